@@ -1,0 +1,78 @@
+import type { ConfigOverrides } from '../../config/config.js';
+import type { Database } from '../../db/driver.js';
+import { NotAGitRepositoryError, UsageError } from '../../errors.js';
+import { identifyRepository } from '../../ingest/git.js';
+import { renderSections, type Format, type ResultTable } from '../../report/render.js';
+import { withDatabase } from '../database.js';
+import { ingest, type IngestSummary } from './ingest.js';
+
+export interface ReportOptions {
+  cwd: string;
+  db?: string;
+  env?: NodeJS.ProcessEnv;
+  format: Format;
+  /** Only these views (names with or without the `view_` prefix); default: every view. */
+  views?: string[];
+  /** Every repository in the database instead of the one at cwd. */
+  allRepos?: boolean;
+  /** Record new commits first (default true). */
+  ingest?: boolean;
+  config?: ConfigOverrides;
+  progress?: boolean;
+}
+
+export interface ReportResult {
+  output: string;
+  notes: string[];
+  ingest: IngestSummary | null;
+}
+
+export function listViews(db: Database): string[] {
+  return db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'view\\_%' ESCAPE '\\' ORDER BY name`)
+    .all<{ name: string }>()
+    .map((r) => r.name);
+}
+
+/** Reads one view, filtered to one repository when the view has a repo_id column. */
+export function readView(db: Database, view: string, repoId: string | null): ResultTable {
+  const columns = db.prepare(`SELECT * FROM "${view}" LIMIT 0`).columns();
+  const filtered = repoId !== null && columns.includes('repo_id');
+  const stmt = db.prepare(`SELECT * FROM "${view}"${filtered ? ' WHERE repo_id = ?' : ''}`);
+  return { name: view, columns: stmt.columns(), rows: stmt.all(filtered ? [repoId] : []) };
+}
+
+/**
+ * `paceflow report`: brings the repository at cwd up to date (unless told not to), then renders
+ * every view_* for it. Outside a repository it reports every repository in the database.
+ */
+export async function report(options: ReportOptions): Promise<ReportResult> {
+  const notes: string[] = [];
+  let repoId: string | null = null;
+  let ingested: IngestSummary | null = null;
+  if (!options.allRepos) {
+    try {
+      if (options.ingest !== false) {
+        ingested = await ingest(options);
+        repoId = ingested.git.repoId;
+        notes.push(...ingested.warnings);
+      } else {
+        repoId = (await identifyRepository(options.cwd)).repoId;
+      }
+    } catch (error) {
+      if (!(error instanceof NotAGitRepositoryError)) throw error;
+      notes.push(`${options.cwd} is not inside a git repository: reporting every repository in the database`);
+    }
+  }
+  return withDatabase(options, async (db) => {
+    const available = listViews(db);
+    const wanted = (options.views ?? []).map((v) => (v.startsWith('view_') ? v : `view_${v}`));
+    const unknown = wanted.filter((v) => !available.includes(v));
+    if (unknown.length > 0) {
+      throw new UsageError(`unknown view ${unknown.join(', ')} (available: ${available.join(', ')})`);
+    }
+    const views = wanted.length > 0 ? wanted : available;
+    const tables = views.map((view) => readView(db, view, repoId));
+    return { output: renderSections(tables, options.format), notes, ingest: ingested };
+  });
+}

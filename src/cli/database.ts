@@ -1,0 +1,35 @@
+import type { Database, OpenOptions } from '../db/driver.js';
+import { describeDatabaseError, openDatabase } from '../db/open.js';
+import { resolveDatabasePath } from '../db/path.js';
+import { PaceflowError } from '../errors.js';
+
+export interface DatabaseLocation {
+  /** `--db`, relative to cwd; default per DESIGN §6. */
+  db?: string;
+  cwd: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Opens the database, runs `fn`, closes it. SQLite failures on the way (a lock that outlasts the
+ * busy timeout, a full disk) become one DatabaseError naming the file.
+ */
+export async function withDatabase<T>(
+  location: DatabaseLocation,
+  fn: (db: Database) => Promise<T>,
+  options: OpenOptions = {},
+): Promise<T> {
+  const path = resolveDatabasePath(location.db, location.cwd, location.env);
+  const db = openDatabase(path, options);
+  try {
+    return await fn(db);
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (!(error instanceof PaceflowError) && typeof code === 'string' && code.startsWith('SQLITE_')) {
+      throw describeDatabaseError(path, error);
+    }
+    throw error;
+  } finally {
+    db.close();
+  }
+}

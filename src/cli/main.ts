@@ -1,0 +1,159 @@
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ConfigOverrides } from '../config/config.js';
+import { PaceflowError } from '../errors.js';
+
+interface GlobalFlags {
+  db?: string;
+  repo?: string;
+}
+
+interface ConfigFlags {
+  mainline?: string;
+  heavyAiThreshold?: number;
+  heavyAiMinLines?: number;
+  churnWindow?: number;
+  revertWindow?: number;
+  taskKeyPattern?: string;
+}
+
+export function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function number(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('not a number.');
+  return n;
+}
+
+function addConfigFlags(command: Command): Command {
+  return command
+    .option('--mainline <branch>', 'mainline branch (default: origin/HEAD, else main, else master)')
+    .option('--heavy-ai-threshold <share>', 'AI share (0-1) at which a commit is heavy-AI (default 0.5)', number)
+    .option('--heavy-ai-min-lines <n>', 'non-trivial added lines a heavy-AI commit needs (default 3)', number)
+    .option('--churn-window <days>', 'days after reaching mainline in which a changed AI line is churn (default 14)', number)
+    .option('--revert-window <days>', 'days in which a revert counts as reverted-later (default 30)', number)
+    .option('--task-key-pattern <regex>', 'regular expression of task keys (default \\b[A-Z][A-Z0-9_]+-[1-9][0-9]*\\b)');
+}
+
+function configOverrides(flags: ConfigFlags): ConfigOverrides {
+  return {
+    mainline: flags.mainline,
+    heavyAiThreshold: flags.heavyAiThreshold,
+    heavyAiMinLines: flags.heavyAiMinLines,
+    churnWindowDays: flags.churnWindow,
+    revertWindowDays: flags.revertWindow,
+    taskKeyPattern: flags.taskKeyPattern,
+  };
+}
+
+function where(command: Command): { cwd: string; db?: string } {
+  const globals = command.optsWithGlobals<GlobalFlags>();
+  return { cwd: resolve(globals.repo ?? process.cwd()), ...(globals.db ? { db: globals.db } : {}) };
+}
+
+function formatOption(): Option {
+  return new Option('-f, --format <format>', 'output format (default: table on a terminal, md otherwise)').choices([
+    'table',
+    'md',
+    'json',
+    'csv',
+  ]);
+}
+
+function write(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+export function buildProgram(): Command {
+  const program = new Command()
+    .name('paceflow')
+    .description('Local-first analytics of AI coding-assistant sessions and git history.')
+    .version(packageVersion(), '-v, --version', 'print the version')
+    .option('--db <path>', 'database file (default: $PACEFLOW_HOME/paceflow.db, else ~/.local/share/paceflow/paceflow.db)')
+    .option('-C, --repo <path>', 'work in the repository at <path> instead of the current directory')
+    .showHelpAfterError('(run with --help for usage)');
+
+  addConfigFlags(
+    program
+      .command('ingest')
+      .description('record new commits of the repository (all branches, remote branches and tags) into the database')
+      .option('--no-progress', 'no progress bar on stderr'),
+  ).action(async (flags: ConfigFlags & { progress: boolean }, command: Command) => {
+    const { ingest } = await import('./commands/ingest.js');
+    const summary = await ingest({ ...where(command), config: configOverrides(flags), progress: flags.progress && process.stderr.isTTY === true });
+    for (const warning of summary.warnings) process.stderr.write(`paceflow: warning: ${warning}\n`);
+    for (const message of summary.messages) write(message);
+  });
+
+  addConfigFlags(
+    program
+      .command('report')
+      .description('bring the repository up to date, then print every view_* metric for it')
+      .addOption(formatOption())
+      .option('--view <name...>', 'only these views (e.g. repository_commit_quality)')
+      .option('--all-repos', 'every repository in the database, not only the current one')
+      .option('--no-ingest', 'report what the database holds without recording new commits first')
+      .option('--no-progress', 'no progress bar on stderr'),
+  ).action(
+    async (
+      flags: ConfigFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean },
+      command: Command,
+    ) => {
+      const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([
+        import('./commands/report.js'),
+        import('../report/render.js'),
+      ]);
+      const result = await report({
+        ...where(command),
+        format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true),
+        ...(flags.view ? { views: flags.view } : {}),
+        allRepos: flags.allRepos === true,
+        ingest: flags.ingest,
+        config: configOverrides(flags),
+        progress: flags.progress && process.stderr.isTTY === true,
+      });
+      for (const note of result.notes) process.stderr.write(`paceflow: ${note}\n`);
+      write(result.output);
+    },
+  );
+
+  program
+    .command('sql')
+    .description('run one read-only SQL query over the database (tables metadata_*, fact_*, event_*, views view_*)')
+    .argument('<query>', 'a SELECT (or read-only PRAGMA) statement')
+    .addOption(formatOption())
+    .action(async (query: string, flags: { format?: string }, command: Command) => {
+      const [{ sql }, { defaultFormat, parseFormat }] = await Promise.all([
+        import('./commands/sql.js'),
+        import('../report/render.js'),
+      ]);
+      write(
+        await sql({
+          ...where(command),
+          query,
+          format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true),
+        }),
+      );
+    });
+
+  return program;
+}
+
+/** The CLI boundary: the one place errors become a message and an exit code. */
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof PaceflowError) {
+      process.stderr.write(`paceflow: ${error.message}\n`);
+      process.exitCode = error.exitCode;
+      return;
+    }
+    process.stderr.write(`paceflow: unexpected error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 70;
+  }
+}

@@ -1,0 +1,90 @@
+import BetterSqlite3 from 'better-sqlite3';
+import type { Database, OpenOptions, Row, RunResult, SqlParams, Statement } from './driver.js';
+
+type NativeStatement = BetterSqlite3.Statement<unknown[], unknown>;
+
+function bind(params: SqlParams | undefined): unknown[] {
+  if (params === undefined) return [];
+  return Array.isArray(params) ? [...(params as unknown[])] : [params];
+}
+
+class BetterSqliteStatement implements Statement {
+  constructor(private readonly stmt: NativeStatement) {}
+  get readonly(): boolean {
+    return this.stmt.readonly;
+  }
+  run(params?: SqlParams): RunResult {
+    return { changes: this.stmt.run(...bind(params)).changes };
+  }
+  all<T extends Row = Row>(params?: SqlParams): T[] {
+    return this.stmt.all(...bind(params)) as T[];
+  }
+  get<T extends Row = Row>(params?: SqlParams): T | undefined {
+    return this.stmt.get(...bind(params)) as T | undefined;
+  }
+  iterate<T extends Row = Row>(params?: SqlParams): IterableIterator<T> {
+    return this.stmt.iterate(...bind(params)) as IterableIterator<T>;
+  }
+  columns(): string[] {
+    return this.stmt.reader ? this.stmt.columns().map((c) => c.name) : [];
+  }
+}
+
+export class BetterSqliteDatabase implements Database {
+  private readonly db: BetterSqlite3.Database;
+  private asyncDepth = 0;
+
+  constructor(
+    readonly path: string,
+    options: OpenOptions = {},
+  ) {
+    this.db = new BetterSqlite3(path, {
+      readonly: options.readonly ?? false,
+      fileMustExist: options.readonly ?? false,
+      timeout: options.busyTimeoutMs ?? 5000,
+    });
+  }
+
+  get readonly(): boolean {
+    return this.db.readonly;
+  }
+
+  exec(sql: string): void {
+    this.db.exec(sql);
+  }
+
+  prepare(sql: string): Statement {
+    return new BetterSqliteStatement(this.db.prepare(sql));
+  }
+
+  transaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) return this.db.transaction(fn)();
+    return this.db.transaction(fn).immediate();
+  }
+
+  async transactionAsync<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.asyncDepth > 0 || this.db.inTransaction) {
+      throw new Error('transactionAsync cannot nest inside another transaction');
+    }
+    this.asyncDepth++;
+    this.db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = await fn();
+      this.db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    } finally {
+      this.asyncDepth--;
+    }
+  }
+
+  pragma(sql: string): unknown {
+    return this.db.pragma(sql);
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,109 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { DatabaseError } from '../errors.js';
+import type { Database } from './driver.js';
+
+/** sql/ ships beside dist/ and src/; both sit two levels below the package root. */
+export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
+const VIEWS_DIR = fileURLToPath(new URL('../../sql/views/', import.meta.url));
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export interface ViewDefinition {
+  name: string;
+  sql: string;
+}
+
+export function loadMigrations(dir = SQL_DIR): Migration[] {
+  const migrations = readdirSync(dir)
+    .map((file) => /^(\d+)_([\w-]+)\.sql$/.exec(file))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ version: Number(m[1]), name: m[0], sql: readFileSync(dir + m[0], 'utf8') }))
+    .sort((a, b) => a.version - b.version);
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1) throw new Error(`sql/: migration ${m.name} breaks the numbering (expected ${i + 1})`);
+  });
+  return migrations;
+}
+
+export function loadViews(dir = VIEWS_DIR): ViewDefinition[] {
+  return readdirSync(dir)
+    .filter((file) => /^view_\w+\.sql$/.test(file))
+    .sort()
+    .map((file) => ({ name: file.slice(0, -4), sql: readFileSync(dir + file, 'utf8') }));
+}
+
+export function latestSchemaVersion(): number {
+  return loadMigrations().length;
+}
+
+/**
+ * Brings the schema to the newest version: numbered migrations in order, each in its own
+ * BEGIN IMMEDIATE transaction with `PRAGMA user_version`, then every view from sql/views/ when
+ * their text changed. A database written by a newer paceflow is refused, not downgraded.
+ */
+export function migrate(db: Database, migrations = loadMigrations(), views = loadViews()): void {
+  const current = userVersion(db);
+  const latest = migrations.length;
+  if (current > latest) {
+    throw new DatabaseError(
+      `${db.path}: schema version ${current} is newer than this paceflow understands (${latest}); upgrade paceflow`,
+    );
+  }
+  for (const migration of migrations.slice(current)) {
+    db.transaction(() => {
+      db.exec(migration.sql);
+      db.exec(`PRAGMA user_version = ${migration.version}`);
+    });
+  }
+  syncViews(db, views);
+}
+
+function userVersion(db: Database): number {
+  return Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
+}
+
+function viewsChecksum(views: ViewDefinition[]): string {
+  const hash = createHash('sha256');
+  for (const view of views) hash.update(view.name).update('\0').update(view.sql).update('\0');
+  return hash.digest('hex');
+}
+
+/** Drops and recreates every view_* when sql/views/ changed; views may build on each other. */
+export function syncViews(db: Database, views: ViewDefinition[]): void {
+  const checksum = viewsChecksum(views);
+  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'views_checksum'`).get()?.value;
+  if (stored === checksum) return;
+  db.transaction(() => {
+    const existing = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'view\\_%' ESCAPE '\\'`)
+      .all<{ name: string }>();
+    for (const { name } of existing) db.exec(`DROP VIEW IF EXISTS "${name}"`);
+    let pending = views;
+    while (pending.length > 0) {
+      const failed: ViewDefinition[] = [];
+      let lastError: unknown;
+      for (const view of pending) {
+        try {
+          db.exec(view.sql);
+        } catch (error) {
+          failed.push(view);
+          lastError = error;
+        }
+      }
+      if (failed.length === pending.length) {
+        throw new Error(`sql/views/${failed[0]!.name}.sql: ${(lastError as Error).message}`);
+      }
+      pending = failed;
+    }
+    db.prepare(
+      `INSERT INTO paceflow_meta(key, value) VALUES ('views_checksum', ?)
+       ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
+    ).run([checksum]);
+  });
+}

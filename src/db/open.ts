@@ -1,0 +1,58 @@
+import { mkdirSync, existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseError } from '../errors.js';
+import { BetterSqliteDatabase } from './better-sqlite3.js';
+import type { Database, OpenOptions } from './driver.js';
+import { migrate } from './migrate.js';
+
+export type DatabaseFactory = (path: string, options: OpenOptions) => Database;
+
+const betterSqlite: DatabaseFactory = (path, options) => new BetterSqliteDatabase(path, options);
+
+/** Turns SQLite's terse codes into one line that names the file and the cause. */
+export function describeDatabaseError(path: string, error: unknown): DatabaseError {
+  const err = error as { code?: string; message?: string };
+  const code = err.code ?? '';
+  let cause = err.message ?? String(error);
+  if (code === 'SQLITE_NOTADB' || code === 'SQLITE_CORRUPT') cause = 'not a SQLite database, or corrupt';
+  else if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
+    cause = 'locked by another process (waited for the busy timeout)';
+  } else if (code === 'SQLITE_CANTOPEN') cause = 'cannot open the file (missing directory or no permission)';
+  else if (code === 'SQLITE_READONLY') cause = 'the file is read-only';
+  else if (code === 'SQLITE_PERM' || code === 'EACCES') cause = 'permission denied';
+  return new DatabaseError(`database ${path}: ${cause}`, { cause: error });
+}
+
+/**
+ * Opens (creating if needed) the paceflow database: WAL, busy_timeout ≥ 5 s, schema migrated,
+ * views current. A read-only open requires an existing file and migrates nothing.
+ */
+export function openDatabase(
+  path: string,
+  options: OpenOptions = {},
+  factory: DatabaseFactory = betterSqlite,
+): Database {
+  const readonly = options.readonly ?? false;
+  if (readonly && !existsSync(path)) {
+    throw new DatabaseError(`database ${path}: does not exist yet; run \`paceflow ingest\` first`);
+  }
+  let db: Database | undefined;
+  try {
+    if (!readonly) mkdirSync(dirname(path), { recursive: true });
+    db = factory(path, { readonly, busyTimeoutMs: Math.max(options.busyTimeoutMs ?? 5000, 5000) });
+    db.pragma(`busy_timeout = ${Math.max(options.busyTimeoutMs ?? 5000, 5000)}`);
+    if (!readonly) {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma('foreign_keys = ON');
+      migrate(db);
+    } else {
+      db.exec('SELECT count(*) FROM sqlite_master');
+    }
+    return db;
+  } catch (error) {
+    db?.close();
+    if (error instanceof DatabaseError) throw error;
+    throw describeDatabaseError(path, error);
+  }
+}

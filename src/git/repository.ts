@@ -1,0 +1,163 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { GitError, NotAGitRepositoryError } from '../errors.js';
+import { gitText, runGit, type GitOptions } from './run.js';
+
+export interface RepositoryLocation {
+  /** Absolute work-tree root. */
+  root: string;
+  /** The .git directory shared by all worktrees. */
+  commonDir: string;
+  isShallow: boolean;
+}
+
+/** Finds the repository containing `cwd`; one git call. */
+export async function locateRepository(cwd: string, env?: NodeJS.ProcessEnv): Promise<RepositoryLocation> {
+  if (!existsSync(cwd)) throw new NotAGitRepositoryError(`directory does not exist: ${cwd}`);
+  if (!statSync(cwd).isDirectory()) throw new NotAGitRepositoryError(`not a directory: ${cwd}`);
+  let out: string;
+  try {
+    out = await gitText(['rev-parse', '--show-toplevel', '--git-common-dir', '--is-shallow-repository'], {
+      cwd,
+      ...(env ? { env } : {}),
+    });
+  } catch (error) {
+    if (error instanceof NotAGitRepositoryError) {
+      throw new NotAGitRepositoryError(`not inside a git repository: ${cwd}`, error.args, error.stderr, error.code);
+    }
+    if (error instanceof GitError && /bare repository|must be run in a work tree/i.test(error.stderr)) {
+      throw new NotAGitRepositoryError(`a bare repository has no work tree to analyse: ${cwd}`);
+    }
+    throw error;
+  }
+  const [root, commonDir, shallow] = out.split('\n');
+  if (!root || !commonDir) throw new NotAGitRepositoryError(`not inside a git work tree: ${cwd}`);
+  return {
+    root,
+    commonDir: isAbsolute(commonDir) ? commonDir : resolve(cwd, commonDir),
+    isShallow: shallow === 'true',
+  };
+}
+
+/** Commits whose parents a shallow clone cut off (the `shallow` file of the common dir). */
+export function shallowBoundary(location: RepositoryLocation): Set<string> {
+  if (!location.isShallow) return new Set();
+  const file = resolve(location.commonDir, 'shallow');
+  if (!existsSync(file)) return new Set();
+  return new Set(readFileSync(file, 'latin1').split('\n').filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
+}
+
+export async function remoteUrl(cwd: string, remote = 'origin'): Promise<string | null> {
+  const { stdout, code } = await runGit(['config', '--get', `remote.${remote}.url`], { cwd, okCodes: [1] });
+  const url = stdout.toString('utf8').trim();
+  return code === 0 && url !== '' ? url : null;
+}
+
+/** A remote URL with any user name or password removed (it may be stored). */
+export function redactRemoteUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');
+}
+
+/**
+ * The stable, machine-independent form of a remote URL: host and path, lower case, without
+ * scheme, credentials, default port or `.git`. Local paths and file:// URLs have none (null).
+ */
+export function normalizeRemoteUrl(url: string): string | null {
+  const trimmed = url.trim();
+  let host: string;
+  let path: string;
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\/(?:[^@/]*@)?([^/:]+)(?::(\d+))?(\/.*)?$/i.exec(trimmed);
+  const scp = /^(?:[^@/]+@)?([^/:]+):(?!\/\/)(.+)$/.exec(trimmed);
+  if (scheme) {
+    if (scheme[1]!.toLowerCase() === 'file') return null;
+    host = scheme[2]!;
+    const port = scheme[3];
+    if (port && !['22', '80', '443', '9418'].includes(port)) host += `:${port}`;
+    path = scheme[4] ?? '';
+  } else if (scp && !isAbsolute(trimmed) && !/^[a-z]:[\\/]/i.test(trimmed)) {
+    host = scp[1]!;
+    path = scp[2]!;
+  } else {
+    return null;
+  }
+  path = path.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/i, '').replace(/^~/, '');
+  if (path === '') return null;
+  return `${host}/${path}`.toLowerCase();
+}
+
+export interface RefTip {
+  /** Full name: 'refs/heads/main', 'refs/remotes/origin/main', 'refs/tags/v1', or 'HEAD'. */
+  name: string;
+  /** The commit it points at (annotated tags peeled). */
+  sha: string;
+}
+
+const WALKED_REFS = ['refs/heads/', 'refs/remotes/', 'refs/tags/'];
+
+/**
+ * Every branch, remote-tracking branch and tag that points at a commit, plus HEAD. Notes, stash
+ * and other internal refs are not history and are left out.
+ */
+export async function listRefTips(cwd: string): Promise<RefTip[]> {
+  const out = await gitText(
+    ['for-each-ref', '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)', ...WALKED_REFS],
+    { cwd },
+  );
+  const tips: RefTip[] = [];
+  for (const line of out.split('\n')) {
+    if (line === '') continue;
+    const [name, type, sha, peeledType, peeled] = line.split('\0');
+    if (!name || name.endsWith('/HEAD')) continue;
+    if (type === 'commit') tips.push({ name, sha: sha! });
+    else if (type === 'tag' && peeledType === 'commit') tips.push({ name, sha: peeled! });
+  }
+  const head = await runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] });
+  const headSha = head.stdout.toString('latin1').trim();
+  if (head.code === 0 && headSha) tips.push({ name: 'HEAD', sha: headSha });
+  return tips;
+}
+
+/** The root commit of HEAD's history that identifies a repository without a remote. */
+export async function earliestRootCommit(cwd: string, tips: readonly RefTip[]): Promise<string | null> {
+  if (tips.length === 0) return null;
+  const head = tips.find((t) => t.name === 'HEAD') ?? tips[0]!;
+  const out = await gitText(['rev-list', '--max-parents=0', '--format=%ct %H', '--no-commit-header', head.sha], { cwd });
+  const roots = out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ') as [string, string])
+    .sort((a, b) => Number(a[0]) - Number(b[0]) || a[1].localeCompare(b[1]));
+  return roots[0]?.[1] ?? null;
+}
+
+export type MainlineSource = 'config' | 'origin_head' | 'main' | 'master' | 'current';
+
+export interface Mainline {
+  branch: string;
+  source: MainlineSource;
+}
+
+/** The mainline: the configured branch, else origin/HEAD, else main or master, else HEAD's branch. */
+export async function detectMainline(
+  cwd: string,
+  tips: readonly RefTip[],
+  configured: string | undefined,
+): Promise<Mainline | null> {
+  if (configured) return { branch: configured, source: 'config' };
+  const originHead = await runGit(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], { cwd, okCodes: [1, 128] });
+  const target = originHead.stdout.toString('utf8').trim();
+  if (originHead.code === 0 && target.startsWith('refs/remotes/origin/')) {
+    return { branch: target.slice('refs/remotes/origin/'.length), source: 'origin_head' };
+  }
+  const names = new Set(tips.map((t) => t.name));
+  for (const candidate of ['main', 'master'] as const) {
+    if (names.has(`refs/heads/${candidate}`) || names.has(`refs/remotes/origin/${candidate}`)) {
+      return { branch: candidate, source: candidate };
+    }
+  }
+  const current = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd, okCodes: [1, 128] });
+  const branch = current.stdout.toString('utf8').trim();
+  return current.code === 0 && branch ? { branch, source: 'current' } : null;
+}
+
+export type { GitOptions };

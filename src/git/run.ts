@@ -1,0 +1,92 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { GitError, NotAGitRepositoryError } from '../errors.js';
+
+export interface GitOptions {
+  cwd: string;
+  /** Written to git's standard input, then closed. */
+  input?: string | Buffer;
+  env?: NodeJS.ProcessEnv;
+  /** Exit codes that are answers rather than failures (e.g. 1 from `git config --get`). */
+  okCodes?: readonly number[];
+}
+
+export interface GitResult {
+  stdout: Buffer;
+  code: number;
+}
+
+const STDERR_LIMIT = 64 * 1024;
+
+function gitFailure(args: readonly string[], stderr: string, code: number | null, cause?: unknown): GitError {
+  const firstLine = stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^(fatal|error): /, '') ?? '';
+  if (/not a git repository/i.test(firstLine)) {
+    return new NotAGitRepositoryError(`not a git repository: ${firstLine}`, args, stderr, code);
+  }
+  const what = `git ${args.find((a) => !a.startsWith('-')) ?? args[0] ?? ''}`.trim();
+  return new GitError(`${what} failed${code === null ? '' : ` (exit ${code})`}: ${firstLine || 'no message'}`, args, stderr, code, { cause });
+}
+
+function spawnGit(args: readonly string[], options: GitOptions) {
+  // Argument array, no shell: nothing in a path or ref can be interpreted.
+  const child = spawn('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8');
+  child.stderr.on('data', (chunk: string) => {
+    if (stderr.length < STDERR_LIMIT) stderr += chunk;
+  });
+  const exit = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', (code) => resolve(code));
+  });
+  exit.catch(() => undefined);
+  child.stdin.on('error', () => undefined); // git may exit before reading all input
+  child.stdin.end(options.input ?? '');
+  const settle = async (): Promise<number> => {
+    let code: number | null;
+    try {
+      code = await exit;
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
+        // spawn reports a missing cwd and a missing git binary the same way.
+        const message = existsSync(options.cwd)
+          ? 'git is not installed or not on PATH'
+          : `directory does not exist: ${options.cwd}`;
+        throw new GitError(message, args, '', null, { cause: error });
+      }
+      throw gitFailure(args, err.message, null, error);
+    }
+    if (code === 0 || (code !== null && options.okCodes?.includes(code))) return code;
+    throw gitFailure(args, stderr, code);
+  };
+  return { child, settle };
+}
+
+/** Runs git and returns its whole standard output (for small outputs). */
+export async function runGit(args: readonly string[], options: GitOptions): Promise<GitResult> {
+  const { child, settle } = spawnGit(args, options);
+  const chunks: Buffer[] = [];
+  for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
+  const code = await settle();
+  return { stdout: Buffer.concat(chunks), code };
+}
+
+/** Runs git and returns its standard output as text with the final newline removed. */
+export async function gitText(args: readonly string[], options: GitOptions): Promise<string> {
+  const { stdout } = await runGit(args, options);
+  return stdout.toString('utf8').replace(/\n$/, '');
+}
+
+/** Streams git's standard output chunk by chunk; memory stays bounded by the consumer. */
+export async function* streamGit(args: readonly string[], options: GitOptions): AsyncGenerator<Buffer> {
+  const { child, settle } = spawnGit(args, options);
+  let finished = false;
+  try {
+    for await (const chunk of child.stdout) yield chunk as Buffer;
+    await settle();
+    finished = true;
+  } finally {
+    if (!finished && child.exitCode === null) child.kill();
+  }
+}

@@ -1,0 +1,219 @@
+import type { PaceflowConfig } from '../config/config.js';
+import type { Database } from '../db/driver.js';
+import { detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
+import { countCommits, readCommits, type CommitRecord } from '../git/log.js';
+import {
+  detectMainline,
+  earliestRootCommit,
+  listRefTips,
+  locateRepository,
+  normalizeRemoteUrl,
+  redactRemoteUrl,
+  remoteUrl,
+  shallowBoundary,
+  type Mainline,
+  type RefTip,
+  type RepositoryLocation,
+} from '../git/repository.js';
+import { languageOf } from './language.js';
+
+export interface GitIngestOptions {
+  db: Database;
+  cwd: string;
+  config: Pick<PaceflowConfig, 'mainline'>;
+  /** Called with the number of commits read so far. */
+  onProgress?: (commitsRead: number) => void;
+  /** When given, git also counts the commits to read (one more walk), for a progress bar. */
+  onTotal?: (commitsToRead: number) => void;
+  now?: () => Date;
+}
+
+export interface GitIngestResult {
+  repoId: string | null;
+  root: string;
+  mainline: Mainline | null;
+  isShallow: boolean;
+  /** Commits git walked this run (0 when no ref moved). */
+  commitsRead: number;
+  commitsAdded: number;
+  fileChangesAdded: number;
+  refs: number;
+}
+
+export interface RepositoryIdentity {
+  location: RepositoryLocation;
+  repoId: string | null;
+  remoteUrl: string | null;
+  tips: RefTip[];
+}
+
+/** The repository at `cwd` and its stable id: normalized origin URL, else the earliest root commit. */
+export async function identifyRepository(cwd: string): Promise<RepositoryIdentity> {
+  const location = await locateRepository(cwd);
+  const [tips, origin] = await Promise.all([listRefTips(location.root), remoteUrl(location.root)]);
+  const normalized = origin ? normalizeRemoteUrl(origin) : null;
+  const repoId = normalized ?? (await earliestRootCommit(location.root, tips));
+  return { location, repoId, remoteUrl: origin ? redactRemoteUrl(origin) : null, tips };
+}
+
+function statements(db: Database) {
+  return {
+    repository: db.prepare(`
+      INSERT INTO metadata_repositories
+        (repo_id, root_path, remote_url, mainline_branch, mainline_source, is_shallow, first_seen_at, last_ingested_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (repo_id) DO UPDATE SET
+        root_path = excluded.root_path, remote_url = excluded.remote_url,
+        mainline_branch = excluded.mainline_branch, mainline_source = excluded.mainline_source,
+        is_shallow = excluded.is_shallow, last_ingested_at = excluded.last_ingested_at`),
+    commit: db.prepare(`
+      INSERT OR IGNORE INTO metadata_commits
+        (repo_id, sha, parent_shas, parent_count, author_name, author_email, authored_at, author_tz,
+         committer_name, committer_email, committed_at, committer_tz, subject, message,
+         is_merge, is_root, is_shallow_boundary, ai_marker, ai_marker_source, pr_number)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    change: db.prepare(`
+      INSERT INTO metadata_commit_file_changes
+        (repo_id, sha, path, old_path, change_type, similarity, added_lines, deleted_lines, is_binary)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+    file: db.prepare(`
+      INSERT INTO metadata_files (repo_id, path, first_seen_commit, first_seen_at, language)
+      VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (repo_id, path) DO UPDATE SET
+        first_seen_commit = excluded.first_seen_commit, first_seen_at = excluded.first_seen_at
+      WHERE (excluded.first_seen_at, excluded.first_seen_commit)
+          < (metadata_files.first_seen_at, metadata_files.first_seen_commit)`),
+    recordedTips: db.prepare(`SELECT sha FROM fact_git_ref_tips WHERE repo_id = ?`),
+    boundaryCommits: db.prepare(`SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1`),
+    dropBoundary: db.prepare(`
+      DELETE FROM metadata_commit_file_changes WHERE repo_id = ?1 AND sha IN
+        (SELECT sha FROM metadata_commits WHERE repo_id = ?1 AND is_shallow_boundary = 1)`),
+    dropBoundaryCommits: db.prepare(`DELETE FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1`),
+    deleteTips: db.prepare(`DELETE FROM fact_git_ref_tips WHERE repo_id = ?`),
+    tip: db.prepare(`INSERT INTO fact_git_ref_tips (repo_id, ref_name, sha, ingested_at) VALUES (?, ?, ?, ?)`),
+    branchesGone: db.prepare(`UPDATE metadata_branches SET is_present = 0 WHERE repo_id = ?`),
+    branch: db.prepare(`
+      INSERT INTO metadata_branches
+        (repo_id, name, is_remote, is_mainline, head_sha, is_present, first_seen_at, last_seen_at)
+      VALUES (?, ?, ?, ?, ?, 1, ?, ?)
+      ON CONFLICT (repo_id, name) DO UPDATE SET
+        is_remote = excluded.is_remote, is_mainline = excluded.is_mainline, head_sha = excluded.head_sha,
+        is_present = 1, last_seen_at = excluded.last_seen_at`),
+  };
+}
+
+/** Short branch names of the refs that are branches: 'main', 'origin/main'. */
+function branchOf(ref: RefTip): { name: string; isRemote: boolean } | null {
+  if (ref.name.startsWith('refs/heads/')) return { name: ref.name.slice(11), isRemote: false };
+  if (ref.name.startsWith('refs/remotes/')) return { name: ref.name.slice(13), isRemote: true };
+  return null;
+}
+
+/**
+ * Records the repository's git history: commits of every branch, remote-tracking branch and tag
+ * not yet recorded, their file changes, the files, the branches and the ref tips that serve as
+ * the watermark. One BEGIN IMMEDIATE transaction: a failed run leaves the database unchanged.
+ */
+export async function ingestGit(options: GitIngestOptions): Promise<GitIngestResult> {
+  const { db } = options;
+  const now = (options.now ?? (() => new Date()))().toISOString();
+  const identity = await identifyRepository(options.cwd);
+  const { location, repoId, tips } = identity;
+  const root = location.root;
+  const mainline = await detectMainline(root, tips, options.config.mainline);
+  const result: GitIngestResult = {
+    repoId,
+    root,
+    mainline,
+    isShallow: location.isShallow,
+    commitsRead: 0,
+    commitsAdded: 0,
+    fileChangesAdded: 0,
+    refs: tips.length,
+  };
+  if (!repoId) return result;
+
+  const sql = statements(db);
+  const boundary = shallowBoundary(location);
+  // After a clone is deepened or unshallowed, the old boundary commits were recorded without
+  // their parents: drop them and walk everything again so they are recorded whole.
+  const recordedBoundary = sql.boundaryCommits.all<{ sha: string }>([repoId]).map((r) => r.sha);
+  const rewalk = recordedBoundary.length > 0 && (recordedBoundary.length !== boundary.size || recordedBoundary.some((sha) => !boundary.has(sha)));
+  const recorded = rewalk ? new Set<string>() : new Set(sql.recordedTips.all<{ sha: string }>([repoId]).map((r) => r.sha));
+  const include = [...new Set(tips.map((t) => t.sha))].filter((sha) => !recorded.has(sha));
+
+  if (options.onTotal && include.length > 0) {
+    const onTotal = options.onTotal;
+    countCommits(include, [...recorded], { cwd: root }).then(onTotal, () => undefined);
+  }
+  await db.transactionAsync(async () => {
+    sql.repository.run([
+      repoId, root, identity.remoteUrl, mainline?.branch ?? null, mainline?.source ?? null,
+      location.isShallow ? 1 : 0, now, now,
+    ]);
+    if (rewalk) {
+      sql.dropBoundary.run([repoId]);
+      sql.dropBoundaryCommits.run([repoId]);
+    }
+    const firstSeen = new Map<string, { sha: string; at: string }>();
+    for await (const batch of readCommits(include, [...recorded], { cwd: root })) {
+      for (const commit of batch) {
+        result.commitsRead++;
+        if (!writeCommit(sql, repoId, commit, boundary)) continue;
+        result.commitsAdded++;
+        if (boundary.has(commit.sha)) continue;
+        result.fileChangesAdded += commit.changes.length;
+        for (const change of commit.changes) {
+          const seen = firstSeen.get(change.path);
+          const at = commit.committer.at;
+          if (!seen || at < seen.at || (at === seen.at && commit.sha < seen.sha)) {
+            firstSeen.set(change.path, { sha: commit.sha, at });
+          }
+        }
+      }
+      options.onProgress?.(result.commitsRead);
+    }
+    for (const [path, seen] of firstSeen) sql.file.run([repoId, path, seen.sha, seen.at, languageOf(path)]);
+
+    sql.deleteTips.run([repoId]);
+    for (const tip of tips) sql.tip.run([repoId, tip.name, tip.sha, now]);
+    sql.branchesGone.run([repoId]);
+    for (const tip of tips) {
+      const branch = branchOf(tip);
+      if (!branch) continue;
+      const isMainline = mainline !== null && (branch.name === mainline.branch || branch.name === `origin/${mainline.branch}`);
+      sql.branch.run([repoId, branch.name, branch.isRemote ? 1 : 0, isMainline ? 1 : 0, tip.sha, now, now]);
+    }
+  });
+  return result;
+}
+
+/** Writes one commit and its file changes; false when it was already recorded. */
+function writeCommit(sql: ReturnType<typeof statements>, repoId: string, commit: CommitRecord, boundary: Set<string>): boolean {
+  const marker = detectAiMarker({
+    subject: commit.subject,
+    message: commit.message,
+    authorName: commit.author.name,
+    authorEmail: commit.author.email,
+    committerName: commit.committer.name,
+    committerEmail: commit.committer.email,
+  });
+  const { changes } = sql.commit.run([
+    repoId, commit.sha, commit.parents.join(' '), commit.parents.length,
+    commit.author.name, commit.author.email, commit.author.at, commit.author.tz,
+    commit.committer.name, commit.committer.email, commit.committer.at, commit.committer.tz,
+    commit.subject, commit.message,
+    commit.parents.length > 1 ? 1 : 0, commit.parents.length === 0 ? 1 : 0, boundary.has(commit.sha) ? 1 : 0,
+    marker?.provider ?? null, marker?.source ?? null, pullRequestNumber(commit.subject),
+  ]);
+  if (changes === 0) return false;
+  // A shallow clone's boundary commit diffs against nothing: its "changes" would be the whole tree.
+  if (boundary.has(commit.sha)) return true;
+  for (const change of commit.changes) {
+    sql.change.run([
+      repoId, commit.sha, change.path, change.oldPath, change.changeType, change.similarity,
+      change.addedLines, change.deletedLines, change.isBinary ? 1 : 0,
+    ]);
+  }
+  return true;
+}
