@@ -117,8 +117,15 @@ export async function listRefTips(cwd: string): Promise<RefTip[]> {
   return tips;
 }
 
-/** The root commit of HEAD's history that identifies a repository without a remote. */
-export async function earliestRootCommit(cwd: string, tips: readonly RefTip[]): Promise<string | null> {
+/**
+ * The root commit of HEAD's history that identifies a repository without a remote. Commits at a
+ * shallow clone's cut-off look like roots but are not; they are used only when nothing else is.
+ */
+export async function earliestRootCommit(
+  cwd: string,
+  tips: readonly RefTip[],
+  shallowCutOff: ReadonlySet<string> = new Set(),
+): Promise<string | null> {
   if (tips.length === 0) return null;
   const head = tips.find((t) => t.name === 'HEAD') ?? tips[0]!;
   const out = await gitText(['rev-list', '--max-parents=0', '--format=%ct %H', '--no-commit-header', head.sha], { cwd });
@@ -127,7 +134,7 @@ export async function earliestRootCommit(cwd: string, tips: readonly RefTip[]): 
     .filter(Boolean)
     .map((line) => line.split(' ') as [string, string])
     .sort((a, b) => Number(a[0]) - Number(b[0]) || a[1].localeCompare(b[1]));
-  return roots[0]?.[1] ?? null;
+  return (roots.find((r) => !shallowCutOff.has(r[1])) ?? roots[0])?.[1] ?? null;
 }
 
 export type MainlineSource = 'config' | 'origin_head' | 'main' | 'master' | 'current';

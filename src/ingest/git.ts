@@ -43,17 +43,30 @@ export interface GitIngestResult {
 export interface RepositoryIdentity {
   location: RepositoryLocation;
   repoId: string | null;
+  /** How repo_id was found: the origin URL, or the earliest root commit. */
+  idSource: 'remote' | 'root_commit' | null;
   remoteUrl: string | null;
   tips: RefTip[];
 }
 
-/** The repository at `cwd` and its stable id: normalized origin URL, else the earliest root commit. */
-export async function identifyRepository(cwd: string): Promise<RepositoryIdentity> {
+/**
+ * The repository at `cwd` and its stable id: the normalized origin URL, else the earliest root
+ * commit (a shallow clone's cut-off commits are not roots). Without a remote, an id already
+ * recorded for the same work tree is kept, so that rewriting or deepening history does not split
+ * one repository into two.
+ */
+export async function identifyRepository(cwd: string, db?: Database): Promise<RepositoryIdentity> {
   const location = await locateRepository(cwd);
   const [tips, origin] = await Promise.all([listRefTips(location.root), remoteUrl(location.root)]);
   const normalized = origin ? normalizeRemoteUrl(origin) : null;
-  const repoId = normalized ?? (await earliestRootCommit(location.root, tips));
-  return { location, repoId, remoteUrl: origin ? redactRemoteUrl(origin) : null, tips };
+  const base = { location, remoteUrl: origin ? redactRemoteUrl(origin) : null, tips };
+  if (normalized) return { ...base, repoId: normalized, idSource: 'remote' };
+  const known = db
+    ?.prepare(`SELECT repo_id FROM metadata_repositories WHERE root_path = ? AND instr(repo_id, '/') = 0`)
+    .get<{ repo_id: string }>([location.root]);
+  if (known) return { ...base, repoId: known.repo_id, idSource: 'root_commit' };
+  const root = await earliestRootCommit(location.root, tips, shallowBoundary(location));
+  return { ...base, repoId: root, idSource: root ? 'root_commit' : null };
 }
 
 function statements(db: Database) {
@@ -86,8 +99,8 @@ function statements(db: Database) {
     recordedTips: db.prepare(`SELECT sha FROM fact_git_ref_tips WHERE repo_id = ?`),
     boundaryCommits: db.prepare(`SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1`),
     dropBoundary: db.prepare(`
-      DELETE FROM metadata_commit_file_changes WHERE repo_id = ?1 AND sha IN
-        (SELECT sha FROM metadata_commits WHERE repo_id = ?1 AND is_shallow_boundary = 1)`),
+      DELETE FROM metadata_commit_file_changes WHERE repo_id = ? AND sha IN
+        (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1)`),
     dropBoundaryCommits: db.prepare(`DELETE FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1`),
     deleteTips: db.prepare(`DELETE FROM fact_git_ref_tips WHERE repo_id = ?`),
     tip: db.prepare(`INSERT INTO fact_git_ref_tips (repo_id, ref_name, sha, ingested_at) VALUES (?, ?, ?, ?)`),
@@ -117,7 +130,7 @@ function branchOf(ref: RefTip): { name: string; isRemote: boolean } | null {
 export async function ingestGit(options: GitIngestOptions): Promise<GitIngestResult> {
   const { db } = options;
   const now = (options.now ?? (() => new Date()))().toISOString();
-  const identity = await identifyRepository(options.cwd);
+  const identity = await identifyRepository(options.cwd, db);
   const { location, repoId, tips } = identity;
   const root = location.root;
   const mainline = await detectMainline(root, tips, options.config.mainline);
@@ -152,7 +165,7 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
       location.isShallow ? 1 : 0, now, now,
     ]);
     if (rewalk) {
-      sql.dropBoundary.run([repoId]);
+      sql.dropBoundary.run([repoId, repoId]);
       sql.dropBoundaryCommits.run([repoId]);
     }
     const firstSeen = new Map<string, { sha: string; at: string }>();

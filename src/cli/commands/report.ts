@@ -57,7 +57,7 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
         repoId = ingested.git.repoId;
         notes.push(...ingested.warnings);
       } else {
-        repoId = (await identifyRepository(options.cwd)).repoId;
+        repoId = await withDatabase(options, async (db) => (await identifyRepository(options.cwd, db)).repoId);
       }
     } catch (error) {
       if (!(error instanceof NotAGitRepositoryError)) throw error;

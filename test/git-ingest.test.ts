@@ -1,0 +1,285 @@
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/driver.js';
+import { GitError } from '../src/errors.js';
+import { ingestGit } from '../src/ingest/git.js';
+import { snapshot, tempDatabase } from './helpers/db.js';
+import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+const run = (db: Database, repo: TempRepo, mainline?: string) =>
+  ingestGit({ db, cwd: repo.dir, config: mainline ? { mainline } : {} });
+
+interface ChangeRow {
+  path: string;
+  old_path: string | null;
+  change_type: string;
+  similarity: number | null;
+  added_lines: number | null;
+  deleted_lines: number | null;
+  is_binary: number;
+}
+
+function changes(db: Database, sha: string): ChangeRow[] {
+  return db
+    .prepare(
+      `SELECT path, old_path, change_type, similarity, added_lines, deleted_lines, is_binary
+       FROM metadata_commit_file_changes WHERE sha = ? ORDER BY path`,
+    )
+    .all<ChangeRow>([sha]);
+}
+
+function commit(db: Database, sha: string) {
+  return db.prepare(`SELECT * FROM metadata_commits WHERE sha = ?`).get([sha]);
+}
+
+describe('git ingest', () => {
+  it('records root, empty, merge, rename and binary commits with their file changes', async () => {
+    const repo = TempRepo.create();
+    const root = repo.write('src/app.ts', 'export const a = 1;\nexport const b = 2;\n').write('README.md', '# x\n').commit('root commit');
+    const empty = repo.commit('nothing changed', { allowEmpty: true });
+    repo.git('checkout', '-q', '-b', 'feature');
+    repo.git('mv', 'src/app.ts', 'src/main.ts');
+    const renamed = repo.write('src/main.ts', 'export const a = 1;\nexport const b = 2;\nexport const c = 3;\n').commit('rename app to main');
+    const binary = repo.write('logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02, 0x00])).commit('add logo');
+    repo.git('checkout', '-q', 'main');
+    const side = repo.write('README.md', '# x\n\nmore\n').commit('docs');
+    repo.at().git('merge', '--no-ff', '-q', '-m', 'Merge branch feature', 'feature');
+    const merge = repo.git('rev-parse', 'HEAD');
+    const deleted = repo.write('README.md', '# x\n').commit('trim');
+    repo.git('rm', '-q', 'logo.png');
+    const removed = repo.commit('remove logo');
+
+    const db = tempDatabase();
+    const result = await run(db, repo);
+    expect(result).toMatchObject({ commitsRead: 8, commitsAdded: 8, mainline: { branch: 'main', source: 'main' } });
+
+    expect(commit(db, root)).toMatchObject({ is_root: 1, parent_count: 0, parent_shas: '', is_merge: 0, subject: 'root commit' });
+    expect(changes(db, root)).toEqual([
+      { path: 'README.md', old_path: null, change_type: 'A', similarity: null, added_lines: 1, deleted_lines: 0, is_binary: 0 },
+      { path: 'src/app.ts', old_path: null, change_type: 'A', similarity: null, added_lines: 2, deleted_lines: 0, is_binary: 0 },
+    ]);
+    expect(commit(db, empty)).toMatchObject({ is_root: 0, parent_shas: root });
+    expect(changes(db, empty)).toEqual([]);
+    expect(changes(db, renamed)).toEqual([
+      { path: 'src/main.ts', old_path: 'src/app.ts', change_type: 'R', similarity: expect.any(Number), added_lines: 1, deleted_lines: 0, is_binary: 0 },
+    ]);
+    expect(changes(db, renamed)[0]!.similarity).toBeGreaterThanOrEqual(50);
+    expect(changes(db, binary)).toEqual([
+      { path: 'logo.png', old_path: null, change_type: 'A', similarity: null, added_lines: null, deleted_lines: null, is_binary: 1 },
+    ]);
+    expect(commit(db, merge)).toMatchObject({ is_merge: 1, parent_count: 2, parent_shas: `${side} ${binary}` });
+    expect(changes(db, merge)).toEqual([]);
+    expect(changes(db, deleted)).toEqual([
+      { path: 'README.md', old_path: null, change_type: 'M', similarity: null, added_lines: 0, deleted_lines: 2, is_binary: 0 },
+    ]);
+    expect(changes(db, removed)).toEqual([
+      { path: 'logo.png', old_path: null, change_type: 'D', similarity: null, added_lines: null, deleted_lines: null, is_binary: 1 },
+    ]);
+
+    const files = db.prepare(`SELECT path, first_seen_commit, language FROM metadata_files ORDER BY path`).all();
+    expect(files).toEqual([
+      { path: 'README.md', first_seen_commit: root, language: 'Markdown' },
+      { path: 'logo.png', first_seen_commit: binary, language: null },
+      { path: 'src/app.ts', first_seen_commit: root, language: 'TypeScript' },
+      { path: 'src/main.ts', first_seen_commit: renamed, language: 'TypeScript' },
+    ]);
+    const branches = db.prepare(`SELECT name, is_remote, is_mainline, head_sha, is_present FROM metadata_branches ORDER BY name`).all();
+    expect(branches).toEqual([
+      { name: 'feature', is_remote: 0, is_mainline: 0, head_sha: binary, is_present: 1 },
+      { name: 'main', is_remote: 0, is_mainline: 1, head_sha: removed, is_present: 1 },
+    ]);
+  });
+
+  it('keeps messages with |, tabs and newlines, non-UTF-8 bytes, and times with their offsets', async () => {
+    const repo = TempRepo.create();
+    const tricky = 'fix: a | b | c\twith tab\n\nbody line 1\n\tindented | pipe\n\nlast';
+    const sha = repo.write('a.txt', 'one line of text\n').commit(tricky, { tz: '+0530' });
+    // A message in Latin-1 without an encoding header: git passes the bytes through.
+    repo.write('b.txt', 'another line\n');
+    repo.gitRaw(['add', '-A']);
+    repo.gitRaw(['-c', 'i18n.commitEncoding=UTF-8', 'commit', '-q', '-F', '-'], Buffer.from('caf\xe9 cr\xe8me\n', 'latin1'));
+    const latin1 = repo.git('rev-parse', 'HEAD');
+    // A path that is not valid UTF-8 and one with a tab, a pipe and a newline in its name.
+    repo.write(Buffer.from('d\xe9j\xe0.txt', 'latin1'), 'x y z w\n').write('odd\tname | with\nnewline.txt', 'text here\n');
+    const paths = repo.commit('odd paths');
+
+    const db = tempDatabase();
+    await run(db, repo);
+    expect(commit(db, sha)).toMatchObject({
+      subject: 'fix: a | b | c\twith tab',
+      message: `${tricky}\n`,
+      author_tz: '+05:30',
+      authored_at: '2026-01-05T09:01:00.000Z',
+    });
+    // git re-encodes a message that is not valid UTF-8 as Latin-1; nothing is lost or mangled.
+    expect(commit(db, latin1)).toMatchObject({ subject: 'café crème', message: 'café crème\n' });
+    expect(changes(db, paths).map((c) => c.path)).toEqual(['"d\\351j\\340.txt"', 'odd\tname | with\nnewline.txt']);
+  });
+
+  it('reads every branch, remote branch and tag, not only HEAD', async () => {
+    const upstream = TempRepo.create();
+    upstream.write('a.txt', 'alpha beta\n').commit('first');
+    upstream.git('checkout', '-q', '-b', 'remote-only');
+    const remoteOnly = upstream.write('b.txt', 'remote only work\n').commit('remote only');
+    upstream.git('checkout', '-q', 'main');
+    const clone = new TempRepo(tempDir());
+    clone.git('clone', '-q', upstream.dir, '.');
+    clone.git('checkout', '-q', '--orphan', 'lonely');
+    const tagged = clone.write('t.txt', 'tagged work only\n').commit('only a tag points here');
+    clone.at().git('tag', '-a', 'v1', '-m', 'annotated');
+    clone.git('checkout', '-q', 'main');
+    clone.git('branch', '-D', 'lonely');
+
+    const db = tempDatabase();
+    const result = await run(db, clone);
+    expect(result.mainline).toEqual({ branch: 'main', source: 'origin_head' });
+    expect(commit(db, remoteOnly)).toBeDefined();
+    expect(commit(db, tagged)).toBeDefined();
+    const branches = db.prepare(`SELECT name, is_remote, is_mainline FROM metadata_branches ORDER BY name`).all();
+    expect(branches).toEqual([
+      { name: 'main', is_remote: 0, is_mainline: 1 },
+      { name: 'origin/main', is_remote: 1, is_mainline: 1 },
+      { name: 'origin/remote-only', is_remote: 1, is_mainline: 0 },
+    ]);
+    const repoRow = db.prepare(`SELECT repo_id, remote_url FROM metadata_repositories`).get();
+    // A local-path origin is not stable across machines, so the id falls back to the root commit.
+    expect(repoRow).toEqual({ repo_id: upstream.git('rev-list', '--max-parents=0', 'HEAD'), remote_url: upstream.dir });
+  });
+
+  it('takes the repository id from a normalized origin URL, and the mainline from config over master', async () => {
+    const repo = TempRepo.create({ branch: 'master' });
+    repo.write('a.txt', 'alpha beta gamma\n').commit('first');
+    repo.git('remote', 'add', 'origin', 'https://token:secret@GitHub.com/Acme/Widget.git');
+    const db = tempDatabase();
+    const detected = await run(db, repo);
+    expect(detected.repoId).toBe('github.com/acme/widget');
+    expect(detected.mainline).toEqual({ branch: 'master', source: 'master' });
+    expect(db.prepare(`SELECT remote_url FROM metadata_repositories`).get()).toEqual({
+      remote_url: 'https://GitHub.com/Acme/Widget.git',
+    });
+    const configured = await run(db, repo, 'release');
+    expect(configured.mainline).toEqual({ branch: 'release', source: 'config' });
+  });
+
+  it('is incremental: a re-run walks only new commits, and a double ingest changes no row', async () => {
+    const repo = TempRepo.create();
+    for (let i = 0; i < 5; i++) repo.write(`f${i}.txt`, `content number ${i}\n`).commit(`commit ${i}`);
+    const db = tempDatabase();
+    expect((await run(db, repo)).commitsRead).toBe(5);
+    const before = snapshot(db);
+    const again = await run(db, repo);
+    expect(again).toMatchObject({ commitsRead: 0, commitsAdded: 0 });
+    expect(snapshot(db)).toEqual(before);
+
+    repo.write('new.txt', 'brand new file\n').commit('one more');
+    repo.git('checkout', '-q', '-b', 'topic', 'HEAD~2');
+    repo.write('topic.txt', 'topic work\n').commit('topic work');
+    const third = await run(db, repo);
+    expect(third).toMatchObject({ commitsRead: 2, commitsAdded: 2 });
+
+    // A full ingest into a fresh database gives the same rows as the incremental one.
+    const fresh = tempDatabase();
+    await run(fresh, repo);
+    const firstSeen = ['metadata_branches.first_seen_at', 'metadata_repositories.first_seen_at'];
+    expect(snapshot(fresh, firstSeen)).toEqual(snapshot(db, firstSeen));
+  });
+
+  it('after a history rewrite, records the new commits and forgets deleted branches', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'alpha beta\n').commit('first');
+    repo.git('checkout', '-q', '-b', 'doomed');
+    repo.write('b.txt', 'doomed work\n').commit('doomed');
+    repo.git('checkout', '-q', 'main');
+    const db = tempDatabase();
+    await run(db, repo);
+    repo.git('branch', '-D', 'doomed');
+    repo.write('a.txt', 'alpha beta amended\n');
+    repo.gitRaw(['add', '-A']);
+    repo.gitRaw(['commit', '-q', '--amend', '-m', 'first, amended']);
+    const result = await run(db, repo);
+    expect(result).toMatchObject({ commitsRead: 1, commitsAdded: 1 });
+    const doomed = db.prepare(`SELECT is_present FROM metadata_branches WHERE name = 'doomed'`).get();
+    expect(doomed).toEqual({ is_present: 0 });
+    const tips = db.prepare(`SELECT ref_name FROM fact_git_ref_tips ORDER BY ref_name`).all();
+    expect(tips).toEqual([{ ref_name: 'HEAD' }, { ref_name: 'refs/heads/main' }]);
+  });
+
+  it('detects and reports a shallow clone, and records the full history once unshallowed', async () => {
+    const upstream = TempRepo.create();
+    for (let i = 0; i < 4; i++) upstream.write('a.txt', `version ${i} of the file\n`).commit(`v${i}`);
+    const clone = new TempRepo(tempDir());
+    clone.git('clone', '-q', '--depth', '2', `file://${upstream.dir}`, '.');
+    const db = tempDatabase();
+    // No remote URL to name it: the id must not be the cut-off commit, and must survive unshallowing.
+    clone.git('remote', 'rename', 'origin', 'upstream');
+    const shallow = await run(db, clone);
+    expect(shallow).toMatchObject({ isShallow: true, commitsAdded: 2 });
+    const boundary = db.prepare(`SELECT sha FROM metadata_commits WHERE is_shallow_boundary = 1`).all<{ sha: string }>();
+    expect(boundary).toHaveLength(1);
+    // The boundary commit's diff against nothing would claim the whole tree as added: no rows.
+    expect(changes(db, boundary[0]!.sha)).toEqual([]);
+    expect(db.prepare(`SELECT is_shallow FROM view_repository_commit_quality`).get()).toEqual({ is_shallow: 1 });
+
+    clone.git('fetch', '-q', '--unshallow', 'upstream');
+    const full = await run(db, clone);
+    expect(full.isShallow).toBe(false);
+    expect(full.repoId).toBe(shallow.repoId);
+    expect(db.prepare(`SELECT count(*) AS n, sum(is_shallow_boundary) AS b FROM metadata_commits`).get()).toEqual({ n: 4, b: 0 });
+    expect(changes(db, boundary[0]!.sha)).toEqual([
+      { path: 'a.txt', old_path: null, change_type: 'M', similarity: null, added_lines: 1, deleted_lines: 1, is_binary: 0 },
+    ]);
+  });
+
+  it('leaves the database as it was when git fails half-way', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'alpha beta\n').commit('first');
+    const db = tempDatabase();
+    await run(db, repo);
+    const before = snapshot(db);
+    repo.write('b.txt', 'second file content\n').commit('second');
+    repo.write('c.txt', 'third file content\n').commit('third');
+    // Remove the blob the walk needs for numstat: git dies mid-stream.
+    const blob = repo.git('rev-parse', 'HEAD~1:b.txt');
+    rmSync(join(repo.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    await expect(run(db, repo)).rejects.toBeInstanceOf(GitError);
+    expect(snapshot(db)).toEqual(before);
+  });
+
+  it('records nothing for a repository without commits', async () => {
+    const repo = TempRepo.create();
+    const db = tempDatabase();
+    const result = await run(db, repo);
+    expect(result).toMatchObject({ repoId: null, commitsRead: 0 });
+    expect(db.prepare(`SELECT count(*) AS n FROM metadata_repositories`).get()).toEqual({ n: 0 });
+  });
+
+  it('marks AI-assisted commits from trailers and author markers, and PR numbers from subjects', async () => {
+    const repo = TempRepo.create();
+    const claude = repo
+      .write('a.txt', 'alpha beta\n')
+      .commit('Add a (#12)\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-Authored-By: Claude <noreply@anthropic.com>');
+    const aider = repo.write('b.txt', 'beta gamma\n').commit('aider: tweak b', { author: 'Test Person (aider)' });
+    const human = repo.write('c.txt', 'gamma delta\n').commit('Merge pull request #7 from acme/topic');
+    const db = tempDatabase();
+    await run(db, repo);
+    const rows = db.prepare(`SELECT sha, ai_marker, ai_marker_source, pr_number FROM metadata_commits ORDER BY committed_at`).all();
+    expect(rows).toEqual([
+      { sha: claude, ai_marker: 'claude', ai_marker_source: 'trailer', pr_number: 12 },
+      { sha: aider, ai_marker: 'aider', ai_marker_source: 'author', pr_number: null },
+      { sha: human, ai_marker: null, ai_marker_source: null, pr_number: 7 },
+    ]);
+  });
+});
+
+describe('git ingest temp-repo helper', () => {
+  it('makes repositories whose commits carry the fixed user and dates', () => {
+    const repo = TempRepo.create();
+    repo.write('x.txt', 'x marks the spot\n').commit('x');
+    expect(repo.git('log', '-1', '--format=%an <%ae> %aI')).toBe('Test Person <test@example.com> 2026-01-05T09:01:00+00:00');
+    expect(readdirSync(repo.dir)).toContain('.git');
+    writeFileSync(join(repo.dir, 'y.txt'), 'y');
+  });
+});

@@ -1,0 +1,37 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Tests never see the developer's git set-up: inherited GIT_* variables are scrubbed and git reads
+ * a fixed global config (user, branch, gc off) instead of ~/.gitconfig and /etc/gitconfig.
+ */
+for (const key of Object.keys(process.env)) {
+  if (key.startsWith('GIT_')) delete process.env[key];
+}
+const home = mkdtempSync(join(tmpdir(), 'paceflow-home-'));
+const globalConfig = join(home, 'gitconfig');
+writeFileSync(
+  globalConfig,
+  [
+    '[user]',
+    '\tname = Test Person',
+    '\temail = test@example.com',
+    '[init]',
+    '\tdefaultBranch = main',
+    '[gc]',
+    '\tauto = 0',
+    '[commit]',
+    '\tgpgsign = false',
+    '[advice]',
+    '\tdetachedHead = false',
+    '[protocol "file"]',
+    '\tallow = always',
+    '',
+  ].join('\n'),
+);
+process.env.GIT_CONFIG_NOSYSTEM = '1';
+process.env.GIT_CONFIG_GLOBAL = globalConfig;
+process.env.HOME = home;
+process.env.PACEFLOW_HOME = join(home, 'paceflow');
+delete process.env.XDG_DATA_HOME;
