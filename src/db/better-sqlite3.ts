@@ -16,13 +16,13 @@ class BetterSqliteStatement implements Statement {
   run(params?: SqlParams): RunResult {
     return { changes: this.stmt.run(...bind(params)).changes };
   }
-  all<T extends Row = Row>(params?: SqlParams): T[] {
+  all<T = Row>(params?: SqlParams): T[] {
     return this.stmt.all(...bind(params)) as T[];
   }
-  get<T extends Row = Row>(params?: SqlParams): T | undefined {
+  get<T = Row>(params?: SqlParams): T | undefined {
     return this.stmt.get(...bind(params)) as T | undefined;
   }
-  iterate<T extends Row = Row>(params?: SqlParams): IterableIterator<T> {
+  iterate<T = Row>(params?: SqlParams): IterableIterator<T> {
     return this.stmt.iterate(...bind(params)) as IterableIterator<T>;
   }
   columns(): string[] {

@@ -12,9 +12,9 @@ export interface RunResult {
 
 export interface Statement {
   run(params?: SqlParams): RunResult;
-  all<T extends Row = Row>(params?: SqlParams): T[];
-  get<T extends Row = Row>(params?: SqlParams): T | undefined;
-  iterate<T extends Row = Row>(params?: SqlParams): IterableIterator<T>;
+  all<T = Row>(params?: SqlParams): T[];
+  get<T = Row>(params?: SqlParams): T | undefined;
+  iterate<T = Row>(params?: SqlParams): IterableIterator<T>;
   /** Column names of the result set, in order (empty for statements that return nothing). */
   columns(): string[];
   /** True when the statement cannot change the database. */

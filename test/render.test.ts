@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../src/errors.js';
+import { defaultFormat, parseFormat, renderSections, renderTable, type ResultTable } from '../src/report/render.js';
+
+const table: ResultTable = {
+  name: 'view_example',
+  columns: ['name', 'count', 'share'],
+  rows: [
+    { name: 'a | b', count: 3, share: 0.5 },
+    { name: 'line1\nline2, "quoted"', count: 12, share: null },
+  ],
+};
+
+describe('renderers', () => {
+  it('renders a terminal table with numbers right-aligned and NULL shown', () => {
+    expect(renderTable(table, 'table')).toBe(
+      [
+        'name                     count  share',
+        '───────────────────────  ─────  ─────',
+        'a | b                        3    0.5',
+        'line1 ⏎ line2, "quoted"     12   NULL',
+      ].join('\n'),
+    );
+  });
+
+  it('escapes pipes and newlines in Markdown', () => {
+    const md = renderTable(table, 'md');
+    expect(md.split('\n')).toEqual([
+      '| name                     | count | share |',
+      '| :----------------------- | ----: | ----: |',
+      '| a \\| b                   |     3 |   0.5 |',
+      '| line1<br>line2, "quoted" |    12 |       |',
+    ]);
+  });
+
+  it('quotes CSV fields per RFC 4180', () => {
+    expect(renderTable(table, 'csv')).toBe('name,count,share\r\na | b,3,0.5\r\n"line1\nline2, ""quoted""",12,');
+  });
+
+  it('writes JSON with nulls and plain numbers', () => {
+    expect(JSON.parse(renderTable(table, 'json'))).toEqual([
+      { name: 'a | b', count: 3, share: 0.5 },
+      { name: 'line1\nline2, "quoted"', count: 12, share: null },
+    ]);
+  });
+
+  it('says so when a table has no rows', () => {
+    expect(renderTable({ ...table, rows: [] }, 'table')).toContain('(no rows)');
+    expect(renderTable({ ...table, rows: [] }, 'md')).toContain('_no rows_');
+  });
+
+  it('renders several views as titled sections, or one JSON object keyed by view', () => {
+    const other = { ...table, name: 'view_other', rows: [] };
+    expect(renderSections([table, other], 'md')).toMatch(/^### view_example\n\n\| name[\s\S]*### view_other/);
+    expect(Object.keys(JSON.parse(renderSections([table, other], 'json')))).toEqual(['view_example', 'view_other']);
+    expect(() => renderSections([table, other], 'csv')).toThrowError(UsageError);
+    expect(renderSections([table], 'csv')).toBe(renderTable(table, 'csv'));
+  });
+
+  it('picks a table for terminals and Markdown for pipes, and rejects unknown formats', () => {
+    expect(defaultFormat(true)).toBe('table');
+    expect(defaultFormat(false)).toBe('md');
+    expect(parseFormat('csv')).toBe('csv');
+    expect(() => parseFormat('xml')).toThrowError(/unknown format "xml"/);
+  });
+});

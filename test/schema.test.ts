@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
+import { describeTables, renderDataModel } from '../src/db/data-model.js';
+import { latestSchemaVersion, loadViews, migrate } from '../src/db/migrate.js';
+import { openDatabase } from '../src/db/open.js';
+import { ingestGit } from '../src/ingest/git.js';
+import { snapshot, tableNames, tempDatabase } from './helpers/db.js';
+import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+/** DESIGN §3: each table's grain, as its primary key. A new table must be added here on purpose. */
+const GRAINS: Record<string, string[]> = {
+  metadata_repositories: ['repo_id'],
+  metadata_sessions: ['session_id'],
+  metadata_files: ['repo_id', 'path'],
+  metadata_commits: ['repo_id', 'sha'],
+  metadata_commit_file_changes: ['repo_id', 'sha', 'path'],
+  metadata_tasks: ['task_key'],
+  metadata_branches: ['repo_id', 'name'],
+  fact_session_records: ['session_id', 'record_id'],
+  fact_session_file_edits: ['session_id', 'edit_id'],
+  fact_commit_notes: ['repo_id', 'sha', 'notes_ref'],
+  fact_ingest_watermarks: ['source_path'],
+  fact_git_ref_tips: ['repo_id', 'ref_name'],
+  event_session_messages: ['session_id', 'record_id'],
+  event_session_code_changes: ['session_id', 'edit_id'],
+  event_session_quality: ['session_id'],
+  event_commit_attributions: ['repo_id', 'sha', 'provider', 'session_id'],
+  event_commit_outcomes: ['repo_id', 'sha'],
+  event_commit_churn: ['repo_id', 'sha'],
+  event_task_commits: ['task_key', 'repo_id', 'sha'],
+  event_task_sessions: ['task_key', 'session_id'],
+};
+
+describe('schema', () => {
+  const db = tempDatabase();
+
+  it('creates every table of the data model with its grain as the primary key', () => {
+    const tables = describeTables(db);
+    expect(tables.map((t) => t.name).sort()).toEqual(Object.keys(GRAINS).sort());
+    for (const table of tables) {
+      expect({ table: table.name, key: table.primaryKey }).toEqual({ table: table.name, key: GRAINS[table.name] });
+      expect(table.grain, `${table.name} needs a "-- Grain:" comment`).toMatch(/^one row per /);
+    }
+  });
+
+  it('enforces each grain: a second row with the same key is refused', () => {
+    for (const name of Object.keys(GRAINS)) {
+      const info = db
+        .prepare(`SELECT name, type, "notnull" AS not_null, pk FROM pragma_table_info(?)`)
+        .all<{ name: string; type: string; not_null: number; pk: number }>([name]);
+      const unique = db
+        .prepare(`SELECT count(*) AS n FROM pragma_index_list(?) WHERE "unique" = 1 AND origin = 'pk'`)
+        .get<{ n: number }>([name]);
+      // WITHOUT ROWID tables are clustered on the key; rowid tables carry a unique pk index.
+      const withoutRowid = /WITHOUT ROWID/i.test(
+        db.prepare(`SELECT sql FROM sqlite_master WHERE name = ?`).get<{ sql: string }>([name])!.sql,
+      );
+      expect(withoutRowid || unique!.n === 1, `${name} has no enforced key`).toBe(true);
+      expect(info.filter((c) => c.pk > 0).length).toBe(GRAINS[name]!.length);
+    }
+    db.prepare(`INSERT INTO metadata_tasks (task_key, source, first_seen_at) VALUES ('ABC-1', 'branch', 'x')`).run();
+    expect(() =>
+      db.prepare(`INSERT INTO metadata_tasks (task_key, source, first_seen_at) VALUES ('ABC-1', 'prompt', 'y')`).run(),
+    ).toThrowError(/UNIQUE constraint failed/);
+  });
+
+  it('holds every grain after a double ingest: count(*) equals the number of distinct keys', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'alpha beta\n').commit('first');
+    repo.git('mv', 'a.txt', 'b.txt');
+    repo.commit('rename');
+    const filled = tempDatabase();
+    await ingestGit({ db: filled, cwd: repo.dir, config: {} });
+    const once = snapshot(filled);
+    await ingestGit({ db: filled, cwd: repo.dir, config: {} });
+    expect(snapshot(filled)).toEqual(once);
+    for (const [name, key] of Object.entries(GRAINS)) {
+      const row = filled
+        .prepare(`SELECT count(*) AS total, (SELECT count(*) FROM (SELECT DISTINCT ${key.join(', ')} FROM ${name})) AS distinct_keys FROM ${name}`)
+        .get<{ total: number; distinct_keys: number }>();
+      expect({ name, ...row }).toEqual({ name, total: row!.distinct_keys, distinct_keys: row!.distinct_keys });
+    }
+    expect(filled.prepare(`SELECT count(*) AS n FROM metadata_commits`).get()).toEqual({ n: 2 });
+  });
+
+  it('records its version in PRAGMA user_version and migrates a database only once', () => {
+    expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
+    expect(() => migrate(db)).not.toThrow();
+    expect(tableNames(db)).toContain('metadata_commits');
+  });
+
+  it('runs in WAL mode with a busy timeout of at least 5 s', () => {
+    expect(db.pragma('journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+    expect(db.pragma('busy_timeout')).toEqual([{ timeout: 5000 }]);
+  });
+
+  it('creates every view from its own file, named after the file', () => {
+    const views = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name`)
+      .all<{ name: string }>()
+      .map((r) => r.name);
+    expect(views).toEqual(loadViews().map((v) => v.name));
+    for (const view of loadViews()) {
+      expect(view.sql).toMatch(new RegExp(`^-- ${view.name}\\n-- Grain: `));
+      expect(view.sql).toContain(`CREATE VIEW ${view.name} AS`);
+    }
+  });
+
+  it('refuses a database written by a newer paceflow', () => {
+    const path = join(tempDir(), 'newer.db');
+    const raw = new BetterSqliteDatabase(path);
+    raw.exec('PRAGMA user_version = 999');
+    raw.close();
+    expect(() => openDatabase(path)).toThrowError(/schema version 999 is newer than this paceflow understands/);
+  });
+
+  it('keeps docs/data-model.md in step with the schema (npm run docs)', () => {
+    const committed = readFileSync(new URL('../docs/data-model.md', import.meta.url), 'utf8');
+    expect(committed).toBe(renderDataModel(db));
+  });
+});
