@@ -97,7 +97,6 @@ CREATE TABLE metadata_commit_file_changes (
   is_binary      INTEGER NOT NULL,
   PRIMARY KEY (repo_id, sha, path)
 ) WITHOUT ROWID;
-CREATE INDEX metadata_commit_file_changes_by_path ON metadata_commit_file_changes (repo_id, path);
 
 -- Grain: one row per recognized task key (e.g. 'ABC-123').
 CREATE TABLE metadata_tasks (

@@ -90,3 +90,4 @@ export async function* streamGit(args: readonly string[], options: GitOptions): 
     if (!finished && child.exitCode === null) child.kill();
   }
 }
+
