@@ -44,8 +44,12 @@ CREATE TABLE metadata_sessions (
   git_branch         TEXT,
   started_at         TEXT,
   ended_at           TEXT,
-  source_path        TEXT NOT NULL
+  session_kind       TEXT NOT NULL DEFAULT 'main' CHECK (session_kind IN ('main', 'subagent', 'fork')),
+  title              TEXT,                   -- the assistant's own title for the conversation
+  client_version     TEXT,                   -- the assistant's version that wrote the transcript
+  source_path        TEXT NOT NULL           -- local only
 ) WITHOUT ROWID;
+CREATE INDEX metadata_sessions_by_source ON metadata_sessions (source_path);
 
 -- Grain: one row per canonical file path within a repository.
 CREATE TABLE metadata_files (
@@ -147,6 +151,8 @@ CREATE TABLE fact_session_records (
   source_offset      INTEGER,                -- byte offset of the record in source_path
   PRIMARY KEY (session_id, record_id)
 ) WITHOUT ROWID;
+-- Record ids are unique per provider across sessions: copies (resumes, forks) are found by id.
+CREATE INDEX fact_session_records_by_record ON fact_session_records (record_id);
 
 -- Grain: one row per file edit a session attempted (applied, rejected or failed).
 CREATE TABLE fact_session_file_edits (
@@ -157,12 +163,16 @@ CREATE TABLE fact_session_file_edits (
   abs_path      TEXT NOT NULL,               -- local only
   repo_id       TEXT,
   path          TEXT,                        -- repo-relative; NULL outside any repository
-  status        TEXT NOT NULL CHECK (status IN ('applied', 'rejected', 'failed')),
+  status        TEXT NOT NULL CHECK (status IN ('applied', 'rejected', 'failed', 'pending')), -- pending: no result seen
   timestamp     TEXT,
   added_text    TEXT,                        -- the lines the edit really added (local only)
   removed_text  TEXT,
+  text_source   TEXT,                        -- where added_text came from: 'result' (applied diff) or 'input'
+  user_modified INTEGER NOT NULL DEFAULT 0,  -- the person changed the proposal before accepting
+  source_path   TEXT NOT NULL,               -- local only
   PRIMARY KEY (session_id, edit_id)
 ) WITHOUT ROWID;
+CREATE INDEX fact_session_file_edits_by_edit ON fact_session_file_edits (edit_id);
 
 -- Grain: one row per (commit, notes ref): the raw note as found.
 CREATE TABLE fact_commit_notes (
@@ -182,7 +192,10 @@ CREATE TABLE fact_ingest_watermarks (
   mtime_ms       INTEGER NOT NULL,
   byte_offset    INTEGER NOT NULL,           -- bytes already read
   record_index   INTEGER NOT NULL DEFAULT 0, -- records already read
+  head_length    INTEGER NOT NULL DEFAULT 0, -- how many leading bytes head_checksum covers
   head_checksum  TEXT,                       -- checksum of the first bytes: a rewrite is re-read
+  skipped_lines  INTEGER NOT NULL DEFAULT 0, -- lines skipped so far (malformed, oversized, unknown)
+  last_skip      TEXT,                       -- the last skip: reason and line number
   updated_at     TEXT NOT NULL
 ) WITHOUT ROWID;
 
@@ -210,6 +223,7 @@ CREATE TABLE event_session_messages (
   timestamp       TEXT,
   is_user_prompt  INTEGER NOT NULL,
   is_error_paste  INTEGER NOT NULL,
+  is_tool_error   INTEGER NOT NULL,
   PRIMARY KEY (session_id, record_id)
 ) WITHOUT ROWID;
 
@@ -220,19 +234,23 @@ CREATE TABLE event_session_code_changes (
   provider                TEXT NOT NULL,
   repo_id                 TEXT,
   path                    TEXT,
+  root_session_id         TEXT NOT NULL,     -- the session itself, or a sub-agent's parent
+  tool_name               TEXT NOT NULL,
   timestamp               TEXT,
   lines_added             INTEGER NOT NULL,
   lines_removed           INTEGER NOT NULL,
   nontrivial_lines_added  INTEGER NOT NULL,
-  status                  TEXT NOT NULL CHECK (status IN ('applied', 'rejected', 'failed')),
+  status                  TEXT NOT NULL CHECK (status IN ('applied', 'rejected', 'failed', 'pending')),
   PRIMARY KEY (session_id, edit_id)
 ) WITHOUT ROWID;
 
--- Grain: one row per session.
+-- Grain: one row per session (sub-agents included, flagged).
 CREATE TABLE event_session_quality (
   session_id               TEXT PRIMARY KEY,
   provider                 TEXT NOT NULL,
   repo_id                  TEXT,
+  root_session_id          TEXT NOT NULL,
+  is_subagent              INTEGER NOT NULL,
   model                    TEXT,
   git_branch               TEXT,
   started_at               TEXT,
@@ -241,8 +259,10 @@ CREATE TABLE event_session_quality (
   user_prompt_count        INTEGER NOT NULL,
   repeated_debug_loop      INTEGER NOT NULL,
   mid_session_error_paste  INTEGER NOT NULL,
-  tool_errors              INTEGER NOT NULL,
-  lines_written            INTEGER NOT NULL
+  tool_errors              INTEGER NOT NULL,  -- tool calls with a failed result
+  lines_written            INTEGER NOT NULL,  -- lines added by applied edits
+  tokens_in                INTEGER NOT NULL,  -- deduplicated per model response
+  tokens_out               INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- Grain: one row per (commit, provider, session) that wrote lines of the commit. session_id is ''

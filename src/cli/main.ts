@@ -39,6 +39,23 @@ function addConfigFlags(command: Command): Command {
     .option('--task-key-pattern <regex>', 'regular expression of task keys (default \\b[A-Z][A-Z0-9_]+-[1-9][0-9]*\\b)');
 }
 
+interface SessionFlags {
+  provider?: string[];
+  since?: string;
+  sessions: boolean;
+}
+
+function addSessionFlags(command: Command): Command {
+  return command
+    .option('--provider <name...>', 'session providers to read: claude-code (or claude), codex (default: all)')
+    .option('--since <when>', 'only transcripts modified since a date (2026-01-31) or a duration ago (7d, 12h, 2w)')
+    .option('--no-sessions', 'read git history only, no session transcripts');
+}
+
+function sessionOptions(flags: SessionFlags): { providers?: string[]; since?: string; sessions: boolean } {
+  return { ...(flags.provider ? { providers: flags.provider } : {}), ...(flags.since ? { since: flags.since } : {}), sessions: flags.sessions };
+}
+
 function configOverrides(flags: ConfigFlags): ConfigOverrides {
   return {
     mainline: flags.mainline,
@@ -77,19 +94,24 @@ export function buildProgram(): Command {
     .option('-C, --repo <path>', 'work in the repository at <path> instead of the current directory')
     .showHelpAfterError('(run with --help for usage)');
 
-  addConfigFlags(
+  addSessionFlags(addConfigFlags(
     program
       .command('ingest')
-      .description('record new commits of the repository (all branches, remote branches and tags) into the database')
+      .description('record new commits of the repository (all branches, remote branches and tags) and new session transcripts')
       .option('--no-progress', 'no progress bar on stderr'),
-  ).action(async (flags: ConfigFlags & { progress: boolean }, command: Command) => {
+  )).action(async (flags: ConfigFlags & SessionFlags & { progress: boolean }, command: Command) => {
     const { ingest } = await import('./commands/ingest.js');
-    const summary = await ingest({ ...where(command), config: configOverrides(flags), progress: flags.progress && process.stderr.isTTY === true });
+    const summary = await ingest({
+      ...where(command),
+      ...sessionOptions(flags),
+      config: configOverrides(flags),
+      progress: flags.progress && process.stderr.isTTY === true,
+    });
     for (const warning of summary.warnings) process.stderr.write(`paceflow: warning: ${warning}\n`);
     for (const message of summary.messages) write(message);
   });
 
-  addConfigFlags(
+  addSessionFlags(addConfigFlags(
     program
       .command('report')
       .description('bring the repository up to date, then print every view_* metric for it')
@@ -98,9 +120,9 @@ export function buildProgram(): Command {
       .option('--all-repos', 'every repository in the database, not only the current one')
       .option('--no-ingest', 'report what the database holds without recording new commits first')
       .option('--no-progress', 'no progress bar on stderr'),
-  ).action(
+  )).action(
     async (
-      flags: ConfigFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean },
+      flags: ConfigFlags & SessionFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean },
       command: Command,
     ) => {
       const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([
@@ -113,7 +135,41 @@ export function buildProgram(): Command {
         ...(flags.view ? { views: flags.view } : {}),
         allRepos: flags.allRepos === true,
         ingest: flags.ingest,
+        ...sessionOptions(flags),
         config: configOverrides(flags),
+        progress: flags.progress && process.stderr.isTTY === true,
+      });
+      for (const note of result.notes) process.stderr.write(`paceflow: ${note}\n`);
+      write(result.output);
+    },
+  );
+
+  addSessionFlags(
+    program
+      .command('stats')
+      .description('read new session transcripts, then print the session views: quality and productivity')
+      .addOption(formatOption())
+      .option('--sessions-list', 'also list every session (view_session_productivity)')
+      .option('--no-ingest', 'report what the database holds without reading transcripts first')
+      .option('--no-progress', 'no progress bar on stderr'),
+  ).action(
+    async (
+      flags: SessionFlags & { format?: string; sessionsList?: boolean; ingest: boolean; progress: boolean },
+      command: Command,
+    ) => {
+      const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([
+        import('./commands/report.js'),
+        import('../report/render.js'),
+      ]);
+      const views = ['view_global_session_quality', 'view_session_productivity_summary'];
+      if (flags.sessionsList) views.push('view_session_productivity');
+      const result = await report({
+        ...where(command),
+        format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true),
+        views,
+        allRepos: true,
+        ingest: flags.ingest,
+        ...sessionOptions(flags),
         progress: flags.progress && process.stderr.isTTY === true,
       });
       for (const note of result.notes) process.stderr.write(`paceflow: ${note}\n`);

@@ -128,8 +128,15 @@ export async function earliestRootCommit(
 ): Promise<string | null> {
   if (tips.length === 0) return null;
   const head = tips.find((t) => t.name === 'HEAD') ?? tips[0]!;
-  const out = await gitText(['rev-list', '--max-parents=0', '--format=%ct %H', '--no-commit-header', head.sha], { cwd });
-  const roots = out
+  const out = await gitText(ROOT_COMMITS_ARGS(head.sha), { cwd });
+  return earliestRoot(out, shallowCutOff);
+}
+
+export const ROOT_COMMITS_ARGS = (rev: string) => ['rev-list', '--max-parents=0', '--format=%ct %H', '--no-commit-header', rev];
+
+/** The earliest root in `git rev-list --max-parents=0 --format='%ct %H'` output (ties by sha). */
+export function earliestRoot(output: string, shallowCutOff: ReadonlySet<string> = new Set()): string | null {
+  const roots = output
     .split('\n')
     .filter(Boolean)
     .map((line) => line.split(' ') as [string, string])

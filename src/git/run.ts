@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { GitError, NotAGitRepositoryError } from '../errors.js';
 
@@ -91,3 +91,12 @@ export async function* streamGit(args: readonly string[], options: GitOptions): 
   }
 }
 
+
+/**
+ * Runs a small git command synchronously (for lookups made while parsing, where an await would
+ * split a transaction). Returns null when git fails; never throws for git's own errors.
+ */
+export function gitSync(args: readonly string[], cwd: string): string | null {
+  const result = spawnSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+  return result.status === 0 ? result.stdout.replace(/\n$/, '') : null;
+}

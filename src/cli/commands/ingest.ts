@@ -1,6 +1,14 @@
+import { homedir } from 'node:os';
+import { buildSessionEvents } from '../../builders/sessions.js';
 import { loadConfig, type ConfigOverrides } from '../../config/config.js';
-import { locateRepository } from '../../git/repository.js';
+import type { Database } from '../../db/driver.js';
+import { NotAGitRepositoryError, UsageError } from '../../errors.js';
+import { locateRepository, type RepositoryLocation } from '../../git/repository.js';
 import { ingestGit, type GitIngestResult } from '../../ingest/git.js';
+import { ingestSessions, type ProviderIngestStats } from '../../ingest/sessions.js';
+import { claudeCleanupPeriodDays } from '../../providers/claude-code.js';
+import { selectProviders } from '../../providers/index.js';
+import type { ProviderEnvironment, SourceFile } from '../../providers/types.js';
 import { withDatabase } from '../database.js';
 import { createProgress } from '../progress.js';
 
@@ -9,30 +17,95 @@ export interface IngestOptions {
   db?: string;
   env?: NodeJS.ProcessEnv;
   config?: ConfigOverrides;
-  /** Show a progress bar on stderr when it is a terminal. */
+  /** Show progress bars on stderr when it is a terminal. */
   progress?: boolean;
+  /** Session providers to read (default: all). */
+  providers?: string[];
+  /** Only transcripts modified since then. */
+  since?: string;
+  /** Skip session transcripts (git only). */
+  sessions?: boolean;
 }
 
 export interface IngestSummary {
-  git: GitIngestResult;
-  /** Lines for a person: what was recorded, and anything to know (shallow clone). */
+  /** null outside a git repository (sessions are still read). */
+  git: GitIngestResult | null;
+  sessions: ProviderIngestStats[];
+  /** Lines for a person: what was recorded. */
   messages: string[];
+  /** Anything to know: shallow clone, skipped input, transcripts about to be deleted. */
   warnings: string[];
 }
 
-/** `paceflow ingest`: records the repository's git history (session providers join later). */
+export function parseSince(value: string | undefined, now = new Date()): Date | undefined {
+  if (value === undefined) return undefined;
+  const relative = /^(\d+)\s*(d|day|days|h|hours?|w|weeks?)$/i.exec(value.trim());
+  if (relative) {
+    const n = Number(relative[1]);
+    const unit = relative[2]!.toLowerCase()[0];
+    const ms = unit === 'h' ? 3600e3 : unit === 'w' ? 7 * 86400e3 : 86400e3;
+    return new Date(now.getTime() - n * ms);
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--since: not a date or a duration: "${value}" (e.g. 2026-01-31, 7d, 12h)`);
+  return date;
+}
+
+/**
+ * `paceflow ingest`: records the repository's git history (when run inside one) and every
+ * provider's new session transcripts, then rebuilds the session events they touched.
+ */
 export async function ingest(options: IngestOptions): Promise<IngestSummary> {
-  const location = await locateRepository(options.cwd);
-  const { config } = loadConfig(location.root, options.config);
+  const env = options.env ?? process.env;
+  const environment: ProviderEnvironment = { env, home: env.HOME || homedir() };
+  const providers = options.sessions === false ? [] : selectProviders(options.providers);
+  const since = parseSince(options.since);
+  let location: RepositoryLocation | null = null;
+  try {
+    location = await locateRepository(options.cwd);
+  } catch (error) {
+    if (!(error instanceof NotAGitRepositoryError) || providers.length === 0) throw error;
+  }
+  const { config } = loadConfig(location?.root ?? null, options.config);
   return withDatabase(options, async (db) => {
-    const progress = options.progress ? createProgress('git commits') : null;
-    const git = await ingestGit({
-      db,
-      cwd: location.root,
-      config,
-      ...(progress ? { onProgress: (n: number) => progress.update(n), onTotal: (n: number) => progress.total(n) } : {}),
-    }).finally(() => progress?.done());
-    return { git, ...describeGitIngest(git) };
+    const messages: string[] = [];
+    const warnings: string[] = [];
+    let git: GitIngestResult | null = null;
+    if (location) {
+      const progress = options.progress ? createProgress('git commits') : null;
+      git = await ingestGit({
+        db,
+        cwd: location.root,
+        config,
+        ...(progress ? { onProgress: (n: number) => progress.update(n), onTotal: (n: number) => progress.total(n) } : {}),
+      }).finally(() => progress?.done());
+      const described = describeGitIngest(git);
+      messages.push(...described.messages);
+      warnings.push(...described.warnings);
+    } else {
+      messages.push(`${options.cwd} is not inside a git repository: reading session transcripts only`);
+    }
+    let sessions: ProviderIngestStats[] = [];
+    if (providers.length > 0) {
+      const progress = options.progress ? createProgress('transcripts (bytes)') : null;
+      const result = await ingestSessions({
+        db,
+        providers,
+        environment,
+        ...(since ? { since } : {}),
+        ...(progress ? { onProgress: (done: number, total: number) => (progress.total(total), progress.update(done)) } : {}),
+      }).finally(() => progress?.done());
+      buildSessionEvents(db, result.touchedSessions);
+      sessions = result.stats;
+      for (const stat of sessions) {
+        const described = describeSessionIngest(stat);
+        messages.push(described.message);
+        warnings.push(...described.warnings);
+      }
+      const claude = sessions.find((s) => s.provider === 'claude-code');
+      if (claude) warnings.push(...cleanupWarnings(db, environment, claude.unread));
+    }
+    return { git, sessions, messages, warnings };
   });
 }
 
@@ -53,4 +126,48 @@ export function describeGitIngest(git: GitIngestResult): { messages: string[]; w
       ? 'up to date'
       : `${git.commitsAdded.toLocaleString('en')} new commits, ${git.fileChangesAdded.toLocaleString('en')} file changes`;
   return { messages: [`${git.repoId}: ${what}; ${git.refs} refs; ${mainline}`], warnings };
+}
+
+export function describeSessionIngest(stat: ProviderIngestStats): { message: string; warnings: string[] } {
+  const warnings: string[] = [];
+  const mb = (stat.bytesRead / 1e6).toFixed(1);
+  const message =
+    stat.filesFound === 0
+      ? `${stat.provider}: no transcripts in ${stat.locations.join(', ')}`
+      : `${stat.provider}: ${stat.filesFound} transcripts, ${stat.filesRead} read (${mb} MB), ${stat.filesUnchanged} unchanged` +
+        `${stat.filesOlderThanSince > 0 ? `, ${stat.filesOlderThanSince} older than --since` : ''}; ` +
+        `${stat.records.toLocaleString('en')} new records, ${stat.edits} edits, ${stat.sessions} sessions updated`;
+  const skipped = Object.entries(stat.skippedLines).filter(([, n]) => (n ?? 0) > 0);
+  if (skipped.length > 0) {
+    const total = skipped.reduce((n, [, c]) => n + (c ?? 0), 0);
+    warnings.push(
+      `${stat.provider}: skipped ${total} lines (${skipped.map(([r, n]) => `${n} ${r.replace('_', ' ')}`).join(', ')}); ` +
+        `e.g. ${stat.skipExamples.slice(0, 2).join('; ')}`,
+    );
+  }
+  for (const file of stat.skippedFiles.slice(0, 5)) warnings.push(`${stat.provider}: skipped ${file.path}: ${file.reason}`);
+  if (stat.skippedFiles.length > 5) warnings.push(`${stat.provider}: … and ${stat.skippedFiles.length - 5} more files skipped`);
+  return { message, warnings };
+}
+
+/**
+ * Transcripts Claude deletes within a week (after cleanupPeriodDays, by modification time) that
+ * this run left unread or that were read only in part.
+ */
+function cleanupWarnings(db: Database, environment: ProviderEnvironment, unread: readonly SourceFile[]): string[] {
+  const days = claudeCleanupPeriodDays(environment);
+  const soon = Date.now() - Math.max(days - 7, 0) * 86400e3;
+  const partial = db
+    .prepare(
+      `SELECT w.source_path FROM fact_ingest_watermarks w
+       WHERE w.provider = 'claude-code' AND w.mtime_ms < ? AND w.byte_offset < w.size`,
+    )
+    .all<{ source_path: string }>([soon]);
+  const rows = [...unread.filter((f) => f.mtimeMs < soon).map((f) => ({ source_path: f.path })), ...partial];
+  return rows.length === 0
+    ? []
+    : [
+        `claude-code: ${rows.length} transcripts are not fully read and Claude deletes them after ${days} days ` +
+          `(cleanupPeriodDays): ${rows.slice(0, 3).map((r) => r.source_path).join(', ')}${rows.length > 3 ? ', …' : ''}`,
+      ];
 }

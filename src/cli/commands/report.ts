@@ -19,6 +19,9 @@ export interface ReportOptions {
   ingest?: boolean;
   config?: ConfigOverrides;
   progress?: boolean;
+  providers?: string[];
+  since?: string;
+  sessions?: boolean;
 }
 
 export interface ReportResult {
@@ -50,12 +53,17 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   const notes: string[] = [];
   let repoId: string | null = null;
   let ingested: IngestSummary | null = null;
-  if (!options.allRepos) {
+  if (options.allRepos && options.ingest !== false) {
+    // Every repository: read new transcripts, and the repository at cwd if there is one.
+    ingested = await ingest(options);
+    notes.push(...ingested.warnings);
+  } else if (!options.allRepos) {
     try {
       if (options.ingest !== false) {
         ingested = await ingest(options);
-        repoId = ingested.git.repoId;
+        repoId = ingested.git?.repoId ?? null;
         notes.push(...ingested.warnings);
+        if (!ingested.git) notes.push(`${options.cwd} is not inside a git repository: reporting every repository in the database`);
       } else {
         repoId = await withDatabase(options, async (db) => (await identifyRepository(options.cwd, db)).repoId);
       }

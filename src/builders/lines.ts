@@ -1,0 +1,38 @@
+/**
+ * DESIGN §4: a non-trivial line has, after trimming and collapsing whitespace, at least four ASCII
+ * letters or digits and is not a keyword-only line (`else`, `end`, `return;`, `} else {` …).
+ * Blank, brace-only and whitespace-only lines never count, in a numerator or a denominator.
+ */
+const KEYWORD_ONLY = new Set([
+  'else', 'end', 'fi', 'done', 'esac', 'return', 'break', 'continue', 'pass', 'endif', 'endfor',
+  'endwhile', 'begin', 'then', 'do', 'try', 'finally', 'default', 'null', 'none', 'true', 'false',
+  'nil', 'undefined', 'this', 'self', 'super', 'await', 'yield', 'export', 'import', 'public',
+  'private', 'protected', 'static', 'const', 'let', 'var', 'elif', 'else if', 'end if', 'end do',
+]);
+
+export function normalizeLine(line: string): string {
+  return line.trim().replace(/\s+/g, ' ');
+}
+
+export function isNontrivialLine(line: string): boolean {
+  const normalized = normalizeLine(line);
+  let alnum = 0;
+  for (let i = 0; i < normalized.length && alnum < 4; i++) {
+    const c = normalized.charCodeAt(i);
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum++;
+  }
+  if (alnum < 4) return false;
+  const bare = normalized.replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, '').toLowerCase();
+  return !KEYWORD_ONLY.has(bare);
+}
+
+/** Lines of a stored text block (edits keep their lines joined by \n). */
+export function textLines(text: string | null | undefined): string[] {
+  return text ? text.split('\n') : [];
+}
+
+export function countNontrivial(text: string | null | undefined): number {
+  let n = 0;
+  for (const line of textLines(text)) if (isNontrivialLine(line)) n++;
+  return n;
+}

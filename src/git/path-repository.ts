@@ -1,0 +1,135 @@
+import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import type { Database } from '../db/driver.js';
+import { ROOT_COMMITS_ARGS, earliestRoot, normalizeRemoteUrl } from './repository.js';
+import { gitSync } from './run.js';
+
+export interface ResolvedPath {
+  repoId: string;
+  /** The work tree the path is in (a linked worktree's own root). */
+  workTree: string;
+  /** The main work tree of the repository (worktrees share it). */
+  mainRoot: string;
+  /** Repo-relative POSIX path; '' for the root itself. */
+  path: string;
+}
+
+interface WorkTree {
+  workTree: string;
+  mainRoot: string;
+  commonDir: string;
+}
+
+/**
+ * Maps absolute paths from session transcripts (a cwd, an edited file) to a repository and a
+ * repo-relative path. Subdirectories, linked worktrees and files that no longer exist resolve
+ * through the nearest existing directory; everything is cached, and git runs once per repository.
+ */
+export class PathRepositoryResolver {
+  private readonly treeByDir = new Map<string, WorkTree | null>();
+  private readonly idByRoot = new Map<string, string | null>();
+
+  constructor(private readonly db?: Database) {}
+
+  resolve(absPath: string | null | undefined): ResolvedPath | null {
+    if (!absPath || !isAbsolute(absPath)) return null;
+    const tree = this.workTreeOf(absPath);
+    if (!tree) return null;
+    const repoId = this.repoIdOf(tree);
+    if (!repoId) return null;
+    const canonical = canonicalPath(absPath);
+    const rel = relative(tree.workTree, canonical);
+    if (rel.startsWith('..') || isAbsolute(rel)) return null;
+    return { repoId, workTree: tree.workTree, mainRoot: tree.mainRoot, path: rel.split(sep).join('/') };
+  }
+
+  private workTreeOf(absPath: string): WorkTree | null {
+    let dir = nearestExistingDirectory(absPath);
+    const visited: string[] = [];
+    let found: WorkTree | null = null;
+    while (dir) {
+      const cached = this.treeByDir.get(dir);
+      if (cached !== undefined) {
+        found = cached;
+        break;
+      }
+      visited.push(dir);
+      const tree = workTreeAt(dir);
+      if (tree) {
+        found = tree;
+        break;
+      }
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+    for (const v of visited) this.treeByDir.set(v, found);
+    return found;
+  }
+
+  private repoIdOf(tree: WorkTree): string | null {
+    const cached = this.idByRoot.get(tree.mainRoot);
+    if (cached !== undefined) return cached;
+    const remote = gitSync(['config', '--get', 'remote.origin.url'], tree.workTree);
+    let id = remote ? normalizeRemoteUrl(remote) : null;
+    if (!id && this.db) {
+      const known = this.db
+        .prepare(`SELECT repo_id FROM metadata_repositories WHERE root_path IN (?, ?) AND instr(repo_id, '/') = 0`)
+        .get<{ repo_id: string }>([tree.mainRoot, tree.workTree]);
+      id = known?.repo_id ?? null;
+    }
+    if (!id) {
+      id = earliestRoot(gitSync(ROOT_COMMITS_ARGS('HEAD'), tree.workTree) ?? '');
+    }
+    this.idByRoot.set(tree.mainRoot, id);
+    return id;
+  }
+}
+
+function canonicalPath(absPath: string): string {
+  const existing = nearestExistingDirectory(absPath);
+  if (!existing) return absPath;
+  try {
+    const real = realpathSync(existing);
+    const rest = relative(existing, absPath);
+    return rest === '' ? real : join(real, rest);
+  } catch {
+    return absPath;
+  }
+}
+
+function nearestExistingDirectory(absPath: string): string | null {
+  let dir = absPath;
+  for (;;) {
+    try {
+      if (statSync(dir).isDirectory()) return realpathSync(dir);
+    } catch {
+      // missing: try the parent
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return null;
+    dir = parent;
+  }
+}
+
+/** The work tree rooted at `dir`, if `dir` holds a `.git` directory or a `.git` file. */
+function workTreeAt(dir: string): WorkTree | null {
+  const dotGit = join(dir, '.git');
+  let stat;
+  try {
+    stat = statSync(dotGit);
+  } catch {
+    return null;
+  }
+  if (stat.isDirectory()) return { workTree: dir, mainRoot: dir, commonDir: dotGit };
+  // A linked worktree or a submodule: ".git" is a file naming the git directory.
+  const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
+  if (!m) return null;
+  const gitDir = resolve(dir, m[1]!);
+  const commondirFile = join(gitDir, 'commondir');
+  if (existsSync(commondirFile)) {
+    const commonDir = resolve(gitDir, readFileSync(commondirFile, 'utf8').trim());
+    return { workTree: dir, mainRoot: dirname(commonDir), commonDir };
+  }
+  return { workTree: dir, mainRoot: dir, commonDir: gitDir };
+}

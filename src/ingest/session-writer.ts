@@ -1,0 +1,204 @@
+import type { Database } from '../db/driver.js';
+import type { PathRepositoryResolver } from '../git/path-repository.js';
+import type { EditInput, EditOutcome, RecordInput, SessionInfo, SessionSink, SkipReason } from '../providers/types.js';
+
+interface SessionAcc {
+  info: Required<Pick<SessionInfo, 'sessionId' | 'nativeId'>> & SessionInfo;
+  startedAt: string | null;
+  endedAt: string | null;
+}
+
+export interface FileCounts {
+  records: number;
+  edits: number;
+  skipped: number;
+  lastSkip: string | null;
+  skips: Partial<Record<SkipReason, number>>;
+}
+
+/**
+ * The SessionSink that writes a provider's rows into fact_session_* and metadata_sessions, inside
+ * the caller's transaction. Sessions are accumulated per file and written once at `flush`; paths
+ * are resolved to repositories as they arrive.
+ */
+export class SessionWriter implements SessionSink {
+  private readonly sessions = new Map<string, SessionAcc>();
+  readonly titles: { leaf: string; title: string }[] = [];
+  counts: FileCounts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
+  private sourcePath = '';
+  private readonly sql;
+
+  constructor(
+    private readonly db: Database,
+    private readonly provider: string,
+    private readonly resolver: PathRepositoryResolver,
+    private readonly now: string,
+  ) {
+    this.sql = {
+      hasRecord: db.prepare(`SELECT 1 AS x FROM fact_session_records WHERE record_id = ? LIMIT 1`),
+      record: db.prepare(`
+        INSERT OR IGNORE INTO fact_session_records
+          (session_id, record_id, kind, timestamp, text, tool_name, tool_call_id, is_error, is_sidechain, is_meta,
+           model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_path, source_offset)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      edit: db.prepare(`
+        INSERT INTO fact_session_file_edits
+          (session_id, edit_id, record_id, tool_name, abs_path, repo_id, path, status, timestamp,
+           added_text, removed_text, text_source, user_modified, source_path)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (session_id, edit_id) DO UPDATE SET
+          record_id = excluded.record_id, tool_name = excluded.tool_name, abs_path = excluded.abs_path,
+          repo_id = excluded.repo_id, path = excluded.path, status = excluded.status, timestamp = excluded.timestamp,
+          added_text = excluded.added_text, removed_text = excluded.removed_text, text_source = excluded.text_source,
+          user_modified = excluded.user_modified, source_path = excluded.source_path`),
+      settle: db.prepare(`
+        UPDATE fact_session_file_edits SET
+          status = @status,
+          added_text = coalesce(@added, added_text),
+          removed_text = coalesce(@removed, removed_text),
+          text_source = CASE WHEN @added IS NULL THEN text_source ELSE 'result' END,
+          user_modified = @userModified
+        WHERE session_id = @session AND status = 'pending'
+          AND (edit_id = @call OR (edit_id >= @call || '#' AND edit_id < @call || '$'))`),
+      deleteCall: db.prepare(`
+        DELETE FROM fact_session_file_edits
+        WHERE session_id = @session AND (edit_id = @call OR (edit_id >= @call || '#' AND edit_id < @call || '$'))`),
+      elsewhere: db.prepare(`
+        SELECT 1 AS x FROM fact_session_file_edits
+        WHERE (edit_id = @call OR (edit_id >= @call || '#' AND edit_id < @call || '$')) AND session_id <> @session LIMIT 1`),
+      known: db.prepare(`SELECT session_id, cwd FROM metadata_sessions WHERE source_path = ? LIMIT 1`),
+      session: db.prepare(`
+        INSERT INTO metadata_sessions
+          (session_id, provider, native_id, parent_session_id, model, repo_id, cwd, git_branch, started_at, ended_at,
+           session_kind, client_version, source_path)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (session_id) DO UPDATE SET
+          parent_session_id = coalesce(metadata_sessions.parent_session_id, excluded.parent_session_id),
+          model = coalesce(excluded.model, metadata_sessions.model),
+          repo_id = coalesce(metadata_sessions.repo_id, excluded.repo_id),
+          cwd = coalesce(metadata_sessions.cwd, excluded.cwd),
+          git_branch = coalesce(excluded.git_branch, metadata_sessions.git_branch),
+          started_at = CASE WHEN metadata_sessions.started_at IS NULL OR excluded.started_at < metadata_sessions.started_at
+                            THEN excluded.started_at ELSE metadata_sessions.started_at END,
+          ended_at = CASE WHEN metadata_sessions.ended_at IS NULL OR excluded.ended_at > metadata_sessions.ended_at
+                          THEN excluded.ended_at ELSE metadata_sessions.ended_at END,
+          session_kind = excluded.session_kind,
+          client_version = coalesce(excluded.client_version, metadata_sessions.client_version)`),
+      repository: db.prepare(`
+        INSERT OR IGNORE INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES (?, ?, ?)`),
+      title: db.prepare(`
+        UPDATE metadata_sessions SET title = @title
+        WHERE session_id = (SELECT session_id FROM fact_session_records WHERE record_id = @leaf LIMIT 1)`),
+    };
+  }
+
+  /** Starts a new file: counts reset, sessions of the previous file must have been flushed. */
+  beginFile(sourcePath: string): void {
+    this.sourcePath = sourcePath;
+    this.counts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
+  }
+
+  session(info: SessionInfo): void {
+    let acc = this.sessions.get(info.sessionId);
+    if (!acc) {
+      acc = { info: { ...info }, startedAt: null, endedAt: null };
+      this.sessions.set(info.sessionId, acc);
+    } else {
+      const merged = acc.info;
+      if (info.cwd && !merged.cwd) merged.cwd = info.cwd;
+      if (info.gitBranch) merged.gitBranch = info.gitBranch;
+      if (info.model) merged.model = info.model;
+      if (info.clientVersion) merged.clientVersion = info.clientVersion;
+      if (info.parentSessionId && !merged.parentSessionId) merged.parentSessionId = info.parentSessionId;
+      if (info.kind && info.kind !== 'main') merged.kind = info.kind;
+    }
+    const t = info.timestamp;
+    if (t) {
+      if (!acc.startedAt || t < acc.startedAt) acc.startedAt = t;
+      if (!acc.endedAt || t > acc.endedAt) acc.endedAt = t;
+    }
+  }
+
+  hasRecord(recordId: string): boolean {
+    return this.sql.hasRecord.get([recordId]) !== undefined;
+  }
+
+  record(r: RecordInput): void {
+    const { changes } = this.sql.record.run([
+      r.sessionId, r.recordId, r.kind, r.timestamp ?? null, r.text ?? null, r.toolName ?? null, r.toolCallId ?? null,
+      r.isError ? 1 : 0, r.isSidechain ? 1 : 0, r.isMeta ? 1 : 0, r.model ?? null, r.messageId ?? null,
+      r.requestId ?? null, r.tokensIn ?? null, r.tokensOut ?? null, r.tokensCacheRead ?? null, r.tokensCacheWrite ?? null,
+      this.sourcePath, r.offset,
+    ]);
+    this.counts.records += changes;
+  }
+
+  edit(e: EditInput): void {
+    const resolved = this.resolver.resolve(e.absPath);
+    if (resolved) this.sql.repository.run([resolved.repoId, resolved.mainRoot, this.now]);
+    this.sql.edit.run([
+      e.sessionId, e.editId, e.recordId ?? null, e.toolName, e.absPath, resolved?.repoId ?? null, resolved?.path ?? null,
+      e.status, e.timestamp ?? null, e.addedText ?? null, e.removedText ?? null, e.textSource, e.userModified ? 1 : 0,
+      this.sourcePath,
+    ]);
+    this.counts.edits++;
+  }
+
+  settleEdits(sessionId: string, callId: string, outcome: EditOutcome): void {
+    this.sql.settle.run({
+      status: outcome.status,
+      added: outcome.addedText ?? null,
+      removed: outcome.removedText ?? null,
+      userModified: outcome.userModified ? 1 : 0,
+      session: sessionId,
+      call: callId,
+    });
+  }
+
+  replaceEdits(sessionId: string, callId: string, edits: EditInput[]): void {
+    this.sql.deleteCall.run({ session: sessionId, call: callId });
+    for (const edit of edits) this.edit(edit);
+  }
+
+  callBelongsElsewhere(sessionId: string, callId: string): boolean {
+    return this.sql.elsewhere.get({ call: callId, session: sessionId }) !== undefined;
+  }
+
+  knownSession(sourcePath: string): { sessionId: string; cwd: string | null } | null {
+    const row = this.sql.known.get<{ session_id: string; cwd: string | null }>([sourcePath]);
+    return row ? { sessionId: row.session_id, cwd: row.cwd } : null;
+  }
+
+  title(leafRecordId: string, title: string): void {
+    this.titles.push({ leaf: leafRecordId, title });
+  }
+
+  skip(reason: SkipReason, lineNumber: number, detail?: string): void {
+    this.counts.skipped++;
+    this.counts.skips[reason] = (this.counts.skips[reason] ?? 0) + 1;
+    this.counts.lastSkip = `${reason} at line ${lineNumber}${detail ? ` (${detail})` : ''}`;
+  }
+
+  /** Writes the sessions this file declared; returns their ids. */
+  flush(): string[] {
+    const ids: string[] = [];
+    for (const { info, startedAt, endedAt } of this.sessions.values()) {
+      const resolved = this.resolver.resolve(info.cwd);
+      if (resolved) this.sql.repository.run([resolved.repoId, resolved.mainRoot, this.now]);
+      this.sql.session.run([
+        info.sessionId, this.provider, info.nativeId, info.parentSessionId ?? null, info.model ?? null,
+        resolved?.repoId ?? null, info.cwd ?? null, info.gitBranch ?? null, startedAt, endedAt, info.kind ?? 'main',
+        info.clientVersion ?? null, this.sourcePath,
+      ]);
+      ids.push(info.sessionId);
+    }
+    this.sessions.clear();
+    return ids;
+  }
+
+  /** Titles point at a record that may sit in another file: resolved after every file is read. */
+  applyTitles(): void {
+    for (const { leaf, title } of this.titles) this.sql.title.run({ title, leaf });
+    this.titles.length = 0;
+  }
+}

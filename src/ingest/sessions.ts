@@ -1,0 +1,234 @@
+import { createHash } from 'node:crypto';
+import { open, readFile } from 'node:fs/promises';
+import * as zlib from 'node:zlib';
+import type { Database } from '../db/driver.js';
+import { PathRepositoryResolver } from '../git/path-repository.js';
+import { readJsonLines } from '../providers/jsonl.js';
+import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
+import { SessionWriter } from './session-writer.js';
+
+export interface SessionIngestOptions {
+  db: Database;
+  providers: readonly SessionProvider[];
+  environment: ProviderEnvironment;
+  /** Only files modified at or after this time. */
+  since?: Date;
+  /** Lines longer than this are skipped and counted (default 32 MiB). */
+  maxLineBytes?: number;
+  onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  now?: () => Date;
+}
+
+export interface ProviderIngestStats {
+  provider: ProviderName;
+  locations: string[];
+  filesFound: number;
+  filesRead: number;
+  filesUnchanged: number;
+  filesOlderThanSince: number;
+  bytesRead: number;
+  records: number;
+  edits: number;
+  sessions: number;
+  skippedLines: Partial<Record<SkipReason, number>>;
+  /** A few "file: reason at line N" examples of skipped lines. */
+  skipExamples: string[];
+  skippedFiles: { path: string; reason: string }[];
+  /** Files left unread this run (older than --since, or skipped), with their modification time. */
+  unread: SourceFile[];
+}
+
+export interface SessionIngestResult {
+  stats: ProviderIngestStats[];
+  /** Sessions that got new rows this run (their events need rebuilding). */
+  touchedSessions: string[];
+}
+
+const HEAD_BYTES = 4096;
+const DEFAULT_MAX_LINE = 32 * 1024 * 1024;
+
+interface Watermark {
+  size: number;
+  mtime_ms: number;
+  byte_offset: number;
+  record_index: number;
+  head_length: number;
+  head_checksum: string | null;
+  skipped_lines: number;
+}
+
+async function headChecksum(path: string, length: number): Promise<string> {
+  const handle = await open(path, 'r');
+  try {
+    const buffer = Buffer.alloc(length);
+    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    return createHash('sha1').update(buffer.subarray(0, bytesRead)).digest('hex');
+  } finally {
+    await handle.close();
+  }
+}
+
+type ZstdDecompress = (buffer: Buffer) => Buffer;
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: ZstdDecompress }).zstdDecompressSync;
+
+/**
+ * Reads every provider's transcripts into metadata_sessions and fact_session_*. Each file is read
+ * in its own BEGIN IMMEDIATE transaction together with its watermark: unchanged files are not
+ * opened, appended files are read from where the last run stopped, and a truncated or rewritten
+ * file is read again from the start after its old rows are removed.
+ */
+export async function ingestSessions(options: SessionIngestOptions): Promise<SessionIngestResult> {
+  const { db } = options;
+  const now = (options.now ?? (() => new Date()))().toISOString();
+  const resolver = new PathRepositoryResolver(db);
+  const touched = new Set<string>();
+  const stats: ProviderIngestStats[] = [];
+  const sql = {
+    watermark: db.prepare(`SELECT * FROM fact_ingest_watermarks WHERE source_path = ?`),
+    saveWatermark: db.prepare(`
+      INSERT INTO fact_ingest_watermarks
+        (source_path, provider, size, mtime_ms, byte_offset, record_index, head_length, head_checksum, skipped_lines, last_skip, updated_at)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (source_path) DO UPDATE SET
+        size = excluded.size, mtime_ms = excluded.mtime_ms, byte_offset = excluded.byte_offset,
+        record_index = excluded.record_index, head_length = excluded.head_length, head_checksum = excluded.head_checksum,
+        skipped_lines = excluded.skipped_lines, last_skip = coalesce(excluded.last_skip, fact_ingest_watermarks.last_skip),
+        updated_at = excluded.updated_at`),
+    forgetRecords: db.prepare(`DELETE FROM fact_session_records WHERE source_path = ?`),
+    forgetEdits: db.prepare(`DELETE FROM fact_session_file_edits WHERE source_path = ?`),
+    sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`),
+  };
+
+  const work: { provider: SessionProvider; file: SourceFile; stat: ProviderIngestStats }[] = [];
+  for (const provider of options.providers) {
+    const discovery = await provider.discover(options.environment);
+    const stat: ProviderIngestStats = {
+      provider: provider.name,
+      locations: discovery.locations,
+      filesFound: discovery.files.length + discovery.skipped.length,
+      filesRead: 0,
+      filesUnchanged: 0,
+      filesOlderThanSince: 0,
+      bytesRead: 0,
+      records: 0,
+      edits: 0,
+      sessions: 0,
+      skippedLines: {},
+      skipExamples: [],
+      skippedFiles: [...discovery.skipped],
+      unread: [],
+    };
+    stats.push(stat);
+    // Oldest first: a resumed session's predecessor is read before the file that copies it.
+    const files = [...discovery.files].sort((a, b) => a.mtimeMs - b.mtimeMs || a.path.localeCompare(b.path));
+    for (const file of files) {
+      const mark = sql.watermark.get<Watermark>([file.path]);
+      if (mark && mark.size === file.size && mark.mtime_ms === file.mtimeMs) {
+        stat.filesUnchanged++;
+        continue;
+      }
+      if (options.since && file.mtimeMs < options.since.getTime()) {
+        stat.filesOlderThanSince++;
+        stat.unread.push(file);
+        continue;
+      }
+      work.push({ provider, file, stat });
+    }
+  }
+
+  const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
+  let bytesDone = 0;
+  const writers = new Map<ProviderName, SessionWriter>();
+  for (const { provider, file, stat } of work) {
+    let writer = writers.get(provider.name);
+    if (!writer) {
+      writer = new SessionWriter(db, provider.name, resolver, now);
+      writers.set(provider.name, writer);
+    }
+    const compressed = file.path.endsWith('.zst');
+    let content: Buffer | undefined;
+    if (compressed) {
+      if (!zstdDecompressSync) {
+        stat.skippedFiles.push({ path: file.path, reason: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)` });
+        continue;
+      }
+      try {
+        content = zstdDecompressSync(await readFile(file.path));
+      } catch (error) {
+        stat.skippedFiles.push({ path: file.path, reason: `cannot decompress: ${(error as Error).message}` });
+        continue;
+      }
+    }
+    const mark = sql.watermark.get<Watermark>([file.path]);
+    let startOffset = 0;
+    let startLine = 0;
+    let rewritten = false;
+    try {
+      if (mark && !compressed) {
+        const sameHead = file.size >= mark.byte_offset && mark.head_length > 0
+          ? (await headChecksum(file.path, mark.head_length)) === mark.head_checksum
+          : file.size >= mark.byte_offset && mark.byte_offset === 0;
+        if (sameHead) {
+          startOffset = mark.byte_offset;
+          startLine = mark.record_index;
+        } else {
+          rewritten = true;
+        }
+      } else if (mark) {
+        rewritten = true;
+      }
+      const w = writer;
+      const parsed = await db.transactionAsync(async () => {
+        if (rewritten) {
+          for (const row of sql.sessionsOfFile.all<{ session_id: string }>([file.path])) touched.add(row.session_id);
+          sql.forgetRecords.run([file.path]);
+          sql.forgetEdits.run([file.path]);
+        }
+        w.beginFile(file.path);
+        const parser = provider.parser({ file, sink: w });
+        const read = await readJsonLines(file.path, {
+          startOffset,
+          startLine,
+          maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
+          onLine: (line) => parser.line(line),
+          onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
+          ...(content ? { content } : {}),
+        });
+        parser.end();
+        const sessionIds = w.flush();
+        const headLength = Math.min(read.endOffset, HEAD_BYTES);
+        const checksum = compressed || headLength === 0 ? null : await headChecksum(file.path, headLength);
+        sql.saveWatermark.run([
+          file.path, provider.name, file.size, file.mtimeMs, read.endOffset, read.endLine, headLength, checksum,
+          (rewritten ? 0 : (mark?.skipped_lines ?? 0)) + w.counts.skipped, w.counts.lastSkip, now,
+        ]);
+        return { read, sessionIds, counts: w.counts };
+      });
+      stat.filesRead++;
+      stat.bytesRead += parsed.read.bytesRead;
+      stat.records += parsed.counts.records;
+      stat.edits += parsed.counts.edits;
+      for (const [reason, n] of Object.entries(parsed.counts.skips)) {
+        const key = reason as SkipReason;
+        stat.skippedLines[key] = (stat.skippedLines[key] ?? 0) + (n ?? 0);
+      }
+      if (parsed.counts.lastSkip && stat.skipExamples.length < 5) stat.skipExamples.push(`${file.path}: ${parsed.counts.lastSkip}`);
+      if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) touched.add(id);
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) throw error;
+      // An unreadable file is reported and left for the next run; nothing of it was written.
+      stat.unread.push(file);
+      stat.skippedFiles.push({ path: file.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
+    }
+    bytesDone += file.size;
+    options.onProgress?.(bytesDone, bytesTotal);
+  }
+  db.transaction(() => {
+    for (const writer of writers.values()) writer.applyTitles();
+  });
+  for (const stat of stats) {
+    stat.sessions = [...touched].filter((id) => id.startsWith(`${stat.provider}:`)).length;
+  }
+  return { stats, touchedSessions: [...touched] };
+}

@@ -1,0 +1,124 @@
+import { isUtf8 } from 'node:buffer';
+import { open } from 'node:fs/promises';
+import type { JsonLine, SkipReason } from './types.js';
+
+export interface LineReadResult {
+  /** Byte offset just past the last line consumed. */
+  endOffset: number;
+  /** Lines consumed so far in the file (line numbers continue from here next time). */
+  endLine: number;
+  bytesRead: number;
+}
+
+export interface LineReadOptions {
+  startOffset: number;
+  startLine: number;
+  /** Longer lines are skipped (and counted) without being held in memory. */
+  maxLineBytes: number;
+  onLine: (line: JsonLine) => void;
+  onSkip: (reason: SkipReason, lineNumber: number, detail?: string) => void;
+  /** Decompressed content to read instead of the file (e.g. .jsonl.zst). */
+  content?: Buffer;
+}
+
+const CHUNK = 1 << 20;
+
+/**
+ * Reads a JSONL file from a byte offset, line by line. Complete lines are parsed and handed over;
+ * malformed ones are skipped and counted with their line number. An unterminated last line is
+ * consumed only if it is complete JSON; otherwise it is reported as truncated and left for the
+ * next read (the writer may still be appending to it).
+ */
+export async function readJsonLines(path: string, options: LineReadOptions): Promise<LineReadResult> {
+  const { maxLineBytes, onLine, onSkip } = options;
+  let offset = options.startOffset;
+  let lineNumber = options.startLine;
+  let consumed = offset;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let oversized = false;
+  let bytesRead = 0;
+
+  const emit = (bytes: Buffer, at: number) => {
+    lineNumber++;
+    if (bytes.length === 0 || (bytes.length === 1 && bytes[0] === 0x0d)) return;
+    if (!isUtf8(bytes)) return onSkip('invalid_utf8', lineNumber);
+    let value: unknown;
+    try {
+      value = JSON.parse(bytes.toString('utf8'));
+    } catch (error) {
+      return onSkip('invalid_json', lineNumber, (error as Error).message.slice(0, 80));
+    }
+    onLine({ value, bytes, offset: at, lineNumber });
+  };
+
+  const handle = options.content ? null : await open(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(CHUNK);
+    let position = offset;
+    for (;;) {
+      let chunk: Buffer;
+      if (options.content) {
+        if (position >= options.content.length) break;
+        chunk = options.content.subarray(position, position + CHUNK);
+      } else {
+        const { bytesRead: n } = await handle!.read(buffer, 0, CHUNK, position);
+        if (n === 0) break;
+        chunk = buffer.subarray(0, n);
+      }
+      position += chunk.length;
+      bytesRead += chunk.length;
+      let start = 0;
+      for (let nl = chunk.indexOf(0x0a, start); nl !== -1; nl = chunk.indexOf(0x0a, start)) {
+        const piece = chunk.subarray(start, nl);
+        if (oversized) {
+          lineNumber++;
+          onSkip('oversized', lineNumber, `longer than ${maxLineBytes} bytes`);
+        } else if (pendingBytes + piece.length > maxLineBytes) {
+          lineNumber++;
+          onSkip('oversized', lineNumber, `longer than ${maxLineBytes} bytes`);
+        } else {
+          const bytes = pendingBytes > 0 ? Buffer.concat([...pending, piece]) : piece;
+          emit(bytes, consumed);
+        }
+        pending = [];
+        pendingBytes = 0;
+        oversized = false;
+        start = nl + 1;
+        consumed = position - chunk.length + start;
+      }
+      const rest = chunk.subarray(start);
+      if (rest.length > 0 && !oversized) {
+        if (pendingBytes + rest.length > maxLineBytes) {
+          oversized = true;
+          pending = [];
+          pendingBytes = 0;
+        } else {
+          pending.push(Buffer.from(rest));
+          pendingBytes += rest.length;
+        }
+      }
+    }
+    if (oversized) {
+      onSkip('oversized', lineNumber + 1, 'unterminated last line');
+    } else if (pendingBytes > 0) {
+      const tail = Buffer.concat(pending);
+      let complete = false;
+      try {
+        JSON.parse(tail.toString('utf8'));
+        complete = isUtf8(tail);
+      } catch {
+        complete = false;
+      }
+      if (complete) {
+        emit(tail, consumed);
+        consumed += tail.length;
+      } else {
+        onSkip('truncated', lineNumber + 1, 'incomplete last line; read again when the file grows');
+      }
+    }
+  } finally {
+    await handle?.close();
+  }
+  return { endOffset: consumed, endLine: lineNumber, bytesRead };
+}

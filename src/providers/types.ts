@@ -1,0 +1,135 @@
+/**
+ * The interface every assistant's module implements (one module per provider in this folder).
+ * A provider finds its transcript files and turns their lines into normalized rows through a
+ * SessionSink; it never touches the database or git itself.
+ */
+export const PROVIDERS = ['claude-code', 'codex'] as const;
+export type ProviderName = (typeof PROVIDERS)[number];
+
+export type RecordKind = 'prompt' | 'assistant' | 'tool_call' | 'tool_result' | 'system' | 'compaction' | 'meta';
+export type EditStatus = 'applied' | 'rejected' | 'failed' | 'pending';
+
+export interface SourceFile {
+  path: string;
+  size: number;
+  mtimeMs: number;
+}
+
+export interface Discovery {
+  /** Every place looked at, found or not (for `doctor` and messages). */
+  locations: string[];
+  files: SourceFile[];
+  /** Files found but not readable here, with the reason. */
+  skipped: { path: string; reason: string }[];
+}
+
+export interface ProviderEnvironment {
+  env: NodeJS.ProcessEnv;
+  home: string;
+}
+
+export interface SessionInfo {
+  sessionId: string;
+  nativeId: string;
+  parentSessionId?: string | null;
+  kind?: 'main' | 'subagent' | 'fork';
+  cwd?: string | null;
+  gitBranch?: string | null;
+  model?: string | null;
+  clientVersion?: string | null;
+  timestamp?: string | null;
+}
+
+export interface RecordInput {
+  sessionId: string;
+  recordId: string;
+  kind: RecordKind;
+  timestamp?: string | null;
+  text?: string | null;
+  toolName?: string | null;
+  toolCallId?: string | null;
+  isError?: boolean;
+  isSidechain?: boolean;
+  isMeta?: boolean;
+  model?: string | null;
+  messageId?: string | null;
+  requestId?: string | null;
+  tokensIn?: number | null;
+  tokensOut?: number | null;
+  tokensCacheRead?: number | null;
+  tokensCacheWrite?: number | null;
+  offset: number;
+}
+
+export interface EditInput {
+  sessionId: string;
+  editId: string;
+  recordId?: string | null;
+  toolName: string;
+  absPath: string;
+  status: EditStatus;
+  timestamp?: string | null;
+  addedText?: string | null;
+  removedText?: string | null;
+  textSource: 'result' | 'input';
+  userModified?: boolean;
+}
+
+export interface EditOutcome {
+  status: Exclude<EditStatus, 'pending'>;
+  addedText?: string | null;
+  removedText?: string | null;
+  userModified?: boolean;
+}
+
+export type SkipReason = 'invalid_json' | 'invalid_utf8' | 'oversized' | 'truncated' | 'unknown_record' | 'bad_record';
+
+/** Where a provider's parser writes what it finds. */
+export interface SessionSink {
+  /** Declares (or refreshes) a session; cheap to call on every line. */
+  session(info: SessionInfo): void;
+  /** True when a record with this id is already stored for this provider (a copied line). */
+  hasRecord(recordId: string): boolean;
+  record(record: RecordInput): void;
+  /** An edit as proposed or as applied; an existing row with the same id is replaced. */
+  edit(edit: EditInput): void;
+  /** The result of a tool call: settles the pending edits that the call proposed. */
+  settleEdits(sessionId: string, callId: string, outcome: EditOutcome): void;
+  /** Replaces the edits a call proposed with what was really applied (Codex patch_apply_end). */
+  replaceEdits(sessionId: string, callId: string, edits: EditInput[]): void;
+  /** True when another session already holds edits of this tool call (a fork's replayed history). */
+  callBelongsElsewhere(sessionId: string, callId: string): boolean;
+  /** The session a file was already known to hold (incremental reads start mid-file). */
+  knownSession(sourcePath: string): { sessionId: string; cwd: string | null } | null;
+  title(leafRecordId: string, title: string): void;
+  skip(reason: SkipReason, lineNumber: number, detail?: string): void;
+}
+
+export interface ParseContext {
+  file: SourceFile;
+  sink: SessionSink;
+}
+
+/** One JSONL line handed to a provider: its parsed value, byte offset and 1-based line number. */
+export interface JsonLine {
+  value: unknown;
+  /** The raw line; valid only during the call (the read buffer is reused). */
+  bytes: Buffer;
+  offset: number;
+  lineNumber: number;
+}
+
+export interface LineParser {
+  line(line: JsonLine): void;
+  /** Called after the last line of this read. */
+  end(): void;
+}
+
+export interface SessionProvider {
+  readonly name: ProviderName;
+  discover(environment: ProviderEnvironment): Promise<Discovery>;
+  /** A parser for one file's lines; state lives only for this read. */
+  parser(context: ParseContext): LineParser;
+  /** Reads the file as JSONL lines (default) or hands over whole decoded text. */
+  readonly format: 'jsonl';
+}
