@@ -140,10 +140,14 @@ describe('paceflow CLI', () => {
     it('not a git repository', () => {
       const dir = tempDir();
       const home = tempDir('paceflow-home-');
-      const run = paceflow(['ingest'], { cwd: dir, home });
+      const run = paceflow(['ingest', '--no-sessions'], { cwd: dir, home });
       oneLine(run);
       expect(run.stderr).toContain(`not inside a git repository: ${dir}`);
       expect(existsSync(join(home, 'paceflow.db'))).toBe(false);
+      // With transcripts to read, outside a repository is not an error: sessions only.
+      const sessionsOnly = paceflow(['ingest'], { cwd: dir, home });
+      expect(sessionsOnly.code).toBe(0);
+      expect(sessionsOnly.stdout).toContain(`${dir} is not inside a git repository: reading session transcripts only`);
     });
 
     it('a repository path that does not exist', () => {

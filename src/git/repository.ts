@@ -13,8 +13,8 @@ export interface RepositoryLocation {
 
 /** Finds the repository containing `cwd`; one git call. */
 export async function locateRepository(cwd: string, env?: NodeJS.ProcessEnv): Promise<RepositoryLocation> {
-  if (!existsSync(cwd)) throw new NotAGitRepositoryError(`directory does not exist: ${cwd}`);
-  if (!statSync(cwd).isDirectory()) throw new NotAGitRepositoryError(`not a directory: ${cwd}`);
+  if (!existsSync(cwd)) throw new GitError(`directory does not exist: ${cwd}`);
+  if (!statSync(cwd).isDirectory()) throw new GitError(`not a directory: ${cwd}`);
   let out: string;
   try {
     out = await gitText(['rev-parse', '--show-toplevel', '--git-common-dir', '--is-shallow-repository'], {

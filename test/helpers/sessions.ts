@@ -1,0 +1,73 @@
+import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildSessionEvents } from '../../src/builders/sessions.js';
+import type { Database } from '../../src/db/driver.js';
+import { ingestSessions, type SessionIngestResult } from '../../src/ingest/sessions.js';
+import { claudeCode } from '../../src/providers/claude-code.js';
+import { codex } from '../../src/providers/codex.js';
+import type { SessionProvider } from '../../src/providers/types.js';
+import { tempDir } from './git-repo.js';
+
+/** The real transcripts (read-only; tests copy them, never edit them). */
+export const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/sessions/', import.meta.url));
+export const CODEX_ROLLOUT = join(
+  FIXTURES,
+  'codex/v0.125.0_codemie/sessions/2026/05/11/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl',
+);
+
+function makeWritable(dir: string): void {
+  chmodSync(dir, 0o755);
+  for (const entry of readdirSync(dir)) {
+    const full = join(dir, entry);
+    if (statSync(full).isDirectory()) makeWritable(full);
+    else chmodSync(full, 0o644);
+  }
+}
+
+/** A HOME with ~/.claude/projects and ~/.codex laid out as the assistants do. */
+export interface SessionHome {
+  home: string;
+  claudeProjects: string;
+  codexHome: string;
+  env: NodeJS.ProcessEnv;
+}
+
+export function emptySessionHome(): SessionHome {
+  const home = tempDir('paceflow-sessions-');
+  const claudeProjects = join(home, '.claude', 'projects');
+  const codexHome = join(home, '.codex');
+  mkdirSync(claudeProjects, { recursive: true });
+  mkdirSync(join(codexHome, 'sessions'), { recursive: true });
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+  delete env.CLAUDE_CONFIG_DIR;
+  delete env.CODEX_HOME;
+  return { home, claudeProjects, codexHome, env };
+}
+
+/** Every Claude Code and Codex fixture copied into a fresh HOME. */
+export function fixtureSessionHome(): SessionHome {
+  const h = emptySessionHome();
+  cpSync(join(FIXTURES, 'claude-code'), h.claudeProjects, { recursive: true });
+  cpSync(join(FIXTURES, 'codex/v0.125.0_codemie/sessions'), join(h.codexHome, 'sessions'), { recursive: true });
+  makeWritable(h.home);
+  return h;
+}
+
+export async function ingestHome(
+  db: Database,
+  h: SessionHome,
+  providers: SessionProvider[] = [claudeCode, codex],
+  extra: { maxLineBytes?: number } = {},
+): Promise<SessionIngestResult> {
+  const result = await ingestSessions({ db, providers, environment: { env: h.env, home: h.home }, ...extra });
+  buildSessionEvents(db, result.touchedSessions);
+  return result;
+}
+
+export function jsonLines(path: string): Record<string, unknown>[] {
+  return readFileSync(path, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
+}

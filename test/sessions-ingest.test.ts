@@ -1,0 +1,255 @@
+import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Database } from '../src/db/driver.js';
+import { claudeCode } from '../src/providers/claude-code.js';
+import { codex } from '../src/providers/codex.js';
+import { snapshot, tempDatabase } from './helpers/db.js';
+import { ClaudeTranscript } from './helpers/claude-lines.js';
+import { TempRepo, cleanupTempDirs } from './helpers/git-repo.js';
+import { CODEX_ROLLOUT, FIXTURES, emptySessionHome, ingestHome, type SessionHome } from './helpers/sessions.js';
+
+afterAll(cleanupTempDirs);
+
+const count = (db: Database, sql: string, params: unknown[] = []) =>
+  (db.prepare(sql).get(params as never) as { n: number }).n;
+
+function claudeFile(h: SessionHome, project: string, sessionId: string, text: string): string {
+  const dir = join(h.claudeProjects, project);
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${sessionId}.jsonl`);
+  writeFileSync(path, text);
+  return path;
+}
+
+function edits(db: Database, sessionId: string) {
+  return db
+    .prepare(`SELECT edit_id, tool_name, status, repo_id, path, added_text FROM fact_session_file_edits WHERE session_id = ? ORDER BY edit_id`)
+    .all([sessionId]);
+}
+
+describe('Claude Code edits and their results', () => {
+  it('stores rejected and failed edits with their status and never counts them as applied', async () => {
+    const h = emptySessionHome();
+    const t = new ClaudeTranscript('11111111-1111-4111-8111-111111111111', '/nowhere/project')
+      .prompt('make the change')
+      .edit('toolu_ok', '/nowhere/project/a.ts', 'const a = 1;', 'const a = 2;\nconst b = 3;')
+      .toolUse('toolu_rejected', 'Edit', { file_path: '/nowhere/project/b.ts', old_string: 'x', new_string: 'rejected line here' })
+      .toolResult('toolu_rejected', {
+        isError: true,
+        content: "The user doesn't want to proceed with this tool use. The tool use was rejected.",
+        toolUseResult: "Error: The user doesn't want to proceed with this tool use.",
+      })
+      .toolUse('toolu_failed', 'Edit', { file_path: '/nowhere/project/c.ts', old_string: 'missing', new_string: 'never applied' })
+      .toolResult('toolu_failed', { isError: true, content: 'String to replace not found in file.', toolUseResult: 'Error: String to replace not found in file.' })
+      .toolUse('toolu_pending', 'Write', { file_path: '/nowhere/project/d.ts', content: 'interrupted before any result\n' });
+    claudeFile(h, '-nowhere-project', t.sessionId, t.text());
+    const db = tempDatabase();
+    await ingestHome(db, h, [claudeCode]);
+    const id = `claude-code:${t.sessionId}`;
+    expect(edits(db, id).map((e) => [e.edit_id, e.status])).toEqual([
+      ['toolu_failed', 'failed'],
+      ['toolu_ok', 'applied'],
+      ['toolu_pending', 'pending'],
+      ['toolu_rejected', 'rejected'],
+    ]);
+    expect(db.prepare(`SELECT * FROM view_session_productivity WHERE session_id = ?`).get([id])).toMatchObject({
+      edits_applied: 1,
+      edits_rejected: 1,
+      edits_failed: 1,
+      edits_unconfirmed: 1,
+      lines_written: 2,
+      tool_errors: 2,
+    });
+  });
+
+  it('reads heredoc writes in Bash commands as edits, settled by the command result', async () => {
+    const h = emptySessionHome();
+    const t = new ClaudeTranscript('22222222-2222-4222-8222-222222222222', '/nowhere/project')
+      .prompt('write the config')
+      .bash('toolu_heredoc', "cat > config.yml <<'EOF'\nname: demo\nreplicas: 3\nEOF", true);
+    claudeFile(h, '-nowhere-project', t.sessionId, t.text());
+    const db = tempDatabase();
+    await ingestHome(db, h, [claudeCode]);
+    expect(edits(db, `claude-code:${t.sessionId}`)).toEqual([
+      {
+        edit_id: 'toolu_heredoc#/nowhere/project/config.yml',
+        tool_name: 'Bash:heredoc',
+        status: 'applied',
+        repo_id: null,
+        path: null,
+        added_text: 'name: demo\nreplicas: 3',
+      },
+    ]);
+  });
+});
+
+describe('no double counting', () => {
+  it('a resumed session that copies its predecessor keeps only its own new lines', async () => {
+    const h = emptySessionHome();
+    const first = new ClaudeTranscript('33333333-3333-4333-8333-333333333333', '/nowhere/p')
+      .prompt('first prompt')
+      .edit('toolu_a', '/nowhere/p/a.ts', 'old', 'new line one');
+    const firstPath = claudeFile(h, '-nowhere-p', first.sessionId, first.text());
+    // The resumed file repeats every earlier line (same uuids), one of them twice, then goes on.
+    const resumed = new ClaudeTranscript('44444444-4444-4444-8444-444444444444', '/nowhere/p').prompt('second prompt');
+    const copied = [...first.lines, first.lines[0]!, ...resumed.lines].join('\n') + '\n';
+    const resumedPath = claudeFile(h, '-nowhere-p', resumed.sessionId, copied);
+    const { utimesSync } = await import('node:fs');
+    utimesSync(firstPath, new Date('2026-01-01'), new Date('2026-01-01'));
+    utimesSync(resumedPath, new Date('2026-01-02'), new Date('2026-01-02'));
+    const db = tempDatabase();
+    await ingestHome(db, h, [claudeCode]);
+    const prompts = db
+      .prepare(`SELECT session_id, count(*) AS n FROM event_session_messages WHERE is_user_prompt = 1 GROUP BY session_id ORDER BY session_id`)
+      .all();
+    expect(prompts).toEqual([
+      { session_id: `claude-code:${first.sessionId}`, n: 1 },
+      { session_id: `claude-code:${resumed.sessionId}`, n: 1 },
+    ]);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits`)).toBe(1);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(first.lines.length + resumed.lines.length);
+  });
+
+  it('a Codex fork that replays its parent stores neither the replayed records nor the edits again', async () => {
+    const h = emptySessionHome();
+    const dir = join(h.codexHome, 'sessions', '2026', '05', '11');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(CODEX_ROLLOUT, join(dir, 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl'));
+    const lines = readFileSync(CODEX_ROLLOUT, 'utf8').split('\n').filter(Boolean);
+    const meta = JSON.parse(lines[0]!) as { payload: Record<string, unknown> };
+    const forkId = '019e2000-0000-7000-8000-000000000001';
+    meta.payload = { ...meta.payload, id: forkId, forked_from_id: '019e1625-789d-76c0-80ab-3724b5ddb799' };
+    const newTurn = JSON.stringify({
+      timestamp: '2026-05-11T09:00:00.000Z',
+      type: 'event_msg',
+      payload: { type: 'user_message', message: 'continue in the fork', images: [] },
+    });
+    writeFileSync(join(dir, `rollout-2026-05-11T12-00-00-${forkId}.jsonl`), [JSON.stringify(meta), ...lines.slice(1), newTurn].join('\n') + '\n');
+    const db = tempDatabase();
+    await ingestHome(db, h, [codex]);
+    const fork = `codex:${forkId}`;
+    expect(db.prepare(`SELECT session_kind, parent_session_id FROM metadata_sessions WHERE session_id = ?`).get([fork])).toEqual({
+      session_kind: 'fork',
+      parent_session_id: 'codex:019e1625-789d-76c0-80ab-3724b5ddb799',
+    });
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records WHERE session_id = ?`, [fork])).toBe(1);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits`)).toBe(3);
+    expect(count(db, `SELECT count(*) AS n FROM event_session_messages WHERE is_user_prompt = 1 AND session_id = ?`, [fork])).toBe(1);
+  });
+});
+
+describe('incremental reads', () => {
+  it('reads only what was appended, re-reads a rewritten file without duplicates, and nothing when unchanged', async () => {
+    const h = emptySessionHome();
+    const t = new ClaudeTranscript('55555555-5555-4555-8555-555555555555', '/nowhere/q').prompt('one').edit('toolu_1', '/nowhere/q/x.ts', 'a', 'alpha beta');
+    const path = claudeFile(h, '-nowhere-q', t.sessionId, t.text());
+    const db = tempDatabase();
+    const first = await ingestHome(db, h, [claudeCode]);
+    expect(first.stats[0]!.bytesRead).toBe(Buffer.byteLength(t.text()));
+
+    const unchanged = await ingestHome(db, h, [claudeCode]);
+    expect(unchanged.stats[0]).toMatchObject({ bytesRead: 0, filesRead: 0, filesUnchanged: 1 });
+
+    const before = t.lines.length;
+    t.prompt('two').edit('toolu_2', '/nowhere/q/y.ts', 'b', 'gamma delta');
+    const appended = t.lines.slice(before).join('\n') + '\n';
+    appendFileSync(path, appended);
+    const second = await ingestHome(db, h, [claudeCode]);
+    expect(second.stats[0]!.bytesRead).toBe(Buffer.byteLength(appended));
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(t.lines.length);
+    const afterAppend = snapshot(db);
+
+    // Rewritten in place (same content, different first bytes): read again from the start.
+    writeFileSync(path, t.text().replace('"userType":"external"', '"userType":"externaL"'));
+    const third = await ingestHome(db, h, [claudeCode]);
+    expect(third.stats[0]!.bytesRead).toBe(Buffer.byteLength(t.text()));
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(t.lines.length);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits WHERE status = 'applied'`)).toBe(2);
+    expect(afterAppend.event_session_quality).toEqual(snapshot(db).event_session_quality);
+
+    // Truncated to its first half: re-read, and the rows of the lost half are gone.
+    const half = t.lines.slice(0, 3).join('\n') + '\n';
+    writeFileSync(path, half);
+    await ingestHome(db, h, [claudeCode]);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(3);
+  });
+});
+
+describe('malformed input is skipped and counted, never a crash', () => {
+  it('truncated last line, invalid JSON, unknown record, oversized line, invalid UTF-8', async () => {
+    const h = emptySessionHome();
+    const t = new ClaudeTranscript('66666666-6666-4666-8666-666666666666', '/nowhere/r').prompt('good one');
+    const good2 = new ClaudeTranscript(t.sessionId, '/nowhere/r').prompt('good two').lines[0]!;
+    const huge = JSON.stringify({ type: 'user', uuid: 'huge', message: { role: 'user', content: 'x'.repeat(50 * 1024 * 1024) } });
+    const body = Buffer.concat([
+      Buffer.from(t.lines[0]! + '\n'),
+      Buffer.from('{"type": "user", "uuid": \n'),
+      Buffer.from(JSON.stringify({ type: 'brand-new-record', uuid: 'x' }) + '\n'),
+      Buffer.from(huge + '\n'),
+      Buffer.concat([Buffer.from('{"type":"user","uuid":"bad-utf8","message":{"content":"caf'), Buffer.from([0xe9, 0x22, 0x7d, 0x7d, 0x0a])]),
+      Buffer.from(good2 + '\n'),
+      Buffer.from('{"type":"user","uuid":"cut-off","mess'),
+    ]);
+    claudeFile(h, '-nowhere-r', t.sessionId, '');
+    writeFileSync(join(h.claudeProjects, '-nowhere-r', `${t.sessionId}.jsonl`), body);
+    const db = tempDatabase();
+    const result = await ingestHome(db, h, [claudeCode]);
+    expect(result.stats[0]!.skippedLines).toEqual({ invalid_json: 1, unknown_record: 1, oversized: 1, invalid_utf8: 1, truncated: 1 });
+    expect(result.stats[0]!.skipExamples[0]).toMatch(/truncated at line 7/);
+    expect(count(db, `SELECT count(*) AS n FROM event_session_messages WHERE is_user_prompt = 1`)).toBe(2);
+    const mark = db.prepare(`SELECT byte_offset, size, skipped_lines FROM fact_ingest_watermarks`).get<{ byte_offset: number; size: number; skipped_lines: number }>();
+    // The cut-off line is left unread, to be read once it is complete.
+    expect(mark!.size - mark!.byte_offset).toBe(Buffer.byteLength('{"type":"user","uuid":"cut-off","mess'));
+    expect(mark!.skipped_lines).toBe(5);
+  }, 60_000);
+
+  it('a Codex rollout of every record shape across versions parses without a crash', async () => {
+    const h = emptySessionHome();
+    const dir = join(h.codexHome, 'sessions', '2026', '01', '01');
+    mkdirSync(dir, { recursive: true });
+    copyFileSync(join(FIXTURES, 'codex/schema_drift_corpus_agent-sessions_SANITIZED.jsonl'), join(dir, 'rollout-2026-01-01T00-00-00-00000000-0000-4000-8000-000000000000.jsonl'));
+    const db = tempDatabase();
+    const result = await ingestHome(db, h, [codex]);
+    expect(result.stats[0]).toMatchObject({ filesRead: 1, skippedFiles: [], skippedLines: {} });
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBeGreaterThanOrEqual(30);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records WHERE kind = 'prompt'`)).toBe(3);
+  });
+});
+
+describe('repository resolution', () => {
+  it('maps a cwd in a subdirectory, a linked worktree and a second repository; outside any is NULL', async () => {
+    const repo = TempRepo.create();
+    repo.write('src/app.ts', 'export {};\n').commit('root');
+    repo.git('remote', 'add', 'origin', 'git@github.com:acme/app.git');
+    const worktree = `${repo.dir}-wt`;
+    repo.git('worktree', 'add', '-q', worktree, '-b', 'feature');
+    const other = TempRepo.create();
+    other.write('lib.ts', 'export {};\n').commit('other root');
+    const h = emptySessionHome();
+    const t = new ClaudeTranscript('77777777-7777-4777-8777-777777777777', join(repo.dir, 'src'))
+      .prompt('touch both repositories')
+      .edit('toolu_main', join(repo.dir, 'src', 'app.ts'), 'export {};', 'export const app = 1;')
+      .edit('toolu_wt', join(worktree, 'src', 'app.ts'), 'export {};', 'export const feature = 2;')
+      .edit('toolu_other', join(other.dir, 'lib.ts'), 'export {};', 'export const lib = 3;')
+      .write('toolu_new_dir', join(other.dir, 'new', 'deep', 'file.ts'), 'export const created = true;\n')
+      .edit('toolu_outside', '/definitely/not/a/repo/file.ts', 'a', 'outside line');
+    claudeFile(h, '-repo', t.sessionId, t.text());
+    const db = tempDatabase();
+    await ingestHome(db, h, [claudeCode]);
+    const id = `claude-code:${t.sessionId}`;
+    expect(db.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([id])).toEqual({ repo_id: 'github.com/acme/app' });
+    const otherId = other.git('rev-list', '--max-parents=0', 'HEAD');
+    expect(edits(db, id).map((e) => [e.edit_id, e.repo_id, e.path])).toEqual([
+      ['toolu_main', 'github.com/acme/app', 'src/app.ts'],
+      ['toolu_new_dir', otherId, 'new/deep/file.ts'],
+      ['toolu_other', otherId, 'lib.ts'],
+      ['toolu_outside', null, null],
+      ['toolu_wt', 'github.com/acme/app', 'src/app.ts'],
+    ]);
+    const outside = new ClaudeTranscript('88888888-8888-4888-8888-888888888888', '/definitely/not/a/repo').prompt('hello');
+    claudeFile(h, '-elsewhere', outside.sessionId, outside.text());
+    await ingestHome(db, h, [claudeCode]);
+    expect(db.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([`claude-code:${outside.sessionId}`])).toEqual({ repo_id: null });
+  });
+});
