@@ -28,17 +28,25 @@ interface WorkTree {
 export class PathRepositoryResolver {
   private readonly treeByDir = new Map<string, WorkTree | null>();
   private readonly idByRoot = new Map<string, string | null>();
+  /** Work tree and canonical directory per directory of a path: transcripts repeat directories. */
+  private readonly byParent = new Map<string, { tree: WorkTree | null; canonicalDir: string }>();
 
   constructor(private readonly db?: Database) {}
 
   resolve(absPath: string | null | undefined): ResolvedPath | null {
     if (!absPath || !isAbsolute(absPath)) return null;
-    const tree = this.workTreeOf(absPath);
+    const parent = dirname(absPath);
+    let entry = this.byParent.get(parent);
+    if (!entry) {
+      entry = { tree: this.workTreeOf(absPath), canonicalDir: canonicalPath(parent) };
+      this.byParent.set(parent, entry);
+    }
+    const tree = entry.tree;
     if (!tree) return null;
     const repoId = this.repoIdOf(tree);
     if (!repoId) return null;
-    const canonical = canonicalPath(absPath);
-    const rel = relative(tree.workTree, canonical);
+    const canonical = join(entry.canonicalDir, absPath.slice(parent.length + 1));
+    const rel = relative(tree.workTree, parent === absPath ? entry.canonicalDir : canonical);
     if (rel.startsWith('..') || isAbsolute(rel)) return null;
     return { repoId, workTree: tree.workTree, mainRoot: tree.mainRoot, path: rel.split(sep).join('/') };
   }

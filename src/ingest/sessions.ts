@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { open, readFile } from 'node:fs/promises';
+import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { Database } from '../db/driver.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
@@ -57,14 +57,14 @@ interface Watermark {
   skipped_lines: number;
 }
 
-async function headChecksum(path: string, length: number): Promise<string> {
-  const handle = await open(path, 'r');
+function headChecksum(path: string, length: number): string {
+  const fd = openSync(path, 'r');
   try {
     const buffer = Buffer.alloc(length);
-    const { bytesRead } = await handle.read(buffer, 0, length, 0);
+    const bytesRead = readSync(fd, buffer, 0, length, 0);
     return createHash('sha1').update(buffer.subarray(0, bytesRead)).digest('hex');
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
 }
 
@@ -137,8 +137,10 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   }
 
   const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
+  const batch = new FileBatches(db);
   let bytesDone = 0;
   const writers = new Map<ProviderName, SessionWriter>();
+  try {
   for (const { provider, file, stat } of work) {
     let writer = writers.get(provider.name);
     if (!writer) {
@@ -153,7 +155,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         continue;
       }
       try {
-        content = zstdDecompressSync(await readFile(file.path));
+        content = zstdDecompressSync(readFileSync(file.path));
       } catch (error) {
         stat.skippedFiles.push({ path: file.path, reason: `cannot decompress: ${(error as Error).message}` });
         continue;
@@ -166,7 +168,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
     try {
       if (mark && !compressed) {
         const sameHead = file.size >= mark.byte_offset && mark.head_length > 0
-          ? (await headChecksum(file.path, mark.head_length)) === mark.head_checksum
+          ? headChecksum(file.path, mark.head_length) === mark.head_checksum
           : file.size >= mark.byte_offset && mark.byte_offset === 0;
         if (sameHead) {
           startOffset = mark.byte_offset;
@@ -178,7 +180,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         rewritten = true;
       }
       const w = writer;
-      const parsed = await db.transactionAsync(async () => {
+      const parsed = batch.file(() => {
         if (rewritten) {
           for (const row of sql.sessionsOfFile.all<{ session_id: string }>([file.path])) touched.add(row.session_id);
           sql.forgetRecords.run([file.path]);
@@ -186,7 +188,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         }
         w.beginFile(file.path);
         const parser = provider.parser({ file, sink: w });
-        const read = await readJsonLines(file.path, {
+        const read = readJsonLines(file.path, {
           startOffset,
           startLine,
           maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
@@ -197,13 +199,13 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         parser.end();
         const sessionIds = w.flush();
         const headLength = Math.min(read.endOffset, HEAD_BYTES);
-        const checksum = compressed || headLength === 0 ? null : await headChecksum(file.path, headLength);
+        const checksum = compressed || headLength === 0 ? null : headChecksum(file.path, headLength);
         sql.saveWatermark.run([
           file.path, provider.name, file.size, file.mtimeMs, read.endOffset, read.endLine, headLength, checksum,
           (rewritten ? 0 : (mark?.skipped_lines ?? 0)) + w.counts.skipped, w.counts.lastSkip, now,
         ]);
-        return { read, sessionIds, counts: w.counts };
-      });
+        return { read, sessionIds, counts: { ...w.counts } };
+      }, file.size);
       stat.filesRead++;
       stat.bytesRead += parsed.read.bytesRead;
       stat.records += parsed.counts.records;
@@ -216,13 +218,21 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
       if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) touched.add(id);
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
-      if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) throw error;
+      if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) {
+        batch.abort();
+        throw error;
+      }
       // An unreadable file is reported and left for the next run; nothing of it was written.
       stat.unread.push(file);
       stat.skippedFiles.push({ path: file.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
     }
     bytesDone += file.size;
     options.onProgress?.(bytesDone, bytesTotal);
+  }
+  batch.close();
+  } catch (error) {
+    batch.abort();
+    throw error;
   }
   db.transaction(() => {
     for (const writer of writers.values()) writer.applyTitles();
@@ -231,4 +241,50 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
     stat.sessions = [...touched].filter((id) => id.startsWith(`${stat.provider}:`)).length;
   }
   return { stats, touchedSessions: [...touched] };
+}
+
+/**
+ * Groups files into shared BEGIN IMMEDIATE transactions (one commit per ~64 MB or 256 files
+ * instead of one per file), with a SAVEPOINT per file: a file that fails is rolled back alone and
+ * its watermark stays where it was, so it is read again next time.
+ */
+class FileBatches {
+  private open = false;
+  private bytes = 0;
+  private files = 0;
+
+  constructor(private readonly db: Database) {}
+
+  file<T>(fn: () => T, size = 0): T {
+    if (!this.open) {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.open = true;
+    }
+    this.db.exec('SAVEPOINT paceflow_file');
+    try {
+      const result = fn();
+      this.db.exec('RELEASE paceflow_file');
+      this.bytes += size;
+      this.files++;
+      if (this.bytes > 64 * 1024 * 1024 || this.files >= 256) this.close();
+      return result;
+    } catch (error) {
+      this.db.exec('ROLLBACK TO paceflow_file');
+      this.db.exec('RELEASE paceflow_file');
+      throw error;
+    }
+  }
+
+  close(): void {
+    if (!this.open) return;
+    this.db.exec('COMMIT');
+    this.open = false;
+    this.bytes = 0;
+    this.files = 0;
+  }
+
+  abort(): void {
+    if (this.open) this.db.exec('ROLLBACK');
+    this.open = false;
+  }
 }

@@ -1,24 +1,28 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceFile } from './types.js';
 
-/** Files under `root` whose name passes `accept`, at most `maxDepth` folders down; missing roots give []. */
+/**
+ * Files under `root` whose name passes `accept`, at most `maxDepth` folders down; a missing root
+ * gives []. Synchronous: a re-run with nothing new is mostly this walk, and thousands of async
+ * stats cost more in thread-pool round trips than the stats themselves.
+ */
 export async function findFiles(root: string, accept: (name: string, dir: string) => boolean, maxDepth = 8): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
-  const walk = async (dir: string, depth: number): Promise<void> => {
+  const walk = (dir: string, depth: number): void => {
     let entries;
     try {
-      entries = await readdir(dir, { withFileTypes: true });
+      entries = readdirSync(dir, { withFileTypes: true });
     } catch {
       return;
     }
     for (const entry of entries) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) {
-        if (depth < maxDepth) await walk(full, depth + 1);
+        if (depth < maxDepth) walk(full, depth + 1);
       } else if (entry.isFile() && accept(entry.name, dir)) {
         try {
-          const s = await stat(full);
+          const s = statSync(full);
           out.push({ path: full, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
         } catch {
           // vanished between readdir and stat
@@ -26,7 +30,7 @@ export async function findFiles(root: string, accept: (name: string, dir: string
       }
     }
   };
-  await walk(root, 0);
+  walk(root, 0);
   return out;
 }
 

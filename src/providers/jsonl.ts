@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { open } from 'node:fs/promises';
+import { closeSync, openSync, readSync } from 'node:fs';
 import type { JsonLine, SkipReason } from './types.js';
 
 export interface LineReadResult {
@@ -24,12 +24,13 @@ export interface LineReadOptions {
 const CHUNK = 1 << 20;
 
 /**
- * Reads a JSONL file from a byte offset, line by line. Complete lines are parsed and handed over;
+ * Reads a JSONL file from a byte offset, line by line, synchronously (it runs inside a write
+ * transaction, where awaiting would only add latency). Complete lines are parsed and handed over;
  * malformed ones are skipped and counted with their line number. An unterminated last line is
  * consumed only if it is complete JSON; otherwise it is reported as truncated and left for the
  * next read (the writer may still be appending to it).
  */
-export async function readJsonLines(path: string, options: LineReadOptions): Promise<LineReadResult> {
+export function readJsonLines(path: string, options: LineReadOptions): LineReadResult {
   const { maxLineBytes, onLine, onSkip } = options;
   let offset = options.startOffset;
   let lineNumber = options.startLine;
@@ -52,7 +53,7 @@ export async function readJsonLines(path: string, options: LineReadOptions): Pro
     onLine({ value, bytes, offset: at, lineNumber });
   };
 
-  const handle = options.content ? null : await open(path, 'r');
+  const fd = options.content ? null : openSync(path, 'r');
   try {
     const buffer = Buffer.allocUnsafe(CHUNK);
     let position = offset;
@@ -62,7 +63,7 @@ export async function readJsonLines(path: string, options: LineReadOptions): Pro
         if (position >= options.content.length) break;
         chunk = options.content.subarray(position, position + CHUNK);
       } else {
-        const { bytesRead: n } = await handle!.read(buffer, 0, CHUNK, position);
+        const n = readSync(fd!, buffer, 0, CHUNK, position);
         if (n === 0) break;
         chunk = buffer.subarray(0, n);
       }
@@ -118,7 +119,7 @@ export async function readJsonLines(path: string, options: LineReadOptions): Pro
       }
     }
   } finally {
-    await handle?.close();
+    if (fd !== null) closeSync(fd);
   }
   return { endOffset: consumed, endLine: lineNumber, bytesRead };
 }

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// Benchmark: first-run transcript ingest throughput and a re-run with nothing new, on a corpus made
+// by replicating the real Claude Code and Codex fixtures with fresh ids and timestamps; ccusage on
+// the same Claude corpus in the same run, when it installs.
+//
+//   node bench/sessions-ingest.mjs [--mb 1024] [--runs 1] [--no-ccusage]
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'sessions');
+const WORK = join(ROOT, 'bench', '.work');
+const { values } = parseArgs({
+  options: { mb: { type: 'string', default: '1024' }, runs: { type: 'string', default: '1' }, 'no-ccusage': { type: 'boolean', default: false } },
+});
+const targetBytes = Number(values.mb) * 1024 * 1024;
+const CORPUS = join(WORK, `sessions-corpus-${values.mb}mb`);
+
+function files(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
+const ISO = /"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z)"/g;
+const TOOL_IDS = /\b(toolu_(?:bdrk_)?[A-Za-z0-9]{16,}|call_[A-Za-z0-9]{16,}|msg_(?:bdrk_)?[A-Za-z0-9]{16,}|req_[A-Za-z0-9]{16,})/g;
+
+/** One copy of a transcript: every uuid and tool/message id made new, every timestamp moved. */
+function replicate(text, copy) {
+  const fresh = (id) => {
+    const h = createHash('sha1').update(`${id}:${copy}`).digest('hex');
+    return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
+  };
+  return text
+    .replace(UUID, (id) => fresh(id))
+    .replace(TOOL_IDS, (id) => `${id}c${copy}`)
+    .replace(ISO, (_m, iso) => `"${new Date(Date.parse(iso) + copy * 3600e3).toISOString()}"`);
+}
+
+function buildCorpus() {
+  if (existsSync(join(CORPUS, 'done'))) return;
+  rmSync(CORPUS, { recursive: true, force: true });
+  const sources = [
+    ...files(join(FIXTURES, 'claude-code')).map((f) => ({ f, kind: 'claude' })),
+    ...files(join(FIXTURES, 'codex', 'v0.125.0_codemie')).map((f) => ({ f, kind: 'codex' })),
+  ].filter(({ f }) => f.endsWith('.jsonl'));
+  const texts = sources.map((s) => ({ ...s, text: readFileSync(s.f, 'utf8') }));
+  const perCopy = texts.reduce((n, t) => n + Buffer.byteLength(t.text), 0);
+  const copies = Math.ceil(targetBytes / perCopy);
+  let written = 0;
+  for (let copy = 0; copy < copies; copy++) {
+    for (const { f, kind, text } of texts) {
+      const body = replicate(text, copy);
+      let out;
+      if (kind === 'claude') {
+        const rel = relative(join(FIXTURES, 'claude-code'), f).split('/');
+        rel[0] = `-bench-project-${copy % 50}`;
+        out = join(CORPUS, '.claude', 'projects', ...rel.map((p) => replicate(p, copy)));
+      } else {
+        out = join(CORPUS, '.codex', 'sessions', '2026', '05', String(1 + (copy % 28)).padStart(2, '0'), replicate(f.split('/').pop(), copy));
+      }
+      mkdirSync(dirname(out), { recursive: true });
+      writeFileSync(out, body);
+      written += Buffer.byteLength(body);
+    }
+    if (copy % 50 === 0) process.stderr.write(`\rcorpus: ${(written / 1048576).toFixed(0)} MB`);
+  }
+  writeFileSync(join(CORPUS, 'done'), String(written));
+  process.stderr.write('\n');
+}
+
+function timed(args, env) {
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28, cwd: CORPUS });
+  const lines = result.stderr.trim().split('\n');
+  const [wall, rss] = lines.pop().split(' ').map(Number);
+  if (result.status !== 0) throw new Error(`${args.join(' ')} failed:\n${result.stderr}\n${result.stdout}`);
+  return { wall, rssMb: rss / 1024, stdout: result.stdout, stderr: lines.join('\n') };
+}
+
+buildCorpus();
+const corpusBytes = Number(readFileSync(join(CORPUS, 'done'), 'utf8'));
+const fileCount = files(join(CORPUS, '.claude')).length + files(join(CORPUS, '.codex')).length;
+console.error(`corpus: ${CORPUS} (${(corpusBytes / 1048576).toFixed(0)} MB in ${fileCount} files)`);
+const env = { ...process.env, HOME: CORPUS };
+delete env.CLAUDE_CONFIG_DIR;
+delete env.CODEX_HOME;
+
+const results = [];
+for (let i = 0; i < Number(values.runs); i++) {
+  const db = join(WORK, `sessions-bench-${process.pid}.db`);
+  for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+  const first = timed([process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress'], env);
+  const again = [0, 1, 2].map(() => timed([process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress'], env));
+  const dbSize = statSync(db).size;
+  for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+  results.push({ first, again, dbSize });
+  console.error(first.stdout.trim());
+  console.error(`run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS), re-runs ${again.map((a) => a.wall).join(' / ')} s`);
+}
+
+let ccusage = null;
+if (!values['no-ccusage']) {
+  const install = spawnSync('npm', ['install', '--prefix', join(WORK, 'ccusage'), '--no-audit', '--no-fund', 'ccusage@latest'], { encoding: 'utf8' });
+  const bin = join(WORK, 'ccusage', 'node_modules', '.bin', 'ccusage');
+  if (install.status === 0 && existsSync(bin)) {
+    try {
+      const run = timed([bin, 'daily', '--json', '--offline'], { ...env, CLAUDE_CONFIG_DIR: join(CORPUS, '.claude') });
+      const claudeBytes = files(join(CORPUS, '.claude')).reduce((n, f) => n + statSync(f).size, 0);
+      ccusage = { version: JSON.parse(readFileSync(join(WORK, 'ccusage', 'node_modules', 'ccusage', 'package.json'), 'utf8')).version, wall_s: run.wall, rss_mb: Number(run.rssMb.toFixed(0)), claude_bytes: claudeBytes, mb_per_s: Number((claudeBytes / 1048576 / run.wall).toFixed(0)) };
+    } catch (error) {
+      ccusage = { error: String(error.message).split('\n').slice(0, 3).join(' ') };
+    }
+  } else {
+    ccusage = { error: `did not install: ${install.stderr.split('\n').filter(Boolean).slice(-2).join(' ')}` };
+  }
+}
+
+const best = results.map((r) => r.first.wall).sort((a, b) => a - b)[Math.floor(results.length / 2)];
+console.log(JSON.stringify({
+  corpus_mb: Number((corpusBytes / 1048576).toFixed(0)),
+  files: fileCount,
+  first_run_s: best,
+  first_run_mb_per_s: Number((corpusBytes / 1048576 / best).toFixed(1)),
+  first_run_peak_rss_mb: Number(Math.max(...results.map((r) => r.first.rssMb)).toFixed(0)),
+  rerun_nothing_new_s: results.flatMap((r) => r.again.map((a) => a.wall)).sort((a, b) => a - b)[1],
+  database_mb: Number((results[0].dbSize / 1048576).toFixed(0)),
+  ccusage,
+  budget: 'first run >= 100 MB/s; re-run <= 0.2 s',
+}, null, 2));
