@@ -103,7 +103,7 @@ for (let i = 0; i < Number(values.runs); i++) {
 
 let ccusage = null;
 if (!values['no-ccusage']) {
-  const install = spawnSync('npm', ['install', '--prefix', join(WORK, 'ccusage'), '--no-audit', '--no-fund', 'ccusage@latest'], { encoding: 'utf8' });
+  const install = spawnSync('npm', ['install', '--prefix', join(WORK, 'ccusage'), '--no-audit', '--no-fund', 'ccusage@17.1.8'], { encoding: 'utf8' });
   const bin = join(WORK, 'ccusage', 'node_modules', '.bin', 'ccusage');
   if (install.status === 0 && existsSync(bin)) {
     try {

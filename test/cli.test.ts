@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { fixtureSessionHome } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -16,11 +17,11 @@ interface Run {
   stderr: string;
 }
 
-function paceflow(args: string[], options: { cwd?: string; home?: string } = {}): Run {
+function paceflow(args: string[], options: { cwd?: string; home?: string; env?: NodeJS.ProcessEnv } = {}): Run {
   const home = options.home ?? tempDir('paceflow-home-');
   const result = spawnSync(process.execPath, [BIN, ...args], {
     cwd: options.cwd ?? tempDir(),
-    env: { ...process.env, PACEFLOW_HOME: home },
+    env: { ...process.env, ...options.env, PACEFLOW_HOME: home },
     encoding: 'utf8',
   });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
@@ -38,7 +39,7 @@ describe('paceflow CLI', () => {
     expect(paceflow(['--version']).stdout.trim()).toBe(VERSION);
     const help = paceflow(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['ingest', 'report', 'sql']) {
+    for (const command of ['ingest', 'report', 'stats', 'sql']) {
       expect(help.stdout).toContain(command);
       const sub = paceflow([command, '--help']);
       expect(sub.code, command).toBe(0);
@@ -119,6 +120,25 @@ describe('paceflow CLI', () => {
     expect(paceflow(['sql', 'SELECT count(*) AS n FROM metadata_commits', '-f', 'json'], { home }).stdout).toContain('"n": 2');
     const typo = paceflow(['sql', 'SELEC 1'], { home });
     expect(typo).toMatchObject({ code: 2, stderr: expect.stringMatching(/^paceflow: query failed: near "SELEC": syntax error\n$/) });
+  });
+
+  it('stats reads the transcripts and prints the session views; --provider narrows, a bad one is refused', () => {
+    const sessions = fixtureSessionHome();
+    const home = tempDir('paceflow-home-');
+    const codexOnly = paceflow(['ingest', '--provider', 'codex'], { home, env: sessions.env });
+    expect(codexOnly.code).toBe(0);
+    expect(codexOnly.stdout).toMatch(/codex: 1 transcripts, 1 read \(0\.7 MB\), 0 unchanged; 335 new records, 3 edits, 1 sessions updated/);
+    expect(codexOnly.stdout).not.toContain('claude-code:');
+    const stats = paceflow(['stats', '-f', 'json', '--sessions-list'], { home, env: sessions.env });
+    expect(stats.code).toBe(0);
+    const parsed = JSON.parse(stats.stdout) as Record<string, Record<string, unknown>[]>;
+    expect(parsed.view_global_session_quality![0]).toMatchObject({ scope: 'all', sessions: 7 });
+    expect(parsed.view_session_productivity).toHaveLength(7);
+    expect(paceflow(['stats', '--no-ingest', '-f', 'json'], { home, env: sessions.env }).code).toBe(0);
+    const bad = paceflow(['ingest', '--provider', 'vim'], { home, env: sessions.env });
+    expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown provider "vim"') });
+    const badSince = paceflow(['ingest', '--since', 'yesterday-ish'], { home, env: sessions.env });
+    expect(badSince).toMatchObject({ code: 2, stderr: expect.stringContaining('--since: not a date or a duration') });
   });
 
   it('honours --db over PACEFLOW_HOME', () => {

@@ -156,7 +156,9 @@ export class SessionWriter implements SessionSink {
   }
 
   replaceEdits(sessionId: string, callId: string, edits: EditInput[]): void {
-    this.sql.deleteCall.run({ session: sessionId, call: callId });
+    // The proposals this replaces were counted when they arrived in this read.
+    const { changes } = this.sql.deleteCall.run({ session: sessionId, call: callId });
+    this.counts.edits = Math.max(0, this.counts.edits - changes);
     for (const edit of edits) this.edit(edit);
   }
 
