@@ -141,6 +141,17 @@ describe('paceflow CLI', () => {
     expect(badSince).toMatchObject({ code: 2, stderr: expect.stringContaining('--since: not a date or a duration') });
   });
 
+  it('warns about Claude transcripts due for deletion that were left unread', async () => {
+    const sessions = fixtureSessionHome();
+    const { utimesSync } = await import('node:fs');
+    const old = new Date(Date.now() - 28 * 86400e3);
+    const file = join(sessions.claudeProjects, 'v2.0.69_gitai_thinking', 'dac34307-159f-4fcd-9c21-35210246ad38.jsonl');
+    utimesSync(file, old, old);
+    const run = paceflow(['ingest', '--since', '7d'], { env: sessions.env });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/claude-code: 1 transcripts are not fully read and Claude deletes them after 30 days \(cleanupPeriodDays\): .*dac34307/);
+  });
+
   it('honours --db over PACEFLOW_HOME', () => {
     const repo = sampleRepo();
     const home = tempDir('paceflow-home-');

@@ -253,3 +253,66 @@ describe('repository resolution', () => {
     expect(db.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([`claude-code:${outside.sessionId}`])).toEqual({ repo_id: null });
   });
 });
+
+describe('layouts and lifecycles', () => {
+  it('reads a sub-agent file in the older layout (beside the main file) with its parent from the lines', async () => {
+    const h = emptySessionHome();
+    const project = join(h.claudeProjects, '-legacy');
+    mkdirSync(project, { recursive: true });
+    copyFileSync(join(FIXTURES, 'claude-code/v2.1.7_codemie_subagents/e9fb405b-169f-40eb-9396-7e75076f045d.jsonl'), join(project, 'e9fb405b-169f-40eb-9396-7e75076f045d.jsonl'));
+    copyFileSync(
+      join(FIXTURES, 'claude-code/v2.1.7_codemie_subagents/e9fb405b-169f-40eb-9396-7e75076f045d/subagents/agent-a485154.jsonl'),
+      join(project, 'agent-a485154.jsonl'),
+    );
+    const db = tempDatabase();
+    await ingestHome(db, h, [claudeCode]);
+    expect(db.prepare(`SELECT session_id, parent_session_id, session_kind FROM metadata_sessions WHERE session_kind = 'subagent'`).all()).toEqual([
+      {
+        session_id: 'claude-code:e9fb405b-169f-40eb-9396-7e75076f045d/agent-a485154',
+        parent_session_id: 'claude-code:e9fb405b-169f-40eb-9396-7e75076f045d',
+        session_kind: 'subagent',
+      },
+    ]);
+  });
+
+  it('a Codex rollout read in two parts (a resume appends) gives the same rows as one read', async () => {
+    const lines = readFileSync(CODEX_ROLLOUT, 'utf8').split('\n').filter(Boolean);
+    const name = 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl';
+    const whole = emptySessionHome();
+    mkdirSync(join(whole.codexHome, 'sessions', 'x'), { recursive: true });
+    copyFileSync(CODEX_ROLLOUT, join(whole.codexHome, 'sessions', 'x', name));
+    const oneRead = tempDatabase();
+    await ingestHome(oneRead, whole, [codex]);
+
+    const parts = emptySessionHome();
+    const path = join(parts.codexHome, 'sessions', 'x', name);
+    mkdirSync(join(parts.codexHome, 'sessions', 'x'), { recursive: true });
+    // Cut between a patch call and its patch_apply_end, so the result arrives in the second read.
+    const cut = lines.findIndex((l) => l.includes('"patch_apply_end"'));
+    writeFileSync(path, lines.slice(0, cut).join('\n') + '\n');
+    const twoReads = tempDatabase();
+    await ingestHome(twoReads, parts, [codex]);
+    expect(count(twoReads, `SELECT count(*) AS n FROM fact_session_file_edits WHERE status = 'pending'`)).toBe(1);
+    appendFileSync(path, lines.slice(cut).join('\n') + '\n');
+    await ingestHome(twoReads, parts, [codex]);
+    const strip = ['fact_ingest_watermarks.source_path', 'fact_ingest_watermarks.mtime_ms', 'fact_ingest_watermarks.head_length', 'fact_ingest_watermarks.head_checksum'];
+    const norm = (db: Database) => JSON.parse(JSON.stringify(snapshot(db, strip)).replaceAll(parts.home, '<home>').replaceAll(whole.home, '<home>'));
+    expect(norm(twoReads)).toEqual(norm(oneRead));
+  });
+
+  it('reports a zstd-compressed rollout it cannot read, and prefers the plain copy when both exist', async () => {
+    const h = emptySessionHome();
+    const dir = join(h.codexHome, 'sessions', 'z');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'rollout-2026-01-01T00-00-00-11111111-1111-4111-8111-111111111111.jsonl.zst'), Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]));
+    copyFileSync(CODEX_ROLLOUT, join(dir, 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl'));
+    writeFileSync(join(dir, 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl.zst'), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    const db = tempDatabase();
+    const result = await ingestHome(db, h, [codex]);
+    expect(result.stats[0]!.filesFound).toBe(2);
+    expect(result.stats[0]!.filesRead).toBe(1);
+    expect(result.stats[0]!.skippedFiles).toEqual([
+      { path: expect.stringMatching(/11111111-1111-4111-8111-111111111111\.jsonl\.zst$/), reason: expect.stringMatching(/zstd|decompress/) },
+    ]);
+  });
+});

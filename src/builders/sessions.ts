@@ -2,6 +2,14 @@ import type { Database } from '../db/driver.js';
 import { countNontrivial, textLines } from './lines.js';
 import { hasRepeatedDebugLoop, isRealUserPrompt, looksLikeErrorPaste, type ShellRun } from './session-rules.js';
 
+/** The prompt rules as SQL functions, so that the message events are one INSERT … SELECT. */
+export function registerSessionRules(db: Database): void {
+  db.defineFunction('paceflow_is_user_prompt', (kind, text, sidechain, meta) =>
+    isRealUserPrompt({ kind: String(kind), text: typeof text === 'string' ? text : null, isSidechain: sidechain === 1, isMeta: meta === 1 }) ? 1 : 0,
+  );
+  db.defineFunction('paceflow_is_error_paste', (text) => (typeof text === 'string' && looksLikeErrorPaste(text) ? 1 : 0));
+}
+
 /**
  * Builds event_session_messages, event_session_code_changes and event_session_quality from
  * metadata_sessions and fact_session_* for the given sessions (all of them when none are given).
@@ -9,22 +17,39 @@ import { hasRepeatedDebugLoop, isRealUserPrompt, looksLikeErrorPaste, type Shell
  * flag; the per-session counts are SQL over the event rows. Rebuilding gives identical rows.
  */
 export function buildSessionEvents(db: Database, sessionIds?: readonly string[]): { sessions: number } {
+  registerSessionRules(db);
   const sql = {
     allSessions: db.prepare(`SELECT session_id FROM metadata_sessions`),
     session: db.prepare(`SELECT session_id, provider, repo_id, parent_session_id, session_kind FROM metadata_sessions WHERE session_id = ?`),
-    records: db.prepare(`
-      SELECT record_id, kind, timestamp, text, tool_name, tool_call_id, is_error, is_sidechain, is_meta
-      FROM fact_session_records WHERE session_id = ? ORDER BY timestamp, source_path, source_offset, record_id`),
+    commands: db.prepare(`
+      SELECT text, tool_call_id FROM fact_session_records
+      WHERE session_id = ? AND kind = 'tool_call' AND text IS NOT NULL`),
+    failedCalls: db.prepare(`
+      SELECT DISTINCT tool_call_id FROM fact_session_records
+      WHERE session_id = ? AND kind = 'tool_result' AND is_error = 1 AND tool_call_id IS NOT NULL`),
     edits: db.prepare(`
       SELECT edit_id, tool_name, repo_id, path, timestamp, status, added_text, removed_text
       FROM fact_session_file_edits WHERE session_id = ?`),
     deleteMessages: db.prepare(`DELETE FROM event_session_messages WHERE session_id = ?`),
     deleteChanges: db.prepare(`DELETE FROM event_session_code_changes WHERE session_id = ?`),
     deleteQuality: db.prepare(`DELETE FROM event_session_quality WHERE session_id = ?`),
-    message: db.prepare(`
+    // Records in conversation order; a pasted error counts only in a prompt after the first.
+    messages: db.prepare(`
       INSERT INTO event_session_messages
         (session_id, record_id, provider, repo_id, kind, timestamp, is_user_prompt, is_error_paste, is_tool_error)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      SELECT session_id, record_id, @provider, @repo, kind, timestamp, is_prompt,
+        is_prompt AND coalesce(prompts_before, 0) > 0 AND paceflow_is_error_paste(text),
+        kind = 'tool_result' AND is_error = 1
+      FROM (
+        SELECT r.*, sum(is_prompt) OVER (
+          ORDER BY timestamp, source_path, source_offset, record_id
+          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prompts_before
+        FROM (
+          SELECT session_id, record_id, kind, timestamp, text, is_error, source_path, source_offset,
+            paceflow_is_user_prompt(kind, text, is_sidechain, is_meta) AS is_prompt
+          FROM fact_session_records WHERE session_id = @session
+        ) r
+      )`),
     change: db.prepare(`
       INSERT INTO event_session_code_changes
         (session_id, edit_id, provider, repo_id, path, root_session_id, tool_name, timestamp, lines_added, lines_removed,
@@ -84,33 +109,11 @@ export function buildSessionEvents(db: Database, sessionIds?: readonly string[])
       if (!session) continue;
       const root = rootOf(session);
 
-      const records = sql.records.all<{
-        record_id: string;
-        kind: string;
-        timestamp: string | null;
-        text: string | null;
-        tool_name: string | null;
-        tool_call_id: string | null;
-        is_error: number;
-        is_sidechain: number;
-        is_meta: number;
-      }>([id]);
-      let prompts = 0;
-      const failedCalls = new Set<string>();
-      for (const r of records) if (r.kind === 'tool_result' && r.is_error && r.tool_call_id) failedCalls.add(r.tool_call_id);
-      const shellRuns: ShellRun[] = [];
-      for (const r of records) {
-        const isPrompt = isRealUserPrompt({ kind: r.kind, text: r.text, isSidechain: r.is_sidechain === 1, isMeta: r.is_meta === 1 });
-        const isErrorPaste = isPrompt && prompts > 0 && looksLikeErrorPaste(r.text ?? '');
-        if (isPrompt) prompts++;
-        if (r.kind === 'tool_call' && r.text) {
-          shellRuns.push({ command: r.text, failed: r.tool_call_id !== null && failedCalls.has(r.tool_call_id) });
-        }
-        sql.message.run([
-          id, r.record_id, session.provider, session.repo_id, r.kind, r.timestamp,
-          isPrompt ? 1 : 0, isErrorPaste ? 1 : 0, r.kind === 'tool_result' && r.is_error ? 1 : 0,
-        ]);
-      }
+      sql.messages.run({ session: id, provider: session.provider, repo: session.repo_id });
+      const failed = new Set(sql.failedCalls.all<{ tool_call_id: string }>([id]).map((r) => r.tool_call_id));
+      const shellRuns = sql.commands
+        .all<{ text: string; tool_call_id: string | null }>([id])
+        .map((r): ShellRun => ({ command: r.text, failed: r.tool_call_id !== null && failed.has(r.tool_call_id) }));
 
       for (const e of sql.edits.all<{
         edit_id: string;

@@ -1,5 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
-import type { Database, OpenOptions, Row, RunResult, SqlParams, Statement } from './driver.js';
+import type { Database, OpenOptions, Row, RunResult, SqlParams, SqlValue, Statement } from './driver.js';
 
 type NativeStatement = BetterSqlite3.Statement<unknown[], unknown>;
 
@@ -82,6 +82,10 @@ export class BetterSqliteDatabase implements Database {
 
   pragma(sql: string): unknown {
     return this.db.pragma(sql);
+  }
+
+  defineFunction(name: string, fn: (...args: SqlValue[]) => SqlValue): void {
+    this.db.function(name, { deterministic: true }, fn as (...args: unknown[]) => unknown);
   }
 
   close(): void {

@@ -34,6 +34,8 @@ export interface Database {
    */
   transactionAsync<T>(fn: () => Promise<T>): Promise<T>;
   pragma(sql: string): unknown;
+  /** Registers a deterministic scalar SQL function implemented in TypeScript (for builders). */
+  defineFunction(name: string, fn: (...args: SqlValue[]) => SqlValue): void;
   close(): void;
 }
 

@@ -100,6 +100,13 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   };
 
   const work: { provider: SessionProvider; file: SourceFile; stat: ProviderIngestStats }[] = [];
+  // One query for every watermark: a re-run with nothing new is a directory walk and this.
+  const marks = new Map(
+    db
+      .prepare(`SELECT source_path, size, mtime_ms FROM fact_ingest_watermarks`)
+      .all<{ source_path: string; size: number; mtime_ms: number }>()
+      .map((w) => [w.source_path, w]),
+  );
   for (const provider of options.providers) {
     const discovery = await provider.discover(options.environment);
     const stat: ProviderIngestStats = {
@@ -122,7 +129,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
     // Oldest first: a resumed session's predecessor is read before the file that copies it.
     const files = [...discovery.files].sort((a, b) => a.mtimeMs - b.mtimeMs || a.path.localeCompare(b.path));
     for (const file of files) {
-      const mark = sql.watermark.get<Watermark>([file.path]);
+      const mark = marks.get(file.path);
       if (mark && mark.size === file.size && mark.mtime_ms === file.mtimeMs) {
         stat.filesUnchanged++;
         continue;
