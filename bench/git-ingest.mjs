@@ -158,13 +158,13 @@ for (let i = 0; i < runs; i++) {
   gitRuns.push(timed(['git', 'log', '--numstat', '--all'], { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] }));
   const db = join(WORK, `bench-${process.pid}.db`);
   for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
-  paceRuns.push(timed([process.execPath, '--import', REPORT_RSS, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress'], { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] }));
+  paceRuns.push(timed([process.execPath, '--import', REPORT_RSS, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress', '--no-sessions', '--no-attribution'], { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] }));
   for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
   console.error(`run ${i + 1}: git ${gitRuns[i].wall.toFixed(2)} s / ${gitRuns[i].rssMb.toFixed(0)} MB, paceflow ${paceRuns[i].wall.toFixed(2)} s / ${paceRuns[i].rssMb.toFixed(0)} MB (node alone ${paceRuns[i].nodeRssMb?.toFixed(0)} MB)`);
 }
 // An incremental re-run with nothing new: what a hook or `paceflow report` pays each time.
 const keptDb = join(WORK, `bench-rerun-${process.pid}.db`);
-const ingestArgs = [process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', keptDb, 'ingest', '--no-progress'];
+const ingestArgs = [process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', keptDb, 'ingest', '--no-progress', '--no-sessions', '--no-attribution'];
 timed(ingestArgs, { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] });
 const reruns = Array.from({ length: runs }, () => timed(ingestArgs, { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] }).wall);
 for (const suffix of ['', '-wal', '-shm']) rmSync(keptDb + suffix, { force: true });

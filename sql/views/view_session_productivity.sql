@@ -9,7 +9,8 @@
 --   nontrivial_lines_written  of those, non-trivial lines (DESIGN §4)
 --   tool_errors               failed tool calls (sub-agents included)
 --   tokens_in, tokens_out     deduplicated per model response (sub-agents included)
---   (lines committed and landing rate join with attribution)
+--   lines_committed           non-trivial lines of commits attributed to this session (transcripts)
+--   landing_rate              lines_committed / nontrivial_lines_written
 CREATE VIEW view_session_productivity AS
 WITH changes AS (
   SELECT root_session_id,
@@ -21,6 +22,12 @@ WITH changes AS (
     coalesce(sum(CASE WHEN status = 'applied' THEN nontrivial_lines_added END), 0) AS nontrivial_lines_written
   FROM event_session_code_changes
   GROUP BY root_session_id
+),
+committed AS (
+  SELECT session_id, sum(matched_lines) AS lines_committed
+  FROM event_commit_attributions
+  WHERE source = 'transcript'
+  GROUP BY session_id
 ),
 family AS (
   SELECT root_session_id,
@@ -43,8 +50,11 @@ SELECT
   coalesce(c.nontrivial_lines_written, 0) AS nontrivial_lines_written,
   coalesce(f.tool_errors, 0) AS tool_errors,
   coalesce(f.tokens_in, 0) AS tokens_in,
-  coalesce(f.tokens_out, 0) AS tokens_out
+  coalesce(f.tokens_out, 0) AS tokens_out,
+  coalesce(k.lines_committed, 0) AS lines_committed,
+  round(1.0 * k.lines_committed / nullif(c.nontrivial_lines_written, 0), 4) AS landing_rate
 FROM event_session_quality q
 LEFT JOIN changes c ON c.root_session_id = q.session_id
 LEFT JOIN family f ON f.root_session_id = q.session_id
+LEFT JOIN committed k ON k.session_id = q.session_id
 WHERE q.is_subagent = 0;

@@ -98,12 +98,14 @@ export function buildProgram(): Command {
     program
       .command('ingest')
       .description('record new commits of the repository (all branches, remote branches and tags) and new session transcripts')
+      .option('--no-attribution', 'record history and transcripts without attributing commits')
       .option('--no-progress', 'no progress bar on stderr'),
-  )).action(async (flags: ConfigFlags & SessionFlags & { progress: boolean }, command: Command) => {
+  )).action(async (flags: ConfigFlags & SessionFlags & { progress: boolean; attribution: boolean }, command: Command) => {
     const { ingest } = await import('./commands/ingest.js');
     const summary = await ingest({
       ...where(command),
       ...sessionOptions(flags),
+      attribution: flags.attribution,
       config: configOverrides(flags),
       progress: flags.progress && process.stderr.isTTY === true,
     });
@@ -176,6 +178,22 @@ export function buildProgram(): Command {
       write(result.output);
     },
   );
+
+  program
+    .command('show')
+    .description('explain one commit: its AI attribution, and for each added line which session wrote it or why it did not match')
+    .argument('<commit>', 'a commit (sha, branch, HEAD~2 …)')
+    .addOption(formatOption())
+    .action(async (commit: string, flags: { format?: string }, command: Command) => {
+      const [{ show }, { defaultFormat, parseFormat }] = await Promise.all([import('./commands/show.js'), import('../report/render.js')]);
+      write(
+        await show({
+          ...where(command),
+          commit,
+          format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true),
+        }),
+      );
+    });
 
   program
     .command('sql')

@@ -80,8 +80,17 @@ export class ClaudeTranscript {
   /** An Edit as Claude writes it: tool_use, then the result with its structuredPatch. */
   edit(id: string, filePath: string, oldString: string, newString: string): this {
     this.toolUse(id, 'Edit', { file_path: filePath, old_string: oldString, new_string: newString });
-    const removed = oldString.split('\n').map((l) => `-${l}`);
-    const added = newString.split('\n').map((l) => `+${l}`);
+    // As Claude's structuredPatch: unchanged leading/trailing lines are context, the rest -/+.
+    const before = oldString.split('\n');
+    const after = newString.split('\n');
+    let head = 0;
+    while (head < before.length && head < after.length && before[head] === after[head]) head++;
+    let tail = 0;
+    while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+    const context = (lines: string[]) => lines.map((l) => ` ${l}`);
+    const removed = before.slice(head, before.length - tail).map((l) => `-${l}`);
+    const added = after.slice(head, after.length - tail).map((l) => `+${l}`);
+    const lines = [...context(before.slice(0, head)), ...removed, ...added, ...context(before.slice(before.length - tail))];
     return this.toolResult(id, {
       content: `The file ${filePath} has been updated.`,
       toolUseResult: {
@@ -89,7 +98,7 @@ export class ClaudeTranscript {
         oldString,
         newString,
         originalFile: oldString,
-        structuredPatch: [{ oldStart: 1, oldLines: removed.length, newStart: 1, newLines: added.length, lines: [...removed, ...added] }],
+        structuredPatch: [{ oldStart: 1, oldLines: before.length, newStart: 1, newLines: after.length, lines }],
         userModified: false,
         replaceAll: false,
       },

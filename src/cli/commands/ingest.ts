@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { buildAttribution } from '../../builders/attribution.js';
 import { buildSessionEvents } from '../../builders/sessions.js';
 import { loadConfig, type ConfigOverrides } from '../../config/config.js';
 import type { Database } from '../../db/driver.js';
@@ -25,6 +26,8 @@ export interface IngestOptions {
   since?: string;
   /** Skip session transcripts (git only). */
   sessions?: boolean;
+  /** Skip the attribution builder. */
+  attribution?: boolean;
 }
 
 export interface IngestSummary {
@@ -104,6 +107,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       }
       const claude = sessions.find((s) => s.provider === 'claude-code');
       if (claude) warnings.push(...cleanupWarnings(db, environment, claude.unread));
+    }
+    if (git?.repoId && location && options.attribution !== false) {
+      const result = await buildAttribution({ db, repoId: git.repoId, cwd: location.root, config });
+      messages.push(
+        `${git.repoId}: attribution over ${result.commits.toLocaleString('en')} commits ` +
+          `(${result.patchesRead.toLocaleString('en')} diffs read), ${result.attributed} with lines from sessions`,
+      );
     }
     return { git, sessions, messages, warnings };
   });

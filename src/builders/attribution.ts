@@ -1,0 +1,279 @@
+import type { PaceflowConfig } from '../config/config.js';
+import type { Database } from '../db/driver.js';
+import { readCommitPatches, type CommitPatch } from '../git/patches.js';
+import { isNontrivialLine, normalizeLine, textLines } from './lines.js';
+
+/**
+ * The attribution builder (DESIGN §4): each non-trivial added line of a commit is matched, by its
+ * normalized text and repo-relative path (the old path of a rename too), against the lines that
+ * applied edits of sessions in the same repository wrote before the commit. Every written line
+ * instance is consumed once, commits in order; when several writes qualify, the latest one before
+ * the commit wins. Hash lookups only: no pairwise comparison of commits and edits.
+ */
+
+interface Write {
+  at: number;
+  sessionId: string;
+  provider: string;
+  model: string | null;
+  used: boolean;
+}
+
+export type LineVerdict =
+  | { kind: 'ai'; sessionId: string; provider: string; model: string | null; writtenAt: string }
+  | { kind: 'trivial' }
+  | { kind: 'no-session' }
+  | { kind: 'edited'; note: string };
+
+export interface LineExplanation {
+  path: string;
+  text: string;
+  verdict: LineVerdict;
+}
+
+/** Written lines of a repository, by path and normalized text, each list sorted by time. */
+export class WrittenLines {
+  private readonly byPath = new Map<string, Map<string, Write[]>>();
+  /** Normalized lines per path with any write, to tell "edited by a person" from "no session". */
+  private readonly paths = new Set<string>();
+
+  add(path: string, text: string, write: Omit<Write, 'used'>): void {
+    if (!isNontrivialLine(text)) return;
+    this.paths.add(path);
+    let lines = this.byPath.get(path);
+    if (!lines) this.byPath.set(path, (lines = new Map()));
+    const key = normalizeLine(text);
+    const list = lines.get(key);
+    if (list) list.push({ ...write, used: false });
+    else lines.set(key, [{ ...write, used: false }]);
+  }
+
+  sort(): void {
+    for (const lines of this.byPath.values()) for (const list of lines.values()) list.sort((a, b) => a.at - b.at);
+  }
+
+  hasPath(path: string): boolean {
+    return this.paths.has(path);
+  }
+
+  /** Consumes the latest unused write of this line before `at` (commit times have whole seconds), on the first path that has one. */
+  take(paths: readonly string[], text: string, at: number): Write | null {
+    const key = normalizeLine(text);
+    for (const path of paths) {
+      const list = this.byPath.get(path)?.get(key);
+      if (!list) continue;
+      for (let i = list.length - 1; i >= 0; i--) {
+        const w = list[i]!;
+        if (w.at <= at + 999 && !w.used) {
+          w.used = true;
+          return w;
+        }
+      }
+    }
+    return null;
+  }
+}
+
+interface EditRow {
+  session_id: string;
+  root_session_id: string;
+  provider: string;
+  model: string | null;
+  path: string;
+  timestamp: string | null;
+  added_text: string | null;
+}
+
+export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
+  const rows = db
+    .prepare(
+      `WITH RECURSIVE roots(session_id, root_id) AS (
+         SELECT session_id, session_id FROM metadata_sessions WHERE session_kind <> 'subagent' OR parent_session_id IS NULL
+         UNION ALL
+         SELECT s.session_id, r.root_id FROM metadata_sessions s JOIN roots r ON s.parent_session_id = r.session_id
+         WHERE s.session_kind = 'subagent'
+       )
+       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text
+       FROM fact_session_file_edits e
+       JOIN metadata_sessions s ON s.session_id = e.session_id
+       LEFT JOIN roots r ON r.session_id = e.session_id
+       WHERE e.repo_id = ? AND e.status = 'applied' AND e.path IS NOT NULL AND e.timestamp IS NOT NULL`,
+    )
+    .all<EditRow>([repoId]);
+  const written = new WrittenLines();
+  for (const row of rows) {
+    const at = Date.parse(row.timestamp!);
+    if (Number.isNaN(at)) continue;
+    // Sub-agents' lines are credited to the session a person had.
+    const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model };
+    for (const line of textLines(row.added_text)) written.add(row.path, line, write);
+  }
+  written.sort();
+  return written;
+}
+
+interface CommitRow {
+  sha: string;
+  committed_at: string;
+  ai_marker: string | null;
+  has_outcome: number;
+  touches_ai: number;
+}
+
+export interface AttributionResult {
+  commits: number;
+  patchesRead: number;
+  attributed: number;
+}
+
+/**
+ * Rebuilds the attribution of a repository's commits: event_commit_attributions (transcript and
+ * trailer sources) and the attribution columns of event_commit_outcomes. Patches are read only for
+ * commits without an outcome yet and for commits that touch a path some session wrote.
+ */
+export async function buildAttribution(options: {
+  db: Database;
+  repoId: string;
+  cwd: string;
+  config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>;
+  onExplain?: (sha: string, lines: LineExplanation[]) => void;
+  only?: string;
+}): Promise<AttributionResult> {
+  const { db, repoId } = options;
+  const written = loadWrittenLines(db, repoId);
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
+  db.exec(`DELETE FROM paceflow_ai_paths`);
+  const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
+  const aiPaths = db.prepare(`SELECT DISTINCT path FROM fact_session_file_edits WHERE repo_id = ? AND status = 'applied' AND path IS NOT NULL`);
+  db.transaction(() => {
+    for (const { path } of aiPaths.all<{ path: string }>([repoId])) insertPath.run([path]);
+  });
+  const commits = db
+    .prepare(
+      `SELECT c.sha, c.committed_at, c.ai_marker,
+         EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = c.repo_id AND o.sha = c.sha) AS has_outcome,
+         EXISTS (SELECT 1 FROM metadata_commit_file_changes f
+                 WHERE f.repo_id = c.repo_id AND f.sha = c.sha
+                   AND (f.path IN (SELECT path FROM paceflow_ai_paths) OR f.old_path IN (SELECT path FROM paceflow_ai_paths))) AS touches_ai
+       FROM metadata_commits c
+       WHERE c.repo_id = ? AND c.is_merge = 0 AND c.is_shallow_boundary = 0
+       ORDER BY c.committed_at, c.sha`,
+    )
+    .all<CommitRow>([repoId]);
+  const toRead = commits.filter((c) => !c.has_outcome || c.touches_ai || c.sha === options.only);
+  const bySha = new Map(commits.map((c) => [c.sha, c]));
+
+  const sql = {
+    clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ? AND source IN ('transcript', 'trailer')`),
+    attribution: db.prepare(`
+      INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
+      VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
+    outcome: db.prepare(`
+      INSERT INTO event_commit_outcomes
+        (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, attribution_source)
+      VALUES (@repo, @sha, @at, @nontrivial, @ai, 0, 'untracked', NULL)
+      ON CONFLICT (repo_id, sha) DO UPDATE SET
+        committed_at = excluded.committed_at, nontrivial_added_lines = excluded.nontrivial_added_lines,
+        ai_lines = excluded.ai_lines`),
+  };
+
+  let attributed = 0;
+  let patchesRead = 0;
+  const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
+  const flush = () => {
+    db.transaction(() => {
+      for (const { patch, commit } of batch) {
+        const at = Date.parse(commit.committed_at);
+        const credits = new Map<string, { provider: string; sessionId: string; model: string | null; lines: number }>();
+        let nontrivial = 0;
+        const explanation: LineExplanation[] = [];
+        for (const file of patch.files) {
+          const paths = file.oldPath && file.oldPath !== file.path ? [file.path, file.oldPath] : [file.path];
+          for (const text of file.added) {
+            if (!isNontrivialLine(text)) {
+              if (options.onExplain) explanation.push({ path: file.path, text, verdict: { kind: 'trivial' } });
+              continue;
+            }
+            nontrivial++;
+            const write = written.take(paths, text, at);
+            if (write) {
+              const key = `${write.provider}\0${write.sessionId}`;
+              const credit = credits.get(key) ?? { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 0 };
+              credit.lines++;
+              credits.set(key, credit);
+              if (options.onExplain) {
+                explanation.push({
+                  path: file.path,
+                  text,
+                  verdict: { kind: 'ai', sessionId: write.sessionId, provider: write.provider, model: write.model, writtenAt: new Date(write.at).toISOString() },
+                });
+              }
+            } else if (options.onExplain) {
+              explanation.push({
+                path: file.path,
+                text,
+                verdict: paths.some((p) => written.hasPath(p))
+                  ? { kind: 'edited', note: 'a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)' }
+                  : { kind: 'no-session' },
+              });
+            }
+          }
+        }
+        if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, explanation);
+        if (options.only) continue;
+        sql.clearAttributions.run([repoId, commit.sha]);
+        let aiLines = 0;
+        for (const credit of credits.values()) {
+          sql.attribution.run([repoId, commit.sha, credit.provider, credit.sessionId, credit.model, credit.lines, 'transcript']);
+          aiLines += credit.lines;
+        }
+        if (credits.size === 0 && commit.ai_marker) {
+          // A trailer names the provider but not the lines: the commit's non-trivial lines are its
+          // upper bound, and the source says so.
+          sql.attribution.run([repoId, commit.sha, commit.ai_marker, '', null, nontrivial, 'trailer']);
+          aiLines = nontrivial;
+        }
+        if (credits.size > 0) attributed++;
+        sql.outcome.run({ repo: repoId, sha: commit.sha, at: commit.committed_at, nontrivial, ai: aiLines });
+      }
+    });
+    batch.length = 0;
+  };
+  for await (const patch of readCommitPatches(toRead.map((c) => c.sha), { cwd: options.cwd })) {
+    const commit = bySha.get(patch.sha);
+    if (!commit) continue;
+    patchesRead++;
+    batch.push({ patch, commit });
+    if (batch.length >= 500) flush();
+  }
+  flush();
+  if (!options.only) finishOutcomes(db, repoId, options.config);
+  return { commits: commits.length, patchesRead, attributed };
+}
+
+/** The per-commit shares and flags, in SQL, from the stored counts and the thresholds. */
+export function finishOutcomes(db: Database, repoId: string, config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>): void {
+  db.transaction(() => {
+    db.prepare(`
+      UPDATE event_commit_attributions SET share_of_commit = (
+        SELECT CASE WHEN o.nontrivial_added_lines > 0 THEN round(1.0 * event_commit_attributions.matched_lines / o.nontrivial_added_lines, 4) END
+        FROM event_commit_outcomes o WHERE o.repo_id = event_commit_attributions.repo_id AND o.sha = event_commit_attributions.sha)
+      WHERE repo_id = ?`).run([repoId]);
+    db.prepare(`
+      UPDATE event_commit_outcomes SET
+        ai_share = CASE WHEN nontrivial_added_lines > 0 THEN round(1.0 * ai_lines / nontrivial_added_lines, 4) END,
+        attribution_source = (
+          SELECT CASE WHEN max(a.source = 'transcript') = 1 THEN 'transcript'
+                      WHEN max(a.source = 'note') = 1 THEN 'note'
+                      WHEN max(a.source = 'trailer') = 1 THEN 'trailer' END
+          FROM event_commit_attributions a WHERE a.repo_id = event_commit_outcomes.repo_id AND a.sha = event_commit_outcomes.sha),
+        attribution_coverage = CASE WHEN EXISTS (
+          SELECT 1 FROM event_commit_attributions a WHERE a.repo_id = event_commit_outcomes.repo_id AND a.sha = event_commit_outcomes.sha)
+          THEN 'tracked' ELSE 'untracked' END
+      WHERE repo_id = ?`).run([repoId]);
+    db.prepare(`
+      UPDATE event_commit_outcomes SET heavy_ai = (
+        coalesce(ai_share, 0) >= @threshold AND nontrivial_added_lines >= @minLines)
+      WHERE repo_id = @repo`).run({ threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines, repo: repoId });
+  });
+}

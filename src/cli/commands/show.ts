@@ -1,0 +1,67 @@
+import { buildAttribution, type LineExplanation } from '../../builders/attribution.js';
+import { loadConfig } from '../../config/config.js';
+import { UsageError } from '../../errors.js';
+import { identifyRepository } from '../../ingest/git.js';
+import { gitText } from '../../git/run.js';
+import { renderTable, type Format } from '../../report/render.js';
+import { withDatabase } from '../database.js';
+
+export interface ShowOptions {
+  cwd: string;
+  db?: string;
+  env?: NodeJS.ProcessEnv;
+  commit: string;
+  format: Format;
+}
+
+const REASONS: Record<LineExplanation['verdict']['kind'], string> = {
+  ai: 'written by a session',
+  trivial: 'trivial line (not counted)',
+  'no-session': 'no session wrote this file',
+  edited: 'not written by a session as it stands',
+};
+
+/**
+ * `paceflow show <commit>`: the commit's attribution, then each added line with who wrote it or
+ * why it did not match. Reads the database as the last ingest left it.
+ */
+export async function show(options: ShowOptions): Promise<string> {
+  const identity = await identifyRepository(options.cwd);
+  if (!identity.repoId) throw new UsageError('the repository has no commits yet');
+  let sha: string;
+  try {
+    sha = await gitText(['rev-parse', '--verify', '--quiet', `${options.commit}^{commit}`], { cwd: identity.location.root });
+  } catch {
+    throw new UsageError(`not a commit here: ${options.commit}`);
+  }
+  const { config } = loadConfig(identity.location.root);
+  return withDatabase(options, async (db) => {
+    const repoId = identity.repoId!;
+    const outcome = db
+      .prepare(`SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`)
+      .get([repoId, sha]);
+    if (!outcome) throw new UsageError(`commit ${sha.slice(0, 12)} is not in the database yet; run \`paceflow ingest\` first`);
+    const attributions = db
+      .prepare(`SELECT provider, session_id, model, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE repo_id = ? AND sha = ? ORDER BY matched_lines DESC`)
+      .all([repoId, sha]);
+    let lines: LineExplanation[] = [];
+    await buildAttribution({ db, repoId, cwd: identity.location.root, config, only: sha, onExplain: (_sha, explained) => (lines = explained) });
+    const summary = renderTable({ name: 'commit', columns: ['sha', ...Object.keys(outcome)], rows: [{ sha, ...outcome }] }, options.format);
+    const who = renderTable({ name: 'attributions', columns: ['provider', 'session_id', 'model', 'matched_lines', 'share_of_commit', 'source'], rows: attributions }, options.format);
+    const detail = renderTable(
+      {
+        name: 'lines',
+        columns: ['path', 'verdict', 'session', 'line'],
+        rows: lines.map((l) => ({
+          path: l.path,
+          verdict: REASONS[l.verdict.kind],
+          session: l.verdict.kind === 'ai' ? `${l.verdict.sessionId} (${l.verdict.model ?? l.verdict.provider})` : null,
+          line: l.text.trim(),
+        })),
+      },
+      options.format,
+    );
+    if (options.format === 'json') return JSON.stringify({ commit: JSON.parse(summary)[0], attributions: JSON.parse(who), lines: JSON.parse(detail) }, null, 2);
+    return [summary, '', who, '', detail].join('\n');
+  });
+}

@@ -1,0 +1,201 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ingest } from '../src/cli/commands/ingest.js';
+import { show } from '../src/cli/commands/show.js';
+import { openDatabase } from '../src/db/open.js';
+import { ClaudeTranscript } from './helpers/claude-lines.js';
+import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { emptySessionHome, type SessionHome } from './helpers/sessions.js';
+
+afterAll(cleanupTempDirs);
+
+/** Commits come a day after the transcripts' clock (2026-02-01): every edit is written before. */
+const AFTER_EDITS = Date.parse('2026-02-02T00:00:00Z') / 1000 - Date.parse('2026-01-05T09:00:00Z') / 1000;
+
+interface Scenario {
+  repo: TempRepo;
+  home: SessionHome;
+  db: string;
+  t: ClaudeTranscript;
+  addTranscript(t: ClaudeTranscript): void;
+  run(): Promise<void>;
+  outcome(sha: string): Record<string, unknown> | undefined;
+  attributions(sha: string): Record<string, unknown>[];
+}
+
+function scenario(): Scenario {
+  const repo = TempRepo.create();
+  repo.write('README.md', '# project\n').commit('root', { at: 60 });
+  const home = emptySessionHome();
+  const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+  const t = new ClaudeTranscript('aaaaaaaa-0000-4000-8000-000000000001', repo.dir);
+  const transcripts = [t];
+  const s: Scenario = {
+    repo,
+    home,
+    db,
+    t,
+    addTranscript: (x) => transcripts.push(x),
+    async run() {
+      for (const x of transcripts) {
+        const dir = join(home.claudeProjects, '-repo');
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, `${x.sessionId}.jsonl`), x.text());
+      }
+      await ingest({ cwd: repo.dir, db, env: home.env });
+    },
+    outcome: (sha) => {
+      const d = openDatabase(db);
+      try {
+        return d.prepare(`SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE sha = ?`).get([sha]);
+      } finally {
+        d.close();
+      }
+    },
+    attributions: (sha) => {
+      const d = openDatabase(db);
+      try {
+        return d.prepare(`SELECT provider, session_id, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE sha = ? ORDER BY session_id`).all([sha]);
+      } finally {
+        d.close();
+      }
+    },
+  };
+  return s;
+}
+
+const file = (repo: TempRepo, name: string) => join(repo.dir, name);
+const SESSION = 'claude-code:aaaaaaaa-0000-4000-8000-000000000001';
+
+describe('attribution from transcripts', () => {
+  it('credits lines taken verbatim, and leaves lines a person changed or wrote unmatched', async () => {
+    const s = scenario();
+    const ai = ['export function total(items: number[]) {', '  return items.reduce((sum, x) => sum + x, 0);', '}', 'export const answer = computeTheAnswer();'];
+    s.t.prompt('add total').write('toolu_w1', file(s.repo, 'src/total.ts'), ai.join('\n') + '\n');
+    // The person keeps three AI lines, changes one and adds one of their own.
+    s.repo.write('src/total.ts', [ai[0], ai[1], ai[2], 'export const answer = computeAnswerDifferently();', 'export const mine = personalLine();'].join('\n') + '\n');
+    const sha = s.repo.commit('add total', { at: AFTER_EDITS });
+    await s.run();
+    // Non-trivial added lines: 4 ('}' is trivial); AI: 2.
+    expect(s.outcome(sha)).toEqual({
+      nontrivial_added_lines: 4,
+      ai_lines: 2,
+      ai_share: 0.5,
+      heavy_ai: 1,
+      attribution_coverage: 'tracked',
+      attribution_source: 'transcript',
+    });
+    expect(s.attributions(sha)).toEqual([{ provider: 'claude-code', session_id: SESSION, matched_lines: 2, share_of_commit: 0.5, source: 'transcript' }]);
+    const explained = JSON.parse(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: sha, format: 'json' })) as { lines: { verdict: string; line: string }[] };
+    expect(explained.lines.map((l) => l.verdict)).toEqual([
+      'written by a session',
+      'written by a session',
+      'trivial line (not counted)',
+      'not written by a session as it stands',
+      'not written by a session as it stands',
+    ]);
+  });
+
+  it('matches lines whose whitespace a formatter changed', async () => {
+    const s = scenario();
+    s.t.write('toolu_w', file(s.repo, 'a.py'), 'def compute(value):\n    return value * 2 + offset\n');
+    s.repo.write('a.py', 'def   compute(value):\n\treturn value * 2 + offset\n');
+    const sha = s.repo.commit('formatted', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 2, ai_lines: 2, ai_share: 1 });
+  });
+
+  it('follows a rename: lines a session wrote to the old path count in the new one', async () => {
+    const s = scenario();
+    const kept = Array.from({ length: 8 }, (_, i) => `export const kept${i} = someValue(${i});`).join('\n');
+    s.repo.write('old.ts', `${kept}\n`).commit('old file', { at: 120 });
+    s.t.edit('toolu_e', file(s.repo, 'old.ts'), kept, `${kept}\nexport const added = fromTheSession();`);
+    s.repo.git('mv', 'old.ts', 'new.ts');
+    s.repo.write('new.ts', `${kept}\nexport const added = fromTheSession();\n`);
+    const sha = s.repo.commit('rename and extend', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
+  });
+
+  it('consumes each written line once: written twice, committed three times → two AI lines', async () => {
+    const s = scenario();
+    s.t.write('toolu_1', file(s.repo, 'log.ts'), 'console.log("checkpoint reached");\n');
+    s.t.edit('toolu_2', file(s.repo, 'log.ts'), 'console.log("checkpoint reached");', 'console.log("checkpoint reached");\nconsole.log("checkpoint reached");');
+    s.repo.write('log.ts', 'console.log("checkpoint reached");\n'.repeat(3));
+    const sha = s.repo.commit('three checkpoints', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 3, ai_lines: 2 });
+  });
+
+  it('when two sessions wrote the same line, the latest write before the commit wins', async () => {
+    const s = scenario();
+    s.t.write('toolu_a', file(s.repo, 'shared.ts'), 'export const shared = computeShared();\n');
+    const later = new ClaudeTranscript('bbbbbbbb-0000-4000-8000-000000000002', s.repo.dir);
+    later.prompt('p').prompt('p').prompt('p'); // its clock runs past the first transcript's write
+    later.write('toolu_b', file(s.repo, 'shared.ts'), 'export const shared = computeShared();\n');
+    s.addTranscript(later);
+    s.repo.write('shared.ts', 'export const shared = computeShared();\n');
+    const sha = s.repo.commit('shared', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.attributions(sha)).toEqual([
+      { provider: 'claude-code', session_id: 'claude-code:bbbbbbbb-0000-4000-8000-000000000002', matched_lines: 1, share_of_commit: 1, source: 'transcript' },
+    ]);
+  });
+
+  it('never credits a rejected edit, and splits one session over two commits without double counting', async () => {
+    const s = scenario();
+    s.t
+      .toolUse('toolu_rej', 'Write', { file_path: file(s.repo, 'nope.ts'), content: 'export const refused = notApplied();\n' })
+      .toolResult('toolu_rej', { isError: true, content: "The user doesn't want to proceed with this tool use." })
+      .write('toolu_ok', file(s.repo, 'part.ts'), 'export const first = partOne();\nexport const second = partTwo();\n');
+    s.repo.write('nope.ts', 'export const refused = notApplied();\n').write('part.ts', 'export const first = partOne();\n');
+    const one = s.repo.commit('first half', { at: AFTER_EDITS });
+    s.repo.write('part.ts', 'export const first = partOne();\nexport const second = partTwo();\n');
+    const two = s.repo.commit('second half', { at: AFTER_EDITS + 60 });
+    // Written and never committed: counts as written, not as committed.
+    await s.run();
+    expect(s.outcome(one)).toMatchObject({ nontrivial_added_lines: 2, ai_lines: 1 });
+    expect(s.outcome(two)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
+    const d = openDatabase(s.db);
+    const productivity = d.prepare(`SELECT nontrivial_lines_written, lines_committed, landing_rate FROM view_session_productivity WHERE session_id = ?`).get([SESSION]);
+    d.close();
+    expect(productivity).toEqual({ nontrivial_lines_written: 2, lines_committed: 2, landing_rate: 1 });
+  });
+
+  it('an edit never committed lowers the landing rate; commits without evidence are untracked', async () => {
+    const s = scenario();
+    s.t.write('toolu_x', file(s.repo, 'draft.ts'), 'export const draftOne = 1 + extra;\nexport const draftTwo = 2 + extra;\n');
+    s.repo.write('draft.ts', 'export const draftOne = 1 + extra;\n');
+    s.repo.commit('one of two', { at: AFTER_EDITS });
+    s.repo.write('human.ts', 'export const byHand = writtenByAPerson();\n');
+    const human = s.repo.commit('by hand', { at: AFTER_EDITS + 60 });
+    await s.run();
+    expect(s.outcome(human)).toMatchObject({ ai_lines: 0, attribution_coverage: 'untracked', attribution_source: null });
+    const d = openDatabase(s.db);
+    expect(d.prepare(`SELECT landing_rate FROM view_session_productivity WHERE session_id = ?`).get([SESSION])).toEqual({ landing_rate: 0.5 });
+    expect(d.prepare(`SELECT attributed_commits, coverage, ai_lines, nontrivial_added_lines FROM view_repository_commit_quality`).get()).toEqual({
+      attributed_commits: 1,
+      coverage: 0.3333,
+      ai_lines: 1,
+      nontrivial_added_lines: 3,
+    });
+    d.close();
+  });
+
+  it('falls back to trailers in a repository without transcripts', async () => {
+    const s = scenario();
+    s.repo.write('t.ts', 'export const fromTrailer = generatedCode();\nexport const more = generatedToo();\n');
+    const sha = s.repo.commit('feat\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.outcome(sha)).toEqual({
+      nontrivial_added_lines: 2,
+      ai_lines: 2,
+      ai_share: 1,
+      heavy_ai: 0,
+      attribution_coverage: 'tracked',
+      attribution_source: 'trailer',
+    });
+    expect(s.attributions(sha)).toEqual([{ provider: 'claude', session_id: '', matched_lines: 2, share_of_commit: 1, source: 'trailer' }]);
+  });
+});
