@@ -80,6 +80,7 @@ CREATE TABLE metadata_commits (
   is_merge             INTEGER NOT NULL,
   is_root              INTEGER NOT NULL,
   is_shallow_boundary  INTEGER NOT NULL DEFAULT 0, -- parents cut off by a shallow clone
+  is_unreachable       INTEGER NOT NULL DEFAULT 0, -- no ref reaches it any more (amended, rebased, branch deleted)
   ai_marker            TEXT,                 -- provider named by a trailer or author marker
   ai_marker_source     TEXT CHECK (ai_marker_source IN ('trailer', 'message', 'author', 'committer', 'subject')),
   pr_number            INTEGER,              -- from '(#N)' or 'Merge pull request #N'

@@ -196,6 +196,88 @@ describe('attribution from transcripts', () => {
       attribution_coverage: 'tracked',
       attribution_source: 'trailer',
     });
-    expect(s.attributions(sha)).toEqual([{ provider: 'claude', session_id: '', matched_lines: 2, share_of_commit: 1, source: 'trailer' }]);
+    expect(s.attributions(sha)).toEqual([{ provider: 'claude-code', session_id: '', matched_lines: 2, share_of_commit: 1, source: 'trailer' }]);
+  });
+});
+
+describe('git notes that travel', () => {
+  async function attributedRepo() {
+    const s = scenario();
+    s.t.prompt('write the secret sauce').write('toolu_n', file(s.repo, 'src/sauce.ts'), 'export const sauce = mixIngredients(salt, pepper);\nexport const heat = turnUpTheHeat(11);\n');
+    s.repo.write('src/sauce.ts', 'export const sauce = mixIngredients(salt, pepper);\nexport const heat = turnUpTheHeat(11);\nexport const own = personal();\n');
+    const sha = s.repo.commit('sauce', { at: AFTER_EDITS });
+    await s.run();
+    return { s, sha };
+  }
+
+  it('writes a versioned note with counts, provider, model and a hashed session id, and nothing private', async () => {
+    const { s, sha } = await attributedRepo();
+    const text = s.repo.git('notes', '--ref=paceflow', 'show', sha);
+    expect(JSON.parse(text)).toEqual({
+      schema: 'paceflow/attribution',
+      version: 1,
+      tool: expect.stringMatching(/^paceflow \d+\.\d+\.\d+/),
+      nontrivial_added_lines: 3,
+      attributions: [{ provider: 'claude-code', model: 'claude-sonnet-4-5-20250929', session: expect.stringMatching(/^[0-9a-f]{16}$/), lines: 2 }],
+    });
+    for (const secret of ['mixIngredients', 'secret sauce', s.repo.dir, s.home.home, 'sauce.ts', SESSION]) expect(text).not.toContain(secret);
+    expect(s.repo.git('config', '--get-all', 'notes.rewriteRef')).toBe('refs/notes/paceflow');
+    // A second ingest has nothing new to write.
+    await s.run();
+    expect(s.repo.git('notes', '--ref=paceflow', 'list').split('\n')).toHaveLength(1);
+  });
+
+  it('a fresh clone without the transcripts gets the same attribution from the notes alone', async () => {
+    const { s, sha } = await attributedRepo();
+    const clone = new TempRepo(tempDir());
+    clone.git('clone', '-q', s.repo.dir, '.');
+    clone.git('fetch', '-q', 'origin', 'refs/notes/paceflow:refs/notes/paceflow');
+    const teammate = emptySessionHome();
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    await ingest({ cwd: clone.dir, db, env: teammate.env });
+    const d = openDatabase(db);
+    const outcome = d.prepare(`SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE sha = ?`).get([sha]);
+    const rows = d.prepare(`SELECT provider, model, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE sha = ?`).all([sha]);
+    d.close();
+    expect(outcome).toEqual({ ...s.outcome(sha), attribution_source: 'note' });
+    expect(rows).toEqual([{ provider: 'claude-code', model: 'claude-sonnet-4-5-20250929', matched_lines: 2, share_of_commit: 0.6667, source: 'note' }]);
+  });
+
+  it('amend and rebase keep the attribution: git carries the notes to the rewritten commits', async () => {
+    const { s } = await attributedRepo();
+    s.repo.at(AFTER_EDITS + 120).gitRaw(['commit', '-q', '--amend', '-m', 'sauce, amended']);
+    const amended = s.repo.git('rev-parse', 'HEAD');
+    expect(JSON.parse(s.repo.git('notes', '--ref=paceflow', 'show', amended))).toMatchObject({ attributions: [{ lines: 2 }] });
+    // Rebase onto a new base commit.
+    s.repo.git('checkout', '-q', '-b', 'base', 'HEAD~1');
+    s.repo.write('other.txt', 'unrelated change here\n').commit('other', { at: AFTER_EDITS + 180 });
+    s.repo.git('checkout', '-q', 'main');
+    s.repo.at(AFTER_EDITS + 240).gitRaw(['rebase', '-q', 'base']);
+    const rebased = s.repo.git('rev-parse', 'HEAD');
+    expect(rebased).not.toBe(amended);
+    expect(JSON.parse(s.repo.git('notes', '--ref=paceflow', 'show', rebased))).toMatchObject({ attributions: [{ lines: 2 }] });
+    await s.run();
+    expect(s.outcome(rebased)).toMatchObject({ ai_lines: 2, attribution_source: 'transcript' });
+  });
+
+  it('reads git-ai authorship notes (refs/notes/ai) as another source; --no-notes writes none', async () => {
+    const s = scenario();
+    s.repo.write('g.ts', 'export const one = fromGitAi(1);\nexport const two = fromGitAi(2);\nexport const three = byHand(3);\n');
+    const sha = s.repo.commit('git-ai work', { at: AFTER_EDITS });
+    const gitAiNote = [
+      'g.ts',
+      '  abcd1234abcd1234 1-2',
+      '---',
+      JSON.stringify({ schema_version: 'authorship/3.0.0', base_commit_sha: sha, prompts: { abcd1234abcd1234: { agent_id: { tool: 'cursor', id: 'x', model: 'gpt-5' } } } }),
+    ].join('\n');
+    s.repo.gitRaw(['notes', '--ref=ai', 'add', '-F', '-', sha], gitAiNote);
+    for (const x of [s.t]) {
+      const dir = join(s.home.claudeProjects, '-repo');
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, `${x.sessionId}.jsonl`), x.text());
+    }
+    await ingest({ cwd: s.repo.dir, db: s.db, env: s.home.env, notes: false });
+    expect(s.attributions(sha)).toEqual([{ provider: 'cursor', session_id: 'abcd1234abcd1234', matched_lines: 2, share_of_commit: 0.6667, source: 'note' }]);
+    expect(s.repo.git('notes', '--ref=paceflow', 'list')).toBe('');
   });
 });

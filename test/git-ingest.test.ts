@@ -205,6 +205,14 @@ describe('git ingest', () => {
     expect(doomed).toEqual({ is_present: 0 });
     const tips = db.prepare(`SELECT ref_name FROM fact_git_ref_tips ORDER BY ref_name`).all();
     expect(tips).toEqual([{ ref_name: 'HEAD' }, { ref_name: 'refs/heads/main' }]);
+    // The amended-away commit and the deleted branch's commit no longer count.
+    const reach = db.prepare(`SELECT subject, is_unreachable FROM metadata_commits ORDER BY subject`).all();
+    expect(reach).toEqual([
+      { subject: 'doomed', is_unreachable: 1 },
+      { subject: 'first', is_unreachable: 1 },
+      { subject: 'first, amended', is_unreachable: 0 },
+    ]);
+    expect(db.prepare(`SELECT commits FROM view_repository_commit_quality`).get()).toEqual({ commits: 1 });
   });
 
   it('detects and reports a shallow clone, and records the full history once unshallowed', async () => {

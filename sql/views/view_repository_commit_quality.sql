@@ -7,7 +7,8 @@
 --   coverage.
 -- Columns:
 --   repo_id, mainline_branch, is_shallow (1: history is cut off and counts are partial)
---   commits              all recorded commits reachable from any branch, remote branch or tag
+--   commits              commits reachable from any branch, remote branch or tag (history rewritten
+--                        away by an amend, rebase or deleted branch no longer counts)
 --   merge_commits        commits with two or more parents
 --   non_merge_commits    commits with at most one parent (the base of the AI columns)
 --   ai_marked_commits    non-merge commits with an AI marker of any provider
@@ -34,7 +35,7 @@ WITH marks AS (
     min(c.committed_at) AS first_commit_at,
     max(c.committed_at) AS last_commit_at
   FROM metadata_repositories r
-  LEFT JOIN metadata_commits c ON c.repo_id = r.repo_id
+  LEFT JOIN metadata_commits c ON c.repo_id = r.repo_id AND c.is_unreachable = 0
   GROUP BY r.repo_id
 ),
 outcomes AS (

@@ -11,7 +11,7 @@ CREATE VIEW view_repository_commits_by_provider AS
 WITH totals AS (
   SELECT repo_id, count(*) AS non_merge_commits
   FROM metadata_commits
-  WHERE is_merge = 0
+  WHERE is_merge = 0 AND is_unreachable = 0
   GROUP BY repo_id
 )
 SELECT
@@ -28,5 +28,5 @@ SELECT
   max(c.committed_at) AS last_commit_at
 FROM metadata_commits c
 JOIN totals t ON t.repo_id = c.repo_id
-WHERE c.is_merge = 0 AND c.ai_marker IS NOT NULL
+WHERE c.is_merge = 0 AND c.is_unreachable = 0 AND c.ai_marker IS NOT NULL
 GROUP BY c.repo_id, c.ai_marker;

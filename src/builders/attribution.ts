@@ -1,7 +1,32 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { readCommitPatches, type CommitPatch } from '../git/patches.js';
+import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { isNontrivialLine, normalizeLine, textLines } from './lines.js';
+import { composeNote, parseGitAiNote, parseNote } from './notes.js';
+
+/** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
+export function attributionProvider(marker: string): string {
+  return marker === 'claude' ? 'claude-code' : marker;
+}
+
+type NoteCredit = { provider: string; model: string | null; session: string; lines: number };
+
+function loadNoteCredits(db: Database, repoId: string): { paceflow: Map<string, { text: string; credits: NoteCredit[] }>; gitAi: Map<string, NoteCredit[]> } {
+  const paceflow = new Map<string, { text: string; credits: NoteCredit[] }>();
+  const gitAi = new Map<string, NoteCredit[]>();
+  const rows = db.prepare(`SELECT sha, notes_ref, note_text FROM fact_commit_notes WHERE repo_id = ?`).all<{ sha: string; notes_ref: string; note_text: string }>([repoId]);
+  for (const row of rows) {
+    if (row.notes_ref === PACEFLOW_NOTES_REF) {
+      const note = parseNote(row.note_text);
+      if (note) paceflow.set(row.sha, { text: row.note_text, credits: note.attributions });
+    } else if (row.notes_ref === GIT_AI_NOTES_REF) {
+      const credits = parseGitAiNote(row.note_text);
+      if (credits && credits.length > 0) gitAi.set(row.sha, credits);
+    }
+  }
+  return { paceflow, gitAi };
+}
 
 /**
  * The attribution builder (DESIGN §4): each non-trivial added line of a commit is matched, by its
@@ -124,6 +149,8 @@ export interface AttributionResult {
   commits: number;
   patchesRead: number;
   attributed: number;
+  /** Notes that transcript attribution says commits should carry, where they differ from the stored one. */
+  notesToWrite: { sha: string; text: string }[];
 }
 
 /**
@@ -138,9 +165,12 @@ export async function buildAttribution(options: {
   config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>;
   onExplain?: (sha: string, lines: LineExplanation[]) => void;
   only?: string;
+  /** Called with the paceflow note each transcript-attributed commit should carry (`tool` names the writer). */
+  tool?: string;
 }): Promise<AttributionResult> {
   const { db, repoId } = options;
   const written = loadWrittenLines(db, repoId);
+  const notes = loadNoteCredits(db, repoId);
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
   db.exec(`DELETE FROM paceflow_ai_paths`);
   const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
@@ -156,15 +186,17 @@ export async function buildAttribution(options: {
                  WHERE f.repo_id = c.repo_id AND f.sha = c.sha
                    AND (f.path IN (SELECT path FROM paceflow_ai_paths) OR f.old_path IN (SELECT path FROM paceflow_ai_paths))) AS touches_ai
        FROM metadata_commits c
-       WHERE c.repo_id = ? AND c.is_merge = 0 AND c.is_shallow_boundary = 0
+       WHERE c.repo_id = ? AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0
        ORDER BY c.committed_at, c.sha`,
     )
     .all<CommitRow>([repoId]);
-  const toRead = commits.filter((c) => !c.has_outcome || c.touches_ai || c.sha === options.only);
+  const toRead = commits.filter(
+    (c) => !c.has_outcome || c.touches_ai || c.sha === options.only || notes.paceflow.has(c.sha) || notes.gitAi.has(c.sha),
+  );
   const bySha = new Map(commits.map((c) => [c.sha, c]));
 
   const sql = {
-    clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ? AND source IN ('transcript', 'trailer')`),
+    clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
     attribution: db.prepare(`
       INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
       VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
@@ -179,6 +211,7 @@ export async function buildAttribution(options: {
 
   let attributed = 0;
   let patchesRead = 0;
+  const notesToWrite: { sha: string; text: string }[] = [];
   const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
   const flush = () => {
     db.transaction(() => {
@@ -227,13 +260,25 @@ export async function buildAttribution(options: {
           sql.attribution.run([repoId, commit.sha, credit.provider, credit.sessionId, credit.model, credit.lines, 'transcript']);
           aiLines += credit.lines;
         }
-        if (credits.size === 0 && commit.ai_marker) {
+        const fromNote = notes.paceflow.get(commit.sha)?.credits ?? notes.gitAi.get(commit.sha);
+        if (credits.size > 0) {
+          attributed++;
+          const text = composeNote(options.tool ?? 'paceflow', nontrivial, [...credits.values()]);
+          const stored = notes.paceflow.get(commit.sha)?.text;
+          if (!stored || stripTool(stored) !== stripTool(text)) notesToWrite.push({ sha: commit.sha, text });
+        } else if (fromNote && fromNote.length > 0) {
+          // No transcript here (a clone, CI): the note written where the transcripts were.
+          for (const credit of fromNote) {
+            sql.attribution.run([repoId, commit.sha, credit.provider, credit.session, credit.model, credit.lines, 'note']);
+            aiLines += credit.lines;
+          }
+          aiLines = Math.min(aiLines, nontrivial);
+        } else if (commit.ai_marker) {
           // A trailer names the provider but not the lines: the commit's non-trivial lines are its
           // upper bound, and the source says so.
-          sql.attribution.run([repoId, commit.sha, commit.ai_marker, '', null, nontrivial, 'trailer']);
+          sql.attribution.run([repoId, commit.sha, attributionProvider(commit.ai_marker), '', null, nontrivial, 'trailer']);
           aiLines = nontrivial;
         }
-        if (credits.size > 0) attributed++;
         sql.outcome.run({ repo: repoId, sha: commit.sha, at: commit.committed_at, nontrivial, ai: aiLines });
       }
     });
@@ -247,8 +292,20 @@ export async function buildAttribution(options: {
     if (batch.length >= 500) flush();
   }
   flush();
-  if (!options.only) finishOutcomes(db, repoId, options.config);
-  return { commits: commits.length, patchesRead, attributed };
+  if (!options.only) {
+    // Rewritten history no longer counts (its copies do).
+    db.transaction(() => {
+      for (const table of ['event_commit_attributions', 'event_commit_outcomes']) {
+        db.prepare(`DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`).run([repoId, repoId]);
+      }
+    });
+    finishOutcomes(db, repoId, options.config);
+  }
+  return { commits: commits.length, patchesRead, attributed, notesToWrite };
+}
+
+function stripTool(noteText: string): string {
+  return noteText.replace(/"tool":"[^"]*",/, '');
 }
 
 /** The per-commit shares and flags, in SQL, from the stored counts and the thresholds. */

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ConfigOverrides } from '../config/config.js';
 import { PaceflowError } from '../errors.js';
+import { packageVersion } from './version.js';
 
 interface GlobalFlags {
   db?: string;
@@ -18,10 +18,6 @@ interface ConfigFlags {
   taskKeyPattern?: string;
 }
 
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 function number(value: string): number {
   const n = Number(value);
@@ -99,13 +95,15 @@ export function buildProgram(): Command {
       .command('ingest')
       .description('record new commits of the repository (all branches, remote branches and tags) and new session transcripts')
       .option('--no-attribution', 'record history and transcripts without attributing commits')
+      .option('--no-notes', 'attribute, but do not write refs/notes/paceflow')
       .option('--no-progress', 'no progress bar on stderr'),
-  )).action(async (flags: ConfigFlags & SessionFlags & { progress: boolean; attribution: boolean }, command: Command) => {
+  )).action(async (flags: ConfigFlags & SessionFlags & { progress: boolean; attribution: boolean; notes: boolean }, command: Command) => {
     const { ingest } = await import('./commands/ingest.js');
     const summary = await ingest({
       ...where(command),
       ...sessionOptions(flags),
       attribution: flags.attribution,
+      notes: flags.notes,
       config: configOverrides(flags),
       progress: flags.progress && process.stderr.isTTY === true,
     });

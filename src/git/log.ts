@@ -262,3 +262,15 @@ export async function countCommits(
   const { stdout } = await runGit(['rev-list', '--count', '--ignore-missing', '--stdin'], { ...options, input });
   return Number(stdout.toString('latin1').trim()) || 0;
 }
+
+/** Commits reachable from `from` but from none of `notFrom` (missing objects ignored). */
+export async function unreachableCommits(
+  from: readonly string[],
+  notFrom: readonly string[],
+  cwd: string,
+): Promise<string[]> {
+  if (from.length === 0) return [];
+  const input = [...from, ...notFrom.map((sha) => `^${sha}`)].join('\n') + '\n';
+  const { stdout } = await runGit(['rev-list', '--ignore-missing', '--stdin'], { cwd, input });
+  return stdout.toString('latin1').split('\n').filter(Boolean);
+}

@@ -1,7 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
-import { countCommits, readCommits, type CommitRecord } from '../git/log.js';
+import { countCommits, readCommits, unreachableCommits, type CommitRecord } from '../git/log.js';
 import {
   detectMainline,
   earliestRootCommit,
@@ -103,6 +103,8 @@ function statements(db: Database) {
         (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1)`),
     dropBoundaryCommits: db.prepare(`DELETE FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1`),
     deleteTips: db.prepare(`DELETE FROM fact_git_ref_tips WHERE repo_id = ?`),
+    unreachable: db.prepare(`UPDATE metadata_commits SET is_unreachable = 1 WHERE repo_id = ? AND sha = ?`),
+    reachable: db.prepare(`UPDATE metadata_commits SET is_unreachable = 0 WHERE repo_id = ? AND sha = ? AND is_unreachable = 1`),
     tip: db.prepare(`INSERT INTO fact_git_ref_tips (repo_id, ref_name, sha, ingested_at) VALUES (?, ?, ?, ?)`),
     branchesGone: db.prepare(`UPDATE metadata_branches SET is_present = 0 WHERE repo_id = ?`),
     branch: db.prepare(`
@@ -172,7 +174,10 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     for await (const batch of readCommits(include, [...recorded], { cwd: root })) {
       for (const commit of batch) {
         result.commitsRead++;
-        if (!writeCommit(sql, repoId, commit, boundary)) continue;
+        if (!writeCommit(sql, repoId, commit, boundary)) {
+          sql.reachable.run([repoId, commit.sha]);
+          continue;
+        }
         result.commitsAdded++;
         if (boundary.has(commit.sha)) continue;
         result.fileChangesAdded += commit.changes.length;
@@ -188,6 +193,12 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     }
     for (const [path, seen] of firstSeen) sql.file.run([repoId, path, seen.sha, seen.at, languageOf(path)]);
 
+    // Commits the old tips reached and the new ones do not: rewritten or deleted history.
+    const currentTips = new Set(tips.map((t) => t.sha));
+    const gone = [...recorded].filter((sha) => !currentTips.has(sha));
+    if (gone.length > 0) {
+      for (const sha of await unreachableCommits(gone, [...currentTips], root)) sql.unreachable.run([repoId, sha]);
+    }
     sql.deleteTips.run([repoId]);
     for (const tip of tips) sql.tip.run([repoId, tip.name, tip.sha, now]);
     sql.branchesGone.run([repoId]);

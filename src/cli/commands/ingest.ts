@@ -1,5 +1,7 @@
 import { homedir } from 'node:os';
 import { buildAttribution } from '../../builders/attribution.js';
+import { ingestNotes, writeNotes } from '../../ingest/notes.js';
+import { packageVersion } from '../version.js';
 import { buildSessionEvents } from '../../builders/sessions.js';
 import { loadConfig, type ConfigOverrides } from '../../config/config.js';
 import type { Database } from '../../db/driver.js';
@@ -28,6 +30,8 @@ export interface IngestOptions {
   sessions?: boolean;
   /** Skip the attribution builder. */
   attribution?: boolean;
+  /** Write refs/notes/paceflow for commits attributed from local transcripts (default true). */
+  notes?: boolean;
 }
 
 export interface IngestSummary {
@@ -109,10 +113,13 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       if (claude) warnings.push(...cleanupWarnings(db, environment, claude.unread));
     }
     if (git?.repoId && location && options.attribution !== false) {
-      const result = await buildAttribution({ db, repoId: git.repoId, cwd: location.root, config });
+      const notesRead = await ingestNotes(db, git.repoId, location.root);
+      const result = await buildAttribution({ db, repoId: git.repoId, cwd: location.root, config, tool: `paceflow ${packageVersion()}` });
+      const written = options.notes === false ? 0 : await writeNotes(db, git.repoId, location.root, result.notesToWrite);
       messages.push(
         `${git.repoId}: attribution over ${result.commits.toLocaleString('en')} commits ` +
-          `(${result.patchesRead.toLocaleString('en')} diffs read), ${result.attributed} with lines from sessions`,
+          `(${result.patchesRead.toLocaleString('en')} diffs read), ${result.attributed} with lines from sessions; ` +
+          `notes: ${notesRead} read, ${written} written`,
       );
     }
     return { git, sessions, messages, warnings };

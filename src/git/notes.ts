@@ -1,0 +1,45 @@
+import { gitText, runGit, type GitOptions } from './run.js';
+
+export const PACEFLOW_NOTES_REF = 'refs/notes/paceflow';
+export const GIT_AI_NOTES_REF = 'refs/notes/ai';
+
+/** Every note of a notes ref, by annotated commit; an absent ref gives an empty map. */
+export async function readNotes(cwd: string, ref: string, options: Partial<GitOptions> = {}): Promise<Map<string, string>> {
+  const { stdout, code } = await runGit(['notes', `--ref=${ref}`, 'list'], { ...options, cwd, okCodes: [1, 128] });
+  const notes = new Map<string, string>();
+  if (code !== 0) return notes;
+  const pairs = stdout
+    .toString('latin1')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => line.split(' ') as [string, string]);
+  if (pairs.length === 0) return notes;
+  // One cat-file for all blobs: "<sha> blob <size>\n<content>\n" each.
+  const { stdout: batch } = await runGit(['cat-file', '--batch'], { ...options, cwd, input: pairs.map(([blob]) => blob).join('\n') + '\n' });
+  let offset = 0;
+  for (const [, commit] of pairs) {
+    const headerEnd = batch.indexOf(0x0a, offset);
+    const header = batch.toString('latin1', offset, headerEnd).split(' ');
+    const size = Number(header[2]);
+    if (header[1] !== 'blob' || !Number.isFinite(size)) break;
+    notes.set(commit, batch.toString('utf8', headerEnd + 1, headerEnd + 1 + size));
+    offset = headerEnd + 1 + size + 1;
+  }
+  return notes;
+}
+
+/** Adds or replaces the note of one commit. */
+export async function writeNote(cwd: string, ref: string, commit: string, text: string): Promise<void> {
+  await runGit(['notes', `--ref=${ref}`, 'add', '--force', '--file=-', commit], { cwd, input: text });
+}
+
+/**
+ * Makes `git commit --amend` and `git rebase` carry paceflow notes to the rewritten commits
+ * (git's own notes.rewriteRef mechanism; added once to the repository's config).
+ */
+export async function ensureNotesFollowRewrites(cwd: string, ref = PACEFLOW_NOTES_REF): Promise<boolean> {
+  const { stdout } = await runGit(['config', '--get-all', 'notes.rewriteRef'], { cwd, okCodes: [1] });
+  if (stdout.toString('utf8').split('\n').includes(ref)) return false;
+  await gitText(['config', '--add', 'notes.rewriteRef', ref], { cwd });
+  return true;
+}
