@@ -5,6 +5,7 @@ import { ingest } from '../src/cli/commands/ingest.js';
 import { show } from '../src/cli/commands/show.js';
 import { openDatabase } from '../src/db/open.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
+import { CodexRollout } from './helpers/codex-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome, type SessionHome } from './helpers/sessions.js';
 
@@ -279,5 +280,24 @@ describe('git notes that travel', () => {
     await ingest({ cwd: s.repo.dir, db: s.db, env: s.home.env, notes: false });
     expect(s.attributions(sha)).toEqual([{ provider: 'cursor', session_id: 'abcd1234abcd1234', matched_lines: 2, share_of_commit: 0.6667, source: 'note' }]);
     expect(s.repo.git('notes', '--ref=paceflow', 'list')).toBe('');
+  });
+});
+
+describe('attribution from Codex rollouts', () => {
+  it('credits lines a Codex apply_patch added, confirmed by patch_apply_end', async () => {
+    const s = scenario();
+    const rollout = new CodexRollout('019e3000-0000-7000-8000-00000000c0de', s.repo.dir)
+      .prompt('add the parser')
+      .addFile('call_parser0000000000001', 'parser.py', 'def parse(text):\n    return [token for token in text.split()]\n');
+    const dir = join(s.home.codexHome, 'sessions', '2026', '02', '01');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'rollout-2026-02-01T12-00-00-019e3000-0000-7000-8000-00000000c0de.jsonl'), rollout.text());
+    s.repo.write('parser.py', 'def parse(text):\n    return [token for token in text.split()]\n\n# reviewed by a person\n');
+    const sha = s.repo.commit('parser', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 3, ai_lines: 2, ai_share: 0.6667, heavy_ai: 1 });
+    expect(s.attributions(sha)).toEqual([
+      { provider: 'codex', session_id: 'codex:019e3000-0000-7000-8000-00000000c0de', matched_lines: 2, share_of_commit: 0.6667, source: 'transcript' },
+    ]);
   });
 });
