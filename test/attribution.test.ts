@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { show } from '../src/cli/commands/show.js';
 import { openDatabase } from '../src/db/open.js';
+import { snapshot } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { CodexRollout } from './helpers/codex-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
@@ -299,5 +300,27 @@ describe('attribution from Codex rollouts', () => {
     expect(s.attributions(sha)).toEqual([
       { provider: 'codex', session_id: 'codex:019e3000-0000-7000-8000-00000000c0de', matched_lines: 2, share_of_commit: 0.6667, source: 'transcript' },
     ]);
+  });
+});
+
+describe('attribution rebuild', () => {
+  it('dropping the attribution events and rebuilding from facts gives identical rows', async () => {
+    const s = scenario();
+    s.t.write('toolu_r', file(s.repo, 'r.ts'), 'export const rebuilt = sameAsBefore();\nexport const again = sameAgain();\n');
+    s.repo.write('r.ts', 'export const rebuilt = sameAsBefore();\nexport const again = sameAgain();\nexport const mine = own();\n');
+    s.repo.commit('r', { at: AFTER_EDITS });
+    s.repo.write('t.ts', 'export const trailer = viaTrailer();\n').commit('t\n\nCo-authored-by: Codex <codex@openai.com>', { at: AFTER_EDITS + 60 });
+    await s.run();
+    const d = openDatabase(s.db);
+    // s.run() writes the transcript again (same bytes, new mtime): the watermark's mtime moves.
+    const rewritten = ['fact_ingest_watermarks.mtime_ms'];
+    const before = snapshot(d, rewritten);
+    d.exec('DELETE FROM event_commit_attributions; DELETE FROM event_commit_outcomes;');
+    d.close();
+    await s.run();
+    const after = openDatabase(s.db);
+    expect(snapshot(after, rewritten)).toEqual(before);
+    expect(before.event_commit_outcomes).toHaveLength(3);
+    after.close();
   });
 });
