@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { expandHome, findFiles } from './discover.js';
-import { diffLineChanges, heredocWrites, splitLines } from './patch.js';
+import { diffLineChanges, splitLines } from './patch.js';
+import { heredocEdits } from './shell-writes.js';
 import type {
   Discovery,
   EditOutcome,
@@ -338,21 +339,8 @@ class ClaudeParser implements LineParser {
           textSource: 'input',
         });
       } else if (command) {
-        for (const write of heredocWrites(command)) {
-          const absPath = this.absolute(write.path);
-          sink.edit({
-            sessionId: base.sessionId,
-            editId: `${callId}#${absPath}`,
-            recordId,
-            toolName: `${name}:heredoc`,
-            absPath,
-            status: 'pending',
-            timestamp: base.timestamp ?? null,
-            addedText: splitLines(write.content).join('\n'),
-            removedText: null,
-            textSource: 'input',
-          });
-        }
+        const call = { sessionId: base.sessionId, callId, recordId, toolName: name, timestamp: base.timestamp ?? null };
+        for (const edit of heredocEdits(command, call, (p) => this.absolute(p))) sink.edit(edit);
       }
     }
   }

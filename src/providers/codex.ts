@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
-import { applyPatchFromShell, heredocWrites, parseApplyPatch, splitLines, unifiedDiffChanges } from './patch.js';
+import { applyPatchFromShell, parseApplyPatch, splitLines, unifiedDiffChanges } from './patch.js';
+import { heredocEdits } from './shell-writes.js';
 import type {
   Discovery,
   EditInput,
@@ -306,22 +307,8 @@ class CodexParser implements LineParser {
   }
 
   private proposeHeredocs(base: Omit<RecordInput, 'kind'>, callId: string, command: string, toolName: string, workdir: string | null): void {
-    const sink = this.context.sink;
-    for (const write of heredocWrites(command)) {
-      const absPath = this.absolute(write.path, workdir);
-      sink.edit({
-        sessionId: base.sessionId,
-        editId: `${callId}#${absPath}`,
-        recordId: base.recordId,
-        toolName: `${toolName}:heredoc`,
-        absPath,
-        status: 'pending',
-        timestamp: base.timestamp ?? null,
-        addedText: splitLines(write.content).join('\n'),
-        removedText: null,
-        textSource: 'input',
-      });
-    }
+    const call = { sessionId: base.sessionId, callId, recordId: base.recordId, toolName, timestamp: base.timestamp ?? null };
+    for (const edit of heredocEdits(command, call, (p) => this.absolute(p, workdir))) this.context.sink.edit(edit);
   }
 
   /** patch_apply_end: what was really applied, with absolute paths and real diffs. */
