@@ -39,7 +39,7 @@ describe('paceflow CLI', () => {
     expect(paceflow(['--version']).stdout.trim()).toBe(VERSION);
     const help = paceflow(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['ingest', 'report', 'stats', 'sql']) {
+    for (const command of ['ingest', 'report', 'stats', 'task-stats', 'show', 'sql']) {
       expect(help.stdout).toContain(command);
       const sub = paceflow([command, '--help']);
       expect(sub.code, command).toBe(0);
@@ -150,6 +150,20 @@ describe('paceflow CLI', () => {
     const run = paceflow(['ingest', '--since', '7d'], { env: sessions.env });
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/claude-code: 1 transcripts are not fully read and Claude deletes them after 30 days \(cleanupPeriodDays\): .*dac34307/);
+  });
+
+  it('task-stats prints one task or all of them', () => {
+    const repo = TempRepo.create();
+    repo.write('a.ts', 'export const a = 1;\n').commit('ABC-12 first part');
+    repo.write('b.ts', 'export const b = 2;\n').commit('unrelated');
+    const home = tempDir('paceflow-home-');
+    const all = JSON.parse(paceflow(['task-stats', '-f', 'json'], { cwd: repo.dir, home }).stdout) as Record<string, { task_key: string; commits: number }[]>;
+    expect(all.view_task_execution_quality!.map((r) => [r.task_key, r.commits])).toEqual([
+      ['ABC-12', 1],
+      ['(no task key)', 1],
+    ]);
+    const one = JSON.parse(paceflow(['task-stats', 'abc-12', '-f', 'json', '--no-ingest'], { cwd: repo.dir, home }).stdout) as Record<string, unknown[]>;
+    expect(one.view_task_execution_quality).toHaveLength(1);
   });
 
   it('honours --db over PACEFLOW_HOME', () => {

@@ -177,6 +177,32 @@ export function buildProgram(): Command {
     },
   );
 
+  addSessionFlags(
+    program
+      .command('task-stats')
+      .description('bring the repository and transcripts up to date, then print how work went per task key')
+      .argument('[key]', 'one task key (e.g. ABC-123); default: every task and the (no task key) bucket')
+      .addOption(formatOption())
+      .option('--no-ingest', 'report what the database holds without recording anything first')
+      .option('--no-progress', 'no progress bar on stderr'),
+  ).action(
+    async (key: string | undefined, flags: SessionFlags & { format?: string; ingest: boolean; progress: boolean }, command: Command) => {
+      const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([import('./commands/report.js'), import('../report/render.js')]);
+      const result = await report({
+        ...where(command),
+        format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true),
+        views: ['view_task_execution_quality'],
+        allRepos: true,
+        ingest: flags.ingest,
+        ...sessionOptions(flags),
+        ...(key ? { taskKey: key } : {}),
+        progress: flags.progress && process.stderr.isTTY === true,
+      });
+      for (const note of result.notes) process.stderr.write(`paceflow: ${note}\n`);
+      write(result.output);
+    },
+  );
+
   program
     .command('show')
     .description('explain one commit: its AI attribution, and for each added line which session wrote it or why it did not match')

@@ -264,7 +264,7 @@ export async function countCommits(
 }
 
 /** Commits reachable from `from` but from none of `notFrom` (missing objects ignored). */
-export async function unreachableCommits(
+export async function commitsReachableOnlyFrom(
   from: readonly string[],
   notFrom: readonly string[],
   cwd: string,

@@ -1,7 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
-import { countCommits, readCommits, unreachableCommits, type CommitRecord } from '../git/log.js';
+import { countCommits, readCommits, commitsReachableOnlyFrom, type CommitRecord } from '../git/log.js';
 import {
   detectMainline,
   earliestRootCommit,
@@ -197,7 +197,7 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     const currentTips = new Set(tips.map((t) => t.sha));
     const gone = [...recorded].filter((sha) => !currentTips.has(sha));
     if (gone.length > 0) {
-      for (const sha of await unreachableCommits(gone, [...currentTips], root)) sql.unreachable.run([repoId, sha]);
+      for (const sha of await commitsReachableOnlyFrom(gone, [...currentTips], root)) sql.unreachable.run([repoId, sha]);
     }
     sql.deleteTips.run([repoId]);
     for (const tip of tips) sql.tip.run([repoId, tip.name, tip.sha, now]);

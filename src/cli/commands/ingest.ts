@@ -3,6 +3,7 @@ import { buildAttribution } from '../../builders/attribution.js';
 import { ingestNotes, writeNotes } from '../../ingest/notes.js';
 import { packageVersion } from '../version.js';
 import { buildSessionEvents } from '../../builders/sessions.js';
+import { buildTasks } from '../../builders/tasks.js';
 import { loadConfig, type ConfigOverrides } from '../../config/config.js';
 import type { Database } from '../../db/driver.js';
 import { NotAGitRepositoryError, UsageError } from '../../errors.js';
@@ -121,6 +122,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           `(${result.patchesRead.toLocaleString('en')} diffs read), ${result.attributed} with lines from sessions; ` +
           `notes: ${notesRead} read, ${written} written`,
       );
+      const tasks = await buildTasks({ db, repoId: git.repoId, cwd: location.root, config });
+      messages.push(`${git.repoId}: tasks: ${tasks.taskCommits} commit links, ${tasks.taskSessions} session links`);
     }
     return { git, sessions, messages, warnings };
   });

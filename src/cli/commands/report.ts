@@ -22,6 +22,8 @@ export interface ReportOptions {
   providers?: string[];
   since?: string;
   sessions?: boolean;
+  /** Only this task's row in views that have a task_key column. */
+  taskKey?: string;
 }
 
 export interface ReportResult {
@@ -81,6 +83,11 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     }
     const views = wanted.length > 0 ? wanted : available;
     const tables = views.map((view) => readView(db, view, repoId));
+    if (options.taskKey) {
+      for (const table of tables) {
+        if (table.columns.includes('task_key')) table.rows = table.rows.filter((r) => r.task_key === options.taskKey!.toUpperCase());
+      }
+    }
     return { output: renderSections(tables, options.format), notes, ingest: ingested };
   });
 }
