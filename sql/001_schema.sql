@@ -291,12 +291,14 @@ CREATE TABLE event_commit_outcomes (
   heavy_ai                INTEGER NOT NULL,
   attribution_coverage    TEXT NOT NULL CHECK (attribution_coverage IN ('tracked', 'untracked')),
   attribution_source      TEXT CHECK (attribution_source IN ('transcript', 'note', 'trailer')),
-  merged_to_mainline      INTEGER,
+  merged_to_mainline      INTEGER,             -- NULL until the mainline builder ran (no mainline: stays NULL)
   mainline_via            TEXT CHECK (mainline_via IN ('ancestor', 'patch-id', 'squash', 'content')),
   reached_mainline_at     TEXT,
+  merge_window_closed     INTEGER,             -- older than mergedMinAgeDays when last built
   reverted_later          INTEGER,
   reverted_by             TEXT,
   revert_kind             TEXT CHECK (revert_kind IN ('message', 'diff-inversion', 'partial')),
+  revert_window_closed    INTEGER,             -- reached mainline more than revertWindowDays ago
   PRIMARY KEY (repo_id, sha)
 ) WITHOUT ROWID;
 

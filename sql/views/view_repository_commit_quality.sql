@@ -20,6 +20,11 @@
 --   ai_lines             of those, lines attributed to an AI session (trailer commits count whole)
 --   ai_share             ai_lines / nontrivial_added_lines
 --   heavy_ai_commits     commits with ai_share ≥ the heavy-AI threshold and enough lines
+--   heavy_ai_merged_rate     heavy-AI commits that reached mainline / heavy-AI commits old enough
+--                            to judge (mergedMinAgeDays, default 14)
+--   heavy_ai_reverted_rate   heavy-AI mainline commits reverted within the window / those whose
+--                            window (revertWindowDays, default 30) has closed
+--   merged_commits       commits that reached mainline (ancestor, patch-id, squash or content)
 --   first_commit_at, last_commit_at   committer times, ISO-8601 UTC
 CREATE VIEW view_repository_commit_quality AS
 WITH marks AS (
@@ -44,7 +49,12 @@ outcomes AS (
     count(CASE WHEN attribution_coverage = 'tracked' THEN 1 END) AS attributed_commits,
     sum(nontrivial_added_lines) AS nontrivial_added_lines,
     sum(ai_lines) AS ai_lines,
-    sum(heavy_ai) AS heavy_ai_commits
+    sum(heavy_ai) AS heavy_ai_commits,
+    sum(CASE WHEN heavy_ai = 1 AND merge_window_closed = 1 THEN merged_to_mainline END) AS heavy_merged,
+    count(CASE WHEN heavy_ai = 1 AND merge_window_closed = 1 AND merged_to_mainline IS NOT NULL THEN 1 END) AS heavy_judged,
+    sum(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 THEN reverted_later END) AS heavy_reverted,
+    count(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 THEN 1 END) AS heavy_revert_judged,
+    sum(merged_to_mainline) AS merged_commits
   FROM event_commit_outcomes
   GROUP BY repo_id
 )
@@ -59,6 +69,9 @@ SELECT
   coalesce(o.ai_lines, 0) AS ai_lines,
   round(1.0 * o.ai_lines / nullif(o.nontrivial_added_lines, 0), 4) AS ai_share,
   coalesce(o.heavy_ai_commits, 0) AS heavy_ai_commits,
+  round(1.0 * o.heavy_merged / nullif(o.heavy_judged, 0), 4) AS heavy_ai_merged_rate,
+  round(1.0 * o.heavy_reverted / nullif(o.heavy_revert_judged, 0), 4) AS heavy_ai_reverted_rate,
+  o.merged_commits,
   m.first_commit_at, m.last_commit_at
 FROM marks m
 LEFT JOIN outcomes o ON o.repo_id = m.repo_id;

@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { buildAttribution } from '../../builders/attribution.js';
 import { ingestNotes, writeNotes } from '../../ingest/notes.js';
 import { packageVersion } from '../version.js';
+import { buildOutcomes } from '../../builders/outcomes.js';
 import { buildSessionEvents } from '../../builders/sessions.js';
 import { buildTasks } from '../../builders/tasks.js';
 import { loadConfig, type ConfigOverrides } from '../../config/config.js';
@@ -121,6 +122,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
         `${git.repoId}: attribution over ${result.commits.toLocaleString('en')} commits ` +
           `(${result.patchesRead.toLocaleString('en')} diffs read), ${result.attributed} with lines from sessions; ` +
           `notes: ${notesRead} read, ${written} written`,
+      );
+      const outcomes = await buildOutcomes({ db, repoId: git.repoId, cwd: location.root, config });
+      messages.push(
+        outcomes.mainlineTip
+          ? `${git.repoId}: outcomes: ${outcomes.merged} commits on mainline, ${outcomes.reverted} reverted later`
+          : `${git.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`,
       );
       const tasks = await buildTasks({ db, repoId: git.repoId, cwd: location.root, config });
       messages.push(`${git.repoId}: tasks: ${tasks.taskCommits} commit links, ${tasks.taskSessions} session links`);

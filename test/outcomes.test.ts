@@ -1,0 +1,166 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ingest } from '../src/cli/commands/ingest.js';
+import { openDatabase } from '../src/db/open.js';
+import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+interface Outcome {
+  merged_to_mainline: number | null;
+  mainline_via: string | null;
+  reached_mainline_at: string | null;
+  reverted_later: number | null;
+  reverted_by: string | null;
+  revert_kind: string | null;
+}
+
+async function outcomes(repo: TempRepo): Promise<(sha: string) => Outcome> {
+  const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+  await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+  const d = openDatabase(db);
+  const rows = new Map(
+    d
+      .prepare(`SELECT sha, merged_to_mainline, mainline_via, reached_mainline_at, reverted_later, reverted_by, revert_kind FROM event_commit_outcomes`)
+      .all<Outcome & { sha: string }>()
+      .map(({ sha, ...rest }) => [sha, rest]),
+  );
+  d.close();
+  return (sha) => {
+    const row = rows.get(sha);
+    if (!row) throw new Error(`no outcome for ${sha}`);
+    return row;
+  };
+}
+
+const at = (repo: TempRepo, sha: string) => new Date(Number(repo.git('log', '-1', '--format=%ct', sha)) * 1000).toISOString();
+const lines = (tag: string, n = 5) => Array.from({ length: n }, (_, i) => `export const ${tag}${i} = compute${tag}(${i});`).join('\n') + '\n';
+
+function base(): TempRepo {
+  const repo = TempRepo.create();
+  repo.write('README.md', '# project readme\n').commit('root');
+  return repo;
+}
+
+describe('reached mainline', () => {
+  it('merge (no fast-forward): reached when the merge landed', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('topic work');
+    repo.git('checkout', '-q', 'main');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    const merge = repo.git('rev-parse', 'HEAD');
+    const o = await outcomes(repo);
+    expect(o(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'ancestor', reached_mainline_at: at(repo, merge) });
+  });
+
+  it('fast-forward: reached at its own time', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('topic work');
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--ff-only', 'topic');
+    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'ancestor', reached_mainline_at: at(repo, c) });
+  });
+
+  it('squash merge (branch kept): the branch’s commits reach mainline as a squash', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const one = repo.write('a.ts', lines('a')).commit('part one');
+    const two = repo.write('b.ts', lines('b')).commit('part two');
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--squash', 'topic');
+    const squash = repo.commit('Topic (#3)');
+    const o = await outcomes(repo);
+    expect(o(one)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash', reached_mainline_at: at(repo, squash) });
+    expect(o(two)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash' });
+  });
+
+  it('squash through a pull-request ref whose number a mainline subject names', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('pr work');
+    repo.git('update-ref', 'refs/remotes/origin/pr/7', c);
+    repo.git('checkout', '-q', 'main');
+    repo.git('branch', '-q', '-D', 'topic');
+    // Reviewed and changed before landing: no patch-id match, but the PR number says it landed.
+    const landed = repo.write('a.ts', lines('a', 2) + 'export const reviewed = afterReview();\n').commit('Add a (#7)');
+    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash', reached_mainline_at: at(repo, landed) });
+  });
+
+  it('rebase merge and cherry-pick: the copies’ patch-id', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('topic work');
+    repo.git('checkout', '-q', 'main');
+    repo.write('m.ts', lines('m')).commit('main moved on');
+    repo.at().git('cherry-pick', c);
+    const copy = repo.git('rev-parse', 'HEAD');
+    expect(copy).not.toBe(c);
+    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'patch-id', reached_mainline_at: at(repo, copy) });
+  });
+
+  it('content: most of the lines are on mainline though the diffs differ', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a', 5)).commit('topic work');
+    repo.git('checkout', '-q', 'main');
+    repo.write('a.ts', 'export const header = first();\n' + lines('a', 5) + 'export const extra = more();\n').commit('rewritten by hand');
+    repo.git('branch', '-q', '-D', 'topic');
+    repo.git('update-ref', 'refs/heads/keep', c); // keep it reachable, unmerged by ancestry
+    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'content' });
+  });
+
+  it('an unmerged branch stays unmerged', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('not merged');
+    repo.git('checkout', '-q', 'main');
+    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 0, mainline_via: null, reverted_later: null });
+  });
+});
+
+describe('reverted later', () => {
+  it('git revert, and a revert of the revert (even chain: not reverted)', async () => {
+    const repo = base();
+    const c = repo.write('a.ts', lines('a')).commit('feature');
+    repo.at().git('revert', '--no-edit', c);
+    const r1 = repo.git('rev-parse', 'HEAD');
+    let o = await outcomes(repo);
+    expect(o(c)).toMatchObject({ reverted_later: 1, reverted_by: r1, revert_kind: 'message' });
+    repo.at().git('revert', '--no-edit', r1);
+    const r2 = repo.git('rev-parse', 'HEAD');
+    o = await outcomes(repo);
+    expect(o(c)).toMatchObject({ reverted_later: 0, reverted_by: null });
+    expect(o(r1)).toMatchObject({ reverted_later: 1, reverted_by: r2 });
+  });
+
+  it('an inverted diff without the message is a revert too', async () => {
+    const repo = base();
+    const c = repo.write('a.ts', lines('a')).commit('feature');
+    repo.git('rm', '-q', 'a.ts');
+    const undo = repo.commit('cleanup');
+    expect((await outcomes(repo))(c)).toMatchObject({ reverted_later: 1, reverted_by: undo, revert_kind: 'diff-inversion' });
+  });
+
+  it('a revert line quoted in a squash body reverts nothing', async () => {
+    const repo = base();
+    const c = repo.write('a.ts', lines('a')).commit('feature');
+    repo.write('b.ts', lines('b')).commit(`Big squash (#20)\n\n* part one\n\n* Revert "something"\n\nThis reverts commit ${c}.`);
+    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, reverted_later: 0 });
+  });
+
+  it('a revert of a branch commit counts against its mainline copy', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('topic work');
+    repo.git('checkout', '-q', 'main');
+    repo.write('m.ts', lines('m')).commit('main moved on');
+    repo.at().git('cherry-pick', c);
+    const copy = repo.git('rev-parse', 'HEAD');
+    repo.at().gitRaw(['revert', '--no-edit', copy]);
+    const revert = repo.git('rev-parse', 'HEAD');
+    const o = await outcomes(repo);
+    expect(o(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'patch-id', reverted_later: 1, reverted_by: revert });
+  });
+});
