@@ -200,6 +200,17 @@ CREATE TABLE fact_ingest_watermarks (
   updated_at     TEXT NOT NULL
 ) WITHOUT ROWID;
 
+-- Grain: one row per commit whose patch-ids were computed (git patch-id --stable, no path
+-- prefixes): of its diff, and of the reversed diff (to find reverts). Computed once, reused.
+CREATE TABLE fact_commit_patch_ids (
+  repo_id     TEXT NOT NULL,
+  sha         TEXT NOT NULL,
+  forward_id  TEXT,                           -- NULL for an empty diff
+  reverse_id  TEXT,                           -- NULL until asked for, or for an empty diff
+  has_reverse INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (repo_id, sha)
+) WITHOUT ROWID;
+
 -- Grain: one row per git ref of a repository at its last ingest: the git watermark. A re-run walks
 -- only commits not reachable from these tips.
 CREATE TABLE fact_git_ref_tips (

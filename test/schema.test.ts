@@ -25,6 +25,7 @@ const GRAINS: Record<string, string[]> = {
   fact_commit_notes: ['repo_id', 'sha', 'notes_ref'],
   fact_ingest_watermarks: ['source_path'],
   fact_git_ref_tips: ['repo_id', 'ref_name'],
+  fact_commit_patch_ids: ['repo_id', 'sha'],
   event_session_messages: ['session_id', 'record_id'],
   event_session_code_changes: ['session_id', 'edit_id'],
   event_session_quality: ['session_id'],

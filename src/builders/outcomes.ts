@@ -1,7 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
-import { filesAt, firstParentHistory, mergeBase, netDiffPatchId, patchIds } from '../git/mainline.js';
+import { filesAt, mainlineLanding, mergeBase, netDiffPatchId, patchIds } from '../git/mainline.js';
 import { readCommitPatches } from '../git/patches.js';
 import { isNontrivialLine, normalizeLine } from './lines.js';
 
@@ -12,6 +12,35 @@ import { isNontrivialLine, normalizeLine } from './lines.js';
  */
 
 type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
+
+/** Patch-ids from fact_commit_patch_ids, computing (and storing) only the missing ones. */
+async function cachedPatchIds(db: Database, repoId: string, shas: readonly string[], cwd: string, reverse = false): Promise<Map<string, string>> {
+  const column = reverse ? 'reverse_id' : 'forward_id';
+  const known = db.prepare(`SELECT sha, ${column} AS id, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
+  const ids = new Map<string, string>();
+  const missing: string[] = [];
+  for (const sha of shas) {
+    const row = known.get<{ sha: string; id: string | null; has_reverse: number }>([repoId, sha]);
+    if (!row || (reverse && row.has_reverse === 0)) missing.push(sha);
+    else if (row.id) ids.set(sha, row.id);
+  }
+  if (missing.length > 0) {
+    const computed = await patchIds(missing, cwd, { reverse });
+    const save = reverse
+      ? db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, reverse_id, has_reverse) VALUES (?, ?, ?, 1)
+                    ON CONFLICT (repo_id, sha) DO UPDATE SET reverse_id = excluded.reverse_id, has_reverse = 1`)
+      : db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES (?, ?, ?)
+                    ON CONFLICT (repo_id, sha) DO UPDATE SET forward_id = excluded.forward_id`);
+    db.transaction(() => {
+      for (const sha of missing) {
+        const id = computed.get(sha) ?? null;
+        save.run([repoId, sha, id]);
+        if (id) ids.set(sha, id);
+      }
+    });
+  }
+  return ids;
+}
 
 interface Reached {
   via: Via;
@@ -60,16 +89,8 @@ export async function buildOutcomes(options: {
 
   // 1. Ancestors of the mainline tip, each reached when the first-parent commit that brought it in
   //    landed (itself, or the merge that introduced it).
-  const history = (await firstParentHistory(tip, cwd)).reverse();
   const reached = new Map<string, Reached>();
-  for (const m of history) {
-    if (!reached.has(m.sha)) reached.set(m.sha, { via: 'ancestor', at: m.time, copy: m.sha });
-    if (m.parents.length > 1) {
-      for (const sha of await commitsReachableOnlyFrom(m.parents.slice(1), [m.parents[0]!], cwd)) {
-        if (!reached.has(sha)) reached.set(sha, { via: 'ancestor', at: m.time, copy: sha });
-      }
-    }
-  }
+  for (const [sha, landing] of await mainlineLanding(tip, cwd)) reached.set(sha, { via: 'ancestor', at: landing.time, copy: sha });
   const onMainline = [...reached.keys()].filter((sha) => bySha.get(sha)?.is_merge === 0);
   let pending = candidates.filter((sha) => !reached.has(sha));
 
@@ -78,12 +99,12 @@ export async function buildOutcomes(options: {
   if (pending.length > 0) {
     const earliest = Math.min(...pending.map(time));
     const recent = onMainline.filter((sha) => time(sha) >= earliest - 1);
-    const ids = await patchIds(recent, cwd);
+    const ids = await cachedPatchIds(db, repoId, recent, cwd);
     for (const sha of recent.sort((a, b) => reached.get(a)!.at - reached.get(b)!.at)) {
       const id = ids.get(sha);
       if (id && !mainlineIds.has(id)) mainlineIds.set(id, sha);
     }
-    const candidateIds = await patchIds(pending, cwd);
+    const candidateIds = await cachedPatchIds(db, repoId, pending, cwd);
     for (const sha of pending) {
       const copy = mainlineIds.get(candidateIds.get(sha) ?? '');
       if (copy) reached.set(sha, { via: 'patch-id', at: reached.get(copy)!.at, copy });
@@ -118,7 +139,7 @@ export async function buildOutcomes(options: {
       const base = await mergeBase(head_sha, tip, cwd);
       if (!base) continue;
       if (mainlineIds.size === 0) {
-        const ids = await patchIds(onMainline.filter((sha) => time(sha) >= time(base)), cwd);
+        const ids = await cachedPatchIds(db, repoId, onMainline.filter((sha) => time(sha) >= time(base)), cwd);
         for (const [sha, id] of ids) if (!mainlineIds.has(id)) mainlineIds.set(id, sha);
       }
       const copy = mainlineIds.get((await netDiffPatchId(base, head_sha, cwd)) ?? '');
@@ -189,8 +210,8 @@ export async function buildOutcomes(options: {
   // Diff inversion: R's patch-id equals the patch-id of C's reversed diff, C landed before R.
   const withoutMessage = onMainline.filter((sha) => !edges.has(sha));
   if (withoutMessage.length > 1) {
-    const forward = await patchIds(withoutMessage, cwd);
-    const reverse = await patchIds(onMainline, cwd, { reverse: true });
+    const forward = await cachedPatchIds(db, repoId, withoutMessage, cwd);
+    const reverse = await cachedPatchIds(db, repoId, onMainline, cwd, true);
     const byReverse = new Map<string, string[]>();
     for (const [sha, id] of reverse) byReverse.set(id, [...(byReverse.get(id) ?? []), sha]);
     for (const sha of withoutMessage) {

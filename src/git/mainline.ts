@@ -2,23 +2,33 @@ import { spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
 import { gitText, runGit } from './run.js';
 
-export interface FirstParentCommit {
-  sha: string;
-  parents: string[];
-  /** Committer time, seconds. */
-  time: number;
-}
-
-/** The mainline's first-parent history, newest first. */
-export async function firstParentHistory(tip: string, cwd: string): Promise<FirstParentCommit[]> {
-  const out = await gitText(['rev-list', '--first-parent', '--parents', '--timestamp', tip], { cwd });
-  return out
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [time, sha, ...parents] = line.split(' ');
-      return { sha: sha!, parents, time: Number(time) };
-    });
+/**
+ * For every commit reachable from the mainline tip, the first-parent mainline commit that brought
+ * it in (itself, or the merge that introduced it), from one `rev-list --parents` and a linear walk.
+ */
+export async function mainlineLanding(tip: string, cwd: string): Promise<Map<string, { via: string; time: number }>> {
+  const out = await gitText(['rev-list', '--parents', '--timestamp', tip], { cwd });
+  const graph = new Map<string, { parents: string[]; time: number }>();
+  for (const line of out.split('\n')) {
+    if (!line) continue;
+    const [time, sha, ...parents] = line.split(' ');
+    graph.set(sha!, { parents, time: Number(time) });
+  }
+  const chain: string[] = [];
+  for (let at: string | undefined = tip; at && graph.has(at); at = graph.get(at)!.parents[0]) chain.push(at);
+  const landing = new Map<string, { via: string; time: number }>();
+  for (const m of chain.reverse()) {
+    const node = graph.get(m)!;
+    landing.set(m, { via: m, time: node.time });
+    const stack = node.parents.slice(1);
+    while (stack.length > 0) {
+      const sha = stack.pop()!;
+      if (landing.has(sha) || !graph.has(sha)) continue;
+      landing.set(sha, { via: m, time: node.time });
+      stack.push(...graph.get(sha)!.parents);
+    }
+  }
+  return landing;
 }
 
 /** Every commit reachable from `tip`. */
