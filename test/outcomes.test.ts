@@ -164,3 +164,27 @@ describe('reverted later', () => {
     expect(o(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'patch-id', reverted_later: 1, reverted_by: revert });
   });
 });
+
+describe('incremental outcomes', () => {
+  it('a re-run with nothing new keeps the rows; a new revert or a force-pushed mainline is picked up', async () => {
+    const repo = base();
+    const c = repo.write('a.ts', lines('a')).commit('feature');
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    const read = async () => {
+      await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+      const d = openDatabase(db);
+      const row = d.prepare(`SELECT merged_to_mainline, reverted_later, reverted_by FROM event_commit_outcomes WHERE sha = ?`).get([c]);
+      d.close();
+      return row;
+    };
+    expect(await read()).toEqual({ merged_to_mainline: 1, reverted_later: 0, reverted_by: null });
+    expect(await read()).toEqual({ merged_to_mainline: 1, reverted_later: 0, reverted_by: null });
+    repo.at().git('revert', '--no-edit', c);
+    const r = repo.git('rev-parse', 'HEAD');
+    expect(await read()).toEqual({ merged_to_mainline: 1, reverted_later: 1, reverted_by: r });
+    // Mainline force-pushed back before the feature: it no longer reached mainline.
+    repo.git('branch', '-q', 'keep-feature', c);
+    repo.git('reset', '-q', '--hard', 'HEAD~2');
+    expect(await read()).toEqual({ merged_to_mainline: 0, reverted_later: null, reverted_by: null });
+  });
+});

@@ -77,6 +77,22 @@ export async function buildOutcomes(options: {
   if (!tipRow) return { mainlineTip: null, merged: 0, reverted: 0 };
   const tip = tipRow.head_sha;
 
+  // Nothing moved since the last build (same tips, same commits with outcomes): only the windows,
+  // which depend on today's date, need refreshing.
+  const refs = db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all<{ ref_name: string; sha: string }>([repoId]);
+  const outcomeCount = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n;
+  const state = JSON.stringify([tip, refs.map((r) => `${r.ref_name}=${r.sha}`), outcomeCount, config.revertWindowDays]);
+  const stateKey = `outcomes_state:${repoId}`;
+  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([stateKey])?.value;
+  const unbuilt = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`).get<{ n: number }>([repoId])!.n;
+  if (stored === state && unbuilt === 0) {
+    refreshWindows(db, repoId, config, now);
+    const counts = db
+      .prepare(`SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`)
+      .get<{ merged: number; reverted: number }>([repoId])!;
+    return { mainlineTip: tip, ...counts };
+  }
+
   const commits = db
     .prepare(`SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`)
     .all<CommitRow>([repoId]);
@@ -121,7 +137,6 @@ export async function buildOutcomes(options: {
       const pr = bySha.get(sha)?.pr_number;
       if (pr && !byPr.has(pr)) byPr.set(pr, sha);
     }
-    const refs = db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ?`).all<{ ref_name: string; sha: string }>([repoId]);
     for (const ref of refs) {
       const m = PR_REF.exec(ref.ref_name);
       const copy = m ? byPr.get(Number(m[1])) : undefined;
@@ -267,6 +282,17 @@ export async function buildOutcomes(options: {
         revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
       });
     }
+    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([stateKey, state]);
   });
   return { mainlineTip: tip, merged, reverted };
+}
+
+/** The window flags, which move with the calendar, recomputed in SQL from the stored times. */
+function refreshWindows(db: Database, repoId: string, config: Pick<PaceflowConfig, 'revertWindowDays' | 'mergedMinAgeDays'>, now: number): void {
+  db.prepare(`
+    UPDATE event_commit_outcomes SET
+      merge_window_closed = (@now - unixepoch(committed_at)) >= @mergedAge,
+      revert_window_closed = CASE WHEN reached_mainline_at IS NULL THEN NULL
+                                  ELSE (@now - unixepoch(reached_mainline_at)) >= @revertWindow END
+    WHERE repo_id = @repo`).run({ now: Math.floor(now), mergedAge: config.mergedMinAgeDays * 86400, revertWindow: config.revertWindowDays * 86400, repo: repoId });
 }
