@@ -324,3 +324,47 @@ describe('attribution rebuild', () => {
     after.close();
   });
 });
+
+describe('churn of AI lines on mainline', () => {
+  it('counts lines modified or deleted within the window; moves, reformatting and later changes do not count', async () => {
+    const s = scenario();
+    const ai = ['export const alpha = computeAlpha(1);', 'export const beta = computeBeta(2);', 'export const gamma = computeGamma(3);', 'export const delta = computeDelta(4);', 'export const epsilon = computeEpsilon(5);'];
+    s.t.write('toolu_c', file(s.repo, 'c.ts'), ai.join('\n') + '\n');
+    s.repo.write('c.ts', ai.join('\n') + '\n');
+    const sha = s.repo.commit('ai code', { at: AFTER_EDITS });
+    const day = 86400;
+    // Modified within the window: churn.
+    s.repo.write('c.ts', [ai[0], 'export const beta = computeBetaDifferently(2);', ai[2], ai[3], ai[4]].join('\n') + '\n').commit('tweak beta', { at: AFTER_EDITS + day });
+    // Re-indented: not churn.
+    s.repo.write('c.ts', [ai[0], 'export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[3], ai[4]].join('\n') + '\n').commit('indent', { at: AFTER_EDITS + 2 * day });
+    // Moved to another file: not churn.
+    s.repo.write('c.ts', [ai[0], 'export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[4]].join('\n') + '\n').write('d.ts', `${ai[3]}\n`).commit('move delta', { at: AFTER_EDITS + 3 * day });
+    // Deleted after the 14-day window: not counted.
+    s.repo.write('c.ts', ['export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[4]].join('\n') + '\n').commit('drop alpha', { at: AFTER_EDITS + 20 * day });
+    await s.run();
+    const d = openDatabase(s.db);
+    expect(d.prepare(`SELECT window_days, ai_lines_reaching_mainline, ai_lines_churned, window_closed FROM event_commit_churn WHERE sha = ?`).get([sha])).toEqual({
+      window_days: 14,
+      ai_lines_reaching_mainline: 5,
+      ai_lines_churned: 1,
+      window_closed: 1,
+    });
+    expect(d.prepare(`SELECT provider, commits, ai_lines_reaching_mainline, ai_lines_churned, churn_rate FROM view_repository_churn_summary`).all()).toEqual([
+      { provider: 'claude-code', commits: 1, ai_lines_reaching_mainline: 5, ai_lines_churned: 1, churn_rate: 0.2 },
+    ]);
+    d.close();
+  });
+
+  it('a revert inside the window churns every AI line it removes', async () => {
+    const s = scenario();
+    s.t.write('toolu_r', file(s.repo, 'r.ts'), 'export const one = reverted(1);\nexport const two = reverted(2);\n');
+    s.repo.write('r.ts', 'export const one = reverted(1);\nexport const two = reverted(2);\n');
+    const sha = s.repo.commit('ai code', { at: AFTER_EDITS });
+    s.repo.at(AFTER_EDITS + 3600).git('revert', '--no-edit', sha);
+    await s.run();
+    const d = openDatabase(s.db);
+    expect(d.prepare(`SELECT ai_lines_churned FROM event_commit_churn WHERE sha = ?`).get([sha])).toEqual({ ai_lines_churned: 2 });
+    expect(d.prepare(`SELECT reverted_later, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([sha])).toEqual({ reverted_later: 1, revert_kind: 'message' });
+    d.close();
+  });
+});

@@ -151,6 +151,8 @@ export interface AttributionResult {
   attributed: number;
   /** Notes that transcript attribution says commits should carry, where they differ from the stored one. */
   notesToWrite: { sha: string; text: string }[];
+  /** The AI lines of each commit attributed from transcripts this run (for the churn builder). */
+  aiLines: Map<string, { path: string; text: string; provider: string }[]>;
 }
 
 /**
@@ -212,6 +214,7 @@ export async function buildAttribution(options: {
   let attributed = 0;
   let patchesRead = 0;
   const notesToWrite: { sha: string; text: string }[] = [];
+  const aiLinesByCommit = new Map<string, { path: string; text: string; provider: string }[]>();
   const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
   const flush = () => {
     db.transaction(() => {
@@ -230,6 +233,9 @@ export async function buildAttribution(options: {
             nontrivial++;
             const write = written.take(paths, text, at);
             if (write) {
+              const own = aiLinesByCommit.get(commit.sha) ?? [];
+              own.push({ path: file.path, text: normalizeLine(text), provider: write.provider });
+              aiLinesByCommit.set(commit.sha, own);
               const key = `${write.provider}\0${write.sessionId}`;
               const credit = credits.get(key) ?? { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 0 };
               credit.lines++;
@@ -301,7 +307,7 @@ export async function buildAttribution(options: {
     });
     finishOutcomes(db, repoId, options.config);
   }
-  return { commits: commits.length, patchesRead, attributed, notesToWrite };
+  return { commits: commits.length, patchesRead, attributed, notesToWrite, aiLines: aiLinesByCommit };
 }
 
 function stripTool(noteText: string): string {

@@ -6,6 +6,8 @@ export interface FilePatch {
   oldPath: string | null;
   /** Added lines, without the leading '+'. */
   added: string[];
+  /** Removed lines, without the leading '-'. */
+  removed: string[];
 }
 
 export interface CommitPatch {
@@ -63,7 +65,7 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
     }
     if (!current) return;
     if (text.startsWith('diff --git ')) {
-      file = { path: '', oldPath: null, added: [] };
+      file = { path: '', oldPath: null, added: [], removed: [] };
       current.files.push(file);
       inHunk = false;
       return;
@@ -75,6 +77,7 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
       else if (text.startsWith('+++ ')) {
         const target = text.slice(4);
         if (target !== '/dev/null') file.path = unquoteGitPath(target).replace(/^b\//, '');
+        else if (file.oldPath) file.path = file.oldPath;
       } else if (text.startsWith('--- ') && !file.path) {
         const source = text.slice(4);
         if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source).replace(/^a\//, '');
@@ -82,6 +85,7 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
       return;
     }
     if (text.startsWith('+')) file.added.push(text.slice(1));
+    else if (text.startsWith('-')) file.removed.push(text.slice(1));
     else if (text.startsWith('@@')) inHunk = true;
   };
 

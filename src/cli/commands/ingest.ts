@@ -2,6 +2,7 @@ import { homedir } from 'node:os';
 import { buildAttribution } from '../../builders/attribution.js';
 import { ingestNotes, writeNotes } from '../../ingest/notes.js';
 import { packageVersion } from '../version.js';
+import { buildChurn } from '../../builders/churn.js';
 import { buildOutcomes } from '../../builders/outcomes.js';
 import { buildSessionEvents } from '../../builders/sessions.js';
 import { buildTasks } from '../../builders/tasks.js';
@@ -129,6 +130,8 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           ? `${git.repoId}: outcomes: ${outcomes.merged} commits on mainline, ${outcomes.reverted} reverted later`
           : `${git.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`,
       );
+      const churn = await buildChurn({ db, repoId: git.repoId, cwd: location.root, aiLines: result.aiLines, config });
+      messages.push(`${git.repoId}: churn: ${churn.churned} of the AI lines of ${churn.commits} mainline commits churned within ${config.churnWindowDays} days`);
       const tasks = await buildTasks({ db, repoId: git.repoId, cwd: location.root, config });
       messages.push(`${git.repoId}: tasks: ${tasks.taskCommits} commit links, ${tasks.taskSessions} session links`);
     }
