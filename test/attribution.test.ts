@@ -368,3 +368,28 @@ describe('churn of AI lines on mainline', () => {
     d.close();
   });
 });
+
+describe('report --range', () => {
+  it('gives the AI share of the lines a range added that survive at its end, per provider, limited by pathspecs', async () => {
+    const s = scenario();
+    s.repo.git('tag', 'v1');
+    const ai = ['export const one = aiOne();', 'export const two = aiTwo();', 'export const three = aiThree();', 'export const four = aiFour();'];
+    s.t.write('toolu_range', file(s.repo, 'src/feature.ts'), ai.join('\n') + '\n');
+    s.repo.write('src/feature.ts', ai.join('\n') + '\n').commit('ai feature', { at: AFTER_EDITS });
+    s.repo.write('src/human.ts', 'export const mine = byHand();\nexport const also = byHandToo();\n').commit('human', { at: AFTER_EDITS + 60 });
+    // One AI line removed later: it does not survive at the end of the range.
+    s.repo.write('src/feature.ts', [ai[0], ai[1], ai[2]].join('\n') + '\n').commit('trim', { at: AFTER_EDITS + 120 });
+    // Vendored code with an AI trailer, left out by a pathspec.
+    s.repo.write('vendor/lib.ts', 'export const vendored = thirdParty();\n').commit('vendor\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: AFTER_EDITS + 180 });
+    await s.run();
+    const { report } = await import('../src/cli/commands/report.js');
+    const result = await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', range: 'v1..HEAD', pathspecs: [':!vendor'], views: ['repository_ai_share'], ingest: false });
+    const parsed = JSON.parse(result.output) as Record<string, unknown[]>;
+    expect(parsed['range v1..HEAD -- :!vendor']).toEqual([
+      { provider: 'claude-code', ai_lines: 3, surviving_nontrivial_lines: 5, ai_share: 0.6, coverage: 0.6 },
+      { provider: '(all AI)', ai_lines: 3, surviving_nontrivial_lines: 5, ai_share: 0.6, coverage: 0.6 },
+    ]);
+    const all = JSON.parse((await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', range: 'v1..HEAD', views: ['repository_ai_share'], ingest: false })).output) as Record<string, { ai_lines: number; surviving_nontrivial_lines: number }[]>;
+    expect(all['range v1..HEAD']!.at(-1)).toMatchObject({ ai_lines: 4, surviving_nontrivial_lines: 6 });
+  });
+});

@@ -167,6 +167,8 @@ export async function buildAttribution(options: {
   config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>;
   onExplain?: (sha: string, lines: LineExplanation[]) => void;
   only?: string;
+  /** Compute without writing anything (explanations, line lists for reports). */
+  readOnly?: boolean;
   /** Called with the paceflow note each transcript-attributed commit should carry (`tool` names the writer). */
   tool?: string;
 }): Promise<AttributionResult> {
@@ -259,7 +261,7 @@ export async function buildAttribution(options: {
           }
         }
         if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, explanation);
-        if (options.only) continue;
+        if (options.only || options.readOnly) continue;
         sql.clearAttributions.run([repoId, commit.sha]);
         let aiLines = 0;
         for (const credit of credits.values()) {
@@ -298,7 +300,7 @@ export async function buildAttribution(options: {
     if (batch.length >= 500) flush();
   }
   flush();
-  if (!options.only) {
+  if (!options.only && !options.readOnly) {
     // Rewritten history no longer counts (its copies do).
     db.transaction(() => {
       for (const table of ['event_commit_attributions', 'event_commit_outcomes']) {

@@ -118,11 +118,14 @@ export function buildProgram(): Command {
       .addOption(formatOption())
       .option('--view <name...>', 'only these views (e.g. repository_commit_quality)')
       .option('--all-repos', 'every repository in the database, not only the current one')
+      .option('--range <A..B>', 'also: the AI share of the non-trivial lines A..B added that survive at B, per provider')
+      .argument('[pathspec...]', 'git pathspecs after -- that limit --range (e.g. -- "*.py" ":!vendor")')
       .option('--no-ingest', 'report what the database holds without recording new commits first')
       .option('--no-progress', 'no progress bar on stderr'),
   )).action(
     async (
-      flags: ConfigFlags & SessionFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean },
+      pathspecs: string[],
+      flags: ConfigFlags & SessionFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean; range?: string },
       command: Command,
     ) => {
       const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([
@@ -136,6 +139,7 @@ export function buildProgram(): Command {
         allRepos: flags.allRepos === true,
         ingest: flags.ingest,
         ...sessionOptions(flags),
+        ...(flags.range ? { range: flags.range, pathspecs } : {}),
         config: configOverrides(flags),
         progress: flags.progress && process.stderr.isTTY === true,
       });

@@ -4,6 +4,9 @@ import { NotAGitRepositoryError, UsageError } from '../../errors.js';
 import { identifyRepository } from '../../ingest/git.js';
 import { renderSections, type Format, type ResultTable } from '../../report/render.js';
 import { withDatabase } from '../database.js';
+import { collectRangeLines, rangeSummary } from '../../builders/range.js';
+import { loadConfig } from '../../config/config.js';
+import { resolveCommit } from '../../git/blame.js';
 import { ingest, type IngestSummary } from './ingest.js';
 
 export interface ReportOptions {
@@ -24,6 +27,10 @@ export interface ReportOptions {
   sessions?: boolean;
   /** Only this task's row in views that have a task_key column. */
   taskKey?: string;
+  /** `A..B`: the AI share of the lines the range added that survive at B, per provider. */
+  range?: string;
+  /** Git pathspecs that limit the range figures ('*.py', ':!vendor'). */
+  pathspecs?: string[];
 }
 
 export interface ReportResult {
@@ -83,6 +90,7 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     }
     const views = wanted.length > 0 ? wanted : available;
     const tables = views.map((view) => readView(db, view, repoId));
+    if (options.range) tables.unshift(await rangeTable(db, options, repoId));
     if (options.taskKey) {
       for (const table of tables) {
         if (table.columns.includes('task_key')) table.rows = table.rows.filter((r) => r.task_key === options.taskKey!.toUpperCase());
@@ -90,4 +98,18 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     }
     return { output: renderSections(tables, options.format), notes, ingest: ingested };
   });
+}
+
+async function rangeTable(db: Database, options: ReportOptions, repoId: string | null): Promise<ResultTable> {
+  const m = /^(.+?)\.\.(.+)$/.exec(options.range ?? '');
+  if (!m) throw new UsageError(`--range takes A..B (two revisions), got "${options.range}"`);
+  if (!repoId) throw new UsageError('--range needs a repository: run it inside one (or with --repo)');
+  const identity = await identifyRepository(options.cwd);
+  const root = identity.location.root;
+  const [from, to] = await Promise.all([resolveCommit(m[1]!, root), resolveCommit(m[2]!, root)]);
+  if (!from || !to) throw new UsageError(`--range: not a revision here: ${!from ? m[1] : m[2]}`);
+  const { config } = loadConfig(root, options.config);
+  await collectRangeLines({ db, repoId, cwd: root, from, to, pathspecs: options.pathspecs ?? [], config });
+  const summary = rangeSummary(db);
+  return { name: `range ${m[1]}..${m[2]}${options.pathspecs?.length ? ` -- ${options.pathspecs.join(' ')}` : ''}`, ...summary };
 }
