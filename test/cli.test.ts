@@ -39,7 +39,7 @@ describe('paceflow CLI', () => {
     expect(paceflow(['--version']).stdout.trim()).toBe(VERSION);
     const help = paceflow(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['ingest', 'report', 'stats', 'task-stats', 'show', 'sql']) {
+    for (const command of ['ingest', 'report', 'stats', 'task-stats', 'show', 'doctor', 'sql']) {
       expect(help.stdout).toContain(command);
       const sub = paceflow([command, '--help']);
       expect(sub.code, command).toBe(0);
@@ -137,6 +137,14 @@ describe('paceflow CLI', () => {
     expect(paceflow(['stats', '--no-ingest', '-f', 'json'], { home, env: sessions.env }).code).toBe(0);
     const bad = paceflow(['ingest', '--provider', 'vim'], { home, env: sessions.env });
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown provider "vim"') });
+    const doctor = JSON.parse(paceflow(['doctor', '-f', 'json'], { home, env: sessions.env }).stdout) as Record<string, Record<string, unknown>[]>;
+    expect(doctor.providers!.map((p) => [p.provider, p.files_found, p.files_read, p.sessions])).toEqual([
+      ['claude-code', 8, 8, 7],
+      ['codex', 1, 1, 1],
+      ['gemini-cli', 0, 0, 0],
+      ['amp', 0, 0, 0],
+    ]);
+    expect(doctor.providers![2]!.looked_in).toMatch(/\.gemini\/tmp \(missing\)$/);
     const badSince = paceflow(['ingest', '--since', 'yesterday-ish'], { home, env: sessions.env });
     expect(badSince).toMatchObject({ code: 2, stderr: expect.stringContaining('--since: not a date or a duration') });
   });

@@ -43,7 +43,7 @@ interface SessionFlags {
 
 function addSessionFlags(command: Command): Command {
   return command
-    .option('--provider <name...>', 'session providers to read: claude-code (or claude), codex (default: all)')
+    .option('--provider <name...>', 'session providers to read: claude-code (or claude), codex, gemini-cli (or gemini), amp (default: all)')
     .option('--since <when>', 'only transcripts modified since a date (2026-01-31) or a duration ago (7d, 12h, 2w)')
     .option('--no-sessions', 'read git history only, no session transcripts');
 }
@@ -221,6 +221,15 @@ export function buildProgram(): Command {
           format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true),
         }),
       );
+    });
+
+  program
+    .command('doctor')
+    .description('show what paceflow sees: the database, and per provider where it looked, what it found and read, and what it skipped and why')
+    .addOption(formatOption())
+    .action(async (flags: { format?: string }, command: Command) => {
+      const [{ doctor }, { defaultFormat, parseFormat }] = await Promise.all([import('./commands/doctor.js'), import('../report/render.js')]);
+      write(await doctor({ ...where(command), format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true) }));
     });
 
   program

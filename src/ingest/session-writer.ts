@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Database } from '../db/driver.js';
 import type { PathRepositoryResolver } from '../git/path-repository.js';
 import type { EditInput, EditOutcome, RecordInput, SessionInfo, SessionSink, SkipReason } from '../providers/types.js';
@@ -169,6 +170,18 @@ export class SessionWriter implements SessionSink {
   knownSession(sourcePath: string): { sessionId: string; cwd: string | null } | null {
     const row = this.sql.known.get<{ session_id: string; cwd: string | null }>([sourcePath]);
     return row ? { sessionId: row.session_id, cwd: row.cwd } : null;
+  }
+
+  private rootsByHash: Map<string, string> | null = null;
+
+  rootForHash(sha256Hex: string): string | null {
+    if (!this.rootsByHash) {
+      this.rootsByHash = new Map();
+      for (const { root_path } of this.db.prepare(`SELECT root_path FROM metadata_repositories`).all<{ root_path: string }>()) {
+        this.rootsByHash.set(createHash('sha256').update(root_path).digest('hex'), root_path);
+      }
+    }
+    return this.rootsByHash.get(sha256Hex.toLowerCase()) ?? null;
   }
 
   title(leafRecordId: string, title: string): void {

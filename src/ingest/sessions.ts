@@ -169,11 +169,14 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
       }
     }
     const mark = sql.watermark.get<Watermark>([file.path]);
+    const whole = provider.format === 'document';
     let startOffset = 0;
     let startLine = 0;
     let rewritten = false;
     try {
-      if (mark && !compressed) {
+      if (mark && whole) {
+        rewritten = true;
+      } else if (mark && !compressed) {
         const sameHead = file.size >= mark.byte_offset && mark.head_length > 0
           ? headChecksum(file.path, mark.head_length) === mark.head_checksum
           : file.size >= mark.byte_offset && mark.byte_offset === 0;
@@ -195,7 +198,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         }
         w.beginFile(file.path);
         const parser = provider.parser({ file, sink: w });
-        const read = readJsonLines(file.path, {
+        const read = whole ? readDocument(file.path, parser) : readJsonLines(file.path, {
           startOffset,
           startLine,
           maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
@@ -206,7 +209,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         parser.end();
         const sessionIds = w.flush();
         const headLength = Math.min(read.endOffset, HEAD_BYTES);
-        const checksum = compressed || headLength === 0 ? null : headChecksum(file.path, headLength);
+        const checksum = compressed || whole || headLength === 0 ? null : headChecksum(file.path, headLength);
         sql.saveWatermark.run([
           file.path, provider.name, file.size, file.mtimeMs, read.endOffset, read.endLine, headLength, checksum,
           (rewritten ? 0 : (mark?.skipped_lines ?? 0)) + w.counts.skipped, w.counts.lastSkip, now,
@@ -294,4 +297,11 @@ class FileBatches {
     if (this.open) this.db.exec('ROLLBACK');
     this.open = false;
   }
+}
+
+/** A `document` provider's file: read whole and handed over at once. */
+function readDocument(path: string, parser: { document?(text: string): void }): { endOffset: number; endLine: number; bytesRead: number } {
+  const bytes = readFileSync(path);
+  parser.document?.(bytes.toString('utf8'));
+  return { endOffset: bytes.length, endLine: 0, bytesRead: bytes.length };
 }

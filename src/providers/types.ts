@@ -3,7 +3,7 @@
  * A provider finds its transcript files and turns their lines into normalized rows through a
  * SessionSink; it never touches the database or git itself.
  */
-export const PROVIDERS = ['claude-code', 'codex'] as const;
+export const PROVIDERS = ['claude-code', 'codex', 'gemini-cli', 'amp'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export type RecordKind = 'prompt' | 'assistant' | 'tool_call' | 'tool_result' | 'system' | 'compaction' | 'meta';
@@ -102,6 +102,8 @@ export interface SessionSink {
   /** The session a file was already known to hold (incremental reads start mid-file). */
   knownSession(sourcePath: string): { sessionId: string; cwd: string | null } | null;
   title(leafRecordId: string, title: string): void;
+  /** The known repository root whose sha256 is this hash (Gemini's projectHash), if any. */
+  rootForHash(sha256Hex: string): string | null;
   skip(reason: SkipReason, lineNumber: number, detail?: string): void;
 }
 
@@ -123,6 +125,8 @@ export interface LineParser {
   line(line: JsonLine): void;
   /** Called after the last line of this read. */
   end(): void;
+  /** For `document` providers: the whole file, read again whenever it changes. */
+  document?(text: string): void;
 }
 
 export interface SessionProvider {
@@ -130,6 +134,9 @@ export interface SessionProvider {
   discover(environment: ProviderEnvironment): Promise<Discovery>;
   /** A parser for one file's lines; state lives only for this read. */
   parser(context: ParseContext): LineParser;
-  /** Reads the file as JSONL lines (default) or hands over whole decoded text. */
-  readonly format: 'jsonl';
+  /**
+   * `jsonl`: read incrementally, line by line. `document`: a file the assistant rewrites in place
+   * (one JSON document, or JSONL with in-place updates); read whole when it changes.
+   */
+  readonly format: 'jsonl' | 'document';
 }

@@ -1,0 +1,72 @@
+import { existsSync, statSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { latestSchemaVersion } from '../../db/migrate.js';
+import { resolveDatabasePath } from '../../db/path.js';
+import { ALL_PROVIDERS } from '../../providers/index.js';
+import { PROVIDERS } from '../../providers/types.js';
+import { renderSections, type Format, type ResultTable } from '../../report/render.js';
+import { withDatabase } from '../database.js';
+
+export interface DoctorOptions {
+  cwd: string;
+  db?: string;
+  env?: NodeJS.ProcessEnv;
+  format: Format;
+}
+
+/**
+ * `paceflow doctor`: what paceflow sees — the database, and for every provider where it looked,
+ * what it found, how much of it is read, and what was skipped and why.
+ */
+export async function doctor(options: DoctorOptions): Promise<string> {
+  const env = options.env ?? process.env;
+  const environment = { env, home: env.HOME || homedir() };
+  const dbPath = resolveDatabasePath(options.db, options.cwd, env);
+  return withDatabase(options, async (db) => {
+    const version = Number(db.prepare('PRAGMA user_version').get<{ user_version: number }>()?.user_version ?? 0);
+    const database: ResultTable = {
+      name: 'database',
+      columns: ['path', 'size_mb', 'schema_version', 'repositories', 'sessions', 'commits'],
+      rows: [
+        {
+          path: dbPath,
+          size_mb: existsSync(dbPath) ? Math.round((statSync(dbPath).size / 1048576) * 10) / 10 : 0,
+          schema_version: `${version} of ${latestSchemaVersion()}`,
+          repositories: db.prepare(`SELECT count(*) AS n FROM metadata_repositories`).get<{ n: number }>()!.n,
+          sessions: db.prepare(`SELECT count(*) AS n FROM metadata_sessions`).get<{ n: number }>()!.n,
+          commits: db.prepare(`SELECT count(*) AS n FROM metadata_commits`).get<{ n: number }>()!.n,
+        },
+      ],
+    };
+    const stats = db.prepare(`
+      SELECT count(*) AS files_read, max(updated_at) AS last_ingested_at, coalesce(sum(skipped_lines), 0) AS skipped_lines,
+        count(CASE WHEN byte_offset < size THEN 1 END) AS files_partly_read,
+        (SELECT last_skip FROM fact_ingest_watermarks w2 WHERE w2.provider = w.provider AND w2.last_skip IS NOT NULL ORDER BY w2.updated_at DESC LIMIT 1) AS last_skip,
+        (SELECT source_path FROM fact_ingest_watermarks w2 WHERE w2.provider = w.provider AND w2.last_skip IS NOT NULL ORDER BY w2.updated_at DESC LIMIT 1) AS last_skip_file
+      FROM fact_ingest_watermarks w WHERE provider = ?`);
+    const sessions = db.prepare(`SELECT count(*) AS n FROM metadata_sessions WHERE provider = ?`);
+    const rows: Record<string, unknown>[] = [];
+    for (const name of PROVIDERS) {
+      const discovery = await ALL_PROVIDERS[name].discover(environment);
+      const s = stats.get<Record<string, unknown>>([name]) ?? {};
+      rows.push({
+        provider: name,
+        looked_in: discovery.locations.map((l) => `${l}${existsSync(l) ? '' : ' (missing)'}`).join('; '),
+        files_found: discovery.files.length + discovery.skipped.length,
+        files_read: s.files_read ?? 0,
+        files_partly_read: s.files_partly_read ?? 0,
+        sessions: sessions.get<{ n: number }>([name])!.n,
+        last_ingested_at: s.last_ingested_at ?? null,
+        skipped_lines: s.skipped_lines ?? 0,
+        last_skip: s.last_skip ? `${s.last_skip_file}: ${s.last_skip}` : null,
+        skipped_files: discovery.skipped.map((f) => `${f.path}: ${f.reason}`).join('; ') || null,
+      });
+    }
+    const providers: ResultTable = {
+      name: 'providers',
+      columns: ['provider', 'looked_in', 'files_found', 'files_read', 'files_partly_read', 'sessions', 'last_ingested_at', 'skipped_lines', 'last_skip', 'skipped_files'],
+      rows,
+    };
+    return renderSections([database, providers], options.format);
+  });
+}

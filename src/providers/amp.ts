@@ -1,0 +1,168 @@
+import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
+import { expandHome, findFiles } from './discover.js';
+import { splitLines, unifiedDiffChanges } from './patch.js';
+import type { Discovery, EditStatus, LineParser, ParseContext, ProviderEnvironment, SessionProvider } from './types.js';
+
+/**
+ * Amp: one JSON document per thread, `$AMP_DATA_DIR` or `$XDG_DATA_HOME/amp/threads/T-*.json`
+ * (default `~/.local/share/amp/threads`), rewritten in place — read whole when it changes
+ * (research/session-formats.md §9). Edits are `edit_file` / `create_file` tool uses; the applied
+ * lines come from the result's `run.result.diff`. The repository comes from `env.initial.trees`.
+ */
+export const PROVIDER = 'amp' as const;
+
+export function ampThreadsDir({ env, home }: ProviderEnvironment): string {
+  if (env.AMP_DATA_DIR) return resolve(expandHome(env.AMP_DATA_DIR, home), 'threads');
+  return resolve(expandHome(env.XDG_DATA_HOME || join(home, '.local', 'share'), home), 'amp', 'threads');
+}
+
+type Obj = Record<string, unknown>;
+const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
+
+function runStatus(run: Obj): EditStatus {
+  const status = str(run.status);
+  if (status === 'done') return 'applied';
+  if (status === 'rejected-by-user' || status === 'cancelled' || status === 'rejected') return 'rejected';
+  return status === null || status === 'in-progress' ? 'pending' : 'failed';
+}
+
+class AmpParser implements LineParser {
+  constructor(private readonly context: ParseContext) {}
+
+  line(): void {
+    // read whole (format: 'document')
+  }
+
+  end(): void {}
+
+  document(text: string): void {
+    const { sink } = this.context;
+    let thread: Obj;
+    try {
+      thread = obj(JSON.parse(text));
+    } catch (error) {
+      sink.skip('invalid_json', 1, (error as Error).message.slice(0, 80));
+      return;
+    }
+    const nativeId = str(thread.id);
+    if (!nativeId) {
+      sink.skip('bad_record', 1, 'no thread id');
+      return;
+    }
+    const sessionId = `${PROVIDER}:${nativeId}`;
+    const tree = arr(obj(obj(thread.env).initial).trees)[0] ?? {};
+    let cwd: string | null = null;
+    try {
+      cwd = str(tree.uri)?.startsWith('file:') ? fileURLToPath(str(tree.uri)!) : null;
+    } catch {
+      cwd = null;
+    }
+    const ref = str(obj(tree.repository).ref);
+    let clock = typeof thread.created === 'number' ? thread.created : null;
+    const base = { sessionId, nativeId, cwd, gitBranch: ref ? ref.replace(/^refs\/heads\//, '') : null };
+    sink.session({ ...base, timestamp: clock ? new Date(clock).toISOString() : null });
+    const calls = new Map<string, { name: string; path: string | null; recordId: string; input: Obj }>();
+    for (const message of arr(thread.messages)) {
+      const messageId = String(message.messageId ?? '');
+      const usage = obj(message.usage);
+      const sent = obj(message.meta).sentAt ?? usage.timestamp;
+      if (typeof sent === 'number') clock = sent;
+      else if (typeof sent === 'string' && !Number.isNaN(Date.parse(sent))) clock = Date.parse(sent);
+      const timestamp = clock ? new Date(clock).toISOString() : null;
+      const model = str(usage.model);
+      sink.session({ ...base, model, timestamp });
+      const role = str(message.role);
+      if (role === 'assistant') {
+        // One record per model response carries its usage, whatever its blocks are.
+        sink.record({
+          sessionId,
+          recordId: `${nativeId}:${messageId}`,
+          kind: 'assistant',
+          timestamp,
+          model,
+          messageId: `${nativeId}:${messageId}`,
+          tokensIn: typeof usage.inputTokens === 'number' ? usage.inputTokens : null,
+          tokensOut: typeof usage.outputTokens === 'number' ? usage.outputTokens : null,
+          tokensCacheRead: typeof usage.cacheReadInputTokens === 'number' ? usage.cacheReadInputTokens : null,
+          tokensCacheWrite: typeof usage.cacheCreationInputTokens === 'number' ? usage.cacheCreationInputTokens : null,
+          offset: Number(messageId) || 0,
+        });
+      }
+      arr(message.content).forEach((block, k) => {
+        const recordId = `${nativeId}:${messageId}:${k}`;
+        const type = str(block.type);
+        if (role === 'user' && type === 'text') {
+          sink.record({ sessionId, recordId, kind: 'prompt', timestamp, text: str(block.text) ?? '', offset: Number(messageId) || 0 });
+        } else if (role === 'user' && type === 'tool_result') {
+          const callId = str(block.toolUseID);
+          const run = obj(block.run);
+          const status = runStatus(run);
+          sink.record({ sessionId, recordId, kind: 'tool_result', timestamp, toolCallId: callId, isError: status === 'failed', offset: Number(messageId) || 0 });
+          const call = callId ? calls.get(callId) : undefined;
+          if (!call || !call.path) return;
+          const diff = str(obj(run.result).diff);
+          const { added, removed } = diff ? unifiedDiffChanges(diff.replace(/^```diff\n|```\s*$/g, '')) : { added: splitLines(str(call.input.content) ?? str(call.input.new_str)), removed: splitLines(str(call.input.old_str)) };
+          sink.edit({
+            sessionId,
+            editId: callId!,
+            recordId: call.recordId,
+            toolName: call.name,
+            absPath: call.path,
+            status,
+            timestamp,
+            addedText: added.join('\n'),
+            removedText: removed.join('\n'),
+            textSource: diff ? 'result' : 'input',
+          });
+        } else if (role === 'assistant' && type === 'tool_use') {
+          const name = str(block.name) ?? 'unknown';
+          const callId = str(block.id);
+          const input = obj(block.input);
+          sink.record({
+            sessionId,
+            recordId,
+            kind: 'tool_call',
+            timestamp,
+            toolName: name,
+            toolCallId: callId,
+            text: name === 'Bash' ? str(input.cmd) ?? str(input.command) : null,
+            model,
+            offset: Number(messageId) || 0,
+          });
+          if (callId) {
+            const path = name === 'edit_file' || name === 'create_file' ? str(input.path) : null;
+            calls.set(callId, { name, path: path && cwd && !path.startsWith('/') ? resolve(cwd, path) : path, recordId, input });
+            if (path) {
+              // Proposed now, settled by its tool_result (which may be missing in a live thread).
+              sink.edit({
+                sessionId,
+                editId: callId,
+                recordId,
+                toolName: name,
+                absPath: calls.get(callId)!.path!,
+                status: 'pending',
+                timestamp,
+                addedText: splitLines(str(input.content) ?? str(input.new_str)).join('\n'),
+                removedText: splitLines(str(input.old_str)).join('\n'),
+                textSource: 'input',
+              });
+            }
+          }
+        }
+      });
+    }
+  }
+}
+
+export const amp: SessionProvider = {
+  name: PROVIDER,
+  format: 'document',
+  async discover(environment): Promise<Discovery> {
+    const dir = ampThreadsDir(environment);
+    return { locations: [dir], files: await findFiles(dir, (name) => /^T-.+\.json$/.test(name), 0), skipped: [] };
+  },
+  parser: (context) => new AmpParser(context),
+};

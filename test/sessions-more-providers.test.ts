@@ -1,0 +1,115 @@
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { amp } from '../src/providers/amp.js';
+import { foldGeminiSession, geminiCli } from '../src/providers/gemini-cli.js';
+import { snapshot, tempDatabase } from './helpers/db.js';
+import { TempRepo, cleanupTempDirs } from './helpers/git-repo.js';
+import { FIXTURES, emptySessionHome, ingestHome } from './helpers/sessions.js';
+
+afterAll(cleanupTempDirs);
+
+/** Counts read off the fixture files by a throwaway node pass over the raw JSON. */
+describe('Gemini CLI', () => {
+  function geminiHome() {
+    const h = emptySessionHome();
+    const tmp = join(h.home, '.gemini', 'tmp');
+    mkdirSync(join(tmp, 'legacy', 'chats'), { recursive: true });
+    cpSync(join(FIXTURES, 'gemini-cli/legacy_json_codemie/chats/session-2025-12-01T21-45-5b959dae.json'), join(tmp, 'legacy', 'chats', 'session-2025-12-01T21-45-5b959dae.json'));
+    mkdirSync(join(tmp, 'v040', 'chats'), { recursive: true });
+    cpSync(join(FIXTURES, 'gemini-cli/jsonl_agent-sessions_SANITIZED/jsonl_v040.jsonl'), join(tmp, 'v040', 'chats', 'session-2026-04-29T21-39-gemini_s.jsonl'));
+    mkdirSync(join(tmp, 'trimmed', 'chats'), { recursive: true });
+    cpSync(join(FIXTURES, 'gemini-cli/jsonl_gitai_TRIMMED/session-simple.jsonl'), join(tmp, 'trimmed', 'chats', 'session-simple.jsonl'));
+    return h;
+  }
+
+  it('reads the legacy document and the JSONL change log; only successful tool calls are applied', async () => {
+    const db = tempDatabase();
+    const result = await ingestHome(db, geminiHome(), [geminiCli]);
+    expect(result.stats[0]).toMatchObject({ filesFound: 3, filesRead: 3, skippedLines: {}, skippedFiles: [] });
+    const rows = db
+      .prepare(`SELECT session_id, user_prompts, edits_applied, edits_unconfirmed, lines_written, model FROM view_session_productivity ORDER BY session_id`)
+      .all();
+    expect(rows).toEqual([
+      { session_id: 'gemini-cli:5b959dae-8655-4cd1-b10f-720b8c336ea2', user_prompts: 3, edits_applied: 2, edits_unconfirmed: 0, lines_written: 171, model: 'gemini-3-pro-image-preview' },
+      { session_id: 'gemini-cli:gemini_stage0_jsonl', user_prompts: 1, edits_applied: 0, edits_unconfirmed: 0, lines_written: 0, model: 'gemini-3-flash-preview' },
+      // The publisher removed the tool results: the two replace calls are unconfirmed, not applied.
+      { session_id: 'gemini-cli:session-simple', user_prompts: 1, edits_applied: 0, edits_unconfirmed: 2, lines_written: 0, model: 'gemini-2.5-flash' },
+    ]);
+    const shell = db.prepare(`SELECT tool_name, text FROM fact_session_records WHERE session_id = 'gemini-cli:gemini_stage0_jsonl' AND kind = 'tool_call'`).all();
+    expect(shell).toEqual([{ tool_name: 'run_shell_command', text: 'ls -F' }]);
+    // Read whole when it changes, never twice.
+    const before = snapshot(db);
+    await ingestHome(db, geminiHome(), [geminiCli]);
+    expect(db.prepare(`SELECT count(*) AS n FROM fact_session_records`).get()).toEqual({ n: (before.fact_session_records as unknown[]).length });
+  });
+
+  it('a message id written again wins, $set can replace the messages, $rewindTo drops what follows', () => {
+    const text = [
+      JSON.stringify({ sessionId: 's', projectHash: 'h', startTime: 't', kind: 'main' }),
+      JSON.stringify({ id: 'a', type: 'user', content: 'first' }),
+      JSON.stringify({ id: 'b', type: 'gemini', content: 'partial' }),
+      JSON.stringify({ id: 'b', type: 'gemini', content: 'complete' }),
+      JSON.stringify({ id: 'c', type: 'user', content: 'second' }),
+      JSON.stringify({ id: 'd', type: 'gemini', content: 'answer' }),
+      JSON.stringify({ $rewindTo: 'c' }),
+      JSON.stringify({ id: 'e', type: 'user', content: 'instead' }),
+      '{broken',
+    ].join('\n');
+    const bad: number[] = [];
+    const folded = foldGeminiSession(text, (n) => bad.push(n));
+    expect(folded.messages.map((m) => [m.id, m.content])).toEqual([
+      ['a', 'first'],
+      ['b', 'complete'],
+      ['e', 'instead'],
+    ]);
+    expect(bad).toEqual([9]);
+    const replaced = foldGeminiSession(text.split('\n').slice(0, 3).join('\n') + '\n' + JSON.stringify({ $set: { messages: [{ id: 'z', type: 'user', content: 'only' }] } }), () => undefined);
+    expect(replaced.messages.map((m) => m.id)).toEqual(['z']);
+  });
+
+  it('finds the repository from projectHash (sha256 of the project root) and resolves relative paths', async () => {
+    const repo = TempRepo.create();
+    repo.write('hello.md', '# hello\n').commit('root');
+    repo.git('remote', 'add', 'origin', 'https://github.com/acme/gem.git');
+    const h = emptySessionHome();
+    const chats = join(h.home, '.gemini', 'tmp', 'gem', 'chats');
+    mkdirSync(chats, { recursive: true });
+    const session = [
+      JSON.stringify({ sessionId: 'gem-1', projectHash: createHash('sha256').update(repo.dir).digest('hex'), startTime: '2026-02-01T10:00:00.000Z', kind: 'main' }),
+      JSON.stringify({ id: 'u1', timestamp: '2026-02-01T10:00:01.000Z', type: 'user', content: [{ text: 'write hello' }] }),
+      JSON.stringify({ id: 'g1', timestamp: '2026-02-01T10:00:02.000Z', type: 'gemini', content: '', model: 'gemini-3-pro', toolCalls: [{ id: 'write_file-1', name: 'write_file', args: { file_path: 'hello.md', content: '# hello\nwritten by gemini here\n' }, status: 'success' }] }),
+    ].join('\n');
+    writeFileSync(join(chats, 'session-2026-02-01T10-00-gem-1.jsonl'), session + '\n');
+    const db = tempDatabase();
+    // The repository must be known first (its root is what the hash is matched against).
+    db.prepare(`INSERT INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES ('github.com/acme/gem', ?, 'x')`).run([repo.dir]);
+    await ingestHome(db, h, [geminiCli]);
+    expect(db.prepare(`SELECT repo_id, cwd FROM metadata_sessions`).get()).toEqual({ repo_id: 'github.com/acme/gem', cwd: repo.dir });
+    expect(db.prepare(`SELECT repo_id, path, status FROM fact_session_file_edits`).get()).toEqual({ repo_id: 'github.com/acme/gem', path: 'hello.md', status: 'applied' });
+  });
+});
+
+describe('Amp', () => {
+  it('reads both real threads: prompts, Read calls, and the edit_file applied from its diff', async () => {
+    const h = emptySessionHome();
+    const threads = join(h.home, '.local', 'share', 'amp', 'threads');
+    mkdirSync(threads, { recursive: true });
+    cpSync(join(FIXTURES, 'amp/threads'), threads, { recursive: true });
+    const db = tempDatabase();
+    const result = await ingestHome(db, h, [amp]);
+    expect(result.stats[0]).toMatchObject({ filesFound: 2, filesRead: 2, skippedLines: {}, skippedFiles: [] });
+    const rows = db
+      .prepare(`SELECT session_id, user_prompts, edits_applied, lines_written, tool_errors, tokens_in, tokens_out, model, git_branch FROM view_session_productivity ORDER BY session_id`)
+      .all();
+    expect(rows).toEqual([
+      { session_id: 'amp:T-019ca1ce-3ae2-7686-a41e-ccc078837f8a', user_prompts: 1, edits_applied: 0, lines_written: 0, tool_errors: 0, tokens_in: 5, tokens_out: 555, model: 'claude-opus-4-6', git_branch: 'master' },
+      { session_id: 'amp:T-019ca1f6-7f21-77b5-a308-65416ebbdf48', user_prompts: 1, edits_applied: 1, lines_written: 1, tool_errors: 0, tokens_in: 5, tokens_out: 270, model: 'claude-opus-4-6', git_branch: 'master' },
+    ]);
+    const edit = db.prepare(`SELECT tool_name, abs_path, text_source FROM fact_session_file_edits`).get();
+    expect(edit).toEqual({ tool_name: 'edit_file', abs_path: '/Users/svarlamov/projects/testing-git-amp/jokes.csv', text_source: 'result' });
+    const calls = db.prepare(`SELECT count(*) AS n FROM fact_session_records WHERE kind = 'tool_call' AND tool_name = 'Read'`).get();
+    expect(calls).toEqual({ n: 5 });
+  });
+});
