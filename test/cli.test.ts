@@ -143,6 +143,7 @@ describe('paceflow CLI', () => {
       ['codex', 1, 1, 1],
       ['gemini-cli', 0, 0, 0],
       ['amp', 0, 0, 0],
+      ['copilot', 0, 0, 0],
     ]);
     expect(doctor.providers![2]!.looked_in).toMatch(/\.gemini\/tmp \(missing\)$/);
     const badSince = paceflow(['ingest', '--since', 'yesterday-ish'], { home, env: sessions.env });

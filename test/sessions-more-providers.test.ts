@@ -113,3 +113,49 @@ describe('Amp', () => {
     expect(calls).toEqual({ n: 5 });
   });
 });
+
+describe('GitHub Copilot Chat (VS Code)', () => {
+  function copilotHome() {
+    const h = emptySessionHome();
+    const storage = join(h.home, '.config', 'Code', 'User', 'workspaceStorage');
+    const a = join(storage, 'aaaa1111');
+    mkdirSync(join(a, 'chatSessions'), { recursive: true });
+    cpSync(join(FIXTURES, 'copilot-vscode/chatSessions_v3_json/331fed7f-cfd6-409c-8502-06a56322b636.json'), join(a, 'chatSessions', '331fed7f-cfd6-409c-8502-06a56322b636.json'));
+    cpSync(join(FIXTURES, 'copilot-vscode/chatSessions_jsonl_mutationlog/7de89a80-6d93-43e7-be0a-0a9afe980198.jsonl'), join(a, 'chatSessions', '7de89a80-6d93-43e7-be0a-0a9afe980198.jsonl'));
+    writeFileSync(join(a, 'workspace.json'), JSON.stringify({ folder: 'file:///Users/svarlamov/projects/testing-git' }));
+    const b = join(storage, 'bbbb2222', 'GitHub.copilot-chat', 'transcripts');
+    mkdirSync(b, { recursive: true });
+    cpSync(join(FIXTURES, 'copilot-vscode/transcripts_event_stream/5fcddc54-3ba1-4fc4-88ac-86bd2ce74c19.jsonl'), join(b, '5fcddc54-3ba1-4fc4-88ac-86bd2ce74c19.jsonl'));
+    return h;
+  }
+
+  it('reads the v3 document, replays the mutation log, and reads the event stream', async () => {
+    const db = tempDatabase();
+    const { copilot } = await import('../src/providers/copilot.js');
+    const result = await ingestHome(db, copilotHome(), [copilot]);
+    expect(result.stats[0]).toMatchObject({ filesFound: 3, filesRead: 3, skippedLines: {}, skippedFiles: [] });
+    const rows = db
+      .prepare(`SELECT session_id, user_prompts, edits_applied, lines_written, model FROM view_session_productivity ORDER BY session_id`)
+      .all();
+    expect(rows).toEqual([
+      // v3: 3 requests, one textEditGroup replacing 6 lines.
+      { session_id: 'copilot:331fed7f-cfd6-409c-8502-06a56322b636', user_prompts: 3, edits_applied: 1, lines_written: 6, model: 'claude-sonnet-4' },
+      // Event stream: one prompt, apply_patch adding one line, confirmed by tool.execution_complete.
+      { session_id: 'copilot:5fcddc54-3ba1-4fc4-88ac-86bd2ce74c19', user_prompts: 1, edits_applied: 1, lines_written: 1, model: null },
+      // Mutation log: the pushed second request is replayed; one textEditGroup of 7 lines.
+      { session_id: 'copilot:7de89a80-6d93-43e7-be0a-0a9afe980198', user_prompts: 2, edits_applied: 1, lines_written: 7, model: 'gpt-4o' },
+    ]);
+    expect(db.prepare(`SELECT cwd FROM metadata_sessions WHERE session_id = 'copilot:331fed7f-cfd6-409c-8502-06a56322b636'`).get()).toEqual({ cwd: '/Users/svarlamov/projects/testing-git' });
+  });
+
+  it('replays kind 0/1/2 entries, truncating before a push when i is given', async () => {
+    const { replayMutationLog } = await import('../src/providers/copilot.js');
+    const log = [
+      JSON.stringify({ kind: 0, v: { requests: [{ id: 1 }, { id: 2 }], title: 'a' } }),
+      JSON.stringify({ kind: 1, k: ['title'], v: 'b' }),
+      JSON.stringify({ kind: 2, k: ['requests'], v: [{ id: 3 }], i: 1 }),
+      JSON.stringify({ kind: 1, k: ['requests', 1, 'done'], v: true }),
+    ].join('\n');
+    expect(replayMutationLog(log, () => undefined)).toEqual({ requests: [{ id: 1 }, { id: 3, done: true }], title: 'b' });
+  });
+});

@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { claudeCode } from './claude-code.js';
 import { amp } from './amp.js';
 import { codex } from './codex.js';
+import { copilot } from './copilot.js';
 import { geminiCli } from './gemini-cli.js';
 import { PROVIDERS, type ProviderName, type SessionProvider } from './types.js';
 
@@ -11,6 +12,7 @@ export const ALL_PROVIDERS: Record<ProviderName, SessionProvider> = {
   codex,
   'gemini-cli': geminiCli,
   amp,
+  copilot,
 };
 
 /** The providers named on the command line (aliases: claude, claude-code), or all of them. */
