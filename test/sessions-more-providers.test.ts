@@ -159,3 +159,67 @@ describe('GitHub Copilot Chat (VS Code)', () => {
     expect(replayMutationLog(log, () => undefined)).toEqual({ requests: [{ id: 1 }, { id: 3, done: true }], title: 'b' });
   });
 });
+
+describe('Cursor', () => {
+  it('reads the real agent transcript: ids from positions, the folder from the slug, the Write as applied', async () => {
+    const h = emptySessionHome();
+    const dir = join(h.home, '.cursor', 'projects', 'Users-aidancunniffe-Desktop-testing-gitflows-git-ai', 'agent-transcripts');
+    mkdirSync(dir, { recursive: true });
+    cpSync(join(FIXTURES, 'cursor/agent-transcript_gitai_REDACTED/cursor-session-simple.jsonl'), join(dir, 'cursor-session-simple.jsonl'));
+    const { cursor } = await import('../src/providers/cursor.js');
+    const db = tempDatabase();
+    const result = await ingestHome(db, h, [cursor]);
+    expect(result.stats[0]).toMatchObject({ filesFound: 1, filesRead: 1, skippedLines: {}, skippedFiles: [] });
+    expect(db.prepare(`SELECT session_id, user_prompts, edits_applied, lines_written FROM view_session_productivity`).all()).toEqual([
+      { session_id: 'cursor:cursor-session-simple', user_prompts: 1, edits_applied: 1, lines_written: 104 },
+    ]);
+    expect(db.prepare(`SELECT cwd FROM metadata_sessions`).get()).toEqual({ cwd: '/Users/aidancunniffe/Desktop/testing-gitflows-git-ai' });
+    const tools = db.prepare(`SELECT tool_name, count(*) AS n FROM fact_session_records WHERE kind = 'tool_call' GROUP BY tool_name ORDER BY tool_name`).all();
+    expect(tools).toEqual([
+      { tool_name: 'Grep', n: 1 },
+      { tool_name: 'Read', n: 3 },
+      { tool_name: 'WebFetch', n: 1 },
+      { tool_name: 'WebSearch', n: 4 },
+      { tool_name: 'Write', n: 1 },
+    ]);
+    const prompt = db.prepare(`SELECT text FROM fact_session_records WHERE kind = 'prompt'`).get<{ text: string }>();
+    expect(prompt!.text).toBe("Generate a file with all the HBO shows from the 90's in it");
+  });
+
+  it('reads the IDE database from a copy (built here from the documented cursorDiskKV format: no real sample exists)', async () => {
+    const h = emptySessionHome();
+    const dir = join(h.home, '.config', 'Cursor', 'User', 'globalStorage');
+    mkdirSync(dir, { recursive: true });
+    const { BetterSqliteDatabase } = await import('../src/db/better-sqlite3.js');
+    const state = new BetterSqliteDatabase(join(dir, 'state.vscdb'));
+    state.exec(`CREATE TABLE cursorDiskKV (key TEXT UNIQUE ON CONFLICT REPLACE, value BLOB)`);
+    const put = state.prepare(`INSERT INTO cursorDiskKV (key, value) VALUES (?, ?)`);
+    put.run(['composerData:comp-1', JSON.stringify({
+      _v: 10, composerId: 'comp-1', createdAt: Date.parse('2026-03-01T10:00:00Z'), modelConfig: { modelName: 'claude-4-sonnet' },
+      createdOnBranch: 'feature/x', workspaceIdentifier: { id: 'ws', uri: { fsPath: '/work/proj' } },
+      fullConversationHeadersOnly: [{ bubbleId: 'b1', type: 1 }, { bubbleId: 'b2', type: 2 }, { bubbleId: 'b3', type: 2 }, { bubbleId: 'b4', type: 2 }],
+    })]);
+    put.run(['bubbleId:comp-1:b1', JSON.stringify({ _v: 3, type: 1, bubbleId: 'b1', text: 'add a greeting', createdAt: '2026-03-01T10:00:01Z' })]);
+    put.run(['bubbleId:comp-1:b2', JSON.stringify({
+      _v: 3, type: 2, bubbleId: 'b2', createdAt: '2026-03-01T10:00:05Z', capabilityType: 15,
+      toolFormerData: {
+        tool: 7, name: 'edit_file', status: 'completed',
+        rawArgs: JSON.stringify({ target_file: 'src/hello.ts', code_edit: '// ... existing code ...\nexport const hi = greet();\n// ... existing code ...' }),
+        result: JSON.stringify({ diff: { chunks: [{ diffString: '+export const hi = greet();\n+export const bye = part();', oldStart: 1, newStart: 1, oldLines: 0, newLines: 2, linesAdded: 2, linesRemoved: 0 }] } }),
+      },
+    })]);
+    put.run(['bubbleId:comp-1:b3', JSON.stringify({
+      _v: 3, type: 2, bubbleId: 'b3', createdAt: '2026-03-01T10:00:09Z', capabilityType: 15,
+      toolFormerData: { tool: 7, name: 'edit_file', status: 'completed', userDecision: 'rejected', rawArgs: JSON.stringify({ target_file: 'src/no.ts' }), result: JSON.stringify({ diff: { chunks: [{ diffString: '+refused()' }] } }) },
+    })]);
+    put.run(['bubbleId:comp-1:b4', JSON.stringify({ _v: 3, type: 2, bubbleId: 'b4', text: 'Done.', createdAt: '2026-03-01T10:00:10Z', tokenCount: { inputTokens: 120, outputTokens: 30 }, modelInfo: { modelName: 'claude-4-sonnet' } })]);
+    state.close();
+    const { cursor } = await import('../src/providers/cursor.js');
+    const db = tempDatabase();
+    await ingestHome(db, h, [cursor]);
+    expect(db.prepare(`SELECT session_id, user_prompts, edits_applied, edits_rejected, lines_written, tokens_in, model, git_branch FROM view_session_productivity`).all()).toEqual([
+      { session_id: 'cursor:comp-1', user_prompts: 1, edits_applied: 1, edits_rejected: 1, lines_written: 2, tokens_in: 120, model: 'claude-4-sonnet', git_branch: 'feature/x' },
+    ]);
+    expect(db.prepare(`SELECT abs_path, text_source FROM fact_session_file_edits WHERE status = 'applied'`).get()).toEqual({ abs_path: '/work/proj/src/hello.ts', text_source: 'result' });
+  });
+});

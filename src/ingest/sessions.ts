@@ -169,7 +169,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
       }
     }
     const mark = sql.watermark.get<Watermark>([file.path]);
-    const whole = provider.format === 'document';
+    const whole = provider.format === 'document' || provider.wholeFile?.(file.path) === true;
     let startOffset = 0;
     let startLine = 0;
     let rewritten = false;

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { findFiles } from './discover.js';
+import { vscodeAppDirs } from './vscode-paths.js';
 import { parseApplyPatch, splitLines } from './patch.js';
 import type { Discovery, EditInput, LineParser, ParseContext, ProviderEnvironment, SessionProvider, SourceFile } from './types.js';
 
@@ -18,14 +19,8 @@ export const PROVIDER = 'copilot' as const;
 
 const VARIANTS = ['Code', 'Code - Insiders', 'VSCodium'];
 
-export function vscodeUserDirs({ env, home }: ProviderEnvironment): string[] {
-  const bases =
-    process.platform === 'darwin'
-      ? [join(home, 'Library', 'Application Support')]
-      : process.platform === 'win32'
-        ? [env.APPDATA ?? join(home, 'AppData', 'Roaming')]
-        : [env.XDG_CONFIG_HOME || join(home, '.config')];
-  return bases.flatMap((base) => VARIANTS.map((v) => resolve(base, v, 'User')));
+export function vscodeUserDirs(environment: ProviderEnvironment): string[] {
+  return vscodeAppDirs(environment, VARIANTS).map((dir) => join(dir, 'User'));
 }
 
 type Obj = Record<string, unknown>;

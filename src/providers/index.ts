@@ -3,6 +3,7 @@ import { claudeCode } from './claude-code.js';
 import { amp } from './amp.js';
 import { codex } from './codex.js';
 import { copilot } from './copilot.js';
+import { cursor } from './cursor.js';
 import { geminiCli } from './gemini-cli.js';
 import { PROVIDERS, type ProviderName, type SessionProvider } from './types.js';
 
@@ -13,6 +14,7 @@ export const ALL_PROVIDERS: Record<ProviderName, SessionProvider> = {
   'gemini-cli': geminiCli,
   amp,
   copilot,
+  cursor,
 };
 
 /** The providers named on the command line (aliases: claude, claude-code), or all of them. */

@@ -3,7 +3,7 @@
  * A provider finds its transcript files and turns their lines into normalized rows through a
  * SessionSink; it never touches the database or git itself.
  */
-export const PROVIDERS = ['claude-code', 'codex', 'gemini-cli', 'amp', 'copilot'] as const;
+export const PROVIDERS = ['claude-code', 'codex', 'gemini-cli', 'amp', 'copilot', 'cursor'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export type RecordKind = 'prompt' | 'assistant' | 'tool_call' | 'tool_result' | 'system' | 'compaction' | 'meta';
@@ -139,4 +139,6 @@ export interface SessionProvider {
    * (one JSON document, or JSONL with in-place updates); read whole when it changes.
    */
   readonly format: 'jsonl' | 'document';
+  /** For a `jsonl` provider, files that are read whole all the same (e.g. a database). */
+  wholeFile?(path: string): boolean;
 }
