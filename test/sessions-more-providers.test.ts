@@ -223,3 +223,30 @@ describe('Cursor', () => {
     expect(db.prepare(`SELECT abs_path, text_source FROM fact_session_file_edits WHERE status = 'applied'`).get()).toEqual({ abs_path: '/work/proj/src/hello.ts', text_source: 'result' });
   });
 });
+
+describe('Aider', () => {
+  it('reads the real chat history: sessions by header, inputs by #### runs, SEARCH/REPLACE edits applied only when aider says so', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# aider test repo\n').commit('root');
+    cpSync(join(FIXTURES, 'aider/aider.chat.history.EXCERPT-lines1-2700.md'), join(repo.dir, '.aider.chat.history.md'));
+    const h = emptySessionHome();
+    const db = tempDatabase();
+    db.prepare(`INSERT INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES ('aider-test', ?, 'x')`).run([repo.dir]);
+    const { aider } = await import('../src/providers/aider.js');
+    const result = await ingestHome(db, h, [aider]);
+    expect(result.stats[0]).toMatchObject({ filesFound: 1, filesRead: 1, skippedLines: {}, skippedFiles: [] });
+    // 12 "# aider chat started" headers, plus the session the excerpt begins in the middle of;
+    // 8 typed inputs (the other 18 #### runs are /commands); 13 SEARCH/REPLACE blocks, 9 of them
+    // in a turn that reports "Applied edit to" their file, adding 259 lines; 14 "> Commit" lines.
+    expect(db.prepare(`SELECT count(*) AS sessions, sum(user_prompts) AS prompts, sum(edits_applied) AS applied, sum(edits_failed) AS failed, sum(lines_written) AS lines FROM view_session_productivity`).get()).toEqual({
+      sessions: 13,
+      prompts: 8,
+      applied: 9,
+      failed: 4,
+      lines: 259,
+    });
+    expect(db.prepare(`SELECT count(*) AS n FROM fact_session_records WHERE tool_name = 'aider:commit'`).get()).toEqual({ n: 14 });
+    expect(db.prepare(`SELECT count(*) AS n FROM metadata_sessions WHERE model = 'claude-3-5-sonnet-20240620'`).get()).toEqual({ n: 6 });
+    expect(db.prepare(`SELECT DISTINCT repo_id FROM metadata_sessions`).all()).toEqual([{ repo_id: 'aider-test' }]);
+  });
+});

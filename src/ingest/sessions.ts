@@ -107,8 +107,12 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
       .all<{ source_path: string; size: number; mtime_ms: number }>()
       .map((w) => [w.source_path, w]),
   );
+  const environment = {
+    ...options.environment,
+    knownRoots: options.environment.knownRoots ?? db.prepare(`SELECT root_path FROM metadata_repositories`).all<{ root_path: string }>().map((r) => r.root_path),
+  };
   for (const provider of options.providers) {
-    const discovery = await provider.discover(options.environment);
+    const discovery = await provider.discover(environment);
     const stat: ProviderIngestStats = {
       provider: provider.name,
       locations: discovery.locations,

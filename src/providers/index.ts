@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { claudeCode } from './claude-code.js';
+import { aider } from './aider.js';
 import { amp } from './amp.js';
 import { codex } from './codex.js';
 import { copilot } from './copilot.js';
@@ -15,6 +16,7 @@ export const ALL_PROVIDERS: Record<ProviderName, SessionProvider> = {
   amp,
   copilot,
   cursor,
+  aider,
 };
 
 /** The providers named on the command line (aliases: claude, claude-code), or all of them. */

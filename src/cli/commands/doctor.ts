@@ -20,9 +20,10 @@ export interface DoctorOptions {
  */
 export async function doctor(options: DoctorOptions): Promise<string> {
   const env = options.env ?? process.env;
-  const environment = { env, home: env.HOME || homedir() };
   const dbPath = resolveDatabasePath(options.db, options.cwd, env);
   return withDatabase(options, async (db) => {
+    const knownRoots = db.prepare(`SELECT root_path FROM metadata_repositories`).all<{ root_path: string }>().map((r) => r.root_path);
+    const environment = { env, home: env.HOME || homedir(), knownRoots };
     const version = Number(db.prepare('PRAGMA user_version').get<{ user_version: number }>()?.user_version ?? 0);
     const database: ResultTable = {
       name: 'database',
