@@ -146,6 +146,7 @@ describe('paceflow CLI', () => {
       ['copilot', 0, 0, 0],
       ['cursor', 0, 0, 0],
       ['aider', 0, 0, 0],
+      ['opencode', 0, 0, 0],
     ]);
     expect(doctor.providers![2]!.looked_in).toMatch(/\.gemini\/tmp \(missing\)$/);
     const badSince = paceflow(['ingest', '--since', 'yesterday-ish'], { home, env: sessions.env });

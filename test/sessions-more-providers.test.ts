@@ -250,3 +250,54 @@ describe('Aider', () => {
     expect(db.prepare(`SELECT DISTINCT repo_id FROM metadata_sessions`).all()).toEqual([{ repo_id: 'aider-test' }]);
   });
 });
+
+describe('OpenCode (built from its documented format: no real sample exists)', () => {
+  const assistant = (id: string, created: number) => ({ id, role: 'assistant', time: { created, completed: created + 500 }, modelID: 'claude-sonnet-4', providerID: 'anthropic', path: { cwd: '/work/oc', root: '/work/oc' }, tokens: { input: 100, output: 20, reasoning: 0, cache: { read: 5, write: 0 } } });
+  const editPart = (id: string, status: string) => ({
+    id, type: 'tool', callID: `call-${id}`, tool: 'edit',
+    state: { status, input: { filePath: '/work/oc/src/a.ts', oldString: 'x', newString: 'placeholder' }, metadata: { diff: '--- a\n+++ b\n@@ -1 +1,2 @@\n-x\n+export const fromDiff = one();\n+export const second = two();' }, time: { start: 1772000001000 } },
+  });
+
+  it('reads the 1.2 database from a copy, and the older JSON storage, counting only completed tool parts', async () => {
+    const h = emptySessionHome();
+    const data = join(h.home, '.local', 'share', 'opencode');
+    mkdirSync(data, { recursive: true });
+    const { BetterSqliteDatabase } = await import('../src/db/better-sqlite3.js');
+    const oc = new BetterSqliteDatabase(join(data, 'opencode.db'));
+    oc.exec(`CREATE TABLE session (id TEXT PRIMARY KEY, project_id TEXT, parent_id TEXT, slug TEXT, directory TEXT, title TEXT, version TEXT, time_created INTEGER, time_updated INTEGER);
+             CREATE TABLE message (id TEXT PRIMARY KEY, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);
+             CREATE TABLE part (id TEXT PRIMARY KEY, message_id TEXT, session_id TEXT, time_created INTEGER, time_updated INTEGER, data TEXT);`);
+    oc.prepare(`INSERT INTO session VALUES ('ses_db', 'p', NULL, 's', '/work/oc', 't', '1.2.0', 1772000000000, 1772000009000)`).run();
+    oc.prepare(`INSERT INTO message VALUES ('msg_u', 'ses_db', 1772000000000, 1772000000000, ?)`).run([JSON.stringify({ role: 'user', time: { created: 1772000000000 } })]);
+    oc.prepare(`INSERT INTO part VALUES ('prt_u', 'msg_u', 'ses_db', 1772000000000, 1772000000000, ?)`).run([JSON.stringify({ type: 'text', text: 'fix the thing' })]);
+    oc.prepare(`INSERT INTO message VALUES ('msg_a', 'ses_db', 1772000001000, 1772000002000, ?)`).run([JSON.stringify(assistant('msg_a', 1772000001000))]);
+    oc.prepare(`INSERT INTO part VALUES ('prt_1', 'msg_a', 'ses_db', 1772000001000, 1772000001000, ?)`).run([JSON.stringify(editPart('prt_1', 'completed'))]);
+    oc.prepare(`INSERT INTO part VALUES ('prt_2', 'msg_a', 'ses_db', 1772000001001, 1772000001001, ?)`).run([JSON.stringify(editPart('prt_2', 'error'))]);
+    oc.prepare(`INSERT INTO part VALUES ('prt_3', 'msg_a', 'ses_db', 1772000001002, 1772000001002, ?)`).run([JSON.stringify({ id: 'prt_3', type: 'tool', callID: 'call-3', tool: 'bash', state: { status: 'error', input: { command: 'npm test' } } })]);
+    oc.close();
+    // The older layout: storage/{session,message,part}.
+    const storage = join(data, 'storage');
+    mkdirSync(join(storage, 'session', 'proj'), { recursive: true });
+    mkdirSync(join(storage, 'message', 'ses_old'), { recursive: true });
+    mkdirSync(join(storage, 'part', 'msg_o2'), { recursive: true });
+    mkdirSync(join(storage, 'part', 'msg_o1'), { recursive: true });
+    writeFileSync(join(storage, 'session', 'proj', 'ses_old.json'), JSON.stringify({ id: 'ses_old', projectID: 'proj', directory: '/work/oc', title: 'old', version: '0.9', time: { created: 1771000000000, updated: 1771000005000 } }));
+    writeFileSync(join(storage, 'message', 'ses_old', 'msg_o1.json'), JSON.stringify({ id: 'msg_o1', sessionID: 'ses_old', role: 'user', time: { created: 1771000000000 } }));
+    writeFileSync(join(storage, 'part', 'msg_o1', 'prt_o1.json'), JSON.stringify({ id: 'prt_o1', type: 'text', text: 'write a file' }));
+    writeFileSync(join(storage, 'message', 'ses_old', 'msg_o2.json'), JSON.stringify(assistant('msg_o2', 1771000001000)));
+    writeFileSync(join(storage, 'part', 'msg_o2', 'prt_o2.json'), JSON.stringify({ id: 'prt_o2', type: 'tool', callID: 'call-w', tool: 'write', state: { status: 'completed', input: { filePath: 'b.ts', content: 'export const b = 1;\nexport const c = 2;\n' }, metadata: {} } }));
+    const { opencode } = await import('../src/providers/opencode.js');
+    const db = tempDatabase();
+    const result = await ingestHome(db, h, [opencode]);
+    expect(result.stats[0]).toMatchObject({ filesFound: 2, filesRead: 2, skippedLines: {}, skippedFiles: [] });
+    expect(db.prepare(`SELECT session_id, user_prompts, edits_applied, edits_failed, lines_written, tool_errors, tokens_in, model FROM view_session_productivity ORDER BY session_id`).all()).toEqual([
+      { session_id: 'opencode:ses_db', user_prompts: 1, edits_applied: 1, edits_failed: 1, lines_written: 2, tool_errors: 2, tokens_in: 100, model: 'claude-sonnet-4' },
+      { session_id: 'opencode:ses_old', user_prompts: 1, edits_applied: 1, edits_failed: 0, lines_written: 2, tool_errors: 0, tokens_in: 100, model: 'claude-sonnet-4' },
+    ]);
+    expect(db.prepare(`SELECT abs_path, text_source FROM fact_session_file_edits WHERE session_id = 'opencode:ses_old'`).get()).toEqual({ abs_path: '/work/oc/b.ts', text_source: 'input' });
+    // A new part in the older layout changes the session's fingerprint: it is read again.
+    writeFileSync(join(storage, 'part', 'msg_o1', 'prt_o1b.json'), JSON.stringify({ id: 'prt_o1b', type: 'text', text: 'and test it' }));
+    const again = await ingestHome(db, h, [opencode]);
+    expect(again.stats[0]).toMatchObject({ filesRead: 1, filesUnchanged: 1 });
+  });
+});

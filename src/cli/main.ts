@@ -43,7 +43,7 @@ interface SessionFlags {
 
 function addSessionFlags(command: Command): Command {
   return command
-    .option('--provider <name...>', 'session providers to read: claude-code (or claude), codex, gemini-cli (or gemini), amp, copilot, cursor, aider (default: all)')
+    .option('--provider <name...>', 'session providers to read: claude-code (or claude), codex, gemini-cli (or gemini), amp, copilot, cursor, aider, opencode (default: all)')
     .option('--since <when>', 'only transcripts modified since a date (2026-01-31) or a duration ago (7d, 12h, 2w)')
     .option('--no-sessions', 'read git history only, no session transcripts');
 }

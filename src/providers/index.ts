@@ -6,6 +6,7 @@ import { codex } from './codex.js';
 import { copilot } from './copilot.js';
 import { cursor } from './cursor.js';
 import { geminiCli } from './gemini-cli.js';
+import { opencode } from './opencode.js';
 import { PROVIDERS, type ProviderName, type SessionProvider } from './types.js';
 
 /** Every provider module, by name. Adding a provider adds one module and one line here. */
@@ -17,6 +18,7 @@ export const ALL_PROVIDERS: Record<ProviderName, SessionProvider> = {
   copilot,
   cursor,
   aider,
+  opencode,
 };
 
 /** The providers named on the command line (aliases: claude, claude-code), or all of them. */

@@ -3,7 +3,7 @@
  * A provider finds its transcript files and turns their lines into normalized rows through a
  * SessionSink; it never touches the database or git itself.
  */
-export const PROVIDERS = ['claude-code', 'codex', 'gemini-cli', 'amp', 'copilot', 'cursor', 'aider'] as const;
+export const PROVIDERS = ['claude-code', 'codex', 'gemini-cli', 'amp', 'copilot', 'cursor', 'aider', 'opencode'] as const;
 export type ProviderName = (typeof PROVIDERS)[number];
 
 export type RecordKind = 'prompt' | 'assistant' | 'tool_call' | 'tool_result' | 'system' | 'compaction' | 'meta';
