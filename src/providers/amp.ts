@@ -14,6 +14,7 @@ export const PROVIDER = 'amp' as const;
 
 export function ampThreadsDir({ env, home }: ProviderEnvironment): string {
   if (env.AMP_DATA_DIR) return resolve(expandHome(env.AMP_DATA_DIR, home), 'threads');
+  if (process.platform === 'win32' && env.LOCALAPPDATA) return resolve(env.LOCALAPPDATA, 'amp', 'threads');
   return resolve(expandHome(env.XDG_DATA_HOME || join(home, '.local', 'share'), home), 'amp', 'threads');
 }
 
