@@ -224,6 +224,46 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('init')
+    .description('install the git hooks (post-commit, post-merge, post-rewrite, pre-push) and run the first ingest')
+    .option('--no-progress', 'no progress bar on stderr')
+    .action(async (flags: { progress: boolean }, command: Command) => {
+      const { hooksInstall } = await import('./commands/hooks.js');
+      for (const line of await hooksInstall({ ...where(command), ingestFirst: true, progress: flags.progress && process.stderr.isTTY === true })) write(line);
+    });
+
+  const hooks = program.command('hooks').description('manage the git hooks that record commits as they happen');
+  hooks
+    .command('install')
+    .description('install the hooks into husky, or .git/hooks (an existing hook is kept and still runs)')
+    .action(async (_flags: unknown, command: Command) => {
+      const { hooksInstall } = await import('./commands/hooks.js');
+      for (const line of await hooksInstall(where(command))) write(line);
+    });
+  hooks
+    .command('uninstall')
+    .description('remove the hooks and restore exactly what was there before')
+    .action(async (_flags: unknown, command: Command) => {
+      const { hooksUninstall } = await import('./commands/hooks.js');
+      write(await hooksUninstall(where(command)));
+    });
+  hooks
+    .command('status')
+    .description('which hooks are installed, the queue, the worker and its latest errors')
+    .action(async (_flags: unknown, command: Command) => {
+      const { hooksStatus } = await import('./commands/hooks.js');
+      for (const line of await hooksStatus(where(command))) write(line);
+    });
+  hooks
+    .command('worker', { hidden: true })
+    .requiredOption('--dir <dir>', 'the paceflow folder in the git common dir')
+    .action(async (flags: { dir: string }, command: Command) => {
+      const { hooksWorker } = await import('./commands/hooks.js');
+      const db = process.env.PACEFLOW_DB || undefined;
+      await hooksWorker({ ...where(command), ...(db ? { db } : {}), dir: flags.dir });
+    });
+
+  program
     .command('doctor')
     .description('show what paceflow sees: the database, and per provider where it looked, what it found and read, and what it skipped and why')
     .addOption(formatOption())

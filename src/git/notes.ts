@@ -28,9 +28,11 @@ export async function readNotes(cwd: string, ref: string, options: Partial<GitOp
   return notes;
 }
 
-/** Adds or replaces the note of one commit. */
+/** Adds or replaces the note of one commit (as paceflow when git has no identity configured). */
 export async function writeNote(cwd: string, ref: string, commit: string, text: string): Promise<void> {
-  await runGit(['notes', `--ref=${ref}`, 'add', '--force', '--file=-', commit], { cwd, input: text });
+  const ident = await runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, okCodes: [128] });
+  const fallback = ident.code === 0 ? {} : { GIT_AUTHOR_NAME: 'paceflow', GIT_AUTHOR_EMAIL: 'paceflow@localhost', GIT_COMMITTER_NAME: 'paceflow', GIT_COMMITTER_EMAIL: 'paceflow@localhost' };
+  await runGit(['notes', `--ref=${ref}`, 'add', '--force', '--file=-', commit], { cwd, input: text, env: { ...process.env, ...fallback } });
 }
 
 /**

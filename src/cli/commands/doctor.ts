@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { latestSchemaVersion } from '../../db/migrate.js';
 import { resolveDatabasePath } from '../../db/path.js';
+import { hookStatus } from '../../hooks/install.js';
 import { ALL_PROVIDERS } from '../../providers/index.js';
 import { PROVIDERS } from '../../providers/types.js';
 import { renderSections, type Format, type ResultTable } from '../../report/render.js';
@@ -68,6 +69,24 @@ export async function doctor(options: DoctorOptions): Promise<string> {
       columns: ['provider', 'looked_in', 'files_found', 'files_read', 'files_partly_read', 'sessions', 'last_ingested_at', 'skipped_lines', 'last_skip', 'skipped_files'],
       rows,
     };
-    return renderSections([database, providers], options.format);
+    const sections = [database, providers];
+    try {
+      const status = await hookStatus(options.cwd);
+      sections.push({
+        name: 'hooks',
+        columns: ['manager', 'hooks_dir', 'installed', 'queued_events', 'worker_running', 'worker_errors'],
+        rows: [{
+          manager: status.manager,
+          hooks_dir: status.hooksDir,
+          installed: status.hooks.filter((h) => h.installed).map((h) => h.hook).join(', ') || 'none',
+          queued_events: status.queued,
+          worker_running: status.workerRunning ? 1 : 0,
+          worker_errors: status.lastErrors.join(' | ') || null,
+        }],
+      });
+    } catch {
+      // not inside a repository: no hooks to show
+    }
+    return renderSections(sections, options.format);
   });
 }

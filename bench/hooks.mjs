@@ -1,0 +1,92 @@
+#!/usr/bin/env node
+// Benchmark: `git commit` with paceflow's hooks installed vs without, and a 50-commit rebase with vs
+// without, alternating in the same run (DESIGN §7: ≤ 1.5× and ≤ 3×). Only git's own wall time is
+// measured; the worker the hooks start runs in the background afterwards, as it does for users.
+//
+//   node bench/hooks.mjs [--runs 15]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
+const runs = Number(values.runs);
+const home = mkdtempSync(join(tmpdir(), 'paceflow-bench-home-'));
+const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))), HOME: home, PACEFLOW_HOME: join(home, 'pf'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'B', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'B', GIT_COMMITTER_EMAIL: 'b@x' };
+const git = (cwd, ...args) => {
+  const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout.trim();
+};
+const time = (fn) => {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const waitIdle = (repo) => {
+  for (let i = 0; i < 600; i++) {
+    const r = spawnSync('sh', ['-c', `ls "${repo}/.git/paceflow" 2>/dev/null | grep -q -e worker.lock -e '^queue' && echo busy`], { encoding: 'utf8' });
+    if (!r.stdout.includes('busy')) return;
+    spawnSync('sleep', ['0.1']);
+  }
+};
+
+function makeRepo(withHooks) {
+  const repo = mkdtempSync(join(tmpdir(), 'paceflow-bench-repo-'));
+  git(repo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'base.txt'), 'base\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'base');
+  git(repo, 'checkout', '-q', '-b', 'topic');
+  for (let i = 0; i < 50; i++) {
+    writeFileSync(join(repo, `f${i}.txt`), `file ${i}\n`);
+    git(repo, 'add', '-A');
+    git(repo, 'commit', '-q', '--no-verify', '-m', `topic ${i}`);
+  }
+  git(repo, 'checkout', '-q', 'main');
+  writeFileSync(join(repo, 'main.txt'), 'main moved\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'main moved');
+  git(repo, 'tag', 'topic-start', 'topic');
+  if (withHooks) {
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'paceflow.js'), 'init', '--no-progress'], { cwd: repo, env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(r.stderr);
+  }
+  return repo;
+}
+
+const plain = makeRepo(false);
+const hooked = makeRepo(true);
+const commits = { plain: [], hooked: [] };
+const rebases = { plain: [], hooked: [] };
+for (let i = 0; i < runs; i++) {
+  for (const [name, repo] of [['plain', plain], ['hooked', hooked]]) {
+    waitIdle(repo);
+    commits[name].push(time(() => git(repo, 'commit', '-q', '--allow-empty', '-m', `empty ${i}`)));
+  }
+}
+for (let i = 0; i < Math.max(3, Math.floor(runs / 3)); i++) {
+  for (const [name, repo] of [['plain', plain], ['hooked', hooked]]) {
+    waitIdle(repo);
+    git(repo, 'checkout', '-q', '-B', 'work', 'topic-start');
+    rebases[name].push(time(() => git(repo, 'rebase', '-q', 'main')));
+    git(repo, 'checkout', '-q', 'main');
+  }
+}
+waitIdle(hooked);
+const result = {
+  commit_plain_ms: Number(median(commits.plain).toFixed(1)),
+  commit_with_hooks_ms: Number(median(commits.hooked).toFixed(1)),
+  commit_ratio: Number((median(commits.hooked) / median(commits.plain)).toFixed(2)),
+  rebase50_plain_ms: Number(median(rebases.plain).toFixed(0)),
+  rebase50_with_hooks_ms: Number(median(rebases.hooked).toFixed(0)),
+  rebase_ratio: Number((median(rebases.hooked) / median(rebases.plain)).toFixed(2)),
+  runs: { commits: runs, rebases: rebases.plain.length },
+  budget: 'commit_ratio <= 1.5, rebase_ratio <= 3',
+};
+for (const dir of [plain, hooked, home]) rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify(result, null, 2));

@@ -1,0 +1,110 @@
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * The worker the hook shim starts: it drains the queue the shim appends to — claiming it by an
+ * atomic rename, so an event is never lost — runs an incremental ingest (history, new transcript
+ * bytes, attribution, notes, outcomes, tasks: each in its own BEGIN IMMEDIATE transactions), and
+ * repeats until the queue stays empty. A worker killed mid-drain leaves its claimed file behind;
+ * the next one takes it over. Errors go to worker.log, which `paceflow doctor` and
+ * `paceflow hooks status` show. Events only say "something happened": the ingest itself catches up
+ * on everything, commits made with --no-verify or before install included.
+ */
+export interface WorkerOptions {
+  dir: string;
+  repo: string;
+  /** Does the work for one batch of events (the ingest); injectable for tests. */
+  drain: () => Promise<void>;
+  pid?: number;
+  maxRounds?: number;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Claims the queue and any file a dead worker had claimed; returns the claimed paths. */
+export function claimQueue(dir: string, pid: number, round: number): string[] {
+  const claimed: string[] = [];
+  for (const name of existsSync(dir) ? readdirSync(dir) : []) {
+    const m = /^queue\.(\d+)\.\d+$/.exec(name);
+    if (m && (Number(m[1]) === pid || !alive(Number(m[1])))) {
+      const mine = join(dir, `queue.${pid}.${round}.taken-${name}`);
+      try {
+        renameSync(join(dir, name), mine);
+        claimed.push(mine);
+      } catch {
+        // another worker took it first
+      }
+    }
+  }
+  const queue = join(dir, 'queue');
+  if (existsSync(queue)) {
+    const mine = join(dir, `queue.${pid}.${round}`);
+    try {
+      renameSync(queue, mine);
+      claimed.push(mine);
+    } catch {
+      // nothing to take
+    }
+  }
+  return claimed;
+}
+
+export function logError(dir: string, error: unknown): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    const message = error instanceof Error ? error.message : String(error);
+    appendFileSync(join(dir, 'worker.log'), `${new Date().toISOString()} ${message.replace(/\s+/g, ' ')}\n`);
+  } catch {
+    // nowhere left to report; the hook still succeeded
+  }
+}
+
+export async function runWorker(options: WorkerOptions): Promise<{ rounds: number; events: number }> {
+  const pid = options.pid ?? process.pid;
+  const lock = join(options.dir, 'worker.lock');
+  mkdirSync(options.dir, { recursive: true });
+  writeFileSync(lock, String(pid));
+  let rounds = 0;
+  let events = 0;
+  const maxRounds = options.maxRounds ?? 20;
+  try {
+    for (;;) {
+      while (rounds < maxRounds) {
+        const claimed = claimQueue(options.dir, pid, rounds);
+        if (claimed.length === 0) break;
+        rounds++;
+        events += claimed.reduce((n, f) => n + readFileSync(f, 'utf8').split('\n').filter(Boolean).length, 0);
+        for (let attempt = 0; ; attempt++) {
+          try {
+            await options.drain();
+            break;
+          } catch (error) {
+            const busy = /SQLITE_BUSY|locked by another process/.test(String((error as Error)?.message ?? error));
+            if (!busy || attempt >= 4) throw error;
+            await new Promise((r) => setTimeout(r, 500 * (attempt + 1)));
+          }
+        }
+        for (const file of claimed) rmSync(file, { force: true });
+      }
+      rmSync(lock, { force: true });
+      // An event appended after the last claim but before the lock went: take it now.
+      if (!existsSync(join(options.dir, 'queue')) || rounds >= maxRounds) break;
+      try {
+        writeFileSync(lock, String(pid), { flag: 'wx' });
+      } catch {
+        break; // a new worker already has it
+      }
+    }
+  } catch (error) {
+    logError(options.dir, error);
+    rmSync(lock, { force: true });
+  }
+  return { rounds, events };
+}

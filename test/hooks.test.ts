@@ -1,0 +1,215 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/open.js';
+import { ClaudeTranscript } from './helpers/claude-lines.js';
+import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { emptySessionHome } from './helpers/sessions.js';
+
+afterAll(cleanupTempDirs);
+
+const BIN = fileURLToPath(new URL('../bin/paceflow.js', import.meta.url));
+
+/** A repository with paceflow's hooks installed by the real CLI, and a private database. */
+function hookedRepo(options: { before?: (repo: TempRepo) => void } = {}) {
+  const repo = TempRepo.create();
+  repo.write('README.md', '# hooks test\n').commit('root');
+  options.before?.(repo);
+  const home = emptySessionHome();
+  const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+  const env = { ...home.env, PACEFLOW_HOME: join(home.home, 'pf') };
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [BIN, '--db', db, ...args], { cwd: repo.dir, env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`paceflow ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  /** git in the repository with the hooks' environment (HOME with its transcripts). */
+  const git = (...args: string[]) => {
+    const r = spawnSync('git', args, { cwd: repo.dir, env, encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout.trim();
+  };
+  const paceflowDir = join(repo.dir, '.git', 'paceflow');
+  /** Waits until the worker has drained everything. */
+  const settle = async () => {
+    for (let i = 0; i < 300; i++) {
+      const busy = existsSync(join(paceflowDir, 'worker.lock')) || readdirSync(paceflowDir).some((f) => f.startsWith('queue'));
+      if (!busy) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`worker did not finish: ${readdirSync(paceflowDir).join(', ')} ${existsSync(join(paceflowDir, 'worker.log')) ? readFileSync(join(paceflowDir, 'worker.log'), 'utf8') : ''}`);
+  };
+  const subjects = () => {
+    const d = openDatabase(db);
+    try {
+      return d.prepare(`SELECT subject, is_unreachable FROM metadata_commits ORDER BY committed_at, subject`).all<{ subject: string; is_unreachable: number }>();
+    } finally {
+      d.close();
+    }
+  };
+  return { repo, home, db, env, cli, git, settle, subjects, paceflowDir };
+}
+
+describe('git hooks', () => {
+  it('init installs the hooks and ingests; a commit is recorded by the worker; uninstall restores the user hooks byte for byte', async () => {
+    const userHook = '#!/bin/sh\n# the user\'s own hook\necho ran >> "$(git rev-parse --git-dir)/user-post-commit.log"\n';
+    const userRewrite = '#!/bin/sh\ncat >> "$(git rev-parse --git-dir)/user-post-rewrite.log"\n';
+    const h = hookedRepo({
+      before: (repo) => {
+        writeFileSync(join(repo.dir, '.git', 'hooks', 'post-commit'), userHook);
+        chmodSync(join(repo.dir, '.git', 'hooks', 'post-commit'), 0o750);
+        writeFileSync(join(repo.dir, '.git', 'hooks', 'post-rewrite'), userRewrite);
+        chmodSync(join(repo.dir, '.git', 'hooks', 'post-rewrite'), 0o755);
+      },
+    });
+    expect(h.cli('init')).toContain('installed post-commit, post-merge, post-rewrite, pre-push');
+    expect(h.cli('hooks', 'install')).toContain('already installed');
+    h.repo.write('a.ts', 'export const a = 1;\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '-m', 'second');
+    await h.settle();
+    expect(h.subjects().map((s) => s.subject)).toEqual(['root', 'second']);
+    expect(readFileSync(join(h.repo.dir, '.git', 'user-post-commit.log'), 'utf8')).toBe('ran\n');
+    // amend: the user's post-rewrite hook still gets git's stdin, and paceflow records the rewrite.
+    const before = h.git('rev-parse', 'HEAD');
+    h.git('commit', '-q', '--amend', '-m', 'second, amended');
+    const after = h.git('rev-parse', 'HEAD');
+    await h.settle();
+    expect(readFileSync(join(h.repo.dir, '.git', 'user-post-rewrite.log'), 'utf8')).toBe(`${before} ${after}\n`);
+    expect(h.subjects()).toEqual([
+      { subject: 'root', is_unreachable: 0 },
+      { subject: 'second', is_unreachable: 1 },
+      { subject: 'second, amended', is_unreachable: 0 },
+    ]);
+    expect(h.cli('hooks', 'status')).toMatch(/post-commit: installed[\s\S]*queue: 0 events waiting; worker idle/);
+    h.cli('hooks', 'uninstall');
+    expect(readFileSync(join(h.repo.dir, '.git', 'hooks', 'post-commit'), 'utf8')).toBe(userHook);
+    expect(statSync(join(h.repo.dir, '.git', 'hooks', 'post-commit')).mode & 0o777).toBe(0o750);
+    expect(readFileSync(join(h.repo.dir, '.git', 'hooks', 'post-rewrite'), 'utf8')).toBe(userRewrite);
+    expect(existsSync(join(h.repo.dir, '.git', 'hooks', 'post-merge'))).toBe(false);
+    expect(existsSync(join(h.repo.dir, '.git', 'hooks', 'pre-push'))).toBe(false);
+  });
+
+  it('under husky: a guarded block in .husky/<hook>, removed exactly on uninstall', async () => {
+    const husky = '# husky hook of the project\necho project-hook >/dev/null\n';
+    const h = hookedRepo({
+      before: (repo) => {
+        mkdirSync(join(repo.dir, '.husky', '_'), { recursive: true });
+        for (const hook of ['post-commit', 'post-merge', 'post-rewrite', 'pre-push']) {
+          // What husky 9's runner does: run the project's .husky/<hook> with sh.
+          writeFileSync(join(repo.dir, '.husky', '_', hook), `#!/bin/sh\n[ -f ".husky/${hook}" ] && sh -e ".husky/${hook}" "$@"\n`);
+          chmodSync(join(repo.dir, '.husky', '_', hook), 0o755);
+        }
+        writeFileSync(join(repo.dir, '.husky', 'post-commit'), husky);
+        repo.git('config', 'core.hooksPath', '.husky/_');
+      },
+    });
+    expect(h.cli('hooks', 'install')).toContain('paceflow hooks (husky');
+    expect(readFileSync(join(h.repo.dir, '.husky', 'post-commit'), 'utf8')).toMatch(/^# husky hook of the project\necho project-hook >\/dev\/null\n# >>> paceflow\n/);
+    h.repo.write('b.ts', 'export const b = 2;\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '-m', 'under husky');
+    await h.settle();
+    expect(h.subjects().map((s) => s.subject)).toContain('under husky');
+    h.cli('hooks', 'uninstall');
+    expect(readFileSync(join(h.repo.dir, '.husky', 'post-commit'), 'utf8')).toBe(husky);
+    expect(existsSync(join(h.repo.dir, '.husky', 'pre-push'))).toBe(false);
+  });
+
+  it('rebase, cherry-pick and merges (fast-forward, no-ff, conflicted) are all recorded', async () => {
+    const h = hookedRepo();
+    h.cli('hooks', 'install');
+    const commit = (file: string, text: string, message: string) => {
+      h.repo.write(file, text);
+      h.git('add', '-A');
+      h.git('commit', '-q', '-m', message);
+    };
+    h.git('checkout', '-q', '-b', 'topic');
+    commit('t1.txt', 'topic one\n', 'topic one');
+    commit('t2.txt', 'topic two\n', 'topic two');
+    h.git('checkout', '-q', 'main');
+    commit('m1.txt', 'main one\n', 'main one');
+    h.git('cherry-pick', 'topic~1');
+    // A scripted interactive rebase of topic onto main that rewords its last commit.
+    h.git('checkout', '-q', 'topic');
+    const r = spawnSync('git', ['-c', 'sequence.editor=sed -i -e "1s/^pick/reword/"', '-c', 'core.editor=sed -i -e "1s/.*/topic two, reworded/"', 'rebase', '-q', '-i', 'main'], { cwd: h.repo.dir, env: h.env, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    h.git('checkout', '-q', 'main');
+    h.git('merge', '-q', '--ff-only', 'topic');
+    h.git('checkout', '-q', '-b', 'side', 'HEAD~1');
+    commit('conflict.txt', 'side version\n', 'side edits conflict');
+    h.git('checkout', '-q', 'main');
+    commit('conflict.txt', 'main version\n', 'main edits conflict');
+    spawnSync('git', ['merge', '-q', '--no-ff', 'side'], { cwd: h.repo.dir, env: h.env });
+    h.repo.write('conflict.txt', 'resolved\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '--no-edit');
+    await h.settle();
+    const recorded = h.subjects();
+    const reachable = recorded.filter((s) => s.is_unreachable === 0).map((s) => s.subject);
+    expect(reachable).toEqual(expect.arrayContaining(['topic one', 'topic two, reworded', 'main one', 'side edits conflict', 'main edits conflict', "Merge branch 'side'"]));
+    const log = h.git('log', '--all', '--format=%s').split('\n');
+    expect(reachable.sort()).toEqual(log.sort());
+  });
+
+  it('8 commits at once in 8 worktrees lose nothing', async () => {
+    const h = hookedRepo();
+    h.cli('hooks', 'install');
+    const trees = Array.from({ length: 8 }, (_, i) => {
+      const dir = join(tempDir('paceflow-wt-'), `wt${i}`);
+      h.git('worktree', 'add', '-q', '-b', `wt${i}`, dir);
+      writeFileSync(join(dir, `f${i}.txt`), `worktree ${i}\n`);
+      return dir;
+    });
+    await Promise.all(
+      trees.map(
+        (dir, i) =>
+          new Promise<void>((resolve, reject) => {
+            const child = spawn('sh', ['-c', `git add -A && git commit -q -m "from worktree ${i}"`], { cwd: dir, env: h.env });
+            child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`commit ${i} exit ${code}`))));
+          }),
+      ),
+    );
+    await h.settle();
+    // A last trigger in case the final event raced the worker's exit.
+    expect(h.subjects().filter((s) => s.subject.startsWith('from worktree')).length).toBe(8);
+  });
+
+  it('a worker killed mid-drain loses nothing: the next one takes over its claimed events', async () => {
+    const h = hookedRepo();
+    h.cli('hooks', 'install');
+    // What a killed worker leaves: its lock with a dead pid, and the events it had claimed.
+    const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' }).stdout;
+    writeFileSync(join(h.paceflowDir, 'worker.lock'), dead);
+    writeFileSync(join(h.paceflowDir, `queue.${dead}.0`), `1 post-commit \n`);
+    h.repo.write('late.txt', 'made while the worker was dead\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '--no-verify', '-m', 'no-verify commit');
+    h.repo.write('late2.txt', 'and one more\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '-m', 'next commit');
+    await h.settle();
+    expect(h.subjects().map((s) => s.subject).sort()).toEqual(['next commit', 'no-verify commit', 'root']);
+    expect(readdirSync(h.paceflowDir).filter((f) => f.startsWith('queue'))).toEqual([]);
+  });
+
+  it('pre-push waits for the worker and pushes refs/notes/paceflow beside the push', async () => {
+    const h = hookedRepo();
+    const remote = tempDir('paceflow-remote-');
+    spawnSync('git', ['init', '-q', '--bare', remote]);
+    h.git('remote', 'add', 'origin', remote);
+    h.cli('hooks', 'install');
+    const t = new ClaudeTranscript('dddddddd-0000-4000-8000-000000000001', h.repo.dir).prompt('add x').write('toolu_p', join(h.repo.dir, 'x.ts'), 'export const fromAi = generated();\n');
+    mkdirSync(join(h.home.claudeProjects, '-repo'), { recursive: true });
+    writeFileSync(join(h.home.claudeProjects, '-repo', `${t.sessionId}.jsonl`), t.text());
+    h.repo.write('x.ts', 'export const fromAi = generated();\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '-m', 'ai commit');
+    h.git('push', '-q', 'origin', 'main');
+    const notes = spawnSync('git', ['--git-dir', remote, 'notes', '--ref=paceflow', 'list'], { encoding: 'utf8' }).stdout.trim();
+    expect(notes.split('\n')).toHaveLength(1);
+    expect(notes).toContain(h.git('rev-parse', 'HEAD'));
+  });
+});
