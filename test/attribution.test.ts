@@ -393,3 +393,30 @@ describe('report --range', () => {
     expect(all['range v1..HEAD']!.at(-1)).toMatchObject({ ai_lines: 4, surviving_nontrivial_lines: 6 });
   });
 });
+
+describe('attribution from aider', () => {
+  it('a commit aider reports making (`> Commit <sha7>`) is its session’s work', async () => {
+    const s = scenario();
+    s.repo.write('util.py', 'def helper(value):\n    return value * factor\n');
+    const sha = s.repo.commit('aider: add helper', { at: AFTER_EDITS });
+    const log = [
+      '',
+      '# aider chat started at 2026-02-01 10:00:00',
+      '',
+      '> Aider v0.86.0',
+      '> Model: claude-sonnet-4-5 with diff edit format',
+      '',
+      '#### add a helper',
+      '',
+      'Here is the helper.',
+      '',
+      '> Applied edit to util.py',
+      `> Commit ${sha.slice(0, 7)} feat: add helper`,
+      '',
+    ].join('\n');
+    s.repo.write('.aider.chat.history.md', log);
+    await s.run();
+    const rows = s.attributions(sha);
+    expect(rows).toEqual([{ provider: 'aider', session_id: expect.stringMatching(/^aider:/), matched_lines: 2, share_of_commit: 1, source: 'transcript' }]);
+  });
+});

@@ -213,3 +213,26 @@ describe('git hooks', () => {
     expect(notes).toContain(h.git('rev-parse', 'HEAD'));
   });
 });
+
+describe('git hooks: pull', () => {
+  it('a pull that merges records the pulled commits (post-merge)', async () => {
+    const upstream = TempRepo.create();
+    upstream.write('u.txt', 'upstream start\n').commit('upstream start');
+    const dir = tempDir('paceflow-clone-');
+    spawnSync('git', ['clone', '-q', upstream.dir, dir]);
+    const home = emptySessionHome();
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    const env = { ...home.env };
+    const cli = spawnSync(process.execPath, [BIN, '--db', db, 'hooks', 'install'], { cwd: dir, env, encoding: 'utf8' });
+    expect(cli.status, cli.stderr).toBe(0);
+    upstream.write('u2.txt', 'pulled later\n').commit('pulled commit');
+    const pull = spawnSync('git', ['pull', '-q', '--no-rebase', 'origin', 'main'], { cwd: dir, env, encoding: 'utf8' });
+    expect(pull.status, pull.stderr).toBe(0);
+    const lock = join(dir, '.git', 'paceflow', 'worker.lock');
+    for (let i = 0; i < 200 && (existsSync(lock) || existsSync(join(dir, '.git', 'paceflow', 'queue'))); i++) await new Promise((r) => setTimeout(r, 100));
+    const d = openDatabase(db);
+    const subjects = d.prepare(`SELECT subject FROM metadata_commits ORDER BY subject`).all();
+    d.close();
+    expect(subjects).toEqual([{ subject: 'pulled commit' }, { subject: 'upstream start' }]);
+  });
+});

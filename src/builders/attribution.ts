@@ -175,6 +175,14 @@ export async function buildAttribution(options: {
   const { db, repoId } = options;
   const written = loadWrittenLines(db, repoId);
   const notes = loadNoteCredits(db, repoId);
+  // Aider names the commits it made (`> Commit <sha7>`): those commits are its session's work.
+  const aiderCommits = db
+    .prepare(
+      `SELECT r.tool_call_id AS short_sha, s.session_id, s.model FROM fact_session_records r
+       JOIN metadata_sessions s ON s.session_id = r.session_id
+       WHERE r.tool_name = 'aider:commit' AND s.repo_id = ?`,
+    )
+    .all<{ short_sha: string; session_id: string; model: string | null }>([repoId]);
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
   db.exec(`DELETE FROM paceflow_ai_paths`);
   const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
@@ -260,6 +268,9 @@ export async function buildAttribution(options: {
             }
           }
         }
+        // A commit aider says it made is all its session's work.
+        const byAider = credits.size === 0 ? aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : undefined;
+        if (byAider && nontrivial > 0) credits.set(`aider\0${byAider.session_id}`, { provider: 'aider', sessionId: byAider.session_id, model: byAider.model, lines: nontrivial });
         if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, explanation);
         if (options.only || options.readOnly) continue;
         sql.clearAttributions.run([repoId, commit.sha]);
