@@ -1,3 +1,4 @@
+import { obj, str, type Obj } from './json-values.js';
 import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
@@ -18,9 +19,6 @@ export function ampThreadsDir({ env, home }: ProviderEnvironment): string {
   return resolve(expandHome(env.XDG_DATA_HOME || join(home, '.local', 'share'), home), 'amp', 'threads');
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 const arr = (v: unknown): Obj[] => (Array.isArray(v) ? v.map(obj) : []);
 
 function runStatus(run: Obj): EditStatus {

@@ -1,3 +1,4 @@
+import { obj, str, type Obj } from './json-values.js';
 import { createHash } from 'node:crypto';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
@@ -31,9 +32,6 @@ export function codexHome({ env, home }: ProviderEnvironment): string {
 const KNOWN_ENVELOPES = new Set(['session_meta', 'response_item', 'event_msg', 'turn_context', 'compacted', 'world_state', 'inter_agent_communication_metadata']);
 const INJECTED = /^\s*(<environment_context>|<user_instructions>|<permissions instructions>|# AGENTS\.md instructions|<INSTRUCTIONS>|<user_shell_command>|<turn_aborted>)/;
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;

@@ -1,3 +1,4 @@
+import { list, obj, str, type Obj } from './json-values.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +24,6 @@ export function vscodeUserDirs(environment: ProviderEnvironment): string[] {
   return vscodeAppDirs(environment, VARIANTS).map((dir) => join(dir, 'User'));
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 /** Replays a chatSessions mutation log into the session document it describes. */
 export function replayMutationLog(text: string, onBadLine: (line: number) => void): Obj {
@@ -40,7 +37,7 @@ export function replayMutationLog(text: string, onBadLine: (line: number) => voi
       onBadLine(n + 1);
       return;
     }
-    const path = arr(entry.k).map((p) => (typeof p === 'number' ? p : String(p)));
+    const path = list(entry.k).map((p) => (typeof p === 'number' ? p : String(p)));
     if (entry.kind === 0) {
       state = entry.v;
       return;
@@ -54,10 +51,10 @@ export function replayMutationLog(text: string, onBadLine: (line: number) => voi
     if (last === undefined) return;
     if (entry.kind === 1) target[last] = entry.v;
     else if (entry.kind === 2) {
-      const list = Array.isArray(target[last]) ? (target[last] as unknown[]) : [];
-      if (typeof entry.i === 'number') list.length = Math.min(list.length, entry.i);
-      list.push(...arr(entry.v));
-      target[last] = list;
+      const items = Array.isArray(target[last]) ? (target[last] as unknown[]) : [];
+      if (typeof entry.i === 'number') items.length = Math.min(items.length, entry.i);
+      items.push(...list(entry.v));
+      target[last] = items;
     }
   });
   return obj(state);
@@ -102,7 +99,7 @@ class CopilotParser implements LineParser {
     const base = { sessionId, nativeId, cwd };
     const created = typeof doc.creationDate === 'number' ? new Date(doc.creationDate).toISOString() : null;
     sink.session({ ...base, timestamp: created });
-    arr(doc.requests).map(obj).forEach((request, r) => {
+    list(doc.requests).map(obj).forEach((request, r) => {
       const requestId = str(request.requestId) ?? String(r);
       const timestamp = typeof request.timestamp === 'number' ? new Date(request.timestamp).toISOString() : created;
       const result = obj(request.result);
@@ -123,8 +120,8 @@ class CopilotParser implements LineParser {
         isError: obj(result.errorDetails).message !== undefined,
         offset: r,
       });
-      arr(metadata.toolCallRounds).map(obj).forEach((round, k) => {
-        arr(round.toolCalls).map(obj).forEach((call, j) => {
+      list(metadata.toolCallRounds).map(obj).forEach((round, k) => {
+        list(round.toolCalls).map(obj).forEach((call, j) => {
           const name = str(call.name) ?? 'unknown';
           let args: Obj = {};
           try {
@@ -145,11 +142,11 @@ class CopilotParser implements LineParser {
         });
       });
       // The edits actually applied: replacement texts of textEditGroup parts.
-      arr(request.response).map(obj).forEach((part, p) => {
+      list(request.response).map(obj).forEach((part, p) => {
         if (part.kind !== 'textEditGroup') return;
         const path = uriPath(part.uri);
         if (!path) return;
-        const texts = arr(part.edits).flatMap((group) => arr(group).map((e) => str(obj(e).text) ?? ''));
+        const texts = list(part.edits).flatMap((group) => list(group).map((e) => str(obj(e).text) ?? ''));
         const edit: EditInput = {
           sessionId,
           editId: `${nativeId}:${requestId}:edit${p}`,
@@ -195,7 +192,7 @@ class CopilotParser implements LineParser {
           return;
         case 'assistant.message': {
           sink.record({ sessionId, recordId, kind: 'assistant', timestamp, model, messageId: str(data.messageId), offset: n });
-          arr(data.toolRequests).map(obj).forEach((req, k) => {
+          list(data.toolRequests).map(obj).forEach((req, k) => {
             const callId = str(req.toolCallId);
             const name = str(req.name) ?? 'unknown';
             let args: Obj = {};

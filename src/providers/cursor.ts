@@ -1,3 +1,4 @@
+import { list, obj, str, type Obj } from './json-values.js';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -21,10 +22,6 @@ import type { Discovery, EditInput, EditStatus, JsonLine, LineParser, ParseConte
  */
 export const PROVIDER = 'cursor' as const;
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 
 function parseJson(text: unknown): Obj {
   if (typeof text !== 'string') return obj(text);
@@ -78,7 +75,7 @@ class TranscriptParser implements LineParser {
       sink.skip('unknown_record', lineNumber, `role ${JSON.stringify(v.role)}`);
       return;
     }
-    const blocks = arr(obj(v.message).content).map(obj);
+    const blocks = list(obj(v.message).content).map(obj);
     for (const b of blocks) this.learnCwd(str(obj(b.input).path));
     sink.session({ sessionId: this.sessionId, nativeId: this.nativeId, cwd: this.cwd, timestamp: this.timestamp });
     blocks.forEach((block, k) => {
@@ -149,8 +146,8 @@ class StateDbParser implements LineParser {
           const created = typeof composer.createdAt === 'number' ? new Date(composer.createdAt).toISOString() : null;
           const base = { sessionId, nativeId: composerId, cwd, model, gitBranch: str(composer.createdOnBranch) };
           sink.session({ ...base, timestamp: created });
-          const headers = arr(composer.fullConversationHeadersOnly).map(obj);
-          const inline = arr(composer.conversation).map(obj);
+          const headers = list(composer.fullConversationHeadersOnly).map(obj);
+          const inline = list(composer.conversation).map(obj);
           const bubbles = headers.length > 0
             ? headers.map((h) => {
                 const raw = bubble.get<{ value: unknown }>([`bubbleId:${composerId}:${str(h.bubbleId)}`])?.value;
@@ -184,7 +181,7 @@ class StateDbParser implements LineParser {
             if (!IDE_EDIT_TOOLS.has(name)) return;
             const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
             if (!path) return;
-            const lines = arr(obj(result.diff).chunks).flatMap((c) => splitLines(str(obj(c).diffString)));
+            const lines = list(obj(result.diff).chunks).flatMap((c) => splitLines(str(obj(c).diffString)));
             const { added, removed } = diffLineChanges(lines);
             sink.edit({
               sessionId, editId: recordId, recordId, toolName: name,

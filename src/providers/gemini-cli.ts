@@ -1,3 +1,4 @@
+import { obj, str, type Obj } from './json-values.js';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
@@ -18,9 +19,6 @@ export function geminiHome({ env, home }: ProviderEnvironment): string {
   return resolve(expandHome(env.GEMINI_CLI_HOME ? join(env.GEMINI_CLI_HOME, '.gemini') : join(home, '.gemini'), home));
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
 
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;

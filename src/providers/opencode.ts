@@ -1,3 +1,4 @@
+import { num, obj, str, type Obj } from './json-values.js';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -23,10 +24,6 @@ export function opencodeDataDir({ env, home }: ProviderEnvironment): string {
   return resolve(expandHome(env.XDG_DATA_HOME || join(home, '.local', 'share'), home), 'opencode');
 }
 
-type Obj = Record<string, unknown>;
-const obj = (v: unknown): Obj => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Obj) : {});
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
 
 function parseJson(text: unknown): Obj {
   try {
