@@ -420,3 +420,25 @@ describe('attribution from aider', () => {
     expect(rows).toEqual([{ provider: 'aider', session_id: expect.stringMatching(/^aider:/), matched_lines: 2, share_of_commit: 1, source: 'transcript' }]);
   });
 });
+
+describe('partial reverts', () => {
+  it('a later commit that deletes at least half of an AI commit’s remaining lines reverts it partially', async () => {
+    const s = scenario();
+    const ai = ['export const p1 = partOne();', 'export const p2 = partTwo();', 'export const p3 = partThree();', 'export const p4 = partFour();'];
+    s.t.write('toolu_pr', file(s.repo, 'p.ts'), ai.join('\n') + '\n');
+    s.repo.write('p.ts', ai.join('\n') + '\n');
+    const sha = s.repo.commit('ai part', { at: AFTER_EDITS });
+    s.t.write('toolu_q', file(s.repo, 'q.ts'), ai.map((l) => l.replace('const p', 'const q')).join('\n') + '\n');
+    s.repo.write('q.ts', ai.map((l) => l.replace('const p', 'const q')).join('\n') + '\n');
+    const kept = s.repo.commit('ai kept', { at: AFTER_EDITS + 60 });
+    // Three of p.ts's four lines go; one of q.ts's four.
+    s.repo.write('p.ts', `${ai[0]}\n`).write('q.ts', ai.slice(1).map((l) => l.replace('const p', 'const q')).join('\n') + '\n');
+    const remover = s.repo.commit('trim by hand', { at: AFTER_EDITS + 3600 });
+    await s.run();
+    const d = openDatabase(s.db);
+    const row = (x: string) => d.prepare(`SELECT reverted_later, reverted_by, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([x]);
+    expect(row(sha)).toEqual({ reverted_later: 1, reverted_by: remover, revert_kind: 'partial' });
+    expect(row(kept)).toEqual({ reverted_later: 0, reverted_by: null, revert_kind: null });
+    d.close();
+  });
+});

@@ -3,6 +3,7 @@ import type { Database } from '../db/driver.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
 import { filesAt, mainlineLanding, mergeBase, netDiffPatchId, patchIds } from '../git/mainline.js';
 import { readCommitPatches } from '../git/patches.js';
+import { blameFile } from '../git/blame.js';
 import { isNontrivialLine, normalizeLine } from './lines.js';
 
 /**
@@ -238,6 +239,21 @@ export async function buildOutcomes(options: {
   }
   const revertsOf = new Map<string, string[]>();
   for (const [r, { target }] of edges) revertsOf.set(target, [...(revertsOf.get(target) ?? []), r]);
+  // Partial reverts of commits with AI lines: a later mainline commit that deletes at least half of
+  // the commit's non-trivial lines still present just before it (git blame tells which are its).
+  const partialKind = new Map<string, 'partial'>();
+  const aiCommits = db
+    .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND ai_lines > 0`)
+    .all<{ sha: string }>([repoId])
+    .map((r) => r.sha)
+    .filter((sha) => reached.get(sha)?.via === 'ancestor' && !revertsOf.has(sha));
+  if (aiCommits.length > 0) {
+    for (const [c, r] of await findPartialReverts(aiCommits, onMainline, reached, config.revertWindowDays * 86400, db, repoId, cwd)) {
+      if (edges.has(r)) continue; // already a full revert of something
+      revertsOf.set(c, [...(revertsOf.get(c) ?? []), r]);
+      partialKind.set(`${r}|${c}`, 'partial');
+    }
+  }
   const memo = new Map<string, string | null>();
   /** The effective revert of a commit (one not itself reverted), or null. */
   const effectiveRevert = (sha: string, depth = 0): string | null => {
@@ -278,7 +294,7 @@ export async function buildOutcomes(options: {
         mergeClosed: now - committed >= config.mergedMinAgeDays * 86400 ? 1 : 0,
         reverted: r ? (revertedInWindow ? 1 : 0) : null,
         revertedBy: revertedInWindow ? revert : null,
-        revertKind: revertedInWindow ? edges.get(revert!)!.kind : null,
+        revertKind: revertedInWindow ? (partialKind.get(`${revert}|${copy}`) ?? edges.get(revert!)!.kind) : null,
         revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
       });
     }
@@ -295,4 +311,64 @@ function refreshWindows(db: Database, repoId: string, config: Pick<PaceflowConfi
       revert_window_closed = CASE WHEN reached_mainline_at IS NULL THEN NULL
                                   ELSE (@now - unixepoch(reached_mainline_at)) >= @revertWindow END
     WHERE repo_id = @repo`).run({ now: Math.floor(now), mergedAge: config.mergedMinAgeDays * 86400, revertWindow: config.revertWindowDays * 86400, repo: repoId });
+}
+
+/**
+ * For each commit, the first later mainline commit (within the window) that deletes at least half
+ * of the commit's non-trivial lines still present just before it, and adds none of them back.
+ */
+async function findPartialReverts(
+  commits: readonly string[],
+  mainline: readonly string[],
+  reached: ReadonlyMap<string, Reached>,
+  windowSeconds: number,
+  db: Database,
+  repoId: string,
+  cwd: string,
+): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  const filesOf = db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND added_lines > 0`);
+  const touchers = db.prepare(`SELECT sha FROM metadata_commit_file_changes WHERE repo_id = ? AND path = ? AND deleted_lines > 0`);
+  const onMainline = new Set(mainline);
+  for (const c of commits) {
+    const at = reached.get(c)!.at;
+    const paths = filesOf.all<{ path: string }>([repoId, c]).map((r) => r.path);
+    const later = [...new Set(paths.flatMap((p) => touchers.all<{ sha: string }>([repoId, p]).map((r) => r.sha)))]
+      .filter((r) => r !== c && onMainline.has(r) && reached.get(r)!.at > at && reached.get(r)!.at - at <= windowSeconds)
+      .sort((a, b) => reached.get(a)!.at - reached.get(b)!.at);
+    for (const r of later) {
+      // C's lines as they stand just before R.
+      const present = new Map<string, number>();
+      let presentCount = 0;
+      for (const path of paths) {
+        for (const line of await blameFile(`${r}^`, path, cwd)) {
+          if (line.sha !== c || !isNontrivialLine(line.text)) continue;
+          const key = `${path}\0${normalizeLine(line.text)}`;
+          present.set(key, (present.get(key) ?? 0) + 1);
+          presentCount++;
+        }
+      }
+      if (presentCount === 0) break;
+      let deleted = 0;
+      for await (const patch of readCommitPatches([r], { cwd })) {
+        const readded = new Set(patch.files.flatMap((f) => f.added.map(normalizeLine)));
+        for (const f of patch.files) {
+          for (const text of f.removed) {
+            const norm = normalizeLine(text);
+            const key = `${f.oldPath ?? f.path}\0${norm}`;
+            const n = present.get(key) ?? 0;
+            if (n > 0 && !readded.has(norm)) {
+              present.set(key, n - 1);
+              deleted++;
+            }
+          }
+        }
+      }
+      if (deleted * 2 >= presentCount) {
+        found.set(c, r);
+        break;
+      }
+    }
+  }
+  return found;
 }
