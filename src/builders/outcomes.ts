@@ -243,7 +243,9 @@ export async function buildOutcomes(options: {
   // the commit's non-trivial lines still present just before it (git blame tells which are its).
   const partialKind = new Map<string, 'partial'>();
   const aiCommits = db
-    .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND ai_lines > 0`)
+    // Heavy-AI commits with line-level evidence: the ones the reverted-later rate is about, and
+    // few enough that a blame per later commit stays affordable.
+    .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND heavy_ai = 1 AND attribution_source IN ('transcript', 'note')`)
     .all<{ sha: string }>([repoId])
     .map((r) => r.sha)
     .filter((sha) => reached.get(sha)?.via === 'ancestor' && !revertsOf.has(sha));
@@ -335,7 +337,8 @@ async function findPartialReverts(
     const paths = filesOf.all<{ path: string }>([repoId, c]).map((r) => r.path);
     const later = [...new Set(paths.flatMap((p) => touchers.all<{ sha: string }>([repoId, p]).map((r) => r.sha)))]
       .filter((r) => r !== c && onMainline.has(r) && reached.get(r)!.at > at && reached.get(r)!.at - at <= windowSeconds)
-      .sort((a, b) => reached.get(a)!.at - reached.get(b)!.at);
+      .sort((a, b) => reached.get(a)!.at - reached.get(b)!.at)
+      .slice(0, 20);
     for (const r of later) {
       // C's lines as they stand just before R.
       const present = new Map<string, number>();
