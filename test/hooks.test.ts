@@ -84,6 +84,12 @@ describe('git hooks', () => {
       { subject: 'second, amended', is_unreachable: 0 },
     ]);
     expect(h.cli('hooks', 'status')).toMatch(/post-commit: installed[\s\S]*queue: 0 events waiting; worker idle/);
+    expect(h.cli('hooks', 'status')).not.toContain('problem:');
+    const shim = join(h.paceflowDir, 'hook.sh');
+    writeFileSync(shim, readFileSync(shim, 'utf8').replace(process.execPath, '/gone/node'));
+    expect(h.cli('hooks', 'status')).toContain('problem: the hooks start node at /gone/node, which no longer exists');
+    h.cli('hooks', 'install');
+    expect(h.cli('hooks', 'status')).not.toContain('problem:');
     h.cli('hooks', 'uninstall');
     expect(readFileSync(join(h.repo.dir, '.git', 'hooks', 'post-commit'), 'utf8')).toBe(userHook);
     expect(statSync(join(h.repo.dir, '.git', 'hooks', 'post-commit')).mode & 0o777).toBe(0o750);

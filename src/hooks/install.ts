@@ -172,6 +172,8 @@ export async function uninstallHooks(cwd: string): Promise<{ setup: HookSetup; r
 export interface HookStatus {
   manager: HookManager;
   hooksDir: string;
+  /** Problems that would make the hooks do nothing (a node or paceflow that moved since install). */
+  problems: string[];
   hooks: { hook: HookName; installed: boolean }[];
   queued: number;
   workerRunning: boolean;
@@ -187,7 +189,17 @@ export async function hookStatus(cwd: string): Promise<HookStatus> {
   });
   const queue = join(setup.dir, 'queue');
   const queued = existsSync(queue) ? readFileSync(queue, 'utf8').split('\n').filter(Boolean).length : 0;
-  return { manager: setup.manager, hooksDir: setup.hooksDir, hooks, queued, workerRunning: existsSync(join(setup.dir, 'worker.lock')), lastErrors: workerErrors(setup.dir, 5) };
+  const problems: string[] = [];
+  if (existsSync(setup.shim)) {
+    const shim = readFileSync(setup.shim, 'utf8');
+    for (const [what, pattern] of [['node', /'([^']+)' '[^']+' hooks worker/], ['paceflow', /'[^']+' '([^']+)' hooks worker/]] as const) {
+      const path = pattern.exec(shim)?.[1];
+      if (path && !existsSync(path)) problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
+    }
+  } else if (hooks.some((h) => h.installed)) {
+    problems.push(`the hook shim ${setup.shim} is missing: run \`paceflow hooks install\` again`);
+  }
+  return { manager: setup.manager, hooksDir: setup.hooksDir, problems, hooks, queued, workerRunning: existsSync(join(setup.dir, 'worker.lock')), lastErrors: workerErrors(setup.dir, 5) };
 }
 
 export function workerErrors(dir: string, n: number): string[] {

@@ -35,6 +35,7 @@ export async function hooksStatus(options: HooksOptions): Promise<string[]> {
     ...status.hooks.map((h) => `  ${h.hook}: ${h.installed ? 'installed' : 'not installed'}`),
     `queue: ${status.queued} events waiting; worker ${status.workerRunning ? 'running' : 'idle'}`,
   ];
+  for (const problem of status.problems) lines.push(`problem: ${problem}`);
   if (status.lastErrors.length > 0) lines.push('worker errors (latest last):', ...status.lastErrors.map((e) => `  ${e}`));
   if (status.hooks.every((h) => !h.installed)) lines.push(`install with: paceflow init (hooks: ${HOOKS.join(', ')})`);
   return lines;
