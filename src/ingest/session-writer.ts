@@ -93,10 +93,19 @@ export class SessionWriter implements SessionSink {
     };
   }
 
+  /** Calls with a pending edit (proposed, no result yet): only their results need an UPDATE. */
+  private pendingCalls = new Set<string>();
+
   /** Starts a new file: counts reset, sessions of the previous file must have been flushed. */
   beginFile(sourcePath: string): void {
     this.sourcePath = sourcePath;
     this.counts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
+    this.pendingCalls = new Set(
+      this.db
+        .prepare(`SELECT edit_id FROM fact_session_file_edits WHERE source_path = ? AND status = 'pending'`)
+        .all<{ edit_id: string }>([sourcePath])
+        .map((r) => r.edit_id.split('#')[0]!),
+    );
   }
 
   session(info: SessionInfo): void {
@@ -135,6 +144,7 @@ export class SessionWriter implements SessionSink {
   }
 
   edit(e: EditInput): void {
+    if (e.status === 'pending') this.pendingCalls.add(e.editId.split('#')[0]!);
     const resolved = this.resolver.resolve(e.absPath);
     if (resolved) this.sql.repository.run([resolved.repoId, resolved.mainRoot, this.now]);
     this.sql.edit.run([
@@ -146,6 +156,7 @@ export class SessionWriter implements SessionSink {
   }
 
   settleEdits(sessionId: string, callId: string, outcome: EditOutcome): void {
+    if (!this.pendingCalls.has(callId)) return; // most tool results settle no edit
     this.sql.settle.run({
       status: outcome.status,
       added: outcome.addedText ?? null,

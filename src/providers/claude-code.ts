@@ -1,6 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, isAbsolute, join, resolve } from 'node:path';
-import { z } from 'zod';
 import { expandHome, findFiles } from './discover.js';
 import { diffLineChanges, splitLines } from './patch.js';
 import { heredocEdits } from './shell-writes.js';
@@ -39,41 +38,49 @@ const IGNORED_TYPES = new Set([
   'attribution-snapshot', 'relocated', 'tag',
 ]);
 
-// The envelope fields paceflow reads; anything else on a line is ignored.
-const block = z.looseObject({ type: z.string() });
-const envelope = z.looseObject({
-  type: z.string(),
-  uuid: z.string().min(1),
-  timestamp: z.string().optional(),
-  sessionId: z.string().optional(),
-  cwd: z.string().optional(),
-  gitBranch: z.string().optional(),
-  version: z.string().optional(),
-  isSidechain: z.boolean().optional(),
-  isMeta: z.boolean().optional(),
-  isCompactSummary: z.boolean().optional(),
-  isApiErrorMessage: z.boolean().optional(),
-  agentId: z.string().optional(),
-  subtype: z.string().optional(),
-  requestId: z.string().optional(),
-  toolUseResult: z.unknown().optional(),
-  message: z
-    .looseObject({
-      id: z.string().optional(),
-      model: z.string().optional(),
-      content: z.union([z.string(), z.array(block)]).optional(),
-      usage: z
-        .looseObject({
-          input_tokens: z.number().optional(),
-          output_tokens: z.number().optional(),
-          cache_read_input_tokens: z.number().optional(),
-          cache_creation_input_tokens: z.number().optional(),
-        })
-        .optional(),
-    })
-    .optional(),
-});
-type Envelope = z.infer<typeof envelope>;
+/** The envelope fields paceflow reads; anything else on a line is ignored. */
+interface Envelope {
+  type: string;
+  uuid: string;
+  timestamp?: string;
+  sessionId?: string;
+  cwd?: string;
+  gitBranch?: string;
+  version?: string;
+  isSidechain?: boolean;
+  isMeta?: boolean;
+  isCompactSummary?: boolean;
+  isApiErrorMessage?: boolean;
+  subtype?: string;
+  requestId?: string;
+  toolUseResult?: unknown;
+  message?: {
+    id?: string;
+    model?: string;
+    content?: string | Block[];
+    usage?: { input_tokens?: number; output_tokens?: number; cache_read_input_tokens?: number; cache_creation_input_tokens?: number };
+  };
+}
+
+/**
+ * Checks the shape of a line (hand-written: this runs on every line and a schema library costs
+ * more than the rest of the parse). Returns the failing field, or null when the line is usable.
+ */
+function envelopeProblem(v: Record<string, unknown>): string | null {
+  if (typeof v.uuid !== 'string' || v.uuid === '') return 'uuid';
+  for (const key of ['timestamp', 'sessionId', 'cwd', 'gitBranch', 'version', 'subtype', 'requestId'] as const) {
+    if (v[key] !== undefined && v[key] !== null && typeof v[key] !== 'string') return key;
+  }
+  if (v.message === undefined) return null;
+  if (!v.message || typeof v.message !== 'object' || Array.isArray(v.message)) return 'message';
+  const content = (v.message as Record<string, unknown>).content;
+  if (content !== undefined && typeof content !== 'string' && !Array.isArray(content)) return 'message.content';
+  if (Array.isArray(content) && content.some((b) => !b || typeof b !== 'object' || typeof (b as Record<string, unknown>).type !== 'string')) {
+    return 'message.content[].type';
+  }
+  return null;
+}
+
 type Block = Record<string, unknown> & { type: string };
 
 interface FileRole {
@@ -197,12 +204,12 @@ class ClaudeParser implements LineParser {
       sink.skip('unknown_record', lineNumber, typeof type === 'string' ? `type "${type}"` : 'no type');
       return;
     }
-    const parsed = envelope.safeParse(value);
-    if (!parsed.success) {
-      sink.skip('bad_record', lineNumber, parsed.error.issues[0]?.path.join('.') ?? 'shape');
+    const problem = envelopeProblem(value as Record<string, unknown>);
+    if (problem) {
+      sink.skip('bad_record', lineNumber, problem);
       return;
     }
-    const line = parsed.data;
+    const line = value as Envelope;
     // A copied line (resume, duplicate write): the first file that had it keeps it.
     if (sink.hasRecord(line.uuid)) return;
     const sessionId = this.ensureSession(line);
