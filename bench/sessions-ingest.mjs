@@ -6,7 +6,8 @@
 //   node bench/sessions-ingest.mjs [--mb 1024] [--runs 1] [--no-ccusage]
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -72,8 +73,10 @@ function buildCorpus() {
   process.stderr.write('\n');
 }
 
+// Run from a directory outside any git repository: this measures transcript ingest alone.
+const OUTSIDE = mkdtempSync(join(tmpdir(), 'paceflow-bench-cwd-'));
 function timed(args, env) {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28, cwd: CORPUS });
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28, cwd: OUTSIDE });
   const lines = result.stderr.trim().split('\n');
   const [wall, rss] = lines.pop().split(' ').map(Number);
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed:\n${result.stderr}\n${result.stdout}`);

@@ -174,6 +174,7 @@ CREATE TABLE fact_session_file_edits (
   PRIMARY KEY (session_id, edit_id)
 ) WITHOUT ROWID;
 CREATE INDEX fact_session_file_edits_by_edit ON fact_session_file_edits (edit_id);
+CREATE INDEX fact_session_file_edits_by_source ON fact_session_file_edits (source_path, status);
 
 -- Grain: one row per (commit, notes ref): the raw note as found.
 CREATE TABLE fact_commit_notes (

@@ -68,6 +68,7 @@ export class SessionWriter implements SessionSink {
         SELECT 1 AS x FROM fact_session_file_edits
         WHERE (edit_id = @call OR (edit_id >= @call || '#' AND edit_id < @call || '$')) AND session_id <> @session LIMIT 1`),
       known: db.prepare(`SELECT session_id, cwd FROM metadata_sessions WHERE source_path = ? LIMIT 1`),
+      pendingOfFile: db.prepare(`SELECT edit_id FROM fact_session_file_edits WHERE source_path = ? AND status = 'pending'`),
       session: db.prepare(`
         INSERT INTO metadata_sessions
           (session_id, provider, native_id, parent_session_id, model, repo_id, cwd, git_branch, started_at, ended_at,
@@ -100,12 +101,7 @@ export class SessionWriter implements SessionSink {
   beginFile(sourcePath: string): void {
     this.sourcePath = sourcePath;
     this.counts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
-    this.pendingCalls = new Set(
-      this.db
-        .prepare(`SELECT edit_id FROM fact_session_file_edits WHERE source_path = ? AND status = 'pending'`)
-        .all<{ edit_id: string }>([sourcePath])
-        .map((r) => r.edit_id.split('#')[0]!),
-    );
+    this.pendingCalls = new Set(this.sql.pendingOfFile.all<{ edit_id: string }>([sourcePath]).map((r) => r.edit_id.split('#')[0]!));
   }
 
   session(info: SessionInfo): void {
