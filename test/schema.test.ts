@@ -90,8 +90,12 @@ describe('schema', () => {
 
   it('records its version in PRAGMA user_version and migrates a database only once', () => {
     expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
-    expect(() => migrate(db)).not.toThrow();
-    expect(tableNames(db)).toContain('metadata_commits');
+    const local = tempDatabase();
+    local.prepare(`INSERT INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES ('r', '/tmp/r', '2026-01-01T00:00:00Z')`).run();
+    migrate(local);
+    expect(local.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
+    // A second run applies nothing: the row written after the first survives.
+    expect(local.prepare(`SELECT repo_id FROM metadata_repositories`).all()).toEqual([{ repo_id: 'r' }]);
   });
 
   it('runs in WAL mode with a busy timeout of at least 5 s', () => {
