@@ -349,8 +349,9 @@ describe('churn of AI lines on mainline', () => {
       ai_lines_churned: 1,
       window_closed: 1,
     });
-    expect(d.prepare(`SELECT provider, commits, ai_lines_reaching_mainline, ai_lines_churned, churn_rate FROM view_repository_churn_summary`).all()).toEqual([
-      { provider: 'claude-code', commits: 1, ai_lines_reaching_mainline: 5, ai_lines_churned: 1, churn_rate: 0.2 },
+    // Beside them: the lines people wrote (the root README and the three later commits), none churned.
+    expect(d.prepare(`SELECT provider, commits, ai_lines_reaching_mainline, ai_lines_churned, churn_rate, nonai_lines_reaching_mainline, nonai_lines_churned, nonai_churn_rate FROM view_repository_churn_summary`).all()).toEqual([
+      { provider: 'claude-code', commits: 1, ai_lines_reaching_mainline: 5, ai_lines_churned: 1, churn_rate: 0.2, nonai_lines_reaching_mainline: 4, nonai_lines_churned: 0, nonai_churn_rate: 0 },
     ]);
     d.close();
   });
@@ -366,6 +367,87 @@ describe('churn of AI lines on mainline', () => {
     expect(d.prepare(`SELECT ai_lines_churned FROM event_commit_churn WHERE sha = ?`).get([sha])).toEqual({ ai_lines_churned: 2 });
     expect(d.prepare(`SELECT reverted_later, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([sha])).toEqual({ reverted_later: 1, revert_kind: 'message' });
     d.close();
+  });
+});
+
+describe('churn of lines without AI evidence, beside AI churn', () => {
+  const churnRows = (db: string) => {
+    const d = openDatabase(db);
+    try {
+      return d
+        .prepare(`SELECT sha, ai_lines_reaching_mainline AS ai, ai_lines_churned AS ai_churned, nonai_lines_reaching_mainline AS other, nonai_lines_churned AS other_churned FROM event_commit_churn ORDER BY sha`)
+        .all<{ sha: string }>()
+        .reduce<Record<string, unknown>>((rows, { sha, ...rest }) => ({ ...rows, [sha]: rest }), {});
+    } finally {
+      d.close();
+    }
+  };
+
+  it('counts each mainline commit’s other lines and their churn, in the same window', async () => {
+    const s = scenario();
+    const human = ['export const one = byHand(1);', 'export const two = byHand(2);', 'export const three = byHand(3);', 'export const four = byHand(4);'];
+    s.repo.write('h.ts', human.join('\n') + '\n');
+    const byHand = s.repo.commit('by hand', { at: AFTER_EDITS });
+    s.t.write('toolu_a', file(s.repo, 'a.ts'), 'export const aiOne = fromAi(1);\nexport const aiTwo = fromAi(2);\n');
+    s.repo.write('a.ts', 'export const aiOne = fromAi(1);\nexport const aiTwo = fromAi(2);\n');
+    const byAi = s.repo.commit('by ai', { at: AFTER_EDITS + 3600 });
+    // A day later one line of each is rewritten: both churn.
+    s.repo.write('h.ts', [human[0], 'export const two = rewritten(2);', human[2], human[3]].join('\n') + '\n');
+    s.repo.write('a.ts', 'export const aiOne = rewritten(1);\nexport const aiTwo = fromAi(2);\n');
+    const rewrite = s.repo.commit('rewrite', { at: AFTER_EDITS + 86400 });
+    await s.run();
+    const root = s.repo.git('rev-list', '--max-parents=0', 'HEAD');
+    expect(churnRows(s.db)).toEqual({
+      [root]: { ai: 0, ai_churned: 0, other: 1, other_churned: 0 }, // '# project'
+      [byHand]: { ai: 0, ai_churned: 0, other: 4, other_churned: 1 },
+      [byAi]: { ai: 2, ai_churned: 1, other: 0, other_churned: 0 },
+      [rewrite]: { ai: 0, ai_churned: 0, other: 2, other_churned: 0 },
+    });
+    const d = openDatabase(s.db);
+    expect(d.prepare(`SELECT provider, ai_lines_reaching_mainline, churn_rate, nonai_lines_reaching_mainline, nonai_lines_churned, nonai_churn_rate FROM view_repository_churn_summary`).all()).toEqual([
+      { provider: 'claude-code', ai_lines_reaching_mainline: 2, churn_rate: 0.5, nonai_lines_reaching_mainline: 7, nonai_lines_churned: 1, nonai_churn_rate: 0.1429 },
+    ]);
+    d.close();
+    // Nothing new: the rows whose window closed stay as they are.
+    await s.run();
+    expect(churnRows(s.db)[byHand]).toEqual({ ai: 0, ai_churned: 0, other: 4, other_churned: 1 });
+  });
+
+  it('a squash merge carries its branch commits’ AI lines; they are counted once, on the mainline commit', async () => {
+    const s = scenario();
+    s.repo.git('checkout', '-q', '-b', 'topic');
+    s.t.write('toolu_s', file(s.repo, 's.ts'), 'export const squashed = fromAi(1);\nexport const alsoSquashed = fromAi(2);\n');
+    s.repo.write('s.ts', 'export const squashed = fromAi(1);\nexport const alsoSquashed = fromAi(2);\nexport const mine = byHand(3);\n');
+    const branchCommit = s.repo.commit('topic work', { at: AFTER_EDITS });
+    s.repo.git('checkout', '-q', 'main');
+    s.repo.git('merge', '-q', '--squash', 'topic');
+    const squash = s.repo.commit('Topic (#7)', { at: AFTER_EDITS + 3600 });
+    await s.run();
+    const rows = churnRows(s.db);
+    expect(rows[branchCommit]).toBeUndefined();
+    expect(rows[squash]).toEqual({ ai: 2, ai_churned: 0, other: 1, other_churned: 0 });
+    const d = openDatabase(s.db);
+    expect(d.prepare(`SELECT provider, commits, ai_lines_reaching_mainline, nonai_lines_reaching_mainline FROM view_repository_churn_summary`).all()).toEqual([
+      { provider: 'claude-code', commits: 1, ai_lines_reaching_mainline: 2, nonai_lines_reaching_mainline: 2 }, // with the root README
+    ]);
+    d.close();
+  });
+
+  it('with counts only (a note, as in CI), churned lines split by the commit’s AI share', async () => {
+    const s = scenario();
+    s.repo.write('g.ts', 'export const one = fromGitAi(1);\nexport const two = fromGitAi(2);\nexport const three = byHand(3);\n');
+    const sha = s.repo.commit('git-ai work', { at: AFTER_EDITS });
+    const gitAiNote = [
+      'g.ts',
+      '  abcd1234abcd1234 1-2',
+      '---',
+      JSON.stringify({ schema_version: 'authorship/3.0.0', base_commit_sha: sha, prompts: { abcd1234abcd1234: { agent_id: { tool: 'cursor', id: 'x', model: 'gpt-5' } } } }),
+    ].join('\n');
+    s.repo.gitRaw(['notes', '--ref=ai', 'add', '-F', '-', sha], gitAiNote);
+    s.repo.write('g.ts', 'export const two = fromGitAi(2);\nexport const three = byHand(3);\n').commit('drop one', { at: AFTER_EDITS + 86400 });
+    await ingest({ cwd: s.repo.dir, db: s.db, env: s.home.env, notes: false });
+    // Two thirds of each line is AI: reaching 2 AI + 1 other; the one churned line counts as AI.
+    expect(churnRows(s.db)[sha]).toEqual({ ai: 2, ai_churned: 1, other: 1, other_churned: 0 });
   });
 });
 

@@ -9,6 +9,7 @@ afterAll(cleanupTempDirs);
 interface Outcome {
   merged_to_mainline: number | null;
   mainline_via: string | null;
+  mainline_sha: string | null;
   reached_mainline_at: string | null;
   reverted_later: number | null;
   reverted_by: string | null;
@@ -21,7 +22,7 @@ async function outcomes(repo: TempRepo): Promise<(sha: string) => Outcome> {
   const d = openDatabase(db);
   const rows = new Map(
     d
-      .prepare(`SELECT sha, merged_to_mainline, mainline_via, reached_mainline_at, reverted_later, reverted_by, revert_kind FROM event_commit_outcomes`)
+      .prepare(`SELECT sha, merged_to_mainline, mainline_via, mainline_sha, reached_mainline_at, reverted_later, reverted_by, revert_kind FROM event_commit_outcomes`)
       .all<Outcome & { sha: string }>()
       .map(({ sha, ...rest }) => [sha, rest]),
   );
@@ -72,7 +73,7 @@ describe('reached mainline', () => {
     repo.git('merge', '-q', '--squash', 'topic');
     const squash = repo.commit('Topic (#3)');
     const o = await outcomes(repo);
-    expect(o(one)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash', reached_mainline_at: at(repo, squash) });
+    expect(o(one)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash', mainline_sha: squash, reached_mainline_at: at(repo, squash) });
     expect(o(two)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash' });
   });
 

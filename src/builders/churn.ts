@@ -1,119 +1,219 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
-import { readCommitPatches, type CommitPatch } from '../git/patches.js';
-import { normalizeLine } from './lines.js';
+import { readCommitPatches } from '../git/patches.js';
+import { isNontrivialLine, normalizeLine } from './lines.js';
 
 /**
- * The churn builder (DESIGN §4): an AI line that reached mainline at t0 is churned when a mainline
+ * The churn builder (DESIGN §4): a line that reached mainline at t0 is churned when a mainline
  * commit in (t0, t0 + window] deletes or modifies it. A line whose normalized text the same commit
  * adds back (whitespace-only edits, moves within or across files) is not churn; a revert is.
- * Renames carry lines to the new path. One row per commit whose AI lines reached mainline.
+ * Renames carry lines to the new path.
+ *
+ * Every mainline commit (an ancestor of the tip) gets one row: its non-trivial added lines split
+ * into AI lines and lines without AI evidence, so the churn summary can set the two side by side.
+ * A squash or rebase copy carries the AI lines of the branch commits it stands for. Where only
+ * counts are known (a note or trailer, as in CI), each line carries the commit's AI share as its
+ * weight and the churned lines split in that proportion.
+ *
+ * One forward pass over mainline in landing order, from the earliest commit whose row is missing,
+ * still inside its window, or out of date; rows whose window closed stay as they are.
  */
 export async function buildChurn(options: {
   db: Database;
   repoId: string;
   cwd: string;
+  /** Line-level AI evidence (from transcripts) per commit: path and normalized text. */
   aiLines: ReadonlyMap<string, readonly { path: string; text: string }[]>;
   config: Pick<PaceflowConfig, 'churnWindowDays'>;
   now?: Date;
-}): Promise<{ commits: number; churned: number }> {
-  const { db, repoId, cwd, aiLines, config } = options;
+  /** Only lines in these paths count (a pathspec-scoped report). */
+  pathScope?: ReadonlySet<string>;
+}): Promise<{ commits: number; churned: number; aiChurned: number }> {
+  const { db, repoId, cwd, aiLines, config, pathScope } = options;
   const now = (options.now ?? new Date()).getTime();
   const windowMs = config.churnWindowDays * 86400e3;
-  const outcomes = db
-    .prepare(`SELECT sha, reached_mainline_at FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 1 AND reached_mainline_at IS NOT NULL`)
-    .all<{ sha: string; reached_mainline_at: string }>([repoId]);
-  const reachedAt = new Map(outcomes.map((o) => [o.sha, Date.parse(o.reached_mainline_at)]));
-  const subjects = [...aiLines.keys()].filter((sha) => reachedAt.has(sha) && (aiLines.get(sha)?.length ?? 0) > 0);
+  const inScope = (path: string) => !pathScope || pathScope.has(path);
 
-  // Mainline commits that could churn them: landed after the first AI commit, within the window of
-  // the last, touching a path that holds AI lines.
-  const paths = new Set(subjects.flatMap((sha) => aiLines.get(sha)!.map((l) => l.path)));
-  const starts = subjects.map((s) => reachedAt.get(s)!).sort((a, b) => a - b);
-  /** Whether some AI commit's window (t0, t0 + window] holds this time: the latest t0 before it decides. */
-  const inSomeWindow = (at: number) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    let best = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      if (starts[mid]! < at) {
-        best = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    return best >= 0 && at <= starts[best]! + windowMs;
+  const mainline = db
+    .prepare(
+      `SELECT sha, reached_mainline_at, committed_at, nontrivial_added_lines AS n, ai_lines FROM event_commit_outcomes
+       WHERE repo_id = ? AND mainline_via = 'ancestor' AND reached_mainline_at IS NOT NULL`,
+    )
+    .all<{ sha: string; reached_mainline_at: string; committed_at: string; n: number; ai_lines: number }>([repoId])
+    .map((r) => ({ ...r, at: Date.parse(r.reached_mainline_at), committed: Date.parse(r.committed_at) }))
+    .sort((a, b) => a.at - b.at || a.committed - b.committed || a.sha.localeCompare(b.sha));
+  const copies = new Map<string, { sha: string; ai_lines: number }[]>();
+  for (const c of db
+    .prepare(
+      `SELECT sha, mainline_sha, ai_lines FROM event_commit_outcomes
+       WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via <> 'ancestor' AND mainline_sha IS NOT NULL`,
+    )
+    .all<{ sha: string; mainline_sha: string; ai_lines: number }>([repoId])) {
+    copies.set(c.mainline_sha, [...(copies.get(c.mainline_sha) ?? []), c]);
+  }
+  /** The AI evidence a mainline commit carries: exact lines, else a count to spread as a share. */
+  const evidence = (m: { sha: string; ai_lines: number }): { lines: { path: string; text: string }[] } | { count: number } => {
+    const own = aiLines.get(m.sha) ?? [];
+    if (own.length > 0) return { lines: [...own] };
+    const carried = copies.get(m.sha) ?? [];
+    const exact = carried.flatMap((c) => aiLines.get(c.sha) ?? []);
+    if (exact.length > 0) return { lines: exact };
+    return { count: m.ai_lines > 0 ? m.ai_lines : carried.reduce((n, c) => n + c.ai_lines, 0) };
   };
-  const later = [...reachedAt.entries()].filter(([, at]) => inSomeWindow(at)).map(([sha]) => sha);
-  const touching = db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
-  const candidates = later.filter((sha) =>
-    touching.all<{ path: string; old_path: string | null }>([repoId, sha]).some((f) => paths.has(f.path) || (f.old_path !== null && paths.has(f.old_path))),
-  );
-  const patches = new Map<string, CommitPatch>();
-  for await (const patch of readCommitPatches(candidates, { cwd })) patches.set(patch.sha, patch);
-  const ordered = candidates.filter((sha) => patches.has(sha)).sort((a, b) => reachedAt.get(a)! - reachedAt.get(b)! || a.localeCompare(b));
 
-  const clear = db.prepare(`DELETE FROM event_commit_churn WHERE repo_id = ?`);
-  const insert = db.prepare(`
-    INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned, window_closed)
-    VALUES (?, ?, ?, ?, ?, ?)`);
-  let churnedTotal = 0;
-  db.transaction(() => {
-    clear.run([repoId]);
-    for (const sha of subjects) {
-      const t0 = reachedAt.get(sha)!;
-      // Live AI lines of this commit: path → normalized text → count.
-      const live = new Map<string, Map<string, number>>();
-      for (const l of aiLines.get(sha)!) {
-        const byText = live.get(l.path) ?? new Map<string, number>();
-        byText.set(l.text, (byText.get(l.text) ?? 0) + 1);
-        live.set(l.path, byText);
+  const stored = new Map(
+    db
+      .prepare(`SELECT sha, window_days, window_closed FROM event_commit_churn WHERE repo_id = ?`)
+      .all<{ sha: string; window_days: number; window_closed: number }>([repoId])
+      .map((r) => [r.sha, r]),
+  );
+  // A stored row whose commit left mainline means mainline was rewritten: rebuild every row.
+  const onMainline = new Set(mainline.map((m) => m.sha));
+  const rewritten = [...stored.keys()].some((sha) => !onMainline.has(sha));
+  // Rows are final once their window closed, unless the AI evidence behind them changed.
+  const evidenceKey = `churn_evidence:${repoId}${pathScope ? ':scoped' : ''}`;
+  const fingerprint = (m: (typeof mainline)[number]) => {
+    const e = evidence(m);
+    return 'lines' in e ? `l${e.lines.length}` : `c${e.count}`;
+  };
+  const previous = new Map<string, string>(
+    JSON.parse(db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([evidenceKey])?.value ?? '[]'),
+  );
+  const subjects = new Set(
+    mainline
+      .filter((m) => {
+        if (m.n === 0) return false;
+        const row = stored.get(m.sha);
+        return rewritten || !row || row.window_closed === 0 || row.window_days !== config.churnWindowDays || (previous.get(m.sha) ?? 'c0') !== fingerprint(m);
+      })
+      .map((m) => m.sha),
+  );
+  const fingerprints = mainline.filter((m) => m.n > 0 && fingerprint(m) !== 'c0').map((m) => [m.sha, fingerprint(m)] as const);
+  const saveEvidence = () =>
+    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([evidenceKey, JSON.stringify(fingerprints)]);
+
+  if (subjects.size === 0) {
+    db.transaction(() => saveEvidence());
+    return { commits: 0, churned: 0, aiChurned: 0 };
+  }
+  const first = mainline.findIndex((m) => subjects.has(m.sha));
+  const lastStart = Math.max(...mainline.filter((m) => subjects.has(m.sha)).map((m) => m.at));
+  const pass = mainline.slice(first).filter((m) => m.at <= lastStart + windowMs);
+  const byShaInPass = new Map(pass.map((m) => [m.sha, m]));
+
+  interface Subject {
+    sha: string;
+    at: number;
+    lines: number;
+    aiWeight: number;
+    churned: number;
+    aiChurned: number;
+  }
+  interface LiveLine {
+    subject: Subject;
+    weight: number;
+  }
+  // path → normalized text → lines still present, newest last.
+  const live = new Map<string, Map<string, LiveLine[]>>();
+  const results: Subject[] = [];
+
+  /** Lines whose window closed can no longer churn: dropping them keeps memory to one window. */
+  const sweep = (at: number) => {
+    for (const [path, byText] of live) {
+      for (const [text, lines] of byText) {
+        const open = lines.filter((l) => l.subject.at + windowMs >= at);
+        if (open.length === 0) byText.delete(text);
+        else if (open.length !== lines.length) byText.set(text, open);
       }
-      let churned = 0;
-      // First later commit by binary search, then walk until the window ends.
-      let lo = 0;
-      let hi = ordered.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (reachedAt.get(ordered[mid]!)! <= t0) lo = mid + 1;
-        else hi = mid;
-      }
-      for (let i = lo; i < ordered.length; i++) {
-        const m = ordered[i]!;
-        const at = reachedAt.get(m)!;
-        if (at > t0 + windowMs) break;
-        if (m === sha) continue;
-        const patch = patches.get(m)!;
-        const addedAnywhere = new Map<string, number>();
-        for (const f of patch.files) for (const a of f.added) {
-          const key = normalizeLine(a);
-          addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
-        }
-        for (const f of patch.files) {
-          const from = f.oldPath ?? f.path;
-          const lines = live.get(from);
-          if (!lines) continue;
-          for (const r of f.removed) {
-            const key = normalizeLine(r);
-            const n = lines.get(key) ?? 0;
-            if (n === 0) continue;
-            const readded = addedAnywhere.get(key) ?? 0;
-            if (readded > 0) {
-              addedAnywhere.set(key, readded - 1); // moved or reformatted: not churn
-              continue;
-            }
-            lines.set(key, n - 1);
-            churned++;
-          }
-          if (f.oldPath && f.oldPath !== f.path) {
-            live.delete(f.oldPath);
-            live.set(f.path, lines);
-          }
-        }
-      }
-      churnedTotal += churned;
-      insert.run([repoId, sha, config.churnWindowDays, aiLines.get(sha)!.length, churned, now >= t0 + windowMs ? 1 : 0]);
+      if (byText.size === 0) live.delete(path);
     }
+  };
+  let seen = 0;
+  for await (const patch of readCommitPatches(pass.map((m) => m.sha), { cwd })) {
+    const m = byShaInPass.get(patch.sha);
+    if (!m) continue;
+    if (++seen % 2000 === 0) sweep(m.at);
+    // 1. What this commit removes from earlier subjects' lines, unless it adds the same text back.
+    const addedAnywhere = new Map<string, number>();
+    for (const f of patch.files) for (const a of f.added) {
+      const key = normalizeLine(a);
+      addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
+    }
+    for (const f of patch.files) {
+      const from = f.oldPath ?? f.path;
+      const byText = live.get(from);
+      if (!byText) continue;
+      for (const r of f.removed) {
+        const key = normalizeLine(r);
+        const candidates = byText.get(key);
+        if (!candidates || candidates.length === 0) continue;
+        const readded = addedAnywhere.get(key) ?? 0;
+        if (readded > 0) {
+          addedAnywhere.set(key, readded - 1); // moved or reformatted: not churn
+          continue;
+        }
+        const line = candidates.pop()!;
+        if (candidates.length === 0) byText.delete(key);
+        const s = line.subject;
+        if (m.at > s.at && m.at <= s.at + windowMs) {
+          s.churned++;
+          s.aiChurned += line.weight;
+        }
+      }
+      if (f.oldPath && f.oldPath !== f.path) {
+        live.delete(f.oldPath);
+        const into = live.get(f.path);
+        if (into) for (const [text, lines] of byText) into.set(text, [...(into.get(text) ?? []), ...lines]);
+        else live.set(f.path, byText);
+      }
+    }
+    // 2. This commit's own lines, when it is a subject.
+    if (!subjects.has(m.sha)) continue;
+    const e = evidence(m);
+    const exact = new Map<string, number>();
+    if ('lines' in e) for (const l of e.lines) exact.set(`${l.path}\0${l.text}`, (exact.get(`${l.path}\0${l.text}`) ?? 0) + 1);
+    const added = patch.files.flatMap((f) => (inScope(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })) : []));
+    if (added.length === 0) continue;
+    const share = 'count' in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
+    const subject: Subject = { sha: m.sha, at: m.at, lines: added.length, aiWeight: 0, churned: 0, aiChurned: 0 };
+    for (const a of added) {
+      let weight = share;
+      if ('lines' in e) {
+        const key = `${a.path}\0${a.text}`;
+        const n = exact.get(key) ?? 0;
+        weight = n > 0 ? 1 : 0;
+        if (n > 0) exact.set(key, n - 1);
+      }
+      subject.aiWeight += weight;
+      let byText = live.get(a.path);
+      if (!byText) live.set(a.path, (byText = new Map()));
+      const same = byText.get(a.text);
+      if (same) same.push({ subject, weight });
+      else byText.set(a.text, [{ subject, weight }]);
+    }
+    results.push(subject);
+  }
+
+  const insert = db.prepare(`
+    INSERT INTO event_commit_churn
+      (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned, nonai_lines_reaching_mainline, nonai_lines_churned, window_closed)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (repo_id, sha) DO UPDATE SET
+      window_days = excluded.window_days, ai_lines_reaching_mainline = excluded.ai_lines_reaching_mainline,
+      ai_lines_churned = excluded.ai_lines_churned, nonai_lines_reaching_mainline = excluded.nonai_lines_reaching_mainline,
+      nonai_lines_churned = excluded.nonai_lines_churned, window_closed = excluded.window_closed`);
+  let churned = 0;
+  let aiChurned = 0;
+  db.transaction(() => {
+    if (rewritten) db.prepare(`DELETE FROM event_commit_churn WHERE repo_id = ?`).run([repoId]);
+    for (const s of results) {
+      const ai = Math.round(s.aiWeight);
+      const aiGone = Math.min(ai, Math.round(s.aiChurned));
+      churned += s.churned;
+      aiChurned += aiGone;
+      insert.run([repoId, s.sha, config.churnWindowDays, ai, aiGone, s.lines - ai, s.churned - aiGone, now >= s.at + windowMs ? 1 : 0]);
+    }
+    saveEvidence();
   });
-  return { commits: subjects.length, churned: churnedTotal };
+  return { commits: results.length, churned, aiChurned };
 }

@@ -270,7 +270,7 @@ export async function buildOutcomes(options: {
 
   const update = db.prepare(`
     UPDATE event_commit_outcomes SET
-      merged_to_mainline = @merged, mainline_via = @via, reached_mainline_at = @reachedAt,
+      merged_to_mainline = @merged, mainline_via = @via, mainline_sha = @copy, reached_mainline_at = @reachedAt,
       merge_window_closed = @mergeClosed,
       reverted_later = @reverted, reverted_by = @revertedBy, revert_kind = @revertKind,
       revert_window_closed = @revertClosed
@@ -292,6 +292,7 @@ export async function buildOutcomes(options: {
         sha,
         merged: r ? 1 : 0,
         via: r?.via ?? null,
+        copy,
         reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
         mergeClosed: now - committed >= config.mergedMinAgeDays * 86400 ? 1 : 0,
         reverted: r ? (revertedInWindow ? 1 : 0) : null,

@@ -22,6 +22,8 @@ function schemaComments(): Map<string, { grain: string; columns: Map<string, str
   for (const migration of loadMigrations()) {
     const lines = migration.sql.split('\n');
     lines.forEach((line, i) => {
+      const added = /^ALTER TABLE (\w+) ADD COLUMN (\w+)\s.*?--\s*(.*)$/.exec(line);
+      if (added) out.get(added[1]!)?.columns.set(added[2]!, added[3]!.trim());
       const create = /^CREATE TABLE (\w+)/.exec(line);
       if (!create) return;
       // The "Grain:" sentence may wrap onto the comment lines after it, up to CREATE TABLE.

@@ -131,7 +131,12 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           : `${git.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`,
       );
       const churn = await buildChurn({ db, repoId: git.repoId, cwd: location.root, aiLines: result.aiLines, config });
-      messages.push(`${git.repoId}: churn: ${churn.churned} of the AI lines of ${churn.commits} mainline commits churned within ${config.churnWindowDays} days`);
+      messages.push(
+        churn.commits === 0
+          ? `${git.repoId}: churn: up to date`
+          : `${git.repoId}: churn: ${churn.commits} mainline commits updated; within ${config.churnWindowDays} days ` +
+              `${churn.aiChurned} of their AI lines and ${churn.churned - churn.aiChurned} other lines churned`,
+      );
       const tasks = await buildTasks({ db, repoId: git.repoId, cwd: location.root, config });
       messages.push(`${git.repoId}: tasks: ${tasks.taskCommits} commit links, ${tasks.taskSessions} session links`);
     }
