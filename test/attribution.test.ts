@@ -474,6 +474,32 @@ describe('report --range', () => {
     const all = JSON.parse((await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', range: 'v1..HEAD', views: ['repository_ai_share'], ingest: false })).output) as Record<string, { ai_lines: number; surviving_nontrivial_lines: number }[]>;
     expect(all['range v1..HEAD']!.at(-1)).toMatchObject({ ai_lines: 4, surviving_nontrivial_lines: 6 });
   });
+
+  it('pathspecs limit every view, computed on a copy: the database keeps its whole-repository figures', async () => {
+    const s = scenario();
+    const ai = ['export const one = aiOne();', 'export const two = aiTwo();', 'export const three = aiThree();', 'export const four = aiFour();'];
+    s.t.write('toolu_scope', file(s.repo, 'src/feature.ts'), ai.join('\n') + '\n');
+    s.repo.write('src/feature.ts', ai.join('\n') + '\n').commit('ai feature', { at: AFTER_EDITS });
+    s.repo.write('src/human.ts', 'export const mine = byHand();\nexport const also = byHandToo();\n').commit('human', { at: AFTER_EDITS + 60 });
+    s.repo.write('vendor/lib.ts', 'export const vendored = thirdParty();\n').commit('vendor\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: AFTER_EDITS + 180 });
+    await s.run();
+    const { report } = await import('../src/cli/commands/report.js');
+    const views = ['repository_ai_share', 'repository_commit_quality', 'repository_churn_summary'];
+    const scoped = await report({ cwd: join(s.repo.dir, 'src'), db: s.db, env: s.home.env, format: 'json', pathspecs: ['*.ts'], views, ingest: false });
+    const rows = JSON.parse(scoped.output) as Record<string, Record<string, unknown>[]>;
+    // Run from src/, '*.ts' matches src/feature.ts and src/human.ts only, as git would match it.
+    expect(rows['view_repository_ai_share']!.map(({ provider, source, ai_lines, share_of_repo }) => ({ provider, source, ai_lines, share_of_repo }))).toEqual([
+      { provider: 'claude-code', source: 'transcript', ai_lines: 4, share_of_repo: 0.6667 },
+    ]);
+    expect(rows['view_repository_commit_quality']![0]).toMatchObject({ commits: 2 });
+    expect(rows['view_repository_churn_summary']![0]).toMatchObject({ ai_lines_reaching_mainline: 4, nonai_lines_reaching_mainline: 2 });
+    expect(scoped.notes.join('\n')).toContain('*.ts: commit figures count only lines in the 2 matching paths');
+    const whole = JSON.parse((await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', views, ingest: false })).output) as Record<string, Record<string, unknown>[]>;
+    expect(whole['view_repository_ai_share']!.map((r) => [r.source, r.ai_lines, r.share_of_repo])).toEqual([
+      ['trailer', 1, 0.125],
+      ['transcript', 4, 0.5],
+    ]);
+  });
 });
 
 describe('attribution from aider', () => {

@@ -171,6 +171,11 @@ export async function buildAttribution(options: {
   readOnly?: boolean;
   /** Called with the paceflow note each transcript-attributed commit should carry (`tool` names the writer). */
   tool?: string;
+  /**
+   * Only lines in these paths count (a pathspec-scoped report): commits with no file in scope get
+   * no outcome row, and a note's counts, which are per commit, shrink to the in-scope share.
+   */
+  pathScope?: ReadonlySet<string>;
 }): Promise<AttributionResult> {
   const { db, repoId } = options;
   const written = loadWrittenLines(db, repoId);
@@ -233,7 +238,10 @@ export async function buildAttribution(options: {
         const credits = new Map<string, { provider: string; sessionId: string; model: string | null; lines: number }>();
         let nontrivial = 0;
         const explanation: LineExplanation[] = [];
-        for (const file of patch.files) {
+        const scope = options.pathScope;
+        const files = scope ? patch.files.filter((f) => scope.has(f.path) || (f.oldPath !== null && scope.has(f.oldPath))) : patch.files;
+        if (scope && files.length === 0) continue;
+        for (const file of files) {
           const paths = file.oldPath && file.oldPath !== file.path ? [file.path, file.oldPath] : [file.path];
           for (const text of file.added) {
             if (!isNontrivialLine(text)) {
@@ -287,9 +295,11 @@ export async function buildAttribution(options: {
           if (!stored || stripTool(stored) !== stripTool(text)) notesToWrite.push({ sha: commit.sha, text });
         } else if (fromNote && fromNote.length > 0) {
           // No transcript here (a clone, CI): the note written where the transcripts were.
+          const scale = options.pathScope ? inScopeShare(patch, files) : 1;
           for (const credit of fromNote) {
-            sql.attribution.run([repoId, commit.sha, credit.provider, credit.session, credit.model, credit.lines, 'note']);
-            aiLines += credit.lines;
+            const lines = Math.round(credit.lines * scale);
+            sql.attribution.run([repoId, commit.sha, credit.provider, credit.session, credit.model, lines, 'note']);
+            aiLines += lines;
           }
           aiLines = Math.min(aiLines, nontrivial);
         } else if (commit.ai_marker) {
@@ -321,6 +331,13 @@ export async function buildAttribution(options: {
     finishOutcomes(db, repoId, options.config);
   }
   return { commits: commits.length, patchesRead, attributed, notesToWrite, aiLines: aiLinesByCommit };
+}
+
+/** The share of a commit's non-trivial added lines that lie in the given files. */
+function inScopeShare(patch: CommitPatch, files: readonly CommitPatch['files'][number][]): number {
+  const count = (list: readonly CommitPatch['files'][number][]) => list.reduce((n, f) => n + f.added.filter(isNontrivialLine).length, 0);
+  const total = count(patch.files);
+  return total === 0 ? 0 : count(files) / total;
 }
 
 function stripTool(noteText: string): string {

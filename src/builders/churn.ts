@@ -71,7 +71,7 @@ export async function buildChurn(options: {
   const onMainline = new Set(mainline.map((m) => m.sha));
   const rewritten = [...stored.keys()].some((sha) => !onMainline.has(sha));
   // Rows are final once their window closed, unless the AI evidence behind them changed.
-  const evidenceKey = `churn_evidence:${repoId}${pathScope ? ':scoped' : ''}`;
+  const evidenceKey = `churn_evidence:${repoId}`;
   const fingerprint = (m: (typeof mainline)[number]) => {
     const e = evidence(m);
     return 'lines' in e ? `l${e.lines.length}` : `c${e.count}`;

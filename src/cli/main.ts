@@ -119,7 +119,7 @@ export function buildProgram(): Command {
       .option('--view <name...>', 'only these views (e.g. repository_commit_quality)')
       .option('--all-repos', 'every repository in the database, not only the current one')
       .option('--range <A..B>', 'also: the AI share of the non-trivial lines A..B added that survive at B, per provider')
-      .argument('[pathspec...]', 'git pathspecs after -- that limit --range (e.g. -- "*.py" ":!vendor")')
+      .argument('[pathspec...]', 'git pathspecs after -- that limit every commit figure and --range to matching paths (e.g. -- "*.py" ":!vendor")')
       .option('--no-ingest', 'report what the database holds without recording new commits first')
       .option('--no-progress', 'no progress bar on stderr'),
   )).action(
@@ -139,7 +139,8 @@ export function buildProgram(): Command {
         allRepos: flags.allRepos === true,
         ingest: flags.ingest,
         ...sessionOptions(flags),
-        ...(flags.range ? { range: flags.range, pathspecs } : {}),
+        ...(flags.range ? { range: flags.range } : {}),
+        pathspecs,
         config: configOverrides(flags),
         progress: flags.progress && process.stderr.isTTY === true,
       });

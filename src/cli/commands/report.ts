@@ -8,6 +8,7 @@ import { collectRangeLines, rangeSummary } from '../../builders/range.js';
 import { loadConfig } from '../../config/config.js';
 import { resolveCommit } from '../../git/blame.js';
 import { ingest, type IngestSummary } from './ingest.js';
+import { withPathScope } from '../../report/scope.js';
 
 export interface ReportOptions {
   cwd: string;
@@ -29,7 +30,10 @@ export interface ReportOptions {
   taskKey?: string;
   /** `A..B`: the AI share of the lines the range added that survive at B, per provider. */
   range?: string;
-  /** Git pathspecs that limit the range figures ('*.py', ':!vendor'). */
+  /**
+   * Git pathspecs ('*.py', ':!vendor') that limit every commit figure: the views are computed on a
+   * throw-away copy whose commit events count only lines in matching paths; --range uses them too.
+   */
   pathspecs?: string[];
 }
 
@@ -89,7 +93,19 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
       throw new UsageError(`unknown view ${unknown.join(', ')} (available: ${available.join(', ')})`);
     }
     const views = wanted.length > 0 ? wanted : available;
-    const tables = views.map((view) => readView(db, view, repoId));
+    const pathspecs = options.pathspecs ?? [];
+    let tables: ResultTable[];
+    if (pathspecs.length > 0 && repoId) {
+      const root = (await identifyRepository(options.cwd)).location.root;
+      const { config } = loadConfig(root, options.config);
+      tables = await withPathScope(db, { repoId, cwd: options.cwd, root, pathspecs, config }, async (scoped, paths) => {
+        notes.push(`-- ${pathspecs.join(' ')}: commit figures count only lines in the ${paths.toLocaleString('en')} matching paths; session views are not limited by path`);
+        return views.map((view) => readView(scoped, view, repoId));
+      });
+    } else {
+      if (pathspecs.length > 0) notes.push('pathspecs need a repository: they were ignored');
+      tables = views.map((view) => readView(db, view, repoId));
+    }
     if (options.range) tables.unshift(await rangeTable(db, options, repoId));
     if (options.taskKey) {
       for (const table of tables) {

@@ -1,0 +1,76 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildAttribution } from '../builders/attribution.js';
+import { buildChurn } from '../builders/churn.js';
+import { buildOutcomes } from '../builders/outcomes.js';
+import { buildTasks } from '../builders/tasks.js';
+import type { PaceflowConfig } from '../config/config.js';
+import type { Database } from '../db/driver.js';
+import { openDatabase } from '../db/open.js';
+import { pathsMatching } from '../git/pathspec.js';
+
+export interface PathScopeOptions {
+  repoId: string;
+  /** Where the pathspecs are read from (git matches them relative to it). */
+  cwd: string;
+  /** The repository's top level. */
+  root: string;
+  pathspecs: readonly string[];
+  config: PaceflowConfig;
+}
+
+/**
+ * Runs `fn` on a throw-away copy of the database whose commit events (attribution, outcomes,
+ * churn) were rebuilt from only the lines in paths the pathspecs match, so every commit view reads
+ * as if the rest of the repository did not exist. The real database is not written.
+ */
+export async function withPathScope<T>(
+  db: Database,
+  options: PathScopeOptions,
+  fn: (scoped: Database, paths: number) => Promise<T>,
+): Promise<T> {
+  const dir = mkdtempSync(join(tmpdir(), 'paceflow-scope-'));
+  try {
+    const copy = join(dir, 'scoped.db');
+    db.exec(`VACUUM INTO '${copy.replaceAll("'", "''")}'`);
+    const scoped = openDatabase(copy);
+    try {
+      const pathScope = await pathsMatching(options.pathspecs, options.cwd);
+      const { repoId, root, config } = options;
+      scoped.exec(`CREATE TEMP TABLE paceflow_scope_paths (path TEXT PRIMARY KEY) WITHOUT ROWID`);
+      const insertPath = scoped.prepare(`INSERT INTO paceflow_scope_paths (path) VALUES (?)`);
+      scoped.transaction(() => {
+        for (const path of pathScope) insertPath.run([path]);
+        // Commits that touch no matching path leave the copy: counts of commits, markers and
+        // tasks then read as if they never happened. Merges stay (they carry the history).
+        scoped
+          .prepare(
+            `DELETE FROM metadata_commit_file_changes WHERE repo_id = ?
+               AND path NOT IN (SELECT path FROM paceflow_scope_paths)
+               AND (old_path IS NULL OR old_path NOT IN (SELECT path FROM paceflow_scope_paths))`,
+          )
+          .run([repoId]);
+        scoped
+          .prepare(
+            `DELETE FROM metadata_commits WHERE repo_id = ? AND is_merge = 0
+               AND NOT EXISTS (SELECT 1 FROM metadata_commit_file_changes f WHERE f.repo_id = metadata_commits.repo_id AND f.sha = metadata_commits.sha)`,
+          )
+          .run([repoId]);
+        for (const table of ['event_commit_attributions', 'event_commit_outcomes', 'event_commit_churn', 'event_task_commits']) {
+          scoped.prepare(`DELETE FROM ${table} WHERE repo_id = ?`).run([repoId]);
+        }
+        scoped.prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?)`).run([`outcomes_state:${repoId}`, `churn_evidence:${repoId}`]);
+      });
+      const attribution = await buildAttribution({ db: scoped, repoId, cwd: root, config, pathScope });
+      await buildOutcomes({ db: scoped, repoId, cwd: root, config });
+      await buildChurn({ db: scoped, repoId, cwd: root, aiLines: attribution.aiLines, config, pathScope });
+      await buildTasks({ db: scoped, repoId, cwd: root, config });
+      return await fn(scoped, pathScope.size);
+    } finally {
+      scoped.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
