@@ -124,6 +124,77 @@ describe('git hooks', () => {
     expect(existsSync(join(h.repo.dir, '.husky', 'pre-push'))).toBe(false);
   });
 
+  // The real lefthook binary (npm package lefthook-linux-x64, installed by .ci/run; in CI it must be there).
+  const lefthookBin = fileURLToPath(new URL('../node_modules/lefthook-linux-x64/bin/', import.meta.url));
+  const haveLefthook = existsSync(join(lefthookBin, 'lefthook'));
+  it.skipIf(!haveLefthook && !process.env.CI)('under lefthook: a paceflow command in lefthook-local.yml beside the project’s own; uninstall puts every file back', async () => {
+    const project = 'post-commit:\n  commands:\n    project:\n      run: echo project >> .git/project-hook.log\n';
+    const local = '# my own local overrides\npre-commit:\n  commands:\n    mine:\n      run: "true"\n';
+    const h = hookedRepo({
+      before: (repo) => {
+        writeFileSync(join(repo.dir, 'lefthook.yml'), project);
+        writeFileSync(join(repo.dir, 'lefthook-local.yml'), local);
+      },
+    });
+    Object.assign(h.env, { PATH: `${lefthookBin}:${process.env.PATH ?? ''}` });
+    const lefthook = spawnSync('lefthook', ['install'], { cwd: h.repo.dir, env: h.env, encoding: 'utf8' });
+    expect(lefthook.status, lefthook.stderr).toBe(0);
+    const hooksDir = join(h.repo.dir, '.git', 'hooks');
+    const before = Object.fromEntries(readdirSync(hooksDir).filter((f) => !f.endsWith('.sample')).map((f) => [f, readFileSync(join(hooksDir, f), 'utf8')]));
+    expect(h.cli('hooks', 'install')).toContain('paceflow hooks (lefthook');
+    expect(h.cli('hooks', 'install')).toContain('already installed');
+    const written = readFileSync(join(h.repo.dir, 'lefthook-local.yml'), 'utf8');
+    expect(written).toMatch(/^# my own local overrides\npre-commit:\n {2}commands:\n {4}mine:/);
+    expect(written).toContain('post-rewrite:\n  commands:\n    paceflow:');
+    // lefthook install ran again: the hooks the project's config lacks exist now.
+    for (const hook of ['post-commit', 'post-merge', 'post-rewrite', 'pre-push']) expect(readFileSync(join(hooksDir, hook), 'utf8')).toContain('lefthook');
+    h.repo.write('c.ts', 'export const c = 3;\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '-m', 'under lefthook');
+    await h.settle();
+    expect(h.subjects().map((s) => s.subject)).toContain('under lefthook');
+    expect(readFileSync(join(h.repo.dir, '.git', 'project-hook.log'), 'utf8')).toBe('project\n');
+    // post-rewrite gets git's stdin through lefthook (use_stdin): the amended commit replaces the old.
+    h.git('commit', '-q', '--amend', '-m', 'under lefthook, amended');
+    await h.settle();
+    expect(h.subjects().filter((s) => s.subject.startsWith('under lefthook'))).toEqual([
+      { subject: 'under lefthook', is_unreachable: 1 },
+      { subject: 'under lefthook, amended', is_unreachable: 0 },
+    ]);
+    expect(h.cli('hooks', 'status')).toMatch(/hooks: lefthook[\s\S]*post-rewrite: installed/);
+    expect(h.cli('hooks', 'uninstall')).toContain('removed post-commit, post-merge, post-rewrite, pre-push');
+    expect(readFileSync(join(h.repo.dir, 'lefthook-local.yml'), 'utf8')).toBe(local);
+    const after = Object.fromEntries(readdirSync(hooksDir).filter((f) => !f.endsWith('.sample')).map((f) => [f, readFileSync(join(hooksDir, f), 'utf8')]));
+    expect(after).toEqual(before);
+  });
+
+  it('git config-based hooks (git ≥ 2.54): one [hook "paceflow-<event>"] section per event, removed on uninstall', async () => {
+    const h = hookedRepo();
+    const config = join(h.repo.dir, '.git', 'config');
+    const before = readFileSync(config, 'utf8');
+    const out = h.cli('hooks', 'install', '--manager', 'config');
+    expect(out).toContain('paceflow hooks (config');
+    expect(out).toContain('installed post-commit, post-merge, post-rewrite, pre-push');
+    const shim = join(h.paceflowDir, 'hook.sh');
+    for (const hook of ['post-commit', 'post-merge', 'post-rewrite', 'pre-push']) {
+      expect(h.git('config', '--local', '--get', `hook.paceflow-${hook}.event`)).toBe(hook);
+      expect(h.git('config', '--local', '--get', `hook.paceflow-${hook}.command`)).toBe(`sh '${shim}' ${hook}`);
+    }
+    // The choice is kept: a second install (without --manager) and status use it.
+    expect(h.cli('hooks', 'install')).toContain('already installed');
+    expect(h.cli('hooks', 'status')).toMatch(/hooks: config[\s\S]*pre-push: installed/);
+    // What git runs for the event is the shim with git's arguments appended; run it as git would.
+    h.repo.write('d.ts', 'export const d = 4;\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '--no-verify', '-m', 'config hooks');
+    const run = spawnSync('sh', ['-c', `${h.git('config', '--local', '--get', 'hook.paceflow-post-commit.command')} "$@"`, 'hook'], { cwd: h.repo.dir, env: h.env, encoding: 'utf8' });
+    expect(run.status).toBe(0);
+    await h.settle();
+    expect(h.subjects().map((s) => s.subject)).toContain('config hooks');
+    expect(h.cli('hooks', 'uninstall')).toContain('removed post-commit, post-merge, post-rewrite, pre-push');
+    expect(readFileSync(config, 'utf8')).toBe(before);
+  });
+
   it('rebase, cherry-pick and merges (fast-forward, no-ff, conflicted) are all recorded', async () => {
     const h = hookedRepo();
     h.cli('hooks', 'install');

@@ -36,12 +36,14 @@ export async function buildChurn(options: {
 
   const mainline = db
     .prepare(
-      `SELECT sha, reached_mainline_at, committed_at, nontrivial_added_lines AS n, ai_lines FROM event_commit_outcomes
+      // Times in ms from SQLite (second resolution is plenty for windows of days, and cheaper
+      // than Date.parse on every mainline commit of every run).
+      `SELECT sha, unixepoch(reached_mainline_at) * 1000 AS at, unixepoch(committed_at) * 1000 AS committed,
+         nontrivial_added_lines AS n, ai_lines FROM event_commit_outcomes
        WHERE repo_id = ? AND mainline_via = 'ancestor' AND reached_mainline_at IS NOT NULL`,
     )
-    .all<{ sha: string; reached_mainline_at: string; committed_at: string; n: number; ai_lines: number }>([repoId])
-    .map((r) => ({ ...r, at: Date.parse(r.reached_mainline_at), committed: Date.parse(r.committed_at) }))
-    .sort((a, b) => a.at - b.at || a.committed - b.committed || a.sha.localeCompare(b.sha));
+    .all<{ sha: string; at: number; committed: number; n: number; ai_lines: number }>([repoId])
+    .sort((a, b) => a.at - b.at || a.committed - b.committed || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
   const copies = new Map<string, { sha: string; ai_lines: number }[]>();
   for (const c of db
     .prepare(

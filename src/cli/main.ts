@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ConfigOverrides } from '../config/config.js';
+import type { HookManager } from '../hooks/install.js';
 import { PaceflowError } from '../errors.js';
 import { packageVersion } from './version.js';
 
@@ -75,6 +76,12 @@ function formatOption(): Option {
     'json',
     'csv',
   ]);
+}
+
+function managerOption(): Option {
+  // The list is src/hooks/install.ts's HOOK_MANAGERS, repeated so start-up does not load the module.
+  const managers = ['plain', 'husky', 'lefthook', 'config'] as const satisfies readonly HookManager[];
+  return new Option('--manager <manager>', 'where the hooks go, instead of detecting it (kept until uninstall)').choices(managers);
 }
 
 function write(text: string): void {
@@ -228,18 +235,21 @@ export function buildProgram(): Command {
     .command('init')
     .description('install the git hooks (post-commit, post-merge, post-rewrite, pre-push) and run the first ingest')
     .option('--no-progress', 'no progress bar on stderr')
-    .action(async (flags: { progress: boolean }, command: Command) => {
+    .addOption(managerOption())
+    .action(async (flags: { progress: boolean; manager?: HookManager }, command: Command) => {
       const { hooksInstall } = await import('./commands/hooks.js');
-      for (const line of await hooksInstall({ ...where(command), ingestFirst: true, progress: flags.progress && process.stderr.isTTY === true })) write(line);
+      const options = { ...where(command), ingestFirst: true, progress: flags.progress && process.stderr.isTTY === true, ...(flags.manager ? { manager: flags.manager } : {}) };
+      for (const line of await hooksInstall(options)) write(line);
     });
 
   const hooks = program.command('hooks').description('manage the git hooks that record commits as they happen');
   hooks
     .command('install')
-    .description('install the hooks into husky, or .git/hooks (an existing hook is kept and still runs)')
-    .action(async (_flags: unknown, command: Command) => {
+    .description('install the hooks into husky, lefthook-local.yml, git config (git ≥ 2.54) or .git/hooks (an existing hook is kept and still runs)')
+    .addOption(managerOption())
+    .action(async (flags: { manager?: HookManager }, command: Command) => {
       const { hooksInstall } = await import('./commands/hooks.js');
-      for (const line of await hooksInstall(where(command))) write(line);
+      for (const line of await hooksInstall({ ...where(command), ...(flags.manager ? { manager: flags.manager } : {}) })) write(line);
     });
   hooks
     .command('uninstall')

@@ -1,4 +1,4 @@
-import { HOOKS, hookStatus, installHooks, uninstallHooks } from '../../hooks/install.js';
+import { HOOKS, hookStatus, installHooks, uninstallHooks, type HookManager } from '../../hooks/install.js';
 import { runWorker } from '../../hooks/worker.js';
 import { ingest } from './ingest.js';
 
@@ -9,12 +9,13 @@ export interface HooksOptions {
 }
 
 /** `paceflow hooks install` (and `paceflow init`, which also runs the first ingest). */
-export async function hooksInstall(options: HooksOptions & { ingestFirst?: boolean; progress?: boolean }): Promise<string[]> {
-  const result = await installHooks(options.cwd, options.db ? { db: options.db } : {});
+export async function hooksInstall(options: HooksOptions & { ingestFirst?: boolean; progress?: boolean; manager?: HookManager }): Promise<string[]> {
+  const result = await installHooks(options.cwd, { ...(options.db ? { db: options.db } : {}), ...(options.manager ? { manager: options.manager } : {}) });
   const lines = [
     `paceflow hooks (${result.setup.manager}, ${result.setup.hooksDir}): ` +
       (result.installed.length > 0 ? `installed ${result.installed.join(', ')}` : 'already installed') +
       (result.alreadyInstalled.length > 0 && result.installed.length > 0 ? `; already there: ${result.alreadyInstalled.join(', ')}` : ''),
+    ...result.notes.map((note) => `note: ${note}`),
   ];
   if (options.ingestFirst) {
     const summary = await ingest({ ...options, progress: options.progress ?? false });
