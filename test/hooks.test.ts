@@ -124,8 +124,8 @@ describe('git hooks', () => {
     expect(existsSync(join(h.repo.dir, '.husky', 'pre-push'))).toBe(false);
   });
 
-  // The real lefthook binary (npm package lefthook-linux-x64, installed by .ci/run; in CI it must be there).
-  const lefthookBin = fileURLToPath(new URL('../node_modules/lefthook-linux-x64/bin/', import.meta.url));
+  // The real lefthook binary (npm package lefthook-linux-x64, installed into .tools/ by .ci/run; in CI it must be there).
+  const lefthookBin = fileURLToPath(new URL('../.tools/node_modules/lefthook-linux-x64/bin/', import.meta.url));
   const haveLefthook = existsSync(join(lefthookBin, 'lefthook'));
   it.skipIf(!haveLefthook && !process.env.CI)('under lefthook: a paceflow command in lefthook-local.yml beside the project’s own; uninstall puts every file back', async () => {
     const project = 'post-commit:\n  commands:\n    project:\n      run: echo project >> .git/project-hook.log\n';

@@ -308,6 +308,11 @@ export function buildProgram(): Command {
 /** The CLI boundary: the one place errors become a message and an exit code. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   try {
+    if (process.env.PACEFLOW_SQLITE === 'node') {
+      // node:sqlite (Node 22.5+) instead of the better-sqlite3 addon: what the Action uses.
+      const [{ useDatabaseFactory }, { NodeSqliteDatabase }] = await Promise.all([import('../db/open.js'), import('../db/node-sqlite.js')]);
+      useDatabaseFactory((path, options) => new NodeSqliteDatabase(path, options));
+    }
     await buildProgram().parseAsync(argv);
   } catch (error) {
     if (error instanceof PaceflowError) {

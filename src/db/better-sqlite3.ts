@@ -1,4 +1,5 @@
-import BetterSqlite3 from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Database, OpenOptions, Row, RunResult, SqlParams, SqlValue, Statement } from './driver.js';
 
 type NativeStatement = BetterSqlite3.Statement<unknown[], unknown>;
@@ -38,7 +39,10 @@ export class BetterSqliteDatabase implements Database {
     readonly path: string,
     options: OpenOptions = {},
   ) {
-    this.db = new BetterSqlite3(path, {
+    // Loaded when first used, so a bundle that opens databases through node:sqlite (the Action)
+    // never needs the native addon.
+    const Native = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    this.db = new Native(path, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
       timeout: options.busyTimeoutMs ?? 5000,

@@ -6,7 +6,7 @@ import type { Database } from './driver.js';
 
 /** sql/ ships beside dist/ and src/; both sit two levels below the package root. */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
-const VIEWS_DIR = fileURLToPath(new URL('../../sql/views/', import.meta.url));
+export const VIEWS_DIR = fileURLToPath(new URL('../../sql/views/', import.meta.url));
 
 export interface Migration {
   version: number;
@@ -19,11 +19,25 @@ export interface ViewDefinition {
   sql: string;
 }
 
+/**
+ * The Action's bundle has no sql/ folder beside it: its build defines this as the contents of
+ * every file of sql/ and sql/views/ (scripts/build-action.mjs).
+ */
+declare const PACEFLOW_BUNDLED_SQL: { files: Record<string, string>; views: Record<string, string> } | undefined;
+const bundled = typeof PACEFLOW_BUNDLED_SQL === 'undefined' ? undefined : PACEFLOW_BUNDLED_SQL;
+
+function sqlFiles(dir: string): { name: string; text: () => string }[] {
+  const embedded = bundled && (dir === SQL_DIR ? bundled.files : dir === VIEWS_DIR ? bundled.views : undefined);
+  if (embedded) return Object.entries(embedded).map(([name, text]) => ({ name, text: () => text }));
+  return readdirSync(dir).map((name) => ({ name, text: () => readFileSync(dir + name, 'utf8') }));
+}
+
 export function loadMigrations(dir = SQL_DIR): Migration[] {
-  const migrations = readdirSync(dir)
+  const files = new Map(sqlFiles(dir).map((f) => [f.name, f]));
+  const migrations = [...files.keys()]
     .map((file) => /^(\d+)_([\w-]+)\.sql$/.exec(file))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ version: Number(m[1]), name: m[0], sql: readFileSync(dir + m[0], 'utf8') }))
+    .map((m) => ({ version: Number(m[1]), name: m[0], sql: files.get(m[0])!.text() }))
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`sql/: migration ${m.name} breaks the numbering (expected ${i + 1})`);
@@ -32,10 +46,10 @@ export function loadMigrations(dir = SQL_DIR): Migration[] {
 }
 
 export function loadViews(dir = VIEWS_DIR): ViewDefinition[] {
-  return readdirSync(dir)
-    .filter((file) => /^view_\w+\.sql$/.test(file))
-    .sort()
-    .map((file) => ({ name: file.slice(0, -4), sql: readFileSync(dir + file, 'utf8') }));
+  return sqlFiles(dir)
+    .filter((file) => /^view_\w+\.sql$/.test(file.name))
+    .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    .map((file) => ({ name: file.name.slice(0, -4), sql: file.text() }));
 }
 
 export function latestSchemaVersion(): number {

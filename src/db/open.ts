@@ -7,7 +7,12 @@ import { migrate } from './migrate.js';
 
 export type DatabaseFactory = (path: string, options: OpenOptions) => Database;
 
-const betterSqlite: DatabaseFactory = (path, options) => new BetterSqliteDatabase(path, options);
+let defaultFactory: DatabaseFactory = (path, options) => new BetterSqliteDatabase(path, options);
+
+/** Makes every later openDatabase() use this driver (the Action: node:sqlite instead of better-sqlite3). */
+export function useDatabaseFactory(factory: DatabaseFactory): void {
+  defaultFactory = factory;
+}
 
 /** Turns SQLite's terse codes into one line that names the file and the cause. */
 export function describeDatabaseError(path: string, error: unknown): DatabaseError {
@@ -30,7 +35,7 @@ export function describeDatabaseError(path: string, error: unknown): DatabaseErr
 export function openDatabase(
   path: string,
   options: OpenOptions = {},
-  factory: DatabaseFactory = betterSqlite,
+  factory: DatabaseFactory = defaultFactory,
 ): Database {
   const readonly = options.readonly ?? false;
   if (readonly && !existsSync(path)) {
