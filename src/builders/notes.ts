@@ -24,14 +24,21 @@ export function composeNote(
   nontrivial: number,
   credits: readonly { provider: string; model: string | null; sessionId: string; lines: number }[],
 ): string {
+  return composeNoteFromHashed(
+    tool,
+    nontrivial,
+    credits.map((c) => ({ provider: c.provider, model: c.model, session: hashSessionId(c.sessionId), lines: c.lines })),
+  );
+}
+
+/** The same, from credits whose session ids are hashed already (read back from notes). */
+export function composeNoteFromHashed(tool: string, nontrivial: number, credits: readonly PaceflowNote['attributions'][number][]): string {
   const note: PaceflowNote = {
     schema: 'paceflow/attribution',
     version: 1,
     tool,
     nontrivial_added_lines: nontrivial,
-    attributions: credits
-      .map((c) => ({ provider: c.provider, model: c.model, session: hashSessionId(c.sessionId), lines: c.lines }))
-      .sort((a, b) => b.lines - a.lines || a.session.localeCompare(b.session)),
+    attributions: [...credits].sort((a, b) => b.lines - a.lines || a.session.localeCompare(b.session)),
   };
   return `${JSON.stringify(note)}\n`;
 }
