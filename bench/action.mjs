@@ -39,7 +39,12 @@ const timed = (args, options) => {
 const dir = mkdtempSync(join(tmpdir(), 'paceflow-bench-action-'));
 const ws = join(dir, 'ws');
 git(dir, 'clone', '-q', '--no-local', `file://${source}`, ws);
-const head = git(ws, 'rev-parse', 'origin/topic-7');
+// The open topic branch with the most commits of its own: the pull request.
+const topics = git(ws, 'for-each-ref', '--format=%(refname:short)', 'refs/remotes/origin/topic-*').split('\n').filter(Boolean);
+const own = (ref) => Number(git(ws, 'rev-list', '--count', `origin/main..${ref}`));
+const pr = topics.map((ref) => ({ ref, n: own(ref) })).sort((a, b) => b.n - a.n)[0];
+if (!pr || pr.n === 0) throw new Error('no open topic branch to use as the pull request');
+const head = git(ws, 'rev-parse', pr.ref);
 const base = git(ws, 'merge-base', 'origin/main', head);
 writeFileSync(join(dir, 'event.json'), JSON.stringify({ pull_request: { number: 7, base: { sha: base }, head: { sha: head } } }));
 console.log(`repository: ${git(ws, 'rev-list', '--all', '--count')} commits; PR: ${git(ws, 'rev-list', '--count', `${base}..${head}`)} commits`);
