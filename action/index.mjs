@@ -19805,24 +19805,22 @@ function info(message) {
 
 // src/db/node-sqlite.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-function loadSqlite() {
-  const getBuiltin = process.getBuiltinModule;
-  const sqlite = getBuiltin?.("node:sqlite");
-  if (!sqlite) throw new Error(`node:sqlite needs Node 22.5 or newer (this is ${process.version})`);
-  return sqlite;
-}
+
+// src/db/statement.ts
+init_define_PACEFLOW_BUNDLED_SQL();
 function bind(params) {
   if (params === void 0) return [];
   return Array.isArray(params) ? [...params] : [params];
 }
-var READ_ONLY = /^\s*(?:--[^\n]*\n\s*)*(?:SELECT|WITH|VALUES|EXPLAIN)\b/i;
-var NodeSqliteStatement = class {
-  constructor(stmt, readonly2) {
+var WrappedStatement = class {
+  constructor(stmt, readonly2, columnNames) {
     this.stmt = stmt;
     this.readonly = readonly2;
+    this.columnNames = columnNames;
   }
   stmt;
   readonly;
+  columnNames;
   run(params) {
     return { changes: Number(this.stmt.run(...bind(params)).changes) };
   }
@@ -19836,9 +19834,18 @@ var NodeSqliteStatement = class {
     return this.stmt.iterate(...bind(params));
   }
   columns() {
-    return this.stmt.columns().map((c) => c.name);
+    return this.columnNames();
   }
 };
+
+// src/db/node-sqlite.ts
+function loadSqlite() {
+  const getBuiltin = process.getBuiltinModule;
+  const sqlite = getBuiltin?.("node:sqlite");
+  if (!sqlite) throw new Error(`node:sqlite needs Node 22.5 or newer (this is ${process.version})`);
+  return sqlite;
+}
+var READ_ONLY = /^\s*(?:--[^\n]*\n\s*)*(?:SELECT|WITH|VALUES|EXPLAIN)\b/i;
 var NodeSqliteDatabase = class {
   constructor(path, options = {}) {
     this.path = path;
@@ -19858,7 +19865,8 @@ var NodeSqliteDatabase = class {
     this.db.exec(sql);
   }
   prepare(sql) {
-    return new NodeSqliteStatement(this.db.prepare(sql), READ_ONLY.test(sql));
+    const stmt = this.db.prepare(sql);
+    return new WrappedStatement(stmt, READ_ONLY.test(sql), () => stmt.columns().map((c) => c.name));
   }
   /** BEGIN IMMEDIATE at the outside, a savepoint inside (as better-sqlite3 nests them). */
   transaction(fn) {
@@ -19942,34 +19950,6 @@ var NotAGitRepositoryError = class extends GitError {
 // src/db/better-sqlite3.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { createRequire } from "node:module";
-function bind2(params) {
-  if (params === void 0) return [];
-  return Array.isArray(params) ? [...params] : [params];
-}
-var BetterSqliteStatement = class {
-  constructor(stmt) {
-    this.stmt = stmt;
-  }
-  stmt;
-  get readonly() {
-    return this.stmt.readonly;
-  }
-  run(params) {
-    return { changes: this.stmt.run(...bind2(params)).changes };
-  }
-  all(params) {
-    return this.stmt.all(...bind2(params));
-  }
-  get(params) {
-    return this.stmt.get(...bind2(params));
-  }
-  iterate(params) {
-    return this.stmt.iterate(...bind2(params));
-  }
-  columns() {
-    return this.stmt.reader ? this.stmt.columns().map((c) => c.name) : [];
-  }
-};
 var BetterSqliteDatabase = class {
   constructor(path, options = {}) {
     this.path = path;
@@ -19990,7 +19970,8 @@ var BetterSqliteDatabase = class {
     this.db.exec(sql);
   }
   prepare(sql) {
-    return new BetterSqliteStatement(this.db.prepare(sql));
+    const stmt = this.db.prepare(sql);
+    return new WrappedStatement(stmt, stmt.readonly, () => stmt.reader ? stmt.columns().map((c) => c.name) : []);
   }
   transaction(fn) {
     if (this.db.inTransaction) return this.db.transaction(fn)();

@@ -68,6 +68,17 @@ function scenario(): Scenario {
 }
 
 const file = (repo: TempRepo, name: string) => join(repo.dir, name);
+
+/** A git-ai 3.x authorship note crediting lines 1-2 of g.ts to Cursor (gpt-5). */
+function addGitAiNote(repo: TempRepo, sha: string): void {
+  const note = [
+    'g.ts',
+    '  abcd1234abcd1234 1-2',
+    '---',
+    JSON.stringify({ schema_version: 'authorship/3.0.0', base_commit_sha: sha, prompts: { abcd1234abcd1234: { agent_id: { tool: 'cursor', id: 'x', model: 'gpt-5' } } } }),
+  ].join('\n');
+  repo.gitRaw(['notes', '--ref=ai', 'add', '-F', '-', sha], note);
+}
 const SESSION = 'claude-code:aaaaaaaa-0000-4000-8000-000000000001';
 
 describe('attribution from transcripts', () => {
@@ -266,13 +277,7 @@ describe('git notes that travel', () => {
     const s = scenario();
     s.repo.write('g.ts', 'export const one = fromGitAi(1);\nexport const two = fromGitAi(2);\nexport const three = byHand(3);\n');
     const sha = s.repo.commit('git-ai work', { at: AFTER_EDITS });
-    const gitAiNote = [
-      'g.ts',
-      '  abcd1234abcd1234 1-2',
-      '---',
-      JSON.stringify({ schema_version: 'authorship/3.0.0', base_commit_sha: sha, prompts: { abcd1234abcd1234: { agent_id: { tool: 'cursor', id: 'x', model: 'gpt-5' } } } }),
-    ].join('\n');
-    s.repo.gitRaw(['notes', '--ref=ai', 'add', '-F', '-', sha], gitAiNote);
+    addGitAiNote(s.repo, sha);
     for (const x of [s.t]) {
       const dir = join(s.home.claudeProjects, '-repo');
       mkdirSync(dir, { recursive: true });
@@ -437,13 +442,7 @@ describe('churn of lines without AI evidence, beside AI churn', () => {
     const s = scenario();
     s.repo.write('g.ts', 'export const one = fromGitAi(1);\nexport const two = fromGitAi(2);\nexport const three = byHand(3);\n');
     const sha = s.repo.commit('git-ai work', { at: AFTER_EDITS });
-    const gitAiNote = [
-      'g.ts',
-      '  abcd1234abcd1234 1-2',
-      '---',
-      JSON.stringify({ schema_version: 'authorship/3.0.0', base_commit_sha: sha, prompts: { abcd1234abcd1234: { agent_id: { tool: 'cursor', id: 'x', model: 'gpt-5' } } } }),
-    ].join('\n');
-    s.repo.gitRaw(['notes', '--ref=ai', 'add', '-F', '-', sha], gitAiNote);
+    addGitAiNote(s.repo, sha);
     s.repo.write('g.ts', 'export const two = fromGitAi(2);\nexport const three = byHand(3);\n').commit('drop one', { at: AFTER_EDITS + 86400 });
     await ingest({ cwd: s.repo.dir, db: s.db, env: s.home.env, notes: false });
     // Two thirds of each line is AI: reaching 2 AI + 1 other; the one churned line counts as AI.

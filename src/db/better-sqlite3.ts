@@ -1,35 +1,7 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { Database, OpenOptions, Row, RunResult, SqlParams, SqlValue, Statement } from './driver.js';
-
-type NativeStatement = BetterSqlite3.Statement<unknown[], unknown>;
-
-function bind(params: SqlParams | undefined): unknown[] {
-  if (params === undefined) return [];
-  return Array.isArray(params) ? [...(params as unknown[])] : [params];
-}
-
-class BetterSqliteStatement implements Statement {
-  constructor(private readonly stmt: NativeStatement) {}
-  get readonly(): boolean {
-    return this.stmt.readonly;
-  }
-  run(params?: SqlParams): RunResult {
-    return { changes: this.stmt.run(...bind(params)).changes };
-  }
-  all<T = Row>(params?: SqlParams): T[] {
-    return this.stmt.all(...bind(params)) as T[];
-  }
-  get<T = Row>(params?: SqlParams): T | undefined {
-    return this.stmt.get(...bind(params)) as T | undefined;
-  }
-  iterate<T = Row>(params?: SqlParams): IterableIterator<T> {
-    return this.stmt.iterate(...bind(params)) as IterableIterator<T>;
-  }
-  columns(): string[] {
-    return this.stmt.reader ? this.stmt.columns().map((c) => c.name) : [];
-  }
-}
+import type { Database, OpenOptions, SqlValue, Statement } from './driver.js';
+import { WrappedStatement } from './statement.js';
 
 export class BetterSqliteDatabase implements Database {
   private readonly db: BetterSqlite3.Database;
@@ -58,7 +30,8 @@ export class BetterSqliteDatabase implements Database {
   }
 
   prepare(sql: string): Statement {
-    return new BetterSqliteStatement(this.db.prepare(sql));
+    const stmt = this.db.prepare(sql);
+    return new WrappedStatement(stmt, stmt.readonly, () => (stmt.reader ? stmt.columns().map((c) => c.name) : []));
   }
 
   transaction<T>(fn: () => T): T {

@@ -1,15 +1,12 @@
-import type { Database, OpenOptions, Row, RunResult, SqlParams, SqlValue, Statement } from './driver.js';
+import type { Database, OpenOptions, SqlValue, Statement } from './driver.js';
+import { WrappedStatement, type NativeStatementLike } from './statement.js';
 
 /**
  * The database interface over `node:sqlite` (Node 22.5+; unflagged and quiet on 24): what the
  * bundled GitHub Action uses, so it needs no native addon and no install step.
  * The types below are the part of node:sqlite this file uses (@types/node 20 has none).
  */
-interface NativeStatement {
-  run(...params: unknown[]): { changes: number | bigint };
-  all(...params: unknown[]): unknown[];
-  get(...params: unknown[]): unknown;
-  iterate(...params: unknown[]): IterableIterator<unknown>;
+interface NativeStatement extends NativeStatementLike {
   columns(): { name: string }[];
 }
 interface NativeDatabase {
@@ -30,38 +27,11 @@ function loadSqlite(): SqliteModule {
   return sqlite;
 }
 
-function bind(params: SqlParams | undefined): unknown[] {
-  if (params === undefined) return [];
-  return Array.isArray(params) ? [...(params as unknown[])] : [params];
-}
-
 /**
  * node:sqlite does not expose sqlite3_stmt_readonly; statements that start as a query are taken as
  * read-only. Only `paceflow sql` asks, and the Action never runs it.
  */
 const READ_ONLY = /^\s*(?:--[^\n]*\n\s*)*(?:SELECT|WITH|VALUES|EXPLAIN)\b/i;
-
-class NodeSqliteStatement implements Statement {
-  constructor(
-    private readonly stmt: NativeStatement,
-    readonly readonly: boolean,
-  ) {}
-  run(params?: SqlParams): RunResult {
-    return { changes: Number(this.stmt.run(...bind(params)).changes) };
-  }
-  all<T = Row>(params?: SqlParams): T[] {
-    return this.stmt.all(...bind(params)) as T[];
-  }
-  get<T = Row>(params?: SqlParams): T | undefined {
-    return this.stmt.get(...bind(params)) as T | undefined;
-  }
-  iterate<T = Row>(params?: SqlParams): IterableIterator<T> {
-    return this.stmt.iterate(...bind(params)) as IterableIterator<T>;
-  }
-  columns(): string[] {
-    return this.stmt.columns().map((c) => c.name);
-  }
-}
 
 export class NodeSqliteDatabase implements Database {
   private readonly db: NativeDatabase;
@@ -85,7 +55,8 @@ export class NodeSqliteDatabase implements Database {
   }
 
   prepare(sql: string): Statement {
-    return new NodeSqliteStatement(this.db.prepare(sql), READ_ONLY.test(sql));
+    const stmt = this.db.prepare(sql);
+    return new WrappedStatement(stmt, READ_ONLY.test(sql), () => stmt.columns().map((c) => c.name));
   }
 
   /** BEGIN IMMEDIATE at the outside, a savepoint inside (as better-sqlite3 nests them). */
