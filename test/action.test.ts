@@ -274,4 +274,28 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
     // The repository figures now count the squash commit's AI lines.
     expect(r.summary).toContain('## paceflow — AI in this repository');
   });
+
+  it('on a push to mainline: rebase-merged commits (same patch-ids) get their originals’ notes', async () => {
+    const up = upstream();
+    const before = up.work.git('rev-parse', 'main');
+    // A main commit first, so the rebase rewrites the pull request's commits.
+    up.work.write('CHANGELOG.md', 'release notes for the next version\n').commit('changelog');
+    up.work.git('checkout', '-q', '-b', 'rebased', 'feature');
+    up.work.at().git('rebase', '-q', 'main');
+    up.work.git('checkout', '-q', 'main');
+    up.work.git('merge', '-q', '--ff-only', 'rebased');
+    const after = up.work.git('rev-parse', 'main');
+    const rebasedAi = up.work.git('rev-parse', 'main~1');
+    expect(rebasedAi).not.toBe(up.aiCommit);
+    up.work.git('push', '-q', 'origin', 'main');
+    const ws = tempDir('paceflow-ws-');
+    spawnSync('git', ['clone', '-q', `file://${up.origin}`, ws]);
+    const r = await runBundle(ws, api, { name: 'push', payload: { ref: 'refs/heads/main', before, after } }, { comment: 'false' });
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    const note = spawnSync('git', ['--git-dir', up.origin, 'notes', '--ref=paceflow', 'show', rebasedAi], { encoding: 'utf8' });
+    expect(note.status, note.stderr).toBe(0);
+    expect(JSON.parse(note.stdout)).toMatchObject({ nontrivial_added_lines: 3, attributions: [{ provider: 'claude-code', lines: 2 }] });
+    // The human commit had no note to carry: it gets none.
+    expect(spawnSync('git', ['--git-dir', up.origin, 'notes', '--ref=paceflow', 'show', after]).status).not.toBe(0);
+  });
 });
