@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DEFAULT_TASK_KEY_PATTERN, loadConfig } from '../src/config/config.js';
+import { DEFAULT_TASK_KEY_PATTERN, defaultConfig, loadConfig } from '../src/config/config.js';
+import { configSchema } from '../src/config/schema.js';
 import { ConfigError } from '../src/errors.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
@@ -14,8 +15,8 @@ function repoWith(files: Record<string, string>): string {
 }
 
 describe('configuration', () => {
-  it('has documented defaults when nothing is configured', () => {
-    const { config, source } = loadConfig(repoWith({}));
+  it('has documented defaults when nothing is configured', async () => {
+    const { config, source } = await loadConfig(repoWith({}));
     expect(source).toBeNull();
     expect(config).toEqual({
       heavyAiThreshold: 0.5,
@@ -29,15 +30,19 @@ describe('configuration', () => {
     });
   });
 
-  it('reads paceflow.config.json, and flags override it', () => {
-    const dir = repoWith({ 'paceflow.config.json': JSON.stringify({ mainline: 'trunk', churnWindowDays: 21 }) });
-    expect(loadConfig(dir).config).toMatchObject({ mainline: 'trunk', churnWindowDays: 21 });
-    expect(loadConfig(dir, { churnWindowDays: 30, mainline: undefined }).config).toMatchObject({ mainline: 'trunk', churnWindowDays: 30 });
+  it('the defaults used without the schema are exactly what the schema gives for {}', () => {
+    expect(defaultConfig()).toEqual(configSchema.parse({}));
   });
 
-  it('reads the paceflow key of package.json', () => {
+  it('reads paceflow.config.json, and flags override it', async () => {
+    const dir = repoWith({ 'paceflow.config.json': JSON.stringify({ mainline: 'trunk', churnWindowDays: 21 }) });
+    expect((await loadConfig(dir)).config).toMatchObject({ mainline: 'trunk', churnWindowDays: 21 });
+    expect((await loadConfig(dir, { churnWindowDays: 30, mainline: undefined })).config).toMatchObject({ mainline: 'trunk', churnWindowDays: 30 });
+  });
+
+  it('reads the paceflow key of package.json', async () => {
     const dir = repoWith({ 'package.json': JSON.stringify({ name: 'x', paceflow: { heavyAiThreshold: 0.7 } }) });
-    const loaded = loadConfig(dir);
+    const loaded = await loadConfig(dir);
     expect(loaded.config.heavyAiThreshold).toBe(0.7);
     expect(loaded.source).toMatch(/package\.json#paceflow$/);
   });
@@ -54,13 +59,13 @@ describe('configuration', () => {
     ['settings in both places', { 'paceflow.config.json': '{}', 'package.json': '{"paceflow": {}}' }, /keep the settings in one place/],
     ['package.json paceflow that is not an object', { 'package.json': '{"paceflow": true}' }, /"paceflow" must be an object/],
   ];
-  it.each(bad)('rejects %s with a message naming the key', (_name, files, message) => {
+  it.each(bad)('rejects %s with a message naming the key', async (_name, files, message) => {
     const dir = repoWith(files);
-    expect(() => loadConfig(dir)).toThrowError(ConfigError);
-    expect(() => loadConfig(dir)).toThrowError(message);
+    await expect(loadConfig(dir)).rejects.toThrowError(ConfigError);
+    await expect(loadConfig(dir)).rejects.toThrowError(message);
   });
 
-  it('names the flag when a flag value is bad', () => {
-    expect(() => loadConfig(repoWith({}), { heavyAiThreshold: -1 })).toThrowError(/command-line flags: "heavyAiThreshold"/);
+  it('names the flag when a flag value is bad', async () => {
+    await expect(loadConfig(repoWith({}), { heavyAiThreshold: -1 })).rejects.toThrowError(/command-line flags: "heavyAiThreshold"/);
   });
 });

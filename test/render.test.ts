@@ -1,3 +1,4 @@
+import { formatCount } from '../src/cli/format.js';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { defaultFormat, parseFormat, renderSections, renderTable, type ResultTable } from '../src/report/render.js';
@@ -62,5 +63,11 @@ describe('renderers', () => {
     expect(defaultFormat(false)).toBe('md');
     expect(parseFormat('csv')).toBe('csv');
     expect(() => parseFormat('xml')).toThrowError(/unknown format "xml"/);
+  });
+});
+
+describe('formatCount', () => {
+  it.each([0, 7, 999, 1000, 12345, 1234567, -4321, 1234.5, 10_000_000])('%d as toLocaleString("en") writes it', (n) => {
+    expect(formatCount(n)).toBe(n.toLocaleString('en', { maximumFractionDigits: 20 }));
   });
 });

@@ -1,6 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import { COMMENT_MARKER } from './comment.js';
 import type { Figures } from './figures.js';
+import { formatCount } from '../cli/format.js';
 
 /**
  * Text from git (subjects, branch names) made safe for a table cell of a PR comment: no table
@@ -28,7 +29,7 @@ export function percent(value: number | null | undefined): string {
   return value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
 }
 
-const count = (value: number | null | undefined) => (value === null || value === undefined ? '—' : value.toLocaleString('en'));
+const count = (value: number | null | undefined) => (value === null || value === undefined ? '—' : formatCount(value));
 
 export interface ReportContext {
   /** The pull request, when the run is for one. */

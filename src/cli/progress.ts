@@ -1,3 +1,4 @@
+import { formatCount } from './format.js';
 /** A one-line progress display on a TTY (stderr); silent everywhere else. */
 export interface Progress {
   total(n: number): void;
@@ -20,9 +21,9 @@ export function createProgress(label: string, stream: NodeJS.WriteStream = proce
       const width = 24;
       const ratio = Math.min(current / total, 1);
       const filled = Math.round(ratio * width);
-      text = `${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${current.toLocaleString('en')}/${total.toLocaleString('en')} (${rate.toLocaleString('en')}/s)`;
+      text = `${label} [${'█'.repeat(filled)}${'░'.repeat(width - filled)}] ${formatCount(current)}/${formatCount(total)} (${formatCount(rate)}/s)`;
     } else {
-      text = `${label} ${current.toLocaleString('en')} (${rate.toLocaleString('en')}/s)`;
+      text = `${label} ${formatCount(current)} (${formatCount(rate)}/s)`;
     }
     stream.write(`\r\x1b[2K${text}`);
   };

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GitError, NotAGitRepositoryError } from '../errors.js';
 import { gitText, runGit, type GitOptions } from './run.js';
 
@@ -15,6 +15,7 @@ export interface RepositoryLocation {
 export async function locateRepository(cwd: string, env?: NodeJS.ProcessEnv): Promise<RepositoryLocation> {
   if (!existsSync(cwd)) throw new GitError(`directory does not exist: ${cwd}`);
   if (!statSync(cwd).isDirectory()) throw new GitError(`not a directory: ${cwd}`);
+  if (!mayBeInRepository(cwd, env ?? process.env)) throw new NotAGitRepositoryError(`not inside a git repository: ${cwd}`);
   let out: string;
   try {
     out = await gitText(['rev-parse', '--show-toplevel', '--git-common-dir', '--is-shallow-repository'], {
@@ -37,6 +38,18 @@ export async function locateRepository(cwd: string, env?: NodeJS.ProcessEnv): Pr
     commonDir: isAbsolute(commonDir) ? commonDir : resolve(cwd, commonDir),
     isShallow: shallow === 'true',
   };
+}
+
+/**
+ * False only when git certainly finds no repository: no GIT_DIR, and no `.git` (work tree) or
+ * `HEAD` (bare repository) in cwd or any folder above it. Saves spawning git outside repositories.
+ */
+function mayBeInRepository(cwd: string, env: NodeJS.ProcessEnv): boolean {
+  if (env.GIT_DIR) return true;
+  for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    if (existsSync(join(dir, '.git')) || existsSync(join(dir, 'HEAD'))) return true;
+    if (dirname(dir) === dir) return false;
+  }
 }
 
 /** Commits whose parents a shallow clone cut off (the `shallow` file of the common dir). */

@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import type { Database } from '../db/driver.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
 import { readJsonLines } from '../providers/jsonl.js';
+import { DirectoryListings, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
 import { SessionWriter } from './session-writer.js';
 
@@ -111,8 +112,21 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
     ...options.environment,
     knownRoots: options.environment.knownRoots ?? db.prepare(`SELECT root_path FROM metadata_repositories`).all<{ root_path: string }>().map((r) => r.root_path),
   };
-  for (const provider of options.providers) {
-    const discovery = await provider.discover(environment);
+  const listings = new DirectoryListings(db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get<{ value: string }>()?.value);
+  useDirectoryListings(listings);
+  const discoveries: { provider: SessionProvider; discovery: Awaited<ReturnType<SessionProvider['discover']>> }[] = [];
+  try {
+    for (const provider of options.providers) discoveries.push({ provider, discovery: await provider.discover(environment) });
+  } finally {
+    useDirectoryListings(null);
+  }
+  const remembered = listings.toJson();
+  if (remembered !== null) {
+    db.transaction(() =>
+      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES ('directory_listings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([remembered]),
+    );
+  }
+  for (const { provider, discovery } of discoveries) {
     const stat: ProviderIngestStats = {
       provider: provider.name,
       locations: discovery.locations,
@@ -131,7 +145,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
     };
     stats.push(stat);
     // Oldest first: a resumed session's predecessor is read before the file that copies it.
-    const files = [...discovery.files].sort((a, b) => a.mtimeMs - b.mtimeMs || a.path.localeCompare(b.path));
+    const files = [...discovery.files].sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     for (const file of files) {
       const mark = marks.get(file.path);
       if (mark && mark.size === file.size && mark.mtime_ms === file.mtimeMs) {

@@ -1,11 +1,6 @@
 import { homedir } from 'node:os';
-import { buildAttribution } from '../../builders/attribution.js';
-import { ingestNotes, writeNotes } from '../../ingest/notes.js';
 import { packageVersion } from '../version.js';
-import { buildChurn } from '../../builders/churn.js';
-import { buildOutcomes } from '../../builders/outcomes.js';
 import { buildSessionEvents } from '../../builders/sessions.js';
-import { buildTasks } from '../../builders/tasks.js';
 import { loadConfig, type ConfigOverrides } from '../../config/config.js';
 import type { Database } from '../../db/driver.js';
 import { NotAGitRepositoryError, UsageError } from '../../errors.js';
@@ -17,6 +12,7 @@ import { selectProviders } from '../../providers/index.js';
 import type { ProviderEnvironment, SourceFile } from '../../providers/types.js';
 import { withDatabase } from '../database.js';
 import { createProgress } from '../progress.js';
+import { formatCount } from '../format.js';
 
 export interface IngestOptions {
   cwd: string;
@@ -76,7 +72,7 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
   } catch (error) {
     if (!(error instanceof NotAGitRepositoryError) || providers.length === 0) throw error;
   }
-  const { config } = loadConfig(location?.root ?? null, options.config);
+  const { config } = await loadConfig(location?.root ?? null, options.config);
   return withDatabase(options, async (db) => {
     const messages: string[] = [];
     const warnings: string[] = [];
@@ -116,12 +112,20 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
       if (claude) warnings.push(...cleanupWarnings(db, environment, claude.unread));
     }
     if (git?.repoId && location && options.attribution !== false) {
+      // Loaded here: a run outside a repository (transcripts only) never compiles them.
+      const [{ buildAttribution }, { ingestNotes, writeNotes }, { buildOutcomes }, { buildChurn }, { buildTasks }] = await Promise.all([
+        import('../../builders/attribution.js'),
+        import('../../ingest/notes.js'),
+        import('../../builders/outcomes.js'),
+        import('../../builders/churn.js'),
+        import('../../builders/tasks.js'),
+      ]);
       const notesRead = await ingestNotes(db, git.repoId, location.root);
       const result = await buildAttribution({ db, repoId: git.repoId, cwd: location.root, config, tool: `paceflow ${packageVersion()}` });
       const written = options.notes === false ? 0 : await writeNotes(db, git.repoId, location.root, result.notesToWrite);
       messages.push(
-        `${git.repoId}: attribution over ${result.commits.toLocaleString('en')} commits ` +
-          `(${result.patchesRead.toLocaleString('en')} diffs read), ${result.attributed} with lines from sessions; ` +
+        `${git.repoId}: attribution over ${formatCount(result.commits)} commits ` +
+          `(${formatCount(result.patchesRead)} diffs read), ${result.attributed} with lines from sessions; ` +
           `notes: ${notesRead} read, ${written} written`,
       );
       const outcomes = await buildOutcomes({ db, repoId: git.repoId, cwd: location.root, config });
@@ -159,7 +163,7 @@ export function describeGitIngest(git: GitIngestResult): { messages: string[]; w
   const what =
     git.commitsRead === 0
       ? 'up to date'
-      : `${git.commitsAdded.toLocaleString('en')} new commits, ${git.fileChangesAdded.toLocaleString('en')} file changes`;
+      : `${formatCount(git.commitsAdded)} new commits, ${formatCount(git.fileChangesAdded)} file changes`;
   return { messages: [`${git.repoId}: ${what}; ${git.refs} refs; ${mainline}`], warnings };
 }
 
@@ -171,7 +175,7 @@ export function describeSessionIngest(stat: ProviderIngestStats): { message: str
       ? `${stat.provider}: no transcripts in ${stat.locations.join(', ')}`
       : `${stat.provider}: ${stat.filesFound} transcripts, ${stat.filesRead} read (${mb} MB), ${stat.filesUnchanged} unchanged` +
         `${stat.filesOlderThanSince > 0 ? `, ${stat.filesOlderThanSince} older than --since` : ''}; ` +
-        `${stat.records.toLocaleString('en')} new records, ${stat.edits} edits, ${stat.sessions} sessions updated`;
+        `${formatCount(stat.records)} new records, ${stat.edits} edits, ${stat.sessions} sessions updated`;
   const skipped = Object.entries(stat.skippedLines).filter(([, n]) => (n ?? 0) > 0);
   if (skipped.length > 0) {
     const total = skipped.reduce((n, [, c]) => n + (c ?? 0), 0);

@@ -9,6 +9,7 @@ import { loadConfig } from '../../config/config.js';
 import { resolveCommit } from '../../git/blame.js';
 import { ingest, type IngestSummary } from './ingest.js';
 import { withPathScope } from '../../report/scope.js';
+import { formatCount } from '../format.js';
 
 export interface ReportOptions {
   cwd: string;
@@ -97,9 +98,9 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     let tables: ResultTable[];
     if (pathspecs.length > 0 && repoId) {
       const root = (await identifyRepository(options.cwd)).location.root;
-      const { config } = loadConfig(root, options.config);
+      const { config } = await loadConfig(root, options.config);
       tables = await withPathScope(db, { repoId, cwd: options.cwd, root, pathspecs, config }, async (scoped, paths) => {
-        notes.push(`-- ${pathspecs.join(' ')}: commit figures count only lines in the ${paths.toLocaleString('en')} matching paths; session views are not limited by path`);
+        notes.push(`-- ${pathspecs.join(' ')}: commit figures count only lines in the ${formatCount(paths)} matching paths; session views are not limited by path`);
         return views.map((view) => readView(scoped, view, repoId));
       });
     } else {
@@ -124,7 +125,7 @@ async function rangeTable(db: Database, options: ReportOptions, repoId: string |
   const root = identity.location.root;
   const [from, to] = await Promise.all([resolveCommit(m[1]!, root), resolveCommit(m[2]!, root)]);
   if (!from || !to) throw new UsageError(`--range: not a revision here: ${!from ? m[1] : m[2]}`);
-  const { config } = loadConfig(root, options.config);
+  const { config } = await loadConfig(root, options.config);
   await collectRangeLines({ db, repoId, cwd: root, from, to, pathspecs: options.pathspecs ?? [], config });
   const summary = rangeSummary(db);
   return { name: `range ${m[1]}..${m[2]}${options.pathspecs?.length ? ` -- ${options.pathspecs.join(' ')}` : ''}`, ...summary };

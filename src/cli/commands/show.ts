@@ -34,7 +34,7 @@ export async function show(options: ShowOptions): Promise<string> {
   } catch {
     throw new UsageError(`not a commit here: ${options.commit}`);
   }
-  const { config } = loadConfig(identity.location.root);
+  const { config } = await loadConfig(identity.location.root);
   return withDatabase(options, async (db) => {
     const repoId = identity.repoId!;
     const outcome = db
