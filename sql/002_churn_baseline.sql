@@ -6,8 +6,8 @@ ALTER TABLE event_commit_outcomes ADD COLUMN mainline_sha TEXT; -- the mainline 
 
 DROP TABLE event_commit_churn;
 
--- Grain: one row per mainline commit (an ancestor of the mainline tip) with non-trivial added
---   lines.
+-- Grain: one row per mainline commit (a non-merge ancestor of the mainline tip); zeros for one
+--   that adds no non-trivial line.
 CREATE TABLE event_commit_churn (
   repo_id                        TEXT NOT NULL,
   sha                            TEXT NOT NULL,

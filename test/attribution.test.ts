@@ -438,6 +438,26 @@ describe('churn of lines without AI evidence, beside AI churn', () => {
     d.close();
   });
 
+  it('a force-pushed mainline rebuilds the churn rows: rewritten commits go, their replacements count', async () => {
+    const s = scenario();
+    s.t.write('toolu_f', file(s.repo, 'f.ts'), 'export const kept = fromAi(1);\nexport const dropped = fromAi(2);\n');
+    s.repo.write('f.ts', 'export const kept = fromAi(1);\nexport const dropped = fromAi(2);\n');
+    const ai = s.repo.commit('ai', { at: AFTER_EDITS });
+    s.repo.write('f.ts', 'export const kept = fromAi(1);\n');
+    const drop = s.repo.commit('drop a line', { at: AFTER_EDITS + 3600 });
+    await s.run();
+    expect(churnRows(s.db)[ai]).toEqual({ ai: 2, ai_churned: 1, other: 0, other_churned: 0 });
+    // Mainline is rewritten: the dropping commit is replaced by one that keeps both lines.
+    s.repo.git('reset', '-q', '--hard', ai);
+    s.repo.write('g.ts', 'export const unrelated = somethingElse();\n');
+    const replacement = s.repo.commit('unrelated instead', { at: AFTER_EDITS + 7200 });
+    await s.run();
+    const rows = churnRows(s.db);
+    expect(rows[drop]).toBeUndefined();
+    expect(rows[ai]).toEqual({ ai: 2, ai_churned: 0, other: 0, other_churned: 0 });
+    expect(rows[replacement]).toEqual({ ai: 0, ai_churned: 0, other: 1, other_churned: 0 });
+  });
+
   it('with counts only (a note, as in CI), churned lines split by the commit’s AI share', async () => {
     const s = scenario();
     s.repo.write('g.ts', 'export const one = fromGitAi(1);\nexport const two = fromGitAi(2);\nexport const three = byHand(3);\n');

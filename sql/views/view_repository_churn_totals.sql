@@ -16,7 +16,7 @@
 CREATE VIEW view_repository_churn_totals AS
 SELECT
   repo_id, window_days,
-  count(*) AS mainline_commits,
+  count(CASE WHEN ai_lines_reaching_mainline + nonai_lines_reaching_mainline > 0 THEN 1 END) AS mainline_commits,
   sum(ai_lines_reaching_mainline) AS ai_lines_reaching_mainline,
   sum(ai_lines_churned) AS ai_lines_churned,
   round(1.0 * sum(CASE WHEN window_closed = 1 THEN ai_lines_churned END)
@@ -25,6 +25,6 @@ SELECT
   sum(nonai_lines_churned) AS nonai_lines_churned,
   round(1.0 * sum(CASE WHEN window_closed = 1 THEN nonai_lines_churned END)
         / nullif(sum(CASE WHEN window_closed = 1 THEN nonai_lines_reaching_mainline END), 0), 4) AS nonai_churn_rate,
-  count(CASE WHEN window_closed = 0 THEN 1 END) AS open_window_commits
+  count(CASE WHEN window_closed = 0 AND ai_lines_reaching_mainline + nonai_lines_reaching_mainline > 0 THEN 1 END) AS open_window_commits
 FROM event_commit_churn
 GROUP BY repo_id, window_days;

@@ -9,8 +9,9 @@ import { isNontrivialLine, normalizeLine } from './lines.js';
  * adds back (whitespace-only edits, moves within or across files) is not churn; a revert is.
  * Renames carry lines to the new path.
  *
- * Every mainline commit (an ancestor of the tip) gets one row: its non-trivial added lines split
- * into AI lines and lines without AI evidence, so the churn summary can set the two side by side.
+ * Every mainline commit (a non-merge ancestor of the tip) gets one row: its non-trivial added
+ * lines split into AI lines and lines without AI evidence, so the churn summary can set the two
+ * side by side (zeros for a commit that adds none).
  * A squash or rebase copy carries the AI lines of the branch commits it stands for. Where only
  * counts are known (a note or trailer, as in CI), each line carries the commit's AI share as its
  * weight and the churned lines split in that proportion.
@@ -84,13 +85,12 @@ export async function buildChurn(options: {
   const subjects = new Set(
     mainline
       .filter((m) => {
-        if (m.n === 0) return false;
         const row = stored.get(m.sha);
         return rewritten || !row || row.window_closed === 0 || row.window_days !== config.churnWindowDays || (previous.get(m.sha) ?? 'c0') !== fingerprint(m);
       })
       .map((m) => m.sha),
   );
-  const fingerprints = mainline.filter((m) => m.n > 0 && fingerprint(m) !== 'c0').map((m) => [m.sha, fingerprint(m)] as const);
+  const fingerprints = mainline.filter((m) => fingerprint(m) !== 'c0').map((m) => [m.sha, fingerprint(m)] as const);
   const saveEvidence = () =>
     db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([evidenceKey, JSON.stringify(fingerprints)]);
 
@@ -174,8 +174,9 @@ export async function buildChurn(options: {
     const e = evidence(m);
     const exact = new Map<string, number>();
     if ('lines' in e) for (const l of e.lines) exact.set(`${l.path}\0${l.text}`, (exact.get(`${l.path}\0${l.text}`) ?? 0) + 1);
+    // A commit that adds nothing still gets its (empty) row: the rows name every mainline commit,
+    // which is how a rewritten mainline is noticed.
     const added = patch.files.flatMap((f) => (inScope(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })) : []));
-    if (added.length === 0) continue;
     const share = 'count' in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
     const subject: Subject = { sha: m.sha, at: m.at, lines: added.length, aiWeight: 0, churned: 0, aiChurned: 0 };
     for (const a of added) {
