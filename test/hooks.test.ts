@@ -139,6 +139,9 @@ describe('git hooks', () => {
     Object.assign(h.env, { PATH: `${lefthookBin}:${process.env.PATH ?? ''}` });
     const lefthook = spawnSync('lefthook', ['install'], { cwd: h.repo.dir, env: h.env, encoding: 'utf8' });
     expect(lefthook.status, lefthook.stderr).toBe(0);
+    // A second worktree: lefthook reads lefthook-local.yml from the root of the worktree it runs in.
+    const worktree = join(tempDir('paceflow-wt-'), 'second');
+    h.git('worktree', 'add', '-q', '-b', 'second', worktree);
     const hooksDir = join(h.repo.dir, '.git', 'hooks');
     const before = Object.fromEntries(readdirSync(hooksDir).filter((f) => !f.endsWith('.sample')).map((f) => [f, readFileSync(join(hooksDir, f), 'utf8')]));
     expect(h.cli('hooks', 'install')).toContain('paceflow hooks (lefthook');
@@ -146,6 +149,7 @@ describe('git hooks', () => {
     const written = readFileSync(join(h.repo.dir, 'lefthook-local.yml'), 'utf8');
     expect(written).toMatch(/^# my own local overrides\npre-commit:\n {2}commands:\n {4}mine:/);
     expect(written).toContain('post-rewrite:\n  commands:\n    paceflow:');
+    expect(readFileSync(join(worktree, 'lefthook-local.yml'), 'utf8')).toContain('post-commit:\n  commands:\n    paceflow:');
     // lefthook install ran again: the hooks the project's config lacks exist now.
     for (const hook of ['post-commit', 'post-merge', 'post-rewrite', 'pre-push']) expect(readFileSync(join(hooksDir, hook), 'utf8')).toContain('lefthook');
     h.repo.write('c.ts', 'export const c = 3;\n');
@@ -154,6 +158,13 @@ describe('git hooks', () => {
     await h.settle();
     expect(h.subjects().map((s) => s.subject)).toContain('under lefthook');
     expect(readFileSync(join(h.repo.dir, '.git', 'project-hook.log'), 'utf8')).toBe('project\n');
+    writeFileSync(join(worktree, 'w.ts'), 'export const w = 5;\n');
+    for (const args of [['add', '-A'], ['commit', '-q', '-m', 'in the second worktree']]) {
+      const r = spawnSync('git', args, { cwd: worktree, env: h.env, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+    }
+    await h.settle();
+    expect(h.subjects().map((s) => s.subject)).toContain('in the second worktree');
     // post-rewrite gets git's stdin through lefthook (use_stdin): the amended commit replaces the old.
     h.git('commit', '-q', '--amend', '-m', 'under lefthook, amended');
     await h.settle();
@@ -164,6 +175,7 @@ describe('git hooks', () => {
     expect(h.cli('hooks', 'status')).toMatch(/hooks: lefthook[\s\S]*post-rewrite: installed/);
     expect(h.cli('hooks', 'uninstall')).toContain('removed post-commit, post-merge, post-rewrite, pre-push');
     expect(readFileSync(join(h.repo.dir, 'lefthook-local.yml'), 'utf8')).toBe(local);
+    expect(existsSync(join(worktree, 'lefthook-local.yml'))).toBe(false);
     const after = Object.fromEntries(readdirSync(hooksDir).filter((f) => !f.endsWith('.sample')).map((f) => [f, readFileSync(join(hooksDir, f), 'utf8')]));
     expect(after).toEqual(before);
   });

@@ -1,6 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { delimiter, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { fileURLToPath } from 'node:url';
 import { runGit } from '../git/run.js';
@@ -243,6 +243,18 @@ function findLefthook(root: string, env: NodeJS.ProcessEnv = process.env): strin
   return candidates.find((path) => existsSync(path)) ?? null;
 }
 
+/** The work-tree roots of every worktree of the repository (the main one first). */
+async function worktreeRoots(root: string): Promise<string[]> {
+  const { stdout } = await runGit(['worktree', 'list', '--porcelain'], { cwd: root });
+  const roots = stdout
+    .toString('utf8')
+    .split('\n\n')
+    .filter((block) => !/^bare$/m.test(block))
+    .map((block) => /^worktree (.+)$/m.exec(block)?.[1])
+    .filter((path): path is string => path !== undefined && existsSync(path));
+  return roots.includes(root) ? roots : [root, ...roots];
+}
+
 /** Files `lefthook install` writes: the four hooks and its checksum, saved so uninstall can put them back. */
 function lefthookManagedFiles(setup: HookSetup): string[] {
   return [...HOOKS.map((hook) => join(setup.hooksDir, hook)), join(setup.commonDir, 'info', 'lefthook.checksum')];
@@ -254,25 +266,34 @@ function lefthookManagedFiles(setup: HookSetup): string[] {
  * the hooks the project's config does not use yet exist too.
  */
 async function installLefthook(setup: HookSetup, result: InstallResult): Promise<void> {
-  const local = setup.lefthookLocal!;
+  // lefthook reads the local file from the root of the worktree git runs in: every worktree gets it.
+  const relativeLocal = relative(setup.root, setup.lefthookLocal!);
+  const locals = (await worktreeRoots(setup.root)).map((root) => join(root, relativeLocal));
   const backup = join(setup.dir, 'backup', 'lefthook.json');
-  const missing: HookName[] = [];
+  const missingHere: HookName[] = [];
   for (const hook of HOOKS) {
-    if ((await lefthookCommand(local, hook))?.includes(setup.shim)) result.alreadyInstalled.push(hook);
-    else missing.push(hook);
+    if ((await lefthookCommand(setup.lefthookLocal!, hook))?.includes(setup.shim)) result.alreadyInstalled.push(hook);
+    else missingHere.push(hook);
   }
-  if (missing.length === 0) return;
-  if (!existsSync(backup)) writeFileSync(backup, JSON.stringify([snapshot(local), ...lefthookManagedFiles(setup).map(snapshot)]));
+  if (!existsSync(backup)) writeFileSync(backup, JSON.stringify([...locals.map(snapshot), ...lefthookManagedFiles(setup).map(snapshot)]));
   const { parseDocument } = await import('yaml');
-  const doc = parseDocument(existsSync(local) ? readFileSync(local, 'utf8') : '');
-  if (doc.errors.length > 0) throw new UsageError(`${local}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix it, then run paceflow hooks install again`);
-  for (const hook of missing) {
-    const needsStdin = hook === 'post-rewrite' || hook === 'pre-push';
-    doc.setIn([hook, 'commands', LEFTHOOK_COMMAND], doc.createNode({ run: `sh '${setup.shim}' ${hook} {0}`, ...(needsStdin ? { use_stdin: true } : {}) }));
+  let changed = false;
+  for (const local of locals) {
+    const missing: HookName[] = [];
+    for (const hook of HOOKS) if (!(await lefthookCommand(local, hook))?.includes(setup.shim)) missing.push(hook);
+    if (missing.length === 0) continue;
+    const doc = parseDocument(existsSync(local) ? readFileSync(local, 'utf8') : '');
+    if (doc.errors.length > 0) throw new UsageError(`${local}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix it, then run paceflow hooks install again`);
+    for (const hook of missing) {
+      const needsStdin = hook === 'post-rewrite' || hook === 'pre-push';
+      doc.setIn([hook, 'commands', LEFTHOOK_COMMAND], doc.createNode({ run: `sh '${setup.shim}' ${hook} {0}`, ...(needsStdin ? { use_stdin: true } : {}) }));
+    }
+    mkdirSync(dirname(local), { recursive: true });
+    writeFileSync(local, doc.toString());
+    changed = true;
   }
-  mkdirSync(dirname(local), { recursive: true });
-  writeFileSync(local, doc.toString());
-  result.installed.push(...missing);
+  if (!changed) return;
+  result.installed.push(...missingHere);
   const lefthook = findLefthook(setup.root);
   if (!lefthook) {
     result.notes.push('lefthook was not found (node_modules/.bin or PATH): run `lefthook install` so it installs the post-rewrite and pre-push hooks');
