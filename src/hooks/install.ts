@@ -275,7 +275,10 @@ async function installLefthook(setup: HookSetup, result: InstallResult): Promise
     if ((await lefthookCommand(setup.lefthookLocal!, hook))?.includes(setup.shim)) result.alreadyInstalled.push(hook);
     else missingHere.push(hook);
   }
-  if (!existsSync(backup)) writeFileSync(backup, JSON.stringify([...locals.map(snapshot), ...lefthookManagedFiles(setup).map(snapshot)]));
+  // What each file was before paceflow first touched it; a worktree added since joins the list.
+  const saved: Backup[] = existsSync(backup) ? (JSON.parse(readFileSync(backup, 'utf8')) as Backup[]) : lefthookManagedFiles(setup).map(snapshot);
+  const fresh = locals.filter((local) => !saved.some((b) => b.path === local));
+  if (!existsSync(backup) || fresh.length > 0) writeFileSync(backup, JSON.stringify([...fresh.map(snapshot), ...saved]));
   const { parseDocument } = await import('yaml');
   let changed = false;
   for (const local of locals) {
