@@ -42049,6 +42049,20 @@ function info(message) {
 // src/db/node-sqlite.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 
+// src/db/immediate.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+async function immediateTransaction(connection, fn) {
+  connection.exec("BEGIN IMMEDIATE");
+  try {
+    const result = await fn();
+    connection.exec("COMMIT");
+    return result;
+  } catch (error63) {
+    if (connection.inTransaction) connection.exec("ROLLBACK");
+    throw error63;
+  }
+}
+
 // src/db/statement.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 function bind(params) {
@@ -42130,14 +42144,11 @@ var NodeSqliteDatabase = class {
   async transactionAsync(fn) {
     if (this.asyncDepth > 0 || this.depth > 0) throw new Error("transactionAsync cannot nest inside another transaction");
     this.asyncDepth++;
-    this.db.exec("BEGIN IMMEDIATE");
     try {
-      const result = await fn();
-      this.db.exec("COMMIT");
-      return result;
-    } catch (error63) {
-      this.db.exec("ROLLBACK");
-      throw error63;
+      const db = this.db;
+      return await immediateTransaction({ exec: (sql) => db.exec(sql), get inTransaction() {
+        return db.isTransaction ?? true;
+      } }, fn);
     } finally {
       this.asyncDepth--;
     }
@@ -42195,14 +42206,8 @@ var BetterSqliteDatabase = class {
       throw new Error("transactionAsync cannot nest inside another transaction");
     }
     this.asyncDepth++;
-    this.db.exec("BEGIN IMMEDIATE");
     try {
-      const result = await fn();
-      this.db.exec("COMMIT");
-      return result;
-    } catch (error63) {
-      if (this.db.inTransaction) this.db.exec("ROLLBACK");
-      throw error63;
+      return await immediateTransaction(this.db, fn);
     } finally {
       this.asyncDepth--;
     }

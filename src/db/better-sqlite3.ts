@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { Database, OpenOptions, SqlValue, Statement } from './driver.js';
+import { immediateTransaction } from './immediate.js';
 import { WrappedStatement } from './statement.js';
 
 export class BetterSqliteDatabase implements Database {
@@ -44,14 +45,8 @@ export class BetterSqliteDatabase implements Database {
       throw new Error('transactionAsync cannot nest inside another transaction');
     }
     this.asyncDepth++;
-    this.db.exec('BEGIN IMMEDIATE');
     try {
-      const result = await fn();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
-      throw error;
+      return await immediateTransaction(this.db, fn);
     } finally {
       this.asyncDepth--;
     }

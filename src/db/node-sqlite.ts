@@ -1,4 +1,5 @@
 import type { Database, OpenOptions, SqlValue, Statement } from './driver.js';
+import { immediateTransaction } from './immediate.js';
 import { WrappedStatement, type NativeStatementLike } from './statement.js';
 
 /**
@@ -15,6 +16,7 @@ interface NativeDatabase {
   function(name: string, options: { deterministic?: boolean }, fn: (...args: unknown[]) => unknown): void;
   close(): void;
   readonly isOpen: boolean;
+  readonly isTransaction?: boolean;
 }
 interface SqliteModule {
   DatabaseSync: new (path: string, options: { readOnly?: boolean; timeout?: number }) => NativeDatabase;
@@ -79,14 +81,10 @@ export class NodeSqliteDatabase implements Database {
   async transactionAsync<T>(fn: () => Promise<T>): Promise<T> {
     if (this.asyncDepth > 0 || this.depth > 0) throw new Error('transactionAsync cannot nest inside another transaction');
     this.asyncDepth++;
-    this.db.exec('BEGIN IMMEDIATE');
     try {
-      const result = await fn();
-      this.db.exec('COMMIT');
-      return result;
-    } catch (error) {
-      this.db.exec('ROLLBACK');
-      throw error;
+      const db = this.db;
+      // isTransaction exists from Node 22.16; before it, assume the transaction is still open.
+      return await immediateTransaction({ exec: (sql) => db.exec(sql), get inTransaction() { return db.isTransaction ?? true; } }, fn);
     } finally {
       this.asyncDepth--;
     }
