@@ -40950,7 +40950,7 @@ async function buildOutcomes(options) {
   let pending = candidates.filter((sha) => !reached.has(sha));
   const mainlineIds = /* @__PURE__ */ new Map();
   if (pending.length > 0) {
-    const earliest = Math.min(...pending.map(time3));
+    const earliest = pending.reduce((min, sha) => Math.min(min, time3(sha)), Infinity);
     const recent = onMainline.filter((sha) => time3(sha) >= earliest - 1);
     const ids = await cachedPatchIds(db, repoId, recent, cwd);
     for (const sha of recent.sort((a, b) => reached.get(a).at - reached.get(b).at)) {
@@ -41202,7 +41202,9 @@ async function buildChurn(options) {
     `SELECT sha, mainline_sha, ai_lines FROM event_commit_outcomes
        WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via <> 'ancestor' AND mainline_sha IS NOT NULL`
   ).all([repoId])) {
-    copies.set(c.mainline_sha, [...copies.get(c.mainline_sha) ?? [], c]);
+    const list2 = copies.get(c.mainline_sha);
+    if (list2) list2.push(c);
+    else copies.set(c.mainline_sha, [c]);
   }
   const evidence = (m) => {
     const own2 = aiLines.get(m.sha) ?? [];
@@ -41218,27 +41220,32 @@ async function buildChurn(options) {
   const onMainline = new Set(mainline.map((m) => m.sha));
   const rewritten = [...stored.keys()].some((sha) => !onMainline.has(sha));
   const evidenceKey = `churn_evidence:${repoId}`;
-  const fingerprint = (m) => {
-    const e = evidence(m);
-    return "lines" in e ? `l${e.lines.length}` : `c${e.count}`;
-  };
-  const previous = new Map(
-    JSON.parse(db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get([evidenceKey])?.value ?? "[]")
+  const fingerprint = new Map(
+    mainline.map((m) => {
+      const e = evidence(m);
+      return [m.sha, "lines" in e ? `l${e.lines.length}` : `c${e.count}`];
+    })
   );
+  const storedEvidence = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get([evidenceKey])?.value ?? "[]";
+  const previous = new Map(JSON.parse(storedEvidence));
   const subjects = new Set(
     mainline.filter((m) => {
       const row = stored.get(m.sha);
-      return rewritten || !row || row.window_closed === 0 || row.window_days !== config2.churnWindowDays || (previous.get(m.sha) ?? "c0") !== fingerprint(m);
+      return rewritten || !row || row.window_closed === 0 || row.window_days !== config2.churnWindowDays || (previous.get(m.sha) ?? "c0") !== fingerprint.get(m.sha);
     }).map((m) => m.sha)
   );
-  const fingerprints = mainline.filter((m) => fingerprint(m) !== "c0").map((m) => [m.sha, fingerprint(m)]);
-  const saveEvidence = () => db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([evidenceKey, JSON.stringify(fingerprints)]);
+  const evidenceNow = JSON.stringify([...fingerprint].filter(([, f]) => f !== "c0"));
+  const saveEvidence = () => {
+    if (evidenceNow !== storedEvidence) {
+      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([evidenceKey, evidenceNow]);
+    }
+  };
   if (subjects.size === 0) {
-    db.transaction(() => saveEvidence());
+    if (evidenceNow !== storedEvidence) db.transaction(() => saveEvidence());
     return { commits: 0, churned: 0, aiChurned: 0 };
   }
   const first = mainline.findIndex((m) => subjects.has(m.sha));
-  const lastStart = Math.max(...mainline.filter((m) => subjects.has(m.sha)).map((m) => m.at));
+  const lastStart = mainline.findLast((m) => subjects.has(m.sha)).at;
   const pass = mainline.slice(first).filter((m) => m.at <= lastStart + windowMs);
   const byShaInPass = new Map(pass.map((m) => [m.sha, m]));
   const live = /* @__PURE__ */ new Map();

@@ -3,7 +3,7 @@
 // by replicating the real Claude Code and Codex fixtures with fresh ids and timestamps; ccusage on
 // the same Claude corpus in the same run, when it installs.
 //
-//   node bench/sessions-ingest.mjs [--mb 1024] [--runs 1] [--no-ccusage]
+//   node bench/sessions-ingest.mjs [--mb 1024] [--runs 1] [--no-ccusage]     (--runs 0: build the corpus only)
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -90,6 +90,8 @@ console.error(`corpus: ${CORPUS} (${(corpusBytes / 1048576).toFixed(0)} MB in ${
 const env = { ...process.env, HOME: CORPUS };
 delete env.CLAUDE_CONFIG_DIR;
 delete env.CODEX_HOME;
+// --runs 0: only make the corpus (bench/report.mjs uses it).
+if (Number(values.runs) === 0) process.exit(0);
 
 const results = [];
 for (let i = 0; i < Number(values.runs); i++) {

@@ -43,6 +43,17 @@ function base(): TempRepo {
   return repo;
 }
 
+/** A topic commit, and its cherry-picked copy on main after main moved on. */
+function cherryPicked(): { repo: TempRepo; c: string; copy: string } {
+  const repo = base();
+  repo.git('checkout', '-q', '-b', 'topic');
+  const c = repo.write('a.ts', lines('a')).commit('topic work');
+  repo.git('checkout', '-q', 'main');
+  repo.write('m.ts', lines('m')).commit('main moved on');
+  repo.at().git('cherry-pick', c);
+  return { repo, c, copy: repo.git('rev-parse', 'HEAD') };
+}
+
 describe('reached mainline', () => {
   it('merge (no fast-forward): reached when the merge landed', async () => {
     const repo = base();
@@ -90,13 +101,7 @@ describe('reached mainline', () => {
   });
 
   it('rebase merge and cherry-pick: the copies’ patch-id', async () => {
-    const repo = base();
-    repo.git('checkout', '-q', '-b', 'topic');
-    const c = repo.write('a.ts', lines('a')).commit('topic work');
-    repo.git('checkout', '-q', 'main');
-    repo.write('m.ts', lines('m')).commit('main moved on');
-    repo.at().git('cherry-pick', c);
-    const copy = repo.git('rev-parse', 'HEAD');
+    const { repo, c, copy } = cherryPicked();
     expect(copy).not.toBe(c);
     expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'patch-id', reached_mainline_at: at(repo, copy) });
   });
@@ -152,13 +157,7 @@ describe('reverted later', () => {
   });
 
   it('a revert of a branch commit counts against its mainline copy', async () => {
-    const repo = base();
-    repo.git('checkout', '-q', '-b', 'topic');
-    const c = repo.write('a.ts', lines('a')).commit('topic work');
-    repo.git('checkout', '-q', 'main');
-    repo.write('m.ts', lines('m')).commit('main moved on');
-    repo.at().git('cherry-pick', c);
-    const copy = repo.git('rev-parse', 'HEAD');
+    const { repo, c, copy } = cherryPicked();
     repo.at().gitRaw(['revert', '--no-edit', copy]);
     const revert = repo.git('rev-parse', 'HEAD');
     const o = await outcomes(repo);

@@ -52,7 +52,9 @@ export async function buildChurn(options: {
        WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via <> 'ancestor' AND mainline_sha IS NOT NULL`,
     )
     .all<{ sha: string; mainline_sha: string; ai_lines: number }>([repoId])) {
-    copies.set(c.mainline_sha, [...(copies.get(c.mainline_sha) ?? []), c]);
+    const list = copies.get(c.mainline_sha);
+    if (list) list.push(c);
+    else copies.set(c.mainline_sha, [c]);
   }
   /** The AI evidence a mainline commit carries: exact lines, else a count to spread as a share. */
   const evidence = (m: { sha: string; ai_lines: number }): { lines: { path: string; text: string }[] } | { count: number } => {
@@ -75,31 +77,37 @@ export async function buildChurn(options: {
   const rewritten = [...stored.keys()].some((sha) => !onMainline.has(sha));
   // Rows are final once their window closed, unless the AI evidence behind them changed.
   const evidenceKey = `churn_evidence:${repoId}`;
-  const fingerprint = (m: (typeof mainline)[number]) => {
-    const e = evidence(m);
-    return 'lines' in e ? `l${e.lines.length}` : `c${e.count}`;
-  };
-  const previous = new Map<string, string>(
-    JSON.parse(db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([evidenceKey])?.value ?? '[]'),
+  const fingerprint = new Map(
+    mainline.map((m) => {
+      const e = evidence(m);
+      return [m.sha, 'lines' in e ? `l${e.lines.length}` : `c${e.count}`] as const;
+    }),
   );
+  const storedEvidence = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([evidenceKey])?.value ?? '[]';
+  const previous = new Map<string, string>(JSON.parse(storedEvidence));
   const subjects = new Set(
     mainline
       .filter((m) => {
         const row = stored.get(m.sha);
-        return rewritten || !row || row.window_closed === 0 || row.window_days !== config.churnWindowDays || (previous.get(m.sha) ?? 'c0') !== fingerprint(m);
+        return rewritten || !row || row.window_closed === 0 || row.window_days !== config.churnWindowDays || (previous.get(m.sha) ?? 'c0') !== fingerprint.get(m.sha);
       })
       .map((m) => m.sha),
   );
-  const fingerprints = mainline.filter((m) => fingerprint(m) !== 'c0').map((m) => [m.sha, fingerprint(m)] as const);
-  const saveEvidence = () =>
-    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([evidenceKey, JSON.stringify(fingerprints)]);
+  const evidenceNow = JSON.stringify([...fingerprint].filter(([, f]) => f !== 'c0'));
+  // Written only when it changed: a re-run with nothing new writes nothing here.
+  const saveEvidence = () => {
+    if (evidenceNow !== storedEvidence) {
+      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([evidenceKey, evidenceNow]);
+    }
+  };
 
   if (subjects.size === 0) {
-    db.transaction(() => saveEvidence());
+    if (evidenceNow !== storedEvidence) db.transaction(() => saveEvidence());
     return { commits: 0, churned: 0, aiChurned: 0 };
   }
   const first = mainline.findIndex((m) => subjects.has(m.sha));
-  const lastStart = Math.max(...mainline.filter((m) => subjects.has(m.sha)).map((m) => m.at));
+  // Mainline is in landing order: the last subject starts the last window (no spread: 100k+ args overflow).
+  const lastStart = mainline.findLast((m) => subjects.has(m.sha))!.at;
   const pass = mainline.slice(first).filter((m) => m.at <= lastStart + windowMs);
   const byShaInPass = new Map(pass.map((m) => [m.sha, m]));
 

@@ -114,7 +114,7 @@ export async function buildOutcomes(options: {
   // 2. Same patch-id as a mainline commit: rebased or cherry-picked copies.
   const mainlineIds = new Map<string, string>(); // patch-id → mainline commit
   if (pending.length > 0) {
-    const earliest = Math.min(...pending.map(time));
+    const earliest = pending.reduce((min, sha) => Math.min(min, time(sha)), Infinity); // no spread: 100k+ args overflow the stack
     const recent = onMainline.filter((sha) => time(sha) >= earliest - 1);
     const ids = await cachedPatchIds(db, repoId, recent, cwd);
     for (const sha of recent.sort((a, b) => reached.get(a)!.at - reached.get(b)!.at)) {
