@@ -4134,7 +4134,7 @@ var require_util2 = __commonJS({
     try {
       crypto2 = __require("node:crypto");
       const possibleRelevantHashes = ["sha256", "sha384", "sha512"];
-      supportedHashes = crypto2.getHashes().filter((hash2) => possibleRelevantHashes.includes(hash2));
+      supportedHashes = crypto2.getHashes().filter((hash4) => possibleRelevantHashes.includes(hash4));
     } catch {
     }
     function responseURL(response) {
@@ -19310,14 +19310,14 @@ function normalizeLine(line) {
   return line.trim().replace(/\s+/g, " ");
 }
 function isNontrivialLine(line) {
-  const normalized = normalizeLine(line);
   let alnum = 0;
-  for (let i = 0; i < normalized.length && alnum < 4; i++) {
-    const c = normalized.charCodeAt(i);
+  for (let i = 0; i < line.length && alnum <= LONGEST_KEYWORD_ALNUM; i++) {
+    const c = line.charCodeAt(i);
     if (c >= 48 && c <= 57 || c >= 65 && c <= 90 || c >= 97 && c <= 122) alnum++;
   }
   if (alnum < 4) return false;
-  const bare = normalized.replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, "").toLowerCase();
+  if (alnum > LONGEST_KEYWORD_ALNUM) return true;
+  const bare = normalizeLine(line).replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, "").toLowerCase();
   return !KEYWORD_ONLY.has(bare);
 }
 function textLines(text) {
@@ -19328,7 +19328,7 @@ function countNontrivial(text) {
   for (const line of textLines(text)) if (isNontrivialLine(line)) n++;
   return n;
 }
-var KEYWORD_ONLY;
+var KEYWORD_ONLY, LONGEST_KEYWORD_ALNUM;
 var init_lines = __esm({
   "src/builders/lines.ts"() {
     "use strict";
@@ -19377,6 +19377,7 @@ var init_lines = __esm({
       "end if",
       "end do"
     ]);
+    LONGEST_KEYWORD_ALNUM = 9;
   }
 });
 
@@ -40391,9 +40392,9 @@ var init_notes = __esm({
 });
 
 // src/builders/notes.ts
-import { createHash as createHash6 } from "node:crypto";
+import { createHash as createHash4 } from "node:crypto";
 function hashSessionId(sessionId) {
-  return createHash6("sha256").update(sessionId).digest("hex").slice(0, 16);
+  return createHash4("sha256").update(sessionId).digest("hex").slice(0, 16);
 }
 function composeNote(tool, nontrivial, credits) {
   return composeNoteFromHashed(
@@ -40447,9 +40448,9 @@ function parseGitAiNote(text) {
     counts.set(m[1], (counts.get(m[1]) ?? 0) + n);
   }
   const out = [];
-  for (const [hash2, lines] of counts) {
-    const agent = meta3.prompts?.[hash2]?.agent_id;
-    out.push({ provider: agent?.tool ?? "unknown", model: agent?.model ?? null, session: hash2, lines });
+  for (const [hash4, lines] of counts) {
+    const agent = meta3.prompts?.[hash4]?.agent_id;
+    out.push({ provider: agent?.tool ?? "unknown", model: agent?.model ?? null, session: hash4, lines });
   }
   return out;
 }
@@ -42074,7 +42075,7 @@ async function immediateTransaction(connection, fn) {
 init_define_PACEFLOW_BUNDLED_SQL();
 function bind(params) {
   if (params === void 0) return [];
-  return Array.isArray(params) ? [...params] : [params];
+  return Array.isArray(params) ? params : [params];
 }
 var WrappedStatement = class {
   constructor(stmt, readonly2, columnNames) {
@@ -42275,9 +42276,9 @@ function userVersion(db) {
   return Number(db.prepare("PRAGMA user_version").get()?.user_version ?? 0);
 }
 function viewsChecksum(views) {
-  const hash2 = createHash("sha256");
-  for (const view of views) hash2.update(view.name).update("\0").update(view.sql).update("\0");
-  return hash2.digest("hex");
+  const hash4 = createHash("sha256");
+  for (const view of views) hash4.update(view.name).update("\0").update(view.sql).update("\0");
+  return hash4.digest("hex");
 }
 function syncViews(db, views) {
   const checksum = viewsChecksum(views);
@@ -42460,6 +42461,8 @@ function registerSessionRules(db) {
   );
   db.defineFunction("paceflow_is_error_paste", (text) => typeof text === "string" && looksLikeErrorPaste(text) ? 1 : 0);
 }
+var IS_PROMPT = `CASE WHEN kind = 'prompt' AND is_sidechain = 0 AND is_meta = 0
+  THEN paceflow_is_user_prompt(kind, text, is_sidechain, is_meta) ELSE 0 END`;
 function buildSessionEvents(db, sessionIds) {
   registerSessionRules(db);
   const sql = {
@@ -42477,23 +42480,22 @@ function buildSessionEvents(db, sessionIds) {
     deleteMessages: db.prepare(`DELETE FROM event_session_messages WHERE session_id = ?`),
     deleteChanges: db.prepare(`DELETE FROM event_session_code_changes WHERE session_id = ?`),
     deleteQuality: db.prepare(`DELETE FROM event_session_quality WHERE session_id = ?`),
-    // Records in conversation order; a pasted error counts only in a prompt after the first.
+    // A pasted error counts only in a prompt after the first (in conversation order).
     messages: db.prepare(`
       INSERT INTO event_session_messages
         (session_id, record_id, provider, repo_id, kind, timestamp, is_user_prompt, is_error_paste, is_tool_error)
-      SELECT session_id, record_id, @provider, @repo, kind, timestamp, is_prompt,
-        is_prompt AND coalesce(prompts_before, 0) > 0 AND paceflow_is_error_paste(text),
-        kind = 'tool_result' AND is_error = 1
+      SELECT r.session_id, r.record_id, @provider, @repo, r.kind, r.timestamp, r.is_prompt,
+        r.is_prompt AND r.record_id IS NOT f.record_id AND paceflow_is_error_paste(r.text),
+        r.kind = 'tool_result' AND r.is_error = 1
       FROM (
-        SELECT r.*, sum(is_prompt) OVER (
-          ORDER BY timestamp, source_path, source_offset, record_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prompts_before
-        FROM (
-          SELECT session_id, record_id, kind, timestamp, text, is_error, source_path, source_offset,
-            paceflow_is_user_prompt(kind, text, is_sidechain, is_meta) AS is_prompt
-          FROM fact_session_records WHERE session_id = @session
-        ) r
-      )`),
+        SELECT session_id, record_id, kind, timestamp, text, is_error, ${IS_PROMPT} AS is_prompt
+        FROM fact_session_records WHERE session_id = @session
+      ) r
+      LEFT JOIN (
+        SELECT record_id FROM fact_session_records
+        WHERE session_id = @session AND ${IS_PROMPT}
+        ORDER BY timestamp, source_path, source_offset, record_id LIMIT 1
+      ) f ON 1`),
     change: db.prepare(`
       INSERT INTO event_session_code_changes
         (session_id, edit_id, provider, repo_id, path, root_session_id, tool_name, timestamp, lines_added, lines_removed,
@@ -43135,7 +43137,7 @@ function writeCommit(sql, repoId, commit, boundary) {
 
 // src/ingest/sessions.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { createHash as createHash3 } from "node:crypto";
+import { hash as hash2 } from "node:crypto";
 import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync6, readSync as readSync2 } from "node:fs";
 import * as zlib from "node:zlib";
 
@@ -43428,12 +43430,20 @@ function expandHome(path, home) {
 // src/ingest/session-writer.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { createHash as createHash2 } from "node:crypto";
+var SavedRecords = class {
+  constructor(storedBefore) {
+    this.storedBefore = storedBefore;
+  }
+  storedBefore;
+  ids = /* @__PURE__ */ new Set();
+};
 var SessionWriter = class {
-  constructor(db, provider, resolver, now) {
+  constructor(db, provider, resolver, now, saved = new SavedRecords(true)) {
     this.db = db;
     this.provider = provider;
     this.resolver = resolver;
     this.now = now;
+    this.saved = saved;
     this.sql = {
       hasRecord: db.prepare(`SELECT 1 AS x FROM fact_session_records WHERE record_id = ? LIMIT 1`),
       record: db.prepare(`
@@ -43496,6 +43506,7 @@ var SessionWriter = class {
   provider;
   resolver;
   now;
+  saved;
   sessions = /* @__PURE__ */ new Map();
   titles = [];
   counts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
@@ -43503,6 +43514,8 @@ var SessionWriter = class {
   sql;
   /** Calls with a pending edit (proposed, no result yet): only their results need an UPDATE. */
   pendingCalls = /* @__PURE__ */ new Set();
+  /** Record ids the current file added to `saved`: taken out again if its rows are rolled back. */
+  fileRecordIds = [];
   /** Starts a new file: counts reset, sessions of the previous file must have been flushed. */
   beginFile(sourcePath) {
     this.sourcePath = sourcePath;
@@ -43530,7 +43543,8 @@ var SessionWriter = class {
     }
   }
   hasRecord(recordId) {
-    return this.sql.hasRecord.get([recordId]) !== void 0;
+    if (this.saved.ids.has(recordId)) return true;
+    return this.saved.storedBefore && this.sql.hasRecord.get([recordId]) !== void 0;
   }
   record(r) {
     const { changes } = this.sql.record.run([
@@ -43554,6 +43568,8 @@ var SessionWriter = class {
       this.sourcePath,
       r.offset
     ]);
+    const known = this.saved.ids.size;
+    if (this.saved.ids.add(r.recordId).size !== known) this.fileRecordIds.push(r.recordId);
     this.counts.records += changes;
   }
   edit(e) {
@@ -43645,6 +43661,15 @@ var SessionWriter = class {
     this.sessions.clear();
     return ids;
   }
+  /** The current file's rows are kept (its savepoint released). */
+  fileSaved() {
+    this.fileRecordIds = [];
+  }
+  /** The current file's rows were rolled back: its record ids are not saved after all. */
+  fileRolledBack() {
+    for (const id of this.fileRecordIds) this.saved.ids.delete(id);
+    this.fileRecordIds = [];
+  }
   /** Titles point at a record that may sit in another file: resolved after every file is read. */
   applyTitles() {
     for (const { leaf, title } of this.titles) this.sql.title.run({ title, leaf });
@@ -43654,13 +43679,14 @@ var SessionWriter = class {
 
 // src/ingest/sessions.ts
 var HEAD_BYTES = 4096;
+var RECORD_ID_INDEX = `CREATE INDEX IF NOT EXISTS fact_session_records_by_record ON fact_session_records (record_id)`;
 var DEFAULT_MAX_LINE = 32 * 1024 * 1024;
 function headChecksum(path, length) {
   const fd = openSync2(path, "r");
   try {
     const buffer = Buffer.alloc(length);
     const bytesRead = readSync2(fd, buffer, 0, length, 0);
-    return createHash3("sha1").update(buffer.subarray(0, bytesRead)).digest("hex");
+    return hash2("sha1", buffer.subarray(0, bytesRead), "hex");
   } finally {
     closeSync2(fd);
   }
@@ -43743,6 +43769,9 @@ async function ingestSessions(options) {
     }
   }
   const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
+  const saved = new SavedRecords(db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== void 0);
+  const bulk = work.length > 0 && !saved.storedBefore;
+  db.transaction(() => db.exec(bulk ? `DROP INDEX IF EXISTS fact_session_records_by_record` : RECORD_ID_INDEX));
   const batch = new FileBatches(db);
   let bytesDone = 0;
   const writers = /* @__PURE__ */ new Map();
@@ -43750,7 +43779,7 @@ async function ingestSessions(options) {
     for (const { provider, file: file2, stat: stat2 } of work) {
       let writer = writers.get(provider.name);
       if (!writer) {
-        writer = new SessionWriter(db, provider.name, resolver, now);
+        writer = new SessionWriter(db, provider.name, resolver, now, saved);
         writers.set(provider.name, writer);
       }
       const compressed = file2.path.endsWith(".zst");
@@ -43822,6 +43851,7 @@ async function ingestSessions(options) {
           ]);
           return { read, sessionIds, counts: { ...w.counts } };
         }, file2.size);
+        w.fileSaved();
         stat2.filesRead++;
         stat2.bytesRead += parsed.read.bytesRead;
         stat2.records += parsed.counts.records;
@@ -43838,6 +43868,7 @@ async function ingestSessions(options) {
           batch.abort();
           throw error63;
         }
+        writer.fileRolledBack();
         stat2.unread.push(file2);
         stat2.skippedFiles.push({ path: file2.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
       }
@@ -43847,8 +43878,15 @@ async function ingestSessions(options) {
     batch.close();
   } catch (error63) {
     batch.abort();
+    if (bulk) {
+      try {
+        db.transaction(() => db.exec(RECORD_ID_INDEX));
+      } catch {
+      }
+    }
     throw error63;
   }
+  if (bulk) db.transaction(() => db.exec(RECORD_ID_INDEX));
   db.transaction(() => {
     for (const writer of writers.values()) writer.applyTitles();
   });
@@ -44310,7 +44348,7 @@ init_errors();
 
 // src/providers/aider.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { createHash as createHash4 } from "node:crypto";
+import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync8, statSync as statSync4 } from "node:fs";
 import { dirname as dirname4, isAbsolute as isAbsolute4, join as join6, resolve as resolve4 } from "node:path";
 var PROVIDER2 = "aider";
@@ -44327,7 +44365,7 @@ var AiderParser = class {
   document(text) {
     const { sink, file: file2 } = this.context;
     const root = dirname4(file2.path);
-    const fileKey = createHash4("sha1").update(file2.path).digest("hex").slice(0, 8);
+    const fileKey = createHash3("sha1").update(file2.path).digest("hex").slice(0, 8);
     const lines = text.split("\n");
     let native = `${fileKey}:1`;
     let sessionId = `${PROVIDER2}:${native}`;
@@ -44615,7 +44653,7 @@ var amp = {
 
 // src/providers/codex.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { createHash as createHash5 } from "node:crypto";
+import { hash as hash3 } from "node:crypto";
 import { basename as basename2, isAbsolute as isAbsolute5, join as join8, resolve as resolve6 } from "node:path";
 var PROVIDER4 = "codex";
 function codexHome({ env, home }) {
@@ -44662,7 +44700,7 @@ function codexOutputFailed(output2) {
   return /^(error|apply_patch verification failed|Failed to apply patch|write_stdin failed)/i.test(text.trim());
 }
 function recordIdOf(bytes) {
-  return `codex-${createHash5("sha1").update(bytes).digest("hex").slice(0, 24)}`;
+  return `codex-${hash3("sha1", bytes, "hex").slice(0, 24)}`;
 }
 function nativeIdFromFileName(path) {
   const m = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl(\.zst)?$/i.exec(basename2(path));

@@ -1,9 +1,12 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isNontrivialLine } from '../src/builders/lines.js';
 import { hasRepeatedDebugLoop, isRealUserPrompt, looksLikeErrorPaste, normalizeCommand } from '../src/builders/session-rules.js';
 import { claudeEditOutcome } from '../src/providers/claude-code.js';
 import { codexOutputFailed } from '../src/providers/codex.js';
 import { applyPatchFromShell, heredocWrites, parseApplyPatch } from '../src/providers/patch.js';
+import { FIXTURES } from './helpers/sessions.js';
 
 describe('non-trivial lines (DESIGN §4)', () => {
   it.each([
@@ -26,6 +29,25 @@ describe('non-trivial lines (DESIGN §4)', () => {
     ['# heading text', true],
   ] as const)('%j → %s', (line, expected) => {
     expect(isNontrivialLine(line)).toBe(expected);
+  });
+
+  it('the fast path agrees with the rule as written on tricky lines and on the lines of 20 real transcripts', () => {
+    const keywordOnly = new Set(['else', 'end', 'fi', 'done', 'esac', 'return', 'break', 'continue', 'pass', 'endif', 'endfor',
+      'endwhile', 'begin', 'then', 'do', 'try', 'finally', 'default', 'null', 'none', 'true', 'false', 'nil', 'undefined', 'this',
+      'self', 'super', 'await', 'yield', 'export', 'import', 'public', 'private', 'protected', 'static', 'const', 'let', 'var',
+      'elif', 'else if', 'end if', 'end do']);
+    const reference = (line: string) => {
+      const normalized = line.trim().replace(/\s+/g, ' ');
+      if ((normalized.match(/[A-Za-z0-9]/g) ?? []).length < 4) return false;
+      return !keywordOnly.has(normalized.replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, '').toLowerCase());
+    };
+    const lines = ['  } else if {', '\tprotected:', 'undefined;', '{ continue; }', 'endwhile', 'End If', 'protected1', 'a b c d'];
+    const walk = (dir: string): string[] =>
+      readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : [join(dir, name)]));
+    for (const file of walk(join(FIXTURES, 'claude-code')).slice(0, 20)) lines.push(...readFileSync(file, 'utf8').split(/\\n|\n/));
+    expect(lines.length).toBeGreaterThan(10_000);
+    const differing = lines.filter((line) => isNontrivialLine(line) !== reference(line));
+    expect(differing).toEqual([]);
   });
 });
 

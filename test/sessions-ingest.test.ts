@@ -111,6 +111,33 @@ describe('no double counting', () => {
     expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(first.lines.length + resumed.lines.length);
   });
 
+  it('a copy read in a later run is found in the database; the record_id index survives both kinds of run', async () => {
+    const h = emptySessionHome();
+    const first = new ClaudeTranscript('35353535-3535-4535-8535-353535353535', '/nowhere/p')
+      .prompt('first prompt')
+      .edit('toolu_c', '/nowhere/p/c.ts', 'old', 'new line one');
+    claudeFile(h, '-nowhere-p', first.sessionId, first.text());
+    const db = tempDatabase();
+    const hasIndex = () =>
+      count(db, `SELECT count(*) AS n FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`);
+    // First run: the table starts empty, so copies are found in memory and the index is built at the end.
+    await ingestHome(db, h, [claudeCode]);
+    expect(hasIndex()).toBe(1);
+    const resumed = new ClaudeTranscript('46464646-4646-4646-8646-464646464646', '/nowhere/p').prompt('second prompt');
+    claudeFile(h, '-nowhere-p', resumed.sessionId, [...first.lines, ...resumed.lines].join('\n') + '\n');
+    // Second run: the copied lines are looked up in the database.
+    await ingestHome(db, h, [claudeCode]);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(first.lines.length + resumed.lines.length);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records WHERE session_id = ?`, [`claude-code:${resumed.sessionId}`])).toBe(
+      resumed.lines.length,
+    );
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits`)).toBe(1);
+    // A run interrupted after dropping the index: the next run, even with nothing to read, restores it.
+    db.exec(`DROP INDEX fact_session_records_by_record`);
+    await ingestHome(db, h, [claudeCode]);
+    expect(hasIndex()).toBe(1);
+  });
+
   it('a Codex fork that replays its parent stores neither the replayed records nor the edits again', async () => {
     const h = emptySessionHome();
     const dir = join(h.codexHome, 'sessions', '2026', '05', '11');

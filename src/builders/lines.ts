@@ -14,15 +14,19 @@ export function normalizeLine(line: string): string {
   return line.trim().replace(/\s+/g, ' ');
 }
 
+/** Longer than every keyword-only line: more letters and digits than `protected` has. */
+const LONGEST_KEYWORD_ALNUM = 9;
+
 export function isNontrivialLine(line: string): boolean {
-  const normalized = normalizeLine(line);
+  // Whitespace carries no letters or digits, so the raw line's count is the normalized line's.
   let alnum = 0;
-  for (let i = 0; i < normalized.length && alnum < 4; i++) {
-    const c = normalized.charCodeAt(i);
+  for (let i = 0; i < line.length && alnum <= LONGEST_KEYWORD_ALNUM; i++) {
+    const c = line.charCodeAt(i);
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum++;
   }
   if (alnum < 4) return false;
-  const bare = normalized.replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, '').toLowerCase();
+  if (alnum > LONGEST_KEYWORD_ALNUM) return true;
+  const bare = normalizeLine(line).replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, '').toLowerCase();
   return !KEYWORD_ONLY.has(bare);
 }
 

@@ -10,6 +10,10 @@ export function registerSessionRules(db: Database): void {
   db.defineFunction('paceflow_is_error_paste', (text) => (typeof text === 'string' && looksLikeErrorPaste(text) ? 1 : 0));
 }
 
+/** Only rows that can be a typed prompt go through the JavaScript rule. */
+const IS_PROMPT = `CASE WHEN kind = 'prompt' AND is_sidechain = 0 AND is_meta = 0
+  THEN paceflow_is_user_prompt(kind, text, is_sidechain, is_meta) ELSE 0 END`;
+
 /**
  * Builds event_session_messages, event_session_code_changes and event_session_quality from
  * metadata_sessions and fact_session_* for the given sessions (all of them when none are given).
@@ -33,23 +37,22 @@ export function buildSessionEvents(db: Database, sessionIds?: readonly string[])
     deleteMessages: db.prepare(`DELETE FROM event_session_messages WHERE session_id = ?`),
     deleteChanges: db.prepare(`DELETE FROM event_session_code_changes WHERE session_id = ?`),
     deleteQuality: db.prepare(`DELETE FROM event_session_quality WHERE session_id = ?`),
-    // Records in conversation order; a pasted error counts only in a prompt after the first.
+    // A pasted error counts only in a prompt after the first (in conversation order).
     messages: db.prepare(`
       INSERT INTO event_session_messages
         (session_id, record_id, provider, repo_id, kind, timestamp, is_user_prompt, is_error_paste, is_tool_error)
-      SELECT session_id, record_id, @provider, @repo, kind, timestamp, is_prompt,
-        is_prompt AND coalesce(prompts_before, 0) > 0 AND paceflow_is_error_paste(text),
-        kind = 'tool_result' AND is_error = 1
+      SELECT r.session_id, r.record_id, @provider, @repo, r.kind, r.timestamp, r.is_prompt,
+        r.is_prompt AND r.record_id IS NOT f.record_id AND paceflow_is_error_paste(r.text),
+        r.kind = 'tool_result' AND r.is_error = 1
       FROM (
-        SELECT r.*, sum(is_prompt) OVER (
-          ORDER BY timestamp, source_path, source_offset, record_id
-          ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prompts_before
-        FROM (
-          SELECT session_id, record_id, kind, timestamp, text, is_error, source_path, source_offset,
-            paceflow_is_user_prompt(kind, text, is_sidechain, is_meta) AS is_prompt
-          FROM fact_session_records WHERE session_id = @session
-        ) r
-      )`),
+        SELECT session_id, record_id, kind, timestamp, text, is_error, ${IS_PROMPT} AS is_prompt
+        FROM fact_session_records WHERE session_id = @session
+      ) r
+      LEFT JOIN (
+        SELECT record_id FROM fact_session_records
+        WHERE session_id = @session AND ${IS_PROMPT}
+        ORDER BY timestamp, source_path, source_offset, record_id LIMIT 1
+      ) f ON 1`),
     change: db.prepare(`
       INSERT INTO event_session_code_changes
         (session_id, edit_id, provider, repo_id, path, root_session_id, tool_name, timestamp, lines_added, lines_removed,

@@ -10,7 +10,7 @@ export interface NativeStatementLike {
 
 function bind(params: SqlParams | undefined): unknown[] {
   if (params === undefined) return [];
-  return Array.isArray(params) ? [...(params as unknown[])] : [params];
+  return Array.isArray(params) ? (params as unknown[]) : [params];
 }
 
 /** A driver's statement behind the Statement interface; drivers say how to read columns and read-only-ness. */

@@ -3,6 +3,15 @@ import type { Database } from '../db/driver.js';
 import type { PathRepositoryResolver } from '../git/path-repository.js';
 import type { EditInput, EditOutcome, RecordInput, SessionInfo, SessionSink, SkipReason } from '../providers/types.js';
 
+/**
+ * The record ids this run has saved. The database is asked only about ids not in here, and only
+ * when it held records before the run began: a first ingest never looks a record up.
+ */
+export class SavedRecords {
+  readonly ids = new Set<string>();
+  constructor(readonly storedBefore: boolean) {}
+}
+
 interface SessionAcc {
   info: Required<Pick<SessionInfo, 'sessionId' | 'nativeId'>> & SessionInfo;
   startedAt: string | null;
@@ -34,6 +43,8 @@ export class SessionWriter implements SessionSink {
     private readonly provider: string,
     private readonly resolver: PathRepositoryResolver,
     private readonly now: string,
+    /** Record ids saved earlier in this run, shared by every provider's writer. */
+    private readonly saved: SavedRecords = new SavedRecords(true),
   ) {
     this.sql = {
       hasRecord: db.prepare(`SELECT 1 AS x FROM fact_session_records WHERE record_id = ? LIMIT 1`),
@@ -97,6 +108,9 @@ export class SessionWriter implements SessionSink {
   /** Calls with a pending edit (proposed, no result yet): only their results need an UPDATE. */
   private pendingCalls = new Set<string>();
 
+  /** Record ids the current file added to `saved`: taken out again if its rows are rolled back. */
+  private fileRecordIds: string[] = [];
+
   /** Starts a new file: counts reset, sessions of the previous file must have been flushed. */
   beginFile(sourcePath: string): void {
     this.sourcePath = sourcePath;
@@ -126,7 +140,8 @@ export class SessionWriter implements SessionSink {
   }
 
   hasRecord(recordId: string): boolean {
-    return this.sql.hasRecord.get([recordId]) !== undefined;
+    if (this.saved.ids.has(recordId)) return true;
+    return this.saved.storedBefore && this.sql.hasRecord.get([recordId]) !== undefined;
   }
 
   record(r: RecordInput): void {
@@ -136,6 +151,8 @@ export class SessionWriter implements SessionSink {
       r.requestId ?? null, r.tokensIn ?? null, r.tokensOut ?? null, r.tokensCacheRead ?? null, r.tokensCacheWrite ?? null,
       this.sourcePath, r.offset,
     ]);
+    const known = this.saved.ids.size;
+    if (this.saved.ids.add(r.recordId).size !== known) this.fileRecordIds.push(r.recordId);
     this.counts.records += changes;
   }
 
@@ -216,6 +233,17 @@ export class SessionWriter implements SessionSink {
     }
     this.sessions.clear();
     return ids;
+  }
+
+  /** The current file's rows are kept (its savepoint released). */
+  fileSaved(): void {
+    this.fileRecordIds = [];
+  }
+
+  /** The current file's rows were rolled back: its record ids are not saved after all. */
+  fileRolledBack(): void {
+    for (const id of this.fileRecordIds) this.saved.ids.delete(id);
+    this.fileRecordIds = [];
   }
 
   /** Titles point at a record that may sit in another file: resolved after every file is read. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { Database } from '../db/driver.js';
@@ -6,7 +6,7 @@ import { PathRepositoryResolver } from '../git/path-repository.js';
 import { readJsonLines } from '../providers/jsonl.js';
 import { DirectoryListings, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
-import { SessionWriter } from './session-writer.js';
+import { SavedRecords, SessionWriter } from './session-writer.js';
 
 export interface SessionIngestOptions {
   db: Database;
@@ -46,6 +46,8 @@ export interface SessionIngestResult {
 }
 
 const HEAD_BYTES = 4096;
+/** As in sql/001_schema.sql. */
+const RECORD_ID_INDEX = `CREATE INDEX IF NOT EXISTS fact_session_records_by_record ON fact_session_records (record_id)`;
 const DEFAULT_MAX_LINE = 32 * 1024 * 1024;
 
 interface Watermark {
@@ -63,7 +65,7 @@ function headChecksum(path: string, length: number): string {
   try {
     const buffer = Buffer.alloc(length);
     const bytesRead = readSync(fd, buffer, 0, length, 0);
-    return createHash('sha1').update(buffer.subarray(0, bytesRead)).digest('hex');
+    return hash('sha1', buffer.subarray(0, bytesRead), 'hex');
   } finally {
     closeSync(fd);
   }
@@ -162,6 +164,12 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   }
 
   const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
+  // A run that starts with no records (the first ingest) dedupes copied records in memory, so the
+  // index on record_id is dropped and built once at the end: keeping it current row by row costs
+  // more than a third of the run. A run that was interrupted gets it back at the next start.
+  const saved = new SavedRecords(db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== undefined);
+  const bulk = work.length > 0 && !saved.storedBefore;
+  db.transaction(() => db.exec(bulk ? `DROP INDEX IF EXISTS fact_session_records_by_record` : RECORD_ID_INDEX));
   const batch = new FileBatches(db);
   let bytesDone = 0;
   const writers = new Map<ProviderName, SessionWriter>();
@@ -169,7 +177,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   for (const { provider, file, stat } of work) {
     let writer = writers.get(provider.name);
     if (!writer) {
-      writer = new SessionWriter(db, provider.name, resolver, now);
+      writer = new SessionWriter(db, provider.name, resolver, now, saved);
       writers.set(provider.name, writer);
     }
     const compressed = file.path.endsWith('.zst');
@@ -234,6 +242,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         ]);
         return { read, sessionIds, counts: { ...w.counts } };
       }, file.size);
+      w.fileSaved();
       stat.filesRead++;
       stat.bytesRead += parsed.read.bytesRead;
       stat.records += parsed.counts.records;
@@ -251,6 +260,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         throw error;
       }
       // An unreadable file is reported and left for the next run; nothing of it was written.
+      writer.fileRolledBack();
       stat.unread.push(file);
       stat.skippedFiles.push({ path: file.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
     }
@@ -260,8 +270,16 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   batch.close();
   } catch (error) {
     batch.abort();
+    if (bulk) {
+      try {
+        db.transaction(() => db.exec(RECORD_ID_INDEX));
+      } catch {
+        // The next run builds it at its start.
+      }
+    }
     throw error;
   }
+  if (bulk) db.transaction(() => db.exec(RECORD_ID_INDEX));
   db.transaction(() => {
     for (const writer of writers.values()) writer.applyTitles();
   });

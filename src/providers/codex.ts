@@ -1,5 +1,5 @@
 import { obj, str, type Obj } from './json-values.js';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
 import { applyPatchFromShell, parseApplyPatch, splitLines, unifiedDiffChanges } from './patch.js';
@@ -82,7 +82,7 @@ export function codexOutputFailed(output: unknown): boolean {
 }
 
 function recordIdOf(bytes: Buffer): string {
-  return `codex-${createHash('sha1').update(bytes).digest('hex').slice(0, 24)}`;
+  return `codex-${hash('sha1', bytes, 'hex').slice(0, 24)}`;
 }
 
 function nativeIdFromFileName(path: string): string | null {
