@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
 import { describeTables, renderDataModel } from '../src/db/data-model.js';
-import { latestSchemaVersion, loadViews, migrate } from '../src/db/migrate.js';
+import { latestSchemaVersion, loadMigrations, loadViews, migrate } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { snapshot, tableNames, tempDatabase } from './helpers/db.js';
@@ -96,6 +96,36 @@ describe('schema', () => {
     expect(local.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
     // A second run applies nothing: the row written after the first survives.
     expect(local.prepare(`SELECT repo_id FROM metadata_repositories`).all()).toEqual([{ repo_id: 'r' }]);
+  });
+
+  it('migration 003 numbers the transcript files of existing records without losing a row', () => {
+    const path = join(tempDir(), 'v2.db');
+    const old = new BetterSqliteDatabase(path);
+    migrate(old, loadMigrations().slice(0, 2), []);
+    const record = old.prepare(`
+      INSERT INTO fact_session_records (session_id, record_id, kind, timestamp, source_path, source_offset)
+      VALUES (?, ?, 'prompt', '2026-01-01T00:00:00Z', ?, ?)`);
+    record.run(['claude-code:a', 'r1', '/h/.claude/projects/p/a.jsonl', 0]);
+    record.run(['claude-code:a', 'r2', '/h/.claude/projects/p/a.jsonl', 120]);
+    record.run(['codex:b', 'r3', '/h/.codex/sessions/rollout-b.jsonl', 0]);
+    // Only the Claude file has a watermark: the Codex one gets a row that makes the next run read it again.
+    old.prepare(`
+      INSERT INTO fact_ingest_watermarks (source_path, provider, size, mtime_ms, byte_offset, updated_at)
+      VALUES ('/h/.claude/projects/p/a.jsonl', 'claude-code', 240, 1, 240, 'x')`).run();
+    migrate(old);
+    expect(old.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
+    expect(
+      old.prepare(`
+        SELECT r.record_id, w.source_path, r.source_offset, w.provider, w.size
+        FROM fact_session_records r JOIN fact_ingest_watermarks w USING (source_file_id) ORDER BY r.record_id`).all(),
+    ).toEqual([
+      { record_id: 'r1', source_path: '/h/.claude/projects/p/a.jsonl', source_offset: 0, provider: 'claude-code', size: 240 },
+      { record_id: 'r2', source_path: '/h/.claude/projects/p/a.jsonl', source_offset: 120, provider: 'claude-code', size: 240 },
+      { record_id: 'r3', source_path: '/h/.codex/sessions/rollout-b.jsonl', source_offset: 0, provider: 'codex', size: 0 },
+    ]);
+    expect(old.prepare(`SELECT count(DISTINCT source_file_id) AS n FROM fact_ingest_watermarks`).get()).toEqual({ n: 2 });
+    expect(old.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'fact_session_records_by_record'`).get()).toEqual({ n: 1 });
+    old.close();
   });
 
   it('runs in WAL mode with a busy timeout of at least 5 s', () => {

@@ -51,7 +51,10 @@ export function buildSessionEvents(db: Database, sessionIds?: readonly string[])
       LEFT JOIN (
         SELECT record_id FROM fact_session_records
         WHERE session_id = @session AND ${IS_PROMPT}
-        ORDER BY timestamp, source_path, source_offset, record_id LIMIT 1
+        ORDER BY timestamp,
+          (SELECT w.source_path FROM fact_ingest_watermarks w WHERE w.source_file_id = fact_session_records.source_file_id),
+          source_offset, record_id
+        LIMIT 1
       ) f ON 1`),
     change: db.prepare(`
       INSERT INTO event_session_code_changes

@@ -36,6 +36,7 @@ export class SessionWriter implements SessionSink {
   readonly titles: { leaf: string; title: string }[] = [];
   counts: FileCounts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
   private sourcePath = '';
+  private sourceFileId = 0;
   private readonly sql;
 
   constructor(
@@ -51,7 +52,7 @@ export class SessionWriter implements SessionSink {
       record: db.prepare(`
         INSERT OR IGNORE INTO fact_session_records
           (session_id, record_id, kind, timestamp, text, tool_name, tool_call_id, is_error, is_sidechain, is_meta,
-           model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_path, source_offset)
+           model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_file_id, source_offset)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
       edit: db.prepare(`
         INSERT INTO fact_session_file_edits
@@ -78,6 +79,14 @@ export class SessionWriter implements SessionSink {
       elsewhere: db.prepare(`
         SELECT 1 AS x FROM fact_session_file_edits
         WHERE (edit_id = @call OR (edit_id >= @call || '#' AND edit_id < @call || '$')) AND session_id <> @session LIMIT 1`),
+      // Records name their file by the number on its watermark row, made here when the file is new
+      // (the row is completed when the read ends, in the same savepoint).
+      sourceFileId: db.prepare(`SELECT source_file_id FROM fact_ingest_watermarks WHERE source_path = ?`),
+      numberSourceFile: db.prepare(`
+        INSERT INTO fact_ingest_watermarks (source_path, provider, size, mtime_ms, byte_offset, updated_at, source_file_id)
+        VALUES (@path, @provider, 0, 0, 0, @now, (SELECT coalesce(max(source_file_id), 0) + 1 FROM fact_ingest_watermarks))
+        ON CONFLICT (source_path) DO UPDATE SET source_file_id = excluded.source_file_id
+        RETURNING source_file_id`),
       known: db.prepare(`SELECT session_id, cwd FROM metadata_sessions WHERE source_path = ? LIMIT 1`),
       pendingOfFile: db.prepare(`SELECT edit_id FROM fact_session_file_edits WHERE source_path = ? AND status = 'pending'`),
       session: db.prepare(`
@@ -114,6 +123,9 @@ export class SessionWriter implements SessionSink {
   /** Starts a new file: counts reset, sessions of the previous file must have been flushed. */
   beginFile(sourcePath: string): void {
     this.sourcePath = sourcePath;
+    this.sourceFileId =
+      this.sql.sourceFileId.get<{ source_file_id: number | null }>([sourcePath])?.source_file_id ??
+      this.sql.numberSourceFile.get<{ source_file_id: number }>({ path: sourcePath, provider: this.provider, now: this.now })!.source_file_id;
     this.counts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
     this.pendingCalls = new Set(this.sql.pendingOfFile.all<{ edit_id: string }>([sourcePath]).map((r) => r.edit_id.split('#')[0]!));
   }
@@ -149,7 +161,7 @@ export class SessionWriter implements SessionSink {
       r.sessionId, r.recordId, r.kind, r.timestamp ?? null, r.text ?? null, r.toolName ?? null, r.toolCallId ?? null,
       r.isError ? 1 : 0, r.isSidechain ? 1 : 0, r.isMeta ? 1 : 0, r.model ?? null, r.messageId ?? null,
       r.requestId ?? null, r.tokensIn ?? null, r.tokensOut ?? null, r.tokensCacheRead ?? null, r.tokensCacheWrite ?? null,
-      this.sourcePath, r.offset,
+      this.sourceFileId, r.offset,
     ]);
     const known = this.saved.ids.size;
     if (this.saved.ids.add(r.recordId).size !== known) this.fileRecordIds.push(r.recordId);

@@ -97,7 +97,9 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         record_index = excluded.record_index, head_length = excluded.head_length, head_checksum = excluded.head_checksum,
         skipped_lines = excluded.skipped_lines, last_skip = coalesce(excluded.last_skip, fact_ingest_watermarks.last_skip),
         updated_at = excluded.updated_at`),
-    forgetRecords: db.prepare(`DELETE FROM fact_session_records WHERE source_path = ?`),
+    forgetRecords: db.prepare(`
+      DELETE FROM fact_session_records
+      WHERE source_file_id = (SELECT source_file_id FROM fact_ingest_watermarks WHERE source_path = ?)`),
     forgetEdits: db.prepare(`DELETE FROM fact_session_file_edits WHERE source_path = ?`),
     sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`),
   };
