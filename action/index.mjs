@@ -43262,6 +43262,7 @@ init_define_PACEFLOW_BUNDLED_SQL();
 import { isUtf8 as isUtf82 } from "node:buffer";
 import { closeSync, openSync, readSync } from "node:fs";
 var CHUNK = 1 << 20;
+var readBuffer = null;
 function readJsonLines(path, options) {
   const { maxLineBytes, onLine, onSkip } = options;
   let offset = options.startOffset;
@@ -43285,7 +43286,7 @@ function readJsonLines(path, options) {
   };
   const fd = options.content ? null : openSync(path, "r");
   try {
-    const buffer = Buffer.allocUnsafe(CHUNK);
+    const buffer = readBuffer ??= Buffer.allocUnsafe(CHUNK);
     let position = offset;
     for (; ; ) {
       let chunk;

@@ -3,10 +3,13 @@
 // by replicating the real Claude Code and Codex fixtures with fresh ids and timestamps; ccusage on
 // the same Claude corpus in the same run, when it installs.
 //
-//   node bench/sessions-ingest.mjs [--mb 1024] [--runs 1] [--reruns 9] [--no-ccusage]     (--runs 0: build the corpus only)
+//   node bench/sessions-ingest.mjs [--mb 1024] [--runs 1] [--reruns 9] [--baseline REV] [--no-ccusage]
+//
+// --runs 0 builds the corpus only. --baseline REV builds that revision in a temporary git worktree
+// and alternates its runs with this checkout's, so both are measured in the same minutes.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +19,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'sessions');
 const WORK = join(ROOT, 'bench', '.work');
 const { values } = parseArgs({
-  options: { mb: { type: 'string', default: '1024' }, runs: { type: 'string', default: '1' }, reruns: { type: 'string', default: '9' }, 'no-ccusage': { type: 'boolean', default: false } },
+  options: { mb: { type: 'string', default: '1024' }, runs: { type: 'string', default: '1' }, reruns: { type: 'string', default: '9' }, baseline: { type: 'string' }, 'no-ccusage': { type: 'boolean', default: false } },
 });
 const targetBytes = Number(values.mb) * 1024 * 1024;
 const CORPUS = join(WORK, `sessions-corpus-${values.mb}mb`);
@@ -93,18 +96,40 @@ delete env.CODEX_HOME;
 // --runs 0: only make the corpus (bench/report.mjs uses it).
 if (Number(values.runs) === 0) process.exit(0);
 
-const results = [];
-for (let i = 0; i < Number(values.runs); i++) {
-  const db = join(WORK, `sessions-bench-${process.pid}.db`);
-  for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-  const first = timed([process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress'], env);
-  const again = Array.from({ length: Number(values.reruns) }, () => timed([process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress'], env));
-  const dbSize = statSync(db).size;
-  for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-  results.push({ first, again, dbSize });
-  console.error(first.stdout.trim());
-  console.error(`run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS), re-runs ${again.map((a) => a.wall).join(' / ')} s`);
+/** A revision built beside this checkout (its own dist/, this node_modules), removed at exit. */
+function buildBaseline(rev) {
+  const dir = join(mkdtempSync(join(tmpdir(), 'paceflow-baseline-')), 'checkout');
+  const git = (...args) => {
+    const r = spawnSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  };
+  git('worktree', 'add', '-q', '--detach', dir, rev);
+  process.on('exit', () => spawnSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', dir]));
+  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, encoding: 'utf8' });
+  if (tsc.status !== 0) throw new Error(`building ${rev}: ${tsc.stdout}${tsc.stderr}`);
+  return join(dir, 'bin', 'paceflow.js');
 }
+
+const variants = [
+  ...(values.baseline ? [{ name: `baseline ${values.baseline}`, bin: buildBaseline(values.baseline) }] : []),
+  { name: 'this checkout', bin: join(ROOT, 'bin', 'paceflow.js') },
+];
+for (const v of variants) v.results = [];
+for (let i = 0; i < Number(values.runs); i++) {
+  for (const v of variants) {
+    const db = join(WORK, `sessions-bench-${process.pid}.db`);
+    for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+    const first = timed([process.execPath, v.bin, '--db', db, 'ingest', '--no-progress'], env);
+    const again = Array.from({ length: Number(values.reruns) }, () => timed([process.execPath, v.bin, '--db', db, 'ingest', '--no-progress'], env));
+    const dbSize = statSync(db).size;
+    for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
+    v.results.push({ first, again, dbSize });
+    if (i === 0) console.error(first.stdout.trim());
+    console.error(`${v.name}, run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS), re-runs ${again.map((a) => a.wall).join(' / ')} s`);
+  }
+}
+const results = variants.at(-1).results;
 
 let ccusage = null;
 if (!values['no-ccusage']) {
@@ -124,17 +149,27 @@ if (!values['no-ccusage']) {
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const best = results.map((r) => r.first.wall).sort((a, b) => a - b)[Math.floor(results.length / 2)];
+function summary(results) {
+  const firsts = results.map((r) => r.first.wall);
+  const reruns = results.flatMap((r) => r.again.map((a) => a.wall));
+  const best = median(firsts);
+  return {
+    first_run_s: best,
+    first_run_range_s: [Math.min(...firsts), Math.max(...firsts)],
+    first_run_mb_per_s: Number((corpusBytes / 1048576 / best).toFixed(1)),
+    first_run_peak_rss_mb: Number(Math.max(...results.map((r) => r.first.rssMb)).toFixed(0)),
+    rerun_nothing_new_s: median(reruns),
+    rerun_nothing_new_range_s: [Math.min(...reruns), Math.max(...reruns)],
+    database_mb: Number((results[0].dbSize / 1048576).toFixed(0)),
+  };
+}
 console.log(JSON.stringify({
   corpus_mb: Number((corpusBytes / 1048576).toFixed(0)),
   files: fileCount,
-  first_run_s: best,
-  first_run_mb_per_s: Number((corpusBytes / 1048576 / best).toFixed(1)),
-  first_run_peak_rss_mb: Number(Math.max(...results.map((r) => r.first.rssMb)).toFixed(0)),
-  rerun_nothing_new_s: median(results.flatMap((r) => r.again.map((a) => a.wall))),
-  rerun_nothing_new_range_s: [Math.min(...results.flatMap((r) => r.again.map((a) => a.wall))), Math.max(...results.flatMap((r) => r.again.map((a) => a.wall)))],
+  runs: Number(values.runs),
+  ...summary(results),
+  ...(values.baseline ? { baseline: { revision: values.baseline, ...summary(variants[0].results) } } : {}),
   node_e_0_s: median(Array.from({ length: Number(values.reruns) }, () => timed([process.execPath, '-e', '0'], env).wall)),
-  database_mb: Number((results[0].dbSize / 1048576).toFixed(0)),
   ccusage,
   budget: 'first run >= 100 MB/s; re-run <= 0.2 s',
 }, null, 2));
