@@ -43261,10 +43261,66 @@ function workTreeAt(dir) {
 init_define_PACEFLOW_BUNDLED_SQL();
 import { isUtf8 as isUtf82 } from "node:buffer";
 import { closeSync, openSync, readSync } from "node:fs";
+
+// src/providers/skim.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+var QUOTE = 34;
+var BACKSLASH = 92;
+var SKIMMED = Buffer.from('"\u2026"');
+var SKIM_MIN_BYTES = 4096;
+function skimLongStrings(line, minBytes = SKIM_MIN_BYTES) {
+  let pieces = null;
+  let copied = 0;
+  let from = 0;
+  for (; ; ) {
+    const open3 = line.indexOf(QUOTE, from);
+    if (open3 === -1) break;
+    const close = closingQuote(line, open3 + 1);
+    if (close === -1) return line;
+    if (close - open3 - 1 >= minBytes) {
+      pieces ??= [];
+      pieces.push(line.subarray(copied, open3), SKIMMED);
+      copied = close + 1;
+    }
+    from = close + 1;
+  }
+  if (pieces === null) return line;
+  pieces.push(line.subarray(copied));
+  return Buffer.concat(pieces);
+}
+function closingQuote(line, start) {
+  let at = start;
+  for (; ; ) {
+    const quote = line.indexOf(QUOTE, at);
+    if (quote === -1) return -1;
+    let backslashes = 0;
+    for (let i = quote - 1; i >= start && line[i] === BACKSLASH; i--) backslashes++;
+    if (backslashes % 2 === 0) return quote;
+    at = quote + 1;
+  }
+}
+function hasKeyValue(line, key, value, within = line.length) {
+  const pattern = `"${key}":"${value}"`;
+  const at = line.indexOf(pattern);
+  return at !== -1 && at < within;
+}
+function stringValuesOf(line, key) {
+  const pattern = Buffer.from(`"${key}":"`);
+  const out = [];
+  for (let at = line.indexOf(pattern); at !== -1; at = line.indexOf(pattern, at + 1)) {
+    const start = at + pattern.length;
+    const end = closingQuote(line, start);
+    if (end === -1) break;
+    out.push(line.toString("utf8", start, end));
+  }
+  return out;
+}
+
+// src/providers/jsonl.ts
 var CHUNK = 1 << 20;
 var readBuffer = null;
 function readJsonLines(path, options) {
-  const { maxLineBytes, onLine, onSkip } = options;
+  const { maxLineBytes, onLine, onSkip, skim } = options;
   let offset = options.startOffset;
   let lineNumber = options.startLine;
   let consumed = offset;
@@ -43278,7 +43334,7 @@ function readJsonLines(path, options) {
     if (!isUtf82(bytes)) return onSkip("invalid_utf8", lineNumber);
     let value;
     try {
-      value = JSON.parse(bytes.toString("utf8"));
+      value = JSON.parse((skim?.(bytes) ? skimLongStrings(bytes) : bytes).toString("utf8"));
     } catch (error63) {
       return onSkip("invalid_json", lineNumber, error63.message.slice(0, 80));
     }
@@ -43608,6 +43664,9 @@ var SessionWriter = class {
     ]);
     this.counts.edits++;
   }
+  awaitsResult(callId) {
+    return this.pendingCalls.has(callId);
+  }
   settleEdits(sessionId, callId, outcome) {
     if (!this.pendingCalls.has(callId)) return;
     this.sql.settle.run({
@@ -43847,6 +43906,7 @@ async function ingestSessions(options) {
             startLine,
             maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
             onLine: (line) => parser.line(line),
+            ...parser.skimmable && options.skim !== false ? { skim: (bytes) => parser.skimmable(bytes) } : {},
             onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
             ...content ? { content } : {}
           });
@@ -44230,6 +44290,15 @@ var ClaudeParser = class {
         throw new Error(`unhandled ${String(unreachable)}`);
       }
     }
+  }
+  /**
+   * A tool-result line whose calls proposed no edit that is still waiting: its outputs (and
+   * toolUseResult) are never read, only the ids, error flags and envelope.
+   */
+  skimmable(bytes) {
+    if (!hasKeyValue(bytes, "type", "tool_result")) return false;
+    const calls = stringValuesOf(bytes, "tool_use_id");
+    return calls.length > 0 && calls.every((id) => !id.includes("\\") && !this.context.sink.awaitsResult(id));
   }
   end() {
   }
@@ -44790,6 +44859,10 @@ var CodexParser = class {
     } else {
       this.event(payload, base);
     }
+  }
+  /** exec_command_end: only its call_id and exit_code are read, never its stdout, stderr or formatted output. */
+  skimmable(bytes) {
+    return hasKeyValue(bytes, "type", "exec_command_end", 256);
   }
   end() {
   }

@@ -180,6 +180,10 @@ export class SessionWriter implements SessionSink {
     this.counts.edits++;
   }
 
+  awaitsResult(callId: string): boolean {
+    return this.pendingCalls.has(callId);
+  }
+
   settleEdits(sessionId: string, callId: string, outcome: EditOutcome): void {
     if (!this.pendingCalls.has(callId)) return; // most tool results settle no edit
     this.sql.settle.run({

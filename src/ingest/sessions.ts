@@ -17,6 +17,8 @@ export interface SessionIngestOptions {
   /** Lines longer than this are skipped and counted (default 32 MiB). */
   maxLineBytes?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** Parse tool-output lines without their long strings when the parser allows it (default true). */
+  skim?: boolean;
   now?: () => Date;
 }
 
@@ -233,6 +235,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
           startLine,
           maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
           onLine: (line) => parser.line(line),
+          ...(parser.skimmable && options.skim !== false ? { skim: (bytes: Buffer) => parser.skimmable!(bytes) } : {}),
           onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
           ...(content ? { content } : {}),
         });

@@ -3,6 +3,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
 import { diffLineChanges, splitLines } from './patch.js';
 import { heredocEdits } from './shell-writes.js';
+import { hasKeyValue, stringValuesOf } from './skim.js';
 import type {
   Discovery,
   EditOutcome,
@@ -244,6 +245,16 @@ class ClaudeParser implements LineParser {
         throw new Error(`unhandled ${String(unreachable)}`);
       }
     }
+  }
+
+  /**
+   * A tool-result line whose calls proposed no edit that is still waiting: its outputs (and
+   * toolUseResult) are never read, only the ids, error flags and envelope.
+   */
+  skimmable(bytes: Buffer): boolean {
+    if (!hasKeyValue(bytes, 'type', 'tool_result')) return false;
+    const calls = stringValuesOf(bytes, 'tool_use_id');
+    return calls.length > 0 && calls.every((id) => !id.includes('\\') && !this.context.sink.awaitsResult(id));
   }
 
   end(): void {}

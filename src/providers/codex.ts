@@ -1,5 +1,6 @@
 import { obj, str, type Obj } from './json-values.js';
 import { hash } from 'node:crypto';
+import { hasKeyValue } from './skim.js';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
 import { applyPatchFromShell, parseApplyPatch, splitLines, unifiedDiffChanges } from './patch.js';
@@ -157,6 +158,11 @@ class CodexParser implements LineParser {
     } else {
       this.event(payload, base);
     }
+  }
+
+  /** exec_command_end: only its call_id and exit_code are read, never its stdout, stderr or formatted output. */
+  skimmable(bytes: Buffer): boolean {
+    return hasKeyValue(bytes, 'type', 'exec_command_end', 256);
   }
 
   end(): void {}

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
+import { skimLongStrings } from './skim.js';
 import type { JsonLine, SkipReason } from './types.js';
 
 export interface LineReadResult {
@@ -17,6 +18,8 @@ export interface LineReadOptions {
   maxLineBytes: number;
   onLine: (line: JsonLine) => void;
   onSkip: (reason: SkipReason, lineNumber: number, detail?: string) => void;
+  /** Lines for which this says yes are parsed with their long strings dropped (skim.ts). */
+  skim?: (bytes: Buffer) => boolean;
   /** Decompressed content to read instead of the file (e.g. .jsonl.zst). */
   content?: Buffer;
 }
@@ -36,7 +39,7 @@ let readBuffer: Buffer | null = null;
  * next read (the writer may still be appending to it).
  */
 export function readJsonLines(path: string, options: LineReadOptions): LineReadResult {
-  const { maxLineBytes, onLine, onSkip } = options;
+  const { maxLineBytes, onLine, onSkip, skim } = options;
   let offset = options.startOffset;
   let lineNumber = options.startLine;
   let consumed = offset;
@@ -51,7 +54,7 @@ export function readJsonLines(path: string, options: LineReadOptions): LineReadR
     if (!isUtf8(bytes)) return onSkip('invalid_utf8', lineNumber);
     let value: unknown;
     try {
-      value = JSON.parse(bytes.toString('utf8'));
+      value = JSON.parse((skim?.(bytes) ? skimLongStrings(bytes) : bytes).toString('utf8'));
     } catch (error) {
       return onSkip('invalid_json', lineNumber, (error as Error).message.slice(0, 80));
     }

@@ -95,6 +95,8 @@ export interface SessionSink {
   record(record: RecordInput): void;
   /** An edit as proposed or as applied; an existing row with the same id is replaced. */
   edit(edit: EditInput): void;
+  /** True when this call proposed an edit that no result has settled yet (its result must be read whole). */
+  awaitsResult(callId: string): boolean;
   /** The result of a tool call: settles the pending edits that the call proposed. */
   settleEdits(sessionId: string, callId: string, outcome: EditOutcome): void;
   /** Replaces the edits a call proposed with what was really applied (Codex patch_apply_end). */
@@ -125,6 +127,11 @@ export interface JsonLine {
 
 export interface LineParser {
   line(line: JsonLine): void;
+  /**
+   * True when nothing this parser reads from the line is a long string (a tool's output that no
+   * edit waits for): the line is then parsed with its long strings dropped (skim.ts).
+   */
+  skimmable?(bytes: Buffer): boolean;
   /** Called after the last line of this read. */
   end(): void;
   /** For `document` providers: the whole file, read again whenever it changes. */

@@ -58,7 +58,7 @@ export async function ingestHome(
   db: Database,
   h: SessionHome,
   providers: SessionProvider[] = [claudeCode, codex],
-  extra: { maxLineBytes?: number } = {},
+  extra: { maxLineBytes?: number; skim?: boolean } = {},
 ): Promise<SessionIngestResult> {
   const result = await ingestSessions({ db, providers, environment: { env: h.env, home: h.home }, ...extra });
   buildSessionEvents(db, result.touchedSessions);
