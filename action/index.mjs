@@ -43300,9 +43300,7 @@ function closingQuote(line, start) {
   }
 }
 function hasKeyValue(line, key, value, within = line.length) {
-  const pattern = `"${key}":"${value}"`;
-  const at = line.indexOf(pattern);
-  return at !== -1 && at < within;
+  return (within < line.length ? line.subarray(0, within) : line).includes(`"${key}":"${value}"`);
 }
 function stringValuesOf(line, key) {
   const pattern = Buffer.from(`"${key}":"`);
@@ -44296,7 +44294,7 @@ var ClaudeParser = class {
    * toolUseResult) are never read, only the ids, error flags and envelope.
    */
   skimmable(bytes) {
-    if (!hasKeyValue(bytes, "type", "tool_result")) return false;
+    if (!hasKeyValue(bytes, "type", "tool_result", 4096)) return false;
     const calls = stringValuesOf(bytes, "tool_use_id");
     return calls.length > 0 && calls.every((id) => !id.includes("\\") && !this.context.sink.awaitsResult(id));
   }

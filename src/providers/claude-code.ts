@@ -252,7 +252,8 @@ class ClaudeParser implements LineParser {
    * toolUseResult) are never read, only the ids, error flags and envelope.
    */
   skimmable(bytes: Buffer): boolean {
-    if (!hasKeyValue(bytes, 'type', 'tool_result')) return false;
+    // The first result block follows the envelope: within 4 KiB, or the line is parsed whole.
+    if (!hasKeyValue(bytes, 'type', 'tool_result', 4096)) return false;
     const calls = stringValuesOf(bytes, 'tool_use_id');
     return calls.length > 0 && calls.every((id) => !id.includes('\\') && !this.context.sink.awaitsResult(id));
   }

@@ -54,9 +54,7 @@ function closingQuote(line: Buffer, start: number): number {
  * depth, within its first `within` bytes. Unescaped, the pattern cannot sit inside a string.
  */
 export function hasKeyValue(line: Buffer, key: string, value: string, within = line.length): boolean {
-  const pattern = `"${key}":"${value}"`;
-  const at = line.indexOf(pattern);
-  return at !== -1 && at < within;
+  return (within < line.length ? line.subarray(0, within) : line).includes(`"${key}":"${value}"`);
 }
 
 /** Every string value of `key` in the line (`"key":"…"`, at any depth), as raw JSON text (escapes kept). */
