@@ -43494,6 +43494,11 @@ var SavedRecords = class {
   }
   storedBefore;
   ids = /* @__PURE__ */ new Set();
+  /** From now on the database answers (its record_id index must exist): the ids are let go. */
+  askDatabase() {
+    this.storedBefore = true;
+    this.ids.clear();
+  }
 };
 var SessionWriter = class {
   constructor(db, provider, resolver, now, saved = new SavedRecords(true)) {
@@ -43750,6 +43755,7 @@ var SessionWriter = class {
 
 // src/ingest/sessions.ts
 var HEAD_BYTES = 4096;
+var RECORD_IDS_IN_MEMORY = 5e5;
 var RECORD_ID_INDEX = `CREATE INDEX IF NOT EXISTS fact_session_records_by_record ON fact_session_records (record_id)`;
 var DEFAULT_MAX_LINE = 32 * 1024 * 1024;
 function headChecksum(path, length) {
@@ -43928,6 +43934,10 @@ async function ingestSessions(options) {
           return { read, sessionIds, counts: { ...w.counts } };
         }, file2.size);
         w.fileSaved();
+        if (bulk && !saved.storedBefore && saved.ids.size > (options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
+          db.transaction(() => db.exec(RECORD_ID_INDEX));
+          saved.askDatabase();
+        }
         stat2.filesRead++;
         stat2.bytesRead += parsed.read.bytesRead;
         stat2.records += parsed.counts.records;

@@ -85,7 +85,10 @@ describe('Claude Code edits and their results', () => {
 });
 
 describe('no double counting', () => {
-  it('a resumed session that copies its predecessor keeps only its own new lines', async () => {
+  it.each([
+    ['in memory', undefined],
+    ['after the first run outgrows its in-memory ids and asks the database', 1],
+  ])('a resumed session that copies its predecessor keeps only its own new lines (%s)', async (_how, recordIdsInMemory) => {
     const h = emptySessionHome();
     const first = new ClaudeTranscript('33333333-3333-4333-8333-333333333333', '/nowhere/p')
       .prompt('first prompt')
@@ -99,7 +102,8 @@ describe('no double counting', () => {
     utimesSync(firstPath, new Date('2026-01-01'), new Date('2026-01-01'));
     utimesSync(resumedPath, new Date('2026-01-02'), new Date('2026-01-02'));
     const db = tempDatabase();
-    await ingestHome(db, h, [claudeCode]);
+    await ingestHome(db, h, [claudeCode], { recordIdsInMemory });
+    expect(count(db, `SELECT count(*) AS n FROM sqlite_master WHERE name = 'fact_session_records_by_record'`)).toBe(1);
     const prompts = db
       .prepare(`SELECT session_id, count(*) AS n FROM event_session_messages WHERE is_user_prompt = 1 GROUP BY session_id ORDER BY session_id`)
       .all();

@@ -9,7 +9,13 @@ import type { EditInput, EditOutcome, RecordInput, SessionInfo, SessionSink, Ski
  */
 export class SavedRecords {
   readonly ids = new Set<string>();
-  constructor(readonly storedBefore: boolean) {}
+  constructor(public storedBefore: boolean) {}
+
+  /** From now on the database answers (its record_id index must exist): the ids are let go. */
+  askDatabase(): void {
+    this.storedBefore = true;
+    this.ids.clear();
+  }
 }
 
 interface SessionAcc {

@@ -17,6 +17,8 @@ export interface SessionIngestOptions {
   /** Lines longer than this are skipped and counted (default 32 MiB). */
   maxLineBytes?: number;
   onProgress?: (bytesDone: number, bytesTotal: number) => void;
+  /** How many record ids a first run keeps in memory before it builds the index and asks the database. */
+  recordIdsInMemory?: number;
   /** Parse tool-output lines without their long strings when the parser allows it (default true). */
   skim?: boolean;
   now?: () => Date;
@@ -48,7 +50,9 @@ export interface SessionIngestResult {
 }
 
 const HEAD_BYTES = 4096;
-/** As in sql/001_schema.sql. */
+/** About 1.2 GB of transcripts' worth; the ids take ~150 bytes each in memory. */
+const RECORD_IDS_IN_MEMORY = 500_000;
+/** As in sql/003_record_source_files.sql. */
 const RECORD_ID_INDEX = `CREATE INDEX IF NOT EXISTS fact_session_records_by_record ON fact_session_records (record_id)`;
 const DEFAULT_MAX_LINE = 32 * 1024 * 1024;
 
@@ -250,6 +254,11 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         return { read, sessionIds, counts: { ...w.counts } };
       }, file.size);
       w.fileSaved();
+      if (bulk && !saved.storedBefore && saved.ids.size > (options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
+        // Memory stays bounded on a very large first run: index what is stored and ask the database.
+        db.transaction(() => db.exec(RECORD_ID_INDEX));
+        saved.askDatabase();
+      }
       stat.filesRead++;
       stat.bytesRead += parsed.read.bytesRead;
       stat.records += parsed.counts.records;

@@ -58,7 +58,7 @@ export async function ingestHome(
   db: Database,
   h: SessionHome,
   providers: SessionProvider[] = [claudeCode, codex],
-  extra: { maxLineBytes?: number; skim?: boolean } = {},
+  extra: { maxLineBytes?: number; skim?: boolean; recordIdsInMemory?: number } = {},
 ): Promise<SessionIngestResult> {
   const result = await ingestSessions({ db, providers, environment: { env: h.env, home: h.home }, ...extra });
   buildSessionEvents(db, result.touchedSessions);
