@@ -44000,7 +44000,7 @@ var FileBatches = class {
       this.db.exec("RELEASE paceflow_file");
       this.bytes += size;
       this.files++;
-      if (this.bytes > 64 * 1024 * 1024 || this.files >= 256) this.close();
+      if (this.bytes > 256 * 1024 * 1024 || this.files >= 1024) this.close();
       return result;
     } catch (error63) {
       this.db.exec("ROLLBACK TO paceflow_file");

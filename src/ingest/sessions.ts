@@ -306,9 +306,11 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
 }
 
 /**
- * Groups files into shared BEGIN IMMEDIATE transactions (one commit per ~64 MB or 256 files
+ * Groups files into shared BEGIN IMMEDIATE transactions (one commit per ~256 MB or 1,024 files
  * instead of one per file), with a SAVEPOINT per file: a file that fails is rolled back alone and
- * its watermark stays where it was, so it is read again next time.
+ * its watermark stays where it was, so it is read again next time. Each commit checkpoints the WAL;
+ * 256 MB batches made a 1 GB first run 0.7 s faster than 64 MB ones and hold the write lock about
+ * 3 s, well inside the 5 s busy timeout a hook's worker waits.
  */
 class FileBatches {
   private open = false;
@@ -328,7 +330,7 @@ class FileBatches {
       this.db.exec('RELEASE paceflow_file');
       this.bytes += size;
       this.files++;
-      if (this.bytes > 64 * 1024 * 1024 || this.files >= 256) this.close();
+      if (this.bytes > 256 * 1024 * 1024 || this.files >= 1024) this.close();
       return result;
     } catch (error) {
       this.db.exec('ROLLBACK TO paceflow_file');
