@@ -43832,13 +43832,13 @@ async function ingestSessions(options) {
       unread: []
     };
     stats.push(stat2);
-    const files = [...discovery.files].sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    for (const file2 of files) {
+    const changed = discovery.files.filter((file2) => {
       const mark = marks.get(file2.path);
-      if (mark && mark.size === file2.size && mark.mtime_ms === file2.mtimeMs) {
-        stat2.filesUnchanged++;
-        continue;
-      }
+      return !(mark && mark.size === file2.size && mark.mtime_ms === file2.mtimeMs);
+    });
+    stat2.filesUnchanged = discovery.files.length - changed.length;
+    changed.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const file2 of changed) {
       if (options.since && file2.mtimeMs < options.since.getTime()) {
         stat2.filesOlderThanSince++;
         stat2.unread.push(file2);

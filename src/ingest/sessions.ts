@@ -154,14 +154,14 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
       unread: [],
     };
     stats.push(stat);
-    // Oldest first: a resumed session's predecessor is read before the file that copies it.
-    const files = [...discovery.files].sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-    for (const file of files) {
+    const changed = discovery.files.filter((file) => {
       const mark = marks.get(file.path);
-      if (mark && mark.size === file.size && mark.mtime_ms === file.mtimeMs) {
-        stat.filesUnchanged++;
-        continue;
-      }
+      return !(mark && mark.size === file.size && mark.mtime_ms === file.mtimeMs);
+    });
+    stat.filesUnchanged = discovery.files.length - changed.length;
+    // Oldest first: a resumed session's predecessor is read before the file that copies it.
+    changed.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    for (const file of changed) {
       if (options.since && file.mtimeMs < options.since.getTime()) {
         stat.filesOlderThanSince++;
         stat.unread.push(file);
