@@ -43851,7 +43851,7 @@ async function ingestSessions(options) {
   const saved = new SavedRecords(db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== void 0);
   const bulk = work.length > 0 && !saved.storedBefore;
   const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== void 0;
-  if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX fact_session_records_by_record`));
+  if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
   else if (!bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
   const batch = new FileBatches(db);
   let bytesDone = 0;

@@ -178,7 +178,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   const saved = new SavedRecords(db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== undefined);
   const bulk = work.length > 0 && !saved.storedBefore;
   const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== undefined;
-  if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX fact_session_records_by_record`));
+  if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
   else if (!bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
   const batch = new FileBatches(db);
   let bytesDone = 0;
