@@ -43501,7 +43501,7 @@ var SavedRecords = class {
   }
 };
 var SessionWriter = class {
-  constructor(db, provider, resolver, now, saved = new SavedRecords(true)) {
+  constructor(db, provider, resolver, now, saved) {
     this.db = db;
     this.provider = provider;
     this.resolver = resolver;

@@ -51,7 +51,7 @@ export class SessionWriter implements SessionSink {
     private readonly resolver: PathRepositoryResolver,
     private readonly now: string,
     /** Record ids saved earlier in this run, shared by every provider's writer. */
-    private readonly saved: SavedRecords = new SavedRecords(true),
+    private readonly saved: SavedRecords,
   ) {
     this.sql = {
       hasRecord: db.prepare(`SELECT 1 AS x FROM fact_session_records WHERE record_id = ? LIMIT 1`),
