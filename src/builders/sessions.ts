@@ -37,12 +37,13 @@ export function buildSessionEvents(db: Database, sessionIds?: readonly string[])
     deleteMessages: db.prepare(`DELETE FROM event_session_messages WHERE session_id = ?`),
     deleteChanges: db.prepare(`DELETE FROM event_session_code_changes WHERE session_id = ?`),
     deleteQuality: db.prepare(`DELETE FROM event_session_quality WHERE session_id = ?`),
-    // A pasted error counts only in a prompt after the first (in conversation order).
+    // A pasted error counts only in a prompt after the first (in conversation order). The CASE keeps
+    // SQLite from calling the JavaScript rule on every row: an AND evaluates both sides.
     messages: db.prepare(`
       INSERT INTO event_session_messages
         (session_id, record_id, provider, repo_id, kind, timestamp, is_user_prompt, is_error_paste, is_tool_error)
       SELECT r.session_id, r.record_id, @provider, @repo, r.kind, r.timestamp, r.is_prompt,
-        r.is_prompt AND r.record_id IS NOT f.record_id AND paceflow_is_error_paste(r.text),
+        CASE WHEN r.is_prompt AND r.record_id IS NOT f.record_id THEN paceflow_is_error_paste(r.text) ELSE 0 END,
         r.kind = 'tool_result' AND r.is_error = 1
       FROM (
         SELECT session_id, record_id, kind, timestamp, text, is_error, ${IS_PROMPT} AS is_prompt
@@ -85,7 +86,8 @@ export function buildSessionEvents(db: Database, sessionIds?: readonly string[])
           GROUP BY coalesce(r.message_id, r.record_id), coalesce(r.request_id, '')))
       FROM metadata_sessions s WHERE s.session_id = @session`),
   };
-  const ids = sessionIds ?? sql.allSessions.all<{ session_id: string }>().map((r) => r.session_id);
+  // In key order, event rows are appended to their tables' B-trees instead of split into them.
+  const ids = [...(sessionIds ?? sql.allSessions.all<{ session_id: string }>().map((r) => r.session_id))].sort();
 
   interface SessionRow {
     session_id: string;
