@@ -42480,12 +42480,13 @@ function buildSessionEvents(db, sessionIds) {
     deleteMessages: db.prepare(`DELETE FROM event_session_messages WHERE session_id = ?`),
     deleteChanges: db.prepare(`DELETE FROM event_session_code_changes WHERE session_id = ?`),
     deleteQuality: db.prepare(`DELETE FROM event_session_quality WHERE session_id = ?`),
-    // A pasted error counts only in a prompt after the first (in conversation order).
+    // A pasted error counts only in a prompt after the first (in conversation order). The CASE keeps
+    // SQLite from calling the JavaScript rule on every row: an AND evaluates both sides.
     messages: db.prepare(`
       INSERT INTO event_session_messages
         (session_id, record_id, provider, repo_id, kind, timestamp, is_user_prompt, is_error_paste, is_tool_error)
       SELECT r.session_id, r.record_id, @provider, @repo, r.kind, r.timestamp, r.is_prompt,
-        r.is_prompt AND r.record_id IS NOT f.record_id AND paceflow_is_error_paste(r.text),
+        CASE WHEN r.is_prompt AND r.record_id IS NOT f.record_id THEN paceflow_is_error_paste(r.text) ELSE 0 END,
         r.kind = 'tool_result' AND r.is_error = 1
       FROM (
         SELECT session_id, record_id, kind, timestamp, text, is_error, ${IS_PROMPT} AS is_prompt
@@ -42528,7 +42529,7 @@ function buildSessionEvents(db, sessionIds) {
           GROUP BY coalesce(r.message_id, r.record_id), coalesce(r.request_id, '')))
       FROM metadata_sessions s WHERE s.session_id = @session`)
   };
-  const ids = sessionIds ?? sql.allSessions.all().map((r) => r.session_id);
+  const ids = [...sessionIds ?? sql.allSessions.all().map((r) => r.session_id)].sort();
   const rootOf = (row) => {
     let current = row;
     const seen = /* @__PURE__ */ new Set();
@@ -43500,6 +43501,16 @@ var SavedRecords = class {
     this.ids.clear();
   }
 };
+var RECORD_COLUMNS = 19;
+var RECORDS_PER_INSERT = 64;
+function insertRecords(rows) {
+  const row = `(${Array.from({ length: RECORD_COLUMNS }, () => "?").join(", ")})`;
+  return `
+    INSERT OR IGNORE INTO fact_session_records
+      (session_id, record_id, kind, timestamp, text, tool_name, tool_call_id, is_error, is_sidechain, is_meta,
+       model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_file_id, source_offset)
+    VALUES ${Array.from({ length: rows }, () => row).join(", ")}`;
+}
 var SessionWriter = class {
   constructor(db, provider, resolver, now, saved) {
     this.db = db;
@@ -43509,11 +43520,8 @@ var SessionWriter = class {
     this.saved = saved;
     this.sql = {
       hasRecord: db.prepare(`SELECT 1 AS x FROM fact_session_records WHERE record_id = ? LIMIT 1`),
-      record: db.prepare(`
-        INSERT OR IGNORE INTO fact_session_records
-          (session_id, record_id, kind, timestamp, text, tool_name, tool_call_id, is_error, is_sidechain, is_meta,
-           model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_file_id, source_offset)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      record: db.prepare(insertRecords(1)),
+      records: db.prepare(insertRecords(RECORDS_PER_INSERT)),
       edit: db.prepare(`
         INSERT INTO fact_session_file_edits
           (session_id, edit_id, record_id, tool_name, abs_path, repo_id, path, status, timestamp,
@@ -43620,7 +43628,7 @@ var SessionWriter = class {
     return this.saved.storedBefore && this.sql.hasRecord.get([recordId]) !== void 0;
   }
   record(r) {
-    const { changes } = this.sql.record.run([
+    this.pendingRecords.push(
       r.sessionId,
       r.recordId,
       r.kind,
@@ -43640,10 +43648,27 @@ var SessionWriter = class {
       r.tokensCacheWrite ?? null,
       this.sourceFileId,
       r.offset
-    ]);
+    );
+    if (this.pendingRecords.length === RECORD_COLUMNS * RECORDS_PER_INSERT) this.writeRecords();
     const known = this.saved.ids.size;
     if (this.saved.ids.add(r.recordId).size !== known) this.fileRecordIds.push(r.recordId);
-    this.counts.records += changes;
+  }
+  /**
+   * Records wait here and go in RECORDS_PER_INSERT rows per INSERT: one statement step per row was
+   * most of the per-record cost. Nothing reads them back before the file ends (copies are found in
+   * `saved`, which holds every id of this run), and `flush` writes the rest.
+   */
+  pendingRecords = [];
+  writeRecords() {
+    const values = this.pendingRecords;
+    if (values.length === RECORD_COLUMNS * RECORDS_PER_INSERT) {
+      this.counts.records += this.sql.records.run(values).changes;
+    } else {
+      for (let at = 0; at < values.length; at += RECORD_COLUMNS) {
+        this.counts.records += this.sql.record.run(values.slice(at, at + RECORD_COLUMNS)).changes;
+      }
+    }
+    this.pendingRecords = [];
   }
   edit(e) {
     if (e.status === "pending") this.pendingCalls.add(e.editId.split("#")[0]);
@@ -43713,6 +43738,7 @@ var SessionWriter = class {
   }
   /** Writes the sessions this file declared; returns their ids. */
   flush() {
+    this.writeRecords();
     const ids = [];
     for (const { info: info2, startedAt, endedAt } of this.sessions.values()) {
       const resolved = this.resolver.resolve(info2.cwd);
@@ -43743,6 +43769,7 @@ var SessionWriter = class {
   }
   /** The current file's rows were rolled back: its record ids are not saved after all. */
   fileRolledBack() {
+    this.pendingRecords = [];
     for (const id of this.fileRecordIds) this.saved.ids.delete(id);
     this.fileRecordIds = [];
   }

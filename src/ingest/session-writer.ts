@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Database } from '../db/driver.js';
+import type { Database, SqlValue } from '../db/driver.js';
 import type { PathRepositoryResolver } from '../git/path-repository.js';
 import type { EditInput, EditOutcome, RecordInput, SessionInfo, SessionSink, SkipReason } from '../providers/types.js';
 
@@ -16,6 +16,18 @@ export class SavedRecords {
     this.storedBefore = true;
     this.ids.clear();
   }
+}
+
+const RECORD_COLUMNS = 19;
+const RECORDS_PER_INSERT = 64;
+
+function insertRecords(rows: number): string {
+  const row = `(${Array.from({ length: RECORD_COLUMNS }, () => '?').join(', ')})`;
+  return `
+    INSERT OR IGNORE INTO fact_session_records
+      (session_id, record_id, kind, timestamp, text, tool_name, tool_call_id, is_error, is_sidechain, is_meta,
+       model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_file_id, source_offset)
+    VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
 }
 
 interface SessionAcc {
@@ -55,11 +67,8 @@ export class SessionWriter implements SessionSink {
   ) {
     this.sql = {
       hasRecord: db.prepare(`SELECT 1 AS x FROM fact_session_records WHERE record_id = ? LIMIT 1`),
-      record: db.prepare(`
-        INSERT OR IGNORE INTO fact_session_records
-          (session_id, record_id, kind, timestamp, text, tool_name, tool_call_id, is_error, is_sidechain, is_meta,
-           model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_file_id, source_offset)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+      record: db.prepare(insertRecords(1)),
+      records: db.prepare(insertRecords(RECORDS_PER_INSERT)),
       edit: db.prepare(`
         INSERT INTO fact_session_file_edits
           (session_id, edit_id, record_id, tool_name, abs_path, repo_id, path, status, timestamp,
@@ -163,15 +172,34 @@ export class SessionWriter implements SessionSink {
   }
 
   record(r: RecordInput): void {
-    const { changes } = this.sql.record.run([
+    this.pendingRecords.push(
       r.sessionId, r.recordId, r.kind, r.timestamp ?? null, r.text ?? null, r.toolName ?? null, r.toolCallId ?? null,
       r.isError ? 1 : 0, r.isSidechain ? 1 : 0, r.isMeta ? 1 : 0, r.model ?? null, r.messageId ?? null,
       r.requestId ?? null, r.tokensIn ?? null, r.tokensOut ?? null, r.tokensCacheRead ?? null, r.tokensCacheWrite ?? null,
       this.sourceFileId, r.offset,
-    ]);
+    );
+    if (this.pendingRecords.length === RECORD_COLUMNS * RECORDS_PER_INSERT) this.writeRecords();
     const known = this.saved.ids.size;
     if (this.saved.ids.add(r.recordId).size !== known) this.fileRecordIds.push(r.recordId);
-    this.counts.records += changes;
+  }
+
+  /**
+   * Records wait here and go in RECORDS_PER_INSERT rows per INSERT: one statement step per row was
+   * most of the per-record cost. Nothing reads them back before the file ends (copies are found in
+   * `saved`, which holds every id of this run), and `flush` writes the rest.
+   */
+  private pendingRecords: SqlValue[] = [];
+
+  private writeRecords(): void {
+    const values = this.pendingRecords;
+    if (values.length === RECORD_COLUMNS * RECORDS_PER_INSERT) {
+      this.counts.records += this.sql.records.run(values).changes;
+    } else {
+      for (let at = 0; at < values.length; at += RECORD_COLUMNS) {
+        this.counts.records += this.sql.record.run(values.slice(at, at + RECORD_COLUMNS)).changes;
+      }
+    }
+    this.pendingRecords = [];
   }
 
   edit(e: EditInput): void {
@@ -242,6 +270,7 @@ export class SessionWriter implements SessionSink {
 
   /** Writes the sessions this file declared; returns their ids. */
   flush(): string[] {
+    this.writeRecords();
     const ids: string[] = [];
     for (const { info, startedAt, endedAt } of this.sessions.values()) {
       const resolved = this.resolver.resolve(info.cwd);
@@ -264,6 +293,7 @@ export class SessionWriter implements SessionSink {
 
   /** The current file's rows were rolled back: its record ids are not saved after all. */
   fileRolledBack(): void {
+    this.pendingRecords = [];
     for (const id of this.fileRecordIds) this.saved.ids.delete(id);
     this.fileRecordIds = [];
   }
