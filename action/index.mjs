@@ -42628,6 +42628,34 @@ async function loadConfig(repoRoot, overrides = {}) {
   return { config: Object.keys(defined).length === 0 ? fromFile : config2, source };
 }
 
+// src/db/journal.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+async function withRollbackJournal(db, fn) {
+  const switched = setJournalMode(db, "delete");
+  try {
+    return await fn();
+  } finally {
+    if (switched) setJournalMode(db, "wal");
+  }
+}
+function setJournalMode(db, mode) {
+  const [timeout] = db.pragma("busy_timeout");
+  db.pragma("busy_timeout = 0");
+  try {
+    const [row] = db.pragma(`journal_mode = ${mode}`);
+    return row?.journal_mode === mode;
+  } catch (error63) {
+    if (isBusy(error63)) return false;
+    throw error63;
+  } finally {
+    db.pragma(`busy_timeout = ${timeout?.timeout ?? 5e3}`);
+  }
+}
+function isBusy(error63) {
+  const { code, errcode } = error63;
+  return typeof code === "string" && code.startsWith("SQLITE_BUSY") || typeof errcode === "number" && (errcode & 255) === 5;
+}
+
 // src/cli/commands/ingest.ts
 init_errors();
 
@@ -43796,6 +43824,9 @@ function headChecksum(path, length) {
   }
 }
 var zstdDecompressSync2 = zlib.zstdDecompressSync;
+function hasSessionRecords(db) {
+  return db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== void 0;
+}
 async function ingestSessions(options) {
   const { db } = options;
   const now = (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString();
@@ -43875,7 +43906,7 @@ async function ingestSessions(options) {
     }
   }
   const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
-  const saved = new SavedRecords(db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== void 0);
+  const saved = new SavedRecords(hasSessionRecords(db));
   const bulk = work.length > 0 && !saved.storedBefore;
   const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== void 0;
   if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
@@ -46119,14 +46150,18 @@ async function ingest(options) {
     let sessions = [];
     if (providers.length > 0) {
       const progress = options.progress ? createProgress("transcripts (bytes)") : null;
-      const result = await ingestSessions({
-        db,
-        providers,
-        environment,
-        ...since ? { since } : {},
-        ...progress ? { onProgress: (done, total) => (progress.total(total), progress.update(done)) } : {}
-      }).finally(() => progress?.done());
-      buildSessionEvents(db, result.touchedSessions);
+      const load = async () => {
+        const result2 = await ingestSessions({
+          db,
+          providers,
+          environment,
+          ...since ? { since } : {},
+          ...progress ? { onProgress: (done, total) => (progress.total(total), progress.update(done)) } : {}
+        }).finally(() => progress?.done());
+        buildSessionEvents(db, result2.touchedSessions);
+        return result2;
+      };
+      const result = await (hasSessionRecords(db) ? load() : withRollbackJournal(db, load));
       sessions = result.stats;
       for (const stat2 of sessions) {
         const described = describeSessionIngest(stat2);

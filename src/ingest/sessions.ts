@@ -80,6 +80,11 @@ function headChecksum(path: string, length: number): string {
 type ZstdDecompress = (buffer: Buffer) => Buffer;
 const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: ZstdDecompress }).zstdDecompressSync;
 
+/** False until the first transcript record is stored. */
+export function hasSessionRecords(db: Database): boolean {
+  return db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== undefined;
+}
+
 /**
  * Reads every provider's transcripts into metadata_sessions and fact_session_*. Each file is read
  * in its own BEGIN IMMEDIATE transaction together with its watermark: unchanged files are not
@@ -175,7 +180,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   // A run that starts with no records (the first ingest) dedupes copied records in memory, so the
   // index on record_id is dropped and built once at the end: keeping it current row by row costs
   // more than a third of the run. A run that was interrupted gets it back at the next start.
-  const saved = new SavedRecords(db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== undefined);
+  const saved = new SavedRecords(hasSessionRecords(db));
   const bulk = work.length > 0 && !saved.storedBefore;
   const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== undefined;
   if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));

@@ -3,10 +3,11 @@ import { packageVersion } from '../version.js';
 import { buildSessionEvents } from '../../builders/sessions.js';
 import { loadConfig, type ConfigOverrides } from '../../config/config.js';
 import type { Database } from '../../db/driver.js';
+import { withRollbackJournal } from '../../db/journal.js';
 import { NotAGitRepositoryError, UsageError } from '../../errors.js';
 import { locateRepository, type RepositoryLocation } from '../../git/repository.js';
 import { ingestGit, type GitIngestResult } from '../../ingest/git.js';
-import { ingestSessions, type ProviderIngestStats } from '../../ingest/sessions.js';
+import { hasSessionRecords, ingestSessions, type ProviderIngestStats } from '../../ingest/sessions.js';
 import { claudeCleanupPeriodDays } from '../../providers/claude-code.js';
 import { selectProviders } from '../../providers/index.js';
 import type { ProviderEnvironment, SourceFile } from '../../providers/types.js';
@@ -94,14 +95,19 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
     let sessions: ProviderIngestStats[] = [];
     if (providers.length > 0) {
       const progress = options.progress ? createProgress('transcripts (bytes)') : null;
-      const result = await ingestSessions({
-        db,
-        providers,
-        environment,
-        ...(since ? { since } : {}),
-        ...(progress ? { onProgress: (done: number, total: number) => (progress.total(total), progress.update(done)) } : {}),
-      }).finally(() => progress?.done());
-      buildSessionEvents(db, result.touchedSessions);
+      const load = async () => {
+        const result = await ingestSessions({
+          db,
+          providers,
+          environment,
+          ...(since ? { since } : {}),
+          ...(progress ? { onProgress: (done: number, total: number) => (progress.total(total), progress.update(done)) } : {}),
+        }).finally(() => progress?.done());
+        buildSessionEvents(db, result.touchedSessions);
+        return result;
+      };
+      // The first ingest only adds pages: it writes them once, without the WAL.
+      const result = await (hasSessionRecords(db) ? load() : withRollbackJournal(db, load));
       sessions = result.stats;
       for (const stat of sessions) {
         const described = describeSessionIngest(stat);

@@ -1,0 +1,67 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from 'vitest';
+import { withRollbackJournal } from '../src/db/journal.js';
+import { openDatabase } from '../src/db/open.js';
+import { ingest } from '../src/cli/commands/ingest.js';
+import { tempDatabase } from './helpers/db.js';
+import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { fixtureSessionHome } from './helpers/sessions.js';
+
+afterAll(cleanupTempDirs);
+
+const mode = (db: { pragma(sql: string): unknown }) => (db.pragma('journal_mode') as { journal_mode: string }[])[0]!.journal_mode;
+/** The file format bytes of the header: 1 for a rollback journal, 2 for WAL (read without opening it in SQLite, which would set WAL). */
+const fileMode = (path: string) => {
+  const header = readFileSync(path).subarray(18, 20);
+  return header[0] === 2 && header[1] === 2 ? 'wal' : header[0] === 1 && header[1] === 1 ? 'delete' : `unknown ${header.join(',')}`;
+};
+const timeout = (db: { pragma(sql: string): unknown }) => (db.pragma('busy_timeout') as { timeout: number }[])[0]!.timeout;
+
+describe('a first load with the rollback journal', () => {
+  it('runs without the WAL and puts the database back into WAL, also when the load fails', async () => {
+    const db = tempDatabase();
+    const seen = await withRollbackJournal(db, async () => {
+      db.transaction(() => db.exec(`INSERT INTO paceflow_meta (key, value) VALUES ('journal-test', 'x')`));
+      return mode(db);
+    });
+    expect(seen).toBe('delete');
+    expect(mode(db)).toBe('wal');
+    expect(fileMode(db.path)).toBe('wal');
+    expect(db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'journal-test'`).get()).toEqual({ value: 'x' });
+
+    await expect(withRollbackJournal(db, async () => { throw new Error('load failed'); })).rejects.toThrow('load failed');
+    expect(mode(db)).toBe('wal');
+    expect(timeout(db)).toBe(5000);
+    db.close();
+  });
+
+  it('keeps the WAL, without waiting, when another connection has the database open', async () => {
+    const path = `${tempDir('paceflow-journal-')}/paceflow.db`;
+    const db = openDatabase(path);
+    const other = openDatabase(path);
+    other.prepare(`SELECT count(*) AS n FROM paceflow_meta`).get();
+    const started = Date.now();
+    const seen = await withRollbackJournal(db, async () => mode(db));
+    expect(seen).toBe('wal');
+    expect(Date.now() - started).toBeLessThan(2000); // the busy timeout is 5 s
+    expect(timeout(db)).toBe(5000);
+    other.close();
+    db.close();
+  });
+
+  it('a first `paceflow ingest` leaves the database in WAL, and a second one adds nothing', async () => {
+    const h = fixtureSessionHome();
+    const dbPath = `${tempDir('paceflow-journal-')}/paceflow.db`;
+    const options = { cwd: h.home, db: dbPath, env: h.env, providers: ['claude-code', 'codex'] };
+    await ingest(options);
+    expect(fileMode(dbPath)).toBe('wal');
+    const db = openDatabase(dbPath);
+    const records = (db.prepare(`SELECT count(*) AS n FROM fact_session_records`).get() as { n: number }).n;
+    expect(records).toBeGreaterThan(500);
+    db.close();
+    await ingest(options);
+    const again = openDatabase(dbPath);
+    expect((again.prepare(`SELECT count(*) AS n FROM fact_session_records`).get() as { n: number }).n).toBe(records);
+    again.close();
+  });
+});
