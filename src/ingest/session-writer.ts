@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Database, SqlValue } from '../db/driver.js';
+import type { Database, SqlValue, Statement } from '../db/driver.js';
 import type { PathRepositoryResolver } from '../git/path-repository.js';
 import type { EditInput, EditOutcome, RecordInput, SessionInfo, SessionSink, SkipReason } from '../providers/types.js';
 
@@ -67,8 +67,6 @@ export class SessionWriter implements SessionSink {
   ) {
     this.sql = {
       hasRecord: db.prepare(`SELECT 1 AS x FROM fact_session_records WHERE record_id = ? LIMIT 1`),
-      record: db.prepare(insertRecords(1)),
-      records: db.prepare(insertRecords(RECORDS_PER_INSERT)),
       edit: db.prepare(`
         INSERT INTO fact_session_file_edits
           (session_id, edit_id, record_id, tool_name, abs_path, repo_id, path, status, timestamp,
@@ -184,20 +182,27 @@ export class SessionWriter implements SessionSink {
   }
 
   /**
-   * Records wait here and go in RECORDS_PER_INSERT rows per INSERT: one statement step per row was
-   * most of the per-record cost. Nothing reads them back before the file ends (copies are found in
+   * Records wait here and go in up to RECORDS_PER_INSERT rows per INSERT: one statement step per
+   * row was most of the per-record cost. Nothing reads them back before the file ends (copies are found in
    * `saved`, which holds every id of this run), and `flush` writes the rest.
    */
   private pendingRecords: SqlValue[] = [];
 
+  /** INSERT statements for 64, 32, …, 1 rows: a file's last rows take at most six statements. */
+  private readonly insertRecords = new Map<number, Statement>();
+
   private writeRecords(): void {
     const values = this.pendingRecords;
-    if (values.length === RECORD_COLUMNS * RECORDS_PER_INSERT) {
-      this.counts.records += this.sql.records.run(values).changes;
-    } else {
-      for (let at = 0; at < values.length; at += RECORD_COLUMNS) {
-        this.counts.records += this.sql.record.run(values.slice(at, at + RECORD_COLUMNS)).changes;
-      }
+    let rows = values.length / RECORD_COLUMNS;
+    let at = 0;
+    while (rows > 0) {
+      const size = Math.min(RECORDS_PER_INSERT, 2 ** Math.floor(Math.log2(rows)));
+      let insert = this.insertRecords.get(size);
+      if (!insert) this.insertRecords.set(size, (insert = this.db.prepare(insertRecords(size))));
+      const end = at + size * RECORD_COLUMNS;
+      this.counts.records += insert.run(at === 0 && end === values.length ? values : values.slice(at, end)).changes;
+      at = end;
+      rows -= size;
     }
     this.pendingRecords = [];
   }
