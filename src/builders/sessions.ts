@@ -76,15 +76,14 @@ export function buildSessionEvents(db: Database, sessionIds?: readonly string[])
           WHERE r.session_id = s.session_id AND r.kind = 'tool_result' AND r.is_error = 1),
         (SELECT coalesce(sum(c.lines_added), 0) FROM event_session_code_changes c
           WHERE c.session_id = s.session_id AND c.status = 'applied'),
-        (SELECT coalesce(sum(t_in), 0) FROM (
-          SELECT max(r.tokens_in) AS t_in FROM fact_session_records r
-          WHERE r.session_id = s.session_id AND r.tokens_in IS NOT NULL
-          GROUP BY coalesce(r.message_id, r.record_id), coalesce(r.request_id, ''))),
-        (SELECT coalesce(sum(t_out), 0) FROM (
-          SELECT max(r.tokens_out) AS t_out FROM fact_session_records r
-          WHERE r.session_id = s.session_id AND r.tokens_out IS NOT NULL
-          GROUP BY coalesce(r.message_id, r.record_id), coalesce(r.request_id, '')))
-      FROM metadata_sessions s WHERE s.session_id = @session`),
+        t.tokens_in, t.tokens_out
+      FROM metadata_sessions s,
+        -- One pass for both sums: max() skips the NULLs of a message's rows that carry only the other count.
+        (SELECT coalesce(sum(t_in), 0) AS tokens_in, coalesce(sum(t_out), 0) AS tokens_out FROM (
+          SELECT max(r.tokens_in) AS t_in, max(r.tokens_out) AS t_out FROM fact_session_records r
+          WHERE r.session_id = @session AND (r.tokens_in IS NOT NULL OR r.tokens_out IS NOT NULL)
+          GROUP BY coalesce(r.message_id, r.record_id), coalesce(r.request_id, ''))) t
+      WHERE s.session_id = @session`),
   };
   // In key order, event rows are appended to their tables' B-trees instead of split into them.
   const ids = [...(sessionIds ?? sql.allSessions.all<{ session_id: string }>().map((r) => r.session_id))].sort();
