@@ -42440,16 +42440,22 @@ function normalizeCommand(command) {
   return c;
 }
 function hasRepeatedDebugLoop(runs) {
-  const byCommand = /* @__PURE__ */ new Map();
+  const failures = /* @__PURE__ */ new Map();
   for (const run of runs) {
+    if (!run.failed) continue;
     const key = normalizeCommand(run.command);
-    if (key === "") continue;
-    const entry = byCommand.get(key) ?? { runs: 0, failures: 0 };
-    entry.runs++;
-    if (run.failed) entry.failures++;
-    byCommand.set(key, entry);
+    if (key !== "") failures.set(key, (failures.get(key) ?? 0) + 1);
   }
-  for (const entry of byCommand.values()) if (entry.runs >= 3 && entry.failures >= 2) return true;
+  const candidates = /* @__PURE__ */ new Map();
+  for (const [key, n] of failures) if (n >= 2) candidates.set(key, n);
+  if (candidates.size === 0) return false;
+  for (const run of runs) {
+    if (run.failed) continue;
+    const key = normalizeCommand(run.command);
+    const n = candidates.get(key);
+    if (n !== void 0) candidates.set(key, n + 1);
+  }
+  for (const n of candidates.values()) if (n >= 3) return true;
   return false;
 }
 
@@ -44154,7 +44160,7 @@ function heredocWrites(command) {
 }
 function splitLines(text) {
   if (!text) return [];
-  const lines = text.replace(/\r\n/g, "\n").split("\n");
+  const lines = (text.includes("\r") ? text.replace(/\r\n/g, "\n") : text).split("\n");
   if (lines[lines.length - 1] === "") lines.pop();
   return lines;
 }

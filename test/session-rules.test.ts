@@ -107,6 +107,33 @@ describe('repeated debug loop', () => {
   ] as const)('%s', (_name, runs, expected) => {
     expect(hasRepeatedDebugLoop(runs.map(([command, failed]) => ({ command, failed })))).toBe(expected);
   });
+  it('agrees with the rule as written on 2,000 random sessions', () => {
+    // The rule as DESIGN §4 states it: count every normalized command's runs and failures.
+    const asWritten = (runs: { command: string; failed: boolean }[]) => {
+      const by = new Map<string, { runs: number; failures: number }>();
+      for (const r of runs) {
+        const key = normalizeCommand(r.command);
+        if (key === '') continue;
+        const e = by.get(key) ?? { runs: 0, failures: 0 };
+        e.runs++;
+        if (r.failed) e.failures++;
+        by.set(key, e);
+      }
+      return [...by.values()].some((e) => e.runs >= 3 && e.failures >= 2);
+    };
+    const pool = ['npm test', 'cd /r && npm test', 'npm test 2>&1 | tail -5', 'npm run lint', '  ', 'cargo build', 'cargo  build'];
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    let loops = 0;
+    for (let i = 0; i < 2000; i++) {
+      const runs = Array.from({ length: Math.floor(random() * 7) }, () => ({ command: pool[Math.floor(random() * pool.length)]!, failed: random() < 0.4 }));
+      const expected = asWritten(runs);
+      if (expected) loops++;
+      expect(hasRepeatedDebugLoop(runs), JSON.stringify(runs)).toBe(expected);
+    }
+    expect(loops).toBeGreaterThan(100); // both answers are exercised
+    expect(loops).toBeLessThan(1900);
+  });
 });
 
 describe('edit results', () => {

@@ -77,15 +77,22 @@ export interface ShellRun {
 
 /** The same normalized command run ≥ 3 times in a session with ≥ 2 failing results. */
 export function hasRepeatedDebugLoop(runs: readonly ShellRun[]): boolean {
-  const byCommand = new Map<string, { runs: number; failures: number }>();
+  // Only a command that failed twice can qualify: the others are never normalized.
+  const failures = new Map<string, number>();
   for (const run of runs) {
+    if (!run.failed) continue;
     const key = normalizeCommand(run.command);
-    if (key === '') continue;
-    const entry = byCommand.get(key) ?? { runs: 0, failures: 0 };
-    entry.runs++;
-    if (run.failed) entry.failures++;
-    byCommand.set(key, entry);
+    if (key !== '') failures.set(key, (failures.get(key) ?? 0) + 1);
   }
-  for (const entry of byCommand.values()) if (entry.runs >= 3 && entry.failures >= 2) return true;
+  const candidates = new Map<string, number>();
+  for (const [key, n] of failures) if (n >= 2) candidates.set(key, n);
+  if (candidates.size === 0) return false;
+  for (const run of runs) {
+    if (run.failed) continue;
+    const key = normalizeCommand(run.command);
+    const n = candidates.get(key);
+    if (n !== undefined) candidates.set(key, n + 1);
+  }
+  for (const n of candidates.values()) if (n >= 3) return true;
   return false;
 }

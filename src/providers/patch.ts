@@ -91,7 +91,7 @@ export function heredocWrites(command: string): HeredocWrite[] {
 
 export function splitLines(text: string | null | undefined): string[] {
   if (!text) return [];
-  const lines = text.replace(/\r\n/g, '\n').split('\n');
+  const lines = (text.includes('\r') ? text.replace(/\r\n/g, '\n') : text).split('\n');
   if (lines[lines.length - 1] === '') lines.pop();
   return lines;
 }
