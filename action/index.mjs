@@ -43360,6 +43360,7 @@ function readJsonLines(path, options) {
   let pendingBytes = 0;
   let oversized = false;
   let bytesRead = 0;
+  let head;
   const emit2 = (bytes, at) => {
     lineNumber++;
     if (bytes.length === 0 || bytes.length === 1 && bytes[0] === 13) return;
@@ -43386,6 +43387,7 @@ function readJsonLines(path, options) {
         if (n === 0) break;
         chunk = buffer.subarray(0, n);
       }
+      if (position === 0 && options.keepHead) head = Buffer.from(chunk.subarray(0, options.keepHead));
       position += chunk.length;
       bytesRead += chunk.length;
       let start = 0;
@@ -43440,7 +43442,7 @@ function readJsonLines(path, options) {
   } finally {
     if (fd !== null) closeSync(fd);
   }
-  return { endOffset: consumed, endLine: lineNumber, bytesRead };
+  return { endOffset: consumed, endLine: lineNumber, bytesRead, ...head ? { head } : {} };
 }
 
 // src/providers/discover.ts
@@ -43979,12 +43981,12 @@ async function ingestSessions(options) {
             onLine: (line) => parser.line(line),
             ...parser.skimmable && options.skim !== false ? { skim: (bytes) => parser.skimmable(bytes) } : {},
             onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
-            ...content ? { content } : {}
+            ...content ? { content } : { keepHead: HEAD_BYTES }
           });
           parser.end();
           const sessionIds = w.flush();
           const headLength = Math.min(read.endOffset, HEAD_BYTES);
-          const checksum = compressed || whole || headLength === 0 ? null : headChecksum(file2.path, headLength);
+          const checksum = compressed || whole || headLength === 0 ? null : read.head && read.head.length >= headLength ? hash2("sha1", read.head.subarray(0, headLength), "hex") : headChecksum(file2.path, headLength);
           sql.saveWatermark.run([
             file2.path,
             provider.name,

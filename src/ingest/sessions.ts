@@ -3,7 +3,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import type { Database } from '../db/driver.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
-import { readJsonLines } from '../providers/jsonl.js';
+import { readJsonLines, type LineReadResult } from '../providers/jsonl.js';
 import { DirectoryListings, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
 import { SavedRecords, SessionWriter } from './session-writer.js';
@@ -246,12 +246,17 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
           onLine: (line) => parser.line(line),
           ...(parser.skimmable && options.skim !== false ? { skim: (bytes: Buffer) => parser.skimmable!(bytes) } : {}),
           onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
-          ...(content ? { content } : {}),
+          ...(content ? { content } : { keepHead: HEAD_BYTES }),
         });
         parser.end();
         const sessionIds = w.flush();
         const headLength = Math.min(read.endOffset, HEAD_BYTES);
-        const checksum = compressed || whole || headLength === 0 ? null : headChecksum(file.path, headLength);
+        // The head as it was read; a read that started mid-file opens the file for it.
+        const checksum = compressed || whole || headLength === 0
+          ? null
+          : read.head && read.head.length >= headLength
+            ? hash('sha1', read.head.subarray(0, headLength), 'hex')
+            : headChecksum(file.path, headLength);
         sql.saveWatermark.run([
           file.path, provider.name, file.size, file.mtimeMs, read.endOffset, read.endLine, headLength, checksum,
           (rewritten ? 0 : (mark?.skipped_lines ?? 0)) + w.counts.skipped, w.counts.lastSkip, now,
@@ -359,7 +364,7 @@ class FileBatches {
 }
 
 /** A `document` provider's file: read whole and handed over at once. */
-function readDocument(path: string, parser: { document?(text: string): void }): { endOffset: number; endLine: number; bytesRead: number } {
+function readDocument(path: string, parser: { document?(text: string): void }): LineReadResult {
   const bytes = readFileSync(path);
   parser.document?.(bytes.toString('utf8'));
   return { endOffset: bytes.length, endLine: 0, bytesRead: bytes.length };

@@ -9,6 +9,8 @@ export interface LineReadResult {
   /** Lines consumed so far in the file (line numbers continue from here next time). */
   endLine: number;
   bytesRead: number;
+  /** The file's first `keepHead` bytes (fewer when it is shorter), when the read started at 0. */
+  head?: Buffer;
 }
 
 export interface LineReadOptions {
@@ -22,6 +24,8 @@ export interface LineReadOptions {
   skim?: (bytes: Buffer) => boolean;
   /** Decompressed content to read instead of the file (e.g. .jsonl.zst). */
   content?: Buffer;
+  /** Keep a copy of this many bytes from the start of the file (a read from offset 0 only). */
+  keepHead?: number;
 }
 
 const CHUNK = 1 << 20;
@@ -48,6 +52,7 @@ export function readJsonLines(path: string, options: LineReadOptions): LineReadR
   let pendingBytes = 0;
   let oversized = false;
   let bytesRead = 0;
+  let head: Buffer | undefined;
 
   const emit = (bytes: Buffer, at: number) => {
     lineNumber++;
@@ -76,6 +81,7 @@ export function readJsonLines(path: string, options: LineReadOptions): LineReadR
         if (n === 0) break;
         chunk = buffer.subarray(0, n);
       }
+      if (position === 0 && options.keepHead) head = Buffer.from(chunk.subarray(0, options.keepHead));
       position += chunk.length;
       bytesRead += chunk.length;
       let start = 0;
@@ -130,5 +136,5 @@ export function readJsonLines(path: string, options: LineReadOptions): LineReadR
   } finally {
     if (fd !== null) closeSync(fd);
   }
-  return { endOffset: consumed, endLine: lineNumber, bytesRead };
+  return { endOffset: consumed, endLine: lineNumber, bytesRead, ...(head ? { head } : {}) };
 }
