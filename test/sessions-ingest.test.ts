@@ -306,6 +306,41 @@ describe('layouts and lifecycles', () => {
     ]);
   });
 
+  it('a Claude edit settled by a result in a later read gives the same rows as one read', async () => {
+    // The edit replaces 'old' by three lines while its input proposed one: only the result's
+    // structuredPatch gives the applied text, so a settle that misses shows in the rows.
+    const t = new ClaudeTranscript('66666666-6666-4666-8666-666666666666', '/nowhere/s')
+      .prompt('change it')
+      .toolUse('toolu_late', 'Edit', { file_path: '/nowhere/s/a.ts', old_string: 'old', new_string: 'proposed only' })
+      .toolResult('toolu_late', {
+        content: 'The file /nowhere/s/a.ts has been updated.',
+        toolUseResult: { filePath: '/nowhere/s/a.ts', structuredPatch: [{ lines: ['-old', '+applied one', '+applied two', '+applied three'] }], userModified: true },
+      })
+      .edit('toolu_same', '/nowhere/s/b.ts', 'x', 'settled in the same read');
+    const oneHome = emptySessionHome();
+    claudeFile(oneHome, '-nowhere-s', t.sessionId, t.text());
+    const oneRead = tempDatabase();
+    await ingestHome(oneRead, oneHome, [claudeCode]);
+
+    const partsHome = emptySessionHome();
+    const path = claudeFile(partsHome, '-nowhere-s', t.sessionId, t.lines.slice(0, 2).join('\n') + '\n');
+    const twoReads = tempDatabase();
+    await ingestHome(twoReads, partsHome, [claudeCode]);
+    expect(edits(twoReads, `claude-code:${t.sessionId}`).map((e) => [e.edit_id, e.status, e.added_text])).toEqual([['toolu_late', 'pending', 'proposed only']]);
+    appendFileSync(path, t.lines.slice(2).join('\n') + '\n');
+    await ingestHome(twoReads, partsHome, [claudeCode]);
+
+    const rows = (db: Database) =>
+      db.prepare(`SELECT edit_id, status, added_text, removed_text, text_source, user_modified FROM fact_session_file_edits ORDER BY edit_id`).all();
+    expect(rows(twoReads)).toEqual([
+      { edit_id: 'toolu_late', status: 'applied', added_text: 'applied one\napplied two\napplied three', removed_text: 'old', text_source: 'result', user_modified: 1 },
+      { edit_id: 'toolu_same', status: 'applied', added_text: 'settled in the same read', removed_text: 'x', text_source: 'result', user_modified: 0 },
+    ]);
+    expect(rows(twoReads)).toEqual(rows(oneRead));
+    const events = (db: Database) => db.prepare(`SELECT edit_id, lines_added, lines_removed, status FROM event_session_code_changes ORDER BY edit_id`).all();
+    expect(events(twoReads)).toEqual(events(oneRead));
+  });
+
   it('a Codex rollout read in two parts (a resume appends) gives the same rows as one read', async () => {
     const lines = readFileSync(CODEX_ROLLOUT, 'utf8').split('\n').filter(Boolean);
     const name = 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl';
