@@ -7,8 +7,8 @@ type JournalMode = 'delete' | 'wal';
  * database back into WAL. A rollback journal keeps only the old content of pages a transaction
  * changes, and pages added past the end of the file have none: the new rows are written once,
  * where the WAL writes them twice (into the log, then again at every checkpoint). A transaction
- * that fails is still rolled back whole. On a 1 GB first transcript ingest this saved 0.6–0.8 s
- * of 11.5 s (bench/README.md).
+ * that fails is still rolled back whole. On a 1 GB first transcript ingest this saved 0.5–0.8 s
+ * of 11.5 s in same-run pairs (bench/README.md).
  *
  * Leaving WAL needs the only connection to the file: when another process has the database open,
  * the load keeps the WAL instead of waiting for it. A process that opens the database during the

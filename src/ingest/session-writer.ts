@@ -183,8 +183,8 @@ export class SessionWriter implements SessionSink {
 
   /**
    * Records wait here and go in up to RECORDS_PER_INSERT rows per INSERT: one statement step per
-   * row was most of the per-record cost. Nothing reads them back before the file ends (copies are found in
-   * `saved`, which holds every id of this run), and `flush` writes the rest.
+   * row was most of the per-record cost. Nothing reads them back before the file ends (copies are
+   * found in `saved`, which holds every id of this run), and `flush` writes the rest.
    */
   private pendingRecords: SqlValue[] = [];
 
