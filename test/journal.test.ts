@@ -49,6 +49,26 @@ describe('a first load with the rollback journal', () => {
     db.close();
   });
 
+  it('does not wait for a reader to put the WAL back: the next open does it', async () => {
+    const path = `${tempDir('paceflow-journal-')}/paceflow.db`;
+    const db = openDatabase(path);
+    let reader: ReturnType<typeof openDatabase> | undefined;
+    const started = Date.now();
+    await withRollbackJournal(db, async () => {
+      reader = openDatabase(path, { readonly: true });
+      reader.exec('BEGIN');
+      reader.prepare(`SELECT count(*) AS n FROM paceflow_meta`).get();
+    });
+    expect(Date.now() - started).toBeLessThan(2000); // the busy timeout is 5 s
+    expect(fileMode(path)).toBe('delete');
+    expect(timeout(db)).toBe(5000);
+    reader!.exec('COMMIT');
+    reader!.close();
+    db.close();
+    openDatabase(path).close();
+    expect(fileMode(path)).toBe('wal');
+  });
+
   it('a first `paceflow ingest` leaves the database in WAL, and a second one adds nothing', async () => {
     const h = fixtureSessionHome();
     const dbPath = `${tempDir('paceflow-journal-')}/paceflow.db`;

@@ -11,9 +11,10 @@ type JournalMode = 'delete' | 'wal';
  * of 11.5 s in same-run pairs (bench/README.md).
  *
  * Leaving WAL needs the only connection to the file: when another process has the database open,
- * the load keeps the WAL instead of waiting for it. A process that opens the database during the
+ * SQLite refuses at once and the load keeps the WAL. A process that opens the database during the
  * load waits for the write lock as it would in WAL (its own open may put the file back into WAL,
- * which SQLite handles); if putting it back fails here, the next open does it.
+ * which SQLite handles). Going back to WAL waits for other readers, for the whole busy timeout:
+ * the switch is tried without one, and when a reader is in the way the next open sets WAL.
  */
 export async function withRollbackJournal<T>(db: Database, fn: () => Promise<T>): Promise<T> {
   const switched = setJournalMode(db, 'delete');
