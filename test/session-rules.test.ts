@@ -154,6 +154,11 @@ describe('edit results', () => {
     ['Chunk ID: a\nProcess exited with code 2\nOutput:\n', true],
     ['Chunk ID: a\nProcess running with session ID 1\nOutput:\n', false],
     ['apply_patch verification failed: no such file', true],
+    ['Exit code: 1\nWall time: 0.2 seconds\nOutput:\nProcess exited with code 0\n', true],
+    // The command's own output is not the call's status.
+    ['Chunk ID: a\nProcess running with session ID 1\nOutput:\nExit code: 3\n', false],
+    [`Chunk ID: a\nProcess exited with code 0\nOutput:\n${'x'.repeat(300)}\nProcess exited with code 1`, false],
+    [[{ type: 'input_text', text: 'Exit code: 4\nOutput:\n' }], true],
   ] as const)('Codex output %j failed=%s', (output, failed) => {
     expect(codexOutputFailed(output)).toBe(failed);
   });

@@ -68,6 +68,42 @@ describe('skimLongStrings', () => {
   });
 });
 
+describe('skimLongStrings keeping the head of each long string', () => {
+  it('cuts to a prefix of at most that many bytes, never inside an escape or a character (randomized)', () => {
+    const pieces = ['a', 'xyz ', '\\', '"', '\n', '\t', '\u0001', 'é', '✓', '漢', '😀', '\\n'];
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    let cut = 0;
+    for (let i = 0; i < 3000; i++) {
+      let s = '';
+      for (let n = 5 + random(60); n > 0; n--) s += pieces[random(pieces.length)];
+      const keep = random(48);
+      const value = { s, id: 'short' };
+      const out = JSON.parse(skimLongStrings(Buffer.from(JSON.stringify(value)), 32, keep).toString('utf8')) as typeof value;
+      expect(out.id).toBe('short');
+      if (Buffer.byteLength(JSON.stringify(s)) - 2 < 32) {
+        expect(out.s).toBe(s);
+        continue;
+      }
+      cut++;
+      expect(out.s.endsWith('…')).toBe(true);
+      const head = out.s.slice(0, -1);
+      expect(s.startsWith(head)).toBe(true);
+      expect(Buffer.byteLength(JSON.stringify(head)) - 2).toBeLessThanOrEqual(keep);
+    }
+    expect(cut).toBeGreaterThan(1000);
+  });
+
+  it('keeps exactly that many bytes of plain text, and "…" alone with none', () => {
+    const line = Buffer.from(JSON.stringify({ out: `Exit code: 1\n${'y'.repeat(100)}`, n: 1 }));
+    expect(JSON.parse(skimLongStrings(line, 64, 20).toString('utf8'))).toEqual({ out: 'Exit code: 1\nyyyyyy…', n: 1 });
+    expect(JSON.parse(skimLongStrings(line, 64, 0).toString('utf8'))).toEqual({ out: '…', n: 1 });
+  });
+});
+
 describe('key patterns', () => {
   it('finds a key with a string value only where it is structure, not inside a string', () => {
     const line = Buffer.from(JSON.stringify({ out: '"type":"tool_result" in text', nested: { type: 'tool_result', tool_use_id: 'toolu_1' } }));

@@ -244,7 +244,9 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
           startLine,
           maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
           onLine: (line) => parser.line(line),
-          ...(parser.skimmable && options.skim !== false ? { skim: (bytes: Buffer) => parser.skimmable!(bytes) } : {}),
+          ...(parser.skimmable && options.skim !== false
+            ? { skim: (bytes: Buffer) => parser.skimmable!(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 }
+            : {}),
           onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
           ...(content ? { content } : { keepHead: HEAD_BYTES }),
         });

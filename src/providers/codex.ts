@@ -77,10 +77,33 @@ export function codexOutputFailed(output: unknown): boolean {
       // plain text after all
     }
   }
-  const exited = /Process exited with code (\d+)/.exec(text) ?? /Exit code: (\d+)/.exec(text);
+  const header = outputHeader(text);
+  const exited = /Process exited with code (\d+)/.exec(header) ?? /Exit code: (\d+)/.exec(header);
   if (exited) return exited[1] !== '0';
-  return /^(error|apply_patch verification failed|Failed to apply patch|write_stdin failed)/i.test(text.trim());
+  return /^(error|apply_patch verification failed|Failed to apply patch|write_stdin failed)/i.test(header.trim());
 }
+
+/**
+ * Where a tool output says how the call went: its header ("Chunk ID: …\nWall time: …\nProcess
+ * exited with code N\n…Output:" or "Exit code: N\nWall time: …\nOutput:"), never the command's own
+ * output after it, which may print anything. At most OUTPUT_HEADER_CHARS characters, so a skimmed
+ * line (which keeps SKIM_KEEPS_HEAD bytes of the output) gives the same answer as a full parse.
+ */
+function outputHeader(text: string): string {
+  const head = text.slice(0, OUTPUT_HEADER_CHARS);
+  const body = head.indexOf('\nOutput:');
+  return body === -1 ? head : head.slice(0, body);
+}
+
+/** The headers seen are 40–140 characters. */
+const OUTPUT_HEADER_CHARS = 256;
+/**
+ * Bytes of each long string a skimmed line keeps: a character takes at most six bytes of JSON text
+ * (\uXXXX), and the cut moves back a few bytes to stay out of a character or an escape.
+ */
+const SKIM_KEEPS_HEAD = 6 * OUTPUT_HEADER_CHARS + 16;
+
+const OUTPUT_STRING = Buffer.from('"output":"');
 
 function recordIdOf(bytes: Buffer): string {
   return `codex-${hash('sha1', bytes, 'hex').slice(0, 24)}`;
@@ -160,10 +183,20 @@ class CodexParser implements LineParser {
     }
   }
 
-  /** exec_command_end: only its call_id and exit_code are read, never its stdout, stderr or formatted output. */
+  /**
+   * Lines whose long strings are read at most to their header: exec_command_end (its call_id and
+   * exit_code only), a tool output given as plain text (outputHeader), and reasoning (nothing).
+   * An output that is JSON in a string is parsed whole.
+   */
   skimmable(bytes: Buffer): boolean {
-    return hasKeyValue(bytes, 'type', 'exec_command_end', 256);
+    if (hasKeyValue(bytes, 'type', 'exec_command_end', 256) || hasKeyValue(bytes, 'type', 'reasoning', 256)) return true;
+    if (!hasKeyValue(bytes, 'type', 'function_call_output', 256) && !hasKeyValue(bytes, 'type', 'custom_tool_call_output', 256)) return false;
+    const at = bytes.indexOf(OUTPUT_STRING);
+    return at !== -1 && bytes[at + OUTPUT_STRING.length] !== 0x7b; // "{"
   }
+
+  /** An output's header is all that is read of it. */
+  readonly skimKeepsHead = SKIM_KEEPS_HEAD;
 
   end(): void {}
 

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { closeSync, openSync, readSync } from 'node:fs';
-import { skimLongStrings } from './skim.js';
+import { SKIM_MIN_BYTES, skimLongStrings } from './skim.js';
 import type { JsonLine, SkipReason } from './types.js';
 
 export interface LineReadResult {
@@ -22,6 +22,8 @@ export interface LineReadOptions {
   onSkip: (reason: SkipReason, lineNumber: number, detail?: string) => void;
   /** Lines for which this says yes are parsed with their long strings dropped (skim.ts). */
   skim?: (bytes: Buffer) => boolean;
+  /** How many bytes of each long string a skimmed line keeps. */
+  skimKeepHead?: number;
   /** Decompressed content to read instead of the file (e.g. .jsonl.zst). */
   content?: Buffer;
   /** Keep a copy of this many bytes from the start of the file (a read from offset 0 only). */
@@ -44,7 +46,7 @@ let readBuffer: Buffer | null = null;
  * next read (the writer may still be appending to it).
  */
 export function readJsonLines(path: string, options: LineReadOptions): LineReadResult {
-  const { maxLineBytes, onLine, onSkip, skim } = options;
+  const { maxLineBytes, onLine, onSkip, skim, skimKeepHead = 0 } = options;
   let offset = options.startOffset;
   let lineNumber = options.startLine;
   let consumed = offset;
@@ -60,7 +62,7 @@ export function readJsonLines(path: string, options: LineReadOptions): LineReadR
     if (!isUtf8(bytes)) return onSkip('invalid_utf8', lineNumber);
     let value: unknown;
     try {
-      value = JSON.parse((skim?.(bytes) ? skimLongStrings(bytes) : bytes).toString('utf8'));
+      value = JSON.parse((skim?.(bytes) ? skimLongStrings(bytes, SKIM_MIN_BYTES, skimKeepHead) : bytes).toString('utf8'));
     } catch (error) {
       return onSkip('invalid_json', lineNumber, (error as Error).message.slice(0, 80));
     }

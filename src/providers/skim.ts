@@ -1,6 +1,6 @@
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const SKIMMED = Buffer.from('"…"');
+const DROPPED = Buffer.from('…"');
 
 /**
  * Strings at least this long are what skimming drops (tool output, file contents). No path a
@@ -9,13 +9,14 @@ const SKIMMED = Buffer.from('"…"');
 export const SKIM_MIN_BYTES = 4096;
 
 /**
- * The JSON text of a line with every string longer than `minBytes` replaced by `"…"`, for lines
- * whose long strings nothing reads (a tool's output when no edit waits for it). Parsing the
- * skimmed copy skips decoding and copying those strings, most of a transcript's bytes. Strings are
- * found by their unescaped quotes (memchr speed), so a line that is not valid JSON stays invalid;
- * one with no long string is returned as it is.
+ * The JSON text of a line with every string longer than `minBytes` cut to its first `keepHead`
+ * bytes followed by `…` (just `"…"` when nothing is kept), for lines whose long strings nothing
+ * reads past their start (a tool's output when no edit waits for it). Parsing the skimmed copy
+ * skips decoding and copying those strings, most of a transcript's bytes. Strings are found by
+ * their unescaped quotes (memchr speed), so a line that is not valid JSON stays invalid; one with
+ * no long string is returned as it is.
  */
-export function skimLongStrings(line: Buffer, minBytes = SKIM_MIN_BYTES): Buffer {
+export function skimLongStrings(line: Buffer, minBytes = SKIM_MIN_BYTES, keepHead = 0): Buffer {
   let pieces: Buffer[] | null = null;
   let copied = 0;
   let from = 0;
@@ -26,7 +27,7 @@ export function skimLongStrings(line: Buffer, minBytes = SKIM_MIN_BYTES): Buffer
     if (close === -1) return line; // unterminated: leave it to JSON.parse to refuse
     if (close - open - 1 >= minBytes) {
       pieces ??= [];
-      pieces.push(line.subarray(copied, open), SKIMMED);
+      pieces.push(line.subarray(copied, cutPoint(line, open + 1, Math.min(open + 1 + keepHead, close))), DROPPED);
       copied = close + 1;
     }
     from = close + 1;
@@ -34,6 +35,23 @@ export function skimLongStrings(line: Buffer, minBytes = SKIM_MIN_BYTES): Buffer
   if (pieces === null) return line;
   pieces.push(line.subarray(copied));
   return Buffer.concat(pieces);
+}
+
+/**
+ * `at`, or the nearest place before it that starts neither inside a UTF-8 character nor inside an
+ * escape (the longest, \uXXXX, is six bytes): the start of a run of backslashes always qualifies.
+ */
+function cutPoint(line: Buffer, start: number, at: number): number {
+  let cut = at;
+  while (cut > start && (line[cut]! & 0xc0) === 0x80) cut--;
+  for (let i = cut - 1; i >= start && i >= cut - 6; i--) {
+    if (line[i] === BACKSLASH) {
+      cut = i;
+      while (cut > start && line[cut - 1] === BACKSLASH) cut--;
+      break;
+    }
+  }
+  return cut;
 }
 
 /** The index of the quote that ends the string starting at `start`, or -1. */

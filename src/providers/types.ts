@@ -132,6 +132,8 @@ export interface LineParser {
    * edit waits for): the line is then parsed with its long strings dropped (skim.ts).
    */
   skimmable?(bytes: Buffer): boolean;
+  /** How many bytes of each long string a skimmed line keeps (what the parser reads is at their start); 0 when absent. */
+  skimKeepsHead?: number;
   /** Called after the last line of this read. */
   end(): void;
   /** For `document` providers: the whole file, read again whenever it changes. */
