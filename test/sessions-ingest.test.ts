@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -167,6 +168,46 @@ describe('no double counting', () => {
     expect(count(db, `SELECT count(*) AS n FROM fact_session_records WHERE session_id = ?`, [fork])).toBe(1);
     expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits`)).toBe(3);
     expect(count(db, `SELECT count(*) AS n FROM event_session_messages WHERE is_user_prompt = 1 AND session_id = ?`, [fork])).toBe(1);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records WHERE record_id NOT LIKE 'codex2-%'`)).toBe(0);
+  });
+
+  it('a database whose Codex records have whole-line ids keeps them, and still knows a fork’s replay', async () => {
+    const h = emptySessionHome();
+    const dir = join(h.codexHome, 'sessions', '2026', '05', '11');
+    mkdirSync(dir, { recursive: true });
+    const parentPath = join(dir, 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl');
+    copyFileSync(CODEX_ROLLOUT, parentPath);
+    const db = tempDatabase();
+    await ingestHome(db, h, [codex]);
+    // What an earlier paceflow stored: each record keyed by the sha1 of its whole line.
+    const bytes = readFileSync(parentPath);
+    const lineAt = (offset: number) => {
+      const end = bytes.indexOf(0x0a, offset);
+      return bytes.subarray(offset, end === -1 ? bytes.length : end);
+    };
+    const rows = db.prepare(`SELECT record_id, source_offset FROM fact_session_records`).all<{ record_id: string; source_offset: number }>();
+    expect(rows.length).toBeGreaterThan(100);
+    db.transaction(() => {
+      for (const { record_id, source_offset } of rows) {
+        const old = `codex-${createHash('sha1').update(lineAt(source_offset)).digest('hex').slice(0, 24)}`;
+        for (const table of ['fact_session_records', 'fact_session_file_edits', 'event_session_messages']) {
+          db.prepare(`UPDATE ${table} SET record_id = ? WHERE record_id = ?`).run([old, record_id]);
+        }
+      }
+    });
+    const forkId = '019e2000-0000-7000-8000-000000000002';
+    const lines = bytes.toString('utf8').split('\n').filter(Boolean);
+    const meta = JSON.parse(lines[0]!) as { payload: Record<string, unknown> };
+    meta.payload = { ...meta.payload, id: forkId, forked_from_id: '019e1625-789d-76c0-80ab-3724b5ddb799' };
+    const newTurn = JSON.stringify({ timestamp: '2026-05-11T09:00:00.000Z', type: 'event_msg', payload: { type: 'user_message', message: 'on', images: [] } });
+    writeFileSync(join(dir, `rollout-2026-05-11T12-00-00-${forkId}.jsonl`), [JSON.stringify(meta), ...lines.slice(1), newTurn].join('\n') + '\n');
+    await ingestHome(db, h, [codex]);
+    const fork = `codex:${forkId}`;
+    expect(db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id = ?`).all([fork])).toEqual([
+      { record_id: `codex-${createHash('sha1').update(newTurn).digest('hex').slice(0, 24)}` },
+    ]);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits`)).toBe(3);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_records WHERE record_id LIKE 'codex2-%'`)).toBe(0);
   });
 });
 

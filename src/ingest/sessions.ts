@@ -185,6 +185,12 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== undefined;
   if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
   else if (!bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
+  // Read before anything is written: a provider keeps the id scheme its stored records use.
+  const storedRecordIds = new Map<ProviderName, string | null>();
+  const storedRecordId = db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id >= ? AND session_id < ? LIMIT 1`);
+  for (const { provider } of discoveries) {
+    storedRecordIds.set(provider.name, storedRecordId.get<{ record_id: string }>([`${provider.name}:`, `${provider.name};`])?.record_id ?? null);
+  }
   const batch = new FileBatches(db);
   let bytesDone = 0;
   const writers = new Map<ProviderName, SessionWriter>();
@@ -238,7 +244,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
           sql.forgetEdits.run([file.path]);
         }
         w.beginFile(file.path);
-        const parser = provider.parser({ file, sink: w });
+        const parser = provider.parser({ file, sink: w, storedRecordId: storedRecordIds.get(provider.name) ?? null });
         const read = whole ? readDocument(file.path, parser) : readJsonLines(file.path, {
           startOffset,
           startLine,

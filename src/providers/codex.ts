@@ -105,8 +105,21 @@ const SKIM_KEEPS_HEAD = 6 * OUTPUT_HEADER_CHARS + 16;
 
 const OUTPUT_STRING = Buffer.from('"output":"');
 
-function recordIdOf(bytes: Buffer): string {
-  return `codex-${hash('sha1', bytes, 'hex').slice(0, 24)}`;
+/** Lines up to this long are hashed whole. */
+const HASHED_WHOLE = 4096;
+
+/**
+ * A line's record id. A long line (a tool output) is hashed by its first and last 2 KiB and its
+ * length: the first part holds the timestamp, the item type and the call id, so two different
+ * lines do not share all three, and hashing long outputs whole was 4% of a first ingest. Ids of
+ * the first scheme ("codex-", the whole line hashed) are kept for a database that already has them.
+ */
+function recordIdOf(bytes: Buffer, wholeLine: boolean): string {
+  if (wholeLine) return `codex-${hash('sha1', bytes, 'hex').slice(0, 24)}`;
+  const hashed = bytes.length <= HASHED_WHOLE
+    ? bytes
+    : Buffer.concat([bytes.subarray(0, HASHED_WHOLE / 2), bytes.subarray(bytes.length - HASHED_WHOLE / 2), Buffer.from(String(bytes.length))]);
+  return `codex2-${hash('sha1', hashed, 'hex').slice(0, 24)}`;
 }
 
 function nativeIdFromFileName(path: string): string | null {
@@ -119,8 +132,11 @@ class CodexParser implements LineParser {
   private cwd: string | null = null;
   /** Pre-envelope rollouts (mid-2025) have bare items and no event_msg prompts. */
   private bare = false;
+  /** The database keys Codex records by the first id scheme (see recordIdOf). */
+  private readonly wholeLineIds: boolean;
 
   constructor(private readonly context: ParseContext) {
+    this.wholeLineIds = context.storedRecordId?.startsWith('codex-') === true;
     const known = context.sink.knownSession(context.file.path);
     if (known) {
       this.sessionId = known.sessionId;
@@ -170,7 +186,7 @@ class CodexParser implements LineParser {
       }
       this.meta({ id: native }, timestamp);
     }
-    const recordId = recordIdOf(line.bytes);
+    const recordId = recordIdOf(line.bytes, this.wholeLineIds);
     if (sink.hasRecord(recordId)) return;
     this.touch(timestamp, null);
     const base = { sessionId: this.sessionId!, recordId, timestamp, offset: line.offset };

@@ -114,6 +114,12 @@ export interface SessionSink {
 export interface ParseContext {
   file: SourceFile;
   sink: SessionSink;
+  /**
+   * A record id of this provider's already in the database, read before this run wrote anything
+   * (null when there is none): a provider whose id scheme changed keeps using the old one for a
+   * database whose records have it, so that copies are still recognized.
+   */
+  storedRecordId?: string | null;
 }
 
 /** One JSONL line handed to a provider: its parsed value, byte offset and 1-based line number. */
