@@ -62,7 +62,10 @@ export function readJsonLines(path: string, options: LineReadOptions): LineReadR
     if (!isUtf8(bytes)) return onSkip('invalid_utf8', lineNumber);
     let value: unknown;
     try {
-      value = JSON.parse((skim?.(bytes) ? skimLongStrings(bytes, SKIM_MIN_BYTES, skimKeepHead) : bytes).toString('utf8'));
+      // Only a line longer than SKIM_MIN_BYTES can hold a string to drop: most lines are not
+      // asked, and the skim test is a byte search over the line's start (0.8 s of a 1 GB first ingest).
+      const skimmed = skim && bytes.length >= SKIM_MIN_BYTES + 2 && skim(bytes);
+      value = JSON.parse((skimmed ? skimLongStrings(bytes, SKIM_MIN_BYTES, skimKeepHead) : bytes).toString('utf8'));
     } catch (error) {
       return onSkip('invalid_json', lineNumber, (error as Error).message.slice(0, 80));
     }
