@@ -3,6 +3,7 @@ import { basename, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
 import { diffLineChanges, splitLines } from './patch.js';
 import { heredocEdits } from './shell-writes.js';
+import { recordBase } from './record-base.js';
 import { hasKeyValue, stringValuesOf } from './skim.js';
 import type {
   Discovery,
@@ -63,15 +64,25 @@ interface Envelope {
   };
 }
 
+/** Present and not a string (null counts as absent). */
+function notString(x: unknown): boolean {
+  return x !== undefined && x !== null && typeof x !== 'string';
+}
+
 /**
  * Checks the shape of a line (hand-written: this runs on every line and a schema library costs
  * more than the rest of the parse). Returns the failing field, or null when the line is usable.
  */
 function envelopeProblem(v: Record<string, unknown>): string | null {
   if (typeof v.uuid !== 'string' || v.uuid === '') return 'uuid';
-  for (const key of ['timestamp', 'sessionId', 'cwd', 'gitBranch', 'version', 'subtype', 'requestId'] as const) {
-    if (v[key] !== undefined && v[key] !== null && typeof v[key] !== 'string') return key;
-  }
+  // Named loads, not a loop over key names: keyed loads on envelopes of many shapes miss V8's caches.
+  if (notString(v.timestamp)) return 'timestamp';
+  if (notString(v.sessionId)) return 'sessionId';
+  if (notString(v.cwd)) return 'cwd';
+  if (notString(v.gitBranch)) return 'gitBranch';
+  if (notString(v.version)) return 'version';
+  if (notString(v.subtype)) return 'subtype';
+  if (notString(v.requestId)) return 'requestId';
   if (v.message === undefined) return null;
   if (!v.message || typeof v.message !== 'object' || Array.isArray(v.message)) return 'message';
   const content = (v.message as Record<string, unknown>).content;
@@ -218,12 +229,8 @@ class ClaudeParser implements LineParser {
       sink.skip('bad_record', lineNumber, 'no session id');
       return;
     }
-    const base = {
-      sessionId,
-      timestamp: line.timestamp ?? null,
-      isSidechain: line.isSidechain === true,
-      offset,
-    };
+    const base = recordBase(sessionId, line.uuid, line.timestamp, offset);
+    base.isSidechain = line.isSidechain === true;
     switch (line.type) {
       case 'user':
         this.user(line, base);
@@ -284,7 +291,7 @@ class ClaudeParser implements LineParser {
     return this.sessionId;
   }
 
-  private user(line: Envelope, base: Pick<RecordInput, 'sessionId' | 'timestamp' | 'isSidechain' | 'offset'>): void {
+  private user(line: Envelope, base: Omit<RecordInput, 'kind'>): void {
     const sink = this.context.sink;
     const content = line.message?.content;
     const blocks = Array.isArray(content) ? (content as Block[]) : [];
@@ -310,7 +317,7 @@ class ClaudeParser implements LineParser {
     });
   }
 
-  private assistant(line: Envelope, base: Pick<RecordInput, 'sessionId' | 'timestamp' | 'isSidechain' | 'offset'>): void {
+  private assistant(line: Envelope, base: Omit<RecordInput, 'kind'>): void {
     const sink = this.context.sink;
     const message = line.message ?? {};
     const blocks = Array.isArray(message.content) ? (message.content as Block[]) : [];

@@ -1,5 +1,6 @@
 import { obj, str, type Obj } from './json-values.js';
 import { hash } from 'node:crypto';
+import { recordBase } from './record-base.js';
 import { hasKeyValue } from './skim.js';
 import { basename, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
@@ -189,7 +190,7 @@ class CodexParser implements LineParser {
     const recordId = recordIdOf(line.bytes, this.wholeLineIds);
     if (sink.hasRecord(recordId)) return;
     this.touch(timestamp, null);
-    const base = { sessionId: this.sessionId!, recordId, timestamp, offset: line.offset };
+    const base = recordBase(this.sessionId!, recordId, timestamp, line.offset);
     if (type === 'compacted') {
       sink.record({ ...base, kind: 'compaction', isMeta: true });
     } else if (type === 'response_item') {
