@@ -4,7 +4,7 @@ import type { Database } from '../src/db/driver.js';
 import type { SessionIngestResult } from '../src/ingest/sessions.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs } from './helpers/git-repo.js';
-import { fixtureSessionHome, ingestHome } from './helpers/sessions.js';
+import { RECORD_SHAPE, fixtureSessionHome, ingestHome, watchRecordShapes } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -177,3 +177,11 @@ function fixtureHomeOf(result: SessionIngestResult) {
   delete env.CODEX_HOME;
   return { home, claudeProjects: claudeDir, codexHome: `${home}/.codex`, env };
 }
+
+describe('records', () => {
+  it('reach the writer in one shape from Claude Code and Codex', async () => {
+    const shapes = watchRecordShapes();
+    await ingestHome(tempDatabase(), fixtureSessionHome());
+    expect([...shapes]).toEqual([RECORD_SHAPE]);
+  });
+});

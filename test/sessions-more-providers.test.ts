@@ -6,9 +6,10 @@ import { amp } from '../src/providers/amp.js';
 import { foldGeminiSession, geminiCli } from '../src/providers/gemini-cli.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { TempRepo, cleanupTempDirs } from './helpers/git-repo.js';
-import { FIXTURES, emptySessionHome, ingestHome } from './helpers/sessions.js';
+import { FIXTURES, RECORD_SHAPE, emptySessionHome, ingestHome, watchRecordShapes } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
+const shapes = watchRecordShapes();
 
 /** Counts read off the fixture files by a throwaway node pass over the raw JSON. */
 describe('Gemini CLI', () => {
@@ -299,5 +300,11 @@ describe('OpenCode (built from its documented format: no real sample exists)', (
     writeFileSync(join(storage, 'part', 'msg_o1', 'prt_o1b.json'), JSON.stringify({ id: 'prt_o1b', type: 'text', text: 'and test it' }));
     const again = await ingestHome(db, h, [opencode]);
     expect(again.stats[0]).toMatchObject({ filesRead: 1, filesUnchanged: 1 });
+  });
+});
+
+describe('records', () => {
+  it('reach the writer in one shape from every provider above', () => {
+    expect([...shapes]).toEqual([RECORD_SHAPE]);
   });
 });

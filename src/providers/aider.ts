@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { recordBase } from './record-base.js';
 import type { Discovery, EditInput, LineParser, ParseContext, SessionProvider, SourceFile } from './types.js';
 
 /**
@@ -50,10 +51,10 @@ class AiderParser implements LineParser {
         const text = t.prompt.join('\n');
         // `/diff`, `/ex`, `/add …` are aider commands, not prompts.
         const command = /^\s*\/\w+/.test(text);
-        sink.record({ sessionId, recordId: `${native}:${t.promptLine}`, kind: command ? 'meta' : 'prompt', timestamp: started, text, isMeta: command, offset: t.promptLine });
+        sink.record({ ...recordBase(sessionId, `${native}:${t.promptLine}`, started, t.promptLine), kind: command ? 'meta' : 'prompt', text, isMeta: command });
       }
       if (t.answer.length > 0) {
-        sink.record({ sessionId, recordId: `${native}:${t.answer[0]!.line}`, kind: 'assistant', timestamp: started, model, offset: t.answer[0]!.line });
+        sink.record({ ...recordBase(sessionId, `${native}:${t.answer[0]!.line}`, started, t.answer[0]!.line), kind: 'assistant', model });
       }
       for (const edit of searchReplaceEdits(t, { sessionId, native, root, started })) sink.edit(edit);
     };
@@ -93,11 +94,11 @@ class AiderParser implements LineParser {
         const applied = /^Applied edit to (.+)$/.exec(said);
         if (applied && turn) turn.applied.add(applied[1]!.trim());
         const commit = /^Commit ([0-9a-f]{7,40})\b/.exec(said);
-        if (commit) sink.record({ sessionId, recordId: `${native}:${n}`, kind: 'system', timestamp: started, toolName: 'aider:commit', toolCallId: commit[1]!, isMeta: true, offset: n });
+        if (commit) sink.record({ ...recordBase(sessionId, `${native}:${n}`, started, n), kind: 'system', toolName: 'aider:commit', toolCallId: commit[1]!, isMeta: true });
         const tokens = /^Tokens: ([\d,.]+k?) sent, ([\d,.]+k?) received/.exec(said);
         if (tokens) {
           const num = (s: string) => Math.round(parseFloat(s.replace(/,/g, '')) * (s.endsWith('k') ? 1000 : 1));
-          sink.record({ sessionId, recordId: `${native}:${n}`, kind: 'meta', timestamp: started, isMeta: true, tokensIn: num(tokens[1]!), tokensOut: num(tokens[2]!), messageId: `${native}:${n}`, offset: n });
+          sink.record({ ...recordBase(sessionId, `${native}:${n}`, started, n), kind: 'meta', isMeta: true, tokensIn: num(tokens[1]!), tokensOut: num(tokens[2]!), messageId: `${native}:${n}` });
         }
         return;
       }

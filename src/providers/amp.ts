@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
 import { splitLines, unifiedDiffChanges } from './patch.js';
+import { recordBase } from './record-base.js';
 import type { Discovery, EditStatus, LineParser, ParseContext, ProviderEnvironment, SessionProvider } from './types.js';
 
 /**
@@ -77,29 +78,26 @@ class AmpParser implements LineParser {
       if (role === 'assistant') {
         // One record per model response carries its usage, whatever its blocks are.
         sink.record({
-          sessionId,
-          recordId: `${nativeId}:${messageId}`,
+          ...recordBase(sessionId, `${nativeId}:${messageId}`, timestamp, Number(messageId) || 0),
           kind: 'assistant',
-          timestamp,
           model,
           messageId: `${nativeId}:${messageId}`,
           tokensIn: typeof usage.inputTokens === 'number' ? usage.inputTokens : null,
           tokensOut: typeof usage.outputTokens === 'number' ? usage.outputTokens : null,
           tokensCacheRead: typeof usage.cacheReadInputTokens === 'number' ? usage.cacheReadInputTokens : null,
           tokensCacheWrite: typeof usage.cacheCreationInputTokens === 'number' ? usage.cacheCreationInputTokens : null,
-          offset: Number(messageId) || 0,
         });
       }
       arr(message.content).forEach((block, k) => {
         const recordId = `${nativeId}:${messageId}:${k}`;
         const type = str(block.type);
         if (role === 'user' && type === 'text') {
-          sink.record({ sessionId, recordId, kind: 'prompt', timestamp, text: str(block.text) ?? '', offset: Number(messageId) || 0 });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0), kind: 'prompt', text: str(block.text) ?? '' });
         } else if (role === 'user' && type === 'tool_result') {
           const callId = str(block.toolUseID);
           const run = obj(block.run);
           const status = runStatus(run);
-          sink.record({ sessionId, recordId, kind: 'tool_result', timestamp, toolCallId: callId, isError: status === 'failed', offset: Number(messageId) || 0 });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0), kind: 'tool_result', toolCallId: callId, isError: status === 'failed' });
           const call = callId ? calls.get(callId) : undefined;
           if (!call || !call.path) return;
           const diff = str(obj(run.result).diff);
@@ -121,15 +119,12 @@ class AmpParser implements LineParser {
           const callId = str(block.id);
           const input = obj(block.input);
           sink.record({
-            sessionId,
-            recordId,
+            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
             kind: 'tool_call',
-            timestamp,
             toolName: name,
             toolCallId: callId,
             text: name === 'Bash' ? str(input.cmd) ?? str(input.command) : null,
             model,
-            offset: Number(messageId) || 0,
           });
           if (callId) {
             const path = name === 'edit_file' || name === 'create_file' ? str(input.path) : null;

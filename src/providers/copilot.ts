@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { findFiles } from './discover.js';
 import { vscodeAppDirs } from './vscode-paths.js';
 import { parseApplyPatch, splitLines } from './patch.js';
+import { recordBase } from './record-base.js';
 import type { Discovery, EditInput, LineParser, ParseContext, ProviderEnvironment, SessionProvider, SourceFile } from './types.js';
 
 /**
@@ -106,19 +107,16 @@ class CopilotParser implements LineParser {
       const metadata = obj(result.metadata);
       const model = str(metadata.resolvedModel) ?? str(request.modelId)?.replace(/^copilot\//, '') ?? null;
       sink.session({ ...base, model, timestamp });
-      sink.record({ sessionId, recordId: `${nativeId}:${requestId}`, kind: 'prompt', timestamp, text: str(obj(request.message).text) ?? '', offset: r });
+      sink.record({ ...recordBase(sessionId, `${nativeId}:${requestId}`, timestamp, r), kind: 'prompt', text: str(obj(request.message).text) ?? '' });
       const usage = obj(result.usage);
       sink.record({
-        sessionId,
-        recordId: `${nativeId}:${requestId}:response`,
+        ...recordBase(sessionId, `${nativeId}:${requestId}:response`, timestamp, r),
         kind: 'assistant',
-        timestamp,
         model,
         messageId: `${nativeId}:${requestId}`,
         tokensIn: typeof usage.promptTokens === 'number' ? usage.promptTokens : null,
         tokensOut: typeof usage.completionTokens === 'number' ? usage.completionTokens : null,
         isError: obj(result.errorDetails).message !== undefined,
-        offset: r,
       });
       list(metadata.toolCallRounds).map(obj).forEach((round, k) => {
         list(round.toolCalls).map(obj).forEach((call, j) => {
@@ -130,14 +128,11 @@ class CopilotParser implements LineParser {
             args = {};
           }
           sink.record({
-            sessionId,
-            recordId: `${nativeId}:${requestId}:call${k}.${j}`,
+            ...recordBase(sessionId, `${nativeId}:${requestId}:call${k}.${j}`, timestamp, r),
             kind: 'tool_call',
-            timestamp,
             toolName: name,
             toolCallId: str(call.id),
             text: name === 'run_in_terminal' ? str(args.command) : null,
-            offset: r,
           });
         });
       });
@@ -188,10 +183,10 @@ class CopilotParser implements LineParser {
       sink.session({ sessionId, nativeId, cwd, model, timestamp, clientVersion: str(data.copilotVersion) });
       switch (type) {
         case 'user.message':
-          sink.record({ sessionId, recordId, kind: 'prompt', timestamp, text: str(data.content) ?? '', offset: n });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, n), kind: 'prompt', text: str(data.content) ?? '' });
           return;
         case 'assistant.message': {
-          sink.record({ sessionId, recordId, kind: 'assistant', timestamp, model, messageId: str(data.messageId), offset: n });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, n), kind: 'assistant', model, messageId: str(data.messageId) });
           list(data.toolRequests).map(obj).forEach((req, k) => {
             const callId = str(req.toolCallId);
             const name = str(req.name) ?? 'unknown';
@@ -202,7 +197,7 @@ class CopilotParser implements LineParser {
               args = {};
             }
             const callRecord = `${recordId}#${k}`;
-            sink.record({ sessionId, recordId: callRecord, kind: 'tool_call', timestamp, toolName: name, toolCallId: callId, text: name === 'run_in_terminal' ? str(args.command) : null, offset: n });
+            sink.record({ ...recordBase(sessionId, callRecord, timestamp, n), kind: 'tool_call', toolName: name, toolCallId: callId, text: name === 'run_in_terminal' ? str(args.command) : null });
             if (callId) calls.set(callId, { name, args, recordId: callRecord, timestamp });
           });
           return;
@@ -217,7 +212,7 @@ class CopilotParser implements LineParser {
         case 'tool.execution_complete': {
           const callId = str(data.toolCallId);
           const ok = data.success !== false;
-          sink.record({ sessionId, recordId, kind: 'tool_result', timestamp, toolCallId: callId, isError: !ok, offset: n });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, n), kind: 'tool_result', toolCallId: callId, isError: !ok });
           if (callId) sink.settleEdits(sessionId, callId, { status: ok ? 'applied' : 'failed' });
           return;
         }

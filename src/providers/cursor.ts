@@ -6,6 +6,7 @@ import { BetterSqliteDatabase } from '../db/better-sqlite3.js';
 import { vscodeAppDirs } from './vscode-paths.js';
 import { findFiles } from './discover.js';
 import { diffLineChanges, splitLines } from './patch.js';
+import { recordBase } from './record-base.js';
 import type { Discovery, EditInput, EditStatus, JsonLine, LineParser, ParseContext, ProviderEnvironment, SessionProvider } from './types.js';
 
 /**
@@ -80,7 +81,7 @@ class TranscriptParser implements LineParser {
     sink.session({ sessionId: this.sessionId, nativeId: this.nativeId, cwd: this.cwd, timestamp: this.timestamp });
     blocks.forEach((block, k) => {
       const recordId = `${this.nativeId}:${lineNumber}:${k}`;
-      const base = { sessionId: this.sessionId, recordId, timestamp: this.timestamp, offset };
+      const base = recordBase(this.sessionId, recordId, this.timestamp, offset);
       if (block.type === 'text') {
         const text = str(block.text) ?? '';
         if (role === 'user') sink.record({ ...base, kind: 'prompt', text: text.replace(/^\s*<user_query>\s*|\s*<\/user_query>\s*$/g, '') });
@@ -160,24 +161,29 @@ class StateDbParser implements LineParser {
             const timestamp = str(b.createdAt) ?? created;
             sink.session({ ...base, timestamp });
             if (b.type === 1) {
-              sink.record({ sessionId, recordId, kind: 'prompt', timestamp, text: str(b.text) ?? '', offset: i });
+              sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: 'prompt', text: str(b.text) ?? '' });
               return;
             }
             const tokens = obj(b.tokenCount);
             const tool = obj(b.toolFormerData);
             const name = str(tool.name);
             if (!name) {
-              sink.record({ sessionId, recordId, kind: 'assistant', timestamp, model: str(obj(b.modelInfo).modelName) ?? model, messageId: recordId,
+              sink.record({
+                ...recordBase(sessionId, recordId, timestamp, i),
+                kind: 'assistant',
+                model: str(obj(b.modelInfo).modelName) ?? model,
+                messageId: recordId,
                 tokensIn: typeof tokens.inputTokens === 'number' && tokens.inputTokens > 0 ? tokens.inputTokens : null,
-                tokensOut: typeof tokens.outputTokens === 'number' && tokens.outputTokens > 0 ? tokens.outputTokens : null, offset: i });
+                tokensOut: typeof tokens.outputTokens === 'number' && tokens.outputTokens > 0 ? tokens.outputTokens : null,
+              });
               return;
             }
             const result = parseJson(tool.result);
             const args = parseJson(tool.rawArgs);
             const params = parseJson(tool.params);
             const status = toolStatus(tool, result);
-            sink.record({ sessionId, recordId, kind: 'tool_call', timestamp, toolName: name, toolCallId: str(tool.toolCallId) ?? recordId, text: name === 'run_terminal_cmd' ? str(args.command) : null, offset: i });
-            sink.record({ sessionId, recordId: `${recordId}:result`, kind: 'tool_result', timestamp, toolCallId: str(tool.toolCallId) ?? recordId, isError: status === 'failed', offset: i });
+            sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: 'tool_call', toolName: name, toolCallId: str(tool.toolCallId) ?? recordId, text: name === 'run_terminal_cmd' ? str(args.command) : null });
+            sink.record({ ...recordBase(sessionId, `${recordId}:result`, timestamp, i), kind: 'tool_result', toolCallId: str(tool.toolCallId) ?? recordId, isError: status === 'failed' });
             if (!IDE_EDIT_TOOLS.has(name)) return;
             const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
             if (!path) return;

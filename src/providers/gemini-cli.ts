@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { expandHome, findFiles } from './discover.js';
 import { splitLines } from './patch.js';
+import { recordBase } from './record-base.js';
 import type { Discovery, EditInput, LineParser, ParseContext, ProviderEnvironment, SessionProvider } from './types.js';
 
 /**
@@ -150,25 +151,22 @@ class GeminiParser implements LineParser {
       sink.session({ ...base, model, timestamp });
       const offset = index;
       if (type === 'user') {
-        sink.record({ sessionId, recordId, kind: 'prompt', timestamp, text: textOf(m.content), offset });
+        sink.record({ ...recordBase(sessionId, recordId, timestamp, offset), kind: 'prompt', text: textOf(m.content) });
         return;
       }
       if (type !== 'gemini') {
-        sink.record({ sessionId, recordId, kind: 'system', timestamp, isMeta: true, isError: type === 'error', offset });
+        sink.record({ ...recordBase(sessionId, recordId, timestamp, offset), kind: 'system', isMeta: true, isError: type === 'error' });
         return;
       }
       const tokens = obj(m.tokens);
       sink.record({
-        sessionId,
-        recordId,
+        ...recordBase(sessionId, recordId, timestamp, offset),
         kind: 'assistant',
-        timestamp,
         model: str(m.model),
         messageId: id,
         tokensIn: typeof tokens.input === 'number' ? tokens.input : null,
         tokensOut: typeof tokens.output === 'number' ? tokens.output : null,
         tokensCacheRead: typeof tokens.cached === 'number' ? tokens.cached : null,
-        offset,
       });
       (Array.isArray(m.toolCalls) ? m.toolCalls.map(obj) : []).forEach((call, k) => {
         const callId = str(call.id) ?? `${id}#${k}`;
@@ -177,17 +175,14 @@ class GeminiParser implements LineParser {
         const status = str(call.status);
         const callRecord = `${recordId}#call${k}`;
         sink.record({
-          sessionId,
-          recordId: callRecord,
+          ...recordBase(sessionId, callRecord, str(call.timestamp) ?? timestamp, offset),
           kind: 'tool_call',
-          timestamp: str(call.timestamp) ?? timestamp,
           toolName: name,
           toolCallId: callId,
           text: name === 'run_shell_command' ? str(args.command) : null,
-          offset,
         });
         if (status) {
-          sink.record({ sessionId, recordId: `${recordId}#result${k}`, kind: 'tool_result', timestamp, toolName: name, toolCallId: callId, isError: status !== 'success', offset });
+          sink.record({ ...recordBase(sessionId, `${recordId}#result${k}`, timestamp, offset), kind: 'tool_result', toolName: name, toolCallId: callId, isError: status !== 'success' });
         }
         const path = str(args.file_path);
         if (!EDIT_TOOLS.has(name) || !path) return;

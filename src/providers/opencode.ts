@@ -5,6 +5,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { BetterSqliteDatabase } from '../db/better-sqlite3.js';
 import { expandHome, findFiles } from './discover.js';
 import { parseApplyPatch, splitLines, unifiedDiffChanges } from './patch.js';
+import { recordBase } from './record-base.js';
 import type { Discovery, EditStatus, LineParser, ParseContext, ProviderEnvironment, SessionProvider, SourceFile } from './types.js';
 
 /**
@@ -71,15 +72,13 @@ function emit(session: Session, context: ParseContext): void {
     sink.session({ ...base, cwd: base.cwd ?? cwd, model: role === 'assistant' ? model : null, timestamp });
     if (role === 'user') {
       const text = message.parts.filter((p) => p.type === 'text' && p.synthetic !== true).map((p) => str(p.text) ?? '').join('\n');
-      sink.record({ sessionId, recordId: `${session.id}:${message.id}`, kind: 'prompt', timestamp, text, offset: m });
+      sink.record({ ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m), kind: 'prompt', text });
       return;
     }
     const tokens = obj(data.tokens);
     sink.record({
-      sessionId,
-      recordId: `${session.id}:${message.id}`,
+      ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m),
       kind: 'assistant',
-      timestamp,
       model,
       messageId: message.id,
       tokensIn: num(tokens.input),
@@ -87,7 +86,6 @@ function emit(session: Session, context: ParseContext): void {
       tokensCacheRead: num(obj(tokens.cache).read),
       tokensCacheWrite: num(obj(tokens.cache).write),
       isError: data.error !== undefined && data.error !== null,
-      offset: m,
     });
     message.parts.forEach((part, p) => {
       if (part.type !== 'tool') return;
@@ -99,9 +97,9 @@ function emit(session: Session, context: ParseContext): void {
       const stamp = num(obj(state.time).start);
       const at = stamp ? new Date(stamp).toISOString() : timestamp;
       const recordId = `${session.id}:${message.id}:${p}`;
-      sink.record({ sessionId, recordId, kind: 'tool_call', timestamp: at, toolName: tool, toolCallId: callId, text: tool === 'bash' ? str(input.command) : null, offset: m });
+      sink.record({ ...recordBase(sessionId, recordId, at, m), kind: 'tool_call', toolName: tool, toolCallId: callId, text: tool === 'bash' ? str(input.command) : null });
       if (status === 'completed' || status === 'error') {
-        sink.record({ sessionId, recordId: `${recordId}:result`, kind: 'tool_result', timestamp: at, toolName: tool, toolCallId: callId, isError: status === 'error', offset: m });
+        sink.record({ ...recordBase(sessionId, `${recordId}:result`, at, m), kind: 'tool_result', toolName: tool, toolCallId: callId, isError: status === 'error' });
       }
       if (!EDIT_TOOLS.has(tool)) return;
       const metadata = obj(state.metadata);

@@ -1,8 +1,10 @@
 import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { vi } from 'vitest';
 import { buildSessionEvents } from '../../src/builders/sessions.js';
 import type { Database } from '../../src/db/driver.js';
+import { SessionWriter } from '../../src/ingest/session-writer.js';
 import { ingestSessions, type SessionIngestResult } from '../../src/ingest/sessions.js';
 import { claudeCode } from '../../src/providers/claude-code.js';
 import { codex } from '../../src/providers/codex.js';
@@ -70,4 +72,22 @@ export function jsonLines(path: string): Record<string, unknown>[] {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+/** The fields of a record in the order recordBase() gives them. */
+export const RECORD_SHAPE =
+  'sessionId,recordId,kind,timestamp,text,toolName,toolCallId,isError,isSidechain,isMeta,model,messageId,requestId,tokensIn,tokensOut,tokensCacheRead,tokensCacheWrite,offset';
+
+/**
+ * Notes the field order of every record the writer is given from now on (the record is still
+ * written). One order means one object shape, which keeps the writer's reads fast.
+ */
+export function watchRecordShapes(): Set<string> {
+  const shapes = new Set<string>();
+  const record = SessionWriter.prototype.record;
+  vi.spyOn(SessionWriter.prototype, 'record').mockImplementation(function (this: SessionWriter, r) {
+    shapes.add(Object.keys(r).join(','));
+    record.call(this, r);
+  });
+  return shapes;
 }
