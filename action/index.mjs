@@ -43300,9 +43300,9 @@ import { closeSync, openSync, readSync } from "node:fs";
 init_define_PACEFLOW_BUNDLED_SQL();
 var QUOTE = 34;
 var BACKSLASH = 92;
-var SKIMMED = Buffer.from('"\u2026"');
+var DROPPED = Buffer.from('\u2026"');
 var SKIM_MIN_BYTES = 4096;
-function skimLongStrings(line, minBytes = SKIM_MIN_BYTES) {
+function skimLongStrings(line, minBytes = SKIM_MIN_BYTES, keepHead = 0) {
   let pieces = null;
   let copied = 0;
   let from = 0;
@@ -43313,7 +43313,7 @@ function skimLongStrings(line, minBytes = SKIM_MIN_BYTES) {
     if (close === -1) return line;
     if (close - open3 - 1 >= minBytes) {
       pieces ??= [];
-      pieces.push(line.subarray(copied, open3), SKIMMED);
+      pieces.push(line.subarray(copied, cutPoint(line, open3 + 1, Math.min(open3 + 1 + keepHead, close))), DROPPED);
       copied = close + 1;
     }
     from = close + 1;
@@ -43321,6 +43321,18 @@ function skimLongStrings(line, minBytes = SKIM_MIN_BYTES) {
   if (pieces === null) return line;
   pieces.push(line.subarray(copied));
   return Buffer.concat(pieces);
+}
+function cutPoint(line, start, at) {
+  let cut = at;
+  while (cut > start && (line[cut] & 192) === 128) cut--;
+  for (let i = cut - 1; i >= start && i >= cut - 6; i--) {
+    if (line[i] === BACKSLASH) {
+      cut = i;
+      while (cut > start && line[cut - 1] === BACKSLASH) cut--;
+      break;
+    }
+  }
+  return cut;
 }
 function closingQuote(line, start) {
   let at = start;
@@ -43352,7 +43364,7 @@ function stringValuesOf(line, key) {
 var CHUNK = 1 << 20;
 var readBuffer = null;
 function readJsonLines(path, options) {
-  const { maxLineBytes, onLine, onSkip, skim } = options;
+  const { maxLineBytes, onLine, onSkip, skim, skimKeepHead = 0 } = options;
   let offset = options.startOffset;
   let lineNumber = options.startLine;
   let consumed = offset;
@@ -43367,7 +43379,8 @@ function readJsonLines(path, options) {
     if (!isUtf82(bytes)) return onSkip("invalid_utf8", lineNumber);
     let value;
     try {
-      value = JSON.parse((skim?.(bytes) ? skimLongStrings(bytes) : bytes).toString("utf8"));
+      const skimmed = skim && bytes.length >= SKIM_MIN_BYTES + 2 && skim(bytes);
+      value = JSON.parse((skimmed ? skimLongStrings(bytes, SKIM_MIN_BYTES, skimKeepHead) : bytes).toString("utf8"));
     } catch (error63) {
       return onSkip("invalid_json", lineNumber, error63.message.slice(0, 80));
     }
@@ -43922,6 +43935,11 @@ async function ingestSessions(options) {
   const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== void 0;
   if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
   else if (!bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
+  const storedRecordIds = /* @__PURE__ */ new Map();
+  const storedRecordId = db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id >= ? AND session_id < ? LIMIT 1`);
+  for (const { provider } of discoveries) {
+    storedRecordIds.set(provider.name, storedRecordId.get([`${provider.name}:`, `${provider.name};`])?.record_id ?? null);
+  }
   const batch = new FileBatches(db);
   let bytesDone = 0;
   const writers = /* @__PURE__ */ new Map();
@@ -43973,13 +43991,13 @@ async function ingestSessions(options) {
             sql.forgetEdits.run([file2.path]);
           }
           w.beginFile(file2.path);
-          const parser = provider.parser({ file: file2, sink: w });
+          const parser = provider.parser({ file: file2, sink: w, storedRecordId: storedRecordIds.get(provider.name) ?? null });
           const read = whole ? readDocument(file2.path, parser) : readJsonLines(file2.path, {
             startOffset,
             startLine,
             maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
             onLine: (line) => parser.line(line),
-            ...parser.skimmable && options.skim !== false ? { skim: (bytes) => parser.skimmable(bytes) } : {},
+            ...parser.skimmable && options.skim !== false ? { skim: (bytes) => parser.skimmable(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 } : {},
             onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
             ...content ? { content } : { keepHead: HEAD_BYTES }
           });
@@ -44187,6 +44205,33 @@ function heredocEdits(command, call, absolute) {
   });
 }
 
+// src/providers/record-base.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+function recordBase(sessionId, recordId, timestamp, offset) {
+  const record2 = {
+    sessionId,
+    recordId,
+    kind: "meta",
+    // a placeholder: the type makes every record state its own
+    timestamp: timestamp ?? null,
+    text: null,
+    toolName: null,
+    toolCallId: null,
+    isError: false,
+    isSidechain: false,
+    isMeta: false,
+    model: null,
+    messageId: null,
+    requestId: null,
+    tokensIn: null,
+    tokensOut: null,
+    tokensCacheRead: null,
+    tokensCacheWrite: null,
+    offset
+  };
+  return record2;
+}
+
 // src/providers/claude-code.ts
 var PROVIDER = "claude-code";
 function claudeRoots({ env, home }) {
@@ -44214,11 +44259,18 @@ var IGNORED_TYPES = /* @__PURE__ */ new Set([
   "relocated",
   "tag"
 ]);
+function notString(x) {
+  return x !== void 0 && x !== null && typeof x !== "string";
+}
 function envelopeProblem(v) {
   if (typeof v.uuid !== "string" || v.uuid === "") return "uuid";
-  for (const key of ["timestamp", "sessionId", "cwd", "gitBranch", "version", "subtype", "requestId"]) {
-    if (v[key] !== void 0 && v[key] !== null && typeof v[key] !== "string") return key;
-  }
+  if (notString(v.timestamp)) return "timestamp";
+  if (notString(v.sessionId)) return "sessionId";
+  if (notString(v.cwd)) return "cwd";
+  if (notString(v.gitBranch)) return "gitBranch";
+  if (notString(v.version)) return "version";
+  if (notString(v.subtype)) return "subtype";
+  if (notString(v.requestId)) return "requestId";
   if (v.message === void 0) return null;
   if (!v.message || typeof v.message !== "object" || Array.isArray(v.message)) return "message";
   const content = v.message.content;
@@ -44340,12 +44392,8 @@ var ClaudeParser = class {
       sink.skip("bad_record", lineNumber, "no session id");
       return;
     }
-    const base = {
-      sessionId,
-      timestamp: line.timestamp ?? null,
-      isSidechain: line.isSidechain === true,
-      offset
-    };
+    const base = recordBase(sessionId, line.uuid, line.timestamp, offset);
+    base.isSidechain = line.isSidechain === true;
     switch (line.type) {
       case "user":
         this.user(line, base);
@@ -44544,10 +44592,10 @@ var AiderParser = class {
       if (t.prompt.length > 0) {
         const text2 = t.prompt.join("\n");
         const command = /^\s*\/\w+/.test(text2);
-        sink.record({ sessionId, recordId: `${native}:${t.promptLine}`, kind: command ? "meta" : "prompt", timestamp: started, text: text2, isMeta: command, offset: t.promptLine });
+        sink.record({ ...recordBase(sessionId, `${native}:${t.promptLine}`, started, t.promptLine), kind: command ? "meta" : "prompt", text: text2, isMeta: command });
       }
       if (t.answer.length > 0) {
-        sink.record({ sessionId, recordId: `${native}:${t.answer[0].line}`, kind: "assistant", timestamp: started, model, offset: t.answer[0].line });
+        sink.record({ ...recordBase(sessionId, `${native}:${t.answer[0].line}`, started, t.answer[0].line), kind: "assistant", model });
       }
       for (const edit of searchReplaceEdits(t, { sessionId, native, root, started })) sink.edit(edit);
     };
@@ -44585,11 +44633,11 @@ var AiderParser = class {
         const applied = /^Applied edit to (.+)$/.exec(said);
         if (applied && turn) turn.applied.add(applied[1].trim());
         const commit = /^Commit ([0-9a-f]{7,40})\b/.exec(said);
-        if (commit) sink.record({ sessionId, recordId: `${native}:${n}`, kind: "system", timestamp: started, toolName: "aider:commit", toolCallId: commit[1], isMeta: true, offset: n });
+        if (commit) sink.record({ ...recordBase(sessionId, `${native}:${n}`, started, n), kind: "system", toolName: "aider:commit", toolCallId: commit[1], isMeta: true });
         const tokens = /^Tokens: ([\d,.]+k?) sent, ([\d,.]+k?) received/.exec(said);
         if (tokens) {
           const num2 = (s) => Math.round(parseFloat(s.replace(/,/g, "")) * (s.endsWith("k") ? 1e3 : 1));
-          sink.record({ sessionId, recordId: `${native}:${n}`, kind: "meta", timestamp: started, isMeta: true, tokensIn: num2(tokens[1]), tokensOut: num2(tokens[2]), messageId: `${native}:${n}`, offset: n });
+          sink.record({ ...recordBase(sessionId, `${native}:${n}`, started, n), kind: "meta", isMeta: true, tokensIn: num2(tokens[1]), tokensOut: num2(tokens[2]), messageId: `${native}:${n}` });
         }
         return;
       }
@@ -44728,29 +44776,26 @@ var AmpParser = class {
       const role = str(message.role);
       if (role === "assistant") {
         sink.record({
-          sessionId,
-          recordId: `${nativeId}:${messageId}`,
+          ...recordBase(sessionId, `${nativeId}:${messageId}`, timestamp, Number(messageId) || 0),
           kind: "assistant",
-          timestamp,
           model,
           messageId: `${nativeId}:${messageId}`,
           tokensIn: typeof usage.inputTokens === "number" ? usage.inputTokens : null,
           tokensOut: typeof usage.outputTokens === "number" ? usage.outputTokens : null,
           tokensCacheRead: typeof usage.cacheReadInputTokens === "number" ? usage.cacheReadInputTokens : null,
-          tokensCacheWrite: typeof usage.cacheCreationInputTokens === "number" ? usage.cacheCreationInputTokens : null,
-          offset: Number(messageId) || 0
+          tokensCacheWrite: typeof usage.cacheCreationInputTokens === "number" ? usage.cacheCreationInputTokens : null
         });
       }
       arr(message.content).forEach((block, k) => {
         const recordId = `${nativeId}:${messageId}:${k}`;
         const type = str(block.type);
         if (role === "user" && type === "text") {
-          sink.record({ sessionId, recordId, kind: "prompt", timestamp, text: str(block.text) ?? "", offset: Number(messageId) || 0 });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0), kind: "prompt", text: str(block.text) ?? "" });
         } else if (role === "user" && type === "tool_result") {
           const callId = str(block.toolUseID);
           const run = obj(block.run);
           const status = runStatus(run);
-          sink.record({ sessionId, recordId, kind: "tool_result", timestamp, toolCallId: callId, isError: status === "failed", offset: Number(messageId) || 0 });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0), kind: "tool_result", toolCallId: callId, isError: status === "failed" });
           const call = callId ? calls.get(callId) : void 0;
           if (!call || !call.path) return;
           const diff = str(obj(run.result).diff);
@@ -44772,15 +44817,12 @@ var AmpParser = class {
           const callId = str(block.id);
           const input2 = obj(block.input);
           sink.record({
-            sessionId,
-            recordId,
+            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
             kind: "tool_call",
-            timestamp,
             toolName: name,
             toolCallId: callId,
             text: name === "Bash" ? str(input2.cmd) ?? str(input2.command) : null,
-            model,
-            offset: Number(messageId) || 0
+            model
           });
           if (callId) {
             const path = name === "edit_file" || name === "create_file" ? str(input2.path) : null;
@@ -44859,12 +44901,24 @@ function codexOutputFailed(output2) {
     } catch {
     }
   }
-  const exited = /Process exited with code (\d+)/.exec(text) ?? /Exit code: (\d+)/.exec(text);
+  const header = outputHeader(text);
+  const exited = /Process exited with code (\d+)/.exec(header) ?? /Exit code: (\d+)/.exec(header);
   if (exited) return exited[1] !== "0";
-  return /^(error|apply_patch verification failed|Failed to apply patch|write_stdin failed)/i.test(text.trim());
+  return /^(error|apply_patch verification failed|Failed to apply patch|write_stdin failed)/i.test(header.trim());
 }
-function recordIdOf(bytes) {
-  return `codex-${hash3("sha1", bytes, "hex").slice(0, 24)}`;
+function outputHeader(text) {
+  const head = text.slice(0, OUTPUT_HEADER_CHARS);
+  const body = head.indexOf("\nOutput:");
+  return body === -1 ? head : head.slice(0, body);
+}
+var OUTPUT_HEADER_CHARS = 256;
+var SKIM_KEEPS_HEAD = 6 * OUTPUT_HEADER_CHARS + 16;
+var OUTPUT_STRING = Buffer.from('"output":"');
+var HASHED_WHOLE = 4096;
+function recordIdOf(bytes, wholeLine) {
+  if (wholeLine) return `codex-${hash3("sha1", bytes, "hex").slice(0, 24)}`;
+  const hashed = bytes.length <= HASHED_WHOLE ? bytes : Buffer.concat([bytes.subarray(0, HASHED_WHOLE / 2), bytes.subarray(bytes.length - HASHED_WHOLE / 2), Buffer.from(String(bytes.length))]);
+  return `codex2-${hash3("sha1", hashed, "hex").slice(0, 24)}`;
 }
 function nativeIdFromFileName(path) {
   const m = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl(\.zst)?$/i.exec(basename2(path));
@@ -44873,6 +44927,7 @@ function nativeIdFromFileName(path) {
 var CodexParser = class {
   constructor(context) {
     this.context = context;
+    this.wholeLineIds = context.storedRecordId?.startsWith("codex-") === true;
     const known = context.sink.knownSession(context.file.path);
     if (known) {
       this.sessionId = known.sessionId;
@@ -44884,6 +44939,8 @@ var CodexParser = class {
   cwd = null;
   /** Pre-envelope rollouts (mid-2025) have bare items and no event_msg prompts. */
   bare = false;
+  /** The database keys Codex records by the first id scheme (see recordIdOf). */
+  wholeLineIds;
   line(line) {
     const sink = this.context.sink;
     const v = obj(line.value);
@@ -44925,10 +44982,10 @@ var CodexParser = class {
       }
       this.meta({ id: native }, timestamp);
     }
-    const recordId = recordIdOf(line.bytes);
+    const recordId = recordIdOf(line.bytes, this.wholeLineIds);
     if (sink.hasRecord(recordId)) return;
     this.touch(timestamp, null);
-    const base = { sessionId: this.sessionId, recordId, timestamp, offset: line.offset };
+    const base = recordBase(this.sessionId, recordId, timestamp, line.offset);
     if (type === "compacted") {
       sink.record({ ...base, kind: "compaction", isMeta: true });
     } else if (type === "response_item") {
@@ -44937,10 +44994,19 @@ var CodexParser = class {
       this.event(payload, base);
     }
   }
-  /** exec_command_end: only its call_id and exit_code are read, never its stdout, stderr or formatted output. */
+  /**
+   * Lines whose long strings are read at most to their header: exec_command_end (its call_id and
+   * exit_code only), a tool output given as plain text (outputHeader), and reasoning (nothing).
+   * An output that is JSON in a string is parsed whole.
+   */
   skimmable(bytes) {
-    return hasKeyValue(bytes, "type", "exec_command_end", 256);
+    if (hasKeyValue(bytes, "type", "exec_command_end", 256) || hasKeyValue(bytes, "type", "reasoning", 256)) return true;
+    if (!hasKeyValue(bytes, "type", "function_call_output", 256) && !hasKeyValue(bytes, "type", "custom_tool_call_output", 256)) return false;
+    const at = bytes.indexOf(OUTPUT_STRING);
+    return at !== -1 && bytes[at + OUTPUT_STRING.length] !== 123;
   }
+  /** An output's header is all that is read of it. */
+  skimKeepsHead = SKIM_KEEPS_HEAD;
   end() {
   }
   meta(payload, timestamp) {
@@ -45235,19 +45301,16 @@ var CopilotParser = class {
       const metadata = obj(result.metadata);
       const model = str(metadata.resolvedModel) ?? str(request.modelId)?.replace(/^copilot\//, "") ?? null;
       sink.session({ ...base, model, timestamp });
-      sink.record({ sessionId, recordId: `${nativeId}:${requestId}`, kind: "prompt", timestamp, text: str(obj(request.message).text) ?? "", offset: r });
+      sink.record({ ...recordBase(sessionId, `${nativeId}:${requestId}`, timestamp, r), kind: "prompt", text: str(obj(request.message).text) ?? "" });
       const usage = obj(result.usage);
       sink.record({
-        sessionId,
-        recordId: `${nativeId}:${requestId}:response`,
+        ...recordBase(sessionId, `${nativeId}:${requestId}:response`, timestamp, r),
         kind: "assistant",
-        timestamp,
         model,
         messageId: `${nativeId}:${requestId}`,
         tokensIn: typeof usage.promptTokens === "number" ? usage.promptTokens : null,
         tokensOut: typeof usage.completionTokens === "number" ? usage.completionTokens : null,
-        isError: obj(result.errorDetails).message !== void 0,
-        offset: r
+        isError: obj(result.errorDetails).message !== void 0
       });
       list(metadata.toolCallRounds).map(obj).forEach((round, k) => {
         list(round.toolCalls).map(obj).forEach((call, j) => {
@@ -45259,14 +45322,11 @@ var CopilotParser = class {
             args = {};
           }
           sink.record({
-            sessionId,
-            recordId: `${nativeId}:${requestId}:call${k}.${j}`,
+            ...recordBase(sessionId, `${nativeId}:${requestId}:call${k}.${j}`, timestamp, r),
             kind: "tool_call",
-            timestamp,
             toolName: name,
             toolCallId: str(call.id),
-            text: name === "run_in_terminal" ? str(args.command) : null,
-            offset: r
+            text: name === "run_in_terminal" ? str(args.command) : null
           });
         });
       });
@@ -45315,10 +45375,10 @@ var CopilotParser = class {
       sink.session({ sessionId, nativeId, cwd, model, timestamp, clientVersion: str(data.copilotVersion) });
       switch (type) {
         case "user.message":
-          sink.record({ sessionId, recordId, kind: "prompt", timestamp, text: str(data.content) ?? "", offset: n });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, n), kind: "prompt", text: str(data.content) ?? "" });
           return;
         case "assistant.message": {
-          sink.record({ sessionId, recordId, kind: "assistant", timestamp, model, messageId: str(data.messageId), offset: n });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, n), kind: "assistant", model, messageId: str(data.messageId) });
           list(data.toolRequests).map(obj).forEach((req, k) => {
             const callId = str(req.toolCallId);
             const name = str(req.name) ?? "unknown";
@@ -45329,7 +45389,7 @@ var CopilotParser = class {
               args = {};
             }
             const callRecord = `${recordId}#${k}`;
-            sink.record({ sessionId, recordId: callRecord, kind: "tool_call", timestamp, toolName: name, toolCallId: callId, text: name === "run_in_terminal" ? str(args.command) : null, offset: n });
+            sink.record({ ...recordBase(sessionId, callRecord, timestamp, n), kind: "tool_call", toolName: name, toolCallId: callId, text: name === "run_in_terminal" ? str(args.command) : null });
             if (callId) calls.set(callId, { name, args, recordId: callRecord, timestamp });
           });
           return;
@@ -45344,7 +45404,7 @@ var CopilotParser = class {
         case "tool.execution_complete": {
           const callId = str(data.toolCallId);
           const ok = data.success !== false;
-          sink.record({ sessionId, recordId, kind: "tool_result", timestamp, toolCallId: callId, isError: !ok, offset: n });
+          sink.record({ ...recordBase(sessionId, recordId, timestamp, n), kind: "tool_result", toolCallId: callId, isError: !ok });
           if (callId) sink.settleEdits(sessionId, callId, { status: ok ? "applied" : "failed" });
           return;
         }
@@ -45448,7 +45508,7 @@ var TranscriptParser = class {
     sink.session({ sessionId: this.sessionId, nativeId: this.nativeId, cwd: this.cwd, timestamp: this.timestamp });
     blocks.forEach((block, k) => {
       const recordId = `${this.nativeId}:${lineNumber}:${k}`;
-      const base = { sessionId: this.sessionId, recordId, timestamp: this.timestamp, offset };
+      const base = recordBase(this.sessionId, recordId, this.timestamp, offset);
       if (block.type === "text") {
         const text = str(block.text) ?? "";
         if (role === "user") sink.record({ ...base, kind: "prompt", text: text.replace(/^\s*<user_query>\s*|\s*<\/user_query>\s*$/g, "") });
@@ -45532,7 +45592,7 @@ var StateDbParser = class {
             const timestamp = str(b.createdAt) ?? created;
             sink.session({ ...base, timestamp });
             if (b.type === 1) {
-              sink.record({ sessionId, recordId, kind: "prompt", timestamp, text: str(b.text) ?? "", offset: i });
+              sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: "prompt", text: str(b.text) ?? "" });
               return;
             }
             const tokens = obj(b.tokenCount);
@@ -45540,15 +45600,12 @@ var StateDbParser = class {
             const name = str(tool.name);
             if (!name) {
               sink.record({
-                sessionId,
-                recordId,
+                ...recordBase(sessionId, recordId, timestamp, i),
                 kind: "assistant",
-                timestamp,
                 model: str(obj(b.modelInfo).modelName) ?? model,
                 messageId: recordId,
                 tokensIn: typeof tokens.inputTokens === "number" && tokens.inputTokens > 0 ? tokens.inputTokens : null,
-                tokensOut: typeof tokens.outputTokens === "number" && tokens.outputTokens > 0 ? tokens.outputTokens : null,
-                offset: i
+                tokensOut: typeof tokens.outputTokens === "number" && tokens.outputTokens > 0 ? tokens.outputTokens : null
               });
               return;
             }
@@ -45556,8 +45613,8 @@ var StateDbParser = class {
             const args = parseJson(tool.rawArgs);
             const params = parseJson(tool.params);
             const status = toolStatus(tool, result);
-            sink.record({ sessionId, recordId, kind: "tool_call", timestamp, toolName: name, toolCallId: str(tool.toolCallId) ?? recordId, text: name === "run_terminal_cmd" ? str(args.command) : null, offset: i });
-            sink.record({ sessionId, recordId: `${recordId}:result`, kind: "tool_result", timestamp, toolCallId: str(tool.toolCallId) ?? recordId, isError: status === "failed", offset: i });
+            sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: "tool_call", toolName: name, toolCallId: str(tool.toolCallId) ?? recordId, text: name === "run_terminal_cmd" ? str(args.command) : null });
+            sink.record({ ...recordBase(sessionId, `${recordId}:result`, timestamp, i), kind: "tool_result", toolCallId: str(tool.toolCallId) ?? recordId, isError: status === "failed" });
             if (!IDE_EDIT_TOOLS.has(name)) return;
             const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
             if (!path) return;
@@ -45724,25 +45781,22 @@ var GeminiParser = class {
       sink.session({ ...base, model, timestamp });
       const offset = index;
       if (type === "user") {
-        sink.record({ sessionId, recordId, kind: "prompt", timestamp, text: textOf2(m.content), offset });
+        sink.record({ ...recordBase(sessionId, recordId, timestamp, offset), kind: "prompt", text: textOf2(m.content) });
         return;
       }
       if (type !== "gemini") {
-        sink.record({ sessionId, recordId, kind: "system", timestamp, isMeta: true, isError: type === "error", offset });
+        sink.record({ ...recordBase(sessionId, recordId, timestamp, offset), kind: "system", isMeta: true, isError: type === "error" });
         return;
       }
       const tokens = obj(m.tokens);
       sink.record({
-        sessionId,
-        recordId,
+        ...recordBase(sessionId, recordId, timestamp, offset),
         kind: "assistant",
-        timestamp,
         model: str(m.model),
         messageId: id,
         tokensIn: typeof tokens.input === "number" ? tokens.input : null,
         tokensOut: typeof tokens.output === "number" ? tokens.output : null,
-        tokensCacheRead: typeof tokens.cached === "number" ? tokens.cached : null,
-        offset
+        tokensCacheRead: typeof tokens.cached === "number" ? tokens.cached : null
       });
       (Array.isArray(m.toolCalls) ? m.toolCalls.map(obj) : []).forEach((call, k) => {
         const callId = str(call.id) ?? `${id}#${k}`;
@@ -45751,17 +45805,14 @@ var GeminiParser = class {
         const status = str(call.status);
         const callRecord = `${recordId}#call${k}`;
         sink.record({
-          sessionId,
-          recordId: callRecord,
+          ...recordBase(sessionId, callRecord, str(call.timestamp) ?? timestamp, offset),
           kind: "tool_call",
-          timestamp: str(call.timestamp) ?? timestamp,
           toolName: name,
           toolCallId: callId,
-          text: name === "run_shell_command" ? str(args.command) : null,
-          offset
+          text: name === "run_shell_command" ? str(args.command) : null
         });
         if (status) {
-          sink.record({ sessionId, recordId: `${recordId}#result${k}`, kind: "tool_result", timestamp, toolName: name, toolCallId: callId, isError: status !== "success", offset });
+          sink.record({ ...recordBase(sessionId, `${recordId}#result${k}`, timestamp, offset), kind: "tool_result", toolName: name, toolCallId: callId, isError: status !== "success" });
         }
         const path = str(args.file_path);
         if (!EDIT_TOOLS2.has(name) || !path) return;
@@ -45842,23 +45893,20 @@ function emit(session, context) {
     sink.session({ ...base, cwd: base.cwd ?? cwd, model: role === "assistant" ? model : null, timestamp });
     if (role === "user") {
       const text = message.parts.filter((p) => p.type === "text" && p.synthetic !== true).map((p) => str(p.text) ?? "").join("\n");
-      sink.record({ sessionId, recordId: `${session.id}:${message.id}`, kind: "prompt", timestamp, text, offset: m });
+      sink.record({ ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m), kind: "prompt", text });
       return;
     }
     const tokens = obj(data.tokens);
     sink.record({
-      sessionId,
-      recordId: `${session.id}:${message.id}`,
+      ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m),
       kind: "assistant",
-      timestamp,
       model,
       messageId: message.id,
       tokensIn: num(tokens.input),
       tokensOut: num(tokens.output),
       tokensCacheRead: num(obj(tokens.cache).read),
       tokensCacheWrite: num(obj(tokens.cache).write),
-      isError: data.error !== void 0 && data.error !== null,
-      offset: m
+      isError: data.error !== void 0 && data.error !== null
     });
     message.parts.forEach((part, p) => {
       if (part.type !== "tool") return;
@@ -45870,9 +45918,9 @@ function emit(session, context) {
       const stamp = num(obj(state.time).start);
       const at = stamp ? new Date(stamp).toISOString() : timestamp;
       const recordId = `${session.id}:${message.id}:${p}`;
-      sink.record({ sessionId, recordId, kind: "tool_call", timestamp: at, toolName: tool, toolCallId: callId, text: tool === "bash" ? str(input2.command) : null, offset: m });
+      sink.record({ ...recordBase(sessionId, recordId, at, m), kind: "tool_call", toolName: tool, toolCallId: callId, text: tool === "bash" ? str(input2.command) : null });
       if (status === "completed" || status === "error") {
-        sink.record({ sessionId, recordId: `${recordId}:result`, kind: "tool_result", timestamp: at, toolName: tool, toolCallId: callId, isError: status === "error", offset: m });
+        sink.record({ ...recordBase(sessionId, `${recordId}:result`, at, m), kind: "tool_result", toolName: tool, toolCallId: callId, isError: status === "error" });
       }
       if (!EDIT_TOOLS3.has(tool)) return;
       const metadata = obj(state.metadata);
