@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildSessionEvents } from '../src/builders/sessions.js';
 import type { Database } from '../src/db/driver.js';
 import type { SessionIngestResult } from '../src/ingest/sessions.js';
@@ -181,7 +181,11 @@ function fixtureHomeOf(result: SessionIngestResult) {
 describe('records', () => {
   it('reach the writer in one shape from Claude Code and Codex', async () => {
     const shapes = watchRecordShapes();
-    await ingestHome(tempDatabase(), fixtureSessionHome());
+    try {
+      await ingestHome(tempDatabase(), fixtureSessionHome());
+    } finally {
+      vi.restoreAllMocks();
+    }
     expect([...shapes]).toEqual([RECORD_SHAPE]);
   });
 });

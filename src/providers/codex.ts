@@ -111,9 +111,11 @@ const HASHED_WHOLE = 4096;
 
 /**
  * A line's record id. A long line (a tool output) is hashed by its first and last 2 KiB and its
- * length: the first part holds the timestamp, the item type and the call id, so two different
- * lines do not share all three, and hashing long outputs whole was 4% of a first ingest. Ids of
- * the first scheme ("codex-", the whole line hashed) are kept for a database that already has them.
+ * length: in an envelope line the first part holds the timestamp, the item type and the call id,
+ * so two different lines do not share all three; hashing long outputs whole was 4% of a first
+ * ingest. (A pre-envelope line has no timestamp: two of its long messages that differ only in the
+ * middle, at equal length, would share an id and the second be taken for a copy.) Ids of the first
+ * scheme ("codex-", the whole line hashed) are kept for a database that already has them.
  */
 function recordIdOf(bytes: Buffer, wholeLine: boolean): string {
   if (wholeLine) return `codex-${hash('sha1', bytes, 'hex').slice(0, 24)}`;
