@@ -19400,7 +19400,16 @@ var init_defaults = __esm({
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
     DEFAULT_TASK_KEY_PATTERN = "\\b[A-Z][A-Z0-9_]+-[1-9][0-9]*\\b";
-    DEFAULT_TASK_KEY_EXCLUSIONS = ["^CVE-", "^CWE-", "^UTF-\\d+$", "^SHA-\\d+$", "^ISO-\\d+$", "^RFC-\\d+$", "^X-\\d+$", "^TLS-\\d+$"];
+    DEFAULT_TASK_KEY_EXCLUSIONS = [
+      "^CVE-",
+      "^CWE-",
+      "^UTF-\\d+$",
+      "^SHA-\\d+$",
+      "^ISO-\\d+$",
+      "^RFC-\\d+$",
+      "^X-\\d+$",
+      "^TLS-\\d+$"
+    ];
   }
 });
 
@@ -39975,7 +39984,9 @@ function gitFailure(args, stderr, code, cause) {
     return new NotAGitRepositoryError(`not a git repository: ${firstLine}`, args, stderr, code);
   }
   const what = `git ${args.find((a) => !a.startsWith("-")) ?? args[0] ?? ""}`.trim();
-  return new GitError(`${what} failed${code === null ? "" : ` (exit ${code})`}: ${firstLine || "no message"}`, args, stderr, code, { cause });
+  return new GitError(`${what} failed${code === null ? "" : ` (exit ${code})`}: ${firstLine || "no message"}`, args, stderr, code, {
+    cause
+  });
 }
 function spawnGit(args, options) {
   const child = spawn("git", args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
@@ -40077,10 +40088,10 @@ function decodePath(bytes, start = 0, end = bytes.length) {
     else if (byte === 92) out += "\\\\";
     else if (byte === 9) out += "\\t";
     else if (byte === 10) out += "\\n";
-    else if (byte < 32 || byte >= 127) out += "\\" + byte.toString(8).padStart(3, "0");
+    else if (byte < 32 || byte >= 127) out += `\\${byte.toString(8).padStart(3, "0")}`;
     else out += String.fromCharCode(byte);
   }
-  return out + '"';
+  return `${out}"`;
 }
 function toIdentity(name, email3, isoDate) {
   const tz = isoDate.endsWith("Z") ? "+00:00" : isoDate.slice(-6);
@@ -40088,7 +40099,8 @@ function toIdentity(name, email3, isoDate) {
 }
 async function* readCommits(include, exclude, options) {
   if (include.length === 0) return;
-  const input2 = [...include, ...exclude.map((sha) => `^${sha}`)].join("\n") + "\n";
+  const input2 = `${[...include, ...exclude.map((sha) => `^${sha}`)].join("\n")}
+`;
   const parser = new CommitStreamParser();
   const env = { ...options.env ?? process.env, GIT_FLUSH: "0" };
   for await (const chunk of streamGit(commitLogArgs(), { ...options, env, input: input2 })) {
@@ -40102,13 +40114,15 @@ async function* readCommits(include, exclude, options) {
 }
 async function countCommits(include, exclude, options) {
   if (include.length === 0) return 0;
-  const input2 = [...include, ...exclude.map((sha) => `^${sha}`)].join("\n") + "\n";
+  const input2 = `${[...include, ...exclude.map((sha) => `^${sha}`)].join("\n")}
+`;
   const { stdout } = await runGit(["rev-list", "--count", "--ignore-missing", "--stdin"], { ...options, input: input2 });
   return Number(stdout.toString("latin1").trim()) || 0;
 }
 async function commitsReachableOnlyFrom(from, notFrom, cwd) {
   if (from.length === 0) return [];
-  const input2 = [...from, ...notFrom.map((sha) => `^${sha}`)].join("\n") + "\n";
+  const input2 = `${[...from, ...notFrom.map((sha) => `^${sha}`)].join("\n")}
+`;
   const { stdout } = await runGit(["rev-list", "--ignore-missing", "--stdin"], { cwd, input: input2 });
   return stdout.toString("latin1").split("\n").filter(Boolean);
 }
@@ -40330,7 +40344,8 @@ async function* readCommitPatches(shas, options) {
     else if (text.startsWith("@@")) inHunk = true;
   };
   const decoder = new StringDecoder("utf8");
-  for await (const chunk of streamGit(args, { ...options, env, input: shas.join("\n") + "\n" })) {
+  for await (const chunk of streamGit(args, { ...options, env, input: `${shas.join("\n")}
+` })) {
     const text = carry + decoder.write(chunk);
     const lines = text.split("\n");
     carry = lines.pop() ?? "";
@@ -40357,7 +40372,12 @@ async function readNotes(cwd, ref, options = {}) {
   if (code !== 0) return notes;
   const pairs = stdout.toString("latin1").split("\n").filter(Boolean).map((line) => line.split(" "));
   if (pairs.length === 0) return notes;
-  const { stdout: batch } = await runGit(["cat-file", "--batch"], { ...options, cwd, input: pairs.map(([blob]) => blob).join("\n") + "\n" });
+  const { stdout: batch } = await runGit(["cat-file", "--batch"], {
+    ...options,
+    cwd,
+    input: `${pairs.map(([blob]) => blob).join("\n")}
+`
+  });
   let offset = 0;
   for (const [, commit] of pairs) {
     const headerEnd = batch.indexOf(10, offset);
@@ -40371,7 +40391,12 @@ async function readNotes(cwd, ref, options = {}) {
 }
 async function writeNote(cwd, ref, commit, text) {
   const ident = await runGit(["var", "GIT_COMMITTER_IDENT"], { cwd, okCodes: [128] });
-  const fallback = ident.code === 0 ? {} : { GIT_AUTHOR_NAME: "paceflow", GIT_AUTHOR_EMAIL: "paceflow@localhost", GIT_COMMITTER_NAME: "paceflow", GIT_COMMITTER_EMAIL: "paceflow@localhost" };
+  const fallback = ident.code === 0 ? {} : {
+    GIT_AUTHOR_NAME: "paceflow",
+    GIT_AUTHOR_EMAIL: "paceflow@localhost",
+    GIT_COMMITTER_NAME: "paceflow",
+    GIT_COMMITTER_EMAIL: "paceflow@localhost"
+  };
   await runGit(["notes", `--ref=${ref}`, "add", "--force", "--file=-", commit], { cwd, input: text, env: { ...process.env, ...fallback } });
 }
 async function ensureNotesFollowRewrites(cwd, ref = PACEFLOW_NOTES_REF) {
@@ -40524,7 +40549,9 @@ async function buildAttribution(options) {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
   db.exec(`DELETE FROM paceflow_ai_paths`);
   const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
-  const aiPaths = db.prepare(`SELECT DISTINCT path FROM fact_session_file_edits WHERE repo_id = ? AND status = 'applied' AND path IS NOT NULL`);
+  const aiPaths = db.prepare(
+    `SELECT DISTINCT path FROM fact_session_file_edits WHERE repo_id = ? AND status = 'applied' AND path IS NOT NULL`
+  );
   db.transaction(() => {
     for (const { path } of aiPaths.all([repoId])) insertPath.run([path]);
   });
@@ -40591,20 +40618,35 @@ async function buildAttribution(options) {
                 explanation.push({
                   path: file2.path,
                   text,
-                  verdict: { kind: "ai", sessionId: write.sessionId, provider: write.provider, model: write.model, writtenAt: new Date(write.at).toISOString() }
+                  verdict: {
+                    kind: "ai",
+                    sessionId: write.sessionId,
+                    provider: write.provider,
+                    model: write.model,
+                    writtenAt: new Date(write.at).toISOString()
+                  }
                 });
               }
             } else if (options.onExplain) {
               explanation.push({
                 path: file2.path,
                 text,
-                verdict: paths.some((p) => written.hasPath(p)) ? { kind: "edited", note: "a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)" } : { kind: "no-session" }
+                verdict: paths.some((p) => written.hasPath(p)) ? {
+                  kind: "edited",
+                  note: "a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)"
+                } : { kind: "no-session" }
               });
             }
           }
         }
         const byAider = credits.size === 0 ? aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : void 0;
-        if (byAider && nontrivial > 0) credits.set(`aider\0${byAider.session_id}`, { provider: "aider", sessionId: byAider.session_id, model: byAider.model, lines: nontrivial });
+        if (byAider && nontrivial > 0)
+          credits.set(`aider\0${byAider.session_id}`, {
+            provider: "aider",
+            sessionId: byAider.session_id,
+            model: byAider.model,
+            lines: nontrivial
+          });
         if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, explanation);
         if (options.only || options.readOnly) continue;
         sql.clearAttributions.run([repoId, commit.sha]);
@@ -40636,7 +40678,10 @@ async function buildAttribution(options) {
     });
     batch.length = 0;
   };
-  for await (const patch of readCommitPatches(toRead.map((c) => c.sha), { cwd: options.cwd })) {
+  for await (const patch of readCommitPatches(
+    toRead.map((c) => c.sha),
+    { cwd: options.cwd }
+  )) {
     const commit = bySha.get(patch.sha);
     if (!commit) continue;
     patchesRead++;
@@ -40647,7 +40692,9 @@ async function buildAttribution(options) {
   if (!options.only && !options.readOnly) {
     db.transaction(() => {
       for (const table of ["event_commit_attributions", "event_commit_outcomes"]) {
-        db.prepare(`DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`).run([repoId, repoId]);
+        db.prepare(
+          `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`
+        ).run([repoId, repoId]);
       }
     });
     finishOutcomes(db, repoId, options.config);
@@ -40704,7 +40751,10 @@ var init_attribution = __esm({
         if (!isNontrivialLine(text)) return;
         this.paths.add(path);
         let lines = this.byPath.get(path);
-        if (!lines) this.byPath.set(path, lines = /* @__PURE__ */ new Map());
+        if (!lines) {
+          lines = /* @__PURE__ */ new Map();
+          this.byPath.set(path, lines);
+        }
         const key = normalizeLine(text);
         const list2 = lines.get(key);
         if (list2) list2.push({ ...write, used: false });
@@ -40751,7 +40801,10 @@ async function ingestNotes(db, repoId, cwd, now = (/* @__PURE__ */ new Date()).t
   const forget = db.prepare(`DELETE FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ? AND sha = ?`);
   const known = db.prepare(`SELECT sha FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ?`);
   db.transaction(() => {
-    for (const [ref, notes] of [[PACEFLOW_NOTES_REF, paceflow], [GIT_AI_NOTES_REF, gitAi]]) {
+    for (const [ref, notes] of [
+      [PACEFLOW_NOTES_REF, paceflow],
+      [GIT_AI_NOTES_REF, gitAi]
+    ]) {
       for (const { sha } of known.all([repoId, ref])) if (!notes.has(sha)) forget.run([repoId, ref, sha]);
       for (const [sha, text] of notes) insert.run([repoId, sha, ref, text, now]);
     }
@@ -40811,14 +40864,26 @@ async function patchIds(shas, cwd, options = {}) {
   const log = spawn2(
     "git",
     // No a/ b/ prefixes: -R would swap them, and patch-id hashes the header.
-    ["log", "--no-walk=unsorted", "--stdin", "-p", "--no-prefix", "--no-color", "--no-ext-diff", "--no-textconv", "--format=commit %H", ...options.reverse ? ["-R"] : []],
+    [
+      "log",
+      "--no-walk=unsorted",
+      "--stdin",
+      "-p",
+      "--no-prefix",
+      "--no-color",
+      "--no-ext-diff",
+      "--no-textconv",
+      "--format=commit %H",
+      ...options.reverse ? ["-R"] : []
+    ],
     { cwd, stdio: ["pipe", "pipe", "pipe"] }
   );
   const patchId = spawn2("git", ["patch-id", "--stable"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
   log.stdout.pipe(patchId.stdin);
   log.stdin.on("error", () => void 0);
   patchId.stdin.on("error", () => void 0);
-  log.stdin.end(shas.join("\n") + "\n");
+  log.stdin.end(`${shas.join("\n")}
+`);
   let out = "";
   patchId.stdout.setEncoding("utf8");
   patchId.stdout.on("data", (chunk) => out += chunk);
@@ -40846,7 +40911,8 @@ async function mergeBase(a, b, cwd) {
 async function filesAt(rev, paths, cwd) {
   const files = /* @__PURE__ */ new Map();
   if (paths.length === 0) return files;
-  const { stdout } = await runGit(["cat-file", "--batch"], { cwd, input: paths.map((p) => `${rev}:${p}`).join("\n") + "\n" });
+  const { stdout } = await runGit(["cat-file", "--batch"], { cwd, input: `${paths.map((p) => `${rev}:${p}`).join("\n")}
+` });
   let offset = 0;
   for (const path of paths) {
     const end = stdout.indexOf(10, offset);
@@ -40927,7 +40993,9 @@ async function cachedPatchIds(db, repoId, shas, cwd, reverse = false) {
 async function buildOutcomes(options) {
   const { db, repoId, cwd, config: config2 } = options;
   const now = (options.now ?? /* @__PURE__ */ new Date()).getTime() / 1e3;
-  const tipRow = db.prepare(`SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`).get([repoId]);
+  const tipRow = db.prepare(
+    `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`
+  ).get([repoId]);
   if (!tipRow) return { mainlineTip: null, merged: 0, reverted: 0 };
   const tip = tipRow.head_sha;
   const refs = db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all([repoId]);
@@ -40938,10 +41006,14 @@ async function buildOutcomes(options) {
   const unbuilt = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`).get([repoId]).n;
   if (stored === state && unbuilt === 0) {
     refreshWindows(db, repoId, config2, now);
-    const counts = db.prepare(`SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`).get([repoId]);
+    const counts = db.prepare(
+      `SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`
+    ).get([repoId]);
     return { mainlineTip: tip, ...counts };
   }
-  const commits = db.prepare(`SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`).all([repoId]);
+  const commits = db.prepare(
+    `SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`
+  ).all([repoId]);
   const bySha = new Map(commits.map((c) => [c.sha, c]));
   const time3 = (sha) => Date.parse(bySha.get(sha)?.committed_at ?? "") / 1e3;
   const candidates = db.prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ?`).all([repoId]).map((r) => r.sha);
@@ -40987,7 +41059,12 @@ async function buildOutcomes(options) {
       const base = await mergeBase(head_sha, tip, cwd);
       if (!base) continue;
       if (mainlineIds.size === 0) {
-        const ids = await cachedPatchIds(db, repoId, onMainline.filter((sha) => time3(sha) >= time3(base)), cwd);
+        const ids = await cachedPatchIds(
+          db,
+          repoId,
+          onMainline.filter((sha) => time3(sha) >= time3(base)),
+          cwd
+        );
         for (const [sha, id] of ids) if (!mainlineIds.has(id)) mainlineIds.set(id, sha);
       }
       const copy = mainlineIds.get(await netDiffPatchId(base, head_sha, cwd) ?? "");
@@ -41000,15 +41077,18 @@ async function buildOutcomes(options) {
       SELECT c.sha, c.committed_at FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
       WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ? ORDER BY c.committed_at`);
     for await (const patch of readCommitPatches(pending, { cwd })) {
-      const added = patch.files.flatMap((f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })));
+      const added = patch.files.flatMap(
+        (f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) }))
+      );
       if (added.length === 0) continue;
       const paths = [...new Set(added.map((a) => a.path))];
       const files = await filesAt(tip, paths, cwd);
       const present = /* @__PURE__ */ new Map();
-      for (const [path, text] of files) for (const line of text.split("\n")) {
-        const key = `${path}\0${normalizeLine(line)}`;
-        present.set(key, (present.get(key) ?? 0) + 1);
-      }
+      for (const [path, text] of files)
+        for (const line of text.split("\n")) {
+          const key = `${path}\0${normalizeLine(line)}`;
+          present.set(key, (present.get(key) ?? 0) + 1);
+        }
       let found = 0;
       for (const a of added) {
         const key = `${a.path}\0${a.text}`;
@@ -41110,7 +41190,10 @@ async function buildOutcomes(options) {
         revertClosed: r ? now - r.at >= window ? 1 : 0 : null
       });
     }
-    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([stateKey, state]);
+    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+      stateKey,
+      state
+    ]);
   });
   return { mainlineTip: tip, merged, reverted };
 }
@@ -41120,7 +41203,12 @@ function refreshWindows(db, repoId, config2, now) {
       merge_window_closed = (@now - unixepoch(committed_at)) >= @mergedAge,
       revert_window_closed = CASE WHEN reached_mainline_at IS NULL THEN NULL
                                   ELSE (@now - unixepoch(reached_mainline_at)) >= @revertWindow END
-    WHERE repo_id = @repo`).run({ now: Math.floor(now), mergedAge: config2.mergedMinAgeDays * 86400, revertWindow: config2.revertWindowDays * 86400, repo: repoId });
+    WHERE repo_id = @repo`).run({
+    now: Math.floor(now),
+    mergedAge: config2.mergedMinAgeDays * 86400,
+    revertWindow: config2.revertWindowDays * 86400,
+    repo: repoId
+  });
 }
 async function findPartialReverts(commits, mainline, reached, windowSeconds, db, repoId, cwd) {
   const found = /* @__PURE__ */ new Map();
@@ -41238,7 +41326,10 @@ async function buildChurn(options) {
   const evidenceNow = JSON.stringify([...fingerprint].filter(([, f]) => f !== "c0"));
   const saveEvidence = () => {
     if (evidenceNow !== storedEvidence) {
-      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([evidenceKey, evidenceNow]);
+      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+        evidenceKey,
+        evidenceNow
+      ]);
     }
   };
   if (subjects.size === 0) {
@@ -41262,15 +41353,19 @@ async function buildChurn(options) {
     }
   };
   let seen = 0;
-  for await (const patch of readCommitPatches(pass.map((m) => m.sha), { cwd })) {
+  for await (const patch of readCommitPatches(
+    pass.map((m) => m.sha),
+    { cwd }
+  )) {
     const m = byShaInPass.get(patch.sha);
     if (!m) continue;
     if (++seen % 2e3 === 0) sweep(m.at);
     const addedAnywhere = /* @__PURE__ */ new Map();
-    for (const f of patch.files) for (const a of f.added) {
-      const key = normalizeLine(a);
-      addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
-    }
+    for (const f of patch.files)
+      for (const a of f.added) {
+        const key = normalizeLine(a);
+        addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
+      }
     for (const f of patch.files) {
       const from = f.oldPath ?? f.path;
       const byText = live.get(from);
@@ -41303,7 +41398,9 @@ async function buildChurn(options) {
     const e = evidence(m);
     const exact = /* @__PURE__ */ new Map();
     if ("lines" in e) for (const l of e.lines) exact.set(`${l.path}\0${l.text}`, (exact.get(`${l.path}\0${l.text}`) ?? 0) + 1);
-    const added = patch.files.flatMap((f) => inScope(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })) : []);
+    const added = patch.files.flatMap(
+      (f) => inScope(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })) : []
+    );
     const share = "count" in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
     const subject = { sha: m.sha, at: m.at, lines: added.length, aiWeight: 0, churned: 0, aiChurned: 0 };
     for (const a of added) {
@@ -41316,7 +41413,10 @@ async function buildChurn(options) {
       }
       subject.aiWeight += weight;
       let byText = live.get(a.path);
-      if (!byText) live.set(a.path, byText = /* @__PURE__ */ new Map());
+      if (!byText) {
+        byText = /* @__PURE__ */ new Map();
+        live.set(a.path, byText);
+      }
       const same = byText.get(a.text);
       if (same) same.push({ subject, weight });
       else byText.set(a.text, [{ subject, weight }]);
@@ -41437,7 +41537,9 @@ async function buildTasks(options) {
       INSERT INTO metadata_tasks (task_key, source, first_seen_at) VALUES (?, ?, ?)
       ON CONFLICT (task_key) DO UPDATE SET source = excluded.source, first_seen_at = excluded.first_seen_at
       WHERE excluded.first_seen_at < metadata_tasks.first_seen_at`),
-    sessions: db.prepare(`SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions WHERE repo_id = ? AND session_kind <> 'subagent'`),
+    sessions: db.prepare(
+      `SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions WHERE repo_id = ? AND session_kind <> 'subagent'`
+    ),
     prompts: db.prepare(`
       SELECT r.text FROM event_session_messages m
       JOIN fact_session_records r ON r.session_id = m.session_id AND r.record_id = m.record_id
@@ -41479,7 +41581,9 @@ async function buildTasks(options) {
       }
     }
     sql.clearSessions.run([repoId]);
-    for (const s of sql.sessions.all([repoId])) {
+    for (const s of sql.sessions.all(
+      [repoId]
+    )) {
       const links = /* @__PURE__ */ new Map();
       for (const key of matcher.keys(s.git_branch)) links.set(key, "session_branch");
       for (const { text } of sql.prompts.all([s.session_id])) {
@@ -42154,9 +42258,15 @@ var NodeSqliteDatabase = class {
     this.asyncDepth++;
     try {
       const db = this.db;
-      return await immediateTransaction({ exec: (sql) => db.exec(sql), get inTransaction() {
-        return db.isTransaction ?? true;
-      } }, fn);
+      return await immediateTransaction(
+        {
+          exec: (sql) => db.exec(sql),
+          get inTransaction() {
+            return db.isTransaction ?? true;
+          }
+        },
+        fn
+      );
     } finally {
       this.asyncDepth--;
     }
@@ -42260,9 +42370,7 @@ function migrate(db, migrations = loadMigrations(), views = loadViews()) {
   const current = userVersion(db);
   const latest = migrations.length;
   if (current > latest) {
-    throw new DatabaseError(
-      `${db.path}: schema version ${current} is newer than this paceflow understands (${latest}); upgrade paceflow`
-    );
+    throw new DatabaseError(`${db.path}: schema version ${current} is newer than this paceflow understands (${latest}); upgrade paceflow`);
   }
   for (const migration of migrations.slice(current)) {
     db.transaction(() => {
@@ -42473,7 +42581,9 @@ function buildSessionEvents(db, sessionIds) {
   registerSessionRules(db);
   const sql = {
     allSessions: db.prepare(`SELECT session_id FROM metadata_sessions`),
-    session: db.prepare(`SELECT session_id, provider, repo_id, parent_session_id, session_kind FROM metadata_sessions WHERE session_id = ?`),
+    session: db.prepare(
+      `SELECT session_id, provider, repo_id, parent_session_id, session_kind FROM metadata_sessions WHERE session_id = ?`
+    ),
     commands: db.prepare(`
       SELECT text, tool_call_id FROM fact_session_records
       WHERE session_id = ? AND kind = 'tool_call' AND text IS NOT NULL`),
@@ -42708,7 +42818,9 @@ function shallowBoundary(location) {
   if (!location.isShallow) return /* @__PURE__ */ new Set();
   const file2 = resolve(location.commonDir, "shallow");
   if (!existsSync5(file2)) return /* @__PURE__ */ new Set();
-  return new Set(readFileSync4(file2, "latin1").split("\n").filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
+  return new Set(
+    readFileSync4(file2, "latin1").split("\n").filter((l) => /^[0-9a-f]{40,64}$/.test(l))
+  );
 }
 async function remoteUrl(cwd, remote = "origin") {
   const { stdout, code } = await runGit(["config", "--get", `remote.${remote}.url`], { cwd, okCodes: [1] });
@@ -42836,7 +42948,7 @@ function providerOfIdentity(name, email3) {
   const n = name.trim();
   const e = email3.trim().toLowerCase();
   for (const rule of IDENTITY_RULES) {
-    if (rule.email && rule.email.test(e) || rule.name && rule.name.test(n)) return rule.provider;
+    if (rule.email?.test(e) || rule.name?.test(n)) return rule.provider;
   }
   return null;
 }
@@ -43365,7 +43477,7 @@ var CHUNK = 1 << 20;
 var readBuffer = null;
 function readJsonLines(path, options) {
   const { maxLineBytes, onLine, onSkip, skim, skimKeepHead = 0 } = options;
-  let offset = options.startOffset;
+  const offset = options.startOffset;
   let lineNumber = options.startLine;
   let consumed = offset;
   let pending = [];
@@ -43388,7 +43500,8 @@ function readJsonLines(path, options) {
   };
   const fd = options.content ? null : openSync(path, "r");
   try {
-    const buffer = readBuffer ??= Buffer.allocUnsafe(CHUNK);
+    readBuffer ??= Buffer.allocUnsafe(CHUNK);
+    const buffer = readBuffer;
     let position = offset;
     for (; ; ) {
       let chunk;
@@ -43714,7 +43827,10 @@ var SessionWriter = class {
     while (rows > 0) {
       const size = Math.min(RECORDS_PER_INSERT, 2 ** Math.floor(Math.log2(rows)));
       let insert = this.insertRecords.get(size);
-      if (!insert) this.insertRecords.set(size, insert = this.db.prepare(insertRecords(size)));
+      if (!insert) {
+        insert = this.db.prepare(insertRecords(size));
+        this.insertRecords.set(size, insert);
+      }
       const end = at + size * RECORD_COLUMNS;
       this.counts.records += insert.run(at === 0 && end === values.length ? values : values.slice(at, end)).changes;
       at = end;
@@ -43882,7 +43998,9 @@ async function ingestSessions(options) {
     ...options.environment,
     knownRoots: options.environment.knownRoots ?? db.prepare(`SELECT root_path FROM metadata_repositories`).all().map((r) => r.root_path)
   };
-  const listings = new DirectoryListings(db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get()?.value);
+  const listings = new DirectoryListings(
+    db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get()?.value
+  );
   useDirectoryListings(listings);
   const discoveries = [];
   try {
@@ -43893,7 +44011,9 @@ async function ingestSessions(options) {
   const remembered = listings.toJson();
   if (remembered !== null) {
     db.transaction(
-      () => db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES ('directory_listings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([remembered])
+      () => db.prepare(
+        `INSERT INTO paceflow_meta (key, value) VALUES ('directory_listings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`
+      ).run([remembered])
     );
   }
   for (const { provider, discovery } of discoveries) {
@@ -43938,7 +44058,10 @@ async function ingestSessions(options) {
   const storedRecordIds = /* @__PURE__ */ new Map();
   const storedRecordId = db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id >= ? AND session_id < ? LIMIT 1`);
   for (const { provider } of discoveries) {
-    storedRecordIds.set(provider.name, storedRecordId.get([`${provider.name}:`, `${provider.name};`])?.record_id ?? null);
+    storedRecordIds.set(
+      provider.name,
+      storedRecordId.get([`${provider.name}:`, `${provider.name};`])?.record_id ?? null
+    );
   }
   const batch = new FileBatches(db);
   let bytesDone = 0;
@@ -43954,7 +44077,10 @@ async function ingestSessions(options) {
       let content;
       if (compressed) {
         if (!zstdDecompressSync2) {
-          stat2.skippedFiles.push({ path: file2.path, reason: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)` });
+          stat2.skippedFiles.push({
+            path: file2.path,
+            reason: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)`
+          });
           continue;
         }
         try {
@@ -44288,7 +44414,13 @@ function claudeFileRole(path) {
     const sub = parts.lastIndexOf("subagents");
     if (sub > 0) {
       const parent = parts[sub - 1];
-      return { nativeId: `${parent}/agent-${agent[1]}`, parentSessionId: `${PROVIDER}:${parent}`, kind: "subagent", parentFromLines: false, agentId: agent[1] };
+      return {
+        nativeId: `${parent}/agent-${agent[1]}`,
+        parentSessionId: `${PROVIDER}:${parent}`,
+        kind: "subagent",
+        parentFromLines: false,
+        agentId: agent[1]
+      };
     }
     return { nativeId: null, parentSessionId: null, kind: "subagent", parentFromLines: true, agentId: agent[1] };
   }
@@ -44313,7 +44445,9 @@ function claudeEditOutcome(isError, result, blockContent) {
   const r = result;
   const userModified = r.userModified === true;
   const hunks = Array.isArray(r.structuredPatch) ? r.structuredPatch : [];
-  const lines = hunks.flatMap((h) => Array.isArray(h.lines) ? h.lines.filter((l) => typeof l === "string") : []);
+  const lines = hunks.flatMap(
+    (h) => Array.isArray(h.lines) ? h.lines.filter((l) => typeof l === "string") : []
+  );
   if (lines.length > 0) {
     const { added, removed } = diffLineChanges(lines);
     return { status: "applied", addedText: added.join("\n"), removedText: removed.join("\n"), userModified };
@@ -44332,7 +44466,11 @@ function proposedText(name, input2) {
     case "Write":
       return { path: input2.file_path, added: splitLines(str2(input2.content)).join("\n"), removed: "" };
     case "Edit":
-      return { path: input2.file_path, added: splitLines(str2(input2.new_string)).join("\n"), removed: splitLines(str2(input2.old_string)).join("\n") };
+      return {
+        path: input2.file_path,
+        added: splitLines(str2(input2.new_string)).join("\n"),
+        removed: splitLines(str2(input2.old_string)).join("\n")
+      };
     case "MultiEdit": {
       const edits = Array.isArray(input2.edits) ? input2.edits : [];
       return {
@@ -44342,7 +44480,11 @@ function proposedText(name, input2) {
       };
     }
     case "NotebookEdit":
-      return { path: input2.notebook_path, added: input2.edit_mode === "delete" ? "" : splitLines(str2(input2.new_source)).join("\n"), removed: "" };
+      return {
+        path: input2.notebook_path,
+        added: input2.edit_mode === "delete" ? "" : splitLines(str2(input2.new_source)).join("\n"),
+        removed: ""
+      };
     default:
       return { path: null, added: "", removed: "" };
   }
@@ -44504,7 +44646,15 @@ var ClaudeParser = class {
       const input2 = use.input && typeof use.input === "object" ? use.input : {};
       const command = SHELL_TOOLS.has(name) && typeof input2.command === "string" ? input2.command : null;
       const recordId = nextId();
-      sink.record({ ...shared, ...recordId === line.uuid ? tokens : {}, recordId, kind: "tool_call", toolName: name, toolCallId: callId, text: command });
+      sink.record({
+        ...shared,
+        ...recordId === line.uuid ? tokens : {},
+        recordId,
+        kind: "tool_call",
+        toolName: name,
+        toolCallId: callId,
+        text: command
+      });
       if (!callId) continue;
       if (EDIT_TOOLS.has(name)) {
         const proposed = proposedText(name, input2);
@@ -44592,7 +44742,12 @@ var AiderParser = class {
       if (t.prompt.length > 0) {
         const text2 = t.prompt.join("\n");
         const command = /^\s*\/\w+/.test(text2);
-        sink.record({ ...recordBase(sessionId, `${native}:${t.promptLine}`, started, t.promptLine), kind: command ? "meta" : "prompt", text: text2, isMeta: command });
+        sink.record({
+          ...recordBase(sessionId, `${native}:${t.promptLine}`, started, t.promptLine),
+          kind: command ? "meta" : "prompt",
+          text: text2,
+          isMeta: command
+        });
       }
       if (t.answer.length > 0) {
         sink.record({ ...recordBase(sessionId, `${native}:${t.answer[0].line}`, started, t.answer[0].line), kind: "assistant", model });
@@ -44633,11 +44788,25 @@ var AiderParser = class {
         const applied = /^Applied edit to (.+)$/.exec(said);
         if (applied && turn) turn.applied.add(applied[1].trim());
         const commit = /^Commit ([0-9a-f]{7,40})\b/.exec(said);
-        if (commit) sink.record({ ...recordBase(sessionId, `${native}:${n}`, started, n), kind: "system", toolName: "aider:commit", toolCallId: commit[1], isMeta: true });
+        if (commit)
+          sink.record({
+            ...recordBase(sessionId, `${native}:${n}`, started, n),
+            kind: "system",
+            toolName: "aider:commit",
+            toolCallId: commit[1],
+            isMeta: true
+          });
         const tokens = /^Tokens: ([\d,.]+k?) sent, ([\d,.]+k?) received/.exec(said);
         if (tokens) {
           const num2 = (s) => Math.round(parseFloat(s.replace(/,/g, "")) * (s.endsWith("k") ? 1e3 : 1));
-          sink.record({ ...recordBase(sessionId, `${native}:${n}`, started, n), kind: "meta", isMeta: true, tokensIn: num2(tokens[1]), tokensOut: num2(tokens[2]), messageId: `${native}:${n}` });
+          sink.record({
+            ...recordBase(sessionId, `${native}:${n}`, started, n),
+            kind: "meta",
+            isMeta: true,
+            tokensIn: num2(tokens[1]),
+            tokensOut: num2(tokens[2]),
+            messageId: `${native}:${n}`
+          });
         }
         return;
       }
@@ -44790,14 +44959,23 @@ var AmpParser = class {
         const recordId = `${nativeId}:${messageId}:${k}`;
         const type = str(block.type);
         if (role === "user" && type === "text") {
-          sink.record({ ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0), kind: "prompt", text: str(block.text) ?? "" });
+          sink.record({
+            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
+            kind: "prompt",
+            text: str(block.text) ?? ""
+          });
         } else if (role === "user" && type === "tool_result") {
           const callId = str(block.toolUseID);
           const run = obj(block.run);
           const status = runStatus(run);
-          sink.record({ ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0), kind: "tool_result", toolCallId: callId, isError: status === "failed" });
+          sink.record({
+            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
+            kind: "tool_result",
+            toolCallId: callId,
+            isError: status === "failed"
+          });
           const call = callId ? calls.get(callId) : void 0;
-          if (!call || !call.path) return;
+          if (!call?.path) return;
           const diff = str(obj(run.result).diff);
           const { added, removed } = diff ? unifiedDiffChanges(diff.replace(/^```diff\n|```\s*$/g, "")) : { added: splitLines(str(call.input.content) ?? str(call.input.new_str)), removed: splitLines(str(call.input.old_str)) };
           sink.edit({
@@ -44865,7 +45043,15 @@ var PROVIDER4 = "codex";
 function codexHome({ env, home }) {
   return resolve6(expandHome(env.CODEX_HOME || join8(home, ".codex"), home));
 }
-var KNOWN_ENVELOPES = /* @__PURE__ */ new Set(["session_meta", "response_item", "event_msg", "turn_context", "compacted", "world_state", "inter_agent_communication_metadata"]);
+var KNOWN_ENVELOPES = /* @__PURE__ */ new Set([
+  "session_meta",
+  "response_item",
+  "event_msg",
+  "turn_context",
+  "compacted",
+  "world_state",
+  "inter_agent_communication_metadata"
+]);
 var INJECTED = /^\s*(<environment_context>|<user_instructions>|<permissions instructions>|# AGENTS\.md instructions|<INSTRUCTIONS>|<user_shell_command>|<turn_aborted>)/;
 function contentText(content) {
   if (typeof content === "string") return content;
@@ -44917,7 +45103,11 @@ var OUTPUT_STRING = Buffer.from('"output":"');
 var HASHED_WHOLE = 4096;
 function recordIdOf(bytes, wholeLine) {
   if (wholeLine) return `codex-${hash3("sha1", bytes, "hex").slice(0, 24)}`;
-  const hashed = bytes.length <= HASHED_WHOLE ? bytes : Buffer.concat([bytes.subarray(0, HASHED_WHOLE / 2), bytes.subarray(bytes.length - HASHED_WHOLE / 2), Buffer.from(String(bytes.length))]);
+  const hashed = bytes.length <= HASHED_WHOLE ? bytes : Buffer.concat([
+    bytes.subarray(0, HASHED_WHOLE / 2),
+    bytes.subarray(bytes.length - HASHED_WHOLE / 2),
+    Buffer.from(String(bytes.length))
+  ]);
   return `codex2-${hash3("sha1", hashed, "hex").slice(0, 24)}`;
 }
 function nativeIdFromFileName(path) {
@@ -45001,7 +45191,8 @@ var CodexParser = class {
    */
   skimmable(bytes) {
     if (hasKeyValue(bytes, "type", "exec_command_end", 256) || hasKeyValue(bytes, "type", "reasoning", 256)) return true;
-    if (!hasKeyValue(bytes, "type", "function_call_output", 256) && !hasKeyValue(bytes, "type", "custom_tool_call_output", 256)) return false;
+    if (!hasKeyValue(bytes, "type", "function_call_output", 256) && !hasKeyValue(bytes, "type", "custom_tool_call_output", 256))
+      return false;
     const at = bytes.indexOf(OUTPUT_STRING);
     return at !== -1 && bytes[at + OUTPUT_STRING.length] !== 123;
   }
@@ -45032,7 +45223,13 @@ var CodexParser = class {
   }
   touch(timestamp, model) {
     if (this.sessionId === null) return;
-    this.context.sink.session({ sessionId: this.sessionId, nativeId: this.sessionId.slice(PROVIDER4.length + 1), timestamp, model, cwd: null });
+    this.context.sink.session({
+      sessionId: this.sessionId,
+      nativeId: this.sessionId.slice(PROVIDER4.length + 1),
+      timestamp,
+      model,
+      cwd: null
+    });
   }
   responseItem(p, base) {
     const sink = this.context.sink;
@@ -45097,7 +45294,13 @@ var CodexParser = class {
       case "exec_command_end": {
         const callId = str(p.call_id);
         const code = p.exit_code;
-        sink.record({ ...base, kind: "tool_result", toolCallId: callId, toolName: "exec_command", isError: typeof code === "number" && code !== 0 });
+        sink.record({
+          ...base,
+          kind: "tool_result",
+          toolCallId: callId,
+          toolName: "exec_command",
+          isError: typeof code === "number" && code !== 0
+        });
         return;
       }
       case "patch_apply_end":
@@ -45284,7 +45487,11 @@ var CopilotParser = class {
   document(text) {
     const { file: file2 } = this.context;
     if (basename3(dirname5(file2.path)) === "transcripts") this.eventStream(text, dirname5(dirname5(dirname5(file2.path))));
-    else this.chatSession(file2.path.endsWith(".jsonl") ? replayMutationLog(text, (n) => this.context.sink.skip("invalid_json", n)) : JSON.parse(text), dirname5(dirname5(file2.path)));
+    else
+      this.chatSession(
+        file2.path.endsWith(".jsonl") ? replayMutationLog(text, (n) => this.context.sink.skip("invalid_json", n)) : JSON.parse(text),
+        dirname5(dirname5(file2.path))
+      );
   }
   chatSession(doc, storageDir) {
     const { sink, file: file2 } = this.context;
@@ -45301,7 +45508,11 @@ var CopilotParser = class {
       const metadata = obj(result.metadata);
       const model = str(metadata.resolvedModel) ?? str(request.modelId)?.replace(/^copilot\//, "") ?? null;
       sink.session({ ...base, model, timestamp });
-      sink.record({ ...recordBase(sessionId, `${nativeId}:${requestId}`, timestamp, r), kind: "prompt", text: str(obj(request.message).text) ?? "" });
+      sink.record({
+        ...recordBase(sessionId, `${nativeId}:${requestId}`, timestamp, r),
+        kind: "prompt",
+        text: str(obj(request.message).text) ?? ""
+      });
       const usage = obj(result.usage);
       sink.record({
         ...recordBase(sessionId, `${nativeId}:${requestId}:response`, timestamp, r),
@@ -45389,14 +45600,21 @@ var CopilotParser = class {
               args = {};
             }
             const callRecord = `${recordId}#${k}`;
-            sink.record({ ...recordBase(sessionId, callRecord, timestamp, n), kind: "tool_call", toolName: name, toolCallId: callId, text: name === "run_in_terminal" ? str(args.command) : null });
+            sink.record({
+              ...recordBase(sessionId, callRecord, timestamp, n),
+              kind: "tool_call",
+              toolName: name,
+              toolCallId: callId,
+              text: name === "run_in_terminal" ? str(args.command) : null
+            });
             if (callId) calls.set(callId, { name, args, recordId: callRecord, timestamp });
           });
           return;
         }
         case "tool.execution_start": {
           const callId = str(data.toolCallId);
-          if (callId && !calls.has(callId)) calls.set(callId, { name: str(data.toolName) ?? "unknown", args: obj(data.arguments), recordId, timestamp });
+          if (callId && !calls.has(callId))
+            calls.set(callId, { name: str(data.toolName) ?? "unknown", args: obj(data.arguments), recordId, timestamp });
           const call = callId ? calls.get(callId) : void 0;
           if (callId && call) for (const edit of eventEdits(sessionId, callId, call)) sink.edit(edit);
           return;
@@ -45415,16 +45633,38 @@ var CopilotParser = class {
   }
 };
 function eventEdits(sessionId, callId, call) {
-  const common = { sessionId, recordId: call.recordId, toolName: call.name, status: "pending", timestamp: call.timestamp, textSource: "input" };
+  const common = {
+    sessionId,
+    recordId: call.recordId,
+    toolName: call.name,
+    status: "pending",
+    timestamp: call.timestamp,
+    textSource: "input"
+  };
   const a = call.args;
   if (call.name === "apply_patch" && typeof a.input === "string") {
-    return parseApplyPatch(a.input).map((f) => ({ ...common, editId: `${callId}#${f.movePath ?? f.path}`, absPath: f.movePath ?? f.path, addedText: f.added.join("\n"), removedText: f.removed.join("\n") }));
+    return parseApplyPatch(a.input).map((f) => ({
+      ...common,
+      editId: `${callId}#${f.movePath ?? f.path}`,
+      absPath: f.movePath ?? f.path,
+      addedText: f.added.join("\n"),
+      removedText: f.removed.join("\n")
+    }));
   }
   const path = str(a.filePath);
   if (!path) return [];
-  if (call.name === "create_file") return [{ ...common, editId: callId, absPath: path, addedText: splitLines(str(a.content)).join("\n"), removedText: null }];
+  if (call.name === "create_file")
+    return [{ ...common, editId: callId, absPath: path, addedText: splitLines(str(a.content)).join("\n"), removedText: null }];
   if (call.name === "replace_string_in_file") {
-    return [{ ...common, editId: callId, absPath: path, addedText: splitLines(str(a.newString)).join("\n"), removedText: splitLines(str(a.oldString)).join("\n") }];
+    return [
+      {
+        ...common,
+        editId: callId,
+        absPath: path,
+        addedText: splitLines(str(a.newString)).join("\n"),
+        removedText: splitLines(str(a.oldString)).join("\n")
+      }
+    ];
   }
   return [];
 }
@@ -45443,7 +45683,9 @@ var copilot = {
         )
       );
     }
-    const chatIds = new Set(found.filter((f) => basename3(dirname5(f.path)) === "chatSessions").map((f) => basename3(f.path).replace(/\.jsonl?$/, "")));
+    const chatIds = new Set(
+      found.filter((f) => basename3(dirname5(f.path)) === "chatSessions").map((f) => basename3(f.path).replace(/\.jsonl?$/, ""))
+    );
     const files = found.filter((f) => basename3(dirname5(f.path)) === "chatSessions" || !chatIds.has(basename3(f.path, ".jsonl")));
     return { locations, files, skipped: [] };
   },
@@ -45535,7 +45777,8 @@ var TranscriptParser = class {
         textSource: "input"
       });
       if (name === "Write") sink.edit(edit(splitLines(str(input2.contents)).join("\n"), null));
-      else if (name === "StrReplace") sink.edit(edit(splitLines(str(input2.new_string)).join("\n"), splitLines(str(input2.old_string)).join("\n")));
+      else if (name === "StrReplace")
+        sink.edit(edit(splitLines(str(input2.new_string)).join("\n"), splitLines(str(input2.old_string)).join("\n")));
     });
   }
   end() {
@@ -45550,7 +45793,16 @@ function toolStatus(tool, result) {
   if (status === "error" || status === "failed" || status === "cancelled") return status === "cancelled" ? "rejected" : "failed";
   return "pending";
 }
-var IDE_EDIT_TOOLS = /* @__PURE__ */ new Set(["edit_file", "edit_file_v2", "search_replace", "write", "MultiEdit", "apply_patch", "reapply", "edit_notebook"]);
+var IDE_EDIT_TOOLS = /* @__PURE__ */ new Set([
+  "edit_file",
+  "edit_file_v2",
+  "search_replace",
+  "write",
+  "MultiEdit",
+  "apply_patch",
+  "reapply",
+  "edit_notebook"
+]);
 var StateDbParser = class {
   constructor(context) {
     this.context = context;
@@ -45613,8 +45865,19 @@ var StateDbParser = class {
             const args = parseJson(tool.rawArgs);
             const params = parseJson(tool.params);
             const status = toolStatus(tool, result);
-            sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: "tool_call", toolName: name, toolCallId: str(tool.toolCallId) ?? recordId, text: name === "run_terminal_cmd" ? str(args.command) : null });
-            sink.record({ ...recordBase(sessionId, `${recordId}:result`, timestamp, i), kind: "tool_result", toolCallId: str(tool.toolCallId) ?? recordId, isError: status === "failed" });
+            sink.record({
+              ...recordBase(sessionId, recordId, timestamp, i),
+              kind: "tool_call",
+              toolName: name,
+              toolCallId: str(tool.toolCallId) ?? recordId,
+              text: name === "run_terminal_cmd" ? str(args.command) : null
+            });
+            sink.record({
+              ...recordBase(sessionId, `${recordId}:result`, timestamp, i),
+              kind: "tool_result",
+              toolCallId: str(tool.toolCallId) ?? recordId,
+              isError: status === "failed"
+            });
             if (!IDE_EDIT_TOOLS.has(name)) return;
             const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
             if (!path) return;
@@ -45651,7 +45914,11 @@ var cursor = {
   format: "jsonl",
   async discover(environment) {
     const projects = join11(cursorHome(environment), "projects");
-    const transcripts = await findFiles(projects, (name, parent) => name.endsWith(".jsonl") && parent.split(/[\\/]/).includes("agent-transcripts"), 4);
+    const transcripts = await findFiles(
+      projects,
+      (name, parent) => name.endsWith(".jsonl") && parent.split(/[\\/]/).includes("agent-transcripts"),
+      4
+    );
     const dbs = vscodeAppDirs(environment, ["Cursor"]).map((dir) => join11(dir, "User", "globalStorage"));
     const states = (await Promise.all(dbs.map((d) => findFiles(d, (name) => name === "state.vscdb", 0)))).flat();
     return { locations: [projects, ...dbs], files: [...transcripts, ...states], skipped: [] };
@@ -45770,7 +46037,13 @@ var GeminiParser = class {
     const root = projectRoot(parentNative ? dirname7(chatsDir) : chatsDir, this.geminiDir, str(header.projectHash), this.context);
     const absolute = (p) => isAbsolute6(p) || !root ? p : resolve9(root, p);
     let model = null;
-    const base = { sessionId, nativeId, parentSessionId: parentNative ? `${PROVIDER7}:${parentNative}` : null, kind: parentNative || header.kind === "subagent" ? "subagent" : "main", cwd: root };
+    const base = {
+      sessionId,
+      nativeId,
+      parentSessionId: parentNative ? `${PROVIDER7}:${parentNative}` : null,
+      kind: parentNative || header.kind === "subagent" ? "subagent" : "main",
+      cwd: root
+    };
     sink.session({ ...base, timestamp: str(header.startTime) });
     messages.forEach((m, index) => {
       const id = str(m.id) ?? String(index);
@@ -45812,7 +46085,13 @@ var GeminiParser = class {
           text: name === "run_shell_command" ? str(args.command) : null
         });
         if (status) {
-          sink.record({ ...recordBase(sessionId, `${recordId}#result${k}`, timestamp, offset), kind: "tool_result", toolName: name, toolCallId: callId, isError: status !== "success" });
+          sink.record({
+            ...recordBase(sessionId, `${recordId}#result${k}`, timestamp, offset),
+            kind: "tool_result",
+            toolName: name,
+            toolCallId: callId,
+            isError: status !== "success"
+          });
         }
         const path = str(args.file_path);
         if (!EDIT_TOOLS2.has(name) || !path) return;
@@ -45840,7 +46119,11 @@ var geminiCli = {
   async discover(environment) {
     const dir = geminiHome(environment);
     const tmp = join12(dir, "tmp");
-    const found = await findFiles(tmp, (name, parent) => /\.jsonl?$/.test(name) && parent.split(/[\\/]/).includes("chats") && name !== "logs.json", 4);
+    const found = await findFiles(
+      tmp,
+      (name, parent) => /\.jsonl?$/.test(name) && parent.split(/[\\/]/).includes("chats") && name !== "logs.json",
+      4
+    );
     const paths = new Set(found.map((f) => f.path));
     const files = found.filter((f) => !(f.path.endsWith(".json") && paths.has(`${f.path}l`)));
     return { locations: [tmp], files, skipped: [] };
@@ -45918,9 +46201,21 @@ function emit(session, context) {
       const stamp = num(obj(state.time).start);
       const at = stamp ? new Date(stamp).toISOString() : timestamp;
       const recordId = `${session.id}:${message.id}:${p}`;
-      sink.record({ ...recordBase(sessionId, recordId, at, m), kind: "tool_call", toolName: tool, toolCallId: callId, text: tool === "bash" ? str(input2.command) : null });
+      sink.record({
+        ...recordBase(sessionId, recordId, at, m),
+        kind: "tool_call",
+        toolName: tool,
+        toolCallId: callId,
+        text: tool === "bash" ? str(input2.command) : null
+      });
       if (status === "completed" || status === "error") {
-        sink.record({ ...recordBase(sessionId, `${recordId}:result`, at, m), kind: "tool_result", toolName: tool, toolCallId: callId, isError: status === "error" });
+        sink.record({
+          ...recordBase(sessionId, `${recordId}:result`, at, m),
+          kind: "tool_result",
+          toolName: tool,
+          toolCallId: callId,
+          isError: status === "error"
+        });
       }
       if (!EDIT_TOOLS3.has(tool)) return;
       const metadata = obj(state.metadata);
@@ -45929,7 +46224,18 @@ function emit(session, context) {
         const patch = str(input2.patchText) ?? str(input2.patch) ?? str(input2.input) ?? "";
         parseApplyPatch(patch).forEach((f) => {
           const path2 = absolute(f.movePath ?? f.path);
-          sink.edit({ sessionId, editId: `${callId}#${path2}`, recordId, toolName: tool, absPath: path2, status: toolStatus2(status), timestamp: at, addedText: f.added.join("\n"), removedText: f.removed.join("\n"), textSource: "input" });
+          sink.edit({
+            sessionId,
+            editId: `${callId}#${path2}`,
+            recordId,
+            toolName: tool,
+            absPath: path2,
+            status: toolStatus2(status),
+            timestamp: at,
+            addedText: f.added.join("\n"),
+            removedText: f.removed.join("\n"),
+            textSource: "input"
+          });
         });
         return;
       }
@@ -45945,7 +46251,18 @@ function emit(session, context) {
         added = edits.flatMap((e) => splitLines(str(e.newString)));
         removed = edits.flatMap((e) => splitLines(str(e.oldString)));
       } else ({ added, removed } = { added: splitLines(str(input2.newString)), removed: splitLines(str(input2.oldString)) });
-      sink.edit({ sessionId, editId: callId, recordId, toolName: tool, absPath: absolute(path), status: toolStatus2(status), timestamp: at, addedText: added.join("\n"), removedText: removed.join("\n"), textSource: diff ? "result" : "input" });
+      sink.edit({
+        sessionId,
+        editId: callId,
+        recordId,
+        toolName: tool,
+        absPath: absolute(path),
+        status: toolStatus2(status),
+        timestamp: at,
+        addedText: added.join("\n"),
+        removedText: removed.join("\n"),
+        textSource: diff ? "result" : "input"
+      });
     });
   });
 }
@@ -45976,7 +46293,11 @@ var DatabaseParser = class {
               parentId: s.parent_id,
               directory: s.directory,
               created: s.time_created,
-              messages: messages.all([s.id]).map((m) => ({ id: m.id, data: parseJson2(m.data), parts: parts.all([m.id]).map((p) => parseJson2(p.data)) }))
+              messages: messages.all([s.id]).map((m) => ({
+                id: m.id,
+                data: parseJson2(m.data),
+                parts: parts.all([m.id]).map((p) => parseJson2(p.data))
+              }))
             },
             this.context
           );
@@ -46012,7 +46333,10 @@ var StorageParser = class {
       const parts = readJsonDir(join13(storage, "part", messageId)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
       return { id: messageId, data: m, parts };
     });
-    emit({ id, parentId: str(session.parentID), directory: str(session.directory), created: num(obj(session.time).created), messages }, this.context);
+    emit(
+      { id, parentId: str(session.parentID), directory: str(session.directory), created: num(obj(session.time).created), messages },
+      this.context
+    );
   }
 };
 function legacyFingerprint(sessionFile) {
@@ -46043,7 +46367,10 @@ var opencode = {
     const dir = opencodeDataDir(environment);
     const dbs = await findFiles(dir, (name) => /^opencode(-[\w-]+)?\.db$/.test(name), 0);
     const sessionDir = join13(dir, "storage", "session");
-    const legacy = (await findFiles(sessionDir, (name) => /^ses_.+\.json$/.test(name), 1)).map((f) => ({ ...f, ...legacyFingerprint(f.path) }));
+    const legacy = (await findFiles(sessionDir, (name) => /^ses_.+\.json$/.test(name), 1)).map((f) => ({
+      ...f,
+      ...legacyFingerprint(f.path)
+    }));
     return { locations: [dir, sessionDir], files: [...dbs, ...legacy], skipped: [] };
   },
   parser: (context) => context.file.path.endsWith(".db") ? new DatabaseParser(context) : new StorageParser(context)
@@ -46215,7 +46542,12 @@ async function ingest(options) {
           providers,
           environment,
           ...since ? { since } : {},
-          ...progress ? { onProgress: (done, total) => (progress.total(total), progress.update(done)) } : {}
+          ...progress ? {
+            onProgress: (done, total) => {
+              progress.total(total);
+              progress.update(done);
+            }
+          } : {}
         }).finally(() => progress?.done());
         buildSessionEvents(db, result2.touchedSessions);
         return result2;
@@ -46322,7 +46654,12 @@ function notesToCarry(db, repoId, mainlineCommits, tool) {
   for (const sha of mainlineCommits) {
     if (hasNote.get([repoId, sha])) continue;
     const nontrivial = own2.get([repoId, sha])?.n ?? 0;
-    const credits = carried.all([repoId, sha]).map((c) => ({ provider: c.provider, model: c.model, session: c.source === "note" ? c.session_id : hashSessionId(c.session_id), lines: c.lines }));
+    const credits = carried.all([repoId, sha]).map((c) => ({
+      provider: c.provider,
+      model: c.model,
+      session: c.source === "note" ? c.session_id : hashSessionId(c.session_id),
+      lines: c.lines
+    }));
     const total = credits.reduce((n, c) => n + c.lines, 0);
     if (nontrivial === 0 || total === 0) continue;
     const scale = Math.min(1, nontrivial / total);
@@ -46360,7 +46697,9 @@ function collectFigures(db, repoId, options) {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_pr_commits (sha TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID`);
     db.exec(`DELETE FROM paceflow_pr_commits`);
     const insert = db.prepare(`INSERT OR IGNORE INTO paceflow_pr_commits (sha, position) VALUES (?, ?)`);
-    db.transaction(() => options.prCommits.forEach((sha, i) => insert.run([sha, i])));
+    db.transaction(() => {
+      for (const [i, sha] of options.prCommits.entries()) insert.run([sha, i]);
+    });
     const commits = db.prepare(
       `SELECT c.sha, c.subject, o.nontrivial_added_lines, o.ai_lines, o.ai_share, o.heavy_ai,
            o.attribution_coverage, o.attribution_source,
@@ -46473,7 +46812,10 @@ var GitHubClient = class {
   async listIssueComments(issue3) {
     const all = [];
     for (let page = 1; ; page++) {
-      const batch = await this.request("GET", `/repos/${this.owner}/${this.repo}/issues/${issue3}/comments?per_page=100&page=${page}`);
+      const batch = await this.request(
+        "GET",
+        `/repos/${this.owner}/${this.repo}/issues/${issue3}/comments?per_page=100&page=${page}`
+      );
       all.push(...batch);
       if (batch.length < 100) return all;
     }
@@ -46653,18 +46995,21 @@ function renderReport(figures, context) {
     );
     if (pr.commits.length > 0) {
       out.push(
-        markdownTable([
-          ["Commit", "Subject", "Non-trivial lines", "AI lines", "AI share", "Source", "Provider"],
-          ...pr.commits.map((c) => [
-            `\`${c.sha.slice(0, 7)}\``,
-            escapeCell(c.subject),
-            count(c.nontrivial_added_lines),
-            count(c.ai_lines),
-            c.attribution_coverage === "untracked" ? "untracked" : percent(c.ai_share),
-            c.attribution_source ?? "\u2014",
-            c.providers ? escapeCell(c.providers) : "\u2014"
-          ])
-        ], { align: ["l", "l", "r", "r", "r", "l", "l"] }),
+        markdownTable(
+          [
+            ["Commit", "Subject", "Non-trivial lines", "AI lines", "AI share", "Source", "Provider"],
+            ...pr.commits.map((c) => [
+              `\`${c.sha.slice(0, 7)}\``,
+              escapeCell(c.subject),
+              count(c.nontrivial_added_lines),
+              count(c.ai_lines),
+              c.attribution_coverage === "untracked" ? "untracked" : percent(c.ai_share),
+              c.attribution_source ?? "\u2014",
+              c.providers ? escapeCell(c.providers) : "\u2014"
+            ])
+          ],
+          { align: ["l", "l", "r", "r", "r", "l", "l"] }
+        ),
         ""
       );
     }
@@ -46677,13 +47022,24 @@ function renderReport(figures, context) {
     out.push(`### Repository${r.mainline_branch ? ` (mainline \`${r.mainline_branch.replace(/`/g, "")}\`)` : ""}`, "");
     const c = figures.churn;
     const header = ["Commits", "AI share", "Coverage", "Heavy-AI commits", "Heavy-AI merged", "Heavy-AI reverted later"];
-    const row = [count(r.commits), percent(r.ai_share), percent(r.coverage), count(r.heavy_ai_commits), percent(r.heavy_ai_merged_rate), percent(r.heavy_ai_reverted_rate)];
+    const row = [
+      count(r.commits),
+      percent(r.ai_share),
+      percent(r.coverage),
+      count(r.heavy_ai_commits),
+      percent(r.heavy_ai_merged_rate),
+      percent(r.heavy_ai_reverted_rate)
+    ];
     if (c) {
       header.push(`AI churn (${c.window_days} d)`, `Other churn (${c.window_days} d)`);
       row.push(percent(c.ai_churn_rate), percent(c.nonai_churn_rate));
     }
     out.push(markdownTable([header, row], { align: header.map(() => "r") }), "");
-    if (c && c.open_window_commits > 0) out.push(`<sub>${count(c.open_window_commits)} mainline commits are still inside their ${c.window_days}-day churn window and not in the rates yet.</sub>`, "");
+    if (c && c.open_window_commits > 0)
+      out.push(
+        `<sub>${count(c.open_window_commits)} mainline commits are still inside their ${c.window_days}-day churn window and not in the rates yet.</sub>`,
+        ""
+      );
   }
   const charted = figures.months.filter((m) => m.ai_share !== null);
   if (charted.length >= 2) {
@@ -46715,7 +47071,9 @@ function parseThresholds(input2) {
     const m = /^([a-z_]+)\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)$/.exec(text);
     const name = OUTPUT_NAMES.find((n) => n === m?.[1]);
     if (!m || !name) {
-      throw new ThresholdSyntaxError(`threshold "${text}": write <output> <op> <number>, e.g. "churn_rate > 0.3" (outputs: ${OUTPUT_NAMES.join(", ")})`);
+      throw new ThresholdSyntaxError(
+        `threshold "${text}": write <output> <op> <number>, e.g. "churn_rate > 0.3" (outputs: ${OUTPUT_NAMES.join(", ")})`
+      );
     }
     return { name, op: m[2], value: Number(m[3]), text };
   });
@@ -46813,7 +47171,10 @@ async function runAction(env = process.env) {
     pushed = (await gitText(["rev-list", "--first-parent", `${mainlinePush.before}..${mainlinePush.after}`], { cwd: workspace })).split("\n").filter(Boolean);
     const subjects = await gitText(["log", "--format=%s", "--no-walk=unsorted", ...pushed], { cwd: workspace }).catch(() => "");
     for (const m of subjects.matchAll(/\(#(\d+)\)\s*$/gm)) {
-      await runGit(["fetch", "--quiet", "--no-tags", "origin", `+refs/pull/${m[1]}/head:refs/remotes/pull/${m[1]}/head`], { cwd: workspace, okCodes: [1, 128] });
+      await runGit(["fetch", "--quiet", "--no-tags", "origin", `+refs/pull/${m[1]}/head:refs/remotes/pull/${m[1]}/head`], {
+        cwd: workspace,
+        okCodes: [1, 128]
+      });
     }
   }
   const run = async () => ingest({ cwd: workspace, db, env, sessions: false, notes: false, config: inputs.config });
@@ -46826,12 +47187,22 @@ async function runAction(env = process.env) {
     return;
   }
   if (mainlinePush && inputs.carryNotes && pushed.length > 0) {
-    const notes = await withDatabase({ cwd: workspace, db }, async (database) => notesToCarry(database, repoId, pushed, `paceflow-action ${version2}`));
+    const notes = await withDatabase(
+      { cwd: workspace, db },
+      async (database) => notesToCarry(database, repoId, pushed, `paceflow-action ${version2}`)
+    );
     if (notes.length > 0) {
       await withDatabase({ cwd: workspace, db }, (database) => writeNotes(database, repoId, workspace, notes));
-      const push = await runGit(["push", "--quiet", "origin", `${PACEFLOW_NOTES_REF}:${PACEFLOW_NOTES_REF}`], { cwd: workspace, okCodes: [1, 128] });
-      if (push.code === 0) info(`carried the attribution of merged pull requests to ${notes.length} new mainline commits (${PACEFLOW_NOTES_REF} pushed)`);
-      else warning(`wrote ${notes.length} notes for the new mainline commits but could not push ${PACEFLOW_NOTES_REF} (the job needs permissions: contents: write)`);
+      const push = await runGit(["push", "--quiet", "origin", `${PACEFLOW_NOTES_REF}:${PACEFLOW_NOTES_REF}`], {
+        cwd: workspace,
+        okCodes: [1, 128]
+      });
+      if (push.code === 0)
+        info(`carried the attribution of merged pull requests to ${notes.length} new mainline commits (${PACEFLOW_NOTES_REF} pushed)`);
+      else
+        warning(
+          `wrote ${notes.length} notes for the new mainline commits but could not push ${PACEFLOW_NOTES_REF} (the job needs permissions: contents: write)`
+        );
       summary2 = await run();
     }
   }
@@ -46853,14 +47224,18 @@ async function runAction(env = process.env) {
     } catch (error63) {
       if (!(error63 instanceof GitHubApiError)) throw error63;
       if (!error63.isPermission) throw error63;
-      warning(`could not write the pull request comment (${error63.message}): the token is read-only here (a fork's pull request, or no pull-requests: write); the job summary has the report`);
+      warning(
+        `could not write the pull request comment (${error63.message}): the token is read-only here (a fork's pull request, or no pull-requests: write); the job summary has the report`
+      );
     }
   }
   const outputs = outputsOf(figures);
   for (const name of OUTPUT_NAMES) setOutput(name, outputs[name] === null ? "" : String(outputs[name]));
-  for (const { threshold, actual } of crossed(inputs.warn, outputs)) warning(`paceflow: ${threshold.name} is ${actual} (warn-thresholds: ${threshold.text})`);
+  for (const { threshold, actual } of crossed(inputs.warn, outputs))
+    warning(`paceflow: ${threshold.name} is ${actual} (warn-thresholds: ${threshold.text})`);
   const failed = crossed(inputs.fail, outputs);
-  if (failed.length > 0) setFailed(failed.map(({ threshold, actual }) => `${threshold.name} is ${actual} (fail-thresholds: ${threshold.text})`).join("; "));
+  if (failed.length > 0)
+    setFailed(failed.map(({ threshold, actual }) => `${threshold.name} is ${actual} (fail-thresholds: ${threshold.text})`).join("; "));
 }
 function outputsOf(figures) {
   const pr = figures.pullRequest?.totals;

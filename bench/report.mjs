@@ -28,34 +28,61 @@ const run = (args, options = {}) => {
 
 const sessionsDb = join(WORK, 'report-sessions.db');
 if (!existsSync(sessionsDb)) {
-  spawnSync(process.execPath, [join(ROOT, 'bench', 'sessions-ingest.mjs'), '--mb', '1024', '--runs', '0', '--no-ccusage'], { stdio: 'inherit' });
+  spawnSync(process.execPath, [join(ROOT, 'bench', 'sessions-ingest.mjs'), '--mb', '1024', '--runs', '0', '--no-ccusage'], {
+    stdio: 'inherit',
+  });
   run(['--db', sessionsDb, 'ingest', '--no-progress'], { env: { ...process.env, HOME: join(WORK, 'sessions-corpus-1024mb') } });
 }
 const commitsDb = join(WORK, 'report-commits.db');
 if (!existsSync(commitsDb)) {
   const repo = join(WORK, 'synthetic-50000');
-  if (!existsSync(repo)) spawnSync(process.execPath, [join(ROOT, 'bench', 'git-ingest.mjs'), '--commits', '50000', '--runs', '1'], { stdio: 'inherit' });
+  if (!existsSync(repo))
+    spawnSync(process.execPath, [join(ROOT, 'bench', 'git-ingest.mjs'), '--commits', '50000', '--runs', '1'], { stdio: 'inherit' });
   run(['--db', commitsDb, 'ingest', '--no-sessions', '--no-notes', '--no-progress'], { cwd: repo });
 }
 
 const db = join(outside, 'report.db');
 copyFileSync(sessionsDb, db);
-const eventTables = ['event_session_messages', 'event_session_code_changes', 'event_session_quality', 'event_commit_attributions', 'event_commit_outcomes', 'event_commit_churn', 'event_task_commits', 'event_task_sessions'];
-const count = () => eventTables.reduce((n, t) => n + Number(JSON.parse(run(['--db', db, 'sql', `SELECT count(*) AS n FROM ${t}`, '-f', 'json']))[0].n), 0);
+const eventTables = [
+  'event_session_messages',
+  'event_session_code_changes',
+  'event_session_quality',
+  'event_commit_attributions',
+  'event_commit_outcomes',
+  'event_commit_churn',
+  'event_task_commits',
+  'event_task_sessions',
+];
+const count = () =>
+  eventTables.reduce((n, t) => n + Number(JSON.parse(run(['--db', db, 'sql', `SELECT count(*) AS n FROM ${t}`, '-f', 'json']))[0].n), 0);
 // The commit side, table by table, through SQLite itself.
 const script = [
   `ATTACH '${commitsDb}' AS c;`,
-  ...['metadata_repositories', 'metadata_branches', 'metadata_commits', 'event_commit_attributions', 'event_commit_outcomes', 'event_commit_churn', 'event_task_commits'].map(
-    (t) => `INSERT OR IGNORE INTO main.${t} SELECT * FROM c.${t};`,
-  ),
+  ...[
+    'metadata_repositories',
+    'metadata_branches',
+    'metadata_commits',
+    'event_commit_attributions',
+    'event_commit_outcomes',
+    'event_commit_churn',
+    'event_task_commits',
+  ].map((t) => `INSERT OR IGNORE INTO main.${t} SELECT * FROM c.${t};`),
   'DETACH c;',
 ];
 const sqlite = (sql) => {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `
     const { openDatabase } = await import(${JSON.stringify(join(ROOT, 'dist', 'db', 'open.js'))});
     const db = openDatabase(${JSON.stringify(db)});
     db.exec(${JSON.stringify(sql)});
-    db.close();`], { encoding: 'utf8' });
+    db.close();`,
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
 };
 sqlite(script.join('\n'));
@@ -70,11 +97,17 @@ for (let copy = 1, total = count(); total < Number(values.rows); copy++, total =
 const rows = count();
 const times = [];
 for (let i = 0; i < Number(values.runs); i++) {
-  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', process.execPath, BIN, '--db', db, 'report', '--no-ingest', '--all-repos', '-f', 'json'], { encoding: 'utf8', maxBuffer: 1 << 30, cwd: outside });
+  const r = spawnSync(
+    '/usr/bin/time',
+    ['-f', '%e %M', process.execPath, BIN, '--db', db, 'report', '--no-ingest', '--all-repos', '-f', 'json'],
+    { encoding: 'utf8', maxBuffer: 1 << 30, cwd: outside },
+  );
   if (r.status !== 0) throw new Error(r.stderr);
   const [wall, rss] = r.stderr.trim().split('\n').pop().split(' ').map(Number);
   times.push(wall);
   console.log(`run ${i + 1}: ${wall.toFixed(2)} s, ${(rss / 1024).toFixed(0)} MB peak, ${(r.stdout.length / 1024).toFixed(0)} KiB of JSON`);
 }
 const bare = spawnSync('/usr/bin/time', ['-f', '%e', process.execPath, '-e', '0'], { encoding: 'utf8' }).stderr.trim();
-console.log(`event rows: ${rows.toLocaleString('en')}; median ${[...times].sort((a, b) => a - b)[Math.floor(times.length / 2)].toFixed(2)} s (budget 1 s); node -e 0: ${bare} s`);
+console.log(
+  `event rows: ${rows.toLocaleString('en')}; median ${[...times].sort((a, b) => a - b)[Math.floor(times.length / 2)].toFixed(2)} s (budget 1 s); node -e 0: ${bare} s`,
+);

@@ -19,7 +19,13 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'sessions');
 const WORK = join(ROOT, 'bench', '.work');
 const { values } = parseArgs({
-  options: { mb: { type: 'string', default: '1024' }, runs: { type: 'string', default: '1' }, reruns: { type: 'string', default: '9' }, baseline: { type: 'string' }, 'no-ccusage': { type: 'boolean', default: false } },
+  options: {
+    mb: { type: 'string', default: '1024' },
+    runs: { type: 'string', default: '1' },
+    reruns: { type: 'string', default: '9' },
+    baseline: { type: 'string' },
+    'no-ccusage': { type: 'boolean', default: false },
+  },
 });
 const targetBytes = Number(values.mb) * 1024 * 1024;
 const CORPUS = join(WORK, `sessions-corpus-${values.mb}mb`);
@@ -64,7 +70,15 @@ function buildCorpus() {
         rel[0] = `-bench-project-${copy % 50}`;
         out = join(CORPUS, '.claude', 'projects', ...rel.map((p) => replicate(p, copy)));
       } else {
-        out = join(CORPUS, '.codex', 'sessions', '2026', '05', String(1 + (copy % 28)).padStart(2, '0'), replicate(f.split('/').pop(), copy));
+        out = join(
+          CORPUS,
+          '.codex',
+          'sessions',
+          '2026',
+          '05',
+          String(1 + (copy % 28)).padStart(2, '0'),
+          replicate(f.split('/').pop(), copy),
+        );
       }
       mkdirSync(dirname(out), { recursive: true });
       writeFileSync(out, body);
@@ -106,7 +120,10 @@ function buildBaseline(rev) {
   git('worktree', 'add', '-q', '--detach', dir, rev);
   process.on('exit', () => spawnSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', dir]));
   symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: dir, encoding: 'utf8' });
+  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: dir,
+    encoding: 'utf8',
+  });
   if (tsc.status !== 0) throw new Error(`building ${rev}: ${tsc.stdout}${tsc.stderr}`);
   return join(dir, 'bin', 'paceflow.js');
 }
@@ -121,25 +138,37 @@ for (let i = 0; i < Number(values.runs); i++) {
     const db = join(WORK, `sessions-bench-${process.pid}.db`);
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
     const first = timed([process.execPath, v.bin, '--db', db, 'ingest', '--no-progress'], env);
-    const again = Array.from({ length: Number(values.reruns) }, () => timed([process.execPath, v.bin, '--db', db, 'ingest', '--no-progress'], env));
+    const again = Array.from({ length: Number(values.reruns) }, () =>
+      timed([process.execPath, v.bin, '--db', db, 'ingest', '--no-progress'], env),
+    );
     const dbSize = statSync(db).size;
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
     v.results.push({ first, again, dbSize });
     if (i === 0) console.error(first.stdout.trim());
-    console.error(`${v.name}, run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS), re-runs ${again.map((a) => a.wall).join(' / ')} s`);
+    console.error(
+      `${v.name}, run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS), re-runs ${again.map((a) => a.wall).join(' / ')} s`,
+    );
   }
 }
 const results = variants.at(-1).results;
 
 let ccusage = null;
 if (!values['no-ccusage']) {
-  const install = spawnSync('npm', ['install', '--prefix', join(WORK, 'ccusage'), '--no-audit', '--no-fund', 'ccusage@17.1.8'], { encoding: 'utf8' });
+  const install = spawnSync('npm', ['install', '--prefix', join(WORK, 'ccusage'), '--no-audit', '--no-fund', 'ccusage@17.1.8'], {
+    encoding: 'utf8',
+  });
   const bin = join(WORK, 'ccusage', 'node_modules', '.bin', 'ccusage');
   if (install.status === 0 && existsSync(bin)) {
     try {
       const run = timed([bin, 'daily', '--json', '--offline'], { ...env, CLAUDE_CONFIG_DIR: join(CORPUS, '.claude') });
       const claudeBytes = files(join(CORPUS, '.claude')).reduce((n, f) => n + statSync(f).size, 0);
-      ccusage = { version: JSON.parse(readFileSync(join(WORK, 'ccusage', 'node_modules', 'ccusage', 'package.json'), 'utf8')).version, wall_s: run.wall, rss_mb: Number(run.rssMb.toFixed(0)), claude_bytes: claudeBytes, mb_per_s: Number((claudeBytes / 1048576 / run.wall).toFixed(0)) };
+      ccusage = {
+        version: JSON.parse(readFileSync(join(WORK, 'ccusage', 'node_modules', 'ccusage', 'package.json'), 'utf8')).version,
+        wall_s: run.wall,
+        rss_mb: Number(run.rssMb.toFixed(0)),
+        claude_bytes: claudeBytes,
+        mb_per_s: Number((claudeBytes / 1048576 / run.wall).toFixed(0)),
+      };
     } catch (error) {
       ccusage = { error: String(error.message).split('\n').slice(0, 3).join(' ') };
     }
@@ -163,13 +192,19 @@ function summary(results) {
     database_mb: Number((results[0].dbSize / 1048576).toFixed(0)),
   };
 }
-console.log(JSON.stringify({
-  corpus_mb: Number((corpusBytes / 1048576).toFixed(0)),
-  files: fileCount,
-  runs: Number(values.runs),
-  ...summary(results),
-  ...(values.baseline ? { baseline: { revision: values.baseline, ...summary(variants[0].results) } } : {}),
-  node_e_0_s: median(Array.from({ length: Number(values.reruns) }, () => timed([process.execPath, '-e', '0'], env).wall)),
-  ccusage,
-  budget: 'first run >= 100 MB/s; re-run <= 0.2 s',
-}, null, 2));
+console.log(
+  JSON.stringify(
+    {
+      corpus_mb: Number((corpusBytes / 1048576).toFixed(0)),
+      files: fileCount,
+      runs: Number(values.runs),
+      ...summary(results),
+      ...(values.baseline ? { baseline: { revision: values.baseline, ...summary(variants[0].results) } } : {}),
+      node_e_0_s: median(Array.from({ length: Number(values.reruns) }, () => timed([process.execPath, '-e', '0'], env).wall)),
+      ccusage,
+      budget: 'first run >= 100 MB/s; re-run <= 0.2 s',
+    },
+    null,
+    2,
+  ),
+);

@@ -30,7 +30,9 @@ const result = await build({
     PACEFLOW_BUNDLED_VERSION: JSON.stringify(version),
   },
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.
-  banner: { js: "import { createRequire as __paceflowCreateRequire } from 'node:module';\nconst require = __paceflowCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __paceflowCreateRequire } from 'node:module';\nconst require = __paceflowCreateRequire(import.meta.url);",
+  },
   legalComments: 'none',
   logLevel: 'warning',
 });

@@ -24,15 +24,41 @@ describe('escapeCell', () => {
 
 const figures = (months: Figures['months']): Figures => ({
   pullRequest: null,
-  repository: { mainline_branch: 'main', commits: 10, ai_share: 0.25, coverage: 0.5, heavy_ai_commits: 2, heavy_ai_merged_rate: 1, heavy_ai_reverted_rate: 0.5, merged_commits: 8 },
-  churn: { window_days: 14, ai_lines_reaching_mainline: 40, ai_lines_churned: 4, ai_churn_rate: 0.1, nonai_lines_reaching_mainline: 100, nonai_lines_churned: 5, nonai_churn_rate: 0.05, open_window_commits: 3 },
+  repository: {
+    mainline_branch: 'main',
+    commits: 10,
+    ai_share: 0.25,
+    coverage: 0.5,
+    heavy_ai_commits: 2,
+    heavy_ai_merged_rate: 1,
+    heavy_ai_reverted_rate: 0.5,
+    merged_commits: 8,
+  },
+  churn: {
+    window_days: 14,
+    ai_lines_reaching_mainline: 40,
+    ai_lines_churned: 4,
+    ai_churn_rate: 0.1,
+    nonai_lines_reaching_mainline: 100,
+    nonai_lines_churned: 5,
+    nonai_churn_rate: 0.05,
+    open_window_commits: 3,
+  },
   months,
 });
 
 describe('renderReport', () => {
   it('charts AI share by month with mermaid when there are two months or more', () => {
-    const text = renderReport(figures([{ month: '2026-09', ai_share: 0.1, coverage: 1 }, { month: '2026-10', ai_share: 0.325, coverage: 1 }]), { version: '0.1.0' });
-    expect(text).toContain('```mermaid\nxychart-beta\n  title "AI share of non-trivial added lines, by month"\n  x-axis ["2026-09", "2026-10"]\n  y-axis "AI share (%)" 0 --> 100\n  bar [10.0, 32.5]\n```');
+    const text = renderReport(
+      figures([
+        { month: '2026-09', ai_share: 0.1, coverage: 1 },
+        { month: '2026-10', ai_share: 0.325, coverage: 1 },
+      ]),
+      { version: '0.1.0' },
+    );
+    expect(text).toContain(
+      '```mermaid\nxychart-beta\n  title "AI share of non-trivial added lines, by month"\n  x-axis ["2026-09", "2026-10"]\n  y-axis "AI share (%)" 0 --> 100\n  bar [10.0, 32.5]\n```',
+    );
     expect(text).toMatch(/\| +10 \| +25\.0% \| +50\.0% \| +2 \| +100\.0% \| +50\.0% \| +10\.0% \| +5\.0% \|/);
     expect(text).toContain('3 mainline commits are still inside their 14-day churn window');
   });
@@ -42,7 +68,13 @@ describe('renderReport', () => {
   });
 
   it('outputs are the repository figures outside a pull request', () => {
-    expect(outputsOf(figures([]))).toEqual({ ai_share: 0.25, heavy_ai_commits: 2, coverage: 0.5, reverted_later_rate: 0.5, churn_rate: 0.1 });
+    expect(outputsOf(figures([]))).toEqual({
+      ai_share: 0.25,
+      heavy_ai_commits: 2,
+      coverage: 0.5,
+      reverted_later_rate: 0.5,
+      churn_rate: 0.1,
+    });
   });
 });
 

@@ -98,7 +98,10 @@ function upstream() {
   work.write('src/base.ts', 'export const base = createBase();\nexport const more = createMore();\n').commit('base code by hand');
   const base = work.git('rev-parse', 'HEAD');
   work.git('checkout', '-q', '-b', 'feature');
-  work.write('src/parser.ts', 'export function parse(text: string) {\n  return text.split(/\\s+/).filter(Boolean);\n}\nexport const parserVersion = currentVersion();\n');
+  work.write(
+    'src/parser.ts',
+    'export function parse(text: string) {\n  return text.split(/\\s+/).filter(Boolean);\n}\nexport const parserVersion = currentVersion();\n',
+  );
   const aiCommit = work.commit('Fix `parse` | handle <b>@alice</b> #12 _edge_ cases');
   work.git('notes', '--ref=paceflow', 'add', '-m', NOTE(2, 3), aiCommit);
   work.write('src/human.ts', 'export const human = writtenByHand();\n').commit('human follow-up');
@@ -117,14 +120,24 @@ function upstream() {
 /** What actions/checkout leaves for a pull_request run: the merge ref, detached. */
 function checkout(origin: string, options: { depth?: number } = {}) {
   const ws = tempDir('paceflow-ws-');
-  const clone = spawnSync('git', ['clone', '-q', ...(options.depth ? ['--depth', String(options.depth), '--no-single-branch'] : []), `file://${origin}`, ws], { encoding: 'utf8' });
+  const clone = spawnSync(
+    'git',
+    ['clone', '-q', ...(options.depth ? ['--depth', String(options.depth), '--no-single-branch'] : []), `file://${origin}`, ws],
+    { encoding: 'utf8' },
+  );
   if (clone.status !== 0) throw new Error(clone.stderr);
   const git = (...args: string[]) => {
     const r = spawnSync('git', args, { cwd: ws, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
     return r.stdout.trim();
   };
-  git('fetch', '-q', ...(options.depth ? ['--depth', String(options.depth)] : []), 'origin', '+refs/pull/1/merge:refs/remotes/pull/1/merge');
+  git(
+    'fetch',
+    '-q',
+    ...(options.depth ? ['--depth', String(options.depth)] : []),
+    'origin',
+    '+refs/pull/1/merge:refs/remotes/pull/1/merge',
+  );
   git('checkout', '-q', '--detach', 'refs/remotes/pull/1/merge');
   return { ws, git };
 }
@@ -219,9 +232,14 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
     readOnly.readOnly = true;
     const url = await readOnly.start();
     try {
-      const r = await runBundle(ws, url, { name: 'pull_request', payload: { pull_request: { number: 1, base: { sha: up.base }, head: { sha: up.head } } } });
+      const r = await runBundle(ws, url, {
+        name: 'pull_request',
+        payload: { pull_request: { number: 1, base: { sha: up.base }, head: { sha: up.head } } },
+      });
       expect(r.code, r.stdout + r.stderr).toBe(0);
-      expect(r.stdout).toContain('::warning::could not write the pull request comment (GitHub API POST /repos/acme/widgets/issues/1/comments: 403 Resource not accessible by integration)');
+      expect(r.stdout).toContain(
+        '::warning::could not write the pull request comment (GitHub API POST /repos/acme/widgets/issues/1/comments: 403 Resource not accessible by integration)',
+      );
       expect(r.summary).toContain('## paceflow — AI in pull request #1');
       expect(readOnly.comments).toEqual([]);
     } finally {
@@ -232,9 +250,14 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
   it('a shallow checkout fails with the exact fix', async () => {
     const up = upstream();
     const { ws } = checkout(up.origin, { depth: 1 });
-    const r = await runBundle(ws, api, { name: 'pull_request', payload: { pull_request: { number: 1, base: { sha: up.base }, head: { sha: up.head } } } });
+    const r = await runBundle(ws, api, {
+      name: 'pull_request',
+      payload: { pull_request: { number: 1, base: { sha: up.base }, head: { sha: up.head } } },
+    });
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain('::error::paceflow needs the whole history, and this checkout is shallow. Fetch all of it with fetch-depth: 0:%0A  - uses: actions/checkout@v4%0A    with:%0A      fetch-depth: 0');
+    expect(r.stdout).toContain(
+      '::error::paceflow needs the whole history, and this checkout is shallow. Fetch all of it with fetch-depth: 0:%0A  - uses: actions/checkout@v4%0A    with:%0A      fetch-depth: 0',
+    );
     expect(r.summary).toBe('');
   });
 

@@ -50,7 +50,11 @@ function scenario(): Scenario {
     outcome: (sha) => {
       const d = openDatabase(db);
       try {
-        return d.prepare(`SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE sha = ?`).get([sha]);
+        return d
+          .prepare(
+            `SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE sha = ?`,
+          )
+          .get([sha]);
       } finally {
         d.close();
       }
@@ -58,7 +62,11 @@ function scenario(): Scenario {
     attributions: (sha) => {
       const d = openDatabase(db);
       try {
-        return d.prepare(`SELECT provider, session_id, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE sha = ? ORDER BY session_id`).all([sha]);
+        return d
+          .prepare(
+            `SELECT provider, session_id, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE sha = ? ORDER BY session_id`,
+          )
+          .all([sha]);
       } finally {
         d.close();
       }
@@ -75,7 +83,11 @@ function addGitAiNote(repo: TempRepo, sha: string): void {
     'g.ts',
     '  abcd1234abcd1234 1-2',
     '---',
-    JSON.stringify({ schema_version: 'authorship/3.0.0', base_commit_sha: sha, prompts: { abcd1234abcd1234: { agent_id: { tool: 'cursor', id: 'x', model: 'gpt-5' } } } }),
+    JSON.stringify({
+      schema_version: 'authorship/3.0.0',
+      base_commit_sha: sha,
+      prompts: { abcd1234abcd1234: { agent_id: { tool: 'cursor', id: 'x', model: 'gpt-5' } } },
+    }),
   ].join('\n');
   repo.gitRaw(['notes', '--ref=ai', 'add', '-F', '-', sha], note);
 }
@@ -84,10 +96,18 @@ const SESSION = 'claude-code:aaaaaaaa-0000-4000-8000-000000000001';
 describe('attribution from transcripts', () => {
   it('credits lines taken verbatim, and leaves lines a person changed or wrote unmatched', async () => {
     const s = scenario();
-    const ai = ['export function total(items: number[]) {', '  return items.reduce((sum, x) => sum + x, 0);', '}', 'export const answer = computeTheAnswer();'];
-    s.t.prompt('add total').write('toolu_w1', file(s.repo, 'src/total.ts'), ai.join('\n') + '\n');
+    const ai = [
+      'export function total(items: number[]) {',
+      '  return items.reduce((sum, x) => sum + x, 0);',
+      '}',
+      'export const answer = computeTheAnswer();',
+    ];
+    s.t.prompt('add total').write('toolu_w1', file(s.repo, 'src/total.ts'), `${ai.join('\n')}\n`);
     // The person keeps three AI lines, changes one and adds one of their own.
-    s.repo.write('src/total.ts', [ai[0], ai[1], ai[2], 'export const answer = computeAnswerDifferently();', 'export const mine = personalLine();'].join('\n') + '\n');
+    s.repo.write(
+      'src/total.ts',
+      `${[ai[0], ai[1], ai[2], 'export const answer = computeAnswerDifferently();', 'export const mine = personalLine();'].join('\n')}\n`,
+    );
     const sha = s.repo.commit('add total', { at: AFTER_EDITS });
     await s.run();
     // Non-trivial added lines: 4 ('}' is trivial); AI: 2.
@@ -99,8 +119,12 @@ describe('attribution from transcripts', () => {
       attribution_coverage: 'tracked',
       attribution_source: 'transcript',
     });
-    expect(s.attributions(sha)).toEqual([{ provider: 'claude-code', session_id: SESSION, matched_lines: 2, share_of_commit: 0.5, source: 'transcript' }]);
-    const explained = JSON.parse(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: sha, format: 'json' })) as { lines: { verdict: string; line: string }[] };
+    expect(s.attributions(sha)).toEqual([
+      { provider: 'claude-code', session_id: SESSION, matched_lines: 2, share_of_commit: 0.5, source: 'transcript' },
+    ]);
+    const explained = JSON.parse(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: sha, format: 'json' })) as {
+      lines: { verdict: string; line: string }[];
+    };
     expect(explained.lines.map((l) => l.verdict)).toEqual([
       'written by a session',
       'written by a session',
@@ -134,7 +158,12 @@ describe('attribution from transcripts', () => {
   it('consumes each written line once: written twice, committed three times → two AI lines', async () => {
     const s = scenario();
     s.t.write('toolu_1', file(s.repo, 'log.ts'), 'console.log("checkpoint reached");\n');
-    s.t.edit('toolu_2', file(s.repo, 'log.ts'), 'console.log("checkpoint reached");', 'console.log("checkpoint reached");\nconsole.log("checkpoint reached");');
+    s.t.edit(
+      'toolu_2',
+      file(s.repo, 'log.ts'),
+      'console.log("checkpoint reached");',
+      'console.log("checkpoint reached");\nconsole.log("checkpoint reached");',
+    );
     s.repo.write('log.ts', 'console.log("checkpoint reached");\n'.repeat(3));
     const sha = s.repo.commit('three checkpoints', { at: AFTER_EDITS });
     await s.run();
@@ -152,7 +181,13 @@ describe('attribution from transcripts', () => {
     const sha = s.repo.commit('shared', { at: AFTER_EDITS });
     await s.run();
     expect(s.attributions(sha)).toEqual([
-      { provider: 'claude-code', session_id: 'claude-code:bbbbbbbb-0000-4000-8000-000000000002', matched_lines: 1, share_of_commit: 1, source: 'transcript' },
+      {
+        provider: 'claude-code',
+        session_id: 'claude-code:bbbbbbbb-0000-4000-8000-000000000002',
+        matched_lines: 1,
+        share_of_commit: 1,
+        source: 'transcript',
+      },
     ]);
   });
 
@@ -171,7 +206,9 @@ describe('attribution from transcripts', () => {
     expect(s.outcome(one)).toMatchObject({ nontrivial_added_lines: 2, ai_lines: 1 });
     expect(s.outcome(two)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
     const d = openDatabase(s.db);
-    const productivity = d.prepare(`SELECT nontrivial_lines_written, lines_committed, landing_rate FROM view_session_productivity WHERE session_id = ?`).get([SESSION]);
+    const productivity = d
+      .prepare(`SELECT nontrivial_lines_written, lines_committed, landing_rate FROM view_session_productivity WHERE session_id = ?`)
+      .get([SESSION]);
     d.close();
     expect(productivity).toEqual({ nontrivial_lines_written: 2, lines_committed: 2, landing_rate: 1 });
   });
@@ -186,8 +223,12 @@ describe('attribution from transcripts', () => {
     await s.run();
     expect(s.outcome(human)).toMatchObject({ ai_lines: 0, attribution_coverage: 'untracked', attribution_source: null });
     const d = openDatabase(s.db);
-    expect(d.prepare(`SELECT landing_rate FROM view_session_productivity WHERE session_id = ?`).get([SESSION])).toEqual({ landing_rate: 0.5 });
-    expect(d.prepare(`SELECT attributed_commits, coverage, ai_lines, nontrivial_added_lines FROM view_repository_commit_quality`).get()).toEqual({
+    expect(d.prepare(`SELECT landing_rate FROM view_session_productivity WHERE session_id = ?`).get([SESSION])).toEqual({
+      landing_rate: 0.5,
+    });
+    expect(
+      d.prepare(`SELECT attributed_commits, coverage, ai_lines, nontrivial_added_lines FROM view_repository_commit_quality`).get(),
+    ).toEqual({
       attributed_commits: 1,
       coverage: 0.3333,
       ai_lines: 1,
@@ -209,15 +250,26 @@ describe('attribution from transcripts', () => {
       attribution_coverage: 'tracked',
       attribution_source: 'trailer',
     });
-    expect(s.attributions(sha)).toEqual([{ provider: 'claude-code', session_id: '', matched_lines: 2, share_of_commit: 1, source: 'trailer' }]);
+    expect(s.attributions(sha)).toEqual([
+      { provider: 'claude-code', session_id: '', matched_lines: 2, share_of_commit: 1, source: 'trailer' },
+    ]);
   });
 });
 
 describe('git notes that travel', () => {
   async function attributedRepo() {
     const s = scenario();
-    s.t.prompt('write the secret sauce').write('toolu_n', file(s.repo, 'src/sauce.ts'), 'export const sauce = mixIngredients(salt, pepper);\nexport const heat = turnUpTheHeat(11);\n');
-    s.repo.write('src/sauce.ts', 'export const sauce = mixIngredients(salt, pepper);\nexport const heat = turnUpTheHeat(11);\nexport const own = personal();\n');
+    s.t
+      .prompt('write the secret sauce')
+      .write(
+        'toolu_n',
+        file(s.repo, 'src/sauce.ts'),
+        'export const sauce = mixIngredients(salt, pepper);\nexport const heat = turnUpTheHeat(11);\n',
+      );
+    s.repo.write(
+      'src/sauce.ts',
+      'export const sauce = mixIngredients(salt, pepper);\nexport const heat = turnUpTheHeat(11);\nexport const own = personal();\n',
+    );
     const sha = s.repo.commit('sauce', { at: AFTER_EDITS });
     await s.run();
     return { s, sha };
@@ -231,9 +283,12 @@ describe('git notes that travel', () => {
       version: 1,
       tool: expect.stringMatching(/^paceflow \d+\.\d+\.\d+/),
       nontrivial_added_lines: 3,
-      attributions: [{ provider: 'claude-code', model: 'claude-sonnet-4-5-20250929', session: expect.stringMatching(/^[0-9a-f]{16}$/), lines: 2 }],
+      attributions: [
+        { provider: 'claude-code', model: 'claude-sonnet-4-5-20250929', session: expect.stringMatching(/^[0-9a-f]{16}$/), lines: 2 },
+      ],
     });
-    for (const secret of ['mixIngredients', 'secret sauce', s.repo.dir, s.home.home, 'sauce.ts', SESSION]) expect(text).not.toContain(secret);
+    for (const secret of ['mixIngredients', 'secret sauce', s.repo.dir, s.home.home, 'sauce.ts', SESSION])
+      expect(text).not.toContain(secret);
     expect(s.repo.git('config', '--get-all', 'notes.rewriteRef')).toBe('refs/notes/paceflow');
     // A second ingest has nothing new to write.
     await s.run();
@@ -249,11 +304,19 @@ describe('git notes that travel', () => {
     const db = join(tempDir('paceflow-db-'), 'paceflow.db');
     await ingest({ cwd: clone.dir, db, env: teammate.env });
     const d = openDatabase(db);
-    const outcome = d.prepare(`SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE sha = ?`).get([sha]);
-    const rows = d.prepare(`SELECT provider, model, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE sha = ?`).all([sha]);
+    const outcome = d
+      .prepare(
+        `SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE sha = ?`,
+      )
+      .get([sha]);
+    const rows = d
+      .prepare(`SELECT provider, model, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE sha = ?`)
+      .all([sha]);
     d.close();
     expect(outcome).toEqual({ ...s.outcome(sha), attribution_source: 'note' });
-    expect(rows).toEqual([{ provider: 'claude-code', model: 'claude-sonnet-4-5-20250929', matched_lines: 2, share_of_commit: 0.6667, source: 'note' }]);
+    expect(rows).toEqual([
+      { provider: 'claude-code', model: 'claude-sonnet-4-5-20250929', matched_lines: 2, share_of_commit: 0.6667, source: 'note' },
+    ]);
   });
 
   it('amend and rebase keep the attribution: git carries the notes to the rewritten commits', async () => {
@@ -284,7 +347,9 @@ describe('git notes that travel', () => {
       writeFileSync(join(dir, `${x.sessionId}.jsonl`), x.text());
     }
     await ingest({ cwd: s.repo.dir, db: s.db, env: s.home.env, notes: false });
-    expect(s.attributions(sha)).toEqual([{ provider: 'cursor', session_id: 'abcd1234abcd1234', matched_lines: 2, share_of_commit: 0.6667, source: 'note' }]);
+    expect(s.attributions(sha)).toEqual([
+      { provider: 'cursor', session_id: 'abcd1234abcd1234', matched_lines: 2, share_of_commit: 0.6667, source: 'note' },
+    ]);
     expect(s.repo.git('notes', '--ref=paceflow', 'list')).toBe('');
   });
 });
@@ -303,7 +368,13 @@ describe('attribution from Codex rollouts', () => {
     await s.run();
     expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 3, ai_lines: 2, ai_share: 0.6667, heavy_ai: 1 });
     expect(s.attributions(sha)).toEqual([
-      { provider: 'codex', session_id: 'codex:019e3000-0000-7000-8000-00000000c0de', matched_lines: 2, share_of_commit: 0.6667, source: 'transcript' },
+      {
+        provider: 'codex',
+        session_id: 'codex:019e3000-0000-7000-8000-00000000c0de',
+        matched_lines: 2,
+        share_of_commit: 0.6667,
+        source: 'transcript',
+      },
     ]);
   });
 });
@@ -314,7 +385,9 @@ describe('attribution rebuild', () => {
     s.t.write('toolu_r', file(s.repo, 'r.ts'), 'export const rebuilt = sameAsBefore();\nexport const again = sameAgain();\n');
     s.repo.write('r.ts', 'export const rebuilt = sameAsBefore();\nexport const again = sameAgain();\nexport const mine = own();\n');
     s.repo.commit('r', { at: AFTER_EDITS });
-    s.repo.write('t.ts', 'export const trailer = viaTrailer();\n').commit('t\n\nCo-authored-by: Codex <codex@openai.com>', { at: AFTER_EDITS + 60 });
+    s.repo
+      .write('t.ts', 'export const trailer = viaTrailer();\n')
+      .commit('t\n\nCo-authored-by: Codex <codex@openai.com>', { at: AFTER_EDITS + 60 });
     await s.run();
     const d = openDatabase(s.db);
     // s.run() writes the transcript again (same bytes, new mtime): the watermark's mtime moves.
@@ -333,30 +406,64 @@ describe('attribution rebuild', () => {
 describe('churn of AI lines on mainline', () => {
   it('counts lines modified or deleted within the window; moves, reformatting and later changes do not count', async () => {
     const s = scenario();
-    const ai = ['export const alpha = computeAlpha(1);', 'export const beta = computeBeta(2);', 'export const gamma = computeGamma(3);', 'export const delta = computeDelta(4);', 'export const epsilon = computeEpsilon(5);'];
-    s.t.write('toolu_c', file(s.repo, 'c.ts'), ai.join('\n') + '\n');
-    s.repo.write('c.ts', ai.join('\n') + '\n');
+    const ai = [
+      'export const alpha = computeAlpha(1);',
+      'export const beta = computeBeta(2);',
+      'export const gamma = computeGamma(3);',
+      'export const delta = computeDelta(4);',
+      'export const epsilon = computeEpsilon(5);',
+    ];
+    s.t.write('toolu_c', file(s.repo, 'c.ts'), `${ai.join('\n')}\n`);
+    s.repo.write('c.ts', `${ai.join('\n')}\n`);
     const sha = s.repo.commit('ai code', { at: AFTER_EDITS });
     const day = 86400;
     // Modified within the window: churn.
-    s.repo.write('c.ts', [ai[0], 'export const beta = computeBetaDifferently(2);', ai[2], ai[3], ai[4]].join('\n') + '\n').commit('tweak beta', { at: AFTER_EDITS + day });
+    s.repo
+      .write('c.ts', `${[ai[0], 'export const beta = computeBetaDifferently(2);', ai[2], ai[3], ai[4]].join('\n')}\n`)
+      .commit('tweak beta', { at: AFTER_EDITS + day });
     // Re-indented: not churn.
-    s.repo.write('c.ts', [ai[0], 'export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[3], ai[4]].join('\n') + '\n').commit('indent', { at: AFTER_EDITS + 2 * day });
+    s.repo
+      .write('c.ts', `${[ai[0], 'export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[3], ai[4]].join('\n')}\n`)
+      .commit('indent', { at: AFTER_EDITS + 2 * day });
     // Moved to another file: not churn.
-    s.repo.write('c.ts', [ai[0], 'export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[4]].join('\n') + '\n').write('d.ts', `${ai[3]}\n`).commit('move delta', { at: AFTER_EDITS + 3 * day });
+    s.repo
+      .write('c.ts', `${[ai[0], 'export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[4]].join('\n')}\n`)
+      .write('d.ts', `${ai[3]}\n`)
+      .commit('move delta', { at: AFTER_EDITS + 3 * day });
     // Deleted after the 14-day window: not counted.
-    s.repo.write('c.ts', ['export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[4]].join('\n') + '\n').commit('drop alpha', { at: AFTER_EDITS + 20 * day });
+    s.repo
+      .write('c.ts', `${['export const beta = computeBetaDifferently(2);', `    ${ai[2]}`, ai[4]].join('\n')}\n`)
+      .commit('drop alpha', { at: AFTER_EDITS + 20 * day });
     await s.run();
     const d = openDatabase(s.db);
-    expect(d.prepare(`SELECT window_days, ai_lines_reaching_mainline, ai_lines_churned, window_closed FROM event_commit_churn WHERE sha = ?`).get([sha])).toEqual({
+    expect(
+      d
+        .prepare(`SELECT window_days, ai_lines_reaching_mainline, ai_lines_churned, window_closed FROM event_commit_churn WHERE sha = ?`)
+        .get([sha]),
+    ).toEqual({
       window_days: 14,
       ai_lines_reaching_mainline: 5,
       ai_lines_churned: 1,
       window_closed: 1,
     });
     // Beside them: the lines people wrote (the root README and the three later commits), none churned.
-    expect(d.prepare(`SELECT provider, commits, ai_lines_reaching_mainline, ai_lines_churned, churn_rate, nonai_lines_reaching_mainline, nonai_lines_churned, nonai_churn_rate FROM view_repository_churn_summary`).all()).toEqual([
-      { provider: 'claude-code', commits: 1, ai_lines_reaching_mainline: 5, ai_lines_churned: 1, churn_rate: 0.2, nonai_lines_reaching_mainline: 4, nonai_lines_churned: 0, nonai_churn_rate: 0 },
+    expect(
+      d
+        .prepare(
+          `SELECT provider, commits, ai_lines_reaching_mainline, ai_lines_churned, churn_rate, nonai_lines_reaching_mainline, nonai_lines_churned, nonai_churn_rate FROM view_repository_churn_summary`,
+        )
+        .all(),
+    ).toEqual([
+      {
+        provider: 'claude-code',
+        commits: 1,
+        ai_lines_reaching_mainline: 5,
+        ai_lines_churned: 1,
+        churn_rate: 0.2,
+        nonai_lines_reaching_mainline: 4,
+        nonai_lines_churned: 0,
+        nonai_churn_rate: 0,
+      },
     ]);
     d.close();
   });
@@ -370,7 +477,10 @@ describe('churn of AI lines on mainline', () => {
     await s.run();
     const d = openDatabase(s.db);
     expect(d.prepare(`SELECT ai_lines_churned FROM event_commit_churn WHERE sha = ?`).get([sha])).toEqual({ ai_lines_churned: 2 });
-    expect(d.prepare(`SELECT reverted_later, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([sha])).toEqual({ reverted_later: 1, revert_kind: 'message' });
+    expect(d.prepare(`SELECT reverted_later, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([sha])).toEqual({
+      reverted_later: 1,
+      revert_kind: 'message',
+    });
     d.close();
   });
 });
@@ -380,9 +490,14 @@ describe('churn of lines without AI evidence, beside AI churn', () => {
     const d = openDatabase(db);
     try {
       return d
-        .prepare(`SELECT sha, ai_lines_reaching_mainline AS ai, ai_lines_churned AS ai_churned, nonai_lines_reaching_mainline AS other, nonai_lines_churned AS other_churned FROM event_commit_churn ORDER BY sha`)
+        .prepare(
+          `SELECT sha, ai_lines_reaching_mainline AS ai, ai_lines_churned AS ai_churned, nonai_lines_reaching_mainline AS other, nonai_lines_churned AS other_churned FROM event_commit_churn ORDER BY sha`,
+        )
         .all<{ sha: string }>()
-        .reduce<Record<string, unknown>>((rows, { sha, ...rest }) => ({ ...rows, [sha]: rest }), {});
+        .reduce<Record<string, unknown>>((rows, { sha, ...rest }) => {
+          rows[sha] = rest;
+          return rows;
+        }, {});
     } finally {
       d.close();
     }
@@ -390,14 +505,19 @@ describe('churn of lines without AI evidence, beside AI churn', () => {
 
   it('counts each mainline commit’s other lines and their churn, in the same window', async () => {
     const s = scenario();
-    const human = ['export const one = byHand(1);', 'export const two = byHand(2);', 'export const three = byHand(3);', 'export const four = byHand(4);'];
-    s.repo.write('h.ts', human.join('\n') + '\n');
+    const human = [
+      'export const one = byHand(1);',
+      'export const two = byHand(2);',
+      'export const three = byHand(3);',
+      'export const four = byHand(4);',
+    ];
+    s.repo.write('h.ts', `${human.join('\n')}\n`);
     const byHand = s.repo.commit('by hand', { at: AFTER_EDITS });
     s.t.write('toolu_a', file(s.repo, 'a.ts'), 'export const aiOne = fromAi(1);\nexport const aiTwo = fromAi(2);\n');
     s.repo.write('a.ts', 'export const aiOne = fromAi(1);\nexport const aiTwo = fromAi(2);\n');
     const byAi = s.repo.commit('by ai', { at: AFTER_EDITS + 3600 });
     // A day later one line of each is rewritten: both churn.
-    s.repo.write('h.ts', [human[0], 'export const two = rewritten(2);', human[2], human[3]].join('\n') + '\n');
+    s.repo.write('h.ts', `${[human[0], 'export const two = rewritten(2);', human[2], human[3]].join('\n')}\n`);
     s.repo.write('a.ts', 'export const aiOne = rewritten(1);\nexport const aiTwo = fromAi(2);\n');
     const rewrite = s.repo.commit('rewrite', { at: AFTER_EDITS + 86400 });
     await s.run();
@@ -409,8 +529,21 @@ describe('churn of lines without AI evidence, beside AI churn', () => {
       [rewrite]: { ai: 0, ai_churned: 0, other: 2, other_churned: 0 },
     });
     const d = openDatabase(s.db);
-    expect(d.prepare(`SELECT provider, ai_lines_reaching_mainline, churn_rate, nonai_lines_reaching_mainline, nonai_lines_churned, nonai_churn_rate FROM view_repository_churn_summary`).all()).toEqual([
-      { provider: 'claude-code', ai_lines_reaching_mainline: 2, churn_rate: 0.5, nonai_lines_reaching_mainline: 7, nonai_lines_churned: 1, nonai_churn_rate: 0.1429 },
+    expect(
+      d
+        .prepare(
+          `SELECT provider, ai_lines_reaching_mainline, churn_rate, nonai_lines_reaching_mainline, nonai_lines_churned, nonai_churn_rate FROM view_repository_churn_summary`,
+        )
+        .all(),
+    ).toEqual([
+      {
+        provider: 'claude-code',
+        ai_lines_reaching_mainline: 2,
+        churn_rate: 0.5,
+        nonai_lines_reaching_mainline: 7,
+        nonai_lines_churned: 1,
+        nonai_churn_rate: 0.1429,
+      },
     ]);
     d.close();
     // Nothing new: the rows whose window closed stay as they are.
@@ -432,7 +565,11 @@ describe('churn of lines without AI evidence, beside AI churn', () => {
     expect(rows[branchCommit]).toBeUndefined();
     expect(rows[squash]).toEqual({ ai: 2, ai_churned: 0, other: 1, other_churned: 0 });
     const d = openDatabase(s.db);
-    expect(d.prepare(`SELECT provider, commits, ai_lines_reaching_mainline, nonai_lines_reaching_mainline FROM view_repository_churn_summary`).all()).toEqual([
+    expect(
+      d
+        .prepare(`SELECT provider, commits, ai_lines_reaching_mainline, nonai_lines_reaching_mainline FROM view_repository_churn_summary`)
+        .all(),
+    ).toEqual([
       { provider: 'claude-code', commits: 1, ai_lines_reaching_mainline: 2, nonai_lines_reaching_mainline: 2 }, // with the root README
     ]);
     d.close();
@@ -463,7 +600,9 @@ describe('churn of lines without AI evidence, beside AI churn', () => {
     s.repo.write('g.ts', 'export const one = fromGitAi(1);\nexport const two = fromGitAi(2);\nexport const three = byHand(3);\n');
     const sha = s.repo.commit('git-ai work', { at: AFTER_EDITS });
     addGitAiNote(s.repo, sha);
-    s.repo.write('g.ts', 'export const two = fromGitAi(2);\nexport const three = byHand(3);\n').commit('drop one', { at: AFTER_EDITS + 86400 });
+    s.repo
+      .write('g.ts', 'export const two = fromGitAi(2);\nexport const three = byHand(3);\n')
+      .commit('drop one', { at: AFTER_EDITS + 86400 });
     await ingest({ cwd: s.repo.dir, db: s.db, env: s.home.env, notes: false });
     // Two thirds of each line is AI: reaching 2 AI + 1 other; the one churned line counts as AI.
     expect(churnRows(s.db)[sha]).toEqual({ ai: 2, ai_churned: 1, other: 1, other_churned: 0 });
@@ -474,47 +613,101 @@ describe('report --range', () => {
   it('gives the AI share of the lines a range added that survive at its end, per provider, limited by pathspecs', async () => {
     const s = scenario();
     s.repo.git('tag', 'v1');
-    const ai = ['export const one = aiOne();', 'export const two = aiTwo();', 'export const three = aiThree();', 'export const four = aiFour();'];
-    s.t.write('toolu_range', file(s.repo, 'src/feature.ts'), ai.join('\n') + '\n');
-    s.repo.write('src/feature.ts', ai.join('\n') + '\n').commit('ai feature', { at: AFTER_EDITS });
-    s.repo.write('src/human.ts', 'export const mine = byHand();\nexport const also = byHandToo();\n').commit('human', { at: AFTER_EDITS + 60 });
+    const ai = [
+      'export const one = aiOne();',
+      'export const two = aiTwo();',
+      'export const three = aiThree();',
+      'export const four = aiFour();',
+    ];
+    s.t.write('toolu_range', file(s.repo, 'src/feature.ts'), `${ai.join('\n')}\n`);
+    s.repo.write('src/feature.ts', `${ai.join('\n')}\n`).commit('ai feature', { at: AFTER_EDITS });
+    s.repo
+      .write('src/human.ts', 'export const mine = byHand();\nexport const also = byHandToo();\n')
+      .commit('human', { at: AFTER_EDITS + 60 });
     // One AI line removed later: it does not survive at the end of the range.
-    s.repo.write('src/feature.ts', [ai[0], ai[1], ai[2]].join('\n') + '\n').commit('trim', { at: AFTER_EDITS + 120 });
+    s.repo.write('src/feature.ts', `${[ai[0], ai[1], ai[2]].join('\n')}\n`).commit('trim', { at: AFTER_EDITS + 120 });
     // Vendored code with an AI trailer, left out by a pathspec.
-    s.repo.write('vendor/lib.ts', 'export const vendored = thirdParty();\n').commit('vendor\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: AFTER_EDITS + 180 });
+    s.repo
+      .write('vendor/lib.ts', 'export const vendored = thirdParty();\n')
+      .commit('vendor\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: AFTER_EDITS + 180 });
     await s.run();
     const { report } = await import('../src/cli/commands/report.js');
-    const result = await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', range: 'v1..HEAD', pathspecs: [':!vendor'], views: ['repository_ai_share'], ingest: false });
+    const result = await report({
+      cwd: s.repo.dir,
+      db: s.db,
+      env: s.home.env,
+      format: 'json',
+      range: 'v1..HEAD',
+      pathspecs: [':!vendor'],
+      views: ['repository_ai_share'],
+      ingest: false,
+    });
     const parsed = JSON.parse(result.output) as Record<string, unknown[]>;
     expect(parsed['range v1..HEAD -- :!vendor']).toEqual([
       { provider: 'claude-code', ai_lines: 3, surviving_nontrivial_lines: 5, ai_share: 0.6, coverage: 0.6 },
       { provider: '(all AI)', ai_lines: 3, surviving_nontrivial_lines: 5, ai_share: 0.6, coverage: 0.6 },
     ]);
-    const all = JSON.parse((await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', range: 'v1..HEAD', views: ['repository_ai_share'], ingest: false })).output) as Record<string, { ai_lines: number; surviving_nontrivial_lines: number }[]>;
+    const all = JSON.parse(
+      (
+        await report({
+          cwd: s.repo.dir,
+          db: s.db,
+          env: s.home.env,
+          format: 'json',
+          range: 'v1..HEAD',
+          views: ['repository_ai_share'],
+          ingest: false,
+        })
+      ).output,
+    ) as Record<string, { ai_lines: number; surviving_nontrivial_lines: number }[]>;
     expect(all['range v1..HEAD']!.at(-1)).toMatchObject({ ai_lines: 4, surviving_nontrivial_lines: 6 });
   });
 
   it('pathspecs limit every view, computed on a copy: the database keeps its whole-repository figures', async () => {
     const s = scenario();
-    const ai = ['export const one = aiOne();', 'export const two = aiTwo();', 'export const three = aiThree();', 'export const four = aiFour();'];
-    s.t.write('toolu_scope', file(s.repo, 'src/feature.ts'), ai.join('\n') + '\n');
-    s.repo.write('src/feature.ts', ai.join('\n') + '\n').commit('ai feature', { at: AFTER_EDITS });
-    s.repo.write('src/human.ts', 'export const mine = byHand();\nexport const also = byHandToo();\n').commit('human', { at: AFTER_EDITS + 60 });
-    s.repo.write('vendor/lib.ts', 'export const vendored = thirdParty();\n').commit('vendor\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: AFTER_EDITS + 180 });
+    const ai = [
+      'export const one = aiOne();',
+      'export const two = aiTwo();',
+      'export const three = aiThree();',
+      'export const four = aiFour();',
+    ];
+    s.t.write('toolu_scope', file(s.repo, 'src/feature.ts'), `${ai.join('\n')}\n`);
+    s.repo.write('src/feature.ts', `${ai.join('\n')}\n`).commit('ai feature', { at: AFTER_EDITS });
+    s.repo
+      .write('src/human.ts', 'export const mine = byHand();\nexport const also = byHandToo();\n')
+      .commit('human', { at: AFTER_EDITS + 60 });
+    s.repo
+      .write('vendor/lib.ts', 'export const vendored = thirdParty();\n')
+      .commit('vendor\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: AFTER_EDITS + 180 });
     await s.run();
     const { report } = await import('../src/cli/commands/report.js');
     const views = ['repository_ai_share', 'repository_commit_quality', 'repository_churn_summary'];
-    const scoped = await report({ cwd: join(s.repo.dir, 'src'), db: s.db, env: s.home.env, format: 'json', pathspecs: ['*.ts'], views, ingest: false });
+    const scoped = await report({
+      cwd: join(s.repo.dir, 'src'),
+      db: s.db,
+      env: s.home.env,
+      format: 'json',
+      pathspecs: ['*.ts'],
+      views,
+      ingest: false,
+    });
     const rows = JSON.parse(scoped.output) as Record<string, Record<string, unknown>[]>;
     // Run from src/, '*.ts' matches src/feature.ts and src/human.ts only, as git would match it.
-    expect(rows['view_repository_ai_share']!.map(({ provider, source, ai_lines, share_of_repo }) => ({ provider, source, ai_lines, share_of_repo }))).toEqual([
-      { provider: 'claude-code', source: 'transcript', ai_lines: 4, share_of_repo: 0.6667 },
-    ]);
-    expect(rows['view_repository_commit_quality']![0]).toMatchObject({ commits: 2 });
-    expect(rows['view_repository_churn_summary']![0]).toMatchObject({ ai_lines_reaching_mainline: 4, nonai_lines_reaching_mainline: 2 });
+    expect(
+      rows.view_repository_ai_share!.map(({ provider, source, ai_lines, share_of_repo }) => ({
+        provider,
+        source,
+        ai_lines,
+        share_of_repo,
+      })),
+    ).toEqual([{ provider: 'claude-code', source: 'transcript', ai_lines: 4, share_of_repo: 0.6667 }]);
+    expect(rows.view_repository_commit_quality![0]).toMatchObject({ commits: 2 });
+    expect(rows.view_repository_churn_summary![0]).toMatchObject({ ai_lines_reaching_mainline: 4, nonai_lines_reaching_mainline: 2 });
     expect(scoped.notes.join('\n')).toContain('*.ts: commit figures count only lines in the 2 matching paths');
-    const whole = JSON.parse((await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', views, ingest: false })).output) as Record<string, Record<string, unknown>[]>;
-    expect(whole['view_repository_ai_share']!.map((r) => [r.source, r.ai_lines, r.share_of_repo])).toEqual([
+    const whole = JSON.parse(
+      (await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', views, ingest: false })).output,
+    ) as Record<string, Record<string, unknown>[]>;
+    expect(whole.view_repository_ai_share!.map((r) => [r.source, r.ai_lines, r.share_of_repo])).toEqual([
       ['trailer', 1, 0.125],
       ['transcript', 4, 0.5],
     ]);
@@ -544,26 +737,40 @@ describe('attribution from aider', () => {
     s.repo.write('.aider.chat.history.md', log);
     await s.run();
     const rows = s.attributions(sha);
-    expect(rows).toEqual([{ provider: 'aider', session_id: expect.stringMatching(/^aider:/), matched_lines: 2, share_of_commit: 1, source: 'transcript' }]);
+    expect(rows).toEqual([
+      { provider: 'aider', session_id: expect.stringMatching(/^aider:/), matched_lines: 2, share_of_commit: 1, source: 'transcript' },
+    ]);
   });
 });
 
 describe('partial reverts', () => {
   it('a later commit that deletes at least half of an AI commit’s remaining lines reverts it partially', async () => {
     const s = scenario();
-    const ai = ['export const p1 = partOne();', 'export const p2 = partTwo();', 'export const p3 = partThree();', 'export const p4 = partFour();'];
-    s.t.write('toolu_pr', file(s.repo, 'p.ts'), ai.join('\n') + '\n');
-    s.repo.write('p.ts', ai.join('\n') + '\n');
+    const ai = [
+      'export const p1 = partOne();',
+      'export const p2 = partTwo();',
+      'export const p3 = partThree();',
+      'export const p4 = partFour();',
+    ];
+    s.t.write('toolu_pr', file(s.repo, 'p.ts'), `${ai.join('\n')}\n`);
+    s.repo.write('p.ts', `${ai.join('\n')}\n`);
     const sha = s.repo.commit('ai part', { at: AFTER_EDITS });
-    s.t.write('toolu_q', file(s.repo, 'q.ts'), ai.map((l) => l.replace('const p', 'const q')).join('\n') + '\n');
-    s.repo.write('q.ts', ai.map((l) => l.replace('const p', 'const q')).join('\n') + '\n');
+    s.t.write('toolu_q', file(s.repo, 'q.ts'), `${ai.map((l) => l.replace('const p', 'const q')).join('\n')}\n`);
+    s.repo.write('q.ts', `${ai.map((l) => l.replace('const p', 'const q')).join('\n')}\n`);
     const kept = s.repo.commit('ai kept', { at: AFTER_EDITS + 60 });
     // Three of p.ts's four lines go; one of q.ts's four.
-    s.repo.write('p.ts', `${ai[0]}\n`).write('q.ts', ai.slice(1).map((l) => l.replace('const p', 'const q')).join('\n') + '\n');
+    s.repo.write('p.ts', `${ai[0]}\n`).write(
+      'q.ts',
+      `${ai
+        .slice(1)
+        .map((l) => l.replace('const p', 'const q'))
+        .join('\n')}\n`,
+    );
     const remover = s.repo.commit('trim by hand', { at: AFTER_EDITS + 3600 });
     await s.run();
     const d = openDatabase(s.db);
-    const row = (x: string) => d.prepare(`SELECT reverted_later, reverted_by, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([x]);
+    const row = (x: string) =>
+      d.prepare(`SELECT reverted_later, reverted_by, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([x]);
     expect(row(sha)).toEqual({ reverted_later: 1, reverted_by: remover, revert_kind: 'partial' });
     expect(row(kept)).toEqual({ reverted_later: 0, reverted_by: null, revert_kind: null });
     d.close();

@@ -137,7 +137,10 @@ describe('paceflow CLI', () => {
     expect(paceflow(['stats', '--no-ingest', '-f', 'json'], { home, env: sessions.env }).code).toBe(0);
     const bad = paceflow(['ingest', '--provider', 'vim'], { home, env: sessions.env });
     expect(bad).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown provider "vim"') });
-    const doctor = JSON.parse(paceflow(['doctor', '-f', 'json'], { home, env: sessions.env }).stdout) as Record<string, Record<string, unknown>[]>;
+    const doctor = JSON.parse(paceflow(['doctor', '-f', 'json'], { home, env: sessions.env }).stdout) as Record<
+      string,
+      Record<string, unknown>[]
+    >;
     expect(doctor.providers!.map((p) => [p.provider, p.files_found, p.files_read, p.sessions])).toEqual([
       ['claude-code', 8, 8, 7],
       ['codex', 1, 1, 1],
@@ -161,7 +164,9 @@ describe('paceflow CLI', () => {
     utimesSync(file, old, old);
     const run = paceflow(['ingest', '--since', '7d'], { env: sessions.env });
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/claude-code: 1 transcripts are not fully read and Claude deletes them after 30 days \(cleanupPeriodDays\): .*dac34307/);
+    expect(run.stderr).toMatch(
+      /claude-code: 1 transcripts are not fully read and Claude deletes them after 30 days \(cleanupPeriodDays\): .*dac34307/,
+    );
   });
 
   it('task-stats prints one task or all of them', () => {
@@ -169,12 +174,18 @@ describe('paceflow CLI', () => {
     repo.write('a.ts', 'export const a = 1;\n').commit('ABC-12 first part');
     repo.write('b.ts', 'export const b = 2;\n').commit('unrelated');
     const home = tempDir('paceflow-home-');
-    const all = JSON.parse(paceflow(['task-stats', '-f', 'json'], { cwd: repo.dir, home }).stdout) as Record<string, { task_key: string; commits: number }[]>;
+    const all = JSON.parse(paceflow(['task-stats', '-f', 'json'], { cwd: repo.dir, home }).stdout) as Record<
+      string,
+      { task_key: string; commits: number }[]
+    >;
     expect(all.view_task_execution_quality!.map((r) => [r.task_key, r.commits])).toEqual([
       ['ABC-12', 1],
       ['(no task key)', 1],
     ]);
-    const one = JSON.parse(paceflow(['task-stats', 'abc-12', '-f', 'json', '--no-ingest'], { cwd: repo.dir, home }).stdout) as Record<string, unknown[]>;
+    const one = JSON.parse(paceflow(['task-stats', 'abc-12', '-f', 'json', '--no-ingest'], { cwd: repo.dir, home }).stdout) as Record<
+      string,
+      unknown[]
+    >;
     expect(one.view_task_execution_quality).toHaveLength(1);
   });
 

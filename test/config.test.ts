@@ -37,7 +37,10 @@ describe('configuration', () => {
   it('reads paceflow.config.json, and flags override it', async () => {
     const dir = repoWith({ 'paceflow.config.json': JSON.stringify({ mainline: 'trunk', churnWindowDays: 21 }) });
     expect((await loadConfig(dir)).config).toMatchObject({ mainline: 'trunk', churnWindowDays: 21 });
-    expect((await loadConfig(dir, { churnWindowDays: 30, mainline: undefined })).config).toMatchObject({ mainline: 'trunk', churnWindowDays: 30 });
+    expect((await loadConfig(dir, { churnWindowDays: 30, mainline: undefined })).config).toMatchObject({
+      mainline: 'trunk',
+      churnWindowDays: 30,
+    });
   });
 
   it('reads the paceflow key of package.json', async () => {
@@ -52,7 +55,11 @@ describe('configuration', () => {
     ['a share above 1', { 'paceflow.config.json': '{"heavyAiThreshold": 2}' }, /"heavyAiThreshold"/],
     ['a string where a number goes', { 'paceflow.config.json': '{"churnWindowDays": "two weeks"}' }, /"churnWindowDays"/],
     ['a fractional line count', { 'paceflow.config.json': '{"heavyAiMinLines": 2.5}' }, /"heavyAiMinLines"/],
-    ['a pattern that is not a regular expression', { 'paceflow.config.json': '{"taskKeyPattern": "[A-Z"}' }, /"taskKeyPattern" must be a valid regular expression/],
+    [
+      'a pattern that is not a regular expression',
+      { 'paceflow.config.json': '{"taskKeyPattern": "[A-Z"}' },
+      /"taskKeyPattern" must be a valid regular expression/,
+    ],
     ['a bad exclusion inside the list', { 'paceflow.config.json': '{"taskKeyExclusions": ["ok", "(("]}' }, /"taskKeyExclusions\.1"/],
     ['JSON that does not parse', { 'paceflow.config.json': '{mainline: main}' }, /paceflow\.config\.json: not valid JSON/],
     ['an array instead of an object', { 'paceflow.config.json': '[]' }, /must hold a JSON object/],

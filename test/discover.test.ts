@@ -7,12 +7,16 @@ import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 afterAll(cleanupTempDirs);
 
 const old = new Date(Date.now() - 3600e3);
-const age = (...paths: string[]) => paths.forEach((p) => utimesSync(p, old, old));
+const age = (...paths: string[]) => {
+  for (const p of paths) utimesSync(p, old, old);
+};
 
 async function walk(root: string, listings: DirectoryListings | null) {
   useDirectoryListings(listings);
   try {
-    return (await findFiles(root, (name) => name.endsWith('.jsonl'))).map((f) => ({ path: f.path.slice(root.length + 1), size: f.size })).sort((a, b) => (a.path < b.path ? -1 : 1));
+    return (await findFiles(root, (name) => name.endsWith('.jsonl')))
+      .map((f) => ({ path: f.path.slice(root.length + 1), size: f.size }))
+      .sort((a, b) => (a.path < b.path ? -1 : 1));
   } finally {
     useDirectoryListings(null);
   }
@@ -49,7 +53,11 @@ describe('directory listings remembered between runs', () => {
     // A remembered listing is trusted only while the folder's mtime is the remembered one.
     writeFileSync(join(root, 'project', 'b.jsonl'), '{}\n');
     const third = new DirectoryListings(saved);
-    expect((await walk(root, third)).map((f) => f.path)).toEqual(['project/a.jsonl', 'project/b.jsonl', 'project/session/subagents/agent-1.jsonl']);
+    expect((await walk(root, third)).map((f) => f.path)).toEqual([
+      'project/a.jsonl',
+      'project/b.jsonl',
+      'project/session/subagents/agent-1.jsonl',
+    ]);
     // Changed in the last two seconds: not remembered yet (its mtime may still change within the tick).
     expect(JSON.parse(third.toJson()!).map(([dir]: [string]) => dir.slice(root.length))).not.toContain('/project');
 

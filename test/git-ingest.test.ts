@@ -9,8 +9,7 @@ import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
 
-const run = (db: Database, repo: TempRepo, mainline?: string) =>
-  ingestGit({ db, cwd: repo.dir, config: mainline ? { mainline } : {} });
+const run = (db: Database, repo: TempRepo, mainline?: string) => ingestGit({ db, cwd: repo.dir, config: mainline ? { mainline } : {} });
 
 interface ChangeRow {
   path: string;
@@ -42,7 +41,9 @@ describe('git ingest', () => {
     const empty = repo.commit('nothing changed', { allowEmpty: true });
     repo.git('checkout', '-q', '-b', 'feature');
     repo.git('mv', 'src/app.ts', 'src/main.ts');
-    const renamed = repo.write('src/main.ts', 'export const a = 1;\nexport const b = 2;\nexport const c = 3;\n').commit('rename app to main');
+    const renamed = repo
+      .write('src/main.ts', 'export const a = 1;\nexport const b = 2;\nexport const c = 3;\n')
+      .commit('rename app to main');
     const binary = repo.write('logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02, 0x00])).commit('add logo');
     repo.git('checkout', '-q', 'main');
     const side = repo.write('README.md', '# x\n\nmore\n').commit('docs');
@@ -64,7 +65,15 @@ describe('git ingest', () => {
     expect(commit(db, empty)).toMatchObject({ is_root: 0, parent_shas: root });
     expect(changes(db, empty)).toEqual([]);
     expect(changes(db, renamed)).toEqual([
-      { path: 'src/main.ts', old_path: 'src/app.ts', change_type: 'R', similarity: expect.any(Number), added_lines: 1, deleted_lines: 0, is_binary: 0 },
+      {
+        path: 'src/main.ts',
+        old_path: 'src/app.ts',
+        change_type: 'R',
+        similarity: expect.any(Number),
+        added_lines: 1,
+        deleted_lines: 0,
+        is_binary: 0,
+      },
     ]);
     expect(changes(db, renamed)[0]!.similarity).toBeGreaterThanOrEqual(50);
     expect(changes(db, binary)).toEqual([
@@ -268,7 +277,9 @@ describe('git ingest', () => {
     const repo = TempRepo.create();
     const claude = repo
       .write('a.txt', 'alpha beta\n')
-      .commit('Add a (#12)\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-Authored-By: Claude <noreply@anthropic.com>');
+      .commit(
+        'Add a (#12)\n\n🤖 Generated with [Claude Code](https://claude.com/claude-code)\n\nCo-Authored-By: Claude <noreply@anthropic.com>',
+      );
     const aider = repo.write('b.txt', 'beta gamma\n').commit('aider: tweak b', { author: 'Test Person (aider)' });
     const human = repo.write('c.txt', 'gamma delta\n').commit('Merge pull request #7 from acme/topic');
     const db = tempDatabase();

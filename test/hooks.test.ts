@@ -39,12 +39,16 @@ function hookedRepo(options: { before?: (repo: TempRepo) => void } = {}) {
       if (!busy) return;
       await new Promise((r) => setTimeout(r, 100));
     }
-    throw new Error(`worker did not finish: ${readdirSync(paceflowDir).join(', ')} ${existsSync(join(paceflowDir, 'worker.log')) ? readFileSync(join(paceflowDir, 'worker.log'), 'utf8') : ''}`);
+    throw new Error(
+      `worker did not finish: ${readdirSync(paceflowDir).join(', ')} ${existsSync(join(paceflowDir, 'worker.log')) ? readFileSync(join(paceflowDir, 'worker.log'), 'utf8') : ''}`,
+    );
   };
   const subjects = () => {
     const d = openDatabase(db);
     try {
-      return d.prepare(`SELECT subject, is_unreachable FROM metadata_commits ORDER BY committed_at, subject`).all<{ subject: string; is_unreachable: number }>();
+      return d
+        .prepare(`SELECT subject, is_unreachable FROM metadata_commits ORDER BY committed_at, subject`)
+        .all<{ subject: string; is_unreachable: number }>();
     } finally {
       d.close();
     }
@@ -113,7 +117,9 @@ describe('git hooks', () => {
       },
     });
     expect(h.cli('hooks', 'install')).toContain('paceflow hooks (husky');
-    expect(readFileSync(join(h.repo.dir, '.husky', 'post-commit'), 'utf8')).toMatch(/^# husky hook of the project\necho project-hook >\/dev\/null\n# >>> paceflow\n/);
+    expect(readFileSync(join(h.repo.dir, '.husky', 'post-commit'), 'utf8')).toMatch(
+      /^# husky hook of the project\necho project-hook >\/dev\/null\n# >>> paceflow\n/,
+    );
     h.repo.write('b.ts', 'export const b = 2;\n');
     h.git('add', '-A');
     h.git('commit', '-q', '-m', 'under husky');
@@ -127,58 +133,73 @@ describe('git hooks', () => {
   // The real lefthook binary (npm package lefthook-linux-x64, installed into .tools/ by .ci/run; in CI it must be there).
   const lefthookBin = fileURLToPath(new URL('../.tools/node_modules/lefthook-linux-x64/bin/', import.meta.url));
   const haveLefthook = existsSync(join(lefthookBin, 'lefthook'));
-  it.skipIf(!haveLefthook && !process.env.CI)('under lefthook: a paceflow command in lefthook-local.yml beside the project’s own; uninstall puts every file back', async () => {
-    const project = 'post-commit:\n  commands:\n    project:\n      run: echo project >> .git/project-hook.log\n';
-    const local = '# my own local overrides\npre-commit:\n  commands:\n    mine:\n      run: "true"\n';
-    const h = hookedRepo({
-      before: (repo) => {
-        writeFileSync(join(repo.dir, 'lefthook.yml'), project);
-        writeFileSync(join(repo.dir, 'lefthook-local.yml'), local);
-      },
-    });
-    Object.assign(h.env, { PATH: `${lefthookBin}:${process.env.PATH ?? ''}` });
-    const lefthook = spawnSync('lefthook', ['install'], { cwd: h.repo.dir, env: h.env, encoding: 'utf8' });
-    expect(lefthook.status, lefthook.stderr).toBe(0);
-    // A second worktree: lefthook reads lefthook-local.yml from the root of the worktree it runs in.
-    const worktree = join(tempDir('paceflow-wt-'), 'second');
-    h.git('worktree', 'add', '-q', '-b', 'second', worktree);
-    const hooksDir = join(h.repo.dir, '.git', 'hooks');
-    const before = Object.fromEntries(readdirSync(hooksDir).filter((f) => !f.endsWith('.sample')).map((f) => [f, readFileSync(join(hooksDir, f), 'utf8')]));
-    expect(h.cli('hooks', 'install')).toContain('paceflow hooks (lefthook');
-    expect(h.cli('hooks', 'install')).toContain('already installed');
-    const written = readFileSync(join(h.repo.dir, 'lefthook-local.yml'), 'utf8');
-    expect(written).toMatch(/^# my own local overrides\npre-commit:\n {2}commands:\n {4}mine:/);
-    expect(written).toContain('post-rewrite:\n  commands:\n    paceflow:');
-    expect(readFileSync(join(worktree, 'lefthook-local.yml'), 'utf8')).toContain('post-commit:\n  commands:\n    paceflow:');
-    // lefthook install ran again: the hooks the project's config lacks exist now.
-    for (const hook of ['post-commit', 'post-merge', 'post-rewrite', 'pre-push']) expect(readFileSync(join(hooksDir, hook), 'utf8')).toContain('lefthook');
-    h.repo.write('c.ts', 'export const c = 3;\n');
-    h.git('add', '-A');
-    h.git('commit', '-q', '-m', 'under lefthook');
-    await h.settle();
-    expect(h.subjects().map((s) => s.subject)).toContain('under lefthook');
-    expect(readFileSync(join(h.repo.dir, '.git', 'project-hook.log'), 'utf8')).toBe('project\n');
-    writeFileSync(join(worktree, 'w.ts'), 'export const w = 5;\n');
-    for (const args of [['add', '-A'], ['commit', '-q', '-m', 'in the second worktree']]) {
-      const r = spawnSync('git', args, { cwd: worktree, env: h.env, encoding: 'utf8' });
-      expect(r.status, r.stderr).toBe(0);
-    }
-    await h.settle();
-    expect(h.subjects().map((s) => s.subject)).toContain('in the second worktree');
-    // post-rewrite gets git's stdin through lefthook (use_stdin): the amended commit replaces the old.
-    h.git('commit', '-q', '--amend', '-m', 'under lefthook, amended');
-    await h.settle();
-    expect(h.subjects().filter((s) => s.subject.startsWith('under lefthook'))).toEqual([
-      { subject: 'under lefthook', is_unreachable: 1 },
-      { subject: 'under lefthook, amended', is_unreachable: 0 },
-    ]);
-    expect(h.cli('hooks', 'status')).toMatch(/hooks: lefthook[\s\S]*post-rewrite: installed/);
-    expect(h.cli('hooks', 'uninstall')).toContain('removed post-commit, post-merge, post-rewrite, pre-push');
-    expect(readFileSync(join(h.repo.dir, 'lefthook-local.yml'), 'utf8')).toBe(local);
-    expect(existsSync(join(worktree, 'lefthook-local.yml'))).toBe(false);
-    const after = Object.fromEntries(readdirSync(hooksDir).filter((f) => !f.endsWith('.sample')).map((f) => [f, readFileSync(join(hooksDir, f), 'utf8')]));
-    expect(after).toEqual(before);
-  });
+  it.skipIf(!haveLefthook && !process.env.CI)(
+    'under lefthook: a paceflow command in lefthook-local.yml beside the project’s own; uninstall puts every file back',
+    async () => {
+      const project = 'post-commit:\n  commands:\n    project:\n      run: echo project >> .git/project-hook.log\n';
+      const local = '# my own local overrides\npre-commit:\n  commands:\n    mine:\n      run: "true"\n';
+      const h = hookedRepo({
+        before: (repo) => {
+          writeFileSync(join(repo.dir, 'lefthook.yml'), project);
+          writeFileSync(join(repo.dir, 'lefthook-local.yml'), local);
+        },
+      });
+      Object.assign(h.env, { PATH: `${lefthookBin}:${process.env.PATH ?? ''}` });
+      const lefthook = spawnSync('lefthook', ['install'], { cwd: h.repo.dir, env: h.env, encoding: 'utf8' });
+      expect(lefthook.status, lefthook.stderr).toBe(0);
+      // A second worktree: lefthook reads lefthook-local.yml from the root of the worktree it runs in.
+      const worktree = join(tempDir('paceflow-wt-'), 'second');
+      h.git('worktree', 'add', '-q', '-b', 'second', worktree);
+      const hooksDir = join(h.repo.dir, '.git', 'hooks');
+      const before = Object.fromEntries(
+        readdirSync(hooksDir)
+          .filter((f) => !f.endsWith('.sample'))
+          .map((f) => [f, readFileSync(join(hooksDir, f), 'utf8')]),
+      );
+      expect(h.cli('hooks', 'install')).toContain('paceflow hooks (lefthook');
+      expect(h.cli('hooks', 'install')).toContain('already installed');
+      const written = readFileSync(join(h.repo.dir, 'lefthook-local.yml'), 'utf8');
+      expect(written).toMatch(/^# my own local overrides\npre-commit:\n {2}commands:\n {4}mine:/);
+      expect(written).toContain('post-rewrite:\n  commands:\n    paceflow:');
+      expect(readFileSync(join(worktree, 'lefthook-local.yml'), 'utf8')).toContain('post-commit:\n  commands:\n    paceflow:');
+      // lefthook install ran again: the hooks the project's config lacks exist now.
+      for (const hook of ['post-commit', 'post-merge', 'post-rewrite', 'pre-push'])
+        expect(readFileSync(join(hooksDir, hook), 'utf8')).toContain('lefthook');
+      h.repo.write('c.ts', 'export const c = 3;\n');
+      h.git('add', '-A');
+      h.git('commit', '-q', '-m', 'under lefthook');
+      await h.settle();
+      expect(h.subjects().map((s) => s.subject)).toContain('under lefthook');
+      expect(readFileSync(join(h.repo.dir, '.git', 'project-hook.log'), 'utf8')).toBe('project\n');
+      writeFileSync(join(worktree, 'w.ts'), 'export const w = 5;\n');
+      for (const args of [
+        ['add', '-A'],
+        ['commit', '-q', '-m', 'in the second worktree'],
+      ]) {
+        const r = spawnSync('git', args, { cwd: worktree, env: h.env, encoding: 'utf8' });
+        expect(r.status, r.stderr).toBe(0);
+      }
+      await h.settle();
+      expect(h.subjects().map((s) => s.subject)).toContain('in the second worktree');
+      // post-rewrite gets git's stdin through lefthook (use_stdin): the amended commit replaces the old.
+      h.git('commit', '-q', '--amend', '-m', 'under lefthook, amended');
+      await h.settle();
+      expect(h.subjects().filter((s) => s.subject.startsWith('under lefthook'))).toEqual([
+        { subject: 'under lefthook', is_unreachable: 1 },
+        { subject: 'under lefthook, amended', is_unreachable: 0 },
+      ]);
+      expect(h.cli('hooks', 'status')).toMatch(/hooks: lefthook[\s\S]*post-rewrite: installed/);
+      expect(h.cli('hooks', 'uninstall')).toContain('removed post-commit, post-merge, post-rewrite, pre-push');
+      expect(readFileSync(join(h.repo.dir, 'lefthook-local.yml'), 'utf8')).toBe(local);
+      expect(existsSync(join(worktree, 'lefthook-local.yml'))).toBe(false);
+      const after = Object.fromEntries(
+        readdirSync(hooksDir)
+          .filter((f) => !f.endsWith('.sample'))
+          .map((f) => [f, readFileSync(join(hooksDir, f), 'utf8')]),
+      );
+      expect(after).toEqual(before);
+    },
+  );
 
   it('git config-based hooks (git ≥ 2.54): one [hook "paceflow-<event>"] section per event, removed on uninstall', async () => {
     const h = hookedRepo();
@@ -199,7 +220,11 @@ describe('git hooks', () => {
     h.repo.write('d.ts', 'export const d = 4;\n');
     h.git('add', '-A');
     h.git('commit', '-q', '--no-verify', '-m', 'config hooks');
-    const run = spawnSync('sh', ['-c', `${h.git('config', '--local', '--get', 'hook.paceflow-post-commit.command')} "$@"`, 'hook'], { cwd: h.repo.dir, env: h.env, encoding: 'utf8' });
+    const run = spawnSync('sh', ['-c', `${h.git('config', '--local', '--get', 'hook.paceflow-post-commit.command')} "$@"`, 'hook'], {
+      cwd: h.repo.dir,
+      env: h.env,
+      encoding: 'utf8',
+    });
     expect(run.status).toBe(0);
     await h.settle();
     expect(h.subjects().map((s) => s.subject)).toContain('config hooks');
@@ -223,7 +248,20 @@ describe('git hooks', () => {
     h.git('cherry-pick', 'topic~1');
     // A scripted interactive rebase of topic onto main that rewords its last commit.
     h.git('checkout', '-q', 'topic');
-    const r = spawnSync('git', ['-c', 'sequence.editor=sed -i -e "1s/^pick/reword/"', '-c', 'core.editor=sed -i -e "1s/.*/topic two, reworded/"', 'rebase', '-q', '-i', 'main'], { cwd: h.repo.dir, env: h.env, encoding: 'utf8' });
+    const r = spawnSync(
+      'git',
+      [
+        '-c',
+        'sequence.editor=sed -i -e "1s/^pick/reword/"',
+        '-c',
+        'core.editor=sed -i -e "1s/.*/topic two, reworded/"',
+        'rebase',
+        '-q',
+        '-i',
+        'main',
+      ],
+      { cwd: h.repo.dir, env: h.env, encoding: 'utf8' },
+    );
     expect(r.status, r.stderr).toBe(0);
     h.git('checkout', '-q', 'main');
     h.git('merge', '-q', '--ff-only', 'topic');
@@ -238,7 +276,16 @@ describe('git hooks', () => {
     await h.settle();
     const recorded = h.subjects();
     const reachable = recorded.filter((s) => s.is_unreachable === 0).map((s) => s.subject);
-    expect(reachable).toEqual(expect.arrayContaining(['topic one', 'topic two, reworded', 'main one', 'side edits conflict', 'main edits conflict', "Merge branch 'side'"]));
+    expect(reachable).toEqual(
+      expect.arrayContaining([
+        'topic one',
+        'topic two, reworded',
+        'main one',
+        'side edits conflict',
+        'main edits conflict',
+        "Merge branch 'side'",
+      ]),
+    );
     const log = h.git('log', '--all', '--format=%s').split('\n');
     expect(reachable.sort()).toEqual(log.sort());
   });
@@ -280,7 +327,12 @@ describe('git hooks', () => {
     h.git('add', '-A');
     h.git('commit', '-q', '-m', 'next commit');
     await h.settle();
-    expect(h.subjects().map((s) => s.subject).sort()).toEqual(['next commit', 'no-verify commit', 'root']);
+    expect(
+      h
+        .subjects()
+        .map((s) => s.subject)
+        .sort(),
+    ).toEqual(['next commit', 'no-verify commit', 'root']);
     expect(readdirSync(h.paceflowDir).filter((f) => f.startsWith('queue'))).toEqual([]);
   });
 
@@ -290,7 +342,9 @@ describe('git hooks', () => {
     spawnSync('git', ['init', '-q', '--bare', remote]);
     h.git('remote', 'add', 'origin', remote);
     h.cli('hooks', 'install');
-    const t = new ClaudeTranscript('dddddddd-0000-4000-8000-000000000001', h.repo.dir).prompt('add x').write('toolu_p', join(h.repo.dir, 'x.ts'), 'export const fromAi = generated();\n');
+    const t = new ClaudeTranscript('dddddddd-0000-4000-8000-000000000001', h.repo.dir)
+      .prompt('add x')
+      .write('toolu_p', join(h.repo.dir, 'x.ts'), 'export const fromAi = generated();\n');
     mkdirSync(join(h.home.claudeProjects, '-repo'), { recursive: true });
     writeFileSync(join(h.home.claudeProjects, '-repo', `${t.sessionId}.jsonl`), t.text());
     h.repo.write('x.ts', 'export const fromAi = generated();\n');
@@ -318,7 +372,8 @@ describe('git hooks: pull', () => {
     const pull = spawnSync('git', ['pull', '-q', '--no-rebase', 'origin', 'main'], { cwd: dir, env, encoding: 'utf8' });
     expect(pull.status, pull.stderr).toBe(0);
     const lock = join(dir, '.git', 'paceflow', 'worker.lock');
-    for (let i = 0; i < 200 && (existsSync(lock) || existsSync(join(dir, '.git', 'paceflow', 'queue'))); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 200 && (existsSync(lock) || existsSync(join(dir, '.git', 'paceflow', 'queue'))); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const d = openDatabase(db);
     const subjects = d.prepare(`SELECT subject FROM metadata_commits ORDER BY subject`).all();
     d.close();

@@ -29,7 +29,11 @@ describe('a first load with the rollback journal', () => {
     expect(fileMode(db.path)).toBe('wal');
     expect(db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'journal-test'`).get()).toEqual({ value: 'x' });
 
-    await expect(withRollbackJournal(db, async () => { throw new Error('load failed'); })).rejects.toThrow('load failed');
+    await expect(
+      withRollbackJournal(db, async () => {
+        throw new Error('load failed');
+      }),
+    ).rejects.toThrow('load failed');
     expect(mode(db)).toBe('wal');
     expect(timeout(db)).toBe(5000);
     db.close();

@@ -20,20 +20,26 @@ describe.skipIf(!existsSync(NODE24) && !process.env.CI)('the node:sqlite driver 
     repo.write('README.md', '# drivers\n').commit('root');
     const t = new ClaudeTranscript('dddddddd-0000-4000-8000-00000000d41e', repo.dir);
     const ai = ['export const first = fromAi(1);', 'export const second = fromAi(2);', 'export const third = fromAi(3);'];
-    t.prompt('write the module').write('toolu_drv', join(repo.dir, 'm.ts'), ai.join('\n') + '\n');
+    t.prompt('write the module').write('toolu_drv', join(repo.dir, 'm.ts'), `${ai.join('\n')}\n`);
     const dir = join(home.claudeProjects, '-drivers');
     mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, `${t.sessionId}.jsonl`), t.text());
     const day = 86400;
     const late = Date.parse('2026-02-02T00:00:00Z') / 1000 - Date.parse('2026-01-05T09:00:00Z') / 1000;
-    repo.write('m.ts', ai.join('\n') + '\nexport const mine = byHand();\n');
+    repo.write('m.ts', `${ai.join('\n')}\nexport const mine = byHand();\n`);
     repo.commit('ai module ABC-12', { at: late });
-    repo.write('m.ts', [ai[0], 'export const second = changed(2);', ai[2], 'export const mine = byHand();'].join('\n') + '\n').commit('tweak', { at: late + day });
+    repo
+      .write('m.ts', `${[ai[0], 'export const second = changed(2);', ai[2], 'export const mine = byHand();'].join('\n')}\n`)
+      .commit('tweak', { at: late + day });
     const other = repo.write('o.ts', 'export const other = somethingElse();\n').commit('other', { at: late + 2 * day });
     repo.at(late + 3 * day).git('revert', '--no-edit', other);
     const report = (node: string, extraEnv: NodeJS.ProcessEnv) => {
       const db = join(tempDir('paceflow-db-'), 'paceflow.db');
-      const r = spawnSync(node, [BIN, '--db', db, 'report', '-f', 'json', '--no-progress'], { cwd: repo.dir, env: { ...home.env, ...extraEnv }, encoding: 'utf8' });
+      const r = spawnSync(node, [BIN, '--db', db, 'report', '-f', 'json', '--no-progress'], {
+        cwd: repo.dir,
+        env: { ...home.env, ...extraEnv },
+        encoding: 'utf8',
+      });
       expect(r.status, r.stderr).toBe(0);
       return JSON.parse(r.stdout) as Record<string, unknown[]>;
     };
@@ -41,9 +47,9 @@ describe.skipIf(!existsSync(NODE24) && !process.env.CI)('the node:sqlite driver 
     const nodeSqlite = report(NODE24, { PACEFLOW_SQLITE: 'node' });
     expect(nodeSqlite).toEqual(better);
     // Not an empty comparison: the report holds sessions, attribution, a revert and churn.
-    expect(better['view_repository_commit_quality']![0]).toMatchObject({ ai_lines: 3, heavy_ai_commits: 1 });
-    expect((better['view_global_session_quality']![0] as { sessions: number }).sessions).toBeGreaterThan(5);
-    expect(better['view_repository_churn_totals']![0]).toMatchObject({ ai_lines_reaching_mainline: 3, ai_lines_churned: 1 });
+    expect(better.view_repository_commit_quality![0]).toMatchObject({ ai_lines: 3, heavy_ai_commits: 1 });
+    expect((better.view_global_session_quality![0] as { sessions: number }).sessions).toBeGreaterThan(5);
+    expect(better.view_repository_churn_totals![0]).toMatchObject({ ai_lines_reaching_mainline: 3, ai_lines_churned: 1 });
   });
 
   it('nests transactions as savepoints: an inner failure rolls back only the inner work', () => {

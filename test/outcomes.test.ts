@@ -22,7 +22,9 @@ async function outcomes(repo: TempRepo): Promise<(sha: string) => Outcome> {
   const d = openDatabase(db);
   const rows = new Map(
     d
-      .prepare(`SELECT sha, merged_to_mainline, mainline_via, mainline_sha, reached_mainline_at, reverted_later, reverted_by, revert_kind FROM event_commit_outcomes`)
+      .prepare(
+        `SELECT sha, merged_to_mainline, mainline_via, mainline_sha, reached_mainline_at, reverted_later, reverted_by, revert_kind FROM event_commit_outcomes`,
+      )
       .all<Outcome & { sha: string }>()
       .map(({ sha, ...rest }) => [sha, rest]),
   );
@@ -35,7 +37,8 @@ async function outcomes(repo: TempRepo): Promise<(sha: string) => Outcome> {
 }
 
 const at = (repo: TempRepo, sha: string) => new Date(Number(repo.git('log', '-1', '--format=%ct', sha)) * 1000).toISOString();
-const lines = (tag: string, n = 5) => Array.from({ length: n }, (_, i) => `export const ${tag}${i} = compute${tag}(${i});`).join('\n') + '\n';
+const lines = (tag: string, n = 5) =>
+  `${Array.from({ length: n }, (_, i) => `export const ${tag}${i} = compute${tag}(${i});`).join('\n')}\n`;
 
 function base(): TempRepo {
   const repo = TempRepo.create();
@@ -84,7 +87,12 @@ describe('reached mainline', () => {
     repo.git('merge', '-q', '--squash', 'topic');
     const squash = repo.commit('Topic (#3)');
     const o = await outcomes(repo);
-    expect(o(one)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash', mainline_sha: squash, reached_mainline_at: at(repo, squash) });
+    expect(o(one)).toMatchObject({
+      merged_to_mainline: 1,
+      mainline_via: 'squash',
+      mainline_sha: squash,
+      reached_mainline_at: at(repo, squash),
+    });
     expect(o(two)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash' });
   });
 
@@ -96,14 +104,22 @@ describe('reached mainline', () => {
     repo.git('checkout', '-q', 'main');
     repo.git('branch', '-q', '-D', 'topic');
     // Reviewed and changed before landing: no patch-id match, but the PR number says it landed.
-    const landed = repo.write('a.ts', lines('a', 2) + 'export const reviewed = afterReview();\n').commit('Add a (#7)');
-    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash', reached_mainline_at: at(repo, landed) });
+    const landed = repo.write('a.ts', `${lines('a', 2)}export const reviewed = afterReview();\n`).commit('Add a (#7)');
+    expect((await outcomes(repo))(c)).toMatchObject({
+      merged_to_mainline: 1,
+      mainline_via: 'squash',
+      reached_mainline_at: at(repo, landed),
+    });
   });
 
   it('rebase merge and cherry-pick: the copies’ patch-id', async () => {
     const { repo, c, copy } = cherryPicked();
     expect(copy).not.toBe(c);
-    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'patch-id', reached_mainline_at: at(repo, copy) });
+    expect((await outcomes(repo))(c)).toMatchObject({
+      merged_to_mainline: 1,
+      mainline_via: 'patch-id',
+      reached_mainline_at: at(repo, copy),
+    });
   });
 
   it('content: most of the lines are on mainline though the diffs differ', async () => {
@@ -111,7 +127,7 @@ describe('reached mainline', () => {
     repo.git('checkout', '-q', '-b', 'topic');
     const c = repo.write('a.ts', lines('a', 5)).commit('topic work');
     repo.git('checkout', '-q', 'main');
-    repo.write('a.ts', 'export const header = first();\n' + lines('a', 5) + 'export const extra = more();\n').commit('rewritten by hand');
+    repo.write('a.ts', `export const header = first();\n${lines('a', 5)}export const extra = more();\n`).commit('rewritten by hand');
     repo.git('branch', '-q', '-D', 'topic');
     repo.git('update-ref', 'refs/heads/keep', c); // keep it reachable, unmerged by ancestry
     expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'content' });

@@ -6,7 +6,7 @@ import { describeTables, renderDataModel } from '../src/db/data-model.js';
 import { latestSchemaVersion, loadMigrations, loadViews, migrate } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
 import { ingestGit } from '../src/ingest/git.js';
-import { snapshot, tableNames, tempDatabase } from './helpers/db.js';
+import { snapshot, tempDatabase } from './helpers/db.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -81,7 +81,9 @@ describe('schema', () => {
     expect(snapshot(filled)).toEqual(once);
     for (const [name, key] of Object.entries(GRAINS)) {
       const row = filled
-        .prepare(`SELECT count(*) AS total, (SELECT count(*) FROM (SELECT DISTINCT ${key.join(', ')} FROM ${name})) AS distinct_keys FROM ${name}`)
+        .prepare(
+          `SELECT count(*) AS total, (SELECT count(*) FROM (SELECT DISTINCT ${key.join(', ')} FROM ${name})) AS distinct_keys FROM ${name}`,
+        )
         .get<{ total: number; distinct_keys: number }>();
       expect({ name, ...row }).toEqual({ name, total: row!.distinct_keys, distinct_keys: row!.distinct_keys });
     }
@@ -91,7 +93,9 @@ describe('schema', () => {
   it('records its version in PRAGMA user_version and migrates a database only once', () => {
     expect(db.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
     const local = tempDatabase();
-    local.prepare(`INSERT INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES ('r', '/tmp/r', '2026-01-01T00:00:00Z')`).run();
+    local
+      .prepare(`INSERT INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES ('r', '/tmp/r', '2026-01-01T00:00:00Z')`)
+      .run();
     migrate(local);
     expect(local.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
     // A second run applies nothing: the row written after the first survives.
@@ -109,15 +113,19 @@ describe('schema', () => {
     record.run(['claude-code:a', 'r2', '/h/.claude/projects/p/a.jsonl', 120]);
     record.run(['codex:b', 'r3', '/h/.codex/sessions/rollout-b.jsonl', 0]);
     // Only the Claude file has a watermark: the Codex one gets a row that makes the next run read it again.
-    old.prepare(`
+    old
+      .prepare(`
       INSERT INTO fact_ingest_watermarks (source_path, provider, size, mtime_ms, byte_offset, updated_at)
-      VALUES ('/h/.claude/projects/p/a.jsonl', 'claude-code', 240, 1, 240, 'x')`).run();
+      VALUES ('/h/.claude/projects/p/a.jsonl', 'claude-code', 240, 1, 240, 'x')`)
+      .run();
     migrate(old);
     expect(old.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
     expect(
-      old.prepare(`
+      old
+        .prepare(`
         SELECT r.record_id, w.source_path, r.source_offset, w.provider, w.size
-        FROM fact_session_records r JOIN fact_ingest_watermarks w USING (source_file_id) ORDER BY r.record_id`).all(),
+        FROM fact_session_records r JOIN fact_ingest_watermarks w USING (source_file_id) ORDER BY r.record_id`)
+        .all(),
     ).toEqual([
       { record_id: 'r1', source_path: '/h/.claude/projects/p/a.jsonl', source_offset: 0, provider: 'claude-code', size: 240 },
       { record_id: 'r2', source_path: '/h/.claude/projects/p/a.jsonl', source_offset: 120, provider: 'claude-code', size: 240 },

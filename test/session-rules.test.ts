@@ -32,10 +32,50 @@ describe('non-trivial lines (DESIGN §4)', () => {
   });
 
   it('the fast path agrees with the rule as written on tricky lines and on the lines of 20 real transcripts', () => {
-    const keywordOnly = new Set(['else', 'end', 'fi', 'done', 'esac', 'return', 'break', 'continue', 'pass', 'endif', 'endfor',
-      'endwhile', 'begin', 'then', 'do', 'try', 'finally', 'default', 'null', 'none', 'true', 'false', 'nil', 'undefined', 'this',
-      'self', 'super', 'await', 'yield', 'export', 'import', 'public', 'private', 'protected', 'static', 'const', 'let', 'var',
-      'elif', 'else if', 'end if', 'end do']);
+    const keywordOnly = new Set([
+      'else',
+      'end',
+      'fi',
+      'done',
+      'esac',
+      'return',
+      'break',
+      'continue',
+      'pass',
+      'endif',
+      'endfor',
+      'endwhile',
+      'begin',
+      'then',
+      'do',
+      'try',
+      'finally',
+      'default',
+      'null',
+      'none',
+      'true',
+      'false',
+      'nil',
+      'undefined',
+      'this',
+      'self',
+      'super',
+      'await',
+      'yield',
+      'export',
+      'import',
+      'public',
+      'private',
+      'protected',
+      'static',
+      'const',
+      'let',
+      'var',
+      'elif',
+      'else if',
+      'end if',
+      'end do',
+    ]);
     const reference = (line: string) => {
       const normalized = line.trim().replace(/\s+/g, ' ');
       if ((normalized.match(/[A-Za-z0-9]/g) ?? []).length < 4) return false;
@@ -99,11 +139,50 @@ describe('repeated debug loop', () => {
     expect(normalizeCommand('cd /repo &&   npm   test 2>&1 | tail -20')).toBe('npm test');
   });
   it.each([
-    ['3 runs, 2 failures', [['npm test', true], ['npm test', true], ['npm test', false]], true],
-    ['3 runs, 1 failure', [['npm test', true], ['npm test', false], ['npm test', false]], false],
-    ['2 runs, 2 failures', [['npm test', true], ['npm test', true]], false],
-    ['same command after normalization', [['npm test', true], ['cd /r && npm test', true], ['npm test | tail -5', false]], true],
-    ['different commands', [['npm test', true], ['npm run lint', true], ['npm run build', true]], false],
+    [
+      '3 runs, 2 failures',
+      [
+        ['npm test', true],
+        ['npm test', true],
+        ['npm test', false],
+      ],
+      true,
+    ],
+    [
+      '3 runs, 1 failure',
+      [
+        ['npm test', true],
+        ['npm test', false],
+        ['npm test', false],
+      ],
+      false,
+    ],
+    [
+      '2 runs, 2 failures',
+      [
+        ['npm test', true],
+        ['npm test', true],
+      ],
+      false,
+    ],
+    [
+      'same command after normalization',
+      [
+        ['npm test', true],
+        ['cd /r && npm test', true],
+        ['npm test | tail -5', false],
+      ],
+      true,
+    ],
+    [
+      'different commands',
+      [
+        ['npm test', true],
+        ['npm run lint', true],
+        ['npm run build', true],
+      ],
+      false,
+    ],
   ] as const)('%s', (_name, runs, expected) => {
     expect(hasRepeatedDebugLoop(runs.map(([command, failed]) => ({ command, failed })))).toBe(expected);
   });
@@ -123,10 +202,16 @@ describe('repeated debug loop', () => {
     };
     const pool = ['npm test', 'cd /r && npm test', 'npm test 2>&1 | tail -5', 'npm run lint', '  ', 'cargo build', 'cargo  build'];
     let seed = 7;
-    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const random = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     let loops = 0;
     for (let i = 0; i < 2000; i++) {
-      const runs = Array.from({ length: Math.floor(random() * 7) }, () => ({ command: pool[Math.floor(random() * pool.length)]!, failed: random() < 0.4 }));
+      const runs = Array.from({ length: Math.floor(random() * 7) }, () => ({
+        command: pool[Math.floor(random() * pool.length)]!,
+        failed: random() < 0.4,
+      }));
       const expected = asWritten(runs);
       if (expected) loops++;
       expect(hasRepeatedDebugLoop(runs), JSON.stringify(runs)).toBe(expected);
@@ -138,7 +223,13 @@ describe('repeated debug loop', () => {
 
 describe('edit results', () => {
   it('a structuredPatch gives the applied lines; a string error fails; a user refusal rejects', () => {
-    expect(claudeEditOutcome(false, { structuredPatch: [{ lines: [' ctx', '-old', '+new', '\\ No newline at end of file'] }], userModified: true }, '')).toEqual({
+    expect(
+      claudeEditOutcome(
+        false,
+        { structuredPatch: [{ lines: [' ctx', '-old', '+new', '\\ No newline at end of file'] }], userModified: true },
+        '',
+      ),
+    ).toEqual({
       status: 'applied',
       addedText: 'new',
       removedText: 'old',
@@ -187,7 +278,9 @@ describe('patch formats', () => {
     expect(applyPatchFromShell("apply_patch <<'EOF'\n*** Begin Patch\n*** End Patch\nEOF")).toBe('*** Begin Patch\n*** End Patch');
   });
   it('finds heredoc writes', () => {
-    expect(heredocWrites("cat > out.txt <<'EOF'\nline one\nline two\nEOF")).toEqual([{ path: 'out.txt', content: 'line one\nline two', append: false }]);
+    expect(heredocWrites("cat > out.txt <<'EOF'\nline one\nline two\nEOF")).toEqual([
+      { path: 'out.txt', content: 'line one\nline two', append: false },
+    ]);
     expect(heredocWrites('cat >> "log file.txt" << END\nmore\nEND')).toEqual([{ path: 'log file.txt', content: 'more', append: true }]);
     expect(heredocWrites("cat <<'EOF'\njust printing\nEOF")).toEqual([]);
   });

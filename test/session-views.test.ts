@@ -35,7 +35,7 @@ interface C {
 
 function randomEvents(seed: number) {
   const rand = prng(seed);
-  const pick = <T,>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(rand() * xs.length)]!;
   const quality: Q[] = [];
   const changes: C[] = [];
   for (let i = 0; i < 25; i++) {

@@ -45,7 +45,10 @@ describe('real transcripts', () => {
   });
 
   it('makes one session per transcript; a summary-only file is no session', () => {
-    const ids = db.prepare(`SELECT session_id FROM metadata_sessions ORDER BY 1`).all<{ session_id: string }>().map((r) => r.session_id);
+    const ids = db
+      .prepare(`SELECT session_id FROM metadata_sessions ORDER BY 1`)
+      .all<{ session_id: string }>()
+      .map((r) => r.session_id);
     expect(ids).toEqual([
       `${CLAUDE}624a4a58-b34c-462d-a70d-13421c8125a8.lines151-162`,
       `${CLAUDE}ba79134d-b6e9-4867-af0c-6941038c9e4b`,
@@ -69,11 +72,17 @@ describe('real transcripts', () => {
       model: 'claude-sonnet-4-20250514',
       git_branch: null,
     });
-    expect(linesByFile(`${CLAUDE}ba79134d-b6e9-4867-af0c-6941038c9e4b`)).toEqual({ 'CLAUDE.md': 54, 'requirements.txt': 7, 'ai_music.py': 180 });
+    expect(linesByFile(`${CLAUDE}ba79134d-b6e9-4867-af0c-6941038c9e4b`)).toEqual({
+      'CLAUDE.md': 54,
+      'requirements.txt': 7,
+      'ai_music.py': 180,
+    });
   });
 
   it('takes titles from summary lines, including those in other files', () => {
-    const row = db.prepare(`SELECT title FROM metadata_sessions WHERE session_id = ?`).get([`${CLAUDE}ba79134d-b6e9-4867-af0c-6941038c9e4b`]);
+    const row = db
+      .prepare(`SELECT title FROM metadata_sessions WHERE session_id = ?`)
+      .get([`${CLAUDE}ba79134d-b6e9-4867-af0c-6941038c9e4b`]);
     expect(row).toEqual({ title: 'AI Music Generation from Word Embeddings' });
   });
 
@@ -82,7 +91,12 @@ describe('real transcripts', () => {
   });
 
   it('Claude 1.0.111: MultiEdit and Edit read from structuredPatch', () => {
-    expect(session(`${CLAUDE}cb947e5b-246e-4253-a953-631f7e464c6b`)).toMatchObject({ user_prompts: 1, edits_applied: 3, lines_written: 25, git_branch: 'main' });
+    expect(session(`${CLAUDE}cb947e5b-246e-4253-a953-631f7e464c6b`)).toMatchObject({
+      user_prompts: 1,
+      edits_applied: 3,
+      lines_written: 25,
+      git_branch: 'main',
+    });
     expect(linesByFile(`${CLAUDE}cb947e5b-246e-4253-a953-631f7e464c6b`)).toEqual({ 'globals.css': 23, 'HistoryLog.tsx': 2 });
     const sources = db
       .prepare(`SELECT tool_name, text_source, user_modified FROM fact_session_file_edits WHERE session_id = ? ORDER BY tool_name`)
@@ -96,7 +110,9 @@ describe('real transcripts', () => {
 
   it('Claude 2.0.69: one Edit adding one line', () => {
     expect(session(`${CLAUDE}dac34307-159f-4fcd-9c21-35210246ad38`)).toMatchObject({ user_prompts: 1, edits_applied: 1, lines_written: 1 });
-    const added = db.prepare(`SELECT added_text FROM fact_session_file_edits WHERE session_id = ?`).get([`${CLAUDE}dac34307-159f-4fcd-9c21-35210246ad38`]);
+    const added = db
+      .prepare(`SELECT added_text FROM fact_session_file_edits WHERE session_id = ?`)
+      .get([`${CLAUDE}dac34307-159f-4fcd-9c21-35210246ad38`]);
     expect(added).toEqual({ added_text: expect.stringContaining('console.log') });
   });
 
@@ -113,16 +129,18 @@ describe('real transcripts', () => {
       tool_errors: 1,
     });
     expect(session(`${CLAUDE}e9fb405b-169f-40eb-9396-7e75076f045d/agent-a485154`)).toBeUndefined();
-    const q = db.prepare(`SELECT user_prompt_count, is_subagent FROM event_session_quality WHERE session_id = ?`).get([
-      `${CLAUDE}e9fb405b-169f-40eb-9396-7e75076f045d/agent-a485154`,
-    ]);
+    const q = db
+      .prepare(`SELECT user_prompt_count, is_subagent FROM event_session_quality WHERE session_id = ?`)
+      .get([`${CLAUDE}e9fb405b-169f-40eb-9396-7e75076f045d/agent-a485154`]);
     expect(q).toEqual({ user_prompt_count: 0, is_subagent: 1 });
   });
 
   it('Claude 2.0.76 compaction: the summary is not a prompt, the boundary is recorded', () => {
     const id = `${CLAUDE}624a4a58-b34c-462d-a70d-13421c8125a8.lines151-162`;
     expect(session(id)).toMatchObject({ user_prompts: 0 });
-    const kinds = db.prepare(`SELECT kind, count(*) AS n FROM fact_session_records WHERE session_id = ? AND kind IN ('compaction', 'meta') GROUP BY kind`).all([id]);
+    const kinds = db
+      .prepare(`SELECT kind, count(*) AS n FROM fact_session_records WHERE session_id = ? AND kind IN ('compaction', 'meta') GROUP BY kind`)
+      .all([id]);
     expect(kinds).toEqual([
       { kind: 'compaction', n: 1 },
       { kind: 'meta', n: 1 },
@@ -131,7 +149,9 @@ describe('real transcripts', () => {
 
   it('counts tokens once per model response (Claude writes one line per content block)', () => {
     // dac34307: 5 assistant lines from 2 responses; usage summed once per message.id + requestId.
-    const row = db.prepare(`SELECT tokens_in, tokens_out FROM event_session_quality WHERE session_id = ?`).get([`${CLAUDE}dac34307-159f-4fcd-9c21-35210246ad38`]);
+    const row = db
+      .prepare(`SELECT tokens_in, tokens_out FROM event_session_quality WHERE session_id = ?`)
+      .get([`${CLAUDE}dac34307-159f-4fcd-9c21-35210246ad38`]);
     expect(row).toEqual({ tokens_in: 18, tokens_out: 484 });
   });
 

@@ -12,8 +12,7 @@ import { CODEX_ROLLOUT, FIXTURES, emptySessionHome, ingestHome, type SessionHome
 
 afterAll(cleanupTempDirs);
 
-const count = (db: Database, sql: string, params: unknown[] = []) =>
-  (db.prepare(sql).get(params as never) as { n: number }).n;
+const count = (db: Database, sql: string, params: unknown[] = []) => (db.prepare(sql).get(params as never) as { n: number }).n;
 
 function claudeFile(h: SessionHome, project: string, sessionId: string, text: string): string {
   const dir = join(h.claudeProjects, project);
@@ -25,7 +24,9 @@ function claudeFile(h: SessionHome, project: string, sessionId: string, text: st
 
 function edits(db: Database, sessionId: string) {
   return db
-    .prepare(`SELECT edit_id, tool_name, status, repo_id, path, added_text FROM fact_session_file_edits WHERE session_id = ? ORDER BY edit_id`)
+    .prepare(
+      `SELECT edit_id, tool_name, status, repo_id, path, added_text FROM fact_session_file_edits WHERE session_id = ? ORDER BY edit_id`,
+    )
     .all([sessionId]);
 }
 
@@ -42,7 +43,11 @@ describe('Claude Code edits and their results', () => {
         toolUseResult: "Error: The user doesn't want to proceed with this tool use.",
       })
       .toolUse('toolu_failed', 'Edit', { file_path: '/nowhere/project/c.ts', old_string: 'missing', new_string: 'never applied' })
-      .toolResult('toolu_failed', { isError: true, content: 'String to replace not found in file.', toolUseResult: 'Error: String to replace not found in file.' })
+      .toolResult('toolu_failed', {
+        isError: true,
+        content: 'String to replace not found in file.',
+        toolUseResult: 'Error: String to replace not found in file.',
+      })
       .toolUse('toolu_pending', 'Write', { file_path: '/nowhere/project/d.ts', content: 'interrupted before any result\n' });
     claudeFile(h, '-nowhere-project', t.sessionId, t.text());
     const db = tempDatabase();
@@ -97,7 +102,7 @@ describe('no double counting', () => {
     const firstPath = claudeFile(h, '-nowhere-p', first.sessionId, first.text());
     // The resumed file repeats every earlier line (same uuids), one of them twice, then goes on.
     const resumed = new ClaudeTranscript('44444444-4444-4444-8444-444444444444', '/nowhere/p').prompt('second prompt');
-    const copied = [...first.lines, first.lines[0]!, ...resumed.lines].join('\n') + '\n';
+    const copied = `${[...first.lines, first.lines[0]!, ...resumed.lines].join('\n')}\n`;
     const resumedPath = claudeFile(h, '-nowhere-p', resumed.sessionId, copied);
     const { utimesSync } = await import('node:fs');
     utimesSync(firstPath, new Date('2026-01-01'), new Date('2026-01-01'));
@@ -106,7 +111,9 @@ describe('no double counting', () => {
     await ingestHome(db, h, [claudeCode], { recordIdsInMemory });
     expect(count(db, `SELECT count(*) AS n FROM sqlite_master WHERE name = 'fact_session_records_by_record'`)).toBe(1);
     const prompts = db
-      .prepare(`SELECT session_id, count(*) AS n FROM event_session_messages WHERE is_user_prompt = 1 GROUP BY session_id ORDER BY session_id`)
+      .prepare(
+        `SELECT session_id, count(*) AS n FROM event_session_messages WHERE is_user_prompt = 1 GROUP BY session_id ORDER BY session_id`,
+      )
       .all();
     expect(prompts).toEqual([
       { session_id: `claude-code:${first.sessionId}`, n: 1 },
@@ -129,7 +136,7 @@ describe('no double counting', () => {
     await ingestHome(db, h, [claudeCode]);
     expect(hasIndex()).toBe(1);
     const resumed = new ClaudeTranscript('46464646-4646-4646-8646-464646464646', '/nowhere/p').prompt('second prompt');
-    claudeFile(h, '-nowhere-p', resumed.sessionId, [...first.lines, ...resumed.lines].join('\n') + '\n');
+    claudeFile(h, '-nowhere-p', resumed.sessionId, `${[...first.lines, ...resumed.lines].join('\n')}\n`);
     // Second run: the copied lines are looked up in the database.
     await ingestHome(db, h, [claudeCode]);
     expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(first.lines.length + resumed.lines.length);
@@ -157,7 +164,10 @@ describe('no double counting', () => {
       type: 'event_msg',
       payload: { type: 'user_message', message: 'continue in the fork', images: [] },
     });
-    writeFileSync(join(dir, `rollout-2026-05-11T12-00-00-${forkId}.jsonl`), [JSON.stringify(meta), ...lines.slice(1), newTurn].join('\n') + '\n');
+    writeFileSync(
+      join(dir, `rollout-2026-05-11T12-00-00-${forkId}.jsonl`),
+      `${[JSON.stringify(meta), ...lines.slice(1), newTurn].join('\n')}\n`,
+    );
     const db = tempDatabase();
     await ingestHome(db, h, [codex]);
     const fork = `codex:${forkId}`;
@@ -185,7 +195,9 @@ describe('no double counting', () => {
       const end = bytes.indexOf(0x0a, offset);
       return bytes.subarray(offset, end === -1 ? bytes.length : end);
     };
-    const rows = db.prepare(`SELECT record_id, source_offset FROM fact_session_records`).all<{ record_id: string; source_offset: number }>();
+    const rows = db
+      .prepare(`SELECT record_id, source_offset FROM fact_session_records`)
+      .all<{ record_id: string; source_offset: number }>();
     expect(rows.length).toBeGreaterThan(100);
     db.transaction(() => {
       for (const { record_id, source_offset } of rows) {
@@ -199,8 +211,15 @@ describe('no double counting', () => {
     const lines = bytes.toString('utf8').split('\n').filter(Boolean);
     const meta = JSON.parse(lines[0]!) as { payload: Record<string, unknown> };
     meta.payload = { ...meta.payload, id: forkId, forked_from_id: '019e1625-789d-76c0-80ab-3724b5ddb799' };
-    const newTurn = JSON.stringify({ timestamp: '2026-05-11T09:00:00.000Z', type: 'event_msg', payload: { type: 'user_message', message: 'on', images: [] } });
-    writeFileSync(join(dir, `rollout-2026-05-11T12-00-00-${forkId}.jsonl`), [JSON.stringify(meta), ...lines.slice(1), newTurn].join('\n') + '\n');
+    const newTurn = JSON.stringify({
+      timestamp: '2026-05-11T09:00:00.000Z',
+      type: 'event_msg',
+      payload: { type: 'user_message', message: 'on', images: [] },
+    });
+    writeFileSync(
+      join(dir, `rollout-2026-05-11T12-00-00-${forkId}.jsonl`),
+      `${[JSON.stringify(meta), ...lines.slice(1), newTurn].join('\n')}\n`,
+    );
     await ingestHome(db, h, [codex]);
     const fork = `codex:${forkId}`;
     expect(db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id = ?`).all([fork])).toEqual([
@@ -214,7 +233,9 @@ describe('no double counting', () => {
 describe('incremental reads', () => {
   it('reads only what was appended, re-reads a rewritten file without duplicates, and nothing when unchanged', async () => {
     const h = emptySessionHome();
-    const t = new ClaudeTranscript('55555555-5555-4555-8555-555555555555', '/nowhere/q').prompt('one').edit('toolu_1', '/nowhere/q/x.ts', 'a', 'alpha beta');
+    const t = new ClaudeTranscript('55555555-5555-4555-8555-555555555555', '/nowhere/q')
+      .prompt('one')
+      .edit('toolu_1', '/nowhere/q/x.ts', 'a', 'alpha beta');
     const path = claudeFile(h, '-nowhere-q', t.sessionId, t.text());
     const db = tempDatabase();
     const first = await ingestHome(db, h, [claudeCode]);
@@ -225,7 +246,7 @@ describe('incremental reads', () => {
 
     const before = t.lines.length;
     t.prompt('two').edit('toolu_2', '/nowhere/q/y.ts', 'b', 'gamma delta');
-    const appended = t.lines.slice(before).join('\n') + '\n';
+    const appended = `${t.lines.slice(before).join('\n')}\n`;
     appendFileSync(path, appended);
     const second = await ingestHome(db, h, [claudeCode]);
     expect(second.stats[0]!.bytesRead).toBe(Buffer.byteLength(appended));
@@ -241,7 +262,7 @@ describe('incremental reads', () => {
     expect(afterAppend.event_session_quality).toEqual(snapshot(db).event_session_quality);
 
     // Truncated to its first half: re-read, and the rows of the lost half are gone.
-    const half = t.lines.slice(0, 3).join('\n') + '\n';
+    const half = `${t.lines.slice(0, 3).join('\n')}\n`;
     writeFileSync(path, half);
     await ingestHome(db, h, [claudeCode]);
     expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(3);
@@ -255,12 +276,15 @@ describe('malformed input is skipped and counted, never a crash', () => {
     const good2 = new ClaudeTranscript(t.sessionId, '/nowhere/r').prompt('good two').lines[0]!;
     const huge = JSON.stringify({ type: 'user', uuid: 'huge', message: { role: 'user', content: 'x'.repeat(50 * 1024 * 1024) } });
     const body = Buffer.concat([
-      Buffer.from(t.lines[0]! + '\n'),
+      Buffer.from(`${t.lines[0]!}\n`),
       Buffer.from('{"type": "user", "uuid": \n'),
-      Buffer.from(JSON.stringify({ type: 'brand-new-record', uuid: 'x' }) + '\n'),
-      Buffer.from(huge + '\n'),
-      Buffer.concat([Buffer.from('{"type":"user","uuid":"bad-utf8","message":{"content":"caf'), Buffer.from([0xe9, 0x22, 0x7d, 0x7d, 0x0a])]),
-      Buffer.from(good2 + '\n'),
+      Buffer.from(`${JSON.stringify({ type: 'brand-new-record', uuid: 'x' })}\n`),
+      Buffer.from(`${huge}\n`),
+      Buffer.concat([
+        Buffer.from('{"type":"user","uuid":"bad-utf8","message":{"content":"caf'),
+        Buffer.from([0xe9, 0x22, 0x7d, 0x7d, 0x0a]),
+      ]),
+      Buffer.from(`${good2}\n`),
       Buffer.from('{"type":"user","uuid":"cut-off","mess'),
     ]);
     claudeFile(h, '-nowhere-r', t.sessionId, '');
@@ -270,7 +294,9 @@ describe('malformed input is skipped and counted, never a crash', () => {
     expect(result.stats[0]!.skippedLines).toEqual({ invalid_json: 1, unknown_record: 1, oversized: 1, invalid_utf8: 1, truncated: 1 });
     expect(result.stats[0]!.skipExamples[0]).toMatch(/truncated at line 7/);
     expect(count(db, `SELECT count(*) AS n FROM event_session_messages WHERE is_user_prompt = 1`)).toBe(2);
-    const mark = db.prepare(`SELECT byte_offset, size, skipped_lines FROM fact_ingest_watermarks`).get<{ byte_offset: number; size: number; skipped_lines: number }>();
+    const mark = db
+      .prepare(`SELECT byte_offset, size, skipped_lines FROM fact_ingest_watermarks`)
+      .get<{ byte_offset: number; size: number; skipped_lines: number }>();
     // The cut-off line is left unread, to be read once it is complete.
     expect(mark!.size - mark!.byte_offset).toBe(Buffer.byteLength('{"type":"user","uuid":"cut-off","mess'));
     expect(mark!.skipped_lines).toBe(5);
@@ -280,7 +306,10 @@ describe('malformed input is skipped and counted, never a crash', () => {
     const h = emptySessionHome();
     const dir = join(h.codexHome, 'sessions', '2026', '01', '01');
     mkdirSync(dir, { recursive: true });
-    copyFileSync(join(FIXTURES, 'codex/schema_drift_corpus_agent-sessions_SANITIZED.jsonl'), join(dir, 'rollout-2026-01-01T00-00-00-00000000-0000-4000-8000-000000000000.jsonl'));
+    copyFileSync(
+      join(FIXTURES, 'codex/schema_drift_corpus_agent-sessions_SANITIZED.jsonl'),
+      join(dir, 'rollout-2026-01-01T00-00-00-00000000-0000-4000-8000-000000000000.jsonl'),
+    );
     const db = tempDatabase();
     const result = await ingestHome(db, h, [codex]);
     expect(result.stats[0]).toMatchObject({ filesRead: 1, skippedFiles: [], skippedLines: {} });
@@ -322,7 +351,9 @@ describe('repository resolution', () => {
     const outside = new ClaudeTranscript('88888888-8888-4888-8888-888888888888', '/definitely/not/a/repo').prompt('hello');
     claudeFile(h, '-elsewhere', outside.sessionId, outside.text());
     await ingestHome(db, h, [claudeCode]);
-    expect(db.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([`claude-code:${outside.sessionId}`])).toEqual({ repo_id: null });
+    expect(db.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([`claude-code:${outside.sessionId}`])).toEqual({
+      repo_id: null,
+    });
   });
 });
 
@@ -331,14 +362,19 @@ describe('layouts and lifecycles', () => {
     const h = emptySessionHome();
     const project = join(h.claudeProjects, '-legacy');
     mkdirSync(project, { recursive: true });
-    copyFileSync(join(FIXTURES, 'claude-code/v2.1.7_codemie_subagents/e9fb405b-169f-40eb-9396-7e75076f045d.jsonl'), join(project, 'e9fb405b-169f-40eb-9396-7e75076f045d.jsonl'));
+    copyFileSync(
+      join(FIXTURES, 'claude-code/v2.1.7_codemie_subagents/e9fb405b-169f-40eb-9396-7e75076f045d.jsonl'),
+      join(project, 'e9fb405b-169f-40eb-9396-7e75076f045d.jsonl'),
+    );
     copyFileSync(
       join(FIXTURES, 'claude-code/v2.1.7_codemie_subagents/e9fb405b-169f-40eb-9396-7e75076f045d/subagents/agent-a485154.jsonl'),
       join(project, 'agent-a485154.jsonl'),
     );
     const db = tempDatabase();
     await ingestHome(db, h, [claudeCode]);
-    expect(db.prepare(`SELECT session_id, parent_session_id, session_kind FROM metadata_sessions WHERE session_kind = 'subagent'`).all()).toEqual([
+    expect(
+      db.prepare(`SELECT session_id, parent_session_id, session_kind FROM metadata_sessions WHERE session_kind = 'subagent'`).all(),
+    ).toEqual([
       {
         session_id: 'claude-code:e9fb405b-169f-40eb-9396-7e75076f045d/agent-a485154',
         parent_session_id: 'claude-code:e9fb405b-169f-40eb-9396-7e75076f045d',
@@ -355,7 +391,11 @@ describe('layouts and lifecycles', () => {
       .toolUse('toolu_late', 'Edit', { file_path: '/nowhere/s/a.ts', old_string: 'old', new_string: 'proposed only' })
       .toolResult('toolu_late', {
         content: 'The file /nowhere/s/a.ts has been updated.',
-        toolUseResult: { filePath: '/nowhere/s/a.ts', structuredPatch: [{ lines: ['-old', '+applied one', '+applied two', '+applied three'] }], userModified: true },
+        toolUseResult: {
+          filePath: '/nowhere/s/a.ts',
+          structuredPatch: [{ lines: ['-old', '+applied one', '+applied two', '+applied three'] }],
+          userModified: true,
+        },
       })
       .edit('toolu_same', '/nowhere/s/b.ts', 'x', 'settled in the same read');
     const oneHome = emptySessionHome();
@@ -364,21 +404,42 @@ describe('layouts and lifecycles', () => {
     await ingestHome(oneRead, oneHome, [claudeCode]);
 
     const partsHome = emptySessionHome();
-    const path = claudeFile(partsHome, '-nowhere-s', t.sessionId, t.lines.slice(0, 2).join('\n') + '\n');
+    const path = claudeFile(partsHome, '-nowhere-s', t.sessionId, `${t.lines.slice(0, 2).join('\n')}\n`);
     const twoReads = tempDatabase();
     await ingestHome(twoReads, partsHome, [claudeCode]);
-    expect(edits(twoReads, `claude-code:${t.sessionId}`).map((e) => [e.edit_id, e.status, e.added_text])).toEqual([['toolu_late', 'pending', 'proposed only']]);
-    appendFileSync(path, t.lines.slice(2).join('\n') + '\n');
+    expect(edits(twoReads, `claude-code:${t.sessionId}`).map((e) => [e.edit_id, e.status, e.added_text])).toEqual([
+      ['toolu_late', 'pending', 'proposed only'],
+    ]);
+    appendFileSync(path, `${t.lines.slice(2).join('\n')}\n`);
     await ingestHome(twoReads, partsHome, [claudeCode]);
 
     const rows = (db: Database) =>
-      db.prepare(`SELECT edit_id, status, added_text, removed_text, text_source, user_modified FROM fact_session_file_edits ORDER BY edit_id`).all();
+      db
+        .prepare(
+          `SELECT edit_id, status, added_text, removed_text, text_source, user_modified FROM fact_session_file_edits ORDER BY edit_id`,
+        )
+        .all();
     expect(rows(twoReads)).toEqual([
-      { edit_id: 'toolu_late', status: 'applied', added_text: 'applied one\napplied two\napplied three', removed_text: 'old', text_source: 'result', user_modified: 1 },
-      { edit_id: 'toolu_same', status: 'applied', added_text: 'settled in the same read', removed_text: 'x', text_source: 'result', user_modified: 0 },
+      {
+        edit_id: 'toolu_late',
+        status: 'applied',
+        added_text: 'applied one\napplied two\napplied three',
+        removed_text: 'old',
+        text_source: 'result',
+        user_modified: 1,
+      },
+      {
+        edit_id: 'toolu_same',
+        status: 'applied',
+        added_text: 'settled in the same read',
+        removed_text: 'x',
+        text_source: 'result',
+        user_modified: 0,
+      },
     ]);
     expect(rows(twoReads)).toEqual(rows(oneRead));
-    const events = (db: Database) => db.prepare(`SELECT edit_id, lines_added, lines_removed, status FROM event_session_code_changes ORDER BY edit_id`).all();
+    const events = (db: Database) =>
+      db.prepare(`SELECT edit_id, lines_added, lines_removed, status FROM event_session_code_changes ORDER BY edit_id`).all();
     expect(events(twoReads)).toEqual(events(oneRead));
   });
 
@@ -396,14 +457,20 @@ describe('layouts and lifecycles', () => {
     mkdirSync(join(parts.codexHome, 'sessions', 'x'), { recursive: true });
     // Cut between a patch call and its patch_apply_end, so the result arrives in the second read.
     const cut = lines.findIndex((l) => l.includes('"patch_apply_end"'));
-    writeFileSync(path, lines.slice(0, cut).join('\n') + '\n');
+    writeFileSync(path, `${lines.slice(0, cut).join('\n')}\n`);
     const twoReads = tempDatabase();
     await ingestHome(twoReads, parts, [codex]);
     expect(count(twoReads, `SELECT count(*) AS n FROM fact_session_file_edits WHERE status = 'pending'`)).toBe(1);
-    appendFileSync(path, lines.slice(cut).join('\n') + '\n');
+    appendFileSync(path, `${lines.slice(cut).join('\n')}\n`);
     await ingestHome(twoReads, parts, [codex]);
-    const strip = ['fact_ingest_watermarks.source_path', 'fact_ingest_watermarks.mtime_ms', 'fact_ingest_watermarks.head_length', 'fact_ingest_watermarks.head_checksum'];
-    const norm = (db: Database) => JSON.parse(JSON.stringify(snapshot(db, strip)).replaceAll(parts.home, '<home>').replaceAll(whole.home, '<home>'));
+    const strip = [
+      'fact_ingest_watermarks.source_path',
+      'fact_ingest_watermarks.mtime_ms',
+      'fact_ingest_watermarks.head_length',
+      'fact_ingest_watermarks.head_checksum',
+    ];
+    const norm = (db: Database) =>
+      JSON.parse(JSON.stringify(snapshot(db, strip)).replaceAll(parts.home, '<home>').replaceAll(whole.home, '<home>'));
     expect(norm(twoReads)).toEqual(norm(oneRead));
   });
 
@@ -411,15 +478,24 @@ describe('layouts and lifecycles', () => {
     const h = emptySessionHome();
     const dir = join(h.codexHome, 'sessions', 'z');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'rollout-2026-01-01T00-00-00-11111111-1111-4111-8111-111111111111.jsonl.zst'), Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]));
+    writeFileSync(
+      join(dir, 'rollout-2026-01-01T00-00-00-11111111-1111-4111-8111-111111111111.jsonl.zst'),
+      Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0]),
+    );
     copyFileSync(CODEX_ROLLOUT, join(dir, 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl'));
-    writeFileSync(join(dir, 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl.zst'), Buffer.from([0x28, 0xb5, 0x2f, 0xfd]));
+    writeFileSync(
+      join(dir, 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl.zst'),
+      Buffer.from([0x28, 0xb5, 0x2f, 0xfd]),
+    );
     const db = tempDatabase();
     const result = await ingestHome(db, h, [codex]);
     expect(result.stats[0]!.filesFound).toBe(2);
     expect(result.stats[0]!.filesRead).toBe(1);
     expect(result.stats[0]!.skippedFiles).toEqual([
-      { path: expect.stringMatching(/11111111-1111-4111-8111-111111111111\.jsonl\.zst$/), reason: expect.stringMatching(/zstd|decompress/) },
+      {
+        path: expect.stringMatching(/11111111-1111-4111-8111-111111111111\.jsonl\.zst$/),
+        reason: expect.stringMatching(/zstd|decompress/),
+      },
     ]);
   });
 });

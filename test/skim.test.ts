@@ -15,7 +15,9 @@ function expected(value: unknown, min: number): unknown {
   if (typeof value === 'string') return Buffer.byteLength(JSON.stringify(value)) - 2 >= min ? '…' : value;
   if (Array.isArray(value)) return value.map((v) => expected(v, min));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [Buffer.byteLength(JSON.stringify(k)) - 2 >= min ? '…' : k, expected(v, min)]));
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [Buffer.byteLength(JSON.stringify(k)) - 2 >= min ? '…' : k, expected(v, min)]),
+    );
   }
   return value;
 }
@@ -106,14 +108,18 @@ describe('skimLongStrings keeping the head of each long string', () => {
 
 describe('key patterns', () => {
   it('finds a key with a string value only where it is structure, not inside a string', () => {
-    const line = Buffer.from(JSON.stringify({ out: '"type":"tool_result" in text', nested: { type: 'tool_result', tool_use_id: 'toolu_1' } }));
+    const line = Buffer.from(
+      JSON.stringify({ out: '"type":"tool_result" in text', nested: { type: 'tool_result', tool_use_id: 'toolu_1' } }),
+    );
     expect(hasKeyValue(line, 'type', 'tool_result')).toBe(true);
     expect(hasKeyValue(Buffer.from(JSON.stringify({ out: '"type":"tool_result"' })), 'type', 'tool_result')).toBe(false);
     expect(hasKeyValue(line, 'type', 'tool_result', 10)).toBe(false);
-    expect(stringValuesOf(Buffer.from(JSON.stringify([{ tool_use_id: 'a' }, { x: '"tool_use_id":"fake"' }, { tool_use_id: 'b' }])), 'tool_use_id')).toEqual([
-      'a',
-      'b',
-    ]);
+    expect(
+      stringValuesOf(
+        Buffer.from(JSON.stringify([{ tool_use_id: 'a' }, { x: '"tool_use_id":"fake"' }, { tool_use_id: 'b' }])),
+        'tool_use_id',
+      ),
+    ).toEqual(['a', 'b']);
   });
 });
 

@@ -30,7 +30,10 @@ describe('task keys', () => {
   });
 
   it('a pattern that admits lower case links abc-123 to ABC-123', () => {
-    const lax = new TaskKeyMatcher({ taskKeyPattern: '\\b[A-Za-z][A-Za-z0-9_]+-[1-9][0-9]*\\b', taskKeyExclusions: DEFAULT_TASK_KEY_EXCLUSIONS });
+    const lax = new TaskKeyMatcher({
+      taskKeyPattern: '\\b[A-Za-z][A-Za-z0-9_]+-[1-9][0-9]*\\b',
+      taskKeyExclusions: DEFAULT_TASK_KEY_EXCLUSIONS,
+    });
     expect(lax.keys('feature/abc-123-lowercase')).toEqual(['ABC-123']);
     expect(lax.keys('utf-8 only')).toEqual([]);
   });
@@ -71,7 +74,9 @@ describe('task commits and task sessions', () => {
     const home = emptySessionHome();
     const dir = join(home.claudeProjects, '-repo');
     mkdirSync(dir, { recursive: true });
-    const both = new ClaudeTranscript('cccccccc-0000-4000-8000-000000000001', repo.dir, 'feature/ABC-123-login').prompt('also look at DEF-7 while here');
+    const both = new ClaudeTranscript('cccccccc-0000-4000-8000-000000000001', repo.dir, 'feature/ABC-123-login').prompt(
+      'also look at DEF-7 while here',
+    );
     const late = new ClaudeTranscript('cccccccc-0000-4000-8000-000000000002', repo.dir, 'main').prompt('start on XYZ-5');
     const keyless = new ClaudeTranscript('cccccccc-0000-4000-8000-000000000003', repo.dir, 'main').prompt('just a question');
     for (const t of [both, late, keyless]) writeFileSync(join(dir, `${t.sessionId}.jsonl`), t.text());
@@ -79,7 +84,9 @@ describe('task commits and task sessions', () => {
     const db = join(tempDir('paceflow-db-'), 'paceflow.db');
     await ingest({ cwd: repo.dir, db, env: home.env });
     const d = openDatabase(db);
-    const links = d.prepare(`SELECT task_key, sha, branch_name, fallback, confidence, key_source FROM event_task_commits ORDER BY task_key`).all();
+    const links = d
+      .prepare(`SELECT task_key, sha, branch_name, fallback, confidence, key_source FROM event_task_commits ORDER BY task_key`)
+      .all();
     expect(links).toEqual([
       { task_key: 'ABC-123', sha: abc, branch_name: 'feature/ABC-123-login', fallback: 0, confidence: 1, key_source: 'branch' },
       { task_key: 'DEF-7', sha: def, branch_name: 'feature/DEF-7', fallback: 0, confidence: 0.9, key_source: 'branch' },
@@ -88,13 +95,33 @@ describe('task commits and task sessions', () => {
       { task_key: 'XYZ-5', sha: xyz, branch_name: null, fallback: 1, confidence: 0.5, key_source: 'commit_subject' },
     ]);
     expect(links.some((l) => (l as { sha: string }).sha === none)).toBe(false);
-    const sessions = d.prepare(`SELECT task_key, session_id, session_weight, commit_within_window, link_source FROM event_task_sessions ORDER BY session_id, task_key`).all();
+    const sessions = d
+      .prepare(
+        `SELECT task_key, session_id, session_weight, commit_within_window, link_source FROM event_task_sessions ORDER BY session_id, task_key`,
+      )
+      .all();
     expect(sessions).toEqual([
-      { task_key: 'ABC-123', session_id: `claude-code:${both.sessionId}`, session_weight: 0.5, commit_within_window: 1, link_source: 'session_branch' },
-      { task_key: 'DEF-7', session_id: `claude-code:${both.sessionId}`, session_weight: 0.5, commit_within_window: 0, link_source: 'prompt' },
+      {
+        task_key: 'ABC-123',
+        session_id: `claude-code:${both.sessionId}`,
+        session_weight: 0.5,
+        commit_within_window: 1,
+        link_source: 'session_branch',
+      },
+      {
+        task_key: 'DEF-7',
+        session_id: `claude-code:${both.sessionId}`,
+        session_weight: 0.5,
+        commit_within_window: 0,
+        link_source: 'prompt',
+      },
       { task_key: 'XYZ-5', session_id: `claude-code:${late.sessionId}`, session_weight: 1, commit_within_window: 0, link_source: 'prompt' },
     ]);
-    const view = d.prepare(`SELECT task_key, sessions, weighted_sessions, commits, fallback_commits, commit_within_window_rate FROM view_task_execution_quality`).all();
+    const view = d
+      .prepare(
+        `SELECT task_key, sessions, weighted_sessions, commits, fallback_commits, commit_within_window_rate FROM view_task_execution_quality`,
+      )
+      .all();
     expect(view).toEqual([
       { task_key: 'ABC-123', sessions: 1, weighted_sessions: 0.5, commits: 1, fallback_commits: 0, commit_within_window_rate: 1 },
       { task_key: 'DEF-7', sessions: 1, weighted_sessions: 0.5, commits: 1, fallback_commits: 0, commit_within_window_rate: 0 },

@@ -31,7 +31,7 @@ function randomCommits(seed: number, repos: string[]): CommitRow[] {
       const marked = rand() < 0.35;
       rows.push({
         repo_id: repo,
-        sha: `${repo}-${i}-`.padEnd(40, "0"),
+        sha: `${repo}-${i}-`.padEnd(40, '0'),
         is_merge: rand() < 0.15 ? 1 : 0,
         ai_marker: marked ? AI_PROVIDERS[Math.floor(rand() * AI_PROVIDERS.length)]! : null,
         ai_marker_source: marked ? sources[Math.floor(rand() * sources.length)]! : null,
@@ -44,7 +44,9 @@ function randomCommits(seed: number, repos: string[]): CommitRow[] {
 
 function load(db: Database, repos: string[], commits: CommitRow[]): void {
   db.transaction(() => {
-    const repo = db.prepare(`INSERT INTO metadata_repositories (repo_id, root_path, mainline_branch, first_seen_at) VALUES (?, ?, 'main', 'x')`);
+    const repo = db.prepare(
+      `INSERT INTO metadata_repositories (repo_id, root_path, mainline_branch, first_seen_at) VALUES (?, ?, 'main', 'x')`,
+    );
     for (const r of repos) repo.run([r, `/tmp/${r}`]);
     const commit = db.prepare(`
       INSERT INTO metadata_commits (repo_id, sha, parent_shas, parent_count, author_name, author_email, authored_at, author_tz,
@@ -127,10 +129,21 @@ describe('commit views against an independent computation', () => {
   it('hand-built: a repository with only merges has no share, not a division by zero', () => {
     const db = tempDatabase();
     const commits: CommitRow[] = [
-      { repo_id: 'r', sha: 'm'.repeat(40), is_merge: 1, ai_marker: 'claude', ai_marker_source: 'trailer', committed_at: '2026-01-01T00:00:00.000Z' },
+      {
+        repo_id: 'r',
+        sha: 'm'.repeat(40),
+        is_merge: 1,
+        ai_marker: 'claude',
+        ai_marker_source: 'trailer',
+        committed_at: '2026-01-01T00:00:00.000Z',
+      },
     ];
     load(db, ['r', 'empty'], commits);
-    const rows = db.prepare(`SELECT repo_id, commits, non_merge_commits, ai_marked_commits, ai_marked_share FROM view_repository_commit_quality ORDER BY repo_id`).all();
+    const rows = db
+      .prepare(
+        `SELECT repo_id, commits, non_merge_commits, ai_marked_commits, ai_marked_share FROM view_repository_commit_quality ORDER BY repo_id`,
+      )
+      .all();
     expect(rows).toEqual([
       { repo_id: 'empty', commits: 0, non_merge_commits: 0, ai_marked_commits: 0, ai_marked_share: null },
       { repo_id: 'r', commits: 1, non_merge_commits: 0, ai_marked_commits: 0, ai_marked_share: null },

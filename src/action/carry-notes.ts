@@ -7,7 +7,12 @@ import type { Database } from '../db/driver.js';
  * the branch commits it stands for (outcomes' mainline_sha) becomes its note, capped at its own
  * non-trivial lines. Returns the notes to write.
  */
-export function notesToCarry(db: Database, repoId: string, mainlineCommits: readonly string[], tool: string): { sha: string; text: string }[] {
+export function notesToCarry(
+  db: Database,
+  repoId: string,
+  mainlineCommits: readonly string[],
+  tool: string,
+): { sha: string; text: string }[] {
   const hasNote = db.prepare(`SELECT 1 FROM fact_commit_notes WHERE repo_id = ? AND sha = ? AND notes_ref = 'refs/notes/paceflow'`);
   const own = db.prepare(`SELECT nontrivial_added_lines AS n FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`);
   const carried = db.prepare(`
@@ -24,7 +29,12 @@ export function notesToCarry(db: Database, repoId: string, mainlineCommits: read
     const credits = carried
       .all<{ provider: string; model: string | null; session_id: string; source: 'transcript' | 'note'; lines: number }>([repoId, sha])
       // Sessions from notes are already hashed; ids from local transcripts never leave unhashed.
-      .map((c) => ({ provider: c.provider, model: c.model, session: c.source === 'note' ? c.session_id : hashSessionId(c.session_id), lines: c.lines }));
+      .map((c) => ({
+        provider: c.provider,
+        model: c.model,
+        session: c.source === 'note' ? c.session_id : hashSessionId(c.session_id),
+        lines: c.lines,
+      }));
     const total = credits.reduce((n, c) => n + c.lines, 0);
     if (nontrivial === 0 || total === 0) continue;
     const scale = Math.min(1, nontrivial / total);

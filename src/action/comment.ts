@@ -12,7 +12,11 @@ export function findStickyComment(comments: readonly IssueComment[], author: str
 }
 
 /** Updates paceflow's comment in place, or creates it the first time. */
-export async function upsertStickyComment(client: GitHubClient, issue: number, body: string): Promise<{ action: 'created' | 'updated'; id: number }> {
+export async function upsertStickyComment(
+  client: GitHubClient,
+  issue: number,
+  body: string,
+): Promise<{ action: 'created' | 'updated'; id: number }> {
   const author = (await client.viewer()) ?? ACTIONS_BOT;
   const existing = findStickyComment(await client.listIssueComments(issue), author);
   const text = body.includes(COMMENT_MARKER) ? body : `${COMMENT_MARKER}\n${body}`;

@@ -58,13 +58,19 @@ export interface Figures {
 }
 
 /** Reads the figures for one repository and, for a pull request, its commits (oldest first). */
-export function collectFigures(db: Database, repoId: string, options: { prCommits?: readonly string[]; windowDays: number; months?: number }): Figures {
+export function collectFigures(
+  db: Database,
+  repoId: string,
+  options: { prCommits?: readonly string[]; windowDays: number; months?: number },
+): Figures {
   let pullRequest: Figures['pullRequest'] = null;
   if (options.prCommits) {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_pr_commits (sha TEXT PRIMARY KEY, position INTEGER NOT NULL) WITHOUT ROWID`);
     db.exec(`DELETE FROM paceflow_pr_commits`);
     const insert = db.prepare(`INSERT OR IGNORE INTO paceflow_pr_commits (sha, position) VALUES (?, ?)`);
-    db.transaction(() => options.prCommits!.forEach((sha, i) => insert.run([sha, i])));
+    db.transaction(() => {
+      for (const [i, sha] of options.prCommits!.entries()) insert.run([sha, i]);
+    });
     const commits = db
       .prepare(
         `SELECT c.sha, c.subject, o.nontrivial_added_lines, o.ai_lines, o.ai_share, o.heavy_ai,

@@ -76,7 +76,10 @@ export class GitHubClient {
   async listIssueComments(issue: number): Promise<IssueComment[]> {
     const all: IssueComment[] = [];
     for (let page = 1; ; page++) {
-      const batch = await this.request<IssueComment[]>('GET', `/repos/${this.owner}/${this.repo}/issues/${issue}/comments?per_page=100&page=${page}`);
+      const batch = await this.request<IssueComment[]>(
+        'GET',
+        `/repos/${this.owner}/${this.repo}/issues/${issue}/comments?per_page=100&page=${page}`,
+      );
       all.push(...batch);
       if (batch.length < 100) return all;
     }

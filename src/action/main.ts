@@ -80,7 +80,9 @@ function readEvent(env: NodeJS.ProcessEnv): EventContext {
   return {
     name,
     ...(pr ? { pullRequest: { number: pr.number, base: pr.base.sha, head: pr.head.sha } } : {}),
-    ...(name === 'push' && payload.ref && payload.before && payload.after ? { push: { ref: payload.ref, before: payload.before, after: payload.after } } : {}),
+    ...(name === 'push' && payload.ref && payload.before && payload.after
+      ? { push: { ref: payload.ref, before: payload.before, after: payload.after } }
+      : {}),
   };
 }
 
@@ -109,10 +111,15 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
   const mainlinePush = event.push && !/^0+$/.test(event.push.before) ? event.push : undefined;
   let pushed: string[] = [];
   if (mainlinePush) {
-    pushed = (await gitText(['rev-list', '--first-parent', `${mainlinePush.before}..${mainlinePush.after}`], { cwd: workspace })).split('\n').filter(Boolean);
+    pushed = (await gitText(['rev-list', '--first-parent', `${mainlinePush.before}..${mainlinePush.after}`], { cwd: workspace }))
+      .split('\n')
+      .filter(Boolean);
     const subjects = await gitText(['log', '--format=%s', '--no-walk=unsorted', ...pushed], { cwd: workspace }).catch(() => '');
     for (const m of subjects.matchAll(/\(#(\d+)\)\s*$/gm)) {
-      await runGit(['fetch', '--quiet', '--no-tags', 'origin', `+refs/pull/${m[1]}/head:refs/remotes/pull/${m[1]}/head`], { cwd: workspace, okCodes: [1, 128] });
+      await runGit(['fetch', '--quiet', '--no-tags', 'origin', `+refs/pull/${m[1]}/head:refs/remotes/pull/${m[1]}/head`], {
+        cwd: workspace,
+        okCodes: [1, 128],
+      });
     }
   }
 
@@ -127,18 +134,29 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
   }
 
   if (mainlinePush && inputs.carryNotes && pushed.length > 0) {
-    const notes = await withDatabase({ cwd: workspace, db }, async (database) => notesToCarry(database, repoId, pushed, `paceflow-action ${version}`));
+    const notes = await withDatabase({ cwd: workspace, db }, async (database) =>
+      notesToCarry(database, repoId, pushed, `paceflow-action ${version}`),
+    );
     if (notes.length > 0) {
       await withDatabase({ cwd: workspace, db }, (database) => writeNotes(database, repoId, workspace, notes));
-      const push = await runGit(['push', '--quiet', 'origin', `${PACEFLOW_NOTES_REF}:${PACEFLOW_NOTES_REF}`], { cwd: workspace, okCodes: [1, 128] });
-      if (push.code === 0) core.info(`carried the attribution of merged pull requests to ${notes.length} new mainline commits (${PACEFLOW_NOTES_REF} pushed)`);
-      else core.warning(`wrote ${notes.length} notes for the new mainline commits but could not push ${PACEFLOW_NOTES_REF} (the job needs permissions: contents: write)`);
+      const push = await runGit(['push', '--quiet', 'origin', `${PACEFLOW_NOTES_REF}:${PACEFLOW_NOTES_REF}`], {
+        cwd: workspace,
+        okCodes: [1, 128],
+      });
+      if (push.code === 0)
+        core.info(`carried the attribution of merged pull requests to ${notes.length} new mainline commits (${PACEFLOW_NOTES_REF} pushed)`);
+      else
+        core.warning(
+          `wrote ${notes.length} notes for the new mainline commits but could not push ${PACEFLOW_NOTES_REF} (the job needs permissions: contents: write)`,
+        );
       summary = await run();
     }
   }
 
   const prCommits = event.pullRequest
-    ? (await gitText(['rev-list', '--reverse', `${event.pullRequest.base}..${event.pullRequest.head}`], { cwd: workspace })).split('\n').filter(Boolean)
+    ? (await gitText(['rev-list', '--reverse', `${event.pullRequest.base}..${event.pullRequest.head}`], { cwd: workspace }))
+        .split('\n')
+        .filter(Boolean)
     : undefined;
   const windowDays = inputs.config.churnWindowDays ?? 14;
   const figures = await withDatabase({ cwd: workspace, db }, async (database) =>
@@ -157,15 +175,19 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     } catch (error) {
       if (!(error instanceof GitHubApiError)) throw error;
       if (!error.isPermission) throw error;
-      core.warning(`could not write the pull request comment (${error.message}): the token is read-only here (a fork's pull request, or no pull-requests: write); the job summary has the report`);
+      core.warning(
+        `could not write the pull request comment (${error.message}): the token is read-only here (a fork's pull request, or no pull-requests: write); the job summary has the report`,
+      );
     }
   }
 
   const outputs = outputsOf(figures);
   for (const name of OUTPUT_NAMES) core.setOutput(name, outputs[name] === null ? '' : String(outputs[name]));
-  for (const { threshold, actual } of crossed(inputs.warn, outputs)) core.warning(`paceflow: ${threshold.name} is ${actual} (warn-thresholds: ${threshold.text})`);
+  for (const { threshold, actual } of crossed(inputs.warn, outputs))
+    core.warning(`paceflow: ${threshold.name} is ${actual} (warn-thresholds: ${threshold.text})`);
   const failed = crossed(inputs.fail, outputs);
-  if (failed.length > 0) core.setFailed(failed.map(({ threshold, actual }) => `${threshold.name} is ${actual} (fail-thresholds: ${threshold.text})`).join('; '));
+  if (failed.length > 0)
+    core.setFailed(failed.map(({ threshold, actual }) => `${threshold.name} is ${actual} (fail-thresholds: ${threshold.text})`).join('; '));
 }
 
 /** The PR's figures when the run is for a pull request, else the repository's. */

@@ -57,18 +57,21 @@ export function renderReport(figures: Figures, context: ReportContext): string {
     );
     if (pr.commits.length > 0) {
       out.push(
-        markdownTable([
-          ['Commit', 'Subject', 'Non-trivial lines', 'AI lines', 'AI share', 'Source', 'Provider'],
-          ...pr.commits.map((c) => [
-            `\`${c.sha.slice(0, 7)}\``,
-            escapeCell(c.subject),
-            count(c.nontrivial_added_lines),
-            count(c.ai_lines),
-            c.attribution_coverage === 'untracked' ? 'untracked' : percent(c.ai_share),
-            c.attribution_source ?? '—',
-            c.providers ? escapeCell(c.providers) : '—',
-          ]),
-        ], { align: ['l', 'l', 'r', 'r', 'r', 'l', 'l'] }),
+        markdownTable(
+          [
+            ['Commit', 'Subject', 'Non-trivial lines', 'AI lines', 'AI share', 'Source', 'Provider'],
+            ...pr.commits.map((c) => [
+              `\`${c.sha.slice(0, 7)}\``,
+              escapeCell(c.subject),
+              count(c.nontrivial_added_lines),
+              count(c.ai_lines),
+              c.attribution_coverage === 'untracked' ? 'untracked' : percent(c.ai_share),
+              c.attribution_source ?? '—',
+              c.providers ? escapeCell(c.providers) : '—',
+            ]),
+          ],
+          { align: ['l', 'l', 'r', 'r', 'r', 'l', 'l'] },
+        ),
         '',
       );
     }
@@ -82,13 +85,24 @@ export function renderReport(figures: Figures, context: ReportContext): string {
     out.push(`### Repository${r.mainline_branch ? ` (mainline \`${r.mainline_branch.replace(/`/g, '')}\`)` : ''}`, '');
     const c = figures.churn;
     const header = ['Commits', 'AI share', 'Coverage', 'Heavy-AI commits', 'Heavy-AI merged', 'Heavy-AI reverted later'];
-    const row = [count(r.commits), percent(r.ai_share), percent(r.coverage), count(r.heavy_ai_commits), percent(r.heavy_ai_merged_rate), percent(r.heavy_ai_reverted_rate)];
+    const row = [
+      count(r.commits),
+      percent(r.ai_share),
+      percent(r.coverage),
+      count(r.heavy_ai_commits),
+      percent(r.heavy_ai_merged_rate),
+      percent(r.heavy_ai_reverted_rate),
+    ];
     if (c) {
       header.push(`AI churn (${c.window_days} d)`, `Other churn (${c.window_days} d)`);
       row.push(percent(c.ai_churn_rate), percent(c.nonai_churn_rate));
     }
     out.push(markdownTable([header, row], { align: header.map(() => 'r') }), '');
-    if (c && c.open_window_commits > 0) out.push(`<sub>${count(c.open_window_commits)} mainline commits are still inside their ${c.window_days}-day churn window and not in the rates yet.</sub>`, '');
+    if (c && c.open_window_commits > 0)
+      out.push(
+        `<sub>${count(c.open_window_commits)} mainline commits are still inside their ${c.window_days}-day churn window and not in the rates yet.</sub>`,
+        '',
+      );
   }
   const charted = figures.months.filter((m) => m.ai_share !== null);
   if (charted.length >= 2) {

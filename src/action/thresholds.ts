@@ -22,7 +22,9 @@ export function parseThresholds(input: string): Threshold[] {
       const m = /^([a-z_]+)\s*(>=|<=|>|<)\s*(-?\d+(?:\.\d+)?)$/.exec(text);
       const name = OUTPUT_NAMES.find((n) => n === m?.[1]);
       if (!m || !name) {
-        throw new ThresholdSyntaxError(`threshold "${text}": write <output> <op> <number>, e.g. "churn_rate > 0.3" (outputs: ${OUTPUT_NAMES.join(', ')})`);
+        throw new ThresholdSyntaxError(
+          `threshold "${text}": write <output> <op> <number>, e.g. "churn_rate > 0.3" (outputs: ${OUTPUT_NAMES.join(', ')})`,
+        );
       }
       return { name, op: m[2] as Threshold['op'], value: Number(m[3]), text };
     });

@@ -12,10 +12,15 @@ export function attributionProvider(marker: string): string {
 
 type NoteCredit = { provider: string; model: string | null; session: string; lines: number };
 
-function loadNoteCredits(db: Database, repoId: string): { paceflow: Map<string, { text: string; credits: NoteCredit[] }>; gitAi: Map<string, NoteCredit[]> } {
+function loadNoteCredits(
+  db: Database,
+  repoId: string,
+): { paceflow: Map<string, { text: string; credits: NoteCredit[] }>; gitAi: Map<string, NoteCredit[]> } {
   const paceflow = new Map<string, { text: string; credits: NoteCredit[] }>();
   const gitAi = new Map<string, NoteCredit[]>();
-  const rows = db.prepare(`SELECT sha, notes_ref, note_text FROM fact_commit_notes WHERE repo_id = ?`).all<{ sha: string; notes_ref: string; note_text: string }>([repoId]);
+  const rows = db
+    .prepare(`SELECT sha, notes_ref, note_text FROM fact_commit_notes WHERE repo_id = ?`)
+    .all<{ sha: string; notes_ref: string; note_text: string }>([repoId]);
   for (const row of rows) {
     if (row.notes_ref === PACEFLOW_NOTES_REF) {
       const note = parseNote(row.note_text);
@@ -66,7 +71,10 @@ export class WrittenLines {
     if (!isNontrivialLine(text)) return;
     this.paths.add(path);
     let lines = this.byPath.get(path);
-    if (!lines) this.byPath.set(path, (lines = new Map()));
+    if (!lines) {
+      lines = new Map();
+      this.byPath.set(path, lines);
+    }
     const key = normalizeLine(text);
     const list = lines.get(key);
     if (list) list.push({ ...write, used: false });
@@ -191,7 +199,9 @@ export async function buildAttribution(options: {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
   db.exec(`DELETE FROM paceflow_ai_paths`);
   const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
-  const aiPaths = db.prepare(`SELECT DISTINCT path FROM fact_session_file_edits WHERE repo_id = ? AND status = 'applied' AND path IS NOT NULL`);
+  const aiPaths = db.prepare(
+    `SELECT DISTINCT path FROM fact_session_file_edits WHERE repo_id = ? AND status = 'applied' AND path IS NOT NULL`,
+  );
   db.transaction(() => {
     for (const { path } of aiPaths.all<{ path: string }>([repoId])) insertPath.run([path]);
   });
@@ -262,7 +272,13 @@ export async function buildAttribution(options: {
                 explanation.push({
                   path: file.path,
                   text,
-                  verdict: { kind: 'ai', sessionId: write.sessionId, provider: write.provider, model: write.model, writtenAt: new Date(write.at).toISOString() },
+                  verdict: {
+                    kind: 'ai',
+                    sessionId: write.sessionId,
+                    provider: write.provider,
+                    model: write.model,
+                    writtenAt: new Date(write.at).toISOString(),
+                  },
                 });
               }
             } else if (options.onExplain) {
@@ -270,7 +286,10 @@ export async function buildAttribution(options: {
                 path: file.path,
                 text,
                 verdict: paths.some((p) => written.hasPath(p))
-                  ? { kind: 'edited', note: 'a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)' }
+                  ? {
+                      kind: 'edited',
+                      note: 'a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)',
+                    }
                   : { kind: 'no-session' },
               });
             }
@@ -278,7 +297,13 @@ export async function buildAttribution(options: {
         }
         // A commit aider says it made is all its session's work.
         const byAider = credits.size === 0 ? aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : undefined;
-        if (byAider && nontrivial > 0) credits.set(`aider\0${byAider.session_id}`, { provider: 'aider', sessionId: byAider.session_id, model: byAider.model, lines: nontrivial });
+        if (byAider && nontrivial > 0)
+          credits.set(`aider\0${byAider.session_id}`, {
+            provider: 'aider',
+            sessionId: byAider.session_id,
+            model: byAider.model,
+            lines: nontrivial,
+          });
         if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, explanation);
         if (options.only || options.readOnly) continue;
         sql.clearAttributions.run([repoId, commit.sha]);
@@ -313,7 +338,10 @@ export async function buildAttribution(options: {
     });
     batch.length = 0;
   };
-  for await (const patch of readCommitPatches(toRead.map((c) => c.sha), { cwd: options.cwd })) {
+  for await (const patch of readCommitPatches(
+    toRead.map((c) => c.sha),
+    { cwd: options.cwd },
+  )) {
     const commit = bySha.get(patch.sha);
     if (!commit) continue;
     patchesRead++;
@@ -325,7 +353,9 @@ export async function buildAttribution(options: {
     // Rewritten history no longer counts (its copies do).
     db.transaction(() => {
       for (const table of ['event_commit_attributions', 'event_commit_outcomes']) {
-        db.prepare(`DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`).run([repoId, repoId]);
+        db.prepare(
+          `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
+        ).run([repoId, repoId]);
       }
     });
     finishOutcomes(db, repoId, options.config);

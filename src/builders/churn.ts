@@ -89,7 +89,13 @@ export async function buildChurn(options: {
     mainline
       .filter((m) => {
         const row = stored.get(m.sha);
-        return rewritten || !row || row.window_closed === 0 || row.window_days !== config.churnWindowDays || (previous.get(m.sha) ?? 'c0') !== fingerprint.get(m.sha);
+        return (
+          rewritten ||
+          !row ||
+          row.window_closed === 0 ||
+          row.window_days !== config.churnWindowDays ||
+          (previous.get(m.sha) ?? 'c0') !== fingerprint.get(m.sha)
+        );
       })
       .map((m) => m.sha),
   );
@@ -97,7 +103,10 @@ export async function buildChurn(options: {
   // Written only when it changed: a re-run with nothing new writes nothing here.
   const saveEvidence = () => {
     if (evidenceNow !== storedEvidence) {
-      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([evidenceKey, evidenceNow]);
+      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+        evidenceKey,
+        evidenceNow,
+      ]);
     }
   };
 
@@ -139,16 +148,20 @@ export async function buildChurn(options: {
     }
   };
   let seen = 0;
-  for await (const patch of readCommitPatches(pass.map((m) => m.sha), { cwd })) {
+  for await (const patch of readCommitPatches(
+    pass.map((m) => m.sha),
+    { cwd },
+  )) {
     const m = byShaInPass.get(patch.sha);
     if (!m) continue;
     if (++seen % 2000 === 0) sweep(m.at);
     // 1. What this commit removes from earlier subjects' lines, unless it adds the same text back.
     const addedAnywhere = new Map<string, number>();
-    for (const f of patch.files) for (const a of f.added) {
-      const key = normalizeLine(a);
-      addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
-    }
+    for (const f of patch.files)
+      for (const a of f.added) {
+        const key = normalizeLine(a);
+        addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
+      }
     for (const f of patch.files) {
       const from = f.oldPath ?? f.path;
       const byText = live.get(from);
@@ -184,7 +197,9 @@ export async function buildChurn(options: {
     if ('lines' in e) for (const l of e.lines) exact.set(`${l.path}\0${l.text}`, (exact.get(`${l.path}\0${l.text}`) ?? 0) + 1);
     // A commit that adds nothing still gets its (empty) row: the rows name every mainline commit,
     // which is how a rewritten mainline is noticed.
-    const added = patch.files.flatMap((f) => (inScope(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })) : []));
+    const added = patch.files.flatMap((f) =>
+      inScope(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })) : [],
+    );
     const share = 'count' in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
     const subject: Subject = { sha: m.sha, at: m.at, lines: added.length, aiWeight: 0, churned: 0, aiChurned: 0 };
     for (const a of added) {
@@ -197,7 +212,10 @@ export async function buildChurn(options: {
       }
       subject.aiWeight += weight;
       let byText = live.get(a.path);
-      if (!byText) live.set(a.path, (byText = new Map()));
+      if (!byText) {
+        byText = new Map();
+        live.set(a.path, byText);
+      }
       const same = byText.get(a.text);
       if (same) same.push({ subject, weight });
       else byText.set(a.text, [{ subject, weight }]);

@@ -4,10 +4,48 @@
  * Blank, brace-only and whitespace-only lines never count, in a numerator or a denominator.
  */
 const KEYWORD_ONLY = new Set([
-  'else', 'end', 'fi', 'done', 'esac', 'return', 'break', 'continue', 'pass', 'endif', 'endfor',
-  'endwhile', 'begin', 'then', 'do', 'try', 'finally', 'default', 'null', 'none', 'true', 'false',
-  'nil', 'undefined', 'this', 'self', 'super', 'await', 'yield', 'export', 'import', 'public',
-  'private', 'protected', 'static', 'const', 'let', 'var', 'elif', 'else if', 'end if', 'end do',
+  'else',
+  'end',
+  'fi',
+  'done',
+  'esac',
+  'return',
+  'break',
+  'continue',
+  'pass',
+  'endif',
+  'endfor',
+  'endwhile',
+  'begin',
+  'then',
+  'do',
+  'try',
+  'finally',
+  'default',
+  'null',
+  'none',
+  'true',
+  'false',
+  'nil',
+  'undefined',
+  'this',
+  'self',
+  'super',
+  'await',
+  'yield',
+  'export',
+  'import',
+  'public',
+  'private',
+  'protected',
+  'static',
+  'const',
+  'let',
+  'var',
+  'elif',
+  'else if',
+  'end if',
+  'end do',
 ]);
 
 export function normalizeLine(line: string): string {
@@ -26,7 +64,9 @@ export function isNontrivialLine(line: string): boolean {
   }
   if (alnum < 4) return false;
   if (alnum > LONGEST_KEYWORD_ALNUM) return true;
-  const bare = normalizeLine(line).replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, '').toLowerCase();
+  const bare = normalizeLine(line)
+    .replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, '')
+    .toLowerCase();
   return !KEYWORD_ONLY.has(bare);
 }
 

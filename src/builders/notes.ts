@@ -50,7 +50,12 @@ export function parseNote(text: string): PaceflowNote | null {
     if (value.schema !== 'paceflow/attribution' || value.version !== 1 || !Array.isArray(value.attributions)) return null;
     if (typeof value.nontrivial_added_lines !== 'number') return null;
     const ok = value.attributions.every(
-      (a) => a && typeof a.provider === 'string' && typeof a.session === 'string' && typeof a.lines === 'number' && (a.model === null || typeof a.model === 'string'),
+      (a) =>
+        a &&
+        typeof a.provider === 'string' &&
+        typeof a.session === 'string' &&
+        typeof a.lines === 'number' &&
+        (a.model === null || typeof a.model === 'string'),
     );
     return ok ? (value as PaceflowNote) : null;
   } catch {

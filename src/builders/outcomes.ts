@@ -15,7 +15,13 @@ import { isNontrivialLine, normalizeLine } from './lines.js';
 type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
 
 /** Patch-ids from fact_commit_patch_ids, computing (and storing) only the missing ones. */
-async function cachedPatchIds(db: Database, repoId: string, shas: readonly string[], cwd: string, reverse = false): Promise<Map<string, string>> {
+async function cachedPatchIds(
+  db: Database,
+  repoId: string,
+  shas: readonly string[],
+  cwd: string,
+  reverse = false,
+): Promise<Map<string, string>> {
   const column = reverse ? 'reverse_id' : 'forward_id';
   const known = db.prepare(`SELECT sha, ${column} AS id, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
   const ids = new Map<string, string>();
@@ -73,29 +79,39 @@ export async function buildOutcomes(options: {
   const { db, repoId, cwd, config } = options;
   const now = (options.now ?? new Date()).getTime() / 1000;
   const tipRow = db
-    .prepare(`SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`)
+    .prepare(
+      `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`,
+    )
     .get<{ head_sha: string }>([repoId]);
   if (!tipRow) return { mainlineTip: null, merged: 0, reverted: 0 };
   const tip = tipRow.head_sha;
 
   // Nothing moved since the last build (same tips, same commits with outcomes): only the windows,
   // which depend on today's date, need refreshing.
-  const refs = db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all<{ ref_name: string; sha: string }>([repoId]);
+  const refs = db
+    .prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`)
+    .all<{ ref_name: string; sha: string }>([repoId]);
   const outcomeCount = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n;
   const state = JSON.stringify([tip, refs.map((r) => `${r.ref_name}=${r.sha}`), outcomeCount, config.revertWindowDays]);
   const stateKey = `outcomes_state:${repoId}`;
   const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([stateKey])?.value;
-  const unbuilt = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`).get<{ n: number }>([repoId])!.n;
+  const unbuilt = db
+    .prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`)
+    .get<{ n: number }>([repoId])!.n;
   if (stored === state && unbuilt === 0) {
     refreshWindows(db, repoId, config, now);
     const counts = db
-      .prepare(`SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`)
+      .prepare(
+        `SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`,
+      )
       .get<{ merged: number; reverted: number }>([repoId])!;
     return { mainlineTip: tip, ...counts };
   }
 
   const commits = db
-    .prepare(`SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`)
+    .prepare(
+      `SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`,
+    )
     .all<CommitRow>([repoId]);
   const bySha = new Map(commits.map((c) => [c.sha, c]));
   const time = (sha: string) => Date.parse(bySha.get(sha)?.committed_at ?? '') / 1000;
@@ -155,7 +171,12 @@ export async function buildOutcomes(options: {
       const base = await mergeBase(head_sha, tip, cwd);
       if (!base) continue;
       if (mainlineIds.size === 0) {
-        const ids = await cachedPatchIds(db, repoId, onMainline.filter((sha) => time(sha) >= time(base)), cwd);
+        const ids = await cachedPatchIds(
+          db,
+          repoId,
+          onMainline.filter((sha) => time(sha) >= time(base)),
+          cwd,
+        );
         for (const [sha, id] of ids) if (!mainlineIds.has(id)) mainlineIds.set(id, sha);
       }
       const copy = mainlineIds.get((await netDiffPatchId(base, head_sha, cwd)) ?? '');
@@ -170,15 +191,18 @@ export async function buildOutcomes(options: {
       SELECT c.sha, c.committed_at FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
       WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ? ORDER BY c.committed_at`);
     for await (const patch of readCommitPatches(pending, { cwd })) {
-      const added = patch.files.flatMap((f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })));
+      const added = patch.files.flatMap((f) =>
+        f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })),
+      );
       if (added.length === 0) continue;
       const paths = [...new Set(added.map((a) => a.path))];
       const files = await filesAt(tip, paths, cwd);
       const present = new Map<string, number>();
-      for (const [path, text] of files) for (const line of text.split('\n')) {
-        const key = `${path}\0${normalizeLine(line)}`;
-        present.set(key, (present.get(key) ?? 0) + 1);
-      }
+      for (const [path, text] of files)
+        for (const line of text.split('\n')) {
+          const key = `${path}\0${normalizeLine(line)}`;
+          present.set(key, (present.get(key) ?? 0) + 1);
+        }
       let found = 0;
       for (const a of added) {
         const key = `${a.path}\0${a.text}`;
@@ -215,7 +239,9 @@ export async function buildOutcomes(options: {
       if (byHash) target = resolvePrefix(byHash[1]!);
       const bySubject = /^Revert "(.+)"$/.exec(c.subject.replace(/ \(#\d+\)$/, ''));
       if (!target && bySubject) {
-        target = (findBySubject.get(bySubject[1]!) ?? []).filter((s) => s !== sha && time(s) <= time(sha)).sort((a, b) => time(b) - time(a))[0];
+        target = (findBySubject.get(bySubject[1]!) ?? [])
+          .filter((s) => s !== sha && time(s) <= time(sha))
+          .sort((a, b) => time(b) - time(a))[0];
       }
       const byPr = /^Reverts [\w.-]+\/[\w.-]+#(\d+)/m.exec(c.message);
       if (!target && byPr) target = onMainline.find((s) => bySha.get(s)?.pr_number === Number(byPr[1]) && s !== sha);
@@ -301,19 +327,32 @@ export async function buildOutcomes(options: {
         revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
       });
     }
-    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([stateKey, state]);
+    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+      stateKey,
+      state,
+    ]);
   });
   return { mainlineTip: tip, merged, reverted };
 }
 
 /** The window flags, which move with the calendar, recomputed in SQL from the stored times. */
-function refreshWindows(db: Database, repoId: string, config: Pick<PaceflowConfig, 'revertWindowDays' | 'mergedMinAgeDays'>, now: number): void {
+function refreshWindows(
+  db: Database,
+  repoId: string,
+  config: Pick<PaceflowConfig, 'revertWindowDays' | 'mergedMinAgeDays'>,
+  now: number,
+): void {
   db.prepare(`
     UPDATE event_commit_outcomes SET
       merge_window_closed = (@now - unixepoch(committed_at)) >= @mergedAge,
       revert_window_closed = CASE WHEN reached_mainline_at IS NULL THEN NULL
                                   ELSE (@now - unixepoch(reached_mainline_at)) >= @revertWindow END
-    WHERE repo_id = @repo`).run({ now: Math.floor(now), mergedAge: config.mergedMinAgeDays * 86400, revertWindow: config.revertWindowDays * 86400, repo: repoId });
+    WHERE repo_id = @repo`).run({
+    now: Math.floor(now),
+    mergedAge: config.mergedMinAgeDays * 86400,
+    revertWindow: config.revertWindowDays * 86400,
+    repo: repoId,
+  });
 }
 
 /**

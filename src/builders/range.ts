@@ -48,7 +48,10 @@ export async function collectRangeLines(options: {
       .map((r) => [r.sha, r]),
   );
   const tracked = new Set(
-    db.prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND attribution_coverage = 'tracked'`).all<{ sha: string }>([repoId]).map((r) => r.sha),
+    db
+      .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND attribution_coverage = 'tracked'`)
+      .all<{ sha: string }>([repoId])
+      .map((r) => r.sha),
   );
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_range_lines (path TEXT, sha TEXT, provider TEXT, ai_weight REAL, tracked INTEGER)`);
   db.exec(`DELETE FROM paceflow_range_lines`);
@@ -68,7 +71,7 @@ export async function collectRangeLines(options: {
           continue;
         }
         const other = fallback.get(line.sha);
-        if (other && other.provider) insert.run([path, line.sha, other.provider, other.ai_share ?? 0, 1]);
+        if (other?.provider) insert.run([path, line.sha, other.provider, other.ai_share ?? 0, 1]);
         else insert.run([path, line.sha, null, 0, tracked.has(line.sha) ? 1 : 0]);
       }
     });
@@ -88,9 +91,11 @@ export function rangeSummary(db: Database): { columns: string[]; rows: Record<st
     FROM paceflow_range_lines WHERE ai_weight > 0
     GROUP BY provider ORDER BY sum(ai_weight) DESC`);
   const byProvider = stmt.all();
-  const total = db.prepare(`
+  const total = db
+    .prepare(`
     SELECT '(all AI)' AS provider, round(coalesce(sum(ai_weight), 0), 1) AS ai_lines, count(*) AS surviving_nontrivial_lines,
       round(sum(ai_weight) / nullif(count(*), 0), 4) AS ai_share, round(1.0 * sum(tracked) / nullif(count(*), 0), 4) AS coverage
-    FROM paceflow_range_lines`).all();
+    FROM paceflow_range_lines`)
+    .all();
   return { columns: ['provider', 'ai_lines', 'surviving_nontrivial_lines', 'ai_share', 'coverage'], rows: [...byProvider, ...total] };
 }

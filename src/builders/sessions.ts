@@ -5,7 +5,9 @@ import { hasRepeatedDebugLoop, isRealUserPrompt, looksLikeErrorPaste, type Shell
 /** The prompt rules as SQL functions, so that the message events are one INSERT … SELECT. */
 export function registerSessionRules(db: Database): void {
   db.defineFunction('paceflow_is_user_prompt', (kind, text, sidechain, meta) =>
-    isRealUserPrompt({ kind: String(kind), text: typeof text === 'string' ? text : null, isSidechain: sidechain === 1, isMeta: meta === 1 }) ? 1 : 0,
+    isRealUserPrompt({ kind: String(kind), text: typeof text === 'string' ? text : null, isSidechain: sidechain === 1, isMeta: meta === 1 })
+      ? 1
+      : 0,
   );
   db.defineFunction('paceflow_is_error_paste', (text) => (typeof text === 'string' && looksLikeErrorPaste(text) ? 1 : 0));
 }
@@ -24,7 +26,9 @@ export function buildSessionEvents(db: Database, sessionIds?: readonly string[])
   registerSessionRules(db);
   const sql = {
     allSessions: db.prepare(`SELECT session_id FROM metadata_sessions`),
-    session: db.prepare(`SELECT session_id, provider, repo_id, parent_session_id, session_kind FROM metadata_sessions WHERE session_id = ?`),
+    session: db.prepare(
+      `SELECT session_id, provider, repo_id, parent_session_id, session_kind FROM metadata_sessions WHERE session_id = ?`,
+    ),
     commands: db.prepare(`
       SELECT text, tool_call_id FROM fact_session_records
       WHERE session_id = ? AND kind = 'tool_call' AND text IS NOT NULL`),
@@ -133,8 +137,18 @@ export function buildSessionEvents(db: Database, sessionIds?: readonly string[])
         removed_text: string | null;
       }>([id])) {
         sql.change.run([
-          id, e.edit_id, session.provider, e.repo_id, e.path, root, e.tool_name, e.timestamp,
-          textLines(e.added_text).length, textLines(e.removed_text).length, countNontrivial(e.added_text), e.status,
+          id,
+          e.edit_id,
+          session.provider,
+          e.repo_id,
+          e.path,
+          root,
+          e.tool_name,
+          e.timestamp,
+          textLines(e.added_text).length,
+          textLines(e.removed_text).length,
+          countNontrivial(e.added_text),
+          e.status,
         ]);
       }
       sql.quality.run({ session: id, root, debugLoop: hasRepeatedDebugLoop(shellRuns) ? 1 : 0 });

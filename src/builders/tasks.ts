@@ -69,7 +69,9 @@ export async function buildTasks(options: {
       INSERT INTO metadata_tasks (task_key, source, first_seen_at) VALUES (?, ?, ?)
       ON CONFLICT (task_key) DO UPDATE SET source = excluded.source, first_seen_at = excluded.first_seen_at
       WHERE excluded.first_seen_at < metadata_tasks.first_seen_at`),
-    sessions: db.prepare(`SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions WHERE repo_id = ? AND session_kind <> 'subagent'`),
+    sessions: db.prepare(
+      `SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions WHERE repo_id = ? AND session_kind <> 'subagent'`,
+    ),
     prompts: db.prepare(`
       SELECT r.text FROM event_session_messages m
       JOIN fact_session_records r ON r.session_id = m.session_id AND r.record_id = m.record_id
@@ -114,7 +116,9 @@ export async function buildTasks(options: {
     }
 
     sql.clearSessions.run([repoId]);
-    for (const s of sql.sessions.all<{ session_id: string; git_branch: string | null; started_at: string | null; ended_at: string | null }>([repoId])) {
+    for (const s of sql.sessions.all<{ session_id: string; git_branch: string | null; started_at: string | null; ended_at: string | null }>(
+      [repoId],
+    )) {
       const links = new Map<string, 'session_branch' | 'prompt' | 'commit'>();
       for (const key of matcher.keys(s.git_branch)) links.set(key, 'session_branch');
       for (const { text } of sql.prompts.all<{ text: string | null }>([s.session_id])) {

@@ -14,11 +14,7 @@ export interface DatabaseLocation {
  * Opens the database, runs `fn`, closes it. SQLite failures on the way (a lock that outlasts the
  * busy timeout, a full disk) become one DatabaseError naming the file.
  */
-export async function withDatabase<T>(
-  location: DatabaseLocation,
-  fn: (db: Database) => Promise<T>,
-  options: OpenOptions = {},
-): Promise<T> {
+export async function withDatabase<T>(location: DatabaseLocation, fn: (db: Database) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   const path = resolveDatabasePath(location.db, location.cwd, location.env);
   const db = openDatabase(path, options);
   try {

@@ -19,7 +19,6 @@ interface ConfigFlags {
   taskKeyPattern?: string;
 }
 
-
 function number(value: string): number {
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError('not a number.');
@@ -44,13 +43,20 @@ interface SessionFlags {
 
 function addSessionFlags(command: Command): Command {
   return command
-    .option('--provider <name...>', 'session providers to read: claude-code (or claude), codex, gemini-cli (or gemini), amp, copilot, cursor, aider, opencode (default: all)')
+    .option(
+      '--provider <name...>',
+      'session providers to read: claude-code (or claude), codex, gemini-cli (or gemini), amp, copilot, cursor, aider, opencode (default: all)',
+    )
     .option('--since <when>', 'only transcripts modified since a date (2026-01-31) or a duration ago (7d, 12h, 2w)')
     .option('--no-sessions', 'read git history only, no session transcripts');
 }
 
 function sessionOptions(flags: SessionFlags): { providers?: string[]; since?: string; sessions: boolean } {
-  return { ...(flags.provider ? { providers: flags.provider } : {}), ...(flags.since ? { since: flags.since } : {}), sessions: flags.sessions };
+  return {
+    ...(flags.provider ? { providers: flags.provider } : {}),
+    ...(flags.since ? { since: flags.since } : {}),
+    sessions: flags.sessions,
+  };
 }
 
 function configOverrides(flags: ConfigFlags): ConfigOverrides {
@@ -97,14 +103,16 @@ export function buildProgram(): Command {
     .option('-C, --repo <path>', 'work in the repository at <path> instead of the current directory')
     .showHelpAfterError('(run with --help for usage)');
 
-  addSessionFlags(addConfigFlags(
-    program
-      .command('ingest')
-      .description('record new commits of the repository (all branches, remote branches and tags) and new session transcripts')
-      .option('--no-attribution', 'record history and transcripts without attributing commits')
-      .option('--no-notes', 'attribute, but do not write refs/notes/paceflow')
-      .option('--no-progress', 'no progress bar on stderr'),
-  )).action(async (flags: ConfigFlags & SessionFlags & { progress: boolean; attribution: boolean; notes: boolean }, command: Command) => {
+  addSessionFlags(
+    addConfigFlags(
+      program
+        .command('ingest')
+        .description('record new commits of the repository (all branches, remote branches and tags) and new session transcripts')
+        .option('--no-attribution', 'record history and transcripts without attributing commits')
+        .option('--no-notes', 'attribute, but do not write refs/notes/paceflow')
+        .option('--no-progress', 'no progress bar on stderr'),
+    ),
+  ).action(async (flags: ConfigFlags & SessionFlags & { progress: boolean; attribution: boolean; notes: boolean }, command: Command) => {
     const { ingest } = await import('./commands/ingest.js');
     const summary = await ingest({
       ...where(command),
@@ -118,21 +126,27 @@ export function buildProgram(): Command {
     for (const message of summary.messages) write(message);
   });
 
-  addSessionFlags(addConfigFlags(
-    program
-      .command('report')
-      .description('bring the repository up to date, then print every view_* metric for it')
-      .addOption(formatOption())
-      .option('--view <name...>', 'only these views (e.g. repository_commit_quality)')
-      .option('--all-repos', 'every repository in the database, not only the current one')
-      .option('--range <A..B>', 'also: the AI share of the non-trivial lines A..B added that survive at B, per provider')
-      .argument('[pathspec...]', 'git pathspecs after -- that limit every commit figure and --range to matching paths (e.g. -- "*.py" ":!vendor")')
-      .option('--no-ingest', 'report what the database holds without recording new commits first')
-      .option('--no-progress', 'no progress bar on stderr'),
-  )).action(
+  addSessionFlags(
+    addConfigFlags(
+      program
+        .command('report')
+        .description('bring the repository up to date, then print every view_* metric for it')
+        .addOption(formatOption())
+        .option('--view <name...>', 'only these views (e.g. repository_commit_quality)')
+        .option('--all-repos', 'every repository in the database, not only the current one')
+        .option('--range <A..B>', 'also: the AI share of the non-trivial lines A..B added that survive at B, per provider')
+        .argument(
+          '[pathspec...]',
+          'git pathspecs after -- that limit every commit figure and --range to matching paths (e.g. -- "*.py" ":!vendor")',
+        )
+        .option('--no-ingest', 'report what the database holds without recording new commits first')
+        .option('--no-progress', 'no progress bar on stderr'),
+    ),
+  ).action(
     async (
       pathspecs: string[],
-      flags: ConfigFlags & SessionFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean; range?: string },
+      flags: ConfigFlags &
+        SessionFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean; range?: string },
       command: Command,
     ) => {
       const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([
@@ -165,10 +179,7 @@ export function buildProgram(): Command {
       .option('--no-ingest', 'report what the database holds without reading transcripts first')
       .option('--no-progress', 'no progress bar on stderr'),
   ).action(
-    async (
-      flags: SessionFlags & { format?: string; sessionsList?: boolean; ingest: boolean; progress: boolean },
-      command: Command,
-    ) => {
+    async (flags: SessionFlags & { format?: string; sessionsList?: boolean; ingest: boolean; progress: boolean }, command: Command) => {
       const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([
         import('./commands/report.js'),
         import('../report/render.js'),
@@ -199,7 +210,10 @@ export function buildProgram(): Command {
       .option('--no-progress', 'no progress bar on stderr'),
   ).action(
     async (key: string | undefined, flags: SessionFlags & { format?: string; ingest: boolean; progress: boolean }, command: Command) => {
-      const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([import('./commands/report.js'), import('../report/render.js')]);
+      const [{ report }, { defaultFormat, parseFormat }] = await Promise.all([
+        import('./commands/report.js'),
+        import('../report/render.js'),
+      ]);
       const result = await report({
         ...where(command),
         format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true),
@@ -238,14 +252,21 @@ export function buildProgram(): Command {
     .addOption(managerOption())
     .action(async (flags: { progress: boolean; manager?: HookManager }, command: Command) => {
       const { hooksInstall } = await import('./commands/hooks.js');
-      const options = { ...where(command), ingestFirst: true, progress: flags.progress && process.stderr.isTTY === true, ...(flags.manager ? { manager: flags.manager } : {}) };
+      const options = {
+        ...where(command),
+        ingestFirst: true,
+        progress: flags.progress && process.stderr.isTTY === true,
+        ...(flags.manager ? { manager: flags.manager } : {}),
+      };
       for (const line of await hooksInstall(options)) write(line);
     });
 
   const hooks = program.command('hooks').description('manage the git hooks that record commits as they happen');
   hooks
     .command('install')
-    .description('install the hooks into husky, lefthook-local.yml, git config (git ≥ 2.54) or .git/hooks (an existing hook is kept and still runs)')
+    .description(
+      'install the hooks into husky, lefthook-local.yml, git config (git ≥ 2.54) or .git/hooks (an existing hook is kept and still runs)',
+    )
     .addOption(managerOption())
     .action(async (flags: { manager?: HookManager }, command: Command) => {
       const { hooksInstall } = await import('./commands/hooks.js');
@@ -276,11 +297,21 @@ export function buildProgram(): Command {
 
   program
     .command('doctor')
-    .description('show what paceflow sees: the database, and per provider where it looked, what it found and read, and what it skipped and why')
+    .description(
+      'show what paceflow sees: the database, and per provider where it looked, what it found and read, and what it skipped and why',
+    )
     .addOption(formatOption())
     .action(async (flags: { format?: string }, command: Command) => {
-      const [{ doctor }, { defaultFormat, parseFormat }] = await Promise.all([import('./commands/doctor.js'), import('../report/render.js')]);
-      write(await doctor({ ...where(command), format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true) }));
+      const [{ doctor }, { defaultFormat, parseFormat }] = await Promise.all([
+        import('./commands/doctor.js'),
+        import('../report/render.js'),
+      ]);
+      write(
+        await doctor({
+          ...where(command),
+          format: flags.format ? parseFormat(flags.format) : defaultFormat(process.stdout.isTTY === true),
+        }),
+      );
     });
 
   program
@@ -289,10 +320,7 @@ export function buildProgram(): Command {
     .argument('<query>', 'a SELECT (or read-only PRAGMA) statement')
     .addOption(formatOption())
     .action(async (query: string, flags: { format?: string }, command: Command) => {
-      const [{ sql }, { defaultFormat, parseFormat }] = await Promise.all([
-        import('./commands/sql.js'),
-        import('../report/render.js'),
-      ]);
+      const [{ sql }, { defaultFormat, parseFormat }] = await Promise.all([import('./commands/sql.js'), import('../report/render.js')]);
       write(
         await sql({
           ...where(command),

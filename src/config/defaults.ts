@@ -1,7 +1,16 @@
 import type { PaceflowConfig } from './schema.js';
 
 export const DEFAULT_TASK_KEY_PATTERN = '\\b[A-Z][A-Z0-9_]+-[1-9][0-9]*\\b';
-export const DEFAULT_TASK_KEY_EXCLUSIONS = ['^CVE-', '^CWE-', '^UTF-\\d+$', '^SHA-\\d+$', '^ISO-\\d+$', '^RFC-\\d+$', '^X-\\d+$', '^TLS-\\d+$'];
+export const DEFAULT_TASK_KEY_EXCLUSIONS = [
+  '^CVE-',
+  '^CWE-',
+  '^UTF-\\d+$',
+  '^SHA-\\d+$',
+  '^ISO-\\d+$',
+  '^RFC-\\d+$',
+  '^X-\\d+$',
+  '^TLS-\\d+$',
+];
 
 /**
  * What the schema gives for an empty configuration (a test holds them equal), so that a run with

@@ -3,17 +3,20 @@ import { ConfigError } from '../errors.js';
 import { DEFAULT_TASK_KEY_EXCLUSIONS, DEFAULT_TASK_KEY_PATTERN } from './defaults.js';
 
 const regex = (what: string) =>
-  z.string().min(1).refine(
-    (source) => {
-      try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { message: `must be a valid regular expression (${what})` },
-  );
+  z
+    .string()
+    .min(1)
+    .refine(
+      (source) => {
+        try {
+          new RegExp(source);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      { message: `must be a valid regular expression (${what})` },
+    );
 
 const days = z.number().int().positive().max(3650);
 
@@ -33,7 +36,11 @@ export const configSchema = z.strictObject({
   taskKeyPattern: regex('task key pattern').default(DEFAULT_TASK_KEY_PATTERN),
   taskKeyExclusions: z.array(regex('task key exclusion')).default(DEFAULT_TASK_KEY_EXCLUSIONS),
   /** A session counts as followed by a commit when one lands within this many hours. */
-  taskCommitWindowHours: z.number().positive().max(24 * 365).default(24),
+  taskCommitWindowHours: z
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24),
 });
 
 export type PaceflowConfig = z.output<typeof configSchema>;
@@ -43,7 +50,9 @@ export type ConfigOverrides = Partial<Omit<ConfigInput, '$schema'>>;
 function describeIssue(where: string, issue: z.core.$ZodIssue): string {
   if (issue.code === 'unrecognized_keys') {
     const keys = issue.keys.map((k) => `"${k}"`).join(', ');
-    return `${where}: unknown key ${keys} (known keys: ${Object.keys(configSchema.shape).filter((k) => k !== '$schema').join(', ')})`;
+    return `${where}: unknown key ${keys} (known keys: ${Object.keys(configSchema.shape)
+      .filter((k) => k !== '$schema')
+      .join(', ')})`;
   }
   const key = issue.path.length > 0 ? issue.path.map(String).join('.') : '(top level)';
   return `${where}: "${key}" ${issue.message}`;

@@ -66,7 +66,10 @@ export function describeTables(db: Database): TableDoc[] {
     const doc = comments.get(name);
     return {
       name,
-      primaryKey: info.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name),
+      primaryKey: info
+        .filter((c) => c.pk > 0)
+        .sort((a, b) => a.pk - b.pk)
+        .map((c) => c.name),
       grain: doc?.grain ?? '',
       columns: info.map((c) => ({
         name: c.name,

@@ -65,9 +65,7 @@ export function migrate(db: Database, migrations = loadMigrations(), views = loa
   const current = userVersion(db);
   const latest = migrations.length;
   if (current > latest) {
-    throw new DatabaseError(
-      `${db.path}: schema version ${current} is newer than this paceflow understands (${latest}); upgrade paceflow`,
-    );
+    throw new DatabaseError(`${db.path}: schema version ${current} is newer than this paceflow understands (${latest}); upgrade paceflow`);
   }
   for (const migration of migrations.slice(current)) {
     db.transaction(() => {

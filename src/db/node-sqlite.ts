@@ -84,7 +84,15 @@ export class NodeSqliteDatabase implements Database {
     try {
       const db = this.db;
       // isTransaction exists from Node 22.16; before it, assume the transaction is still open.
-      return await immediateTransaction({ exec: (sql) => db.exec(sql), get inTransaction() { return db.isTransaction ?? true; } }, fn);
+      return await immediateTransaction(
+        {
+          exec: (sql) => db.exec(sql),
+          get inTransaction() {
+            return db.isTransaction ?? true;
+          },
+        },
+        fn,
+      );
     } finally {
       this.asyncDepth--;
     }

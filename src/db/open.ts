@@ -32,11 +32,7 @@ export function describeDatabaseError(path: string, error: unknown): DatabaseErr
  * Opens (creating if needed) the paceflow database: WAL, busy_timeout ≥ 5 s, schema migrated,
  * views current. A read-only open requires an existing file and migrates nothing.
  */
-export function openDatabase(
-  path: string,
-  options: OpenOptions = {},
-  factory: DatabaseFactory = defaultFactory,
-): Database {
+export function openDatabase(path: string, options: OpenOptions = {}, factory: DatabaseFactory = defaultFactory): Database {
   const readonly = options.readonly ?? false;
   if (readonly && !existsSync(path)) {
     throw new DatabaseError(`database ${path}: does not exist yet; run \`paceflow ingest\` first`);

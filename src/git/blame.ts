@@ -26,7 +26,10 @@ export async function blameFile(rev: string, path: string, cwd: string): Promise
 
 /** Files of revision `to` that the range from..to added or modified, limited by pathspecs. */
 export async function filesChangedInRange(from: string, to: string, pathspecs: readonly string[], cwd: string): Promise<string[]> {
-  const out = await gitText(['-c', 'core.quotePath=false', 'diff', '--name-only', '--no-renames', '--diff-filter=AMR', from, to, '--', ...pathspecs], { cwd });
+  const out = await gitText(
+    ['-c', 'core.quotePath=false', 'diff', '--name-only', '--no-renames', '--diff-filter=AMR', from, to, '--', ...pathspecs],
+    { cwd },
+  );
   return out.split('\n').filter(Boolean);
 }
 

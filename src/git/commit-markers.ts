@@ -3,17 +3,7 @@
  * with" lines, agent bot authors and aider's author/committer/subject markers. These mark a commit
  * AI-assisted and name the provider; they say nothing about which lines.
  */
-export const AI_PROVIDERS = [
-  'claude',
-  'codex',
-  'gemini',
-  'cursor',
-  'copilot',
-  'amp',
-  'aider',
-  'opencode',
-  'devin',
-] as const;
+export const AI_PROVIDERS = ['claude', 'codex', 'gemini', 'cursor', 'copilot', 'amp', 'aider', 'opencode', 'devin'] as const;
 export type AiProvider = (typeof AI_PROVIDERS)[number];
 
 export type MarkerSource = 'trailer' | 'message' | 'author' | 'committer' | 'subject';
@@ -76,7 +66,7 @@ export function providerOfIdentity(name: string, email: string): AiProvider | nu
   const n = name.trim();
   const e = email.trim().toLowerCase();
   for (const rule of IDENTITY_RULES) {
-    if ((rule.email && rule.email.test(e)) || (rule.name && rule.name.test(n))) return rule.provider;
+    if (rule.email?.test(e) || rule.name?.test(n)) return rule.provider;
   }
   return null;
 }

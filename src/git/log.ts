@@ -42,10 +42,23 @@ export const LOG_FORMAT = `--format=%x02${HEADER_FIELDS.join('%x00')}%x00`;
 /** git log arguments for commits with their raw status and numstat, NUL-delimited. */
 export function commitLogArgs(): string[] {
   return [
-    '-c', 'log.showSignature=false',
-    '-c', 'core.quotePath=false',
-    'log', '-z', '--raw', '--numstat', '-M', '--no-color', '--no-ext-diff', '--no-textconv',
-    '--no-abbrev', '--encoding=UTF-8', LOG_FORMAT, '--ignore-missing', '--stdin',
+    '-c',
+    'log.showSignature=false',
+    '-c',
+    'core.quotePath=false',
+    'log',
+    '-z',
+    '--raw',
+    '--numstat',
+    '-M',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--no-abbrev',
+    '--encoding=UTF-8',
+    LOG_FORMAT,
+    '--ignore-missing',
+    '--stdin',
   ];
 }
 
@@ -66,10 +79,10 @@ export function decodePath(bytes: Buffer, start = 0, end = bytes.length): string
     else if (byte === 0x5c) out += '\\\\';
     else if (byte === 0x09) out += '\\t';
     else if (byte === 0x0a) out += '\\n';
-    else if (byte < 0x20 || byte >= 0x7f) out += '\\' + byte.toString(8).padStart(3, '0');
+    else if (byte < 0x20 || byte >= 0x7f) out += `\\${byte.toString(8).padStart(3, '0')}`;
     else out += String.fromCharCode(byte);
   }
-  return out + '"';
+  return `${out}"`;
 }
 
 function toIdentity(name: string, email: string, isoDate: string): Identity {
@@ -166,7 +179,16 @@ export class CommitStreamParser {
 
   private startCommit(fields: string[]): void {
     const [sha, parents, aI, an, ae, cI, cn, ce, subject, message] = fields as [
-      string, string, string, string, string, string, string, string, string, string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
     ];
     this.current = {
       sha,
@@ -236,7 +258,7 @@ export async function* readCommits(
   options: Omit<GitOptions, 'input'>,
 ): AsyncGenerator<CommitRecord[]> {
   if (include.length === 0) return;
-  const input = [...include, ...exclude.map((sha) => `^${sha}`)].join('\n') + '\n';
+  const input = `${[...include, ...exclude.map((sha) => `^${sha}`)].join('\n')}\n`;
   const parser = new CommitStreamParser();
   // GIT_FLUSH=0: git otherwise flushes after every commit, and 50k tiny pipe writes cost more
   // than the parsing.
@@ -258,19 +280,15 @@ export async function countCommits(
   options: Omit<GitOptions, 'input'>,
 ): Promise<number> {
   if (include.length === 0) return 0;
-  const input = [...include, ...exclude.map((sha) => `^${sha}`)].join('\n') + '\n';
+  const input = `${[...include, ...exclude.map((sha) => `^${sha}`)].join('\n')}\n`;
   const { stdout } = await runGit(['rev-list', '--count', '--ignore-missing', '--stdin'], { ...options, input });
   return Number(stdout.toString('latin1').trim()) || 0;
 }
 
 /** Commits reachable from `from` but from none of `notFrom` (missing objects ignored). */
-export async function commitsReachableOnlyFrom(
-  from: readonly string[],
-  notFrom: readonly string[],
-  cwd: string,
-): Promise<string[]> {
+export async function commitsReachableOnlyFrom(from: readonly string[], notFrom: readonly string[], cwd: string): Promise<string[]> {
   if (from.length === 0) return [];
-  const input = [...from, ...notFrom.map((sha) => `^${sha}`)].join('\n') + '\n';
+  const input = `${[...from, ...notFrom.map((sha) => `^${sha}`)].join('\n')}\n`;
   const { stdout } = await runGit(['rev-list', '--ignore-missing', '--stdin'], { cwd, input });
   return stdout.toString('latin1').split('\n').filter(Boolean);
 }

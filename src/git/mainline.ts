@@ -48,14 +48,25 @@ export async function patchIds(shas: readonly string[], cwd: string, options: { 
   const log = spawn(
     'git',
     // No a/ b/ prefixes: -R would swap them, and patch-id hashes the header.
-    ['log', '--no-walk=unsorted', '--stdin', '-p', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv', '--format=commit %H', ...(options.reverse ? ['-R'] : [])],
+    [
+      'log',
+      '--no-walk=unsorted',
+      '--stdin',
+      '-p',
+      '--no-prefix',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--format=commit %H',
+      ...(options.reverse ? ['-R'] : []),
+    ],
     { cwd, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   const patchId = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   log.stdout.pipe(patchId.stdin);
   log.stdin.on('error', () => undefined);
   patchId.stdin.on('error', () => undefined);
-  log.stdin.end(shas.join('\n') + '\n');
+  log.stdin.end(`${shas.join('\n')}\n`);
   let out = '';
   patchId.stdout.setEncoding('utf8');
   patchId.stdout.on('data', (chunk: string) => (out += chunk));
@@ -89,7 +100,7 @@ export async function mergeBase(a: string, b: string, cwd: string): Promise<stri
 export async function filesAt(rev: string, paths: readonly string[], cwd: string): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   if (paths.length === 0) return files;
-  const { stdout } = await runGit(['cat-file', '--batch'], { cwd, input: paths.map((p) => `${rev}:${p}`).join('\n') + '\n' });
+  const { stdout } = await runGit(['cat-file', '--batch'], { cwd, input: `${paths.map((p) => `${rev}:${p}`).join('\n')}\n` });
   let offset = 0;
   for (const path of paths) {
     const end = stdout.indexOf(0x0a, offset);

@@ -15,7 +15,11 @@ export async function readNotes(cwd: string, ref: string, options: Partial<GitOp
     .map((line) => line.split(' ') as [string, string]);
   if (pairs.length === 0) return notes;
   // One cat-file for all blobs: "<sha> blob <size>\n<content>\n" each.
-  const { stdout: batch } = await runGit(['cat-file', '--batch'], { ...options, cwd, input: pairs.map(([blob]) => blob).join('\n') + '\n' });
+  const { stdout: batch } = await runGit(['cat-file', '--batch'], {
+    ...options,
+    cwd,
+    input: `${pairs.map(([blob]) => blob).join('\n')}\n`,
+  });
   let offset = 0;
   for (const [, commit] of pairs) {
     const headerEnd = batch.indexOf(0x0a, offset);
@@ -31,7 +35,15 @@ export async function readNotes(cwd: string, ref: string, options: Partial<GitOp
 /** Adds or replaces the note of one commit (as paceflow when git has no identity configured). */
 export async function writeNote(cwd: string, ref: string, commit: string, text: string): Promise<void> {
   const ident = await runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, okCodes: [128] });
-  const fallback = ident.code === 0 ? {} : { GIT_AUTHOR_NAME: 'paceflow', GIT_AUTHOR_EMAIL: 'paceflow@localhost', GIT_COMMITTER_NAME: 'paceflow', GIT_COMMITTER_EMAIL: 'paceflow@localhost' };
+  const fallback =
+    ident.code === 0
+      ? {}
+      : {
+          GIT_AUTHOR_NAME: 'paceflow',
+          GIT_AUTHOR_EMAIL: 'paceflow@localhost',
+          GIT_COMMITTER_NAME: 'paceflow',
+          GIT_COMMITTER_EMAIL: 'paceflow@localhost',
+        };
   await runGit(['notes', `--ref=${ref}`, 'add', '--force', '--file=-', commit], { cwd, input: text, env: { ...process.env, ...fallback } });
 }
 

@@ -44,9 +44,21 @@ export function unquoteGitPath(raw: string): string {
 export async function* readCommitPatches(shas: readonly string[], options: Omit<GitOptions, 'input'>): AsyncGenerator<CommitPatch> {
   if (shas.length === 0) return;
   const args = [
-    '-c', 'core.quotePath=false', '-c', 'log.showSignature=false',
-    'log', '--no-walk=unsorted', '--stdin', '-p', '-U0', '-M', '--no-color', '--no-ext-diff', '--no-textconv',
-    '--format=%x02%H', '--diff-merges=first-parent',
+    '-c',
+    'core.quotePath=false',
+    '-c',
+    'log.showSignature=false',
+    'log',
+    '--no-walk=unsorted',
+    '--stdin',
+    '-p',
+    '-U0',
+    '-M',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    '--format=%x02%H',
+    '--diff-merges=first-parent',
   ];
   const env = { ...(options.env ?? process.env), GIT_FLUSH: '0' };
   let carry = '';
@@ -90,7 +102,7 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
   };
 
   const decoder = new StringDecoder('utf8');
-  for await (const chunk of streamGit(args, { ...options, env, input: shas.join('\n') + '\n' })) {
+  for await (const chunk of streamGit(args, { ...options, env, input: `${shas.join('\n')}\n` })) {
     const text = carry + decoder.write(chunk);
     const lines = text.split('\n');
     carry = lines.pop() ?? '';

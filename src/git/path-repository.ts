@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync, type Stats, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { Database } from '../db/driver.js';
 import { ROOT_COMMITS_ARGS, earliestRoot, normalizeRemoteUrl } from './repository.js';
@@ -123,7 +123,7 @@ function nearestExistingDirectory(absPath: string): string | null {
 /** The work tree rooted at `dir`, if `dir` holds a `.git` directory or a `.git` file. */
 function workTreeAt(dir: string): WorkTree | null {
   const dotGit = join(dir, '.git');
-  let stat;
+  let stat: Stats;
   try {
     stat = statSync(dotGit);
   } catch {

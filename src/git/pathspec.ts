@@ -7,7 +7,21 @@ import { streamGit } from './run.js';
 export async function pathsMatching(pathspecs: readonly string[], cwd: string): Promise<Set<string>> {
   const paths = new Set<string>();
   let carry = '';
-  const args = ['-c', 'core.quotePath=false', 'log', '--branches', '--remotes', '--tags', 'HEAD', '--no-renames', '--format=', '--name-only', '-z', '--', ...pathspecs];
+  const args = [
+    '-c',
+    'core.quotePath=false',
+    'log',
+    '--branches',
+    '--remotes',
+    '--tags',
+    'HEAD',
+    '--no-renames',
+    '--format=',
+    '--name-only',
+    '-z',
+    '--',
+    ...pathspecs,
+  ];
   for await (const chunk of streamGit(args, { cwd })) {
     const parts = (carry + chunk.toString('utf8')).split('\0');
     carry = parts.pop() ?? '';

@@ -57,7 +57,11 @@ export function shallowBoundary(location: RepositoryLocation): Set<string> {
   if (!location.isShallow) return new Set();
   const file = resolve(location.commonDir, 'shallow');
   if (!existsSync(file)) return new Set();
-  return new Set(readFileSync(file, 'latin1').split('\n').filter((l) => /^[0-9a-f]{40,64}$/.test(l)));
+  return new Set(
+    readFileSync(file, 'latin1')
+      .split('\n')
+      .filter((l) => /^[0-9a-f]{40,64}$/.test(l)),
+  );
 }
 
 export async function remoteUrl(cwd: string, remote = 'origin'): Promise<string | null> {
@@ -93,7 +97,11 @@ export function normalizeRemoteUrl(url: string): string | null {
   } else {
     return null;
   }
-  path = path.replace(/^\/+/, '').replace(/\/+$/, '').replace(/\.git$/i, '').replace(/^~/, '');
+  path = path
+    .replace(/^\/+/, '')
+    .replace(/\/+$/, '')
+    .replace(/\.git$/i, '')
+    .replace(/^~/, '');
   if (path === '') return null;
   return `${host}/${path}`.toLowerCase();
 }
@@ -165,11 +173,7 @@ export interface Mainline {
 }
 
 /** The mainline: the configured branch, else origin/HEAD, else main or master, else HEAD's branch. */
-export async function detectMainline(
-  cwd: string,
-  tips: readonly RefTip[],
-  configured: string | undefined,
-): Promise<Mainline | null> {
+export async function detectMainline(cwd: string, tips: readonly RefTip[], configured: string | undefined): Promise<Mainline | null> {
   if (configured) return { branch: configured, source: 'config' };
   const originHead = await runGit(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], { cwd, okCodes: [1, 128] });
   const target = originHead.stdout.toString('utf8').trim();

@@ -19,12 +19,18 @@ export interface GitResult {
 const STDERR_LIMIT = 64 * 1024;
 
 function gitFailure(args: readonly string[], stderr: string, code: number | null, cause?: unknown): GitError {
-  const firstLine = stderr.split('\n').find((l) => l.trim() !== '')?.replace(/^(fatal|error): /, '') ?? '';
+  const firstLine =
+    stderr
+      .split('\n')
+      .find((l) => l.trim() !== '')
+      ?.replace(/^(fatal|error): /, '') ?? '';
   if (/not a git repository/i.test(firstLine)) {
     return new NotAGitRepositoryError(`not a git repository: ${firstLine}`, args, stderr, code);
   }
   const what = `git ${args.find((a) => !a.startsWith('-')) ?? args[0] ?? ''}`.trim();
-  return new GitError(`${what} failed${code === null ? '' : ` (exit ${code})`}: ${firstLine || 'no message'}`, args, stderr, code, { cause });
+  return new GitError(`${what} failed${code === null ? '' : ` (exit ${code})`}: ${firstLine || 'no message'}`, args, stderr, code, {
+    cause,
+  });
 }
 
 function spawnGit(args: readonly string[], options: GitOptions) {
@@ -50,9 +56,7 @@ function spawnGit(args: readonly string[], options: GitOptions) {
       const err = error as NodeJS.ErrnoException;
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
         // spawn reports a missing cwd and a missing git binary the same way.
-        const message = existsSync(options.cwd)
-          ? 'git is not installed or not on PATH'
-          : `directory does not exist: ${options.cwd}`;
+        const message = existsSync(options.cwd) ? 'git is not installed or not on PATH' : `directory does not exist: ${options.cwd}`;
         throw new GitError(message, args, '', null, { cause: error });
       }
       throw gitFailure(args, err.message, null, error);
@@ -90,7 +94,6 @@ export async function* streamGit(args: readonly string[], options: GitOptions): 
     if (!finished && child.exitCode === null) child.kill();
   }
 }
-
 
 /**
  * Runs a small git command synchronously (for lookups made while parsing, where an await would

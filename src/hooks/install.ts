@@ -22,8 +22,22 @@ export const HOOK_MANAGERS: readonly HookManager[] = ['plain', 'husky', 'lefthoo
 const CONFIG_HOOKS_SINCE: readonly [number, number] = [2, 54];
 
 /** lefthook's main config names, in the order lefthook looks for them. */
-const LEFTHOOK_CONFIGS = ['lefthook.yml', '.lefthook.yml', 'lefthook.yaml', '.lefthook.yaml', '.config/lefthook.yml', '.config/lefthook.yaml'];
-const LEFTHOOK_LOCAL_CONFIGS = ['lefthook-local.yml', '.lefthook-local.yml', 'lefthook-local.yaml', '.lefthook-local.yaml', '.config/lefthook-local.yml', '.config/lefthook-local.yaml'];
+const LEFTHOOK_CONFIGS = [
+  'lefthook.yml',
+  '.lefthook.yml',
+  'lefthook.yaml',
+  '.lefthook.yaml',
+  '.config/lefthook.yml',
+  '.config/lefthook.yaml',
+];
+const LEFTHOOK_LOCAL_CONFIGS = [
+  'lefthook-local.yml',
+  '.lefthook-local.yml',
+  'lefthook-local.yaml',
+  '.lefthook-local.yaml',
+  '.config/lefthook-local.yml',
+  '.config/lefthook-local.yaml',
+];
 /** The name of paceflow's command under each hook in lefthook-local.yml. */
 const LEFTHOOK_COMMAND = 'paceflow';
 
@@ -48,7 +62,10 @@ export async function gitVersion(cwd: string): Promise<[number, number] | null> 
 }
 
 export function runsConfigHooks(version: readonly [number, number] | null): boolean {
-  return version !== null && (version[0] > CONFIG_HOOKS_SINCE[0] || (version[0] === CONFIG_HOOKS_SINCE[0] && version[1] >= CONFIG_HOOKS_SINCE[1]));
+  return (
+    version !== null &&
+    (version[0] > CONFIG_HOOKS_SINCE[0] || (version[0] === CONFIG_HOOKS_SINCE[0] && version[1] >= CONFIG_HOOKS_SINCE[1]))
+  );
 }
 
 /**
@@ -58,14 +75,20 @@ export function runsConfigHooks(version: readonly [number, number] | null): bool
  */
 export async function hookSetup(cwd: string, options: { manager?: HookManager } = {}): Promise<HookSetup> {
   const detected = await detectHookSetup(cwd);
-  const recorded = existsSync(join(detected.dir, 'manager')) ? (readFileSync(join(detected.dir, 'manager'), 'utf8').trim() as HookManager) : undefined;
+  const recorded = existsSync(join(detected.dir, 'manager'))
+    ? (readFileSync(join(detected.dir, 'manager'), 'utf8').trim() as HookManager)
+    : undefined;
   const wanted = recorded && HOOK_MANAGERS.includes(recorded) ? recorded : options.manager;
   if (!wanted || wanted === detected.manager) return detected;
   const root = detected.root;
   switch (wanted) {
     case 'plain':
     case 'config':
-      return { ...detected, manager: wanted, hooksDir: detected.manager === 'husky' ? join(detected.commonDir, 'hooks') : detected.hooksDir };
+      return {
+        ...detected,
+        manager: wanted,
+        hooksDir: detected.manager === 'husky' ? join(detected.commonDir, 'hooks') : detected.hooksDir,
+      };
     case 'husky':
       return { ...detected, manager: 'husky', hooksDir: join(root, '.husky') };
     case 'lefthook':
@@ -93,14 +116,29 @@ async function detectHookSetup(cwd: string): Promise<HookSetup> {
       : join(location.commonDir, 'hooks');
   const lefthookMain = husky ? undefined : LEFTHOOK_CONFIGS.find((name) => existsSync(join(root, name)));
   const lefthookLocalFound = husky ? undefined : LEFTHOOK_LOCAL_CONFIGS.find((name) => existsSync(join(root, name)));
-  const setup: HookSetup = { root, commonDir: location.commonDir, dir, shim: join(dir, 'hook.sh'), manager: husky ? 'husky' : 'plain', hooksDir };
+  const setup: HookSetup = {
+    root,
+    commonDir: location.commonDir,
+    dir,
+    shim: join(dir, 'hook.sh'),
+    manager: husky ? 'husky' : 'plain',
+    hooksDir,
+  };
   if (lefthookMain || lefthookLocalFound) {
     // The local file sits beside the main one and is named like it (a leading dot or not).
-    const local = lefthookLocalFound ?? (lefthookMain!.startsWith('.config/') ? '.config/lefthook-local.yml' : lefthookMain!.startsWith('.') ? '.lefthook-local.yml' : 'lefthook-local.yml');
+    const local =
+      lefthookLocalFound ??
+      (lefthookMain!.startsWith('.config/')
+        ? '.config/lefthook-local.yml'
+        : lefthookMain!.startsWith('.')
+          ? '.lefthook-local.yml'
+          : 'lefthook-local.yml');
     return { ...setup, manager: 'lefthook', lefthookLocal: join(root, local) };
   }
   // Hooks installed in .git/hooks before git gained config-based hooks stay where they are.
-  const plainInstalled = HOOKS.some((hook) => existsSync(join(hooksDir, hook)) && readFileSync(join(hooksDir, hook), 'utf8').includes(MARK));
+  const plainInstalled = HOOKS.some(
+    (hook) => existsSync(join(hooksDir, hook)) && readFileSync(join(hooksDir, hook), 'utf8').includes(MARK),
+  );
   if (!hooksPath && !plainInstalled && runsConfigHooks(await gitVersion(root))) return { ...setup, manager: 'config' };
   return setup;
 }
@@ -116,7 +154,13 @@ async function configValue(root: string, key: string): Promise<string | null> {
 /** Whether git lists paceflow's config-based hook for the event (git ≥ 2.54 only). */
 async function gitListsConfigHook(root: string, hook: HookName): Promise<boolean> {
   const { stdout, code } = await runGit(['hook', 'list', hook], { cwd: root, okCodes: [1, 128, 129] });
-  return code === 0 && stdout.toString('utf8').split('\n').some((line) => line.trim().endsWith(configHookName(hook)));
+  return (
+    code === 0 &&
+    stdout
+      .toString('utf8')
+      .split('\n')
+      .some((line) => line.trim().endsWith(configHookName(hook)))
+  );
 }
 
 /**
@@ -136,7 +180,9 @@ async function installConfigHooks(setup: HookSetup, result: InstallResult): Prom
     result.installed.push(hook);
   }
   if (!runsConfigHooks(version)) {
-    result.notes.push(`git ${version?.join('.') ?? '(unknown)'} does not run config-based hooks; they take effect from git 2.54 (or install with --manager plain)`);
+    result.notes.push(
+      `git ${version?.join('.') ?? '(unknown)'} does not run config-based hooks; they take effect from git 2.54 (or install with --manager plain)`,
+    );
   }
 }
 
@@ -239,7 +285,13 @@ async function lefthookCommand(localConfig: string, hook: HookName): Promise<str
 
 /** The lefthook executable the project uses: its node_modules first, then PATH. */
 function findLefthook(root: string, env: NodeJS.ProcessEnv = process.env): string | null {
-  const candidates = [join(root, 'node_modules', '.bin', 'lefthook'), ...(env.PATH ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, 'lefthook'))];
+  const candidates = [
+    join(root, 'node_modules', '.bin', 'lefthook'),
+    ...(env.PATH ?? '')
+      .split(delimiter)
+      .filter(Boolean)
+      .map((dir) => join(dir, 'lefthook')),
+  ];
   return candidates.find((path) => existsSync(path)) ?? null;
 }
 
@@ -276,7 +328,9 @@ async function installLefthook(setup: HookSetup, result: InstallResult): Promise
     else missingHere.push(hook);
   }
   // What each file was before paceflow first touched it; a worktree added since joins the list.
-  const saved: Backup[] = existsSync(backup) ? (JSON.parse(readFileSync(backup, 'utf8')) as Backup[]) : lefthookManagedFiles(setup).map(snapshot);
+  const saved: Backup[] = existsSync(backup)
+    ? (JSON.parse(readFileSync(backup, 'utf8')) as Backup[])
+    : lefthookManagedFiles(setup).map(snapshot);
   const fresh = locals.filter((local) => !saved.some((b) => b.path === local));
   if (!existsSync(backup) || fresh.length > 0) writeFileSync(backup, JSON.stringify([...fresh.map(snapshot), ...saved]));
   const { parseDocument } = await import('yaml');
@@ -286,10 +340,16 @@ async function installLefthook(setup: HookSetup, result: InstallResult): Promise
     for (const hook of HOOKS) if (!(await lefthookCommand(local, hook))?.includes(setup.shim)) missing.push(hook);
     if (missing.length === 0) continue;
     const doc = parseDocument(existsSync(local) ? readFileSync(local, 'utf8') : '');
-    if (doc.errors.length > 0) throw new UsageError(`${local}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix it, then run paceflow hooks install again`);
+    if (doc.errors.length > 0)
+      throw new UsageError(
+        `${local}: not valid YAML (${doc.errors[0]!.message.split('\n')[0]}); fix it, then run paceflow hooks install again`,
+      );
     for (const hook of missing) {
       const needsStdin = hook === 'post-rewrite' || hook === 'pre-push';
-      doc.setIn([hook, 'commands', LEFTHOOK_COMMAND], doc.createNode({ run: `sh '${setup.shim}' ${hook} {0}`, ...(needsStdin ? { use_stdin: true } : {}) }));
+      doc.setIn(
+        [hook, 'commands', LEFTHOOK_COMMAND],
+        doc.createNode({ run: `sh '${setup.shim}' ${hook} {0}`, ...(needsStdin ? { use_stdin: true } : {}) }),
+      );
     }
     mkdirSync(dirname(local), { recursive: true });
     writeFileSync(local, doc.toString());
@@ -299,11 +359,14 @@ async function installLefthook(setup: HookSetup, result: InstallResult): Promise
   result.installed.push(...missingHere);
   const lefthook = findLefthook(setup.root);
   if (!lefthook) {
-    result.notes.push('lefthook was not found (node_modules/.bin or PATH): run `lefthook install` so it installs the post-rewrite and pre-push hooks');
+    result.notes.push(
+      'lefthook was not found (node_modules/.bin or PATH): run `lefthook install` so it installs the post-rewrite and pre-push hooks',
+    );
     return;
   }
   const run = spawnSync(lefthook, ['install'], { cwd: setup.root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  if (run.status !== 0) result.notes.push(`\`lefthook install\` failed (${(run.stderr || run.stdout).trim().split('\n')[0]}): run it yourself`);
+  if (run.status !== 0)
+    result.notes.push(`\`lefthook install\` failed (${(run.stderr || run.stdout).trim().split('\n')[0]}): run it yourself`);
 }
 
 /** Installs the four hooks; running it again changes nothing. */
@@ -409,7 +472,8 @@ export async function hookStatus(cwd: string): Promise<HookStatus> {
         installed = ((await lefthookCommand(setup.lefthookLocal!, hook))?.includes(setup.shim) ?? false) && text.includes('lefthook');
         break;
       case 'config':
-        installed = ((await configValue(setup.root, `hook.${configHookName(hook)}.command`))?.includes(setup.shim) ?? false) &&
+        installed =
+          ((await configValue(setup.root, `hook.${configHookName(hook)}.command`))?.includes(setup.shim) ?? false) &&
           (!runsConfigHooks(await gitVersion(setup.root)) || (await gitListsConfigHook(setup.root, hook)));
         break;
       case 'plain':
@@ -430,14 +494,26 @@ export async function hookStatus(cwd: string): Promise<HookStatus> {
   const problems: string[] = [];
   if (existsSync(setup.shim)) {
     const shim = readFileSync(setup.shim, 'utf8');
-    for (const [what, pattern] of [['node', /'([^']+)' '[^']+' hooks worker/], ['paceflow', /'[^']+' '([^']+)' hooks worker/]] as const) {
+    for (const [what, pattern] of [
+      ['node', /'([^']+)' '[^']+' hooks worker/],
+      ['paceflow', /'[^']+' '([^']+)' hooks worker/],
+    ] as const) {
       const path = pattern.exec(shim)?.[1];
-      if (path && !existsSync(path)) problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
+      if (path && !existsSync(path))
+        problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
     }
   } else if (hooks.some((h) => h.installed)) {
     problems.push(`the hook shim ${setup.shim} is missing: run \`paceflow hooks install\` again`);
   }
-  return { manager: setup.manager, hooksDir: setup.hooksDir, problems, hooks, queued, workerRunning: existsSync(join(setup.dir, 'worker.lock')), lastErrors: workerErrors(setup.dir, 5) };
+  return {
+    manager: setup.manager,
+    hooksDir: setup.hooksDir,
+    problems,
+    hooks,
+    queued,
+    workerRunning: existsSync(join(setup.dir, 'worker.lock')),
+    lastErrors: workerErrors(setup.dir, 5),
+  };
 }
 
 export function workerErrors(dir: string, n: number): string[] {
@@ -445,4 +521,3 @@ export function workerErrors(dir: string, n: number): string[] {
   if (!existsSync(log)) return [];
   return readFileSync(log, 'utf8').split('\n').filter(Boolean).slice(-n);
 }
-

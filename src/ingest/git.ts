@@ -153,7 +153,8 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
   // After a clone is deepened or unshallowed, the old boundary commits were recorded without
   // their parents: drop them and walk everything again so they are recorded whole.
   const recordedBoundary = sql.boundaryCommits.all<{ sha: string }>([repoId]).map((r) => r.sha);
-  const rewalk = recordedBoundary.length > 0 && (recordedBoundary.length !== boundary.size || recordedBoundary.some((sha) => !boundary.has(sha)));
+  const rewalk =
+    recordedBoundary.length > 0 && (recordedBoundary.length !== boundary.size || recordedBoundary.some((sha) => !boundary.has(sha)));
   const recorded = rewalk ? new Set<string>() : new Set(sql.recordedTips.all<{ sha: string }>([repoId]).map((r) => r.sha));
   const include = [...new Set(tips.map((t) => t.sha))].filter((sha) => !recorded.has(sha));
 
@@ -163,8 +164,14 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
   }
   await db.transactionAsync(async () => {
     sql.repository.run([
-      repoId, root, identity.remoteUrl, mainline?.branch ?? null, mainline?.source ?? null,
-      location.isShallow ? 1 : 0, now, now,
+      repoId,
+      root,
+      identity.remoteUrl,
+      mainline?.branch ?? null,
+      mainline?.source ?? null,
+      location.isShallow ? 1 : 0,
+      now,
+      now,
     ]);
     if (rewalk) {
       sql.dropBoundary.run([repoId, repoId]);
@@ -223,20 +230,41 @@ function writeCommit(sql: ReturnType<typeof statements>, repoId: string, commit:
     committerEmail: commit.committer.email,
   });
   const { changes } = sql.commit.run([
-    repoId, commit.sha, commit.parents.join(' '), commit.parents.length,
-    commit.author.name, commit.author.email, commit.author.at, commit.author.tz,
-    commit.committer.name, commit.committer.email, commit.committer.at, commit.committer.tz,
-    commit.subject, commit.message,
-    commit.parents.length > 1 ? 1 : 0, commit.parents.length === 0 ? 1 : 0, boundary.has(commit.sha) ? 1 : 0,
-    marker?.provider ?? null, marker?.source ?? null, pullRequestNumber(commit.subject),
+    repoId,
+    commit.sha,
+    commit.parents.join(' '),
+    commit.parents.length,
+    commit.author.name,
+    commit.author.email,
+    commit.author.at,
+    commit.author.tz,
+    commit.committer.name,
+    commit.committer.email,
+    commit.committer.at,
+    commit.committer.tz,
+    commit.subject,
+    commit.message,
+    commit.parents.length > 1 ? 1 : 0,
+    commit.parents.length === 0 ? 1 : 0,
+    boundary.has(commit.sha) ? 1 : 0,
+    marker?.provider ?? null,
+    marker?.source ?? null,
+    pullRequestNumber(commit.subject),
   ]);
   if (changes === 0) return false;
   // A shallow clone's boundary commit diffs against nothing: its "changes" would be the whole tree.
   if (boundary.has(commit.sha)) return true;
   for (const change of commit.changes) {
     sql.change.run([
-      repoId, commit.sha, change.path, change.oldPath, change.changeType, change.similarity,
-      change.addedLines, change.deletedLines, change.isBinary ? 1 : 0,
+      repoId,
+      commit.sha,
+      change.path,
+      change.oldPath,
+      change.changeType,
+      change.similarity,
+      change.addedLines,
+      change.deletedLines,
+      change.isBinary ? 1 : 0,
     ]);
   }
   return true;

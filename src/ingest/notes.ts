@@ -11,7 +11,10 @@ export async function ingestNotes(db: Database, repoId: string, cwd: string, now
   const forget = db.prepare(`DELETE FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ? AND sha = ?`);
   const known = db.prepare(`SELECT sha FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ?`);
   db.transaction(() => {
-    for (const [ref, notes] of [[PACEFLOW_NOTES_REF, paceflow], [GIT_AI_NOTES_REF, gitAi]] as const) {
+    for (const [ref, notes] of [
+      [PACEFLOW_NOTES_REF, paceflow],
+      [GIT_AI_NOTES_REF, gitAi],
+    ] as const) {
       for (const { sha } of known.all<{ sha: string }>([repoId, ref])) if (!notes.has(sha)) forget.run([repoId, ref, sha]);
       for (const [sha, text] of notes) insert.run([repoId, sha, ref, text, now]);
     }
@@ -20,7 +23,12 @@ export async function ingestNotes(db: Database, repoId: string, cwd: string, now
 }
 
 /** Writes the notes attribution asked for, and records them as read. */
-export async function writeNotes(db: Database, repoId: string, cwd: string, notes: readonly { sha: string; text: string }[]): Promise<number> {
+export async function writeNotes(
+  db: Database,
+  repoId: string,
+  cwd: string,
+  notes: readonly { sha: string; text: string }[],
+): Promise<number> {
   if (notes.length === 0) return 0;
   await ensureNotesFollowRewrites(cwd);
   const record = db.prepare(`

@@ -138,7 +138,8 @@ export class SessionWriter implements SessionSink {
     this.sourcePath = sourcePath;
     this.sourceFileId =
       this.sql.sourceFileId.get<{ source_file_id: number | null }>([sourcePath])?.source_file_id ??
-      this.sql.numberSourceFile.get<{ source_file_id: number }>({ path: sourcePath, provider: this.provider, now: this.now })!.source_file_id;
+      this.sql.numberSourceFile.get<{ source_file_id: number }>({ path: sourcePath, provider: this.provider, now: this.now })!
+        .source_file_id;
     this.counts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
     this.pendingCalls = new Set(this.sql.pendingOfFile.all<{ edit_id: string }>([sourcePath]).map((r) => r.edit_id.split('#')[0]!));
   }
@@ -171,10 +172,25 @@ export class SessionWriter implements SessionSink {
 
   record(r: RecordInput): void {
     this.pendingRecords.push(
-      r.sessionId, r.recordId, r.kind, r.timestamp ?? null, r.text ?? null, r.toolName ?? null, r.toolCallId ?? null,
-      r.isError ? 1 : 0, r.isSidechain ? 1 : 0, r.isMeta ? 1 : 0, r.model ?? null, r.messageId ?? null,
-      r.requestId ?? null, r.tokensIn ?? null, r.tokensOut ?? null, r.tokensCacheRead ?? null, r.tokensCacheWrite ?? null,
-      this.sourceFileId, r.offset,
+      r.sessionId,
+      r.recordId,
+      r.kind,
+      r.timestamp ?? null,
+      r.text ?? null,
+      r.toolName ?? null,
+      r.toolCallId ?? null,
+      r.isError ? 1 : 0,
+      r.isSidechain ? 1 : 0,
+      r.isMeta ? 1 : 0,
+      r.model ?? null,
+      r.messageId ?? null,
+      r.requestId ?? null,
+      r.tokensIn ?? null,
+      r.tokensOut ?? null,
+      r.tokensCacheRead ?? null,
+      r.tokensCacheWrite ?? null,
+      this.sourceFileId,
+      r.offset,
     );
     if (this.pendingRecords.length === RECORD_COLUMNS * RECORDS_PER_INSERT) this.writeRecords();
     const known = this.saved.ids.size;
@@ -198,7 +214,10 @@ export class SessionWriter implements SessionSink {
     while (rows > 0) {
       const size = Math.min(RECORDS_PER_INSERT, 2 ** Math.floor(Math.log2(rows)));
       let insert = this.insertRecords.get(size);
-      if (!insert) this.insertRecords.set(size, (insert = this.db.prepare(insertRecords(size))));
+      if (!insert) {
+        insert = this.db.prepare(insertRecords(size));
+        this.insertRecords.set(size, insert);
+      }
       const end = at + size * RECORD_COLUMNS;
       this.counts.records += insert.run(at === 0 && end === values.length ? values : values.slice(at, end)).changes;
       at = end;
@@ -212,8 +231,19 @@ export class SessionWriter implements SessionSink {
     const resolved = this.resolver.resolve(e.absPath);
     if (resolved) this.sql.repository.run([resolved.repoId, resolved.mainRoot, this.now]);
     this.sql.edit.run([
-      e.sessionId, e.editId, e.recordId ?? null, e.toolName, e.absPath, resolved?.repoId ?? null, resolved?.path ?? null,
-      e.status, e.timestamp ?? null, e.addedText ?? null, e.removedText ?? null, e.textSource, e.userModified ? 1 : 0,
+      e.sessionId,
+      e.editId,
+      e.recordId ?? null,
+      e.toolName,
+      e.absPath,
+      resolved?.repoId ?? null,
+      resolved?.path ?? null,
+      e.status,
+      e.timestamp ?? null,
+      e.addedText ?? null,
+      e.removedText ?? null,
+      e.textSource,
+      e.userModified ? 1 : 0,
       this.sourcePath,
     ]);
     this.counts.edits++;
@@ -281,9 +311,19 @@ export class SessionWriter implements SessionSink {
       const resolved = this.resolver.resolve(info.cwd);
       if (resolved) this.sql.repository.run([resolved.repoId, resolved.mainRoot, this.now]);
       this.sql.session.run([
-        info.sessionId, this.provider, info.nativeId, info.parentSessionId ?? null, info.model ?? null,
-        resolved?.repoId ?? null, info.cwd ?? null, info.gitBranch ?? null, startedAt, endedAt, info.kind ?? 'main',
-        info.clientVersion ?? null, this.sourcePath,
+        info.sessionId,
+        this.provider,
+        info.nativeId,
+        info.parentSessionId ?? null,
+        info.model ?? null,
+        resolved?.repoId ?? null,
+        info.cwd ?? null,
+        info.gitBranch ?? null,
+        startedAt,
+        endedAt,
+        info.kind ?? 'main',
+        info.clientVersion ?? null,
+        this.sourcePath,
       ]);
       ids.push(info.sessionId);
     }

@@ -125,9 +125,16 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   );
   const environment = {
     ...options.environment,
-    knownRoots: options.environment.knownRoots ?? db.prepare(`SELECT root_path FROM metadata_repositories`).all<{ root_path: string }>().map((r) => r.root_path),
+    knownRoots:
+      options.environment.knownRoots ??
+      db
+        .prepare(`SELECT root_path FROM metadata_repositories`)
+        .all<{ root_path: string }>()
+        .map((r) => r.root_path),
   };
-  const listings = new DirectoryListings(db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get<{ value: string }>()?.value);
+  const listings = new DirectoryListings(
+    db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get<{ value: string }>()?.value,
+  );
   useDirectoryListings(listings);
   const discoveries: { provider: SessionProvider; discovery: Awaited<ReturnType<SessionProvider['discover']>> }[] = [];
   try {
@@ -138,7 +145,11 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   const remembered = listings.toJson();
   if (remembered !== null) {
     db.transaction(() =>
-      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES ('directory_listings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([remembered]),
+      db
+        .prepare(
+          `INSERT INTO paceflow_meta (key, value) VALUES ('directory_listings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+        )
+        .run([remembered]),
     );
   }
   for (const { provider, discovery } of discoveries) {
@@ -182,126 +193,146 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   // more than a third of the run. A run that was interrupted gets it back at the next start.
   const saved = new SavedRecords(hasSessionRecords(db));
   const bulk = work.length > 0 && !saved.storedBefore;
-  const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== undefined;
+  const indexed =
+    db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== undefined;
   if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
   else if (!bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
   // Read before anything is written: a provider keeps the id scheme its stored records use.
   const storedRecordIds = new Map<ProviderName, string | null>();
   const storedRecordId = db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id >= ? AND session_id < ? LIMIT 1`);
   for (const { provider } of discoveries) {
-    storedRecordIds.set(provider.name, storedRecordId.get<{ record_id: string }>([`${provider.name}:`, `${provider.name};`])?.record_id ?? null);
+    storedRecordIds.set(
+      provider.name,
+      storedRecordId.get<{ record_id: string }>([`${provider.name}:`, `${provider.name};`])?.record_id ?? null,
+    );
   }
   const batch = new FileBatches(db);
   let bytesDone = 0;
   const writers = new Map<ProviderName, SessionWriter>();
   try {
-  for (const { provider, file, stat } of work) {
-    let writer = writers.get(provider.name);
-    if (!writer) {
-      writer = new SessionWriter(db, provider.name, resolver, now, saved);
-      writers.set(provider.name, writer);
-    }
-    const compressed = file.path.endsWith('.zst');
-    let content: Buffer | undefined;
-    if (compressed) {
-      if (!zstdDecompressSync) {
-        stat.skippedFiles.push({ path: file.path, reason: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)` });
-        continue;
+    for (const { provider, file, stat } of work) {
+      let writer = writers.get(provider.name);
+      if (!writer) {
+        writer = new SessionWriter(db, provider.name, resolver, now, saved);
+        writers.set(provider.name, writer);
       }
+      const compressed = file.path.endsWith('.zst');
+      let content: Buffer | undefined;
+      if (compressed) {
+        if (!zstdDecompressSync) {
+          stat.skippedFiles.push({
+            path: file.path,
+            reason: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)`,
+          });
+          continue;
+        }
+        try {
+          content = zstdDecompressSync(readFileSync(file.path));
+        } catch (error) {
+          stat.skippedFiles.push({ path: file.path, reason: `cannot decompress: ${(error as Error).message}` });
+          continue;
+        }
+      }
+      const mark = sql.watermark.get<Watermark>([file.path]);
+      const whole = provider.format === 'document' || provider.wholeFile?.(file.path) === true;
+      let startOffset = 0;
+      let startLine = 0;
+      let rewritten = false;
       try {
-        content = zstdDecompressSync(readFileSync(file.path));
-      } catch (error) {
-        stat.skippedFiles.push({ path: file.path, reason: `cannot decompress: ${(error as Error).message}` });
-        continue;
-      }
-    }
-    const mark = sql.watermark.get<Watermark>([file.path]);
-    const whole = provider.format === 'document' || provider.wholeFile?.(file.path) === true;
-    let startOffset = 0;
-    let startLine = 0;
-    let rewritten = false;
-    try {
-      if (mark && whole) {
-        rewritten = true;
-      } else if (mark && !compressed) {
-        const sameHead = file.size >= mark.byte_offset && mark.head_length > 0
-          ? headChecksum(file.path, mark.head_length) === mark.head_checksum
-          : file.size >= mark.byte_offset && mark.byte_offset === 0;
-        if (sameHead) {
-          startOffset = mark.byte_offset;
-          startLine = mark.record_index;
-        } else {
+        if (mark && whole) {
+          rewritten = true;
+        } else if (mark && !compressed) {
+          const sameHead =
+            file.size >= mark.byte_offset && mark.head_length > 0
+              ? headChecksum(file.path, mark.head_length) === mark.head_checksum
+              : file.size >= mark.byte_offset && mark.byte_offset === 0;
+          if (sameHead) {
+            startOffset = mark.byte_offset;
+            startLine = mark.record_index;
+          } else {
+            rewritten = true;
+          }
+        } else if (mark) {
           rewritten = true;
         }
-      } else if (mark) {
-        rewritten = true;
-      }
-      const w = writer;
-      const parsed = batch.file(() => {
-        if (rewritten) {
-          for (const row of sql.sessionsOfFile.all<{ session_id: string }>([file.path])) touched.add(row.session_id);
-          sql.forgetRecords.run([file.path]);
-          sql.forgetEdits.run([file.path]);
+        const w = writer;
+        const parsed = batch.file(() => {
+          if (rewritten) {
+            for (const row of sql.sessionsOfFile.all<{ session_id: string }>([file.path])) touched.add(row.session_id);
+            sql.forgetRecords.run([file.path]);
+            sql.forgetEdits.run([file.path]);
+          }
+          w.beginFile(file.path);
+          const parser = provider.parser({ file, sink: w, storedRecordId: storedRecordIds.get(provider.name) ?? null });
+          const read = whole
+            ? readDocument(file.path, parser)
+            : readJsonLines(file.path, {
+                startOffset,
+                startLine,
+                maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
+                onLine: (line) => parser.line(line),
+                ...(parser.skimmable && options.skim !== false
+                  ? { skim: (bytes: Buffer) => parser.skimmable!(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 }
+                  : {}),
+                onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
+                ...(content ? { content } : { keepHead: HEAD_BYTES }),
+              });
+          parser.end();
+          const sessionIds = w.flush();
+          const headLength = Math.min(read.endOffset, HEAD_BYTES);
+          // The head as it was read; a read that started mid-file opens the file for it.
+          const checksum =
+            compressed || whole || headLength === 0
+              ? null
+              : read.head && read.head.length >= headLength
+                ? hash('sha1', read.head.subarray(0, headLength), 'hex')
+                : headChecksum(file.path, headLength);
+          sql.saveWatermark.run([
+            file.path,
+            provider.name,
+            file.size,
+            file.mtimeMs,
+            read.endOffset,
+            read.endLine,
+            headLength,
+            checksum,
+            (rewritten ? 0 : (mark?.skipped_lines ?? 0)) + w.counts.skipped,
+            w.counts.lastSkip,
+            now,
+          ]);
+          return { read, sessionIds, counts: { ...w.counts } };
+        }, file.size);
+        w.fileSaved();
+        if (bulk && !saved.storedBefore && saved.ids.size > (options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
+          // Memory stays bounded on a very large first run: index what is stored and ask the database.
+          db.transaction(() => db.exec(RECORD_ID_INDEX));
+          saved.askDatabase();
         }
-        w.beginFile(file.path);
-        const parser = provider.parser({ file, sink: w, storedRecordId: storedRecordIds.get(provider.name) ?? null });
-        const read = whole ? readDocument(file.path, parser) : readJsonLines(file.path, {
-          startOffset,
-          startLine,
-          maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
-          onLine: (line) => parser.line(line),
-          ...(parser.skimmable && options.skim !== false
-            ? { skim: (bytes: Buffer) => parser.skimmable!(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 }
-            : {}),
-          onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
-          ...(content ? { content } : { keepHead: HEAD_BYTES }),
-        });
-        parser.end();
-        const sessionIds = w.flush();
-        const headLength = Math.min(read.endOffset, HEAD_BYTES);
-        // The head as it was read; a read that started mid-file opens the file for it.
-        const checksum = compressed || whole || headLength === 0
-          ? null
-          : read.head && read.head.length >= headLength
-            ? hash('sha1', read.head.subarray(0, headLength), 'hex')
-            : headChecksum(file.path, headLength);
-        sql.saveWatermark.run([
-          file.path, provider.name, file.size, file.mtimeMs, read.endOffset, read.endLine, headLength, checksum,
-          (rewritten ? 0 : (mark?.skipped_lines ?? 0)) + w.counts.skipped, w.counts.lastSkip, now,
-        ]);
-        return { read, sessionIds, counts: { ...w.counts } };
-      }, file.size);
-      w.fileSaved();
-      if (bulk && !saved.storedBefore && saved.ids.size > (options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
-        // Memory stays bounded on a very large first run: index what is stored and ask the database.
-        db.transaction(() => db.exec(RECORD_ID_INDEX));
-        saved.askDatabase();
+        stat.filesRead++;
+        stat.bytesRead += parsed.read.bytesRead;
+        stat.records += parsed.counts.records;
+        stat.edits += parsed.counts.edits;
+        for (const [reason, n] of Object.entries(parsed.counts.skips)) {
+          const key = reason as SkipReason;
+          stat.skippedLines[key] = (stat.skippedLines[key] ?? 0) + (n ?? 0);
+        }
+        if (parsed.counts.lastSkip && stat.skipExamples.length < 5) stat.skipExamples.push(`${file.path}: ${parsed.counts.lastSkip}`);
+        if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) touched.add(id);
+      } catch (error) {
+        const err = error as NodeJS.ErrnoException;
+        if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) {
+          batch.abort();
+          throw error;
+        }
+        // An unreadable file is reported and left for the next run; nothing of it was written.
+        writer.fileRolledBack();
+        stat.unread.push(file);
+        stat.skippedFiles.push({ path: file.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
       }
-      stat.filesRead++;
-      stat.bytesRead += parsed.read.bytesRead;
-      stat.records += parsed.counts.records;
-      stat.edits += parsed.counts.edits;
-      for (const [reason, n] of Object.entries(parsed.counts.skips)) {
-        const key = reason as SkipReason;
-        stat.skippedLines[key] = (stat.skippedLines[key] ?? 0) + (n ?? 0);
-      }
-      if (parsed.counts.lastSkip && stat.skipExamples.length < 5) stat.skipExamples.push(`${file.path}: ${parsed.counts.lastSkip}`);
-      if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) touched.add(id);
-    } catch (error) {
-      const err = error as NodeJS.ErrnoException;
-      if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) {
-        batch.abort();
-        throw error;
-      }
-      // An unreadable file is reported and left for the next run; nothing of it was written.
-      writer.fileRolledBack();
-      stat.unread.push(file);
-      stat.skippedFiles.push({ path: file.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
+      bytesDone += file.size;
+      options.onProgress?.(bytesDone, bytesTotal);
     }
-    bytesDone += file.size;
-    options.onProgress?.(bytesDone, bytesTotal);
-  }
-  batch.close();
+    batch.close();
   } catch (error) {
     batch.abort();
     if (bulk) {

@@ -51,7 +51,12 @@ class AiderParser implements LineParser {
         const text = t.prompt.join('\n');
         // `/diff`, `/ex`, `/add …` are aider commands, not prompts.
         const command = /^\s*\/\w+/.test(text);
-        sink.record({ ...recordBase(sessionId, `${native}:${t.promptLine}`, started, t.promptLine), kind: command ? 'meta' : 'prompt', text, isMeta: command });
+        sink.record({
+          ...recordBase(sessionId, `${native}:${t.promptLine}`, started, t.promptLine),
+          kind: command ? 'meta' : 'prompt',
+          text,
+          isMeta: command,
+        });
       }
       if (t.answer.length > 0) {
         sink.record({ ...recordBase(sessionId, `${native}:${t.answer[0]!.line}`, started, t.answer[0]!.line), kind: 'assistant', model });
@@ -94,11 +99,25 @@ class AiderParser implements LineParser {
         const applied = /^Applied edit to (.+)$/.exec(said);
         if (applied && turn) turn.applied.add(applied[1]!.trim());
         const commit = /^Commit ([0-9a-f]{7,40})\b/.exec(said);
-        if (commit) sink.record({ ...recordBase(sessionId, `${native}:${n}`, started, n), kind: 'system', toolName: 'aider:commit', toolCallId: commit[1]!, isMeta: true });
+        if (commit)
+          sink.record({
+            ...recordBase(sessionId, `${native}:${n}`, started, n),
+            kind: 'system',
+            toolName: 'aider:commit',
+            toolCallId: commit[1]!,
+            isMeta: true,
+          });
         const tokens = /^Tokens: ([\d,.]+k?) sent, ([\d,.]+k?) received/.exec(said);
         if (tokens) {
           const num = (s: string) => Math.round(parseFloat(s.replace(/,/g, '')) * (s.endsWith('k') ? 1000 : 1));
-          sink.record({ ...recordBase(sessionId, `${native}:${n}`, started, n), kind: 'meta', isMeta: true, tokensIn: num(tokens[1]!), tokensOut: num(tokens[2]!), messageId: `${native}:${n}` });
+          sink.record({
+            ...recordBase(sessionId, `${native}:${n}`, started, n),
+            kind: 'meta',
+            isMeta: true,
+            tokensIn: num(tokens[1]!),
+            tokensOut: num(tokens[2]!),
+            messageId: `${native}:${n}`,
+          });
         }
         return;
       }

@@ -92,16 +92,27 @@ class AmpParser implements LineParser {
         const recordId = `${nativeId}:${messageId}:${k}`;
         const type = str(block.type);
         if (role === 'user' && type === 'text') {
-          sink.record({ ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0), kind: 'prompt', text: str(block.text) ?? '' });
+          sink.record({
+            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
+            kind: 'prompt',
+            text: str(block.text) ?? '',
+          });
         } else if (role === 'user' && type === 'tool_result') {
           const callId = str(block.toolUseID);
           const run = obj(block.run);
           const status = runStatus(run);
-          sink.record({ ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0), kind: 'tool_result', toolCallId: callId, isError: status === 'failed' });
+          sink.record({
+            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
+            kind: 'tool_result',
+            toolCallId: callId,
+            isError: status === 'failed',
+          });
           const call = callId ? calls.get(callId) : undefined;
-          if (!call || !call.path) return;
+          if (!call?.path) return;
           const diff = str(obj(run.result).diff);
-          const { added, removed } = diff ? unifiedDiffChanges(diff.replace(/^```diff\n|```\s*$/g, '')) : { added: splitLines(str(call.input.content) ?? str(call.input.new_str)), removed: splitLines(str(call.input.old_str)) };
+          const { added, removed } = diff
+            ? unifiedDiffChanges(diff.replace(/^```diff\n|```\s*$/g, ''))
+            : { added: splitLines(str(call.input.content) ?? str(call.input.new_str)), removed: splitLines(str(call.input.old_str)) };
           sink.edit({
             sessionId,
             editId: callId!,
@@ -123,7 +134,7 @@ class AmpParser implements LineParser {
             kind: 'tool_call',
             toolName: name,
             toolCallId: callId,
-            text: name === 'Bash' ? str(input.cmd) ?? str(input.command) : null,
+            text: name === 'Bash' ? (str(input.cmd) ?? str(input.command)) : null,
             model,
           });
           if (callId) {

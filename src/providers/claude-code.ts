@@ -26,7 +26,9 @@ import type {
 export const PROVIDER = 'claude-code' as const;
 
 export function claudeRoots({ env, home }: ProviderEnvironment): string[] {
-  const configured = env.CLAUDE_CONFIG_DIR?.split(',').map((p) => p.trim()).filter(Boolean);
+  const configured = env.CLAUDE_CONFIG_DIR?.split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
   const roots = configured && configured.length > 0 ? configured : [join(home, '.claude'), join(home, '.config', 'claude')];
   return roots.map((r) => resolve(expandHome(r, home)));
 }
@@ -35,9 +37,22 @@ const EDIT_TOOLS = new Set(['Write', 'Edit', 'MultiEdit', 'NotebookEdit']);
 const SHELL_TOOLS = new Set(['Bash']);
 /** Record types that carry nothing paceflow uses; known, so not counted as unknown. */
 const IGNORED_TYPES = new Set([
-  'file-history-snapshot', 'queue-operation', 'progress', 'attachment', 'permission-mode', 'mode',
-  'worktree-state', 'agent-name', 'custom-title', 'ai-title', 'last-prompt', 'pr-link', 'frame-link',
-  'attribution-snapshot', 'relocated', 'tag',
+  'file-history-snapshot',
+  'queue-operation',
+  'progress',
+  'attachment',
+  'permission-mode',
+  'mode',
+  'worktree-state',
+  'agent-name',
+  'custom-title',
+  'ai-title',
+  'last-prompt',
+  'pr-link',
+  'frame-link',
+  'attribution-snapshot',
+  'relocated',
+  'tag',
 ]);
 
 /** The envelope fields paceflow reads; anything else on a line is ignored. */
@@ -87,7 +102,10 @@ function envelopeProblem(v: Record<string, unknown>): string | null {
   if (!v.message || typeof v.message !== 'object' || Array.isArray(v.message)) return 'message';
   const content = (v.message as Record<string, unknown>).content;
   if (content !== undefined && typeof content !== 'string' && !Array.isArray(content)) return 'message.content';
-  if (Array.isArray(content) && content.some((b) => !b || typeof b !== 'object' || typeof (b as Record<string, unknown>).type !== 'string')) {
+  if (
+    Array.isArray(content) &&
+    content.some((b) => !b || typeof b !== 'object' || typeof (b as Record<string, unknown>).type !== 'string')
+  ) {
     return 'message.content[].type';
   }
   return null;
@@ -113,7 +131,13 @@ export function claudeFileRole(path: string): FileRole {
     const sub = parts.lastIndexOf('subagents');
     if (sub > 0) {
       const parent = parts[sub - 1]!;
-      return { nativeId: `${parent}/agent-${agent[1]}`, parentSessionId: `${PROVIDER}:${parent}`, kind: 'subagent', parentFromLines: false, agentId: agent[1]! };
+      return {
+        nativeId: `${parent}/agent-${agent[1]}`,
+        parentSessionId: `${PROVIDER}:${parent}`,
+        kind: 'subagent',
+        parentFromLines: false,
+        agentId: agent[1]!,
+      };
     }
     return { nativeId: null, parentSessionId: null, kind: 'subagent', parentFromLines: true, agentId: agent[1]! };
   }
@@ -146,7 +170,9 @@ export function claudeEditOutcome(isError: boolean, result: unknown, blockConten
   const r = result as Record<string, unknown>;
   const userModified = r.userModified === true;
   const hunks = Array.isArray(r.structuredPatch) ? (r.structuredPatch as { lines?: unknown }[]) : [];
-  const lines = hunks.flatMap((h) => (Array.isArray(h.lines) ? (h.lines as unknown[]).filter((l): l is string => typeof l === 'string') : []));
+  const lines = hunks.flatMap((h) =>
+    Array.isArray(h.lines) ? (h.lines as unknown[]).filter((l): l is string => typeof l === 'string') : [],
+  );
   if (lines.length > 0) {
     const { added, removed } = diffLineChanges(lines);
     return { status: 'applied', addedText: added.join('\n'), removedText: removed.join('\n'), userModified };
@@ -167,7 +193,11 @@ function proposedText(name: string, input: Record<string, unknown>): { path: unk
     case 'Write':
       return { path: input.file_path, added: splitLines(str(input.content)).join('\n'), removed: '' };
     case 'Edit':
-      return { path: input.file_path, added: splitLines(str(input.new_string)).join('\n'), removed: splitLines(str(input.old_string)).join('\n') };
+      return {
+        path: input.file_path,
+        added: splitLines(str(input.new_string)).join('\n'),
+        removed: splitLines(str(input.old_string)).join('\n'),
+      };
     case 'MultiEdit': {
       const edits = Array.isArray(input.edits) ? (input.edits as Record<string, unknown>[]) : [];
       return {
@@ -177,7 +207,11 @@ function proposedText(name: string, input: Record<string, unknown>): { path: unk
       };
     }
     case 'NotebookEdit':
-      return { path: input.notebook_path, added: input.edit_mode === 'delete' ? '' : splitLines(str(input.new_source)).join('\n'), removed: '' };
+      return {
+        path: input.notebook_path,
+        added: input.edit_mode === 'delete' ? '' : splitLines(str(input.new_source)).join('\n'),
+        removed: '',
+      };
     default:
       return { path: null, added: '', removed: '' };
   }
@@ -347,7 +381,15 @@ class ClaudeParser implements LineParser {
       const input = (use.input && typeof use.input === 'object' ? use.input : {}) as Record<string, unknown>;
       const command = SHELL_TOOLS.has(name) && typeof input.command === 'string' ? input.command : null;
       const recordId = nextId();
-      sink.record({ ...shared, ...(recordId === line.uuid ? tokens : {}), recordId, kind: 'tool_call', toolName: name, toolCallId: callId, text: command });
+      sink.record({
+        ...shared,
+        ...(recordId === line.uuid ? tokens : {}),
+        recordId,
+        kind: 'tool_call',
+        toolName: name,
+        toolCallId: callId,
+        text: command,
+      });
       if (!callId) continue;
       if (EDIT_TOOLS.has(name)) {
         const proposed = proposedText(name, input);
@@ -381,9 +423,7 @@ export const claudeCode: SessionProvider = {
   format: 'jsonl',
   async discover(environment): Promise<Discovery> {
     const locations = claudeRoots(environment).map((root) => join(root, 'projects'));
-    const files = (
-      await Promise.all(locations.map((dir) => findFiles(dir, (name) => name.endsWith('.jsonl'))))
-    ).flat();
+    const files = (await Promise.all(locations.map((dir) => findFiles(dir, (name) => name.endsWith('.jsonl'))))).flat();
     return { locations, files, skipped: [] };
   },
   parser: (context) => new ClaudeParser(context),

@@ -31,9 +31,17 @@ export function codexHome({ env, home }: ProviderEnvironment): string {
   return resolve(expandHome(env.CODEX_HOME || join(home, '.codex'), home));
 }
 
-const KNOWN_ENVELOPES = new Set(['session_meta', 'response_item', 'event_msg', 'turn_context', 'compacted', 'world_state', 'inter_agent_communication_metadata']);
-const INJECTED = /^\s*(<environment_context>|<user_instructions>|<permissions instructions>|# AGENTS\.md instructions|<INSTRUCTIONS>|<user_shell_command>|<turn_aborted>)/;
-
+const KNOWN_ENVELOPES = new Set([
+  'session_meta',
+  'response_item',
+  'event_msg',
+  'turn_context',
+  'compacted',
+  'world_state',
+  'inter_agent_communication_metadata',
+]);
+const INJECTED =
+  /^\s*(<environment_context>|<user_instructions>|<permissions instructions>|# AGENTS\.md instructions|<INSTRUCTIONS>|<user_shell_command>|<turn_aborted>)/;
 
 function contentText(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -119,9 +127,14 @@ const HASHED_WHOLE = 4096;
  */
 function recordIdOf(bytes: Buffer, wholeLine: boolean): string {
   if (wholeLine) return `codex-${hash('sha1', bytes, 'hex').slice(0, 24)}`;
-  const hashed = bytes.length <= HASHED_WHOLE
-    ? bytes
-    : Buffer.concat([bytes.subarray(0, HASHED_WHOLE / 2), bytes.subarray(bytes.length - HASHED_WHOLE / 2), Buffer.from(String(bytes.length))]);
+  const hashed =
+    bytes.length <= HASHED_WHOLE
+      ? bytes
+      : Buffer.concat([
+          bytes.subarray(0, HASHED_WHOLE / 2),
+          bytes.subarray(bytes.length - HASHED_WHOLE / 2),
+          Buffer.from(String(bytes.length)),
+        ]);
   return `codex2-${hash('sha1', hashed, 'hex').slice(0, 24)}`;
 }
 
@@ -209,7 +222,8 @@ class CodexParser implements LineParser {
    */
   skimmable(bytes: Buffer): boolean {
     if (hasKeyValue(bytes, 'type', 'exec_command_end', 256) || hasKeyValue(bytes, 'type', 'reasoning', 256)) return true;
-    if (!hasKeyValue(bytes, 'type', 'function_call_output', 256) && !hasKeyValue(bytes, 'type', 'custom_tool_call_output', 256)) return false;
+    if (!hasKeyValue(bytes, 'type', 'function_call_output', 256) && !hasKeyValue(bytes, 'type', 'custom_tool_call_output', 256))
+      return false;
     const at = bytes.indexOf(OUTPUT_STRING);
     return at !== -1 && bytes[at + OUTPUT_STRING.length] !== 0x7b; // "{"
   }
@@ -243,7 +257,13 @@ class CodexParser implements LineParser {
 
   private touch(timestamp: string | null, model: string | null): void {
     if (this.sessionId === null) return;
-    this.context.sink.session({ sessionId: this.sessionId, nativeId: this.sessionId.slice(PROVIDER.length + 1), timestamp, model, cwd: null });
+    this.context.sink.session({
+      sessionId: this.sessionId,
+      nativeId: this.sessionId.slice(PROVIDER.length + 1),
+      timestamp,
+      model,
+      cwd: null,
+    });
   }
 
   private responseItem(p: Obj, base: Omit<RecordInput, 'kind'>): void {
@@ -264,16 +284,13 @@ class CodexParser implements LineParser {
       case 'local_shell_call': {
         const name = str(p.name) ?? (p.type === 'local_shell_call' ? 'local_shell' : 'unknown');
         const callId = str(p.call_id) ?? str(p.id);
-        const args = p.type === 'custom_tool_call' ? {} : p.type === 'local_shell_call' ? obj(obj(p.action).exec) : parseArguments(p.arguments);
+        const args =
+          p.type === 'custom_tool_call' ? {} : p.type === 'local_shell_call' ? obj(obj(p.action).exec) : parseArguments(p.arguments);
         const command = shellCommand(args);
         sink.record({ ...base, kind: 'tool_call', toolName: name, toolCallId: callId, text: command });
         if (!callId) return;
         const patch =
-          name === 'apply_patch'
-            ? (str(p.input) ?? str(args.input) ?? str(args.patch))
-            : command
-              ? applyPatchFromShell(command)
-              : null;
+          name === 'apply_patch' ? (str(p.input) ?? str(args.input) ?? str(args.patch)) : command ? applyPatchFromShell(command) : null;
         if (patch) this.proposePatch(base, callId, patch, name);
         else if (command) this.proposeHeredocs(base, callId, command, name, str(args.workdir));
         return;
@@ -317,7 +334,13 @@ class CodexParser implements LineParser {
       case 'exec_command_end': {
         const callId = str(p.call_id);
         const code = p.exit_code;
-        sink.record({ ...base, kind: 'tool_result', toolCallId: callId, toolName: 'exec_command', isError: typeof code === 'number' && code !== 0 });
+        sink.record({
+          ...base,
+          kind: 'tool_result',
+          toolCallId: callId,
+          toolName: 'exec_command',
+          isError: typeof code === 'number' && code !== 0,
+        });
         return;
       }
       case 'patch_apply_end':
@@ -362,7 +385,13 @@ class CodexParser implements LineParser {
     }
   }
 
-  private proposeHeredocs(base: Omit<RecordInput, 'kind'>, callId: string, command: string, toolName: string, workdir: string | null): void {
+  private proposeHeredocs(
+    base: Omit<RecordInput, 'kind'>,
+    callId: string,
+    command: string,
+    toolName: string,
+    workdir: string | null,
+  ): void {
     const call = { sessionId: base.sessionId, callId, recordId: base.recordId, toolName, timestamp: base.timestamp ?? null };
     for (const edit of heredocEdits(command, call, (p) => this.absolute(p, workdir))) this.context.sink.edit(edit);
   }

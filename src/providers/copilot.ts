@@ -25,7 +25,6 @@ export function vscodeUserDirs(environment: ProviderEnvironment): string[] {
   return vscodeAppDirs(environment, VARIANTS).map((dir) => join(dir, 'User'));
 }
 
-
 /** Replays a chatSessions mutation log into the session document it describes. */
 export function replayMutationLog(text: string, onBadLine: (line: number) => void): Obj {
   let state: unknown = {};
@@ -89,7 +88,11 @@ class CopilotParser implements LineParser {
   document(text: string): void {
     const { file } = this.context;
     if (basename(dirname(file.path)) === 'transcripts') this.eventStream(text, dirname(dirname(dirname(file.path))));
-    else this.chatSession(file.path.endsWith('.jsonl') ? replayMutationLog(text, (n) => this.context.sink.skip('invalid_json', n)) : JSON.parse(text), dirname(dirname(file.path)));
+    else
+      this.chatSession(
+        file.path.endsWith('.jsonl') ? replayMutationLog(text, (n) => this.context.sink.skip('invalid_json', n)) : JSON.parse(text),
+        dirname(dirname(file.path)),
+      );
   }
 
   private chatSession(doc: Obj, storageDir: string): void {
@@ -100,63 +103,75 @@ class CopilotParser implements LineParser {
     const base = { sessionId, nativeId, cwd };
     const created = typeof doc.creationDate === 'number' ? new Date(doc.creationDate).toISOString() : null;
     sink.session({ ...base, timestamp: created });
-    list(doc.requests).map(obj).forEach((request, r) => {
-      const requestId = str(request.requestId) ?? String(r);
-      const timestamp = typeof request.timestamp === 'number' ? new Date(request.timestamp).toISOString() : created;
-      const result = obj(request.result);
-      const metadata = obj(result.metadata);
-      const model = str(metadata.resolvedModel) ?? str(request.modelId)?.replace(/^copilot\//, '') ?? null;
-      sink.session({ ...base, model, timestamp });
-      sink.record({ ...recordBase(sessionId, `${nativeId}:${requestId}`, timestamp, r), kind: 'prompt', text: str(obj(request.message).text) ?? '' });
-      const usage = obj(result.usage);
-      sink.record({
-        ...recordBase(sessionId, `${nativeId}:${requestId}:response`, timestamp, r),
-        kind: 'assistant',
-        model,
-        messageId: `${nativeId}:${requestId}`,
-        tokensIn: typeof usage.promptTokens === 'number' ? usage.promptTokens : null,
-        tokensOut: typeof usage.completionTokens === 'number' ? usage.completionTokens : null,
-        isError: obj(result.errorDetails).message !== undefined,
-      });
-      list(metadata.toolCallRounds).map(obj).forEach((round, k) => {
-        list(round.toolCalls).map(obj).forEach((call, j) => {
-          const name = str(call.name) ?? 'unknown';
-          let args: Obj = {};
-          try {
-            args = obj(JSON.parse(str(call.arguments) ?? '{}'));
-          } catch {
-            args = {};
-          }
-          sink.record({
-            ...recordBase(sessionId, `${nativeId}:${requestId}:call${k}.${j}`, timestamp, r),
-            kind: 'tool_call',
-            toolName: name,
-            toolCallId: str(call.id),
-            text: name === 'run_in_terminal' ? str(args.command) : null,
-          });
+    list(doc.requests)
+      .map(obj)
+      .forEach((request, r) => {
+        const requestId = str(request.requestId) ?? String(r);
+        const timestamp = typeof request.timestamp === 'number' ? new Date(request.timestamp).toISOString() : created;
+        const result = obj(request.result);
+        const metadata = obj(result.metadata);
+        const model = str(metadata.resolvedModel) ?? str(request.modelId)?.replace(/^copilot\//, '') ?? null;
+        sink.session({ ...base, model, timestamp });
+        sink.record({
+          ...recordBase(sessionId, `${nativeId}:${requestId}`, timestamp, r),
+          kind: 'prompt',
+          text: str(obj(request.message).text) ?? '',
         });
+        const usage = obj(result.usage);
+        sink.record({
+          ...recordBase(sessionId, `${nativeId}:${requestId}:response`, timestamp, r),
+          kind: 'assistant',
+          model,
+          messageId: `${nativeId}:${requestId}`,
+          tokensIn: typeof usage.promptTokens === 'number' ? usage.promptTokens : null,
+          tokensOut: typeof usage.completionTokens === 'number' ? usage.completionTokens : null,
+          isError: obj(result.errorDetails).message !== undefined,
+        });
+        list(metadata.toolCallRounds)
+          .map(obj)
+          .forEach((round, k) => {
+            list(round.toolCalls)
+              .map(obj)
+              .forEach((call, j) => {
+                const name = str(call.name) ?? 'unknown';
+                let args: Obj = {};
+                try {
+                  args = obj(JSON.parse(str(call.arguments) ?? '{}'));
+                } catch {
+                  args = {};
+                }
+                sink.record({
+                  ...recordBase(sessionId, `${nativeId}:${requestId}:call${k}.${j}`, timestamp, r),
+                  kind: 'tool_call',
+                  toolName: name,
+                  toolCallId: str(call.id),
+                  text: name === 'run_in_terminal' ? str(args.command) : null,
+                });
+              });
+          });
+        // The edits actually applied: replacement texts of textEditGroup parts.
+        list(request.response)
+          .map(obj)
+          .forEach((part, p) => {
+            if (part.kind !== 'textEditGroup') return;
+            const path = uriPath(part.uri);
+            if (!path) return;
+            const texts = list(part.edits).flatMap((group) => list(group).map((e) => str(obj(e).text) ?? ''));
+            const edit: EditInput = {
+              sessionId,
+              editId: `${nativeId}:${requestId}:edit${p}`,
+              recordId: `${nativeId}:${requestId}:response`,
+              toolName: 'textEditGroup',
+              absPath: path,
+              status: request.isCanceled === true ? 'rejected' : part.done === false ? 'pending' : 'applied',
+              timestamp,
+              addedText: texts.flatMap((t) => splitLines(t)).join('\n'),
+              removedText: null,
+              textSource: 'result',
+            };
+            sink.edit(edit);
+          });
       });
-      // The edits actually applied: replacement texts of textEditGroup parts.
-      list(request.response).map(obj).forEach((part, p) => {
-        if (part.kind !== 'textEditGroup') return;
-        const path = uriPath(part.uri);
-        if (!path) return;
-        const texts = list(part.edits).flatMap((group) => list(group).map((e) => str(obj(e).text) ?? ''));
-        const edit: EditInput = {
-          sessionId,
-          editId: `${nativeId}:${requestId}:edit${p}`,
-          recordId: `${nativeId}:${requestId}:response`,
-          toolName: 'textEditGroup',
-          absPath: path,
-          status: request.isCanceled === true ? 'rejected' : part.done === false ? 'pending' : 'applied',
-          timestamp,
-          addedText: texts.flatMap((t) => splitLines(t)).join('\n'),
-          removedText: null,
-          textSource: 'result',
-        };
-        sink.edit(edit);
-      });
-    });
   }
 
   private eventStream(text: string, storageDir: string): void {
@@ -187,24 +202,33 @@ class CopilotParser implements LineParser {
           return;
         case 'assistant.message': {
           sink.record({ ...recordBase(sessionId, recordId, timestamp, n), kind: 'assistant', model, messageId: str(data.messageId) });
-          list(data.toolRequests).map(obj).forEach((req, k) => {
-            const callId = str(req.toolCallId);
-            const name = str(req.name) ?? 'unknown';
-            let args: Obj = {};
-            try {
-              args = typeof req.arguments === 'string' ? obj(JSON.parse(req.arguments)) : obj(req.arguments);
-            } catch {
-              args = {};
-            }
-            const callRecord = `${recordId}#${k}`;
-            sink.record({ ...recordBase(sessionId, callRecord, timestamp, n), kind: 'tool_call', toolName: name, toolCallId: callId, text: name === 'run_in_terminal' ? str(args.command) : null });
-            if (callId) calls.set(callId, { name, args, recordId: callRecord, timestamp });
-          });
+          list(data.toolRequests)
+            .map(obj)
+            .forEach((req, k) => {
+              const callId = str(req.toolCallId);
+              const name = str(req.name) ?? 'unknown';
+              let args: Obj = {};
+              try {
+                args = typeof req.arguments === 'string' ? obj(JSON.parse(req.arguments)) : obj(req.arguments);
+              } catch {
+                args = {};
+              }
+              const callRecord = `${recordId}#${k}`;
+              sink.record({
+                ...recordBase(sessionId, callRecord, timestamp, n),
+                kind: 'tool_call',
+                toolName: name,
+                toolCallId: callId,
+                text: name === 'run_in_terminal' ? str(args.command) : null,
+              });
+              if (callId) calls.set(callId, { name, args, recordId: callRecord, timestamp });
+            });
           return;
         }
         case 'tool.execution_start': {
           const callId = str(data.toolCallId);
-          if (callId && !calls.has(callId)) calls.set(callId, { name: str(data.toolName) ?? 'unknown', args: obj(data.arguments), recordId, timestamp });
+          if (callId && !calls.has(callId))
+            calls.set(callId, { name: str(data.toolName) ?? 'unknown', args: obj(data.arguments), recordId, timestamp });
           const call = callId ? calls.get(callId) : undefined;
           if (callId && call) for (const edit of eventEdits(sessionId, callId, call)) sink.edit(edit);
           return;
@@ -224,17 +248,43 @@ class CopilotParser implements LineParser {
 }
 
 /** Proposed edits of an event-stream tool call (apply_patch, create_file, replace_string_in_file). */
-function eventEdits(sessionId: string, callId: string, call: { name: string; args: Obj; recordId: string; timestamp: string | null }): EditInput[] {
-  const common = { sessionId, recordId: call.recordId, toolName: call.name, status: 'pending' as const, timestamp: call.timestamp, textSource: 'input' as const };
+function eventEdits(
+  sessionId: string,
+  callId: string,
+  call: { name: string; args: Obj; recordId: string; timestamp: string | null },
+): EditInput[] {
+  const common = {
+    sessionId,
+    recordId: call.recordId,
+    toolName: call.name,
+    status: 'pending' as const,
+    timestamp: call.timestamp,
+    textSource: 'input' as const,
+  };
   const a = call.args;
   if (call.name === 'apply_patch' && typeof a.input === 'string') {
-    return parseApplyPatch(a.input).map((f) => ({ ...common, editId: `${callId}#${f.movePath ?? f.path}`, absPath: f.movePath ?? f.path, addedText: f.added.join('\n'), removedText: f.removed.join('\n') }));
+    return parseApplyPatch(a.input).map((f) => ({
+      ...common,
+      editId: `${callId}#${f.movePath ?? f.path}`,
+      absPath: f.movePath ?? f.path,
+      addedText: f.added.join('\n'),
+      removedText: f.removed.join('\n'),
+    }));
   }
   const path = str(a.filePath);
   if (!path) return [];
-  if (call.name === 'create_file') return [{ ...common, editId: callId, absPath: path, addedText: splitLines(str(a.content)).join('\n'), removedText: null }];
+  if (call.name === 'create_file')
+    return [{ ...common, editId: callId, absPath: path, addedText: splitLines(str(a.content)).join('\n'), removedText: null }];
   if (call.name === 'replace_string_in_file') {
-    return [{ ...common, editId: callId, absPath: path, addedText: splitLines(str(a.newString)).join('\n'), removedText: splitLines(str(a.oldString)).join('\n') }];
+    return [
+      {
+        ...common,
+        editId: callId,
+        absPath: path,
+        addedText: splitLines(str(a.newString)).join('\n'),
+        removedText: splitLines(str(a.oldString)).join('\n'),
+      },
+    ];
   }
   return [];
 }
@@ -250,13 +300,16 @@ export const copilot: SessionProvider = {
         ...(await findFiles(
           dir,
           (name, parent) =>
-            (basename(parent) === 'chatSessions' && /\.jsonl?$/.test(name)) || (basename(parent) === 'transcripts' && basename(dirname(parent)) === 'GitHub.copilot-chat' && name.endsWith('.jsonl')),
+            (basename(parent) === 'chatSessions' && /\.jsonl?$/.test(name)) ||
+            (basename(parent) === 'transcripts' && basename(dirname(parent)) === 'GitHub.copilot-chat' && name.endsWith('.jsonl')),
           3,
         )),
       );
     }
     // A session kept both as a chatSessions file and as a transcript is read once, from chatSessions.
-    const chatIds = new Set(found.filter((f) => basename(dirname(f.path)) === 'chatSessions').map((f) => basename(f.path).replace(/\.jsonl?$/, '')));
+    const chatIds = new Set(
+      found.filter((f) => basename(dirname(f.path)) === 'chatSessions').map((f) => basename(f.path).replace(/\.jsonl?$/, '')),
+    );
     const files = found.filter((f) => basename(dirname(f.path)) === 'chatSessions' || !chatIds.has(basename(f.path, '.jsonl')));
     return { locations, files, skipped: [] };
   },

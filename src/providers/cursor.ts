@@ -7,7 +7,16 @@ import { vscodeAppDirs } from './vscode-paths.js';
 import { findFiles } from './discover.js';
 import { diffLineChanges, splitLines } from './patch.js';
 import { recordBase } from './record-base.js';
-import type { Discovery, EditInput, EditStatus, JsonLine, LineParser, ParseContext, ProviderEnvironment, SessionProvider } from './types.js';
+import type {
+  Discovery,
+  EditInput,
+  EditStatus,
+  JsonLine,
+  LineParser,
+  ParseContext,
+  ProviderEnvironment,
+  SessionProvider,
+} from './types.js';
 
 /**
  * Cursor (research/session-formats.md §4), two unrelated stores, one provider:
@@ -22,7 +31,6 @@ import type { Discovery, EditInput, EditStatus, JsonLine, LineParser, ParseConte
  *   their `// ... existing code ...` placeholders.
  */
 export const PROVIDER = 'cursor' as const;
-
 
 function parseJson(text: unknown): Obj {
   if (typeof text !== 'string') return obj(text);
@@ -96,10 +104,20 @@ class TranscriptParser implements LineParser {
       if (!path) return;
       const absPath = path.startsWith('/') || !this.cwd ? path : resolve(this.cwd, path);
       const edit = (addedText: string, removedText: string | null): EditInput => ({
-        sessionId: this.sessionId, editId: recordId, recordId, toolName: name, absPath, status: 'applied', timestamp: this.timestamp, addedText, removedText, textSource: 'input',
+        sessionId: this.sessionId,
+        editId: recordId,
+        recordId,
+        toolName: name,
+        absPath,
+        status: 'applied',
+        timestamp: this.timestamp,
+        addedText,
+        removedText,
+        textSource: 'input',
       });
       if (name === 'Write') sink.edit(edit(splitLines(str(input.contents)).join('\n'), null));
-      else if (name === 'StrReplace') sink.edit(edit(splitLines(str(input.new_string)).join('\n'), splitLines(str(input.old_string)).join('\n')));
+      else if (name === 'StrReplace')
+        sink.edit(edit(splitLines(str(input.new_string)).join('\n'), splitLines(str(input.old_string)).join('\n')));
     });
   }
 
@@ -117,7 +135,16 @@ function toolStatus(tool: Obj, result: Obj): EditStatus {
   return 'pending';
 }
 
-const IDE_EDIT_TOOLS = new Set(['edit_file', 'edit_file_v2', 'search_replace', 'write', 'MultiEdit', 'apply_patch', 'reapply', 'edit_notebook']);
+const IDE_EDIT_TOOLS = new Set([
+  'edit_file',
+  'edit_file_v2',
+  'search_replace',
+  'write',
+  'MultiEdit',
+  'apply_patch',
+  'reapply',
+  'edit_notebook',
+]);
 
 class StateDbParser implements LineParser {
   constructor(private readonly context: ParseContext) {}
@@ -136,7 +163,9 @@ class StateDbParser implements LineParser {
       if (existsSync(`${file.path}-wal`)) copyFileSync(`${file.path}-wal`, `${copy}-wal`);
       const db = new BetterSqliteDatabase(copy, { readonly: true });
       try {
-        const composers = db.prepare(`SELECT key, value FROM cursorDiskKV WHERE key LIKE 'composerData:%'`).all<{ key: string; value: unknown }>();
+        const composers = db
+          .prepare(`SELECT key, value FROM cursorDiskKV WHERE key LIKE 'composerData:%'`)
+          .all<{ key: string; value: unknown }>();
         const bubble = db.prepare(`SELECT value FROM cursorDiskKV WHERE key = ?`);
         for (const row of composers) {
           const composer = parseJson(row.value instanceof Uint8Array ? Buffer.from(row.value).toString('utf8') : row.value);
@@ -149,12 +178,13 @@ class StateDbParser implements LineParser {
           sink.session({ ...base, timestamp: created });
           const headers = list(composer.fullConversationHeadersOnly).map(obj);
           const inline = list(composer.conversation).map(obj);
-          const bubbles = headers.length > 0
-            ? headers.map((h) => {
-                const raw = bubble.get<{ value: unknown }>([`bubbleId:${composerId}:${str(h.bubbleId)}`])?.value;
-                return parseJson(raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw);
-              })
-            : inline;
+          const bubbles =
+            headers.length > 0
+              ? headers.map((h) => {
+                  const raw = bubble.get<{ value: unknown }>([`bubbleId:${composerId}:${str(h.bubbleId)}`])?.value;
+                  return parseJson(raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw);
+                })
+              : inline;
           bubbles.forEach((b, i) => {
             const bubbleId = str(b.bubbleId) ?? String(i);
             const recordId = `${composerId}:${bubbleId}`;
@@ -182,18 +212,35 @@ class StateDbParser implements LineParser {
             const args = parseJson(tool.rawArgs);
             const params = parseJson(tool.params);
             const status = toolStatus(tool, result);
-            sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: 'tool_call', toolName: name, toolCallId: str(tool.toolCallId) ?? recordId, text: name === 'run_terminal_cmd' ? str(args.command) : null });
-            sink.record({ ...recordBase(sessionId, `${recordId}:result`, timestamp, i), kind: 'tool_result', toolCallId: str(tool.toolCallId) ?? recordId, isError: status === 'failed' });
+            sink.record({
+              ...recordBase(sessionId, recordId, timestamp, i),
+              kind: 'tool_call',
+              toolName: name,
+              toolCallId: str(tool.toolCallId) ?? recordId,
+              text: name === 'run_terminal_cmd' ? str(args.command) : null,
+            });
+            sink.record({
+              ...recordBase(sessionId, `${recordId}:result`, timestamp, i),
+              kind: 'tool_result',
+              toolCallId: str(tool.toolCallId) ?? recordId,
+              isError: status === 'failed',
+            });
             if (!IDE_EDIT_TOOLS.has(name)) return;
             const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
             if (!path) return;
             const lines = list(obj(result.diff).chunks).flatMap((c) => splitLines(str(obj(c).diffString)));
             const { added, removed } = diffLineChanges(lines);
             sink.edit({
-              sessionId, editId: recordId, recordId, toolName: name,
+              sessionId,
+              editId: recordId,
+              recordId,
+              toolName: name,
               absPath: path.startsWith('/') || !cwd ? path : resolve(cwd, path),
               status: lines.length > 0 || status !== 'applied' ? status : 'pending',
-              timestamp, addedText: added.join('\n'), removedText: removed.join('\n'), textSource: 'result',
+              timestamp,
+              addedText: added.join('\n'),
+              removedText: removed.join('\n'),
+              textSource: 'result',
             });
           });
         }
@@ -216,7 +263,11 @@ export const cursor: SessionProvider = {
   format: 'jsonl',
   async discover(environment): Promise<Discovery> {
     const projects = join(cursorHome(environment), 'projects');
-    const transcripts = await findFiles(projects, (name, parent) => name.endsWith('.jsonl') && parent.split(/[\\/]/).includes('agent-transcripts'), 4);
+    const transcripts = await findFiles(
+      projects,
+      (name, parent) => name.endsWith('.jsonl') && parent.split(/[\\/]/).includes('agent-transcripts'),
+      4,
+    );
     const dbs = vscodeAppDirs(environment, ['Cursor']).map((dir) => join(dir, 'User', 'globalStorage'));
     const states = (await Promise.all(dbs.map((d) => findFiles(d, (name) => name === 'state.vscdb', 0)))).flat();
     return { locations: [projects, ...dbs], files: [...transcripts, ...states], skipped: [] };

@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceFile } from './types.js';
 
@@ -52,7 +52,7 @@ export class DirectoryListings {
 }
 
 function readListing(dir: string): { dirs: string[]; files: string[] } | null {
-  let entries;
+  let entries: Dirent[];
   try {
     entries = readdirSync(dir, { withFileTypes: true });
   } catch {

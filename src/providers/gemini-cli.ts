@@ -20,11 +20,13 @@ export function geminiHome({ env, home }: ProviderEnvironment): string {
   return resolve(expandHome(env.GEMINI_CLI_HOME ? join(env.GEMINI_CLI_HOME, '.gemini') : join(home, '.gemini'), home));
 }
 
-
 function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (!Array.isArray(content)) return '';
-  return content.map((p) => str(obj(p).text) ?? '').filter(Boolean).join('\n');
+  return content
+    .map((p) => str(obj(p).text) ?? '')
+    .filter(Boolean)
+    .join('\n');
 }
 
 interface Conversation {
@@ -140,7 +142,13 @@ class GeminiParser implements LineParser {
     const root = projectRoot(parentNative ? dirname(chatsDir) : chatsDir, this.geminiDir, str(header.projectHash), this.context);
     const absolute = (p: string) => (isAbsolute(p) || !root ? p : resolve(root, p));
     let model: string | null = null;
-    const base = { sessionId, nativeId, parentSessionId: parentNative ? `${PROVIDER}:${parentNative}` : null, kind: parentNative || header.kind === 'subagent' ? ('subagent' as const) : ('main' as const), cwd: root };
+    const base = {
+      sessionId,
+      nativeId,
+      parentSessionId: parentNative ? `${PROVIDER}:${parentNative}` : null,
+      kind: parentNative || header.kind === 'subagent' ? ('subagent' as const) : ('main' as const),
+      cwd: root,
+    };
     sink.session({ ...base, timestamp: str(header.startTime) });
     messages.forEach((m, index) => {
       const id = str(m.id) ?? String(index);
@@ -182,7 +190,13 @@ class GeminiParser implements LineParser {
           text: name === 'run_shell_command' ? str(args.command) : null,
         });
         if (status) {
-          sink.record({ ...recordBase(sessionId, `${recordId}#result${k}`, timestamp, offset), kind: 'tool_result', toolName: name, toolCallId: callId, isError: status !== 'success' });
+          sink.record({
+            ...recordBase(sessionId, `${recordId}#result${k}`, timestamp, offset),
+            kind: 'tool_result',
+            toolName: name,
+            toolCallId: callId,
+            isError: status !== 'success',
+          });
         }
         const path = str(args.file_path);
         if (!EDIT_TOOLS.has(name) || !path) return;
@@ -211,7 +225,11 @@ export const geminiCli: SessionProvider = {
   async discover(environment): Promise<Discovery> {
     const dir = geminiHome(environment);
     const tmp = join(dir, 'tmp');
-    const found = await findFiles(tmp, (name, parent) => /\.jsonl?$/.test(name) && parent.split(/[\\/]/).includes('chats') && name !== 'logs.json', 4);
+    const found = await findFiles(
+      tmp,
+      (name, parent) => /\.jsonl?$/.test(name) && parent.split(/[\\/]/).includes('chats') && name !== 'logs.json',
+      4,
+    );
     // A legacy .json migrated into a sibling .jsonl: read the .jsonl.
     const paths = new Set(found.map((f) => f.path));
     const files = found.filter((f) => !(f.path.endsWith('.json') && paths.has(`${f.path}l`)));

@@ -47,7 +47,7 @@ let readBuffer: Buffer | null = null;
  */
 export function readJsonLines(path: string, options: LineReadOptions): LineReadResult {
   const { maxLineBytes, onLine, onSkip, skim, skimKeepHead = 0 } = options;
-  let offset = options.startOffset;
+  const offset = options.startOffset;
   let lineNumber = options.startLine;
   let consumed = offset;
   let pending: Buffer[] = [];
@@ -74,7 +74,8 @@ export function readJsonLines(path: string, options: LineReadOptions): LineReadR
 
   const fd = options.content ? null : openSync(path, 'r');
   try {
-    const buffer = (readBuffer ??= Buffer.allocUnsafe(CHUNK));
+    readBuffer ??= Buffer.allocUnsafe(CHUNK);
+    const buffer = readBuffer;
     let position = offset;
     for (;;) {
       let chunk: Buffer;

@@ -25,7 +25,6 @@ export function opencodeDataDir({ env, home }: ProviderEnvironment): string {
   return resolve(expandHome(env.XDG_DATA_HOME || join(home, '.local', 'share'), home), 'opencode');
 }
 
-
 function parseJson(text: unknown): Obj {
   try {
     return obj(JSON.parse(typeof text === 'string' ? text : Buffer.from(text as Uint8Array).toString('utf8')));
@@ -71,7 +70,10 @@ function emit(session: Session, context: ParseContext): void {
     const cwd = str(obj(data.path).root) ?? str(obj(data.path).cwd) ?? session.directory;
     sink.session({ ...base, cwd: base.cwd ?? cwd, model: role === 'assistant' ? model : null, timestamp });
     if (role === 'user') {
-      const text = message.parts.filter((p) => p.type === 'text' && p.synthetic !== true).map((p) => str(p.text) ?? '').join('\n');
+      const text = message.parts
+        .filter((p) => p.type === 'text' && p.synthetic !== true)
+        .map((p) => str(p.text) ?? '')
+        .join('\n');
       sink.record({ ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m), kind: 'prompt', text });
       return;
     }
@@ -97,9 +99,21 @@ function emit(session: Session, context: ParseContext): void {
       const stamp = num(obj(state.time).start);
       const at = stamp ? new Date(stamp).toISOString() : timestamp;
       const recordId = `${session.id}:${message.id}:${p}`;
-      sink.record({ ...recordBase(sessionId, recordId, at, m), kind: 'tool_call', toolName: tool, toolCallId: callId, text: tool === 'bash' ? str(input.command) : null });
+      sink.record({
+        ...recordBase(sessionId, recordId, at, m),
+        kind: 'tool_call',
+        toolName: tool,
+        toolCallId: callId,
+        text: tool === 'bash' ? str(input.command) : null,
+      });
       if (status === 'completed' || status === 'error') {
-        sink.record({ ...recordBase(sessionId, `${recordId}:result`, at, m), kind: 'tool_result', toolName: tool, toolCallId: callId, isError: status === 'error' });
+        sink.record({
+          ...recordBase(sessionId, `${recordId}:result`, at, m),
+          kind: 'tool_result',
+          toolName: tool,
+          toolCallId: callId,
+          isError: status === 'error',
+        });
       }
       if (!EDIT_TOOLS.has(tool)) return;
       const metadata = obj(state.metadata);
@@ -108,7 +122,18 @@ function emit(session: Session, context: ParseContext): void {
         const patch = str(input.patchText) ?? str(input.patch) ?? str(input.input) ?? '';
         parseApplyPatch(patch).forEach((f) => {
           const path = absolute(f.movePath ?? f.path);
-          sink.edit({ sessionId, editId: `${callId}#${path}`, recordId, toolName: tool, absPath: path, status: toolStatus(status), timestamp: at, addedText: f.added.join('\n'), removedText: f.removed.join('\n'), textSource: 'input' });
+          sink.edit({
+            sessionId,
+            editId: `${callId}#${path}`,
+            recordId,
+            toolName: tool,
+            absPath: path,
+            status: toolStatus(status),
+            timestamp: at,
+            addedText: f.added.join('\n'),
+            removedText: f.removed.join('\n'),
+            textSource: 'input',
+          });
         });
         return;
       }
@@ -124,7 +149,18 @@ function emit(session: Session, context: ParseContext): void {
         added = edits.flatMap((e) => splitLines(str(e.newString)));
         removed = edits.flatMap((e) => splitLines(str(e.oldString)));
       } else ({ added, removed } = { added: splitLines(str(input.newString)), removed: splitLines(str(input.oldString)) });
-      sink.edit({ sessionId, editId: callId, recordId, toolName: tool, absPath: absolute(path), status: toolStatus(status), timestamp: at, addedText: added.join('\n'), removedText: removed.join('\n'), textSource: diff ? 'result' : 'input' });
+      sink.edit({
+        sessionId,
+        editId: callId,
+        recordId,
+        toolName: tool,
+        absPath: absolute(path),
+        status: toolStatus(status),
+        timestamp: at,
+        addedText: added.join('\n'),
+        removedText: removed.join('\n'),
+        textSource: diff ? 'result' : 'input',
+      });
     });
   });
 }
@@ -144,14 +180,20 @@ class DatabaseParser implements LineParser {
       try {
         const messages = db.prepare(`SELECT id, data FROM message WHERE session_id = ? ORDER BY time_created, id`);
         const parts = db.prepare(`SELECT data FROM part WHERE message_id = ? ORDER BY time_created, id`);
-        for (const s of db.prepare(`SELECT id, parent_id, directory, time_created FROM session ORDER BY time_created`).all<{ id: string; parent_id: string | null; directory: string | null; time_created: number | null }>()) {
+        for (const s of db
+          .prepare(`SELECT id, parent_id, directory, time_created FROM session ORDER BY time_created`)
+          .all<{ id: string; parent_id: string | null; directory: string | null; time_created: number | null }>()) {
           emit(
             {
               id: s.id,
               parentId: s.parent_id,
               directory: s.directory,
               created: s.time_created,
-              messages: messages.all<{ id: string; data: unknown }>([s.id]).map((m) => ({ id: m.id, data: parseJson(m.data), parts: parts.all<{ data: unknown }>([m.id]).map((p) => parseJson(p.data)) })),
+              messages: messages.all<{ id: string; data: unknown }>([s.id]).map((m) => ({
+                id: m.id,
+                data: parseJson(m.data),
+                parts: parts.all<{ data: unknown }>([m.id]).map((p) => parseJson(p.data)),
+              })),
             },
             this.context,
           );
@@ -188,7 +230,10 @@ class StorageParser implements LineParser {
         const parts = readJsonDir(join(storage, 'part', messageId)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
         return { id: messageId, data: m, parts };
       });
-    emit({ id, parentId: str(session.parentID), directory: str(session.directory), created: num(obj(session.time).created), messages }, this.context);
+    emit(
+      { id, parentId: str(session.parentID), directory: str(session.directory), created: num(obj(session.time).created), messages },
+      this.context,
+    );
   }
 }
 
@@ -222,7 +267,10 @@ export const opencode: SessionProvider = {
     const dir = opencodeDataDir(environment);
     const dbs = await findFiles(dir, (name) => /^opencode(-[\w-]+)?\.db$/.test(name), 0);
     const sessionDir = join(dir, 'storage', 'session');
-    const legacy: SourceFile[] = (await findFiles(sessionDir, (name) => /^ses_.+\.json$/.test(name), 1)).map((f) => ({ ...f, ...legacyFingerprint(f.path) }));
+    const legacy: SourceFile[] = (await findFiles(sessionDir, (name) => /^ses_.+\.json$/.test(name), 1)).map((f) => ({
+      ...f,
+      ...legacyFingerprint(f.path),
+    }));
     return { locations: [dir, sessionDir], files: [...dbs, ...legacy], skipped: [] };
   },
   parser: (context) => (context.file.path.endsWith('.db') ? new DatabaseParser(context) : new StorageParser(context)),

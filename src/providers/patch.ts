@@ -79,7 +79,8 @@ export interface HeredocWrite {
 /** `cat > file <<'EOF' … EOF` (and `>>`, `tee`) writes in a shell command, where recognizable. */
 export function heredocWrites(command: string): HeredocWrite[] {
   const writes: HeredocWrite[] = [];
-  const pattern = /(?:cat|tee(\s+-a)?)\s*(>>?)?\s*(?:"([^"]+)"|'([^']+)'|([^\s<>|;&]+))?\s*<<-?\s*['"]?(\w+)['"]?[^\n]*\n([\s\S]*?)\n\6(?=\n|$)/g;
+  const pattern =
+    /(?:cat|tee(\s+-a)?)\s*(>>?)?\s*(?:"([^"]+)"|'([^']+)'|([^\s<>|;&]+))?\s*<<-?\s*['"]?(\w+)['"]?[^\n]*\n([\s\S]*?)\n\6(?=\n|$)/g;
   for (const m of command.matchAll(pattern)) {
     const path = m[3] ?? m[4] ?? m[5];
     const isTee = m[0].startsWith('tee');

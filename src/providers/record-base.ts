@@ -7,7 +7,12 @@ import type { RecordInput } from './types.js';
  * those reads missed V8's inline caches on nearly every record (the miss handlers were 9% of a
  * first ingest's instructions).
  */
-export function recordBase(sessionId: string, recordId: string, timestamp: string | null | undefined, offset: number): Omit<RecordInput, 'kind'> {
+export function recordBase(
+  sessionId: string,
+  recordId: string,
+  timestamp: string | null | undefined,
+  offset: number,
+): Omit<RecordInput, 'kind'> {
   const record: RecordInput = {
     sessionId,
     recordId,

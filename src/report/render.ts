@@ -43,9 +43,14 @@ function renderTerminalTable(table: ResultTable): string {
   if (table.columns.length === 0) return '(no columns)';
   const cells = table.rows.map((row) => table.columns.map((c) => tableCell(row[c])));
   const widths = table.columns.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
-  const numeric = table.columns.map((c) => table.rows.some((r) => isNumeric(r[c])) && table.rows.every((r) => r[c] == null || isNumeric(r[c])));
+  const numeric = table.columns.map(
+    (c) => table.rows.some((r) => isNumeric(r[c])) && table.rows.every((r) => r[c] == null || isNumeric(r[c])),
+  );
   const line = (values: string[]) =>
-    values.map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!))).join('  ').trimEnd();
+    values
+      .map((v, i) => (numeric[i] ? v.padStart(widths[i]!) : v.padEnd(widths[i]!)))
+      .join('  ')
+      .trimEnd();
   const out = [line(table.columns), widths.map((w) => '─'.repeat(w)).join('  ')];
   for (const row of cells) out.push(line(row));
   if (table.rows.length === 0) out.push('(no rows)');
@@ -110,9 +115,7 @@ export function renderSections(tables: ResultTable[], format: Format): string {
       return JSON.stringify(Object.fromEntries(tables.map((t) => [t.name, jsonRows(t)])), null, 2);
     case 'csv':
       if (tables.length !== 1) {
-        throw new UsageError(
-          `--format csv writes one table; choose one with --view (${tables.map((t) => t.name).join(', ')})`,
-        );
+        throw new UsageError(`--format csv writes one table; choose one with --view (${tables.map((t) => t.name).join(', ')})`);
       }
       return renderCsv(tables[0]!);
     case 'md':

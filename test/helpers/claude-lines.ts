@@ -69,7 +69,9 @@ export class ClaudeTranscript {
       this.envelope('user', {
         message: {
           role: 'user',
-          content: [{ tool_use_id: id, type: 'tool_result', content: result.content ?? 'ok', ...(result.isError ? { is_error: true } : {}) }],
+          content: [
+            { tool_use_id: id, type: 'tool_result', content: result.content ?? 'ok', ...(result.isError ? { is_error: true } : {}) },
+          ],
         },
         ...(result.toolUseResult !== undefined ? { toolUseResult: result.toolUseResult } : {}),
       }),
@@ -86,7 +88,8 @@ export class ClaudeTranscript {
     let head = 0;
     while (head < before.length && head < after.length && before[head] === after[head]) head++;
     let tail = 0;
-    while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail++;
+    while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail])
+      tail++;
     const context = (lines: string[]) => lines.map((l) => ` ${l}`);
     const removed = before.slice(head, before.length - tail).map((l) => `-${l}`);
     const added = after.slice(head, after.length - tail).map((l) => `+${l}`);
@@ -120,6 +123,6 @@ export class ClaudeTranscript {
   }
 
   text(): string {
-    return this.lines.join('\n') + '\n';
+    return `${this.lines.join('\n')}\n`;
   }
 }

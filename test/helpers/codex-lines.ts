@@ -56,12 +56,15 @@ export class CodexRollout {
     this.push('response_item', {
       type: 'custom_tool_call_output',
       call_id: callId,
-      output: JSON.stringify({ output: `Success. Updated the following files:\nA ${relPath}\n`, metadata: { exit_code: 0, duration_seconds: 0.1 } }),
+      output: JSON.stringify({
+        output: `Success. Updated the following files:\nA ${relPath}\n`,
+        metadata: { exit_code: 0, duration_seconds: 0.1 },
+      }),
     });
     return this;
   }
 
   text(): string {
-    return this.lines.join('\n') + '\n';
+    return `${this.lines.join('\n')}\n`;
   }
 }

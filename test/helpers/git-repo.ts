@@ -47,7 +47,7 @@ export class TempRepo {
 
   gitRaw(args: string[], input?: string | Buffer, env: NodeJS.ProcessEnv = {}): Buffer {
     const when = `${BASE_TIME + this.clock} +0000`;
-    const result = spawnSync("git", args, {
+    const result = spawnSync('git', args, {
       cwd: this.dir,
       input,
       env: { ...process.env, GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when, ...env },
@@ -59,7 +59,7 @@ export class TempRepo {
   }
 
   write(path: string | Buffer, content: string | Buffer): this {
-    const full = Buffer.isBuffer(path) ? Buffer.concat([Buffer.from(this.dir + '/'), path]) : join(this.dir, path);
+    const full = Buffer.isBuffer(path) ? Buffer.concat([Buffer.from(`${this.dir}/`), path]) : join(this.dir, path);
     mkdirSync(dirname(full.toString('latin1')), { recursive: true });
     writeFileSync(full, content);
     return this;

@@ -23,7 +23,10 @@ export async function doctor(options: DoctorOptions): Promise<string> {
   const env = options.env ?? process.env;
   const dbPath = resolveDatabasePath(options.db, options.cwd, env);
   return withDatabase(options, async (db) => {
-    const knownRoots = db.prepare(`SELECT root_path FROM metadata_repositories`).all<{ root_path: string }>().map((r) => r.root_path);
+    const knownRoots = db
+      .prepare(`SELECT root_path FROM metadata_repositories`)
+      .all<{ root_path: string }>()
+      .map((r) => r.root_path);
     const environment = { env, home: env.HOME || homedir(), knownRoots };
     const version = Number(db.prepare('PRAGMA user_version').get<{ user_version: number }>()?.user_version ?? 0);
     const database: ResultTable = {
@@ -66,7 +69,18 @@ export async function doctor(options: DoctorOptions): Promise<string> {
     }
     const providers: ResultTable = {
       name: 'providers',
-      columns: ['provider', 'looked_in', 'files_found', 'files_read', 'files_partly_read', 'sessions', 'last_ingested_at', 'skipped_lines', 'last_skip', 'skipped_files'],
+      columns: [
+        'provider',
+        'looked_in',
+        'files_found',
+        'files_read',
+        'files_partly_read',
+        'sessions',
+        'last_ingested_at',
+        'skipped_lines',
+        'last_skip',
+        'skipped_files',
+      ],
       rows,
     };
     const sections = [database, providers];
@@ -75,14 +89,20 @@ export async function doctor(options: DoctorOptions): Promise<string> {
       sections.push({
         name: 'hooks',
         columns: ['manager', 'hooks_dir', 'installed', 'queued_events', 'worker_running', 'worker_errors'],
-        rows: [{
-          manager: status.manager,
-          hooks_dir: status.hooksDir,
-          installed: status.hooks.filter((h) => h.installed).map((h) => h.hook).join(', ') || 'none',
-          queued_events: status.queued,
-          worker_running: status.workerRunning ? 1 : 0,
-          worker_errors: status.lastErrors.join(' | ') || null,
-        }],
+        rows: [
+          {
+            manager: status.manager,
+            hooks_dir: status.hooksDir,
+            installed:
+              status.hooks
+                .filter((h) => h.installed)
+                .map((h) => h.hook)
+                .join(', ') || 'none',
+            queued_events: status.queued,
+            worker_running: status.workerRunning ? 1 : 0,
+            worker_errors: status.lastErrors.join(' | ') || null,
+          },
+        ],
       });
     } catch {
       // not inside a repository: no hooks to show

@@ -9,8 +9,13 @@ export interface HooksOptions {
 }
 
 /** `paceflow hooks install` (and `paceflow init`, which also runs the first ingest). */
-export async function hooksInstall(options: HooksOptions & { ingestFirst?: boolean; progress?: boolean; manager?: HookManager }): Promise<string[]> {
-  const result = await installHooks(options.cwd, { ...(options.db ? { db: options.db } : {}), ...(options.manager ? { manager: options.manager } : {}) });
+export async function hooksInstall(
+  options: HooksOptions & { ingestFirst?: boolean; progress?: boolean; manager?: HookManager },
+): Promise<string[]> {
+  const result = await installHooks(options.cwd, {
+    ...(options.db ? { db: options.db } : {}),
+    ...(options.manager ? { manager: options.manager } : {}),
+  });
   const lines = [
     `paceflow hooks (${result.setup.manager}, ${result.setup.hooksDir}): ` +
       (result.installed.length > 0 ? `installed ${result.installed.join(', ')}` : 'already installed') +
@@ -26,7 +31,9 @@ export async function hooksInstall(options: HooksOptions & { ingestFirst?: boole
 
 export async function hooksUninstall(options: HooksOptions): Promise<string> {
   const { setup, removed } = await uninstallHooks(options.cwd);
-  return removed.length > 0 ? `removed ${removed.join(', ')} from ${setup.hooksDir}; what was there before is back` : 'no paceflow hooks were installed';
+  return removed.length > 0
+    ? `removed ${removed.join(', ')} from ${setup.hooksDir}; what was there before is back`
+    : 'no paceflow hooks were installed';
 }
 
 export async function hooksStatus(options: HooksOptions): Promise<string[]> {
@@ -46,14 +53,29 @@ export async function hooksStatus(options: HooksOptions): Promise<string[]> {
 export async function hooksWorker(options: HooksOptions & { dir: string }): Promise<void> {
   // Started from inside a hook: git's GIT_DIR / GIT_INDEX_FILE (a rebase's temporary index…) must
   // not leak into the git commands the ingest runs later.
-  for (const key of ['GIT_DIR', 'GIT_INDEX_FILE', 'GIT_WORK_TREE', 'GIT_PREFIX', 'GIT_COMMON_DIR', 'GIT_OBJECT_DIRECTORY', 'GIT_ALTERNATE_OBJECT_DIRECTORIES', 'GIT_QUARANTINE_PATH', 'GIT_REFLOG_ACTION']) {
+  for (const key of [
+    'GIT_DIR',
+    'GIT_INDEX_FILE',
+    'GIT_WORK_TREE',
+    'GIT_PREFIX',
+    'GIT_COMMON_DIR',
+    'GIT_OBJECT_DIRECTORY',
+    'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+    'GIT_QUARANTINE_PATH',
+    'GIT_REFLOG_ACTION',
+  ]) {
     delete process.env[key];
   }
   await runWorker({
     dir: options.dir,
     repo: options.cwd,
     drain: async () => {
-      await ingest({ cwd: options.cwd, ...(options.db ? { db: options.db } : {}), ...(options.env ? { env: options.env } : {}), progress: false });
+      await ingest({
+        cwd: options.cwd,
+        ...(options.db ? { db: options.db } : {}),
+        ...(options.env ? { env: options.env } : {}),
+        progress: false,
+      });
     },
   });
 }

@@ -101,7 +101,14 @@ export async function ingest(options: IngestOptions): Promise<IngestSummary> {
           providers,
           environment,
           ...(since ? { since } : {}),
-          ...(progress ? { onProgress: (done: number, total: number) => (progress.total(total), progress.update(done)) } : {}),
+          ...(progress
+            ? {
+                onProgress: (done: number, total: number) => {
+                  progress.total(total);
+                  progress.update(done);
+                },
+              }
+            : {}),
         }).finally(() => progress?.done());
         buildSessionEvents(db, result.touchedSessions);
         return result;
@@ -213,6 +220,9 @@ function cleanupWarnings(db: Database, environment: ProviderEnvironment, unread:
     ? []
     : [
         `claude-code: ${rows.length} transcripts are not fully read and Claude deletes them after ${days} days ` +
-          `(cleanupPeriodDays): ${rows.slice(0, 3).map((r) => r.source_path).join(', ')}${rows.length > 3 ? ', …' : ''}`,
+          `(cleanupPeriodDays): ${rows
+            .slice(0, 3)
+            .map((r) => r.source_path)
+            .join(', ')}${rows.length > 3 ? ', …' : ''}`,
       ];
 }

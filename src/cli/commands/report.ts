@@ -100,7 +100,9 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
       const root = (await identifyRepository(options.cwd)).location.root;
       const { config } = await loadConfig(root, options.config);
       tables = await withPathScope(db, { repoId, cwd: options.cwd, root, pathspecs, config }, async (scoped, paths) => {
-        notes.push(`-- ${pathspecs.join(' ')}: commit figures count only lines in the ${formatCount(paths)} matching paths; session views are not limited by path`);
+        notes.push(
+          `-- ${pathspecs.join(' ')}: commit figures count only lines in the ${formatCount(paths)} matching paths; session views are not limited by path`,
+        );
         return views.map((view) => readView(scoped, view, repoId));
       });
     } else {

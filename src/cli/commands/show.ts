@@ -38,16 +38,34 @@ export async function show(options: ShowOptions): Promise<string> {
   return withDatabase(options, async (db) => {
     const repoId = identity.repoId!;
     const outcome = db
-      .prepare(`SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`)
+      .prepare(
+        `SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
+      )
       .get([repoId, sha]);
     if (!outcome) throw new UsageError(`commit ${sha.slice(0, 12)} is not in the database yet; run \`paceflow ingest\` first`);
     const attributions = db
-      .prepare(`SELECT provider, session_id, model, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE repo_id = ? AND sha = ? ORDER BY matched_lines DESC`)
+      .prepare(
+        `SELECT provider, session_id, model, matched_lines, share_of_commit, source FROM event_commit_attributions WHERE repo_id = ? AND sha = ? ORDER BY matched_lines DESC`,
+      )
       .all([repoId, sha]);
     let lines: LineExplanation[] = [];
-    await buildAttribution({ db, repoId, cwd: identity.location.root, config, only: sha, onExplain: (_sha, explained) => (lines = explained) });
+    await buildAttribution({
+      db,
+      repoId,
+      cwd: identity.location.root,
+      config,
+      only: sha,
+      onExplain: (_sha, explained) => (lines = explained),
+    });
     const summary = renderTable({ name: 'commit', columns: ['sha', ...Object.keys(outcome)], rows: [{ sha, ...outcome }] }, options.format);
-    const who = renderTable({ name: 'attributions', columns: ['provider', 'session_id', 'model', 'matched_lines', 'share_of_commit', 'source'], rows: attributions }, options.format);
+    const who = renderTable(
+      {
+        name: 'attributions',
+        columns: ['provider', 'session_id', 'model', 'matched_lines', 'share_of_commit', 'source'],
+        rows: attributions,
+      },
+      options.format,
+    );
     const detail = renderTable(
       {
         name: 'lines',
@@ -61,7 +79,8 @@ export async function show(options: ShowOptions): Promise<string> {
       },
       options.format,
     );
-    if (options.format === 'json') return JSON.stringify({ commit: JSON.parse(summary)[0], attributions: JSON.parse(who), lines: JSON.parse(detail) }, null, 2);
+    if (options.format === 'json')
+      return JSON.stringify({ commit: JSON.parse(summary)[0], attributions: JSON.parse(who), lines: JSON.parse(detail) }, null, 2);
     return [summary, '', who, '', detail].join('\n');
   });
 }

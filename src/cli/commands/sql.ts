@@ -1,3 +1,4 @@
+import type { Row, Statement } from '../../db/driver.js';
 import { UsageError } from '../../errors.js';
 import { renderTable, type Format } from '../../report/render.js';
 import { withDatabase } from '../database.js';
@@ -20,7 +21,7 @@ export async function sql(options: SqlOptions): Promise<string> {
   return withDatabase(
     options,
     async (db) => {
-      let stmt;
+      let stmt: Statement;
       try {
         stmt = db.prepare(options.query);
       } catch (error) {
@@ -29,7 +30,7 @@ export async function sql(options: SqlOptions): Promise<string> {
       if (!stmt.readonly) throw new UsageError('paceflow sql runs read-only queries; this statement would change the database');
       const columns = stmt.columns();
       if (columns.length === 0) throw new UsageError('the statement returns no rows; give a SELECT (or a read-only PRAGMA)');
-      let rows;
+      let rows: Row[];
       try {
         rows = stmt.all();
       } catch (error) {
