@@ -19305,6 +19305,183 @@ var init_errors = __esm({
   }
 });
 
+// src/git/run.ts
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync as existsSync3 } from "node:fs";
+function gitFailure(args, stderr, code, cause) {
+  const firstLine = stderr.split("\n").find((l) => l.trim() !== "")?.replace(/^(fatal|error): /, "") ?? "";
+  if (/not a git repository/i.test(firstLine)) {
+    return new NotAGitRepositoryError(`not a git repository: ${firstLine}`, args, stderr, code);
+  }
+  const what = `git ${args.find((a) => !a.startsWith("-")) ?? args[0] ?? ""}`.trim();
+  return new GitError(`${what} failed${code === null ? "" : ` (exit ${code})`}: ${firstLine || "no message"}`, args, stderr, code, {
+    cause
+  });
+}
+function spawnGit(args, options) {
+  const child = spawn("git", args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
+  let stderr = "";
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk) => {
+    if (stderr.length < STDERR_LIMIT) stderr += chunk;
+  });
+  const exit = new Promise((resolve13, reject) => {
+    child.once("error", reject);
+    child.once("close", (code) => resolve13(code));
+  });
+  exit.catch(() => void 0);
+  child.stdin.on("error", () => void 0);
+  child.stdin.end(options.input ?? "");
+  const settle2 = async () => {
+    let code;
+    try {
+      code = await exit;
+    } catch (error63) {
+      const err = error63;
+      if (err.code === "ENOENT" || err.code === "ENOTDIR") {
+        const message = existsSync3(options.cwd) ? "git is not installed or not on PATH" : `directory does not exist: ${options.cwd}`;
+        throw new GitError(message, args, "", null, { cause: error63 });
+      }
+      throw gitFailure(args, err.message, null, error63);
+    }
+    if (code === 0 || code !== null && options.okCodes?.includes(code)) return code;
+    throw gitFailure(args, stderr, code);
+  };
+  return { child, settle: settle2 };
+}
+async function runGit(args, options) {
+  const { child, settle: settle2 } = spawnGit(args, options);
+  const chunks = [];
+  for await (const chunk of child.stdout) chunks.push(chunk);
+  const code = await settle2();
+  return { stdout: Buffer.concat(chunks), code };
+}
+async function gitText(args, options) {
+  const { stdout } = await runGit(args, options);
+  return stdout.toString("utf8").replace(/\n$/, "");
+}
+async function* streamGit(args, options) {
+  const { child, settle: settle2 } = spawnGit(args, options);
+  let finished = false;
+  try {
+    for await (const chunk of child.stdout) yield chunk;
+    await settle2();
+    finished = true;
+  } finally {
+    if (!finished && child.exitCode === null) child.kill();
+  }
+}
+function gitSync(args, cwd) {
+  const result = spawnSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  return result.status === 0 ? result.stdout.replace(/\n$/, "") : null;
+}
+var STDERR_LIMIT;
+var init_run = __esm({
+  "src/git/run.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    init_errors();
+    STDERR_LIMIT = 64 * 1024;
+  }
+});
+
+// src/git/notes.ts
+async function readNotes(cwd, ref, options = {}) {
+  const { stdout, code } = await runGit(["notes", `--ref=${ref}`, "list"], { ...options, cwd, okCodes: [1, 128] });
+  const notes = /* @__PURE__ */ new Map();
+  if (code !== 0) return notes;
+  const pairs = stdout.toString("latin1").split("\n").filter(Boolean).map((line) => line.split(" "));
+  if (pairs.length === 0) return notes;
+  const { stdout: batch } = await runGit(["cat-file", "--batch"], {
+    ...options,
+    cwd,
+    input: `${pairs.map(([blob]) => blob).join("\n")}
+`
+  });
+  let offset = 0;
+  for (const [, commit] of pairs) {
+    const headerEnd = batch.indexOf(10, offset);
+    const header = batch.toString("latin1", offset, headerEnd).split(" ");
+    const size = Number(header[2]);
+    if (header[1] !== "blob" || !Number.isFinite(size)) break;
+    notes.set(commit, batch.toString("utf8", headerEnd + 1, headerEnd + 1 + size));
+    offset = headerEnd + 1 + size + 1;
+  }
+  return notes;
+}
+async function writeNote(cwd, ref, commit, text) {
+  const ident = await runGit(["var", "GIT_COMMITTER_IDENT"], { cwd, okCodes: [128] });
+  const fallback = ident.code === 0 ? {} : {
+    GIT_AUTHOR_NAME: "paceflow",
+    GIT_AUTHOR_EMAIL: "paceflow@localhost",
+    GIT_COMMITTER_NAME: "paceflow",
+    GIT_COMMITTER_EMAIL: "paceflow@localhost"
+  };
+  await runGit(["notes", `--ref=${ref}`, "add", "--force", "--file=-", commit], { cwd, input: text, env: { ...process.env, ...fallback } });
+}
+async function ensureNotesFollowRewrites(cwd, ref = PACEFLOW_NOTES_REF) {
+  const { stdout } = await runGit(["config", "--get-all", "notes.rewriteRef"], { cwd, okCodes: [1] });
+  if (stdout.toString("utf8").split("\n").includes(ref)) return false;
+  await gitText(["config", "--add", "notes.rewriteRef", ref], { cwd });
+  return true;
+}
+var PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF;
+var init_notes = __esm({
+  "src/git/notes.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    init_run();
+    PACEFLOW_NOTES_REF = "refs/notes/paceflow";
+    GIT_AI_NOTES_REF = "refs/notes/ai";
+  }
+});
+
+// src/ingest/notes.ts
+var notes_exports = {};
+__export(notes_exports, {
+  ingestNotes: () => ingestNotes,
+  writeNotes: () => writeNotes
+});
+async function ingestNotes(db, repoId, cwd, now = (/* @__PURE__ */ new Date()).toISOString()) {
+  const [paceflow, gitAi] = await Promise.all([readNotes(cwd, PACEFLOW_NOTES_REF), readNotes(cwd, GIT_AI_NOTES_REF)]);
+  const insert = db.prepare(`
+    INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text, read_at = excluded.read_at
+    WHERE excluded.note_text <> fact_commit_notes.note_text`);
+  const forget = db.prepare(`DELETE FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ? AND sha = ?`);
+  const known = db.prepare(`SELECT sha FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ?`);
+  db.transaction(() => {
+    for (const [ref, notes] of [
+      [PACEFLOW_NOTES_REF, paceflow],
+      [GIT_AI_NOTES_REF, gitAi]
+    ]) {
+      for (const { sha } of known.all([repoId, ref])) if (!notes.has(sha)) forget.run([repoId, ref, sha]);
+      for (const [sha, text] of notes) insert.run([repoId, sha, ref, text, now]);
+    }
+  });
+  return paceflow.size + gitAi.size;
+}
+async function writeNotes(db, repoId, cwd, notes) {
+  if (notes.length === 0) return 0;
+  await ensureNotesFollowRewrites(cwd);
+  const record2 = db.prepare(`
+    INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, ?, ?)
+    ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text, read_at = excluded.read_at`);
+  const now = (/* @__PURE__ */ new Date()).toISOString();
+  for (const note of notes) {
+    await writeNote(cwd, PACEFLOW_NOTES_REF, note.sha, note.text);
+    record2.run([repoId, note.sha, PACEFLOW_NOTES_REF, note.text, now]);
+  }
+  return notes.length;
+}
+var init_notes2 = __esm({
+  "src/ingest/notes.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    init_notes();
+  }
+});
+
 // src/builders/lines.ts
 function normalizeLine(line) {
   return line.trim().replace(/\s+/g, " ");
@@ -39975,86 +40152,6 @@ var init_schema = __esm({
   }
 });
 
-// src/git/run.ts
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync as existsSync4 } from "node:fs";
-function gitFailure(args, stderr, code, cause) {
-  const firstLine = stderr.split("\n").find((l) => l.trim() !== "")?.replace(/^(fatal|error): /, "") ?? "";
-  if (/not a git repository/i.test(firstLine)) {
-    return new NotAGitRepositoryError(`not a git repository: ${firstLine}`, args, stderr, code);
-  }
-  const what = `git ${args.find((a) => !a.startsWith("-")) ?? args[0] ?? ""}`.trim();
-  return new GitError(`${what} failed${code === null ? "" : ` (exit ${code})`}: ${firstLine || "no message"}`, args, stderr, code, {
-    cause
-  });
-}
-function spawnGit(args, options) {
-  const child = spawn("git", args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ["pipe", "pipe", "pipe"] });
-  let stderr = "";
-  child.stderr.setEncoding("utf8");
-  child.stderr.on("data", (chunk) => {
-    if (stderr.length < STDERR_LIMIT) stderr += chunk;
-  });
-  const exit = new Promise((resolve13, reject) => {
-    child.once("error", reject);
-    child.once("close", (code) => resolve13(code));
-  });
-  exit.catch(() => void 0);
-  child.stdin.on("error", () => void 0);
-  child.stdin.end(options.input ?? "");
-  const settle2 = async () => {
-    let code;
-    try {
-      code = await exit;
-    } catch (error63) {
-      const err = error63;
-      if (err.code === "ENOENT" || err.code === "ENOTDIR") {
-        const message = existsSync4(options.cwd) ? "git is not installed or not on PATH" : `directory does not exist: ${options.cwd}`;
-        throw new GitError(message, args, "", null, { cause: error63 });
-      }
-      throw gitFailure(args, err.message, null, error63);
-    }
-    if (code === 0 || code !== null && options.okCodes?.includes(code)) return code;
-    throw gitFailure(args, stderr, code);
-  };
-  return { child, settle: settle2 };
-}
-async function runGit(args, options) {
-  const { child, settle: settle2 } = spawnGit(args, options);
-  const chunks = [];
-  for await (const chunk of child.stdout) chunks.push(chunk);
-  const code = await settle2();
-  return { stdout: Buffer.concat(chunks), code };
-}
-async function gitText(args, options) {
-  const { stdout } = await runGit(args, options);
-  return stdout.toString("utf8").replace(/\n$/, "");
-}
-async function* streamGit(args, options) {
-  const { child, settle: settle2 } = spawnGit(args, options);
-  let finished = false;
-  try {
-    for await (const chunk of child.stdout) yield chunk;
-    await settle2();
-    finished = true;
-  } finally {
-    if (!finished && child.exitCode === null) child.kill();
-  }
-}
-function gitSync(args, cwd) {
-  const result = spawnSync("git", args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-  return result.status === 0 ? result.stdout.replace(/\n$/, "") : null;
-}
-var STDERR_LIMIT;
-var init_run = __esm({
-  "src/git/run.ts"() {
-    "use strict";
-    init_define_PACEFLOW_BUNDLED_SQL();
-    init_errors();
-    STDERR_LIMIT = 64 * 1024;
-  }
-});
-
 // src/git/log.ts
 import { isUtf8 } from "node:buffer";
 function commitLogArgs() {
@@ -40365,57 +40462,6 @@ var init_patches = __esm({
   }
 });
 
-// src/git/notes.ts
-async function readNotes(cwd, ref, options = {}) {
-  const { stdout, code } = await runGit(["notes", `--ref=${ref}`, "list"], { ...options, cwd, okCodes: [1, 128] });
-  const notes = /* @__PURE__ */ new Map();
-  if (code !== 0) return notes;
-  const pairs = stdout.toString("latin1").split("\n").filter(Boolean).map((line) => line.split(" "));
-  if (pairs.length === 0) return notes;
-  const { stdout: batch } = await runGit(["cat-file", "--batch"], {
-    ...options,
-    cwd,
-    input: `${pairs.map(([blob]) => blob).join("\n")}
-`
-  });
-  let offset = 0;
-  for (const [, commit] of pairs) {
-    const headerEnd = batch.indexOf(10, offset);
-    const header = batch.toString("latin1", offset, headerEnd).split(" ");
-    const size = Number(header[2]);
-    if (header[1] !== "blob" || !Number.isFinite(size)) break;
-    notes.set(commit, batch.toString("utf8", headerEnd + 1, headerEnd + 1 + size));
-    offset = headerEnd + 1 + size + 1;
-  }
-  return notes;
-}
-async function writeNote(cwd, ref, commit, text) {
-  const ident = await runGit(["var", "GIT_COMMITTER_IDENT"], { cwd, okCodes: [128] });
-  const fallback = ident.code === 0 ? {} : {
-    GIT_AUTHOR_NAME: "paceflow",
-    GIT_AUTHOR_EMAIL: "paceflow@localhost",
-    GIT_COMMITTER_NAME: "paceflow",
-    GIT_COMMITTER_EMAIL: "paceflow@localhost"
-  };
-  await runGit(["notes", `--ref=${ref}`, "add", "--force", "--file=-", commit], { cwd, input: text, env: { ...process.env, ...fallback } });
-}
-async function ensureNotesFollowRewrites(cwd, ref = PACEFLOW_NOTES_REF) {
-  const { stdout } = await runGit(["config", "--get-all", "notes.rewriteRef"], { cwd, okCodes: [1] });
-  if (stdout.toString("utf8").split("\n").includes(ref)) return false;
-  await gitText(["config", "--add", "notes.rewriteRef", ref], { cwd });
-  return true;
-}
-var PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF;
-var init_notes = __esm({
-  "src/git/notes.ts"() {
-    "use strict";
-    init_define_PACEFLOW_BUNDLED_SQL();
-    init_run();
-    PACEFLOW_NOTES_REF = "refs/notes/paceflow";
-    GIT_AI_NOTES_REF = "refs/notes/ai";
-  }
-});
-
 // src/builders/notes.ts
 import { createHash as createHash4 } from "node:crypto";
 function hashSessionId(sessionId) {
@@ -40479,7 +40525,7 @@ function parseGitAiNote(text) {
   }
   return out;
 }
-var init_notes2 = __esm({
+var init_notes3 = __esm({
   "src/builders/notes.ts"() {
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
@@ -40742,7 +40788,7 @@ var init_attribution = __esm({
     init_patches();
     init_notes();
     init_lines();
-    init_notes2();
+    init_notes3();
     WrittenLines = class {
       byPath = /* @__PURE__ */ new Map();
       /** Normalized lines per path with any write, to tell "edited by a person" from "no session". */
@@ -40783,52 +40829,6 @@ var init_attribution = __esm({
         return null;
       }
     };
-  }
-});
-
-// src/ingest/notes.ts
-var notes_exports = {};
-__export(notes_exports, {
-  ingestNotes: () => ingestNotes,
-  writeNotes: () => writeNotes
-});
-async function ingestNotes(db, repoId, cwd, now = (/* @__PURE__ */ new Date()).toISOString()) {
-  const [paceflow, gitAi] = await Promise.all([readNotes(cwd, PACEFLOW_NOTES_REF), readNotes(cwd, GIT_AI_NOTES_REF)]);
-  const insert = db.prepare(`
-    INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text, read_at = excluded.read_at
-    WHERE excluded.note_text <> fact_commit_notes.note_text`);
-  const forget = db.prepare(`DELETE FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ? AND sha = ?`);
-  const known = db.prepare(`SELECT sha FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ?`);
-  db.transaction(() => {
-    for (const [ref, notes] of [
-      [PACEFLOW_NOTES_REF, paceflow],
-      [GIT_AI_NOTES_REF, gitAi]
-    ]) {
-      for (const { sha } of known.all([repoId, ref])) if (!notes.has(sha)) forget.run([repoId, ref, sha]);
-      for (const [sha, text] of notes) insert.run([repoId, sha, ref, text, now]);
-    }
-  });
-  return paceflow.size + gitAi.size;
-}
-async function writeNotes(db, repoId, cwd, notes) {
-  if (notes.length === 0) return 0;
-  await ensureNotesFollowRewrites(cwd);
-  const record2 = db.prepare(`
-    INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, ?, ?)
-    ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text, read_at = excluded.read_at`);
-  const now = (/* @__PURE__ */ new Date()).toISOString();
-  for (const note of notes) {
-    await writeNote(cwd, PACEFLOW_NOTES_REF, note.sha, note.text);
-    record2.run([repoId, note.sha, PACEFLOW_NOTES_REF, note.text, now]);
-  }
-  return notes.length;
-}
-var init_notes3 = __esm({
-  "src/ingest/notes.ts"() {
-    "use strict";
-    init_define_PACEFLOW_BUNDLED_SQL();
-    init_notes();
   }
 });
 
@@ -41157,7 +41157,7 @@ async function buildOutcomes(options) {
     memo2.set(sha, by ?? null);
     return by ?? null;
   };
-  const update = db.prepare(`
+  const update2 = db.prepare(`
     UPDATE event_commit_outcomes SET
       merged_to_mainline = @merged, mainline_via = @via, mainline_sha = @copy, reached_mainline_at = @reachedAt,
       merge_window_closed = @mergeClosed,
@@ -41176,7 +41176,7 @@ async function buildOutcomes(options) {
       const revertedInWindow = revert !== null && r !== void 0 && reached.get(revert).at - r.at <= window;
       if (r) merged++;
       if (revertedInWindow) reverted++;
-      update.run({
+      update2.run({
         repo: repoId,
         sha,
         merged: r ? 1 : 0,
@@ -42469,18 +42469,57 @@ init_define_PACEFLOW_BUNDLED_SQL();
 import { readFileSync as readFileSync11 } from "node:fs";
 import { isAbsolute as isAbsolute7, resolve as resolve12 } from "node:path";
 
-// src/cli/commands/ingest.ts
+// src/db/with-database.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { homedir as homedir2 } from "node:os";
 
-// src/cli/version.ts
+// src/db/path.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+function defaultDatabasePath(env = process.env) {
+  if (env.PACEFLOW_HOME) return resolve(env.PACEFLOW_HOME, "paceflow.db");
+  const dataHome = env.XDG_DATA_HOME || join(env.HOME || homedir(), ".local", "share");
+  return resolve(dataHome, "paceflow", "paceflow.db");
+}
+function resolveDatabasePath(explicit, cwd, env = process.env) {
+  return explicit ? resolve(cwd, explicit) : defaultDatabasePath(env);
+}
+
+// src/db/with-database.ts
+init_errors();
+async function withDatabase(location, fn, options = {}) {
+  const path = resolveDatabasePath(location.db, location.cwd, location.env);
+  const db = openDatabase(path, options);
+  try {
+    return await fn(db);
+  } catch (error63) {
+    const code = error63.code;
+    if (!(error63 instanceof PaceflowError) && typeof code === "string" && code.startsWith("SQLITE_")) {
+      throw describeDatabaseError(path, error63);
+    }
+    throw error63;
+  } finally {
+    db.close();
+  }
+}
+
+// src/version.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { readFileSync as readFileSync2 } from "node:fs";
 function packageVersion() {
   if (true) return "0.1.0";
-  const pkg = JSON.parse(readFileSync2(new URL("../../package.json", import.meta.url), "utf8"));
+  const pkg = JSON.parse(readFileSync2(new URL("../package.json", import.meta.url), "utf8"));
   return pkg.version;
 }
+
+// src/action/main.ts
+init_notes();
+init_run();
+init_notes2();
+
+// src/pipeline/update.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+import { homedir as homedir2 } from "node:os";
 
 // src/builders/sessions.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -42694,8 +42733,8 @@ init_define_PACEFLOW_BUNDLED_SQL();
 init_errors();
 init_defaults();
 init_defaults();
-import { existsSync as existsSync3, readFileSync as readFileSync3 } from "node:fs";
-import { join } from "node:path";
+import { existsSync as existsSync4, readFileSync as readFileSync3 } from "node:fs";
+import { join as join2 } from "node:path";
 function readJson(path) {
   let text;
   try {
@@ -42713,11 +42752,11 @@ async function loadConfig(repoRoot, overrides = {}) {
   let fileValues = {};
   let source = null;
   if (repoRoot) {
-    const configPath = join(repoRoot, "paceflow.config.json");
-    const packagePath = join(repoRoot, "package.json");
-    const pkg = existsSync3(packagePath) ? readJson(packagePath) : void 0;
+    const configPath = join2(repoRoot, "paceflow.config.json");
+    const packagePath = join2(repoRoot, "package.json");
+    const pkg = existsSync4(packagePath) ? readJson(packagePath) : void 0;
     const pkgConfig = pkg && typeof pkg === "object" ? pkg.paceflow : void 0;
-    if (existsSync3(configPath)) {
+    if (existsSync4(configPath)) {
       if (pkgConfig !== void 0) {
         throw new ConfigError(`${configPath}: package.json also has a "paceflow" key; keep the settings in one place`);
       }
@@ -42771,7 +42810,7 @@ function isBusy(error63) {
   return typeof code === "string" && code.startsWith("SQLITE_BUSY") || typeof errcode === "number" && (errcode & 255) === 5;
 }
 
-// src/cli/commands/ingest.ts
+// src/pipeline/update.ts
 init_errors();
 
 // src/git/repository.ts
@@ -42779,7 +42818,7 @@ init_define_PACEFLOW_BUNDLED_SQL();
 init_errors();
 init_run();
 import { existsSync as existsSync5, readFileSync as readFileSync4, statSync } from "node:fs";
-import { dirname as dirname2, isAbsolute, join as join2, resolve } from "node:path";
+import { dirname as dirname2, isAbsolute, join as join3, resolve as resolve2 } from "node:path";
 async function locateRepository(cwd, env) {
   if (!existsSync5(cwd)) throw new GitError(`directory does not exist: ${cwd}`);
   if (!statSync(cwd).isDirectory()) throw new GitError(`not a directory: ${cwd}`);
@@ -42803,20 +42842,20 @@ async function locateRepository(cwd, env) {
   if (!root || !commonDir) throw new NotAGitRepositoryError(`not inside a git work tree: ${cwd}`);
   return {
     root,
-    commonDir: isAbsolute(commonDir) ? commonDir : resolve(cwd, commonDir),
+    commonDir: isAbsolute(commonDir) ? commonDir : resolve2(cwd, commonDir),
     isShallow: shallow === "true"
   };
 }
 function mayBeInRepository(cwd, env) {
   if (env.GIT_DIR) return true;
-  for (let dir = resolve(cwd); ; dir = dirname2(dir)) {
-    if (existsSync5(join2(dir, ".git")) || existsSync5(join2(dir, "HEAD"))) return true;
+  for (let dir = resolve2(cwd); ; dir = dirname2(dir)) {
+    if (existsSync5(join3(dir, ".git")) || existsSync5(join3(dir, "HEAD"))) return true;
     if (dirname2(dir) === dir) return false;
   }
 }
 function shallowBoundary(location) {
   if (!location.isShallow) return /* @__PURE__ */ new Set();
-  const file2 = resolve(location.commonDir, "shallow");
+  const file2 = resolve2(location.commonDir, "shallow");
   if (!existsSync5(file2)) return /* @__PURE__ */ new Set();
   return new Set(
     readFileSync4(file2, "latin1").split("\n").filter((l) => /^[0-9a-f]{40,64}$/.test(l))
@@ -43293,7 +43332,7 @@ import * as zlib from "node:zlib";
 // src/git/path-repository.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { existsSync as existsSync6, readFileSync as readFileSync5, realpathSync, statSync as statSync2 } from "node:fs";
-import { dirname as dirname3, isAbsolute as isAbsolute2, join as join3, relative, resolve as resolve2, sep } from "node:path";
+import { dirname as dirname3, isAbsolute as isAbsolute2, join as join4, relative, resolve as resolve3, sep } from "node:path";
 init_run();
 var PathRepositoryResolver = class {
   constructor(db) {
@@ -43316,7 +43355,7 @@ var PathRepositoryResolver = class {
     if (!tree) return null;
     const repoId = this.repoIdOf(tree);
     if (!repoId) return null;
-    const canonical = join3(entry.canonicalDir, absPath.slice(parent.length + 1));
+    const canonical = join4(entry.canonicalDir, absPath.slice(parent.length + 1));
     const rel = relative(tree.workTree, parent === absPath ? entry.canonicalDir : canonical);
     if (rel.startsWith("..") || isAbsolute2(rel)) return null;
     return { repoId, workTree: tree.workTree, mainRoot: tree.mainRoot, path: rel.split(sep).join("/") };
@@ -43366,7 +43405,7 @@ function canonicalPath(absPath) {
   try {
     const real = realpathSync(existing);
     const rest = relative(existing, absPath);
-    return rest === "" ? real : join3(real, rest);
+    return rest === "" ? real : join4(real, rest);
   } catch {
     return absPath;
   }
@@ -43384,7 +43423,7 @@ function nearestExistingDirectory(absPath) {
   }
 }
 function workTreeAt(dir) {
-  const dotGit = join3(dir, ".git");
+  const dotGit = join4(dir, ".git");
   let stat2;
   try {
     stat2 = statSync2(dotGit);
@@ -43394,10 +43433,10 @@ function workTreeAt(dir) {
   if (stat2.isDirectory()) return { workTree: dir, mainRoot: dir, commonDir: dotGit };
   const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync5(dotGit, "utf8"));
   if (!m) return null;
-  const gitDir = resolve2(dir, m[1]);
-  const commondirFile = join3(gitDir, "commondir");
+  const gitDir = resolve3(dir, m[1]);
+  const commondirFile = join4(gitDir, "commondir");
   if (existsSync6(commondirFile)) {
-    const commonDir = resolve2(gitDir, readFileSync5(commondirFile, "utf8").trim());
+    const commonDir = resolve3(gitDir, readFileSync5(commondirFile, "utf8").trim());
     return { workTree: dir, mainRoot: dirname3(commonDir), commonDir };
   }
   return { workTree: dir, mainRoot: dir, commonDir: gitDir };
@@ -43574,7 +43613,7 @@ function readJsonLines(path, options) {
 // src/providers/discover.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { readdirSync as readdirSync2, statSync as statSync3 } from "node:fs";
-import { join as join4 } from "node:path";
+import { join as join5 } from "node:path";
 var DirectoryListings = class {
   before;
   seen = /* @__PURE__ */ new Map();
@@ -43634,17 +43673,17 @@ async function findFiles(root, accept, maxDepth = 8) {
     if (!listing) return;
     for (const name of listing.files) {
       if (!accept(name, dir)) continue;
-      const full = join4(dir, name);
+      const full = join5(dir, name);
       const s = statSync3(full, { throwIfNoEntry: false });
       if (s?.isFile()) out.push({ path: full, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
     }
-    if (depth < maxDepth) for (const name of listing.dirs) walk(join4(dir, name), depth + 1);
+    if (depth < maxDepth) for (const name of listing.dirs) walk(join5(dir, name), depth + 1);
   };
   walk(root, 0);
   return out;
 }
 function expandHome(path, home) {
-  return path === "~" ? home : path.startsWith("~/") ? join4(home, path.slice(2)) : path;
+  return path === "~" ? home : path.startsWith("~/") ? join5(home, path.slice(2)) : path;
 }
 
 // src/ingest/session-writer.ts
@@ -44239,10 +44278,14 @@ function readDocument(path, parser) {
   return { endOffset: bytes.length, endLine: 0, bytesRead: bytes.length };
 }
 
+// src/providers/index.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+init_errors();
+
 // src/providers/claude-code.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { existsSync as existsSync7, readFileSync as readFileSync7 } from "node:fs";
-import { basename, isAbsolute as isAbsolute3, join as join5, resolve as resolve3 } from "node:path";
+import { basename, isAbsolute as isAbsolute3, join as join6, resolve as resolve4 } from "node:path";
 
 // src/providers/patch.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -44362,8 +44405,8 @@ function recordBase(sessionId, recordId, timestamp, offset) {
 var PROVIDER = "claude-code";
 function claudeRoots({ env, home }) {
   const configured = env.CLAUDE_CONFIG_DIR?.split(",").map((p) => p.trim()).filter(Boolean);
-  const roots = configured && configured.length > 0 ? configured : [join5(home, ".claude"), join5(home, ".config", "claude")];
-  return roots.map((r) => resolve3(expandHome(r, home)));
+  const roots = configured && configured.length > 0 ? configured : [join6(home, ".claude"), join6(home, ".config", "claude")];
+  return roots.map((r) => resolve4(expandHome(r, home)));
 }
 var EDIT_TOOLS = /* @__PURE__ */ new Set(["Write", "Edit", "MultiEdit", "NotebookEdit"]);
 var SHELL_TOOLS = /* @__PURE__ */ new Set(["Bash"]);
@@ -44678,14 +44721,14 @@ var ClaudeParser = class {
     }
   }
   absolute(path) {
-    return isAbsolute3(path) || !this.cwd ? path : resolve3(this.cwd, path);
+    return isAbsolute3(path) || !this.cwd ? path : resolve4(this.cwd, path);
   }
 };
 var claudeCode = {
   name: PROVIDER,
   format: "jsonl",
   async discover(environment) {
-    const locations = claudeRoots(environment).map((root) => join5(root, "projects"));
+    const locations = claudeRoots(environment).map((root) => join6(root, "projects"));
     const files = (await Promise.all(locations.map((dir) => findFiles(dir, (name) => name.endsWith(".jsonl"))))).flat();
     return { locations, files, skipped: [] };
   },
@@ -44693,7 +44736,7 @@ var claudeCode = {
 };
 function claudeCleanupPeriodDays(environment) {
   for (const root of claudeRoots(environment)) {
-    const file2 = join5(root, "settings.json");
+    const file2 = join6(root, "settings.json");
     if (!existsSync7(file2)) continue;
     try {
       const settings = JSON.parse(readFileSync7(file2, "utf8"));
@@ -44704,15 +44747,11 @@ function claudeCleanupPeriodDays(environment) {
   return 30;
 }
 
-// src/providers/index.ts
-init_define_PACEFLOW_BUNDLED_SQL();
-init_errors();
-
 // src/providers/aider.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { createHash as createHash3 } from "node:crypto";
 import { existsSync as existsSync8, statSync as statSync4 } from "node:fs";
-import { dirname as dirname4, isAbsolute as isAbsolute4, join as join6, resolve as resolve4 } from "node:path";
+import { dirname as dirname4, isAbsolute as isAbsolute4, join as join7, resolve as resolve5 } from "node:path";
 var PROVIDER2 = "aider";
 var START = /^# aider chat started at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\s*$/;
 var AiderParser = class {
@@ -44841,7 +44880,7 @@ function searchReplaceEdits(turn, ctx) {
       editId: `${ctx.native}:${a[i].line}`,
       recordId: `${ctx.native}:${a[0].line}`,
       toolName: "search-replace",
-      absPath: isAbsolute4(clean) ? clean : resolve4(ctx.root, clean),
+      absPath: isAbsolute4(clean) ? clean : resolve5(ctx.root, clean),
       status: turn.applied.has(clean) ? "applied" : "failed",
       timestamp: ctx.started,
       addedText: replace.join("\n"),
@@ -44857,8 +44896,8 @@ var aider = {
   format: "document",
   async discover(environment) {
     const candidates = [
-      ...(environment.knownRoots ?? []).map((root) => join6(root, ".aider.chat.history.md")),
-      ...environment.env.AIDER_CHAT_HISTORY_FILE ? [resolve4(environment.env.AIDER_CHAT_HISTORY_FILE)] : []
+      ...(environment.knownRoots ?? []).map((root) => join7(root, ".aider.chat.history.md")),
+      ...environment.env.AIDER_CHAT_HISTORY_FILE ? [resolve5(environment.env.AIDER_CHAT_HISTORY_FILE)] : []
     ];
     const files = [];
     for (const path of [...new Set(candidates)]) {
@@ -44883,12 +44922,12 @@ var list = (v) => Array.isArray(v) ? v : [];
 
 // src/providers/amp.ts
 import { fileURLToPath as fileURLToPath2 } from "node:url";
-import { join as join7, resolve as resolve5 } from "node:path";
+import { join as join8, resolve as resolve6 } from "node:path";
 var PROVIDER3 = "amp";
 function ampThreadsDir({ env, home }) {
-  if (env.AMP_DATA_DIR) return resolve5(expandHome(env.AMP_DATA_DIR, home), "threads");
-  if (process.platform === "win32" && env.LOCALAPPDATA) return resolve5(env.LOCALAPPDATA, "amp", "threads");
-  return resolve5(expandHome(env.XDG_DATA_HOME || join7(home, ".local", "share"), home), "amp", "threads");
+  if (env.AMP_DATA_DIR) return resolve6(expandHome(env.AMP_DATA_DIR, home), "threads");
+  if (process.platform === "win32" && env.LOCALAPPDATA) return resolve6(env.LOCALAPPDATA, "amp", "threads");
+  return resolve6(expandHome(env.XDG_DATA_HOME || join8(home, ".local", "share"), home), "amp", "threads");
 }
 var arr = (v) => Array.isArray(v) ? v.map(obj) : [];
 function runStatus(run) {
@@ -45004,7 +45043,7 @@ var AmpParser = class {
           });
           if (callId) {
             const path = name === "edit_file" || name === "create_file" ? str(input2.path) : null;
-            calls.set(callId, { name, path: path && cwd && !path.startsWith("/") ? resolve5(cwd, path) : path, recordId, input: input2 });
+            calls.set(callId, { name, path: path && cwd && !path.startsWith("/") ? resolve6(cwd, path) : path, recordId, input: input2 });
             if (path) {
               sink.edit({
                 sessionId,
@@ -45038,10 +45077,10 @@ var amp = {
 // src/providers/codex.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { hash as hash3 } from "node:crypto";
-import { basename as basename2, isAbsolute as isAbsolute5, join as join8, resolve as resolve6 } from "node:path";
+import { basename as basename2, isAbsolute as isAbsolute5, join as join9, resolve as resolve7 } from "node:path";
 var PROVIDER4 = "codex";
 function codexHome({ env, home }) {
-  return resolve6(expandHome(env.CODEX_HOME || join8(home, ".codex"), home));
+  return resolve7(expandHome(env.CODEX_HOME || join9(home, ".codex"), home));
 }
 var KNOWN_ENVELOPES = /* @__PURE__ */ new Set([
   "session_meta",
@@ -45321,7 +45360,7 @@ var CodexParser = class {
   }
   absolute(path, workdir) {
     const base = workdir && isAbsolute5(workdir) ? workdir : this.cwd;
-    return isAbsolute5(path) || !base ? path : resolve6(base, path);
+    return isAbsolute5(path) || !base ? path : resolve7(base, path);
   }
   proposePatch(base, callId, patch, toolName) {
     const sink = this.context.sink;
@@ -45381,7 +45420,7 @@ var CodexParser = class {
 };
 async function discoverCodex(environment) {
   const home = codexHome(environment);
-  const locations = [join8(home, "sessions"), join8(home, "archived_sessions")];
+  const locations = [join9(home, "sessions"), join9(home, "archived_sessions")];
   const accept = (name) => /^rollout-.*\.jsonl(\.zst)?$/.test(name);
   const [active, archived] = await Promise.all(locations.map((dir) => findFiles(dir, accept)));
   const byName = /* @__PURE__ */ new Map();
@@ -45411,22 +45450,22 @@ var codex = {
 // src/providers/copilot.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { existsSync as existsSync9, readFileSync as readFileSync8 } from "node:fs";
-import { basename as basename3, dirname as dirname5, join as join10 } from "node:path";
+import { basename as basename3, dirname as dirname5, join as join11 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 
 // src/providers/vscode-paths.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { join as join9, resolve as resolve7 } from "node:path";
+import { join as join10, resolve as resolve8 } from "node:path";
 function vscodeAppDirs({ env, home }, apps) {
-  const base = process.platform === "darwin" ? join9(home, "Library", "Application Support") : process.platform === "win32" ? env.APPDATA ?? join9(home, "AppData", "Roaming") : env.XDG_CONFIG_HOME || join9(home, ".config");
-  return apps.map((app) => resolve7(base, app));
+  const base = process.platform === "darwin" ? join10(home, "Library", "Application Support") : process.platform === "win32" ? env.APPDATA ?? join10(home, "AppData", "Roaming") : env.XDG_CONFIG_HOME || join10(home, ".config");
+  return apps.map((app) => resolve8(base, app));
 }
 
 // src/providers/copilot.ts
 var PROVIDER5 = "copilot";
 var VARIANTS = ["Code", "Code - Insiders", "VSCodium"];
 function vscodeUserDirs(environment) {
-  return vscodeAppDirs(environment, VARIANTS).map((dir) => join10(dir, "User"));
+  return vscodeAppDirs(environment, VARIANTS).map((dir) => join11(dir, "User"));
 }
 function replayMutationLog(text, onBadLine) {
   let state = {};
@@ -45462,7 +45501,7 @@ function replayMutationLog(text, onBadLine) {
   return obj(state);
 }
 function workspaceFolder(storageDir) {
-  const file2 = join10(storageDir, "workspace.json");
+  const file2 = join11(storageDir, "workspace.json");
   if (!existsSync9(file2)) return null;
   try {
     const folder = str(obj(JSON.parse(readFileSync8(file2, "utf8"))).folder);
@@ -45672,7 +45711,7 @@ var copilot = {
   name: PROVIDER5,
   format: "document",
   async discover(environment) {
-    const locations = vscodeUserDirs(environment).map((dir) => join10(dir, "workspaceStorage"));
+    const locations = vscodeUserDirs(environment).map((dir) => join11(dir, "workspaceStorage"));
     const found = [];
     for (const dir of locations) {
       found.push(
@@ -45696,7 +45735,7 @@ var copilot = {
 init_define_PACEFLOW_BUNDLED_SQL();
 import { copyFileSync, existsSync as existsSync10, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename as basename4, dirname as dirname6, join as join11, resolve as resolve8 } from "node:path";
+import { basename as basename4, dirname as dirname6, join as join12, resolve as resolve9 } from "node:path";
 var PROVIDER6 = "cursor";
 function parseJson(text) {
   if (typeof text !== "string") return obj(text);
@@ -45763,7 +45802,7 @@ var TranscriptParser = class {
       sink.record({ ...base, kind: "tool_call", toolName: name, toolCallId: recordId, text: name === "Shell" ? str(input2.command) : null });
       const path = str(input2.path);
       if (!path) return;
-      const absPath = path.startsWith("/") || !this.cwd ? path : resolve8(this.cwd, path);
+      const absPath = path.startsWith("/") || !this.cwd ? path : resolve9(this.cwd, path);
       const edit = (addedText, removedText) => ({
         sessionId: this.sessionId,
         editId: recordId,
@@ -45814,9 +45853,9 @@ var StateDbParser = class {
   }
   document() {
     const { sink, file: file2 } = this.context;
-    const dir = mkdtempSync(join11(tmpdir(), "paceflow-cursor-"));
+    const dir = mkdtempSync(join12(tmpdir(), "paceflow-cursor-"));
     try {
-      const copy = join11(dir, "state.vscdb");
+      const copy = join12(dir, "state.vscdb");
       copyFileSync(file2.path, copy);
       if (existsSync10(`${file2.path}-wal`)) copyFileSync(`${file2.path}-wal`, `${copy}-wal`);
       const db = new BetterSqliteDatabase(copy, { readonly: true });
@@ -45888,7 +45927,7 @@ var StateDbParser = class {
               editId: recordId,
               recordId,
               toolName: name,
-              absPath: path.startsWith("/") || !cwd ? path : resolve8(cwd, path),
+              absPath: path.startsWith("/") || !cwd ? path : resolve9(cwd, path),
               status: lines.length > 0 || status !== "applied" ? status : "pending",
               timestamp,
               addedText: added.join("\n"),
@@ -45906,20 +45945,20 @@ var StateDbParser = class {
   }
 };
 function cursorHome({ env, home }) {
-  return resolve8(env.CURSOR_HOME ?? join11(home, ".cursor"));
+  return resolve9(env.CURSOR_HOME ?? join12(home, ".cursor"));
 }
 var cursor = {
   name: PROVIDER6,
   // Transcripts are appended JSONL; the IDE database is read whole (see parser()).
   format: "jsonl",
   async discover(environment) {
-    const projects = join11(cursorHome(environment), "projects");
+    const projects = join12(cursorHome(environment), "projects");
     const transcripts = await findFiles(
       projects,
       (name, parent) => name.endsWith(".jsonl") && parent.split(/[\\/]/).includes("agent-transcripts"),
       4
     );
-    const dbs = vscodeAppDirs(environment, ["Cursor"]).map((dir) => join11(dir, "User", "globalStorage"));
+    const dbs = vscodeAppDirs(environment, ["Cursor"]).map((dir) => join12(dir, "User", "globalStorage"));
     const states = (await Promise.all(dbs.map((d) => findFiles(d, (name) => name === "state.vscdb", 0)))).flat();
     return { locations: [projects, ...dbs], files: [...transcripts, ...states], skipped: [] };
   },
@@ -45930,10 +45969,10 @@ var cursor = {
 // src/providers/gemini-cli.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { existsSync as existsSync11, readFileSync as readFileSync9 } from "node:fs";
-import { basename as basename5, dirname as dirname7, isAbsolute as isAbsolute6, join as join12, resolve as resolve9 } from "node:path";
+import { basename as basename5, dirname as dirname7, isAbsolute as isAbsolute6, join as join13, resolve as resolve10 } from "node:path";
 var PROVIDER7 = "gemini-cli";
 function geminiHome({ env, home }) {
-  return resolve9(expandHome(env.GEMINI_CLI_HOME ? join12(env.GEMINI_CLI_HOME, ".gemini") : join12(home, ".gemini"), home));
+  return resolve10(expandHome(env.GEMINI_CLI_HOME ? join13(env.GEMINI_CLI_HOME, ".gemini") : join13(home, ".gemini"), home));
 }
 function textOf2(content) {
   if (typeof content === "string") return content;
@@ -45996,9 +46035,9 @@ function foldGeminiSession(text, onBadLine) {
 }
 function projectRoot(chatsDir, geminiDir, projectHash, context) {
   const tmpDir = dirname7(chatsDir);
-  const marker = join12(tmpDir, ".project_root");
+  const marker = join13(tmpDir, ".project_root");
   if (existsSync11(marker)) return readFileSync9(marker, "utf8").trim() || null;
-  const registry2 = join12(geminiDir, "projects.json");
+  const registry2 = join13(geminiDir, "projects.json");
   if (existsSync11(registry2)) {
     try {
       const projects = obj(obj(JSON.parse(readFileSync9(registry2, "utf8"))).projects);
@@ -46035,7 +46074,7 @@ var GeminiParser = class {
     const chatsDir = dirname7(file2.path);
     const parentNative = basename5(chatsDir) !== "chats" ? basename5(chatsDir) : null;
     const root = projectRoot(parentNative ? dirname7(chatsDir) : chatsDir, this.geminiDir, str(header.projectHash), this.context);
-    const absolute = (p) => isAbsolute6(p) || !root ? p : resolve9(root, p);
+    const absolute = (p) => isAbsolute6(p) || !root ? p : resolve10(root, p);
     let model = null;
     const base = {
       sessionId,
@@ -46118,7 +46157,7 @@ var geminiCli = {
   format: "document",
   async discover(environment) {
     const dir = geminiHome(environment);
-    const tmp = join12(dir, "tmp");
+    const tmp = join13(dir, "tmp");
     const found = await findFiles(
       tmp,
       (name, parent) => /\.jsonl?$/.test(name) && parent.split(/[\\/]/).includes("chats") && name !== "logs.json",
@@ -46135,11 +46174,11 @@ var geminiCli = {
 init_define_PACEFLOW_BUNDLED_SQL();
 import { copyFileSync as copyFileSync2, existsSync as existsSync12, mkdtempSync as mkdtempSync2, readdirSync as readdirSync3, readFileSync as readFileSync10, rmSync as rmSync2, statSync as statSync5 } from "node:fs";
 import { tmpdir as tmpdir2 } from "node:os";
-import { basename as basename6, dirname as dirname8, join as join13, resolve as resolve10 } from "node:path";
+import { basename as basename6, dirname as dirname8, join as join14, resolve as resolve11 } from "node:path";
 var PROVIDER8 = "opencode";
 function opencodeDataDir({ env, home }) {
-  if (env.OPENCODE_DATA_DIR) return resolve10(expandHome(env.OPENCODE_DATA_DIR, home));
-  return resolve10(expandHome(env.XDG_DATA_HOME || join13(home, ".local", "share"), home), "opencode");
+  if (env.OPENCODE_DATA_DIR) return resolve11(expandHome(env.OPENCODE_DATA_DIR, home));
+  return resolve11(expandHome(env.XDG_DATA_HOME || join14(home, ".local", "share"), home), "opencode");
 }
 function parseJson2(text) {
   try {
@@ -46219,7 +46258,7 @@ function emit(session, context) {
       }
       if (!EDIT_TOOLS3.has(tool)) return;
       const metadata = obj(state.metadata);
-      const absolute = (path2) => path2.startsWith("/") || !cwd ? path2 : resolve10(cwd, path2);
+      const absolute = (path2) => path2.startsWith("/") || !cwd ? path2 : resolve11(cwd, path2);
       if (tool === "patch" || tool === "apply_patch") {
         const patch = str(input2.patchText) ?? str(input2.patch) ?? str(input2.input) ?? "";
         parseApplyPatch(patch).forEach((f) => {
@@ -46277,9 +46316,9 @@ var DatabaseParser = class {
   }
   document() {
     const { file: file2 } = this.context;
-    const dir = mkdtempSync2(join13(tmpdir2(), "paceflow-opencode-"));
+    const dir = mkdtempSync2(join14(tmpdir2(), "paceflow-opencode-"));
     try {
-      const copy = join13(dir, "opencode.db");
+      const copy = join14(dir, "opencode.db");
       copyFileSync2(file2.path, copy);
       if (existsSync12(`${file2.path}-wal`)) copyFileSync2(`${file2.path}-wal`, `${copy}-wal`);
       const db = new BetterSqliteDatabase(copy, { readonly: true });
@@ -46312,7 +46351,7 @@ var DatabaseParser = class {
 };
 function readJsonDir(dir) {
   if (!existsSync12(dir)) return [];
-  return readdirSync3(dir).filter((name) => name.endsWith(".json")).map((name) => parseJson2(readFileSync10(join13(dir, name), "utf8")));
+  return readdirSync3(dir).filter((name) => name.endsWith(".json")).map((name) => parseJson2(readFileSync10(join14(dir, name), "utf8")));
 }
 var StorageParser = class {
   constructor(context) {
@@ -46328,9 +46367,9 @@ var StorageParser = class {
     const session = parseJson2(text);
     const storage = dirname8(dirname8(dirname8(file2.path)));
     const id = str(session.id) ?? basename6(file2.path, ".json");
-    const messages = readJsonDir(join13(storage, "message", id)).sort((a, b) => (num(obj(a.time).created) ?? 0) - (num(obj(b.time).created) ?? 0)).map((m) => {
+    const messages = readJsonDir(join14(storage, "message", id)).sort((a, b) => (num(obj(a.time).created) ?? 0) - (num(obj(b.time).created) ?? 0)).map((m) => {
       const messageId = str(m.id) ?? "";
-      const parts = readJsonDir(join13(storage, "part", messageId)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+      const parts = readJsonDir(join14(storage, "part", messageId)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
       return { id: messageId, data: m, parts };
     });
     emit(
@@ -46350,12 +46389,12 @@ function legacyFingerprint(sessionFile) {
     mtimeMs = Math.max(mtimeMs, Math.floor(s.mtimeMs));
   };
   add(sessionFile);
-  const messages = join13(storage, "message", id);
+  const messages = join14(storage, "message", id);
   if (existsSync12(messages)) {
     for (const name of readdirSync3(messages)) {
-      add(join13(messages, name));
-      const parts = join13(storage, "part", name.replace(/\.json$/, ""));
-      if (existsSync12(parts)) for (const p of readdirSync3(parts)) add(join13(parts, p));
+      add(join14(messages, name));
+      const parts = join14(storage, "part", name.replace(/\.json$/, ""));
+      if (existsSync12(parts)) for (const p of readdirSync3(parts)) add(join14(parts, p));
     }
   }
   return { size, mtimeMs };
@@ -46366,7 +46405,7 @@ var opencode = {
   async discover(environment) {
     const dir = opencodeDataDir(environment);
     const dbs = await findFiles(dir, (name) => /^opencode(-[\w-]+)?\.db$/.test(name), 0);
-    const sessionDir = join13(dir, "storage", "session");
+    const sessionDir = join14(dir, "storage", "session");
     const legacy = (await findFiles(sessionDir, (name) => /^ses_.+\.json$/.test(name), 1)).map((f) => ({
       ...f,
       ...legacyFingerprint(f.path)
@@ -46401,44 +46440,10 @@ function selectProviders(names) {
   });
 }
 
-// src/cli/database.ts
+// src/pipeline/builders.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 
-// src/db/path.ts
-init_define_PACEFLOW_BUNDLED_SQL();
-import { homedir } from "node:os";
-import { join as join14, resolve as resolve11 } from "node:path";
-function defaultDatabasePath(env = process.env) {
-  if (env.PACEFLOW_HOME) return resolve11(env.PACEFLOW_HOME, "paceflow.db");
-  const dataHome = env.XDG_DATA_HOME || join14(env.HOME || homedir(), ".local", "share");
-  return resolve11(dataHome, "paceflow", "paceflow.db");
-}
-function resolveDatabasePath(explicit, cwd, env = process.env) {
-  return explicit ? resolve11(cwd, explicit) : defaultDatabasePath(env);
-}
-
-// src/cli/database.ts
-init_errors();
-async function withDatabase(location, fn, options = {}) {
-  const path = resolveDatabasePath(location.db, location.cwd, location.env);
-  const db = openDatabase(path, options);
-  try {
-    return await fn(db);
-  } catch (error63) {
-    const code = error63.code;
-    if (!(error63 instanceof PaceflowError) && typeof code === "string" && code.startsWith("SQLITE_")) {
-      throw describeDatabaseError(path, error63);
-    }
-    throw error63;
-  } finally {
-    db.close();
-  }
-}
-
-// src/cli/progress.ts
-init_define_PACEFLOW_BUNDLED_SQL();
-
-// src/cli/format.ts
+// src/format.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 function formatCount(n) {
   const sign = n < 0 ? "-" : "";
@@ -46446,150 +46451,78 @@ function formatCount(n) {
   return `${sign}${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",")}${fraction ? `.${fraction}` : ""}`;
 }
 
-// src/cli/progress.ts
-var silent = { total() {
-}, update() {
-}, done() {
-} };
-function createProgress(label, stream = process.stderr) {
-  if (!stream.isTTY) return silent;
-  let total = null;
-  let last = 0;
-  let current = 0;
-  const started = Date.now();
-  const draw = () => {
-    const rate = Math.round(current / Math.max((Date.now() - started) / 1e3, 1e-3));
-    let text;
-    if (total !== null && total > 0) {
-      const width = 24;
-      const ratio = Math.min(current / total, 1);
-      const filled = Math.round(ratio * width);
-      text = `${label} [${"\u2588".repeat(filled)}${"\u2591".repeat(width - filled)}] ${formatCount(current)}/${formatCount(total)} (${formatCount(rate)}/s)`;
-    } else {
-      text = `${label} ${formatCount(current)} (${formatCount(rate)}/s)`;
-    }
-    stream.write(`\r\x1B[2K${text}`);
-  };
-  return {
-    total(n) {
-      total = n;
-      draw();
-    },
-    update(done) {
-      current = done;
-      const now = Date.now();
-      if (now - last >= 100) {
-        last = now;
-        draw();
-      }
-    },
-    done() {
-      if (current > 0 || total !== null) stream.write("\r\x1B[2K");
-    }
-  };
+// src/pipeline/builders.ts
+var attribution = {
+  name: "attribution",
+  async run(ctx) {
+    const [{ buildAttribution: buildAttribution2 }, { writeNotes: writeNotes2 }] = await Promise.all([Promise.resolve().then(() => (init_attribution(), attribution_exports)), Promise.resolve().then(() => (init_notes2(), notes_exports))]);
+    const { db, repoId, root, config: config2 } = ctx;
+    const result = await buildAttribution2({
+      db,
+      repoId,
+      cwd: root,
+      config: config2,
+      ...ctx.tool ? { tool: ctx.tool } : {},
+      ...ctx.pathScope ? { pathScope: ctx.pathScope } : {}
+    });
+    ctx.aiLines = result.aiLines;
+    const written = ctx.writeNotes ? await writeNotes2(db, repoId, root, result.notesToWrite) : 0;
+    return {
+      builder: this.name,
+      message: `${repoId}: attribution over ${formatCount(result.commits)} commits (${formatCount(result.patchesRead)} diffs read), ${result.attributed} with lines from sessions; notes: ${ctx.notesRead} read, ${written} written`
+    };
+  }
+};
+var outcomes = {
+  name: "outcomes",
+  async run(ctx) {
+    const { buildOutcomes: buildOutcomes2 } = await Promise.resolve().then(() => (init_outcomes(), outcomes_exports));
+    const result = await buildOutcomes2({ db: ctx.db, repoId: ctx.repoId, cwd: ctx.root, config: ctx.config });
+    return {
+      builder: this.name,
+      message: result.mainlineTip ? `${ctx.repoId}: outcomes: ${result.merged} commits on mainline, ${result.reverted} reverted later` : `${ctx.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`
+    };
+  }
+};
+var churn = {
+  name: "churn",
+  async run(ctx) {
+    const { buildChurn: buildChurn2 } = await Promise.resolve().then(() => (init_churn(), churn_exports));
+    const { db, repoId, root, config: config2 } = ctx;
+    const result = await buildChurn2({
+      db,
+      repoId,
+      cwd: root,
+      aiLines: ctx.aiLines,
+      config: config2,
+      ...ctx.pathScope ? { pathScope: ctx.pathScope } : {}
+    });
+    return {
+      builder: this.name,
+      message: result.commits === 0 ? `${repoId}: churn: up to date` : `${repoId}: churn: ${result.commits} mainline commits updated; within ${config2.churnWindowDays} days ${result.aiChurned} of their AI lines and ${result.churned - result.aiChurned} other lines churned`
+    };
+  }
+};
+var tasks = {
+  name: "tasks",
+  async run(ctx) {
+    const { buildTasks: buildTasks2 } = await Promise.resolve().then(() => (init_tasks(), tasks_exports));
+    const result = await buildTasks2({ db: ctx.db, repoId: ctx.repoId, cwd: ctx.root, config: ctx.config });
+    return {
+      builder: this.name,
+      message: `${ctx.repoId}: tasks: ${result.taskCommits} commit links, ${result.taskSessions} session links`
+    };
+  }
+};
+var BUILDERS = [attribution, outcomes, churn, tasks];
+async function runBuilders(ctx, builders = BUILDERS) {
+  const summaries = [];
+  for (const builder of builders) summaries.push(await builder.run(ctx));
+  return summaries;
 }
 
-// src/cli/commands/ingest.ts
-function parseSince(value, now = /* @__PURE__ */ new Date()) {
-  if (value === void 0) return void 0;
-  const relative2 = /^(\d+)\s*(d|day|days|h|hours?|w|weeks?)$/i.exec(value.trim());
-  if (relative2) {
-    const n = Number(relative2[1]);
-    const unit = relative2[2].toLowerCase()[0];
-    const ms = unit === "h" ? 36e5 : unit === "w" ? 7 * 864e5 : 864e5;
-    return new Date(now.getTime() - n * ms);
-  }
-  const date5 = new Date(value);
-  if (Number.isNaN(date5.getTime())) throw new UsageError(`--since: not a date or a duration: "${value}" (e.g. 2026-01-31, 7d, 12h)`);
-  return date5;
-}
-async function ingest(options) {
-  const env = options.env ?? process.env;
-  const environment = { env, home: env.HOME || homedir2() };
-  const providers = options.sessions === false ? [] : selectProviders(options.providers);
-  const since = parseSince(options.since);
-  let location = null;
-  try {
-    location = await locateRepository(options.cwd);
-  } catch (error63) {
-    if (!(error63 instanceof NotAGitRepositoryError) || providers.length === 0) throw error63;
-  }
-  const { config: config2 } = await loadConfig(location?.root ?? null, options.config);
-  return withDatabase(options, async (db) => {
-    const messages = [];
-    const warnings = [];
-    let git = null;
-    if (location) {
-      const progress = options.progress ? createProgress("git commits") : null;
-      git = await ingestGit({
-        db,
-        cwd: location.root,
-        config: config2,
-        ...progress ? { onProgress: (n) => progress.update(n), onTotal: (n) => progress.total(n) } : {}
-      }).finally(() => progress?.done());
-      const described = describeGitIngest(git);
-      messages.push(...described.messages);
-      warnings.push(...described.warnings);
-    } else {
-      messages.push(`${options.cwd} is not inside a git repository: reading session transcripts only`);
-    }
-    let sessions = [];
-    if (providers.length > 0) {
-      const progress = options.progress ? createProgress("transcripts (bytes)") : null;
-      const load = async () => {
-        const result2 = await ingestSessions({
-          db,
-          providers,
-          environment,
-          ...since ? { since } : {},
-          ...progress ? {
-            onProgress: (done, total) => {
-              progress.total(total);
-              progress.update(done);
-            }
-          } : {}
-        }).finally(() => progress?.done());
-        buildSessionEvents(db, result2.touchedSessions);
-        return result2;
-      };
-      const result = await (hasSessionRecords(db) ? load() : withRollbackJournal(db, load));
-      sessions = result.stats;
-      for (const stat2 of sessions) {
-        const described = describeSessionIngest(stat2);
-        messages.push(described.message);
-        warnings.push(...described.warnings);
-      }
-      const claude = sessions.find((s) => s.provider === "claude-code");
-      if (claude) warnings.push(...cleanupWarnings(db, environment, claude.unread));
-    }
-    if (git?.repoId && location && options.attribution !== false) {
-      const [{ buildAttribution: buildAttribution2 }, { ingestNotes: ingestNotes2, writeNotes: writeNotes2 }, { buildOutcomes: buildOutcomes2 }, { buildChurn: buildChurn2 }, { buildTasks: buildTasks2 }] = await Promise.all([
-        Promise.resolve().then(() => (init_attribution(), attribution_exports)),
-        Promise.resolve().then(() => (init_notes3(), notes_exports)),
-        Promise.resolve().then(() => (init_outcomes(), outcomes_exports)),
-        Promise.resolve().then(() => (init_churn(), churn_exports)),
-        Promise.resolve().then(() => (init_tasks(), tasks_exports))
-      ]);
-      const notesRead = await ingestNotes2(db, git.repoId, location.root);
-      const result = await buildAttribution2({ db, repoId: git.repoId, cwd: location.root, config: config2, tool: `paceflow ${packageVersion()}` });
-      const written = options.notes === false ? 0 : await writeNotes2(db, git.repoId, location.root, result.notesToWrite);
-      messages.push(
-        `${git.repoId}: attribution over ${formatCount(result.commits)} commits (${formatCount(result.patchesRead)} diffs read), ${result.attributed} with lines from sessions; notes: ${notesRead} read, ${written} written`
-      );
-      const outcomes = await buildOutcomes2({ db, repoId: git.repoId, cwd: location.root, config: config2 });
-      messages.push(
-        outcomes.mainlineTip ? `${git.repoId}: outcomes: ${outcomes.merged} commits on mainline, ${outcomes.reverted} reverted later` : `${git.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`
-      );
-      const churn = await buildChurn2({ db, repoId: git.repoId, cwd: location.root, aiLines: result.aiLines, config: config2 });
-      messages.push(
-        churn.commits === 0 ? `${git.repoId}: churn: up to date` : `${git.repoId}: churn: ${churn.commits} mainline commits updated; within ${config2.churnWindowDays} days ${churn.aiChurned} of their AI lines and ${churn.churned - churn.aiChurned} other lines churned`
-      );
-      const tasks = await buildTasks2({ db, repoId: git.repoId, cwd: location.root, config: config2 });
-      messages.push(`${git.repoId}: tasks: ${tasks.taskCommits} commit links, ${tasks.taskSessions} session links`);
-    }
-    return { git, sessions, messages, warnings };
-  });
-}
+// src/pipeline/messages.ts
+init_define_PACEFLOW_BUNDLED_SQL();
 function describeGitIngest(git) {
   const warnings = [];
   if (!git.repoId) {
@@ -46632,14 +46565,117 @@ function cleanupWarnings(db, environment, unread) {
   ];
 }
 
-// src/action/main.ts
-init_notes();
-init_run();
-init_notes3();
+// src/pipeline/update.ts
+async function updateRepository(db, location, config2, options) {
+  const summary2 = { git: null, sessions: [], builders: [], messages: [], warnings: [] };
+  if (location) {
+    summary2.git = await updateGit(db, location, config2, options);
+    const described = describeGitIngest(summary2.git);
+    summary2.messages.push(...described.messages);
+    summary2.warnings.push(...described.warnings);
+  } else {
+    summary2.messages.push(`${options.cwd} is not inside a git repository: reading session transcripts only`);
+  }
+  if (options.providers.length > 0) {
+    summary2.sessions = await updateSessions(db, options);
+    for (const stat2 of summary2.sessions) {
+      const described = describeSessionIngest(stat2);
+      summary2.messages.push(described.message);
+      summary2.warnings.push(...described.warnings);
+    }
+    const claude = summary2.sessions.find((s) => s.provider === "claude-code");
+    if (claude) summary2.warnings.push(...cleanupWarnings(db, options.environment, claude.unread));
+  }
+  const repoId = summary2.git?.repoId;
+  if (repoId && location && options.attribution !== false) {
+    const { ingestNotes: ingestNotes2 } = await Promise.resolve().then(() => (init_notes2(), notes_exports));
+    const notesRead = await ingestNotes2(db, repoId, location.root);
+    summary2.builders = await runBuilders({
+      db,
+      repoId,
+      root: location.root,
+      config: config2,
+      writeNotes: options.notes !== false,
+      tool: `paceflow ${packageVersion()}`,
+      notesRead,
+      aiLines: /* @__PURE__ */ new Map()
+    });
+    summary2.messages.push(...summary2.builders.map((b) => b.message));
+  }
+  return summary2;
+}
+async function updateGit(db, location, config2, options) {
+  const progress = options.progress?.("git commits");
+  return ingestGit({
+    db,
+    cwd: location.root,
+    config: config2,
+    ...progress ? { onProgress: (n) => progress.update(n), onTotal: (n) => progress.total(n) } : {}
+  }).finally(() => progress?.done());
+}
+async function updateSessions(db, options) {
+  const progress = options.progress?.("transcripts (bytes)");
+  const load = async () => {
+    const result2 = await ingestSessions({
+      db,
+      providers: options.providers,
+      environment: options.environment,
+      ...options.since ? { since: options.since } : {},
+      ...progress ? {
+        onProgress: (done, total) => {
+          progress.total(total);
+          progress.update(done);
+        }
+      } : {}
+    }).finally(() => progress?.done());
+    buildSessionEvents(db, result2.touchedSessions);
+    return result2;
+  };
+  const result = await (hasSessionRecords(db) ? load() : withRollbackJournal(db, load));
+  return result.stats;
+}
+async function update(request) {
+  const env = request.env ?? process.env;
+  const environment = { env, home: env.HOME || homedir2() };
+  const providers = request.sessions === false ? [] : selectProviders(request.providers);
+  const since = parseSince(request.since);
+  let location = null;
+  try {
+    location = await locateRepository(request.cwd);
+  } catch (error63) {
+    if (!(error63 instanceof NotAGitRepositoryError) || providers.length === 0) throw error63;
+  }
+  const { config: config2 } = await loadConfig(location?.root ?? null, request.config);
+  return withDatabase(
+    request,
+    (db) => updateRepository(db, location, config2, {
+      providers,
+      environment,
+      cwd: request.cwd,
+      ...since ? { since } : {},
+      ...request.attribution !== void 0 ? { attribution: request.attribution } : {},
+      ...request.notes !== void 0 ? { notes: request.notes } : {},
+      ...request.progress ? { progress: request.progress } : {}
+    })
+  );
+}
+function parseSince(value, now = /* @__PURE__ */ new Date()) {
+  if (value === void 0) return void 0;
+  const relative2 = /^(\d+)\s*(d|day|days|h|hours?|w|weeks?)$/i.exec(value.trim());
+  if (relative2) {
+    const n = Number(relative2[1]);
+    const unit = relative2[2].toLowerCase()[0];
+    const ms = unit === "h" ? 36e5 : unit === "w" ? 7 * 864e5 : 864e5;
+    return new Date(now.getTime() - n * ms);
+  }
+  const date5 = new Date(value);
+  if (Number.isNaN(date5.getTime())) throw new UsageError(`--since: not a date or a duration: "${value}" (e.g. 2026-01-31, 7d, 12h)`);
+  return date5;
+}
 
 // src/action/carry-notes.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-init_notes2();
+init_notes3();
 function notesToCarry(db, repoId, mainlineCommits, tool) {
   const hasNote = db.prepare(`SELECT 1 FROM fact_commit_notes WHERE repo_id = ? AND sha = ? AND notes_ref = 'refs/notes/paceflow'`);
   const own2 = db.prepare(`SELECT nontrivial_added_lines AS n FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`);
@@ -46728,7 +46764,7 @@ function collectFigures(db, repoId, options) {
     `SELECT mainline_branch, commits, ai_share, coverage, heavy_ai_commits, heavy_ai_merged_rate, heavy_ai_reverted_rate, merged_commits
          FROM view_repository_commit_quality WHERE repo_id = ?`
   ).get([repoId]) ?? null;
-  const churn = db.prepare(
+  const churn2 = db.prepare(
     `SELECT window_days, ai_lines_reaching_mainline, ai_lines_churned, ai_churn_rate,
            nonai_lines_reaching_mainline, nonai_lines_churned, nonai_churn_rate, open_window_commits
          FROM view_repository_churn_totals WHERE repo_id = ? AND window_days = ?`
@@ -46738,7 +46774,7 @@ function collectFigures(db, repoId, options) {
          SELECT month, ai_share, coverage FROM view_repository_ai_share_by_month WHERE repo_id = ? ORDER BY month DESC LIMIT ?
        ) ORDER BY month`
   ).all([repoId, options.months ?? 12]);
-  return { pullRequest, repository, churn, months };
+  return { pullRequest, repository, churn: churn2, months };
 }
 
 // src/action/github.ts
@@ -47177,7 +47213,7 @@ async function runAction(env = process.env) {
       });
     }
   }
-  const run = async () => ingest({ cwd: workspace, db, env, sessions: false, notes: false, config: inputs.config });
+  const run = async () => update({ cwd: workspace, db, env, sessions: false, notes: false, config: inputs.config });
   let summary2 = await run();
   for (const warning2 of summary2.warnings) warning(warning2);
   for (const message of summary2.messages) info(message);

@@ -1,4 +1,4 @@
-import { formatCount } from '../src/cli/format.js';
+import { formatCount } from '../src/format.js';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
 import { defaultFormat, parseFormat, renderSections, renderTable, type ResultTable } from '../src/report/render.js';

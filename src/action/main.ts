@@ -1,13 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
-import { ingest } from '../cli/commands/ingest.js';
-import { withDatabase } from '../cli/database.js';
-import { packageVersion } from '../cli/version.js';
+import { withDatabase } from '../db/with-database.js';
+import { packageVersion } from '../version.js';
 import type { ConfigOverrides } from '../config/config.js';
 import { PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF } from '../git/notes.js';
 import { gitText, runGit } from '../git/run.js';
 import { writeNotes } from '../ingest/notes.js';
+import { update } from '../pipeline/update.js';
 import { notesToCarry } from './carry-notes.js';
 import { upsertStickyComment } from './comment.js';
 import { collectFigures, type Figures } from './figures.js';
@@ -123,7 +123,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     }
   }
 
-  const run = async () => ingest({ cwd: workspace, db, env, sessions: false, notes: false, config: inputs.config });
+  const run = async () => update({ cwd: workspace, db, env, sessions: false, notes: false, config: inputs.config });
   let summary = await run();
   for (const warning of summary.warnings) core.warning(warning);
   for (const message of summary.messages) core.info(message);

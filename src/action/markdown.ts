@@ -1,7 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import { COMMENT_MARKER } from './comment.js';
 import type { Figures } from './figures.js';
-import { formatCount } from '../cli/format.js';
+import { formatCount } from '../format.js';
 
 /**
  * Text from git (subjects, branch names) made safe for a table cell of a PR comment: no table

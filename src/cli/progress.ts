@@ -1,4 +1,4 @@
-import { formatCount } from './format.js';
+import { formatCount } from '../format.js';
 /** A one-line progress display on a TTY (stderr); silent everywhere else. */
 export interface Progress {
   total(n: number): void;

@@ -15,8 +15,8 @@ const END = '# <<< paceflow';
 const SHIM_TEMPLATE = fileURLToPath(new URL('../../hooks/paceflow-hook.sh', import.meta.url));
 const CLI = fileURLToPath(new URL('../../bin/paceflow.js', import.meta.url));
 
-export type HookManager = 'plain' | 'husky' | 'lefthook' | 'config';
-export const HOOK_MANAGERS: readonly HookManager[] = ['plain', 'husky', 'lefthook', 'config'];
+export type HookManagerName = 'plain' | 'husky' | 'lefthook' | 'config';
+export const HOOK_MANAGERS: readonly HookManagerName[] = ['plain', 'husky', 'lefthook', 'config'];
 
 /** Config-based hooks (`hook.<name>.event` / `.command`) run from git 2.54 on. */
 const CONFIG_HOOKS_SINCE: readonly [number, number] = [2, 54];
@@ -47,7 +47,7 @@ export interface HookSetup {
   /** Where paceflow keeps its queue, worker lock, log and backups: <git common dir>/paceflow. */
   dir: string;
   shim: string;
-  manager: HookManager;
+  manager: HookManagerName;
   /** The folder git runs hooks from. */
   hooksDir: string;
   /** Under lefthook: the local config paceflow writes its commands into (lefthook-local.yml). */
@@ -73,10 +73,10 @@ export function runsConfigHooks(version: readonly [number, number] | null): bool
  * install, else the one asked for, else husky, lefthook, git's config-based hooks (git ≥ 2.54),
  * plain .git/hooks — in that order.
  */
-export async function hookSetup(cwd: string, options: { manager?: HookManager } = {}): Promise<HookSetup> {
+export async function hookSetup(cwd: string, options: { manager?: HookManagerName } = {}): Promise<HookSetup> {
   const detected = await detectHookSetup(cwd);
   const recorded = existsSync(join(detected.dir, 'manager'))
-    ? (readFileSync(join(detected.dir, 'manager'), 'utf8').trim() as HookManager)
+    ? (readFileSync(join(detected.dir, 'manager'), 'utf8').trim() as HookManagerName)
     : undefined;
   const wanted = recorded && HOOK_MANAGERS.includes(recorded) ? recorded : options.manager;
   if (!wanted || wanted === detected.manager) return detected;
@@ -370,7 +370,7 @@ async function installLefthook(setup: HookSetup, result: InstallResult): Promise
 }
 
 /** Installs the four hooks; running it again changes nothing. */
-export async function installHooks(cwd: string, options: { db?: string; manager?: HookManager } = {}): Promise<InstallResult> {
+export async function installHooks(cwd: string, options: { db?: string; manager?: HookManagerName } = {}): Promise<InstallResult> {
   const setup = await hookSetup(cwd, options.manager ? { manager: options.manager } : {});
   writeShim(setup, options.db);
   mkdirSync(join(setup.dir, 'backup'), { recursive: true });
@@ -450,7 +450,7 @@ export async function uninstallHooks(cwd: string): Promise<{ setup: HookSetup; r
 }
 
 export interface HookStatus {
-  manager: HookManager;
+  manager: HookManagerName;
   hooksDir: string;
   /** Problems that would make the hooks do nothing (a node or paceflow that moved since install). */
   problems: string[];

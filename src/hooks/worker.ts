@@ -108,3 +108,32 @@ export async function runWorker(options: WorkerOptions): Promise<{ rounds: numbe
   }
   return { rounds, events };
 }
+
+/**
+ * What the shim's worker process runs: the pipeline's update for the repository, as often as the
+ * queue asks. Started from inside a hook, so git's GIT_DIR / GIT_INDEX_FILE (a rebase's temporary
+ * index…) must not leak into the git commands the update runs later.
+ */
+export async function runHookWorker(options: { cwd: string; db?: string; env?: NodeJS.ProcessEnv; dir: string }): Promise<void> {
+  for (const key of [
+    'GIT_DIR',
+    'GIT_INDEX_FILE',
+    'GIT_WORK_TREE',
+    'GIT_PREFIX',
+    'GIT_COMMON_DIR',
+    'GIT_OBJECT_DIRECTORY',
+    'GIT_ALTERNATE_OBJECT_DIRECTORIES',
+    'GIT_QUARANTINE_PATH',
+    'GIT_REFLOG_ACTION',
+  ]) {
+    delete process.env[key];
+  }
+  const { update } = await import('../pipeline/update.js');
+  await runWorker({
+    dir: options.dir,
+    repo: options.cwd,
+    drain: async () => {
+      await update({ cwd: options.cwd, ...(options.db ? { db: options.db } : {}), ...(options.env ? { env: options.env } : {}) });
+    },
+  });
+}

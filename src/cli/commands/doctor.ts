@@ -1,12 +1,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { latestSchemaVersion } from '../../db/migrate.js';
-import { resolveDatabasePath } from '../../db/path.js';
-import { hookStatus } from '../../hooks/install.js';
-import { ALL_PROVIDERS } from '../../providers/index.js';
-import { PROVIDERS } from '../../providers/types.js';
-import { renderSections, type Format, type ResultTable } from '../../report/render.js';
-import { withDatabase } from '../database.js';
+import type { Command } from 'commander';
+import type { Format, ResultTable } from '../../report/render.js';
+import { formatOf, formatOption, where, withExamples, write } from '../flags.js';
 
 export interface DoctorOptions {
   cwd: string;
@@ -20,6 +16,23 @@ export interface DoctorOptions {
  * what it found, how much of it is read, and what was skipped and why.
  */
 export async function doctor(options: DoctorOptions): Promise<string> {
+  const [
+    { latestSchemaVersion },
+    { resolveDatabasePath },
+    { hookStatus },
+    { ALL_PROVIDERS },
+    { PROVIDERS },
+    { renderSections },
+    { withDatabase },
+  ] = await Promise.all([
+    import('../../db/migrate.js'),
+    import('../../db/path.js'),
+    import('../../hooks/install.js'),
+    import('../../providers/index.js'),
+    import('../../providers/types.js'),
+    import('../../report/render.js'),
+    import('../../db/with-database.js'),
+  ]);
   const env = options.env ?? process.env;
   const dbPath = resolveDatabasePath(options.db, options.cwd, env);
   return withDatabase(options, async (db) => {
@@ -108,5 +121,20 @@ export async function doctor(options: DoctorOptions): Promise<string> {
       // not inside a repository: no hooks to show
     }
     return renderSections(sections, options.format);
+  });
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('doctor')
+    .description(
+      'show what paceflow sees: the database, and per provider where it looked, what it found and read, and what it skipped and why',
+    )
+    .addOption(formatOption());
+  withExamples(command, [
+    ['paceflow doctor', 'the database, every assistant’s transcripts, the hooks'],
+    ['paceflow doctor -f json', 'the same, as JSON'],
+  ]).action(async (flags: { format?: string }, cmd: Command) => {
+    write(await doctor({ ...where(cmd), format: formatOf(flags) }));
   });
 }

@@ -1,5 +1,6 @@
-import { HOOKS, hookStatus, installHooks, uninstallHooks, type HookManager } from '../../hooks/install.js';
-import { runWorker } from '../../hooks/worker.js';
+import { type Command, Option } from 'commander';
+import type { HookManagerName } from '../../hooks/install.js';
+import { wantsProgress, where, withExamples, write } from '../flags.js';
 import { ingest } from './ingest.js';
 
 export interface HooksOptions {
@@ -10,8 +11,9 @@ export interface HooksOptions {
 
 /** `paceflow hooks install` (and `paceflow init`, which also runs the first ingest). */
 export async function hooksInstall(
-  options: HooksOptions & { ingestFirst?: boolean; progress?: boolean; manager?: HookManager },
+  options: HooksOptions & { ingestFirst?: boolean; progress?: boolean; manager?: HookManagerName },
 ): Promise<string[]> {
+  const { installHooks } = await import('../../hooks/install.js');
   const result = await installHooks(options.cwd, {
     ...(options.db ? { db: options.db } : {}),
     ...(options.manager ? { manager: options.manager } : {}),
@@ -30,6 +32,7 @@ export async function hooksInstall(
 }
 
 export async function hooksUninstall(options: HooksOptions): Promise<string> {
+  const { uninstallHooks } = await import('../../hooks/install.js');
   const { setup, removed } = await uninstallHooks(options.cwd);
   return removed.length > 0
     ? `removed ${removed.join(', ')} from ${setup.hooksDir}; what was there before is back`
@@ -37,6 +40,7 @@ export async function hooksUninstall(options: HooksOptions): Promise<string> {
 }
 
 export async function hooksStatus(options: HooksOptions): Promise<string[]> {
+  const { HOOKS, hookStatus } = await import('../../hooks/install.js');
   const status = await hookStatus(options.cwd);
   const lines = [
     `hooks: ${status.manager} (${status.hooksDir})`,
@@ -51,31 +55,71 @@ export async function hooksStatus(options: HooksOptions): Promise<string[]> {
 
 /** `paceflow hooks worker` (started by the shim, not by people). */
 export async function hooksWorker(options: HooksOptions & { dir: string }): Promise<void> {
-  // Started from inside a hook: git's GIT_DIR / GIT_INDEX_FILE (a rebase's temporary index…) must
-  // not leak into the git commands the ingest runs later.
-  for (const key of [
-    'GIT_DIR',
-    'GIT_INDEX_FILE',
-    'GIT_WORK_TREE',
-    'GIT_PREFIX',
-    'GIT_COMMON_DIR',
-    'GIT_OBJECT_DIRECTORY',
-    'GIT_ALTERNATE_OBJECT_DIRECTORIES',
-    'GIT_QUARANTINE_PATH',
-    'GIT_REFLOG_ACTION',
-  ]) {
-    delete process.env[key];
-  }
-  await runWorker({
-    dir: options.dir,
-    repo: options.cwd,
-    drain: async () => {
-      await ingest({
-        cwd: options.cwd,
-        ...(options.db ? { db: options.db } : {}),
-        ...(options.env ? { env: options.env } : {}),
-        progress: false,
-      });
-    },
+  const { runHookWorker } = await import('../../hooks/worker.js');
+  await runHookWorker(options);
+}
+
+function managerOption(): Option {
+  // The names of src/hooks/managers, repeated here so start-up does not load the managers.
+  const managers = ['plain', 'husky', 'lefthook', 'config'] as const satisfies readonly HookManagerName[];
+  return new Option('--manager <manager>', 'where the hooks go, instead of detecting it (kept until uninstall)').choices(managers);
+}
+
+export function register(program: Command): void {
+  const init = program
+    .command('init')
+    .description('install the git hooks (post-commit, post-merge, post-rewrite, pre-push) and run the first ingest')
+    .option('--no-progress', 'no progress bar on stderr')
+    .addOption(managerOption());
+  withExamples(init, [
+    ['paceflow init', 'hooks where this repository keeps them, then the first ingest'],
+    ['paceflow init --manager plain', 'hooks in .git/hooks even under husky or lefthook'],
+  ]).action(async (flags: { progress: boolean; manager?: HookManagerName }, cmd: Command) => {
+    const lines = await hooksInstall({
+      ...where(cmd),
+      ingestFirst: true,
+      progress: wantsProgress(flags),
+      ...(flags.manager ? { manager: flags.manager } : {}),
+    });
+    for (const line of lines) write(line);
   });
+
+  const hooks = program.command('hooks').description('manage the git hooks that record commits as they happen');
+  withExamples(hooks, [
+    ['paceflow hooks status', 'which hooks are installed, the queue, the worker’s latest errors'],
+    ['paceflow hooks uninstall', 'remove them and put back what was there'],
+  ]);
+  withExamples(
+    hooks
+      .command('install')
+      .description(
+        'install the hooks into husky, lefthook-local.yml, git config (git ≥ 2.54) or .git/hooks (an existing hook is kept and still runs)',
+      )
+      .addOption(managerOption()),
+    [
+      ['paceflow hooks install', 'detect husky, lefthook, config hooks or plain .git/hooks'],
+      ['paceflow hooks install --manager lefthook', 'into lefthook-local.yml'],
+    ],
+  ).action(async (flags: { manager?: HookManagerName }, cmd: Command) => {
+    for (const line of await hooksInstall({ ...where(cmd), ...(flags.manager ? { manager: flags.manager } : {}) })) write(line);
+  });
+  withExamples(hooks.command('uninstall').description('remove the hooks and restore exactly what was there before'), [
+    ['paceflow hooks uninstall', 'remove paceflow’s hooks from this repository'],
+    ['paceflow -C ../other hooks uninstall', 'from another repository'],
+  ]).action(async (_flags: unknown, cmd: Command) => {
+    write(await hooksUninstall(where(cmd)));
+  });
+  withExamples(hooks.command('status').description('which hooks are installed, the queue, the worker and its latest errors'), [
+    ['paceflow hooks status', 'this repository'],
+    ['paceflow -C ../other hooks status', 'another repository'],
+  ]).action(async (_flags: unknown, cmd: Command) => {
+    for (const line of await hooksStatus(where(cmd))) write(line);
+  });
+  hooks
+    .command('worker', { hidden: true })
+    .requiredOption('--dir <dir>', 'the paceflow folder in the git common dir')
+    .action(async (flags: { dir: string }, cmd: Command) => {
+      const db = process.env.PACEFLOW_DB || undefined;
+      await hooksWorker({ ...where(cmd), ...(db ? { db } : {}), dir: flags.dir });
+    });
 }

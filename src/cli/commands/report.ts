@@ -1,15 +1,25 @@
+import type { Command } from 'commander';
 import type { ConfigOverrides } from '../../config/config.js';
 import type { Database } from '../../db/driver.js';
 import { NotAGitRepositoryError, UsageError } from '../../errors.js';
-import { identifyRepository } from '../../ingest/git.js';
-import { renderSections, type Format, type ResultTable } from '../../report/render.js';
-import { withDatabase } from '../database.js';
-import { collectRangeLines, rangeSummary } from '../../builders/range.js';
-import { loadConfig } from '../../config/config.js';
-import { resolveCommit } from '../../git/blame.js';
-import { ingest, type IngestSummary } from './ingest.js';
-import { withPathScope } from '../../report/scope.js';
-import { formatCount } from '../format.js';
+import { formatCount } from '../../format.js';
+import type { Format, ResultTable } from '../../report/render.js';
+import {
+  addConfigFlags,
+  addSessionFlags,
+  type ConfigFlags,
+  configOverrides,
+  formatOf,
+  formatOption,
+  type SessionFlags,
+  sessionOptions,
+  wantsProgress,
+  where,
+  withExamples,
+  write,
+  writeNotes,
+} from '../flags.js';
+import { type IngestSummary, ingest } from './ingest.js';
 
 export interface ReportOptions {
   cwd: string;
@@ -44,26 +54,21 @@ export interface ReportResult {
   ingest: IngestSummary | null;
 }
 
-export function listViews(db: Database): string[] {
-  return db
-    .prepare(`SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'view\\_%' ESCAPE '\\' ORDER BY name`)
-    .all<{ name: string }>()
-    .map((r) => r.name);
-}
-
-/** Reads one view, filtered to one repository when the view has a repo_id column. */
-export function readView(db: Database, view: string, repoId: string | null): ResultTable {
-  const columns = db.prepare(`SELECT * FROM "${view}" LIMIT 0`).columns();
-  const filtered = repoId !== null && columns.includes('repo_id');
-  const stmt = db.prepare(`SELECT * FROM "${view}"${filtered ? ' WHERE repo_id = ?' : ''}`);
-  return { name: view, columns: stmt.columns(), rows: stmt.all(filtered ? [repoId] : []) };
-}
-
 /**
  * `paceflow report`: brings the repository at cwd up to date (unless told not to), then renders
  * every view_* for it. Outside a repository it reports every repository in the database.
  */
 export async function report(options: ReportOptions): Promise<ReportResult> {
+  // The heavy modules load when a report runs, not at start-up.
+  const [{ withDatabase }, { identifyRepository }, { listViews, readView }, { renderSections }, { withPathScope }, { loadConfig }] =
+    await Promise.all([
+      import('../../db/with-database.js'),
+      import('../../ingest/git.js'),
+      import('../../report/views.js'),
+      import('../../report/render.js'),
+      import('../../pipeline/path-scope.js'),
+      import('../../config/config.js'),
+    ]);
   const notes: string[] = [];
   let repoId: string | null = null;
   let ingested: IngestSummary | null = null;
@@ -120,6 +125,12 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
 }
 
 async function rangeTable(db: Database, options: ReportOptions, repoId: string | null): Promise<ResultTable> {
+  const [{ identifyRepository }, { resolveCommit }, { loadConfig }, { collectRangeLines, rangeSummary }] = await Promise.all([
+    import('../../ingest/git.js'),
+    import('../../git/blame.js'),
+    import('../../config/config.js'),
+    import('../../builders/range.js'),
+  ]);
   const m = /^(.+?)\.\.(.+)$/.exec(options.range ?? '');
   if (!m) throw new UsageError(`--range takes A..B (two revisions), got "${options.range}"`);
   if (!repoId) throw new UsageError('--range needs a repository: run it inside one (or with --repo)');
@@ -131,4 +142,42 @@ async function rangeTable(db: Database, options: ReportOptions, repoId: string |
   await collectRangeLines({ db, repoId, cwd: root, from, to, pathspecs: options.pathspecs ?? [], config });
   const summary = rangeSummary(db);
   return { name: `range ${m[1]}..${m[2]}${options.pathspecs?.length ? ` -- ${options.pathspecs.join(' ')}` : ''}`, ...summary };
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('report')
+    .description('bring the repository up to date, then print every view_* metric for it')
+    .addOption(formatOption())
+    .option('--view <name...>', 'only these views (e.g. repository_commit_quality)')
+    .option('--all-repos', 'every repository in the database, not only the current one')
+    .option('--range <A..B>', 'also: the AI share of the non-trivial lines A..B added that survive at B, per provider')
+    .argument(
+      '[pathspec...]',
+      'git pathspecs after -- that limit every commit figure and --range to matching paths (e.g. -- "*.py" ":!vendor")',
+    )
+    .option('--no-ingest', 'report what the database holds without recording new commits first')
+    .option('--no-progress', 'no progress bar on stderr');
+  type Flags = ConfigFlags &
+    SessionFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean; range?: string };
+  withExamples(addSessionFlags(addConfigFlags(command)), [
+    ['paceflow report', 'update this repository, then print its figures'],
+    ['paceflow report --view repository_ai_share -f json', 'one view, as JSON for scripts'],
+    ['paceflow report --range v1.0..v1.1 -- "*.py"', 'the AI share of a release, Python files only'],
+  ]).action(async (pathspecs: string[], flags: Flags, cmd: Command) => {
+    const result = await report({
+      ...where(cmd),
+      format: formatOf(flags),
+      ...(flags.view ? { views: flags.view } : {}),
+      allRepos: flags.allRepos === true,
+      ingest: flags.ingest,
+      ...sessionOptions(flags),
+      ...(flags.range ? { range: flags.range } : {}),
+      pathspecs,
+      config: configOverrides(flags),
+      progress: wantsProgress(flags),
+    });
+    writeNotes(result.notes);
+    write(result.output);
+  });
 }

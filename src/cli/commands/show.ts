@@ -1,10 +1,8 @@
-import { buildAttribution, type LineExplanation } from '../../builders/attribution.js';
-import { loadConfig } from '../../config/config.js';
+import type { Command } from 'commander';
+import type { LineExplanation } from '../../builders/attribution.js';
 import { UsageError } from '../../errors.js';
-import { identifyRepository } from '../../ingest/git.js';
-import { gitText } from '../../git/run.js';
-import { renderTable, type Format } from '../../report/render.js';
-import { withDatabase } from '../database.js';
+import type { Format } from '../../report/render.js';
+import { formatOf, formatOption, where, withExamples, write } from '../flags.js';
 
 export interface ShowOptions {
   cwd: string;
@@ -26,6 +24,14 @@ const REASONS: Record<LineExplanation['verdict']['kind'], string> = {
  * why it did not match. Reads the database as the last ingest left it.
  */
 export async function show(options: ShowOptions): Promise<string> {
+  const [{ buildAttribution }, { loadConfig }, { identifyRepository }, { gitText }, { renderTable }, { withDatabase }] = await Promise.all([
+    import('../../builders/attribution.js'),
+    import('../../config/config.js'),
+    import('../../ingest/git.js'),
+    import('../../git/run.js'),
+    import('../../report/render.js'),
+    import('../../db/with-database.js'),
+  ]);
   const identity = await identifyRepository(options.cwd);
   if (!identity.repoId) throw new UsageError('the repository has no commits yet');
   let sha: string;
@@ -82,5 +88,19 @@ export async function show(options: ShowOptions): Promise<string> {
     if (options.format === 'json')
       return JSON.stringify({ commit: JSON.parse(summary)[0], attributions: JSON.parse(who), lines: JSON.parse(detail) }, null, 2);
     return [summary, '', who, '', detail].join('\n');
+  });
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('show')
+    .description('explain one commit: its AI attribution, and for each added line which session wrote it or why it did not match')
+    .argument('<commit>', 'a commit (sha, branch, HEAD~2 …)')
+    .addOption(formatOption());
+  withExamples(command, [
+    ['paceflow show HEAD', 'the last commit, line by line'],
+    ['paceflow show 1a2b3c4 -f json', 'one commit, as JSON'],
+  ]).action(async (commit: string, flags: { format?: string }, cmd: Command) => {
+    write(await show({ ...where(cmd), commit, format: formatOf(flags) }));
   });
 }

@@ -1,7 +1,8 @@
+import type { Command } from 'commander';
 import type { Row, Statement } from '../../db/driver.js';
 import { UsageError } from '../../errors.js';
-import { renderTable, type Format } from '../../report/render.js';
-import { withDatabase } from '../database.js';
+import type { Format } from '../../report/render.js';
+import { formatOf, formatOption, where, withExamples, write } from '../flags.js';
 
 export interface SqlOptions {
   cwd: string;
@@ -16,6 +17,7 @@ export interface SqlOptions {
  * opened read-only, and a statement that could write is refused before it runs.
  */
 export async function sql(options: SqlOptions): Promise<string> {
+  const [{ withDatabase }, { renderTable }] = await Promise.all([import('../../db/with-database.js'), import('../../report/render.js')]);
   // The first open creates and migrates the database, so the views exist for the query.
   await withDatabase(options, async () => undefined);
   return withDatabase(
@@ -40,4 +42,18 @@ export async function sql(options: SqlOptions): Promise<string> {
     },
     { readonly: true },
   );
+}
+
+export function register(program: Command): void {
+  const command = program
+    .command('sql')
+    .description('run one read-only SQL query over the database (tables metadata_*, fact_*, event_*, views view_*)')
+    .argument('<query>', 'a SELECT (or read-only PRAGMA) statement')
+    .addOption(formatOption());
+  withExamples(command, [
+    ["paceflow sql 'SELECT * FROM view_repository_ai_share'", 'one view, every column'],
+    ["paceflow sql 'SELECT provider, count(*) FROM metadata_sessions GROUP BY 1' -f csv", 'your own question, as CSV'],
+  ]).action(async (query: string, flags: { format?: string }, cmd: Command) => {
+    write(await sql({ ...where(cmd), query, format: formatOf(flags) }));
+  });
 }

@@ -1,6 +1,6 @@
-import type { Database, OpenOptions } from '../db/driver.js';
-import { describeDatabaseError, openDatabase } from '../db/open.js';
-import { resolveDatabasePath } from '../db/path.js';
+import type { Database, OpenOptions } from './driver.js';
+import { describeDatabaseError, openDatabase } from './open.js';
+import { resolveDatabasePath } from './path.js';
 import { PaceflowError } from '../errors.js';
 
 export interface DatabaseLocation {

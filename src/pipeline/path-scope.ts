@@ -1,14 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAttribution } from '../builders/attribution.js';
-import { buildChurn } from '../builders/churn.js';
-import { buildOutcomes } from '../builders/outcomes.js';
-import { buildTasks } from '../builders/tasks.js';
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { openDatabase } from '../db/open.js';
 import { pathsMatching } from '../git/pathspec.js';
+import { runBuilders } from './builders.js';
 
 export interface PathScopeOptions {
   repoId: string;
@@ -62,10 +59,8 @@ export async function withPathScope<T>(
         }
         scoped.prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?)`).run([`outcomes_state:${repoId}`, `churn_evidence:${repoId}`]);
       });
-      const attribution = await buildAttribution({ db: scoped, repoId, cwd: root, config, pathScope });
-      await buildOutcomes({ db: scoped, repoId, cwd: root, config });
-      await buildChurn({ db: scoped, repoId, cwd: root, aiLines: attribution.aiLines, config, pathScope });
-      await buildTasks({ db: scoped, repoId, cwd: root, config });
+      // Every builder, on the copy, counting only in-scope lines; no notes (the copy is thrown away).
+      await runBuilders({ db: scoped, repoId, root, config, pathScope, writeNotes: false, notesRead: 0, aiLines: new Map() });
       return await fn(scoped, pathScope.size);
     } finally {
       scoped.close();

@@ -1,0 +1,132 @@
+import type { PaceflowConfig } from '../config/config.js';
+import type { Database } from '../db/driver.js';
+import { formatCount } from '../format.js';
+
+/** A commit's line-level AI evidence: the path and normalized text of each AI line. */
+export type AiLines = ReadonlyMap<string, readonly { path: string; text: string }[]>;
+
+/**
+ * What every builder reads: the database, the repository, the settings, and what earlier builders
+ * in the list handed on. One context per pipeline run; builders run in list order.
+ */
+export interface BuildContext {
+  readonly db: Database;
+  readonly repoId: string;
+  /** The repository's top level: git runs here. */
+  readonly root: string;
+  readonly config: PaceflowConfig;
+  /** Only lines in these paths count (a pathspec-scoped report's throw-away copy). */
+  readonly pathScope?: ReadonlySet<string>;
+  /** Write refs/notes/paceflow for transcript-attributed commits. */
+  readonly writeNotes: boolean;
+  /** The writer a note names (`paceflow 0.1.0`); absent where no note is composed. */
+  readonly tool?: string;
+  /** Notes the notes step read before the builders ran (reported beside attribution). */
+  readonly notesRead: number;
+  /** Set by the attribution builder; churn follows these lines. */
+  aiLines: AiLines;
+}
+
+export interface BuilderSummary {
+  builder: string;
+  /** One line for a person: what the builder did. */
+  message: string;
+}
+
+/** One event family's builder: reads metadata_* and fact_* (and earlier events), writes its event_* rows. */
+export interface Builder {
+  readonly name: string;
+  run(ctx: BuildContext): Promise<BuilderSummary>;
+}
+
+// Each builder loads its module when it runs: a run outside a repository (transcripts only) never
+// compiles them, and `paceflow --version` never loads this list's dependencies.
+
+const attribution: Builder = {
+  name: 'attribution',
+  async run(ctx) {
+    const [{ buildAttribution }, { writeNotes }] = await Promise.all([import('../builders/attribution.js'), import('../ingest/notes.js')]);
+    const { db, repoId, root, config } = ctx;
+    const result = await buildAttribution({
+      db,
+      repoId,
+      cwd: root,
+      config,
+      ...(ctx.tool ? { tool: ctx.tool } : {}),
+      ...(ctx.pathScope ? { pathScope: ctx.pathScope } : {}),
+    });
+    ctx.aiLines = result.aiLines;
+    const written = ctx.writeNotes ? await writeNotes(db, repoId, root, result.notesToWrite) : 0;
+    return {
+      builder: this.name,
+      message:
+        `${repoId}: attribution over ${formatCount(result.commits)} commits ` +
+        `(${formatCount(result.patchesRead)} diffs read), ${result.attributed} with lines from sessions; ` +
+        `notes: ${ctx.notesRead} read, ${written} written`,
+    };
+  },
+};
+
+const outcomes: Builder = {
+  name: 'outcomes',
+  async run(ctx) {
+    const { buildOutcomes } = await import('../builders/outcomes.js');
+    const result = await buildOutcomes({ db: ctx.db, repoId: ctx.repoId, cwd: ctx.root, config: ctx.config });
+    return {
+      builder: this.name,
+      message: result.mainlineTip
+        ? `${ctx.repoId}: outcomes: ${result.merged} commits on mainline, ${result.reverted} reverted later`
+        : `${ctx.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`,
+    };
+  },
+};
+
+const churn: Builder = {
+  name: 'churn',
+  async run(ctx) {
+    const { buildChurn } = await import('../builders/churn.js');
+    const { db, repoId, root, config } = ctx;
+    const result = await buildChurn({
+      db,
+      repoId,
+      cwd: root,
+      aiLines: ctx.aiLines,
+      config,
+      ...(ctx.pathScope ? { pathScope: ctx.pathScope } : {}),
+    });
+    return {
+      builder: this.name,
+      message:
+        result.commits === 0
+          ? `${repoId}: churn: up to date`
+          : `${repoId}: churn: ${result.commits} mainline commits updated; within ${config.churnWindowDays} days ` +
+            `${result.aiChurned} of their AI lines and ${result.churned - result.aiChurned} other lines churned`,
+    };
+  },
+};
+
+const tasks: Builder = {
+  name: 'tasks',
+  async run(ctx) {
+    const { buildTasks } = await import('../builders/tasks.js');
+    const result = await buildTasks({ db: ctx.db, repoId: ctx.repoId, cwd: ctx.root, config: ctx.config });
+    return {
+      builder: this.name,
+      message: `${ctx.repoId}: tasks: ${result.taskCommits} commit links, ${result.taskSessions} session links`,
+    };
+  },
+};
+
+/**
+ * The builders, in the order they run. Order is data flow: attribution makes the outcome rows and
+ * the AI lines; outcomes fills mainline and reverts on them; churn follows AI lines on mainline;
+ * tasks links commits and sessions to task keys. A new builder is one entry here.
+ */
+export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks];
+
+/** Runs every builder in order on one context; returns what each did. */
+export async function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
+  const summaries: BuilderSummary[] = [];
+  for (const builder of builders) summaries.push(await builder.run(ctx));
+  return summaries;
+}

@@ -1,0 +1,198 @@
+import { homedir } from 'node:os';
+import { buildSessionEvents } from '../builders/sessions.js';
+import { type ConfigOverrides, loadConfig, type PaceflowConfig } from '../config/config.js';
+import type { Database } from '../db/driver.js';
+import { withRollbackJournal } from '../db/journal.js';
+import { withDatabase } from '../db/with-database.js';
+import { NotAGitRepositoryError, UsageError } from '../errors.js';
+import { locateRepository, type RepositoryLocation } from '../git/repository.js';
+import { type GitIngestResult, ingestGit } from '../ingest/git.js';
+import { hasSessionRecords, ingestSessions, type ProviderIngestStats } from '../ingest/sessions.js';
+import { selectProviders } from '../providers/index.js';
+import type { ProviderEnvironment, SessionProvider } from '../providers/types.js';
+import { packageVersion } from '../version.js';
+import { type BuilderSummary, runBuilders } from './builders.js';
+import { cleanupWarnings, describeGitIngest, describeSessionIngest } from './messages.js';
+
+/** A progress display for one stage (the CLI draws a bar on a terminal; everyone else passes none). */
+export interface Progress {
+  total(n: number): void;
+  update(done: number): void;
+  done(): void;
+}
+
+export interface UpdateOptions {
+  /** Session providers to read (none: git only). */
+  providers: readonly SessionProvider[];
+  environment: ProviderEnvironment;
+  /** Only transcripts modified since then. */
+  since?: Date;
+  /** Run the notes step and the builders (default true). */
+  attribution?: boolean;
+  /** Write refs/notes/paceflow for commits attributed from local transcripts (default true). */
+  notes?: boolean;
+  progress?: (label: string) => Progress;
+  /** Where the update was asked from (named when it is not a repository). */
+  cwd: string;
+}
+
+export interface UpdateSummary {
+  /** null outside a git repository (sessions are still read). */
+  git: GitIngestResult | null;
+  sessions: ProviderIngestStats[];
+  /** What each builder did, in run order (empty when they did not run). */
+  builders: BuilderSummary[];
+  /** Lines for a person: what was recorded. */
+  messages: string[];
+  /** Anything to know: shallow clone, skipped input, transcripts about to be deleted. */
+  warnings: string[];
+}
+
+/**
+ * The one place an update runs (DESIGN §1): git history → session transcripts (and their session
+ * events) → notes → every builder in BUILDERS order. Each stage writes in its own transactions.
+ */
+export async function updateRepository(
+  db: Database,
+  location: RepositoryLocation | null,
+  config: PaceflowConfig,
+  options: UpdateOptions,
+): Promise<UpdateSummary> {
+  const summary: UpdateSummary = { git: null, sessions: [], builders: [], messages: [], warnings: [] };
+  if (location) {
+    summary.git = await updateGit(db, location, config, options);
+    const described = describeGitIngest(summary.git);
+    summary.messages.push(...described.messages);
+    summary.warnings.push(...described.warnings);
+  } else {
+    summary.messages.push(`${options.cwd} is not inside a git repository: reading session transcripts only`);
+  }
+  if (options.providers.length > 0) {
+    summary.sessions = await updateSessions(db, options);
+    for (const stat of summary.sessions) {
+      const described = describeSessionIngest(stat);
+      summary.messages.push(described.message);
+      summary.warnings.push(...described.warnings);
+    }
+    const claude = summary.sessions.find((s) => s.provider === 'claude-code');
+    if (claude) summary.warnings.push(...cleanupWarnings(db, options.environment, claude.unread));
+  }
+  const repoId = summary.git?.repoId;
+  if (repoId && location && options.attribution !== false) {
+    const { ingestNotes } = await import('../ingest/notes.js');
+    const notesRead = await ingestNotes(db, repoId, location.root);
+    summary.builders = await runBuilders({
+      db,
+      repoId,
+      root: location.root,
+      config,
+      writeNotes: options.notes !== false,
+      tool: `paceflow ${packageVersion()}`,
+      notesRead,
+      aiLines: new Map(),
+    });
+    summary.messages.push(...summary.builders.map((b) => b.message));
+  }
+  return summary;
+}
+
+async function updateGit(
+  db: Database,
+  location: RepositoryLocation,
+  config: PaceflowConfig,
+  options: UpdateOptions,
+): Promise<GitIngestResult> {
+  const progress = options.progress?.('git commits');
+  return ingestGit({
+    db,
+    cwd: location.root,
+    config,
+    ...(progress ? { onProgress: (n: number) => progress.update(n), onTotal: (n: number) => progress.total(n) } : {}),
+  }).finally(() => progress?.done());
+}
+
+async function updateSessions(db: Database, options: UpdateOptions): Promise<ProviderIngestStats[]> {
+  const progress = options.progress?.('transcripts (bytes)');
+  const load = async () => {
+    const result = await ingestSessions({
+      db,
+      providers: options.providers,
+      environment: options.environment,
+      ...(options.since ? { since: options.since } : {}),
+      ...(progress
+        ? {
+            onProgress: (done: number, total: number) => {
+              progress.total(total);
+              progress.update(done);
+            },
+          }
+        : {}),
+    }).finally(() => progress?.done());
+    buildSessionEvents(db, result.touchedSessions);
+    return result;
+  };
+  // The first ingest only adds pages: it writes them once, without the WAL.
+  const result = await (hasSessionRecords(db) ? load() : withRollbackJournal(db, load));
+  return result.stats;
+}
+
+export interface UpdateRequest {
+  cwd: string;
+  db?: string;
+  env?: NodeJS.ProcessEnv;
+  config?: ConfigOverrides;
+  progress?: (label: string) => Progress;
+  /** Session providers to read (default: all). */
+  providers?: string[];
+  /** Only transcripts modified since then (a date or a duration such as 7d). */
+  since?: string;
+  /** Read session transcripts (default true). */
+  sessions?: boolean;
+  /** Run the notes step and the builders (default true). */
+  attribution?: boolean;
+  /** Write refs/notes/paceflow (default true). */
+  notes?: boolean;
+}
+
+/**
+ * Finds the repository at `cwd` (if any), loads its configuration, opens the database and runs
+ * updateRepository: what `paceflow ingest`, `report`, the hooks worker and the Action all call.
+ */
+export async function update(request: UpdateRequest): Promise<UpdateSummary> {
+  const env = request.env ?? process.env;
+  const environment: ProviderEnvironment = { env, home: env.HOME || homedir() };
+  const providers = request.sessions === false ? [] : selectProviders(request.providers);
+  const since = parseSince(request.since);
+  let location: RepositoryLocation | null = null;
+  try {
+    location = await locateRepository(request.cwd);
+  } catch (error) {
+    if (!(error instanceof NotAGitRepositoryError) || providers.length === 0) throw error;
+  }
+  const { config } = await loadConfig(location?.root ?? null, request.config);
+  return withDatabase(request, (db) =>
+    updateRepository(db, location, config, {
+      providers,
+      environment,
+      cwd: request.cwd,
+      ...(since ? { since } : {}),
+      ...(request.attribution !== undefined ? { attribution: request.attribution } : {}),
+      ...(request.notes !== undefined ? { notes: request.notes } : {}),
+      ...(request.progress ? { progress: request.progress } : {}),
+    }),
+  );
+}
+
+export function parseSince(value: string | undefined, now = new Date()): Date | undefined {
+  if (value === undefined) return undefined;
+  const relative = /^(\d+)\s*(d|day|days|h|hours?|w|weeks?)$/i.exec(value.trim());
+  if (relative) {
+    const n = Number(relative[1]);
+    const unit = relative[2]!.toLowerCase()[0];
+    const ms = unit === 'h' ? 3600e3 : unit === 'w' ? 7 * 86400e3 : 86400e3;
+    return new Date(now.getTime() - n * ms);
+  }
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new UsageError(`--since: not a date or a duration: "${value}" (e.g. 2026-01-31, 7d, 12h)`);
+  return date;
+}

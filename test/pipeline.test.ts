@@ -1,0 +1,82 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../src/config/defaults.js';
+import { locateRepository } from '../src/git/repository.js';
+import { BUILDERS, type Builder, runBuilders } from '../src/pipeline/builders.js';
+import { updateRepository } from '../src/pipeline/update.js';
+import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+import { tempDatabase } from './helpers/db.js';
+
+afterAll(cleanupTempDirs);
+
+function repoWithTwoCommits(): TempRepo {
+  const repo = TempRepo.create();
+  repo.write('a.py', 'def alpha():\n    return compute_alpha()\n').commit('add alpha');
+  repo.write('b.py', 'def beta():\n    return compute_beta()\n').commit('add beta', { author: 'Dev (aider)', committer: 'Dev (aider)' });
+  return repo;
+}
+
+describe('the update pipeline', () => {
+  it('runs git ingest, then every builder of BUILDERS in order, and reports each', async () => {
+    const repo = repoWithTwoCommits();
+    const db = tempDatabase();
+    const location = await locateRepository(repo.dir);
+    const summary = await updateRepository(db, location, defaultConfig(), {
+      providers: [],
+      environment: { env: {}, home: repo.dir },
+      cwd: repo.dir,
+    });
+    expect(summary.git?.commitsAdded).toBe(2);
+    expect(summary.builders.map((b) => b.builder)).toEqual(BUILDERS.map((b) => b.name));
+    expect(summary.builders.map((b) => b.builder)).toEqual(['attribution', 'outcomes', 'churn', 'tasks']);
+    // The builders wrote their events: one outcome row per commit, both on mainline.
+    const outcomes = db
+      .prepare(`SELECT count(*) AS n, sum(merged_to_mainline) AS merged FROM event_commit_outcomes`)
+      .get<{ n: number; merged: number }>();
+    expect(outcomes).toEqual({ n: 2, merged: 2 });
+    db.close();
+  });
+
+  it('without attribution it records history and runs no builder', async () => {
+    const repo = repoWithTwoCommits();
+    const db = tempDatabase();
+    const summary = await updateRepository(db, await locateRepository(repo.dir), defaultConfig(), {
+      providers: [],
+      environment: { env: {}, home: repo.dir },
+      cwd: repo.dir,
+      attribution: false,
+    });
+    expect(summary.builders).toEqual([]);
+    expect(db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes`).get<{ n: number }>()!.n).toBe(0);
+    db.close();
+  });
+
+  it('a builder list is data: one more entry runs after the others and sees what they handed on', async () => {
+    const repo = repoWithTwoCommits();
+    const db = tempDatabase();
+    const location = await locateRepository(repo.dir);
+    await updateRepository(db, location, defaultConfig(), {
+      providers: [],
+      environment: { env: {}, home: repo.dir },
+      cwd: repo.dir,
+      attribution: false,
+    });
+    const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+    const seen: string[] = [];
+    const counter: Builder = {
+      name: 'counter',
+      async run(ctx) {
+        const n = ctx.db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ?`).get<{ n: number }>([ctx.repoId])!.n;
+        seen.push(`${n} outcomes, ${ctx.aiLines.size} commits with AI lines`);
+        return { builder: this.name, message: `${n} outcome rows` };
+      },
+    };
+    const summaries = await runBuilders(
+      { db, repoId, root: location.root, config: defaultConfig(), writeNotes: false, notesRead: 0, aiLines: new Map() },
+      [...BUILDERS, counter],
+    );
+    expect(summaries.map((s) => s.builder)).toEqual(['attribution', 'outcomes', 'churn', 'tasks', 'counter']);
+    expect(summaries.at(-1)!.message).toBe('2 outcome rows');
+    expect(seen).toEqual(['2 outcomes, 0 commits with AI lines']);
+    db.close();
+  });
+});
