@@ -2,7 +2,7 @@ import { list, obj, str, type Obj } from './json-values.js';
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BetterSqliteDatabase } from '../db/better-sqlite3.js';
+import { readDatabaseCopy } from '../db/foreign-copy.js';
 import { vscodeAppDirs } from './vscode-paths.js';
 import { findFiles } from './discover.js';
 import { diffLineChanges, splitLines } from './patch.js';
@@ -156,100 +156,89 @@ class StateDbParser implements LineParser {
   document(): void {
     const { sink, file } = this.context;
     // Read a copy: Cursor keeps the database open and must never wait on us.
-    const dir = mkdtempSync(join(tmpdir(), 'paceflow-cursor-'));
-    try {
-      const copy = join(dir, 'state.vscdb');
-      copyFileSync(file.path, copy);
-      if (existsSync(`${file.path}-wal`)) copyFileSync(`${file.path}-wal`, `${copy}-wal`);
-      const db = new BetterSqliteDatabase(copy, { readonly: true });
-      try {
-        const composers = db
-          .prepare(`SELECT key, value FROM cursorDiskKV WHERE key LIKE 'composerData:%'`)
-          .all<{ key: string; value: unknown }>();
-        const bubble = db.prepare(`SELECT value FROM cursorDiskKV WHERE key = ?`);
-        for (const row of composers) {
-          const composer = parseJson(row.value instanceof Uint8Array ? Buffer.from(row.value).toString('utf8') : row.value);
-          const composerId = str(composer.composerId) ?? row.key.slice('composerData:'.length);
-          const sessionId = `${PROVIDER}:${composerId}`;
-          const cwd = str(obj(obj(composer.workspaceIdentifier).uri).fsPath);
-          const model = str(obj(composer.modelConfig).modelName);
-          const created = typeof composer.createdAt === 'number' ? new Date(composer.createdAt).toISOString() : null;
-          const base = { sessionId, nativeId: composerId, cwd, model, gitBranch: str(composer.createdOnBranch) };
-          sink.session({ ...base, timestamp: created });
-          const headers = list(composer.fullConversationHeadersOnly).map(obj);
-          const inline = list(composer.conversation).map(obj);
-          const bubbles =
-            headers.length > 0
-              ? headers.map((h) => {
-                  const raw = bubble.get<{ value: unknown }>([`bubbleId:${composerId}:${str(h.bubbleId)}`])?.value;
-                  return parseJson(raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw);
-                })
-              : inline;
-          bubbles.forEach((b, i) => {
-            const bubbleId = str(b.bubbleId) ?? String(i);
-            const recordId = `${composerId}:${bubbleId}`;
-            const timestamp = str(b.createdAt) ?? created;
-            sink.session({ ...base, timestamp });
-            if (b.type === 1) {
-              sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: 'prompt', text: str(b.text) ?? '' });
-              return;
-            }
-            const tokens = obj(b.tokenCount);
-            const tool = obj(b.toolFormerData);
-            const name = str(tool.name);
-            if (!name) {
-              sink.record({
-                ...recordBase(sessionId, recordId, timestamp, i),
-                kind: 'assistant',
-                model: str(obj(b.modelInfo).modelName) ?? model,
-                messageId: recordId,
-                tokensIn: typeof tokens.inputTokens === 'number' && tokens.inputTokens > 0 ? tokens.inputTokens : null,
-                tokensOut: typeof tokens.outputTokens === 'number' && tokens.outputTokens > 0 ? tokens.outputTokens : null,
-              });
-              return;
-            }
-            const result = parseJson(tool.result);
-            const args = parseJson(tool.rawArgs);
-            const params = parseJson(tool.params);
-            const status = toolStatus(tool, result);
+    readDatabaseCopy(file.path, (db) => {
+      const composers = db
+        .prepare(`SELECT key, value FROM cursorDiskKV WHERE key LIKE 'composerData:%'`)
+        .all<{ key: string; value: unknown }>();
+      const bubble = db.prepare(`SELECT value FROM cursorDiskKV WHERE key = ?`);
+      for (const row of composers) {
+        const composer = parseJson(row.value instanceof Uint8Array ? Buffer.from(row.value).toString('utf8') : row.value);
+        const composerId = str(composer.composerId) ?? row.key.slice('composerData:'.length);
+        const sessionId = `${PROVIDER}:${composerId}`;
+        const cwd = str(obj(obj(composer.workspaceIdentifier).uri).fsPath);
+        const model = str(obj(composer.modelConfig).modelName);
+        const created = typeof composer.createdAt === 'number' ? new Date(composer.createdAt).toISOString() : null;
+        const base = { sessionId, nativeId: composerId, cwd, model, gitBranch: str(composer.createdOnBranch) };
+        sink.session({ ...base, timestamp: created });
+        const headers = list(composer.fullConversationHeadersOnly).map(obj);
+        const inline = list(composer.conversation).map(obj);
+        const bubbles =
+          headers.length > 0
+            ? headers.map((h) => {
+                const raw = bubble.get<{ value: unknown }>([`bubbleId:${composerId}:${str(h.bubbleId)}`])?.value;
+                return parseJson(raw instanceof Uint8Array ? Buffer.from(raw).toString('utf8') : raw);
+              })
+            : inline;
+        bubbles.forEach((b, i) => {
+          const bubbleId = str(b.bubbleId) ?? String(i);
+          const recordId = `${composerId}:${bubbleId}`;
+          const timestamp = str(b.createdAt) ?? created;
+          sink.session({ ...base, timestamp });
+          if (b.type === 1) {
+            sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: 'prompt', text: str(b.text) ?? '' });
+            return;
+          }
+          const tokens = obj(b.tokenCount);
+          const tool = obj(b.toolFormerData);
+          const name = str(tool.name);
+          if (!name) {
             sink.record({
               ...recordBase(sessionId, recordId, timestamp, i),
-              kind: 'tool_call',
-              toolName: name,
-              toolCallId: str(tool.toolCallId) ?? recordId,
-              text: name === 'run_terminal_cmd' ? str(args.command) : null,
+              kind: 'assistant',
+              model: str(obj(b.modelInfo).modelName) ?? model,
+              messageId: recordId,
+              tokensIn: typeof tokens.inputTokens === 'number' && tokens.inputTokens > 0 ? tokens.inputTokens : null,
+              tokensOut: typeof tokens.outputTokens === 'number' && tokens.outputTokens > 0 ? tokens.outputTokens : null,
             });
-            sink.record({
-              ...recordBase(sessionId, `${recordId}:result`, timestamp, i),
-              kind: 'tool_result',
-              toolCallId: str(tool.toolCallId) ?? recordId,
-              isError: status === 'failed',
-            });
-            if (!IDE_EDIT_TOOLS.has(name)) return;
-            const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
-            if (!path) return;
-            const lines = list(obj(result.diff).chunks).flatMap((c) => splitLines(str(obj(c).diffString)));
-            const { added, removed } = diffLineChanges(lines);
-            sink.edit({
-              sessionId,
-              editId: recordId,
-              recordId,
-              toolName: name,
-              absPath: path.startsWith('/') || !cwd ? path : resolve(cwd, path),
-              status: lines.length > 0 || status !== 'applied' ? status : 'pending',
-              timestamp,
-              addedText: added.join('\n'),
-              removedText: removed.join('\n'),
-              textSource: 'result',
-            });
+            return;
+          }
+          const result = parseJson(tool.result);
+          const args = parseJson(tool.rawArgs);
+          const params = parseJson(tool.params);
+          const status = toolStatus(tool, result);
+          sink.record({
+            ...recordBase(sessionId, recordId, timestamp, i),
+            kind: 'tool_call',
+            toolName: name,
+            toolCallId: str(tool.toolCallId) ?? recordId,
+            text: name === 'run_terminal_cmd' ? str(args.command) : null,
           });
-        }
-      } finally {
-        db.close();
+          sink.record({
+            ...recordBase(sessionId, `${recordId}:result`, timestamp, i),
+            kind: 'tool_result',
+            toolCallId: str(tool.toolCallId) ?? recordId,
+            isError: status === 'failed',
+          });
+          if (!IDE_EDIT_TOOLS.has(name)) return;
+          const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
+          if (!path) return;
+          const lines = list(obj(result.diff).chunks).flatMap((c) => splitLines(str(obj(c).diffString)));
+          const { added, removed } = diffLineChanges(lines);
+          sink.edit({
+            sessionId,
+            editId: recordId,
+            recordId,
+            toolName: name,
+            absPath: path.startsWith('/') || !cwd ? path : resolve(cwd, path),
+            status: lines.length > 0 || status !== 'applied' ? status : 'pending',
+            timestamp,
+            addedText: added.join('\n'),
+            removedText: removed.join('\n'),
+            textSource: 'result',
+          });
+        });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import { num, obj, str, type Obj } from './json-values.js';
 import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
-import { BetterSqliteDatabase } from '../db/better-sqlite3.js';
+import { readDatabaseCopy } from '../db/foreign-copy.js';
 import { expandHome, findFiles } from './discover.js';
 import { parseApplyPatch, splitLines, unifiedDiffChanges } from './patch.js';
 import { recordBase } from './record-base.js';
@@ -171,39 +171,28 @@ class DatabaseParser implements LineParser {
   end(): void {}
   document(): void {
     const { file } = this.context;
-    const dir = mkdtempSync(join(tmpdir(), 'paceflow-opencode-'));
-    try {
-      const copy = join(dir, 'opencode.db');
-      copyFileSync(file.path, copy);
-      if (existsSync(`${file.path}-wal`)) copyFileSync(`${file.path}-wal`, `${copy}-wal`);
-      const db = new BetterSqliteDatabase(copy, { readonly: true });
-      try {
-        const messages = db.prepare(`SELECT id, data FROM message WHERE session_id = ? ORDER BY time_created, id`);
-        const parts = db.prepare(`SELECT data FROM part WHERE message_id = ? ORDER BY time_created, id`);
-        for (const s of db
-          .prepare(`SELECT id, parent_id, directory, time_created FROM session ORDER BY time_created`)
-          .all<{ id: string; parent_id: string | null; directory: string | null; time_created: number | null }>()) {
-          emit(
-            {
-              id: s.id,
-              parentId: s.parent_id,
-              directory: s.directory,
-              created: s.time_created,
-              messages: messages.all<{ id: string; data: unknown }>([s.id]).map((m) => ({
-                id: m.id,
-                data: parseJson(m.data),
-                parts: parts.all<{ data: unknown }>([m.id]).map((p) => parseJson(p.data)),
-              })),
-            },
-            this.context,
-          );
-        }
-      } finally {
-        db.close();
+    readDatabaseCopy(file.path, (db) => {
+      const messages = db.prepare(`SELECT id, data FROM message WHERE session_id = ? ORDER BY time_created, id`);
+      const parts = db.prepare(`SELECT data FROM part WHERE message_id = ? ORDER BY time_created, id`);
+      for (const s of db
+        .prepare(`SELECT id, parent_id, directory, time_created FROM session ORDER BY time_created`)
+        .all<{ id: string; parent_id: string | null; directory: string | null; time_created: number | null }>()) {
+        emit(
+          {
+            id: s.id,
+            parentId: s.parent_id,
+            directory: s.directory,
+            created: s.time_created,
+            messages: messages.all<{ id: string; data: unknown }>([s.id]).map((m) => ({
+              id: m.id,
+              data: parseJson(m.data),
+              parts: parts.all<{ data: unknown }>([m.id]).map((p) => parseJson(p.data)),
+            })),
+          },
+          this.context,
+        );
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }
 }
 
