@@ -1,0 +1,60 @@
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BEGIN,
+  type Backup,
+  backupPath,
+  baseSetup,
+  END,
+  HOOKS,
+  type HookManager,
+  type HookName,
+  readText,
+  restore,
+  snapshot,
+} from '../setup.js';
+
+export function huskyBlock(hook: HookName, shim: string): string {
+  return `${BEGIN}\nsh '${shim}' ${hook} "$@" || true\n${END}\n`;
+}
+
+/** husky (core.hooksPath = .husky/_): a marked block appended to .husky/<hook>, the file saved first. */
+export const husky: HookManager = {
+  name: 'husky',
+  async detect(probe) {
+    return probe.husky;
+  },
+  setup(probe) {
+    return baseSetup(probe, 'husky', join(probe.root, '.husky'));
+  },
+  async install(setup, result) {
+    mkdirSync(setup.hooksDir, { recursive: true });
+    for (const hook of HOOKS) {
+      const path = join(setup.hooksDir, hook);
+      const current = readText(path);
+      if (current?.includes(BEGIN)) {
+        result.alreadyInstalled.push(hook);
+        continue;
+      }
+      writeFileSync(backupPath(setup, hook), JSON.stringify(snapshot(path)));
+      const base = current === null ? '' : current.endsWith('\n') || current === '' ? current : `${current}\n`;
+      writeFileSync(path, base + huskyBlock(hook, setup.shim));
+      if (current === null) chmodSync(path, 0o755);
+      result.installed.push(hook);
+    }
+  },
+  async uninstall(setup) {
+    const removed: HookName[] = [];
+    for (const hook of HOOKS) {
+      const file = backupPath(setup, hook);
+      if (!existsSync(file)) continue;
+      restore(JSON.parse(readFileSync(file, 'utf8')) as Backup);
+      rmSync(file);
+      removed.push(hook);
+    }
+    return removed;
+  },
+  async isInstalled(setup, hook) {
+    return readText(join(setup.hooksDir, hook))?.includes(BEGIN) ?? false;
+  },
+};
