@@ -43,7 +43,8 @@ function layerOf(file: string): string {
 /** Every relative import of a file: static, type-only, re-exports and import(). */
 export function importsOf(text: string): string[] {
   const found: string[] = [];
-  for (const m of text.matchAll(/(?:^|\s)(?:import|export)\s[^'";]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g)) found.push((m[1] ?? m[2])!);
+  for (const m of text.matchAll(/(?:^|\s)(?:import|export)\s[^'";]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g))
+    found.push((m[1] ?? m[2])!);
   return found;
 }
 

@@ -1,6 +1,4 @@
 import { list, obj, str, type Obj } from './json-values.js';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readDatabaseCopy } from '../db/foreign-copy.js';
 import { vscodeAppDirs } from './vscode-paths.js';

@@ -1,6 +1,5 @@
 import { num, obj, str, type Obj } from './json-values.js';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readDatabaseCopy } from '../db/foreign-copy.js';
 import { expandHome, findFiles } from './discover.js';

@@ -1,0 +1,106 @@
+import type { Database } from '../../db/driver.js';
+import { patchIds } from '../../git/mainline.js';
+
+/** How a commit reached mainline: the rule that held first (DESIGN §4). */
+export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
+
+export interface Reached {
+  via: Via;
+  /** Seconds. */
+  at: number;
+  /** The mainline commit that carries it (itself, for an ancestor). */
+  copy: string;
+}
+
+export interface CommitRow {
+  sha: string;
+  committed_at: string;
+  subject: string;
+  message: string;
+  pr_number: number | null;
+  is_merge: number;
+}
+
+export interface RefTip {
+  ref_name: string;
+  sha: string;
+}
+
+/**
+ * What the mainline and revert rules share in one build: the repository's commits, the mainline
+ * tip, and what earlier rules found (`reached`, `onMainline`, `mainlineIds`). Rules add to it in
+ * order; the first rule that holds for a commit wins.
+ */
+export class OutcomeContext {
+  readonly bySha: ReadonlyMap<string, CommitRow>;
+  /** Every commit known to have reached mainline so far, with how and when. */
+  readonly reached = new Map<string, Reached>();
+  /** Non-merge ancestors of the tip (set by the ancestor rule, which runs first). */
+  onMainline: string[] = [];
+  /** patch-id → the earliest-landed mainline commit with it (filled by the patch-id and squash rules). */
+  readonly mainlineIds = new Map<string, string>();
+
+  constructor(
+    readonly db: Database,
+    readonly repoId: string,
+    readonly cwd: string,
+    readonly tip: string,
+    readonly refs: readonly RefTip[],
+    readonly commits: readonly CommitRow[],
+  ) {
+    this.bySha = new Map(commits.map((c) => [c.sha, c]));
+  }
+
+  /** A commit's committer time in seconds (NaN when unknown). */
+  time(sha: string): number {
+    return Date.parse(this.bySha.get(sha)?.committed_at ?? '') / 1000;
+  }
+
+  /** When the commit reached mainline (seconds); only for commits in `reached`. */
+  landedAt(sha: string): number {
+    return this.reached.get(sha)!.at;
+  }
+
+  /** Patch-ids from fact_commit_patch_ids, computing (and storing) only the missing ones. */
+  async patchIds(shas: readonly string[], reverse = false): Promise<Map<string, string>> {
+    const { db, repoId } = this;
+    const column = reverse ? 'reverse_id' : 'forward_id';
+    const known = db.prepare(`SELECT sha, ${column} AS id, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
+    const ids = new Map<string, string>();
+    const missing: string[] = [];
+    for (const sha of shas) {
+      const row = known.get<{ sha: string; id: string | null; has_reverse: number }>([repoId, sha]);
+      if (!row || (reverse && row.has_reverse === 0)) missing.push(sha);
+      else if (row.id) ids.set(sha, row.id);
+    }
+    if (missing.length === 0) return ids;
+    const computed = await patchIds(missing, this.cwd, { reverse });
+    const save = reverse
+      ? db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, reverse_id, has_reverse) VALUES (?, ?, ?, 1)
+                    ON CONFLICT (repo_id, sha) DO UPDATE SET reverse_id = excluded.reverse_id, has_reverse = 1`)
+      : db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES (?, ?, ?)
+                    ON CONFLICT (repo_id, sha) DO UPDATE SET forward_id = excluded.forward_id`);
+    db.transaction(() => {
+      for (const sha of missing) {
+        const id = computed.get(sha) ?? null;
+        save.run([repoId, sha, id]);
+        if (id) ids.set(sha, id);
+      }
+    });
+    return ids;
+  }
+}
+
+export function loadRefTips(db: Database, repoId: string): RefTip[] {
+  return db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all<RefTip>([repoId]);
+}
+
+/** The repository's reachable commits, as the rules read them. */
+export function loadOutcomeContext(db: Database, repoId: string, cwd: string, tip: string, refs: readonly RefTip[]): OutcomeContext {
+  const commits = db
+    .prepare(
+      `SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`,
+    )
+    .all<CommitRow>([repoId]);
+  return new OutcomeContext(db, repoId, cwd, tip, refs, commits);
+}

@@ -1,0 +1,162 @@
+import { commitsReachableOnlyFrom } from '../../git/log.js';
+import { filesAt, mainlineLanding, mergeBase, netDiffPatchId } from '../../git/mainline.js';
+import { readCommitPatches } from '../../git/patches.js';
+import { isNontrivialLine, normalizeLine } from '../lines.js';
+import type { OutcomeContext, Via } from './context.js';
+
+/**
+ * The mainline rules of DESIGN §4, in the order they are tried: a commit that one rule marks as
+ * reached is not offered to the next. Each rule adds to ctx.reached.
+ */
+export interface MainlineRule {
+  via: Via;
+  /** Marks the commits of `pending` (not reached yet) this rule says reached mainline. */
+  apply(ctx: OutcomeContext, pending: readonly string[]): Promise<void>;
+}
+
+/** `refs/.../pull/7/head`, `pr/7`, `pulls/7/merge`: a pull request's number from its ref. */
+const PR_REF = /(?:^|\/)(?:pull|pulls|pr)\/(\d+)(?:\/(?:head|merge))?$/;
+/** The content rule's threshold: this share of a commit's non-trivial added lines on mainline. */
+export const CONTENT_SHARE = 0.8;
+
+/**
+ * Ancestor: every ancestor of the mainline tip, reached when the first-parent commit that brought
+ * it in landed (itself, or the merge that introduced it). Runs first and always: the later rules
+ * and the revert rules need the mainline it finds.
+ */
+export const ancestorRule: MainlineRule = {
+  via: 'ancestor',
+  async apply(ctx) {
+    for (const [sha, landing] of await mainlineLanding(ctx.tip, ctx.cwd))
+      ctx.reached.set(sha, { via: 'ancestor', at: landing.time, copy: sha });
+    ctx.onMainline = [...ctx.reached.keys()].filter((sha) => ctx.bySha.get(sha)?.is_merge === 0);
+  },
+};
+
+/** Patch-id: the same `git patch-id --stable` as a mainline commit (a rebased or cherry-picked copy). */
+export const patchIdRule: MainlineRule = {
+  via: 'patch-id',
+  async apply(ctx, pending) {
+    if (pending.length === 0) return;
+    const earliest = pending.reduce((min, sha) => Math.min(min, ctx.time(sha)), Infinity); // no spread: 100k+ args overflow the stack
+    const recent = ctx.onMainline.filter((sha) => ctx.time(sha) >= earliest - 1);
+    const ids = await ctx.patchIds(recent);
+    for (const sha of recent.sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))) {
+      const id = ids.get(sha);
+      if (id && !ctx.mainlineIds.has(id)) ctx.mainlineIds.set(id, sha);
+    }
+    const candidateIds = await ctx.patchIds(pending);
+    for (const sha of pending) {
+      const copy = ctx.mainlineIds.get(candidateIds.get(sha) ?? '');
+      if (copy) ctx.reached.set(sha, { via: 'patch-id', at: ctx.landedAt(copy), copy });
+    }
+  },
+};
+
+/** Squash, by number: the commits only a PR head has, when a mainline subject names that PR. */
+export async function squashByPullRequest(ctx: OutcomeContext, pending: ReadonlySet<string>): Promise<void> {
+  const byPr = new Map<number, string>();
+  for (const sha of ctx.onMainline) {
+    const pr = ctx.bySha.get(sha)?.pr_number;
+    if (pr && !byPr.has(pr)) byPr.set(pr, sha);
+  }
+  for (const ref of ctx.refs) {
+    const m = PR_REF.exec(ref.ref_name);
+    const copy = m ? byPr.get(Number(m[1])) : undefined;
+    if (!copy) continue;
+    for (const sha of await commitsReachableOnlyFrom([ref.sha], [ctx.tip], ctx.cwd)) {
+      if (pending.has(sha)) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
+    }
+  }
+}
+
+/** Squash, by diff: a branch whose net diff (merge base → head) has a mainline commit's patch-id. */
+export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<string>): Promise<void> {
+  const branches = ctx.db
+    .prepare(`SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`)
+    .all<{ head_sha: string }>([ctx.repoId]);
+  for (const { head_sha } of branches) {
+    const own = (await commitsReachableOnlyFrom([head_sha], [ctx.tip], ctx.cwd)).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
+    if (own.length === 0) continue;
+    const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
+    if (!base) continue;
+    if (ctx.mainlineIds.size === 0) {
+      const ids = await ctx.patchIds(ctx.onMainline.filter((sha) => ctx.time(sha) >= ctx.time(base)));
+      for (const [sha, id] of ids) if (!ctx.mainlineIds.has(id)) ctx.mainlineIds.set(id, sha);
+    }
+    const copy = ctx.mainlineIds.get((await netDiffPatchId(base, head_sha, ctx.cwd)) ?? '');
+    if (copy) for (const sha of own) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
+  }
+}
+
+/** Squash: a pull request's head whose number a mainline subject carries, or a branch whose net diff landed as one commit. */
+export const squashRule: MainlineRule = {
+  via: 'squash',
+  async apply(ctx, pending) {
+    if (pending.length === 0) return;
+    const set = new Set(pending);
+    await squashByPullRequest(ctx, set);
+    await squashByNetDiff(ctx, set);
+  },
+};
+
+/** How many of `added` (path, normalized text) stand in `files` (path → text), each file line used once. */
+export function linesPresent(added: readonly { path: string; text: string }[], files: ReadonlyMap<string, string>): number {
+  const present = new Map<string, number>();
+  for (const [path, text] of files) {
+    for (const line of text.split('\n')) {
+      const key = `${path}\0${normalizeLine(line)}`;
+      present.set(key, (present.get(key) ?? 0) + 1);
+    }
+  }
+  let found = 0;
+  for (const a of added) {
+    const key = `${a.path}\0${a.text}`;
+    const n = present.get(key) ?? 0;
+    if (n > 0) {
+      found++;
+      present.set(key, n - 1);
+    }
+  }
+  return found;
+}
+
+/** Content: at least CONTENT_SHARE of the commit's non-trivial added lines stand verbatim at the mainline tip. */
+export const contentRule: MainlineRule = {
+  via: 'content',
+  async apply(ctx, pending) {
+    if (pending.length === 0) return;
+    const touching = ctx.db.prepare(`
+      SELECT c.sha, c.committed_at FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
+      WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ? ORDER BY c.committed_at`);
+    for await (const patch of readCommitPatches(pending, { cwd: ctx.cwd })) {
+      const added = patch.files.flatMap((f) =>
+        f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })),
+      );
+      if (added.length === 0) continue;
+      const paths = [...new Set(added.map((a) => a.path))];
+      const found = linesPresent(added, await filesAt(ctx.tip, paths, ctx.cwd));
+      if (found / added.length < CONTENT_SHARE) continue;
+      const since = ctx.bySha.get(patch.sha)?.committed_at ?? '';
+      const landing = paths
+        .flatMap((p) => touching.all<{ sha: string; committed_at: string }>([ctx.repoId, p, since]))
+        .filter((row) => ctx.reached.has(row.sha) && row.sha !== patch.sha)
+        .sort((x, y) => ctx.landedAt(x.sha) - ctx.landedAt(y.sha))[0];
+      const copy = landing?.sha ?? ctx.tip;
+      ctx.reached.set(patch.sha, { via: 'content', at: ctx.reached.get(copy)?.at ?? ctx.time(ctx.tip), copy });
+    }
+  },
+};
+
+/** The rules in the order they are tried: the first that holds for a commit wins. */
+export const MAINLINE_RULES: readonly MainlineRule[] = [ancestorRule, patchIdRule, squashRule, contentRule];
+
+/** Applies every rule in order to the candidates; returns the candidates no rule reached. */
+export async function applyMainlineRules(ctx: OutcomeContext, candidates: readonly string[]): Promise<string[]> {
+  let pending = [...candidates];
+  for (const rule of MAINLINE_RULES) {
+    pending = pending.filter((sha) => !ctx.reached.has(sha));
+    await rule.apply(ctx, pending);
+  }
+  return pending.filter((sha) => !ctx.reached.has(sha));
+}

@@ -1,0 +1,193 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } from '../src/builders/outcomes/context.js';
+import { ancestorRule, contentRule, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
+import {
+  diffInversionReverts,
+  effectiveReverts,
+  messageReverts,
+  partialReverts,
+  type RevertLookup,
+  revertTargetByMessage,
+} from '../src/builders/outcomes/revert-rules.js';
+import { defaultConfig } from '../src/config/defaults.js';
+import { ingestGit } from '../src/ingest/git.js';
+import { tempDatabase } from './helpers/db.js';
+import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+/**
+ * Each rule of src/builders/outcomes on its own: a minimal repository, its history ingested, a
+ * context loaded, the ancestor rule run (every other rule needs mainline), then the one rule.
+ */
+async function contextOf(repo: TempRepo): Promise<OutcomeContext> {
+  const db = tempDatabase();
+  const git = await ingestGit({ db, cwd: repo.dir, config: defaultConfig() });
+  const repoId = git.repoId!;
+  const tip = repo.git('rev-parse', 'main');
+  const ctx = loadOutcomeContext(db, repoId, repo.dir, tip, loadRefTips(db, repoId));
+  await ancestorRule.apply(ctx, []);
+  return ctx;
+}
+
+const lines = (tag: string, n = 5) =>
+  `${Array.from({ length: n }, (_, i) => `export const ${tag}${i} = compute${tag}(${i});`).join('\n')}\n`;
+
+function base(): TempRepo {
+  const repo = TempRepo.create();
+  repo.write('README.md', '# project readme\n').commit('root');
+  return repo;
+}
+
+describe('mainline rules', () => {
+  it('ancestor: a merged commit lands when its merge does; an unmerged one does not land', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('topic work');
+    repo.git('checkout', '-q', '-b', 'other', 'main');
+    const unmerged = repo.write('o.ts', lines('o')).commit('other work');
+    repo.git('checkout', '-q', 'main');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    const merge = repo.git('rev-parse', 'HEAD');
+    const ctx = await contextOf(repo);
+    expect(ctx.reached.get(c)).toEqual({ via: 'ancestor', at: ctx.time(merge), copy: c });
+    expect(ctx.reached.has(unmerged)).toBe(false);
+    expect(ctx.onMainline).toContain(c);
+    expect(ctx.onMainline).not.toContain(merge); // merges are not mainline commits of their own
+  });
+
+  it('patch-id: a cherry-picked copy carries the original', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('topic work');
+    repo.git('checkout', '-q', 'main');
+    repo.write('m.ts', lines('m')).commit('main moved on');
+    repo.at().git('cherry-pick', c);
+    const copy = repo.git('rev-parse', 'HEAD');
+    const ctx = await contextOf(repo);
+    await patchIdRule.apply(ctx, [c]);
+    expect(ctx.reached.get(c)).toEqual({ via: 'patch-id', at: ctx.time(copy), copy });
+  });
+
+  it('squash: by the pull request number of a PR ref, and by a branch’s net diff', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'pr');
+    const viaPr = repo.write('a.ts', lines('a')).commit('pr work');
+    repo.git('update-ref', 'refs/remotes/origin/pr/7', viaPr);
+    repo.git('checkout', '-q', 'main');
+    repo.git('branch', '-q', '-D', 'pr');
+    const landedPr = repo.write('a.ts', `${lines('a', 2)}export const reviewed = afterReview();\n`).commit('Add a (#7)');
+    repo.git('checkout', '-q', '-b', 'topic');
+    const one = repo.write('b.ts', lines('b')).commit('part one');
+    const two = repo.write('c.ts', lines('c')).commit('part two');
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--squash', 'topic');
+    const squash = repo.commit('Topic, squashed');
+    const ctx = await contextOf(repo);
+    await squashRule.apply(ctx, [viaPr, one, two]);
+    expect(ctx.reached.get(viaPr)).toMatchObject({ via: 'squash', copy: landedPr });
+    expect(ctx.reached.get(one)).toMatchObject({ via: 'squash', copy: squash });
+    expect(ctx.reached.get(two)).toMatchObject({ via: 'squash', copy: squash });
+  });
+
+  it('content: 80% of the added lines on mainline though the diffs differ; fewer do not land', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'keep');
+    const c = repo.write('a.ts', lines('a', 5)).commit('topic work');
+    repo.git('checkout', '-q', '-b', 'partly', 'main');
+    const partly = repo.write('p.ts', lines('p', 5)).commit('mostly not landed');
+    repo.git('checkout', '-q', 'main');
+    repo.write('a.ts', `export const header = first();\n${lines('a', 5)}export const extra = more();\n`);
+    const byHand = repo.write('p.ts', lines('p', 3)).commit('rewritten by hand');
+    const ctx = await contextOf(repo);
+    await contentRule.apply(ctx, [c, partly]);
+    expect(ctx.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
+    expect(ctx.reached.has(partly)).toBe(false); // 3 of 5 = 60%
+  });
+
+  it.each([
+    [['a.ts', 'x = 1'], 1],
+    [['a.ts', 'y = 2'], 0],
+    [['b.ts', 'x = 1'], 0],
+  ] as const)('linesPresent: %j in a.ts="x = 1" → %i', ([path, text], n) => {
+    expect(linesPresent([{ path, text }], new Map([['a.ts', 'x = 1\n']]))).toBe(n);
+  });
+
+  it('linesPresent uses each mainline line once', () => {
+    const twice = [
+      { path: 'a.ts', text: 'x = 1' },
+      { path: 'a.ts', text: 'x = 1' },
+    ];
+    expect(linesPresent(twice, new Map([['a.ts', 'x = 1\n']]))).toBe(1);
+  });
+});
+
+describe('revert rules', () => {
+  const commit = (sha: string, subject: string, message = subject, pr: number | null = null): CommitRow => ({
+    sha,
+    committed_at: '2026-01-05T09:00:00Z',
+    subject,
+    message,
+    pr_number: pr,
+    is_merge: 0,
+  });
+  const lookup: RevertLookup = {
+    bySubject: (s) => (s === 'Add feature' ? ['aaa1', 'aaa2'] : []),
+    bySha: (prefix) => ['abcdef1234', 'aaa1', 'aaa2'].find((s) => s.startsWith(prefix)),
+    byPullRequest: (n) => (n === 12 ? 'prsha' : undefined),
+    time: (sha) => ({ aaa1: 1, aaa2: 2, rev: 3 })[sha] ?? 0,
+  };
+
+  it.each([
+    ['This reverts commit <sha>.', commit('rev', 'Revert "x"', 'Revert "x"\n\nThis reverts commit abcdef1.'), 'abcdef1234'],
+    ['Revert "<subject>": the latest earlier commit with it', commit('rev', 'Revert "Add feature"'), 'aaa2'],
+    ['Reverts owner/repo#N', commit('rev', 'Undo the change', 'Undo the change\n\nReverts acme/app#12'), 'prsha'],
+    [
+      'a squash body quoting a revert reverts nothing',
+      commit('rev', 'Big squash (#20)', 'Big squash (#20)\n\nThis reverts commit abcdef1.', 20),
+      undefined,
+    ],
+    ['no revert form', commit('rev', 'Add more'), undefined],
+  ] as const)('%s', (_name, c, expected) => {
+    expect(revertTargetByMessage(c, lookup)).toBe(expected);
+  });
+
+  it.each([
+    ['one revert: reverted', { c: ['r1'] }, 'r1'],
+    ['a revert of the revert: not reverted', { c: ['r1'], r1: ['r2'] }, null],
+    ['three deep: reverted', { c: ['r1'], r1: ['r2'], r2: ['r3'] }, 'r1'],
+    ['two reverts, the first reverted: the second counts', { c: ['r1', 'r3'], r1: ['r2'] }, 'r3'],
+    ['none', {}, null],
+  ] as const)('effectiveReverts, %s', (_name, edges, expected) => {
+    const at: Record<string, number> = { c: 0, r1: 1, r2: 2, r3: 3 };
+    const revertsOf = new Map(Object.entries(edges).map(([k, v]) => [k, [...v]]));
+    expect(effectiveReverts(revertsOf, (sha) => at[sha]!)('c')).toBe(expected);
+  });
+
+  it('message reverts point at the mainline copy; an inverted diff without a message is found too', async () => {
+    const repo = base();
+    const c = repo.write('a.ts', lines('a')).commit('feature');
+    repo.at().git('revert', '--no-edit', c);
+    const r = repo.git('rev-parse', 'HEAD');
+    const d = repo.write('b.ts', lines('b')).commit('second feature');
+    repo.git('rm', '-q', 'b.ts');
+    const undo = repo.commit('cleanup');
+    const ctx = await contextOf(repo);
+    const edges = messageReverts(ctx);
+    expect([...edges]).toEqual([[r, { target: c, kind: 'message' }]]);
+    await diffInversionReverts(ctx, edges);
+    expect(edges.get(undo)).toEqual({ target: d, kind: 'diff-inversion' });
+  });
+
+  it('partial: a later commit that deletes at least half of a commit’s surviving lines', async () => {
+    const repo = base();
+    const c = repo.write('a.ts', lines('a', 4)).commit('feature');
+    repo.write('a.ts', lines('a', 1)).commit('drop most of it');
+    const partial = repo.git('rev-parse', 'HEAD');
+    const kept = repo.write('b.ts', lines('b', 4)).commit('another feature');
+    repo.write('b.ts', lines('b', 3)).commit('drop one line');
+    const ctx = await contextOf(repo);
+    const found = await partialReverts(ctx, [c, kept], 30 * 86400);
+    expect([...found]).toEqual([[c, partial]]);
+  });
+});
