@@ -1,0 +1,114 @@
+import type { Database } from '../../db/driver.js';
+
+/** A mainline commit as the churn builder reads it. */
+export interface MainlineCommit {
+  sha: string;
+  /** When it reached mainline (ms). */
+  at: number;
+  /** Committer time (ms), to order commits that landed together. */
+  committed: number;
+  /** Non-trivial added lines. */
+  n: number;
+  ai_lines: number;
+}
+
+export type LineList = readonly { path: string; text: string }[];
+
+/** The AI evidence a mainline commit carries: exact lines, else a count to spread as a share. */
+export type Evidence = { lines: { path: string; text: string }[] } | { count: number };
+
+/** Mainline commits (ancestors of the tip) in landing order. */
+export function loadMainline(db: Database, repoId: string): MainlineCommit[] {
+  return db
+    .prepare(
+      // Times in ms from SQLite (second resolution is plenty for windows of days, and cheaper
+      // than Date.parse on every mainline commit of every run).
+      `SELECT sha, unixepoch(reached_mainline_at) * 1000 AS at, unixepoch(committed_at) * 1000 AS committed,
+           nontrivial_added_lines AS n, ai_lines FROM event_commit_outcomes
+         WHERE repo_id = ? AND mainline_via = 'ancestor' AND reached_mainline_at IS NOT NULL`,
+    )
+    .all<MainlineCommit>([repoId])
+    .sort((a, b) => a.at - b.at || a.committed - b.committed || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
+}
+
+/**
+ * How each mainline commit's AI evidence is found: its own transcript lines; else the lines of the
+ * branch commits it is a squash or rebase copy of; else a count (a note or trailer, as in CI).
+ */
+export function evidenceFinder(db: Database, repoId: string, aiLines: ReadonlyMap<string, LineList>): (m: MainlineCommit) => Evidence {
+  const copies = new Map<string, { sha: string; ai_lines: number }[]>();
+  for (const c of db
+    .prepare(
+      `SELECT sha, mainline_sha, ai_lines FROM event_commit_outcomes
+       WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via <> 'ancestor' AND mainline_sha IS NOT NULL`,
+    )
+    .all<{ sha: string; mainline_sha: string; ai_lines: number }>([repoId])) {
+    const list = copies.get(c.mainline_sha);
+    if (list) list.push(c);
+    else copies.set(c.mainline_sha, [c]);
+  }
+  return (m) => {
+    const own = aiLines.get(m.sha) ?? [];
+    if (own.length > 0) return { lines: [...own] };
+    const carried = copies.get(m.sha) ?? [];
+    const exact = carried.flatMap((c) => aiLines.get(c.sha) ?? []);
+    if (exact.length > 0) return { lines: exact };
+    return { count: m.ai_lines > 0 ? m.ai_lines : carried.reduce((n, c) => n + c.ai_lines, 0) };
+  };
+}
+
+/** A short fingerprint of a commit's evidence: a row is rebuilt when it changes. */
+export function evidenceFingerprint(e: Evidence): string {
+  return 'lines' in e ? `l${e.lines.length}` : `c${e.count}`;
+}
+
+/** What the churn pass must (re)build. */
+export interface ChurnPlan {
+  /** Mainline commits whose row is missing, still in its window, of another window or evidence. */
+  subjects: Set<string>;
+  /** A stored row's commit left mainline: mainline was rewritten, every row is rebuilt. */
+  rewritten: boolean;
+  /** The evidence fingerprints to store, and the ones stored (JSON). */
+  evidenceNow: string;
+  evidenceStored: string;
+}
+
+export const evidenceKey = (repoId: string) => `churn_evidence:${repoId}`;
+
+/** Which rows need work: rows are final once their window closed, unless the evidence behind them changed. */
+export function planChurn(
+  db: Database,
+  repoId: string,
+  mainline: readonly MainlineCommit[],
+  evidence: (m: MainlineCommit) => Evidence,
+  windowDays: number,
+): ChurnPlan {
+  const stored = new Map(
+    db
+      .prepare(`SELECT sha, window_days, window_closed FROM event_commit_churn WHERE repo_id = ?`)
+      .all<{ sha: string; window_days: number; window_closed: number }>([repoId])
+      .map((r) => [r.sha, r]),
+  );
+  const onMainline = new Set(mainline.map((m) => m.sha));
+  const rewritten = [...stored.keys()].some((sha) => !onMainline.has(sha));
+  const fingerprint = new Map(mainline.map((m) => [m.sha, evidenceFingerprint(evidence(m))] as const));
+  const evidenceStored =
+    db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([evidenceKey(repoId)])?.value ?? '[]';
+  const previous = new Map<string, string>(JSON.parse(evidenceStored));
+  const subjects = new Set(
+    mainline
+      .filter((m) => {
+        const row = stored.get(m.sha);
+        return (
+          rewritten ||
+          !row ||
+          row.window_closed === 0 ||
+          row.window_days !== windowDays ||
+          (previous.get(m.sha) ?? 'c0') !== fingerprint.get(m.sha)
+        );
+      })
+      .map((m) => m.sha),
+  );
+  const evidenceNow = JSON.stringify([...fingerprint].filter(([, f]) => f !== 'c0'));
+  return { subjects, rewritten, evidenceNow, evidenceStored };
+}

@@ -1,0 +1,101 @@
+import type { CommitPatch } from '../../git/patches.js';
+import { normalizeLine } from '../lines.js';
+
+/** A mainline commit whose lines churn is counted for (one event_commit_churn row). */
+export interface ChurnSubject {
+  sha: string;
+  /** When it reached mainline (ms). */
+  at: number;
+  /** Non-trivial added lines. */
+  lines: number;
+  /** AI lines among them (a weight when only a share is known). */
+  aiWeight: number;
+  churned: number;
+  aiChurned: number;
+}
+
+interface LiveLine {
+  subject: ChurnSubject;
+  /** 1 for an AI line, 0 for a line without AI evidence, a share when only counts are known. */
+  weight: number;
+}
+
+/**
+ * The subjects' lines still present on mainline, by path and normalized text (newest last), as
+ * the churn pass walks mainline forward. A later commit that deletes one inside its subject's
+ * window churns it; one that adds the same text back (a move, a reformat) does not.
+ */
+export class LiveLines {
+  private readonly byPath = new Map<string, Map<string, LiveLine[]>>();
+
+  constructor(private readonly windowMs: number) {}
+
+  /** Adds a subject's line. */
+  add(subject: ChurnSubject, path: string, text: string, weight: number): void {
+    let byText = this.byPath.get(path);
+    if (!byText) {
+      byText = new Map();
+      this.byPath.set(path, byText);
+    }
+    const same = byText.get(text);
+    if (same) same.push({ subject, weight });
+    else byText.set(text, [{ subject, weight }]);
+  }
+
+  /**
+   * What commit `patch` (landed at `at`, ms) removes from earlier subjects' lines, unless it adds the
+   * same text back; renames carry the lines to the new path.
+   */
+  remove(patch: CommitPatch, at: number): void {
+    const addedAnywhere = new Map<string, number>();
+    for (const f of patch.files) {
+      for (const a of f.added) {
+        const key = normalizeLine(a);
+        addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
+      }
+    }
+    for (const f of patch.files) {
+      const from = f.oldPath ?? f.path;
+      const byText = this.byPath.get(from);
+      if (!byText) continue;
+      for (const r of f.removed) this.removeOne(byText, normalizeLine(r), addedAnywhere, at);
+      if (f.oldPath && f.oldPath !== f.path) this.rename(f.oldPath, f.path, byText);
+    }
+  }
+
+  private removeOne(byText: Map<string, LiveLine[]>, key: string, addedAnywhere: Map<string, number>, at: number): void {
+    const candidates = byText.get(key);
+    if (!candidates || candidates.length === 0) return;
+    const readded = addedAnywhere.get(key) ?? 0;
+    if (readded > 0) {
+      addedAnywhere.set(key, readded - 1); // moved or reformatted: not churn
+      return;
+    }
+    const line = candidates.pop()!;
+    if (candidates.length === 0) byText.delete(key);
+    const s = line.subject;
+    if (at > s.at && at <= s.at + this.windowMs) {
+      s.churned++;
+      s.aiChurned += line.weight;
+    }
+  }
+
+  private rename(from: string, to: string, byText: Map<string, LiveLine[]>): void {
+    this.byPath.delete(from);
+    const into = this.byPath.get(to);
+    if (into) for (const [text, lines] of byText) into.set(text, [...(into.get(text) ?? []), ...lines]);
+    else this.byPath.set(to, byText);
+  }
+
+  /** Lines whose window closed by `at` can no longer churn: dropping them keeps memory to one window. */
+  sweep(at: number): void {
+    for (const [path, byText] of this.byPath) {
+      for (const [text, lines] of byText) {
+        const open = lines.filter((l) => l.subject.at + this.windowMs >= at);
+        if (open.length === 0) byText.delete(text);
+        else if (open.length !== lines.length) byText.set(text, open);
+      }
+      if (byText.size === 0) this.byPath.delete(path);
+    }
+  }
+}

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { type Evidence, evidenceFingerprint } from '../src/builders/churn/evidence.js';
+import { type ChurnSubject, LiveLines } from '../src/builders/churn/live-lines.js';
+import type { FilePatch } from '../src/git/patches.js';
+
+/** The churn rules of src/builders/churn on their own: lines, windows, moves and renames. */
+
+const DAY = 86400e3;
+const file = (path: string, change: Partial<FilePatch> = {}): FilePatch => ({ path, oldPath: null, added: [], removed: [], ...change });
+const subjectAt = (at: number): ChurnSubject => ({ sha: 's', at, lines: 0, aiWeight: 0, churned: 0, aiChurned: 0 });
+
+describe('LiveLines', () => {
+  it.each([
+    ['a deletion inside the window churns', [file('a.ts', { removed: ['  x = compute()'] })], 3 * DAY, 1, 1],
+    ['a deletion after the window does not', [file('a.ts', { removed: ['x = compute()'] })], 20 * DAY, 0, 0],
+    ['a move within the file is not churn', [file('a.ts', { removed: ['x = compute()'], added: ['x = compute()'] })], DAY, 0, 0],
+    [
+      'a move to another file is not churn',
+      [file('a.ts', { removed: ['x = compute()'] }), file('b.ts', { added: ['x = compute()'] })],
+      DAY,
+      0,
+      0,
+    ],
+    ['a reformat (whitespace only) is not churn', [file('a.ts', { removed: ['x = compute()'], added: ['x  =  compute()'] })], DAY, 0, 0],
+    ['an edit of the line is churn', [file('a.ts', { removed: ['x = compute()'], added: ['x = compute(2)'] })], DAY, 1, 1],
+    ['a deletion in another file is not', [file('b.ts', { removed: ['x = compute()'] })], DAY, 0, 0],
+  ] as const)('%s', (_name, files, after, churned, aiChurned) => {
+    const live = new LiveLines(14 * DAY);
+    const s = subjectAt(0);
+    live.add(s, 'a.ts', 'x = compute()', 1);
+    live.remove({ sha: 'later', files: [...files] }, after);
+    expect([s.churned, s.aiChurned]).toEqual([churned, aiChurned]);
+  });
+
+  it('a renamed file carries its lines to the new path', () => {
+    const live = new LiveLines(14 * DAY);
+    const s = subjectAt(0);
+    live.add(s, 'a.ts', 'x = compute()', 0.5);
+    live.remove({ sha: 'rename', files: [file('b.ts', { oldPath: 'a.ts' })] }, DAY);
+    live.remove({ sha: 'edit', files: [file('b.ts', { removed: ['x = compute()'] })] }, 2 * DAY);
+    expect([s.churned, s.aiChurned]).toEqual([1, 0.5]);
+  });
+
+  it('a line deleted once churns once: the second deletion finds nothing', () => {
+    const live = new LiveLines(14 * DAY);
+    const s = subjectAt(0);
+    live.add(s, 'a.ts', 'x = compute()', 1);
+    const removal = { sha: 'del', files: [file('a.ts', { removed: ['x = compute()'] })] };
+    live.remove(removal, DAY);
+    live.remove(removal, 2 * DAY);
+    expect(s.churned).toBe(1);
+  });
+
+  it('sweep drops lines whose window closed, and keeps open ones', () => {
+    const live = new LiveLines(14 * DAY);
+    const old = subjectAt(0);
+    const fresh = subjectAt(10 * DAY);
+    live.add(old, 'a.ts', 'x = compute()', 1);
+    live.add(fresh, 'a.ts', 'x = compute()', 1);
+    live.sweep(15 * DAY);
+    // Both copies were live; after the sweep only the fresh one is, so two deletions churn it once.
+    live.remove({ sha: 'd1', files: [file('a.ts', { removed: ['x = compute()', 'x = compute()'] })] }, 16 * DAY);
+    expect([old.churned, fresh.churned]).toEqual([0, 1]);
+  });
+});
+
+describe('churn evidence', () => {
+  const cases: [Evidence, string][] = [
+    [{ lines: [{ path: 'a', text: 'x' }] }, 'l1'],
+    [{ count: 3 }, 'c3'],
+    [{ count: 0 }, 'c0'],
+  ];
+  it.each(cases)('%j → %s', (e, expected) => {
+    expect(evidenceFingerprint(e)).toBe(expected);
+  });
+});
