@@ -85,6 +85,15 @@ export function hasSessionRecords(db: Database): boolean {
   return db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== undefined;
 }
 
+/** A transcript this run reads, with its provider and the stats it counts into. */
+interface FileWork {
+  provider: SessionProvider;
+  file: SourceFile;
+  stat: ProviderIngestStats;
+}
+
+type Discovered = { provider: SessionProvider; discovery: Awaited<ReturnType<SessionProvider['discover']>> };
+
 /**
  * Reads every provider's transcripts into metadata_sessions and fact_session_*. Each file is read
  * in its own BEGIN IMMEDIATE transaction together with its watermark: unchanged files are not
@@ -93,36 +102,31 @@ export function hasSessionRecords(db: Database): boolean {
  */
 export async function ingestSessions(options: SessionIngestOptions): Promise<SessionIngestResult> {
   const { db } = options;
-  const now = (options.now ?? (() => new Date()))().toISOString();
-  const resolver = new PathRepositoryResolver(db);
-  const touched = new Set<string>();
-  const stats: ProviderIngestStats[] = [];
-  const sql = {
-    watermark: db.prepare(`SELECT * FROM fact_ingest_watermarks WHERE source_path = ?`),
-    saveWatermark: db.prepare(`
-      INSERT INTO fact_ingest_watermarks
-        (source_path, provider, size, mtime_ms, byte_offset, record_index, head_length, head_checksum, skipped_lines, last_skip, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (source_path) DO UPDATE SET
-        size = excluded.size, mtime_ms = excluded.mtime_ms, byte_offset = excluded.byte_offset,
-        record_index = excluded.record_index, head_length = excluded.head_length, head_checksum = excluded.head_checksum,
-        skipped_lines = excluded.skipped_lines, last_skip = coalesce(excluded.last_skip, fact_ingest_watermarks.last_skip),
-        updated_at = excluded.updated_at`),
-    forgetRecords: db.prepare(`
-      DELETE FROM fact_session_records
-      WHERE source_file_id = (SELECT source_file_id FROM fact_ingest_watermarks WHERE source_path = ?)`),
-    forgetEdits: db.prepare(`DELETE FROM fact_session_file_edits WHERE source_path = ?`),
-    sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`),
-  };
+  const discoveries = await discoverTranscripts(db, options);
+  const { work, stats } = changedFiles(db, discoveries, options.since);
+  const reader = new TranscriptReader(db, options, discoveries, work.length > 0);
+  const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
+  let bytesDone = 0;
+  try {
+    for (const item of work) {
+      reader.read(item);
+      bytesDone += item.file.size;
+      options.onProgress?.(bytesDone, bytesTotal);
+    }
+    reader.close();
+  } catch (error) {
+    reader.abort();
+    throw error;
+  }
+  reader.finish();
+  for (const stat of stats) {
+    stat.sessions = [...reader.touched].filter((id) => id.startsWith(`${stat.provider}:`)).length;
+  }
+  return { stats, touchedSessions: [...reader.touched] };
+}
 
-  const work: { provider: SessionProvider; file: SourceFile; stat: ProviderIngestStats }[] = [];
-  // One query for every watermark: a re-run with nothing new is a directory walk and this.
-  const marks = new Map(
-    db
-      .prepare(`SELECT source_path, size, mtime_ms FROM fact_ingest_watermarks`)
-      .all<{ source_path: string; size: number; mtime_ms: number }>()
-      .map((w) => [w.source_path, w]),
-  );
+/** Every provider's transcript files, with directory listings remembered between runs. */
+async function discoverTranscripts(db: Database, options: SessionIngestOptions): Promise<Discovered[]> {
   const environment = {
     ...options.environment,
     knownRoots:
@@ -136,7 +140,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
     db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get<{ value: string }>()?.value,
   );
   useDirectoryListings(listings);
-  const discoveries: { provider: SessionProvider; discovery: Awaited<ReturnType<SessionProvider['discover']>> }[] = [];
+  const discoveries: Discovered[] = [];
   try {
     for (const provider of options.providers) discoveries.push({ provider, discovery: await provider.discover(environment) });
   } finally {
@@ -152,23 +156,45 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
         .run([remembered]),
     );
   }
+  return discoveries;
+}
+
+function emptyStats(provider: SessionProvider, discovery: Discovered['discovery']): ProviderIngestStats {
+  return {
+    provider: provider.name,
+    locations: discovery.locations,
+    filesFound: discovery.files.length + discovery.skipped.length,
+    filesRead: 0,
+    filesUnchanged: 0,
+    filesOlderThanSince: 0,
+    bytesRead: 0,
+    records: 0,
+    edits: 0,
+    sessions: 0,
+    skippedLines: {},
+    skipExamples: [],
+    skippedFiles: [...discovery.skipped],
+    unread: [],
+  };
+}
+
+/** The files whose size or modification time changed since their watermark, oldest first. */
+function changedFiles(
+  db: Database,
+  discoveries: readonly Discovered[],
+  since: Date | undefined,
+): { work: FileWork[]; stats: ProviderIngestStats[] } {
+  // One query for every watermark: a re-run with nothing new is a directory walk and this.
+  const marks = new Map(
+    db
+      .prepare(`SELECT source_path, size, mtime_ms FROM fact_ingest_watermarks`)
+      .all<{ source_path: string; size: number; mtime_ms: number }>()
+      .map((w) => [w.source_path, w]),
+  );
+  const work: FileWork[] = [];
+  const stats: ProviderIngestStats[] = [];
   for (const { provider, discovery } of discoveries) {
-    const stat: ProviderIngestStats = {
-      provider: provider.name,
-      locations: discovery.locations,
-      filesFound: discovery.files.length + discovery.skipped.length,
-      filesRead: 0,
-      filesUnchanged: 0,
-      filesOlderThanSince: 0,
-      bytesRead: 0,
-      records: 0,
-      edits: 0,
-      sessions: 0,
-      skippedLines: {},
-      skipExamples: [],
-      skippedFiles: [...discovery.skipped],
-      unread: [],
-    };
+    const stat = emptyStats(provider, discovery);
     stats.push(stat);
     const changed = discovery.files.filter((file) => {
       const mark = marks.get(file.path);
@@ -178,7 +204,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
     // Oldest first: a resumed session's predecessor is read before the file that copies it.
     changed.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     for (const file of changed) {
-      if (options.since && file.mtimeMs < options.since.getTime()) {
+      if (since && file.mtimeMs < since.getTime()) {
         stat.filesOlderThanSince++;
         stat.unread.push(file);
         continue;
@@ -186,172 +212,228 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
       work.push({ provider, file, stat });
     }
   }
+  return { work, stats };
+}
 
-  const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
-  // A run that starts with no records (the first ingest) dedupes copied records in memory, so the
-  // index on record_id is dropped and built once at the end: keeping it current row by row costs
-  // more than a third of the run. A run that was interrupted gets it back at the next start.
-  const saved = new SavedRecords(hasSessionRecords(db));
-  const bulk = work.length > 0 && !saved.storedBefore;
-  const indexed =
-    db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== undefined;
-  if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
-  else if (!bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
-  // Read before anything is written: a provider keeps the id scheme its stored records use.
-  const storedRecordIds = new Map<ProviderName, string | null>();
-  const storedRecordId = db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id >= ? AND session_id < ? LIMIT 1`);
-  for (const { provider } of discoveries) {
-    storedRecordIds.set(
-      provider.name,
-      storedRecordId.get<{ record_id: string }>([`${provider.name}:`, `${provider.name};`])?.record_id ?? null,
-    );
-  }
-  const batch = new FileBatches(db);
-  let bytesDone = 0;
-  const writers = new Map<ProviderName, SessionWriter>();
+/** Where reading a file starts: after its watermark when the file only grew, else from the top. */
+function startPoint(
+  file: SourceFile,
+  mark: Watermark | undefined,
+  whole: boolean,
+  compressed: boolean,
+): { startOffset: number; startLine: number; rewritten: boolean } {
+  const fromTop = { startOffset: 0, startLine: 0, rewritten: mark !== undefined };
+  if (!mark || whole || compressed) return fromTop;
+  const sameHead =
+    file.size >= mark.byte_offset && mark.head_length > 0
+      ? headChecksum(file.path, mark.head_length) === mark.head_checksum
+      : file.size >= mark.byte_offset && mark.byte_offset === 0;
+  return sameHead ? { startOffset: mark.byte_offset, startLine: mark.record_index, rewritten: false } : fromTop;
+}
+
+/** A .zst transcript's bytes, or the reason it cannot be read here. */
+function decompressed(file: SourceFile): { content: Buffer } | { skip: string } {
+  if (!zstdDecompressSync) return { skip: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)` };
   try {
-    for (const { provider, file, stat } of work) {
-      let writer = writers.get(provider.name);
-      if (!writer) {
-        writer = new SessionWriter(db, provider.name, resolver, now, saved);
-        writers.set(provider.name, writer);
-      }
-      const compressed = file.path.endsWith('.zst');
-      let content: Buffer | undefined;
-      if (compressed) {
-        if (!zstdDecompressSync) {
-          stat.skippedFiles.push({
-            path: file.path,
-            reason: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)`,
-          });
-          continue;
-        }
-        try {
-          content = zstdDecompressSync(readFileSync(file.path));
-        } catch (error) {
-          stat.skippedFiles.push({ path: file.path, reason: `cannot decompress: ${(error as Error).message}` });
-          continue;
-        }
-      }
-      const mark = sql.watermark.get<Watermark>([file.path]);
-      const whole = provider.format === 'document' || provider.wholeFile?.(file.path) === true;
-      let startOffset = 0;
-      let startLine = 0;
-      let rewritten = false;
-      try {
-        if (mark && whole) {
-          rewritten = true;
-        } else if (mark && !compressed) {
-          const sameHead =
-            file.size >= mark.byte_offset && mark.head_length > 0
-              ? headChecksum(file.path, mark.head_length) === mark.head_checksum
-              : file.size >= mark.byte_offset && mark.byte_offset === 0;
-          if (sameHead) {
-            startOffset = mark.byte_offset;
-            startLine = mark.record_index;
-          } else {
-            rewritten = true;
-          }
-        } else if (mark) {
-          rewritten = true;
-        }
-        const w = writer;
-        const parsed = batch.file(() => {
-          if (rewritten) {
-            for (const row of sql.sessionsOfFile.all<{ session_id: string }>([file.path])) touched.add(row.session_id);
-            sql.forgetRecords.run([file.path]);
-            sql.forgetEdits.run([file.path]);
-          }
-          w.beginFile(file.path);
-          const parser = provider.parser({ file, sink: w, storedRecordId: storedRecordIds.get(provider.name) ?? null });
-          const read = whole
-            ? readDocument(file.path, parser)
-            : readJsonLines(file.path, {
-                startOffset,
-                startLine,
-                maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
-                onLine: (line) => parser.line(line),
-                ...(parser.skimmable && options.skim !== false
-                  ? { skim: (bytes: Buffer) => parser.skimmable!(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 }
-                  : {}),
-                onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
-                ...(content ? { content } : { keepHead: HEAD_BYTES }),
-              });
-          parser.end();
-          const sessionIds = w.flush();
-          const headLength = Math.min(read.endOffset, HEAD_BYTES);
-          // The head as it was read; a read that started mid-file opens the file for it.
-          const checksum =
-            compressed || whole || headLength === 0
-              ? null
-              : read.head && read.head.length >= headLength
-                ? hash('sha1', read.head.subarray(0, headLength), 'hex')
-                : headChecksum(file.path, headLength);
-          sql.saveWatermark.run([
-            file.path,
-            provider.name,
-            file.size,
-            file.mtimeMs,
-            read.endOffset,
-            read.endLine,
-            headLength,
-            checksum,
-            (rewritten ? 0 : (mark?.skipped_lines ?? 0)) + w.counts.skipped,
-            w.counts.lastSkip,
-            now,
-          ]);
-          return { read, sessionIds, counts: { ...w.counts } };
-        }, file.size);
-        w.fileSaved();
-        if (bulk && !saved.storedBefore && saved.ids.size > (options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
-          // Memory stays bounded on a very large first run: index what is stored and ask the database.
-          db.transaction(() => db.exec(RECORD_ID_INDEX));
-          saved.askDatabase();
-        }
-        stat.filesRead++;
-        stat.bytesRead += parsed.read.bytesRead;
-        stat.records += parsed.counts.records;
-        stat.edits += parsed.counts.edits;
-        for (const [reason, n] of Object.entries(parsed.counts.skips)) {
-          const key = reason as SkipReason;
-          stat.skippedLines[key] = (stat.skippedLines[key] ?? 0) + (n ?? 0);
-        }
-        if (parsed.counts.lastSkip && stat.skipExamples.length < 5) stat.skipExamples.push(`${file.path}: ${parsed.counts.lastSkip}`);
-        if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) touched.add(id);
-      } catch (error) {
-        const err = error as NodeJS.ErrnoException;
-        if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) {
-          batch.abort();
-          throw error;
-        }
-        // An unreadable file is reported and left for the next run; nothing of it was written.
-        writer.fileRolledBack();
-        stat.unread.push(file);
-        stat.skippedFiles.push({ path: file.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
-      }
-      bytesDone += file.size;
-      options.onProgress?.(bytesDone, bytesTotal);
-    }
-    batch.close();
+    return { content: zstdDecompressSync(readFileSync(file.path)) };
   } catch (error) {
-    batch.abort();
-    if (bulk) {
-      try {
-        db.transaction(() => db.exec(RECORD_ID_INDEX));
-      } catch {
-        // The next run builds it at its start.
-      }
+    return { skip: `cannot decompress: ${(error as Error).message}` };
+  }
+}
+
+/** What one file's read added, folded into its provider's stats. */
+function countInto(stat: ProviderIngestStats, path: string, bytesRead: number, counts: SessionWriter['counts']): void {
+  stat.filesRead++;
+  stat.bytesRead += bytesRead;
+  stat.records += counts.records;
+  stat.edits += counts.edits;
+  for (const [reason, n] of Object.entries(counts.skips)) {
+    const key = reason as SkipReason;
+    stat.skippedLines[key] = (stat.skippedLines[key] ?? 0) + (n ?? 0);
+  }
+  if (counts.lastSkip && stat.skipExamples.length < 5) stat.skipExamples.push(`${path}: ${counts.lastSkip}`);
+}
+
+/**
+ * Reads the changed files one by one into shared file batches: one SessionWriter per provider, the
+ * record-id index dropped for a first run's bulk load and built again at the end.
+ */
+class TranscriptReader {
+  readonly touched = new Set<string>();
+  private readonly now: string;
+  private readonly resolver: PathRepositoryResolver;
+  private readonly batch: FileBatches;
+  private readonly writers = new Map<ProviderName, SessionWriter>();
+  private readonly saved: SavedRecords;
+  private readonly bulk: boolean;
+  private readonly storedRecordIds = new Map<ProviderName, string | null>();
+  private readonly sql;
+
+  constructor(
+    private readonly db: Database,
+    private readonly options: SessionIngestOptions,
+    discoveries: readonly Discovered[],
+    hasWork: boolean,
+  ) {
+    this.now = (options.now ?? (() => new Date()))().toISOString();
+    this.resolver = new PathRepositoryResolver(db);
+    this.sql = {
+      watermark: db.prepare(`SELECT * FROM fact_ingest_watermarks WHERE source_path = ?`),
+      saveWatermark: db.prepare(`
+        INSERT INTO fact_ingest_watermarks
+          (source_path, provider, size, mtime_ms, byte_offset, record_index, head_length, head_checksum, skipped_lines, last_skip, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (source_path) DO UPDATE SET
+          size = excluded.size, mtime_ms = excluded.mtime_ms, byte_offset = excluded.byte_offset,
+          record_index = excluded.record_index, head_length = excluded.head_length, head_checksum = excluded.head_checksum,
+          skipped_lines = excluded.skipped_lines, last_skip = coalesce(excluded.last_skip, fact_ingest_watermarks.last_skip),
+          updated_at = excluded.updated_at`),
+      forgetRecords: db.prepare(`
+        DELETE FROM fact_session_records
+        WHERE source_file_id = (SELECT source_file_id FROM fact_ingest_watermarks WHERE source_path = ?)`),
+      forgetEdits: db.prepare(`DELETE FROM fact_session_file_edits WHERE source_path = ?`),
+      sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`),
+    };
+    // A run that starts with no records (the first ingest) dedupes copied records in memory, so the
+    // index on record_id is dropped and built once at the end: keeping it current row by row costs
+    // more than a third of the run. A run that was interrupted gets it back at the next start.
+    this.saved = new SavedRecords(hasSessionRecords(db));
+    this.bulk = hasWork && !this.saved.storedBefore;
+    const indexed =
+      db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== undefined;
+    if (this.bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
+    else if (!this.bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
+    // Read before anything is written: a provider keeps the id scheme its stored records use.
+    const storedRecordId = db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id >= ? AND session_id < ? LIMIT 1`);
+    for (const { provider } of discoveries) {
+      this.storedRecordIds.set(
+        provider.name,
+        storedRecordId.get<{ record_id: string }>([`${provider.name}:`, `${provider.name};`])?.record_id ?? null,
+      );
     }
-    throw error;
+    this.batch = new FileBatches(db);
   }
-  if (bulk) db.transaction(() => db.exec(RECORD_ID_INDEX));
-  db.transaction(() => {
-    for (const writer of writers.values()) writer.applyTitles();
-  });
-  for (const stat of stats) {
-    stat.sessions = [...touched].filter((id) => id.startsWith(`${stat.provider}:`)).length;
+
+  private writerFor(provider: SessionProvider): SessionWriter {
+    let writer = this.writers.get(provider.name);
+    if (!writer) {
+      writer = new SessionWriter(this.db, provider.name, this.resolver, this.now, this.saved);
+      this.writers.set(provider.name, writer);
+    }
+    return writer;
   }
-  return { stats, touchedSessions: [...touched] };
+
+  /** Reads one file; a file that cannot be read is reported and left for the next run, with nothing of it written. */
+  read({ provider, file, stat }: FileWork): void {
+    const writer = this.writerFor(provider);
+    const compressed = file.path.endsWith('.zst');
+    let content: Buffer | undefined;
+    if (compressed) {
+      const result = decompressed(file);
+      if ('skip' in result) {
+        stat.skippedFiles.push({ path: file.path, reason: result.skip });
+        return;
+      }
+      content = result.content;
+    }
+    try {
+      const parsed = this.parseFile(provider, file, writer, content);
+      writer.fileSaved();
+      if (this.bulk && !this.saved.storedBefore && this.saved.ids.size > (this.options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
+        // Memory stays bounded on a very large first run: index what is stored and ask the database.
+        this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
+        this.saved.askDatabase();
+      }
+      countInto(stat, file.path, parsed.read.bytesRead, parsed.counts);
+      if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) this.touched.add(id);
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) {
+        this.batch.abort();
+        throw error;
+      }
+      writer.fileRolledBack();
+      stat.unread.push(file);
+      stat.skippedFiles.push({ path: file.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
+    }
+  }
+
+  /** The file's new rows and its watermark, inside the batch's savepoint for this file. */
+  private parseFile(provider: SessionProvider, file: SourceFile, w: SessionWriter, content: Buffer | undefined) {
+    const mark = this.sql.watermark.get<Watermark>([file.path]);
+    const whole = provider.format === 'document' || provider.wholeFile?.(file.path) === true;
+    const compressed = content !== undefined;
+    const { startOffset, startLine, rewritten } = startPoint(file, mark, whole, compressed);
+    return this.batch.file(() => {
+      if (rewritten) {
+        for (const row of this.sql.sessionsOfFile.all<{ session_id: string }>([file.path])) this.touched.add(row.session_id);
+        this.sql.forgetRecords.run([file.path]);
+        this.sql.forgetEdits.run([file.path]);
+      }
+      w.beginFile(file.path);
+      const parser = provider.parser({ file, sink: w, storedRecordId: this.storedRecordIds.get(provider.name) ?? null });
+      const read = whole
+        ? readDocument(file.path, parser)
+        : readJsonLines(file.path, {
+            startOffset,
+            startLine,
+            maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE,
+            onLine: (line) => parser.line(line),
+            ...(parser.skimmable && this.options.skim !== false
+              ? { skim: (bytes: Buffer) => parser.skimmable!(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 }
+              : {}),
+            onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
+            ...(content ? { content } : { keepHead: HEAD_BYTES }),
+          });
+      parser.end();
+      const sessionIds = w.flush();
+      const headLength = Math.min(read.endOffset, HEAD_BYTES);
+      // The head as it was read; a read that started mid-file opens the file for it.
+      const checksum =
+        compressed || whole || headLength === 0
+          ? null
+          : read.head && read.head.length >= headLength
+            ? hash('sha1', read.head.subarray(0, headLength), 'hex')
+            : headChecksum(file.path, headLength);
+      this.sql.saveWatermark.run([
+        file.path,
+        provider.name,
+        file.size,
+        file.mtimeMs,
+        read.endOffset,
+        read.endLine,
+        headLength,
+        checksum,
+        (rewritten ? 0 : (mark?.skipped_lines ?? 0)) + w.counts.skipped,
+        w.counts.lastSkip,
+        this.now,
+      ]);
+      return { read, sessionIds, counts: { ...w.counts } };
+    }, file.size);
+  }
+
+  close(): void {
+    this.batch.close();
+  }
+
+  /** A failed run: the open batch rolls back, and a dropped record-id index comes back. */
+  abort(): void {
+    this.batch.abort();
+    if (!this.bulk) return;
+    try {
+      this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
+    } catch {
+      // The next run builds it at its start.
+    }
+  }
+
+  /** The record-id index back after a bulk load, and the session titles that point across files. */
+  finish(): void {
+    if (this.bulk) this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
+    this.db.transaction(() => {
+      for (const writer of this.writers.values()) writer.applyTitles();
+    });
+  }
 }
 
 /**
