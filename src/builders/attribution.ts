@@ -1,6 +1,6 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
-import { readCommitPatches, type CommitPatch } from '../git/patches.js';
+import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { isNontrivialLine, normalizeLine, textLines } from './lines.js';
 import { composeNote, parseGitAiNote, parseNote } from './notes.js';
@@ -168,7 +168,7 @@ export interface AttributionResult {
  * trailer sources) and the attribution columns of event_commit_outcomes. Patches are read only for
  * commits without an outcome yet and for commits that touch a path some session wrote.
  */
-export async function buildAttribution(options: {
+export interface AttributionOptions {
   db: Database;
   repoId: string;
   cwd: string;
@@ -184,18 +184,70 @@ export async function buildAttribution(options: {
    * no outcome row, and a note's counts, which are per commit, shrink to the in-scope share.
    */
   pathScope?: ReadonlySet<string>;
-}): Promise<AttributionResult> {
+}
+
+export async function buildAttribution(options: AttributionOptions): Promise<AttributionResult> {
   const { db, repoId } = options;
-  const written = loadWrittenLines(db, repoId);
   const notes = loadNoteCredits(db, repoId);
-  // Aider names the commits it made (`> Commit <sha7>`): those commits are its session's work.
-  const aiderCommits = db
+  const { commits, toRead } = commitsToRead(db, repoId, options, notes);
+  const run = new AttributionRun(options, loadWrittenLines(db, repoId), notes, loadAiderCommits(db, repoId));
+  const bySha = new Map(commits.map((c) => [c.sha, c]));
+  const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
+  const flush = () => {
+    db.transaction(() => {
+      for (const { patch, commit } of batch) run.attribute(patch, commit);
+    });
+    batch.length = 0;
+  };
+  let patchesRead = 0;
+  for await (const patch of readCommitPatches(
+    toRead.map((c) => c.sha),
+    { cwd: options.cwd },
+  )) {
+    const commit = bySha.get(patch.sha);
+    if (!commit) continue;
+    patchesRead++;
+    batch.push({ patch, commit });
+    if (batch.length >= 500) flush();
+  }
+  flush();
+  if (!options.only && !options.readOnly) {
+    // Rewritten history no longer counts (its copies do).
+    db.transaction(() => {
+      for (const table of ['event_commit_attributions', 'event_commit_outcomes']) {
+        db.prepare(
+          `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
+        ).run([repoId, repoId]);
+      }
+    });
+    finishOutcomes(db, repoId, options.config);
+  }
+  return { commits: commits.length, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite, aiLines: run.aiLinesByCommit };
+}
+
+type AiderCommit = { short_sha: string; session_id: string; model: string | null };
+
+/** Aider names the commits it made (`> Commit <sha7>`): those commits are its session's work. */
+function loadAiderCommits(db: Database, repoId: string): AiderCommit[] {
+  return db
     .prepare(
       `SELECT r.tool_call_id AS short_sha, s.session_id, s.model FROM fact_session_records r
        JOIN metadata_sessions s ON s.session_id = r.session_id
        WHERE r.tool_name = 'aider:commit' AND s.repo_id = ?`,
     )
-    .all<{ short_sha: string; session_id: string; model: string | null }>([repoId]);
+    .all<AiderCommit>([repoId]);
+}
+
+/**
+ * Every attributable commit (non-merge, reachable, not a shallow boundary) in commit order, and the
+ * ones whose diff must be read: no outcome yet, a path some session wrote, a note, or the one asked for.
+ */
+function commitsToRead(
+  db: Database,
+  repoId: string,
+  options: AttributionOptions,
+  notes: ReturnType<typeof loadNoteCredits>,
+): { commits: CommitRow[]; toRead: CommitRow[] } {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
   db.exec(`DELETE FROM paceflow_ai_paths`);
   const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
@@ -220,147 +272,160 @@ export async function buildAttribution(options: {
   const toRead = commits.filter(
     (c) => !c.has_outcome || c.touches_ai || c.sha === options.only || notes.paceflow.has(c.sha) || notes.gitAi.has(c.sha),
   );
-  const bySha = new Map(commits.map((c) => [c.sha, c]));
+  return { commits, toRead };
+}
 
-  const sql = {
-    clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
-    attribution: db.prepare(`
-      INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
-      VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
-    outcome: db.prepare(`
-      INSERT INTO event_commit_outcomes
-        (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, attribution_source)
-      VALUES (@repo, @sha, @at, @nontrivial, @ai, 0, 'untracked', NULL)
-      ON CONFLICT (repo_id, sha) DO UPDATE SET
-        committed_at = excluded.committed_at, nontrivial_added_lines = excluded.nontrivial_added_lines,
-        ai_lines = excluded.ai_lines`),
-  };
+type Credit = { provider: string; sessionId: string; model: string | null; lines: number };
 
-  let attributed = 0;
-  let patchesRead = 0;
-  const notesToWrite: { sha: string; text: string }[] = [];
-  const aiLinesByCommit = new Map<string, { path: string; text: string; provider: string }[]>();
-  const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
-  const flush = () => {
-    db.transaction(() => {
-      for (const { patch, commit } of batch) {
-        const at = Date.parse(commit.committed_at);
-        const credits = new Map<string, { provider: string; sessionId: string; model: string | null; lines: number }>();
-        let nontrivial = 0;
-        const explanation: LineExplanation[] = [];
-        const scope = options.pathScope;
-        const files = scope ? patch.files.filter((f) => scope.has(f.path) || (f.oldPath !== null && scope.has(f.oldPath))) : patch.files;
-        if (scope && files.length === 0) continue;
-        for (const file of files) {
-          const paths = file.oldPath && file.oldPath !== file.path ? [file.path, file.oldPath] : [file.path];
-          for (const text of file.added) {
-            if (!isNontrivialLine(text)) {
-              if (options.onExplain) explanation.push({ path: file.path, text, verdict: { kind: 'trivial' } });
-              continue;
-            }
-            nontrivial++;
-            const write = written.take(paths, text, at);
-            if (write) {
-              const own = aiLinesByCommit.get(commit.sha) ?? [];
-              own.push({ path: file.path, text: normalizeLine(text), provider: write.provider });
-              aiLinesByCommit.set(commit.sha, own);
-              const key = `${write.provider}\0${write.sessionId}`;
-              const credit = credits.get(key) ?? { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 0 };
-              credit.lines++;
-              credits.set(key, credit);
-              if (options.onExplain) {
-                explanation.push({
-                  path: file.path,
-                  text,
-                  verdict: {
-                    kind: 'ai',
-                    sessionId: write.sessionId,
-                    provider: write.provider,
-                    model: write.model,
-                    writtenAt: new Date(write.at).toISOString(),
-                  },
-                });
-              }
-            } else if (options.onExplain) {
-              explanation.push({
-                path: file.path,
-                text,
-                verdict: paths.some((p) => written.hasPath(p))
-                  ? {
-                      kind: 'edited',
-                      note: 'a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)',
-                    }
-                  : { kind: 'no-session' },
-              });
-            }
-          }
-        }
-        // A commit aider says it made is all its session's work.
-        const byAider = credits.size === 0 ? aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : undefined;
-        if (byAider && nontrivial > 0)
-          credits.set(`aider\0${byAider.session_id}`, {
-            provider: 'aider',
-            sessionId: byAider.session_id,
-            model: byAider.model,
-            lines: nontrivial,
-          });
-        if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, explanation);
-        if (options.only || options.readOnly) continue;
-        sql.clearAttributions.run([repoId, commit.sha]);
-        let aiLines = 0;
-        for (const credit of credits.values()) {
-          sql.attribution.run([repoId, commit.sha, credit.provider, credit.sessionId, credit.model, credit.lines, 'transcript']);
-          aiLines += credit.lines;
-        }
-        const fromNote = notes.paceflow.get(commit.sha)?.credits ?? notes.gitAi.get(commit.sha);
-        if (credits.size > 0) {
-          attributed++;
-          const text = composeNote(options.tool ?? 'paceflow', nontrivial, [...credits.values()]);
-          const stored = notes.paceflow.get(commit.sha)?.text;
-          if (!stored || stripTool(stored) !== stripTool(text)) notesToWrite.push({ sha: commit.sha, text });
-        } else if (fromNote && fromNote.length > 0) {
-          // No transcript here (a clone, CI): the note written where the transcripts were.
-          const scale = options.pathScope ? inScopeShare(patch, files) : 1;
-          for (const credit of fromNote) {
-            const lines = Math.round(credit.lines * scale);
-            sql.attribution.run([repoId, commit.sha, credit.provider, credit.session, credit.model, lines, 'note']);
-            aiLines += lines;
-          }
-          aiLines = Math.min(aiLines, nontrivial);
-        } else if (commit.ai_marker) {
-          // A trailer names the provider but not the lines: the commit's non-trivial lines are its
-          // upper bound, and the source says so.
-          sql.attribution.run([repoId, commit.sha, attributionProvider(commit.ai_marker), '', null, nontrivial, 'trailer']);
-          aiLines = nontrivial;
-        }
-        sql.outcome.run({ repo: repoId, sha: commit.sha, at: commit.committed_at, nontrivial, ai: aiLines });
+/** What matching one commit's added lines against the written lines found. */
+interface LineMatch {
+  nontrivial: number;
+  /** Per provider and session. */
+  credits: Map<string, Credit>;
+  aiLines: { path: string; text: string; provider: string }[];
+  explanation: LineExplanation[];
+}
+
+/**
+ * The AI-line rule (DESIGN §4): each non-trivial added line takes the latest unused write of the same
+ * normalized text, to the same path (or the path it was renamed from), made before the commit.
+ */
+export function matchCommitLines(files: readonly FilePatch[], at: number, written: WrittenLines, explain: boolean): LineMatch {
+  const match: LineMatch = { nontrivial: 0, credits: new Map(), aiLines: [], explanation: [] };
+  for (const file of files) {
+    const paths = file.oldPath && file.oldPath !== file.path ? [file.path, file.oldPath] : [file.path];
+    for (const text of file.added) {
+      if (!isNontrivialLine(text)) {
+        if (explain) match.explanation.push({ path: file.path, text, verdict: { kind: 'trivial' } });
+        continue;
       }
-    });
-    batch.length = 0;
-  };
-  for await (const patch of readCommitPatches(
-    toRead.map((c) => c.sha),
-    { cwd: options.cwd },
-  )) {
-    const commit = bySha.get(patch.sha);
-    if (!commit) continue;
-    patchesRead++;
-    batch.push({ patch, commit });
-    if (batch.length >= 500) flush();
-  }
-  flush();
-  if (!options.only && !options.readOnly) {
-    // Rewritten history no longer counts (its copies do).
-    db.transaction(() => {
-      for (const table of ['event_commit_attributions', 'event_commit_outcomes']) {
-        db.prepare(
-          `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
-        ).run([repoId, repoId]);
+      match.nontrivial++;
+      const write = written.take(paths, text, at);
+      if (!write) {
+        if (explain) match.explanation.push({ path: file.path, text, verdict: unmatchedVerdict(written, paths) });
+        continue;
       }
-    });
-    finishOutcomes(db, repoId, options.config);
+      match.aiLines.push({ path: file.path, text: normalizeLine(text), provider: write.provider });
+      const key = `${write.provider}\0${write.sessionId}`;
+      const credit = match.credits.get(key) ?? { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 0 };
+      credit.lines++;
+      match.credits.set(key, credit);
+      if (explain) {
+        match.explanation.push({
+          path: file.path,
+          text,
+          verdict: {
+            kind: 'ai',
+            sessionId: write.sessionId,
+            provider: write.provider,
+            model: write.model,
+            writtenAt: new Date(write.at).toISOString(),
+          },
+        });
+      }
+    }
   }
-  return { commits: commits.length, patchesRead, attributed, notesToWrite, aiLines: aiLinesByCommit };
+  return match;
+}
+
+function unmatchedVerdict(written: WrittenLines, paths: readonly string[]): LineVerdict {
+  return paths.some((p) => written.hasPath(p))
+    ? {
+        kind: 'edited',
+        note: 'a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)',
+      }
+    : { kind: 'no-session' };
+}
+
+/**
+ * One build's attribution, commit by commit in commit order (the written lines are consumed as
+ * they are credited). The evidence ladder per commit: transcript lines; else the commit aider says
+ * it made; else a paceflow or git-ai note; else a trailer or marker, as an upper bound.
+ */
+class AttributionRun {
+  attributed = 0;
+  readonly notesToWrite: { sha: string; text: string }[] = [];
+  readonly aiLinesByCommit = new Map<string, { path: string; text: string; provider: string }[]>();
+  private readonly sql;
+
+  constructor(
+    private readonly options: AttributionOptions,
+    private readonly written: WrittenLines,
+    private readonly notes: ReturnType<typeof loadNoteCredits>,
+    private readonly aiderCommits: readonly AiderCommit[],
+  ) {
+    const { db } = options;
+    this.sql = {
+      clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
+      attribution: db.prepare(`
+        INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
+        VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
+      outcome: db.prepare(`
+        INSERT INTO event_commit_outcomes
+          (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, attribution_source)
+        VALUES (@repo, @sha, @at, @nontrivial, @ai, 0, 'untracked', NULL)
+        ON CONFLICT (repo_id, sha) DO UPDATE SET
+          committed_at = excluded.committed_at, nontrivial_added_lines = excluded.nontrivial_added_lines,
+          ai_lines = excluded.ai_lines`),
+    };
+  }
+
+  attribute(patch: CommitPatch, commit: CommitRow): void {
+    const { options } = this;
+    const scope = options.pathScope;
+    const files = scope ? patch.files.filter((f) => scope.has(f.path) || (f.oldPath !== null && scope.has(f.oldPath))) : patch.files;
+    if (scope && files.length === 0) return;
+    const match = matchCommitLines(files, Date.parse(commit.committed_at), this.written, options.onExplain !== undefined);
+    if (match.aiLines.length > 0) this.aiLinesByCommit.set(commit.sha, [...(this.aiLinesByCommit.get(commit.sha) ?? []), ...match.aiLines]);
+    // A commit aider says it made is all its session's work.
+    const byAider = match.credits.size === 0 ? this.aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : undefined;
+    if (byAider && match.nontrivial > 0) {
+      match.credits.set(`aider\0${byAider.session_id}`, {
+        provider: 'aider',
+        sessionId: byAider.session_id,
+        model: byAider.model,
+        lines: match.nontrivial,
+      });
+    }
+    if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, match.explanation);
+    if (options.only || options.readOnly) return;
+    this.sql.clearAttributions.run([options.repoId, commit.sha]);
+    const aiLines = this.writeEvidence(patch, files, commit, match);
+    this.sql.outcome.run({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
+  }
+
+  /** Writes the commit's attributions from the strongest evidence it has; returns its AI lines. */
+  private writeEvidence(patch: CommitPatch, files: readonly FilePatch[], commit: CommitRow, match: LineMatch): number {
+    const { repoId } = this.options;
+    const { credits, nontrivial } = match;
+    let aiLines = 0;
+    for (const credit of credits.values()) {
+      this.sql.attribution.run([repoId, commit.sha, credit.provider, credit.sessionId, credit.model, credit.lines, 'transcript']);
+      aiLines += credit.lines;
+    }
+    const fromNote = this.notes.paceflow.get(commit.sha)?.credits ?? this.notes.gitAi.get(commit.sha);
+    if (credits.size > 0) {
+      this.attributed++;
+      const text = composeNote(this.options.tool ?? 'paceflow', nontrivial, [...credits.values()]);
+      const stored = this.notes.paceflow.get(commit.sha)?.text;
+      if (!stored || stripTool(stored) !== stripTool(text)) this.notesToWrite.push({ sha: commit.sha, text });
+    } else if (fromNote && fromNote.length > 0) {
+      // No transcript here (a clone, CI): the note written where the transcripts were.
+      const scale = this.options.pathScope ? inScopeShare(patch, files) : 1;
+      for (const credit of fromNote) {
+        const lines = Math.round(credit.lines * scale);
+        this.sql.attribution.run([repoId, commit.sha, credit.provider, credit.session, credit.model, lines, 'note']);
+        aiLines += lines;
+      }
+      aiLines = Math.min(aiLines, nontrivial);
+    } else if (commit.ai_marker) {
+      // A trailer names the provider but not the lines: the commit's non-trivial lines are its
+      // upper bound, and the source says so.
+      this.sql.attribution.run([repoId, commit.sha, attributionProvider(commit.ai_marker), '', null, nontrivial, 'trailer']);
+      aiLines = nontrivial;
+    }
+    return aiLines;
+  }
 }
 
 /** The share of a commit's non-trivial added lines that lie in the given files. */
