@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
  * §2; src/README.md explains it). A module imports its own folder and folders of a LOWER rank only;
  * folders of one rank never import each other. Type-only imports count too: they couple as much.
  */
-export const LAYERS: Readonly<Record<string, number>> = {
+const LAYERS: Readonly<Record<string, number>> = {
   cli: 6, // argument parsing and the error boundary
   action: 5, // the GitHub Action entry
   hooks: 5, // shims, queue, worker, installers
@@ -41,7 +41,7 @@ function layerOf(file: string): string {
 }
 
 /** Every relative import of a file: static, type-only, re-exports and import(). */
-export function importsOf(text: string): string[] {
+function importsOf(text: string): string[] {
   const found: string[] = [];
   for (const m of text.matchAll(/(?:^|\s)(?:import|export)\s[^'";]*?from\s+'(\.[^']+)'|import\(\s*'(\.[^']+)'\s*\)/g))
     found.push((m[1] ?? m[2])!);

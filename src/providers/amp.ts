@@ -29,7 +29,48 @@ function runStatus(run: Obj): EditStatus {
   return status === null || status === 'in-progress' ? 'pending' : 'failed';
 }
 
+/** A tool call seen in an assistant message, settled by a later tool_result. */
+interface Call {
+  name: string;
+  path: string | null;
+  recordId: string;
+  input: Obj;
+}
+
+/** What every record of one thread shares. */
+interface ThreadBase {
+  sessionId: string;
+  nativeId: string;
+  cwd: string | null;
+  gitBranch: string | null;
+}
+
+/** Where one content block sits: its message, record id, time and model. */
+interface BlockPlace {
+  recordId: string;
+  timestamp: string | null;
+  order: number;
+  model: string | null;
+}
+
+/** The thread's id, folder and branch from `env.initial.trees`, or why it has none. */
+function threadBase(thread: Obj): ThreadBase | null {
+  const nativeId = str(thread.id);
+  if (!nativeId) return null;
+  const tree = arr(obj(obj(thread.env).initial).trees)[0] ?? {};
+  let cwd: string | null = null;
+  try {
+    cwd = str(tree.uri)?.startsWith('file:') ? fileURLToPath(str(tree.uri)!) : null;
+  } catch {
+    cwd = null;
+  }
+  const ref = str(obj(tree.repository).ref);
+  return { sessionId: `${PROVIDER}:${nativeId}`, nativeId, cwd, gitBranch: ref ? ref.replace(/^refs\/heads\//, '') : null };
+}
+
 class AmpParser implements LineParser {
+  private readonly calls = new Map<string, Call>();
+
   constructor(private readonly context: ParseContext) {}
 
   line(): void {
@@ -47,118 +88,117 @@ class AmpParser implements LineParser {
       sink.skip('invalid_json', 1, (error as Error).message.slice(0, 80));
       return;
     }
-    const nativeId = str(thread.id);
-    if (!nativeId) {
+    const base = threadBase(thread);
+    if (!base) {
       sink.skip('bad_record', 1, 'no thread id');
       return;
     }
-    const sessionId = `${PROVIDER}:${nativeId}`;
-    const tree = arr(obj(obj(thread.env).initial).trees)[0] ?? {};
-    let cwd: string | null = null;
-    try {
-      cwd = str(tree.uri)?.startsWith('file:') ? fileURLToPath(str(tree.uri)!) : null;
-    } catch {
-      cwd = null;
-    }
-    const ref = str(obj(tree.repository).ref);
     let clock = typeof thread.created === 'number' ? thread.created : null;
-    const base = { sessionId, nativeId, cwd, gitBranch: ref ? ref.replace(/^refs\/heads\//, '') : null };
     sink.session({ ...base, timestamp: clock ? new Date(clock).toISOString() : null });
-    const calls = new Map<string, { name: string; path: string | null; recordId: string; input: Obj }>();
     for (const message of arr(thread.messages)) {
-      const messageId = String(message.messageId ?? '');
       const usage = obj(message.usage);
       const sent = obj(message.meta).sentAt ?? usage.timestamp;
       if (typeof sent === 'number') clock = sent;
       else if (typeof sent === 'string' && !Number.isNaN(Date.parse(sent))) clock = Date.parse(sent);
-      const timestamp = clock ? new Date(clock).toISOString() : null;
-      const model = str(usage.model);
-      sink.session({ ...base, model, timestamp });
-      const role = str(message.role);
-      if (role === 'assistant') {
-        // One record per model response carries its usage, whatever its blocks are.
-        sink.record({
-          ...recordBase(sessionId, `${nativeId}:${messageId}`, timestamp, Number(messageId) || 0),
-          kind: 'assistant',
-          model,
-          messageId: `${nativeId}:${messageId}`,
-          tokensIn: typeof usage.inputTokens === 'number' ? usage.inputTokens : null,
-          tokensOut: typeof usage.outputTokens === 'number' ? usage.outputTokens : null,
-          tokensCacheRead: typeof usage.cacheReadInputTokens === 'number' ? usage.cacheReadInputTokens : null,
-          tokensCacheWrite: typeof usage.cacheCreationInputTokens === 'number' ? usage.cacheCreationInputTokens : null,
-        });
-      }
-      arr(message.content).forEach((block, k) => {
-        const recordId = `${nativeId}:${messageId}:${k}`;
-        const type = str(block.type);
-        if (role === 'user' && type === 'text') {
-          sink.record({
-            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
-            kind: 'prompt',
-            text: str(block.text) ?? '',
-          });
-        } else if (role === 'user' && type === 'tool_result') {
-          const callId = str(block.toolUseID);
-          const run = obj(block.run);
-          const status = runStatus(run);
-          sink.record({
-            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
-            kind: 'tool_result',
-            toolCallId: callId,
-            isError: status === 'failed',
-          });
-          const call = callId ? calls.get(callId) : undefined;
-          if (!call?.path) return;
-          const diff = str(obj(run.result).diff);
-          const { added, removed } = diff
-            ? unifiedDiffChanges(diff.replace(/^```diff\n|```\s*$/g, ''))
-            : { added: splitLines(str(call.input.content) ?? str(call.input.new_str)), removed: splitLines(str(call.input.old_str)) };
-          sink.edit({
-            sessionId,
-            editId: callId!,
-            recordId: call.recordId,
-            toolName: call.name,
-            absPath: call.path,
-            status,
-            timestamp,
-            addedText: added.join('\n'),
-            removedText: removed.join('\n'),
-            textSource: diff ? 'result' : 'input',
-          });
-        } else if (role === 'assistant' && type === 'tool_use') {
-          const name = str(block.name) ?? 'unknown';
-          const callId = str(block.id);
-          const input = obj(block.input);
-          sink.record({
-            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
-            kind: 'tool_call',
-            toolName: name,
-            toolCallId: callId,
-            text: name === 'Bash' ? (str(input.cmd) ?? str(input.command)) : null,
-            model,
-          });
-          if (callId) {
-            const path = name === 'edit_file' || name === 'create_file' ? str(input.path) : null;
-            calls.set(callId, { name, path: path && cwd && !path.startsWith('/') ? resolve(cwd, path) : path, recordId, input });
-            if (path) {
-              // Proposed now, settled by its tool_result (which may be missing in a live thread).
-              sink.edit({
-                sessionId,
-                editId: callId,
-                recordId,
-                toolName: name,
-                absPath: calls.get(callId)!.path!,
-                status: 'pending',
-                timestamp,
-                addedText: splitLines(str(input.content) ?? str(input.new_str)).join('\n'),
-                removedText: splitLines(str(input.old_str)).join('\n'),
-                textSource: 'input',
-              });
-            }
-          }
-        }
+      this.message(base, message, clock ? new Date(clock).toISOString() : null);
+    }
+  }
+
+  private message(base: ThreadBase, message: Obj, timestamp: string | null): void {
+    const { sink } = this.context;
+    const messageId = String(message.messageId ?? '');
+    const usage = obj(message.usage);
+    const model = str(usage.model);
+    sink.session({ ...base, model, timestamp });
+    const role = str(message.role);
+    const order = Number(messageId) || 0;
+    if (role === 'assistant') {
+      // One record per model response carries its usage, whatever its blocks are.
+      sink.record({
+        ...recordBase(base.sessionId, `${base.nativeId}:${messageId}`, timestamp, order),
+        kind: 'assistant',
+        model,
+        messageId: `${base.nativeId}:${messageId}`,
+        tokensIn: typeof usage.inputTokens === 'number' ? usage.inputTokens : null,
+        tokensOut: typeof usage.outputTokens === 'number' ? usage.outputTokens : null,
+        tokensCacheRead: typeof usage.cacheReadInputTokens === 'number' ? usage.cacheReadInputTokens : null,
+        tokensCacheWrite: typeof usage.cacheCreationInputTokens === 'number' ? usage.cacheCreationInputTokens : null,
       });
     }
+    arr(message.content).forEach((block, k) => {
+      const place: BlockPlace = { recordId: `${base.nativeId}:${messageId}:${k}`, timestamp, order, model };
+      const type = str(block.type);
+      if (role === 'user' && type === 'text') {
+        sink.record({ ...recordBase(base.sessionId, place.recordId, timestamp, order), kind: 'prompt', text: str(block.text) ?? '' });
+      } else if (role === 'user' && type === 'tool_result') this.toolResult(base, block, place);
+      else if (role === 'assistant' && type === 'tool_use') this.toolUse(base, block, place);
+    });
+  }
+
+  /** A tool's result; for an edit, the lines it applied (from the result's diff, else the call's input). */
+  private toolResult(base: ThreadBase, block: Obj, place: BlockPlace): void {
+    const { sink } = this.context;
+    const callId = str(block.toolUseID);
+    const run = obj(block.run);
+    const status = runStatus(run);
+    sink.record({
+      ...recordBase(base.sessionId, place.recordId, place.timestamp, place.order),
+      kind: 'tool_result',
+      toolCallId: callId,
+      isError: status === 'failed',
+    });
+    const call = callId ? this.calls.get(callId) : undefined;
+    if (!call?.path) return;
+    const diff = str(obj(run.result).diff);
+    const { added, removed } = diff
+      ? unifiedDiffChanges(diff.replace(/^```diff\n|```\s*$/g, ''))
+      : { added: splitLines(str(call.input.content) ?? str(call.input.new_str)), removed: splitLines(str(call.input.old_str)) };
+    sink.edit({
+      sessionId: base.sessionId,
+      editId: callId!,
+      recordId: call.recordId,
+      toolName: call.name,
+      absPath: call.path,
+      status,
+      timestamp: place.timestamp,
+      addedText: added.join('\n'),
+      removedText: removed.join('\n'),
+      textSource: diff ? 'result' : 'input',
+    });
+  }
+
+  /** A tool call; an edit_file / create_file is recorded now as pending, settled by its result. */
+  private toolUse(base: ThreadBase, block: Obj, place: BlockPlace): void {
+    const { sink } = this.context;
+    const name = str(block.name) ?? 'unknown';
+    const callId = str(block.id);
+    const input = obj(block.input);
+    sink.record({
+      ...recordBase(base.sessionId, place.recordId, place.timestamp, place.order),
+      kind: 'tool_call',
+      toolName: name,
+      toolCallId: callId,
+      text: name === 'Bash' ? (str(input.cmd) ?? str(input.command)) : null,
+      model: place.model,
+    });
+    if (!callId) return;
+    const path = name === 'edit_file' || name === 'create_file' ? str(input.path) : null;
+    const absPath = path && base.cwd && !path.startsWith('/') ? resolve(base.cwd, path) : path;
+    this.calls.set(callId, { name, path: absPath, recordId: place.recordId, input });
+    if (!absPath) return;
+    // Proposed now, settled by its tool_result (which may be missing in a live thread).
+    sink.edit({
+      sessionId: base.sessionId,
+      editId: callId,
+      recordId: place.recordId,
+      toolName: name,
+      absPath,
+      status: 'pending',
+      timestamp: place.timestamp,
+      addedText: splitLines(str(input.content) ?? str(input.new_str)).join('\n'),
+      removedText: splitLines(str(input.old_str)).join('\n'),
+      textSource: 'input',
+    });
   }
 }
 

@@ -48,120 +48,136 @@ function toolStatus(status: string | null): EditStatus {
   return 'pending';
 }
 
+/** What every record of one session shares. */
+type SessionBase = { sessionId: string; nativeId: string; parentSessionId: string | null; kind: 'subagent' | 'main'; cwd: string | null };
+
+/** One session, message by message: prompts, assistant responses with tokens, and their tool parts. */
 function emit(session: Session, context: ParseContext): void {
   const { sink } = context;
   const sessionId = `${PROVIDER}:${session.id}`;
-  const base = {
+  const base: SessionBase = {
     sessionId,
     nativeId: session.id,
     parentSessionId: session.parentId ? `${PROVIDER}:${session.parentId}` : null,
-    kind: session.parentId ? ('subagent' as const) : ('main' as const),
+    kind: session.parentId ? 'subagent' : 'main',
     cwd: session.directory,
   };
   sink.session({ ...base, timestamp: session.created ? new Date(session.created).toISOString() : null });
-  session.messages.forEach((message, m) => {
-    const data = message.data;
-    const time = obj(data.time);
-    const created = num(time.created);
-    const timestamp = created ? new Date(created).toISOString() : null;
-    const role = str(data.role);
-    const model = str(data.modelID) ?? str(obj(data.model).modelID);
-    const cwd = str(obj(data.path).root) ?? str(obj(data.path).cwd) ?? session.directory;
-    sink.session({ ...base, cwd: base.cwd ?? cwd, model: role === 'assistant' ? model : null, timestamp });
-    if (role === 'user') {
-      const text = message.parts
-        .filter((p) => p.type === 'text' && p.synthetic !== true)
-        .map((p) => str(p.text) ?? '')
-        .join('\n');
-      sink.record({ ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m), kind: 'prompt', text });
-      return;
-    }
-    const tokens = obj(data.tokens);
-    sink.record({
-      ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m),
-      kind: 'assistant',
-      model,
-      messageId: message.id,
-      tokensIn: num(tokens.input),
-      tokensOut: num(tokens.output),
-      tokensCacheRead: num(obj(tokens.cache).read),
-      tokensCacheWrite: num(obj(tokens.cache).write),
-      isError: data.error !== undefined && data.error !== null,
-    });
-    message.parts.forEach((part, p) => {
-      if (part.type !== 'tool') return;
-      const tool = str(part.tool) ?? 'unknown';
-      const callId = str(part.callID) ?? `${message.id}:${p}`;
-      const state = obj(part.state);
-      const input = obj(state.input);
-      const status = str(state.status);
-      const stamp = num(obj(state.time).start);
-      const at = stamp ? new Date(stamp).toISOString() : timestamp;
-      const recordId = `${session.id}:${message.id}:${p}`;
-      sink.record({
-        ...recordBase(sessionId, recordId, at, m),
-        kind: 'tool_call',
-        toolName: tool,
-        toolCallId: callId,
-        text: tool === 'bash' ? str(input.command) : null,
-      });
-      if (status === 'completed' || status === 'error') {
-        sink.record({
-          ...recordBase(sessionId, `${recordId}:result`, at, m),
-          kind: 'tool_result',
-          toolName: tool,
-          toolCallId: callId,
-          isError: status === 'error',
-        });
-      }
-      if (!EDIT_TOOLS.has(tool)) return;
-      const metadata = obj(state.metadata);
-      const absolute = (path: string) => (path.startsWith('/') || !cwd ? path : resolve(cwd, path));
-      if (tool === 'patch' || tool === 'apply_patch') {
-        const patch = str(input.patchText) ?? str(input.patch) ?? str(input.input) ?? '';
-        parseApplyPatch(patch).forEach((f) => {
-          const path = absolute(f.movePath ?? f.path);
-          sink.edit({
-            sessionId,
-            editId: `${callId}#${path}`,
-            recordId,
-            toolName: tool,
-            absPath: path,
-            status: toolStatus(status),
-            timestamp: at,
-            addedText: f.added.join('\n'),
-            removedText: f.removed.join('\n'),
-            textSource: 'input',
-          });
-        });
-        return;
-      }
-      const path = str(input.filePath);
-      if (!path) return;
-      const diff = str(metadata.diff) ?? str(obj(metadata.filediff).patch);
-      let added: string[];
-      let removed: string[];
-      if (diff) ({ added, removed } = unifiedDiffChanges(diff));
-      else if (tool === 'write') ({ added, removed } = { added: splitLines(str(input.content)), removed: [] });
-      else if (tool === 'multiedit') {
-        const edits = Array.isArray(input.edits) ? input.edits.map(obj) : [];
-        added = edits.flatMap((e) => splitLines(str(e.newString)));
-        removed = edits.flatMap((e) => splitLines(str(e.oldString)));
-      } else ({ added, removed } = { added: splitLines(str(input.newString)), removed: splitLines(str(input.oldString)) });
-      sink.edit({
-        sessionId,
-        editId: callId,
-        recordId,
-        toolName: tool,
-        absPath: absolute(path),
-        status: toolStatus(status),
-        timestamp: at,
-        addedText: added.join('\n'),
-        removedText: removed.join('\n'),
-        textSource: diff ? 'result' : 'input',
-      });
-    });
+  for (const [m, message] of session.messages.entries()) emitMessage(base, session, message, m, context);
+}
+
+function emitMessage(base: SessionBase, session: Session, message: Session['messages'][number], m: number, context: ParseContext): void {
+  const { sink } = context;
+  const { sessionId } = base;
+  const data = message.data;
+  const created = num(obj(data.time).created);
+  const timestamp = created ? new Date(created).toISOString() : null;
+  const role = str(data.role);
+  const model = str(data.modelID) ?? str(obj(data.model).modelID);
+  const cwd = str(obj(data.path).root) ?? str(obj(data.path).cwd) ?? session.directory;
+  sink.session({ ...base, cwd: base.cwd ?? cwd, model: role === 'assistant' ? model : null, timestamp });
+  if (role === 'user') {
+    const text = message.parts
+      .filter((p) => p.type === 'text' && p.synthetic !== true)
+      .map((p) => str(p.text) ?? '')
+      .join('\n');
+    sink.record({ ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m), kind: 'prompt', text });
+    return;
+  }
+  const tokens = obj(data.tokens);
+  sink.record({
+    ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m),
+    kind: 'assistant',
+    model,
+    messageId: message.id,
+    tokensIn: num(tokens.input),
+    tokensOut: num(tokens.output),
+    tokensCacheRead: num(obj(tokens.cache).read),
+    tokensCacheWrite: num(obj(tokens.cache).write),
+    isError: data.error !== undefined && data.error !== null,
   });
+  message.parts.forEach((part, p) => {
+    if (part.type === 'tool')
+      emitToolPart(
+        part,
+        { sessionId, recordId: `${session.id}:${message.id}:${p}`, callId: `${message.id}:${p}`, m, timestamp, cwd },
+        context,
+      );
+  });
+}
+
+/** A tool part: its call and result records, and for an edit tool the lines it wrote. */
+function emitToolPart(
+  part: Obj,
+  at: { sessionId: string; recordId: string; callId: string; m: number; timestamp: string | null; cwd: string | null },
+  context: ParseContext,
+): void {
+  const { sink } = context;
+  const { sessionId, recordId, m, cwd } = at;
+  const tool = str(part.tool) ?? 'unknown';
+  const callId = str(part.callID) ?? at.callId;
+  const state = obj(part.state);
+  const input = obj(state.input);
+  const status = str(state.status);
+  const stamp = num(obj(state.time).start);
+  const when = stamp ? new Date(stamp).toISOString() : at.timestamp;
+  sink.record({
+    ...recordBase(sessionId, recordId, when, m),
+    kind: 'tool_call',
+    toolName: tool,
+    toolCallId: callId,
+    text: tool === 'bash' ? str(input.command) : null,
+  });
+  if (status === 'completed' || status === 'error') {
+    sink.record({
+      ...recordBase(sessionId, `${recordId}:result`, when, m),
+      kind: 'tool_result',
+      toolName: tool,
+      toolCallId: callId,
+      isError: status === 'error',
+    });
+  }
+  if (!EDIT_TOOLS.has(tool)) return;
+  const absolute = (path: string) => (path.startsWith('/') || !cwd ? path : resolve(cwd, path));
+  const edit = { sessionId, recordId, toolName: tool, status: toolStatus(status), timestamp: when };
+  if (tool === 'patch' || tool === 'apply_patch') {
+    const patch = str(input.patchText) ?? str(input.patch) ?? str(input.input) ?? '';
+    for (const f of parseApplyPatch(patch)) {
+      const path = absolute(f.movePath ?? f.path);
+      sink.edit({
+        ...edit,
+        editId: `${callId}#${path}`,
+        absPath: path,
+        addedText: f.added.join('\n'),
+        removedText: f.removed.join('\n'),
+        textSource: 'input',
+      });
+    }
+    return;
+  }
+  const path = str(input.filePath);
+  if (!path) return;
+  const metadata = obj(state.metadata);
+  const diff = str(metadata.diff) ?? str(obj(metadata.filediff).patch);
+  const { added, removed } = diff ? unifiedDiffChanges(diff) : inputChanges(tool, input);
+  sink.edit({
+    ...edit,
+    editId: callId,
+    absPath: absolute(path),
+    addedText: added.join('\n'),
+    removedText: removed.join('\n'),
+    textSource: diff ? 'result' : 'input',
+  });
+}
+
+/** The lines an edit tool's input proposes, where no diff of what was applied is stored. */
+function inputChanges(tool: string, input: Obj): { added: string[]; removed: string[] } {
+  if (tool === 'write') return { added: splitLines(str(input.content)), removed: [] };
+  if (tool === 'multiedit') {
+    const edits = Array.isArray(input.edits) ? input.edits.map(obj) : [];
+    return { added: edits.flatMap((e) => splitLines(str(e.newString))), removed: edits.flatMap((e) => splitLines(str(e.oldString))) };
+  }
+  return { added: splitLines(str(input.newString)), removed: splitLines(str(input.oldString)) };
 }
 
 class DatabaseParser implements LineParser {

@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
+import type { Database } from '../../db/driver.js';
 import type { Format, ResultTable } from '../../report/render.js';
 import { formatOf, formatOption, where, withExamples, write } from '../flags.js';
 
@@ -16,112 +17,115 @@ export interface DoctorOptions {
  * what it found, how much of it is read, and what was skipped and why.
  */
 export async function doctor(options: DoctorOptions): Promise<string> {
-  const [
-    { latestSchemaVersion },
-    { resolveDatabasePath },
-    { hookStatus },
-    { ALL_PROVIDERS },
-    { PROVIDERS },
-    { renderSections },
-    { withDatabase },
-  ] = await Promise.all([
-    import('../../db/migrate.js'),
+  const [{ resolveDatabasePath }, { renderSections }, { withDatabase }] = await Promise.all([
     import('../../db/path.js'),
-    import('../../hooks/install.js'),
-    import('../../providers/index.js'),
-    import('../../providers/types.js'),
     import('../../report/render.js'),
     import('../../db/with-database.js'),
   ]);
   const env = options.env ?? process.env;
   const dbPath = resolveDatabasePath(options.db, options.cwd, env);
   return withDatabase(options, async (db) => {
-    const knownRoots = db
-      .prepare(`SELECT root_path FROM metadata_repositories`)
-      .all<{ root_path: string }>()
-      .map((r) => r.root_path);
-    const environment = { env, home: env.HOME || homedir(), knownRoots };
-    const version = Number(db.prepare('PRAGMA user_version').get<{ user_version: number }>()?.user_version ?? 0);
-    const database: ResultTable = {
-      name: 'database',
-      columns: ['path', 'size_mb', 'schema_version', 'repositories', 'sessions', 'commits'],
-      rows: [
-        {
-          path: dbPath,
-          size_mb: existsSync(dbPath) ? Math.round((statSync(dbPath).size / 1048576) * 10) / 10 : 0,
-          schema_version: `${version} of ${latestSchemaVersion()}`,
-          repositories: db.prepare(`SELECT count(*) AS n FROM metadata_repositories`).get<{ n: number }>()!.n,
-          sessions: db.prepare(`SELECT count(*) AS n FROM metadata_sessions`).get<{ n: number }>()!.n,
-          commits: db.prepare(`SELECT count(*) AS n FROM metadata_commits`).get<{ n: number }>()!.n,
-        },
-      ],
-    };
-    const stats = db.prepare(`
-      SELECT count(*) AS files_read, max(updated_at) AS last_ingested_at, coalesce(sum(skipped_lines), 0) AS skipped_lines,
-        count(CASE WHEN byte_offset < size THEN 1 END) AS files_partly_read,
-        (SELECT last_skip FROM fact_ingest_watermarks w2 WHERE w2.provider = w.provider AND w2.last_skip IS NOT NULL ORDER BY w2.updated_at DESC LIMIT 1) AS last_skip,
-        (SELECT source_path FROM fact_ingest_watermarks w2 WHERE w2.provider = w.provider AND w2.last_skip IS NOT NULL ORDER BY w2.updated_at DESC LIMIT 1) AS last_skip_file
-      FROM fact_ingest_watermarks w WHERE provider = ?`);
-    const sessions = db.prepare(`SELECT count(*) AS n FROM metadata_sessions WHERE provider = ?`);
-    const rows: Record<string, unknown>[] = [];
-    for (const name of PROVIDERS) {
-      const discovery = await ALL_PROVIDERS[name].discover(environment);
-      const s = stats.get<Record<string, unknown>>([name]) ?? {};
-      rows.push({
-        provider: name,
-        looked_in: discovery.locations.map((l) => `${l}${existsSync(l) ? '' : ' (missing)'}`).join('; '),
-        files_found: discovery.files.length + discovery.skipped.length,
-        files_read: s.files_read ?? 0,
-        files_partly_read: s.files_partly_read ?? 0,
-        sessions: sessions.get<{ n: number }>([name])!.n,
-        last_ingested_at: s.last_ingested_at ?? null,
-        skipped_lines: s.skipped_lines ?? 0,
-        last_skip: s.last_skip ? `${s.last_skip_file}: ${s.last_skip}` : null,
-        skipped_files: discovery.skipped.map((f) => `${f.path}: ${f.reason}`).join('; ') || null,
-      });
-    }
-    const providers: ResultTable = {
-      name: 'providers',
-      columns: [
-        'provider',
-        'looked_in',
-        'files_found',
-        'files_read',
-        'files_partly_read',
-        'sessions',
-        'last_ingested_at',
-        'skipped_lines',
-        'last_skip',
-        'skipped_files',
-      ],
-      rows,
-    };
-    const sections = [database, providers];
-    try {
-      const status = await hookStatus(options.cwd);
-      sections.push({
-        name: 'hooks',
-        columns: ['manager', 'hooks_dir', 'installed', 'queued_events', 'worker_running', 'worker_errors'],
-        rows: [
-          {
-            manager: status.manager,
-            hooks_dir: status.hooksDir,
-            installed:
-              status.hooks
-                .filter((h) => h.installed)
-                .map((h) => h.hook)
-                .join(', ') || 'none',
-            queued_events: status.queued,
-            worker_running: status.workerRunning ? 1 : 0,
-            worker_errors: status.lastErrors.join(' | ') || null,
-          },
-        ],
-      });
-    } catch {
-      // not inside a repository: no hooks to show
-    }
+    const sections = [await databaseSection(db, dbPath), await providersSection(db, env)];
+    const hooks = await hooksSection(options.cwd);
+    if (hooks) sections.push(hooks);
     return renderSections(sections, options.format);
   });
+}
+
+async function databaseSection(db: Database, dbPath: string): Promise<ResultTable> {
+  const { latestSchemaVersion } = await import('../../db/migrate.js');
+  const version = Number(db.prepare('PRAGMA user_version').get<{ user_version: number }>()?.user_version ?? 0);
+  const count = (table: string) => db.prepare(`SELECT count(*) AS n FROM ${table}`).get<{ n: number }>()!.n;
+  return {
+    name: 'database',
+    columns: ['path', 'size_mb', 'schema_version', 'repositories', 'sessions', 'commits'],
+    rows: [
+      {
+        path: dbPath,
+        size_mb: existsSync(dbPath) ? Math.round((statSync(dbPath).size / 1048576) * 10) / 10 : 0,
+        schema_version: `${version} of ${latestSchemaVersion()}`,
+        repositories: count('metadata_repositories'),
+        sessions: count('metadata_sessions'),
+        commits: count('metadata_commits'),
+      },
+    ],
+  };
+}
+
+/** Per provider: where it looked, what it found, read and skipped. */
+async function providersSection(db: Database, env: NodeJS.ProcessEnv): Promise<ResultTable> {
+  const [{ ALL_PROVIDERS }, { PROVIDERS }] = await Promise.all([import('../../providers/index.js'), import('../../providers/types.js')]);
+  const knownRoots = db
+    .prepare(`SELECT root_path FROM metadata_repositories`)
+    .all<{ root_path: string }>()
+    .map((r) => r.root_path);
+  const environment = { env, home: env.HOME || homedir(), knownRoots };
+  const stats = db.prepare(`
+    SELECT count(*) AS files_read, max(updated_at) AS last_ingested_at, coalesce(sum(skipped_lines), 0) AS skipped_lines,
+      count(CASE WHEN byte_offset < size THEN 1 END) AS files_partly_read,
+      (SELECT last_skip FROM fact_ingest_watermarks w2 WHERE w2.provider = w.provider AND w2.last_skip IS NOT NULL ORDER BY w2.updated_at DESC LIMIT 1) AS last_skip,
+      (SELECT source_path FROM fact_ingest_watermarks w2 WHERE w2.provider = w.provider AND w2.last_skip IS NOT NULL ORDER BY w2.updated_at DESC LIMIT 1) AS last_skip_file
+    FROM fact_ingest_watermarks w WHERE provider = ?`);
+  const sessions = db.prepare(`SELECT count(*) AS n FROM metadata_sessions WHERE provider = ?`);
+  const rows: Record<string, unknown>[] = [];
+  for (const name of PROVIDERS) {
+    const discovery = await ALL_PROVIDERS[name].discover(environment);
+    const s = stats.get<Record<string, unknown>>([name]) ?? {};
+    rows.push({
+      provider: name,
+      looked_in: discovery.locations.map((l) => `${l}${existsSync(l) ? '' : ' (missing)'}`).join('; '),
+      files_found: discovery.files.length + discovery.skipped.length,
+      files_read: s.files_read ?? 0,
+      files_partly_read: s.files_partly_read ?? 0,
+      sessions: sessions.get<{ n: number }>([name])!.n,
+      last_ingested_at: s.last_ingested_at ?? null,
+      skipped_lines: s.skipped_lines ?? 0,
+      last_skip: s.last_skip ? `${s.last_skip_file}: ${s.last_skip}` : null,
+      skipped_files: discovery.skipped.map((f) => `${f.path}: ${f.reason}`).join('; ') || null,
+    });
+  }
+  const columns = [
+    'provider',
+    'looked_in',
+    'files_found',
+    'files_read',
+    'files_partly_read',
+    'sessions',
+    'last_ingested_at',
+    'skipped_lines',
+    'last_skip',
+    'skipped_files',
+  ];
+  return { name: 'providers', columns, rows };
+}
+
+/** The hooks of the repository at cwd; null outside a repository. */
+async function hooksSection(cwd: string): Promise<ResultTable | null> {
+  const { hookStatus } = await import('../../hooks/install.js');
+  let status: Awaited<ReturnType<typeof hookStatus>>;
+  try {
+    status = await hookStatus(cwd);
+  } catch {
+    return null; // not inside a repository: no hooks to show
+  }
+  return {
+    name: 'hooks',
+    columns: ['manager', 'hooks_dir', 'installed', 'queued_events', 'worker_running', 'worker_errors'],
+    rows: [
+      {
+        manager: status.manager,
+        hooks_dir: status.hooksDir,
+        installed:
+          status.hooks
+            .filter((h) => h.installed)
+            .map((h) => h.hook)
+            .join(', ') || 'none',
+        queued_events: status.queued,
+        worker_running: status.workerRunning ? 1 : 0,
+        worker_errors: status.lastErrors.join(' | ') || null,
+      },
+    ],
+  };
 }
 
 export function register(program: Command): void {
