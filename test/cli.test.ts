@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
-import { fixtureSessionHome } from './helpers/sessions.js';
+import { fixtureSessionHome, itShared } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -122,7 +122,7 @@ describe('paceflow CLI', () => {
     expect(typo).toMatchObject({ code: 2, stderr: expect.stringMatching(/^paceflow: query failed: near "SELEC": syntax error\n$/) });
   });
 
-  it('stats reads the transcripts and prints the session views; --provider narrows, a bad one is refused', () => {
+  itShared('stats reads the transcripts and prints the session views; --provider narrows, a bad one is refused', () => {
     const sessions = fixtureSessionHome();
     const home = tempDir('paceflow-home-');
     const codexOnly = paceflow(['ingest', '--provider', 'codex'], { home, env: sessions.env });
@@ -156,7 +156,7 @@ describe('paceflow CLI', () => {
     expect(badSince).toMatchObject({ code: 2, stderr: expect.stringContaining('--since: not a date or a duration') });
   });
 
-  it('warns about Claude transcripts due for deletion that were left unread', async () => {
+  itShared('warns about Claude transcripts due for deletion that were left unread', async () => {
     const sessions = fixtureSessionHome();
     const { utimesSync } = await import('node:fs');
     const old = new Date(Date.now() - 28 * 86400e3);

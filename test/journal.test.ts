@@ -5,7 +5,7 @@ import { openDatabase } from '../src/db/open.js';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
-import { fixtureSessionHome } from './helpers/sessions.js';
+import { fixtureSessionHome, itShared } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -73,7 +73,7 @@ describe('a first load with the rollback journal', () => {
     expect(fileMode(path)).toBe('wal');
   });
 
-  it('a first `paceflow ingest` leaves the database in WAL, and a second one adds nothing', async () => {
+  itShared('a first `paceflow ingest` leaves the database in WAL, and a second one adds nothing', async () => {
     const h = fixtureSessionHome();
     const dbPath = `${tempDir('paceflow-journal-')}/paceflow.db`;
     const options = { cwd: h.home, db: dbPath, env: h.env, providers: ['claude-code', 'codex'] };

@@ -6,7 +6,7 @@ import { hasRepeatedDebugLoop, isRealUserPrompt, looksLikeErrorPaste, normalizeC
 import { claudeEditOutcome } from '../src/providers/claude-code.js';
 import { codexOutputFailed } from '../src/providers/codex.js';
 import { applyPatchFromShell, heredocWrites, parseApplyPatch } from '../src/providers/patch.js';
-import { FIXTURES } from './helpers/sessions.js';
+import { FIXTURES, itShared } from './helpers/sessions.js';
 
 describe('non-trivial lines (DESIGN §4)', () => {
   it.each([
@@ -31,7 +31,7 @@ describe('non-trivial lines (DESIGN §4)', () => {
     expect(isNontrivialLine(line)).toBe(expected);
   });
 
-  it('the fast path agrees with the rule as written on tricky lines and on the lines of 20 real transcripts', () => {
+  itShared('the fast path agrees with the rule as written on tricky lines and on the lines of 20 real transcripts', () => {
     const keywordOnly = new Set([
       'else',
       'end',

@@ -4,7 +4,7 @@ import type { Database } from '../src/db/driver.js';
 import type { SessionIngestResult } from '../src/ingest/sessions.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs } from './helpers/git-repo.js';
-import { RECORD_SHAPE, fixtureSessionHome, ingestHome, watchRecordShapes } from './helpers/sessions.js';
+import { RECORD_SHAPE, fixtureSessionHome, ingestHome, watchRecordShapes, itShared, describeShared } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -14,7 +14,7 @@ afterAll(cleanupTempDirs);
  * paceflow's parsers): typed prompts, edits and their results, '+' lines of each structuredPatch
  * or unified diff (or the whole content of a created file), failed tool results.
  */
-describe('real transcripts', () => {
+describeShared('real transcripts', () => {
   let db: Database;
   let result: SessionIngestResult;
   const CLAUDE = 'claude-code:';
@@ -199,7 +199,7 @@ function fixtureHomeOf(result: SessionIngestResult) {
 }
 
 describe('records', () => {
-  it('reach the writer in one shape from Claude Code and Codex', async () => {
+  itShared('reach the writer in one shape from Claude Code and Codex', async () => {
     const shapes = watchRecordShapes();
     try {
       await ingestHome(tempDatabase(), fixtureSessionHome());

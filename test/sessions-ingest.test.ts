@@ -8,7 +8,7 @@ import { codex } from '../src/providers/codex.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { TempRepo, cleanupTempDirs } from './helpers/git-repo.js';
-import { CODEX_ROLLOUT, FIXTURES, emptySessionHome, ingestHome, type SessionHome } from './helpers/sessions.js';
+import { CODEX_ROLLOUT, FIXTURES, emptySessionHome, ingestHome, type SessionHome, itShared } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -150,7 +150,7 @@ describe('no double counting', () => {
     expect(hasIndex()).toBe(1);
   });
 
-  it('a Codex fork that replays its parent stores neither the replayed records nor the edits again', async () => {
+  itShared('a Codex fork that replays its parent stores neither the replayed records nor the edits again', async () => {
     const h = emptySessionHome();
     const dir = join(h.codexHome, 'sessions', '2026', '05', '11');
     mkdirSync(dir, { recursive: true });
@@ -181,7 +181,7 @@ describe('no double counting', () => {
     expect(count(db, `SELECT count(*) AS n FROM fact_session_records WHERE record_id NOT LIKE 'codex2-%'`)).toBe(0);
   });
 
-  it('a database whose Codex records have whole-line ids keeps them, and still knows a fork’s replay', async () => {
+  itShared('a database whose Codex records have whole-line ids keeps them, and still knows a fork’s replay', async () => {
     const h = emptySessionHome();
     const dir = join(h.codexHome, 'sessions', '2026', '05', '11');
     mkdirSync(dir, { recursive: true });
@@ -302,7 +302,7 @@ describe('malformed input is skipped and counted, never a crash', () => {
     expect(mark!.skipped_lines).toBe(5);
   }, 60_000);
 
-  it('a Codex rollout of every record shape across versions parses without a crash', async () => {
+  itShared('a Codex rollout of every record shape across versions parses without a crash', async () => {
     const h = emptySessionHome();
     const dir = join(h.codexHome, 'sessions', '2026', '01', '01');
     mkdirSync(dir, { recursive: true });
@@ -358,7 +358,7 @@ describe('repository resolution', () => {
 });
 
 describe('layouts and lifecycles', () => {
-  it('reads a sub-agent file in the older layout (beside the main file) with its parent from the lines', async () => {
+  itShared('reads a sub-agent file in the older layout (beside the main file) with its parent from the lines', async () => {
     const h = emptySessionHome();
     const project = join(h.claudeProjects, '-legacy');
     mkdirSync(project, { recursive: true });
@@ -443,7 +443,7 @@ describe('layouts and lifecycles', () => {
     expect(events(twoReads)).toEqual(events(oneRead));
   });
 
-  it('a Codex rollout read in two parts (a resume appends) gives the same rows as one read', async () => {
+  itShared('a Codex rollout read in two parts (a resume appends) gives the same rows as one read', async () => {
     const lines = readFileSync(CODEX_ROLLOUT, 'utf8').split('\n').filter(Boolean);
     const name = 'rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl';
     const whole = emptySessionHome();
@@ -474,7 +474,7 @@ describe('layouts and lifecycles', () => {
     expect(norm(twoReads)).toEqual(norm(oneRead));
   });
 
-  it('reports a zstd-compressed rollout it cannot read, and prefers the plain copy when both exist', async () => {
+  itShared('reports a zstd-compressed rollout it cannot read, and prefers the plain copy when both exist', async () => {
     const h = emptySessionHome();
     const dir = join(h.codexHome, 'sessions', 'z');
     mkdirSync(dir, { recursive: true });

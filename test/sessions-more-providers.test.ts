@@ -6,7 +6,7 @@ import { amp } from '../src/providers/amp.js';
 import { foldGeminiSession, geminiCli } from '../src/providers/gemini-cli.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { TempRepo, cleanupTempDirs } from './helpers/git-repo.js';
-import { FIXTURES, RECORD_SHAPE, emptySessionHome, ingestHome, watchRecordShapes } from './helpers/sessions.js';
+import { FIXTURES, RECORD_SHAPE, emptySessionHome, ingestHome, watchRecordShapes, itShared } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 const shapes = watchRecordShapes();
@@ -31,7 +31,7 @@ describe('Gemini CLI', () => {
     return h;
   }
 
-  it('reads the legacy document and the JSONL change log; only successful tool calls are applied', async () => {
+  itShared('reads the legacy document and the JSONL change log; only successful tool calls are applied', async () => {
     const db = tempDatabase();
     const result = await ingestHome(db, geminiHome(), [geminiCli]);
     expect(result.stats[0]).toMatchObject({ filesFound: 3, filesRead: 3, skippedLines: {}, skippedFiles: [] });
@@ -156,7 +156,7 @@ describe('Gemini CLI', () => {
 });
 
 describe('Amp', () => {
-  it('reads both real threads: prompts, Read calls, and the edit_file applied from its diff', async () => {
+  itShared('reads both real threads: prompts, Read calls, and the edit_file applied from its diff', async () => {
     const h = emptySessionHome();
     const threads = join(h.home, '.local', 'share', 'amp', 'threads');
     mkdirSync(threads, { recursive: true });
@@ -228,7 +228,7 @@ describe('GitHub Copilot Chat (VS Code)', () => {
     return h;
   }
 
-  it('reads the v3 document, replays the mutation log, and reads the event stream', async () => {
+  itShared('reads the v3 document, replays the mutation log, and reads the event stream', async () => {
     const db = tempDatabase();
     const { copilot } = await import('../src/providers/copilot.js');
     const result = await ingestHome(db, copilotHome(), [copilot]);
@@ -268,7 +268,7 @@ describe('GitHub Copilot Chat (VS Code)', () => {
 });
 
 describe('Cursor', () => {
-  it('reads the real agent transcript: ids from positions, the folder from the slug, the Write as applied', async () => {
+  itShared('reads the real agent transcript: ids from positions, the folder from the slug, the Write as applied', async () => {
     const h = emptySessionHome();
     const dir = join(h.home, '.cursor', 'projects', 'Users-aidancunniffe-Desktop-testing-gitflows-git-ai', 'agent-transcripts');
     mkdirSync(dir, { recursive: true });
@@ -418,36 +418,39 @@ describe('Cursor', () => {
 });
 
 describe('Aider', () => {
-  it('reads the real chat history: sessions by header, inputs by #### runs, SEARCH/REPLACE edits applied only when aider says so', async () => {
-    const repo = TempRepo.create();
-    repo.write('README.md', '# aider test repo\n').commit('root');
-    cpSync(join(FIXTURES, 'aider/aider.chat.history.EXCERPT-lines1-2700.md'), join(repo.dir, '.aider.chat.history.md'));
-    const h = emptySessionHome();
-    const db = tempDatabase();
-    db.prepare(`INSERT INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES ('aider-test', ?, 'x')`).run([repo.dir]);
-    const { aider } = await import('../src/providers/aider.js');
-    const result = await ingestHome(db, h, [aider]);
-    expect(result.stats[0]).toMatchObject({ filesFound: 1, filesRead: 1, skippedLines: {}, skippedFiles: [] });
-    // 12 "# aider chat started" headers, plus the session the excerpt begins in the middle of;
-    // 8 typed inputs (the other 18 #### runs are /commands); 13 SEARCH/REPLACE blocks, 9 of them
-    // in a turn that reports "Applied edit to" their file, adding 259 lines; 14 "> Commit" lines.
-    expect(
-      db
-        .prepare(
-          `SELECT count(*) AS sessions, sum(user_prompts) AS prompts, sum(edits_applied) AS applied, sum(edits_failed) AS failed, sum(lines_written) AS lines FROM view_session_productivity`,
-        )
-        .get(),
-    ).toEqual({
-      sessions: 13,
-      prompts: 8,
-      applied: 9,
-      failed: 4,
-      lines: 259,
-    });
-    expect(db.prepare(`SELECT count(*) AS n FROM fact_session_records WHERE tool_name = 'aider:commit'`).get()).toEqual({ n: 14 });
-    expect(db.prepare(`SELECT count(*) AS n FROM metadata_sessions WHERE model = 'claude-3-5-sonnet-20240620'`).get()).toEqual({ n: 6 });
-    expect(db.prepare(`SELECT DISTINCT repo_id FROM metadata_sessions`).all()).toEqual([{ repo_id: 'aider-test' }]);
-  });
+  itShared(
+    'reads the real chat history: sessions by header, inputs by #### runs, SEARCH/REPLACE edits applied only when aider says so',
+    async () => {
+      const repo = TempRepo.create();
+      repo.write('README.md', '# aider test repo\n').commit('root');
+      cpSync(join(FIXTURES, 'aider/aider.chat.history.EXCERPT-lines1-2700.md'), join(repo.dir, '.aider.chat.history.md'));
+      const h = emptySessionHome();
+      const db = tempDatabase();
+      db.prepare(`INSERT INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES ('aider-test', ?, 'x')`).run([repo.dir]);
+      const { aider } = await import('../src/providers/aider.js');
+      const result = await ingestHome(db, h, [aider]);
+      expect(result.stats[0]).toMatchObject({ filesFound: 1, filesRead: 1, skippedLines: {}, skippedFiles: [] });
+      // 12 "# aider chat started" headers, plus the session the excerpt begins in the middle of;
+      // 8 typed inputs (the other 18 #### runs are /commands); 13 SEARCH/REPLACE blocks, 9 of them
+      // in a turn that reports "Applied edit to" their file, adding 259 lines; 14 "> Commit" lines.
+      expect(
+        db
+          .prepare(
+            `SELECT count(*) AS sessions, sum(user_prompts) AS prompts, sum(edits_applied) AS applied, sum(edits_failed) AS failed, sum(lines_written) AS lines FROM view_session_productivity`,
+          )
+          .get(),
+      ).toEqual({
+        sessions: 13,
+        prompts: 8,
+        applied: 9,
+        failed: 4,
+        lines: 259,
+      });
+      expect(db.prepare(`SELECT count(*) AS n FROM fact_session_records WHERE tool_name = 'aider:commit'`).get()).toEqual({ n: 14 });
+      expect(db.prepare(`SELECT count(*) AS n FROM metadata_sessions WHERE model = 'claude-3-5-sonnet-20240620'`).get()).toEqual({ n: 6 });
+      expect(db.prepare(`SELECT DISTINCT repo_id FROM metadata_sessions`).all()).toEqual([{ repo_id: 'aider-test' }]);
+    },
+  );
 });
 
 describe('OpenCode (built from its documented format: no real sample exists)', () => {

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { hasKeyValue, SKIM_MIN_BYTES, skimLongStrings, stringValuesOf } from '../src/providers/skim.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs } from './helpers/git-repo.js';
-import { FIXTURES, fixtureSessionHome, ingestHome } from './helpers/sessions.js';
+import { FIXTURES, fixtureSessionHome, ingestHome, itShared } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -46,7 +46,7 @@ describe('skimLongStrings', () => {
     expect(() => JSON.parse(skimLongStrings(Buffer.from('{"a":"long enough value" "b"}'), 4).toString())).toThrow();
   });
 
-  it('on every line of the real fixtures, gives the parsed line with only its long strings dropped', () => {
+  itShared('on every line of the real fixtures, gives the parsed line with only its long strings dropped', () => {
     const walk = (dir: string): string[] =>
       readdirSync(dir).flatMap((name) => (statSync(join(dir, name)).isDirectory() ? walk(join(dir, name)) : [join(dir, name)]));
     let lines = 0;
@@ -124,7 +124,7 @@ describe('key patterns', () => {
 });
 
 describe('ingest with skimming', () => {
-  it('writes exactly the rows a full parse writes, on every Claude Code and Codex fixture', async () => {
+  itShared('writes exactly the rows a full parse writes, on every Claude Code and Codex fixture', async () => {
     const h = fixtureSessionHome();
     const skimmed = tempDatabase();
     const full = tempDatabase();

@@ -1,7 +1,7 @@
-import { chmodSync, cpSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { vi } from 'vitest';
+import { describe, it, vi } from 'vitest';
 import { buildSessionEvents } from '../../src/builders/sessions.js';
 import type { Database } from '../../src/db/driver.js';
 import { SessionWriter } from '../../src/ingest/session-writer.js';
@@ -13,6 +13,15 @@ import { tempDir } from './git-repo.js';
 
 /** The real transcripts (read-only; tests copy them, never edit them). */
 export const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/sessions/', import.meta.url));
+/**
+ * The real transcripts live in ../shared beside the project, not in it: a clone of the project
+ * alone has none. Tests that read them skip there (test/helpers/global-setup.ts says so in one
+ * line); in CI (CI=true), which has ../shared, they always run, so a missing copy fails them.
+ */
+export const SHARED_FIXTURES_MISSING = !existsSync(FIXTURES);
+export const SKIP_WITHOUT_SHARED = SHARED_FIXTURES_MISSING && !process.env.CI;
+export const itShared = it.skipIf(SKIP_WITHOUT_SHARED);
+export const describeShared = describe.skipIf(SKIP_WITHOUT_SHARED);
 export const CODEX_ROLLOUT = join(
   FIXTURES,
   'codex/v0.125.0_codemie/sessions/2026/05/11/rollout-2026-05-11T11-26-55-019e1625-789d-76c0-80ab-3724b5ddb799.jsonl',
