@@ -40539,7 +40539,8 @@ __export(attribution_exports, {
   attributionProvider: () => attributionProvider,
   buildAttribution: () => buildAttribution,
   finishOutcomes: () => finishOutcomes,
-  loadWrittenLines: () => loadWrittenLines
+  loadWrittenLines: () => loadWrittenLines,
+  matchCommitLines: () => matchCommitLines
 });
 function attributionProvider(marker) {
   return marker === "claude" ? "claude-code" : marker;
@@ -40585,13 +40586,49 @@ function loadWrittenLines(db, repoId) {
 }
 async function buildAttribution(options) {
   const { db, repoId } = options;
-  const written = loadWrittenLines(db, repoId);
   const notes = loadNoteCredits(db, repoId);
-  const aiderCommits = db.prepare(
+  const { commits, toRead } = commitsToRead(db, repoId, options, notes);
+  const run = new AttributionRun(options, loadWrittenLines(db, repoId), notes, loadAiderCommits(db, repoId));
+  const bySha = new Map(commits.map((c) => [c.sha, c]));
+  const batch = [];
+  const flush = () => {
+    db.transaction(() => {
+      for (const { patch, commit } of batch) run.attribute(patch, commit);
+    });
+    batch.length = 0;
+  };
+  let patchesRead = 0;
+  for await (const patch of readCommitPatches(
+    toRead.map((c) => c.sha),
+    { cwd: options.cwd }
+  )) {
+    const commit = bySha.get(patch.sha);
+    if (!commit) continue;
+    patchesRead++;
+    batch.push({ patch, commit });
+    if (batch.length >= 500) flush();
+  }
+  flush();
+  if (!options.only && !options.readOnly) {
+    db.transaction(() => {
+      for (const table of ["event_commit_attributions", "event_commit_outcomes"]) {
+        db.prepare(
+          `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`
+        ).run([repoId, repoId]);
+      }
+    });
+    finishOutcomes(db, repoId, options.config);
+  }
+  return { commits: commits.length, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite, aiLines: run.aiLinesByCommit };
+}
+function loadAiderCommits(db, repoId) {
+  return db.prepare(
     `SELECT r.tool_call_id AS short_sha, s.session_id, s.model FROM fact_session_records r
        JOIN metadata_sessions s ON s.session_id = r.session_id
        WHERE r.tool_name = 'aider:commit' AND s.repo_id = ?`
   ).all([repoId]);
+}
+function commitsToRead(db, repoId, options, notes) {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
   db.exec(`DELETE FROM paceflow_ai_paths`);
   const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
@@ -40614,138 +40651,50 @@ async function buildAttribution(options) {
   const toRead = commits.filter(
     (c) => !c.has_outcome || c.touches_ai || c.sha === options.only || notes.paceflow.has(c.sha) || notes.gitAi.has(c.sha)
   );
-  const bySha = new Map(commits.map((c) => [c.sha, c]));
-  const sql = {
-    clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
-    attribution: db.prepare(`
-      INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
-      VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
-    outcome: db.prepare(`
-      INSERT INTO event_commit_outcomes
-        (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, attribution_source)
-      VALUES (@repo, @sha, @at, @nontrivial, @ai, 0, 'untracked', NULL)
-      ON CONFLICT (repo_id, sha) DO UPDATE SET
-        committed_at = excluded.committed_at, nontrivial_added_lines = excluded.nontrivial_added_lines,
-        ai_lines = excluded.ai_lines`)
-  };
-  let attributed = 0;
-  let patchesRead = 0;
-  const notesToWrite = [];
-  const aiLinesByCommit = /* @__PURE__ */ new Map();
-  const batch = [];
-  const flush = () => {
-    db.transaction(() => {
-      for (const { patch, commit } of batch) {
-        const at = Date.parse(commit.committed_at);
-        const credits = /* @__PURE__ */ new Map();
-        let nontrivial = 0;
-        const explanation = [];
-        const scope = options.pathScope;
-        const files = scope ? patch.files.filter((f) => scope.has(f.path) || f.oldPath !== null && scope.has(f.oldPath)) : patch.files;
-        if (scope && files.length === 0) continue;
-        for (const file2 of files) {
-          const paths = file2.oldPath && file2.oldPath !== file2.path ? [file2.path, file2.oldPath] : [file2.path];
-          for (const text of file2.added) {
-            if (!isNontrivialLine(text)) {
-              if (options.onExplain) explanation.push({ path: file2.path, text, verdict: { kind: "trivial" } });
-              continue;
-            }
-            nontrivial++;
-            const write = written.take(paths, text, at);
-            if (write) {
-              const own2 = aiLinesByCommit.get(commit.sha) ?? [];
-              own2.push({ path: file2.path, text: normalizeLine(text), provider: write.provider });
-              aiLinesByCommit.set(commit.sha, own2);
-              const key = `${write.provider}\0${write.sessionId}`;
-              const credit = credits.get(key) ?? { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 0 };
-              credit.lines++;
-              credits.set(key, credit);
-              if (options.onExplain) {
-                explanation.push({
-                  path: file2.path,
-                  text,
-                  verdict: {
-                    kind: "ai",
-                    sessionId: write.sessionId,
-                    provider: write.provider,
-                    model: write.model,
-                    writtenAt: new Date(write.at).toISOString()
-                  }
-                });
-              }
-            } else if (options.onExplain) {
-              explanation.push({
-                path: file2.path,
-                text,
-                verdict: paths.some((p) => written.hasPath(p)) ? {
-                  kind: "edited",
-                  note: "a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)"
-                } : { kind: "no-session" }
-              });
-            }
-          }
-        }
-        const byAider = credits.size === 0 ? aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : void 0;
-        if (byAider && nontrivial > 0)
-          credits.set(`aider\0${byAider.session_id}`, {
-            provider: "aider",
-            sessionId: byAider.session_id,
-            model: byAider.model,
-            lines: nontrivial
-          });
-        if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, explanation);
-        if (options.only || options.readOnly) continue;
-        sql.clearAttributions.run([repoId, commit.sha]);
-        let aiLines = 0;
-        for (const credit of credits.values()) {
-          sql.attribution.run([repoId, commit.sha, credit.provider, credit.sessionId, credit.model, credit.lines, "transcript"]);
-          aiLines += credit.lines;
-        }
-        const fromNote = notes.paceflow.get(commit.sha)?.credits ?? notes.gitAi.get(commit.sha);
-        if (credits.size > 0) {
-          attributed++;
-          const text = composeNote(options.tool ?? "paceflow", nontrivial, [...credits.values()]);
-          const stored = notes.paceflow.get(commit.sha)?.text;
-          if (!stored || stripTool(stored) !== stripTool(text)) notesToWrite.push({ sha: commit.sha, text });
-        } else if (fromNote && fromNote.length > 0) {
-          const scale = options.pathScope ? inScopeShare(patch, files) : 1;
-          for (const credit of fromNote) {
-            const lines = Math.round(credit.lines * scale);
-            sql.attribution.run([repoId, commit.sha, credit.provider, credit.session, credit.model, lines, "note"]);
-            aiLines += lines;
-          }
-          aiLines = Math.min(aiLines, nontrivial);
-        } else if (commit.ai_marker) {
-          sql.attribution.run([repoId, commit.sha, attributionProvider(commit.ai_marker), "", null, nontrivial, "trailer"]);
-          aiLines = nontrivial;
-        }
-        sql.outcome.run({ repo: repoId, sha: commit.sha, at: commit.committed_at, nontrivial, ai: aiLines });
+  return { commits, toRead };
+}
+function matchCommitLines(files, at, written, explain) {
+  const match = { nontrivial: 0, credits: /* @__PURE__ */ new Map(), aiLines: [], explanation: [] };
+  for (const file2 of files) {
+    const paths = file2.oldPath && file2.oldPath !== file2.path ? [file2.path, file2.oldPath] : [file2.path];
+    for (const text of file2.added) {
+      if (!isNontrivialLine(text)) {
+        if (explain) match.explanation.push({ path: file2.path, text, verdict: { kind: "trivial" } });
+        continue;
       }
-    });
-    batch.length = 0;
-  };
-  for await (const patch of readCommitPatches(
-    toRead.map((c) => c.sha),
-    { cwd: options.cwd }
-  )) {
-    const commit = bySha.get(patch.sha);
-    if (!commit) continue;
-    patchesRead++;
-    batch.push({ patch, commit });
-    if (batch.length >= 500) flush();
-  }
-  flush();
-  if (!options.only && !options.readOnly) {
-    db.transaction(() => {
-      for (const table of ["event_commit_attributions", "event_commit_outcomes"]) {
-        db.prepare(
-          `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`
-        ).run([repoId, repoId]);
+      match.nontrivial++;
+      const write = written.take(paths, text, at);
+      if (!write) {
+        if (explain) match.explanation.push({ path: file2.path, text, verdict: unmatchedVerdict(written, paths) });
+        continue;
       }
-    });
-    finishOutcomes(db, repoId, options.config);
+      match.aiLines.push({ path: file2.path, text: normalizeLine(text), provider: write.provider });
+      const key = `${write.provider}\0${write.sessionId}`;
+      const credit = match.credits.get(key) ?? { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 0 };
+      credit.lines++;
+      match.credits.set(key, credit);
+      if (explain) {
+        match.explanation.push({
+          path: file2.path,
+          text,
+          verdict: {
+            kind: "ai",
+            sessionId: write.sessionId,
+            provider: write.provider,
+            model: write.model,
+            writtenAt: new Date(write.at).toISOString()
+          }
+        });
+      }
+    }
   }
-  return { commits: commits.length, patchesRead, attributed, notesToWrite, aiLines: aiLinesByCommit };
+  return match;
+}
+function unmatchedVerdict(written, paths) {
+  return paths.some((p) => written.hasPath(p)) ? {
+    kind: "edited",
+    note: "a session wrote this file, but not this line before the commit (changed by a person, or already credited to an earlier commit)"
+  } : { kind: "no-session" };
 }
 function inScopeShare(patch, files) {
   const count2 = (list2) => list2.reduce((n, f) => n + f.added.filter(isNontrivialLine).length, 0);
@@ -40780,7 +40729,7 @@ function finishOutcomes(db, repoId, config2) {
       WHERE repo_id = @repo`).run({ threshold: config2.heavyAiThreshold, minLines: config2.heavyAiMinLines, repo: repoId });
   });
 }
-var WrittenLines;
+var WrittenLines, AttributionRun;
 var init_attribution = __esm({
   "src/builders/attribution.ts"() {
     "use strict";
@@ -40827,6 +40776,87 @@ var init_attribution = __esm({
           }
         }
         return null;
+      }
+    };
+    AttributionRun = class {
+      constructor(options, written, notes, aiderCommits) {
+        this.options = options;
+        this.written = written;
+        this.notes = notes;
+        this.aiderCommits = aiderCommits;
+        const { db } = options;
+        this.sql = {
+          clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
+          attribution: db.prepare(`
+        INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
+        VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
+          outcome: db.prepare(`
+        INSERT INTO event_commit_outcomes
+          (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, attribution_source)
+        VALUES (@repo, @sha, @at, @nontrivial, @ai, 0, 'untracked', NULL)
+        ON CONFLICT (repo_id, sha) DO UPDATE SET
+          committed_at = excluded.committed_at, nontrivial_added_lines = excluded.nontrivial_added_lines,
+          ai_lines = excluded.ai_lines`)
+        };
+      }
+      options;
+      written;
+      notes;
+      aiderCommits;
+      attributed = 0;
+      notesToWrite = [];
+      aiLinesByCommit = /* @__PURE__ */ new Map();
+      sql;
+      attribute(patch, commit) {
+        const { options } = this;
+        const scope = options.pathScope;
+        const files = scope ? patch.files.filter((f) => scope.has(f.path) || f.oldPath !== null && scope.has(f.oldPath)) : patch.files;
+        if (scope && files.length === 0) return;
+        const match = matchCommitLines(files, Date.parse(commit.committed_at), this.written, options.onExplain !== void 0);
+        if (match.aiLines.length > 0) this.aiLinesByCommit.set(commit.sha, [...this.aiLinesByCommit.get(commit.sha) ?? [], ...match.aiLines]);
+        const byAider = match.credits.size === 0 ? this.aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : void 0;
+        if (byAider && match.nontrivial > 0) {
+          match.credits.set(`aider\0${byAider.session_id}`, {
+            provider: "aider",
+            sessionId: byAider.session_id,
+            model: byAider.model,
+            lines: match.nontrivial
+          });
+        }
+        if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, match.explanation);
+        if (options.only || options.readOnly) return;
+        this.sql.clearAttributions.run([options.repoId, commit.sha]);
+        const aiLines = this.writeEvidence(patch, files, commit, match);
+        this.sql.outcome.run({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
+      }
+      /** Writes the commit's attributions from the strongest evidence it has; returns its AI lines. */
+      writeEvidence(patch, files, commit, match) {
+        const { repoId } = this.options;
+        const { credits, nontrivial } = match;
+        let aiLines = 0;
+        for (const credit of credits.values()) {
+          this.sql.attribution.run([repoId, commit.sha, credit.provider, credit.sessionId, credit.model, credit.lines, "transcript"]);
+          aiLines += credit.lines;
+        }
+        const fromNote = this.notes.paceflow.get(commit.sha)?.credits ?? this.notes.gitAi.get(commit.sha);
+        if (credits.size > 0) {
+          this.attributed++;
+          const text = composeNote(this.options.tool ?? "paceflow", nontrivial, [...credits.values()]);
+          const stored = this.notes.paceflow.get(commit.sha)?.text;
+          if (!stored || stripTool(stored) !== stripTool(text)) this.notesToWrite.push({ sha: commit.sha, text });
+        } else if (fromNote && fromNote.length > 0) {
+          const scale = this.options.pathScope ? inScopeShare(patch, files) : 1;
+          for (const credit of fromNote) {
+            const lines = Math.round(credit.lines * scale);
+            this.sql.attribution.run([repoId, commit.sha, credit.provider, credit.session, credit.model, lines, "note"]);
+            aiLines += lines;
+          }
+          aiLines = Math.min(aiLines, nontrivial);
+        } else if (commit.ai_marker) {
+          this.sql.attribution.run([repoId, commit.sha, attributionProvider(commit.ai_marker), "", null, nontrivial, "trailer"]);
+          aiLines = nontrivial;
+        }
+        return aiLines;
       }
     };
   }
@@ -40937,6 +40967,213 @@ var init_mainline = __esm({
   }
 });
 
+// src/builders/outcomes/context.ts
+function loadRefTips(db, repoId) {
+  return db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all([repoId]);
+}
+function loadOutcomeContext(db, repoId, cwd, tip, refs) {
+  const commits = db.prepare(
+    `SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`
+  ).all([repoId]);
+  return new OutcomeContext(db, repoId, cwd, tip, refs, commits);
+}
+var OutcomeContext;
+var init_context = __esm({
+  "src/builders/outcomes/context.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    init_mainline();
+    OutcomeContext = class {
+      constructor(db, repoId, cwd, tip, refs, commits) {
+        this.db = db;
+        this.repoId = repoId;
+        this.cwd = cwd;
+        this.tip = tip;
+        this.refs = refs;
+        this.commits = commits;
+        this.bySha = new Map(commits.map((c) => [c.sha, c]));
+      }
+      db;
+      repoId;
+      cwd;
+      tip;
+      refs;
+      commits;
+      bySha;
+      /** Every commit known to have reached mainline so far, with how and when. */
+      reached = /* @__PURE__ */ new Map();
+      /** Non-merge ancestors of the tip (set by the ancestor rule, which runs first). */
+      onMainline = [];
+      /** patch-id → the earliest-landed mainline commit with it (filled by the patch-id and squash rules). */
+      mainlineIds = /* @__PURE__ */ new Map();
+      /** A commit's committer time in seconds (NaN when unknown). */
+      time(sha) {
+        return Date.parse(this.bySha.get(sha)?.committed_at ?? "") / 1e3;
+      }
+      /** When the commit reached mainline (seconds); only for commits in `reached`. */
+      landedAt(sha) {
+        return this.reached.get(sha).at;
+      }
+      /** Patch-ids from fact_commit_patch_ids, computing (and storing) only the missing ones. */
+      async patchIds(shas, reverse = false) {
+        const { db, repoId } = this;
+        const column = reverse ? "reverse_id" : "forward_id";
+        const known = db.prepare(`SELECT sha, ${column} AS id, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
+        const ids = /* @__PURE__ */ new Map();
+        const missing = [];
+        for (const sha of shas) {
+          const row = known.get([repoId, sha]);
+          if (!row || reverse && row.has_reverse === 0) missing.push(sha);
+          else if (row.id) ids.set(sha, row.id);
+        }
+        if (missing.length === 0) return ids;
+        const computed = await patchIds(missing, this.cwd, { reverse });
+        const save = reverse ? db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, reverse_id, has_reverse) VALUES (?, ?, ?, 1)
+                    ON CONFLICT (repo_id, sha) DO UPDATE SET reverse_id = excluded.reverse_id, has_reverse = 1`) : db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES (?, ?, ?)
+                    ON CONFLICT (repo_id, sha) DO UPDATE SET forward_id = excluded.forward_id`);
+        db.transaction(() => {
+          for (const sha of missing) {
+            const id = computed.get(sha) ?? null;
+            save.run([repoId, sha, id]);
+            if (id) ids.set(sha, id);
+          }
+        });
+        return ids;
+      }
+    };
+  }
+});
+
+// src/builders/outcomes/mainline-rules.ts
+async function squashByPullRequest(ctx, pending) {
+  const byPr = /* @__PURE__ */ new Map();
+  for (const sha of ctx.onMainline) {
+    const pr = ctx.bySha.get(sha)?.pr_number;
+    if (pr && !byPr.has(pr)) byPr.set(pr, sha);
+  }
+  for (const ref of ctx.refs) {
+    const m = PR_REF.exec(ref.ref_name);
+    const copy = m ? byPr.get(Number(m[1])) : void 0;
+    if (!copy) continue;
+    for (const sha of await commitsReachableOnlyFrom([ref.sha], [ctx.tip], ctx.cwd)) {
+      if (pending.has(sha)) ctx.reached.set(sha, { via: "squash", at: ctx.landedAt(copy), copy });
+    }
+  }
+}
+async function squashByNetDiff(ctx, pending) {
+  const branches = ctx.db.prepare(`SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`).all([ctx.repoId]);
+  for (const { head_sha } of branches) {
+    const own2 = (await commitsReachableOnlyFrom([head_sha], [ctx.tip], ctx.cwd)).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
+    if (own2.length === 0) continue;
+    const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
+    if (!base) continue;
+    if (ctx.mainlineIds.size === 0) {
+      const ids = await ctx.patchIds(ctx.onMainline.filter((sha) => ctx.time(sha) >= ctx.time(base)));
+      for (const [sha, id] of ids) if (!ctx.mainlineIds.has(id)) ctx.mainlineIds.set(id, sha);
+    }
+    const copy = ctx.mainlineIds.get(await netDiffPatchId(base, head_sha, ctx.cwd) ?? "");
+    if (copy) for (const sha of own2) ctx.reached.set(sha, { via: "squash", at: ctx.landedAt(copy), copy });
+  }
+}
+function linesPresent(added, files) {
+  const present = /* @__PURE__ */ new Map();
+  for (const [path, text] of files) {
+    for (const line of text.split("\n")) {
+      const key = `${path}\0${normalizeLine(line)}`;
+      present.set(key, (present.get(key) ?? 0) + 1);
+    }
+  }
+  let found = 0;
+  for (const a of added) {
+    const key = `${a.path}\0${a.text}`;
+    const n = present.get(key) ?? 0;
+    if (n > 0) {
+      found++;
+      present.set(key, n - 1);
+    }
+  }
+  return found;
+}
+async function applyMainlineRules(ctx, candidates) {
+  let pending = [...candidates];
+  for (const rule of MAINLINE_RULES) {
+    pending = pending.filter((sha) => !ctx.reached.has(sha));
+    await rule.apply(ctx, pending);
+  }
+  return pending.filter((sha) => !ctx.reached.has(sha));
+}
+var PR_REF, CONTENT_SHARE, ancestorRule, patchIdRule, squashRule, contentRule, MAINLINE_RULES;
+var init_mainline_rules = __esm({
+  "src/builders/outcomes/mainline-rules.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    init_log();
+    init_mainline();
+    init_patches();
+    init_lines();
+    PR_REF = /(?:^|\/)(?:pull|pulls|pr)\/(\d+)(?:\/(?:head|merge))?$/;
+    CONTENT_SHARE = 0.8;
+    ancestorRule = {
+      via: "ancestor",
+      async apply(ctx) {
+        for (const [sha, landing] of await mainlineLanding(ctx.tip, ctx.cwd))
+          ctx.reached.set(sha, { via: "ancestor", at: landing.time, copy: sha });
+        ctx.onMainline = [...ctx.reached.keys()].filter((sha) => ctx.bySha.get(sha)?.is_merge === 0);
+      }
+    };
+    patchIdRule = {
+      via: "patch-id",
+      async apply(ctx, pending) {
+        if (pending.length === 0) return;
+        const earliest = pending.reduce((min, sha) => Math.min(min, ctx.time(sha)), Infinity);
+        const recent = ctx.onMainline.filter((sha) => ctx.time(sha) >= earliest - 1);
+        const ids = await ctx.patchIds(recent);
+        for (const sha of recent.sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))) {
+          const id = ids.get(sha);
+          if (id && !ctx.mainlineIds.has(id)) ctx.mainlineIds.set(id, sha);
+        }
+        const candidateIds = await ctx.patchIds(pending);
+        for (const sha of pending) {
+          const copy = ctx.mainlineIds.get(candidateIds.get(sha) ?? "");
+          if (copy) ctx.reached.set(sha, { via: "patch-id", at: ctx.landedAt(copy), copy });
+        }
+      }
+    };
+    squashRule = {
+      via: "squash",
+      async apply(ctx, pending) {
+        if (pending.length === 0) return;
+        const set2 = new Set(pending);
+        await squashByPullRequest(ctx, set2);
+        await squashByNetDiff(ctx, set2);
+      }
+    };
+    contentRule = {
+      via: "content",
+      async apply(ctx, pending) {
+        if (pending.length === 0) return;
+        const touching = ctx.db.prepare(`
+      SELECT c.sha, c.committed_at FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
+      WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ? ORDER BY c.committed_at`);
+        for await (const patch of readCommitPatches(pending, { cwd: ctx.cwd })) {
+          const added = patch.files.flatMap(
+            (f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) }))
+          );
+          if (added.length === 0) continue;
+          const paths = [...new Set(added.map((a) => a.path))];
+          const found = linesPresent(added, await filesAt(ctx.tip, paths, ctx.cwd));
+          if (found / added.length < CONTENT_SHARE) continue;
+          const since = ctx.bySha.get(patch.sha)?.committed_at ?? "";
+          const landing = paths.flatMap((p) => touching.all([ctx.repoId, p, since])).filter((row) => ctx.reached.has(row.sha) && row.sha !== patch.sha).sort((x, y) => ctx.landedAt(x.sha) - ctx.landedAt(y.sha))[0];
+          const copy = landing?.sha ?? ctx.tip;
+          ctx.reached.set(patch.sha, { via: "content", at: ctx.reached.get(copy)?.at ?? ctx.time(ctx.tip), copy });
+        }
+      }
+    };
+    MAINLINE_RULES = [ancestorRule, patchIdRule, squashRule, contentRule];
+  }
+});
+
 // src/git/blame.ts
 async function blameFile(rev, path, cwd) {
   const { stdout } = await runGit(["blame", "--line-porcelain", rev, "--", path], { cwd, okCodes: [128] });
@@ -40960,45 +41197,141 @@ var init_blame = __esm({
   }
 });
 
+// src/builders/outcomes/revert-rules.ts
+function revertTargetByMessage(c, lookup) {
+  const isSquash = c.pr_number !== null && !/^Revert /.test(c.subject);
+  if (isSquash) return void 0;
+  const byHash = /This reverts commit ([0-9a-f]{7,40})/i.exec(c.message);
+  let target = byHash ? lookup.bySha(byHash[1]) : void 0;
+  const bySubject = /^Revert "(.+)"$/.exec(c.subject.replace(/ \(#\d+\)$/, ""));
+  if (!target && bySubject) {
+    target = lookup.bySubject(bySubject[1]).filter((s) => s !== c.sha && lookup.time(s) <= lookup.time(c.sha)).sort((a, b) => lookup.time(b) - lookup.time(a))[0];
+  }
+  const byPr = /^Reverts [\w.-]+\/[\w.-]+#(\d+)/m.exec(c.message);
+  if (!target && byPr) target = lookup.byPullRequest(Number(byPr[1]), c.sha);
+  return target;
+}
+function lookupOf(ctx) {
+  const subjects = /* @__PURE__ */ new Map();
+  for (const c of ctx.commits) {
+    const list2 = subjects.get(c.subject);
+    if (list2) list2.push(c.sha);
+    else subjects.set(c.subject, [c.sha]);
+  }
+  return {
+    bySubject: (subject) => subjects.get(subject) ?? [],
+    bySha: (prefix) => ctx.commits.find((c) => c.sha.startsWith(prefix.toLowerCase()))?.sha,
+    byPullRequest: (n, except) => ctx.onMainline.find((s) => ctx.bySha.get(s)?.pr_number === n && s !== except),
+    time: (sha) => ctx.time(sha)
+  };
+}
+function messageReverts(ctx) {
+  const lookup = lookupOf(ctx);
+  const edges = /* @__PURE__ */ new Map();
+  for (const sha of ctx.onMainline) {
+    const target = revertTargetByMessage(ctx.bySha.get(sha), lookup);
+    const canonical = target ? ctx.reached.get(target)?.copy : void 0;
+    if (canonical && canonical !== sha) edges.set(sha, { target: canonical, kind: "message" });
+  }
+  return edges;
+}
+async function diffInversionReverts(ctx, edges) {
+  const withoutMessage = ctx.onMainline.filter((sha) => !edges.has(sha));
+  if (withoutMessage.length <= 1) return;
+  const forward = await ctx.patchIds(withoutMessage);
+  const reverse = await ctx.patchIds(ctx.onMainline, true);
+  const byReverse = /* @__PURE__ */ new Map();
+  for (const [sha, id] of reverse) byReverse.set(id, [...byReverse.get(id) ?? [], sha]);
+  for (const sha of withoutMessage) {
+    const target = (byReverse.get(forward.get(sha) ?? "") ?? []).filter((c) => c !== sha && ctx.landedAt(c) <= ctx.landedAt(sha)).sort((a, b) => ctx.landedAt(b) - ctx.landedAt(a))[0];
+    if (target) edges.set(sha, { target, kind: "diff-inversion" });
+  }
+}
+async function linesOfCommitAt(rev, c, paths, cwd) {
+  const present = /* @__PURE__ */ new Map();
+  let count2 = 0;
+  for (const path of paths) {
+    for (const line of await blameFile(rev, path, cwd)) {
+      if (line.sha !== c || !isNontrivialLine(line.text)) continue;
+      const key = `${path}\0${normalizeLine(line.text)}`;
+      present.set(key, (present.get(key) ?? 0) + 1);
+      count2++;
+    }
+  }
+  return { present, count: count2 };
+}
+async function linesDeletedBy(r, present, cwd) {
+  let deleted = 0;
+  for await (const patch of readCommitPatches([r], { cwd })) {
+    const readded = new Set(patch.files.flatMap((f) => f.added.map(normalizeLine)));
+    for (const f of patch.files) {
+      for (const text of f.removed) {
+        const norm = normalizeLine(text);
+        const key = `${f.oldPath ?? f.path}\0${norm}`;
+        const n = present.get(key) ?? 0;
+        if (n > 0 && !readded.has(norm)) {
+          present.set(key, n - 1);
+          deleted++;
+        }
+      }
+    }
+  }
+  return deleted;
+}
+async function partialReverts(ctx, commits, windowSeconds) {
+  const found = /* @__PURE__ */ new Map();
+  const filesOf = ctx.db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND added_lines > 0`);
+  const touchers = ctx.db.prepare(`SELECT sha FROM metadata_commit_file_changes WHERE repo_id = ? AND path = ? AND deleted_lines > 0`);
+  const onMainline = new Set(ctx.onMainline);
+  for (const c of commits) {
+    const at = ctx.landedAt(c);
+    const paths = filesOf.all([ctx.repoId, c]).map((r) => r.path);
+    const later = [...new Set(paths.flatMap((p) => touchers.all([ctx.repoId, p]).map((r) => r.sha)))].filter((r) => r !== c && onMainline.has(r) && ctx.landedAt(r) > at && ctx.landedAt(r) - at <= windowSeconds).sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b)).slice(0, 20);
+    for (const r of later) {
+      const { present, count: count2 } = await linesOfCommitAt(`${r}^`, c, paths, ctx.cwd);
+      if (count2 === 0) break;
+      if (await linesDeletedBy(r, present, ctx.cwd) * 2 >= count2) {
+        found.set(c, r);
+        break;
+      }
+    }
+  }
+  return found;
+}
+function effectiveReverts(revertsOf, landedAt) {
+  const memo2 = /* @__PURE__ */ new Map();
+  const effective = (sha, depth = 0) => {
+    if (memo2.has(sha)) return memo2.get(sha);
+    if (depth > 50) return null;
+    const by = (revertsOf.get(sha) ?? []).filter((r) => effective(r, depth + 1) === null).sort((a, b) => landedAt(a) - landedAt(b))[0];
+    memo2.set(sha, by ?? null);
+    return by ?? null;
+  };
+  return (sha) => effective(sha);
+}
+var init_revert_rules = __esm({
+  "src/builders/outcomes/revert-rules.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    init_blame();
+    init_patches();
+    init_lines();
+  }
+});
+
 // src/builders/outcomes.ts
 var outcomes_exports = {};
 __export(outcomes_exports, {
   buildOutcomes: () => buildOutcomes
 });
-async function cachedPatchIds(db, repoId, shas, cwd, reverse = false) {
-  const column = reverse ? "reverse_id" : "forward_id";
-  const known = db.prepare(`SELECT sha, ${column} AS id, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
-  const ids = /* @__PURE__ */ new Map();
-  const missing = [];
-  for (const sha of shas) {
-    const row = known.get([repoId, sha]);
-    if (!row || reverse && row.has_reverse === 0) missing.push(sha);
-    else if (row.id) ids.set(sha, row.id);
-  }
-  if (missing.length > 0) {
-    const computed = await patchIds(missing, cwd, { reverse });
-    const save = reverse ? db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, reverse_id, has_reverse) VALUES (?, ?, ?, 1)
-                    ON CONFLICT (repo_id, sha) DO UPDATE SET reverse_id = excluded.reverse_id, has_reverse = 1`) : db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES (?, ?, ?)
-                    ON CONFLICT (repo_id, sha) DO UPDATE SET forward_id = excluded.forward_id`);
-    db.transaction(() => {
-      for (const sha of missing) {
-        const id = computed.get(sha) ?? null;
-        save.run([repoId, sha, id]);
-        if (id) ids.set(sha, id);
-      }
-    });
-  }
-  return ids;
-}
 async function buildOutcomes(options) {
   const { db, repoId, cwd, config: config2 } = options;
   const now = (options.now ?? /* @__PURE__ */ new Date()).getTime() / 1e3;
-  const tipRow = db.prepare(
+  const tip = db.prepare(
     `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`
-  ).get([repoId]);
-  if (!tipRow) return { mainlineTip: null, merged: 0, reverted: 0 };
-  const tip = tipRow.head_sha;
-  const refs = db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all([repoId]);
+  ).get([repoId])?.head_sha;
+  if (!tip) return { mainlineTip: null, merged: 0, reverted: 0 };
+  const refs = loadRefTips(db, repoId);
   const outcomeCount = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ?`).get([repoId]).n;
   const state = JSON.stringify([tip, refs.map((r) => `${r.ref_name}=${r.sha}`), outcomeCount, config2.revertWindowDays]);
   const stateKey = `outcomes_state:${repoId}`;
@@ -41006,158 +41339,43 @@ async function buildOutcomes(options) {
   const unbuilt = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`).get([repoId]).n;
   if (stored === state && unbuilt === 0) {
     refreshWindows(db, repoId, config2, now);
-    const counts = db.prepare(
+    const counts2 = db.prepare(
       `SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`
     ).get([repoId]);
-    return { mainlineTip: tip, ...counts };
+    return { mainlineTip: tip, ...counts2 };
   }
-  const commits = db.prepare(
-    `SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`
-  ).all([repoId]);
-  const bySha = new Map(commits.map((c) => [c.sha, c]));
-  const time3 = (sha) => Date.parse(bySha.get(sha)?.committed_at ?? "") / 1e3;
+  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs);
   const candidates = db.prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ?`).all([repoId]).map((r) => r.sha);
-  const reached = /* @__PURE__ */ new Map();
-  for (const [sha, landing] of await mainlineLanding(tip, cwd)) reached.set(sha, { via: "ancestor", at: landing.time, copy: sha });
-  const onMainline = [...reached.keys()].filter((sha) => bySha.get(sha)?.is_merge === 0);
-  let pending = candidates.filter((sha) => !reached.has(sha));
-  const mainlineIds = /* @__PURE__ */ new Map();
-  if (pending.length > 0) {
-    const earliest = pending.reduce((min, sha) => Math.min(min, time3(sha)), Infinity);
-    const recent = onMainline.filter((sha) => time3(sha) >= earliest - 1);
-    const ids = await cachedPatchIds(db, repoId, recent, cwd);
-    for (const sha of recent.sort((a, b) => reached.get(a).at - reached.get(b).at)) {
-      const id = ids.get(sha);
-      if (id && !mainlineIds.has(id)) mainlineIds.set(id, sha);
-    }
-    const candidateIds = await cachedPatchIds(db, repoId, pending, cwd);
-    for (const sha of pending) {
-      const copy = mainlineIds.get(candidateIds.get(sha) ?? "");
-      if (copy) reached.set(sha, { via: "patch-id", at: reached.get(copy).at, copy });
-    }
-    pending = pending.filter((sha) => !reached.has(sha));
-  }
-  if (pending.length > 0) {
-    const pendingSet = new Set(pending);
-    const byPr = /* @__PURE__ */ new Map();
-    for (const sha of onMainline) {
-      const pr = bySha.get(sha)?.pr_number;
-      if (pr && !byPr.has(pr)) byPr.set(pr, sha);
-    }
-    for (const ref of refs) {
-      const m = PR_REF.exec(ref.ref_name);
-      const copy = m ? byPr.get(Number(m[1])) : void 0;
-      if (!copy) continue;
-      for (const sha of await commitsReachableOnlyFrom([ref.sha], [tip], cwd)) {
-        if (pendingSet.has(sha)) reached.set(sha, { via: "squash", at: reached.get(copy).at, copy });
-      }
-    }
-    const branches = db.prepare(`SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`).all([repoId]);
-    for (const { head_sha } of branches) {
-      const own2 = (await commitsReachableOnlyFrom([head_sha], [tip], cwd)).filter((sha) => pendingSet.has(sha) && !reached.has(sha));
-      if (own2.length === 0) continue;
-      const base = await mergeBase(head_sha, tip, cwd);
-      if (!base) continue;
-      if (mainlineIds.size === 0) {
-        const ids = await cachedPatchIds(
-          db,
-          repoId,
-          onMainline.filter((sha) => time3(sha) >= time3(base)),
-          cwd
-        );
-        for (const [sha, id] of ids) if (!mainlineIds.has(id)) mainlineIds.set(id, sha);
-      }
-      const copy = mainlineIds.get(await netDiffPatchId(base, head_sha, cwd) ?? "");
-      if (copy) for (const sha of own2) reached.set(sha, { via: "squash", at: reached.get(copy).at, copy });
-    }
-    pending = pending.filter((sha) => !reached.has(sha));
-  }
-  if (pending.length > 0) {
-    const touching = db.prepare(`
-      SELECT c.sha, c.committed_at FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
-      WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ? ORDER BY c.committed_at`);
-    for await (const patch of readCommitPatches(pending, { cwd })) {
-      const added = patch.files.flatMap(
-        (f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) }))
-      );
-      if (added.length === 0) continue;
-      const paths = [...new Set(added.map((a) => a.path))];
-      const files = await filesAt(tip, paths, cwd);
-      const present = /* @__PURE__ */ new Map();
-      for (const [path, text] of files)
-        for (const line of text.split("\n")) {
-          const key = `${path}\0${normalizeLine(line)}`;
-          present.set(key, (present.get(key) ?? 0) + 1);
-        }
-      let found = 0;
-      for (const a of added) {
-        const key = `${a.path}\0${a.text}`;
-        const n = present.get(key) ?? 0;
-        if (n > 0) {
-          found++;
-          present.set(key, n - 1);
-        }
-      }
-      if (found / added.length < CONTENT_SHARE) continue;
-      const since = bySha.get(patch.sha)?.committed_at ?? "";
-      const landing = paths.flatMap((p) => touching.all([repoId, p, since])).filter((row) => reached.has(row.sha) && row.sha !== patch.sha).sort((x, y) => reached.get(x.sha).at - reached.get(y.sha).at)[0];
-      const copy = landing?.sha ?? tip;
-      reached.set(patch.sha, { via: "content", at: reached.get(copy)?.at ?? time3(tip), copy });
-    }
-  }
-  const mainlineCopy = (sha) => reached.get(sha)?.copy;
-  const edges = /* @__PURE__ */ new Map();
-  const findBySubject = /* @__PURE__ */ new Map();
-  for (const c of commits) findBySubject.set(c.subject, [...findBySubject.get(c.subject) ?? [], c.sha]);
-  const resolvePrefix = (prefix) => commits.find((c) => c.sha.startsWith(prefix.toLowerCase()))?.sha;
-  for (const sha of onMainline) {
-    const c = bySha.get(sha);
-    const isSquash = c.pr_number !== null && !/^Revert /.test(c.subject);
-    let target;
-    if (!isSquash) {
-      const byHash = /This reverts commit ([0-9a-f]{7,40})/i.exec(c.message);
-      if (byHash) target = resolvePrefix(byHash[1]);
-      const bySubject = /^Revert "(.+)"$/.exec(c.subject.replace(/ \(#\d+\)$/, ""));
-      if (!target && bySubject) {
-        target = (findBySubject.get(bySubject[1]) ?? []).filter((s) => s !== sha && time3(s) <= time3(sha)).sort((a, b) => time3(b) - time3(a))[0];
-      }
-      const byPr = /^Reverts [\w.-]+\/[\w.-]+#(\d+)/m.exec(c.message);
-      if (!target && byPr) target = onMainline.find((s) => bySha.get(s)?.pr_number === Number(byPr[1]) && s !== sha);
-    }
-    const canonical = target ? mainlineCopy(target) : void 0;
-    if (canonical && canonical !== sha) edges.set(sha, { target: canonical, kind: "message" });
-  }
-  const withoutMessage = onMainline.filter((sha) => !edges.has(sha));
-  if (withoutMessage.length > 1) {
-    const forward = await cachedPatchIds(db, repoId, withoutMessage, cwd);
-    const reverse = await cachedPatchIds(db, repoId, onMainline, cwd, true);
-    const byReverse = /* @__PURE__ */ new Map();
-    for (const [sha, id] of reverse) byReverse.set(id, [...byReverse.get(id) ?? [], sha]);
-    for (const sha of withoutMessage) {
-      const target = (byReverse.get(forward.get(sha) ?? "") ?? []).filter((c) => c !== sha && reached.get(c).at <= reached.get(sha).at).sort((a, b) => reached.get(b).at - reached.get(a).at)[0];
-      if (target) edges.set(sha, { target, kind: "diff-inversion" });
-    }
-  }
+  await applyMainlineRules(ctx, candidates);
+  const reverts = await findReverts(ctx, config2);
+  const counts = writeOutcomes(
+    ctx,
+    candidates,
+    reverts,
+    config2,
+    now,
+    () => db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([stateKey, state])
+  );
+  return { mainlineTip: tip, ...counts };
+}
+async function findReverts(ctx, config2) {
+  const edges = messageReverts(ctx);
+  await diffInversionReverts(ctx, edges);
   const revertsOf = /* @__PURE__ */ new Map();
   for (const [r, { target }] of edges) revertsOf.set(target, [...revertsOf.get(target) ?? [], r]);
-  const partialKind = /* @__PURE__ */ new Map();
-  const aiCommits = db.prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND heavy_ai = 1 AND attribution_source IN ('transcript', 'note')`).all([repoId]).map((r) => r.sha).filter((sha) => reached.get(sha)?.via === "ancestor" && !revertsOf.has(sha));
+  const partial2 = /* @__PURE__ */ new Set();
+  const aiCommits = ctx.db.prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND heavy_ai = 1 AND attribution_source IN ('transcript', 'note')`).all([ctx.repoId]).map((r) => r.sha).filter((sha) => ctx.reached.get(sha)?.via === "ancestor" && !revertsOf.has(sha));
   if (aiCommits.length > 0) {
-    for (const [c, r] of await findPartialReverts(aiCommits, onMainline, reached, config2.revertWindowDays * 86400, db, repoId, cwd)) {
+    for (const [c, r] of await partialReverts(ctx, aiCommits, config2.revertWindowDays * 86400)) {
       if (edges.has(r)) continue;
       revertsOf.set(c, [...revertsOf.get(c) ?? [], r]);
-      partialKind.set(`${r}|${c}`, "partial");
+      partial2.add(`${r}|${c}`);
     }
   }
-  const memo2 = /* @__PURE__ */ new Map();
-  const effectiveRevert = (sha, depth = 0) => {
-    if (memo2.has(sha)) return memo2.get(sha);
-    if (depth > 50) return null;
-    const by = (revertsOf.get(sha) ?? []).filter((r) => effectiveRevert(r, depth + 1) === null).sort((a, b) => reached.get(a).at - reached.get(b).at)[0];
-    memo2.set(sha, by ?? null);
-    return by ?? null;
-  };
-  const update2 = db.prepare(`
+  return { edges, effective: effectiveReverts(revertsOf, (sha) => ctx.landedAt(sha)), partial: partial2 };
+}
+function writeOutcomes(ctx, candidates, reverts, config2, now, alsoInTransaction) {
+  const update2 = ctx.db.prepare(`
     UPDATE event_commit_outcomes SET
       merged_to_mainline = @merged, mainline_via = @via, mainline_sha = @copy, reached_mainline_at = @reachedAt,
       merge_window_closed = @mergeClosed,
@@ -41167,35 +41385,31 @@ async function buildOutcomes(options) {
   let merged = 0;
   let reverted = 0;
   const window = config2.revertWindowDays * 86400;
-  db.transaction(() => {
+  ctx.db.transaction(() => {
     for (const sha of candidates) {
-      const r = reached.get(sha);
-      const committed = time3(sha);
+      const r = ctx.reached.get(sha);
       const copy = r?.copy ?? null;
-      const revert = copy ? effectiveRevert(copy) : null;
-      const revertedInWindow = revert !== null && r !== void 0 && reached.get(revert).at - r.at <= window;
+      const revert = copy ? reverts.effective(copy) : null;
+      const revertedInWindow = revert !== null && r !== void 0 && ctx.landedAt(revert) - r.at <= window;
       if (r) merged++;
       if (revertedInWindow) reverted++;
       update2.run({
-        repo: repoId,
+        repo: ctx.repoId,
         sha,
         merged: r ? 1 : 0,
         via: r?.via ?? null,
         copy,
         reachedAt: r ? new Date(r.at * 1e3).toISOString() : null,
-        mergeClosed: now - committed >= config2.mergedMinAgeDays * 86400 ? 1 : 0,
+        mergeClosed: now - ctx.time(sha) >= config2.mergedMinAgeDays * 86400 ? 1 : 0,
         reverted: r ? revertedInWindow ? 1 : 0 : null,
         revertedBy: revertedInWindow ? revert : null,
-        revertKind: revertedInWindow ? partialKind.get(`${revert}|${copy}`) ?? edges.get(revert).kind : null,
+        revertKind: revertedInWindow ? reverts.partial.has(`${revert}|${copy}`) ? "partial" : reverts.edges.get(revert).kind : null,
         revertClosed: r ? now - r.at >= window ? 1 : 0 : null
       });
     }
-    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
-      stateKey,
-      state
-    ]);
+    alsoInTransaction();
   });
-  return { mainlineTip: tip, merged, reverted };
+  return { merged, reverted };
 }
 function refreshWindows(db, repoId, config2, now) {
   db.prepare(`
@@ -41210,82 +41424,27 @@ function refreshWindows(db, repoId, config2, now) {
     repo: repoId
   });
 }
-async function findPartialReverts(commits, mainline, reached, windowSeconds, db, repoId, cwd) {
-  const found = /* @__PURE__ */ new Map();
-  const filesOf = db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND added_lines > 0`);
-  const touchers = db.prepare(`SELECT sha FROM metadata_commit_file_changes WHERE repo_id = ? AND path = ? AND deleted_lines > 0`);
-  const onMainline = new Set(mainline);
-  for (const c of commits) {
-    const at = reached.get(c).at;
-    const paths = filesOf.all([repoId, c]).map((r) => r.path);
-    const later = [...new Set(paths.flatMap((p) => touchers.all([repoId, p]).map((r) => r.sha)))].filter((r) => r !== c && onMainline.has(r) && reached.get(r).at > at && reached.get(r).at - at <= windowSeconds).sort((a, b) => reached.get(a).at - reached.get(b).at).slice(0, 20);
-    for (const r of later) {
-      const present = /* @__PURE__ */ new Map();
-      let presentCount = 0;
-      for (const path of paths) {
-        for (const line of await blameFile(`${r}^`, path, cwd)) {
-          if (line.sha !== c || !isNontrivialLine(line.text)) continue;
-          const key = `${path}\0${normalizeLine(line.text)}`;
-          present.set(key, (present.get(key) ?? 0) + 1);
-          presentCount++;
-        }
-      }
-      if (presentCount === 0) break;
-      let deleted = 0;
-      for await (const patch of readCommitPatches([r], { cwd })) {
-        const readded = new Set(patch.files.flatMap((f) => f.added.map(normalizeLine)));
-        for (const f of patch.files) {
-          for (const text of f.removed) {
-            const norm = normalizeLine(text);
-            const key = `${f.oldPath ?? f.path}\0${norm}`;
-            const n = present.get(key) ?? 0;
-            if (n > 0 && !readded.has(norm)) {
-              present.set(key, n - 1);
-              deleted++;
-            }
-          }
-        }
-      }
-      if (deleted * 2 >= presentCount) {
-        found.set(c, r);
-        break;
-      }
-    }
-  }
-  return found;
-}
-var PR_REF, CONTENT_SHARE;
 var init_outcomes = __esm({
   "src/builders/outcomes.ts"() {
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
-    init_log();
-    init_mainline();
-    init_patches();
-    init_blame();
-    init_lines();
-    PR_REF = /(?:^|\/)(?:pull|pulls|pr)\/(\d+)(?:\/(?:head|merge))?$/;
-    CONTENT_SHARE = 0.8;
+    init_context();
+    init_mainline_rules();
+    init_revert_rules();
   }
 });
 
-// src/builders/churn.ts
-var churn_exports = {};
-__export(churn_exports, {
-  buildChurn: () => buildChurn
-});
-async function buildChurn(options) {
-  const { db, repoId, cwd, aiLines, config: config2, pathScope } = options;
-  const now = (options.now ?? /* @__PURE__ */ new Date()).getTime();
-  const windowMs = config2.churnWindowDays * 864e5;
-  const inScope = (path) => !pathScope || pathScope.has(path);
-  const mainline = db.prepare(
+// src/builders/churn/evidence.ts
+function loadMainline(db, repoId) {
+  return db.prepare(
     // Times in ms from SQLite (second resolution is plenty for windows of days, and cheaper
     // than Date.parse on every mainline commit of every run).
     `SELECT sha, unixepoch(reached_mainline_at) * 1000 AS at, unixepoch(committed_at) * 1000 AS committed,
-         nontrivial_added_lines AS n, ai_lines FROM event_commit_outcomes
-       WHERE repo_id = ? AND mainline_via = 'ancestor' AND reached_mainline_at IS NOT NULL`
+           nontrivial_added_lines AS n, ai_lines FROM event_commit_outcomes
+         WHERE repo_id = ? AND mainline_via = 'ancestor' AND reached_mainline_at IS NOT NULL`
   ).all([repoId]).sort((a, b) => a.at - b.at || a.committed - b.committed || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
+}
+function evidenceFinder(db, repoId, aiLines) {
   const copies = /* @__PURE__ */ new Map();
   for (const c of db.prepare(
     `SELECT sha, mainline_sha, ai_lines FROM event_commit_outcomes
@@ -41295,7 +41454,7 @@ async function buildChurn(options) {
     if (list2) list2.push(c);
     else copies.set(c.mainline_sha, [c]);
   }
-  const evidence = (m) => {
+  return (m) => {
     const own2 = aiLines.get(m.sha) ?? [];
     if (own2.length > 0) return { lines: [...own2] };
     const carried = copies.get(m.sha) ?? [];
@@ -41303,126 +41462,148 @@ async function buildChurn(options) {
     if (exact.length > 0) return { lines: exact };
     return { count: m.ai_lines > 0 ? m.ai_lines : carried.reduce((n, c) => n + c.ai_lines, 0) };
   };
+}
+function evidenceFingerprint(e) {
+  return "lines" in e ? `l${e.lines.length}` : `c${e.count}`;
+}
+function planChurn(db, repoId, mainline, evidence, windowDays) {
   const stored = new Map(
     db.prepare(`SELECT sha, window_days, window_closed FROM event_commit_churn WHERE repo_id = ?`).all([repoId]).map((r) => [r.sha, r])
   );
   const onMainline = new Set(mainline.map((m) => m.sha));
   const rewritten = [...stored.keys()].some((sha) => !onMainline.has(sha));
-  const evidenceKey = `churn_evidence:${repoId}`;
-  const fingerprint = new Map(
-    mainline.map((m) => {
-      const e = evidence(m);
-      return [m.sha, "lines" in e ? `l${e.lines.length}` : `c${e.count}`];
-    })
-  );
-  const storedEvidence = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get([evidenceKey])?.value ?? "[]";
-  const previous = new Map(JSON.parse(storedEvidence));
+  const fingerprint = new Map(mainline.map((m) => [m.sha, evidenceFingerprint(evidence(m))]));
+  const evidenceStored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get([evidenceKey(repoId)])?.value ?? "[]";
+  const previous = new Map(JSON.parse(evidenceStored));
   const subjects = new Set(
     mainline.filter((m) => {
       const row = stored.get(m.sha);
-      return rewritten || !row || row.window_closed === 0 || row.window_days !== config2.churnWindowDays || (previous.get(m.sha) ?? "c0") !== fingerprint.get(m.sha);
+      return rewritten || !row || row.window_closed === 0 || row.window_days !== windowDays || (previous.get(m.sha) ?? "c0") !== fingerprint.get(m.sha);
     }).map((m) => m.sha)
   );
   const evidenceNow = JSON.stringify([...fingerprint].filter(([, f]) => f !== "c0"));
-  const saveEvidence = () => {
-    if (evidenceNow !== storedEvidence) {
-      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
-        evidenceKey,
-        evidenceNow
-      ]);
-    }
-  };
-  if (subjects.size === 0) {
-    if (evidenceNow !== storedEvidence) db.transaction(() => saveEvidence());
-    return { commits: 0, churned: 0, aiChurned: 0 };
+  return { subjects, rewritten, evidenceNow, evidenceStored };
+}
+var evidenceKey;
+var init_evidence = __esm({
+  "src/builders/churn/evidence.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    evidenceKey = (repoId) => `churn_evidence:${repoId}`;
   }
-  const first = mainline.findIndex((m) => subjects.has(m.sha));
-  const lastStart = mainline.findLast((m) => subjects.has(m.sha)).at;
-  const pass = mainline.slice(first).filter((m) => m.at <= lastStart + windowMs);
-  const byShaInPass = new Map(pass.map((m) => [m.sha, m]));
-  const live = /* @__PURE__ */ new Map();
-  const results = [];
-  const sweep = (at) => {
-    for (const [path, byText] of live) {
-      for (const [text, lines] of byText) {
-        const open3 = lines.filter((l) => l.subject.at + windowMs >= at);
-        if (open3.length === 0) byText.delete(text);
-        else if (open3.length !== lines.length) byText.set(text, open3);
+});
+
+// src/builders/churn/live-lines.ts
+var LiveLines;
+var init_live_lines = __esm({
+  "src/builders/churn/live-lines.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    init_lines();
+    LiveLines = class {
+      constructor(windowMs) {
+        this.windowMs = windowMs;
       }
-      if (byText.size === 0) live.delete(path);
-    }
-  };
-  let seen = 0;
-  for await (const patch of readCommitPatches(
-    pass.map((m) => m.sha),
-    { cwd }
-  )) {
-    const m = byShaInPass.get(patch.sha);
-    if (!m) continue;
-    if (++seen % 2e3 === 0) sweep(m.at);
-    const addedAnywhere = /* @__PURE__ */ new Map();
-    for (const f of patch.files)
-      for (const a of f.added) {
-        const key = normalizeLine(a);
-        addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
+      windowMs;
+      byPath = /* @__PURE__ */ new Map();
+      /** Adds a subject's line. */
+      add(subject, path, text, weight) {
+        let byText = this.byPath.get(path);
+        if (!byText) {
+          byText = /* @__PURE__ */ new Map();
+          this.byPath.set(path, byText);
+        }
+        const same = byText.get(text);
+        if (same) same.push({ subject, weight });
+        else byText.set(text, [{ subject, weight }]);
       }
-    for (const f of patch.files) {
-      const from = f.oldPath ?? f.path;
-      const byText = live.get(from);
-      if (!byText) continue;
-      for (const r of f.removed) {
-        const key = normalizeLine(r);
+      /**
+       * What commit `patch` (landed at `at`, ms) removes from earlier subjects' lines, unless it adds the
+       * same text back; renames carry the lines to the new path.
+       */
+      remove(patch, at) {
+        const addedAnywhere = /* @__PURE__ */ new Map();
+        for (const f of patch.files) {
+          for (const a of f.added) {
+            const key = normalizeLine(a);
+            addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
+          }
+        }
+        for (const f of patch.files) {
+          const from = f.oldPath ?? f.path;
+          const byText = this.byPath.get(from);
+          if (!byText) continue;
+          for (const r of f.removed) this.removeOne(byText, normalizeLine(r), addedAnywhere, at);
+          if (f.oldPath && f.oldPath !== f.path) this.rename(f.oldPath, f.path, byText);
+        }
+      }
+      removeOne(byText, key, addedAnywhere, at) {
         const candidates = byText.get(key);
-        if (!candidates || candidates.length === 0) continue;
+        if (!candidates || candidates.length === 0) return;
         const readded = addedAnywhere.get(key) ?? 0;
         if (readded > 0) {
           addedAnywhere.set(key, readded - 1);
-          continue;
+          return;
         }
         const line = candidates.pop();
         if (candidates.length === 0) byText.delete(key);
         const s = line.subject;
-        if (m.at > s.at && m.at <= s.at + windowMs) {
+        if (at > s.at && at <= s.at + this.windowMs) {
           s.churned++;
           s.aiChurned += line.weight;
         }
       }
-      if (f.oldPath && f.oldPath !== f.path) {
-        live.delete(f.oldPath);
-        const into = live.get(f.path);
+      rename(from, to, byText) {
+        this.byPath.delete(from);
+        const into = this.byPath.get(to);
         if (into) for (const [text, lines] of byText) into.set(text, [...into.get(text) ?? [], ...lines]);
-        else live.set(f.path, byText);
+        else this.byPath.set(to, byText);
       }
-    }
-    if (!subjects.has(m.sha)) continue;
-    const e = evidence(m);
-    const exact = /* @__PURE__ */ new Map();
-    if ("lines" in e) for (const l of e.lines) exact.set(`${l.path}\0${l.text}`, (exact.get(`${l.path}\0${l.text}`) ?? 0) + 1);
-    const added = patch.files.flatMap(
-      (f) => inScope(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })) : []
-    );
-    const share = "count" in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
-    const subject = { sha: m.sha, at: m.at, lines: added.length, aiWeight: 0, churned: 0, aiChurned: 0 };
-    for (const a of added) {
-      let weight = share;
-      if ("lines" in e) {
-        const key = `${a.path}\0${a.text}`;
-        const n = exact.get(key) ?? 0;
-        weight = n > 0 ? 1 : 0;
-        if (n > 0) exact.set(key, n - 1);
+      /** Lines whose window closed by `at` can no longer churn: dropping them keeps memory to one window. */
+      sweep(at) {
+        for (const [path, byText] of this.byPath) {
+          for (const [text, lines] of byText) {
+            const open3 = lines.filter((l) => l.subject.at + this.windowMs >= at);
+            if (open3.length === 0) byText.delete(text);
+            else if (open3.length !== lines.length) byText.set(text, open3);
+          }
+          if (byText.size === 0) this.byPath.delete(path);
+        }
       }
-      subject.aiWeight += weight;
-      let byText = live.get(a.path);
-      if (!byText) {
-        byText = /* @__PURE__ */ new Map();
-        live.set(a.path, byText);
-      }
-      const same = byText.get(a.text);
-      if (same) same.push({ subject, weight });
-      else byText.set(a.text, [{ subject, weight }]);
-    }
-    results.push(subject);
+    };
   }
+});
+
+// src/builders/churn.ts
+var churn_exports = {};
+__export(churn_exports, {
+  buildChurn: () => buildChurn
+});
+async function buildChurn(options) {
+  const { db, repoId, cwd, config: config2 } = options;
+  const windowMs = config2.churnWindowDays * 864e5;
+  const mainline = loadMainline(db, repoId);
+  const evidence = evidenceFinder(db, repoId, options.aiLines);
+  const plan = planChurn(db, repoId, mainline, evidence, config2.churnWindowDays);
+  const saveEvidence = () => {
+    if (plan.evidenceNow === plan.evidenceStored) return;
+    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+      evidenceKey(repoId),
+      plan.evidenceNow
+    ]);
+  };
+  if (plan.subjects.size === 0) {
+    if (plan.evidenceNow !== plan.evidenceStored) db.transaction(saveEvidence);
+    return { commits: 0, churned: 0, aiChurned: 0 };
+  }
+  const first = mainline.findIndex((m) => plan.subjects.has(m.sha));
+  const lastStart = mainline.findLast((m) => plan.subjects.has(m.sha)).at;
+  const pass = mainline.slice(first).filter((m) => m.at <= lastStart + windowMs);
+  const results = await churnPass(pass, plan.subjects, evidence, {
+    cwd,
+    windowMs,
+    ...options.pathScope ? { pathScope: options.pathScope } : {}
+  });
   const insert = db.prepare(`
     INSERT INTO event_commit_churn
       (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned, nonai_lines_reaching_mainline, nonai_lines_churned, window_closed)
@@ -41431,10 +41612,11 @@ async function buildChurn(options) {
       window_days = excluded.window_days, ai_lines_reaching_mainline = excluded.ai_lines_reaching_mainline,
       ai_lines_churned = excluded.ai_lines_churned, nonai_lines_reaching_mainline = excluded.nonai_lines_reaching_mainline,
       nonai_lines_churned = excluded.nonai_lines_churned, window_closed = excluded.window_closed`);
+  const now = (options.now ?? /* @__PURE__ */ new Date()).getTime();
   let churned = 0;
   let aiChurned = 0;
   db.transaction(() => {
-    if (rewritten) db.prepare(`DELETE FROM event_commit_churn WHERE repo_id = ?`).run([repoId]);
+    if (plan.rewritten) db.prepare(`DELETE FROM event_commit_churn WHERE repo_id = ?`).run([repoId]);
     for (const s of results) {
       const ai = Math.round(s.aiWeight);
       const aiGone = Math.min(ai, Math.round(s.aiChurned));
@@ -41446,11 +41628,51 @@ async function buildChurn(options) {
   });
   return { commits: results.length, churned, aiChurned };
 }
+async function churnPass(pass, subjects, evidence, options) {
+  const bySha = new Map(pass.map((m) => [m.sha, m]));
+  const live = new LiveLines(options.windowMs);
+  const results = [];
+  let seen = 0;
+  for await (const patch of readCommitPatches(
+    pass.map((m) => m.sha),
+    { cwd: options.cwd }
+  )) {
+    const m = bySha.get(patch.sha);
+    if (!m) continue;
+    if (++seen % 2e3 === 0) live.sweep(m.at);
+    live.remove(patch, m.at);
+    if (subjects.has(m.sha)) results.push(addSubject(live, patch, m, evidence(m), options.pathScope));
+  }
+  return results;
+}
+function addSubject(live, patch, m, e, pathScope) {
+  const exact = /* @__PURE__ */ new Map();
+  if ("lines" in e) for (const l of e.lines) exact.set(`${l.path}\0${l.text}`, (exact.get(`${l.path}\0${l.text}`) ?? 0) + 1);
+  const added = patch.files.flatMap(
+    (f) => !pathScope || pathScope.has(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })) : []
+  );
+  const share = "count" in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
+  const subject = { sha: m.sha, at: m.at, lines: added.length, aiWeight: 0, churned: 0, aiChurned: 0 };
+  for (const a of added) {
+    let weight = share;
+    if ("lines" in e) {
+      const key = `${a.path}\0${a.text}`;
+      const n = exact.get(key) ?? 0;
+      weight = n > 0 ? 1 : 0;
+      if (n > 0) exact.set(key, n - 1);
+    }
+    subject.aiWeight += weight;
+    live.add(subject, a.path, a.text, weight);
+  }
+  return subject;
+}
 var init_churn = __esm({
   "src/builders/churn.ts"() {
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
     init_patches();
+    init_evidence();
+    init_live_lines();
     init_lines();
   }
 });
@@ -44008,31 +44230,29 @@ function hasSessionRecords(db) {
 }
 async function ingestSessions(options) {
   const { db } = options;
-  const now = (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString();
-  const resolver = new PathRepositoryResolver(db);
-  const touched = /* @__PURE__ */ new Set();
-  const stats = [];
-  const sql = {
-    watermark: db.prepare(`SELECT * FROM fact_ingest_watermarks WHERE source_path = ?`),
-    saveWatermark: db.prepare(`
-      INSERT INTO fact_ingest_watermarks
-        (source_path, provider, size, mtime_ms, byte_offset, record_index, head_length, head_checksum, skipped_lines, last_skip, updated_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-      ON CONFLICT (source_path) DO UPDATE SET
-        size = excluded.size, mtime_ms = excluded.mtime_ms, byte_offset = excluded.byte_offset,
-        record_index = excluded.record_index, head_length = excluded.head_length, head_checksum = excluded.head_checksum,
-        skipped_lines = excluded.skipped_lines, last_skip = coalesce(excluded.last_skip, fact_ingest_watermarks.last_skip),
-        updated_at = excluded.updated_at`),
-    forgetRecords: db.prepare(`
-      DELETE FROM fact_session_records
-      WHERE source_file_id = (SELECT source_file_id FROM fact_ingest_watermarks WHERE source_path = ?)`),
-    forgetEdits: db.prepare(`DELETE FROM fact_session_file_edits WHERE source_path = ?`),
-    sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`)
-  };
-  const work = [];
-  const marks = new Map(
-    db.prepare(`SELECT source_path, size, mtime_ms FROM fact_ingest_watermarks`).all().map((w) => [w.source_path, w])
-  );
+  const discoveries = await discoverTranscripts(db, options);
+  const { work, stats } = changedFiles(db, discoveries, options.since);
+  const reader = new TranscriptReader(db, options, discoveries, work.length > 0);
+  const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
+  let bytesDone = 0;
+  try {
+    for (const item of work) {
+      reader.read(item);
+      bytesDone += item.file.size;
+      options.onProgress?.(bytesDone, bytesTotal);
+    }
+    reader.close();
+  } catch (error63) {
+    reader.abort();
+    throw error63;
+  }
+  reader.finish();
+  for (const stat2 of stats) {
+    stat2.sessions = [...reader.touched].filter((id) => id.startsWith(`${stat2.provider}:`)).length;
+  }
+  return { stats, touchedSessions: [...reader.touched] };
+}
+async function discoverTranscripts(db, options) {
   const environment = {
     ...options.environment,
     knownRoots: options.environment.knownRoots ?? db.prepare(`SELECT root_path FROM metadata_repositories`).all().map((r) => r.root_path)
@@ -44055,23 +44275,34 @@ async function ingestSessions(options) {
       ).run([remembered])
     );
   }
+  return discoveries;
+}
+function emptyStats(provider, discovery) {
+  return {
+    provider: provider.name,
+    locations: discovery.locations,
+    filesFound: discovery.files.length + discovery.skipped.length,
+    filesRead: 0,
+    filesUnchanged: 0,
+    filesOlderThanSince: 0,
+    bytesRead: 0,
+    records: 0,
+    edits: 0,
+    sessions: 0,
+    skippedLines: {},
+    skipExamples: [],
+    skippedFiles: [...discovery.skipped],
+    unread: []
+  };
+}
+function changedFiles(db, discoveries, since) {
+  const marks = new Map(
+    db.prepare(`SELECT source_path, size, mtime_ms FROM fact_ingest_watermarks`).all().map((w) => [w.source_path, w])
+  );
+  const work = [];
+  const stats = [];
   for (const { provider, discovery } of discoveries) {
-    const stat2 = {
-      provider: provider.name,
-      locations: discovery.locations,
-      filesFound: discovery.files.length + discovery.skipped.length,
-      filesRead: 0,
-      filesUnchanged: 0,
-      filesOlderThanSince: 0,
-      bytesRead: 0,
-      records: 0,
-      edits: 0,
-      sessions: 0,
-      skippedLines: {},
-      skipExamples: [],
-      skippedFiles: [...discovery.skipped],
-      unread: []
-    };
+    const stat2 = emptyStats(provider, discovery);
     stats.push(stat2);
     const changed = discovery.files.filter((file2) => {
       const mark = marks.get(file2.path);
@@ -44080,7 +44311,7 @@ async function ingestSessions(options) {
     stat2.filesUnchanged = discovery.files.length - changed.length;
     changed.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     for (const file2 of changed) {
-      if (options.since && file2.mtimeMs < options.since.getTime()) {
+      if (since && file2.mtimeMs < since.getTime()) {
         stat2.filesOlderThanSince++;
         stat2.unread.push(file2);
         continue;
@@ -44088,151 +44319,185 @@ async function ingestSessions(options) {
       work.push({ provider, file: file2, stat: stat2 });
     }
   }
-  const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
-  const saved = new SavedRecords(hasSessionRecords(db));
-  const bulk = work.length > 0 && !saved.storedBefore;
-  const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== void 0;
-  if (bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
-  else if (!bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
-  const storedRecordIds = /* @__PURE__ */ new Map();
-  const storedRecordId = db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id >= ? AND session_id < ? LIMIT 1`);
-  for (const { provider } of discoveries) {
-    storedRecordIds.set(
-      provider.name,
-      storedRecordId.get([`${provider.name}:`, `${provider.name};`])?.record_id ?? null
-    );
-  }
-  const batch = new FileBatches(db);
-  let bytesDone = 0;
-  const writers = /* @__PURE__ */ new Map();
-  try {
-    for (const { provider, file: file2, stat: stat2 } of work) {
-      let writer = writers.get(provider.name);
-      if (!writer) {
-        writer = new SessionWriter(db, provider.name, resolver, now, saved);
-        writers.set(provider.name, writer);
-      }
-      const compressed = file2.path.endsWith(".zst");
-      let content;
-      if (compressed) {
-        if (!zstdDecompressSync2) {
-          stat2.skippedFiles.push({
-            path: file2.path,
-            reason: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)`
-          });
-          continue;
-        }
-        try {
-          content = zstdDecompressSync2(readFileSync6(file2.path));
-        } catch (error63) {
-          stat2.skippedFiles.push({ path: file2.path, reason: `cannot decompress: ${error63.message}` });
-          continue;
-        }
-      }
-      const mark = sql.watermark.get([file2.path]);
-      const whole = provider.format === "document" || provider.wholeFile?.(file2.path) === true;
-      let startOffset = 0;
-      let startLine = 0;
-      let rewritten = false;
-      try {
-        if (mark && whole) {
-          rewritten = true;
-        } else if (mark && !compressed) {
-          const sameHead = file2.size >= mark.byte_offset && mark.head_length > 0 ? headChecksum(file2.path, mark.head_length) === mark.head_checksum : file2.size >= mark.byte_offset && mark.byte_offset === 0;
-          if (sameHead) {
-            startOffset = mark.byte_offset;
-            startLine = mark.record_index;
-          } else {
-            rewritten = true;
-          }
-        } else if (mark) {
-          rewritten = true;
-        }
-        const w = writer;
-        const parsed = batch.file(() => {
-          if (rewritten) {
-            for (const row of sql.sessionsOfFile.all([file2.path])) touched.add(row.session_id);
-            sql.forgetRecords.run([file2.path]);
-            sql.forgetEdits.run([file2.path]);
-          }
-          w.beginFile(file2.path);
-          const parser = provider.parser({ file: file2, sink: w, storedRecordId: storedRecordIds.get(provider.name) ?? null });
-          const read = whole ? readDocument(file2.path, parser) : readJsonLines(file2.path, {
-            startOffset,
-            startLine,
-            maxLineBytes: options.maxLineBytes ?? DEFAULT_MAX_LINE,
-            onLine: (line) => parser.line(line),
-            ...parser.skimmable && options.skim !== false ? { skim: (bytes) => parser.skimmable(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 } : {},
-            onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
-            ...content ? { content } : { keepHead: HEAD_BYTES }
-          });
-          parser.end();
-          const sessionIds = w.flush();
-          const headLength = Math.min(read.endOffset, HEAD_BYTES);
-          const checksum = compressed || whole || headLength === 0 ? null : read.head && read.head.length >= headLength ? hash2("sha1", read.head.subarray(0, headLength), "hex") : headChecksum(file2.path, headLength);
-          sql.saveWatermark.run([
-            file2.path,
-            provider.name,
-            file2.size,
-            file2.mtimeMs,
-            read.endOffset,
-            read.endLine,
-            headLength,
-            checksum,
-            (rewritten ? 0 : mark?.skipped_lines ?? 0) + w.counts.skipped,
-            w.counts.lastSkip,
-            now
-          ]);
-          return { read, sessionIds, counts: { ...w.counts } };
-        }, file2.size);
-        w.fileSaved();
-        if (bulk && !saved.storedBefore && saved.ids.size > (options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
-          db.transaction(() => db.exec(RECORD_ID_INDEX));
-          saved.askDatabase();
-        }
-        stat2.filesRead++;
-        stat2.bytesRead += parsed.read.bytesRead;
-        stat2.records += parsed.counts.records;
-        stat2.edits += parsed.counts.edits;
-        for (const [reason, n] of Object.entries(parsed.counts.skips)) {
-          const key = reason;
-          stat2.skippedLines[key] = (stat2.skippedLines[key] ?? 0) + (n ?? 0);
-        }
-        if (parsed.counts.lastSkip && stat2.skipExamples.length < 5) stat2.skipExamples.push(`${file2.path}: ${parsed.counts.lastSkip}`);
-        if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) touched.add(id);
-      } catch (error63) {
-        const err = error63;
-        if (typeof err.code === "string" && err.code.startsWith("SQLITE_")) {
-          batch.abort();
-          throw error63;
-        }
-        writer.fileRolledBack();
-        stat2.unread.push(file2);
-        stat2.skippedFiles.push({ path: file2.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
-      }
-      bytesDone += file2.size;
-      options.onProgress?.(bytesDone, bytesTotal);
-    }
-    batch.close();
-  } catch (error63) {
-    batch.abort();
-    if (bulk) {
-      try {
-        db.transaction(() => db.exec(RECORD_ID_INDEX));
-      } catch {
-      }
-    }
-    throw error63;
-  }
-  if (bulk) db.transaction(() => db.exec(RECORD_ID_INDEX));
-  db.transaction(() => {
-    for (const writer of writers.values()) writer.applyTitles();
-  });
-  for (const stat2 of stats) {
-    stat2.sessions = [...touched].filter((id) => id.startsWith(`${stat2.provider}:`)).length;
-  }
-  return { stats, touchedSessions: [...touched] };
+  return { work, stats };
 }
+function startPoint(file2, mark, whole, compressed) {
+  const fromTop = { startOffset: 0, startLine: 0, rewritten: mark !== void 0 };
+  if (!mark || whole || compressed) return fromTop;
+  const sameHead = file2.size >= mark.byte_offset && mark.head_length > 0 ? headChecksum(file2.path, mark.head_length) === mark.head_checksum : file2.size >= mark.byte_offset && mark.byte_offset === 0;
+  return sameHead ? { startOffset: mark.byte_offset, startLine: mark.record_index, rewritten: false } : fromTop;
+}
+function decompressed(file2) {
+  if (!zstdDecompressSync2) return { skip: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)` };
+  try {
+    return { content: zstdDecompressSync2(readFileSync6(file2.path)) };
+  } catch (error63) {
+    return { skip: `cannot decompress: ${error63.message}` };
+  }
+}
+function countInto(stat2, path, bytesRead, counts) {
+  stat2.filesRead++;
+  stat2.bytesRead += bytesRead;
+  stat2.records += counts.records;
+  stat2.edits += counts.edits;
+  for (const [reason, n] of Object.entries(counts.skips)) {
+    const key = reason;
+    stat2.skippedLines[key] = (stat2.skippedLines[key] ?? 0) + (n ?? 0);
+  }
+  if (counts.lastSkip && stat2.skipExamples.length < 5) stat2.skipExamples.push(`${path}: ${counts.lastSkip}`);
+}
+var TranscriptReader = class {
+  constructor(db, options, discoveries, hasWork) {
+    this.db = db;
+    this.options = options;
+    this.now = (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString();
+    this.resolver = new PathRepositoryResolver(db);
+    this.sql = {
+      watermark: db.prepare(`SELECT * FROM fact_ingest_watermarks WHERE source_path = ?`),
+      saveWatermark: db.prepare(`
+        INSERT INTO fact_ingest_watermarks
+          (source_path, provider, size, mtime_ms, byte_offset, record_index, head_length, head_checksum, skipped_lines, last_skip, updated_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+        ON CONFLICT (source_path) DO UPDATE SET
+          size = excluded.size, mtime_ms = excluded.mtime_ms, byte_offset = excluded.byte_offset,
+          record_index = excluded.record_index, head_length = excluded.head_length, head_checksum = excluded.head_checksum,
+          skipped_lines = excluded.skipped_lines, last_skip = coalesce(excluded.last_skip, fact_ingest_watermarks.last_skip),
+          updated_at = excluded.updated_at`),
+      forgetRecords: db.prepare(`
+        DELETE FROM fact_session_records
+        WHERE source_file_id = (SELECT source_file_id FROM fact_ingest_watermarks WHERE source_path = ?)`),
+      forgetEdits: db.prepare(`DELETE FROM fact_session_file_edits WHERE source_path = ?`),
+      sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`)
+    };
+    this.saved = new SavedRecords(hasSessionRecords(db));
+    this.bulk = hasWork && !this.saved.storedBefore;
+    const indexed = db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== void 0;
+    if (this.bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
+    else if (!this.bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
+    const storedRecordId = db.prepare(`SELECT record_id FROM fact_session_records WHERE session_id >= ? AND session_id < ? LIMIT 1`);
+    for (const { provider } of discoveries) {
+      this.storedRecordIds.set(
+        provider.name,
+        storedRecordId.get([`${provider.name}:`, `${provider.name};`])?.record_id ?? null
+      );
+    }
+    this.batch = new FileBatches(db);
+  }
+  db;
+  options;
+  touched = /* @__PURE__ */ new Set();
+  now;
+  resolver;
+  batch;
+  writers = /* @__PURE__ */ new Map();
+  saved;
+  bulk;
+  storedRecordIds = /* @__PURE__ */ new Map();
+  sql;
+  writerFor(provider) {
+    let writer = this.writers.get(provider.name);
+    if (!writer) {
+      writer = new SessionWriter(this.db, provider.name, this.resolver, this.now, this.saved);
+      this.writers.set(provider.name, writer);
+    }
+    return writer;
+  }
+  /** Reads one file; a file that cannot be read is reported and left for the next run, with nothing of it written. */
+  read({ provider, file: file2, stat: stat2 }) {
+    const writer = this.writerFor(provider);
+    const compressed = file2.path.endsWith(".zst");
+    let content;
+    if (compressed) {
+      const result = decompressed(file2);
+      if ("skip" in result) {
+        stat2.skippedFiles.push({ path: file2.path, reason: result.skip });
+        return;
+      }
+      content = result.content;
+    }
+    try {
+      const parsed = this.parseFile(provider, file2, writer, content);
+      writer.fileSaved();
+      if (this.bulk && !this.saved.storedBefore && this.saved.ids.size > (this.options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
+        this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
+        this.saved.askDatabase();
+      }
+      countInto(stat2, file2.path, parsed.read.bytesRead, parsed.counts);
+      if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) this.touched.add(id);
+    } catch (error63) {
+      const err = error63;
+      if (typeof err.code === "string" && err.code.startsWith("SQLITE_")) {
+        this.batch.abort();
+        throw error63;
+      }
+      writer.fileRolledBack();
+      stat2.unread.push(file2);
+      stat2.skippedFiles.push({ path: file2.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
+    }
+  }
+  /** The file's new rows and its watermark, inside the batch's savepoint for this file. */
+  parseFile(provider, file2, w, content) {
+    const mark = this.sql.watermark.get([file2.path]);
+    const whole = provider.format === "document" || provider.wholeFile?.(file2.path) === true;
+    const compressed = content !== void 0;
+    const { startOffset, startLine, rewritten } = startPoint(file2, mark, whole, compressed);
+    return this.batch.file(() => {
+      if (rewritten) {
+        for (const row of this.sql.sessionsOfFile.all([file2.path])) this.touched.add(row.session_id);
+        this.sql.forgetRecords.run([file2.path]);
+        this.sql.forgetEdits.run([file2.path]);
+      }
+      w.beginFile(file2.path);
+      const parser = provider.parser({ file: file2, sink: w, storedRecordId: this.storedRecordIds.get(provider.name) ?? null });
+      const read = whole ? readDocument(file2.path, parser) : readJsonLines(file2.path, {
+        startOffset,
+        startLine,
+        maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE,
+        onLine: (line) => parser.line(line),
+        ...parser.skimmable && this.options.skim !== false ? { skim: (bytes) => parser.skimmable(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 } : {},
+        onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
+        ...content ? { content } : { keepHead: HEAD_BYTES }
+      });
+      parser.end();
+      const sessionIds = w.flush();
+      const headLength = Math.min(read.endOffset, HEAD_BYTES);
+      const checksum = compressed || whole || headLength === 0 ? null : read.head && read.head.length >= headLength ? hash2("sha1", read.head.subarray(0, headLength), "hex") : headChecksum(file2.path, headLength);
+      this.sql.saveWatermark.run([
+        file2.path,
+        provider.name,
+        file2.size,
+        file2.mtimeMs,
+        read.endOffset,
+        read.endLine,
+        headLength,
+        checksum,
+        (rewritten ? 0 : mark?.skipped_lines ?? 0) + w.counts.skipped,
+        w.counts.lastSkip,
+        this.now
+      ]);
+      return { read, sessionIds, counts: { ...w.counts } };
+    }, file2.size);
+  }
+  close() {
+    this.batch.close();
+  }
+  /** A failed run: the open batch rolls back, and a dropped record-id index comes back. */
+  abort() {
+    this.batch.abort();
+    if (!this.bulk) return;
+    try {
+      this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
+    } catch {
+    }
+  }
+  /** The record-id index back after a bulk load, and the session titles that point across files. */
+  finish() {
+    if (this.bulk) this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
+    this.db.transaction(() => {
+      for (const writer of this.writers.values()) writer.applyTitles();
+    });
+  }
+};
 var FileBatches = class {
   constructor(db) {
     this.db = db;
@@ -44936,11 +45201,25 @@ function runStatus(run) {
   if (status === "rejected-by-user" || status === "cancelled" || status === "rejected") return "rejected";
   return status === null || status === "in-progress" ? "pending" : "failed";
 }
+function threadBase(thread) {
+  const nativeId = str(thread.id);
+  if (!nativeId) return null;
+  const tree = arr(obj(obj(thread.env).initial).trees)[0] ?? {};
+  let cwd = null;
+  try {
+    cwd = str(tree.uri)?.startsWith("file:") ? fileURLToPath2(str(tree.uri)) : null;
+  } catch {
+    cwd = null;
+  }
+  const ref = str(obj(tree.repository).ref);
+  return { sessionId: `${PROVIDER3}:${nativeId}`, nativeId, cwd, gitBranch: ref ? ref.replace(/^refs\/heads\//, "") : null };
+}
 var AmpParser = class {
   constructor(context) {
     this.context = context;
   }
   context;
+  calls = /* @__PURE__ */ new Map();
   line() {
   }
   end() {
@@ -44954,114 +45233,110 @@ var AmpParser = class {
       sink.skip("invalid_json", 1, error63.message.slice(0, 80));
       return;
     }
-    const nativeId = str(thread.id);
-    if (!nativeId) {
+    const base = threadBase(thread);
+    if (!base) {
       sink.skip("bad_record", 1, "no thread id");
       return;
     }
-    const sessionId = `${PROVIDER3}:${nativeId}`;
-    const tree = arr(obj(obj(thread.env).initial).trees)[0] ?? {};
-    let cwd = null;
-    try {
-      cwd = str(tree.uri)?.startsWith("file:") ? fileURLToPath2(str(tree.uri)) : null;
-    } catch {
-      cwd = null;
-    }
-    const ref = str(obj(tree.repository).ref);
     let clock = typeof thread.created === "number" ? thread.created : null;
-    const base = { sessionId, nativeId, cwd, gitBranch: ref ? ref.replace(/^refs\/heads\//, "") : null };
     sink.session({ ...base, timestamp: clock ? new Date(clock).toISOString() : null });
-    const calls = /* @__PURE__ */ new Map();
     for (const message of arr(thread.messages)) {
-      const messageId = String(message.messageId ?? "");
       const usage = obj(message.usage);
       const sent = obj(message.meta).sentAt ?? usage.timestamp;
       if (typeof sent === "number") clock = sent;
       else if (typeof sent === "string" && !Number.isNaN(Date.parse(sent))) clock = Date.parse(sent);
-      const timestamp = clock ? new Date(clock).toISOString() : null;
-      const model = str(usage.model);
-      sink.session({ ...base, model, timestamp });
-      const role = str(message.role);
-      if (role === "assistant") {
-        sink.record({
-          ...recordBase(sessionId, `${nativeId}:${messageId}`, timestamp, Number(messageId) || 0),
-          kind: "assistant",
-          model,
-          messageId: `${nativeId}:${messageId}`,
-          tokensIn: typeof usage.inputTokens === "number" ? usage.inputTokens : null,
-          tokensOut: typeof usage.outputTokens === "number" ? usage.outputTokens : null,
-          tokensCacheRead: typeof usage.cacheReadInputTokens === "number" ? usage.cacheReadInputTokens : null,
-          tokensCacheWrite: typeof usage.cacheCreationInputTokens === "number" ? usage.cacheCreationInputTokens : null
-        });
-      }
-      arr(message.content).forEach((block, k) => {
-        const recordId = `${nativeId}:${messageId}:${k}`;
-        const type = str(block.type);
-        if (role === "user" && type === "text") {
-          sink.record({
-            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
-            kind: "prompt",
-            text: str(block.text) ?? ""
-          });
-        } else if (role === "user" && type === "tool_result") {
-          const callId = str(block.toolUseID);
-          const run = obj(block.run);
-          const status = runStatus(run);
-          sink.record({
-            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
-            kind: "tool_result",
-            toolCallId: callId,
-            isError: status === "failed"
-          });
-          const call = callId ? calls.get(callId) : void 0;
-          if (!call?.path) return;
-          const diff = str(obj(run.result).diff);
-          const { added, removed } = diff ? unifiedDiffChanges(diff.replace(/^```diff\n|```\s*$/g, "")) : { added: splitLines(str(call.input.content) ?? str(call.input.new_str)), removed: splitLines(str(call.input.old_str)) };
-          sink.edit({
-            sessionId,
-            editId: callId,
-            recordId: call.recordId,
-            toolName: call.name,
-            absPath: call.path,
-            status,
-            timestamp,
-            addedText: added.join("\n"),
-            removedText: removed.join("\n"),
-            textSource: diff ? "result" : "input"
-          });
-        } else if (role === "assistant" && type === "tool_use") {
-          const name = str(block.name) ?? "unknown";
-          const callId = str(block.id);
-          const input2 = obj(block.input);
-          sink.record({
-            ...recordBase(sessionId, recordId, timestamp, Number(messageId) || 0),
-            kind: "tool_call",
-            toolName: name,
-            toolCallId: callId,
-            text: name === "Bash" ? str(input2.cmd) ?? str(input2.command) : null,
-            model
-          });
-          if (callId) {
-            const path = name === "edit_file" || name === "create_file" ? str(input2.path) : null;
-            calls.set(callId, { name, path: path && cwd && !path.startsWith("/") ? resolve6(cwd, path) : path, recordId, input: input2 });
-            if (path) {
-              sink.edit({
-                sessionId,
-                editId: callId,
-                recordId,
-                toolName: name,
-                absPath: calls.get(callId).path,
-                status: "pending",
-                timestamp,
-                addedText: splitLines(str(input2.content) ?? str(input2.new_str)).join("\n"),
-                removedText: splitLines(str(input2.old_str)).join("\n"),
-                textSource: "input"
-              });
-            }
-          }
-        }
+      this.message(base, message, clock ? new Date(clock).toISOString() : null);
+    }
+  }
+  message(base, message, timestamp) {
+    const { sink } = this.context;
+    const messageId = String(message.messageId ?? "");
+    const usage = obj(message.usage);
+    const model = str(usage.model);
+    sink.session({ ...base, model, timestamp });
+    const role = str(message.role);
+    const order = Number(messageId) || 0;
+    if (role === "assistant") {
+      sink.record({
+        ...recordBase(base.sessionId, `${base.nativeId}:${messageId}`, timestamp, order),
+        kind: "assistant",
+        model,
+        messageId: `${base.nativeId}:${messageId}`,
+        tokensIn: typeof usage.inputTokens === "number" ? usage.inputTokens : null,
+        tokensOut: typeof usage.outputTokens === "number" ? usage.outputTokens : null,
+        tokensCacheRead: typeof usage.cacheReadInputTokens === "number" ? usage.cacheReadInputTokens : null,
+        tokensCacheWrite: typeof usage.cacheCreationInputTokens === "number" ? usage.cacheCreationInputTokens : null
       });
     }
+    arr(message.content).forEach((block, k) => {
+      const place = { recordId: `${base.nativeId}:${messageId}:${k}`, timestamp, order, model };
+      const type = str(block.type);
+      if (role === "user" && type === "text") {
+        sink.record({ ...recordBase(base.sessionId, place.recordId, timestamp, order), kind: "prompt", text: str(block.text) ?? "" });
+      } else if (role === "user" && type === "tool_result") this.toolResult(base, block, place);
+      else if (role === "assistant" && type === "tool_use") this.toolUse(base, block, place);
+    });
+  }
+  /** A tool's result; for an edit, the lines it applied (from the result's diff, else the call's input). */
+  toolResult(base, block, place) {
+    const { sink } = this.context;
+    const callId = str(block.toolUseID);
+    const run = obj(block.run);
+    const status = runStatus(run);
+    sink.record({
+      ...recordBase(base.sessionId, place.recordId, place.timestamp, place.order),
+      kind: "tool_result",
+      toolCallId: callId,
+      isError: status === "failed"
+    });
+    const call = callId ? this.calls.get(callId) : void 0;
+    if (!call?.path) return;
+    const diff = str(obj(run.result).diff);
+    const { added, removed } = diff ? unifiedDiffChanges(diff.replace(/^```diff\n|```\s*$/g, "")) : { added: splitLines(str(call.input.content) ?? str(call.input.new_str)), removed: splitLines(str(call.input.old_str)) };
+    sink.edit({
+      sessionId: base.sessionId,
+      editId: callId,
+      recordId: call.recordId,
+      toolName: call.name,
+      absPath: call.path,
+      status,
+      timestamp: place.timestamp,
+      addedText: added.join("\n"),
+      removedText: removed.join("\n"),
+      textSource: diff ? "result" : "input"
+    });
+  }
+  /** A tool call; an edit_file / create_file is recorded now as pending, settled by its result. */
+  toolUse(base, block, place) {
+    const { sink } = this.context;
+    const name = str(block.name) ?? "unknown";
+    const callId = str(block.id);
+    const input2 = obj(block.input);
+    sink.record({
+      ...recordBase(base.sessionId, place.recordId, place.timestamp, place.order),
+      kind: "tool_call",
+      toolName: name,
+      toolCallId: callId,
+      text: name === "Bash" ? str(input2.cmd) ?? str(input2.command) : null,
+      model: place.model
+    });
+    if (!callId) return;
+    const path = name === "edit_file" || name === "create_file" ? str(input2.path) : null;
+    const absPath = path && base.cwd && !path.startsWith("/") ? resolve6(base.cwd, path) : path;
+    this.calls.set(callId, { name, path: absPath, recordId: place.recordId, input: input2 });
+    if (!absPath) return;
+    sink.edit({
+      sessionId: base.sessionId,
+      editId: callId,
+      recordId: place.recordId,
+      toolName: name,
+      absPath,
+      status: "pending",
+      timestamp: place.timestamp,
+      addedText: splitLines(str(input2.content) ?? str(input2.new_str)).join("\n"),
+      removedText: splitLines(str(input2.old_str)).join("\n"),
+      textSource: "input"
+    });
   }
 };
 var amp = {
@@ -45733,9 +46008,38 @@ var copilot = {
 
 // src/providers/cursor.ts
 init_define_PACEFLOW_BUNDLED_SQL();
+import { basename as basename5, dirname as dirname6, join as join13, resolve as resolve9 } from "node:path";
+
+// src/db/foreign-copy.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+init_errors();
 import { copyFileSync, existsSync as existsSync10, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename as basename4, dirname as dirname6, join as join12, resolve as resolve9 } from "node:path";
+import { basename as basename4, join as join12 } from "node:path";
+function readDatabaseCopy(path, read) {
+  const dir = mkdtempSync(join12(tmpdir(), "paceflow-copy-"));
+  try {
+    const copy = join12(dir, basename4(path));
+    copyFileSync(path, copy);
+    if (existsSync10(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    let db;
+    try {
+      db = openDatabase(copy, { readonly: true });
+    } catch (error63) {
+      if (error63 instanceof DatabaseError) throw new DatabaseError(error63.message.replace(copy, path), { cause: error63 });
+      throw error63;
+    }
+    try {
+      return read(db);
+    } finally {
+      db.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// src/providers/cursor.ts
 var PROVIDER6 = "cursor";
 function parseJson(text) {
   if (typeof text !== "string") return obj(text);
@@ -45751,7 +46055,7 @@ function slugOf(path) {
 var TranscriptParser = class {
   constructor(context) {
     this.context = context;
-    this.nativeId = basename4(context.file.path, ".jsonl");
+    this.nativeId = basename5(context.file.path, ".jsonl");
     this.sessionId = `${PROVIDER6}:${this.nativeId}`;
     const parts = context.file.path.split(/[\\/]/);
     const at = parts.lastIndexOf("agent-transcripts");
@@ -45853,112 +46157,101 @@ var StateDbParser = class {
   }
   document() {
     const { sink, file: file2 } = this.context;
-    const dir = mkdtempSync(join12(tmpdir(), "paceflow-cursor-"));
-    try {
-      const copy = join12(dir, "state.vscdb");
-      copyFileSync(file2.path, copy);
-      if (existsSync10(`${file2.path}-wal`)) copyFileSync(`${file2.path}-wal`, `${copy}-wal`);
-      const db = new BetterSqliteDatabase(copy, { readonly: true });
-      try {
-        const composers = db.prepare(`SELECT key, value FROM cursorDiskKV WHERE key LIKE 'composerData:%'`).all();
-        const bubble = db.prepare(`SELECT value FROM cursorDiskKV WHERE key = ?`);
-        for (const row of composers) {
-          const composer = parseJson(row.value instanceof Uint8Array ? Buffer.from(row.value).toString("utf8") : row.value);
-          const composerId = str(composer.composerId) ?? row.key.slice("composerData:".length);
-          const sessionId = `${PROVIDER6}:${composerId}`;
-          const cwd = str(obj(obj(composer.workspaceIdentifier).uri).fsPath);
-          const model = str(obj(composer.modelConfig).modelName);
-          const created = typeof composer.createdAt === "number" ? new Date(composer.createdAt).toISOString() : null;
-          const base = { sessionId, nativeId: composerId, cwd, model, gitBranch: str(composer.createdOnBranch) };
-          sink.session({ ...base, timestamp: created });
-          const headers = list(composer.fullConversationHeadersOnly).map(obj);
-          const inline = list(composer.conversation).map(obj);
-          const bubbles = headers.length > 0 ? headers.map((h) => {
-            const raw = bubble.get([`bubbleId:${composerId}:${str(h.bubbleId)}`])?.value;
-            return parseJson(raw instanceof Uint8Array ? Buffer.from(raw).toString("utf8") : raw);
-          }) : inline;
-          bubbles.forEach((b, i) => {
-            const bubbleId = str(b.bubbleId) ?? String(i);
-            const recordId = `${composerId}:${bubbleId}`;
-            const timestamp = str(b.createdAt) ?? created;
-            sink.session({ ...base, timestamp });
-            if (b.type === 1) {
-              sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: "prompt", text: str(b.text) ?? "" });
-              return;
-            }
-            const tokens = obj(b.tokenCount);
-            const tool = obj(b.toolFormerData);
-            const name = str(tool.name);
-            if (!name) {
-              sink.record({
-                ...recordBase(sessionId, recordId, timestamp, i),
-                kind: "assistant",
-                model: str(obj(b.modelInfo).modelName) ?? model,
-                messageId: recordId,
-                tokensIn: typeof tokens.inputTokens === "number" && tokens.inputTokens > 0 ? tokens.inputTokens : null,
-                tokensOut: typeof tokens.outputTokens === "number" && tokens.outputTokens > 0 ? tokens.outputTokens : null
-              });
-              return;
-            }
-            const result = parseJson(tool.result);
-            const args = parseJson(tool.rawArgs);
-            const params = parseJson(tool.params);
-            const status = toolStatus(tool, result);
+    readDatabaseCopy(file2.path, (db) => {
+      const composers = db.prepare(`SELECT key, value FROM cursorDiskKV WHERE key LIKE 'composerData:%'`).all();
+      const bubble = db.prepare(`SELECT value FROM cursorDiskKV WHERE key = ?`);
+      for (const row of composers) {
+        const composer = parseJson(row.value instanceof Uint8Array ? Buffer.from(row.value).toString("utf8") : row.value);
+        const composerId = str(composer.composerId) ?? row.key.slice("composerData:".length);
+        const sessionId = `${PROVIDER6}:${composerId}`;
+        const cwd = str(obj(obj(composer.workspaceIdentifier).uri).fsPath);
+        const model = str(obj(composer.modelConfig).modelName);
+        const created = typeof composer.createdAt === "number" ? new Date(composer.createdAt).toISOString() : null;
+        const base = { sessionId, nativeId: composerId, cwd, model, gitBranch: str(composer.createdOnBranch) };
+        sink.session({ ...base, timestamp: created });
+        const headers = list(composer.fullConversationHeadersOnly).map(obj);
+        const inline = list(composer.conversation).map(obj);
+        const bubbles = headers.length > 0 ? headers.map((h) => {
+          const raw = bubble.get([`bubbleId:${composerId}:${str(h.bubbleId)}`])?.value;
+          return parseJson(raw instanceof Uint8Array ? Buffer.from(raw).toString("utf8") : raw);
+        }) : inline;
+        bubbles.forEach((b, i) => {
+          const bubbleId = str(b.bubbleId) ?? String(i);
+          const recordId = `${composerId}:${bubbleId}`;
+          const timestamp = str(b.createdAt) ?? created;
+          sink.session({ ...base, timestamp });
+          if (b.type === 1) {
+            sink.record({ ...recordBase(sessionId, recordId, timestamp, i), kind: "prompt", text: str(b.text) ?? "" });
+            return;
+          }
+          const tokens = obj(b.tokenCount);
+          const tool = obj(b.toolFormerData);
+          const name = str(tool.name);
+          if (!name) {
             sink.record({
               ...recordBase(sessionId, recordId, timestamp, i),
-              kind: "tool_call",
-              toolName: name,
-              toolCallId: str(tool.toolCallId) ?? recordId,
-              text: name === "run_terminal_cmd" ? str(args.command) : null
+              kind: "assistant",
+              model: str(obj(b.modelInfo).modelName) ?? model,
+              messageId: recordId,
+              tokensIn: typeof tokens.inputTokens === "number" && tokens.inputTokens > 0 ? tokens.inputTokens : null,
+              tokensOut: typeof tokens.outputTokens === "number" && tokens.outputTokens > 0 ? tokens.outputTokens : null
             });
-            sink.record({
-              ...recordBase(sessionId, `${recordId}:result`, timestamp, i),
-              kind: "tool_result",
-              toolCallId: str(tool.toolCallId) ?? recordId,
-              isError: status === "failed"
-            });
-            if (!IDE_EDIT_TOOLS.has(name)) return;
-            const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
-            if (!path) return;
-            const lines = list(obj(result.diff).chunks).flatMap((c) => splitLines(str(obj(c).diffString)));
-            const { added, removed } = diffLineChanges(lines);
-            sink.edit({
-              sessionId,
-              editId: recordId,
-              recordId,
-              toolName: name,
-              absPath: path.startsWith("/") || !cwd ? path : resolve9(cwd, path),
-              status: lines.length > 0 || status !== "applied" ? status : "pending",
-              timestamp,
-              addedText: added.join("\n"),
-              removedText: removed.join("\n"),
-              textSource: "result"
-            });
+            return;
+          }
+          const result = parseJson(tool.result);
+          const args = parseJson(tool.rawArgs);
+          const params = parseJson(tool.params);
+          const status = toolStatus(tool, result);
+          sink.record({
+            ...recordBase(sessionId, recordId, timestamp, i),
+            kind: "tool_call",
+            toolName: name,
+            toolCallId: str(tool.toolCallId) ?? recordId,
+            text: name === "run_terminal_cmd" ? str(args.command) : null
           });
-        }
-      } finally {
-        db.close();
+          sink.record({
+            ...recordBase(sessionId, `${recordId}:result`, timestamp, i),
+            kind: "tool_result",
+            toolCallId: str(tool.toolCallId) ?? recordId,
+            isError: status === "failed"
+          });
+          if (!IDE_EDIT_TOOLS.has(name)) return;
+          const path = str(args.target_file) ?? str(args.file_path) ?? str(params.relativeWorkspacePath);
+          if (!path) return;
+          const lines = list(obj(result.diff).chunks).flatMap((c) => splitLines(str(obj(c).diffString)));
+          const { added, removed } = diffLineChanges(lines);
+          sink.edit({
+            sessionId,
+            editId: recordId,
+            recordId,
+            toolName: name,
+            absPath: path.startsWith("/") || !cwd ? path : resolve9(cwd, path),
+            status: lines.length > 0 || status !== "applied" ? status : "pending",
+            timestamp,
+            addedText: added.join("\n"),
+            removedText: removed.join("\n"),
+            textSource: "result"
+          });
+        });
       }
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    });
   }
 };
 function cursorHome({ env, home }) {
-  return resolve9(env.CURSOR_HOME ?? join12(home, ".cursor"));
+  return resolve9(env.CURSOR_HOME ?? join13(home, ".cursor"));
 }
 var cursor = {
   name: PROVIDER6,
   // Transcripts are appended JSONL; the IDE database is read whole (see parser()).
   format: "jsonl",
   async discover(environment) {
-    const projects = join12(cursorHome(environment), "projects");
+    const projects = join13(cursorHome(environment), "projects");
     const transcripts = await findFiles(
       projects,
       (name, parent) => name.endsWith(".jsonl") && parent.split(/[\\/]/).includes("agent-transcripts"),
       4
     );
-    const dbs = vscodeAppDirs(environment, ["Cursor"]).map((dir) => join12(dir, "User", "globalStorage"));
+    const dbs = vscodeAppDirs(environment, ["Cursor"]).map((dir) => join13(dir, "User", "globalStorage"));
     const states = (await Promise.all(dbs.map((d) => findFiles(d, (name) => name === "state.vscdb", 0)))).flat();
     return { locations: [projects, ...dbs], files: [...transcripts, ...states], skipped: [] };
   },
@@ -45969,10 +46262,10 @@ var cursor = {
 // src/providers/gemini-cli.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { existsSync as existsSync11, readFileSync as readFileSync9 } from "node:fs";
-import { basename as basename5, dirname as dirname7, isAbsolute as isAbsolute6, join as join13, resolve as resolve10 } from "node:path";
+import { basename as basename6, dirname as dirname7, isAbsolute as isAbsolute6, join as join14, resolve as resolve10 } from "node:path";
 var PROVIDER7 = "gemini-cli";
 function geminiHome({ env, home }) {
-  return resolve10(expandHome(env.GEMINI_CLI_HOME ? join13(env.GEMINI_CLI_HOME, ".gemini") : join13(home, ".gemini"), home));
+  return resolve10(expandHome(env.GEMINI_CLI_HOME ? join14(env.GEMINI_CLI_HOME, ".gemini") : join14(home, ".gemini"), home));
 }
 function textOf2(content) {
   if (typeof content === "string") return content;
@@ -46035,13 +46328,13 @@ function foldGeminiSession(text, onBadLine) {
 }
 function projectRoot(chatsDir, geminiDir, projectHash, context) {
   const tmpDir = dirname7(chatsDir);
-  const marker = join13(tmpDir, ".project_root");
+  const marker = join14(tmpDir, ".project_root");
   if (existsSync11(marker)) return readFileSync9(marker, "utf8").trim() || null;
-  const registry2 = join13(geminiDir, "projects.json");
+  const registry2 = join14(geminiDir, "projects.json");
   if (existsSync11(registry2)) {
     try {
       const projects = obj(obj(JSON.parse(readFileSync9(registry2, "utf8"))).projects);
-      const slug = basename5(tmpDir);
+      const slug = basename6(tmpDir);
       const found = Object.entries(projects).find(([, value]) => value === slug);
       if (found) return found[0];
     } catch {
@@ -46069,10 +46362,10 @@ var GeminiParser = class {
   document(text) {
     const { sink, file: file2 } = this.context;
     const { header, messages } = foldGeminiSession(text, (n) => sink.skip("invalid_json", n));
-    const nativeId = str(header.sessionId) ?? basename5(file2.path).replace(/\.jsonl?$/, "");
+    const nativeId = str(header.sessionId) ?? basename6(file2.path).replace(/\.jsonl?$/, "");
     const sessionId = `${PROVIDER7}:${nativeId}`;
     const chatsDir = dirname7(file2.path);
-    const parentNative = basename5(chatsDir) !== "chats" ? basename5(chatsDir) : null;
+    const parentNative = basename6(chatsDir) !== "chats" ? basename6(chatsDir) : null;
     const root = projectRoot(parentNative ? dirname7(chatsDir) : chatsDir, this.geminiDir, str(header.projectHash), this.context);
     const absolute = (p) => isAbsolute6(p) || !root ? p : resolve10(root, p);
     let model = null;
@@ -46157,7 +46450,7 @@ var geminiCli = {
   format: "document",
   async discover(environment) {
     const dir = geminiHome(environment);
-    const tmp = join13(dir, "tmp");
+    const tmp = join14(dir, "tmp");
     const found = await findFiles(
       tmp,
       (name, parent) => /\.jsonl?$/.test(name) && parent.split(/[\\/]/).includes("chats") && name !== "logs.json",
@@ -46172,13 +46465,12 @@ var geminiCli = {
 
 // src/providers/opencode.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { copyFileSync as copyFileSync2, existsSync as existsSync12, mkdtempSync as mkdtempSync2, readdirSync as readdirSync3, readFileSync as readFileSync10, rmSync as rmSync2, statSync as statSync5 } from "node:fs";
-import { tmpdir as tmpdir2 } from "node:os";
-import { basename as basename6, dirname as dirname8, join as join14, resolve as resolve11 } from "node:path";
+import { existsSync as existsSync12, readdirSync as readdirSync3, readFileSync as readFileSync10, statSync as statSync5 } from "node:fs";
+import { basename as basename7, dirname as dirname8, join as join15, resolve as resolve11 } from "node:path";
 var PROVIDER8 = "opencode";
 function opencodeDataDir({ env, home }) {
   if (env.OPENCODE_DATA_DIR) return resolve11(expandHome(env.OPENCODE_DATA_DIR, home));
-  return resolve11(expandHome(env.XDG_DATA_HOME || join14(home, ".local", "share"), home), "opencode");
+  return resolve11(expandHome(env.XDG_DATA_HOME || join15(home, ".local", "share"), home), "opencode");
 }
 function parseJson2(text) {
   try {
@@ -46204,106 +46496,109 @@ function emit(session, context) {
     cwd: session.directory
   };
   sink.session({ ...base, timestamp: session.created ? new Date(session.created).toISOString() : null });
-  session.messages.forEach((message, m) => {
-    const data = message.data;
-    const time3 = obj(data.time);
-    const created = num(time3.created);
-    const timestamp = created ? new Date(created).toISOString() : null;
-    const role = str(data.role);
-    const model = str(data.modelID) ?? str(obj(data.model).modelID);
-    const cwd = str(obj(data.path).root) ?? str(obj(data.path).cwd) ?? session.directory;
-    sink.session({ ...base, cwd: base.cwd ?? cwd, model: role === "assistant" ? model : null, timestamp });
-    if (role === "user") {
-      const text = message.parts.filter((p) => p.type === "text" && p.synthetic !== true).map((p) => str(p.text) ?? "").join("\n");
-      sink.record({ ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m), kind: "prompt", text });
-      return;
-    }
-    const tokens = obj(data.tokens);
-    sink.record({
-      ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m),
-      kind: "assistant",
-      model,
-      messageId: message.id,
-      tokensIn: num(tokens.input),
-      tokensOut: num(tokens.output),
-      tokensCacheRead: num(obj(tokens.cache).read),
-      tokensCacheWrite: num(obj(tokens.cache).write),
-      isError: data.error !== void 0 && data.error !== null
-    });
-    message.parts.forEach((part, p) => {
-      if (part.type !== "tool") return;
-      const tool = str(part.tool) ?? "unknown";
-      const callId = str(part.callID) ?? `${message.id}:${p}`;
-      const state = obj(part.state);
-      const input2 = obj(state.input);
-      const status = str(state.status);
-      const stamp = num(obj(state.time).start);
-      const at = stamp ? new Date(stamp).toISOString() : timestamp;
-      const recordId = `${session.id}:${message.id}:${p}`;
-      sink.record({
-        ...recordBase(sessionId, recordId, at, m),
-        kind: "tool_call",
-        toolName: tool,
-        toolCallId: callId,
-        text: tool === "bash" ? str(input2.command) : null
-      });
-      if (status === "completed" || status === "error") {
-        sink.record({
-          ...recordBase(sessionId, `${recordId}:result`, at, m),
-          kind: "tool_result",
-          toolName: tool,
-          toolCallId: callId,
-          isError: status === "error"
-        });
-      }
-      if (!EDIT_TOOLS3.has(tool)) return;
-      const metadata = obj(state.metadata);
-      const absolute = (path2) => path2.startsWith("/") || !cwd ? path2 : resolve11(cwd, path2);
-      if (tool === "patch" || tool === "apply_patch") {
-        const patch = str(input2.patchText) ?? str(input2.patch) ?? str(input2.input) ?? "";
-        parseApplyPatch(patch).forEach((f) => {
-          const path2 = absolute(f.movePath ?? f.path);
-          sink.edit({
-            sessionId,
-            editId: `${callId}#${path2}`,
-            recordId,
-            toolName: tool,
-            absPath: path2,
-            status: toolStatus2(status),
-            timestamp: at,
-            addedText: f.added.join("\n"),
-            removedText: f.removed.join("\n"),
-            textSource: "input"
-          });
-        });
-        return;
-      }
-      const path = str(input2.filePath);
-      if (!path) return;
-      const diff = str(metadata.diff) ?? str(obj(metadata.filediff).patch);
-      let added;
-      let removed;
-      if (diff) ({ added, removed } = unifiedDiffChanges(diff));
-      else if (tool === "write") ({ added, removed } = { added: splitLines(str(input2.content)), removed: [] });
-      else if (tool === "multiedit") {
-        const edits = Array.isArray(input2.edits) ? input2.edits.map(obj) : [];
-        added = edits.flatMap((e) => splitLines(str(e.newString)));
-        removed = edits.flatMap((e) => splitLines(str(e.oldString)));
-      } else ({ added, removed } = { added: splitLines(str(input2.newString)), removed: splitLines(str(input2.oldString)) });
-      sink.edit({
-        sessionId,
-        editId: callId,
-        recordId,
-        toolName: tool,
-        absPath: absolute(path),
-        status: toolStatus2(status),
-        timestamp: at,
-        addedText: added.join("\n"),
-        removedText: removed.join("\n"),
-        textSource: diff ? "result" : "input"
-      });
-    });
+  for (const [m, message] of session.messages.entries()) emitMessage(base, session, message, m, context);
+}
+function emitMessage(base, session, message, m, context) {
+  const { sink } = context;
+  const { sessionId } = base;
+  const data = message.data;
+  const created = num(obj(data.time).created);
+  const timestamp = created ? new Date(created).toISOString() : null;
+  const role = str(data.role);
+  const model = str(data.modelID) ?? str(obj(data.model).modelID);
+  const cwd = str(obj(data.path).root) ?? str(obj(data.path).cwd) ?? session.directory;
+  sink.session({ ...base, cwd: base.cwd ?? cwd, model: role === "assistant" ? model : null, timestamp });
+  if (role === "user") {
+    const text = message.parts.filter((p) => p.type === "text" && p.synthetic !== true).map((p) => str(p.text) ?? "").join("\n");
+    sink.record({ ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m), kind: "prompt", text });
+    return;
+  }
+  const tokens = obj(data.tokens);
+  sink.record({
+    ...recordBase(sessionId, `${session.id}:${message.id}`, timestamp, m),
+    kind: "assistant",
+    model,
+    messageId: message.id,
+    tokensIn: num(tokens.input),
+    tokensOut: num(tokens.output),
+    tokensCacheRead: num(obj(tokens.cache).read),
+    tokensCacheWrite: num(obj(tokens.cache).write),
+    isError: data.error !== void 0 && data.error !== null
   });
+  message.parts.forEach((part, p) => {
+    if (part.type === "tool")
+      emitToolPart(
+        part,
+        { sessionId, recordId: `${session.id}:${message.id}:${p}`, callId: `${message.id}:${p}`, m, timestamp, cwd },
+        context
+      );
+  });
+}
+function emitToolPart(part, at, context) {
+  const { sink } = context;
+  const { sessionId, recordId, m, cwd } = at;
+  const tool = str(part.tool) ?? "unknown";
+  const callId = str(part.callID) ?? at.callId;
+  const state = obj(part.state);
+  const input2 = obj(state.input);
+  const status = str(state.status);
+  const stamp = num(obj(state.time).start);
+  const when = stamp ? new Date(stamp).toISOString() : at.timestamp;
+  sink.record({
+    ...recordBase(sessionId, recordId, when, m),
+    kind: "tool_call",
+    toolName: tool,
+    toolCallId: callId,
+    text: tool === "bash" ? str(input2.command) : null
+  });
+  if (status === "completed" || status === "error") {
+    sink.record({
+      ...recordBase(sessionId, `${recordId}:result`, when, m),
+      kind: "tool_result",
+      toolName: tool,
+      toolCallId: callId,
+      isError: status === "error"
+    });
+  }
+  if (!EDIT_TOOLS3.has(tool)) return;
+  const absolute = (path2) => path2.startsWith("/") || !cwd ? path2 : resolve11(cwd, path2);
+  const edit = { sessionId, recordId, toolName: tool, status: toolStatus2(status), timestamp: when };
+  if (tool === "patch" || tool === "apply_patch") {
+    const patch = str(input2.patchText) ?? str(input2.patch) ?? str(input2.input) ?? "";
+    for (const f of parseApplyPatch(patch)) {
+      const path2 = absolute(f.movePath ?? f.path);
+      sink.edit({
+        ...edit,
+        editId: `${callId}#${path2}`,
+        absPath: path2,
+        addedText: f.added.join("\n"),
+        removedText: f.removed.join("\n"),
+        textSource: "input"
+      });
+    }
+    return;
+  }
+  const path = str(input2.filePath);
+  if (!path) return;
+  const metadata = obj(state.metadata);
+  const diff = str(metadata.diff) ?? str(obj(metadata.filediff).patch);
+  const { added, removed } = diff ? unifiedDiffChanges(diff) : inputChanges(tool, input2);
+  sink.edit({
+    ...edit,
+    editId: callId,
+    absPath: absolute(path),
+    addedText: added.join("\n"),
+    removedText: removed.join("\n"),
+    textSource: diff ? "result" : "input"
+  });
+}
+function inputChanges(tool, input2) {
+  if (tool === "write") return { added: splitLines(str(input2.content)), removed: [] };
+  if (tool === "multiedit") {
+    const edits = Array.isArray(input2.edits) ? input2.edits.map(obj) : [];
+    return { added: edits.flatMap((e) => splitLines(str(e.newString))), removed: edits.flatMap((e) => splitLines(str(e.oldString))) };
+  }
+  return { added: splitLines(str(input2.newString)), removed: splitLines(str(input2.oldString)) };
 }
 var DatabaseParser = class {
   constructor(context) {
@@ -46316,42 +46611,31 @@ var DatabaseParser = class {
   }
   document() {
     const { file: file2 } = this.context;
-    const dir = mkdtempSync2(join14(tmpdir2(), "paceflow-opencode-"));
-    try {
-      const copy = join14(dir, "opencode.db");
-      copyFileSync2(file2.path, copy);
-      if (existsSync12(`${file2.path}-wal`)) copyFileSync2(`${file2.path}-wal`, `${copy}-wal`);
-      const db = new BetterSqliteDatabase(copy, { readonly: true });
-      try {
-        const messages = db.prepare(`SELECT id, data FROM message WHERE session_id = ? ORDER BY time_created, id`);
-        const parts = db.prepare(`SELECT data FROM part WHERE message_id = ? ORDER BY time_created, id`);
-        for (const s of db.prepare(`SELECT id, parent_id, directory, time_created FROM session ORDER BY time_created`).all()) {
-          emit(
-            {
-              id: s.id,
-              parentId: s.parent_id,
-              directory: s.directory,
-              created: s.time_created,
-              messages: messages.all([s.id]).map((m) => ({
-                id: m.id,
-                data: parseJson2(m.data),
-                parts: parts.all([m.id]).map((p) => parseJson2(p.data))
-              }))
-            },
-            this.context
-          );
-        }
-      } finally {
-        db.close();
+    readDatabaseCopy(file2.path, (db) => {
+      const messages = db.prepare(`SELECT id, data FROM message WHERE session_id = ? ORDER BY time_created, id`);
+      const parts = db.prepare(`SELECT data FROM part WHERE message_id = ? ORDER BY time_created, id`);
+      for (const s of db.prepare(`SELECT id, parent_id, directory, time_created FROM session ORDER BY time_created`).all()) {
+        emit(
+          {
+            id: s.id,
+            parentId: s.parent_id,
+            directory: s.directory,
+            created: s.time_created,
+            messages: messages.all([s.id]).map((m) => ({
+              id: m.id,
+              data: parseJson2(m.data),
+              parts: parts.all([m.id]).map((p) => parseJson2(p.data))
+            }))
+          },
+          this.context
+        );
       }
-    } finally {
-      rmSync2(dir, { recursive: true, force: true });
-    }
+    });
   }
 };
 function readJsonDir(dir) {
   if (!existsSync12(dir)) return [];
-  return readdirSync3(dir).filter((name) => name.endsWith(".json")).map((name) => parseJson2(readFileSync10(join14(dir, name), "utf8")));
+  return readdirSync3(dir).filter((name) => name.endsWith(".json")).map((name) => parseJson2(readFileSync10(join15(dir, name), "utf8")));
 }
 var StorageParser = class {
   constructor(context) {
@@ -46366,10 +46650,10 @@ var StorageParser = class {
     const { file: file2 } = this.context;
     const session = parseJson2(text);
     const storage = dirname8(dirname8(dirname8(file2.path)));
-    const id = str(session.id) ?? basename6(file2.path, ".json");
-    const messages = readJsonDir(join14(storage, "message", id)).sort((a, b) => (num(obj(a.time).created) ?? 0) - (num(obj(b.time).created) ?? 0)).map((m) => {
+    const id = str(session.id) ?? basename7(file2.path, ".json");
+    const messages = readJsonDir(join15(storage, "message", id)).sort((a, b) => (num(obj(a.time).created) ?? 0) - (num(obj(b.time).created) ?? 0)).map((m) => {
       const messageId = str(m.id) ?? "";
-      const parts = readJsonDir(join14(storage, "part", messageId)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+      const parts = readJsonDir(join15(storage, "part", messageId)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
       return { id: messageId, data: m, parts };
     });
     emit(
@@ -46380,7 +46664,7 @@ var StorageParser = class {
 };
 function legacyFingerprint(sessionFile) {
   const storage = dirname8(dirname8(dirname8(sessionFile)));
-  const id = basename6(sessionFile, ".json");
+  const id = basename7(sessionFile, ".json");
   let size = 0;
   let mtimeMs = 0;
   const add = (path) => {
@@ -46389,12 +46673,12 @@ function legacyFingerprint(sessionFile) {
     mtimeMs = Math.max(mtimeMs, Math.floor(s.mtimeMs));
   };
   add(sessionFile);
-  const messages = join14(storage, "message", id);
+  const messages = join15(storage, "message", id);
   if (existsSync12(messages)) {
     for (const name of readdirSync3(messages)) {
-      add(join14(messages, name));
-      const parts = join14(storage, "part", name.replace(/\.json$/, ""));
-      if (existsSync12(parts)) for (const p of readdirSync3(parts)) add(join14(parts, p));
+      add(join15(messages, name));
+      const parts = join15(storage, "part", name.replace(/\.json$/, ""));
+      if (existsSync12(parts)) for (const p of readdirSync3(parts)) add(join15(parts, p));
     }
   }
   return { size, mtimeMs };
@@ -46405,7 +46689,7 @@ var opencode = {
   async discover(environment) {
     const dir = opencodeDataDir(environment);
     const dbs = await findFiles(dir, (name) => /^opencode(-[\w-]+)?\.db$/.test(name), 0);
-    const sessionDir = join14(dir, "storage", "session");
+    const sessionDir = join15(dir, "storage", "session");
     const legacy = (await findFiles(sessionDir, (name) => /^ses_.+\.json$/.test(name), 1)).map((f) => ({
       ...f,
       ...legacyFingerprint(f.path)

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildBaseline } from './baseline.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, '..', 'shared', 'fixtures', 'sessions');
@@ -110,26 +111,8 @@ delete env.CODEX_HOME;
 // --runs 0: only make the corpus (bench/report.mjs uses it).
 if (Number(values.runs) === 0) process.exit(0);
 
-/** A revision built beside this checkout (its own dist/, this node_modules), removed at exit. */
-function buildBaseline(rev) {
-  const dir = join(mkdtempSync(join(tmpdir(), 'paceflow-baseline-')), 'checkout');
-  const git = (...args) => {
-    const r = spawnSync('git', ['-C', ROOT, ...args], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  };
-  git('worktree', 'add', '-q', '--detach', dir, rev);
-  process.on('exit', () => spawnSync('git', ['-C', ROOT, 'worktree', 'remove', '--force', dir]));
-  symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: dir,
-    encoding: 'utf8',
-  });
-  if (tsc.status !== 0) throw new Error(`building ${rev}: ${tsc.stdout}${tsc.stderr}`);
-  return join(dir, 'bin', 'paceflow.js');
-}
-
 const variants = [
-  ...(values.baseline ? [{ name: `baseline ${values.baseline}`, bin: buildBaseline(values.baseline) }] : []),
+  ...(values.baseline ? [{ name: `baseline ${values.baseline}`, bin: buildBaseline(ROOT, values.baseline) }] : []),
   { name: 'this checkout', bin: join(ROOT, 'bin', 'paceflow.js') },
 ];
 for (const v of variants) v.results = [];

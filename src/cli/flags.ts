@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ConfigOverrides } from '../config/config.js';
-import { defaultFormat, type Format, parseFormat } from '../report/render.js';
+import { defaultFormat, type Format, parseFormat } from '../report/formats.js';
 
 /**
  * The option declarations several commands share, and the glue from commander's flags to a

@@ -1,9 +1,10 @@
 import { Command } from 'commander';
 import { PaceflowError } from '../errors.js';
 import { packageVersion } from '../version.js';
-import { COMMANDS } from './commands/index.js';
+import { modulesFor } from './commands/index.js';
 
-export function buildProgram(): Command {
+/** The program with the commands these arguments need registered (see modulesFor). */
+export async function buildProgram(argv: readonly string[] = process.argv): Promise<Command> {
   const program = new Command()
     .name('paceflow')
     .description('Local-first analytics of AI coding-assistant sessions and git history.')
@@ -11,7 +12,7 @@ export function buildProgram(): Command {
     .option('--db <path>', 'database file (default: $PACEFLOW_HOME/paceflow.db, else ~/.local/share/paceflow/paceflow.db)')
     .option('-C, --repo <path>', 'work in the repository at <path> instead of the current directory')
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of COMMANDS) register(program);
+  for (const module of await Promise.all(modulesFor(argv.slice(2)).map((m) => m.load()))) module.register(program);
   return program;
 }
 
@@ -23,7 +24,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       const [{ useDatabaseFactory }, { NodeSqliteDatabase }] = await Promise.all([import('../db/open.js'), import('../db/node-sqlite.js')]);
       useDatabaseFactory((path, options) => new NodeSqliteDatabase(path, options));
     }
-    await buildProgram().parseAsync(argv);
+    await (await buildProgram(argv)).parseAsync(argv);
   } catch (error) {
     if (error instanceof PaceflowError) {
       process.stderr.write(`paceflow: ${error.message}\n`);

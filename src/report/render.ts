@@ -1,24 +1,13 @@
 import { markdownTable } from 'markdown-table';
 import { UsageError } from '../errors.js';
+import type { Format } from './formats.js';
 
-export const FORMATS = ['table', 'md', 'json', 'csv'] as const;
-export type Format = (typeof FORMATS)[number];
+export { defaultFormat, FORMATS, type Format, parseFormat } from './formats.js';
 
 export interface ResultTable {
   name: string;
   columns: string[];
   rows: Record<string, unknown>[];
-}
-
-export function parseFormat(value: string): Format {
-  const format = FORMATS.find((f) => f === value);
-  if (!format) throw new UsageError(`unknown format "${value}" (choose one of ${FORMATS.join(', ')})`);
-  return format;
-}
-
-/** A terminal gets a table; a pipe or file gets Markdown unless told otherwise. */
-export function defaultFormat(stdoutIsTTY: boolean): Format {
-  return stdoutIsTTY ? 'table' : 'md';
 }
 
 const TABLE_CELL_LIMIT = 80;
