@@ -31,7 +31,12 @@ export async function locateRepository(cwd: string, env?: NodeJS.ProcessEnv): Pr
     }
     throw error;
   }
-  const [root, commonDir, shallow] = out.split('\n');
+  let [root, commonDir, shallow] = out.split('\n');
+  if (out.split('\n').length > 3) {
+    // A path with a newline in it: one value per git call, so no line can be mistaken for another.
+    const one = (flag: string) => gitText(['rev-parse', flag], { cwd, ...(env ? { env } : {}) });
+    [root, commonDir, shallow] = await Promise.all([one('--show-toplevel'), one('--git-common-dir'), one('--is-shallow-repository')]);
+  }
   if (!root || !commonDir) throw new NotAGitRepositoryError(`not inside a git work tree: ${cwd}`);
   return {
     root,

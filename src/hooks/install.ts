@@ -1,7 +1,9 @@
+import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runGit } from '../git/run.js';
+import { shellQuote } from './shell-quote.js';
 import { locateRepository } from '../git/repository.js';
 import { HOOK_MANAGER_NAMES, HOOK_MANAGERS, hookManager } from './managers/index.js';
 import { HOOKS, type HookManagerName, type HookName, type HookProbe, type HookSetup, type InstallResult } from './setup.js';
@@ -47,12 +49,12 @@ export async function hookSetup(cwd: string, options: { manager?: HookManagerNam
 
 function writeShim(setup: HookSetup, db: string | undefined): void {
   mkdirSync(setup.dir, { recursive: true });
-  const quote = (s: string) => s.replace(/'/g, `'\\''`);
+  // Each '@@X@@' of the template, quotes included, becomes one quoted sh word.
   const text = readFileSync(SHIM_TEMPLATE, 'utf8')
-    .replaceAll('@@PACEFLOW_DIR@@', quote(setup.dir))
-    .replaceAll('@@NODE@@', quote(process.execPath))
-    .replaceAll('@@CLI@@', quote(CLI))
-    .replaceAll('@@DB@@', quote(db ?? ''));
+    .replaceAll("'@@PACEFLOW_DIR@@'", shellQuote(setup.dir))
+    .replaceAll("'@@NODE@@'", shellQuote(process.execPath))
+    .replaceAll("'@@CLI@@'", shellQuote(CLI))
+    .replaceAll("'@@DB@@'", shellQuote(db ?? ''));
   writeFileSync(setup.shim, text);
   chmodSync(setup.shim, 0o755);
 }
@@ -80,35 +82,61 @@ export async function uninstallHooks(cwd: string): Promise<{ setup: HookSetup; r
 export interface HookStatus {
   manager: HookManagerName;
   hooksDir: string;
-  /** Problems that would make the hooks do nothing (a node or paceflow that moved since install). */
+  /** Problems that would make the hooks do nothing (a node or paceflow that moved, a hook sh cannot parse). */
   problems: string[];
-  hooks: { hook: HookName; installed: boolean }[];
+  /** `broken`: installed, but sh cannot parse it (it would fail, and record nothing). */
+  hooks: { hook: HookName; installed: boolean; broken?: string }[];
   queued: number;
   workerRunning: boolean;
   lastErrors: string[];
 }
 
+/** sh's complaint about a script it cannot parse (`sh -n`: read, not run), or null. */
+export function shellSyntaxError(text: string): string | null {
+  const r = spawnSync('sh', ['-n'], { input: text, encoding: 'utf8' });
+  if (r.status === 0) return null;
+  return (r.stderr || 'sh -n failed').trim().split('\n')[0]!;
+}
+
+/** One sh word as the shim writes it ('…' pieces and \' escapes), read back. */
+const SH_WORD = String.raw`((?:'[^']*'|\\.)+)`;
+function shellUnquote(word: string): string {
+  return word.replace(/'([^']*)'|\\(.)/g, (_m, quoted: string | undefined, escaped: string | undefined) => quoted ?? escaped ?? '');
+}
+
+/** Problems of the shim itself: missing, unparsable, or starting a node or paceflow that moved. */
+function shimProblems(setup: HookSetup, anyInstalled: boolean): string[] {
+  if (!existsSync(setup.shim)) return anyInstalled ? [`the hook shim ${setup.shim} is missing: run \`paceflow hooks install\` again`] : [];
+  const shim = readFileSync(setup.shim, 'utf8');
+  const problems: string[] = [];
+  const broken = shellSyntaxError(shim);
+  if (broken) problems.push(`the hook shim ${setup.shim} is broken (${broken}): run \`paceflow hooks install\` again`);
+  const start = new RegExp(`PACEFLOW_DB=${SH_WORD} ${SH_WORD} ${SH_WORD} hooks worker`).exec(shim);
+  for (const [what, word] of [
+    ['node', start?.[2]],
+    ['paceflow', start?.[3]],
+  ] as const) {
+    const path = word === undefined ? undefined : shellUnquote(word);
+    if (path && !existsSync(path)) problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
+  }
+  return problems;
+}
+
 export async function hookStatus(cwd: string): Promise<HookStatus> {
   const setup = await hookSetup(cwd);
-  const hooks: { hook: HookName; installed: boolean }[] = [];
   const manager = hookManager(setup.manager);
-  for (const hook of HOOKS) hooks.push({ hook, installed: await manager.isInstalled(setup, hook) });
+  const hooks: HookStatus['hooks'] = [];
+  const problems: string[] = [];
+  for (const hook of HOOKS) {
+    const installed = await manager.isInstalled(setup, hook);
+    const text = installed ? await manager.shellText(setup, hook) : null;
+    const broken = text === null ? null : shellSyntaxError(text);
+    hooks.push({ hook, installed, ...(broken ? { broken } : {}) });
+    if (broken) problems.push(`the ${hook} hook is broken (${broken}): it records nothing; run \`paceflow hooks install\` again`);
+  }
+  problems.push(...shimProblems(setup, hooks.some((h) => h.installed)));
   const queue = join(setup.dir, 'queue');
   const queued = existsSync(queue) ? readFileSync(queue, 'utf8').split('\n').filter(Boolean).length : 0;
-  const problems: string[] = [];
-  if (existsSync(setup.shim)) {
-    const shim = readFileSync(setup.shim, 'utf8');
-    for (const [what, pattern] of [
-      ['node', /'([^']+)' '[^']+' hooks worker/],
-      ['paceflow', /'[^']+' '([^']+)' hooks worker/],
-    ] as const) {
-      const path = pattern.exec(shim)?.[1];
-      if (path && !existsSync(path))
-        problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
-    }
-  } else if (hooks.some((h) => h.installed)) {
-    problems.push(`the hook shim ${setup.shim} is missing: run \`paceflow hooks install\` again`);
-  }
   return {
     manager: setup.manager,
     hooksDir: setup.hooksDir,

@@ -64,6 +64,8 @@ export interface HookManager {
   uninstall(setup: HookSetup): Promise<HookName[]>;
   /** Whether paceflow's hook for this event is installed and will run. */
   isInstalled(setup: HookSetup, hook: HookName): Promise<boolean>;
+  /** The sh text paceflow installed for this event (a file, a lefthook run line, a config command), for a syntax check. */
+  shellText(setup: HookSetup, hook: HookName): Promise<string | null>;
 }
 
 /** The setup fields every manager starts from. */

@@ -110,7 +110,7 @@ async function hooksSection(cwd: string): Promise<ResultTable | null> {
   }
   return {
     name: 'hooks',
-    columns: ['manager', 'hooks_dir', 'installed', 'queued_events', 'worker_running', 'worker_errors'],
+    columns: ['manager', 'hooks_dir', 'installed', 'problems', 'queued_events', 'worker_running', 'worker_errors'],
     rows: [
       {
         manager: status.manager,
@@ -120,6 +120,7 @@ async function hooksSection(cwd: string): Promise<ResultTable | null> {
             .filter((h) => h.installed)
             .map((h) => h.hook)
             .join(', ') || 'none',
+        problems: status.problems.join(' | ') || null,
         queued_events: status.queued,
         worker_running: status.workerRunning ? 1 : 0,
         worker_errors: status.lastErrors.join(' | ') || null,

@@ -1,10 +1,14 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGit } from '../../git/run.js';
-import { baseSetup, gitVersion, HOOKS, type HookManager, type HookName, MARK, readText, runsConfigHooks } from '../setup.js';
+import { shellQuote } from '../shell-quote.js';
+import { baseSetup, gitVersion, HOOKS, type HookManager, type HookName, type HookSetup, MARK, readText, runsConfigHooks } from '../setup.js';
 
 /** The name of paceflow's config-based hook for one event: `hook.paceflow-<event>.*`. */
 const configHookName = (hook: HookName) => `paceflow-${hook}`;
+
+/** The command git runs (through sh) for the event; git appends the hook's arguments. */
+const configCommand = (setup: HookSetup, hook: HookName) => `sh ${shellQuote(setup.shim)} ${hook}`;
 
 async function configValue(root: string, key: string): Promise<string | null> {
   const { stdout, code } = await runGit(['config', '--local', '--get', key], { cwd: root, okCodes: [1] });
@@ -45,11 +49,12 @@ export const config: HookManager = {
     const version = await gitVersion(setup.root);
     for (const hook of HOOKS) {
       const name = configHookName(hook);
-      if ((await configValue(setup.root, `hook.${name}.command`))?.includes(setup.shim)) {
+      const command = configCommand(setup, hook);
+      if ((await configValue(setup.root, `hook.${name}.command`)) === command) {
         result.alreadyInstalled.push(hook);
         continue;
       }
-      await runGit(['config', '--local', `hook.${name}.command`, `sh '${setup.shim}' ${hook}`], { cwd: setup.root });
+      await runGit(['config', '--local', `hook.${name}.command`, command], { cwd: setup.root });
       await runGit(['config', '--local', `hook.${name}.event`, hook], { cwd: setup.root });
       result.installed.push(hook);
     }
@@ -68,6 +73,9 @@ export const config: HookManager = {
       removed.push(hook);
     }
     return removed;
+  },
+  async shellText(setup, hook) {
+    return configValue(setup.root, `hook.${configHookName(hook)}.command`);
   },
   async isInstalled(setup, hook) {
     return (

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shellQuote } from '../shell-quote.js';
 import {
   BEGIN,
   type Backup,
@@ -14,8 +15,16 @@ import {
   snapshot,
 } from '../setup.js';
 
+/** `text` with paceflow's block (BEGIN … END) replaced by `block`. */
+function replaceBlock(text: string, block: string): string {
+  const start = text.indexOf(BEGIN);
+  const endAt = text.indexOf(END, start);
+  const end = endAt < 0 ? text.length : text.indexOf('\n', endAt) < 0 ? text.length : text.indexOf('\n', endAt) + 1;
+  return text.slice(0, start) + block + text.slice(end);
+}
+
 export function huskyBlock(hook: HookName, shim: string): string {
-  return `${BEGIN}\nsh '${shim}' ${hook} "$@" || true\n${END}\n`;
+  return `${BEGIN}\nsh ${shellQuote(shim)} ${hook} "$@" || true\n${END}\n`;
 }
 
 /** husky (core.hooksPath = .husky/_): a marked block appended to .husky/<hook>, the file saved first. */
@@ -32,8 +41,15 @@ export const husky: HookManager = {
     for (const hook of HOOKS) {
       const path = join(setup.hooksDir, hook);
       const current = readText(path);
-      if (current?.includes(BEGIN)) {
+      const block = huskyBlock(hook, setup.shim);
+      if (current?.includes(block)) {
         result.alreadyInstalled.push(hook);
+        continue;
+      }
+      if (current?.includes(BEGIN)) {
+        // paceflow's block from an older install (or a broken one): replaced in place, the backup kept.
+        writeFileSync(path, replaceBlock(current, block));
+        result.installed.push(hook);
         continue;
       }
       writeFileSync(backupPath(setup, hook), JSON.stringify(snapshot(path)));
@@ -56,5 +72,9 @@ export const husky: HookManager = {
   },
   async isInstalled(setup, hook) {
     return readText(join(setup.hooksDir, hook))?.includes(BEGIN) ?? false;
+  },
+  async shellText(setup, hook) {
+    const text = readText(join(setup.hooksDir, hook));
+    return text?.includes(BEGIN) ? text : null;
   },
 };

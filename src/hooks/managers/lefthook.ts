@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { delimiter, dirname, join, relative } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { runGit } from '../../git/run.js';
+import { shellQuote } from '../shell-quote.js';
 import {
   type Backup,
   baseSetup,
@@ -82,10 +83,13 @@ function lefthookManagedFiles(setup: HookSetup): string[] {
   return [...HOOKS.map((hook) => join(setup.hooksDir, hook)), join(setup.commonDir, 'info', 'lefthook.checksum')];
 }
 
-/** Adds paceflow's command to one lefthook-local file for the hooks it lacks; false when it had them all. */
+/** The run line of paceflow's command for one hook ({0}: lefthook passes the hook's arguments). */
+const runLine = (shim: string, hook: HookName) => `sh ${shellQuote(shim)} ${hook} {0}`;
+
+/** Adds paceflow's command to one lefthook-local file for the hooks it lacks (or has out of date); false when all were current. */
 async function addCommands(local: string, shim: string): Promise<boolean> {
   const missing: HookName[] = [];
-  for (const hook of HOOKS) if (!(await lefthookCommand(local, hook))?.includes(shim)) missing.push(hook);
+  for (const hook of HOOKS) if ((await lefthookCommand(local, hook)) !== runLine(shim, hook)) missing.push(hook);
   if (missing.length === 0) return false;
   const { parseDocument } = await import('yaml');
   const doc = parseDocument(readText(local) ?? '');
@@ -96,7 +100,7 @@ async function addCommands(local: string, shim: string): Promise<boolean> {
   for (const hook of missing) {
     doc.setIn(
       [hook, 'commands', LEFTHOOK_COMMAND],
-      doc.createNode({ run: `sh '${shim}' ${hook} {0}`, ...(needsStdin(hook) ? { use_stdin: true } : {}) }),
+      doc.createNode({ run: runLine(shim, hook), ...(needsStdin(hook) ? { use_stdin: true } : {}) }),
     );
   }
   mkdirSync(dirname(local), { recursive: true });
@@ -128,7 +132,7 @@ export const lefthook: HookManager = {
     const backup = join(setup.dir, 'backup', 'lefthook.json');
     const missingHere: HookName[] = [];
     for (const hook of HOOKS) {
-      if ((await lefthookCommand(setup.lefthookLocal!, hook))?.includes(setup.shim)) result.alreadyInstalled.push(hook);
+      if ((await lefthookCommand(setup.lefthookLocal!, hook)) === runLine(setup.shim, hook)) result.alreadyInstalled.push(hook);
       else missingHere.push(hook);
     }
     // What each file was before paceflow first touched it; a worktree added since joins the list.
@@ -160,6 +164,10 @@ export const lefthook: HookManager = {
     for (const backup of JSON.parse(readFileSync(file, 'utf8')) as Backup[]) restore(backup);
     rmSync(file);
     return removed;
+  },
+  async shellText(setup, hook) {
+    const run = await lefthookCommand(setup.lefthookLocal!, hook);
+    return run?.includes(setup.shim) ? run : null;
   },
   async isInstalled(setup, hook) {
     const text = readText(join(setup.hooksDir, hook)) ?? '';

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { shellQuote } from '../shell-quote.js';
 import { baseSetup, HOOKS, type HookManager, type HookName, MARK, needsStdin, readText } from '../setup.js';
 
 /**
@@ -14,7 +15,7 @@ ${MARK} (paceflow hooks uninstall restores the previous one)
 status=0
 if [ -x "$0.pre-paceflow" ]; then "$0.pre-paceflow" "$@"; status=$?; fi
 set -- ${hook} "$@"
-( . '${shim}' ) </dev/null
+( . ${shellQuote(shim)} ) </dev/null
 exit $status
 `;
   }
@@ -23,7 +24,7 @@ ${MARK} (paceflow hooks uninstall restores the previous one)
 input=$(mktemp 2>/dev/null) && cat >"$input"
 status=0
 if [ -x "$0.pre-paceflow" ]; then "$0.pre-paceflow" "$@" <"$input"; status=$?; fi
-sh '${shim}' ${hook} "$@" <"$input"
+sh ${shellQuote(shim)} ${hook} "$@" <"$input"
 rm -f "$input"
 exit $status
 `;
@@ -43,12 +44,14 @@ export const plain: HookManager = {
     for (const hook of HOOKS) {
       const path = join(setup.hooksDir, hook);
       const current = readText(path);
-      if (current?.includes(MARK)) {
+      const wanted = plainHook(hook, setup.shim);
+      if (current === wanted) {
         result.alreadyInstalled.push(hook);
         continue;
       }
-      if (current !== null) renameSync(path, `${path}.pre-paceflow`);
-      writeFileSync(path, plainHook(hook, setup.shim));
+      // paceflow's own hook from an older install (or a broken one) is rewritten in place.
+      if (current !== null && !current.includes(MARK)) renameSync(path, `${path}.pre-paceflow`);
+      writeFileSync(path, wanted);
       chmodSync(path, 0o755);
       result.installed.push(hook);
     }
@@ -66,5 +69,9 @@ export const plain: HookManager = {
   },
   async isInstalled(setup, hook) {
     return readText(join(setup.hooksDir, hook))?.includes(MARK) ?? false;
+  },
+  async shellText(setup, hook) {
+    const text = readText(join(setup.hooksDir, hook));
+    return text?.includes(MARK) ? text : null;
   },
 };
