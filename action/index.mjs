@@ -52,7 +52,42 @@ var __toESM = (mod, isNodeMode, target) => (target = mod != null ? __create(__ge
 var define_PACEFLOW_BUNDLED_SQL_default;
 var init_define_PACEFLOW_BUNDLED_SQL = __esm({
   "<define:PACEFLOW_BUNDLED_SQL>"() {
-    define_PACEFLOW_BUNDLED_SQL_default = { files: { "001_schema.sql": "-- paceflow schema, version 1: the whole data model of DESIGN \xA73.\n--\n-- Layers: metadata_* (entities and context, joined not aggregated), fact_* (source-derived truth,\n-- minimal interpretation), event_* (the analytics contract, one grain each). Metrics live only in\n-- the view_* files of sql/views/.\n--\n-- Conventions: every table's PRIMARY KEY is its grain. Times are ISO-8601 UTC text\n-- ('YYYY-MM-DDTHH:MM:SS.sssZ'), which sorts and which julianday() reads. Booleans are 0/1.\n-- repo_id is stable across machines (normalized origin URL, else the root commit sha);\n-- session_id is '<provider>:<native id>'; paths are repo-relative POSIX paths (a path that is not\n-- valid UTF-8 is kept in git's C-quoted form, so no two paths collide).\n\n-- Internal bookkeeping (schema checksum of the views); not part of the data model.\nCREATE TABLE paceflow_meta (\n  key   TEXT PRIMARY KEY,\n  value TEXT NOT NULL\n);\n\n------------------------------------------------------------------------------------------------\n-- metadata_*\n------------------------------------------------------------------------------------------------\n\n-- Grain: one row per repository (repo_id).\nCREATE TABLE metadata_repositories (\n  repo_id           TEXT PRIMARY KEY,\n  root_path         TEXT NOT NULL,           -- absolute work-tree root on this machine (local only)\n  remote_url        TEXT,                    -- origin URL as configured (credentials stripped)\n  mainline_branch   TEXT,                    -- branch name, e.g. 'main'\n  mainline_source   TEXT CHECK (mainline_source IN ('config', 'origin_head', 'main', 'master', 'current')),\n  is_shallow        INTEGER NOT NULL DEFAULT 0,\n  first_seen_at     TEXT NOT NULL,\n  last_ingested_at  TEXT\n) WITHOUT ROWID;\n\n-- Grain: one row per AI session (session_id = '<provider>:<native id>').\nCREATE TABLE metadata_sessions (\n  session_id         TEXT PRIMARY KEY,\n  provider           TEXT NOT NULL,\n  native_id          TEXT NOT NULL,\n  parent_session_id  TEXT,                   -- sub-agents and forks point at their parent\n  model              TEXT,\n  repo_id            TEXT,                   -- NULL for sessions outside any repository\n  cwd                TEXT,\n  git_branch         TEXT,\n  started_at         TEXT,\n  ended_at           TEXT,\n  session_kind       TEXT NOT NULL DEFAULT 'main' CHECK (session_kind IN ('main', 'subagent', 'fork')),\n  title              TEXT,                   -- the assistant's own title for the conversation\n  client_version     TEXT,                   -- the assistant's version that wrote the transcript\n  source_path        TEXT NOT NULL           -- local only\n) WITHOUT ROWID;\nCREATE INDEX metadata_sessions_by_source ON metadata_sessions (source_path);\n\n-- Grain: one row per canonical file path within a repository.\nCREATE TABLE metadata_files (\n  repo_id            TEXT NOT NULL,\n  path               TEXT NOT NULL,\n  first_seen_commit  TEXT NOT NULL,          -- earliest commit (committer time) that touched the path\n  first_seen_at      TEXT NOT NULL,\n  language           TEXT,                   -- from the file name; NULL when unknown\n  PRIMARY KEY (repo_id, path)\n) WITHOUT ROWID;\n\n-- Grain: one row per git commit of a repository.\nCREATE TABLE metadata_commits (\n  repo_id              TEXT NOT NULL,\n  sha                  TEXT NOT NULL,\n  parent_shas          TEXT NOT NULL,        -- space-separated, in git's order; '' for a root commit\n  parent_count         INTEGER NOT NULL,\n  author_name          TEXT NOT NULL,\n  author_email         TEXT NOT NULL,\n  authored_at          TEXT NOT NULL,\n  author_tz            TEXT NOT NULL,        -- the author's offset, e.g. '+02:00'\n  committer_name       TEXT NOT NULL,\n  committer_email      TEXT NOT NULL,\n  committed_at         TEXT NOT NULL,\n  committer_tz         TEXT NOT NULL,\n  subject              TEXT NOT NULL,        -- git's %s: the first paragraph on one line\n  message              TEXT NOT NULL,        -- the whole message (local only; never exported)\n  is_merge             INTEGER NOT NULL,\n  is_root              INTEGER NOT NULL,\n  is_shallow_boundary  INTEGER NOT NULL DEFAULT 0, -- parents cut off by a shallow clone\n  is_unreachable       INTEGER NOT NULL DEFAULT 0, -- no ref reaches it any more (amended, rebased, branch deleted)\n  ai_marker            TEXT,                 -- provider named by a trailer or author marker\n  ai_marker_source     TEXT CHECK (ai_marker_source IN ('trailer', 'message', 'author', 'committer', 'subject')),\n  pr_number            INTEGER,              -- from '(#N)' or 'Merge pull request #N'\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\nCREATE INDEX metadata_commits_by_time ON metadata_commits (repo_id, committed_at);\n\n-- Grain: one row per (commit, file) of a non-merge commit's diff against its parent\n-- (merges carry no rows: their lines belong to the commits they merge).\nCREATE TABLE metadata_commit_file_changes (\n  repo_id        TEXT NOT NULL,\n  sha            TEXT NOT NULL,\n  path           TEXT NOT NULL,              -- the path after the change\n  old_path       TEXT,                       -- the path before a rename or copy\n  change_type    TEXT NOT NULL CHECK (change_type IN ('A', 'M', 'D', 'R', 'C', 'T', 'U', 'X')),\n  similarity     INTEGER,                    -- rename/copy score, 0-100\n  added_lines    INTEGER,                    -- NULL for binary files\n  deleted_lines  INTEGER,                    -- NULL for binary files\n  is_binary      INTEGER NOT NULL,\n  PRIMARY KEY (repo_id, sha, path)\n) WITHOUT ROWID;\n\n-- Grain: one row per recognized task key (e.g. 'ABC-123').\nCREATE TABLE metadata_tasks (\n  task_key       TEXT PRIMARY KEY,\n  source         TEXT NOT NULL CHECK (source IN ('branch', 'pr_title', 'commit_subject', 'session_branch', 'prompt')),\n  first_seen_at  TEXT NOT NULL\n) WITHOUT ROWID;\n\n-- Grain: one row per observed branch of a repository: local ('main') and remote-tracking\n-- ('origin/main') branches are separate rows.\nCREATE TABLE metadata_branches (\n  repo_id        TEXT NOT NULL,\n  name           TEXT NOT NULL,\n  is_remote      INTEGER NOT NULL,\n  is_mainline    INTEGER NOT NULL,\n  head_sha       TEXT NOT NULL,\n  is_present     INTEGER NOT NULL,           -- 0 once the ref is gone from the repository\n  first_seen_at  TEXT NOT NULL,\n  last_seen_at   TEXT NOT NULL,\n  PRIMARY KEY (repo_id, name)\n) WITHOUT ROWID;\n\n------------------------------------------------------------------------------------------------\n-- fact_*\n------------------------------------------------------------------------------------------------\n\n-- Grain: one row per record of a session transcript (record_id is the provider's record id,\n-- or a stable id derived from the record's position when the provider has none).\nCREATE TABLE fact_session_records (\n  session_id         TEXT NOT NULL,\n  record_id          TEXT NOT NULL,\n  kind               TEXT NOT NULL CHECK (kind IN ('prompt', 'assistant', 'tool_call', 'tool_result', 'system', 'compaction', 'meta')),\n  timestamp          TEXT,\n  text               TEXT,                   -- prompts and shell commands only (local only)\n  tool_name          TEXT,\n  tool_call_id       TEXT,\n  is_error           INTEGER NOT NULL DEFAULT 0,\n  is_sidechain       INTEGER NOT NULL DEFAULT 0,\n  is_meta            INTEGER NOT NULL DEFAULT 0,\n  model              TEXT,\n  message_id         TEXT,                   -- provider message id (token dedupe key with request_id)\n  request_id         TEXT,\n  tokens_in          INTEGER,\n  tokens_out         INTEGER,\n  tokens_cache_read  INTEGER,\n  tokens_cache_write INTEGER,\n  source_path        TEXT NOT NULL,\n  source_offset      INTEGER,                -- byte offset of the record in source_path\n  PRIMARY KEY (session_id, record_id)\n) WITHOUT ROWID;\n-- Record ids are unique per provider across sessions: copies (resumes, forks) are found by id.\nCREATE INDEX fact_session_records_by_record ON fact_session_records (record_id);\n\n-- Grain: one row per file edit a session attempted (applied, rejected or failed).\nCREATE TABLE fact_session_file_edits (\n  session_id    TEXT NOT NULL,\n  edit_id       TEXT NOT NULL,\n  record_id     TEXT,                        -- the record that carried the edit\n  tool_name     TEXT NOT NULL,\n  abs_path      TEXT NOT NULL,               -- local only\n  repo_id       TEXT,\n  path          TEXT,                        -- repo-relative; NULL outside any repository\n  status        TEXT NOT NULL CHECK (status IN ('applied', 'rejected', 'failed', 'pending')), -- pending: no result seen\n  timestamp     TEXT,\n  added_text    TEXT,                        -- the lines the edit really added (local only)\n  removed_text  TEXT,\n  text_source   TEXT,                        -- where added_text came from: 'result' (applied diff) or 'input'\n  user_modified INTEGER NOT NULL DEFAULT 0,  -- the person changed the proposal before accepting\n  source_path   TEXT NOT NULL,               -- local only\n  PRIMARY KEY (session_id, edit_id)\n) WITHOUT ROWID;\nCREATE INDEX fact_session_file_edits_by_edit ON fact_session_file_edits (edit_id);\nCREATE INDEX fact_session_file_edits_by_source ON fact_session_file_edits (source_path, status);\n\n-- Grain: one row per (commit, notes ref): the raw note as found.\nCREATE TABLE fact_commit_notes (\n  repo_id    TEXT NOT NULL,\n  sha        TEXT NOT NULL,\n  notes_ref  TEXT NOT NULL,                  -- 'refs/notes/paceflow' or git-ai's 'refs/notes/ai'\n  note_text  TEXT NOT NULL,\n  read_at    TEXT NOT NULL,\n  PRIMARY KEY (repo_id, sha, notes_ref)\n) WITHOUT ROWID;\n\n-- Grain: one row per source file read incrementally (a transcript, a history file, a database).\nCREATE TABLE fact_ingest_watermarks (\n  source_path    TEXT PRIMARY KEY,\n  provider       TEXT NOT NULL,\n  size           INTEGER NOT NULL,\n  mtime_ms       INTEGER NOT NULL,\n  byte_offset    INTEGER NOT NULL,           -- bytes already read\n  record_index   INTEGER NOT NULL DEFAULT 0, -- records already read\n  head_length    INTEGER NOT NULL DEFAULT 0, -- how many leading bytes head_checksum covers\n  head_checksum  TEXT,                       -- checksum of the first bytes: a rewrite is re-read\n  skipped_lines  INTEGER NOT NULL DEFAULT 0, -- lines skipped so far (malformed, oversized, unknown)\n  last_skip      TEXT,                       -- the last skip: reason and line number\n  updated_at     TEXT NOT NULL\n) WITHOUT ROWID;\n\n-- Grain: one row per commit whose patch-ids were computed (git patch-id --stable, no path\n-- prefixes): of its diff, and of the reversed diff (to find reverts). Computed once, reused.\nCREATE TABLE fact_commit_patch_ids (\n  repo_id     TEXT NOT NULL,\n  sha         TEXT NOT NULL,\n  forward_id  TEXT,                           -- NULL for an empty diff\n  reverse_id  TEXT,                           -- NULL until asked for, or for an empty diff\n  has_reverse INTEGER NOT NULL DEFAULT 0,\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\n\n-- Grain: one row per git ref of a repository at its last ingest: the git watermark. A re-run walks\n-- only commits not reachable from these tips.\nCREATE TABLE fact_git_ref_tips (\n  repo_id      TEXT NOT NULL,\n  ref_name     TEXT NOT NULL,                -- full name, e.g. 'refs/heads/main'; 'HEAD' when detached\n  sha          TEXT NOT NULL,                -- the commit the ref points at (tags peeled)\n  ingested_at  TEXT NOT NULL,\n  PRIMARY KEY (repo_id, ref_name)\n) WITHOUT ROWID;\n\n------------------------------------------------------------------------------------------------\n-- event_*\n------------------------------------------------------------------------------------------------\n\n-- Grain: one row per ingested session message/record.\nCREATE TABLE event_session_messages (\n  session_id      TEXT NOT NULL,\n  record_id       TEXT NOT NULL,\n  provider        TEXT NOT NULL,\n  repo_id         TEXT,\n  kind            TEXT NOT NULL,\n  timestamp       TEXT,\n  is_user_prompt  INTEGER NOT NULL,\n  is_error_paste  INTEGER NOT NULL,\n  is_tool_error   INTEGER NOT NULL,\n  PRIMARY KEY (session_id, record_id)\n) WITHOUT ROWID;\n\n-- Grain: one row per file write operation of a session.\nCREATE TABLE event_session_code_changes (\n  session_id              TEXT NOT NULL,\n  edit_id                 TEXT NOT NULL,\n  provider                TEXT NOT NULL,\n  repo_id                 TEXT,\n  path                    TEXT,\n  root_session_id         TEXT NOT NULL,     -- the session itself, or a sub-agent's parent\n  tool_name               TEXT NOT NULL,\n  timestamp               TEXT,\n  lines_added             INTEGER NOT NULL,\n  lines_removed           INTEGER NOT NULL,\n  nontrivial_lines_added  INTEGER NOT NULL,\n  status                  TEXT NOT NULL CHECK (status IN ('applied', 'rejected', 'failed', 'pending')),\n  PRIMARY KEY (session_id, edit_id)\n) WITHOUT ROWID;\n\n-- Grain: one row per session (sub-agents included, flagged).\nCREATE TABLE event_session_quality (\n  session_id               TEXT PRIMARY KEY,\n  provider                 TEXT NOT NULL,\n  repo_id                  TEXT,\n  root_session_id          TEXT NOT NULL,\n  is_subagent              INTEGER NOT NULL,\n  model                    TEXT,\n  git_branch               TEXT,\n  started_at               TEXT,\n  ended_at                 TEXT,\n  duration_s               INTEGER,\n  user_prompt_count        INTEGER NOT NULL,\n  repeated_debug_loop      INTEGER NOT NULL,\n  mid_session_error_paste  INTEGER NOT NULL,\n  tool_errors              INTEGER NOT NULL,  -- tool calls with a failed result\n  lines_written            INTEGER NOT NULL,  -- lines added by applied edits\n  tokens_in                INTEGER NOT NULL,  -- deduplicated per model response\n  tokens_out               INTEGER NOT NULL\n) WITHOUT ROWID;\n\n-- Grain: one row per (commit, provider, session) that wrote lines of the commit. session_id is ''\n-- when the source names no session (a trailer).\nCREATE TABLE event_commit_attributions (\n  repo_id          TEXT NOT NULL,\n  sha              TEXT NOT NULL,\n  provider         TEXT NOT NULL,\n  session_id       TEXT NOT NULL,\n  model            TEXT,\n  matched_lines    INTEGER NOT NULL,\n  share_of_commit  REAL,\n  source           TEXT NOT NULL CHECK (source IN ('transcript', 'note', 'trailer')),\n  PRIMARY KEY (repo_id, sha, provider, session_id)\n) WITHOUT ROWID;\n\n-- Grain: one row per commit: its attribution and what became of it.\nCREATE TABLE event_commit_outcomes (\n  repo_id                 TEXT NOT NULL,\n  sha                     TEXT NOT NULL,\n  committed_at            TEXT NOT NULL,\n  nontrivial_added_lines  INTEGER NOT NULL,\n  ai_lines                INTEGER NOT NULL,\n  ai_share                REAL,\n  heavy_ai                INTEGER NOT NULL,\n  attribution_coverage    TEXT NOT NULL CHECK (attribution_coverage IN ('tracked', 'untracked')),\n  attribution_source      TEXT CHECK (attribution_source IN ('transcript', 'note', 'trailer')),\n  merged_to_mainline      INTEGER,             -- NULL until the mainline builder ran (no mainline: stays NULL)\n  mainline_via            TEXT CHECK (mainline_via IN ('ancestor', 'patch-id', 'squash', 'content')),\n  reached_mainline_at     TEXT,\n  merge_window_closed     INTEGER,             -- older than mergedMinAgeDays when last built\n  reverted_later          INTEGER,\n  reverted_by             TEXT,\n  revert_kind             TEXT CHECK (revert_kind IN ('message', 'diff-inversion', 'partial')),\n  revert_window_closed    INTEGER,             -- reached mainline more than revertWindowDays ago\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\n\n-- Grain: one row per commit whose AI lines reached mainline.\nCREATE TABLE event_commit_churn (\n  repo_id                     TEXT NOT NULL,\n  sha                         TEXT NOT NULL,\n  window_days                 INTEGER NOT NULL,\n  ai_lines_reaching_mainline  INTEGER NOT NULL,\n  ai_lines_churned            INTEGER NOT NULL,\n  window_closed               INTEGER NOT NULL,\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\n\n-- Grain: one row per (task, commit).\nCREATE TABLE event_task_commits (\n  task_key     TEXT NOT NULL,\n  repo_id      TEXT NOT NULL,\n  sha          TEXT NOT NULL,\n  branch_name  TEXT,\n  fallback     INTEGER NOT NULL,             -- 1 when the key came from the PR title or subject\n  confidence   REAL NOT NULL,\n  key_source   TEXT NOT NULL CHECK (key_source IN ('branch', 'pr_title', 'commit_subject')),\n  PRIMARY KEY (task_key, repo_id, sha)\n) WITHOUT ROWID;\n\n-- Grain: one row per (task, session).\nCREATE TABLE event_task_sessions (\n  task_key              TEXT NOT NULL,\n  session_id            TEXT NOT NULL,\n  session_weight        REAL NOT NULL,       -- a session's weights sum to 1\n  commit_within_window  INTEGER NOT NULL,\n  link_source           TEXT NOT NULL CHECK (link_source IN ('session_branch', 'prompt', 'commit')),\n  PRIMARY KEY (task_key, session_id)\n) WITHOUT ROWID;\n", "002_churn_baseline.sql": "-- Churn gains the repository's lines without AI evidence beside the AI lines (the comparison the\n-- churn summary shows), and outcomes record which mainline commit carries each commit, so a squash\n-- or rebase copy's lines are counted once. Event tables are rebuilt by the next ingest.\n\nALTER TABLE event_commit_outcomes ADD COLUMN mainline_sha TEXT; -- the mainline commit that carries it (itself when an ancestor)\n\nDROP TABLE event_commit_churn;\n\n-- Grain: one row per mainline commit (a non-merge ancestor of the mainline tip); zeros for one\n--   that adds no non-trivial line.\nCREATE TABLE event_commit_churn (\n  repo_id                        TEXT NOT NULL,\n  sha                            TEXT NOT NULL,\n  window_days                    INTEGER NOT NULL,\n  ai_lines_reaching_mainline     INTEGER NOT NULL,   -- its non-trivial added lines written by AI (its own, or of the branch commits it carries)\n  ai_lines_churned               INTEGER NOT NULL,   -- of those, deleted or modified by mainline within the window\n  nonai_lines_reaching_mainline  INTEGER NOT NULL,   -- its other non-trivial added lines (no AI evidence)\n  nonai_lines_churned            INTEGER NOT NULL,   -- of those, deleted or modified by mainline within the window\n  window_closed                  INTEGER NOT NULL,   -- 1 when reached_mainline_at + window is past\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\n\n-- The outcome builder skips work when no ref moved; the new column needs one full build.\nDELETE FROM paceflow_meta WHERE key LIKE 'outcomes_state:%';\n", "003_record_source_files.sql": "-- Records name their transcript by a small integer instead of repeating its path on every row: the\n-- path was a third of a record's bytes, and a first ingest writes every byte twice (WAL, then the\n-- database). The number lives on the file's watermark row.\n\nALTER TABLE fact_ingest_watermarks ADD COLUMN source_file_id INTEGER; -- the number fact_session_records use for this file\n\n-- Every file that records came from has a watermark; make sure of it before numbering.\nINSERT INTO fact_ingest_watermarks (source_path, provider, size, mtime_ms, byte_offset, updated_at)\n  SELECT DISTINCT r.source_path, substr(r.session_id, 1, instr(r.session_id, ':') - 1), 0, 0, 0, ''\n  FROM fact_session_records r\n  WHERE NOT EXISTS (SELECT 1 FROM fact_ingest_watermarks w WHERE w.source_path = r.source_path);\nUPDATE fact_ingest_watermarks SET source_file_id = (\n  SELECT n FROM (SELECT source_path, row_number() OVER (ORDER BY source_path) AS n FROM fact_ingest_watermarks) numbered\n  WHERE numbered.source_path = fact_ingest_watermarks.source_path);\nCREATE UNIQUE INDEX fact_ingest_watermarks_by_file ON fact_ingest_watermarks (source_file_id);\n\nALTER TABLE fact_session_records RENAME TO fact_session_records_before_003;\n\n-- Grain: one row per record of a session transcript (record_id is the provider's record id,\n-- or a stable id derived from the record's position when the provider has none).\nCREATE TABLE fact_session_records (\n  session_id         TEXT NOT NULL,\n  record_id          TEXT NOT NULL,\n  kind               TEXT NOT NULL CHECK (kind IN ('prompt', 'assistant', 'tool_call', 'tool_result', 'system', 'compaction', 'meta')),\n  timestamp          TEXT,\n  text               TEXT,                   -- prompts and shell commands only (local only)\n  tool_name          TEXT,\n  tool_call_id       TEXT,\n  is_error           INTEGER NOT NULL DEFAULT 0,\n  is_sidechain       INTEGER NOT NULL DEFAULT 0,\n  is_meta            INTEGER NOT NULL DEFAULT 0,\n  model              TEXT,\n  message_id         TEXT,                   -- provider message id (token dedupe key with request_id)\n  request_id         TEXT,\n  tokens_in          INTEGER,\n  tokens_out         INTEGER,\n  tokens_cache_read  INTEGER,\n  tokens_cache_write INTEGER,\n  source_file_id     INTEGER NOT NULL,       -- the transcript: fact_ingest_watermarks.source_file_id\n  source_offset      INTEGER,                -- byte offset of the record in that file\n  PRIMARY KEY (session_id, record_id)\n) WITHOUT ROWID;\n\nINSERT INTO fact_session_records\n  SELECT r.session_id, r.record_id, r.kind, r.timestamp, r.text, r.tool_name, r.tool_call_id, r.is_error, r.is_sidechain,\n    r.is_meta, r.model, r.message_id, r.request_id, r.tokens_in, r.tokens_out, r.tokens_cache_read, r.tokens_cache_write,\n    w.source_file_id, r.source_offset\n  FROM fact_session_records_before_003 r JOIN fact_ingest_watermarks w ON w.source_path = r.source_path;\nDROP TABLE fact_session_records_before_003;\n-- Record ids are unique per provider across sessions: copies (resumes, forks) are found by id.\nCREATE INDEX fact_session_records_by_record ON fact_session_records (record_id);\n" }, views: { "view_global_session_quality.sql": "-- view_global_session_quality\n-- Grain: one row per scope: everything ('all'), each provider ('provider'), each repository\n--   ('repository'; sessions outside any repository are the row whose repository is NULL).\n-- Meaning: how sessions went (DESIGN \xA74). Sessions are the main and forked conversations a person\n--   had; sub-agent sessions are not counted as sessions (their work counts in productivity).\n-- Columns:\n--   scope, provider, repository\n--   sessions                    sessions in the scope\n--   avg_user_prompts            real typed prompts per session (not tool results, wrappers, summaries)\n--   repeated_debug_loop_rate    share of sessions that ran one shell command \u2265 3 times with \u2265 2 failures\n--   error_paste_rate            share of sessions with a pasted stack trace / compiler error / test failure\n--                               in a prompt after the first\n--   tool_errors_per_session     tool calls with a failed result, per session\n--   avg_duration_s              first to last record, seconds\nCREATE VIEW view_global_session_quality AS\nWITH s AS (SELECT * FROM event_session_quality WHERE is_subagent = 0)\nSELECT 'all' AS scope, NULL AS provider, NULL AS repository,\n  count(*) AS sessions,\n  round(avg(user_prompt_count), 2) AS avg_user_prompts,\n  round(avg(repeated_debug_loop), 4) AS repeated_debug_loop_rate,\n  round(avg(mid_session_error_paste), 4) AS error_paste_rate,\n  round(avg(tool_errors), 2) AS tool_errors_per_session,\n  round(avg(duration_s), 0) AS avg_duration_s\nFROM s\nUNION ALL\nSELECT 'provider', provider, NULL,\n  count(*), round(avg(user_prompt_count), 2), round(avg(repeated_debug_loop), 4),\n  round(avg(mid_session_error_paste), 4), round(avg(tool_errors), 2), round(avg(duration_s), 0)\nFROM s GROUP BY provider\nUNION ALL\nSELECT 'repository', NULL, repo_id,\n  count(*), round(avg(user_prompt_count), 2), round(avg(repeated_debug_loop), 4),\n  round(avg(mid_session_error_paste), 4), round(avg(tool_errors), 2), round(avg(duration_s), 0)\nFROM s GROUP BY repo_id;\n", "view_repository_ai_share.sql": "-- view_repository_ai_share\n-- Grain: one row per (repository, provider, model, source) that attributed lines.\n-- Meaning: who wrote the AI lines of a repository's commits, and how we know.\n-- Columns:\n--   repo_id, provider, model (NULL for trailers and unknown models), source (transcript, note, trailer)\n--   commits        commits with lines from this provider/model/source\n--   sessions       distinct sessions (0 for trailers, which name none)\n--   ai_lines       non-trivial added lines attributed\n--   share_of_repo  ai_lines / the repository's non-trivial added lines (non-merge commits)\nCREATE VIEW view_repository_ai_share AS\nWITH totals AS (\n  SELECT repo_id, sum(nontrivial_added_lines) AS lines FROM event_commit_outcomes GROUP BY repo_id\n)\nSELECT\n  a.repo_id, a.provider, a.model, a.source,\n  count(DISTINCT a.sha) AS commits,\n  count(DISTINCT nullif(a.session_id, '')) AS sessions,\n  sum(a.matched_lines) AS ai_lines,\n  round(1.0 * sum(a.matched_lines) / nullif(t.lines, 0), 4) AS share_of_repo\nFROM event_commit_attributions a\nJOIN totals t ON t.repo_id = a.repo_id\nGROUP BY a.repo_id, a.provider, a.model, a.source;\n", "view_repository_ai_share_by_month.sql": "-- view_repository_ai_share_by_month\n-- Grain: one row per (repository, calendar month of the commit, UTC).\n-- Meaning: how the AI share of a repository's non-trivial added lines moves over time (the Action\n--   charts it). Non-merge commits with an outcome; untracked commits count in the denominator, so\n--   read the share beside the coverage.\n-- Columns:\n--   repo_id, month (YYYY-MM)\n--   commits                 non-merge commits made that month\n--   nontrivial_added_lines  their non-trivial added lines\n--   ai_lines                of those, attributed to AI\n--   ai_share                ai_lines / nontrivial_added_lines\n--   coverage                commits with attribution evidence / commits\nCREATE VIEW view_repository_ai_share_by_month AS\nSELECT\n  repo_id,\n  strftime('%Y-%m', committed_at) AS month,\n  count(*) AS commits,\n  sum(nontrivial_added_lines) AS nontrivial_added_lines,\n  sum(ai_lines) AS ai_lines,\n  round(1.0 * sum(ai_lines) / nullif(sum(nontrivial_added_lines), 0), 4) AS ai_share,\n  round(1.0 * count(CASE WHEN attribution_coverage = 'tracked' THEN 1 END) / count(*), 4) AS coverage\nFROM event_commit_outcomes\nGROUP BY repo_id, strftime('%Y-%m', committed_at);\n", "view_repository_churn_summary.sql": "-- view_repository_churn_summary\n-- Grain: one row per (repository, churn window, provider): the provider that wrote most of each\n--   mainline commit's AI lines (its own, or those of the branch commits a squash carries).\n-- Meaning: what became of AI lines after they reached mainline (DESIGN \xA74, GitClear-style churn),\n--   beside the same figures for the repository's lines without AI evidence over the same window.\n--   Rates count only commits whose window has closed; open windows are shown apart.\n-- Columns:\n--   repo_id, window_days, provider\n--   commits                        mainline commits with AI lines from this provider\n--   ai_lines_reaching_mainline     their AI lines\n--   ai_lines_churned               of those, deleted or modified within the window (moves and\n--                                  whitespace-only edits excluded; reverts included)\n--   churn_rate                     churned / reaching, over closed windows only\n--   open_window_commits            commits whose window is still open (not in the rate)\n--   nonai_lines_reaching_mainline  the repository's mainline lines without AI evidence (every\n--                                  provider row of a repository shows the same comparison figures)\n--   nonai_lines_churned            of those, deleted or modified within the window\n--   nonai_churn_rate               the same rate for them, over closed windows only\nCREATE VIEW view_repository_churn_summary AS\nWITH provider_lines AS (\n  SELECT o.repo_id, o.mainline_sha AS sha, a.provider, sum(a.matched_lines) AS lines\n  FROM event_commit_attributions a\n  JOIN event_commit_outcomes o ON o.repo_id = a.repo_id AND o.sha = a.sha\n  WHERE o.mainline_sha IS NOT NULL\n  GROUP BY o.repo_id, o.mainline_sha, a.provider\n),\nmain_provider AS (\n  SELECT repo_id, sha, provider FROM (\n    SELECT repo_id, sha, provider,\n      row_number() OVER (PARTITION BY repo_id, sha ORDER BY lines DESC, provider) AS rank\n    FROM provider_lines\n  ) WHERE rank = 1\n),\nbaseline AS (\n  SELECT repo_id, window_days,\n    sum(nonai_lines_reaching_mainline) AS nonai_lines_reaching_mainline,\n    sum(nonai_lines_churned) AS nonai_lines_churned,\n    round(1.0 * sum(CASE WHEN window_closed = 1 THEN nonai_lines_churned END)\n          / nullif(sum(CASE WHEN window_closed = 1 THEN nonai_lines_reaching_mainline END), 0), 4) AS nonai_churn_rate\n  FROM event_commit_churn\n  GROUP BY repo_id, window_days\n)\nSELECT\n  c.repo_id, c.window_days, coalesce(p.provider, 'unknown') AS provider,\n  count(*) AS commits,\n  sum(c.ai_lines_reaching_mainline) AS ai_lines_reaching_mainline,\n  sum(c.ai_lines_churned) AS ai_lines_churned,\n  round(1.0 * sum(CASE WHEN c.window_closed = 1 THEN c.ai_lines_churned END)\n        / nullif(sum(CASE WHEN c.window_closed = 1 THEN c.ai_lines_reaching_mainline END), 0), 4) AS churn_rate,\n  count(CASE WHEN c.window_closed = 0 THEN 1 END) AS open_window_commits,\n  b.nonai_lines_reaching_mainline, b.nonai_lines_churned, b.nonai_churn_rate\nFROM event_commit_churn c\nJOIN baseline b ON b.repo_id = c.repo_id AND b.window_days = c.window_days\nLEFT JOIN main_provider p ON p.repo_id = c.repo_id AND p.sha = c.sha\nWHERE c.ai_lines_reaching_mainline > 0\nGROUP BY c.repo_id, c.window_days, coalesce(p.provider, 'unknown');\n", "view_repository_churn_totals.sql": "-- view_repository_churn_totals\n-- Grain: one row per (repository, churn window).\n-- Meaning: the churn of all of a repository's mainline lines in one figure per kind: AI lines (any\n--   provider) and lines without AI evidence, side by side (DESIGN \xA74). What the Action reports;\n--   view_repository_churn_summary splits the AI side by provider.\n-- Columns:\n--   repo_id, window_days\n--   mainline_commits               mainline commits with non-trivial added lines\n--   ai_lines_reaching_mainline     their AI lines\n--   ai_lines_churned               of those, deleted or modified within the window\n--   ai_churn_rate                  churned / reaching, over closed windows only\n--   nonai_lines_reaching_mainline  their lines without AI evidence\n--   nonai_lines_churned            of those, deleted or modified within the window\n--   nonai_churn_rate               churned / reaching, over closed windows only\n--   open_window_commits            commits whose window is still open (not in the rates)\nCREATE VIEW view_repository_churn_totals AS\nSELECT\n  repo_id, window_days,\n  count(CASE WHEN ai_lines_reaching_mainline + nonai_lines_reaching_mainline > 0 THEN 1 END) AS mainline_commits,\n  sum(ai_lines_reaching_mainline) AS ai_lines_reaching_mainline,\n  sum(ai_lines_churned) AS ai_lines_churned,\n  round(1.0 * sum(CASE WHEN window_closed = 1 THEN ai_lines_churned END)\n        / nullif(sum(CASE WHEN window_closed = 1 THEN ai_lines_reaching_mainline END), 0), 4) AS ai_churn_rate,\n  sum(nonai_lines_reaching_mainline) AS nonai_lines_reaching_mainline,\n  sum(nonai_lines_churned) AS nonai_lines_churned,\n  round(1.0 * sum(CASE WHEN window_closed = 1 THEN nonai_lines_churned END)\n        / nullif(sum(CASE WHEN window_closed = 1 THEN nonai_lines_reaching_mainline END), 0), 4) AS nonai_churn_rate,\n  count(CASE WHEN window_closed = 0 AND ai_lines_reaching_mainline + nonai_lines_reaching_mainline > 0 THEN 1 END) AS open_window_commits\nFROM event_commit_churn\nGROUP BY repo_id, window_days;\n", "view_repository_commit_quality.sql": "-- view_repository_commit_quality\n-- Grain: one row per repository.\n-- Meaning: what a repository's commits say about AI involvement. Marker columns come from git\n--   alone (trailers and author markers: a lower bound); the attribution columns come from matching\n--   commits' added lines against the lines AI sessions wrote (or notes, or trailers as a fallback).\n--   A commit with no evidence is untracked, never counted as human: read every share beside its\n--   coverage.\n-- Columns:\n--   repo_id, mainline_branch, is_shallow (1: history is cut off and counts are partial)\n--   commits              commits reachable from any branch, remote branch or tag (history rewritten\n--                        away by an amend, rebase or deleted branch no longer counts)\n--   merge_commits        commits with two or more parents\n--   non_merge_commits    commits with at most one parent (the base of the AI columns)\n--   ai_marked_commits    non-merge commits with an AI marker of any provider\n--   ai_marked_share      ai_marked_commits / non_merge_commits (NULL when there are none)\n--   ai_marked_providers  number of distinct providers named by markers\n--   attributed_commits   non-merge commits with an attribution (transcript, note or trailer)\n--   coverage             attributed_commits / commits with an outcome (tracked share)\n--   nontrivial_added_lines  non-trivial lines added by non-merge commits (DESIGN \xA74)\n--   ai_lines             of those, lines attributed to an AI session (trailer commits count whole)\n--   ai_share             ai_lines / nontrivial_added_lines\n--   heavy_ai_commits     commits with ai_share \u2265 the heavy-AI threshold and enough lines\n--   heavy_ai_merged_rate     heavy-AI commits that reached mainline / heavy-AI commits old enough\n--                            to judge (mergedMinAgeDays, default 14)\n--   heavy_ai_reverted_rate   heavy-AI mainline commits reverted within the window / those whose\n--                            window (revertWindowDays, default 30) has closed\n--   merged_commits       commits that reached mainline (ancestor, patch-id, squash or content)\n--   first_commit_at, last_commit_at   committer times, ISO-8601 UTC\nCREATE VIEW view_repository_commit_quality AS\nWITH marks AS (\n  SELECT\n    r.repo_id,\n    r.mainline_branch,\n    r.is_shallow,\n    count(c.sha) AS commits,\n    coalesce(sum(c.is_merge), 0) AS merge_commits,\n    count(c.sha) - coalesce(sum(c.is_merge), 0) AS non_merge_commits,\n    count(CASE WHEN c.is_merge = 0 AND c.ai_marker IS NOT NULL THEN 1 END) AS ai_marked_commits,\n    count(DISTINCT CASE WHEN c.is_merge = 0 THEN c.ai_marker END) AS ai_marked_providers,\n    min(c.committed_at) AS first_commit_at,\n    max(c.committed_at) AS last_commit_at\n  FROM metadata_repositories r\n  LEFT JOIN metadata_commits c ON c.repo_id = r.repo_id AND c.is_unreachable = 0\n  GROUP BY r.repo_id\n),\noutcomes AS (\n  SELECT repo_id,\n    count(*) AS with_outcome,\n    count(CASE WHEN attribution_coverage = 'tracked' THEN 1 END) AS attributed_commits,\n    sum(nontrivial_added_lines) AS nontrivial_added_lines,\n    sum(ai_lines) AS ai_lines,\n    sum(heavy_ai) AS heavy_ai_commits,\n    sum(CASE WHEN heavy_ai = 1 AND merge_window_closed = 1 THEN merged_to_mainline END) AS heavy_merged,\n    count(CASE WHEN heavy_ai = 1 AND merge_window_closed = 1 AND merged_to_mainline IS NOT NULL THEN 1 END) AS heavy_judged,\n    sum(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 THEN reverted_later END) AS heavy_reverted,\n    count(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 THEN 1 END) AS heavy_revert_judged,\n    sum(merged_to_mainline) AS merged_commits\n  FROM event_commit_outcomes\n  GROUP BY repo_id\n)\nSELECT\n  m.repo_id, m.mainline_branch, m.is_shallow, m.commits, m.merge_commits, m.non_merge_commits,\n  m.ai_marked_commits,\n  round(1.0 * m.ai_marked_commits / nullif(m.non_merge_commits, 0), 4) AS ai_marked_share,\n  m.ai_marked_providers,\n  coalesce(o.attributed_commits, 0) AS attributed_commits,\n  round(1.0 * o.attributed_commits / nullif(o.with_outcome, 0), 4) AS coverage,\n  coalesce(o.nontrivial_added_lines, 0) AS nontrivial_added_lines,\n  coalesce(o.ai_lines, 0) AS ai_lines,\n  round(1.0 * o.ai_lines / nullif(o.nontrivial_added_lines, 0), 4) AS ai_share,\n  coalesce(o.heavy_ai_commits, 0) AS heavy_ai_commits,\n  round(1.0 * o.heavy_merged / nullif(o.heavy_judged, 0), 4) AS heavy_ai_merged_rate,\n  round(1.0 * o.heavy_reverted / nullif(o.heavy_revert_judged, 0), 4) AS heavy_ai_reverted_rate,\n  o.merged_commits,\n  m.first_commit_at, m.last_commit_at\nFROM marks m\nLEFT JOIN outcomes o ON o.repo_id = m.repo_id;\n", "view_repository_commits_by_provider.sql": "-- view_repository_commits_by_provider\n-- Grain: one row per (repository, provider) that a commit marker names.\n-- Meaning: AI-assisted (marker-named) non-merge commits per provider, with the marker kinds seen.\n-- Columns:\n--   repo_id, provider\n--   ai_marked_commits      non-merge commits whose marker names this provider\n--   share_of_commits       ai_marked_commits / the repository's non-merge commits\n--   by_trailer, by_message, by_author, by_committer, by_subject   commits per marker source\n--   first_commit_at, last_commit_at   committer times of the marked commits\nCREATE VIEW view_repository_commits_by_provider AS\nWITH totals AS (\n  SELECT repo_id, count(*) AS non_merge_commits\n  FROM metadata_commits\n  WHERE is_merge = 0 AND is_unreachable = 0\n  GROUP BY repo_id\n)\nSELECT\n  c.repo_id,\n  c.ai_marker AS provider,\n  count(*) AS ai_marked_commits,\n  round(1.0 * count(*) / t.non_merge_commits, 4) AS share_of_commits,\n  count(CASE WHEN c.ai_marker_source = 'trailer' THEN 1 END) AS by_trailer,\n  count(CASE WHEN c.ai_marker_source = 'message' THEN 1 END) AS by_message,\n  count(CASE WHEN c.ai_marker_source = 'author' THEN 1 END) AS by_author,\n  count(CASE WHEN c.ai_marker_source = 'committer' THEN 1 END) AS by_committer,\n  count(CASE WHEN c.ai_marker_source = 'subject' THEN 1 END) AS by_subject,\n  min(c.committed_at) AS first_commit_at,\n  max(c.committed_at) AS last_commit_at\nFROM metadata_commits c\nJOIN totals t ON t.repo_id = c.repo_id\nWHERE c.is_merge = 0 AND c.is_unreachable = 0 AND c.ai_marker IS NOT NULL\nGROUP BY c.repo_id, c.ai_marker;\n", "view_session_productivity.sql": "-- view_session_productivity\n-- Grain: one row per session a person had (main or fork); its sub-agents' work is rolled into it.\n-- Meaning: what a session did: edits proposed and what became of them, lines written.\n-- Columns:\n--   session_id, provider, repo_id, model, git_branch, started_at, duration_s, user_prompts\n--   subagents                 sub-agent sessions it started\n--   edits_applied, edits_rejected, edits_failed, edits_unconfirmed (no result seen)\n--   lines_written             lines added by applied edits (sub-agents included)\n--   nontrivial_lines_written  of those, non-trivial lines (DESIGN \xA74)\n--   tool_errors               failed tool calls (sub-agents included)\n--   tokens_in, tokens_out     deduplicated per model response (sub-agents included)\n--   lines_committed           non-trivial lines of commits attributed to this session (transcripts)\n--   landing_rate              lines_committed / nontrivial_lines_written\nCREATE VIEW view_session_productivity AS\nWITH changes AS (\n  SELECT root_session_id,\n    count(CASE WHEN status = 'applied' THEN 1 END) AS edits_applied,\n    count(CASE WHEN status = 'rejected' THEN 1 END) AS edits_rejected,\n    count(CASE WHEN status = 'failed' THEN 1 END) AS edits_failed,\n    count(CASE WHEN status = 'pending' THEN 1 END) AS edits_unconfirmed,\n    coalesce(sum(CASE WHEN status = 'applied' THEN lines_added END), 0) AS lines_written,\n    coalesce(sum(CASE WHEN status = 'applied' THEN nontrivial_lines_added END), 0) AS nontrivial_lines_written\n  FROM event_session_code_changes\n  GROUP BY root_session_id\n),\ncommitted AS (\n  SELECT session_id, sum(matched_lines) AS lines_committed\n  FROM event_commit_attributions\n  WHERE source = 'transcript'\n  GROUP BY session_id\n),\nfamily AS (\n  SELECT root_session_id,\n    count(CASE WHEN is_subagent = 1 THEN 1 END) AS subagents,\n    sum(tool_errors) AS tool_errors,\n    sum(tokens_in) AS tokens_in,\n    sum(tokens_out) AS tokens_out\n  FROM event_session_quality\n  GROUP BY root_session_id\n)\nSELECT\n  q.session_id, q.provider, q.repo_id, q.model, q.git_branch, q.started_at, q.duration_s,\n  q.user_prompt_count AS user_prompts,\n  coalesce(f.subagents, 0) AS subagents,\n  coalesce(c.edits_applied, 0) AS edits_applied,\n  coalesce(c.edits_rejected, 0) AS edits_rejected,\n  coalesce(c.edits_failed, 0) AS edits_failed,\n  coalesce(c.edits_unconfirmed, 0) AS edits_unconfirmed,\n  coalesce(c.lines_written, 0) AS lines_written,\n  coalesce(c.nontrivial_lines_written, 0) AS nontrivial_lines_written,\n  coalesce(f.tool_errors, 0) AS tool_errors,\n  coalesce(f.tokens_in, 0) AS tokens_in,\n  coalesce(f.tokens_out, 0) AS tokens_out,\n  coalesce(k.lines_committed, 0) AS lines_committed,\n  round(1.0 * k.lines_committed / nullif(c.nontrivial_lines_written, 0), 4) AS landing_rate\nFROM event_session_quality q\nLEFT JOIN changes c ON c.root_session_id = q.session_id\nLEFT JOIN family f ON f.root_session_id = q.session_id\nLEFT JOIN committed k ON k.session_id = q.session_id\nWHERE q.is_subagent = 0;\n", "view_session_productivity_summary.sql": "-- view_session_productivity_summary\n-- Grain: one row per (provider, repository) with sessions; repository NULL = outside any repository.\n-- Meaning: view_session_productivity rolled up.\n-- Columns:\n--   provider, repo_id, sessions\n--   edits_applied, edits_rejected, edits_failed, edits_unconfirmed\n--   edit_apply_rate           applied / (applied + rejected + failed)\n--   lines_written, nontrivial_lines_written, lines_written_per_session\n--   tool_errors, avg_duration_s, tokens_in, tokens_out\nCREATE VIEW view_session_productivity_summary AS\nSELECT\n  provider, repo_id,\n  count(*) AS sessions,\n  sum(edits_applied) AS edits_applied,\n  sum(edits_rejected) AS edits_rejected,\n  sum(edits_failed) AS edits_failed,\n  sum(edits_unconfirmed) AS edits_unconfirmed,\n  round(1.0 * sum(edits_applied) / nullif(sum(edits_applied) + sum(edits_rejected) + sum(edits_failed), 0), 4) AS edit_apply_rate,\n  sum(lines_written) AS lines_written,\n  sum(nontrivial_lines_written) AS nontrivial_lines_written,\n  round(1.0 * sum(lines_written) / count(*), 1) AS lines_written_per_session,\n  sum(tool_errors) AS tool_errors,\n  round(avg(duration_s), 0) AS avg_duration_s,\n  sum(tokens_in) AS tokens_in,\n  sum(tokens_out) AS tokens_out\nFROM view_session_productivity\nGROUP BY provider, repo_id;\n", "view_task_execution_quality.sql": "-- view_task_execution_quality\n-- Grain: one row per task key, plus one row '(no task key)' for the sessions and commits that no\n--   key links (DESIGN \xA74: keys from branches, else PR titles and subjects; sessions by their\n--   branch, prompts and attributed commits).\n-- Meaning: how the work on a task went, from its sessions and its commits.\n-- Columns:\n--   task_key                  the key, or '(no task key)'\n--   sessions                  sessions linked to the task (a session spanning several tasks counts in each)\n--   weighted_sessions         the same, weighted: a session's weights over its tasks sum to 1\n--   avg_user_prompts          real typed prompts per linked session\n--   repeated_debug_loop_rate  share of linked sessions with a repeated debug loop\n--   error_paste_rate          share of linked sessions with a pasted error after the first prompt\n--   commit_within_window_rate share of linked sessions followed by a commit for the task within the\n--                             window (taskCommitWindowHours, default 24 h) of their last activity\n--   commits                   commits linked to the task (fallback links included)\n--   fallback_commits          of those, linked by PR title or subject rather than branch\n--   ai_share                  AI lines / non-trivial added lines of the task's commits\n--   heavy_ai_commits          heavy-AI commits of the task\n--   heavy_ai_reverted         of those, reverted later (from the outcome builders; NULL until they run)\n--   heavy_ai_churned          of those, with churned AI lines (from the churn builder; NULL until it runs)\nCREATE VIEW view_task_execution_quality AS\nWITH session_tasks AS (\n  SELECT ts.task_key, ts.session_weight, ts.commit_within_window, q.*\n  FROM event_task_sessions ts\n  JOIN event_session_quality q ON q.session_id = ts.session_id\n  UNION ALL\n  SELECT '(no task key)', 1.0, 0, q.*\n  FROM event_session_quality q\n  WHERE q.is_subagent = 0 AND NOT EXISTS (SELECT 1 FROM event_task_sessions ts WHERE ts.session_id = q.session_id)\n),\ncommit_tasks AS (\n  SELECT t.task_key, t.fallback, o.*\n  FROM event_task_commits t\n  LEFT JOIN event_commit_outcomes o ON o.repo_id = t.repo_id AND o.sha = t.sha\n  UNION ALL\n  SELECT '(no task key)', 0, o.*\n  FROM event_commit_outcomes o\n  WHERE NOT EXISTS (SELECT 1 FROM event_task_commits t WHERE t.repo_id = o.repo_id AND t.sha = o.sha)\n),\nby_session AS (\n  SELECT task_key,\n    count(*) AS sessions,\n    round(sum(session_weight), 2) AS weighted_sessions,\n    round(avg(user_prompt_count), 2) AS avg_user_prompts,\n    round(avg(repeated_debug_loop), 4) AS repeated_debug_loop_rate,\n    round(avg(mid_session_error_paste), 4) AS error_paste_rate,\n    round(avg(commit_within_window), 4) AS commit_within_window_rate\n  FROM session_tasks GROUP BY task_key\n),\nby_commit AS (\n  SELECT c.task_key,\n    count(*) AS commits,\n    sum(c.fallback) AS fallback_commits,\n    round(1.0 * sum(c.ai_lines) / nullif(sum(c.nontrivial_added_lines), 0), 4) AS ai_share,\n    coalesce(sum(c.heavy_ai), 0) AS heavy_ai_commits,\n    sum(CASE WHEN c.heavy_ai = 1 THEN c.reverted_later END) AS heavy_ai_reverted,\n    sum(CASE WHEN c.heavy_ai = 1 THEN (SELECT ch.ai_lines_churned > 0 FROM event_commit_churn ch WHERE ch.repo_id = c.repo_id AND ch.sha = c.sha) END) AS heavy_ai_churned\n  FROM commit_tasks c GROUP BY c.task_key\n),\nkeys AS (SELECT task_key FROM by_session UNION SELECT task_key FROM by_commit)\nSELECT\n  k.task_key,\n  coalesce(s.sessions, 0) AS sessions,\n  coalesce(s.weighted_sessions, 0) AS weighted_sessions,\n  s.avg_user_prompts, s.repeated_debug_loop_rate, s.error_paste_rate, s.commit_within_window_rate,\n  coalesce(c.commits, 0) AS commits,\n  coalesce(c.fallback_commits, 0) AS fallback_commits,\n  c.ai_share, coalesce(c.heavy_ai_commits, 0) AS heavy_ai_commits, c.heavy_ai_reverted, c.heavy_ai_churned\nFROM keys k\nLEFT JOIN by_session s ON s.task_key = k.task_key\nLEFT JOIN by_commit c ON c.task_key = k.task_key\nORDER BY k.task_key = '(no task key)', k.task_key;\n" } };
+    define_PACEFLOW_BUNDLED_SQL_default = { files: { "001_schema.sql": "-- paceflow schema, version 1: the whole data model of DESIGN \xA73.\n--\n-- Layers: metadata_* (entities and context, joined not aggregated), fact_* (source-derived truth,\n-- minimal interpretation), event_* (the analytics contract, one grain each). Metrics live only in\n-- the view_* files of sql/views/.\n--\n-- Conventions: every table's PRIMARY KEY is its grain. Times are ISO-8601 UTC text\n-- ('YYYY-MM-DDTHH:MM:SS.sssZ'), which sorts and which julianday() reads. Booleans are 0/1.\n-- repo_id is stable across machines (normalized origin URL, else the root commit sha);\n-- session_id is '<provider>:<native id>'; paths are repo-relative POSIX paths (a path that is not\n-- valid UTF-8 is kept in git's C-quoted form, so no two paths collide).\n\n-- Internal bookkeeping (schema checksum of the views); not part of the data model.\nCREATE TABLE paceflow_meta (\n  key   TEXT PRIMARY KEY,\n  value TEXT NOT NULL\n);\n\n------------------------------------------------------------------------------------------------\n-- metadata_*\n------------------------------------------------------------------------------------------------\n\n-- Grain: one row per repository (repo_id).\nCREATE TABLE metadata_repositories (\n  repo_id           TEXT PRIMARY KEY,\n  root_path         TEXT NOT NULL,           -- absolute work-tree root on this machine (local only)\n  remote_url        TEXT,                    -- origin URL as configured (credentials stripped)\n  mainline_branch   TEXT,                    -- branch name, e.g. 'main'\n  mainline_source   TEXT CHECK (mainline_source IN ('config', 'origin_head', 'main', 'master', 'current')),\n  is_shallow        INTEGER NOT NULL DEFAULT 0,\n  first_seen_at     TEXT NOT NULL,\n  last_ingested_at  TEXT\n) WITHOUT ROWID;\n\n-- Grain: one row per AI session (session_id = '<provider>:<native id>').\nCREATE TABLE metadata_sessions (\n  session_id         TEXT PRIMARY KEY,\n  provider           TEXT NOT NULL,\n  native_id          TEXT NOT NULL,\n  parent_session_id  TEXT,                   -- sub-agents and forks point at their parent\n  model              TEXT,\n  repo_id            TEXT,                   -- NULL for sessions outside any repository\n  cwd                TEXT,\n  git_branch         TEXT,\n  started_at         TEXT,\n  ended_at           TEXT,\n  session_kind       TEXT NOT NULL DEFAULT 'main' CHECK (session_kind IN ('main', 'subagent', 'fork')),\n  title              TEXT,                   -- the assistant's own title for the conversation\n  client_version     TEXT,                   -- the assistant's version that wrote the transcript\n  source_path        TEXT NOT NULL           -- local only\n) WITHOUT ROWID;\nCREATE INDEX metadata_sessions_by_source ON metadata_sessions (source_path);\n\n-- Grain: one row per canonical file path within a repository.\nCREATE TABLE metadata_files (\n  repo_id            TEXT NOT NULL,\n  path               TEXT NOT NULL,\n  first_seen_commit  TEXT NOT NULL,          -- earliest commit (committer time) that touched the path\n  first_seen_at      TEXT NOT NULL,\n  language           TEXT,                   -- from the file name; NULL when unknown\n  PRIMARY KEY (repo_id, path)\n) WITHOUT ROWID;\n\n-- Grain: one row per git commit of a repository.\nCREATE TABLE metadata_commits (\n  repo_id              TEXT NOT NULL,\n  sha                  TEXT NOT NULL,\n  parent_shas          TEXT NOT NULL,        -- space-separated, in git's order; '' for a root commit\n  parent_count         INTEGER NOT NULL,\n  author_name          TEXT NOT NULL,\n  author_email         TEXT NOT NULL,\n  authored_at          TEXT NOT NULL,\n  author_tz            TEXT NOT NULL,        -- the author's offset, e.g. '+02:00'\n  committer_name       TEXT NOT NULL,\n  committer_email      TEXT NOT NULL,\n  committed_at         TEXT NOT NULL,\n  committer_tz         TEXT NOT NULL,\n  subject              TEXT NOT NULL,        -- git's %s: the first paragraph on one line\n  message              TEXT NOT NULL,        -- the whole message (local only; never exported)\n  is_merge             INTEGER NOT NULL,\n  is_root              INTEGER NOT NULL,\n  is_shallow_boundary  INTEGER NOT NULL DEFAULT 0, -- parents cut off by a shallow clone\n  is_unreachable       INTEGER NOT NULL DEFAULT 0, -- no ref reaches it any more (amended, rebased, branch deleted)\n  ai_marker            TEXT,                 -- provider named by a trailer or author marker\n  ai_marker_source     TEXT CHECK (ai_marker_source IN ('trailer', 'message', 'author', 'committer', 'subject')),\n  pr_number            INTEGER,              -- from '(#N)' or 'Merge pull request #N'\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\nCREATE INDEX metadata_commits_by_time ON metadata_commits (repo_id, committed_at);\n\n-- Grain: one row per (commit, file) of a non-merge commit's diff against its parent\n-- (merges carry no rows: their lines belong to the commits they merge).\nCREATE TABLE metadata_commit_file_changes (\n  repo_id        TEXT NOT NULL,\n  sha            TEXT NOT NULL,\n  path           TEXT NOT NULL,              -- the path after the change\n  old_path       TEXT,                       -- the path before a rename or copy\n  change_type    TEXT NOT NULL CHECK (change_type IN ('A', 'M', 'D', 'R', 'C', 'T', 'U', 'X')),\n  similarity     INTEGER,                    -- rename/copy score, 0-100\n  added_lines    INTEGER,                    -- NULL for binary files\n  deleted_lines  INTEGER,                    -- NULL for binary files\n  is_binary      INTEGER NOT NULL,\n  PRIMARY KEY (repo_id, sha, path)\n) WITHOUT ROWID;\n\n-- Grain: one row per recognized task key (e.g. 'ABC-123').\nCREATE TABLE metadata_tasks (\n  task_key       TEXT PRIMARY KEY,\n  source         TEXT NOT NULL CHECK (source IN ('branch', 'pr_title', 'commit_subject', 'session_branch', 'prompt')),\n  first_seen_at  TEXT NOT NULL\n) WITHOUT ROWID;\n\n-- Grain: one row per observed branch of a repository: local ('main') and remote-tracking\n-- ('origin/main') branches are separate rows.\nCREATE TABLE metadata_branches (\n  repo_id        TEXT NOT NULL,\n  name           TEXT NOT NULL,\n  is_remote      INTEGER NOT NULL,\n  is_mainline    INTEGER NOT NULL,\n  head_sha       TEXT NOT NULL,\n  is_present     INTEGER NOT NULL,           -- 0 once the ref is gone from the repository\n  first_seen_at  TEXT NOT NULL,\n  last_seen_at   TEXT NOT NULL,\n  PRIMARY KEY (repo_id, name)\n) WITHOUT ROWID;\n\n------------------------------------------------------------------------------------------------\n-- fact_*\n------------------------------------------------------------------------------------------------\n\n-- Grain: one row per record of a session transcript (record_id is the provider's record id,\n-- or a stable id derived from the record's position when the provider has none).\nCREATE TABLE fact_session_records (\n  session_id         TEXT NOT NULL,\n  record_id          TEXT NOT NULL,\n  kind               TEXT NOT NULL CHECK (kind IN ('prompt', 'assistant', 'tool_call', 'tool_result', 'system', 'compaction', 'meta')),\n  timestamp          TEXT,\n  text               TEXT,                   -- prompts and shell commands only (local only)\n  tool_name          TEXT,\n  tool_call_id       TEXT,\n  is_error           INTEGER NOT NULL DEFAULT 0,\n  is_sidechain       INTEGER NOT NULL DEFAULT 0,\n  is_meta            INTEGER NOT NULL DEFAULT 0,\n  model              TEXT,\n  message_id         TEXT,                   -- provider message id (token dedupe key with request_id)\n  request_id         TEXT,\n  tokens_in          INTEGER,\n  tokens_out         INTEGER,\n  tokens_cache_read  INTEGER,\n  tokens_cache_write INTEGER,\n  source_path        TEXT NOT NULL,\n  source_offset      INTEGER,                -- byte offset of the record in source_path\n  PRIMARY KEY (session_id, record_id)\n) WITHOUT ROWID;\n-- Record ids are unique per provider across sessions: copies (resumes, forks) are found by id.\nCREATE INDEX fact_session_records_by_record ON fact_session_records (record_id);\n\n-- Grain: one row per file edit a session attempted (applied, rejected or failed).\nCREATE TABLE fact_session_file_edits (\n  session_id    TEXT NOT NULL,\n  edit_id       TEXT NOT NULL,\n  record_id     TEXT,                        -- the record that carried the edit\n  tool_name     TEXT NOT NULL,\n  abs_path      TEXT NOT NULL,               -- local only\n  repo_id       TEXT,\n  path          TEXT,                        -- repo-relative; NULL outside any repository\n  status        TEXT NOT NULL CHECK (status IN ('applied', 'rejected', 'failed', 'pending')), -- pending: no result seen\n  timestamp     TEXT,\n  added_text    TEXT,                        -- the lines the edit really added (local only)\n  removed_text  TEXT,\n  text_source   TEXT,                        -- where added_text came from: 'result' (applied diff) or 'input'\n  user_modified INTEGER NOT NULL DEFAULT 0,  -- the person changed the proposal before accepting\n  source_path   TEXT NOT NULL,               -- local only\n  PRIMARY KEY (session_id, edit_id)\n) WITHOUT ROWID;\nCREATE INDEX fact_session_file_edits_by_edit ON fact_session_file_edits (edit_id);\nCREATE INDEX fact_session_file_edits_by_source ON fact_session_file_edits (source_path, status);\n\n-- Grain: one row per (commit, notes ref): the raw note as found.\nCREATE TABLE fact_commit_notes (\n  repo_id    TEXT NOT NULL,\n  sha        TEXT NOT NULL,\n  notes_ref  TEXT NOT NULL,                  -- 'refs/notes/paceflow' or git-ai's 'refs/notes/ai'\n  note_text  TEXT NOT NULL,\n  read_at    TEXT NOT NULL,\n  PRIMARY KEY (repo_id, sha, notes_ref)\n) WITHOUT ROWID;\n\n-- Grain: one row per source file read incrementally (a transcript, a history file, a database).\nCREATE TABLE fact_ingest_watermarks (\n  source_path    TEXT PRIMARY KEY,\n  provider       TEXT NOT NULL,\n  size           INTEGER NOT NULL,\n  mtime_ms       INTEGER NOT NULL,\n  byte_offset    INTEGER NOT NULL,           -- bytes already read\n  record_index   INTEGER NOT NULL DEFAULT 0, -- records already read\n  head_length    INTEGER NOT NULL DEFAULT 0, -- how many leading bytes head_checksum covers\n  head_checksum  TEXT,                       -- checksum of the first bytes: a rewrite is re-read\n  skipped_lines  INTEGER NOT NULL DEFAULT 0, -- lines skipped so far (malformed, oversized, unknown)\n  last_skip      TEXT,                       -- the last skip: reason and line number\n  updated_at     TEXT NOT NULL\n) WITHOUT ROWID;\n\n-- Grain: one row per commit whose patch-ids were computed (git patch-id --stable, no path\n-- prefixes): of its diff, and of the reversed diff (to find reverts). Computed once, reused.\nCREATE TABLE fact_commit_patch_ids (\n  repo_id     TEXT NOT NULL,\n  sha         TEXT NOT NULL,\n  forward_id  TEXT,                           -- NULL for an empty diff\n  reverse_id  TEXT,                           -- NULL until asked for, or for an empty diff\n  has_reverse INTEGER NOT NULL DEFAULT 0,\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\n\n-- Grain: one row per git ref of a repository at its last ingest: the git watermark. A re-run walks\n-- only commits not reachable from these tips.\nCREATE TABLE fact_git_ref_tips (\n  repo_id      TEXT NOT NULL,\n  ref_name     TEXT NOT NULL,                -- full name, e.g. 'refs/heads/main'; 'HEAD' when detached\n  sha          TEXT NOT NULL,                -- the commit the ref points at (tags peeled)\n  ingested_at  TEXT NOT NULL,\n  PRIMARY KEY (repo_id, ref_name)\n) WITHOUT ROWID;\n\n------------------------------------------------------------------------------------------------\n-- event_*\n------------------------------------------------------------------------------------------------\n\n-- Grain: one row per ingested session message/record.\nCREATE TABLE event_session_messages (\n  session_id      TEXT NOT NULL,\n  record_id       TEXT NOT NULL,\n  provider        TEXT NOT NULL,\n  repo_id         TEXT,\n  kind            TEXT NOT NULL,\n  timestamp       TEXT,\n  is_user_prompt  INTEGER NOT NULL,\n  is_error_paste  INTEGER NOT NULL,\n  is_tool_error   INTEGER NOT NULL,\n  PRIMARY KEY (session_id, record_id)\n) WITHOUT ROWID;\n\n-- Grain: one row per file write operation of a session.\nCREATE TABLE event_session_code_changes (\n  session_id              TEXT NOT NULL,\n  edit_id                 TEXT NOT NULL,\n  provider                TEXT NOT NULL,\n  repo_id                 TEXT,\n  path                    TEXT,\n  root_session_id         TEXT NOT NULL,     -- the session itself, or a sub-agent's parent\n  tool_name               TEXT NOT NULL,\n  timestamp               TEXT,\n  lines_added             INTEGER NOT NULL,\n  lines_removed           INTEGER NOT NULL,\n  nontrivial_lines_added  INTEGER NOT NULL,\n  status                  TEXT NOT NULL CHECK (status IN ('applied', 'rejected', 'failed', 'pending')),\n  PRIMARY KEY (session_id, edit_id)\n) WITHOUT ROWID;\n\n-- Grain: one row per session (sub-agents included, flagged).\nCREATE TABLE event_session_quality (\n  session_id               TEXT PRIMARY KEY,\n  provider                 TEXT NOT NULL,\n  repo_id                  TEXT,\n  root_session_id          TEXT NOT NULL,\n  is_subagent              INTEGER NOT NULL,\n  model                    TEXT,\n  git_branch               TEXT,\n  started_at               TEXT,\n  ended_at                 TEXT,\n  duration_s               INTEGER,\n  user_prompt_count        INTEGER NOT NULL,\n  repeated_debug_loop      INTEGER NOT NULL,\n  mid_session_error_paste  INTEGER NOT NULL,\n  tool_errors              INTEGER NOT NULL,  -- tool calls with a failed result\n  lines_written            INTEGER NOT NULL,  -- lines added by applied edits\n  tokens_in                INTEGER NOT NULL,  -- deduplicated per model response\n  tokens_out               INTEGER NOT NULL\n) WITHOUT ROWID;\n\n-- Grain: one row per (commit, provider, session) that wrote lines of the commit. session_id is ''\n-- when the source names no session (a trailer).\nCREATE TABLE event_commit_attributions (\n  repo_id          TEXT NOT NULL,\n  sha              TEXT NOT NULL,\n  provider         TEXT NOT NULL,\n  session_id       TEXT NOT NULL,\n  model            TEXT,\n  matched_lines    INTEGER NOT NULL,\n  share_of_commit  REAL,\n  source           TEXT NOT NULL CHECK (source IN ('transcript', 'note', 'trailer')),\n  PRIMARY KEY (repo_id, sha, provider, session_id)\n) WITHOUT ROWID;\n\n-- Grain: one row per commit: its attribution and what became of it.\nCREATE TABLE event_commit_outcomes (\n  repo_id                 TEXT NOT NULL,\n  sha                     TEXT NOT NULL,\n  committed_at            TEXT NOT NULL,\n  nontrivial_added_lines  INTEGER NOT NULL,\n  ai_lines                INTEGER NOT NULL,\n  ai_share                REAL,\n  heavy_ai                INTEGER NOT NULL,\n  attribution_coverage    TEXT NOT NULL CHECK (attribution_coverage IN ('tracked', 'untracked')),\n  attribution_source      TEXT CHECK (attribution_source IN ('transcript', 'note', 'trailer')),\n  merged_to_mainline      INTEGER,             -- NULL until the mainline builder ran (no mainline: stays NULL)\n  mainline_via            TEXT CHECK (mainline_via IN ('ancestor', 'patch-id', 'squash', 'content')),\n  reached_mainline_at     TEXT,\n  merge_window_closed     INTEGER,             -- older than mergedMinAgeDays when last built\n  reverted_later          INTEGER,\n  reverted_by             TEXT,\n  revert_kind             TEXT CHECK (revert_kind IN ('message', 'diff-inversion', 'partial')),\n  revert_window_closed    INTEGER,             -- reached mainline more than revertWindowDays ago\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\n\n-- Grain: one row per commit whose AI lines reached mainline.\nCREATE TABLE event_commit_churn (\n  repo_id                     TEXT NOT NULL,\n  sha                         TEXT NOT NULL,\n  window_days                 INTEGER NOT NULL,\n  ai_lines_reaching_mainline  INTEGER NOT NULL,\n  ai_lines_churned            INTEGER NOT NULL,\n  window_closed               INTEGER NOT NULL,\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\n\n-- Grain: one row per (task, commit).\nCREATE TABLE event_task_commits (\n  task_key     TEXT NOT NULL,\n  repo_id      TEXT NOT NULL,\n  sha          TEXT NOT NULL,\n  branch_name  TEXT,\n  fallback     INTEGER NOT NULL,             -- 1 when the key came from the PR title or subject\n  confidence   REAL NOT NULL,\n  key_source   TEXT NOT NULL CHECK (key_source IN ('branch', 'pr_title', 'commit_subject')),\n  PRIMARY KEY (task_key, repo_id, sha)\n) WITHOUT ROWID;\n\n-- Grain: one row per (task, session).\nCREATE TABLE event_task_sessions (\n  task_key              TEXT NOT NULL,\n  session_id            TEXT NOT NULL,\n  session_weight        REAL NOT NULL,       -- a session's weights sum to 1\n  commit_within_window  INTEGER NOT NULL,\n  link_source           TEXT NOT NULL CHECK (link_source IN ('session_branch', 'prompt', 'commit')),\n  PRIMARY KEY (task_key, session_id)\n) WITHOUT ROWID;\n", "002_churn_baseline.sql": "-- Churn gains the repository's lines without AI evidence beside the AI lines (the comparison the\n-- churn summary shows), and outcomes record which mainline commit carries each commit, so a squash\n-- or rebase copy's lines are counted once. Event tables are rebuilt by the next ingest.\n\nALTER TABLE event_commit_outcomes ADD COLUMN mainline_sha TEXT; -- the mainline commit that carries it (itself when an ancestor)\n\nDROP TABLE event_commit_churn;\n\n-- Grain: one row per mainline commit (a non-merge ancestor of the mainline tip); zeros for one\n--   that adds no non-trivial line.\nCREATE TABLE event_commit_churn (\n  repo_id                        TEXT NOT NULL,\n  sha                            TEXT NOT NULL,\n  window_days                    INTEGER NOT NULL,\n  ai_lines_reaching_mainline     INTEGER NOT NULL,   -- its non-trivial added lines written by AI (its own, or of the branch commits it carries)\n  ai_lines_churned               INTEGER NOT NULL,   -- of those, deleted or modified by mainline within the window\n  nonai_lines_reaching_mainline  INTEGER NOT NULL,   -- its other non-trivial added lines (no AI evidence)\n  nonai_lines_churned            INTEGER NOT NULL,   -- of those, deleted or modified by mainline within the window\n  window_closed                  INTEGER NOT NULL,   -- 1 when reached_mainline_at + window is past\n  PRIMARY KEY (repo_id, sha)\n) WITHOUT ROWID;\n\n-- The outcome builder skips work when no ref moved; the new column needs one full build.\nDELETE FROM paceflow_meta WHERE key LIKE 'outcomes_state:%';\n", "003_record_source_files.sql": "-- Records name their transcript by a small integer instead of repeating its path on every row: the\n-- path was a third of a record's bytes, and a first ingest writes every byte twice (WAL, then the\n-- database). The number lives on the file's watermark row.\n\nALTER TABLE fact_ingest_watermarks ADD COLUMN source_file_id INTEGER; -- the number fact_session_records use for this file\n\n-- Every file that records came from has a watermark; make sure of it before numbering.\nINSERT INTO fact_ingest_watermarks (source_path, provider, size, mtime_ms, byte_offset, updated_at)\n  SELECT DISTINCT r.source_path, substr(r.session_id, 1, instr(r.session_id, ':') - 1), 0, 0, 0, ''\n  FROM fact_session_records r\n  WHERE NOT EXISTS (SELECT 1 FROM fact_ingest_watermarks w WHERE w.source_path = r.source_path);\nUPDATE fact_ingest_watermarks SET source_file_id = (\n  SELECT n FROM (SELECT source_path, row_number() OVER (ORDER BY source_path) AS n FROM fact_ingest_watermarks) numbered\n  WHERE numbered.source_path = fact_ingest_watermarks.source_path);\nCREATE UNIQUE INDEX fact_ingest_watermarks_by_file ON fact_ingest_watermarks (source_file_id);\n\nALTER TABLE fact_session_records RENAME TO fact_session_records_before_003;\n\n-- Grain: one row per record of a session transcript (record_id is the provider's record id,\n-- or a stable id derived from the record's position when the provider has none).\nCREATE TABLE fact_session_records (\n  session_id         TEXT NOT NULL,\n  record_id          TEXT NOT NULL,\n  kind               TEXT NOT NULL CHECK (kind IN ('prompt', 'assistant', 'tool_call', 'tool_result', 'system', 'compaction', 'meta')),\n  timestamp          TEXT,\n  text               TEXT,                   -- prompts and shell commands only (local only)\n  tool_name          TEXT,\n  tool_call_id       TEXT,\n  is_error           INTEGER NOT NULL DEFAULT 0,\n  is_sidechain       INTEGER NOT NULL DEFAULT 0,\n  is_meta            INTEGER NOT NULL DEFAULT 0,\n  model              TEXT,\n  message_id         TEXT,                   -- provider message id (token dedupe key with request_id)\n  request_id         TEXT,\n  tokens_in          INTEGER,\n  tokens_out         INTEGER,\n  tokens_cache_read  INTEGER,\n  tokens_cache_write INTEGER,\n  source_file_id     INTEGER NOT NULL,       -- the transcript: fact_ingest_watermarks.source_file_id\n  source_offset      INTEGER,                -- byte offset of the record in that file\n  PRIMARY KEY (session_id, record_id)\n) WITHOUT ROWID;\n\nINSERT INTO fact_session_records\n  SELECT r.session_id, r.record_id, r.kind, r.timestamp, r.text, r.tool_name, r.tool_call_id, r.is_error, r.is_sidechain,\n    r.is_meta, r.model, r.message_id, r.request_id, r.tokens_in, r.tokens_out, r.tokens_cache_read, r.tokens_cache_write,\n    w.source_file_id, r.source_offset\n  FROM fact_session_records_before_003 r JOIN fact_ingest_watermarks w ON w.source_path = r.source_path;\nDROP TABLE fact_session_records_before_003;\n-- Record ids are unique per provider across sessions: copies (resumes, forks) are found by id.\nCREATE INDEX fact_session_records_by_record ON fact_session_records (record_id);\n", "004_owed_work.sql": `-- Work a run owes is recorded in the same transaction as the rows that create it, and removed in
+-- the one that does it: a run killed in between leaves it here, and the next run finishes it.
+
+-- Sessions whose transcript rows changed and whose session events are not rebuilt yet.
+CREATE TABLE paceflow_owed_session_events (
+  session_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
+
+-- Session titles read from summary lines; the record they name may sit in a file read later in the
+-- same run, so they are applied (in the order read) once every file is read.
+CREATE TABLE paceflow_owed_titles (
+  leaf_record_id TEXT NOT NULL,
+  title          TEXT NOT NULL
+);
+
+-- Grain: one row per transcript paceflow found but could not read (no permission, cannot
+--   decompress); it is tried again every run and its row goes when it is read.
+CREATE TABLE fact_unreadable_sources (
+  source_path TEXT PRIMARY KEY,
+  provider    TEXT NOT NULL,
+  reason      TEXT NOT NULL,   -- one line: why (e.g. "permission denied (EACCES)")
+  seen_at     TEXT NOT NULL    -- the last run that could not read it
+) WITHOUT ROWID;
+
+-- Grain: one row per ref of a repository whose history git could not read (objects missing from a
+--   partial or damaged clone) or that orphans mainline's history; skipped, retried every run.
+CREATE TABLE fact_skipped_refs (
+  repo_id  TEXT NOT NULL,
+  ref_name TEXT NOT NULL,
+  kind     TEXT NOT NULL CHECK (kind IN ('unreadable', 'orphan')),
+  object   TEXT,                -- the object git named as missing, when it said
+  reason   TEXT NOT NULL,       -- git's one-line complaint, or why it is an orphan
+  seen_at  TEXT NOT NULL,
+  PRIMARY KEY (repo_id, ref_name)
+) WITHOUT ROWID;
+` }, views: { "view_global_session_quality.sql": "-- view_global_session_quality\n-- Grain: one row per scope: everything ('all'), each provider ('provider'), each repository\n--   ('repository'; sessions outside any repository are the row whose repository is NULL).\n-- Meaning: how sessions went (DESIGN \xA74). Sessions are the main and forked conversations a person\n--   had; sub-agent sessions are not counted as sessions (their work counts in productivity).\n-- Columns:\n--   scope, provider, repository\n--   sessions                    sessions in the scope\n--   avg_user_prompts            real typed prompts per session (not tool results, wrappers, summaries)\n--   repeated_debug_loop_rate    share of sessions that ran one shell command \u2265 3 times with \u2265 2 failures\n--   error_paste_rate            share of sessions with a pasted stack trace / compiler error / test failure\n--                               in a prompt after the first\n--   tool_errors_per_session     tool calls with a failed result, per session\n--   avg_duration_s              first to last record, seconds\nCREATE VIEW view_global_session_quality AS\nWITH s AS (SELECT * FROM event_session_quality WHERE is_subagent = 0)\nSELECT 'all' AS scope, NULL AS provider, NULL AS repository,\n  count(*) AS sessions,\n  round(avg(user_prompt_count), 2) AS avg_user_prompts,\n  round(avg(repeated_debug_loop), 4) AS repeated_debug_loop_rate,\n  round(avg(mid_session_error_paste), 4) AS error_paste_rate,\n  round(avg(tool_errors), 2) AS tool_errors_per_session,\n  round(avg(duration_s), 0) AS avg_duration_s\nFROM s\nUNION ALL\nSELECT 'provider', provider, NULL,\n  count(*), round(avg(user_prompt_count), 2), round(avg(repeated_debug_loop), 4),\n  round(avg(mid_session_error_paste), 4), round(avg(tool_errors), 2), round(avg(duration_s), 0)\nFROM s GROUP BY provider\nUNION ALL\nSELECT 'repository', NULL, repo_id,\n  count(*), round(avg(user_prompt_count), 2), round(avg(repeated_debug_loop), 4),\n  round(avg(mid_session_error_paste), 4), round(avg(tool_errors), 2), round(avg(duration_s), 0)\nFROM s GROUP BY repo_id;\n", "view_repository_ai_share.sql": "-- view_repository_ai_share\n-- Grain: one row per (repository, provider, model, source) that attributed lines.\n-- Meaning: who wrote the AI lines of a repository's commits, and how we know.\n-- Columns:\n--   repo_id, provider, model (NULL for trailers and unknown models), source (transcript, note, trailer)\n--   commits        commits with lines from this provider/model/source\n--   sessions       distinct sessions (0 for trailers, which name none)\n--   ai_lines       non-trivial added lines attributed\n--   share_of_repo  ai_lines / the repository's non-trivial added lines (non-merge commits)\nCREATE VIEW view_repository_ai_share AS\nWITH totals AS (\n  SELECT repo_id, sum(nontrivial_added_lines) AS lines FROM event_commit_outcomes GROUP BY repo_id\n)\nSELECT\n  a.repo_id, a.provider, a.model, a.source,\n  count(DISTINCT a.sha) AS commits,\n  count(DISTINCT nullif(a.session_id, '')) AS sessions,\n  sum(a.matched_lines) AS ai_lines,\n  round(1.0 * sum(a.matched_lines) / nullif(t.lines, 0), 4) AS share_of_repo\nFROM event_commit_attributions a\nJOIN totals t ON t.repo_id = a.repo_id\nGROUP BY a.repo_id, a.provider, a.model, a.source;\n", "view_repository_ai_share_by_month.sql": "-- view_repository_ai_share_by_month\n-- Grain: one row per (repository, calendar month of the commit, UTC).\n-- Meaning: how the AI share of a repository's non-trivial added lines moves over time (the Action\n--   charts it). Non-merge commits with an outcome; untracked commits count in the denominator, so\n--   read the share beside the coverage.\n-- Columns:\n--   repo_id, month (YYYY-MM)\n--   commits                 non-merge commits made that month\n--   nontrivial_added_lines  their non-trivial added lines\n--   ai_lines                of those, attributed to AI\n--   ai_share                ai_lines / nontrivial_added_lines\n--   coverage                commits with attribution evidence / commits\nCREATE VIEW view_repository_ai_share_by_month AS\nSELECT\n  repo_id,\n  strftime('%Y-%m', committed_at) AS month,\n  count(*) AS commits,\n  sum(nontrivial_added_lines) AS nontrivial_added_lines,\n  sum(ai_lines) AS ai_lines,\n  round(1.0 * sum(ai_lines) / nullif(sum(nontrivial_added_lines), 0), 4) AS ai_share,\n  round(1.0 * count(CASE WHEN attribution_coverage = 'tracked' THEN 1 END) / count(*), 4) AS coverage\nFROM event_commit_outcomes\nGROUP BY repo_id, strftime('%Y-%m', committed_at);\n", "view_repository_churn_summary.sql": "-- view_repository_churn_summary\n-- Grain: one row per (repository, churn window, provider): the provider that wrote most of each\n--   mainline commit's AI lines (its own, or those of the branch commits a squash carries).\n-- Meaning: what became of AI lines after they reached mainline (DESIGN \xA74, GitClear-style churn),\n--   beside the same figures for the repository's lines without AI evidence over the same window.\n--   Rates count only commits whose window has closed; open windows are shown apart.\n-- Columns:\n--   repo_id, window_days, provider\n--   commits                        mainline commits with AI lines from this provider\n--   ai_lines_reaching_mainline     their AI lines\n--   ai_lines_churned               of those, deleted or modified within the window (moves and\n--                                  whitespace-only edits excluded; reverts included)\n--   churn_rate                     churned / reaching, over closed windows only\n--   open_window_commits            commits whose window is still open (not in the rate)\n--   nonai_lines_reaching_mainline  the repository's mainline lines without AI evidence (every\n--                                  provider row of a repository shows the same comparison figures)\n--   nonai_lines_churned            of those, deleted or modified within the window\n--   nonai_churn_rate               the same rate for them, over closed windows only\nCREATE VIEW view_repository_churn_summary AS\nWITH provider_lines AS (\n  SELECT o.repo_id, o.mainline_sha AS sha, a.provider, sum(a.matched_lines) AS lines\n  FROM event_commit_attributions a\n  JOIN event_commit_outcomes o ON o.repo_id = a.repo_id AND o.sha = a.sha\n  WHERE o.mainline_sha IS NOT NULL\n  GROUP BY o.repo_id, o.mainline_sha, a.provider\n),\nmain_provider AS (\n  SELECT repo_id, sha, provider FROM (\n    SELECT repo_id, sha, provider,\n      row_number() OVER (PARTITION BY repo_id, sha ORDER BY lines DESC, provider) AS rank\n    FROM provider_lines\n  ) WHERE rank = 1\n),\nbaseline AS (\n  SELECT repo_id, window_days,\n    sum(nonai_lines_reaching_mainline) AS nonai_lines_reaching_mainline,\n    sum(nonai_lines_churned) AS nonai_lines_churned,\n    round(1.0 * sum(CASE WHEN window_closed = 1 THEN nonai_lines_churned END)\n          / nullif(sum(CASE WHEN window_closed = 1 THEN nonai_lines_reaching_mainline END), 0), 4) AS nonai_churn_rate\n  FROM event_commit_churn\n  GROUP BY repo_id, window_days\n)\nSELECT\n  c.repo_id, c.window_days, coalesce(p.provider, 'unknown') AS provider,\n  count(*) AS commits,\n  sum(c.ai_lines_reaching_mainline) AS ai_lines_reaching_mainline,\n  sum(c.ai_lines_churned) AS ai_lines_churned,\n  round(1.0 * sum(CASE WHEN c.window_closed = 1 THEN c.ai_lines_churned END)\n        / nullif(sum(CASE WHEN c.window_closed = 1 THEN c.ai_lines_reaching_mainline END), 0), 4) AS churn_rate,\n  count(CASE WHEN c.window_closed = 0 THEN 1 END) AS open_window_commits,\n  b.nonai_lines_reaching_mainline, b.nonai_lines_churned, b.nonai_churn_rate\nFROM event_commit_churn c\nJOIN baseline b ON b.repo_id = c.repo_id AND b.window_days = c.window_days\nLEFT JOIN main_provider p ON p.repo_id = c.repo_id AND p.sha = c.sha\nWHERE c.ai_lines_reaching_mainline > 0\nGROUP BY c.repo_id, c.window_days, coalesce(p.provider, 'unknown');\n", "view_repository_churn_totals.sql": "-- view_repository_churn_totals\n-- Grain: one row per (repository, churn window).\n-- Meaning: the churn of all of a repository's mainline lines in one figure per kind: AI lines (any\n--   provider) and lines without AI evidence, side by side (DESIGN \xA74). What the Action reports;\n--   view_repository_churn_summary splits the AI side by provider.\n-- Columns:\n--   repo_id, window_days\n--   mainline_commits               mainline commits with non-trivial added lines\n--   ai_lines_reaching_mainline     their AI lines\n--   ai_lines_churned               of those, deleted or modified within the window\n--   ai_churn_rate                  churned / reaching, over closed windows only\n--   nonai_lines_reaching_mainline  their lines without AI evidence\n--   nonai_lines_churned            of those, deleted or modified within the window\n--   nonai_churn_rate               churned / reaching, over closed windows only\n--   open_window_commits            commits whose window is still open (not in the rates)\nCREATE VIEW view_repository_churn_totals AS\nSELECT\n  repo_id, window_days,\n  count(CASE WHEN ai_lines_reaching_mainline + nonai_lines_reaching_mainline > 0 THEN 1 END) AS mainline_commits,\n  sum(ai_lines_reaching_mainline) AS ai_lines_reaching_mainline,\n  sum(ai_lines_churned) AS ai_lines_churned,\n  round(1.0 * sum(CASE WHEN window_closed = 1 THEN ai_lines_churned END)\n        / nullif(sum(CASE WHEN window_closed = 1 THEN ai_lines_reaching_mainline END), 0), 4) AS ai_churn_rate,\n  sum(nonai_lines_reaching_mainline) AS nonai_lines_reaching_mainline,\n  sum(nonai_lines_churned) AS nonai_lines_churned,\n  round(1.0 * sum(CASE WHEN window_closed = 1 THEN nonai_lines_churned END)\n        / nullif(sum(CASE WHEN window_closed = 1 THEN nonai_lines_reaching_mainline END), 0), 4) AS nonai_churn_rate,\n  count(CASE WHEN window_closed = 0 AND ai_lines_reaching_mainline + nonai_lines_reaching_mainline > 0 THEN 1 END) AS open_window_commits\nFROM event_commit_churn\nGROUP BY repo_id, window_days;\n", "view_repository_commit_quality.sql": "-- view_repository_commit_quality\n-- Grain: one row per repository.\n-- Meaning: what a repository's commits say about AI involvement. Marker columns come from git\n--   alone (trailers and author markers: a lower bound); the attribution columns come from matching\n--   commits' added lines against the lines AI sessions wrote (or notes, or trailers as a fallback).\n--   A commit with no evidence is untracked, never counted as human: read every share beside its\n--   coverage.\n-- Columns:\n--   repo_id, mainline_branch, is_shallow (1: history is cut off and counts are partial)\n--   commits              commits reachable from any branch, remote branch or tag (history rewritten\n--                        away by an amend, rebase or deleted branch no longer counts)\n--   merge_commits        commits with two or more parents\n--   non_merge_commits    commits with at most one parent (the base of the AI columns)\n--   ai_marked_commits    non-merge commits with an AI marker of any provider\n--   ai_marked_share      ai_marked_commits / non_merge_commits (NULL when there are none)\n--   ai_marked_providers  number of distinct providers named by markers\n--   attributed_commits   non-merge commits with an attribution (transcript, note or trailer)\n--   coverage             attributed_commits / commits with an outcome (tracked share)\n--   nontrivial_added_lines  non-trivial lines added by non-merge commits (DESIGN \xA74)\n--   ai_lines             of those, lines attributed to an AI session (trailer commits count whole)\n--   ai_share             ai_lines / nontrivial_added_lines\n--   heavy_ai_commits     commits with ai_share \u2265 the heavy-AI threshold and enough lines\n--   heavy_ai_merged_rate     heavy-AI commits that reached mainline / heavy-AI commits old enough\n--                            to judge (mergedMinAgeDays, default 14)\n--   heavy_ai_reverted_rate   heavy-AI mainline commits reverted within the window / those whose\n--                            window (revertWindowDays, default 30) has closed\n--   merged_commits       commits that reached mainline (ancestor, patch-id, squash or content)\n--   first_commit_at, last_commit_at   committer times, ISO-8601 UTC\nCREATE VIEW view_repository_commit_quality AS\nWITH marks AS (\n  SELECT\n    r.repo_id,\n    r.mainline_branch,\n    r.is_shallow,\n    count(c.sha) AS commits,\n    coalesce(sum(c.is_merge), 0) AS merge_commits,\n    count(c.sha) - coalesce(sum(c.is_merge), 0) AS non_merge_commits,\n    count(CASE WHEN c.is_merge = 0 AND c.ai_marker IS NOT NULL THEN 1 END) AS ai_marked_commits,\n    count(DISTINCT CASE WHEN c.is_merge = 0 THEN c.ai_marker END) AS ai_marked_providers,\n    min(c.committed_at) AS first_commit_at,\n    max(c.committed_at) AS last_commit_at\n  FROM metadata_repositories r\n  LEFT JOIN metadata_commits c ON c.repo_id = r.repo_id AND c.is_unreachable = 0\n  GROUP BY r.repo_id\n),\noutcomes AS (\n  SELECT repo_id,\n    count(*) AS with_outcome,\n    count(CASE WHEN attribution_coverage = 'tracked' THEN 1 END) AS attributed_commits,\n    sum(nontrivial_added_lines) AS nontrivial_added_lines,\n    sum(ai_lines) AS ai_lines,\n    sum(heavy_ai) AS heavy_ai_commits,\n    sum(CASE WHEN heavy_ai = 1 AND merge_window_closed = 1 THEN merged_to_mainline END) AS heavy_merged,\n    count(CASE WHEN heavy_ai = 1 AND merge_window_closed = 1 AND merged_to_mainline IS NOT NULL THEN 1 END) AS heavy_judged,\n    sum(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 THEN reverted_later END) AS heavy_reverted,\n    count(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 THEN 1 END) AS heavy_revert_judged,\n    sum(merged_to_mainline) AS merged_commits\n  FROM event_commit_outcomes\n  GROUP BY repo_id\n)\nSELECT\n  m.repo_id, m.mainline_branch, m.is_shallow, m.commits, m.merge_commits, m.non_merge_commits,\n  m.ai_marked_commits,\n  round(1.0 * m.ai_marked_commits / nullif(m.non_merge_commits, 0), 4) AS ai_marked_share,\n  m.ai_marked_providers,\n  coalesce(o.attributed_commits, 0) AS attributed_commits,\n  round(1.0 * o.attributed_commits / nullif(o.with_outcome, 0), 4) AS coverage,\n  coalesce(o.nontrivial_added_lines, 0) AS nontrivial_added_lines,\n  coalesce(o.ai_lines, 0) AS ai_lines,\n  round(1.0 * o.ai_lines / nullif(o.nontrivial_added_lines, 0), 4) AS ai_share,\n  coalesce(o.heavy_ai_commits, 0) AS heavy_ai_commits,\n  round(1.0 * o.heavy_merged / nullif(o.heavy_judged, 0), 4) AS heavy_ai_merged_rate,\n  round(1.0 * o.heavy_reverted / nullif(o.heavy_revert_judged, 0), 4) AS heavy_ai_reverted_rate,\n  o.merged_commits,\n  m.first_commit_at, m.last_commit_at\nFROM marks m\nLEFT JOIN outcomes o ON o.repo_id = m.repo_id;\n", "view_repository_commits_by_provider.sql": "-- view_repository_commits_by_provider\n-- Grain: one row per (repository, provider) that a commit marker names.\n-- Meaning: AI-assisted (marker-named) non-merge commits per provider, with the marker kinds seen.\n-- Columns:\n--   repo_id, provider\n--   ai_marked_commits      non-merge commits whose marker names this provider\n--   share_of_commits       ai_marked_commits / the repository's non-merge commits\n--   by_trailer, by_message, by_author, by_committer, by_subject   commits per marker source\n--   first_commit_at, last_commit_at   committer times of the marked commits\nCREATE VIEW view_repository_commits_by_provider AS\nWITH totals AS (\n  SELECT repo_id, count(*) AS non_merge_commits\n  FROM metadata_commits\n  WHERE is_merge = 0 AND is_unreachable = 0\n  GROUP BY repo_id\n)\nSELECT\n  c.repo_id,\n  c.ai_marker AS provider,\n  count(*) AS ai_marked_commits,\n  round(1.0 * count(*) / t.non_merge_commits, 4) AS share_of_commits,\n  count(CASE WHEN c.ai_marker_source = 'trailer' THEN 1 END) AS by_trailer,\n  count(CASE WHEN c.ai_marker_source = 'message' THEN 1 END) AS by_message,\n  count(CASE WHEN c.ai_marker_source = 'author' THEN 1 END) AS by_author,\n  count(CASE WHEN c.ai_marker_source = 'committer' THEN 1 END) AS by_committer,\n  count(CASE WHEN c.ai_marker_source = 'subject' THEN 1 END) AS by_subject,\n  min(c.committed_at) AS first_commit_at,\n  max(c.committed_at) AS last_commit_at\nFROM metadata_commits c\nJOIN totals t ON t.repo_id = c.repo_id\nWHERE c.is_merge = 0 AND c.is_unreachable = 0 AND c.ai_marker IS NOT NULL\nGROUP BY c.repo_id, c.ai_marker;\n", "view_session_productivity.sql": "-- view_session_productivity\n-- Grain: one row per session a person had (main or fork); its sub-agents' work is rolled into it.\n-- Meaning: what a session did: edits proposed and what became of them, lines written.\n-- Columns:\n--   session_id, provider, repo_id, model, git_branch, started_at, duration_s, user_prompts\n--   subagents                 sub-agent sessions it started\n--   edits_applied, edits_rejected, edits_failed, edits_unconfirmed (no result seen)\n--   lines_written             lines added by applied edits (sub-agents included)\n--   nontrivial_lines_written  of those, non-trivial lines (DESIGN \xA74)\n--   tool_errors               failed tool calls (sub-agents included)\n--   tokens_in, tokens_out     deduplicated per model response (sub-agents included)\n--   lines_committed           non-trivial lines of commits attributed to this session (transcripts)\n--   landing_rate              lines_committed / nontrivial_lines_written\nCREATE VIEW view_session_productivity AS\nWITH changes AS (\n  SELECT root_session_id,\n    count(CASE WHEN status = 'applied' THEN 1 END) AS edits_applied,\n    count(CASE WHEN status = 'rejected' THEN 1 END) AS edits_rejected,\n    count(CASE WHEN status = 'failed' THEN 1 END) AS edits_failed,\n    count(CASE WHEN status = 'pending' THEN 1 END) AS edits_unconfirmed,\n    coalesce(sum(CASE WHEN status = 'applied' THEN lines_added END), 0) AS lines_written,\n    coalesce(sum(CASE WHEN status = 'applied' THEN nontrivial_lines_added END), 0) AS nontrivial_lines_written\n  FROM event_session_code_changes\n  GROUP BY root_session_id\n),\ncommitted AS (\n  SELECT session_id, sum(matched_lines) AS lines_committed\n  FROM event_commit_attributions\n  WHERE source = 'transcript'\n  GROUP BY session_id\n),\nfamily AS (\n  SELECT root_session_id,\n    count(CASE WHEN is_subagent = 1 THEN 1 END) AS subagents,\n    sum(tool_errors) AS tool_errors,\n    sum(tokens_in) AS tokens_in,\n    sum(tokens_out) AS tokens_out\n  FROM event_session_quality\n  GROUP BY root_session_id\n)\nSELECT\n  q.session_id, q.provider, q.repo_id, q.model, q.git_branch, q.started_at, q.duration_s,\n  q.user_prompt_count AS user_prompts,\n  coalesce(f.subagents, 0) AS subagents,\n  coalesce(c.edits_applied, 0) AS edits_applied,\n  coalesce(c.edits_rejected, 0) AS edits_rejected,\n  coalesce(c.edits_failed, 0) AS edits_failed,\n  coalesce(c.edits_unconfirmed, 0) AS edits_unconfirmed,\n  coalesce(c.lines_written, 0) AS lines_written,\n  coalesce(c.nontrivial_lines_written, 0) AS nontrivial_lines_written,\n  coalesce(f.tool_errors, 0) AS tool_errors,\n  coalesce(f.tokens_in, 0) AS tokens_in,\n  coalesce(f.tokens_out, 0) AS tokens_out,\n  coalesce(k.lines_committed, 0) AS lines_committed,\n  round(1.0 * k.lines_committed / nullif(c.nontrivial_lines_written, 0), 4) AS landing_rate\nFROM event_session_quality q\nLEFT JOIN changes c ON c.root_session_id = q.session_id\nLEFT JOIN family f ON f.root_session_id = q.session_id\nLEFT JOIN committed k ON k.session_id = q.session_id\nWHERE q.is_subagent = 0;\n", "view_session_productivity_summary.sql": "-- view_session_productivity_summary\n-- Grain: one row per (provider, repository) with sessions; repository NULL = outside any repository.\n-- Meaning: view_session_productivity rolled up.\n-- Columns:\n--   provider, repo_id, sessions\n--   edits_applied, edits_rejected, edits_failed, edits_unconfirmed\n--   edit_apply_rate           applied / (applied + rejected + failed)\n--   lines_written, nontrivial_lines_written, lines_written_per_session\n--   tool_errors, avg_duration_s, tokens_in, tokens_out\nCREATE VIEW view_session_productivity_summary AS\nSELECT\n  provider, repo_id,\n  count(*) AS sessions,\n  sum(edits_applied) AS edits_applied,\n  sum(edits_rejected) AS edits_rejected,\n  sum(edits_failed) AS edits_failed,\n  sum(edits_unconfirmed) AS edits_unconfirmed,\n  round(1.0 * sum(edits_applied) / nullif(sum(edits_applied) + sum(edits_rejected) + sum(edits_failed), 0), 4) AS edit_apply_rate,\n  sum(lines_written) AS lines_written,\n  sum(nontrivial_lines_written) AS nontrivial_lines_written,\n  round(1.0 * sum(lines_written) / count(*), 1) AS lines_written_per_session,\n  sum(tool_errors) AS tool_errors,\n  round(avg(duration_s), 0) AS avg_duration_s,\n  sum(tokens_in) AS tokens_in,\n  sum(tokens_out) AS tokens_out\nFROM view_session_productivity\nGROUP BY provider, repo_id;\n", "view_task_execution_quality.sql": "-- view_task_execution_quality\n-- Grain: one row per task key, plus one row '(no task key)' for the sessions and commits that no\n--   key links (DESIGN \xA74: keys from branches, else PR titles and subjects; sessions by their\n--   branch, prompts and attributed commits).\n-- Meaning: how the work on a task went, from its sessions and its commits.\n-- Columns:\n--   task_key                  the key, or '(no task key)'\n--   sessions                  sessions linked to the task (a session spanning several tasks counts in each)\n--   weighted_sessions         the same, weighted: a session's weights over its tasks sum to 1\n--   avg_user_prompts          real typed prompts per linked session\n--   repeated_debug_loop_rate  share of linked sessions with a repeated debug loop\n--   error_paste_rate          share of linked sessions with a pasted error after the first prompt\n--   commit_within_window_rate share of linked sessions followed by a commit for the task within the\n--                             window (taskCommitWindowHours, default 24 h) of their last activity\n--   commits                   commits linked to the task (fallback links included)\n--   fallback_commits          of those, linked by PR title or subject rather than branch\n--   ai_share                  AI lines / non-trivial added lines of the task's commits\n--   heavy_ai_commits          heavy-AI commits of the task\n--   heavy_ai_reverted         of those, reverted later (from the outcome builders; NULL until they run)\n--   heavy_ai_churned          of those, with churned AI lines (from the churn builder; NULL until it runs)\nCREATE VIEW view_task_execution_quality AS\nWITH session_tasks AS (\n  SELECT ts.task_key, ts.session_weight, ts.commit_within_window, q.*\n  FROM event_task_sessions ts\n  JOIN event_session_quality q ON q.session_id = ts.session_id\n  UNION ALL\n  SELECT '(no task key)', 1.0, 0, q.*\n  FROM event_session_quality q\n  WHERE q.is_subagent = 0 AND NOT EXISTS (SELECT 1 FROM event_task_sessions ts WHERE ts.session_id = q.session_id)\n),\ncommit_tasks AS (\n  SELECT t.task_key, t.fallback, o.*\n  FROM event_task_commits t\n  LEFT JOIN event_commit_outcomes o ON o.repo_id = t.repo_id AND o.sha = t.sha\n  UNION ALL\n  SELECT '(no task key)', 0, o.*\n  FROM event_commit_outcomes o\n  WHERE NOT EXISTS (SELECT 1 FROM event_task_commits t WHERE t.repo_id = o.repo_id AND t.sha = o.sha)\n),\nby_session AS (\n  SELECT task_key,\n    count(*) AS sessions,\n    round(sum(session_weight), 2) AS weighted_sessions,\n    round(avg(user_prompt_count), 2) AS avg_user_prompts,\n    round(avg(repeated_debug_loop), 4) AS repeated_debug_loop_rate,\n    round(avg(mid_session_error_paste), 4) AS error_paste_rate,\n    round(avg(commit_within_window), 4) AS commit_within_window_rate\n  FROM session_tasks GROUP BY task_key\n),\nby_commit AS (\n  SELECT c.task_key,\n    count(*) AS commits,\n    sum(c.fallback) AS fallback_commits,\n    round(1.0 * sum(c.ai_lines) / nullif(sum(c.nontrivial_added_lines), 0), 4) AS ai_share,\n    coalesce(sum(c.heavy_ai), 0) AS heavy_ai_commits,\n    sum(CASE WHEN c.heavy_ai = 1 THEN c.reverted_later END) AS heavy_ai_reverted,\n    sum(CASE WHEN c.heavy_ai = 1 THEN (SELECT ch.ai_lines_churned > 0 FROM event_commit_churn ch WHERE ch.repo_id = c.repo_id AND ch.sha = c.sha) END) AS heavy_ai_churned\n  FROM commit_tasks c GROUP BY c.task_key\n),\nkeys AS (SELECT task_key FROM by_session UNION SELECT task_key FROM by_commit)\nSELECT\n  k.task_key,\n  coalesce(s.sessions, 0) AS sessions,\n  coalesce(s.weighted_sessions, 0) AS weighted_sessions,\n  s.avg_user_prompts, s.repeated_debug_loop_rate, s.error_paste_rate, s.commit_within_window_rate,\n  coalesce(c.commits, 0) AS commits,\n  coalesce(c.fallback_commits, 0) AS fallback_commits,\n  c.ai_share, coalesce(c.heavy_ai_commits, 0) AS heavy_ai_commits, c.heavy_ai_reverted, c.heavy_ai_churned\nFROM keys k\nLEFT JOIN by_session s ON s.task_key = k.task_key\nLEFT JOIN by_commit c ON c.task_key = k.task_key\nORDER BY k.task_key = '(no task key)', k.task_key;\n" } };
   }
 });
 
@@ -19307,7 +19342,7 @@ var init_errors = __esm({
 
 // src/git/run.ts
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync as existsSync3 } from "node:fs";
+import { existsSync as existsSync4 } from "node:fs";
 function gitFailure(args, stderr, code, cause) {
   const firstLine = stderr.split("\n").find((l) => l.trim() !== "")?.replace(/^(fatal|error): /, "") ?? "";
   if (/not a git repository/i.test(firstLine)) {
@@ -19339,7 +19374,7 @@ function spawnGit(args, options) {
     } catch (error63) {
       const err = error63;
       if (err.code === "ENOENT" || err.code === "ENOTDIR") {
-        const message = existsSync3(options.cwd) ? "git is not installed or not on PATH" : `directory does not exist: ${options.cwd}`;
+        const message = existsSync4(options.cwd) ? "git is not installed or not on PATH" : `directory does not exist: ${options.cwd}`;
         throw new GitError(message, args, "", null, { cause: error63 });
       }
       throw gitFailure(args, err.message, null, error63);
@@ -19479,6 +19514,17 @@ var init_notes2 = __esm({
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
     init_notes();
+  }
+});
+
+// src/crash-point.ts
+function crashPoint(name) {
+  if (process.env.PACEFLOW_CRASH_AT === name) process.kill(process.pid, "SIGKILL");
+}
+var init_crash_point = __esm({
+  "src/crash-point.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
   }
 });
 
@@ -40596,6 +40642,7 @@ async function buildAttribution(options) {
       for (const { patch, commit } of batch) run.attribute(patch, commit);
     });
     batch.length = 0;
+    crashPoint("attribution-batch");
   };
   let patchesRead = 0;
   for await (const patch of readCommitPatches(
@@ -40734,6 +40781,7 @@ var init_attribution = __esm({
   "src/builders/attribution.ts"() {
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
+    init_crash_point();
     init_patches();
     init_notes();
     init_lines();
@@ -42709,8 +42757,15 @@ function resolveDatabasePath(explicit, cwd, env = process.env) {
 
 // src/db/with-database.ts
 init_errors();
+import { existsSync as existsSync3 } from "node:fs";
+import { dirname as dirname2 } from "node:path";
 async function withDatabase(location, fn, options = {}) {
   const path = resolveDatabasePath(location.db, location.cwd, location.env);
+  if (location.db && !options.readonly && !existsSync3(dirname2(path))) {
+    throw new DatabaseError(
+      `database ${path}: the folder ${dirname2(path)} does not exist (create it, or leave out --db for the default location)`
+    );
+  }
   const db = openDatabase(path, options);
   try {
     return await fn(db);
@@ -42741,6 +42796,7 @@ init_notes2();
 
 // src/pipeline/update.ts
 init_define_PACEFLOW_BUNDLED_SQL();
+init_crash_point();
 import { homedir as homedir2 } from "node:os";
 
 // src/builders/sessions.ts
@@ -42955,7 +43011,7 @@ init_define_PACEFLOW_BUNDLED_SQL();
 init_errors();
 init_defaults();
 init_defaults();
-import { existsSync as existsSync4, readFileSync as readFileSync3 } from "node:fs";
+import { existsSync as existsSync5, readFileSync as readFileSync3 } from "node:fs";
 import { join as join2 } from "node:path";
 function readJson(path) {
   let text;
@@ -42976,9 +43032,9 @@ async function loadConfig(repoRoot, overrides = {}) {
   if (repoRoot) {
     const configPath = join2(repoRoot, "paceflow.config.json");
     const packagePath = join2(repoRoot, "package.json");
-    const pkg = existsSync4(packagePath) ? readJson(packagePath) : void 0;
+    const pkg = existsSync5(packagePath) ? readJson(packagePath) : void 0;
     const pkgConfig = pkg && typeof pkg === "object" ? pkg.paceflow : void 0;
-    if (existsSync4(configPath)) {
+    if (existsSync5(configPath)) {
       if (pkgConfig !== void 0) {
         throw new ConfigError(`${configPath}: package.json also has a "paceflow" key; keep the settings in one place`);
       }
@@ -43039,10 +43095,10 @@ init_errors();
 init_define_PACEFLOW_BUNDLED_SQL();
 init_errors();
 init_run();
-import { existsSync as existsSync5, readFileSync as readFileSync4, statSync } from "node:fs";
-import { dirname as dirname2, isAbsolute, join as join3, resolve as resolve2 } from "node:path";
+import { existsSync as existsSync6, readFileSync as readFileSync4, statSync } from "node:fs";
+import { dirname as dirname3, isAbsolute, join as join3, resolve as resolve2 } from "node:path";
 async function locateRepository(cwd, env) {
-  if (!existsSync5(cwd)) throw new GitError(`directory does not exist: ${cwd}`);
+  if (!existsSync6(cwd)) throw new GitError(`directory does not exist: ${cwd}`);
   if (!statSync(cwd).isDirectory()) throw new GitError(`not a directory: ${cwd}`);
   if (!mayBeInRepository(cwd, env ?? process.env)) throw new NotAGitRepositoryError(`not inside a git repository: ${cwd}`);
   let out;
@@ -43060,7 +43116,11 @@ async function locateRepository(cwd, env) {
     }
     throw error63;
   }
-  const [root, commonDir, shallow] = out.split("\n");
+  let [root, commonDir, shallow] = out.split("\n");
+  if (out.split("\n").length > 3) {
+    const one = (flag) => gitText(["rev-parse", flag], { cwd, ...env ? { env } : {} });
+    [root, commonDir, shallow] = await Promise.all([one("--show-toplevel"), one("--git-common-dir"), one("--is-shallow-repository")]);
+  }
   if (!root || !commonDir) throw new NotAGitRepositoryError(`not inside a git work tree: ${cwd}`);
   return {
     root,
@@ -43070,15 +43130,15 @@ async function locateRepository(cwd, env) {
 }
 function mayBeInRepository(cwd, env) {
   if (env.GIT_DIR) return true;
-  for (let dir = resolve2(cwd); ; dir = dirname2(dir)) {
-    if (existsSync5(join3(dir, ".git")) || existsSync5(join3(dir, "HEAD"))) return true;
-    if (dirname2(dir) === dir) return false;
+  for (let dir = resolve2(cwd); ; dir = dirname3(dir)) {
+    if (existsSync6(join3(dir, ".git")) || existsSync6(join3(dir, "HEAD"))) return true;
+    if (dirname3(dir) === dir) return false;
   }
 }
 function shallowBoundary(location) {
   if (!location.isShallow) return /* @__PURE__ */ new Set();
   const file2 = resolve2(location.commonDir, "shallow");
-  if (!existsSync5(file2)) return /* @__PURE__ */ new Set();
+  if (!existsSync6(file2)) return /* @__PURE__ */ new Set();
   return new Set(
     readFileSync4(file2, "latin1").split("\n").filter((l) => /^[0-9a-f]{40,64}$/.test(l))
   );
@@ -43547,14 +43607,15 @@ function writeCommit(sql, repoId, commit, boundary) {
 
 // src/ingest/sessions.ts
 init_define_PACEFLOW_BUNDLED_SQL();
+init_crash_point();
 import { hash as hash2 } from "node:crypto";
 import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync6, readSync as readSync2 } from "node:fs";
 import * as zlib from "node:zlib";
 
 // src/git/path-repository.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync6, readFileSync as readFileSync5, realpathSync, statSync as statSync2 } from "node:fs";
-import { dirname as dirname3, isAbsolute as isAbsolute2, join as join4, relative, resolve as resolve3, sep } from "node:path";
+import { existsSync as existsSync7, readFileSync as readFileSync5, realpathSync, statSync as statSync2 } from "node:fs";
+import { dirname as dirname4, isAbsolute as isAbsolute2, join as join4, relative, resolve as resolve3, sep } from "node:path";
 init_run();
 var PathRepositoryResolver = class {
   constructor(db) {
@@ -43567,7 +43628,7 @@ var PathRepositoryResolver = class {
   byParent = /* @__PURE__ */ new Map();
   resolve(absPath) {
     if (!absPath || !isAbsolute2(absPath)) return null;
-    const parent = dirname3(absPath);
+    const parent = dirname4(absPath);
     let entry = this.byParent.get(parent);
     if (!entry) {
       entry = { tree: this.workTreeOf(absPath), canonicalDir: canonicalPath(parent) };
@@ -43598,7 +43659,7 @@ var PathRepositoryResolver = class {
         found = tree;
         break;
       }
-      const parent = dirname3(dir);
+      const parent = dirname4(dir);
       if (parent === dir) break;
       dir = parent;
     }
@@ -43639,7 +43700,7 @@ function nearestExistingDirectory(absPath) {
       if (statSync2(dir).isDirectory()) return realpathSync(dir);
     } catch {
     }
-    const parent = dirname3(dir);
+    const parent = dirname4(dir);
     if (parent === dir) return null;
     dir = parent;
   }
@@ -43657,9 +43718,9 @@ function workTreeAt(dir) {
   if (!m) return null;
   const gitDir = resolve3(dir, m[1]);
   const commondirFile = join4(gitDir, "commondir");
-  if (existsSync6(commondirFile)) {
+  if (existsSync7(commondirFile)) {
     const commonDir = resolve3(gitDir, readFileSync5(commondirFile, "utf8").trim());
-    return { workTree: dir, mainRoot: dirname3(commonDir), commonDir };
+    return { workTree: dir, mainRoot: dirname4(commonDir), commonDir };
   }
   return { workTree: dir, mainRoot: dir, commonDir: gitDir };
 }
@@ -43996,9 +44057,8 @@ var SessionWriter = class {
           client_version = coalesce(excluded.client_version, metadata_sessions.client_version)`),
       repository: db.prepare(`
         INSERT OR IGNORE INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES (?, ?, ?)`),
-      title: db.prepare(`
-        UPDATE metadata_sessions SET title = @title
-        WHERE session_id = (SELECT session_id FROM fact_session_records WHERE record_id = @leaf LIMIT 1)`)
+      // Saved with the file's rows; applied once every file of the run is read (applyOwedTitles).
+      title: db.prepare(`INSERT INTO paceflow_owed_titles (leaf_record_id, title) VALUES (?, ?)`)
     };
   }
   db;
@@ -44007,7 +44067,6 @@ var SessionWriter = class {
   now;
   saved;
   sessions = /* @__PURE__ */ new Map();
-  titles = [];
   counts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
   sourcePath = "";
   sourceFileId = 0;
@@ -44158,7 +44217,7 @@ var SessionWriter = class {
     return this.rootsByHash.get(sha256Hex.toLowerCase()) ?? null;
   }
   title(leafRecordId, title) {
-    this.titles.push({ leaf: leafRecordId, title });
+    this.sql.title.run([leafRecordId, title]);
   }
   skip(reason, lineNumber, detail) {
     this.counts.skipped++;
@@ -44202,12 +44261,18 @@ var SessionWriter = class {
     for (const id of this.fileRecordIds) this.saved.ids.delete(id);
     this.fileRecordIds = [];
   }
-  /** Titles point at a record that may sit in another file: resolved after every file is read. */
-  applyTitles() {
-    for (const { leaf, title } of this.titles) this.sql.title.run({ title, leaf });
-    this.titles.length = 0;
-  }
 };
+function applyOwedTitles(db) {
+  const apply = db.prepare(`
+    UPDATE metadata_sessions SET title = @title
+    WHERE session_id = (SELECT session_id FROM fact_session_records WHERE record_id = @leaf LIMIT 1)`);
+  db.transaction(() => {
+    for (const t of db.prepare(`SELECT leaf_record_id AS leaf, title FROM paceflow_owed_titles ORDER BY rowid`).all()) {
+      apply.run({ title: t.title, leaf: t.leaf });
+    }
+    db.exec(`DELETE FROM paceflow_owed_titles`);
+  });
+}
 
 // src/ingest/sessions.ts
 var HEAD_BYTES = 4096;
@@ -44225,6 +44290,17 @@ function headChecksum(path, length) {
   }
 }
 var zstdDecompressSync2 = zlib.zstdDecompressSync;
+function owedSessions(db) {
+  return db.prepare(`SELECT session_id FROM paceflow_owed_session_events ORDER BY session_id`).all().map((r) => r.session_id);
+}
+function forgetOwedSessions(db, sessionIds) {
+  const forget = db.prepare(`DELETE FROM paceflow_owed_session_events WHERE session_id = ?`);
+  for (const id of sessionIds) forget.run([id]);
+}
+function readErrorReason(err) {
+  const message = err.message.replace(/^[A-Z]+: /, "").replace(/, \w+ '.*'$/s, "");
+  return err.code && /^E[A-Z]+$/.test(err.code) ? `${message} (${err.code})` : message;
+}
 function hasSessionRecords(db) {
   return db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== void 0;
 }
@@ -44250,7 +44326,7 @@ async function ingestSessions(options) {
   for (const stat2 of stats) {
     stat2.sessions = [...reader.touched].filter((id) => id.startsWith(`${stat2.provider}:`)).length;
   }
-  return { stats, touchedSessions: [...reader.touched] };
+  return { stats, touchedSessions: owedSessions(db) };
 }
 async function discoverTranscripts(db, options) {
   const environment = {
@@ -44367,7 +44443,12 @@ var TranscriptReader = class {
         DELETE FROM fact_session_records
         WHERE source_file_id = (SELECT source_file_id FROM fact_ingest_watermarks WHERE source_path = ?)`),
       forgetEdits: db.prepare(`DELETE FROM fact_session_file_edits WHERE source_path = ?`),
-      sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`)
+      sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`),
+      owe: db.prepare(`INSERT OR IGNORE INTO paceflow_owed_session_events (session_id) VALUES (?)`),
+      readable: db.prepare(`DELETE FROM fact_unreadable_sources WHERE source_path = ?`),
+      unreadable: db.prepare(`
+        INSERT INTO fact_unreadable_sources (source_path, provider, reason, seen_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (source_path) DO UPDATE SET provider = excluded.provider, reason = excluded.reason, seen_at = excluded.seen_at`)
     };
     this.saved = new SavedRecords(hasSessionRecords(db));
     this.bulk = hasWork && !this.saved.storedBefore;
@@ -44410,7 +44491,7 @@ var TranscriptReader = class {
     if (compressed) {
       const result = decompressed(file2);
       if ("skip" in result) {
-        stat2.skippedFiles.push({ path: file2.path, reason: result.skip });
+        this.unreadable(provider, file2, stat2, result.skip);
         return;
       }
       content = result.content;
@@ -44423,7 +44504,6 @@ var TranscriptReader = class {
         this.saved.askDatabase();
       }
       countInto(stat2, file2.path, parsed.read.bytesRead, parsed.counts);
-      if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) this.touched.add(id);
     } catch (error63) {
       const err = error63;
       if (typeof err.code === "string" && err.code.startsWith("SQLITE_")) {
@@ -44432,7 +44512,7 @@ var TranscriptReader = class {
       }
       writer.fileRolledBack();
       stat2.unread.push(file2);
-      stat2.skippedFiles.push({ path: file2.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
+      this.unreadable(provider, file2, stat2, readErrorReason(err));
     }
   }
   /** The file's new rows and its watermark, inside the batch's savepoint for this file. */
@@ -44443,7 +44523,7 @@ var TranscriptReader = class {
     const { startOffset, startLine, rewritten } = startPoint(file2, mark, whole, compressed);
     return this.batch.file(() => {
       if (rewritten) {
-        for (const row of this.sql.sessionsOfFile.all([file2.path])) this.touched.add(row.session_id);
+        for (const row of this.sql.sessionsOfFile.all([file2.path])) this.owe(row.session_id);
         this.sql.forgetRecords.run([file2.path]);
         this.sql.forgetEdits.run([file2.path]);
       }
@@ -44460,6 +44540,8 @@ var TranscriptReader = class {
       });
       parser.end();
       const sessionIds = w.flush();
+      if (w.counts.records > 0 || w.counts.edits > 0) for (const id of sessionIds) this.owe(id);
+      this.sql.readable.run([file2.path]);
       const headLength = Math.min(read.endOffset, HEAD_BYTES);
       const checksum = compressed || whole || headLength === 0 ? null : read.head && read.head.length >= headLength ? hash2("sha1", read.head.subarray(0, headLength), "hex") : headChecksum(file2.path, headLength);
       this.sql.saveWatermark.run([
@@ -44478,6 +44560,15 @@ var TranscriptReader = class {
       return { read, sessionIds, counts: { ...w.counts } };
     }, file2.size);
   }
+  owe(sessionId) {
+    this.touched.add(sessionId);
+    this.sql.owe.run([sessionId]);
+  }
+  /** A file that cannot be read: counted in the stats and kept for doctor until a run reads it. */
+  unreadable(provider, file2, stat2, reason) {
+    stat2.skippedFiles.push({ path: file2.path, reason });
+    this.batch.outside(() => this.sql.unreadable.run([file2.path, provider.name, reason, this.now]));
+  }
   close() {
     this.batch.close();
   }
@@ -44493,9 +44584,7 @@ var TranscriptReader = class {
   /** The record-id index back after a bulk load, and the session titles that point across files. */
   finish() {
     if (this.bulk) this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
-    this.db.transaction(() => {
-      for (const writer of this.writers.values()) writer.applyTitles();
-    });
+    applyOwedTitles(this.db);
   }
 };
 var FileBatches = class {
@@ -44531,6 +44620,12 @@ var FileBatches = class {
     this.open = false;
     this.bytes = 0;
     this.files = 0;
+    crashPoint("transcript-batch");
+  }
+  /** Writes that belong to no file's savepoint: in the open batch (committed with it), else alone. */
+  outside(fn) {
+    if (this.open) fn();
+    else this.db.transaction(fn);
   }
   abort() {
     if (this.open) this.db.exec("ROLLBACK");
@@ -44549,7 +44644,7 @@ init_errors();
 
 // src/providers/claude-code.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync7, readFileSync as readFileSync7 } from "node:fs";
+import { existsSync as existsSync8, readFileSync as readFileSync7 } from "node:fs";
 import { basename, isAbsolute as isAbsolute3, join as join6, resolve as resolve4 } from "node:path";
 
 // src/providers/patch.ts
@@ -45002,7 +45097,7 @@ var claudeCode = {
 function claudeCleanupPeriodDays(environment) {
   for (const root of claudeRoots(environment)) {
     const file2 = join6(root, "settings.json");
-    if (!existsSync7(file2)) continue;
+    if (!existsSync8(file2)) continue;
     try {
       const settings = JSON.parse(readFileSync7(file2, "utf8"));
       if (typeof settings.cleanupPeriodDays === "number" && settings.cleanupPeriodDays > 0) return settings.cleanupPeriodDays;
@@ -45015,8 +45110,8 @@ function claudeCleanupPeriodDays(environment) {
 // src/providers/aider.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { createHash as createHash3 } from "node:crypto";
-import { existsSync as existsSync8, statSync as statSync4 } from "node:fs";
-import { dirname as dirname4, isAbsolute as isAbsolute4, join as join7, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync9, statSync as statSync4 } from "node:fs";
+import { dirname as dirname5, isAbsolute as isAbsolute4, join as join7, resolve as resolve5 } from "node:path";
 var PROVIDER2 = "aider";
 var START = /^# aider chat started at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\s*$/;
 var AiderParser = class {
@@ -45030,7 +45125,7 @@ var AiderParser = class {
   }
   document(text) {
     const { sink, file: file2 } = this.context;
-    const root = dirname4(file2.path);
+    const root = dirname5(file2.path);
     const fileKey = createHash3("sha1").update(file2.path).digest("hex").slice(0, 8);
     const lines = text.split("\n");
     let native = `${fileKey}:1`;
@@ -45166,7 +45261,7 @@ var aider = {
     ];
     const files = [];
     for (const path of [...new Set(candidates)]) {
-      if (!existsSync8(path)) continue;
+      if (!existsSync9(path)) continue;
       const s = statSync4(path);
       files.push({ path, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
     }
@@ -45724,8 +45819,8 @@ var codex = {
 
 // src/providers/copilot.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync9, readFileSync as readFileSync8 } from "node:fs";
-import { basename as basename3, dirname as dirname5, join as join11 } from "node:path";
+import { existsSync as existsSync10, readFileSync as readFileSync8 } from "node:fs";
+import { basename as basename3, dirname as dirname6, join as join11 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 
 // src/providers/vscode-paths.ts
@@ -45777,7 +45872,7 @@ function replayMutationLog(text, onBadLine) {
 }
 function workspaceFolder(storageDir) {
   const file2 = join11(storageDir, "workspace.json");
-  if (!existsSync9(file2)) return null;
+  if (!existsSync10(file2)) return null;
   try {
     const folder = str(obj(JSON.parse(readFileSync8(file2, "utf8"))).folder);
     return folder?.startsWith("file:") ? fileURLToPath3(folder) : null;
@@ -45800,11 +45895,11 @@ var CopilotParser = class {
   }
   document(text) {
     const { file: file2 } = this.context;
-    if (basename3(dirname5(file2.path)) === "transcripts") this.eventStream(text, dirname5(dirname5(dirname5(file2.path))));
+    if (basename3(dirname6(file2.path)) === "transcripts") this.eventStream(text, dirname6(dirname6(dirname6(file2.path))));
     else
       this.chatSession(
         file2.path.endsWith(".jsonl") ? replayMutationLog(text, (n) => this.context.sink.skip("invalid_json", n)) : JSON.parse(text),
-        dirname5(dirname5(file2.path))
+        dirname6(dirname6(file2.path))
       );
   }
   chatSession(doc, storageDir) {
@@ -45992,15 +46087,15 @@ var copilot = {
       found.push(
         ...await findFiles(
           dir,
-          (name, parent) => basename3(parent) === "chatSessions" && /\.jsonl?$/.test(name) || basename3(parent) === "transcripts" && basename3(dirname5(parent)) === "GitHub.copilot-chat" && name.endsWith(".jsonl"),
+          (name, parent) => basename3(parent) === "chatSessions" && /\.jsonl?$/.test(name) || basename3(parent) === "transcripts" && basename3(dirname6(parent)) === "GitHub.copilot-chat" && name.endsWith(".jsonl"),
           3
         )
       );
     }
     const chatIds = new Set(
-      found.filter((f) => basename3(dirname5(f.path)) === "chatSessions").map((f) => basename3(f.path).replace(/\.jsonl?$/, ""))
+      found.filter((f) => basename3(dirname6(f.path)) === "chatSessions").map((f) => basename3(f.path).replace(/\.jsonl?$/, ""))
     );
-    const files = found.filter((f) => basename3(dirname5(f.path)) === "chatSessions" || !chatIds.has(basename3(f.path, ".jsonl")));
+    const files = found.filter((f) => basename3(dirname6(f.path)) === "chatSessions" || !chatIds.has(basename3(f.path, ".jsonl")));
     return { locations, files, skipped: [] };
   },
   parser: (context) => new CopilotParser(context)
@@ -46008,12 +46103,12 @@ var copilot = {
 
 // src/providers/cursor.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { basename as basename5, dirname as dirname6, join as join13, resolve as resolve9 } from "node:path";
+import { basename as basename5, dirname as dirname7, join as join13, resolve as resolve9 } from "node:path";
 
 // src/db/foreign-copy.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 init_errors();
-import { copyFileSync, existsSync as existsSync10, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync as existsSync11, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename as basename4, join as join12 } from "node:path";
 function readDatabaseCopy(path, read) {
@@ -46021,7 +46116,7 @@ function readDatabaseCopy(path, read) {
   try {
     const copy = join12(dir, basename4(path));
     copyFileSync(path, copy);
-    if (existsSync10(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    if (existsSync11(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
     let db;
     try {
       db = openDatabase(copy, { readonly: true });
@@ -46073,7 +46168,7 @@ var TranscriptParser = class {
   /** The project folder: the ancestor of a touched path whose slug is the folder's name. */
   learnCwd(path) {
     if (this.cwd || !path || !this.slug || !path.startsWith("/")) return;
-    for (let dir = dirname6(path); dir !== dirname6(dir); dir = dirname6(dir)) {
+    for (let dir = dirname7(path); dir !== dirname7(dir); dir = dirname7(dir)) {
       if (slugOf(dir) === this.slug) {
         this.cwd = dir;
         return;
@@ -46261,8 +46356,8 @@ var cursor = {
 
 // src/providers/gemini-cli.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync11, readFileSync as readFileSync9 } from "node:fs";
-import { basename as basename6, dirname as dirname7, isAbsolute as isAbsolute6, join as join14, resolve as resolve10 } from "node:path";
+import { existsSync as existsSync12, readFileSync as readFileSync9 } from "node:fs";
+import { basename as basename6, dirname as dirname8, isAbsolute as isAbsolute6, join as join14, resolve as resolve10 } from "node:path";
 var PROVIDER7 = "gemini-cli";
 function geminiHome({ env, home }) {
   return resolve10(expandHome(env.GEMINI_CLI_HOME ? join14(env.GEMINI_CLI_HOME, ".gemini") : join14(home, ".gemini"), home));
@@ -46327,11 +46422,11 @@ function foldGeminiSession(text, onBadLine) {
   return { header, messages: order.map((id) => byId.get(id)).filter(Boolean) };
 }
 function projectRoot(chatsDir, geminiDir, projectHash, context) {
-  const tmpDir = dirname7(chatsDir);
+  const tmpDir = dirname8(chatsDir);
   const marker = join14(tmpDir, ".project_root");
-  if (existsSync11(marker)) return readFileSync9(marker, "utf8").trim() || null;
+  if (existsSync12(marker)) return readFileSync9(marker, "utf8").trim() || null;
   const registry2 = join14(geminiDir, "projects.json");
-  if (existsSync11(registry2)) {
+  if (existsSync12(registry2)) {
     try {
       const projects = obj(obj(JSON.parse(readFileSync9(registry2, "utf8"))).projects);
       const slug = basename6(tmpDir);
@@ -46346,7 +46441,7 @@ var EDIT_TOOLS2 = /* @__PURE__ */ new Set(["write_file", "replace"]);
 function geminiDirOf(path) {
   const parts = path.split(/[\\/]/);
   const tmp = parts.lastIndexOf("tmp");
-  return tmp > 0 ? parts.slice(0, tmp).join("/") : dirname7(path);
+  return tmp > 0 ? parts.slice(0, tmp).join("/") : dirname8(path);
 }
 var GeminiParser = class {
   constructor(context, geminiDir) {
@@ -46364,9 +46459,9 @@ var GeminiParser = class {
     const { header, messages } = foldGeminiSession(text, (n) => sink.skip("invalid_json", n));
     const nativeId = str(header.sessionId) ?? basename6(file2.path).replace(/\.jsonl?$/, "");
     const sessionId = `${PROVIDER7}:${nativeId}`;
-    const chatsDir = dirname7(file2.path);
+    const chatsDir = dirname8(file2.path);
     const parentNative = basename6(chatsDir) !== "chats" ? basename6(chatsDir) : null;
-    const root = projectRoot(parentNative ? dirname7(chatsDir) : chatsDir, this.geminiDir, str(header.projectHash), this.context);
+    const root = projectRoot(parentNative ? dirname8(chatsDir) : chatsDir, this.geminiDir, str(header.projectHash), this.context);
     const absolute = (p) => isAbsolute6(p) || !root ? p : resolve10(root, p);
     let model = null;
     const base = {
@@ -46465,8 +46560,8 @@ var geminiCli = {
 
 // src/providers/opencode.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync12, readdirSync as readdirSync3, readFileSync as readFileSync10, statSync as statSync5 } from "node:fs";
-import { basename as basename7, dirname as dirname8, join as join15, resolve as resolve11 } from "node:path";
+import { existsSync as existsSync13, readdirSync as readdirSync3, readFileSync as readFileSync10, statSync as statSync5 } from "node:fs";
+import { basename as basename7, dirname as dirname9, join as join15, resolve as resolve11 } from "node:path";
 var PROVIDER8 = "opencode";
 function opencodeDataDir({ env, home }) {
   if (env.OPENCODE_DATA_DIR) return resolve11(expandHome(env.OPENCODE_DATA_DIR, home));
@@ -46634,7 +46729,7 @@ var DatabaseParser = class {
   }
 };
 function readJsonDir(dir) {
-  if (!existsSync12(dir)) return [];
+  if (!existsSync13(dir)) return [];
   return readdirSync3(dir).filter((name) => name.endsWith(".json")).map((name) => parseJson2(readFileSync10(join15(dir, name), "utf8")));
 }
 var StorageParser = class {
@@ -46649,7 +46744,7 @@ var StorageParser = class {
   document(text) {
     const { file: file2 } = this.context;
     const session = parseJson2(text);
-    const storage = dirname8(dirname8(dirname8(file2.path)));
+    const storage = dirname9(dirname9(dirname9(file2.path)));
     const id = str(session.id) ?? basename7(file2.path, ".json");
     const messages = readJsonDir(join15(storage, "message", id)).sort((a, b) => (num(obj(a.time).created) ?? 0) - (num(obj(b.time).created) ?? 0)).map((m) => {
       const messageId = str(m.id) ?? "";
@@ -46663,7 +46758,7 @@ var StorageParser = class {
   }
 };
 function legacyFingerprint(sessionFile) {
-  const storage = dirname8(dirname8(dirname8(sessionFile)));
+  const storage = dirname9(dirname9(dirname9(sessionFile)));
   const id = basename7(sessionFile, ".json");
   let size = 0;
   let mtimeMs = 0;
@@ -46674,11 +46769,11 @@ function legacyFingerprint(sessionFile) {
   };
   add(sessionFile);
   const messages = join15(storage, "message", id);
-  if (existsSync12(messages)) {
+  if (existsSync13(messages)) {
     for (const name of readdirSync3(messages)) {
       add(join15(messages, name));
       const parts = join15(storage, "part", name.replace(/\.json$/, ""));
-      if (existsSync12(parts)) for (const p of readdirSync3(parts)) add(join15(parts, p));
+      if (existsSync13(parts)) for (const p of readdirSync3(parts)) add(join15(parts, p));
     }
   }
   return { size, mtimeMs };
@@ -46726,6 +46821,7 @@ function selectProviders(names) {
 
 // src/pipeline/builders.ts
 init_define_PACEFLOW_BUNDLED_SQL();
+init_crash_point();
 
 // src/format.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -46801,7 +46897,10 @@ var tasks = {
 var BUILDERS = [attribution, outcomes, churn, tasks];
 async function runBuilders(ctx, builders = BUILDERS) {
   const summaries = [];
-  for (const builder of builders) summaries.push(await builder.run(ctx));
+  for (const builder of builders) {
+    summaries.push(await builder.run(ctx));
+    crashPoint(`builder:${builder.name}`);
+  }
   return summaries;
 }
 
@@ -46854,6 +46953,7 @@ async function updateRepository(db, location, config2, options) {
   const summary2 = { git: null, sessions: [], builders: [], messages: [], warnings: [] };
   if (location) {
     summary2.git = await updateGit(db, location, config2, options);
+    crashPoint("git-ingest");
     const described = describeGitIngest(summary2.git);
     summary2.messages.push(...described.messages);
     summary2.warnings.push(...described.warnings);
@@ -46874,6 +46974,7 @@ async function updateRepository(db, location, config2, options) {
   if (repoId && location && options.attribution !== false) {
     const { ingestNotes: ingestNotes2 } = await Promise.resolve().then(() => (init_notes2(), notes_exports));
     const notesRead = await ingestNotes2(db, repoId, location.root);
+    crashPoint("notes-read");
     summary2.builders = await runBuilders({
       db,
       repoId,
@@ -46912,7 +47013,13 @@ async function updateSessions(db, options) {
         }
       } : {}
     }).finally(() => progress?.done());
-    buildSessionEvents(db, result2.touchedSessions);
+    crashPoint("transcripts-read");
+    const owed = result2.touchedSessions;
+    db.transaction(() => {
+      buildSessionEvents(db, owed);
+      forgetOwedSessions(db, owed);
+    });
+    crashPoint("session-events");
     return result2;
   };
   const result = await (hasSessionRecords(db) ? load() : withRollbackJournal(db, load));

@@ -11,10 +11,18 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { buildBaseline } from './baseline.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const WORK = join(ROOT, 'bench', '.work');
-const { values } = parseArgs({ options: { commits: { type: 'string', default: '10000' } } });
+const { values } = parseArgs({
+  options: { commits: { type: 'string', default: '10000' }, baseline: { type: 'string' }, runs: { type: 'string', default: '1' } },
+});
+// --baseline REV: that revision, built beside this checkout, alternated with it run by run (--runs each).
+const variants = [
+  ...(values.baseline ? [{ name: `baseline ${values.baseline}`, bin: buildBaseline(ROOT, values.baseline) }] : []),
+  { name: 'this checkout', bin: join(ROOT, 'bin', 'paceflow.js') },
+];
 const full = Number(values.commits);
 const gitEnv = {
   ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
@@ -115,27 +123,33 @@ for (const commits of [full / 4, full / 2, full]) {
   const dir = join(WORK, `attribution-${commits}`);
   const { repo, home } = await build(dir, commits);
   const env = { ...gitEnv, HOME: home };
-  const run = (extra) => {
+  const run = (bin, extra) => {
     const db = join(dir, 'bench.db');
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-    return timed(
-      [process.execPath, join(ROOT, 'bin', 'paceflow.js'), '--db', db, 'ingest', '--no-progress', '--no-notes', ...extra],
-      repo,
-      env,
-    );
+    return timed([process.execPath, bin, '--db', db, 'ingest', '--no-progress', '--no-notes', ...extra], repo, env);
   };
-  const base = run(['--no-attribution']);
-  const withAttribution = run([]);
-  const summary = withAttribution.stdout.split('\n').find((l) => l.includes('attribution over')) ?? '';
-  results.push({
-    commits,
-    sessions: commits / 10,
-    ingest_without_attribution_s: base.wall,
-    ingest_with_attribution_s: withAttribution.wall,
-    attribution_s: Number((withAttribution.wall - base.wall).toFixed(2)),
-    peak_rss_mb: Number(withAttribution.rssMb.toFixed(0)),
-    summary: summary.trim(),
-  });
-  console.error(JSON.stringify(results.at(-1)));
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  for (const v of variants) v.runs = [];
+  for (let i = 0; i < Number(values.runs); i++) {
+    for (const v of variants) {
+      const base = run(v.bin, ['--no-attribution']);
+      const withAttribution = run(v.bin, []);
+      v.runs.push({ base, withAttribution });
+    }
+  }
+  for (const v of variants) {
+    const last = v.runs.at(-1).withAttribution;
+    results.push({
+      variant: v.name,
+      commits,
+      sessions: commits / 10,
+      ingest_without_attribution_s: median(v.runs.map((r) => r.base.wall)),
+      ingest_with_attribution_s: median(v.runs.map((r) => r.withAttribution.wall)),
+      attribution_s: Number(median(v.runs.map((r) => r.withAttribution.wall - r.base.wall)).toFixed(2)),
+      peak_rss_mb: Number(Math.max(...v.runs.map((r) => r.withAttribution.rssMb)).toFixed(0)),
+      summary: (last.stdout.split('\n').find((l) => l.includes('attribution over')) ?? '').trim(),
+    });
+    console.error(JSON.stringify(results.at(-1)));
+  }
 }
 console.log(JSON.stringify(results, null, 2));

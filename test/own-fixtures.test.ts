@@ -1,12 +1,10 @@
-import { cpSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/driver.js';
 import { ALL_PROVIDERS } from '../src/providers/index.js';
 import { PROVIDERS } from '../src/providers/types.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs } from './helpers/git-repo.js';
-import { emptySessionHome, ingestHome, RECORD_SHAPE, type SessionHome, watchRecordShapes } from './helpers/sessions.js';
+import { ingestHome, ownFixtureHome, RECORD_SHAPE, watchRecordShapes } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 const shapes = watchRecordShapes();
@@ -16,41 +14,13 @@ const shapes = watchRecordShapes();
  * shaped like each assistant's real files), so a clone without ../shared still covers each format.
  * Each expectation below is read off the fixture file by hand.
  */
-const OWN = new URL('fixtures/sessions/', import.meta.url).pathname;
-
-function ownHome(): SessionHome {
-  const h = emptySessionHome();
-  for (const key of [
-    'XDG_CONFIG_HOME',
-    'XDG_DATA_HOME',
-    'CURSOR_HOME',
-    'AMP_DATA_DIR',
-    'GEMINI_CLI_HOME',
-    'OPENCODE_DATA_DIR',
-    'AIDER_CHAT_HISTORY_FILE',
-  ]) {
-    delete h.env[key];
-  }
-  cpSync(join(OWN, 'claude-code'), h.claudeProjects, { recursive: true });
-  cpSync(join(OWN, 'codex/sessions'), join(h.codexHome, 'sessions'), { recursive: true });
-  cpSync(join(OWN, 'gemini-cli/tmp'), join(h.home, '.gemini/tmp'), { recursive: true });
-  cpSync(join(OWN, 'copilot/Code'), join(h.home, '.config/Code'), { recursive: true });
-  cpSync(join(OWN, 'cursor/projects'), join(h.home, '.cursor/projects'), { recursive: true });
-  mkdirSync(join(h.home, '.local/share/amp'), { recursive: true });
-  cpSync(join(OWN, 'amp/threads'), join(h.home, '.local/share/amp/threads'), { recursive: true });
-  mkdirSync(join(h.home, 'shop'), { recursive: true });
-  cpSync(join(OWN, 'aider/.aider.chat.history.md'), join(h.home, 'shop/.aider.chat.history.md'));
-  h.env.AIDER_CHAT_HISTORY_FILE = join(h.home, 'shop/.aider.chat.history.md');
-  return h;
-}
-
 describe('the project’s own transcripts, one per format', () => {
   let db: Database;
   beforeAll(async () => {
     db = tempDatabase();
     const result = await ingestHome(
       db,
-      ownHome(),
+      ownFixtureHome(),
       PROVIDERS.map((name) => ALL_PROVIDERS[name]),
     );
     // Nothing skipped: every line of every file is a record paceflow understands.

@@ -1,4 +1,5 @@
 import type { PaceflowConfig } from '../config/config.js';
+import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
@@ -198,6 +199,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
       for (const { patch, commit } of batch) run.attribute(patch, commit);
     });
     batch.length = 0;
+    crashPoint('attribution-batch');
   };
   let patchesRead = 0;
   for await (const patch of readCommitPatches(

@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { PaceflowError } from '../errors.js';
 import { packageVersion } from '../version.js';
 import { modulesFor } from './commands/index.js';
@@ -11,7 +11,11 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
     .version(packageVersion(), '-v, --version', 'print the version')
     .option('--db <path>', 'database file (default: $PACEFLOW_HOME/paceflow.db, else ~/.local/share/paceflow/paceflow.db)')
     .option('-C, --repo <path>', 'work in the repository at <path> instead of the current directory')
-    .showHelpAfterError('(run with --help for usage)');
+    .showHelpAfterError('(run with --help for usage)')
+    // Commander's own errors (unknown option, a bad choice) reach the boundary below as exceptions:
+    // one exit code (2) and one prefix for every command-line error. Subcommands inherit both.
+    .exitOverride()
+    .configureOutput({ outputError: (text, write) => write(`paceflow: ${text.replace(/^error: /, '')}`) });
   for (const module of await Promise.all(modulesFor(argv.slice(2)).map((m) => m.load()))) module.register(program);
   return program;
 }
@@ -26,6 +30,11 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     }
     await (await buildProgram(argv)).parseAsync(argv);
   } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and --version end here too, with commander's code (0); a usage error was printed already.
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
     if (error instanceof PaceflowError) {
       process.stderr.write(`paceflow: ${error.message}\n`);
       process.exitCode = error.exitCode;

@@ -1,7 +1,9 @@
 import type { Database, OpenOptions } from './driver.js';
 import { describeDatabaseError, openDatabase } from './open.js';
 import { resolveDatabasePath } from './path.js';
-import { PaceflowError } from '../errors.js';
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseError, PaceflowError } from '../errors.js';
 
 export interface DatabaseLocation {
   /** `--db`, relative to cwd; default per DESIGN §6. */
@@ -16,6 +18,13 @@ export interface DatabaseLocation {
  */
 export async function withDatabase<T>(location: DatabaseLocation, fn: (db: Database) => Promise<T>, options: OpenOptions = {}): Promise<T> {
   const path = resolveDatabasePath(location.db, location.cwd, location.env);
+  // Only the default location is created: a --db whose folder is missing is a typo, not a request
+  // to make directories (as root, anywhere on the disk).
+  if (location.db && !options.readonly && !existsSync(dirname(path))) {
+    throw new DatabaseError(
+      `database ${path}: the folder ${dirname(path)} does not exist (create it, or leave out --db for the default location)`,
+    );
+  }
   const db = openDatabase(path, options);
   try {
     return await fn(db);

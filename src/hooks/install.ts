@@ -117,7 +117,8 @@ function shimProblems(setup: HookSetup, anyInstalled: boolean): string[] {
     ['paceflow', start?.[3]],
   ] as const) {
     const path = word === undefined ? undefined : shellUnquote(word);
-    if (path && !existsSync(path)) problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
+    if (path && !existsSync(path))
+      problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
   }
   return problems;
 }
@@ -134,7 +135,12 @@ export async function hookStatus(cwd: string): Promise<HookStatus> {
     hooks.push({ hook, installed, ...(broken ? { broken } : {}) });
     if (broken) problems.push(`the ${hook} hook is broken (${broken}): it records nothing; run \`paceflow hooks install\` again`);
   }
-  problems.push(...shimProblems(setup, hooks.some((h) => h.installed)));
+  problems.push(
+    ...shimProblems(
+      setup,
+      hooks.some((h) => h.installed),
+    ),
+  );
   const queue = join(setup.dir, 'queue');
   const queued = existsSync(queue) ? readFileSync(queue, 'utf8').split('\n').filter(Boolean).length : 0;
   return {

@@ -51,7 +51,6 @@ export interface FileCounts {
  */
 export class SessionWriter implements SessionSink {
   private readonly sessions = new Map<string, SessionAcc>();
-  readonly titles: { leaf: string; title: string }[] = [];
   counts: FileCounts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
   private sourcePath = '';
   private sourceFileId = 0;
@@ -121,9 +120,8 @@ export class SessionWriter implements SessionSink {
           client_version = coalesce(excluded.client_version, metadata_sessions.client_version)`),
       repository: db.prepare(`
         INSERT OR IGNORE INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES (?, ?, ?)`),
-      title: db.prepare(`
-        UPDATE metadata_sessions SET title = @title
-        WHERE session_id = (SELECT session_id FROM fact_session_records WHERE record_id = @leaf LIMIT 1)`),
+      // Saved with the file's rows; applied once every file of the run is read (applyOwedTitles).
+      title: db.prepare(`INSERT INTO paceflow_owed_titles (leaf_record_id, title) VALUES (?, ?)`),
     };
   }
 
@@ -294,7 +292,7 @@ export class SessionWriter implements SessionSink {
   }
 
   title(leafRecordId: string, title: string): void {
-    this.titles.push({ leaf: leafRecordId, title });
+    this.sql.title.run([leafRecordId, title]);
   }
 
   skip(reason: SkipReason, lineNumber: number, detail?: string): void {
@@ -342,10 +340,23 @@ export class SessionWriter implements SessionSink {
     for (const id of this.fileRecordIds) this.saved.ids.delete(id);
     this.fileRecordIds = [];
   }
+}
 
-  /** Titles point at a record that may sit in another file: resolved after every file is read. */
-  applyTitles(): void {
-    for (const { leaf, title } of this.titles) this.sql.title.run({ title, leaf });
-    this.titles.length = 0;
-  }
+/**
+ * Titles point at a record that may sit in another file: applied, in the order they were read,
+ * after every file of the run is read, then forgotten (one that names no record is dropped).
+ * A run killed before this leaves them owed; the next run applies them.
+ */
+export function applyOwedTitles(db: Database): void {
+  const apply = db.prepare(`
+    UPDATE metadata_sessions SET title = @title
+    WHERE session_id = (SELECT session_id FROM fact_session_records WHERE record_id = @leaf LIMIT 1)`);
+  db.transaction(() => {
+    for (const t of db
+      .prepare(`SELECT leaf_record_id AS leaf, title FROM paceflow_owed_titles ORDER BY rowid`)
+      .all<{ leaf: string; title: string }>()) {
+      apply.run({ title: t.title, leaf: t.leaf });
+    }
+    db.exec(`DELETE FROM paceflow_owed_titles`);
+  });
 }

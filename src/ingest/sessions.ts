@@ -1,12 +1,13 @@
 import { hash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
+import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
 import { readJsonLines, type LineReadResult } from '../providers/jsonl.js';
 import { DirectoryListings, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
-import { SavedRecords, SessionWriter } from './session-writer.js';
+import { applyOwedTitles, SavedRecords, SessionWriter } from './session-writer.js';
 
 export interface SessionIngestOptions {
   db: Database;
@@ -80,6 +81,29 @@ function headChecksum(path: string, length: number): string {
 type ZstdDecompress = (buffer: Buffer) => Buffer;
 const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: ZstdDecompress }).zstdDecompressSync;
 
+/**
+ * Sessions whose events are owed: written with the transcript rows that changed them, so a run
+ * killed before it rebuilt their events leaves them here for the next one.
+ */
+export function owedSessions(db: Database): string[] {
+  return db
+    .prepare(`SELECT session_id FROM paceflow_owed_session_events ORDER BY session_id`)
+    .all<{ session_id: string }>()
+    .map((r) => r.session_id);
+}
+
+/** Marks owed session events as built (call in the transaction that built them). */
+export function forgetOwedSessions(db: Database, sessionIds: readonly string[]): void {
+  const forget = db.prepare(`DELETE FROM paceflow_owed_session_events WHERE session_id = ?`);
+  for (const id of sessionIds) forget.run([id]);
+}
+
+/** One line for a file that could not be read: "permission denied (EACCES)", not Node's "EACCES: EACCES: …, open '<path>'". */
+export function readErrorReason(err: NodeJS.ErrnoException): string {
+  const message = err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/s, '');
+  return err.code && /^E[A-Z]+$/.test(err.code) ? `${message} (${err.code})` : message;
+}
+
 /** False until the first transcript record is stored. */
 export function hasSessionRecords(db: Database): boolean {
   return db.prepare(`SELECT 1 AS x FROM fact_session_records LIMIT 1`).get() !== undefined;
@@ -122,7 +146,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   for (const stat of stats) {
     stat.sessions = [...reader.touched].filter((id) => id.startsWith(`${stat.provider}:`)).length;
   }
-  return { stats, touchedSessions: [...reader.touched] };
+  return { stats, touchedSessions: owedSessions(db) };
 }
 
 /** Every provider's transcript files, with directory listings remembered between runs. */
@@ -293,6 +317,11 @@ class TranscriptReader {
         WHERE source_file_id = (SELECT source_file_id FROM fact_ingest_watermarks WHERE source_path = ?)`),
       forgetEdits: db.prepare(`DELETE FROM fact_session_file_edits WHERE source_path = ?`),
       sessionsOfFile: db.prepare(`SELECT session_id FROM metadata_sessions WHERE source_path = ?`),
+      owe: db.prepare(`INSERT OR IGNORE INTO paceflow_owed_session_events (session_id) VALUES (?)`),
+      readable: db.prepare(`DELETE FROM fact_unreadable_sources WHERE source_path = ?`),
+      unreadable: db.prepare(`
+        INSERT INTO fact_unreadable_sources (source_path, provider, reason, seen_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (source_path) DO UPDATE SET provider = excluded.provider, reason = excluded.reason, seen_at = excluded.seen_at`),
     };
     // A run that starts with no records (the first ingest) dedupes copied records in memory, so the
     // index on record_id is dropped and built once at the end: keeping it current row by row costs
@@ -331,7 +360,7 @@ class TranscriptReader {
     if (compressed) {
       const result = decompressed(file);
       if ('skip' in result) {
-        stat.skippedFiles.push({ path: file.path, reason: result.skip });
+        this.unreadable(provider, file, stat, result.skip);
         return;
       }
       content = result.content;
@@ -345,7 +374,6 @@ class TranscriptReader {
         this.saved.askDatabase();
       }
       countInto(stat, file.path, parsed.read.bytesRead, parsed.counts);
-      if (parsed.counts.records > 0 || parsed.counts.edits > 0) for (const id of parsed.sessionIds) this.touched.add(id);
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
       if (typeof err.code === 'string' && err.code.startsWith('SQLITE_')) {
@@ -354,7 +382,7 @@ class TranscriptReader {
       }
       writer.fileRolledBack();
       stat.unread.push(file);
-      stat.skippedFiles.push({ path: file.path, reason: err.code ? `${err.code}: ${err.message}` : err.message });
+      this.unreadable(provider, file, stat, readErrorReason(err));
     }
   }
 
@@ -366,7 +394,7 @@ class TranscriptReader {
     const { startOffset, startLine, rewritten } = startPoint(file, mark, whole, compressed);
     return this.batch.file(() => {
       if (rewritten) {
-        for (const row of this.sql.sessionsOfFile.all<{ session_id: string }>([file.path])) this.touched.add(row.session_id);
+        for (const row of this.sql.sessionsOfFile.all<{ session_id: string }>([file.path])) this.owe(row.session_id);
         this.sql.forgetRecords.run([file.path]);
         this.sql.forgetEdits.run([file.path]);
       }
@@ -387,6 +415,9 @@ class TranscriptReader {
           });
       parser.end();
       const sessionIds = w.flush();
+      // The events these rows need are owed in the same transaction as the rows (see owedSessions).
+      if (w.counts.records > 0 || w.counts.edits > 0) for (const id of sessionIds) this.owe(id);
+      this.sql.readable.run([file.path]);
       const headLength = Math.min(read.endOffset, HEAD_BYTES);
       // The head as it was read; a read that started mid-file opens the file for it.
       const checksum =
@@ -412,6 +443,17 @@ class TranscriptReader {
     }, file.size);
   }
 
+  private owe(sessionId: string): void {
+    this.touched.add(sessionId);
+    this.sql.owe.run([sessionId]);
+  }
+
+  /** A file that cannot be read: counted in the stats and kept for doctor until a run reads it. */
+  private unreadable(provider: SessionProvider, file: SourceFile, stat: ProviderIngestStats, reason: string): void {
+    stat.skippedFiles.push({ path: file.path, reason });
+    this.batch.outside(() => this.sql.unreadable.run([file.path, provider.name, reason, this.now]));
+  }
+
   close(): void {
     this.batch.close();
   }
@@ -430,9 +472,7 @@ class TranscriptReader {
   /** The record-id index back after a bulk load, and the session titles that point across files. */
   finish(): void {
     if (this.bulk) this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
-    this.db.transaction(() => {
-      for (const writer of this.writers.values()) writer.applyTitles();
-    });
+    applyOwedTitles(this.db);
   }
 }
 
@@ -476,6 +516,13 @@ class FileBatches {
     this.open = false;
     this.bytes = 0;
     this.files = 0;
+    crashPoint('transcript-batch');
+  }
+
+  /** Writes that belong to no file's savepoint: in the open batch (committed with it), else alone. */
+  outside(fn: () => void): void {
+    if (this.open) fn();
+    else this.db.transaction(fn);
   }
 
   abort(): void {

@@ -1,4 +1,5 @@
 import type { PaceflowConfig } from '../config/config.js';
+import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { formatCount } from '../format.js';
 
@@ -127,6 +128,9 @@ export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks
 /** Runs every builder in order on one context; returns what each did. */
 export async function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
   const summaries: BuilderSummary[] = [];
-  for (const builder of builders) summaries.push(await builder.run(ctx));
+  for (const builder of builders) {
+    summaries.push(await builder.run(ctx));
+    crashPoint(`builder:${builder.name}`);
+  }
   return summaries;
 }

@@ -1,4 +1,5 @@
 import { homedir } from 'node:os';
+import { crashPoint } from '../crash-point.js';
 import { buildSessionEvents } from '../builders/sessions.js';
 import { type ConfigOverrides, loadConfig, type PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
@@ -7,7 +8,7 @@ import { withDatabase } from '../db/with-database.js';
 import { NotAGitRepositoryError, UsageError } from '../errors.js';
 import { locateRepository, type RepositoryLocation } from '../git/repository.js';
 import { type GitIngestResult, ingestGit } from '../ingest/git.js';
-import { hasSessionRecords, ingestSessions, type ProviderIngestStats } from '../ingest/sessions.js';
+import { forgetOwedSessions, hasSessionRecords, ingestSessions, type ProviderIngestStats } from '../ingest/sessions.js';
 import { selectProviders } from '../providers/index.js';
 import type { ProviderEnvironment, SessionProvider } from '../providers/types.js';
 import { packageVersion } from '../version.js';
@@ -61,6 +62,7 @@ export async function updateRepository(
   const summary: UpdateSummary = { git: null, sessions: [], builders: [], messages: [], warnings: [] };
   if (location) {
     summary.git = await updateGit(db, location, config, options);
+    crashPoint('git-ingest');
     const described = describeGitIngest(summary.git);
     summary.messages.push(...described.messages);
     summary.warnings.push(...described.warnings);
@@ -81,6 +83,7 @@ export async function updateRepository(
   if (repoId && location && options.attribution !== false) {
     const { ingestNotes } = await import('../ingest/notes.js');
     const notesRead = await ingestNotes(db, repoId, location.root);
+    crashPoint('notes-read');
     summary.builders = await runBuilders({
       db,
       repoId,
@@ -128,7 +131,14 @@ async function updateSessions(db: Database, options: UpdateOptions): Promise<Pro
           }
         : {}),
     }).finally(() => progress?.done());
-    buildSessionEvents(db, result.touchedSessions);
+    crashPoint('transcripts-read');
+    // The owed events (this run's, and any a killed run left) are built and marked done together.
+    const owed = result.touchedSessions;
+    db.transaction(() => {
+      buildSessionEvents(db, owed);
+      forgetOwedSessions(db, owed);
+    });
+    crashPoint('session-events');
     return result;
   };
   // The first ingest only adds pages: it writes them once, without the WAL.

@@ -19,13 +19,15 @@ export function tableNames(db: Database): string[] {
  * Every row of every table in a stable order, minus the columns that record *when* paceflow ran
  * (those legitimately move between runs).
  */
-export const RUN_TIME_COLUMNS = new Set(['last_ingested_at', 'last_seen_at', 'ingested_at', 'read_at', 'updated_at']);
+export const RUN_TIME_COLUMNS = new Set(['last_ingested_at', 'last_seen_at', 'ingested_at', 'read_at', 'updated_at', 'seen_at']);
 
 export function snapshot(db: Database, ignore: readonly string[] = []): Record<string, unknown[]> {
   const out: Record<string, unknown[]> = {};
   for (const table of tableNames(db)) {
     if (table === 'paceflow_meta') continue;
-    const rows = db.prepare(`SELECT * FROM "${table}" ORDER BY 1, 2, 3`).all();
+    const width = db.prepare(`SELECT count(*) AS n FROM pragma_table_info(?)`).get<{ n: number }>([table])!.n;
+    const order = Array.from({ length: Math.min(width, 3) }, (_, i) => i + 1).join(', ');
+    const rows = db.prepare(`SELECT * FROM "${table}" ORDER BY ${order}`).all();
     out[table] = rows.map((row) =>
       Object.fromEntries(Object.entries(row).filter(([k]) => !RUN_TIME_COLUMNS.has(k) && !ignore.includes(`${table}.${k}`))),
     );

@@ -100,3 +100,32 @@ export function watchRecordShapes(): Set<string> {
   });
   return shapes;
 }
+
+const OWN = fileURLToPath(new URL('../fixtures/sessions/', import.meta.url));
+
+/** A HOME holding the project's own transcripts (test/fixtures/sessions), one per format, where each assistant looks. */
+export function ownFixtureHome(): SessionHome {
+  const h = emptySessionHome();
+  for (const key of [
+    'XDG_CONFIG_HOME',
+    'XDG_DATA_HOME',
+    'CURSOR_HOME',
+    'AMP_DATA_DIR',
+    'GEMINI_CLI_HOME',
+    'OPENCODE_DATA_DIR',
+    'AIDER_CHAT_HISTORY_FILE',
+  ]) {
+    delete h.env[key];
+  }
+  cpSync(join(OWN, 'claude-code'), h.claudeProjects, { recursive: true });
+  cpSync(join(OWN, 'codex/sessions'), join(h.codexHome, 'sessions'), { recursive: true });
+  cpSync(join(OWN, 'gemini-cli/tmp'), join(h.home, '.gemini/tmp'), { recursive: true });
+  cpSync(join(OWN, 'copilot/Code'), join(h.home, '.config/Code'), { recursive: true });
+  cpSync(join(OWN, 'cursor/projects'), join(h.home, '.cursor/projects'), { recursive: true });
+  mkdirSync(join(h.home, '.local/share/amp'), { recursive: true });
+  cpSync(join(OWN, 'amp/threads'), join(h.home, '.local/share/amp/threads'), { recursive: true });
+  mkdirSync(join(h.home, 'shop'), { recursive: true });
+  cpSync(join(OWN, 'aider/.aider.chat.history.md'), join(h.home, 'shop/.aider.chat.history.md'));
+  h.env.AIDER_CHAT_HISTORY_FILE = join(h.home, 'shop/.aider.chat.history.md');
+  return h;
+}

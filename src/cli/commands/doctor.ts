@@ -67,6 +67,8 @@ async function providersSection(db: Database, env: NodeJS.ProcessEnv): Promise<R
       (SELECT source_path FROM fact_ingest_watermarks w2 WHERE w2.provider = w.provider AND w2.last_skip IS NOT NULL ORDER BY w2.updated_at DESC LIMIT 1) AS last_skip_file
     FROM fact_ingest_watermarks w WHERE provider = ?`);
   const sessions = db.prepare(`SELECT count(*) AS n FROM metadata_sessions WHERE provider = ?`);
+  // Files found but not read (no permission, cannot decompress), kept by the last run that tried.
+  const unreadable = db.prepare(`SELECT source_path AS path, reason FROM fact_unreadable_sources WHERE provider = ? ORDER BY source_path`);
   const rows: Record<string, unknown>[] = [];
   for (const name of PROVIDERS) {
     const discovery = await ALL_PROVIDERS[name].discover(environment);
@@ -81,7 +83,10 @@ async function providersSection(db: Database, env: NodeJS.ProcessEnv): Promise<R
       last_ingested_at: s.last_ingested_at ?? null,
       skipped_lines: s.skipped_lines ?? 0,
       last_skip: s.last_skip ? `${s.last_skip_file}: ${s.last_skip}` : null,
-      skipped_files: discovery.skipped.map((f) => `${f.path}: ${f.reason}`).join('; ') || null,
+      skipped_files:
+        [...discovery.skipped, ...unreadable.all<{ path: string; reason: string }>([name])]
+          .map((f) => `${f.path}: ${f.reason}`)
+          .join('; ') || null,
     });
   }
   const columns = [

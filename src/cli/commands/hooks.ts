@@ -44,7 +44,9 @@ export async function hooksStatus(options: HooksOptions): Promise<string[]> {
   const status = await hookStatus(options.cwd);
   const lines = [
     `hooks: ${status.manager} (${status.hooksDir})`,
-    ...status.hooks.map((h) => `  ${h.hook}: ${h.broken ? `installed but broken (${h.broken})` : h.installed ? 'installed' : 'not installed'}`),
+    ...status.hooks.map(
+      (h) => `  ${h.hook}: ${h.broken ? `installed but broken (${h.broken})` : h.installed ? 'installed' : 'not installed'}`,
+    ),
     `queue: ${status.queued} events waiting; worker ${status.workerRunning ? 'running' : 'idle'}`,
   ];
   for (const problem of status.problems) lines.push(`problem: ${problem}`);

@@ -27,7 +27,7 @@ export async function sql(options: SqlOptions): Promise<string> {
       try {
         stmt = db.prepare(options.query);
       } catch (error) {
-        throw new UsageError(`query failed: ${(error as Error).message}`);
+        throw queryError(error);
       }
       if (!stmt.readonly) throw new UsageError('paceflow sql runs read-only queries; this statement would change the database');
       const columns = stmt.columns();
@@ -36,12 +36,23 @@ export async function sql(options: SqlOptions): Promise<string> {
       try {
         rows = stmt.all();
       } catch (error) {
-        throw new UsageError(`query failed: ${(error as Error).message}`);
+        throw queryError(error);
       }
       return renderTable({ name: 'result', columns, rows }, options.format);
     },
     { readonly: true },
   );
+}
+
+/**
+ * A query's own mistake (SQLITE_ERROR: syntax, an unknown table or column) is a usage error (2);
+ * anything else — a corrupt or locked database — stays a database error (1), named by withDatabase.
+ */
+function queryError(error: unknown): unknown {
+  const { code, errcode } = error as { code?: unknown; errcode?: unknown };
+  // better-sqlite3 names the code; node:sqlite says ERR_SQLITE_ERROR with SQLite's number (1 = SQLITE_ERROR).
+  const ownMistake = code === 'SQLITE_ERROR' || (code === 'ERR_SQLITE_ERROR' && errcode === 1) || code === undefined;
+  return ownMistake ? new UsageError(`query failed: ${(error as Error).message}`) : error;
 }
 
 export function register(program: Command): void {

@@ -2,7 +2,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { runGit } from '../../git/run.js';
 import { shellQuote } from '../shell-quote.js';
-import { baseSetup, gitVersion, HOOKS, type HookManager, type HookName, type HookSetup, MARK, readText, runsConfigHooks } from '../setup.js';
+import {
+  baseSetup,
+  gitVersion,
+  HOOKS,
+  type HookManager,
+  type HookName,
+  type HookSetup,
+  MARK,
+  readText,
+  runsConfigHooks,
+} from '../setup.js';
 
 /** The name of paceflow's config-based hook for one event: `hook.paceflow-<event>.*`. */
 const configHookName = (hook: HookName) => `paceflow-${hook}`;

@@ -1,0 +1,167 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../src/db/open.js';
+import { ClaudeTranscript } from './helpers/claude-lines.js';
+import { snapshot } from './helpers/db.js';
+import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
+import { ownFixtureHome, type SessionHome } from './helpers/sessions.js';
+
+afterAll(cleanupTempDirs);
+
+const BIN = fileURLToPath(new URL('../bin/paceflow.js', import.meta.url));
+
+/**
+ * A kill at any moment leaves work that the next run finishes: the real CLI is killed (SIGKILL)
+ * at every stage boundary and at ten moments spread over a first ingest, then run again; every
+ * table must end as a never-killed run leaves it. Git history, transcripts, session events, notes
+ * and every builder are in the run.
+ */
+const CRASH_POINTS = [
+  'git-ingest',
+  'transcript-batch',
+  'transcripts-read',
+  'session-events',
+  'notes-read',
+  'attribution-batch',
+  'builder:attribution',
+  'builder:outcomes',
+  'builder:churn',
+  'builder:tasks',
+] as const;
+
+/** When paceflow first saw something is not a figure: a killed run saw it a moment earlier. */
+const WHEN_FIRST_SEEN = ['metadata_repositories.first_seen_at', 'metadata_branches.first_seen_at'];
+
+interface Scenario {
+  /** The repository, restored from `pristine` before every run so notes written by one run do not leak. */
+  repo: string;
+  pristine: string;
+  home: SessionHome;
+}
+
+function scenario(): Scenario {
+  const repo = TempRepo.create();
+  repo.write('README.md', '# crash test\n').commit('root');
+  repo.git('checkout', '-q', '-b', 'feature/SHOP-9-cart');
+  const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
+  repo.write('cart.py', cart).commit('SHOP-9 add cart_total');
+  repo.write('tax.py', 'def sales_tax(amount):\n    return round(amount * 0.2, 2)\n').commit('SHOP-9 add sales_tax');
+  repo.git('checkout', '-q', 'main');
+  repo.at().git('merge', '-q', '--no-ff', '-m', 'Merge pull request #4 from dev/feature/SHOP-9-cart', 'feature/SHOP-9-cart');
+  const b = repo.write('ship.py', 'def shipping(weight):\n    return 4.5 + weight * 1.25\n').commit('add shipping (#5)');
+  repo.at().git('revert', '--no-edit', b);
+  repo.write('cart.py', cart.replace('round(subtotal, 2)', 'round(subtotal, 3)')).commit('more precision', { author: 'Dev (aider)' });
+  const home = ownFixtureHome();
+  // A session that wrote cart.py and tax.py in this repository, before their commits.
+  const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-000000000001', repo.dir, 'feature/SHOP-9-cart').prompt('write the cart');
+  t.write('toolu_cart', join(repo.dir, 'cart.py'), cart).write(
+    'toolu_tax',
+    join(repo.dir, 'tax.py'),
+    'def sales_tax(amount):\n    return round(amount * 0.2, 2)\n',
+  );
+  const projects = join(home.claudeProjects, '-crash-test');
+  mkdirSync(projects, { recursive: true });
+  writeFileSync(join(projects, '7e57c0de-0000-4000-8000-000000000001.jsonl'), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
+  const pristine = tempDir('paceflow-pristine-');
+  cpSync(repo.dir, pristine, { recursive: true });
+  return { repo: repo.dir, pristine, home };
+}
+
+function restore(s: Scenario): void {
+  rmSync(s.repo, { recursive: true, force: true });
+  cpSync(s.pristine, s.repo, { recursive: true });
+}
+
+function ingestArgs(db: string): string[] {
+  return [BIN, '--db', db, 'ingest', '--no-progress'];
+}
+
+function runToEnd(s: Scenario, db: string, crashAt?: string): { status: number | null; signal: NodeJS.Signals | null; stderr: string } {
+  const env = { ...s.home.env, ...(crashAt ? { PACEFLOW_CRASH_AT: crashAt } : {}) };
+  const r = spawnSync(process.execPath, ingestArgs(db), { cwd: s.repo, env, encoding: 'utf8' });
+  return { status: r.status, signal: r.signal, stderr: r.stderr };
+}
+
+/** Every table's row count and a hash of its rows (run-time columns left out), by table. */
+function tables(db: string): Record<string, { rows: number; hash: string }> {
+  const d = openDatabase(db);
+  try {
+    return Object.fromEntries(
+      Object.entries(snapshot(d, WHEN_FIRST_SEEN)).map(([table, rows]) => [
+        table,
+        { rows: rows.length, hash: createHash('sha256').update(JSON.stringify(rows)).digest('hex').slice(0, 16) },
+      ]),
+    );
+  } finally {
+    d.close();
+  }
+}
+
+/** The refs/notes/paceflow notes the run left in the repository. */
+function notes(s: Scenario): string {
+  return spawnSync('git', ['notes', '--ref', 'refs/notes/paceflow', 'list'], { cwd: s.repo, encoding: 'utf8' }).stdout;
+}
+
+describe('crash safety', () => {
+  let s: Scenario;
+  let reference: Record<string, { rows: number; hash: string }>;
+  let referenceNotes: string;
+  let referenceMs: number;
+
+  beforeAll(() => {
+    s = scenario();
+    const db = join(tempDir('paceflow-db-'), 'reference.db');
+    const started = Date.now();
+    const r = runToEnd(s, db);
+    referenceMs = Date.now() - started;
+    expect(r.status, r.stderr).toBe(0);
+    reference = tables(db);
+    referenceNotes = notes(s);
+  });
+
+  it('the reference run fills what the test is about', () => {
+    for (const table of [
+      'metadata_commits',
+      'fact_session_records',
+      'event_session_quality',
+      'event_session_code_changes',
+      'event_commit_attributions',
+      'event_commit_outcomes',
+      'event_commit_churn',
+      'event_task_commits',
+    ]) {
+      expect(reference[table]?.rows, table).toBeGreaterThan(0);
+    }
+    expect(referenceNotes).not.toBe('');
+  });
+
+  it.each(CRASH_POINTS)('killed at %s, the next run ends with every row a never-killed run has', (point) => {
+    restore(s);
+    const db = join(tempDir('paceflow-db-'), 'crashed.db');
+    const killed = runToEnd(s, db, point);
+    expect(killed.signal, `${point}: ${killed.stderr}`).toBe('SIGKILL');
+    const again = runToEnd(s, db);
+    expect(again.status, again.stderr).toBe(0);
+    expect(tables(db)).toEqual(reference);
+    expect(notes(s)).toBe(referenceNotes);
+  });
+
+  it('killed at ten moments spread over a first run, the next run ends with every row a never-killed run has', async () => {
+    for (let i = 1; i <= 10; i++) {
+      restore(s);
+      const db = join(tempDir('paceflow-db-'), `timed-${i}.db`);
+      const child = spawn(process.execPath, ingestArgs(db), { cwd: s.repo, env: s.home.env, stdio: 'ignore' });
+      const timer = setTimeout(() => child.kill('SIGKILL'), Math.round((referenceMs * i) / 11));
+      await new Promise((resolve) => child.on('exit', resolve));
+      clearTimeout(timer);
+      const again = runToEnd(s, db);
+      expect(again.status, again.stderr).toBe(0);
+      expect(tables(db), `killed after ${Math.round((referenceMs * i) / 11)} ms`).toEqual(reference);
+      expect(notes(s)).toBe(referenceNotes);
+    }
+  });
+});
