@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import * as core from '@actions/core';
 import { withDatabase } from '../db/with-database.js';
 import { packageVersion } from '../version.js';
@@ -96,6 +96,8 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
   const inputs = readInputs();
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
   const db = isAbsolute(inputs.database) ? inputs.database : resolve(env.RUNNER_TEMP ?? workspace, inputs.database);
+  // The input names where the Action keeps its database (a cache path, say): its folder is made here.
+  mkdirSync(dirname(db), { recursive: true });
   const version = packageVersion();
 
   if ((await gitText(['rev-parse', '--is-shallow-repository'], { cwd: workspace })) === 'true') {
