@@ -76,9 +76,10 @@ CREATE TABLE fact_unreadable_sources (
   seen_at     TEXT NOT NULL    -- the last run that could not read it
 ) WITHOUT ROWID;
 
--- Grain: one row per ref of a repository whose history git could not read (objects missing from a
---   partial or damaged clone) or that orphans mainline's history; skipped, retried every run.
-CREATE TABLE fact_skipped_refs (
+-- Grain: one row per ref of a repository with a problem: its history could not be read (objects
+--   missing from a partial or damaged clone: skipped, retried every run), or it shares no history
+--   with mainline (an orphan branch, e.g. a tool's data branch: read, and reported).
+CREATE TABLE fact_ref_problems (
   repo_id  TEXT NOT NULL,
   ref_name TEXT NOT NULL,
   kind     TEXT NOT NULL CHECK (kind IN ('unreadable', 'orphan')),
@@ -19343,12 +19344,20 @@ var init_errors = __esm({
 // src/git/run.ts
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync as existsSync4 } from "node:fs";
+function subcommandOf(args) {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "-c" || arg === "-C") i++;
+    else if (!arg.startsWith("-")) return arg;
+  }
+  return args[0] ?? "";
+}
 function gitFailure(args, stderr, code, cause) {
   const firstLine = stderr.split("\n").find((l) => l.trim() !== "")?.replace(/^(fatal|error): /, "") ?? "";
   if (/not a git repository/i.test(firstLine)) {
     return new NotAGitRepositoryError(`not a git repository: ${firstLine}`, args, stderr, code);
   }
-  const what = `git ${args.find((a) => !a.startsWith("-")) ?? args[0] ?? ""}`.trim();
+  const what = `git ${subcommandOf(args)}`.trim();
   return new GitError(`${what} failed${code === null ? "" : ` (exit ${code})`}: ${firstLine || "no message"}`, args, stderr, code, {
     cause
   });
@@ -19614,7 +19623,8 @@ function defaultConfig() {
     mergedMinAgeDays: 14,
     taskKeyPattern: DEFAULT_TASK_KEY_PATTERN,
     taskKeyExclusions: [...DEFAULT_TASK_KEY_EXCLUSIONS],
-    taskCommitWindowHours: 24
+    taskCommitWindowHours: 24,
+    refs: { exclude: [] }
   };
 }
 var DEFAULT_TASK_KEY_PATTERN, DEFAULT_TASK_KEY_EXCLUSIONS;
@@ -40193,7 +40203,9 @@ var init_schema = __esm({
       taskKeyPattern: regex("task key pattern").default(DEFAULT_TASK_KEY_PATTERN),
       taskKeyExclusions: external_exports.array(regex("task key exclusion")).default(DEFAULT_TASK_KEY_EXCLUSIONS),
       /** A session counts as followed by a commit when one lands within this many hours. */
-      taskCommitWindowHours: external_exports.number().positive().max(24 * 365).default(24)
+      taskCommitWindowHours: external_exports.number().positive().max(24 * 365).default(24),
+      /** Refs that are not code history (a tool's data branches): globs over the ref's full or short name. */
+      refs: external_exports.strictObject({ exclude: external_exports.array(external_exports.string().min(1)).default([]) }).default({ exclude: [] })
     });
   }
 });
@@ -42736,8 +42748,8 @@ function openDatabase(path, options = {}, factory = defaultFactory) {
 
 // src/action/main.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { readFileSync as readFileSync11 } from "node:fs";
-import { isAbsolute as isAbsolute7, resolve as resolve12 } from "node:path";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync11 } from "node:fs";
+import { dirname as dirname10, isAbsolute as isAbsolute7, resolve as resolve12 } from "node:path";
 
 // src/db/with-database.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -43053,6 +43065,10 @@ async function loadConfig(repoRoot, overrides = {}) {
     }
   }
   const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== void 0));
+  const fileRefs = fileValues.refs;
+  if (overrides.refs?.exclude && Array.isArray(fileRefs?.exclude)) {
+    defined.refs = { ...fileRefs, exclude: [...fileRefs.exclude, ...overrides.refs.exclude] };
+  }
   if (source === null && Object.keys(defined).length === 0) return { config: defaultConfig(), source };
   const { validateConfig: validateConfig2 } = await Promise.resolve().then(() => (init_schema(), schema_exports));
   const fromFile = validateConfig2(fileValues, source ?? "defaults");
@@ -43306,6 +43322,35 @@ function pullRequestNumber(subject) {
 
 // src/ingest/git.ts
 init_log();
+init_errors();
+
+// src/git/ref-globs.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+function globToRegExp(glob) {
+  let source = "";
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i];
+    if (c === "*" && glob[i + 1] === "*") {
+      source += ".*";
+      i++;
+    } else if (c === "*") source += "[^/]*";
+    else if (c === "?") source += "[^/]";
+    else source += c.replace(/[.+^${}()|[\]\\]/g, "\\$&");
+  }
+  return new RegExp(`^${source}$`);
+}
+var SHORT = /^refs\/(?:heads|remotes|tags)\//;
+function refExcluded(refName, globs) {
+  if (globs.length === 0 || refName === "HEAD") return false;
+  const short = refName.replace(SHORT, "");
+  return globs.some((glob) => {
+    const re = globToRegExp(glob);
+    return re.test(refName) || re.test(short);
+  });
+}
+
+// src/ingest/git.ts
+init_run();
 
 // src/ingest/language.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -43478,7 +43523,9 @@ async function ingestGit(options) {
   const { db } = options;
   const now = (options.now ?? (() => /* @__PURE__ */ new Date()))().toISOString();
   const identity = await identifyRepository(options.cwd, db);
-  const { location, repoId, tips } = identity;
+  const { location, repoId } = identity;
+  const excludes = options.config.refs?.exclude ?? [];
+  const tips = identity.tips.filter((t) => !refExcluded(t.name, excludes));
   const root = location.root;
   const mainline = await detectMainline(root, tips, options.config.mainline);
   const result = {
@@ -43489,7 +43536,10 @@ async function ingestGit(options) {
     commitsRead: 0,
     commitsAdded: 0,
     fileChangesAdded: 0,
-    refs: tips.length
+    refs: tips.length,
+    unreadableRefs: [],
+    orphanRefs: [],
+    excludedRefs: identity.tips.length - tips.length
   };
   if (!repoId) return result;
   const sql = statements(db);
@@ -43498,10 +43548,32 @@ async function ingestGit(options) {
   const rewalk = recordedBoundary.length > 0 && (recordedBoundary.length !== boundary.size || recordedBoundary.some((sha) => !boundary.has(sha)));
   const recorded = rewalk ? /* @__PURE__ */ new Set() : new Set(sql.recordedTips.all([repoId]).map((r) => r.sha));
   const include = [...new Set(tips.map((t) => t.sha))].filter((sha) => !recorded.has(sha));
+  result.orphanRefs = await orphanBranches(tips, include, mainline, root);
   if (options.onTotal && include.length > 0) {
     const onTotal = options.onTotal;
     countCommits(include, [...recorded], { cwd: root }).then(onTotal, () => void 0);
   }
+  const write = { db, sql, repoId, root, identity, mainline, boundary, recorded, rewalk, now, options, result };
+  try {
+    await writeHistory(write, tips);
+  } catch (error63) {
+    if (!isUnreadableHistory(error63)) throw error63;
+    const bad = await unreadableTips(include, [...recorded], root);
+    if (bad.size === 0) throw error63;
+    result.unreadableRefs = tips.filter((t) => bad.has(t.sha)).map((t) => ({ ref: t.name, ...bad.get(t.sha) }));
+    result.commitsRead = result.commitsAdded = result.fileChangesAdded = 0;
+    const previous = new Map(
+      db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ?`).all([repoId]).map((r) => [r.ref_name, r.sha])
+    );
+    const kept = tips.flatMap((t) => !bad.has(t.sha) ? [t] : previous.has(t.name) ? [{ name: t.name, sha: previous.get(t.name) }] : []);
+    result.refs = kept.length;
+    await writeHistory(write, kept);
+  }
+  return result;
+}
+async function writeHistory(w, tips) {
+  const { db, sql, repoId, root, identity, mainline, boundary, recorded, now, result } = w;
+  const include = [...new Set(tips.map((t) => t.sha))].filter((sha) => !recorded.has(sha));
   await db.transactionAsync(async () => {
     sql.repository.run([
       repoId,
@@ -43509,11 +43581,11 @@ async function ingestGit(options) {
       identity.remoteUrl,
       mainline?.branch ?? null,
       mainline?.source ?? null,
-      location.isShallow ? 1 : 0,
+      w.identity.location.isShallow ? 1 : 0,
       now,
       now
     ]);
-    if (rewalk) {
+    if (w.rewalk) {
       sql.dropBoundary.run([repoId, repoId]);
       sql.dropBoundaryCommits.run([repoId]);
     }
@@ -43536,7 +43608,7 @@ async function ingestGit(options) {
           }
         }
       }
-      options.onProgress?.(result.commitsRead);
+      w.options.onProgress?.(result.commitsRead);
     }
     for (const [path, seen] of firstSeen) sql.file.run([repoId, path, seen.sha, seen.at, languageOf(path)]);
     const currentTips = new Set(tips.map((t) => t.sha));
@@ -43553,8 +43625,59 @@ async function ingestGit(options) {
       const isMainline = mainline !== null && (branch.name === mainline.branch || branch.name === `origin/${mainline.branch}`);
       sql.branch.run([repoId, branch.name, branch.isRemote ? 1 : 0, isMainline ? 1 : 0, tip.sha, now, now]);
     }
+    recordRefProblems(db, repoId, result, tips, recorded, now);
   });
-  return result;
+}
+var UNREADABLE = /unable to read|bad object|missing (?:blob|tree|commit)|could not read|bad tree object|did not receive expected object|is corrupt|invalid object|promisor remote/i;
+function isUnreadableHistory(error63) {
+  return error63 instanceof GitError && UNREADABLE.test(error63.stderr || error63.message);
+}
+async function unreadableTips(include, recorded, root) {
+  const bad = /* @__PURE__ */ new Map();
+  for (const sha of include) {
+    try {
+      for await (const _batch of readCommits([sha], recorded, { cwd: root })) {
+      }
+    } catch (error63) {
+      if (!isUnreadableHistory(error63)) throw error63;
+      bad.set(sha, { object: /\b([0-9a-f]{40}|[0-9a-f]{64})\b/.exec(error63.stderr || error63.message)?.[1] ?? null, reason: error63.message });
+    }
+  }
+  return bad;
+}
+async function orphanBranches(tips, include, mainline, root) {
+  if (!mainline) return [];
+  const mainTip = tips.find((t) => t.name === `refs/heads/${mainline.branch}` || t.name === `refs/remotes/origin/${mainline.branch}`)?.sha;
+  if (!mainTip) return [];
+  const moved = new Set(include);
+  const orphans = [];
+  for (const tip of tips) {
+    if (!moved.has(tip.sha) || tip.sha === mainTip || !branchOf(tip)) continue;
+    const { code } = await runGit(["merge-base", mainTip, tip.sha], { cwd: root, okCodes: [1] });
+    if (code === 1)
+      orphans.push({
+        ref: tip.name,
+        object: null,
+        reason: `shares no history with ${mainline.branch} (an orphan branch; refs.exclude leaves it out)`
+      });
+  }
+  return orphans;
+}
+function recordRefProblems(db, repoId, result, tips, recorded, now) {
+  db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND kind = 'unreadable'`).run([repoId]);
+  const present = new Set(tips.map((t) => t.name));
+  for (const row of db.prepare(`SELECT ref_name FROM fact_ref_problems WHERE repo_id = ?`).all([repoId])) {
+    if (!present.has(row.ref_name))
+      db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND ref_name = ?`).run([repoId, row.ref_name]);
+  }
+  const insert = db.prepare(`
+    INSERT INTO fact_ref_problems (repo_id, ref_name, kind, object, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (repo_id, ref_name) DO UPDATE SET kind = excluded.kind, object = excluded.object, reason = excluded.reason, seen_at = excluded.seen_at`);
+  for (const p of result.unreadableRefs) insert.run([repoId, p.ref, "unreadable", p.object, p.reason, now]);
+  for (const p of result.orphanRefs) insert.run([repoId, p.ref, "orphan", null, p.reason, now]);
+  const orphans = new Set(result.orphanRefs.map((p) => p.ref));
+  const forget = db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND ref_name = ? AND kind = 'orphan'`);
+  for (const tip of tips) if (!orphans.has(tip.name) && !recorded.has(tip.sha)) forget.run([repoId, tip.name]);
 }
 function writeCommit(sql, repoId, commit, boundary) {
   const marker = detectAiMarker({
@@ -46918,7 +47041,13 @@ function describeGitIngest(git) {
   }
   const mainline = git.mainline ? `mainline ${git.mainline.branch} (${git.mainline.source.replace("_", " ")})` : "no mainline branch found";
   const what = git.commitsRead === 0 ? "up to date" : `${formatCount(git.commitsAdded)} new commits, ${formatCount(git.fileChangesAdded)} file changes`;
-  return { messages: [`${git.repoId}: ${what}; ${git.refs} refs; ${mainline}`], warnings };
+  for (const p of git.unreadableRefs) {
+    warnings.push(
+      `${git.root}: skipped ${p.ref}: git cannot read its history (${p.reason}); the rest is recorded, and this ref is tried again next run (paceflow doctor lists it)`
+    );
+  }
+  const excluded = git.excludedRefs > 0 ? `, ${git.excludedRefs} left out by refs.exclude` : "";
+  return { messages: [`${git.repoId}: ${what}; ${git.refs} refs${excluded}; ${mainline}`], warnings };
 }
 function describeSessionIngest(stat2) {
   const warnings = [];
@@ -47582,6 +47711,7 @@ async function runAction(env = process.env) {
   const inputs = readInputs();
   const workspace = resolve12(env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
   const db = isAbsolute7(inputs.database) ? inputs.database : resolve12(env.RUNNER_TEMP ?? workspace, inputs.database);
+  mkdirSync2(dirname10(db), { recursive: true });
   const version2 = packageVersion();
   if (await gitText(["rev-parse", "--is-shallow-repository"], { cwd: workspace }) === "true") {
     setFailed(SHALLOW_FIX);

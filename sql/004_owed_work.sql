@@ -22,9 +22,10 @@ CREATE TABLE fact_unreadable_sources (
   seen_at     TEXT NOT NULL    -- the last run that could not read it
 ) WITHOUT ROWID;
 
--- Grain: one row per ref of a repository whose history git could not read (objects missing from a
---   partial or damaged clone) or that orphans mainline's history; skipped, retried every run.
-CREATE TABLE fact_skipped_refs (
+-- Grain: one row per ref of a repository with a problem: its history could not be read (objects
+--   missing from a partial or damaged clone: skipped, retried every run), or it shares no history
+--   with mainline (an orphan branch, e.g. a tool's data branch: read, and reported).
+CREATE TABLE fact_ref_problems (
   repo_id  TEXT NOT NULL,
   ref_name TEXT NOT NULL,
   kind     TEXT NOT NULL CHECK (kind IN ('unreadable', 'orphan')),

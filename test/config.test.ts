@@ -27,7 +27,15 @@ describe('configuration', () => {
       taskKeyPattern: DEFAULT_TASK_KEY_PATTERN,
       taskKeyExclusions: expect.arrayContaining(['^CVE-']),
       taskCommitWindowHours: 24,
+      refs: { exclude: [] },
     });
+  });
+
+  it('--exclude-ref adds to refs.exclude of the file', async () => {
+    const { config } = await loadConfig(repoWith({ 'paceflow.config.json': JSON.stringify({ refs: { exclude: ['entire/**'] } }) }), {
+      refs: { exclude: ['data/*'] },
+    });
+    expect(config.refs.exclude).toEqual(['entire/**', 'data/*']);
   });
 
   it('the defaults used without the schema are exactly what the schema gives for {}', () => {

@@ -2,7 +2,6 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/driver.js';
-import { GitError } from '../src/errors.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
@@ -250,7 +249,7 @@ describe('git ingest', () => {
     ]);
   });
 
-  it('leaves the database as it was when git fails half-way', async () => {
+  it('leaves out whole a ref whose history git cannot read: nothing of it is half-written', async () => {
     const repo = TempRepo.create();
     repo.write('a.txt', 'alpha beta\n').commit('first');
     const db = tempDatabase();
@@ -261,8 +260,13 @@ describe('git ingest', () => {
     // Remove the blob the walk needs for numstat: git dies mid-stream.
     const blob = repo.git('rev-parse', 'HEAD~1:b.txt');
     rmSync(join(repo.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
-    await expect(run(db, repo)).rejects.toBeInstanceOf(GitError);
-    expect(snapshot(db)).toEqual(before);
+    const result = await run(db, repo);
+    expect(result.unreadableRefs.map((r) => r.ref).sort()).toEqual(['HEAD', 'refs/heads/main']);
+    expect(result.unreadableRefs[0]!.object).toBe(blob);
+    // Every table as before but the problem rows: not one commit of the unreadable walk was kept.
+    const after = snapshot(db);
+    expect(after.fact_ref_problems).toHaveLength(2);
+    expect({ ...after, fact_ref_problems: [] }).toEqual({ ...before, fact_ref_problems: [] });
   });
 
   it('records nothing for a repository without commits', async () => {

@@ -27,7 +27,7 @@ const GRAINS: Record<string, string[]> = {
   fact_git_ref_tips: ['repo_id', 'ref_name'],
   fact_commit_patch_ids: ['repo_id', 'sha'],
   fact_unreadable_sources: ['source_path'],
-  fact_skipped_refs: ['repo_id', 'ref_name'],
+  fact_ref_problems: ['repo_id', 'ref_name'],
   event_session_messages: ['session_id', 'record_id'],
   event_session_code_changes: ['session_id', 'edit_id'],
   event_session_quality: ['session_id'],

@@ -20,6 +20,7 @@ export interface ConfigFlags {
   churnWindow?: number;
   revertWindow?: number;
   taskKeyPattern?: string;
+  excludeRef?: string[];
 }
 
 export interface SessionFlags {
@@ -41,7 +42,8 @@ export function addConfigFlags(command: Command): Command {
     .option('--heavy-ai-min-lines <n>', 'non-trivial added lines a heavy-AI commit needs (default 3)', number)
     .option('--churn-window <days>', 'days after reaching mainline in which a changed AI line is churn (default 14)', number)
     .option('--revert-window <days>', 'days in which a revert counts as reverted-later (default 30)', number)
-    .option('--task-key-pattern <regex>', 'regular expression of task keys (default \\b[A-Z][A-Z0-9_]+-[1-9][0-9]*\\b)');
+    .option('--task-key-pattern <regex>', 'regular expression of task keys (default \\b[A-Z][A-Z0-9_]+-[1-9][0-9]*\\b)')
+    .option('--exclude-ref <glob...>', 'refs that are not code history, e.g. "entire/checkpoints/*" (adds to refs.exclude)');
 }
 
 export function addSessionFlags(command: Command): Command {
@@ -70,6 +72,7 @@ export function configOverrides(flags: ConfigFlags): ConfigOverrides {
     churnWindowDays: flags.churnWindow,
     revertWindowDays: flags.revertWindow,
     taskKeyPattern: flags.taskKeyPattern,
+    ...(flags.excludeRef ? { refs: { exclude: flags.excludeRef } } : {}),
   };
 }
 

@@ -57,7 +57,12 @@ export async function loadConfig(repoRoot: string | null, overrides: ConfigOverr
       source = `${packagePath}#paceflow`;
     }
   }
-  const defined = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  const defined: Record<string, unknown> = Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined));
+  // --exclude-ref adds to the file's refs.exclude rather than replacing it.
+  const fileRefs = fileValues.refs as { exclude?: unknown } | undefined;
+  if (overrides.refs?.exclude && Array.isArray(fileRefs?.exclude)) {
+    defined.refs = { ...fileRefs, exclude: [...(fileRefs.exclude as string[]), ...overrides.refs.exclude] };
+  }
   if (source === null && Object.keys(defined).length === 0) return { config: defaultConfig(), source };
   const { validateConfig } = await import('./schema.js');
   const fromFile = validateConfig(fileValues, source ?? 'defaults');

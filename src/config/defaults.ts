@@ -26,5 +26,6 @@ export function defaultConfig(): PaceflowConfig {
     taskKeyPattern: DEFAULT_TASK_KEY_PATTERN,
     taskKeyExclusions: [...DEFAULT_TASK_KEY_EXCLUSIONS],
     taskCommitWindowHours: 24,
+    refs: { exclude: [] },
   };
 }

@@ -41,6 +41,8 @@ export const configSchema = z.strictObject({
     .positive()
     .max(24 * 365)
     .default(24),
+  /** Refs that are not code history (a tool's data branches): globs over the ref's full or short name. */
+  refs: z.strictObject({ exclude: z.array(z.string().min(1)).default([]) }).default({ exclude: [] }),
 });
 
 export type PaceflowConfig = z.output<typeof configSchema>;

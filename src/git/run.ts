@@ -18,6 +18,16 @@ export interface GitResult {
 
 const STDERR_LIMIT = 64 * 1024;
 
+/** The git subcommand of an argument list: `-c key=value` and `-C dir` come before it. */
+export function subcommandOf(args: readonly string[]): string {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '-c' || arg === '-C') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return args[0] ?? '';
+}
+
 function gitFailure(args: readonly string[], stderr: string, code: number | null, cause?: unknown): GitError {
   const firstLine =
     stderr
@@ -27,7 +37,7 @@ function gitFailure(args: readonly string[], stderr: string, code: number | null
   if (/not a git repository/i.test(firstLine)) {
     return new NotAGitRepositoryError(`not a git repository: ${firstLine}`, args, stderr, code);
   }
-  const what = `git ${args.find((a) => !a.startsWith('-')) ?? args[0] ?? ''}`.trim();
+  const what = `git ${subcommandOf(args)}`.trim();
   return new GitError(`${what} failed${code === null ? '' : ` (exit ${code})`}: ${firstLine || 'no message'}`, args, stderr, code, {
     cause,
   });

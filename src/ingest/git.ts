@@ -15,12 +15,15 @@ import {
   type RefTip,
   type RepositoryLocation,
 } from '../git/repository.js';
+import { GitError } from '../errors.js';
+import { refExcluded } from '../git/ref-globs.js';
+import { runGit } from '../git/run.js';
 import { languageOf } from './language.js';
 
 export interface GitIngestOptions {
   db: Database;
   cwd: string;
-  config: Pick<PaceflowConfig, 'mainline'>;
+  config: Pick<PaceflowConfig, 'mainline'> & Partial<Pick<PaceflowConfig, 'refs'>>;
   /** Called with the number of commits read so far. */
   onProgress?: (commitsRead: number) => void;
   /** When given, git also counts the commits to read (one more walk), for a progress bar. */
@@ -38,6 +41,19 @@ export interface GitIngestResult {
   commitsAdded: number;
   fileChangesAdded: number;
   refs: number;
+  /** Refs whose history git could not read this run: skipped (and tried again next run). */
+  unreadableRefs: RefProblem[];
+  /** Branches that share no history with mainline (reported; their commits are read). */
+  orphanRefs: RefProblem[];
+  /** Refs left out by refs.exclude / --exclude-ref. */
+  excludedRefs: number;
+}
+
+export interface RefProblem {
+  ref: string;
+  /** The object git named as missing, when it did. */
+  object: string | null;
+  reason: string;
 }
 
 export interface RepositoryIdentity {
@@ -133,7 +149,9 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
   const { db } = options;
   const now = (options.now ?? (() => new Date()))().toISOString();
   const identity = await identifyRepository(options.cwd, db);
-  const { location, repoId, tips } = identity;
+  const { location, repoId } = identity;
+  const excludes = options.config.refs?.exclude ?? [];
+  const tips = identity.tips.filter((t) => !refExcluded(t.name, excludes));
   const root = location.root;
   const mainline = await detectMainline(root, tips, options.config.mainline);
   const result: GitIngestResult = {
@@ -145,6 +163,9 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     commitsAdded: 0,
     fileChangesAdded: 0,
     refs: tips.length,
+    unreadableRefs: [],
+    orphanRefs: [],
+    excludedRefs: identity.tips.length - tips.length,
   };
   if (!repoId) return result;
 
@@ -157,11 +178,57 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     recordedBoundary.length > 0 && (recordedBoundary.length !== boundary.size || recordedBoundary.some((sha) => !boundary.has(sha)));
   const recorded = rewalk ? new Set<string>() : new Set(sql.recordedTips.all<{ sha: string }>([repoId]).map((r) => r.sha));
   const include = [...new Set(tips.map((t) => t.sha))].filter((sha) => !recorded.has(sha));
+  result.orphanRefs = await orphanBranches(tips, include, mainline, root);
 
   if (options.onTotal && include.length > 0) {
     const onTotal = options.onTotal;
     countCommits(include, [...recorded], { cwd: root }).then(onTotal, () => undefined);
   }
+  const write: HistoryWrite = { db, sql, repoId, root, identity, mainline, boundary, recorded, rewalk, now, options, result };
+  try {
+    await writeHistory(write, tips);
+  } catch (error) {
+    // One unreadable object (a partial or damaged clone) must not lose the whole run: the refs
+    // whose history cannot be read are found, left out, recorded, and tried again next run.
+    if (!isUnreadableHistory(error)) throw error;
+    const bad = await unreadableTips(include, [...recorded], root);
+    if (bad.size === 0) throw error;
+    result.unreadableRefs = tips.filter((t) => bad.has(t.sha)).map((t) => ({ ref: t.name, ...bad.get(t.sha)! }));
+    result.commitsRead = result.commitsAdded = result.fileChangesAdded = 0;
+    // A skipped ref keeps the tip recorded before (its history up to there was read): its branch
+    // stays present, its commits reachable, and the next run walks from there again.
+    const previous = new Map(
+      db
+        .prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ?`)
+        .all<{ ref_name: string; sha: string }>([repoId])
+        .map((r) => [r.ref_name, r.sha]),
+    );
+    const kept = tips.flatMap((t) => (!bad.has(t.sha) ? [t] : previous.has(t.name) ? [{ name: t.name, sha: previous.get(t.name)! }] : []));
+    result.refs = kept.length;
+    await writeHistory(write, kept);
+  }
+  return result;
+}
+
+interface HistoryWrite {
+  db: Database;
+  sql: ReturnType<typeof statements>;
+  repoId: string;
+  root: string;
+  identity: RepositoryIdentity;
+  mainline: Mainline | null;
+  boundary: Set<string>;
+  recorded: Set<string>;
+  rewalk: boolean;
+  now: string;
+  options: GitIngestOptions;
+  result: GitIngestResult;
+}
+
+/** The history of `tips` not yet recorded, and the tips themselves, in one transaction. */
+async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<void> {
+  const { db, sql, repoId, root, identity, mainline, boundary, recorded, now, result } = w;
+  const include = [...new Set(tips.map((t) => t.sha))].filter((sha) => !recorded.has(sha));
   await db.transactionAsync(async () => {
     sql.repository.run([
       repoId,
@@ -169,11 +236,11 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
       identity.remoteUrl,
       mainline?.branch ?? null,
       mainline?.source ?? null,
-      location.isShallow ? 1 : 0,
+      w.identity.location.isShallow ? 1 : 0,
       now,
       now,
     ]);
-    if (rewalk) {
+    if (w.rewalk) {
       sql.dropBoundary.run([repoId, repoId]);
       sql.dropBoundaryCommits.run([repoId]);
     }
@@ -196,7 +263,7 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
           }
         }
       }
-      options.onProgress?.(result.commitsRead);
+      w.options.onProgress?.(result.commitsRead);
     }
     for (const [path, seen] of firstSeen) sql.file.run([repoId, path, seen.sha, seen.at, languageOf(path)]);
 
@@ -215,8 +282,87 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
       const isMainline = mainline !== null && (branch.name === mainline.branch || branch.name === `origin/${mainline.branch}`);
       sql.branch.run([repoId, branch.name, branch.isRemote ? 1 : 0, isMainline ? 1 : 0, tip.sha, now, now]);
     }
+    recordRefProblems(db, repoId, result, tips, recorded, now);
   });
-  return result;
+}
+
+/** git's ways of saying an object it needs is not there (a partial clone, a damaged repository). */
+const UNREADABLE =
+  /unable to read|bad object|missing (?:blob|tree|commit)|could not read|bad tree object|did not receive expected object|is corrupt|invalid object|promisor remote/i;
+
+function isUnreadableHistory(error: unknown): error is GitError {
+  return error instanceof GitError && UNREADABLE.test(error.stderr || error.message);
+}
+
+/** Which of these tips' new history git cannot read, each with the object and git's complaint. */
+async function unreadableTips(
+  include: readonly string[],
+  recorded: readonly string[],
+  root: string,
+): Promise<Map<string, { object: string | null; reason: string }>> {
+  const bad = new Map<string, { object: string | null; reason: string }>();
+  for (const sha of include) {
+    try {
+      for await (const _batch of readCommits([sha], recorded, { cwd: root })) {
+        // read to the end: only git's exit says whether every object was there
+      }
+    } catch (error) {
+      if (!isUnreadableHistory(error)) throw error;
+      bad.set(sha, { object: /\b([0-9a-f]{40}|[0-9a-f]{64})\b/.exec(error.stderr || error.message)?.[1] ?? null, reason: error.message });
+    }
+  }
+  return bad;
+}
+
+/** Branches (tips that moved this run) with no commit in common with mainline: a tool's data branch, say. */
+async function orphanBranches(
+  tips: readonly RefTip[],
+  include: readonly string[],
+  mainline: Mainline | null,
+  root: string,
+): Promise<RefProblem[]> {
+  if (!mainline) return [];
+  const mainTip = tips.find((t) => t.name === `refs/heads/${mainline.branch}` || t.name === `refs/remotes/origin/${mainline.branch}`)?.sha;
+  if (!mainTip) return [];
+  const moved = new Set(include);
+  const orphans: RefProblem[] = [];
+  for (const tip of tips) {
+    if (!moved.has(tip.sha) || tip.sha === mainTip || !branchOf(tip)) continue;
+    const { code } = await runGit(['merge-base', mainTip, tip.sha], { cwd: root, okCodes: [1] });
+    if (code === 1)
+      orphans.push({
+        ref: tip.name,
+        object: null,
+        reason: `shares no history with ${mainline.branch} (an orphan branch; refs.exclude leaves it out)`,
+      });
+  }
+  return orphans;
+}
+
+/** fact_ref_problems as this run found them: unreadable refs replaced; orphans kept while the ref exists. */
+function recordRefProblems(
+  db: Database,
+  repoId: string,
+  result: GitIngestResult,
+  tips: readonly RefTip[],
+  recorded: ReadonlySet<string>,
+  now: string,
+): void {
+  db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND kind = 'unreadable'`).run([repoId]);
+  const present = new Set(tips.map((t) => t.name));
+  for (const row of db.prepare(`SELECT ref_name FROM fact_ref_problems WHERE repo_id = ?`).all<{ ref_name: string }>([repoId])) {
+    if (!present.has(row.ref_name))
+      db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND ref_name = ?`).run([repoId, row.ref_name]);
+  }
+  const insert = db.prepare(`
+    INSERT INTO fact_ref_problems (repo_id, ref_name, kind, object, reason, seen_at) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (repo_id, ref_name) DO UPDATE SET kind = excluded.kind, object = excluded.object, reason = excluded.reason, seen_at = excluded.seen_at`);
+  for (const p of result.unreadableRefs) insert.run([repoId, p.ref, 'unreadable', p.object, p.reason, now]);
+  for (const p of result.orphanRefs) insert.run([repoId, p.ref, 'orphan', null, p.reason, now]);
+  // A branch that moved and is no orphan now (it was merged, or reset onto mainline) loses its row.
+  const orphans = new Set(result.orphanRefs.map((p) => p.ref));
+  const forget = db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND ref_name = ? AND kind = 'orphan'`);
+  for (const tip of tips) if (!orphans.has(tip.name) && !recorded.has(tip.sha)) forget.run([repoId, tip.name]);
 }
 
 /** Writes one commit and its file changes; false when it was already recorded. */

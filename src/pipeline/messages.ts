@@ -23,7 +23,13 @@ export function describeGitIngest(git: GitIngestResult): { messages: string[]; w
     git.commitsRead === 0
       ? 'up to date'
       : `${formatCount(git.commitsAdded)} new commits, ${formatCount(git.fileChangesAdded)} file changes`;
-  return { messages: [`${git.repoId}: ${what}; ${git.refs} refs; ${mainline}`], warnings };
+  for (const p of git.unreadableRefs) {
+    warnings.push(
+      `${git.root}: skipped ${p.ref}: git cannot read its history (${p.reason}); the rest is recorded, and this ref is tried again next run (paceflow doctor lists it)`,
+    );
+  }
+  const excluded = git.excludedRefs > 0 ? `, ${git.excludedRefs} left out by refs.exclude` : '';
+  return { messages: [`${git.repoId}: ${what}; ${git.refs} refs${excluded}; ${mainline}`], warnings };
 }
 
 export function describeSessionIngest(stat: ProviderIngestStats): { message: string; warnings: string[] } {

@@ -26,6 +26,8 @@ export async function doctor(options: DoctorOptions): Promise<string> {
   const dbPath = resolveDatabasePath(options.db, options.cwd, env);
   return withDatabase(options, async (db) => {
     const sections = [await databaseSection(db, dbPath), await providersSection(db, env)];
+    const refs = refProblemsSection(db);
+    if (refs.rows.length > 0) sections.push(refs);
     const hooks = await hooksSection(options.cwd);
     if (hooks) sections.push(hooks);
     return renderSections(sections, options.format);
@@ -102,6 +104,19 @@ async function providersSection(db: Database, env: NodeJS.ProcessEnv): Promise<R
     'skipped_files',
   ];
   return { name: 'providers', columns, rows };
+}
+
+/** Refs whose history could not be read (skipped, retried every run) and orphan branches. */
+function refProblemsSection(db: Database): ResultTable {
+  const rows = db
+    .prepare(
+      `SELECT r.root_path AS repository, p.ref_name AS ref, p.kind, p.object, p.reason,
+         CASE p.kind WHEN 'unreadable' THEN 'fetch the missing objects (git fetch), or add the ref to refs.exclude'
+                     ELSE 'if it is not code history: refs.exclude in paceflow.config.json, or --exclude-ref' END AS fix
+       FROM fact_ref_problems p JOIN metadata_repositories r USING (repo_id) ORDER BY r.root_path, p.ref_name`,
+    )
+    .all();
+  return { name: 'refs', columns: ['repository', 'ref', 'kind', 'object', 'reason', 'fix'], rows };
 }
 
 /** The hooks of the repository at cwd; null outside a repository. */
