@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
+import { allWorktreeRoots } from '../git/worktrees.js';
 import { readJsonLines, type LineReadResult } from '../providers/jsonl.js';
 import { DirectoryListings, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
@@ -153,12 +154,15 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
 async function discoverTranscripts(db: Database, options: SessionIngestOptions): Promise<Discovered[]> {
   const environment = {
     ...options.environment,
+    // Every work tree of every known repository: aider keeps its history in the root of the one it ran in.
     knownRoots:
       options.environment.knownRoots ??
-      db
-        .prepare(`SELECT root_path FROM metadata_repositories`)
-        .all<{ root_path: string }>()
-        .map((r) => r.root_path),
+      allWorktreeRoots(
+        db
+          .prepare(`SELECT root_path FROM metadata_repositories`)
+          .all<{ root_path: string }>()
+          .map((r) => r.root_path),
+      ),
   };
   const listings = new DirectoryListings(
     db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get<{ value: string }>()?.value,

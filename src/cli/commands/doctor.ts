@@ -56,11 +56,18 @@ async function databaseSection(db: Database, dbPath: string): Promise<ResultTabl
 
 /** Per provider: where it looked, what it found, read and skipped. */
 async function providersSection(db: Database, env: NodeJS.ProcessEnv): Promise<ResultTable> {
-  const [{ ALL_PROVIDERS }, { PROVIDERS }] = await Promise.all([import('../../providers/index.js'), import('../../providers/types.js')]);
-  const knownRoots = db
-    .prepare(`SELECT root_path FROM metadata_repositories`)
-    .all<{ root_path: string }>()
-    .map((r) => r.root_path);
+  const [{ ALL_PROVIDERS }, { PROVIDERS }, { allWorktreeRoots }] = await Promise.all([
+    import('../../providers/index.js'),
+    import('../../providers/types.js'),
+    import('../../git/worktrees.js'),
+  ]);
+  // Every work tree of every known repository, as the ingest looks (aider writes into the one it ran in).
+  const knownRoots = allWorktreeRoots(
+    db
+      .prepare(`SELECT root_path FROM metadata_repositories`)
+      .all<{ root_path: string }>()
+      .map((r) => r.root_path),
+  );
   const environment = { env, home: env.HOME || homedir(), knownRoots };
   const stats = db.prepare(`
     SELECT count(*) AS files_read, max(updated_at) AS last_ingested_at, coalesce(sum(skipped_lines), 0) AS skipped_lines,

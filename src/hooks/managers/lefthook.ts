@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, dirname, join, relative } from 'node:path';
 import { UsageError } from '../../errors.js';
-import { runGit } from '../../git/run.js';
+import { worktreeRoots } from '../../git/worktrees.js';
 import { shellQuote } from '../shell-quote.js';
 import {
   type Backup,
@@ -66,18 +66,6 @@ function findLefthook(root: string, env: NodeJS.ProcessEnv = process.env): strin
   return candidates.find((path) => existsSync(path)) ?? null;
 }
 
-/** The work-tree roots of every worktree of the repository (the main one first). */
-async function worktreeRoots(root: string): Promise<string[]> {
-  const { stdout } = await runGit(['worktree', 'list', '--porcelain'], { cwd: root });
-  const roots = stdout
-    .toString('utf8')
-    .split('\n\n')
-    .filter((block) => !/^bare$/m.test(block))
-    .map((block) => /^worktree (.+)$/m.exec(block)?.[1])
-    .filter((path): path is string => path !== undefined && existsSync(path));
-  return roots.includes(root) ? roots : [root, ...roots];
-}
-
 /** Files `lefthook install` writes: the four hooks and its checksum, saved so uninstall can put them back. */
 function lefthookManagedFiles(setup: HookSetup): string[] {
   return [...HOOKS.map((hook) => join(setup.hooksDir, hook)), join(setup.commonDir, 'info', 'lefthook.checksum')];
@@ -128,7 +116,7 @@ export const lefthook: HookManager = {
   async install(setup, result) {
     // lefthook reads the local file from the root of the worktree git runs in: every worktree gets it.
     const relativeLocal = relative(setup.root, setup.lefthookLocal!);
-    const locals = (await worktreeRoots(setup.root)).map((root) => join(root, relativeLocal));
+    const locals = worktreeRoots(setup.root).map((root) => join(root, relativeLocal));
     const backup = join(setup.dir, 'backup', 'lefthook.json');
     const missingHere: HookName[] = [];
     for (const hook of HOOKS) {
