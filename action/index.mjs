@@ -2228,9 +2228,9 @@ var require_dispatcher_base = __commonJS({
       }
       close(callback) {
         if (callback === void 0) {
-          return new Promise((resolve13, reject) => {
+          return new Promise((resolve14, reject) => {
             this.close((err, data) => {
-              return err ? reject(err) : resolve13(data);
+              return err ? reject(err) : resolve14(data);
             });
           });
         }
@@ -2268,12 +2268,12 @@ var require_dispatcher_base = __commonJS({
           err = null;
         }
         if (callback === void 0) {
-          return new Promise((resolve13, reject) => {
+          return new Promise((resolve14, reject) => {
             this.destroy(err, (err2, data) => {
               return err2 ? (
                 /* istanbul ignore next: should never error */
                 reject(err2)
-              ) : resolve13(data);
+              ) : resolve14(data);
             });
           });
         }
@@ -4551,8 +4551,8 @@ var require_util2 = __commonJS({
     function createDeferredPromise() {
       let res;
       let rej;
-      const promise2 = new Promise((resolve13, reject) => {
-        res = resolve13;
+      const promise2 = new Promise((resolve14, reject) => {
+        res = resolve14;
         rej = reject;
       });
       return { promise: promise2, resolve: res, reject: rej };
@@ -6809,12 +6809,12 @@ upgrade: ${upgrade}\r
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve13, reject) => {
+      const waitForDrain = () => new Promise((resolve14, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve13;
+          callback = resolve14;
         }
       });
       socket.on("close", onDrain).on("drain", onDrain);
@@ -7485,12 +7485,12 @@ var require_client_h2 = __commonJS({
           cb();
         }
       }
-      const waitForDrain = () => new Promise((resolve13, reject) => {
+      const waitForDrain = () => new Promise((resolve14, reject) => {
         assert2(callback === null);
         if (socket[kError]) {
           reject(socket[kError]);
         } else {
-          callback = resolve13;
+          callback = resolve14;
         }
       });
       h2stream.on("close", onDrain).on("drain", onDrain);
@@ -7972,16 +7972,16 @@ var require_client = __commonJS({
         return this[kNeedDrain] < 2;
       }
       async [kClose]() {
-        return new Promise((resolve13) => {
+        return new Promise((resolve14) => {
           if (this[kSize]) {
-            this[kClosedResolve] = resolve13;
+            this[kClosedResolve] = resolve14;
           } else {
-            resolve13(null);
+            resolve14(null);
           }
         });
       }
       async [kDestroy](err) {
-        return new Promise((resolve13) => {
+        return new Promise((resolve14) => {
           const requests = this[kQueue].splice(this[kPendingIdx]);
           for (let i = 0; i < requests.length; i++) {
             const request = requests[i];
@@ -7992,7 +7992,7 @@ var require_client = __commonJS({
               this[kClosedResolve]();
               this[kClosedResolve] = null;
             }
-            resolve13(null);
+            resolve14(null);
           };
           if (this[kHTTPContext]) {
             this[kHTTPContext].destroy(err, callback);
@@ -8043,7 +8043,7 @@ var require_client = __commonJS({
         });
       }
       try {
-        const socket = await new Promise((resolve13, reject) => {
+        const socket = await new Promise((resolve14, reject) => {
           client[kConnector]({
             host,
             hostname: hostname3,
@@ -8055,7 +8055,7 @@ var require_client = __commonJS({
             if (err) {
               reject(err);
             } else {
-              resolve13(socket2);
+              resolve14(socket2);
             }
           });
         });
@@ -8394,8 +8394,8 @@ var require_pool_base = __commonJS({
         if (this[kQueue].isEmpty()) {
           await Promise.all(this[kClients].map((c) => c.close()));
         } else {
-          await new Promise((resolve13) => {
-            this[kClosedResolve] = resolve13;
+          await new Promise((resolve14) => {
+            this[kClosedResolve] = resolve14;
           });
         }
       }
@@ -9672,7 +9672,7 @@ var require_readable = __commonJS({
         if (this._readableState.closeEmitted) {
           return null;
         }
-        return await new Promise((resolve13, reject) => {
+        return await new Promise((resolve14, reject) => {
           if (this[kContentLength] > limit) {
             this.destroy(new AbortError());
           }
@@ -9685,7 +9685,7 @@ var require_readable = __commonJS({
             if (signal?.aborted) {
               reject(signal.reason ?? new AbortError());
             } else {
-              resolve13(null);
+              resolve14(null);
             }
           }).on("error", noop).on("data", function(chunk) {
             limit -= chunk.length;
@@ -9704,7 +9704,7 @@ var require_readable = __commonJS({
     }
     async function consume(stream, type) {
       assert2(!stream[kConsume]);
-      return new Promise((resolve13, reject) => {
+      return new Promise((resolve14, reject) => {
         if (isUnusable(stream)) {
           const rState = stream._readableState;
           if (rState.destroyed && rState.closeEmitted === false) {
@@ -9721,7 +9721,7 @@ var require_readable = __commonJS({
             stream[kConsume] = {
               type,
               stream,
-              resolve: resolve13,
+              resolve: resolve14,
               reject,
               length: 0,
               body: []
@@ -9791,18 +9791,18 @@ var require_readable = __commonJS({
       return buffer;
     }
     function consumeEnd(consume2) {
-      const { type, body, resolve: resolve13, stream, length } = consume2;
+      const { type, body, resolve: resolve14, stream, length } = consume2;
       try {
         if (type === "text") {
-          resolve13(chunksDecode(body, length));
+          resolve14(chunksDecode(body, length));
         } else if (type === "json") {
-          resolve13(JSON.parse(chunksDecode(body, length)));
+          resolve14(JSON.parse(chunksDecode(body, length)));
         } else if (type === "arrayBuffer") {
-          resolve13(chunksConcat(body, length).buffer);
+          resolve14(chunksConcat(body, length).buffer);
         } else if (type === "blob") {
-          resolve13(new Blob(body, { type: stream[kContentType] }));
+          resolve14(new Blob(body, { type: stream[kContentType] }));
         } else if (type === "bytes") {
-          resolve13(chunksConcat(body, length));
+          resolve14(chunksConcat(body, length));
         }
         consumeFinish(consume2);
       } catch (err) {
@@ -10061,9 +10061,9 @@ var require_api_request = __commonJS({
     };
     function request(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve13, reject) => {
+        return new Promise((resolve14, reject) => {
           request.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve13(data);
+            return err ? reject(err) : resolve14(data);
           });
         });
       }
@@ -10288,9 +10288,9 @@ var require_api_stream = __commonJS({
     };
     function stream(opts, factory, callback) {
       if (callback === void 0) {
-        return new Promise((resolve13, reject) => {
+        return new Promise((resolve14, reject) => {
           stream.call(this, opts, factory, (err, data) => {
-            return err ? reject(err) : resolve13(data);
+            return err ? reject(err) : resolve14(data);
           });
         });
       }
@@ -10577,9 +10577,9 @@ var require_api_upgrade = __commonJS({
     };
     function upgrade(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve13, reject) => {
+        return new Promise((resolve14, reject) => {
           upgrade.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve13(data);
+            return err ? reject(err) : resolve14(data);
           });
         });
       }
@@ -10672,9 +10672,9 @@ var require_api_connect = __commonJS({
     };
     function connect(opts, callback) {
       if (callback === void 0) {
-        return new Promise((resolve13, reject) => {
+        return new Promise((resolve14, reject) => {
           connect.call(this, opts, (err, data) => {
-            return err ? reject(err) : resolve13(data);
+            return err ? reject(err) : resolve14(data);
           });
         });
       }
@@ -14558,7 +14558,7 @@ var require_fetch = __commonJS({
       function dispatch({ body }) {
         const url2 = requestCurrentURL(request);
         const agent = fetchParams.controller.dispatcher;
-        return new Promise((resolve13, reject) => agent.dispatch(
+        return new Promise((resolve14, reject) => agent.dispatch(
           {
             path: url2.pathname + url2.search,
             origin: url2.origin,
@@ -14634,7 +14634,7 @@ var require_fetch = __commonJS({
               }
               this.body = new Readable({ read: resume });
               const onError = this.onError.bind(this);
-              resolve13({
+              resolve14({
                 status,
                 statusText,
                 headersList,
@@ -14677,7 +14677,7 @@ var require_fetch = __commonJS({
               for (let i = 0; i < rawHeaders.length; i += 2) {
                 headersList.append(bufferToLowerCasedHeaderName(rawHeaders[i]), rawHeaders[i + 1].toString("latin1"), true);
               }
-              resolve13({
+              resolve14({
                 status,
                 statusText: STATUS_CODES[status],
                 headersList,
@@ -17056,7 +17056,7 @@ var require_util7 = __commonJS({
     var { kReadyState, kController, kResponse, kBinaryType, kWebSocketURL } = require_symbols5();
     var { states, opcodes } = require_constants5();
     var { ErrorEvent, createFastMessageEvent } = require_events();
-    var { isUtf8: isUtf83 } = __require("node:buffer");
+    var { isUtf8: isUtf84 } = __require("node:buffer");
     var { collectASequenceOfCodePointsFast, removeHTTPWhitespace } = require_data_url();
     function isConnecting(ws) {
       return ws[kReadyState] === states.CONNECTING;
@@ -17196,7 +17196,7 @@ var require_util7 = __commonJS({
     var hasIntl = typeof process.versions.icu === "string";
     var fatalDecoder = hasIntl ? new TextDecoder("utf-8", { fatal: true }) : void 0;
     var utf8Decode = hasIntl ? fatalDecoder.decode.bind(fatalDecoder) : function(buffer) {
-      if (isUtf83(buffer)) {
+      if (isUtf84(buffer)) {
         return buffer.toString("utf-8");
       }
       throw new TypeError("Invalid utf-8 received.");
@@ -18442,8 +18442,8 @@ var require_util8 = __commonJS({
       return true;
     }
     function delay(ms) {
-      return new Promise((resolve13) => {
-        setTimeout(resolve13, ms).unref();
+      return new Promise((resolve14) => {
+        setTimeout(resolve14, ms).unref();
       });
     }
     module.exports = {
@@ -19369,9 +19369,9 @@ function spawnGit(args, options) {
   child.stderr.on("data", (chunk) => {
     if (stderr.length < STDERR_LIMIT) stderr += chunk;
   });
-  const exit = new Promise((resolve13, reject) => {
+  const exit = new Promise((resolve14, reject) => {
     child.once("error", reject);
-    child.once("close", (code) => resolve13(code));
+    child.once("close", (code) => resolve14(code));
   });
   exit.catch(() => void 0);
   child.stdin.on("error", () => void 0);
@@ -24192,7 +24192,7 @@ function isRef(value) {
 function cloneIssues(issues) {
   return issues.map((iss) => iss.path ? { ...iss, path: iss.path.slice() } : { ...iss });
 }
-function isRecursive(inst, stack, resolve13) {
+function isRecursive(inst, stack, resolve14) {
   const cached2 = recursive.get(inst);
   if (cached2 !== void 0)
     return cached2 ? PROVEN : NONE;
@@ -24202,7 +24202,7 @@ function isRecursive(inst, stack, resolve13) {
   let result = NONE;
   const check2 = (child) => {
     if (result !== PROVEN && child?._zod) {
-      const answer = isRecursive(child, stack, resolve13);
+      const answer = isRecursive(child, stack, resolve14);
       if (answer > result)
         result = answer;
     }
@@ -24213,7 +24213,7 @@ function isRecursive(inst, stack, resolve13) {
       const desc = Object.getOwnPropertyDescriptor(sh, key);
       if (spread && !desc.enumerable)
         continue;
-      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve13) : NONE;
+      const child = desc.get ? ASSUMED : desc.value?._zod ? isRecursive(desc.value, stack, resolve14) : NONE;
       if (child > answer)
         answer = child;
     }
@@ -24277,7 +24277,7 @@ function isRecursive(inst, stack, resolve13) {
       break;
     // `$ZodLazy` caches its inner on the def, so a resolved edge is followed exactly
     case "lazy": {
-      const inner = def._cachedInner ?? (resolve13 ? inst._zod.innerType : void 0);
+      const inner = def._cachedInner ?? (resolve14 ? inst._zod.innerType : void 0);
       merge2(inner ? isRecursive(inner, stack, false) : ASSUMED);
       break;
     }
@@ -40977,9 +40977,9 @@ async function patchIds(shas, cwd, options = {}) {
   let out = "";
   patchId.stdout.setEncoding("utf8");
   patchId.stdout.on("data", (chunk) => out += chunk);
-  const exit = (child, name) => new Promise((resolve13, reject) => {
+  const exit = (child, name) => new Promise((resolve14, reject) => {
     child.once("error", reject);
-    child.once("close", (code) => code === 0 ? resolve13() : reject(new GitError(`git ${name} failed (exit ${code})`, [name])));
+    child.once("close", (code) => code === 0 ? resolve14() : reject(new GitError(`git ${name} failed (exit ${code})`, [name])));
   });
   await Promise.all([exit(log, "log"), exit(patchId, "patch-id")]);
   for (const line of out.split("\n")) {
@@ -42089,11 +42089,11 @@ import { EOL as EOL3 } from "os";
 import { constants, promises } from "fs";
 var __awaiter = function(thisArg, _arguments, P, generator) {
   function adopt(value) {
-    return value instanceof P ? value : new P(function(resolve13) {
-      resolve13(value);
+    return value instanceof P ? value : new P(function(resolve14) {
+      resolve14(value);
     });
   }
-  return new (P || (P = Promise))(function(resolve13, reject) {
+  return new (P || (P = Promise))(function(resolve14, reject) {
     function fulfilled(value) {
       try {
         step(generator.next(value));
@@ -42109,7 +42109,7 @@ var __awaiter = function(thisArg, _arguments, P, generator) {
       }
     }
     function step(result) {
-      result.done ? resolve13(result.value) : adopt(result.value).then(fulfilled, rejected);
+      result.done ? resolve14(result.value) : adopt(result.value).then(fulfilled, rejected);
     }
     step((generator = generator.apply(thisArg, _arguments || [])).next());
   });
@@ -42748,8 +42748,8 @@ function openDatabase(path, options = {}, factory = defaultFactory) {
 
 // src/action/main.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { mkdirSync as mkdirSync2, readFileSync as readFileSync11 } from "node:fs";
-import { dirname as dirname10, isAbsolute as isAbsolute7, resolve as resolve12 } from "node:path";
+import { mkdirSync as mkdirSync2, readFileSync as readFileSync12 } from "node:fs";
+import { dirname as dirname11, isAbsolute as isAbsolute7, resolve as resolve13 } from "node:path";
 
 // src/db/with-database.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -43732,8 +43732,9 @@ function writeCommit(sql, repoId, commit, boundary) {
 init_define_PACEFLOW_BUNDLED_SQL();
 init_crash_point();
 import { hash as hash2 } from "node:crypto";
-import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync6, readSync as readSync2 } from "node:fs";
+import { closeSync as closeSync2, openSync as openSync2, readFileSync as readFileSync7, readSync as readSync2 } from "node:fs";
 import * as zlib from "node:zlib";
+import { isUtf8 as isUtf83 } from "node:buffer";
 
 // src/git/path-repository.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -43846,6 +43847,44 @@ function workTreeAt(dir) {
     return { workTree: dir, mainRoot: dirname4(commonDir), commonDir };
   }
   return { workTree: dir, mainRoot: dir, commonDir: gitDir };
+}
+
+// src/git/worktrees.ts
+init_define_PACEFLOW_BUNDLED_SQL();
+import { existsSync as existsSync8, readdirSync as readdirSync2, readFileSync as readFileSync6, statSync as statSync3 } from "node:fs";
+import { basename, dirname as dirname5, join as join5, resolve as resolve4 } from "node:path";
+function pathFile(file2) {
+  try {
+    return readFileSync6(file2, "utf8").replace(/\n$/, "");
+  } catch {
+    return null;
+  }
+}
+function commonDirOf(root) {
+  const dotGit = join5(root, ".git");
+  if (!existsSync8(dotGit)) return null;
+  if (statSync3(dotGit).isDirectory()) return dotGit;
+  const gitdir = /^gitdir: (.+)$/m.exec(pathFile(dotGit) ?? "")?.[1];
+  if (!gitdir) return null;
+  const dir = resolve4(root, gitdir);
+  const common = pathFile(join5(dir, "commondir"));
+  return common === null ? dir : resolve4(dir, common);
+}
+function worktreeRoots(root) {
+  const common = commonDirOf(root);
+  if (!common) return [root];
+  const roots = basename(common) === ".git" ? [dirname5(common)] : [];
+  const linked = join5(common, "worktrees");
+  for (const name of existsSync8(linked) ? readdirSync2(linked) : []) {
+    const gitFile = pathFile(join5(linked, name, "gitdir"));
+    if (!gitFile) continue;
+    const worktree = dirname5(resolve4(linked, name, gitFile));
+    if (existsSync8(worktree)) roots.push(worktree);
+  }
+  return roots.includes(root) ? roots : [root, ...roots];
+}
+function allWorktreeRoots(roots) {
+  return [...new Set(roots.flatMap((root) => worktreeRoots(root)))];
 }
 
 // src/providers/jsonl.ts
@@ -44018,8 +44057,8 @@ function readJsonLines(path, options) {
 
 // src/providers/discover.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { readdirSync as readdirSync2, statSync as statSync3 } from "node:fs";
-import { join as join5 } from "node:path";
+import { readdirSync as readdirSync3, statSync as statSync4 } from "node:fs";
+import { join as join6 } from "node:path";
 var DirectoryListings = class {
   before;
   seen = /* @__PURE__ */ new Map();
@@ -44033,7 +44072,7 @@ var DirectoryListings = class {
   }
   /** The entries of `dir`, from memory when its mtime is the remembered one; null when it is gone. */
   list(dir) {
-    const stat2 = statSync3(dir, { throwIfNoEntry: false });
+    const stat2 = statSync4(dir, { throwIfNoEntry: false });
     if (!stat2?.isDirectory()) return null;
     const mtimeMs = Math.floor(stat2.mtimeMs);
     const known = this.before.get(dir);
@@ -44055,7 +44094,7 @@ var DirectoryListings = class {
 function readListing(dir) {
   let entries;
   try {
-    entries = readdirSync2(dir, { withFileTypes: true });
+    entries = readdirSync3(dir, { withFileTypes: true });
   } catch {
     return null;
   }
@@ -44079,17 +44118,17 @@ async function findFiles(root, accept, maxDepth = 8) {
     if (!listing) return;
     for (const name of listing.files) {
       if (!accept(name, dir)) continue;
-      const full = join5(dir, name);
-      const s = statSync3(full, { throwIfNoEntry: false });
+      const full = join6(dir, name);
+      const s = statSync4(full, { throwIfNoEntry: false });
       if (s?.isFile()) out.push({ path: full, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
     }
-    if (depth < maxDepth) for (const name of listing.dirs) walk(join5(dir, name), depth + 1);
+    if (depth < maxDepth) for (const name of listing.dirs) walk(join6(dir, name), depth + 1);
   };
   walk(root, 0);
   return out;
 }
 function expandHome(path, home) {
-  return path === "~" ? home : path.startsWith("~/") ? join5(home, path.slice(2)) : path;
+  return path === "~" ? home : path.startsWith("~/") ? join6(home, path.slice(2)) : path;
 }
 
 // src/ingest/session-writer.ts
@@ -44454,7 +44493,10 @@ async function ingestSessions(options) {
 async function discoverTranscripts(db, options) {
   const environment = {
     ...options.environment,
-    knownRoots: options.environment.knownRoots ?? db.prepare(`SELECT root_path FROM metadata_repositories`).all().map((r) => r.root_path)
+    // Every work tree of every known repository: aider keeps its history in the root of the one it ran in.
+    knownRoots: options.environment.knownRoots ?? allWorktreeRoots(
+      db.prepare(`SELECT root_path FROM metadata_repositories`).all().map((r) => r.root_path)
+    )
   };
   const listings = new DirectoryListings(
     db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get()?.value
@@ -44529,7 +44571,7 @@ function startPoint(file2, mark, whole, compressed) {
 function decompressed(file2) {
   if (!zstdDecompressSync2) return { skip: `zstd-compressed; this Node ${process.version} cannot decompress it (needs 22.15 or newer)` };
   try {
-    return { content: zstdDecompressSync2(readFileSync6(file2.path)) };
+    return { content: zstdDecompressSync2(readFileSync7(file2.path)) };
   } catch (error63) {
     return { skip: `cannot decompress: ${error63.message}` };
   }
@@ -44652,7 +44694,7 @@ var TranscriptReader = class {
       }
       w.beginFile(file2.path);
       const parser = provider.parser({ file: file2, sink: w, storedRecordId: this.storedRecordIds.get(provider.name) ?? null });
-      const read = whole ? readDocument(file2.path, parser) : readJsonLines(file2.path, {
+      const read = whole ? readDocument(file2.path, parser, (reason, lineNumber) => w.skip(reason, lineNumber)) : readJsonLines(file2.path, {
         startOffset,
         startLine,
         maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE,
@@ -44755,10 +44797,26 @@ var FileBatches = class {
     this.open = false;
   }
 };
-function readDocument(path, parser) {
-  const bytes = readFileSync6(path);
-  parser.document?.(bytes.toString("utf8"));
+function readDocument(path, parser, onSkip) {
+  const bytes = readFileSync7(path);
+  parser.document?.(utf8Text(bytes, onSkip));
   return { endOffset: bytes.length, endLine: 0, bytesRead: bytes.length };
+}
+function utf8Text(bytes, onSkip) {
+  if (isUtf83(bytes)) return bytes.toString("utf8");
+  const lines = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i < bytes.length && bytes[i] !== 10) continue;
+    const line = bytes.subarray(start, i);
+    if (isUtf83(line)) lines.push(line.toString("utf8"));
+    else {
+      lines.push("");
+      onSkip("invalid_utf8", lines.length);
+    }
+    start = i + 1;
+  }
+  return lines.join("\n");
 }
 
 // src/providers/index.ts
@@ -44767,8 +44825,8 @@ init_errors();
 
 // src/providers/claude-code.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync8, readFileSync as readFileSync7 } from "node:fs";
-import { basename, isAbsolute as isAbsolute3, join as join6, resolve as resolve4 } from "node:path";
+import { existsSync as existsSync9, readFileSync as readFileSync8 } from "node:fs";
+import { basename as basename2, isAbsolute as isAbsolute3, join as join7, resolve as resolve5 } from "node:path";
 
 // src/providers/patch.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -44888,8 +44946,8 @@ function recordBase(sessionId, recordId, timestamp, offset) {
 var PROVIDER = "claude-code";
 function claudeRoots({ env, home }) {
   const configured = env.CLAUDE_CONFIG_DIR?.split(",").map((p) => p.trim()).filter(Boolean);
-  const roots = configured && configured.length > 0 ? configured : [join6(home, ".claude"), join6(home, ".config", "claude")];
-  return roots.map((r) => resolve4(expandHome(r, home)));
+  const roots = configured && configured.length > 0 ? configured : [join7(home, ".claude"), join7(home, ".config", "claude")];
+  return roots.map((r) => resolve5(expandHome(r, home)));
 }
 var EDIT_TOOLS = /* @__PURE__ */ new Set(["Write", "Edit", "MultiEdit", "NotebookEdit"]);
 var SHELL_TOOLS = /* @__PURE__ */ new Set(["Bash"]);
@@ -44933,7 +44991,7 @@ function envelopeProblem(v) {
   return null;
 }
 function claudeFileRole(path) {
-  const name = basename(path, ".jsonl");
+  const name = basename2(path, ".jsonl");
   const agent = /^agent-(.+)$/.exec(name);
   if (agent) {
     const parts = path.split(/[\\/]/);
@@ -45204,14 +45262,14 @@ var ClaudeParser = class {
     }
   }
   absolute(path) {
-    return isAbsolute3(path) || !this.cwd ? path : resolve4(this.cwd, path);
+    return isAbsolute3(path) || !this.cwd ? path : resolve5(this.cwd, path);
   }
 };
 var claudeCode = {
   name: PROVIDER,
   format: "jsonl",
   async discover(environment) {
-    const locations = claudeRoots(environment).map((root) => join6(root, "projects"));
+    const locations = claudeRoots(environment).map((root) => join7(root, "projects"));
     const files = (await Promise.all(locations.map((dir) => findFiles(dir, (name) => name.endsWith(".jsonl"))))).flat();
     return { locations, files, skipped: [] };
   },
@@ -45219,10 +45277,10 @@ var claudeCode = {
 };
 function claudeCleanupPeriodDays(environment) {
   for (const root of claudeRoots(environment)) {
-    const file2 = join6(root, "settings.json");
-    if (!existsSync8(file2)) continue;
+    const file2 = join7(root, "settings.json");
+    if (!existsSync9(file2)) continue;
     try {
-      const settings = JSON.parse(readFileSync7(file2, "utf8"));
+      const settings = JSON.parse(readFileSync8(file2, "utf8"));
       if (typeof settings.cleanupPeriodDays === "number" && settings.cleanupPeriodDays > 0) return settings.cleanupPeriodDays;
     } catch {
     }
@@ -45233,8 +45291,8 @@ function claudeCleanupPeriodDays(environment) {
 // src/providers/aider.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { createHash as createHash3 } from "node:crypto";
-import { existsSync as existsSync9, statSync as statSync4 } from "node:fs";
-import { dirname as dirname5, isAbsolute as isAbsolute4, join as join7, resolve as resolve5 } from "node:path";
+import { existsSync as existsSync10, statSync as statSync5 } from "node:fs";
+import { dirname as dirname6, isAbsolute as isAbsolute4, join as join8, resolve as resolve6 } from "node:path";
 var PROVIDER2 = "aider";
 var START = /^# aider chat started at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\s*$/;
 var AiderParser = class {
@@ -45248,7 +45306,7 @@ var AiderParser = class {
   }
   document(text) {
     const { sink, file: file2 } = this.context;
-    const root = dirname5(file2.path);
+    const root = dirname6(file2.path);
     const fileKey = createHash3("sha1").update(file2.path).digest("hex").slice(0, 8);
     const lines = text.split("\n");
     let native = `${fileKey}:1`;
@@ -45363,7 +45421,7 @@ function searchReplaceEdits(turn, ctx) {
       editId: `${ctx.native}:${a[i].line}`,
       recordId: `${ctx.native}:${a[0].line}`,
       toolName: "search-replace",
-      absPath: isAbsolute4(clean) ? clean : resolve5(ctx.root, clean),
+      absPath: isAbsolute4(clean) ? clean : resolve6(ctx.root, clean),
       status: turn.applied.has(clean) ? "applied" : "failed",
       timestamp: ctx.started,
       addedText: replace.join("\n"),
@@ -45379,13 +45437,13 @@ var aider = {
   format: "document",
   async discover(environment) {
     const candidates = [
-      ...(environment.knownRoots ?? []).map((root) => join7(root, ".aider.chat.history.md")),
-      ...environment.env.AIDER_CHAT_HISTORY_FILE ? [resolve5(environment.env.AIDER_CHAT_HISTORY_FILE)] : []
+      ...(environment.knownRoots ?? []).map((root) => join8(root, ".aider.chat.history.md")),
+      ...environment.env.AIDER_CHAT_HISTORY_FILE ? [resolve6(environment.env.AIDER_CHAT_HISTORY_FILE)] : []
     ];
     const files = [];
     for (const path of [...new Set(candidates)]) {
-      if (!existsSync9(path)) continue;
-      const s = statSync4(path);
+      if (!existsSync10(path)) continue;
+      const s = statSync5(path);
       files.push({ path, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
     }
     return { locations: candidates.length > 0 ? candidates : [".aider.chat.history.md in each known repository root"], files, skipped: [] };
@@ -45405,12 +45463,12 @@ var list = (v) => Array.isArray(v) ? v : [];
 
 // src/providers/amp.ts
 import { fileURLToPath as fileURLToPath2 } from "node:url";
-import { join as join8, resolve as resolve6 } from "node:path";
+import { join as join9, resolve as resolve7 } from "node:path";
 var PROVIDER3 = "amp";
 function ampThreadsDir({ env, home }) {
-  if (env.AMP_DATA_DIR) return resolve6(expandHome(env.AMP_DATA_DIR, home), "threads");
-  if (process.platform === "win32" && env.LOCALAPPDATA) return resolve6(env.LOCALAPPDATA, "amp", "threads");
-  return resolve6(expandHome(env.XDG_DATA_HOME || join8(home, ".local", "share"), home), "amp", "threads");
+  if (env.AMP_DATA_DIR) return resolve7(expandHome(env.AMP_DATA_DIR, home), "threads");
+  if (process.platform === "win32" && env.LOCALAPPDATA) return resolve7(env.LOCALAPPDATA, "amp", "threads");
+  return resolve7(expandHome(env.XDG_DATA_HOME || join9(home, ".local", "share"), home), "amp", "threads");
 }
 var arr = (v) => Array.isArray(v) ? v.map(obj) : [];
 function runStatus(run) {
@@ -45540,7 +45598,7 @@ var AmpParser = class {
     });
     if (!callId) return;
     const path = name === "edit_file" || name === "create_file" ? str(input2.path) : null;
-    const absPath = path && base.cwd && !path.startsWith("/") ? resolve6(base.cwd, path) : path;
+    const absPath = path && base.cwd && !path.startsWith("/") ? resolve7(base.cwd, path) : path;
     this.calls.set(callId, { name, path: absPath, recordId: place.recordId, input: input2 });
     if (!absPath) return;
     sink.edit({
@@ -45570,10 +45628,10 @@ var amp = {
 // src/providers/codex.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 import { hash as hash3 } from "node:crypto";
-import { basename as basename2, isAbsolute as isAbsolute5, join as join9, resolve as resolve7 } from "node:path";
+import { basename as basename3, isAbsolute as isAbsolute5, join as join10, resolve as resolve8 } from "node:path";
 var PROVIDER4 = "codex";
 function codexHome({ env, home }) {
-  return resolve7(expandHome(env.CODEX_HOME || join9(home, ".codex"), home));
+  return resolve8(expandHome(env.CODEX_HOME || join10(home, ".codex"), home));
 }
 var KNOWN_ENVELOPES = /* @__PURE__ */ new Set([
   "session_meta",
@@ -45643,7 +45701,7 @@ function recordIdOf(bytes, wholeLine) {
   return `codex2-${hash3("sha1", hashed, "hex").slice(0, 24)}`;
 }
 function nativeIdFromFileName(path) {
-  const m = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl(\.zst)?$/i.exec(basename2(path));
+  const m = /([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\.jsonl(\.zst)?$/i.exec(basename3(path));
   return m ? m[1].toLowerCase() : null;
 }
 var CodexParser = class {
@@ -45853,7 +45911,7 @@ var CodexParser = class {
   }
   absolute(path, workdir) {
     const base = workdir && isAbsolute5(workdir) ? workdir : this.cwd;
-    return isAbsolute5(path) || !base ? path : resolve7(base, path);
+    return isAbsolute5(path) || !base ? path : resolve8(base, path);
   }
   proposePatch(base, callId, patch, toolName) {
     const sink = this.context.sink;
@@ -45913,12 +45971,12 @@ var CodexParser = class {
 };
 async function discoverCodex(environment) {
   const home = codexHome(environment);
-  const locations = [join9(home, "sessions"), join9(home, "archived_sessions")];
+  const locations = [join10(home, "sessions"), join10(home, "archived_sessions")];
   const accept = (name) => /^rollout-.*\.jsonl(\.zst)?$/.test(name);
   const [active, archived] = await Promise.all(locations.map((dir) => findFiles(dir, accept)));
   const byName = /* @__PURE__ */ new Map();
   for (const file2 of [...active, ...archived]) {
-    const name = basename2(file2.path);
+    const name = basename3(file2.path);
     if (!byName.has(name)) byName.set(name, file2);
   }
   const files = [];
@@ -45942,23 +46000,23 @@ var codex = {
 
 // src/providers/copilot.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync10, readFileSync as readFileSync8 } from "node:fs";
-import { basename as basename3, dirname as dirname6, join as join11 } from "node:path";
+import { existsSync as existsSync11, readFileSync as readFileSync9 } from "node:fs";
+import { basename as basename4, dirname as dirname7, join as join12 } from "node:path";
 import { fileURLToPath as fileURLToPath3 } from "node:url";
 
 // src/providers/vscode-paths.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { join as join10, resolve as resolve8 } from "node:path";
+import { join as join11, resolve as resolve9 } from "node:path";
 function vscodeAppDirs({ env, home }, apps) {
-  const base = process.platform === "darwin" ? join10(home, "Library", "Application Support") : process.platform === "win32" ? env.APPDATA ?? join10(home, "AppData", "Roaming") : env.XDG_CONFIG_HOME || join10(home, ".config");
-  return apps.map((app) => resolve8(base, app));
+  const base = process.platform === "darwin" ? join11(home, "Library", "Application Support") : process.platform === "win32" ? env.APPDATA ?? join11(home, "AppData", "Roaming") : env.XDG_CONFIG_HOME || join11(home, ".config");
+  return apps.map((app) => resolve9(base, app));
 }
 
 // src/providers/copilot.ts
 var PROVIDER5 = "copilot";
 var VARIANTS = ["Code", "Code - Insiders", "VSCodium"];
 function vscodeUserDirs(environment) {
-  return vscodeAppDirs(environment, VARIANTS).map((dir) => join11(dir, "User"));
+  return vscodeAppDirs(environment, VARIANTS).map((dir) => join12(dir, "User"));
 }
 function replayMutationLog(text, onBadLine) {
   let state = {};
@@ -45994,10 +46052,10 @@ function replayMutationLog(text, onBadLine) {
   return obj(state);
 }
 function workspaceFolder(storageDir) {
-  const file2 = join11(storageDir, "workspace.json");
-  if (!existsSync10(file2)) return null;
+  const file2 = join12(storageDir, "workspace.json");
+  if (!existsSync11(file2)) return null;
   try {
-    const folder = str(obj(JSON.parse(readFileSync8(file2, "utf8"))).folder);
+    const folder = str(obj(JSON.parse(readFileSync9(file2, "utf8"))).folder);
     return folder?.startsWith("file:") ? fileURLToPath3(folder) : null;
   } catch {
     return null;
@@ -46018,16 +46076,16 @@ var CopilotParser = class {
   }
   document(text) {
     const { file: file2 } = this.context;
-    if (basename3(dirname6(file2.path)) === "transcripts") this.eventStream(text, dirname6(dirname6(dirname6(file2.path))));
+    if (basename4(dirname7(file2.path)) === "transcripts") this.eventStream(text, dirname7(dirname7(dirname7(file2.path))));
     else
       this.chatSession(
         file2.path.endsWith(".jsonl") ? replayMutationLog(text, (n) => this.context.sink.skip("invalid_json", n)) : JSON.parse(text),
-        dirname6(dirname6(file2.path))
+        dirname7(dirname7(file2.path))
       );
   }
   chatSession(doc, storageDir) {
     const { sink, file: file2 } = this.context;
-    const nativeId = str(doc.sessionId) ?? basename3(file2.path).replace(/\.jsonl?$/, "");
+    const nativeId = str(doc.sessionId) ?? basename4(file2.path).replace(/\.jsonl?$/, "");
     const sessionId = `${PROVIDER5}:${nativeId}`;
     const cwd = workspaceFolder(storageDir);
     const base = { sessionId, nativeId, cwd };
@@ -46096,7 +46154,7 @@ var CopilotParser = class {
   }
   eventStream(text, storageDir) {
     const { sink, file: file2 } = this.context;
-    const nativeId = basename3(file2.path, ".jsonl");
+    const nativeId = basename4(file2.path, ".jsonl");
     const sessionId = `${PROVIDER5}:${nativeId}`;
     const cwd = workspaceFolder(storageDir);
     let model = null;
@@ -46204,21 +46262,21 @@ var copilot = {
   name: PROVIDER5,
   format: "document",
   async discover(environment) {
-    const locations = vscodeUserDirs(environment).map((dir) => join11(dir, "workspaceStorage"));
+    const locations = vscodeUserDirs(environment).map((dir) => join12(dir, "workspaceStorage"));
     const found = [];
     for (const dir of locations) {
       found.push(
         ...await findFiles(
           dir,
-          (name, parent) => basename3(parent) === "chatSessions" && /\.jsonl?$/.test(name) || basename3(parent) === "transcripts" && basename3(dirname6(parent)) === "GitHub.copilot-chat" && name.endsWith(".jsonl"),
+          (name, parent) => basename4(parent) === "chatSessions" && /\.jsonl?$/.test(name) || basename4(parent) === "transcripts" && basename4(dirname7(parent)) === "GitHub.copilot-chat" && name.endsWith(".jsonl"),
           3
         )
       );
     }
     const chatIds = new Set(
-      found.filter((f) => basename3(dirname6(f.path)) === "chatSessions").map((f) => basename3(f.path).replace(/\.jsonl?$/, ""))
+      found.filter((f) => basename4(dirname7(f.path)) === "chatSessions").map((f) => basename4(f.path).replace(/\.jsonl?$/, ""))
     );
-    const files = found.filter((f) => basename3(dirname6(f.path)) === "chatSessions" || !chatIds.has(basename3(f.path, ".jsonl")));
+    const files = found.filter((f) => basename4(dirname7(f.path)) === "chatSessions" || !chatIds.has(basename4(f.path, ".jsonl")));
     return { locations, files, skipped: [] };
   },
   parser: (context) => new CopilotParser(context)
@@ -46226,20 +46284,20 @@ var copilot = {
 
 // src/providers/cursor.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { basename as basename5, dirname as dirname7, join as join13, resolve as resolve9 } from "node:path";
+import { basename as basename6, dirname as dirname8, join as join14, resolve as resolve10 } from "node:path";
 
 // src/db/foreign-copy.ts
 init_define_PACEFLOW_BUNDLED_SQL();
 init_errors();
-import { copyFileSync, existsSync as existsSync11, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync as existsSync12, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename as basename4, join as join12 } from "node:path";
+import { basename as basename5, join as join13 } from "node:path";
 function readDatabaseCopy(path, read) {
-  const dir = mkdtempSync(join12(tmpdir(), "paceflow-copy-"));
+  const dir = mkdtempSync(join13(tmpdir(), "paceflow-copy-"));
   try {
-    const copy = join12(dir, basename4(path));
+    const copy = join13(dir, basename5(path));
     copyFileSync(path, copy);
-    if (existsSync11(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
+    if (existsSync12(`${path}-wal`)) copyFileSync(`${path}-wal`, `${copy}-wal`);
     let db;
     try {
       db = openDatabase(copy, { readonly: true });
@@ -46273,7 +46331,7 @@ function slugOf(path) {
 var TranscriptParser = class {
   constructor(context) {
     this.context = context;
-    this.nativeId = basename5(context.file.path, ".jsonl");
+    this.nativeId = basename6(context.file.path, ".jsonl");
     this.sessionId = `${PROVIDER6}:${this.nativeId}`;
     const parts = context.file.path.split(/[\\/]/);
     const at = parts.lastIndexOf("agent-transcripts");
@@ -46291,7 +46349,7 @@ var TranscriptParser = class {
   /** The project folder: the ancestor of a touched path whose slug is the folder's name. */
   learnCwd(path) {
     if (this.cwd || !path || !this.slug || !path.startsWith("/")) return;
-    for (let dir = dirname7(path); dir !== dirname7(dir); dir = dirname7(dir)) {
+    for (let dir = dirname8(path); dir !== dirname8(dir); dir = dirname8(dir)) {
       if (slugOf(dir) === this.slug) {
         this.cwd = dir;
         return;
@@ -46324,7 +46382,7 @@ var TranscriptParser = class {
       sink.record({ ...base, kind: "tool_call", toolName: name, toolCallId: recordId, text: name === "Shell" ? str(input2.command) : null });
       const path = str(input2.path);
       if (!path) return;
-      const absPath = path.startsWith("/") || !this.cwd ? path : resolve9(this.cwd, path);
+      const absPath = path.startsWith("/") || !this.cwd ? path : resolve10(this.cwd, path);
       const edit = (addedText, removedText) => ({
         sessionId: this.sessionId,
         editId: recordId,
@@ -46443,7 +46501,7 @@ var StateDbParser = class {
             editId: recordId,
             recordId,
             toolName: name,
-            absPath: path.startsWith("/") || !cwd ? path : resolve9(cwd, path),
+            absPath: path.startsWith("/") || !cwd ? path : resolve10(cwd, path),
             status: lines.length > 0 || status !== "applied" ? status : "pending",
             timestamp,
             addedText: added.join("\n"),
@@ -46456,20 +46514,20 @@ var StateDbParser = class {
   }
 };
 function cursorHome({ env, home }) {
-  return resolve9(env.CURSOR_HOME ?? join13(home, ".cursor"));
+  return resolve10(env.CURSOR_HOME ?? join14(home, ".cursor"));
 }
 var cursor = {
   name: PROVIDER6,
   // Transcripts are appended JSONL; the IDE database is read whole (see parser()).
   format: "jsonl",
   async discover(environment) {
-    const projects = join13(cursorHome(environment), "projects");
+    const projects = join14(cursorHome(environment), "projects");
     const transcripts = await findFiles(
       projects,
       (name, parent) => name.endsWith(".jsonl") && parent.split(/[\\/]/).includes("agent-transcripts"),
       4
     );
-    const dbs = vscodeAppDirs(environment, ["Cursor"]).map((dir) => join13(dir, "User", "globalStorage"));
+    const dbs = vscodeAppDirs(environment, ["Cursor"]).map((dir) => join14(dir, "User", "globalStorage"));
     const states = (await Promise.all(dbs.map((d) => findFiles(d, (name) => name === "state.vscdb", 0)))).flat();
     return { locations: [projects, ...dbs], files: [...transcripts, ...states], skipped: [] };
   },
@@ -46479,11 +46537,11 @@ var cursor = {
 
 // src/providers/gemini-cli.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync12, readFileSync as readFileSync9 } from "node:fs";
-import { basename as basename6, dirname as dirname8, isAbsolute as isAbsolute6, join as join14, resolve as resolve10 } from "node:path";
+import { existsSync as existsSync13, readFileSync as readFileSync10 } from "node:fs";
+import { basename as basename7, dirname as dirname9, isAbsolute as isAbsolute6, join as join15, resolve as resolve11 } from "node:path";
 var PROVIDER7 = "gemini-cli";
 function geminiHome({ env, home }) {
-  return resolve10(expandHome(env.GEMINI_CLI_HOME ? join14(env.GEMINI_CLI_HOME, ".gemini") : join14(home, ".gemini"), home));
+  return resolve11(expandHome(env.GEMINI_CLI_HOME ? join15(env.GEMINI_CLI_HOME, ".gemini") : join15(home, ".gemini"), home));
 }
 function textOf2(content) {
   if (typeof content === "string") return content;
@@ -46545,14 +46603,14 @@ function foldGeminiSession(text, onBadLine) {
   return { header, messages: order.map((id) => byId.get(id)).filter(Boolean) };
 }
 function projectRoot(chatsDir, geminiDir, projectHash, context) {
-  const tmpDir = dirname8(chatsDir);
-  const marker = join14(tmpDir, ".project_root");
-  if (existsSync12(marker)) return readFileSync9(marker, "utf8").trim() || null;
-  const registry2 = join14(geminiDir, "projects.json");
-  if (existsSync12(registry2)) {
+  const tmpDir = dirname9(chatsDir);
+  const marker = join15(tmpDir, ".project_root");
+  if (existsSync13(marker)) return readFileSync10(marker, "utf8").trim() || null;
+  const registry2 = join15(geminiDir, "projects.json");
+  if (existsSync13(registry2)) {
     try {
-      const projects = obj(obj(JSON.parse(readFileSync9(registry2, "utf8"))).projects);
-      const slug = basename6(tmpDir);
+      const projects = obj(obj(JSON.parse(readFileSync10(registry2, "utf8"))).projects);
+      const slug = basename7(tmpDir);
       const found = Object.entries(projects).find(([, value]) => value === slug);
       if (found) return found[0];
     } catch {
@@ -46564,7 +46622,7 @@ var EDIT_TOOLS2 = /* @__PURE__ */ new Set(["write_file", "replace"]);
 function geminiDirOf(path) {
   const parts = path.split(/[\\/]/);
   const tmp = parts.lastIndexOf("tmp");
-  return tmp > 0 ? parts.slice(0, tmp).join("/") : dirname8(path);
+  return tmp > 0 ? parts.slice(0, tmp).join("/") : dirname9(path);
 }
 var GeminiParser = class {
   constructor(context, geminiDir) {
@@ -46580,12 +46638,12 @@ var GeminiParser = class {
   document(text) {
     const { sink, file: file2 } = this.context;
     const { header, messages } = foldGeminiSession(text, (n) => sink.skip("invalid_json", n));
-    const nativeId = str(header.sessionId) ?? basename6(file2.path).replace(/\.jsonl?$/, "");
+    const nativeId = str(header.sessionId) ?? basename7(file2.path).replace(/\.jsonl?$/, "");
     const sessionId = `${PROVIDER7}:${nativeId}`;
-    const chatsDir = dirname8(file2.path);
-    const parentNative = basename6(chatsDir) !== "chats" ? basename6(chatsDir) : null;
-    const root = projectRoot(parentNative ? dirname8(chatsDir) : chatsDir, this.geminiDir, str(header.projectHash), this.context);
-    const absolute = (p) => isAbsolute6(p) || !root ? p : resolve10(root, p);
+    const chatsDir = dirname9(file2.path);
+    const parentNative = basename7(chatsDir) !== "chats" ? basename7(chatsDir) : null;
+    const root = projectRoot(parentNative ? dirname9(chatsDir) : chatsDir, this.geminiDir, str(header.projectHash), this.context);
+    const absolute = (p) => isAbsolute6(p) || !root ? p : resolve11(root, p);
     let model = null;
     const base = {
       sessionId,
@@ -46668,7 +46726,7 @@ var geminiCli = {
   format: "document",
   async discover(environment) {
     const dir = geminiHome(environment);
-    const tmp = join14(dir, "tmp");
+    const tmp = join15(dir, "tmp");
     const found = await findFiles(
       tmp,
       (name, parent) => /\.jsonl?$/.test(name) && parent.split(/[\\/]/).includes("chats") && name !== "logs.json",
@@ -46683,12 +46741,12 @@ var geminiCli = {
 
 // src/providers/opencode.ts
 init_define_PACEFLOW_BUNDLED_SQL();
-import { existsSync as existsSync13, readdirSync as readdirSync3, readFileSync as readFileSync10, statSync as statSync5 } from "node:fs";
-import { basename as basename7, dirname as dirname9, join as join15, resolve as resolve11 } from "node:path";
+import { existsSync as existsSync14, readdirSync as readdirSync4, readFileSync as readFileSync11, statSync as statSync6 } from "node:fs";
+import { basename as basename8, dirname as dirname10, join as join16, resolve as resolve12 } from "node:path";
 var PROVIDER8 = "opencode";
 function opencodeDataDir({ env, home }) {
-  if (env.OPENCODE_DATA_DIR) return resolve11(expandHome(env.OPENCODE_DATA_DIR, home));
-  return resolve11(expandHome(env.XDG_DATA_HOME || join15(home, ".local", "share"), home), "opencode");
+  if (env.OPENCODE_DATA_DIR) return resolve12(expandHome(env.OPENCODE_DATA_DIR, home));
+  return resolve12(expandHome(env.XDG_DATA_HOME || join16(home, ".local", "share"), home), "opencode");
 }
 function parseJson2(text) {
   try {
@@ -46779,7 +46837,7 @@ function emitToolPart(part, at, context) {
     });
   }
   if (!EDIT_TOOLS3.has(tool)) return;
-  const absolute = (path2) => path2.startsWith("/") || !cwd ? path2 : resolve11(cwd, path2);
+  const absolute = (path2) => path2.startsWith("/") || !cwd ? path2 : resolve12(cwd, path2);
   const edit = { sessionId, recordId, toolName: tool, status: toolStatus2(status), timestamp: when };
   if (tool === "patch" || tool === "apply_patch") {
     const patch = str(input2.patchText) ?? str(input2.patch) ?? str(input2.input) ?? "";
@@ -46852,8 +46910,8 @@ var DatabaseParser = class {
   }
 };
 function readJsonDir(dir) {
-  if (!existsSync13(dir)) return [];
-  return readdirSync3(dir).filter((name) => name.endsWith(".json")).map((name) => parseJson2(readFileSync10(join15(dir, name), "utf8")));
+  if (!existsSync14(dir)) return [];
+  return readdirSync4(dir).filter((name) => name.endsWith(".json")).map((name) => parseJson2(readFileSync11(join16(dir, name), "utf8")));
 }
 var StorageParser = class {
   constructor(context) {
@@ -46867,11 +46925,11 @@ var StorageParser = class {
   document(text) {
     const { file: file2 } = this.context;
     const session = parseJson2(text);
-    const storage = dirname9(dirname9(dirname9(file2.path)));
-    const id = str(session.id) ?? basename7(file2.path, ".json");
-    const messages = readJsonDir(join15(storage, "message", id)).sort((a, b) => (num(obj(a.time).created) ?? 0) - (num(obj(b.time).created) ?? 0)).map((m) => {
+    const storage = dirname10(dirname10(dirname10(file2.path)));
+    const id = str(session.id) ?? basename8(file2.path, ".json");
+    const messages = readJsonDir(join16(storage, "message", id)).sort((a, b) => (num(obj(a.time).created) ?? 0) - (num(obj(b.time).created) ?? 0)).map((m) => {
       const messageId = str(m.id) ?? "";
-      const parts = readJsonDir(join15(storage, "part", messageId)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
+      const parts = readJsonDir(join16(storage, "part", messageId)).sort((a, b) => String(a.id).localeCompare(String(b.id)));
       return { id: messageId, data: m, parts };
     });
     emit(
@@ -46881,22 +46939,22 @@ var StorageParser = class {
   }
 };
 function legacyFingerprint(sessionFile) {
-  const storage = dirname9(dirname9(dirname9(sessionFile)));
-  const id = basename7(sessionFile, ".json");
+  const storage = dirname10(dirname10(dirname10(sessionFile)));
+  const id = basename8(sessionFile, ".json");
   let size = 0;
   let mtimeMs = 0;
   const add = (path) => {
-    const s = statSync5(path);
+    const s = statSync6(path);
     size += s.size;
     mtimeMs = Math.max(mtimeMs, Math.floor(s.mtimeMs));
   };
   add(sessionFile);
-  const messages = join15(storage, "message", id);
-  if (existsSync13(messages)) {
-    for (const name of readdirSync3(messages)) {
-      add(join15(messages, name));
-      const parts = join15(storage, "part", name.replace(/\.json$/, ""));
-      if (existsSync13(parts)) for (const p of readdirSync3(parts)) add(join15(parts, p));
+  const messages = join16(storage, "message", id);
+  if (existsSync14(messages)) {
+    for (const name of readdirSync4(messages)) {
+      add(join16(messages, name));
+      const parts = join16(storage, "part", name.replace(/\.json$/, ""));
+      if (existsSync14(parts)) for (const p of readdirSync4(parts)) add(join16(parts, p));
     }
   }
   return { size, mtimeMs };
@@ -46907,7 +46965,7 @@ var opencode = {
   async discover(environment) {
     const dir = opencodeDataDir(environment);
     const dbs = await findFiles(dir, (name) => /^opencode(-[\w-]+)?\.db$/.test(name), 0);
-    const sessionDir = join15(dir, "storage", "session");
+    const sessionDir = join16(dir, "storage", "session");
     const legacy = (await findFiles(sessionDir, (name) => /^ses_.+\.json$/.test(name), 1)).map((f) => ({
       ...f,
       ...legacyFingerprint(f.path)
@@ -47695,7 +47753,7 @@ function readEvent(env) {
   const name = env.GITHUB_EVENT_NAME ?? "";
   const path = env.GITHUB_EVENT_PATH;
   if (!path) return { name };
-  const payload = JSON.parse(readFileSync11(path, "utf8"));
+  const payload = JSON.parse(readFileSync12(path, "utf8"));
   const pr = payload.pull_request;
   return {
     name,
@@ -47709,9 +47767,9 @@ async function fetchNotes(cwd, ref) {
 }
 async function runAction(env = process.env) {
   const inputs = readInputs();
-  const workspace = resolve12(env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
-  const db = isAbsolute7(inputs.database) ? inputs.database : resolve12(env.RUNNER_TEMP ?? workspace, inputs.database);
-  mkdirSync2(dirname10(db), { recursive: true });
+  const workspace = resolve13(env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
+  const db = isAbsolute7(inputs.database) ? inputs.database : resolve13(env.RUNNER_TEMP ?? workspace, inputs.database);
+  mkdirSync2(dirname11(db), { recursive: true });
   const version2 = packageVersion();
   if (await gitText(["rev-parse", "--is-shallow-repository"], { cwd: workspace }) === "true") {
     setFailed(SHALLOW_FIX);

@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
+import { isUtf8 } from 'node:buffer';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
@@ -405,7 +406,7 @@ class TranscriptReader {
       w.beginFile(file.path);
       const parser = provider.parser({ file, sink: w, storedRecordId: this.storedRecordIds.get(provider.name) ?? null });
       const read = whole
-        ? readDocument(file.path, parser)
+        ? readDocument(file.path, parser, (reason, lineNumber) => w.skip(reason, lineNumber))
         : readJsonLines(file.path, {
             startOffset,
             startLine,
@@ -536,8 +537,33 @@ class FileBatches {
 }
 
 /** A `document` provider's file: read whole and handed over at once. */
-function readDocument(path: string, parser: { document?(text: string): void }): LineReadResult {
+function readDocument(
+  path: string,
+  parser: { document?(text: string): void },
+  onSkip: (reason: SkipReason, lineNumber: number) => void,
+): LineReadResult {
   const bytes = readFileSync(path);
-  parser.document?.(bytes.toString('utf8'));
+  parser.document?.(utf8Text(bytes, onSkip));
   return { endOffset: bytes.length, endLine: 0, bytesRead: bytes.length };
+}
+
+/**
+ * A document's text. Decoding would turn invalid UTF-8 into U+FFFD and let a damaged line pass as
+ * a record: each line that is not valid UTF-8 is emptied instead, and counted as skipped.
+ */
+export function utf8Text(bytes: Buffer, onSkip: (reason: SkipReason, lineNumber: number) => void): string {
+  if (isUtf8(bytes)) return bytes.toString('utf8');
+  const lines: string[] = [];
+  let start = 0;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i < bytes.length && bytes[i] !== 0x0a) continue;
+    const line = bytes.subarray(start, i);
+    if (isUtf8(line)) lines.push(line.toString('utf8'));
+    else {
+      lines.push('');
+      onSkip('invalid_utf8', lines.length);
+    }
+    start = i + 1;
+  }
+  return lines.join('\n');
 }
