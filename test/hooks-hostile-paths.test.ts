@@ -131,6 +131,29 @@ describe('hooks in repositories with hostile paths', () => {
     }
   });
 
+  const lefthookBin = fileURLToPath(new URL('../.tools/node_modules/lefthook-linux-x64/bin/', import.meta.url));
+  it.skipIf(!existsSync(join(lefthookBin, 'lefthook')) && !process.env.CI)(
+    'under the real lefthook, a hostile path runs nothing and records the commit',
+    async () => {
+      const h = hostileRepo("it's $(touch PWNED) `touch PWNED`", 'plain');
+      writeFileSync(join(h.dir, 'lefthook.yml'), 'pre-commit:\n  commands: {}\n');
+      const path = `${lefthookBin}:${process.env.PATH ?? ''}`;
+      const withLefthook = (command: string, ...args: string[]) => {
+        const r = spawnSync(command, args, { cwd: h.dir, env: { ...process.env, PATH: path, HOME: h.parent }, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`${command} ${args.join(' ')}: ${r.stderr}`);
+      };
+      expect(h.cli('hooks', 'install', '--manager', 'lefthook')).toContain('installed');
+      // paceflow ran without lefthook on its PATH here: install lefthook's hooks as the project would.
+      withLefthook('lefthook', 'install');
+      h.repo.write('l.ts', 'export const l = 1;\n');
+      h.run(h.dir, 'git', 'add', '-A');
+      withLefthook('git', 'commit', '-q', '-m', 'through lefthook');
+      await h.settle();
+      expect(h.subjects()).toContain('through lefthook');
+      expect(h.pwned()).toBe(false);
+    },
+  );
+
   it('a hook broken by an older install is reported as broken, and `hooks install` repairs it', async () => {
     const h = hostileRepo("it's", 'plain');
     h.cli('hooks', 'install', '--manager', 'plain');
