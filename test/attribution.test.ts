@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/cli/commands/ingest.js';
+import { headerPath } from '../src/git/patches.js';
 import { show } from '../src/cli/commands/show.js';
 import { openDatabase } from '../src/db/open.js';
 import { snapshot } from './helpers/db.js';
@@ -253,6 +254,31 @@ describe('attribution from transcripts', () => {
     expect(s.attributions(sha)).toEqual([
       { provider: 'claude-code', session_id: '', matched_lines: 2, share_of_commit: 1, source: 'trailer' },
     ]);
+  });
+});
+
+describe('paths git writes in diff headers', () => {
+  it.each([
+    ['sp ace.py', 'a space (git ends the header with a TAB)'],
+    ['dir with space/file name.py', 'spaces in the folder and the file'],
+    ['ünï cödé.py', 'non-ASCII with a space'],
+    ["it's.py", 'a quote'],
+  ])('%s: %s — the session’s lines are credited', async (name) => {
+    const s = scenario();
+    const ai = ['def total(items):', '    return sum(item.price for item in items)', 'answer = compute_the_answer()'];
+    s.t.prompt('add it').write('toolu_sp', file(s.repo, name), `${ai.join('\n')}\n`);
+    s.repo.write(name, `${ai.join('\n')}\n`);
+    const sha = s.repo.commit('add a file with an odd name', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 3, ai_lines: 3, attribution_source: 'transcript' });
+  });
+
+  it.each([
+    ['b/sp ace.js\t', 'b/sp ace.js'],
+    ['b/plain.js', 'b/plain.js'],
+    ['"b/tab\\tend\t"', '"b/tab\\tend\t"'],
+  ])('headerPath(%j) → %j', (raw, path) => {
+    expect(headerPath(raw)).toBe(path);
   });
 });
 

@@ -38,6 +38,14 @@ export function unquoteGitPath(raw: string): string {
 }
 
 /**
+ * The path of a `--- a/x` / `+++ b/x` header. git ends an unquoted path that holds a space with a
+ * TAB there (so the header can be split); a path that really ends in a TAB is quoted instead.
+ */
+export function headerPath(raw: string): string {
+  return raw.endsWith('\t') && !raw.startsWith('"') ? raw.slice(0, -1) : raw;
+}
+
+/**
  * The added lines of each given commit's diff against its first parent (merges are skipped by the
  * caller), streamed from one `git log -p -U0 --no-walk`. Binary files contribute nothing.
  */
@@ -87,11 +95,11 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
       if (text.startsWith('rename from ')) file.oldPath = unquoteGitPath(text.slice(12));
       else if (text.startsWith('rename to ')) file.path = unquoteGitPath(text.slice(10));
       else if (text.startsWith('+++ ')) {
-        const target = text.slice(4);
+        const target = headerPath(text.slice(4));
         if (target !== '/dev/null') file.path = unquoteGitPath(target).replace(/^b\//, '');
         else if (file.oldPath) file.path = file.oldPath;
       } else if (text.startsWith('--- ') && !file.path) {
-        const source = text.slice(4);
+        const source = headerPath(text.slice(4));
         if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source).replace(/^a\//, '');
       } else if (text.startsWith('@@')) inHunk = true;
       return;
