@@ -112,6 +112,25 @@ describe('reached mainline', () => {
     });
   });
 
+  it('squash through a pull-request head under refs/pull/N/head, as GitHub lays them out; refs/pull/N/merge is not read', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('pr work');
+    repo.git('update-ref', 'refs/pull/12/head', c);
+    repo.git('checkout', '-q', 'main');
+    repo.git('branch', '-q', '-D', 'topic');
+    const landed = repo.write('a.ts', `${lines('a', 2)}export const reviewed = afterReview();\n`).commit('Add a (#12)');
+    // GitHub's trial merge of the pull request into main: not history anyone wrote.
+    const trial = repo
+      .gitRaw(['commit-tree', `${c}^{tree}`, '-p', landed, '-p', c, '-m', 'Merge c into main'], '')
+      .toString()
+      .trim();
+    repo.git('update-ref', 'refs/pull/12/merge', trial);
+    const o = await outcomes(repo);
+    expect(o(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'squash', mainline_sha: landed });
+    expect(() => o(trial)).toThrow(/no outcome/);
+  });
+
   it('rebase merge and cherry-pick: the copies’ patch-id', async () => {
     const { repo, c, copy } = cherryPicked();
     expect(copy).not.toBe(c);

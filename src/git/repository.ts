@@ -118,11 +118,14 @@ export interface RefTip {
   sha: string;
 }
 
-const WALKED_REFS = ['refs/heads/', 'refs/remotes/', 'refs/tags/'];
+// Pull-request heads as GitHub lays them out: git fetch origin '+refs/pull/*/head:refs/pull/*/head'.
+const WALKED_REFS = ['refs/heads/', 'refs/remotes/', 'refs/tags/', 'refs/pull/'];
+/** Under refs/pull/ only the heads are history; `refs/pull/N/merge` is GitHub's trial merge, never landed. */
+const isWalked = (name: string) => !name.startsWith('refs/pull/') || /^refs\/pull\/[^/]+\/head$/.test(name);
 
 /**
- * Every branch, remote-tracking branch and tag that points at a commit, plus HEAD. Notes, stash
- * and other internal refs are not history and are left out.
+ * Every branch, remote-tracking branch, tag and pull-request head (`refs/pull/N/head`) that points
+ * at a commit, plus HEAD. Notes, stash and other internal refs are not history and are left out.
  */
 export async function listRefTips(cwd: string): Promise<RefTip[]> {
   const out = await gitText(
@@ -133,7 +136,7 @@ export async function listRefTips(cwd: string): Promise<RefTip[]> {
   for (const line of out.split('\n')) {
     if (line === '') continue;
     const [name, type, sha, peeledType, peeled] = line.split('\0');
-    if (!name || name.endsWith('/HEAD')) continue;
+    if (!name || name.endsWith('/HEAD') || !isWalked(name)) continue;
     if (type === 'commit') tips.push({ name, sha: sha! });
     else if (type === 'tag' && peeledType === 'commit') tips.push({ name, sha: peeled! });
   }
