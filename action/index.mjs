@@ -40440,6 +40440,9 @@ function unquoteGitPath(raw) {
   }
   return Buffer.from(bytes).toString("utf8");
 }
+function headerPath(raw) {
+  return raw.endsWith("	") && !raw.startsWith('"') ? raw.slice(0, -1) : raw;
+}
 async function* readCommitPatches(shas, options) {
   if (shas.length === 0) return;
   const args = [
@@ -40485,11 +40488,11 @@ async function* readCommitPatches(shas, options) {
       if (text.startsWith("rename from ")) file2.oldPath = unquoteGitPath(text.slice(12));
       else if (text.startsWith("rename to ")) file2.path = unquoteGitPath(text.slice(10));
       else if (text.startsWith("+++ ")) {
-        const target = text.slice(4);
+        const target = headerPath(text.slice(4));
         if (target !== "/dev/null") file2.path = unquoteGitPath(target).replace(/^b\//, "");
         else if (file2.oldPath) file2.path = file2.oldPath;
       } else if (text.startsWith("--- ") && !file2.path) {
-        const source = text.slice(4);
+        const source = headerPath(text.slice(4));
         if (source !== "/dev/null" && !file2.oldPath) file2.oldPath = unquoteGitPath(source).replace(/^a\//, "");
       } else if (text.startsWith("@@")) inHunk = true;
       return;
@@ -40994,6 +40997,10 @@ async function netDiffPatchId(base, tip, cwd) {
   const { stdout } = await runGit(["patch-id", "--stable"], { cwd, input: diff.stdout });
   return stdout.toString("latin1").split(" ")[0] || null;
 }
+async function isAncestor(a, b, cwd) {
+  const { code } = await runGit(["merge-base", "--is-ancestor", a, b], { cwd, okCodes: [1] });
+  return code === 0;
+}
 async function mergeBase(a, b, cwd) {
   const { stdout, code } = await runGit(["merge-base", a, b], { cwd, okCodes: [1] });
   return code === 0 ? stdout.toString("latin1").trim() : null;
@@ -41064,11 +41071,39 @@ var init_context = __esm({
       reached = /* @__PURE__ */ new Map();
       /** Non-merge ancestors of the tip (set by the ancestor rule, which runs first). */
       onMainline = [];
-      /** patch-id → the earliest-landed mainline commit with it (filled by the patch-id and squash rules). */
+      /** patch-id → the mainline commits with it, earliest landed first (filled by the patch-id and squash rules). */
       mainlineIds = /* @__PURE__ */ new Map();
       /** A commit's committer time in seconds (NaN when unknown). */
       time(sha) {
         return Date.parse(this.bySha.get(sha)?.committed_at ?? "") / 1e3;
+      }
+      /** Adds mainline commits to `mainlineIds` by patch-id, keeping each list in landing order. */
+      addMainlineIds(ids) {
+        for (const [sha, id] of ids) {
+          const list2 = this.mainlineIds.get(id);
+          if (!list2) this.mainlineIds.set(id, [sha]);
+          else if (!list2.includes(sha)) list2.push(sha);
+        }
+        for (const list2 of this.mainlineIds.values()) list2.sort((a, b) => this.landedAt(a) - this.landedAt(b));
+      }
+      /**
+       * The first mainline commit with this patch-id that landed at or after `notBefore` (seconds): a
+       * copy never lands before its original was written.
+       */
+      copyOf(patchId, notBefore) {
+        return (this.mainlineIds.get(patchId ?? "") ?? []).find((sha) => this.landedAt(sha) >= notBefore);
+      }
+      ancestry = /* @__PURE__ */ new Map();
+      /**
+       * Whether `c` comes before `r` on mainline: it landed earlier, or both landed with one merge and
+       * `c` is an ancestor of `r`. A revert and its target that land together keep their direction.
+       */
+      async precedes(c, r) {
+        const [at, rat] = [this.landedAt(c), this.landedAt(r)];
+        if (at !== rat) return at < rat;
+        const key = `${c}>${r}`;
+        if (!this.ancestry.has(key)) this.ancestry.set(key, c !== r && await isAncestor(c, r, this.cwd));
+        return this.ancestry.get(key);
       }
       /** When the commit reached mainline (seconds); only for commits in `reached`. */
       landedAt(sha) {
@@ -41127,11 +41162,9 @@ async function squashByNetDiff(ctx, pending) {
     if (own2.length === 0) continue;
     const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
     if (!base) continue;
-    if (ctx.mainlineIds.size === 0) {
-      const ids = await ctx.patchIds(ctx.onMainline.filter((sha) => ctx.time(sha) >= ctx.time(base)));
-      for (const [sha, id] of ids) if (!ctx.mainlineIds.has(id)) ctx.mainlineIds.set(id, sha);
-    }
-    const copy = ctx.mainlineIds.get(await netDiffPatchId(base, head_sha, ctx.cwd) ?? "");
+    if (ctx.mainlineIds.size === 0) ctx.addMainlineIds(await ctx.patchIds(ctx.onMainline.filter((sha) => ctx.time(sha) >= ctx.time(base))));
+    const written = own2.reduce((max, sha) => Math.max(max, ctx.time(sha)), -Infinity);
+    const copy = ctx.copyOf(await netDiffPatchId(base, head_sha, ctx.cwd) ?? void 0, written);
     if (copy) for (const sha of own2) ctx.reached.set(sha, { via: "squash", at: ctx.landedAt(copy), copy });
   }
 }
@@ -41187,14 +41220,10 @@ var init_mainline_rules = __esm({
         if (pending.length === 0) return;
         const earliest = pending.reduce((min, sha) => Math.min(min, ctx.time(sha)), Infinity);
         const recent = ctx.onMainline.filter((sha) => ctx.time(sha) >= earliest - 1);
-        const ids = await ctx.patchIds(recent);
-        for (const sha of recent.sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))) {
-          const id = ids.get(sha);
-          if (id && !ctx.mainlineIds.has(id)) ctx.mainlineIds.set(id, sha);
-        }
+        ctx.addMainlineIds(await ctx.patchIds(recent));
         const candidateIds = await ctx.patchIds(pending);
         for (const sha of pending) {
-          const copy = ctx.mainlineIds.get(candidateIds.get(sha) ?? "");
+          const copy = ctx.copyOf(candidateIds.get(sha), ctx.time(sha));
           if (copy) ctx.reached.set(sha, { via: "patch-id", at: ctx.landedAt(copy), copy });
         }
       }
@@ -41285,13 +41314,13 @@ function lookupOf(ctx) {
     time: (sha) => ctx.time(sha)
   };
 }
-function messageReverts(ctx) {
+async function messageReverts(ctx) {
   const lookup = lookupOf(ctx);
   const edges = /* @__PURE__ */ new Map();
   for (const sha of ctx.onMainline) {
     const target = revertTargetByMessage(ctx.bySha.get(sha), lookup);
     const canonical = target ? ctx.reached.get(target)?.copy : void 0;
-    if (canonical && canonical !== sha) edges.set(sha, { target: canonical, kind: "message" });
+    if (canonical && canonical !== sha && await ctx.precedes(canonical, sha)) edges.set(sha, { target: canonical, kind: "message" });
   }
   return edges;
 }
@@ -41303,7 +41332,10 @@ async function diffInversionReverts(ctx, edges) {
   const byReverse = /* @__PURE__ */ new Map();
   for (const [sha, id] of reverse) byReverse.set(id, [...byReverse.get(id) ?? [], sha]);
   for (const sha of withoutMessage) {
-    const target = (byReverse.get(forward.get(sha) ?? "") ?? []).filter((c) => c !== sha && ctx.landedAt(c) <= ctx.landedAt(sha)).sort((a, b) => ctx.landedAt(b) - ctx.landedAt(a))[0];
+    const candidates = (byReverse.get(forward.get(sha) ?? "") ?? []).filter((c) => c !== sha && ctx.landedAt(c) <= ctx.landedAt(sha));
+    const before = [];
+    for (const c of candidates) if (await ctx.precedes(c, sha)) before.push(c);
+    const target = before.sort((a, b) => ctx.landedAt(b) - ctx.landedAt(a))[0];
     if (target) edges.set(sha, { target, kind: "diff-inversion" });
   }
 }
@@ -41419,7 +41451,7 @@ async function buildOutcomes(options) {
   return { mainlineTip: tip, ...counts };
 }
 async function findReverts(ctx, config2) {
-  const edges = messageReverts(ctx);
+  const edges = await messageReverts(ctx);
   await diffInversionReverts(ctx, edges);
   const revertsOf = /* @__PURE__ */ new Map();
   for (const [r, { target }] of edges) revertsOf.set(target, [...revertsOf.get(target) ?? [], r]);
@@ -43189,7 +43221,8 @@ function normalizeRemoteUrl(url2) {
   if (path === "") return null;
   return `${host}/${path}`.toLowerCase();
 }
-var WALKED_REFS = ["refs/heads/", "refs/remotes/", "refs/tags/"];
+var WALKED_REFS = ["refs/heads/", "refs/remotes/", "refs/tags/", "refs/pull/"];
+var isWalked = (name) => !name.startsWith("refs/pull/") || /^refs\/pull\/[^/]+\/head$/.test(name);
 async function listRefTips(cwd) {
   const out = await gitText(
     ["for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)", ...WALKED_REFS],
@@ -43199,7 +43232,7 @@ async function listRefTips(cwd) {
   for (const line of out.split("\n")) {
     if (line === "") continue;
     const [name, type, sha, peeledType, peeled] = line.split("\0");
-    if (!name || name.endsWith("/HEAD")) continue;
+    if (!name || name.endsWith("/HEAD") || !isWalked(name)) continue;
     if (type === "commit") tips.push({ name, sha });
     else if (type === "tag" && peeledType === "commit") tips.push({ name, sha: peeled });
   }

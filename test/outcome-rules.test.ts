@@ -69,6 +69,23 @@ describe('mainline rules', () => {
     expect(ctx.reached.get(c)).toEqual({ via: 'patch-id', at: ctx.time(copy), copy });
   });
 
+  it('patch-id: a mainline commit with the same diff that landed before the branch commit was written is no copy of it', async () => {
+    const repo = base();
+    // Another branch commit, older than both: the rule then looks at every mainline commit since it.
+    repo.git('checkout', '-q', '-b', 'older');
+    const older = repo.write('o.ts', lines('o')).commit('an older branch commit');
+    repo.git('checkout', '-q', '-b', 'late', 'main');
+    repo.git('checkout', '-q', 'main');
+    const early = repo.write('a.ts', lines('a')).commit('the change, made on main first');
+    repo.git('checkout', '-q', 'late');
+    const late = repo.write('a.ts', lines('a')).commit('the same change, written later on a branch');
+    repo.git('checkout', '-q', 'main');
+    const ctx = await contextOf(repo);
+    await patchIdRule.apply(ctx, [older, late]);
+    expect(ctx.time(early)).toBeLessThan(ctx.time(late));
+    expect(ctx.reached.has(late)).toBe(false);
+  });
+
   it('squash: by the pull request number of a PR ref, and by a branch’s net diff', async () => {
     const repo = base();
     repo.git('checkout', '-q', '-b', 'pr');
@@ -173,10 +190,34 @@ describe('revert rules', () => {
     repo.git('rm', '-q', 'b.ts');
     const undo = repo.commit('cleanup');
     const ctx = await contextOf(repo);
-    const edges = messageReverts(ctx);
+    const edges = await messageReverts(ctx);
     expect([...edges]).toEqual([[r, { target: c, kind: 'message' }]]);
     await diffInversionReverts(ctx, edges);
     expect(edges.get(undo)).toEqual({ target: d, kind: 'diff-inversion' });
+  });
+
+  it.each([
+    ['a message revert', (repo: TempRepo, c: string) => repo.at().git('revert', '--no-edit', c)],
+    [
+      'an inverted diff without a message',
+      (repo: TempRepo) => {
+        repo.git('rm', '-q', 'a.ts');
+        repo.commit('cleanup');
+      },
+    ],
+  ] as const)('%s that lands in the same merge as its target reverts it, never the other way round', async (_name, undo) => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a')).commit('feature');
+    undo(repo, c);
+    const r = repo.git('rev-parse', 'HEAD');
+    repo.git('checkout', '-q', 'main');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    const ctx = await contextOf(repo);
+    expect(ctx.landedAt(c)).toBe(ctx.landedAt(r));
+    const edges = await messageReverts(ctx);
+    await diffInversionReverts(ctx, edges);
+    expect([...edges].map(([revert, e]) => [revert, e.target])).toEqual([[r, c]]);
   });
 
   it('partial: a later commit that deletes at least half of a commit’s surviving lines', async () => {

@@ -76,7 +76,7 @@ interface Reverts {
 
 /** Every revert edge among mainline commits: message and diff-inversion reverts, then partial ones. */
 async function findReverts(ctx: OutcomeContext, config: OutcomeConfig): Promise<Reverts> {
-  const edges = messageReverts(ctx);
+  const edges = await messageReverts(ctx);
   await diffInversionReverts(ctx, edges);
   const revertsOf = new Map<string, string[]>();
   for (const [r, { target }] of edges) revertsOf.set(target, [...(revertsOf.get(target) ?? []), r]);

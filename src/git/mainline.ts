@@ -91,6 +91,12 @@ export async function netDiffPatchId(base: string, tip: string, cwd: string): Pr
   return stdout.toString('latin1').split(' ')[0] || null;
 }
 
+/** Whether `a` is an ancestor of `b` (or `b` itself). */
+export async function isAncestor(a: string, b: string, cwd: string): Promise<boolean> {
+  const { code } = await runGit(['merge-base', '--is-ancestor', a, b], { cwd, okCodes: [1] });
+  return code === 0;
+}
+
 export async function mergeBase(a: string, b: string, cwd: string): Promise<string | null> {
   const { stdout, code } = await runGit(['merge-base', a, b], { cwd, okCodes: [1] });
   return code === 0 ? stdout.toString('latin1').trim() : null;

@@ -1,5 +1,5 @@
 import type { Database } from '../../db/driver.js';
-import { patchIds } from '../../git/mainline.js';
+import { isAncestor, patchIds } from '../../git/mainline.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
@@ -37,8 +37,8 @@ export class OutcomeContext {
   readonly reached = new Map<string, Reached>();
   /** Non-merge ancestors of the tip (set by the ancestor rule, which runs first). */
   onMainline: string[] = [];
-  /** patch-id → the earliest-landed mainline commit with it (filled by the patch-id and squash rules). */
-  readonly mainlineIds = new Map<string, string>();
+  /** patch-id → the mainline commits with it, earliest landed first (filled by the patch-id and squash rules). */
+  readonly mainlineIds = new Map<string, string[]>();
 
   constructor(
     readonly db: Database,
@@ -54,6 +54,38 @@ export class OutcomeContext {
   /** A commit's committer time in seconds (NaN when unknown). */
   time(sha: string): number {
     return Date.parse(this.bySha.get(sha)?.committed_at ?? '') / 1000;
+  }
+
+  /** Adds mainline commits to `mainlineIds` by patch-id, keeping each list in landing order. */
+  addMainlineIds(ids: ReadonlyMap<string, string>): void {
+    for (const [sha, id] of ids) {
+      const list = this.mainlineIds.get(id);
+      if (!list) this.mainlineIds.set(id, [sha]);
+      else if (!list.includes(sha)) list.push(sha);
+    }
+    for (const list of this.mainlineIds.values()) list.sort((a, b) => this.landedAt(a) - this.landedAt(b));
+  }
+
+  /**
+   * The first mainline commit with this patch-id that landed at or after `notBefore` (seconds): a
+   * copy never lands before its original was written.
+   */
+  copyOf(patchId: string | undefined, notBefore: number): string | undefined {
+    return (this.mainlineIds.get(patchId ?? '') ?? []).find((sha) => this.landedAt(sha) >= notBefore);
+  }
+
+  private readonly ancestry = new Map<string, boolean>();
+
+  /**
+   * Whether `c` comes before `r` on mainline: it landed earlier, or both landed with one merge and
+   * `c` is an ancestor of `r`. A revert and its target that land together keep their direction.
+   */
+  async precedes(c: string, r: string): Promise<boolean> {
+    const [at, rat] = [this.landedAt(c), this.landedAt(r)];
+    if (at !== rat) return at < rat;
+    const key = `${c}>${r}`;
+    if (!this.ancestry.has(key)) this.ancestry.set(key, c !== r && (await isAncestor(c, r, this.cwd)));
+    return this.ancestry.get(key)!;
   }
 
   /** When the commit reached mainline (seconds); only for commits in `reached`. */

@@ -40,14 +40,10 @@ export const patchIdRule: MainlineRule = {
     if (pending.length === 0) return;
     const earliest = pending.reduce((min, sha) => Math.min(min, ctx.time(sha)), Infinity); // no spread: 100k+ args overflow the stack
     const recent = ctx.onMainline.filter((sha) => ctx.time(sha) >= earliest - 1);
-    const ids = await ctx.patchIds(recent);
-    for (const sha of recent.sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))) {
-      const id = ids.get(sha);
-      if (id && !ctx.mainlineIds.has(id)) ctx.mainlineIds.set(id, sha);
-    }
+    ctx.addMainlineIds(await ctx.patchIds(recent));
     const candidateIds = await ctx.patchIds(pending);
     for (const sha of pending) {
-      const copy = ctx.mainlineIds.get(candidateIds.get(sha) ?? '');
+      const copy = ctx.copyOf(candidateIds.get(sha), ctx.time(sha));
       if (copy) ctx.reached.set(sha, { via: 'patch-id', at: ctx.landedAt(copy), copy });
     }
   },
@@ -80,11 +76,10 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
     if (own.length === 0) continue;
     const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
     if (!base) continue;
-    if (ctx.mainlineIds.size === 0) {
-      const ids = await ctx.patchIds(ctx.onMainline.filter((sha) => ctx.time(sha) >= ctx.time(base)));
-      for (const [sha, id] of ids) if (!ctx.mainlineIds.has(id)) ctx.mainlineIds.set(id, sha);
-    }
-    const copy = ctx.mainlineIds.get((await netDiffPatchId(base, head_sha, ctx.cwd)) ?? '');
+    if (ctx.mainlineIds.size === 0) ctx.addMainlineIds(await ctx.patchIds(ctx.onMainline.filter((sha) => ctx.time(sha) >= ctx.time(base))));
+    // The squash holds every one of the branch's commits: it lands after the last was written.
+    const written = own.reduce((max, sha) => Math.max(max, ctx.time(sha)), -Infinity);
+    const copy = ctx.copyOf((await netDiffPatchId(base, head_sha, ctx.cwd)) ?? undefined, written);
     if (copy) for (const sha of own) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
   }
 }

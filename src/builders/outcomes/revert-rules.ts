@@ -62,19 +62,22 @@ function lookupOf(ctx: OutcomeContext): RevertLookup {
   };
 }
 
-/** Message reverts on mainline: revert → the mainline copy of what its message names. */
-export function messageReverts(ctx: OutcomeContext): Map<string, RevertEdge> {
+/** Message reverts on mainline: revert → the mainline copy of what its message names, which must come before it. */
+export async function messageReverts(ctx: OutcomeContext): Promise<Map<string, RevertEdge>> {
   const lookup = lookupOf(ctx);
   const edges = new Map<string, RevertEdge>();
   for (const sha of ctx.onMainline) {
     const target = revertTargetByMessage(ctx.bySha.get(sha)!, lookup);
     const canonical = target ? ctx.reached.get(target)?.copy : undefined;
-    if (canonical && canonical !== sha) edges.set(sha, { target: canonical, kind: 'message' });
+    if (canonical && canonical !== sha && (await ctx.precedes(canonical, sha))) edges.set(sha, { target: canonical, kind: 'message' });
   }
   return edges;
 }
 
-/** Diff inversion: R's patch-id equals the patch-id of C's reversed diff, and C landed before R. */
+/**
+ * Diff inversion: R's patch-id equals the patch-id of C's reversed diff, and C comes before R. The
+ * match is symmetric (C's diff is R's reversed too): only ancestry says which is the undo.
+ */
 export async function diffInversionReverts(ctx: OutcomeContext, edges: Map<string, RevertEdge>): Promise<void> {
   const withoutMessage = ctx.onMainline.filter((sha) => !edges.has(sha));
   if (withoutMessage.length <= 1) return;
@@ -83,9 +86,10 @@ export async function diffInversionReverts(ctx: OutcomeContext, edges: Map<strin
   const byReverse = new Map<string, string[]>();
   for (const [sha, id] of reverse) byReverse.set(id, [...(byReverse.get(id) ?? []), sha]);
   for (const sha of withoutMessage) {
-    const target = (byReverse.get(forward.get(sha) ?? '') ?? [])
-      .filter((c) => c !== sha && ctx.landedAt(c) <= ctx.landedAt(sha))
-      .sort((a, b) => ctx.landedAt(b) - ctx.landedAt(a))[0];
+    const candidates = (byReverse.get(forward.get(sha) ?? '') ?? []).filter((c) => c !== sha && ctx.landedAt(c) <= ctx.landedAt(sha));
+    const before: string[] = [];
+    for (const c of candidates) if (await ctx.precedes(c, sha)) before.push(c);
+    const target = before.sort((a, b) => ctx.landedAt(b) - ctx.landedAt(a))[0];
     if (target) edges.set(sha, { target, kind: 'diff-inversion' });
   }
 }
