@@ -41264,8 +41264,9 @@ var init_mainline_rules = __esm({
 });
 
 // src/git/blame.ts
-async function blameFile(rev, path, cwd) {
-  const { stdout } = await runGit(["blame", "--line-porcelain", rev, "--", path], { cwd, okCodes: [128] });
+async function blameFile(rev, path, cwd, options = {}) {
+  const moves = options.moves ? ["-M", "-C"] : [];
+  const { stdout } = await runGit(["blame", "--line-porcelain", ...moves, rev, "--", path], { cwd, okCodes: [128] });
   const out = [];
   let sha = "";
   let file2 = path;

@@ -669,7 +669,7 @@ describe('report --range', () => {
       ingest: false,
     });
     const parsed = JSON.parse(result.output) as Record<string, unknown[]>;
-    expect(parsed['range v1..HEAD -- :!vendor']).toEqual([
+    expect(parsed['range v1..HEAD']).toEqual([
       { provider: 'claude-code', ai_lines: 3, surviving_nontrivial_lines: 5, ai_share: 0.6, coverage: 0.6 },
       { provider: '(all AI)', ai_lines: 3, surviving_nontrivial_lines: 5, ai_share: 0.6, coverage: 0.6 },
     ]);
@@ -687,6 +687,77 @@ describe('report --range', () => {
       ).output,
     ) as Record<string, { ai_lines: number; surviving_nontrivial_lines: number }[]>;
     expect(all['range v1..HEAD']!.at(-1)).toMatchObject({ ai_lines: 4, surviving_nontrivial_lines: 6 });
+  });
+
+  async function range(s: ReturnType<typeof scenario>, spec: string, options: { cwd?: string; pathspecs?: string[] } = {}) {
+    const { report } = await import('../src/cli/commands/report.js');
+    const result = await report({
+      cwd: options.cwd ?? s.repo.dir,
+      db: s.db,
+      env: s.home.env,
+      format: 'json',
+      range: spec,
+      views: ['repository_ai_share'],
+      ingest: false,
+      ...(options.pathspecs ? { pathspecs: options.pathspecs } : {}),
+    });
+    const parsed = JSON.parse(result.output) as Record<
+      string,
+      { provider: string; ai_lines: number; surviving_nontrivial_lines: number }[]
+    >;
+    return parsed[`range ${spec}`]!.at(-1)!;
+  }
+
+  it('pathspecs are read from the directory it runs in, as git reads them', async () => {
+    const s = scenario();
+    s.repo.git('tag', 'v1');
+    s.repo
+      .write('sub/a.py', 'def alpha():\n    return compute_alpha()\n')
+      .write('b.py', 'def beta():\n    return compute_beta()\n')
+      .commit('two files', { at: AFTER_EDITS });
+    await s.run();
+    expect(await range(s, 'v1..HEAD', { cwd: join(s.repo.dir, 'sub'), pathspecs: ['a.py'] })).toMatchObject({
+      surviving_nontrivial_lines: 2,
+    });
+    expect(await range(s, 'v1..HEAD', { pathspecs: ['sub/a.py'] })).toMatchObject({ surviving_nontrivial_lines: 2 });
+  });
+
+  it('a file with no net change across the range still counts the lines blame credits to the range', async () => {
+    const s = scenario();
+    s.repo.write('base.py', 'def kept():\n    return compute_kept()\n').commit('base', { at: AFTER_EDITS - 600 });
+    s.repo.git('tag', 'v1');
+    // A side branch rewrites a line and a later commit puts the file back as it was: no net diff,
+    // yet at the end blame credits the restored line to a range commit.
+    s.repo.write('base.py', 'def kept():\n    return compute_changed()\n').commit('change', { at: AFTER_EDITS });
+    s.repo.write('base.py', 'def kept():\n    return compute_kept()\n').commit('change back', { at: AFTER_EDITS + 60 });
+    await s.run();
+    expect(s.repo.git('diff', '--stat', 'v1', 'HEAD')).toBe('');
+    expect(await range(s, 'v1..HEAD')).toMatchObject({ surviving_nontrivial_lines: 1 });
+  });
+
+  it('a moved block keeps the commit that wrote it (blame -M -C)', async () => {
+    const s = scenario();
+    const block = ['def helper_one():', '    return compute_one_value()', 'def helper_two():', '    return compute_two_value()'];
+    s.repo.write('a.py', `${block.join('\n')}\nprint(helper_one())\n`).commit('write the helpers', { at: AFTER_EDITS - 600 });
+    s.repo.git('tag', 'v1');
+    // Move the helpers into their own file: a move, not new code.
+    s.repo
+      .write('a.py', 'from helpers import helper_one\nprint(helper_one())\n')
+      .write('helpers.py', `${block.join('\n')}\n`)
+      .commit('move the helpers', { at: AFTER_EDITS });
+    await s.run();
+    // Only the import line is new in the range.
+    expect(await range(s, 'v1..HEAD')).toMatchObject({ surviving_nontrivial_lines: 1 });
+  });
+
+  it('A...B reads from the merge base of A and B', async () => {
+    const s = scenario();
+    s.repo.git('checkout', '-q', '-b', 'topic');
+    s.repo.write('t.py', 'def topic_work():\n    return compute_topic()\n').commit('topic', { at: AFTER_EDITS });
+    s.repo.git('checkout', '-q', 'main');
+    s.repo.write('m.py', 'def main_work():\n    return compute_main()\n').commit('main', { at: AFTER_EDITS + 60 });
+    await s.run();
+    expect(await range(s, 'main...topic')).toMatchObject({ surviving_nontrivial_lines: 2 });
   });
 
   it('pathspecs limit every view, computed on a copy: the database keeps its whole-repository figures', async () => {

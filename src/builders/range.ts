@@ -1,6 +1,6 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
-import { blameFile, filesChangedInRange, revListRange } from '../git/blame.js';
+import { blameFile, filesTouchedInRange, revListRange } from '../git/blame.js';
 import { buildAttribution } from './attribution.js';
 import { isNontrivialLine, normalizeLine } from './lines.js';
 
@@ -15,6 +15,8 @@ export async function collectRangeLines(options: {
   db: Database;
   repoId: string;
   cwd: string;
+  /** Where the pathspecs are read from (the person's directory); default: the top. */
+  pathspecCwd?: string;
   from: string;
   to: string;
   pathspecs: readonly string[];
@@ -23,7 +25,7 @@ export async function collectRangeLines(options: {
   const { db, repoId, cwd } = options;
   const attribution = await buildAttribution({ db, repoId, cwd, config: options.config, readOnly: true });
   const inRange = await revListRange(options.from, options.to, cwd);
-  const files = await filesChangedInRange(options.from, options.to, options.pathspecs, cwd);
+  const files = await filesTouchedInRange(options.from, options.to, options.pathspecs, options.pathspecCwd ?? cwd);
   // Per commit: the AI lines still to be claimed, by path and normalized text.
   const aiLeft = new Map<string, Map<string, { provider: string; n: number }[]>>();
   for (const [sha, lines] of attribution.aiLines) {
@@ -58,7 +60,7 @@ export async function collectRangeLines(options: {
   const insert = db.prepare(`INSERT INTO paceflow_range_lines (path, sha, provider, ai_weight, tracked) VALUES (?, ?, ?, ?, ?)`);
   let lines = 0;
   for (const path of files) {
-    const blamed = await blameFile(options.to, path, cwd);
+    const blamed = await blameFile(options.to, path, cwd, { moves: true });
     db.transaction(() => {
       for (const line of blamed) {
         if (!inRange.has(line.sha) || !isNontrivialLine(line.text)) continue;

@@ -9,8 +9,15 @@ export interface BlamedLine {
 }
 
 /** Every line of a file at a revision with the commit that introduced it (`git blame --line-porcelain`). */
-export async function blameFile(rev: string, path: string, cwd: string): Promise<BlamedLine[]> {
-  const { stdout } = await runGit(['blame', '--line-porcelain', rev, '--', path], { cwd, okCodes: [128] });
+/**
+ * `moves`: blame with -M -C, so that a line moved within its file, or moved or copied from another
+ * file the same commit changed, keeps the commit that first wrote it (release figures credit
+ * writing, not moving). -C once, not -C -C -C: copies from files the commit did not touch would
+ * make git read every file of every commit, and a copy of untouched code is rare.
+ */
+export async function blameFile(rev: string, path: string, cwd: string, options: { moves?: boolean } = {}): Promise<BlamedLine[]> {
+  const moves = options.moves ? ['-M', '-C'] : [];
+  const { stdout } = await runGit(['blame', '--line-porcelain', ...moves, rev, '--', path], { cwd, okCodes: [128] });
   const out: BlamedLine[] = [];
   let sha = '';
   let file = path;
@@ -24,13 +31,26 @@ export async function blameFile(rev: string, path: string, cwd: string): Promise
   return out;
 }
 
-/** Files of revision `to` that the range from..to added or modified, limited by pathspecs. */
-export async function filesChangedInRange(from: string, to: string, pathspecs: readonly string[], cwd: string): Promise<string[]> {
-  const out = await gitText(
-    ['-c', 'core.quotePath=false', 'diff', '--name-only', '--no-renames', '--diff-filter=AMR', from, to, '--', ...pathspecs],
+/**
+ * Files any commit of from..to touched, limited by pathspecs, as paths from the repository's top.
+ * Not the net diff from..to: a file the range changed and changed back (or changed on a side branch
+ * and merged) still has lines blame credits to the range. `cwd` is where the pathspecs are read
+ * from (the person's directory); git prints the paths from the top all the same.
+ */
+export async function filesTouchedInRange(from: string, to: string, pathspecs: readonly string[], cwd: string): Promise<string[]> {
+  const { stdout } = await runGit(
+    ['-c', 'core.quotePath=false', 'log', '--format=', '--name-only', '-z', '--no-renames', `${from}..${to}`, '--', ...pathspecs],
     { cwd },
   );
-  return out.split('\n').filter(Boolean);
+  return [
+    ...new Set(
+      stdout
+        .toString('utf8')
+        .split('\0')
+        .map((p) => p.replace(/^\n+/, ''))
+        .filter(Boolean),
+    ),
+  ];
 }
 
 export async function revListRange(from: string, to: string, cwd: string): Promise<Set<string>> {

@@ -125,23 +125,32 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
 }
 
 async function rangeTable(db: Database, options: ReportOptions, repoId: string | null): Promise<ResultTable> {
-  const [{ identifyRepository }, { resolveCommit }, { loadConfig }, { collectRangeLines, rangeSummary }] = await Promise.all([
-    import('../../ingest/git.js'),
-    import('../../git/blame.js'),
-    import('../../config/config.js'),
-    import('../../builders/range.js'),
-  ]);
-  const m = /^(.+?)\.\.(.+)$/.exec(options.range ?? '');
-  if (!m) throw new UsageError(`--range takes A..B (two revisions), got "${options.range}"`);
+  const [{ identifyRepository }, { resolveCommit }, { mergeBase }, { loadConfig }, { collectRangeLines, rangeSummary }] = await Promise.all(
+    [
+      import('../../ingest/git.js'),
+      import('../../git/blame.js'),
+      import('../../git/mainline.js'),
+      import('../../config/config.js'),
+      import('../../builders/range.js'),
+    ],
+  );
+  // A..B: what B has that A has not. A...B: the same from the merge base of A and B (what B's side
+  // of the fork added), as git reads it.
+  const m = /^(.+?)(\.\.\.?)(.+)$/.exec(options.range ?? '');
+  if (!m) throw new UsageError(`--range takes A..B or A...B (two revisions), got "${options.range}"`);
   if (!repoId) throw new UsageError('--range needs a repository: run it inside one (or with --repo)');
+  const [a, dots, b] = [m[1]!, m[2]!, m[3]!];
   const identity = await identifyRepository(options.cwd);
   const root = identity.location.root;
-  const [from, to] = await Promise.all([resolveCommit(m[1]!, root), resolveCommit(m[2]!, root)]);
-  if (!from || !to) throw new UsageError(`--range: not a revision here: ${!from ? m[1] : m[2]}`);
+  const [resolvedA, to] = await Promise.all([resolveCommit(a, root), resolveCommit(b, root)]);
+  if (!resolvedA || !to) throw new UsageError(`--range: not a revision here: ${!resolvedA ? a : b}`);
+  const from = dots === '...' ? await mergeBase(resolvedA, to, root) : resolvedA;
+  if (!from) throw new UsageError(`--range: ${a} and ${b} have no common history, so ${a}...${b} has no start`);
   const { config } = await loadConfig(root, options.config);
-  await collectRangeLines({ db, repoId, cwd: root, from, to, pathspecs: options.pathspecs ?? [], config });
+  // Pathspecs are read from the person's directory, as git reads them there.
+  await collectRangeLines({ db, repoId, cwd: root, pathspecCwd: options.cwd, from, to, pathspecs: options.pathspecs ?? [], config });
   const summary = rangeSummary(db);
-  return { name: `range ${m[1]}..${m[2]}${options.pathspecs?.length ? ` -- ${options.pathspecs.join(' ')}` : ''}`, ...summary };
+  return { name: `range ${a}${dots}${b}`, ...summary };
 }
 
 export function register(program: Command): void {
