@@ -40601,7 +40601,8 @@ __export(attribution_exports, {
   buildAttribution: () => buildAttribution,
   finishOutcomes: () => finishOutcomes,
   loadWrittenLines: () => loadWrittenLines,
-  matchCommitLines: () => matchCommitLines
+  matchCommitLines: () => matchCommitLines,
+  writtenLines: () => writtenLines
 });
 function attributionProvider(marker) {
   return marker === "claude" ? "claude-code" : marker;
@@ -40629,7 +40630,7 @@ function loadWrittenLines(db, repoId) {
          SELECT s.session_id, r.root_id FROM metadata_sessions s JOIN roots r ON s.parent_session_id = r.session_id
          WHERE s.session_kind = 'subagent'
        )
-       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text
+       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text, e.removed_text
        FROM fact_session_file_edits e
        JOIN metadata_sessions s ON s.session_id = e.session_id
        LEFT JOIN roots r ON r.session_id = e.session_id
@@ -40640,10 +40641,25 @@ function loadWrittenLines(db, repoId) {
     const at = Date.parse(row.timestamp);
     if (Number.isNaN(at)) continue;
     const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model };
-    for (const line of textLines(row.added_text)) written.add(row.path, line, write);
+    for (const line of writtenLines(row.added_text, row.removed_text)) written.add(row.path, line, write);
   }
   written.sort();
   return written;
+}
+function writtenLines(addedText, removedText) {
+  const removed = /* @__PURE__ */ new Map();
+  for (const line of textLines(removedText)) {
+    const key = normalizeLine(line);
+    removed.set(key, (removed.get(key) ?? 0) + 1);
+  }
+  if (removed.size === 0) return textLines(addedText);
+  return textLines(addedText).filter((line) => {
+    const key = normalizeLine(line);
+    const n = removed.get(key) ?? 0;
+    if (n === 0) return true;
+    removed.set(key, n - 1);
+    return false;
+  });
 }
 async function buildAttribution(options) {
   const { db, repoId } = options;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { headerPath } from '../src/git/patches.js';
+import { writtenLines } from '../src/builders/attribution.js';
 import { show } from '../src/cli/commands/show.js';
 import { openDatabase } from '../src/db/open.js';
 import { snapshot } from './helpers/db.js';
@@ -254,6 +255,33 @@ describe('attribution from transcripts', () => {
     expect(s.attributions(sha)).toEqual([
       { provider: 'claude-code', session_id: '', matched_lines: 2, share_of_commit: 1, source: 'trailer' },
     ]);
+  });
+});
+
+describe('moves are not writes', () => {
+  it.each([
+    [['a = 1', 'b = 2'], ['b = 2', 'a = 1'], []],
+    [['x = compute()'], ['x  =  compute()', 'y = fresh()'], ['y = fresh()']],
+    [['dup = 1', 'dup = 1'], ['dup = 1', 'dup = 1', 'dup = 1'], ['dup = 1']],
+    [[], ['only = added()'], ['only = added()']],
+  ])('removed %j, added %j → wrote %j', (removed, added, wrote) => {
+    expect(writtenLines(added.join('\n'), removed.join('\n'))).toEqual(wrote);
+  });
+
+  it('a session that only moves a block writes none of it: a later commit re-adding the text is not AI', async () => {
+    const s = scenario();
+    const block = ['def helper_one():', '    return compute_one_value()', 'def helper_two():', '    return compute_two_value()'];
+    const before = `${block.join('\n')}\nprint(helper_one())\n`;
+    const after = `print(helper_one())\n${block.join('\n')}\n`;
+    // Written by a person long before the session (the transcripts' clock starts 2026-02-01).
+    s.repo.write('a.py', before).commit('the helpers, written by a person', { at: 3600 });
+    // The session moves the block below the call: the same lines removed and added in one edit.
+    s.t.edit('toolu_move', file(s.repo, 'a.py'), before, after);
+    s.repo.write('a.py', after);
+    const moved = s.repo.commit('move the helpers', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.outcome(moved)!.nontrivial_added_lines).toBeGreaterThan(0);
+    expect(s.outcome(moved)).toMatchObject({ ai_lines: 0, attribution_coverage: 'untracked' });
   });
 });
 

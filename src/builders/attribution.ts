@@ -116,6 +116,7 @@ interface EditRow {
   path: string;
   timestamp: string | null;
   added_text: string | null;
+  removed_text: string | null;
 }
 
 export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
@@ -127,7 +128,7 @@ export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
          SELECT s.session_id, r.root_id FROM metadata_sessions s JOIN roots r ON s.parent_session_id = r.session_id
          WHERE s.session_kind = 'subagent'
        )
-       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text
+       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text, e.removed_text
        FROM fact_session_file_edits e
        JOIN metadata_sessions s ON s.session_id = e.session_id
        LEFT JOIN roots r ON r.session_id = e.session_id
@@ -140,10 +141,31 @@ export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
     if (Number.isNaN(at)) continue;
     // Sub-agents' lines are credited to the session a person had.
     const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model };
-    for (const line of textLines(row.added_text)) written.add(row.path, line, write);
+    for (const line of writtenLines(row.added_text, row.removed_text)) written.add(row.path, line, write);
   }
   written.sort();
   return written;
+}
+
+/**
+ * The lines an edit wrote (DESIGN §4, "moves are not writes"): its added lines less those it also
+ * removed with the same normalized text (a block moved within the file, or an edit that re-sends
+ * unchanged lines), each removed line cancelling one added line.
+ */
+export function writtenLines(addedText: string | null, removedText: string | null): string[] {
+  const removed = new Map<string, number>();
+  for (const line of textLines(removedText)) {
+    const key = normalizeLine(line);
+    removed.set(key, (removed.get(key) ?? 0) + 1);
+  }
+  if (removed.size === 0) return textLines(addedText);
+  return textLines(addedText).filter((line) => {
+    const key = normalizeLine(line);
+    const n = removed.get(key) ?? 0;
+    if (n === 0) return true;
+    removed.set(key, n - 1);
+    return false;
+  });
 }
 
 interface CommitRow {
