@@ -258,6 +258,40 @@ describe('attribution from transcripts', () => {
   });
 });
 
+describe('AI-committed is not AI-written', () => {
+  it('aider’s committer-only mark is recorded, not credited; an aider author is', async () => {
+    const s = scenario();
+    const personal = s.repo
+      .write('mine.py', 'def mine():\n    return written_by_the_person()\n')
+      .commit('commit my changes', { committer: 'Test Person (aider)', at: AFTER_EDITS });
+    const byAider = s.repo
+      .write('its.py', 'def its():\n    return written_by_aider()\n')
+      .commit('aider wrote this', { author: 'Test Person (aider)', committer: 'Test Person (aider)', at: AFTER_EDITS + 60 });
+    await s.run();
+    expect(s.outcome(personal)).toMatchObject({ ai_lines: 0, attribution_coverage: 'untracked', attribution_source: null });
+    expect(s.outcome(byAider)).toMatchObject({ ai_lines: 2, attribution_source: 'trailer' });
+    // show names the real source: an author marker, not a trailer; and who committed the person's work.
+    const shown = async (sha: string) =>
+      (
+        JSON.parse(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: sha, format: 'json' })) as {
+          commit: Record<string, unknown>;
+        }
+      ).commit;
+    expect(await shown(byAider)).toMatchObject({ attribution_source: 'author-marker', ai_committed_by: null });
+    expect(await shown(personal)).toMatchObject({ attribution_source: null, ai_committed_by: 'aider' });
+    const d = openDatabase(s.db);
+    try {
+      expect(d.prepare(`SELECT ai_committed_by FROM metadata_commits WHERE sha = ?`).get([personal])).toEqual({ ai_committed_by: 'aider' });
+      const byProvider = d
+        .prepare(`SELECT provider, ai_marked_commits, by_author, ai_committed_commits FROM view_repository_commits_by_provider`)
+        .all();
+      expect(byProvider).toEqual([{ provider: 'aider', ai_marked_commits: 1, by_author: 1, ai_committed_commits: 1 }]);
+    } finally {
+      d.close();
+    }
+  });
+});
+
 describe('moves are not writes', () => {
   it.each([
     [['a = 1', 'b = 2'], ['b = 2', 'a = 1'], []],

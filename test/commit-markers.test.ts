@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { detectAiMarker, pullRequestNumber, type AiMarker } from '../src/git/commit-markers.js';
+import { detectAiCommitter, detectAiMarker, pullRequestNumber, type AiMarker } from '../src/git/commit-markers.js';
 import { normalizeRemoteUrl, redactRemoteUrl } from '../src/git/repository.js';
 
 const human = {
@@ -53,12 +53,8 @@ describe('AI markers in commits', () => {
       { provider: 'aider', source: 'trailer' },
     ],
     ['aider 0.39–0.84 author suffix', 'feat: x', { authorName: 'Ada Lovelace (aider)' }, { provider: 'aider', source: 'author' }],
-    [
-      'aider committer suffix on a user /commit',
-      'feat: x',
-      { committerName: 'Ada Lovelace (aider)' },
-      { provider: 'aider', source: 'committer' },
-    ],
+    // aider's committer-only suffix (it committed the person's own changes) is no marker: see detectAiCommitter.
+    ['aider committer suffix on a user /commit', 'feat: x', { committerName: 'Ada Lovelace (aider)' }, null],
     ['aider ≤0.38 subject prefix', 'aider: Added tests', {}, { provider: 'aider', source: 'subject' }],
     [
       'Copilot co-author',
@@ -164,5 +160,25 @@ describe('remote URLs', () => {
   it('drops credentials before a URL is stored', () => {
     expect(redactRemoteUrl('https://x-access-token:ghs_abc@github.com/acme/widget.git')).toBe('https://github.com/acme/widget.git');
     expect(redactRemoteUrl('git@github.com:acme/widget.git')).toBe('git@github.com:acme/widget.git');
+  });
+});
+
+describe('AI-committed is not AI-written', () => {
+  const human = {
+    authorName: 'Ada Lovelace',
+    authorEmail: 'ada@example.com',
+    committerName: 'Ada Lovelace',
+    committerEmail: 'ada@example.com',
+  };
+  it.each([
+    ['aider committed the person’s own changes (committer only)', { committerName: 'Ada Lovelace (aider)' }, 'aider'],
+    [
+      'aider wrote and committed them (author and committer)',
+      { authorName: 'Ada Lovelace (aider)', committerName: 'Ada Lovelace (aider)' },
+      null,
+    ],
+    ['a person', {}, null],
+  ] as const)('%s → committed by %s', (_name, who, expected) => {
+    expect(detectAiCommitter({ ...human, ...who, subject: 'feat: x', message: 'feat: x' })).toBe(expected);
   });
 });

@@ -168,3 +168,28 @@ describe('schema', () => {
     expect(committed).toBe(renderDataModel(db));
   });
 });
+
+describe('migration 005: a committer-only aider mark stops being attribution evidence', () => {
+  it('moves the mark to ai_committed_by and drops the marker attribution and outcome built from it', () => {
+    const db = new BetterSqliteDatabase(':memory:');
+    migrate(db, loadMigrations().slice(0, 4), []);
+    db.exec(`
+      INSERT INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES ('r', '/r', 'x');
+      INSERT INTO metadata_commits (repo_id, sha, parent_shas, parent_count, author_name, author_email, authored_at, author_tz,
+        committer_name, committer_email, committed_at, committer_tz, subject, message, is_merge, is_root, ai_marker, ai_marker_source)
+      VALUES ('r', 'c1', '', 0, 'Ada', 'a@x', 't', '+00:00', 'Ada (aider)', 'a@x', 't', '+00:00', 's', 's', 0, 1, 'aider', 'committer'),
+             ('r', 'c2', '', 0, 'Ada (aider)', 'a@x', 't', '+00:00', 'Ada (aider)', 'a@x', 't', '+00:00', 's', 's', 0, 1, 'aider', 'author');
+      INSERT INTO event_commit_outcomes (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, attribution_source)
+      VALUES ('r', 'c1', 't', 3, 3, 1, 'tracked', 'trailer'), ('r', 'c2', 't', 3, 3, 1, 'tracked', 'trailer');
+      INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
+      VALUES ('r', 'c1', 'aider', '', NULL, 3, 1, 'trailer'), ('r', 'c2', 'aider', '', NULL, 3, 1, 'trailer');`);
+    migrate(db);
+    expect(db.prepare(`SELECT sha, ai_marker, ai_marker_source, ai_committed_by FROM metadata_commits ORDER BY sha`).all()).toEqual([
+      { sha: 'c1', ai_marker: null, ai_marker_source: null, ai_committed_by: 'aider' },
+      { sha: 'c2', ai_marker: 'aider', ai_marker_source: 'author', ai_committed_by: null },
+    ]);
+    expect(db.prepare(`SELECT sha FROM event_commit_outcomes ORDER BY sha`).all()).toEqual([{ sha: 'c2' }]);
+    expect(db.prepare(`SELECT sha FROM event_commit_attributions ORDER BY sha`).all()).toEqual([{ sha: 'c2' }]);
+    db.close();
+  });
+});

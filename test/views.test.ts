@@ -9,6 +9,7 @@ interface CommitRow {
   is_merge: number;
   ai_marker: string | null;
   ai_marker_source: string | null;
+  ai_committed_by: string | null;
   committed_at: string;
 }
 
@@ -23,7 +24,7 @@ function prng(seed: number): () => number {
 
 function randomCommits(seed: number, repos: string[]): CommitRow[] {
   const rand = prng(seed);
-  const sources = ['trailer', 'message', 'author', 'committer', 'subject'];
+  const sources = ['trailer', 'message', 'author', 'subject'];
   const rows: CommitRow[] = [];
   for (const repo of repos) {
     const n = Math.floor(rand() * 40);
@@ -35,6 +36,8 @@ function randomCommits(seed: number, repos: string[]): CommitRow[] {
         is_merge: rand() < 0.15 ? 1 : 0,
         ai_marker: marked ? AI_PROVIDERS[Math.floor(rand() * AI_PROVIDERS.length)]! : null,
         ai_marker_source: marked ? sources[Math.floor(rand() * sources.length)]! : null,
+        // aider's committer-only mark: recorded, never a marker.
+        ai_committed_by: rand() < 0.2 ? 'aider' : null,
         committed_at: new Date(Date.UTC(2026, 0, 1) + Math.floor(rand() * 1e9)).toISOString(),
       });
     }
@@ -50,10 +53,21 @@ function load(db: Database, repos: string[], commits: CommitRow[]): void {
     for (const r of repos) repo.run([r, `/tmp/${r}`]);
     const commit = db.prepare(`
       INSERT INTO metadata_commits (repo_id, sha, parent_shas, parent_count, author_name, author_email, authored_at, author_tz,
-        committer_name, committer_email, committed_at, committer_tz, subject, message, is_merge, is_root, ai_marker, ai_marker_source)
-      VALUES (?, ?, '', ?, 'a', 'a@x', ?, '+00:00', 'a', 'a@x', ?, '+00:00', 's', 's', ?, 0, ?, ?)`);
+        committer_name, committer_email, committed_at, committer_tz, subject, message, is_merge, is_root, ai_marker, ai_marker_source,
+        ai_committed_by)
+      VALUES (?, ?, '', ?, 'a', 'a@x', ?, '+00:00', 'a', 'a@x', ?, '+00:00', 's', 's', ?, 0, ?, ?, ?)`);
     for (const c of commits) {
-      commit.run([c.repo_id, c.sha, c.is_merge ? 2 : 1, c.committed_at, c.committed_at, c.is_merge, c.ai_marker, c.ai_marker_source]);
+      commit.run([
+        c.repo_id,
+        c.sha,
+        c.is_merge ? 2 : 1,
+        c.committed_at,
+        c.committed_at,
+        c.is_merge,
+        c.ai_marker,
+        c.ai_marker_source,
+        c.ai_committed_by,
+      ]);
     }
   });
 }
@@ -85,7 +99,9 @@ function expectedByProvider(repos: string[], commits: CommitRow[]) {
   const out: Record<string, unknown>[] = [];
   for (const repo of repos) {
     const nonMerge = commits.filter((c) => c.repo_id === repo && !c.is_merge);
-    for (const provider of [...new Set(nonMerge.map((c) => c.ai_marker).filter((p) => p !== null))].sort()) {
+    const committedOnly = nonMerge.filter((c) => c.ai_marker === null && c.ai_committed_by !== null);
+    const providers = [...nonMerge.map((c) => c.ai_marker), ...committedOnly.map((c) => c.ai_committed_by)].filter((p) => p !== null);
+    for (const provider of [...new Set(providers)].sort()) {
       const mine = nonMerge.filter((c) => c.ai_marker === provider);
       const times = mine.map((c) => c.committed_at).sort();
       const by = (s: string) => mine.filter((c) => c.ai_marker_source === s).length;
@@ -97,10 +113,10 @@ function expectedByProvider(repos: string[], commits: CommitRow[]) {
         by_trailer: by('trailer'),
         by_message: by('message'),
         by_author: by('author'),
-        by_committer: by('committer'),
         by_subject: by('subject'),
-        first_commit_at: times[0],
-        last_commit_at: times[times.length - 1],
+        ai_committed_commits: committedOnly.filter((c) => c.ai_committed_by === provider).length,
+        first_commit_at: times[0] ?? null,
+        last_commit_at: times[times.length - 1] ?? null,
       });
     }
   }
@@ -135,6 +151,7 @@ describe('commit views against an independent computation', () => {
         is_merge: 1,
         ai_marker: 'claude',
         ai_marker_source: 'trailer',
+        ai_committed_by: null,
         committed_at: '2026-01-01T00:00:00.000Z',
       },
     ];

@@ -93,13 +93,13 @@ export interface CommitIdentityText {
 
 /**
  * The first AI marker found, strongest evidence first: an agent as author, aider's ` (aider)`
- * author/committer, a co-author trailer, a "Generated with" line, aider's `aider: ` subject.
+ * author, a co-author trailer, a "Generated with" line, aider's `aider: ` subject. A mark on the
+ * committer alone is not one (see detectAiCommitter): it says who committed, not who wrote.
  */
 export function detectAiMarker(commit: CommitIdentityText): AiMarker | null {
   const author = providerOfIdentity(commit.authorName, commit.authorEmail);
   if (author) return { provider: author, source: 'author' };
   if (/ \(aider\)$/i.test(commit.authorName.trim())) return { provider: 'aider', source: 'author' };
-  if (/ \(aider\)$/i.test(commit.committerName.trim())) return { provider: 'aider', source: 'committer' };
   for (const match of commit.message.matchAll(CO_AUTHOR)) {
     const provider = providerOfIdentity(match[1] ?? '', match[2] ?? '');
     if (provider) return { provider, source: 'trailer' };
@@ -109,6 +109,16 @@ export function detectAiMarker(commit: CommitIdentityText): AiMarker | null {
   }
   if (/^aider: /i.test(commit.subject)) return { provider: 'aider', source: 'subject' };
   return null;
+}
+
+/**
+ * The assistant that made the commit for a person: aider appends " (aider)" to the committer alone
+ * when it commits changes it found in the work tree (the person's own), and to the author as well
+ * when it wrote them. Recorded and shown, never evidence that AI wrote the lines.
+ */
+export function detectAiCommitter(commit: CommitIdentityText): AiProvider | null {
+  const aider = / \(aider\)$/i;
+  return aider.test(commit.committerName.trim()) && !aider.test(commit.authorName.trim()) ? 'aider' : null;
 }
 
 /** The pull request a commit subject names: a squash's `… (#N)` or `Merge pull request #N …`. */

@@ -1,6 +1,6 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
-import { detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
+import { detectAiCommitter, detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
 import { countCommits, readCommits, commitsReachableOnlyFrom, type CommitRecord } from '../git/log.js';
 import {
   detectMainline,
@@ -99,8 +99,8 @@ function statements(db: Database) {
       INSERT OR IGNORE INTO metadata_commits
         (repo_id, sha, parent_shas, parent_count, author_name, author_email, authored_at, author_tz,
          committer_name, committer_email, committed_at, committer_tz, subject, message,
-         is_merge, is_root, is_shallow_boundary, ai_marker, ai_marker_source, pr_number)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+         is_merge, is_root, is_shallow_boundary, ai_marker, ai_marker_source, pr_number, ai_committed_by)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     change: db.prepare(`
       INSERT INTO metadata_commit_file_changes
         (repo_id, sha, path, old_path, change_type, similarity, added_lines, deleted_lines, is_binary)
@@ -367,14 +367,15 @@ function recordRefProblems(
 
 /** Writes one commit and its file changes; false when it was already recorded. */
 function writeCommit(sql: ReturnType<typeof statements>, repoId: string, commit: CommitRecord, boundary: Set<string>): boolean {
-  const marker = detectAiMarker({
+  const identity = {
     subject: commit.subject,
     message: commit.message,
     authorName: commit.author.name,
     authorEmail: commit.author.email,
     committerName: commit.committer.name,
     committerEmail: commit.committer.email,
-  });
+  };
+  const marker = detectAiMarker(identity);
   const { changes } = sql.commit.run([
     repoId,
     commit.sha,
@@ -396,6 +397,7 @@ function writeCommit(sql: ReturnType<typeof statements>, repoId: string, commit:
     marker?.provider ?? null,
     marker?.source ?? null,
     pullRequestNumber(commit.subject),
+    detectAiCommitter(identity),
   ]);
   if (changes === 0) return false;
   // A shallow clone's boundary commit diffs against nothing: its "changes" would be the whole tree.

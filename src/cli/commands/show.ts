@@ -45,7 +45,15 @@ export async function show(options: ShowOptions): Promise<string> {
     const repoId = identity.repoId!;
     const outcome = db
       .prepare(
-        `SELECT nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
+        // The marker kind behind a 'trailer' attribution, named as it is: an author marker, a
+        // trailer, or a line of the message. ai_committed_by: an assistant committed the person's work.
+        `SELECT o.nontrivial_added_lines, o.ai_lines, o.ai_share, o.heavy_ai, o.attribution_coverage,
+           CASE WHEN o.attribution_source = 'trailer'
+                THEN CASE c.ai_marker_source WHEN 'author' THEN 'author-marker' WHEN 'trailer' THEN 'trailer' ELSE 'message' END
+                ELSE o.attribution_source END AS attribution_source,
+           c.ai_committed_by
+         FROM event_commit_outcomes o JOIN metadata_commits c ON c.repo_id = o.repo_id AND c.sha = o.sha
+         WHERE o.repo_id = ? AND o.sha = ?`,
       )
       .get([repoId, sha]);
     if (!outcome) throw new UsageError(`commit ${sha.slice(0, 12)} is not in the database yet; run \`paceflow ingest\` first`);
