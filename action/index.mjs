@@ -41031,6 +41031,10 @@ async function netDiffPatchId(base, tip, cwd) {
   const { stdout } = await runGit(["patch-id", "--stable"], { cwd, input: diff.stdout });
   return stdout.toString("latin1").split(" ")[0] || null;
 }
+async function mainlineBefore(tip, seconds, cwd) {
+  const { stdout } = await runGit(["rev-list", "--first-parent", "-1", `--before=${Math.floor(seconds)}`, tip], { cwd });
+  return stdout.toString("latin1").trim() || null;
+}
 async function isAncestor(a, b, cwd) {
   const { code } = await runGit(["merge-base", "--is-ancestor", a, b], { cwd, okCodes: [1] });
   return code === 0;
@@ -41221,6 +41225,21 @@ function linesPresent(added, files) {
   }
   return found;
 }
+function linesAbsent(added, files) {
+  const present = /* @__PURE__ */ new Map();
+  for (const [path, text] of files) {
+    for (const line of text.split("\n")) {
+      const key = `${path}\0${normalizeLine(line)}`;
+      present.set(key, (present.get(key) ?? 0) + 1);
+    }
+  }
+  return added.filter((a) => {
+    const key = `${a.path}\0${a.text}`;
+    const n = present.get(key) ?? 0;
+    if (n > 0) present.set(key, n - 1);
+    return n === 0;
+  });
+}
 async function applyMainlineRules(ctx, candidates) {
   let pending = [...candidates];
   for (const rule of MAINLINE_RULES) {
@@ -41229,7 +41248,7 @@ async function applyMainlineRules(ctx, candidates) {
   }
   return pending.filter((sha) => !ctx.reached.has(sha));
 }
-var PR_REF, CONTENT_SHARE, ancestorRule, patchIdRule, squashRule, contentRule, MAINLINE_RULES;
+var PR_REF, CONTENT_SHARE, ancestorRule, patchIdRule, squashRule, CONTENT_CANDIDATES, contentRule, MAINLINE_RULES;
 var init_mainline_rules = __esm({
   "src/builders/outcomes/mainline-rules.ts"() {
     "use strict";
@@ -41271,25 +41290,32 @@ var init_mainline_rules = __esm({
         await squashByNetDiff(ctx, set2);
       }
     };
+    CONTENT_CANDIDATES = 50;
     contentRule = {
       via: "content",
       async apply(ctx, pending) {
         if (pending.length === 0) return;
         const touching = ctx.db.prepare(`
-      SELECT c.sha, c.committed_at FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
-      WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ? ORDER BY c.committed_at`);
+      SELECT DISTINCT c.sha FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
+      WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
+        const onMainline = new Set(ctx.onMainline);
         for await (const patch of readCommitPatches(pending, { cwd: ctx.cwd })) {
           const added = patch.files.flatMap(
             (f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) }))
           );
           if (added.length === 0) continue;
           const paths = [...new Set(added.map((a) => a.path))];
-          const found = linesPresent(added, await filesAt(ctx.tip, paths, ctx.cwd));
-          if (found / added.length < CONTENT_SHARE) continue;
+          const written = ctx.time(patch.sha);
+          const before = await mainlineBefore(ctx.tip, written, ctx.cwd);
+          const brought = before ? linesAbsent(added, await filesAt(before, paths, ctx.cwd)) : added;
+          if (brought.length === 0) continue;
           const since = ctx.bySha.get(patch.sha)?.committed_at ?? "";
-          const landing = paths.flatMap((p) => touching.all([ctx.repoId, p, since])).filter((row) => ctx.reached.has(row.sha) && row.sha !== patch.sha).sort((x, y) => ctx.landedAt(x.sha) - ctx.landedAt(y.sha))[0];
-          const copy = landing?.sha ?? ctx.tip;
-          ctx.reached.set(patch.sha, { via: "content", at: ctx.reached.get(copy)?.at ?? ctx.time(ctx.tip), copy });
+          const candidates = [...new Set(paths.flatMap((p) => touching.all([ctx.repoId, p, since]).map((r) => r.sha)))].filter((sha) => sha !== patch.sha && onMainline.has(sha) && ctx.landedAt(sha) >= written).sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y)).slice(0, CONTENT_CANDIDATES);
+          for (const copy of candidates) {
+            if (linesPresent(brought, await filesAt(copy, paths, ctx.cwd)) / brought.length < CONTENT_SHARE) continue;
+            ctx.reached.set(patch.sha, { via: "content", at: ctx.landedAt(copy), copy });
+            break;
+          }
         }
       }
     };

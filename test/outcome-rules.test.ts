@@ -122,6 +122,48 @@ describe('mainline rules', () => {
     expect(ctx.reached.has(partly)).toBe(false); // 3 of 5 = 60%
   });
 
+  it('content: a branch commit that only restores text mainline already had brings nothing, and does not land', async () => {
+    const repo = base();
+    repo.write('a.ts', lines('a')).commit('mainline has these lines');
+    repo.git('checkout', '-q', '-b', 'undo');
+    repo.write('a.ts', lines('a', 2)).commit('drop three lines');
+    const restore = repo.write('a.ts', lines('a')).commit('put them back (a revert inside the branch)');
+    repo.git('checkout', '-q', 'main');
+    const ctx = await contextOf(repo);
+    await contentRule.apply(ctx, [restore]);
+    expect(ctx.reached.has(restore)).toBe(false);
+  });
+
+  it('content: the landing commit is the one that brought the lines, not the first later commit touching the file', async () => {
+    const repo = base();
+    repo.write('a.ts', 'export const header = first();\n').commit('a.ts starts');
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', `export const header = first();\n${lines('c', 5)}`).commit('topic lines');
+    repo.git('checkout', '-q', 'main');
+    const unrelated = repo.write('a.ts', 'export const header = firstChanged();\n').commit('unrelated edit of a.ts');
+    const brought = repo.write('a.ts', `export const header = firstChanged();\n${lines('c', 5)}`).commit('the topic lines, by hand');
+    repo.git('branch', '-q', '-D', 'topic');
+    repo.git('update-ref', 'refs/heads/keep', c);
+    const ctx = await contextOf(repo);
+    await contentRule.apply(ctx, [c]);
+    expect(ctx.reached.get(c)).toEqual({ via: 'content', at: ctx.landedAt(brought), copy: brought });
+    expect(ctx.reached.get(c)?.copy).not.toBe(unrelated);
+  });
+
+  it('content: lines that landed and were edited later still landed (checked at the landing commit, not the tip)', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('c', 5)).commit('topic lines');
+    repo.git('checkout', '-q', 'main');
+    const landed = repo.write('a.ts', `export const header = mine();\n${lines('c', 5)}`).commit('the topic lines, by hand');
+    repo.write('a.ts', `export const header = mine();\n${lines('z', 5)}`).commit('rewritten since');
+    repo.git('branch', '-q', '-D', 'topic');
+    repo.git('update-ref', 'refs/heads/keep', c);
+    const ctx = await contextOf(repo);
+    await contentRule.apply(ctx, [c]);
+    expect(ctx.reached.get(c)).toMatchObject({ via: 'content', copy: landed });
+  });
+
   it.each([
     [['a.ts', 'x = 1'], 1],
     [['a.ts', 'y = 2'], 0],

@@ -91,6 +91,12 @@ export async function netDiffPatchId(base: string, tip: string, cwd: string): Pr
   return stdout.toString('latin1').split(' ')[0] || null;
 }
 
+/** Mainline as it stood at `seconds`: the last first-parent commit of `tip` committed by then, or null. */
+export async function mainlineBefore(tip: string, seconds: number, cwd: string): Promise<string | null> {
+  const { stdout } = await runGit(['rev-list', '--first-parent', '-1', `--before=${Math.floor(seconds)}`, tip], { cwd });
+  return stdout.toString('latin1').trim() || null;
+}
+
 /** Whether `a` is an ancestor of `b` (or `b` itself). */
 export async function isAncestor(a: string, b: string, cwd: string): Promise<boolean> {
   const { code } = await runGit(['merge-base', '--is-ancestor', a, b], { cwd, okCodes: [1] });

@@ -1,5 +1,5 @@
 import { commitsReachableOnlyFrom } from '../../git/log.js';
-import { filesAt, mainlineLanding, mergeBase, netDiffPatchId } from '../../git/mainline.js';
+import { filesAt, mainlineBefore, mainlineLanding, mergeBase, netDiffPatchId } from '../../git/mainline.js';
 import { readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { OutcomeContext, Via } from './context.js';
@@ -116,29 +116,63 @@ export function linesPresent(added: readonly { path: string; text: string }[], f
   return found;
 }
 
-/** Content: at least CONTENT_SHARE of the commit's non-trivial added lines stand verbatim at the mainline tip. */
+/** The lines of `added` that `files` does not hold (each file line used once): what the commit brought that was not there. */
+export function linesAbsent(
+  added: readonly { path: string; text: string }[],
+  files: ReadonlyMap<string, string>,
+): { path: string; text: string }[] {
+  const present = new Map<string, number>();
+  for (const [path, text] of files) {
+    for (const line of text.split('\n')) {
+      const key = `${path}\0${normalizeLine(line)}`;
+      present.set(key, (present.get(key) ?? 0) + 1);
+    }
+  }
+  return added.filter((a) => {
+    const key = `${a.path}\0${a.text}`;
+    const n = present.get(key) ?? 0;
+    if (n > 0) present.set(key, n - 1);
+    return n === 0;
+  });
+}
+
+/** How many mainline commits after a branch commit the content rule looks at, at the most. */
+const CONTENT_CANDIDATES = 50;
+
+/**
+ * Content: at least CONTENT_SHARE of the lines the commit brought — its non-trivial added lines that
+ * mainline did not already have when it was written — stand verbatim on mainline. The landing commit
+ * is the first mainline commit after it, among those touching its files, at which they do (so lines
+ * edited later still count, and an undo inside a branch that restores mainline's text brings nothing).
+ */
 export const contentRule: MainlineRule = {
   via: 'content',
   async apply(ctx, pending) {
     if (pending.length === 0) return;
     const touching = ctx.db.prepare(`
-      SELECT c.sha, c.committed_at FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
-      WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ? ORDER BY c.committed_at`);
+      SELECT DISTINCT c.sha FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
+      WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
+    const onMainline = new Set(ctx.onMainline);
     for await (const patch of readCommitPatches(pending, { cwd: ctx.cwd })) {
       const added = patch.files.flatMap((f) =>
         f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })),
       );
       if (added.length === 0) continue;
       const paths = [...new Set(added.map((a) => a.path))];
-      const found = linesPresent(added, await filesAt(ctx.tip, paths, ctx.cwd));
-      if (found / added.length < CONTENT_SHARE) continue;
+      const written = ctx.time(patch.sha);
+      const before = await mainlineBefore(ctx.tip, written, ctx.cwd);
+      const brought = before ? linesAbsent(added, await filesAt(before, paths, ctx.cwd)) : added;
+      if (brought.length === 0) continue;
       const since = ctx.bySha.get(patch.sha)?.committed_at ?? '';
-      const landing = paths
-        .flatMap((p) => touching.all<{ sha: string; committed_at: string }>([ctx.repoId, p, since]))
-        .filter((row) => ctx.reached.has(row.sha) && row.sha !== patch.sha)
-        .sort((x, y) => ctx.landedAt(x.sha) - ctx.landedAt(y.sha))[0];
-      const copy = landing?.sha ?? ctx.tip;
-      ctx.reached.set(patch.sha, { via: 'content', at: ctx.reached.get(copy)?.at ?? ctx.time(ctx.tip), copy });
+      const candidates = [...new Set(paths.flatMap((p) => touching.all<{ sha: string }>([ctx.repoId, p, since]).map((r) => r.sha)))]
+        .filter((sha) => sha !== patch.sha && onMainline.has(sha) && ctx.landedAt(sha) >= written)
+        .sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y))
+        .slice(0, CONTENT_CANDIDATES);
+      for (const copy of candidates) {
+        if (linesPresent(brought, await filesAt(copy, paths, ctx.cwd)) / brought.length < CONTENT_SHARE) continue;
+        ctx.reached.set(patch.sha, { via: 'content', at: ctx.landedAt(copy), copy });
+        break;
+      }
     }
   },
 };
