@@ -731,9 +731,18 @@ describe('report --range', () => {
       ingest: false,
     });
     const parsed = JSON.parse(result.output) as Record<string, unknown[]>;
+    const row = {
+      surviving_nontrivial_lines: 5,
+      surviving_lines: 5,
+      ai_lines: 3,
+      ai_share: 0.6,
+      ai_share_of_all_lines: 0.6,
+      coverage: 0.6,
+      commits: 1,
+    };
     expect(parsed['range v1..HEAD']).toEqual([
-      { provider: 'claude-code', ai_lines: 3, surviving_nontrivial_lines: 5, ai_share: 0.6, coverage: 0.6 },
-      { provider: '(all AI)', ai_lines: 3, surviving_nontrivial_lines: 5, ai_share: 0.6, coverage: 0.6 },
+      { provider: 'claude-code', source: 'transcript', ...row },
+      { provider: '(all AI)', source: '(all)', ...row },
     ]);
     const all = JSON.parse(
       (
@@ -747,8 +756,14 @@ describe('report --range', () => {
           ingest: false,
         })
       ).output,
-    ) as Record<string, { ai_lines: number; surviving_nontrivial_lines: number }[]>;
+    ) as Record<string, { provider: string; source: string; ai_lines: number; surviving_nontrivial_lines: number }[]>;
     expect(all['range v1..HEAD']!.at(-1)).toMatchObject({ ai_lines: 4, surviving_nontrivial_lines: 6 });
+    // Per provider and kind of evidence: the vendored commit counts through its trailer.
+    expect(all['range v1..HEAD']!.map((r) => [r.provider, r.source])).toEqual([
+      ['claude-code', 'transcript'],
+      ['claude-code', 'trailer'],
+      ['(all AI)', '(all)'],
+    ]);
   });
 
   async function range(s: ReturnType<typeof scenario>, spec: string, options: { cwd?: string; pathspecs?: string[] } = {}) {
@@ -810,6 +825,23 @@ describe('report --range', () => {
     await s.run();
     // Only the import line is new in the range.
     expect(await range(s, 'v1..HEAD')).toMatchObject({ surviving_nontrivial_lines: 1 });
+  });
+
+  it('gives the share over all surviving lines too, trivial ones included', async () => {
+    const s = scenario();
+    s.repo.git('tag', 'v1');
+    const ai = ['def total(items):', '    return sum(item.price for item in items)', '', '# end'];
+    s.t.write('toolu_all', file(s.repo, 'calc.py'), `${ai.join('\n')}\n`);
+    s.repo.write('calc.py', `${ai.join('\n')}\n`).commit('calc', { at: AFTER_EDITS });
+    await s.run();
+    // 2 non-trivial lines (both AI) of 4 lines.
+    expect(await range(s, 'v1..HEAD')).toMatchObject({
+      ai_lines: 2,
+      surviving_nontrivial_lines: 2,
+      ai_share: 1,
+      surviving_lines: 4,
+      ai_share_of_all_lines: 0.5,
+    });
   });
 
   it('A...B reads from the merge base of A and B', async () => {

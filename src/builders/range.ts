@@ -43,10 +43,16 @@ export async function collectRangeLines(options: {
   const fallback = new Map(
     db
       .prepare(
-        `SELECT o.sha, o.ai_share, o.attribution_source, (SELECT a.provider FROM event_commit_attributions a WHERE a.repo_id = o.repo_id AND a.sha = o.sha ORDER BY a.matched_lines DESC LIMIT 1) AS provider
-         FROM event_commit_outcomes o WHERE o.repo_id = ? AND o.attribution_source IN ('note', 'trailer')`,
+        // The kind of evidence, named as show names it: a note, or the marker's kind.
+        `SELECT o.sha, o.ai_share,
+           CASE WHEN o.attribution_source = 'note' THEN 'note'
+                WHEN c.ai_marker_source = 'author' THEN 'author-marker'
+                WHEN c.ai_marker_source = 'trailer' THEN 'trailer' ELSE 'message' END AS source,
+           (SELECT a.provider FROM event_commit_attributions a WHERE a.repo_id = o.repo_id AND a.sha = o.sha ORDER BY a.matched_lines DESC LIMIT 1) AS provider
+         FROM event_commit_outcomes o JOIN metadata_commits c ON c.repo_id = o.repo_id AND c.sha = o.sha
+         WHERE o.repo_id = ? AND o.attribution_source IN ('note', 'trailer')`,
       )
-      .all<{ sha: string; ai_share: number | null; attribution_source: string; provider: string | null }>([repoId])
+      .all<{ sha: string; ai_share: number | null; source: string; provider: string | null }>([repoId])
       .map((r) => [r.sha, r]),
   );
   const tracked = new Set(
@@ -55,49 +61,83 @@ export async function collectRangeLines(options: {
       .all<{ sha: string }>([repoId])
       .map((r) => r.sha),
   );
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_range_lines (path TEXT, sha TEXT, provider TEXT, ai_weight REAL, tracked INTEGER)`);
-  db.exec(`DELETE FROM paceflow_range_lines`);
-  const insert = db.prepare(`INSERT INTO paceflow_range_lines (path, sha, provider, ai_weight, tracked) VALUES (?, ?, ?, ?, ?)`);
+  // One row per line of B that blame credits to the range: trivial lines too (nontrivial = 0), for
+  // the figure over all lines that other tools quote; only non-trivial lines carry AI weight.
+  db.exec(`DROP TABLE IF EXISTS temp.paceflow_range_lines`);
+  db.exec(
+    `CREATE TEMP TABLE paceflow_range_lines (path TEXT, sha TEXT, provider TEXT, source TEXT, ai_weight REAL, tracked INTEGER, nontrivial INTEGER)`,
+  );
+  const insert = db.prepare(
+    `INSERT INTO paceflow_range_lines (path, sha, provider, source, ai_weight, tracked, nontrivial) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+  );
   let lines = 0;
   for (const path of files) {
     const blamed = await blameFile(options.to, path, cwd, { moves: true });
     db.transaction(() => {
       for (const line of blamed) {
-        if (!inRange.has(line.sha) || !isNontrivialLine(line.text)) continue;
+        if (!inRange.has(line.sha)) continue;
+        if (!isNontrivialLine(line.text)) {
+          insert.run([path, line.sha, null, null, 0, tracked.has(line.sha) ? 1 : 0, 0]);
+          continue;
+        }
         lines++;
         const candidates = aiLeft.get(line.sha)?.get(`${line.path}\0${normalizeLine(line.text)}`);
         const hit = candidates?.find((c) => c.n > 0);
         if (hit) {
           hit.n--;
-          insert.run([path, line.sha, hit.provider, 1, 1]);
+          insert.run([path, line.sha, hit.provider, 'transcript', 1, 1, 1]);
           continue;
         }
         const other = fallback.get(line.sha);
-        if (other?.provider) insert.run([path, line.sha, other.provider, other.ai_share ?? 0, 1]);
-        else insert.run([path, line.sha, null, 0, tracked.has(line.sha) ? 1 : 0]);
+        if (other?.provider) insert.run([path, line.sha, other.provider, other.source, other.ai_share ?? 0, 1, 1]);
+        else insert.run([path, line.sha, null, null, 0, tracked.has(line.sha) ? 1 : 0, 1]);
       }
     });
   }
   return lines;
 }
 
-/** The range's figures, in SQL over the collected lines: one row per provider plus a total. */
+/**
+ * The range's figures, in SQL over the collected lines: one row per provider and kind of evidence
+ * (transcript, note, author-marker, trailer, message) with the commits and AI lines behind it, then
+ * the total. Shares are over the surviving non-trivial lines, and over all surviving lines (what
+ * tools that count every line quote); coverage is the share of non-trivial lines from tracked commits.
+ */
 export function rangeSummary(db: Database): { columns: string[]; rows: Record<string, unknown>[] } {
-  const stmt = db.prepare(`
-    WITH totals AS (SELECT count(*) AS lines, sum(tracked) AS tracked FROM paceflow_range_lines)
-    SELECT coalesce(provider, '(all AI)') AS provider,
-      round(sum(ai_weight), 1) AS ai_lines,
-      (SELECT lines FROM totals) AS surviving_nontrivial_lines,
-      round(sum(ai_weight) / nullif((SELECT lines FROM totals), 0), 4) AS ai_share,
-      round(1.0 * (SELECT tracked FROM totals) / nullif((SELECT lines FROM totals), 0), 4) AS coverage
-    FROM paceflow_range_lines WHERE ai_weight > 0
-    GROUP BY provider ORDER BY sum(ai_weight) DESC`);
-  const byProvider = stmt.all();
-  const total = db
+  const rows = db
     .prepare(`
-    SELECT '(all AI)' AS provider, round(coalesce(sum(ai_weight), 0), 1) AS ai_lines, count(*) AS surviving_nontrivial_lines,
-      round(sum(ai_weight) / nullif(count(*), 0), 4) AS ai_share, round(1.0 * sum(tracked) / nullif(count(*), 0), 4) AS coverage
-    FROM paceflow_range_lines`)
+    WITH totals AS (
+      SELECT sum(nontrivial) AS nontrivial, count(*) AS lines, sum(CASE WHEN nontrivial = 1 THEN tracked END) AS tracked
+      FROM paceflow_range_lines
+    ),
+    groups AS (
+      SELECT provider, source, count(DISTINCT sha) AS commits, sum(ai_weight) AS ai, 0 AS is_total
+      FROM paceflow_range_lines WHERE ai_weight > 0 GROUP BY provider, source
+      UNION ALL
+      SELECT '(all AI)', '(all)', count(DISTINCT CASE WHEN ai_weight > 0 THEN sha END), coalesce(sum(ai_weight), 0), 1
+      FROM paceflow_range_lines
+    )
+    SELECT g.provider, g.source, g.commits, round(g.ai, 1) AS ai_lines,
+      coalesce(t.nontrivial, 0) AS surviving_nontrivial_lines,
+      round(g.ai / nullif(t.nontrivial, 0), 4) AS ai_share,
+      t.lines AS surviving_lines,
+      round(g.ai / nullif(t.lines, 0), 4) AS ai_share_of_all_lines,
+      round(1.0 * t.tracked / nullif(t.nontrivial, 0), 4) AS coverage
+    FROM groups g, totals t
+    ORDER BY g.is_total, g.ai DESC, g.provider, g.source`)
     .all();
-  return { columns: ['provider', 'ai_lines', 'surviving_nontrivial_lines', 'ai_share', 'coverage'], rows: [...byProvider, ...total] };
+  return {
+    columns: [
+      'provider',
+      'source',
+      'commits',
+      'ai_lines',
+      'surviving_nontrivial_lines',
+      'ai_share',
+      'surviving_lines',
+      'ai_share_of_all_lines',
+      'coverage',
+    ],
+    rows,
+  };
 }
