@@ -40648,7 +40648,7 @@ function loadWrittenLines(db, repoId) {
          SELECT s.session_id, r.root_id FROM metadata_sessions s JOIN roots r ON s.parent_session_id = r.session_id
          WHERE s.session_kind = 'subagent'
        )
-       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text, e.removed_text
+       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text, e.removed_text, e.edit_id, e.tool_name
        FROM fact_session_file_edits e
        JOIN metadata_sessions s ON s.session_id = e.session_id
        LEFT JOIN roots r ON r.session_id = e.session_id
@@ -40658,7 +40658,7 @@ function loadWrittenLines(db, repoId) {
   for (const row of rows) {
     const at = Date.parse(row.timestamp);
     if (Number.isNaN(at)) continue;
-    const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model };
+    const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model, editId: row.edit_id, toolName: row.tool_name };
     for (const line of writtenLines(row.added_text, row.removed_text)) written.add(row.path, line, write);
   }
   written.sort();
@@ -40778,7 +40778,9 @@ function matchCommitLines(files, at, written, explain) {
             sessionId: write.sessionId,
             provider: write.provider,
             model: write.model,
-            writtenAt: new Date(write.at).toISOString()
+            writtenAt: new Date(write.at).toISOString(),
+            editId: write.editId,
+            toolName: write.toolName
           }
         });
       }

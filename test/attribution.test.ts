@@ -258,6 +258,45 @@ describe('attribution from transcripts', () => {
   });
 });
 
+describe('show explains each line', () => {
+  it('when and by which session and edit a line was written; indentation kept; grouped by file; a marker commit says so', async () => {
+    const s = scenario();
+    s.t
+      .prompt('add two files')
+      .write('toolu_b', file(s.repo, 'b.py'), 'def beta():\n    return compute_beta()\n')
+      .write('toolu_a', file(s.repo, 'a.py'), 'def alpha():\n    return compute_alpha()\n');
+    s.repo.write('b.py', 'def beta():\n    return compute_beta()\n').write('a.py', 'def alpha():\n    return compute_alpha()\n');
+    const sha = s.repo.commit('two files', { at: AFTER_EDITS });
+    const marked = s.repo
+      .write('c.py', 'def gamma():\n    return compute_gamma()\n')
+      .commit('gamma\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: AFTER_EDITS + 60 });
+    await s.run();
+    type Line = { path: string; verdict: string; session: string | null; written_at: string | null; edit: string | null; line: string };
+    const explained = JSON.parse(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: sha, format: 'json' })) as {
+      lines: Line[];
+    };
+    expect(explained.lines.map((l) => [l.path, l.line])).toEqual([
+      ['a.py', 'def alpha():'],
+      ['a.py', '    return compute_alpha()'],
+      ['b.py', 'def beta():'],
+      ['b.py', '    return compute_beta()'],
+    ]);
+    expect(explained.lines[0]).toMatchObject({
+      verdict: 'written by a session',
+      edit: 'Write toolu_a',
+      session: expect.stringContaining(SESSION),
+    });
+    expect(explained.lines[0]!.written_at).toMatch(/^2026-02-01T10:00:\d\d\.000Z$/);
+    const byMarker = JSON.parse(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: marked, format: 'json' })) as {
+      lines: Line[];
+    };
+    expect(byMarker.lines.map((l) => l.verdict)).toEqual([
+      "credited by the commit's trailer (its share, not this line)",
+      "credited by the commit's trailer (its share, not this line)",
+    ]);
+  });
+});
+
 describe('AI-committed is not AI-written', () => {
   it('aider’s committer-only mark is recorded, not credited; an aider author is', async () => {
     const s = scenario();

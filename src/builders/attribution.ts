@@ -47,11 +47,14 @@ interface Write {
   sessionId: string;
   provider: string;
   model: string | null;
+  /** The edit that wrote the line, and its tool (for show). */
+  editId: string;
+  toolName: string;
   used: boolean;
 }
 
 export type LineVerdict =
-  | { kind: 'ai'; sessionId: string; provider: string; model: string | null; writtenAt: string }
+  | { kind: 'ai'; sessionId: string; provider: string; model: string | null; writtenAt: string; editId: string; toolName: string }
   | { kind: 'trivial' }
   | { kind: 'no-session' }
   | { kind: 'edited'; note: string };
@@ -117,6 +120,8 @@ interface EditRow {
   timestamp: string | null;
   added_text: string | null;
   removed_text: string | null;
+  edit_id: string;
+  tool_name: string;
 }
 
 export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
@@ -128,7 +133,7 @@ export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
          SELECT s.session_id, r.root_id FROM metadata_sessions s JOIN roots r ON s.parent_session_id = r.session_id
          WHERE s.session_kind = 'subagent'
        )
-       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text, e.removed_text
+       SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text, e.removed_text, e.edit_id, e.tool_name
        FROM fact_session_file_edits e
        JOIN metadata_sessions s ON s.session_id = e.session_id
        LEFT JOIN roots r ON r.session_id = e.session_id
@@ -140,7 +145,7 @@ export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
     const at = Date.parse(row.timestamp!);
     if (Number.isNaN(at)) continue;
     // Sub-agents' lines are credited to the session a person had.
-    const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model };
+    const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model, editId: row.edit_id, toolName: row.tool_name };
     for (const line of writtenLines(row.added_text, row.removed_text)) written.add(row.path, line, write);
   }
   written.sort();
@@ -344,6 +349,8 @@ export function matchCommitLines(files: readonly FilePatch[], at: number, writte
             provider: write.provider,
             model: write.model,
             writtenAt: new Date(write.at).toISOString(),
+            editId: write.editId,
+            toolName: write.toolName,
           },
         });
       }

@@ -80,16 +80,28 @@ export async function show(options: ShowOptions): Promise<string> {
       },
       options.format,
     );
+    // A commit credited as a whole (a note, a marker) says so on each of its lines no session wrote.
+    const wholeCommit = typeof outcome.attribution_source === 'string' && outcome.attribution_source !== 'transcript' ? outcome.attribution_source : null;
     const detail = renderTable(
       {
         name: 'lines',
-        columns: ['path', 'verdict', 'session', 'line'],
-        rows: lines.map((l) => ({
-          path: l.path,
-          verdict: REASONS[l.verdict.kind],
-          session: l.verdict.kind === 'ai' ? `${l.verdict.sessionId} (${l.verdict.model ?? l.verdict.provider})` : null,
-          line: l.text.trim(),
-        })),
+        columns: ['path', 'verdict', 'session', 'written_at', 'edit', 'line'],
+        // Grouped by file (diff order kept within each); each line as committed, indentation kept.
+        rows: lines
+          .map((l, i) => ({ l, i }))
+          .sort((x, y) => (x.l.path < y.l.path ? -1 : x.l.path > y.l.path ? 1 : x.i - y.i))
+          .map(({ l }) => {
+            const v = l.verdict;
+            const credited = wholeCommit && (v.kind === 'no-session' || v.kind === 'edited');
+            return {
+              path: l.path,
+              verdict: credited ? `credited by the commit's ${wholeCommit} (its share, not this line)` : REASONS[v.kind],
+              session: v.kind === 'ai' ? `${v.sessionId} (${v.model ?? v.provider})` : null,
+              written_at: v.kind === 'ai' ? v.writtenAt : null,
+              edit: v.kind === 'ai' ? `${v.toolName} ${v.editId}` : null,
+              line: l.text.replace(/\s+$/, ''),
+            };
+          }),
       },
       options.format,
     );
