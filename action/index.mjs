@@ -40459,7 +40459,7 @@ function unquoteGitPath(raw) {
   return Buffer.from(bytes).toString("utf8");
 }
 function headerPath(raw) {
-  return raw.endsWith("	") && !raw.startsWith('"') ? raw.slice(0, -1) : raw;
+  return raw.endsWith("	") ? raw.slice(0, -1) : raw;
 }
 async function* readCommitPatches(shas, options) {
   if (shas.length === 0) return;

@@ -364,8 +364,12 @@ describe('paths git writes in diff headers', () => {
     ['dir with space/file name.py', 'spaces in the folder and the file'],
     ['ünï cödé.py', 'non-ASCII with a space'],
     ["it's.py", 'a quote'],
-  ])('%s: %s — the session’s lines are credited', async (name) => {
+    ['tab\there.py', 'a TAB (git quotes the path)'],
+    ['new\nline.py', 'a newline (git quotes the path)'],
+    ['say "hi".py', 'double quotes (git quotes the path)'],
+  ])('%s: %s — the session’s lines are credited, with core.quotePath on and off', async (name) => {
     const s = scenario();
+    s.repo.git('config', 'core.quotePath', name.length % 2 === 0 ? 'true' : 'false');
     const ai = ['def total(items):', '    return sum(item.price for item in items)', 'answer = compute_the_answer()'];
     s.t.prompt('add it').write('toolu_sp', file(s.repo, name), `${ai.join('\n')}\n`);
     s.repo.write(name, `${ai.join('\n')}\n`);
@@ -377,7 +381,7 @@ describe('paths git writes in diff headers', () => {
   it.each([
     ['b/sp ace.js\t', 'b/sp ace.js'],
     ['b/plain.js', 'b/plain.js'],
-    ['"b/tab\\tend\t"', '"b/tab\\tend\t"'],
+    ['"b/say \\"hi\\".py"\t', '"b/say \\"hi\\".py"'],
   ])('headerPath(%j) → %j', (raw, path) => {
     expect(headerPath(raw)).toBe(path);
   });

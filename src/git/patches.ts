@@ -38,11 +38,12 @@ export function unquoteGitPath(raw: string): string {
 }
 
 /**
- * The path of a `--- a/x` / `+++ b/x` header. git ends an unquoted path that holds a space with a
- * TAB there (so the header can be split); a path that really ends in a TAB is quoted instead.
+ * The path of a `--- a/x` / `+++ b/x` header. git ends the header of a path that holds a space with
+ * a TAB (so it can be split), quoted or not; a TAB inside a path is always written quoted (`\t`), so
+ * a raw TAB at the end is never part of the path.
  */
 export function headerPath(raw: string): string {
-  return raw.endsWith('\t') && !raw.startsWith('"') ? raw.slice(0, -1) : raw;
+  return raw.endsWith('\t') ? raw.slice(0, -1) : raw;
 }
 
 /**
