@@ -40658,7 +40658,14 @@ function loadWrittenLines(db, repoId) {
   for (const row of rows) {
     const at = Date.parse(row.timestamp);
     if (Number.isNaN(at)) continue;
-    const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model, editId: row.edit_id, toolName: row.tool_name };
+    const write = {
+      at,
+      sessionId: row.root_session_id,
+      provider: row.provider,
+      model: row.model,
+      editId: row.edit_id,
+      toolName: row.tool_name
+    };
     for (const line of writtenLines(row.added_text, row.removed_text)) written.add(row.path, line, write);
   }
   written.sort();
@@ -44529,10 +44536,10 @@ function applyOwedTitles(db) {
   const apply = db.prepare(`
     UPDATE metadata_sessions SET title = @title
     WHERE session_id = (SELECT session_id FROM fact_session_records WHERE record_id = @leaf LIMIT 1)`);
+  const owed = db.prepare(`SELECT leaf_record_id AS leaf, title FROM paceflow_owed_titles ORDER BY rowid`).all();
+  if (owed.length === 0) return;
   db.transaction(() => {
-    for (const t of db.prepare(`SELECT leaf_record_id AS leaf, title FROM paceflow_owed_titles ORDER BY rowid`).all()) {
-      apply.run({ title: t.title, leaf: t.leaf });
-    }
+    for (const t of owed) apply.run({ title: t.title, leaf: t.leaf });
     db.exec(`DELETE FROM paceflow_owed_titles`);
   });
 }
@@ -47303,10 +47310,12 @@ async function updateSessions(db, options) {
     }).finally(() => progress?.done());
     crashPoint("transcripts-read");
     const owed = result2.touchedSessions;
-    db.transaction(() => {
-      buildSessionEvents(db, owed);
-      forgetOwedSessions(db, owed);
-    });
+    if (owed.length > 0) {
+      db.transaction(() => {
+        buildSessionEvents(db, owed);
+        forgetOwedSessions(db, owed);
+      });
+    }
     crashPoint("session-events");
     return result2;
   };

@@ -145,7 +145,14 @@ export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
     const at = Date.parse(row.timestamp!);
     if (Number.isNaN(at)) continue;
     // Sub-agents' lines are credited to the session a person had.
-    const write = { at, sessionId: row.root_session_id, provider: row.provider, model: row.model, editId: row.edit_id, toolName: row.tool_name };
+    const write = {
+      at,
+      sessionId: row.root_session_id,
+      provider: row.provider,
+      model: row.model,
+      editId: row.edit_id,
+      toolName: row.tool_name,
+    };
     for (const line of writtenLines(row.added_text, row.removed_text)) written.add(row.path, line, write);
   }
   written.sort();

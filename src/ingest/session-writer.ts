@@ -351,12 +351,12 @@ export function applyOwedTitles(db: Database): void {
   const apply = db.prepare(`
     UPDATE metadata_sessions SET title = @title
     WHERE session_id = (SELECT session_id FROM fact_session_records WHERE record_id = @leaf LIMIT 1)`);
+  const owed = db
+    .prepare(`SELECT leaf_record_id AS leaf, title FROM paceflow_owed_titles ORDER BY rowid`)
+    .all<{ leaf: string; title: string }>();
+  if (owed.length === 0) return; // a re-run with nothing new writes nothing
   db.transaction(() => {
-    for (const t of db
-      .prepare(`SELECT leaf_record_id AS leaf, title FROM paceflow_owed_titles ORDER BY rowid`)
-      .all<{ leaf: string; title: string }>()) {
-      apply.run({ title: t.title, leaf: t.leaf });
-    }
+    for (const t of owed) apply.run({ title: t.title, leaf: t.leaf });
     db.exec(`DELETE FROM paceflow_owed_titles`);
   });
 }

@@ -134,10 +134,12 @@ async function updateSessions(db: Database, options: UpdateOptions): Promise<Pro
     crashPoint('transcripts-read');
     // The owed events (this run's, and any a killed run left) are built and marked done together.
     const owed = result.touchedSessions;
-    db.transaction(() => {
-      buildSessionEvents(db, owed);
-      forgetOwedSessions(db, owed);
-    });
+    if (owed.length > 0) {
+      db.transaction(() => {
+        buildSessionEvents(db, owed);
+        forgetOwedSessions(db, owed);
+      });
+    }
     crashPoint('session-events');
     return result;
   };

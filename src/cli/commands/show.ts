@@ -81,7 +81,8 @@ export async function show(options: ShowOptions): Promise<string> {
       options.format,
     );
     // A commit credited as a whole (a note, a marker) says so on each of its lines no session wrote.
-    const wholeCommit = typeof outcome.attribution_source === 'string' && outcome.attribution_source !== 'transcript' ? outcome.attribution_source : null;
+    const wholeCommit =
+      typeof outcome.attribution_source === 'string' && outcome.attribution_source !== 'transcript' ? outcome.attribution_source : null;
     const detail = renderTable(
       {
         name: 'lines',
