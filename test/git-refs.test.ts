@@ -102,6 +102,19 @@ describe('refs git cannot read', () => {
     const doctor = JSON.parse(cli(repo, db, 'doctor', '-f', 'json').stdout) as { refs?: { ref: string; kind: string; fix: string }[] };
     expect(doctor.refs?.[0]).toMatchObject({ ref: 'refs/heads/entire/checkpoints/v1', kind: 'orphan' });
     expect(doctor.refs?.[0]?.fix).toContain('refs.exclude');
+    // Later runs: the orphan branch moves on (a tool adds a checkpoint), mainline gets a commit; the
+    // row stays, and only new branches are checked again.
+    repo.git('checkout', '-q', 'entire/checkpoints/v1');
+    repo.write('checkpoint.json', '{"session": 2}\n').commit('checkpoint 2');
+    repo.git('checkout', '-q', 'main');
+    repo.write('b.py', 'def beta():\n    return 2\n').commit('second');
+    expect(cli(repo, db, 'ingest', '--no-sessions').code).toBe(0);
+    expect(rows(db, `SELECT ref_name, kind FROM fact_ref_problems`)).toEqual([
+      { ref_name: 'refs/heads/entire/checkpoints/v1', kind: 'orphan' },
+    ]);
+    repo.git('branch', '-q', '-D', 'entire/checkpoints/v1');
+    expect(cli(repo, db, 'ingest', '--no-sessions').code).toBe(0);
+    expect(rows(db, `SELECT * FROM fact_ref_problems`)).toEqual([]);
   });
 });
 

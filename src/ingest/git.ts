@@ -113,6 +113,7 @@ function statements(db: Database) {
       WHERE (excluded.first_seen_at, excluded.first_seen_commit)
           < (metadata_files.first_seen_at, metadata_files.first_seen_commit)`),
     recordedTips: db.prepare(`SELECT sha FROM fact_git_ref_tips WHERE repo_id = ?`),
+    recordedTipNames: db.prepare(`SELECT ref_name FROM fact_git_ref_tips WHERE repo_id = ?`),
     boundaryCommits: db.prepare(`SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1`),
     dropBoundary: db.prepare(`
       DELETE FROM metadata_commit_file_changes WHERE repo_id = ? AND sha IN
@@ -178,13 +179,32 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     recordedBoundary.length > 0 && (recordedBoundary.length !== boundary.size || recordedBoundary.some((sha) => !boundary.has(sha)));
   const recorded = rewalk ? new Set<string>() : new Set(sql.recordedTips.all<{ sha: string }>([repoId]).map((r) => r.sha));
   const include = [...new Set(tips.map((t) => t.sha))].filter((sha) => !recorded.has(sha));
-  result.orphanRefs = await orphanBranches(tips, include, mainline, root);
+  // Orphans are looked for among branches new since the last run only: a commit on an existing
+  // branch (what the hooks' worker sees) costs no git process here.
+  const known = new Set(sql.recordedTipNames.all<{ ref_name: string }>([repoId]).map((r) => r.ref_name));
+  const fresh = rewalk ? tips : tips.filter((t) => !known.has(t.name));
+  result.orphanRefs = await orphanBranches(tips, fresh, mainline, root);
+  const orphanChecked = new Set(fresh.map((t) => t.name));
 
   if (options.onTotal && include.length > 0) {
     const onTotal = options.onTotal;
     countCommits(include, [...recorded], { cwd: root }).then(onTotal, () => undefined);
   }
-  const write: HistoryWrite = { db, sql, repoId, root, identity, mainline, boundary, recorded, rewalk, now, options, result };
+  const write: HistoryWrite = {
+    db,
+    sql,
+    repoId,
+    root,
+    identity,
+    mainline,
+    boundary,
+    recorded,
+    rewalk,
+    now,
+    options,
+    result,
+    orphanChecked,
+  };
   try {
     await writeHistory(write, tips);
   } catch (error) {
@@ -220,6 +240,8 @@ interface HistoryWrite {
   boundary: Set<string>;
   recorded: Set<string>;
   rewalk: boolean;
+  /** The refs whose orphan status this run checked (new since the last run). */
+  orphanChecked: ReadonlySet<string>;
   now: string;
   options: GitIngestOptions;
   result: GitIngestResult;
@@ -282,7 +304,7 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
       const isMainline = mainline !== null && (branch.name === mainline.branch || branch.name === `origin/${mainline.branch}`);
       sql.branch.run([repoId, branch.name, branch.isRemote ? 1 : 0, isMainline ? 1 : 0, tip.sha, now, now]);
     }
-    recordRefProblems(db, repoId, result, tips, recorded, now);
+    recordRefProblems(db, repoId, result, tips, w.orphanChecked, now);
   });
 }
 
@@ -317,17 +339,16 @@ async function unreadableTips(
 /** Branches (tips that moved this run) with no commit in common with mainline: a tool's data branch, say. */
 async function orphanBranches(
   tips: readonly RefTip[],
-  include: readonly string[],
+  fresh: readonly RefTip[],
   mainline: Mainline | null,
   root: string,
 ): Promise<RefProblem[]> {
   if (!mainline) return [];
   const mainTip = tips.find((t) => t.name === `refs/heads/${mainline.branch}` || t.name === `refs/remotes/origin/${mainline.branch}`)?.sha;
   if (!mainTip) return [];
-  const moved = new Set(include);
   const orphans: RefProblem[] = [];
-  for (const tip of tips) {
-    if (!moved.has(tip.sha) || tip.sha === mainTip || !branchOf(tip)) continue;
+  for (const tip of fresh) {
+    if (tip.sha === mainTip || !branchOf(tip)) continue;
     const { code } = await runGit(['merge-base', mainTip, tip.sha], { cwd: root, okCodes: [1] });
     if (code === 1)
       orphans.push({
@@ -345,7 +366,7 @@ function recordRefProblems(
   repoId: string,
   result: GitIngestResult,
   tips: readonly RefTip[],
-  recorded: ReadonlySet<string>,
+  checked: ReadonlySet<string>,
   now: string,
 ): void {
   db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND kind = 'unreadable'`).run([repoId]);
@@ -359,10 +380,10 @@ function recordRefProblems(
     ON CONFLICT (repo_id, ref_name) DO UPDATE SET kind = excluded.kind, object = excluded.object, reason = excluded.reason, seen_at = excluded.seen_at`);
   for (const p of result.unreadableRefs) insert.run([repoId, p.ref, 'unreadable', p.object, p.reason, now]);
   for (const p of result.orphanRefs) insert.run([repoId, p.ref, 'orphan', null, p.reason, now]);
-  // A branch that moved and is no orphan now (it was merged, or reset onto mainline) loses its row.
+  // A ref checked this run and found to be no orphan loses any orphan row (its name was reused).
   const orphans = new Set(result.orphanRefs.map((p) => p.ref));
   const forget = db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND ref_name = ? AND kind = 'orphan'`);
-  for (const tip of tips) if (!orphans.has(tip.name) && !recorded.has(tip.sha)) forget.run([repoId, tip.name]);
+  for (const tip of tips) if (!orphans.has(tip.name) && checked.has(tip.name)) forget.run([repoId, tip.name]);
 }
 
 /** Writes one commit and its file changes; false when it was already recorded. */
