@@ -287,6 +287,13 @@ describe('show explains each line', () => {
       session: expect.stringContaining(SESSION),
     });
     expect(explained.lines[0]!.written_at).toMatch(/^2026-02-01T10:00:\d\d\.000Z$/);
+    // What a person reads, whole: fixed repository, dates and session, so the text is stable.
+    await expect(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: sha, format: 'md' })).toMatchFileSnapshot(
+      '__snapshots__/show-transcript.md',
+    );
+    await expect(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: marked, format: 'md' })).toMatchFileSnapshot(
+      '__snapshots__/show-marker.md',
+    );
     const byMarker = JSON.parse(await show({ cwd: s.repo.dir, db: s.db, env: s.home.env, commit: marked, format: 'json' })) as {
       lines: Line[];
     };
@@ -801,6 +808,16 @@ describe('report --range', () => {
       ).output,
     ) as Record<string, { provider: string; source: string; ai_lines: number; surviving_nontrivial_lines: number }[]>;
     expect(all['range v1..HEAD']!.at(-1)).toMatchObject({ ai_lines: 4, surviving_nontrivial_lines: 6 });
+    const md = await report({
+      cwd: s.repo.dir,
+      db: s.db,
+      env: s.home.env,
+      format: 'md',
+      range: 'v1..HEAD',
+      views: ['repository_ai_share'],
+      ingest: false,
+    });
+    await expect(md.output.split('\n### view_')[0]).toMatchFileSnapshot('__snapshots__/report-range.md');
     // Per provider and kind of evidence: the vendored commit counts through its trailer.
     expect(all['range v1..HEAD']!.map((r) => [r.provider, r.source])).toEqual([
       ['claude-code', 'transcript'],

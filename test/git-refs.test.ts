@@ -44,7 +44,7 @@ function damaged(): { repo: TempRepo; missing: string } {
 }
 
 describe('refs git cannot read', () => {
-  it('are skipped with a warning naming the ref and the object; the rest is recorded; doctor lists them; the next run tries again', () => {
+  it('are skipped with a warning naming the ref and the object; the rest is recorded; doctor lists them; the next run tries again', async () => {
     const { repo, missing } = damaged();
     const db = join(tempDir('paceflow-db-'), 'p.db');
     const first = cli(repo, db, 'ingest', '--no-sessions');
@@ -60,6 +60,11 @@ describe('refs git cannot read', () => {
     ]);
     const doctor = JSON.parse(cli(repo, db, 'doctor', '-f', 'json').stdout) as { refs?: { ref: string; kind: string }[] };
     expect(doctor.refs?.map((r) => [r.ref, r.kind])).toEqual([['refs/heads/data/generated', 'unreadable']]);
+    // doctor's refs section as a person reads it (the object id and the folder vary: named).
+    const section = cli(repo, db, 'doctor', '-f', 'md').stdout.split('### refs')[1]!.split('\n### ')[0]!;
+    await expect(`### refs${section.replaceAll(repo.dir, '<repo>').replaceAll(missing, '<object>')}`).toMatchFileSnapshot(
+      '__snapshots__/doctor-refs-unreadable.md',
+    );
     // Still unreadable: skipped again, never recorded as read.
     expect(cli(repo, db, 'ingest', '--no-sessions').stderr).toContain('skipped refs/heads/data/generated');
     expect(rows(db, `SELECT ref_name FROM fact_git_ref_tips WHERE ref_name = 'refs/heads/data/generated'`)).toEqual([]);

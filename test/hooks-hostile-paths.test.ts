@@ -162,6 +162,8 @@ describe('hooks in repositories with hostile paths', () => {
     const shim = join(h.dir, '.git', 'paceflow', 'hook.sh');
     writeFileSync(hook, readFileSync(hook, 'utf8').replace(shellQuote(shim), `'${shim}'`));
     const status = h.cli('hooks', 'status');
+    // The whole text a person reads, with the temporary folder named <repo>.
+    await expect(status.replaceAll(h.dir, '<repo>')).toMatchFileSnapshot('__snapshots__/hooks-status-broken.txt');
     expect(status).toMatch(/post-commit: installed but broken \(.+\)/);
     expect(status).toContain('problem: the post-commit hook is broken');
     expect(h.cli('hooks', 'install')).toContain('installed post-commit');
