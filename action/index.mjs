@@ -43601,6 +43601,7 @@ function statements(db) {
       WHERE (excluded.first_seen_at, excluded.first_seen_commit)
           < (metadata_files.first_seen_at, metadata_files.first_seen_commit)`),
     recordedTips: db.prepare(`SELECT sha FROM fact_git_ref_tips WHERE repo_id = ?`),
+    recordedTipNames: db.prepare(`SELECT ref_name FROM fact_git_ref_tips WHERE repo_id = ?`),
     boundaryCommits: db.prepare(`SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1`),
     dropBoundary: db.prepare(`
       DELETE FROM metadata_commit_file_changes WHERE repo_id = ? AND sha IN
@@ -43654,12 +43655,29 @@ async function ingestGit(options) {
   const rewalk = recordedBoundary.length > 0 && (recordedBoundary.length !== boundary.size || recordedBoundary.some((sha) => !boundary.has(sha)));
   const recorded = rewalk ? /* @__PURE__ */ new Set() : new Set(sql.recordedTips.all([repoId]).map((r) => r.sha));
   const include = [...new Set(tips.map((t) => t.sha))].filter((sha) => !recorded.has(sha));
-  result.orphanRefs = await orphanBranches(tips, include, mainline, root);
+  const known = new Set(sql.recordedTipNames.all([repoId]).map((r) => r.ref_name));
+  const fresh = rewalk ? tips : tips.filter((t) => !known.has(t.name));
+  result.orphanRefs = await orphanBranches(tips, fresh, mainline, root);
+  const orphanChecked = new Set(fresh.map((t) => t.name));
   if (options.onTotal && include.length > 0) {
     const onTotal = options.onTotal;
     countCommits(include, [...recorded], { cwd: root }).then(onTotal, () => void 0);
   }
-  const write = { db, sql, repoId, root, identity, mainline, boundary, recorded, rewalk, now, options, result };
+  const write = {
+    db,
+    sql,
+    repoId,
+    root,
+    identity,
+    mainline,
+    boundary,
+    recorded,
+    rewalk,
+    now,
+    options,
+    result,
+    orphanChecked
+  };
   try {
     await writeHistory(write, tips);
   } catch (error63) {
@@ -43731,7 +43749,7 @@ async function writeHistory(w, tips) {
       const isMainline = mainline !== null && (branch.name === mainline.branch || branch.name === `origin/${mainline.branch}`);
       sql.branch.run([repoId, branch.name, branch.isRemote ? 1 : 0, isMainline ? 1 : 0, tip.sha, now, now]);
     }
-    recordRefProblems(db, repoId, result, tips, recorded, now);
+    recordRefProblems(db, repoId, result, tips, w.orphanChecked, now);
   });
 }
 var UNREADABLE = /unable to read|bad object|missing (?:blob|tree|commit)|could not read|bad tree object|did not receive expected object|is corrupt|invalid object|promisor remote/i;
@@ -43751,14 +43769,13 @@ async function unreadableTips(include, recorded, root) {
   }
   return bad;
 }
-async function orphanBranches(tips, include, mainline, root) {
+async function orphanBranches(tips, fresh, mainline, root) {
   if (!mainline) return [];
   const mainTip = tips.find((t) => t.name === `refs/heads/${mainline.branch}` || t.name === `refs/remotes/origin/${mainline.branch}`)?.sha;
   if (!mainTip) return [];
-  const moved = new Set(include);
   const orphans = [];
-  for (const tip of tips) {
-    if (!moved.has(tip.sha) || tip.sha === mainTip || !branchOf(tip)) continue;
+  for (const tip of fresh) {
+    if (tip.sha === mainTip || !branchOf(tip)) continue;
     const { code } = await runGit(["merge-base", mainTip, tip.sha], { cwd: root, okCodes: [1] });
     if (code === 1)
       orphans.push({
@@ -43769,7 +43786,7 @@ async function orphanBranches(tips, include, mainline, root) {
   }
   return orphans;
 }
-function recordRefProblems(db, repoId, result, tips, recorded, now) {
+function recordRefProblems(db, repoId, result, tips, checked, now) {
   db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND kind = 'unreadable'`).run([repoId]);
   const present = new Set(tips.map((t) => t.name));
   for (const row of db.prepare(`SELECT ref_name FROM fact_ref_problems WHERE repo_id = ?`).all([repoId])) {
@@ -43783,7 +43800,7 @@ function recordRefProblems(db, repoId, result, tips, recorded, now) {
   for (const p of result.orphanRefs) insert.run([repoId, p.ref, "orphan", null, p.reason, now]);
   const orphans = new Set(result.orphanRefs.map((p) => p.ref));
   const forget = db.prepare(`DELETE FROM fact_ref_problems WHERE repo_id = ? AND ref_name = ? AND kind = 'orphan'`);
-  for (const tip of tips) if (!orphans.has(tip.name) && !recorded.has(tip.sha)) forget.run([repoId, tip.name]);
+  for (const tip of tips) if (!orphans.has(tip.name) && checked.has(tip.name)) forget.run([repoId, tip.name]);
 }
 function writeCommit(sql, repoId, commit, boundary) {
   const identity = {
