@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { COMMENT_MARKER, findStickyComment } from '../src/action/comment.js';
-import type { Figures } from '../src/action/figures.js';
+import type { Figures, RepositorySummary } from '../src/report/figures.js';
 import { escapeCell, renderReport } from '../src/action/markdown.js';
 import { outputsOf } from '../src/action/main.js';
 import { crossed, parseThresholds } from '../src/action/thresholds.js';
@@ -22,40 +22,58 @@ describe('escapeCell', () => {
   });
 });
 
+const summary: RepositorySummary = {
+  repo_id: 'r',
+  name: 'widgets',
+  root_path: '/work/widgets',
+  mainline_branch: 'main',
+  is_shallow: 0,
+  commits: 10,
+  tracked_commits: 5,
+  coverage: 0.5,
+  nontrivial_added_lines: 400,
+  ai_lines: 100,
+  nonai_lines: 150,
+  untracked_lines: 150,
+  ai_share: 0.25,
+  nonai_share: 0.375,
+  untracked_share: 0.375,
+  heavy_ai_commits: 2,
+  heavy_ai_judged: 2,
+  heavy_ai_merged: 2,
+  heavy_ai_merged_rate: 1,
+  heavy_ai_revert_judged: 2,
+  heavy_ai_reverted: 1,
+  heavy_ai_reverted_rate: 0.5,
+  churn_window_days: 14,
+  ai_lines_churned: 4,
+  ai_lines_reaching_mainline: 40,
+  ai_churn_rate: 0.1,
+  nonai_lines_churned: 5,
+  nonai_lines_reaching_mainline: 100,
+  nonai_churn_rate: 0.05,
+  churn_open_window_commits: 3,
+  sessions: 0,
+  user_prompts: 0,
+  sessions_with_debug_loop: 0,
+  sessions_with_error_paste: 0,
+  edits_applied: 0,
+  edits_rejected: 0,
+};
+
+const month = (m: string, ai_share: number) => ({ month: m, commits: 1, nontrivial_added_lines: 10, ai_lines: 0, ai_share, coverage: 1 });
+
 const figures = (months: Figures['months']): Figures => ({
   pullRequest: null,
-  repository: {
-    mainline_branch: 'main',
-    commits: 10,
-    ai_share: 0.25,
-    coverage: 0.5,
-    heavy_ai_commits: 2,
-    heavy_ai_merged_rate: 1,
-    heavy_ai_reverted_rate: 0.5,
-    merged_commits: 8,
-  },
-  churn: {
-    window_days: 14,
-    ai_lines_reaching_mainline: 40,
-    ai_lines_churned: 4,
-    ai_churn_rate: 0.1,
-    nonai_lines_reaching_mainline: 100,
-    nonai_lines_churned: 5,
-    nonai_churn_rate: 0.05,
-    open_window_commits: 3,
-  },
+  repository: summary,
+  providers: [],
   months,
+  sessionMonths: [],
 });
 
 describe('renderReport', () => {
   it('charts AI share by month with mermaid when there are two months or more', () => {
-    const text = renderReport(
-      figures([
-        { month: '2026-09', ai_share: 0.1, coverage: 1 },
-        { month: '2026-10', ai_share: 0.325, coverage: 1 },
-      ]),
-      { version: '0.1.0' },
-    );
+    const text = renderReport(figures([month('2026-09', 0.1), month('2026-10', 0.325)]), { version: '0.1.0' });
     expect(text).toContain(
       '```mermaid\nxychart-beta\n  title "AI share of non-trivial added lines, by month"\n  x-axis ["2026-09", "2026-10"]\n  y-axis "AI share (%)" 0 --> 100\n  bar [10.0, 32.5]\n```',
     );
@@ -64,7 +82,7 @@ describe('renderReport', () => {
   });
 
   it('leaves the chart out with one month of data', () => {
-    expect(renderReport(figures([{ month: '2026-10', ai_share: 0.3, coverage: 1 }]), { version: '0.1.0' })).not.toContain('mermaid');
+    expect(renderReport(figures([month('2026-10', 0.3)]), { version: '0.1.0' })).not.toContain('mermaid');
   });
 
   it('outputs are the repository figures outside a pull request', () => {
@@ -107,5 +125,60 @@ describe('thresholds', () => {
     expect(parseThresholds('ai_share > 0.9,\nheavy_ai_commits >= 3').map((t) => t.name)).toEqual(['ai_share', 'heavy_ai_commits']);
     expect(() => parseThresholds('velocity > 2')).toThrow(/outputs: ai_share/);
     expect(() => parseThresholds('churn_rate is high')).toThrow(/write <output> <op> <number>/);
+  });
+});
+
+describe('the pull request section', () => {
+  const commit = (i: number) => ({
+    position: i,
+    sha: `${String(i).padStart(2, '0')}${'a'.repeat(38)}`,
+    subject: `change ${i}`,
+    committed_at: '2026-02-01T00:00:00Z',
+    nontrivial_added_lines: 2,
+    ai_lines: 0,
+    ai_share: 0,
+    heavy_ai: 0,
+    attribution_coverage: 'untracked' as const,
+    attribution_source: null,
+    providers: null,
+  });
+  const pr = (n: number, sessions: number): Figures => ({
+    ...figures([]),
+    pullRequest: {
+      commits: Array.from({ length: n }, (_, i) => commit(i)),
+      totals: {
+        commits: n,
+        tracked_commits: 0,
+        coverage: 0,
+        nontrivial_added_lines: 2 * n,
+        ai_lines: 0,
+        nonai_lines: 0,
+        untracked_lines: 2 * n,
+        ai_share: 0,
+        heavy_ai_commits: 0,
+      },
+      work: { sessions, user_prompts: 3, rejected_edits: 0, sessions_with_debug_loop: 0, sessions_with_error_paste: 0 },
+    },
+  });
+  const context = {
+    version: '0.1.0',
+    pullRequest: { number: 5, base: 'b', head: 'h' },
+    repositoryUrl: 'https://ghe.example.com/acme/widgets',
+  };
+
+  it.each([
+    [30, 30, null],
+    [31, 30, '_and 1 more commit_'],
+    [45, 30, '_and 15 more commits_'],
+  ])('%i commits: %i rows, then %j', (n, rows, more) => {
+    const text = renderReport(pr(n, 0), context);
+    expect(text.match(/^\| \[`\d\daaaaa`\]\(https:\/\/ghe\.example\.com\/acme\/widgets\/commit\/\d\da{38}\)/gm)).toHaveLength(rows);
+    if (more) expect(text).toContain(more);
+    else expect(text).not.toContain('more commit');
+  });
+
+  it('the AI work line appears only when the notes carry sessions', () => {
+    expect(renderReport(pr(1, 0), context)).not.toContain('How the AI work went');
+    expect(renderReport(pr(1, 2), context)).toContain('How the AI work went: 2 sessions · 3 prompts · 0 rejected edits');
   });
 });

@@ -27,12 +27,16 @@ class FakeGitHub {
   comments: Comment[] = [{ id: 1, body: `someone quoting ${COMMENT_MARKER} by hand`, user: { login: 'mallory', type: 'User' } }];
   requests: { method: string; url: string; body: unknown }[] = [];
   readOnly = false;
+  /** Answer this many requests with 502 first (the client must retry). */
+  failNext = 0;
   private nextId = 100;
+  private base = '';
   private server = createServer((req, res) => void this.handle(req, res));
 
   async start(): Promise<string> {
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    return `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.base = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.base;
   }
 
   stop(): Promise<void> {
@@ -44,11 +48,17 @@ class FakeGitHub {
     for await (const chunk of req) text += chunk;
     const body = text ? (JSON.parse(text) as { body: string }) : undefined;
     this.requests.push({ method: req.method ?? '', url: req.url ?? '', body });
-    const send = (status: number, value: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+    const send = (status: number, value: unknown, headers: Record<string, string> = {}) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
       res.end(JSON.stringify(value));
     };
-    if (req.headers.authorization !== 'Bearer test-token') return send(401, { message: 'Bad credentials' });
+    if (this.failNext > 0) {
+      this.failNext--;
+      return send(502, { message: 'Bad Gateway' });
+    }
+    // GitHub takes either scheme.
+    if (req.headers.authorization !== 'Bearer test-token' && req.headers.authorization !== 'token test-token')
+      return send(401, { message: 'Bad credentials' });
     const url = new URL(req.url ?? '/', 'http://x');
     // GITHUB_TOKEN cannot read /user.
     if (url.pathname === '/user') return send(403, { message: 'Resource not accessible by integration' });
@@ -56,7 +66,10 @@ class FakeGitHub {
       if (req.method === 'GET') {
         const page = Number(url.searchParams.get('page') ?? '1');
         const size = Number(url.searchParams.get('per_page') ?? '30');
-        return send(200, this.comments.slice((page - 1) * size, page * size));
+        // Pages are linked as GitHub links them: a Link header with rel="next".
+        const next =
+          page * size < this.comments.length ? `<${this.base}${url.pathname}?per_page=${size}&page=${page + 1}>; rel="next"` : '';
+        return send(200, this.comments.slice((page - 1) * size, page * size), next ? { link: next } : {});
       }
       if (req.method === 'POST') {
         if (this.readOnly) return send(403, { message: 'Resource not accessible by integration' });
@@ -77,20 +90,29 @@ class FakeGitHub {
   }
 }
 
+// A version 2 note, as the developer's hooks write it: the session's work counts ride along.
 const NOTE = (lines: number, nontrivial: number) =>
   JSON.stringify({
     schema: 'paceflow/attribution',
-    version: 1,
+    version: 2,
     tool: 'paceflow 0.1.0',
     nontrivial_added_lines: nontrivial,
-    attributions: [{ provider: 'claude-code', model: 'claude-sonnet-4-5', session: '0123456789abcdef', lines }],
+    attributions: [
+      {
+        provider: 'claude-code',
+        model: 'claude-sonnet-4-5',
+        session: '0123456789abcdef',
+        lines,
+        work: { prompts: 4, rejected_edits: 1, debug_loop: 1, error_paste: 0 },
+      },
+    ],
   });
 
 /**
  * origin (bare) with main, a pull request branch whose commits carry paceflow notes (pushed by the
  * developer's pre-push hook), refs/pull/1/head and refs/pull/1/merge as GitHub keeps them.
  */
-function upstream() {
+function upstream(options: { notes?: boolean } = {}) {
   const work = TempRepo.create();
   const origin = tempDir('paceflow-origin-');
   spawnSync('git', ['init', '-q', '--bare', '-b', 'main', origin]);
@@ -103,12 +125,12 @@ function upstream() {
     'export function parse(text: string) {\n  return text.split(/\\s+/).filter(Boolean);\n}\nexport const parserVersion = currentVersion();\n',
   );
   const aiCommit = work.commit('Fix `parse` | handle <b>@alice</b> #12 _edge_ cases');
-  work.git('notes', '--ref=paceflow', 'add', '-m', NOTE(2, 3), aiCommit);
+  if (options.notes !== false) work.git('notes', '--ref=paceflow', 'add', '-m', NOTE(2, 3), aiCommit);
   work.write('src/human.ts', 'export const human = writtenByHand();\n').commit('human follow-up');
   const head = work.git('rev-parse', 'HEAD');
   work.git('checkout', '-q', 'main');
   work.git('remote', 'add', 'origin', origin);
-  work.git('push', '-q', 'origin', 'main', 'feature', 'refs/notes/paceflow');
+  work.git('push', '-q', 'origin', 'main', 'feature', ...(options.notes !== false ? ['refs/notes/paceflow'] : []));
   work.git('push', '-q', 'origin', `${head}:refs/pull/1/head`);
   work.git('checkout', '-q', '--detach', 'main');
   work.at().git('merge', '-q', '--no-ff', '-m', 'Merge feature into main (test merge ref)', 'feature');
@@ -202,16 +224,23 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
     expect(body.startsWith(COMMENT_MARKER)).toBe(true);
     expect(body).toContain('## paceflow — AI in pull request #1');
     // Two of the PR's four non-trivial lines come from the note on the AI commit.
-    expect(body).toContain('**AI share of the non-trivial lines this pull request adds: 50.0%** (2 of 4 lines)');
+    expect(body).toContain('**AI wrote 50.0% of the non-trivial lines this pull request adds** (2 of 4).');
+    expect(body).toContain('Coverage 50.0%: 1 of 2 commits have attribution evidence');
+    expect(body).toContain(
+      'How the AI work went: 1 session · 4 prompts · 1 rejected edit · 1 with a repeated debug loop · 0 with a pasted error',
+    );
     // The subject arrives escaped: no table break, no HTML, no mention, no code span.
     expect(body).toContain('Fix \\`parse\\` \\| handle &lt;b&gt;@\u200balice&lt;/b&gt; #\u200b12 \\_edge\\_ cases');
-    expect(body).toContain(`| \`${up.aiCommit.slice(0, 7)}\``);
+    expect(body).toContain(`| [\`${up.aiCommit.slice(0, 7)}\`](https://github.com/acme/widgets/commit/${up.aiCommit})`);
+    // The repository's figures are folded away under the PR's.
+    expect(body).toMatch(/<details><summary>Repository \(mainline `main`\)/);
     expect(body).toMatch(/\| +3 \| +2 \| +66\.7% \| note +\| claude-code +\|/);
     expect(body).toMatch(/\| human follow-up +\| +1 \| +0 \| untracked \| — +\| — +\|/);
     // The repository: 7 non-trivial lines on all branches, 2 of them AI; 1 of 4 commits tracked.
-    expect(body).toMatch(/\| +5 \| +28\.6% \| +25\.0% \| +1 \|/);
+    expect(body).toMatch(/\| +4 \| +28\.6% \| +25\.0% \| +1 \|/);
     expect(body).not.toContain('0123456789abcdef');
     expect(first.summary).toBe(body);
+    await expect(body).toMatchFileSnapshot('__snapshots__/pr-comment-attributed.md');
     expect(first.outputs).toEqual({ ai_share: '0.5', heavy_ai_commits: '1', reverted_later_rate: '', churn_rate: '', coverage: '0.5' });
 
     const second = await runBundle(ws, api, event);
@@ -241,6 +270,7 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
         '::warning::could not write the pull request comment (GitHub API POST /repos/acme/widgets/issues/1/comments: 403 Resource not accessible by integration)',
       );
       expect(r.summary).toContain('## paceflow — AI in pull request #1');
+      await expect(r.summary).toMatchFileSnapshot('__snapshots__/pr-comment-fork.md');
       expect(readOnly.comments).toEqual([]);
     } finally {
       await readOnly.stop();
@@ -250,6 +280,7 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
   it('a shallow checkout fails with the exact fix', async () => {
     const up = upstream();
     const { ws } = checkout(up.origin, { depth: 1 });
+    const posted = github.requests.length;
     const r = await runBundle(ws, api, {
       name: 'pull_request',
       payload: { pull_request: { number: 1, base: { sha: up.base }, head: { sha: up.head } } },
@@ -258,7 +289,37 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
     expect(r.stdout).toContain(
       '::error::paceflow needs the whole history, and this checkout is shallow. Fetch all of it with fetch-depth: 0:%0A  - uses: actions/checkout@v4%0A    with:%0A      fetch-depth: 0',
     );
-    expect(r.summary).toBe('');
+    // No figures from a cut history: the job summary says why, with the fix.
+    await expect(r.summary).toMatchFileSnapshot('__snapshots__/pr-comment-shallow.md');
+    expect(github.requests.slice(posted)).toEqual([]);
+  });
+
+  it('an all-untracked pull request says so instead of a share; the comment is found on page 2 after a 502', async () => {
+    const up = upstream({ notes: false });
+    const { ws } = checkout(up.origin);
+    const busy = new FakeGitHub();
+    // 150 comments before ours: the sticky comment is on the second page of 100.
+    busy.comments = Array.from({ length: 150 }, (_, i) => ({ id: i + 1, body: `comment ${i}`, user: { login: 'someone', type: 'User' } }));
+    busy.comments.push({ id: 999, body: `${COMMENT_MARKER}\nold report`, user: { login: 'github-actions[bot]', type: 'Bot' } });
+    busy.failNext = 1;
+    const url = await busy.start();
+    try {
+      const r = await runBundle(ws, url, {
+        name: 'pull_request',
+        payload: { pull_request: { number: 1, base: { sha: up.base }, head: { sha: up.head } } },
+      });
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      // The 502 was retried, both pages were read, and the old comment was updated, not duplicated.
+      expect(busy.requests.filter((q) => q.url === '/user')).toHaveLength(2);
+      expect(busy.requests.filter((q) => q.method === 'GET' && q.url.includes('page=2'))).toHaveLength(1);
+      expect(busy.requests.filter((q) => q.method === 'POST')).toHaveLength(0);
+      expect(busy.requests.filter((q) => q.method === 'PATCH').map((q) => q.url)).toEqual(['/repos/acme/widgets/issues/comments/999']);
+      const body = busy.comments.at(-1)!.body;
+      expect(body).toContain('**No attribution evidence for this pull request:** all 2 commits are untracked');
+      await expect(body).toMatchFileSnapshot('__snapshots__/pr-comment-untracked.md');
+    } finally {
+      await busy.stop();
+    }
   });
 
   it('fail-thresholds fail the step after the report is written; warn-thresholds only warn', async () => {
@@ -296,6 +357,7 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
     });
     // The repository figures now count the squash commit's AI lines.
     expect(r.summary).toContain('## paceflow — AI in this repository');
+    await expect(r.summary).toMatchFileSnapshot('__snapshots__/pr-comment-push.md');
   });
 
   it('on a push to mainline: rebase-merged commits (same patch-ids) get their originals’ notes', async () => {

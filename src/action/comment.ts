@@ -8,7 +8,7 @@ export const ACTIONS_BOT = 'github-actions[bot]';
 
 /** paceflow's own earlier comment: the marker, written by the same author as this token. */
 export function findStickyComment(comments: readonly IssueComment[], author: string): IssueComment | undefined {
-  return comments.find((c) => c.body.includes(COMMENT_MARKER) && c.user?.login === author);
+  return comments.find((c) => (c.body ?? '').includes(COMMENT_MARKER) && c.user?.login === author);
 }
 
 /** Updates paceflow's comment in place, or creates it the first time. */

@@ -10,7 +10,7 @@ import { writeNotes } from '../ingest/notes.js';
 import { update } from '../pipeline/update.js';
 import { notesToCarry } from './carry-notes.js';
 import { upsertStickyComment } from './comment.js';
-import { collectFigures, type Figures } from './figures.js';
+import { type Figures, readFigures } from '../report/figures.js';
 import { GitHubApiError, GitHubClient } from './github.js';
 import { renderReport } from './markdown.js';
 import { crossed, OUTPUT_NAMES, parseThresholds, type Outputs } from './thresholds.js';
@@ -101,7 +101,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
   const version = packageVersion();
 
   if ((await gitText(['rev-parse', '--is-shallow-repository'], { cwd: workspace })) === 'true') {
-    core.setFailed(SHALLOW_FIX);
+    await failShallow();
     return;
   }
   const event = readEvent(env);
@@ -160,28 +160,20 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
         .split('\n')
         .filter(Boolean)
     : undefined;
-  const windowDays = inputs.config.churnWindowDays ?? 14;
   const figures = await withDatabase({ cwd: workspace, db }, async (database) =>
-    collectFigures(database, repoId, { ...(prCommits ? { prCommits } : {}), windowDays }),
+    readFigures(database, repoId, prCommits ? { commitSet: prCommits } : {}),
   );
   if (summary.git?.isShallow) notices.push('The history is shallow: counts are partial.');
-  const report = renderReport(figures, { ...(event.pullRequest ? { pullRequest: event.pullRequest } : {}), version, notices });
+  const server = (env.GITHUB_SERVER_URL ?? 'https://github.com').replace(/\/$/, '');
+  const report = renderReport(figures, {
+    ...(event.pullRequest ? { pullRequest: event.pullRequest } : {}),
+    ...(env.GITHUB_REPOSITORY ? { repositoryUrl: `${server}/${env.GITHUB_REPOSITORY}` } : {}),
+    version,
+    notices,
+  });
   await core.summary.addRaw(report).write();
 
-  if (event.pullRequest && inputs.comment) {
-    const [owner, repo] = (env.GITHUB_REPOSITORY ?? '/').split('/');
-    const client = new GitHubClient(inputs.token, env.GITHUB_API_URL ?? 'https://api.github.com', owner ?? '', repo ?? '');
-    try {
-      const result = await upsertStickyComment(client, event.pullRequest.number, report);
-      core.info(`pull request comment ${result.action} (${result.id})`);
-    } catch (error) {
-      if (!(error instanceof GitHubApiError)) throw error;
-      if (!error.isPermission) throw error;
-      core.warning(
-        `could not write the pull request comment (${error.message}): the token is read-only here (a fork's pull request, or no pull-requests: write); the job summary has the report`,
-      );
-    }
-  }
+  if (event.pullRequest && inputs.comment) await postComment(inputs.token, env, event.pullRequest.number, report);
 
   const outputs = outputsOf(figures);
   for (const name of OUTPUT_NAMES) core.setOutput(name, outputs[name] === null ? '' : String(outputs[name]));
@@ -190,6 +182,31 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
   const failed = crossed(inputs.fail, outputs);
   if (failed.length > 0)
     core.setFailed(failed.map(({ threshold, actual }) => `${threshold.name} is ${actual} (fail-thresholds: ${threshold.text})`).join('; '));
+}
+
+/** No figures from a cut history: the job summary says why, with the fix, and the step fails. */
+async function failShallow(): Promise<void> {
+  const [first, ...fix] = SHALLOW_FIX.split('\n');
+  await core.summary
+    .addRaw(`## paceflow — no figures: the checkout is shallow\n\n${first}\n\n\`\`\`yaml\n${fix.join('\n')}\n\`\`\`\n`)
+    .write();
+  core.setFailed(SHALLOW_FIX);
+}
+
+/** The sticky comment; a read-only token (a fork's pull request) warns instead of failing. */
+async function postComment(token: string, env: NodeJS.ProcessEnv, pullRequest: number, report: string): Promise<void> {
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? '/').split('/');
+  const client = new GitHubClient(token, env.GITHUB_API_URL ?? 'https://api.github.com', owner ?? '', repo ?? '');
+  try {
+    const result = await upsertStickyComment(client, pullRequest, report);
+    core.info(`pull request comment ${result.action} (${result.id})`);
+  } catch (error) {
+    if (!(error instanceof GitHubApiError)) throw error;
+    if (!error.isPermission) throw error;
+    core.warning(
+      `could not write the pull request comment (${error.message}): the token is read-only here (a fork's pull request, or no pull-requests: write); the job summary has the report`,
+    );
+  }
 }
 
 /** The PR's figures when the run is for a pull request, else the repository's. */
@@ -201,6 +218,6 @@ export function outputsOf(figures: Figures): Outputs {
     heavy_ai_commits: pr ? pr.heavy_ai_commits : (repo?.heavy_ai_commits ?? null),
     coverage: pr ? pr.coverage : (repo?.coverage ?? null),
     reverted_later_rate: repo?.heavy_ai_reverted_rate ?? null,
-    churn_rate: figures.churn?.ai_churn_rate ?? null,
+    churn_rate: repo?.ai_churn_rate ?? null,
   };
 }

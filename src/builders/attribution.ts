@@ -4,7 +4,7 @@ import type { Database } from '../db/driver.js';
 import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { isNontrivialLine, normalizeLine, textLines } from './lines.js';
-import { composeNote, parseGitAiNote, parseNote } from './notes.js';
+import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
 
 /** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
 export function attributionProvider(marker: string): string {
@@ -395,6 +395,13 @@ class AttributionRun {
     const { db } = options;
     this.sql = {
       clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
+      // How the session (its root: a sub-agent's work is its parent's) went, for the note.
+      sessionWork: db.prepare(`
+        SELECT q.user_prompt_count AS prompts, q.repeated_debug_loop AS debug_loop, q.mid_session_error_paste AS error_paste,
+          (SELECT count(*) FROM event_session_code_changes e JOIN event_session_quality s ON s.session_id = e.session_id
+           WHERE s.root_session_id = q.session_id AND e.status = 'rejected') AS rejected_edits
+        FROM event_session_quality q
+        WHERE q.session_id = (SELECT root_session_id FROM event_session_quality WHERE session_id = ?)`),
       attribution: db.prepare(`
         INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
         VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
@@ -444,7 +451,8 @@ class AttributionRun {
     const fromNote = this.notes.paceflow.get(commit.sha)?.credits ?? this.notes.gitAi.get(commit.sha);
     if (credits.size > 0) {
       this.attributed++;
-      const text = composeNote(this.options.tool ?? 'paceflow', nontrivial, [...credits.values()]);
+      const withWork = [...credits.values()].map((c) => ({ ...c, work: this.sql.sessionWork.get<SessionWork>([c.sessionId]) }));
+      const text = composeNote(this.options.tool ?? 'paceflow', nontrivial, withWork);
       const stored = this.notes.paceflow.get(commit.sha)?.text;
       if (!stored || stripTool(stored) !== stripTool(text)) this.notesToWrite.push({ sha: commit.sha, text });
     } else if (fromNote && fromNote.length > 0) {

@@ -1,17 +1,36 @@
 import { createHash } from 'node:crypto';
 
 /**
- * The paceflow note (refs/notes/paceflow), version 1: what the attribution builder found for a
+ * The paceflow note (refs/notes/paceflow), version 2: what the attribution builder found for a
  * commit from local transcripts, so that a clone without them (a teammate, CI) gets the same
  * numbers. It carries counts, provider and model names and a hashed session id: no prompt text,
- * no code, no paths. Documented in docs/notes.md.
+ * no code, no paths. Version 2 adds each session's `work` counts (how the session went, for the PR
+ * comment); version 1 notes are read as before. Documented in docs/notes.md.
  */
+export const NOTE_VERSION = 2;
+
+/** How a session went, in counts only (event_session_quality and its edits). */
+export interface SessionWork {
+  prompts: number;
+  rejected_edits: number;
+  debug_loop: 0 | 1;
+  error_paste: 0 | 1;
+}
+
+export interface NoteAttribution {
+  provider: string;
+  model: string | null;
+  session: string;
+  lines: number;
+  work?: SessionWork;
+}
+
 export interface PaceflowNote {
   schema: 'paceflow/attribution';
-  version: 1;
+  version: 1 | 2;
   tool: string;
   nontrivial_added_lines: number;
-  attributions: { provider: string; model: string | null; session: string; lines: number }[];
+  attributions: NoteAttribution[];
 }
 
 /** A session id as it may leave the machine: the first 16 hex digits of its SHA-256. */
@@ -22,20 +41,36 @@ export function hashSessionId(sessionId: string): string {
 export function composeNote(
   tool: string,
   nontrivial: number,
-  credits: readonly { provider: string; model: string | null; sessionId: string; lines: number }[],
+  credits: readonly { provider: string; model: string | null; sessionId: string; lines: number; work?: SessionWork | undefined }[],
 ): string {
   return composeNoteFromHashed(
     tool,
     nontrivial,
-    credits.map((c) => ({ provider: c.provider, model: c.model, session: hashSessionId(c.sessionId), lines: c.lines })),
+    credits.map((c) => ({
+      provider: c.provider,
+      model: c.model,
+      session: hashSessionId(c.sessionId),
+      lines: c.lines,
+      // Keys in the documented order, whatever order the query returned them in.
+      ...(c.work
+        ? {
+            work: {
+              prompts: c.work.prompts,
+              rejected_edits: c.work.rejected_edits,
+              debug_loop: c.work.debug_loop,
+              error_paste: c.work.error_paste,
+            },
+          }
+        : {}),
+    })),
   );
 }
 
 /** The same, from credits whose session ids are hashed already (read back from notes). */
-export function composeNoteFromHashed(tool: string, nontrivial: number, credits: readonly PaceflowNote['attributions'][number][]): string {
+export function composeNoteFromHashed(tool: string, nontrivial: number, credits: readonly NoteAttribution[]): string {
   const note: PaceflowNote = {
     schema: 'paceflow/attribution',
-    version: 1,
+    version: NOTE_VERSION,
     tool,
     nontrivial_added_lines: nontrivial,
     attributions: [...credits].sort((a, b) => b.lines - a.lines || a.session.localeCompare(b.session)),
@@ -47,7 +82,8 @@ export function composeNoteFromHashed(tool: string, nontrivial: number, credits:
 export function parseNote(text: string): PaceflowNote | null {
   try {
     const value = JSON.parse(text) as Partial<PaceflowNote>;
-    if (value.schema !== 'paceflow/attribution' || value.version !== 1 || !Array.isArray(value.attributions)) return null;
+    if (value.schema !== 'paceflow/attribution' || (value.version !== 1 && value.version !== 2) || !Array.isArray(value.attributions))
+      return null;
     if (typeof value.nontrivial_added_lines !== 'number') return null;
     const ok = value.attributions.every(
       (a) =>
@@ -55,12 +91,22 @@ export function parseNote(text: string): PaceflowNote | null {
         typeof a.provider === 'string' &&
         typeof a.session === 'string' &&
         typeof a.lines === 'number' &&
-        (a.model === null || typeof a.model === 'string'),
+        (a.model === null || typeof a.model === 'string') &&
+        (a.work === undefined || isWork(a.work)),
     );
     return ok ? (value as PaceflowNote) : null;
   } catch {
     return null;
   }
+}
+
+function isWork(work: unknown): work is SessionWork {
+  const w = work as Partial<SessionWork> | null;
+  return (
+    typeof w === 'object' &&
+    w !== null &&
+    [w.prompts, w.rejected_edits, w.debug_loop, w.error_paste].every((n) => typeof n === 'number' && Number.isInteger(n) && n >= 0)
+  );
 }
 
 /**

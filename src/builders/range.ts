@@ -1,5 +1,6 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
+import { createTempViews } from '../db/migrate.js';
 import { blameFile, filesTouchedInRange, revListRange } from '../git/blame.js';
 import { buildAttribution } from './attribution.js';
 import { isNontrivialLine, normalizeLine } from './lines.js';
@@ -9,7 +10,7 @@ import { isNontrivialLine, normalizeLine } from './lines.js';
  * `git blame` at B credits to commits of A..B, each marked AI (per provider) when attribution
  * matched it to a session's line. Commits attributed by a note or a trailer give their share to
  * each surviving line; untracked commits give none. Rows go to the temp table
- * paceflow_range_lines; SQL sums them (view-style query in rangeSummary).
+ * paceflow_range_lines; SQL sums them (sql/temp-views/view_range_summary.sql).
  */
 export async function collectRangeLines(options: {
   db: Database;
@@ -97,47 +98,9 @@ export async function collectRangeLines(options: {
   return lines;
 }
 
-/**
- * The range's figures, in SQL over the collected lines: one row per provider and kind of evidence
- * (transcript, note, author-marker, trailer, message) with the commits and AI lines behind it, then
- * the total. Shares are over the surviving non-trivial lines, and over all surviving lines (what
- * tools that count every line quote); coverage is the share of non-trivial lines from tracked commits.
- */
+/** The range's figures: sql/temp-views/view_range_summary.sql over the collected lines. */
 export function rangeSummary(db: Database): { columns: string[]; rows: Record<string, unknown>[] } {
-  const rows = db
-    .prepare(`
-    WITH totals AS (
-      SELECT sum(nontrivial) AS nontrivial, count(*) AS lines, sum(CASE WHEN nontrivial = 1 THEN tracked END) AS tracked
-      FROM paceflow_range_lines
-    ),
-    groups AS (
-      SELECT provider, source, count(DISTINCT sha) AS commits, sum(ai_weight) AS ai, 0 AS is_total
-      FROM paceflow_range_lines WHERE ai_weight > 0 GROUP BY provider, source
-      UNION ALL
-      SELECT '(all AI)', '(all)', count(DISTINCT CASE WHEN ai_weight > 0 THEN sha END), coalesce(sum(ai_weight), 0), 1
-      FROM paceflow_range_lines
-    )
-    SELECT g.provider, g.source, g.commits, round(g.ai, 1) AS ai_lines,
-      coalesce(t.nontrivial, 0) AS surviving_nontrivial_lines,
-      round(g.ai / nullif(t.nontrivial, 0), 4) AS ai_share,
-      t.lines AS surviving_lines,
-      round(g.ai / nullif(t.lines, 0), 4) AS ai_share_of_all_lines,
-      round(1.0 * t.tracked / nullif(t.nontrivial, 0), 4) AS coverage
-    FROM groups g, totals t
-    ORDER BY g.is_total, g.ai DESC, g.provider, g.source`)
-    .all();
-  return {
-    columns: [
-      'provider',
-      'source',
-      'commits',
-      'ai_lines',
-      'surviving_nontrivial_lines',
-      'ai_share',
-      'surviving_lines',
-      'ai_share_of_all_lines',
-      'coverage',
-    ],
-    rows,
-  };
+  createTempViews(db);
+  const stmt = db.prepare(`SELECT * FROM view_range_summary`);
+  return { columns: stmt.columns(), rows: stmt.all() };
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import type { ConfigOverrides } from '../config/config.js';
 import { defaultFormat, type Format, parseFormat } from '../report/formats.js';
+import { type TerminalStyle, terminalStyle } from '../report/terminal.js';
 
 /**
  * The option declarations several commands share, and the glue from commander's flags to a
@@ -99,6 +100,11 @@ export function formatOf(flags: { format?: string }): Format {
 /** A progress bar only when asked for and stderr is a terminal. */
 export function wantsProgress(flags: { progress: boolean }): boolean {
   return flags.progress && process.stderr.isTTY === true;
+}
+
+/** The terminal style of standard output: its width, colour (not with NO_COLOR, TERM=dumb or a pipe). */
+export function stdoutStyle(): TerminalStyle {
+  return terminalStyle(process.stdout, process.env);
 }
 
 export function write(text: string): void {

@@ -7,6 +7,8 @@ import type { Database } from './driver.js';
 /** sql/ ships beside dist/ and src/; both sit two levels below the package root. */
 export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 export const VIEWS_DIR = fileURLToPath(new URL('../../sql/views/', import.meta.url));
+/** Views over a connection's temp tables (a PR's commit set, a release range): TEMP views, made per use. */
+export const TEMP_VIEWS_DIR = fileURLToPath(new URL('../../sql/temp-views/', import.meta.url));
 
 export interface Migration {
   version: number;
@@ -23,11 +25,15 @@ export interface ViewDefinition {
  * The Action's bundle has no sql/ folder beside it: its build defines this as the contents of
  * every file of sql/ and sql/views/ (scripts/build-action.mjs).
  */
-declare const PACEFLOW_BUNDLED_SQL: { files: Record<string, string>; views: Record<string, string> } | undefined;
+declare const PACEFLOW_BUNDLED_SQL:
+  | { files: Record<string, string>; views: Record<string, string>; tempViews: Record<string, string> }
+  | undefined;
 const bundled = typeof PACEFLOW_BUNDLED_SQL === 'undefined' ? undefined : PACEFLOW_BUNDLED_SQL;
 
 function sqlFiles(dir: string): { name: string; text: () => string }[] {
-  const embedded = bundled && (dir === SQL_DIR ? bundled.files : dir === VIEWS_DIR ? bundled.views : undefined);
+  const embedded =
+    bundled &&
+    (dir === SQL_DIR ? bundled.files : dir === VIEWS_DIR ? bundled.views : dir === TEMP_VIEWS_DIR ? bundled.tempViews : undefined);
   if (embedded) return Object.entries(embedded).map(([name, text]) => ({ name, text: () => text }));
   return readdirSync(dir).map((name) => ({ name, text: () => readFileSync(dir + name, 'utf8') }));
 }
@@ -118,4 +124,19 @@ export function syncViews(db: Database, views: ViewDefinition[]): void {
        ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
     ).run([checksum]);
   });
+}
+
+/**
+ * Creates the temp views of sql/temp-views/ on this connection (once; they vanish with it). They
+ * read temp tables that their callers fill (temp.paceflow_commit_set, temp.paceflow_range_lines),
+ * which a view in the main schema may not reference.
+ */
+export function createTempViews(db: Database): void {
+  const existing = new Set(
+    db
+      .prepare(`SELECT name FROM sqlite_temp_master WHERE type = 'view'`)
+      .all<{ name: string }>()
+      .map((r) => r.name),
+  );
+  for (const view of loadViews(TEMP_VIEWS_DIR)) if (!existing.has(view.name)) db.exec(view.sql);
 }

@@ -3,7 +3,10 @@ import type { ConfigOverrides } from '../../config/config.js';
 import type { Database } from '../../db/driver.js';
 import { NotAGitRepositoryError, UsageError } from '../../errors.js';
 import { formatCount } from '../../format.js';
+import { formatDuration, formatNumber, formatPercent } from '../../report/cells.js';
+import type { ReportDocument } from '../../report/document.js';
 import type { Format, ResultTable } from '../../report/render.js';
+import type { TerminalStyle } from '../../report/terminal.js';
 import {
   addConfigFlags,
   addSessionFlags,
@@ -15,6 +18,7 @@ import {
   sessionOptions,
   wantsProgress,
   where,
+  stdoutStyle,
   withExamples,
   write,
   writeNotes,
@@ -28,6 +32,8 @@ export interface ReportOptions {
   format: Format;
   /** Only these views (names with or without the `view_` prefix); default: every view. */
   views?: string[];
+  /** On a terminal: every view after the summary (`--all`), not the summary alone. */
+  all?: boolean;
   /** Every repository in the database instead of the one at cwd. */
   allRepos?: boolean;
   /** Record new commits first (default true). */
@@ -46,6 +52,12 @@ export interface ReportOptions {
    * throw-away copy whose commit events count only lines in matching paths; --range uses them too.
    */
   pathspecs?: string[];
+  /** The terminal's width and colours (default: 80 columns, no colour). */
+  style?: TerminalStyle;
+  /** What the report opens with instead of the repository summary (stats: how sessions went). */
+  lead?: 'sessions';
+  /** The report's clock (generated_at); tests fix it. */
+  now?: Date;
 }
 
 export interface ReportResult {
@@ -55,20 +67,16 @@ export interface ReportResult {
 }
 
 /**
- * `paceflow report`: brings the repository at cwd up to date (unless told not to), then renders
- * every view_* for it. Outside a repository it reports every repository in the database.
+ * `paceflow report`: brings the repository at cwd up to date (unless told not to), then renders its
+ * summary (and, with --all / --view or in md / json, the views). Outside a repository it reports
+ * every repository in the database.
  */
 export async function report(options: ReportOptions): Promise<ReportResult> {
   // The heavy modules load when a report runs, not at start-up.
-  const [{ withDatabase }, { identifyRepository }, { listViews, readView }, { renderSections }, { withPathScope }, { loadConfig }] =
-    await Promise.all([
-      import('../../db/with-database.js'),
-      import('../../ingest/git.js'),
-      import('../../report/views.js'),
-      import('../../report/render.js'),
-      import('../../pipeline/path-scope.js'),
-      import('../../config/config.js'),
-    ]);
+  const [{ withDatabase }, { identifyRepository }] = await Promise.all([
+    import('../../db/with-database.js'),
+    import('../../ingest/git.js'),
+  ]);
   const notes: string[] = [];
   let repoId: string | null = null;
   let ingested: IngestSummary | null = null;
@@ -92,36 +100,90 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     }
   }
   return withDatabase(options, async (db) => {
-    const available = listViews(db);
-    const wanted = (options.views ?? []).map((v) => (v.startsWith('view_') ? v : `view_${v}`));
-    const unknown = wanted.filter((v) => !available.includes(v));
-    if (unknown.length > 0) {
-      throw new UsageError(`unknown view ${unknown.join(', ')} (available: ${available.join(', ')})`);
-    }
-    const views = wanted.length > 0 ? wanted : available;
-    const pathspecs = options.pathspecs ?? [];
-    let tables: ResultTable[];
-    if (pathspecs.length > 0 && repoId) {
-      const root = (await identifyRepository(options.cwd)).location.root;
-      const { config } = await loadConfig(root, options.config);
-      tables = await withPathScope(db, { repoId, cwd: options.cwd, root, pathspecs, config }, async (scoped, paths) => {
-        notes.push(
-          `-- ${pathspecs.join(' ')}: commit figures count only lines in the ${formatCount(paths)} matching paths; session views are not limited by path`,
-        );
-        return views.map((view) => readView(scoped, view, repoId));
-      });
-    } else {
-      if (pathspecs.length > 0) notes.push('pathspecs need a repository: they were ignored');
-      tables = views.map((view) => readView(db, view, repoId));
-    }
-    if (options.range) tables.unshift(await rangeTable(db, options, repoId));
-    if (options.taskKey) {
-      for (const table of tables) {
-        if (table.columns.includes('task_key')) table.rows = table.rows.filter((r) => r.task_key === options.taskKey!.toUpperCase());
-      }
-    }
-    return { output: renderSections(tables, options.format), notes, ingest: ingested };
+    const doc = await readDocument(db, options, repoId, notes);
+    const { renderReportDocument } = await import('../../report/document.js');
+    const { PLAIN_STYLE } = await import('../../report/terminal.js');
+    return { output: renderReportDocument(doc, options.format, options.style ?? PLAIN_STYLE), notes, ingest: ingested };
   });
+}
+
+/** Reads what the report shows: the figures and views (on a path-scoped copy with pathspecs), the range. */
+async function readDocument(db: Database, options: ReportOptions, repoId: string | null, notes: string[]): Promise<ReportDocument> {
+  const [{ identifyRepository }, { listViews, readView }, { withPathScope }, { loadConfig }, figures, { packageVersion }] =
+    await Promise.all([
+      import('../../ingest/git.js'),
+      import('../../report/views.js'),
+      import('../../pipeline/path-scope.js'),
+      import('../../config/config.js'),
+      import('../../report/figures.js'),
+      import('../../version.js'),
+    ]);
+  const available = listViews(db);
+  const wanted = (options.views ?? []).map((v) => (v.startsWith('view_') ? v : `view_${v}`));
+  const unknown = wanted.filter((v) => !available.includes(v));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown view ${unknown.join(', ')} (available: ${available.join(', ')})`);
+  }
+  const views = wanted.length > 0 ? wanted : available;
+  const pathspecs = options.pathspecs ?? [];
+  const read = (from: Database) => ({
+    tables: views.map((view) => readView(from, view, repoId)),
+    figures: repoId ? figures.readFigures(from, repoId) : null,
+    repositories: figures.readRepositorySummaries(from),
+  });
+  let found: ReturnType<typeof read>;
+  if (pathspecs.length > 0 && repoId) {
+    const root = (await identifyRepository(options.cwd)).location.root;
+    const { config } = await loadConfig(root, options.config);
+    found = await withPathScope(db, { repoId, cwd: options.cwd, root, pathspecs, config }, async (scoped, paths) => {
+      notes.push(
+        `-- ${pathspecs.join(' ')}: commit figures count only lines in the ${formatCount(paths)} matching paths; session views are not limited by path`,
+      );
+      return read(scoped);
+    });
+  } else {
+    if (pathspecs.length > 0) notes.push('pathspecs need a repository: they were ignored');
+    found = read(db);
+  }
+  if (options.taskKey) {
+    for (const table of found.tables) {
+      if (table.columns.includes('task_key')) table.rows = table.rows.filter((r) => r.task_key === options.taskKey!.toUpperCase());
+    }
+  }
+  const showViews = options.all === true || wanted.length > 0;
+  return {
+    version: packageVersion(),
+    generatedAt: (options.now ?? new Date()).toISOString(),
+    figures: found.figures,
+    repositories: found.repositories,
+    views: found.tables,
+    showViews,
+    ...(options.lead === 'sessions' ? { lead: sessionLead(db) } : {}),
+    range: options.range ? await rangeTable(db, options, repoId) : null,
+    ...(showViews ? { next: 'More: paceflow report (the summary) · --view <name> · -f md | json | csv (every column)' } : {}),
+  };
+}
+
+/** stats opens with how sessions went, from view_global_session_quality's 'all' row. */
+function sessionLead(db: Database): string {
+  const all = db
+    .prepare(
+      `SELECT sessions, avg_user_prompts, repeated_debug_loop_rate, error_paste_rate, avg_duration_s FROM view_global_session_quality WHERE scope = 'all'`,
+    )
+    .get<{
+      sessions: number;
+      avg_user_prompts: number | null;
+      repeated_debug_loop_rate: number | null;
+      error_paste_rate: number | null;
+      avg_duration_s: number | null;
+    }>();
+  if (!all || all.sessions === 0)
+    return 'No sessions recorded yet: paceflow reads Claude Code, Codex, Gemini, Cursor, Copilot, Amp, Aider and OpenCode transcripts where they keep them.';
+  return (
+    `Sessions: ${formatCount(all.sessions)} · ${formatNumber(all.avg_user_prompts)} prompts each on average · ` +
+    `${formatPercent(all.repeated_debug_loop_rate)} with a repeated debug loop · ${formatPercent(all.error_paste_rate)} with a pasted error · ` +
+    `${formatDuration(all.avg_duration_s)} long on average`
+  );
 }
 
 async function rangeTable(db: Database, options: ReportOptions, repoId: string | null): Promise<ResultTable> {
@@ -156,8 +218,9 @@ async function rangeTable(db: Database, options: ReportOptions, repoId: string |
 export function register(program: Command): void {
   const command = program
     .command('report')
-    .description('bring the repository up to date, then print every view_* metric for it')
+    .description('bring the repository up to date, then print its summary: how much AI wrote, how sure, what became of it')
     .addOption(formatOption())
+    .option('--all', 'on a terminal, every view_* table after the summary (md and json always hold them)')
     .option('--view <name...>', 'only these views (e.g. repository_commit_quality)')
     .option('--all-repos', 'every repository in the database, not only the current one')
     .option('--range <A..B>', 'also: the AI share of the non-trivial lines A..B added that survive at B, per provider')
@@ -168,9 +231,18 @@ export function register(program: Command): void {
     .option('--no-ingest', 'report what the database holds without recording new commits first')
     .option('--no-progress', 'no progress bar on stderr');
   type Flags = ConfigFlags &
-    SessionFlags & { format?: string; view?: string[]; allRepos?: boolean; ingest: boolean; progress: boolean; range?: string };
+    SessionFlags & {
+      format?: string;
+      view?: string[];
+      all?: boolean;
+      allRepos?: boolean;
+      ingest: boolean;
+      progress: boolean;
+      range?: string;
+    };
   withExamples(addSessionFlags(addConfigFlags(command)), [
-    ['paceflow report', 'update this repository, then print its figures'],
+    ['paceflow report', 'update this repository, then print its summary'],
+    ['paceflow report --all', 'the summary, then every view as a table'],
     ['paceflow report --view repository_ai_share -f json', 'one view, as JSON for scripts'],
     ['paceflow report --range v1.0..v1.1 -- "*.py"', 'the AI share of a release, Python files only'],
   ]).action(async (pathspecs: string[], flags: Flags, cmd: Command) => {
@@ -178,7 +250,9 @@ export function register(program: Command): void {
       ...where(cmd),
       format: formatOf(flags),
       ...(flags.view ? { views: flags.view } : {}),
+      all: flags.all === true,
       allRepos: flags.allRepos === true,
+      style: stdoutStyle(),
       ingest: flags.ingest,
       ...sessionOptions(flags),
       ...(flags.range ? { range: flags.range } : {}),

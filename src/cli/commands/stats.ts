@@ -7,6 +7,7 @@ import {
   sessionOptions,
   wantsProgress,
   where,
+  stdoutStyle,
   withExamples,
   write,
   writeNotes,
@@ -32,6 +33,8 @@ export function register(program: Command): void {
     const result = await report({
       ...where(cmd),
       format: formatOf(flags),
+      style: stdoutStyle(),
+      lead: 'sessions',
       views,
       allRepos: true,
       ingest: flags.ingest,

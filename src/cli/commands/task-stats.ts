@@ -7,6 +7,7 @@ import {
   sessionOptions,
   wantsProgress,
   where,
+  stdoutStyle,
   withExamples,
   write,
   writeNotes,
@@ -31,6 +32,7 @@ export function register(program: Command): void {
       const result = await report({
         ...where(cmd),
         format: formatOf(flags),
+        style: stdoutStyle(),
         views: ['view_task_execution_quality'],
         allRepos: true,
         ingest: flags.ingest,
