@@ -54584,17 +54584,7 @@ async function runAction(env = process.env) {
   mkdirSync2(dirname11(db), { recursive: true });
   const version2 = packageVersion();
   if (await gitText(["rev-parse", "--is-shallow-repository"], { cwd: workspace }) === "true") {
-    await summary.addRaw(
-      `## paceflow \u2014 no figures: the checkout is shallow
-
-${SHALLOW_FIX.split("\n")[0]}
-
-\`\`\`yaml
-${SHALLOW_FIX.split("\n").slice(1).join("\n")}
-\`\`\`
-`
-    ).write();
-    setFailed(SHALLOW_FIX);
+    await failShallow();
     return;
   }
   const event = readEvent(env);
@@ -54657,20 +54647,7 @@ ${SHALLOW_FIX.split("\n").slice(1).join("\n")}
     notices
   });
   await summary.addRaw(report).write();
-  if (event.pullRequest && inputs.comment) {
-    const [owner, repo] = (env.GITHUB_REPOSITORY ?? "/").split("/");
-    const client = new GitHubClient(inputs.token, env.GITHUB_API_URL ?? "https://api.github.com", owner ?? "", repo ?? "");
-    try {
-      const result = await upsertStickyComment(client, event.pullRequest.number, report);
-      info(`pull request comment ${result.action} (${result.id})`);
-    } catch (error63) {
-      if (!(error63 instanceof GitHubApiError)) throw error63;
-      if (!error63.isPermission) throw error63;
-      warning(
-        `could not write the pull request comment (${error63.message}): the token is read-only here (a fork's pull request, or no pull-requests: write); the job summary has the report`
-      );
-    }
-  }
+  if (event.pullRequest && inputs.comment) await postComment(inputs.token, env, event.pullRequest.number, report);
   const outputs = outputsOf(figures);
   for (const name of OUTPUT_NAMES) setOutput(name, outputs[name] === null ? "" : String(outputs[name]));
   for (const { threshold, actual } of crossed(inputs.warn, outputs))
@@ -54678,6 +54655,32 @@ ${SHALLOW_FIX.split("\n").slice(1).join("\n")}
   const failed = crossed(inputs.fail, outputs);
   if (failed.length > 0)
     setFailed(failed.map(({ threshold, actual }) => `${threshold.name} is ${actual} (fail-thresholds: ${threshold.text})`).join("; "));
+}
+async function failShallow() {
+  const [first, ...fix] = SHALLOW_FIX.split("\n");
+  await summary.addRaw(`## paceflow \u2014 no figures: the checkout is shallow
+
+${first}
+
+\`\`\`yaml
+${fix.join("\n")}
+\`\`\`
+`).write();
+  setFailed(SHALLOW_FIX);
+}
+async function postComment(token, env, pullRequest, report) {
+  const [owner, repo] = (env.GITHUB_REPOSITORY ?? "/").split("/");
+  const client = new GitHubClient(token, env.GITHUB_API_URL ?? "https://api.github.com", owner ?? "", repo ?? "");
+  try {
+    const result = await upsertStickyComment(client, pullRequest, report);
+    info(`pull request comment ${result.action} (${result.id})`);
+  } catch (error63) {
+    if (!(error63 instanceof GitHubApiError)) throw error63;
+    if (!error63.isPermission) throw error63;
+    warning(
+      `could not write the pull request comment (${error63.message}): the token is read-only here (a fork's pull request, or no pull-requests: write); the job summary has the report`
+    );
+  }
 }
 function outputsOf(figures) {
   const pr = figures.pullRequest?.totals;

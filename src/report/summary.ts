@@ -50,7 +50,7 @@ export function heavySentence(r: RepositorySummary): string {
 }
 
 export function churnSentence(r: RepositorySummary): string | null {
-  if (r.churn_window_days === null) return null;
+  if (r.churn_window_days === null || r.ai_lines_reaching_mainline + r.nonai_lines_reaching_mainline === 0) return null;
   return (
     `Churn within ${r.churn_window_days} days on mainline: AI lines ${pct(r.ai_churn_rate)} (${n(r.ai_lines_churned)} of ${n(r.ai_lines_reaching_mainline)})` +
     ` · other lines ${pct(r.nonai_churn_rate)} (${n(r.nonai_lines_churned)} of ${n(r.nonai_lines_reaching_mainline)})`

@@ -56,6 +56,8 @@ export interface ReportOptions {
   style?: TerminalStyle;
   /** What the report opens with instead of the repository summary (stats: how sessions went). */
   lead?: 'sessions';
+  /** Also write the self-contained HTML page (charts and tables) to this file. */
+  html?: string;
   /** The report's clock (generated_at); tests fix it. */
   now?: Date;
 }
@@ -100,10 +102,33 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
     }
   }
   return withDatabase(options, async (db) => {
-    const doc = await readDocument(db, options, repoId, notes);
+    const doc = await readDocument(db, { ...options, ...(options.html ? { all: true } : {}) }, repoId, notes);
+    if (options.html) {
+      const [{ renderHtmlReport }, { mkdirSync, writeFileSync }, { dirname, resolve }] = await Promise.all([
+        import('../../report/html.js'),
+        import('node:fs'),
+        import('node:path'),
+      ]);
+      const file = resolve(options.cwd, options.html);
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, renderHtmlReport(doc));
+      return { output: `wrote ${file}\n`, notes, ingest: ingested };
+    }
     const { renderReportDocument } = await import('../../report/document.js');
     const { PLAIN_STYLE } = await import('../../report/terminal.js');
     return { output: renderReportDocument(doc, options.format, options.style ?? PLAIN_STYLE), notes, ingest: ingested };
+  });
+}
+
+/** What `report` would show for the repository at cwd, as the database holds it (no ingest). */
+export async function reportDocument(options: ReportOptions): Promise<ReportDocument> {
+  const [{ withDatabase }, { identifyRepository }] = await Promise.all([
+    import('../../db/with-database.js'),
+    import('../../ingest/git.js'),
+  ]);
+  return withDatabase(options, async (db) => {
+    const { repoId } = await identifyRepository(options.cwd, db);
+    return readDocument(db, options, repoId, []);
   });
 }
 
@@ -221,6 +246,10 @@ export function register(program: Command): void {
     .description('bring the repository up to date, then print its summary: how much AI wrote, how sure, what became of it')
     .addOption(formatOption())
     .option('--all', 'on a terminal, every view_* table after the summary (md and json always hold them)')
+    .option(
+      '--html <file>',
+      'write one self-contained HTML page: charts (AI share by month, providers, churn, heavy-AI outcomes, sessions) and every table',
+    )
     .option('--view <name...>', 'only these views (e.g. repository_commit_quality)')
     .option('--all-repos', 'every repository in the database, not only the current one')
     .option('--range <A..B>', 'also: the AI share of the non-trivial lines A..B added that survive at B, per provider')
@@ -235,6 +264,7 @@ export function register(program: Command): void {
       format?: string;
       view?: string[];
       all?: boolean;
+      html?: string;
       allRepos?: boolean;
       ingest: boolean;
       progress: boolean;
@@ -243,6 +273,7 @@ export function register(program: Command): void {
   withExamples(addSessionFlags(addConfigFlags(command)), [
     ['paceflow report', 'update this repository, then print its summary'],
     ['paceflow report --all', 'the summary, then every view as a table'],
+    ['paceflow report --html report.html', 'one page with charts, to open in a browser'],
     ['paceflow report --view repository_ai_share -f json', 'one view, as JSON for scripts'],
     ['paceflow report --range v1.0..v1.1 -- "*.py"', 'the AI share of a release, Python files only'],
   ]).action(async (pathspecs: string[], flags: Flags, cmd: Command) => {
@@ -251,6 +282,7 @@ export function register(program: Command): void {
       format: formatOf(flags),
       ...(flags.view ? { views: flags.view } : {}),
       all: flags.all === true,
+      ...(flags.html ? { html: flags.html } : {}),
       allRepos: flags.allRepos === true,
       style: stdoutStyle(),
       ingest: flags.ingest,
