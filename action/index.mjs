@@ -54359,6 +54359,9 @@ function formatNumber(value) {
   if (value === null || value === void 0) return NULL_CELL;
   return formatCount(Number.isInteger(value) ? value : Math.round(value * 100) / 100);
 }
+function plural2(n2, one, many = `${one}s`) {
+  return `${formatNumber(n2)} ${n2 === 1 ? one : many}`;
+}
 
 // src/report/terminal.ts
 init_define_PACEFLOW_BUNDLED_SQL();
@@ -54366,7 +54369,6 @@ init_define_PACEFLOW_BUNDLED_SQL();
 // src/report/summary.ts
 var n = formatNumber;
 var pct = formatPercent;
-var plural2 = (count2, one, many = `${one}s`) => `${n(count2)} ${count2 === 1 ? one : many}`;
 function headline(r) {
   if (r.commits === 0) return "No commits with added lines recorded yet.";
   if (r.tracked_commits === 0)

@@ -1,3 +1,4 @@
+import { reportSections } from './helpers/report-json.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -418,11 +419,18 @@ describe('git notes that travel', () => {
     const text = s.repo.git('notes', '--ref=paceflow', 'show', sha);
     expect(JSON.parse(text)).toEqual({
       schema: 'paceflow/attribution',
-      version: 1,
+      version: 2,
       tool: expect.stringMatching(/^paceflow \d+\.\d+\.\d+/),
       nontrivial_added_lines: 3,
       attributions: [
-        { provider: 'claude-code', model: 'claude-sonnet-4-5-20250929', session: expect.stringMatching(/^[0-9a-f]{16}$/), lines: 2 },
+        {
+          provider: 'claude-code',
+          model: 'claude-sonnet-4-5-20250929',
+          session: expect.stringMatching(/^[0-9a-f]{16}$/),
+          lines: 2,
+          // Version 2: how the session went, in counts (keys in the documented order).
+          work: { prompts: 1, rejected_edits: 0, debug_loop: 0, error_paste: 0 },
+        },
       ],
     });
     for (const secret of ['mixIngredients', 'secret sauce', s.repo.dir, s.home.home, 'sauce.ts', SESSION])
@@ -780,7 +788,7 @@ describe('report --range', () => {
       views: ['repository_ai_share'],
       ingest: false,
     });
-    const parsed = JSON.parse(result.output) as Record<string, unknown[]>;
+    const parsed = reportSections(result.output) as Record<string, unknown[]>;
     const row = {
       surviving_nontrivial_lines: 5,
       surviving_lines: 5,
@@ -794,7 +802,7 @@ describe('report --range', () => {
       { provider: 'claude-code', source: 'transcript', ...row },
       { provider: '(all AI)', source: '(all)', ...row },
     ]);
-    const all = JSON.parse(
+    const all = reportSections(
       (
         await report({
           cwd: s.repo.dir,
@@ -817,7 +825,9 @@ describe('report --range', () => {
       views: ['repository_ai_share'],
       ingest: false,
     });
-    await expect(md.output.split('\n### view_')[0]).toMatchFileSnapshot('__snapshots__/report-range.md');
+    await expect(md.output.slice(md.output.indexOf('### range')).split('\n### view_')[0]).toMatchFileSnapshot(
+      '__snapshots__/report-range.md',
+    );
     // Per provider and kind of evidence: the vendored commit counts through its trailer.
     expect(all['range v1..HEAD']!.map((r) => [r.provider, r.source])).toEqual([
       ['claude-code', 'transcript'],
@@ -838,7 +848,7 @@ describe('report --range', () => {
       ingest: false,
       ...(options.pathspecs ? { pathspecs: options.pathspecs } : {}),
     });
-    const parsed = JSON.parse(result.output) as Record<
+    const parsed = reportSections(result.output) as Record<
       string,
       { provider: string; ai_lines: number; surviving_nontrivial_lines: number }[]
     >;
@@ -942,7 +952,7 @@ describe('report --range', () => {
       views,
       ingest: false,
     });
-    const rows = JSON.parse(scoped.output) as Record<string, Record<string, unknown>[]>;
+    const rows = reportSections(scoped.output) as Record<string, Record<string, unknown>[]>;
     // Run from src/, '*.ts' matches src/feature.ts and src/human.ts only, as git would match it.
     expect(
       rows.view_repository_ai_share!.map(({ provider, source, ai_lines, share_of_repo }) => ({
@@ -955,7 +965,7 @@ describe('report --range', () => {
     expect(rows.view_repository_commit_quality![0]).toMatchObject({ commits: 2 });
     expect(rows.view_repository_churn_summary![0]).toMatchObject({ ai_lines_reaching_mainline: 4, nonai_lines_reaching_mainline: 2 });
     expect(scoped.notes.join('\n')).toContain('*.ts: commit figures count only lines in the 2 matching paths');
-    const whole = JSON.parse(
+    const whole = reportSections(
       (await report({ cwd: s.repo.dir, db: s.db, env: s.home.env, format: 'json', views, ingest: false })).output,
     ) as Record<string, Record<string, unknown>[]>;
     expect(whole.view_repository_ai_share!.map((r) => [r.source, r.ai_lines, r.share_of_repo])).toEqual([

@@ -1,3 +1,4 @@
+import { reportSections } from './helpers/report-json.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -58,7 +59,7 @@ describe('paceflow CLI', () => {
     expect(existsSync(join(home, 'paceflow.db'))).toBe(true);
 
     const json = paceflow(['report', '--format', 'json', '--no-ingest'], { cwd: repo.dir, home });
-    const parsed = JSON.parse(json.stdout) as Record<string, Record<string, unknown>[]>;
+    const parsed = reportSections(json.stdout) as Record<string, Record<string, unknown>[]>;
     expect(parsed.view_repository_commit_quality).toEqual([
       expect.objectContaining({ commits: 2, non_merge_commits: 2, ai_marked_commits: 1, ai_marked_share: 0.5, mainline_branch: 'main' }),
     ]);
@@ -85,9 +86,12 @@ describe('paceflow CLI', () => {
     const out = paceflow(['report', '-f', 'json'], { cwd: tempDir(), home });
     expect(out.code).toBe(0);
     expect(out.stderr).toContain('not inside a git repository: reporting every repository');
-    const rows = (JSON.parse(out.stdout) as Record<string, { commits: number }[]>).view_repository_commit_quality!;
+    const rows = (reportSections(out.stdout) as unknown as Record<string, { commits: number }[]>).view_repository_commit_quality!;
     expect(rows.map((r) => r.commits).sort()).toEqual([2, 2]);
-    const onlyA = JSON.parse(paceflow(['report', '-f', 'json', '--no-ingest'], { cwd: a.dir, home }).stdout) as Record<string, unknown[]>;
+    const onlyA = reportSections(paceflow(['report', '-f', 'json', '--no-ingest'], { cwd: a.dir, home }).stdout) as Record<
+      string,
+      unknown[]
+    >;
     expect(onlyA.view_repository_commit_quality).toHaveLength(1);
   });
 
@@ -131,7 +135,7 @@ describe('paceflow CLI', () => {
     expect(codexOnly.stdout).not.toContain('claude-code:');
     const stats = paceflow(['stats', '-f', 'json', '--sessions-list'], { home, env: sessions.env });
     expect(stats.code).toBe(0);
-    const parsed = JSON.parse(stats.stdout) as Record<string, Record<string, unknown>[]>;
+    const parsed = reportSections(stats.stdout) as Record<string, Record<string, unknown>[]>;
     expect(parsed.view_global_session_quality![0]).toMatchObject({ scope: 'all', sessions: 7 });
     expect(parsed.view_session_productivity).toHaveLength(7);
     expect(paceflow(['stats', '--no-ingest', '-f', 'json'], { home, env: sessions.env }).code).toBe(0);
@@ -174,7 +178,7 @@ describe('paceflow CLI', () => {
     repo.write('a.ts', 'export const a = 1;\n').commit('ABC-12 first part');
     repo.write('b.ts', 'export const b = 2;\n').commit('unrelated');
     const home = tempDir('paceflow-home-');
-    const all = JSON.parse(paceflow(['task-stats', '-f', 'json'], { cwd: repo.dir, home }).stdout) as Record<
+    const all = reportSections(paceflow(['task-stats', '-f', 'json'], { cwd: repo.dir, home }).stdout) as Record<
       string,
       { task_key: string; commits: number }[]
     >;
@@ -182,7 +186,7 @@ describe('paceflow CLI', () => {
       ['ABC-12', 1],
       ['(no task key)', 1],
     ]);
-    const one = JSON.parse(paceflow(['task-stats', 'abc-12', '-f', 'json', '--no-ingest'], { cwd: repo.dir, home }).stdout) as Record<
+    const one = reportSections(paceflow(['task-stats', 'abc-12', '-f', 'json', '--no-ingest'], { cwd: repo.dir, home }).stdout) as Record<
       string,
       unknown[]
     >;

@@ -142,3 +142,34 @@ describe('report: bad input renders sensibly', () => {
     expect(table.stdout).toMatch(/#+=+\.+ {2}AI 44\.4%/);
   });
 });
+
+describe('doctor and init: what a person reads', () => {
+  it('doctor opens with a verdict per check and the command that fixes each problem', async () => {
+    const { doctor } = await import('../src/cli/commands/doctor.js');
+    const text = stable(await doctor({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, format: 'table' }), sample);
+    const checks = text.split('\n\n')[0]!;
+    expect(checks).toMatch(/^✓ database: schema \d+, 1 repository, 1 session, 9 commits$/m);
+    expect(checks).toContain('! hooks: not installed: commits are recorded only when you run paceflow\n    fix: paceflow init');
+    await expect(checks).toMatchFileSnapshot('__snapshots__/doctor-checks.txt');
+    const ascii = await doctor({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, format: 'table', unicode: false });
+    expect(ascii.split('\n')[0]).toMatch(/^ok database: /);
+    const json = JSON.parse(await doctor({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, format: 'json' })) as {
+      checks: { verdict: string; check: string; fix: string | null }[];
+    };
+    expect(json.checks.find((c) => c.check === 'hooks')).toEqual({
+      verdict: 'warn',
+      check: 'hooks',
+      detail: expect.any(String),
+      fix: 'paceflow init',
+    });
+  });
+
+  it('init says in three lines what it did and what to run next', async () => {
+    const fresh = sampleRepository();
+    const { hooksInstall } = await import('../src/cli/commands/hooks.js');
+    const lines = await hooksInstall({ cwd: fresh.repo.dir, db: fresh.db, env: fresh.home.env, ingestFirst: true, manager: 'plain' });
+    const text = stable(lines.join('\n'), fresh);
+    expect(lines).toHaveLength(3);
+    await expect(text).toMatchFileSnapshot('__snapshots__/init.txt');
+  });
+});

@@ -71,3 +71,8 @@ export function headerText(column: string): string {
   if (column === 'repo_id') return 'repository';
   return column.replace(/(^|_)duration_s$/, '$1duration').replace(/_/g, ' ');
 }
+
+/** `1 session`, `12 sessions`, `1,204 commits`. */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${formatNumber(n)} ${n === 1 ? one : many}`;
+}

@@ -1,5 +1,5 @@
 import { homedir } from 'node:os';
-import { formatNumber, formatPercent } from './cells.js';
+import { formatNumber, formatPercent, plural } from './cells.js';
 import type { Figures, ProviderShare, RepositorySummary } from './figures.js';
 import { displayWidth, type TerminalStyle, truncate } from './terminal.js';
 
@@ -11,7 +11,6 @@ import { displayWidth, type TerminalStyle, truncate } from './terminal.js';
 
 const n = formatNumber;
 const pct = formatPercent;
-const plural = (count: number, one: string, many = `${one}s`) => `${n(count)} ${count === 1 ? one : many}`;
 
 /** A path as a person knows it: the home folder as ~ (never a home path in what may be pasted). */
 export function displayPath(path: string, home = homedir()): string {

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import type { Command } from 'commander';
 import type { Database } from '../../db/driver.js';
+import { plural } from '../../report/cells.js';
 import type { Format, ResultTable } from '../../report/render.js';
 import { formatOf, formatOption, where, withExamples, write } from '../flags.js';
 
@@ -10,6 +11,8 @@ export interface DoctorOptions {
   db?: string;
   env?: NodeJS.ProcessEnv;
   format: Format;
+  /** false on TERM=dumb: ok / x / ! instead of ✓ / ✗ / !. */
+  unicode?: boolean;
 }
 
 /**
@@ -30,8 +33,91 @@ export async function doctor(options: DoctorOptions): Promise<string> {
     if (refs.rows.length > 0) sections.push(refs);
     const hooks = await hooksSection(options.cwd);
     if (hooks) sections.push(hooks);
-    return renderSections(sections, options.format);
+    const checks = verdicts(sections);
+    if (options.format === 'json' || options.format === 'csv') return renderSections([checksTable(checks), ...sections], options.format);
+    const mark = options.unicode === false ? { ok: 'ok', fail: 'x', warn: '!' } : { ok: '✓', fail: '✗', warn: '!' };
+    const lines = checks.map((c) => `${mark[c.verdict]} ${c.check}: ${c.detail}${c.fix ? `\n    fix: ${c.fix}` : ''}`);
+    const text = options.format === 'md' ? lines.map((l) => `- ${l.replace('\n    ', ' — ')}`).join('\n') : lines.join('\n');
+    return `${text}\n\n${renderSections(sections, options.format)}`;
   });
+}
+
+/** One check's verdict: ✓ fine, ✗ broken (with the command that fixes it), ! worth a look. */
+export interface Check {
+  verdict: 'ok' | 'fail' | 'warn';
+  check: string;
+  detail: string;
+  fix: string | null;
+}
+
+function checksTable(checks: Check[]): ResultTable {
+  return { name: 'checks', columns: ['verdict', 'check', 'detail', 'fix'], rows: checks.map((c) => ({ ...c })) };
+}
+
+/** The verdicts, read off the sections (they hold every fact the verdicts need). */
+function verdicts(sections: ResultTable[]): Check[] {
+  const out: Check[] = [];
+  const by = (name: string) => sections.find((s) => s.name === name);
+  const db = by('database')!.rows[0]!;
+  const [version, latest] = String(db.schema_version).split(' of ');
+  out.push(
+    version === latest
+      ? {
+          verdict: 'ok',
+          check: 'database',
+          detail: `schema ${version}, ${plural(Number(db.repositories), 'repository', 'repositories')}, ${plural(Number(db.sessions), 'session')}, ${plural(Number(db.commits), 'commit')}`,
+          fix: null,
+        }
+      : {
+          verdict: 'fail',
+          check: 'database',
+          detail: `schema ${version} of ${latest}`,
+          fix: 'paceflow ingest (brings the schema up to date)',
+        },
+  );
+  const idle: string[] = [];
+  for (const p of by('providers')!.rows) {
+    const name = String(p.provider);
+    const skipped = Number(p.skipped_lines ?? 0);
+    if (Number(p.files_found) === 0 && Number(p.sessions) === 0) idle.push(name);
+    else if (skipped > 0 || p.skipped_files)
+      out.push({
+        verdict: 'warn',
+        check: name,
+        detail: `${p.sessions} sessions; ${skipped} lines skipped${p.skipped_files ? ', some files skipped' : ''}`,
+        fix: `paceflow doctor -f md (each skip, with its file and reason)`,
+      });
+    else
+      out.push({
+        verdict: 'ok',
+        check: name,
+        detail: `${plural(Number(p.sessions), 'session')} from ${plural(Number(p.files_found), 'file')}`,
+        fix: null,
+      });
+  }
+  if (idle.length > 0) out.push({ verdict: 'ok', check: 'no transcripts found for', detail: idle.join(', '), fix: null });
+  for (const r of by('refs')?.rows ?? [])
+    out.push({ verdict: 'warn', check: `ref ${r.ref}`, detail: `${r.kind}: ${r.reason}`, fix: String(r.fix) });
+  const hooks = by('hooks')?.rows[0];
+  if (hooks) {
+    if (hooks.problems) out.push({ verdict: 'fail', check: 'hooks', detail: String(hooks.problems), fix: 'paceflow hooks install' });
+    else if (hooks.installed === 'none')
+      out.push({
+        verdict: 'warn',
+        check: 'hooks',
+        detail: 'not installed: commits are recorded only when you run paceflow',
+        fix: 'paceflow init',
+      });
+    else out.push({ verdict: 'ok', check: 'hooks', detail: `${hooks.installed} (${hooks.manager})`, fix: null });
+    if (hooks.worker_errors)
+      out.push({
+        verdict: 'warn',
+        check: 'hook worker',
+        detail: String(hooks.worker_errors),
+        fix: 'paceflow doctor -f md (the log), then paceflow ingest',
+      });
+  }
+  return out;
 }
 
 async function databaseSection(db: Database, dbPath: string): Promise<ResultTable> {
@@ -167,6 +253,6 @@ export function register(program: Command): void {
     ['paceflow doctor', 'the database, every assistant’s transcripts, the hooks'],
     ['paceflow doctor -f json', 'the same, as JSON'],
   ]).action(async (flags: { format?: string }, cmd: Command) => {
-    write(await doctor({ ...where(cmd), format: formatOf(flags) }));
+    write(await doctor({ ...where(cmd), format: formatOf(flags), unicode: process.env.TERM !== 'dumb' }));
   });
 }

@@ -18,17 +18,39 @@ export async function hooksInstall(
     ...(options.db ? { db: options.db } : {}),
     ...(options.manager ? { manager: options.manager } : {}),
   });
+  if (options.ingestFirst) {
+    // init: three lines — what was installed, what was recorded, what to run next.
+    const summary = await ingest({ ...options, progress: options.progress ?? false });
+    const recorded = await recordedLine(options, summary.git?.repoId ?? null);
+    return [
+      `Hooks: ${result.installed.length > 0 ? 'installed' : 'already installed'} ${[...result.installed, ...result.alreadyInstalled].join(', ')} (${result.setup.manager}, ${result.setup.hooksDir}): commits are recorded as they happen.`,
+      recorded,
+      'Next: paceflow report (the summary) · paceflow doctor (what paceflow sees) · paceflow hooks status',
+      ...result.notes.map((note) => `note: ${note}`),
+      ...summary.warnings.map((w) => `note: ${w}`),
+    ];
+  }
   const lines = [
     `paceflow hooks (${result.setup.manager}, ${result.setup.hooksDir}): ` +
       (result.installed.length > 0 ? `installed ${result.installed.join(', ')}` : 'already installed') +
       (result.alreadyInstalled.length > 0 && result.installed.length > 0 ? `; already there: ${result.alreadyInstalled.join(', ')}` : ''),
     ...result.notes.map((note) => `note: ${note}`),
   ];
-  if (options.ingestFirst) {
-    const summary = await ingest({ ...options, progress: options.progress ?? false });
-    lines.push(...summary.messages);
-  }
   return lines;
+}
+
+/** What the first ingest recorded, from view_repository_summary. */
+async function recordedLine(options: HooksOptions, repoId: string | null): Promise<string> {
+  if (!repoId) return 'Recorded: nothing yet (the repository has no commits).';
+  const [{ withDatabase }, { readFigures }, { headline }, { plural }] = await Promise.all([
+    import('../../db/with-database.js'),
+    import('../../report/figures.js'),
+    import('../../report/summary.js'),
+    import('../../report/cells.js'),
+  ]);
+  const r = await withDatabase(options, async (db) => readFigures(db, repoId).repository);
+  if (!r) return 'Recorded: nothing yet.';
+  return `Recorded ${r.name}: ${plural(r.commits, 'commit')}, ${plural(r.sessions, 'session')}. ${headline(r)}`;
 }
 
 export async function hooksUninstall(options: HooksOptions): Promise<string> {
