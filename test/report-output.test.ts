@@ -173,3 +173,13 @@ describe('doctor and init: what a person reads', () => {
     await expect(text).toMatchFileSnapshot('__snapshots__/init.txt');
   });
 });
+
+describe('the README is true', () => {
+  it('its sample of `paceflow report` is the summary the fixed repository prints', async () => {
+    const { readFileSync } = await import('node:fs');
+    const readme = readFileSync(join(import.meta.dirname, '..', 'README.md'), 'utf8');
+    const block = /## What `paceflow report` prints\n\n```\n([\s\S]*?)```/.exec(readme)?.[1];
+    const text = await run({ format: 'table', style: PLAIN_STYLE });
+    expect(block).toBe(text.replace('<repo>', '~/src/sample'));
+  });
+});
