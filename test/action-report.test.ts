@@ -45,6 +45,8 @@ const summary: RepositorySummary = {
   heavy_ai_revert_judged: 2,
   heavy_ai_reverted: 1,
   heavy_ai_reverted_rate: 0.5,
+  heavy_ai_churn_judged: 2,
+  heavy_ai_churned: 1,
   churn_window_days: 14,
   ai_lines_churned: 4,
   ai_lines_reaching_mainline: 40,

@@ -183,3 +183,25 @@ describe('the README is true', () => {
     expect(block).toBe(text.replace('<repo>', '~/src/sample'));
   });
 });
+
+describe('show: what a person reads', () => {
+  it('a headline, the sessions, then each line grouped by file with who wrote it (80 columns), whole', async () => {
+    const { show } = await import('../src/cli/commands/show.js');
+    const text = stable(
+      await show({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, commit: sample.commits.login, format: 'table' }),
+      sample,
+    );
+    for (const line of text.split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(80);
+    expect(text.split('\n').slice(1, 3)).toEqual(['AI wrote 66.7% of its non-trivial lines (4 of 6) · evidence: transcript', '  heavy-AI']);
+    await expect(text).toMatchFileSnapshot('__snapshots__/show-80.txt');
+    const unicode = await show({
+      cwd: sample.repo.dir,
+      db: sample.db,
+      env: sample.home.env,
+      commit: sample.commits.unicode,
+      format: 'table',
+    });
+    expect(unicode.split('\n')[0]).toBe(`${sample.commits.unicode.slice(0, 7)}  Grüße: 日本語の挨拶を追加`);
+    expect(unicode.split('\n')[1]).toBe('untracked: no transcript, note or trailer evidence for its 2 non-trivial lines');
+  });
+});

@@ -19,6 +19,8 @@
 --   heavy_ai_merged         of those, reached mainline;  heavy_ai_merged_rate = merged / judged
 --   heavy_ai_revert_judged  heavy-AI mainline commits whose revert window has closed
 --   heavy_ai_reverted       of those, reverted later;    heavy_ai_reverted_rate = reverted / judged
+--   heavy_ai_churn_judged   heavy-AI commits whose AI lines reached mainline, churn window closed
+--   heavy_ai_churned        of those, with AI lines churned within the window
 --   churn_window_days       the churn window the churn columns use (NULL before any mainline)
 --   ai_lines_churned, ai_lines_reaching_mainline, ai_churn_rate           AI lines, closed windows
 --   nonai_lines_churned, nonai_lines_reaching_mainline, nonai_churn_rate  the other lines, same
@@ -41,8 +43,11 @@ WITH o AS (
     count(CASE WHEN heavy_ai = 1 AND merge_window_closed = 1 AND merged_to_mainline IS NOT NULL THEN 1 END) AS heavy_judged,
     count(CASE WHEN heavy_ai = 1 AND merge_window_closed = 1 AND merged_to_mainline = 1 THEN 1 END) AS heavy_merged,
     count(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 THEN 1 END) AS heavy_revert_judged,
-    count(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 AND reverted_later = 1 THEN 1 END) AS heavy_reverted
+    count(CASE WHEN heavy_ai = 1 AND merged_to_mainline = 1 AND revert_window_closed = 1 AND reverted_later = 1 THEN 1 END) AS heavy_reverted,
+    count(CASE WHEN heavy_ai = 1 AND c.window_closed = 1 AND c.ai_lines_reaching_mainline > 0 THEN 1 END) AS heavy_churn_judged,
+    count(CASE WHEN heavy_ai = 1 AND c.window_closed = 1 AND c.ai_lines_reaching_mainline > 0 AND c.ai_lines_churned > 0 THEN 1 END) AS heavy_churned
   FROM event_commit_outcomes
+  LEFT JOIN event_commit_churn c USING (repo_id, sha)
   GROUP BY repo_id
 ),
 ch AS (
@@ -89,6 +94,8 @@ SELECT
   coalesce(o.heavy_revert_judged, 0) AS heavy_ai_revert_judged,
   coalesce(o.heavy_reverted, 0) AS heavy_ai_reverted,
   round(1.0 * o.heavy_reverted / nullif(o.heavy_revert_judged, 0), 4) AS heavy_ai_reverted_rate,
+  coalesce(o.heavy_churn_judged, 0) AS heavy_ai_churn_judged,
+  coalesce(o.heavy_churned, 0) AS heavy_ai_churned,
   ch.window_days AS churn_window_days,
   coalesce(ch.ai_churned, 0) AS ai_lines_churned,
   coalesce(ch.ai_reaching, 0) AS ai_lines_reaching_mainline,

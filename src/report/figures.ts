@@ -31,6 +31,8 @@ export interface RepositorySummary {
   heavy_ai_revert_judged: number;
   heavy_ai_reverted: number;
   heavy_ai_reverted_rate: number | null;
+  heavy_ai_churn_judged: number;
+  heavy_ai_churned: number;
   churn_window_days: number | null;
   ai_lines_churned: number;
   ai_lines_reaching_mainline: number;

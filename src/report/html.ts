@@ -47,13 +47,15 @@ function chartData(doc: ReportDocument) {
     providers: (f?.providers ?? []).map((p) => ({ label: providerLabel(p), ai_lines: p.ai_lines })),
     split: r ? { ai: r.ai_lines, nonai: r.nonai_lines, untracked: r.untracked_lines } : null,
     churn: r && r.churn_window_days !== null ? { window: r.churn_window_days, ai: r.ai_churn_rate, nonai: r.nonai_churn_rate } : null,
-    heavy: r ? { commits: r.heavy_ai_commits, merged: r.heavy_ai_merged, reverted: r.heavy_ai_reverted } : null,
+    heavy: r
+      ? { commits: r.heavy_ai_commits, merged: r.heavy_ai_merged, reverted: r.heavy_ai_reverted, churned: r.heavy_ai_churned }
+      : null,
     sessions: (f?.sessionMonths ?? []).map((m) => ({ month: m.month, sessions: m.sessions, loops: m.sessions_with_debug_loop })),
   };
 }
 
 /** The page's drawing script: one chart per canvas, or a line saying there is nothing to draw yet. */
-const DRAW = String.raw`
+const DRAW = `
 (function () {
   var data = JSON.parse(document.getElementById('paceflow-data').textContent);
   Chart.defaults.animation = false;
@@ -93,7 +95,7 @@ const DRAW = String.raw`
   });
   chart('chart-heavy', data.heavy !== null && data.heavy.commits > 0, {
     type: 'bar',
-    data: { labels: ['heavy-AI commits', 'reached mainline', 'reverted later'], datasets: [{ label: 'commits', data: data.heavy ? [data.heavy.commits, data.heavy.merged, data.heavy.reverted] : [], backgroundColor: [AI, NONAI, '#c0392b'] }] },
+    data: { labels: ['heavy-AI commits', 'reached mainline', 'reverted later', 'churned'], datasets: [{ label: 'commits', data: data.heavy ? [data.heavy.commits, data.heavy.merged, data.heavy.reverted, data.heavy.churned] : [], backgroundColor: [AI, NONAI, '#c0392b', '#e67e22'] }] },
     options: { plugins: { title: { display: true, text: 'What became of heavy-AI commits' } } }
   });
   chart('chart-sessions', data.sessions.length > 0, {

@@ -44,7 +44,8 @@ export function heavySentence(r: RepositorySummary): string {
   if (r.heavy_ai_commits === 0) return 'Heavy-AI commits: none.';
   return (
     `Heavy-AI commits: ${n(r.heavy_ai_commits)} · reached mainline ${n(r.heavy_ai_merged)} of ${n(r.heavy_ai_judged)} old enough to judge` +
-    ` (${pct(r.heavy_ai_merged_rate)}) · reverted later ${n(r.heavy_ai_reverted)} of ${n(r.heavy_ai_revert_judged)} (${pct(r.heavy_ai_reverted_rate)})`
+    ` (${pct(r.heavy_ai_merged_rate)}) · reverted later ${n(r.heavy_ai_reverted)} of ${n(r.heavy_ai_revert_judged)} (${pct(r.heavy_ai_reverted_rate)})` +
+    ` · churned ${n(r.heavy_ai_churned)} of ${n(r.heavy_ai_churn_judged)}`
   );
 }
 
