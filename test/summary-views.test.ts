@@ -125,7 +125,7 @@ function load(db: Database, repos: string[], data: ReturnType<typeof randomData>
         lines_removed, nontrivial_lines_added, status) VALUES (?, ?, 'claude-code', ?, ?, 'Write', 1, 0, 1, ?)`);
     for (const s of data.sessions) {
       quality.run([s.id, s.repo_id, s.subagentOf ?? s.id, s.subagentOf ? 1 : 0, s.prompts, s.loop, s.paste]);
-      s.edits.forEach((status, i) => edit.run([s.id, `e${i}`, s.repo_id, s.subagentOf ?? s.id, status]));
+      for (const [i, status] of s.edits.entries()) edit.run([s.id, `e${i}`, s.repo_id, s.subagentOf ?? s.id, status]);
     }
   });
 }
