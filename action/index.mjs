@@ -54372,7 +54372,7 @@ var pct = formatPercent;
 function headline(r) {
   if (r.commits === 0) return "No commits with added lines recorded yet.";
   if (r.tracked_commits === 0)
-    return `No attribution evidence yet: all ${plural2(r.commits, "commit")} are untracked (no transcript, note or trailer), so no AI share can be given.`;
+    return `No attribution evidence yet: ${r.commits === 1 ? "the one commit is" : `all ${plural2(r.commits, "commit")} are`} untracked (no transcript, note or trailer), so no AI share can be given.`;
   return `AI wrote ${pct(r.ai_share)} of the non-trivial lines (${n(r.ai_lines)} of ${n(r.nontrivial_added_lines)}) \xB7 coverage ${pct(r.coverage)} (${n(r.tracked_commits)} of ${plural2(r.commits, "commit")})`;
 }
 
@@ -54395,7 +54395,7 @@ function pullRequestSection(pr, context3) {
   const out = [];
   if (t.commits === 0) return ["No non-merge commits with added lines in this pull request.", ""];
   out.push(
-    t.tracked_commits === 0 ? `**No attribution evidence for this pull request:** all ${plural3(t.commits, "commit")} are untracked (no paceflow note, git-ai note or trailer), so no AI share can be given.` : `**AI wrote ${percent(t.ai_share)} of the non-trivial lines this pull request adds** (${count(t.ai_lines)} of ${count(t.nontrivial_added_lines)}).`,
+    t.tracked_commits === 0 ? `**No attribution evidence for this pull request:** ${t.commits === 1 ? "its one commit is" : `all ${plural3(t.commits, "commit")} are`} untracked (no paceflow note, git-ai note or trailer), so no AI share can be given.` : `**AI wrote ${percent(t.ai_share)} of the non-trivial lines this pull request adds** (${count(t.ai_lines)} of ${count(t.nontrivial_added_lines)}).`,
     "",
     `Coverage ${percent(t.coverage)}: ${count(t.tracked_commits)} of ${plural3(t.commits, "commit")} have attribution evidence \xB7 ${plural3(t.heavy_ai_commits, "heavy-AI commit")} \xB7 lines: AI ${count(t.ai_lines)}, non-AI ${count(t.nonai_lines)}, untracked ${count(t.untracked_lines)}`,
     ""

@@ -113,6 +113,38 @@ describe('report: bad input renders sensibly', () => {
     expect(t.text.split('\n')).toEqual(['subject   n', '───────  ──', '日本語    1', 'abc      12']);
   });
 
+  it('a repository whose name is not ASCII: named in the summary, every line within the width', async () => {
+    const { mkdirSync } = await import('node:fs');
+    const dir = join(tempDir('paceflow-names-'), 'データ-ünï');
+    mkdirSync(dir);
+    const repo = TempRepo.create({ dir });
+    repo.write('a.py', 'def alpha():\n    return compute_alpha_value()\n').commit('最初のコミット');
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    const home = emptySessionHome();
+    const r = await report({
+      cwd: repo.dir,
+      db,
+      env: home.env,
+      format: 'table',
+      now: NOW,
+      style: { width: 60, color: false, unicode: true },
+    });
+    expect(r.output.split('\n')[0]).toBe('paceflow · データ-ünï');
+    expect(r.output).toContain('No attribution evidence yet: the one commit is untracked');
+    const all = await report({
+      cwd: repo.dir,
+      db,
+      env: home.env,
+      format: 'table',
+      all: true,
+      ingest: false,
+      now: NOW,
+      style: { width: 60, color: false, unicode: true },
+    });
+    for (const line of all.output.split('\n').filter((l) => !l.includes(repo.dir)))
+      expect(displayWidth(line), line).toBeLessThanOrEqual(60);
+  });
+
   it('a repository with no commits, and a database with no repository yet', async () => {
     const empty = TempRepo.create();
     const db = join(tempDir('paceflow-db-'), 'paceflow.db');

@@ -59,7 +59,7 @@ function pullRequestSection(pr: NonNullable<Figures['pullRequest']>, context: Re
   if (t.commits === 0) return ['No non-merge commits with added lines in this pull request.', ''];
   out.push(
     t.tracked_commits === 0
-      ? `**No attribution evidence for this pull request:** all ${plural(t.commits, 'commit')} are untracked (no paceflow note, git-ai note or trailer), so no AI share can be given.`
+      ? `**No attribution evidence for this pull request:** ${t.commits === 1 ? 'its one commit is' : `all ${plural(t.commits, 'commit')} are`} untracked (no paceflow note, git-ai note or trailer), so no AI share can be given.`
       : `**AI wrote ${percent(t.ai_share)} of the non-trivial lines this pull request adds** (${count(t.ai_lines)} of ${count(t.nontrivial_added_lines)}).`,
     '',
     `Coverage ${percent(t.coverage)}: ${count(t.tracked_commits)} of ${plural(t.commits, 'commit')} have attribution evidence` +

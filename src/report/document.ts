@@ -3,7 +3,7 @@ import type { Figures, RepositorySummary } from './figures.js';
 import type { Format } from './formats.js';
 import { type ResultTable, renderTable } from './render.js';
 import { displayPath, NEXT_STEPS, renderMarkdownSummary, renderTerminalSummary, wrap } from './summary.js';
-import { renderTerminalView, type TerminalStyle } from './terminal.js';
+import { displayWidth, renderTerminalView, type TerminalStyle } from './terminal.js';
 
 /**
  * Everything one `report` (or `stats`, `task-stats`) run shows, read before rendering: the
@@ -50,13 +50,14 @@ function terminalSections(doc: ReportDocument, style: TerminalStyle): string[] {
     const rendered = renderTerminalView(t, style, names);
     const shown = t.columns.length - rendered.hidden.length;
     const compact = rendered.hidden.length > 0 ? `  (compact: ${shown} of ${t.columns.length} columns; -f md has all)` : '';
-    out.push(`${title}${compact}\n\n${rendered.text}`);
+    const heading = displayWidth(`${title}${compact}`) <= style.width ? `${title}${compact}` : `${title}\n${compact.trim()}`;
+    out.push(`${heading}\n\n${rendered.text}`);
   };
   if (doc.range) table(doc.range, doc.range.name);
   if (!doc.showViews) return out;
   const empty = doc.views.filter((v) => v.rows.length === 0).map((v) => v.name);
   for (const view of doc.views) if (view.rows.length > 0) table(view, view.name);
-  if (empty.length > 0) out.push(`No rows yet: ${empty.join(', ')}`);
+  if (empty.length > 0) out.push(wrap(`No rows yet: ${empty.join(', ')}`, style.width).join('\n'));
   return out;
 }
 

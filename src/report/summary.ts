@@ -20,7 +20,7 @@ export function displayPath(path: string, home = homedir()): string {
 export function headline(r: RepositorySummary): string {
   if (r.commits === 0) return 'No commits with added lines recorded yet.';
   if (r.tracked_commits === 0)
-    return `No attribution evidence yet: all ${plural(r.commits, 'commit')} are untracked (no transcript, note or trailer), so no AI share can be given.`;
+    return `No attribution evidence yet: ${r.commits === 1 ? 'the one commit is' : `all ${plural(r.commits, 'commit')} are`} untracked (no transcript, note or trailer), so no AI share can be given.`;
   return (
     `AI wrote ${pct(r.ai_share)} of the non-trivial lines (${n(r.ai_lines)} of ${n(r.nontrivial_added_lines)}) · ` +
     `coverage ${pct(r.coverage)} (${n(r.tracked_commits)} of ${plural(r.commits, 'commit')})`
@@ -93,17 +93,25 @@ export function splitBar(
 
 const bold = (text: string, style: TerminalStyle) => (style.color ? `\x1b[1m${text}\x1b[0m` : text);
 
-/** Wraps a sentence of `·`-separated parts to the width, continuing lines indented. */
+/**
+ * Wraps a sentence to the width, continuing lines indented: between its `·`-separated parts where
+ * it can, between words where a part alone is too long.
+ */
 export function wrap(text: string, width: number, indent = '  '): string[] {
   if (displayWidth(text) <= width) return [text];
   const lines: string[] = [];
   let current = '';
-  for (const part of text.split(' · ')) {
-    const next = current ? `${current} · ${part}` : part;
+  const add = (piece: string, joiner: string) => {
+    const next = current ? `${current}${joiner}${piece}` : piece;
     if (current && displayWidth(next) > width) {
       lines.push(current);
-      current = `${indent}${part}`;
+      current = `${indent}${piece}`;
     } else current = next;
+  };
+  for (const part of text.split(' · ')) {
+    const joiner = current ? ' · ' : '';
+    if (displayWidth(`${current}${joiner}${part}`) <= width || displayWidth(`${indent}${part}`) <= width) add(part, ' · ');
+    else part.split(' ').forEach((word, i) => add(word, i === 0 ? joiner || ' ' : ' '));
   }
   lines.push(current);
   return lines;
