@@ -111,7 +111,7 @@ export function wrap(text: string, width: number, indent = '  '): string[] {
   for (const part of text.split(' · ')) {
     const joiner = current ? ' · ' : '';
     if (displayWidth(`${current}${joiner}${part}`) <= width || displayWidth(`${indent}${part}`) <= width) add(part, ' · ');
-    else part.split(' ').forEach((word, i) => add(word, i === 0 ? joiner || ' ' : ' '));
+    else for (const [i, word] of part.split(' ').entries()) add(word, i === 0 ? joiner || ' ' : ' ');
   }
   lines.push(current);
   return lines;
