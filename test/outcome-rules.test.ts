@@ -11,6 +11,7 @@ import {
 } from '../src/builders/outcomes/revert-rules.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { ingestGit } from '../src/ingest/git.js';
+import { gitProcessCounts } from '../src/git/run.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
 
@@ -28,6 +29,13 @@ async function contextOf(repo: TempRepo): Promise<OutcomeContext> {
   const ctx = loadOutcomeContext(db, repoId, repo.dir, tip, loadRefTips(db, repoId));
   await ancestorRule.apply(ctx, []);
   return ctx;
+}
+
+/** Git processes started since `before`, per subcommand (only those that started any). */
+function processesSince(before: ReadonlyMap<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [sub, n] of gitProcessCounts) if (n > (before.get(sub) ?? 0)) out[sub] = n - (before.get(sub) ?? 0);
+  return out;
 }
 
 const lines = (tag: string, n = 5) =>
@@ -120,6 +128,52 @@ describe('mainline rules', () => {
     await contentRule.apply(ctx, [c, partly]);
     expect(ctx.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
     expect(ctx.reached.has(partly)).toBe(false); // 3 of 5 = 60%
+  });
+
+  it('content: a verdict found against a mainline tip is reused while the tip stays, and found again when it moves (counted)', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'keep');
+    const c = repo.write('a.ts', lines('a', 5)).commit('topic work');
+    repo.git('checkout', '-q', '-b', 'partly', 'main');
+    const partly = repo.write('p.ts', lines('p', 5)).commit('mostly not landed');
+    repo.git('checkout', '-q', 'main');
+    const byHand = repo.write('a.ts', lines('a', 5)).commit('rewritten by hand');
+    const first = await contextOf(repo);
+    await contentRule.apply(first, [c, partly]);
+    expect(first.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
+    // The same tip, a fresh build (a new context on the same database): no diff and no file is read.
+    const again = loadOutcomeContext(first.db, first.repoId, repo.dir, first.tip, loadRefTips(first.db, first.repoId));
+    await ancestorRule.apply(again, []);
+    const before = new Map(gitProcessCounts);
+    await contentRule.apply(again, [c, partly]);
+    expect(processesSince(before)).toEqual({});
+    expect(again.reached.get(c)).toEqual(first.reached.get(c));
+    expect(again.reached.has(partly)).toBe(false);
+    // Mainline moves by a commit that touches neither branch commit's paths: both verdicts carry
+    // over; the only git process lists the new mainline commits.
+    const unrelated = repo.write('z.ts', lines('z', 3)).commit('unrelated mainline work');
+    const moved = await rebuilt(unrelated);
+    const mark = new Map(gitProcessCounts);
+    await contentRule.apply(moved, [c, partly]);
+    expect(processesSince(mark)).toEqual({ 'rev-list': 1 });
+    expect(moved.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
+    expect(moved.reached.has(partly)).toBe(false);
+    // Mainline moves and now carries the rest of p.ts: that commit is checked again, and lands.
+    const landed = repo.write('p.ts', lines('p', 5)).commit('the rest by hand');
+    const movedAgain = await rebuilt(landed);
+    const mark2 = new Map(gitProcessCounts);
+    await contentRule.apply(movedAgain, [c, partly]);
+    expect(processesSince(mark2)).toMatchObject({ 'rev-list': 2, log: 1 }); // the new commits; mainline before `partly`
+    expect(movedAgain.reached.get(partly)).toMatchObject({ via: 'content', copy: landed });
+    expect(movedAgain.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
+    expect(first.db.prepare(`SELECT DISTINCT mainline_tip FROM paceflow_content_checks`).all()).toEqual([{ mainline_tip: landed }]);
+
+    async function rebuilt(tip: string): Promise<OutcomeContext> {
+      await ingestGit({ db: first.db, cwd: repo.dir, config: defaultConfig() });
+      const ctx = loadOutcomeContext(first.db, first.repoId, repo.dir, tip, loadRefTips(first.db, first.repoId));
+      await ancestorRule.apply(ctx, []);
+      return ctx;
+    }
   });
 
   it('content: a branch commit that only restores text mainline already had brings nothing, and does not land', async () => {

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
-import { gitText, runGit } from './run.js';
+import { countProcess, gitText, runGit } from './run.js';
 
 /**
  * For every commit reachable from the mainline tip, the first-parent mainline commit that brought
@@ -45,6 +45,8 @@ export async function ancestorsOf(tip: string, cwd: string): Promise<Set<string>
 export async function patchIds(shas: readonly string[], cwd: string, options: { reverse?: boolean } = {}): Promise<Map<string, string>> {
   const ids = new Map<string, string>();
   if (shas.length === 0) return ids;
+  countProcess(['log']);
+  countProcess(['patch-id']);
   const log = spawn(
     'git',
     // No a/ b/ prefixes: -R would swap them, and patch-id hashes the header.

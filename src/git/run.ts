@@ -43,7 +43,19 @@ function gitFailure(args: readonly string[], stderr: string, code: number | null
   });
 }
 
+/**
+ * Git processes started by this process, per subcommand: what the benches and the work-counting
+ * tests read (a build's cost is counted, not only timed). Never reset here.
+ */
+export const gitProcessCounts = new Map<string, number>();
+
+export function countProcess(args: readonly string[]): void {
+  const sub = subcommandOf(args);
+  gitProcessCounts.set(sub, (gitProcessCounts.get(sub) ?? 0) + 1);
+}
+
 function spawnGit(args: readonly string[], options: GitOptions) {
+  countProcess(args);
   // Argument array, no shell: nothing in a path or ref can be interpreted.
   const child = spawn('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
@@ -110,6 +122,7 @@ export async function* streamGit(args: readonly string[], options: GitOptions): 
  * split a transaction). Returns null when git fails; never throws for git's own errors.
  */
 export function gitSync(args: readonly string[], cwd: string): string | null {
+  countProcess(args);
   const result = spawnSync('git', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
   return result.status === 0 ? result.stdout.replace(/\n$/, '') : null;
 }

@@ -149,33 +149,115 @@ export const contentRule: MainlineRule = {
   via: 'content',
   async apply(ctx, pending) {
     if (pending.length === 0) return;
-    const touching = ctx.db.prepare(`
-      SELECT DISTINCT c.sha FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
-      WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
-    const onMainline = new Set(ctx.onMainline);
-    for await (const patch of readCommitPatches(pending, { cwd: ctx.cwd })) {
-      const added = patch.files.flatMap((f) =>
-        f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })),
-      );
-      if (added.length === 0) continue;
-      const paths = [...new Set(added.map((a) => a.path))];
-      const written = ctx.time(patch.sha);
-      const before = await mainlineBefore(ctx.tip, written, ctx.cwd);
-      const brought = before ? linesAbsent(added, await filesAt(before, paths, ctx.cwd)) : added;
-      if (brought.length === 0) continue;
-      const since = ctx.bySha.get(patch.sha)?.committed_at ?? '';
-      const candidates = [...new Set(paths.flatMap((p) => touching.all<{ sha: string }>([ctx.repoId, p, since]).map((r) => r.sha)))]
-        .filter((sha) => sha !== patch.sha && onMainline.has(sha) && ctx.landedAt(sha) >= written)
-        .sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y))
-        .slice(0, CONTENT_CANDIDATES);
-      for (const copy of candidates) {
-        if (linesPresent(brought, await filesAt(copy, paths, ctx.cwd)) / brought.length < CONTENT_SHARE) continue;
-        ctx.reached.set(patch.sha, { via: 'content', at: ctx.landedAt(copy), copy });
-        break;
-      }
-    }
+    const { reused, toCheck } = await reusableContentChecks(ctx, pending);
+    const found = await contentCopies(ctx, toCheck);
+    for (const [sha, verdict] of found) reused.set(sha, verdict);
+    for (const [sha, { copy }] of reused)
+      if (copy && ctx.reached.has(copy)) ctx.reached.set(sha, { via: 'content', at: ctx.landedAt(copy), copy });
+    const save = ctx.db.prepare(`
+      INSERT INTO paceflow_content_checks (repo_id, sha, mainline_tip, copy_sha, candidates) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT (repo_id, sha) DO UPDATE SET mainline_tip = excluded.mainline_tip, copy_sha = excluded.copy_sha, candidates = excluded.candidates`);
+    ctx.db.transaction(() => {
+      for (const [sha, { copy, candidates }] of reused) save.run([ctx.repoId, sha, ctx.tip, copy, candidates]);
+      ctx.db.prepare(`DELETE FROM paceflow_content_checks WHERE repo_id = ? AND mainline_tip <> ?`).run([ctx.repoId, ctx.tip]);
+    });
   },
 };
+
+interface ContentVerdict {
+  copy: string | null;
+  candidates: number;
+}
+
+/**
+ * Which stored content verdicts still hold at this tip, and which commits must be checked again.
+ * Same tip: every verdict holds. A tip that moved forward (the old tip is its ancestor): a verdict
+ * holds unless one of the new mainline commits touches a path of the commit and the old check was
+ * not capped — a copy found before still lands first, since new commits land after it.
+ */
+async function reusableContentChecks(
+  ctx: OutcomeContext,
+  pending: readonly string[],
+): Promise<{ reused: Map<string, ContentVerdict>; toCheck: string[] }> {
+  const stored = new Map(
+    ctx.db
+      .prepare(`SELECT sha, mainline_tip, copy_sha, candidates FROM paceflow_content_checks WHERE repo_id = ?`)
+      .all<{ sha: string; mainline_tip: string; copy_sha: string | null; candidates: number }>([ctx.repoId])
+      .map((r) => [r.sha, r]),
+  );
+  // For each older tip: the paths the mainline commits since it touched, or null when mainline was rewritten.
+  const touchedSince = new Map<string, Set<string> | null>();
+  for (const tip of new Set([...stored.values()].map((r) => r.mainline_tip))) {
+    if (tip === ctx.tip || touchedSince.has(tip)) continue;
+    touchedSince.set(tip, ctx.reached.has(tip) ? await pathsTouchedSince(ctx, tip) : null);
+  }
+  const pathsOf = ctx.db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
+  const reused = new Map<string, ContentVerdict>();
+  const toCheck: string[] = [];
+  for (const sha of pending) {
+    const row = stored.get(sha);
+    const touched = row && row.mainline_tip !== ctx.tip ? touchedSince.get(row.mainline_tip) : undefined;
+    const holds =
+      row !== undefined &&
+      (row.mainline_tip === ctx.tip ||
+        (touched !== null &&
+          touched !== undefined &&
+          (row.copy_sha !== null ||
+            row.candidates >= CONTENT_CANDIDATES ||
+            !pathsOf.all<{ path: string }>([ctx.repoId, sha]).some((r) => touched.has(r.path)))));
+    if (holds && (row.copy_sha === null || ctx.reached.has(row.copy_sha)))
+      reused.set(sha, { copy: row.copy_sha, candidates: row.candidates });
+    else toCheck.push(sha);
+  }
+  return { reused, toCheck };
+}
+
+/** The paths the mainline commits after `oldTip` (up to the current tip) touched. */
+async function pathsTouchedSince(ctx: OutcomeContext, oldTip: string): Promise<Set<string>> {
+  const onMainline = new Set(ctx.onMainline);
+  const fresh = (await commitsReachableOnlyFrom([ctx.tip], [oldTip], ctx.cwd)).filter((sha) => onMainline.has(sha));
+  const paths = ctx.db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
+  const touched = new Set<string>();
+  for (const sha of fresh) {
+    for (const r of paths.all<{ path: string; old_path: string | null }>([ctx.repoId, sha])) {
+      touched.add(r.path);
+      if (r.old_path) touched.add(r.old_path);
+    }
+  }
+  return touched;
+}
+
+/** For each commit read, the mainline commit that carries its lines by content (or null), and how many were checked. */
+async function contentCopies(ctx: OutcomeContext, shas: readonly string[]): Promise<Map<string, ContentVerdict>> {
+  const found = new Map<string, ContentVerdict>();
+  if (shas.length === 0) return found;
+  const touching = ctx.db.prepare(`
+    SELECT DISTINCT c.sha FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
+    WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
+  const onMainline = new Set(ctx.onMainline);
+  for await (const patch of readCommitPatches(shas, { cwd: ctx.cwd })) {
+    found.set(patch.sha, { copy: null, candidates: 0 });
+    const added = patch.files.flatMap((f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })));
+    if (added.length === 0) continue;
+    const paths = [...new Set(added.map((a) => a.path))];
+    const written = ctx.time(patch.sha);
+    const before = await mainlineBefore(ctx.tip, written, ctx.cwd);
+    const brought = before ? linesAbsent(added, await filesAt(before, paths, ctx.cwd)) : added;
+    if (brought.length === 0) continue;
+    const since = ctx.bySha.get(patch.sha)?.committed_at ?? '';
+    const candidates = [...new Set(paths.flatMap((p) => touching.all<{ sha: string }>([ctx.repoId, p, since]).map((r) => r.sha)))]
+      .filter((sha) => sha !== patch.sha && onMainline.has(sha) && ctx.landedAt(sha) >= written)
+      .sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y))
+      .slice(0, CONTENT_CANDIDATES);
+    found.set(patch.sha, { copy: null, candidates: candidates.length });
+    for (const copy of candidates) {
+      if (linesPresent(brought, await filesAt(copy, paths, ctx.cwd)) / brought.length < CONTENT_SHARE) continue;
+      found.set(patch.sha, { copy, candidates: candidates.length });
+      break;
+    }
+  }
+  return found;
+}
 
 /** The rules in the order they are tried: the first that holds for a commit wins. */
 export const MAINLINE_RULES: readonly MainlineRule[] = [ancestorRule, patchIdRule, squashRule, contentRule];
