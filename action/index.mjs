@@ -41158,6 +41158,11 @@ var init_context = __esm({
       onMainline = [];
       /** patch-id → the mainline commits with it, earliest landed first (filled by the patch-id and squash rules). */
       mainlineIds = /* @__PURE__ */ new Map();
+      /**
+       * In a build after refs moved off an unchanged mainline: the tips of the refs that moved. The
+       * squash rules then look only at those refs (only their commits are candidates). Null: every ref.
+       */
+      changedTips = null;
       /** A commit's committer time in seconds (NaN when unknown). */
       time(sha) {
         return Date.parse(this.bySha.get(sha)?.committed_at ?? "") / 1e3;
@@ -41232,6 +41237,7 @@ async function squashByPullRequest(ctx, pending) {
     if (pr && !byPr.has(pr)) byPr.set(pr, sha);
   }
   for (const ref of ctx.refs) {
+    if (ctx.changedTips && !ctx.changedTips.has(ref.sha)) continue;
     const m = PR_REF.exec(ref.ref_name);
     const copy = m ? byPr.get(Number(m[1])) : void 0;
     if (!copy) continue;
@@ -41243,6 +41249,7 @@ async function squashByPullRequest(ctx, pending) {
 async function squashByNetDiff(ctx, pending) {
   const branches = ctx.db.prepare(`SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`).all([ctx.repoId]);
   for (const { head_sha } of branches) {
+    if (ctx.changedTips && !ctx.changedTips.has(head_sha)) continue;
     const own2 = (await commitsReachableOnlyFrom([head_sha], [ctx.tip], ctx.cwd)).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
     if (own2.length === 0) continue;
     const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
@@ -41576,39 +41583,114 @@ var outcomes_exports = {};
 __export(outcomes_exports, {
   buildOutcomes: () => buildOutcomes
 });
+import { createHash as createHash5 } from "node:crypto";
 async function buildOutcomes(options) {
   const { db, repoId, cwd, config: config2 } = options;
   const now = (options.now ?? /* @__PURE__ */ new Date()).getTime() / 1e3;
   const tip = db.prepare(
     `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`
   ).get([repoId])?.head_sha;
-  if (!tip) return { mainlineTip: null, merged: 0, reverted: 0 };
+  if (!tip) return { mainlineTip: null, merged: 0, reverted: 0, checked: 0 };
   const refs = loadRefTips(db, repoId);
-  const outcomeCount = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ?`).get([repoId]).n;
-  const state = JSON.stringify([tip, refs.map((r) => `${r.ref_name}=${r.sha}`), outcomeCount, config2.revertWindowDays]);
+  const state = {
+    v: 2,
+    tip,
+    refs: Object.fromEntries(refs.map((r) => [r.ref_name, r.sha])),
+    revertWindowDays: config2.revertWindowDays,
+    heavy: heavyEvidence(db, repoId)
+  };
   const stateKey = `outcomes_state:${repoId}`;
   const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get([stateKey])?.value;
   const unbuilt = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`).get([repoId]).n;
-  if (stored === state && unbuilt === 0) {
+  const saveState = () => db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([stateKey, JSON.stringify(state)]);
+  if (stored === JSON.stringify(state) && unbuilt === 0) {
     refreshWindows(db, repoId, config2, now);
-    const counts2 = db.prepare(
-      `SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`
-    ).get([repoId]);
-    return { mainlineTip: tip, ...counts2 };
+    return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked: 0 };
   }
   const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs);
+  const previous = parseState(stored);
+  if (previous && previous.tip === tip && previous.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy) {
+    const checked = await buildChangedOutcomes(ctx, previous, config2, now, saveState);
+    if (checked !== null) return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked };
+  }
   const candidates = db.prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ?`).all([repoId]).map((r) => r.sha);
   await applyMainlineRules(ctx, candidates);
   const reverts = await findReverts(ctx, config2);
-  const counts = writeOutcomes(
-    ctx,
-    candidates,
-    reverts,
-    config2,
-    now,
-    () => db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([stateKey, state])
+  const counts = writeOutcomes(ctx, candidates, reverts, config2, now, saveState);
+  return { mainlineTip: tip, ...counts, checked: candidates.length };
+}
+function parseState(text) {
+  try {
+    const state = text ? JSON.parse(text) : null;
+    return state?.v === 2 && typeof state.tip === "string" && state.refs ? state : null;
+  } catch {
+    return null;
+  }
+}
+function heavyEvidence(db, repoId) {
+  const shas = db.prepare(
+    `SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND heavy_ai = 1 AND attribution_source IN ('transcript', 'note') ORDER BY sha`
+  ).all([repoId]).map((r) => r.sha);
+  return createHash5("sha256").update(shas.join(",")).digest("hex");
+}
+function outcomeCounts(db, repoId) {
+  return db.prepare(
+    `SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`
+  ).get([repoId]);
+}
+async function buildChangedOutcomes(ctx, previous, config2, now, saveState) {
+  const { db, repoId } = ctx;
+  const changed = ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha);
+  const candidates = new Set(
+    db.prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`).all([repoId]).map((r) => r.sha)
   );
-  return { mainlineTip: tip, ...counts };
+  if (changed.length > 0) {
+    const unmerged = new Set(
+      db.prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 0`).all([repoId]).map((r) => r.sha)
+    );
+    for (const sha of await commitsReachableOnlyFrom([...new Set(changed.map((r) => r.sha))], [ctx.tip], ctx.cwd))
+      if (unmerged.has(sha)) candidates.add(sha);
+  }
+  ctx.changedTips = new Set(changed.map((r) => r.sha));
+  const list2 = [...candidates];
+  await applyMainlineRules(ctx, list2);
+  const copyRow = db.prepare(
+    `SELECT reverted_later, reverted_by, revert_kind FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND merged_to_mainline = 1`
+  );
+  const rows = [];
+  const window2 = config2.revertWindowDays * 86400;
+  for (const sha of list2) {
+    const r = ctx.reached.get(sha);
+    if (r?.via === "ancestor") return null;
+    const copy = r ? copyRow.get([repoId, r.copy]) : void 0;
+    if (r && !copy) return null;
+    rows.push({
+      repo: repoId,
+      sha,
+      merged: r ? 1 : 0,
+      via: r?.via ?? null,
+      copy: r?.copy ?? null,
+      reachedAt: r ? new Date(r.at * 1e3).toISOString() : null,
+      mergeClosed: now - ctx.time(sha) >= config2.mergedMinAgeDays * 86400 ? 1 : 0,
+      reverted: r ? copy.reverted_later ?? 0 : null,
+      revertedBy: r ? copy.reverted_by : null,
+      revertKind: r ? copy.revert_kind : null,
+      revertClosed: r ? now - r.at >= window2 ? 1 : 0 : null
+    });
+  }
+  const update2 = db.prepare(`
+    UPDATE event_commit_outcomes SET
+      merged_to_mainline = @merged, mainline_via = @via, mainline_sha = @copy, reached_mainline_at = @reachedAt,
+      merge_window_closed = @mergeClosed,
+      reverted_later = @reverted, reverted_by = @revertedBy, revert_kind = @revertKind,
+      revert_window_closed = @revertClosed
+    WHERE repo_id = @repo AND sha = @sha`);
+  db.transaction(() => {
+    for (const row of rows) update2.run(row);
+    refreshWindows(db, repoId, config2, now);
+    saveState();
+  });
+  return list2.length;
 }
 async function findReverts(ctx, config2) {
   const edges = await messageReverts(ctx);
@@ -41681,6 +41763,7 @@ var init_outcomes = __esm({
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
     init_context();
+    init_log();
     init_mainline_rules();
     init_revert_rules();
   }
@@ -49357,7 +49440,7 @@ var outcomes = {
     const result = await buildOutcomes2({ db: ctx.db, repoId: ctx.repoId, cwd: ctx.root, config: ctx.config });
     return {
       builder: this.name,
-      message: result.mainlineTip ? `${ctx.repoId}: outcomes: ${result.merged} commits on mainline, ${result.reverted} reverted later` : `${ctx.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`
+      message: result.mainlineTip ? `${ctx.repoId}: outcomes: ${result.merged} commits on mainline, ${result.reverted} reverted later (${result.checked} checked)` : `${ctx.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`
     };
   }
 };

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import type { PaceflowConfig } from '../config/config.js';
-import type { Database } from '../db/driver.js';
+import type { Database, SqlValue } from '../db/driver.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext } from './outcomes/context.js';
+import { commitsReachableOnlyFrom } from '../git/log.js';
 import { applyMainlineRules } from './outcomes/mainline-rules.js';
 import { diffInversionReverts, effectiveReverts, messageReverts, partialReverts, type RevertEdge } from './outcomes/revert-rules.js';
 
@@ -19,7 +21,7 @@ export async function buildOutcomes(options: {
   cwd: string;
   config: OutcomeConfig;
   now?: Date;
-}): Promise<{ mainlineTip: string | null; merged: number; reverted: number }> {
+}): Promise<{ mainlineTip: string | null; merged: number; reverted: number; checked: number }> {
   const { db, repoId, cwd, config } = options;
   const now = (options.now ?? new Date()).getTime() / 1000;
   const tip = db
@@ -27,29 +29,39 @@ export async function buildOutcomes(options: {
       `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`,
     )
     .get<{ head_sha: string }>([repoId])?.head_sha;
-  if (!tip) return { mainlineTip: null, merged: 0, reverted: 0 };
+  if (!tip) return { mainlineTip: null, merged: 0, reverted: 0, checked: 0 };
 
-  // Nothing moved since the last build (same tips, same commits with outcomes): only the windows,
-  // which depend on today's date, need refreshing.
+  // Nothing moved since the last build (same tips, every outcome built): only the windows, which
+  // depend on today's date, need refreshing.
   const refs = loadRefTips(db, repoId);
-  const outcomeCount = db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n;
-  const state = JSON.stringify([tip, refs.map((r) => `${r.ref_name}=${r.sha}`), outcomeCount, config.revertWindowDays]);
+  const state: OutcomesState = {
+    v: 2,
+    tip,
+    refs: Object.fromEntries(refs.map((r) => [r.ref_name, r.sha])),
+    revertWindowDays: config.revertWindowDays,
+    heavy: heavyEvidence(db, repoId),
+  };
   const stateKey = `outcomes_state:${repoId}`;
   const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([stateKey])?.value;
   const unbuilt = db
     .prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`)
     .get<{ n: number }>([repoId])!.n;
-  if (stored === state && unbuilt === 0) {
+  const saveState = () =>
+    db
+      .prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+      .run([stateKey, JSON.stringify(state)]);
+  if (stored === JSON.stringify(state) && unbuilt === 0) {
     refreshWindows(db, repoId, config, now);
-    const counts = db
-      .prepare(
-        `SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`,
-      )
-      .get<{ merged: number; reverted: number }>([repoId])!;
-    return { mainlineTip: tip, ...counts };
+    return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked: 0 };
   }
 
   const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs);
+  const previous = parseState(stored);
+  if (previous && previous.tip === tip && previous.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy) {
+    // Mainline did not move: only the new outcomes and the commits of the refs that moved can change.
+    const checked = await buildChangedOutcomes(ctx, previous, config, now, saveState);
+    if (checked !== null) return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked };
+  }
   const candidates = db
     .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ?`)
     .all<{ sha: string }>([repoId])
@@ -57,12 +69,123 @@ export async function buildOutcomes(options: {
   await applyMainlineRules(ctx, candidates);
   const reverts = await findReverts(ctx, config);
   // The state is saved with the rows it describes: a run killed before the commit rebuilds them.
-  const counts = writeOutcomes(ctx, candidates, reverts, config, now, () =>
+  const counts = writeOutcomes(ctx, candidates, reverts, config, now, saveState);
+  return { mainlineTip: tip, ...counts, checked: candidates.length };
+}
+
+/** What a build saw: the mainline tip, every ref tip, the revert window, the heavy-AI commits the partial rule reads. */
+interface OutcomesState {
+  v: 2;
+  tip: string;
+  refs: Record<string, string>;
+  revertWindowDays: number;
+  heavy: string;
+}
+
+function parseState(text: string | undefined): OutcomesState | null {
+  try {
+    const state = text ? (JSON.parse(text) as Partial<OutcomesState>) : null;
+    return state?.v === 2 && typeof state.tip === 'string' && state.refs ? (state as OutcomesState) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The heavy-AI commits with line-level evidence (the partial revert rule's targets), as one string. */
+function heavyEvidence(db: Database, repoId: string): string {
+  const shas = db
+    .prepare(
+      `SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND heavy_ai = 1 AND attribution_source IN ('transcript', 'note') ORDER BY sha`,
+    )
+    .all<{ sha: string }>([repoId])
+    .map((r) => r.sha);
+  return createHash('sha256').update(shas.join(',')).digest('hex');
+}
+
+function outcomeCounts(db: Database, repoId: string): { merged: number; reverted: number } {
+  return db
+    .prepare(
+      `SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`,
+    )
+    .get<{ merged: number; reverted: number }>([repoId])!;
+}
+
+/**
+ * The build after refs moved while mainline stayed (a commit on a topic branch, a new branch, an
+ * amend off mainline): mainline commits, their reverts and every verdict of a commit on mainline
+ * stand. The candidates are the outcomes not built yet and the unmerged commits of the refs that
+ * moved; the mainline rules run for them alone, and one that lands takes its copy's revert verdict
+ * (the copy is the mainline commit that carries it). Returns how many it checked, or null — no
+ * outcome written — when the shortcut does not hold (a candidate turned out to be a mainline ancestor, e.g. after an
+ * unshallow; a copy without its own outcome): the caller then rebuilds everything.
+ */
+async function buildChangedOutcomes(
+  ctx: OutcomeContext,
+  previous: OutcomesState,
+  config: OutcomeConfig,
+  now: number,
+  saveState: () => void,
+): Promise<number | null> {
+  const { db, repoId } = ctx;
+  const changed = ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha);
+  const candidates = new Set(
     db
-      .prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
-      .run([stateKey, state]),
+      .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`)
+      .all<{ sha: string }>([repoId])
+      .map((r) => r.sha),
   );
-  return { mainlineTip: tip, ...counts };
+  if (changed.length > 0) {
+    const unmerged = new Set(
+      db
+        .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 0`)
+        .all<{ sha: string }>([repoId])
+        .map((r) => r.sha),
+    );
+    for (const sha of await commitsReachableOnlyFrom([...new Set(changed.map((r) => r.sha))], [ctx.tip], ctx.cwd))
+      if (unmerged.has(sha)) candidates.add(sha);
+  }
+  ctx.changedTips = new Set(changed.map((r) => r.sha));
+  const list = [...candidates];
+  await applyMainlineRules(ctx, list);
+  const copyRow = db.prepare(
+    `SELECT reverted_later, reverted_by, revert_kind FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND merged_to_mainline = 1`,
+  );
+  const rows: Record<string, SqlValue>[] = [];
+  const window = config.revertWindowDays * 86400;
+  for (const sha of list) {
+    const r = ctx.reached.get(sha);
+    if (r?.via === 'ancestor') return null;
+    const copy = r
+      ? copyRow.get<{ reverted_later: number | null; reverted_by: string | null; revert_kind: string | null }>([repoId, r.copy])
+      : undefined;
+    if (r && !copy) return null;
+    rows.push({
+      repo: repoId,
+      sha,
+      merged: r ? 1 : 0,
+      via: r?.via ?? null,
+      copy: r?.copy ?? null,
+      reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
+      mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
+      reverted: r ? (copy!.reverted_later ?? 0) : null,
+      revertedBy: r ? copy!.reverted_by : null,
+      revertKind: r ? copy!.revert_kind : null,
+      revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
+    });
+  }
+  const update = db.prepare(`
+    UPDATE event_commit_outcomes SET
+      merged_to_mainline = @merged, mainline_via = @via, mainline_sha = @copy, reached_mainline_at = @reachedAt,
+      merge_window_closed = @mergeClosed,
+      reverted_later = @reverted, reverted_by = @revertedBy, revert_kind = @revertKind,
+      revert_window_closed = @revertClosed
+    WHERE repo_id = @repo AND sha = @sha`);
+  db.transaction(() => {
+    for (const row of rows) update.run(row);
+    refreshWindows(db, repoId, config, now);
+    saveState();
+  });
+  return list.length;
 }
 
 interface Reverts {

@@ -76,7 +76,7 @@ const outcomes: Builder = {
     return {
       builder: this.name,
       message: result.mainlineTip
-        ? `${ctx.repoId}: outcomes: ${result.merged} commits on mainline, ${result.reverted} reverted later`
+        ? `${ctx.repoId}: outcomes: ${result.merged} commits on mainline, ${result.reverted} reverted later (${result.checked} checked)`
         : `${ctx.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown`,
     };
   },

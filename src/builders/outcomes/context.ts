@@ -39,6 +39,11 @@ export class OutcomeContext {
   onMainline: string[] = [];
   /** patch-id → the mainline commits with it, earliest landed first (filled by the patch-id and squash rules). */
   readonly mainlineIds = new Map<string, string[]>();
+  /**
+   * In a build after refs moved off an unchanged mainline: the tips of the refs that moved. The
+   * squash rules then look only at those refs (only their commits are candidates). Null: every ref.
+   */
+  changedTips: ReadonlySet<string> | null = null;
 
   constructor(
     readonly db: Database,

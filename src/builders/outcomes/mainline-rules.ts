@@ -57,6 +57,7 @@ export async function squashByPullRequest(ctx: OutcomeContext, pending: Readonly
     if (pr && !byPr.has(pr)) byPr.set(pr, sha);
   }
   for (const ref of ctx.refs) {
+    if (ctx.changedTips && !ctx.changedTips.has(ref.sha)) continue;
     const m = PR_REF.exec(ref.ref_name);
     const copy = m ? byPr.get(Number(m[1])) : undefined;
     if (!copy) continue;
@@ -72,6 +73,7 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
     .prepare(`SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`)
     .all<{ head_sha: string }>([ctx.repoId]);
   for (const { head_sha } of branches) {
+    if (ctx.changedTips && !ctx.changedTips.has(head_sha)) continue;
     const own = (await commitsReachableOnlyFrom([head_sha], [ctx.tip], ctx.cwd)).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
     if (own.length === 0) continue;
     const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);

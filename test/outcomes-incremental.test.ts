@@ -1,0 +1,123 @@
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ingest } from '../src/cli/commands/ingest.js';
+import { openDatabase } from '../src/db/open.js';
+import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+/**
+ * The outcome builder after refs moved off an unchanged mainline checks only the new outcomes and
+ * the commits of the refs that moved. Its rows must be the rows a build from scratch gives for the
+ * same history (DESIGN §1: rebuilding gives the same rows) — checked after every step, with the
+ * number of commits each build checked read from its message.
+ */
+
+const lines = (tag: string, n = 5) =>
+  `${Array.from({ length: n }, (_, i) => `export const ${tag}${i} = compute${tag}(${i});`).join('\n')}\n`;
+
+function outcomeRows(db: string): unknown[] {
+  const d = openDatabase(db);
+  try {
+    // Every column but the build's clock-dependent windows (both builds run within the same minute).
+    return d.prepare(`SELECT * FROM event_commit_outcomes ORDER BY sha`).all();
+  } finally {
+    d.close();
+  }
+}
+
+/** Ingests into the kept database; returns how many commits the outcome build checked. */
+async function step(repo: TempRepo, db: string): Promise<number> {
+  const summary = await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+  const line = summary.messages.find((m) => m.includes(': outcomes: '))!;
+  const checked = /\((\d+) checked\)/.exec(line);
+  if (!checked) throw new Error(`no count in "${line}"`);
+  // The same history from scratch.
+  const fresh = join(tempDir('paceflow-db-'), 'fresh.db');
+  await ingest({ cwd: repo.dir, db: fresh, sessions: false, notes: false });
+  expect(outcomeRows(db)).toEqual(outcomeRows(fresh));
+  return Number(checked[1]);
+}
+
+describe('outcomes after refs moved off an unchanged mainline', () => {
+  it('new commits, a new branch, an amend, a cherry-pick and a squash copy: the rows of a build from scratch', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# project\n').commit('root');
+    const baseSha = repo.write('base.ts', lines('base')).commit('base');
+    // A topic branch merged, a pull request squashed (#5), a revert on mainline, an unmerged branch.
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.write('topic.ts', lines('topic')).commit('topic work');
+    repo.git('checkout', '-q', 'main');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    repo.git('checkout', '-q', '-b', 'pr5');
+    repo.write('pr5.ts', lines('prfive', 3)).commit('pr work one');
+    repo.write('pr5b.ts', lines('prfivebis', 3)).commit('pr work two');
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--squash', 'pr5');
+    repo.commit('PR five (#5)');
+    const bad = repo.write('bad.ts', lines('bad')).commit('a bad idea');
+    repo.at().git('revert', '--no-edit', bad);
+    repo.git('checkout', '-q', '-b', 'wip', baseSha);
+    repo.write('wip.ts', lines('wip')).commit('wip one');
+    // Work that reached mainline as copies — a cherry-pick (then reverted) and a squash by net diff —
+    // whose branches are deleted before the first build, to come back later as new refs.
+    repo.git('checkout', '-q', '-b', 'late', 'main');
+    const picked = repo.write('late.ts', lines('late')).commit('late work');
+    repo.git('checkout', '-q', '-b', 'late-pr', 'main');
+    repo.write('lp1.ts', lines('lateprone', 3)).commit('late pr one');
+    const latePr = repo.write('lp2.ts', lines('lateprtwo', 3)).commit('late pr two');
+    repo.git('checkout', '-q', 'main');
+    repo.at().git('cherry-pick', picked);
+    const pickedCopy = repo.git('rev-parse', 'HEAD');
+    repo.at().git('revert', '--no-edit', pickedCopy);
+    repo.git('merge', '-q', '--squash', 'late-pr');
+    repo.commit('late pr squashed');
+    repo.git('branch', '-D', 'late', 'late-pr');
+    const db = join(tempDir('paceflow-db-'), 'kept.db');
+    const all = await step(repo, db);
+    expect(all).toBeGreaterThan(6);
+
+    // One new commit on the unmerged branch: it and the branch's other commit are checked.
+    repo.git('checkout', '-q', 'wip');
+    repo.write('wip.ts', lines('wip', 7)).commit('wip two');
+    expect(await step(repo, db)).toBe(2);
+
+    // A new branch at an existing commit: nothing new to check but what it alone holds.
+    repo.git('branch', 'again', 'wip~1');
+    expect(await step(repo, db)).toBeLessThanOrEqual(2);
+
+    // An amend: the old commit leaves, the new one is checked.
+    repo.write('wip.ts', lines('wip', 8)).at().git('commit', '-q', '--amend', '-a', '--no-edit');
+    expect(await step(repo, db)).toBeLessThanOrEqual(3);
+
+    // A cherry-pick of a mainline commit onto a branch: a patch-id copy, with its original's verdicts.
+    repo.git('checkout', '-q', '-b', 'picked', baseSha);
+    repo.at().git('cherry-pick', bad);
+    expect(await step(repo, db)).toBeLessThanOrEqual(3);
+
+    // A branch whose net diff is the squash already on mainline: its commits land by squash.
+    repo.git('checkout', '-q', '-b', 'pr5-again', baseSha);
+    repo.write('pr5.ts', lines('prfive', 3)).commit('pr again one');
+    repo.write('pr5b.ts', lines('prfivebis', 3)).commit('pr again two');
+    expect(await step(repo, db)).toBeLessThanOrEqual(4);
+
+    // The deleted branches come back: their commits are new, and land as copies — the cherry-picked
+    // one reverted with its copy, the squashed ones by the branch's net diff.
+    repo.git('branch', 'late', picked);
+    expect(await step(repo, db)).toBe(1);
+    repo.git('branch', 'late-pr', latePr);
+    expect(await step(repo, db)).toBe(2);
+    const d = openDatabase(db);
+    expect(d.prepare(`SELECT mainline_via, reverted_later FROM event_commit_outcomes WHERE sha = ?`).get([picked])).toEqual({
+      mainline_via: 'patch-id',
+      reverted_later: 1,
+    });
+    expect(d.prepare(`SELECT mainline_via FROM event_commit_outcomes WHERE sha = ?`).get([latePr])).toEqual({ mainline_via: 'squash' });
+    d.close();
+
+    // Mainline moves: everything is checked again.
+    repo.git('checkout', '-q', 'main');
+    repo.write('main.ts', lines('main')).commit('mainline moves');
+    expect(await step(repo, db)).toBeGreaterThan(all);
+  });
+});
