@@ -184,8 +184,6 @@ interface CommitRow {
   sha: string;
   committed_at: string;
   ai_marker: string | null;
-  has_outcome: number;
-  touches_ai: number;
 }
 
 export interface AttributionResult {
@@ -226,7 +224,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   const notes = loadNoteCredits(db, repoId);
   const { commits, toRead } = commitsToRead(db, repoId, options, notes);
   const run = new AttributionRun(options, loadWrittenLines(db, repoId), notes, loadAiderCommits(db, repoId));
-  const bySha = new Map(commits.map((c) => [c.sha, c]));
+  const bySha = new Map(toRead.map((c) => [c.sha, c]));
   const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
   const flush = () => {
     db.transaction(() => {
@@ -258,7 +256,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     });
     finishOutcomes(db, repoId, options.config);
   }
-  return { commits: commits.length, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite, aiLines: run.aiLinesByCommit };
+  return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite, aiLines: run.aiLinesByCommit };
 }
 
 type AiderCommit = { short_sha: string; session_id: string; model: string | null };
@@ -283,7 +281,7 @@ function commitsToRead(
   repoId: string,
   options: AttributionOptions,
   notes: ReturnType<typeof loadNoteCredits>,
-): { commits: CommitRow[]; toRead: CommitRow[] } {
+): { commits: number; toRead: CommitRow[] } {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
   db.exec(`DELETE FROM paceflow_ai_paths`);
   const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
@@ -293,20 +291,35 @@ function commitsToRead(
   db.transaction(() => {
     for (const { path } of aiPaths.all<{ path: string }>([repoId])) insertPath.run([path]);
   });
-  const commits = db
+  // Set operations in SQL, by index: the commits without an outcome, and those touching a path (or
+  // a renamed path) some session wrote. Not every commit of the history loaded into JavaScript.
+  const attributable = `c.repo_id = @repo AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0`;
+  const { n: commits } = db
+    .prepare(`SELECT count(*) AS n FROM metadata_commits c WHERE ${attributable}`)
+    .get<{ n: number }>({ repo: repoId })!;
+  const toRead = db
     .prepare(
-      `SELECT c.sha, c.committed_at, c.ai_marker,
-         EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = c.repo_id AND o.sha = c.sha) AS has_outcome,
-         EXISTS (SELECT 1 FROM metadata_commit_file_changes f
-                 WHERE f.repo_id = c.repo_id AND f.sha = c.sha
-                   AND (f.path IN (SELECT path FROM paceflow_ai_paths) OR f.old_path IN (SELECT path FROM paceflow_ai_paths))) AS touches_ai
-       FROM metadata_commits c
-       WHERE c.repo_id = ? AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0
-       ORDER BY c.committed_at, c.sha`,
+      `SELECT c.sha, c.committed_at, c.ai_marker FROM metadata_commits c
+       WHERE ${attributable}
+         AND (NOT EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = c.repo_id AND o.sha = c.sha)
+              OR c.sha IN (SELECT f.sha FROM paceflow_ai_paths p JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.path = p.path)
+              OR c.sha IN (SELECT f.sha FROM paceflow_ai_paths p JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path)
+              OR c.sha = @only)`,
     )
-    .all<CommitRow>([repoId]);
-  const toRead = commits.filter(
-    (c) => !c.has_outcome || c.touches_ai || c.sha === options.only || notes.paceflow.has(c.sha) || notes.gitAi.has(c.sha),
+    .all<CommitRow>({ repo: repoId, only: options.only ?? null });
+  // Commits with a note are read too (the note is their evidence when no transcript matches).
+  const have = new Set(toRead.map((c) => c.sha));
+  const one = db.prepare(`SELECT c.sha, c.committed_at, c.ai_marker FROM metadata_commits c WHERE ${attributable} AND c.sha = @sha`);
+  for (const sha of [...notes.paceflow.keys(), ...notes.gitAi.keys()]) {
+    if (have.has(sha)) continue;
+    const row = one.get<CommitRow>({ repo: repoId, sha });
+    if (row) {
+      toRead.push(row);
+      have.add(sha);
+    }
+  }
+  toRead.sort((x, y) =>
+    x.committed_at < y.committed_at ? -1 : x.committed_at > y.committed_at ? 1 : x.sha < y.sha ? -1 : x.sha > y.sha ? 1 : 0,
   );
   return { commits, toRead };
 }
