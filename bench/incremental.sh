@@ -31,9 +31,10 @@ mainline() { # the mainline ref of the repository at $1
 
 measure() { # <label> <bin> <repo> <db>
   : > "$work/git-count"
-  local t
-  t="$( { PATH="$work/bin:$PATH" /usr/bin/time -f '%e s wall, %U+%S s CPU, %M KB' node "$2" --db "$4" ingest --no-sessions --no-progress >/dev/null 2>&1; } 2>&1 | tail -1)"
-  echo "$1: $t, $(wc -l < "$work/git-count") git processes"
+  if ! (cd "$3" && PATH="$work/bin:$PATH" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" --db "$4" ingest --no-sessions --no-progress >"$work/out" 2>&1); then
+    echo "$1: failed"; cat "$work/out"; exit 1
+  fi
+  echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes; $(grep -o 'outcomes: .*' "$work/out")"
 }
 
 for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$root/bin/paceflow.js"; do
