@@ -41014,8 +41014,89 @@ var init_attribution = __esm({
   }
 });
 
-// src/git/mainline.ts
+// src/git/cat-file.ts
 import { spawn as spawn2 } from "node:child_process";
+async function filesAtVia(batch, rev, paths) {
+  const files = /* @__PURE__ */ new Map();
+  const contents = await Promise.all(paths.map((path) => batch.read(`${rev}:${path}`)));
+  paths.forEach((path, i) => {
+    const content = contents[i];
+    if (content) files.set(path, content.toString("utf8"));
+  });
+  return files;
+}
+var CatFileBatch;
+var init_cat_file = __esm({
+  "src/git/cat-file.ts"() {
+    "use strict";
+    init_define_PACEFLOW_BUNDLED_SQL();
+    init_errors();
+    init_run();
+    CatFileBatch = class {
+      child;
+      buffer = Buffer.alloc(0);
+      waiting = [];
+      failure = null;
+      constructor(cwd) {
+        countProcess(["cat-file"]);
+        this.child = spawn2("git", ["cat-file", "--batch"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+        this.child.stdout.on("data", (chunk) => {
+          this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+          this.drain();
+        });
+        const fail = (error63) => {
+          this.failure = error63;
+          for (const w of this.waiting.splice(0)) w.reject(error63);
+        };
+        this.child.on(
+          "error",
+          (error63) => fail(new GitError(`git cat-file --batch failed: ${error63.message}`, ["cat-file", "--batch"], "", null))
+        );
+        this.child.on("close", (code) => {
+          if (this.waiting.length > 0)
+            fail(new GitError(`git cat-file --batch exited (${code}) with requests unanswered`, ["cat-file", "--batch"], "", code));
+        });
+        this.child.stdin.on("error", () => void 0);
+        this.child.stderr.resume();
+      }
+      /** The object's content, or null when git says it is missing. */
+      read(request2) {
+        if (request2.includes("\n")) return Promise.resolve(null);
+        if (this.failure) return Promise.reject(this.failure);
+        return new Promise((resolve14, reject) => {
+          this.waiting.push({ resolve: resolve14, reject });
+          this.child.stdin.write(`${request2}
+`);
+        });
+      }
+      /** Answers the requests whose whole answer has arrived, in order. */
+      drain() {
+        while (this.waiting.length > 0) {
+          const end = this.buffer.indexOf(10);
+          if (end < 0) return;
+          const header = this.buffer.toString("utf8", 0, end);
+          if (header.endsWith(" missing") || header.endsWith(" ambiguous")) {
+            this.buffer = this.buffer.subarray(end + 1);
+            this.waiting.shift().resolve(null);
+            continue;
+          }
+          const size = Number(header.split(" ")[2]);
+          if (this.buffer.length < end + 1 + size + 1) return;
+          const content = Buffer.from(this.buffer.subarray(end + 1, end + 1 + size));
+          this.buffer = this.buffer.subarray(end + 1 + size + 1);
+          this.waiting.shift().resolve(content);
+        }
+      }
+      /** Ends the process (it exits when its input closes). */
+      close() {
+        this.child.stdin.end();
+      }
+    };
+  }
+});
+
+// src/git/mainline.ts
+import { spawn as spawn3 } from "node:child_process";
 async function mainlineLanding(tip, cwd) {
   const out = await gitText(["rev-list", "--parents", "--timestamp", tip], { cwd });
   const graph = /* @__PURE__ */ new Map();
@@ -41045,7 +41126,7 @@ async function patchIds(shas, cwd, options = {}) {
   if (shas.length === 0) return ids;
   countProcess(["log"]);
   countProcess(["patch-id"]);
-  const log = spawn2(
+  const log = spawn3(
     "git",
     // No a/ b/ prefixes: -R would swap them, and patch-id hashes the header.
     [
@@ -41062,7 +41143,7 @@ async function patchIds(shas, cwd, options = {}) {
     ],
     { cwd, stdio: ["pipe", "pipe", "pipe"] }
   );
-  const patchId = spawn2("git", ["patch-id", "--stable"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
+  const patchId = spawn3("git", ["patch-id", "--stable"], { cwd, stdio: ["pipe", "pipe", "pipe"] });
   log.stdout.pipe(patchId.stdin);
   log.stdin.on("error", () => void 0);
   patchId.stdin.on("error", () => void 0);
@@ -41088,10 +41169,6 @@ async function netDiffPatchId(base, tip, cwd) {
   const { stdout } = await runGit(["patch-id", "--stable"], { cwd, input: diff.stdout });
   return stdout.toString("latin1").split(" ")[0] || null;
 }
-async function mainlineBefore(tip, seconds, cwd) {
-  const { stdout } = await runGit(["rev-list", "--first-parent", "-1", `--before=${Math.floor(seconds)}`, tip], { cwd });
-  return stdout.toString("latin1").trim() || null;
-}
 async function isAncestor(a, b, cwd) {
   const { code } = await runGit(["merge-base", "--is-ancestor", a, b], { cwd, okCodes: [1] });
   return code === 0;
@@ -41099,26 +41176,6 @@ async function isAncestor(a, b, cwd) {
 async function mergeBase(a, b, cwd) {
   const { stdout, code } = await runGit(["merge-base", a, b], { cwd, okCodes: [1] });
   return code === 0 ? stdout.toString("latin1").trim() : null;
-}
-async function filesAt(rev, paths, cwd) {
-  const files = /* @__PURE__ */ new Map();
-  if (paths.length === 0) return files;
-  const { stdout } = await runGit(["cat-file", "--batch"], { cwd, input: `${paths.map((p) => `${rev}:${p}`).join("\n")}
-` });
-  let offset = 0;
-  for (const path of paths) {
-    const end = stdout.indexOf(10, offset);
-    if (end < 0) break;
-    const header = stdout.toString("utf8", offset, end);
-    if (header.endsWith(" missing")) {
-      offset = end + 1;
-      continue;
-    }
-    const size = Number(header.split(" ")[2]);
-    files.set(path, stdout.toString("utf8", end + 1, end + 1 + size));
-    offset = end + 1 + size + 1;
-  }
-  return files;
 }
 var init_mainline = __esm({
   "src/git/mainline.ts"() {
@@ -41144,6 +41201,7 @@ var init_context = __esm({
   "src/builders/outcomes/context.ts"() {
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
+    init_cat_file();
     init_mainline();
     OutcomeContext = class {
       constructor(db, repoId, cwd, tip, refs, commits) {
@@ -41166,6 +41224,9 @@ var init_context = __esm({
       reached = /* @__PURE__ */ new Map();
       /** Non-merge ancestors of the tip (set by the ancestor rule, which runs first). */
       onMainline = [];
+      /** The tip's first-parent chain, newest first, with committer times in seconds (set by the ancestor rule). */
+      firstParent = [];
+      batch = null;
       /** patch-id → the mainline commits with it, earliest landed first (filled by the patch-id and squash rules). */
       mainlineIds = /* @__PURE__ */ new Map();
       /**
@@ -41173,6 +41234,24 @@ var init_context = __esm({
        * squash rules then look only at those refs (only their commits are candidates). Null: every ref.
        */
       changedTips = null;
+      /** One `git cat-file --batch` process for every file this build reads (made when first needed). */
+      files() {
+        this.batch ??= new CatFileBatch(this.cwd);
+        return this.batch;
+      }
+      /** Ends the processes this build started. */
+      close() {
+        this.batch?.close();
+        this.batch = null;
+      }
+      /**
+       * Mainline as it stood at `seconds`: the newest first-parent commit committed by then, as
+       * `git rev-list --first-parent -1 --before=<seconds> <tip>` answers, from the chain in memory.
+       */
+      mainlineBefore(seconds) {
+        const limit = Math.floor(seconds);
+        return this.firstParent.find((c) => c.time <= limit)?.sha ?? null;
+      }
       /** A commit's committer time in seconds (NaN when unknown). */
       time(sha) {
         return Date.parse(this.bySha.get(sha)?.committed_at ?? "") / 1e3;
@@ -41352,14 +41431,14 @@ async function contentCopies(ctx, shas) {
     if (added.length === 0) continue;
     const paths = [...new Set(added.map((a) => a.path))];
     const written = ctx.time(patch.sha);
-    const before = await mainlineBefore(ctx.tip, written, ctx.cwd);
-    const brought = before ? linesAbsent(added, await filesAt(before, paths, ctx.cwd)) : added;
+    const before = ctx.mainlineBefore(written);
+    const brought = before ? linesAbsent(added, await filesAtVia(ctx.files(), before, paths)) : added;
     if (brought.length === 0) continue;
     const since = ctx.bySha.get(patch.sha)?.committed_at ?? "";
     const candidates = [...new Set(paths.flatMap((p) => touching.all([ctx.repoId, p, since]).map((r) => r.sha)))].filter((sha) => sha !== patch.sha && onMainline.has(sha) && ctx.landedAt(sha) >= written).sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y)).slice(0, CONTENT_CANDIDATES);
     found.set(patch.sha, { copy: null, candidates: candidates.length });
     for (const copy of candidates) {
-      if (linesPresent(brought, await filesAt(copy, paths, ctx.cwd)) / brought.length < CONTENT_SHARE) continue;
+      if (linesPresent(brought, await filesAtVia(ctx.files(), copy, paths)) / brought.length < CONTENT_SHARE) continue;
       found.set(patch.sha, { copy, candidates: candidates.length });
       break;
     }
@@ -41380,6 +41459,7 @@ var init_mainline_rules = __esm({
     "use strict";
     init_define_PACEFLOW_BUNDLED_SQL();
     init_log();
+    init_cat_file();
     init_mainline();
     init_patches();
     init_lines();
@@ -41388,8 +41468,12 @@ var init_mainline_rules = __esm({
     ancestorRule = {
       via: "ancestor",
       async apply(ctx) {
-        for (const [sha, landing] of await mainlineLanding(ctx.tip, ctx.cwd))
+        const chain = [];
+        for (const [sha, landing] of await mainlineLanding(ctx.tip, ctx.cwd)) {
           ctx.reached.set(sha, { via: "ancestor", at: landing.time, copy: sha });
+          if (landing.via === sha) chain.push({ sha, time: landing.time });
+        }
+        ctx.firstParent = chain.reverse();
         ctx.onMainline = [...ctx.reached.keys()].filter((sha) => ctx.bySha.get(sha)?.is_merge === 0);
       }
     };
@@ -41618,6 +41702,14 @@ async function buildOutcomes(options) {
     return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked: 0 };
   }
   const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs);
+  try {
+    return await buildWith(ctx, stored, state, config2, now, saveState);
+  } finally {
+    ctx.close();
+  }
+}
+async function buildWith(ctx, stored, state, config2, now, saveState) {
+  const { db, repoId, tip } = ctx;
   const previous = parseState(stored);
   if (previous && previous.tip === tip && previous.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy) {
     const checked = await buildChangedOutcomes(ctx, previous, config2, now, saveState);
@@ -48204,8 +48296,8 @@ var CodexParser = class {
     const id = str(payload.id) ?? str(payload.session_id);
     if (!id) return;
     const source = obj(payload.source);
-    const spawn3 = obj(obj(source.subagent).thread_spawn);
-    const parentThread = str(payload.parent_thread_id) ?? str(spawn3.parent_thread_id);
+    const spawn4 = obj(obj(source.subagent).thread_spawn);
+    const parentThread = str(payload.parent_thread_id) ?? str(spawn4.parent_thread_id);
     const forkedFrom = str(payload.forked_from_id);
     this.sessionId = `${PROVIDER4}:${id}`;
     this.cwd = str(payload.cwd);

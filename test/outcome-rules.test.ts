@@ -130,6 +130,25 @@ describe('mainline rules', () => {
     expect(ctx.reached.has(partly)).toBe(false); // 3 of 5 = 60%
   });
 
+  it('the first-parent chain in memory answers what `git rev-list --first-parent -1 --before` does', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.write('s.ts', lines('s')).commit('side work', { at: 5000 });
+    repo.git('checkout', '-q', 'main');
+    repo.write('m.ts', lines('m')).commit('main work', { at: 3000 });
+    // Committer dates out of order on mainline: a commit dated before its parent.
+    repo.write('m2.ts', lines('mm')).commit('backdated', { at: 2000 });
+    repo.at(7000).git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    repo.write('m3.ts', lines('mmm')).commit('after the merge', { at: 9000 });
+    const ctx = await contextOf(repo);
+    const base0 = Date.parse('2026-01-05T09:00:00Z') / 1000;
+    for (const offset of [0, 59, 60, 1999, 2000, 2500, 3000, 4999, 5000, 6999, 7000, 8999, 9000, 20000]) {
+      const t = base0 + offset;
+      const git = repo.git('rev-list', '--first-parent', '-1', `--before=${t}`, ctx.tip) || null;
+      expect(ctx.mainlineBefore(t), `at +${offset} s`).toBe(git);
+    }
+  });
+
   it('content: a verdict found against a mainline tip is reused while the tip stays, and found again when it moves (counted)', async () => {
     const repo = base();
     repo.git('checkout', '-q', '-b', 'keep');
@@ -163,7 +182,8 @@ describe('mainline rules', () => {
     const movedAgain = await rebuilt(landed);
     const mark2 = new Map(gitProcessCounts);
     await contentRule.apply(movedAgain, [c, partly]);
-    expect(processesSince(mark2)).toMatchObject({ 'rev-list': 2, log: 1 }); // the new commits; mainline before `partly`
+    // The new mainline commits; the one diff read; one cat-file for every file it reads.
+    expect(processesSince(mark2)).toEqual({ 'rev-list': 1, log: 1, 'cat-file': 1 });
     expect(movedAgain.reached.get(partly)).toMatchObject({ via: 'content', copy: landed });
     expect(movedAgain.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
     expect(first.db.prepare(`SELECT DISTINCT mainline_tip FROM paceflow_content_checks`).all()).toEqual([{ mainline_tip: landed }]);

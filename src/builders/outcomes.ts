@@ -56,6 +56,23 @@ export async function buildOutcomes(options: {
   }
 
   const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs);
+  try {
+    return await buildWith(ctx, stored, state, config, now, saveState);
+  } finally {
+    ctx.close();
+  }
+}
+
+/** The build proper: after refs moved off an unchanged mainline, else every outcome. */
+async function buildWith(
+  ctx: OutcomeContext,
+  stored: string | undefined,
+  state: OutcomesState,
+  config: OutcomeConfig,
+  now: number,
+  saveState: () => void,
+): Promise<{ mainlineTip: string; merged: number; reverted: number; checked: number }> {
+  const { db, repoId, tip } = ctx;
   const previous = parseState(stored);
   if (previous && previous.tip === tip && previous.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy) {
     // Mainline did not move: only the new outcomes and the commits of the refs that moved can change.

@@ -93,12 +93,6 @@ export async function netDiffPatchId(base: string, tip: string, cwd: string): Pr
   return stdout.toString('latin1').split(' ')[0] || null;
 }
 
-/** Mainline as it stood at `seconds`: the last first-parent commit of `tip` committed by then, or null. */
-export async function mainlineBefore(tip: string, seconds: number, cwd: string): Promise<string | null> {
-  const { stdout } = await runGit(['rev-list', '--first-parent', '-1', `--before=${Math.floor(seconds)}`, tip], { cwd });
-  return stdout.toString('latin1').trim() || null;
-}
-
 /** Whether `a` is an ancestor of `b` (or `b` itself). */
 export async function isAncestor(a: string, b: string, cwd: string): Promise<boolean> {
   const { code } = await runGit(['merge-base', '--is-ancestor', a, b], { cwd, okCodes: [1] });
@@ -108,25 +102,4 @@ export async function isAncestor(a: string, b: string, cwd: string): Promise<boo
 export async function mergeBase(a: string, b: string, cwd: string): Promise<string | null> {
   const { stdout, code } = await runGit(['merge-base', a, b], { cwd, okCodes: [1] });
   return code === 0 ? stdout.toString('latin1').trim() : null;
-}
-
-/** The text of files at a revision (`rev:path`), missing ones left out. */
-export async function filesAt(rev: string, paths: readonly string[], cwd: string): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  if (paths.length === 0) return files;
-  const { stdout } = await runGit(['cat-file', '--batch'], { cwd, input: `${paths.map((p) => `${rev}:${p}`).join('\n')}\n` });
-  let offset = 0;
-  for (const path of paths) {
-    const end = stdout.indexOf(0x0a, offset);
-    if (end < 0) break;
-    const header = stdout.toString('utf8', offset, end);
-    if (header.endsWith(' missing')) {
-      offset = end + 1;
-      continue;
-    }
-    const size = Number(header.split(' ')[2]);
-    files.set(path, stdout.toString('utf8', end + 1, end + 1 + size));
-    offset = end + 1 + size + 1;
-  }
-  return files;
 }

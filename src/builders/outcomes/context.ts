@@ -1,4 +1,5 @@
 import type { Database } from '../../db/driver.js';
+import { CatFileBatch } from '../../git/cat-file.js';
 import { isAncestor, patchIds } from '../../git/mainline.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
@@ -37,6 +38,9 @@ export class OutcomeContext {
   readonly reached = new Map<string, Reached>();
   /** Non-merge ancestors of the tip (set by the ancestor rule, which runs first). */
   onMainline: string[] = [];
+  /** The tip's first-parent chain, newest first, with committer times in seconds (set by the ancestor rule). */
+  firstParent: { sha: string; time: number }[] = [];
+  private batch: CatFileBatch | null = null;
   /** patch-id → the mainline commits with it, earliest landed first (filled by the patch-id and squash rules). */
   readonly mainlineIds = new Map<string, string[]>();
   /**
@@ -54,6 +58,27 @@ export class OutcomeContext {
     readonly commits: readonly CommitRow[],
   ) {
     this.bySha = new Map(commits.map((c) => [c.sha, c]));
+  }
+
+  /** One `git cat-file --batch` process for every file this build reads (made when first needed). */
+  files(): CatFileBatch {
+    this.batch ??= new CatFileBatch(this.cwd);
+    return this.batch;
+  }
+
+  /** Ends the processes this build started. */
+  close(): void {
+    this.batch?.close();
+    this.batch = null;
+  }
+
+  /**
+   * Mainline as it stood at `seconds`: the newest first-parent commit committed by then, as
+   * `git rev-list --first-parent -1 --before=<seconds> <tip>` answers, from the chain in memory.
+   */
+  mainlineBefore(seconds: number): string | null {
+    const limit = Math.floor(seconds);
+    return this.firstParent.find((c) => c.time <= limit)?.sha ?? null;
   }
 
   /** A commit's committer time in seconds (NaN when unknown). */

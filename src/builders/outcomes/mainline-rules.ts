@@ -1,5 +1,6 @@
 import { commitsReachableOnlyFrom } from '../../git/log.js';
-import { filesAt, mainlineBefore, mainlineLanding, mergeBase, netDiffPatchId } from '../../git/mainline.js';
+import { filesAtVia } from '../../git/cat-file.js';
+import { mainlineLanding, mergeBase, netDiffPatchId } from '../../git/mainline.js';
 import { readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { OutcomeContext, Via } from './context.js';
@@ -27,8 +28,13 @@ export const CONTENT_SHARE = 0.8;
 export const ancestorRule: MainlineRule = {
   via: 'ancestor',
   async apply(ctx) {
-    for (const [sha, landing] of await mainlineLanding(ctx.tip, ctx.cwd))
+    const chain: { sha: string; time: number }[] = [];
+    for (const [sha, landing] of await mainlineLanding(ctx.tip, ctx.cwd)) {
       ctx.reached.set(sha, { via: 'ancestor', at: landing.time, copy: sha });
+      // A first-parent commit lands as itself; the landing map holds them oldest first.
+      if (landing.via === sha) chain.push({ sha, time: landing.time });
+    }
+    ctx.firstParent = chain.reverse();
     ctx.onMainline = [...ctx.reached.keys()].filter((sha) => ctx.bySha.get(sha)?.is_merge === 0);
   },
 };
@@ -243,8 +249,8 @@ async function contentCopies(ctx: OutcomeContext, shas: readonly string[]): Prom
     if (added.length === 0) continue;
     const paths = [...new Set(added.map((a) => a.path))];
     const written = ctx.time(patch.sha);
-    const before = await mainlineBefore(ctx.tip, written, ctx.cwd);
-    const brought = before ? linesAbsent(added, await filesAt(before, paths, ctx.cwd)) : added;
+    const before = ctx.mainlineBefore(written);
+    const brought = before ? linesAbsent(added, await filesAtVia(ctx.files(), before, paths)) : added;
     if (brought.length === 0) continue;
     const since = ctx.bySha.get(patch.sha)?.committed_at ?? '';
     const candidates = [...new Set(paths.flatMap((p) => touching.all<{ sha: string }>([ctx.repoId, p, since]).map((r) => r.sha)))]
@@ -253,7 +259,7 @@ async function contentCopies(ctx: OutcomeContext, shas: readonly string[]): Prom
       .slice(0, CONTENT_CANDIDATES);
     found.set(patch.sha, { copy: null, candidates: candidates.length });
     for (const copy of candidates) {
-      if (linesPresent(brought, await filesAt(copy, paths, ctx.cwd)) / brought.length < CONTENT_SHARE) continue;
+      if (linesPresent(brought, await filesAtVia(ctx.files(), copy, paths)) / brought.length < CONTENT_SHARE) continue;
       found.set(patch.sha, { copy, candidates: candidates.length });
       break;
     }

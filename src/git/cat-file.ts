@@ -1,0 +1,83 @@
+import { spawn } from 'node:child_process';
+import { GitError } from '../errors.js';
+import { countProcess } from './run.js';
+
+/**
+ * One `git cat-file --batch` process for many reads: each request (`<rev>:<path>`, a sha) is a line
+ * written to it, each answer read back in order. The content rule asks for the files of thousands of
+ * commits in a first build: one process instead of one per commit. Requests may not hold a newline
+ * (git's batch protocol is line-based): such a request is answered null without asking git.
+ */
+export class CatFileBatch {
+  private readonly child;
+  private buffer: Buffer = Buffer.alloc(0);
+  private readonly waiting: { resolve: (value: Buffer | null) => void; reject: (error: Error) => void }[] = [];
+  private failure: Error | null = null;
+
+  constructor(cwd: string) {
+    countProcess(['cat-file']);
+    this.child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      this.drain();
+    });
+    const fail = (error: Error) => {
+      this.failure = error;
+      for (const w of this.waiting.splice(0)) w.reject(error);
+    };
+    this.child.on('error', (error) =>
+      fail(new GitError(`git cat-file --batch failed: ${error.message}`, ['cat-file', '--batch'], '', null)),
+    );
+    this.child.on('close', (code) => {
+      if (this.waiting.length > 0)
+        fail(new GitError(`git cat-file --batch exited (${code}) with requests unanswered`, ['cat-file', '--batch'], '', code));
+    });
+    this.child.stdin.on('error', () => undefined);
+    this.child.stderr.resume();
+  }
+
+  /** The object's content, or null when git says it is missing. */
+  read(request: string): Promise<Buffer | null> {
+    if (request.includes('\n')) return Promise.resolve(null);
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.waiting.push({ resolve, reject });
+      this.child.stdin.write(`${request}\n`);
+    });
+  }
+
+  /** Answers the requests whose whole answer has arrived, in order. */
+  private drain(): void {
+    while (this.waiting.length > 0) {
+      const end = this.buffer.indexOf(0x0a);
+      if (end < 0) return;
+      const header = this.buffer.toString('utf8', 0, end);
+      if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
+        this.buffer = this.buffer.subarray(end + 1);
+        this.waiting.shift()!.resolve(null);
+        continue;
+      }
+      const size = Number(header.split(' ')[2]);
+      if (this.buffer.length < end + 1 + size + 1) return;
+      const content = Buffer.from(this.buffer.subarray(end + 1, end + 1 + size));
+      this.buffer = this.buffer.subarray(end + 1 + size + 1);
+      this.waiting.shift()!.resolve(content);
+    }
+  }
+
+  /** Ends the process (it exits when its input closes). */
+  close(): void {
+    this.child.stdin.end();
+  }
+}
+
+/** The text of files at a revision through one batch process, missing ones left out. */
+export async function filesAtVia(batch: CatFileBatch, rev: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const contents = await Promise.all(paths.map((path) => batch.read(`${rev}:${path}`)));
+  paths.forEach((path, i) => {
+    const content = contents[i];
+    if (content) files.set(path, content.toString('utf8'));
+  });
+  return files;
+}

@@ -1,0 +1,31 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { CatFileBatch, filesAtVia } from '../src/git/cat-file.js';
+import { gitProcessCounts } from '../src/git/run.js';
+import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+describe('one git cat-file --batch for many reads', () => {
+  it('answers in order: files, missing paths, a request with a newline, content larger than a pipe buffer', async () => {
+    const repo = TempRepo.create();
+    const big = `${'x'.repeat(199)}\n`.repeat(2000); // 400 KB: many chunks on the pipe
+    repo.write('a.txt', 'alpha\n').write('big.txt', big).write('dir/ü b.txt', 'unicode and space\n').commit('files');
+    const before = gitProcessCounts.get('cat-file') ?? 0;
+    const batch = new CatFileBatch(repo.dir);
+    try {
+      const answers = await Promise.all(
+        ['HEAD:a.txt', 'HEAD:nope.txt', 'HEAD:big.txt', 'HEAD:dir/ü b.txt', 'HEAD:two\nlines', 'deadbeef'].map((r) => batch.read(r)),
+      );
+      expect(answers.map((a) => (a === null ? null : a.length))).toEqual([6, null, big.length, 18, null, null]);
+      expect(answers[2]!.toString()).toBe(big);
+      const files = await filesAtVia(batch, 'HEAD', ['a.txt', 'missing.txt', 'dir/ü b.txt']);
+      expect([...files]).toEqual([
+        ['a.txt', 'alpha\n'],
+        ['dir/ü b.txt', 'unicode and space\n'],
+      ]);
+    } finally {
+      batch.close();
+    }
+    expect((gitProcessCounts.get('cat-file') ?? 0) - before).toBe(1);
+  });
+});
