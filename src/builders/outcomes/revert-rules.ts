@@ -54,9 +54,22 @@ function lookupOf(ctx: OutcomeContext): RevertLookup {
     if (list) list.push(c.sha);
     else subjects.set(c.subject, [c.sha]);
   }
+  // Sorted once: a sha prefix is found by binary search, not by a scan of every commit per revert.
+  const sorted = ctx.commits.map((c) => c.sha).sort();
+  const bySha = (prefix: string) => {
+    const p = prefix.toLowerCase();
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (sorted[mid]! < p) lo = mid + 1;
+      else hi = mid;
+    }
+    return sorted[lo]?.startsWith(p) ? sorted[lo] : undefined;
+  };
   return {
     bySubject: (subject) => subjects.get(subject) ?? [],
-    bySha: (prefix) => ctx.commits.find((c) => c.sha.startsWith(prefix.toLowerCase()))?.sha,
+    bySha,
     byPullRequest: (n, except) => ctx.onMainline.find((s) => ctx.bySha.get(s)?.pr_number === n && s !== except),
     time: (sha) => ctx.time(sha),
   };
