@@ -41568,9 +41568,21 @@ function lookupOf(ctx) {
     if (list2) list2.push(c.sha);
     else subjects.set(c.subject, [c.sha]);
   }
+  const sorted = ctx.commits.map((c) => c.sha).sort();
+  const bySha = (prefix) => {
+    const p = prefix.toLowerCase();
+    let lo = 0;
+    let hi = sorted.length;
+    while (lo < hi) {
+      const mid = lo + hi >> 1;
+      if (sorted[mid] < p) lo = mid + 1;
+      else hi = mid;
+    }
+    return sorted[lo]?.startsWith(p) ? sorted[lo] : void 0;
+  };
   return {
     bySubject: (subject) => subjects.get(subject) ?? [],
-    bySha: (prefix) => ctx.commits.find((c) => c.sha.startsWith(prefix.toLowerCase()))?.sha,
+    bySha,
     byPullRequest: (n2, except) => ctx.onMainline.find((s) => ctx.bySha.get(s)?.pr_number === n2 && s !== except),
     time: (sha) => ctx.time(sha)
   };
