@@ -9,6 +9,8 @@ import { gitText, runGit } from '../git/run.js';
 import { writeNotes } from '../ingest/notes.js';
 import { update } from '../pipeline/update.js';
 import { notesToCarry } from './carry-notes.js';
+import { openDatabase } from '../db/open.js';
+import { actionsCache, type CacheClient, type CacheKeys, cacheKeys, restoreDatabase, saveDatabase } from './cache.js';
 import { upsertStickyComment } from './comment.js';
 import { type Figures, readFigures } from '../report/figures.js';
 import { GitHubApiError, GitHubClient } from './github.js';
@@ -28,6 +30,7 @@ interface Inputs {
   config: ConfigOverrides;
   comment: boolean;
   carryNotes: boolean;
+  cache: boolean;
   warn: ReturnType<typeof parseThresholds>;
   fail: ReturnType<typeof parseThresholds>;
 }
@@ -55,6 +58,7 @@ function readInputs(): Inputs {
     },
     comment: (core.getInput('comment') || 'true') === 'true',
     carryNotes: (core.getInput('carry-notes') || 'true') === 'true',
+    cache: (core.getInput('cache') || 'true') === 'true',
     warn: parseThresholds(core.getInput('warn-thresholds')),
     fail: parseThresholds(core.getInput('fail-thresholds')),
   };
@@ -92,7 +96,7 @@ async function fetchNotes(cwd: string, ref: string): Promise<boolean> {
   return code === 0;
 }
 
-export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+export async function runAction(env: NodeJS.ProcessEnv = process.env, cacheClient: CacheClient = actionsCache()): Promise<void> {
   const inputs = readInputs();
   const workspace = resolve(env.GITHUB_WORKSPACE ?? process.cwd(), inputs.workingDirectory);
   const db = isAbsolute(inputs.database) ? inputs.database : resolve(env.RUNNER_TEMP ?? workspace, inputs.database);
@@ -125,6 +129,9 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
     }
   }
 
+  const useCache = inputs.cache && cacheClient.available();
+  if (inputs.cache && !useCache) core.info('cache: this runner has no cache service; building afresh');
+  const keys = useCache ? await restoreCachedDatabase(cacheClient, db, env) : null;
   const run = async () => update({ cwd: workspace, db, env, sessions: false, notes: false, config: inputs.config });
   let summary = await run();
   for (const warning of summary.warnings) core.warning(warning);
@@ -175,6 +182,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
 
   if (event.pullRequest && inputs.comment) await postComment(inputs.token, env, event.pullRequest.number, report);
 
+  if (keys) await saveCachedDatabase(cacheClient, workspace, db, keys.key);
   const outputs = outputsOf(figures);
   for (const name of OUTPUT_NAMES) core.setOutput(name, outputs[name] === null ? '' : String(outputs[name]));
   for (const { threshold, actual } of crossed(inputs.warn, outputs))
@@ -182,6 +190,31 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env): Promise<v
   const failed = crossed(inputs.fail, outputs);
   if (failed.length > 0)
     core.setFailed(failed.map(({ threshold, actual }) => `${threshold.name} is ${actual} (fail-thresholds: ${threshold.text})`).join('; '));
+}
+
+/** The newest usable database of this ref or the base branch, before anything opens it. */
+async function restoreCachedDatabase(client: CacheClient, db: string, env: NodeJS.ProcessEnv): Promise<CacheKeys> {
+  const keys = cacheKeys({ ref: env.GITHUB_REF ?? 'unknown', sha: env.GITHUB_SHA ?? 'unknown', mainline: env.GITHUB_BASE_REF || null });
+  try {
+    const restored = await restoreDatabase(client, db, keys, (path) => openDatabase(path));
+    if (restored.kind === 'restored') core.info(`cache: started from ${restored.key}`);
+    else if (restored.kind === 'discarded')
+      core.warning(`cache: ${restored.key} was not used: the database is ${restored.reason}; building afresh`);
+    else core.info('cache: no database cached yet; building afresh');
+  } catch (error) {
+    core.warning(`cache: could not restore (${(error as Error).message}); building afresh`);
+  }
+  return keys;
+}
+
+/** Saves this run's database for the next run; a failure warns and never fails the step. */
+async function saveCachedDatabase(client: CacheClient, workspace: string, db: string, key: string): Promise<void> {
+  try {
+    const saved = await withDatabase({ cwd: workspace, db }, (database) => saveDatabase(client, database, db, key));
+    core.info(saved === 'saved' ? `cache: saved ${key}` : `cache: ${key} is saved already`);
+  } catch (error) {
+    core.warning(`cache: could not save (${(error as Error).message})`);
+  }
 }
 
 /** No figures from a cut history: the job summary says why, with the fix, and the step fails. */
