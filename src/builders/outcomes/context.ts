@@ -17,7 +17,8 @@ export interface CommitRow {
   sha: string;
   committed_at: string;
   subject: string;
-  message: string;
+  /** Loaded by the revert rules, which alone read it (and only where it mentions a revert). */
+  message?: string;
   pr_number: number | null;
   is_merge: number;
 }
@@ -161,7 +162,8 @@ export function loadRefTips(db: Database, repoId: string): RefTip[] {
 export function loadOutcomeContext(db: Database, repoId: string, cwd: string, tip: string, refs: readonly RefTip[]): OutcomeContext {
   const commits = db
     .prepare(
-      `SELECT sha, committed_at, subject, message, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`,
+      // No message: 85k of them cost a build 0.4 s and their memory; the revert rules load the few they read.
+      `SELECT sha, committed_at, subject, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`,
     )
     .all<CommitRow>([repoId]);
   return new OutcomeContext(db, repoId, cwd, tip, refs, commits);

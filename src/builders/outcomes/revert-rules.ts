@@ -33,7 +33,7 @@ export interface RevertLookup {
 export function revertTargetByMessage(c: CommitRow, lookup: RevertLookup): string | undefined {
   const isSquash = c.pr_number !== null && !/^Revert /.test(c.subject);
   if (isSquash) return undefined;
-  const byHash = /This reverts commit ([0-9a-f]{7,40})/i.exec(c.message);
+  const byHash = /This reverts commit ([0-9a-f]{7,40})/i.exec(c.message ?? '');
   let target = byHash ? lookup.bySha(byHash[1]!) : undefined;
   const bySubject = /^Revert "(.+)"$/.exec(c.subject.replace(/ \(#\d+\)$/, ''));
   if (!target && bySubject) {
@@ -42,7 +42,7 @@ export function revertTargetByMessage(c: CommitRow, lookup: RevertLookup): strin
       .filter((s) => s !== c.sha && lookup.time(s) <= lookup.time(c.sha))
       .sort((a, b) => lookup.time(b) - lookup.time(a))[0];
   }
-  const byPr = /^Reverts [\w.-]+\/[\w.-]+#(\d+)/m.exec(c.message);
+  const byPr = /^Reverts [\w.-]+\/[\w.-]+#(\d+)/m.exec(c.message ?? '');
   if (!target && byPr) target = lookup.byPullRequest(Number(byPr[1]), c.sha);
   return target;
 }
@@ -78,9 +78,16 @@ function lookupOf(ctx: OutcomeContext): RevertLookup {
 /** Message reverts on mainline: revert → the mainline copy of what its message names, which must come before it. */
 export async function messageReverts(ctx: OutcomeContext): Promise<Map<string, RevertEdge>> {
   const lookup = lookupOf(ctx);
+  // Both message forms say "revert" (SQLite's LIKE ignores ASCII case): only those messages are read.
+  const messages = new Map(
+    ctx.db
+      .prepare(`SELECT sha, message FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0 AND message LIKE '%revert%'`)
+      .all<{ sha: string; message: string }>([ctx.repoId])
+      .map((r) => [r.sha, r.message]),
+  );
   const edges = new Map<string, RevertEdge>();
   for (const sha of ctx.onMainline) {
-    const target = revertTargetByMessage(ctx.bySha.get(sha)!, lookup);
+    const target = revertTargetByMessage({ ...ctx.bySha.get(sha)!, message: messages.get(sha) ?? '' }, lookup);
     const canonical = target ? ctx.reached.get(target)?.copy : undefined;
     if (canonical && canonical !== sha && (await ctx.precedes(canonical, sha))) edges.set(sha, { target: canonical, kind: 'message' });
   }
