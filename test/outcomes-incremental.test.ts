@@ -86,9 +86,10 @@ describe('outcomes after refs moved off an unchanged mainline', () => {
     repo.git('branch', 'again', 'wip~1');
     expect(await step(repo, db)).toBeLessThanOrEqual(2);
 
-    // An amend: the old commit leaves, the new one is checked.
+    // An amend: the old commit leaves, the new one is checked — and, a ref being rewritten, the two
+    // squashed commits of #5 (their verdict rests on refs).
     repo.write('wip.ts', lines('wip', 8)).at().git('commit', '-q', '--amend', '-a', '--no-edit');
-    expect(await step(repo, db)).toBeLessThanOrEqual(3);
+    expect(await step(repo, db)).toBe(4);
 
     // A cherry-pick of a mainline commit onto a branch: a patch-id copy, with its original's verdicts.
     repo.git('checkout', '-q', '-b', 'picked', baseSha);
@@ -114,6 +115,19 @@ describe('outcomes after refs moved off an unchanged mainline', () => {
     });
     expect(d.prepare(`SELECT mainline_via FROM event_commit_outcomes WHERE sha = ?`).get([latePr])).toEqual({ mainline_via: 'squash' });
     d.close();
+
+    // The squashed branch moves on: its net diff is no longer the squash, as a build from scratch sees it.
+    repo.git('checkout', '-q', 'late-pr');
+    repo.write('lp3.ts', lines('lateprthree', 3)).commit('late pr three');
+    await step(repo, db);
+    // Its commits stay reachable from another branch while it goes (a removed ref), then one is amended away.
+    repo.git('branch', 'late-pr-copy', 'late-pr');
+    repo.git('checkout', '-q', 'main');
+    repo.git('branch', '-D', 'late-pr');
+    await step(repo, db);
+    repo.git('checkout', '-q', 'late-pr-copy');
+    repo.write('lp3.ts', lines('lateprthree', 4)).at().git('commit', '-q', '--amend', '-a', '--no-edit');
+    await step(repo, db);
 
     // Mainline moves: everything is checked again.
     repo.git('checkout', '-q', 'main');

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database, SqlValue } from '../db/driver.js';
-import { loadOutcomeContext, loadRefTips, type OutcomeContext } from './outcomes/context.js';
+import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
+import { isAncestor } from '../git/mainline.js';
 import { applyMainlineRules } from './outcomes/mainline-rules.js';
 import { diffInversionReverts, effectiveReverts, messageReverts, partialReverts, type RevertEdge } from './outcomes/revert-rules.js';
 
@@ -119,6 +120,21 @@ function heavyEvidence(db: Database, repoId: string): string {
   return createHash('sha256').update(shas.join(',')).digest('hex');
 }
 
+/** Whether a ref of the last build is gone, or moved to a commit that does not descend from its old tip. */
+async function refsRewritten(ctx: OutcomeContext, previous: OutcomesState, changed: readonly RefTip[]): Promise<boolean> {
+  // HEAD holds up no squash (the rules read branches and pull request heads): it moves with every checkout.
+  const now = new Set(ctx.refs.map((r) => r.ref_name));
+  if (Object.keys(previous.refs).some((name) => name !== 'HEAD' && !now.has(name))) return true;
+  for (const ref of changed) {
+    if (ref.ref_name === 'HEAD') continue;
+    const old = previous.refs[ref.ref_name];
+    if (!old) continue; // a new ref
+    // The old tip may be gone from the object store: rewritten, as far as anyone can tell.
+    if (!(await isAncestor(old, ref.sha, ctx.cwd).catch(() => false))) return true;
+  }
+  return false;
+}
+
 function outcomeCounts(db: Database, repoId: string): { merged: number; reverted: number } {
   return db
     .prepare(
@@ -145,23 +161,26 @@ async function buildChangedOutcomes(
 ): Promise<number | null> {
   const { db, repoId } = ctx;
   const changed = ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha);
-  const candidates = new Set(
-    db
-      .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`)
-      .all<{ sha: string }>([repoId])
-      .map((r) => r.sha),
-  );
-  if (changed.length > 0) {
-    const unmerged = new Set(
+  const shas = (where: string) =>
+    new Set(
       db
-        .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 0`)
+        .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND ${where}`)
         .all<{ sha: string }>([repoId])
         .map((r) => r.sha),
     );
+  const candidates = shas('merged_to_mainline IS NULL');
+  // A squash verdict rests on refs (a PR head, a branch's net diff): when a ref went away or was
+  // rewritten, every squashed commit is checked again against every ref; a ref that moved on
+  // re-checks the squashed commits it holds.
+  const squashed = shas(`merged_to_mainline = 1 AND mainline_via = 'squash'`);
+  const rewritten = squashed.size > 0 && (await refsRewritten(ctx, previous, changed));
+  if (rewritten) for (const sha of squashed) candidates.add(sha);
+  if (changed.length > 0) {
+    const unmerged = shas('merged_to_mainline = 0');
     for (const sha of await commitsReachableOnlyFrom([...new Set(changed.map((r) => r.sha))], [ctx.tip], ctx.cwd))
-      if (unmerged.has(sha)) candidates.add(sha);
+      if (unmerged.has(sha) || squashed.has(sha)) candidates.add(sha);
   }
-  ctx.changedTips = new Set(changed.map((r) => r.sha));
+  ctx.changedTips = rewritten ? null : new Set(changed.map((r) => r.sha));
   const list = [...candidates];
   await applyMainlineRules(ctx, list);
   const copyRow = db.prepare(
