@@ -2,19 +2,12 @@ import { describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/driver.js';
 import { readFigures } from '../src/report/figures.js';
 import { tempDatabase } from './helpers/db.js';
+import { prng } from './helpers/prng.js';
 
 /**
  * The headline views against an independent computation over the same event rows (DESIGN §8):
  * view_repository_summary, and the commit-set views a pull request's comment reads.
  */
-
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
 
 interface Outcome {
   repo_id: string;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/driver.js';
 import { AI_PROVIDERS } from '../src/git/commit-markers.js';
 import { tempDatabase } from './helpers/db.js';
+import { prng } from './helpers/prng.js';
 
 interface CommitRow {
   repo_id: string;
@@ -11,15 +12,6 @@ interface CommitRow {
   ai_marker_source: string | null;
   ai_committed_by: string | null;
   committed_at: string;
-}
-
-/** A small deterministic PRNG so that a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
 }
 
 function randomCommits(seed: number, repos: string[]): CommitRow[] {

@@ -1,6 +1,7 @@
 import { markdownTable } from 'markdown-table';
 import { COMMENT_MARKER } from './comment.js';
 import type { Figures } from '../report/figures.js';
+import { formatPercent, plural } from '../report/cells.js';
 import { headline } from '../report/summary.js';
 import { formatCount } from '../format.js';
 
@@ -26,12 +27,10 @@ export function escapeCell(text: string): string {
     .replace(/#(?=\d)/g, '#\u200b');
 }
 
-export function percent(value: number | null | undefined): string {
-  return value === null || value === undefined ? '—' : `${(value * 100).toFixed(1)}%`;
-}
+/** 72.7%, or — for none (the same cell the terminal and Markdown reports write). */
+export const percent = formatPercent;
 
 const count = (value: number | null | undefined) => (value === null || value === undefined ? '—' : formatCount(value));
-const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
 /** The commit table stops here; the rest are counted in one line ("and N more"). */
 export const COMMIT_ROWS = 30;

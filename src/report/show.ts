@@ -74,19 +74,6 @@ export function renderShowTerminal(
     out.push(truncate(`${prefix}${l.line}`, style.width).trimEnd());
   });
   if (lines.length === 0) out.push('No added lines.');
-  out.push('', ...wrapLegend(style.width));
+  out.push('', ...wrap(SHOW_LEGEND, style.width, ''));
   return `${out.join('\n')}\n`;
-}
-
-function wrapLegend(width: number): string[] {
-  const lines: string[] = [];
-  let current = '';
-  for (const part of SHOW_LEGEND.split(' · ')) {
-    const next = current ? `${current} · ${part}` : part;
-    if (current && displayWidth(next) > width) {
-      lines.push(current);
-      current = part;
-    } else current = next;
-  }
-  return [...lines, current];
 }
