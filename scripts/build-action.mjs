@@ -26,7 +26,12 @@ const result = await build({
   outfile,
   external: ['better-sqlite3'],
   define: {
-    PACEFLOW_BUNDLED_SQL: JSON.stringify({ files: read('sql/'), views: read('sql/views/'), tempViews: read('sql/temp-views/') }),
+    PACEFLOW_BUNDLED_SQL: JSON.stringify({
+      files: read('sql/'),
+      views: read('sql/views/'),
+      tempViews: read('sql/temp-views/'),
+      warehouse: read('sql/warehouse/'),
+    }),
     PACEFLOW_BUNDLED_VERSION: JSON.stringify(version),
   },
   // CommonJS dependencies bundled into ESM still call require() for Node built-ins.

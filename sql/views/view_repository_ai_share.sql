@@ -19,4 +19,4 @@ SELECT
   round(1.0 * sum(a.matched_lines) / nullif(t.lines, 0), 4) AS share_of_repo
 FROM event_commit_attributions a
 JOIN totals t ON t.repo_id = a.repo_id
-GROUP BY a.repo_id, a.provider, a.model, a.source;
+GROUP BY a.repo_id, a.provider, a.model, a.source, t.lines;

@@ -13,11 +13,11 @@
 CREATE VIEW view_repository_ai_share_by_month AS
 SELECT
   repo_id,
-  strftime('%Y-%m', committed_at) AS month,
+  substr(committed_at, 1, 7) AS month,
   count(*) AS commits,
   sum(nontrivial_added_lines) AS nontrivial_added_lines,
   sum(ai_lines) AS ai_lines,
   round(1.0 * sum(ai_lines) / nullif(sum(nontrivial_added_lines), 0), 4) AS ai_share,
   round(1.0 * count(CASE WHEN attribution_coverage = 'tracked' THEN 1 END) / count(*), 4) AS coverage
 FROM event_commit_outcomes
-GROUP BY repo_id, strftime('%Y-%m', committed_at);
+GROUP BY repo_id, substr(committed_at, 1, 7);

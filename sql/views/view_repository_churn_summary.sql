@@ -29,7 +29,7 @@ main_provider AS (
     SELECT repo_id, sha, provider,
       row_number() OVER (PARTITION BY repo_id, sha ORDER BY lines DESC, provider) AS rank
     FROM provider_lines
-  ) WHERE rank = 1
+  ) ranked WHERE rank = 1
 ),
 baseline AS (
   SELECT repo_id, window_days,
@@ -53,4 +53,5 @@ FROM event_commit_churn c
 JOIN baseline b ON b.repo_id = c.repo_id AND b.window_days = c.window_days
 LEFT JOIN main_provider p ON p.repo_id = c.repo_id AND p.sha = c.sha
 WHERE c.ai_lines_reaching_mainline > 0
-GROUP BY c.repo_id, c.window_days, coalesce(p.provider, 'unknown');
+GROUP BY c.repo_id, c.window_days, coalesce(p.provider, 'unknown'),
+  b.nonai_lines_reaching_mainline, b.nonai_lines_churned, b.nonai_churn_rate;

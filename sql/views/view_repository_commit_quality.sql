@@ -41,7 +41,7 @@ WITH marks AS (
     max(c.committed_at) AS last_commit_at
   FROM metadata_repositories r
   LEFT JOIN metadata_commits c ON c.repo_id = r.repo_id AND c.is_unreachable = 0
-  GROUP BY r.repo_id
+  GROUP BY r.repo_id, r.mainline_branch, r.is_shallow
 ),
 outcomes AS (
   SELECT repo_id,

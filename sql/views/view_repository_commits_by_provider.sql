@@ -40,4 +40,4 @@ SELECT
   max(CASE WHEN n.marked = 1 THEN n.committed_at END) AS last_commit_at
 FROM named n
 JOIN totals t ON t.repo_id = n.repo_id
-GROUP BY n.repo_id, n.provider;
+GROUP BY n.repo_id, n.provider, t.non_merge_commits;

@@ -12,11 +12,11 @@
 CREATE VIEW view_session_activity_by_month AS
 SELECT
   repo_id,
-  strftime('%Y-%m', started_at) AS month,
+  substr(started_at, 1, 7) AS month,
   count(*) AS sessions,
   sum(user_prompt_count) AS user_prompts,
   sum(repeated_debug_loop) AS sessions_with_debug_loop,
   sum(mid_session_error_paste) AS sessions_with_error_paste
 FROM event_session_quality
 WHERE is_subagent = 0 AND started_at IS NOT NULL
-GROUP BY repo_id, strftime('%Y-%m', started_at);
+GROUP BY repo_id, substr(started_at, 1, 7);

@@ -54,7 +54,7 @@ by_commit AS (
     round(1.0 * sum(c.ai_lines) / nullif(sum(c.nontrivial_added_lines), 0), 4) AS ai_share,
     coalesce(sum(c.heavy_ai), 0) AS heavy_ai_commits,
     sum(CASE WHEN c.heavy_ai = 1 THEN c.reverted_later END) AS heavy_ai_reverted,
-    sum(CASE WHEN c.heavy_ai = 1 THEN (SELECT ch.ai_lines_churned > 0 FROM event_commit_churn ch WHERE ch.repo_id = c.repo_id AND ch.sha = c.sha) END) AS heavy_ai_churned
+    sum(CASE WHEN c.heavy_ai = 1 THEN (SELECT CASE WHEN ch.ai_lines_churned > 0 THEN 1 ELSE 0 END FROM event_commit_churn ch WHERE ch.repo_id = c.repo_id AND ch.sha = c.sha) END) AS heavy_ai_churned
   FROM commit_tasks c GROUP BY c.task_key
 ),
 keys AS (SELECT task_key FROM by_session UNION SELECT task_key FROM by_commit)

@@ -9,6 +9,8 @@ export const SQL_DIR = fileURLToPath(new URL('../../sql/', import.meta.url));
 export const VIEWS_DIR = fileURLToPath(new URL('../../sql/views/', import.meta.url));
 /** Views over a connection's temp tables (a PR's commit set, a release range): TEMP views, made per use. */
 export const TEMP_VIEWS_DIR = fileURLToPath(new URL('../../sql/temp-views/', import.meta.url));
+/** The team warehouse's own migrations (PostgreSQL), applied by src/sync/warehouse-schema.ts. */
+export const WAREHOUSE_DIR = fileURLToPath(new URL('../../sql/warehouse/', import.meta.url));
 
 export interface Migration {
   version: number;
@@ -26,14 +28,19 @@ export interface ViewDefinition {
  * every file of sql/ and sql/views/ (scripts/build-action.mjs).
  */
 declare const PACEFLOW_BUNDLED_SQL:
-  | { files: Record<string, string>; views: Record<string, string>; tempViews: Record<string, string> }
+  | {
+      files: Record<string, string>;
+      views: Record<string, string>;
+      tempViews: Record<string, string>;
+      warehouse: Record<string, string>;
+    }
   | undefined;
 const bundled = typeof PACEFLOW_BUNDLED_SQL === 'undefined' ? undefined : PACEFLOW_BUNDLED_SQL;
 
 function sqlFiles(dir: string): { name: string; text: () => string }[] {
   const embedded =
     bundled &&
-    (dir === SQL_DIR ? bundled.files : dir === VIEWS_DIR ? bundled.views : dir === TEMP_VIEWS_DIR ? bundled.tempViews : undefined);
+    { [SQL_DIR]: bundled.files, [VIEWS_DIR]: bundled.views, [TEMP_VIEWS_DIR]: bundled.tempViews, [WAREHOUSE_DIR]: bundled.warehouse }[dir];
   if (embedded) return Object.entries(embedded).map(([name, text]) => ({ name, text: () => text }));
   return readdirSync(dir).map((name) => ({ name, text: () => readFileSync(dir + name, 'utf8') }));
 }

@@ -1,0 +1,139 @@
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
+import { PaceflowError } from '../errors.js';
+
+/**
+ * The warehouse connection: node-postgres (`pg`) with COPY through pg-copy-streams. The URL may
+ * hold a password; it is never printed — every message names the warehouse by `label` (user, host,
+ * port and database only). TLS comes from the URL as libpq spells it (`sslmode=require`,
+ * `sslrootcert=…`), read by pg's connection-string parser; a password can also come from
+ * PGPASSWORD or ~/.pgpass instead of the URL.
+ */
+export class WarehouseError extends PaceflowError {}
+
+/** user@host:port/database — what a message may show of a warehouse URL. */
+export function warehouseLabel(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.protocol !== 'postgres:' && u.protocol !== 'postgresql:') return 'the warehouse (not a postgres:// URL)';
+    const user = u.username ? `${decodeURIComponent(u.username)}@` : '';
+    return `${user}${u.hostname || 'localhost'}:${u.port || '5432'}${u.pathname === '/' ? '' : u.pathname}`;
+  } catch {
+    return 'the warehouse (an unreadable URL)';
+  }
+}
+
+// Counts (bigint) and sums/averages (numeric) come back as strings by default; every value the
+// views return fits a double, and the renderers want numbers, as SQLite gives them.
+const INT8 = 20;
+const NUMERIC = 1700;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === INT8 || oid === NUMERIC) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface Warehouse {
+  readonly label: string;
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** COPY … FROM STDIN fed these lines (each already in COPY's text format, ending in \n). */
+  copy(sql: string, lines: Iterable<string>): Promise<void>;
+  /** Runs fn in one transaction: COMMIT when it resolves, ROLLBACK when it throws. */
+  transaction<T>(fn: () => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+/** Why a connection or statement failed, in one line, for a person. */
+export function describeWarehouseError(label: string, error: unknown, doing: string): WarehouseError {
+  if (error instanceof WarehouseError) return error;
+  const e = error as { code?: string; message?: string };
+  const reason =
+    e.code === 'ECONNREFUSED'
+      ? 'connection refused (is the server running, and on that port?)'
+      : e.code === 'ENOTFOUND'
+        ? 'no such host'
+        : e.code === 'ETIMEDOUT'
+          ? 'the connection timed out'
+          : e.code === '28P01' || e.code === '28000'
+            ? `${e.message} (check the password: in the URL, PGPASSWORD or ~/.pgpass)`
+            : e.code === '3D000'
+              ? `${e.message} (create it first: createdb)`
+              : /Connection terminated|ECONNRESET|EPIPE|server closed the connection/i.test(`${e.message} ${e.code}`)
+                ? 'the connection dropped'
+                : (e.message ?? String(error)).split('\n')[0];
+  return new WarehouseError(`warehouse ${label}: ${doing}: ${reason}`, { cause: error });
+}
+
+export async function connectWarehouse(url: string, options: { schema?: string } = {}): Promise<Warehouse> {
+  const label = warehouseLabel(url);
+  const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: 15_000, application_name: 'paceflow' });
+  // A connection that drops while idle emits 'error' on the client; the next query reports it.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    if (options.schema) await client.query(`SET search_path TO ${quoteIdentifier(options.schema)}, public`);
+  } catch (error) {
+    await client.end().catch(() => undefined);
+    throw describeWarehouseError(label, error, 'cannot connect');
+  }
+  let inTransaction = false;
+  const warehouse: Warehouse = {
+    label,
+    async query<T>(sql: string, params: readonly unknown[] = []): Promise<T[]> {
+      return (await client.query(sql, params as unknown[])).rows as T[];
+    },
+    async copy(sql, lines) {
+      const stream = client.query(copyFrom(sql));
+      await pipeline(Readable.from(batched(lines)), stream);
+    },
+    async transaction(fn) {
+      if (inTransaction) return fn();
+      inTransaction = true;
+      await client.query('BEGIN');
+      try {
+        const result = await fn();
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        inTransaction = false;
+      }
+    },
+    async close() {
+      await client.end().catch(() => undefined);
+    },
+  };
+  return warehouse;
+}
+
+/** Lines joined into chunks of about 256 KiB: one write per chunk, not per row. */
+function* batched(lines: Iterable<string>): Generator<string> {
+  let chunk: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    chunk.push(line);
+    size += line.length;
+    if (size >= 1 << 18) {
+      yield chunk.join('');
+      chunk = [];
+      size = 0;
+    }
+  }
+  if (chunk.length > 0) yield chunk.join('');
+}
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replaceAll('"', '""')}"`;
+}
+
+/** One value in COPY's text format: \N for NULL; backslash, tab, newline and carriage return escaped. */
+export function copyValue(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
+  const text = typeof value === 'string' ? value : String(value);
+  return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!) : text;
+}

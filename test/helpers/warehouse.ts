@@ -1,0 +1,36 @@
+import pg from 'pg';
+import { inject, it } from 'vitest';
+
+/** The throw-away cluster of this test run (test/helpers/global-setup.ts), or null when none. */
+export const POSTGRES_URL = inject('postgresUrl');
+/** Warehouse tests run only with PostgreSQL installed (CI installs it and fails without it). */
+export const itPostgres = it.skipIf(POSTGRES_URL === null);
+
+let counter = 0;
+
+/** A fresh, empty database in the test cluster; its URL (with the password). */
+export async function freshWarehouse(prefix = 'wh'): Promise<string> {
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}_${counter++}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL! });
+  await admin.connect();
+  try {
+    await admin.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_URL!);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/** Runs one query against a warehouse URL (search_path: the paceflow schema) and closes. */
+export async function warehouseQuery<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('SET search_path TO paceflow, public');
+    return (await client.query(sql, params)).rows as T[];
+  } finally {
+    await client.end();
+  }
+}
