@@ -27,5 +27,6 @@ export function defaultConfig(): PaceflowConfig {
     taskKeyExclusions: [...DEFAULT_TASK_KEY_EXCLUSIONS],
     taskCommitWindowHours: 24,
     refs: { exclude: [] },
+    warehouse: { syncAfterIngest: false, hashIdentities: false },
   };
 }

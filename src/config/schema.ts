@@ -43,6 +43,22 @@ export const configSchema = z.strictObject({
     .default(24),
   /** Refs that are not code history (a tool's data branches): globs over the ref's full or short name. */
   refs: z.strictObject({ exclude: z.array(z.string().min(1)).default([]) }).default({ exclude: [] }),
+  /**
+   * The team warehouse (`paceflow sync`). The URL is better left out of a committed file: set
+   * PACEFLOW_WAREHOUSE_URL, or keep the password in ~/.pgpass and only user@host/db here.
+   */
+  warehouse: z
+    .strictObject({
+      url: z
+        .string()
+        .regex(/^postgres(ql)?:\/\//i, 'must start with postgres:// or postgresql://')
+        .optional(),
+      /** The hooks' worker syncs after each ingest (never blocking git; errors go to its log). */
+      syncAfterIngest: z.boolean().default(false),
+      /** Send author and committer names and emails hashed with PACEFLOW_IDENTITY_SALT. */
+      hashIdentities: z.boolean().default(false),
+    })
+    .default({ syncAfterIngest: false, hashIdentities: false }),
 });
 
 export type PaceflowConfig = z.output<typeof configSchema>;

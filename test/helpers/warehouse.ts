@@ -34,3 +34,27 @@ export async function warehouseQuery<T = Record<string, unknown>>(url: string, s
     await client.end();
   }
 }
+
+/** Rows as comparable text: sorted, numbers to 9 places, the folder name for root_path. */
+export function canonicalRows(rows: Record<string, unknown>[]): string[] {
+  return rows
+    .map((row) =>
+      JSON.stringify(
+        Object.entries(row).map(([k, v]) => [
+          k,
+          k === 'root_path' && typeof v === 'string' ? v.split('/').pop() : typeof v === 'number' ? Number(v.toFixed(9)) : v,
+        ]),
+      ),
+    )
+    .sort();
+}
+
+/**
+ * What the team sees in a warehouse: every contract table as the views read it and every view_*,
+ * as comparable rows (the sync_* bookkeeping — machine ids, versions, times — left out).
+ */
+export async function teamSnapshot(url: string, tables: readonly string[]): Promise<Record<string, string[]>> {
+  const out: Record<string, string[]> = {};
+  for (const name of tables) out[name] = canonicalRows(await warehouseQuery(url, `SELECT * FROM ${name}`));
+  return out;
+}

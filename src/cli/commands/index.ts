@@ -19,6 +19,7 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['show'], load: () => import('./show.js') },
   { names: ['init', 'hooks'], load: () => import('./hooks.js') },
   { names: ['doctor'], load: () => import('./doctor.js') },
+  { names: ['sync'], load: () => import('./sync.js') },
   { names: ['sql'], load: () => import('./sql.js') },
 ];
 
