@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { inject, it } from 'vitest';
+import { connectWarehouse } from '../../src/sync/postgres.js';
 
 /** The throw-away cluster of this test run (test/helpers/global-setup.ts), or null when none. */
 export const POSTGRES_URL = inject('postgresUrl');
@@ -25,13 +26,12 @@ export async function freshWarehouse(prefix = 'wh'): Promise<string> {
 
 /** Runs one query against a warehouse URL (search_path: the paceflow schema) and closes. */
 export async function warehouseQuery<T = Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
+  // paceflow's own connection: counts and sums come back as numbers, as the report reads them.
+  const warehouse = await connectWarehouse(url, { schema: 'paceflow' });
   try {
-    await client.query('SET search_path TO paceflow, public');
-    return (await client.query(sql, params)).rows as T[];
+    return await warehouse.query<T>(sql, params);
   } finally {
-    await client.end();
+    await warehouse.close();
   }
 }
 
