@@ -113,11 +113,21 @@ export function defineContractFunctions(db: Database): void {
   db.defineFunction('paceflow_network_remote', (url) => (typeof url === 'string' ? normalizeRemoteUrl(url) : null));
 }
 
+/** With a salt, the identity columns of a row (names, emails) become their keyed hashes, in place. */
+export function hashIdentities(row: Record<string, unknown>, columns: readonly string[], salt: string | null): void {
+  if (!salt) return;
+  for (const name of columns) {
+    const value = row[name];
+    if (typeof value === 'string' && value !== '') row[name] = identityHash(value, salt);
+  }
+}
+
 export function identityHash(value: string, salt: string): string {
   return `hmac-sha256:${createHmac('sha256', salt).update(value.trim().toLowerCase()).digest('hex').slice(0, 32)}`;
 }
 
-function selectList(table: ContractTable): string {
+/** The contract's columns of a table as a SELECT list over `FROM <table> t`, transforms applied. */
+export function selectList(table: ContractTable): string {
   return table.columns.map((c) => `${c.read ?? `t.${c.name}`} AS ${c.name}`).join(', ');
 }
 
@@ -188,12 +198,7 @@ export function readGroupBatch(
       hash = createHash('sha256');
     }
     if (row.paceflow_present === null) continue;
-    if (options.identitySalt) {
-      for (const name of identities) {
-        const value = row[name];
-        if (typeof value === 'string' && value !== '') row[name] = identityHash(value, options.identitySalt);
-      }
-    }
+    hashIdentities(row, identities, options.identitySalt);
     const line = copyLine(table.columns.map((c) => row[c.name]));
     current.lines.push(line);
     hash.update(line);

@@ -20,6 +20,7 @@ export const COMMAND_MODULES: readonly { names: readonly string[]; load: () => P
   { names: ['init', 'hooks'], load: () => import('./hooks.js') },
   { names: ['doctor'], load: () => import('./doctor.js') },
   { names: ['sync'], load: () => import('./sync.js') },
+  { names: ['export'], load: () => import('./export.js') },
   { names: ['sql'], load: () => import('./sql.js') },
 ];
 
