@@ -131,39 +131,71 @@ export interface FigureOptions {
   months?: number;
 }
 
+const REPOSITORY_SUMMARIES = `SELECT * FROM view_repository_summary ORDER BY name, root_path`;
+
+/**
+ * The figures' queries over the views, each with its parameters: the same SQL whether SQLite runs
+ * it (readFigures) or the team warehouse does (readFiguresFrom, for `report --from`).
+ */
+function figureQueries(repoId: string, months: number) {
+  return {
+    repository: [`SELECT * FROM view_repository_summary WHERE repo_id = ?`, [repoId]],
+    providers: [
+      `SELECT provider, model, source, commits, sessions, ai_lines, share_of_repo FROM view_repository_ai_share
+       WHERE repo_id = ? ORDER BY ai_lines DESC, provider, model, source`,
+      [repoId],
+    ],
+    months: [
+      `SELECT * FROM (
+         SELECT month, commits, nontrivial_added_lines, ai_lines, ai_share, coverage FROM view_repository_ai_share_by_month
+         WHERE repo_id = ? ORDER BY month DESC LIMIT ?
+       ) recent ORDER BY month`,
+      [repoId, months],
+    ],
+    sessionMonths: [
+      `SELECT * FROM (
+         SELECT month, sessions, user_prompts, sessions_with_debug_loop, sessions_with_error_paste FROM view_session_activity_by_month
+         WHERE repo_id = ? ORDER BY month DESC LIMIT ?
+       ) recent ORDER BY month`,
+      [repoId, months],
+    ],
+  } satisfies Record<string, [string, (string | number)[]]>;
+}
+
+/** Rows of a query over the views, from wherever they are computed. */
+export interface ViewReader {
+  rows<T>(sql: string, params?: readonly (string | number)[]): Promise<T[]>;
+}
+
 /** Every repository the database holds, by name (for the report outside a repository). */
 export function readRepositorySummaries(db: Database): RepositorySummary[] {
-  return db.prepare(`SELECT * FROM view_repository_summary ORDER BY name, root_path`).all<RepositorySummary>();
+  return db.prepare(REPOSITORY_SUMMARIES).all<RepositorySummary>();
 }
 
 export function readFigures(db: Database, repoId: string, options: FigureOptions = {}): Figures {
-  const months = options.months ?? 12;
+  const q = figureQueries(repoId, options.months ?? 12);
   return {
-    repository: db.prepare(`SELECT * FROM view_repository_summary WHERE repo_id = ?`).get<RepositorySummary>([repoId]) ?? null,
-    providers: db
-      .prepare(
-        `SELECT provider, model, source, commits, sessions, ai_lines, share_of_repo FROM view_repository_ai_share
-         WHERE repo_id = ? ORDER BY ai_lines DESC, provider, model, source`,
-      )
-      .all<ProviderShare>([repoId]),
-    months: db
-      .prepare(
-        `SELECT * FROM (
-           SELECT month, commits, nontrivial_added_lines, ai_lines, ai_share, coverage FROM view_repository_ai_share_by_month
-           WHERE repo_id = ? ORDER BY month DESC LIMIT ?
-         ) ORDER BY month`,
-      )
-      .all<MonthShare>([repoId, months]),
-    sessionMonths: db
-      .prepare(
-        `SELECT * FROM (
-           SELECT month, sessions, user_prompts, sessions_with_debug_loop, sessions_with_error_paste FROM view_session_activity_by_month
-           WHERE repo_id = ? ORDER BY month DESC LIMIT ?
-         ) ORDER BY month`,
-      )
-      .all<MonthSessions>([repoId, months]),
+    repository: db.prepare(q.repository[0]).get<RepositorySummary>(q.repository[1]) ?? null,
+    providers: db.prepare(q.providers[0]).all<ProviderShare>(q.providers[1]),
+    months: db.prepare(q.months[0]).all<MonthShare>(q.months[1]),
+    sessionMonths: db.prepare(q.sessionMonths[0]).all<MonthSessions>(q.sessionMonths[1]),
     pullRequest: options.commitSet ? readCommitSet(db, repoId, options.commitSet) : null,
   };
+}
+
+/** The same figures from another engine's views (the team warehouse); no pull-request figures. */
+export async function readFiguresFrom(reader: ViewReader, repoId: string, options: Pick<FigureOptions, 'months'> = {}): Promise<Figures> {
+  const q = figureQueries(repoId, options.months ?? 12);
+  // One after another: a connection runs one query at a time.
+  const repository = await reader.rows<RepositorySummary>(...q.repository);
+  const providers = await reader.rows<ProviderShare>(...q.providers);
+  const months = await reader.rows<MonthShare>(...q.months);
+  const sessionMonths = await reader.rows<MonthSessions>(...q.sessionMonths);
+  return { repository: repository[0] ?? null, providers, months, sessionMonths, pullRequest: null };
+}
+
+export function readRepositorySummariesFrom(reader: ViewReader): Promise<RepositorySummary[]> {
+  return reader.rows<RepositorySummary>(REPOSITORY_SUMMARIES);
 }
 
 /** Fills temp.paceflow_commit_set and reads the commit-set views over it. */

@@ -120,6 +120,61 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   });
 }
 
+export interface TeamReportOptions {
+  cwd: string;
+  /** postgres://… — the warehouse `paceflow sync` fills. */
+  from: string;
+  format: Format;
+  /** A repository's name or id; null: every repository. */
+  repo: string | null;
+  /** A date (2026-01-31) or a duration ago (90d): only commits made and sessions started since. */
+  since: string | null;
+  views: readonly string[];
+  all: boolean;
+  html?: string;
+  style?: TerminalStyle;
+  now?: Date;
+}
+
+/**
+ * `paceflow report --from <url>`: the team report, computed by the warehouse's views and rendered
+ * like the local one (src/sync/warehouse-report.ts). Nothing is ingested or synced.
+ */
+export async function teamReport(options: TeamReportOptions): Promise<string> {
+  const [{ warehouseReportDocument }, { parseSince }, { packageVersion }] = await Promise.all([
+    import('../../sync/warehouse-report.js'),
+    import('../../pipeline/update.js'),
+    import('../../version.js'),
+  ]);
+  const now = options.now ?? new Date();
+  const since = options.since ? (parseSince(options.since, now)?.toISOString() ?? null) : null;
+  const doc = await warehouseReportDocument({
+    url: options.from,
+    repo: options.repo,
+    since,
+    views: options.views,
+    all: options.all || options.html !== undefined,
+    version: packageVersion(),
+    now,
+  });
+  if (options.html) {
+    const [{ renderHtmlReport }, { mkdirSync, writeFileSync }, { dirname, resolve }] = await Promise.all([
+      import('../../report/html.js'),
+      import('node:fs'),
+      import('node:path'),
+    ]);
+    const file = resolve(options.cwd, options.html);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, renderHtmlReport(doc));
+    return `wrote ${file}\n`;
+  }
+  const [{ renderReportDocument }, { PLAIN_STYLE }] = await Promise.all([
+    import('../../report/document.js'),
+    import('../../report/terminal.js'),
+  ]);
+  return renderReportDocument(doc, options.format, options.style ?? PLAIN_STYLE);
+}
+
 /** What `report` would show for the repository at cwd, as the database holds it (no ingest). */
 export async function reportDocument(options: ReportOptions): Promise<ReportDocument> {
   const [{ withDatabase }, { identifyRepository }] = await Promise.all([
@@ -258,7 +313,11 @@ export function register(program: Command): void {
       'git pathspecs after -- that limit every commit figure and --range to matching paths (e.g. -- "*.py" ":!vendor")',
     )
     .option('--no-ingest', 'report what the database holds without recording new commits first')
-    .option('--no-progress', 'no progress bar on stderr');
+    .option('--no-progress', 'no progress bar on stderr')
+    .option(
+      '--from <url>',
+      'the team report from a warehouse (postgres://…) that paceflow sync fills; with it, --repo names a repository (its name or id) and --since a start date',
+    );
   type Flags = ConfigFlags &
     SessionFlags & {
       format?: string;
@@ -269,6 +328,7 @@ export function register(program: Command): void {
       ingest: boolean;
       progress: boolean;
       range?: string;
+      from?: string;
     };
   withExamples(addSessionFlags(addConfigFlags(command)), [
     ['paceflow report', 'update this repository, then print its summary'],
@@ -276,7 +336,24 @@ export function register(program: Command): void {
     ['paceflow report --html report.html', 'one page with charts, to open in a browser'],
     ['paceflow report --view repository_ai_share -f json', 'one view, as JSON for scripts'],
     ['paceflow report --range v1.0..v1.1 -- "*.py"', 'the AI share of a release, Python files only'],
+    ['paceflow report --from "$PACEFLOW_WAREHOUSE_URL" --since 90d', 'the team: every machine that syncs, the last 90 days'],
   ]).action(async (pathspecs: string[], flags: Flags, cmd: Command) => {
+    if (flags.from) {
+      const globals = cmd.optsWithGlobals<{ repo?: string }>();
+      const team = await teamReport({
+        cwd: where(cmd).cwd,
+        from: flags.from,
+        format: formatOf(flags),
+        repo: globals.repo ?? null,
+        since: flags.since ?? null,
+        views: flags.view ?? [],
+        all: flags.all === true,
+        ...(flags.html ? { html: flags.html } : {}),
+        style: stdoutStyle(),
+      });
+      write(team);
+      return;
+    }
     const result = await report({
       ...where(cmd),
       format: formatOf(flags),
