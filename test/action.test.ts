@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMENT_MARKER } from '../src/action/comment.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { freshWarehouse, POSTGRES_URL, warehouseQuery } from './helpers/warehouse.js';
 
 afterAll(cleanupTempDirs);
 
@@ -252,6 +253,42 @@ describe.skipIf(!haveNode24 && !process.env.CI)('the GitHub Action (committed bu
     expect(github.comments.map((c) => c.user.login)).toEqual(['mallory', 'github-actions[bot]']);
     expect(github.comments[0]!.body).toBe(`someone quoting ${COMMENT_MARKER} by hand`);
   });
+
+  it.skipIf(POSTGRES_URL === null)(
+    'warehouse-url: the run syncs its events as one CI machine; a broken warehouse is a warning',
+    async () => {
+      const up = upstream();
+      const { ws } = checkout(up.origin);
+      const event = { name: 'pull_request', payload: { pull_request: { number: 1, base: { sha: up.base }, head: { sha: up.head } } } };
+      const url = await freshWarehouse('action');
+      const first = await runBundle(ws, api, event, { 'warehouse-url': url });
+      expect(first.code, first.stdout + first.stderr).toBe(0);
+      expect(first.stdout).toMatch(/warehouse: sent \d+ rows to postgres@127\.0\.0\.1:\d+\/\w+/);
+      // The runner hides ::add-mask:: lines and every later appearance of what they mask.
+      expect(
+        first.stdout
+          .split('\n')
+          .filter((l) => !l.startsWith('::add-mask::'))
+          .join('\n'),
+      ).not.toContain(new URL(url).password);
+      const machines = await warehouseQuery<{ machine_id: string }>(url, `SELECT machine_id FROM sync_machines`);
+      expect(machines.map((m) => m.machine_id)).toEqual([expect.stringMatching(/^ci-[0-9a-f]{16}$/)]);
+      const [summary] = await warehouseQuery<{ commits: number; ai_lines: number }>(
+        url,
+        `SELECT commits, ai_lines FROM view_repository_summary`,
+      );
+      expect(summary).toEqual({ commits: 4, ai_lines: 2 });
+      // A run without the cache (a fresh database) is the same machine again, not a second copy.
+      const again = await runBundle(ws, api, event, { 'warehouse-url': url, cache: 'false' });
+      expect(again.code).toBe(0);
+      expect(await warehouseQuery(url, `SELECT machine_id FROM sync_machines`)).toHaveLength(1);
+      const [rows] = await warehouseQuery<{ n: number }>(url, `SELECT count(*)::int AS n FROM sync_event_commit_outcomes`);
+      expect(rows!.n).toBe(4);
+      const broken = await runBundle(ws, api, event, { 'warehouse-url': 'postgres://nobody:pw@127.0.0.1:1/none' });
+      expect(broken.code, broken.stdout + broken.stderr).toBe(0);
+      expect(broken.stdout).toMatch(/::warning::paceflow: warehouse nobody@127\.0\.0\.1:1\/none: cannot connect: connection refused/);
+    },
+  );
 
   it('a read-only token (a fork’s pull request) writes the job summary and a warning, and does not fail', async () => {
     const up = upstream();

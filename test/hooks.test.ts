@@ -7,19 +7,20 @@ import { openDatabase } from '../src/db/open.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
+import { freshWarehouse, POSTGRES_URL, warehouseQuery } from './helpers/warehouse.js';
 
 afterAll(cleanupTempDirs);
 
 const BIN = fileURLToPath(new URL('../bin/paceflow.js', import.meta.url));
 
 /** A repository with paceflow's hooks installed by the real CLI, and a private database. */
-function hookedRepo(options: { before?: (repo: TempRepo) => void } = {}) {
+function hookedRepo(options: { before?: (repo: TempRepo) => void; env?: NodeJS.ProcessEnv } = {}) {
   const repo = TempRepo.create();
   repo.write('README.md', '# hooks test\n').commit('root');
   options.before?.(repo);
   const home = emptySessionHome();
   const db = join(tempDir('paceflow-db-'), 'paceflow.db');
-  const env = { ...home.env, PACEFLOW_HOME: join(home.home, 'pf') };
+  const env = { ...home.env, PACEFLOW_HOME: join(home.home, 'pf'), ...options.env };
   const cli = (...args: string[]) => {
     const r = spawnSync(process.execPath, [BIN, '--db', db, ...args], { cwd: repo.dir, env, encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`paceflow ${args.join(' ')}: ${r.stderr}`);
@@ -35,7 +36,10 @@ function hookedRepo(options: { before?: (repo: TempRepo) => void } = {}) {
   /** Waits until the worker has drained everything. */
   const settle = async () => {
     for (let i = 0; i < 300; i++) {
-      const busy = existsSync(join(paceflowDir, 'worker.lock')) || readdirSync(paceflowDir).some((f) => f.startsWith('queue'));
+      const busy =
+        existsSync(join(paceflowDir, 'worker.lock')) ||
+        existsSync(join(paceflowDir, 'sync.lock')) ||
+        readdirSync(paceflowDir).some((f) => f.startsWith('queue'));
       if (!busy) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -55,6 +59,43 @@ function hookedRepo(options: { before?: (repo: TempRepo) => void } = {}) {
   };
   return { repo, home, db, env, cli, git, settle, subjects, paceflowDir };
 }
+
+describe('git hooks: sync after ingest (warehouse.syncAfterIngest)', () => {
+  it.skipIf(POSTGRES_URL === null)(
+    'the worker syncs what it recorded; a broken warehouse is one line in worker.log, and git never sees it',
+    async () => {
+      const url = await freshWarehouse('hooks');
+      const config = JSON.stringify({ warehouse: { syncAfterIngest: true } });
+      const h = hookedRepo({
+        before: (repo) => repo.write('paceflow.config.json', config).commit('config'),
+        env: { PACEFLOW_WAREHOUSE_URL: url },
+      });
+      h.cli('init');
+      h.repo.write('a.ts', 'export const computeAnswer = () => forty_two();\n');
+      h.git('add', '-A');
+      h.git('commit', '-q', '-m', 'synced by the worker');
+      await h.settle();
+      const subjects = await warehouseQuery<{ subject: string }>(url, `SELECT subject FROM metadata_commits ORDER BY subject`);
+      expect(subjects.map((s) => s.subject)).toEqual(['config', 'root', 'synced by the worker']);
+      expect(existsSync(join(h.paceflowDir, 'worker.log'))).toBe(false);
+
+      const broken = hookedRepo({
+        before: (repo) => repo.write('paceflow.config.json', config).commit('config'),
+        env: { PACEFLOW_WAREHOUSE_URL: 'postgres://nobody:pw@127.0.0.1:1/none' },
+      });
+      broken.cli('init');
+      broken.repo.write('b.ts', 'export const other = computeOther();\n');
+      broken.git('add', '-A');
+      broken.git('commit', '-q', '-m', 'recorded, not synced');
+      await broken.settle();
+      expect(broken.subjects().map((s) => s.subject)).toContain('recorded, not synced');
+      const log = readFileSync(join(broken.paceflowDir, 'worker.log'), 'utf8').trim().split('\n');
+      expect(log).toHaveLength(1);
+      expect(log[0]).toMatch(/^\S+ sync: warehouse nobody@127\.0\.0\.1:1\/none: cannot connect: connection refused/);
+      expect(log[0]).not.toContain(':pw@');
+    },
+  );
+});
 
 describe('git hooks', () => {
   it('init installs the hooks and ingests; a commit is recorded by the worker; uninstall restores the user hooks byte for byte', async () => {

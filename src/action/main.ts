@@ -10,6 +10,8 @@ import { writeNotes } from '../ingest/notes.js';
 import { update } from '../pipeline/update.js';
 import { notesToCarry } from './carry-notes.js';
 import { openDatabase } from '../db/open.js';
+import { createHash } from 'node:crypto';
+import { identitySalt, syncToWarehouse } from '../sync/sync.js';
 import { actionsCache, type CacheClient, type CacheKeys, cacheKeys, restoreDatabase, saveDatabase } from './cache.js';
 import { upsertStickyComment } from './comment.js';
 import { type Figures, readFigures } from '../report/figures.js';
@@ -31,6 +33,8 @@ interface Inputs {
   comment: boolean;
   carryNotes: boolean;
   cache: boolean;
+  /** postgres://… (a secret): sync the contract there after the builders. */
+  warehouseUrl: string;
   warn: ReturnType<typeof parseThresholds>;
   fail: ReturnType<typeof parseThresholds>;
 }
@@ -59,6 +63,7 @@ function readInputs(): Inputs {
     comment: (core.getInput('comment') || 'true') === 'true',
     carryNotes: (core.getInput('carry-notes') || 'true') === 'true',
     cache: (core.getInput('cache') || 'true') === 'true',
+    warehouseUrl: core.getInput('warehouse-url'),
     warn: parseThresholds(core.getInput('warn-thresholds')),
     fail: parseThresholds(core.getInput('fail-thresholds')),
   };
@@ -182,6 +187,7 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env, cacheClien
 
   if (event.pullRequest && inputs.comment) await postComment(inputs.token, env, event.pullRequest.number, report);
 
+  if (inputs.warehouseUrl) await syncWarehouse(inputs.warehouseUrl, workspace, db, env);
   if (keys) await saveCachedDatabase(cacheClient, workspace, db, keys.key);
   const outputs = outputsOf(figures);
   for (const name of OUTPUT_NAMES) core.setOutput(name, outputs[name] === null ? '' : String(outputs[name]));
@@ -190,6 +196,34 @@ export async function runAction(env: NodeJS.ProcessEnv = process.env, cacheClien
   const failed = crossed(inputs.fail, outputs);
   if (failed.length > 0)
     core.setFailed(failed.map(({ threshold, actual }) => `${threshold.name} is ${actual} (fail-thresholds: ${threshold.text})`).join('; '));
+}
+
+/**
+ * Sends the run's contract rows to the team warehouse. Every run of this repository's workflows is
+ * one machine there (an id from the repository's name, hashed), so a run without a cached database
+ * replaces CI's rows instead of adding another copy. A failed sync is a warning: the comment and the
+ * summary stand, and the next run sends what this one could not.
+ */
+async function syncWarehouse(url: string, workspace: string, db: string, env: NodeJS.ProcessEnv): Promise<void> {
+  core.setSecret(url);
+  const machine = `ci-${createHash('sha256')
+    .update(env.GITHUB_REPOSITORY ?? workspace)
+    .digest('hex')
+    .slice(0, 16)}`;
+  try {
+    const outcome = await withDatabase({ cwd: workspace, db }, (database) =>
+      syncToWarehouse(database, {
+        url,
+        version: packageVersion(),
+        identitySalt: identitySalt(Boolean(env.PACEFLOW_IDENTITY_SALT), env),
+        machineId: machine,
+      }),
+    );
+    const rows = Object.values(outcome.tables).reduce((n, t) => n + t.rows, 0);
+    core.info(`warehouse: sent ${rows} rows to ${outcome.label}`);
+  } catch (error) {
+    core.warning(`paceflow: ${(error as Error).message}`);
+  }
 }
 
 /** The newest usable database of this ref or the base branch, before anything opens it. */

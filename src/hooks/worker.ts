@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /**
@@ -129,11 +129,52 @@ export async function runHookWorker(options: { cwd: string; db?: string; env?: N
     delete process.env[key];
   }
   const { update } = await import('../pipeline/update.js');
-  await runWorker({
+  const { rounds } = await runWorker({
     dir: options.dir,
     repo: options.cwd,
     drain: async () => {
       await update({ cwd: options.cwd, ...(options.db ? { db: options.db } : {}), ...(options.env ? { env: options.env } : {}) });
     },
   });
+  if (rounds > 0) await syncAfterIngest(options);
+}
+
+/** A sync lock older than this was left by a killed worker: the next one takes it over. */
+const STALE_SYNC_LOCK_MS = 10 * 60_000;
+
+/**
+ * With `warehouse.syncAfterIngest` (off by default), the worker sends what it recorded to the team
+ * warehouse — after its queue lock is gone, so pre-push never waits on the network, and one sync at
+ * a time (sync.lock). Every failure is one line in worker.log; git never sees it.
+ */
+export async function syncAfterIngest(options: { cwd: string; db?: string; env?: NodeJS.ProcessEnv; dir: string }): Promise<void> {
+  const lock = join(options.dir, 'sync.lock');
+  let locked = false;
+  try {
+    const [{ loadConfig }, { locateRepository }] = await Promise.all([import('../config/config.js'), import('../git/repository.js')]);
+    const env = options.env ?? process.env;
+    const { config } = await loadConfig((await locateRepository(options.cwd, env)).root);
+    if (!config.warehouse.syncAfterIngest) return;
+    try {
+      writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    } catch {
+      if (Date.now() - statSync(lock).mtimeMs < STALE_SYNC_LOCK_MS) return; // another worker is syncing
+      writeFileSync(lock, String(process.pid));
+    }
+    locked = true;
+    const [{ withDatabase }, sync, { packageVersion }] = await Promise.all([
+      import('../db/with-database.js'),
+      import('../sync/sync.js'),
+      import('../version.js'),
+    ]);
+    const url = sync.resolveWarehouseUrl(undefined, env, config.warehouse.url);
+    const salt = sync.identitySalt(config.warehouse.hashIdentities, env);
+    await withDatabase({ cwd: options.cwd, ...(options.db ? { db: options.db } : {}), env }, (db) =>
+      sync.syncToWarehouse(db, { url, version: packageVersion(), identitySalt: salt }),
+    );
+  } catch (error) {
+    logError(options.dir, new Error(`sync: ${(error as Error)?.message ?? String(error)}`));
+  } finally {
+    if (locked) rmSync(lock, { force: true });
+  }
 }

@@ -146,13 +146,24 @@ export function stageGroupKeys(
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_sync_keys (ord INTEGER PRIMARY KEY, k1 TEXT NOT NULL, k2 TEXT NOT NULL)`);
   return db.transaction(() => {
     db.exec(`DELETE FROM temp.paceflow_sync_keys`);
-    const source = changed
-      ? `SELECT k1, k2 FROM paceflow_sync_changes WHERE table_name = @table AND seq >= @from AND seq <= @through`
-      : `SELECT ${g1} AS k1, ${g2 ?? "''"} AS k2 FROM ${table.name}
-         UNION SELECT k1, k2 FROM paceflow_sync_groups WHERE target_id = @target AND table_name = @table`;
+    // Positional parameters: node:sqlite (the Action's driver) refuses a named one the SQL lacks.
+    if (changed) {
+      return db
+        .prepare(
+          `INSERT INTO temp.paceflow_sync_keys (k1, k2)
+           SELECT DISTINCT k1, k2 FROM paceflow_sync_changes WHERE table_name = ? AND seq >= ? AND seq <= ? ORDER BY k1, k2`,
+        )
+        .run([table.name, changed.from, changed.through]).changes;
+    }
     return db
-      .prepare(`INSERT INTO temp.paceflow_sync_keys (k1, k2) SELECT DISTINCT k1, k2 FROM (${source}) ORDER BY k1, k2`)
-      .run({ table: table.name, from: changed?.from ?? 0, through: changed?.through ?? 0, target: targetId }).changes;
+      .prepare(
+        `INSERT INTO temp.paceflow_sync_keys (k1, k2)
+         SELECT DISTINCT k1, k2 FROM (
+           SELECT ${g1} AS k1, ${g2 ?? "''"} AS k2 FROM ${table.name}
+           UNION SELECT k1, k2 FROM paceflow_sync_groups WHERE target_id = ? AND table_name = ?
+         ) ORDER BY k1, k2`,
+      )
+      .run([targetId, table.name]).changes;
   });
 }
 

@@ -14,6 +14,8 @@ export interface SyncRequest {
   identitySalt: string | null;
   now?: Date;
   batchRows?: number;
+  /** The id this database syncs as (the Action: one per repository); default: its own random one. */
+  machineId?: string;
 }
 
 export interface SyncOutcome extends PushResult {
@@ -62,7 +64,7 @@ export async function syncToWarehouse(db: Database, request: SyncRequest): Promi
     } catch (error) {
       throw describeWarehouseError(warehouse.label, error, 'preparing the schema');
     }
-    const machine = machineId(db);
+    const machine = request.machineId ?? machineId(db);
     const result = await pushContract(db, warehouse, {
       targetId: targetId(request.url),
       machineId: machine,
