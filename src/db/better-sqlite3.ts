@@ -32,7 +32,12 @@ export class BetterSqliteDatabase implements Database {
 
   prepare(sql: string): Statement {
     const stmt = this.db.prepare(sql);
-    return new WrappedStatement(stmt, stmt.readonly, () => (stmt.reader ? stmt.columns().map((c) => c.name) : []));
+    return new WrappedStatement(
+      stmt,
+      stmt.readonly,
+      () => (stmt.reader ? stmt.columns().map((c) => c.name) : []),
+      () => this.db.prepare(sql).raw(true),
+    );
   }
 
   transaction<T>(fn: () => T): T {

@@ -15,6 +15,8 @@ export interface Statement {
   all<T = Row>(params?: SqlParams): T[];
   get<T = Row>(params?: SqlParams): T | undefined;
   iterate<T = Row>(params?: SqlParams): IterableIterator<T>;
+  /** The same rows as arrays of values in column order: no object per row (bulk reads). */
+  iterateArrays(params?: SqlParams): IterableIterator<unknown[]>;
   /** Column names of the result set, in order (empty for statements that return nothing). */
   columns(): string[];
   /** True when the statement cannot change the database. */

@@ -9,6 +9,8 @@ import { WrappedStatement, type NativeStatementLike } from './statement.js';
  */
 interface NativeStatement extends NativeStatementLike {
   columns(): { name: string }[];
+  /** Node 24; older versions lack it (then rows become arrays here). */
+  setReturnArrays?(enabled: boolean): void;
 }
 interface NativeDatabase {
   exec(sql: string): void;
@@ -58,7 +60,26 @@ export class NodeSqliteDatabase implements Database {
 
   prepare(sql: string): Statement {
     const stmt = this.db.prepare(sql);
-    return new WrappedStatement(stmt, READ_ONLY.test(sql), () => stmt.columns().map((c) => c.name));
+    return new WrappedStatement(
+      stmt,
+      READ_ONLY.test(sql),
+      () => stmt.columns().map((c) => c.name),
+      () => {
+        const own = this.db.prepare(sql);
+        if (own.setReturnArrays) {
+          own.setReturnArrays(true);
+          return own;
+        }
+        return {
+          run: (...params) => own.run(...params),
+          all: (...params) => own.all(...params).map((row) => Object.values(row as object)),
+          get: (...params) => Object.values(own.get(...params) as object),
+          iterate: function* (...params) {
+            for (const row of own.iterate(...params)) yield Object.values(row as object);
+          },
+        };
+      },
+    );
   }
 
   /** BEGIN IMMEDIATE at the outside, a savepoint inside (as better-sqlite3 nests them). */

@@ -19,6 +19,8 @@ export class WrappedStatement implements Statement {
     private readonly stmt: NativeStatementLike,
     readonly readonly: boolean,
     private readonly columnNames: () => string[],
+    /** The driver's own array mode, on a statement of its own (the mode sticks to a statement). */
+    private readonly arrays: () => NativeStatementLike,
   ) {}
   run(params?: SqlParams): RunResult {
     return { changes: Number(this.stmt.run(...bind(params)).changes) };
@@ -31,6 +33,9 @@ export class WrappedStatement implements Statement {
   }
   iterate<T = Row>(params?: SqlParams): IterableIterator<T> {
     return this.stmt.iterate(...bind(params)) as IterableIterator<T>;
+  }
+  iterateArrays(params?: SqlParams): IterableIterator<unknown[]> {
+    return this.arrays().iterate(...bind(params)) as IterableIterator<unknown[]>;
   }
   columns(): string[] {
     return this.columnNames();

@@ -74,6 +74,8 @@ export async function connectWarehouse(url: string, options: { schema?: string }
   client.on('error', () => undefined);
   try {
     await client.connect();
+    // Staging tables are temporary: room for a batch in memory before they spill to disk.
+    await client.query(`SET temp_buffers = '64MB'`);
     if (options.schema) await client.query(`SET search_path TO ${quoteIdentifier(options.schema)}, public`);
   } catch (error) {
     await client.end().catch(() => undefined);
@@ -134,6 +136,7 @@ export function quoteIdentifier(name: string): string {
 /** One value in COPY's text format: \N for NULL; backslash, tab, newline and carriage return escaped. */
 export function copyValue(value: unknown): string {
   if (value === null || value === undefined) return '\\N';
+  if (typeof value === 'number' || typeof value === 'bigint') return String(value);
   const text = typeof value === 'string' ? value : String(value);
   return /[\\\t\n\r]/.test(text) ? text.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!) : text;
 }

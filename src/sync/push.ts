@@ -8,10 +8,10 @@ import {
   finishTarget,
   type Group,
   loadTarget,
-  readGroupBatch,
+  readGroups,
   recordSent,
   sentHashes,
-  stageGroupKeys,
+  stageChangedKeys,
 } from './local-changes.js';
 import { copyValue, describeWarehouseError, type Warehouse } from './postgres.js';
 import { finishWarehouse, type MachineRepository } from './winners.js';
@@ -85,47 +85,77 @@ async function pushTable(
   options: PushOptions,
 ): Promise<TableCounts> {
   const counts: TableCounts = { groups: 0, rows: 0, removed: 0 };
-  if (stageGroupKeys(db, table, changed, options.targetId) === 0) return counts;
-  const sent = sentHashes(db, options.targetId, table.name);
+  if (changed && stageChangedKeys(db, table, changed) === 0) return counts;
+  const sent = sentHashes(db, options.targetId, table.name, changed !== null);
+  // A first sync into a warehouse that holds nothing of this machine's for the table has nothing
+  // to replace: COPY goes straight into its sync_* table, in the same transaction per batch.
+  const direct = !changed && sent.size === 0 && (await holdsNothing(warehouse, table, options.machineId));
   const maxRows = options.batchRows ?? 100_000;
-  let from: number | null = 1;
-  let pending: Group[] = [];
-  let pendingRows = 0;
-  const flush = async () => {
-    if (pending.length === 0) return;
-    try {
-      await sendBatch(warehouse, table, pending, options);
-    } catch (error) {
-      throw describeWarehouseError(
-        warehouse.label,
-        error,
-        `sending ${table.name} (nothing of this batch was written; run paceflow sync again)`,
-      );
+  // What the warehouse committed, recorded here once the read is over (this connection is busy
+  // reading until then). A sync killed before that sends those groups again: the same rows.
+  const committed: Group[] = [];
+  const groups = readGroups(db, table, changed, sent, options);
+  const source = { groups, exhausted: false };
+  try {
+    while (!source.exhausted) {
+      // The rows stream to the server as they are read: SQLite and PostgreSQL work at once.
+      const kept: Group[] = [];
+      try {
+        await stageBatch(warehouse, table, linesOf(source, sent, kept, maxRows), kept, direct ? options : null);
+        if (kept.length === 0) {
+          await warehouse.query('ROLLBACK');
+          break;
+        }
+        await warehouse.query(direct ? finishDirectSql(table) : applySql(table, options));
+      } catch (error) {
+        await warehouse.query('ROLLBACK').catch(() => undefined);
+        throw describeWarehouseError(
+          warehouse.label,
+          error,
+          `sending ${table.name} (nothing of this batch was written; run paceflow sync again)`,
+        );
+      }
+      crashPoint(`sync-after-batch-${table.name}`);
+      for (const g of kept) {
+        if (g.lines.length === 0) counts.removed++;
+        else counts.groups++;
+        counts.rows += g.lines.length;
+      }
+      committed.push(...kept);
     }
-    crashPoint(`sync-after-batch-${table.name}`);
-    recordSent(db, options.targetId, table.name, pending);
-    for (const g of pending) {
-      if (g.lines.length === 0) counts.removed++;
-      else counts.groups++;
-      counts.rows += g.lines.length;
-    }
-    pending = [];
-    pendingRows = 0;
-  };
-  while (from !== null) {
-    const batch = readGroupBatch(db, table, from, maxRows, copyLine, options);
-    for (const group of batch.groups) {
-      const before = sent.get(`${group.k1}\0${group.k2}`);
-      // Unchanged since the warehouse took it, or gone and never sent: nothing to do.
-      if (group.lines.length === 0 ? before === undefined : before === group.hash) continue;
-      pending.push(group);
-      pendingRows += group.lines.length;
-    }
-    if (pendingRows >= maxRows) await flush();
-    from = batch.next;
+  } finally {
+    groups.return(undefined);
+    if (committed.length > 0) recordSent(db, options.targetId, table.name, committed);
   }
-  await flush();
   return counts;
+}
+
+/**
+ * The COPY lines of the next groups that differ from what the warehouse holds, until about
+ * `maxRows` rows (a group is never split); each group taken goes to `kept` (its lines counted, not
+ * kept). Marks the source exhausted when it runs out.
+ */
+function* linesOf(
+  source: { groups: Generator<Group>; exhausted: boolean },
+  sent: ReadonlyMap<string, string>,
+  kept: Group[],
+  maxRows: number,
+): Generator<string> {
+  let rows = 0;
+  while (rows < maxRows) {
+    const next = source.groups.next();
+    if (next.done) {
+      source.exhausted = true;
+      return;
+    }
+    const group = next.value;
+    const before = sent.get(`${group.k1}\0${group.k2}`);
+    // Unchanged since the warehouse took it, or gone and never sent: nothing to do.
+    if (group.lines.length === 0 ? before === undefined : before === group.hash) continue;
+    kept.push({ k1: group.k1, k2: group.k2, hash: group.hash, lines: new Array<string>(group.lines.length) });
+    yield* group.lines;
+    rows += group.lines.length + 1;
+  }
 }
 
 const groupMatch = (table: ContractTable, alias: string) =>
@@ -134,35 +164,71 @@ const groupMatch = (table: ContractTable, alias: string) =>
     : `${alias}.${table.group[0]} = g.k1`;
 
 const PG_TYPES = { text: 'text', integer: 'bigint', real: 'double precision' } as const;
+const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
-/** One transaction: stage the groups and their rows with COPY, replace this machine's rows of them. */
-async function sendBatch(warehouse: Warehouse, table: ContractTable, groups: readonly Group[], options: PushOptions): Promise<void> {
-  const columns = table.columns.map((c) => c.name).join(', ');
-  await warehouse.transaction(async () => {
-    await warehouse.query(
-      `CREATE TEMP TABLE paceflow_stage (${table.columns.map((c) => `${c.name} ${PG_TYPES[c.type]}`).join(', ')}) ON COMMIT DROP`,
-    );
-    await warehouse.query(`CREATE TEMP TABLE paceflow_stage_groups (k1 text NOT NULL, k2 text NOT NULL) ON COMMIT DROP`);
-    await warehouse.copy(
-      `COPY paceflow_stage_groups (k1, k2) FROM STDIN`,
-      groups.map((g) => copyLine([g.k1, g.k2])),
-    );
-    await warehouse.copy(`COPY paceflow_stage (${columns}) FROM STDIN`, linesOf(groups));
-    await warehouse.query(
-      `DELETE FROM sync_${table.name} t USING paceflow_stage_groups g WHERE t.machine_id = $1 AND ${groupMatch(table, 't')}`,
-      [options.machineId],
-    );
-    await warehouse.query(
-      `INSERT INTO sync_${table.name} (machine_id, ${columns}, paceflow_version) SELECT $1, ${columns}, $2 FROM paceflow_stage`,
-      [options.machineId, options.version],
-    );
-    const pendingTable = table.group[0] === 'session_id' ? 'sync_pending_sessions (session_id)' : 'sync_pending_repositories (repo_id)';
-    await warehouse.query(`INSERT INTO ${pendingTable} SELECT DISTINCT k1 FROM paceflow_stage_groups ON CONFLICT DO NOTHING`);
-  });
+async function holdsNothing(warehouse: Warehouse, table: ContractTable, machineId: string): Promise<boolean> {
+  const rows = await warehouse.query(`SELECT 1 FROM sync_${table.name} WHERE machine_id = $1 LIMIT 1`, [machineId]);
+  return rows.length === 0;
 }
 
-function* linesOf(groups: readonly Group[]): Generator<string> {
-  for (const g of groups) yield* g.lines;
+/**
+ * Opens the batch's transaction and stages its rows with COPY into a temporary table — or, on the
+ * direct path (`direct` given), straight into the sync_* table — then the groups they came in.
+ */
+async function stageBatch(
+  warehouse: Warehouse,
+  table: ContractTable,
+  lines: Iterable<string>,
+  groups: readonly Group[],
+  direct: PushOptions | null,
+): Promise<void> {
+  const columns = table.columns.map((c) => c.name).join(', ');
+  await warehouse.query(
+    `BEGIN;
+     ${direct ? '' : `CREATE TEMP TABLE paceflow_stage (${table.columns.map((c) => `${c.name} ${PG_TYPES[c.type]}`).join(', ')}) ON COMMIT DROP;`}
+     CREATE TEMP TABLE paceflow_stage_groups (k1 text NOT NULL, k2 text NOT NULL) ON COMMIT DROP`,
+  );
+  if (direct) {
+    const [machine, version] = [copyValue(direct.machineId), copyValue(direct.version)];
+    await warehouse.copy(
+      `COPY sync_${table.name} (machine_id, ${columns}, paceflow_version) FROM STDIN`,
+      (function* () {
+        for (const line of lines) yield `${machine}\t${line.slice(0, -1)}\t${version}\n`;
+      })(),
+    );
+  } else {
+    await warehouse.copy(`COPY paceflow_stage (${columns}) FROM STDIN`, lines);
+  }
+  await warehouse.copy(
+    `COPY paceflow_stage_groups (k1, k2) FROM STDIN`,
+    groups.map((g) => copyLine([g.k1, g.k2])),
+  );
+}
+
+/** The staged groups marked for the winners step: their sessions, or their repositories. */
+function markPending(table: ContractTable): string {
+  const pending = table.group[0] === 'session_id' ? 'sync_pending_sessions (session_id)' : 'sync_pending_repositories (repo_id)';
+  return `INSERT INTO ${pending} SELECT DISTINCT k1 FROM paceflow_stage_groups ON CONFLICT DO NOTHING`;
+}
+
+/** The direct path's end of a batch: its groups marked for the winners step, COMMIT. */
+function finishDirectSql(table: ContractTable): string {
+  return `${markPending(table)};
+    COMMIT`;
+}
+
+/**
+ * The rest of the batch's transaction, as one message: this machine's rows of the staged groups
+ * replaced, the groups marked for the winners step, COMMIT. (Literals, not parameters: a message
+ * with several statements takes none; the machine id and version are quoted.)
+ */
+function applySql(table: ContractTable, options: PushOptions): string {
+  const columns = table.columns.map((c) => c.name).join(', ');
+  const machine = literal(options.machineId);
+  return `DELETE FROM sync_${table.name} t USING paceflow_stage_groups g WHERE t.machine_id = ${machine} AND ${groupMatch(table, 't')};
+    INSERT INTO sync_${table.name} (machine_id, ${columns}, paceflow_version) SELECT ${machine}, ${columns}, ${literal(options.version)} FROM paceflow_stage;
+    ${markPending(table)};
+    COMMIT`;
 }
 
 /** How new this machine's picture of each repository is: its mainline tip's time, its last ingest. */
