@@ -121,7 +121,10 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      d.exec(`DROP INDEX metadata_commit_file_changes_by_old_path; PRAGMA user_version = ${latestSchemaVersion() - 1}`);
+      // What migration 008 (the newest) made, undone: the database is one version older.
+      d.exec(`DROP TABLE paceflow_sync_changes; DROP TABLE paceflow_sync_targets; DROP TABLE paceflow_sync_groups;
+              DROP INDEX event_task_commits_by_commit; DROP INDEX event_task_sessions_by_session;
+              PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

@@ -28,7 +28,14 @@ describe('configuration', () => {
       taskKeyExclusions: expect.arrayContaining(['^CVE-']),
       taskCommitWindowHours: 24,
       refs: { exclude: [] },
+      warehouse: { syncAfterIngest: false, hashIdentities: false },
     });
+  });
+
+  it('warehouse: a URL that is not postgres:// is refused, naming the key', async () => {
+    await expect(loadConfig(repoWith({ 'paceflow.config.json': JSON.stringify({ warehouse: { url: 'mysql://db/x' } }) }))).rejects.toThrow(
+      /"warehouse\.url" must start with postgres:\/\/ or postgresql:\/\//,
+    );
   });
 
   it('--exclude-ref adds to refs.exclude of the file', async () => {

@@ -39,6 +39,7 @@ function hookedRepo(options: { before?: (repo: TempRepo) => void; env?: NodeJS.P
       const busy =
         existsSync(join(paceflowDir, 'worker.lock')) ||
         existsSync(join(paceflowDir, 'sync.lock')) ||
+        existsSync(join(paceflowDir, 'sync.wanted')) ||
         readdirSync(paceflowDir).some((f) => f.startsWith('queue'));
       if (!busy) return;
       await new Promise((r) => setTimeout(r, 100));

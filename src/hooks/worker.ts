@@ -129,52 +129,94 @@ export async function runHookWorker(options: { cwd: string; db?: string; env?: N
     delete process.env[key];
   }
   const { update } = await import('../pipeline/update.js');
-  const { rounds } = await runWorker({
+  // Asked for before the queue lock goes, so that at every moment one of worker.lock, sync.wanted
+  // and sync.lock says work is under way (what pre-push and the tests wait on is the queue alone).
+  const settings = await syncSettings(options);
+  if (settings) writeFileSync(join(options.dir, 'sync.wanted'), '');
+  await runWorker({
     dir: options.dir,
     repo: options.cwd,
     drain: async () => {
       await update({ cwd: options.cwd, ...(options.db ? { db: options.db } : {}), ...(options.env ? { env: options.env } : {}) });
     },
   });
-  if (rounds > 0) await syncAfterIngest(options);
+  if (settings) await syncWhileWanted(options, settings);
 }
 
 /** A sync lock older than this was left by a killed worker: the next one takes it over. */
 const STALE_SYNC_LOCK_MS = 10 * 60_000;
 
-/**
- * With `warehouse.syncAfterIngest` (off by default), the worker sends what it recorded to the team
- * warehouse — after its queue lock is gone, so pre-push never waits on the network, and one sync at
- * a time (sync.lock). Every failure is one line in worker.log; git never sees it.
- */
-export async function syncAfterIngest(options: { cwd: string; db?: string; env?: NodeJS.ProcessEnv; dir: string }): Promise<void> {
-  const lock = join(options.dir, 'sync.lock');
-  let locked = false;
+interface SyncSettings {
+  url: string;
+  salt: string | null;
+}
+
+/** With `warehouse.syncAfterIngest` (off by default): where to sync. Null when off or not set up (logged). */
+async function syncSettings(options: { cwd: string; env?: NodeJS.ProcessEnv; dir: string }): Promise<SyncSettings | null> {
   try {
-    const [{ loadConfig }, { locateRepository }] = await Promise.all([import('../config/config.js'), import('../git/repository.js')]);
+    const [{ loadConfig }, { locateRepository }, sync] = await Promise.all([
+      import('../config/config.js'),
+      import('../git/repository.js'),
+      import('../sync/sync.js'),
+    ]);
     const env = options.env ?? process.env;
     const { config } = await loadConfig((await locateRepository(options.cwd, env)).root);
-    if (!config.warehouse.syncAfterIngest) return;
+    if (!config.warehouse.syncAfterIngest) return null;
+    return {
+      url: sync.resolveWarehouseUrl(undefined, env, config.warehouse.url),
+      salt: sync.identitySalt(config.warehouse.hashIdentities, env),
+    };
+  } catch (error) {
+    logError(options.dir, new Error(`sync: ${(error as Error)?.message ?? String(error)}`));
+    return null;
+  }
+}
+
+/**
+ * Syncs to the team warehouse what the worker recorded — after the queue lock is gone, so pre-push
+ * never waits on the network — one sync at a time (sync.lock). A worker that finds another syncing
+ * leaves sync.wanted, and the one syncing goes again. Every failure is one line in worker.log;
+ * git never sees it.
+ */
+export async function syncWhileWanted(
+  options: { cwd: string; db?: string; env?: NodeJS.ProcessEnv; dir: string },
+  settings: SyncSettings,
+): Promise<void> {
+  const wanted = join(options.dir, 'sync.wanted');
+  const lock = join(options.dir, 'sync.lock');
+  while (existsSync(wanted)) {
     try {
       writeFileSync(lock, String(process.pid), { flag: 'wx' });
     } catch {
-      if (Date.now() - statSync(lock).mtimeMs < STALE_SYNC_LOCK_MS) return; // another worker is syncing
+      if (Date.now() - statSync(lock).mtimeMs < STALE_SYNC_LOCK_MS) return; // the one syncing will go again
       writeFileSync(lock, String(process.pid));
     }
-    locked = true;
+    try {
+      while (existsSync(wanted)) {
+        rmSync(wanted, { force: true });
+        await syncOnce(options, settings);
+      }
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  }
+}
+
+async function syncOnce(
+  options: { cwd: string; db?: string; env?: NodeJS.ProcessEnv; dir: string },
+  settings: SyncSettings,
+): Promise<void> {
+  try {
     const [{ withDatabase }, sync, { packageVersion }] = await Promise.all([
       import('../db/with-database.js'),
       import('../sync/sync.js'),
       import('../version.js'),
     ]);
-    const url = sync.resolveWarehouseUrl(undefined, env, config.warehouse.url);
-    const salt = sync.identitySalt(config.warehouse.hashIdentities, env);
-    await withDatabase({ cwd: options.cwd, ...(options.db ? { db: options.db } : {}), env }, (db) =>
-      sync.syncToWarehouse(db, { url, version: packageVersion(), identitySalt: salt }),
+    await withDatabase(
+      { cwd: options.cwd, ...(options.db ? { db: options.db } : {}), ...(options.env ? { env: options.env } : {}) },
+      (db) => sync.syncToWarehouse(db, { url: settings.url, version: packageVersion(), identitySalt: settings.salt }),
     );
   } catch (error) {
     logError(options.dir, new Error(`sync: ${(error as Error)?.message ?? String(error)}`));
-  } finally {
-    if (locked) rmSync(lock, { force: true });
   }
 }
