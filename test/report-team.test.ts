@@ -1,3 +1,6 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { report, teamReport } from '../src/cli/commands/report.js';
 import { openDatabase } from '../src/db/open.js';
@@ -9,6 +12,7 @@ import { freshWarehouse, itPostgres, POSTGRES_URL } from './helpers/warehouse.js
 
 /** `paceflow report --from <warehouse>`: the team report, computed by PostgreSQL's views. */
 const NOW = new Date('2026-11-28T12:00:00Z');
+const CLI = join(import.meta.dirname, '..', 'bin', 'paceflow.js');
 let sample: SampleRepository;
 let url: string;
 
@@ -80,6 +84,16 @@ describe('report --from: the team report from the warehouse', () => {
     expect(expected).toBeLessThan(8);
     const view = await team({ format: 'csv', views: ['repository_ai_share'], repo: 'sample' });
     expect(view.split('\n')[0]).toContain('provider');
+  });
+
+  itPostgres('through the real CLI: --repo names a repository of the warehouse; --html writes the page', async () => {
+    const r = spawnSync(process.execPath, [CLI, '--repo', 'sample', 'report', '--from', url, '-f', 'md'], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('AI wrote 44.4% of the non-trivial lines');
+    expect(r.stdout).not.toContain(new URL(url).password);
+    const page = join(tempDir(), 'team.html');
+    expect(await team({ repo: 'sample', html: page })).toBe(`wrote ${page}\n`);
+    expect(readFileSync(page, 'utf8')).toContain('44.4%');
   });
 
   itPostgres('an unknown repository, or a warehouse that was never synced, is one clear line', async () => {
