@@ -4,14 +4,13 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fillContract } from '../bench/contract-rows.mjs';
 import { exportFiles } from '../src/cli/commands/export.js';
-import { report } from '../src/cli/commands/report.js';
 import { loadViews } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
 import { CONTRACT } from '../src/sync/contract.js';
 import type { ExportManifest } from '../src/sync/export.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
-import { type SampleRepository, sampleRepository } from './helpers/sample-repository.js';
+import { recordedSample, type SampleRepository } from './helpers/sample-repository.js';
 import { canonicalRows } from './helpers/warehouse.js';
 
 /**
@@ -21,8 +20,7 @@ import { canonicalRows } from './helpers/warehouse.js';
 const NOW = new Date('2026-11-28T12:00:00Z');
 let sample: SampleRepository;
 beforeAll(async () => {
-  sample = sampleRepository();
-  await report({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, format: 'json', now: NOW });
+  sample = await recordedSample(NOW);
 });
 afterAll(cleanupTempDirs);
 

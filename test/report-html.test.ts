@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { report, reportDocument } from '../src/cli/commands/report.js';
 import { renderHtmlReport } from '../src/report/html.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
-import { type SampleRepository, sampleRepository, stable } from './helpers/sample-repository.js';
+import { recordedSample, type SampleRepository, stable } from './helpers/sample-repository.js';
 
 /**
  * The HTML report in a real browser: Debian's Chromium driven by playwright-core (never its own
@@ -17,8 +17,7 @@ const NOW = new Date('2026-11-28T12:00:00Z');
 
 let sample: SampleRepository;
 beforeAll(async () => {
-  sample = sampleRepository();
-  await report({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, format: 'json', now: NOW });
+  sample = await recordedSample(NOW);
 });
 afterAll(cleanupTempDirs);
 

@@ -7,7 +7,7 @@ import { openDatabase } from '../src/db/open.js';
 import { syncToWarehouse } from '../src/sync/sync.js';
 import { PLAIN_STYLE } from '../src/report/terminal.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
-import { type SampleRepository, sampleRepository, stable } from './helpers/sample-repository.js';
+import { recordedSample, type SampleRepository, stable } from './helpers/sample-repository.js';
 import { freshWarehouse, itPostgres, POSTGRES_URL } from './helpers/warehouse.js';
 
 /** `paceflow report --from <warehouse>`: the team report, computed by PostgreSQL's views. */
@@ -17,8 +17,7 @@ let sample: SampleRepository;
 let url: string;
 
 beforeAll(async () => {
-  sample = sampleRepository();
-  await report({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, format: 'json', now: NOW });
+  sample = await recordedSample(NOW);
   if (POSTGRES_URL === null) return;
   url = await freshWarehouse('team');
   const db = openDatabase(sample.db);

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { fillContract } from '../bench/contract-rows.mjs';
-import { report } from '../src/cli/commands/report.js';
 import type { Database } from '../src/db/driver.js';
 import { loadViews } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
@@ -8,7 +7,7 @@ import { connectWarehouse } from '../src/sync/postgres.js';
 import { syncToWarehouse } from '../src/sync/sync.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs } from './helpers/git-repo.js';
-import { type SampleRepository, sampleRepository } from './helpers/sample-repository.js';
+import { recordedSample, type SampleRepository } from './helpers/sample-repository.js';
 import { canonicalRows, freshWarehouse, itPostgres } from './helpers/warehouse.js';
 
 /**
@@ -19,8 +18,7 @@ const NOW = new Date('2026-11-28T12:00:00Z');
 let sample: SampleRepository;
 
 beforeAll(async () => {
-  sample = sampleRepository();
-  await report({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, format: 'json', now: NOW });
+  sample = await recordedSample(NOW);
 });
 afterAll(cleanupTempDirs);
 

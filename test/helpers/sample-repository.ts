@@ -92,3 +92,14 @@ export function sampleRepository(): SampleRepository {
 export function stable(text: string, sample: SampleRepository): string {
   return text.replaceAll(sample.repo.dir, '<repo>').replaceAll(sample.home.home, '<home>').replaceAll(join(sample.db, '..'), '<db>');
 }
+
+/** The clock the read-out tests run at (fixed, so every window and date in their output is too). */
+export const SAMPLE_NOW = new Date('2026-11-28T12:00:00Z');
+
+/** The sample repository, recorded once by a real `paceflow report` (history, transcript, builders). */
+export async function recordedSample(now = SAMPLE_NOW): Promise<SampleRepository> {
+  const { report } = await import('../../src/cli/commands/report.js');
+  const sample = sampleRepository();
+  await report({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, format: 'json', now });
+  return sample;
+}
