@@ -197,7 +197,11 @@ describe('paceflow sync: bad input is one line, a non-zero exit, and nothing hal
     const down = `postgres://postgres:secret@127.0.0.1:${await freePort()}/postgres`;
     const missing = new URL(POSTGRES_URL!);
     missing.pathname = '/no_such_database';
+    // TLS options travel in the URL to the driver: this test server speaks no TLS, and says so.
+    const tls = new URL(POSTGRES_URL!);
+    tls.searchParams.set('sslmode', 'require');
     for (const [url, says] of [
+      [tls.toString(), /cannot connect: The server does not support SSL connections/],
       [wrong.toString(), /password authentication failed for user "postgres" \(check the password/],
       [down, /cannot connect: connection refused/],
       [missing.toString(), /database "no_such_database" does not exist/],

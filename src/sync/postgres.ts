@@ -67,9 +67,25 @@ export function describeWarehouseError(label: string, error: unknown, doing: str
   return new WarehouseError(`warehouse ${label}: ${doing}: ${reason}`, { cause: error });
 }
 
+/**
+ * The URL with libpq's meaning of `sslmode` (`require`: encrypted; `verify-full`: the certificate
+ * and host checked), as the docs promise; node-postgres otherwise reads every mode as verify-full
+ * and prints a multi-line warning.
+ */
+export function libpqTls(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.searchParams.has('sslmode') || u.searchParams.has('uselibpqcompat')) return url;
+    u.searchParams.set('uselibpqcompat', 'true');
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 export async function connectWarehouse(url: string, options: { schema?: string } = {}): Promise<Warehouse> {
   const label = warehouseLabel(url);
-  const client = new pg.Client({ connectionString: url, types, connectionTimeoutMillis: 15_000, application_name: 'paceflow' });
+  const client = new pg.Client({ connectionString: libpqTls(url), types, connectionTimeoutMillis: 15_000, application_name: 'paceflow' });
   // A connection that drops while idle emits 'error' on the client; the next query reports it.
   client.on('error', () => undefined);
   try {
