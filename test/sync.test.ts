@@ -307,5 +307,11 @@ describe('paceflow sync: bad input is one line, a non-zero exit, and nothing hal
     expect(result.output).not.toContain(new URL(POSTGRES_URL!).password);
     const twice = await sync({ cwd: tempDir(), db: path, to: url, ingest: false, now: NOW });
     expect(twice.output.split('\n')[1]).toBe('Nothing changed since the last sync: the warehouse has it all.');
+    // doctor says where this database syncs and what was written since.
+    const doctor = cli(['--db', path, 'doctor']);
+    expect(doctor.stdout).toMatch(
+      /✓ warehouse postgres@127\.0\.0\.1:\d+\/\w+: last synced 2026-11-28T12:00:00\.000Z; 0 groups written since/,
+    );
+    expect(doctor.stdout).not.toContain(new URL(POSTGRES_URL!).password);
   });
 });

@@ -122,7 +122,9 @@ export function renderTerminalSummary(figures: Figures, style: TerminalStyle): s
   const r = figures.repository;
   if (!r) return 'No commits recorded for this repository yet.';
   const out: string[] = [];
-  const where = [displayPath(r.root_path), r.mainline_branch ? `mainline ${r.mainline_branch}` : 'no mainline'].join(' · ');
+  // A warehouse keeps the folder name alone (no path leaves a machine): then there is no path to show.
+  const path = r.root_path === r.name ? [] : [displayPath(r.root_path)];
+  const where = [...path, r.mainline_branch ? `mainline ${r.mainline_branch}` : 'no mainline'].join(' · ');
   out.push(...wrap(`${bold(`paceflow · ${r.name}`, style)} · ${where}`, style.width), '');
   if (r.is_shallow) out.push('! The history is shallow: counts are partial (git fetch --unshallow).', '');
   out.push(...wrap(headline(r), style.width).map((l, i) => (i === 0 ? bold(l, style) : l)));

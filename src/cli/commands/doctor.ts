@@ -33,6 +33,8 @@ export async function doctor(options: DoctorOptions): Promise<string> {
     if (refs.rows.length > 0) sections.push(refs);
     const hooks = await hooksSection(options.cwd);
     if (hooks) sections.push(hooks);
+    const warehouses = warehouseSection(db);
+    if (warehouses.rows.length > 0) sections.push(warehouses);
     const checks = verdicts(sections);
     if (options.format === 'json' || options.format === 'csv') return renderSections([checksTable(checks), ...sections], options.format);
     const mark = options.unicode === false ? { ok: 'ok', fail: 'x', warn: '!' } : { ok: '✓', fail: '✗', warn: '!' };
@@ -117,7 +119,26 @@ function verdicts(sections: ResultTable[]): Check[] {
         fix: 'paceflow doctor -f md (the log), then paceflow ingest',
       });
   }
+  for (const w of by('warehouse')?.rows ?? [])
+    out.push({
+      verdict: 'ok',
+      check: `warehouse ${w.warehouse}`,
+      detail: `last synced ${w.last_sync_at ?? 'never (a sync was cut short)'}; ${plural(Number(w.groups_written_since), 'group')} written since`,
+      fix: null,
+    });
   return out;
+}
+
+/** Each warehouse this database syncs to: when it last did, and how much was written since (paceflow sync sends what differs). */
+function warehouseSection(db: Database): ResultTable {
+  const rows = db
+    .prepare(
+      `SELECT t.label AS warehouse, t.last_sync_at,
+         (SELECT count(*) FROM paceflow_sync_changes c WHERE c.seq >= coalesce(t.synced_through, 0)) AS groups_written_since
+       FROM paceflow_sync_targets t ORDER BY t.label`,
+    )
+    .all();
+  return { name: 'warehouse', columns: ['warehouse', 'last_sync_at', 'groups_written_since'], rows };
 }
 
 async function databaseSection(db: Database, dbPath: string): Promise<ResultTable> {
