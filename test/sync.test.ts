@@ -226,9 +226,9 @@ describe('paceflow sync: bad input is one line, a non-zero exit, and nothing hal
     let r = cli(['--db', path, 'sync', '--no-ingest', '--to', url]);
     expect(r.status).toBe(1);
     expect(r.stderr.trim()).toMatch(
-      /^paceflow: warehouse postgres@[^ ]+: its schema is version 99, made by a newer paceflow \(this one knows up to 1\); upgrade paceflow on this machine$/,
+      /^paceflow: warehouse postgres@[^ ]+: its schema is version 99, made by a newer paceflow \(this one knows up to 2\); upgrade paceflow on this machine$/,
     );
-    await warehouseQuery(url, `UPDATE paceflow_warehouse SET value = '1' WHERE key = 'schema_version'`);
+    await warehouseQuery(url, `UPDATE paceflow_warehouse SET value = '2' WHERE key = 'schema_version'`);
     await warehouseQuery(url, `ALTER TABLE sync_event_commit_churn DROP COLUMN window_closed CASCADE`);
     r = cli(['--db', path, 'sync', '--no-ingest', '--to', url]);
     expect(r.status).toBe(1);

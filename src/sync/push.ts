@@ -49,7 +49,7 @@ export interface PushResult {
   full: boolean;
   tables: Record<string, TableCounts>;
   /** Repositories and sessions whose winners were recomputed. */
-  winners: { repositories: number; sessions: number };
+  winners: { repositories: number; commits: number; sessions: number };
 }
 
 export const copyLine = (values: readonly unknown[]): string => `${values.map(copyValue).join('\t')}\n`;
@@ -106,7 +106,7 @@ async function pushTable(
           await warehouse.query('ROLLBACK');
           break;
         }
-        await warehouse.query(direct ? finishDirectSql(table) : applySql(table, options));
+        await warehouse.query(direct ? finishDirectSql(table, options) : applySql(table, options));
       } catch (error) {
         await warehouse.query('ROLLBACK').catch(() => undefined);
         throw describeWarehouseError(
@@ -205,15 +205,33 @@ async function stageBatch(
   );
 }
 
-/** The staged groups marked for the winners step: their sessions, or their repositories. */
+/** The staged groups marked for the winners step: their sessions, their repositories, or their commits. */
 function markPending(table: ContractTable): string {
-  const pending = table.group[0] === 'session_id' ? 'sync_pending_sessions (session_id)' : 'sync_pending_repositories (repo_id)';
-  return `INSERT INTO ${pending} SELECT DISTINCT k1 FROM paceflow_stage_groups ON CONFLICT DO NOTHING`;
+  if (table.group[0] === 'session_id')
+    return `INSERT INTO sync_pending_sessions (session_id) SELECT DISTINCT k1 FROM paceflow_stage_groups ON CONFLICT DO NOTHING`;
+  if (table.group.length === 1)
+    return `INSERT INTO sync_pending_repositories (repo_id) SELECT DISTINCT k1 FROM paceflow_stage_groups ON CONFLICT DO NOTHING`;
+  return `INSERT INTO sync_pending_commits (repo_id, sha) SELECT DISTINCT k1, k2 FROM paceflow_stage_groups ON CONFLICT DO NOTHING`;
+}
+
+/**
+ * An outcome row names the mainline commit that carries it, whose winner depends on it: that
+ * commit is marked too — for this machine's rows of the staged groups as they are now (before the
+ * replacement: the old rows; after: the new ones).
+ */
+function markCarried(table: ContractTable, machine: string): string {
+  if (table.name !== 'event_commit_outcomes') return '';
+  return `INSERT INTO sync_pending_commits (repo_id, sha)
+    SELECT DISTINCT t.repo_id, t.mainline_sha FROM sync_event_commit_outcomes t
+    JOIN paceflow_stage_groups g ON t.repo_id = g.k1 AND t.sha = g.k2
+    WHERE t.machine_id = ${machine} AND t.mainline_sha IS NOT NULL
+    ON CONFLICT DO NOTHING;`;
 }
 
 /** The direct path's end of a batch: its groups marked for the winners step, COMMIT. */
-function finishDirectSql(table: ContractTable): string {
-  return `${markPending(table)};
+function finishDirectSql(table: ContractTable, options: PushOptions): string {
+  return `${markCarried(table, literal(options.machineId))}
+    ${markPending(table)};
     COMMIT`;
 }
 
@@ -225,8 +243,10 @@ function finishDirectSql(table: ContractTable): string {
 function applySql(table: ContractTable, options: PushOptions): string {
   const columns = table.columns.map((c) => c.name).join(', ');
   const machine = literal(options.machineId);
-  return `DELETE FROM sync_${table.name} t USING paceflow_stage_groups g WHERE t.machine_id = ${machine} AND ${groupMatch(table, 't')};
+  return `${markCarried(table, machine)}
+    DELETE FROM sync_${table.name} t USING paceflow_stage_groups g WHERE t.machine_id = ${machine} AND ${groupMatch(table, 't')};
     INSERT INTO sync_${table.name} (machine_id, ${columns}, paceflow_version) SELECT ${machine}, ${columns}, ${literal(options.version)} FROM paceflow_stage;
+    ${markCarried(table, machine)}
     ${markPending(table)};
     COMMIT`;
 }
