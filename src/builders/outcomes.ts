@@ -209,13 +209,7 @@ async function buildChangedOutcomes(
       revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
     });
   }
-  const update = db.prepare(`
-    UPDATE event_commit_outcomes SET
-      merged_to_mainline = @merged, mainline_via = @via, mainline_sha = @copy, reached_mainline_at = @reachedAt,
-      merge_window_closed = @mergeClosed,
-      reverted_later = @reverted, reverted_by = @revertedBy, revert_kind = @revertKind,
-      revert_window_closed = @revertClosed
-    WHERE repo_id = @repo AND sha = @sha`);
+  const update = db.prepare(UPDATE_OUTCOME);
   db.transaction(() => {
     for (const row of rows) update.run(row);
     refreshWindows(db, repoId, config, now);
@@ -223,6 +217,15 @@ async function buildChangedOutcomes(
   });
   return list.length;
 }
+
+/** The mainline and revert columns of one commit's outcome row (the shortcut and the whole build write the same). */
+const UPDATE_OUTCOME = `
+    UPDATE event_commit_outcomes SET
+      merged_to_mainline = @merged, mainline_via = @via, mainline_sha = @copy, reached_mainline_at = @reachedAt,
+      merge_window_closed = @mergeClosed,
+      reverted_later = @reverted, reverted_by = @revertedBy, revert_kind = @revertKind,
+      revert_window_closed = @revertClosed
+    WHERE repo_id = @repo AND sha = @sha`;
 
 interface Reverts {
   /** revert → what it reverts, by message or by an inverted diff. */
@@ -266,13 +269,7 @@ function writeOutcomes(
   now: number,
   alsoInTransaction: () => void,
 ): { merged: number; reverted: number } {
-  const update = ctx.db.prepare(`
-    UPDATE event_commit_outcomes SET
-      merged_to_mainline = @merged, mainline_via = @via, mainline_sha = @copy, reached_mainline_at = @reachedAt,
-      merge_window_closed = @mergeClosed,
-      reverted_later = @reverted, reverted_by = @revertedBy, revert_kind = @revertKind,
-      revert_window_closed = @revertClosed
-    WHERE repo_id = @repo AND sha = @sha`);
+  const update = ctx.db.prepare(UPDATE_OUTCOME);
   let merged = 0;
   let reverted = 0;
   const window = config.revertWindowDays * 86400;

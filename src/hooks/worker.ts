@@ -154,13 +154,10 @@ interface SyncSettings {
 /** With `warehouse.syncAfterIngest` (off by default): where to sync. Null when off or not set up (logged). */
 async function syncSettings(options: { cwd: string; env?: NodeJS.ProcessEnv; dir: string }): Promise<SyncSettings | null> {
   try {
-    const [{ loadConfig }, { locateRepository }, sync] = await Promise.all([
-      import('../config/config.js'),
-      import('../git/repository.js'),
-      import('../sync/sync.js'),
-    ]);
+    const [{ loadConfig }, sync] = await Promise.all([import('../config/config.js'), import('../sync/sync.js')]);
     const env = options.env ?? process.env;
-    const { config } = await loadConfig((await locateRepository(options.cwd, env)).root);
+    // The hook ran in the work tree's root (git runs hooks there): no git process to find it.
+    const { config } = await loadConfig(options.cwd);
     if (!config.warehouse.syncAfterIngest) return null;
     return {
       url: sync.resolveWarehouseUrl(undefined, env, config.warehouse.url),

@@ -14,6 +14,9 @@
  */
 export type ColumnType = 'text' | 'integer' | 'real';
 
+/** Each contract type as the warehouse (PostgreSQL) stores it. */
+export const PG_TYPES = { text: 'text', integer: 'bigint', real: 'double precision' } as const satisfies Record<ColumnType, string>;
+
 export interface ContractColumn {
   readonly name: string;
   readonly type: ColumnType;
@@ -324,9 +327,3 @@ export const TEXT_COLUMNS: Readonly<Record<string, string>> = {
   key_source: 'one of a fixed set of words',
   link_source: 'one of a fixed set of words',
 };
-
-export function contractTable(name: string): ContractTable {
-  const table = CONTRACT.find((t) => t.name === name);
-  if (!table) throw new Error(`not a contract table: ${name}`);
-  return table;
-}

@@ -1,6 +1,6 @@
 import type { Database } from '../db/driver.js';
 import { crashPoint } from '../crash-point.js';
-import { CONTRACT, type ContractTable } from './contract.js';
+import { CONTRACT, type ContractTable, PG_TYPES } from './contract.js';
 import {
   advanceClock,
   defineContractFunctions,
@@ -163,7 +163,6 @@ const groupMatch = (table: ContractTable, alias: string) =>
     ? `${alias}.${table.group[0]} = g.k1 AND ${alias}.${table.group[1]} = g.k2`
     : `${alias}.${table.group[0]} = g.k1`;
 
-const PG_TYPES = { text: 'text', integer: 'bigint', real: 'double precision' } as const;
 const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 
 async function holdsNothing(warehouse: Warehouse, table: ContractTable, machineId: string): Promise<boolean> {

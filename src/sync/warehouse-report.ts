@@ -5,7 +5,7 @@ import { readFiguresFrom, readRepositorySummariesFrom, type ViewReader } from '.
 import type { ResultTable } from '../report/render.js';
 import { CONTRACT, type ContractTable } from './contract.js';
 import { connectWarehouse, describeWarehouseError, quoteIdentifier, type Warehouse } from './postgres.js';
-import { latestWarehouseVersion, WAREHOUSE_SCHEMA } from './warehouse-schema.js';
+import { createViewsInRounds, latestWarehouseVersion, WAREHOUSE_SCHEMA } from './warehouse-schema.js';
 
 /**
  * `paceflow report --from <url>`: the team report, computed by the warehouse's own views
@@ -110,25 +110,15 @@ async function shadowWithFilters(warehouse: Warehouse, repoIds: string[] | null,
   const from = since ? literal(since) : null;
   // metadata first: the event tables' filters read the filtered commits and sessions.
   const ordered = [...CONTRACT].sort((a, b) => Number(b.name.startsWith('metadata_')) - Number(a.name.startsWith('metadata_')));
-  for (const table of ordered) {
-    const columns = table.columns.filter((c) => c.name !== 'evidence' && c.name !== 'transcript_read_at').map((c) => `t.${c.name}`);
-    await warehouse.query(
-      `CREATE TEMP VIEW ${table.name} AS SELECT ${columns.join(', ')} FROM ${quoteIdentifier(WAREHOUSE_SCHEMA)}.${table.name} t${filterOf(table, repos, from)}`,
-    );
-  }
-  let pending = loadViews();
-  while (pending.length > 0) {
-    const failed: typeof pending = [];
-    for (const view of pending) {
-      try {
-        await warehouse.query(view.sql.replace(/^CREATE VIEW/m, 'CREATE TEMP VIEW'));
-      } catch {
-        failed.push(view);
-      }
+  await warehouse.transaction(async () => {
+    for (const table of ordered) {
+      const columns = table.columns.filter((c) => c.name !== 'evidence' && c.name !== 'transcript_read_at').map((c) => `t.${c.name}`);
+      await warehouse.query(
+        `CREATE TEMP VIEW ${table.name} AS SELECT ${columns.join(', ')} FROM ${quoteIdentifier(WAREHOUSE_SCHEMA)}.${table.name} t${filterOf(table, repos, from)}`,
+      );
     }
-    if (failed.length === pending.length) throw new Error(`views that do not run here: ${failed.map((v) => v.name).join(', ')}`);
-    pending = failed;
-  }
+    await createViewsInRounds(warehouse, loadViews(), (sql) => sql.replace(/^CREATE VIEW/m, 'CREATE TEMP VIEW'));
+  });
 }
 
 async function readView(warehouse: Warehouse, view: string, repoId: string | null): Promise<ResultTable> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { loadMigrations, loadViews, WAREHOUSE_DIR } from '../db/migrate.js';
-import { CONTRACT, type ContractTable } from './contract.js';
+import { loadMigrations, loadViews, type ViewDefinition, WAREHOUSE_DIR } from '../db/migrate.js';
+import { CONTRACT, type ContractTable, PG_TYPES } from './contract.js';
 import { quoteIdentifier, type Warehouse, WarehouseError } from './postgres.js';
 
 /** The schema paceflow owns in the team's database. */
@@ -9,8 +9,6 @@ export const WAREHOUSE_SCHEMA = 'paceflow';
 export function latestWarehouseVersion(): number {
   return loadMigrations(WAREHOUSE_DIR).length;
 }
-
-const PG_TYPES = { text: 'text', integer: 'bigint', real: 'double precision' } as const;
 
 /** The columns a sync_* table has beside the contract's. */
 const PROVENANCE = [
@@ -138,30 +136,42 @@ async function syncWarehouseViews(warehouse: Warehouse): Promise<void> {
     );
     for (const { table_name } of existing) await warehouse.query(`DROP VIEW IF EXISTS ${quoteIdentifier(table_name)} CASCADE`);
     for (const view of canonical) await warehouse.query(view.sql);
-    // Views may read each other: create in rounds until every one exists (as SQLite's migrate does).
-    let pending = metrics;
-    while (pending.length > 0) {
-      const failed: typeof pending = [];
-      const errors: string[] = [];
-      for (const view of pending) {
-        await warehouse.query('SAVEPOINT paceflow_view');
-        try {
-          await warehouse.query(view.sql);
-          await warehouse.query('RELEASE SAVEPOINT paceflow_view');
-        } catch (error) {
-          await warehouse.query('ROLLBACK TO SAVEPOINT paceflow_view');
-          failed.push(view);
-          errors.push(`sql/views/${view.name}.sql: ${(error as Error).message}`);
-        }
-      }
-      if (failed.length === pending.length) {
-        throw new WarehouseError(`warehouse ${warehouse.label}: views that do not run on PostgreSQL: ${errors.join('; ')}`);
-      }
-      pending = failed;
-    }
+    await createViewsInRounds(warehouse, metrics);
     await warehouse.query(
       `INSERT INTO paceflow_warehouse (key, value) VALUES ('views_checksum', $1) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
       [checksum],
     );
   });
+}
+
+/**
+ * Creates view_* in rounds until every one exists, as SQLite's migrate does (views may read each
+ * other), each in a savepoint of the caller's transaction; `rewrite` changes the SQL on the way
+ * (`CREATE TEMP VIEW` for a filtered report). A round where none succeeds names every failure.
+ */
+export async function createViewsInRounds(
+  warehouse: Warehouse,
+  views: readonly ViewDefinition[],
+  rewrite: (sql: string) => string = (sql) => sql,
+): Promise<void> {
+  let pending = views;
+  while (pending.length > 0) {
+    const failed: ViewDefinition[] = [];
+    const errors: string[] = [];
+    for (const view of pending) {
+      await warehouse.query('SAVEPOINT paceflow_view');
+      try {
+        await warehouse.query(rewrite(view.sql));
+        await warehouse.query('RELEASE SAVEPOINT paceflow_view');
+      } catch (error) {
+        await warehouse.query('ROLLBACK TO SAVEPOINT paceflow_view');
+        failed.push(view);
+        errors.push(`sql/views/${view.name}.sql: ${(error as Error).message}`);
+      }
+    }
+    if (failed.length === pending.length) {
+      throw new WarehouseError(`warehouse ${warehouse.label}: views that do not run on PostgreSQL: ${errors.join('; ')}`);
+    }
+    pending = failed;
+  }
 }
