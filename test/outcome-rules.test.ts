@@ -9,7 +9,9 @@ import {
   type RevertLookup,
   revertTargetByMessage,
 } from '../src/builders/outcomes/revert-rules.js';
+import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from '../src/builders/outcomes/landing.js';
 import { defaultConfig } from '../src/config/defaults.js';
+import { mainlineLanding } from '../src/git/mainline.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { tempDatabase } from './helpers/db.js';
@@ -252,6 +254,77 @@ describe('mainline rules', () => {
       { path: 'a.ts', text: 'x = 1' },
     ];
     expect(linesPresent(twice, new Map([['a.ts', 'x = 1\n']]))).toBe(1);
+  });
+});
+
+describe('the stored mainline landing', () => {
+  /** Stores the landing for main's tip; returns how, and checks the rows against a whole walk of that tip. */
+  async function storeAndCompare(repo: TempRepo, db: ReturnType<typeof tempDatabase>, repoId: string): Promise<string> {
+    const tip = repo.git('rev-parse', 'main');
+    const before = new Map(gitProcessCounts);
+    const { source } = await storeMainlineLanding(db, repoId, tip, repo.dir);
+    const walks = processesSince(before)['rev-list'] ?? 0;
+    // Stored: no git; extended: one rev-list of the new commits; walked: the whole walk, after a
+    // failed extension's rev-list when there was a tip before.
+    const expected = { stored: [0], extended: [1], walked: [1, 2] }[source];
+    expect(expected).toContain(walks);
+    expect([...readMainlineLanding(db, repoId)]).toEqual([...(await mainlineLanding(tip, repo.dir))]);
+    return source;
+  }
+
+  it('is read back while the tip stays, extended when mainline moves on by its first parents, walked again after a rewrite', async () => {
+    const repo = base();
+    const db = tempDatabase();
+    const repoId = (await ingestGit({ db, cwd: repo.dir, config: defaultConfig() })).repoId!;
+    repo.write('a.ts', lines('a')).commit('one');
+    expect(await storeAndCompare(repo, db, repoId)).toBe('walked');
+    expect(await storeAndCompare(repo, db, repoId)).toBe('stored');
+    // A fast-forward, then a merge whose side branch has a merge of its own.
+    repo.write('b.ts', lines('b')).commit('two');
+    expect(await storeAndCompare(repo, db, repoId)).toBe('extended');
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.write('s.ts', lines('s')).commit('side one');
+    repo.git('checkout', '-q', '-b', 'inner');
+    repo.write('i.ts', lines('i')).commit('inner one');
+    repo.git('checkout', '-q', 'side');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge inner', 'inner');
+    repo.git('checkout', '-q', 'main');
+    repo.write('c.ts', lines('c')).commit('three');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    expect(await storeAndCompare(repo, db, repoId)).toBe('extended');
+    // Mainline reset onto a side commit (not on its first-parent chain), then rewritten.
+    repo.git('reset', '-q', '--hard', 'side');
+    expect(await storeAndCompare(repo, db, repoId)).toBe('walked');
+    repo.git('reset', '-q', '--hard', 'HEAD~1');
+    repo.write('d.ts', lines('d')).commit('rewritten');
+    expect(await storeAndCompare(repo, db, repoId)).toBe('walked');
+  });
+
+  it('answers by index what the whole map in memory answers', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.write('s.ts', lines('s')).commit('side work', { at: 5000 });
+    repo.git('checkout', '-q', 'main');
+    repo.write('m.ts', lines('m')).commit('PR work (#12)', { at: 3000 });
+    repo.write('m2.ts', lines('mm')).commit('backdated', { at: 2000 });
+    repo.at(7000).git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    repo.write('m3.ts', lines('mmm')).commit('again (#12)', { at: 9000 });
+    const ctx = await contextOf(repo);
+    const memory = mainlineInMemory(readMainlineLanding(ctx.db, ctx.repoId), (sha) => ctx.commit(sha));
+    const stored = mainlineFromStore(ctx.db, ctx.repoId);
+    const shas = repo.git('rev-list', '--all').split('\n');
+    expect(shas.length).toBe(6);
+    for (const sha of [...shas, 'f'.repeat(40)]) expect(stored.landing(sha), sha).toEqual(memory.landing(sha));
+    expect(stored.nonMerges()).toEqual(memory.nonMerges());
+    expect(memory.nonMerges()).toHaveLength(5);
+    const base0 = Date.parse('2026-01-05T09:00:00Z') / 1000;
+    for (const offset of [-10, 0, 1999, 2000, 3000, 5000, 7000, 9000, 9001]) {
+      expect(stored.nonMergesSince(base0 + offset), `since +${offset}`).toEqual(memory.nonMergesSince(base0 + offset));
+      expect(stored.before(base0 + offset), `before +${offset}`).toEqual(memory.before(base0 + offset));
+    }
+    expect(stored.withPullRequest(12)).toBe(memory.withPullRequest(12));
+    expect(memory.withPullRequest(12)).toBe(repo.git('rev-parse', 'main~3'));
+    expect(stored.withPullRequest(13)).toBeUndefined();
   });
 });
 

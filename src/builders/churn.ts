@@ -4,7 +4,9 @@ import { type CommitPatch, readCommitPatches } from '../git/patches.js';
 import {
   type Evidence,
   evidenceFinder,
+  churnInputs,
   evidenceKey,
+  inputsKey,
   type LineList,
   loadMainline,
   type MainlineCommit,
@@ -42,6 +44,16 @@ export async function buildChurn(options: {
 }): Promise<{ commits: number; churned: number; aiChurned: number }> {
   const { db, repoId, cwd, config } = options;
   const windowMs = config.churnWindowDays * 86400e3;
+  const now = (options.now ?? new Date()).getTime();
+  const inputs = churnInputs(db, repoId, config.churnWindowDays, options.aiLines);
+  const saveInputs = () =>
+    db
+      .prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+      .run([inputsKey(repoId), inputs]);
+  if (db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([inputsKey(repoId)])?.value === inputs) {
+    db.transaction(() => closeWindows(db, repoId, windowMs, now));
+    return { commits: 0, churned: 0, aiChurned: 0 };
+  }
   const mainline = loadMainline(db, repoId);
   const evidence = evidenceFinder(db, repoId, options.aiLines);
   const plan = planChurn(db, repoId, mainline, evidence, config.churnWindowDays);
@@ -54,7 +66,10 @@ export async function buildChurn(options: {
     ]);
   };
   if (plan.subjects.size === 0) {
-    if (plan.evidenceNow !== plan.evidenceStored) db.transaction(saveEvidence);
+    db.transaction(() => {
+      saveEvidence();
+      saveInputs();
+    });
     return { commits: 0, churned: 0, aiChurned: 0 };
   }
   const first = mainline.findIndex((m) => plan.subjects.has(m.sha));
@@ -75,7 +90,6 @@ export async function buildChurn(options: {
       window_days = excluded.window_days, ai_lines_reaching_mainline = excluded.ai_lines_reaching_mainline,
       ai_lines_churned = excluded.ai_lines_churned, nonai_lines_reaching_mainline = excluded.nonai_lines_reaching_mainline,
       nonai_lines_churned = excluded.nonai_lines_churned, window_closed = excluded.window_closed`);
-  const now = (options.now ?? new Date()).getTime();
   let churned = 0;
   let aiChurned = 0;
   db.transaction(() => {
@@ -88,8 +102,25 @@ export async function buildChurn(options: {
       insert.run([repoId, s.sha, config.churnWindowDays, ai, aiGone, s.lines - ai, s.churned - aiGone, now >= s.at + windowMs ? 1 : 0]);
     }
     saveEvidence();
+    saveInputs();
   });
   return { commits: results.length, churned, aiChurned };
+}
+
+/**
+ * With no new mainline commit and the same evidence, a row's counts are final: only the calendar
+ * closes windows (a row's window closes when now reaches its landing plus the window).
+ */
+function closeWindows(db: Database, repoId: string, windowMs: number, now: number): void {
+  db.prepare(`
+    UPDATE event_commit_churn SET window_closed = 1
+    WHERE repo_id = @repo AND window_closed = 0 AND (
+      SELECT unixepoch(o.reached_mainline_at) * 1000 FROM event_commit_outcomes o
+      WHERE o.repo_id = event_commit_churn.repo_id AND o.sha = event_commit_churn.sha) + @windowMs <= @now`).run({
+    repo: repoId,
+    windowMs,
+    now,
+  });
 }
 
 /**

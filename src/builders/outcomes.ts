@@ -56,30 +56,35 @@ export async function buildOutcomes(options: {
     return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked: 0 };
   }
 
-  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs);
+  // Mainline did not move: only the new outcomes and the commits of the refs that moved can change,
+  // and that build reads mainline and commits by key. Else (or when the shortcut does not hold)
+  // every outcome is built, over all of mainline.
+  const previous = parseState(stored);
+  if (previous && previous.tip === tip && previous.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy) {
+    const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: false });
+    try {
+      const checked = await buildChangedOutcomes(ctx, previous, config, now, saveState);
+      if (checked !== null) return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked };
+    } finally {
+      ctx.close();
+    }
+  }
+  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true });
   try {
-    return await buildWith(ctx, stored, state, config, now, saveState);
+    return await buildAll(ctx, config, now, saveState);
   } finally {
     ctx.close();
   }
 }
 
-/** The build proper: after refs moved off an unchanged mainline, else every outcome. */
-async function buildWith(
+/** The whole build: every outcome, over all of mainline. */
+async function buildAll(
   ctx: OutcomeContext,
-  stored: string | undefined,
-  state: OutcomesState,
   config: OutcomeConfig,
   now: number,
   saveState: () => void,
 ): Promise<{ mainlineTip: string; merged: number; reverted: number; checked: number }> {
   const { db, repoId, tip } = ctx;
-  const previous = parseState(stored);
-  if (previous && previous.tip === tip && previous.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy) {
-    // Mainline did not move: only the new outcomes and the commits of the refs that moved can change.
-    const checked = await buildChangedOutcomes(ctx, previous, config, now, saveState);
-    if (checked !== null) return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked };
-  }
   const candidates = db
     .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ?`)
     .all<{ sha: string }>([repoId])

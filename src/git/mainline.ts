@@ -2,12 +2,38 @@ import { spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
 import { countProcess, gitText, runGit } from './run.js';
 
+/** Where a commit reached mainline: the first-parent commit that brought it in and its committer time (seconds); the commit's own. */
+export interface Landing {
+  via: string;
+  time: number;
+  /** The commit's own committer time (seconds). */
+  committed: number;
+  isMerge: boolean;
+}
+
 /**
  * For every commit reachable from the mainline tip, the first-parent mainline commit that brought
  * it in (itself, or the merge that introduced it), from one `rev-list --parents` and a linear walk.
+ * In landing order: the first-parent chain oldest first, each merge's side commits after it.
  */
-export async function mainlineLanding(tip: string, cwd: string): Promise<Map<string, { via: string; time: number }>> {
-  const out = await gitText(['rev-list', '--parents', '--timestamp', tip], { cwd });
+export async function mainlineLanding(tip: string, cwd: string): Promise<Map<string, Landing>> {
+  return walkLanding(await gitText(['rev-list', '--parents', '--timestamp', tip], { cwd }), tip).landing;
+}
+
+/**
+ * The commits mainline gained since `since`, when `tip` descends from it along first parents (a
+ * fast-forward, a merge, a pull of new commits): their landing, in the order mainlineLanding would
+ * list them after every commit `since` already brought. Null when `since` is not on the tip's
+ * first-parent chain (mainline was rewritten, or reset onto a side branch): then only a whole walk
+ * gives the right landing.
+ */
+export async function mainlineLandingSince(tip: string, since: string, cwd: string): Promise<Map<string, Landing> | null> {
+  const { landing, oldestParent } = walkLanding(await gitText(['rev-list', '--parents', '--timestamp', tip, `^${since}`], { cwd }), tip);
+  return oldestParent === since ? landing : null;
+}
+
+/** The landing walk over `rev-list --parents --timestamp` lines; `oldestParent`: the first parent of the chain's oldest commit. */
+function walkLanding(out: string, tip: string): { landing: Map<string, Landing>; oldestParent: string | undefined } {
   const graph = new Map<string, { parents: string[]; time: number }>();
   for (const line of out.split('\n')) {
     if (!line) continue;
@@ -16,19 +42,22 @@ export async function mainlineLanding(tip: string, cwd: string): Promise<Map<str
   }
   const chain: string[] = [];
   for (let at: string | undefined = tip; at && graph.has(at); at = graph.get(at)!.parents[0]) chain.push(at);
-  const landing = new Map<string, { via: string; time: number }>();
+  const oldestParent = chain.length > 0 ? graph.get(chain[chain.length - 1]!)!.parents[0] : undefined;
+  const landing = new Map<string, Landing>();
   for (const m of chain.reverse()) {
     const node = graph.get(m)!;
-    landing.set(m, { via: m, time: node.time });
+    landing.set(m, { via: m, time: node.time, committed: node.time, isMerge: node.parents.length > 1 });
     const stack = node.parents.slice(1);
     while (stack.length > 0) {
       const sha = stack.pop()!;
+      // A commit outside the graph landed before (it is reachable from `since`) or is missing.
       if (landing.has(sha) || !graph.has(sha)) continue;
-      landing.set(sha, { via: m, time: node.time });
-      stack.push(...graph.get(sha)!.parents);
+      const own = graph.get(sha)!;
+      landing.set(sha, { via: m, time: node.time, committed: own.time, isMerge: own.parents.length > 1 });
+      stack.push(...own.parents);
     }
   }
-  return landing;
+  return { landing, oldestParent };
 }
 
 /** Every commit reachable from `tip`. */

@@ -57,7 +57,9 @@ export async function withPathScope<T>(
         for (const table of ['event_commit_attributions', 'event_commit_outcomes', 'event_commit_churn', 'event_task_commits']) {
           scoped.prepare(`DELETE FROM ${table} WHERE repo_id = ?`).run([repoId]);
         }
-        scoped.prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?)`).run([`outcomes_state:${repoId}`, `churn_evidence:${repoId}`]);
+        scoped
+          .prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?, ?)`)
+          .run([`outcomes_state:${repoId}`, `churn_evidence:${repoId}`, `churn_inputs:${repoId}`]);
       });
       // Every builder, on the copy, counting only in-scope lines; no notes (the copy is thrown away).
       await runBuilders({ db: scoped, repoId, root, config, pathScope, writeNotes: false, notesRead: 0, aiLines: new Map() });

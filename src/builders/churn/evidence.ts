@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Database } from '../../db/driver.js';
 
 /** A mainline commit as the churn builder reads it. */
@@ -111,4 +112,36 @@ export function planChurn(
   );
   const evidenceNow = JSON.stringify([...fingerprint].filter(([, f]) => f !== 'c0'));
   return { subjects, rewritten, evidenceNow, evidenceStored };
+}
+
+export const inputsKey = (repoId: string) => `churn_inputs:${repoId}`;
+
+/**
+ * A digest of everything the churn rows depend on but the calendar: the mainline tip (its commits
+ * and when they landed), the window, the transcript lines this run found, the copies that carry
+ * branch commits' lines, the counted AI lines of mainline commits, and how many rows there are.
+ * While it stays the same no commit can churn another, so a run only closes the windows that time
+ * closed — in SQL, without loading mainline (after every commit off mainline, the common case).
+ */
+export function churnInputs(db: Database, repoId: string, windowDays: number, aiLines: ReadonlyMap<string, LineList>): string {
+  const hash = createHash('sha256');
+  const tip = db
+    .prepare(
+      `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`,
+    )
+    .get<{ head_sha: string }>([repoId])?.head_sha;
+  hash.update(`v1\0${tip ?? ''}\0${windowDays}\0`);
+  for (const sha of [...aiLines.keys()].sort()) {
+    hash.update(`l${sha}\0`);
+    for (const l of aiLines.get(sha)!) hash.update(`${l.path}\0${l.text}\0`);
+  }
+  const rows = (sql: string) => {
+    for (const row of db.prepare(sql).iterateArrays([repoId])) hash.update(`${row.join('\0')}\n`);
+  };
+  rows(`SELECT sha, mainline_sha, ai_lines FROM event_commit_outcomes
+        WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via <> 'ancestor' AND mainline_sha IS NOT NULL ORDER BY sha`);
+  rows(`SELECT sha, ai_lines, nontrivial_added_lines, reached_mainline_at FROM event_commit_outcomes
+        WHERE repo_id = ? AND mainline_via = 'ancestor' AND ai_lines > 0 ORDER BY sha`);
+  rows(`SELECT count(*), count(DISTINCT window_days) FROM event_commit_churn WHERE repo_id = ?`);
+  return hash.digest('hex');
 }

@@ -29,18 +29,62 @@ export interface RefTip {
 }
 
 /**
+ * Every commit known to have reached mainline, with how and when: the mainline the ancestor rule
+ * found (each ancestor of the tip, as a lookup) and what later rules added. A map in use; the
+ * ancestors are never copied into it, so a build that checks a few commits never loads them all.
+ */
+export class ReachedCommits {
+  private readonly added = new Map<string, Reached>();
+  /** Set by the ancestor rule. */
+  ancestor: (sha: string) => Reached | undefined = () => undefined;
+
+  get(sha: string): Reached | undefined {
+    return this.added.get(sha) ?? this.ancestor(sha);
+  }
+
+  has(sha: string): boolean {
+    return this.get(sha) !== undefined;
+  }
+
+  set(sha: string, reached: Reached): void {
+    this.added.set(sha, reached);
+  }
+}
+
+/**
+ * The mainline the ancestor rule found, as the later rules ask about it. Two ways to answer: from
+ * the whole landing map in memory (a whole build, which walks every mainline commit anyway), or
+ * by index from paceflow_mainline_landing (a build that checks a few commits: nothing loaded whole).
+ */
+export interface MainlineView {
+  /**
+   * A commit reachable from the tip: when it landed (seconds), and whether it is a mainline commit
+   * of its own (not a merge, and known to the database).
+   */
+  landing(sha: string): { at: number; isMainlineCommit: boolean } | undefined;
+  /** Non-merge mainline commits committed at or after `seconds`, in landing order. */
+  nonMergesSince(seconds: number): string[];
+  /** The first-landed non-merge mainline commit whose subject names pull request `n`. */
+  withPullRequest(n: number): string | undefined;
+  /** Mainline as it stood at `seconds`: the newest first-parent commit committed by then. */
+  before(seconds: number): string | null;
+  /** Every non-merge mainline commit, in landing order (the revert rules of a whole build). */
+  nonMerges(): string[];
+}
+
+/**
  * What the mainline and revert rules share in one build: the repository's commits, the mainline
- * tip, and what earlier rules found (`reached`, `onMainline`, `mainlineIds`). Rules add to it in
- * order; the first rule that holds for a commit wins.
+ * tip, and what earlier rules found (`reached`, the mainline view, `mainlineIds`). Rules add to it in
+ * order; the first rule that holds for a commit wins. Commits are read by key as the rules ask
+ * (`commit`), or all at once for a whole build (`allCommits`).
  */
 export class OutcomeContext {
-  readonly bySha: ReadonlyMap<string, CommitRow>;
-  /** Every commit known to have reached mainline so far, with how and when. */
-  readonly reached = new Map<string, Reached>();
-  /** Non-merge ancestors of the tip (set by the ancestor rule, which runs first). */
-  onMainline: string[] = [];
-  /** The tip's first-parent chain, newest first, with committer times in seconds (set by the ancestor rule). */
-  firstParent: { sha: string; time: number }[] = [];
+  private readonly rows = new Map<string, CommitRow | null>();
+  private all: readonly CommitRow[] | null = null;
+  private readonly commitRow;
+  readonly reached = new ReachedCommits();
+  /** Set by the ancestor rule, which runs first. */
+  mainline: MainlineView = EMPTY_MAINLINE;
   private batch: CatFileBatch | null = null;
   /** patch-id → the mainline commits with it, earliest landed first (filled by the patch-id and squash rules). */
   readonly mainlineIds = new Map<string, string[]>();
@@ -56,9 +100,45 @@ export class OutcomeContext {
     readonly cwd: string,
     readonly tip: string,
     readonly refs: readonly RefTip[],
-    readonly commits: readonly CommitRow[],
+    /** Whole: the ancestor rule loads every mainline commit; else it answers from the stored landing by index. */
+    readonly whole: boolean,
   ) {
-    this.bySha = new Map(commits.map((c) => [c.sha, c]));
+    this.commitRow = db.prepare(`SELECT ${COMMIT_COLUMNS} FROM metadata_commits WHERE repo_id = ? AND sha = ? AND is_unreachable = 0`);
+  }
+
+  /** A reachable commit of the repository, by sha. */
+  commit(sha: string): CommitRow | undefined {
+    let row = this.rows.get(sha);
+    if (row === undefined) {
+      row = this.all ? null : (this.commitRow.get<CommitRow>([this.repoId, sha]) ?? null);
+      this.rows.set(sha, row);
+    }
+    return row ?? undefined;
+  }
+
+  /** Every reachable commit (the revert rules' lookups by subject and sha prefix). */
+  allCommits(): readonly CommitRow[] {
+    if (!this.all) {
+      this.all = this.db
+        .prepare(
+          // No message: 85k of them cost a build 0.4 s and their memory; the revert rules load the few they read.
+          `SELECT ${COMMIT_COLUMNS} FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`,
+        )
+        .all<CommitRow>([this.repoId]);
+      this.rows.clear();
+      for (const c of this.all) this.rows.set(c.sha, c);
+    }
+    return this.all;
+  }
+
+  /** Non-merge ancestors of the tip, in landing order. */
+  get onMainline(): string[] {
+    return this.mainline.nonMerges();
+  }
+
+  /** Whether a commit is a non-merge ancestor of the tip. */
+  isOnMainline(sha: string): boolean {
+    return this.mainline.landing(sha)?.isMainlineCommit === true;
   }
 
   /** One `git cat-file --batch` process for every file this build reads (made when first needed). */
@@ -78,13 +158,12 @@ export class OutcomeContext {
    * `git rev-list --first-parent -1 --before=<seconds> <tip>` answers, from the chain in memory.
    */
   mainlineBefore(seconds: number): string | null {
-    const limit = Math.floor(seconds);
-    return this.firstParent.find((c) => c.time <= limit)?.sha ?? null;
+    return this.mainline.before(Math.floor(seconds));
   }
 
   /** A commit's committer time in seconds (NaN when unknown). */
   time(sha: string): number {
-    return Date.parse(this.bySha.get(sha)?.committed_at ?? '') / 1000;
+    return Date.parse(this.commit(sha)?.committed_at ?? '') / 1000;
   }
 
   /** Adds mainline commits to `mainlineIds` by patch-id, keeping each list in landing order. */
@@ -158,13 +237,29 @@ export function loadRefTips(db: Database, repoId: string): RefTip[] {
   return db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all<RefTip>([repoId]);
 }
 
-/** The repository's reachable commits, as the rules read them. */
-export function loadOutcomeContext(db: Database, repoId: string, cwd: string, tip: string, refs: readonly RefTip[]): OutcomeContext {
-  const commits = db
-    .prepare(
-      // No message: 85k of them cost a build 0.4 s and their memory; the revert rules load the few they read.
-      `SELECT sha, committed_at, subject, pr_number, is_merge FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`,
-    )
-    .all<CommitRow>([repoId]);
-  return new OutcomeContext(db, repoId, cwd, tip, refs, commits);
+const COMMIT_COLUMNS = 'sha, committed_at, subject, pr_number, is_merge';
+
+const EMPTY_MAINLINE: MainlineView = {
+  landing: () => undefined,
+  nonMergesSince: () => [],
+  withPullRequest: () => undefined,
+  before: () => null,
+  nonMerges: () => [],
+};
+
+/**
+ * A context for one build. `whole`: a build of every outcome (the rules walk all of mainline);
+ * else a build of a few commits, which reads mainline and commits by key.
+ */
+export function loadOutcomeContext(
+  db: Database,
+  repoId: string,
+  cwd: string,
+  tip: string,
+  refs: readonly RefTip[],
+  options: { whole: boolean } = { whole: true },
+): OutcomeContext {
+  const ctx = new OutcomeContext(db, repoId, cwd, tip, refs, options.whole);
+  if (options.whole) ctx.allCommits();
+  return ctx;
 }

@@ -1,9 +1,10 @@
 import { commitsReachableOnlyFrom } from '../../git/log.js';
 import { filesAtVia } from '../../git/cat-file.js';
-import { mainlineLanding, mergeBase, netDiffPatchId } from '../../git/mainline.js';
+import { mergeBase, netDiffPatchId } from '../../git/mainline.js';
 import { readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { OutcomeContext, Via } from './context.js';
+import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
 
 /**
  * The mainline rules of DESIGN §4, in the order they are tried: a commit that one rule marks as
@@ -28,14 +29,15 @@ export const CONTENT_SHARE = 0.8;
 export const ancestorRule: MainlineRule = {
   via: 'ancestor',
   async apply(ctx) {
-    const chain: { sha: string; time: number }[] = [];
-    for (const [sha, landing] of await mainlineLanding(ctx.tip, ctx.cwd)) {
-      ctx.reached.set(sha, { via: 'ancestor', at: landing.time, copy: sha });
-      // A first-parent commit lands as itself; the landing map holds them oldest first.
-      if (landing.via === sha) chain.push({ sha, time: landing.time });
-    }
-    ctx.firstParent = chain.reverse();
-    ctx.onMainline = [...ctx.reached.keys()].filter((sha) => ctx.bySha.get(sha)?.is_merge === 0);
+    const { walked } = await storeMainlineLanding(ctx.db, ctx.repoId, ctx.tip, ctx.cwd);
+    // A whole build walks every mainline commit anyway; a build of a few commits asks by key.
+    ctx.mainline = ctx.whole
+      ? mainlineInMemory(walked ?? readMainlineLanding(ctx.db, ctx.repoId), (sha) => ctx.commit(sha))
+      : mainlineFromStore(ctx.db, ctx.repoId);
+    ctx.reached.ancestor = (sha) => {
+      const l = ctx.mainline.landing(sha);
+      return l && { via: 'ancestor', at: l.at, copy: sha };
+    };
   },
 };
 
@@ -45,8 +47,7 @@ export const patchIdRule: MainlineRule = {
   async apply(ctx, pending) {
     if (pending.length === 0) return;
     const earliest = pending.reduce((min, sha) => Math.min(min, ctx.time(sha)), Infinity); // no spread: 100k+ args overflow the stack
-    const recent = ctx.onMainline.filter((sha) => ctx.time(sha) >= earliest - 1);
-    ctx.addMainlineIds(await ctx.patchIds(recent));
+    ctx.addMainlineIds(await ctx.patchIds(ctx.mainline.nonMergesSince(earliest - 1)));
     const candidateIds = await ctx.patchIds(pending);
     for (const sha of pending) {
       const copy = ctx.copyOf(candidateIds.get(sha), ctx.time(sha));
@@ -57,15 +58,10 @@ export const patchIdRule: MainlineRule = {
 
 /** Squash, by number: the commits only a PR head has, when a mainline subject names that PR. */
 export async function squashByPullRequest(ctx: OutcomeContext, pending: ReadonlySet<string>): Promise<void> {
-  const byPr = new Map<number, string>();
-  for (const sha of ctx.onMainline) {
-    const pr = ctx.bySha.get(sha)?.pr_number;
-    if (pr && !byPr.has(pr)) byPr.set(pr, sha);
-  }
   for (const ref of ctx.refs) {
     if (ctx.changedTips && !ctx.changedTips.has(ref.sha)) continue;
     const m = PR_REF.exec(ref.ref_name);
-    const copy = m ? byPr.get(Number(m[1])) : undefined;
+    const copy = m ? ctx.mainline.withPullRequest(Number(m[1])) : undefined;
     if (!copy) continue;
     for (const sha of await commitsReachableOnlyFrom([ref.sha], [ctx.tip], ctx.cwd)) {
       if (pending.has(sha)) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
@@ -84,7 +80,7 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
     if (own.length === 0) continue;
     const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
     if (!base) continue;
-    if (ctx.mainlineIds.size === 0) ctx.addMainlineIds(await ctx.patchIds(ctx.onMainline.filter((sha) => ctx.time(sha) >= ctx.time(base))));
+    if (ctx.mainlineIds.size === 0) ctx.addMainlineIds(await ctx.patchIds(ctx.mainline.nonMergesSince(ctx.time(base))));
     // The squash holds every one of the branch's commits: it lands after the last was written.
     const written = own.reduce((max, sha) => Math.max(max, ctx.time(sha)), -Infinity);
     const copy = ctx.copyOf((await netDiffPatchId(base, head_sha, ctx.cwd)) ?? undefined, written);
@@ -222,8 +218,7 @@ async function reusableContentChecks(
 
 /** The paths the mainline commits after `oldTip` (up to the current tip) touched. */
 async function pathsTouchedSince(ctx: OutcomeContext, oldTip: string): Promise<Set<string>> {
-  const onMainline = new Set(ctx.onMainline);
-  const fresh = (await commitsReachableOnlyFrom([ctx.tip], [oldTip], ctx.cwd)).filter((sha) => onMainline.has(sha));
+  const fresh = (await commitsReachableOnlyFrom([ctx.tip], [oldTip], ctx.cwd)).filter((sha) => ctx.isOnMainline(sha));
   const paths = ctx.db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
   const touched = new Set<string>();
   for (const sha of fresh) {
@@ -242,7 +237,6 @@ async function contentCopies(ctx: OutcomeContext, shas: readonly string[]): Prom
   const touching = ctx.db.prepare(`
     SELECT DISTINCT c.sha FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
     WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
-  const onMainline = new Set(ctx.onMainline);
   for await (const patch of readCommitPatches(shas, { cwd: ctx.cwd })) {
     found.set(patch.sha, { copy: null, candidates: 0 });
     const added = patch.files.flatMap((f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })));
@@ -252,9 +246,9 @@ async function contentCopies(ctx: OutcomeContext, shas: readonly string[]): Prom
     const before = ctx.mainlineBefore(written);
     const brought = before ? linesAbsent(added, await filesAtVia(ctx.files(), before, paths)) : added;
     if (brought.length === 0) continue;
-    const since = ctx.bySha.get(patch.sha)?.committed_at ?? '';
+    const since = ctx.commit(patch.sha)?.committed_at ?? '';
     const candidates = [...new Set(paths.flatMap((p) => touching.all<{ sha: string }>([ctx.repoId, p, since]).map((r) => r.sha)))]
-      .filter((sha) => sha !== patch.sha && onMainline.has(sha) && ctx.landedAt(sha) >= written)
+      .filter((sha) => sha !== patch.sha && ctx.isOnMainline(sha) && ctx.landedAt(sha) >= written)
       .sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y))
       .slice(0, CONTENT_CANDIDATES);
     found.set(patch.sha, { copy: null, candidates: candidates.length });

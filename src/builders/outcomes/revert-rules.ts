@@ -49,13 +49,14 @@ export function revertTargetByMessage(c: CommitRow, lookup: RevertLookup): strin
 
 function lookupOf(ctx: OutcomeContext): RevertLookup {
   const subjects = new Map<string, string[]>();
-  for (const c of ctx.commits) {
+  const commits = ctx.allCommits();
+  for (const c of commits) {
     const list = subjects.get(c.subject);
     if (list) list.push(c.sha);
     else subjects.set(c.subject, [c.sha]);
   }
   // Sorted once: a sha prefix is found by binary search, not by a scan of every commit per revert.
-  const sorted = ctx.commits.map((c) => c.sha).sort();
+  const sorted = commits.map((c) => c.sha).sort();
   const bySha = (prefix: string) => {
     const p = prefix.toLowerCase();
     let lo = 0;
@@ -70,7 +71,7 @@ function lookupOf(ctx: OutcomeContext): RevertLookup {
   return {
     bySubject: (subject) => subjects.get(subject) ?? [],
     bySha,
-    byPullRequest: (n, except) => ctx.onMainline.find((s) => ctx.bySha.get(s)?.pr_number === n && s !== except),
+    byPullRequest: (n, except) => ctx.onMainline.find((s) => ctx.commit(s)?.pr_number === n && s !== except),
     time: (sha) => ctx.time(sha),
   };
 }
@@ -87,7 +88,7 @@ export async function messageReverts(ctx: OutcomeContext): Promise<Map<string, R
   );
   const edges = new Map<string, RevertEdge>();
   for (const sha of ctx.onMainline) {
-    const target = revertTargetByMessage({ ...ctx.bySha.get(sha)!, message: messages.get(sha) ?? '' }, lookup);
+    const target = revertTargetByMessage({ ...ctx.commit(sha)!, message: messages.get(sha) ?? '' }, lookup);
     const canonical = target ? ctx.reached.get(target)?.copy : undefined;
     if (canonical && canonical !== sha && (await ctx.precedes(canonical, sha))) edges.set(sha, { target: canonical, kind: 'message' });
   }
@@ -163,12 +164,11 @@ export async function partialReverts(ctx: OutcomeContext, commits: readonly stri
   const found = new Map<string, string>();
   const filesOf = ctx.db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND added_lines > 0`);
   const touchers = ctx.db.prepare(`SELECT sha FROM metadata_commit_file_changes WHERE repo_id = ? AND path = ? AND deleted_lines > 0`);
-  const onMainline = new Set(ctx.onMainline);
   for (const c of commits) {
     const at = ctx.landedAt(c);
     const paths = filesOf.all<{ path: string }>([ctx.repoId, c]).map((r) => r.path);
     const later = [...new Set(paths.flatMap((p) => touchers.all<{ sha: string }>([ctx.repoId, p]).map((r) => r.sha)))]
-      .filter((r) => r !== c && onMainline.has(r) && ctx.landedAt(r) > at && ctx.landedAt(r) - at <= windowSeconds)
+      .filter((r) => r !== c && ctx.isOnMainline(r) && ctx.landedAt(r) > at && ctx.landedAt(r) - at <= windowSeconds)
       .sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))
       .slice(0, 20);
     for (const r of later) {

@@ -1,0 +1,149 @@
+import type { Database } from '../../db/driver.js';
+import { type Landing, mainlineLanding, mainlineLandingSince } from '../../git/mainline.js';
+import type { MainlineView } from './context.js';
+
+/** The paceflow_meta key naming the tip paceflow_mainline_landing describes. */
+export const landingKey = (repoId: string) => `mainline_landing:${repoId}`;
+
+/** What a build paid for the landing map: nothing (stored), the commits mainline gained, or the whole history. */
+export type LandingSource = 'stored' | 'extended' | 'walked';
+
+/**
+ * Makes paceflow_mainline_landing describe `tip`: the same tip needs no git at all; a tip that
+ * moved forward along first parents walks only the new commits; anything else walks the history.
+ * The rows and the tip they describe are written in one transaction: a run killed halfway leaves
+ * the previous, still true, map. Returns the map when it walked the whole history (the caller
+ * that wants it all need not read it back).
+ */
+export async function storeMainlineLanding(
+  db: Database,
+  repoId: string,
+  tip: string,
+  cwd: string,
+): Promise<{ source: LandingSource; walked?: Map<string, Landing> }> {
+  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([landingKey(repoId)])?.value;
+  if (stored === tip) return { source: 'stored' };
+  if (stored) {
+    // The old tip may be gone from the object store (a rewritten, pruned mainline): walk it all.
+    const gained = await mainlineLandingSince(tip, stored, cwd).catch(() => null);
+    if (gained) {
+      const { next } = db
+        .prepare(`SELECT coalesce(max(seq) + 1, 0) AS next FROM paceflow_mainline_landing WHERE repo_id = ?`)
+        .get<{ next: number }>([repoId])!;
+      saveLanding(db, repoId, tip, gained, next);
+      return { source: 'extended' };
+    }
+  }
+  const walked = await mainlineLanding(tip, cwd);
+  saveLanding(db, repoId, tip, walked, 0);
+  return { source: 'walked', walked };
+}
+
+/** Appends `rows` from sequence number `from` (0: replaces every row) and records the tip. */
+function saveLanding(db: Database, repoId: string, tip: string, rows: ReadonlyMap<string, Landing>, from: number): void {
+  const insert = db.prepare(`
+    INSERT OR REPLACE INTO paceflow_mainline_landing (repo_id, sha, via_sha, landed_at, committed_at, is_merge, seq)
+    VALUES (?, ?, ?, ?, ?, ?, ?)`);
+  db.transaction(() => {
+    if (from === 0) db.prepare(`DELETE FROM paceflow_mainline_landing WHERE repo_id = ?`).run([repoId]);
+    let seq = from;
+    for (const [sha, l] of rows) insert.run([repoId, sha, l.via, l.time, l.committed, l.isMerge ? 1 : 0, seq++]);
+    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+      landingKey(repoId),
+      tip,
+    ]);
+  });
+}
+
+/** Every stored landing of the repository, in landing order. */
+export function readMainlineLanding(db: Database, repoId: string): Map<string, Landing> {
+  const landing = new Map<string, Landing>();
+  for (const [sha, via, time, committed, merge] of db
+    .prepare(`SELECT sha, via_sha, landed_at, committed_at, is_merge FROM paceflow_mainline_landing WHERE repo_id = ? ORDER BY seq`)
+    .iterateArrays([repoId])) {
+    landing.set(sha as string, { via: via as string, time: time as number, committed: committed as number, isMerge: merge === 1 });
+  }
+  return landing;
+}
+
+/**
+ * The mainline view of a whole build: the landing map in memory. Mainline commits are the non-merge
+ * ancestors the database knows (a pathspec-scoped copy drops the commits outside its paths).
+ */
+export function mainlineInMemory(
+  landing: ReadonlyMap<string, Landing>,
+  commit: (sha: string) => { pr_number: number | null } | undefined,
+): MainlineView {
+  const nonMerges = [...landing].filter(([sha, l]) => !l.isMerge && commit(sha) !== undefined).map(([sha]) => sha);
+  const isNonMerge = new Set(nonMerges);
+  // The first-parent chain, newest first.
+  const chain = [...landing].filter(([sha, l]) => l.via === sha).reverse();
+  let byPr: Map<number, string> | null = null;
+  return {
+    landing: (sha) => {
+      const l = landing.get(sha);
+      return l && { at: l.time, isMainlineCommit: isNonMerge.has(sha) };
+    },
+    nonMergesSince: (seconds) => nonMerges.filter((sha) => landing.get(sha)!.committed >= seconds),
+    withPullRequest: (n) => {
+      if (!byPr) {
+        byPr = new Map();
+        for (const sha of nonMerges) {
+          const pr = commit(sha)?.pr_number;
+          if (pr && !byPr.has(pr)) byPr.set(pr, sha);
+        }
+      }
+      return byPr.get(n);
+    },
+    before: (seconds) => chain.find(([, l]) => l.time <= seconds)?.[0] ?? null,
+    nonMerges: () => nonMerges,
+  };
+}
+
+/** The mainline view of a build that checks a few commits: paceflow_mainline_landing by key and by index. */
+export function mainlineFromStore(db: Database, repoId: string): MainlineView {
+  const sql = {
+    landing: db.prepare(`
+      SELECT l.landed_at, l.is_merge = 0 AND c.sha IS NOT NULL AS commit_known FROM paceflow_mainline_landing l
+      LEFT JOIN metadata_commits c ON c.repo_id = l.repo_id AND c.sha = l.sha AND c.is_unreachable = 0
+      WHERE l.repo_id = ? AND l.sha = ?`),
+    since: db.prepare(`
+      SELECT l.sha FROM paceflow_mainline_landing l
+      JOIN metadata_commits c ON c.repo_id = l.repo_id AND c.sha = l.sha AND c.is_unreachable = 0
+      WHERE l.repo_id = ? AND l.is_merge = 0 AND l.committed_at >= ? ORDER BY l.seq`),
+    pr: db.prepare(`
+      SELECT l.sha FROM metadata_commits c
+      JOIN paceflow_mainline_landing l ON l.repo_id = c.repo_id AND l.sha = c.sha
+      WHERE c.repo_id = ? AND c.pr_number = ? AND c.is_unreachable = 0 AND l.is_merge = 0 ORDER BY l.seq LIMIT 1`),
+    // Newest first: the chain's commits land as themselves.
+    before: db.prepare(
+      `SELECT sha FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = sha AND landed_at <= ? ORDER BY seq DESC LIMIT 1`,
+    ),
+  };
+  const cache = new Map<string, { at: number; isMainlineCommit: boolean } | null>();
+  let all: string[] | null = null;
+  return {
+    landing: (sha) => {
+      let l = cache.get(sha);
+      if (l === undefined) {
+        const row = sql.landing.get<{ landed_at: number; commit_known: number }>([repoId, sha]);
+        l = row ? { at: row.landed_at, isMainlineCommit: row.commit_known === 1 } : null;
+        cache.set(sha, l);
+      }
+      return l ?? undefined;
+    },
+    nonMergesSince: (seconds) => (Number.isNaN(seconds) ? [] : sql.since.all<{ sha: string }>([repoId, seconds]).map((r) => r.sha)),
+    withPullRequest: (n) => sql.pr.get<{ sha: string }>([repoId, n])?.sha,
+    before: (seconds) => sql.before.get<{ sha: string }>([repoId, seconds])?.sha ?? null,
+    nonMerges: () => {
+      all ??= db
+        .prepare(`
+          SELECT l.sha FROM paceflow_mainline_landing l
+          JOIN metadata_commits c ON c.repo_id = l.repo_id AND c.sha = l.sha AND c.is_unreachable = 0
+          WHERE l.repo_id = ? AND l.is_merge = 0 ORDER BY l.seq`)
+        .all<{ sha: string }>([repoId])
+        .map((r) => r.sha);
+      return all;
+    },
+  };
+}
