@@ -3,6 +3,17 @@ import { gitText, runGit, type GitOptions } from './run.js';
 export const PACEFLOW_NOTES_REF = 'refs/notes/paceflow';
 export const GIT_AI_NOTES_REF = 'refs/notes/ai';
 
+/** The notes commit each of `refs` points at (absent refs are left out); one git process. */
+export async function notesRefTips(cwd: string, refs: readonly string[]): Promise<Map<string, string>> {
+  const out = await gitText(['for-each-ref', '--format=%(refname)%00%(objectname)', ...refs], { cwd });
+  const tips = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [ref, sha] = line.split('\0');
+    if (ref && sha && refs.includes(ref)) tips.set(ref, sha);
+  }
+  return tips;
+}
+
 /** Every note of a notes ref, by annotated commit; an absent ref gives an empty map. */
 export async function readNotes(cwd: string, ref: string, options: Partial<GitOptions> = {}): Promise<Map<string, string>> {
   const { stdout, code } = await runGit(['notes', `--ref=${ref}`, 'list'], { ...options, cwd, okCodes: [1, 128] });

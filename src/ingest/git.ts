@@ -23,6 +23,8 @@ import { languageOf } from './language.js';
 export interface GitIngestOptions {
   db: Database;
   cwd: string;
+  /** The repository at cwd, when the caller located it already. */
+  location?: RepositoryLocation;
   config: Pick<PaceflowConfig, 'mainline'> & Partial<Pick<PaceflowConfig, 'refs'>>;
   /** Called with the number of commits read so far. */
   onProgress?: (commitsRead: number) => void;
@@ -71,8 +73,9 @@ export interface RepositoryIdentity {
  * recorded for the same work tree is kept, so that rewriting or deepening history does not split
  * one repository into two.
  */
-export async function identifyRepository(cwd: string, db?: Database): Promise<RepositoryIdentity> {
-  const location = await locateRepository(cwd);
+export async function identifyRepository(cwd: string, db?: Database, located?: RepositoryLocation): Promise<RepositoryIdentity> {
+  // A caller that located the repository already saves a git process.
+  const location = located ?? (await locateRepository(cwd));
   const [tips, origin] = await Promise.all([listRefTips(location.root), remoteUrl(location.root)]);
   const normalized = origin ? normalizeRemoteUrl(origin) : null;
   const base = { location, remoteUrl: origin ? redactRemoteUrl(origin) : null, tips };
@@ -149,7 +152,7 @@ function branchOf(ref: RefTip): { name: string; isRemote: boolean } | null {
 export async function ingestGit(options: GitIngestOptions): Promise<GitIngestResult> {
   const { db } = options;
   const now = (options.now ?? (() => new Date()))().toISOString();
-  const identity = await identifyRepository(options.cwd, db);
+  const identity = await identifyRepository(options.cwd, db, options.location);
   const { location, repoId } = identity;
   const excludes = options.config.refs?.exclude ?? [];
   const tips = identity.tips.filter((t) => !refExcluded(t.name, excludes));

@@ -1,25 +1,45 @@
 import type { Database } from '../db/driver.js';
-import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF, ensureNotesFollowRewrites, readNotes, writeNote } from '../git/notes.js';
+import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF, ensureNotesFollowRewrites, notesRefTips, readNotes, writeNote } from '../git/notes.js';
 
-/** Reads paceflow's and git-ai's notes of the repository into fact_commit_notes, as found. */
+const NOTES_REFS = [PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF] as const;
+
+/**
+ * Reads paceflow's and git-ai's notes of the repository into fact_commit_notes, as found. A notes
+ * ref that still points at the notes commit the last read saw (and whose rows are all there) is
+ * not read again: one `for-each-ref` instead of listing and reading every note after each commit.
+ * Returns how many notes the repository has.
+ */
 export async function ingestNotes(db: Database, repoId: string, cwd: string, now = new Date().toISOString()): Promise<number> {
-  const [paceflow, gitAi] = await Promise.all([readNotes(cwd, PACEFLOW_NOTES_REF), readNotes(cwd, GIT_AI_NOTES_REF)]);
+  const tips = await notesRefTips(cwd, NOTES_REFS);
+  const rows = db.prepare(`SELECT count(*) AS n FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ?`);
+  const seenKey = (ref: string) => `notes_seen:${repoId}:${ref}`;
+  const seen = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`);
   const insert = db.prepare(`
     INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text, read_at = excluded.read_at
     WHERE excluded.note_text <> fact_commit_notes.note_text`);
   const forget = db.prepare(`DELETE FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ? AND sha = ?`);
   const known = db.prepare(`SELECT sha FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ?`);
-  db.transaction(() => {
-    for (const [ref, notes] of [
-      [PACEFLOW_NOTES_REF, paceflow],
-      [GIT_AI_NOTES_REF, gitAi],
-    ] as const) {
+  const remember = db.prepare(
+    `INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  );
+  let total = 0;
+  for (const ref of NOTES_REFS) {
+    const tip = tips.get(ref) ?? '';
+    const count = rows.get<{ n: number }>([repoId, ref])!.n;
+    if (seen.get<{ value: string }>([seenKey(ref)])?.value === `${tip} ${count}`) {
+      total += count;
+      continue;
+    }
+    const notes = tip ? await readNotes(cwd, ref) : new Map<string, string>();
+    db.transaction(() => {
       for (const { sha } of known.all<{ sha: string }>([repoId, ref])) if (!notes.has(sha)) forget.run([repoId, ref, sha]);
       for (const [sha, text] of notes) insert.run([repoId, sha, ref, text, now]);
-    }
-  });
-  return paceflow.size + gitAi.size;
+      remember.run([seenKey(ref), `${tip} ${rows.get<{ n: number }>([repoId, ref])!.n}`]);
+    });
+    total += notes.size;
+  }
+  return total;
 }
 
 /** Writes the notes attribution asked for, and records them as read. */

@@ -109,6 +109,7 @@ async function updateGit(
   return ingestGit({
     db,
     cwd: location.root,
+    location,
     config,
     ...(progress ? { onProgress: (n: number) => progress.update(n), onTotal: (n: number) => progress.total(n) } : {}),
   }).finally(() => progress?.done());
