@@ -121,9 +121,12 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migration 008 (the newest) made, undone: the database is one version older.
-      d.exec(`DROP TABLE paceflow_sync_changes; DROP TABLE paceflow_sync_targets; DROP TABLE paceflow_sync_groups;
-              DROP INDEX event_task_commits_by_commit; DROP INDEX event_task_sessions_by_session;
+      // What migration 010 (the newest) made, undone: the database is one version older.
+      d.exec(`DROP TRIGGER paceflow_unattributed_insert; DROP TRIGGER paceflow_unattributed_update; DROP TRIGGER paceflow_unattributed_delete;
+              DROP TRIGGER paceflow_untasked_insert; DROP TRIGGER paceflow_untasked_update; DROP TRIGGER paceflow_untasked_delete;
+              DROP TABLE paceflow_unattributed; DROP TABLE paceflow_untasked; DROP TABLE paceflow_task_merges;
+              DROP INDEX metadata_commits_by_state; DROP INDEX event_commit_outcomes_open_windows; DROP INDEX event_commit_outcomes_by_state;
+              DROP INDEX event_commit_outcomes_heavy; DROP INDEX event_commit_outcomes_with_ai;
               PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });

@@ -30,6 +30,7 @@ const CRASH_POINTS = [
   'builder:attribution',
   'builder:outcomes',
   'builder:churn',
+  'tasks-commits',
   'builder:tasks',
 ] as const;
 

@@ -221,6 +221,16 @@ export interface AttributionOptions {
 
 export async function buildAttribution(options: AttributionOptions): Promise<AttributionResult> {
   const { db, repoId } = options;
+  if (!options.only && !options.readOnly) {
+    // Rewritten history no longer counts (its copies do).
+    db.transaction(() => {
+      for (const table of ['event_commit_attributions', 'event_commit_outcomes']) {
+        db.prepare(
+          `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
+        ).run([repoId, repoId]);
+      }
+    });
+  }
   const notes = loadNoteCredits(db, repoId);
   const { commits, toRead } = commitsToRead(db, repoId, options, notes);
   const run = new AttributionRun(options, loadWrittenLines(db, repoId), notes, loadAiderCommits(db, repoId));
@@ -229,6 +239,8 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   const flush = () => {
     db.transaction(() => {
       for (const { patch, commit } of batch) run.attribute(patch, commit);
+      // In the same transaction as the rows: a run killed later leaves no row without its shares.
+      if (!options.only && !options.readOnly) finishOutcomes(db, repoId, options.config, run.touched.splice(0));
     });
     batch.length = 0;
     crashPoint('attribution-batch');
@@ -245,17 +257,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     if (batch.length >= 500) flush();
   }
   flush();
-  if (!options.only && !options.readOnly) {
-    // Rewritten history no longer counts (its copies do).
-    db.transaction(() => {
-      for (const table of ['event_commit_attributions', 'event_commit_outcomes']) {
-        db.prepare(
-          `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
-        ).run([repoId, repoId]);
-      }
-    });
-    finishOutcomes(db, repoId, options.config);
-  }
+  if (!options.only && !options.readOnly) finishOutcomes(db, repoId, options.config);
   return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite, aiLines: run.aiLinesByCommit };
 }
 
@@ -297,14 +299,32 @@ function commitsToRead(
   const { n: commits } = db
     .prepare(`SELECT count(*) AS n FROM metadata_commits c WHERE ${attributable}`)
     .get<{ n: number }>({ repo: repoId })!;
+  // The commits without an outcome come from paceflow_unattributed (sql/010), not from comparing
+  // every commit with event_commit_outcomes — unless the counts say some commit has neither (its
+  // outcome row was dropped to be rebuilt from the facts): then the comparison refills it.
+  const counted = (sql: string) => db.prepare(sql).get<{ n: number }>({ repo: repoId })!.n;
+  const outcomes = counted(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = @repo`);
+  const pending = counted(
+    `SELECT count(*) AS n FROM paceflow_unattributed u CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
+     WHERE u.repo_id = @repo AND ${attributable}`,
+  );
+  if (outcomes + pending < commits && !options.readOnly && !options.only) {
+    db.prepare(
+      `INSERT OR IGNORE INTO paceflow_unattributed (repo_id, sha) SELECT c.repo_id, c.sha FROM metadata_commits c
+       WHERE ${attributable} AND NOT EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = c.repo_id AND o.sha = c.sha)`,
+    ).run({ repo: repoId });
+  }
   const toRead = db
     .prepare(
-      `SELECT c.sha, c.committed_at, c.ai_marker FROM metadata_commits c
-       WHERE ${attributable}
-         AND (NOT EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = c.repo_id AND o.sha = c.sha)
-              OR c.sha IN (SELECT f.sha FROM paceflow_ai_paths p JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.path = p.path)
-              OR c.sha IN (SELECT f.sha FROM paceflow_ai_paths p JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path)
-              OR c.sha = @only)`,
+      // A union of shas found by index, then their rows by key (CROSS JOIN keeps that order in
+      // SQLite's planner): no scan of the commits.
+      `SELECT c.sha, c.committed_at, c.ai_marker FROM (
+         SELECT u.sha FROM paceflow_unattributed u WHERE u.repo_id = @repo
+         UNION SELECT f.sha FROM paceflow_ai_paths p JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.path = p.path
+         UNION SELECT f.sha FROM paceflow_ai_paths p JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path
+         UNION SELECT @only WHERE @only IS NOT NULL
+       ) s CROSS JOIN metadata_commits c ON c.repo_id = @repo AND c.sha = s.sha
+       WHERE ${attributable}`,
     )
     .all<CommitRow>({ repo: repoId, only: options.only ?? null });
   // Commits with a note are read too (the note is their evidence when no transcript matches).
@@ -397,6 +417,8 @@ class AttributionRun {
   attributed = 0;
   readonly notesToWrite: { sha: string; text: string }[] = [];
   readonly aiLinesByCommit = new Map<string, { path: string; text: string; provider: string }[]>();
+  /** The commits whose outcome row this run wrote (their shares and flags are recomputed). */
+  readonly touched: string[] = [];
   private readonly sql;
 
   constructor(
@@ -408,6 +430,7 @@ class AttributionRun {
     const { db } = options;
     this.sql = {
       clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
+      attributed: db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`),
       // How the session (its root: a sub-agent's work is its parent's) went, for the note.
       sessionWork: db.prepare(`
         SELECT q.user_prompt_count AS prompts, q.repeated_debug_loop AS debug_loop, q.mid_session_error_paste AS error_paste,
@@ -450,6 +473,8 @@ class AttributionRun {
     this.sql.clearAttributions.run([options.repoId, commit.sha]);
     const aiLines = this.writeEvidence(patch, files, commit, match);
     this.sql.outcome.run({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
+    this.sql.attributed.run([options.repoId, commit.sha]);
+    this.touched.push(commit.sha);
   }
 
   /** Writes the commit's attributions from the strongest evidence it has; returns its AI lines. */
@@ -498,14 +523,40 @@ function stripTool(noteText: string): string {
   return noteText.replace(/"tool":"[^"]*",/, '');
 }
 
-/** The per-commit shares and flags, in SQL, from the stored counts and the thresholds. */
-export function finishOutcomes(db: Database, repoId: string, config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>): void {
+/**
+ * The per-commit shares and flags, in SQL, from the stored counts and the thresholds: for the
+ * commits a batch wrote (`touched`), and for every commit when the thresholds changed since the
+ * last run recorded them (called without `touched` at the end of a run). Nothing else changes a
+ * row's counts or its attributions.
+ */
+export function finishOutcomes(
+  db: Database,
+  repoId: string,
+  config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>,
+  touched?: readonly string[],
+): void {
+  const key = `attribution_thresholds:${repoId}`;
+  const thresholds = JSON.stringify([config.heavyAiThreshold, config.heavyAiMinLines]);
+  if (
+    touched === undefined &&
+    db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([key])?.value === thresholds
+  )
+    return;
   db.transaction(() => {
+    let only = '';
+    if (touched !== undefined) {
+      if (touched.length === 0) return;
+      db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_touched (sha TEXT PRIMARY KEY)`);
+      db.exec(`DELETE FROM temp.paceflow_touched`);
+      const add = db.prepare(`INSERT OR IGNORE INTO temp.paceflow_touched (sha) VALUES (?)`);
+      for (const sha of touched) add.run([sha]);
+      only = ' AND sha IN (SELECT sha FROM temp.paceflow_touched)';
+    }
     db.prepare(`
       UPDATE event_commit_attributions SET share_of_commit = (
         SELECT CASE WHEN o.nontrivial_added_lines > 0 THEN round(1.0 * event_commit_attributions.matched_lines / o.nontrivial_added_lines, 4) END
         FROM event_commit_outcomes o WHERE o.repo_id = event_commit_attributions.repo_id AND o.sha = event_commit_attributions.sha)
-      WHERE repo_id = ?`).run([repoId]);
+      WHERE repo_id = ?${only}`).run([repoId]);
     db.prepare(`
       UPDATE event_commit_outcomes SET
         ai_share = CASE WHEN nontrivial_added_lines > 0 THEN round(1.0 * ai_lines / nontrivial_added_lines, 4) END,
@@ -517,10 +568,15 @@ export function finishOutcomes(db: Database, repoId: string, config: Pick<Pacefl
         attribution_coverage = CASE WHEN EXISTS (
           SELECT 1 FROM event_commit_attributions a WHERE a.repo_id = event_commit_outcomes.repo_id AND a.sha = event_commit_outcomes.sha)
           THEN 'tracked' ELSE 'untracked' END
-      WHERE repo_id = ?`).run([repoId]);
+      WHERE repo_id = ?${only}`).run([repoId]);
     db.prepare(`
       UPDATE event_commit_outcomes SET heavy_ai = (
         coalesce(ai_share, 0) >= @threshold AND nontrivial_added_lines >= @minLines)
-      WHERE repo_id = @repo`).run({ threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines, repo: repoId });
+      WHERE repo_id = @repo${only}`).run({ threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines, repo: repoId });
+    if (touched === undefined)
+      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+        key,
+        thresholds,
+      ]);
   });
 }

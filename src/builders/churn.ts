@@ -46,10 +46,11 @@ export async function buildChurn(options: {
   const windowMs = config.churnWindowDays * 86400e3;
   const now = (options.now ?? new Date()).getTime();
   const inputs = churnInputs(db, repoId, config.churnWindowDays, options.aiLines);
+  // Taken again after the rows are written: the digest counts them.
   const saveInputs = () =>
     db
       .prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
-      .run([inputsKey(repoId), inputs]);
+      .run([inputsKey(repoId), churnInputs(db, repoId, config.churnWindowDays, options.aiLines)]);
   if (db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([inputsKey(repoId)])?.value === inputs) {
     db.transaction(() => closeWindows(db, repoId, windowMs, now));
     return { commits: 0, churned: 0, aiChurned: 0 };

@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database, SqlValue } from '../db/driver.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
-import { commitsReachableOnlyFrom } from '../git/log.js';
 import { isAncestor } from '../git/mainline.js';
 import { applyMainlineRules } from './outcomes/mainline-rules.js';
 import { diffInversionReverts, effectiveReverts, messageReverts, partialReverts, type RevertEdge } from './outcomes/revert-rules.js';
@@ -118,7 +117,9 @@ function parseState(text: string | undefined): OutcomesState | null {
 function heavyEvidence(db: Database, repoId: string): string {
   const shas = db
     .prepare(
-      `SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND heavy_ai = 1 AND attribution_source IN ('transcript', 'note') ORDER BY sha`,
+      // INDEXED BY: the few heavy-AI rows, not a walk of every outcome (the planner has no statistics to know).
+      `SELECT sha FROM event_commit_outcomes INDEXED BY event_commit_outcomes_heavy
+       WHERE repo_id = ? AND heavy_ai = 1 AND attribution_source IN ('transcript', 'note') ORDER BY sha`,
     )
     .all<{ sha: string }>([repoId])
     .map((r) => r.sha);
@@ -182,7 +183,7 @@ async function buildChangedOutcomes(
   if (rewritten) for (const sha of squashed) candidates.add(sha);
   if (changed.length > 0) {
     const unmerged = shas('merged_to_mainline = 0');
-    for (const sha of await commitsReachableOnlyFrom([...new Set(changed.map((r) => r.sha))], [ctx.tip], ctx.cwd))
+    for (const sha of await ctx.onlyFrom([...new Set(changed.map((r) => r.sha))], [ctx.tip]))
       if (unmerged.has(sha) || squashed.has(sha)) candidates.add(sha);
   }
   ctx.changedTips = rewritten ? null : new Set(changed.map((r) => r.sha));
@@ -300,27 +301,73 @@ function writeOutcomes(
         revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
       });
     }
+    // Every row's flags were just computed at `now`.
+    recordWindows(ctx.db, ctx.repoId, config, now);
     alsoInTransaction();
   });
   return { merged, reverted };
 }
 
-/** The window flags, which move with the calendar, recomputed in SQL from the stored times. */
+/**
+ * The window flags, which move with the calendar, recomputed in SQL from the stored times. A window
+ * only closes as time passes: when the clock moved forward since the rows were last computed (and
+ * the window settings stayed), only the rows with an open window are looked at, by index.
+ */
 function refreshWindows(
   db: Database,
   repoId: string,
   config: Pick<PaceflowConfig, 'revertWindowDays' | 'mergedMinAgeDays'>,
   now: number,
 ): void {
-  db.prepare(`
-    UPDATE event_commit_outcomes SET
-      merge_window_closed = (@now - unixepoch(committed_at)) >= @mergedAge,
-      revert_window_closed = CASE WHEN reached_mainline_at IS NULL THEN NULL
-                                  ELSE (@now - unixepoch(reached_mainline_at)) >= @revertWindow END
-    WHERE repo_id = @repo`).run({
+  const params = {
     now: Math.floor(now),
     mergedAge: config.mergedMinAgeDays * 86400,
     revertWindow: config.revertWindowDays * 86400,
     repo: repoId,
+  };
+  const last = parseWindows(
+    db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([windowsKey(repoId)])?.value,
+  );
+  const onlyOpen =
+    last !== null && last.mergedAge === params.mergedAge && last.revertWindow === params.revertWindow && params.now >= last.now;
+  db.transaction(() => {
+    db.prepare(`
+      UPDATE event_commit_outcomes${onlyOpen ? ' INDEXED BY event_commit_outcomes_open_windows' : ''} SET
+        merge_window_closed = (@now - unixepoch(committed_at)) >= @mergedAge,
+        revert_window_closed = CASE WHEN reached_mainline_at IS NULL THEN NULL
+                                    ELSE (@now - unixepoch(reached_mainline_at)) >= @revertWindow END
+      WHERE repo_id = @repo${onlyOpen ? ' AND (merge_window_closed = 0 OR revert_window_closed = 0)' : ''}`).run(params);
+    recordWindows(db, repoId, config, now);
   });
+}
+
+const windowsKey = (repoId: string) => `outcome_windows:${repoId}`;
+
+/** Records the clock and settings the window flags of every row now reflect. */
+function recordWindows(
+  db: Database,
+  repoId: string,
+  config: Pick<PaceflowConfig, 'revertWindowDays' | 'mergedMinAgeDays'>,
+  now: number,
+): void {
+  const value = JSON.stringify({
+    now: Math.floor(now),
+    mergedAge: config.mergedMinAgeDays * 86400,
+    revertWindow: config.revertWindowDays * 86400,
+  });
+  db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+    windowsKey(repoId),
+    value,
+  ]);
+}
+
+function parseWindows(text: string | undefined): { now: number; mergedAge: number; revertWindow: number } | null {
+  try {
+    const v = text ? (JSON.parse(text) as { now?: unknown; mergedAge?: unknown; revertWindow?: unknown }) : null;
+    return v && typeof v.now === 'number' && typeof v.mergedAge === 'number' && typeof v.revertWindow === 'number'
+      ? { now: v.now, mergedAge: v.mergedAge, revertWindow: v.revertWindow }
+      : null;
+  } catch {
+    return null;
+  }
 }

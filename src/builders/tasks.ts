@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import type { PaceflowConfig } from '../config/config.js';
+import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
 import { mergedBranchName, TaskKeyMatcher } from './task-keys.js';
@@ -7,7 +9,6 @@ import { mergedBranchName, TaskKeyMatcher } from './task-keys.js';
  * Links commits and sessions to tasks (DESIGN §4, issue "Tasks"): event_task_commits from the
  * branch a commit was made on (confident), else its PR title or subject (fallback), and
  * event_task_sessions from a session's branch, its prompts and the commits attributed to it.
- * Rebuilt whole for a repository on each run.
  */
 
 /** How sure a link is, by where the key came from. */
@@ -19,52 +20,261 @@ interface BranchRow {
   is_mainline: number;
 }
 
+type CommitRow = { sha: string; subject: string; pr_number: number | null; committed_at: string };
+type Claim = { branch: string; confidence: number };
+
+/**
+ * Task links are rebuilt only where they can change. Commit links: a commit's links follow from
+ * the branch it was made on (its claim) and its own subject, which never changes; so a run links
+ * the new commits (paceflow_untasked, sql/010), and when the refs the claims come from moved (a
+ * branch named for a task, mainline, a merge of one) recomputes the claims and relinks the commits
+ * whose claim changed. A changed key pattern relinks everything. Session links are rebuilt when
+ * anything they read changed (the sessions, their transcript commits, the commit links).
+ */
 export async function buildTasks(options: {
   db: Database;
   repoId: string;
   cwd: string;
   config: Pick<PaceflowConfig, 'taskKeyPattern' | 'taskKeyExclusions' | 'taskCommitWindowHours'>;
 }): Promise<{ taskCommits: number; taskSessions: number }> {
-  const { db, repoId, cwd, config } = options;
+  const { db, repoId, config } = options;
   const matcher = new TaskKeyMatcher(config);
-
-  // 1. Which branch each commit was made on: the commits a branch has that mainline does not, and
-  //    for branches merged and deleted, the commits a merge brought in (`Merge branch 'x'`).
+  const meta = {
+    get: (key: string) => db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([`${key}:${repoId}`])?.value,
+    set: (key: string, value: string) =>
+      db
+        .prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+        .run([`${key}:${repoId}`, value]),
+  };
+  const configKey = JSON.stringify([config.taskKeyPattern, config.taskKeyExclusions]);
   const branches = db
     .prepare(`SELECT name, head_sha, is_mainline FROM metadata_branches WHERE repo_id = ? AND is_present = 1`)
     .all<BranchRow>([repoId]);
+  const keyed = branches.filter((b) => !b.is_mainline && matcher.keys(b.name).length > 0);
   const mainlineTips = [...new Set(branches.filter((b) => b.is_mainline).map((b) => b.head_sha))];
-  const onBranch = new Map<string, { branch: string; confidence: number }>();
+  const { mergeCount } = db
+    .prepare(`SELECT count(*) AS mergeCount FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0 AND is_merge = 1`)
+    .get<{ mergeCount: number }>([repoId])!;
+  const claimsKey = JSON.stringify([mainlineTips, keyed.map((b) => [b.name, b.head_sha]), mergeCount]);
+  // CROSS JOIN: the queue first, then each commit by key (never a scan of the commits).
+  const pending = db
+    .prepare(`
+      SELECT c.sha, c.subject, c.pr_number, c.committed_at, c.is_merge FROM paceflow_untasked u
+      CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha AND c.is_unreachable = 0
+      WHERE u.repo_id = ?`)
+    .all<CommitRow & { is_merge: number }>([repoId]);
+  const keyedMerge = pending.some((c) => c.is_merge && matcher.keys(mergedBranchName(c.subject)).length > 0);
+
+  const whole = meta.get('tasks_config') !== configKey;
+  const claimsMoved = whole || keyedMerge || meta.get('tasks_claims') !== claimsKey;
+  // The refs behind the claims stayed: a new commit is on no branch named for a task (that
+  // branch would have moved), so only its subject can link it.
+  const merges = claimsMoved ? await keyedMerges(db, repoId, options.cwd, matcher, whole ? null : pending) : null;
+  const claims = merges ? await branchClaims(options.cwd, keyed, mainlineTips, merges.all) : new Map<string, Claim>();
+
+  writeCommitLinks(db, repoId, matcher, { whole, claimsMoved, claims, pending }, () => {
+    if (merges) merges.save();
+    meta.set('tasks_config', configKey);
+    meta.set('tasks_claims', claimsKey);
+  });
+  crashPoint('tasks-commits');
+  linkSessions(db, repoId, matcher, config, configKey, meta);
+  return {
+    taskCommits: db.prepare(`SELECT count(*) AS n FROM event_task_commits WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n,
+    taskSessions: db
+      .prepare(
+        `SELECT count(*) AS n FROM event_task_sessions WHERE session_id IN (SELECT session_id FROM metadata_sessions WHERE repo_id = ?)`,
+      )
+      .get<{ n: number }>([repoId])!.n,
+  };
+}
+
+/**
+ * Writes event_task_commits: every commit's links (`whole`), else the new commits' and those whose
+ * claim changed; empties the queue. In one transaction, with the caller's bookkeeping.
+ */
+function writeCommitLinks(
+  db: Database,
+  repoId: string,
+  matcher: TaskKeyMatcher,
+  work: {
+    whole: boolean;
+    claimsMoved: boolean;
+    claims: ReadonlyMap<string, Claim>;
+    pending: readonly (CommitRow & { is_merge: number })[];
+  },
+  alsoInTransaction: () => void,
+): void {
+  const { whole, claimsMoved, claims, pending } = work;
+  const sql = {
+    clearCommits: db.prepare(`DELETE FROM event_task_commits WHERE repo_id = ?`),
+    clearCommit: db.prepare(`DELETE FROM event_task_commits WHERE repo_id = ? AND sha = ?`),
+    commit: db.prepare(
+      `SELECT sha, subject, pr_number, committed_at FROM metadata_commits WHERE repo_id = ? AND sha = ? AND is_merge = 0 AND is_unreachable = 0`,
+    ),
+    taskCommit: db.prepare(`
+      INSERT INTO event_task_commits (task_key, repo_id, sha, branch_name, fallback, confidence, key_source)
+      VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    task: db.prepare(`
+      INSERT INTO metadata_tasks (task_key, source, first_seen_at) VALUES (?, ?, ?)
+      ON CONFLICT (task_key) DO UPDATE SET source = excluded.source, first_seen_at = excluded.first_seen_at
+      WHERE excluded.first_seen_at < metadata_tasks.first_seen_at`),
+  };
+  const link = (c: CommitRow) => {
+    const branch = claims.get(c.sha);
+    const branchKeys = branch ? matcher.keys(branch.branch) : [];
+    let keys = branchKeys;
+    let source: 'branch' | 'pr_title' | 'commit_subject' = 'branch';
+    let confidence: number = branch?.confidence ?? 0;
+    if (keys.length === 0) {
+      keys = matcher.keys(c.subject);
+      // A squash merge's subject is the PR title: "Title (#12)".
+      source = c.pr_number !== null ? 'pr_title' : 'commit_subject';
+      confidence = CONFIDENCE[source];
+    }
+    for (const key of keys) {
+      sql.taskCommit.run([key, repoId, c.sha, branch?.branch ?? null, source === 'branch' ? 0 : 1, confidence, source]);
+      sql.task.run([key, source, c.committed_at]);
+    }
+  };
+
+  db.transaction(() => {
+    // Rewritten or deleted history no longer links to anything.
+    db.prepare(
+      `DELETE FROM event_task_commits WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
+    ).run([repoId, repoId]);
+    if (whole) {
+      sql.clearCommits.run([repoId]);
+      for (const c of db
+        .prepare(
+          `SELECT sha, subject, pr_number, committed_at FROM metadata_commits WHERE repo_id = ? AND is_merge = 0 AND is_unreachable = 0`,
+        )
+        .all<CommitRow>([repoId]))
+        link(c);
+    } else {
+      const relink = new Set(pending.filter((c) => !c.is_merge).map((c) => c.sha));
+      if (claimsMoved) {
+        // The claims the stored links were made from, against the claims now.
+        const before = new Map<string, Claim>();
+        for (const r of db
+          .prepare(`SELECT DISTINCT sha, branch_name, confidence FROM event_task_commits WHERE repo_id = ? AND key_source = 'branch'`)
+          .all<{ sha: string; branch_name: string; confidence: number }>([repoId]))
+          before.set(r.sha, { branch: r.branch_name, confidence: r.confidence });
+        for (const sha of new Set([...before.keys(), ...claims.keys()])) {
+          const [a, b] = [before.get(sha), claims.get(sha)];
+          if (a?.branch !== b?.branch || a?.confidence !== b?.confidence) relink.add(sha);
+        }
+      }
+      for (const sha of relink) {
+        sql.clearCommit.run([repoId, sha]);
+        const c = sql.commit.get<CommitRow>([repoId, sha]);
+        if (c) link(c);
+      }
+    }
+    db.prepare(`DELETE FROM paceflow_untasked WHERE repo_id = ?`).run([repoId]);
+    alsoInTransaction();
+  });
+}
+
+type KeyedMerge = { sha: string; branch: string; brought: string[] };
+
+/**
+ * The reachable merges of a branch named for a task, with the commits each brought in: those
+ * recorded in paceflow_task_merges plus the new ones among `pending` (every merge of the history
+ * when `pending` is null: the key pattern changed). `save` records the new ones (call it in the
+ * transaction that writes the links they led to).
+ */
+async function keyedMerges(
+  db: Database,
+  repoId: string,
+  cwd: string,
+  matcher: TaskKeyMatcher,
+  pending: readonly (CommitRow & { is_merge: number })[] | null,
+): Promise<{ all: KeyedMerge[]; save: () => void }> {
+  const candidates = pending
+    ? pending.filter((c) => c.is_merge)
+    : db
+        .prepare(`SELECT sha, subject FROM metadata_commits WHERE repo_id = ? AND is_merge = 1 AND is_unreachable = 0`)
+        .all<{ sha: string; subject: string }>([repoId]);
+  const parents = db.prepare(`SELECT parent_shas FROM metadata_commits WHERE repo_id = ? AND sha = ?`);
+  const added: KeyedMerge[] = [];
+  for (const c of candidates) {
+    const branch = mergedBranchName(c.subject);
+    if (!branch || matcher.keys(branch).length === 0) continue;
+    const [first, second] = (parents.get<{ parent_shas: string }>([repoId, c.sha])?.parent_shas ?? '').split(' ');
+    if (!first || !second) continue;
+    added.push({ sha: c.sha, branch, brought: await commitsReachableOnlyFrom([second], [first], cwd) });
+  }
+  const stored = pending
+    ? db
+        .prepare(`
+          SELECT m.sha, m.branch_name, m.brought FROM paceflow_task_merges m
+          CROSS JOIN metadata_commits c ON c.repo_id = m.repo_id AND c.sha = m.sha AND c.is_unreachable = 0
+          WHERE m.repo_id = ?`)
+        .all<{ sha: string; branch_name: string; brought: string }>([repoId])
+        .map((r) => ({ sha: r.sha, branch: r.branch_name, brought: r.brought.split(' ').filter(Boolean) }))
+    : [];
+  const addedShas = new Set(added.map((m) => m.sha));
+  // In sha order, as a scan of the merges gives them (the first claim wins a tie).
+  const all = [...stored.filter((m) => !addedShas.has(m.sha)), ...added].sort((a, b) => (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
+  const save = () => {
+    if (!pending) db.prepare(`DELETE FROM paceflow_task_merges WHERE repo_id = ?`).run([repoId]);
+    const insert = db.prepare(`INSERT OR REPLACE INTO paceflow_task_merges (repo_id, sha, branch_name, brought) VALUES (?, ?, ?, ?)`);
+    for (const m of added) insert.run([repoId, m.sha, m.branch, m.brought.join(' ')]);
+  };
+  return { all, save };
+}
+
+/**
+ * Which branch each commit was made on: the commits a branch named for a task has that mainline
+ * does not, and for branches merged and deleted, the commits a merge brought in (`Merge branch 'x'`).
+ * Where two claim a commit, the more confident wins; at equal confidence, the first.
+ */
+async function branchClaims(
+  cwd: string,
+  keyed: readonly BranchRow[],
+  mainlineTips: readonly string[],
+  merges: readonly KeyedMerge[],
+): Promise<Map<string, Claim>> {
+  const onBranch = new Map<string, Claim>();
   const claim = (sha: string, branch: string, confidence: number) => {
     const current = onBranch.get(sha);
     if (!current || confidence > current.confidence) onBranch.set(sha, { branch, confidence });
   };
   if (mainlineTips.length > 0) {
-    for (const b of branches) {
-      if (b.is_mainline || matcher.keys(b.name).length === 0) continue;
-      for (const sha of await commitsReachableOnlyFrom([b.head_sha], mainlineTips, cwd)) claim(sha, b.name, CONFIDENCE.branch);
+    for (const b of keyed) {
+      for (const sha of await commitsReachableOnlyFrom([b.head_sha], [...mainlineTips], cwd)) claim(sha, b.name, CONFIDENCE.branch);
     }
   }
-  const merges = db
-    .prepare(`SELECT sha, parent_shas, subject FROM metadata_commits WHERE repo_id = ? AND is_merge = 1 AND is_unreachable = 0`)
-    .all<{ sha: string; parent_shas: string; subject: string }>([repoId]);
-  for (const merge of merges) {
-    const branch = mergedBranchName(merge.subject);
-    if (!branch || matcher.keys(branch).length === 0) continue;
-    const [first, second] = merge.parent_shas.split(' ');
-    if (!first || !second) continue;
-    for (const sha of await commitsReachableOnlyFrom([second], [first], cwd)) claim(sha, branch, CONFIDENCE.merged_branch);
-  }
+  for (const m of merges) for (const sha of m.brought) claim(sha, m.branch, CONFIDENCE.merged_branch);
+  return onBranch;
+}
 
-  const commits = db
-    .prepare(`SELECT sha, subject, pr_number, committed_at FROM metadata_commits WHERE repo_id = ? AND is_merge = 0 AND is_unreachable = 0`)
-    .all<{ sha: string; subject: string; pr_number: number | null; committed_at: string }>([repoId]);
+/**
+ * event_task_sessions from a session's branch, its prompts and the commits attributed to it:
+ * rebuilt for the repository when the sessions, their transcript commits or the commit links
+ * changed since the last run (a digest of them says), else left as they are.
+ */
+function linkSessions(
+  db: Database,
+  repoId: string,
+  matcher: TaskKeyMatcher,
+  config: Pick<PaceflowConfig, 'taskCommitWindowHours'>,
+  configKey: string,
+  meta: { get(key: string): string | undefined; set(key: string, value: string): void },
+): void {
+  const hash = createHash('sha256').update(`${configKey}\0${config.taskCommitWindowHours}\n`);
+  for (const sql of [
+    `SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions WHERE repo_id = ? AND session_kind <> 'subagent' ORDER BY session_id`,
+    `SELECT sha, session_id FROM event_commit_attributions WHERE repo_id = ? AND source = 'transcript' ORDER BY sha, session_id`,
+    `SELECT task_key, sha FROM event_task_commits WHERE repo_id = ? ORDER BY task_key, sha`,
+  ]) {
+    for (const row of db.prepare(sql).iterateArrays([repoId])) hash.update(`${row.join('\0')}\n`);
+  }
+  const digest = hash.digest('hex');
+  if (meta.get('tasks_sessions') === digest) return;
 
   const sql = {
-    clearCommits: db.prepare(`DELETE FROM event_task_commits WHERE repo_id = ?`),
-    taskCommit: db.prepare(`
-      INSERT INTO event_task_commits (task_key, repo_id, sha, branch_name, fallback, confidence, key_source)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`),
     task: db.prepare(`
       INSERT INTO metadata_tasks (task_key, source, first_seen_at) VALUES (?, ?, ?)
       ON CONFLICT (task_key) DO UPDATE SET source = excluded.source, first_seen_at = excluded.first_seen_at
@@ -91,30 +301,7 @@ export async function buildTasks(options: {
                   AND julianday(c.committed_at) <= julianday(@ended) + @windowDays),
         @source`),
   };
-
-  let taskCommits = 0;
-  let taskSessions = 0;
   db.transaction(() => {
-    sql.clearCommits.run([repoId]);
-    for (const c of commits) {
-      const branch = onBranch.get(c.sha);
-      const branchKeys = branch ? matcher.keys(branch.branch) : [];
-      let keys = branchKeys;
-      let source: 'branch' | 'pr_title' | 'commit_subject' = 'branch';
-      let confidence: number = branch?.confidence ?? 0;
-      if (keys.length === 0) {
-        keys = matcher.keys(c.subject);
-        // A squash merge's subject is the PR title: "Title (#12)".
-        source = c.pr_number !== null ? 'pr_title' : 'commit_subject';
-        confidence = CONFIDENCE[source];
-      }
-      for (const key of keys) {
-        sql.taskCommit.run([key, repoId, c.sha, branch?.branch ?? null, source === 'branch' ? 0 : 1, confidence, source]);
-        sql.task.run([key, source, c.committed_at]);
-        taskCommits++;
-      }
-    }
-
     sql.clearSessions.run([repoId]);
     for (const s of sql.sessions.all<{ session_id: string; git_branch: string | null; started_at: string | null; ended_at: string | null }>(
       [repoId],
@@ -142,9 +329,8 @@ export async function buildTasks(options: {
           windowDays: config.taskCommitWindowHours / 24,
           source,
         });
-        taskSessions++;
       }
     }
+    meta.set('tasks_sessions', digest);
   });
-  return { taskCommits, taskSessions };
 }

@@ -57,6 +57,13 @@ export async function withPathScope<T>(
         for (const table of ['event_commit_attributions', 'event_commit_outcomes', 'event_commit_churn', 'event_task_commits']) {
           scoped.prepare(`DELETE FROM ${table} WHERE repo_id = ?`).run([repoId]);
         }
+        // Every in-scope commit is attributed again, counting only its in-scope lines.
+        scoped
+          .prepare(
+            `INSERT OR IGNORE INTO paceflow_unattributed (repo_id, sha) SELECT repo_id, sha FROM metadata_commits
+             WHERE repo_id = ? AND is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0`,
+          )
+          .run([repoId]);
         scoped
           .prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?, ?)`)
           .run([`outcomes_state:${repoId}`, `churn_evidence:${repoId}`, `churn_inputs:${repoId}`]);

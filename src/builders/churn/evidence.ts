@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/driver.js';
+import { COPY_VIAS } from '../outcomes/context.js';
 
 /** A mainline commit as the churn builder reads it. */
 export interface MainlineCommit {
@@ -76,7 +77,10 @@ export interface ChurnPlan {
 
 export const evidenceKey = (repoId: string) => `churn_evidence:${repoId}`;
 
-/** Which rows need work: rows are final once their window closed, unless the evidence behind them changed. */
+/**
+ * Which rows need work: rows are final once their window closed, unless the evidence behind them
+ * changed or a commit new to mainline landed inside that window.
+ */
 export function planChurn(
   db: Database,
   repoId: string,
@@ -96,6 +100,10 @@ export function planChurn(
   const evidenceStored =
     db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([evidenceKey(repoId)])?.value ?? '[]';
   const previous = new Map<string, string>(JSON.parse(evidenceStored));
+  // A commit new to mainline may have landed at a time inside a closed window (a fast-forward brings
+  // commits with their own, earlier times): the rows whose window reaches its landing are redone.
+  const windowMs = windowDays * 86400e3;
+  const firstNew = mainline.reduce((min, m) => (stored.has(m.sha) ? min : Math.min(min, m.at)), Infinity);
   const subjects = new Set(
     mainline
       .filter((m) => {
@@ -104,6 +112,7 @@ export function planChurn(
           rewritten ||
           !row ||
           row.window_closed === 0 ||
+          m.at + windowMs >= firstNew ||
           row.window_days !== windowDays ||
           (previous.get(m.sha) ?? 'c0') !== fingerprint.get(m.sha)
         );
@@ -138,10 +147,12 @@ export function churnInputs(db: Database, repoId: string, windowDays: number, ai
   const rows = (sql: string) => {
     for (const row of db.prepare(sql).iterateArrays([repoId])) hash.update(`${row.join('\0')}\n`);
   };
+  // By index (the planner has no statistics to know): the copies, the mainline commits with AI lines.
   rows(`SELECT sha, mainline_sha, ai_lines FROM event_commit_outcomes
-        WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via <> 'ancestor' AND mainline_sha IS NOT NULL ORDER BY sha`);
-  rows(`SELECT sha, ai_lines, nontrivial_added_lines, reached_mainline_at FROM event_commit_outcomes
+        WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via IN (${COPY_VIAS.map((v) => `'${v}'`).join(', ')}) AND mainline_sha IS NOT NULL
+        ORDER BY sha`);
+  rows(`SELECT sha, ai_lines, nontrivial_added_lines, reached_mainline_at FROM event_commit_outcomes INDEXED BY event_commit_outcomes_with_ai
         WHERE repo_id = ? AND mainline_via = 'ancestor' AND ai_lines > 0 ORDER BY sha`);
-  rows(`SELECT count(*), count(DISTINCT window_days) FROM event_commit_churn WHERE repo_id = ?`);
+  rows(`SELECT count(*) FROM event_commit_churn WHERE repo_id = ?`);
   return hash.digest('hex');
 }

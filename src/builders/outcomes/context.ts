@@ -1,9 +1,13 @@
 import type { Database } from '../../db/driver.js';
 import { CatFileBatch } from '../../git/cat-file.js';
+import { commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, patchIds } from '../../git/mainline.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
+
+/** The ways a copy carries a commit to mainline: every Via but 'ancestor' (a list SQL can range over by index). */
+export const COPY_VIAS = ['patch-id', 'squash', 'content'] as const satisfies readonly Exclude<Via, 'ancestor'>[];
 
 export interface Reached {
   via: Via;
@@ -145,6 +149,19 @@ export class OutcomeContext {
   files(): CatFileBatch {
     this.batch ??= new CatFileBatch(this.cwd);
     return this.batch;
+  }
+
+  private readonly reachable = new Map<string, Promise<string[]>>();
+
+  /** Commits reachable from `from` but from none of `notFrom`; asked once per build for the same refs. */
+  onlyFrom(from: readonly string[], notFrom: readonly string[]): Promise<string[]> {
+    const key = `${from.join(',')}^${notFrom.join(',')}`;
+    let found = this.reachable.get(key);
+    if (!found) {
+      found = commitsReachableOnlyFrom(from, notFrom, this.cwd);
+      this.reachable.set(key, found);
+    }
+    return found;
   }
 
   /** Ends the processes this build started. */

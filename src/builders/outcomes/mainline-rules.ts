@@ -1,4 +1,3 @@
-import { commitsReachableOnlyFrom } from '../../git/log.js';
 import { filesAtVia } from '../../git/cat-file.js';
 import { mergeBase, netDiffPatchId } from '../../git/mainline.js';
 import { readCommitPatches } from '../../git/patches.js';
@@ -63,7 +62,7 @@ export async function squashByPullRequest(ctx: OutcomeContext, pending: Readonly
     const m = PR_REF.exec(ref.ref_name);
     const copy = m ? ctx.mainline.withPullRequest(Number(m[1])) : undefined;
     if (!copy) continue;
-    for (const sha of await commitsReachableOnlyFrom([ref.sha], [ctx.tip], ctx.cwd)) {
+    for (const sha of await ctx.onlyFrom([ref.sha], [ctx.tip])) {
       if (pending.has(sha)) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
     }
   }
@@ -76,7 +75,7 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
     .all<{ head_sha: string }>([ctx.repoId]);
   for (const { head_sha } of branches) {
     if (ctx.changedTips && !ctx.changedTips.has(head_sha)) continue;
-    const own = (await commitsReachableOnlyFrom([head_sha], [ctx.tip], ctx.cwd)).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
+    const own = (await ctx.onlyFrom([head_sha], [ctx.tip])).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
     if (own.length === 0) continue;
     const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
     if (!base) continue;
@@ -218,7 +217,7 @@ async function reusableContentChecks(
 
 /** The paths the mainline commits after `oldTip` (up to the current tip) touched. */
 async function pathsTouchedSince(ctx: OutcomeContext, oldTip: string): Promise<Set<string>> {
-  const fresh = (await commitsReachableOnlyFrom([ctx.tip], [oldTip], ctx.cwd)).filter((sha) => ctx.isOnMainline(sha));
+  const fresh = (await ctx.onlyFrom([ctx.tip], [oldTip])).filter((sha) => ctx.isOnMainline(sha));
   const paths = ctx.db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
   const touched = new Set<string>();
   for (const sha of fresh) {
