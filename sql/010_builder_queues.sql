@@ -90,3 +90,18 @@ CREATE TABLE paceflow_task_merges (
   brought      TEXT NOT NULL,
   PRIMARY KEY (repo_id, sha)
 ) WITHOUT ROWID;
+
+-- A merge on mainline's first-parent chain brought in exactly the commits that landed through it:
+-- the task builder reads them from the landing by this index instead of asking git per merge.
+CREATE INDEX paceflow_mainline_landing_by_via ON paceflow_mainline_landing (repo_id, via_sha);
+
+-- The squash rule's net diff of a branch (merge base → head) as a patch-id: a function of the two
+-- commits, kept so a later build does not diff every open branch again. patch_id NULL: an empty
+-- diff. Grain: one row per repository, base and head.
+CREATE TABLE paceflow_net_diffs (
+  repo_id   TEXT NOT NULL,
+  base_sha  TEXT NOT NULL,
+  head_sha  TEXT NOT NULL,
+  patch_id  TEXT,
+  PRIMARY KEY (repo_id, base_sha, head_sha)
+) WITHOUT ROWID;

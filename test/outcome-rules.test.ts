@@ -420,4 +420,24 @@ describe('revert rules', () => {
     const found = await partialReverts(ctx, [c, kept], 30 * 86400);
     expect([...found]).toEqual([[c, partial]]);
   });
+
+  it('partial: counted against the lines still present, through a rename and a move, from one diff stream', async () => {
+    const repo = base();
+    const c = repo.write('a.ts', lines('a', 6)).commit('feature');
+    // One line of six goes (not half); the file is renamed; a line moves to the top (not a deletion).
+    repo.write('a.ts', lines('a', 5)).commit('drop one');
+    repo.git('mv', 'a.ts', 'b.ts');
+    repo.commit('rename');
+    const [a0, a1, a2, a3, a4] = lines('a', 5).split('\n');
+    repo.write('b.ts', [a4, a0, a1, a2, a3, ''].join('\n')).commit('move one up');
+    // Two of the five still present go: under half.
+    repo.write('b.ts', [a4, a0, a3, ''].join('\n')).commit('drop two');
+    const before = new Map(gitProcessCounts);
+    expect([...(await partialReverts(await contextOf(repo), [c], 30 * 86400))]).toEqual([]);
+    // The three left go: all of them.
+    repo.write('b.ts', 'export const other = 1;\n').commit('drop the rest');
+    const rest = repo.git('rev-parse', 'HEAD');
+    expect([...(await partialReverts(await contextOf(repo), [c], 30 * 86400))]).toEqual([[c, rest]]);
+    expect(processesSince(before)).not.toHaveProperty('blame');
+  });
 });

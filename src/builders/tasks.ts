@@ -197,13 +197,22 @@ async function keyedMerges(
         .prepare(`SELECT sha, subject FROM metadata_commits WHERE repo_id = ? AND is_merge = 1 AND is_unreachable = 0`)
         .all<{ sha: string; subject: string }>([repoId]);
   const parents = db.prepare(`SELECT parent_shas FROM metadata_commits WHERE repo_id = ? AND sha = ?`);
+  // A two-parent merge on mainline's first-parent chain brought in what landed through it (the
+  // stored landing, sql/009): no git process for it.
+  const onChain = db.prepare(`SELECT 1 FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ? AND via_sha = sha`);
+  const landedVia = db.prepare(`SELECT sha FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = ? AND sha <> via_sha`);
   const added: KeyedMerge[] = [];
   for (const c of candidates) {
     const branch = mergedBranchName(c.subject);
     if (!branch || matcher.keys(branch).length === 0) continue;
-    const [first, second] = (parents.get<{ parent_shas: string }>([repoId, c.sha])?.parent_shas ?? '').split(' ');
+    const shas = (parents.get<{ parent_shas: string }>([repoId, c.sha])?.parent_shas ?? '').split(' ');
+    const [first, second] = shas;
     if (!first || !second) continue;
-    added.push({ sha: c.sha, branch, brought: await commitsReachableOnlyFrom([second], [first], cwd) });
+    const brought =
+      shas.length === 2 && onChain.get([repoId, c.sha])
+        ? landedVia.all<{ sha: string }>([repoId, c.sha]).map((r) => r.sha)
+        : await commitsReachableOnlyFrom([second], [first], cwd);
+    added.push({ sha: c.sha, branch, brought });
   }
   const stored = pending
     ? db

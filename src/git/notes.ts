@@ -43,19 +43,23 @@ export async function readNotes(cwd: string, ref: string, options: Partial<GitOp
   return notes;
 }
 
-/** Adds or replaces the note of one commit (as paceflow when git has no identity configured). */
-export async function writeNote(cwd: string, ref: string, commit: string, text: string): Promise<void> {
+/**
+ * Adds or replaces the notes of many commits in one `git fast-import` (one notes commit on top of
+ * the ref, fanout as git notes keeps it), instead of a `git notes add` per commit. The committer is
+ * git's configured identity, else paceflow. The text is stored as `git notes add` stores it:
+ * trailing whitespace trimmed, one final newline.
+ */
+export async function writeNotesBatch(cwd: string, ref: string, notes: readonly { commit: string; text: string }[]): Promise<void> {
+  if (notes.length === 0) return;
   const ident = await runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, okCodes: [128] });
-  const fallback =
-    ident.code === 0
-      ? {}
-      : {
-          GIT_AUTHOR_NAME: 'paceflow',
-          GIT_AUTHOR_EMAIL: 'paceflow@localhost',
-          GIT_COMMITTER_NAME: 'paceflow',
-          GIT_COMMITTER_EMAIL: 'paceflow@localhost',
-        };
-  await runGit(['notes', `--ref=${ref}`, 'add', '--force', '--file=-', commit], { cwd, input: text, env: { ...process.env, ...fallback } });
+  const committer =
+    ident.code === 0 ? ident.stdout.toString('utf8').trim() : `paceflow <paceflow@localhost> ${Math.floor(Date.now() / 1000)} +0000`;
+  const exists = (await runGit(['rev-parse', '--verify', '--quiet', `${ref}^0`], { cwd, okCodes: [1] })).code === 0;
+  const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
+  const message = `Notes added by paceflow (${notes.length})\n`;
+  let stream = `commit ${ref}\ncommitter ${committer}\n${data(message)}${exists ? `from ${ref}^0\n` : ''}`;
+  for (const note of notes) stream += `N inline ${note.commit}\n${data(`${note.text.replace(/[ \t]+$/gm, '').replace(/\n*$/, '')}\n`)}`;
+  await runGit(['fast-import', '--quiet', '--done'], { cwd, input: `${stream}\ndone\n` });
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Database } from '../db/driver.js';
-import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF, ensureNotesFollowRewrites, notesRefTips, readNotes, writeNote } from '../git/notes.js';
+import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF, ensureNotesFollowRewrites, notesRefTips, readNotes, writeNotesBatch } from '../git/notes.js';
 
 const NOTES_REFS = [PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF] as const;
 
@@ -55,9 +55,13 @@ export async function writeNotes(
     INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text, read_at = excluded.read_at`);
   const now = new Date().toISOString();
-  for (const note of notes) {
-    await writeNote(cwd, PACEFLOW_NOTES_REF, note.sha, note.text);
-    record.run([repoId, note.sha, PACEFLOW_NOTES_REF, note.text, now]);
-  }
+  await writeNotesBatch(
+    cwd,
+    PACEFLOW_NOTES_REF,
+    notes.map((n) => ({ commit: n.sha, text: n.text })),
+  );
+  db.transaction(() => {
+    for (const note of notes) record.run([repoId, note.sha, PACEFLOW_NOTES_REF, note.text, now]);
+  });
   return notes.length;
 }

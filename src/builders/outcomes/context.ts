@@ -1,7 +1,7 @@
 import type { Database } from '../../db/driver.js';
 import { CatFileBatch } from '../../git/cat-file.js';
 import { commitsReachableOnlyFrom } from '../../git/log.js';
-import { isAncestor, patchIds } from '../../git/mainline.js';
+import { isAncestor, netDiffPatchId, patchIds } from '../../git/mainline.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
@@ -162,6 +162,19 @@ export class OutcomeContext {
       this.reachable.set(key, found);
     }
     return found;
+  }
+
+  /** The patch-id of a branch's net diff (null: empty), from paceflow_net_diffs or computed once and kept. */
+  async netDiff(base: string, head: string): Promise<string | null> {
+    const known = this.db
+      .prepare(`SELECT patch_id FROM paceflow_net_diffs WHERE repo_id = ? AND base_sha = ? AND head_sha = ?`)
+      .get<{ patch_id: string | null }>([this.repoId, base, head]);
+    if (known) return known.patch_id;
+    const id = await netDiffPatchId(base, head, this.cwd);
+    this.db
+      .prepare(`INSERT OR REPLACE INTO paceflow_net_diffs (repo_id, base_sha, head_sha, patch_id) VALUES (?, ?, ?, ?)`)
+      .run([this.repoId, base, head, id]);
+    return id;
   }
 
   /** Ends the processes this build started. */

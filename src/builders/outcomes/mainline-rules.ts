@@ -1,5 +1,5 @@
 import { filesAtVia } from '../../git/cat-file.js';
-import { mergeBase, netDiffPatchId } from '../../git/mainline.js';
+import { mergeBase } from '../../git/mainline.js';
 import { readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { OutcomeContext, Via } from './context.js';
@@ -82,7 +82,7 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
     if (ctx.mainlineIds.size === 0) ctx.addMainlineIds(await ctx.patchIds(ctx.mainline.nonMergesSince(ctx.time(base))));
     // The squash holds every one of the branch's commits: it lands after the last was written.
     const written = own.reduce((max, sha) => Math.max(max, ctx.time(sha)), -Infinity);
-    const copy = ctx.copyOf((await netDiffPatchId(base, head_sha, ctx.cwd)) ?? undefined, written);
+    const copy = ctx.copyOf((await ctx.netDiff(base, head_sha)) ?? undefined, written);
     if (copy) for (const sha of own) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
   }
 }

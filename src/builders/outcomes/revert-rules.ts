@@ -1,5 +1,4 @@
-import { blameFile } from '../../git/blame.js';
-import { readCommitPatches } from '../../git/patches.js';
+import { type CommitPatch, readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
 
@@ -115,68 +114,115 @@ export async function diffInversionReverts(ctx: OutcomeContext, edges: Map<strin
   }
 }
 
-/** C's non-trivial lines as they stand at `rev`, by path and normalized text (git blame says which are C's). */
-async function linesOfCommitAt(
-  rev: string,
-  c: string,
-  paths: readonly string[],
-  cwd: string,
-): Promise<{ present: Map<string, number>; count: number }> {
-  const present = new Map<string, number>();
-  let count = 0;
-  for (const path of paths) {
-    for (const line of await blameFile(rev, path, cwd)) {
-      if (line.sha !== c || !isNontrivialLine(line.text)) continue;
-      const key = `${path}\0${normalizeLine(line.text)}`;
-      present.set(key, (present.get(key) ?? 0) + 1);
-      count++;
+/** A multiset of lines, by path and normalized text. */
+type Lines = Map<string, number>;
+
+const lineKey = (path: string, text: string) => `${path}\0${normalizeLine(text)}`;
+
+/** C's non-trivial added lines, by path and normalized text. */
+function addedLines(c: CommitPatch): Lines {
+  const lines: Lines = new Map();
+  for (const f of c.files) {
+    for (const text of f.added) {
+      if (!isNontrivialLine(text)) continue;
+      const key = lineKey(f.path, text);
+      lines.set(key, (lines.get(key) ?? 0) + 1);
     }
   }
-  return { present, count };
+  return lines;
 }
 
-/** How many of `present` commit R deletes without adding the same text back. */
-async function linesDeletedBy(r: string, present: Map<string, number>, cwd: string): Promise<number> {
+/**
+ * What R does to C's lines still present: how many it deletes without adding the same text back,
+ * and (applied to `present`) the lines left after it — a rename carries them to the new path, a
+ * line removed and added back (moved, re-indented) stays.
+ */
+function applyLater(r: CommitPatch, present: Lines): number {
+  const readded = new Set(r.files.flatMap((f) => f.added.map(normalizeLine)));
   let deleted = 0;
-  for await (const patch of readCommitPatches([r], { cwd })) {
-    const readded = new Set(patch.files.flatMap((f) => f.added.map(normalizeLine)));
-    for (const f of patch.files) {
-      for (const text of f.removed) {
-        const norm = normalizeLine(text);
-        const key = `${f.oldPath ?? f.path}\0${norm}`;
-        const n = present.get(key) ?? 0;
-        if (n > 0 && !readded.has(norm)) {
-          present.set(key, n - 1);
-          deleted++;
-        }
+  for (const f of r.files) {
+    const from = f.oldPath ?? f.path;
+    for (const text of f.removed) {
+      const norm = normalizeLine(text);
+      const key = `${from}\0${norm}`;
+      const n = present.get(key) ?? 0;
+      if (n === 0 || readded.has(norm)) continue;
+      if (n === 1) present.delete(key);
+      else present.set(key, n - 1);
+      deleted++;
+    }
+    if (f.oldPath && f.oldPath !== f.path) {
+      const prefix = `${f.oldPath}\0`;
+      for (const [key, n] of [...present]) {
+        if (!key.startsWith(prefix)) continue;
+        present.delete(key);
+        const moved = `${f.path}\0${key.slice(prefix.length)}`;
+        present.set(moved, (present.get(moved) ?? 0) + n);
       }
     }
   }
   return deleted;
 }
 
+const total = (lines: Lines) => {
+  let n = 0;
+  for (const v of lines.values()) n += v;
+  return n;
+};
+
 /**
  * Partial reverts: for each of `commits`, the first later mainline commit (within the window) that
  * deletes at least half of the commit's non-trivial lines still present just before it, and adds
- * none of them back. Returns target → revert.
+ * none of them back. C's lines are followed forward by text through the later mainline commits that
+ * delete lines in its files, in landing order (as churn follows lines): every diff comes from one
+ * `git log -p` stream per batch of commits — no blame, no process per commit. Returns target → revert.
  */
 export async function partialReverts(ctx: OutcomeContext, commits: readonly string[], windowSeconds: number): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const filesOf = ctx.db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND added_lines > 0`);
-  const touchers = ctx.db.prepare(`SELECT sha FROM metadata_commit_file_changes WHERE repo_id = ? AND path = ? AND deleted_lines > 0`);
-  for (const c of commits) {
+  // The mainline commits that landed in C's window and delete lines in C's files, or rename one (its
+  // lines move to the new path): by index, joined to the stored landing (sql/009).
+  const touchers = ctx.db.prepare(`
+    SELECT f.sha FROM metadata_commit_file_changes f
+    JOIN paceflow_mainline_landing l ON l.repo_id = f.repo_id AND l.sha = f.sha AND l.landed_at > @at AND l.landed_at <= @until
+    WHERE f.repo_id = @repo AND f.path = @path AND f.deleted_lines > 0
+    UNION
+    SELECT f.sha FROM metadata_commit_file_changes f
+    JOIN paceflow_mainline_landing l ON l.repo_id = f.repo_id AND l.sha = f.sha AND l.landed_at > @at AND l.landed_at <= @until
+    WHERE f.repo_id = @repo AND f.old_path = @path`);
+  const renamedTo = ctx.db.prepare(`SELECT DISTINCT path FROM metadata_commit_file_changes WHERE repo_id = ? AND old_path = ?`);
+  const laterOf = (c: string) => {
     const at = ctx.landedAt(c);
+    // C's files, and the paths they were renamed to (the lines travel with them).
     const paths = filesOf.all<{ path: string }>([ctx.repoId, c]).map((r) => r.path);
-    const later = [...new Set(paths.flatMap((p) => touchers.all<{ sha: string }>([ctx.repoId, p]).map((r) => r.sha)))]
-      .filter((r) => r !== c && ctx.isOnMainline(r) && ctx.landedAt(r) > at && ctx.landedAt(r) - at <= windowSeconds)
+    for (let i = 0; i < paths.length && paths.length < 100; i++) {
+      for (const { path } of renamedTo.all<{ path: string }>([ctx.repoId, paths[i]!])) if (!paths.includes(path)) paths.push(path);
+    }
+    const window = { repo: ctx.repoId, at, until: at + windowSeconds };
+    return [...new Set(paths.flatMap((path) => touchers.all<{ sha: string }>({ ...window, path }).map((r) => r.sha)))]
+      .filter((r) => r !== c && ctx.isOnMainline(r))
       .sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))
       .slice(0, 20);
-    for (const r of later) {
-      const { present, count } = await linesOfCommitAt(`${r}^`, c, paths, ctx.cwd);
-      if (count === 0) break;
-      if ((await linesDeletedBy(r, present, ctx.cwd)) * 2 >= count) {
-        found.set(c, r);
-        break;
+  };
+  // Batches bound the patches held in memory.
+  for (let i = 0; i < commits.length; i += 50) {
+    const batch = commits.slice(i, i + 50).map((c) => ({ c, later: laterOf(c) }));
+    const wanted = new Set(batch.flatMap(({ c, later }) => (later.length > 0 ? [c, ...later] : [])));
+    const patches = new Map<string, CommitPatch>();
+    for await (const patch of readCommitPatches([...wanted], { cwd: ctx.cwd })) patches.set(patch.sha, patch);
+    for (const { c, later } of batch) {
+      const own = patches.get(c);
+      if (!own) continue;
+      const present = addedLines(own);
+      for (const r of later) {
+        const count = total(present);
+        if (count === 0) break;
+        const patch = patches.get(r);
+        if (!patch) continue;
+        if (applyLater(patch, present) * 2 >= count) {
+          found.set(c, r);
+          break;
+        }
       }
     }
   }
