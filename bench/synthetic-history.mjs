@@ -65,7 +65,7 @@ const EXT = ['ts', 'ts', 'ts', 'py', 'go', 'md', 'rs', 'js'];
  * Generates the history into `dir/repo`; returns the sessions (for writeTranscripts) and counts.
  * `aiShare`: the share of pull-request commits whose lines (most of them) an AI session wrote.
  */
-export async function generateHistory({ dir, commits: total = 80000, seed = 7, aiShare = 0.25 }) {
+export async function generateHistory({ dir, commits: total = 80000, seed = 7, aiShare = 0.25, repack = true }) {
   const repo = join(dir, 'repo');
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(repo, { recursive: true });
@@ -317,7 +317,7 @@ export async function generateHistory({ dir, commits: total = 80000, seed = 7, a
   await done;
   process.stderr.write('\n');
   spawnSync('git', ['-C', repo, 'checkout', '-q', 'main'], { env: gitEnv });
-  spawnSync('git', ['-C', repo, 'repack', '-adq', '--window=20'], { env: gitEnv, stdio: 'inherit' });
+  if (repack) spawnSync('git', ['-C', repo, 'repack', '-adq', '--window=20'], { env: gitEnv, stdio: 'inherit' });
   writeFileSync(join(dir, 'sessions.json'), JSON.stringify(sessions));
   return { repo, sessions, stats };
 }

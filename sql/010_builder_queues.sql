@@ -10,9 +10,12 @@ CREATE INDEX metadata_commits_by_state ON metadata_commits (repo_id, is_unreacha
 -- filled in), emptied by the attribution builder in the transaction that writes the commit's
 -- outcome. Without it every run compared every commit against event_commit_outcomes.
 -- Grain: one row per repository and commit.
+-- unreadable: git gave no diff for it the last time (a missing object): tried again each run, but
+-- no reason to replay the commits after it.
 CREATE TABLE paceflow_unattributed (
-  repo_id  TEXT NOT NULL,
-  sha      TEXT NOT NULL,
+  repo_id     TEXT NOT NULL,
+  sha         TEXT NOT NULL,
+  unreadable  INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (repo_id, sha)
 ) WITHOUT ROWID;
 

@@ -121,12 +121,21 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migration 010 (the newest) made, undone: the database is one version older.
-      d.exec(`DROP TRIGGER paceflow_unattributed_insert; DROP TRIGGER paceflow_unattributed_update; DROP TRIGGER paceflow_unattributed_delete;
-              DROP TRIGGER paceflow_untasked_insert; DROP TRIGGER paceflow_untasked_update; DROP TRIGGER paceflow_untasked_delete;
-              DROP TABLE paceflow_unattributed; DROP TABLE paceflow_untasked; DROP TABLE paceflow_task_merges;
-              DROP INDEX metadata_commits_by_state; DROP INDEX event_commit_outcomes_open_windows; DROP INDEX event_commit_outcomes_by_state;
-              DROP INDEX event_commit_outcomes_heavy; DROP INDEX event_commit_outcomes_with_ai;
+      // What migration 011 (the newest) made, undone: the database is one version older.
+      for (const trigger of [
+        'edit_insert',
+        'edit_delete',
+        'edit_update',
+        'session_insert',
+        'session_update',
+        'session_delete',
+        'aider_commit',
+        'note_insert',
+        'note_update',
+        'note_delete',
+      ])
+        d.exec(`DROP TRIGGER paceflow_attribution_${trigger}`);
+      d.exec(`DROP TABLE paceflow_ai_lines; DROP TABLE paceflow_attribution_from; DROP TABLE paceflow_owed_notes;
               PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildChurn } from '../src/builders/churn.js';
 import { buildOutcomes } from '../src/builders/outcomes.js';
-import { ingest } from '../src/cli/commands/ingest.js';
+import { type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import type { ConfigOverrides } from '../src/config/config.js';
 import { openDatabase } from '../src/db/open.js';
@@ -54,27 +54,37 @@ class Scenario {
   private readonly transcripts: ClaudeTranscript[] = [];
   config: ConfigOverrides = {};
 
+  /** A session's transcript (a second call with the same id rewrites that transcript). */
   session(id: string, build: (t: ClaudeTranscript) => void): void {
     const t = new ClaudeTranscript(`dddddddd-0000-4000-8000-00000000000${id}`, this.repo.dir);
     build(t);
-    this.transcripts.push(t);
+    const at = this.transcripts.findIndex((x) => x.sessionId === t.sessionId);
+    if (at >= 0) this.transcripts[at] = t;
+    else this.transcripts.push(t);
   }
 
-  private async ingestInto(db: string): Promise<string[]> {
+  private async ingestInto(db: string): Promise<IngestSummary> {
     const dir = join(this.home.claudeProjects, '-repo');
     mkdirSync(dir, { recursive: true });
     for (const t of this.transcripts) writeFileSync(join(dir, `${t.sessionId}.jsonl`), t.text());
-    const summary = await ingest({ cwd: this.repo.dir, db, env: this.home.env, notes: false, config: this.config });
-    return summary.messages;
+    return ingest({ cwd: this.repo.dir, db, env: this.home.env, notes: false, config: this.config });
   }
 
   /** Ingests into the kept database, then the same history into a fresh one: the rows must agree. */
   async step(): Promise<string[]> {
-    const messages = await this.ingestInto(this.db);
+    const summary = await this.ingestInto(this.db);
     const fresh = join(tempDir('paceflow-db-'), 'fresh.db');
     await this.ingestInto(fresh);
     expect(eventRows(this.db)).toEqual(eventRows(fresh));
-    return messages;
+    this.last = summary;
+    return summary.messages;
+  }
+
+  last: IngestSummary | null = null;
+
+  /** What a builder of the last step read. */
+  work(builder: string) {
+    return this.last!.builders.find((b) => b.builder === builder)!.work;
   }
 }
 
@@ -148,13 +158,56 @@ describe('builders that keep work between runs', () => {
     repo.git('branch', '-q', '-D', 'topic');
     await s.step();
 
-    // 9. A different task key pattern: every link is made again.
+    // 9. Attribution replays from the earliest change. A transcript found late, whose edit (10:00)
+    // wrote lines the parser commit (11:00) has: the latest write before the commit wins.
+    const feb1 = (hhmm: string) => Date.parse(`2026-02-01T${hhmm}:00Z`) / 1000 - Date.parse('2026-01-05T09:00:00Z') / 1000;
+    s.session('3', (t) => t.prompt('again').write('toolu_again', join(repo.dir, 'parser.ts'), lines('parse', 2)));
+    await s.step();
+    // A commit dated before the parser commit, on a branch from before it, adds lines the sessions
+    // wrote: it takes them first; the parser commit keeps what is left.
+    repo.git('checkout', '-q', '-b', 'early', repo.git('log', '-1', '--format=%H', '--grep=^base$'));
+    repo.write('parser.ts', lines('parse', 3)).commit('early parser', { at: feb1('10:30') });
+    const early = repo.git('rev-parse', 'HEAD');
+    await s.step();
+    const aiLinesOf = (sha: string) => {
+      const db = openDatabase(s.db);
+      try {
+        return db.prepare(`SELECT ai_lines FROM event_commit_outcomes WHERE sha = ?`).get<{ ai_lines: number }>([sha])?.ai_lines;
+      } finally {
+        db.close();
+      }
+    };
+    expect(aiLinesOf(early)).toBe(3);
+    // 10. That commit amended away: its writes are free again.
+    repo.write('parser.ts', lines('parse', 1)).at(feb1('10:31')).git('commit', '-q', '--amend', '-a', '--no-edit');
+    await s.step();
+    repo.git('checkout', '-q', 'main');
+
+    // A later commit adding lines whose one write an earlier commit took: nothing for it.
+    repo.write('more.ts', `${lines('more', 4)}${lines('more', 4)}`).commit('more again', { at: feb1('13:00') });
+    const again = repo.git('rev-parse', 'HEAD');
+    await s.step();
+    expect(aiLinesOf(again)).toBe(0);
+    // A session's transcript rewritten: the lines it wrote to solo.ts are gone (it wrote other.ts
+    // instead), so the commit that took them has none left.
+    s.session('4', (t) => t.prompt('solo').write('toolu_solo', join(repo.dir, 'solo.ts'), lines('solo', 3)));
+    repo.write('solo.ts', lines('solo', 3)).commit('solo', { at: feb1('13:30') });
+    const solo = repo.git('rev-parse', 'HEAD');
+    await s.step();
+    expect(aiLinesOf(solo)).toBe(3);
+    s.session('4', (t) => t.prompt('solo, again').write('toolu_other', join(repo.dir, 'other.ts'), lines('other', 2)));
+    await s.step();
+    expect(aiLinesOf(solo)).toBe(0);
+
+    // 11. A different task key pattern: every link is made again.
     s.config = { taskKeyPattern: '\\b[A-Z]{3}-[0-9]+\\b' };
     await s.step();
-    // 10. Nothing new: nothing changes.
+    // 12. Nothing new: nothing changes, and nothing is read again.
     messages = await s.step();
     expect(outcomesChecked(messages)).toBe(0);
     expect(churnLine(messages)).toMatch(/up to date/);
+    expect(s.work('attribution').diffsRead).toBe(0);
+    expect(s.work('churn')).toMatchObject({ diffsRead: 0, gitProcesses: 0 });
   });
 });
 
@@ -173,7 +226,7 @@ describe('windows the calendar closes', () => {
       const config = defaultConfig();
       const base = Date.parse('2026-01-05T09:00:00Z');
       const at = (days: number) => new Date(base + days * 86400e3);
-      const churn = (now: Date) => buildChurn({ db, repoId, cwd: repo.dir, aiLines: new Map(), config, now });
+      const churn = (now: Date) => buildChurn({ db, repoId, cwd: repo.dir, config, now });
       const outcomes = (now: Date) => buildOutcomes({ db, repoId, cwd: repo.dir, config, now });
       const rows = () => ({
         churn: db.prepare(`SELECT * FROM event_commit_churn ORDER BY sha`).all(),

@@ -66,17 +66,20 @@ describe('the update pipeline', () => {
       name: 'counter',
       async run(ctx) {
         const n = ctx.db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ?`).get<{ n: number }>([ctx.repoId])!.n;
-        seen.push(`${n} outcomes, ${ctx.aiLines.size} commits with AI lines`);
+        seen.push(`${n} outcomes in ${ctx.repoId === repoId ? 'this' : 'another'} repository`);
         return { builder: this.name, message: `${n} outcome rows` };
       },
     };
-    const summaries = await runBuilders(
-      { db, repoId, root: location.root, config: defaultConfig(), writeNotes: false, notesRead: 0, aiLines: new Map() },
-      [...BUILDERS, counter],
-    );
+    const summaries = await runBuilders({ db, repoId, root: location.root, config: defaultConfig(), writeNotes: false, notesRead: 0 }, [
+      ...BUILDERS,
+      counter,
+    ]);
     expect(summaries.map((s) => s.builder)).toEqual(['attribution', 'outcomes', 'churn', 'tasks', 'counter']);
     expect(summaries.at(-1)!.message).toBe('2 outcome rows');
-    expect(seen).toEqual(['2 outcomes, 0 commits with AI lines']);
+    expect(seen).toEqual(['2 outcomes in this repository']);
+    // Each builder's work is counted: attribution read the two new commits' diffs.
+    expect(summaries[0]!.work.diffsRead).toBe(2);
+    expect(summaries.at(-1)!.work).toEqual({ rowsRead: 1, diffsRead: 0, gitProcesses: 0 });
     db.close();
   });
 });

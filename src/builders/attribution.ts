@@ -4,6 +4,16 @@ import type { Database } from '../db/driver.js';
 import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { isNontrivialLine, normalizeLine, textLines } from './lines.js';
+import {
+  commitsWithTakingsFrom,
+  dropUnreachableTakings,
+  replayDone,
+  replayFrom,
+  replayFromAt,
+  saveTakings,
+  storedTakings,
+  type Taking,
+} from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
 
 /** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
@@ -93,8 +103,11 @@ export class WrittenLines {
     return this.paths.has(path);
   }
 
-  /** Consumes the latest unused write of this line before `at` (commit times have whole seconds), on the first path that has one. */
-  take(paths: readonly string[], text: string, at: number): Write | null {
+  /**
+   * Consumes the latest unused write of this line before `at` (commit times have whole seconds), on
+   * the first path that has one; returns it and the path it was written to.
+   */
+  take(paths: readonly string[], text: string, at: number): { write: Write; path: string } | null {
     const key = normalizeLine(text);
     for (const path of paths) {
       const list = this.byPath.get(path)?.get(key);
@@ -103,11 +116,25 @@ export class WrittenLines {
         const w = list[i]!;
         if (w.at <= at + 999 && !w.used) {
           w.used = true;
-          return w;
+          return { write: w, path };
         }
       }
     }
     return null;
+  }
+
+  /** Marks `n` writes of this edit, path and normalized line as taken already (by a commit not replayed). */
+  markUsed(editId: string, path: string, line: string, n: number): void {
+    const list = this.byPath.get(path)?.get(line);
+    if (!list) return;
+    let left = n;
+    for (const w of list) {
+      if (left === 0) break;
+      if (w.editId === editId && !w.used) {
+        w.used = true;
+        left--;
+      }
+    }
   }
 }
 
@@ -124,7 +151,16 @@ interface EditRow {
   tool_name: string;
 }
 
-export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
+/** The written lines of the repository's sessions (`paths`: only writes to these paths). */
+export function loadWrittenLines(db: Database, repoId: string, paths: readonly string[] | null = null): WrittenLines {
+  if (paths !== null) {
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_write_paths (path TEXT PRIMARY KEY)`);
+    db.exec(`DELETE FROM temp.paceflow_write_paths`);
+    const add = db.prepare(`INSERT OR IGNORE INTO temp.paceflow_write_paths (path) VALUES (?)`);
+    db.transaction(() => {
+      for (const path of paths) add.run([path]);
+    });
+  }
   const rows = db
     .prepare(
       `WITH RECURSIVE roots(session_id, root_id) AS (
@@ -137,7 +173,8 @@ export function loadWrittenLines(db: Database, repoId: string): WrittenLines {
        FROM fact_session_file_edits e
        JOIN metadata_sessions s ON s.session_id = e.session_id
        LEFT JOIN roots r ON r.session_id = e.session_id
-       WHERE e.repo_id = ? AND e.status = 'applied' AND e.path IS NOT NULL AND e.timestamp IS NOT NULL`,
+       WHERE e.repo_id = ? AND e.status = 'applied' AND e.path IS NOT NULL AND e.timestamp IS NOT NULL
+         ${paths === null ? '' : 'AND e.path IN (SELECT path FROM temp.paceflow_write_paths)'}`,
     )
     .all<EditRow>([repoId]);
   const written = new WrittenLines();
@@ -221,26 +258,35 @@ export interface AttributionOptions {
 
 export async function buildAttribution(options: AttributionOptions): Promise<AttributionResult> {
   const { db, repoId } = options;
-  if (!options.only && !options.readOnly) {
-    // Rewritten history no longer counts (its copies do).
+  const writing = !options.only && !options.readOnly;
+  if (writing) {
+    // Rewritten history no longer counts (its copies do); the writes it took are free again from
+    // its time on.
     db.transaction(() => {
       for (const table of ['event_commit_attributions', 'event_commit_outcomes']) {
         db.prepare(
           `DELETE FROM ${table} WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
         ).run([repoId, repoId]);
       }
+      const gone = dropUnreachableTakings(db, repoId);
+      if (gone) replayFromAt(db, repoId, Math.floor(Date.parse(gone) / 1000));
     });
   }
+  // Replay from the earliest change; a whole replay (a first run, a pathspec-scoped copy, release
+  // figures) reads every commit that touches a path some session wrote.
+  const from = writing ? replayFrom(db, repoId) : null;
+  const whole = options.readOnly === true || (from !== null && from <= 0);
   const notes = loadNoteCredits(db, repoId);
-  const { commits, toRead } = commitsToRead(db, repoId, options, notes);
-  const run = new AttributionRun(options, loadWrittenLines(db, repoId), notes, loadAiderCommits(db, repoId));
+  const { commits, toRead } = commitsToRead(db, repoId, options, notes, whole ? 'whole' : from);
+  const run = new AttributionRun(options, writtenBefore(db, repoId, toRead, whole, options.only), notes, loadAiderCommits(db, repoId));
   const bySha = new Map(toRead.map((c) => [c.sha, c]));
+  const unread = new Set(bySha.keys());
   const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
   const flush = () => {
     db.transaction(() => {
       for (const { patch, commit } of batch) run.attribute(patch, commit);
       // In the same transaction as the rows: a run killed later leaves no row without its shares.
-      if (!options.only && !options.readOnly) finishOutcomes(db, repoId, options.config, run.touched.splice(0));
+      if (writing) finishOutcomes(db, repoId, options.config, run.touched.splice(0));
     });
     batch.length = 0;
     crashPoint('attribution-batch');
@@ -253,12 +299,56 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     const commit = bySha.get(patch.sha);
     if (!commit) continue;
     patchesRead++;
+    unread.delete(patch.sha);
     batch.push({ patch, commit });
     if (batch.length >= 500) flush();
   }
   flush();
-  if (!options.only && !options.readOnly) finishOutcomes(db, repoId, options.config);
+  if (writing) {
+    db.transaction(() => {
+      // A commit git gave no diff for (a missing object) is tried again next run, without
+      // replaying every commit after it each time.
+      const mark = db.prepare(`UPDATE paceflow_unattributed SET unreadable = 1 WHERE repo_id = ? AND sha = ?`);
+      for (const sha of unread) mark.run([repoId, sha]);
+      // Queued commits nothing can attribute (a merge, a commit rewritten away) leave the queue.
+      db.prepare(
+        `DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha NOT IN (
+           SELECT c.sha FROM metadata_commits c WHERE c.repo_id = paceflow_unattributed.repo_id AND c.sha = paceflow_unattributed.sha
+             AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0)`,
+      ).run([repoId]);
+      if (from !== null) replayDone(db, repoId, Number.MAX_SAFE_INTEGER);
+    });
+    finishOutcomes(db, repoId, options.config);
+  }
   return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite, aiLines: run.aiLinesByCommit };
+}
+
+/**
+ * The written lines the replay starts from: writes to the paths the commits to read touch (every
+ * path, for a whole replay), with the writes other commits took marked used. For `show` (`only`),
+ * the writes the commits before it took.
+ */
+function writtenBefore(db: Database, repoId: string, toRead: readonly CommitRow[], whole: boolean, only?: string): WrittenLines {
+  let paths: string[] | null = null;
+  if (!whole) {
+    const touched = db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
+    const set = new Set<string>();
+    for (const c of toRead) {
+      for (const r of touched.all<{ path: string; old_path: string | null }>([repoId, c.sha])) {
+        set.add(r.path);
+        if (r.old_path) set.add(r.old_path);
+      }
+    }
+    paths = [...set];
+  }
+  const written = loadWrittenLines(db, repoId, paths);
+  if (whole) return written;
+  const one = only ? toRead.find((c) => c.sha === only) : undefined;
+  const except = new Set(toRead.map((c) => c.sha));
+  for (const t of storedTakings(db, repoId, paths, except, one ? { committedAt: one.committed_at, sha: one.sha } : undefined)) {
+    written.markUsed(t.editId, t.writePath, t.line, t.n);
+  }
+  return written;
 }
 
 type AiderCommit = { short_sha: string; session_id: string; model: string | null };
@@ -275,26 +365,19 @@ function loadAiderCommits(db: Database, repoId: string): AiderCommit[] {
 }
 
 /**
- * Every attributable commit (non-merge, reachable, not a shallow boundary) in commit order, and the
- * ones whose diff must be read: no outcome yet, a path some session wrote, a note, or the one asked for.
+ * Every attributable commit (non-merge, reachable, not a shallow boundary) counted, and the ones
+ * whose diff must be read, in commit order: the queued ones (no outcome yet, a changed note), the
+ * one asked for, and — replaying from second `from` — the commits from then on that touch a path
+ * some session wrote or took a write before; `whole`: every commit touching such a path, and every
+ * commit with a note.
  */
 function commitsToRead(
   db: Database,
   repoId: string,
   options: AttributionOptions,
   notes: ReturnType<typeof loadNoteCredits>,
+  from: number | 'whole' | null,
 ): { commits: number; toRead: CommitRow[] } {
-  db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
-  db.exec(`DELETE FROM paceflow_ai_paths`);
-  const insertPath = db.prepare(`INSERT OR IGNORE INTO paceflow_ai_paths (path) VALUES (?)`);
-  const aiPaths = db.prepare(
-    `SELECT DISTINCT path FROM fact_session_file_edits WHERE repo_id = ? AND status = 'applied' AND path IS NOT NULL`,
-  );
-  db.transaction(() => {
-    for (const { path } of aiPaths.all<{ path: string }>([repoId])) insertPath.run([path]);
-  });
-  // Set operations in SQL, by index: the commits without an outcome, and those touching a path (or
-  // a renamed path) some session wrote. Not every commit of the history loaded into JavaScript.
   const attributable = `c.repo_id = @repo AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0`;
   const { n: commits } = db
     .prepare(`SELECT count(*) AS n FROM metadata_commits c WHERE ${attributable}`)
@@ -314,29 +397,43 @@ function commitsToRead(
        WHERE ${attributable} AND NOT EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = c.repo_id AND o.sha = c.sha)`,
     ).run({ repo: repoId });
   }
-  const toRead = db
-    .prepare(
-      // A union of shas found by index, then their rows by key (CROSS JOIN keeps that order in
-      // SQLite's planner): no scan of the commits.
-      `SELECT c.sha, c.committed_at, c.ai_marker FROM (
-         SELECT u.sha FROM paceflow_unattributed u WHERE u.repo_id = @repo
-         UNION SELECT f.sha FROM paceflow_ai_paths p JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.path = p.path
-         UNION SELECT f.sha FROM paceflow_ai_paths p JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path
-         UNION SELECT @only WHERE @only IS NOT NULL
-       ) s CROSS JOIN metadata_commits c ON c.repo_id = @repo AND c.sha = s.sha
-       WHERE ${attributable}`,
-    )
-    .all<CommitRow>({ repo: repoId, only: options.only ?? null });
-  // Commits with a note are read too (the note is their evidence when no transcript matches).
-  const have = new Set(toRead.map((c) => c.sha));
+  const shas = new Set<string>();
+  if (!options.only)
+    for (const { sha } of db.prepare(`SELECT sha FROM paceflow_unattributed WHERE repo_id = ?`).all<{ sha: string }>([repoId]))
+      shas.add(sha);
+  else shas.add(options.only);
+  if (from !== null) {
+    db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
+    db.exec(`DELETE FROM temp.paceflow_ai_paths`);
+    const insertPath = db.prepare(`INSERT OR IGNORE INTO temp.paceflow_ai_paths (path) VALUES (?)`);
+    const aiPaths = db.prepare(
+      `SELECT DISTINCT path FROM fact_session_file_edits WHERE repo_id = ? AND status = 'applied' AND path IS NOT NULL`,
+    );
+    db.transaction(() => {
+      for (const { path } of aiPaths.all<{ path: string }>([repoId])) insertPath.run([path]);
+    });
+    // By index: the file changes of those paths (or paths renamed from them), from `from` on.
+    const since = from === 'whole' ? Number.MIN_SAFE_INTEGER : from;
+    for (const { sha } of db
+      .prepare(
+        `SELECT f.sha FROM temp.paceflow_ai_paths p
+         JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.path = p.path
+         JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha AND unixepoch(c.committed_at) >= @since
+         UNION
+         SELECT f.sha FROM temp.paceflow_ai_paths p
+         JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path
+         JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha AND unixepoch(c.committed_at) >= @since`,
+      )
+      .all<{ sha: string }>({ repo: repoId, since }))
+      shas.add(sha);
+    if (from === 'whole') for (const sha of [...notes.paceflow.keys(), ...notes.gitAi.keys()]) shas.add(sha);
+    else for (const sha of commitsWithTakingsFrom(db, repoId, from)) shas.add(sha);
+  }
   const one = db.prepare(`SELECT c.sha, c.committed_at, c.ai_marker FROM metadata_commits c WHERE ${attributable} AND c.sha = @sha`);
-  for (const sha of [...notes.paceflow.keys(), ...notes.gitAi.keys()]) {
-    if (have.has(sha)) continue;
+  const toRead: CommitRow[] = [];
+  for (const sha of shas) {
     const row = one.get<CommitRow>({ repo: repoId, sha });
-    if (row) {
-      toRead.push(row);
-      have.add(sha);
-    }
+    if (row) toRead.push(row);
   }
   toRead.sort((x, y) =>
     x.committed_at < y.committed_at ? -1 : x.committed_at > y.committed_at ? 1 : x.sha < y.sha ? -1 : x.sha > y.sha ? 1 : 0,
@@ -352,6 +449,8 @@ interface LineMatch {
   /** Per provider and session. */
   credits: Map<string, Credit>;
   aiLines: { path: string; text: string; provider: string }[];
+  /** Which write each AI line took (kept in paceflow_ai_lines for the next replay). */
+  takings: Taking[];
   explanation: LineExplanation[];
 }
 
@@ -360,7 +459,7 @@ interface LineMatch {
  * normalized text, to the same path (or the path it was renamed from), made before the commit.
  */
 export function matchCommitLines(files: readonly FilePatch[], at: number, written: WrittenLines, explain: boolean): LineMatch {
-  const match: LineMatch = { nontrivial: 0, credits: new Map(), aiLines: [], explanation: [] };
+  const match: LineMatch = { nontrivial: 0, credits: new Map(), aiLines: [], takings: [], explanation: [] };
   for (const file of files) {
     const paths = file.oldPath && file.oldPath !== file.path ? [file.path, file.oldPath] : [file.path];
     for (const text of file.added) {
@@ -369,12 +468,20 @@ export function matchCommitLines(files: readonly FilePatch[], at: number, writte
         continue;
       }
       match.nontrivial++;
-      const write = written.take(paths, text, at);
-      if (!write) {
+      const taken = written.take(paths, text, at);
+      if (!taken) {
         if (explain) match.explanation.push({ path: file.path, text, verdict: unmatchedVerdict(written, paths) });
         continue;
       }
+      const { write } = taken;
       match.aiLines.push({ path: file.path, text: normalizeLine(text), provider: write.provider });
+      match.takings.push({
+        editId: write.editId,
+        writePath: taken.path,
+        path: file.path,
+        line: normalizeLine(text),
+        provider: write.provider,
+      });
       const key = `${write.provider}\0${write.sessionId}`;
       const credit = match.credits.get(key) ?? { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 0 };
       credit.lines++;
@@ -431,6 +538,8 @@ class AttributionRun {
     this.sql = {
       clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
       attributed: db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`),
+      oweNote: db.prepare(`INSERT OR REPLACE INTO paceflow_owed_notes (repo_id, sha, note_text) VALUES (?, ?, ?)`),
+      settleNote: db.prepare(`DELETE FROM paceflow_owed_notes WHERE repo_id = ? AND sha = ?`),
       // How the session (its root: a sub-agent's work is its parent's) went, for the note.
       sessionWork: db.prepare(`
         SELECT q.user_prompt_count AS prompts, q.repeated_debug_loop AS debug_loop, q.mid_session_error_paste AS error_paste,
@@ -474,6 +583,7 @@ class AttributionRun {
     const aiLines = this.writeEvidence(patch, files, commit, match);
     this.sql.outcome.run({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
     this.sql.attributed.run([options.repoId, commit.sha]);
+    saveTakings(options.db, options.repoId, commit.sha, match.takings);
     this.touched.push(commit.sha);
   }
 
@@ -492,7 +602,11 @@ class AttributionRun {
       const withWork = [...credits.values()].map((c) => ({ ...c, work: this.sql.sessionWork.get<SessionWork>([c.sessionId]) }));
       const text = composeNote(this.options.tool ?? 'paceflow', nontrivial, withWork);
       const stored = this.notes.paceflow.get(commit.sha)?.text;
-      if (!stored || stripTool(stored) !== stripTool(text)) this.notesToWrite.push({ sha: commit.sha, text });
+      // Owed in this transaction: a run killed before git has it writes it next time.
+      if (!stored || stripTool(stored) !== stripTool(text)) {
+        this.notesToWrite.push({ sha: commit.sha, text });
+        this.sql.oweNote.run([repoId, commit.sha, text]);
+      } else this.sql.settleNote.run([repoId, commit.sha]);
     } else if (fromNote && fromNote.length > 0) {
       // No transcript here (a clone, CI): the note written where the transcripts were.
       const scale = this.options.pathScope ? inScopeShare(patch, files) : 1;

@@ -7,12 +7,12 @@ import {
   churnInputs,
   evidenceKey,
   inputsKey,
-  type LineList,
   loadMainline,
   type MainlineCommit,
   planChurn,
 } from './churn/evidence.js';
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
+import { storedAiLines } from './attribution-replay.js';
 import { isNontrivialLine, normalizeLine } from './lines.js';
 
 /**
@@ -35,8 +35,6 @@ export async function buildChurn(options: {
   db: Database;
   repoId: string;
   cwd: string;
-  /** Line-level AI evidence (from transcripts) per commit: path and normalized text. */
-  aiLines: ReadonlyMap<string, LineList>;
   config: Pick<PaceflowConfig, 'churnWindowDays'>;
   now?: Date;
   /** Only lines in these paths count (a pathspec-scoped report). */
@@ -45,18 +43,19 @@ export async function buildChurn(options: {
   const { db, repoId, cwd, config } = options;
   const windowMs = config.churnWindowDays * 86400e3;
   const now = (options.now ?? new Date()).getTime();
-  const inputs = churnInputs(db, repoId, config.churnWindowDays, options.aiLines);
+  const inputs = churnInputs(db, repoId, config.churnWindowDays);
   // Taken again after the rows are written: the digest counts them.
   const saveInputs = () =>
     db
       .prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
-      .run([inputsKey(repoId), churnInputs(db, repoId, config.churnWindowDays, options.aiLines)]);
+      .run([inputsKey(repoId), churnInputs(db, repoId, config.churnWindowDays)]);
   if (db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([inputsKey(repoId)])?.value === inputs) {
     db.transaction(() => closeWindows(db, repoId, windowMs, now));
     return { commits: 0, churned: 0, aiChurned: 0 };
   }
   const mainline = loadMainline(db, repoId);
-  const evidence = evidenceFinder(db, repoId, options.aiLines);
+  // The AI lines attribution kept (paceflow_ai_lines): read only when there is a pass to make.
+  const evidence = evidenceFinder(db, repoId, storedAiLines(db, repoId));
   const plan = planChurn(db, repoId, mainline, evidence, config.churnWindowDays);
   // Written only when it changed: a re-run with nothing new writes nothing here.
   const saveEvidence = () => {

@@ -182,9 +182,12 @@ async function buildChangedOutcomes(
   const rewritten = squashed.size > 0 && (await refsRewritten(ctx, previous, changed));
   if (rewritten) for (const sha of squashed) candidates.add(sha);
   if (changed.length > 0) {
-    const unmerged = shas('merged_to_mainline = 0');
-    for (const sha of await ctx.onlyFrom([...new Set(changed.map((r) => r.sha))], [ctx.tip]))
-      if (unmerged.has(sha) || squashed.has(sha)) candidates.add(sha);
+    // The moved refs' own commits, each looked up by key: not every unmerged outcome of the history.
+    const verdict = db.prepare(`SELECT merged_to_mainline, mainline_via FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`);
+    for (const sha of await ctx.onlyFrom([...new Set(changed.map((r) => r.sha))], [ctx.tip])) {
+      const row = verdict.get<{ merged_to_mainline: number | null; mainline_via: string | null }>([repoId, sha]);
+      if (row && (row.merged_to_mainline === 0 || row.mainline_via === 'squash')) candidates.add(sha);
+    }
   }
   ctx.changedTips = rewritten ? null : new Set(changed.map((r) => r.sha));
   const list = [...candidates];

@@ -2,7 +2,7 @@ import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { createTempViews } from '../db/migrate.js';
 import { blameFile, filesTouchedInRange, revListRange } from '../git/blame.js';
-import { buildAttribution } from './attribution.js';
+import { storedAiLines } from './attribution-replay.js';
 import { isNontrivialLine, normalizeLine } from './lines.js';
 
 /**
@@ -24,12 +24,12 @@ export async function collectRangeLines(options: {
   config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>;
 }): Promise<number> {
   const { db, repoId, cwd } = options;
-  const attribution = await buildAttribution({ db, repoId, cwd, config: options.config, readOnly: true });
   const inRange = await revListRange(options.from, options.to, cwd);
   const files = await filesTouchedInRange(options.from, options.to, options.pathspecs, options.pathspecCwd ?? cwd);
   // Per commit: the AI lines still to be claimed, by path and normalized text.
   const aiLeft = new Map<string, Map<string, { provider: string; n: number }[]>>();
-  for (const [sha, lines] of attribution.aiLines) {
+  // The AI lines attribution kept per commit (paceflow_ai_lines): no replay of every commit here.
+  for (const [sha, lines] of storedAiLines(db, repoId)) {
     const byKey = new Map<string, { provider: string; n: number }[]>();
     for (const l of lines) {
       const key = `${l.path}\0${l.text}`;

@@ -13,6 +13,19 @@ function bind(params: SqlParams | undefined): unknown[] {
   return Array.isArray(params) ? (params as unknown[]) : [params];
 }
 
+/**
+ * Rows read through statements in this process (all, get, iterate): what the work-counting test
+ * and the benches read (a build's cost is counted, not only timed). Never reset here.
+ */
+export const rowsRead = { count: 0 };
+
+function* counted<T>(rows: IterableIterator<T>): IterableIterator<T> {
+  for (const row of rows) {
+    rowsRead.count++;
+    yield row;
+  }
+}
+
 /** A driver's statement behind the Statement interface; drivers say how to read columns and read-only-ness. */
 export class WrappedStatement implements Statement {
   constructor(
@@ -26,16 +39,20 @@ export class WrappedStatement implements Statement {
     return { changes: Number(this.stmt.run(...bind(params)).changes) };
   }
   all<T = Row>(params?: SqlParams): T[] {
-    return this.stmt.all(...bind(params)) as T[];
+    const rows = this.stmt.all(...bind(params)) as T[];
+    rowsRead.count += rows.length;
+    return rows;
   }
   get<T = Row>(params?: SqlParams): T | undefined {
-    return this.stmt.get(...bind(params)) as T | undefined;
+    const row = this.stmt.get(...bind(params)) as T | undefined;
+    if (row !== undefined) rowsRead.count++;
+    return row;
   }
   iterate<T = Row>(params?: SqlParams): IterableIterator<T> {
-    return this.stmt.iterate(...bind(params)) as IterableIterator<T>;
+    return counted(this.stmt.iterate(...bind(params)) as IterableIterator<T>);
   }
   iterateArrays(params?: SqlParams): IterableIterator<unknown[]> {
-    return this.arrays().iterate(...bind(params)) as IterableIterator<unknown[]>;
+    return counted(this.arrays().iterate(...bind(params)) as IterableIterator<unknown[]>);
   }
   columns(): string[] {
     return this.columnNames();

@@ -3,6 +3,11 @@ import { gitText, runGit, type GitOptions } from './run.js';
 export const PACEFLOW_NOTES_REF = 'refs/notes/paceflow';
 export const GIT_AI_NOTES_REF = 'refs/notes/ai';
 
+/** A note's text as git keeps it (`git notes add` cleans it so): trailing whitespace trimmed, one final newline. */
+export function storedNoteText(text: string): string {
+  return `${text.replace(/[ \t]+$/gm, '').replace(/\n*$/, '')}\n`;
+}
+
 /** The notes commit each of `refs` points at (absent refs are left out); one git process. */
 export async function notesRefTips(cwd: string, refs: readonly string[]): Promise<Map<string, string>> {
   const out = await gitText(['for-each-ref', '--format=%(refname)%00%(objectname)', ...refs], { cwd });
@@ -58,7 +63,7 @@ export async function writeNotesBatch(cwd: string, ref: string, notes: readonly 
   const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
   const message = `Notes added by paceflow (${notes.length})\n`;
   let stream = `commit ${ref}\ncommitter ${committer}\n${data(message)}${exists ? `from ${ref}^0\n` : ''}`;
-  for (const note of notes) stream += `N inline ${note.commit}\n${data(`${note.text.replace(/[ \t]+$/gm, '').replace(/\n*$/, '')}\n`)}`;
+  for (const note of notes) stream += `N inline ${note.commit}\n${data(storedNoteText(note.text))}`;
   await runGit(['fast-import', '--quiet', '--done'], { cwd, input: `${stream}\ndone\n` });
 }
 

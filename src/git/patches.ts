@@ -116,10 +116,19 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
     const lines = text.split('\n');
     carry = lines.pop() ?? '';
     for (const l of lines) line(l);
-    while (done.length > 0) yield done.shift()!;
+    while (done.length > 0) {
+      diffsRead.count++;
+      yield done.shift()!;
+    }
   }
   carry += decoder.end();
   if (carry) line(carry);
   if (current) done.push(current);
-  while (done.length > 0) yield done.shift()!;
+  while (done.length > 0) {
+    diffsRead.count++;
+    yield done.shift()!;
+  }
 }
+
+/** Commit diffs parsed in this process (what the work-counting test and the benches read). Never reset here. */
+export const diffsRead = { count: 0 };

@@ -1,5 +1,13 @@
 import type { Database } from '../db/driver.js';
-import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF, ensureNotesFollowRewrites, notesRefTips, readNotes, writeNotesBatch } from '../git/notes.js';
+import {
+  GIT_AI_NOTES_REF,
+  PACEFLOW_NOTES_REF,
+  ensureNotesFollowRewrites,
+  notesRefTips,
+  readNotes,
+  storedNoteText,
+  writeNotesBatch,
+} from '../git/notes.js';
 
 const NOTES_REFS = [PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF] as const;
 
@@ -42,7 +50,14 @@ export async function ingestNotes(db: Database, repoId: string, cwd: string, now
   return total;
 }
 
-/** Writes the notes attribution asked for, and records them as read. */
+/** The notes attribution owes the repository (paceflow_owed_notes), oldest first by commit. */
+export function owedNotes(db: Database, repoId: string): { sha: string; text: string }[] {
+  return db
+    .prepare(`SELECT sha, note_text AS text FROM paceflow_owed_notes WHERE repo_id = ? ORDER BY sha`)
+    .all<{ sha: string; text: string }>([repoId]);
+}
+
+/** Writes the notes attribution asked for, records them as read and no longer owed. */
 export async function writeNotes(
   db: Database,
   repoId: string,
@@ -60,8 +75,15 @@ export async function writeNotes(
     PACEFLOW_NOTES_REF,
     notes.map((n) => ({ commit: n.sha, text: n.text })),
   );
+  // Recorded as git keeps it. A note attribution owed is its own finding: not queued for
+  // attribution again. Any other (the Action's carried notes) is new evidence: its commit is.
+  const settled = db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`);
+  const paid = db.prepare(`DELETE FROM paceflow_owed_notes WHERE repo_id = ? AND sha = ?`);
   db.transaction(() => {
-    for (const note of notes) record.run([repoId, note.sha, PACEFLOW_NOTES_REF, note.text, now]);
+    for (const note of notes) {
+      record.run([repoId, note.sha, PACEFLOW_NOTES_REF, storedNoteText(note.text), now]);
+      if (paid.run([repoId, note.sha]).changes > 0) settled.run([repoId, note.sha]);
+    }
   });
   return notes.length;
 }

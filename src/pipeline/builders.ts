@@ -2,9 +2,9 @@ import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { formatCount } from '../format.js';
-
-/** A commit's line-level AI evidence: the path and normalized text of each AI line. */
-export type AiLines = ReadonlyMap<string, readonly { path: string; text: string }[]>;
+import { rowsRead } from '../db/statement.js';
+import { diffsRead } from '../git/patches.js';
+import { gitProcessCounts } from '../git/run.js';
 
 /**
  * What every builder reads: the database, the repository, the settings, and what earlier builders
@@ -24,20 +24,26 @@ export interface BuildContext {
   readonly tool?: string;
   /** Notes the notes step read before the builders ran (reported beside attribution). */
   readonly notesRead: number;
-  /** Set by the attribution builder; churn follows these lines. */
-  aiLines: AiLines;
 }
 
 export interface BuilderSummary {
   builder: string;
   /** One line for a person: what the builder did. */
   message: string;
+  /** What it cost, counted: rows its statements read, commit diffs it parsed, git processes it started. */
+  work: BuilderWork;
+}
+
+export interface BuilderWork {
+  rowsRead: number;
+  diffsRead: number;
+  gitProcesses: number;
 }
 
 /** One event family's builder: reads metadata_* and fact_* (and earlier events), writes its event_* rows. */
 export interface Builder {
   readonly name: string;
-  run(ctx: BuildContext): Promise<BuilderSummary>;
+  run(ctx: BuildContext): Promise<Omit<BuilderSummary, 'work'>>;
 }
 
 // Each builder loads its module when it runs: a run outside a repository (transcripts only) never
@@ -46,7 +52,10 @@ export interface Builder {
 const attribution: Builder = {
   name: 'attribution',
   async run(ctx) {
-    const [{ buildAttribution }, { writeNotes }] = await Promise.all([import('../builders/attribution.js'), import('../ingest/notes.js')]);
+    const [{ buildAttribution }, { owedNotes, writeNotes }] = await Promise.all([
+      import('../builders/attribution.js'),
+      import('../ingest/notes.js'),
+    ]);
     const { db, repoId, root, config } = ctx;
     const result = await buildAttribution({
       db,
@@ -56,8 +65,8 @@ const attribution: Builder = {
       ...(ctx.tool ? { tool: ctx.tool } : {}),
       ...(ctx.pathScope ? { pathScope: ctx.pathScope } : {}),
     });
-    ctx.aiLines = result.aiLines;
-    const written = ctx.writeNotes ? await writeNotes(db, repoId, root, result.notesToWrite) : 0;
+    // The notes owed: this run's, and any a killed run found but did not write.
+    const written = ctx.writeNotes ? await writeNotes(db, repoId, root, owedNotes(db, repoId)) : 0;
     return {
       builder: this.name,
       message:
@@ -91,7 +100,6 @@ const churn: Builder = {
       db,
       repoId,
       cwd: root,
-      aiLines: ctx.aiLines,
       config,
       ...(ctx.pathScope ? { pathScope: ctx.pathScope } : {}),
     });
@@ -129,8 +137,25 @@ export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks
 export async function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
   const summaries: BuilderSummary[] = [];
   for (const builder of builders) {
-    summaries.push(await builder.run(ctx));
+    const before = workSoFar();
+    const summary = await builder.run(ctx);
+    const after = workSoFar();
+    summaries.push({
+      ...summary,
+      work: {
+        rowsRead: after.rowsRead - before.rowsRead,
+        diffsRead: after.diffsRead - before.diffsRead,
+        gitProcesses: after.gitProcesses - before.gitProcesses,
+      },
+    });
     crashPoint(`builder:${builder.name}`);
   }
   return summaries;
+}
+
+/** The process's work counters (they only grow). */
+function workSoFar(): BuilderWork {
+  let gitProcesses = 0;
+  for (const n of gitProcessCounts.values()) gitProcesses += n;
+  return { rowsRead: rowsRead.count, diffsRead: diffsRead.count, gitProcesses };
 }

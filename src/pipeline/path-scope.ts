@@ -57,7 +57,9 @@ export async function withPathScope<T>(
         for (const table of ['event_commit_attributions', 'event_commit_outcomes', 'event_commit_churn', 'event_task_commits']) {
           scoped.prepare(`DELETE FROM ${table} WHERE repo_id = ?`).run([repoId]);
         }
-        // Every in-scope commit is attributed again, counting only its in-scope lines.
+        // Every in-scope commit is attributed again, counting only its in-scope lines, in one whole replay.
+        scoped.prepare(`DELETE FROM paceflow_ai_lines WHERE repo_id = ?`).run([repoId]);
+        scoped.prepare(`INSERT OR IGNORE INTO paceflow_attribution_from (repo_id, at) VALUES (?, 0)`).run([repoId]);
         scoped
           .prepare(
             `INSERT OR IGNORE INTO paceflow_unattributed (repo_id, sha) SELECT repo_id, sha FROM metadata_commits
@@ -69,7 +71,7 @@ export async function withPathScope<T>(
           .run([`outcomes_state:${repoId}`, `churn_evidence:${repoId}`, `churn_inputs:${repoId}`]);
       });
       // Every builder, on the copy, counting only in-scope lines; no notes (the copy is thrown away).
-      await runBuilders({ db: scoped, repoId, root, config, pathScope, writeNotes: false, notesRead: 0, aiLines: new Map() });
+      await runBuilders({ db: scoped, repoId, root, config, pathScope, writeNotes: false, notesRead: 0 });
       return await fn(scoped, pathScope.size);
     } finally {
       scoped.close();

@@ -92,7 +92,6 @@ export async function updateRepository(
       writeNotes: options.notes !== false,
       tool: `paceflow ${packageVersion()}`,
       notesRead,
-      aiLines: new Map(),
     });
     summary.messages.push(...summary.builders.map((b) => b.message));
   }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/driver.js';
+import { aiLinesGenerationKey } from '../attribution-replay.js';
 import { COPY_VIAS } from '../outcomes/context.js';
 
 /** A mainline commit as the churn builder reads it. */
@@ -132,18 +133,18 @@ export const inputsKey = (repoId: string) => `churn_inputs:${repoId}`;
  * While it stays the same no commit can churn another, so a run only closes the windows that time
  * closed — in SQL, without loading mainline (after every commit off mainline, the common case).
  */
-export function churnInputs(db: Database, repoId: string, windowDays: number, aiLines: ReadonlyMap<string, LineList>): string {
+export function churnInputs(db: Database, repoId: string, windowDays: number): string {
   const hash = createHash('sha256');
   const tip = db
     .prepare(
       `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`,
     )
     .get<{ head_sha: string }>([repoId])?.head_sha;
-  hash.update(`v1\0${tip ?? ''}\0${windowDays}\0`);
-  for (const sha of [...aiLines.keys()].sort()) {
-    hash.update(`l${sha}\0`);
-    for (const l of aiLines.get(sha)!) hash.update(`${l.path}\0${l.text}\0`);
-  }
+  // The transcript lines: attribution bumps this number whenever a commit's AI lines change.
+  const generation = db
+    .prepare(`SELECT value FROM paceflow_meta WHERE key = ?`)
+    .get<{ value: string }>([aiLinesGenerationKey(repoId)])?.value;
+  hash.update(`v2\0${tip ?? ''}\0${windowDays}\0${generation ?? ''}\0`);
   const rows = (sql: string) => {
     for (const row of db.prepare(sql).iterateArrays([repoId])) hash.update(`${row.join('\0')}\n`);
   };

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { formatCount } from '../../format.js';
 import type { ConfigOverrides } from '../../config/config.js';
 import type { UpdateSummary } from '../../pipeline/update.js';
 import {
@@ -52,21 +53,37 @@ export function register(program: Command): void {
     .description('record new commits of the repository (all branches, remote branches and tags) and new session transcripts')
     .option('--no-attribution', 'record history and transcripts without attributing commits')
     .option('--no-notes', 'attribute, but do not write refs/notes/paceflow')
-    .option('--no-progress', 'no progress bar on stderr');
+    .option('--no-progress', 'no progress bar on stderr')
+    .option('--work', 'also print what each builder cost: rows read, commit diffs parsed, git processes started');
   withExamples(addSessionFlags(addConfigFlags(command)), [
     ['paceflow ingest', 'history, new transcripts and every builder for this repository'],
     ['paceflow ingest --no-sessions', 'git history only'],
     ['paceflow ingest --provider claude codex --since 7d', 'two assistants, transcripts of the last week'],
-  ]).action(async (flags: ConfigFlags & SessionFlags & { progress: boolean; attribution: boolean; notes: boolean }, cmd: Command) => {
-    const summary = await ingest({
-      ...where(cmd),
-      ...sessionOptions(flags),
-      attribution: flags.attribution,
-      notes: flags.notes,
-      config: configOverrides(flags),
-      progress: wantsProgress(flags),
-    });
-    for (const warning of summary.warnings) process.stderr.write(`paceflow: warning: ${warning}\n`);
-    for (const message of summary.messages) write(message);
-  });
+  ]).action(
+    async (
+      flags: ConfigFlags & SessionFlags & { progress: boolean; attribution: boolean; notes: boolean; work?: boolean },
+      cmd: Command,
+    ) => {
+      const summary = await ingest({
+        ...where(cmd),
+        ...sessionOptions(flags),
+        attribution: flags.attribution,
+        notes: flags.notes,
+        config: configOverrides(flags),
+        progress: wantsProgress(flags),
+      });
+      for (const warning of summary.warnings) process.stderr.write(`paceflow: warning: ${warning}\n`);
+      for (const message of summary.messages) write(message);
+      if (flags.work) write(describeWork(summary));
+    },
+  );
+}
+
+/** One line: each builder's counted work (`--work`), e.g. for the benches. */
+export function describeWork(summary: IngestSummary): string {
+  const parts = summary.builders.map(
+    (b) =>
+      `${b.builder} ${formatCount(b.work.rowsRead)} rows, ${formatCount(b.work.diffsRead)} diffs, ${formatCount(b.work.gitProcesses)} git`,
+  );
+  return `work: ${parts.length > 0 ? parts.join('; ') : 'no builders ran'}`;
 }

@@ -1,0 +1,160 @@
+import type { Database } from '../db/driver.js';
+
+/**
+ * The bookkeeping that lets attribution replay only what changed (sql/011). DESIGN §4's rule is
+ * sequential — each commit, in commit order, takes the latest unused write of each of its lines —
+ * so a commit's lines depend on what every earlier commit took. paceflow_ai_lines keeps what each
+ * commit took; a run replays the commits from the earliest point anything changed (a new commit,
+ * a write added or changed, a session whose credit changed), with every other commit's takings
+ * marking their writes as used.
+ */
+
+/** One taking: a commit's line matched to a write (the edit, the path it was written to). */
+export interface Taking {
+  editId: string;
+  writePath: string;
+  /** The commit's path of the line. */
+  path: string;
+  /** Normalized text. */
+  line: string;
+  provider: string;
+}
+
+/** The earliest second from which commits are attributed again, or null when nothing asks for it. */
+export function replayFrom(db: Database, repoId: string): number | null {
+  const queued = db
+    .prepare(`SELECT min(at) AS at FROM paceflow_attribution_from WHERE repo_id = ?`)
+    .get<{ at: number | null }>([repoId])?.at;
+  // New commits (no outcome yet) may take writes later commits took; a pending commit that has an
+  // outcome (its note changed) only needs itself attributed again.
+  const pending = db
+    .prepare(
+      `SELECT min(unixepoch(c.committed_at)) AS at FROM paceflow_unattributed u
+       CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
+       WHERE u.repo_id = ? AND u.unreadable = 0 AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0
+         AND NOT EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = u.repo_id AND o.sha = u.sha)`,
+    )
+    .get<{ at: number | null }>([repoId])?.at;
+  const times = [queued, pending].filter((t): t is number => t !== null && t !== undefined);
+  return times.length > 0 ? Math.min(...times) : null;
+}
+
+/** Replays asked for before `through` (seconds) are done. */
+export function replayDone(db: Database, repoId: string, through: number): void {
+  db.prepare(`DELETE FROM paceflow_attribution_from WHERE repo_id = ? AND at <= ?`).run([repoId, through]);
+}
+
+/** Asks for commits from `at` (seconds) to be attributed again. */
+export function replayFromAt(db: Database, repoId: string, at: number): void {
+  db.prepare(`INSERT OR IGNORE INTO paceflow_attribution_from (repo_id, at) VALUES (?, ?)`).run([repoId, at]);
+}
+
+/** The commits that took writes from second `from` on (a replay from there does them again). */
+export function commitsWithTakingsFrom(db: Database, repoId: string, from: number): string[] {
+  return db
+    .prepare(
+      `SELECT DISTINCT t.sha FROM paceflow_ai_lines t CROSS JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
+       WHERE t.repo_id = ? AND unixepoch(c.committed_at) >= ?`,
+    )
+    .all<{ sha: string }>([repoId, from])
+    .map((r) => r.sha);
+}
+
+/**
+ * The takings of every commit but `except` in the given written paths (null: all), as
+ * (edit, written path, line) → how many: the writes already used when the replay starts.
+ * `before`: only commits ordered before this commit (committed_at, sha) — what `show` replays.
+ */
+export function storedTakings(
+  db: Database,
+  repoId: string,
+  paths: readonly string[] | null,
+  except: ReadonlySet<string>,
+  before?: { committedAt: string; sha: string },
+): { editId: string; writePath: string; line: string; n: number }[] {
+  const rows: { sha: string; edit_id: string; write_path: string; line: string; n: number; committed_at: string }[] = [];
+  const select = `SELECT t.sha, t.edit_id, t.write_path, t.line, t.n, c.committed_at FROM paceflow_ai_lines t
+    JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha`;
+  if (paths === null) rows.push(...db.prepare(`${select} WHERE t.repo_id = ?`).all<(typeof rows)[number]>([repoId]));
+  else {
+    const byPath = db.prepare(`${select} WHERE t.repo_id = ? AND t.write_path = ?`);
+    for (const path of paths) rows.push(...byPath.all<(typeof rows)[number]>([repoId, path]));
+  }
+  return rows
+    .filter((r) => !except.has(r.sha))
+    .filter((r) => !before || r.committed_at < before.committedAt || (r.committed_at === before.committedAt && r.sha < before.sha))
+    .map((r) => ({ editId: r.edit_id, writePath: r.write_path, line: r.line, n: r.n }));
+}
+
+/**
+ * Replaces a commit's takings; returns whether they changed (churn and release figures follow the
+ * AI lines, so a change bumps `ai_lines_gen`).
+ */
+export function saveTakings(db: Database, repoId: string, sha: string, takings: readonly Taking[]): boolean {
+  const counts = new Map<string, { t: Taking; n: number }>();
+  for (const t of takings) {
+    const key = [t.editId, t.writePath, t.path, t.line, t.provider].join('\0');
+    const entry = counts.get(key);
+    if (entry) entry.n++;
+    else counts.set(key, { t, n: 1 });
+  }
+  const now = [...counts].map(([key, { n }]) => `${key}\0${n}`).sort();
+  const before = db
+    .prepare(`SELECT edit_id, write_path, path, line, provider, n FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`)
+    .all<{ edit_id: string; write_path: string; path: string; line: string; provider: string; n: number }>([repoId, sha])
+    .map((r) => [r.edit_id, r.write_path, r.path, r.line, r.provider, r.n].join('\0'))
+    .sort();
+  if (now.length === before.length && now.every((k, i) => k === before[i])) return false;
+  db.prepare(`DELETE FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`).run([repoId, sha]);
+  const insert = db.prepare(
+    `INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, line, provider, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  for (const { t, n } of counts.values()) insert.run([repoId, sha, t.editId, t.writePath, t.path, t.line, t.provider, n]);
+  db.prepare(
+    `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+  ).run([aiLinesGenerationKey(repoId)]);
+  return true;
+}
+
+/** Drops the takings of commits no longer attributable (rewritten away); returns the earliest commit time among them, or null. */
+export function dropUnreachableTakings(db: Database, repoId: string): string | null {
+  const gone = db
+    .prepare(
+      `SELECT min(c.committed_at) AS at FROM paceflow_ai_lines t JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
+       WHERE t.repo_id = ? AND c.is_unreachable = 1`,
+    )
+    .get<{ at: string | null }>([repoId])?.at;
+  if (!gone) return null;
+  db.prepare(
+    `DELETE FROM paceflow_ai_lines WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
+  ).run([repoId, repoId]);
+  db.prepare(
+    `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+  ).run([aiLinesGenerationKey(repoId)]);
+  return gone;
+}
+
+/** Bumped whenever any commit's AI lines change: the churn builder's digest reads it. */
+export const aiLinesGenerationKey = (repoId: string) => `ai_lines_gen:${repoId}`;
+
+/** The AI lines of commits (all of the repository's, or these), by commit: path, normalized text, provider. */
+export function storedAiLines(
+  db: Database,
+  repoId: string,
+  shas?: readonly string[],
+): Map<string, { path: string; text: string; provider: string }[]> {
+  const out = new Map<string, { path: string; text: string; provider: string }[]>();
+  const add = (r: { sha: string; path: string; line: string; provider: string; n: number }) => {
+    const list = out.get(r.sha) ?? [];
+    for (let i = 0; i < r.n; i++) list.push({ path: r.path, text: r.line, provider: r.provider });
+    out.set(r.sha, list);
+  };
+  type Row = { sha: string; path: string; line: string; provider: string; n: number };
+  const select = `SELECT sha, path, line, provider, n FROM paceflow_ai_lines WHERE repo_id = ?`;
+  if (shas === undefined) for (const r of db.prepare(`${select} ORDER BY sha, path, line, edit_id`).all<Row>([repoId])) add(r);
+  else {
+    const one = db.prepare(`${select} AND sha = ? ORDER BY path, line, edit_id`);
+    for (const sha of shas) for (const r of one.all<Row>([repoId, sha])) add(r);
+  }
+  return out;
+}

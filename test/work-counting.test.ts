@@ -1,0 +1,113 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateHistory, writeTranscripts } from '../bench/synthetic-history.mjs';
+import { type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
+import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+/**
+ * #20: after a small change the builders do work in proportion to the change, never to the history.
+ * Asserted by counting — rows their queries read, commit diffs they parsed, git processes they
+ * started (BuilderSummary.work) — on a 20,000-commit history shaped like a team's
+ * (bench/synthetic-history.mjs: hundreds of pull-request branches merged, squashed, rebased or left
+ * open, reverts, renames, tags) with the ~800 Claude Code sessions that wrote a share of its lines.
+ * The bounds are a small fraction of the history (20,000 commits, ~12,000 attributable, ~2,600 with
+ * transcript lines, ~100,000 AI lines): a build that walked the history would exceed them by far.
+ */
+
+const HISTORY = 20_000;
+
+type Work = IngestSummary['builders'][number]['work'];
+
+/** Each builder's work in a run. */
+function workOf(summary: IngestSummary): Record<string, Work> {
+  return Object.fromEntries(summary.builders.map((b) => [b.builder, b.work]));
+}
+
+describe('work proportional to the change', () => {
+  it(`on a ${HISTORY.toLocaleString('en')}-commit history with sessions: one commit, a branch, an amend, a rebase`, {
+    timeout: 900_000,
+  }, async () => {
+    const dir = tempDir('paceflow-history-');
+    const { repo, sessions } = await generateHistory({ dir, commits: HISTORY, seed: 11, repack: false });
+    const home = tempDir('paceflow-home-');
+    writeTranscripts(sessions, repo, home);
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    delete env.CLAUDE_CONFIG_DIR;
+    const git = (...args: string[]) => {
+      const r = spawnSync('git', args, {
+        cwd: repo,
+        encoding: 'utf8',
+        env: {
+          ...env,
+          GIT_AUTHOR_NAME: 'Bench',
+          GIT_AUTHOR_EMAIL: 'b@example.com',
+          GIT_COMMITTER_NAME: 'Bench',
+          GIT_COMMITTER_EMAIL: 'b@example.com',
+        },
+      });
+      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    // Mainline 20 commits back, to move it forward later as a fetch would.
+    const tip = git('rev-parse', 'main');
+    git('reset', '-q', '--hard', 'main~20');
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    const run = async () => workOf(await ingest({ cwd: repo, db, env, notes: false }));
+    const first = await run();
+    expect(first.attribution!.diffsRead).toBeGreaterThan(10_000);
+
+    const small = { rowsRead: 2_000, diffsRead: 25, gitProcesses: 12 };
+    const within = (work: Record<string, Work>, bounds: Partial<Record<string, Partial<Work>>> = {}) => {
+      for (const [builder, w] of Object.entries(work)) {
+        const b = { ...small, ...bounds[builder] };
+        expect(w.rowsRead, `${builder}: rows read`).toBeLessThanOrEqual(b.rowsRead);
+        expect(w.diffsRead, `${builder}: diffs read`).toBeLessThanOrEqual(b.diffsRead);
+        expect(w.gitProcesses, `${builder}: git processes`).toBeLessThanOrEqual(b.gitProcesses);
+      }
+    };
+
+    // Nothing new: no diff read, no git process started by any builder.
+    const nothing = await run();
+    within(nothing, Object.fromEntries(Object.keys(nothing).map((b) => [b, { diffsRead: 0, gitProcesses: 0 }])));
+
+    // One new commit on a pull-request branch.
+    const open = git('for-each-ref', '--count=1', '--sort=-committerdate', '--format=%(refname:short)', 'refs/heads/feature/');
+    git('checkout', '-q', open);
+    git('commit', '-q', '--allow-empty', '-m', 'bench: nothing but a message');
+    spawnSync('sh', ['-c', 'printf "export const benchValue = computeBenchValue(1);\\n" >> bench.ts'], { cwd: repo });
+    git('add', '-A');
+    git('commit', '-q', '-m', 'bench: one new commit');
+    within(await run());
+
+    // A new branch at an existing commit, then an amend.
+    git('branch', 'bench/new-branch', 'HEAD~3');
+    within(await run());
+    spawnSync('sh', ['-c', 'printf "export const benchValue2 = computeBenchValue(2);\\n" >> bench.ts'], { cwd: repo });
+    git('commit', '-q', '-a', '--amend', '--no-edit');
+    within(await run());
+
+    // A 10-commit branch, then rebased onto mainline as it stands.
+    git('checkout', '-q', '-b', 'bench/rebased', 'main~15');
+    for (let i = 0; i < 10; i++) {
+      spawnSync('sh', ['-c', `printf "export const step${i} = computeStep(${i});\\n" >> rebased.ts`], { cwd: repo });
+      git('add', '-A');
+      git('commit', '-q', '-m', `bench: step ${i}`);
+    }
+    within(await run());
+    git('rebase', '-q', 'main');
+    within(await run(), { attribution: { diffsRead: 25 } });
+
+    // Mainline moves 20 commits (a fetch): attribution and tasks read what moved. Churn reads the
+    // diffs of the mainline commits inside the new commits' window (weeks, not the history); its
+    // row reads and the outcomes build, which re-checks every outcome against the new mainline,
+    // still walk all of mainline (#20 leaves them for later).
+    git('update-ref', 'refs/heads/main', tip);
+    const { outcomes, churn, ...rest } = await run();
+    within(rest);
+    expect(churn!.diffsRead).toBeLessThan(first.churn!.diffsRead / 2);
+    expect(outcomes!.diffsRead).toBeLessThan(first.outcomes!.diffsRead);
+  });
+});
