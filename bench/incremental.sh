@@ -3,15 +3,20 @@
 # change to a large history — this checkout against another revision built beside it, in the same
 # run, each on its own copy of the repository and its own database. Counts git processes too.
 #
-#   bash bench/incremental.sh <repository> [BASELINE_REV]     # default baseline: HEAD~1
+#   bash bench/incremental.sh <repository> [BASELINE_REV] [SESSIONS_JSON]   # default baseline: HEAD~1
 #
-# Cases, in order: the first run (with mainline 20 commits back), nothing new, one new commit on a
-# topic branch, a new branch at an existing commit, mainline moving 20 commits (as a fetch would),
-# one new commit on mainline. The repository's mainline is its origin/HEAD, main or master.
+# With SESSIONS_JSON (bench/synthetic-history.mjs writes one beside its repository) each copy gets
+# those Claude Code sessions as transcripts in a HOME of its own and the ingest reads them;
+# without, it runs with --no-sessions. Cases, in order: the first run (mainline 20 commits back),
+# also timed against `git log -p --all --no-merges` on the same copy; nothing new; one new commit on
+# a topic branch; a new branch at an existing commit; an amend; a 10-commit branch, then rebased
+# onto mainline; mainline moving 20 commits (as a fetch would); one new commit on mainline. The
+# repository's mainline is its origin/HEAD, main or master. This checkout also prints `--work`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$(cd "$1" && pwd)"
 rev="${2:-HEAD~1}"
+sessions="${3:-}"
 work="$(mktemp -d)"
 trap 'git -C "$root" worktree remove --force "$work/baseline" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 git -C "$root" worktree add -q --detach "$work/baseline" "$rev"
@@ -29,35 +34,59 @@ mainline() { # the mainline ref of the repository at $1
   if [ -n "$head" ]; then echo "refs/remotes/$head"; elif git -C "$1" rev-parse -q --verify refs/heads/main >/dev/null; then echo refs/heads/main; else echo refs/heads/master; fi
 }
 
-measure() { # <label> <bin> <repo> <db>
+measure() { # <label> <bin> <repo> <db> <home> [extra flags]
   : > "$work/git-count"
-  if ! (cd "$3" && PATH="$work/bin:$PATH" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" --db "$4" ingest --no-sessions --no-progress >"$work/out" 2>&1); then
+  local flags=(--no-progress)
+  [ -z "$sessions" ] && flags+=(--no-sessions)
+  if ! (cd "$3" && HOME="$5" PATH="$work/bin:$PATH" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" --db "$4" ingest "${flags[@]}" "${@:6}" >"$work/out" 2>&1); then
     echo "$1: failed"; cat "$work/out"; exit 1
   fi
   echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes; $(grep -o 'outcomes: .*' "$work/out")"
+  grep -o '^work: .*' "$work/out" | sed 's/^/    /' || true
+}
+
+commit_file() { # <repo> <file> <message>: one new commit on the checked-out branch
+  echo "export const bench$RANDOM = computeBench($RANDOM);" >> "$1/$2"
+  git -C "$1" add -A && git -C "$1" -c user.name=Bench -c user.email=b@example.com commit -qm "$3"
 }
 
 for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$root/bin/paceflow.js"; do
   name="${variant%%:*}"; bin="${variant#*:}"
-  repo="$work/repo-${name%% *}"; db="$work/${name%% *}.db"
+  tag="${name%% *}"
+  repo="$work/repo-$tag"; db="$work/$tag.db"; home="$work/home-$tag"
+  extra=(); [ "$tag" = this ] && extra=(--work)
   git clone -q "$src" "$repo"
+  mkdir -p "$home"
+  if [ -n "$sessions" ]; then
+    node --input-type=module -e "import { readFileSync } from 'node:fs'; import { writeTranscripts } from '$root/bench/synthetic-history.mjs'; const r = writeTranscripts(JSON.parse(readFileSync('$sessions', 'utf8')), '$repo', '$home'); console.log('$name: ' + r.files + ' transcripts, ' + (r.bytes / 1e6).toFixed(1) + ' MB');"
+  fi
   ref="$(mainline "$repo")"; tip="$(git -C "$repo" rev-parse "$ref")"
   git -C "$repo" update-ref "$ref" "$(git -C "$repo" rev-parse "$tip~20")"
-  measure "$name, first run" "$bin" "$repo" "$db"
-  measure "$name, nothing new" "$bin" "$repo" "$db"
+  measure "$name, first run" "$bin" "$repo" "$db" "$home" "${extra[@]}"
+  (cd "$repo" && /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' git log -p --all --no-merges >/dev/null)
+  echo "$name, git log -p --all --no-merges on the same copy: $(cat "$work/time")"
+  measure "$name, nothing new" "$bin" "$repo" "$db" "$home" "${extra[@]}"
   git -C "$repo" checkout -q -b bench-topic "$tip~30"
-  echo "// bench $RANDOM" >> "$repo/bench-topic.txt"
-  git -C "$repo" add -A && git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit -qm "bench: one new commit on a topic branch"
-  measure "$name, one new commit on a topic branch" "$bin" "$repo" "$db"
+  commit_file "$repo" bench-topic.ts "bench: one new commit on a topic branch"
+  measure "$name, one new commit on a topic branch" "$bin" "$repo" "$db" "$home" "${extra[@]}"
   git -C "$repo" branch bench-new "$tip~40"
-  measure "$name, a new branch at an existing commit" "$bin" "$repo" "$db"
+  measure "$name, a new branch at an existing commit" "$bin" "$repo" "$db" "$home" "${extra[@]}"
+  echo "// amended" >> "$repo/bench-topic.ts"
+  git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit -qa --amend --no-edit
+  measure "$name, an amend" "$bin" "$repo" "$db" "$home" "${extra[@]}"
+  git -C "$repo" checkout -q -b bench-rebase "$tip~60"
+  for i in 1 2 3 4 5 6 7 8 9 10; do commit_file "$repo" bench-rebase.ts "bench: step $i"; done
+  measure "$name, a 10-commit branch" "$bin" "$repo" "$db" "$home" "${extra[@]}"
+  git -C "$repo" -c user.name=Bench -c user.email=b@example.com rebase -q "$ref"
+  measure "$name, the 10 commits rebased onto mainline" "$bin" "$repo" "$db" "$home" "${extra[@]}"
   git -C "$repo" update-ref "$ref" "$tip"
-  measure "$name, mainline moves 20 commits" "$bin" "$repo" "$db"
+  measure "$name, mainline moves 20 commits" "$bin" "$repo" "$db" "$home" "${extra[@]}"
   # A commit on mainline that adds a file (plumbing: the mainline may be a remote-tracking ref).
   blob="$(echo "export const benchValue = computeBenchValue();" | git -C "$repo" hash-object -w --stdin)"
   GIT_INDEX_FILE="$work/index" git -C "$repo" read-tree "$tip"
   GIT_INDEX_FILE="$work/index" git -C "$repo" update-index --add --cacheinfo "100644,$blob,bench-mainline.ts"
   tree="$(GIT_INDEX_FILE="$work/index" git -C "$repo" write-tree)"
   git -C "$repo" update-ref "$ref" "$(git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit-tree "$tree" -p "$tip" -m 'bench: one new commit on mainline')"
-  measure "$name, one new commit on mainline" "$bin" "$repo" "$db"
+  measure "$name, one new commit on mainline" "$bin" "$repo" "$db" "$home" "${extra[@]}"
+  rm -rf "$repo" "$home"
 done

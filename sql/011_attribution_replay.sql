@@ -112,3 +112,30 @@ CREATE TABLE paceflow_owed_notes (
   note_text  TEXT NOT NULL,
   PRIMARY KEY (repo_id, sha)
 ) WITHOUT ROWID;
+
+-- Generations the task builder's session links depend on, bumped as the sessions of a repository
+-- change (a new one, its branch, its span — new prompts come with a later end), so that a run can
+-- tell "nothing changed" without reading every session. paceflow_meta 'sessions_gen:<repo_id>'.
+CREATE TRIGGER paceflow_sessions_gen_insert AFTER INSERT ON metadata_sessions
+WHEN NEW.repo_id IS NOT NULL
+BEGIN
+  INSERT INTO paceflow_meta (key, value) VALUES ('sessions_gen:' || NEW.repo_id, '1')
+  ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+END;
+
+CREATE TRIGGER paceflow_sessions_gen_update AFTER UPDATE ON metadata_sessions
+WHEN OLD.git_branch IS NOT NEW.git_branch OR OLD.started_at IS NOT NEW.started_at OR OLD.ended_at IS NOT NEW.ended_at
+  OR OLD.session_kind IS NOT NEW.session_kind OR OLD.repo_id IS NOT NEW.repo_id OR OLD.parent_session_id IS NOT NEW.parent_session_id
+BEGIN
+  INSERT INTO paceflow_meta (key, value) SELECT 'sessions_gen:' || OLD.repo_id, '1' WHERE OLD.repo_id IS NOT NULL
+  ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+  INSERT INTO paceflow_meta (key, value) SELECT 'sessions_gen:' || NEW.repo_id, '1' WHERE NEW.repo_id IS NOT NULL
+  ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+END;
+
+CREATE TRIGGER paceflow_sessions_gen_delete AFTER DELETE ON metadata_sessions
+WHEN OLD.repo_id IS NOT NULL
+BEGIN
+  INSERT INTO paceflow_meta (key, value) VALUES ('sessions_gen:' || OLD.repo_id, '1')
+  ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1;
+END;

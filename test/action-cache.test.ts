@@ -135,6 +135,7 @@ describe('the Action’s database in the GitHub cache', () => {
         'note_delete',
       ])
         d.exec(`DROP TRIGGER paceflow_attribution_${trigger}`);
+      for (const trigger of ['insert', 'update', 'delete']) d.exec(`DROP TRIGGER paceflow_sessions_gen_${trigger}`);
       d.exec(`DROP TABLE paceflow_ai_lines; DROP TABLE paceflow_attribution_from; DROP TABLE paceflow_owed_notes;
               PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();

@@ -656,7 +656,14 @@ export function finishOutcomes(
     db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([key])?.value === thresholds
   )
     return;
+  // The outcome builder re-checks partial reverts when a mainline commit's heavy-AI evidence
+  // changed: a generation it reads instead of every heavy-AI row (bumped when it did change).
+  const heavyOf = db.prepare(
+    `SELECT heavy_ai, attribution_source FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND mainline_via = 'ancestor'`,
+  );
+  const heavy = () => JSON.stringify((touched ?? []).map((sha) => heavyOf.get([repoId, sha]) ?? null));
   db.transaction(() => {
+    const heavyBefore = heavy();
     let only = '';
     if (touched !== undefined) {
       if (touched.length === 0) return;
@@ -692,5 +699,9 @@ export function finishOutcomes(
         key,
         thresholds,
       ]);
+    if (touched === undefined || heavy() !== heavyBefore)
+      db.prepare(
+        `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+      ).run([`heavy_mainline_gen:${repoId}`]);
   });
 }

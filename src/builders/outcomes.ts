@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database, SqlValue } from '../db/driver.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
@@ -35,7 +34,7 @@ export async function buildOutcomes(options: {
   // depend on today's date, need refreshing.
   const refs = loadRefTips(db, repoId);
   const state: OutcomesState = {
-    v: 2,
+    v: 3,
     tip,
     refs: Object.fromEntries(refs.map((r) => [r.ref_name, r.sha])),
     revertWindowDays: config.revertWindowDays,
@@ -97,7 +96,7 @@ async function buildAll(
 
 /** What a build saw: the mainline tip, every ref tip, the revert window, the heavy-AI commits the partial rule reads. */
 interface OutcomesState {
-  v: 2;
+  v: 3;
   tip: string;
   refs: Record<string, string>;
   revertWindowDays: number;
@@ -107,23 +106,18 @@ interface OutcomesState {
 function parseState(text: string | undefined): OutcomesState | null {
   try {
     const state = text ? (JSON.parse(text) as Partial<OutcomesState>) : null;
-    return state?.v === 2 && typeof state.tip === 'string' && state.refs ? (state as OutcomesState) : null;
+    return state?.v === 3 && typeof state.tip === 'string' && state.refs ? (state as OutcomesState) : null;
   } catch {
     return null;
   }
 }
 
-/** The heavy-AI commits with line-level evidence (the partial revert rule's targets), as one string. */
+/**
+ * Which heavy-AI mainline commits with line-level evidence there are (the partial rule's targets),
+ * as a generation the attribution builder bumps when one of them changes: no read of every row.
+ */
 function heavyEvidence(db: Database, repoId: string): string {
-  const shas = db
-    .prepare(
-      // INDEXED BY: the few heavy-AI rows, not a walk of every outcome (the planner has no statistics to know).
-      `SELECT sha FROM event_commit_outcomes INDEXED BY event_commit_outcomes_heavy
-       WHERE repo_id = ? AND heavy_ai = 1 AND attribution_source IN ('transcript', 'note') ORDER BY sha`,
-    )
-    .all<{ sha: string }>([repoId])
-    .map((r) => r.sha);
-  return createHash('sha256').update(shas.join(',')).digest('hex');
+  return db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([`heavy_mainline_gen:${repoId}`])?.value ?? '';
 }
 
 /** Whether a ref of the last build is gone, or moved to a commit that does not descend from its old tip. */

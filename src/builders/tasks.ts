@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
@@ -138,12 +137,19 @@ function writeCommitLinks(
     }
   };
 
+  const rowsOf = db.prepare(
+    `SELECT task_key, branch_name, fallback, confidence, key_source FROM event_task_commits WHERE repo_id = ? AND sha = ? ORDER BY task_key`,
+  );
+  const linksOf = (sha: string) => JSON.stringify(rowsOf.all([repoId, sha]));
   db.transaction(() => {
     // Rewritten or deleted history no longer links to anything.
-    db.prepare(
-      `DELETE FROM event_task_commits WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
-    ).run([repoId, repoId]);
+    let changes = db
+      .prepare(
+        `DELETE FROM event_task_commits WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
+      )
+      .run([repoId, repoId]).changes;
     if (whole) {
+      changes++;
       sql.clearCommits.run([repoId]);
       for (const c of db
         .prepare(
@@ -166,12 +172,18 @@ function writeCommitLinks(
         }
       }
       for (const sha of relink) {
+        const before = linksOf(sha);
         sql.clearCommit.run([repoId, sha]);
         const c = sql.commit.get<CommitRow>([repoId, sha]);
         if (c) link(c);
+        if (linksOf(sha) !== before) changes++;
       }
     }
     db.prepare(`DELETE FROM paceflow_untasked WHERE repo_id = ?`).run([repoId]);
+    if (changes > 0)
+      db.prepare(
+        `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+      ).run([`task_links_gen:${repoId}`]);
     alsoInTransaction();
   });
 }
@@ -272,15 +284,17 @@ function linkSessions(
   configKey: string,
   meta: { get(key: string): string | undefined; set(key: string, value: string): void },
 ): void {
-  const hash = createHash('sha256').update(`${configKey}\0${config.taskCommitWindowHours}\n`);
-  for (const sql of [
-    `SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions WHERE repo_id = ? AND session_kind <> 'subagent' ORDER BY session_id`,
-    `SELECT sha, session_id FROM event_commit_attributions WHERE repo_id = ? AND source = 'transcript' ORDER BY sha, session_id`,
-    `SELECT task_key, sha FROM event_task_commits WHERE repo_id = ? ORDER BY task_key, sha`,
-  ]) {
-    for (const row of db.prepare(sql).iterateArrays([repoId])) hash.update(`${row.join('\0')}\n`);
-  }
-  const digest = hash.digest('hex');
+  // What the links read, by generation (each bumped where it changes: sessions by triggers, commit
+  // links here, transcript attributions by the attribution builder): no read of every session.
+  const generation = (key: string) =>
+    db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([`${key}:${repoId}`])?.value ?? '';
+  const digest = JSON.stringify([
+    configKey,
+    config.taskCommitWindowHours,
+    generation('sessions_gen'),
+    generation('task_links_gen'),
+    generation('ai_lines_gen'),
+  ]);
   if (meta.get('tasks_sessions') === digest) return;
 
   const sql = {
