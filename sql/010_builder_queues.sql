@@ -75,11 +75,9 @@ CREATE INDEX event_commit_outcomes_open_windows ON event_commit_outcomes (repo_i
 WHERE merge_window_closed = 0 OR revert_window_closed = 0;
 
 -- What a build after one commit asks of the outcomes, by index: the rows not built yet, the
--- unmerged and squashed ones, the merged and reverted counts, the heavy-AI commits, the commits
--- with AI lines (the churn builder's digest of its inputs).
+-- unmerged and squashed ones, the merged and reverted counts, the heavy-AI commits.
 CREATE INDEX event_commit_outcomes_by_state ON event_commit_outcomes (repo_id, merged_to_mainline, mainline_via, reverted_later);
 CREATE INDEX event_commit_outcomes_heavy ON event_commit_outcomes (repo_id, sha) WHERE heavy_ai = 1;
-CREATE INDEX event_commit_outcomes_with_ai ON event_commit_outcomes (repo_id, sha) WHERE ai_lines > 0;
 
 -- The merges whose subject names a branch with a task key (`Merge branch 'ABC-12-login'`) and the
 -- commits each brought in (second parent, not first: a function of the merge alone, so read from

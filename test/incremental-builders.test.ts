@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildChurn } from '../src/builders/churn.js';
+import { composeNote } from '../src/builders/notes.js';
 import { buildOutcomes } from '../src/builders/outcomes.js';
 import { type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
 import { defaultConfig } from '../src/config/defaults.js';
@@ -198,6 +199,38 @@ describe('builders that keep work between runs', () => {
     s.session('4', (t) => t.prompt('solo, again').write('toolu_other', join(repo.dir, 'other.ts'), lines('other', 2)));
     await s.step();
     expect(aiLinesOf(solo)).toBe(0);
+
+    // A branch fetched late holds a commit (a trailer: counted AI lines) that mainline already has a
+    // cherry-picked copy of, landed after it was written: the copy's churn now counts its lines.
+    repo.write('mirror.ts', lines('mirror', 5)).commit('mirror work', { at: feb1('14:00') });
+    const beforeMirror = repo.git('rev-parse', 'HEAD~1');
+    await s.step();
+    repo.git('checkout', '-q', '-b', 'late-branch', beforeMirror);
+    repo
+      .write('mirror.ts', lines('mirror', 5))
+      .commit('mirror work\n\nCo-Authored-By: Claude <noreply@anthropic.com>', { at: feb1('13:45') });
+    await s.step();
+    repo.git('checkout', '-q', 'main');
+    // A note arrives for a commit on mainline (written where its transcript was): its AI lines count.
+    const base = repo.git('log', '-1', '--format=%H', '--grep=^base$');
+    const note = composeNote('paceflow 0.1.0', 5, [{ provider: 'codex', model: null, sessionId: 'codex:elsewhere', lines: 1 }]);
+    repo.git('notes', '--ref=refs/notes/paceflow', 'add', '-m', note.trimEnd(), base);
+    await s.step();
+    expect(aiLinesOf(base)).toBe(1); // not heavy-AI: outcomes stay as they are
+
+    // A note makes a mainline commit heavy-AI after a later commit deleted most of its lines: the
+    // partial-revert rule now applies to it (a whole outcome build, from a generation, not a scan).
+    const target = repo.write('target.ts', lines('target', 4)).commit('target work', { at: feb1('15:00') });
+    repo.write('target.ts', lines('target', 1)).commit('drop most of the target', { at: feb1('15:10') });
+    await s.step();
+    const heavyNote = composeNote('paceflow 0.1.0', 4, [{ provider: 'codex', model: null, sessionId: 'codex:elsewhere', lines: 4 }]);
+    repo.git('notes', '--ref=refs/notes/paceflow', 'add', '-m', heavyNote.trimEnd(), target);
+    await s.step();
+    const reverted = openDatabase(s.db);
+    expect(reverted.prepare(`SELECT revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([target])).toEqual({
+      revert_kind: 'partial',
+    });
+    reverted.close();
 
     // 11. A different task key pattern: every link is made again.
     s.config = { taskKeyPattern: '\\b[A-Z]{3}-[0-9]+\\b' };

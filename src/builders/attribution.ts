@@ -539,6 +539,12 @@ class AttributionRun {
       clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
       attributed: db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`),
       oweNote: db.prepare(`INSERT OR REPLACE INTO paceflow_owed_notes (repo_id, sha, note_text) VALUES (?, ?, ?)`),
+      counted: db.prepare(
+        `SELECT ai_lines, nontrivial_added_lines, merged_to_mainline FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
+      ),
+      bump: db.prepare(
+        `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+      ),
       settleNote: db.prepare(`DELETE FROM paceflow_owed_notes WHERE repo_id = ? AND sha = ?`),
       // How the session (its root: a sub-agent's work is its parent's) went, for the note.
       sessionWork: db.prepare(`
@@ -581,7 +587,15 @@ class AttributionRun {
     if (options.only || options.readOnly) return;
     this.sql.clearAttributions.run([options.repoId, commit.sha]);
     const aiLines = this.writeEvidence(patch, files, commit, match);
+    // Churn counts the AI lines of commits on mainline (their own, or a copy's): a change to them
+    // bumps the generation it reads.
+    const before = this.sql.counted.get<{ ai_lines: number; nontrivial_added_lines: number; merged_to_mainline: number | null }>([
+      options.repoId,
+      commit.sha,
+    ]);
     this.sql.outcome.run({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
+    if (before?.merged_to_mainline === 1 && (before.ai_lines !== aiLines || before.nontrivial_added_lines !== match.nontrivial))
+      this.sql.bump.run([`mainline_ai_gen:${options.repoId}`]);
     this.sql.attributed.run([options.repoId, commit.sha]);
     saveTakings(options.db, options.repoId, commit.sha, match.takings);
     this.touched.push(commit.sha);
@@ -659,9 +673,11 @@ export function finishOutcomes(
   // The outcome builder re-checks partial reverts when a mainline commit's heavy-AI evidence
   // changed: a generation it reads instead of every heavy-AI row (bumped when it did change).
   const heavyOf = db.prepare(
-    `SELECT heavy_ai, attribution_source FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND mainline_via = 'ancestor'`,
+    `SELECT heavy_ai = 1 AND attribution_source IN ('transcript', 'note') AS heavy FROM event_commit_outcomes
+     WHERE repo_id = ? AND sha = ? AND mainline_via = 'ancestor'`,
   );
   const heavy = () => JSON.stringify((touched ?? []).map((sha) => heavyOf.get([repoId, sha]) ?? null));
+
   db.transaction(() => {
     const heavyBefore = heavy();
     let only = '';
@@ -699,9 +715,10 @@ export function finishOutcomes(
         key,
         thresholds,
       ]);
-    if (touched === undefined || heavy() !== heavyBefore)
-      db.prepare(
-        `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
-      ).run([`heavy_mainline_gen:${repoId}`]);
+    const bump = db.prepare(
+      `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+    );
+    if (touched === undefined || heavy() !== heavyBefore) bump.run([`heavy_mainline_gen:${repoId}`]);
+    if (touched === undefined) bump.run([`mainline_ai_gen:${repoId}`]);
   });
 }

@@ -213,12 +213,38 @@ async function buildChangedOutcomes(
     });
   }
   const update = db.prepare(UPDATE_OUTCOME);
+  // Churn follows the lines copies carry: a copy verdict that changed bumps the generation it reads.
+  const verdictOf = db.prepare(
+    `SELECT merged_to_mainline, mainline_via, mainline_sha FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
+  );
+  const isCopy = (v: { merged_to_mainline: number | null; mainline_via: string | null } | undefined) =>
+    v?.merged_to_mainline === 1 && v.mainline_via !== 'ancestor';
   db.transaction(() => {
-    for (const row of rows) update.run(row);
+    let copies = false;
+    for (const row of rows) {
+      const before = verdictOf.get<{ merged_to_mainline: number | null; mainline_via: string | null; mainline_sha: string | null }>([
+        repoId,
+        row.sha as string,
+      ]);
+      update.run(row);
+      const after = verdictOf.get<{ merged_to_mainline: number | null; mainline_via: string | null; mainline_sha: string | null }>([
+        repoId,
+        row.sha as string,
+      ]);
+      if ((isCopy(before) || isCopy(after)) && JSON.stringify(before) !== JSON.stringify(after)) copies = true;
+    }
+    if (copies) bumpCopies(db, repoId);
     refreshWindows(db, repoId, config, now);
     saveState();
   });
   return list.length;
+}
+
+/** Bumps the generation of copy verdicts (paceflow_meta 'mainline_copies_gen'), which churn reads. */
+function bumpCopies(db: Database, repoId: string): void {
+  db.prepare(
+    `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+  ).run([`mainline_copies_gen:${repoId}`]);
 }
 
 /** The mainline and revert columns of one commit's outcome row (the shortcut and the whole build write the same). */
@@ -298,8 +324,9 @@ function writeOutcomes(
         revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
       });
     }
-    // Every row's flags were just computed at `now`.
+    // Every row's flags were just computed at `now`; the copies may all have changed.
     recordWindows(ctx.db, ctx.repoId, config, now);
+    bumpCopies(ctx.db, ctx.repoId);
     alsoInTransaction();
   });
   return { merged, reverted };

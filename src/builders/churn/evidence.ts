@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/driver.js';
 import { aiLinesGenerationKey } from '../attribution-replay.js';
-import { COPY_VIAS } from '../outcomes/context.js';
 
 /** A mainline commit as the churn builder reads it. */
 export interface MainlineCommit {
@@ -128,10 +127,11 @@ export const inputsKey = (repoId: string) => `churn_inputs:${repoId}`;
 
 /**
  * A digest of everything the churn rows depend on but the calendar: the mainline tip (its commits
- * and when they landed), the window, the transcript lines this run found, the copies that carry
- * branch commits' lines, the counted AI lines of mainline commits, and how many rows there are.
- * While it stays the same no commit can churn another, so a run only closes the windows that time
- * closed — in SQL, without loading mainline (after every commit off mainline, the common case).
+ * and when they landed), the window, and generations bumped where the evidence changes — the kept
+ * transcript lines (attribution), the counted AI lines of mainline commits (attribution), the
+ * copies that carry branch commits' lines (outcomes) — and how many rows there are. While it stays
+ * the same no commit can churn another, so a run only closes the windows that time closed, in SQL,
+ * without loading mainline (after every commit off mainline, the common case).
  */
 export function churnInputs(db: Database, repoId: string, windowDays: number): string {
   const hash = createHash('sha256');
@@ -145,15 +145,13 @@ export function churnInputs(db: Database, repoId: string, windowDays: number): s
     .prepare(`SELECT value FROM paceflow_meta WHERE key = ?`)
     .get<{ value: string }>([aiLinesGenerationKey(repoId)])?.value;
   hash.update(`v2\0${tip ?? ''}\0${windowDays}\0${generation ?? ''}\0`);
-  const rows = (sql: string) => {
-    for (const row of db.prepare(sql).iterateArrays([repoId])) hash.update(`${row.join('\0')}\n`);
-  };
-  // By index (the planner has no statistics to know): the copies, the mainline commits with AI lines.
-  rows(`SELECT sha, mainline_sha, ai_lines FROM event_commit_outcomes
-        WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via IN (${COPY_VIAS.map((v) => `'${v}'`).join(', ')}) AND mainline_sha IS NOT NULL
-        ORDER BY sha`);
-  rows(`SELECT sha, ai_lines, nontrivial_added_lines, reached_mainline_at FROM event_commit_outcomes INDEXED BY event_commit_outcomes_with_ai
-        WHERE repo_id = ? AND mainline_via = 'ancestor' AND ai_lines > 0 ORDER BY sha`);
-  rows(`SELECT count(*) FROM event_commit_churn WHERE repo_id = ?`);
+  // The counted AI lines of mainline commits and the copies that carry branch commits' lines: by
+  // generation (bumped where they change), and the number of rows (a row dropped is noticed).
+  for (const key of ['mainline_ai_gen', 'mainline_copies_gen']) {
+    hash.update(
+      `${db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([`${key}:${repoId}`])?.value ?? ''}\0`,
+    );
+  }
+  hash.update(`${db.prepare(`SELECT count(*) AS n FROM event_commit_churn WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n}`);
   return hash.digest('hex');
 }

@@ -6,9 +6,6 @@ import { isAncestor, netDiffPatchId, patchIds } from '../../git/mainline.js';
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
 
-/** The ways a copy carries a commit to mainline: every Via but 'ancestor' (a list SQL can range over by index). */
-export const COPY_VIAS = ['patch-id', 'squash', 'content'] as const satisfies readonly Exclude<Via, 'ancestor'>[];
-
 export interface Reached {
   via: Via;
   /** Seconds. */
