@@ -2,7 +2,7 @@ import type { PaceflowConfig } from '../config/config.js';
 import type { Database, SqlValue } from '../db/driver.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { isAncestor } from '../git/mainline.js';
-import { applyMainlineRules } from './outcomes/mainline-rules.js';
+import { applyMainlineRules, applyRefRules } from './outcomes/mainline-rules.js';
 import { diffInversionReverts, effectiveReverts, messageReverts, partialReverts, type RevertEdge } from './outcomes/revert-rules.js';
 
 /**
@@ -168,24 +168,29 @@ async function buildChangedOutcomes(
         .all<{ sha: string }>([repoId])
         .map((r) => r.sha),
     );
-  const candidates = shas('merged_to_mainline IS NULL');
+  const fresh = shas('merged_to_mainline IS NULL');
+  // Commits with a verdict whose refs moved: mainline stayed, so only the ref-based rule (squash)
+  // can change it — and content, where a squash no longer holds.
+  const recheck = new Set<string>();
   // A squash verdict rests on refs (a PR head, a branch's net diff): when a ref went away or was
   // rewritten, every squashed commit is checked again against every ref; a ref that moved on
   // re-checks the squashed commits it holds.
   const squashed = shas(`merged_to_mainline = 1 AND mainline_via = 'squash'`);
   const rewritten = squashed.size > 0 && (await refsRewritten(ctx, previous, changed));
-  if (rewritten) for (const sha of squashed) candidates.add(sha);
+  if (rewritten) for (const sha of squashed) recheck.add(sha);
   if (changed.length > 0) {
     // The moved refs' own commits, each looked up by key: not every unmerged outcome of the history.
     const verdict = db.prepare(`SELECT merged_to_mainline, mainline_via FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`);
     for (const sha of await ctx.onlyFrom([...new Set(changed.map((r) => r.sha))], [ctx.tip])) {
       const row = verdict.get<{ merged_to_mainline: number | null; mainline_via: string | null }>([repoId, sha]);
-      if (row && (row.merged_to_mainline === 0 || row.mainline_via === 'squash')) candidates.add(sha);
+      if (row && (row.merged_to_mainline === 0 || row.mainline_via === 'squash')) recheck.add(sha);
     }
   }
+  for (const sha of fresh) recheck.delete(sha);
   ctx.changedTips = rewritten ? null : new Set(changed.map((r) => r.sha));
-  const list = [...candidates];
-  await applyMainlineRules(ctx, list);
+  const list = [...fresh, ...recheck];
+  await applyMainlineRules(ctx, [...fresh]);
+  await applyRefRules(ctx, [...recheck]);
   const copyRow = db.prepare(
     `SELECT reverted_later, reverted_by, revert_kind FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND merged_to_mainline = 1`,
   );

@@ -65,6 +65,8 @@ export interface MainlineView {
   landing(sha: string): { at: number; isMainlineCommit: boolean } | undefined;
   /** Non-merge mainline commits committed at or after `seconds`, in landing order. */
   nonMergesSince(seconds: number): string[];
+  /** The latest landing time (seconds): no copy of a commit written after it can be on mainline. */
+  latestLanding(): number;
   /** The first-landed non-merge mainline commit whose subject names pull request `n`. */
   withPullRequest(n: number): string | undefined;
   /** Mainline as it stood at `seconds`: the newest first-parent commit committed by then. */
@@ -269,6 +271,7 @@ const COMMIT_COLUMNS = 'sha, committed_at, subject, pr_number, is_merge';
 const EMPTY_MAINLINE: MainlineView = {
   landing: () => undefined,
   nonMergesSince: () => [],
+  latestLanding: () => Number.NEGATIVE_INFINITY,
   withPullRequest: () => undefined,
   before: () => null,
   nonMerges: () => [],

@@ -79,12 +79,15 @@ export function mainlineInMemory(
   // The first-parent chain, newest first.
   const chain = [...landing].filter(([sha, l]) => l.via === sha).reverse();
   let byPr: Map<number, string> | null = null;
+  let latest = Number.NEGATIVE_INFINITY;
+  for (const l of landing.values()) if (l.time > latest) latest = l.time;
   return {
     landing: (sha) => {
       const l = landing.get(sha);
       return l && { at: l.time, isMainlineCommit: isNonMerge.has(sha) };
     },
     nonMergesSince: (seconds) => nonMerges.filter((sha) => landing.get(sha)!.committed >= seconds),
+    latestLanding: () => latest,
     withPullRequest: (n) => {
       if (!byPr) {
         byPr = new Map();
@@ -115,6 +118,7 @@ export function mainlineFromStore(db: Database, repoId: string): MainlineView {
       SELECT l.sha FROM metadata_commits c
       JOIN paceflow_mainline_landing l ON l.repo_id = c.repo_id AND l.sha = c.sha
       WHERE c.repo_id = ? AND c.pr_number = ? AND c.is_unreachable = 0 AND l.is_merge = 0 ORDER BY l.seq LIMIT 1`),
+    latest: db.prepare(`SELECT max(landed_at) AS at FROM paceflow_mainline_landing WHERE repo_id = ?`),
     // Newest first: the chain's commits land as themselves.
     before: db.prepare(
       `SELECT sha FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = sha AND landed_at <= ? ORDER BY seq DESC LIMIT 1`,
@@ -122,6 +126,7 @@ export function mainlineFromStore(db: Database, repoId: string): MainlineView {
   };
   const cache = new Map<string, { at: number; isMainlineCommit: boolean } | null>();
   let all: string[] | null = null;
+  let latest: number | null = null;
   return {
     landing: (sha) => {
       let l = cache.get(sha);
@@ -133,6 +138,10 @@ export function mainlineFromStore(db: Database, repoId: string): MainlineView {
       return l ?? undefined;
     },
     nonMergesSince: (seconds) => (Number.isNaN(seconds) ? [] : sql.since.all<{ sha: string }>([repoId, seconds]).map((r) => r.sha)),
+    latestLanding: () => {
+      latest ??= sql.latest.get<{ at: number | null }>([repoId])?.at ?? Number.NEGATIVE_INFINITY;
+      return latest;
+    },
     withPullRequest: (n) => sql.pr.get<{ sha: string }>([repoId, n])?.sha,
     before: (seconds) => sql.before.get<{ sha: string }>([repoId, seconds])?.sha ?? null,
     nonMerges: () => {

@@ -43,7 +43,10 @@ export const ancestorRule: MainlineRule = {
 /** Patch-id: the same `git patch-id --stable` as a mainline commit (a rebased or cherry-picked copy). */
 export const patchIdRule: MainlineRule = {
   via: 'patch-id',
-  async apply(ctx, pending) {
+  async apply(ctx, allPending) {
+    // A copy lands after its original was written: a commit written after every landing has none.
+    const latest = ctx.mainline.latestLanding();
+    const pending = allPending.filter((sha) => ctx.time(sha) <= latest);
     if (pending.length === 0) return;
     const earliest = pending.reduce((min, sha) => Math.min(min, ctx.time(sha)), Infinity); // no spread: 100k+ args overflow the stack
     ctx.addMainlineIds(await ctx.patchIds(ctx.mainline.nonMergesSince(earliest - 1)));
@@ -77,11 +80,13 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
     if (ctx.changedTips && !ctx.changedTips.has(head_sha)) continue;
     const own = (await ctx.onlyFrom([head_sha], [ctx.tip])).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
     if (own.length === 0) continue;
+    // The squash holds every one of the branch's commits: it lands after the last was written (a
+    // branch written after every landing has no squash on mainline yet: nothing to diff).
+    const written = own.reduce((max, sha) => Math.max(max, ctx.time(sha)), -Infinity);
+    if (written > ctx.mainline.latestLanding()) continue;
     const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
     if (!base) continue;
     if (ctx.mainlineIds.size === 0) ctx.addMainlineIds(await ctx.patchIds(ctx.mainline.nonMergesSince(ctx.time(base))));
-    // The squash holds every one of the branch's commits: it lands after the last was written.
-    const written = own.reduce((max, sha) => Math.max(max, ctx.time(sha)), -Infinity);
     const copy = ctx.copyOf((await ctx.netDiff(base, head_sha)) ?? undefined, written);
     if (copy) for (const sha of own) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
   }
@@ -182,12 +187,15 @@ async function reusableContentChecks(
   ctx: OutcomeContext,
   pending: readonly string[],
 ): Promise<{ reused: Map<string, ContentVerdict>; toCheck: string[] }> {
-  const stored = new Map(
-    ctx.db
-      .prepare(`SELECT sha, mainline_tip, copy_sha, candidates FROM paceflow_content_checks WHERE repo_id = ?`)
-      .all<{ sha: string; mainline_tip: string; copy_sha: string | null; candidates: number }>([ctx.repoId])
-      .map((r) => [r.sha, r]),
+  // The pending commits' stored verdicts, by key (not every verdict kept).
+  const verdictOf = ctx.db.prepare(
+    `SELECT sha, mainline_tip, copy_sha, candidates FROM paceflow_content_checks WHERE repo_id = ? AND sha = ?`,
   );
+  const stored = new Map<string, { sha: string; mainline_tip: string; copy_sha: string | null; candidates: number }>();
+  for (const sha of pending) {
+    const row = verdictOf.get<{ sha: string; mainline_tip: string; copy_sha: string | null; candidates: number }>([ctx.repoId, sha]);
+    if (row) stored.set(sha, row);
+  }
   // For each older tip: the paths the mainline commits since it touched, or null when mainline was rewritten.
   const touchedSince = new Map<string, Set<string> | null>();
   for (const tip of new Set([...stored.values()].map((r) => r.mainline_tip))) {
@@ -271,4 +279,20 @@ export async function applyMainlineRules(ctx: OutcomeContext, candidates: readon
     await rule.apply(ctx, pending);
   }
   return pending.filter((sha) => !ctx.reached.has(sha));
+}
+
+/**
+ * For commits that already have a verdict, after refs moved off an unchanged mainline: ancestry,
+ * patch-ids and content against mainline cannot have changed, so the squash rule (which reads refs)
+ * decides, and content (kept per tip) for those it no longer holds. The ancestor rule has run.
+ */
+export async function applyRefRules(ctx: OutcomeContext, candidates: readonly string[]): Promise<void> {
+  await squashRule.apply(
+    ctx,
+    candidates.filter((sha) => !ctx.reached.has(sha)),
+  );
+  await contentRule.apply(
+    ctx,
+    candidates.filter((sha) => !ctx.reached.has(sha)),
+  );
 }
