@@ -175,9 +175,10 @@ async function buildChangedOutcomes(
   // A squash verdict rests on refs (a PR head, a branch's net diff): when a ref went away or was
   // rewritten, every squashed commit is checked again against every ref; a ref that moved on
   // re-checks the squashed commits it holds.
-  const squashed = shas(`merged_to_mainline = 1 AND mainline_via = 'squash'`);
-  const rewritten = squashed.size > 0 && (await refsRewritten(ctx, previous, changed));
-  if (rewritten) for (const sha of squashed) recheck.add(sha);
+  const squash = `merged_to_mainline = 1 AND mainline_via = 'squash'`;
+  const anySquashed = db.prepare(`SELECT 1 FROM event_commit_outcomes WHERE repo_id = ? AND ${squash} LIMIT 1`).get([repoId]) !== undefined;
+  const rewritten = anySquashed && (await refsRewritten(ctx, previous, changed));
+  if (rewritten) for (const sha of shas(squash)) recheck.add(sha);
   if (changed.length > 0) {
     // The moved refs' own commits, each looked up by key: not every unmerged outcome of the history.
     const verdict = db.prepare(`SELECT merged_to_mainline, mainline_via FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`);
