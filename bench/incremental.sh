@@ -58,7 +58,14 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   git clone -q "$src" "$repo"
   mkdir -p "$home"
   if [ -n "$sessions" ]; then
-    node --input-type=module -e "import { readFileSync } from 'node:fs'; import { writeTranscripts } from '$root/bench/synthetic-history.mjs'; const r = writeTranscripts(JSON.parse(readFileSync('$sessions', 'utf8')), '$repo', '$home'); console.log('$name: ' + r.files + ' transcripts, ' + (r.bytes / 1e6).toFixed(1) + ' MB');"
+    # Paths go in as arguments, never spliced into the script's text.
+    (cd "$root/bench" && node --input-type=module -e '
+      import { readFileSync } from "node:fs";
+      import { writeTranscripts } from "./synthetic-history.mjs";
+      const [sessions, repo, home, name] = process.argv.slice(1);
+      const r = writeTranscripts(JSON.parse(readFileSync(sessions, "utf8")), repo, home);
+      console.log(`${name}: ${r.files} transcripts, ${(r.bytes / 1e6).toFixed(1)} MB`);
+    ' "$sessions" "$repo" "$home" "$name")
   fi
   ref="$(mainline "$repo")"; tip="$(git -C "$repo" rev-parse "$ref")"
   git -C "$repo" update-ref "$ref" "$(git -C "$repo" rev-parse "$tip~20")"
