@@ -117,6 +117,52 @@ describe('mainline rules', () => {
     expect(ctx.reached.get(two)).toMatchObject({ via: 'squash', copy: squash });
   });
 
+  it('branches read at once answer what git answers per branch: own commits and merge base, for every shape', async () => {
+    const repo = base();
+    const forkPoint = repo.write('m.ts', lines('m')).commit('mainline one');
+    repo.git('checkout', '-q', '-b', 'side');
+    const side = repo.write('s.ts', lines('s')).commit('side work');
+    repo.git('checkout', '-q', 'main');
+    repo.write('m2.ts', lines('n')).commit('mainline two');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    // Off a chain commit; off the merged side commit (its base is not on the first-parent chain);
+    // a branch that merged mainline in (two parents leave mainline: the newest is the base); an orphan.
+    repo.git('checkout', '-q', '-b', 'simple', forkPoint);
+    repo.write('t.ts', lines('t')).commit('simple work');
+    repo.git('checkout', '-q', '-b', 'from-side', side);
+    repo.write('u.ts', lines('u')).commit('from side work');
+    repo.git('checkout', '-q', '-b', 'synced', forkPoint);
+    repo.write('v.ts', lines('v')).commit('synced work');
+    repo.git('merge', '-q', '--no-ff', '-m', 'sync main', 'main');
+    repo.write('v2.ts', lines('w')).commit('synced more');
+    repo.git('checkout', '-q', '--orphan', 'orphan');
+    repo.git('rm', '-rq', '--cached', '.');
+    repo.write('o.ts', lines('o')).commit('orphan root');
+    repo.git('checkout', '-q', '-f', 'main');
+    const heads = ['simple', 'from-side', 'synced', 'orphan', 'main'].map((b) => repo.git('rev-parse', b));
+    const ctx = await contextOf(repo);
+    const before = new Map(gitProcessCounts);
+    await ctx.readBranches(heads);
+    const batched = await Promise.all(heads.map(async (h) => [(await ctx.onlyFrom([h], [ctx.tip])).sort(), await ctx.mergeBaseWithTip(h)]));
+    // One rev-list for the five, one merge-base for the branch off the side commit only.
+    expect(processesSince(before)).toEqual({ 'rev-list': 1, 'merge-base': 1 });
+    const fresh = await contextOf(repo);
+    const perBranch = heads.map((h) => {
+      const own = repo.git('rev-list', h, `^${fresh.tip}`).split('\n').filter(Boolean).sort();
+      let mb: string | null = null;
+      try {
+        mb = repo.git('merge-base', h, fresh.tip);
+      } catch {} // exit 1: no common ancestor
+      return [own, mb];
+    });
+    expect(batched.map(([own]) => own)).toEqual(perBranch.map(([own]) => own));
+    expect(batched[0]![1]).toBe(forkPoint);
+    expect(batched[1]![1]).toBe(side);
+    expect(batched[2]![1]).toBe(fresh.tip);
+    expect(batched[3]![1]).toBeNull();
+    expect(batched[4]![1]).toBe(fresh.tip);
+  });
+
   it('content: 80% of the added lines on mainline though the diffs differ; fewer do not land', async () => {
     const repo = base();
     repo.git('checkout', '-q', '-b', 'keep');

@@ -1,7 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
-import { commitsReachableOnlyFrom } from '../git/log.js';
+import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../git/log.js';
 import { mergedBranchName, TaskKeyMatcher } from './task-keys.js';
 
 /**
@@ -263,8 +263,12 @@ async function branchClaims(
     if (!current || confidence > current.confidence) onBranch.set(sha, { branch, confidence });
   };
   if (mainlineTips.length > 0) {
+    // Every branch's own commits from one git process; a failed read (a missing object) asks per branch.
+    const heads = keyed.map((b) => b.head_sha);
+    const own = await branchesOnlyFrom(heads, mainlineTips, cwd).catch(() => null);
     for (const b of keyed) {
-      for (const sha of await commitsReachableOnlyFrom([b.head_sha], [...mainlineTips], cwd)) claim(sha, b.name, CONFIDENCE.branch);
+      const shas = own ? own.get(b.head_sha)!.own : await commitsReachableOnlyFrom([b.head_sha], [...mainlineTips], cwd);
+      for (const sha of shas) claim(sha, b.name, CONFIDENCE.branch);
     }
   }
   for (const m of merges) for (const sha of m.brought) claim(sha, m.branch, CONFIDENCE.merged_branch);

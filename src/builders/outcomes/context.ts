@@ -1,7 +1,7 @@
 import type { Database } from '../../db/driver.js';
 import { CatFileBatch } from '../../git/cat-file.js';
-import { commitsReachableOnlyFrom } from '../../git/log.js';
-import { isAncestor, netDiffPatchId, patchIds } from '../../git/mainline.js';
+import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
+import { isAncestor, mergeBase, netDiffPatchId, patchIds } from '../../git/mainline.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
@@ -154,13 +154,59 @@ export class OutcomeContext {
 
   /** Commits reachable from `from` but from none of `notFrom`; asked once per build for the same refs. */
   onlyFrom(from: readonly string[], notFrom: readonly string[]): Promise<string[]> {
-    const key = `${from.join(',')}^${notFrom.join(',')}`;
+    const key = onlyFromKey(from, notFrom);
     let found = this.reachable.get(key);
     if (!found) {
       found = commitsReachableOnlyFrom(from, notFrom, this.cwd);
       this.reachable.set(key, found);
     }
     return found;
+  }
+
+  /** Merge bases with the tip found by `readBranches` (null: none); others are asked of git. */
+  private readonly bases = new Map<string, string | null>();
+
+  /**
+   * What each head has off mainline (`onlyFrom([head], [tip])`) and its merge base with the tip,
+   * for many branches from one `git rev-list --parents` instead of two processes per branch. The
+   * merge base comes from where the head's commits leave mainline's history: when every such parent
+   * is on the first-parent chain, the newest of them is the one best common ancestor; otherwise (a
+   * branch forked from a merged side branch) `mergeBaseWithTip` asks git. A failed read (a missing
+   * object) leaves every head to the per-branch calls.
+   */
+  async readBranches(heads: readonly string[]): Promise<void> {
+    const wanted = [...new Set(heads)].filter((h) => !this.reachable.has(onlyFromKey([h], [this.tip])));
+    if (wanted.length < 2) return; // one head: its own call costs the same
+    const branches = await branchesOnlyFrom(wanted, [this.tip], this.cwd).catch(() => null);
+    if (!branches) return;
+    const chainSeq = this.db.prepare(`SELECT seq FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ? AND via_sha = sha`);
+    for (const [head, { own, leaves }] of branches) {
+      this.reachable.set(onlyFromKey([head], [this.tip]), Promise.resolve(own));
+      if (own.length === 0) {
+        // An ancestor of the tip is its own merge base; a missing head is left to git.
+        if (this.db.prepare(`SELECT 1 FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`).get([this.repoId, head]))
+          this.bases.set(head, head);
+        continue;
+      }
+      let newest: { sha: string; seq: number } | null = null;
+      let onChain = true;
+      for (const p of leaves) {
+        const row = chainSeq.get<{ seq: number }>([this.repoId, p]);
+        if (!row) {
+          onChain = false;
+          break;
+        }
+        if (!newest || row.seq > newest.seq) newest = { sha: p, seq: row.seq };
+      }
+      // No parent outside the branch: a history of its own (an orphan branch), no merge base.
+      if (onChain) this.bases.set(head, newest?.sha ?? null);
+    }
+  }
+
+  /** The merge base of `head` and the tip: from `readBranches`, else from git. */
+  async mergeBaseWithTip(head: string): Promise<string | null> {
+    const known = this.bases.get(head);
+    return known !== undefined ? known : mergeBase(head, this.tip, this.cwd);
   }
 
   /** The patch-id of a branch's net diff (null: empty), from paceflow_net_diffs or computed once and kept. */
@@ -261,6 +307,8 @@ export class OutcomeContext {
     return ids;
   }
 }
+
+const onlyFromKey = (from: readonly string[], notFrom: readonly string[]) => `${from.join(',')}^${notFrom.join(',')}`;
 
 export function loadRefTips(db: Database, repoId: string): RefTip[] {
   return db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all<RefTip>([repoId]);

@@ -1,8 +1,7 @@
 import { filesAtVia } from '../../git/cat-file.js';
-import { mergeBase } from '../../git/mainline.js';
 import { readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
-import type { OutcomeContext, Via } from './context.js';
+import type { OutcomeContext, RefTip, Via } from './context.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
 
 /**
@@ -60,11 +59,15 @@ export const patchIdRule: MainlineRule = {
 
 /** Squash, by number: the commits only a PR head has, when a mainline subject names that PR. */
 export async function squashByPullRequest(ctx: OutcomeContext, pending: ReadonlySet<string>): Promise<void> {
+  const landed: { ref: RefTip; copy: string }[] = [];
   for (const ref of ctx.refs) {
     if (ctx.changedTips && !ctx.changedTips.has(ref.sha)) continue;
     const m = PR_REF.exec(ref.ref_name);
     const copy = m ? ctx.mainline.withPullRequest(Number(m[1])) : undefined;
-    if (!copy) continue;
+    if (copy) landed.push({ ref, copy });
+  }
+  await ctx.readBranches(landed.map(({ ref }) => ref.sha));
+  for (const { ref, copy } of landed) {
     for (const sha of await ctx.onlyFrom([ref.sha], [ctx.tip])) {
       if (pending.has(sha)) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
     }
@@ -76,15 +79,16 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
   const branches = ctx.db
     .prepare(`SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`)
     .all<{ head_sha: string }>([ctx.repoId]);
-  for (const { head_sha } of branches) {
-    if (ctx.changedTips && !ctx.changedTips.has(head_sha)) continue;
+  const heads = branches.map((b) => b.head_sha).filter((head) => !ctx.changedTips || ctx.changedTips.has(head));
+  await ctx.readBranches(heads);
+  for (const head_sha of heads) {
     const own = (await ctx.onlyFrom([head_sha], [ctx.tip])).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
     if (own.length === 0) continue;
     // The squash holds every one of the branch's commits: it lands after the last was written (a
     // branch written after every landing has no squash on mainline yet: nothing to diff).
     const written = own.reduce((max, sha) => Math.max(max, ctx.time(sha)), -Infinity);
     if (written > ctx.mainline.latestLanding()) continue;
-    const base = await mergeBase(head_sha, ctx.tip, ctx.cwd);
+    const base = await ctx.mergeBaseWithTip(head_sha);
     if (!base) continue;
     if (ctx.mainlineIds.size === 0) ctx.addMainlineIds(await ctx.patchIds(ctx.mainline.nonMergesSince(ctx.time(base))));
     const copy = ctx.copyOf((await ctx.netDiff(base, head_sha)) ?? undefined, written);
