@@ -121,23 +121,8 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migration 011 (the newest) made, undone: the database is one version older.
-      for (const trigger of [
-        'edit_insert',
-        'edit_delete',
-        'edit_update',
-        'session_insert',
-        'session_update',
-        'session_delete',
-        'aider_commit',
-        'note_insert',
-        'note_update',
-        'note_delete',
-      ])
-        d.exec(`DROP TRIGGER paceflow_attribution_${trigger}`);
-      for (const trigger of ['insert', 'update', 'delete']) d.exec(`DROP TRIGGER paceflow_sessions_gen_${trigger}`);
-      d.exec(`DROP TABLE paceflow_ai_lines; DROP TABLE paceflow_attribution_from; DROP TABLE paceflow_owed_notes;
-              PRAGMA user_version = ${latestSchemaVersion() - 1}`);
+      // What migration 012 (the newest) made, undone: the database is one version older.
+      d.exec(`DROP TABLE paceflow_partial_checks; PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

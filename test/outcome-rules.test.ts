@@ -13,6 +13,7 @@ import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainline
 import { defaultConfig } from '../src/config/defaults.js';
 import { mainlineLanding } from '../src/git/mainline.js';
 import { ingestGit } from '../src/ingest/git.js';
+import { diffsRead } from '../src/git/patches.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -244,6 +245,45 @@ describe('mainline rules', () => {
     }
   });
 
+  it('content: after mainline moves, a commit that found no copy reads only the new candidates; the verdict is a fresh check’s', async () => {
+    const repo = base();
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', lines('a', 5)).commit('topic work');
+    repo.git('checkout', '-q', 'main');
+    // Two mainline commits touch a.ts after it without carrying its lines: the candidates it looked at.
+    repo.write('a.ts', lines('x', 2)).commit('mainline a, one');
+    repo.write('a.ts', lines('y', 2)).commit('mainline a, two');
+    const first = await contextOf(repo);
+    await contentRule.apply(first, [c]);
+    expect(first.reached.has(c)).toBe(false);
+    // Mainline moves by a commit that brings the lines by hand.
+    const landed = repo.write('a.ts', lines('a', 5)).commit('a by hand');
+    await ingestGit({ db: first.db, cwd: repo.dir, config: defaultConfig() });
+    const moved = loadOutcomeContext(first.db, first.repoId, repo.dir, landed, loadRefTips(first.db, first.repoId));
+    await ancestorRule.apply(moved, []);
+    const files = readsOf(moved);
+    await contentRule.apply(moved, [c]);
+    expect(moved.reached.get(c)).toMatchObject({ via: 'content', copy: landed });
+    // Mainline before it was written (for what it brought) and the one new candidate: not the two older ones.
+    expect(files).toEqual([repo.git('rev-parse', 'main~3'), landed]);
+    const fresh = await contextOf(repo);
+    await contentRule.apply(fresh, [c]);
+    expect(fresh.reached.get(c)).toEqual(moved.reached.get(c));
+
+    /** The commits whose files the context reads (the content rule's cat-file reads), in order. */
+    function readsOf(ctx: OutcomeContext): string[] {
+      const seen: string[] = [];
+      const batch = ctx.files();
+      const read = batch.read.bind(batch);
+      batch.read = (spec: string) => {
+        const commit = spec.split(':')[0]!;
+        if (seen.at(-1) !== commit) seen.push(commit);
+        return read(spec);
+      };
+      return seen;
+    }
+  });
+
   it('content: a branch commit that only restores text mainline already had brings nothing, and does not land', async () => {
     const repo = base();
     repo.write('a.ts', lines('a')).commit('mainline has these lines');
@@ -465,6 +505,45 @@ describe('revert rules', () => {
     const ctx = await contextOf(repo);
     const found = await partialReverts(ctx, [c, kept], 30 * 86400);
     expect([...found]).toEqual([[c, partial]]);
+  });
+
+  it('partial: a verdict is kept while the commit’s later commits stay; mainline touching its files checks it again', async () => {
+    const repo = base();
+    const c = repo.write('a.ts', lines('a', 4)).commit('feature');
+    const other = repo.write('b.ts', lines('b', 4)).commit('another feature');
+    // Each has a later commit deleting one of its lines (not half): checked by reading diffs.
+    repo.write('a.ts', lines('a', 3)).commit('drop one of a');
+    repo.write('b.ts', lines('b', 3)).commit('drop one of b');
+    const ctx = await contextOf(repo);
+    const read = diffsRead.count;
+    expect([...(await partialReverts(ctx, [c, other], 30 * 86400))]).toEqual([]);
+    expect(diffsRead.count - read).toBe(4);
+    // Mainline moves by a commit in neither file: both verdicts kept, no diff read at all.
+    repo.write('z.ts', lines('z', 2)).commit('unrelated');
+    const moved = await movedTo(ctx);
+    const before = new Map(gitProcessCounts);
+    expect([...(await partialReverts(moved, [c, other], 30 * 86400))]).toEqual([]);
+    expect(processesSince(before)).toEqual({});
+    // A commit deleting most of a.ts lands: c alone is checked again (one diff stream: c and its
+    // two later commits) and found reverted; other's verdict is kept.
+    repo.write('a.ts', lines('a', 1)).commit('drop most of a');
+    const dropped = repo.git('rev-parse', 'HEAD');
+    const again = await movedTo(ctx);
+    const mark = new Map(gitProcessCounts);
+    const readAgain = diffsRead.count;
+    expect([...(await partialReverts(again, [c, other], 30 * 86400))]).toEqual([[c, dropped]]);
+    expect(processesSince(mark)).toEqual({ log: 1 });
+    expect(diffsRead.count - readAgain).toBe(3);
+    // The same answer a database without kept verdicts gives; a shorter window is a different list.
+    expect([...(await partialReverts(await contextOf(repo), [c, other], 30 * 86400))]).toEqual([[c, dropped]]);
+    expect([...(await partialReverts(again, [c, other], 1))]).toEqual([]);
+
+    async function movedTo(first: OutcomeContext): Promise<OutcomeContext> {
+      await ingestGit({ db: first.db, cwd: repo.dir, config: defaultConfig() });
+      const next = loadOutcomeContext(first.db, first.repoId, repo.dir, repo.git('rev-parse', 'main'), loadRefTips(first.db, first.repoId));
+      await ancestorRule.apply(next, []);
+      return next;
+    }
   });
 
   it('partial: counted against the lines still present, through a rename and a move, from one diff stream', async () => {

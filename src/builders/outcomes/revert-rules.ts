@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type CommitPatch, readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
@@ -175,7 +176,10 @@ const total = (lines: Lines) => {
  * deletes at least half of the commit's non-trivial lines still present just before it, and adds
  * none of them back. C's lines are followed forward by text through the later mainline commits that
  * delete lines in its files, in landing order (as churn follows lines): every diff comes from one
- * `git log -p` stream per batch of commits — no blame, no process per commit. Returns target → revert.
+ * `git log -p` stream per batch of commits — no blame, no process per commit. A verdict is kept
+ * (paceflow_partial_checks) and reused while C's later commits are the same: a build after mainline
+ * moved reads the diffs of the commits whose windows it touched, not of every target.
+ * Returns target → revert.
  */
 export async function partialReverts(ctx: OutcomeContext, commits: readonly string[], windowSeconds: number): Promise<Map<string, string>> {
   const found = new Map<string, string>();
@@ -195,7 +199,7 @@ export async function partialReverts(ctx: OutcomeContext, commits: readonly stri
   const renamedTo = ctx.db.prepare(
     `SELECT DISTINCT path FROM metadata_commit_file_changes INDEXED BY metadata_commit_file_changes_by_old_path WHERE repo_id = ? AND old_path = ?`,
   );
-  const laterOf = (c: string) => {
+  const laterOf = (c: string): string[] => {
     const at = ctx.landedAt(c);
     // C's files, and the paths they were renamed to (the lines travel with them).
     const paths = filesOf.all<{ path: string }>([ctx.repoId, c]).map((r) => r.path);
@@ -208,27 +212,51 @@ export async function partialReverts(ctx: OutcomeContext, commits: readonly stri
       .sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))
       .slice(0, 20);
   };
+  const kept = ctx.db.prepare(`SELECT revert_sha, later_digest FROM paceflow_partial_checks WHERE repo_id = ? AND sha = ?`);
+  const digestOf = (later: readonly string[]) => createHash('sha1').update(later.join(' ')).digest('hex');
+  const toCheck: { c: string; later: string[]; digest: string }[] = [];
+  for (const c of commits) {
+    const later = laterOf(c);
+    const digest = digestOf(later);
+    const row = kept.get<{ revert_sha: string | null; later_digest: string }>([ctx.repoId, c]);
+    // The same later commits (the window and mainline in it unchanged): the same verdict.
+    if (row?.later_digest === digest) {
+      if (row.revert_sha) found.set(c, row.revert_sha);
+    } else toCheck.push({ c, later, digest });
+  }
+  const save = ctx.db.prepare(`
+    INSERT INTO paceflow_partial_checks (repo_id, sha, revert_sha, later_digest) VALUES (?, ?, ?, ?)
+    ON CONFLICT (repo_id, sha) DO UPDATE SET revert_sha = excluded.revert_sha, later_digest = excluded.later_digest`);
   // Batches bound the patches held in memory.
-  for (let i = 0; i < commits.length; i += 50) {
-    const batch = commits.slice(i, i + 50).map((c) => ({ c, later: laterOf(c) }));
+  for (let i = 0; i < toCheck.length; i += 50) {
+    const batch = toCheck.slice(i, i + 50);
     const wanted = new Set(batch.flatMap(({ c, later }) => (later.length > 0 ? [c, ...later] : [])));
     const patches = new Map<string, CommitPatch>();
     for await (const patch of readCommitPatches([...wanted], { cwd: ctx.cwd })) patches.set(patch.sha, patch);
-    for (const { c, later } of batch) {
+    const verdicts: [string, string | null, string][] = [];
+    for (const { c, later, digest } of batch) {
+      let revert: string | null = null;
       const own = patches.get(c);
-      if (!own) continue;
-      const present = addedLines(own);
-      for (const r of later) {
-        const count = total(present);
-        if (count === 0) break;
-        const patch = patches.get(r);
-        if (!patch) continue;
-        if (applyLater(patch, present) * 2 >= count) {
-          found.set(c, r);
-          break;
+      if (own) {
+        const present = addedLines(own);
+        for (const r of later) {
+          const count = total(present);
+          if (count === 0) break;
+          const patch = patches.get(r);
+          if (!patch) continue;
+          if (applyLater(patch, present) * 2 >= count) {
+            revert = r;
+            break;
+          }
         }
       }
+      if (revert) found.set(c, revert);
+      // A diff that could not be read (a missing object) keeps nothing: asked again next time.
+      if (later.length === 0 || (own && later.every((r) => patches.has(r)))) verdicts.push([c, revert, digest]);
     }
+    ctx.db.transaction(() => {
+      for (const [c, revert, digest] of verdicts) save.run([ctx.repoId, c, revert, digest]);
+    });
   }
   return found;
 }
