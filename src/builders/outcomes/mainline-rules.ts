@@ -161,8 +161,8 @@ export const contentRule: MainlineRule = {
   via: 'content',
   async apply(ctx, pending) {
     if (pending.length === 0) return;
-    const { reused, toCheck } = await reusableContentChecks(ctx, pending);
-    const found = await contentCopies(ctx, toCheck);
+    const { reused, toCheck, extendable } = await reusableContentChecks(ctx, pending);
+    const found = await contentCopies(ctx, toCheck, extendable);
     for (const [sha, verdict] of found) reused.set(sha, verdict);
     for (const [sha, { copy }] of reused)
       if (copy && ctx.reached.has(copy)) ctx.reached.set(sha, { via: 'content', at: ctx.landedAt(copy), copy });
@@ -185,12 +185,14 @@ interface ContentVerdict {
  * Which stored content verdicts still hold at this tip, and which commits must be checked again.
  * Same tip: every verdict holds. A tip that moved forward (the old tip is its ancestor): a verdict
  * holds unless one of the new mainline commits touches a path of the commit and the old check was
- * not capped — a copy found before still lands first, since new commits land after it.
+ * not capped — a copy found before still lands first, since new commits land after it. A check
+ * found nothing at the old tip (`extendable`: its tip and how many candidates it looked at) need
+ * not look at those candidates again when they still come first (contentCopies decides).
  */
 async function reusableContentChecks(
   ctx: OutcomeContext,
   pending: readonly string[],
-): Promise<{ reused: Map<string, ContentVerdict>; toCheck: string[] }> {
+): Promise<{ reused: Map<string, ContentVerdict>; toCheck: string[]; extendable: Map<string, { tip: string; looked: number }> }> {
   // The pending commits' stored verdicts, by key (not every verdict kept).
   const verdictOf = ctx.db.prepare(
     `SELECT sha, mainline_tip, copy_sha, candidates FROM paceflow_content_checks WHERE repo_id = ? AND sha = ?`,
@@ -209,6 +211,7 @@ async function reusableContentChecks(
   const pathsOf = ctx.db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
   const reused = new Map<string, ContentVerdict>();
   const toCheck: string[] = [];
+  const extendable = new Map<string, { tip: string; looked: number }>();
   for (const sha of pending) {
     const row = stored.get(sha);
     const touched = row && row.mainline_tip !== ctx.tip ? touchedSince.get(row.mainline_tip) : undefined;
@@ -222,9 +225,12 @@ async function reusableContentChecks(
             !pathsOf.all<{ path: string }>([ctx.repoId, sha]).some((r) => touched.has(r.path)))));
     if (holds && (row.copy_sha === null || ctx.reached.has(row.copy_sha)))
       reused.set(sha, { copy: row.copy_sha, candidates: row.candidates });
-    else toCheck.push(sha);
+    else {
+      toCheck.push(sha);
+      if (row && touched && row.copy_sha === null) extendable.set(sha, { tip: row.mainline_tip, looked: row.candidates });
+    }
   }
-  return { reused, toCheck };
+  return { reused, toCheck, extendable };
 }
 
 /** The paths the mainline commits after `oldTip` (up to the current tip) touched. */
@@ -241,10 +247,33 @@ async function pathsTouchedSince(ctx: OutcomeContext, oldTip: string): Promise<S
   return touched;
 }
 
-/** For each commit read, the mainline commit that carries its lines by content (or null), and how many were checked. */
-async function contentCopies(ctx: OutcomeContext, shas: readonly string[]): Promise<Map<string, ContentVerdict>> {
+/**
+ * For each commit read, the mainline commit that carries its lines by content (or null), and how
+ * many were checked. A commit in `extendable` found nothing among its first `looked` candidates at
+ * an older tip: when mainline before it is the same (nothing landed since that tip at or before it
+ * was written) and those candidates still come first (all landed by that tip), only the rest are read.
+ */
+async function contentCopies(
+  ctx: OutcomeContext,
+  shas: readonly string[],
+  extendable: ReadonlyMap<string, { tip: string; looked: number }> = new Map(),
+): Promise<Map<string, ContentVerdict>> {
   const found = new Map<string, ContentVerdict>();
   if (shas.length === 0) return found;
+  // The landing sequence number of a mainline commit; the last one an older tip brought; the
+  // earliest landing after it (by the landing's indexes, sql/009).
+  const seqOf = ctx.db.prepare(`SELECT seq FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
+  const lastOf = ctx.db.prepare(`SELECT max(seq) AS seq FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = ?`);
+  const firstAfter = ctx.db.prepare(`SELECT min(landed_at) AS at FROM paceflow_mainline_landing WHERE repo_id = ? AND seq > ?`);
+  const since = new Map<string, { last: number; next: number } | null>();
+  const boundary = (tip: string) => {
+    if (!since.has(tip)) {
+      const last = lastOf.get<{ seq: number | null }>([ctx.repoId, tip])?.seq ?? null;
+      const next = last === null ? null : firstAfter.get<{ at: number | null }>([ctx.repoId, last])?.at;
+      since.set(tip, last === null ? null : { last, next: next ?? Number.POSITIVE_INFINITY });
+    }
+    return since.get(tip)!;
+  };
   const touching = ctx.db.prepare(`
     SELECT DISTINCT c.sha FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
     WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
@@ -263,7 +292,17 @@ async function contentCopies(ctx: OutcomeContext, shas: readonly string[]): Prom
       .sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y))
       .slice(0, CONTENT_CANDIDATES);
     found.set(patch.sha, { copy: null, candidates: candidates.length });
-    for (const copy of candidates) {
+    // Candidates an older check already found wanting: skipped when they are still the first ones.
+    const older = extendable.get(patch.sha);
+    const b = older ? boundary(older.tip) : null;
+    const skip =
+      older &&
+      b &&
+      written < b.next &&
+      candidates.slice(0, older.looked).every((c) => (seqOf.get<{ seq: number }>([ctx.repoId, c])?.seq ?? Infinity) <= b.last)
+        ? older.looked
+        : 0;
+    for (const copy of candidates.slice(skip)) {
       if (linesPresent(brought, await filesAtVia(ctx.files(), copy, paths)) / brought.length < CONTENT_SHARE) continue;
       found.set(patch.sha, { copy, candidates: candidates.length });
       break;
