@@ -114,11 +114,10 @@ function writeCommitLinks(
     taskCommit: db.prepare(`
       INSERT INTO event_task_commits (task_key, repo_id, sha, branch_name, fallback, confidence, key_source)
       VALUES (?, ?, ?, ?, ?, ?, ?)`),
-    task: db.prepare(`
-      INSERT INTO metadata_tasks (task_key, source, first_seen_at) VALUES (?, ?, ?)
-      ON CONFLICT (task_key) DO UPDATE SET source = excluded.source, first_seen_at = excluded.first_seen_at
-      WHERE excluded.first_seen_at < metadata_tasks.first_seen_at`),
   };
+  // The keys whose links this run removes or adds: their metadata_tasks rows are derived again.
+  const touched = new Set<string>();
+  const keysOf = db.prepare(`SELECT DISTINCT task_key FROM event_task_commits WHERE repo_id = ? AND sha = ?`);
   const link = (c: CommitRow) => {
     const branch = claims.get(c.sha);
     const branchKeys = branch ? matcher.keys(branch.branch) : [];
@@ -133,7 +132,7 @@ function writeCommitLinks(
     }
     for (const key of keys) {
       sql.taskCommit.run([key, repoId, c.sha, branch?.branch ?? null, source === 'branch' ? 0 : 1, confidence, source]);
-      sql.task.run([key, source, c.committed_at]);
+      touched.add(key);
     }
   };
 
@@ -143,6 +142,13 @@ function writeCommitLinks(
   const linksOf = (sha: string) => JSON.stringify(rowsOf.all([repoId, sha]));
   db.transaction(() => {
     // Rewritten or deleted history no longer links to anything.
+    for (const { task_key } of db
+      .prepare(`
+        SELECT DISTINCT t.task_key FROM event_task_commits t
+        JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha AND c.is_unreachable = 1
+        WHERE t.repo_id = ?`)
+      .all<{ task_key: string }>([repoId]))
+      touched.add(task_key);
     let changes = db
       .prepare(
         `DELETE FROM event_task_commits WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
@@ -150,6 +156,10 @@ function writeCommitLinks(
       .run([repoId, repoId]).changes;
     if (whole) {
       changes++;
+      for (const { task_key } of db
+        .prepare(`SELECT DISTINCT task_key FROM event_task_commits WHERE repo_id = ?`)
+        .all<{ task_key: string }>([repoId]))
+        touched.add(task_key);
       sql.clearCommits.run([repoId]);
       for (const c of db
         .prepare(
@@ -173,6 +183,7 @@ function writeCommitLinks(
       }
       for (const sha of relink) {
         const before = linksOf(sha);
+        for (const { task_key } of keysOf.all<{ task_key: string }>([repoId, sha])) touched.add(task_key);
         sql.clearCommit.run([repoId, sha]);
         const c = sql.commit.get<CommitRow>([repoId, sha]);
         if (c) link(c);
@@ -180,6 +191,7 @@ function writeCommitLinks(
       }
     }
     db.prepare(`DELETE FROM paceflow_untasked WHERE repo_id = ?`).run([repoId]);
+    deriveTasks(db, touched);
     if (changes > 0)
       db.prepare(
         `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
@@ -302,10 +314,6 @@ function linkSessions(
   if (meta.get('tasks_sessions') === digest) return;
 
   const sql = {
-    task: db.prepare(`
-      INSERT INTO metadata_tasks (task_key, source, first_seen_at) VALUES (?, ?, ?)
-      ON CONFLICT (task_key) DO UPDATE SET source = excluded.source, first_seen_at = excluded.first_seen_at
-      WHERE excluded.first_seen_at < metadata_tasks.first_seen_at`),
     sessions: db.prepare(
       `SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions WHERE repo_id = ? AND session_kind <> 'subagent'`,
     ),
@@ -329,6 +337,14 @@ function linkSessions(
         @source`),
   };
   db.transaction(() => {
+    const touched = new Set(
+      db
+        .prepare(`
+          SELECT DISTINCT task_key FROM event_task_sessions
+          WHERE session_id IN (SELECT session_id FROM metadata_sessions WHERE repo_id = ?)`)
+        .all<{ task_key: string }>([repoId])
+        .map((r) => r.task_key),
+    );
     sql.clearSessions.run([repoId]);
     for (const s of sql.sessions.all<{ session_id: string; git_branch: string | null; started_at: string | null; ended_at: string | null }>(
       [repoId],
@@ -345,7 +361,7 @@ function linkSessions(
       // A session that spans several tasks counts a share in each: its weights sum to 1.
       const weight = 1 / links.size;
       for (const [key, source] of links) {
-        if (source !== 'commit' && s.started_at) sql.task.run([key, source, s.started_at]);
+        touched.add(key);
         sql.taskSession.run({
           key,
           session: s.session_id,
@@ -358,6 +374,32 @@ function linkSessions(
         });
       }
     }
+    deriveTasks(db, touched);
     meta.set('tasks_sessions', digest);
   });
+}
+
+/**
+ * metadata_tasks for `keys`, derived from the links there are now (of every repository): a task is
+ * first seen at its earliest linked commit, or the start of a session linked by branch or prompt,
+ * from that link's source (the earlier source name on a tie). A key no link names any more has no
+ * row: the table is what a build from scratch makes, whatever links earlier runs made and dropped.
+ */
+function deriveTasks(db: Database, keys: ReadonlySet<string>): void {
+  const drop = db.prepare(`DELETE FROM metadata_tasks WHERE task_key = ?`);
+  const derive = db.prepare(`
+    INSERT INTO metadata_tasks (task_key, source, first_seen_at)
+    SELECT @key, source, at FROM (
+      SELECT t.key_source AS source, c.committed_at AS at FROM event_task_commits t
+      JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
+      WHERE t.task_key = @key
+      UNION ALL
+      SELECT s.link_source, m.started_at FROM event_task_sessions s
+      JOIN metadata_sessions m ON m.session_id = s.session_id
+      WHERE s.task_key = @key AND s.link_source <> 'commit' AND m.started_at IS NOT NULL
+    ) ORDER BY at, source LIMIT 1`);
+  for (const key of keys) {
+    drop.run([key]);
+    derive.run({ key });
+  }
 }
