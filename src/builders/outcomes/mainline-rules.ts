@@ -274,8 +274,10 @@ async function contentCopies(
     }
     return since.get(tip)!;
   };
+  // CROSS JOIN: the path's changes first (by index), then their commits; the planner, without
+  // statistics, walked every commit since the time instead (7 ms a path, 50× this).
   const touching = ctx.db.prepare(`
-    SELECT DISTINCT c.sha FROM metadata_commit_file_changes f JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
+    SELECT DISTINCT c.sha FROM metadata_commit_file_changes f CROSS JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
     WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
   for await (const patch of readCommitPatches(shas, { cwd: ctx.cwd })) {
     found.set(patch.sha, { copy: null, candidates: 0 });
