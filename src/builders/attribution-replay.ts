@@ -20,6 +20,13 @@ export interface Taking {
   provider: string;
 }
 
+/** A time in seconds as metadata_commits.committed_at writes it (toISOString), for comparisons by index. */
+export function isoSeconds(seconds: number): string {
+  const d = new Date(seconds * 1000);
+  // Outside years 0–9999 toISOString's text does not sort with the rest: the earliest text does.
+  return Number.isNaN(d.getTime()) || d.getUTCFullYear() < 0 ? '' : d.getUTCFullYear() > 9999 ? '9999' : d.toISOString();
+}
+
 /** The earliest second from which commits are attributed again, or null when nothing asks for it. */
 export function replayFrom(db: Database, repoId: string): number | null {
   const queued = db
@@ -51,12 +58,14 @@ export function replayFromAt(db: Database, repoId: string, at: number): void {
 
 /** The commits that took writes from second `from` on (a replay from there does them again). */
 export function commitsWithTakingsFrom(db: Database, repoId: string, from: number): string[] {
+  // The commits since then by the time index (committed_at is toISOString()'s text, whole seconds),
+  // each asked whether it took anything: not every taking of the repository read.
   return db
     .prepare(
-      `SELECT DISTINCT t.sha FROM paceflow_ai_lines t CROSS JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
-       WHERE t.repo_id = ? AND unixepoch(c.committed_at) >= ?`,
+      `SELECT c.sha FROM metadata_commits c WHERE c.repo_id = ? AND c.committed_at >= ?
+         AND EXISTS (SELECT 1 FROM paceflow_ai_lines t WHERE t.repo_id = c.repo_id AND t.sha = c.sha)`,
     )
-    .all<{ sha: string }>([repoId, from])
+    .all<{ sha: string }>([repoId, isoSeconds(from)])
     .map((r) => r.sha);
 }
 
@@ -120,8 +129,9 @@ export function saveTakings(db: Database, repoId: string, sha: string, takings: 
 export function dropUnreachableTakings(db: Database, repoId: string): string | null {
   const gone = db
     .prepare(
-      `SELECT min(c.committed_at) AS at FROM paceflow_ai_lines t JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
-       WHERE t.repo_id = ? AND c.is_unreachable = 1`,
+      // From the unreachable commits (few, by index) to their takings: not every taking scanned.
+      `SELECT min(c.committed_at) AS at FROM metadata_commits c CROSS JOIN paceflow_ai_lines t ON t.repo_id = c.repo_id AND t.sha = c.sha
+       WHERE c.repo_id = ? AND c.is_unreachable = 1`,
     )
     .get<{ at: string | null }>([repoId])?.at;
   if (!gone) return null;

@@ -7,6 +7,7 @@ import { isNontrivialLine, normalizeLine, textLines } from './lines.js';
 import {
   commitsWithTakingsFrom,
   dropUnreachableTakings,
+  isoSeconds,
   replayDone,
   replayFrom,
   replayFromAt,
@@ -427,20 +428,32 @@ function commitsToRead(
     db.transaction(() => {
       for (const { path } of aiPaths.all<{ path: string }>([repoId])) insertPath.run([path]);
     });
-    // By index: the file changes of those paths (or paths renamed from them), from `from` on.
+    // By index: the file changes of those paths (or paths renamed from them), from `from` on —
+    // path first for a whole build, the commits since `from` first (by time) for a replay.
     const since = from === 'whole' ? Number.MIN_SAFE_INTEGER : from;
-    for (const { sha } of db
-      .prepare(
-        `SELECT f.sha FROM temp.paceflow_ai_paths p
+    const query =
+      from === 'whole'
+        ? null
+        : db.prepare(
+            `SELECT DISTINCT f.sha FROM metadata_commits c
+             CROSS JOIN metadata_commit_file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha
+             WHERE c.repo_id = @repo AND c.committed_at >= @iso
+               AND (f.path IN (SELECT path FROM temp.paceflow_ai_paths) OR f.old_path IN (SELECT path FROM temp.paceflow_ai_paths))`,
+          );
+    if (query) for (const { sha } of query.all<{ sha: string }>({ repo: repoId, iso: isoSeconds(since) })) shas.add(sha);
+    else
+      for (const { sha } of db
+        .prepare(
+          `SELECT f.sha FROM temp.paceflow_ai_paths p
          JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.path = p.path
          JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha AND unixepoch(c.committed_at) >= @since
          UNION
          SELECT f.sha FROM temp.paceflow_ai_paths p
          JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path
          JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha AND unixepoch(c.committed_at) >= @since`,
-      )
-      .all<{ sha: string }>({ repo: repoId, since }))
-      shas.add(sha);
+        )
+        .all<{ sha: string }>({ repo: repoId, since }))
+        shas.add(sha);
     if (from === 'whole') for (const sha of notes.shas()) shas.add(sha);
     else for (const sha of commitsWithTakingsFrom(db, repoId, from)) shas.add(sha);
   }
