@@ -122,7 +122,11 @@ describe('the Action’s database in the GitHub cache', () => {
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
       // What migration 012 (the newest) made, undone: the database is one version older.
-      d.exec(`DROP TABLE paceflow_partial_checks; PRAGMA user_version = ${latestSchemaVersion() - 1}`);
+      d.exec(`DROP TABLE paceflow_partial_checks; DROP TABLE paceflow_revert_edges;
+              DROP INDEX fact_commit_patch_ids_by_forward; DROP INDEX fact_commit_patch_ids_by_reverse;
+              DROP INDEX metadata_commits_by_subject; DROP INDEX event_commit_outcomes_by_copy;
+              DROP INDEX event_commit_outcomes_unmerged_by_time; DROP INDEX paceflow_mainline_landing_by_landed;
+              PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

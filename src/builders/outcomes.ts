@@ -1,9 +1,20 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database, SqlValue } from '../db/driver.js';
+import { isoSeconds } from './attribution-replay.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { isAncestor } from '../git/mainline.js';
-import { applyMainlineRules, applyRefRules } from './outcomes/mainline-rules.js';
-import { diffInversionReverts, effectiveReverts, messageReverts, partialReverts, type RevertEdge } from './outcomes/revert-rules.js';
+import { landingMark } from './outcomes/landing.js';
+import { ancestorRule, applyMainlineRules, applyRefRules } from './outcomes/mainline-rules.js';
+import {
+  diffInversionReverts,
+  effectiveReverts,
+  messageReverts,
+  partialReverts,
+  type RevertEdge,
+  type RevertKind,
+  type RevertLookup,
+  revertTargetByMessage,
+} from './outcomes/revert-rules.js';
 
 /**
  * The outcome builders (DESIGN §4): did each commit reach mainline — and how, and when — and was
@@ -34,7 +45,7 @@ export async function buildOutcomes(options: {
   // depend on today's date, need refreshing.
   const refs = loadRefTips(db, repoId);
   const state: OutcomesState = {
-    v: 3,
+    v: 4,
     tip,
     refs: Object.fromEntries(refs.map((r) => [r.ref_name, r.sha])),
     revertWindowDays: config.revertWindowDays,
@@ -45,23 +56,30 @@ export async function buildOutcomes(options: {
   const unbuilt = db
     .prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`)
     .get<{ n: number }>([repoId])!.n;
+  // Saved with the landing it was built against (its walk, rows and latest time), which a build
+  // after mainline moved on starts from.
   const saveState = () =>
     db
       .prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
-      .run([stateKey, JSON.stringify(state)]);
-  if (stored === JSON.stringify(state) && unbuilt === 0) {
+      .run([stateKey, JSON.stringify({ ...state, landing: landingMark(db, repoId) })]);
+  const previous = parseState(stored);
+  const sameSettings = previous?.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy;
+  if (previous && sameSettings && previous.tip === tip && sameRefs(previous, state) && unbuilt === 0) {
     refreshWindows(db, repoId, config, now);
     return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked: 0 };
   }
 
   // Mainline did not move: only the new outcomes and the commits of the refs that moved can change,
-  // and that build reads mainline and commits by key. Else (or when the shortcut does not hold)
-  // every outcome is built, over all of mainline.
-  const previous = parseState(stored);
-  if (previous && previous.tip === tip && previous.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy) {
+  // and that build reads mainline and commits by key. Mainline moved on: the same, and what the new
+  // mainline commits can change. Else (or when a shortcut does not hold) every outcome is built,
+  // over all of mainline.
+  if (previous && sameSettings) {
     const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: false });
     try {
-      const checked = await buildChangedOutcomes(ctx, previous, config, now, saveState);
+      const checked =
+        previous.tip === tip
+          ? await buildChangedOutcomes(ctx, previous, config, now, saveState)
+          : await buildAdvancedOutcomes(ctx, previous, config, now, saveState);
       if (checked !== null) return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked };
     } finally {
       ctx.close();
@@ -94,22 +112,31 @@ async function buildAll(
   return { mainlineTip: tip, ...counts, checked: candidates.length };
 }
 
-/** What a build saw: the mainline tip, every ref tip, the revert window, the heavy-AI commits the partial rule reads. */
+/**
+ * What a build saw: the mainline tip, every ref tip, the revert window, the heavy-AI commits the
+ * partial rule reads; saved with where the stored landing stood (`landing`).
+ */
 interface OutcomesState {
-  v: 3;
+  v: 4;
   tip: string;
   refs: Record<string, string>;
   revertWindowDays: number;
   heavy: string;
+  landing?: { epoch: string; next: number; latest: number | null };
 }
 
 function parseState(text: string | undefined): OutcomesState | null {
   try {
     const state = text ? (JSON.parse(text) as Partial<OutcomesState>) : null;
-    return state?.v === 3 && typeof state.tip === 'string' && state.refs ? (state as OutcomesState) : null;
+    return state?.v === 4 && typeof state.tip === 'string' && state.refs ? (state as OutcomesState) : null;
   } catch {
     return null;
   }
+}
+
+function sameRefs(a: OutcomesState, b: OutcomesState): boolean {
+  const [x, y] = [Object.entries(a.refs), b.refs];
+  return x.length === Object.keys(y).length && x.every(([name, sha]) => y[name] === sha);
 }
 
 /**
@@ -246,6 +273,268 @@ async function buildChangedOutcomes(
   return list.length;
 }
 
+/**
+ * The build after mainline moved on along its first parents (a fetch, a merge, a push), refs
+ * perhaps moving too. What the new mainline commits can change, read by key and by index:
+ *
+ * - mainline verdicts: the outcomes not built yet; the commits that landed; every commit a ref has
+ *   off mainline (the squash rules read refs: bounded by the open work, not the history); commits
+ *   with a new commit's patch-id; commits without a patch-id yet written before the newest landing;
+ *   unmerged commits touching a path the new commits touch (their content verdicts); and, when a ref
+ *   was rewritten or deleted, every squashed commit — all through every mainline rule, as a whole
+ *   build runs them;
+ * - revert verdicts: the new commits' edges (a new commit reverts, it is never reverted by an
+ *   older one: landing times only grew), partial reverts re-checked for the heavy-AI commits whose
+ *   window reaches the new landings, and the effective revert of every target those edges reach,
+ *   from the kept edges (paceflow_revert_edges) — then the outcome rows of those targets' copies.
+ *
+ * Returns how many outcomes it checked, or null when the shortcut does not hold (mainline was
+ * walked again, or a new landing is not later than every earlier one): the caller builds them all.
+ */
+async function buildAdvancedOutcomes(
+  ctx: OutcomeContext,
+  previous: OutcomesState,
+  config: OutcomeConfig,
+  now: number,
+  saveState: () => void,
+): Promise<number | null> {
+  const { db, repoId } = ctx;
+  const before = previous.landing;
+  if (!before || before.latest === null) return null;
+  await ancestorRule.apply(ctx, []);
+  if (landingMark(db, repoId).epoch !== before.epoch) return null;
+  const landed = db
+    .prepare(`SELECT sha, landed_at FROM paceflow_mainline_landing WHERE repo_id = ? AND seq >= ? ORDER BY seq`)
+    .all<{ sha: string; landed_at: number }>([repoId, before.next]);
+  if (landed.length === 0 || landed.some((l) => l.landed_at <= before.latest!)) return null;
+  const fresh = landed.map((l) => l.sha).filter((sha) => ctx.isOnMainline(sha));
+  // The new commits' patch-ids both ways: copies of them and reverts among them are found by index.
+  const forward = await ctx.patchIds(fresh);
+  const reverse = await ctx.patchIds(fresh, true);
+
+  // Mainline verdicts: the candidates.
+  const verdictOf = db.prepare(
+    `SELECT merged_to_mainline AS merged, mainline_via AS via FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
+  );
+  const candidates = new Set<string>();
+  const consider = (sha: string, when: (v: { merged: number | null; via: string | null }) => boolean = () => true) => {
+    if (candidates.has(sha)) return;
+    const v = verdictOf.get<{ merged: number | null; via: string | null }>([repoId, sha]);
+    if (v && when(v)) candidates.add(sha);
+  };
+  for (const { sha } of db
+    .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`)
+    .all<{ sha: string }>([repoId]))
+    candidates.add(sha);
+  for (const { sha } of landed) consider(sha);
+  const heads = [...new Set(ctx.refs.map((r) => r.sha))];
+  await ctx.readBranches(heads);
+  for (const head of heads) for (const sha of await ctx.onlyFrom([head], [ctx.tip])) consider(sha);
+  const notCopied = (v: { merged: number | null; via: string | null }) => v.merged === 0 || v.via === 'squash' || v.via === 'content';
+  const withId = db.prepare(
+    `SELECT sha FROM fact_commit_patch_ids INDEXED BY fact_commit_patch_ids_by_forward WHERE repo_id = ? AND forward_id = ?`,
+  );
+  for (const id of new Set(forward.values())) for (const { sha } of withId.all<{ sha: string }>([repoId, id])) consider(sha, notCopied);
+  for (const { sha } of db
+    .prepare(`
+      SELECT o.sha FROM event_commit_outcomes o INDEXED BY event_commit_outcomes_unmerged_by_time
+      WHERE o.repo_id = ? AND o.merged_to_mainline = 0 AND o.committed_at > ? AND o.committed_at <= ?
+        AND NOT EXISTS (SELECT 1 FROM fact_commit_patch_ids p WHERE p.repo_id = o.repo_id AND p.sha = o.sha)`)
+    .all<{ sha: string }>([repoId, isoSeconds(before.latest), isoSeconds(ctx.mainline.latestLanding())]))
+    candidates.add(sha);
+  const pathsOf = db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
+  const unmergedTouching = db.prepare(`
+    SELECT DISTINCT f.sha FROM metadata_commit_file_changes f INDEXED BY metadata_commit_file_changes_by_path
+    CROSS JOIN event_commit_outcomes o ON o.repo_id = f.repo_id AND o.sha = f.sha AND o.merged_to_mainline = 0
+    WHERE f.repo_id = ? AND f.path = ?`);
+  const touched = new Set<string>();
+  for (const sha of fresh)
+    for (const r of pathsOf.all<{ path: string; old_path: string | null }>([repoId, sha])) {
+      touched.add(r.path);
+      if (r.old_path) touched.add(r.old_path);
+    }
+  for (const path of touched) for (const { sha } of unmergedTouching.all<{ sha: string }>([repoId, path])) candidates.add(sha);
+  const changed = ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha);
+  const anySquashed =
+    db
+      .prepare(`SELECT 1 FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'squash' LIMIT 1`)
+      .get([repoId]) !== undefined;
+  if (anySquashed && (await refsRewritten(ctx, previous, changed)))
+    for (const { sha } of db
+      .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'squash'`)
+      .all<{ sha: string }>([repoId]))
+      candidates.add(sha);
+  const list = [...candidates];
+  await applyMainlineRules(ctx, list);
+  /** A commit's copy on mainline after this build: its verdict now, or the kept one (not a candidate: unchanged). */
+  const storedCopy = db.prepare(`SELECT mainline_sha FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND merged_to_mainline = 1`);
+  const copyOf = (sha: string): string | undefined =>
+    candidates.has(sha)
+      ? ctx.reached.get(sha)?.copy
+      : (ctx.reached.get(sha)?.copy ?? storedCopy.get<{ mainline_sha: string }>([repoId, sha])?.mainline_sha);
+
+  // Revert edges of the new commits: by message, else by an inverted diff.
+  const newEdges = new Map<string, RevertEdge>();
+  const lookup = revertLookupByIndex(ctx);
+  const message = db.prepare(`SELECT message FROM metadata_commits WHERE repo_id = ? AND sha = ? AND message LIKE '%revert%'`);
+  for (const sha of fresh) {
+    const c = ctx.commit(sha)!;
+    const target = revertTargetByMessage({ ...c, message: message.get<{ message: string }>([repoId, sha])?.message ?? '' }, lookup);
+    const canonical = target ? copyOf(target) : undefined;
+    if (canonical && canonical !== sha && (await ctx.precedes(canonical, sha))) newEdges.set(sha, { target: canonical, kind: 'message' });
+  }
+  const byReverse = db.prepare(`
+    SELECT p.sha FROM fact_commit_patch_ids p INDEXED BY fact_commit_patch_ids_by_reverse
+    CROSS JOIN paceflow_mainline_landing l ON l.repo_id = p.repo_id AND l.sha = p.sha
+    WHERE p.repo_id = ? AND p.reverse_id = ? ORDER BY l.seq`);
+  for (const sha of fresh) {
+    if (newEdges.has(sha) || !forward.get(sha)) continue;
+    const found: string[] = [];
+    for (const { sha: c } of byReverse.all<{ sha: string }>([repoId, forward.get(sha)!])) {
+      if (c !== sha && ctx.isOnMainline(c) && ctx.landedAt(c) <= ctx.landedAt(sha) && (await ctx.precedes(c, sha))) found.push(c);
+    }
+    const target = found.sort((a, b) => ctx.landedAt(b) - ctx.landedAt(a))[0];
+    if (target) newEdges.set(sha, { target, kind: 'diff-inversion' });
+  }
+  void reverse;
+
+  // Partial reverts, for the heavy-AI mainline commits whose window reaches the new landings.
+  const window = config.revertWindowDays * 86400;
+  const fullEdgeTo = db.prepare(`SELECT 1 FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind <> 'partial' LIMIT 1`);
+  const fullEdgeFrom = db.prepare(`SELECT 1 FROM paceflow_revert_edges WHERE repo_id = ? AND revert_sha = ? AND kind <> 'partial' LIMIT 1`);
+  const newTargets = new Set([...newEdges.values()].map((e) => e.target));
+  const earliest = Math.min(...landed.map((l) => l.landed_at));
+  const targets = db
+    .prepare(`
+      SELECT o.sha FROM paceflow_mainline_landing l INDEXED BY paceflow_mainline_landing_by_landed
+      CROSS JOIN event_commit_outcomes o ON o.repo_id = l.repo_id AND o.sha = l.sha
+      WHERE l.repo_id = ? AND l.landed_at >= ? AND o.heavy_ai = 1 AND o.attribution_source IN ('transcript', 'note')`)
+    .all<{ sha: string }>([repoId, earliest - window])
+    .map((r) => r.sha)
+    .filter((sha) => ctx.reached.get(sha)?.via === 'ancestor' && !newTargets.has(sha) && !fullEdgeTo.get([repoId, sha]));
+  const partial = await partialReverts(ctx, targets, window);
+  const partialEdges: [string, string][] = [];
+  for (const [c, r] of partial) if (!newEdges.has(r) && !fullEdgeFrom.get([repoId, r])) partialEdges.push([r, c]);
+
+  // The edges written; then every target whose effective revert may have changed, up the chains.
+  const edgeWrites = () => {
+    const drop = db.prepare(`DELETE FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`);
+    const put = db.prepare(`INSERT OR REPLACE INTO paceflow_revert_edges (repo_id, revert_sha, target_sha, kind) VALUES (?, ?, ?, ?)`);
+    for (const sha of [...targets, ...newTargets]) drop.run([repoId, sha]);
+    for (const [revert, { target, kind }] of newEdges) put.run([repoId, revert, target, kind]);
+    for (const [revert, target] of partialEdges) put.run([repoId, revert, target, 'partial']);
+  };
+  const partialBefore = db.prepare(
+    `SELECT revert_sha FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`,
+  );
+  const affected = new Set<string>(newTargets);
+  const partialNow = new Map(partialEdges.map(([r, c]) => [c, r]));
+  for (const sha of [...targets, ...newTargets]) {
+    const was = partialBefore
+      .all<{ revert_sha: string }>([repoId, sha])
+      .map((r) => r.revert_sha)
+      .join(' ');
+    if (was !== (partialNow.get(sha) ?? '')) affected.add(sha);
+  }
+
+  const rows: Record<string, SqlValue>[] = [];
+  const copyRows = db.prepare(`
+    SELECT sha, merged_to_mainline, mainline_via, mainline_sha, reached_mainline_at FROM event_commit_outcomes INDEXED BY event_commit_outcomes_by_copy
+    WHERE repo_id = ? AND mainline_sha = ?`);
+  const targetsOf = db.prepare(`SELECT target_sha FROM paceflow_revert_edges WHERE repo_id = ? AND revert_sha = ?`);
+  const revertsOf = db.prepare(`SELECT revert_sha, kind FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ?`);
+  db.transaction(() => {
+    edgeWrites();
+    // Up the chains: a revert whose own effective revert changed changes what it reverts.
+    const queue = [...affected];
+    while (queue.length > 0) {
+      const x = queue.pop()!;
+      for (const { target_sha } of targetsOf.all<{ target_sha: string }>([repoId, x]))
+        if (!affected.has(target_sha)) {
+          affected.add(target_sha);
+          queue.push(target_sha);
+        }
+    }
+    const edgesTo = (sha: string) => revertsOf.all<{ revert_sha: string; kind: RevertKind }>([repoId, sha]);
+    const effective = effectiveReverts({ get: (sha: string) => edgesTo(sha).map((e) => e.revert_sha) }, (sha) => ctx.landedAt(sha));
+    const kindOf = (revert: string, target: string) => edgesTo(target).find((e) => e.revert_sha === revert)!.kind;
+    const written = new Set<string>();
+    const row = (sha: string, r: { via: string; copy: string; at: number } | undefined) => {
+      const revert = r ? effective(r.copy) : null;
+      const inWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
+      rows.push({
+        repo: repoId,
+        sha,
+        merged: r ? 1 : 0,
+        via: r?.via ?? null,
+        copy: r?.copy ?? null,
+        reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
+        mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
+        reverted: r ? (inWindow ? 1 : 0) : null,
+        revertedBy: inWindow ? revert : null,
+        revertKind: inWindow ? kindOf(revert!, r!.copy) : null,
+        revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
+      });
+      written.add(sha);
+    };
+    for (const sha of list) row(sha, ctx.reached.get(sha));
+    for (const target of affected)
+      for (const c of copyRows.all<{ sha: string; mainline_via: string; mainline_sha: string; reached_mainline_at: string }>([
+        repoId,
+        target,
+      ])) {
+        if (written.has(c.sha)) continue;
+        row(c.sha, { via: c.mainline_via, copy: c.mainline_sha, at: Date.parse(c.reached_mainline_at) / 1000 });
+      }
+    writeRows(db, repoId, rows);
+    refreshWindows(db, repoId, config, now);
+    saveState();
+  });
+  return list.length;
+}
+
+/** Writes outcome rows' mainline and revert columns; bumps the copy generation when a copy verdict changed. */
+function writeRows(db: Database, repoId: string, rows: readonly Record<string, SqlValue>[]): void {
+  const update = db.prepare(UPDATE_OUTCOME);
+  const verdictOf = db.prepare(
+    `SELECT merged_to_mainline, mainline_via, mainline_sha FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
+  );
+  const isCopy = (v: { merged_to_mainline: number | null; mainline_via: string | null } | undefined) =>
+    v?.merged_to_mainline === 1 && v.mainline_via !== 'ancestor';
+  let copies = false;
+  for (const row of rows) {
+    type V = { merged_to_mainline: number | null; mainline_via: string | null; mainline_sha: string | null };
+    const before = verdictOf.get<V>([repoId, row.sha as string]);
+    update.run(row);
+    const after = verdictOf.get<V>([repoId, row.sha as string]);
+    if ((isCopy(before) || isCopy(after)) && JSON.stringify(before) !== JSON.stringify(after)) copies = true;
+  }
+  if (copies) bumpCopies(db, repoId);
+}
+
+/** What resolving a revert message needs, asked by index (a build of a few commits loads no commit list). */
+function revertLookupByIndex(ctx: OutcomeContext): RevertLookup {
+  const { db, repoId } = ctx;
+  const bySubject = db.prepare(
+    `SELECT sha FROM metadata_commits INDEXED BY metadata_commits_by_subject WHERE repo_id = ? AND subject = ? AND is_unreachable = 0`,
+  );
+  const bySha = db.prepare(`SELECT sha FROM metadata_commits WHERE repo_id = ? AND sha >= ? AND is_unreachable = 0 ORDER BY sha LIMIT 1`);
+  const byPr = db.prepare(`
+    SELECT l.sha FROM metadata_commits c INDEXED BY metadata_commits_by_pr
+    CROSS JOIN paceflow_mainline_landing l ON l.repo_id = c.repo_id AND l.sha = c.sha
+    WHERE c.repo_id = ? AND c.pr_number = ? AND c.is_unreachable = 0 AND l.is_merge = 0 AND l.sha <> ? ORDER BY l.seq LIMIT 1`);
+  return {
+    bySubject: (subject) => bySubject.all<{ sha: string }>([repoId, subject]).map((r) => r.sha),
+    bySha: (prefix) => {
+      const p = prefix.toLowerCase();
+      const sha = bySha.get<{ sha: string }>([repoId, p])?.sha;
+      return sha?.startsWith(p) ? sha : undefined;
+    },
+    byPullRequest: (n, except) => byPr.get<{ sha: string }>([repoId, n, except])?.sha,
+    time: (sha) => ctx.time(sha),
+  };
+}
+
 /** Bumps the generation of copy verdicts (paceflow_meta 'mainline_copies_gen'), which churn reads. */
 function bumpCopies(db: Database, repoId: string): void {
   db.prepare(
@@ -332,6 +621,14 @@ function writeOutcomes(
     }
     // Every row's flags were just computed at `now`; the copies may all have changed.
     recordWindows(ctx.db, ctx.repoId, config, now);
+    // The edges, kept for the next build after mainline moves on.
+    ctx.db.prepare(`DELETE FROM paceflow_revert_edges WHERE repo_id = ?`).run([ctx.repoId]);
+    const edge = ctx.db.prepare(`INSERT OR REPLACE INTO paceflow_revert_edges (repo_id, revert_sha, target_sha, kind) VALUES (?, ?, ?, ?)`);
+    for (const [revert, { target, kind }] of reverts.edges) edge.run([ctx.repoId, revert, target, kind]);
+    for (const pair of reverts.partial) {
+      const [revert, target] = pair.split('|');
+      edge.run([ctx.repoId, revert!, target!, 'partial']);
+    }
     bumpCopies(ctx.db, ctx.repoId);
     alsoInTransaction();
   });

@@ -1,4 +1,4 @@
-import type { Database } from '../../db/driver.js';
+import type { Database, Statement } from '../../db/driver.js';
 import { CatFileBatch } from '../../git/cat-file.js';
 import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, patchIds } from '../../git/mainline.js';
@@ -89,8 +89,6 @@ export class OutcomeContext {
   /** Set by the ancestor rule, which runs first. */
   mainline: MainlineView = EMPTY_MAINLINE;
   private batch: CatFileBatch | null = null;
-  /** patch-id → the mainline commits with it, earliest landed first (filled by the patch-id and squash rules). */
-  readonly mainlineIds = new Map<string, string[]>();
   /**
    * In a build after refs moved off an unchanged mainline: the tips of the refs that moved. The
    * squash rules then look only at those refs (only their commits are candidates). Null: every ref.
@@ -241,22 +239,35 @@ export class OutcomeContext {
     return Date.parse(this.commit(sha)?.committed_at ?? '') / 1000;
   }
 
-  /** Adds mainline commits to `mainlineIds` by patch-id, keeping each list in landing order. */
-  addMainlineIds(ids: ReadonlyMap<string, string>): void {
-    for (const [sha, id] of ids) {
-      const list = this.mainlineIds.get(id);
-      if (!list) this.mainlineIds.set(id, [sha]);
-      else if (!list.includes(sha)) list.push(sha);
-    }
-    for (const list of this.mainlineIds.values()) list.sort((a, b) => this.landedAt(a) - this.landedAt(b));
+  private copyQuery: Statement | null = null;
+  private idsKept: Promise<unknown> | null = null;
+
+  /**
+   * Makes sure every mainline commit's patch-id is kept (copyOf reads them by index): in a whole
+   * build, once; a build of a few commits relies on the builds before it (mainline unchanged, or
+   * the new commits' ids computed as it moved on).
+   */
+  keepMainlineIds(): Promise<unknown> {
+    this.idsKept ??= this.whole ? this.patchIds(this.onMainline) : Promise.resolve();
+    return this.idsKept;
   }
 
   /**
-   * The first mainline commit with this patch-id that landed at or after `notBefore` (seconds): a
-   * copy never lands before its original was written.
+   * The first mainline commit with this patch-id that landed at or after `notBefore` (seconds) and
+   * was committed no earlier than a second before it: a copy never lands, nor is made, before its
+   * original was written. By index over the stored landing and patch-ids (every mainline commit's
+   * patch-id is kept: a whole build computes the missing ones, a build after mainline moved those
+   * of the new commits); ties in landing time go by landing order.
    */
   copyOf(patchId: string | undefined, notBefore: number): string | undefined {
-    return (this.mainlineIds.get(patchId ?? '') ?? []).find((sha) => this.landedAt(sha) >= notBefore);
+    if (!patchId || Number.isNaN(notBefore)) return undefined;
+    this.copyQuery ??= this.db.prepare(`
+      SELECT p.sha FROM fact_commit_patch_ids p INDEXED BY fact_commit_patch_ids_by_forward
+      CROSS JOIN paceflow_mainline_landing l ON l.repo_id = p.repo_id AND l.sha = p.sha
+      CROSS JOIN metadata_commits c ON c.repo_id = p.repo_id AND c.sha = p.sha AND c.is_unreachable = 0
+      WHERE p.repo_id = ? AND p.forward_id = ? AND l.is_merge = 0 AND l.landed_at >= ? AND l.committed_at >= ?
+      ORDER BY l.landed_at, l.seq LIMIT 1`);
+    return this.copyQuery.get<{ sha: string }>([this.repoId, patchId, Math.ceil(notBefore), Math.ceil(notBefore) - 1])?.sha;
   }
 
   private readonly ancestry = new Map<string, boolean>();

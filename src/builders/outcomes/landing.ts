@@ -5,6 +5,20 @@ import type { MainlineView } from './context.js';
 /** The paceflow_meta key naming the tip paceflow_mainline_landing describes. */
 export const landingKey = (repoId: string) => `mainline_landing:${repoId}`;
 
+const epochKey = (repoId: string) => `mainline_landing_epoch:${repoId}`;
+
+/**
+ * Where the stored landing stands: its walk (bumped whenever mainline is walked from scratch), how
+ * many rows it has (the next sequence number) and its latest landing time (seconds).
+ */
+export function landingMark(db: Database, repoId: string): { epoch: string; next: number; latest: number } {
+  const epoch = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([epochKey(repoId)])?.value ?? '0';
+  const row = db
+    .prepare(`SELECT coalesce(max(seq) + 1, 0) AS next, max(landed_at) AS latest FROM paceflow_mainline_landing WHERE repo_id = ?`)
+    .get<{ next: number; latest: number | null }>([repoId])!;
+  return { epoch, next: row.next, latest: row.latest ?? Number.NEGATIVE_INFINITY };
+}
+
 /** What a build paid for the landing map: nothing (stored), the commits mainline gained, or the whole history. */
 export type LandingSource = 'stored' | 'extended' | 'walked';
 
@@ -45,7 +59,13 @@ function saveLanding(db: Database, repoId: string, tip: string, rows: ReadonlyMa
     INSERT OR REPLACE INTO paceflow_mainline_landing (repo_id, sha, via_sha, landed_at, committed_at, is_merge, seq)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   db.transaction(() => {
-    if (from === 0) db.prepare(`DELETE FROM paceflow_mainline_landing WHERE repo_id = ?`).run([repoId]);
+    if (from === 0) {
+      db.prepare(`DELETE FROM paceflow_mainline_landing WHERE repo_id = ?`).run([repoId]);
+      // A new walk renumbers the landing: what was kept against its numbers (the outcome state) knows by this.
+      db.prepare(
+        `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+      ).run([epochKey(repoId)]);
+    }
     let seq = from;
     for (const [sha, l] of rows) insert.run([repoId, sha, l.via, l.time, l.committed, l.isMerge ? 1 : 0, seq++]);
     db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([

@@ -43,12 +43,15 @@ export const ancestorRule: MainlineRule = {
 export const patchIdRule: MainlineRule = {
   via: 'patch-id',
   async apply(ctx, allPending) {
+    // Copies are found by index over the kept patch-ids (ctx.copyOf): a whole build makes sure every
+    // mainline commit has its own (computed once; the squash rule's net diffs look them up too).
+    await ctx.keepMainlineIds();
     // A copy lands after its original was written: a commit written after every landing has none.
     const latest = ctx.mainline.latestLanding();
     const pending = allPending.filter((sha) => ctx.time(sha) <= latest);
     if (pending.length === 0) return;
     const earliest = pending.reduce((min, sha) => Math.min(min, ctx.time(sha)), Infinity); // no spread: 100k+ args overflow the stack
-    ctx.addMainlineIds(await ctx.patchIds(ctx.mainline.nonMergesSince(earliest - 1)));
+    if (!ctx.whole) await ctx.patchIds(ctx.mainline.nonMergesSince(earliest - 1));
     const candidateIds = await ctx.patchIds(pending);
     for (const sha of pending) {
       const copy = ctx.copyOf(candidateIds.get(sha), ctx.time(sha));
@@ -90,7 +93,7 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
     if (written > ctx.mainline.latestLanding()) continue;
     const base = await ctx.mergeBaseWithTip(head_sha);
     if (!base) continue;
-    if (ctx.mainlineIds.size === 0) ctx.addMainlineIds(await ctx.patchIds(ctx.mainline.nonMergesSince(ctx.time(base))));
+    await ctx.keepMainlineIds();
     const copy = ctx.copyOf((await ctx.netDiff(base, head_sha)) ?? undefined, written);
     if (copy) for (const sha of own) ctx.reached.set(sha, { via: 'squash', at: ctx.landedAt(copy), copy });
   }
@@ -171,7 +174,10 @@ export const contentRule: MainlineRule = {
       ON CONFLICT (repo_id, sha) DO UPDATE SET mainline_tip = excluded.mainline_tip, copy_sha = excluded.copy_sha, candidates = excluded.candidates`);
     ctx.db.transaction(() => {
       for (const [sha, { copy, candidates }] of reused) save.run([ctx.repoId, sha, ctx.tip, copy, candidates]);
-      ctx.db.prepare(`DELETE FROM paceflow_content_checks WHERE repo_id = ? AND mainline_tip <> ?`).run([ctx.repoId, ctx.tip]);
+      // A whole build has every verdict at this tip; a build of a few commits leaves the others at
+      // the tips they were found against (still true there, reusableContentChecks says how far).
+      if (ctx.whole)
+        ctx.db.prepare(`DELETE FROM paceflow_content_checks WHERE repo_id = ? AND mainline_tip <> ?`).run([ctx.repoId, ctx.tip]);
     });
   },
 };
@@ -233,9 +239,25 @@ async function reusableContentChecks(
   return { reused, toCheck, extendable };
 }
 
-/** The paths the mainline commits after `oldTip` (up to the current tip) touched. */
+/**
+ * The paths the mainline commits after `oldTip` (up to the current tip) touched. An old tip on the
+ * first-parent chain: the commits that landed after what it brought, from the stored landing by
+ * index; else git lists them.
+ */
 async function pathsTouchedSince(ctx: OutcomeContext, oldTip: string): Promise<Set<string>> {
-  const fresh = (await ctx.onlyFrom([ctx.tip], [oldTip])).filter((sha) => ctx.isOnMainline(sha));
+  const last = ctx.db
+    .prepare(
+      `SELECT max(seq) AS seq FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = ? AND ? IN (SELECT via_sha FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?)`,
+    )
+    .get<{ seq: number | null }>([ctx.repoId, oldTip, oldTip, ctx.repoId, oldTip])?.seq;
+  const since =
+    last === null || last === undefined
+      ? await ctx.onlyFrom([ctx.tip], [oldTip])
+      : ctx.db
+          .prepare(`SELECT sha FROM paceflow_mainline_landing WHERE repo_id = ? AND seq > ?`)
+          .all<{ sha: string }>([ctx.repoId, last])
+          .map((r) => r.sha);
+  const fresh = since.filter((sha) => ctx.isOnMainline(sha));
   const paths = ctx.db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
   const touched = new Set<string>();
   for (const sha of fresh) {

@@ -264,16 +264,20 @@ export async function partialReverts(ctx: OutcomeContext, commits: readonly stri
 /**
  * The effective revert of each commit: its earliest-landed revert that is not itself reverted
  * (a chain of odd length reverts; of even length, it does not). Chains deeper than 50 stop.
+ * `revertsOf`: a map, or anything that answers by key (the kept edges, by index).
  */
 export function effectiveReverts(
-  revertsOf: ReadonlyMap<string, readonly string[]>,
+  revertsOf: { get(sha: string): readonly string[] | undefined },
   landedAt: (sha: string) => number,
 ): (sha: string) => string | null {
   const memo = new Map<string, string | null>();
   const effective = (sha: string, depth = 0): string | null => {
     if (memo.has(sha)) return memo.get(sha)!;
     if (depth > 50) return null;
-    const by = (revertsOf.get(sha) ?? []).filter((r) => effective(r, depth + 1) === null).sort((a, b) => landedAt(a) - landedAt(b))[0];
+    // Reverts that landed together (one merge) go by sha: the same answer however the edges were listed.
+    const by = (revertsOf.get(sha) ?? [])
+      .filter((r) => effective(r, depth + 1) === null)
+      .sort((a, b) => landedAt(a) - landedAt(b) || (a < b ? -1 : a > b ? 1 : 0))[0];
     memo.set(sha, by ?? null);
     return by ?? null;
   };
