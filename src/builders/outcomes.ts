@@ -304,7 +304,9 @@ async function buildAdvancedOutcomes(
   await ancestorRule.apply(ctx, []);
   if (landingMark(db, repoId).epoch !== before.epoch) return null;
   const landed = db
-    .prepare(`SELECT sha, landed_at FROM paceflow_mainline_landing WHERE repo_id = ? AND seq >= ? ORDER BY seq`)
+    .prepare(
+      `SELECT sha, landed_at FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq WHERE repo_id = ? AND seq >= ? ORDER BY seq`,
+    )
     .all<{ sha: string; landed_at: number }>([repoId, before.next]);
   if (landed.length === 0 || landed.some((l) => l.landed_at <= before.latest!)) return null;
   const fresh = landed.map((l) => l.sha).filter((sha) => ctx.isOnMainline(sha));

@@ -13,10 +13,14 @@ const epochKey = (repoId: string) => `mainline_landing_epoch:${repoId}`;
  */
 export function landingMark(db: Database, repoId: string): { epoch: string; next: number; latest: number } {
   const epoch = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([epochKey(repoId)])?.value ?? '0';
-  const row = db
-    .prepare(`SELECT coalesce(max(seq) + 1, 0) AS next, max(landed_at) AS latest FROM paceflow_mainline_landing WHERE repo_id = ?`)
-    .get<{ next: number; latest: number | null }>([repoId])!;
-  return { epoch, next: row.next, latest: row.latest ?? Number.NEGATIVE_INFINITY };
+  // Two statements: each maximum read from the end of its index (one statement with both scans the rows).
+  const next = db
+    .prepare(`SELECT coalesce(max(seq) + 1, 0) AS n FROM paceflow_mainline_landing WHERE repo_id = ?`)
+    .get<{ n: number }>([repoId])!.n;
+  const latest = db
+    .prepare(`SELECT max(landed_at) AS t FROM paceflow_mainline_landing WHERE repo_id = ?`)
+    .get<{ t: number | null }>([repoId])!.t;
+  return { epoch, next, latest: latest ?? Number.NEGATIVE_INFINITY };
 }
 
 /** What a build paid for the landing map: nothing (stored), the commits mainline gained, or the whole history. */
@@ -141,7 +145,9 @@ export function mainlineFromStore(db: Database, repoId: string): MainlineView {
     latest: db.prepare(`SELECT max(landed_at) AS at FROM paceflow_mainline_landing WHERE repo_id = ?`),
     // Newest first: the chain's commits land as themselves.
     before: db.prepare(
-      `SELECT sha FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = sha AND landed_at <= ? ORDER BY seq DESC LIMIT 1`,
+      // By sequence, newest first: the chain's newest commits come first (an index by time would read every older landing).
+      `SELECT sha FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq
+       WHERE repo_id = ? AND via_sha = sha AND landed_at <= ? ORDER BY seq DESC LIMIT 1`,
     ),
   };
   const cache = new Map<string, { at: number; isMainlineCommit: boolean } | null>();

@@ -50,8 +50,7 @@ export const patchIdRule: MainlineRule = {
     const latest = ctx.mainline.latestLanding();
     const pending = allPending.filter((sha) => ctx.time(sha) <= latest);
     if (pending.length === 0) return;
-    const earliest = pending.reduce((min, sha) => Math.min(min, ctx.time(sha)), Infinity); // no spread: 100k+ args overflow the stack
-    if (!ctx.whole) await ctx.patchIds(ctx.mainline.nonMergesSince(earliest - 1));
+    // (A build of a few commits follows a build that kept them all, and mainline's new commits'.)
     const candidateIds = await ctx.patchIds(pending);
     for (const sha of pending) {
       const copy = ctx.copyOf(candidateIds.get(sha), ctx.time(sha));
@@ -286,7 +285,9 @@ async function contentCopies(
   // earliest landing after it (by the landing's indexes, sql/009).
   const seqOf = ctx.db.prepare(`SELECT seq FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
   const lastOf = ctx.db.prepare(`SELECT max(seq) AS seq FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = ?`);
-  const firstAfter = ctx.db.prepare(`SELECT min(landed_at) AS at FROM paceflow_mainline_landing WHERE repo_id = ? AND seq > ?`);
+  const firstAfter = ctx.db.prepare(
+    `SELECT min(landed_at) AS at FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq WHERE repo_id = ? AND seq > ?`,
+  );
   const since = new Map<string, { last: number; next: number } | null>();
   const boundary = (tip: string) => {
     if (!since.has(tip)) {
