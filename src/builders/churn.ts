@@ -55,7 +55,7 @@ export async function buildChurn(options: {
   }
   const mainline = loadMainline(db, repoId);
   // The AI lines attribution kept (paceflow_ai_lines): read only when there is a pass to make.
-  const evidence = evidenceFinder(db, repoId, storedAiLines(db, repoId));
+  const evidence = evidenceFinder(db, repoId, (shas) => storedAiLines(db, repoId, shas));
   const plan = planChurn(db, repoId, mainline, evidence, config.churnWindowDays);
   // Written only when it changed: a re-run with nothing new writes nothing here.
   const saveEvidence = () => {
@@ -76,7 +76,7 @@ export async function buildChurn(options: {
   // Mainline is in landing order: the last subject starts the last window (no spread: 100k+ args overflow).
   const lastStart = mainline.findLast((m) => plan.subjects.has(m.sha))!.at;
   const pass = mainline.slice(first).filter((m) => m.at <= lastStart + windowMs);
-  const results = await churnPass(pass, plan.subjects, evidence, {
+  const results = await churnPass(pass, plan.subjects, (m) => evidence.evidence(m), {
     cwd,
     windowMs,
     ...(options.pathScope ? { pathScope: options.pathScope } : {}),

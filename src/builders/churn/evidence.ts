@@ -33,11 +33,29 @@ export function loadMainline(db: Database, repoId: string): MainlineCommit[] {
     .sort((a, b) => a.at - b.at || a.committed - b.committed || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
 }
 
+/** How a mainline commit's AI evidence is found, and its fingerprint (from counts alone). */
+export interface EvidenceFinder {
+  evidence(m: MainlineCommit): Evidence;
+  fingerprint(m: MainlineCommit): string;
+}
+
 /**
  * How each mainline commit's AI evidence is found: its own transcript lines; else the lines of the
- * branch commits it is a squash or rebase copy of; else a count (a note or trailer, as in CI).
+ * branch commits it is a squash or rebase copy of; else a count (a note or trailer, as in CI). The
+ * kept AI lines are counted per commit for the fingerprints of every mainline commit; their text
+ * is read (by commit) only for the commits a pass follows.
  */
-export function evidenceFinder(db: Database, repoId: string, aiLines: ReadonlyMap<string, LineList>): (m: MainlineCommit) => Evidence {
+export function evidenceFinder(
+  db: Database,
+  repoId: string,
+  linesOf: (shas: readonly string[]) => ReadonlyMap<string, LineList>,
+): EvidenceFinder {
+  const counts = new Map(
+    db
+      .prepare(`SELECT sha, sum(n) AS n FROM paceflow_ai_lines WHERE repo_id = ? GROUP BY sha`)
+      .all<{ sha: string; n: number }>([repoId])
+      .map((r) => [r.sha, r.n] as const),
+  );
   const copies = new Map<string, { sha: string; ai_lines: number }[]>();
   for (const c of db
     .prepare(
@@ -49,17 +67,31 @@ export function evidenceFinder(db: Database, repoId: string, aiLines: ReadonlyMa
     if (list) list.push(c);
     else copies.set(c.mainline_sha, [c]);
   }
-  return (m) => {
-    const own = aiLines.get(m.sha) ?? [];
-    if (own.length > 0) return { lines: [...own] };
-    const carried = copies.get(m.sha) ?? [];
-    const exact = carried.flatMap((c) => aiLines.get(c.sha) ?? []);
-    if (exact.length > 0) return { lines: exact };
-    return { count: m.ai_lines > 0 ? m.ai_lines : carried.reduce((n, c) => n + c.ai_lines, 0) };
+  const count = (m: MainlineCommit) => ({
+    count: m.ai_lines > 0 ? m.ai_lines : (copies.get(m.sha) ?? []).reduce((n, c) => n + c.ai_lines, 0),
+  });
+  return {
+    evidence(m) {
+      if ((counts.get(m.sha) ?? 0) > 0) return { lines: [...(linesOf([m.sha]).get(m.sha) ?? [])] };
+      const carried = (copies.get(m.sha) ?? []).filter((c) => (counts.get(c.sha) ?? 0) > 0);
+      if (carried.length > 0) {
+        const lines = linesOf(carried.map((c) => c.sha));
+        return { lines: carried.flatMap((c) => lines.get(c.sha) ?? []) };
+      }
+      return count(m);
+    },
+    // A short fingerprint of a commit's evidence (a row is rebuilt when it changes): how many exact
+    // lines it carries, else its count — what `evidence` would give, without reading a line.
+    fingerprint(m) {
+      const own = counts.get(m.sha) ?? 0;
+      if (own > 0) return `l${own}`;
+      const carried = (copies.get(m.sha) ?? []).reduce((n, c) => n + (counts.get(c.sha) ?? 0), 0);
+      return carried > 0 ? `l${carried}` : `c${count(m).count}`;
+    },
   };
 }
 
-/** A short fingerprint of a commit's evidence: a row is rebuilt when it changes. */
+/** A short fingerprint of a commit's evidence: a row is rebuilt when it changes (EvidenceFinder.fingerprint gives the same from counts). */
 export function evidenceFingerprint(e: Evidence): string {
   return 'lines' in e ? `l${e.lines.length}` : `c${e.count}`;
 }
@@ -85,7 +117,7 @@ export function planChurn(
   db: Database,
   repoId: string,
   mainline: readonly MainlineCommit[],
-  evidence: (m: MainlineCommit) => Evidence,
+  evidence: EvidenceFinder,
   windowDays: number,
 ): ChurnPlan {
   const stored = new Map(
@@ -96,7 +128,7 @@ export function planChurn(
   );
   const onMainline = new Set(mainline.map((m) => m.sha));
   const rewritten = [...stored.keys()].some((sha) => !onMainline.has(sha));
-  const fingerprint = new Map(mainline.map((m) => [m.sha, evidenceFingerprint(evidence(m))] as const));
+  const fingerprint = new Map(mainline.map((m) => [m.sha, evidence.fingerprint(m)] as const));
   const evidenceStored =
     db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([evidenceKey(repoId)])?.value ?? '[]';
   const previous = new Map<string, string>(JSON.parse(evidenceStored));
