@@ -36,3 +36,6 @@ CREATE INDEX metadata_commits_by_subject ON metadata_commits (repo_id, subject);
 CREATE INDEX event_commit_outcomes_by_copy ON event_commit_outcomes (repo_id, mainline_sha) WHERE mainline_sha IS NOT NULL;
 CREATE INDEX event_commit_outcomes_unmerged_by_time ON event_commit_outcomes (repo_id, committed_at) WHERE merged_to_mainline = 0;
 CREATE INDEX paceflow_mainline_landing_by_landed ON paceflow_mainline_landing (repo_id, landed_at);
+
+-- A replay after a commit reads the writes to the paths its commits touch: by path, not every edit.
+CREATE INDEX fact_session_file_edits_by_path ON fact_session_file_edits (repo_id, path) WHERE status = 'applied';

@@ -86,7 +86,12 @@ export function storedTakings(
     JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha`;
   if (paths === null) rows.push(...db.prepare(`${select} WHERE t.repo_id = ?`).all<(typeof rows)[number]>([repoId]));
   else {
-    const byPath = db.prepare(`${select} WHERE t.repo_id = ? AND t.write_path = ?`);
+    // The path's takings by index, then their commits (the planner walked every taking otherwise).
+    const byPath = db.prepare(`
+      SELECT t.sha, t.edit_id, t.write_path, t.line, t.n, c.committed_at
+      FROM paceflow_ai_lines t INDEXED BY paceflow_ai_lines_by_write_path
+      CROSS JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
+      WHERE t.repo_id = ? AND t.write_path = ?`);
     for (const path of paths) rows.push(...byPath.all<(typeof rows)[number]>([repoId, path]));
   }
   return rows
@@ -130,7 +135,9 @@ export function dropUnreachableTakings(db: Database, repoId: string): string | n
   const gone = db
     .prepare(
       // From the unreachable commits (few, by index) to their takings: not every taking scanned.
-      `SELECT min(c.committed_at) AS at FROM metadata_commits c CROSS JOIN paceflow_ai_lines t ON t.repo_id = c.repo_id AND t.sha = c.sha
+      // (INDEXED BY: for min() the planner walked every commit in time order instead.)
+      `SELECT min(c.committed_at) AS at FROM metadata_commits c INDEXED BY metadata_commits_by_state
+       CROSS JOIN paceflow_ai_lines t ON t.repo_id = c.repo_id AND t.sha = c.sha
        WHERE c.repo_id = ? AND c.is_unreachable = 1`,
     )
     .get<{ at: string | null }>([repoId])?.at;

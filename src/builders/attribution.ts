@@ -186,7 +186,7 @@ export function loadWrittenLines(db: Database, repoId: string, paths: readonly s
          WHERE s.session_kind = 'subagent'
        )
        SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root_session_id, s.provider, s.model, e.path, e.timestamp, e.added_text, e.removed_text, e.edit_id, e.tool_name
-       FROM fact_session_file_edits e
+       FROM fact_session_file_edits e${paths === null ? '' : ' INDEXED BY fact_session_file_edits_by_path'}
        JOIN metadata_sessions s ON s.session_id = e.session_id
        LEFT JOIN roots r ON r.session_id = e.session_id
        WHERE e.repo_id = ? AND e.status = 'applied' AND e.path IS NOT NULL AND e.timestamp IS NOT NULL
@@ -418,7 +418,22 @@ function commitsToRead(
     for (const { sha } of db.prepare(`SELECT sha FROM paceflow_unattributed WHERE repo_id = ?`).all<{ sha: string }>([repoId]))
       shas.add(sha);
   else shas.add(options.only);
-  if (from !== null) {
+  if (from !== null && from !== 'whole') {
+    // A replay: the commits since `from` (by time) that touch a path some session wrote (or a path
+    // renamed from one), each path asked of the edits by index — not every written path listed.
+    const aiPath = `EXISTS (SELECT 1 FROM fact_session_file_edits e INDEXED BY fact_session_file_edits_by_path
+                     WHERE e.repo_id = c.repo_id AND e.status = 'applied' AND e.path = `;
+    for (const { sha } of db
+      .prepare(
+        `SELECT DISTINCT f.sha FROM metadata_commits c
+         CROSS JOIN metadata_commit_file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha
+         WHERE c.repo_id = @repo AND c.committed_at >= @iso
+           AND (${aiPath}f.path) OR (f.old_path IS NOT NULL AND ${aiPath}f.old_path)))`,
+      )
+      .all<{ sha: string }>({ repo: repoId, iso: isoSeconds(from) }))
+      shas.add(sha);
+  }
+  if (from === 'whole') {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
     db.exec(`DELETE FROM temp.paceflow_ai_paths`);
     const insertPath = db.prepare(`INSERT OR IGNORE INTO temp.paceflow_ai_paths (path) VALUES (?)`);
@@ -428,35 +443,19 @@ function commitsToRead(
     db.transaction(() => {
       for (const { path } of aiPaths.all<{ path: string }>([repoId])) insertPath.run([path]);
     });
-    // By index: the file changes of those paths (or paths renamed from them), from `from` on —
-    // path first for a whole build, the commits since `from` first (by time) for a replay.
-    const since = from === 'whole' ? Number.MIN_SAFE_INTEGER : from;
-    const query =
-      from === 'whole'
-        ? null
-        : db.prepare(
-            `SELECT DISTINCT f.sha FROM metadata_commits c
-             CROSS JOIN metadata_commit_file_changes f ON f.repo_id = c.repo_id AND f.sha = c.sha
-             WHERE c.repo_id = @repo AND c.committed_at >= @iso
-               AND (f.path IN (SELECT path FROM temp.paceflow_ai_paths) OR f.old_path IN (SELECT path FROM temp.paceflow_ai_paths))`,
-          );
-    if (query) for (const { sha } of query.all<{ sha: string }>({ repo: repoId, iso: isoSeconds(since) })) shas.add(sha);
-    else
-      for (const { sha } of db
-        .prepare(
-          `SELECT f.sha FROM temp.paceflow_ai_paths p
+    // By index: every file change of those paths (or of paths renamed from them).
+    for (const { sha } of db
+      .prepare(
+        `SELECT f.sha FROM temp.paceflow_ai_paths p
          JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.path = p.path
-         JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha AND unixepoch(c.committed_at) >= @since
          UNION
          SELECT f.sha FROM temp.paceflow_ai_paths p
-         JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path
-         JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha AND unixepoch(c.committed_at) >= @since`,
-        )
-        .all<{ sha: string }>({ repo: repoId, since }))
-        shas.add(sha);
-    if (from === 'whole') for (const sha of notes.shas()) shas.add(sha);
-    else for (const sha of commitsWithTakingsFrom(db, repoId, from)) shas.add(sha);
-  }
+         JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path`,
+      )
+      .all<{ sha: string }>({ repo: repoId }))
+      shas.add(sha);
+    for (const sha of notes.shas()) shas.add(sha);
+  } else if (from !== null) for (const sha of commitsWithTakingsFrom(db, repoId, from)) shas.add(sha);
   const one = db.prepare(`SELECT c.sha, c.committed_at, c.ai_marker FROM metadata_commits c WHERE ${attributable} AND c.sha = @sha`);
   const toRead: CommitRow[] = [];
   for (const sha of shas) {

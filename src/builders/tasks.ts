@@ -144,9 +144,9 @@ function writeCommitLinks(
     // Rewritten or deleted history no longer links to anything.
     for (const { task_key } of db
       .prepare(`
-        SELECT DISTINCT t.task_key FROM event_task_commits t
-        JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha AND c.is_unreachable = 1
-        WHERE t.repo_id = ?`)
+        SELECT DISTINCT t.task_key FROM metadata_commits c INDEXED BY metadata_commits_by_state
+        CROSS JOIN event_task_commits t ON t.repo_id = c.repo_id AND t.sha = c.sha
+        WHERE c.repo_id = ? AND c.is_unreachable = 1`)
       .all<{ task_key: string }>([repoId]))
       touched.add(task_key);
     let changes = db
