@@ -39,3 +39,5 @@ CREATE INDEX paceflow_mainline_landing_by_landed ON paceflow_mainline_landing (r
 
 -- A replay after a commit reads the writes to the paths its commits touch: by path, not every edit.
 CREATE INDEX fact_session_file_edits_by_path ON fact_session_file_edits (repo_id, path) WHERE status = 'applied';
+-- The commits aider made, found by index among every transcript record.
+CREATE INDEX fact_session_records_aider_commits ON fact_session_records (tool_name) WHERE tool_name = 'aider:commit';

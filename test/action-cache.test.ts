@@ -126,7 +126,7 @@ describe('the Action’s database in the GitHub cache', () => {
               DROP INDEX fact_commit_patch_ids_by_forward; DROP INDEX fact_commit_patch_ids_by_reverse;
               DROP INDEX metadata_commits_by_subject; DROP INDEX event_commit_outcomes_by_copy;
               DROP INDEX event_commit_outcomes_unmerged_by_time; DROP INDEX paceflow_mainline_landing_by_landed;
-              DROP INDEX fact_session_file_edits_by_path;
+              DROP INDEX fact_session_file_edits_by_path; DROP INDEX fact_session_records_aider_commits;
               PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });

@@ -294,7 +294,11 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   const whole = options.readOnly === true || (from !== null && from <= 0);
   const notes = loadNoteCredits(db, repoId);
   const { commits, toRead } = commitsToRead(db, repoId, options, notes, whole ? 'whole' : from);
-  const run = new AttributionRun(options, writtenBefore(db, repoId, toRead, whole, options.only), notes, loadAiderCommits(db, repoId));
+  // Nothing to read (the common run: nothing new, or a commit off every written path): no writes loaded.
+  const run =
+    toRead.length === 0
+      ? new AttributionRun(options, new WrittenLines(), notes, [])
+      : new AttributionRun(options, writtenBefore(db, repoId, toRead, whole, options.only), notes, loadAiderCommits(db, repoId));
   const bySha = new Map(toRead.map((c) => [c.sha, c]));
   const unread = new Set(bySha.keys());
   const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
