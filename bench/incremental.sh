@@ -17,6 +17,8 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$(cd "$1" && pwd)"
 rev="${2:-HEAD~1}"
 sessions="${3:-}"
+# Absolute: the transcripts are written from bench/ (a relative path would be read from there).
+[ -n "$sessions" ] && sessions="$(cd "$(dirname "$sessions")" && pwd)/$(basename "$sessions")"
 work="$(mktemp -d)"
 trap 'git -C "$root" worktree remove --force "$work/baseline" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 git -C "$root" worktree add -q --detach "$work/baseline" "$rev"

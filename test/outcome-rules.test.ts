@@ -11,7 +11,7 @@ import {
 } from '../src/builders/outcomes/revert-rules.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from '../src/builders/outcomes/landing.js';
 import { defaultConfig } from '../src/config/defaults.js';
-import { mainlineLanding } from '../src/git/mainline.js';
+import { mainlineLanding, netDiffPatchIds } from '../src/git/mainline.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { diffsRead } from '../src/git/patches.js';
 import { gitProcessCounts } from '../src/git/run.js';
@@ -162,6 +162,31 @@ describe('mainline rules', () => {
     expect(batched[2]![1]).toBe(fresh.tip);
     expect(batched[3]![1]).toBeNull();
     expect(batched[4]![1]).toBe(fresh.tip);
+  });
+
+  it('net diffs from one pipeline have the patch-ids of `git diff | git patch-id`: renames, binary files, an empty diff', async () => {
+    const repo = base();
+    const root = repo.git('rev-parse', 'HEAD');
+    repo.write('a.ts', lines('a', 8)).commit('add a');
+    repo.git('checkout', '-q', '-b', 'renamed');
+    repo.git('mv', 'a.ts', 'b.ts');
+    repo.write('b.ts', `${lines('a', 8)}export const more = 1;\n`).commit('rename a to b, and a line');
+    repo.git('checkout', '-q', '-b', 'binary', 'main');
+    repo.write('logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 1, 2, 3, 0, 255])).commit('a binary file');
+    repo.git('checkout', '-q', '-b', 'same', 'main');
+    repo.git('commit', '-q', '--allow-empty', '-m', 'nothing');
+    repo.git('checkout', '-q', 'main');
+    const pairs = [
+      ...['renamed', 'binary'].map((b) => ({ base: root, head: repo.git('rev-parse', b) })),
+      { base: repo.git('rev-parse', 'main'), head: repo.git('rev-parse', 'same') },
+    ];
+    const batched = await netDiffPatchIds(pairs, repo.dir);
+    for (const { base, head } of pairs) {
+      const diff = repo.gitRaw(['diff', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv', base, head]);
+      const id = diff.length === 0 ? undefined : repo.gitRaw(['patch-id', '--stable'], diff).toString().split(' ')[0] || undefined;
+      expect(batched.get(head), head).toBe(id);
+    }
+    expect(batched.size).toBe(2); // the empty diff has none
   });
 
   it('content: 80% of the added lines on mainline though the diffs differ; fewer do not land', async () => {

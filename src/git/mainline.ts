@@ -116,10 +116,55 @@ export async function patchIds(shas: readonly string[], cwd: string, options: { 
 
 /** The patch-id of the net diff between two commits (a branch's whole change, squashed). */
 export async function netDiffPatchId(base: string, tip: string, cwd: string): Promise<string | null> {
-  const diff = await runGit(['diff', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv', base, tip], { cwd });
-  if (diff.stdout.length === 0) return null;
-  const { stdout } = await runGit(['patch-id', '--stable'], { cwd, input: diff.stdout });
-  return stdout.toString('latin1').split(' ')[0] || null;
+  return (await netDiffPatchIds([{ base, head: tip }], cwd)).get(tip) ?? null;
+}
+
+/**
+ * The patch-ids of many net diffs (base → head, one base per head), keyed by head (absent: an
+ * empty diff): one `git diff-tree --stdin -p` piped into one `git patch-id --stable`, instead of a
+ * `git diff` and a `git patch-id` per branch. A line `<head> <base>` makes diff-tree diff base →
+ * head (the head as a commit whose parent is the base) and print the head's id before it, which
+ * becomes the `commit <head>` line patch-id splits on. Renames are found (-M) as `git diff` does.
+ */
+export async function netDiffPatchIds(pairs: readonly { base: string; head: string }[], cwd: string): Promise<Map<string, string>> {
+  const ids = new Map<string, string>();
+  if (pairs.length === 0) return ids;
+  countProcess(['diff-tree']);
+  countProcess(['patch-id']);
+  const diff = spawn('git', ['diff-tree', '--stdin', '-r', '-p', '-M', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv'], {
+    cwd,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const patchId = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  diff.stdin.on('error', () => undefined);
+  patchId.stdin.on('error', () => undefined);
+  diff.stderr.resume();
+  patchId.stderr.resume();
+  // The header lines (a bare commit id; no diff line is one) become `commit <id>`.
+  let carry = '';
+  diff.stdout.setEncoding('latin1');
+  diff.stdout.on('data', (chunk: string) => {
+    const text = carry + chunk;
+    const end = text.lastIndexOf('\n') + 1;
+    carry = text.slice(end);
+    patchId.stdin.write(text.slice(0, end).replace(/^([0-9a-f]{40,64})$/gm, 'commit $1'), 'latin1');
+  });
+  diff.stdout.on('end', () => patchId.stdin.end(carry.replace(/^([0-9a-f]{40,64})$/gm, 'commit $1'), 'latin1'));
+  diff.stdin.end(`${pairs.map((p) => `${p.head} ${p.base}`).join('\n')}\n`);
+  let out = '';
+  patchId.stdout.setEncoding('utf8');
+  patchId.stdout.on('data', (chunk: string) => (out += chunk));
+  const exit = (child: ReturnType<typeof spawn>, name: string) =>
+    new Promise<void>((resolve, reject) => {
+      child.once('error', reject);
+      child.once('close', (code) => (code === 0 ? resolve() : reject(new GitError(`git ${name} failed (exit ${code})`, [name]))));
+    });
+  await Promise.all([exit(diff, 'diff-tree'), exit(patchId, 'patch-id')]);
+  for (const line of out.split('\n')) {
+    const [id, head] = line.split(' ');
+    if (id && head) ids.set(head, id);
+  }
+  return ids;
 }
 
 /** Whether `a` is an ancestor of `b` (or `b` itself). */

@@ -1,7 +1,7 @@
 import type { Database, Statement } from '../../db/driver.js';
 import { CatFileBatch } from '../../git/cat-file.js';
 import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
-import { isAncestor, mergeBase, netDiffPatchId, patchIds } from '../../git/mainline.js';
+import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
@@ -205,6 +205,23 @@ export class OutcomeContext {
   async mergeBaseWithTip(head: string): Promise<string | null> {
     const known = this.bases.get(head);
     return known !== undefined ? known : mergeBase(head, this.tip, this.cwd);
+  }
+
+  /**
+   * Computes (in one pipeline) and keeps the net-diff patch-ids of these branches that are not kept
+   * yet, so that `netDiff` finds each by key.
+   */
+  async keepNetDiffs(pairs: readonly { base: string; head: string }[]): Promise<void> {
+    const known = this.db.prepare(`SELECT 1 FROM paceflow_net_diffs WHERE repo_id = ? AND base_sha = ? AND head_sha = ?`);
+    const byHead = new Map<string, { base: string; head: string }>();
+    for (const p of pairs) if (!known.get([this.repoId, p.base, p.head])) byHead.set(p.head, p);
+    if (byHead.size < 2) return; // one: its own call costs the same
+    const ids = await netDiffPatchIds([...byHead.values()], this.cwd).catch(() => null);
+    if (!ids) return; // a missing object: each is asked on its own
+    const save = this.db.prepare(`INSERT OR REPLACE INTO paceflow_net_diffs (repo_id, base_sha, head_sha, patch_id) VALUES (?, ?, ?, ?)`);
+    this.db.transaction(() => {
+      for (const { base, head } of byHead.values()) save.run([this.repoId, base, head, ids.get(head) ?? null]);
+    });
   }
 
   /** The patch-id of a branch's net diff (null: empty), from paceflow_net_diffs or computed once and kept. */

@@ -83,6 +83,15 @@ export async function squashByNetDiff(ctx: OutcomeContext, pending: ReadonlySet<
     .all<{ head_sha: string }>([ctx.repoId]);
   const heads = branches.map((b) => b.head_sha).filter((head) => !ctx.changedTips || ctx.changedTips.has(head));
   await ctx.readBranches(heads);
+  // The net diffs the loop below may ask for, computed together first (it then finds them kept).
+  const pairs: { base: string; head: string }[] = [];
+  for (const head of heads) {
+    const own = (await ctx.onlyFrom([head], [ctx.tip])).filter((sha) => pending.has(sha));
+    if (own.length === 0 || own.reduce((max, sha) => Math.max(max, ctx.time(sha)), -Infinity) > ctx.mainline.latestLanding()) continue;
+    const base = await ctx.mergeBaseWithTip(head);
+    if (base) pairs.push({ base, head });
+  }
+  await ctx.keepNetDiffs(pairs);
   for (const head_sha of heads) {
     const own = (await ctx.onlyFrom([head_sha], [ctx.tip])).filter((sha) => pending.has(sha) && !ctx.reached.has(sha));
     if (own.length === 0) continue;
