@@ -298,23 +298,69 @@ async function buildAdvancedOutcomes(
   now: number,
   saveState: () => void,
 ): Promise<number | null> {
-  const { db, repoId } = ctx;
+  const moved = await mainlineMovedOn(ctx, previous);
+  if (!moved) return null;
+  const candidates = await advancedCandidates(ctx, previous, moved);
+  const list = [...candidates];
+  await applyMainlineRules(ctx, list);
+  /** A commit's copy on mainline after this build: its verdict now, or the kept one (not a candidate: unchanged). */
+  const storedCopy = ctx.db.prepare(
+    `SELECT mainline_sha FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND merged_to_mainline = 1`,
+  );
+  const copyOf = (sha: string): string | undefined =>
+    candidates.has(sha)
+      ? ctx.reached.get(sha)?.copy
+      : (ctx.reached.get(sha)?.copy ?? storedCopy.get<{ mainline_sha: string }>([ctx.repoId, sha])?.mainline_sha);
+  const newEdges = await newRevertEdges(ctx, moved, copyOf);
+  const window = config.revertWindowDays * 86400;
+  const partials = await advancedPartials(ctx, moved, newEdges, window);
+  ctx.db.transaction(() => {
+    const affected = keepEdges(ctx, newEdges, partials);
+    writeRows(ctx.db, ctx.repoId, advancedRows(ctx, list, affected, config, now));
+    refreshWindows(ctx.db, ctx.repoId, config, now);
+    saveState();
+  });
+  return list.length;
+}
+
+/** What mainline gained since the last build, when it moved on (else null: build everything). */
+interface MovedOn {
+  /** The new landings, in landing order. */
+  landed: { sha: string; landed_at: number }[];
+  /** The new mainline commits (non-merges the database knows). */
+  fresh: string[];
+  /** Their patch-ids. */
+  forward: Map<string, string>;
+  /** The latest landing before them (seconds). */
+  latestBefore: number;
+}
+
+/**
+ * The landing extended along first parents from the last build's (same walk), every new landing
+ * later than the ones before — so a new commit reverts, it is never reverted by an older one, and
+ * kept verdicts keep their order. The new commits' patch-ids are kept both ways: copies of them,
+ * and reverts of them by later commits, are found by index (this build and the next).
+ */
+async function mainlineMovedOn(ctx: OutcomeContext, previous: OutcomesState): Promise<MovedOn | null> {
   const before = previous.landing;
   if (!before || before.latest === null) return null;
   await ancestorRule.apply(ctx, []);
-  if (landingMark(db, repoId).epoch !== before.epoch) return null;
-  const landed = db
+  if (landingMark(ctx.db, ctx.repoId).epoch !== before.epoch) return null;
+  const landed = ctx.db
     .prepare(
       `SELECT sha, landed_at FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq WHERE repo_id = ? AND seq >= ? ORDER BY seq`,
     )
-    .all<{ sha: string; landed_at: number }>([repoId, before.next]);
+    .all<{ sha: string; landed_at: number }>([ctx.repoId, before.next]);
   if (landed.length === 0 || landed.some((l) => l.landed_at <= before.latest!)) return null;
   const fresh = landed.map((l) => l.sha).filter((sha) => ctx.isOnMainline(sha));
-  // The new commits' patch-ids both ways: copies of them and reverts among them are found by index.
   const forward = await ctx.patchIds(fresh);
-  const reverse = await ctx.patchIds(fresh, true);
+  await ctx.patchIds(fresh, true);
+  return { landed, fresh, forward, latestBefore: before.latest };
+}
 
-  // Mainline verdicts: the candidates.
+/** The commits whose mainline verdict the move can change (see buildAdvancedOutcomes). */
+async function advancedCandidates(ctx: OutcomeContext, previous: OutcomesState, moved: MovedOn): Promise<Set<string>> {
+  const { db, repoId } = ctx;
   const verdictOf = db.prepare(
     `SELECT merged_to_mainline AS merged, mainline_via AS via FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
   );
@@ -324,88 +370,97 @@ async function buildAdvancedOutcomes(
     const v = verdictOf.get<{ merged: number | null; via: string | null }>([repoId, sha]);
     if (v && when(v)) candidates.add(sha);
   };
-  for (const { sha } of db
-    .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`)
-    .all<{ sha: string }>([repoId]))
+  const shas = (sql: string, params: SqlValue[]) =>
+    db
+      .prepare(sql)
+      .all<{ sha: string }>(params)
+      .map((r) => r.sha);
+  for (const sha of shas(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`, [repoId]))
     candidates.add(sha);
-  for (const { sha } of landed) consider(sha);
+  for (const { sha } of moved.landed) consider(sha);
   const heads = [...new Set(ctx.refs.map((r) => r.sha))];
   await ctx.readBranches(heads);
   for (const head of heads) for (const sha of await ctx.onlyFrom([head], [ctx.tip])) consider(sha);
   const notCopied = (v: { merged: number | null; via: string | null }) => v.merged === 0 || v.via === 'squash' || v.via === 'content';
-  const withId = db.prepare(
-    `SELECT sha FROM fact_commit_patch_ids INDEXED BY fact_commit_patch_ids_by_forward WHERE repo_id = ? AND forward_id = ?`,
-  );
-  for (const id of new Set(forward.values())) for (const { sha } of withId.all<{ sha: string }>([repoId, id])) consider(sha, notCopied);
-  for (const { sha } of db
-    .prepare(`
-      SELECT o.sha FROM event_commit_outcomes o INDEXED BY event_commit_outcomes_unmerged_by_time
-      WHERE o.repo_id = ? AND o.merged_to_mainline = 0 AND o.committed_at > ? AND o.committed_at <= ?
-        AND NOT EXISTS (SELECT 1 FROM fact_commit_patch_ids p WHERE p.repo_id = o.repo_id AND p.sha = o.sha)`)
-    .all<{ sha: string }>([repoId, isoSeconds(before.latest), isoSeconds(ctx.mainline.latestLanding())]))
-    candidates.add(sha);
+  const withId = `SELECT sha FROM fact_commit_patch_ids INDEXED BY fact_commit_patch_ids_by_forward WHERE repo_id = ? AND forward_id = ?`;
+  for (const id of new Set(moved.forward.values())) for (const sha of shas(withId, [repoId, id])) consider(sha, notCopied);
+  const noIdYet = `
+    SELECT o.sha FROM event_commit_outcomes o INDEXED BY event_commit_outcomes_unmerged_by_time
+    WHERE o.repo_id = ? AND o.merged_to_mainline = 0 AND o.committed_at > ? AND o.committed_at <= ?
+      AND NOT EXISTS (SELECT 1 FROM fact_commit_patch_ids p WHERE p.repo_id = o.repo_id AND p.sha = o.sha)`;
+  for (const sha of shas(noIdYet, [repoId, isoSeconds(moved.latestBefore), isoSeconds(ctx.mainline.latestLanding())])) candidates.add(sha);
   const pathsOf = db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
-  const unmergedTouching = db.prepare(`
-    SELECT DISTINCT f.sha FROM metadata_commit_file_changes f INDEXED BY metadata_commit_file_changes_by_path
-    CROSS JOIN event_commit_outcomes o ON o.repo_id = f.repo_id AND o.sha = f.sha AND o.merged_to_mainline = 0
-    WHERE f.repo_id = ? AND f.path = ?`);
   const touched = new Set<string>();
-  for (const sha of fresh)
+  for (const sha of moved.fresh)
     for (const r of pathsOf.all<{ path: string; old_path: string | null }>([repoId, sha])) {
       touched.add(r.path);
       if (r.old_path) touched.add(r.old_path);
     }
-  for (const path of touched) for (const { sha } of unmergedTouching.all<{ sha: string }>([repoId, path])) candidates.add(sha);
+  const unmergedTouching = `
+    SELECT DISTINCT f.sha FROM metadata_commit_file_changes f INDEXED BY metadata_commit_file_changes_by_path
+    CROSS JOIN event_commit_outcomes o ON o.repo_id = f.repo_id AND o.sha = f.sha AND o.merged_to_mainline = 0
+    WHERE f.repo_id = ? AND f.path = ?`;
+  for (const path of touched) for (const sha of shas(unmergedTouching, [repoId, path])) candidates.add(sha);
   const changed = ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha);
-  const anySquashed =
-    db
-      .prepare(`SELECT 1 FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'squash' LIMIT 1`)
-      .get([repoId]) !== undefined;
-  if (anySquashed && (await refsRewritten(ctx, previous, changed)))
-    for (const { sha } of db
-      .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'squash'`)
-      .all<{ sha: string }>([repoId]))
-      candidates.add(sha);
-  const list = [...candidates];
-  await applyMainlineRules(ctx, list);
-  /** A commit's copy on mainline after this build: its verdict now, or the kept one (not a candidate: unchanged). */
-  const storedCopy = db.prepare(`SELECT mainline_sha FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND merged_to_mainline = 1`);
-  const copyOf = (sha: string): string | undefined =>
-    candidates.has(sha)
-      ? ctx.reached.get(sha)?.copy
-      : (ctx.reached.get(sha)?.copy ?? storedCopy.get<{ mainline_sha: string }>([repoId, sha])?.mainline_sha);
+  const squashed = `SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'squash'`;
+  const anySquashed = db.prepare(`${squashed} LIMIT 1`).get([repoId]) !== undefined;
+  if (anySquashed && (await refsRewritten(ctx, previous, changed))) for (const sha of shas(squashed, [repoId])) candidates.add(sha);
+  return candidates;
+}
 
-  // Revert edges of the new commits: by message, else by an inverted diff.
-  const newEdges = new Map<string, RevertEdge>();
+/** The new mainline commits' revert edges: by message, else by an inverted diff (a target comes before its revert). */
+async function newRevertEdges(
+  ctx: OutcomeContext,
+  moved: MovedOn,
+  copyOf: (sha: string) => string | undefined,
+): Promise<Map<string, RevertEdge>> {
+  const { db, repoId } = ctx;
+  const edges = new Map<string, RevertEdge>();
   const lookup = revertLookupByIndex(ctx);
   const message = db.prepare(`SELECT message FROM metadata_commits WHERE repo_id = ? AND sha = ? AND message LIKE '%revert%'`);
-  for (const sha of fresh) {
+  for (const sha of moved.fresh) {
     const c = ctx.commit(sha)!;
     const target = revertTargetByMessage({ ...c, message: message.get<{ message: string }>([repoId, sha])?.message ?? '' }, lookup);
     const canonical = target ? copyOf(target) : undefined;
-    if (canonical && canonical !== sha && (await ctx.precedes(canonical, sha))) newEdges.set(sha, { target: canonical, kind: 'message' });
+    if (canonical && canonical !== sha && (await ctx.precedes(canonical, sha))) edges.set(sha, { target: canonical, kind: 'message' });
   }
+  // In landing order, as the whole build lists them.
   const byReverse = db.prepare(`
     SELECT p.sha FROM fact_commit_patch_ids p INDEXED BY fact_commit_patch_ids_by_reverse
     CROSS JOIN paceflow_mainline_landing l ON l.repo_id = p.repo_id AND l.sha = p.sha
     WHERE p.repo_id = ? AND p.reverse_id = ? ORDER BY l.seq`);
-  for (const sha of fresh) {
-    if (newEdges.has(sha) || !forward.get(sha)) continue;
+  for (const sha of moved.fresh) {
+    const id = moved.forward.get(sha);
+    if (edges.has(sha) || !id) continue;
     const found: string[] = [];
-    for (const { sha: c } of byReverse.all<{ sha: string }>([repoId, forward.get(sha)!])) {
+    for (const { sha: c } of byReverse.all<{ sha: string }>([repoId, id])) {
       if (c !== sha && ctx.isOnMainline(c) && ctx.landedAt(c) <= ctx.landedAt(sha) && (await ctx.precedes(c, sha))) found.push(c);
     }
     const target = found.sort((a, b) => ctx.landedAt(b) - ctx.landedAt(a))[0];
-    if (target) newEdges.set(sha, { target, kind: 'diff-inversion' });
+    if (target) edges.set(sha, { target, kind: 'diff-inversion' });
   }
-  void reverse;
+  return edges;
+}
 
-  // Partial reverts, for the heavy-AI mainline commits whose window reaches the new landings.
-  const window = config.revertWindowDays * 86400;
+/** Partial reverts re-checked: the heavy-AI commits whose window reaches the new landings. */
+interface Partials {
+  /** The commits checked (their partial edges are replaced) and those now fully reverted (theirs go). */
+  cleared: string[];
+  /** revert → target. */
+  edges: [string, string][];
+}
+
+async function advancedPartials(
+  ctx: OutcomeContext,
+  moved: MovedOn,
+  newEdges: ReadonlyMap<string, RevertEdge>,
+  window: number,
+): Promise<Partials> {
+  const { db, repoId } = ctx;
   const fullEdgeTo = db.prepare(`SELECT 1 FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind <> 'partial' LIMIT 1`);
   const fullEdgeFrom = db.prepare(`SELECT 1 FROM paceflow_revert_edges WHERE repo_id = ? AND revert_sha = ? AND kind <> 'partial' LIMIT 1`);
   const newTargets = new Set([...newEdges.values()].map((e) => e.target));
-  const earliest = Math.min(...landed.map((l) => l.landed_at));
+  const earliest = Math.min(...moved.landed.map((l) => l.landed_at));
   const targets = db
     .prepare(`
       SELECT o.sha FROM paceflow_mainline_landing l INDEXED BY paceflow_mainline_landing_by_landed
@@ -414,85 +469,94 @@ async function buildAdvancedOutcomes(
     .all<{ sha: string }>([repoId, earliest - window])
     .map((r) => r.sha)
     .filter((sha) => ctx.reached.get(sha)?.via === 'ancestor' && !newTargets.has(sha) && !fullEdgeTo.get([repoId, sha]));
-  const partial = await partialReverts(ctx, targets, window);
-  const partialEdges: [string, string][] = [];
-  for (const [c, r] of partial) if (!newEdges.has(r) && !fullEdgeFrom.get([repoId, r])) partialEdges.push([r, c]);
+  const edges: [string, string][] = [];
+  // A revert that is a full revert of something reverts nothing partly (as the whole build rules).
+  for (const [c, r] of await partialReverts(ctx, targets, window))
+    if (!newEdges.has(r) && !fullEdgeFrom.get([repoId, r])) edges.push([r, c]);
+  return { cleared: [...targets, ...newTargets], edges };
+}
 
-  // The edges written; then every target whose effective revert may have changed, up the chains.
-  const edgeWrites = () => {
-    const drop = db.prepare(`DELETE FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`);
-    const put = db.prepare(`INSERT OR REPLACE INTO paceflow_revert_edges (repo_id, revert_sha, target_sha, kind) VALUES (?, ?, ?, ?)`);
-    for (const sha of [...targets, ...newTargets]) drop.run([repoId, sha]);
-    for (const [revert, { target, kind }] of newEdges) put.run([repoId, revert, target, kind]);
-    for (const [revert, target] of partialEdges) put.run([repoId, revert, target, 'partial']);
-  };
-  const partialBefore = db.prepare(
-    `SELECT revert_sha FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`,
+/**
+ * Writes the new edges and the re-checked partial ones; returns every target whose effective revert
+ * may have changed: those of new edges, those whose partial edge changed, and up the chains (a
+ * revert whose own effective revert changed changes what it reverts).
+ */
+function keepEdges(ctx: OutcomeContext, newEdges: ReadonlyMap<string, RevertEdge>, partials: Partials): Set<string> {
+  const { db, repoId } = ctx;
+  const partialOf = db.prepare(`SELECT revert_sha FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`);
+  const was = new Map(
+    partials.cleared.map((sha) => [
+      sha,
+      partialOf
+        .all<{ revert_sha: string }>([repoId, sha])
+        .map((r) => r.revert_sha)
+        .join(' '),
+    ]),
   );
-  const affected = new Set<string>(newTargets);
-  const partialNow = new Map(partialEdges.map(([r, c]) => [c, r]));
-  for (const sha of [...targets, ...newTargets]) {
-    const was = partialBefore
-      .all<{ revert_sha: string }>([repoId, sha])
-      .map((r) => r.revert_sha)
-      .join(' ');
-    if (was !== (partialNow.get(sha) ?? '')) affected.add(sha);
-  }
-
-  const rows: Record<string, SqlValue>[] = [];
-  const copyRows = db.prepare(`
-    SELECT sha, merged_to_mainline, mainline_via, mainline_sha, reached_mainline_at FROM event_commit_outcomes INDEXED BY event_commit_outcomes_by_copy
-    WHERE repo_id = ? AND mainline_sha = ?`);
+  const drop = db.prepare(`DELETE FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`);
+  const put = db.prepare(`INSERT OR REPLACE INTO paceflow_revert_edges (repo_id, revert_sha, target_sha, kind) VALUES (?, ?, ?, ?)`);
+  for (const sha of partials.cleared) drop.run([repoId, sha]);
+  for (const [revert, { target, kind }] of newEdges) put.run([repoId, revert, target, kind]);
+  for (const [revert, target] of partials.edges) put.run([repoId, revert, target, 'partial']);
+  const now = new Map(partials.edges.map(([r, c]) => [c, r]));
+  const affected = new Set([...newEdges.values()].map((e) => e.target));
+  for (const [sha, before] of was) if (before !== (now.get(sha) ?? '')) affected.add(sha);
   const targetsOf = db.prepare(`SELECT target_sha FROM paceflow_revert_edges WHERE repo_id = ? AND revert_sha = ?`);
-  const revertsOf = db.prepare(`SELECT revert_sha, kind FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ?`);
-  db.transaction(() => {
-    edgeWrites();
-    // Up the chains: a revert whose own effective revert changed changes what it reverts.
-    const queue = [...affected];
-    while (queue.length > 0) {
-      const x = queue.pop()!;
-      for (const { target_sha } of targetsOf.all<{ target_sha: string }>([repoId, x]))
-        if (!affected.has(target_sha)) {
-          affected.add(target_sha);
-          queue.push(target_sha);
-        }
-    }
-    const edgesTo = (sha: string) => revertsOf.all<{ revert_sha: string; kind: RevertKind }>([repoId, sha]);
-    const effective = effectiveReverts({ get: (sha: string) => edgesTo(sha).map((e) => e.revert_sha) }, (sha) => ctx.landedAt(sha));
-    const kindOf = (revert: string, target: string) => edgesTo(target).find((e) => e.revert_sha === revert)!.kind;
-    const written = new Set<string>();
-    const row = (sha: string, r: { via: string; copy: string; at: number } | undefined) => {
-      const revert = r ? effective(r.copy) : null;
-      const inWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
-      rows.push({
-        repo: repoId,
-        sha,
-        merged: r ? 1 : 0,
-        via: r?.via ?? null,
-        copy: r?.copy ?? null,
-        reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
-        mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
-        reverted: r ? (inWindow ? 1 : 0) : null,
-        revertedBy: inWindow ? revert : null,
-        revertKind: inWindow ? kindOf(revert!, r!.copy) : null,
-        revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
-      });
-      written.add(sha);
-    };
-    for (const sha of list) row(sha, ctx.reached.get(sha));
-    for (const target of affected)
-      for (const c of copyRows.all<{ sha: string; mainline_via: string; mainline_sha: string; reached_mainline_at: string }>([
-        repoId,
-        target,
-      ])) {
-        if (written.has(c.sha)) continue;
-        row(c.sha, { via: c.mainline_via, copy: c.mainline_sha, at: Date.parse(c.reached_mainline_at) / 1000 });
+  const queue = [...affected];
+  while (queue.length > 0) {
+    for (const { target_sha } of targetsOf.all<{ target_sha: string }>([repoId, queue.pop()!]))
+      if (!affected.has(target_sha)) {
+        affected.add(target_sha);
+        queue.push(target_sha);
       }
-    writeRows(db, repoId, rows);
-    refreshWindows(db, repoId, config, now);
-    saveState();
-  });
-  return list.length;
+  }
+  return affected;
+}
+
+/** The outcome rows to write: the candidates, and the rows whose copy is an affected target (their revert columns). */
+function advancedRows(
+  ctx: OutcomeContext,
+  list: readonly string[],
+  affected: ReadonlySet<string>,
+  config: OutcomeConfig,
+  now: number,
+): Record<string, SqlValue>[] {
+  const { db, repoId } = ctx;
+  const window = config.revertWindowDays * 86400;
+  const revertsOf = db.prepare(`SELECT revert_sha, kind FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ?`);
+  const edgesTo = (sha: string) => revertsOf.all<{ revert_sha: string; kind: RevertKind }>([repoId, sha]);
+  const effective = effectiveReverts({ get: (sha: string) => edgesTo(sha).map((e) => e.revert_sha) }, (sha) => ctx.landedAt(sha));
+  const rows: Record<string, SqlValue>[] = [];
+  const written = new Set<string>();
+  const row = (sha: string, r: { via: string; copy: string; at: number } | undefined) => {
+    const revert = r ? effective(r.copy) : null;
+    const inWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
+    rows.push({
+      repo: repoId,
+      sha,
+      merged: r ? 1 : 0,
+      via: r?.via ?? null,
+      copy: r?.copy ?? null,
+      reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
+      mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
+      reverted: r ? (inWindow ? 1 : 0) : null,
+      revertedBy: inWindow ? revert : null,
+      revertKind: inWindow ? edgesTo(r!.copy).find((e) => e.revert_sha === revert)!.kind : null,
+      revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
+    });
+    written.add(sha);
+  };
+  for (const sha of list) row(sha, ctx.reached.get(sha));
+  const copyRows = db.prepare(`
+    SELECT sha, mainline_via, mainline_sha, reached_mainline_at FROM event_commit_outcomes INDEXED BY event_commit_outcomes_by_copy
+    WHERE repo_id = ? AND mainline_sha = ?`);
+  for (const target of affected)
+    for (const c of copyRows.all<{ sha: string; mainline_via: string; mainline_sha: string; reached_mainline_at: string }>([
+      repoId,
+      target,
+    ]))
+      if (!written.has(c.sha)) row(c.sha, { via: c.mainline_via, copy: c.mainline_sha, at: Date.parse(c.reached_mainline_at) / 1000 });
+  return rows;
 }
 
 /** Writes outcome rows' mainline and revert columns; bumps the copy generation when a copy verdict changed. */
