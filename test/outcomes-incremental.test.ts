@@ -139,5 +139,12 @@ describe('outcomes after refs moved off an unchanged mainline', () => {
     kept.close();
     expect(moved).toBeGreaterThan(0);
     expect(moved).toBeLessThan(total);
+
+    // Another lands in the same second as the last (scripted merges do): still only what moved.
+    const same = Number(repo.git('log', '-1', '--format=%ct'));
+    // (The test clock counts from 2026-01-05 09:00 UTC: test/helpers/git-repo.ts.)
+    repo.write('same.ts', lines('samesecond')).commit('lands in the same second', { at: same - Date.parse('2026-01-05T09:00:00Z') / 1000 });
+    expect(repo.git('log', '-2', '--format=%ct').split('\n')).toEqual([String(same), String(same)]);
+    expect(await step(repo, db)).toBeLessThan(total);
   });
 });

@@ -289,7 +289,7 @@ async function buildChangedOutcomes(
  *   from the kept edges (paceflow_revert_edges) — then the outcome rows of those targets' copies.
  *
  * Returns how many outcomes it checked, or null when the shortcut does not hold (mainline was
- * walked again, or a new landing is not later than every earlier one): the caller builds them all.
+ * walked again, or a new landing is earlier than one before it): the caller builds them all.
  */
 async function buildAdvancedOutcomes(
   ctx: OutcomeContext,
@@ -336,8 +336,8 @@ interface MovedOn {
 }
 
 /**
- * The landing extended along first parents from the last build's (same walk), every new landing
- * later than the ones before — so a new commit reverts, it is never reverted by an older one, and
+ * The landing extended along first parents from the last build's (same walk), no new landing
+ * earlier than the ones before — so a new commit reverts, it is never reverted by an older one, and
  * kept verdicts keep their order. The new commits' patch-ids are kept both ways: copies of them,
  * and reverts of them by later commits, are found by index (this build and the next).
  */
@@ -351,7 +351,9 @@ async function mainlineMovedOn(ctx: OutcomeContext, previous: OutcomesState): Pr
       `SELECT sha, landed_at FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq WHERE repo_id = ? AND seq >= ? ORDER BY seq`,
     )
     .all<{ sha: string; landed_at: number }>([ctx.repoId, before.next]);
-  if (landed.length === 0 || landed.some((l) => l.landed_at <= before.latest!)) return null;
+  // A landing in the same second as the latest one is fine (scripted merges land several a second):
+  // ties go by landing order (copies), by ancestry (reverts) or are checked afresh (kept verdicts).
+  if (landed.length === 0 || landed.some((l) => l.landed_at < before.latest!)) return null;
   const fresh = landed.map((l) => l.sha).filter((sha) => ctx.isOnMainline(sha));
   const forward = await ctx.patchIds(fresh);
   await ctx.patchIds(fresh, true);
