@@ -309,6 +309,25 @@ describe('mainline rules', () => {
     }
   });
 
+  it('content: of the commits one merge brings, the earlier written that carries the lines is the copy, whatever their shas', async () => {
+    for (const salt of ['one', 'two', 'three', 'four']) {
+      const repo = base();
+      repo.git('checkout', '-q', '-b', 'topic');
+      const c = repo.write('a.ts', lines('a', 5)).commit(`topic work ${salt}`);
+      repo.git('checkout', '-q', '-b', 'side', 'main');
+      const first = repo.write('a.ts', lines('a', 5)).commit(`brings the lines ${salt}`);
+      repo
+        .write('b.ts', lines('b', 2))
+        .write('a.ts', `${lines('a', 5)}export const tail = 1;\n`)
+        .commit(`then more ${salt}`);
+      repo.git('checkout', '-q', 'main');
+      repo.at().git('merge', '-q', '--no-ff', '-m', `merge side ${salt}`, 'side');
+      const ctx = await contextOf(repo);
+      await contentRule.apply(ctx, [c]);
+      expect(ctx.reached.get(c), salt).toMatchObject({ via: 'content', copy: first });
+    }
+  });
+
   it('content: a branch commit that only restores text mainline already had brings nothing, and does not land', async () => {
     const repo = base();
     repo.write('a.ts', lines('a')).commit('mainline has these lines');

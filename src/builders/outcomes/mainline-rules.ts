@@ -293,6 +293,7 @@ async function contentCopies(
   // The landing sequence number of a mainline commit; the last one an older tip brought; the
   // earliest landing after it (by the landing's indexes, sql/009).
   const seqOf = ctx.db.prepare(`SELECT seq FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
+  const landingSeq = (sha: string) => seqOf.get<{ seq: number }>([ctx.repoId, sha])?.seq ?? Number.POSITIVE_INFINITY;
   const lastOf = ctx.db.prepare(`SELECT max(seq) AS seq FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = ?`);
   const firstAfter = ctx.db.prepare(
     `SELECT min(landed_at) AS at FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq WHERE repo_id = ? AND seq > ?`,
@@ -323,19 +324,15 @@ async function contentCopies(
     const since = ctx.commit(patch.sha)?.committed_at ?? '';
     const candidates = [...new Set(paths.flatMap((p) => touching.all<{ sha: string }>([ctx.repoId, p, since]).map((r) => r.sha)))]
       .filter((sha) => sha !== patch.sha && ctx.isOnMainline(sha) && ctx.landedAt(sha) >= written)
-      .sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y))
+      // By landing; commits one merge brings share its time: the earlier written first, then as they landed.
+      .sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y) || ctx.time(x) - ctx.time(y) || landingSeq(x) - landingSeq(y))
       .slice(0, CONTENT_CANDIDATES);
     found.set(patch.sha, { copy: null, candidates: candidates.length });
     // Candidates an older check already found wanting: skipped when they are still the first ones.
     const older = extendable.get(patch.sha);
     const b = older ? boundary(older.tip) : null;
     const skip =
-      older &&
-      b &&
-      written < b.next &&
-      candidates.slice(0, older.looked).every((c) => (seqOf.get<{ seq: number }>([ctx.repoId, c])?.seq ?? Infinity) <= b.last)
-        ? older.looked
-        : 0;
+      older && b && written < b.next && candidates.slice(0, older.looked).every((c) => landingSeq(c) <= b.last) ? older.looked : 0;
     for (const copy of candidates.slice(skip)) {
       if (linesPresent(brought, await filesAtVia(ctx.files(), copy, paths)) / brought.length < CONTENT_SHARE) continue;
       found.set(patch.sha, { copy, candidates: candidates.length });
