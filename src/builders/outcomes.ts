@@ -245,28 +245,8 @@ async function buildChangedOutcomes(
       revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
     });
   }
-  const update = db.prepare(UPDATE_OUTCOME);
-  // Churn follows the lines copies carry: a copy verdict that changed bumps the generation it reads.
-  const verdictOf = db.prepare(
-    `SELECT merged_to_mainline, mainline_via, mainline_sha FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
-  );
-  const isCopy = (v: { merged_to_mainline: number | null; mainline_via: string | null } | undefined) =>
-    v?.merged_to_mainline === 1 && v.mainline_via !== 'ancestor';
   db.transaction(() => {
-    let copies = false;
-    for (const row of rows) {
-      const before = verdictOf.get<{ merged_to_mainline: number | null; mainline_via: string | null; mainline_sha: string | null }>([
-        repoId,
-        row.sha as string,
-      ]);
-      update.run(row);
-      const after = verdictOf.get<{ merged_to_mainline: number | null; mainline_via: string | null; mainline_sha: string | null }>([
-        repoId,
-        row.sha as string,
-      ]);
-      if ((isCopy(before) || isCopy(after)) && JSON.stringify(before) !== JSON.stringify(after)) copies = true;
-    }
-    if (copies) bumpCopies(db, repoId);
+    writeRows(db, repoId, rows);
     refreshWindows(db, repoId, config, now);
     saveState();
   });
@@ -561,7 +541,10 @@ function advancedRows(
   return rows;
 }
 
-/** Writes outcome rows' mainline and revert columns; bumps the copy generation when a copy verdict changed. */
+/**
+ * Writes outcome rows' mainline and revert columns; churn follows the lines copies carry, so a copy
+ * verdict that changed bumps the generation it reads.
+ */
 function writeRows(db: Database, repoId: string, rows: readonly Record<string, SqlValue>[]): void {
   const update = db.prepare(UPDATE_OUTCOME);
   const verdictOf = db.prepare(
