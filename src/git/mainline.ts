@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
 import { countProcess, gitText, runGit } from './run.js';
 
@@ -72,8 +72,7 @@ export async function ancestorsOf(tip: string, cwd: string): Promise<Set<string>
  * process to process, with no shell.
  */
 export async function patchIds(shas: readonly string[], cwd: string, options: { reverse?: boolean } = {}): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  if (shas.length === 0) return ids;
+  if (shas.length === 0) return new Map();
   countProcess(['log']);
   countProcess(['patch-id']);
   const log = spawn(
@@ -93,25 +92,9 @@ export async function patchIds(shas: readonly string[], cwd: string, options: { 
     ],
     { cwd, stdio: ['pipe', 'pipe', 'pipe'] },
   );
-  const patchId = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  log.stdout.pipe(patchId.stdin);
   log.stdin.on('error', () => undefined);
-  patchId.stdin.on('error', () => undefined);
   log.stdin.end(`${shas.join('\n')}\n`);
-  let out = '';
-  patchId.stdout.setEncoding('utf8');
-  patchId.stdout.on('data', (chunk: string) => (out += chunk));
-  const exit = (child: ReturnType<typeof spawn>, name: string) =>
-    new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve() : reject(new GitError(`git ${name} failed (exit ${code})`, [name]))));
-    });
-  await Promise.all([exit(log, 'log'), exit(patchId, 'patch-id')]);
-  for (const line of out.split('\n')) {
-    const [id, sha] = line.split(' ');
-    if (id && sha) ids.set(sha, id);
-  }
-  return ids;
+  return patchIdsOf(log, 'log', cwd);
 }
 
 /** The patch-id of the net diff between two commits (a branch's whole change, squashed). */
@@ -127,42 +110,59 @@ export async function netDiffPatchId(base: string, tip: string, cwd: string): Pr
  * becomes the `commit <head>` line patch-id splits on. Renames are found (-M) as `git diff` does.
  */
 export async function netDiffPatchIds(pairs: readonly { base: string; head: string }[], cwd: string): Promise<Map<string, string>> {
-  const ids = new Map<string, string>();
-  if (pairs.length === 0) return ids;
+  if (pairs.length === 0) return new Map();
   countProcess(['diff-tree']);
   countProcess(['patch-id']);
   const diff = spawn('git', ['diff-tree', '--stdin', '-r', '-p', '-M', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv'], {
     cwd,
     stdio: ['pipe', 'pipe', 'pipe'],
   });
-  const patchId = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   diff.stdin.on('error', () => undefined);
-  patchId.stdin.on('error', () => undefined);
-  diff.stderr.resume();
-  patchId.stderr.resume();
-  // The header lines (a bare commit id; no diff line is one) become `commit <id>`.
-  let carry = '';
-  diff.stdout.setEncoding('latin1');
-  diff.stdout.on('data', (chunk: string) => {
-    const text = carry + chunk;
-    const end = text.lastIndexOf('\n') + 1;
-    carry = text.slice(end);
-    patchId.stdin.write(text.slice(0, end).replace(/^([0-9a-f]{40,64})$/gm, 'commit $1'), 'latin1');
-  });
-  diff.stdout.on('end', () => patchId.stdin.end(carry.replace(/^([0-9a-f]{40,64})$/gm, 'commit $1'), 'latin1'));
   diff.stdin.end(`${pairs.map((p) => `${p.head} ${p.base}`).join('\n')}\n`);
+  // The header lines (a bare commit id; no diff line is one) become `commit <id>`.
+  return patchIdsOf(diff, 'diff-tree', cwd, (lines) => lines.replace(/^([0-9a-f]{40,64})$/gm, 'commit $1'));
+}
+
+/**
+ * `git patch-id --stable` over what `producer` prints (each patch after a `commit <id>` line;
+ * `rewrite`, given whole lines, makes those lines where the producer does not), process to process;
+ * waits for both and returns each id by the commit id its patch had.
+ */
+async function patchIdsOf(
+  producer: ChildProcess,
+  name: string,
+  cwd: string,
+  rewrite?: (lines: string) => string,
+): Promise<Map<string, string>> {
+  const patchId = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  patchId.stdin.on('error', () => undefined);
+  producer.stderr?.resume();
+  patchId.stderr.resume();
+  if (!rewrite) producer.stdout!.pipe(patchId.stdin);
+  else {
+    let carry = '';
+    producer.stdout!.setEncoding('latin1');
+    producer.stdout!.on('data', (chunk: string) => {
+      const text = carry + chunk;
+      const end = text.lastIndexOf('\n') + 1;
+      carry = text.slice(end);
+      patchId.stdin.write(rewrite(text.slice(0, end)), 'latin1');
+    });
+    producer.stdout!.on('end', () => patchId.stdin.end(rewrite(carry), 'latin1'));
+  }
   let out = '';
   patchId.stdout.setEncoding('utf8');
   patchId.stdout.on('data', (chunk: string) => (out += chunk));
-  const exit = (child: ReturnType<typeof spawn>, name: string) =>
+  const exit = (child: ChildProcess, command: string) =>
     new Promise<void>((resolve, reject) => {
       child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve() : reject(new GitError(`git ${name} failed (exit ${code})`, [name]))));
+      child.once('close', (code) => (code === 0 ? resolve() : reject(new GitError(`git ${command} failed (exit ${code})`, [command]))));
     });
-  await Promise.all([exit(diff, 'diff-tree'), exit(patchId, 'patch-id')]);
+  await Promise.all([exit(producer, name), exit(patchId, 'patch-id')]);
+  const ids = new Map<string, string>();
   for (const line of out.split('\n')) {
-    const [id, head] = line.split(' ');
-    if (id && head) ids.set(head, id);
+    const [id, sha] = line.split(' ');
+    if (id && sha) ids.set(sha, id);
   }
   return ids;
 }
