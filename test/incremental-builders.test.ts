@@ -9,6 +9,7 @@ import { defaultConfig } from '../src/config/defaults.js';
 import type { ConfigOverrides } from '../src/config/config.js';
 import { openDatabase } from '../src/db/open.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
+import { eventRows } from './helpers/event-rows.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome, type SessionHome } from './helpers/sessions.js';
 
@@ -23,27 +24,6 @@ afterAll(cleanupTempDirs);
  * a rebase, merges of branches named for tasks, a squash, a revert, a new session, a deleted
  * branch, a changed setting.
  */
-
-/** Every event table and metadata_tasks, each sorted on all its columns. */
-function eventRows(path: string): Record<string, unknown[]> {
-  const db = openDatabase(path);
-  try {
-    const tables = db
-      .prepare(
-        `SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'event\\_%' ESCAPE '\\' OR name = 'metadata_tasks') ORDER BY name`,
-      )
-      .all<{ name: string }>()
-      .map((r) => r.name);
-    const out: Record<string, unknown[]> = {};
-    for (const table of tables) {
-      const columns = db.prepare(`SELECT * FROM ${table} LIMIT 0`).columns();
-      out[table] = db.prepare(`SELECT * FROM ${table} ORDER BY ${columns.map((_, i) => i + 1).join(', ')}`).all();
-    }
-    return out;
-  } finally {
-    db.close();
-  }
-}
 
 const lines = (tag: string, n = 5) =>
   `${Array.from({ length: n }, (_, i) => `export const ${tag}${i} = compute${tag}(${i});`).join('\n')}\n`;

@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateHistory, writeTranscripts } from '../bench/synthetic-history.mjs';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { openDatabase } from '../src/db/open.js';
+import { eventRows } from './helpers/event-rows.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -16,27 +17,6 @@ afterAll(cleanupTempDirs);
  * rebased, reverts, renames, sessions) as mainline moves forward in steps of different sizes, is
  * reset back (a rewrite) and moves on again.
  */
-
-/** Every event table, each row keyed and sorted. */
-function eventRows(path: string): Record<string, unknown[]> {
-  const db = openDatabase(path);
-  try {
-    const tables = db
-      .prepare(
-        `SELECT name FROM sqlite_master WHERE type = 'table' AND (name LIKE 'event\\_%' ESCAPE '\\' OR name = 'metadata_tasks') ORDER BY name`,
-      )
-      .all<{ name: string }>()
-      .map((r) => r.name);
-    const out: Record<string, unknown[]> = {};
-    for (const table of tables) {
-      const columns = db.prepare(`SELECT * FROM ${table} LIMIT 0`).columns();
-      out[table] = db.prepare(`SELECT * FROM ${table} ORDER BY ${columns.map((_, i) => i + 1).join(', ')}`).all();
-    }
-    return out;
-  } finally {
-    db.close();
-  }
-}
 
 describe('mainline moving on a real-shaped history', () => {
   it('gives the rows of a build from scratch after every move', { timeout: 600_000 }, async () => {
