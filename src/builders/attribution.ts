@@ -68,6 +68,7 @@ function loadNoteCredits(db: Database, repoId: string) {
  * the commit wins. Hash lookups only: no pairwise comparison of commits and edits.
  */
 
+/** One edit's write: what every line it wrote shares. */
 interface Write {
   at: number;
   sessionId: string;
@@ -76,7 +77,15 @@ interface Write {
   /** The edit that wrote the line, and its tool (for show). */
   editId: string;
   toolName: string;
-  used: boolean;
+}
+
+/**
+ * One written line: its edit's write (shared, not copied: a first run holds every line sessions
+ * wrote, and a copy per line cost ~600 bytes each on the 20k history) and whether a commit took it.
+ */
+class WrittenLine {
+  used = false;
+  constructor(readonly write: Write) {}
 }
 
 export type LineVerdict =
@@ -93,11 +102,11 @@ export interface LineExplanation {
 
 /** Written lines of a repository, by path and normalized text, each list sorted by time. */
 export class WrittenLines {
-  private readonly byPath = new Map<string, Map<string, Write[]>>();
+  private readonly byPath = new Map<string, Map<string, WrittenLine[]>>();
   /** Normalized lines per path with any write, to tell "edited by a person" from "no session". */
   private readonly paths = new Set<string>();
 
-  add(path: string, text: string, write: Omit<Write, 'used'>): void {
+  add(path: string, text: string, write: Write): void {
     if (!isNontrivialLine(text)) return;
     this.paths.add(path);
     let lines = this.byPath.get(path);
@@ -107,12 +116,12 @@ export class WrittenLines {
     }
     const key = normalizeLine(text);
     const list = lines.get(key);
-    if (list) list.push({ ...write, used: false });
-    else lines.set(key, [{ ...write, used: false }]);
+    if (list) list.push(new WrittenLine(write));
+    else lines.set(key, [new WrittenLine(write)]);
   }
 
   sort(): void {
-    for (const lines of this.byPath.values()) for (const list of lines.values()) list.sort((a, b) => a.at - b.at);
+    for (const lines of this.byPath.values()) for (const list of lines.values()) list.sort((a, b) => a.write.at - b.write.at);
   }
 
   hasPath(path: string): boolean {
@@ -130,9 +139,9 @@ export class WrittenLines {
       if (!list) continue;
       for (let i = list.length - 1; i >= 0; i--) {
         const w = list[i]!;
-        if (w.at <= at + 999 && !w.used) {
+        if (w.write.at <= at + 999 && !w.used) {
           w.used = true;
-          return { write: w, path };
+          return { write: w.write, path };
         }
       }
     }
@@ -146,7 +155,7 @@ export class WrittenLines {
     let left = n;
     for (const w of list) {
       if (left === 0) break;
-      if (w.editId === editId && !w.used) {
+      if (w.write.editId === editId && !w.used) {
         w.used = true;
         left--;
       }
@@ -198,7 +207,7 @@ export function loadWrittenLines(db: Database, repoId: string, paths: readonly s
     const at = Date.parse(row.timestamp!);
     if (Number.isNaN(at)) continue;
     // Sub-agents' lines are credited to the session a person had.
-    const write = {
+    const write: Write = {
       at,
       sessionId: row.root_session_id,
       provider: row.provider,
@@ -246,7 +255,6 @@ export interface AttributionResult {
   /** Notes that transcript attribution says commits should carry, where they differ from the stored one. */
   notesToWrite: { sha: string; text: string }[];
   /** The AI lines of each commit attributed from transcripts this run (for the churn builder). */
-  aiLines: Map<string, { path: string; text: string; provider: string }[]>;
 }
 
 /**
@@ -340,7 +348,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     });
     finishOutcomes(db, repoId, options.config);
   }
-  return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite, aiLines: run.aiLinesByCommit };
+  return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite };
 }
 
 /**
@@ -479,7 +487,6 @@ interface LineMatch {
   nontrivial: number;
   /** Per provider and session. */
   credits: Map<string, Credit>;
-  aiLines: { path: string; text: string; provider: string }[];
   /** Which write each AI line took (kept in paceflow_ai_lines for the next replay). */
   takings: Taking[];
   explanation: LineExplanation[];
@@ -490,7 +497,7 @@ interface LineMatch {
  * normalized text, to the same path (or the path it was renamed from), made before the commit.
  */
 export function matchCommitLines(files: readonly FilePatch[], at: number, written: WrittenLines, explain: boolean): LineMatch {
-  const match: LineMatch = { nontrivial: 0, credits: new Map(), aiLines: [], takings: [], explanation: [] };
+  const match: LineMatch = { nontrivial: 0, credits: new Map(), takings: [], explanation: [] };
   for (const file of files) {
     const paths = file.oldPath && file.oldPath !== file.path ? [file.path, file.oldPath] : [file.path];
     for (const text of file.added) {
@@ -505,7 +512,6 @@ export function matchCommitLines(files: readonly FilePatch[], at: number, writte
         continue;
       }
       const { write } = taken;
-      match.aiLines.push({ path: file.path, text: normalizeLine(text), provider: write.provider });
       match.takings.push({
         editId: write.editId,
         writePath: taken.path,
@@ -554,7 +560,6 @@ function unmatchedVerdict(written: WrittenLines, paths: readonly string[]): Line
 class AttributionRun {
   attributed = 0;
   readonly notesToWrite: { sha: string; text: string }[] = [];
-  readonly aiLinesByCommit = new Map<string, { path: string; text: string; provider: string }[]>();
   /** The commits whose outcome row this run wrote (their shares and flags are recomputed). */
   readonly touched: string[] = [];
   private readonly sql;
@@ -603,7 +608,6 @@ class AttributionRun {
     const files = scope ? patch.files.filter((f) => scope.has(f.path) || (f.oldPath !== null && scope.has(f.oldPath))) : patch.files;
     if (scope && files.length === 0) return;
     const match = matchCommitLines(files, Date.parse(commit.committed_at), this.written, options.onExplain !== undefined);
-    if (match.aiLines.length > 0) this.aiLinesByCommit.set(commit.sha, [...(this.aiLinesByCommit.get(commit.sha) ?? []), ...match.aiLines]);
     // A commit aider says it made is all its session's work.
     const byAider = match.credits.size === 0 ? this.aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : undefined;
     if (byAider && match.nontrivial > 0) {

@@ -48,8 +48,14 @@ const KEYWORD_ONLY = new Set([
   'end do',
 ]);
 
+/**
+ * A line with its ends trimmed and each run of whitespace one space. split/join, not
+ * replace(/\s+/g, ' '): V8 builds replace's result as a rope of one piece per token, and these
+ * strings are kept as map keys by the hundred thousand (40 bytes a piece on top of the text);
+ * join gives one flat string, and is faster too.
+ */
 export function normalizeLine(line: string): string {
-  return line.trim().replace(/\s+/g, ' ');
+  return line.trim().split(/\s+/).join(' ');
 }
 
 /** Longer than every keyword-only line: more letters and digits than `protected` has. */
