@@ -121,12 +121,8 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migration 012 (the newest) made, undone: the database is one version older.
-      d.exec(`DROP TABLE paceflow_partial_checks; DROP TABLE paceflow_revert_edges;
-              DROP INDEX fact_commit_patch_ids_by_forward; DROP INDEX fact_commit_patch_ids_by_reverse;
-              DROP INDEX metadata_commits_by_subject; DROP INDEX event_commit_outcomes_by_copy;
-              DROP INDEX event_commit_outcomes_unmerged_by_time; DROP INDEX paceflow_mainline_landing_by_landed;
-              DROP INDEX fact_session_file_edits_by_path; DROP INDEX fact_session_records_aider_commits;
+      // What migration 013 (the newest) made, undone: the database is one version older.
+      d.exec(`DROP TABLE paceflow_churn_evidence;
               PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });

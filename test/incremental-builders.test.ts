@@ -1,7 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { storedAiLines } from '../src/builders/attribution-replay.js';
 import { buildChurn } from '../src/builders/churn.js';
+import { evidenceFingerprint, evidenceFinder, type MainlineCommit, stageMainline } from '../src/builders/churn/evidence.js';
 import { composeNote } from '../src/builders/notes.js';
 import { buildOutcomes } from '../src/builders/outcomes.js';
 import { type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
@@ -57,11 +59,39 @@ class Scenario {
     const fresh = join(tempDir('paceflow-db-'), 'fresh.db');
     await this.ingestInto(fresh);
     expect(eventRows(this.db)).toEqual(eventRows(fresh));
+    this.checkFingerprints();
     this.last = summary;
     return summary.messages;
   }
 
   last: IngestSummary | null = null;
+  /** The kinds of churn evidence fingerprints seen: 'l' (exact lines) and 'c' (a count), with evidence. */
+  readonly fingerprintKinds = new Set<string>();
+
+  /**
+   * The fingerprints churn's plan computes in SQL for every mainline commit (stageMainline) are
+   * what the evidence the pass reads gives (evidenceFingerprint), and the kept ones are stored.
+   */
+  private checkFingerprints(): void {
+    const db = openDatabase(this.db);
+    try {
+      for (const { repo_id: repoId } of db.prepare(`SELECT DISTINCT repo_id FROM event_commit_outcomes`).all<{ repo_id: string }>()) {
+        stageMainline(db, repoId);
+        const evidence = evidenceFinder(db, repoId, (shas) => storedAiLines(db, repoId, shas));
+        const staged = db
+          .prepare(`SELECT sha, at, committed, n, ai_lines, fingerprint FROM temp.paceflow_churn_mainline ORDER BY sha`)
+          .all<MainlineCommit & { fingerprint: string }>();
+        expect(staged.map((m) => [m.sha, evidenceFingerprint(evidence(m))])).toEqual(staged.map((m) => [m.sha, m.fingerprint]));
+        const stored = db
+          .prepare(`SELECT sha, fingerprint FROM paceflow_churn_evidence WHERE repo_id = ? ORDER BY sha`)
+          .all<{ sha: string; fingerprint: string }>([repoId]);
+        expect(stored).toEqual(staged.filter((m) => m.fingerprint !== 'c0').map((m) => ({ sha: m.sha, fingerprint: m.fingerprint })));
+        for (const m of staged) if (m.fingerprint !== 'c0') this.fingerprintKinds.add(m.fingerprint[0]!);
+      }
+    } finally {
+      db.close();
+    }
+  }
 
   /** What a builder of the last step read. */
   work(builder: string) {
@@ -212,6 +242,26 @@ describe('builders that keep work between runs', () => {
     });
     reverted.close();
 
+    // A pull request's commit with a session's lines, squashed onto mainline with its branch kept:
+    // the squash carries the branch commit's exact lines into churn.
+    s.session('5', (t) => t.prompt('kept work').write('toolu_kept', join(repo.dir, 'kept.ts'), lines('kept', 4)));
+    repo.git('checkout', '-q', '-b', 'pr-kept');
+    repo.write('kept.ts', lines('kept', 4)).commit('kept work', { at: feb1('16:00') });
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--squash', 'pr-kept');
+    repo.commit('Kept work (#8)', { at: feb1('16:10') });
+    await s.step();
+    const squash = openDatabase(s.db);
+    expect(
+      squash
+        .prepare(
+          `SELECT e.fingerprint FROM paceflow_churn_evidence e JOIN metadata_commits c ON c.repo_id = e.repo_id AND c.sha = e.sha
+           WHERE c.subject = 'Kept work (#8)'`,
+        )
+        .get(),
+    ).toEqual({ fingerprint: 'l4' });
+    squash.close();
+
     // 11. A different task key pattern: every link is made again.
     s.config = { taskKeyPattern: '\\b[A-Z]{3}-[0-9]+\\b' };
     await s.step();
@@ -221,6 +271,8 @@ describe('builders that keep work between runs', () => {
     expect(churnLine(messages)).toMatch(/up to date/);
     expect(s.work('attribution').diffsRead).toBe(0);
     expect(s.work('churn')).toMatchObject({ diffsRead: 0, gitProcesses: 0 });
+    // The fingerprint check above saw both kinds of evidence.
+    expect([...s.fingerprintKinds].sort()).toEqual(['c', 'l']);
   });
 });
 

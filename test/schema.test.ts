@@ -104,6 +104,29 @@ describe('schema', () => {
     expect(local.prepare(`SELECT repo_id FROM metadata_repositories`).all()).toEqual([{ repo_id: 'r' }]);
   });
 
+  it('migration 013 moves the churn evidence fingerprints out of one JSON value, row by row', () => {
+    const path = join(tempDir(), 'v12.db');
+    const old = new BetterSqliteDatabase(path);
+    migrate(old, loadMigrations().slice(0, 12), []);
+    const meta = old.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?)`);
+    meta.run([
+      'churn_evidence:r1',
+      JSON.stringify([
+        ['a1', 'l3'],
+        ['b2', 'c7'],
+      ]),
+    ]);
+    meta.run(['churn_evidence:r2', '[]']);
+    meta.run(['churn_inputs:r1', 'digest']);
+    migrate(old);
+    expect(old.prepare(`SELECT repo_id, sha, fingerprint FROM paceflow_churn_evidence ORDER BY sha`).all()).toEqual([
+      { repo_id: 'r1', sha: 'a1', fingerprint: 'l3' },
+      { repo_id: 'r1', sha: 'b2', fingerprint: 'c7' },
+    ]);
+    expect(old.prepare(`SELECT key FROM paceflow_meta WHERE key LIKE 'churn%' ORDER BY key`).all()).toEqual([{ key: 'churn_inputs:r1' }]);
+    old.close();
+  });
+
   it('migration 003 numbers the transcript files of existing records without losing a row', () => {
     const path = join(tempDir(), 'v2.db');
     const old = new BetterSqliteDatabase(path);

@@ -2,14 +2,15 @@ import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { type CommitPatch, readCommitPatches } from '../git/patches.js';
 import {
+  churnInputs,
   type Evidence,
   evidenceFinder,
-  churnInputs,
-  evidenceKey,
   inputsKey,
-  loadMainline,
   type MainlineCommit,
+  mainlineBetween,
   planChurn,
+  saveEvidence,
+  stageMainline,
 } from './churn/evidence.js';
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
 import { storedAiLines } from './attribution-replay.js';
@@ -53,30 +54,22 @@ export async function buildChurn(options: {
     db.transaction(() => closeWindows(db, repoId, windowMs, now));
     return { commits: 0, churned: 0, aiChurned: 0 };
   }
-  const mainline = loadMainline(db, repoId);
-  // The AI lines attribution kept (paceflow_ai_lines): read only when there is a pass to make.
-  const evidence = evidenceFinder(db, repoId, (shas) => storedAiLines(db, repoId, shas));
-  const plan = planChurn(db, repoId, mainline, evidence, config.churnWindowDays);
-  // Written only when it changed: a re-run with nothing new writes nothing here.
-  const saveEvidence = () => {
-    if (plan.evidenceNow === plan.evidenceStored) return;
-    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
-      evidenceKey(repoId),
-      plan.evidenceNow,
-    ]);
-  };
+  stageMainline(db, repoId);
+  const plan = planChurn(db, repoId, config.churnWindowDays);
   if (plan.subjects.size === 0) {
     db.transaction(() => {
-      saveEvidence();
+      saveEvidence(db, repoId);
       saveInputs();
     });
     return { commits: 0, churned: 0, aiChurned: 0 };
   }
-  const first = mainline.findIndex((m) => plan.subjects.has(m.sha));
-  // Mainline is in landing order: the last subject starts the last window (no spread: 100k+ args overflow).
-  const lastStart = mainline.findLast((m) => plan.subjects.has(m.sha))!.at;
-  const pass = mainline.slice(first).filter((m) => m.at <= lastStart + windowMs);
-  const results = await churnPass(pass, plan.subjects, (m) => evidence.evidence(m), {
+  // The pass: mainline in landing order from the first subject to the end of the last subject's
+  // window (the commits landed at the first subject's time before it in order are left out).
+  const mainline = mainlineBetween(db, plan.firstAt, plan.lastAt + windowMs);
+  const pass = mainline.slice(mainline.findIndex((m) => plan.subjects.has(m.sha)));
+  // The AI lines attribution kept (paceflow_ai_lines): read for the subjects only.
+  const evidence = evidenceFinder(db, repoId, (shas) => storedAiLines(db, repoId, shas));
+  const results = await churnPass(pass, plan.subjects, evidence, {
     cwd,
     windowMs,
     ...(options.pathScope ? { pathScope: options.pathScope } : {}),
@@ -101,7 +94,7 @@ export async function buildChurn(options: {
       aiChurned += aiGone;
       insert.run([repoId, s.sha, config.churnWindowDays, ai, aiGone, s.lines - ai, s.churned - aiGone, now >= s.at + windowMs ? 1 : 0]);
     }
-    saveEvidence();
+    saveEvidence(db, repoId);
     saveInputs();
   });
   return { commits: results.length, churned, aiChurned };

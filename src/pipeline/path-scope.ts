@@ -59,6 +59,7 @@ export async function withPathScope<T>(
         }
         // Every in-scope commit is attributed again, counting only its in-scope lines, in one whole replay.
         scoped.prepare(`DELETE FROM paceflow_ai_lines WHERE repo_id = ?`).run([repoId]);
+        scoped.prepare(`DELETE FROM paceflow_churn_evidence WHERE repo_id = ?`).run([repoId]);
         scoped.prepare(`INSERT OR IGNORE INTO paceflow_attribution_from (repo_id, at) VALUES (?, 0)`).run([repoId]);
         scoped
           .prepare(
@@ -66,9 +67,7 @@ export async function withPathScope<T>(
              WHERE repo_id = ? AND is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0`,
           )
           .run([repoId]);
-        scoped
-          .prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?, ?)`)
-          .run([`outcomes_state:${repoId}`, `churn_evidence:${repoId}`, `churn_inputs:${repoId}`]);
+        scoped.prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?)`).run([`outcomes_state:${repoId}`, `churn_inputs:${repoId}`]);
       });
       // Every builder, on the copy, counting only in-scope lines; no notes (the copy is thrown away).
       await runBuilders({ db: scoped, repoId, root, config, pathScope, writeNotes: false, notesRead: 0 });

@@ -19,79 +19,78 @@ export type LineList = readonly { path: string; text: string }[];
 /** The AI evidence a mainline commit carries: exact lines, else a count to spread as a share. */
 export type Evidence = { lines: { path: string; text: string }[] } | { count: number };
 
-/** Mainline commits (ancestors of the tip) in landing order. */
-export function loadMainline(db: Database, repoId: string): MainlineCommit[] {
+/**
+ * Stages this run's mainline (the non-merge ancestors of the tip, as outcomes placed them) in
+ * temp.paceflow_churn_mainline, each commit with the fingerprint of its AI evidence — one SQL set
+ * operation inside SQLite; the plan and the pass then read from it only what they need. The
+ * fingerprint says how many exact AI lines the commit carries ('l<n>': its own kept lines, else
+ * those of the branch commits it is a squash or rebase copy of), else its count ('c<n>'): what
+ * evidenceFingerprint(evidence(m)) gives, without reading a line.
+ */
+export function stageMainline(db: Database, repoId: string): void {
+  db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_churn_mainline (
+    sha TEXT PRIMARY KEY, at INTEGER NOT NULL, committed INTEGER NOT NULL, n INTEGER NOT NULL,
+    ai_lines INTEGER NOT NULL, fingerprint TEXT NOT NULL) WITHOUT ROWID`);
+  db.exec(`CREATE INDEX IF NOT EXISTS temp.paceflow_churn_mainline_by_at ON paceflow_churn_mainline (at)`);
+  db.exec(`DELETE FROM temp.paceflow_churn_mainline`);
+  db.prepare(
+    // Times in ms from SQLite (second resolution is plenty for windows of days).
+    `INSERT INTO temp.paceflow_churn_mainline (sha, at, committed, n, ai_lines, fingerprint)
+     WITH own AS (SELECT sha, sum(n) AS n FROM paceflow_ai_lines WHERE repo_id = @repo GROUP BY sha),
+     copies AS (
+       SELECT c.mainline_sha AS sha, sum(coalesce(own.n, 0)) AS carried, sum(c.ai_lines) AS ai
+       FROM event_commit_outcomes c INDEXED BY event_commit_outcomes_by_copy LEFT JOIN own ON own.sha = c.sha
+       WHERE c.repo_id = @repo AND c.mainline_sha IS NOT NULL AND c.merged_to_mainline = 1 AND c.mainline_via <> 'ancestor'
+       GROUP BY c.mainline_sha)
+     SELECT o.sha, unixepoch(o.reached_mainline_at) * 1000, unixepoch(o.committed_at) * 1000, o.nontrivial_added_lines, o.ai_lines,
+       CASE WHEN coalesce(own.n, 0) > 0 THEN 'l' || own.n
+            WHEN coalesce(cp.carried, 0) > 0 THEN 'l' || cp.carried
+            ELSE 'c' || CASE WHEN o.ai_lines > 0 THEN o.ai_lines ELSE coalesce(cp.ai, 0) END END
+     FROM event_commit_outcomes o LEFT JOIN own ON own.sha = o.sha LEFT JOIN copies cp ON cp.sha = o.sha
+     WHERE o.repo_id = @repo AND o.mainline_via = 'ancestor' AND o.reached_mainline_at IS NOT NULL`,
+  ).run({ repo: repoId });
+}
+
+/** The staged mainline commits that landed in [from, to] (ms), in landing order. */
+export function mainlineBetween(db: Database, from: number, to: number): MainlineCommit[] {
   return db
     .prepare(
-      // Times in ms from SQLite (second resolution is plenty for windows of days, and cheaper
-      // than Date.parse on every mainline commit of every run).
-      `SELECT sha, unixepoch(reached_mainline_at) * 1000 AS at, unixepoch(committed_at) * 1000 AS committed,
-           nontrivial_added_lines AS n, ai_lines FROM event_commit_outcomes
-         WHERE repo_id = ? AND mainline_via = 'ancestor' AND reached_mainline_at IS NOT NULL`,
+      `SELECT sha, at, committed, n, ai_lines FROM temp.paceflow_churn_mainline INDEXED BY paceflow_churn_mainline_by_at
+       WHERE at BETWEEN ? AND ?`,
     )
-    .all<MainlineCommit>([repoId])
+    .all<MainlineCommit>([from, to])
     .sort((a, b) => a.at - b.at || a.committed - b.committed || (a.sha < b.sha ? -1 : a.sha > b.sha ? 1 : 0));
 }
 
-/** How a mainline commit's AI evidence is found, and its fingerprint (from counts alone). */
-export interface EvidenceFinder {
-  evidence(m: MainlineCommit): Evidence;
-  fingerprint(m: MainlineCommit): string;
-}
-
 /**
- * How each mainline commit's AI evidence is found: its own transcript lines; else the lines of the
- * branch commits it is a squash or rebase copy of; else a count (a note or trailer, as in CI). The
- * kept AI lines are counted per commit for the fingerprints of every mainline commit; their text
- * is read (by commit) only for the commits a pass follows.
+ * How a mainline commit's AI evidence is found: its own transcript lines; else the lines of the
+ * branch commits it is a squash or rebase copy of; else a count (a note or trailer, as in CI).
+ * Looked up by commit, for the commits a pass follows only.
  */
 export function evidenceFinder(
   db: Database,
   repoId: string,
   linesOf: (shas: readonly string[]) => ReadonlyMap<string, LineList>,
-): EvidenceFinder {
-  const counts = new Map(
-    db
-      .prepare(`SELECT sha, sum(n) AS n FROM paceflow_ai_lines WHERE repo_id = ? GROUP BY sha`)
-      .all<{ sha: string; n: number }>([repoId])
-      .map((r) => [r.sha, r.n] as const),
+): (m: MainlineCommit) => Evidence {
+  const kept = db.prepare(`SELECT coalesce(sum(n), 0) AS n FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`);
+  const copiesOf = db.prepare(
+    `SELECT sha, ai_lines FROM event_commit_outcomes INDEXED BY event_commit_outcomes_by_copy
+     WHERE repo_id = ? AND mainline_sha = ? AND merged_to_mainline = 1 AND mainline_via <> 'ancestor'`,
   );
-  const copies = new Map<string, { sha: string; ai_lines: number }[]>();
-  for (const c of db
-    .prepare(
-      `SELECT sha, mainline_sha, ai_lines FROM event_commit_outcomes
-       WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via <> 'ancestor' AND mainline_sha IS NOT NULL`,
-    )
-    .all<{ sha: string; mainline_sha: string; ai_lines: number }>([repoId])) {
-    const list = copies.get(c.mainline_sha);
-    if (list) list.push(c);
-    else copies.set(c.mainline_sha, [c]);
-  }
-  const count = (m: MainlineCommit) => ({
-    count: m.ai_lines > 0 ? m.ai_lines : (copies.get(m.sha) ?? []).reduce((n, c) => n + c.ai_lines, 0),
-  });
-  return {
-    evidence(m) {
-      if ((counts.get(m.sha) ?? 0) > 0) return { lines: [...(linesOf([m.sha]).get(m.sha) ?? [])] };
-      const carried = (copies.get(m.sha) ?? []).filter((c) => (counts.get(c.sha) ?? 0) > 0);
-      if (carried.length > 0) {
-        const lines = linesOf(carried.map((c) => c.sha));
-        return { lines: carried.flatMap((c) => lines.get(c.sha) ?? []) };
-      }
-      return count(m);
-    },
-    // A short fingerprint of a commit's evidence (a row is rebuilt when it changes): how many exact
-    // lines it carries, else its count — what `evidence` would give, without reading a line.
-    fingerprint(m) {
-      const own = counts.get(m.sha) ?? 0;
-      if (own > 0) return `l${own}`;
-      const carried = (copies.get(m.sha) ?? []).reduce((n, c) => n + (counts.get(c.sha) ?? 0), 0);
-      return carried > 0 ? `l${carried}` : `c${count(m).count}`;
-    },
+  const keptLines = (sha: string) => kept.get<{ n: number }>([repoId, sha])!.n;
+  return (m) => {
+    if (keptLines(m.sha) > 0) return { lines: [...(linesOf([m.sha]).get(m.sha) ?? [])] };
+    const copies = copiesOf.all<{ sha: string; ai_lines: number }>([repoId, m.sha]);
+    const carried = copies.filter((c) => keptLines(c.sha) > 0);
+    if (carried.length > 0) {
+      const lines = linesOf(carried.map((c) => c.sha));
+      return { lines: carried.flatMap((c) => lines.get(c.sha) ?? []) };
+    }
+    return { count: m.ai_lines > 0 ? m.ai_lines : copies.reduce((n, c) => n + c.ai_lines, 0) };
   };
 }
 
-/** A short fingerprint of a commit's evidence: a row is rebuilt when it changes (EvidenceFinder.fingerprint gives the same from counts). */
+/** A short fingerprint of a commit's evidence: a row is rebuilt when it changes (stageMainline computes the same in SQL). */
 export function evidenceFingerprint(e: Evidence): string {
   return 'lines' in e ? `l${e.lines.length}` : `c${e.count}`;
 }
@@ -100,59 +99,61 @@ export function evidenceFingerprint(e: Evidence): string {
 export interface ChurnPlan {
   /** Mainline commits whose row is missing, still in its window, of another window or evidence. */
   subjects: Set<string>;
+  /** When the first and the last subject landed (ms); 0 without subjects. */
+  firstAt: number;
+  lastAt: number;
   /** A stored row's commit left mainline: mainline was rewritten, every row is rebuilt. */
   rewritten: boolean;
-  /** The evidence fingerprints to store, and the ones stored (JSON). */
-  evidenceNow: string;
-  evidenceStored: string;
 }
 
-export const evidenceKey = (repoId: string) => `churn_evidence:${repoId}`;
-
 /**
- * Which rows need work: rows are final once their window closed, unless the evidence behind them
- * changed or a commit new to mainline landed inside that window.
+ * Which rows need work (from the staged mainline, in SQL: the rows of subjects only come back):
+ * rows are final once their window closed, unless the evidence behind them changed or a commit new
+ * to mainline landed inside that window.
  */
-export function planChurn(
-  db: Database,
-  repoId: string,
-  mainline: readonly MainlineCommit[],
-  evidence: EvidenceFinder,
-  windowDays: number,
-): ChurnPlan {
-  const stored = new Map(
+export function planChurn(db: Database, repoId: string, windowDays: number): ChurnPlan {
+  const rewritten =
     db
-      .prepare(`SELECT sha, window_days, window_closed FROM event_commit_churn WHERE repo_id = ?`)
-      .all<{ sha: string; window_days: number; window_closed: number }>([repoId])
-      .map((r) => [r.sha, r]),
-  );
-  const onMainline = new Set(mainline.map((m) => m.sha));
-  const rewritten = [...stored.keys()].some((sha) => !onMainline.has(sha));
-  const fingerprint = new Map(mainline.map((m) => [m.sha, evidence.fingerprint(m)] as const));
-  const evidenceStored =
-    db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([evidenceKey(repoId)])?.value ?? '[]';
-  const previous = new Map<string, string>(JSON.parse(evidenceStored));
+      .prepare(
+        `SELECT 1 AS gone FROM event_commit_churn c WHERE c.repo_id = ?
+           AND NOT EXISTS (SELECT 1 FROM temp.paceflow_churn_mainline m WHERE m.sha = c.sha) LIMIT 1`,
+      )
+      .get([repoId]) !== undefined;
   // A commit new to mainline may have landed at a time inside a closed window (a fast-forward brings
   // commits with their own, earlier times): the rows whose window reaches its landing are redone.
-  const windowMs = windowDays * 86400e3;
-  const firstNew = mainline.reduce((min, m) => (stored.has(m.sha) ? min : Math.min(min, m.at)), Infinity);
-  const subjects = new Set(
-    mainline
-      .filter((m) => {
-        const row = stored.get(m.sha);
-        return (
-          rewritten ||
-          !row ||
-          row.window_closed === 0 ||
-          m.at + windowMs >= firstNew ||
-          row.window_days !== windowDays ||
-          (previous.get(m.sha) ?? 'c0') !== fingerprint.get(m.sha)
-        );
-      })
-      .map((m) => m.sha),
-  );
-  const evidenceNow = JSON.stringify([...fingerprint].filter(([, f]) => f !== 'c0'));
-  return { subjects, rewritten, evidenceNow, evidenceStored };
+  const rows = db
+    .prepare(
+      `WITH first_new AS (
+         SELECT min(m.at) AS at FROM temp.paceflow_churn_mainline m
+         WHERE NOT EXISTS (SELECT 1 FROM event_commit_churn c WHERE c.repo_id = @repo AND c.sha = m.sha))
+       SELECT m.sha, m.at FROM temp.paceflow_churn_mainline m
+       LEFT JOIN event_commit_churn c ON c.repo_id = @repo AND c.sha = m.sha
+       LEFT JOIN paceflow_churn_evidence e ON e.repo_id = @repo AND e.sha = m.sha
+       WHERE @rewritten OR c.sha IS NULL OR c.window_closed = 0 OR c.window_days <> @days
+         OR m.at + @windowMs >= (SELECT at FROM first_new)
+         OR coalesce(e.fingerprint, 'c0') <> m.fingerprint`,
+    )
+    .all<{ sha: string; at: number }>({ repo: repoId, rewritten: rewritten ? 1 : 0, days: windowDays, windowMs: windowDays * 86400e3 });
+  let firstAt = rows.length > 0 ? Infinity : 0;
+  let lastAt = 0;
+  for (const r of rows) {
+    firstAt = Math.min(firstAt, r.at);
+    lastAt = Math.max(lastAt, r.at);
+  }
+  return { subjects: new Set(rows.map((r) => r.sha)), firstAt, lastAt, rewritten };
+}
+
+/** Stores the staged fingerprints (those that changed; rows of commits gone from mainline leave). */
+export function saveEvidence(db: Database, repoId: string): void {
+  db.prepare(
+    `DELETE FROM paceflow_churn_evidence WHERE repo_id = ? AND sha NOT IN (
+       SELECT sha FROM temp.paceflow_churn_mainline WHERE fingerprint <> 'c0')`,
+  ).run([repoId]);
+  db.prepare(
+    `INSERT INTO paceflow_churn_evidence (repo_id, sha, fingerprint)
+     SELECT ?, sha, fingerprint FROM temp.paceflow_churn_mainline WHERE fingerprint <> 'c0'
+     ON CONFLICT (repo_id, sha) DO UPDATE SET fingerprint = excluded.fingerprint WHERE fingerprint <> excluded.fingerprint`,
+  ).run([repoId]);
 }
 
 export const inputsKey = (repoId: string) => `churn_inputs:${repoId}`;
