@@ -147,4 +147,49 @@ describe('outcomes after refs moved off an unchanged mainline', () => {
     expect(repo.git('log', '-2', '--format=%ct').split('\n')).toEqual([String(same), String(same)]);
     expect(await step(repo, db)).toBeLessThan(total);
   });
+
+  it('mainline moving on squashes open branches: a kept net diff it matches, a pull request its subject names', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# project\n').commit('root');
+    repo.write('base.ts', lines('base')).commit('base');
+    // A branch and a pull request's head, both written before mainline's latest landing: the first
+    // build diffs them (their net diffs are kept) and finds no copy. Another branch stays open.
+    // Each holds a file added and removed again: commits on no path the squash touches.
+    const scratch = (tag: string) => {
+      const added = repo.write(`${tag}.scratch`, lines(tag, 2)).commit(`${tag}: scratch`);
+      repo.git('rm', '-q', `${tag}.scratch`);
+      return [added, repo.commit(`${tag}: scratch gone`)];
+    };
+    repo.git('checkout', '-q', '-b', 'feat');
+    repo.write('feat.ts', lines('feat')).commit('feat one');
+    const featScratch = scratch('featscratch');
+    repo.write('feat2.ts', lines('feattwo')).commit('feat two');
+    repo.git('checkout', '-q', '-b', 'pr9', 'main');
+    repo.write('pr9.ts', lines('prnine', 3)).commit('pr nine work');
+    const prScratch = scratch('prscratch');
+    repo.git('update-ref', 'refs/pull/9/head', 'pr9');
+    repo.git('checkout', '-q', '-b', 'other', 'main');
+    repo.write('other.ts', lines('other')).commit('other work');
+    repo.git('checkout', '-q', 'main');
+    repo.git('branch', '-D', 'pr9');
+    repo.write('later.ts', lines('later')).commit('mainline moves past them');
+    const db = join(tempDir('paceflow-db-'), 'kept.db');
+    await step(repo, db);
+
+    // Mainline moves on: the branch squashed as it is (its net diff's patch-id), the pull request
+    // squashed with a line of its own (only its number ties them). Both are found, though only
+    // what the move can change is checked: the open branch beside them is not.
+    repo.git('merge', '-q', '--squash', 'feat');
+    repo.commit('Feature');
+    repo.git('merge', '-q', '--squash', 'refs/pull/9/head');
+    repo.write('pr9.ts', `${lines('prnine', 3)}export const reviewed = true;\n`).commit('PR nine (#9)');
+    const checked = await step(repo, db);
+    const d = openDatabase(db);
+    const via = (sha: string) =>
+      d.prepare(`SELECT mainline_via AS via FROM event_commit_outcomes WHERE sha = ?`).get<{ via: string }>([sha])?.via;
+    expect([...featScratch, ...prScratch].map(via)).toEqual(['squash', 'squash', 'squash', 'squash']);
+    d.close();
+    // The two new commits and the branches' seven (not 'other work': the move leaves its branch as it was).
+    expect(checked).toBe(9);
+  });
 });

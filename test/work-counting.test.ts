@@ -122,11 +122,12 @@ describe('work proportional to the change', () => {
     // branches' claims (mainline is what they are measured against), as for a task branch. The
     // outcome build reads the diffs and starts the git processes of what moved — the new commits'
     // patch-ids, the partial-revert checks whose later commits changed (kept verdicts,
-    // paceflow_partial_checks), content checks against the new candidates only — while its rows
-    // still walk the open branches (#20 leaves them). Churn reads the diffs and rows of the mainline
-    // commits inside the new commits' window (weeks, not the history): its plan compares every
-    // commit's evidence in SQL and returns the subjects only (it read every mainline commit's
-    // before; ~15k rows here, most of them the window's kept AI lines).
+    // paceflow_partial_checks), content checks against the new candidates only — and the rows of
+    // what the move can change: the open branches it can squash (a kept net diff it matches, a pull
+    // request it names), not every open branch's commits (~39k rows here before, ~8k now). Churn
+    // reads the diffs and rows of the mainline commits inside the new commits' window (weeks, not
+    // the history): its plan compares every commit's evidence in SQL and returns the subjects only
+    // (it read every mainline commit's before; ~15k rows here, most of them the window's AI lines).
     git('update-ref', 'refs/heads/main', tip);
     const { outcomes, churn, ...rest } = await run();
     within(rest, { tasks: { rowsRead: 2_000 + 2 * refs + 20 * keyed } });
@@ -134,5 +135,6 @@ describe('work proportional to the change', () => {
     expect(churn!.rowsRead).toBeLessThan(first.churn!.rowsRead / 4);
     expect(outcomes!.diffsRead).toBeLessThanOrEqual(10 * small.diffsRead);
     expect(outcomes!.gitProcesses).toBeLessThanOrEqual(2 * small.gitProcesses);
+    expect(outcomes!.rowsRead).toBeLessThanOrEqual(4 * small.rowsRead);
   });
 });

@@ -4,7 +4,7 @@ import { isoSeconds } from './attribution-replay.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { isAncestor } from '../git/mainline.js';
 import { landingMark } from './outcomes/landing.js';
-import { ancestorRule, applyMainlineRules, applyRefRules } from './outcomes/mainline-rules.js';
+import { ancestorRule, applyMainlineRules, applyRefRules, pullRequestOfRef } from './outcomes/mainline-rules.js';
 import {
   diffInversionReverts,
   effectiveReverts,
@@ -257,8 +257,9 @@ async function buildChangedOutcomes(
  * The build after mainline moved on along its first parents (a fetch, a merge, a push), refs
  * perhaps moving too. What the new mainline commits can change, read by key and by index:
  *
- * - mainline verdicts: the outcomes not built yet; the commits that landed; every commit a ref has
- *   off mainline (the squash rules read refs: bounded by the open work, not the history); commits
+ * - mainline verdicts: the outcomes not built yet; the commits that landed; the commits off
+ *   mainline of the refs the move can squash (headsTheMoveCanSquash: a ref that moved, a pull
+ *   request a new subject names, a branch whose net diff is new or has a new patch-id); commits
  *   with a new commit's patch-id; commits without a patch-id yet written before the newest landing;
  *   unmerged commits touching a path the new commits touch (their content verdicts); and, when a ref
  *   was rewritten or deleted, every squashed commit — all through every mainline rule, as a whole
@@ -360,9 +361,8 @@ async function advancedCandidates(ctx: OutcomeContext, previous: OutcomesState, 
   for (const sha of shas(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`, [repoId]))
     candidates.add(sha);
   for (const { sha } of moved.landed) consider(sha);
-  const heads = [...new Set(ctx.refs.map((r) => r.sha))];
-  await ctx.readBranches(heads);
-  for (const head of heads) for (const sha of await ctx.onlyFrom([head], [ctx.tip])) consider(sha);
+  for (const head of await headsTheMoveCanSquash(ctx, previous, moved))
+    for (const sha of await ctx.onlyFrom([head], [ctx.tip])) consider(sha);
   const notCopied = (v: { merged: number | null; via: string | null }) => v.merged === 0 || v.via === 'squash' || v.via === 'content';
   const withId = `SELECT sha FROM fact_commit_patch_ids INDEXED BY fact_commit_patch_ids_by_forward WHERE repo_id = ? AND forward_id = ?`;
   for (const id of new Set(moved.forward.values())) for (const sha of shas(withId, [repoId, id])) consider(sha, notCopied);
@@ -388,6 +388,39 @@ async function advancedCandidates(ctx: OutcomeContext, previous: OutcomesState, 
   const anySquashed = db.prepare(`${squashed} LIMIT 1`).get([repoId]) !== undefined;
   if (anySquashed && (await refsRewritten(ctx, previous, changed))) for (const sha of shas(squashed, [repoId])) candidates.add(sha);
   return candidates;
+}
+
+/**
+ * The branch heads whose commits the move can squash onto mainline (the squash rule's two ways): a
+ * ref that moved itself; a pull request a new mainline commit's subject names; a branch whose kept
+ * net diff from its merge base with the new tip is missing (its base moved, or it was never diffed:
+ * written after every landing so far) or has a new mainline commit's patch-id. Every other branch's
+ * net diff was compared with every earlier mainline commit by the build that kept it, and the new
+ * ones carry other patch-ids: its commits keep their verdicts (the open branches' commits are no
+ * longer read on every move).
+ */
+async function headsTheMoveCanSquash(ctx: OutcomeContext, previous: OutcomesState, moved: MovedOn): Promise<Set<string>> {
+  await ctx.readBranches([...new Set(ctx.refs.map((r) => r.sha))]);
+  const wanted = new Set(ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha).map((r) => r.sha));
+  const named = new Set(moved.fresh.map((sha) => ctx.commit(sha)?.pr_number).filter((n) => n != null));
+  for (const r of ctx.refs) {
+    const pr = pullRequestOfRef(r.ref_name);
+    if (pr !== null && named.has(pr)) wanted.add(r.sha);
+  }
+  const freshIds = new Set(moved.forward.values());
+  const kept = ctx.db.prepare(`SELECT patch_id FROM paceflow_net_diffs WHERE repo_id = ? AND base_sha = ? AND head_sha = ?`);
+  // The branches the net-diff rule reads (squashByNetDiff): not pull-request refs, which go by number.
+  const branches = ctx.db
+    .prepare(`SELECT DISTINCT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`)
+    .all<{ head_sha: string }>([ctx.repoId]);
+  for (const { head_sha: head } of branches) {
+    if (wanted.has(head) || (await ctx.onlyFrom([head], [ctx.tip])).length === 0) continue;
+    const base = await ctx.mergeBaseWithTip(head);
+    if (!base) continue; // no merge base: no net diff, nothing the squash rule can find
+    const diff = kept.get<{ patch_id: string | null }>([ctx.repoId, base, head]);
+    if (!diff || (diff.patch_id !== null && freshIds.has(diff.patch_id))) wanted.add(head);
+  }
+  return wanted;
 }
 
 /** The new mainline commits' revert edges: by message, else by an inverted diff (a target comes before its revert). */

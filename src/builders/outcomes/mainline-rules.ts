@@ -16,6 +16,12 @@ export interface MainlineRule {
 
 /** `refs/.../pull/7/head`, `pr/7`, `pulls/7/merge`: a pull request's number from its ref. */
 const PR_REF = /(?:^|\/)(?:pull|pulls|pr)\/(\d+)(?:\/(?:head|merge))?$/;
+
+/** The pull request a ref names (refs/pull/N/head, pr/N, …), or null. */
+export function pullRequestOfRef(refName: string): number | null {
+  const m = PR_REF.exec(refName);
+  return m ? Number(m[1]) : null;
+}
 /** The content rule's threshold: this share of a commit's non-trivial added lines on mainline. */
 export const CONTENT_SHARE = 0.8;
 
@@ -64,8 +70,8 @@ export async function squashByPullRequest(ctx: OutcomeContext, pending: Readonly
   const landed: { ref: RefTip; copy: string }[] = [];
   for (const ref of ctx.refs) {
     if (ctx.changedTips && !ctx.changedTips.has(ref.sha)) continue;
-    const m = PR_REF.exec(ref.ref_name);
-    const copy = m ? ctx.mainline.withPullRequest(Number(m[1])) : undefined;
+    const pr = pullRequestOfRef(ref.ref_name);
+    const copy = pr !== null ? ctx.mainline.withPullRequest(pr) : undefined;
     if (copy) landed.push({ ref, copy });
   }
   await ctx.readBranches(landed.map(({ ref }) => ref.sha));
