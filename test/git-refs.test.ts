@@ -99,6 +99,14 @@ describe('refs git cannot read', () => {
     repo.git('rm', '-rq', '--cached', '.');
     repo.write('checkpoint.json', '{"session": 1}\n').commit('checkpoint');
     repo.git('checkout', '-q', '-f', 'main');
+    // Beside it (a first run reads every branch in one walk), branches that share mainline's
+    // history: one with a commit of its own, one at mainline, one that merged the orphan history in.
+    repo.git('branch', 'at-main');
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.write('t.py', 'def topic():\n    return 3\n').commit('topic');
+    repo.git('checkout', '-q', '-b', 'joined', 'main');
+    repo.git('merge', '-q', '--allow-unrelated-histories', '-m', 'join', 'entire/checkpoints/v1');
+    repo.git('checkout', '-q', 'main');
     const db = join(tempDir('paceflow-db-'), 'p.db');
     expect(cli(repo, db, 'ingest', '--no-sessions').code).toBe(0);
     expect(rows(db, `SELECT ref_name, kind FROM fact_ref_problems`)).toEqual([

@@ -1,7 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { detectAiCommitter, detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
-import { countCommits, readCommits, commitsReachableOnlyFrom, type CommitRecord } from '../git/log.js';
+import { branchesOnlyFrom, countCommits, readCommits, commitsReachableOnlyFrom, type CommitRecord } from '../git/log.js';
 import {
   detectMainline,
   earliestRootCommit,
@@ -350,10 +350,19 @@ async function orphanBranches(
   const mainTip = tips.find((t) => t.name === `refs/heads/${mainline.branch}` || t.name === `refs/remotes/origin/${mainline.branch}`)?.sha;
   if (!mainTip) return [];
   const orphans: RefProblem[] = [];
-  for (const tip of fresh) {
-    if (tip.sha === mainTip || !branchOf(tip)) continue;
-    const { code } = await runGit(['merge-base', mainTip, tip.sha], { cwd: root, okCodes: [1] });
-    if (code === 1)
+  const branches = fresh.filter((tip) => tip.sha !== mainTip && branchOf(tip));
+  // Every branch's commits off mainline from one `git rev-list --parents` (a first run has hundreds
+  // of refs: a `git merge-base` each cost 7.7 s of CPU on the 20k bench history): a branch whose own
+  // commits never leave them for mainline's history has no merge base with it. A failed read (a
+  // missing object) asks git per branch.
+  const walked =
+    branches.length > 1 ? await branchesOnlyFrom([...new Set(branches.map((t) => t.sha))], [mainTip], root).catch(() => null) : null;
+  for (const tip of branches) {
+    const own = walked?.get(tip.sha);
+    const orphan = own
+      ? own.own.length > 0 && own.leaves.size === 0
+      : (await runGit(['merge-base', mainTip, tip.sha], { cwd: root, okCodes: [1] })).code === 1;
+    if (orphan)
       orphans.push({
         ref: tip.name,
         object: null,
