@@ -133,9 +133,13 @@ export class WrittenLines {
    * the first path that has one; returns it and the path it was written to.
    */
   take(paths: readonly string[], text: string, at: number): { write: Write; path: string } | null {
-    const key = normalizeLine(text);
+    // Normalized only for a path some session wrote: most lines of most commits are on none.
+    let key: string | undefined;
     for (const path of paths) {
-      const list = this.byPath.get(path)?.get(key);
+      const lines = this.byPath.get(path);
+      if (!lines) continue;
+      key ??= normalizeLine(text);
+      const list = lines.get(key);
       if (!list) continue;
       for (let i = list.length - 1; i >= 0; i--) {
         const w = list[i]!;
@@ -636,6 +640,13 @@ class AttributionRun {
     this.touched.push(commit.sha);
   }
 
+  /** How each credited session went, asked once per session in a build (a session is credited for many commits). */
+  private readonly work = new Map<string, SessionWork | undefined>();
+  private sessionWork(sessionId: string): SessionWork | undefined {
+    if (!this.work.has(sessionId)) this.work.set(sessionId, this.sql.sessionWork.get<SessionWork>([sessionId]));
+    return this.work.get(sessionId);
+  }
+
   /** Writes the commit's attributions from the strongest evidence it has; returns its AI lines. */
   private writeEvidence(patch: CommitPatch, files: readonly FilePatch[], commit: CommitRow, match: LineMatch): number {
     const { repoId } = this.options;
@@ -648,7 +659,7 @@ class AttributionRun {
     const fromNote = this.notes.paceflow.get(commit.sha)?.credits ?? this.notes.gitAi.get(commit.sha);
     if (credits.size > 0) {
       this.attributed++;
-      const withWork = [...credits.values()].map((c) => ({ ...c, work: this.sql.sessionWork.get<SessionWork>([c.sessionId]) }));
+      const withWork = [...credits.values()].map((c) => ({ ...c, work: this.sessionWork(c.sessionId) }));
       const text = composeNote(this.options.tool ?? 'paceflow', nontrivial, withWork);
       const stored = this.notes.paceflow.get(commit.sha)?.text;
       // Owed in this transaction: a run killed before git has it writes it next time.
