@@ -18,3 +18,6 @@ SELECT substr(m.key, length('churn_evidence:') + 1), json_extract(j.value, '$[0]
 FROM paceflow_meta m, json_each(m.value) j
 WHERE m.key LIKE 'churn\_evidence:%' ESCAPE '\' AND json_valid(m.value);
 DELETE FROM paceflow_meta WHERE key LIKE 'churn\_evidence:%' ESCAPE '\';
+
+-- How a credited session went, for attribution's note: its sub-agents found by their root.
+CREATE INDEX event_session_quality_by_root ON event_session_quality (root_session_id);

@@ -208,6 +208,8 @@ describe('attribution from transcripts', () => {
     await s.run();
     expect(s.outcome(one)).toMatchObject({ nontrivial_added_lines: 2, ai_lines: 1 });
     expect(s.outcome(two)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
+    // The note says how the session went: its one rejected edit counted (by the root's index).
+    expect(s.repo.git('notes', '--ref=refs/notes/paceflow', 'show', one)).toContain('"rejected_edits":1');
     const d = openDatabase(s.db);
     const productivity = d
       .prepare(`SELECT nontrivial_lines_written, lines_committed, landing_rate FROM view_session_productivity WHERE session_id = ?`)
