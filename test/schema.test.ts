@@ -1,10 +1,10 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
 import { describeTables, renderDataModel } from '../src/db/data-model.js';
 import { latestSchemaVersion, loadMigrations, loadViews, migrate } from '../src/db/migrate.js';
-import { openDatabase } from '../src/db/open.js';
+import { openDatabase, sqliteTempDirectory } from '../src/db/open.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
@@ -102,6 +102,23 @@ describe('schema', () => {
     expect(local.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
     // A second run applies nothing: the row written after the first survives.
     expect(local.prepare(`SELECT repo_id FROM metadata_repositories`).all()).toEqual([{ repo_id: 'r' }]);
+  });
+
+  it('spills sorts to a temporary file where SQLite finds a directory for one, else keeps them in memory', () => {
+    const dir = tempDir();
+    const file = join(dir, 'not-a-directory');
+    writeFileSync(file, '');
+    const missing = join(dir, 'missing');
+    const cases: [NodeJS.ProcessEnv, string[], string | null][] = [
+      [{ SQLITE_TMPDIR: dir }, [], dir],
+      [{ SQLITE_TMPDIR: missing, TMPDIR: dir }, [], dir],
+      [{ SQLITE_TMPDIR: file }, [missing, dir], dir],
+      [{}, [missing, file], null],
+    ];
+    for (const [env, fixed, expected] of cases) expect(sqliteTempDirectory(env, fixed)).toBe(expected);
+    // This machine has one: the file (1), not memory (2).
+    const d = tempDatabase();
+    expect(d.prepare('PRAGMA temp_store').get()).toEqual({ temp_store: 1 });
   });
 
   it('migration 013 moves the churn evidence fingerprints out of one JSON value, row by row', () => {

@@ -1,4 +1,4 @@
-import { mkdirSync, existsSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, existsSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseError } from '../errors.js';
 import { BetterSqliteDatabase } from './better-sqlite3.js';
@@ -50,7 +50,8 @@ export function openDatabase(path: string, options: OpenOptions = {}, factory: D
       // Sorts and temporary b-trees go to a temporary file past a small cache (SQLite's default),
       // not to memory: in memory they are unbounded, and a first run's churn plan sorted ~180 MB
       // there (peak RSS 521 MB on the 20k-commit bench history's first run, 441 MB with the file).
-      db.pragma('temp_store = FILE');
+      // Where SQLite finds no directory to write one (a read-only container), memory it is.
+      db.pragma(`temp_store = ${sqliteTempDirectory() ? 'FILE' : 'MEMORY'}`);
       db.pragma('foreign_keys = ON');
       migrate(db);
     } else {
@@ -62,4 +63,25 @@ export function openDatabase(path: string, options: OpenOptions = {}, factory: D
     if (error instanceof DatabaseError) throw error;
     throw describeDatabaseError(path, error);
   }
+}
+
+/**
+ * The directory SQLite's unix VFS would write temporary files to — the first writable directory of
+ * $SQLITE_TMPDIR, $TMPDIR, /var/tmp, /usr/tmp, /tmp, the current one — or null when there is none.
+ */
+export function sqliteTempDirectory(
+  env: NodeJS.ProcessEnv = process.env,
+  fixed: readonly string[] = ['/var/tmp', '/usr/tmp', '/tmp', '.'],
+): string | null {
+  for (const dir of [env.SQLITE_TMPDIR, env.TMPDIR, ...fixed]) {
+    if (!dir) continue;
+    try {
+      if (!statSync(dir).isDirectory()) continue;
+      accessSync(dir, constants.W_OK | constants.X_OK);
+      return dir;
+    } catch {
+      // missing or not writable: the next one
+    }
+  }
+  return null;
 }
