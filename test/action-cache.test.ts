@@ -121,9 +121,8 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migration 013 (the newest) made, undone: the database is one version older.
-      d.exec(`DROP TABLE paceflow_churn_evidence; DROP INDEX event_session_quality_by_root;
-              PRAGMA user_version = ${latestSchemaVersion() - 1}`);
+      // What migration 014 (the newest) made, undone: the database is one version older.
+      d.exec(`DROP TABLE paceflow_churn_dirty; PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

@@ -276,6 +276,57 @@ describe('builders that keep work between runs', () => {
   });
 });
 
+describe('churn after mainline moves forward', () => {
+  it('restages only what the new commits, open windows and changed evidence reach: the rows of a build from scratch', {
+    timeout: 60_000,
+  }, async () => {
+    const s = new Scenario();
+    const { repo } = s;
+    const day = (n: number) => n * 86400;
+    repo.write('README.md', '# project\n').commit('root', { at: 60 });
+    // A history before: what a staging of all of mainline would read again.
+    for (let i = 0; i < 40; i++) repo.write(`old${i}.ts`, lines(`old${i}`, 2)).commit(`old ${i}`, { at: day(1) + i * 600 });
+    // A session (its transcript not read yet) wrote y.ts; the commit that has its lines lands on day 28.
+    // Not heavy-AI once read (4 of 20 lines): a heavy commit would rebuild every outcome, and churn whole.
+    repo.write('y.ts', `${lines('y', 4)}${lines('mine', 16)}`).commit('y', { at: day(28) });
+    repo.write('a.ts', lines('a', 6)).commit('a', { at: day(33) });
+    repo.write('x.ts', lines('x', 6)).commit('x', { at: day(47) });
+    repo.write('c.ts', lines('c', 6)).commit('c', { at: day(53) });
+    await s.step();
+    const staged = () => s.work('churn').rowsRead;
+    const all = staged();
+
+    // Day 60 rewrites x.ts (landed 13 days before: inside its window) and a.ts (27 days before:
+    // outside). Only commits landed from day 46 on are staged; x's row changes.
+    repo
+      .write('x.ts', lines('xx', 6))
+      .write('a.ts', lines('aa', 6))
+      .commit('rewrite x and a', { at: day(60) });
+    const messages = await s.step();
+    expect(churnLine(messages)).toMatch(/churned/);
+    expect(staged()).toBeLessThan(all - 40);
+
+    // The transcript of y's session turns up (y's evidence changes, 36 days back) as mainline moves
+    // on again: the staging reaches back to y's landing, whose row now counts AI lines.
+    s.session('6', (t) => t.prompt('write y').write('toolu_y', join(repo.dir, 'y.ts'), lines('y', 4)));
+    repo.write('d.ts', lines('d', 3)).commit('d', { at: day(64) });
+    await s.step();
+    const churnOfY = openDatabase(s.db);
+    try {
+      expect(
+        churnOfY
+          .prepare(
+            `SELECT ch.ai_lines_reaching_mainline AS ai FROM event_commit_churn ch
+             JOIN metadata_commits c ON c.repo_id = ch.repo_id AND c.sha = ch.sha WHERE c.subject = 'y'`,
+          )
+          .get(),
+      ).toEqual({ ai: 4 });
+    } finally {
+      churnOfY.close();
+    }
+  });
+});
+
 describe('windows the calendar closes', () => {
   it('closed in SQL on a run with nothing new: the rows a whole build at the same date gives', async () => {
     const repo = TempRepo.create();

@@ -1,4 +1,5 @@
 import type { Database } from '../db/driver.js';
+import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
 
 /**
  * The bookkeeping that lets attribution replay only what changed (sql/011). DESIGN §4's rule is
@@ -124,6 +125,7 @@ export function saveTakings(db: Database, repoId: string, sha: string, takings: 
     `INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, line, provider, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (const { t, n } of counts.values()) insert.run([repoId, sha, t.editId, t.writePath, t.path, t.line, t.provider, n]);
+  evidenceChanged(db, repoId, [sha]);
   db.prepare(
     `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
   ).run([aiLinesGenerationKey(repoId)]);
@@ -145,6 +147,8 @@ export function dropUnreachableTakings(db: Database, repoId: string): string | n
   db.prepare(
     `DELETE FROM paceflow_ai_lines WHERE repo_id = ? AND sha IN (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 1)`,
   ).run([repoId, repoId]);
+  // Their lines may have been carried by copies anywhere on mainline (rare: history was rewritten).
+  allEvidenceChanged(db, repoId);
   db.prepare(
     `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
   ).run([aiLinesGenerationKey(repoId)]);

@@ -16,6 +16,7 @@ import {
   type Taking,
 } from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
+import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
 
 /** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
 export function attributionProvider(marker: string): string {
@@ -636,8 +637,10 @@ class AttributionRun {
       commit.sha,
     ]);
     this.sql.outcome.run({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
-    if (before?.merged_to_mainline === 1 && (before.ai_lines !== aiLines || before.nontrivial_added_lines !== match.nontrivial))
+    if (before?.merged_to_mainline === 1 && (before.ai_lines !== aiLines || before.nontrivial_added_lines !== match.nontrivial)) {
       this.sql.bump.run([`mainline_ai_gen:${options.repoId}`]);
+      evidenceChanged(options.db, options.repoId, [commit.sha]);
+    }
     this.sql.attributed.run([options.repoId, commit.sha]);
     saveTakings(options.db, options.repoId, commit.sha, match.takings);
     this.touched.push(commit.sha);
@@ -768,6 +771,9 @@ export function finishOutcomes(
       `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
     );
     if (touched === undefined || heavy() !== heavyBefore) bump.run([`heavy_mainline_gen:${repoId}`]);
-    if (touched === undefined) bump.run([`mainline_ai_gen:${repoId}`]);
+    if (touched === undefined) {
+      bump.run([`mainline_ai_gen:${repoId}`]);
+      allEvidenceChanged(db, repoId);
+    }
   });
 }

@@ -11,6 +11,7 @@ import {
   planChurn,
   saveEvidence,
   stageMainline,
+  stageSince,
 } from './churn/evidence.js';
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
 import { storedAiLines } from './attribution-replay.js';
@@ -54,11 +55,16 @@ export async function buildChurn(options: {
     db.transaction(() => closeWindows(db, repoId, windowMs, now));
     return { commits: 0, churned: 0, aiChurned: 0 };
   }
-  stageMainline(db, repoId);
-  const plan = planChurn(db, repoId, config.churnWindowDays);
+  // After mainline only moved forward, the commits a window can reach from the new ones; else all.
+  // A path-scoped build (a copy of the database, its rows emptied) stages everything.
+  const since = options.pathScope ? null : stageSince(db, repoId, config.churnWindowDays);
+  const staged = since === null ? 'all' : 'since';
+  stageMainline(db, repoId, since ?? undefined);
+  const plan = planChurn(db, repoId, config.churnWindowDays, staged);
+  const save = () => saveEvidence(db, repoId, staged, config.churnWindowDays, now);
   if (plan.subjects.size === 0) {
     db.transaction(() => {
-      saveEvidence(db, repoId);
+      save();
       saveInputs();
     });
     return { commits: 0, churned: 0, aiChurned: 0 };
@@ -94,7 +100,7 @@ export async function buildChurn(options: {
       aiChurned += aiGone;
       insert.run([repoId, s.sha, config.churnWindowDays, ai, aiGone, s.lines - ai, s.churned - aiGone, now >= s.at + windowMs ? 1 : 0]);
     }
-    saveEvidence(db, repoId);
+    save();
     saveInputs();
   });
   return { commits: results.length, churned, aiChurned };

@@ -15,6 +15,7 @@ import {
   type RevertLookup,
   revertTargetByMessage,
 } from './outcomes/revert-rules.js';
+import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
 
 /**
  * The outcome builders (DESIGN §4): did each commit reach mainline — and how, and when — and was
@@ -606,7 +607,11 @@ function writeRows(db: Database, repoId: string, rows: readonly Record<string, S
     const before = verdictOf.get<V>([repoId, row.sha as string]);
     update.run(row);
     const after = verdictOf.get<V>([repoId, row.sha as string]);
-    if ((isCopy(before) || isCopy(after)) && JSON.stringify(before) !== JSON.stringify(after)) copies = true;
+    if ((isCopy(before) || isCopy(after)) && JSON.stringify(before) !== JSON.stringify(after)) {
+      copies = true;
+      // The mainline commits that carried its lines, and carry them now.
+      evidenceChanged(db, repoId, [before?.mainline_sha, after?.mainline_sha]);
+    }
   }
   if (copies) bumpCopies(db, repoId);
 }
@@ -729,6 +734,7 @@ function writeOutcomes(
       edge.run([ctx.repoId, revert!, target!, 'partial']);
     }
     bumpCopies(ctx.db, ctx.repoId);
+    allEvidenceChanged(ctx.db, ctx.repoId);
     alsoInTransaction();
   });
   return { merged, reverted };

@@ -6,6 +6,7 @@ import type { Database } from '../db/driver.js';
 import { openDatabase } from '../db/open.js';
 import { pathsMatching } from '../git/pathspec.js';
 import { runBuilders } from './builders.js';
+import { churnStageKey } from '../builders/evidence-changes.js';
 
 export interface PathScopeOptions {
   repoId: string;
@@ -67,7 +68,9 @@ export async function withPathScope<T>(
              WHERE repo_id = ? AND is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0`,
           )
           .run([repoId]);
-        scoped.prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?)`).run([`outcomes_state:${repoId}`, `churn_inputs:${repoId}`]);
+        scoped
+          .prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?, ?)`)
+          .run([`outcomes_state:${repoId}`, `churn_inputs:${repoId}`, churnStageKey(repoId)]);
       });
       // Every builder, on the copy, counting only in-scope lines; no notes (the copy is thrown away).
       await runBuilders({ db: scoped, repoId, root, config, pathScope, writeNotes: false, notesRead: 0 });

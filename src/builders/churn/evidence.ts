@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/driver.js';
 import { aiLinesGenerationKey } from '../attribution-replay.js';
+import { landingMark } from '../outcomes/landing.js';
+import { rowsRead } from '../../db/statement.js';
+import { churnStageKey } from '../evidence-changes.js';
 
 /** A mainline commit as the churn builder reads it. */
 export interface MainlineCommit {
@@ -20,35 +23,72 @@ export type LineList = readonly { path: string; text: string }[];
 export type Evidence = { lines: { path: string; text: string }[] } | { count: number };
 
 /**
+ * The fingerprint of a staged commit's AI evidence, from `own` (its kept AI lines) and `carried`
+ * and `copied` (the kept lines and the counted AI lines of the branch commits it is a copy of).
+ */
+const FINGERPRINT = `CASE WHEN coalesce(own, 0) > 0 THEN 'l' || own
+  WHEN coalesce(carried, 0) > 0 THEN 'l' || carried
+  ELSE 'c' || CASE WHEN o.ai_lines > 0 THEN o.ai_lines ELSE coalesce(copied, 0) END END`;
+
+/**
  * Stages this run's mainline (the non-merge ancestors of the tip, as outcomes placed them) in
  * temp.paceflow_churn_mainline, each commit with the fingerprint of its AI evidence — one SQL set
  * operation inside SQLite; the plan and the pass then read from it only what they need. The
  * fingerprint says how many exact AI lines the commit carries ('l<n>': its own kept lines, else
  * those of the branch commits it is a squash or rebase copy of), else its count ('c<n>'): what
  * evidenceFingerprint(evidence(m)) gives, without reading a line.
+ *
+ * With `since` (ms), only the commits that landed then or later are staged (by index over the
+ * landing, each commit's evidence by key): what a build after mainline only moved forward needs
+ * (see stageSince). Without it, all of mainline. The rows staged count as rows read (the work a
+ * build reports), as the rows a query returns do.
  */
-export function stageMainline(db: Database, repoId: string): void {
+export function stageMainline(db: Database, repoId: string, since?: number): void {
   db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_churn_mainline (
     sha TEXT PRIMARY KEY, at INTEGER NOT NULL, committed INTEGER NOT NULL, n INTEGER NOT NULL,
     ai_lines INTEGER NOT NULL, fingerprint TEXT NOT NULL) WITHOUT ROWID`);
   db.exec(`CREATE INDEX IF NOT EXISTS temp.paceflow_churn_mainline_by_at ON paceflow_churn_mainline (at)`);
   db.exec(`DELETE FROM temp.paceflow_churn_mainline`);
-  db.prepare(
-    // Times in ms from SQLite (second resolution is plenty for windows of days).
-    `INSERT INTO temp.paceflow_churn_mainline (sha, at, committed, n, ai_lines, fingerprint)
-     WITH own AS (SELECT sha, sum(n) AS n FROM paceflow_ai_lines WHERE repo_id = @repo GROUP BY sha),
-     copies AS (
-       SELECT c.mainline_sha AS sha, sum(coalesce(own.n, 0)) AS carried, sum(c.ai_lines) AS ai
-       FROM event_commit_outcomes c INDEXED BY event_commit_outcomes_by_copy LEFT JOIN own ON own.sha = c.sha
-       WHERE c.repo_id = @repo AND c.mainline_sha IS NOT NULL AND c.merged_to_mainline = 1 AND c.mainline_via <> 'ancestor'
-       GROUP BY c.mainline_sha)
-     SELECT o.sha, unixepoch(o.reached_mainline_at) * 1000, unixepoch(o.committed_at) * 1000, o.nontrivial_added_lines, o.ai_lines,
-       CASE WHEN coalesce(own.n, 0) > 0 THEN 'l' || own.n
-            WHEN coalesce(cp.carried, 0) > 0 THEN 'l' || cp.carried
-            ELSE 'c' || CASE WHEN o.ai_lines > 0 THEN o.ai_lines ELSE coalesce(cp.ai, 0) END END
-     FROM event_commit_outcomes o LEFT JOIN own ON own.sha = o.sha LEFT JOIN copies cp ON cp.sha = o.sha
-     WHERE o.repo_id = @repo AND o.mainline_via = 'ancestor' AND o.reached_mainline_at IS NOT NULL`,
-  ).run({ repo: repoId });
+  // Times in ms from SQLite (second resolution is plenty for windows of days).
+  const columns = `o.sha, unixepoch(o.reached_mainline_at) * 1000, unixepoch(o.committed_at) * 1000, o.nontrivial_added_lines, o.ai_lines`;
+  const isCopy = `c.merged_to_mainline = 1 AND c.mainline_via <> 'ancestor'`;
+  if (since === undefined) {
+    // All of mainline: every commit's kept lines summed in one scan, not looked up one by one.
+    const staged = db
+      .prepare(
+        `INSERT INTO temp.paceflow_churn_mainline (sha, at, committed, n, ai_lines, fingerprint)
+       WITH kept AS (SELECT sha, sum(n) AS n FROM paceflow_ai_lines WHERE repo_id = @repo GROUP BY sha),
+       copies AS (
+         SELECT c.mainline_sha AS sha, sum(coalesce(kept.n, 0)) AS carried, sum(c.ai_lines) AS copied
+         FROM event_commit_outcomes c INDEXED BY event_commit_outcomes_by_copy LEFT JOIN kept ON kept.sha = c.sha
+         WHERE c.repo_id = @repo AND c.mainline_sha IS NOT NULL AND ${isCopy}
+         GROUP BY c.mainline_sha)
+       SELECT ${columns}, ${FINGERPRINT} FROM (
+         SELECT o.*, kept.n AS own, cp.carried, cp.copied
+         FROM event_commit_outcomes o LEFT JOIN kept ON kept.sha = o.sha LEFT JOIN copies cp ON cp.sha = o.sha
+         WHERE o.repo_id = @repo AND o.mainline_via = 'ancestor' AND o.reached_mainline_at IS NOT NULL) o`,
+      )
+      .run({ repo: repoId });
+    rowsRead.count += staged.changes;
+    return;
+  }
+  // reached_mainline_at of an ancestor is its landing time (paceflow_mainline_landing.landed_at).
+  const keptLines = (sha: string) => `(SELECT sum(a.n) FROM paceflow_ai_lines a WHERE a.repo_id = @repo AND a.sha = ${sha})`;
+  const staged = db
+    .prepare(
+      `INSERT INTO temp.paceflow_churn_mainline (sha, at, committed, n, ai_lines, fingerprint)
+     SELECT ${columns}, ${FINGERPRINT} FROM (
+       SELECT o.*, ${keptLines('o.sha')} AS own,
+         (SELECT sum(coalesce(${keptLines('c.sha')}, 0)) FROM event_commit_outcomes c INDEXED BY event_commit_outcomes_by_copy
+          WHERE c.repo_id = @repo AND c.mainline_sha = o.sha AND ${isCopy}) AS carried,
+         (SELECT sum(c.ai_lines) FROM event_commit_outcomes c INDEXED BY event_commit_outcomes_by_copy
+          WHERE c.repo_id = @repo AND c.mainline_sha = o.sha AND ${isCopy}) AS copied
+       FROM paceflow_mainline_landing l INDEXED BY paceflow_mainline_landing_by_landed
+       CROSS JOIN event_commit_outcomes o ON o.repo_id = l.repo_id AND o.sha = l.sha
+       WHERE l.repo_id = @repo AND l.landed_at >= @since AND o.mainline_via = 'ancestor' AND o.reached_mainline_at IS NOT NULL) o`,
+    )
+    .run({ repo: repoId, since: Math.floor(since / 1000) });
+  rowsRead.count += staged.changes;
 }
 
 /** The staged mainline commits that landed in [from, to] (ms), in landing order. */
@@ -111,8 +151,10 @@ export interface ChurnPlan {
  * rows are final once their window closed, unless the evidence behind them changed or a commit new
  * to mainline landed inside that window.
  */
-export function planChurn(db: Database, repoId: string, windowDays: number): ChurnPlan {
+export function planChurn(db: Database, repoId: string, windowDays: number, staged: 'all' | 'since'): ChurnPlan {
+  // Staged since a time, mainline only moved forward (stageSince): no stored row's commit left it.
   const rewritten =
+    staged === 'all' &&
     db
       .prepare(
         `SELECT 1 AS gone FROM event_commit_churn c WHERE c.repo_id = ?
@@ -143,17 +185,92 @@ export function planChurn(db: Database, repoId: string, windowDays: number): Chu
   return { subjects: new Set(rows.map((r) => r.sha)), firstAt, lastAt, rewritten };
 }
 
-/** Stores the staged fingerprints (those that changed; rows of commits gone from mainline leave). */
-export function saveEvidence(db: Database, repoId: string): void {
+/**
+ * Stores the staged fingerprints (those that changed; with all of mainline staged, the rows of
+ * commits gone from it leave), and what the next build can stage from (stageSince).
+ */
+export function saveEvidence(db: Database, repoId: string, staged: 'all' | 'since', windowDays: number, now: number): void {
   db.prepare(
-    `DELETE FROM paceflow_churn_evidence WHERE repo_id = ? AND sha NOT IN (
-       SELECT sha FROM temp.paceflow_churn_mainline WHERE fingerprint <> 'c0')`,
+    staged === 'all'
+      ? `DELETE FROM paceflow_churn_evidence WHERE repo_id = ? AND sha NOT IN (
+           SELECT sha FROM temp.paceflow_churn_mainline WHERE fingerprint <> 'c0')`
+      : `DELETE FROM paceflow_churn_evidence WHERE repo_id = ? AND sha IN (
+           SELECT sha FROM temp.paceflow_churn_mainline WHERE fingerprint = 'c0')`,
   ).run([repoId]);
   db.prepare(
     `INSERT INTO paceflow_churn_evidence (repo_id, sha, fingerprint)
      SELECT ?, sha, fingerprint FROM temp.paceflow_churn_mainline WHERE fingerprint <> 'c0'
      ON CONFLICT (repo_id, sha) DO UPDATE SET fingerprint = excluded.fingerprint WHERE fingerprint <> excluded.fingerprint`,
   ).run([repoId]);
+  db.prepare(`DELETE FROM paceflow_churn_dirty WHERE repo_id = ?`).run([repoId]);
+  const { epoch, next } = landingMark(db, repoId);
+  const mark = { epoch, next, windowDays, now, rows: churnRows(db, repoId) } satisfies StageMark;
+  db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+    churnStageKey(repoId),
+    JSON.stringify(mark),
+  ]);
+}
+
+/** What the last churn build staged from (paceflow_meta 'churn_stage:<repo>'). */
+interface StageMark {
+  /** The landing it saw: its walk and its next sequence number (outcomes/landing.ts). */
+  epoch: string;
+  next: number;
+  /** The window its rows were built with. */
+  windowDays: number;
+  /** The build's time (ms): every row it left open landed after now − window. */
+  now: number;
+  /** How many churn rows it left. */
+  rows: number;
+}
+
+const churnRows = (db: Database, repoId: string) =>
+  db.prepare(`SELECT count(*) AS n FROM event_commit_churn WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n;
+
+/** A stored mark, or null when it is not one (then all of mainline is staged). */
+function parseMark(value: string): StageMark | null {
+  try {
+    const m: unknown = JSON.parse(value);
+    if (typeof m !== 'object' || m === null) return null;
+    const { epoch, next, windowDays, now, rows } = m as Record<string, unknown>;
+    if (typeof epoch !== 'string' || typeof windowDays !== 'number') return null;
+    if (typeof next !== 'number' || typeof now !== 'number' || typeof rows !== 'number') return null;
+    return { epoch, next, windowDays, now, rows };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Where this build's staging can start (ms), or null for all of mainline. When mainline only moved
+ * forward since the last build (the same landing walk, extended) with the same window and its rows
+ * all there, a stored row changes only if a new commit lands inside its window, its own window is
+ * still open, or its AI evidence changed (paceflow_churn_dirty: the commit, or the branch commit
+ * whose lines its copy carries). So only commits landed since the earliest of the new landings,
+ * the last build's time and the changed commits' landings, less one window, need staging —
+ * whatever the length of the history.
+ */
+export function stageSince(db: Database, repoId: string, windowDays: number): number | null {
+  const value = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([churnStageKey(repoId)])?.value;
+  const mark = value ? parseMark(value) : null;
+  if (!mark || mark.windowDays !== windowDays || mark.epoch !== landingMark(db, repoId).epoch || mark.rows !== churnRows(db, repoId))
+    return null;
+  const first = db
+    .prepare(
+      `SELECT min(landed_at) AS at FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq WHERE repo_id = ? AND seq >= ?`,
+    )
+    .get<{ at: number | null }>([repoId, mark.next])!.at;
+  if (first === null) return null;
+  // A changed commit's landing: its own on mainline, else its copy's (a squash or rebase carries it).
+  const changed = db
+    .prepare(
+      `SELECT min(l.landed_at) AS at FROM paceflow_churn_dirty d
+       LEFT JOIN event_commit_outcomes o ON o.repo_id = d.repo_id AND o.sha = d.sha
+       CROSS JOIN paceflow_mainline_landing l ON l.repo_id = d.repo_id AND l.sha = coalesce(o.mainline_sha, d.sha)
+       WHERE d.repo_id = ?`,
+    )
+    .get<{ at: number | null }>([repoId])!.at;
+  return Math.min(first * 1000, mark.now, changed === null ? Infinity : changed * 1000) - windowDays * 86400e3;
 }
 
 export const inputsKey = (repoId: string) => `churn_inputs:${repoId}`;
