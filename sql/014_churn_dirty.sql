@@ -10,3 +10,8 @@ CREATE TABLE paceflow_churn_dirty (
   sha      TEXT NOT NULL,
   PRIMARY KEY (repo_id, sha)
 ) WITHOUT ROWID;
+
+-- The net diffs kept for a branch head, by head: after mainline moved forward with commits new to
+-- the database, a branch that stayed is compared through the one net diff kept for it, without
+-- walking every branch's history to find its merge base again (outcomes.ts, headsTheMoveCanSquash).
+CREATE INDEX paceflow_net_diffs_by_head ON paceflow_net_diffs (repo_id, head_sha);

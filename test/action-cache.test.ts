@@ -122,7 +122,8 @@ describe('the Action’s database in the GitHub cache', () => {
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
       // What migration 014 (the newest) made, undone: the database is one version older.
-      d.exec(`DROP TABLE paceflow_churn_dirty; PRAGMA user_version = ${latestSchemaVersion() - 1}`);
+      d.exec(`DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
+              PRAGMA user_version = ${latestSchemaVersion() - 1}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

@@ -192,4 +192,40 @@ describe('outcomes after refs moved off an unchanged mainline', () => {
     // The two new commits and the branches' seven (not 'other work': the move leaves its branch as it was).
     expect(checked).toBe(9);
   });
+
+  it('mainline taking in a branch moves the merge base of a branch stacked on it: its new net diff is compared', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# project\n').commit('root');
+    repo.write('base.ts', lines('base')).commit('base');
+    repo.git('checkout', '-q', '-b', 'feat');
+    repo.write('feat.ts', lines('feat')).commit('feat one');
+    // A branch stacked on feat (it never moves): a scratch file added and removed, then its work.
+    repo.git('checkout', '-q', '-b', 'stacked');
+    const added = repo.write('stacked.scratch', lines('scratch', 2)).commit('stacked: scratch');
+    repo.git('rm', '-q', 'stacked.scratch');
+    const removed = repo.commit('stacked: scratch gone');
+    repo.write('stacked.ts', lines('stacked')).commit('stacked work');
+    repo.git('checkout', '-q', 'main');
+    repo.write('later.ts', lines('later')).commit('mainline moves past them');
+    const db = join(tempDir('paceflow-db-'), 'kept.db');
+    await step(repo, db);
+
+    // One move: feat merged (a commit the database knew lands, so stacked's merge base is now feat's
+    // head), then stacked squashed — which only its net diff from the new base matches.
+    repo.at().git('merge', '-q', '--no-ff', '-m', "Merge branch 'feat'", 'feat');
+    repo.git('merge', '-q', '--squash', 'stacked');
+    repo.commit('Stacked');
+    await step(repo, db);
+    const d = openDatabase(db);
+    const via = (sha: string) =>
+      d.prepare(`SELECT mainline_via AS via FROM event_commit_outcomes WHERE sha = ?`).get<{ via: string }>([sha])?.via;
+    expect([added, removed].map(via)).toEqual(['squash', 'squash']);
+    d.close();
+
+    // A branch deleted as mainline moves on: every squashed commit is checked again, and the squash
+    // rule reads every branch for them (stacked stayed, and still holds what was squashed).
+    repo.git('branch', '-q', '-D', 'feat');
+    repo.write('after.ts', lines('after')).commit('after');
+    await step(repo, db);
+  });
 });

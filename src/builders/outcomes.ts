@@ -350,12 +350,23 @@ async function advancedCandidates(ctx: OutcomeContext, previous: OutcomesState, 
       .map((r) => r.sha);
   for (const sha of shas(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`, [repoId]))
     candidates.add(sha);
+  // Outcomes not built yet are commits this build is the first to see (the rows are written after).
+  const newToBuild = new Set(candidates);
   for (const { sha } of moved.landed) consider(sha);
-  for (const head of await headsTheMoveCanSquash(ctx, previous, moved))
-    for (const sha of await ctx.onlyFrom([head], [ctx.tip])) consider(sha);
+  const squashable = await headsTheMoveCanSquash(ctx, previous, moved, newToBuild);
+  await ctx.readBranches([...squashable.heads]);
+  for (const head of squashable.heads) for (const sha of await ctx.onlyFrom([head], [ctx.tip])) consider(sha);
   const notCopied = (v: { merged: number | null; via: string | null }) => v.merged === 0 || v.via === 'squash' || v.via === 'content';
   const withId = `SELECT sha FROM fact_commit_patch_ids INDEXED BY fact_commit_patch_ids_by_forward WHERE repo_id = ? AND forward_id = ?`;
-  for (const id of new Set(moved.forward.values())) for (const sha of shas(withId, [repoId, id])) consider(sha, notCopied);
+  // A squashed commit with a new commit's patch-id whose copy cannot count (it landed before the
+  // commit was written) falls back to the squash rule, which then needs every branch.
+  let squashedAgain = false;
+  const copyOrSquashed = (v: { merged: number | null; via: string | null }) => {
+    if (!notCopied(v)) return false;
+    if (v.via === 'squash') squashedAgain = true;
+    return true;
+  };
+  for (const id of new Set(moved.forward.values())) for (const sha of shas(withId, [repoId, id])) consider(sha, copyOrSquashed);
   const noIdYet = `
     SELECT o.sha FROM event_commit_outcomes o INDEXED BY event_commit_outcomes_unmerged_by_time
     WHERE o.repo_id = ? AND o.merged_to_mainline = 0 AND o.committed_at > ? AND o.committed_at <= ?
@@ -376,7 +387,11 @@ async function advancedCandidates(ctx: OutcomeContext, previous: OutcomesState, 
   const changed = ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha);
   const squashed = `SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'squash'`;
   const anySquashed = db.prepare(`${squashed} LIMIT 1`).get([repoId]) !== undefined;
-  if (anySquashed && (await refsRewritten(ctx, previous, changed))) for (const sha of shas(squashed, [repoId])) candidates.add(sha);
+  const rewritten = anySquashed && (await refsRewritten(ctx, previous, changed));
+  if (rewritten) for (const sha of shas(squashed, [repoId])) candidates.add(sha);
+  // The squash rule reads only the heads the move can squash when no other branch's net diff was
+  // left unread (see headsTheMoveCanSquash) and no squashed commit is checked again.
+  ctx.changedTips = squashable.onlyThese && !squashedAgain && !rewritten ? squashable.heads : null;
   return candidates;
 }
 
@@ -388,9 +403,19 @@ async function advancedCandidates(ctx: OutcomeContext, previous: OutcomesState, 
  * net diff was compared with every earlier mainline commit by the build that kept it, and the new
  * ones carry other patch-ids: its commits keep their verdicts (the open branches' commits are no
  * longer read on every move).
+ *
+ * When every new landing is a commit this build is the first to see (a commit straight to
+ * mainline, a squash merge, a fetch of others' work), no branch that stayed holds one: its merge
+ * base with the tip, its own commits and so its net diff stayed, and the one net diff kept for its
+ * head is the one to compare — found by key, without walking every branch's history from the tip
+ * (0.4 s on an 80k-commit history). Then `onlyThese`: the squash rule need read no other head.
  */
-async function headsTheMoveCanSquash(ctx: OutcomeContext, previous: OutcomesState, moved: MovedOn): Promise<Set<string>> {
-  await ctx.readBranches([...new Set(ctx.refs.map((r) => r.sha))]);
+async function headsTheMoveCanSquash(
+  ctx: OutcomeContext,
+  previous: OutcomesState,
+  moved: MovedOn,
+  newToBuild: ReadonlySet<string>,
+): Promise<{ heads: Set<string>; onlyThese: boolean }> {
   const wanted = new Set(ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha).map((r) => r.sha));
   const named = new Set(moved.fresh.map((sha) => ctx.commit(sha)?.pr_number).filter((n) => n != null));
   for (const r of ctx.refs) {
@@ -402,15 +427,35 @@ async function headsTheMoveCanSquash(ctx: OutcomeContext, previous: OutcomesStat
   // The branches the net-diff rule reads (squashByNetDiff): not pull-request refs, which go by number.
   const branches = ctx.db
     .prepare(`SELECT DISTINCT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`)
-    .all<{ head_sha: string }>([ctx.repoId]);
-  for (const { head_sha: head } of branches) {
-    if (wanted.has(head) || (await ctx.onlyFrom([head], [ctx.tip])).length === 0) continue;
+    .all<{ head_sha: string }>([ctx.repoId])
+    .map((b) => b.head_sha)
+    .filter((head) => !wanted.has(head));
+  const stayed = moved.landed.every((l) => newToBuild.has(l.sha));
+  let toRead = branches;
+  if (stayed) {
+    const onMainline = ctx.db.prepare(`SELECT 1 FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
+    const keptForHead = ctx.db.prepare(
+      `SELECT patch_id FROM paceflow_net_diffs INDEXED BY paceflow_net_diffs_by_head WHERE repo_id = ? AND head_sha = ?`,
+    );
+    toRead = [];
+    for (const head of branches) {
+      if (onMainline.get([ctx.repoId, head])) continue; // an ancestor of the tip: nothing of its own
+      const diffs = keptForHead.all<{ patch_id: string | null }>([ctx.repoId, head]);
+      // Several kept (the head outlived a base): which is the base now is for the walk to say.
+      if (diffs.length !== 1) toRead.push(head);
+      else if (diffs[0]!.patch_id !== null && freshIds.has(diffs[0]!.patch_id)) wanted.add(head);
+    }
+  }
+  // One walk: of the heads left to read, or (when the move may hold branch commits) of every ref.
+  await ctx.readBranches(stayed ? toRead : [...new Set(ctx.refs.map((r) => r.sha))]);
+  for (const head of toRead) {
+    if ((await ctx.onlyFrom([head], [ctx.tip])).length === 0) continue;
     const base = await ctx.mergeBaseWithTip(head);
     if (!base) continue; // no merge base: no net diff, nothing the squash rule can find
     const diff = kept.get<{ patch_id: string | null }>([ctx.repoId, base, head]);
     if (!diff || (diff.patch_id !== null && freshIds.has(diff.patch_id))) wanted.add(head);
   }
-  return wanted;
+  return { heads: wanted, onlyThese: stayed };
 }
 
 /** The new mainline commits' revert edges: by message, else by an inverted diff (a target comes before its revert). */
