@@ -327,6 +327,40 @@ describe('churn after mainline moves forward', () => {
   });
 });
 
+describe('task links after mainline moves forward', () => {
+  it('stand when mainline takes in only new commits, and are made again when it takes in a task branch', async () => {
+    const s = new Scenario();
+    const { repo } = s;
+    repo.write('README.md', '# project\n').commit('root', { at: 60 });
+    repo.git('checkout', '-q', '-b', 'feature/ABC-7-export');
+    repo.write('export.ts', lines('export')).commit('export work');
+    repo.git('checkout', '-q', 'main');
+    await s.step();
+    const linkOf = (subject: string) => {
+      const db = openDatabase(s.db);
+      try {
+        return db
+          .prepare(
+            `SELECT t.task_key, t.key_source FROM event_task_commits t
+             JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha WHERE c.subject = ?`,
+          )
+          .all([subject]);
+      } finally {
+        db.close();
+      }
+    };
+    expect(linkOf('export work')).toEqual([{ task_key: 'ABC-7', key_source: 'branch' }]);
+    // Mainline fast-forwards over the task branch: its commit is mainline's now, no branch claims it.
+    repo.git('merge', '-q', '--ff-only', 'feature/ABC-7-export');
+    await s.step();
+    expect(linkOf('export work')).toEqual([]);
+    // A new commit on mainline (only new commits taken in): the links stand, as a build from scratch says.
+    repo.write('more.ts', lines('more')).commit('more for ABC-8');
+    await s.step();
+    expect(linkOf('more for ABC-8')).toEqual([{ task_key: 'ABC-8', key_source: 'commit_subject' }]);
+  });
+});
+
 describe('windows the calendar closes', () => {
   it('closed in SQL on a run with nothing new: the rows a whole build at the same date gives', async () => {
     const repo = TempRepo.create();

@@ -65,7 +65,12 @@ export async function buildTasks(options: {
   const keyedMerge = pending.some((c) => c.is_merge && matcher.keys(mergedBranchName(c.subject)).length > 0);
 
   const whole = meta.get('tasks_config') !== configKey;
-  const claimsMoved = whole || keyedMerge || meta.get('tasks_claims') !== claimsKey;
+  const claimsBefore = meta.get('tasks_claims');
+  const claimsMoved =
+    whole ||
+    keyedMerge ||
+    (claimsBefore !== claimsKey &&
+      !(await mainlineOnlyTookNewCommits(options.cwd, claimsBefore, { mainlineTips, keyed, mergeCount }, pending)));
   // The refs behind the claims stayed: a new commit is on no branch named for a task (that
   // branch would have moved), so only its subject can link it.
   const merges = claimsMoved ? await keyedMerges(db, repoId, options.cwd, matcher, whole ? null : pending) : null;
@@ -198,6 +203,39 @@ function writeCommitLinks(
       ).run([`task_links_gen:${repoId}`]);
     alsoInTransaction();
   });
+}
+
+/**
+ * Whether the claims stand although their key moved: mainline moved forward (every old tip is an
+ * ancestor of a new one) taking in only commits new to this run, no branch named for a task moved,
+ * and the merges are those counted before plus the new ones. A commit's claim is what a branch
+ * named for a task has that mainline does not; a new commit is on no such branch (it would have
+ * moved), so every claim stays — the common case of a commit on mainline, without walking every
+ * task branch's history (two `git rev-list` of the move instead).
+ */
+async function mainlineOnlyTookNewCommits(
+  cwd: string,
+  claimsBefore: string | undefined,
+  now: { mainlineTips: readonly string[]; keyed: readonly BranchRow[]; mergeCount: number },
+  pending: readonly (CommitRow & { is_merge: number })[],
+): Promise<boolean> {
+  if (!claimsBefore || now.mainlineTips.length === 0) return false;
+  let before: unknown;
+  try {
+    before = JSON.parse(claimsBefore);
+  } catch {
+    return false;
+  }
+  if (!Array.isArray(before) || before.length !== 3) return false;
+  const [tips, keyed, mergeCount] = before as [unknown, unknown, unknown];
+  if (!Array.isArray(tips) || tips.length === 0 || !tips.every((t) => typeof t === 'string')) return false;
+  if (JSON.stringify(keyed) !== JSON.stringify(now.keyed.map((b) => [b.name, b.head_sha]))) return false;
+  const newMerges = pending.filter((c) => c.is_merge).length;
+  if (typeof mergeCount !== 'number' || now.mergeCount !== mergeCount + newMerges) return false;
+  const fresh = new Set(pending.map((c) => c.sha));
+  // Nothing mainline had is gone from it, and all it gained is new.
+  if ((await commitsReachableOnlyFrom(tips as string[], now.mainlineTips, cwd)).length > 0) return false;
+  return (await commitsReachableOnlyFrom(now.mainlineTips, tips as string[], cwd)).every((sha) => fresh.has(sha));
 }
 
 type KeyedMerge = { sha: string; branch: string; brought: string[] };
