@@ -86,10 +86,10 @@ describe('outcomes after refs moved off an unchanged mainline', () => {
     repo.git('branch', 'again', 'wip~1');
     expect(await step(repo, db)).toBeLessThanOrEqual(2);
 
-    // An amend: the old commit leaves, the new one is checked — and, a ref being rewritten, the two
-    // squashed commits of #5 (their verdict rests on refs).
+    // An amend: the old commit leaves, the new one is checked. A squash verdict rests on refs, but
+    // the rewritten ref held no squashed commit: the two of #5 keep theirs without a check.
     repo.write('wip.ts', lines('wip', 8)).at().git('commit', '-q', '--amend', '-a', '--no-edit');
-    expect(await step(repo, db)).toBe(4);
+    expect(await step(repo, db)).toBe(2);
 
     // A cherry-pick of a mainline commit onto a branch: a patch-id copy, with its original's verdicts.
     repo.git('checkout', '-q', '-b', 'picked', baseSha);
@@ -191,6 +191,36 @@ describe('outcomes after refs moved off an unchanged mainline', () => {
     d.close();
     // The two new commits and the branches' seven (not 'other work': the move leaves its branch as it was).
     expect(checked).toBe(9);
+  });
+
+  it('a deleted branch takes its squash verdicts with it: its commit still on another ref is checked again', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# project\n').commit('root');
+    repo.write('base.ts', lines('base')).commit('base');
+    repo.git('checkout', '-q', '-b', 'done');
+    const first = repo.write('done1.ts', lines('doneone')).commit('done one');
+    repo.write('done2.ts', lines('donetwo')).commit('done two');
+    repo.git('branch', 'done-start', 'done~1');
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--squash', 'done');
+    repo.commit('Done work');
+    repo.write('other.ts', lines('other')).commit('other work');
+    const db = join(tempDir('paceflow-db-'), 'kept.db');
+    await step(repo, db);
+    const via = (sha: string) => {
+      const d = openDatabase(db);
+      try {
+        return d.prepare(`SELECT mainline_via AS via FROM event_commit_outcomes WHERE sha = ?`).get<{ via: string }>([sha])?.via;
+      } finally {
+        d.close();
+      }
+    };
+    expect(via(first)).toBe('squash');
+    // The branch whose net diff the squash is goes; its first commit stays on done-start, whose own
+    // net diff is not the squash: it lands by its content now, as a build from scratch says.
+    repo.git('branch', '-q', '-D', 'done');
+    await step(repo, db);
+    expect(via(first)).toBe('content');
   });
 
   it('mainline taking in a branch moves the merge base of a branch stacked on it: its new net diff is compared', async () => {

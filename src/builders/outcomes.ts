@@ -2,6 +2,7 @@ import type { PaceflowConfig } from '../config/config.js';
 import type { Database, SqlValue } from '../db/driver.js';
 import { isoSeconds } from './attribution-replay.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
+import { commitsReachableOnlyFrom } from '../git/log.js';
 import { isAncestor } from '../git/mainline.js';
 import { landingMark } from './outcomes/landing.js';
 import { ancestorRule, applyMainlineRules, applyRefRules, pullRequestOfRef } from './outcomes/mainline-rules.js';
@@ -148,19 +149,38 @@ function heavyEvidence(db: Database, repoId: string): string {
   return db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([`heavy_mainline_gen:${repoId}`])?.value ?? '';
 }
 
-/** Whether a ref of the last build is gone, or moved to a commit that does not descend from its old tip. */
-async function refsRewritten(ctx: OutcomeContext, previous: OutcomesState, changed: readonly RefTip[]): Promise<boolean> {
+/**
+ * The squashed commits a ref of the last build held and may no longer hold — the ref gone, or moved
+ * to a commit that does not descend from its old tip (an amend, a rebase, a force-push): their
+ * squash verdicts may have rested on it (a pull request's head, a branch's net diff), so they are
+ * checked again against every ref. Squashed commits of other refs keep theirs: a verdict rests on
+ * a ref that holds the commit. The old tips' commits off mainline come from one git process, and
+ * their squashed ones by key — not every squashed commit of the history; 'all' when an old tip is
+ * gone from the object store (what it held is unknown).
+ */
+async function squashedOnRewrittenRefs(
+  ctx: OutcomeContext,
+  previous: OutcomesState,
+  changed: readonly RefTip[],
+): Promise<Set<string> | 'all'> {
   // HEAD holds up no squash (the rules read branches and pull request heads): it moves with every checkout.
   const now = new Set(ctx.refs.map((r) => r.ref_name));
-  if (Object.keys(previous.refs).some((name) => name !== 'HEAD' && !now.has(name))) return true;
+  const oldTips = new Set<string>();
+  for (const [name, sha] of Object.entries(previous.refs)) if (name !== 'HEAD' && !now.has(name)) oldTips.add(sha);
   for (const ref of changed) {
     if (ref.ref_name === 'HEAD') continue;
     const old = previous.refs[ref.ref_name];
     if (!old) continue; // a new ref
-    // The old tip may be gone from the object store: rewritten, as far as anyone can tell.
-    if (!(await isAncestor(old, ref.sha, ctx.cwd).catch(() => false))) return true;
+    // The old tip may be gone from the object store: the walk below then says so.
+    if (!(await isAncestor(old, ref.sha, ctx.cwd).catch(() => false))) oldTips.add(old);
   }
-  return false;
+  if (oldTips.size === 0) return new Set();
+  const held = await commitsReachableOnlyFrom([...oldTips], [ctx.tip], ctx.cwd, { ignoreMissing: false }).catch(() => null);
+  if (!held) return 'all';
+  const squashed = ctx.db.prepare(
+    `SELECT 1 FROM event_commit_outcomes WHERE repo_id = ? AND sha = ? AND merged_to_mainline = 1 AND mainline_via = 'squash'`,
+  );
+  return new Set(held.filter((sha) => squashed.get([ctx.repoId, sha]) !== undefined));
 }
 
 function outcomeCounts(db: Database, repoId: string): { merged: number; reverted: number } {
@@ -201,12 +221,13 @@ async function buildChangedOutcomes(
   // can change it — and content, where a squash no longer holds.
   const recheck = new Set<string>();
   // A squash verdict rests on refs (a PR head, a branch's net diff): when a ref went away or was
-  // rewritten, every squashed commit is checked again against every ref; a ref that moved on
-  // re-checks the squashed commits it holds.
+  // rewritten, the squashed commits it held are checked again against every ref; a ref that moved
+  // on re-checks the squashed commits it holds.
   const squash = `merged_to_mainline = 1 AND mainline_via = 'squash'`;
   const anySquashed = db.prepare(`SELECT 1 FROM event_commit_outcomes WHERE repo_id = ? AND ${squash} LIMIT 1`).get([repoId]) !== undefined;
-  const rewritten = anySquashed && (await refsRewritten(ctx, previous, changed));
-  if (rewritten) for (const sha of shas(squash)) recheck.add(sha);
+  const again = anySquashed ? await squashedOnRewrittenRefs(ctx, previous, changed) : new Set<string>();
+  for (const sha of again === 'all' ? shas(squash) : again) recheck.add(sha);
+  const rewritten = again === 'all' || again.size > 0;
   if (changed.length > 0) {
     // The moved refs' own commits, each looked up by key: not every unmerged outcome of the history.
     const verdict = db.prepare(`SELECT merged_to_mainline, mainline_via FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`);
@@ -387,8 +408,9 @@ async function advancedCandidates(ctx: OutcomeContext, previous: OutcomesState, 
   const changed = ctx.refs.filter((r) => previous.refs[r.ref_name] !== r.sha);
   const squashed = `SELECT sha FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'squash'`;
   const anySquashed = db.prepare(`${squashed} LIMIT 1`).get([repoId]) !== undefined;
-  const rewritten = anySquashed && (await refsRewritten(ctx, previous, changed));
-  if (rewritten) for (const sha of shas(squashed, [repoId])) candidates.add(sha);
+  const again = anySquashed ? await squashedOnRewrittenRefs(ctx, previous, changed) : new Set<string>();
+  for (const sha of again === 'all' ? shas(squashed, [repoId]) : again) candidates.add(sha);
+  const rewritten = again === 'all' || again.size > 0;
   // The squash rule reads only the heads the move can squash when no other branch's net diff was
   // left unread (see headsTheMoveCanSquash) and no squashed commit is checked again.
   ctx.changedTips = squashable.onlyThese && !squashedAgain && !rewritten ? squashable.heads : null;

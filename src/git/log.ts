@@ -329,10 +329,19 @@ export async function branchesOnlyFrom(heads: readonly string[], notFrom: readon
   return result;
 }
 
-/** Commits reachable from `from` but from none of `notFrom` (missing objects ignored). */
-export async function commitsReachableOnlyFrom(from: readonly string[], notFrom: readonly string[], cwd: string): Promise<string[]> {
+/**
+ * Commits reachable from `from` but from none of `notFrom` (missing objects ignored, unless
+ * `ignoreMissing` is false: then a missing one fails the call).
+ */
+export async function commitsReachableOnlyFrom(
+  from: readonly string[],
+  notFrom: readonly string[],
+  cwd: string,
+  options: { ignoreMissing?: boolean } = {},
+): Promise<string[]> {
   if (from.length === 0) return [];
   const input = `${[...from, ...notFrom.map((sha) => `^${sha}`)].join('\n')}\n`;
-  const { stdout } = await runGit(['rev-list', '--ignore-missing', '--stdin'], { cwd, input });
+  const args = options.ignoreMissing === false ? ['rev-list', '--stdin'] : ['rev-list', '--ignore-missing', '--stdin'];
+  const { stdout } = await runGit(args, { cwd, input });
   return stdout.toString('latin1').split('\n').filter(Boolean);
 }
