@@ -446,13 +446,29 @@ async function headsTheMoveCanSquash(
   }
   const freshIds = new Set(moved.forward.values());
   const kept = ctx.db.prepare(`SELECT patch_id FROM paceflow_net_diffs WHERE repo_id = ? AND base_sha = ? AND head_sha = ?`);
+  // A merge (it has no outcome) is new when a parent is: a merge the database knew had every
+  // ancestor known too. A merge of two known commits counts as known (the shortcut is then not taken).
+  // A parent that did not land now was on mainline already: known.
+  const landedNow = new Set(moved.landed.map((l) => l.sha));
+  const parentsOf = ctx.db.prepare(`SELECT parent_shas FROM metadata_commits WHERE repo_id = ? AND sha = ? AND is_merge = 1`);
+  const judged = new Map<string, boolean>();
+  const isNewCommit = (sha: string): boolean => {
+    if (newToBuild.has(sha)) return true;
+    const known = judged.get(sha);
+    if (known !== undefined) return known;
+    judged.set(sha, false); // (a cycle cannot happen; this only stops a bad row from looping)
+    const parents = parentsOf.get<{ parent_shas: string }>([ctx.repoId, sha])?.parent_shas.split(' ').filter(Boolean) ?? [];
+    const isNew = parents.some((p) => landedNow.has(p) && isNewCommit(p));
+    judged.set(sha, isNew);
+    return isNew;
+  };
   // The branches the net-diff rule reads (squashByNetDiff): not pull-request refs, which go by number.
   const branches = ctx.db
     .prepare(`SELECT DISTINCT head_sha FROM metadata_branches WHERE repo_id = ? AND is_present = 1 AND is_mainline = 0`)
     .all<{ head_sha: string }>([ctx.repoId])
     .map((b) => b.head_sha)
     .filter((head) => !wanted.has(head));
-  const stayed = moved.landed.every((l) => newToBuild.has(l.sha));
+  const stayed = moved.landed.every((l) => isNewCommit(l.sha));
   let toRead = branches;
   if (stayed) {
     const onMainline = ctx.db.prepare(`SELECT 1 FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
