@@ -204,7 +204,7 @@ export function saveEvidence(db: Database, repoId: string, staged: 'all' | 'sinc
   ).run([repoId]);
   db.prepare(`DELETE FROM paceflow_churn_dirty WHERE repo_id = ?`).run([repoId]);
   const { epoch, next } = landingMark(db, repoId);
-  const mark = { epoch, next, windowDays, now, rows: churnRows(db, repoId) } satisfies StageMark;
+  const mark = { epoch, next, windowDays, now, rows: churnRows(db, repoId), ancestors: ancestorRows(db, repoId) } satisfies StageMark;
   db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
     churnStageKey(repoId),
     JSON.stringify(mark),
@@ -222,20 +222,31 @@ interface StageMark {
   now: number;
   /** How many churn rows it left. */
   rows: number;
+  /** How many mainline commits outcomes had placed (an outcome row for an old landing — history
+   * learned late, as after an unshallow — is noticed: all of mainline is staged). */
+  ancestors: number;
 }
 
 const churnRows = (db: Database, repoId: string) =>
   db.prepare(`SELECT count(*) AS n FROM event_commit_churn WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n;
+
+const ancestorRows = (db: Database, repoId: string) =>
+  db
+    .prepare(
+      `SELECT count(*) AS n FROM event_commit_outcomes INDEXED BY event_commit_outcomes_by_state
+       WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'ancestor'`,
+    )
+    .get<{ n: number }>([repoId])!.n;
 
 /** A stored mark, or null when it is not one (then all of mainline is staged). */
 function parseMark(value: string): StageMark | null {
   try {
     const m: unknown = JSON.parse(value);
     if (typeof m !== 'object' || m === null) return null;
-    const { epoch, next, windowDays, now, rows } = m as Record<string, unknown>;
-    if (typeof epoch !== 'string' || typeof windowDays !== 'number') return null;
+    const { epoch, next, windowDays, now, rows, ancestors } = m as Record<string, unknown>;
+    if (typeof epoch !== 'string' || typeof windowDays !== 'number' || typeof ancestors !== 'number') return null;
     if (typeof next !== 'number' || typeof now !== 'number' || typeof rows !== 'number') return null;
-    return { epoch, next, windowDays, now, rows };
+    return { epoch, next, windowDays, now, rows, ancestors };
   } catch {
     return null;
   }
@@ -255,12 +266,17 @@ export function stageSince(db: Database, repoId: string, windowDays: number): nu
   const mark = value ? parseMark(value) : null;
   if (!mark || mark.windowDays !== windowDays || mark.epoch !== landingMark(db, repoId).epoch || mark.rows !== churnRows(db, repoId))
     return null;
-  const first = db
+  // The new landings: when they landed first, and how many are mainline commits outcomes placed —
+  // every other mainline commit must be one the last build staged from.
+  const landed = db
     .prepare(
-      `SELECT min(landed_at) AS at FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq WHERE repo_id = ? AND seq >= ?`,
+      `SELECT min(l.landed_at) AS at, count(o.sha) AS placed FROM paceflow_mainline_landing l INDEXED BY paceflow_mainline_landing_by_seq
+       LEFT JOIN event_commit_outcomes o ON o.repo_id = l.repo_id AND o.sha = l.sha AND o.merged_to_mainline = 1 AND o.mainline_via = 'ancestor'
+       WHERE l.repo_id = ? AND l.seq >= ?`,
     )
-    .get<{ at: number | null }>([repoId, mark.next])!.at;
-  if (first === null) return null;
+    .get<{ at: number | null; placed: number }>([repoId, mark.next])!;
+  const first = landed.at;
+  if (first === null || ancestorRows(db, repoId) !== mark.ancestors + landed.placed) return null;
   // A changed commit's landing: its own on mainline, else its copy's (a squash or rebase carries it).
   const changed = db
     .prepare(
