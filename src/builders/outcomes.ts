@@ -347,8 +347,8 @@ async function mainlineMovedOn(ctx: OutcomeContext, previous: OutcomesState): Pr
   // ties go by landing order (copies), by ancestry (reverts) or are checked afresh (kept verdicts).
   if (landed.length === 0 || landed.some((l) => l.landed_at < before.latest!)) return null;
   const fresh = landed.map((l) => l.sha).filter((sha) => ctx.isOnMainline(sha));
-  const forward = await ctx.patchIds(fresh);
-  await ctx.patchIds(fresh, true);
+  // Both ways at once (each writes its own column): two git pipelines side by side.
+  const [forward] = await Promise.all([ctx.patchIds(fresh), ctx.patchIds(fresh, true)]);
   return { landed, fresh, forward, latestBefore: before.latest };
 }
 

@@ -269,6 +269,23 @@ export class OutcomeContext {
     return this.idsKept;
   }
 
+  private reverseKept: Promise<Map<string, string>> | null = null;
+
+  /**
+   * Every mainline commit's reverse patch-id (what diff inversion compares), the same map whenever
+   * asked. A whole build starts it once the forward ids are kept, so that git computes it (two
+   * processes) beside the mainline rules' work instead of after it; rows of one column each, no
+   * other lookup of these commits' ids is left to race with it.
+   */
+  reverseMainlineIds(): Promise<Map<string, string>> {
+    if (!this.reverseKept) {
+      const ids = this.patchIds(this.onMainline, true);
+      ids.catch(() => {}); // awaited by whoever asks for it: a failure surfaces there, never unhandled
+      this.reverseKept = ids;
+    }
+    return this.reverseKept;
+  }
+
   /**
    * The first mainline commit with this patch-id that landed at or after `notBefore` (seconds) and
    * was committed no earlier than a second before it: a copy never lands, nor is made, before its

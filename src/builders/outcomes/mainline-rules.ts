@@ -52,6 +52,9 @@ export const patchIdRule: MainlineRule = {
     // Copies are found by index over the kept patch-ids (ctx.copyOf): a whole build makes sure every
     // mainline commit has its own (computed once; the squash rule's net diffs look them up too).
     await ctx.keepMainlineIds();
+    // The reverse ids the revert rules read later, computed meanwhile (a whole build only: a build
+    // of a few commits has them kept).
+    if (ctx.whole) void ctx.reverseMainlineIds();
     // A copy lands after its original was written: a commit written after every landing has none.
     const latest = ctx.mainline.latestLanding();
     const pending = allPending.filter((sha) => ctx.time(sha) <= latest);

@@ -103,7 +103,7 @@ export async function diffInversionReverts(ctx: OutcomeContext, edges: Map<strin
   const withoutMessage = ctx.onMainline.filter((sha) => !edges.has(sha));
   if (withoutMessage.length <= 1) return;
   const forward = await ctx.patchIds(withoutMessage);
-  const reverse = await ctx.patchIds(ctx.onMainline, true);
+  const reverse = await ctx.reverseMainlineIds();
   const byReverse = new Map<string, string[]>();
   for (const [sha, id] of reverse) byReverse.set(id, [...(byReverse.get(id) ?? []), sha]);
   for (const sha of withoutMessage) {
