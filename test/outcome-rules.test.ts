@@ -551,6 +551,30 @@ describe('revert rules', () => {
     expect([...found]).toEqual([[c, partial]]);
   });
 
+  it('partial: batch after batch in landing order, each later diff read once', async () => {
+    const repo = base();
+    const first = repo.write('a.ts', lines('a', 4)).commit('first feature');
+    const second = repo.write('a.ts', `${lines('a', 4)}${lines('b', 4)}`).commit('second feature');
+    // One later commit deletes most of both: read for the first one's batch, kept for the second's.
+    const both = repo.write('a.ts', `${lines('a', 1)}${lines('b', 1)}`).commit('drop most of both');
+    const third = repo.write('c.ts', lines('c', 4)).commit('third feature');
+    const dropC = repo.write('c.ts', lines('c', 1)).commit('drop most of c');
+    const ctx = await contextOf(repo);
+    const before = diffsRead.count;
+    // One commit per batch, asked out of order: landing order puts the two that share a later commit
+    // side by side.
+    const found = await partialReverts(ctx, [first, third, second], 30 * 86400, 1);
+    expect([...found].sort()).toEqual(
+      [
+        [first, both],
+        [second, both],
+        [third, dropC],
+      ].sort(),
+    );
+    // first and both, second, third and its later commit: both is not read again.
+    expect(diffsRead.count - before).toBe(5);
+  });
+
   it('partial: a verdict is kept while the commit’s later commits stay; mainline touching its files checks it again', async () => {
     const repo = base();
     const c = repo.write('a.ts', lines('a', 4)).commit('feature');

@@ -171,6 +171,9 @@ const total = (lines: Lines) => {
   return n;
 };
 
+/** Heavy-AI commits checked per batch of the partial rule (each with up to 20 later commits). */
+const PARTIAL_BATCH = 100;
+
 /**
  * Partial reverts: for each of `commits`, the first later mainline commit (within the window) that
  * deletes at least half of the commit's non-trivial lines still present just before it, and adds
@@ -181,7 +184,12 @@ const total = (lines: Lines) => {
  * moved reads the diffs of the commits whose windows it touched, not of every target.
  * Returns target → revert.
  */
-export async function partialReverts(ctx: OutcomeContext, commits: readonly string[], windowSeconds: number): Promise<Map<string, string>> {
+export async function partialReverts(
+  ctx: OutcomeContext,
+  commits: readonly string[],
+  windowSeconds: number,
+  batchSize = PARTIAL_BATCH,
+): Promise<Map<string, string>> {
   const found = new Map<string, string>();
   const filesOf = ctx.db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND added_lines > 0`);
   // The mainline commits that landed in C's window and delete lines in C's files, or rename one (its
@@ -228,12 +236,23 @@ export async function partialReverts(ctx: OutcomeContext, commits: readonly stri
   const save = ctx.db.prepare(`
     INSERT INTO paceflow_partial_checks (repo_id, sha, revert_sha, later_digest) VALUES (?, ?, ?, ?)
     ON CONFLICT (repo_id, sha) DO UPDATE SET revert_sha = excluded.revert_sha, later_digest = excluded.later_digest`);
-  // Batches bound the patches held in memory.
-  for (let i = 0; i < toCheck.length; i += 50) {
-    const batch = toCheck.slice(i, i + 50);
+  // Batches bound the patches held in memory. In landing order, consecutive batches share most of
+  // their later commits (windows of weeks overlap): a patch one batch read is kept for the next one
+  // that needs it, so each diff is read about once — not once per batch whose window holds it
+  // (~3.5× the history's diffs on a 20k-commit first run, in 44 git processes, before).
+  toCheck.sort((a, b) => ctx.landedAt(a.c) - ctx.landedAt(b.c));
+  let patches = new Map<string, CommitPatch>();
+  for (let i = 0; i < toCheck.length; i += batchSize) {
+    const batch = toCheck.slice(i, i + batchSize);
     const wanted = new Set(batch.flatMap(({ c, later }) => (later.length > 0 ? [c, ...later] : [])));
-    const patches = new Map<string, CommitPatch>();
-    for await (const patch of readCommitPatches([...wanted], { cwd: ctx.cwd })) patches.set(patch.sha, patch);
+    const kept = new Map<string, CommitPatch>();
+    for (const sha of wanted) {
+      const patch = patches.get(sha);
+      if (patch) kept.set(sha, patch);
+    }
+    patches = kept;
+    const unread = [...wanted].filter((sha) => !patches.has(sha));
+    if (unread.length > 0) for await (const patch of readCommitPatches(unread, { cwd: ctx.cwd })) patches.set(patch.sha, patch);
     const verdicts: [string, string | null, string][] = [];
     for (const { c, later, digest } of batch) {
       let revert: string | null = null;
