@@ -98,8 +98,9 @@ describe('work proportional to the change', () => {
 
     // A new branch at an existing commit, then an amend. A rewritten ref (an amend, a rebase) makes
     // the outcome build re-check the squashed commits the ref held against every ref (a squash
-    // verdict rests on refs): every ref's commits come from one git process, and only those
-    // squashed commits' rows are read (before: every squashed commit's).
+    // verdict rests on refs; before, every squashed commit of the history). This history has no
+    // squash verdicts, so that is tested by test/outcomes-incremental.test.ts; here the bounds say
+    // the rest of a rewrite's build is small too.
     git('branch', 'bench/new-branch', 'HEAD~3');
     within(await run());
     spawnSync('sh', ['-c', 'printf "export const benchValue2 = computeBenchValue(2);\\n" >> bench.ts'], { cwd: repo });
@@ -138,7 +139,7 @@ describe('work proportional to the change', () => {
 
     // One new commit on mainline (a commit straight to main, what the hooks' worker then runs):
     // churn stages only the commits the new one's window can reach (stageSince), not all of
-    // mainline (every mainline commit's evidence, ~18k rows here, before); outcomes compare each
+    // mainline (every mainline commit's evidence, 10,701 rows here, before); outcomes compare each
     // branch through its kept net diff, and tasks keep every claim (mainline took in only a new
     // commit), without walking every branch: all within the small bounds.
     git('checkout', '-q', 'main');

@@ -91,6 +91,9 @@ export async function buildOutcomes(options: {
   try {
     return await buildAll(ctx, config, now, saveState);
   } finally {
+    // The reverse ids may still be on their way when a rule failed or diff inversion had nothing to
+    // compare: they write their rows before the build returns, never into the next builder's run.
+    await ctx.settled();
     ctx.close();
   }
 }
@@ -273,7 +276,7 @@ async function buildChangedOutcomes(
  *   request a new subject names, a branch whose net diff is new or has a new patch-id); commits
  *   with a new commit's patch-id; commits without a patch-id yet written before the newest landing;
  *   unmerged commits touching a path the new commits touch (their content verdicts); and, when a ref
- *   was rewritten or deleted, every squashed commit — all through every mainline rule, as a whole
+ *   was rewritten or deleted, the squashed commits it held — all through every mainline rule, as a whole
  *   build runs them;
  * - revert verdicts: the new commits' edges (a new commit reverts, it is never reverted by an
  *   older one: landing times only grew), partial reverts re-checked for the heavy-AI commits whose

@@ -286,6 +286,14 @@ export class OutcomeContext {
     return this.reverseKept;
   }
 
+  /** Waits for what the build started beside its rules (the reverse ids), so that nothing writes after it ends. */
+  async settled(): Promise<void> {
+    await this.reverseKept?.then(
+      () => undefined,
+      () => undefined,
+    );
+  }
+
   /**
    * The first mainline commit with this patch-id that landed at or after `notBefore` (seconds) and
    * was committed no earlier than a second before it: a copy never lands, nor is made, before its
