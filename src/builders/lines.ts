@@ -49,13 +49,47 @@ const KEYWORD_ONLY = new Set([
 ]);
 
 /**
- * A line with its ends trimmed and each run of whitespace one space. split/join, not
- * replace(/\s+/g, ' '): V8 builds replace's result as a rope of one piece per token, and these
- * strings are kept as map keys by the hundred thousand (40 bytes a piece on top of the text);
- * join gives one flat string, and is faster too.
+ * Whether a UTF-16 code unit is what JavaScript's `\s` and `trim()` call whitespace (the same set:
+ * ECMAScript's WhiteSpace and LineTerminator).
+ */
+function isSpace(c: number): boolean {
+  if (c < 0x80) return c === 32 || (c >= 9 && c <= 13);
+  return (
+    c === 0xa0 ||
+    c === 0x1680 ||
+    (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 ||
+    c === 0x2029 ||
+    c === 0x202f ||
+    c === 0x205f ||
+    c === 0x3000 ||
+    c === 0xfeff
+  );
+}
+
+/**
+ * A line with its ends trimmed and each run of whitespace one space. Every added and removed line of
+ * a first build passes here, several times (attribution, the content and partial-revert rules,
+ * churn): most are already normal inside their indentation, so a scan finds that and copies the
+ * trimmed text once; the others are split and joined, not replace(/\s+/g, ' '): V8 builds
+ * replace's result as a rope of one piece per token, and these strings are kept as map keys by the
+ * hundred thousand (40 bytes a piece on top of the text). Either way the result is a string of its
+ * own: never a slice of the diff text read (a kept slice would keep the whole chunk it came from).
  */
 export function normalizeLine(line: string): string {
-  return line.trim().split(/\s+/).join(' ');
+  let start = 0;
+  let end = line.length;
+  while (start < end && isSpace(line.charCodeAt(start))) start++;
+  while (end > start && isSpace(line.charCodeAt(end - 1))) end--;
+  for (let i = start; i < end; i++) {
+    const c = line.charCodeAt(i);
+    // Inside the trimmed text a space followed by a non-space is already normal; any other
+    // whitespace (a tab, a run) needs the split.
+    if (c === 32 ? isSpace(line.charCodeAt(i + 1)) : isSpace(c)) return line.trim().split(/\s+/).join(' ');
+  }
+  // ` ${text}`.slice(1): V8 flattens the concatenation into a new string before slicing it, so
+  // the result holds a copy of these characters, not the line's (nor its chunk's).
+  return start === end ? '' : ` ${line.slice(start, end)}`.slice(1);
 }
 
 /** Longer than every keyword-only line: more letters and digits than `protected` has. */

@@ -4,9 +4,19 @@ import type { Database, OpenOptions, SqlValue, Statement } from './driver.js';
 import { immediateTransaction } from './immediate.js';
 import { WrappedStatement } from './statement.js';
 
+/** How many compiled statements a connection keeps (SQL built per call, e.g. IN lists, comes and goes). */
+const STATEMENTS_KEPT = 256;
+
 export class BetterSqliteDatabase implements Database {
   private readonly db: BetterSqlite3.Database;
   private asyncDepth = 0;
+  /**
+   * Statements by their SQL, most recently asked last. Builders prepare the same few statements per
+   * commit (a first build: tens of thousands of times, ~0.4 s of compiling at 20k commits); SQLite
+   * compiles each text once. A statement still busy (its rows being iterated) is never handed out
+   * twice: the caller gets one of its own.
+   */
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(
     readonly path: string,
@@ -31,13 +41,27 @@ export class BetterSqliteDatabase implements Database {
   }
 
   prepare(sql: string): Statement {
-    const stmt = this.db.prepare(sql);
+    const stmt = this.compiled(sql);
     return new WrappedStatement(
       stmt,
       stmt.readonly,
       () => (stmt.reader ? stmt.columns().map((c) => c.name) : []),
       () => this.db.prepare(sql).raw(true),
     );
+  }
+
+  private compiled(sql: string): BetterSqlite3.Statement {
+    const kept = this.statements.get(sql);
+    if (kept && !kept.busy) {
+      this.statements.delete(sql);
+      this.statements.set(sql, kept);
+      return kept;
+    }
+    const stmt = this.db.prepare(sql);
+    if (kept) return stmt;
+    this.statements.set(sql, stmt);
+    if (this.statements.size > STATEMENTS_KEPT) this.statements.delete(this.statements.keys().next().value!);
+    return stmt;
   }
 
   transaction<T>(fn: () => T): T {

@@ -13,6 +13,8 @@ export class CatFileBatch {
   private buffer: Buffer = Buffer.alloc(0);
   private readonly waiting: { resolve: (value: Buffer | null) => void; reject: (error: Error) => void }[] = [];
   private failure: Error | null = null;
+  /** Requests not yet written: those asked in one turn go to git in one write. */
+  private unsent: string[] = [];
 
   constructor(cwd: string) {
     countProcess(['cat-file']);
@@ -42,7 +44,14 @@ export class CatFileBatch {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      this.child.stdin.write(`${request}\n`);
+      // A file list is asked for at once (filesAtVia): one write for all of it, not a write (and a
+      // system call) per path — thousands of them in a first build's content rule.
+      if (this.unsent.push(`${request}\n`) === 1)
+        queueMicrotask(() => {
+          const text = this.unsent.join('');
+          this.unsent = [];
+          this.child.stdin.write(text);
+        });
     });
   }
 

@@ -1,0 +1,69 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { isNontrivialLine, normalizeLine } from '../src/builders/lines.js';
+
+/** The definition normalizeLine's scan must keep: trim, and each run of whitespace one space. */
+const byDefinition = (line: string) => line.trim().split(/\s+/).join(' ');
+
+// Every code unit JavaScript's \s holds, some it does not (zero-width space, NEL, the file
+// separators Python calls whitespace), and ordinary text.
+const UNITS = [
+  ...[' ', '\t', '\n', '\v', '\f', '\r', '\u00a0', '\u1680', '\u2000', '\u2005', '\u200a', '\u2028', '\u2029'],
+  ...['\u202f', '\u205f', '\u3000', '\ufeff', '\u200b', '\u0085', '\u001c', '\u001f', 'a', 'Z', '0', 'é', '{', ';', '\ud83d'],
+];
+
+describe('normalizeLine', () => {
+  it.each([
+    ['    return foo(bar, baz);', 'return foo(bar, baz);'],
+    ['\tif (a)  {\t', 'if (a) {'],
+    ['x', 'x'],
+    ['   ', ''],
+    ['', ''],
+    ['a \u00a0b', 'a b'],
+    ['a\u200bb', 'a\u200bb'],
+    ['  tail ', 'tail'],
+  ])('%j → %j', (line, normal) => {
+    expect(normalizeLine(line)).toBe(normal);
+  });
+
+  it('gives what trim, split on \\s+ and join give, for any text', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...UNITS), { maxLength: 16 }), (units) => {
+        const line = units.join('');
+        expect(normalizeLine(line)).toBe(byDefinition(line));
+      }),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (line) => {
+        expect(normalizeLine(line)).toBe(byDefinition(line));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('never keeps the text a line was cut from (kept as map keys by the hundred thousand)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const kept: string[] = [];
+    for (let c = 0; c < 200; c++) {
+      // A chunk of diff text as a stream reads it (one flat string), a line cut from it (a slice).
+      const chunk = Buffer.alloc(100_000, `    const value_${c} = compute(1);\n`).toString('latin1');
+      kept.push(normalizeLine(chunk.substring(0, 36)));
+    }
+    gc();
+    // 200 chunks of 100 kB kept through slices would be 20 MB; the lines alone are a few kB.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(5_000_000);
+    expect(kept[5]).toBe('const value_5 = compute(1);');
+  });
+
+  it('keeps the trivial-line rule on lines that needed no split', () => {
+    expect(isNontrivialLine('    } else {')).toBe(false);
+    expect(isNontrivialLine('\treturn;')).toBe(false);
+    expect(isNontrivialLine('  count += 1;')).toBe(true);
+  });
+});
