@@ -121,15 +121,18 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migration 014 (the newest) made, undone: the database is one version older.
+      // What migrations 014 and 015 (the newest) made, undone: the database is two versions older,
+      // and holds a patch-id of the old text, which 015 drops (it changes data only).
       d.exec(`DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
-              PRAGMA user_version = ${latestSchemaVersion() - 1}`);
+              INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES ('r', 'c', 'an id of the old diff text');
+              PRAGMA user_version = ${latestSchemaVersion() - 2}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');
     expect(await restoreDatabase(cache, older, keys, openDatabase)).toMatchObject({ kind: 'restored' });
     const d = openDatabase(older);
     expect(d.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
+    expect(d.prepare(`SELECT count(*) AS n FROM fact_commit_patch_ids WHERE repo_id = 'r'`).get()).toEqual({ n: 0 });
     d.close();
     await build(repo, older);
   });

@@ -2,6 +2,7 @@ import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
+import { keepPatchIds } from './patch-ids.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { isNontrivialLine, normalizeLine, textLines } from './lines.js';
 import {
@@ -325,9 +326,12 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     crashPoint('attribution-batch');
   };
   let patchesRead = 0;
+  // The forward patch-ids of the commits read come from this stream (patch-id is fed its text):
+  // the outcome build finds them kept instead of git diffing every commit again.
+  const keepIds = writing ? (ids: Map<string, string | null>) => keepPatchIds(db, repoId, ids) : undefined;
   for await (const patch of readCommitPatches(
     toRead.map((c) => c.sha),
-    { cwd: options.cwd },
+    { cwd: options.cwd, ...(keepIds ? { onPatchIds: keepIds } : {}) },
   )) {
     const commit = bySha.get(patch.sha);
     if (!commit) continue;

@@ -274,7 +274,7 @@ async function buildChangedOutcomes(
  * - mainline verdicts: the outcomes not built yet; the commits that landed; the commits off
  *   mainline of the refs the move can squash (headsTheMoveCanSquash: a ref that moved, a pull
  *   request a new subject names, a branch whose net diff is new or has a new patch-id); commits
- *   with a new commit's patch-id; commits without a patch-id yet written before the newest landing;
+ *   with a new commit's patch-id; unmerged commits written between the last build's latest landing and this one's;
  *   unmerged commits touching a path the new commits touch (their content verdicts); and, when a ref
  *   was rewritten or deleted, the squashed commits it held — all through every mainline rule, as a whole
  *   build runs them;
@@ -391,11 +391,14 @@ async function advancedCandidates(ctx: OutcomeContext, previous: OutcomesState, 
     return true;
   };
   for (const id of new Set(moved.forward.values())) for (const sha of shas(withId, [repoId, id])) consider(sha, copyOrSquashed);
-  const noIdYet = `
+  // Unmerged commits written between the last build's latest landing and this one's: no rule read
+  // them against mainline yet (a copy lands after its original was written). Whether their patch-id
+  // is kept says nothing: attribution keeps every commit's it reads.
+  const writtenSinceLanding = `
     SELECT o.sha FROM event_commit_outcomes o INDEXED BY event_commit_outcomes_unmerged_by_time
-    WHERE o.repo_id = ? AND o.merged_to_mainline = 0 AND o.committed_at > ? AND o.committed_at <= ?
-      AND NOT EXISTS (SELECT 1 FROM fact_commit_patch_ids p WHERE p.repo_id = o.repo_id AND p.sha = o.sha)`;
-  for (const sha of shas(noIdYet, [repoId, isoSeconds(moved.latestBefore), isoSeconds(ctx.mainline.latestLanding())])) candidates.add(sha);
+    WHERE o.repo_id = ? AND o.merged_to_mainline = 0 AND o.committed_at > ? AND o.committed_at <= ?`;
+  for (const sha of shas(writtenSinceLanding, [repoId, isoSeconds(moved.latestBefore), isoSeconds(ctx.mainline.latestLanding())]))
+    candidates.add(sha);
   const pathsOf = db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
   const touched = new Set<string>();
   for (const sha of moved.fresh)

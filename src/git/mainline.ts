@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
-import { countProcess, gitText, runGit } from './run.js';
+import { PATCH_ID_CONFIG, PATCH_ID_DIFF } from './patches.js';
+import { countProcess, gitText, runGit, subcommandOf } from './run.js';
 
 /** Where a commit reached mainline: the first-parent commit that brought it in and its committer time (seconds); the commit's own. */
 export interface Landing {
@@ -68,33 +69,26 @@ export async function ancestorsOf(tip: string, cwd: string): Promise<Set<string>
 
 /**
  * `git patch-id --stable` of each commit's diff against its first parent (or of the reversed diff,
- * for finding reverts), keyed by commit. git log's patch output is piped into git patch-id here,
- * process to process, with no shell.
+ * for finding reverts), keyed by commit: git log's patch output goes into git patch-id process to
+ * process, with no shell. The diff is PATCH_ID_DIFF, the one attribution's stream hashes (merges
+ * show none here: they have no id).
  */
 export async function patchIds(shas: readonly string[], cwd: string, options: { reverse?: boolean } = {}): Promise<Map<string, string>> {
   if (shas.length === 0) return new Map();
   countProcess(['log']);
-  countProcess(['patch-id']);
-  const log = spawn(
-    'git',
-    // No a/ b/ prefixes: -R would swap them, and patch-id hashes the header.
+  return patchIdsOf(
     [
+      ...PATCH_ID_CONFIG,
       'log',
       '--no-walk=unsorted',
       '--stdin',
-      '-p',
-      '--no-prefix',
-      '--no-color',
-      '--no-ext-diff',
-      '--no-textconv',
+      ...PATCH_ID_DIFF,
       '--format=commit %H',
       ...(options.reverse ? ['-R'] : []),
     ],
-    { cwd, stdio: ['pipe', 'pipe', 'pipe'] },
+    `${shas.join('\n')}\n`,
+    cwd,
   );
-  log.stdin.on('error', () => undefined);
-  log.stdin.end(`${shas.join('\n')}\n`);
-  return patchIdsOf(log, 'log', cwd);
 }
 
 /** The patch-id of the net diff between two commits (a branch's whole change, squashed). */
@@ -106,50 +100,41 @@ export async function netDiffPatchId(base: string, tip: string, cwd: string): Pr
  * The patch-ids of many net diffs (base → head, one base per head), keyed by head (absent: an
  * empty diff): one `git diff-tree --stdin -p` piped into one `git patch-id --stable`, instead of a
  * `git diff` and a `git patch-id` per branch. A line `<head> <base>` makes diff-tree diff base →
- * head (the head as a commit whose parent is the base) and print the head's id before it, which
- * becomes the `commit <head>` line patch-id splits on. Renames are found (-M) as `git diff` does.
+ * head (the head as a commit whose parent is the base) and print the head's id before it, the line
+ * patch-id splits on (it reads diff-tree's output as it is). Renames are found (-M) as `git diff` does.
  */
 export async function netDiffPatchIds(pairs: readonly { base: string; head: string }[], cwd: string): Promise<Map<string, string>> {
   if (pairs.length === 0) return new Map();
   countProcess(['diff-tree']);
-  countProcess(['patch-id']);
-  const diff = spawn('git', ['diff-tree', '--stdin', '-r', '-p', '-M', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv'], {
+  return patchIdsOf(
+    [...PATCH_ID_CONFIG, 'diff-tree', '--stdin', '-r', ...PATCH_ID_DIFF],
+    `${pairs.map((p) => `${p.head} ${p.base}`).join('\n')}\n`,
     cwd,
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  diff.stdin.on('error', () => undefined);
-  diff.stdin.end(`${pairs.map((p) => `${p.head} ${p.base}`).join('\n')}\n`);
-  // The header lines (a bare commit id; no diff line is one) become `commit <id>`.
-  return patchIdsOf(diff, 'diff-tree', cwd, (lines) => lines.replace(/^([0-9a-f]{40,64})$/gm, 'commit $1'));
+  );
 }
 
 /**
- * `git patch-id --stable` over what `producer` prints (each patch after a `commit <id>` line;
- * `rewrite`, given whole lines, makes those lines where the producer does not), process to process;
- * waits for both and returns each id by the commit id its patch had.
+ * `git patch-id --stable` over what the git command `producer` prints given `input` (each patch
+ * after a line holding its commit id); waits for both and returns each id by that commit id. The
+ * producer writes into patch-id's input directly (its end of the pipe is handed over at spawn and
+ * this process closes its own): the diff text — the whole history's, in a first build — never
+ * passes through this process.
  */
-async function patchIdsOf(
-  producer: ChildProcess,
-  name: string,
-  cwd: string,
-  rewrite?: (lines: string) => string,
-): Promise<Map<string, string>> {
+async function patchIdsOf(producer: readonly string[], input: string, cwd: string): Promise<Map<string, string>> {
+  countProcess(['patch-id']);
   const patchId = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  patchId.stdin.on('error', () => undefined);
-  producer.stderr?.resume();
-  patchId.stderr.resume();
-  if (!rewrite) producer.stdout!.pipe(patchId.stdin);
-  else {
-    let carry = '';
-    producer.stdout!.setEncoding('latin1');
-    producer.stdout!.on('data', (chunk: string) => {
-      const text = carry + chunk;
-      const end = text.lastIndexOf('\n') + 1;
-      carry = text.slice(end);
-      patchId.stdin.write(rewrite(text.slice(0, end)), 'latin1');
-    });
-    producer.stdout!.on('end', () => patchId.stdin.end(rewrite(carry), 'latin1'));
+  const name = subcommandOf(producer);
+  let diff: ChildProcess;
+  try {
+    diff = spawn('git', [...producer], { cwd, stdio: ['pipe', patchId.stdin, 'pipe'] });
+  } finally {
+    // patch-id sees the end of its input when the producer exits (or never started), not before.
+    patchId.stdin.destroy();
   }
+  diff.stdin!.on('error', () => undefined);
+  diff.stdin!.end(input);
+  diff.stderr!.resume();
+  patchId.stderr.resume();
   let out = '';
   patchId.stdout.setEncoding('utf8');
   patchId.stdout.on('data', (chunk: string) => (out += chunk));
@@ -158,7 +143,7 @@ async function patchIdsOf(
       child.once('error', reject);
       child.once('close', (code) => (code === 0 ? resolve() : reject(new GitError(`git ${command} failed (exit ${code})`, [command]))));
     });
-  await Promise.all([exit(producer, name), exit(patchId, 'patch-id')]);
+  await Promise.all([exit(diff, name), exit(patchId, 'patch-id')]);
   const ids = new Map<string, string>();
   for (const line of out.split('\n')) {
     const [id, sha] = line.split(' ');

@@ -1,5 +1,29 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import { streamGit, type GitOptions } from './run.js';
+import { GitError } from '../errors.js';
+import { countProcess, streamGit, type GitOptions } from './run.js';
+
+/**
+ * The diff every patch-id of paceflow's is `git patch-id --stable` of: three lines of context,
+ * renames found, no a/ b/ prefixes (-R would swap them, and patch-id hashes the header), paths
+ * unquoted. Pinned rather than left to the user's configuration, so that the ids attribution takes
+ * from its own stream, the ones computed for other commits, the reversed ones and the net diffs'
+ * all hash the same text (sql/015).
+ */
+export const PATCH_ID_CONFIG = ['-c', 'core.quotePath=false'] as const;
+export const PATCH_ID_DIFF = ['-p', '--unified=3', '-M', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv'] as const;
+
+/** The options of readCommitPatches. */
+export interface ReadPatchesOptions extends Omit<GitOptions, 'input'> {
+  /**
+   * Also the patch-id of each commit read (null: an empty diff), from the same stream: its text is
+   * handed to one `git patch-id --stable` as it is parsed (the diff is then read with context, the
+   * text patchIds hashes), instead of git reading every diff again. Called once the whole stream
+   * was read and patch-id has answered; never after a failure.
+   */
+  onPatchIds?: (ids: Map<string, string | null>) => void;
+}
 
 export interface FilePatch {
   path: string;
@@ -47,29 +71,28 @@ export function headerPath(raw: string): string {
 }
 
 /**
- * The added lines of each given commit's diff against its first parent (merges are skipped by the
- * caller), streamed from one `git log -p -U0 --no-walk`. Binary files contribute nothing.
+ * The added and removed lines of each given commit's diff against its first parent, streamed from
+ * one `git log -p -U0 --no-walk` (with `onPatchIds`, the patch-id diff: context lines are read past).
+ * Binary files contribute nothing. Each commit's text starts at a line `commit <sha>` (no diff line
+ * starts so: they start with a space, +, -, @, \ or a header word), which git patch-id splits on too.
  */
-export async function* readCommitPatches(shas: readonly string[], options: Omit<GitOptions, 'input'>): AsyncGenerator<CommitPatch> {
+export async function* readCommitPatches(shas: readonly string[], options: ReadPatchesOptions): AsyncGenerator<CommitPatch> {
   if (shas.length === 0) return;
+  const { onPatchIds, ...gitOptions } = options;
+  const diff = onPatchIds ? PATCH_ID_DIFF : (['-p', '-U0', '-M', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv'] as const);
   const args = [
-    '-c',
-    'core.quotePath=false',
+    ...PATCH_ID_CONFIG,
     '-c',
     'log.showSignature=false',
     'log',
     '--no-walk=unsorted',
     '--stdin',
-    '-p',
-    '-U0',
-    '-M',
-    '--no-color',
-    '--no-ext-diff',
-    '--no-textconv',
-    '--format=%x02%H',
+    ...diff,
+    '--format=commit %H',
     '--diff-merges=first-parent',
   ];
-  const env = { ...(options.env ?? process.env), GIT_FLUSH: '0' };
+  const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };
+  const ids = onPatchIds ? patchIdSink(gitOptions.cwd) : null;
   let carry = '';
   let current: CommitPatch | null = null;
   let file: FilePatch | null = null;
@@ -77,9 +100,9 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
   const done: CommitPatch[] = [];
 
   const line = (text: string) => {
-    if (text.startsWith('\x02')) {
+    if (text.startsWith('commit ')) {
       if (current) done.push(current);
-      current = { sha: text.slice(1).trim(), files: [] };
+      current = { sha: text.slice(7).trim(), files: [] };
       file = null;
       inHunk = false;
       return;
@@ -97,11 +120,11 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
       else if (text.startsWith('rename to ')) file.path = unquoteGitPath(text.slice(10));
       else if (text.startsWith('+++ ')) {
         const target = headerPath(text.slice(4));
-        if (target !== '/dev/null') file.path = unquoteGitPath(target).replace(/^b\//, '');
+        if (target !== '/dev/null') file.path = unquoteGitPath(target);
         else if (file.oldPath) file.path = file.oldPath;
       } else if (text.startsWith('--- ') && !file.path) {
         const source = headerPath(text.slice(4));
-        if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source).replace(/^a\//, '');
+        if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source);
       } else if (text.startsWith('@@')) inHunk = true;
       return;
     }
@@ -111,7 +134,31 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
   };
 
   const decoder = new StringDecoder('utf8');
-  for await (const chunk of streamGit(args, { ...options, env, input: `${shas.join('\n')}\n` })) {
+  let finished = false;
+  try {
+    for await (const chunk of streamGit(args, { ...gitOptions, env, input: `${shas.join('\n')}\n` })) {
+      await ids?.write(chunk);
+      yield* parsed(chunk);
+    }
+    carry += decoder.end();
+    if (carry) line(carry);
+    if (current) done.push(current);
+    while (done.length > 0) {
+      diffsRead.count++;
+      yield done.shift()!;
+    }
+    if (ids && onPatchIds) {
+      // git read every commit asked (a missing one fails the stream): each has its id, or none for
+      // an empty diff. (The asked ids, not the ones parsed: those are slices of the text read.)
+      const byCommit = await ids.end();
+      onPatchIds(new Map(shas.map((sha) => [sha, byCommit.get(sha) ?? null])));
+    }
+    finished = true;
+  } finally {
+    if (!finished) ids?.abandon();
+  }
+
+  function* parsed(chunk: Buffer): Generator<CommitPatch> {
     const text = carry + decoder.write(chunk);
     const lines = text.split('\n');
     carry = lines.pop() ?? '';
@@ -121,13 +168,48 @@ export async function* readCommitPatches(shas: readonly string[], options: Omit<
       yield done.shift()!;
     }
   }
-  carry += decoder.end();
-  if (carry) line(carry);
-  if (current) done.push(current);
-  while (done.length > 0) {
-    diffsRead.count++;
-    yield done.shift()!;
-  }
+}
+
+/**
+ * One `git patch-id --stable` fed the diff text as it is read: `write` waits while the pipe is full
+ * (patch-id hashes faster than git diffs, so rarely), `end` closes its input and returns each id by
+ * commit, `abandon` ends it unread (the stream failed or its reader stopped).
+ */
+function patchIdSink(cwd: string) {
+  countProcess(['patch-id']);
+  const child = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  let failed: Error | null = null;
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (chunk: string) => (out += chunk));
+  child.stderr.resume();
+  child.stdin.on('error', (error) => (failed ??= error));
+  const exit = new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('close', resolve);
+  });
+  exit.catch(() => undefined);
+  return {
+    async write(chunk: Buffer): Promise<void> {
+      if (failed) return;
+      if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain'), exit]);
+    },
+    async end(): Promise<Map<string, string>> {
+      child.stdin.end();
+      const code = await exit;
+      if (code !== 0 || failed) throw new GitError(`git patch-id failed (exit ${code})`, ['patch-id']);
+      const ids = new Map<string, string>();
+      for (const line of out.split('\n')) {
+        const [id, sha] = line.split(' ');
+        if (id && sha) ids.set(sha, id);
+      }
+      return ids;
+    },
+    abandon(): void {
+      child.stdin.destroy();
+      child.kill();
+    },
+  };
 }
 
 /** Commit diffs parsed in this process (what the work-counting test and the benches read). Never reset here. */

@@ -2,6 +2,7 @@ import type { Database, Statement } from '../../db/driver.js';
 import { CatFileBatch } from '../../git/cat-file.js';
 import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
+import { keepPatchIds } from '../patch-ids.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
@@ -345,18 +346,8 @@ export class OutcomeContext {
     }
     if (missing.length === 0) return ids;
     const computed = await patchIds(missing, this.cwd, { reverse });
-    const save = reverse
-      ? db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, reverse_id, has_reverse) VALUES (?, ?, ?, 1)
-                    ON CONFLICT (repo_id, sha) DO UPDATE SET reverse_id = excluded.reverse_id, has_reverse = 1`)
-      : db.prepare(`INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES (?, ?, ?)
-                    ON CONFLICT (repo_id, sha) DO UPDATE SET forward_id = excluded.forward_id`);
-    db.transaction(() => {
-      for (const sha of missing) {
-        const id = computed.get(sha) ?? null;
-        save.run([repoId, sha, id]);
-        if (id) ids.set(sha, id);
-      }
-    });
+    keepPatchIds(db, this.repoId, new Map(missing.map((sha) => [sha, computed.get(sha) ?? null])), reverse);
+    for (const [sha, id] of computed) ids.set(sha, id);
     return ids;
   }
 }

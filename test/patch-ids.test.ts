@@ -1,0 +1,129 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { buildAttribution } from '../src/builders/attribution.js';
+import { ingest } from '../src/cli/commands/ingest.js';
+import { defaultConfig } from '../src/config/defaults.js';
+import { openDatabase } from '../src/db/open.js';
+import { patchIds } from '../src/git/mainline.js';
+import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
+import { gitProcessCounts } from '../src/git/run.js';
+import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+/**
+ * A history with what changes a diff's text: a rename with an edit, a path with a space and
+ * non-ASCII letters, a binary file, a mode change, an empty commit, changes with lines of context
+ * around them; and a configuration that would change git's diff if paceflow left it to git
+ * (context, renames, quoting, prefixes).
+ */
+function hostileHistory(): { repo: TempRepo; commits: string[] } {
+  const repo = TempRepo.create();
+  const lines = (n: number, edit = -1) =>
+    Array.from({ length: n }, (_, i) => (i === edit ? `edited line ${i}` : `line ${i} of text`)).join('\n');
+  const commits = [
+    repo
+      .write('a.txt', `${lines(40)}\n`)
+      .write('tool.sh', 'echo hi\n')
+      .commit('start'),
+    repo.write('a.txt', `${lines(40, 10)}\n`).commit('edit in the middle'),
+  ];
+  repo.git('mv', 'a.txt', 'moved.txt');
+  commits.push(repo.write('moved.txt', `${lines(40, 30)}\n`).commit('rename with an edit'));
+  commits.push(repo.write('dir/ü b.txt', 'unicode and a space\n').commit('odd path'));
+  commits.push(repo.write('logo.png', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x01, 0x02])).commit('binary'));
+  chmodSync(join(repo.dir, 'tool.sh'), 0o755);
+  commits.push(repo.commit('mode only'));
+  commits.push(repo.commit('nothing', { allowEmpty: true }));
+  for (const [key, value] of [
+    ['diff.context', '7'],
+    ['diff.renames', 'false'],
+    ['core.quotePath', 'true'],
+    ['diff.mnemonicPrefix', 'true'],
+    ['diff.noprefix', 'false'],
+  ]) {
+    repo.git('config', key!, value!);
+  }
+  return { repo, commits };
+}
+
+/** The pinned definition, by hand: git log's patches of the commits into git patch-id --stable. */
+function referenceIds(cwd: string, shas: readonly string[]): Map<string, string> {
+  const log = spawnSync(
+    'git',
+    [
+      '-c',
+      'core.quotePath=false',
+      'log',
+      '--no-walk=unsorted',
+      '--stdin',
+      '-p',
+      '--unified=3',
+      '-M',
+      '--no-prefix',
+      '--no-color',
+      '--no-ext-diff',
+      '--no-textconv',
+      '--format=commit %H',
+    ],
+    { cwd, input: `${shas.join('\n')}\n` },
+  );
+  const ids = spawnSync('git', ['patch-id', '--stable'], { cwd, input: log.stdout, encoding: 'utf8' });
+  return new Map(
+    ids.stdout
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      .map(([id, sha]) => [sha!, id!]),
+  );
+}
+
+describe('patch-ids from the diff stream attribution reads', () => {
+  it('are the ids patchIds computes, of one pinned diff whatever the configuration says', async () => {
+    const { repo, commits } = hostileHistory();
+    const reference = referenceIds(repo.dir, commits);
+    // Every commit but the empty one has an id.
+    expect(reference.size).toBe(commits.length - 1);
+    let fromStream = new Map<string, string | null>();
+    const withIds: CommitPatch[] = [];
+    for await (const patch of readCommitPatches(commits, { cwd: repo.dir, onPatchIds: (ids) => (fromStream = ids) })) withIds.push(patch);
+    const plain: CommitPatch[] = [];
+    for await (const patch of readCommitPatches(commits, { cwd: repo.dir })) plain.push(patch);
+    expect([...fromStream]).toEqual(commits.map((sha) => [sha, reference.get(sha) ?? null]));
+    expect([...(await patchIds(commits, repo.dir))].sort()).toEqual([...reference].sort());
+    // Read with context for the ids, the lines parsed are the same as without.
+    expect(withIds).toEqual(plain);
+    expect(plain.find((p) => p.sha === commits[2])!.files).toEqual([
+      { path: 'moved.txt', oldPath: 'a.txt', added: ['line 10 of text', 'edited line 30'], removed: ['edited line 10', 'line 30 of text'] },
+    ]);
+    expect(plain.find((p) => p.sha === commits[3])!.files.map((f) => f.path)).toEqual(['dir/ü b.txt']);
+  });
+
+  it('attribution keeps each commit’s forward id from its own stream; the outcome build then diffs only for the reversed ids', async () => {
+    const { repo, commits } = hostileHistory();
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    const env = { ...process.env, HOME: tempDir('paceflow-home-') };
+    await ingest({ cwd: repo.dir, db, env, notes: false, attribution: false });
+    const reference = referenceIds(repo.dir, commits);
+    const d = openDatabase(db);
+    const kept = () =>
+      d
+        .prepare(`SELECT sha, forward_id, has_reverse FROM fact_commit_patch_ids ORDER BY sha`)
+        .all<{ sha: string; forward_id: string | null; has_reverse: number }>()
+        .map((r) => [r.sha, r.forward_id, r.has_reverse]);
+    try {
+      const { repo_id } = d.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!;
+      await buildAttribution({ db: d, repoId: repo_id, cwd: repo.dir, config: defaultConfig() });
+      expect(kept()).toEqual([...commits].sort().map((sha) => [sha, reference.get(sha) ?? null, 0]));
+      const before = gitProcessCounts.get('patch-id') ?? 0;
+      await ingest({ cwd: repo.dir, db, env, notes: false });
+      // The whole outcome build: one patch-id process, for mainline's reversed diffs.
+      expect((gitProcessCounts.get('patch-id') ?? 0) - before).toBe(1);
+      expect(kept()).toEqual([...commits].sort().map((sha) => [sha, reference.get(sha) ?? null, 1]));
+    } finally {
+      d.close();
+    }
+  });
+});
