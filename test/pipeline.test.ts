@@ -1,6 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildAttribution } from '../src/builders/attribution.js';
+import { buildOutcomes, reverseIdsAhead } from '../src/builders/outcomes.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { locateRepository } from '../src/git/repository.js';
+import { gitProcessCounts } from '../src/git/run.js';
 import { BUILDERS, type Builder, runBuilders } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -80,6 +83,79 @@ describe('the update pipeline', () => {
     // Each builder's work is counted: attribution read the two new commits' diffs.
     expect(summaries[0]!.work.diffsRead).toBe(2);
     expect(summaries.at(-1)!.work).toEqual({ rowsRead: 1, diffsRead: 0, gitProcesses: 0 });
+    db.close();
+  });
+
+  it('a whole outcome build’s reversed patch-ids start ahead, beside attribution, and only then', async () => {
+    const repo = repoWithTwoCommits();
+    const db = tempDatabase();
+    const location = await locateRepository(repo.dir);
+    const update = () =>
+      updateRepository(db, location, defaultConfig(), {
+        providers: [],
+        environment: { env: {}, home: repo.dir },
+        cwd: repo.dir,
+        attribution: false,
+      });
+    await update();
+    const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+    const reversed = () => db.prepare(`SELECT count(*) AS n FROM fact_commit_patch_ids WHERE has_reverse = 1`).get<{ n: number }>()!.n;
+    const seen: number[] = [];
+    let patchIdsAfterProbe = 0;
+    // Runs first and waits for what outcomes started ahead: the two commits' reversed ids are kept
+    // before attribution's place in the list is even over.
+    const probe: Builder = {
+      name: 'probe',
+      async run(ctx) {
+        await ctx.ahead?.get('outcomes');
+        seen.push(reversed());
+        patchIdsAfterProbe = gitProcessCounts.get('patch-id') ?? 0;
+        return { builder: this.name, message: '' };
+      },
+    };
+    const ctx = { db, repoId, root: location.root, config: defaultConfig(), writeNotes: false, notesRead: 0 };
+    await runBuilders(ctx, [probe, ...BUILDERS]);
+    expect(seen).toEqual([2]);
+    // Then attribution's stream fed one patch-id; the whole build found the reversed ids kept.
+    expect((gitProcessCounts.get('patch-id') ?? 0) - patchIdsAfterProbe).toBe(1);
+    expect(db.prepare(`SELECT count(*) AS n, sum(merged_to_mainline) AS merged FROM event_commit_outcomes`).get()).toEqual({
+      n: 2,
+      merged: 2,
+    });
+    // A later build saved its state: nothing is started ahead.
+    repo.write('c.py', 'def gamma():\n    return compute_gamma()\n').commit('add gamma');
+    await update();
+    await runBuilders(ctx, [probe, ...BUILDERS]);
+    expect(seen).toEqual([2, 2]);
+    expect(reversed()).toBe(3);
+    db.close();
+  });
+
+  it('a whole outcome build waits for the reversed ids started ahead instead of computing them again', async () => {
+    const repo = repoWithTwoCommits();
+    const db = tempDatabase();
+    const location = await locateRepository(repo.dir);
+    await updateRepository(db, location, defaultConfig(), {
+      providers: [],
+      environment: { env: {}, home: repo.dir },
+      cwd: repo.dir,
+      attribution: false,
+    });
+    const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+    await buildAttribution({ db, repoId, cwd: repo.dir, config: defaultConfig() });
+    const before = gitProcessCounts.get('patch-id') ?? 0;
+    // Started late on purpose: the build asks for the reversed ids while they are still coming.
+    let keptAhead = false;
+    const reverseAhead = new Promise((resolve) => setTimeout(resolve, 300))
+      .then(() => reverseIdsAhead(db, repoId, repo.dir) ?? undefined)
+      .then(() => {
+        keptAhead = true;
+      });
+    await buildOutcomes({ db, repoId, cwd: repo.dir, config: defaultConfig(), reverseAhead });
+    // It waited for them, and started no patch-id of its own: one in all.
+    expect(keptAhead).toBe(true);
+    expect((gitProcessCounts.get('patch-id') ?? 0) - before).toBe(1);
+    expect(db.prepare(`SELECT count(*) AS n FROM fact_commit_patch_ids WHERE has_reverse = 1`).get()).toEqual({ n: 2 });
     db.close();
   });
 });

@@ -3,7 +3,9 @@ import type { Database, SqlValue } from '../db/driver.js';
 import { isoSeconds } from './attribution-replay.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
-import { isAncestor } from '../git/mainline.js';
+import { isAncestor, patchIds } from '../git/mainline.js';
+import { runGit } from '../git/run.js';
+import { keepPatchIds } from './patch-ids.js';
 import { landingMark } from './outcomes/landing.js';
 import { ancestorRule, applyMainlineRules, applyRefRules, pullRequestOfRef } from './outcomes/mainline-rules.js';
 import {
@@ -33,14 +35,12 @@ export async function buildOutcomes(options: {
   cwd: string;
   config: OutcomeConfig;
   now?: Date;
+  /** Mainline's reversed patch-ids, started before attribution (reverseIdsAhead): a whole build waits for them. */
+  reverseAhead?: Promise<void> | null;
 }): Promise<{ mainlineTip: string | null; merged: number; reverted: number; checked: number }> {
   const { db, repoId, cwd, config } = options;
   const now = (options.now ?? new Date()).getTime() / 1000;
-  const tip = db
-    .prepare(
-      `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`,
-    )
-    .get<{ head_sha: string }>([repoId])?.head_sha;
+  const tip = mainlineTip(db, repoId);
   if (!tip) return { mainlineTip: null, merged: 0, reverted: 0, checked: 0 };
 
   // Nothing moved since the last build (same tips, every outcome built): only the windows, which
@@ -53,7 +53,7 @@ export async function buildOutcomes(options: {
     revertWindowDays: config.revertWindowDays,
     heavy: heavyEvidence(db, repoId),
   };
-  const stateKey = `outcomes_state:${repoId}`;
+  const stateKey = outcomesStateKey(repoId);
   const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([stateKey])?.value;
   const unbuilt = db
     .prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = ? AND merged_to_mainline IS NULL`)
@@ -87,7 +87,7 @@ export async function buildOutcomes(options: {
       ctx.close();
     }
   }
-  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true });
+  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true, reverseAhead: options.reverseAhead ?? null });
   try {
     return await buildAll(ctx, config, now, saveState);
   } finally {
@@ -96,6 +96,42 @@ export async function buildOutcomes(options: {
     await ctx.settled();
     ctx.close();
   }
+}
+
+/** The mainline tip the outcomes are built against (its remote-tracking branch first), or null. */
+function mainlineTip(db: Database, repoId: string): string | null {
+  return (
+    db
+      .prepare(
+        `SELECT head_sha FROM metadata_branches WHERE repo_id = ? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1`,
+      )
+      .get<{ head_sha: string }>([repoId])?.head_sha ?? null
+  );
+}
+
+/** Where a build saves what it saw (OutcomesState); none: the next build is a whole one. */
+const outcomesStateKey = (repoId: string) => `outcomes_state:${repoId}`;
+
+/**
+ * Mainline's reversed patch-ids, started before the builders ahead of outcomes run, when the next
+ * outcome build is a whole one (no build saved its state: a first run, or sql/015): diff inversion
+ * reads every mainline commit's, and git's whole pass of reversed diffs (15 s of CPU on the 80k
+ * bench history) then runs beside attribution, which leaves a core idle half its time, instead of
+ * after the mainline rules, with the main thread waiting. Git only — the rows are kept when they
+ * are ready, in one transaction of their own — and a failure is left to the build, which computes
+ * what is missing. Null when no whole build is due.
+ */
+export function reverseIdsAhead(db: Database, repoId: string, cwd: string): Promise<void> | null {
+  if (db.prepare(`SELECT 1 FROM paceflow_meta WHERE key = ?`).get([outcomesStateKey(repoId)])) return null;
+  const tip = mainlineTip(db, repoId);
+  if (!tip) return null;
+  return (async () => {
+    const onMainline = (await runGit(['rev-list', '--no-merges', tip], { cwd })).stdout.toString('latin1').split('\n').filter(Boolean);
+    const kept = db.prepare(`SELECT has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
+    const missing = onMainline.filter((sha) => kept.get<{ has_reverse: number }>([repoId, sha])?.has_reverse !== 1);
+    const ids = await patchIds(missing, cwd, { reverse: true });
+    keepPatchIds(db, repoId, new Map(missing.map((sha) => [sha, ids.get(sha) ?? null])), true);
+  })().catch(() => undefined);
 }
 
 /** The whole build: every outcome, over all of mainline. */

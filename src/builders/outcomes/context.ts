@@ -96,6 +96,9 @@ export class OutcomeContext {
    */
   changedTips: ReadonlySet<string> | null = null;
 
+  /** Mainline's reversed ids being computed ahead of this build (reverseIdsAhead), if any. */
+  reverseAhead: Promise<void> | null = null;
+
   constructor(
     readonly db: Database,
     readonly repoId: string,
@@ -280,7 +283,9 @@ export class OutcomeContext {
    */
   reverseMainlineIds(): Promise<Map<string, string>> {
     if (!this.reverseKept) {
-      const ids = this.patchIds(this.onMainline, true);
+      // Those a pipeline started before attribution (reverseIdsAhead) are kept first: only what
+      // they left out is computed here.
+      const ids = (this.reverseAhead ?? Promise.resolve()).then(() => this.patchIds(this.onMainline, true));
       ids.catch(() => {}); // awaited by whoever asks for it: a failure surfaces there, never unhandled
       this.reverseKept = ids;
     }
@@ -379,9 +384,10 @@ export function loadOutcomeContext(
   cwd: string,
   tip: string,
   refs: readonly RefTip[],
-  options: { whole: boolean } = { whole: true },
+  options: { whole: boolean; reverseAhead?: Promise<void> | null } = { whole: true },
 ): OutcomeContext {
   const ctx = new OutcomeContext(db, repoId, cwd, tip, refs, options.whole);
+  ctx.reverseAhead = options.reverseAhead ?? null;
   if (options.whole) ctx.allCommits();
   return ctx;
 }
