@@ -18,6 +18,22 @@ function repoWithTwoCommits(): TempRepo {
   return repo;
 }
 
+/** The repository's history recorded, no builder run yet; `update` records what was committed since. */
+async function recordedHistory(repo: TempRepo) {
+  const db = tempDatabase();
+  const location = await locateRepository(repo.dir);
+  const update = () =>
+    updateRepository(db, location, defaultConfig(), {
+      providers: [],
+      environment: { env: {}, home: repo.dir },
+      cwd: repo.dir,
+      attribution: false,
+    });
+  await update();
+  const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+  return { db, location, repoId, update };
+}
+
 describe('the update pipeline', () => {
   it('runs git ingest, then every builder of BUILDERS in order, and reports each', async () => {
     const repo = repoWithTwoCommits();
@@ -55,15 +71,7 @@ describe('the update pipeline', () => {
 
   it('a builder list is data: one more entry runs after the others and sees what they handed on', async () => {
     const repo = repoWithTwoCommits();
-    const db = tempDatabase();
-    const location = await locateRepository(repo.dir);
-    await updateRepository(db, location, defaultConfig(), {
-      providers: [],
-      environment: { env: {}, home: repo.dir },
-      cwd: repo.dir,
-      attribution: false,
-    });
-    const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+    const { db, location, repoId } = await recordedHistory(repo);
     const seen: string[] = [];
     const counter: Builder = {
       name: 'counter',
@@ -88,17 +96,7 @@ describe('the update pipeline', () => {
 
   it('a whole outcome build’s reversed patch-ids start ahead, beside attribution, and only then', async () => {
     const repo = repoWithTwoCommits();
-    const db = tempDatabase();
-    const location = await locateRepository(repo.dir);
-    const update = () =>
-      updateRepository(db, location, defaultConfig(), {
-        providers: [],
-        environment: { env: {}, home: repo.dir },
-        cwd: repo.dir,
-        attribution: false,
-      });
-    await update();
-    const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+    const { db, location, repoId, update } = await recordedHistory(repo);
     const reversed = () => db.prepare(`SELECT count(*) AS n FROM fact_commit_patch_ids WHERE has_reverse = 1`).get<{ n: number }>()!.n;
     const seen: number[] = [];
     let patchIdsAfterProbe = 0;
@@ -133,15 +131,7 @@ describe('the update pipeline', () => {
 
   it('a whole outcome build waits for the reversed ids started ahead instead of computing them again', async () => {
     const repo = repoWithTwoCommits();
-    const db = tempDatabase();
-    const location = await locateRepository(repo.dir);
-    await updateRepository(db, location, defaultConfig(), {
-      providers: [],
-      environment: { env: {}, home: repo.dir },
-      cwd: repo.dir,
-      attribution: false,
-    });
-    const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+    const { db, repoId } = await recordedHistory(repo);
     await buildAttribution({ db, repoId, cwd: repo.dir, config: defaultConfig() });
     const before = gitProcessCounts.get('patch-id') ?? 0;
     // Started late on purpose: the build asks for the reversed ids while they are still coming.
