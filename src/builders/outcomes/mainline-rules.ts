@@ -171,6 +171,9 @@ export function linesAbsent(
 /** How many mainline commits after a branch commit the content rule looks at, at the most. */
 const CONTENT_CANDIDATES = 50;
 
+/** How many candidates' files the content rule asks cat-file for ahead of the one it compares. */
+const CONTENT_ASKED_AHEAD = 3;
+
 /**
  * Content: at least CONTENT_SHARE of the lines the commit brought — its non-trivial added lines that
  * mainline did not already have when it was written — stand verbatim on mainline. The landing commit
@@ -342,9 +345,22 @@ async function contentCopies(
     const b = older ? boundary(older.tip) : null;
     const skip =
       older && b && written < b.next && candidates.slice(0, older.looked).every((c) => landingSeq(c) <= b.last) ? older.looked : 0;
-    for (const copy of candidates.slice(skip)) {
-      if (linesPresent(brought, await filesAtVia(ctx.files(), copy, paths)) / brought.length < CONTENT_SHARE) continue;
-      found.set(patch.sha, { copy, candidates: candidates.length });
+    // Each candidate's files are asked for a few candidates ahead: cat-file answers the next while
+    // this one's lines are compared, instead of a round trip each, one after the other. The first
+    // that holds ends the look, as before; what was asked past it is dropped.
+    const rest = candidates.slice(skip);
+    const asked: Promise<Map<string, string>>[] = [];
+    const ask = (i: number) => {
+      if (!asked[i]) {
+        asked[i] = filesAtVia(ctx.files(), rest[i]!, paths);
+        asked[i].catch(() => undefined); // one not awaited (dropped) fails nowhere; an awaited one throws there
+      }
+      return asked[i];
+    };
+    for (let i = 0; i < rest.length; i++) {
+      for (let k = i + 1; k < Math.min(rest.length, i + 1 + CONTENT_ASKED_AHEAD); k++) ask(k);
+      if (linesPresent(brought, await ask(i)) / brought.length < CONTENT_SHARE) continue;
+      found.set(patch.sha, { copy: rest[i]!, candidates: candidates.length });
       break;
     }
   }
