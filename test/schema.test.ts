@@ -178,9 +178,10 @@ describe('schema', () => {
     old.close();
   });
 
-  it('runs in WAL mode with a busy timeout of at least 5 s', () => {
+  it('runs in WAL mode with a busy timeout of at least 5 s, checkpointing every 64 MB of log', () => {
     expect(db.pragma('journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(db.pragma('busy_timeout')).toEqual([{ timeout: 5000 }]);
+    expect(db.pragma('wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 16384 }]);
   });
 
   it('creates every view from its own file, named after the file', () => {
