@@ -28,4 +28,13 @@ describe('one git cat-file --batch for many reads', () => {
     }
     expect((gitProcessCounts.get('cat-file') ?? 0) - before).toBe(1);
   });
+
+  it('answers what was asked before it was closed in the same turn (requests go out together)', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'alpha\n').write('b.txt', 'beta\n').commit('files');
+    const batch = new CatFileBatch(repo.dir);
+    const answers = Promise.all([batch.read('HEAD:a.txt'), batch.read('HEAD:b.txt')]);
+    batch.close();
+    expect((await answers).map((a) => a?.toString())).toEqual(['alpha\n', 'beta\n']);
+  });
 });

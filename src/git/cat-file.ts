@@ -46,13 +46,16 @@ export class CatFileBatch {
       this.waiting.push({ resolve, reject });
       // A file list is asked for at once (filesAtVia): one write for all of it, not a write (and a
       // system call) per path — thousands of them in a first build's content rule.
-      if (this.unsent.push(`${request}\n`) === 1)
-        queueMicrotask(() => {
-          const text = this.unsent.join('');
-          this.unsent = [];
-          this.child.stdin.write(text);
-        });
+      if (this.unsent.push(`${request}\n`) === 1) queueMicrotask(() => this.send());
     });
+  }
+
+  /** Writes the requests not sent yet, in one write. */
+  private send(): void {
+    if (this.unsent.length === 0) return;
+    const text = this.unsent.join('');
+    this.unsent = [];
+    this.child.stdin.write(text);
   }
 
   /** Answers the requests whose whole answer has arrived, in order. */
@@ -76,6 +79,7 @@ export class CatFileBatch {
 
   /** Ends the process (it exits when its input closes). */
   close(): void {
+    this.send(); // asked before closing: still answered
     this.child.stdin.end();
   }
 }

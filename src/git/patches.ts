@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import { GitError } from '../errors.js';
 import { countProcess, streamGit, type GitOptions } from './run.js';
 
 /**
@@ -149,9 +148,10 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
     }
     if (ids && onPatchIds) {
       // git read every commit asked (a missing one fails the stream): each has its id, or none for
-      // an empty diff. (The asked ids, not the ones parsed: those are slices of the text read.)
+      // an empty diff. (The asked ids, not the ones parsed: those are slices of the text read.) A
+      // patch-id that failed gives none: whoever needs them computes them.
       const byCommit = await ids.end();
-      onPatchIds(new Map(shas.map((sha) => [sha, byCommit.get(sha) ?? null])));
+      if (byCommit) onPatchIds(new Map(shas.map((sha) => [sha, byCommit.get(sha) ?? null])));
     }
     finished = true;
   } finally {
@@ -173,7 +173,8 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
 /**
  * One `git patch-id --stable` fed the diff text as it is read: `write` waits while the pipe is full
  * (patch-id hashes faster than git diffs, so rarely), `end` closes its input and returns each id by
- * commit, `abandon` ends it unread (the stream failed or its reader stopped).
+ * commit (null when patch-id failed: the diffs were still read), `abandon` ends it unread (the
+ * stream failed or its reader stopped).
  */
 function patchIdSink(cwd: string) {
   countProcess(['patch-id']);
@@ -194,10 +195,10 @@ function patchIdSink(cwd: string) {
       if (failed) return;
       if (!child.stdin.write(chunk)) await Promise.race([once(child.stdin, 'drain'), exit]);
     },
-    async end(): Promise<Map<string, string>> {
+    async end(): Promise<Map<string, string> | null> {
       child.stdin.end();
-      const code = await exit;
-      if (code !== 0 || failed) throw new GitError(`git patch-id failed (exit ${code})`, ['patch-id']);
+      const code = await exit.catch(() => null);
+      if (code !== 0 || failed) return null;
       const ids = new Map<string, string>();
       for (const line of out.split('\n')) {
         const [id, sha] = line.split(' ');
