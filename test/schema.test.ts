@@ -184,6 +184,15 @@ describe('schema', () => {
     expect(db.pragma('wal_autocheckpoint')).toEqual([{ wal_autocheckpoint: 16384 }]);
   });
 
+  it('gives a statement whose rows are still being read to nobody else: the same SQL asked meanwhile gets its own', () => {
+    const sql = `SELECT value FROM (SELECT 1 AS value UNION ALL SELECT 2 UNION ALL SELECT 3)`;
+    const seen: number[] = [];
+    for (const row of db.prepare(sql).iterate<{ value: number }>()) seen.push(row.value, db.prepare(sql).all().length);
+    expect(seen).toEqual([1, 3, 2, 3, 3, 3]);
+    // Kept and asked again once the reading ended.
+    expect(db.prepare(sql).all()).toEqual([{ value: 1 }, { value: 2 }, { value: 3 }]);
+  });
+
   it('creates every view from its own file, named after the file', () => {
     const views = db
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'view' ORDER BY name`)
