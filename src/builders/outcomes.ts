@@ -110,7 +110,7 @@ function mainlineTip(db: Database, repoId: string): string | null {
 }
 
 /** Where a build saves what it saw (OutcomesState); none: the next build is a whole one. */
-const outcomesStateKey = (repoId: string) => `outcomes_state:${repoId}`;
+export const outcomesStateKey = (repoId: string) => `outcomes_state:${repoId}`;
 
 /**
  * Mainline's reversed patch-ids, started before the builders ahead of outcomes run, when the next

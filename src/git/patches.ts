@@ -11,7 +11,16 @@ import { countProcess, streamGit, type GitOptions } from './run.js';
  * all hash the same text (sql/015).
  */
 export const PATCH_ID_CONFIG = ['-c', 'core.quotePath=false'] as const;
-export const PATCH_ID_DIFF = ['-p', '--unified=3', '-M', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv'] as const;
+const diffWithContext = (lines: number) => [
+  '-p',
+  `--unified=${lines}`,
+  '-M',
+  '--no-prefix',
+  '--no-color',
+  '--no-ext-diff',
+  '--no-textconv',
+];
+export const PATCH_ID_DIFF: readonly string[] = diffWithContext(3);
 
 /** The options of readCommitPatches. */
 export interface ReadPatchesOptions extends Omit<GitOptions, 'input'> {
@@ -78,7 +87,8 @@ export function headerPath(raw: string): string {
 export async function* readCommitPatches(shas: readonly string[], options: ReadPatchesOptions): AsyncGenerator<CommitPatch> {
   if (shas.length === 0) return;
   const { onPatchIds, ...gitOptions } = options;
-  const diff = onPatchIds ? PATCH_ID_DIFF : (['-p', '-U0', '-M', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv'] as const);
+  // Without ids, the same diff without context: only added and removed lines are parsed.
+  const diff = onPatchIds ? PATCH_ID_DIFF : diffWithContext(0);
   const args = [
     ...PATCH_ID_CONFIG,
     '-c',

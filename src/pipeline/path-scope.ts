@@ -7,6 +7,7 @@ import { openDatabase } from '../db/open.js';
 import { pathsMatching } from '../git/pathspec.js';
 import { runBuilders } from './builders.js';
 import { churnStageKey } from '../builders/evidence-changes.js';
+import { outcomesStateKey } from '../builders/outcomes.js';
 
 export interface PathScopeOptions {
   repoId: string;
@@ -70,7 +71,7 @@ export async function withPathScope<T>(
           .run([repoId]);
         scoped
           .prepare(`DELETE FROM paceflow_meta WHERE key IN (?, ?, ?)`)
-          .run([`outcomes_state:${repoId}`, `churn_inputs:${repoId}`, churnStageKey(repoId)]);
+          .run([outcomesStateKey(repoId), `churn_inputs:${repoId}`, churnStageKey(repoId)]);
       });
       // Every builder, on the copy, counting only in-scope lines; no notes (the copy is thrown away).
       await runBuilders({ db: scoped, repoId, root, config, pathScope, writeNotes: false, notesRead: 0 });
