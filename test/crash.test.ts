@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -149,6 +149,39 @@ describe('crash safety', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(tables(db)).toEqual(reference);
     expect(notes(s)).toBe(referenceNotes);
+  });
+
+  it('a transcript read by a run killed before its builders: the next run builds, though nothing is new to it', () => {
+    // A whole run leaves its builders' state (src/pipeline/built-state.ts), which lets a run with
+    // nothing new skip them. Here the first run finds no transcript; the second reads one and is
+    // killed before any builder ran; the third has nothing new to read, and must still build: it
+    // ends as the same two runs, never killed, do.
+    const transcript = join(s.home.claudeProjects, '-crash-test', '7e57c0de-0000-4000-8000-000000000001.jsonl');
+    const lateTranscript = (crashAt?: string) => {
+      restore(s);
+      const db = join(tempDir('paceflow-db-'), 'late-transcript.db');
+      const away = join(tempDir('paceflow-away-'), 'transcript.jsonl');
+      renameSync(transcript, away);
+      try {
+        const first = runToEnd(s, db);
+        expect(first.status, first.stderr).toBe(0);
+      } finally {
+        renameSync(away, transcript);
+      }
+      const second = runToEnd(s, db, crashAt);
+      if (crashAt) {
+        expect(second.signal, second.stderr).toBe('SIGKILL');
+        const third = runToEnd(s, db);
+        expect(third.status, third.stderr).toBe(0);
+      } else {
+        expect(second.status, second.stderr).toBe(0);
+      }
+      return { tables: tables(db), notes: notes(s) };
+    };
+    const neverKilled = lateTranscript();
+    // The transcript counted: its commits' lines are attributed (the first run had none to give).
+    expect(neverKilled.notes).toBe(referenceNotes);
+    expect(lateTranscript('transcripts-read')).toEqual(neverKilled);
   });
 
   it('killed at ten moments spread over a first run, the next run ends with every row a never-killed run has', async () => {

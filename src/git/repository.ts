@@ -128,10 +128,13 @@ const isWalked = (name: string) => !name.startsWith('refs/pull/') || /^refs\/pul
  * at a commit, plus HEAD. Notes, stash and other internal refs are not history and are left out.
  */
 export async function listRefTips(cwd: string): Promise<RefTip[]> {
-  const out = await gitText(
-    ['for-each-ref', '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)', ...WALKED_REFS],
-    { cwd },
-  );
+  // Both at once: each is a few milliseconds of git's start-up, on every run.
+  const [out, head] = await Promise.all([
+    gitText(['for-each-ref', '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)', ...WALKED_REFS], {
+      cwd,
+    }),
+    runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] }),
+  ]);
   const tips: RefTip[] = [];
   for (const line of out.split('\n')) {
     if (line === '') continue;
@@ -140,7 +143,6 @@ export async function listRefTips(cwd: string): Promise<RefTip[]> {
     if (type === 'commit') tips.push({ name, sha: sha! });
     else if (type === 'tag' && peeledType === 'commit') tips.push({ name, sha: peeled! });
   }
-  const head = await runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] });
   const headSha = head.stdout.toString('latin1').trim();
   if (head.code === 0 && headSha) tips.push({ name: 'HEAD', sha: headSha });
   return tips;
@@ -181,13 +183,16 @@ export interface Mainline {
 }
 
 /** The mainline: the configured branch, else origin/HEAD, else main or master, else HEAD's branch. */
-export async function detectMainline(cwd: string, tips: readonly RefTip[], configured: string | undefined): Promise<Mainline | null> {
+export async function detectMainline(
+  cwd: string,
+  tips: readonly RefTip[],
+  configured: string | undefined,
+  /** originHead(cwd), when the caller started it beside other git processes. */
+  origin: Promise<string | null> = originHead(cwd),
+): Promise<Mainline | null> {
   if (configured) return { branch: configured, source: 'config' };
-  const originHead = await runGit(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], { cwd, okCodes: [1, 128] });
-  const target = originHead.stdout.toString('utf8').trim();
-  if (originHead.code === 0 && target.startsWith('refs/remotes/origin/')) {
-    return { branch: target.slice('refs/remotes/origin/'.length), source: 'origin_head' };
-  }
+  const fromOrigin = await origin;
+  if (fromOrigin !== null) return { branch: fromOrigin, source: 'origin_head' };
   const names = new Set(tips.map((t) => t.name));
   for (const candidate of ['main', 'master'] as const) {
     if (names.has(`refs/heads/${candidate}`) || names.has(`refs/remotes/origin/${candidate}`)) {
@@ -197,6 +202,13 @@ export async function detectMainline(cwd: string, tips: readonly RefTip[], confi
   const current = await runGit(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd, okCodes: [1, 128] });
   const branch = current.stdout.toString('utf8').trim();
   return current.code === 0 && branch ? { branch, source: 'current' } : null;
+}
+
+/** The branch origin/HEAD names ('main' for refs/remotes/origin/main), or null. */
+export async function originHead(cwd: string): Promise<string | null> {
+  const result = await runGit(['symbolic-ref', '--quiet', 'refs/remotes/origin/HEAD'], { cwd, okCodes: [1, 128] });
+  const target = result.stdout.toString('utf8').trim();
+  return result.code === 0 && target.startsWith('refs/remotes/origin/') ? target.slice('refs/remotes/origin/'.length) : null;
 }
 
 export type { GitOptions };

@@ -8,6 +8,7 @@ import {
   listRefTips,
   locateRepository,
   normalizeRemoteUrl,
+  originHead,
   redactRemoteUrl,
   remoteUrl,
   shallowBoundary,
@@ -152,12 +153,16 @@ function branchOf(ref: RefTip): { name: string; isRemote: boolean } | null {
 export async function ingestGit(options: GitIngestOptions): Promise<GitIngestResult> {
   const { db } = options;
   const now = (options.now ?? (() => new Date()))().toISOString();
-  const identity = await identifyRepository(options.cwd, db, options.location);
+  const located = options.location ?? (await locateRepository(options.cwd));
+  // origin/HEAD is asked beside the refs (it does not need them).
+  const origin = options.config.mainline ? Promise.resolve(null) : originHead(located.root);
+  origin.catch(() => undefined);
+  const identity = await identifyRepository(options.cwd, db, located);
   const { location, repoId } = identity;
   const excludes = options.config.refs?.exclude ?? [];
   const tips = identity.tips.filter((t) => !refExcluded(t.name, excludes));
   const root = location.root;
-  const mainline = await detectMainline(root, tips, options.config.mainline);
+  const mainline = await detectMainline(root, tips, options.config.mainline, origin);
   const result: GitIngestResult = {
     repoId,
     root,

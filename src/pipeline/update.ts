@@ -13,6 +13,7 @@ import { selectProviders } from '../providers/index.js';
 import type { ProviderEnvironment, SessionProvider } from '../providers/types.js';
 import { packageVersion } from '../version.js';
 import { type BuilderSummary, runBuilders } from './builders.js';
+import { builtInputs, owesNotes, saveBuiltState, stillBuilt, takeBuiltStates, windowsDue } from './built-state.js';
 import { cleanupWarnings, describeGitIngest, describeSessionIngest } from './messages.js';
 
 /** A progress display for one stage (the CLI draws a bar on a terminal; everyone else passes none). */
@@ -35,6 +36,8 @@ export interface UpdateOptions {
   progress?: (label: string) => Progress;
   /** Where the update was asked from (named when it is not a repository). */
   cwd: string;
+  /** The clock the builders' windows are judged by (tests). */
+  now?: () => Date;
 }
 
 export interface UpdateSummary {
@@ -60,6 +63,8 @@ export async function updateRepository(
   options: UpdateOptions,
 ): Promise<UpdateSummary> {
   const summary: UpdateSummary = { git: null, sessions: [], builders: [], messages: [], warnings: [] };
+  // Taken before anything is ingested: a run killed from here on leaves no state (built-state.ts).
+  const built = takeBuiltStates(db, location?.root ?? null);
   if (location) {
     summary.git = await updateGit(db, location, config, options);
     crashPoint('git-ingest');
@@ -84,16 +89,26 @@ export async function updateRepository(
     const { ingestNotes } = await import('../ingest/notes.js');
     const notesRead = await ingestNotes(db, repoId, location.root);
     crashPoint('notes-read');
+    const writeNotes = options.notes !== false;
+    const inputs = builtInputs(db, repoId, config, writeNotes);
+    const now = options.now?.() ?? new Date();
+    if (stillBuilt(built, { repoId, inputs, git: summary.git, sessions: summary.sessions, at: now })) {
+      saveBuiltState(db, location.root, built!);
+      summary.messages.push(`${repoId}: builders: nothing new since the last build`);
+      return summary;
+    }
     summary.builders = await runBuilders({
       db,
       repoId,
       root: location.root,
       config,
-      writeNotes: options.notes !== false,
+      writeNotes,
       tool: `paceflow ${packageVersion()}`,
       notesRead,
     });
     summary.messages.push(...summary.builders.map((b) => b.message));
+    // A note still owed (git refused to write it) is tried again by the next run's builders.
+    if (!writeNotes || !owesNotes(db, repoId)) saveBuiltState(db, location.root, { repoId, inputs, due: windowsDue(db, repoId, config) });
   }
   return summary;
 }

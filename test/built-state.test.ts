@@ -1,0 +1,118 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { defaultConfig } from '../src/config/defaults.js';
+import type { Database } from '../src/db/driver.js';
+import { locateRepository } from '../src/git/repository.js';
+import { BUILDERS } from '../src/pipeline/builders.js';
+import { updateRepository } from '../src/pipeline/update.js';
+import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+import { snapshot, tempDatabase } from './helpers/db.js';
+
+afterAll(cleanupTempDirs);
+
+const DAY = 86400;
+const BASE_TIME = Date.parse('2026-01-05T09:00:00Z') / 1000;
+/** TempRepo's clock for `seconds` before the real now (the builders judge windows by the real clock). */
+const ago = (seconds: number) => Math.floor(Date.now() / 1000) - BASE_TIME - seconds;
+
+function builtState(db: Database, root: string): { repoId: string; inputs: string; due: number | null } | null {
+  const value = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([`built_state:${root}`])?.value;
+  return value === undefined ? null : JSON.parse(value);
+}
+
+async function pipeline(repo: TempRepo) {
+  const db = tempDatabase();
+  const location = await locateRepository(repo.dir);
+  const run = async (now?: Date) => {
+    const summary = await updateRepository(db, location, defaultConfig(), {
+      providers: [],
+      environment: { env: {}, home: repo.dir },
+      cwd: repo.dir,
+      ...(now ? { now: () => now } : {}),
+    });
+    return { ran: summary.builders.map((b) => b.builder), messages: summary.messages };
+  };
+  return { db, location, run };
+}
+
+describe('a run with nothing new skips the builders (src/pipeline/built-state.ts)', () => {
+  it('skips them only while nothing a build reads changed: commits, refs, the calendar', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.py', 'def alpha():\n    return 1\n').commit('add alpha', { at: ago(40 * DAY) });
+    repo.write('b.py', 'def beta():\n    return 2\n').commit('add beta', { at: ago(2 * DAY) });
+    const { db, location, run } = await pipeline(repo);
+    const all = BUILDERS.map((b) => b.name);
+
+    expect((await run()).ran).toEqual(all);
+    const events = snapshot(db);
+    const second = await run();
+    expect(second.ran).toEqual([]);
+    expect(second.messages.at(-1)).toMatch(/builders: nothing new since the last build$/);
+    expect(snapshot(db)).toEqual(events);
+
+    // A branch made at a commit already recorded: no commit to read, but a ref the builders read.
+    repo.git('branch', 'topic');
+    expect((await run()).ran).toEqual(all);
+    expect((await run()).ran).toEqual([]);
+    // A new commit.
+    repo.write('c.py', 'def gamma():\n    return 3\n').commit('add gamma', { at: ago(DAY) });
+    expect((await run()).ran).toEqual(all);
+    expect((await run()).ran).toEqual([]);
+
+    // The state holds until the first open window closes: beta's merge window (14 days after its
+    // commit; alpha's closed long ago), before its revert and churn windows (30 and 14 days after
+    // it reached mainline, which is its commit time here).
+    const state = builtState(db, location.root)!;
+    const beta =
+      Date.parse(
+        db.prepare(`SELECT committed_at FROM metadata_commits WHERE subject = 'add beta'`).get<{ committed_at: string }>()!.committed_at,
+      ) / 1000;
+    expect(state.due).toBe(beta + 14 * DAY);
+    expect((await run(new Date((state.due! - 1) * 1000))).ran).toEqual([]);
+    expect((await run(new Date(state.due! * 1000))).ran).toEqual(all);
+    db.close();
+  });
+
+  it('with every window closed nothing is due, and the settings are part of what a build read', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.py', 'def alpha():\n    return 1\n').commit('add alpha');
+    const { db, location, run } = await pipeline(repo);
+    await run();
+    expect(builtState(db, location.root)?.due).toBeNull();
+    expect((await run(new Date('2099-01-01T00:00:00Z'))).ran).toEqual([]);
+    // Another churn window: the builders run again.
+    const summary = await updateRepository(
+      db,
+      location,
+      { ...defaultConfig(), churnWindowDays: 7 },
+      {
+        providers: [],
+        environment: { env: {}, home: repo.dir },
+        cwd: repo.dir,
+      },
+    );
+    expect(summary.builders.map((b) => b.builder)).toEqual(BUILDERS.map((b) => b.name));
+    db.close();
+  });
+
+  it('any update takes every work tree’s state first: a run elsewhere (transcripts are shared) makes this one build', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.py', 'def alpha():\n    return 1\n').commit('add alpha');
+    const { db, location, run } = await pipeline(repo);
+    await run();
+    expect(builtState(db, location.root)).not.toBeNull();
+    // An update outside any repository (it could have read transcripts of this one).
+    await updateRepository(db, null, defaultConfig(), { providers: [], environment: { env: {}, home: repo.dir }, cwd: repo.dir });
+    expect(builtState(db, location.root)).toBeNull();
+    expect((await run()).ran).toEqual(BUILDERS.map((b) => b.name));
+    // A run without the builders leaves none either.
+    await updateRepository(db, location, defaultConfig(), {
+      providers: [],
+      environment: { env: {}, home: repo.dir },
+      cwd: repo.dir,
+      attribution: false,
+    });
+    expect(builtState(db, location.root)).toBeNull();
+    expect((await run()).ran).toEqual(BUILDERS.map((b) => b.name));
+    db.close();
+  });
+});
