@@ -19,6 +19,7 @@ import {
 import { GitError } from '../errors.js';
 import { refExcluded } from '../git/ref-globs.js';
 import { runGit } from '../git/run.js';
+import { CatFileBatch } from '../git/cat-file.js';
 import { languageOf } from './language.js';
 
 export interface GitIngestOptions {
@@ -212,6 +213,8 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     options,
     result,
     orphanChecked,
+    previousRoot:
+      db.prepare(`SELECT root_path FROM metadata_repositories WHERE repo_id = ?`).get<{ root_path: string }>([repoId])?.root_path ?? null,
   };
   try {
     await writeHistory(write, tips);
@@ -250,6 +253,8 @@ interface HistoryWrite {
   rewalk: boolean;
   /** The refs whose orphan status this run checked (new since the last run). */
   orphanChecked: ReadonlySet<string>;
+  /** The work tree the repository was last recorded from (null: never). */
+  previousRoot: string | null;
   now: string;
   options: GitIngestOptions;
   result: GitIngestResult;
@@ -302,6 +307,11 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
     const gone = [...recorded].filter((sha) => !currentTips.has(sha));
     if (gone.length > 0) {
       for (const sha of await commitsReachableOnlyFrom(gone, [...currentTips], root)) sql.unreachable.run([repoId, sha]);
+      // Tips another clone of the repository recorded (it shares the database and the id): what
+      // only it has is out of this clone's reach — git here cannot read it, and builders must not ask.
+      if (w.previousRoot !== null && w.previousRoot !== root) {
+        for (const sha of await commitsOnlyElsewhere(db, repoId, gone, root)) sql.unreachable.run([repoId, sha]);
+      }
     }
     sql.deleteTips.run([repoId]);
     for (const tip of tips) sql.tip.run([repoId, tip.name, tip.sha, now]);
@@ -314,6 +324,37 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
     }
     recordRefProblems(db, repoId, result, tips, w.orphanChecked, now);
   });
+}
+
+/**
+ * The recorded commits reachable from `tips` that this clone does not have, walking the recorded
+ * parents from the tips until a commit git here has: another clone's own commits (two clones of
+ * one repository share its id and the database).
+ */
+async function commitsOnlyElsewhere(db: Database, repoId: string, tips: readonly string[], root: string): Promise<string[]> {
+  const parentsOf = db.prepare(`SELECT parent_shas FROM metadata_commits WHERE repo_id = ? AND sha = ?`);
+  const batch = new CatFileBatch(root);
+  const missing: string[] = [];
+  const seen = new Set<string>();
+  try {
+    let frontier = [...tips];
+    while (frontier.length > 0) {
+      const fresh = [...new Set(frontier)].filter((sha) => !seen.has(sha));
+      for (const sha of fresh) seen.add(sha);
+      // One level of the walk asked at once (a commit's content is a few hundred bytes).
+      const here = await Promise.all(fresh.map((sha) => batch.read(sha)));
+      frontier = [];
+      fresh.forEach((sha, i) => {
+        if (here[i] !== null) return;
+        missing.push(sha);
+        const parents = parentsOf.get<{ parent_shas: string }>([repoId, sha])?.parent_shas;
+        if (parents) frontier.push(...parents.split(' '));
+      });
+    }
+  } finally {
+    batch.close();
+  }
+  return missing;
 }
 
 /** git's ways of saying an object it needs is not there (a partial clone, a damaged repository). */
