@@ -1,5 +1,6 @@
 import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
+import { collectIfGrown } from '../heap.js';
 import type { Database } from '../db/driver.js';
 import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
@@ -323,6 +324,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
       if (writing) finishOutcomes(db, repoId, options.config, run.touched.splice(0));
     });
     batch.length = 0;
+    collectIfGrown();
     crashPoint('attribution-batch');
   };
   let patchesRead = 0;

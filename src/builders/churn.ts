@@ -16,6 +16,7 @@ import {
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
 import { storedAiLines } from './attribution-replay.js';
 import { isNontrivialLine, normalizeLine } from './lines.js';
+import { collectIfGrown } from '../heap.js';
 
 /**
  * The churn builder (DESIGN §4): a line that reached mainline at t0 is churned when a mainline
@@ -143,6 +144,7 @@ async function churnPass(
     const m = bySha.get(patch.sha);
     if (!m) continue;
     if (++seen % 2000 === 0) live.sweep(m.at);
+    if (seen % 250 === 0) collectIfGrown();
     live.remove(patch, m.at);
     if (subjects.has(m.sha)) results.push(addSubject(live, patch, m, evidence(m), options.pathScope));
   }

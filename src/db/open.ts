@@ -45,8 +45,10 @@ export function openDatabase(path: string, options: OpenOptions = {}, factory: D
     if (!readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      // Commit keys are random shas: a larger page cache keeps bulk inserts off the disk.
-      db.pragma('cache_size = -65536');
+      // Commit keys are random shas: a larger page cache keeps bulk inserts off the disk. 32 MB:
+      // 64 MB cost ~35 MB of a first run's peak (#20: ≤ 300 MB) and bought no time (the 20k and 80k
+      // bench histories' first runs, back to back: the same CPU time within the noise).
+      db.pragma('cache_size = -32768');
       // A first build commits a batch at a time into b-trees keyed by sha, dirtying pages all over
       // them: checkpointing every 4 MB of WAL (SQLite's default) copied the same pages back again
       // and again (5.6 s of the commits on the 80k bench history's first run). Every 64 MB instead:

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { type CommitPatch, readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
+import { collectIfGrown } from '../../heap.js';
 
 /**
  * The revert rules of DESIGN §4, over mainline commits: the message forms, else an inverted diff,
@@ -277,6 +278,7 @@ export async function partialReverts(
     ctx.db.transaction(() => {
       for (const [c, revert, digest] of verdicts) save.run([ctx.repoId, c, revert, digest]);
     });
+    collectIfGrown();
   }
   return found;
 }

@@ -1,0 +1,48 @@
+import { getHeapStatistics } from 'node:v8';
+import { describe, expect, it } from 'vitest';
+import { collectIfGrown, heapPacer } from '../src/heap.js';
+
+const MB = 1024 * 1024;
+
+describe('heap pacing (src/heap.ts)', () => {
+  it.each([
+    // [heap in use at each call (MB), which calls collect]
+    { name: 'below the floor: never', uses: [10, 50, 63], collects: [false, false, false] },
+    { name: 'past the floor: the first call', uses: [70, 71, 72], collects: [true, false, false] },
+    // After one that left 40 MB: the next at 1.5 × 40 + 24 = 84 MB.
+    { name: 'then at half again over the live set plus slack', uses: [100, 83, 84, 80], collects: [true, false, true, false] },
+  ])('$name', ({ uses, collects }) => {
+    let used = 0;
+    let collected = 0;
+    const pacer = heapPacer({
+      used: () => used * MB,
+      collect: () => {
+        collected++;
+        used = 40;
+      },
+      floor: 64 * MB,
+      slack: 24 * MB,
+    });
+    const seen = uses.map((u) => {
+      used = u;
+      return pacer.collectIfGrown();
+    });
+    expect(seen).toEqual(collects);
+    expect(collected).toBe(collects.filter(Boolean).length);
+  });
+
+  it('without a collector it does nothing', () => {
+    const pacer = heapPacer({ used: () => 500 * MB, collect: null, floor: 64 * MB, slack: 24 * MB });
+    expect(pacer.collectIfGrown()).toBe(false);
+  });
+
+  it("the process's pacer runs V8's full collection: garbage past the floor is gone after it", () => {
+    let garbage: string[] | null = Array.from({ length: 1_500_000 }, (_, i) => `line ${i} of text no one keeps`);
+    const before = getHeapStatistics().used_heap_size;
+    expect(before).toBeGreaterThan(100 * MB);
+    garbage = null;
+    expect(garbage).toBeNull();
+    expect(collectIfGrown()).toBe(true);
+    expect(getHeapStatistics().used_heap_size).toBeLessThan(before - 60 * MB);
+  });
+});
