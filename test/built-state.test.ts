@@ -1,11 +1,16 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { ingest } from '../src/cli/commands/ingest.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import type { Database } from '../src/db/driver.js';
 import { locateRepository } from '../src/git/repository.js';
 import { BUILDERS } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
-import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
+import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
+import { emptySessionHome } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -70,6 +75,31 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
     expect((await run(new Date((state.due! - 1) * 1000))).ran).toEqual([]);
     expect((await run(new Date(state.due! * 1000))).ran).toEqual(all);
     db.close();
+  });
+
+  it('the notes a build wrote do not make the next run build again (read back, they change no row)', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# shop\n').commit('root');
+    const home = emptySessionHome();
+    const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
+    const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-00000000b117', repo.dir).prompt('write the cart');
+    t.write('toolu_cart', join(repo.dir, 'cart.py'), cart);
+    const projects = join(home.claudeProjects, '-shop');
+    mkdirSync(projects, { recursive: true });
+    // The session wrote before the commit (TempRepo's clock starts 2026-01-05T09:00).
+    writeFileSync(join(projects, `${t.sessionId}.jsonl`), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
+    repo.write('cart.py', cart).commit('add cart_total');
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    const run = async () => (await ingest({ cwd: repo.dir, db, env: home.env })).builders.map((b) => b.builder);
+
+    expect(await run()).toEqual(BUILDERS.map((b) => b.name));
+    // The build wrote the commit's note, which moved refs/notes/paceflow.
+    expect(repo.git('notes', '--ref', 'refs/notes/paceflow', 'list')).not.toBe('');
+    expect(await run()).toEqual([]);
+    // A note someone else wrote (a changed row) is new evidence.
+    repo.git('notes', '--ref', 'refs/notes/ai', 'add', '-m', 'cart.py\n  someone 1-3', 'HEAD');
+    expect(await run()).toEqual(BUILDERS.map((b) => b.name));
+    expect(await run()).toEqual([]);
   });
 
   it('with every window closed nothing is due, and the settings are part of what a build read', async () => {

@@ -17,7 +17,12 @@ const NOTES_REFS = [PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF] as const;
  * not read again: one `for-each-ref` instead of listing and reading every note after each commit.
  * Returns how many notes the repository has.
  */
-export async function ingestNotes(db: Database, repoId: string, cwd: string, now = new Date().toISOString()): Promise<number> {
+export async function ingestNotes(
+  db: Database,
+  repoId: string,
+  cwd: string,
+  now = new Date().toISOString(),
+): Promise<{ notes: number; changed: number }> {
   const tips = await notesRefTips(cwd, NOTES_REFS);
   const rows = db.prepare(`SELECT count(*) AS n FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ?`);
   const seenKey = (ref: string) => `notes_seen:${repoId}:${ref}`;
@@ -32,6 +37,9 @@ export async function ingestNotes(db: Database, repoId: string, cwd: string, now
     `INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   );
   let total = 0;
+  // Rows this read added, changed or removed: a notes ref that moved because paceflow wrote to it
+  // (the run before this one) holds what the database has already, and changes none.
+  let changed = 0;
   for (const ref of NOTES_REFS) {
     const tip = tips.get(ref) ?? '';
     const count = rows.get<{ n: number }>([repoId, ref])!.n;
@@ -41,13 +49,14 @@ export async function ingestNotes(db: Database, repoId: string, cwd: string, now
     }
     const notes = tip ? await readNotes(cwd, ref) : new Map<string, string>();
     db.transaction(() => {
-      for (const { sha } of known.all<{ sha: string }>([repoId, ref])) if (!notes.has(sha)) forget.run([repoId, ref, sha]);
-      for (const [sha, text] of notes) insert.run([repoId, sha, ref, text, now]);
+      for (const { sha } of known.all<{ sha: string }>([repoId, ref]))
+        if (!notes.has(sha)) changed += forget.run([repoId, ref, sha]).changes;
+      for (const [sha, text] of notes) changed += insert.run([repoId, sha, ref, text, now]).changes;
       remember.run([seenKey(ref), `${tip} ${rows.get<{ n: number }>([repoId, ref])!.n}`]);
     });
     total += notes.size;
   }
-  return total;
+  return { notes: total, changed };
 }
 
 /** The notes attribution owes the repository (paceflow_owed_notes), oldest first by commit. */

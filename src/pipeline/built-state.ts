@@ -60,9 +60,9 @@ function parseState(value: string | undefined): BuiltState | null {
 }
 
 /**
- * A digest of what the builders read that a run can change without reading a transcript or a
- * commit: the ref tips recorded (a new branch at an old commit, a deleted one), mainline, the
- * notes seen, the settings, paceflow's version and schema.
+ * A digest of what the builders read that a run can change without reading a transcript, a commit
+ * or a note: the ref tips recorded (a new branch at an old commit, a deleted one), mainline, the
+ * settings, paceflow's version and schema.
  */
 export function builtInputs(db: Database, repoId: string, config: PaceflowConfig, writeNotes: boolean): string {
   const hash = createHash('sha256');
@@ -78,12 +78,6 @@ export function builtInputs(db: Database, repoId: string, config: PaceflowConfig
     .prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`)
     .iterate<{ ref_name: string; sha: string }>([repoId])) {
     hash.update(`${row.ref_name} ${row.sha}\n`);
-  }
-  const notesKey = `notes_seen:${repoId}:`;
-  for (const row of db
-    .prepare(`SELECT key, value FROM paceflow_meta WHERE key >= ? AND key < ? ORDER BY key`)
-    .iterate<{ key: string; value: string }>([notesKey, `notes_seen:${repoId};`])) {
-    hash.update(`${row.key} ${row.value}\n`);
   }
   return hash.digest('hex');
 }
@@ -122,15 +116,23 @@ export function windowsDue(db: Database, repoId: string, config: PaceflowConfig)
 
 /**
  * True when this run changed nothing a build reads since `state` was saved: no commit walked, no
- * ref left unread, no transcript read, the same inputs, and no window due yet.
+ * ref left unread, no transcript read, no note row changed (notes paceflow wrote itself move the
+ * notes ref, and read back change none), the same inputs, and no window due yet.
  */
 export function stillBuilt(
   state: BuiltState | null,
-  now: { repoId: string; inputs: string; git: GitIngestResult | null; sessions: readonly ProviderIngestStats[]; at: Date },
+  now: {
+    repoId: string;
+    inputs: string;
+    git: GitIngestResult | null;
+    sessions: readonly ProviderIngestStats[];
+    notesChanged: number;
+    at: Date;
+  },
 ): boolean {
   if (!state || state.repoId !== now.repoId || state.inputs !== now.inputs) return false;
   if (!now.git || now.git.commitsRead > 0 || now.git.unreadableRefs.length > 0) return false;
-  if (now.sessions.some((s) => s.filesRead > 0)) return false;
+  if (now.sessions.some((s) => s.filesRead > 0) || now.notesChanged > 0) return false;
   return state.due === null || now.at.getTime() / 1000 < state.due;
 }
 

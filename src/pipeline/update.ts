@@ -87,12 +87,12 @@ export async function updateRepository(
   const repoId = summary.git?.repoId;
   if (repoId && location && options.attribution !== false) {
     const { ingestNotes } = await import('../ingest/notes.js');
-    const notesRead = await ingestNotes(db, repoId, location.root);
+    const notes = await ingestNotes(db, repoId, location.root);
     crashPoint('notes-read');
     const writeNotes = options.notes !== false;
     const inputs = builtInputs(db, repoId, config, writeNotes);
     const now = options.now?.() ?? new Date();
-    if (stillBuilt(built, { repoId, inputs, git: summary.git, sessions: summary.sessions, at: now })) {
+    if (stillBuilt(built, { repoId, inputs, git: summary.git, sessions: summary.sessions, notesChanged: notes.changed, at: now })) {
       saveBuiltState(db, location.root, built!);
       summary.messages.push(`${repoId}: builders: nothing new since the last build`);
       return summary;
@@ -104,7 +104,7 @@ export async function updateRepository(
       config,
       writeNotes,
       tool: `paceflow ${packageVersion()}`,
-      notesRead,
+      notesRead: notes.notes,
     });
     summary.messages.push(...summary.builders.map((b) => b.message));
     // A note still owed (git refused to write it) is tried again by the next run's builders.
