@@ -4,7 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import type { Database } from '../src/db/driver.js';
+import { openDatabase } from '../src/db/open.js';
 import { locateRepository } from '../src/git/repository.js';
+import { writeNotes } from '../src/ingest/notes.js';
 import { BUILDERS } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
@@ -98,6 +100,17 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
     expect(await run()).toEqual([]);
     // A note someone else wrote (a changed row) is new evidence.
     repo.git('notes', '--ref', 'refs/notes/ai', 'add', '-m', 'cart.py\n  someone 1-3', 'HEAD');
+    expect(await run()).toEqual(BUILDERS.map((b) => b.name));
+    expect(await run()).toEqual([]);
+    // A fact written outside an ingest (the Action carries a merged pull request's note to the
+    // squash commit): its commit is queued for attribution, and the next run builds.
+    const d = openDatabase(db);
+    try {
+      const repoId = d.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+      await writeNotes(d, repoId, repo.dir, [{ sha: repo.git('rev-parse', 'HEAD~1'), text: 'carried by a test' }]);
+    } finally {
+      d.close();
+    }
     expect(await run()).toEqual(BUILDERS.map((b) => b.name));
     expect(await run()).toEqual([]);
   });

@@ -136,6 +136,24 @@ export function stillBuilt(
   return state.due === null || now.at.getTime() / 1000 < state.due;
 }
 
+/**
+ * True while a builder has work queued for the repository: facts written outside an ingest (the
+ * Action's carried notes) and a commit whose diff could not be read (asked again each run) queue
+ * their commits there, whatever the digest says.
+ */
+export function queuedWork(db: Database, repoId: string): boolean {
+  return (
+    db
+      .prepare(`
+        SELECT 1 AS x FROM paceflow_unattributed WHERE repo_id = @repo
+        UNION ALL SELECT 1 FROM paceflow_attribution_from WHERE repo_id = @repo
+        UNION ALL SELECT 1 FROM paceflow_untasked WHERE repo_id = @repo
+        UNION ALL SELECT 1 FROM paceflow_churn_dirty WHERE repo_id = @repo
+        LIMIT 1`)
+      .get({ repo: repoId }) !== undefined
+  );
+}
+
 /** True while attribution owes the repository a note it could not write (paceflow_owed_notes). */
 export function owesNotes(db: Database, repoId: string): boolean {
   return db.prepare(`SELECT 1 AS x FROM paceflow_owed_notes WHERE repo_id = ? LIMIT 1`).get([repoId]) !== undefined;

@@ -13,7 +13,7 @@ import { selectProviders } from '../providers/index.js';
 import type { ProviderEnvironment, SessionProvider } from '../providers/types.js';
 import { packageVersion } from '../version.js';
 import { type BuilderSummary, runBuilders } from './builders.js';
-import { builtInputs, owesNotes, saveBuiltState, stillBuilt, takeBuiltStates, windowsDue } from './built-state.js';
+import { builtInputs, owesNotes, queuedWork, saveBuiltState, stillBuilt, takeBuiltStates, windowsDue } from './built-state.js';
 import { cleanupWarnings, describeGitIngest, describeSessionIngest } from './messages.js';
 
 /** A progress display for one stage (the CLI draws a bar on a terminal; everyone else passes none). */
@@ -92,7 +92,10 @@ export async function updateRepository(
     const writeNotes = options.notes !== false;
     const inputs = builtInputs(db, repoId, config, writeNotes);
     const now = options.now?.() ?? new Date();
-    if (stillBuilt(built, { repoId, inputs, git: summary.git, sessions: summary.sessions, notesChanged: notes.changed, at: now })) {
+    const skip =
+      stillBuilt(built, { repoId, inputs, git: summary.git, sessions: summary.sessions, notesChanged: notes.changed, at: now }) &&
+      !queuedWork(db, repoId);
+    if (skip) {
       saveBuiltState(db, location.root, built!);
       summary.messages.push(`${repoId}: builders: nothing new since the last build`);
       return summary;
