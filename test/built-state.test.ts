@@ -115,6 +115,38 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
     expect(await run()).toEqual([]);
   });
 
+  it('the state is due when the first window of any kind closes: merge, revert or churn', async () => {
+    // A branch commit written 40 days ago (its merge window closed) that reached mainline 2 days
+    // ago: its churn window (14 days) closes before its revert window (30 days).
+    const repo = TempRepo.create();
+    repo.write('a.py', 'def alpha():\n    return 1\n').commit('add alpha', { at: ago(60 * DAY) });
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.write('b.py', 'def beta():\n    return 2\n').commit('add beta', { at: ago(40 * DAY) });
+    repo.git('checkout', '-q', 'main');
+    repo.at(ago(2 * DAY)).git('merge', '-q', '--no-ff', '-m', 'Merge topic', 'topic');
+    const merged = Number(repo.git('log', '-1', '--format=%ct', 'main'));
+    const location = await locateRepository(repo.dir);
+    const dueWith = async (churnWindowDays: number) => {
+      const db = tempDatabase();
+      await updateRepository(
+        db,
+        location,
+        { ...defaultConfig(), churnWindowDays },
+        {
+          providers: [],
+          environment: { env: {}, home: repo.dir },
+          cwd: repo.dir,
+        },
+      );
+      const due = builtState(db, location.root)!.due;
+      db.close();
+      return due;
+    };
+    expect(await dueWith(14)).toBe(merged + 14 * DAY);
+    // A churn window longer than the revert window: the revert window is first.
+    expect(await dueWith(40)).toBe(merged + 30 * DAY);
+  });
+
   it('with every window closed nothing is due, and the settings are part of what a build read', async () => {
     const repo = TempRepo.create();
     repo.write('a.py', 'def alpha():\n    return 1\n').commit('add alpha');

@@ -102,8 +102,9 @@ export function windowsDue(db: Database, repoId: string, config: PaceflowConfig)
         FROM event_commit_churn c JOIN event_commit_outcomes o ON o.repo_id = c.repo_id AND o.sha = c.sha
         WHERE c.repo_id = @repo AND c.window_closed = 0
         UNION ALL
-        -- A row no build gave its flags yet: due now.
-        SELECT 0 FROM event_commit_outcomes WHERE repo_id = @repo AND merged_to_mainline IS NULL LIMIT 1
+        -- A row no build gave its flags yet: due now. (EXISTS, not LIMIT: a LIMIT here would limit
+        -- the whole compound to its first row.)
+        SELECT 0 WHERE EXISTS (SELECT 1 FROM event_commit_outcomes WHERE repo_id = @repo AND merged_to_mainline IS NULL)
       )`)
     .get<{ due: number | null }>({
       repo: repoId,
