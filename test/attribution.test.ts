@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { headerPath } from '../src/git/patches.js';
-import { writtenLines } from '../src/builders/attribution.js';
+import { WrittenLines, writtenLines } from '../src/builders/attribution.js';
 import { show } from '../src/cli/commands/show.js';
 import { openDatabase } from '../src/db/open.js';
 import { snapshot } from './helpers/db.js';
@@ -1037,5 +1037,52 @@ describe('partial reverts', () => {
     expect(row(sha)).toEqual({ reverted_later: 1, reverted_by: remover, revert_kind: 'partial' });
     expect(row(kept)).toEqual({ reverted_later: 0, reverted_by: null, revert_kind: null });
     d.close();
+  });
+});
+
+describe('written lines, as numbers', () => {
+  const write = (at: number, editId: string) => ({
+    at,
+    sessionId: `s-${editId}`,
+    provider: 'claude-code',
+    model: null,
+    editId,
+    toolName: 'Edit',
+  });
+  /** Three writes of one text to a.ts (at 10, 20, 30 s), one to b.ts; many lines of one edit between them. */
+  const lines = () => {
+    const written = new WrittenLines();
+    const filler = write(5_000, 'filler');
+    for (let i = 0; i < 3000; i++) written.add('filler.ts', `const filler${i} = ${i};`, filler);
+    written.add('a.ts', '  return compute(value);', write(30_000, 'e30'));
+    written.add('a.ts', 'return   compute(value);', write(10_000, 'e10'));
+    written.add('a.ts', 'return compute(value);', write(20_000, 'e20'));
+    written.add('b.ts', 'return compute(value);', write(15_000, 'b15'));
+    written.add('a.ts', '}', write(1_000, 'trivial'));
+    written.sort();
+    return written;
+  };
+  const takes = (written: WrittenLines, paths: string[], at: number) =>
+    written.take(paths, '\treturn compute(value);', at)?.write.editId ?? null;
+
+  it.each([
+    { paths: ['a.ts'], at: [40, 40, 40, 40], expected: ['e30', 'e20', 'e10', null] },
+    { paths: ['a.ts'], at: [25, 25, 40], expected: ['e20', 'e10', 'e30'] },
+    // A commit time has whole seconds: a write in its second counts.
+    { paths: ['a.ts'], at: [9, 9.999], expected: [null, null] },
+    { paths: ['a.ts'], at: [10], expected: ['e10'] },
+    { paths: ['c.ts', 'b.ts', 'a.ts'], at: [40, 40], expected: ['b15', 'e30'] },
+  ])('takes the latest unused write before the commit: $paths at $at → $expected', ({ paths, at, expected }) => {
+    const written = lines();
+    expect(at.map((s) => takes(written, paths, Math.floor(s) * 1000))).toEqual(expected);
+  });
+
+  it('marks the writes of an edit taken by commits not replayed, and knows the paths written', () => {
+    const written = lines();
+    written.markUsed('e30', 'a.ts', 'return compute(value);', 1);
+    written.markUsed('e20', 'a.ts', 'return compute(value);', 5);
+    expect([takes(written, ['a.ts'], 40_000), takes(written, ['a.ts'], 40_000)]).toEqual(['e10', null]);
+    expect(written.take(['filler.ts'], 'const filler2999 = 2999;', 5_000)?.write.editId).toBe('filler');
+    expect([written.hasPath('a.ts'), written.hasPath('filler.ts'), written.hasPath('c.ts')]).toEqual([true, true, false]);
   });
 });

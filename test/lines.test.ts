@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNontrivialLine, normalizeLine } from '../src/builders/lines.js';
+import { heldLineKey, isNontrivialLine, normalizeLine } from '../src/builders/lines.js';
 
 /** The definition normalizeLine's scan must keep: trim, and each run of whitespace one space. */
 const byDefinition = (line: string) => line.trim().split(/\s+/).join(' ');
@@ -59,6 +59,38 @@ describe('normalizeLine', () => {
     // 200 chunks of 100 kB kept through slices would be 20 MB; the lines alone are a few kB.
     expect(process.memoryUsage().heapUsed - before).toBeLessThan(5_000_000);
     expect(kept[5]).toBe('const value_5 = compute(1);');
+  });
+
+  it('holds a key as one flat string: no slice object on top of its text (a first run holds ~480k)', () => {
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const lines = Array.from(
+      { length: 100_000 },
+      (_, i) => `    export const value_${String(i).padStart(6, '0')} = computeTheValue(first, second);`,
+    );
+    const perKey = (key: (line: string) => string) => {
+      gc();
+      const before = process.memoryUsage().heapUsed;
+      const kept = lines.map(key);
+      gc();
+      const bytes = (process.memoryUsage().heapUsed - before) / kept.length;
+      expect(kept[7]).toBe('export const value_000007 = computeTheValue(first, second);');
+      return bytes;
+    };
+    // 61 one-byte characters: 80 bytes as a flat string, 8 for the array's slot; a slice is 32 more.
+    perKey(heldLineKey); // (once first: Buffer's pool and compiled code are not the keys' bytes)
+    expect(perKey(heldLineKey)).toBeLessThan(100);
+    expect(perKey(normalizeLine)).toBeGreaterThan(100);
+  });
+
+  it.each([
+    ['  \tif (a)  {', 'if (a) {'],
+    ['x', 'x'],
+    ['   ', ''],
+    ['  caf\u00e9 = "\u{1f600}";  ', 'caf\u00e9 = "\u{1f600}";'],
+  ])('heldLineKey(%j) is normalizeLine: %j', (line, normal) => {
+    expect(heldLineKey(line)).toBe(normal);
+    expect(heldLineKey(line)).toBe(normalizeLine(line));
   });
 
   it('keeps the trivial-line rule on lines that needed no split', () => {

@@ -5,7 +5,7 @@ import type { Database } from '../db/driver.js';
 import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
-import { isNontrivialLine, normalizeLine, textLines } from './lines.js';
+import { heldLineKey, isNontrivialLine, normalizeLine, textLines } from './lines.js';
 import {
   commitsWithTakingsFrom,
   dropUnreachableTakings,
@@ -82,15 +82,6 @@ interface Write {
   toolName: string;
 }
 
-/**
- * One written line: its edit's write (shared, not copied: a first run holds every line sessions
- * wrote, and a copy per line cost ~600 bytes each on the 20k history) and whether a commit took it.
- */
-class WrittenLine {
-  used = false;
-  constructor(readonly write: Write) {}
-}
-
 export type LineVerdict =
   | { kind: 'ai'; sessionId: string; provider: string; model: string | null; writtenAt: string; editId: string; toolName: string }
   | { kind: 'trivial' }
@@ -104,39 +95,62 @@ export interface LineExplanation {
 }
 
 /**
- * Written lines of a repository, by path and normalized text, each list sorted by time. A text
- * written once (most are) keeps its one WrittenLine without a list around it: a first run holds
- * every line sessions wrote (619k on the 80k bench history), and a one-element array cost ~56 bytes
- * each.
+ * Written lines of a repository, by path and normalized text, each text's lines sorted by time. A
+ * first run holds every line sessions wrote (~480k on the 80k bench history), so a line is a number,
+ * not an object: an index into `lineWrite` (its edit's write, shared) and `used` (whether a commit
+ * took it). A text written once (most are) maps to its one number; written again, to a list. Keys
+ * are flat copies (heldLineKey). Together ~70 bytes a line less than an object per line and a
+ * sliced key (#20: the 80k first run's peak).
  */
 export class WrittenLines {
-  private readonly byPath = new Map<string, Map<string, WrittenLine | WrittenLine[]>>();
-  /** Normalized lines per path with any write, to tell "edited by a person" from "no session". */
-  private readonly paths = new Set<string>();
+  private readonly byPath = new Map<string, Map<string, number | number[]>>();
+  private readonly writes: Write[] = [];
+  private lineWrite = new Uint32Array(1024);
+  private used = new Uint8Array(1024);
+  private lines = 0;
 
   add(path: string, text: string, write: Write): void {
     if (!isNontrivialLine(text)) return;
-    this.paths.add(path);
     let lines = this.byPath.get(path);
     if (!lines) {
       lines = new Map();
       this.byPath.set(path, lines);
     }
-    const key = normalizeLine(text);
+    const line = this.newLine(write);
+    const key = heldLineKey(text);
     const entry = lines.get(key);
-    if (entry === undefined) lines.set(key, new WrittenLine(write));
-    else if (entry instanceof WrittenLine) lines.set(key, [entry, new WrittenLine(write)]);
-    else entry.push(new WrittenLine(write));
+    if (entry === undefined) lines.set(key, line);
+    else if (typeof entry === 'number') lines.set(key, [entry, line]);
+    else entry.push(line);
+  }
+
+  /** A new line of this write (the writes of one edit come together: its lines share the last one). */
+  private newLine(write: Write): number {
+    if (this.writes[this.writes.length - 1] !== write) this.writes.push(write);
+    if (this.lines === this.lineWrite.length) {
+      const lineWrite = new Uint32Array(this.lines * 2);
+      lineWrite.set(this.lineWrite);
+      this.lineWrite = lineWrite;
+      const used = new Uint8Array(this.lines * 2);
+      used.set(this.used);
+      this.used = used;
+    }
+    this.lineWrite[this.lines] = this.writes.length - 1;
+    return this.lines++;
+  }
+
+  private writeOf(line: number): Write {
+    return this.writes[this.lineWrite[line]!]!;
   }
 
   sort(): void {
     for (const lines of this.byPath.values()) {
-      for (const entry of lines.values()) if (Array.isArray(entry)) entry.sort((a, b) => a.write.at - b.write.at);
+      for (const entry of lines.values()) if (typeof entry !== 'number') entry.sort((a, b) => this.writeOf(a).at - this.writeOf(b).at);
     }
   }
 
   hasPath(path: string): boolean {
-    return this.paths.has(path);
+    return this.byPath.has(path);
   }
 
   /**
@@ -152,22 +166,21 @@ export class WrittenLines {
       key ??= normalizeLine(text);
       const entry = lines.get(key);
       if (entry === undefined) continue;
-      if (entry instanceof WrittenLine) {
-        if (entry.write.at <= at + 999 && !entry.used) {
-          entry.used = true;
-          return { write: entry.write, path };
-        }
+      if (typeof entry === 'number') {
+        if (this.takeLine(entry, at)) return { write: this.writeOf(entry), path };
         continue;
       }
       for (let i = entry.length - 1; i >= 0; i--) {
-        const w = entry[i]!;
-        if (w.write.at <= at + 999 && !w.used) {
-          w.used = true;
-          return { write: w.write, path };
-        }
+        if (this.takeLine(entry[i]!, at)) return { write: this.writeOf(entry[i]!), path };
       }
     }
     return null;
+  }
+
+  private takeLine(line: number, at: number): boolean {
+    if (this.used[line] === 1 || this.writeOf(line).at > at + 999) return false;
+    this.used[line] = 1;
+    return true;
   }
 
   /** Marks `n` writes of this edit, path and normalized line as taken already (by a commit not replayed). */
@@ -175,10 +188,10 @@ export class WrittenLines {
     const entry = this.byPath.get(path)?.get(line);
     if (entry === undefined) return;
     let left = n;
-    for (const w of entry instanceof WrittenLine ? [entry] : entry) {
+    for (const l of typeof entry === 'number' ? [entry] : entry) {
       if (left === 0) break;
-      if (w.write.editId === editId && !w.used) {
-        w.used = true;
+      if (this.writeOf(l).editId === editId && this.used[l] === 0) {
+        this.used[l] = 1;
         left--;
       }
     }

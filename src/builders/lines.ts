@@ -95,6 +95,16 @@ export function normalizeLine(line: string): string {
 /** Longer than every keyword-only line: more letters and digits than `protected` has. */
 const LONGEST_KEYWORD_ALNUM = 9;
 
+/**
+ * The normalized line as a key held by the hundred thousand (attribution's written lines): its own
+ * flat copy. normalizeLine's copy is a slice of a flattened concatenation (32 bytes more per line in
+ * V8); a round trip through a Buffer builds one flat string (~0.4 µs a line).
+ */
+export function heldLineKey(line: string): string {
+  const key = normalizeLine(line);
+  return key.length < 13 ? key : Buffer.from(key, 'utf8').toString('utf8');
+}
+
 export function isNontrivialLine(line: string): boolean {
   // Whitespace carries no letters or digits, so the raw line's count is the normalized line's.
   let alnum = 0;
