@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { runGit, streamGit, type GitOptions } from './run.js';
+import { BOUNDED_PACK_WINDOWS, runGit, streamGit, type GitOptions } from './run.js';
 
 export type ChangeType = 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | 'X';
 
@@ -42,6 +42,7 @@ export const LOG_FORMAT = `--format=%x02${HEADER_FIELDS.join('%x00')}%x00`;
 /** git log arguments for commits with their raw status and numstat, NUL-delimited. */
 export function commitLogArgs(): string[] {
   return [
+    ...BOUNDED_PACK_WINDOWS,
     '-c',
     'log.showSignature=false',
     '-c',

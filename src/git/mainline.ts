@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
 import { PATCH_ID_CONFIG, PATCH_ID_DIFF } from './patches.js';
-import { countProcess, gitText, runGit, subcommandOf } from './run.js';
+import { BOUNDED_PACK_WINDOWS, countProcess, gitText, runGit, subcommandOf } from './run.js';
 
 /** Where a commit reached mainline: the first-parent commit that brought it in and its committer time (seconds); the commit's own. */
 export interface Landing {
@@ -78,6 +78,7 @@ export async function patchIds(shas: readonly string[], cwd: string, options: { 
   countProcess(['log']);
   return patchIdsOf(
     [
+      ...BOUNDED_PACK_WINDOWS,
       ...PATCH_ID_CONFIG,
       'log',
       '--no-walk=unsorted',
@@ -107,7 +108,7 @@ export async function netDiffPatchIds(pairs: readonly { base: string; head: stri
   if (pairs.length === 0) return new Map();
   countProcess(['diff-tree']);
   return patchIdsOf(
-    [...PATCH_ID_CONFIG, 'diff-tree', '--stdin', '-r', ...PATCH_ID_DIFF],
+    [...BOUNDED_PACK_WINDOWS, ...PATCH_ID_CONFIG, 'diff-tree', '--stdin', '-r', ...PATCH_ID_DIFF],
     `${pairs.map((p) => `${p.head} ${p.base}`).join('\n')}\n`,
     cwd,
   );

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import { countProcess, streamGit, type GitOptions } from './run.js';
+import { BOUNDED_PACK_WINDOWS, countProcess, streamGit, type GitOptions } from './run.js';
 
 /**
  * The diff every patch-id of paceflow's is `git patch-id --stable` of: three lines of context,
@@ -90,6 +90,7 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
   // Without ids, the same diff without context: only added and removed lines are parsed.
   const diff = onPatchIds ? PATCH_ID_DIFF : diffWithContext(0);
   const args = [
+    ...BOUNDED_PACK_WINDOWS,
     ...PATCH_ID_CONFIG,
     '-c',
     'log.showSignature=false',
