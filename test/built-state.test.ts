@@ -6,6 +6,7 @@ import { defaultConfig } from '../src/config/defaults.js';
 import type { Database } from '../src/db/driver.js';
 import { openDatabase } from '../src/db/open.js';
 import { locateRepository } from '../src/git/repository.js';
+import { gitProcessCounts } from '../src/git/run.js';
 import { writeNotes } from '../src/ingest/notes.js';
 import { BUILDERS } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
@@ -30,7 +31,8 @@ async function pipeline(repo: TempRepo) {
   const db = tempDatabase();
   const location = await locateRepository(repo.dir);
   const run = async (now?: Date) => {
-    const summary = await updateRepository(db, location, defaultConfig(), {
+    // Located each run, as `update` does: a location holds the commit HEAD was at.
+    const summary = await updateRepository(db, await locateRepository(repo.dir), defaultConfig(), {
       providers: [],
       environment: { env: {}, home: repo.dir },
       cwd: repo.dir,
@@ -42,6 +44,30 @@ async function pipeline(repo: TempRepo) {
 }
 
 describe('a run with nothing new skips the builders (src/pipeline/built-state.ts)', () => {
+  it('starts three git processes: the repository with HEAD, origin, and one listing of refs, origin/HEAD and notes', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.py', 'def alpha():\n    return 1\n').commit('add alpha', { at: ago(40 * DAY) });
+    repo.git('remote', 'add', 'origin', 'https://example.com/team/app.git');
+    repo.git('update-ref', 'refs/remotes/origin/trunk', 'HEAD');
+    repo.git('symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/trunk');
+    repo.git('notes', '--ref=refs/notes/ai', 'add', '-m', '{}', 'HEAD');
+    const { db, run } = await pipeline(repo);
+    await run();
+    const before = new Map(gitProcessCounts);
+    const { ran } = await run();
+    const started = Object.fromEntries(
+      [...gitProcessCounts].flatMap(([sub, n]) => (n > (before.get(sub) ?? 0) ? [[sub, n - (before.get(sub) ?? 0)]] : [])),
+    );
+    expect(ran).toEqual([]);
+    expect(started).toEqual({ 'rev-parse': 1, config: 1, 'for-each-ref': 1 });
+    // What the one listing found: origin/HEAD's branch is mainline; the notes ref was read.
+    expect(db.prepare(`SELECT mainline_branch, mainline_source FROM metadata_repositories`).get()).toEqual({
+      mainline_branch: 'trunk',
+      mainline_source: 'origin_head',
+    });
+    expect(db.prepare(`SELECT notes_ref FROM fact_commit_notes`).all()).toEqual([{ notes_ref: 'refs/notes/ai' }]);
+  });
+
   it('skips them only while nothing a build reads changed: commits, refs, the calendar', async () => {
     const repo = TempRepo.create();
     repo.write('a.py', 'def alpha():\n    return 1\n').commit('add alpha', { at: ago(40 * DAY) });

@@ -22,8 +22,9 @@ function repoWithTwoCommits(): TempRepo {
 async function recordedHistory(repo: TempRepo) {
   const db = tempDatabase();
   const location = await locateRepository(repo.dir);
-  const update = () =>
-    updateRepository(db, location, defaultConfig(), {
+  // Located each run, as `update` does: a location holds the commit HEAD was at.
+  const update = async () =>
+    updateRepository(db, await locateRepository(repo.dir), defaultConfig(), {
       providers: [],
       environment: { env: {}, home: repo.dir },
       cwd: repo.dir,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GitError, NotAGitRepositoryError } from '../errors.js';
+import { PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF } from './notes.js';
 import { gitText, runGit, type GitOptions } from './run.js';
 
 export interface RepositoryLocation {
@@ -9,19 +10,28 @@ export interface RepositoryLocation {
   /** The .git directory shared by all worktrees. */
   commonDir: string;
   isShallow: boolean;
+  /**
+   * The commit HEAD pointed at when located (null: unborn); absent when not known (listRefs then
+   * asks git itself). A location kept while HEAD moves is stale: locate again for each run.
+   */
+  head?: string | null;
 }
 
-/** Finds the repository containing `cwd`; one git call. */
+/** Finds the repository containing `cwd` and the commit its HEAD is at; one git call. */
 export async function locateRepository(cwd: string, env?: NodeJS.ProcessEnv): Promise<RepositoryLocation> {
   if (!existsSync(cwd)) throw new GitError(`directory does not exist: ${cwd}`);
   if (!statSync(cwd).isDirectory()) throw new GitError(`not a directory: ${cwd}`);
   if (!mayBeInRepository(cwd, env ?? process.env)) throw new NotAGitRepositoryError(`not inside a git repository: ${cwd}`);
   let out: string;
+  let headCode: number;
   try {
-    out = await gitText(['rev-parse', '--show-toplevel', '--git-common-dir', '--is-shallow-repository'], {
-      cwd,
-      ...(env ? { env } : {}),
-    });
+    // HEAD in the same process (--verify applies to the one revision; 1: unborn, nothing printed).
+    const result = await runGit(
+      ['rev-parse', '--show-toplevel', '--git-common-dir', '--is-shallow-repository', '--verify', '--quiet', 'HEAD^{commit}'],
+      { cwd, okCodes: [1], ...(env ? { env } : {}) },
+    );
+    out = result.stdout.toString('utf8').replace(/\n$/, '');
+    headCode = result.code;
   } catch (error) {
     if (error instanceof NotAGitRepositoryError) {
       throw new NotAGitRepositoryError(`not inside a git repository: ${cwd}`, error.args, error.stderr, error.code);
@@ -31,17 +41,22 @@ export async function locateRepository(cwd: string, env?: NodeJS.ProcessEnv): Pr
     }
     throw error;
   }
-  let [root, commonDir, shallow] = out.split('\n');
-  if (out.split('\n').length > 3) {
+  const lines = out.split('\n');
+  let [root, commonDir, shallow] = lines;
+  let head = headCode === 0 ? (lines[3] ?? null) : null;
+  if (lines.length !== (headCode === 0 ? 4 : 3)) {
     // A path with a newline in it: one value per git call, so no line can be mistaken for another.
     const one = (flag: string) => gitText(['rev-parse', flag], { cwd, ...(env ? { env } : {}) });
     [root, commonDir, shallow] = await Promise.all([one('--show-toplevel'), one('--git-common-dir'), one('--is-shallow-repository')]);
+    head = null;
   }
   if (!root || !commonDir) throw new NotAGitRepositoryError(`not inside a git work tree: ${cwd}`);
   return {
     root,
     commonDir: isAbsolute(commonDir) ? commonDir : resolve(cwd, commonDir),
     isShallow: shallow === 'true',
+    // After the fallback, HEAD is asked by listRefs (a sha never has a newline; the paths did).
+    ...(lines.length === (headCode === 0 ? 4 : 3) ? { head } : {}),
   };
 }
 
@@ -123,29 +138,60 @@ const WALKED_REFS = ['refs/heads/', 'refs/remotes/', 'refs/tags/', 'refs/pull/']
 /** Under refs/pull/ only the heads are history; `refs/pull/N/merge` is GitHub's trial merge, never landed. */
 const isWalked = (name: string) => !name.startsWith('refs/pull/') || /^refs\/pull\/[^/]+\/head$/.test(name);
 
+/** What one `git for-each-ref` tells a run about the repository's refs. */
+export interface RefListing {
+  /** Every walked ref at a commit, plus HEAD (see listRefs). */
+  tips: RefTip[];
+  /** The branch refs/remotes/origin/HEAD names ('main' for refs/remotes/origin/main), or null. */
+  originHead: string | null;
+  /** The notes commit each of paceflow's and git-ai's notes refs points at (absent refs left out). */
+  notes: Map<string, string>;
+}
+
+const NOTES_REFS = [PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF];
+
 /**
  * Every branch, remote-tracking branch, tag and pull-request head (`refs/pull/N/head`) that points
- * at a commit, plus HEAD. Notes, stash and other internal refs are not history and are left out.
+ * at a commit, plus HEAD (`head` when the caller located it, else asked here); with origin/HEAD's
+ * target and the notes refs' tips from the same `for-each-ref` — a run with nothing new starts
+ * this one git process for all three, not three (#20: the nothing-new re-run). Notes, stash and
+ * other internal refs are not history and are not tips. A dangling origin/HEAD (its target gone)
+ * is one git leaves out of the listing: no origin/HEAD then, as for none.
  */
-export async function listRefTips(cwd: string): Promise<RefTip[]> {
-  // Both at once: each is a few milliseconds of git's start-up, on every run.
-  const [out, head] = await Promise.all([
-    gitText(['for-each-ref', '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)', ...WALKED_REFS], {
-      cwd,
-    }),
-    runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] }),
+export async function listRefs(cwd: string, head?: string | null): Promise<RefListing> {
+  const format = '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(symref)';
+  // Both at once when HEAD is still to ask: each is a few milliseconds of git's start-up.
+  const [out, headSha] = await Promise.all([
+    gitText(['for-each-ref', format, ...WALKED_REFS, ...NOTES_REFS], { cwd }),
+    head !== undefined
+      ? head
+      : runGit(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd, okCodes: [1, 128] }).then((r) =>
+          r.code === 0 ? r.stdout.toString('latin1').trim() || null : null,
+        ),
   ]);
-  const tips: RefTip[] = [];
+  const listing: RefListing = { tips: [], originHead: null, notes: new Map() };
   for (const line of out.split('\n')) {
     if (line === '') continue;
-    const [name, type, sha, peeledType, peeled] = line.split('\0');
-    if (!name || name.endsWith('/HEAD') || !isWalked(name)) continue;
-    if (type === 'commit') tips.push({ name, sha: sha! });
-    else if (type === 'tag' && peeledType === 'commit') tips.push({ name, sha: peeled! });
+    const [name, type, sha, peeledType, peeled, symref] = line.split('\0');
+    if (!name) continue;
+    if (NOTES_REFS.includes(name)) {
+      if (sha) listing.notes.set(name, sha);
+      continue;
+    }
+    if (name === 'refs/remotes/origin/HEAD' && symref?.startsWith('refs/remotes/origin/')) {
+      listing.originHead = symref.slice('refs/remotes/origin/'.length);
+    }
+    if (name.endsWith('/HEAD') || !isWalked(name) || name.startsWith('refs/notes/')) continue;
+    if (type === 'commit') listing.tips.push({ name, sha: sha! });
+    else if (type === 'tag' && peeledType === 'commit') listing.tips.push({ name, sha: peeled! });
   }
-  const headSha = head.stdout.toString('latin1').trim();
-  if (head.code === 0 && headSha) tips.push({ name: 'HEAD', sha: headSha });
-  return tips;
+  if (headSha) listing.tips.push({ name: 'HEAD', sha: headSha });
+  return listing;
+}
+
+/** The tips of listRefs. */
+export async function listRefTips(cwd: string): Promise<RefTip[]> {
+  return (await listRefs(cwd)).tips;
 }
 
 /**

@@ -5,10 +5,9 @@ import { branchesOnlyFrom, countCommits, readCommits, commitsReachableOnlyFrom, 
 import {
   detectMainline,
   earliestRootCommit,
-  listRefTips,
+  listRefs,
   locateRepository,
   normalizeRemoteUrl,
-  originHead,
   redactRemoteUrl,
   remoteUrl,
   shallowBoundary,
@@ -51,6 +50,8 @@ export interface GitIngestResult {
   orphanRefs: RefProblem[];
   /** Refs left out by refs.exclude / --exclude-ref. */
   excludedRefs: number;
+  /** The notes refs' tips, listed with the refs (ingestNotes reads them without another git process). */
+  notesTips: ReadonlyMap<string, string>;
 }
 
 export interface RefProblem {
@@ -67,6 +68,9 @@ export interface RepositoryIdentity {
   idSource: 'remote' | 'root_commit' | null;
   remoteUrl: string | null;
   tips: RefTip[];
+  /** origin/HEAD's branch and the notes refs' tips, from the same listing as `tips`. */
+  originHead: string | null;
+  notes: Map<string, string>;
 }
 
 /**
@@ -78,9 +82,10 @@ export interface RepositoryIdentity {
 export async function identifyRepository(cwd: string, db?: Database, located?: RepositoryLocation): Promise<RepositoryIdentity> {
   // A caller that located the repository already saves a git process.
   const location = located ?? (await locateRepository(cwd));
-  const [tips, origin] = await Promise.all([listRefTips(location.root), remoteUrl(location.root)]);
+  const [refs, origin] = await Promise.all([listRefs(location.root, location.head), remoteUrl(location.root)]);
+  const { tips } = refs;
   const normalized = origin ? normalizeRemoteUrl(origin) : null;
-  const base = { location, remoteUrl: origin ? redactRemoteUrl(origin) : null, tips };
+  const base = { location, remoteUrl: origin ? redactRemoteUrl(origin) : null, tips, originHead: refs.originHead, notes: refs.notes };
   if (normalized) return { ...base, repoId: normalized, idSource: 'remote' };
   const known = db
     ?.prepare(`SELECT repo_id FROM metadata_repositories WHERE root_path = ? AND instr(repo_id, '/') = 0`)
@@ -155,15 +160,12 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
   const { db } = options;
   const now = (options.now ?? (() => new Date()))().toISOString();
   const located = options.location ?? (await locateRepository(options.cwd));
-  // origin/HEAD is asked beside the refs (it does not need them).
-  const origin = options.config.mainline ? Promise.resolve(null) : originHead(located.root);
-  origin.catch(() => undefined);
   const identity = await identifyRepository(options.cwd, db, located);
   const { location, repoId } = identity;
   const excludes = options.config.refs?.exclude ?? [];
   const tips = identity.tips.filter((t) => !refExcluded(t.name, excludes));
   const root = location.root;
-  const mainline = await detectMainline(root, tips, options.config.mainline, origin);
+  const mainline = await detectMainline(root, tips, options.config.mainline, Promise.resolve(identity.originHead));
   const result: GitIngestResult = {
     repoId,
     root,
@@ -176,6 +178,7 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     unreadableRefs: [],
     orphanRefs: [],
     excludedRefs: identity.tips.length - tips.length,
+    notesTips: identity.notes,
   };
   if (!repoId) return result;
 

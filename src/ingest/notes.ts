@@ -22,8 +22,10 @@ export async function ingestNotes(
   repoId: string,
   cwd: string,
   now = new Date().toISOString(),
+  /** The notes refs' tips when the caller listed them already (git ingest does, with the refs). */
+  listed?: ReadonlyMap<string, string>,
 ): Promise<{ notes: number; changed: number }> {
-  const tips = await notesRefTips(cwd, NOTES_REFS);
+  const tips = listed ?? (await notesRefTips(cwd, NOTES_REFS));
   const rows = db.prepare(`SELECT count(*) AS n FROM fact_commit_notes WHERE repo_id = ? AND notes_ref = ?`);
   const seenKey = (ref: string) => `notes_seen:${repoId}:${ref}`;
   const seen = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`);

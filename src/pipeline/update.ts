@@ -87,7 +87,7 @@ export async function updateRepository(
   const repoId = summary.git?.repoId;
   if (repoId && location && options.attribution !== false) {
     const { ingestNotes } = await import('../ingest/notes.js');
-    const notes = await ingestNotes(db, repoId, location.root);
+    const notes = await ingestNotes(db, repoId, location.root, undefined, summary.git!.notesTips);
     crashPoint('notes-read');
     const writeNotes = options.notes !== false;
     const inputs = builtInputs(db, repoId, config, writeNotes);
