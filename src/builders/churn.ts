@@ -15,7 +15,7 @@ import {
 } from './churn/evidence.js';
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
 import { storedAiLines } from './attribution-replay.js';
-import { isNontrivialLine, normalizeLine } from './lines.js';
+import { heldLineKey, isNontrivialLine } from './lines.js';
 import { collectIfGrown } from '../heap.js';
 
 /**
@@ -161,9 +161,7 @@ function addSubject(live: LiveLines, patch: CommitPatch, m: MainlineCommit, e: E
   const exact = new Map<string, number>();
   if ('lines' in e) for (const l of e.lines) exact.set(`${l.path}\0${l.text}`, (exact.get(`${l.path}\0${l.text}`) ?? 0) + 1);
   const added = patch.files.flatMap((f) =>
-    !pathScope || pathScope.has(f.path)
-      ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) }))
-      : [],
+    !pathScope || pathScope.has(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: heldLineKey(text) })) : [],
   );
   const share = 'count' in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
   const subject: ChurnSubject = { sha: m.sha, at: m.at, lines: added.length, aiWeight: 0, churned: 0, aiChurned: 0 };

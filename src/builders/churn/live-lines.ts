@@ -20,13 +20,18 @@ interface LiveLine {
   weight: number;
 }
 
+/** One line, or the lines of one text, oldest first. */
+type Lines = LiveLine | LiveLine[];
+
 /**
  * The subjects' lines still present on mainline, by path and normalized text (newest last), as
  * the churn pass walks mainline forward. A later commit that deletes one inside its subject's
- * window churns it; one that adds the same text back (a move, a reformat) does not.
+ * window churns it; one that adds the same text back (a move, a reformat) does not. A first run
+ * holds a window's lines of the whole mainline: a text present once (most are) keeps its line
+ * without a list around it, and keys should be flat copies (heldLineKey).
  */
 export class LiveLines {
-  private readonly byPath = new Map<string, Map<string, LiveLine[]>>();
+  private readonly byPath = new Map<string, Map<string, Lines>>();
 
   constructor(private readonly windowMs: number) {}
 
@@ -38,8 +43,9 @@ export class LiveLines {
       this.byPath.set(path, byText);
     }
     const same = byText.get(text);
-    if (same) same.push({ subject, weight });
-    else byText.set(text, [{ subject, weight }]);
+    if (same === undefined) byText.set(text, { subject, weight });
+    else if (Array.isArray(same)) same.push({ subject, weight });
+    else byText.set(text, [same, { subject, weight }]);
   }
 
   /**
@@ -63,16 +69,22 @@ export class LiveLines {
     }
   }
 
-  private removeOne(byText: Map<string, LiveLine[]>, key: string, addedAnywhere: Map<string, number>, at: number): void {
+  private removeOne(byText: Map<string, Lines>, key: string, addedAnywhere: Map<string, number>, at: number): void {
     const candidates = byText.get(key);
-    if (!candidates || candidates.length === 0) return;
+    if (candidates === undefined) return;
     const readded = addedAnywhere.get(key) ?? 0;
     if (readded > 0) {
       addedAnywhere.set(key, readded - 1); // moved or reformatted: not churn
       return;
     }
-    const line = candidates.pop()!;
-    if (candidates.length === 0) byText.delete(key);
+    let line: LiveLine;
+    if (!Array.isArray(candidates)) {
+      line = candidates;
+      byText.delete(key);
+    } else {
+      line = candidates.pop()!;
+      if (candidates.length === 1) byText.set(key, candidates[0]!);
+    }
     const s = line.subject;
     if (at > s.at && at <= s.at + this.windowMs) {
       s.churned++;
@@ -80,10 +92,10 @@ export class LiveLines {
     }
   }
 
-  private rename(from: string, to: string, byText: Map<string, LiveLine[]>): void {
+  private rename(from: string, to: string, byText: Map<string, Lines>): void {
     this.byPath.delete(from);
     const into = this.byPath.get(to);
-    if (into) for (const [text, lines] of byText) into.set(text, [...(into.get(text) ?? []), ...lines]);
+    if (into) for (const [text, lines] of byText) into.set(text, one([...listOf(into.get(text)), ...listOf(lines)]));
     else this.byPath.set(to, byText);
   }
 
@@ -91,11 +103,20 @@ export class LiveLines {
   sweep(at: number): void {
     for (const [path, byText] of this.byPath) {
       for (const [text, lines] of byText) {
-        const open = lines.filter((l) => l.subject.at + this.windowMs >= at);
+        const all = listOf(lines);
+        const open = all.filter((l) => l.subject.at + this.windowMs >= at);
         if (open.length === 0) byText.delete(text);
-        else if (open.length !== lines.length) byText.set(text, open);
+        else if (open.length !== all.length) byText.set(text, one(open));
       }
       if (byText.size === 0) this.byPath.delete(path);
     }
   }
+}
+
+function listOf(lines: Lines | undefined): LiveLine[] {
+  return lines === undefined ? [] : Array.isArray(lines) ? lines : [lines];
+}
+
+function one(lines: LiveLine[]): Lines {
+  return lines.length === 1 ? lines[0]! : lines;
 }
