@@ -41,6 +41,22 @@ describe('LiveLines', () => {
     expect([s.churned, s.aiChurned]).toEqual([1, 0.5]);
   });
 
+  it('a rename onto a path with the same text keeps every copy; deletions take the newest first, one each', () => {
+    const live = new LiveLines(14 * DAY);
+    const [onB, onA1, onA2] = [subjectAt(0), subjectAt(DAY), subjectAt(2 * DAY)];
+    live.add(onB, 'b.ts', 'x = compute()', 1);
+    live.add(onA1, 'a.ts', 'x = compute()', 0);
+    live.add(onA2, 'a.ts', 'x = compute()', 0.5);
+    live.remove({ sha: 'rename', files: [file('b.ts', { oldPath: 'a.ts' })] }, 3 * DAY);
+    const deleteOne = (at: number) => live.remove({ sha: 'd', files: [file('b.ts', { removed: ['x = compute()'] })] }, at);
+    deleteOne(4 * DAY);
+    expect([onB.churned, onA1.churned, onA2.churned]).toEqual([0, 0, 1]);
+    deleteOne(5 * DAY);
+    deleteOne(6 * DAY);
+    deleteOne(7 * DAY);
+    expect([onB.churned, onA1.churned, onA2.churned, onB.aiChurned, onA2.aiChurned]).toEqual([1, 1, 1, 1, 0.5]);
+  });
+
   it('a line deleted once churns once: the second deletion finds nothing', () => {
     const live = new LiveLines(14 * DAY);
     const s = subjectAt(0);
