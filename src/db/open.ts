@@ -45,10 +45,12 @@ export function openDatabase(path: string, options: OpenOptions = {}, factory: D
     if (!readonly) {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
-      // Commit keys are random shas: a larger page cache keeps bulk inserts off the disk. 32 MB:
-      // 64 MB cost ~35 MB of a first run's peak (#20: ≤ 300 MB) and bought no time (the 20k and 80k
-      // bench histories' first runs, back to back: the same CPU time within the noise).
-      db.pragma('cache_size = -32768');
+      // Commit keys are random shas: a page cache keeps bulk inserts off the disk; past 16 MB it
+      // bought no time and cost its size in a first run's peak (#20: ≤ 300 MB). 64 → 32 MB (session
+      // 14) and 32 → 16 MB (session 15): the same CPU time within the noise on the 20k and 80k bench
+      // histories' first runs (80k: 286.5 s against 295–300 s; 20k: 62.1 s against 62.5 s), peaks
+      // 285 → 269 MB and 246 → 220 MB. The OS's file cache still holds the pages SQLite drops.
+      db.pragma('cache_size = -16384');
       // A first build commits a batch at a time into b-trees keyed by sha, dirtying pages all over
       // them: checkpointing every 4 MB of WAL (SQLite's default) copied the same pages back again
       // and again (5.6 s of the commits on the 80k bench history's first run). Every 64 MB instead:
