@@ -189,11 +189,6 @@ export async function listRefs(cwd: string, head?: string | null): Promise<RefLi
   return listing;
 }
 
-/** The tips of listRefs. */
-export async function listRefTips(cwd: string): Promise<RefTip[]> {
-  return (await listRefs(cwd)).tips;
-}
-
 /**
  * The root commit of HEAD's history that identifies a repository without a remote. Commits at a
  * shallow clone's cut-off look like roots but are not; they are used only when nothing else is.
