@@ -96,14 +96,18 @@ export function normalizeLine(line: string): string {
 const LONGEST_KEYWORD_ALNUM = 9;
 
 /**
- * The normalized line as a key held by the hundred thousand (attribution's written lines): its own
- * flat copy. normalizeLine's copy is a slice of a flattened concatenation (32 bytes more per line in
- * V8); a round trip through a Buffer builds one flat string (~0.4 µs a line).
+ * The normalized line as a key held by the hundred thousand (attribution's written lines, churn's
+ * live lines): its own flat copy. normalizeLine's copy is a slice of a flattened concatenation (32
+ * bytes more per line in V8); a round trip through a Buffer builds one flat string (~0.4 µs a
+ * line). Not for a line with a surrogate: UTF-8 would turn a lone one (a transcript's JSON can
+ * hold one) into U+FFFD, and the key must be normalizeLine's exactly; V8 makes no slice under 13.
  */
 export function heldLineKey(line: string): string {
   const key = normalizeLine(line);
-  return key.length < 13 ? key : Buffer.from(key, 'utf8').toString('utf8');
+  return key.length < 13 || SURROGATE.test(key) ? key : Buffer.from(key, 'utf8').toString('utf8');
 }
+
+const SURROGATE = /[\uD800-\uDFFF]/;
 
 export function isNontrivialLine(line: string): boolean {
   // Whitespace carries no letters or digits, so the raw line's count is the normalized line's.
