@@ -10,8 +10,18 @@ for arg in "$@"; do
   if [ "$arg" = "--" ]; then in_b=1; elif [ "$in_b" = 0 ]; then a_cmd+=("$arg"); else b_cmd+=("$arg"); fi
 done
 a=(); b=()
-ms() { local s e; s=$(date +%s%N); "$@" >/dev/null 2>&1 || true; e=$(date +%s%N); echo $(( (e - s) / 1000000 )); }
-for _ in $(seq "$n"); do a+=("$(ms "${a_cmd[@]}")"); b+=("$(ms "${b_cmd[@]}")"); done
+# A command that fails is not timed: a failure is quick, and its time would pass for a speed-up.
+ms() {
+  local s e
+  s=$(date +%s%N)
+  if ! "$@" >/dev/null 2>&1; then echo "failed: $*" >&2; return 1; fi
+  e=$(date +%s%N)
+  echo $(( (e - s) / 1000000 ))
+}
+for _ in $(seq "$n"); do
+  t=$(ms "${a_cmd[@]}") || exit 1; a+=("$t")
+  t=$(ms "${b_cmd[@]}") || exit 1; b+=("$t")
+done
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 echo "A: $(printf '%s\n' "${a[@]}" | sort -n | tr '\n' ' ') median $(median "${a[@]}") ms"
 echo "B: $(printf '%s\n' "${b[@]}" | sort -n | tr '\n' ' ') median $(median "${b[@]}") ms"
