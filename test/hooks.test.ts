@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -142,6 +142,53 @@ describe('git hooks', () => {
     expect(readFileSync(join(h.repo.dir, '.git', 'hooks', 'post-rewrite'), 'utf8')).toBe(userRewrite);
     expect(existsSync(join(h.repo.dir, '.git', 'hooks', 'post-merge'))).toBe(false);
     expect(existsSync(join(h.repo.dir, '.git', 'hooks', 'pre-push'))).toBe(false);
+  });
+
+  it('post-commit sources the shim in its own shell: the previous hook keeps its exit status, the event is queued', async () => {
+    const h = hookedRepo({
+      before: (repo) => {
+        writeFileSync(join(repo.dir, '.git', 'hooks', 'post-commit'), '#!/bin/sh\nexit 3\n');
+        chmodSync(join(repo.dir, '.git', 'hooks', 'post-commit'), 0o755);
+      },
+    });
+    h.cli('init');
+    await h.settle();
+    const hook = join(h.repo.dir, '.git', 'hooks', 'post-commit');
+    const shim = join(h.paceflowDir, 'hook.sh');
+    // No subshell around the shim: that fork was ~0.2× of a bare commit (bench/README, session 16).
+    expect(readFileSync(hook, 'utf8')).toContain(`\n. '${shim}' </dev/null\n`);
+    // A live worker holds the lock (this process), so the shim queues without starting one.
+    const lock = join(h.paceflowDir, 'worker.lock');
+    writeFileSync(lock, `${process.pid}\n`);
+    const queue = join(h.paceflowDir, 'queue');
+    const queued = () => (existsSync(queue) ? readFileSync(queue, 'utf8') : '');
+    const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+      spawnSync('sh', args, { cwd: h.repo.dir, env: { ...h.env, ...env }, encoding: 'utf8', input: '' });
+    try {
+      const sourced = run([hook]);
+      expect(sourced.status, sourced.stderr).toBe(3);
+      expect(queued()).toBe('post-commit \n');
+      // The notes push's own hooks: nothing queued, the previous hook's status still the hook's.
+      expect(run([hook], { PACEFLOW_PUSHING_NOTES: '1' }).status).toBe(3);
+      expect(queued()).toBe('post-commit \n');
+      // Run on its own (husky, lefthook, config hooks): status 0 whatever happened.
+      expect(run([shim, 'post-merge', '0']).status).toBe(0);
+      expect(run([shim, 'post-merge', '1'], { PACEFLOW_PUSHING_NOTES: '1' }).status).toBe(0);
+      expect(queued()).toBe('post-commit \npost-merge 0\n');
+      expect(readFileSync(lock, 'utf8')).toBe(`${process.pid}\n`);
+    } finally {
+      rmSync(queue, { force: true });
+      rmSync(lock, { force: true });
+    }
+    // Without a previous hook the hook's status is 0.
+    rmSync(`${hook}.pre-paceflow`);
+    writeFileSync(lock, `${process.pid}\n`);
+    try {
+      expect(run([hook]).status).toBe(0);
+    } finally {
+      rmSync(queue, { force: true });
+      rmSync(lock, { force: true });
+    }
   });
 
   it('under husky: a guarded block in .husky/<hook>, removed exactly on uninstall', async () => {

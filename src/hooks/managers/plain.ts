@@ -6,7 +6,9 @@ import { baseSetup, HOOKS, type HookManager, type HookName, MARK, needsStdin, re
 /**
  * The hook file paceflow writes in plain mode: the hook that was there runs first (stdin replayed
  * to both for post-rewrite and pre-push), then the shim — called directly only when it needs
- * stdin; otherwise it runs in this same shell (`.`), so a commit pays for no extra process.
+ * stdin; otherwise it is sourced in this same shell (`.`, no subshell: the shim never calls
+ * `exit`), so a commit pays for no extra process. Without the subshell a commit measured 1.24–1.28×
+ * the bare commit against 1.45–1.47× (bench/README, session 16).
  */
 export function plainHook(hook: HookName, shim: string): string {
   if (!needsStdin(hook)) {
@@ -15,7 +17,7 @@ ${MARK} (paceflow hooks uninstall restores the previous one)
 status=0
 if [ -x "$0.pre-paceflow" ]; then "$0.pre-paceflow" "$@"; status=$?; fi
 set -- ${hook} "$@"
-( . ${shellQuote(shim)} ) </dev/null
+. ${shellQuote(shim)} </dev/null
 exit $status
 `;
   }
