@@ -71,3 +71,31 @@ describe('directory listings remembered between runs', () => {
     expect(await walk(root, new DirectoryListings('{not json'))).toEqual([{ path: 'x.jsonl', size: 3 }]);
   });
 });
+
+describe('the walk', () => {
+  it('names each file as join(folder, name) would, however the root is written', async () => {
+    const root = tempDir('paceflow-discover-');
+    mkdirSync(join(root, 'p', 'q'), { recursive: true });
+    writeFileSync(join(root, 'p', 'a.jsonl'), '{}\n');
+    writeFileSync(join(root, 'p', 'q', '..b.jsonl'), '{}\n');
+    const expected = [join(root, 'p', 'a.jsonl'), join(root, 'p', 'q', '..b.jsonl')];
+    for (const written of [root, `${root}/`, `${root}/./p/..`, `${root}//p/../`]) {
+      const paths = (await findFiles(written, (name) => name.endsWith('.jsonl'))).map((f) => f.path).sort();
+      expect(paths, written).toEqual(expected);
+    }
+  });
+
+  it('gives the event loop turns while it walks, so git’s output is read meanwhile', async () => {
+    const root = tempDir('paceflow-discover-');
+    for (let d = 0; d < 3; d++) {
+      mkdirSync(join(root, `d${d}`));
+      for (let i = 0; i < 200; i++) writeFileSync(join(root, `d${d}`, `${i}.jsonl`), '');
+    }
+    const order: string[] = [];
+    const walked = findFiles(root, () => true).then((files) => order.push(`walk ${files.length}`));
+    setImmediate(() => order.push('turn'));
+    await walked;
+    // A walk that never yields resolves before the next turn: ['walk 600', 'turn'].
+    expect(order).toEqual(['turn', 'walk 600']);
+  });
+});

@@ -7,7 +7,7 @@ import type { Database } from '../db/driver.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
 import { allWorktreeRoots } from '../git/worktrees.js';
 import { readJsonLines, type LineReadResult } from '../providers/jsonl.js';
-import { DirectoryListings, useDirectoryListings } from '../providers/discover.js';
+import { DirectoryListings, nextTurn, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
 import { applyOwedTitles, SavedRecords, SessionWriter } from './session-writer.js';
 
@@ -25,6 +25,8 @@ export interface SessionIngestOptions {
   /** Parse tool-output lines without their long strings when the parser allows it (default true). */
   skim?: boolean;
   now?: () => Date;
+  /** A discovery already under way (startTranscriptDiscovery); without, ingestSessions starts one. */
+  discovery?: Promise<TranscriptDiscovery>;
 }
 
 export interface ProviderIngestStats {
@@ -128,7 +130,8 @@ type Discovered = { provider: SessionProvider; discovery: Awaited<ReturnType<Ses
  */
 export async function ingestSessions(options: SessionIngestOptions): Promise<SessionIngestResult> {
   const { db } = options;
-  const discoveries = await discoverTranscripts(db, options);
+  const { discoveries, listings } = await (options.discovery ?? startTranscriptDiscovery(db, options));
+  rememberListings(db, listings);
   const { work, stats } = changedFiles(db, discoveries, options.since);
   const reader = new TranscriptReader(db, options, discoveries, work.length > 0);
   const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
@@ -151,41 +154,58 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   return { stats, touchedSessions: owedSessions(db) };
 }
 
-/** Every provider's transcript files, with directory listings remembered between runs. */
-async function discoverTranscripts(db: Database, options: SessionIngestOptions): Promise<Discovered[]> {
+/** Every provider's transcript files, and the directory listings to remember (null: unchanged). */
+export interface TranscriptDiscovery {
+  discoveries: Discovered[];
+  listings: string | null;
+}
+
+/**
+ * Starts walking every provider's folders for transcripts and returns at once: what it needs of the
+ * database is read now, the walk runs on the event loop's next turns (it yields as it goes), and
+ * it writes nothing — ingestSessions stores the listings. The pipeline starts it before git's
+ * ingest, so the walk fills the time spent waiting for git. `repositoryRoots`: repositories to
+ * look in besides the recorded ones (the one being ingested may not be recorded yet).
+ */
+export function startTranscriptDiscovery(
+  db: Database,
+  options: Pick<SessionIngestOptions, 'providers' | 'environment'> & { repositoryRoots?: readonly string[] },
+): Promise<TranscriptDiscovery> {
+  const recorded = db
+    .prepare(`SELECT root_path FROM metadata_repositories`)
+    .all<{ root_path: string }>()
+    .map((r) => r.root_path);
   const environment = {
     ...options.environment,
     // Every work tree of every known repository: aider keeps its history in the root of the one it ran in.
-    knownRoots:
-      options.environment.knownRoots ??
-      allWorktreeRoots(
-        db
-          .prepare(`SELECT root_path FROM metadata_repositories`)
-          .all<{ root_path: string }>()
-          .map((r) => r.root_path),
-      ),
+    knownRoots: options.environment.knownRoots ?? allWorktreeRoots([...recorded, ...(options.repositoryRoots ?? [])]),
   };
-  const listings = new DirectoryListings(
-    db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get<{ value: string }>()?.value,
+  const remembered = db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'directory_listings'`).get<{ value: string }>()?.value;
+  const walk = async (): Promise<TranscriptDiscovery> => {
+    await nextTurn();
+    const listings = new DirectoryListings(remembered);
+    useDirectoryListings(listings);
+    const discoveries: Discovered[] = [];
+    try {
+      for (const provider of options.providers) discoveries.push({ provider, discovery: await provider.discover(environment) });
+    } finally {
+      useDirectoryListings(null);
+    }
+    return { discoveries, listings: listings.toJson() };
+  };
+  return walk();
+}
+
+/** Stores the listings a discovery read, for the next run's walk. */
+function rememberListings(db: Database, listings: string | null): void {
+  if (listings === null) return;
+  db.transaction(() =>
+    db
+      .prepare(
+        `INSERT INTO paceflow_meta (key, value) VALUES ('directory_listings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+      )
+      .run([listings]),
   );
-  useDirectoryListings(listings);
-  const discoveries: Discovered[] = [];
-  try {
-    for (const provider of options.providers) discoveries.push({ provider, discovery: await provider.discover(environment) });
-  } finally {
-    useDirectoryListings(null);
-  }
-  const remembered = listings.toJson();
-  if (remembered !== null) {
-    db.transaction(() =>
-      db
-        .prepare(
-          `INSERT INTO paceflow_meta (key, value) VALUES ('directory_listings', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
-        )
-        .run([remembered]),
-    );
-  }
-  return discoveries;
 }
 
 function emptyStats(provider: SessionProvider, discovery: Discovered['discovery']): ProviderIngestStats {

@@ -8,7 +8,14 @@ import { withDatabase } from '../db/with-database.js';
 import { NotAGitRepositoryError, UsageError } from '../errors.js';
 import { locateRepository, type RepositoryLocation } from '../git/repository.js';
 import { type GitIngestResult, ingestGit } from '../ingest/git.js';
-import { forgetOwedSessions, hasSessionRecords, ingestSessions, type ProviderIngestStats } from '../ingest/sessions.js';
+import {
+  forgetOwedSessions,
+  hasSessionRecords,
+  ingestSessions,
+  type ProviderIngestStats,
+  startTranscriptDiscovery,
+  type TranscriptDiscovery,
+} from '../ingest/sessions.js';
 import { selectProviders } from '../providers/index.js';
 import type { ProviderEnvironment, SessionProvider } from '../providers/types.js';
 import { packageVersion } from '../version.js';
@@ -65,6 +72,19 @@ export async function updateRepository(
   const summary: UpdateSummary = { git: null, sessions: [], builders: [], messages: [], warnings: [] };
   // Taken before anything is ingested: a run killed from here on leaves no state (built-state.ts).
   const built = takeBuiltStates(db, location?.root ?? null);
+  // The transcripts' folders are walked while git's ingest waits on git (a nothing-new run is
+  // mostly these two); the walk writes nothing, so a run killed during it leaves nothing half-done.
+  const discovery =
+    options.providers.length > 0
+      ? startTranscriptDiscovery(db, {
+          providers: options.providers,
+          environment: options.environment,
+          repositoryRoots: location ? [location.root] : [],
+        })
+      : undefined;
+  // Its failure is reported where it is awaited (ingestSessions), not as an unhandled rejection
+  // while git's ingest runs.
+  discovery?.catch(() => {});
   if (location) {
     summary.git = await updateGit(db, location, config, options);
     crashPoint('git-ingest');
@@ -75,7 +95,7 @@ export async function updateRepository(
     summary.messages.push(`${options.cwd} is not inside a git repository: reading session transcripts only`);
   }
   if (options.providers.length > 0) {
-    summary.sessions = await updateSessions(db, options);
+    summary.sessions = await updateSessions(db, options, discovery);
     for (const stat of summary.sessions) {
       const described = describeSessionIngest(stat);
       summary.messages.push(described.message);
@@ -132,13 +152,18 @@ async function updateGit(
   }).finally(() => progress?.done());
 }
 
-async function updateSessions(db: Database, options: UpdateOptions): Promise<ProviderIngestStats[]> {
+async function updateSessions(
+  db: Database,
+  options: UpdateOptions,
+  discovery: Promise<TranscriptDiscovery> | undefined,
+): Promise<ProviderIngestStats[]> {
   const progress = options.progress?.('transcripts (bytes)');
   const load = async () => {
     const result = await ingestSessions({
       db,
       providers: options.providers,
       environment: options.environment,
+      ...(discovery ? { discovery } : {}),
       ...(options.since ? { since: options.since } : {}),
       ...(progress
         ? {

@@ -74,27 +74,43 @@ export function useDirectoryListings(listings: DirectoryListings | null): void {
   activeListings = listings;
 }
 
+/** How many entries a walk handles between two turns of the event loop. */
+const ENTRIES_PER_TURN = 256;
+
 /**
  * Files under `root` whose name passes `accept`, at most `maxDepth` folders down; a missing root
- * gives []. Synchronous: a re-run with nothing new is mostly this walk, and thousands of async
- * stats cost more in thread-pool round trips than the stats themselves.
+ * gives []. Synchronous calls, not fs.promises: a re-run with nothing new is mostly this walk, and
+ * thousands of async stats cost more in thread-pool round trips than the stats themselves. It
+ * yields to the event loop every ENTRIES_PER_TURN entries, so a walk started while git runs (the
+ * pipeline starts it beside git's ingest) fills the time spent waiting for git instead of adding
+ * to it.
  */
 export async function findFiles(root: string, accept: (name: string, dir: string) => boolean, maxDepth = 8): Promise<SourceFile[]> {
   const out: SourceFile[] = [];
   const listings = activeListings;
-  const walk = (dir: string, depth: number): void => {
+  let entries = 0;
+  const walk = async (dir: string, depth: number): Promise<void> => {
     const listing = listings ? listings.list(dir) : readListing(dir);
     if (!listing) return;
+    // Listed names are single path segments (never . or ..): join(dir, name) is this prefix and the
+    // name, so the folder is normalized once instead of each file's path (a tenth of the walk).
+    const prefix = join(dir, '_').slice(0, -1);
     for (const name of listing.files) {
+      if (++entries % ENTRIES_PER_TURN === 0) await nextTurn();
       if (!accept(name, dir)) continue;
-      const full = join(dir, name);
+      const full = prefix + name;
       const s = statSync(full, { throwIfNoEntry: false }); // undefined: vanished since the listing
       if (s?.isFile()) out.push({ path: full, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
     }
-    if (depth < maxDepth) for (const name of listing.dirs) walk(join(dir, name), depth + 1);
+    if (depth < maxDepth) for (const name of listing.dirs) await walk(prefix + name, depth + 1);
   };
-  walk(root, 0);
+  await walk(root, 0);
   return out;
+}
+
+/** Resolves on the event loop's next turn, after the I/O that is ready (setImmediate, not a microtask). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 export function expandHome(path: string, home: string): string {
