@@ -1,0 +1,98 @@
+#!/usr/bin/env node
+// Where a hooked `git commit`'s milliseconds go: each variant of the post-commit hook in its own
+// repository, `git commit --allow-empty` in each in turn (interleaved, so a machine slowing down
+// moves every variant alike), medians against the bare commit. Before each timed commit it waits
+// until no worker process is left, so a worker's run never overlaps the next commit.
+//
+//   node bench/hook-variants.mjs [--runs 31] [variant …]
+//
+// Variants: bare (no hook), empty (`#!/bin/sh` + `exit 0`), installed (what `paceflow init`
+// writes), subshell (the same, the shim sourced in a subshell as before session 16), noworker
+// (the shim's queue and lock, the worker's start left out), bgtrue (a background /bin/true instead
+// of node: the fork without node's start).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '31' } }, allowPositionals: true });
+const runs = Number(values.runs);
+const kinds = positionals.length > 0 ? positionals : ['bare', 'empty', 'installed', 'subshell', 'noworker', 'bgtrue'];
+const home = mkdtempSync(join(tmpdir(), 'paceflow-bench-home-'));
+const env = {
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
+  HOME: home,
+  PACEFLOW_HOME: join(home, 'pf'),
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 'B',
+  GIT_AUTHOR_EMAIL: 'b@x',
+  GIT_COMMITTER_NAME: 'B',
+  GIT_COMMITTER_EMAIL: 'b@x',
+};
+const git = (cwd, ...args) => {
+  const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+};
+const time = (fn) => {
+  const t = process.hrtime.bigint();
+  fn();
+  return Number(process.hrtime.bigint() - t) / 1e6;
+};
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+// The worker's start replaced by something else, in the installed shim's text.
+const WORKER = /PACEFLOW_DB=.*\n.*&\n/;
+
+function makeRepo(kind) {
+  const repo = mkdtempSync(join(tmpdir(), `paceflow-bench-${kind}-`));
+  git(repo, 'init', '-q', '-b', 'main');
+  writeFileSync(join(repo, 'a'), 'a\n');
+  git(repo, 'add', '-A');
+  git(repo, 'commit', '-q', '-m', 'a');
+  if (kind === 'empty') writeFileSync(join(repo, '.git', 'hooks', 'post-commit'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  if (kind === 'bare' || kind === 'empty') return repo;
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'paceflow.js'), 'init', '--no-progress'], { cwd: repo, env, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  const hook = join(repo, '.git', 'hooks', 'post-commit');
+  const shim = join(repo, '.git', 'paceflow', 'hook.sh');
+  if (kind === 'subshell') writeFileSync(hook, readFileSync(hook, 'utf8').replace(/^\. (.*) <\/dev\/null$/m, '( . $1 ) </dev/null'));
+  if (kind === 'noworker') writeFileSync(shim, readFileSync(shim, 'utf8').replace(WORKER, 'true\n'));
+  if (kind === 'bgtrue') writeFileSync(shim, readFileSync(shim, 'utf8').replace(WORKER, '/bin/true </dev/null >/dev/null 2>&1 &\n'));
+  return repo;
+}
+
+// No worker left: its lock and queue gone (the variants without one: removed) and no process.
+function waitIdle(repo, kind) {
+  const dir = join(repo, '.git', 'paceflow');
+  if (kind === 'noworker' || kind === 'bgtrue') {
+    rmSync(join(dir, 'worker.lock'), { force: true });
+    rmSync(join(dir, 'queue'), { force: true });
+    return;
+  }
+  for (let i = 0; i < 600; i++) {
+    const pending = existsSync(join(dir, 'worker.lock')) || existsSync(join(dir, 'queue'));
+    const running = spawnSync('pgrep', ['-f', 'paceflow.js hooks worker'], { encoding: 'utf8' }).stdout.trim() !== '';
+    if (!pending && !running) return;
+    spawnSync('sleep', ['0.05']);
+  }
+}
+
+const repos = Object.fromEntries(kinds.map((k) => [k, makeRepo(k)]));
+const times = Object.fromEntries(kinds.map((k) => [k, []]));
+for (let i = 0; i < runs; i++) {
+  for (const k of kinds) {
+    waitIdle(repos[k], k);
+    times[k].push(time(() => git(repos[k], 'commit', '-q', '--allow-empty', '-m', `e${i}`)));
+  }
+}
+for (const k of kinds) waitIdle(repos[k], k);
+const bare = times.bare ? median(times.bare) : null;
+const result = Object.fromEntries(
+  kinds.map((k) => [k, { median_ms: Number(median(times[k]).toFixed(2)), ...(bare ? { ratio: Number((median(times[k]) / bare).toFixed(3)) } : {}) }]),
+);
+for (const dir of [...Object.values(repos), home]) rmSync(dir, { recursive: true, force: true });
+console.log(JSON.stringify({ runs, ...result }, null, 2));
