@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/db/open.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
@@ -96,6 +96,53 @@ describe('git hooks: sync after ingest (warehouse.syncAfterIngest)', () => {
       expect(log[0]).not.toContain(':pw@');
     },
   );
+});
+
+describe('the hooks worker loads what it runs', () => {
+  /** The modules a worker run resolved (a loader hook logs each on stderr), for one queued commit. */
+  function workerModules(config: object | null, env: NodeJS.ProcessEnv = {}): string[] {
+    const repo = TempRepo.create();
+    if (config) repo.write('paceflow.config.json', JSON.stringify(config));
+    repo.write('README.md', '# worker\n').commit('root');
+    const dir = tempDir('paceflow-worker-');
+    writeFileSync(join(dir, 'queue'), 'post-commit \n');
+    const hooks = join(dir, 'log-modules.mjs');
+    writeFileSync(
+      hooks,
+      `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('module ' + r.url + '\\n'); return r; }\n`,
+    );
+    const register = join(dir, 'register.mjs');
+    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
+    const home = emptySessionHome();
+    const r = spawnSync(
+      process.execPath,
+      ['--import', pathToFileURL(register).href, BIN, 'hooks', 'worker', '--dir', dir, '--repo', repo.dir],
+      {
+        cwd: repo.dir,
+        env: { ...home.env, PACEFLOW_DB: join(dir, 'paceflow.db'), ...env },
+        encoding: 'utf8',
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(readdirSync(dir).filter((f) => f.startsWith('queue'))).toEqual([]);
+    return r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('module '))
+      .map((l) => l.slice('module '.length));
+  }
+
+  it('without warehouse.syncAfterIngest it never loads the sync module or PostgreSQL’s client (~0.1 s after every commit)', () => {
+    const plain = workerModules(null);
+    expect(plain.some((u) => u.endsWith('/pipeline/update.js'))).toBe(true);
+    expect(plain.filter((u) => u.includes('/sync/') || u.includes('/node_modules/pg'))).toEqual([]);
+    // With it on, they are loaded (the sync itself fails: nothing listens there).
+    const syncing = workerModules(
+      { warehouse: { syncAfterIngest: true } },
+      { PACEFLOW_WAREHOUSE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+    );
+    expect(syncing.some((u) => u.endsWith('/sync/sync.js'))).toBe(true);
+    expect(syncing.some((u) => u.includes('/node_modules/pg/'))).toBe(true);
+  });
 });
 
 describe('git hooks', () => {

@@ -154,11 +154,14 @@ interface SyncSettings {
 /** With `warehouse.syncAfterIngest` (off by default): where to sync. Null when off or not set up (logged). */
 async function syncSettings(options: { cwd: string; env?: NodeJS.ProcessEnv; dir: string }): Promise<SyncSettings | null> {
   try {
-    const [{ loadConfig }, sync] = await Promise.all([import('../config/config.js'), import('../sync/sync.js')]);
+    const { loadConfig } = await import('../config/config.js');
     const env = options.env ?? process.env;
     // The hook ran in the work tree's root (git runs hooks there): no git process to find it.
     const { config } = await loadConfig(options.cwd);
     if (!config.warehouse.syncAfterIngest) return null;
+    // Only now: the sync module brings PostgreSQL's client, ~0.1 s of loading that a worker
+    // without sync (the default) paid after every commit.
+    const sync = await import('../sync/sync.js');
     return {
       url: sync.resolveWarehouseUrl(undefined, env, config.warehouse.url),
       salt: sync.identitySalt(config.warehouse.hashIdentities, env),
