@@ -10,7 +10,8 @@
 # without, it runs with --no-sessions. Cases, in order: the first run (mainline 20 commits back),
 # also timed against `git log -p --all --no-merges` on the same copy; nothing new; one new commit on
 # a topic branch; a new branch at an existing commit; an amend; a 10-commit branch, then rebased
-# onto mainline; mainline moving 20 commits (as a fetch would); one new commit on mainline. The
+# onto mainline; mainline moving 20 commits (as a fetch would); one new commit on mainline; one
+# more on the topic branch, recorded by what the hooks start (`hooks worker`, its whole run). The
 # repository's mainline is its origin/HEAD, main or master. This checkout also prints `--work`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -45,6 +46,17 @@ measure() { # <label> <bin> <repo> <db> <home> [extra flags]
   fi
   echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes; $(grep -o 'outcomes: .*' "$work/out")"
   grep -o '^work: .*' "$work/out" | sed 's/^/    /' || true
+}
+
+measure_worker() { # <label> <bin> <repo> <db> <home>: what the hooks start after a commit — the worker's whole run
+  : > "$work/git-count"
+  local dir="$work/worker-dir"
+  rm -rf "$dir" && mkdir -p "$dir" && echo "post-commit " > "$dir/queue"
+  if ! (cd "$3" && HOME="$5" PACEFLOW_DB="$4" PATH="$work/bin:$PATH" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" hooks worker --dir "$dir" --repo "$3" >"$work/out" 2>&1); then
+    echo "$1: failed"; cat "$work/out"; exit 1
+  fi
+  if [ -e "$dir/queue" ] || [ -e "$dir/worker.log" ]; then echo "$1: the queue was not drained"; cat "$dir/worker.log" 2>/dev/null; exit 1; fi
+  echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes"
 }
 
 commit_file() { # <repo> <file> <message>: one new commit on the checked-out branch
@@ -97,5 +109,7 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   tree="$(GIT_INDEX_FILE="$work/index" git -C "$repo" write-tree)"
   git -C "$repo" update-ref "$ref" "$(git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit-tree "$tree" -p "$tip" -m 'bench: one new commit on mainline')"
   measure "$name, one new commit on mainline" "$bin" "$repo" "$db" "$home" "${extra[@]}"
+  commit_file "$repo" bench-rebase.ts "bench: one more commit, recorded by the hooks' worker"
+  measure_worker "$name, one new commit on a topic branch, the hooks' worker's whole run" "$bin" "$repo" "$db" "$home"
   rm -rf "$repo" "$home"
 done
