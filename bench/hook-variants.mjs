@@ -92,7 +92,10 @@ for (let i = 0; i < runs; i++) {
 for (const k of kinds) waitIdle(repos[k], k);
 const bare = times.bare ? median(times.bare) : null;
 const result = Object.fromEntries(
-  kinds.map((k) => [k, { median_ms: Number(median(times[k]).toFixed(2)), ...(bare ? { ratio: Number((median(times[k]) / bare).toFixed(3)) } : {}) }]),
+  kinds.map((k) => [
+    k,
+    { median_ms: Number(median(times[k]).toFixed(2)), ...(bare ? { ratio: Number((median(times[k]) / bare).toFixed(3)) } : {}) },
+  ]),
 );
 for (const dir of [...Object.values(repos), home]) rmSync(dir, { recursive: true, force: true });
 console.log(JSON.stringify({ runs, ...result }, null, 2));
