@@ -3,7 +3,9 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, st
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { workerArguments } from '../src/cli/worker-main.js';
 import { openDatabase } from '../src/db/open.js';
+import { UsageError } from '../src/errors.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
@@ -131,10 +133,29 @@ describe('the hooks worker loads what it runs', () => {
       .map((l) => l.slice('module '.length));
   }
 
+  it.each([
+    [['--dir', 'd'], {}, { cwd: process.cwd(), dir: 'd' }],
+    [['--dir', 'd', '--repo', '/r'], {}, { cwd: '/r', dir: 'd' }],
+    [['--dir=d', '-C', 'rel', '--db', 'x.db'], {}, { cwd: join(process.cwd(), 'rel'), db: 'x.db', dir: 'd' }],
+    [['--dir', 'd', '--db', 'x.db'], { PACEFLOW_DB: '/env.db' }, { cwd: process.cwd(), db: '/env.db', dir: 'd' }],
+    [['--repo', '/r'], {}, "hooks worker: required option '--dir <dir>' not specified"],
+    [['--dir', 'd', '--bogus'], {}, "hooks worker: Unknown option '--bogus'"],
+    [['--dir', 'd', 'extra'], {}, /hooks worker: Unexpected argument 'extra'/],
+  ] as const)('its arguments %j (env %j): %j', (args, env, expected) => {
+    if (typeof expected === 'object' && !(expected instanceof RegExp)) expect(workerArguments([...args], env)).toEqual(expected);
+    else {
+      expect(() => workerArguments([...args], env)).toThrow(UsageError);
+      expect(() => workerArguments([...args], env)).toThrow(expected);
+    }
+  });
+
   it('without warehouse.syncAfterIngest it never loads the sync module or PostgreSQL’s client (~0.1 s after every commit)', () => {
     const plain = workerModules(null);
     expect(plain.some((u) => u.endsWith('/pipeline/update.js'))).toBe(true);
     expect(plain.filter((u) => u.includes('/sync/') || u.includes('/node_modules/pg'))).toEqual([]);
+    // Nor the command-line parser: the worker has an entry of its own (src/cli/worker-main.ts).
+    expect(plain.some((u) => u.endsWith('/cli/worker-main.js'))).toBe(true);
+    expect(plain.filter((u) => u.includes('/node_modules/commander/') || u.includes('/cli/main.js'))).toEqual([]);
     // With it on, they are loaded (the sync itself fails: nothing listens there).
     const syncing = workerModules(
       { warehouse: { syncAfterIngest: true } },

@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { PaceflowError } from '../errors.js';
+import { reportError, useRequestedDatabaseDriver } from './boundary.js';
 import { packageVersion } from '../version.js';
 import { modulesFor } from './commands/index.js';
 
@@ -23,11 +23,7 @@ export async function buildProgram(argv: readonly string[] = process.argv): Prom
 /** The CLI boundary: the one place errors become a message and an exit code. */
 export async function main(argv: string[] = process.argv): Promise<void> {
   try {
-    if (process.env.PACEFLOW_SQLITE === 'node') {
-      // node:sqlite (Node 22.5+) instead of the better-sqlite3 addon: what the Action uses.
-      const [{ useDatabaseFactory }, { NodeSqliteDatabase }] = await Promise.all([import('../db/open.js'), import('../db/node-sqlite.js')]);
-      useDatabaseFactory((path, options) => new NodeSqliteDatabase(path, options));
-    }
+    await useRequestedDatabaseDriver();
     await (await buildProgram(argv)).parseAsync(argv);
   } catch (error) {
     if (error instanceof CommanderError) {
@@ -35,12 +31,6 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       process.exitCode = error.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (error instanceof PaceflowError) {
-      process.stderr.write(`paceflow: ${error.message}\n`);
-      process.exitCode = error.exitCode;
-      return;
-    }
-    process.stderr.write(`paceflow: unexpected error (please report it): ${(error as Error)?.stack ?? String(error)}\n`);
-    process.exitCode = 70;
+    reportError(error);
   }
 }
