@@ -16,34 +16,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { hookBenchGit, median, timeMs } from './hook-bench.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '31' } }, allowPositionals: true });
 const runs = Number(values.runs);
 const kinds = positionals.length > 0 ? positionals : ['bare', 'empty', 'installed', 'subshell', 'noworker', 'bgtrue'];
-const home = mkdtempSync(join(tmpdir(), 'paceflow-bench-home-'));
-const env = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
-  HOME: home,
-  PACEFLOW_HOME: join(home, 'pf'),
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'B',
-  GIT_AUTHOR_EMAIL: 'b@x',
-  GIT_COMMITTER_NAME: 'B',
-  GIT_COMMITTER_EMAIL: 'b@x',
-};
-const git = (cwd, ...args) => {
-  const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout;
-};
-const time = (fn) => {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { home, env, git } = hookBenchGit();
 // The worker's start replaced by something else, in the installed shim's text.
 const WORKER = /PACEFLOW_DB=.*\n.*&\n/;
 
@@ -59,9 +38,16 @@ function makeRepo(kind) {
   if (r.status !== 0) throw new Error(r.stderr);
   const hook = join(repo, '.git', 'hooks', 'post-commit');
   const shim = join(repo, '.git', 'paceflow', 'hook.sh');
-  if (kind === 'subshell') writeFileSync(hook, readFileSync(hook, 'utf8').replace(/^\. (.*) <\/dev\/null$/m, '( . $1 ) </dev/null'));
-  if (kind === 'noworker') writeFileSync(shim, readFileSync(shim, 'utf8').replace(WORKER, 'true\n'));
-  if (kind === 'bgtrue') writeFileSync(shim, readFileSync(shim, 'utf8').replace(WORKER, '/bin/true </dev/null >/dev/null 2>&1 &\n'));
+  // A variant whose edit no longer applies (the hook or shim changed) fails instead of timing the installed one.
+  const edit = (path, pattern, replacement) => {
+    const text = readFileSync(path, 'utf8');
+    const edited = text.replace(pattern, replacement);
+    if (edited === text) throw new Error(`${kind}: ${pattern} no longer matches ${path}`);
+    writeFileSync(path, edited);
+  };
+  if (kind === 'subshell') edit(hook, /^\. (.*) <\/dev\/null$/m, '( . $1 ) </dev/null');
+  if (kind === 'noworker') edit(shim, WORKER, 'true\n');
+  if (kind === 'bgtrue') edit(shim, WORKER, '/bin/true </dev/null >/dev/null 2>&1 &\n');
   return repo;
 }
 
@@ -86,7 +72,7 @@ const times = Object.fromEntries(kinds.map((k) => [k, []]));
 for (let i = 0; i < runs; i++) {
   for (const k of kinds) {
     waitIdle(repos[k], k);
-    times[k].push(time(() => git(repos[k], 'commit', '-q', '--allow-empty', '-m', `e${i}`)));
+    times[k].push(timeMs(() => git(repos[k], 'commit', '-q', '--allow-empty', '-m', `e${i}`)));
   }
 }
 for (const k of kinds) waitIdle(repos[k], k);

@@ -10,33 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { hookBenchGit, median, timeMs } from './hook-bench.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
 const runs = Number(values.runs);
-const home = mkdtempSync(join(tmpdir(), 'paceflow-bench-home-'));
-const env = {
-  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('GIT_'))),
-  HOME: home,
-  PACEFLOW_HOME: join(home, 'pf'),
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 'B',
-  GIT_AUTHOR_EMAIL: 'b@x',
-  GIT_COMMITTER_NAME: 'B',
-  GIT_COMMITTER_EMAIL: 'b@x',
-};
-const git = (cwd, ...args) => {
-  const r = spawnSync('git', args, { cwd, env, encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-  return r.stdout.trim();
-};
-const time = (fn) => {
-  const t = process.hrtime.bigint();
-  fn();
-  return Number(process.hrtime.bigint() - t) / 1e6;
-};
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const { home, env, git } = hookBenchGit();
 // Idle means no worker process at all, not only its lock gone: a worker exiting (closing the
 // database, node's own exit) would otherwise run beside the next timed commit on a 2-core machine.
 const waitIdle = (repo) => {
@@ -94,7 +73,7 @@ for (let i = 0; i < runs; i++) {
     ['hooked', hooked],
   ]) {
     waitIdle(repo);
-    commits[name].push(time(() => git(repo, 'commit', '-q', '--allow-empty', '-m', `empty ${i}`)));
+    commits[name].push(timeMs(() => git(repo, 'commit', '-q', '--allow-empty', '-m', `empty ${i}`)));
   }
 }
 for (let i = 0; i < Math.max(3, Math.floor(runs / 3)); i++) {
@@ -104,7 +83,7 @@ for (let i = 0; i < Math.max(3, Math.floor(runs / 3)); i++) {
   ]) {
     waitIdle(repo);
     git(repo, 'checkout', '-q', '-B', 'work', 'topic-start');
-    rebases[name].push(time(() => git(repo, 'rebase', '-q', 'main')));
+    rebases[name].push(timeMs(() => git(repo, 'rebase', '-q', 'main')));
     git(repo, 'checkout', '-q', 'main');
   }
 }
