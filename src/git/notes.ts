@@ -2,6 +2,8 @@ import { gitText, runGit, type GitOptions } from './run.js';
 
 export const PACEFLOW_NOTES_REF = 'refs/notes/paceflow';
 export const GIT_AI_NOTES_REF = 'refs/notes/ai';
+/** The notes refs paceflow reads: its own, then git-ai's. */
+export const NOTES_REFS = [PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF] as const;
 
 /** A note's text as git keeps it (`git notes add` cleans it so): trailing whitespace trimmed, one final newline. */
 export function storedNoteText(text: string): string {

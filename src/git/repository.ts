@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { GitError, NotAGitRepositoryError } from '../errors.js';
-import { PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF } from './notes.js';
+import { NOTES_REFS } from './notes.js';
 import { gitText, runGit, type GitOptions } from './run.js';
 
 export interface RepositoryLocation {
@@ -148,8 +148,6 @@ export interface RefListing {
   notes: Map<string, string>;
 }
 
-const NOTES_REFS = [PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF];
-
 /**
  * Every branch, remote-tracking branch, tag and pull-request head (`refs/pull/N/head`) that points
  * at a commit, plus HEAD (`head` when the caller located it, else asked here); with origin/HEAD's
@@ -174,7 +172,7 @@ export async function listRefs(cwd: string, head?: string | null): Promise<RefLi
     if (line === '') continue;
     const [name, type, sha, peeledType, peeled, symref] = line.split('\0');
     if (!name) continue;
-    if (NOTES_REFS.includes(name)) {
+    if ((NOTES_REFS as readonly string[]).includes(name)) {
       if (sha) listing.notes.set(name, sha);
       continue;
     }

@@ -1,6 +1,6 @@
 import type { Database } from '../db/driver.js';
 import {
-  GIT_AI_NOTES_REF,
+  NOTES_REFS,
   PACEFLOW_NOTES_REF,
   ensureNotesFollowRewrites,
   notesRefTips,
@@ -8,8 +8,6 @@ import {
   storedNoteText,
   writeNotesBatch,
 } from '../git/notes.js';
-
-const NOTES_REFS = [PACEFLOW_NOTES_REF, GIT_AI_NOTES_REF] as const;
 
 /**
  * Reads paceflow's and git-ai's notes of the repository into fact_commit_notes, as found. A notes
