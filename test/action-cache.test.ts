@@ -121,12 +121,13 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migrations 014 to 016 (the newest) made, undone: the database is three versions older,
+      // What migrations 014 to 017 (the newest) made, undone: the database is four versions older,
       // and holds a patch-id of the old text, which 015 drops (it changes data only).
       d.exec(`DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
               DROP INDEX fact_commit_notes_by_ref; DROP INDEX metadata_commits_shallow_boundary;
+              DROP INDEX event_commit_churn_open_windows;
               INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES ('r', 'c', 'an id of the old diff text');
-              PRAGMA user_version = ${latestSchemaVersion() - 3}`);
+              PRAGMA user_version = ${latestSchemaVersion() - 4}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

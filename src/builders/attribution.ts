@@ -2,6 +2,7 @@ import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import { collectIfGrown } from '../heap.js';
 import type { Database } from '../db/driver.js';
+import { attributableCommits, repositoryRows } from '../db/count.js';
 import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
@@ -447,18 +448,18 @@ function commitsToRead(
   from: number | 'whole' | null,
 ): { commits: number; toRead: CommitRow[] } {
   const attributable = `c.repo_id = @repo AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0`;
-  const { n: commits } = db
-    .prepare(`SELECT count(*) AS n FROM metadata_commits c WHERE ${attributable}`)
-    .get<{ n: number }>({ repo: repoId })!;
+  const commits = attributableCommits(db, repoId);
   // The commits without an outcome come from paceflow_unattributed (sql/010), not from comparing
   // every commit with event_commit_outcomes — unless the counts say some commit has neither (its
-  // outcome row was dropped to be rebuilt from the facts): then the comparison refills it.
-  const counted = (sql: string) => db.prepare(sql).get<{ n: number }>({ repo: repoId })!.n;
-  const outcomes = counted(`SELECT count(*) AS n FROM event_commit_outcomes WHERE repo_id = @repo`);
-  const pending = counted(
-    `SELECT count(*) AS n FROM paceflow_unattributed u CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
-     WHERE u.repo_id = @repo AND ${attributable}`,
-  );
+  // outcome row was dropped to be rebuilt from the facts): then the comparison refills it. Both
+  // totals are counted without reading the rows (db/count.ts): this runs after every commit.
+  const outcomes = repositoryRows(db, 'event_commit_outcomes', repoId);
+  const pending = db
+    .prepare(
+      `SELECT count(*) AS n FROM paceflow_unattributed u CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
+       WHERE u.repo_id = @repo AND ${attributable}`,
+    )
+    .get<{ n: number }>({ repo: repoId })!.n;
   if (outcomes + pending < commits && !options.readOnly && !options.only) {
     db.prepare(
       `INSERT OR IGNORE INTO paceflow_unattributed (repo_id, sha) SELECT c.repo_id, c.sha FROM metadata_commits c

@@ -113,7 +113,7 @@ export async function buildChurn(options: {
  */
 function closeWindows(db: Database, repoId: string, windowMs: number, now: number): void {
   db.prepare(`
-    UPDATE event_commit_churn SET window_closed = 1
+    UPDATE event_commit_churn INDEXED BY event_commit_churn_open_windows SET window_closed = 1
     WHERE repo_id = @repo AND window_closed = 0 AND (
       SELECT unixepoch(o.reached_mainline_at) * 1000 FROM event_commit_outcomes o
       WHERE o.repo_id = event_commit_churn.repo_id AND o.sha = event_commit_churn.sha) + @windowMs <= @now`).run({

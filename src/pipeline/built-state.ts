@@ -99,7 +99,8 @@ export function windowsDue(db: Database, repoId: string, config: PaceflowConfig)
         WHERE repo_id = @repo AND (merge_window_closed = 0 OR revert_window_closed = 0)
         UNION ALL
         SELECT min(unixepoch(o.reached_mainline_at)) + @churnWindow
-        FROM event_commit_churn c JOIN event_commit_outcomes o ON o.repo_id = c.repo_id AND o.sha = c.sha
+        FROM event_commit_churn c INDEXED BY event_commit_churn_open_windows
+        CROSS JOIN event_commit_outcomes o ON o.repo_id = c.repo_id AND o.sha = c.sha -- the open rows first
         WHERE c.repo_id = @repo AND c.window_closed = 0
         UNION ALL
         -- A row no build gave its flags yet: due now. (EXISTS, not LIMIT: a LIMIT here would limit

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Database } from '../../db/driver.js';
+import { repositoryRows } from '../../db/count.js';
 import { aiLinesGenerationKey } from '../attribution-replay.js';
 import { landingMark } from '../outcomes/landing.js';
 import { rowsRead } from '../../db/statement.js';
@@ -227,8 +228,7 @@ interface StageMark {
   ancestors: number;
 }
 
-const churnRows = (db: Database, repoId: string) =>
-  db.prepare(`SELECT count(*) AS n FROM event_commit_churn WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n;
+const churnRows = (db: Database, repoId: string) => repositoryRows(db, 'event_commit_churn', repoId);
 
 const ancestorRows = (db: Database, repoId: string) =>
   db
@@ -318,6 +318,6 @@ export function churnInputs(db: Database, repoId: string, windowDays: number): s
       `${db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([`${key}:${repoId}`])?.value ?? ''}\0`,
     );
   }
-  hash.update(`${db.prepare(`SELECT count(*) AS n FROM event_commit_churn WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n}`);
+  hash.update(`${churnRows(db, repoId)}`);
   return hash.digest('hex');
 }
