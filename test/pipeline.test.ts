@@ -7,7 +7,7 @@ import { gitProcessCounts } from '../src/git/run.js';
 import { BUILDERS, type Builder, runBuilders } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
-import { tempDatabase } from './helpers/db.js';
+import { snapshot, tempDatabase } from './helpers/db.js';
 
 afterAll(cleanupTempDirs);
 
@@ -54,6 +54,35 @@ describe('the update pipeline', () => {
       .get<{ n: number; merged: number }>();
     expect(outcomes).toEqual({ n: 2, merged: 2 });
     db.close();
+  });
+
+  it('quiet (the hooks’ worker) builds the same rows and leaves the totals out of the messages', async () => {
+    const repo = repoWithTwoCommits();
+    const run = async (quiet: boolean) => {
+      const db = tempDatabase();
+      const summary = await updateRepository(db, await locateRepository(repo.dir), defaultConfig(), {
+        providers: [],
+        environment: { env: {}, home: repo.dir },
+        cwd: repo.dir,
+        quiet,
+      });
+      const rows = snapshot(db, [
+        'metadata_repositories.first_seen_at',
+        'metadata_repositories.last_ingested_at',
+        'metadata_branches.first_seen_at',
+      ]);
+      db.close();
+      return { rows, messages: summary.builders.map((b) => b.message.replace(/^[^:]+: /, '')) };
+    };
+    const told = await run(false);
+    const quiet = await run(true);
+    expect(quiet.rows).toEqual(told.rows);
+    expect(told.messages.slice(1)).toEqual([
+      'outcomes: 2 commits on mainline, 0 reverted later (2 checked)',
+      'churn: 2 mainline commits updated; within 14 days 0 of their AI lines and 0 other lines churned',
+      'tasks: 0 commit links, 0 session links',
+    ]);
+    expect(quiet.messages.slice(1)).toEqual(['outcomes: 2 checked', told.messages[2]!, 'tasks: linked']);
   });
 
   it('without attribution it records history and runs no builder', async () => {

@@ -37,11 +37,11 @@ export async function buildOutcomes(options: {
   now?: Date;
   /** Mainline's reversed patch-ids, started before attribution (reverseIdsAhead): a whole build waits for them. */
   reverseAhead?: Promise<void> | null;
-}): Promise<{ mainlineTip: string | null; merged: number; reverted: number; checked: number }> {
+}): Promise<{ mainlineTip: string | null; checked: number }> {
   const { db, repoId, cwd, config } = options;
   const now = (options.now ?? new Date()).getTime() / 1000;
   const tip = mainlineTip(db, repoId);
-  if (!tip) return { mainlineTip: null, merged: 0, reverted: 0, checked: 0 };
+  if (!tip) return { mainlineTip: null, checked: 0 };
 
   // Nothing moved since the last build (same tips, every outcome built): only the windows, which
   // depend on today's date, need refreshing.
@@ -68,7 +68,7 @@ export async function buildOutcomes(options: {
   const sameSettings = previous?.revertWindowDays === state.revertWindowDays && previous.heavy === state.heavy;
   if (previous && sameSettings && previous.tip === tip && sameRefs(previous, state) && unbuilt === 0) {
     refreshWindows(db, repoId, config, now);
-    return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked: 0 };
+    return { mainlineTip: tip, checked: 0 };
   }
 
   // Mainline did not move: only the new outcomes and the commits of the refs that moved can change,
@@ -82,7 +82,7 @@ export async function buildOutcomes(options: {
         previous.tip === tip
           ? await buildChangedOutcomes(ctx, previous, config, now, saveState)
           : await buildAdvancedOutcomes(ctx, previous, config, now, saveState);
-      if (checked !== null) return { mainlineTip: tip, ...outcomeCounts(db, repoId), checked };
+      if (checked !== null) return { mainlineTip: tip, checked };
     } finally {
       ctx.close();
     }
@@ -140,7 +140,7 @@ async function buildAll(
   config: OutcomeConfig,
   now: number,
   saveState: () => void,
-): Promise<{ mainlineTip: string; merged: number; reverted: number; checked: number }> {
+): Promise<{ mainlineTip: string; checked: number }> {
   const { db, repoId, tip } = ctx;
   const candidates = db
     .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ?`)
@@ -149,8 +149,8 @@ async function buildAll(
   await applyMainlineRules(ctx, candidates);
   const reverts = await findReverts(ctx, config);
   // The state is saved with the rows it describes: a run killed before the commit rebuilds them.
-  const counts = writeOutcomes(ctx, candidates, reverts, config, now, saveState);
-  return { mainlineTip: tip, ...counts, checked: candidates.length };
+  writeOutcomes(ctx, candidates, reverts, config, now, saveState);
+  return { mainlineTip: tip, checked: candidates.length };
 }
 
 /**
@@ -222,7 +222,11 @@ async function squashedOnRewrittenRefs(
   return new Set(held.filter((sha) => squashed.get([ctx.repoId, sha]) !== undefined));
 }
 
-function outcomeCounts(db: Database, repoId: string): { merged: number; reverted: number } {
+/**
+ * How many of the repository's commits reached mainline and were reverted later: what the
+ * builder's message says (a sum over every outcome row: left out where nobody reads it).
+ */
+export function outcomeCounts(db: Database, repoId: string): { merged: number; reverted: number } {
   return db
     .prepare(
       `SELECT coalesce(sum(merged_to_mainline), 0) AS merged, coalesce(sum(reverted_later), 0) AS reverted FROM event_commit_outcomes WHERE repo_id = ?`,
@@ -813,7 +817,7 @@ async function findReverts(ctx: OutcomeContext, config: OutcomeConfig): Promise<
   return { edges, effective: effectiveReverts(revertsOf, (sha) => ctx.landedAt(sha)), partial };
 }
 
-/** Writes the mainline and revert columns of every candidate's outcome row; returns the counts. */
+/** Writes the mainline and revert columns of every candidate's outcome row. */
 function writeOutcomes(
   ctx: OutcomeContext,
   candidates: readonly string[],
@@ -821,10 +825,8 @@ function writeOutcomes(
   config: OutcomeConfig,
   now: number,
   alsoInTransaction: () => void,
-): { merged: number; reverted: number } {
+): void {
   const update = ctx.db.prepare(UPDATE_OUTCOME);
-  let merged = 0;
-  let reverted = 0;
   const window = config.revertWindowDays * 86400;
   ctx.db.transaction(() => {
     for (const sha of candidates) {
@@ -832,8 +834,6 @@ function writeOutcomes(
       const copy = r?.copy ?? null;
       const revert = copy ? reverts.effective(copy) : null;
       const revertedInWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
-      if (r) merged++;
-      if (revertedInWindow) reverted++;
       update.run({
         repo: ctx.repoId,
         sha,
@@ -862,7 +862,6 @@ function writeOutcomes(
     allEvidenceChanged(ctx.db, ctx.repoId);
     alsoInTransaction();
   });
-  return { merged, reverted };
 }
 
 /**

@@ -35,7 +35,7 @@ export async function buildTasks(options: {
   repoId: string;
   cwd: string;
   config: Pick<PaceflowConfig, 'taskKeyPattern' | 'taskKeyExclusions' | 'taskCommitWindowHours'>;
-}): Promise<{ taskCommits: number; taskSessions: number }> {
+}): Promise<void> {
   const { db, repoId, config } = options;
   const matcher = new TaskKeyMatcher(config);
   const meta = {
@@ -83,6 +83,10 @@ export async function buildTasks(options: {
   });
   crashPoint('tasks-commits');
   linkSessions(db, repoId, matcher, config, configKey, meta);
+}
+
+/** How many task links the repository's commits and sessions have: what the builder's message says. */
+export function taskLinkCounts(db: Database, repoId: string): { taskCommits: number; taskSessions: number } {
   return {
     taskCommits: db.prepare(`SELECT count(*) AS n FROM event_task_commits WHERE repo_id = ?`).get<{ n: number }>([repoId])!.n,
     taskSessions: db

@@ -137,7 +137,13 @@ export async function runHookWorker(options: { cwd: string; db?: string; env?: N
     dir: options.dir,
     repo: options.cwd,
     drain: async () => {
-      await update({ cwd: options.cwd, ...(options.db ? { db: options.db } : {}), ...(options.env ? { env: options.env } : {}) });
+      // Quiet: the worker prints nothing, so the builders' message totals are not computed.
+      await update({
+        cwd: options.cwd,
+        quiet: true,
+        ...(options.db ? { db: options.db } : {}),
+        ...(options.env ? { env: options.env } : {}),
+      });
     },
   });
   if (settings) await syncWhileWanted(options, settings);

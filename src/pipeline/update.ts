@@ -45,6 +45,8 @@ export interface UpdateOptions {
   cwd: string;
   /** The clock the builders' windows are judged by (tests). */
   now?: () => Date;
+  /** Nobody reads the messages (the hooks' worker): the builders leave out their totals (BuildContext.quiet). */
+  quiet?: boolean;
 }
 
 export interface UpdateSummary {
@@ -128,6 +130,7 @@ export async function updateRepository(
       writeNotes,
       tool: `paceflow ${packageVersion()}`,
       notesRead: notes.notes,
+      ...(options.quiet ? { quiet: true } : {}),
     });
     summary.messages.push(...summary.builders.map((b) => b.message));
     // A note still owed (git refused to write it) is tried again by the next run's builders.
@@ -207,6 +210,8 @@ export interface UpdateRequest {
   attribution?: boolean;
   /** Write refs/notes/paceflow (default true). */
   notes?: boolean;
+  /** Nobody reads the summary's messages (the hooks' worker): builders skip the totals only they show. */
+  quiet?: boolean;
 }
 
 /**
@@ -234,6 +239,7 @@ export async function update(request: UpdateRequest): Promise<UpdateSummary> {
       ...(request.attribution !== undefined ? { attribution: request.attribution } : {}),
       ...(request.notes !== undefined ? { notes: request.notes } : {}),
       ...(request.progress ? { progress: request.progress } : {}),
+      ...(request.quiet ? { quiet: true } : {}),
     }),
   );
 }
