@@ -1,3 +1,4 @@
+import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/cli/commands/ingest.js';
@@ -182,6 +183,69 @@ describe('reverted later', () => {
     repo.git('rm', '-q', 'a.ts');
     const undo = repo.commit('cleanup');
     expect((await outcomes(repo))(c)).toMatchObject({ reverted_later: 1, reverted_by: undo, revert_kind: 'diff-inversion' });
+  });
+
+  // Undone by hand, each shape of change: only commits that change the same paths have their
+  // diff reversed (reverse-candidates.ts), so each must still be found — by a whole build, and by
+  // a build after mainline moved on to the undo (the undone commit's reversed id computed then).
+  const undoneByHand: [string, (repo: TempRepo) => { c: string; undo: string }][] = [
+    [
+      'an edit',
+      (repo) => {
+        repo.write('a.ts', lines('a'));
+        repo.commit('a');
+        const c = repo.write('a.ts', `${lines('a')}${lines('more')}`).commit('more');
+        return { c, undo: repo.write('a.ts', lines('a')).commit('less') };
+      },
+    ],
+    [
+      'a rename with edits',
+      (repo) => {
+        repo.write('a.ts', lines('a', 12)).commit('a');
+        repo.git('mv', 'a.ts', 'b.ts');
+        const c = repo.write('b.ts', `${lines('a', 12)}export const renamed = true;\n`).commit('move');
+        repo.git('mv', 'b.ts', 'a.ts');
+        return { c, undo: repo.write('a.ts', lines('a', 12)).commit('move back') };
+      },
+    ],
+    [
+      'a binary file',
+      (repo) => {
+        repo.write('logo.bin', Buffer.from([0, 1, 2, 3, 0, 5])).commit('logo');
+        const c = repo.write('logo.bin', Buffer.from([0, 9, 8, 7, 0, 5])).commit('new logo');
+        return { c, undo: repo.write('logo.bin', Buffer.from([0, 1, 2, 3, 0, 5])).commit('old logo') };
+      },
+    ],
+    [
+      'an edit with a mode change',
+      (repo) => {
+        repo.write('run.sh', lines('s')).commit('script');
+        repo.write('run.sh', `${lines('s')}${lines('t')}`);
+        chmodSync(join(repo.dir, 'run.sh'), 0o755);
+        const c = repo.commit('runnable');
+        repo.write('run.sh', lines('s'));
+        chmodSync(join(repo.dir, 'run.sh'), 0o644);
+        return { c, undo: repo.commit('not runnable') };
+      },
+    ],
+  ];
+  it.each(undoneByHand)('an inverted diff without the message: %s', async (_, make) => {
+    const repo = base();
+    const { c, undo } = make(repo);
+    expect((await outcomes(repo))(c)).toMatchObject({ reverted_later: 1, reverted_by: undo, revert_kind: 'diff-inversion' });
+    // Built before the undo, then after it: the build after mainline moved on finds it too.
+    repo.git('branch', 'undo', undo);
+    repo.git('reset', '-q', '--hard', `${undo}~1`);
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+    repo.git('merge', '-q', '--ff-only', 'undo');
+    await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+    const d = openDatabase(db);
+    expect(d.prepare(`SELECT reverted_by, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([c])).toEqual({
+      reverted_by: undo,
+      revert_kind: 'diff-inversion',
+    });
+    d.close();
   });
 
   it('a revert line quoted in a squash body reverts nothing', async () => {

@@ -1,9 +1,8 @@
+import { chmodSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { buildAttribution } from '../src/builders/attribution.js';
-import { buildOutcomes, reverseIdsAhead } from '../src/builders/outcomes.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { locateRepository } from '../src/git/repository.js';
-import { gitProcessCounts } from '../src/git/run.js';
 import { BUILDERS, type Builder, runBuilders } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -124,58 +123,40 @@ describe('the update pipeline', () => {
     db.close();
   });
 
-  it('a whole outcome build’s reversed patch-ids start ahead, beside attribution, and only then', async () => {
-    const repo = repoWithTwoCommits();
-    const { db, location, repoId, update } = await recordedHistory(repo);
-    const reversed = () => db.prepare(`SELECT count(*) AS n FROM fact_commit_patch_ids WHERE has_reverse = 1`).get<{ n: number }>()!.n;
-    const seen: number[] = [];
-    let patchIdsAfterProbe = 0;
-    // Runs first and waits for what outcomes started ahead: the two commits' reversed ids are kept
-    // before attribution's place in the list is even over.
-    const probe: Builder = {
-      name: 'probe',
-      async run(ctx) {
-        await ctx.ahead?.get('outcomes');
-        seen.push(reversed());
-        patchIdsAfterProbe = gitProcessCounts.get('patch-id') ?? 0;
-        return { builder: this.name, message: '' };
-      },
-    };
-    const ctx = { db, repoId, root: location.root, config: defaultConfig(), writeNotes: false, notesRead: 0 };
-    await runBuilders(ctx, [probe, ...BUILDERS]);
-    expect(seen).toEqual([2]);
-    // Then attribution's stream fed one patch-id; the whole build found the reversed ids kept.
-    expect((gitProcessCounts.get('patch-id') ?? 0) - patchIdsAfterProbe).toBe(1);
-    expect(db.prepare(`SELECT count(*) AS n, sum(merged_to_mainline) AS merged FROM event_commit_outcomes`).get()).toEqual({
-      n: 2,
-      merged: 2,
+  it('a whole outcome build reverses only the diffs another mainline commit could undo (one changing the same paths)', async () => {
+    const repo = TempRepo.create();
+    const body = 'def alpha():\n    return compute_alpha()\n';
+    repo.write('a.py', body).commit('add alpha');
+    repo.write('b.py', 'def beta():\n    return compute_beta()\n').commit('add beta');
+    repo.write('a.py', `${body}def more():\n    return compute_more()\n`).commit('more alpha');
+    // A mode change names its file (git patch-id reads its header): it shares beta's key; the
+    // rename names two paths, a key of its own.
+    chmodSync(join(repo.dir, 'b.py'), 0o755);
+    repo.commit('executable beta');
+    repo.git('mv', 'b.py', 'c.py');
+    repo.commit('rename beta');
+    // Undone by hand, without a revert message: the inverted diff of `more alpha`.
+    const undo = repo.write('a.py', body).commit('back to alpha alone');
+    const { db, repoId, location } = await recordedHistory(repo);
+    await runBuilders({ db, repoId, root: location.root, config: defaultConfig(), writeNotes: false, notesRead: 0 });
+    const reversed = db
+      .prepare(
+        `SELECT c.subject FROM fact_commit_patch_ids p JOIN metadata_commits c USING (repo_id, sha) WHERE p.has_reverse = 1 ORDER BY 1`,
+      )
+      .all<{ subject: string }>()
+      .map((r) => r.subject);
+    // The last of each key to land can only undo: of a.py's three commits, two are reversed.
+    expect(reversed).toEqual(['add alpha', 'add beta', 'more alpha']);
+    expect(
+      db
+        .prepare(
+          `SELECT reverted_by, revert_kind FROM event_commit_outcomes o JOIN metadata_commits c USING (repo_id, sha) WHERE c.subject = 'more alpha'`,
+        )
+        .get(),
+    ).toEqual({
+      reverted_by: undo,
+      revert_kind: 'diff-inversion',
     });
-    // A later build saved its state: nothing is started ahead.
-    repo.write('c.py', 'def gamma():\n    return compute_gamma()\n').commit('add gamma');
-    await update();
-    await runBuilders(ctx, [probe, ...BUILDERS]);
-    expect(seen).toEqual([2, 2]);
-    expect(reversed()).toBe(3);
-    db.close();
-  });
-
-  it('a whole outcome build waits for the reversed ids started ahead instead of computing them again', async () => {
-    const repo = repoWithTwoCommits();
-    const { db, repoId } = await recordedHistory(repo);
-    await buildAttribution({ db, repoId, cwd: repo.dir, config: defaultConfig() });
-    const before = gitProcessCounts.get('patch-id') ?? 0;
-    // Started late on purpose: the build asks for the reversed ids while they are still coming.
-    let keptAhead = false;
-    const reverseAhead = new Promise((resolve) => setTimeout(resolve, 300))
-      .then(() => reverseIdsAhead(db, repoId, repo.dir) ?? undefined)
-      .then(() => {
-        keptAhead = true;
-      });
-    await buildOutcomes({ db, repoId, cwd: repo.dir, config: defaultConfig(), reverseAhead });
-    // It waited for them, and started no patch-id of its own: one in all.
-    expect(keptAhead).toBe(true);
-    expect((gitProcessCounts.get('patch-id') ?? 0) - before).toBe(1);
-    expect(db.prepare(`SELECT count(*) AS n FROM fact_commit_patch_ids WHERE has_reverse = 1`).get()).toEqual({ n: 2 });
     db.close();
   });
 });

@@ -3,10 +3,9 @@ import type { Database, SqlValue } from '../db/driver.js';
 import { isoSeconds } from './attribution-replay.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
-import { isAncestor, patchIds } from '../git/mainline.js';
-import { runGit } from '../git/run.js';
-import { keepPatchIds } from './patch-ids.js';
+import { isAncestor } from '../git/mainline.js';
 import { landingMark } from './outcomes/landing.js';
+import { sameKeyCommits } from './outcomes/reverse-candidates.js';
 import { ancestorRule, applyMainlineRules, applyRefRules, pullRequestOfRef } from './outcomes/mainline-rules.js';
 import {
   diffInversionReverts,
@@ -35,8 +34,6 @@ export async function buildOutcomes(options: {
   cwd: string;
   config: OutcomeConfig;
   now?: Date;
-  /** Mainline's reversed patch-ids, started before attribution (reverseIdsAhead): a whole build waits for them. */
-  reverseAhead?: Promise<void> | null;
 }): Promise<{ mainlineTip: string | null; checked: number }> {
   const { db, repoId, cwd, config } = options;
   const now = (options.now ?? new Date()).getTime() / 1000;
@@ -87,7 +84,7 @@ export async function buildOutcomes(options: {
       ctx.close();
     }
   }
-  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true, reverseAhead: options.reverseAhead ?? null });
+  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true });
   try {
     return await buildAll(ctx, config, now, saveState);
   } finally {
@@ -111,28 +108,6 @@ function mainlineTip(db: Database, repoId: string): string | null {
 
 /** Where a build saves what it saw (OutcomesState); none: the next build is a whole one. */
 export const outcomesStateKey = (repoId: string) => `outcomes_state:${repoId}`;
-
-/**
- * Mainline's reversed patch-ids, started before the builders ahead of outcomes run, when the next
- * outcome build is a whole one (no build saved its state: a first run, or sql/015): diff inversion
- * reads every mainline commit's, and git's whole pass of reversed diffs (15 s of CPU on the 80k
- * bench history) then runs beside attribution, which leaves a core idle half its time, instead of
- * after the mainline rules, with the main thread waiting. Git only — the rows are kept when they
- * are ready, in one transaction of their own — and a failure is left to the build, which computes
- * what is missing. Null when no whole build is due.
- */
-export function reverseIdsAhead(db: Database, repoId: string, cwd: string): Promise<void> | null {
-  if (db.prepare(`SELECT 1 FROM paceflow_meta WHERE key = ?`).get([outcomesStateKey(repoId)])) return null;
-  const tip = mainlineTip(db, repoId);
-  if (!tip) return null;
-  return (async () => {
-    const onMainline = (await runGit(['rev-list', '--no-merges', tip], { cwd })).stdout.toString('latin1').split('\n').filter(Boolean);
-    const kept = db.prepare(`SELECT has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
-    const missing = onMainline.filter((sha) => kept.get<{ has_reverse: number }>([repoId, sha])?.has_reverse !== 1);
-    const ids = await patchIds(missing, cwd, { reverse: true });
-    keepPatchIds(db, repoId, new Map(missing.map((sha) => [sha, ids.get(sha) ?? null])), true);
-  })().catch(() => undefined);
-}
 
 /** The whole build: every outcome, over all of mainline. */
 async function buildAll(
@@ -558,6 +533,14 @@ async function newRevertEdges(
     const canonical = target ? copyOf(target) : undefined;
     if (canonical && canonical !== sha && (await ctx.precedes(canonical, sha))) edges.set(sha, { target: canonical, kind: 'message' });
   }
+  // What a new commit could undo has its reversed id kept: the mainline commits that change its
+  // paths (reverse-candidates.ts), computed now where no build needed them before.
+  const undoable = new Set<string>();
+  for (const sha of moved.fresh) {
+    if (edges.has(sha) || !moved.forward.get(sha)) continue;
+    for (const c of sameKeyCommits(db, repoId, sha)) if (ctx.isOnMainline(c) && ctx.landedAt(c) <= ctx.landedAt(sha)) undoable.add(c);
+  }
+  if (undoable.size > 0) await ctx.patchIds([...undoable], true);
   // In landing order, as the whole build lists them.
   const byReverse = db.prepare(`
     SELECT p.sha FROM fact_commit_patch_ids p INDEXED BY fact_commit_patch_ids_by_reverse

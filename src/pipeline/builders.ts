@@ -29,8 +29,6 @@ export interface BuildContext {
    * message shows (sums over every outcome row and task link, ~15 ms on an 80k history).
    */
   readonly quiet?: boolean;
-  /** What each builder started ahead of the builders before it (Builder.ahead), by builder name. */
-  readonly ahead?: ReadonlyMap<string, Promise<void>>;
 }
 
 export interface BuilderSummary {
@@ -51,11 +49,6 @@ export interface BuilderWork {
 export interface Builder {
   readonly name: string;
   run(ctx: BuildContext): Promise<Omit<BuilderSummary, 'work'>>;
-  /**
-   * Work the builder can start before the builders ahead of it run — git's, on rows none of them
-   * writes — so that it runs beside them; its run finds it in ctx.ahead. Never rejects.
-   */
-  ahead?(ctx: BuildContext): Promise<void> | undefined;
 }
 
 // Each builder loads its module when it runs: a run outside a repository (transcripts only) never
@@ -93,14 +86,7 @@ const outcomes: Builder = {
   name: 'outcomes',
   async run(ctx) {
     const { buildOutcomes, outcomeCounts } = await import('../builders/outcomes.js');
-    const reverseAhead = ctx.ahead?.get(this.name);
-    const result = await buildOutcomes({
-      db: ctx.db,
-      repoId: ctx.repoId,
-      cwd: ctx.root,
-      config: ctx.config,
-      ...(reverseAhead ? { reverseAhead } : {}),
-    });
+    const result = await buildOutcomes({ db: ctx.db, repoId: ctx.repoId, cwd: ctx.root, config: ctx.config });
     if (!result.mainlineTip)
       return { builder: this.name, message: `${ctx.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown` };
     if (ctx.quiet) return { builder: this.name, message: `${ctx.repoId}: outcomes: ${result.checked} checked` };
@@ -109,13 +95,6 @@ const outcomes: Builder = {
       builder: this.name,
       message: `${ctx.repoId}: outcomes: ${merged} commits on mainline, ${reverted} reverted later (${result.checked} checked)`,
     };
-  },
-  // A whole build's reversed patch-ids (the longest git pass it waits for), beside attribution.
-  ahead(ctx) {
-    if (ctx.pathScope) return undefined;
-    return import('../builders/outcomes.js')
-      .then(({ reverseIdsAhead }) => reverseIdsAhead(ctx.db, ctx.repoId, ctx.root) ?? undefined)
-      .catch(() => undefined);
   },
 };
 
@@ -161,22 +140,7 @@ const tasks: Builder = {
 export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks];
 
 /** Runs every builder in order on one context; returns what each did. */
-export async function runBuilders(context: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
-  const ahead = new Map<string, Promise<void>>();
-  for (const builder of builders) {
-    const started = builder.ahead?.(context);
-    if (started) ahead.set(builder.name, started);
-  }
-  const ctx: BuildContext = { ...context, ahead };
-  try {
-    return await runEach(ctx, builders);
-  } finally {
-    // Nothing started ahead writes after the builders return (the database closes then).
-    await Promise.all(ahead.values());
-  }
-}
-
-async function runEach(ctx: BuildContext, builders: readonly Builder[]): Promise<BuilderSummary[]> {
+export async function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
   const summaries: BuilderSummary[] = [];
   for (const builder of builders) {
     const before = workSoFar();

@@ -3,6 +3,7 @@ import { CatFileBatch } from '../../git/cat-file.js';
 import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
 import { keepPatchIds } from '../patch-ids.js';
+import { reverseCandidates, changedPathKeys } from './reverse-candidates.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
@@ -95,9 +96,6 @@ export class OutcomeContext {
    * squash rules then look only at those refs (only their commits are candidates). Null: every ref.
    */
   changedTips: ReadonlySet<string> | null = null;
-
-  /** Mainline's reversed ids being computed ahead of this build (reverseIdsAhead), if any. */
-  reverseAhead: Promise<void> | null = null;
 
   constructor(
     readonly db: Database,
@@ -276,16 +274,16 @@ export class OutcomeContext {
   private reverseKept: Promise<Map<string, string>> | null = null;
 
   /**
-   * Every mainline commit's reverse patch-id (what diff inversion compares), the same map whenever
-   * asked. A whole build starts it once the forward ids are kept, so that git computes it (two
-   * processes) beside the mainline rules' work instead of after it; rows of one column each, no
-   * other lookup of these commits' ids is left to race with it.
+   * The reverse patch-ids diff inversion compares: of the mainline commits another mainline commit
+   * could undo (reverse-candidates.ts; the others cannot match), the same map whenever asked. A whole
+   * build starts it once the forward ids are kept, so that git computes it beside the mainline
+   * rules' work; rows of one column each, no other lookup of these commits' ids is left to race
+   * with it.
    */
   reverseMainlineIds(): Promise<Map<string, string>> {
     if (!this.reverseKept) {
-      // Those a pipeline started before attribution (reverseIdsAhead) are kept first: only what
-      // they left out is computed here.
-      const ids = (this.reverseAhead ?? Promise.resolve()).then(() => this.patchIds(this.onMainline, true));
+      const candidates = reverseCandidates(changedPathKeys(this.db, this.repoId), this.onMainline, (sha) => this.landedAt(sha));
+      const ids = this.patchIds(candidates, true);
       ids.catch(() => {}); // awaited by whoever asks for it: a failure surfaces there, never unhandled
       this.reverseKept = ids;
     }
@@ -384,10 +382,9 @@ export function loadOutcomeContext(
   cwd: string,
   tip: string,
   refs: readonly RefTip[],
-  options: { whole: boolean; reverseAhead?: Promise<void> | null } = { whole: true },
+  options: { whole: boolean } = { whole: true },
 ): OutcomeContext {
   const ctx = new OutcomeContext(db, repoId, cwd, tip, refs, options.whole);
-  ctx.reverseAhead = options.reverseAhead ?? null;
   if (options.whole) ctx.allCommits();
   return ctx;
 }
