@@ -233,19 +233,22 @@ describe('reverted later', () => {
     const repo = base();
     const { c, undo } = make(repo);
     expect((await outcomes(repo))(c)).toMatchObject({ reverted_later: 1, reverted_by: undo, revert_kind: 'diff-inversion' });
-    // Built before the undo, then after it: the build after mainline moved on finds it too.
+    // Built before the undo (or before both), then after it: the build after mainline moved on
+    // finds it too.
     repo.git('branch', 'undo', undo);
-    repo.git('reset', '-q', '--hard', `${undo}~1`);
-    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
-    await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
-    repo.git('merge', '-q', '--ff-only', 'undo');
-    await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
-    const d = openDatabase(db);
-    expect(d.prepare(`SELECT reverted_by, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([c])).toEqual({
-      reverted_by: undo,
-      revert_kind: 'diff-inversion',
-    });
-    d.close();
+    for (const back of ['~1', '~2']) {
+      repo.git('reset', '-q', '--hard', `${undo}${back}`);
+      const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+      await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+      repo.git('merge', '-q', '--ff-only', 'undo');
+      await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+      const d = openDatabase(db);
+      expect(d.prepare(`SELECT reverted_by, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([c]), back).toEqual({
+        reverted_by: undo,
+        revert_kind: 'diff-inversion',
+      });
+      d.close();
+    }
   });
 
   it('a revert line quoted in a squash body reverts nothing', async () => {

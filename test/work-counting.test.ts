@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateHistory, writeTranscripts } from '../bench/synthetic-history.mjs';
 import { type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
+import { openDatabase } from '../src/db/open.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -59,6 +60,19 @@ describe('work proportional to the change', () => {
     const run = async () => workOf(await ingest({ cwd: repo, db, env, notes: false }));
     const first = await run();
     expect(first.attribution!.diffsRead).toBeGreaterThan(10_000);
+    // The first outcome build reverses only the diffs a revert could match (the commits that change
+    // the same paths as another mainline commit: reverse-candidates.ts), not every mainline diff.
+    const d = openDatabase(db);
+    const reversed = d
+      .prepare(
+        `SELECT (SELECT count(*) FROM fact_commit_patch_ids WHERE has_reverse = 1) AS reversed,
+                (SELECT count(*) FROM event_commit_outcomes WHERE merged_to_mainline = 1 AND mainline_via = 'ancestor') AS mainline`,
+      )
+      .get<{ reversed: number; mainline: number }>()!;
+    d.close();
+    expect(reversed.mainline).toBeGreaterThan(5_000);
+    expect(reversed.reversed).toBeGreaterThan(0);
+    expect(reversed.reversed).toBeLessThan(reversed.mainline / 2);
 
     // The refs are read each run (what moved is found by comparing them): they count beside the change.
     const refs = git('for-each-ref', '--format=x').split('\n').length;

@@ -365,8 +365,9 @@ async function mainlineMovedOn(ctx: OutcomeContext, previous: OutcomesState): Pr
   // ties go by landing order (copies), by ancestry (reverts) or are checked afresh (kept verdicts).
   if (landed.length === 0 || landed.some((l) => l.landed_at < before.latest!)) return null;
   const fresh = landed.map((l) => l.sha).filter((sha) => ctx.isOnMainline(sha));
-  // Both ways at once (each writes its own column): two git pipelines side by side.
-  const [forward] = await Promise.all([ctx.patchIds(fresh), ctx.patchIds(fresh, true)]);
+  // Forward only: a new commit's reversed diff is computed when a later commit could undo it
+  // (newRevertEdges, reverse-candidates.ts).
+  const forward = await ctx.patchIds(fresh);
   return { landed, fresh, forward, latestBefore: before.latest };
 }
 
