@@ -135,17 +135,34 @@ function addedLines(c: CommitPatch): Lines {
 }
 
 /**
+ * A later commit's added and removed lines, normalized once: one commit is applied to every target
+ * whose window holds it (applying them took 0.78 s of the 20k bench history's first run, normalizing
+ * the same lines again; 0.49 s now).
+ */
+const normalized = new WeakMap<CommitPatch, { readded: Set<string>; removed: string[][] }>();
+function normalizedLines(r: CommitPatch): { readded: Set<string>; removed: string[][] } {
+  let lines = normalized.get(r);
+  if (!lines) {
+    lines = {
+      readded: new Set(r.files.flatMap((f) => f.added.map(normalizeLine))),
+      removed: r.files.map((f) => f.removed.map(normalizeLine)),
+    };
+    normalized.set(r, lines);
+  }
+  return lines;
+}
+
+/**
  * What R does to C's lines still present: how many it deletes without adding the same text back,
  * and (applied to `present`) the lines left after it — a rename carries them to the new path, a
  * line removed and added back (moved, re-indented) stays.
  */
 function applyLater(r: CommitPatch, present: Lines): number {
-  const readded = new Set(r.files.flatMap((f) => f.added.map(normalizeLine)));
+  const { readded, removed } = normalizedLines(r);
   let deleted = 0;
-  for (const f of r.files) {
+  for (const [i, f] of r.files.entries()) {
     const from = f.oldPath ?? f.path;
-    for (const text of f.removed) {
-      const norm = normalizeLine(text);
+    for (const norm of removed[i]!) {
       const key = `${from}\0${norm}`;
       const n = present.get(key) ?? 0;
       if (n === 0 || readded.has(norm)) continue;
