@@ -50,7 +50,7 @@ function hostileHistory(): { repo: TempRepo; commits: string[] } {
 }
 
 /** The pinned definition, by hand: git log's patches of the commits into git patch-id --stable. */
-function referenceIds(cwd: string, shas: readonly string[]): Map<string, string> {
+function referenceIds(cwd: string, shas: readonly string[], reverse = false): Map<string, string> {
   const log = spawnSync(
     'git',
     [
@@ -67,6 +67,7 @@ function referenceIds(cwd: string, shas: readonly string[]): Map<string, string>
       '--no-ext-diff',
       '--no-textconv',
       '--format=commit %H',
+      ...(reverse ? ['-R'] : []),
     ],
     { cwd, input: `${shas.join('\n')}\n` },
   );
@@ -103,6 +104,10 @@ describe('patch-ids from the diff stream attribution reads', () => {
 
   it('attribution keeps each commit’s forward id from its own stream; the outcome build then diffs only for the reversed ids', async () => {
     const { repo, commits } = hostileHistory();
+    // The odd path changed again: its first commit is one a later commit could undo (the same
+    // paths), so the outcome build reverses that diff — and no other here.
+    commits.push(repo.write('dir/ü b.txt', 'unicode and a space, again\n').commit('odd path again'));
+    const undoable = commits[3]!;
     const db = join(tempDir('paceflow-db-'), 'paceflow.db');
     const env = { ...process.env, HOME: tempDir('paceflow-home-') };
     await ingest({ cwd: repo.dir, db, env, notes: false, attribution: false });
@@ -119,9 +124,13 @@ describe('patch-ids from the diff stream attribution reads', () => {
       expect(kept()).toEqual([...commits].sort().map((sha) => [sha, reference.get(sha) ?? null, 0]));
       const before = gitProcessCounts.get('patch-id') ?? 0;
       await ingest({ cwd: repo.dir, db, env, notes: false });
-      // The whole outcome build: one patch-id process, for mainline's reversed diffs.
+      // The whole outcome build: one patch-id process, for the one reversed diff, under the pinned
+      // definition whatever the configuration says.
       expect((gitProcessCounts.get('patch-id') ?? 0) - before).toBe(1);
-      expect(kept()).toEqual([...commits].sort().map((sha) => [sha, reference.get(sha) ?? null, 1]));
+      expect(kept()).toEqual([...commits].sort().map((sha) => [sha, reference.get(sha) ?? null, sha === undoable ? 1 : 0]));
+      expect(d.prepare(`SELECT reverse_id FROM fact_commit_patch_ids WHERE sha = ?`).get([undoable])).toEqual({
+        reverse_id: referenceIds(repo.dir, [undoable], true).get(undoable),
+      });
     } finally {
       d.close();
     }
