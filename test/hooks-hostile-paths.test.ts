@@ -160,7 +160,7 @@ describe('hooks in repositories with hostile paths', () => {
     // What the old installer wrote: the path between single quotes, its own quote not escaped.
     const hook = join(h.dir, '.git', 'hooks', 'post-commit');
     const shim = join(h.dir, '.git', 'paceflow', 'hook.sh');
-    writeFileSync(hook, readFileSync(hook, 'utf8').replace(shellQuote(shim), `'${shim}'`));
+    writeFileSync(hook, readFileSync(hook, 'utf8').replaceAll(shellQuote(shim), `'${shim}'`));
     const status = h.cli('hooks', 'status');
     // The whole text a person reads, with the temporary folder named <repo>.
     await expect(status.replaceAll(h.dir, '<repo>')).toMatchFileSnapshot('__snapshots__/hooks-status-broken.txt');

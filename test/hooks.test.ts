@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -224,7 +224,7 @@ describe('git hooks', () => {
     const hook = join(h.repo.dir, '.git', 'hooks', 'post-commit');
     const shim = join(h.paceflowDir, 'hook.sh');
     // No subshell around the shim: that fork was ~0.2× of a bare commit (bench/README, session 16).
-    expect(readFileSync(hook, 'utf8')).toContain(`\n. '${shim}' </dev/null\n`);
+    expect(readFileSync(hook, 'utf8')).toContain(`\nif [ -r '${shim}' ]; then . '${shim}' </dev/null; fi\n`);
     // A live worker holds the lock (this process), so the shim queues without starting one.
     const lock = join(h.paceflowDir, 'worker.lock');
     writeFileSync(lock, `${process.pid}\n`);
@@ -244,6 +244,11 @@ describe('git hooks', () => {
       expect(run([shim, 'post-merge', '1'], { PACEFLOW_PUSHING_NOTES: '1' }).status).toBe(0);
       expect(queued()).toBe('post-commit \npost-merge 0\n');
       expect(readFileSync(lock, 'utf8')).toBe(`${process.pid}\n`);
+      // The shim gone (its folder deleted): the hook says nothing and keeps the previous status.
+      renameSync(shim, `${shim}.away`);
+      const gone = run([hook]);
+      expect({ status: gone.status, stderr: gone.stderr }).toEqual({ status: 3, stderr: '' });
+      renameSync(`${shim}.away`, shim);
     } finally {
       rmSync(queue, { force: true });
       rmSync(lock, { force: true });

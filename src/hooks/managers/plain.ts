@@ -8,7 +8,10 @@ import { baseSetup, HOOKS, type HookManager, type HookName, MARK, needsStdin, re
  * to both for post-rewrite and pre-push), then the shim — called directly only when it needs
  * stdin; otherwise it is sourced in this same shell (`.`, no subshell: the shim never calls
  * `exit`), so a commit pays for no extra process. Without the subshell a commit measured 1.24–1.28×
- * the bare commit against 1.45–1.47× (bench/README, session 16).
+ * the bare commit against 1.45–1.47× (bench/README, session 16). Sourced only when readable: a
+ * special builtin that cannot open its file ends the whole shell, so a shim gone with its folder
+ * would print an error on every commit and lose the previous hook's status (`paceflow hooks
+ * status` reports it missing).
  */
 export function plainHook(hook: HookName, shim: string): string {
   if (!needsStdin(hook)) {
@@ -17,7 +20,7 @@ ${MARK} (paceflow hooks uninstall restores the previous one)
 status=0
 if [ -x "$0.pre-paceflow" ]; then "$0.pre-paceflow" "$@"; status=$?; fi
 set -- ${hook} "$@"
-. ${shellQuote(shim)} </dev/null
+if [ -r ${shellQuote(shim)} ]; then . ${shellQuote(shim)} </dev/null; fi
 exit $status
 `;
   }
