@@ -45,7 +45,7 @@ function makeRepo(kind) {
     if (edited === text) throw new Error(`${kind}: ${pattern} no longer matches ${path}`);
     writeFileSync(path, edited);
   };
-  if (kind === 'subshell') edit(hook, /^\. (.*) <\/dev\/null$/m, '( . $1 ) </dev/null');
+  if (kind === 'subshell') edit(hook, /^if \[ -r (.*) \]; then \. .* <\/dev\/null; fi$/m, '( . $1 ) </dev/null');
   if (kind === 'noworker') edit(shim, WORKER, 'true\n');
   if (kind === 'bgtrue') edit(shim, WORKER, '/bin/true </dev/null >/dev/null 2>&1 &\n');
   return repo;
