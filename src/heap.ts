@@ -40,14 +40,21 @@ export function heapPacer(options: HeapPacerOptions): HeapPacer {
   };
 }
 
-/** V8's own full collection, exposed at run time (null where the flag cannot be set). */
-function fullCollection(): (() => void) | null {
+/**
+ * V8's own full collection, exposed at run time (null where the flag cannot be set). The flag is
+ * set back once `gc` is had: V8 refuses a code cache made under other flags, and the CLI writes its
+ * cache after the run (src/cli/bundle-loader.ts) — made with --expose-gc on, the next run (without
+ * it) would refuse it every time.
+ */
+export function fullCollection(): (() => void) | null {
   try {
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');
     return typeof gc === 'function' ? (gc as () => void) : null;
   } catch {
     return null;
+  } finally {
+    setFlagsFromString('--no-expose-gc');
   }
 }
 

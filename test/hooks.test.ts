@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workerArguments } from '../src/cli/worker-main.js';
 import { openDatabase } from '../src/db/open.js';
@@ -101,37 +101,61 @@ describe('git hooks: sync after ingest (warehouse.syncAfterIngest)', () => {
 });
 
 describe('the hooks worker loads what it runs', () => {
-  /** The modules a worker run resolved (a loader hook logs each on stderr), for one queued commit. */
-  function workerModules(config: object | null, env: NodeJS.ProcessEnv = {}): string[] {
+  /**
+   * The packages a worker run required (a preload logs every require() on stderr), for one queued
+   * commit. The worker's bundle holds paceflow's own modules; what it loads besides are packages.
+   */
+  function workerRequires(config: object | null, env: NodeJS.ProcessEnv = {}): string[] {
     const repo = TempRepo.create();
     if (config) repo.write('paceflow.config.json', JSON.stringify(config));
     repo.write('README.md', '# worker\n').commit('root');
     const dir = tempDir('paceflow-worker-');
     writeFileSync(join(dir, 'queue'), 'post-commit \n');
-    const hooks = join(dir, 'log-modules.mjs');
+    const preload = join(dir, 'log-requires.cjs');
     writeFileSync(
-      hooks,
-      `export async function resolve(s, c, next) { const r = await next(s, c); process.stderr.write('module ' + r.url + '\\n'); return r; }\n`,
+      preload,
+      `const Module = require('node:module'); const load = Module._load;
+Module._load = function (request, ...rest) { process.stderr.write('require ' + request + '\\n'); return load.call(this, request, ...rest); };\n`,
     );
-    const register = join(dir, 'register.mjs');
-    writeFileSync(register, `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(hooks).href)});\n`);
     const home = emptySessionHome();
-    const r = spawnSync(
-      process.execPath,
-      ['--import', pathToFileURL(register).href, BIN, 'hooks', 'worker', '--dir', dir, '--repo', repo.dir],
-      {
-        cwd: repo.dir,
-        env: { ...home.env, PACEFLOW_DB: join(dir, 'paceflow.db'), ...env },
-        encoding: 'utf8',
-      },
-    );
+    const r = spawnSync(process.execPath, ['--require', preload, BIN, 'hooks', 'worker', '--dir', dir, '--repo', repo.dir], {
+      cwd: repo.dir,
+      env: { ...home.env, PACEFLOW_DB: join(dir, 'paceflow.db'), ...env },
+      encoding: 'utf8',
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(readdirSync(dir).filter((f) => f.startsWith('queue'))).toEqual([]);
     return r.stderr
       .split('\n')
-      .filter((l) => l.startsWith('module '))
-      .map((l) => l.slice('module '.length));
+      .filter((l) => l.startsWith('require '))
+      .map((l) => l.slice('require '.length));
   }
+
+  it('without warehouse.syncAfterIngest it never loads PostgreSQL’s client (~0.1 s after every commit)', () => {
+    const plain = workerRequires(null);
+    expect(plain).toContain('better-sqlite3');
+    expect(plain).toContain('../dist/bundle-loader.cjs');
+    expect(plain.filter((r) => r === 'pg' || r === 'pg-copy-streams' || r.includes('commander'))).toEqual([]);
+    // With it on, they are loaded (the sync itself fails: nothing listens there).
+    const syncing = workerRequires(
+      { warehouse: { syncAfterIngest: true } },
+      { PACEFLOW_WAREHOUSE_URL: 'postgres://nobody@127.0.0.1:1/none' },
+    );
+    expect(syncing).toContain('pg');
+  });
+
+  it('its bundle holds neither the command-line parser nor the CLI’s commands', async () => {
+    // Each bundle's modules, as esbuild resolved them (the build, in memory).
+    const { buildCli } = await import('../scripts/build-cli.mjs');
+    const bundles = Object.fromEntries((await buildCli({ write: false })).map((b) => [b.outfile, b.inputs]));
+    const worker = bundles['dist/paceflow-worker.cjs']!;
+    expect(worker).toContain('src/cli/worker-main.ts');
+    expect(worker).toContain('src/pipeline/update.ts');
+    expect(worker.filter((i) => i.includes('node_modules/commander/') || i === 'src/cli/main.ts')).toEqual([]);
+    // The CLI's bundle has them: the filter above can fail.
+    expect(bundles['dist/paceflow.cjs']!.some((i) => i.includes('node_modules/commander/'))).toBe(true);
+    expect(bundles['dist/paceflow.cjs']).toContain('src/cli/main.ts');
+  });
 
   it.each([
     [['--dir', 'd'], {}, { cwd: process.cwd(), dir: 'd' }],
@@ -147,22 +171,6 @@ describe('the hooks worker loads what it runs', () => {
       expect(() => workerArguments([...args], env)).toThrow(UsageError);
       expect(() => workerArguments([...args], env)).toThrow(expected);
     }
-  });
-
-  it('without warehouse.syncAfterIngest it never loads the sync module or PostgreSQL’s client (~0.1 s after every commit)', () => {
-    const plain = workerModules(null);
-    expect(plain.some((u) => u.endsWith('/pipeline/update.js'))).toBe(true);
-    expect(plain.filter((u) => u.includes('/sync/') || u.includes('/node_modules/pg'))).toEqual([]);
-    // Nor the command-line parser: the worker has an entry of its own (src/cli/worker-main.ts).
-    expect(plain.some((u) => u.endsWith('/cli/worker-main.js'))).toBe(true);
-    expect(plain.filter((u) => u.includes('/node_modules/commander/') || u.includes('/cli/main.js'))).toEqual([]);
-    // With it on, they are loaded (the sync itself fails: nothing listens there).
-    const syncing = workerModules(
-      { warehouse: { syncAfterIngest: true } },
-      { PACEFLOW_WAREHOUSE_URL: 'postgres://nobody@127.0.0.1:1/none' },
-    );
-    expect(syncing.some((u) => u.endsWith('/sync/sync.js'))).toBe(true);
-    expect(syncing.some((u) => u.includes('/node_modules/pg/'))).toBe(true);
   });
 });
 

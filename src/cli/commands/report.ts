@@ -1,3 +1,5 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { ConfigOverrides } from '../../config/config.js';
 import type { Database } from '../../db/driver.js';
@@ -104,11 +106,7 @@ export async function report(options: ReportOptions): Promise<ReportResult> {
   return withDatabase(options, async (db) => {
     const doc = await readDocument(db, { ...options, ...(options.html ? { all: true } : {}) }, repoId, notes);
     if (options.html) {
-      const [{ renderHtmlReport }, { mkdirSync, writeFileSync }, { dirname, resolve }] = await Promise.all([
-        import('../../report/html.js'),
-        import('node:fs'),
-        import('node:path'),
-      ]);
+      const { renderHtmlReport } = await import('../../report/html.js');
       const file = resolve(options.cwd, options.html);
       mkdirSync(dirname(file), { recursive: true });
       writeFileSync(file, renderHtmlReport(doc));
@@ -158,11 +156,7 @@ export async function teamReport(options: TeamReportOptions): Promise<string> {
     now,
   });
   if (options.html) {
-    const [{ renderHtmlReport }, { mkdirSync, writeFileSync }, { dirname, resolve }] = await Promise.all([
-      import('../../report/html.js'),
-      import('node:fs'),
-      import('node:path'),
-    ]);
+    const { renderHtmlReport } = await import('../../report/html.js');
     const file = resolve(options.cwd, options.html);
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, renderHtmlReport(doc));

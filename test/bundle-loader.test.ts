@@ -1,0 +1,197 @@
+import { spawnSync } from 'node:child_process';
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cacheFile, folderState } from '../src/cli/bundle-loader.js';
+import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { emptySessionHome } from './helpers/sessions.js';
+
+afterAll(cleanupTempDirs);
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const BIN = join(ROOT, 'bin', 'paceflow.js');
+
+/** The real CLI with a cache folder of its own; stderr's `compile cache:` lines say what the cache did. */
+function paceflow(bin: string, args: string[], cacheHome: string, env: NodeJS.ProcessEnv = {}) {
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: tempDir(),
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome, PACEFLOW_COMPILE_CACHE_LOG: '1', PACEFLOW_HOME: tempDir('paceflow-home-'), ...env },
+    encoding: 'utf8',
+  });
+  const cache = r.stderr
+    .split('\n')
+    .filter((l) => l.startsWith('compile cache: '))
+    .map((l) => l.slice('compile cache: '.length).split(' ')[0]);
+  return { status: r.status, stdout: r.stdout, cache, stderr: r.stderr };
+}
+
+const cacheFiles = (cacheHome: string) => {
+  const dir = join(cacheHome, 'paceflow', 'compile');
+  return existsSync(dir) ? readdirSync(dir).sort() : [];
+};
+
+describe('the CLI’s compile cache', () => {
+  it('is written by a command’s first run and used by the next; one V8 refuses is written anew', () => {
+    const cacheHome = tempDir('paceflow-cache-');
+    const first = paceflow(BIN, ['ingest', '--help'], cacheHome);
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.cache).toEqual(['none', 'written']);
+    const [file] = cacheFiles(cacheHome);
+    expect(file).toMatch(/^paceflow-ingest-[0-9a-f]{8}-[0-9a-f]{12}-[0-9a-f]{8}\.v8$/);
+    const path = join(cacheHome, 'paceflow', 'compile', file!);
+    expect(statSync(path).mode & 0o777).toBe(0o600);
+    expect(statSync(join(cacheHome, 'paceflow', 'compile')).mode & 0o777).toBe(0o700);
+
+    const second = paceflow(BIN, ['ingest', '--help'], cacheHome);
+    expect(second.cache).toEqual(['used']);
+    expect(second.stdout).toBe(first.stdout);
+    expect(second.stdout).toContain('Usage: paceflow ingest');
+
+    // Another command has a cache of its own.
+    expect(paceflow(BIN, ['report', '--help'], cacheHome).cache).toEqual(['none', 'written']);
+    expect(cacheFiles(cacheHome)).toHaveLength(2);
+
+    // A damaged cache: refused by V8, the run the same, the file replaced.
+    writeFileSync(path, Buffer.alloc(statSync(path).size, 7));
+    const damaged = paceflow(BIN, ['ingest', '--help'], cacheHome);
+    expect(damaged.cache).toEqual(['rejected', 'written']);
+    expect(damaged.stdout).toBe(first.stdout);
+    expect(paceflow(BIN, ['ingest', '--help'], cacheHome).cache).toEqual(['used']);
+  });
+
+  it('is neither read nor written in a folder someone else could write, nor through a link, nor when turned off', () => {
+    const open = tempDir('paceflow-cache-');
+    mkdirSync(join(open, 'paceflow', 'compile'), { recursive: true });
+    chmodSync(join(open, 'paceflow', 'compile'), 0o777);
+    const run = paceflow(BIN, ['--version'], open);
+    expect(run.status).toBe(0);
+    expect(run.cache).toEqual(['untrusted']);
+    expect(cacheFiles(open)).toEqual([]);
+
+    const linked = tempDir('paceflow-cache-');
+    const elsewhere = tempDir('paceflow-cache-target-');
+    chmodSync(elsewhere, 0o700);
+    mkdirSync(join(linked, 'paceflow'));
+    symlinkSync(elsewhere, join(linked, 'paceflow', 'compile'));
+    expect(paceflow(BIN, ['--version'], linked).cache).toEqual(['untrusted']);
+    expect(readdirSync(elsewhere)).toEqual([]);
+
+    const off = tempDir('paceflow-cache-');
+    const quiet = paceflow(BIN, ['--version'], off, { PACEFLOW_COMPILE_CACHE: '0' });
+    expect(quiet.cache).toEqual(['off']);
+    expect(quiet.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+    expect(existsSync(join(off, 'paceflow'))).toBe(false);
+  });
+
+  it('keys the cache by the bundle file: a rebuilt bundle starts a new cache and removes the old build’s', () => {
+    // A copy of the package's runnable parts, whose bundle this test may rewrite.
+    const copy = tempDir('paceflow-package-');
+    for (const part of ['bin', 'package.json', 'dist/bundle-loader.cjs', 'dist/paceflow.cjs']) {
+      cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    }
+    const bin = join(copy, 'bin', 'paceflow.js');
+    const cacheHome = tempDir('paceflow-cache-');
+    expect(paceflow(bin, ['--version'], cacheHome).cache).toEqual(['none', 'written']);
+    expect(paceflow(bin, ['--version'], cacheHome).cache).toEqual(['used']);
+    const before = cacheFiles(cacheHome);
+    // The same length would pass V8's own check (it compares the source's length): the key does not.
+    appendFileSync(join(copy, 'dist', 'paceflow.cjs'), '\n// rebuilt\n');
+    expect(paceflow(bin, ['--version'], cacheHome).cache).toEqual(['none', 'written']);
+    const after = cacheFiles(cacheHome);
+    expect(after).toHaveLength(1);
+    expect(after).not.toEqual(before);
+    // The package's own bundle (another place) keeps its cache beside the copy's.
+    expect(paceflow(BIN, ['--version'], cacheHome).cache).toEqual(['none', 'written']);
+    expect(cacheFiles(cacheHome)).toHaveLength(2);
+  });
+
+  it('is used by the hooks’ worker after a run that collected garbage (V8’s flags left as they were)', () => {
+    const repo = TempRepo.create();
+    const home = emptySessionHome();
+    const cacheHome = tempDir('paceflow-cache-');
+    const dir = tempDir('paceflow-worker-');
+    const worker = () => {
+      writeFileSync(join(dir, 'queue'), 'post-commit \n');
+      const r = spawnSync(process.execPath, [BIN, 'hooks', 'worker', '--dir', dir, '--repo', repo.dir], {
+        cwd: repo.dir,
+        env: { ...home.env, XDG_CACHE_HOME: cacheHome, PACEFLOW_COMPILE_CACHE_LOG: '1', PACEFLOW_DB: join(dir, 'paceflow.db') },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      expect(readdirSync(dir).filter((f) => f.startsWith('queue'))).toEqual([]);
+      return r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('compile cache: '))
+        .map((l) => l.split(' ')[2]);
+    };
+    repo.write('a.ts', 'export const a = 1;\n').commit('first');
+    expect(worker()).toEqual(['none', 'written']);
+    repo.write('a.ts', 'export const a = 2;\n').commit('second');
+    expect(worker()).toEqual(['used']);
+    expect(cacheFiles(cacheHome)).toEqual([expect.stringMatching(/^paceflow-worker-hooks-/)]);
+  });
+
+  it.each([
+    ['ingest', ['node', 'paceflow', 'ingest'], {}, 'paceflow-ingest-'],
+    ['a command after --db and its value', ['node', 'paceflow', '--db', 'ingest.db', 'report'], {}, 'paceflow-report-'],
+    ['no command', ['node', 'paceflow', '--version'], {}, 'paceflow-none-'],
+    ['a word no command could be', ['node', 'paceflow', 'Ingest/../x'], {}, 'paceflow-none-'],
+    ['turned off', ['node', 'paceflow', 'ingest'], { PACEFLOW_COMPILE_CACHE: '0' }, null],
+  ] as const)('names the cache for %s', (_, argv, env, prefix) => {
+    const file = cacheFile({ bundle: '/pkg/dist/paceflow.cjs', argv: [...argv] }, '1:2:3:4', { HOME: '/home/u', ...env });
+    if (prefix === null) expect(file).toBeNull();
+    else {
+      expect(file!.dir).toBe('/home/u/.cache/paceflow/compile');
+      expect(file!.file.slice(file!.dir.length + 1).startsWith(prefix)).toBe(true);
+      expect(file!.file.startsWith(join(file!.dir, file!.build))).toBe(true);
+    }
+  });
+
+  it('keys by the bundle’s place and identity, and keeps to $XDG_CACHE_HOME only when it is absolute', () => {
+    const name = (bundle: string, identity: string, env: NodeJS.ProcessEnv = { HOME: '/home/u' }) =>
+      cacheFile({ bundle, argv: ['node', 'paceflow', 'ingest'] }, identity, env)!.file;
+    expect(name('/a/dist/paceflow.cjs', '1:2:3:4')).toBe(name('/a/dist/paceflow.cjs', '1:2:3:4'));
+    expect(name('/a/dist/paceflow.cjs', '1:2:3:5')).not.toBe(name('/a/dist/paceflow.cjs', '1:2:3:4'));
+    expect(name('/b/dist/paceflow.cjs', '1:2:3:4')).not.toBe(name('/a/dist/paceflow.cjs', '1:2:3:4'));
+    expect(name('/a/dist/paceflow.cjs', '1', { HOME: '/home/u', XDG_CACHE_HOME: '/xdg' }).startsWith('/xdg/paceflow/compile/')).toBe(true);
+    expect(name('/a/dist/paceflow.cjs', '1', { HOME: '/home/u', XDG_CACHE_HOME: 'relative' }).startsWith('/home/u/.cache/')).toBe(true);
+  });
+
+  it('trusts only a folder of this user’s that nobody else can write', () => {
+    const base = tempDir('paceflow-folder-');
+    const mine = join(base, 'mine');
+    mkdirSync(mine, { mode: 0o700 });
+    const shared = join(base, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o775);
+    symlinkSync(mine, join(base, 'link'));
+    writeFileSync(join(base, 'file'), '');
+    expect(folderState(mine)).toBe('trusted');
+    expect(folderState(shared)).toBe('untrusted');
+    expect(folderState(join(base, 'link'))).toBe('untrusted');
+    expect(folderState(join(base, 'file'))).toBe('untrusted');
+    expect(folderState(join(base, 'absent'))).toBe('missing');
+  });
+});
+
+describe('the CLI’s bundles', () => {
+  it('are ASCII (read without decoding) and run no import() a vm.Script could not', () => {
+    for (const bundle of ['paceflow.cjs', 'paceflow-worker.cjs', 'bundle-loader.cjs']) {
+      const bytes = readFileSync(join(ROOT, 'dist', bundle));
+      expect(bytes.every((b) => b < 0x80)).toBe(true);
+      expect(bytes.toString('latin1')).not.toMatch(/\bimport\(\s*["'`]/);
+    }
+  });
+});
