@@ -14,7 +14,7 @@ base="$(mktemp -d)/baseline"
 git -C "$root" worktree add -q --detach "$base" "$rev"
 trap 'git -C "$root" worktree remove --force "$base"' EXIT
 ln -s "$root/node_modules" "$base/node_modules"
-(cd "$base" && npx tsc -p tsconfig.build.json)
+(cd "$base" && npm run --silent build >/dev/null)
 cd "$repo"
 for variant in "baseline $rev:$base/bin/paceflow.js" "this checkout:$root/bin/paceflow.js"; do
   name="${variant%%:*}"; bin="${variant#*:}"

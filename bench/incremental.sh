@@ -24,7 +24,7 @@ work="$(mktemp -d)"
 trap 'git -C "$root" worktree remove --force "$work/baseline" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 git -C "$root" worktree add -q --detach "$work/baseline" "$rev"
 ln -s "$root/node_modules" "$work/baseline/node_modules"
-(cd "$work/baseline" && npx tsc -p tsconfig.build.json)
+(cd "$work/baseline" && npm run --silent build >/dev/null)
 # git, counted: every process paceflow starts goes through this wrapper.
 mkdir -p "$work/bin"
 real_git="$(command -v git)"
