@@ -37,6 +37,10 @@ mainline() { # the mainline ref of the repository at $1
   if [ -n "$head" ]; then echo "refs/remotes/$head"; elif git -C "$1" rev-parse -q --verify refs/heads/main >/dev/null; then echo refs/heads/main; else echo refs/heads/master; fi
 }
 
+# The CLI's compile cache, as PACEFLOW_COMPILE_CACHE_LOG reports it (builds before the bundles say nothing).
+export PACEFLOW_COMPILE_CACHE_LOG=1
+cache_used() { grep -o '^compile cache: [a-z]*' "$work/out" | head -1 | sed 's/.*/ [&]/'; }
+
 measure() { # <label> <bin> <repo> <db> <home> [extra flags]
   : > "$work/git-count"
   local flags=(--no-progress)
@@ -44,7 +48,7 @@ measure() { # <label> <bin> <repo> <db> <home> [extra flags]
   if ! (cd "$3" && HOME="$5" PATH="$work/bin:$PATH" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" --db "$4" ingest "${flags[@]}" "${@:6}" >"$work/out" 2>&1); then
     echo "$1: failed"; cat "$work/out"; exit 1
   fi
-  echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes; $(grep -o 'outcomes: .*' "$work/out")"
+  echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes; $(grep -o 'outcomes: .*' "$work/out")$(cache_used)"
   grep -o '^work: .*' "$work/out" | sed 's/^/    /' || true
 }
 
@@ -56,7 +60,7 @@ measure_worker() { # <label> <bin> <repo> <db> <home>: what the hooks start afte
     echo "$1: failed"; cat "$work/out"; exit 1
   fi
   if [ -e "$dir/queue" ] || [ -e "$dir/worker.log" ]; then echo "$1: the queue was not drained"; cat "$dir/worker.log" 2>/dev/null; exit 1; fi
-  echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes"
+  echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes$(cache_used)"
 }
 
 commit_file() { # <repo> <file> <message>: one new commit on the checked-out branch
@@ -111,5 +115,8 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   measure "$name, one new commit on mainline" "$bin" "$repo" "$db" "$home" "${extra[@]}"
   commit_file "$repo" bench-rebase.ts "bench: one more commit, recorded by the hooks' worker"
   measure_worker "$name, one new commit on a topic branch, the hooks' worker's whole run" "$bin" "$repo" "$db" "$home"
+  # What every later commit costs: the worker's second run starts from the compile cache its first wrote.
+  commit_file "$repo" bench-rebase.ts "bench: and one more"
+  measure_worker "$name, one more commit, the worker's second run" "$bin" "$repo" "$db" "$home"
   rm -rf "$repo" "$home"
 done
