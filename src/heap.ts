@@ -46,7 +46,7 @@ export function heapPacer(options: HeapPacerOptions): HeapPacer {
  * cache after the run (src/cli/bundle-loader.ts) — made with --expose-gc on, the next run (without
  * it) would refuse it every time.
  */
-export function fullCollection(): (() => void) | null {
+function fullCollection(): (() => void) | null {
   try {
     setFlagsFromString('--expose-gc');
     const gc: unknown = runInNewContext('gc');

@@ -9,6 +9,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
@@ -139,12 +140,18 @@ function readIfPresent(file: string): Buffer | undefined {
 
 /** Writes the cache whole or not at all (a temporary file renamed), and removes older builds' caches of this command. */
 function writeCache(cache: CacheFile, script: Script): boolean {
+  const temp = `${cache.file}.${process.pid}.tmp`;
   try {
     mkdirSync(cache.dir, { recursive: true, mode: 0o700 });
     if (folderState(cache.dir) !== 'trusted') return false;
-    const temp = `${cache.file}.${process.pid}.tmp`;
-    writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
-    renameSync(temp, cache.file);
+    try {
+      writeFileSync(temp, script.createCachedData(), { mode: 0o600 });
+      renameSync(temp, cache.file);
+    } catch (error) {
+      // A full disk leaves no part of a file behind.
+      rmSync(temp, { force: true });
+      throw error;
+    }
     for (const other of readdirSync(cache.dir)) {
       if (other.startsWith(cache.prefix) && !other.startsWith(cache.build)) unlinkSync(join(cache.dir, other));
     }
