@@ -121,13 +121,15 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migrations 014 to 017 (the newest) made, undone: the database is four versions older,
+      // What migrations 014 to 018 (the newest) made, undone: the database is five versions older,
       // and holds a patch-id of the old text, which 015 drops (it changes data only).
       d.exec(`DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
               DROP INDEX fact_commit_notes_by_ref; DROP INDEX metadata_commits_shallow_boundary;
               DROP INDEX event_commit_churn_open_windows;
+              DROP TRIGGER fact_ingest_watermarks_insert_forgets_digest; DROP TRIGGER fact_ingest_watermarks_update_forgets_digest;
+              DROP TRIGGER fact_ingest_watermarks_delete_forgets_digest;
               INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES ('r', 'c', 'an id of the old diff text');
-              PRAGMA user_version = ${latestSchemaVersion() - 4}`);
+              PRAGMA user_version = ${latestSchemaVersion() - 5}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

@@ -3,6 +3,9 @@ import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } 
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/driver.js';
+import { rowsRead } from '../src/db/statement.js';
+import { buildSessionEvents } from '../src/builders/sessions.js';
+import { forgetOwedSessions, ingestSessions } from '../src/ingest/sessions.js';
 import { claudeCode } from '../src/providers/claude-code.js';
 import { codex } from '../src/providers/codex.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
@@ -266,6 +269,49 @@ describe('incremental reads', () => {
     writeFileSync(path, half);
     await ingestHome(db, h, [claudeCode]);
     expect(count(db, `SELECT count(*) AS n FROM fact_session_records`)).toBe(3);
+  });
+
+  it('with nothing new reads no watermark, until one is written or a transcript moves', async () => {
+    const h = emptySessionHome();
+    const paths = Array.from({ length: 40 }, (_, i) => {
+      const id = `66666666-6666-4666-8666-${String(i).padStart(12, '0')}`;
+      return claudeFile(h, '-nowhere-w', id, new ClaudeTranscript(id, '/nowhere/w').prompt(`task ${i}`).text());
+    });
+    const db = tempDatabase();
+    /** A run as the pipeline's: the owed session events built and forgotten. */
+    const ingest = async () => {
+      const result = await ingestSessions({ db, providers: [claudeCode], environment: { env: h.env, home: h.home } });
+      db.transaction(() => {
+        buildSessionEvents(db, result.touchedSessions);
+        forgetOwedSessions(db, result.touchedSessions);
+      });
+      return result;
+    };
+    await ingest();
+    /** The rows a run read through statements, and what it read. */
+    const rerun = async () => {
+      const before = rowsRead.count;
+      const result = await ingest();
+      return { rows: rowsRead.count - before, stats: result.stats[0]! };
+    };
+    // The first re-run compares all 40 with their watermarks and keeps the digest; the next reads none.
+    expect((await rerun()).rows).toBeGreaterThanOrEqual(40);
+    const quiet = await rerun();
+    expect(quiet.rows).toBeLessThan(10);
+    expect(quiet.stats).toMatchObject({ filesFound: 40, filesUnchanged: 40, filesRead: 0 });
+
+    // A watermark written by anyone (here: removed by hand) forgets the digest: that file is read again.
+    db.prepare(`DELETE FROM fact_ingest_watermarks WHERE source_path = ?`).run([paths[7]!]);
+    expect((await rerun()).stats).toMatchObject({ filesRead: 1, filesUnchanged: 39 });
+    expect((await rerun()).rows).toBeGreaterThanOrEqual(40);
+    expect((await rerun()).rows).toBeLessThan(10);
+
+    // A transcript that grew is read, though the digest was there.
+    appendFileSync(
+      paths[3]!,
+      `${new ClaudeTranscript('66666666-6666-4666-8666-000000000003', '/nowhere/w').prompt('more').lines.at(-1)}\n`,
+    );
+    expect((await rerun()).stats).toMatchObject({ filesRead: 1, filesUnchanged: 39 });
   });
 });
 

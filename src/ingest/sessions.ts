@@ -227,13 +227,41 @@ function emptyStats(provider: SessionProvider, discovery: Discovered['discovery'
   };
 }
 
+/**
+ * paceflow_meta's key for the digest of every transcript a run found (provider, path, size,
+ * modification time) when each was at its watermark. Any write to a watermark deletes it
+ * (sql/018's triggers), so while it is there and a walk finds the same, no transcript changed.
+ */
+const UNCHANGED_KEY = 'transcripts_at_watermarks';
+
+/** What a walk found, as one string's digest: the same files, sizes and times give the same. */
+function discoveryDigest(discoveries: readonly Discovered[]): string {
+  const parts: string[] = [];
+  for (const { provider, discovery } of discoveries) {
+    parts.push(provider.name);
+    for (const f of discovery.files) parts.push(`${f.path}\0${f.size}\0${f.mtimeMs}`);
+  }
+  return hash('sha256', parts.join('\n'));
+}
+
 /** The files whose size or modification time changed since their watermark, oldest first. */
 function changedFiles(
   db: Database,
   discoveries: readonly Discovered[],
   since: Date | undefined,
 ): { work: FileWork[]; stats: ProviderIngestStats[] } {
-  // One query for every watermark: a re-run with nothing new is a directory walk and this.
+  // A re-run with nothing new is a directory walk and this. When the walk found what the last run
+  // that found every transcript at its watermark did, and no watermark was written since, every
+  // file is unchanged: no watermark is read (3,049 rows, ~13 ms, on the 80k bench's home).
+  const digest = discoveryDigest(discoveries);
+  const known = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([UNCHANGED_KEY])?.value;
+  if (known === digest) {
+    return {
+      work: [],
+      stats: discoveries.map(({ provider, discovery }) => ({ ...emptyStats(provider, discovery), filesUnchanged: discovery.files.length })),
+    };
+  }
+  // Else one query for every watermark.
   const marks = new Map(
     db
       .prepare(`SELECT source_path, size, mtime_ms FROM fact_ingest_watermarks`)
@@ -242,6 +270,7 @@ function changedFiles(
   );
   const work: FileWork[] = [];
   const stats: ProviderIngestStats[] = [];
+  let allAtMarks = true;
   for (const { provider, discovery } of discoveries) {
     const stat = emptyStats(provider, discovery);
     stats.push(stat);
@@ -250,6 +279,7 @@ function changedFiles(
       return !(mark && mark.size === file.size && mark.mtime_ms === file.mtimeMs);
     });
     stat.filesUnchanged = discovery.files.length - changed.length;
+    if (changed.length > 0) allAtMarks = false;
     // Oldest first: a resumed session's predecessor is read before the file that copies it.
     changed.sort((a, b) => a.mtimeMs - b.mtimeMs || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     for (const file of changed) {
@@ -260,6 +290,12 @@ function changedFiles(
       }
       work.push({ provider, file, stat });
     }
+  }
+  if (allAtMarks) {
+    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+      UNCHANGED_KEY,
+      digest,
+    ]);
   }
   return { work, stats };
 }
