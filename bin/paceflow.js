@@ -7,20 +7,19 @@ const { join } = require('node:path');
 
 const args = process.argv.slice(2);
 const bundle = join(__dirname, '..', 'dist', args[0] === 'hooks' && args[1] === 'worker' ? 'paceflow-worker.cjs' : 'paceflow.cjs');
-let runBundle;
-try {
-  ({ runBundle } = require('../dist/bundle-loader.cjs'));
-} catch (error) {
-  if (error?.code !== 'MODULE_NOT_FOUND') throw error;
-}
-const notBuilt = () => process.stderr.write('paceflow: not built yet; run `npm install` (or `npm run build`) in the paceflow checkout\n');
-if (!runBundle) {
-  notBuilt();
+const fail = (error) => {
+  const notBuilt =
+    (error?.code === 'MODULE_NOT_FOUND' && String(error.message).includes('bundle-loader.cjs')) ||
+    (error?.code === 'ENOENT' && error.path === bundle);
+  process.stderr.write(
+    notBuilt
+      ? 'paceflow: not built yet; run `npm install` (or `npm run build`) in the paceflow checkout\n'
+      : `paceflow: ${error?.stack ? error.stack : String(error)}\n`,
+  );
   process.exitCode = 70;
-} else {
-  runBundle({ bundle, argv: process.argv }).catch((error) => {
-    if (error?.code === 'ENOENT' && error.path === bundle) notBuilt();
-    else process.stderr.write(`paceflow: ${error?.stack ? error.stack : String(error)}\n`);
-    process.exitCode = 70;
-  });
+};
+try {
+  require('../dist/bundle-loader.cjs').runBundle({ bundle, argv: process.argv }).catch(fail);
+} catch (error) {
+  fail(error);
 }

@@ -186,6 +186,19 @@ describe('the CLI’s compile cache', () => {
   });
 });
 
+describe('bin/paceflow.js before a build', () => {
+  it.each([
+    ['no loader', ['bin', 'package.json']],
+    ['a loader, no bundle', ['bin', 'package.json', 'dist/bundle-loader.cjs']],
+  ])('%s: says to build, exit 70', (_, parts) => {
+    const copy = tempDir('paceflow-package-');
+    for (const part of parts) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    const r = spawnSync(process.execPath, [join(copy, 'bin', 'paceflow.js'), '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(70);
+    expect(r.stderr).toBe('paceflow: not built yet; run `npm install` (or `npm run build`) in the paceflow checkout\n');
+  });
+});
+
 describe('the CLI’s bundles', () => {
   it('are ASCII (read without decoding) and run no import() a vm.Script could not', () => {
     for (const bundle of ['paceflow.cjs', 'paceflow-worker.cjs', 'bundle-loader.cjs']) {
