@@ -14,7 +14,7 @@ import {
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cacheFile, folderState } from '../src/cli/bundle-loader.js';
+import { asksForHelp, cacheFile, folderState } from '../src/cli/bundle-loader.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
 
@@ -45,30 +45,41 @@ const cacheFiles = (cacheHome: string) => {
 describe('the CLI’s compile cache', () => {
   it('is written by a command’s first run and used by the next; one V8 refuses is written anew', () => {
     const cacheHome = tempDir('paceflow-cache-');
-    const first = paceflow(BIN, ['ingest', '--help'], cacheHome);
+    const home = tempDir('paceflow-home-');
+    const sql = ['sql', 'SELECT 1 AS one'];
+    const first = paceflow(BIN, sql, cacheHome, { PACEFLOW_HOME: home });
     expect(first.status, first.stderr).toBe(0);
     expect(first.cache).toEqual(['none', 'written']);
     const [file] = cacheFiles(cacheHome);
-    expect(file).toMatch(/^paceflow-ingest-[0-9a-f]{8}-[0-9a-f]{12}-[0-9a-f]{8}\.v8$/);
+    expect(file).toMatch(/^paceflow-sql-[0-9a-f]{8}-[0-9a-f]{12}-[0-9a-f]{8}\.v8$/);
     const path = join(cacheHome, 'paceflow', 'compile', file!);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(join(cacheHome, 'paceflow', 'compile')).mode & 0o777).toBe(0o700);
 
-    const second = paceflow(BIN, ['ingest', '--help'], cacheHome);
+    const second = paceflow(BIN, sql, cacheHome, { PACEFLOW_HOME: home });
     expect(second.cache).toEqual(['used']);
     expect(second.stdout).toBe(first.stdout);
-    expect(second.stdout).toContain('Usage: paceflow ingest');
+    expect(second.stdout).toContain('| one |');
 
     // Another command has a cache of its own.
-    expect(paceflow(BIN, ['report', '--help'], cacheHome).cache).toEqual(['none', 'written']);
+    expect(paceflow(BIN, ['task-stats'], cacheHome, { PACEFLOW_HOME: home }).cache).toEqual(['none', 'written']);
     expect(cacheFiles(cacheHome)).toHaveLength(2);
 
     // A damaged cache: refused by V8, the run the same, the file replaced.
     writeFileSync(path, Buffer.alloc(statSync(path).size, 7));
-    const damaged = paceflow(BIN, ['ingest', '--help'], cacheHome);
+    const damaged = paceflow(BIN, sql, cacheHome, { PACEFLOW_HOME: home });
     expect(damaged.cache).toEqual(['rejected', 'written']);
     expect(damaged.stdout).toBe(first.stdout);
-    expect(paceflow(BIN, ['ingest', '--help'], cacheHome).cache).toEqual(['used']);
+    expect(paceflow(BIN, sql, cacheHome, { PACEFLOW_HOME: home }).cache).toEqual(['used']);
+  });
+
+  it('is not written by a run that only asked for help or the version, or failed: it would hold little of the command', () => {
+    const cacheHome = tempDir('paceflow-cache-');
+    for (const args of [['report', '--help'], ['help', 'report'], ['--version'], ['report', '--no-such-option']]) {
+      const run = paceflow(BIN, args, cacheHome);
+      expect(run.cache, args.join(' ')).toEqual(['none']);
+    }
+    expect(cacheFiles(cacheHome)).toEqual([]);
   });
 
   it('is neither read nor written in a folder someone else could write, nor through a link, nor when turned off', () => {
@@ -98,22 +109,27 @@ describe('the CLI’s compile cache', () => {
   it('keys the cache by the bundle file: a rebuilt bundle starts a new cache and removes the old build’s', () => {
     // A copy of the package's runnable parts, whose bundle this test may rewrite.
     const copy = tempDir('paceflow-package-');
-    for (const part of ['bin', 'package.json', 'dist/bundle-loader.cjs', 'dist/paceflow.cjs']) {
+    for (const part of ['bin', 'package.json', 'sql', 'dist/bundle-loader.cjs', 'dist/paceflow.cjs']) {
       cpSync(join(ROOT, part), join(copy, part), { recursive: true });
     }
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
     const bin = join(copy, 'bin', 'paceflow.js');
     const cacheHome = tempDir('paceflow-cache-');
-    expect(paceflow(bin, ['--version'], cacheHome).cache).toEqual(['none', 'written']);
-    expect(paceflow(bin, ['--version'], cacheHome).cache).toEqual(['used']);
+    const env = { PACEFLOW_HOME: tempDir('paceflow-home-') };
+    const sql = ['sql', 'SELECT 1 AS one'];
+    expect(paceflow(bin, sql, cacheHome, env).cache).toEqual(['none', 'written']);
+    expect(paceflow(bin, sql, cacheHome, env).cache).toEqual(['used']);
     const before = cacheFiles(cacheHome);
     // The same length would pass V8's own check (it compares the source's length): the key does not.
     appendFileSync(join(copy, 'dist', 'paceflow.cjs'), '\n// rebuilt\n');
-    expect(paceflow(bin, ['--version'], cacheHome).cache).toEqual(['none', 'written']);
+    const rebuilt = paceflow(bin, sql, cacheHome, env);
+    expect(rebuilt.cache).toEqual(['none', 'written']);
+    expect(rebuilt.stdout).toContain('| one |');
     const after = cacheFiles(cacheHome);
     expect(after).toHaveLength(1);
     expect(after).not.toEqual(before);
     // The package's own bundle (another place) keeps its cache beside the copy's.
-    expect(paceflow(BIN, ['--version'], cacheHome).cache).toEqual(['none', 'written']);
+    expect(paceflow(BIN, sql, cacheHome, env).cache).toEqual(['none', 'written']);
     expect(cacheFiles(cacheHome)).toHaveLength(2);
   });
 
@@ -157,6 +173,18 @@ describe('the CLI’s compile cache', () => {
       expect(file!.file.slice(file!.dir.length + 1).startsWith(prefix)).toBe(true);
       expect(file!.file.startsWith(join(file!.dir, file!.build))).toBe(true);
     }
+  });
+
+  it.each([
+    [['report', '--help'], true],
+    [['report', '-h'], true],
+    [['help', 'report'], true],
+    [['--version'], true],
+    [['--db', 'help', 'report'], false],
+    [['sql', 'SELECT 1 -- --help'], false],
+    [['report'], false],
+  ] as const)('%j asks for help or the version: %s', (args, expected) => {
+    expect(asksForHelp(['node', 'paceflow', ...args])).toBe(expected);
   });
 
   it('keys by the bundle’s place and identity, and keeps to $XDG_CACHE_HOME only when it is absolute', () => {

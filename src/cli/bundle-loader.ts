@@ -81,12 +81,20 @@ export async function runBundle(run: BundleRun): Promise<void> {
   try {
     await module.exports.main!(run.argv);
   } finally {
-    // After the run, so the cache holds the functions this command compiled, not only the top level.
-    if (cache && (outcome === 'none' || outcome === 'rejected')) {
+    // After the run, so the cache holds the functions this command compiled, not only the top level;
+    // and only after a run that did the command's work — a cache from `report --help` or a usage
+    // error would hold little of `report`, and stay until the next build.
+    if (cache && (outcome === 'none' || outcome === 'rejected') && !asksForHelp(run.argv) && !process.exitCode) {
       const written = writeCache(cache, script);
       log?.(written ? `written ${basename(cache.file)}` : 'not written');
     }
   }
+}
+
+/** Help or the version, not the command's work: `-h`, `--help`, `help <command>`, `-v`, `--version`. */
+export function asksForHelp(argv: readonly string[]): boolean {
+  const args = argv.slice(2);
+  return args.some((a) => a === '-h' || a === '--help' || a === '-v' || a === '--version') || commandWord(args) === 'help';
 }
 
 interface CacheFile {
