@@ -8,6 +8,7 @@ import { buildSessionEvents } from '../src/builders/sessions.js';
 import { forgetOwedSessions, ingestSessions } from '../src/ingest/sessions.js';
 import { claudeCode } from '../src/providers/claude-code.js';
 import { codex } from '../src/providers/codex.js';
+import { openDatabase } from '../src/db/open.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { TempRepo, cleanupTempDirs } from './helpers/git-repo.js';
@@ -312,6 +313,43 @@ describe('incremental reads', () => {
       `${new ClaudeTranscript('66666666-6666-4666-8666-000000000003', '/nowhere/w').prompt('more').lines.at(-1)}\n`,
     );
     expect((await rerun()).stats).toMatchObject({ filesRead: 1, filesUnchanged: 39 });
+  });
+
+  it('keeps no digest when another connection committed while the watermarks were compared', async () => {
+    const h = emptySessionHome();
+    for (let i = 0; i < 5; i++) {
+      const id = `77777777-7777-4777-8777-${String(i).padStart(12, '0')}`;
+      claudeFile(h, '-nowhere-v', id, new ClaudeTranscript(id, '/nowhere/v').prompt(`task ${i}`).text());
+    }
+    const db = tempDatabase();
+    const run = () => ingestSessions({ db, providers: [claudeCode], environment: { env: h.env, home: h.home } });
+    await run();
+    const digest = () => db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'transcripts_at_watermarks'`).get();
+    expect(digest()).toBeUndefined();
+    // A second connection (another paceflow process) commits right after this run read the marks.
+    const other = openDatabase(db.path);
+    const prepare = db.prepare.bind(db);
+    let interleaved = 0;
+    db.prepare = (sql: string) => {
+      const statement = prepare(sql);
+      if (!sql.startsWith('SELECT source_path, size, mtime_ms FROM fact_ingest_watermarks')) return statement;
+      const all = statement.all.bind(statement);
+      statement.all = ((params?: never) => {
+        const rows = all(params);
+        other
+          .prepare(`INSERT INTO paceflow_meta (key, value) VALUES ('elsewhere', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`)
+          .run([String(++interleaved)]);
+        return rows;
+      }) as typeof statement.all;
+      return statement;
+    };
+    expect((await run()).stats[0]).toMatchObject({ filesUnchanged: 5, filesRead: 0 });
+    expect(interleaved).toBe(1);
+    expect(digest()).toBeUndefined();
+    db.prepare = prepare;
+    other.close();
+    await run();
+    expect(digest()).toBeDefined();
   });
 });
 

@@ -261,7 +261,11 @@ function changedFiles(
       stats: discoveries.map(({ provider, discovery }) => ({ ...emptyStats(provider, discovery), filesUnchanged: discovery.files.length })),
     };
   }
-  // Else one query for every watermark.
+  // Else one query for every watermark. SQLite's data_version moves when another connection
+  // commits: the digest is kept only if none did between this read and keeping it (a hooks'
+  // worker and a `paceflow ingest` may run at once; the digest must not outlive a mark it did not see).
+  const dataVersion = () => db.prepare('PRAGMA data_version').get<{ data_version: number }>()!.data_version;
+  const readAt = dataVersion();
   const marks = new Map(
     db
       .prepare(`SELECT source_path, size, mtime_ms FROM fact_ingest_watermarks`)
@@ -292,10 +296,13 @@ function changedFiles(
     }
   }
   if (allAtMarks) {
-    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
-      UNCHANGED_KEY,
-      digest,
-    ]);
+    db.transaction(() => {
+      if (dataVersion() !== readAt) return;
+      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+        UNCHANGED_KEY,
+        digest,
+      ]);
+    });
   }
   return { work, stats };
 }
