@@ -7,6 +7,7 @@
 // The bundles sit in dist/, and each module keeps the URL it has in tsc's dist/ (its
 // `import.meta.url` is rewritten to that file's), so the paths it builds from there (sql/,
 // hooks/, package.json, node_modules) are the same whichever way it was loaded.
+import { writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -80,7 +81,7 @@ export async function buildCli({ write = true } = {}) {
     if (wide)
       throw new Error(`${bundle.outfile}: the bundle's code is not ASCII: ${code.slice(Math.max(0, wide.index - 40), wide.index + 20)}`);
     const text = result.outputFiles[0].text.replace(/[\u0080-\uffff]/g, '?');
-    if (write) await import('node:fs').then(({ writeFileSync }) => writeFileSync(root + bundle.outfile, text));
+    if (write) writeFileSync(root + bundle.outfile, text);
     out.push({ ...bundle, bytes: text.length, inputs: Object.keys(Object.values(result.metafile.outputs)[0].inputs) });
   }
   return out;

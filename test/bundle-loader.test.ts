@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { asksForHelp, cacheFile, folderState } from '../src/cli/bundle-loader.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
+import { runQueuedWorker } from './helpers/worker.js';
 
 afterAll(cleanupTempDirs);
 
@@ -138,20 +139,14 @@ describe('the CLI’s compile cache', () => {
     const home = emptySessionHome();
     const cacheHome = tempDir('paceflow-cache-');
     const dir = tempDir('paceflow-worker-');
-    const worker = () => {
-      writeFileSync(join(dir, 'queue'), 'post-commit \n');
-      const r = spawnSync(process.execPath, [BIN, 'hooks', 'worker', '--dir', dir, '--repo', repo.dir], {
-        cwd: repo.dir,
+    const worker = () =>
+      runQueuedWorker({
+        repo: repo.dir,
+        dir,
         env: { ...home.env, XDG_CACHE_HOME: cacheHome, PACEFLOW_COMPILE_CACHE_LOG: '1', PACEFLOW_DB: join(dir, 'paceflow.db') },
-        encoding: 'utf8',
-      });
-      expect(r.status, r.stderr).toBe(0);
-      expect(readdirSync(dir).filter((f) => f.startsWith('queue'))).toEqual([]);
-      return r.stderr
-        .split('\n')
+      })
         .filter((l) => l.startsWith('compile cache: '))
         .map((l) => l.split(' ')[2]);
-    };
     repo.write('a.ts', 'export const a = 1;\n').commit('first');
     expect(worker()).toEqual(['none', 'written']);
     repo.write('a.ts', 'export const a = 2;\n').commit('second');

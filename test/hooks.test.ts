@@ -9,6 +9,7 @@ import { UsageError } from '../src/errors.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
+import { runQueuedWorker } from './helpers/worker.js';
 import { freshWarehouse, POSTGRES_URL, warehouseQuery } from './helpers/warehouse.js';
 
 afterAll(cleanupTempDirs);
@@ -110,7 +111,6 @@ describe('the hooks worker loads what it runs', () => {
     if (config) repo.write('paceflow.config.json', JSON.stringify(config));
     repo.write('README.md', '# worker\n').commit('root');
     const dir = tempDir('paceflow-worker-');
-    writeFileSync(join(dir, 'queue'), 'post-commit \n');
     const preload = join(dir, 'log-requires.cjs');
     writeFileSync(
       preload,
@@ -118,15 +118,12 @@ describe('the hooks worker loads what it runs', () => {
 Module._load = function (request, ...rest) { process.stderr.write('require ' + request + '\\n'); return load.call(this, request, ...rest); };\n`,
     );
     const home = emptySessionHome();
-    const r = spawnSync(process.execPath, ['--require', preload, BIN, 'hooks', 'worker', '--dir', dir, '--repo', repo.dir], {
-      cwd: repo.dir,
+    return runQueuedWorker({
+      repo: repo.dir,
+      dir,
       env: { ...home.env, PACEFLOW_DB: join(dir, 'paceflow.db'), ...env },
-      encoding: 'utf8',
-    });
-    expect(r.status, r.stderr).toBe(0);
-    expect(readdirSync(dir).filter((f) => f.startsWith('queue'))).toEqual([]);
-    return r.stderr
-      .split('\n')
+      nodeArgs: ['--require', preload],
+    })
       .filter((l) => l.startsWith('require '))
       .map((l) => l.slice('require '.length));
   }
