@@ -64,12 +64,16 @@ measure_worker() { # <label> <bin> <repo> <db> <home>: what the hooks start afte
 }
 
 commit_file() { # <repo> <file> <message>: one new commit on the checked-out branch
-  echo "export const bench$RANDOM = computeBench($RANDOM);" >> "$1/$2"
+  # The same lines for both builds (a counter, not $RANDOM): what a commit's lines match decides
+  # how much the builders ask of git (one run counted 16 git processes where the other counted 14).
+  commit_n=$((commit_n + 1))
+  echo "export const bench$commit_n = computeBench($commit_n);" >> "$1/$2"
   git -C "$1" add -A && git -C "$1" -c user.name=Bench -c user.email=b@example.com commit -qm "$3"
 }
 
 for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$root/bin/paceflow.js"; do
   name="${variant%%:*}"; bin="${variant#*:}"
+  commit_n=0
   tag="${name%% *}"
   repo="$work/repo-$tag"; db="$work/$tag.db"; home="$work/home-$tag"
   extra=(); [ "$tag" = this ] && extra=(--work)
