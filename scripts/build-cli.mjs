@@ -35,6 +35,19 @@ const moduleUrls = {
   },
 };
 
+/**
+ * better-sqlite3's JavaScript goes into the bundles (src/db/better-sqlite3-package.bundled.ts in
+ * place of better-sqlite3-package.ts): compiled with the rest, and its addon named by path.
+ */
+const bundledBetterSqlite3 = {
+  name: 'paceflow-bundled-better-sqlite3',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/better-sqlite3-package\.js$/ }, (args) => ({
+      path: `${args.resolveDir}/better-sqlite3-package.bundled.ts`,
+    }));
+  },
+};
+
 /** esbuild's options for one bundle (write: false returns the text; tests read the module list). */
 export function bundleOptions(bundle, overrides = {}) {
   return {
@@ -44,9 +57,10 @@ export function bundleOptions(bundle, overrides = {}) {
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    // The native addon, and PostgreSQL's client (loaded only by sync, and optional native parts).
-    external: ['better-sqlite3', 'pg', 'pg-copy-streams'],
-    plugins: [moduleUrls],
+    // better-sqlite3's search for its addon (never run: the bundle names the addon), and
+    // PostgreSQL's client (loaded only by sync, and optional native parts).
+    external: ['bindings', 'pg', 'pg-copy-streams'],
+    plugins: [bundledBetterSqlite3, moduleUrls],
     banner: {
       js: [
         '"use strict";',

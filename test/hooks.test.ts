@@ -130,7 +130,9 @@ Module._load = function (request, ...rest) { process.stderr.write('require ' + r
 
   it('without warehouse.syncAfterIngest it never loads PostgreSQL’s client (~0.1 s after every commit)', () => {
     const plain = workerRequires(null);
-    expect(plain).toContain('better-sqlite3');
+    // better-sqlite3's JavaScript is in the bundle: only its addon is loaded, by path.
+    expect(plain.filter((r) => r.endsWith('/build/Release/better_sqlite3.node'))).toHaveLength(1);
+    expect(plain.filter((r) => r === 'better-sqlite3' || r === 'bindings')).toEqual([]);
     expect(plain).toContain('../dist/bundle-loader.cjs');
     expect(plain.filter((r) => r === 'pg' || r === 'pg-copy-streams' || r.includes('commander'))).toEqual([]);
     // With it on, they are loaded (the sync itself fails: nothing listens there).
@@ -149,6 +151,11 @@ Module._load = function (request, ...rest) { process.stderr.write('require ' + r
     expect(worker).toContain('src/cli/worker-main.ts');
     expect(worker).toContain('src/pipeline/update.ts');
     expect(worker.filter((i) => i.includes('node_modules/commander/') || i === 'src/cli/main.ts')).toEqual([]);
+    for (const bundle of [worker, bundles['dist/paceflow.cjs']!]) {
+      expect(bundle).toContain('node_modules/better-sqlite3/lib/database.js');
+      expect(bundle).toContain('src/db/better-sqlite3-package.bundled.ts');
+      expect(bundle).not.toContain('src/db/better-sqlite3-package.ts');
+    }
     // The CLI's bundle has them: the filter above can fail.
     expect(bundles['dist/paceflow.cjs']!.some((i) => i.includes('node_modules/commander/'))).toBe(true);
     expect(bundles['dist/paceflow.cjs']).toContain('src/cli/main.ts');

@@ -1,5 +1,5 @@
-import { createRequire } from 'node:module';
 import type BetterSqlite3 from 'better-sqlite3';
+import { loadBetterSqlite3 } from './better-sqlite3-package.js';
 import type { Database, OpenOptions, SqlValue, Statement } from './driver.js';
 import { immediateTransaction } from './immediate.js';
 import { WrappedStatement } from './statement.js';
@@ -22,13 +22,12 @@ export class BetterSqliteDatabase implements Database {
     readonly path: string,
     options: OpenOptions = {},
   ) {
-    // Loaded when first used, so a bundle that opens databases through node:sqlite (the Action)
-    // never needs the native addon.
-    const Native = createRequire(import.meta.url)('better-sqlite3') as typeof BetterSqlite3;
+    const { Database: Native, nativeBinding } = loadBetterSqlite3();
     this.db = new Native(path, {
       readonly: options.readonly ?? false,
       fileMustExist: options.readonly ?? false,
       timeout: options.busyTimeoutMs ?? 5000,
+      ...(nativeBinding ? { nativeBinding } : {}),
     });
   }
 
