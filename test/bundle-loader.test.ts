@@ -14,7 +14,7 @@ import {
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { asksForHelp, cacheFile, folderState } from '../src/cli/bundle-loader.js';
+import { asksForHelp, cacheFile, cacheToWrite, folderState, LONGEST_CACHED_RUN_MS } from '../src/cli/bundle-loader.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
 import { runQueuedWorker } from './helpers/worker.js';
@@ -81,6 +81,34 @@ describe('the CLI’s compile cache', () => {
       expect(run.cache, args.join(' ')).toEqual(['none']);
     }
     expect(cacheFiles(cacheHome)).toEqual([]);
+  });
+
+  it('is not written by a long run (V8 has dropped the code of the start-up functions by then); the next short run writes it', () => {
+    const cacheHome = tempDir('paceflow-cache-');
+    const home = tempDir('paceflow-home-');
+    // Counting to 15 million in SQLite: ~5 s here, well past LONGEST_CACHED_RUN_MS.
+    const long = ['sql', 'WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 15000000) SELECT count(*) AS n FROM c'];
+    const started = Date.now();
+    const run = paceflow(BIN, long, cacheHome, { PACEFLOW_HOME: home });
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain('15000000');
+    expect(Date.now() - started).toBeGreaterThan(LONGEST_CACHED_RUN_MS);
+    expect(run.cache).toEqual(['none', 'skipped']);
+    expect(cacheFiles(cacheHome)).toEqual([]);
+    expect(paceflow(BIN, ['sql', 'SELECT 1 AS one'], cacheHome, { PACEFLOW_HOME: home }).cache).toEqual(['none', 'written']);
+  });
+
+  it.each([
+    ['none', ['sql', 'x'], undefined, 100, 'write'],
+    ['rejected', ['sql', 'x'], 0, 100, 'write'],
+    ['none', ['sql', 'x'], undefined, LONGEST_CACHED_RUN_MS + 1, 'long run'],
+    ['used', ['sql', 'x'], undefined, 100, 'keep'],
+    ['untrusted', ['sql', 'x'], undefined, 100, 'keep'],
+    ['none', ['report', '--help'], undefined, 100, 'keep'],
+    ['none', ['report'], 2, 100, 'keep'],
+    ['none', ['report'], 70, LONGEST_CACHED_RUN_MS + 1, 'keep'],
+  ] as const)('a run with cache %s, arguments %j, exit code %j, %d ms: %s', (outcome, args, exitCode, runMs, expected) => {
+    expect(cacheToWrite({ outcome, argv: ['node', 'paceflow', ...args], exitCode, runMs })).toBe(expected);
   });
 
   it('is neither read nor written in a folder someone else could write, nor through a link, nor when turned off', () => {

@@ -16,6 +16,7 @@ import {
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { Script } from 'node:vm';
 import { commandWord } from './commands/index.js';
 
@@ -32,7 +33,8 @@ import { commandWord } from './commands/index.js';
  * (size, inode, change and modification times — any rewrite changes them) and by the Node version,
  * platform and flags (V8 refuses a cache from other flags; a file per set keeps each from
  * overwriting the other's). A cache V8 rejects anyway is written anew; a new build's first
- * write removes the caches of the builds before it. Nothing about it can fail a
+ * write removes the caches of the builds before it. A run longer than LONGEST_CACHED_RUN_MS
+ * writes none (see there). Nothing about it can fail a
  * command: any error reading or writing it leaves the run uncached.
  * PACEFLOW_COMPILE_CACHE=0 turns it off; PACEFLOW_COMPILE_CACHE_LOG=1 says on stderr what it did.
  */
@@ -81,14 +83,41 @@ export async function runBundle(run: BundleRun): Promise<void> {
   try {
     await module.exports.main!(run.argv);
   } finally {
-    // After the run, so the cache holds the functions this command compiled, not only the top level;
-    // and only after a run that did the command's work — a cache from `report --help` or a usage
-    // error would hold little of `report`, and stay until the next build.
-    if (cache && (outcome === 'none' || outcome === 'rejected') && !asksForHelp(run.argv) && !process.exitCode) {
-      const written = writeCache(cache, script);
-      log?.(written ? `written ${basename(cache.file)}` : 'not written');
+    if (cache) {
+      const write = cacheToWrite({ outcome, argv: run.argv, exitCode: process.exitCode, runMs: performance.now() });
+      if (write === 'write') {
+        const written = writeCache(cache, script);
+        log?.(written ? `written ${basename(cache.file)}` : 'not written');
+      } else if (write === 'long run') log?.(`skipped after a run of ${(performance.now() / 1000).toFixed(1)} s`);
     }
   }
+}
+
+/**
+ * The longest run (ms since the process started) after which the cache is written. V8 drops the
+ * compiled code of functions a run has not used for a while (bytecode flushing, at its major
+ * collections), so a long run — a first `paceflow ingest` — ends without most of the start-up
+ * functions every later run needs: such a cache made each later run with nothing new 80 ms slower
+ * (256 against 177 ms on the 20k bench history). In a run that long, compiling is a small share;
+ * the next short run writes the cache.
+ */
+export const LONGEST_CACHED_RUN_MS = 2000;
+
+/**
+ * Whether a run writes the cache: after the run, so the cache holds the functions this command
+ * compiled, not only the top level; when there was none or V8 refused it; and only after a short
+ * run that did the command's work — a cache from `report --help` or a usage error would hold
+ * little of `report`, and stay until the next build.
+ */
+export function cacheToWrite(run: {
+  outcome: CacheOutcome;
+  argv: readonly string[];
+  exitCode: number | string | undefined;
+  runMs: number;
+}): 'write' | 'keep' | 'long run' {
+  if (run.outcome !== 'none' && run.outcome !== 'rejected') return 'keep';
+  if (asksForHelp(run.argv) || (run.exitCode !== undefined && run.exitCode !== 0 && run.exitCode !== '0')) return 'keep';
+  return run.runMs > LONGEST_CACHED_RUN_MS ? 'long run' : 'write';
 }
 
 /** Help or the version, not the command's work: `-h`, `--help`, `help <command>`, `-v`, `--version`. */
