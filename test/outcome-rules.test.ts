@@ -356,6 +356,44 @@ describe('mainline rules', () => {
     expect(ctx.reached.get(c)?.copy).not.toBe(unrelated);
   });
 
+  it('content: a commit’s candidates are the first 50 mainline commits touching its files that landed after it was written', async () => {
+    const repo = base();
+    repo.write('a.ts', 'export const header = start(0);\n').commit('a.ts starts');
+    // Landed before the topic's commits were written: never candidates.
+    for (let i = 1; i <= 3; i++) repo.write('a.ts', `export const header = start(${i});\n`).commit(`before ${i}`);
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('a.ts', `export const header = start(3);\n${lines('c', 5)}`).commit('topic: c lines');
+    const d = repo.write('a.ts', `export const header = start(3);\n${lines('c', 5)}${lines('d', 5)}`).commit('topic: d lines');
+    const e = repo
+      .write('a.ts', `export const header = start(3);\n${lines('c', 5)}${lines('d', 5)}${lines('e', 5)}`)
+      .commit('topic: e lines');
+    repo.git('checkout', '-q', 'main');
+    // After them, on mainline: candidate 1 an unrelated edit, 2 brings d's lines, 3–49 unrelated,
+    // 50 brings c's lines (found only if the three earlier commits are left out), 51 brings e's (past the 50).
+    repo.write('a.ts', 'export const header = after(1);\n').commit('after 1');
+    const dCopy = repo.write('a.ts', `export const header = after(2);\n${lines('d', 5)}`).commit('d by hand');
+    for (let i = 3; i <= 49; i++) repo.write('a.ts', `export const header = after(${i});\n`).commit(`after ${i}`);
+    const cCopy = repo.write('a.ts', `export const header = after(50);\n${lines('c', 5)}`).commit('c by hand');
+    repo.write('a.ts', `export const header = after(51);\n${lines('e', 5)}`).commit('e by hand');
+    repo.git('branch', '-q', '-D', 'topic');
+    repo.git('update-ref', 'refs/heads/keep', e);
+    const ctx = await contextOf(repo);
+    await contentRule.apply(ctx, [c, d, e]);
+    expect(ctx.reached.get(c)).toMatchObject({ via: 'content', copy: cCopy });
+    expect(ctx.reached.get(d)).toMatchObject({ via: 'content', copy: dCopy });
+    expect(ctx.reached.has(e)).toBe(false);
+    const checks = ctx.db
+      .prepare(`SELECT sha, copy_sha, candidates FROM paceflow_content_checks WHERE sha IN (?, ?, ?) ORDER BY candidates, sha`)
+      .all([c, d, e]);
+    expect(checks).toEqual(
+      expect.arrayContaining([
+        { sha: c, copy_sha: cCopy, candidates: 50 },
+        { sha: d, copy_sha: dCopy, candidates: 50 },
+        { sha: e, copy_sha: null, candidates: 50 },
+      ]),
+    );
+  });
+
   it('content: lines that landed and were edited later still landed (checked at the landing commit, not the tip)', async () => {
     const repo = base();
     repo.git('checkout', '-q', '-b', 'topic');

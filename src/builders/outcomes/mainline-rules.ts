@@ -319,11 +319,33 @@ async function contentCopies(
     }
     return since.get(tip)!;
   };
-  // CROSS JOIN: the path's changes first (by index), then their commits; the planner, without
-  // statistics, walked every commit since the time instead (7 ms a path, 50× this).
-  const touching = ctx.db.prepare(`
-    SELECT DISTINCT c.sha FROM metadata_commit_file_changes f CROSS JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
-    WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
+  // The mainline commits touching a path, in the order candidates are tried, read once a path per
+  // build: asked per commit checked, a path such as git's Makefile or cache.h gave thousands of rows
+  // for each of the commits touching it (the first run on git's own history spent ~30 s of this
+  // process's time here, and its heap grew by 100 MB). CROSS JOIN: the path's changes first (by
+  // index), then their commits; the planner, without statistics, walked every commit instead.
+  const touchingPath = ctx.db.prepare(`
+    SELECT DISTINCT c.sha, c.committed_at FROM metadata_commit_file_changes f CROSS JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
+    WHERE f.repo_id = ? AND f.path = ?`);
+  const byPath = new Map<string, MainlineTouch[]>();
+  const mainlineTouching = (path: string): MainlineTouch[] => {
+    let list = byPath.get(path);
+    if (!list) {
+      list = touchingPath
+        .all<{ sha: string; committed_at: string }>([ctx.repoId, path])
+        .filter((r) => ctx.isOnMainline(r.sha))
+        .map((r) => ({
+          sha: r.sha,
+          committedAt: r.committed_at,
+          landed: ctx.landedAt(r.sha),
+          time: Date.parse(r.committed_at) / 1000,
+          seq: landingSeq(r.sha),
+        }))
+        .sort(byLanding);
+      byPath.set(path, list);
+    }
+    return list;
+  };
   for await (const patch of readCommitPatches(shas, { cwd: ctx.cwd })) {
     found.set(patch.sha, { copy: null, candidates: 0 });
     const added = patch.files.flatMap((f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })));
@@ -334,11 +356,24 @@ async function contentCopies(
     const brought = before ? linesAbsent(added, await filesAtVia(ctx.files(), before, paths)) : added;
     if (brought.length === 0) continue;
     const since = ctx.commit(patch.sha)?.committed_at ?? '';
-    const candidates = [...new Set(paths.flatMap((p) => touching.all<{ sha: string }>([ctx.repoId, p, since]).map((r) => r.sha)))]
-      .filter((sha) => sha !== patch.sha && ctx.isOnMainline(sha) && ctx.landedAt(sha) >= written)
-      // By landing; commits one merge brings share its time: the earlier written first, then as they landed.
-      .sort((x, y) => ctx.landedAt(x) - ctx.landedAt(y) || ctx.time(x) - ctx.time(y) || landingSeq(x) - landingSeq(y))
-      .slice(0, CONTENT_CANDIDATES);
+    // The first CONTENT_CANDIDATES of the mainline commits touching its paths, committed since it
+    // and landed after it was written: the first that many of each path's, merged, hold them.
+    const picked = new Map<string, MainlineTouch>();
+    if (!Number.isNaN(written))
+      for (const path of paths) {
+        const list = mainlineTouching(path);
+        let taken = 0;
+        for (let i = firstLandedFrom(list, written); i < list.length && taken < CONTENT_CANDIDATES; i++) {
+          const t = list[i]!;
+          if (t.sha === patch.sha || t.committedAt < since) continue;
+          taken++;
+          picked.set(t.sha, t);
+        }
+      }
+    const candidates = [...picked.values()]
+      .sort(byLanding)
+      .slice(0, CONTENT_CANDIDATES)
+      .map((t) => t.sha);
     found.set(patch.sha, { copy: null, candidates: candidates.length });
     // Candidates an older check already found wanting: skipped when they are still the first ones.
     const older = extendable.get(patch.sha);
@@ -348,23 +383,54 @@ async function contentCopies(
     // Each candidate's files are asked for a few candidates ahead: cat-file answers the next while
     // this one's lines are compared, instead of a round trip each, one after the other. The first
     // that holds ends the look, as before; what was asked past it is dropped.
+    // A candidate's files are let go once compared (not kept for all of a commit's candidates).
     const rest = candidates.slice(skip);
-    const asked: Promise<Map<string, string>>[] = [];
+    const asked = new Map<number, Promise<Map<string, string>>>();
     const ask = (i: number) => {
-      if (!asked[i]) {
-        asked[i] = filesAtVia(ctx.files(), rest[i]!, paths);
-        asked[i].catch(() => undefined); // one not awaited (dropped) fails nowhere; an awaited one throws there
+      let files = asked.get(i);
+      if (!files) {
+        files = filesAtVia(ctx.files(), rest[i]!, paths);
+        files.catch(() => undefined); // one not awaited (dropped) fails nowhere; an awaited one throws there
+        asked.set(i, files);
       }
-      return asked[i];
+      return files;
     };
     for (let i = 0; i < rest.length; i++) {
       for (let k = i + 1; k < Math.min(rest.length, i + 1 + CONTENT_ASKED_AHEAD); k++) ask(k);
-      if (linesPresent(brought, await ask(i)) / brought.length < CONTENT_SHARE) continue;
+      const files = await ask(i);
+      asked.delete(i);
+      if (linesPresent(brought, files) / brought.length < CONTENT_SHARE) continue;
       found.set(patch.sha, { copy: rest[i]!, candidates: candidates.length });
       break;
     }
   }
   return found;
+}
+
+/** A mainline commit touching a path, with what the content rule orders candidates by. */
+interface MainlineTouch {
+  sha: string;
+  committedAt: string;
+  /** When it landed on mainline, its committer time (seconds), its place in the landing. */
+  landed: number;
+  time: number;
+  seq: number;
+}
+
+/** By landing; commits one merge brings share its time: the earlier written first, then as they landed. */
+function byLanding(x: MainlineTouch, y: MainlineTouch): number {
+  return x.landed - y.landed || x.time - y.time || x.seq - y.seq;
+}
+
+/** The first index of a list in landing order whose commit landed at or after `seconds`. */
+function firstLandedFrom(list: readonly MainlineTouch[], seconds: number): number {
+  let [lo, hi] = [0, list.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.landed < seconds) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The rules in the order they are tried: the first that holds for a commit wins. */
