@@ -1,6 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database, SqlValue } from '../db/driver.js';
 import { isoSeconds } from './attribution-replay.js';
+import { collectIfGrown } from '../heap.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
 import { isAncestor } from '../git/mainline.js';
@@ -779,8 +780,13 @@ interface Reverts {
 
 /** Every revert edge among mainline commits: message and diff-inversion reverts, then partial ones. */
 async function findReverts(ctx: OutcomeContext, config: OutcomeConfig): Promise<Reverts> {
+  // Between the rules, the heap is let go of what the last one read (every commit's subject, the
+  // reversed ids): on git's own history the first run's peak came in this step.
+  collectIfGrown();
   const edges = await messageReverts(ctx);
+  collectIfGrown();
   await diffInversionReverts(ctx, edges);
+  collectIfGrown();
   const revertsOf = new Map<string, string[]>();
   for (const [r, { target }] of edges) revertsOf.set(target, [...(revertsOf.get(target) ?? []), r]);
   const partial = new Set<string>();

@@ -1,4 +1,5 @@
 import { filesAtVia } from '../../git/cat-file.js';
+import { collectIfGrown } from '../../heap.js';
 import { readCommitPatches } from '../../git/patches.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
@@ -442,6 +443,7 @@ export async function applyMainlineRules(ctx: OutcomeContext, candidates: readon
   for (const rule of MAINLINE_RULES) {
     pending = pending.filter((sha) => !ctx.reached.has(sha));
     await rule.apply(ctx, pending);
+    collectIfGrown();
   }
   return pending.filter((sha) => !ctx.reached.has(sha));
 }
