@@ -320,33 +320,9 @@ async function contentCopies(
     }
     return since.get(tip)!;
   };
-  // The mainline commits touching a path, in the order candidates are tried, read once a path per
-  // build: asked per commit checked, a path such as git's Makefile or cache.h gave thousands of rows
-  // for each of the commits touching it (the first run on git's own history spent ~30 s of this
-  // process's time here, and its heap grew by 100 MB). CROSS JOIN: the path's changes first (by
-  // index), then their commits; the planner, without statistics, walked every commit instead.
-  const touchingPath = ctx.db.prepare(`
-    SELECT DISTINCT c.sha, c.committed_at FROM metadata_commit_file_changes f CROSS JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
-    WHERE f.repo_id = ? AND f.path = ?`);
-  const byPath = new Map<string, MainlineTouch[]>();
-  const mainlineTouching = (path: string): MainlineTouch[] => {
-    let list = byPath.get(path);
-    if (!list) {
-      list = touchingPath
-        .all<{ sha: string; committed_at: string }>([ctx.repoId, path])
-        .filter((r) => ctx.isOnMainline(r.sha))
-        .map((r) => ({
-          sha: r.sha,
-          committedAt: r.committed_at,
-          landed: ctx.landedAt(r.sha),
-          time: Date.parse(r.committed_at) / 1000,
-          seq: landingSeq(r.sha),
-        }))
-        .sort(byLanding);
-      byPath.set(path, list);
-    }
-    return list;
-  };
+  // From the oldest commit checked on: a build of one new commit reads only what came after it.
+  const oldest = shas.map((sha) => ctx.commit(sha)?.committed_at ?? '').sort()[0]!;
+  const mainlineTouching = mainlineTouchingPaths(ctx, oldest, landingSeq);
   for await (const patch of readCommitPatches(shas, { cwd: ctx.cwd })) {
     found.set(patch.sha, { copy: null, candidates: 0 });
     const added = patch.files.flatMap((f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })));
@@ -406,6 +382,39 @@ async function contentCopies(
     }
   }
   return found;
+}
+
+/**
+ * The mainline commits touching a path and committed since `since`, in the order the content rule
+ * tries candidates, read once a path per build: asked per commit checked, a path such as git's
+ * Makefile or cache.h gave thousands of rows for each of the commits touching it (the first run on
+ * git's own history spent ~30 s of this process's time there, and its heap grew by 100 MB).
+ */
+function mainlineTouchingPaths(ctx: OutcomeContext, since: string, landingSeq: (sha: string) => number): (path: string) => MainlineTouch[] {
+  // CROSS JOIN: the path's changes first (by index), then their commits; the planner, without
+  // statistics, walked every commit since the time instead.
+  const touchingPath = ctx.db.prepare(`
+    SELECT DISTINCT c.sha, c.committed_at FROM metadata_commit_file_changes f CROSS JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
+    WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
+  const byPath = new Map<string, MainlineTouch[]>();
+  return (path) => {
+    let list = byPath.get(path);
+    if (!list) {
+      list = touchingPath
+        .all<{ sha: string; committed_at: string }>([ctx.repoId, path, since])
+        .filter((r) => ctx.isOnMainline(r.sha))
+        .map((r) => ({
+          sha: r.sha,
+          committedAt: r.committed_at,
+          landed: ctx.landedAt(r.sha),
+          time: Date.parse(r.committed_at) / 1000,
+          seq: landingSeq(r.sha),
+        }))
+        .sort(byLanding);
+      byPath.set(path, list);
+    }
+    return list;
+  };
 }
 
 /** A mainline commit touching a path, with what the content rule orders candidates by. */
