@@ -1,6 +1,4 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { type PostgresServer, postgresBindir, startPostgres } from './postgres-server.js';
@@ -33,22 +31,5 @@ export default async function setup(project: TestProject): Promise<() => void> {
   else if (process.env.CI) throw new Error('CI=true but PostgreSQL is not installed (.ci/run installs it with apt-get)');
   else process.stdout.write('paceflow tests: PostgreSQL not installed; the warehouse tests are skipped\n');
   project.provide('postgresUrl', server?.url ?? null);
-  // Every temporary folder of the run — the helpers', each test file's git home, and what the CLI,
-  // git and the hooks' workers they start make — goes under one folder, removed when the run ends
-  // (a run used to leave ~250 folders and ~25 MB in /tmp). Set after PostgreSQL started: its
-  // folder is its own user's, and this one is ours alone. Test workers inherit TMPDIR.
-  const previous = process.env.TMPDIR;
-  const root = mkdtempSync(join(tmpdir(), 'paceflow-tests-'));
-  process.env.TMPDIR = root;
-  return () => {
-    server?.stop();
-    if (previous === undefined) delete process.env.TMPDIR;
-    else process.env.TMPDIR = previous;
-    // A detached hooks' worker a test started may still be writing: retried, then said, never failed.
-    try {
-      rmSync(root, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
-    } catch (error) {
-      process.stdout.write(`paceflow tests: could not remove ${root}: ${(error as Error).message}\n`);
-    }
-  };
+  return () => server?.stop();
 }
