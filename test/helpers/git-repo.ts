@@ -14,7 +14,7 @@ export function tempDir(prefix = 'paceflow-test-'): string {
 
 /** Removes every directory the helpers made (call from afterAll). */
 export function cleanupTempDirs(): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
 }
 
 export interface CommitOptions {
