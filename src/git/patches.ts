@@ -11,16 +11,7 @@ import { BOUNDED_PACK_WINDOWS, countProcess, streamGit, type GitOptions } from '
  * all hash the same text (sql/015).
  */
 export const PATCH_ID_CONFIG = ['-c', 'core.quotePath=false'] as const;
-const diffWithContext = (lines: number) => [
-  '-p',
-  `--unified=${lines}`,
-  '-M',
-  '--no-prefix',
-  '--no-color',
-  '--no-ext-diff',
-  '--no-textconv',
-];
-export const PATCH_ID_DIFF: readonly string[] = diffWithContext(3);
+export const PATCH_ID_DIFF: readonly string[] = ['-p', '--unified=3', '-M', '--no-prefix', '--no-color', '--no-ext-diff', '--no-textconv'];
 
 /** The options of readCommitPatches. */
 export interface ReadPatchesOptions extends Omit<GitOptions, 'input'> {
@@ -80,15 +71,18 @@ export function headerPath(raw: string): string {
 
 /**
  * The added and removed lines of each given commit's diff against its first parent, streamed from
- * one `git log -p -U0 --no-walk` (with `onPatchIds`, the patch-id diff: context lines are read past).
- * Binary files contribute nothing. Each commit's text starts at a line `commit <sha>` (no diff line
- * starts so: they start with a space, +, -, @, \ or a header word), which git patch-id splits on too.
+ * one `git log -p --no-walk` of the patch-id diff (context lines are read past). Always that diff,
+ * with ids or without: git aligns a diff with context a little differently from one without (on
+ * git's own history 2 of 8,000 commits gained a line removed and added back), and every builder
+ * must see the diff attribution read, whether it comes from git or from the run's store
+ * (patch-store.ts). Binary files contribute nothing. Each commit's text starts at a line
+ * `commit <sha>` (no diff line starts so: they start with a space, +, -, @, \ or a header word),
+ * which git patch-id splits on too.
  */
 export async function* readCommitPatches(shas: readonly string[], options: ReadPatchesOptions): AsyncGenerator<CommitPatch> {
   if (shas.length === 0) return;
   const { onPatchIds, ...gitOptions } = options;
-  // Without ids, the same diff without context: only added and removed lines are parsed.
-  const diff = onPatchIds ? PATCH_ID_DIFF : diffWithContext(0);
+  const diff = PATCH_ID_DIFF;
   const args = [
     ...BOUNDED_PACK_WINDOWS,
     ...PATCH_ID_CONFIG,
@@ -112,7 +106,9 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
   const line = (text: string) => {
     if (text.startsWith('commit ')) {
       if (current) done.push(current);
-      current = { sha: text.slice(7).trim(), files: [] };
+      // A flat copy: a slice would hold the whole chunk of text it came from for as long as the
+      // sha is kept (the run's diff store keys every commit read by it: +70 MB on a 20k first run).
+      current = { sha: Buffer.from(text.slice(7).trim(), 'latin1').toString('latin1'), files: [] };
       file = null;
       inHunk = false;
       return;
