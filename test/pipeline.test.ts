@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../src/config/defaults.js';
 import { locateRepository } from '../src/git/repository.js';
+import { PatchStore } from '../src/git/patch-store.js';
 import { BUILDERS, type Builder, runBuilders } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
-import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 
 afterAll(cleanupTempDirs);
@@ -158,5 +159,61 @@ describe('the update pipeline', () => {
       revert_kind: 'diff-inversion',
     });
     db.close();
+  });
+
+  it('builds the same rows whether churn and the outcome rules take their diffs from the run’s store or from git', async () => {
+    // Lines edited and deleted later on mainline (churn, a partial revert), a merged branch, a
+    // revert, a rename: what every diff-reading builder step sees.
+    const repo = TempRepo.create();
+    const lines = (n: number) => Array.from({ length: 8 }, (_, i) => `export const value${i} = computeValue(${i}, ${n});\n`);
+    const body = (n: number) => lines(n).join('');
+    repo.write('a.ts', body(1)).commit('add a');
+    repo.write('b.ts', body(2)).commit('add b');
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.write('c.ts', body(3)).commit('add c on a branch');
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    const edit = repo.write('a.ts', body(4)).commit('rewrite a');
+    repo.git('revert', '--no-edit', edit);
+    repo.git('mv', 'b.ts', 'b2.ts');
+    repo.write('b2.ts', lines(2).slice(0, 3).join('')).commit('move b, keep three lines');
+    // A branch commit whose lines land on mainline in another commit (the content rule reads it).
+    repo.git('checkout', '-q', '-b', 'copied', 'main~1');
+    repo.write('d.ts', body(5)).commit('add d on a branch');
+    repo.git('checkout', '-q', 'main');
+    repo.write('d.ts', `${body(5)}export const extra = computeExtra();\n`).commit('add d, with one line more');
+    const build = async (patches?: PatchStore) => {
+      const { db, repoId } = await recordedHistory(repo);
+      const summaries = await runBuilders({
+        db,
+        repoId,
+        root: repo.dir,
+        config: defaultConfig(),
+        writeNotes: false,
+        notesRead: 0,
+        ...(patches ? { patches } : {}),
+      });
+      const rows = snapshot(db, [
+        'metadata_repositories.first_seen_at',
+        'metadata_repositories.last_ingested_at',
+        'metadata_branches.first_seen_at',
+      ]);
+      db.close();
+      return { rows, diffs: Object.fromEntries(summaries.map((s) => [s.builder, s.work.diffsRead])) };
+    };
+    /** A store that keeps nothing: every builder reads its diffs from git, as a later run does. */
+    class KeepsNothing extends PatchStore {
+      override keep(): void {}
+    }
+    const stored = await build();
+    const fromGit = await build(new KeepsNothing(tempDir('paceflow-store-')));
+    expect(stored.diffs).toMatchObject({ attribution: 8, churn: 0, outcomes: 0 });
+    expect(fromGit.diffs.churn).toBeGreaterThan(0);
+    expect(fromGit.diffs.outcomes).toBeGreaterThan(0);
+    expect(stored.rows).toEqual(fromGit.rows);
+    expect((stored.rows.event_commit_churn ?? []).length).toBeGreaterThan(0);
+    const outcomes = (stored.rows.event_commit_outcomes ?? []) as { reverted_later: number | null; mainline_via: string | null }[];
+    expect(outcomes.some((r) => r.reverted_later === 1)).toBe(true);
+    expect(outcomes.some((r) => r.mainline_via === 'content')).toBe(true);
   });
 });

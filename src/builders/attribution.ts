@@ -20,6 +20,7 @@ import {
 } from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
 import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
+import type { PatchStore } from '../git/patch-store.js';
 
 /** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
 export function attributionProvider(marker: string): string {
@@ -310,6 +311,8 @@ export interface AttributionOptions {
   readOnly?: boolean;
   /** Called with the paceflow note each transcript-attributed commit should carry (`tool` names the writer). */
   tool?: string;
+  /** Where the diffs read are kept for the builders after this one (churn, the outcome rules). */
+  patches?: PatchStore;
   /**
    * Only lines in these paths count (a pathspec-scoped report): commits with no file in scope get
    * no outcome row, and a note's counts, which are per commit, shrink to the in-scope share.
@@ -369,6 +372,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     if (!commit) continue;
     patchesRead++;
     unread.delete(patch.sha);
+    options.patches?.keep(patch);
     batch.push({ patch, commit });
     if (batch.length >= 500) flush();
   }

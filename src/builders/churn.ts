@@ -1,6 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
-import { type CommitPatch, readCommitPatches } from '../git/patches.js';
+import type { CommitPatch } from '../git/patches.js';
+import { type PatchStore, readPatches } from '../git/patch-store.js';
 import {
   churnInputs,
   type Evidence,
@@ -42,6 +43,8 @@ export async function buildChurn(options: {
   now?: Date;
   /** Only lines in these paths count (a pathspec-scoped report). */
   pathScope?: ReadonlySet<string>;
+  /** The diffs this run read so far (a first run: every commit's): the pass takes them before asking git. */
+  patches?: PatchStore;
 }): Promise<{ commits: number; churned: number; aiChurned: number }> {
   const { db, repoId, cwd, config } = options;
   const windowMs = config.churnWindowDays * 86400e3;
@@ -80,6 +83,7 @@ export async function buildChurn(options: {
     cwd,
     windowMs,
     ...(options.pathScope ? { pathScope: options.pathScope } : {}),
+    ...(options.patches ? { patches: options.patches } : {}),
   });
 
   const insert = db.prepare(`
@@ -131,13 +135,14 @@ async function churnPass(
   pass: readonly MainlineCommit[],
   subjects: ReadonlySet<string>,
   evidence: (m: MainlineCommit) => Evidence,
-  options: { cwd: string; windowMs: number; pathScope?: ReadonlySet<string> },
+  options: { cwd: string; windowMs: number; pathScope?: ReadonlySet<string>; patches?: PatchStore },
 ): Promise<ChurnSubject[]> {
   const bySha = new Map(pass.map((m) => [m.sha, m]));
   const live = new LiveLines(options.windowMs);
   const results: ChurnSubject[] = [];
   let seen = 0;
-  for await (const patch of readCommitPatches(
+  for await (const patch of readPatches(
+    options.patches,
     pass.map((m) => m.sha),
     { cwd: options.cwd },
   )) {

@@ -19,6 +19,7 @@ import {
   revertTargetByMessage,
 } from './outcomes/revert-rules.js';
 import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
+import type { PatchStore } from '../git/patch-store.js';
 
 /**
  * The outcome builders (DESIGN §4): did each commit reach mainline — and how, and when — and was
@@ -35,6 +36,8 @@ export async function buildOutcomes(options: {
   cwd: string;
   config: OutcomeConfig;
   now?: Date;
+  /** The diffs this run read so far (attribution's): the rules take theirs before asking git. */
+  patches?: PatchStore;
 }): Promise<{ mainlineTip: string | null; checked: number }> {
   const { db, repoId, cwd, config } = options;
   const now = (options.now ?? new Date()).getTime() / 1000;
@@ -74,7 +77,7 @@ export async function buildOutcomes(options: {
   // mainline commits can change. Else (or when a shortcut does not hold) every outcome is built,
   // over all of mainline.
   if (previous && sameSettings) {
-    const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: false });
+    const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: false, patches: options.patches });
     try {
       const checked =
         previous.tip === tip
@@ -85,7 +88,7 @@ export async function buildOutcomes(options: {
       ctx.close();
     }
   }
-  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true });
+  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true, patches: options.patches });
   try {
     return await buildAll(ctx, config, now, saveState);
   } finally {

@@ -1,3 +1,4 @@
+import { dirname, resolve } from 'node:path';
 import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
@@ -5,6 +6,7 @@ import { formatCount } from '../format.js';
 import { rowsRead } from '../db/statement.js';
 import { diffsRead } from '../git/patches.js';
 import { gitProcessCounts } from '../git/run.js';
+import { PatchStore } from '../git/patch-store.js';
 
 /**
  * What every builder reads: the database, the repository, the settings, and what earlier builders
@@ -29,6 +31,12 @@ export interface BuildContext {
    * message shows (sums over every outcome row and task link, ~15 ms on an 80k history).
    */
   readonly quiet?: boolean;
+  /**
+   * The diffs read in this run, kept for the builders after the one that read them (runBuilders
+   * makes one when none is given): attribution keeps every diff it reads; churn and the outcome
+   * rules take theirs from it before asking git.
+   */
+  readonly patches?: PatchStore;
 }
 
 export interface BuilderSummary {
@@ -69,6 +77,7 @@ const attribution: Builder = {
       config,
       ...(ctx.tool ? { tool: ctx.tool } : {}),
       ...(ctx.pathScope ? { pathScope: ctx.pathScope } : {}),
+      ...(ctx.patches ? { patches: ctx.patches } : {}),
     });
     // The notes owed: this run's, and any a killed run found but did not write.
     const written = ctx.writeNotes ? await writeNotes(db, repoId, root, owedNotes(db, repoId)) : 0;
@@ -86,7 +95,13 @@ const outcomes: Builder = {
   name: 'outcomes',
   async run(ctx) {
     const { buildOutcomes, outcomeCounts } = await import('../builders/outcomes.js');
-    const result = await buildOutcomes({ db: ctx.db, repoId: ctx.repoId, cwd: ctx.root, config: ctx.config });
+    const result = await buildOutcomes({
+      db: ctx.db,
+      repoId: ctx.repoId,
+      cwd: ctx.root,
+      config: ctx.config,
+      ...(ctx.patches ? { patches: ctx.patches } : {}),
+    });
     if (!result.mainlineTip)
       return { builder: this.name, message: `${ctx.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown` };
     if (ctx.quiet) return { builder: this.name, message: `${ctx.repoId}: outcomes: ${result.checked} checked` };
@@ -109,6 +124,7 @@ const churn: Builder = {
       cwd: root,
       config,
       ...(ctx.pathScope ? { pathScope: ctx.pathScope } : {}),
+      ...(ctx.patches ? { patches: ctx.patches } : {}),
     });
     return {
       builder: this.name,
@@ -142,21 +158,32 @@ export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks
 /** Runs every builder in order on one context; returns what each did. */
 export async function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
   const summaries: BuilderSummary[] = [];
-  for (const builder of builders) {
-    const before = workSoFar();
-    const summary = await builder.run(ctx);
-    const after = workSoFar();
-    summaries.push({
-      ...summary,
-      work: {
-        rowsRead: after.rowsRead - before.rowsRead,
-        diffsRead: after.diffsRead - before.diffsRead,
-        gitProcesses: after.gitProcesses - before.gitProcesses,
-      },
-    });
-    crashPoint(`builder:${builder.name}`);
+  // The store's file sits beside the database (an in-memory one: the system's temporary folder).
+  const patches = ctx.patches ?? new PatchStore(isFileDatabase(ctx.db.path) ? dirname(resolve(ctx.db.path)) : null);
+  try {
+    for (const builder of builders) {
+      const before = workSoFar();
+      const summary = await builder.run({ ...ctx, patches });
+      const after = workSoFar();
+      summaries.push({
+        ...summary,
+        work: {
+          rowsRead: after.rowsRead - before.rowsRead,
+          diffsRead: after.diffsRead - before.diffsRead,
+          gitProcesses: after.gitProcesses - before.gitProcesses,
+        },
+      });
+      crashPoint(`builder:${builder.name}`);
+    }
+  } finally {
+    if (!ctx.patches) patches.close();
   }
   return summaries;
+}
+
+/** A database in a file (not SQLite's `:memory:` or a temporary one with no name). */
+function isFileDatabase(path: string): boolean {
+  return path !== '' && path !== ':memory:' && !path.startsWith('file:');
 }
 
 /** The process's work counters (they only grow). */

@@ -4,6 +4,7 @@ import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
 import { keepPatchIds } from '../patch-ids.js';
 import { reverseCandidates, changedPathKeys } from './reverse-candidates.js';
+import type { PatchStore } from '../../git/patch-store.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
@@ -96,6 +97,8 @@ export class OutcomeContext {
    * squash rules then look only at those refs (only their commits are candidates). Null: every ref.
    */
   changedTips: ReadonlySet<string> | null = null;
+  /** The diffs this run read before the build (attribution's), which the rules take before asking git. */
+  patches: PatchStore | undefined = undefined;
 
   constructor(
     readonly db: Database,
@@ -382,9 +385,10 @@ export function loadOutcomeContext(
   cwd: string,
   tip: string,
   refs: readonly RefTip[],
-  options: { whole: boolean } = { whole: true },
+  options: { whole: boolean; patches?: PatchStore | undefined } = { whole: true },
 ): OutcomeContext {
   const ctx = new OutcomeContext(db, repoId, cwd, tip, refs, options.whole);
+  ctx.patches = options.patches;
   if (options.whole) ctx.allCommits();
   return ctx;
 }

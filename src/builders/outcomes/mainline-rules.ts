@@ -1,6 +1,6 @@
 import { filesAtVia } from '../../git/cat-file.js';
 import { collectIfGrown } from '../../heap.js';
-import { readCommitPatches } from '../../git/patches.js';
+import { readPatches } from '../../git/patch-store.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
@@ -323,7 +323,7 @@ async function contentCopies(
   // From the oldest commit checked on: a build of one new commit reads only what came after it.
   const oldest = shas.map((sha) => ctx.commit(sha)?.committed_at ?? '').sort()[0]!;
   const mainlineTouching = mainlineTouchingPaths(ctx, oldest, landingSeq);
-  for await (const patch of readCommitPatches(shas, { cwd: ctx.cwd })) {
+  for await (const patch of readPatches(ctx.patches, shas, { cwd: ctx.cwd })) {
     found.set(patch.sha, { copy: null, candidates: 0 });
     const added = patch.files.flatMap((f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })));
     if (added.length === 0) continue;

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { type CommitPatch, readCommitPatches } from '../../git/patches.js';
+import type { CommitPatch } from '../../git/patches.js';
+import { readPatches } from '../../git/patch-store.js';
 import { isNontrivialLine, normalizeLine } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
 import { collectIfGrown } from '../../heap.js';
@@ -270,7 +271,7 @@ export async function partialReverts(
     }
     patches = kept;
     const unread = [...wanted].filter((sha) => !patches.has(sha));
-    if (unread.length > 0) for await (const patch of readCommitPatches(unread, { cwd: ctx.cwd })) patches.set(patch.sha, patch);
+    if (unread.length > 0) for await (const patch of readPatches(ctx.patches, unread, { cwd: ctx.cwd })) patches.set(patch.sha, patch);
     const verdicts: [string, string | null, string][] = [];
     for (const { c, later, digest } of batch) {
       let revert: string | null = null;

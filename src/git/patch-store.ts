@@ -1,0 +1,152 @@
+import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CommitPatch, type ReadPatchesOptions, readCommitPatches } from './patches.js';
+
+/**
+ * The commit diffs one run has read, kept for the builders after the one that read them:
+ * attribution reads every new commit's diff, and churn and the outcome rules then take theirs from
+ * here instead of git diffing the same commits again (on git's own history churn's own pass was
+ * 74 s of git's CPU, a sixth of the first run). Only the index (commit → offset, length) is held in
+ * memory; the patches go to one file, removed from its folder as soon as it is opened, so a run
+ * killed at any moment leaves nothing behind. The file lives beside the database (a folder on disk;
+ * the system's temporary folder may be memory). A store that cannot write keeps nothing: every
+ * reader then asks git, as without it.
+ */
+export class PatchStore {
+  private fd: number | null = null;
+  private broken = false;
+  private written = 0;
+  private readonly index = new Map<string, { offset: number; length: number }>();
+  /**
+   * Kept patches not yet written, as text (a run that keeps less than FLUSH_BYTES never makes the
+   * file). Encoded at once when written, and read back into one buffer: no buffer per patch, whose
+   * allocations left the first run's resident memory ~40 MB higher.
+   */
+  private readonly pending = new Map<string, string>();
+  private pendingBytes = 0;
+  private readBuffer = Buffer.alloc(0);
+
+  /** `dir`: where the file is made (null: the system's temporary folder). */
+  constructor(private readonly dir: string | null) {}
+
+  /** Keeps a patch read from git (the first one kept for a commit stays). */
+  keep(patch: CommitPatch): void {
+    if (this.broken || this.index.has(patch.sha)) return;
+    const record = JSON.stringify(patch.files);
+    const length = Buffer.byteLength(record, 'utf8');
+    this.index.set(patch.sha, { offset: this.written + this.pendingBytes, length });
+    this.pending.set(patch.sha, record);
+    this.pendingBytes += length;
+    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+  }
+
+  has(sha: string): boolean {
+    return !this.broken && this.index.has(sha);
+  }
+
+  /** A kept patch (undefined: not kept). */
+  get(sha: string): CommitPatch | undefined {
+    const at = this.broken ? undefined : this.index.get(sha);
+    if (!at) return undefined;
+    let text = this.pending.get(sha);
+    if (text === undefined) {
+      if (this.fd === null) return undefined;
+      if (this.readBuffer.length < at.length) this.readBuffer = Buffer.allocUnsafe(Math.max(at.length, 64 << 10));
+      for (let read = 0; read < at.length; ) {
+        const n = readSync(this.fd, this.readBuffer, read, at.length - read, at.offset + read);
+        if (n === 0) throw new Error(`paceflow's diff store ended early reading ${sha}`);
+        read += n;
+      }
+      text = this.readBuffer.toString('utf8', 0, at.length);
+    }
+    return { sha, files: JSON.parse(text) as CommitPatch['files'] };
+  }
+
+  /** How many patches are kept. */
+  get size(): number {
+    return this.broken ? 0 : this.index.size;
+  }
+
+  /** Lets the file go (its space is freed: it has no name). */
+  close(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    this.index.clear();
+    this.pending.clear();
+    this.pendingBytes = 0;
+    this.readBuffer = Buffer.alloc(0);
+  }
+
+  private flush(): void {
+    if (this.pendingBytes === 0 || this.broken) return;
+    try {
+      this.fd ??= openUnnamed(this.dir);
+      const data = Buffer.from([...this.pending.values()].join(''), 'utf8');
+      for (let done = 0; done < data.length; ) done += writeSync(this.fd, data, done, data.length - done, this.written + done);
+      this.written += data.length;
+      this.pending.clear();
+      this.pendingBytes = 0;
+    } catch {
+      // A full disk or a folder that cannot be written: keep nothing, so every reader asks git.
+      this.broken = true;
+      this.close();
+    }
+  }
+}
+
+/** What the store writes at once (the patches held in memory before that). */
+const FLUSH_BYTES = 4 << 20;
+
+/** A new file in a new folder under `dir`, opened and then removed with its folder. */
+function openUnnamed(dir: string | null): number {
+  const folder = mkdtempSync(join(dir ?? tmpdir(), '.paceflow-diffs-'));
+  try {
+    return openSync(join(folder, 'diffs'), 'w+', 0o600);
+  } finally {
+    // Unix keeps an open file whose name is gone; where a system refuses, the folder stays until
+    // the file is closed, and nothing here fails for it.
+    try {
+      rmSync(folder, { recursive: true, force: true });
+    } catch {}
+  }
+}
+
+/**
+ * The diffs of `shas` in the order given, one per commit: kept ones from the store, the rest from
+ * one `git log` (readCommitPatches) — the same text either way, so a first run, whose builders find
+ * every diff attribution read, and a later run, which asks git, give the same rows.
+ */
+export async function* readPatches(
+  store: PatchStore | undefined,
+  shas: readonly string[],
+  options: Omit<ReadPatchesOptions, 'onPatchIds'>,
+): AsyncGenerator<CommitPatch> {
+  const missing = store ? shas.filter((sha) => !store.has(sha)) : shas;
+  if (missing.length === shas.length) {
+    yield* readCommitPatches(shas, options);
+    return;
+  }
+  const fromGit = missing.length > 0 ? readCommitPatches(missing, options) : null;
+  // git answers the missing ones in the order asked; one it skipped is not waited for twice.
+  const early = new Map<string, CommitPatch>();
+  let gitDone = fromGit === null;
+  const next = async (sha: string): Promise<CommitPatch | undefined> => {
+    while (!early.has(sha) && !gitDone) {
+      const r = await fromGit!.next();
+      if (r.done) gitDone = true;
+      else early.set(r.value.sha, r.value);
+    }
+    const patch = early.get(sha);
+    early.delete(sha);
+    return patch;
+  };
+  try {
+    for (const sha of shas) {
+      const patch = store!.has(sha) ? store!.get(sha) : await next(sha);
+      if (patch) yield patch;
+    }
+  } finally {
+    await fromGit?.return(undefined);
+  }
+}

@@ -1,0 +1,119 @@
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PatchStore, readPatches } from '../src/git/patch-store.js';
+import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
+import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+async function all(patches: AsyncIterable<CommitPatch>): Promise<CommitPatch[]> {
+  const out: CommitPatch[] = [];
+  for await (const p of patches) out.push(p);
+  return out;
+}
+
+/** Six commits: a plain edit, a path with spaces and non-ASCII, a rename, odd characters in lines, a deletion. */
+function history(): { repo: TempRepo; shas: string[] } {
+  const repo = TempRepo.create();
+  const shas = [
+    repo.write('a.ts', 'export const a = computeA(1);\n').commit('a'),
+    repo.write('a.ts', 'export const a = computeA(2);\nexport const b = computeB(2);\n').commit('edit a'),
+    repo.write('dir with space/naïve 名前.ts', 'export const naive = "naïve";\n').commit('odd path'),
+    (() => {
+      repo.git('mv', 'a.ts', 'renamed.ts');
+      return repo.write('renamed.ts', 'export const a = computeA(2);\nexport const b = computeB(3);\n').commit('rename');
+    })(),
+    repo.write('odd.ts', 'const tab = "\t";\nconst emoji = "🎉 party";\nconst quote = "\\"escaped\\"";\n').commit('odd lines'),
+    (() => {
+      repo.git('rm', '-q', 'odd.ts');
+      return repo.commit('remove odd');
+    })(),
+  ];
+  return { repo, shas };
+}
+
+describe('PatchStore', () => {
+  it('gives back what it kept, from memory and, past 4 MB, from a file that has no name', async () => {
+    const { repo, shas } = history();
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const dir = tempDir('paceflow-store-');
+    const store = new PatchStore(dir);
+    for (const p of read) store.keep(p);
+    expect(store.size).toBe(6);
+    // Still in memory: no file made yet.
+    expect(readdirSync(dir)).toEqual([]);
+    expect(store.get(shas[2]!)).toEqual(read[2]);
+    // A patch of 5 MB passes the flush size: every patch goes to the file, whose folder is gone at once.
+    const big: CommitPatch = {
+      sha: 'f'.repeat(40),
+      files: [
+        { path: 'big.txt', oldPath: null, added: Array.from({ length: 100_000 }, (_, i) => `line ${i} ${'x'.repeat(40)} é`), removed: [] },
+      ],
+    };
+    store.keep(big);
+    expect(readdirSync(dir)).toEqual([]);
+    for (const p of read) expect(store.get(p.sha)).toEqual(p);
+    expect(store.get(big.sha)).toEqual(big);
+    expect(store.get('0'.repeat(40))).toBeUndefined();
+    // The first patch kept for a commit stays.
+    store.keep({ sha: shas[0]!, files: [] });
+    expect(store.get(shas[0]!)).toEqual(read[0]);
+    store.close();
+    expect(store.size).toBe(0);
+    expect(store.get(shas[0]!)).toBeUndefined();
+  });
+
+  it('keeps nothing when it cannot write its file, and every reader asks git', async () => {
+    const { repo, shas } = history();
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const store = new PatchStore(join(tempDir('paceflow-store-'), 'no such folder'));
+    for (const p of read) store.keep(p);
+    expect(store.has(shas[0]!)).toBe(true);
+    store.keep({ sha: 'f'.repeat(40), files: [{ path: 'big.txt', oldPath: null, added: ['y'.repeat(5 << 20)], removed: [] }] });
+    expect(store.size).toBe(0);
+    expect(store.has(shas[0]!)).toBe(false);
+    const before = diffsRead.count;
+    expect(await all(readPatches(store, shas, { cwd: repo.dir }))).toEqual(read);
+    expect(diffsRead.count - before).toBe(6);
+  });
+});
+
+describe('readPatches', () => {
+  it.each([
+    { kept: [] as number[], order: [0, 1, 2, 3, 4, 5] },
+    { kept: [1, 3], order: [0, 1, 2, 3, 4, 5] },
+    { kept: [1, 3], order: [5, 3, 0, 1, 4, 2] },
+    { kept: [0, 1, 2, 3, 4, 5], order: [4, 2, 0] },
+    { kept: [0, 5], order: [5, 4, 3, 2, 1, 0] },
+  ])('kept $kept, asked in order $order: the same patches as git gives, git asked only for the rest', async ({ kept, order }) => {
+    const { repo, shas } = history();
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const store = new PatchStore(tempDir('paceflow-store-'));
+    for (const i of kept) store.keep(read[i]!);
+    const before = diffsRead.count;
+    const got = await all(
+      readPatches(
+        store,
+        order.map((i) => shas[i]!),
+        { cwd: repo.dir },
+      ),
+    );
+    expect(got).toEqual(order.map((i) => read[i]));
+    expect(diffsRead.count - before).toBe(order.filter((i) => !kept.includes(i)).length);
+    store.close();
+  });
+
+  it('a reader that stops early ends the git it started', async () => {
+    const { repo, shas } = history();
+    const store = new PatchStore(tempDir('paceflow-store-'));
+    const [first] = await all(readCommitPatches([shas[0]!], { cwd: repo.dir }));
+    store.keep(first!);
+    for await (const p of readPatches(store, shas, { cwd: repo.dir })) {
+      expect(p.sha).toBe(shas[0]);
+      break;
+    }
+    // Whatever git was doing is over: the next read answers in full.
+    expect((await all(readPatches(store, shas, { cwd: repo.dir }))).map((p) => p.sha)).toEqual(shas);
+  });
+});
