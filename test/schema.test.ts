@@ -135,12 +135,32 @@ describe('schema', () => {
     ]);
     meta.run(['churn_evidence:r2', '[]']);
     meta.run(['churn_inputs:r1', 'digest']);
-    migrate(old);
+    migrate(old, loadMigrations().slice(0, 13), []);
     expect(old.prepare(`SELECT repo_id, sha, fingerprint FROM paceflow_churn_evidence ORDER BY sha`).all()).toEqual([
       { repo_id: 'r1', sha: 'a1', fingerprint: 'l3' },
       { repo_id: 'r1', sha: 'b2', fingerprint: 'c7' },
     ]);
     expect(old.prepare(`SELECT key FROM paceflow_meta WHERE key LIKE 'churn%' ORDER BY key`).all()).toEqual([{ key: 'churn_inputs:r1' }]);
+    old.close();
+  });
+
+  it('migration 019 drops the churn rows counted from the diff without context, and what says they are built', () => {
+    const path = join(tempDir(), 'v18.db');
+    const old = new BetterSqliteDatabase(path);
+    migrate(old, loadMigrations().slice(0, 18), []);
+    old.exec(`INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
+                nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r1', 'a1', 14, 2, 1, 5, 0, 1);
+              INSERT INTO paceflow_churn_evidence (repo_id, sha, fingerprint) VALUES ('r1', 'a1', 'l2');
+              INSERT INTO paceflow_churn_dirty (repo_id, sha) VALUES ('r1', 'a1');
+              INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r1', 'digest'), ('churn_stage:r1', '{}'),
+                ('churnXinputs:r1', 'not churn state'), ('outcomes_state:r1', '{}')`);
+    migrate(old, loadMigrations(), []);
+    for (const table of ['event_commit_churn', 'paceflow_churn_evidence', 'paceflow_churn_dirty'])
+      expect(old.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
+    expect(old.prepare(`SELECT key FROM paceflow_meta WHERE key LIKE '%:r1' ORDER BY key`).all()).toEqual([
+      { key: 'churnXinputs:r1' },
+      { key: 'outcomes_state:r1' },
+    ]);
     old.close();
   });
 
