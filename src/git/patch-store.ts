@@ -1,4 +1,4 @@
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CommitPatch, type ReadPatchesOptions, readCommitPatches } from './patches.js';
@@ -15,6 +15,8 @@ import { type CommitPatch, type ReadPatchesOptions, readCommitPatches } from './
  */
 export class PatchStore {
   private fd: number | null = null;
+  /** The file's folder, when the system would not remove it while the file was open. */
+  private folder: string | null = null;
   private broken = false;
   private written = 0;
   private readonly index = new Map<string, { offset: number; length: number }>();
@@ -72,6 +74,8 @@ export class PatchStore {
   close(): void {
     if (this.fd !== null) closeSync(this.fd);
     this.fd = null;
+    if (this.folder !== null) removeFolder(this.folder);
+    this.folder = null;
     this.index.clear();
     this.pending.clear();
     this.pendingBytes = 0;
@@ -81,7 +85,11 @@ export class PatchStore {
   private flush(): void {
     if (this.pendingBytes === 0 || this.broken) return;
     try {
-      this.fd ??= openUnnamed(this.dir);
+      if (this.fd === null) {
+        const made = openUnnamed(this.dir);
+        this.fd = made.fd;
+        this.folder = made.left;
+      }
       const data = Buffer.from([...this.pending.values()].join(''), 'utf8');
       for (let done = 0; done < data.length; ) done += writeSync(this.fd, data, done, data.length - done, this.written + done);
       this.written += data.length;
@@ -98,17 +106,30 @@ export class PatchStore {
 /** What the store writes at once (the patches held in memory before that). */
 const FLUSH_BYTES = 4 << 20;
 
-/** A new file in a new folder under `dir`, opened and then removed with its folder. */
-function openUnnamed(dir: string | null): number {
+/**
+ * A new file in a new folder under `dir`, opened and then removed with its folder. Unix keeps an
+ * open file whose name is gone; where a system refuses (Windows, or NFS renaming the open file),
+ * `left` names the folder, removed again when the store closes.
+ */
+function openUnnamed(dir: string | null): { fd: number; left: string | null } {
   const folder = mkdtempSync(join(dir ?? tmpdir(), '.paceflow-diffs-'));
+  let fd: number;
   try {
-    return openSync(join(folder, 'diffs'), 'w+', 0o600);
-  } finally {
-    // Unix keeps an open file whose name is gone; where a system refuses, the folder stays until
-    // the file is closed, and nothing here fails for it.
-    try {
-      rmSync(folder, { recursive: true, force: true });
-    } catch {}
+    fd = openSync(join(folder, 'diffs'), 'w+', 0o600);
+  } catch (error) {
+    removeFolder(folder);
+    throw error;
+  }
+  return { fd, left: removeFolder(folder) ? null : folder };
+}
+
+/** Removes a folder and what it holds; false when it could not (nothing fails for it). */
+function removeFolder(folder: string): boolean {
+  try {
+    rmSync(folder, { recursive: true, force: true });
+    return !existsSync(folder);
+  } catch {
+    return false;
   }
 }
 
