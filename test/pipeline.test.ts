@@ -120,7 +120,7 @@ describe('the update pipeline', () => {
     expect(seen).toEqual(['2 outcomes in this repository']);
     // Each builder's work is counted: attribution read the two new commits' diffs.
     expect(summaries[0]!.work.diffsRead).toBe(2);
-    expect(summaries.at(-1)!.work).toEqual({ rowsRead: 1, diffsRead: 0, gitProcesses: 0 });
+    expect(summaries.at(-1)!.work).toEqual({ rowsRead: 1, diffsRead: 0, diffsKept: 0, gitProcesses: 0 });
     db.close();
   });
 
@@ -199,7 +199,11 @@ describe('the update pipeline', () => {
         'metadata_branches.first_seen_at',
       ]);
       db.close();
-      return { rows, diffs: Object.fromEntries(summaries.map((s) => [s.builder, s.work.diffsRead])) };
+      return {
+        rows,
+        diffs: Object.fromEntries(summaries.map((s) => [s.builder, s.work.diffsRead])),
+        kept: Object.fromEntries(summaries.map((s) => [s.builder, s.work.diffsKept])),
+      };
     };
     /** A store that keeps nothing: every builder reads its diffs from git, as a later run does. */
     class KeepsNothing extends PatchStore {
@@ -210,6 +214,9 @@ describe('the update pipeline', () => {
     expect(stored.diffs).toMatchObject({ attribution: 8, churn: 0, outcomes: 0 });
     expect(fromGit.diffs.churn).toBeGreaterThan(0);
     expect(fromGit.diffs.outcomes).toBeGreaterThan(0);
+    // What git read for the second build, the first took from the store.
+    expect(stored.kept).toEqual({ attribution: 0, outcomes: fromGit.diffs.outcomes, churn: fromGit.diffs.churn, tasks: 0 });
+    expect(fromGit.kept).toEqual({ attribution: 0, outcomes: 0, churn: 0, tasks: 0 });
     expect(stored.rows).toEqual(fromGit.rows);
     expect((stored.rows.event_commit_churn ?? []).length).toBeGreaterThan(0);
     const outcomes = (stored.rows.event_commit_outcomes ?? []) as { reverted_later: number | null; mainline_via: string | null }[];

@@ -63,7 +63,9 @@ describe('work proportional to the change', () => {
     // Each diff is read from git once a run: churn and the outcome rules take the ones attribution
     // read from the run's store (src/git/patch-store.ts), not from git again.
     expect(first.churn!.diffsRead).toBe(0);
+    expect(first.churn!.diffsKept).toBeGreaterThan(5_000);
     expect(first.outcomes!.diffsRead).toBe(0);
+    expect(first.outcomes!.diffsKept).toBeGreaterThan(0);
     // The first outcome build reverses only the diffs a revert could match (the commits that change
     // the same paths as another mainline commit: reverse-candidates.ts), not every mainline diff.
     const d = openDatabase(db);
@@ -80,12 +82,13 @@ describe('work proportional to the change', () => {
 
     // The refs are read each run (what moved is found by comparing them): they count beside the change.
     const refs = git('for-each-ref', '--format=x').split('\n').length;
-    const small = { rowsRead: 2_000 + 2 * refs, diffsRead: 25, gitProcesses: 12 };
+    const small = { rowsRead: 2_000 + 2 * refs, diffsRead: 25, diffsKept: 25, gitProcesses: 12 };
     const within = (work: Record<string, Work>, bounds: Partial<Record<string, Partial<Work>>> = {}) => {
       for (const [builder, w] of Object.entries(work)) {
         const b = { ...small, ...bounds[builder] };
         expect(w.rowsRead, `${builder}: rows read`).toBeLessThanOrEqual(b.rowsRead);
         expect(w.diffsRead, `${builder}: diffs read`).toBeLessThanOrEqual(b.diffsRead);
+        expect(w.diffsKept, `${builder}: diffs from the store`).toBeLessThanOrEqual(b.diffsKept);
         expect(w.gitProcesses, `${builder}: git processes`).toBeLessThanOrEqual(b.gitProcesses);
       }
     };

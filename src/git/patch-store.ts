@@ -62,6 +62,7 @@ export class PatchStore {
       }
       text = this.readBuffer.toString('utf8', 0, at.length);
     }
+    diffsKept.count++;
     return { sha, files: JSON.parse(text) as CommitPatch['files'] };
   }
 
@@ -171,3 +172,6 @@ export async function* readPatches(
     await fromGit?.return(undefined);
   }
 }
+
+/** Diffs this process took from a store instead of git (what `--work` and the benches read). Never reset here. */
+export const diffsKept = { count: 0 };

@@ -6,7 +6,7 @@ import { formatCount } from '../format.js';
 import { rowsRead } from '../db/statement.js';
 import { diffsRead } from '../git/patches.js';
 import { gitProcessCounts } from '../git/run.js';
-import { PatchStore } from '../git/patch-store.js';
+import { diffsKept, PatchStore } from '../git/patch-store.js';
 
 /**
  * What every builder reads: the database, the repository, the settings, and what earlier builders
@@ -49,7 +49,10 @@ export interface BuilderSummary {
 
 export interface BuilderWork {
   rowsRead: number;
+  /** Commit diffs parsed from git. */
   diffsRead: number;
+  /** Commit diffs taken from the run's store (read from git by an earlier builder). */
+  diffsKept: number;
   gitProcesses: number;
 }
 
@@ -170,6 +173,7 @@ export async function runBuilders(ctx: BuildContext, builders: readonly Builder[
         work: {
           rowsRead: after.rowsRead - before.rowsRead,
           diffsRead: after.diffsRead - before.diffsRead,
+          diffsKept: after.diffsKept - before.diffsKept,
           gitProcesses: after.gitProcesses - before.gitProcesses,
         },
       });
@@ -190,5 +194,5 @@ function isFileDatabase(path: string): boolean {
 function workSoFar(): BuilderWork {
   let gitProcesses = 0;
   for (const n of gitProcessCounts.values()) gitProcesses += n;
-  return { rowsRead: rowsRead.count, diffsRead: diffsRead.count, gitProcesses };
+  return { rowsRead: rowsRead.count, diffsRead: diffsRead.count, diffsKept: diffsKept.count, gitProcesses };
 }

@@ -83,7 +83,9 @@ export function register(program: Command): void {
 export function describeWork(summary: IngestSummary): string {
   const parts = summary.builders.map(
     (b) =>
-      `${b.builder} ${formatCount(b.work.rowsRead)} rows, ${formatCount(b.work.diffsRead)} diffs, ${formatCount(b.work.gitProcesses)} git`,
+      `${b.builder} ${formatCount(b.work.rowsRead)} rows, ${formatCount(b.work.diffsRead)} diffs` +
+      (b.work.diffsKept > 0 ? ` (${formatCount(b.work.diffsKept)} kept)` : '') +
+      `, ${formatCount(b.work.gitProcesses)} git`,
   );
   return `work: ${parts.length > 0 ? parts.join('; ') : 'no builders ran'}`;
 }
