@@ -54,13 +54,16 @@ export class PatchStore {
     let text = this.pending.get(sha);
     if (text === undefined) {
       if (this.fd === null) return undefined;
-      if (this.readBuffer.length < at.length) this.readBuffer = Buffer.allocUnsafe(Math.max(at.length, 64 << 10));
+      // One buffer for the common patch; a larger one (a vendored library's import) gets its own,
+      // let go with it, so the run does not hold the largest patch's size for its rest.
+      if (this.readBuffer.length < at.length && at.length <= READ_BUFFER_BYTES) this.readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
+      const buffer = at.length <= READ_BUFFER_BYTES ? this.readBuffer : Buffer.allocUnsafe(at.length);
       for (let read = 0; read < at.length; ) {
-        const n = readSync(this.fd, this.readBuffer, read, at.length - read, at.offset + read);
+        const n = readSync(this.fd, buffer, read, at.length - read, at.offset + read);
         if (n === 0) throw new Error(`paceflow's diff store ended early reading ${sha}`);
         read += n;
       }
-      text = this.readBuffer.toString('utf8', 0, at.length);
+      text = buffer.toString('utf8', 0, at.length);
     }
     diffsKept.count++;
     return { sha, files: JSON.parse(text) as CommitPatch['files'] };
@@ -106,6 +109,8 @@ export class PatchStore {
 
 /** What the store writes at once (the patches held in memory before that). */
 const FLUSH_BYTES = 4 << 20;
+/** The reused read buffer's size: patches up to it are read into it. */
+const READ_BUFFER_BYTES = 1 << 20;
 
 /**
  * A new file in a new folder under `dir`, opened and then removed with its folder. Unix keeps an
