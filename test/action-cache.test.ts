@@ -123,7 +123,7 @@ describe('the Action’s database in the GitHub cache', () => {
       const d = openDatabase(path);
       // What migrations 014 to 019 (the newest) made, undone: the database is six versions older,
       // and holds a patch-id of the old text, which 015 drops, and a churn row counted from the old
-      // diff, which 019 drops (both change data only).
+      // diff, which 019 drops with the verdicts and the outcome state (both change data only).
       d.exec(`DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
               DROP INDEX fact_commit_notes_by_ref; DROP INDEX metadata_commits_shallow_boundary;
               DROP INDEX event_commit_churn_open_windows;

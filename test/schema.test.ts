@@ -144,7 +144,7 @@ describe('schema', () => {
     old.close();
   });
 
-  it('migration 019 drops the churn rows counted from the diff without context, and what says they are built', () => {
+  it('migration 019 drops what was counted from the diff without context, and what says it is built', () => {
     const path = join(tempDir(), 'v18.db');
     const old = new BetterSqliteDatabase(path);
     migrate(old, loadMigrations().slice(0, 18), []);
@@ -152,14 +152,22 @@ describe('schema', () => {
                 nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r1', 'a1', 14, 2, 1, 5, 0, 1);
               INSERT INTO paceflow_churn_evidence (repo_id, sha, fingerprint) VALUES ('r1', 'a1', 'l2');
               INSERT INTO paceflow_churn_dirty (repo_id, sha) VALUES ('r1', 'a1');
+              INSERT INTO paceflow_content_checks (repo_id, sha, mainline_tip, copy_sha, candidates) VALUES ('r1', 'b1', 't1', NULL, 3);
+              INSERT INTO paceflow_partial_checks (repo_id, sha, revert_sha, later_digest) VALUES ('r1', 'a1', NULL, 'd');
               INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r1', 'digest'), ('churn_stage:r1', '{}'),
-                ('churnXinputs:r1', 'not churn state'), ('outcomes_state:r1', '{}')`);
+                ('outcomes_state:r1', '{}'), ('churnXinputs:r1', 'not churn state'), ('landing:r1', 'kept')`);
     migrate(old, loadMigrations(), []);
-    for (const table of ['event_commit_churn', 'paceflow_churn_evidence', 'paceflow_churn_dirty'])
+    for (const table of [
+      'event_commit_churn',
+      'paceflow_churn_evidence',
+      'paceflow_churn_dirty',
+      'paceflow_content_checks',
+      'paceflow_partial_checks',
+    ])
       expect(old.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
     expect(old.prepare(`SELECT key FROM paceflow_meta WHERE key LIKE '%:r1' ORDER BY key`).all()).toEqual([
       { key: 'churnXinputs:r1' },
-      { key: 'outcomes_state:r1' },
+      { key: 'landing:r1' },
     ]);
     old.close();
   });
