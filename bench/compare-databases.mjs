@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// Two paceflow databases, table by table: every event table, the content checks, the landing, the
+// AI lines and the patch-ids, run-time columns aside. How the benches check that a change of how
+// a builder works left what it builds alone (a first run against another build's, an upgraded
+// database against a fresh one). Exits 1 when a table differs.
+//
+//   node bench/compare-databases.mjs <a.db> <b.db>
+import Database from 'better-sqlite3';
+
+const [a, b] = process.argv.slice(2);
+if (!a || !b) throw new Error('usage: node bench/compare-databases.mjs <a.db> <b.db>');
+const db = new Database(a, { readonly: true });
+db.prepare('ATTACH ? AS other').run(b);
+const runTime = /^(computed_at|built_at|updated_at|ingested_at|first_seen_at|last_seen_at|seen_at|last_ingested_at|checked_at|created_at)$/;
+const tables = db
+  .prepare(
+    `SELECT name FROM main.sqlite_master WHERE type = 'table' AND (name LIKE 'event\\_%' ESCAPE '\\'
+       OR name IN ('paceflow_content_checks', 'fact_commit_patch_ids', 'paceflow_mainline_landing', 'paceflow_ai_lines')) ORDER BY name`,
+  )
+  .all()
+  .map((r) => r.name);
+let differ = 0;
+for (const table of tables) {
+  const columns = db
+    .prepare('SELECT name FROM pragma_table_info(?)')
+    .all(table)
+    .map((c) => c.name)
+    .filter((c) => !runTime.test(c))
+    .map((c) => `"${c}"`)
+    .join(', ');
+  const rows = db.prepare(`SELECT count(*) AS n FROM main."${table}"`).get().n;
+  const onlyA = db
+    .prepare(`SELECT count(*) AS n FROM (SELECT ${columns} FROM main."${table}" EXCEPT SELECT ${columns} FROM other."${table}")`)
+    .get().n;
+  const onlyB = db
+    .prepare(`SELECT count(*) AS n FROM (SELECT ${columns} FROM other."${table}" EXCEPT SELECT ${columns} FROM main."${table}")`)
+    .get().n;
+  if (onlyA + onlyB > 0) differ++;
+  console.log(`${table.padEnd(36)} ${String(rows).padStart(9)} rows, ${onlyA} only in a, ${onlyB} only in b`);
+}
+process.exitCode = differ > 0 ? 1 : 0;
