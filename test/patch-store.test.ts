@@ -34,7 +34,7 @@ function history(): { repo: TempRepo; shas: string[] } {
 }
 
 describe('PatchStore', () => {
-  it('gives back what it kept, from memory and, past 4 MB, from a file that has no name', async () => {
+  it('gives back what it kept, from memory and, past 1 MB, from a file that has no name', async () => {
     const { repo, shas } = history();
     const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
     const dir = tempDir('paceflow-store-');
@@ -44,7 +44,7 @@ describe('PatchStore', () => {
     // Still in memory: no file made yet.
     expect(readdirSync(dir)).toEqual([]);
     expect(store.get(shas[2]!)).toEqual(read[2]);
-    // A patch of 5 MB passes the flush size: every patch goes to the file, whose folder is gone at once.
+    // A patch of 5 MB passes the buffer's size: every patch goes to the file, whose folder is gone at once.
     const big: CommitPatch = {
       sha: 'f'.repeat(40),
       files: [

@@ -18,15 +18,17 @@ export class PatchStore {
   /** The file's folder, when the system would not remove it while the file was open. */
   private folder: string | null = null;
   private broken = false;
+  /** Bytes in the file. */
   private written = 0;
   private readonly index = new Map<string, { offset: number; length: number }>();
   /**
-   * Kept patches not yet written, as text (a run that keeps less than FLUSH_BYTES never makes the
-   * file). Encoded at once when written, and read back into one buffer: no buffer per patch, whose
-   * allocations left the first run's resident memory ~40 MB higher.
+   * Kept patches not yet in the file, encoded into one reused buffer outside V8's heap (a run that
+   * keeps less than its size never makes the file). Each patch's text dies young: held as strings
+   * until the write, they were promoted to the old generation and the 80k first run's heap grew by
+   * ~40 MB before a full collection; a buffer per patch, as first written, cost as much.
    */
-  private readonly pending = new Map<string, string>();
-  private pendingBytes = 0;
+  private writeBuffer: Buffer | null = null;
+  private buffered = 0;
   private readBuffer = Buffer.alloc(0);
 
   /** `dir`: where the file is made (null: the system's temporary folder). */
@@ -37,10 +39,18 @@ export class PatchStore {
     if (this.broken || this.index.has(patch.sha)) return;
     const record = JSON.stringify(patch.files);
     const length = Buffer.byteLength(record, 'utf8');
-    this.index.set(patch.sha, { offset: this.written + this.pendingBytes, length });
-    this.pending.set(patch.sha, record);
-    this.pendingBytes += length;
-    if (this.pendingBytes >= FLUSH_BYTES) this.flush();
+    if (this.buffered + length > BUFFER_BYTES) this.flush();
+    if (this.broken) return;
+    const offset = this.written + this.buffered;
+    if (length > BUFFER_BYTES) {
+      // Larger than the buffer (a vendored library's import): written as it is.
+      if (!this.writeOut(Buffer.from(record, 'utf8'))) return;
+    } else {
+      this.writeBuffer ??= Buffer.allocUnsafe(BUFFER_BYTES);
+      this.writeBuffer.write(record, this.buffered, 'utf8');
+      this.buffered += length;
+    }
+    this.index.set(patch.sha, { offset, length });
   }
 
   has(sha: string): boolean {
@@ -51,13 +61,16 @@ export class PatchStore {
   get(sha: string): CommitPatch | undefined {
     const at = this.broken ? undefined : this.index.get(sha);
     if (!at) return undefined;
-    let text = this.pending.get(sha);
-    if (text === undefined) {
+    let text: string;
+    if (at.offset >= this.written) {
+      const start = at.offset - this.written;
+      text = this.writeBuffer!.toString('utf8', start, start + at.length);
+    } else {
       if (this.fd === null) return undefined;
-      // One buffer for the common patch; a larger one (a vendored library's import) gets its own,
-      // let go with it, so the run does not hold the largest patch's size for its rest.
-      if (this.readBuffer.length < at.length && at.length <= READ_BUFFER_BYTES) this.readBuffer = Buffer.allocUnsafe(READ_BUFFER_BYTES);
-      const buffer = at.length <= READ_BUFFER_BYTES ? this.readBuffer : Buffer.allocUnsafe(at.length);
+      // One buffer for the common patch; a larger one gets its own, let go with it, so the run does
+      // not hold the largest patch's size for its rest.
+      if (this.readBuffer.length < at.length && at.length <= BUFFER_BYTES) this.readBuffer = Buffer.allocUnsafe(BUFFER_BYTES);
+      const buffer = at.length <= BUFFER_BYTES ? this.readBuffer : Buffer.allocUnsafe(at.length);
       for (let read = 0; read < at.length; ) {
         const n = readSync(this.fd, buffer, read, at.length - read, at.offset + read);
         if (n === 0) throw new Error(`paceflow's diff store ended early reading ${sha}`);
@@ -81,36 +94,38 @@ export class PatchStore {
     if (this.folder !== null) removeFolder(this.folder);
     this.folder = null;
     this.index.clear();
-    this.pending.clear();
-    this.pendingBytes = 0;
+    this.writeBuffer = null;
+    this.buffered = 0;
     this.readBuffer = Buffer.alloc(0);
   }
 
   private flush(): void {
-    if (this.pendingBytes === 0 || this.broken) return;
+    if (this.buffered === 0 || this.broken) return;
+    if (this.writeOut(this.writeBuffer!.subarray(0, this.buffered))) this.buffered = 0;
+  }
+
+  /** Appends to the file (made on the first write); false when that failed and the store broke. */
+  private writeOut(data: Buffer): boolean {
     try {
       if (this.fd === null) {
         const made = openUnnamed(this.dir);
         this.fd = made.fd;
         this.folder = made.left;
       }
-      const data = Buffer.from([...this.pending.values()].join(''), 'utf8');
       for (let done = 0; done < data.length; ) done += writeSync(this.fd, data, done, data.length - done, this.written + done);
       this.written += data.length;
-      this.pending.clear();
-      this.pendingBytes = 0;
+      return true;
     } catch {
       // A full disk or a folder that cannot be written: keep nothing, so every reader asks git.
       this.broken = true;
       this.close();
+      return false;
     }
   }
 }
 
-/** What the store writes at once (the patches held in memory before that). */
-const FLUSH_BYTES = 4 << 20;
-/** The reused read buffer's size: patches up to it are read into it. */
-const READ_BUFFER_BYTES = 1 << 20;
+/** The write buffer's size, and the reused read buffer's: patches up to it are read into that. */
+const BUFFER_BYTES = 1 << 20;
 
 /**
  * A new file in a new folder under `dir`, opened and then removed with its folder. Unix keeps an
