@@ -55,6 +55,14 @@ describe('PatchStore', () => {
     expect(readdirSync(dir)).toEqual([]);
     for (const p of read) expect(store.get(p.sha)).toEqual(p);
     expect(store.get(big.sha)).toEqual(big);
+    // One kept after the file was made waits in memory behind what the file holds.
+    const after: CommitPatch = {
+      sha: 'e'.repeat(40),
+      files: [{ path: 'after.txt', oldPath: 'before.txt', added: ['kept later'], removed: ['é'] }],
+    };
+    store.keep(after);
+    expect(store.get(after.sha)).toEqual(after);
+    expect(store.get(shas[5]!)).toEqual(read[5]);
     expect(store.get('0'.repeat(40))).toBeUndefined();
     // The first patch kept for a commit stays.
     store.keep({ sha: shas[0]!, files: [] });
