@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PatchStore, readPatches } from '../src/git/patch-store.js';
@@ -6,6 +6,20 @@ import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patch
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
+
+/** This process's git children still running (Linux: /proc). */
+function gitChildren(): number {
+  let n = 0;
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      if (/^Name:\s+git$/m.test(status) && new RegExp(`^PPid:\\s+${process.pid}$`, 'm').test(status)) n++;
+    } catch {
+      // gone since the listing
+    }
+  }
+  return n;
+}
 
 async function all(patches: AsyncIterable<CommitPatch>): Promise<CommitPatch[]> {
   const out: CommitPatch[] = [];
@@ -114,14 +128,24 @@ describe('readPatches', () => {
 
   it('a reader that stops early ends the git it started', async () => {
     const { repo, shas } = history();
+    // A diff of ~3 MB after the one read: git is still writing it when the reader stops.
+    const big = repo
+      .write('big.txt', Array.from({ length: 60_000 }, (_, i) => `line ${i} of a large file, long enough\n`).join(''))
+      .commit('big');
     const store = new PatchStore(tempDir('paceflow-store-'));
     const [first] = await all(readCommitPatches([shas[0]!], { cwd: repo.dir }));
     store.keep(first!);
-    for await (const p of readPatches(store, shas, { cwd: repo.dir })) {
-      expect(p.sha).toBe(shas[0]);
-      break;
+    const read: string[] = [];
+    for await (const p of readPatches(store, [shas[0]!, shas[1]!, big], { cwd: repo.dir })) {
+      read.push(p.sha);
+      if (read.length === 2) break;
     }
-    // Whatever git was doing is over: the next read answers in full.
+    expect(read).toEqual([shas[0], shas[1]]);
+    // No git of this process's is left (it would wait on its full pipe for ever).
+    const deadline = Date.now() + 5_000;
+    while (gitChildren() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(gitChildren()).toBe(0);
+    // And the next read answers in full.
     expect((await all(readPatches(store, shas, { cwd: repo.dir }))).map((p) => p.sha)).toEqual(shas);
   });
 });
