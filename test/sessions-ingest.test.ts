@@ -11,7 +11,7 @@ import { codex } from '../src/providers/codex.js';
 import { openDatabase } from '../src/db/open.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
-import { TempRepo, cleanupTempDirs } from './helpers/git-repo.js';
+import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { CODEX_ROLLOUT, FIXTURES, emptySessionHome, ingestHome, type SessionHome, itShared } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
@@ -407,7 +407,7 @@ describe('repository resolution', () => {
     const repo = TempRepo.create();
     repo.write('src/app.ts', 'export {};\n').commit('root');
     repo.git('remote', 'add', 'origin', 'git@github.com:acme/app.git');
-    const worktree = `${repo.dir}-wt`;
+    const worktree = join(tempDir(), 'wt');
     repo.git('worktree', 'add', '-q', worktree, '-b', 'feature');
     const other = TempRepo.create();
     other.write('lib.ts', 'export {};\n').commit('other root');
