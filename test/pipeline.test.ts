@@ -1,4 +1,4 @@
-import { chmodSync } from 'node:fs';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../src/config/defaults.js';
@@ -6,7 +6,10 @@ import { locateRepository } from '../src/git/repository.js';
 import { PatchStore } from '../src/git/patch-store.js';
 import { BUILDERS, type Builder, runBuilders } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
+import { selectProviders } from '../src/providers/index.js';
+import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
+import { emptySessionHome } from './helpers/sessions.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 
 afterAll(cleanupTempDirs);
@@ -84,6 +87,41 @@ describe('the update pipeline', () => {
     ]);
     expect(quiet.messages.slice(1)).toEqual(['outcomes: 2 checked', told.messages[2]!, 'tasks: linked']);
   });
+
+  // Switching to the rollback journal and back is a checkpoint each way (~13 ms on git's own
+  // history): a repository whose machine has no transcripts paid it on every run, a CI job's too.
+  it.each([
+    { found: 'no transcript', transcripts: 0, switched: false },
+    { found: 'one transcript', transcripts: 1, switched: true },
+  ])(
+    'a first transcript ingest writes without the WAL only when there is a transcript to read: $found',
+    async ({ transcripts, switched }) => {
+      const repo = repoWithTwoCommits();
+      const home = emptySessionHome();
+      if (transcripts > 0) {
+        const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-0000000000aa', repo.dir).prompt('write alpha');
+        mkdirSync(join(home.claudeProjects, '-journal'), { recursive: true });
+        writeFileSync(join(home.claudeProjects, '-journal', `${t.sessionId}.jsonl`), t.text());
+      }
+      const db = tempDatabase();
+      const pragmas: string[] = [];
+      const pragma = db.pragma.bind(db);
+      db.pragma = (sql: string) => {
+        pragmas.push(sql);
+        return pragma(sql);
+      };
+      const summary = await updateRepository(db, await locateRepository(repo.dir), defaultConfig(), {
+        providers: selectProviders(['claude-code']),
+        environment: { env: home.env, home: home.home },
+        cwd: repo.dir,
+        attribution: false,
+      });
+      expect(summary.sessions[0]!.filesRead).toBe(transcripts);
+      expect(pragmas.includes('journal_mode = delete')).toBe(switched);
+      expect(db.pragma('journal_mode')).toEqual([{ journal_mode: 'wal' }]);
+      db.close();
+    },
+  );
 
   it('without attribution it records history and runs no builder', async () => {
     const repo = repoWithTwoCommits();

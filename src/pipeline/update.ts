@@ -189,9 +189,21 @@ async function updateSessions(
     crashPoint('session-events');
     return result;
   };
-  // The first ingest only adds pages: it writes them once, without the WAL.
-  const result = await (hasSessionRecords(db) ? load() : withRollbackJournal(db, load));
+  // The first ingest only adds pages: it writes them once, without the WAL. Only when the walk found
+  // a transcript: switching the journal and back costs a checkpoint (~13 ms on git's own history),
+  // which every run of a repository without transcripts — a CI job's, say — paid for nothing.
+  const bulk = !hasSessionRecords(db) && (await transcriptsFound(discovery));
+  const result = await (bulk ? withRollbackJournal(db, load) : load());
   return result.stats;
+}
+
+/** Whether the walk found any transcript; a walk that failed may have (ingestSessions reports it). */
+async function transcriptsFound(discovery: Promise<TranscriptDiscovery> | undefined): Promise<boolean> {
+  if (!discovery) return true;
+  return discovery.then(
+    ({ discoveries }) => discoveries.some(({ discovery: found }) => found.files.length > 0),
+    () => true,
+  );
 }
 
 export interface UpdateRequest {
