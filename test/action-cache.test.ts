@@ -121,10 +121,10 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migrations 014 to 019 (the newest) made, undone: the database is six versions older,
+      // What migrations 014 to 020 (the newest) made, undone: the database is seven versions older,
       // and holds a patch-id of the old text, which 015 drops, and a churn row counted from the old
       // diff, which 019 drops with the verdicts and the outcome state (both change data only).
-      d.exec(`DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
+      d.exec(`DROP TABLE paceflow_ref_objects; DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
               DROP INDEX fact_commit_notes_by_ref; DROP INDEX metadata_commits_shallow_boundary;
               DROP INDEX event_commit_churn_open_windows;
               DROP TRIGGER fact_ingest_watermarks_insert_forgets_digest; DROP TRIGGER fact_ingest_watermarks_update_forgets_digest;
@@ -133,7 +133,7 @@ describe('the Action’s database in the GitHub cache', () => {
               INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
                 nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r', 'c', 14, 0, 0, 3, 0, 1);
               INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r', 'a digest'), ('churn_stage:r', '{}');
-              PRAGMA user_version = ${latestSchemaVersion() - 6}`);
+              PRAGMA user_version = ${latestSchemaVersion() - 7}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

@@ -51,6 +51,9 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
     repo.git('update-ref', 'refs/remotes/origin/trunk', 'HEAD');
     repo.git('symbolic-ref', 'refs/remotes/origin/HEAD', 'refs/remotes/origin/trunk');
     repo.git('notes', '--ref=refs/notes/ai', 'add', '-m', '{}', 'HEAD');
+    // Annotated tags, one of a blob: their types come from the last run, not from git again.
+    repo.git('tag', '-a', '-m', 'v1', 'v1');
+    repo.git('tag', '-a', '-m', 'a key', 'key', repo.git('rev-parse', 'HEAD:a.py'));
     const { db, run } = await pipeline(repo);
     await run();
     const before = new Map(gitProcessCounts);

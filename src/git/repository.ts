@@ -138,7 +138,15 @@ const WALKED_REFS = ['refs/heads/', 'refs/remotes/', 'refs/tags/', 'refs/pull/']
 /** Under refs/pull/ only the heads are history; `refs/pull/N/merge` is GitHub's trial merge, never landed. */
 const isWalked = (name: string) => !name.startsWith('refs/pull/') || /^refs\/pull\/[^/]+\/head$/.test(name);
 
-/** What one `git for-each-ref` tells a run about the repository's refs. */
+/** What git says of the object a ref names: its type and, for an annotated tag, what it peels to. */
+export interface RefObject {
+  type: string;
+  /** The object a tag peels to (through tags of tags); the object itself for any other type. */
+  peeled: string;
+  peeledType: string;
+}
+
+/** What one `git for-each-ref` (and, for objects not known yet, one `git cat-file`) tells a run about the repository's refs. */
 export interface RefListing {
   /** Every walked ref at a commit, plus HEAD (see listRefs). */
   tips: RefTip[];
@@ -146,6 +154,10 @@ export interface RefListing {
   originHead: string | null;
   /** The notes commit each of paceflow's and git-ai's notes refs points at (absent refs left out). */
   notes: Map<string, string>;
+  /** The object of every walked ref, by sha: what the next run passes back as `known`. */
+  objects: Map<string, RefObject>;
+  /** Walked refs whose object this clone does not have (a partial or damaged clone): not tips. */
+  missing: { ref: string; object: string }[];
 }
 
 /**
@@ -155,9 +167,16 @@ export interface RefListing {
  * this one git process for all three, not three (#20: the nothing-new re-run). Notes, stash and
  * other internal refs are not history and are not tips. A dangling origin/HEAD (its target gone)
  * is one git leaves out of the listing: no origin/HEAD then, as for none.
+ *
+ * The listing holds names and shas only: asking for-each-ref for each object's type and peeled
+ * tag reads every object from the pack (git's own history, 1,018 refs: 26 ms of git against 6 ms,
+ * and the run waited for it). An object's type never changes, so the types of the objects the last
+ * run listed come back as `known` (by sha), and only new objects are asked of git — one `git
+ * cat-file --batch-check`, each object and its peel (`<sha>^{}`). An object git does not have is a
+ * missing ref, not a failure: for-each-ref asked for its type died on it, and the run with it.
  */
-export async function listRefs(cwd: string, head?: string | null): Promise<RefListing> {
-  const format = '--format=%(refname)%00%(objecttype)%00%(objectname)%00%(*objecttype)%00%(*objectname)%00%(symref)';
+export async function listRefs(cwd: string, head?: string | null, known: ReadonlyMap<string, RefObject> = new Map()): Promise<RefListing> {
+  const format = '--format=%(refname)%00%(objectname)%00%(symref)';
   // Both at once when HEAD is still to ask: each is a few milliseconds of git's start-up.
   const [out, headSha] = await Promise.all([
     gitText(['for-each-ref', format, ...WALKED_REFS, ...NOTES_REFS], { cwd }),
@@ -167,24 +186,55 @@ export async function listRefs(cwd: string, head?: string | null): Promise<RefLi
           r.code === 0 ? r.stdout.toString('latin1').trim() || null : null,
         ),
   ]);
-  const listing: RefListing = { tips: [], originHead: null, notes: new Map() };
+  const listing: RefListing = { tips: [], originHead: null, notes: new Map(), objects: new Map(), missing: [] };
+  const walked: { name: string; sha: string }[] = [];
   for (const line of out.split('\n')) {
     if (line === '') continue;
-    const [name, type, sha, peeledType, peeled, symref] = line.split('\0');
-    if (!name) continue;
+    const [name, sha, symref] = line.split('\0');
+    if (!name || !sha) continue;
     if ((NOTES_REFS as readonly string[]).includes(name)) {
-      if (sha) listing.notes.set(name, sha);
+      listing.notes.set(name, sha);
       continue;
     }
     if (name === 'refs/remotes/origin/HEAD' && symref?.startsWith('refs/remotes/origin/')) {
       listing.originHead = symref.slice('refs/remotes/origin/'.length);
     }
     if (name.endsWith('/HEAD') || !isWalked(name) || name.startsWith('refs/notes/')) continue;
-    if (type === 'commit') listing.tips.push({ name, sha: sha! });
-    else if (type === 'tag' && peeledType === 'commit') listing.tips.push({ name, sha: peeled! });
+    walked.push({ name, sha });
+  }
+  const asked = await refObjects(
+    cwd,
+    walked.map((r) => r.sha).filter((sha) => !known.has(sha)),
+  );
+  for (const { name, sha } of walked) {
+    const object = known.get(sha) ?? asked.get(sha);
+    if (!object) {
+      listing.missing.push({ ref: name, object: sha });
+      continue;
+    }
+    listing.objects.set(sha, object);
+    if (object.peeledType === 'commit') listing.tips.push({ name, sha: object.peeled });
   }
   if (headSha) listing.tips.push({ name: 'HEAD', sha: headSha });
   return listing;
+}
+
+/** Each object's type and peel, from one `git cat-file --batch-check`; objects git lacks are left out. */
+async function refObjects(cwd: string, shas: readonly string[]): Promise<Map<string, RefObject>> {
+  const objects = new Map<string, RefObject>();
+  const unique = [...new Set(shas)];
+  if (unique.length === 0) return objects;
+  const input = unique.map((sha) => `${sha}\n${sha}^{}\n`).join('');
+  const out = await gitText(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { cwd, input });
+  const lines = out.split('\n');
+  unique.forEach((sha, i) => {
+    // "<sha> <type>", or "<what was asked> missing".
+    const [object, type] = (lines[2 * i] ?? '').split(' ');
+    const [peeled, peeledType] = (lines[2 * i + 1] ?? '').split(' ');
+    if (object !== sha || !type || type === 'missing' || !peeled || !peeledType || peeledType === 'missing') return;
+    objects.set(sha, { type, peeled, peeledType });
+  });
+  return objects;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   remoteUrl,
   shallowBoundary,
   type Mainline,
+  type RefObject,
   type RefTip,
   type RepositoryLocation,
 } from '../git/repository.js';
@@ -71,6 +72,10 @@ export interface RepositoryIdentity {
   /** origin/HEAD's branch and the notes refs' tips, from the same listing as `tips`. */
   originHead: string | null;
   notes: Map<string, string>;
+  /** The listed refs' objects (see listRefs), those the database knew before, and the refs whose object this clone lacks. */
+  refObjects: Map<string, RefObject>;
+  knownRefObjects: ReadonlyMap<string, RefObject>;
+  missingRefs: { ref: string; object: string }[];
 }
 
 /**
@@ -82,10 +87,20 @@ export interface RepositoryIdentity {
 export async function identifyRepository(cwd: string, db?: Database, located?: RepositoryLocation): Promise<RepositoryIdentity> {
   // A caller that located the repository already saves a git process.
   const location = located ?? (await locateRepository(cwd));
-  const [refs, origin] = await Promise.all([listRefs(location.root, location.head), remoteUrl(location.root)]);
+  const knownObjects = db ? knownRefObjects(db, location.root) : new Map<string, RefObject>();
+  const [refs, origin] = await Promise.all([listRefs(location.root, location.head, knownObjects), remoteUrl(location.root)]);
   const { tips } = refs;
   const normalized = origin ? normalizeRemoteUrl(origin) : null;
-  const base = { location, remoteUrl: origin ? redactRemoteUrl(origin) : null, tips, originHead: refs.originHead, notes: refs.notes };
+  const base = {
+    location,
+    remoteUrl: origin ? redactRemoteUrl(origin) : null,
+    tips,
+    originHead: refs.originHead,
+    notes: refs.notes,
+    refObjects: refs.objects,
+    knownRefObjects: knownObjects,
+    missingRefs: refs.missing,
+  };
   if (normalized) return { ...base, repoId: normalized, idSource: 'remote' };
   const known = db
     ?.prepare(`SELECT repo_id FROM metadata_repositories WHERE root_path = ? AND instr(repo_id, '/') = 0`)
@@ -181,6 +196,18 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     notesTips: identity.notes,
   };
   if (!repoId) return result;
+  // A ref whose object this clone lacks is skipped like one whose history git cannot read, and
+  // keeps the tip recorded before.
+  const missing = identity.missingRefs.filter((m) => !refExcluded(m.ref, excludes));
+  if (missing.length > 0) {
+    const previous = recordedTips(db, repoId);
+    for (const m of missing) {
+      result.unreadableRefs.push({ ref: m.ref, object: m.object, reason: `object ${m.object} is missing from this clone` });
+      const sha = previous.get(m.ref);
+      if (sha) tips.push({ name: m.ref, sha });
+    }
+    result.refs = tips.length;
+  }
 
   const sql = statements(db);
   const boundary = shallowBoundary(location);
@@ -227,21 +254,57 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     if (!isUnreadableHistory(error)) throw error;
     const bad = await unreadableTips(include, [...recorded], root);
     if (bad.size === 0) throw error;
-    result.unreadableRefs = tips.filter((t) => bad.has(t.sha)).map((t) => ({ ref: t.name, ...bad.get(t.sha)! }));
+    result.unreadableRefs.push(...tips.filter((t) => bad.has(t.sha)).map((t) => ({ ref: t.name, ...bad.get(t.sha)! })));
     result.commitsRead = result.commitsAdded = result.fileChangesAdded = 0;
     // A skipped ref keeps the tip recorded before (its history up to there was read): its branch
     // stays present, its commits reachable, and the next run walks from there again.
-    const previous = new Map(
-      db
-        .prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ?`)
-        .all<{ ref_name: string; sha: string }>([repoId])
-        .map((r) => [r.ref_name, r.sha]),
-    );
+    const previous = recordedTips(db, repoId);
     const kept = tips.flatMap((t) => (!bad.has(t.sha) ? [t] : previous.has(t.name) ? [{ name: t.name, sha: previous.get(t.name)! }] : []));
     result.refs = kept.length;
     await writeHistory(write, kept);
   }
+  rememberRefObjects(db, repoId, identity);
   return result;
+}
+
+/** The tip each ref had when last recorded. */
+function recordedTips(db: Database, repoId: string): Map<string, string> {
+  return new Map(
+    db
+      .prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ?`)
+      .all<{ ref_name: string; sha: string }>([repoId])
+      .map((r) => [r.ref_name, r.sha]),
+  );
+}
+
+/** The objects the refs of the repository recorded at this work tree named when last listed (listRefs' `known`). */
+function knownRefObjects(db: Database, root: string): Map<string, RefObject> {
+  const rows = db
+    .prepare(`
+      SELECT o.sha, o.object_type, o.peeled_sha, o.peeled_type
+      FROM paceflow_ref_objects o JOIN metadata_repositories r ON r.repo_id = o.repo_id
+      WHERE r.root_path = ?`)
+    .all<{ sha: string; object_type: string; peeled_sha: string; peeled_type: string }>([root]);
+  return new Map(rows.map((r) => [r.sha, { type: r.object_type, peeled: r.peeled_sha, peeledType: r.peeled_type }]));
+}
+
+/**
+ * Keeps the objects this run's listing named for the next run, and forgets those no ref names any
+ * more; writes nothing when the refs named the same objects as before (a run with nothing new).
+ */
+function rememberRefObjects(db: Database, repoId: string, identity: RepositoryIdentity): void {
+  const { refObjects: listed, knownRefObjects: known } = identity;
+  const gone = [...known.keys()].filter((sha) => !listed.has(sha));
+  const added = [...listed].filter(([sha]) => !known.has(sha));
+  if (gone.length === 0 && added.length === 0) return;
+  db.transaction(() => {
+    const forget = db.prepare(`DELETE FROM paceflow_ref_objects WHERE repo_id = ? AND sha = ?`);
+    for (const sha of gone) forget.run([repoId, sha]);
+    const keep = db.prepare(
+      `INSERT OR REPLACE INTO paceflow_ref_objects (repo_id, sha, object_type, peeled_sha, peeled_type) VALUES (?, ?, ?, ?, ?)`,
+    );
+    for (const [sha, o] of added) keep.run([repoId, sha, o.type, o.peeled, o.peeledType]);
+  });
 }
 
 interface HistoryWrite {
