@@ -120,7 +120,7 @@ CREATE TABLE metadata_branches (
   head_sha       TEXT NOT NULL,
   is_present     INTEGER NOT NULL,           -- 0 once the ref is gone from the repository
   first_seen_at  TEXT NOT NULL,
-  last_seen_at   TEXT NOT NULL,
+  last_seen_at   TEXT NOT NULL,              -- when a run last wrote the row (new, moved, back, mainline changed); present means seen at the repository's last_ingested_at
   PRIMARY KEY (repo_id, name)
 ) WITHOUT ROWID;
 
@@ -218,7 +218,7 @@ CREATE TABLE fact_git_ref_tips (
   repo_id      TEXT NOT NULL,
   ref_name     TEXT NOT NULL,                -- full name, e.g. 'refs/heads/main'; 'HEAD' when detached
   sha          TEXT NOT NULL,                -- the commit the ref points at (tags peeled)
-  ingested_at  TEXT NOT NULL,
+  ingested_at  TEXT NOT NULL,                -- when a run recorded the ref at this sha
   PRIMARY KEY (repo_id, ref_name)
 ) WITHOUT ROWID;
 

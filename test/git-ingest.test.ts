@@ -339,6 +339,46 @@ describe('git ingest', () => {
     ]);
   });
 
+  // Rows in proportion to what changed (#20): a run with nothing new wrote every ref's tip and
+  // branch rows again. SQLite's total_changes() counts every row a statement (or its triggers)
+  // inserted, updated or deleted: each step writes as many rows with 3 refs as with 33.
+  it('writes the tip and branch rows of the refs that changed, and only the repository row when nothing did', async () => {
+    const steps = async (extraRefs: number) => {
+      const repo = TempRepo.create();
+      const first = repo.write('a.txt', 'alpha\n').commit('first');
+      repo.git('branch', 'topic', first);
+      repo.git('branch', 'gone', first);
+      for (let i = 0; i < extraRefs / 2; i++) repo.git('branch', `more-${i}`, first);
+      for (let i = 0; i < extraRefs / 2; i++) repo.git('tag', '-a', '-m', `v${i}`, `v${i}`, first);
+      const db = tempDatabase();
+      await run(db, repo);
+      const written = async () => {
+        const before = db.prepare(`SELECT total_changes() AS n`).get<{ n: number }>()!.n;
+        await run(db, repo);
+        return db.prepare(`SELECT total_changes() AS n`).get<{ n: number }>()!.n - before;
+      };
+      const branch = (name: string) => db.prepare(`SELECT head_sha, is_present FROM metadata_branches WHERE name = ?`).get([name]);
+      const counts: Record<string, number> = { nothingNew: await written() };
+      repo.git('checkout', '-q', 'topic');
+      const second = repo.write('b.txt', 'beta\n').commit('second');
+      repo.git('checkout', '-q', 'main');
+      Object.assign(counts, { moved: await written() });
+      expect(branch('topic')).toEqual({ head_sha: second, is_present: 1 });
+      repo.git('branch', '-D', 'gone');
+      Object.assign(counts, { deleted: await written() });
+      expect(branch('gone')).toEqual({ head_sha: first, is_present: 0 });
+      repo.git('branch', 'gone', first);
+      Object.assign(counts, { back: await written(), again: await written() });
+      expect(branch('gone')).toEqual({ head_sha: first, is_present: 1 });
+      return counts;
+    };
+    const few = await steps(0);
+    expect(few).toMatchObject({ nothingNew: 1, again: 1 });
+    // The deleted branch: the repository row, its tip deleted, its branch row marked gone.
+    expect(few.deleted).toBe(3);
+    expect(await steps(30)).toEqual(few);
+  });
+
   it('records nothing for a repository without commits', async () => {
     const repo = TempRepo.create();
     const db = tempDatabase();
