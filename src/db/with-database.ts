@@ -12,6 +12,11 @@ export interface DatabaseLocation {
   env?: NodeJS.ProcessEnv;
 }
 
+/** Whether the database file at this location exists already. */
+export function databaseExists(location: DatabaseLocation): boolean {
+  return existsSync(resolveDatabasePath(location.db, location.cwd, location.env));
+}
+
 /**
  * Opens the database, runs `fn`, closes it. SQLite failures on the way (a lock that outlasts the
  * busy timeout, a full disk) become one DatabaseError naming the file.
