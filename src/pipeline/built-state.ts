@@ -74,11 +74,14 @@ export function builtInputs(db: Database, repoId: string, config: PaceflowConfig
     .prepare(`SELECT mainline_branch, mainline_source, is_shallow FROM metadata_repositories WHERE repo_id = ?`)
     .get<Record<string, unknown>>([repoId]);
   hash.update(`${JSON.stringify(repository ?? null)}\0`);
-  for (const row of db
-    .prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`)
-    .iterate<{ ref_name: string; sha: string }>([repoId])) {
-    hash.update(`${row.ref_name} ${row.sha}\n`);
-  }
+  // The tips as one string SQLite joins (the same bytes as a line per row, hashed in one call: a
+  // row and a hash update each cost ~5 ms of every run on git's own history, 1,018 refs).
+  const tips = db
+    .prepare(
+      `SELECT group_concat(ref_name || ' ' || sha || char(10), '' ORDER BY ref_name) AS lines FROM fact_git_ref_tips WHERE repo_id = ?`,
+    )
+    .get<{ lines: string | null }>([repoId])?.lines;
+  if (tips) hash.update(tips);
   return hash.digest('hex');
 }
 
