@@ -370,6 +370,9 @@ describe('git ingest', () => {
       repo.git('branch', 'gone', first);
       Object.assign(counts, { back: await written(), again: await written() });
       expect(branch('gone')).toEqual({ head_sha: first, is_present: 1 });
+      // Mainline named otherwise, no ref moved: the two branches' rows change with it.
+      await run(db, repo, 'topic');
+      expect(db.prepare(`SELECT name FROM metadata_branches WHERE is_mainline = 1`).all()).toEqual([{ name: 'topic' }]);
       return counts;
     };
     const few = await steps(0);

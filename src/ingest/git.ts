@@ -228,6 +228,9 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     const onTotal = options.onTotal;
     countCommits(include, [...recorded], { cwd: root }).then(onTotal, () => undefined);
   }
+  const previous = db
+    .prepare(`SELECT root_path, mainline_branch FROM metadata_repositories WHERE repo_id = ?`)
+    .get<{ root_path: string; mainline_branch: string | null }>([repoId]);
   const write: HistoryWrite = {
     db,
     sql,
@@ -243,8 +246,8 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     result,
     orphanChecked,
     previousTips,
-    previousRoot:
-      db.prepare(`SELECT root_path FROM metadata_repositories WHERE repo_id = ?`).get<{ root_path: string }>([repoId])?.root_path ?? null,
+    previousRoot: previous?.root_path ?? null,
+    previousMainline: previous?.mainline_branch ?? null,
   };
   try {
     await writeHistory(write, tips);
@@ -353,6 +356,8 @@ interface HistoryWrite {
   previousTips: ReadonlyMap<string, string>;
   /** The work tree the repository was last recorded from (null: never). */
   previousRoot: string | null;
+  /** The mainline branch recorded before this run (null: none, or never recorded). */
+  previousMainline: string | null;
   now: string;
   options: GitIngestOptions;
   result: GitIngestResult;
@@ -414,9 +419,15 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
     // Only the tips and branches that changed are written: a run with nothing new wrote every
     // ref's two rows again (git's own history: 2,036 rows, ~10 ms, and their pages checkpointed).
     const current = new Map(tips.map((t) => [t.name, t.sha]));
-    for (const [name, sha] of w.previousTips) if (current.get(name) !== sha) sql.deleteTip.run([repoId, name]);
+    let moved = current.size !== w.previousTips.size;
+    for (const [name, sha] of w.previousTips) {
+      if (current.get(name) === sha) continue;
+      sql.deleteTip.run([repoId, name]);
+      moved = true;
+    }
     for (const tip of tips) if (w.previousTips.get(tip.name) !== tip.sha) sql.tip.run([repoId, tip.name, tip.sha, now]);
-    writeBranches(sql, repoId, tips, mainline, now);
+    // The branch rows follow the tips and mainline, and were written with them: the same, they are.
+    if (moved || (mainline?.branch ?? null) !== w.previousMainline) writeBranches(sql, repoId, tips, mainline, now);
     recordRefProblems(db, repoId, result, tips, w.orphanChecked, now);
   });
 }
