@@ -314,6 +314,11 @@ describe('git ingest', () => {
     const later = await listRefs(repo.dir, undefined, asked.objects);
     expect(catFiles() - before).toBe(2);
     expect(later.tips.find((t) => t.name === 'refs/tags/later')?.sha).toBe(second);
+    // A commit moves the branch to HEAD's commit, which the listing knows is one: git is not asked.
+    const third = repo.write('c.txt', 'gamma\n').commit('third');
+    const committed = await listRefs(repo.dir, undefined, later.objects);
+    expect(catFiles() - before).toBe(2);
+    expect(committed.tips.find((t) => t.name === 'refs/heads/main')?.sha).toBe(third);
   });
 
   it('skips and reports a ref whose object this clone does not have, and keeps the tip recorded before', async () => {

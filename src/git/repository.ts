@@ -202,12 +202,16 @@ export async function listRefs(cwd: string, head?: string | null, known: Readonl
     if (name.endsWith('/HEAD') || !isWalked(name) || name.startsWith('refs/notes/')) continue;
     walked.push({ name, sha });
   }
+  // The commit HEAD is at is one: a branch just committed to, amended or rebased names it, and
+  // the run after a commit (the hooks' worker) asks git nothing more.
+  const headObject: RefObject | undefined = headSha ? { type: 'commit', peeled: headSha, peeledType: 'commit' } : undefined;
+  const knownObject = (sha: string) => known.get(sha) ?? (sha === headSha ? headObject : undefined);
   const asked = await refObjects(
     cwd,
-    walked.map((r) => r.sha).filter((sha) => !known.has(sha)),
+    walked.map((r) => r.sha).filter((sha) => !knownObject(sha)),
   );
   for (const { name, sha } of walked) {
-    const object = known.get(sha) ?? asked.get(sha);
+    const object = knownObject(sha) ?? asked.get(sha);
     if (!object) {
       listing.missing.push({ ref: name, object: sha });
       continue;

@@ -200,10 +200,9 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
   // keeps the tip recorded before.
   const missing = identity.missingRefs.filter((m) => !refExcluded(m.ref, excludes));
   if (missing.length > 0) {
-    const previous = previousTips;
     for (const m of missing) {
       result.unreadableRefs.push({ ref: m.ref, object: m.object, reason: `object ${m.object} is missing from this clone` });
-      const sha = previous.get(m.ref);
+      const sha = previousTips.get(m.ref);
       if (sha) tips.push({ name: m.ref, sha });
     }
     result.refs = tips.length;
@@ -261,8 +260,10 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     result.commitsRead = result.commitsAdded = result.fileChangesAdded = 0;
     // A skipped ref keeps the tip recorded before (its history up to there was read): its branch
     // stays present, its commits reachable, and the next run walks from there again.
-    const previous = previousTips;
-    const kept = tips.flatMap((t) => (!bad.has(t.sha) ? [t] : previous.has(t.name) ? [{ name: t.name, sha: previous.get(t.name)! }] : []));
+    const kept = tips.flatMap((t) => {
+      const previous = previousTips.get(t.name);
+      return !bad.has(t.sha) ? [t] : previous ? [{ name: t.name, sha: previous }] : [];
+    });
     result.refs = kept.length;
     await writeHistory(write, kept);
   }
