@@ -306,19 +306,43 @@ describe('git ingest', () => {
       'tag>commit',
       'tag>commit',
     ]);
-    const known = await listRefs(repo.dir, undefined, asked.objects);
+    const known = await listRefs(repo.dir, undefined, (sha) => asked.objects.get(sha));
     expect(catFiles() - before).toBe(1);
     expect(known).toEqual(asked);
     // One object not known yet: one more cat-file, for it alone.
     repo.git('tag', '-a', '-m', 'later', 'later', second);
-    const later = await listRefs(repo.dir, undefined, asked.objects);
+    const later = await listRefs(repo.dir, undefined, (sha) => asked.objects.get(sha));
     expect(catFiles() - before).toBe(2);
     expect(later.tips.find((t) => t.name === 'refs/tags/later')?.sha).toBe(second);
     // A commit moves the branch to HEAD's commit, which the listing knows is one: git is not asked.
     const third = repo.write('c.txt', 'gamma\n').commit('third');
-    const committed = await listRefs(repo.dir, undefined, later.objects);
+    const committed = await listRefs(repo.dir, undefined, (sha) => later.objects.get(sha));
     expect(catFiles() - before).toBe(2);
     expect(committed.tips.find((t) => t.name === 'refs/heads/main')?.sha).toBe(third);
+  });
+
+  it('asks git nothing of a ref at a recorded commit: a new branch, or one moved by a commit', async () => {
+    const repo = TempRepo.create();
+    const first = repo.write('a.txt', 'alpha\n').commit('first');
+    repo.write('b.txt', 'beta\n').commit('second');
+    const db = tempDatabase();
+    await run(db, repo);
+    const catFiles = () => gitProcessCounts.get('cat-file') ?? 0;
+    const before = catFiles();
+    repo.git('branch', 'again', first);
+    await run(db, repo);
+    repo.write('c.txt', 'gamma\n').commit('third');
+    await run(db, repo);
+    expect(catFiles() - before).toBe(0);
+    // A tag is an object of its own: asked once, then known.
+    repo.git('tag', '-a', '-m', 'v1', 'v1', first);
+    await run(db, repo);
+    await run(db, repo);
+    expect(catFiles() - before).toBe(1);
+    expect(db.prepare(`SELECT sha FROM fact_git_ref_tips WHERE ref_name IN ('refs/heads/again', 'refs/tags/v1')`).all()).toEqual([
+      { sha: first },
+      { sha: first },
+    ]);
   });
 
   it('skips and reports a ref whose object this clone does not have, and keeps the tip recorded before', async () => {

@@ -170,12 +170,17 @@ export interface RefListing {
  *
  * The listing holds names and shas only: asking for-each-ref for each object's type and peeled
  * tag reads every object from the pack (git's own history, 1,018 refs: 26 ms of git against 6 ms,
- * and the run waited for it). An object's type never changes, so the types of the objects the last
- * run listed come back as `known` (by sha), and only new objects are asked of git — one `git
- * cat-file --batch-check`, each object and its peel (`<sha>^{}`). An object git does not have is a
+ * and the run waited for it). An object's type never changes, so what the caller knows of a sha
+ * (`known`: the objects the last run listed, the commits it recorded) is not asked again, nor is
+ * HEAD's commit; only new objects are asked of git — one `git cat-file --batch-check`, each object
+ * and its peel (`<sha>^{}`). An object git does not have is a
  * missing ref, not a failure: for-each-ref asked for its type died on it, and the run with it.
  */
-export async function listRefs(cwd: string, head?: string | null, known: ReadonlyMap<string, RefObject> = new Map()): Promise<RefListing> {
+export async function listRefs(
+  cwd: string,
+  head?: string | null,
+  known: (sha: string) => RefObject | undefined = () => undefined,
+): Promise<RefListing> {
   const format = '--format=%(refname)%00%(objectname)%00%(symref)';
   // Both at once when HEAD is still to ask: each is a few milliseconds of git's start-up.
   const [out, headSha] = await Promise.all([
@@ -205,7 +210,7 @@ export async function listRefs(cwd: string, head?: string | null, known: Readonl
   // The commit HEAD is at is one: a branch just committed to, amended or rebased names it, and
   // the run after a commit (the hooks' worker) asks git nothing more.
   const headObject: RefObject | undefined = headSha ? { type: 'commit', peeled: headSha, peeledType: 'commit' } : undefined;
-  const knownObject = (sha: string) => known.get(sha) ?? (sha === headSha ? headObject : undefined);
+  const knownObject = (sha: string) => (sha === headSha ? headObject : known(sha));
   const asked = await refObjects(
     cwd,
     walked.map((r) => r.sha).filter((sha) => !knownObject(sha)),

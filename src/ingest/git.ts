@@ -88,7 +88,10 @@ export async function identifyRepository(cwd: string, db?: Database, located?: R
   // A caller that located the repository already saves a git process.
   const location = located ?? (await locateRepository(cwd));
   const knownObjects = db ? knownRefObjects(db, location.root) : new Map<string, RefObject>();
-  const [refs, origin] = await Promise.all([listRefs(location.root, location.head, knownObjects), remoteUrl(location.root)]);
+  const [refs, origin] = await Promise.all([
+    listRefs(location.root, location.head, db ? knownObject(db, location.root, knownObjects) : (sha) => knownObjects.get(sha)),
+    remoteUrl(location.root),
+  ]);
   const { tips } = refs;
   const normalized = origin ? normalizeRemoteUrl(origin) : null;
   const base = {
@@ -320,6 +323,18 @@ function knownRefObjects(db: Database, root: string): Map<string, RefObject> {
       WHERE r.root_path = ?`)
     .all<{ sha: string; object_type: string; peeled_sha: string; peeled_type: string }>([root]);
   return new Map(rows.map((r) => [r.sha, { type: r.object_type, peeled: r.peeled_sha, peeledType: r.peeled_type }]));
+}
+
+/**
+ * What the database knows of an object a ref names: its row from the last listing, else a commit
+ * recorded in the repository at this work tree (a new branch at an old commit asks git nothing).
+ */
+function knownObject(db: Database, root: string, listed: ReadonlyMap<string, RefObject>): (sha: string) => RefObject | undefined {
+  const recorded = db.prepare(`
+    SELECT 1 AS x FROM metadata_commits
+    WHERE repo_id IN (SELECT repo_id FROM metadata_repositories WHERE root_path = ?) AND sha = ?`);
+  return (sha) =>
+    listed.get(sha) ?? (recorded.get([root, sha]) !== undefined ? { type: 'commit', peeled: sha, peeledType: 'commit' } : undefined);
 }
 
 /**
