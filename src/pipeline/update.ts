@@ -238,15 +238,16 @@ export async function update(request: UpdateRequest): Promise<UpdateSummary> {
   // git is started here (locateRepository spawns before its first await) and answers while the
   // database opens: the open (~8 ms) fills most of the wait for git (~10 ms of a run with nothing
   // new). A database that does not exist yet is made only once the run is known to go ahead: no
-  // file is left behind by a run outside a repository.
-  const located = locateRepository(request.cwd).catch((error: unknown) => {
-    if (!(error instanceof NotAGitRepositoryError) || providers.length === 0) throw error;
-    return null;
-  });
-  located.catch(() => undefined);
+  // file is left behind by a run outside a repository or with a bad configuration file.
+  const prepared = locateRepository(request.cwd)
+    .catch((error: unknown) => {
+      if (!(error instanceof NotAGitRepositoryError) || providers.length === 0) throw error;
+      return null;
+    })
+    .then(async (location) => ({ location, config: (await loadConfig(location?.root ?? null, request.config)).config }));
+  prepared.catch(() => undefined);
   const run = async (db: Database) => {
-    const location = await located;
-    const { config } = await loadConfig(location?.root ?? null, request.config);
+    const { location, config } = await prepared;
     return updateRepository(db, location, config, {
       providers,
       environment,
@@ -258,7 +259,7 @@ export async function update(request: UpdateRequest): Promise<UpdateSummary> {
       ...(request.quiet ? { quiet: true } : {}),
     });
   };
-  if (!databaseExists(request)) await located;
+  if (!databaseExists(request)) await prepared;
   return withDatabase(request, run);
 }
 
