@@ -50,6 +50,13 @@ describe('two clones of one repository share the database', () => {
       expect(inB.builders.map((x) => x.builder)).toEqual(['attribution', 'outcomes', 'churn', 'tasks']);
       expect(unreachable()).toEqual({ onlyA: 1, onlyB: 0 });
       expect(onMainline()).toBe(Number(b.git('rev-list', '--count', 'main')));
+      // The refs' objects kept are those b's listing named, not both clones' piling up.
+      expect(
+        db
+          .prepare(`SELECT sha FROM paceflow_ref_objects ORDER BY sha`)
+          .all<{ sha: string }>()
+          .map((r) => r.sha),
+      ).toEqual([b.git('rev-parse', 'main')]);
       a.write('tax.py', `def tax(amount):\n    return amount * 0.${i + 3}\n`).commit(`tax ${i}`);
       b.write('ship.py', `def ship(weight):\n    return ${i + 5} + weight\n`).commit(`shipping ${i}`);
     }

@@ -340,15 +340,18 @@ function knownObject(db: Database, root: string, listed: ReadonlyMap<string, Ref
 /**
  * Keeps the objects this run's listing named for the next run, and forgets those no ref names any
  * more; writes nothing when the refs named the same objects as before (a run with nothing new).
+ * What was known is read by work tree: after a run in another clone of the repository (another
+ * root, the same id) nothing was, so the repository's rows are compared, and that clone's own
+ * objects go (they cannot pile up while two clones take turns).
  */
 function rememberRefObjects(db: Database, repoId: string, identity: RepositoryIdentity): void {
   const { refObjects: listed, knownRefObjects: known } = identity;
-  const gone = [...known.keys()].filter((sha) => !listed.has(sha));
   const added = [...listed].filter(([sha]) => !known.has(sha));
-  if (gone.length === 0 && added.length === 0) return;
+  if (added.length === 0 && [...known.keys()].every((sha) => listed.has(sha))) return;
   db.transaction(() => {
+    const stored = db.prepare(`SELECT sha FROM paceflow_ref_objects WHERE repo_id = ?`).all<{ sha: string }>([repoId]);
     const forget = db.prepare(`DELETE FROM paceflow_ref_objects WHERE repo_id = ? AND sha = ?`);
-    for (const sha of gone) forget.run([repoId, sha]);
+    for (const { sha } of stored) if (!listed.has(sha)) forget.run([repoId, sha]);
     const keep = db.prepare(
       `INSERT OR REPLACE INTO paceflow_ref_objects (repo_id, sha, object_type, peeled_sha, peeled_type) VALUES (?, ?, ?, ?, ?)`,
     );
