@@ -1,4 +1,4 @@
-import { hash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
@@ -234,16 +234,28 @@ function emptyStats(provider: SessionProvider, discovery: Discovered['discovery'
  */
 const UNCHANGED_KEY = 'transcripts_at_watermarks';
 
-/** What a walk found, as one string's digest: the same files, sizes and times give the same. */
+/** What a walk found, as a digest: the same files, sizes and times give the same. */
 function discoveryDigest(discoveries: readonly Discovered[]): string {
-  // One string built by appending (a rope, flattened once by the hash): ~2 ms less than an array
-  // of 3,049 parts joined, in a fresh process.
-  let text = '';
+  // The paths joined by one native call, the sizes and times hashed as numbers: a text of every
+  // file's path, size and time built by appending cost ~5 ms of a cold process for 3,049 files
+  // (the number-to-text conversions and the rope's pieces), the hash of it 0.3 ms.
+  const digest = createHash('sha256');
   for (const { provider, discovery } of discoveries) {
-    text += `${provider.name}\n`;
-    for (const f of discovery.files) text += `${f.path}\0${f.size}\0${f.mtimeMs}\n`;
+    const { files } = discovery;
+    const paths = new Array<string>(files.length);
+    const numbers = new Float64Array(files.length * 2);
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i]!;
+      paths[i] = file.path;
+      numbers[2 * i] = file.size;
+      numbers[2 * i + 1] = file.mtimeMs;
+    }
+    // A path has no NUL; the count keeps one provider's files from passing for another's.
+    digest.update(`${provider.name}\n${files.length}\n`);
+    digest.update(paths.join('\0'));
+    digest.update(new Uint8Array(numbers.buffer));
   }
-  return hash('sha256', text);
+  return digest.digest('hex');
 }
 
 /** The files whose size or modification time changed since their watermark, oldest first. */
