@@ -354,18 +354,33 @@ describe('git ingest', () => {
     const gone = 'd'.repeat(40);
     // What a partial or damaged clone holds: a ref at an object git lacks (update-ref refuses to write one).
     writeFileSync(join(repo.dir, '.git', 'refs', 'heads', 'topic'), `${gone}\n`);
+    // And a tag whose target the clone lacks (hash-object writes what mktag would refuse).
+    const tag = repo
+      .gitRaw(
+        ['hash-object', '-t', 'tag', '--literally', '-w', '--stdin'],
+        `object ${gone}\ntype commit\ntag dangling\ntagger T <t@example.com> 1767603660 +0000\n\ndangling\n`,
+      )
+      .toString()
+      .trim();
+    repo.git('update-ref', 'refs/tags/dangling', tag);
     const second = repo.write('b.txt', 'beta\n').commit('second');
     const result = await run(db, repo);
-    expect(result.unreadableRefs).toEqual([{ ref: 'refs/heads/topic', object: gone, reason: `object ${gone} is missing from this clone` }]);
+    expect(result.unreadableRefs).toEqual([
+      { ref: 'refs/heads/topic', object: gone, reason: `object ${gone} is missing from this clone` },
+      { ref: 'refs/tags/dangling', object: tag, reason: `tag ${tag} points at an object missing from this clone` },
+    ]);
     expect(result.commitsAdded).toBe(1);
     expect(db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips ORDER BY ref_name`).all()).toEqual([
       { ref_name: 'HEAD', sha: second },
       { ref_name: 'refs/heads/main', sha: second },
       { ref_name: 'refs/heads/topic', sha: first },
     ]);
-    expect(db.prepare(`SELECT ref_name, kind, object FROM fact_ref_problems`).all()).toEqual([
+    expect(db.prepare(`SELECT ref_name, kind, object FROM fact_ref_problems ORDER BY ref_name`).all()).toEqual([
       { ref_name: 'refs/heads/topic', kind: 'unreadable', object: gone },
+      { ref_name: 'refs/tags/dangling', kind: 'unreadable', object: tag },
     ]);
+    // Nothing of the dangling tag is kept: its target may come with the next fetch.
+    expect(db.prepare(`SELECT count(*) AS n FROM paceflow_ref_objects WHERE sha = ?`).get([tag])).toEqual({ n: 0 });
   });
 
   // Rows in proportion to what changed (#20): a run with nothing new wrote every ref's tip and

@@ -156,8 +156,8 @@ export interface RefListing {
   notes: Map<string, string>;
   /** The object of every walked ref, by sha: what the next run passes back as `known`. */
   objects: Map<string, RefObject>;
-  /** Walked refs whose object this clone does not have (a partial or damaged clone): not tips. */
-  missing: { ref: string; object: string }[];
+  /** Walked refs whose object, or the object their tag points at, this clone does not have (a partial or damaged clone): not tips. */
+  missing: { ref: string; object: string; reason: string }[];
 }
 
 /**
@@ -217,8 +217,9 @@ export async function listRefs(
   );
   for (const { name, sha } of walked) {
     const object = knownObject(sha) ?? asked.get(sha);
-    if (!object) {
-      listing.missing.push({ ref: name, object: sha });
+    if (!object || object.peeledType === 'missing') {
+      const reason = object ? `tag ${sha} points at an object missing from this clone` : `object ${sha} is missing from this clone`;
+      listing.missing.push({ ref: name, object: sha, reason });
       continue;
     }
     listing.objects.set(sha, object);
@@ -228,7 +229,11 @@ export async function listRefs(
   return listing;
 }
 
-/** Each object's type and peel, from one `git cat-file --batch-check`; objects git lacks are left out. */
+/**
+ * Each object's type and peel, from one `git cat-file --batch-check`; objects git lacks are left
+ * out, and a tag whose target it lacks has the peeled type 'missing' (listRefs reports its ref
+ * and keeps nothing of it: the target may come with the next fetch).
+ */
 async function refObjects(cwd: string, shas: readonly string[]): Promise<Map<string, RefObject>> {
   const objects = new Map<string, RefObject>();
   const unique = [...new Set(shas)];
@@ -240,8 +245,9 @@ async function refObjects(cwd: string, shas: readonly string[]): Promise<Map<str
     // "<sha> <type>", or "<what was asked> missing".
     const [object, type] = (lines[2 * i] ?? '').split(' ');
     const [peeled, peeledType] = (lines[2 * i + 1] ?? '').split(' ');
-    if (object !== sha || !type || type === 'missing' || !peeled || !peeledType || peeledType === 'missing') return;
-    objects.set(sha, { type, peeled, peeledType });
+    if (object !== sha || !type || type === 'missing') return;
+    const found = peeled !== undefined && peeledType !== undefined && peeledType !== 'missing';
+    objects.set(sha, found ? { type, peeled, peeledType } : { type, peeled: '', peeledType: 'missing' });
   });
   return objects;
 }

@@ -75,7 +75,7 @@ export interface RepositoryIdentity {
   /** The listed refs' objects (see listRefs), those the database knew before, and the refs whose object this clone lacks. */
   refObjects: Map<string, RefObject>;
   knownRefObjects: ReadonlyMap<string, RefObject>;
-  missingRefs: { ref: string; object: string }[];
+  missingRefs: { ref: string; object: string; reason: string }[];
 }
 
 /**
@@ -204,7 +204,7 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
   const missing = identity.missingRefs.filter((m) => !refExcluded(m.ref, excludes));
   if (missing.length > 0) {
     for (const m of missing) {
-      result.unreadableRefs.push({ ref: m.ref, object: m.object, reason: `object ${m.object} is missing from this clone` });
+      result.unreadableRefs.push({ ref: m.ref, object: m.object, reason: m.reason });
       const sha = previousTips.get(m.ref);
       if (sha) tips.push({ name: m.ref, sha });
     }
