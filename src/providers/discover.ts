@@ -1,4 +1,4 @@
-import { constants, type Dirent, readdirSync, statSync } from 'node:fs';
+import { type Dirent, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SourceFile } from './types.js';
 
@@ -74,9 +74,6 @@ export function useDirectoryListings(listings: DirectoryListings | null): void {
   activeListings = listings;
 }
 
-const NO_THROW = { throwIfNoEntry: false } as const;
-const { S_IFMT, S_IFREG } = constants;
-
 /** How many entries a walk handles between two turns of the event loop. */
 const ENTRIES_PER_TURN = 256;
 
@@ -102,9 +99,8 @@ export async function findFiles(root: string, accept: (name: string, dir: string
       if (++entries % ENTRIES_PER_TURN === 0) await nextTurn();
       if (!accept(name, dir)) continue;
       const full = prefix + name;
-      const s = statSync(full, NO_THROW); // undefined: vanished since the listing
-      // The mode's type bits, not isFile(): its checks were ~1.5 ms of 3,049 files in a cold process.
-      if (s && (s.mode & S_IFMT) === S_IFREG) out.push({ path: full, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
+      const s = statSync(full, { throwIfNoEntry: false }); // undefined: vanished since the listing
+      if (s?.isFile()) out.push({ path: full, size: s.size, mtimeMs: Math.floor(s.mtimeMs) });
     }
     if (depth < maxDepth) for (const name of listing.dirs) await walk(prefix + name, depth + 1);
   };
