@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateHistory, writeTranscripts } from '../bench/synthetic-history.mjs';
-import { type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
+import { describeWork, type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
 import { openDatabase } from '../src/db/open.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
@@ -168,5 +168,34 @@ describe('work proportional to the change', () => {
     git('add', '-A');
     git('commit', '-q', '-m', 'bench: one new commit on mainline');
     within(await run());
+  });
+});
+
+// The `--work` line a person (and bench/) reads: counts formatted, diffs taken from the run's store
+// said only when there were any.
+describe('the --work line', () => {
+  const summary = (work: [string, number, number, number, number][]): IngestSummary => ({
+    git: null,
+    sessions: [],
+    messages: [],
+    warnings: [],
+    builders: work.map(([builder, rowsRead, diffsRead, diffsKept, gitProcesses]) => ({
+      builder,
+      message: '',
+      work: { rowsRead, diffsRead, diffsKept, gitProcesses },
+    })),
+  });
+  it.each([
+    { ran: 'no builder', work: [], line: 'work: no builders ran' },
+    {
+      ran: 'a first run',
+      work: [
+        ['attribution', 70191, 12400, 0, 7],
+        ['outcomes', 90752, 0, 6474, 7],
+      ],
+      line: 'work: attribution 70,191 rows, 12,400 diffs, 7 git; outcomes 90,752 rows, 0 diffs (6,474 kept), 7 git',
+    },
+  ] satisfies { ran: string; work: [string, number, number, number, number][]; line: string }[])('$ran', ({ work, line }) => {
+    expect(describeWork(summary(work))).toBe(line);
   });
 });
