@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { generateHistory, writeTranscripts } from '../bench/synthetic-history.mjs';
 import { describeWork, type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
 import { openDatabase } from '../src/db/open.js';
+import { diffsRead } from '../src/git/patches.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -58,17 +59,24 @@ describe('work proportional to the change', () => {
     git('reset', '-q', '--hard', 'main~20');
     const db = join(tempDir('paceflow-db-'), 'paceflow.db');
     const run = async () => workOf(await ingest({ cwd: repo, db, env, notes: false }));
+    const diffsBefore = diffsRead.count;
     const first = await run();
-    expect(first.attribution!.diffsRead).toBeGreaterThan(10_000);
-    // Each diff is read from git once a run: churn and the outcome rules take the ones attribution
-    // read from the run's store (src/git/patch-store.ts), not from git again.
+    // Each diff is read from git once a run, by the history's own pass (src/git/log.ts, with the
+    // counts): every builder takes its diffs from the run's store (src/git/patch-store.ts) — none
+    // from git again, and attribution starts no git at all.
+    const d = openDatabase(db);
+    const nonMerge = d.prepare(`SELECT count(*) AS n FROM metadata_commits WHERE is_merge = 0`).get<{ n: number }>()!.n;
+    expect(nonMerge).toBeGreaterThan(10_000);
+    expect(diffsRead.count - diffsBefore).toBe(nonMerge);
+    expect(first.attribution!.diffsRead).toBe(0);
+    expect(first.attribution!.diffsKept).toBeGreaterThan(10_000);
+    expect(first.attribution!.gitProcesses).toBe(0);
     expect(first.churn!.diffsRead).toBe(0);
     expect(first.churn!.diffsKept).toBeGreaterThan(5_000);
     expect(first.outcomes!.diffsRead).toBe(0);
     expect(first.outcomes!.diffsKept).toBeGreaterThan(0);
     // The first outcome build reverses only the diffs a revert could match (the commits that change
     // the same paths as another mainline commit: reverse-candidates.ts), not every mainline diff.
-    const d = openDatabase(db);
     const reversed = d
       .prepare(
         `SELECT (SELECT count(*) FROM fact_commit_patch_ids WHERE has_reverse = 1) AS reversed,

@@ -3,7 +3,7 @@ import { crashPoint } from '../crash-point.js';
 import { collectIfGrown } from '../heap.js';
 import type { Database } from '../db/driver.js';
 import { attributableCommits, repositoryRows } from '../db/count.js';
-import { type CommitPatch, type FilePatch, readCommitPatches } from '../git/patches.js';
+import type { CommitPatch, FilePatch } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { heldLineKey, isNontrivialLine, normalizeLine, textLines } from './lines.js';
@@ -20,7 +20,7 @@ import {
 } from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
 import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
-import type { PatchStore } from '../git/patch-store.js';
+import { type PatchStore, readPatches } from '../git/patch-store.js';
 
 /** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
 export function attributionProvider(marker: string): string {
@@ -361,10 +361,13 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     crashPoint('attribution-batch');
   };
   let patchesRead = 0;
-  // The forward patch-ids of the commits read come from this stream (patch-id is fed its text):
-  // the outcome build finds them kept instead of git diffing every commit again.
+  // The forward patch-ids of the commits read come with their diffs (patch-id is fed the text,
+  // here or in the history's pass that kept them): the outcome build finds them kept instead of
+  // git diffing every commit again. A new commit's diff is in the store already: the history's
+  // pass read it (ingest/git.ts).
   const keepIds = writing ? (ids: Map<string, string | null>) => keepPatchIds(db, repoId, ids) : undefined;
-  for await (const patch of readCommitPatches(
+  for await (const patch of readPatches(
+    options.patches,
     toRead.map((c) => c.sha),
     { cwd: options.cwd, ...(keepIds ? { onPatchIds: keepIds } : {}) },
   )) {

@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { type CommitPatch, diffsRead, type ParsedPatch, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchLineParser, patchIdSink } from './patches.js';
 import { BOUNDED_PACK_WINDOWS, runGit, streamGit, type GitOptions } from './run.js';
 
 export type ChangeType = 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | 'X';
@@ -39,22 +40,22 @@ export interface CommitRecord {
 const HEADER_FIELDS = ['%H', '%P', '%aI', '%an', '%ae', '%cI', '%cn', '%ce', '%s', '%B'] as const;
 export const LOG_FORMAT = `--format=%x02${HEADER_FIELDS.join('%x00')}%x00`;
 
-/** git log arguments for commits with their raw status and numstat, NUL-delimited. */
-export function commitLogArgs(): string[] {
+/**
+ * git log arguments for commits with their raw status and numstat, NUL-delimited; with `patches`,
+ * the raw status and each commit's patch-id diff (PATCH_ID_DIFF) in place of the numstat, which is
+ * counted from the patch (CommitStreamParser). Merges show no diff either way.
+ */
+export function commitLogArgs(patches = false): string[] {
   return [
     ...BOUNDED_PACK_WINDOWS,
     '-c',
     'log.showSignature=false',
-    '-c',
-    'core.quotePath=false',
+    ...PATCH_ID_CONFIG,
     'log',
     '-z',
     '--raw',
-    '--numstat',
-    '-M',
-    '--no-color',
-    '--no-ext-diff',
-    '--no-textconv',
+    ...(patches ? PATCH_ID_DIFF : ['--numstat', '-M', '--no-color', '--no-ext-diff', '--no-textconv']),
+    '--diff-merges=off',
     '--no-abbrev',
     '--encoding=UTF-8',
     LOG_FORMAT,
@@ -64,6 +65,8 @@ export function commitLogArgs(): string[] {
 }
 
 const STX = 0x02;
+/** A newline and the STX of the next record: where a patch ends. */
+const NEXT_RECORD = Buffer.from([0x0a, STX]);
 
 /**
  * Decodes a path exactly: valid UTF-8 as text, anything else in git's C-quoted form
@@ -102,9 +105,13 @@ type Pending =
   | { kind: 'numstat'; added: number | null; deleted: number | null; paths: string[] };
 
 /**
- * Incremental parser of `git log -z --raw --numstat` output in LOG_FORMAT. Feed it chunks;
- * it returns each commit once the next one (or the end) shows that it is complete. Tokens are
- * NUL-terminated and handled as offsets into the chunk, so nothing is copied twice.
+ * Incremental parser of `git log -z --raw --numstat` output in LOG_FORMAT — or, with `patches`, of
+ * `--raw` and the patch-id diff (commitLogArgs(true)). Feed it chunks; it returns each commit once
+ * the next one (or the end) shows that it is complete. Tokens are NUL-terminated and handled as
+ * offsets into the chunk, so nothing is copied twice. A patch is newline-terminated text that runs
+ * from its first `diff ` line to the next record's STX (a patch line never starts with one: it
+ * starts with a space, +, -, @, \ or a header word), read line by line: a text file may hold a NUL
+ * past the 8,000 bytes git looks at to call it binary.
  */
 export class CommitStreamParser {
   private carry: Buffer = EMPTY;
@@ -112,11 +119,75 @@ export class CommitStreamParser {
   private current: CommitRecord | null = null;
   private byPath = new Map<string, FileChange>();
   private pending: Pending = { kind: 'none' };
+  private readonly patches: PatchLineParser | null;
+  /** Inside the current commit's patch. */
+  private inPatch = false;
+  /** The current commit is a merge or none: its patch, if any, is not parsed. */
+  private patchStarted = false;
+  private parsedPatches: CommitPatch[] = [];
+  private idText: Buffer[] = [];
+  /**
+   * Commits whose file counts the patch cannot give exactly, for the reader to ask git's numstat:
+   * a type change (git prints it as a deletion and an addition, numstat diffs one against the
+   * other), a rename or copy without a change (no patch lines, where numstat says whether the file
+   * is binary), or sections that do not pair with the raw entries one to one.
+   */
+  readonly recount: string[] = [];
+
+  constructor(options: { patches?: boolean } = {}) {
+    this.patches = options.patches ? new PatchLineParser() : null;
+  }
 
   push(chunk: Buffer, out: CommitRecord[]): void {
-    const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    this.consume(this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk, false, out);
+  }
+
+  end(out: CommitRecord[]): void {
+    const tail = this.carry;
+    this.carry = EMPTY;
+    if (tail.length > 0) this.consume(tail, true, out);
+    this.finishCommit(out);
+  }
+
+  /** The patches of the commits finished so far (patch mode; merges have none), each once. */
+  takePatches(): CommitPatch[] {
+    const taken = this.parsedPatches;
+    this.parsedPatches = [];
+    return taken;
+  }
+
+  /** The patch text read since the last call, as `git patch-id` reads it: `commit <sha>` before each commit's patch. */
+  takePatchIdText(): Buffer | null {
+    if (this.idText.length === 0) return null;
+    const text = Buffer.concat(this.idText);
+    this.idText = [];
+    return text;
+  }
+
+  private consume(data: Buffer, final: boolean, out: CommitRecord[]): void {
     let start = 0;
-    for (let nul = data.indexOf(0, start); nul !== -1; nul = data.indexOf(0, start)) {
+    while (start < data.length) {
+      if (this.inPatch) {
+        start = this.patchLines(data, start, final);
+        if (this.inPatch) break;
+        continue;
+      }
+      if (this.awaitingPatch()) {
+        if (data.length - start < 5 && !final) break;
+        if (data.toString('latin1', start, start + 5) === 'diff ') {
+          this.inPatch = true;
+          if (this.patchStarted) this.idText.push(Buffer.from(`commit ${this.current!.sha}\n`, 'latin1'));
+          continue;
+        }
+      }
+      const nul = data.indexOf(0, start);
+      if (nul === -1) {
+        if (final) {
+          this.token(data, start, data.length, out);
+          start = data.length;
+        }
+        break;
+      }
       this.token(data, start, nul, out);
       start = nul + 1;
     }
@@ -124,13 +195,39 @@ export class CommitStreamParser {
     this.carry = start < data.length ? Buffer.from(data.subarray(start)) : EMPTY;
   }
 
-  end(out: CommitRecord[]): void {
-    if (this.carry.length > 0) {
-      const tail = this.carry;
-      this.carry = EMPTY;
-      this.token(tail, 0, tail.length, out);
+  /** Whether the current commit's patch may start here: its header and raw entries are read. */
+  private awaitingPatch(): boolean {
+    return this.patches !== null && this.header === null && this.current !== null && this.pending.kind === 'none';
+  }
+
+  /** Reads the patch's complete lines from `start`; where it ends, leaves patch mode. Returns where it stopped. */
+  private patchLines(data: Buffer, start: number, final: boolean): number {
+    if (data[start] === STX) {
+      this.inPatch = false;
+      return start;
     }
-    this.finishCommit(out);
+    const stop = data.indexOf(NEXT_RECORD, start);
+    let end: number;
+    if (stop !== -1) end = stop + 1;
+    else if (final) end = data.length;
+    else {
+      const nl = data.lastIndexOf(0x0a);
+      if (nl < start) return start;
+      end = nl + 1;
+    }
+    if (this.patchStarted) {
+      this.idText.push(data.subarray(start, end));
+      const text = data.toString('utf8', start, end);
+      const parser = this.patches!;
+      let from = 0;
+      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+        parser.line(text.slice(from, nl));
+        from = nl + 1;
+      }
+      if (from < text.length) parser.line(text.slice(from));
+    }
+    if (stop !== -1 || final) this.inPatch = false;
+    return end;
   }
 
   private token(data: Buffer, start: number, end: number, out: CommitRecord[]): void {
@@ -202,6 +299,8 @@ export class CommitStreamParser {
     };
     this.header = null;
     this.byPath = new Map();
+    this.patchStarted = this.patches !== null && this.current.parents.length <= 1;
+    if (this.patchStarted) this.patches!.start(sha);
   }
   private change(path: string): FileChange {
     let change = this.byPath.get(path);
@@ -240,38 +339,122 @@ export class CommitStreamParser {
 
   private finishCommit(out: CommitRecord[]): void {
     if (this.header !== null) throw new Error('git log output ended inside a commit header');
-    if (this.current) {
-      this.current.changes = [...this.byPath.values()];
-      out.push(this.current);
-      this.current = null;
+    const current = this.current;
+    if (!current) return;
+    this.current = null;
+    current.changes = [...this.byPath.values()];
+    const parsed = this.patchStarted ? this.patches!.finish() : null;
+    this.patchStarted = false;
+    if (parsed) {
+      diffsRead.count++;
+      this.parsedPatches.push(parsed.patch);
+      if (!countFromPatch(current.changes, parsed)) {
+        this.recount.push(current.sha);
+        return;
+      }
+    }
+    out.push(current);
+  }
+}
+
+/**
+ * Each raw entry's numstat from its patch section (they come in the same order): the added and
+ * removed lines, or binary. False when that would not be what `--numstat` says (see
+ * CommitStreamParser.recount): the commit's counts are then asked of git.
+ */
+function countFromPatch(changes: FileChange[], parsed: ParsedPatch): boolean {
+  const { files } = parsed.patch;
+  if (changes.length !== files.length) return false;
+  for (let i = 0; i < changes.length; i++) {
+    const change = changes[i]!;
+    const file = files[i]!;
+    if (change.changeType === 'T' || change.similarity === 100) return false;
+    // Binary and mode-only sections name no path (no ---/+++ lines); the others must be this entry.
+    if (file.path !== '' && file.path !== change.path) return false;
+    if (parsed.binary[i]) {
+      change.isBinary = true;
+      change.addedLines = null;
+      change.deletedLines = null;
+    } else {
+      change.addedLines = file.added.length;
+      change.deletedLines = file.removed.length;
     }
   }
+  return true;
+}
+
+/** The options of readCommits. */
+export interface ReadCommitsOptions extends Omit<GitOptions, 'input'> {
+  /**
+   * Also each commit's patch-id diff (PATCH_ID_DIFF, what readCommitPatches reads), handed over as
+   * it is parsed — merges have none; a commit with an empty diff, no files — from the same `git
+   * log`: the numstat is counted from it instead of git diffing every file twice.
+   */
+  onPatch?: (patch: CommitPatch) => void;
+  /**
+   * With onPatch: the patch-id of each patch handed over that has one (a commit without is an
+   * empty diff), once the stream was read — one `git patch-id --stable` fed the text. Not called
+   * when patch-id failed.
+   */
+  onPatchIds?: (ids: Map<string, string>) => void;
 }
 
 /**
  * Streams the commits reachable from `include` and not from `exclude`, in batches as git produces
  * them. Revisions go through stdin, so thousands of refs never hit the argument-length limit;
- * excluded tips that no longer exist are ignored.
+ * excluded tips that no longer exist are ignored. With onPatch, the few commits whose counts the
+ * patch cannot give come last, from one more `git log --numstat` of just those.
  */
 export async function* readCommits(
   include: readonly string[],
   exclude: readonly string[],
-  options: Omit<GitOptions, 'input'>,
+  options: ReadCommitsOptions,
 ): AsyncGenerator<CommitRecord[]> {
   if (include.length === 0) return;
+  const { onPatch, onPatchIds, ...gitOptions } = options;
   const input = `${[...include, ...exclude.map((sha) => `^${sha}`)].join('\n')}\n`;
-  const parser = new CommitStreamParser();
+  const parser = new CommitStreamParser({ patches: onPatch !== undefined });
   // GIT_FLUSH=0: git otherwise flushes after every commit, and 50k tiny pipe writes cost more
   // than the parsing.
-  const env = { ...(options.env ?? process.env), GIT_FLUSH: '0' };
-  for await (const chunk of streamGit(commitLogArgs(), { ...options, env, input })) {
-    const batch: CommitRecord[] = [];
-    parser.push(chunk, batch);
-    if (batch.length > 0) yield batch;
+  const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };
+  const ids = onPatch && onPatchIds ? patchIdSink(gitOptions.cwd) : null;
+  const handOver = async () => {
+    for (const patch of parser.takePatches()) onPatch!(patch);
+    const text = parser.takePatchIdText();
+    if (ids && text) await ids.write(text);
+  };
+  let finished = false;
+  try {
+    for await (const chunk of streamGit(commitLogArgs(onPatch !== undefined), { ...gitOptions, env, input })) {
+      const batch: CommitRecord[] = [];
+      parser.push(chunk, batch);
+      if (onPatch) await handOver();
+      if (batch.length > 0) yield batch;
+    }
+    const last: CommitRecord[] = [];
+    parser.end(last);
+    if (onPatch) await handOver();
+    if (last.length > 0) yield last;
+    if (parser.recount.length > 0) {
+      const again = new CommitStreamParser();
+      const recount = `${parser.recount.join('\n')}\n`;
+      for await (const chunk of streamGit([...commitLogArgs(), '--no-walk=unsorted'], { ...gitOptions, env, input: recount })) {
+        const batch: CommitRecord[] = [];
+        again.push(chunk, batch);
+        if (batch.length > 0) yield batch;
+      }
+      const rest: CommitRecord[] = [];
+      again.end(rest);
+      if (rest.length > 0) yield rest;
+    }
+    if (ids && onPatchIds) {
+      const found = await ids.end();
+      if (found) onPatchIds(found);
+    }
+    finished = true;
+  } finally {
+    if (!finished) ids?.abandon();
   }
-  const last: CommitRecord[] = [];
-  parser.end(last);
-  if (last.length > 0) yield last;
 }
 
 /** How many commits `readCommits` would return for the same revisions (for a progress bar). */

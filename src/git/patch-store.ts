@@ -20,7 +20,8 @@ export class PatchStore {
   private broken = false;
   /** Bytes in the file. */
   private written = 0;
-  private readonly index = new Map<string, { offset: number; length: number }>();
+  /** Each kept patch's place in the file, and its patch-id once known (null: an empty diff). */
+  private readonly index = new Map<string, { offset: number; length: number; id?: string | null }>();
   /**
    * Kept patches not yet in the file, encoded into one reused buffer outside V8's heap (a run that
    * keeps less than its size never makes the file). Each patch's text dies young: held as strings
@@ -51,6 +52,20 @@ export class PatchStore {
       this.buffered += length;
     }
     this.index.set(patch.sha, { offset, length });
+  }
+
+  /**
+   * The patch-ids of the patches kept so far that have none yet (`found`, from one patch-id fed
+   * their text: a patch not in it is an empty diff).
+   */
+  settlePatchIds(found: ReadonlyMap<string, string>): void {
+    if (this.broken) return;
+    for (const [sha, at] of this.index) if (at.id === undefined) at.id = found.get(sha) ?? null;
+  }
+
+  /** A kept patch's patch-id (null: an empty diff; undefined: not known). */
+  patchId(sha: string): string | null | undefined {
+    return this.broken ? undefined : this.index.get(sha)?.id;
   }
 
   has(sha: string): boolean {
@@ -157,19 +172,35 @@ function removeFolder(folder: string): boolean {
 /**
  * The diffs of `shas` in the order given, one per commit: kept ones from the store, the rest from
  * one `git log` (readCommitPatches) — the same text either way, so a first run, whose builders find
- * every diff attribution read, and a later run, which asks git, give the same rows.
+ * every diff the history's pass or attribution read, and a later run, which asks git, give the same
+ * rows. `onPatchIds`: the ids of the commits from git (readCommitPatches) and of those from the
+ * store whose id it knows, once every diff was read.
  */
 export async function* readPatches(
   store: PatchStore | undefined,
   shas: readonly string[],
-  options: Omit<ReadPatchesOptions, 'onPatchIds'>,
+  options: ReadPatchesOptions,
 ): AsyncGenerator<CommitPatch> {
+  const { onPatchIds, ...gitOptions } = options;
   const missing = store ? shas.filter((sha) => !store.has(sha)) : shas;
   if (missing.length === shas.length) {
     yield* readCommitPatches(shas, options);
     return;
   }
-  const fromGit = missing.length > 0 ? readCommitPatches(missing, options) : null;
+  const ids = new Map<string, string | null>();
+  const fromGit =
+    missing.length > 0
+      ? readCommitPatches(missing, {
+          ...gitOptions,
+          ...(onPatchIds
+            ? {
+                onPatchIds: (found) => {
+                  for (const [sha, id] of found) ids.set(sha, id);
+                },
+              }
+            : {}),
+        })
+      : null;
   // git answers the missing ones in the order asked; one it skipped is not waited for twice.
   const early = new Map<string, CommitPatch>();
   let gitDone = fromGit === null;
@@ -185,9 +216,19 @@ export async function* readPatches(
   };
   try {
     for (const sha of shas) {
-      const patch = store!.has(sha) ? store!.get(sha) : await next(sha);
-      if (patch) yield patch;
+      if (store!.has(sha)) {
+        const patch = store!.get(sha);
+        const id = store!.patchId(sha);
+        if (onPatchIds && id !== undefined) ids.set(sha, id);
+        if (patch) yield patch;
+      } else {
+        const patch = await next(sha);
+        if (patch) yield patch;
+      }
     }
+    // The git stream's ids come once it ended (onPatchIds is not called after a failure).
+    while (!gitDone) if ((await fromGit!.next()).done) gitDone = true;
+    if (onPatchIds && ids.size > 0) onPatchIds(ids);
   } finally {
     await fromGit?.return(undefined);
   }

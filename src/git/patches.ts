@@ -69,6 +69,73 @@ export function headerPath(raw: string): string {
   return raw.endsWith('\t') ? raw.slice(0, -1) : raw;
 }
 
+/** What a commit's patch says of each file section beyond its lines: whether git called it binary. */
+export interface ParsedPatch {
+  patch: CommitPatch;
+  /** One per file section, in `patch.files` order: "Binary files … differ" in place of hunks. */
+  binary: boolean[];
+}
+
+/**
+ * The lines of one commit's patch-id diff (PATCH_ID_DIFF), line by line, into its files' added and
+ * removed lines: what readCommitPatches and the history's own pass (log.ts, readCommits with
+ * patches) both parse, so a diff reads the same from either. Context lines are read past.
+ */
+export class PatchLineParser {
+  private current: ParsedPatch | null = null;
+  private file: FilePatch | null = null;
+  private inHunk = false;
+
+  /** Starts a commit's patch (finish the one before first). */
+  start(sha: string): void {
+    // A flat copy: a slice would hold the whole chunk of text it came from for as long as the
+    // sha is kept (the run's diff store keys every commit read by it: +70 MB on a 20k first run).
+    this.current = { patch: { sha: Buffer.from(sha, 'latin1').toString('latin1'), files: [] }, binary: [] };
+    this.file = null;
+    this.inHunk = false;
+  }
+
+  /** One line of the patch, without its newline. */
+  line(text: string): void {
+    const current = this.current;
+    if (!current) return;
+    if (text.startsWith('diff --git ')) {
+      this.file = { path: '', oldPath: null, added: [], removed: [] };
+      current.patch.files.push(this.file);
+      current.binary.push(false);
+      this.inHunk = false;
+      return;
+    }
+    const file = this.file;
+    if (!file) return;
+    if (!this.inHunk) {
+      if (text.startsWith('rename from ')) file.oldPath = unquoteGitPath(text.slice(12));
+      else if (text.startsWith('rename to ')) file.path = unquoteGitPath(text.slice(10));
+      else if (text.startsWith('+++ ')) {
+        const target = headerPath(text.slice(4));
+        if (target !== '/dev/null') file.path = unquoteGitPath(target);
+        else if (file.oldPath) file.path = file.oldPath;
+      } else if (text.startsWith('--- ') && !file.path) {
+        const source = headerPath(text.slice(4));
+        if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source);
+      } else if (text.startsWith('@@')) this.inHunk = true;
+      else if (text.startsWith('Binary files ')) current.binary[current.binary.length - 1] = true;
+      return;
+    }
+    if (text.startsWith('+')) file.added.push(text.slice(1));
+    else if (text.startsWith('-')) file.removed.push(text.slice(1));
+    else if (text.startsWith('@@')) this.inHunk = true;
+  }
+
+  /** The commit's patch, once its last line was given (null: none started). */
+  finish(): ParsedPatch | null {
+    const done = this.current;
+    this.current = null;
+    this.file = null;
+    return done;
+  }
+}
+
 /**
  * The added and removed lines of each given commit's diff against its first parent, streamed from
  * one `git log -p --no-walk` of the patch-id diff (context lines are read past). Always that diff,
@@ -98,45 +165,16 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
   const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };
   const ids = onPatchIds ? patchIdSink(gitOptions.cwd) : null;
   let carry = '';
-  let current: CommitPatch | null = null;
-  let file: FilePatch | null = null;
-  let inHunk = false;
+  const parser = new PatchLineParser();
   const done: CommitPatch[] = [];
-
   const line = (text: string) => {
     if (text.startsWith('commit ')) {
-      if (current) done.push(current);
-      // A flat copy: a slice would hold the whole chunk of text it came from for as long as the
-      // sha is kept (the run's diff store keys every commit read by it: +70 MB on a 20k first run).
-      current = { sha: Buffer.from(text.slice(7).trim(), 'latin1').toString('latin1'), files: [] };
-      file = null;
-      inHunk = false;
+      const finished = parser.finish();
+      if (finished) done.push(finished.patch);
+      parser.start(text.slice(7).trim());
       return;
     }
-    if (!current) return;
-    if (text.startsWith('diff --git ')) {
-      file = { path: '', oldPath: null, added: [], removed: [] };
-      current.files.push(file);
-      inHunk = false;
-      return;
-    }
-    if (!file) return;
-    if (!inHunk) {
-      if (text.startsWith('rename from ')) file.oldPath = unquoteGitPath(text.slice(12));
-      else if (text.startsWith('rename to ')) file.path = unquoteGitPath(text.slice(10));
-      else if (text.startsWith('+++ ')) {
-        const target = headerPath(text.slice(4));
-        if (target !== '/dev/null') file.path = unquoteGitPath(target);
-        else if (file.oldPath) file.path = file.oldPath;
-      } else if (text.startsWith('--- ') && !file.path) {
-        const source = headerPath(text.slice(4));
-        if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source);
-      } else if (text.startsWith('@@')) inHunk = true;
-      return;
-    }
-    if (text.startsWith('+')) file.added.push(text.slice(1));
-    else if (text.startsWith('-')) file.removed.push(text.slice(1));
-    else if (text.startsWith('@@')) inHunk = true;
+    parser.line(text);
   };
 
   const decoder = new StringDecoder('utf8');
@@ -148,7 +186,8 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
     }
     carry += decoder.end();
     if (carry) line(carry);
-    if (current) done.push(current);
+    const last = parser.finish();
+    if (last) done.push(last.patch);
     while (done.length > 0) {
       diffsRead.count++;
       yield done.shift()!;
@@ -177,13 +216,37 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
   }
 }
 
+/** A `git patch-id --stable` fed diff text as it is read (patchIdSink). */
+export interface PatchIdSink {
+  write(chunk: Buffer): Promise<void>;
+  end(): Promise<Map<string, string> | null>;
+  abandon(): void;
+}
+
 /**
- * One `git patch-id --stable` fed the diff text as it is read: `write` waits while the pipe is full
- * (patch-id hashes faster than git diffs, so rarely), `end` closes its input and returns each id by
- * commit (null when patch-id failed: the diffs were still read), `abandon` ends it unread (the
- * stream failed or its reader stopped).
+ * One `git patch-id --stable` fed the diff text as it is read, started by the first write (a run
+ * whose new commits are merges only starts none): `write` waits while the pipe is full (patch-id
+ * hashes faster than git diffs, so rarely), `end` closes its input and returns each id by commit
+ * (null when patch-id failed: the diffs were still read), `abandon` ends it unread (the stream
+ * failed or its reader stopped).
  */
-function patchIdSink(cwd: string) {
+export function patchIdSink(cwd: string): PatchIdSink {
+  let started: ReturnType<typeof startPatchId> | null = null;
+  return {
+    async write(chunk: Buffer): Promise<void> {
+      started ??= startPatchId(cwd);
+      await started.write(chunk);
+    },
+    async end(): Promise<Map<string, string> | null> {
+      return started ? started.end() : new Map();
+    },
+    abandon(): void {
+      started?.abandon();
+    },
+  };
+}
+
+function startPatchId(cwd: string): PatchIdSink {
   countProcess(['patch-id']);
   const child = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
   let out = '';

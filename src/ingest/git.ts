@@ -2,6 +2,8 @@ import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { detectAiCommitter, detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
 import { branchesOnlyFrom, countCommits, readCommits, commitsReachableOnlyFrom, type CommitRecord } from '../git/log.js';
+import type { CommitPatch } from '../git/patches.js';
+import type { PatchStore } from '../git/patch-store.js';
 import {
   detectMainline,
   earliestRootCommit,
@@ -33,6 +35,13 @@ export interface GitIngestOptions {
   /** When given, git also counts the commits to read (one more walk), for a progress bar. */
   onTotal?: (commitsToRead: number) => void;
   now?: () => Date;
+  /**
+   * Where the new commits' diffs go for the builders (the run's store): the history is then read
+   * with each commit's patch (one `git log` for the counts and the diffs, where attribution read
+   * every new commit's diff again), and the patch-ids come with it. Not in a shallow clone: its
+   * boundary commits' diffs are the whole tree, and nothing reads them.
+   */
+  patches?: PatchStore;
 }
 
 export interface GitIngestResult {
@@ -402,7 +411,11 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
       sql.dropBoundaryCommits.run([repoId]);
     }
     const firstSeen = new Map<string, { sha: string; at: string }>();
-    for await (const batch of readCommits(include, [...recorded], { cwd: root })) {
+    const store = w.options.patches && !w.identity.location.isShallow ? w.options.patches : null;
+    const withPatches = store
+      ? { onPatch: (patch: CommitPatch) => store.keep(patch), onPatchIds: (ids: Map<string, string>) => store.settlePatchIds(ids) }
+      : {};
+    for await (const batch of readCommits(include, [...recorded], { cwd: root, ...withPatches })) {
       for (const commit of batch) {
         result.commitsRead++;
         if (!writeCommit(sql, repoId, commit, boundary)) {

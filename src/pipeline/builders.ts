@@ -161,8 +161,7 @@ export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks
 /** Runs every builder in order on one context; returns what each did. */
 export async function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
   const summaries: BuilderSummary[] = [];
-  // The store's file sits beside the database (an in-memory one: the system's temporary folder).
-  const patches = ctx.patches ?? new PatchStore(isFileDatabase(ctx.db.path) ? dirname(resolve(ctx.db.path)) : null);
+  const patches = ctx.patches ?? patchStoreFor(ctx.db);
   try {
     for (const builder of builders) {
       const before = workSoFar();
@@ -183,6 +182,11 @@ export async function runBuilders(ctx: BuildContext, builders: readonly Builder[
     if (!ctx.patches) patches.close();
   }
   return summaries;
+}
+
+/** A run's diff store for this database: its file sits beside it (an in-memory one: the system's temporary folder). */
+export function patchStoreFor(db: Database): PatchStore {
+  return new PatchStore(isFileDatabase(db.path) ? dirname(resolve(db.path)) : null);
 }
 
 /** A database in a file (not SQLite's `:memory:` or a temporary one with no name). */

@@ -19,7 +19,8 @@ import {
 import { selectProviders } from '../providers/index.js';
 import type { ProviderEnvironment, SessionProvider } from '../providers/types.js';
 import { packageVersion } from '../version.js';
-import { type BuilderSummary, runBuilders } from './builders.js';
+import { type BuilderSummary, patchStoreFor, runBuilders } from './builders.js';
+import type { PatchStore } from '../git/patch-store.js';
 import { builtInputs, owesNotes, queuedWork, saveBuiltState, stillBuilt, takeBuiltStates, windowsDue } from './built-state.js';
 import { cleanupWarnings, describeGitIngest, describeSessionIngest } from './messages.js';
 
@@ -87,56 +88,64 @@ export async function updateRepository(
   // Its failure is reported where it is awaited (ingestSessions), not as an unhandled rejection
   // while git's ingest runs.
   discovery?.catch(() => {});
-  if (location) {
-    summary.git = await updateGit(db, location, config, options);
-    crashPoint('git-ingest');
-    const described = describeGitIngest(summary.git);
-    summary.messages.push(...described.messages);
-    summary.warnings.push(...described.warnings);
-  } else {
-    summary.messages.push(`${options.cwd} is not inside a git repository: reading session transcripts only`);
-  }
-  if (options.providers.length > 0) {
-    summary.sessions = await updateSessions(db, options, discovery);
-    for (const stat of summary.sessions) {
-      const described = describeSessionIngest(stat);
-      summary.messages.push(described.message);
+  // The run's diff store: the history's pass keeps each new commit's diff in it, and every builder
+  // takes its diffs from there before asking git. Only when the builders run; let go at the end.
+  const patches = location && options.attribution !== false ? patchStoreFor(db) : undefined;
+  try {
+    if (location) {
+      summary.git = await updateGit(db, location, config, options, patches);
+      crashPoint('git-ingest');
+      const described = describeGitIngest(summary.git);
+      summary.messages.push(...described.messages);
       summary.warnings.push(...described.warnings);
+    } else {
+      summary.messages.push(`${options.cwd} is not inside a git repository: reading session transcripts only`);
     }
-    const claude = summary.sessions.find((s) => s.provider === 'claude-code');
-    if (claude) summary.warnings.push(...cleanupWarnings(db, options.environment, claude.unread));
-  }
-  const repoId = summary.git?.repoId;
-  if (repoId && location && options.attribution !== false) {
-    const { ingestNotes } = await import('../ingest/notes.js');
-    const notes = await ingestNotes(db, repoId, location.root, undefined, summary.git!.notesTips);
-    crashPoint('notes-read');
-    const writeNotes = options.notes !== false;
-    const inputs = builtInputs(db, repoId, config, writeNotes);
-    const now = options.now?.() ?? new Date();
-    const skip =
-      stillBuilt(built, { repoId, inputs, git: summary.git, sessions: summary.sessions, notesChanged: notes.changed, at: now }) &&
-      !queuedWork(db, repoId);
-    if (skip) {
-      saveBuiltState(db, location.root, built!);
-      summary.messages.push(`${repoId}: builders: nothing new since the last build`);
-      return summary;
+    if (options.providers.length > 0) {
+      summary.sessions = await updateSessions(db, options, discovery);
+      for (const stat of summary.sessions) {
+        const described = describeSessionIngest(stat);
+        summary.messages.push(described.message);
+        summary.warnings.push(...described.warnings);
+      }
+      const claude = summary.sessions.find((s) => s.provider === 'claude-code');
+      if (claude) summary.warnings.push(...cleanupWarnings(db, options.environment, claude.unread));
     }
-    summary.builders = await runBuilders({
-      db,
-      repoId,
-      root: location.root,
-      config,
-      writeNotes,
-      tool: `paceflow ${packageVersion()}`,
-      notesRead: notes.notes,
-      ...(options.quiet ? { quiet: true } : {}),
-    });
-    summary.messages.push(...summary.builders.map((b) => b.message));
-    // A note still owed (git refused to write it) is tried again by the next run's builders.
-    if (!writeNotes || !owesNotes(db, repoId)) saveBuiltState(db, location.root, { repoId, inputs, due: windowsDue(db, repoId, config) });
+    const repoId = summary.git?.repoId;
+    if (repoId && location && options.attribution !== false) {
+      const { ingestNotes } = await import('../ingest/notes.js');
+      const notes = await ingestNotes(db, repoId, location.root, undefined, summary.git!.notesTips);
+      crashPoint('notes-read');
+      const writeNotes = options.notes !== false;
+      const inputs = builtInputs(db, repoId, config, writeNotes);
+      const now = options.now?.() ?? new Date();
+      const skip =
+        stillBuilt(built, { repoId, inputs, git: summary.git, sessions: summary.sessions, notesChanged: notes.changed, at: now }) &&
+        !queuedWork(db, repoId);
+      if (skip) {
+        saveBuiltState(db, location.root, built!);
+        summary.messages.push(`${repoId}: builders: nothing new since the last build`);
+        return summary;
+      }
+      summary.builders = await runBuilders({
+        db,
+        repoId,
+        root: location.root,
+        config,
+        writeNotes,
+        tool: `paceflow ${packageVersion()}`,
+        notesRead: notes.notes,
+        ...(options.quiet ? { quiet: true } : {}),
+        ...(patches ? { patches } : {}),
+      });
+      summary.messages.push(...summary.builders.map((b) => b.message));
+      // A note still owed (git refused to write it) is tried again by the next run's builders.
+      if (!writeNotes || !owesNotes(db, repoId)) saveBuiltState(db, location.root, { repoId, inputs, due: windowsDue(db, repoId, config) });
+    }
+    return summary;
+  } finally {
+    patches?.close();
   }
-  return summary;
 }
 
 async function updateGit(
@@ -144,6 +153,7 @@ async function updateGit(
   location: RepositoryLocation,
   config: PaceflowConfig,
   options: UpdateOptions,
+  patches: PatchStore | undefined,
 ): Promise<GitIngestResult> {
   const progress = options.progress?.('git commits');
   return ingestGit({
@@ -151,6 +161,7 @@ async function updateGit(
     cwd: location.root,
     location,
     config,
+    ...(patches ? { patches } : {}),
     ...(progress ? { onProgress: (n: number) => progress.update(n), onTotal: (n: number) => progress.total(n) } : {}),
   }).finally(() => progress?.done());
 }

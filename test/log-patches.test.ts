@@ -1,0 +1,144 @@
+import { spawnSync } from 'node:child_process';
+import { chmodSync, symlinkSync, unlinkSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } from '../src/git/log.js';
+import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
+import { gitProcessCounts } from '../src/git/run.js';
+import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+/**
+ * Every kind of change whose patch reads differently from `--numstat`: binary files, a mode-only
+ * change, renames with and without a change (of a text and of a binary file), a type change (git
+ * prints it as a deletion and an addition), a submodule, paths with a space, a TAB, non-ASCII and
+ * bytes that are not UTF-8, a line holding a NUL past the 8,000 bytes git looks at (text to git),
+ * an empty commit, a merge, and a message that quotes a diff.
+ */
+function history(): { repo: TempRepo; merge: string } {
+  const repo = TempRepo.create();
+  const nested = TempRepo.create();
+  nested.write('n.txt', 'one\n').commit('n1');
+  repo.git('-c', 'protocol.file.allow=always', 'clone', '-q', nested.dir, 'sub');
+  repo
+    .write('a.txt', 'one\ntwo\nthree\n')
+    .write('bin.dat', Buffer.from([0x78, 0, 0x79]))
+    .write('sp ace.txt', 'q\n')
+    .write('tab\tname.txt', 't\n')
+    .write('naïve.ts', 'export const naive = 1;\n')
+    .write('big.txt', `${'x'.repeat(9000)}\0tail\nsecond\n`)
+    .write(Buffer.from('caf\xe9.txt', 'latin1'), 'latin1 name\n')
+    .write('link', 'target.txt\n')
+    .commit('root\n\ndiff --git a/quoted b/quoted\n+not a patch line');
+  spawnSync('git', ['-C', join(repo.dir, 'sub'), '-c', 'user.name=n', '-c', 'user.email=n@e', 'commit', '-q', '--allow-empty', '-m', 'n2']);
+  repo
+    .write('a.txt', 'one\ntwo\nthree\nfour\n')
+    .write('bin.dat', Buffer.from([0x78, 0, 0x7a]))
+    .write('big.txt', `${'x'.repeat(9000)}\0tail changed\nsecond\n`)
+    .write(Buffer.from('caf\xe9.txt', 'latin1'), 'latin1 name, changed\n');
+  chmodSync(join(repo.dir, 'sp ace.txt'), 0o755);
+  repo.git('mv', 'naïve.ts', 'moved naïve.ts');
+  repo.commit('edits, a mode, a rename without a change');
+  repo.git('mv', 'bin.dat', 'bin2.dat');
+  repo.git('mv', 'a.txt', 'b.txt');
+  repo.write('b.txt', 'one\ntwo\nthree\nfour\nfive\n');
+  repo.git('rm', '-q', 'tab\tname.txt');
+  repo.commit('a binary renamed as it is, a text renamed and changed, a deletion');
+  unlinkSync(join(repo.dir, 'link'));
+  symlinkSync('target.txt', join(repo.dir, 'link'));
+  repo.commit('a file becomes a symbolic link');
+  repo.commit('nothing', { allowEmpty: true });
+  repo.git('checkout', '-q', '-b', 'side', 'HEAD~2');
+  repo.write('side.txt', 'side\n').commit('side');
+  repo.git('checkout', '-q', 'main');
+  repo.at().git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+  return { repo, merge: repo.git('rev-parse', 'HEAD') };
+}
+
+async function read(repo: TempRepo, withPatches: boolean) {
+  const records: CommitRecord[] = [];
+  const patches: CommitPatch[] = [];
+  let ids: Map<string, string> | null = null;
+  const options = withPatches
+    ? { onPatch: (p: CommitPatch) => patches.push(p), onPatchIds: (found: Map<string, string>) => (ids = found) }
+    : {};
+  for await (const batch of readCommits(['HEAD'], [], { cwd: repo.dir, ...options })) records.push(...batch);
+  return { records: bySha(records), patches: bySha(patches), ids };
+}
+
+function bySha<T extends { sha: string }>(items: T[]): T[] {
+  return [...items].sort((a, b) => a.sha.localeCompare(b.sha));
+}
+
+describe('the history read with each commit’s patch (readCommits with onPatch)', () => {
+  it('gives the same commits and counts as --numstat, the same diffs and patch-ids as readCommitPatches', async () => {
+    const { repo, merge } = history();
+    const plain = await read(repo, false);
+    const before = new Map(gitProcessCounts);
+    const withPatches = await read(repo, true);
+    const started = (name: string) => (gitProcessCounts.get(name) ?? 0) - (before.get(name) ?? 0);
+    // One log for the counts and the diffs, one patch-id, and one log --numstat for the commits
+    // whose counts the patch cannot give (the rename without a change, the binary one, the type
+    // change, and the path that is not UTF-8, whose patch header git writes another way).
+    expect([started('log'), started('patch-id')]).toEqual([2, 1]);
+
+    expect(plain.records).toHaveLength(7);
+    expect(withPatches.records).toEqual(plain.records);
+    const changes = Object.fromEntries(plain.records.flatMap((r) => r.changes.map((c) => [`${r.subject}: ${c.path}`, c])));
+    // What --numstat says of the cases above (the patch mode matched it exactly).
+    expect(changes['a file becomes a symbolic link: link']).toMatchObject({ changeType: 'T', addedLines: 1, deletedLines: 1 });
+    expect(changes['a binary renamed as it is, a text renamed and changed, a deletion: bin2.dat']).toMatchObject({
+      changeType: 'R',
+      similarity: 100,
+      isBinary: true,
+      addedLines: null,
+    });
+    expect(changes['edits, a mode, a rename without a change: sp ace.txt']).toMatchObject({ addedLines: 0, deletedLines: 0 });
+    expect(changes['edits, a mode, a rename without a change: big.txt']).toMatchObject({ addedLines: 1, deletedLines: 1 });
+    expect(changes['edits, a mode, a rename without a change: sub']).toMatchObject({ addedLines: 1, deletedLines: 1 });
+
+    // Every commit but the merge has its diff, the one readCommitPatches reads, and its patch-id.
+    const shas = plain.records.map((r) => r.sha).filter((sha) => sha !== merge);
+    let expectedIds: Map<string, string | null> | null = null;
+    const expected: CommitPatch[] = [];
+    for await (const p of readCommitPatches(shas, { cwd: repo.dir, onPatchIds: (found) => (expectedIds = found) })) expected.push(p);
+    expect(withPatches.patches).toEqual(bySha(expected));
+    const emptyCommit = plain.records.find((r) => r.subject === 'nothing')!.sha;
+    expect(withPatches.patches.find((p) => p.sha === emptyCommit)!.files).toEqual([]);
+    const nonNull = new Map([...expectedIds!].filter((entry): entry is [string, string] => entry[1] !== null));
+    expect(nonNull.size).toBe(shas.length - 1);
+    expect(withPatches.ids).toEqual(nonNull);
+  });
+
+  it.each([1, 7, 4096])('parses the same from chunks of %i bytes as from one', async (size) => {
+    const { repo } = history();
+    const out = spawnSync('git', commitLogArgs(true), { cwd: repo.dir, input: 'HEAD\n' }).stdout;
+    const parse = (chunks: Buffer[]) => {
+      const parser = new CommitStreamParser({ patches: true });
+      const records: CommitRecord[] = [];
+      const patches: CommitPatch[] = [];
+      const text: Buffer[] = [];
+      for (const chunk of chunks) {
+        parser.push(chunk, records);
+        patches.push(...parser.takePatches());
+        const t = parser.takePatchIdText();
+        if (t) text.push(t);
+      }
+      parser.end(records);
+      patches.push(...parser.takePatches());
+      const t = parser.takePatchIdText();
+      if (t) text.push(t);
+      return { records, patches, recount: [...parser.recount].sort(), text: Buffer.concat(text).toString('latin1') };
+    };
+    const whole = parse([out]);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < out.length; i += size) chunks.push(out.subarray(i, i + size));
+    expect(parse(chunks)).toEqual(whole);
+    expect(whole.patches).toHaveLength(6);
+    expect(whole.recount).toHaveLength(4);
+    // patch-id is fed each diff after a line naming its commit, nothing of the messages.
+    expect(whole.text).not.toContain('not a patch line');
+    expect(whole.text.match(/^commit [0-9a-f]{40}$/gm)).toHaveLength(5);
+  });
+});
