@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
 import { PATCH_ID_CONFIG, PATCH_ID_DIFF } from './patches.js';
-import { BOUNDED_PACK_WINDOWS, countProcess, gitText, runGit, subcommandOf } from './run.js';
+import { BOUNDED_PACK_WINDOWS, countProcess, runGit, streamGit, subcommandOf } from './run.js';
 
 /** Where a commit reached mainline: the first-parent commit that brought it in and its committer time (seconds); the commit's own. */
 export interface Landing {
@@ -18,7 +18,7 @@ export interface Landing {
  * In landing order: the first-parent chain oldest first, each merge's side commits after it.
  */
 export async function mainlineLanding(tip: string, cwd: string): Promise<Map<string, Landing>> {
-  return walkLanding(await gitText(['rev-list', '--parents', '--timestamp', tip], { cwd }), tip).landing;
+  return walkLanding(await readGraph(['rev-list', '--parents', '--timestamp', tip], cwd), tip).landing;
 }
 
 /**
@@ -29,33 +29,77 @@ export async function mainlineLanding(tip: string, cwd: string): Promise<Map<str
  * gives the right landing.
  */
 export async function mainlineLandingSince(tip: string, since: string, cwd: string): Promise<Map<string, Landing> | null> {
-  const { landing, oldestParent } = walkLanding(await gitText(['rev-list', '--parents', '--timestamp', tip, `^${since}`], { cwd }), tip);
+  const { landing, oldestParent } = walkLanding(await readGraph(['rev-list', '--parents', '--timestamp', tip, `^${since}`], cwd), tip);
   return oldestParent === since ? landing : null;
 }
 
-/** The landing walk over `rev-list --parents --timestamp` lines; `oldestParent`: the first parent of the chain's oldest commit. */
-function walkLanding(out: string, tip: string): { landing: Map<string, Landing>; oldestParent: string | undefined } {
-  const graph = new Map<string, { parents: string[]; time: number }>();
-  for (const line of out.split('\n')) {
-    if (!line) continue;
-    const [time, sha, ...parents] = line.split(' ');
-    graph.set(sha!, { parents, time: Number(time) });
+/** The commits of a `rev-list --parents --timestamp`: each one's number by sha, its time and its parents as written. */
+interface Graph {
+  number: Map<string, number>;
+  shas: string[];
+  times: number[];
+  /** Each commit's parents, space-separated ('' for a root). */
+  parents: string[];
+}
+
+/**
+ * Reads `rev-list --parents --timestamp` as it streams, one flat string per sha and per parent
+ * list. (The whole text read at once, then a map of objects and an array per line's fields, peaked
+ * ~120 MB above the rest of a first run on git's own history, 85k commits: the top of its memory.)
+ */
+async function readGraph(args: readonly string[], cwd: string): Promise<Graph> {
+  const graph: Graph = { number: new Map(), shas: [], times: [], parents: [] };
+  let carry: Buffer | null = null;
+  const line = (data: Buffer, start: number, end: number) => {
+    const timeEnd = data.indexOf(0x20, start);
+    if (timeEnd === -1 || timeEnd >= end) return;
+    let shaEnd = data.indexOf(0x20, timeEnd + 1);
+    if (shaEnd === -1 || shaEnd > end) shaEnd = end;
+    const sha = data.toString('latin1', timeEnd + 1, shaEnd);
+    graph.number.set(sha, graph.shas.length);
+    graph.shas.push(sha);
+    graph.times.push(Number(data.toString('latin1', start, timeEnd)));
+    graph.parents.push(shaEnd < end ? data.toString('latin1', shaEnd + 1, end) : '');
+  };
+  for await (const chunk of streamGit(args, { cwd })) {
+    const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let nl = data.indexOf(0x0a, start); nl !== -1; nl = data.indexOf(0x0a, start)) {
+      line(data, start, nl);
+      start = nl + 1;
+    }
+    carry = start < data.length ? Buffer.from(data.subarray(start)) : null;
   }
-  const chain: string[] = [];
-  for (let at: string | undefined = tip; at && graph.has(at); at = graph.get(at)!.parents[0]) chain.push(at);
-  const oldestParent = chain.length > 0 ? graph.get(chain[chain.length - 1]!)!.parents[0] : undefined;
+  if (carry) line(carry, 0, carry.length);
+  return graph;
+}
+
+/** The landing walk over the graph; `oldestParent`: the first parent of the chain's oldest commit. */
+function walkLanding(graph: Graph, tip: string): { landing: Map<string, Landing>; oldestParent: string | undefined } {
+  const { number, shas, times } = graph;
+  const parentsOf = (i: number): string[] => (graph.parents[i] === '' ? [] : graph.parents[i]!.split(' '));
+  const chain: number[] = [];
+  let oldestParent: string | undefined;
+  for (let at = number.get(tip); at !== undefined; ) {
+    chain.push(at);
+    oldestParent = parentsOf(at)[0];
+    at = oldestParent === undefined ? undefined : number.get(oldestParent);
+  }
+  const landed = new Uint8Array(shas.length);
   const landing = new Map<string, Landing>();
   for (const m of chain.reverse()) {
-    const node = graph.get(m)!;
-    landing.set(m, { via: m, time: node.time, committed: node.time, isMerge: node.parents.length > 1 });
-    const stack = node.parents.slice(1);
+    const parents = parentsOf(m);
+    landed[m] = 1;
+    landing.set(shas[m]!, { via: shas[m]!, time: times[m]!, committed: times[m]!, isMerge: parents.length > 1 });
+    const stack = parents.slice(1);
     while (stack.length > 0) {
-      const sha = stack.pop()!;
+      const i = number.get(stack.pop()!);
       // A commit outside the graph landed before (it is reachable from `since`) or is missing.
-      if (landing.has(sha) || !graph.has(sha)) continue;
-      const own = graph.get(sha)!;
-      landing.set(sha, { via: m, time: node.time, committed: own.time, isMerge: own.parents.length > 1 });
-      stack.push(...own.parents);
+      if (i === undefined || landed[i] === 1) continue;
+      const own = parentsOf(i);
+      landed[i] = 1;
+      landing.set(shas[i]!, { via: shas[m]!, time: times[m]!, committed: times[i]!, isMerge: own.length > 1 });
+      stack.push(...own);
     }
   }
   return { landing, oldestParent };
