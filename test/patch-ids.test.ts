@@ -104,9 +104,9 @@ describe('patch-ids from the diff stream attribution reads', () => {
 
   it('attribution keeps each commit’s forward id from its own stream; the outcome build then diffs only for the reversed ids', async () => {
     const { repo, commits } = hostileHistory();
-    // The odd path changed again: its first commit is one a later commit could undo (the same
-    // paths), so the outcome build reverses that diff — and no other here.
-    commits.push(repo.write('dir/ü b.txt', 'unicode and a space, again\n').commit('odd path again'));
+    // The odd path emptied: its first commit is one a later commit could undo (the same paths, the
+    // opposite net lines), so the outcome build reverses that diff — and no other here.
+    commits.push(repo.write('dir/ü b.txt', '').commit('odd path emptied'));
     const undoable = commits[3]!;
     const db = join(tempDir('paceflow-db-'), 'paceflow.db');
     const env = { ...process.env, HOME: tempDir('paceflow-home-') };
