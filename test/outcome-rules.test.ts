@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } from '../src/builders/outcomes/context.js';
-import { ancestorRule, contentRule, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
+import { ancestorRule, contentRule, linesAbsent, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
+import { normalizedLineToLookUp, normalizeLine } from '../src/builders/lines.js';
 import {
   diffInversionReverts,
   effectiveReverts,
@@ -423,6 +424,49 @@ describe('mainline rules', () => {
     ];
     expect(linesPresent(twice, new Map([['a.ts', 'x = 1\n']]))).toBe(1);
   });
+
+  // The rule's counting against its plain definition (every line of every file counted, then each
+  // added line takes one): the same counts and the same absent lines, in order, on lines that
+  // differ only in whitespace, repeat, or stand in another file.
+  it('linesPresent and linesAbsent count as the plain definition does', () => {
+    const oracle = (added: { path: string; text: string }[], files: Map<string, string>) => {
+      const present = new Map<string, number>();
+      for (const [path, text] of files)
+        for (const line of text.split('\n'))
+          present.set(`${path}\0${normalizeLine(line)}`, (present.get(`${path}\0${normalizeLine(line)}`) ?? 0) + 1);
+      const absent = added.filter((a) => {
+        const n = present.get(`${a.path}\0${a.text}`) ?? 0;
+        if (n > 0) present.set(`${a.path}\0${a.text}`, n - 1);
+        return n === 0;
+      });
+      return { found: added.length - absent.length, absent };
+    };
+    const variants = ['x = 1', '  x = 1', 'x  =\t1 ', 'y = 2', '\u00a0y = 2', '', '   ', 'z()'];
+    let seed = 7;
+    const pick = <T>(items: readonly T[]): T => {
+      seed = (seed * 48271) % 2147483647;
+      return items[seed % items.length]!;
+    };
+    for (let round = 0; round < 200; round++) {
+      const files = new Map<string, string>();
+      for (const path of ['a.ts', 'b.ts'])
+        if (pick([true, true, false])) files.set(path, Array.from({ length: pick([0, 1, 3, 6]) }, () => pick(variants)).join('\n'));
+      const added = Array.from({ length: pick([1, 2, 5, 8]) }, () => ({
+        path: pick(['a.ts', 'b.ts', 'c.ts']),
+        text: normalizeLine(pick(variants)),
+      }));
+      const expected = oracle(added, files);
+      expect(linesPresent(added, files)).toBe(expected.found);
+      expect(linesAbsent(added, files)).toEqual(expected.absent);
+    }
+  });
+
+  it.each(['x = 1', '  x = 1  ', 'a\tb', 'a  b', '\u00a0a\u3000b ', '', ' \t ', 'interior is normal already'])(
+    'normalizedLineToLookUp(%j) is normalizeLine’s text',
+    (line) => {
+      expect(normalizedLineToLookUp(line)).toBe(normalizeLine(line));
+    },
+  );
 });
 
 describe('the stored mainline landing', () => {

@@ -77,19 +77,41 @@ function isSpace(c: number): boolean {
  * own: never a slice of the diff text read (a kept slice would keep the whole chunk it came from).
  */
 export function normalizeLine(line: string): string {
+  if (!normalInside(line)) return line.trim().split(/\s+/).join(' ');
+  // ` ${text}`.slice(1): V8 flattens the concatenation into a new string before slicing it, so
+  // the result holds a copy of these characters, not the line's (nor its chunk's).
+  return spanStart === spanEnd ? '' : ` ${line.slice(spanStart, spanEnd)}`.slice(1);
+}
+
+/**
+ * normalizeLine's text, to look up and let go (the content rule reads every line of the files it
+ * compares: ~1 s of a first run on the 20k bench history): no copy is made, so it may be the line
+ * itself or a slice of it — never a key to keep.
+ */
+export function normalizedLineToLookUp(line: string): string {
+  if (!normalInside(line)) return line.trim().split(/\s+/).join(' ');
+  return spanStart === 0 && spanEnd === line.length ? line : line.slice(spanStart, spanEnd);
+}
+
+/** The line's trimmed span, set by normalInside (module state: no allocation per line). */
+let spanStart = 0;
+let spanEnd = 0;
+
+/** Sets the trimmed span; whether the text inside it is already normal (else it needs the split). */
+function normalInside(line: string): boolean {
   let start = 0;
   let end = line.length;
   while (start < end && isSpace(line.charCodeAt(start))) start++;
   while (end > start && isSpace(line.charCodeAt(end - 1))) end--;
+  spanStart = start;
+  spanEnd = end;
   for (let i = start; i < end; i++) {
     const c = line.charCodeAt(i);
     // Inside the trimmed text a space followed by a non-space is already normal; any other
     // whitespace (a tab, a run) needs the split.
-    if (c === 32 ? isSpace(line.charCodeAt(i + 1)) : isSpace(c)) return line.trim().split(/\s+/).join(' ');
+    if (c === 32 ? isSpace(line.charCodeAt(i + 1)) : isSpace(c)) return false;
   }
-  // ` ${text}`.slice(1): V8 flattens the concatenation into a new string before slicing it, so
-  // the result holds a copy of these characters, not the line's (nor its chunk's).
-  return start === end ? '' : ` ${line.slice(start, end)}`.slice(1);
+  return true;
 }
 
 /** Longer than every keyword-only line: more letters and digits than `protected` has. */
