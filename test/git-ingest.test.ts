@@ -2,6 +2,7 @@ import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/driver.js';
+import { PatchStore } from '../src/git/patch-store.js';
 import { listRefs } from '../src/git/repository.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { ingestGit } from '../src/ingest/git.js';
@@ -249,6 +250,51 @@ describe('git ingest', () => {
     expect(changes(db, boundary[0]!.sha)).toEqual([
       { path: 'a.txt', old_path: null, change_type: 'M', similarity: null, added_lines: 1, deleted_lines: 1, is_binary: 0 },
     ]);
+  });
+
+  it('with the run’s diff store: keeps each new commit’s diff and patch-id, none in a shallow clone', async () => {
+    const upstream = TempRepo.create();
+    for (let i = 0; i < 4; i++) upstream.write('a.txt', `version ${i} of the file\n`).commit(`v${i}`);
+    const store = new PatchStore(null);
+    await ingestGit({ db: tempDatabase(), cwd: upstream.dir, config: {}, patches: store });
+    expect(store.size).toBe(4);
+    const tip = upstream.git('rev-parse', 'HEAD');
+    expect(store.get(tip)!.files).toEqual([
+      { path: 'a.txt', oldPath: 'a.txt', added: ['version 3 of the file'], removed: ['version 2 of the file'] },
+    ]);
+    expect(store.patchId(tip)).toBe(
+      upstream
+        .gitRaw(['patch-id', '--stable'], upstream.gitRaw(['show', '--no-prefix', tip]))
+        .toString()
+        .split(' ')[0],
+    );
+    store.close();
+    // A shallow clone's boundary commit would bring the whole tree as its diff: read as before.
+    const clone = new TempRepo(tempDir());
+    clone.git('clone', '-q', '--depth', '2', `file://${upstream.dir}`, '.');
+    const shallow = new PatchStore(null);
+    const result = await ingestGit({ db: tempDatabase(), cwd: clone.dir, config: {}, patches: shallow });
+    expect(result.commitsAdded).toBe(2);
+    expect(shallow.size).toBe(0);
+    shallow.close();
+  });
+
+  it('with the run’s diff store, a ref whose history git cannot read is still left out whole', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'alpha beta\n').commit('first');
+    const db = tempDatabase();
+    await ingestGit({ db, cwd: repo.dir, config: {}, patches: new PatchStore(null) });
+    const before = snapshot(db);
+    repo.write('b.txt', 'second file content\n').commit('second');
+    repo.write('c.txt', 'third file content\n').commit('third');
+    // The blob the patch needs: git dies mid-stream.
+    const blob = repo.git('rev-parse', 'HEAD~1:b.txt');
+    rmSync(join(repo.dir, '.git', 'objects', blob.slice(0, 2), blob.slice(2)));
+    const result = await ingestGit({ db, cwd: repo.dir, config: {}, patches: new PatchStore(null) });
+    expect(result.unreadableRefs.map((r) => r.ref).sort()).toEqual(['HEAD', 'refs/heads/main']);
+    expect(result.unreadableRefs[0]!.object).toBe(blob);
+    const facts = (s: ReturnType<typeof snapshot>) => ({ ...s, fact_ref_problems: [], paceflow_ref_objects: [] });
+    expect(facts(snapshot(db))).toEqual(facts(before));
   });
 
   it('leaves out whole a ref whose history git cannot read: nothing of it is half-written', async () => {
