@@ -10,7 +10,7 @@ import type { Database } from '../../db/driver.js';
  * whitespace aside — and git patch-id reads every file's `diff --git` line, even of a change that
  * shows no lines (a mode change, a rename without edits, an empty file: checked against git), so
  * both diffs name the same paths. The paths a commit's diff names are its file changes' paths and
- * old paths (metadata_commit_file_changes, from git ingest's `--raw --numstat -M`), and that set
+ * old paths (metadata_commit_file_changes, from git ingest's `--raw -M` and its counts), and that set
  * does not depend on the direction: reversed, a change names the same files, and a rename that the
  * reversed diff pairs differently still names the same two paths. So C can only be undone by a
  * commit that changes exactly C's paths: a commit whose path set no other mainline commit shares
