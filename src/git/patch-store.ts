@@ -4,11 +4,12 @@ import { join } from 'node:path';
 import { type CommitPatch, type ReadPatchesOptions, readCommitPatches } from './patches.js';
 
 /**
- * The commit diffs one run has read, kept for the builders after the one that read them:
- * attribution reads every new commit's diff, and churn and the outcome rules then take theirs from
- * here instead of git diffing the same commits again (on git's own history churn's own pass was
- * 74 s of git's CPU, a sixth of the first run). Only the index (commit → offset, length) is held in
- * memory; the patches go to one file, removed from its folder as soon as it is opened, so a run
+ * The commit diffs one run has read, kept for the steps after the one that read them: the
+ * history's pass (src/git/log.ts) reads every new commit's diff with its patch-id, attribution the
+ * older ones it replays, and attribution, churn and the outcome rules take theirs from here
+ * instead of git diffing the same commits again (on git's own history churn's own pass was 74 s of
+ * git's CPU, a sixth of the first run). Only the index (commit → offset, length, patch-id) is held
+ * in memory; the patches go to one file, removed from its folder as soon as it is opened, so a run
  * killed at any moment leaves nothing behind. The file lives beside the database (a folder on disk;
  * the system's temporary folder may be memory). A store that cannot write keeps nothing: every
  * reader then asks git, as without it.

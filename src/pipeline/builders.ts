@@ -32,9 +32,9 @@ export interface BuildContext {
    */
   readonly quiet?: boolean;
   /**
-   * The diffs read in this run, kept for the builders after the one that read them (runBuilders
-   * makes one when none is given): attribution keeps every diff it reads; churn and the outcome
-   * rules take theirs from it before asking git.
+   * The diffs read in this run (updateRepository's, which the history's pass filled with every new
+   * commit's; runBuilders makes one when none is given): attribution keeps every diff it reads
+   * from git; attribution, churn and the outcome rules take theirs from it before asking git.
    */
   readonly patches?: PatchStore;
 }
@@ -51,7 +51,7 @@ export interface BuilderWork {
   rowsRead: number;
   /** Commit diffs parsed from git. */
   diffsRead: number;
-  /** Commit diffs taken from the run's store (read from git by an earlier builder). */
+  /** Commit diffs taken from the run's store (read from git by the history's pass or an earlier builder). */
   diffsKept: number;
   gitProcesses: number;
 }
