@@ -108,23 +108,32 @@ describe('readPatches', () => {
     { kept: [1, 3], order: [5, 3, 0, 1, 4, 2] },
     { kept: [0, 1, 2, 3, 4, 5], order: [4, 2, 0] },
     { kept: [0, 5], order: [5, 4, 3, 2, 1, 0] },
-  ])('kept $kept, asked in order $order: the same patches as git gives, git asked only for the rest', async ({ kept, order }) => {
-    const { repo, shas } = history();
-    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
-    const store = new PatchStore(tempDir('paceflow-store-'));
-    for (const i of kept) store.keep(read[i]!);
-    const before = diffsRead.count;
-    const got = await all(
-      readPatches(
-        store,
-        order.map((i) => shas[i]!),
-        { cwd: repo.dir },
-      ),
-    );
-    expect(got).toEqual(order.map((i) => read[i]));
-    expect(diffsRead.count - before).toBe(order.filter((i) => !kept.includes(i)).length);
-    store.close();
-  });
+  ])(
+    'kept $kept, asked in order $order: the same patches and patch-ids as git gives, git asked only for the rest',
+    async ({ kept, order }) => {
+      const { repo, shas } = history();
+      let reference = new Map<string, string | null>();
+      const read = await all(readCommitPatches(shas, { cwd: repo.dir, onPatchIds: (ids) => (reference = ids) }));
+      const store = new PatchStore(tempDir('paceflow-store-'));
+      for (const i of kept) store.keep(read[i]!);
+      // The kept ones' ids as the history's pass settles them (a patch without one: an empty diff).
+      store.settlePatchIds(new Map([...reference].filter((entry): entry is [string, string] => entry[1] !== null)));
+      const before = diffsRead.count;
+      let ids = new Map<string, string | null>();
+      const got = await all(
+        readPatches(
+          store,
+          order.map((i) => shas[i]!),
+          { cwd: repo.dir, onPatchIds: (found) => (ids = found) },
+        ),
+      );
+      expect(got).toEqual(order.map((i) => read[i]));
+      expect(diffsRead.count - before).toBe(order.filter((i) => !kept.includes(i)).length);
+      // Every commit asked has its id, from the store or from git's stream.
+      expect(new Map([...ids].sort())).toEqual(new Map(order.map((i) => [shas[i]!, reference.get(shas[i]!)!] as const).sort()));
+      store.close();
+    },
+  );
 
   it('a reader that stops early ends the git it started', async () => {
     const { repo, shas } = history();
