@@ -3,7 +3,7 @@ import { chmodSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } from '../src/git/log.js';
-import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
+import { type CommitPatch, PATCH_ID_WRITE_BYTES, patchIdWrites, readCommitPatches } from '../src/git/patches.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
 
@@ -54,6 +54,14 @@ function history(): { repo: TempRepo; merge: string } {
   repo.git('checkout', '-q', 'main');
   repo.at().git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
   return { repo, merge: repo.git('rev-parse', 'HEAD') };
+}
+
+async function readAt(repo: TempRepo, tip: string) {
+  let ids: Map<string, string> | null = null;
+  for await (const _ of readCommits([tip], [], { cwd: repo.dir, onPatch: () => undefined, onPatchIds: (found) => (ids = found) })) {
+    // the batches are not what this reads
+  }
+  return { ids };
 }
 
 async function read(repo: TempRepo, withPatches: boolean) {
@@ -140,5 +148,38 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     // patch-id is fed each diff after a line naming its commit, nothing of the messages.
     expect(whole.text).not.toContain('not a patch line');
     expect(whole.text.match(/^commit [0-9a-f]{40}$/gm)).toHaveLength(5);
+  });
+
+  it('hands patch-id its text in writes of PATCH_ID_WRITE_BYTES, and the ids are git’s own', async () => {
+    // 48 commits adding 24 KB each: ~1.2 MB of diff text, which git writes a few KB at a time.
+    const repo = TempRepo.create();
+    const line = (i: number, n: number) => `line ${n} of file ${i}: ${'x'.repeat(40)}\n`;
+    let stream = '';
+    for (let i = 0; i < 48; i++) {
+      const content = Array.from({ length: 400 }, (_, n) => line(i, n)).join('');
+      stream += `commit refs/heads/main\ncommitter c <c@e> ${1_700_000_000 + i} +0000\ndata 3\nc${String(i).padStart(2, '0')}\n`;
+      stream += `M 100644 inline f${i}.txt\ndata ${Buffer.byteLength(content)}\n${content}\n`;
+    }
+    repo.gitRaw(['fast-import', '--quiet'], stream);
+    const big = { cwd: repo.dir, maxBuffer: 64 << 20 };
+    const text = spawnSync('git', commitLogArgs(true), { ...big, input: 'refs/heads/main\n' }).stdout;
+    expect(text.length).toBeGreaterThan(4 * PATCH_ID_WRITE_BYTES);
+
+    const before = patchIdWrites.count;
+    const { ids } = await readAt(repo, 'refs/heads/main');
+    const writes = patchIdWrites.count - before;
+    expect(writes).toBeGreaterThan(0);
+    expect(writes).toBeLessThanOrEqual(Math.ceil(text.length / PATCH_ID_WRITE_BYTES) + 1);
+
+    const log = spawnSync('git', ['log', '-p', '--format=commit %H', '--unified=3', '-M', '--no-prefix', 'refs/heads/main'], big);
+    const own = spawnSync('git', ['patch-id', '--stable'], { ...big, input: log.stdout }).stdout.toString();
+    const expected = new Map(
+      own
+        .trim()
+        .split('\n')
+        .map((l) => l.split(' ').reverse() as [string, string]),
+    );
+    expect(expected.size).toBe(48);
+    expect(ids).toEqual(expected);
   });
 });
