@@ -121,9 +121,20 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migrations 014 to 020 (the newest) made, undone: the database is seven versions older,
+      // What migrations 014 to 021 (the newest) made, undone: the database is eight versions older,
       // and holds a patch-id of the old text, which 015 drops, and a churn row counted from the old
-      // diff, which 019 drops with the verdicts and the outcome state (both change data only).
+      // diff, which 019 drops with the verdicts and the outcome state (both change data only); its
+      // commits table is clustered on the key again, with the views over it in place (021).
+      const table = d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metadata_commits'`).get<{ sql: string }>()!.sql;
+      const attached = d
+        .prepare(`SELECT sql FROM sqlite_master WHERE tbl_name = 'metadata_commits' AND type IN ('index', 'trigger') AND sql IS NOT NULL`)
+        .all<{ sql: string }>();
+      d.pragma('legacy_alter_table = ON');
+      d.exec(`${table.replace('CREATE TABLE metadata_commits', 'CREATE TABLE clustered')} WITHOUT ROWID;
+              INSERT INTO clustered SELECT * FROM metadata_commits; DROP TABLE metadata_commits;
+              ALTER TABLE clustered RENAME TO metadata_commits;
+              ${attached.map((a) => `${a.sql};`).join('\n')}`);
+      d.pragma('legacy_alter_table = OFF');
       d.exec(`DROP TABLE paceflow_ref_objects; DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
               DROP INDEX fact_commit_notes_by_ref; DROP INDEX metadata_commits_shallow_boundary;
               DROP INDEX event_commit_churn_open_windows;
@@ -133,13 +144,16 @@ describe('the Action’s database in the GitHub cache', () => {
               INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
                 nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r', 'c', 14, 0, 0, 3, 0, 1);
               INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r', 'a digest'), ('churn_stage:r', '{}');
-              PRAGMA user_version = ${latestSchemaVersion() - 7}`);
+              PRAGMA user_version = ${latestSchemaVersion() - 8}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');
     expect(await restoreDatabase(cache, older, keys, openDatabase)).toMatchObject({ kind: 'restored' });
     const d = openDatabase(older);
     expect(d.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
+    expect(d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metadata_commits'`).get<{ sql: string }>()!.sql).not.toMatch(
+      /WITHOUT ROWID/,
+    );
     expect(d.prepare(`SELECT count(*) AS n FROM fact_commit_patch_ids WHERE repo_id = 'r'`).get()).toEqual({ n: 0 });
     expect(d.prepare(`SELECT count(*) AS n FROM event_commit_churn WHERE repo_id = 'r'`).get()).toEqual({ n: 0 });
     expect(d.prepare(`SELECT count(*) AS n FROM paceflow_meta WHERE key LIKE 'churn%:r'`).get()).toEqual({ n: 0 });

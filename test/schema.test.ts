@@ -172,6 +172,68 @@ describe('schema', () => {
     old.close();
   });
 
+  it('migration 021 makes metadata_commits a rowid table: every row, index, trigger and view kept', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'one\n').commit('first (#4)');
+    repo.write('a.txt', 'two\n').commit('second\n\nCo-Authored-By: Claude <noreply@anthropic.com>');
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.write('b.txt', 'side\n').commit('side');
+    const path = join(tempDir(), 'v20.db');
+    const old = new BetterSqliteDatabase(path);
+    old.pragma('foreign_keys = ON');
+    // At version 20, with the views made: SQLite's RENAME checks every view naming the table.
+    migrate(old, loadMigrations().slice(0, 20), loadViews());
+    await ingestGit({ db: old, cwd: repo.dir, config: {} });
+    const rows = (db: BetterSqliteDatabase) => db.prepare(`SELECT * FROM metadata_commits ORDER BY sha`).all();
+    const before = rows(old);
+    expect(before).toHaveLength(3);
+    expect(old.prepare(`SELECT count(*) AS n FROM paceflow_unattributed`).get()).toEqual({ n: 3 });
+    const views = old.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'view'`).get();
+    const byProvider = (db: BetterSqliteDatabase) => db.prepare(`SELECT * FROM view_repository_commits_by_provider`).all();
+    const providers = byProvider(old);
+    expect(providers).toHaveLength(1);
+
+    migrate(old, loadMigrations(), loadViews());
+    const table = old.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metadata_commits'`).get<{ sql: string }>()!.sql;
+    expect(table).not.toMatch(/WITHOUT ROWID/i);
+    expect(rows(old)).toEqual(before);
+    expect(old.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE type = 'view'`).get()).toEqual(views);
+    expect(byProvider(old)).toEqual(providers);
+    expect(
+      old.prepare(`SELECT name FROM sqlite_master WHERE tbl_name = 'metadata_commits' AND type != 'table' ORDER BY name`).all(),
+    ).toEqual(
+      [
+        'metadata_commits_by_pr',
+        'metadata_commits_by_state',
+        'metadata_commits_by_subject',
+        'metadata_commits_by_time',
+        'metadata_commits_shallow_boundary',
+        'paceflow_unattributed_delete',
+        'paceflow_unattributed_insert',
+        'paceflow_unattributed_update',
+        'paceflow_untasked_delete',
+        'paceflow_untasked_insert',
+        'paceflow_untasked_update',
+        'sqlite_autoindex_metadata_commits_1',
+      ].map((name) => ({ name })),
+    );
+    // The queues' triggers fire on the new table.
+    old.exec(`DELETE FROM paceflow_unattributed; DELETE FROM paceflow_untasked`);
+    old.exec(`UPDATE metadata_commits SET is_unreachable = 1`);
+    old.exec(`UPDATE metadata_commits SET is_unreachable = 0`);
+    expect(old.prepare(`SELECT count(*) AS n FROM paceflow_unattributed`).get()).toEqual({ n: 3 });
+    expect(old.prepare(`SELECT count(*) AS n FROM paceflow_untasked`).get()).toEqual({ n: 3 });
+    old.exec(`DELETE FROM metadata_commits WHERE subject = 'side'`);
+    expect(old.prepare(`SELECT count(*) AS n FROM paceflow_unattributed`).get()).toEqual({ n: 2 });
+    // A later ingest appends its commit after the migrated ones.
+    repo.write('b.txt', 'more\n').commit('more');
+    await ingestGit({ db: old, cwd: repo.dir, config: {} });
+    expect(old.prepare(`SELECT subject FROM metadata_commits ORDER BY rowid`).all()).toEqual(
+      ['first (#4)', 'second', 'more'].map((subject) => ({ subject })),
+    );
+    old.close();
+  });
+
   it('migration 003 numbers the transcript files of existing records without losing a row', () => {
     const path = join(tempDir(), 'v2.db');
     const old = new BetterSqliteDatabase(path);

@@ -58,7 +58,10 @@ export function describeTables(db: Database): TableDoc[] {
     .all<{ name: string }>()
     .map((r) => r.name);
   const layer = (name: string) => ['metadata_', 'fact_', 'event_'].findIndex((p) => name.startsWith(p));
-  tables.sort((a, b) => layer(a) - layer(b));
+  // Within a layer, in the order the migrations first made them (a table rebuilt by a later one,
+  // sql/021, keeps its place).
+  const made = [...comments.keys()];
+  tables.sort((a, b) => layer(a) - layer(b) || made.indexOf(a) - made.indexOf(b));
   return tables.map((name) => {
     const info = db
       .prepare(`SELECT name, type, "notnull" AS not_null, pk FROM pragma_table_info(?)`)

@@ -80,7 +80,11 @@ export function migrate(db: Database, migrations = loadMigrations(), views = loa
   if (current > latest) {
     throw new DatabaseError(`${db.path}: schema version ${current} is newer than this paceflow understands (${latest}); upgrade paceflow`);
   }
-  for (const migration of migrations.slice(current)) {
+  const pending = migrations.slice(current);
+  // A migration may rebuild a table (sql/021): SQLite's RENAME rewrites, and checks, every view
+  // that names it. Views are made from sql/views/ alone, so they go first and come back below.
+  if (pending.length > 0 && current > 0) dropViews(db);
+  for (const migration of pending) {
     db.transaction(() => {
       db.exec(migration.sql);
       db.exec(`PRAGMA user_version = ${migration.version}`);
@@ -105,10 +109,7 @@ export function syncViews(db: Database, views: ViewDefinition[]): void {
   const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'views_checksum'`).get()?.value;
   if (stored === checksum) return;
   db.transaction(() => {
-    const existing = db
-      .prepare(`SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'view\\_%' ESCAPE '\\'`)
-      .all<{ name: string }>();
-    for (const { name } of existing) db.exec(`DROP VIEW IF EXISTS "${name}"`);
+    dropViews(db);
     let pending = views;
     while (pending.length > 0) {
       const failed: ViewDefinition[] = [];
@@ -130,6 +131,17 @@ export function syncViews(db: Database, views: ViewDefinition[]): void {
       `INSERT INTO paceflow_meta(key, value) VALUES ('views_checksum', ?)
        ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
     ).run([checksum]);
+  });
+}
+
+/** Drops every view_* and forgets their checksum (in one transaction), so syncViews makes them again. */
+function dropViews(db: Database): void {
+  db.transaction(() => {
+    const existing = db
+      .prepare(`SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'view\\_%' ESCAPE '\\'`)
+      .all<{ name: string }>();
+    for (const { name } of existing) db.exec(`DROP VIEW IF EXISTS "${name}"`);
+    db.exec(`DELETE FROM paceflow_meta WHERE key = 'views_checksum'`);
   });
 }
 
