@@ -1,5 +1,5 @@
 import type { CommitPatch } from '../../git/patches.js';
-import { normalizeLine } from '../lines.js';
+import { normalizedLineToLookUp } from '../lines.js';
 
 /** A mainline commit whose lines churn is counted for (one event_commit_churn row). */
 export interface ChurnSubject {
@@ -53,10 +53,12 @@ export class LiveLines {
    * same text back; renames carry the lines to the new path.
    */
   remove(patch: CommitPatch, at: number): void {
+    // Keys to look up and let go with this commit (its lines' own text, not copies): only add()
+    // keeps a key, and the caller makes that one a copy.
     const addedAnywhere = new Map<string, number>();
     for (const f of patch.files) {
       for (const a of f.added) {
-        const key = normalizeLine(a);
+        const key = normalizedLineToLookUp(a);
         addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
       }
     }
@@ -64,7 +66,7 @@ export class LiveLines {
       const from = f.oldPath ?? f.path;
       const byText = this.byPath.get(from);
       if (!byText) continue;
-      for (const r of f.removed) this.removeOne(byText, normalizeLine(r), addedAnywhere, at);
+      for (const r of f.removed) this.removeOne(byText, normalizedLineToLookUp(r), addedAnywhere, at);
       if (f.oldPath && f.oldPath !== f.path) this.rename(f.oldPath, f.path, byText);
     }
   }
