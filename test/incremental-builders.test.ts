@@ -82,6 +82,9 @@ class Scenario {
           .prepare(`SELECT sha, at, committed, n, ai_lines, fingerprint FROM temp.paceflow_churn_mainline ORDER BY sha`)
           .all<MainlineCommit & { fingerprint: string }>();
         expect(staged.map((m) => [m.sha, evidenceFingerprint(evidence(m))])).toEqual(staged.map((m) => [m.sha, m.fingerprint]));
+        // Read whole (a first run's pass) or commit by commit (the worker's), the same evidence.
+        const whole = evidenceFinder(db, repoId, (shas) => storedAiLines(db, repoId, shas), 'whole');
+        expect(staged.map((m) => [m.sha, whole(m)])).toEqual(staged.map((m) => [m.sha, evidence(m)]));
         const stored = db
           .prepare(`SELECT sha, fingerprint FROM paceflow_churn_evidence WHERE repo_id = ? ORDER BY sha`)
           .all<{ sha: string; fingerprint: string }>([repoId]);

@@ -6,6 +6,7 @@ import {
   churnInputs,
   type Evidence,
   evidenceFinder,
+  evidenceLookUpFor,
   inputsKey,
   type MainlineCommit,
   mainlineBetween,
@@ -78,7 +79,7 @@ export async function buildChurn(options: {
   const mainline = mainlineBetween(db, plan.firstAt, plan.lastAt + windowMs);
   const pass = mainline.slice(mainline.findIndex((m) => plan.subjects.has(m.sha)));
   // The AI lines attribution kept (paceflow_ai_lines): read for the subjects only.
-  const evidence = evidenceFinder(db, repoId, (shas) => storedAiLines(db, repoId, shas));
+  const evidence = evidenceFinder(db, repoId, (shas) => storedAiLines(db, repoId, shas), evidenceLookUpFor(plan.subjects.size));
   const results = await churnPass(pass, plan.subjects, evidence, {
     cwd,
     windowMs,
