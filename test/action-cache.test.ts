@@ -154,6 +154,8 @@ describe('the Action’s database in the GitHub cache', () => {
     expect(d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metadata_commits'`).get<{ sql: string }>()!.sql).not.toMatch(
       /WITHOUT ROWID/,
     );
+    // The views over the rebuilt table read it (a RENAME would have pointed them at the old one).
+    expect(d.prepare(`SELECT count(*) AS n FROM view_repository_commits_by_provider`).get()).toEqual({ n: 0 });
     expect(d.prepare(`SELECT count(*) AS n FROM fact_commit_patch_ids WHERE repo_id = 'r'`).get()).toEqual({ n: 0 });
     expect(d.prepare(`SELECT count(*) AS n FROM event_commit_churn WHERE repo_id = 'r'`).get()).toEqual({ n: 0 });
     expect(d.prepare(`SELECT count(*) AS n FROM paceflow_meta WHERE key LIKE 'churn%:r'`).get()).toEqual({ n: 0 });

@@ -80,12 +80,13 @@ export function migrate(db: Database, migrations = loadMigrations(), views = loa
   if (current > latest) {
     throw new DatabaseError(`${db.path}: schema version ${current} is newer than this paceflow understands (${latest}); upgrade paceflow`);
   }
-  const pending = migrations.slice(current);
-  // A migration may rebuild a table (sql/021): SQLite's RENAME rewrites, and checks, every view
-  // that names it. Views are made from sql/views/ alone, so they go first and come back below.
-  if (pending.length > 0 && current > 0) dropViews(db);
-  for (const migration of pending) {
+  for (const migration of migrations.slice(current)) {
     db.transaction(() => {
+      // A migration may rebuild a table (sql/021): SQLite's RENAME rewrites, and checks, every
+      // view that names it. Views are made from sql/views/ alone, so they go in the migration's own
+      // transaction (a kill leaves the old schema with its views, or the new one without views and
+      // without their checksum) and syncViews makes them again below.
+      if (current > 0) dropViews(db);
       db.exec(migration.sql);
       db.exec(`PRAGMA user_version = ${migration.version}`);
     });
@@ -134,7 +135,7 @@ export function syncViews(db: Database, views: ViewDefinition[]): void {
   });
 }
 
-/** Drops every view_* and forgets their checksum (in one transaction), so syncViews makes them again. */
+/** Drops every view_* and forgets their checksum (in one transaction, or the caller's), so syncViews makes them again. */
 function dropViews(db: Database): void {
   db.transaction(() => {
     const existing = db
