@@ -1,11 +1,15 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { withRollbackJournal } from '../src/db/journal.js';
+import { statementJournalsInMemory, withRollbackJournal } from '../src/db/journal.js';
 import { openDatabase } from '../src/db/open.js';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
-import { fixtureSessionHome, itShared } from './helpers/sessions.js';
+import { emptySessionHome, fixtureSessionHome, ingestHome, itShared } from './helpers/sessions.js';
+import { ClaudeTranscript } from './helpers/claude-lines.js';
+import { claudeCode } from '../src/providers/claude-code.js';
+import type { SessionProvider } from '../src/providers/types.js';
 
 afterAll(cleanupTempDirs);
 
@@ -87,5 +91,57 @@ describe('a first load with the rollback journal', () => {
     const again = openDatabase(dbPath);
     expect((again.prepare(`SELECT count(*) AS n FROM fact_session_records`).get() as { n: number }).n).toBe(records);
     again.close();
+  });
+});
+
+const tempStore = (db: { pragma(sql: string): unknown }) => (db.pragma('temp_store') as { temp_store: number }[])[0]!.temp_store;
+
+describe('statement journals in memory while transcripts are written', () => {
+  it('sets temp_store to memory and puts back what the database had', () => {
+    const db = tempDatabase();
+    const before = tempStore(db);
+    expect(before).not.toBe(2); // openDatabase keeps sorts in a file where it can
+    const restore = statementJournalsInMemory(db);
+    expect(tempStore(db)).toBe(2);
+    restore();
+    expect(tempStore(db)).toBe(before);
+    db.close();
+  });
+
+  it('leaves temp_store alone while the connection holds a temporary table (changing it would drop the table)', () => {
+    const db = tempDatabase();
+    const before = tempStore(db);
+    db.exec(`CREATE TEMP TABLE journal_test_keep (x INTEGER)`);
+    db.exec(`INSERT INTO journal_test_keep VALUES (1), (2)`);
+    const restore = statementJournalsInMemory(db);
+    expect(tempStore(db)).toBe(before);
+    restore();
+    expect(db.prepare(`SELECT count(*) AS n FROM journal_test_keep`).get()).toEqual({ n: 2 });
+    db.close();
+  });
+
+  it('a transcript batch is written with them in memory; afterwards sorts go to a file again', async () => {
+    const h = emptySessionHome();
+    for (const id of ['11111111-1111-4111-8111-111111111111', '22222222-2222-4222-8222-222222222222']) {
+      const t = new ClaudeTranscript(id, '/nowhere/project').prompt('change it').edit('toolu_1', '/nowhere/project/a.ts', 'a', 'b');
+      mkdirSync(join(h.claudeProjects, '-nowhere-project'), { recursive: true });
+      writeFileSync(join(h.claudeProjects, '-nowhere-project', `${id}.jsonl`), t.text());
+    }
+    const db = tempDatabase();
+    const before = tempStore(db);
+    const seen: number[] = [];
+    // The parser is made inside the file's savepoint: what temp_store is while the file's rows are written.
+    const watching: SessionProvider = {
+      ...claudeCode,
+      parser: (args) => {
+        seen.push(tempStore(db));
+        return claudeCode.parser(args);
+      },
+    };
+    const result = await ingestHome(db, h, [watching]);
+    expect(result.touchedSessions).toHaveLength(2);
+    expect(seen).toEqual([2, 2]);
+    expect(tempStore(db)).toBe(before);
+    db.close();
   });
 });

@@ -4,6 +4,7 @@ import * as zlib from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
+import { statementJournalsInMemory } from '../db/journal.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
 import { allWorktreeRoots } from '../git/worktrees.js';
 import { readJsonLines, type LineReadResult } from '../providers/jsonl.js';
@@ -569,12 +570,20 @@ class FileBatches {
   private open = false;
   private bytes = 0;
   private files = 0;
+  /** Puts temp_store back when the batch ends: its statement journals are kept in memory. */
+  private restoreTempStore = () => {};
 
   constructor(private readonly db: Database) {}
 
   file<T>(fn: () => T, size = 0): T {
     if (!this.open) {
-      this.db.exec('BEGIN IMMEDIATE');
+      this.restoreTempStore = statementJournalsInMemory(this.db);
+      try {
+        this.db.exec('BEGIN IMMEDIATE');
+      } catch (error) {
+        this.endBatch();
+        throw error;
+      }
       this.open = true;
     }
     this.db.exec('SAVEPOINT paceflow_file');
@@ -598,6 +607,7 @@ class FileBatches {
     this.open = false;
     this.bytes = 0;
     this.files = 0;
+    this.endBatch();
     crashPoint('transcript-batch');
   }
 
@@ -608,8 +618,18 @@ class FileBatches {
   }
 
   abort(): void {
-    if (this.open) this.db.exec('ROLLBACK');
-    this.open = false;
+    try {
+      if (this.open) this.db.exec('ROLLBACK');
+    } finally {
+      this.open = false;
+      this.endBatch();
+    }
+  }
+
+  private endBatch(): void {
+    const restore = this.restoreTempStore;
+    this.restoreTempStore = () => {};
+    restore();
   }
 }
 
