@@ -5,6 +5,9 @@
 //
 //   node bench/sessions-ingest.mjs [--mb 1024] [--runs 1] [--reruns 9] [--baseline REV] [--no-ccusage]
 //
+// Each first run is started with bench/exit-figures.mjs: node's own CPU and its write calls and
+// bytes are reported beside the wall time (medians), the counts a busy machine moves least.
+//
 // --runs 0 builds the corpus only. --baseline REV builds that revision in a temporary git worktree
 // and alternates its runs with this checkout's, so both are measured in the same minutes.
 import { spawnSync } from 'node:child_process';
@@ -98,8 +101,12 @@ function timed(args, env) {
   const lines = result.stderr.trim().split('\n');
   const [wall, rss] = lines.pop().split(' ').map(Number);
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed:\n${result.stderr}\n${result.stdout}`);
-  return { wall, rssMb: rss / 1024, stdout: result.stdout, stderr: lines.join('\n') };
+  // bench/exit-figures.mjs's line, when the run was started with it: node's own CPU and write calls.
+  const exit = lines.findLast((l) => l.startsWith('HWM '))?.match(/node-cpu ([\d.]+) s .* syscw (\d+) .* wchar (\d+) MB/);
+  const work = exit ? { cpu: Number(exit[1]), writes: Number(exit[2]), writtenMb: Number(exit[3]) } : null;
+  return { wall, rssMb: rss / 1024, work, stdout: result.stdout, stderr: lines.join('\n') };
 }
+const EXIT_FIGURES = join(ROOT, 'bench', 'exit-figures.mjs');
 
 buildCorpus();
 const corpusBytes = Number(readFileSync(join(CORPUS, 'done'), 'utf8'));
@@ -120,7 +127,7 @@ for (let i = 0; i < Number(values.runs); i++) {
   for (const v of variants) {
     const db = join(WORK, `sessions-bench-${process.pid}.db`);
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
-    const first = timed([process.execPath, v.bin, '--db', db, 'ingest', '--no-progress'], env);
+    const first = timed([process.execPath, '--import', EXIT_FIGURES, v.bin, '--db', db, 'ingest', '--no-progress'], env);
     const again = Array.from({ length: Number(values.reruns) }, () =>
       timed([process.execPath, v.bin, '--db', db, 'ingest', '--no-progress'], env),
     );
@@ -129,7 +136,7 @@ for (let i = 0; i < Number(values.runs); i++) {
     v.results.push({ first, again, dbSize });
     if (i === 0) console.error(first.stdout.trim());
     console.error(
-      `${v.name}, run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS), re-runs ${again.map((a) => a.wall).join(' / ')} s`,
+      `${v.name}, run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS, node ${first.work?.cpu} s CPU, ${first.work?.writes} write calls, ${first.work?.writtenMb} MB written), re-runs ${again.map((a) => a.wall).join(' / ')} s`,
     );
   }
 }
@@ -170,6 +177,10 @@ function summary(results) {
     first_run_range_s: [Math.min(...firsts), Math.max(...firsts)],
     first_run_mb_per_s: Number((corpusBytes / 1048576 / best).toFixed(1)),
     first_run_peak_rss_mb: Number(Math.max(...results.map((r) => r.first.rssMb)).toFixed(0)),
+    // Node's own CPU (every thread) and its write calls and bytes: what a busy machine moves least.
+    first_run_node_cpu_s: median(results.map((r) => r.first.work?.cpu ?? Number.NaN)),
+    first_run_write_calls: median(results.map((r) => r.first.work?.writes ?? Number.NaN)),
+    first_run_written_mb: median(results.map((r) => r.first.work?.writtenMb ?? Number.NaN)),
     rerun_nothing_new_s: median(reruns),
     rerun_nothing_new_range_s: [Math.min(...reruns), Math.max(...reruns)],
     database_mb: Number((results[0].dbSize / 1048576).toFixed(0)),
