@@ -199,3 +199,75 @@ describe('crash safety', () => {
     }
   });
 });
+
+describe('a replay killed between its batches', () => {
+  it('leaves its commits queued; the next run reads them again and ends with every row a never-killed run has', () => {
+    // A first run has read the session and the history; then 1,050 commits arrive (a fetch).
+    // Attribution replays them 500 a batch and takes them off the queue only at the end; the
+    // session's lines come in the first and third batches. The kill comes after the first batch,
+    // whose commits have their outcome rows (cart.py's credit among them) and are still queued:
+    // the next run reads them again, and must credit cart.py's lines to the same commit.
+    const repo = TempRepo.create();
+    repo.write('README.md', '# batches\n').commit('root');
+    const home = ownFixtureHome();
+    const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
+    const tax = 'def sales_tax(amount):\n    return round(amount * 0.2, 2)\n';
+    const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-000000000002', repo.dir, 'main').prompt('write the cart');
+    t.write('toolu_cart', join(repo.dir, 'cart.py'), cart).write('toolu_tax', join(repo.dir, 'tax.py'), tax);
+    const projects = join(home.claudeProjects, '-crash-batches');
+    mkdirSync(projects, { recursive: true });
+    writeFileSync(join(projects, '7e57c0de-0000-4000-8000-000000000002.jsonl'), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
+    const before = join(tempDir('paceflow-db-'), 'before.db');
+    const s0: Scenario = { repo: repo.dir, pristine: repo.dir, home };
+    const firstRun = runToEnd(s0, before);
+    expect(firstRun.status, firstRun.stderr).toBe(0);
+
+    const file = (path: string, text: string) => `M 100644 inline ${path}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
+    let stream = '';
+    for (let i = 0; i < 1050; i++) {
+      const message = `change ${i}`;
+      // From 2026-01-06, a minute apart: after the session's writes (2026-01-05).
+      stream += `commit refs/heads/main\ncommitter Dev <dev@example.com> ${1_767_657_600 + i * 60} +0000\ndata ${message.length}\n${message}\n`;
+      if (i === 0) stream += 'from refs/heads/main^0\n';
+      stream += file(`f${i % 40}.txt`, `version ${i}\n`);
+      if (i === 100) stream += file('cart.py', cart);
+      if (i === 1030) stream += file('tax.py', tax);
+    }
+    repo.gitRaw(['fast-import', '--quiet'], stream);
+    repo.git('checkout', '-q', '-f', 'main');
+    const pristine = tempDir('paceflow-pristine-');
+    cpSync(repo.dir, pristine, { recursive: true });
+    const s: Scenario = { repo: repo.dir, pristine, home };
+    const fromBefore = () => {
+      const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+      cpSync(before, db);
+      return db;
+    };
+
+    restore(s);
+    const referenceDb = fromBefore();
+    const whole = runToEnd(s, referenceDb);
+    expect(whole.status, whole.stderr).toBe(0);
+    const reference = tables(referenceDb);
+    const referenceNotes = notes(s);
+    expect(reference.event_commit_attributions?.rows).toBe(2); // cart.py's commit and tax.py's
+
+    restore(s);
+    const db = fromBefore();
+    const killed = runToEnd(s, db, 'attribution-batch');
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const d = openDatabase(db);
+    try {
+      const count = (sql: string) => (d.prepare(sql).get() as { n: number }).n;
+      expect(count(`SELECT count(*) AS n FROM event_commit_outcomes`)).toBe(501);
+      expect(count(`SELECT count(*) AS n FROM event_commit_attributions`)).toBe(1);
+      expect(count(`SELECT count(*) AS n FROM paceflow_unattributed`)).toBe(1050);
+    } finally {
+      d.close();
+    }
+    const again = runToEnd(s, db);
+    expect(again.status, again.stderr).toBe(0);
+    expect(tables(db)).toEqual(reference);
+    expect(notes(s)).toBe(referenceNotes);
+  });
+});
