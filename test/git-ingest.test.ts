@@ -472,6 +472,46 @@ describe('git ingest', () => {
     expect(await steps(30)).toEqual(few);
   });
 
+  it("a first ingest queues its commits for the builders as the queues' triggers do, and keeps the triggers", async () => {
+    // What the triggers make of the same rows: every commit inserted again through them.
+    const byTriggers = (db: Database) => {
+      db.exec(`DELETE FROM paceflow_unattributed; DELETE FROM paceflow_untasked`);
+      db.exec(`CREATE TEMP TABLE again AS SELECT * FROM metadata_commits`);
+      db.exec(`DELETE FROM metadata_commits; INSERT INTO metadata_commits SELECT * FROM temp.again; DROP TABLE temp.again`);
+    };
+    const queues = (db: Database) =>
+      Object.fromEntries(
+        ['paceflow_unattributed', 'paceflow_untasked'].map((t) => [t, db.prepare(`SELECT repo_id, sha FROM ${t} ORDER BY sha`).all()]),
+      );
+    const triggers = (db: Database) => db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all();
+
+    const repo = TempRepo.create();
+    repo.write('a.txt', '1\n').commit('one');
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.write('b.txt', '2\n').commit('two');
+    repo.git('checkout', '-q', 'main');
+    repo.write('c.txt', '3\n').commit('three');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    const clone = new TempRepo(tempDir());
+    clone.git('clone', '-q', '--depth', '2', `file://${repo.dir}`, '.');
+    // The clone: the merge and its two parents, cut off (boundaries are queued for tasks only).
+    for (const [r, merges, boundaries, unattributed, untasked] of [
+      [repo, 1, 0, 3, 4],
+      [clone, 1, 2, 0, 3],
+    ] as const) {
+      const db = tempDatabase();
+      const fresh = triggers(db);
+      await run(db, r);
+      const counts = db.prepare(`SELECT sum(is_merge) AS merges, sum(is_shallow_boundary) AS boundaries FROM metadata_commits`).get();
+      expect(counts).toEqual({ merges, boundaries });
+      const first = queues(db);
+      expect([first.paceflow_unattributed!.length, first.paceflow_untasked!.length]).toEqual([unattributed, untasked]);
+      expect(triggers(db)).toEqual(fresh);
+      byTriggers(db);
+      expect(first).toEqual(queues(db));
+    }
+  });
+
   it('records nothing for a repository without commits', async () => {
     const repo = TempRepo.create();
     const db = tempDatabase();

@@ -22,6 +22,7 @@ import { GitError } from '../errors.js';
 import { refExcluded } from '../git/ref-globs.js';
 import { runGit } from '../git/run.js';
 import { CatFileBatch } from '../git/cat-file.js';
+import { queueCommitsAfterHistory } from './history-queues.js';
 import { languageOf } from './language.js';
 
 export interface GitIngestOptions {
@@ -150,6 +151,7 @@ function statements(db: Database) {
       WHERE (excluded.first_seen_at, excluded.first_seen_commit)
           < (metadata_files.first_seen_at, metadata_files.first_seen_commit)`),
     boundaryCommits: db.prepare(`SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1`),
+    anyCommit: db.prepare(`SELECT 1 AS x FROM metadata_commits WHERE repo_id = ? LIMIT 1`),
     dropBoundary: db.prepare(`
       DELETE FROM metadata_commit_file_changes WHERE repo_id = ? AND sha IN
         (SELECT sha FROM metadata_commits WHERE repo_id = ? AND is_shallow_boundary = 1)`),
@@ -410,6 +412,9 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
       sql.dropBoundary.run([repoId, repoId]);
       sql.dropBoundaryCommits.run([repoId]);
     }
+    // A repository's first history queues its commits for the builders once they are written.
+    const queueCommits =
+      w.previousTips.size === 0 && !w.rewalk && sql.anyCommit.get([repoId]) === undefined ? queueCommitsAfterHistory(db, repoId) : null;
     const firstSeen = new Map<string, { sha: string; at: string }>();
     const store = w.options.patches && !w.identity.location.isShallow ? w.options.patches : null;
     const withPatches = store
@@ -436,6 +441,7 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
       w.options.onProgress?.(result.commitsRead);
     }
     for (const [path, seen] of firstSeen) sql.file.run([repoId, path, seen.sha, seen.at, languageOf(path)]);
+    queueCommits?.();
 
     // Commits the old tips reached and the new ones do not: rewritten or deleted history.
     const currentTips = new Set(tips.map((t) => t.sha));
