@@ -27,23 +27,18 @@ export function queueCommitsAfterHistory(db: Database, repoId: string): () => vo
   if (triggers.length !== QUEUE_TRIGGERS.length) return () => {};
   for (const { name } of triggers) db.exec(`DROP TRIGGER ${name}`);
   return () => {
-    // One pass over the commits in the order they were written (the table is in arrival order;
-    // through the sha index each row would be a random page), then each queue in key order.
-    const unattributed: string[] = [];
-    const untasked: string[] = [];
-    for (const c of db
-      .prepare(`SELECT sha, is_merge, is_shallow_boundary, is_unreachable FROM metadata_commits NOT INDEXED WHERE repo_id = ?`)
-      .all<{ sha: string; is_merge: number; is_shallow_boundary: number; is_unreachable: number }>([repoId])) {
-      // The triggers' WHEN clauses.
-      if (c.is_merge === 0 && c.is_shallow_boundary === 0 && c.is_unreachable === 0) unattributed.push(c.sha);
-      if (c.is_unreachable === 0) untasked.push(c.sha);
-    }
-    const queue = (table: string, shas: string[]) => {
-      const insert = db.prepare(`INSERT OR IGNORE INTO ${table} (repo_id, sha) VALUES (?, ?)`);
-      for (const sha of shas.sort()) insert.run([repoId, sha]);
-    };
-    queue('paceflow_unattributed', unattributed);
-    queue('paceflow_untasked', untasked);
+    // Through the unique (repo_id, sha) index: the rows come in key order, and each queue is
+    // appended to. (Reading the table in arrival order and sorting in JavaScript read ~19k fewer
+    // pages on git's own history, and put ~15 MB of shas on the run's peak.)
+    db.prepare(
+      `INSERT OR IGNORE INTO paceflow_unattributed (repo_id, sha)
+       SELECT repo_id, sha FROM metadata_commits
+       WHERE repo_id = ? AND is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0 ORDER BY repo_id, sha`,
+    ).run([repoId]);
+    db.prepare(
+      `INSERT OR IGNORE INTO paceflow_untasked (repo_id, sha)
+       SELECT repo_id, sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0 ORDER BY repo_id, sha`,
+    ).run([repoId]);
     for (const { sql } of triggers) db.exec(sql);
   };
 }
