@@ -472,7 +472,7 @@ describe('git ingest', () => {
     expect(await steps(30)).toEqual(few);
   });
 
-  it("a first ingest queues its commits for the builders as the queues' triggers do, and keeps the triggers", async () => {
+  it("a first ingest queues its commits for the builders as the queues' triggers do, and keeps the triggers and indexes", async () => {
     // What the triggers make of the same rows: every commit inserted again through them.
     const byTriggers = (db: Database) => {
       db.exec(`DELETE FROM paceflow_unattributed; DELETE FROM paceflow_untasked`);
@@ -484,6 +484,7 @@ describe('git ingest', () => {
         ['paceflow_unattributed', 'paceflow_untasked'].map((t) => [t, db.prepare(`SELECT repo_id, sha FROM ${t} ORDER BY sha`).all()]),
       );
     const triggers = (db: Database) => db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all();
+    const indexes = (db: Database) => db.prepare(`SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'index' ORDER BY name`).all();
 
     const repo = TempRepo.create();
     repo.write('a.txt', '1\n').commit('one');
@@ -501,12 +502,20 @@ describe('git ingest', () => {
     ] as const) {
       const db = tempDatabase();
       const fresh = triggers(db);
+      const freshIndexes = indexes(db);
       await run(db, r);
       const counts = db.prepare(`SELECT sum(is_merge) AS merges, sum(is_shallow_boundary) AS boundaries FROM metadata_commits`).get();
       expect(counts).toEqual({ merges, boundaries });
       const first = queues(db);
       expect([first.paceflow_unattributed!.length, first.paceflow_untasked!.length]).toEqual([unattributed, untasked]);
       expect(triggers(db)).toEqual(fresh);
+      // The indexes put off are made again, whole: the same SQL, and every entry where it belongs.
+      expect(indexes(db)).toEqual(freshIndexes);
+      expect(db.pragma('integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+      const paths = (how: string) =>
+        db.prepare(`SELECT path, sha FROM metadata_commit_file_changes ${how} WHERE repo_id IS NOT NULL ORDER BY path, sha`).all();
+      expect(paths('INDEXED BY metadata_commit_file_changes_by_path')).toEqual(paths('NOT INDEXED'));
+      expect(paths('NOT INDEXED')).toHaveLength(r === repo ? 3 : 0);
       byTriggers(db);
       expect(first).toEqual(queues(db));
     }

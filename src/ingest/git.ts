@@ -22,7 +22,7 @@ import { GitError } from '../errors.js';
 import { refExcluded } from '../git/ref-globs.js';
 import { runGit } from '../git/run.js';
 import { CatFileBatch } from '../git/cat-file.js';
-import { queueCommitsAfterHistory } from './history-queues.js';
+import { deferForFirstHistory } from './history-queues.js';
 import { languageOf } from './language.js';
 
 export interface GitIngestOptions {
@@ -412,9 +412,9 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
       sql.dropBoundary.run([repoId, repoId]);
       sql.dropBoundaryCommits.run([repoId]);
     }
-    // A repository's first history queues its commits for the builders once they are written.
-    const queueCommits =
-      w.previousTips.size === 0 && !w.rewalk && sql.anyCommit.get([repoId]) === undefined ? queueCommitsAfterHistory(db, repoId) : null;
+    // A repository's first history queues its commits for the builders, and indexes them, once they are written.
+    const finishFirstHistory =
+      w.previousTips.size === 0 && !w.rewalk && sql.anyCommit.get([repoId]) === undefined ? deferForFirstHistory(db, repoId) : null;
     const firstSeen = new Map<string, { sha: string; at: string }>();
     const store = w.options.patches && !w.identity.location.isShallow ? w.options.patches : null;
     const withPatches = store
@@ -441,7 +441,7 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
       w.options.onProgress?.(result.commitsRead);
     }
     for (const [path, seen] of firstSeen) sql.file.run([repoId, path, seen.sha, seen.at, languageOf(path)]);
-    queueCommits?.();
+    finishFirstHistory?.();
 
     // Commits the old tips reached and the new ones do not: rewritten or deleted history.
     const currentTips = new Set(tips.map((t) => t.sha));
