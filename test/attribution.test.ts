@@ -1,13 +1,14 @@
 import { reportSections } from './helpers/report-json.js';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { headerPath } from '../src/git/patches.js';
-import { WrittenLines, writtenLines } from '../src/builders/attribution.js';
+import { finishOutcomes, WrittenLines, writeOutcomeShares, writtenLines } from '../src/builders/attribution.js';
 import { show } from '../src/cli/commands/show.js';
 import { openDatabase } from '../src/db/open.js';
-import { snapshot } from './helpers/db.js';
+import { snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { CodexRollout } from './helpers/codex-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
@@ -1084,5 +1085,51 @@ describe('written lines, as numbers', () => {
     expect([takes(written, ['a.ts'], 40_000), takes(written, ['a.ts'], 40_000)]).toEqual(['e10', null]);
     expect(written.take(['filler.ts'], 'const filler2999 = 2999;', 5_000)?.write.editId).toBe('filler');
     expect([written.hasPath('a.ts'), written.hasPath('filler.ts'), written.hasPath('c.ts')]).toEqual([true, true, false]);
+  });
+});
+
+describe("a batch's shares and flags", () => {
+  // Write calls this process made (Linux): what SQLite spilled to its temporary files.
+  const writeCalls = () => Number(/syscw: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
+
+  it('are written row by row, with no statement journal spilled to a file, and say what the whole update says', () => {
+    const db = tempDatabase();
+    const insert = db.prepare(`
+      INSERT INTO event_commit_outcomes (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage)
+      VALUES ('r', ?, '2026-01-01T00:00:00Z', ?, ?, 0, 'untracked')`);
+    const attribution = db.prepare(`
+      INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
+      VALUES ('r', ?, 'claude-code', 's', '', ?, NULL, 'transcript')`);
+    // A batch's new rows, over enough pages (~5,000 rows) that a statement journal of them passes 64 KiB.
+    const shas = Array.from({ length: 5000 }, (_, i) => createHash('sha1').update(String(i)).digest('hex'));
+    const config = { heavyAiThreshold: 0.5, heavyAiMinLines: 3 };
+    let written = -1;
+    db.transaction(() => {
+      shas.forEach((sha, i) => {
+        insert.run([sha, i % 7, i % 5]);
+        if (i % 5 > 0) attribution.run([sha, i % 5]);
+      });
+      const before = writeCalls();
+      writeOutcomeShares(db, 'r', config, shas);
+      written = writeCalls() - before;
+    });
+    // Inside the batch's transaction the pages stay in the cache: any write is a spilled journal
+    // (in a savepoint of its own: ~7,400 write calls; one UPDATE of every row at once: ~700).
+    expect(written).toBe(0);
+    const rows = () =>
+      db
+        .prepare(
+          `SELECT o.*, (SELECT share_of_commit FROM event_commit_attributions a WHERE a.sha = o.sha) AS share FROM event_commit_outcomes o ORDER BY sha`,
+        )
+        .all();
+    const byRow = rows();
+    expect(byRow.filter((r) => (r as { heavy_ai: number }).heavy_ai === 1).length).toBeGreaterThan(1000);
+    // The whole update (as when the thresholds change) gives the same rows.
+    db.exec(
+      `UPDATE event_commit_outcomes SET ai_share = NULL, heavy_ai = 0, attribution_coverage = 'untracked', attribution_source = NULL`,
+    );
+    db.exec(`UPDATE event_commit_attributions SET share_of_commit = NULL`);
+    finishOutcomes(db, 'r', config);
+    expect(rows()).toEqual(byRow);
   });
 });

@@ -360,7 +360,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     db.transaction(() => {
       for (const { patch, commit } of batch) run.attribute(patch, commit);
       // In the same transaction as the rows: a run killed later leaves no row without its shares.
-      if (writing) finishOutcomes(db, repoId, options.config, run.touched.splice(0));
+      if (writing) writeOutcomeShares(db, repoId, options.config, run.touched.splice(0));
     });
     batch.length = 0;
     collectIfGrown();
@@ -791,9 +791,24 @@ function stripTool(noteText: string): string {
  * The per-commit shares and flags, in SQL, from the stored counts and the thresholds: for the
  * commits a batch wrote (`touched`), and for every commit when the thresholds changed since the
  * last run recorded them (called without `touched` at the end of a run). Nothing else changes a
- * row's counts or its attributions.
+ * row's counts or its attributions. One transaction of its own.
  */
 export function finishOutcomes(
+  db: Database,
+  repoId: string,
+  config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>,
+  touched?: readonly string[],
+): void {
+  db.transaction(() => writeOutcomeShares(db, repoId, config, touched));
+}
+
+/**
+ * finishOutcomes inside the caller's open transaction (an attribution batch's): not nested in a
+ * savepoint of its own, which would copy every page the updates change into SQLite's sub-journal
+ * (a temporary file past 64 KiB: ~7,000 write calls for 5,000 rows). A failure rolls back the
+ * caller's whole transaction, as it would after a savepoint rolled back.
+ */
+export function writeOutcomeShares(
   db: Database,
   repoId: string,
   config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>,
@@ -806,6 +821,7 @@ export function finishOutcomes(
     db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([key])?.value === thresholds
   )
     return;
+  if (touched !== undefined && touched.length === 0) return;
   // The outcome builder re-checks partial reverts when a mainline commit's heavy-AI evidence
   // changed: a generation it reads instead of every heavy-AI row (bumped when it did change).
   const heavyOf = db.prepare(
@@ -814,22 +830,19 @@ export function finishOutcomes(
   );
   const heavy = () => JSON.stringify((touched ?? []).map((sha) => heavyOf.get([repoId, sha]) ?? null));
 
-  db.transaction(() => {
-    const heavyBefore = heavy();
-    let only = '';
-    if (touched !== undefined) {
-      if (touched.length === 0) return;
-      db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_touched (sha TEXT PRIMARY KEY)`);
-      db.exec(`DELETE FROM temp.paceflow_touched`);
-      const add = db.prepare(`INSERT OR IGNORE INTO temp.paceflow_touched (sha) VALUES (?)`);
-      for (const sha of touched) add.run([sha]);
-      only = ' AND sha IN (SELECT sha FROM temp.paceflow_touched)';
-    }
+  // A batch's commits are updated one row at a time, by key: an UPDATE of many rows whose SET calls
+  // a function (round) gets a statement journal from SQLite — the old content of every page it
+  // changes, in case the call fails half-way — and past 64 KiB it spills to a temporary file. A
+  // batch's 500 new rows made ~900 write calls (~2 MB) of it per statement; git's own history's
+  // first attribution wrote ~95k calls, ~200 MB, into such files. A statement that changes one row
+  // by its key needs none. Without `touched` (the thresholds changed) every row is updated at once.
+  const where = touched === undefined ? 'WHERE repo_id = @repo' : 'WHERE repo_id = @repo AND sha = @sha';
+  const updates = [
     db.prepare(`
       UPDATE event_commit_attributions SET share_of_commit = (
         SELECT CASE WHEN o.nontrivial_added_lines > 0 THEN round(1.0 * event_commit_attributions.matched_lines / o.nontrivial_added_lines, 4) END
         FROM event_commit_outcomes o WHERE o.repo_id = event_commit_attributions.repo_id AND o.sha = event_commit_attributions.sha)
-      WHERE repo_id = ?${only}`).run([repoId]);
+      ${where}`),
     db.prepare(`
       UPDATE event_commit_outcomes SET
         ai_share = CASE WHEN nontrivial_added_lines > 0 THEN round(1.0 * ai_lines / nontrivial_added_lines, 4) END,
@@ -841,23 +854,35 @@ export function finishOutcomes(
         attribution_coverage = CASE WHEN EXISTS (
           SELECT 1 FROM event_commit_attributions a WHERE a.repo_id = event_commit_outcomes.repo_id AND a.sha = event_commit_outcomes.sha)
           THEN 'tracked' ELSE 'untracked' END
-      WHERE repo_id = ?${only}`).run([repoId]);
+      ${where}`),
     db.prepare(`
       UPDATE event_commit_outcomes SET heavy_ai = (
         coalesce(ai_share, 0) >= @threshold AND nontrivial_added_lines >= @minLines)
-      WHERE repo_id = @repo${only}`).run({ threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines, repo: repoId });
-    if (touched === undefined)
-      db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
-        key,
-        thresholds,
-      ]);
-    const bump = db.prepare(
-      `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
-    );
-    if (touched === undefined || heavy() !== heavyBefore) bump.run([`heavy_mainline_gen:${repoId}`]);
-    if (touched === undefined) {
-      bump.run([`mainline_ai_gen:${repoId}`]);
-      allEvidenceChanged(db, repoId);
-    }
-  });
+      ${where}`),
+  ];
+  // Each statement is bound with only the names it uses (node:sqlite refuses others).
+  const limits = { threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines };
+  const runUpdates = (key: { repo: string; sha?: string }) => {
+    for (const [i, update] of updates.entries()) update.run(i === 2 ? { ...key, ...limits } : key);
+  };
+  const heavyBefore = heavy();
+  if (touched === undefined) {
+    runUpdates({ repo: repoId });
+  } else {
+    // In order per commit: its attributions' shares, then its share and source, then its flag.
+    for (const sha of new Set(touched)) runUpdates({ repo: repoId, sha });
+  }
+  if (touched === undefined)
+    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+      key,
+      thresholds,
+    ]);
+  const bump = db.prepare(
+    `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+  );
+  if (touched === undefined || heavy() !== heavyBefore) bump.run([`heavy_mainline_gen:${repoId}`]);
+  if (touched === undefined) {
+    bump.run([`mainline_ai_gen:${repoId}`]);
+    allEvidenceChanged(db, repoId);
+  }
 }
