@@ -1113,9 +1113,10 @@ describe("a batch's shares and flags", () => {
       writeOutcomeShares(db, 'r', config, shas);
       written = writeCalls() - before;
     });
-    // Inside the batch's transaction the pages stay in the cache: any write is a spilled journal
-    // (in a savepoint of its own: ~7,400 write calls; one UPDATE of every row at once: ~700).
-    expect(written).toBe(0);
+    // Inside the batch's transaction the pages stay in the cache: a write is a spilled journal (in
+    // a savepoint of its own: ~7,400 write calls; one UPDATE of every row at once: ~700), or one of
+    // the few a test worker's other threads make meanwhile on a busy machine (0 or 1 measured).
+    expect(written, `write calls`).toBeLessThan(20);
     const rows = () =>
       db
         .prepare(
