@@ -202,8 +202,8 @@ describe('crash safety', () => {
 
 describe('a replay killed between its batches', () => {
   it('leaves its commits queued; the next run reads them again and ends with every row a never-killed run has', () => {
-    // A first run has read the session and the history; then 2,100 commits arrive (a fetch).
-    // Attribution replays them 1,000 a batch and takes them off the queue only at the end; the
+    // A first run has read the session and the history; then 1,050 commits arrive (a fetch).
+    // Attribution replays them 500 a batch and takes them off the queue only at the end; the
     // session's lines come in the first and third batches. The kill comes after the first batch,
     // whose commits have their outcome rows (cart.py's credit among them) and are still queued:
     // the next run reads them again, and must credit cart.py's lines to the same commit.
@@ -224,14 +224,14 @@ describe('a replay killed between its batches', () => {
 
     const file = (path: string, text: string) => `M 100644 inline ${path}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
     let stream = '';
-    for (let i = 0; i < 2100; i++) {
+    for (let i = 0; i < 1050; i++) {
       const message = `change ${i}`;
       // From 2026-01-06, a minute apart: after the session's writes (2026-01-05).
       stream += `commit refs/heads/main\ncommitter Dev <dev@example.com> ${1_767_657_600 + i * 60} +0000\ndata ${message.length}\n${message}\n`;
       if (i === 0) stream += 'from refs/heads/main^0\n';
       stream += file(`f${i % 40}.txt`, `version ${i}\n`);
       if (i === 100) stream += file('cart.py', cart);
-      if (i === 2080) stream += file('tax.py', tax);
+      if (i === 1030) stream += file('tax.py', tax);
     }
     repo.gitRaw(['fast-import', '--quiet'], stream);
     repo.git('checkout', '-q', '-f', 'main');
@@ -259,9 +259,9 @@ describe('a replay killed between its batches', () => {
     const d = openDatabase(db);
     try {
       const count = (sql: string) => (d.prepare(sql).get() as { n: number }).n;
-      expect(count(`SELECT count(*) AS n FROM event_commit_outcomes`)).toBe(1001);
+      expect(count(`SELECT count(*) AS n FROM event_commit_outcomes`)).toBe(501);
       expect(count(`SELECT count(*) AS n FROM event_commit_attributions`)).toBe(1);
-      expect(count(`SELECT count(*) AS n FROM paceflow_unattributed`)).toBe(2100);
+      expect(count(`SELECT count(*) AS n FROM paceflow_unattributed`)).toBe(1050);
     } finally {
       d.close();
     }
