@@ -300,7 +300,7 @@ export interface AttributionResult {
  * keyed by sha, so a batch's rows touch pages all over them — and larger batches touch each page
  * fewer times, but hold more diffs. Git's own history's first attribution: 281k write calls
  * (612 MB) in batches of 500, 216k (467 MB) of 1,000, 149k (320 MB) of 2,000 — and the run's peak
- * 264–280, 285–300 and 295 MB (the #20 budget is 300 MB): 500 it stays. The lines bound a batch
+ * 264–290, 285–300 and 295 MB (the #20 budget is 300 MB): 500 it stays. The lines bound a batch
  * of large diffs (a vendored import), which the count alone did not.
  */
 const BATCH_COMMITS = 500;
@@ -813,7 +813,19 @@ export function finishOutcomes(
   config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>,
   touched?: readonly string[],
 ): void {
+  // Nothing owed (the thresholds as last recorded): no write transaction at all.
+  if (touched === undefined && thresholdsRecorded(db, repoId, config)) return;
   db.transaction(() => writeOutcomeShares(db, repoId, config, touched));
+}
+
+const thresholdsKey = (repoId: string) => `attribution_thresholds:${repoId}`;
+const thresholdsOf = (config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>) =>
+  JSON.stringify([config.heavyAiThreshold, config.heavyAiMinLines]);
+
+/** Whether every row's flags were last written with these thresholds. */
+function thresholdsRecorded(db: Database, repoId: string, config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>): boolean {
+  const recorded = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([thresholdsKey(repoId)]);
+  return recorded?.value === thresholdsOf(config);
 }
 
 /**
@@ -828,13 +840,9 @@ export function writeOutcomeShares(
   config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>,
   touched?: readonly string[],
 ): void {
-  const key = `attribution_thresholds:${repoId}`;
-  const thresholds = JSON.stringify([config.heavyAiThreshold, config.heavyAiMinLines]);
-  if (
-    touched === undefined &&
-    db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([key])?.value === thresholds
-  )
-    return;
+  const key = thresholdsKey(repoId);
+  const thresholds = thresholdsOf(config);
+  if (touched === undefined && thresholdsRecorded(db, repoId, config)) return;
   if (touched !== undefined && touched.length === 0) return;
   // The outcome builder re-checks partial reverts when a mainline commit's heavy-AI evidence
   // changed: a generation it reads instead of every heavy-AI row (bumped when it did change).

@@ -13,14 +13,14 @@ const HISTORY_TABLES = ['metadata_commits', 'metadata_commit_file_changes'] as c
  * the rows with nothing of this run). Only for a repository without commits yet.
  *
  * - **The builders' queues.** The two triggers that queue each inserted commit are dropped, and
- *   the returned function queues the repository's commits in key order and makes the triggers again from their
- *   own stored SQL. Each trigger put one row into a queue keyed by sha (a random place in its
- *   b-tree) per commit, amid the commits and file changes, and with them the queues outgrew the page
- *   cache (git's own history: node's write calls 1,186k → 1,070k). The rows are queued by the
- *   triggers' own conditions (`WHEN`), read from the rows as they stand at the end, which is what the
- *   triggers saw at insert time when nothing in the same transaction changed those flags after —
- *   true of a first ingest, which has no recorded history to find unreachable (test/git-ingest.test.ts
- *   compares both ways).
+ *   the returned function queues the repository's commits in key order and makes the triggers
+ *   again from their own stored SQL. Each trigger put one row into a queue keyed by sha (a random
+ *   place in its b-tree) per commit, amid the commits and file changes, and with them the queues
+ *   outgrew the page cache (git's own history: node's write calls 1,186k → 1,070k). The rows are
+ *   queued by the triggers' own conditions (`WHEN`), read from the rows as they stand at the end,
+ *   which is what the triggers saw at insert time when nothing in the same transaction changed
+ *   those flags after — true of a first ingest, which has no recorded history to find unreachable
+ *   (test/git-ingest.test.ts compares both ways).
  * - **The commits' and file changes' secondary indexes** (indexesAfterLoad): the history's pass asks
  *   nothing through them, it inserts and updates by key. Git's own history, first run: node wrote
  *   3.39 → 3.06 GB (write calls ~1,066k → ~1,008k), the same peak.
