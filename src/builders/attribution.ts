@@ -801,29 +801,26 @@ function stripTool(noteText: string): string {
   return noteText.replace(/"tool":"[^"]*",/, '');
 }
 
+/** What the shares and heavy-AI flags are computed with. */
+type ShareThresholds = Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>;
+
 /**
  * The per-commit shares and flags, in SQL, from the stored counts and the thresholds: for the
  * commits a batch wrote (`touched`), and for every commit when the thresholds changed since the
  * last run recorded them (called without `touched` at the end of a run). Nothing else changes a
  * row's counts or its attributions. One transaction of its own.
  */
-export function finishOutcomes(
-  db: Database,
-  repoId: string,
-  config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>,
-  touched?: readonly string[],
-): void {
+export function finishOutcomes(db: Database, repoId: string, config: ShareThresholds, touched?: readonly string[]): void {
   // Nothing owed (the thresholds as last recorded): no write transaction at all.
   if (touched === undefined && thresholdsRecorded(db, repoId, config)) return;
   db.transaction(() => writeOutcomeShares(db, repoId, config, touched));
 }
 
 const thresholdsKey = (repoId: string) => `attribution_thresholds:${repoId}`;
-const thresholdsOf = (config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>) =>
-  JSON.stringify([config.heavyAiThreshold, config.heavyAiMinLines]);
+const thresholdsOf = (config: ShareThresholds) => JSON.stringify([config.heavyAiThreshold, config.heavyAiMinLines]);
 
 /** Whether every row's flags were last written with these thresholds. */
-function thresholdsRecorded(db: Database, repoId: string, config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>): boolean {
+function thresholdsRecorded(db: Database, repoId: string, config: ShareThresholds): boolean {
   const recorded = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([thresholdsKey(repoId)]);
   return recorded?.value === thresholdsOf(config);
 }
@@ -834,12 +831,7 @@ function thresholdsRecorded(db: Database, repoId: string, config: Pick<PaceflowC
  * (a temporary file past 64 KiB: ~7,000 write calls for 5,000 rows). A failure rolls back the
  * caller's whole transaction, as it would after a savepoint rolled back.
  */
-export function writeOutcomeShares(
-  db: Database,
-  repoId: string,
-  config: Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>,
-  touched?: readonly string[],
-): void {
+export function writeOutcomeShares(db: Database, repoId: string, config: ShareThresholds, touched?: readonly string[]): void {
   const key = thresholdsKey(repoId);
   const thresholds = thresholdsOf(config);
   if (touched === undefined && thresholdsRecorded(db, repoId, config)) return;
