@@ -11,21 +11,24 @@ describe('heap pacing (src/heap.ts)', () => {
     { name: 'past the floor: the first call', uses: [70, 71, 72], collects: [true, false, false] },
     // After one that left 40 MB: the next at 1.25 × 40 + 24 = 74 MB.
     { name: 'then at a quarter again over the live set plus slack', uses: [100, 73, 74, 70], collects: [true, false, true, false] },
-  ])('$name', ({ uses, collects }) => {
+    // A phase's end: past the floor is enough, however much the last collection left.
+    { name: 'after a phase: past the floor', uses: [100, 'phase:70', 'phase:63'], collects: [true, true, false] },
+    { name: 'after a phase whose live set was large', uses: [100, 100, 'phase:100'], collects: [true, false, true], live: 90 },
+  ])('$name', ({ uses, collects, live = 40 }) => {
     let used = 0;
     let collected = 0;
     const pacer = heapPacer({
       used: () => used * MB,
       collect: () => {
         collected++;
-        used = 40;
+        used = live;
       },
       floor: 64 * MB,
       slack: 24 * MB,
     });
     const seen = uses.map((u) => {
-      used = u;
-      return pacer.collectIfGrown();
+      used = typeof u === 'number' ? u : Number(u.slice('phase:'.length));
+      return typeof u === 'number' ? pacer.collectIfGrown() : pacer.collectAfterPhase();
     });
     expect(seen).toEqual(collects);
     expect(collected).toBe(collects.filter(Boolean).length);

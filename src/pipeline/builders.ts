@@ -3,6 +3,7 @@ import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { formatCount } from '../format.js';
+import { collectAfterPhase } from '../heap.js';
 import { rowsRead } from '../db/statement.js';
 import { diffsRead } from '../git/patches.js';
 import { gitProcessCounts } from '../git/run.js';
@@ -166,6 +167,8 @@ export async function runBuilders(ctx: BuildContext, builders: readonly Builder[
     for (const builder of builders) {
       const before = workSoFar();
       const summary = await builder.run({ ...ctx, patches });
+      // What the builder held (attribution: every written line) is garbage now, before the next one reads.
+      collectAfterPhase();
       const after = workSoFar();
       summaries.push({
         ...summary,

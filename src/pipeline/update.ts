@@ -6,6 +6,7 @@ import type { Database } from '../db/driver.js';
 import { withRollbackJournal } from '../db/journal.js';
 import { databaseExists, withDatabase } from '../db/with-database.js';
 import { NotAGitRepositoryError, UsageError } from '../errors.js';
+import { collectAfterPhase } from '../heap.js';
 import { locateRepository, type RepositoryLocation } from '../git/repository.js';
 import { type GitIngestResult, ingestGit } from '../ingest/git.js';
 import {
@@ -95,6 +96,8 @@ export async function updateRepository(
     if (location) {
       summary.git = await updateGit(db, location, config, options, patches);
       crashPoint('git-ingest');
+      // The history's pass held a batch of commits and diffs: garbage now (src/heap.ts).
+      collectAfterPhase();
       const described = describeGitIngest(summary.git);
       summary.messages.push(...described.messages);
       summary.warnings.push(...described.warnings);
