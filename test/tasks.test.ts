@@ -52,6 +52,61 @@ describe('task keys', () => {
 const SESSION_DAY = Date.parse('2026-02-01T10:00:00Z') / 1000 - Date.parse('2026-01-05T09:00:00Z') / 1000;
 
 describe('task commits and task sessions', () => {
+  it('links each session to the tasks of the commits attributed to it, when neither its branch nor its prompts name one', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# root\n').commit('root', { at: 60 });
+    const home = emptySessionHome();
+    const dir = join(home.claudeProjects, '-repo');
+    mkdirSync(dir, { recursive: true });
+    const content = (name: string) =>
+      `export const ${name}Total = computeTotalFor('${name}');\nexport const ${name}Count = countAll('${name}');\n`;
+    // Three sessions on main, with prompts that name no task; each writes one file.
+    const sessions = ['alpha', 'beta', 'gamma'].map((name, i) => {
+      const t = new ClaudeTranscript(`dddddddd-0000-4000-8000-00000000000${i + 1}`, repo.dir, 'main').prompt(`write ${name}`);
+      t.write(`toolu_${name}`, join(repo.dir, `${name}.ts`), content(name));
+      writeFileSync(join(dir, `${t.sessionId}.jsonl`), t.text());
+      return t;
+    });
+    // alpha's file lands on ABC-1's branch, beta's on DEF-2's, gamma's on main without a key.
+    repo.git('checkout', '-q', '-b', 'feature/ABC-1-alpha');
+    repo.write('alpha.ts', content('alpha')).commit('add alpha', { at: SESSION_DAY + 600 });
+    repo.git('checkout', '-q', 'main');
+    repo.git('checkout', '-q', '-b', 'feature/DEF-2-beta');
+    repo.write('beta.ts', content('beta')).commit('add beta', { at: SESSION_DAY + 660 });
+    repo.git('checkout', '-q', 'main');
+    repo.write('gamma.ts', content('gamma')).commit('add gamma', { at: SESSION_DAY + 720 });
+
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    await ingest({ cwd: repo.dir, db, env: home.env });
+    const d = openDatabase(db);
+    try {
+      expect(
+        d
+          .prepare(
+            `SELECT task_key, session_id, session_weight, commit_within_window, link_source FROM event_task_sessions ORDER BY task_key`,
+          )
+          .all(),
+      ).toEqual([
+        {
+          task_key: 'ABC-1',
+          session_id: `claude-code:${sessions[0]!.sessionId}`,
+          session_weight: 1,
+          commit_within_window: 1,
+          link_source: 'commit',
+        },
+        {
+          task_key: 'DEF-2',
+          session_id: `claude-code:${sessions[1]!.sessionId}`,
+          session_weight: 1,
+          commit_within_window: 1,
+          link_source: 'commit',
+        },
+      ]);
+    } finally {
+      d.close();
+    }
+  });
+
   it('links commits by branch, merged branch, PR title and subject, and sessions by branch and prompts', async () => {
     const repo = TempRepo.create();
     repo.write('a.txt', 'root content here\n').commit('root', { at: 60 });
