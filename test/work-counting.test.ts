@@ -176,6 +176,41 @@ describe('work proportional to the change', () => {
     git('add', '-A');
     git('commit', '-q', '-m', 'bench: one new commit on mainline');
     within(await run());
+
+    // A session writes a file and it is committed on a branch — what an assistant's user does all
+    // day. The new AI lines change the evidence churn and the session links follow, but mainline
+    // did not move: churn redoes the open windows and the changed commits' own (it staged every
+    // mainline commit before: 10,708 rows here). The session links are rebuilt from the
+    // repository's ~800 sessions (2,647 rows), each session's task keys from one read of the
+    // attributions (asked per session, each walked them all, which no count here saw).
+    git('checkout', '-q', open);
+    const aiLines = Array.from({ length: 12 }, (_, i) => `export const sessionValue${i} = computeSessionValue(${i}, 'bench');`);
+    writeTranscripts(
+      [
+        {
+          id: 'beefbeef-0000-4000-8000-000000000001',
+          branch: open,
+          edits: [{ at: Math.floor(Date.now() / 1000) - 120, path: 'session-written.ts', lines: aiLines }],
+        },
+      ],
+      repo,
+      home,
+    );
+    spawnSync('sh', ['-c', `printf '%s\\n' "$@" > session-written.ts`, 'sh', ...aiLines], { cwd: repo });
+    git('add', '-A');
+    git('commit', '-q', '-m', 'bench: a commit of lines a session wrote');
+    const aiCommit = await run();
+    within(aiCommit);
+    expect(aiCommit.attribution!.rowsRead).toBeGreaterThan(0);
+    const attributed = openDatabase(db);
+    try {
+      expect(
+        attributed.prepare(`SELECT ai_lines FROM event_commit_outcomes WHERE sha = ?`).get<{ ai_lines: number }>([git('rev-parse', 'HEAD')])
+          ?.ai_lines,
+      ).toBe(aiLines.length);
+    } finally {
+      attributed.close();
+    }
   });
 });
 

@@ -60,7 +60,7 @@ export async function buildChurn(options: {
     db.transaction(() => closeWindows(db, repoId, windowMs, now));
     return { commits: 0, churned: 0, aiChurned: 0 };
   }
-  // After mainline only moved forward, the commits a window can reach from the new ones; else all.
+  // After mainline only moved forward (or stayed), the commits a window can reach from what changed; else all.
   // A path-scoped build (a copy of the database, its rows emptied) stages everything.
   const since = options.pathScope ? null : stageSince(db, repoId, config.churnWindowDays);
   const staged = since === null ? 'all' : 'since';

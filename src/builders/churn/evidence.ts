@@ -299,7 +299,7 @@ function parseMark(value: string): StageMark | null {
 
 /**
  * Where this build's staging can start (ms), or null for all of mainline. When mainline only moved
- * forward since the last build (the same landing walk, extended) with the same window and its rows
+ * forward since the last build, or not at all (the same landing walk, extended or not) with the same window and its rows
  * all there, a stored row changes only if a new commit lands inside its window, its own window is
  * still open, or its AI evidence changed (paceflow_churn_dirty: the commit, or the branch commit
  * whose lines its copy carries). So only commits landed since the earliest of the new landings,
@@ -320,8 +320,11 @@ export function stageSince(db: Database, repoId: string, windowDays: number): nu
        WHERE l.repo_id = ? AND l.seq >= ?`,
     )
     .get<{ at: number | null; placed: number }>([repoId, mark.next])!;
-  const first = landed.at;
-  if (first === null || ancestorRows(db, repoId) !== mark.ancestors + landed.placed) return null;
+  // None landed (mainline stands where it stood; a commit off it, or a transcript, changed some
+  // evidence): the rows to redo are the open windows and the changed commits' own. All of mainline
+  // was staged here before — 42k rows, a third of a second, after each AI-written commit on a branch.
+  const first = landed.at ?? Infinity;
+  if (ancestorRows(db, repoId) !== mark.ancestors + landed.placed) return null;
   // A changed commit's landing: its own on mainline, else its copy's (a squash or rebase carries it).
   const changed = db
     .prepare(
