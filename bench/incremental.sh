@@ -11,7 +11,8 @@
 # also timed against `git log -p --all --no-merges` on the same copy; nothing new; one new commit on
 # a topic branch; a new branch at an existing commit; an amend; a 10-commit branch, then rebased
 # onto mainline; mainline moving 20 commits (as a fetch would); one new commit on mainline; one
-# more on the topic branch, recorded by what the hooks start (`hooks worker`, its whole run). The
+# more on the topic branch, recorded by what the hooks start (`hooks worker`, its whole run); with
+# sessions, a commit of lines a new session wrote, recorded by the worker too. The
 # repository's mainline is its origin/HEAD, main or master. This checkout also prints `--work`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -122,5 +123,21 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   # What every later commit costs: the worker's second run starts from the compile cache its first wrote.
   commit_file "$repo" bench-rebase.ts "bench: and one more"
   measure_worker "$name, one more commit, the worker's second run" "$bin" "$repo" "$db" "$home"
+  if [ -n "$sessions" ]; then
+    # What an assistant's user does all day: a session writes a file, then it is committed. Its AI
+    # lines change the evidence churn and the session links follow, while mainline stays put.
+    (cd "$root/bench" && node --input-type=module -e '
+      import { writeFileSync } from "node:fs";
+      import { join } from "node:path";
+      import { writeTranscripts } from "./synthetic-history.mjs";
+      const [repo, home] = process.argv.slice(1);
+      const lines = Array.from({ length: 30 }, (_, i) => `export const sessionValue${i} = computeSessionValue(${i}, "bench");`);
+      const edits = [{ at: Math.floor(Date.now() / 1000) - 60, path: "bench-session.ts", lines }];
+      writeTranscripts([{ id: "beefbeef-0000-4000-8000-000000000001", branch: "bench-rebase", edits }], repo, home);
+      writeFileSync(join(repo, "bench-session.ts"), `${lines.join("\n")}\n`);
+    ' "$repo" "$home")
+    git -C "$repo" add -A && git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit -qm "bench: lines a session wrote"
+    measure_worker "$name, a commit of lines a session wrote, the worker's whole run" "$bin" "$repo" "$db" "$home"
+  fi
   rm -rf "$repo" "$home"
 done
