@@ -124,9 +124,12 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
     const run = async () => (await ingest({ cwd: repo.dir, db, env: home.env })).builders.map((b) => b.builder);
 
     expect(await run()).toEqual(BUILDERS.map((b) => b.name));
-    // The build wrote the commit's note, which moved refs/notes/paceflow.
+    // The build wrote the commit's note, which moved refs/notes/paceflow, and recorded the new tip
+    // as read: the next run does not read the ref again (no `git notes list`, no blobs).
     expect(repo.git('notes', '--ref', 'refs/notes/paceflow', 'list')).not.toBe('');
+    const notesListed = gitProcessCounts.get('notes') ?? 0;
     expect(await run()).toEqual([]);
+    expect(gitProcessCounts.get('notes') ?? 0).toBe(notesListed);
     // A note someone else wrote (a changed row) is new evidence.
     repo.git('notes', '--ref', 'refs/notes/ai', 'add', '-m', 'cart.py\n  someone 1-3', 'HEAD');
     expect(await run()).toEqual(BUILDERS.map((b) => b.name));
@@ -142,6 +145,51 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
     }
     expect(await run()).toEqual(BUILDERS.map((b) => b.name));
     expect(await run()).toEqual([]);
+  });
+
+  it('a notes write counts as read only when the database held the tip it built on', async () => {
+    const repo = TempRepo.create();
+    const first = repo.write('a.py', 'def alpha():\n    return 1\n').commit('add alpha');
+    const second = repo.write('b.py', 'def beta():\n    return 2\n').commit('add beta');
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    const run = () => ingest({ cwd: repo.dir, db, env: emptySessionHome().env, notes: false });
+    const notesOf = () => {
+      const d = openDatabase(db);
+      try {
+        return d.prepare(`SELECT sha, note_text FROM fact_commit_notes WHERE notes_ref = 'refs/notes/paceflow' ORDER BY note_text`).all();
+      } finally {
+        d.close();
+      }
+    };
+    const write = async (sha: string, text: string) => {
+      const d = openDatabase(db);
+      try {
+        const repoId = d.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+        await writeNotes(d, repoId, repo.dir, [{ sha, text }]);
+      } finally {
+        d.close();
+      }
+    };
+    await run();
+    // Someone writes a note after the run; then a write of paceflow's (the Action's) builds on it.
+    repo.git('notes', '--ref', 'refs/notes/paceflow', 'add', '-m', 'by hand', first);
+    await write(second, 'carried');
+    const listed = gitProcessCounts.get('notes') ?? 0;
+    await run();
+    // The ref is read again, and the note written by hand is there.
+    expect(gitProcessCounts.get('notes') ?? 0).toBe(listed + 1);
+    expect(notesOf()).toEqual([
+      { sha: first, note_text: 'by hand\n' },
+      { sha: second, note_text: 'carried\n' },
+    ]);
+    // A write on the tip the database holds: the next run leaves the ref unread.
+    await write(first, 'replaced');
+    await run();
+    expect(gitProcessCounts.get('notes') ?? 0).toBe(listed + 1);
+    expect(notesOf()).toEqual([
+      { sha: second, note_text: 'carried\n' },
+      { sha: first, note_text: 'replaced\n' },
+    ]);
   });
 
   it('the state is due when the first window of any kind closes: merge, revert or churn', async () => {

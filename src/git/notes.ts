@@ -56,17 +56,33 @@ export async function readNotes(cwd: string, ref: string, options: Partial<GitOp
  * git's configured identity, else paceflow. The text is stored as `git notes add` stores it:
  * trailing whitespace trimmed, one final newline.
  */
-export async function writeNotesBatch(cwd: string, ref: string, notes: readonly { commit: string; text: string }[]): Promise<void> {
-  if (notes.length === 0) return;
+export async function writeNotesBatch(
+  cwd: string,
+  ref: string,
+  notes: readonly { commit: string; text: string }[],
+): Promise<NotesWrite | null> {
+  if (notes.length === 0) return null;
   const ident = await runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, okCodes: [128] });
   const committer =
     ident.code === 0 ? ident.stdout.toString('utf8').trim() : `paceflow <paceflow@localhost> ${Math.floor(Date.now() / 1000)} +0000`;
-  const exists = (await runGit(['rev-parse', '--verify', '--quiet', `${ref}^0`], { cwd, okCodes: [1] })).code === 0;
+  const found = await runGit(['rev-parse', '--verify', '--quiet', `${ref}^0`], { cwd, okCodes: [1] });
+  const before = found.code === 0 ? found.stdout.toString('utf8').trim() : null;
   const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
   const message = `Notes added by paceflow (${notes.length})\n`;
-  let stream = `commit ${ref}\ncommitter ${committer}\n${data(message)}${exists ? `from ${ref}^0\n` : ''}`;
+  let stream = `commit ${ref}\ncommitter ${committer}\n${data(message)}${before ? `from ${ref}^0\n` : ''}`;
   for (const note of notes) stream += `N inline ${note.commit}\n${data(storedNoteText(note.text))}`;
   await runGit(['fast-import', '--quiet', '--done'], { cwd, input: `${stream}\ndone\n` });
+  // The commit made and its parent: the ref as fast-import found it, which another writer may have
+  // moved since `before` was read.
+  const [after = '', parent = null] = (await gitText(['rev-list', '--parents', '-n', '1', ref], { cwd })).trim().split(' ');
+  return { before, after, parent };
+}
+
+/** What a notes write did to its ref: the tip it found (null: none), the commit it made and that commit's parent. */
+export interface NotesWrite {
+  before: string | null;
+  after: string;
+  parent: string | null;
 }
 
 /**
