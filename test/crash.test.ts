@@ -102,6 +102,18 @@ function tables(db: string): Record<string, { rows: number; hash: string }> {
   }
 }
 
+/** The database's schema as SQLite keeps it (an index a run put off and was killed before making shows here). */
+function schema(db: string): { type: string; name: string; sql: string | null }[] {
+  const d = openDatabase(db);
+  try {
+    return d
+      .prepare(`SELECT type, name, sql FROM sqlite_master ORDER BY type, name`)
+      .all<{ type: string; name: string; sql: string | null }>();
+  } finally {
+    d.close();
+  }
+}
+
 /** The refs/notes/paceflow notes the run left in the repository. */
 function notes(s: Scenario): string {
   return spawnSync('git', ['notes', '--ref', 'refs/notes/paceflow', 'list'], { cwd: s.repo, encoding: 'utf8' }).stdout;
@@ -112,6 +124,7 @@ describe('crash safety', () => {
   let reference: Record<string, { rows: number; hash: string }>;
   let referenceNotes: string;
   let referenceMs: number;
+  let referenceSchema: ReturnType<typeof schema>;
 
   beforeAll(() => {
     s = scenario();
@@ -122,6 +135,7 @@ describe('crash safety', () => {
     expect(r.status, r.stderr).toBe(0);
     reference = tables(db);
     referenceNotes = notes(s);
+    referenceSchema = schema(db);
   });
 
   it('the reference run fills what the test is about', () => {
@@ -149,6 +163,7 @@ describe('crash safety', () => {
     expect(again.status, again.stderr).toBe(0);
     expect(tables(db)).toEqual(reference);
     expect(notes(s)).toBe(referenceNotes);
+    expect(schema(db)).toEqual(referenceSchema);
   });
 
   it('a transcript read by a run killed before its builders: the next run builds, though nothing is new to it', () => {
@@ -200,6 +215,46 @@ describe('crash safety', () => {
   });
 });
 
+/**
+ * A first run has read the session and a history of one commit (`before`); then 1,050 commits
+ * arrive (a fetch), the session's lines in two of them: cart.py in the first batch of 500, tax.py in
+ * the third.
+ */
+function batchesScenario(): { s: Scenario; before: string } {
+  const repo = TempRepo.create();
+  repo.write('README.md', '# batches\n').commit('root');
+  const home = ownFixtureHome();
+  const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
+  const tax = 'def sales_tax(amount):\n    return round(amount * 0.2, 2)\n';
+  const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-000000000002', repo.dir, 'main').prompt('write the cart');
+  t.write('toolu_cart', join(repo.dir, 'cart.py'), cart).write('toolu_tax', join(repo.dir, 'tax.py'), tax);
+  const projects = join(home.claudeProjects, '-crash-batches');
+  mkdirSync(projects, { recursive: true });
+  writeFileSync(join(projects, '7e57c0de-0000-4000-8000-000000000002.jsonl'), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
+  const before = join(tempDir('paceflow-db-'), 'before.db');
+  const s0: Scenario = { repo: repo.dir, pristine: repo.dir, home };
+  const firstRun = runToEnd(s0, before);
+  expect(firstRun.status, firstRun.stderr).toBe(0);
+
+  const file = (path: string, text: string) => `M 100644 inline ${path}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
+  let stream = '';
+  for (let i = 0; i < 1050; i++) {
+    const message = `change ${i}`;
+    // From 2026-01-06, a minute apart: after the session's writes (2026-01-05).
+    stream += `commit refs/heads/main\ncommitter Dev <dev@example.com> ${1_767_657_600 + i * 60} +0000\ndata ${message.length}\n${message}\n`;
+    if (i === 0) stream += 'from refs/heads/main^0\n';
+    stream += file(`f${i % 40}.txt`, `version ${i}\n`);
+    if (i === 100) stream += file('cart.py', cart);
+    if (i === 1030) stream += file('tax.py', tax);
+  }
+  repo.gitRaw(['fast-import', '--quiet'], stream);
+  repo.git('checkout', '-q', '-f', 'main');
+  const pristine = tempDir('paceflow-pristine-');
+  cpSync(repo.dir, pristine, { recursive: true });
+  const s: Scenario = { repo: repo.dir, pristine, home };
+  return { s, before };
+}
+
 describe('a replay killed between its batches', () => {
   it('leaves its commits queued; the next run reads them again and ends with every row a never-killed run has', () => {
     // A first run has read the session and the history; then 1,050 commits arrive (a fetch).
@@ -207,37 +262,7 @@ describe('a replay killed between its batches', () => {
     // session's lines come in the first and third batches. The kill comes after the first batch,
     // whose commits have their outcome rows (cart.py's credit among them) and are still queued:
     // the next run reads them again, and must credit cart.py's lines to the same commit.
-    const repo = TempRepo.create();
-    repo.write('README.md', '# batches\n').commit('root');
-    const home = ownFixtureHome();
-    const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
-    const tax = 'def sales_tax(amount):\n    return round(amount * 0.2, 2)\n';
-    const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-000000000002', repo.dir, 'main').prompt('write the cart');
-    t.write('toolu_cart', join(repo.dir, 'cart.py'), cart).write('toolu_tax', join(repo.dir, 'tax.py'), tax);
-    const projects = join(home.claudeProjects, '-crash-batches');
-    mkdirSync(projects, { recursive: true });
-    writeFileSync(join(projects, '7e57c0de-0000-4000-8000-000000000002.jsonl'), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
-    const before = join(tempDir('paceflow-db-'), 'before.db');
-    const s0: Scenario = { repo: repo.dir, pristine: repo.dir, home };
-    const firstRun = runToEnd(s0, before);
-    expect(firstRun.status, firstRun.stderr).toBe(0);
-
-    const file = (path: string, text: string) => `M 100644 inline ${path}\ndata ${Buffer.byteLength(text)}\n${text}\n`;
-    let stream = '';
-    for (let i = 0; i < 1050; i++) {
-      const message = `change ${i}`;
-      // From 2026-01-06, a minute apart: after the session's writes (2026-01-05).
-      stream += `commit refs/heads/main\ncommitter Dev <dev@example.com> ${1_767_657_600 + i * 60} +0000\ndata ${message.length}\n${message}\n`;
-      if (i === 0) stream += 'from refs/heads/main^0\n';
-      stream += file(`f${i % 40}.txt`, `version ${i}\n`);
-      if (i === 100) stream += file('cart.py', cart);
-      if (i === 1030) stream += file('tax.py', tax);
-    }
-    repo.gitRaw(['fast-import', '--quiet'], stream);
-    repo.git('checkout', '-q', '-f', 'main');
-    const pristine = tempDir('paceflow-pristine-');
-    cpSync(repo.dir, pristine, { recursive: true });
-    const s: Scenario = { repo: repo.dir, pristine, home };
+    const { s, before } = batchesScenario();
     const fromBefore = () => {
       const db = join(tempDir('paceflow-db-'), 'paceflow.db');
       cpSync(before, db);
@@ -267,6 +292,38 @@ describe('a replay killed between its batches', () => {
     }
     const again = runToEnd(s, db);
     expect(again.status, again.stderr).toBe(0);
+    expect(tables(db)).toEqual(reference);
+    expect(notes(s)).toBe(referenceNotes);
+  });
+
+  it("a first run's attribution killed between its batches leaves the takings' index unmade; the next run makes it", () => {
+    // A replay of more than one batch onto no stored taking writes the takings without their index
+    // by written path and makes it at the end (takingsIndexAfterFirstReplay): killed after the
+    // first batch, the takings of cart.py are there and the index is not.
+    const { s } = batchesScenario();
+    const referenceDb = join(tempDir('paceflow-db-'), 'reference.db');
+    const whole = runToEnd(s, referenceDb);
+    expect(whole.status, whole.stderr).toBe(0);
+    const reference = tables(referenceDb);
+    const referenceNotes = notes(s);
+    expect(reference.paceflow_ai_lines?.rows).toBeGreaterThan(0);
+
+    restore(s);
+    const db = join(tempDir('paceflow-db-'), 'first.db');
+    const killed = runToEnd(s, db, 'attribution-batch');
+    expect(killed.signal, killed.stderr).toBe('SIGKILL');
+    const index = (db: string) => schema(db).find((e) => e.name === 'paceflow_ai_lines_by_write_path');
+    expect(index(db)).toBeUndefined();
+    const d = openDatabase(db);
+    try {
+      expect(d.prepare(`SELECT count(*) AS n FROM paceflow_ai_lines`).get<{ n: number }>()!.n).toBeGreaterThan(0);
+    } finally {
+      d.close();
+    }
+    const again = runToEnd(s, db);
+    expect(again.status, again.stderr).toBe(0);
+    expect(index(db)).toEqual(index(referenceDb));
+    expect(index(db)?.sql).toBe('CREATE INDEX paceflow_ai_lines_by_write_path ON paceflow_ai_lines (repo_id, write_path)');
     expect(tables(db)).toEqual(reference);
     expect(notes(s)).toBe(referenceNotes);
   });

@@ -1,4 +1,5 @@
 import type { Database } from '../db/driver.js';
+import { withSortsSpilledEarly } from '../db/indexes-after.js';
 import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
 
 /**
@@ -57,6 +58,35 @@ export function replayFromAt(db: Database, repoId: string, at: number): void {
   db.prepare(`INSERT OR IGNORE INTO paceflow_attribution_from (repo_id, at) VALUES (?, ?)`).run([repoId, at]);
 }
 
+/** paceflow_ai_lines' index by written path, as sql/011 makes it. */
+const BY_WRITE_PATH = 'paceflow_ai_lines_by_write_path';
+const BY_WRITE_PATH_INDEX = `CREATE INDEX ${BY_WRITE_PATH} ON paceflow_ai_lines (repo_id, write_path)`;
+
+const takingsIndexed = (db: Database) =>
+  db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = ?`).get([BY_WRITE_PATH]) !== undefined;
+
+/**
+ * A replay of many commits (`large`: more than one batch) onto no stored taking at all — a first
+ * run — writes the takings without their index by written path and makes it once at the end: only
+ * a later replay's storedTakings reads it, and kept current row by row it put each row on a random
+ * page of a 110 MB index — 350k of the 860k write calls of the 80k bench history's first
+ * attribution (its 429k takings). The replay's transactions are many, so a run killed before the
+ * end leaves the index unmade: every other replay makes it first, if it is missing. Returns what
+ * the replay calls when its takings are written (nothing to do when the index stayed).
+ */
+export function takingsIndexAfterFirstReplay(db: Database, large: boolean): () => void {
+  const make = () => {
+    if (!takingsIndexed(db)) db.transaction(() => withSortsSpilledEarly(db, () => db.exec(BY_WRITE_PATH_INDEX)));
+  };
+  const first = large && db.prepare(`SELECT 1 AS x FROM paceflow_ai_lines LIMIT 1`).get() === undefined;
+  if (!first) {
+    make();
+    return () => {};
+  }
+  if (takingsIndexed(db)) db.transaction(() => db.exec(`DROP INDEX ${BY_WRITE_PATH}`));
+  return make;
+}
+
 /** The commits that took writes from second `from` on (a replay from there does them again). */
 export function commitsWithTakingsFrom(db: Database, repoId: string, from: number): string[] {
   // The commits since then by the time index (committed_at is toISOString()'s text, whole seconds),
@@ -88,9 +118,11 @@ export function storedTakings(
   if (paths === null) rows.push(...db.prepare(`${select} WHERE t.repo_id = ?`).all<(typeof rows)[number]>([repoId]));
   else {
     // The path's takings by index, then their commits (the planner walked every taking otherwise).
+    // Without the index (a first replay is writing the takings, or was killed before it made it:
+    // takingsIndexAfterFirstReplay), `show` still answers, by a walk.
     const byPath = db.prepare(`
       SELECT t.sha, t.edit_id, t.write_path, t.line, t.n, c.committed_at
-      FROM paceflow_ai_lines t INDEXED BY paceflow_ai_lines_by_write_path
+      FROM paceflow_ai_lines t ${takingsIndexed(db) ? `INDEXED BY ${BY_WRITE_PATH}` : ''}
       CROSS JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
       WHERE t.repo_id = ? AND t.write_path = ?`);
     for (const path of paths) rows.push(...byPath.all<(typeof rows)[number]>([repoId, path]));

@@ -16,6 +16,7 @@ import {
   replayFromAt,
   saveTakings,
   storedTakings,
+  takingsIndexAfterFirstReplay,
   type Taking,
 } from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
@@ -353,6 +354,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   const whole = options.readOnly === true || (from !== null && from <= 0);
   const notes = loadNoteCredits(db, repoId);
   const { commits, toRead } = commitsToRead(db, repoId, options, notes, whole ? 'whole' : from);
+  const takingsWritten = writing ? takingsIndexAfterFirstReplay(db, toRead.length > BATCH_COMMITS) : () => {};
   // Nothing to read (the common run: nothing new, or a commit off every written path): no writes loaded.
   const run =
     toRead.length === 0
@@ -400,6 +402,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     if (batch.length >= BATCH_COMMITS || batchLines >= BATCH_LINES) flush();
   }
   flush();
+  takingsWritten();
   if (writing) {
     db.transaction(() => {
       // A commit git gave no diff for (a missing object) is tried again next run, without

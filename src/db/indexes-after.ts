@@ -38,7 +38,7 @@ export function indexesAfterLoad(db: Database, tables: readonly string[]): () =>
  * size is as quick either way (git's own history's commits and file changes, seven indexes:
  * 0.49 s at 2 MB, 0.59 s at 16 MB). The cache is put back after, also when `fn` throws.
  */
-function withSortsSpilledEarly<T>(db: Database, fn: () => T): T {
+export function withSortsSpilledEarly<T>(db: Database, fn: () => T): T {
   const [cache] = db.pragma('cache_size') as { cache_size: number }[];
   db.pragma(`cache_size = ${SORT_CACHE_SIZE}`);
   try {
