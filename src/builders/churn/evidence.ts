@@ -299,12 +299,12 @@ function parseMark(value: string): StageMark | null {
 
 /**
  * Where this build's staging can start (ms), or null for all of mainline. When mainline only moved
- * forward since the last build, or not at all (the same landing walk, extended or not) with the same window and its rows
- * all there, a stored row changes only if a new commit lands inside its window, its own window is
- * still open, or its AI evidence changed (paceflow_churn_dirty: the commit, or the branch commit
- * whose lines its copy carries). So only commits landed since the earliest of the new landings,
- * the last build's time and the changed commits' landings, less one window, need staging —
- * whatever the length of the history.
+ * forward since the last build, or not at all (the same landing walk, extended or not), with the
+ * same window and its rows all there, a stored row changes only if a new commit lands inside its
+ * window, its own window is still open, or its AI evidence changed (paceflow_churn_dirty: the
+ * commit, or the branch commit whose lines its copy carries). So only commits landed since the
+ * earliest of the new landings, the last build's time and the changed commits' landings, less one
+ * window, need staging — whatever the length of the history.
  */
 export function stageSince(db: Database, repoId: string, windowDays: number): number | null {
   const value = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([churnStageKey(repoId)])?.value;
