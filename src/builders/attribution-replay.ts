@@ -1,5 +1,5 @@
 import type { Database } from '../db/driver.js';
-import { withSortsSpilledEarly } from '../db/indexes-after.js';
+import { hasIndex, withSortsSpilledEarly } from '../db/indexes-after.js';
 import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
 
 /**
@@ -62,8 +62,7 @@ export function replayFromAt(db: Database, repoId: string, at: number): void {
 const BY_WRITE_PATH = 'paceflow_ai_lines_by_write_path';
 const BY_WRITE_PATH_INDEX = `CREATE INDEX ${BY_WRITE_PATH} ON paceflow_ai_lines (repo_id, write_path)`;
 
-const takingsIndexed = (db: Database) =>
-  db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = ?`).get([BY_WRITE_PATH]) !== undefined;
+const takingsIndexed = (db: Database) => hasIndex(db, BY_WRITE_PATH);
 
 /**
  * A replay of many commits (`large`: more than one batch) onto no stored taking at all — a first

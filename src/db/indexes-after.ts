@@ -30,6 +30,11 @@ export function indexesAfterLoad(db: Database, tables: readonly string[]): () =>
   };
 }
 
+/** Whether the database has an index of this name (one a bulk load put off may be missing). */
+export function hasIndex(db: Database, name: string): boolean {
+  return db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = ?`).get([name]) !== undefined;
+}
+
 /**
  * Runs `fn` with a small page cache: SQLite sorts (an index being made, an ORDER BY) in up to the
  * cache's size of memory before spilling to a temporary file, on top of the cache itself — git's

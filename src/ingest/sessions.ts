@@ -5,6 +5,7 @@ import { isUtf8 } from 'node:buffer';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { statementJournalsInMemory } from '../db/journal.js';
+import { hasIndex } from '../db/indexes-after.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
 import { allWorktreeRoots } from '../git/worktrees.js';
 import { readJsonLines, type LineReadResult } from '../providers/jsonl.js';
@@ -411,8 +412,7 @@ class TranscriptReader {
     // more than a third of the run. A run that was interrupted gets it back at the next start.
     this.saved = new SavedRecords(hasSessionRecords(db));
     this.bulk = hasWork && !this.saved.storedBefore;
-    const indexed =
-      db.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'index' AND name = 'fact_session_records_by_record'`).get() !== undefined;
+    const indexed = hasIndex(db, 'fact_session_records_by_record');
     if (this.bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
     else if (!this.bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
     // Read before anything is written: a provider keeps the id scheme its stored records use.
