@@ -1005,6 +1005,33 @@ describe('attribution from aider', () => {
       { provider: 'aider', session_id: expect.stringMatching(/^aider:/), matched_lines: 2, share_of_commit: 1, source: 'transcript' },
     ]);
   });
+
+  it('a commit line added to a history already read attributes that commit again (sql/022: the writer, not a trigger)', async () => {
+    const s = scenario();
+    s.repo.write('util.py', 'def helper(value):\n    return value * factor\n');
+    const sha = s.repo.commit('add helper', { at: AFTER_EDITS });
+    const log = [
+      '',
+      '# aider chat started at 2026-02-01 10:00:00',
+      '',
+      '> Model: claude-sonnet-4-5 with diff edit format',
+      '',
+      '#### add a helper',
+      '',
+      'Here is the helper.',
+      '',
+      '> Applied edit to util.py',
+    ];
+    s.repo.write('.aider.chat.history.md', `${log.join('\n')}\n`);
+    await s.run();
+    expect(s.attributions(sha)).toEqual([]);
+    // The session and its commit were read and built; only the new line says aider made it.
+    s.repo.write('.aider.chat.history.md', `${[...log, `> Commit ${sha.slice(0, 7)} feat: add helper`].join('\n')}\n`);
+    await s.run();
+    expect(s.attributions(sha)).toEqual([
+      { provider: 'aider', session_id: expect.stringMatching(/^aider:/), matched_lines: 2, share_of_commit: 1, source: 'transcript' },
+    ]);
+  });
 });
 
 describe('partial reverts', () => {

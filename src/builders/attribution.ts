@@ -553,6 +553,19 @@ function commitsToRead(
       shas.add(sha);
     for (const sha of notes.shas()) shas.add(sha);
   } else if (from !== null) for (const sha of commitsWithTakingsFrom(db, repoId, from)) shas.add(sha);
+  if (from !== null) {
+    // The commits aider says it made (`> Commit <sha7>`) from then on: their credit comes from that
+    // record, not from a written path, so the path rules above miss one whose file no session wrote.
+    for (const { sha } of db
+      .prepare(
+        `SELECT c.sha FROM fact_session_records r INDEXED BY fact_session_records_aider_commits
+         CROSS JOIN metadata_sessions s ON s.session_id = r.session_id
+         CROSS JOIN metadata_commits c ON c.repo_id = s.repo_id AND c.sha >= r.tool_call_id AND c.sha < r.tool_call_id || 'g'
+         WHERE r.tool_name = 'aider:commit' AND s.repo_id = @repo AND c.committed_at >= @iso`,
+      )
+      .all<{ sha: string }>({ repo: repoId, iso: from === 'whole' ? '' : isoSeconds(from) }))
+      shas.add(sha);
+  }
   const one = db.prepare(`SELECT c.sha, c.committed_at, c.ai_marker FROM metadata_commits c WHERE ${attributable} AND c.sha = @sha`);
   let i = 0;
   for (const sha of shas) {
