@@ -14,6 +14,8 @@ import type { Discovery, EditInput, LineParser, ParseContext, SessionProvider, S
  * changes; session and record ids come from the file and line positions, which appending keeps.
  */
 export const PROVIDER = 'aider' as const;
+/** The tool name of the record written for a commit aider made (`> Commit <sha7>`). */
+export const AIDER_COMMIT = 'aider:commit';
 
 const START = /^# aider chat started at (\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2})\s*$/;
 
@@ -103,7 +105,7 @@ class AiderParser implements LineParser {
           sink.record({
             ...recordBase(sessionId, `${native}:${n}`, started, n),
             kind: 'system',
-            toolName: 'aider:commit',
+            toolName: AIDER_COMMIT,
             toolCallId: commit[1]!,
             isMeta: true,
           });
