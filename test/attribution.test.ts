@@ -978,6 +978,28 @@ describe('report --range', () => {
   });
 });
 
+describe('a transcript that grows after it was read', () => {
+  it('is read again, and a commit of what it wrote since is credited (sql/023: its session’s end moves, its start does not)', async () => {
+    const s = scenario();
+    s.t.prompt('first').write('toolu_g1', file(s.repo, 'grow.ts'), 'export const first = computeFirst();\n');
+    s.repo.write('grow.ts', 'export const first = computeFirst();\n');
+    const one = s.repo.commit('first part', { at: AFTER_EDITS });
+    await s.run();
+    // The session goes on: the same file, one more write (a trigger under the session upsert once
+    // inserted the same replay point twice here, and the ingest failed on its key).
+    s.t.prompt('second').write('toolu_g2', file(s.repo, 'grow.ts'), 'export const first = computeFirst();\nexport const second = computeSecond();\n');
+    s.repo.write('grow.ts', 'export const first = computeFirst();\nexport const second = computeSecond();\n');
+    const two = s.repo.commit('second part', { at: AFTER_EDITS + 60 });
+    await s.run();
+    expect(s.attributions(one)).toEqual([
+      { provider: 'claude-code', session_id: `claude-code:${s.t.sessionId}`, matched_lines: 1, share_of_commit: 1, source: 'transcript' },
+    ]);
+    expect(s.attributions(two)).toEqual([
+      { provider: 'claude-code', session_id: `claude-code:${s.t.sessionId}`, matched_lines: 1, share_of_commit: 1, source: 'transcript' },
+    ]);
+  });
+});
+
 describe('attribution from aider', () => {
   it('a commit aider reports making (`> Commit <sha7>`) is its session’s work', async () => {
     const s = scenario();
