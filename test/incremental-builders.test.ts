@@ -38,8 +38,8 @@ class Scenario {
   config: ConfigOverrides = {};
 
   /** A session's transcript (a second call with the same id rewrites that transcript). */
-  session(id: string, build: (t: ClaudeTranscript) => void): void {
-    const t = new ClaudeTranscript(`dddddddd-0000-4000-8000-00000000000${id}`, this.repo.dir);
+  session(id: string, build: (t: ClaudeTranscript) => void, gitBranch = 'main'): void {
+    const t = new ClaudeTranscript(`dddddddd-0000-4000-8000-00000000000${id}`, this.repo.dir, gitBranch);
     build(t);
     const at = this.transcripts.findIndex((x) => x.sessionId === t.sessionId);
     if (at >= 0) this.transcripts[at] = t;
@@ -329,6 +329,63 @@ describe('churn after mainline moves forward', () => {
     } finally {
       churnOfY.close();
     }
+  });
+});
+
+describe('session task links, made again for the sessions whose inputs changed (sql/024)', () => {
+  it('follow a key’s new commit, an attribution taken by another session, a branch and a prompt: the rows of a build from scratch', async () => {
+    const s = new Scenario();
+    const { repo } = s;
+    const feb1 = (hhmm: string) => Date.parse(`2026-02-01T${hhmm}:00Z`) / 1000 - Date.parse('2026-01-05T09:00:00Z') / 1000;
+    const links = () => {
+      const db = openDatabase(s.db);
+      try {
+        return db
+          .prepare(
+            `SELECT task_key, substr(session_id, -1) AS session, session_weight AS weight, commit_within_window AS within, link_source AS source
+             FROM event_task_sessions ORDER BY session_id, task_key`,
+          )
+          .all();
+      } finally {
+        db.close();
+      }
+    };
+    repo.write('README.md', '# project\n').commit('root', { at: 60 });
+    // A prompt names a task no commit has yet.
+    s.session('6', (t) => t.prompt('plan GHI-3'));
+    await s.step();
+    expect(links()).toEqual([{ task_key: 'GHI-3', session: '6', weight: 1, within: 0, source: 'prompt' }]);
+    // The task's first commit, within the session's window: only the commit links changed.
+    repo.write('ghi.ts', lines('ghi')).commit('GHI-3 done', { at: feb1('11:00') });
+    await s.step();
+    expect(links()).toEqual([{ task_key: 'GHI-3', session: '6', weight: 1, within: 1, source: 'prompt' }]);
+    // A session's lines committed under another task: linked by the commit.
+    s.session('7', (t) => t.prompt('tidy').write('toolu_k7', join(repo.dir, 'k.ts'), lines('kay', 4)));
+    repo.write('k.ts', lines('kay', 4)).commit('JKL-4 add k', { at: feb1('12:00') });
+    await s.step();
+    expect(links()).toContainEqual({ task_key: 'JKL-4', session: '7', weight: 1, within: 1, source: 'commit' });
+    // A later session writes the same lines before that commit: the commit's lines are its now, and
+    // session 7 — nothing of its own changed — loses the task.
+    s.session('8', (t) => t.prompt('one').prompt('two').prompt('three').prompt('four').write('toolu_k8', join(repo.dir, 'k.ts'), lines('kay', 4)));
+    await s.step();
+    expect(links().filter((l) => (l as { task_key: string }).task_key === 'JKL-4')).toEqual([
+      { task_key: 'JKL-4', session: '8', weight: 1, within: 1, source: 'commit' },
+    ]);
+    // A session on a task branch whose transcript is rewritten: the same line, at the same time, now
+    // naming a second task (the session's row stays as it was; only its prompts changed).
+    s.session('9', (t) => t.prompt('start'), 'feature/MNO-5-search');
+    await s.step();
+    s.session('9', (t) => t.prompt('start on PQR-6 too'), 'feature/MNO-5-search');
+    await s.step();
+    expect(links().filter((l) => (l as { session: string }).session === '9')).toEqual([
+      { task_key: 'MNO-5', session: '9', weight: 0.5, within: 0, source: 'session_branch' },
+      { task_key: 'PQR-6', session: '9', weight: 0.5, within: 0, source: 'prompt' },
+    ]);
+    // Nothing new: no session is owed.
+    await s.step();
+    const db = openDatabase(s.db);
+    expect(db.prepare(`SELECT count(*) AS n FROM paceflow_owed_task_sessions`).get()).toEqual({ n: 0 });
+    db.close();
   });
 });
 

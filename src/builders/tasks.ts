@@ -76,13 +76,17 @@ export async function buildTasks(options: {
   const merges = claimsMoved ? await keyedMerges(db, repoId, options.cwd, matcher, whole ? null : pending) : null;
   const claims = merges ? await branchClaims(options.cwd, keyed, mainlineTips, merges.all) : new Map<string, Claim>();
 
-  writeCommitLinks(db, repoId, matcher, { whole, claimsMoved, claims, pending }, () => {
+  // The session links stand but for the sessions queued since (else all are linked again): the
+  // sessions a changed commit link can move are queued with it.
+  const sessionsDigest = JSON.stringify([configKey, config.taskCommitWindowHours]);
+  const sessionLinksStand = meta.get('tasks_sessions') === sessionsDigest;
+  writeCommitLinks(db, repoId, matcher, { whole, claimsMoved, claims, pending, oweSessions: sessionLinksStand }, () => {
     if (merges) merges.save();
     meta.set('tasks_config', configKey);
     meta.set('tasks_claims', claimsKey);
   });
   crashPoint('tasks-commits');
-  linkSessions(db, repoId, matcher, config, configKey, meta);
+  linkSessions(db, repoId, matcher, config, sessionLinksStand ? 'owed' : 'all', () => meta.set('tasks_sessions', sessionsDigest));
 }
 
 /** How many task links the repository's commits and sessions have: what the builder's message says. */
@@ -110,10 +114,12 @@ function writeCommitLinks(
     claimsMoved: boolean;
     claims: ReadonlyMap<string, Claim>;
     pending: readonly (CommitRow & { is_merge: number })[];
+    /** Queue the sessions whose links the changed commit links can move (linkSessions reads them). */
+    oweSessions: boolean;
   },
   alsoInTransaction: () => void,
 ): void {
-  const { whole, claimsMoved, claims, pending } = work;
+  const { whole, claimsMoved, claims, pending, oweSessions } = work;
   const sql = {
     clearCommits: db.prepare(`DELETE FROM event_task_commits WHERE repo_id = ?`),
     clearCommit: db.prepare(`DELETE FROM event_task_commits WHERE repo_id = ? AND sha = ?`),
@@ -201,10 +207,18 @@ function writeCommitLinks(
     }
     db.prepare(`DELETE FROM paceflow_untasked WHERE repo_id = ?`).run([repoId]);
     deriveTasks(db, touched);
-    if (changes > 0)
-      db.prepare(
-        `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
-      ).run([`task_links_gen:${repoId}`]);
+    // A key's commits moved: a session linked to it may have a commit in its window now, or none;
+    // a session the moved commits are attributed to may gain or lose the key.
+    if (changes > 0 && oweSessions) {
+      const owe = db.prepare(`
+        INSERT OR IGNORE INTO paceflow_owed_task_sessions (session_id)
+        SELECT session_id FROM event_task_sessions WHERE task_key = @key
+        UNION
+        SELECT a.session_id FROM event_task_commits t
+        JOIN event_commit_attributions a ON a.repo_id = t.repo_id AND a.sha = t.sha AND a.source = 'transcript'
+        WHERE t.task_key = @key AND t.repo_id = @repo`);
+      for (const key of touched) owe.run({ key, repo: repoId });
+    }
     alsoInTransaction();
   });
 }
@@ -330,32 +344,32 @@ async function branchClaims(
 }
 
 /**
- * event_task_sessions from a session's branch, its prompts and the commits attributed to it:
- * rebuilt for the repository when the sessions, their transcript commits or the commit links
- * changed since the last run (a digest of them says), else left as they are.
+ * event_task_sessions from a session's branch, its prompts and the commits attributed to it, for
+ * the sessions queued in paceflow_owed_task_sessions (sql/024: a session row, its prompts' events
+ * or its transcript attributions changed; writeCommitLinks queues the sessions a changed commit
+ * link can move), or for every session of the repository (`all`: the first build, a changed key
+ * pattern or window). Rebuilding every session after each AI commit cost 0.10 s of the worker's
+ * 0.40 s on the 80k bench history (3,049 sessions), growing with every session.
  */
 function linkSessions(
   db: Database,
   repoId: string,
   matcher: TaskKeyMatcher,
   config: Pick<PaceflowConfig, 'taskCommitWindowHours'>,
-  configKey: string,
-  meta: { get(key: string): string | undefined; set(key: string, value: string): void },
+  which: 'all' | 'owed',
+  alsoInTransaction: () => void,
 ): void {
-  // What the links read, by generation (each bumped where it changes: sessions by triggers, commit
-  // links here, transcript attributions by the attribution builder): no read of every session.
-  const generation = (key: string) =>
-    db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([`${key}:${repoId}`])?.value ?? '';
-  const digest = JSON.stringify([
-    configKey,
-    config.taskCommitWindowHours,
-    generation('sessions_gen'),
-    generation('task_links_gen'),
-    generation('ai_lines_gen'),
-  ]);
-  if (meta.get('tasks_sessions') === digest) return;
-
+  type SessionRow = { session_id: string; git_branch: string | null; started_at: string | null; ended_at: string | null };
   const sql = {
+    // The queued sessions of this repository, and queued ones no repository has (gone, or moved
+    // out of every repository): their links go.
+    owed: db.prepare(`
+      SELECT q.session_id FROM paceflow_owed_task_sessions q
+      LEFT JOIN metadata_sessions s ON s.session_id = q.session_id
+      WHERE s.repo_id = ? OR s.repo_id IS NULL`),
+    session: db.prepare(`
+      SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions
+      WHERE session_id = ? AND repo_id = ? AND session_kind <> 'subagent'`),
     sessions: db.prepare(
       `SELECT session_id, git_branch, started_at, ended_at FROM metadata_sessions WHERE repo_id = ? AND session_kind <> 'subagent'`,
     ),
@@ -363,15 +377,23 @@ function linkSessions(
       SELECT r.text FROM event_session_messages m
       JOIN fact_session_records r ON r.session_id = m.session_id AND r.record_id = m.record_id
       WHERE m.session_id = ? AND m.is_user_prompt = 1`),
-    // Every session's at once: event_commit_attributions has no index by session, and asked per
-    // session each question walked the repository's attributions — 2.9 s of a run after one AI
-    // commit on the 80k bench history (3,049 sessions, 8,735 attributions), 2.5 s of its first run.
+    // Every session's at once for `all`: one walk of the attributions instead of one per session.
     attributedKeys: db.prepare(`
       SELECT DISTINCT a.session_id, t.task_key FROM event_commit_attributions a
       JOIN event_task_commits t ON t.repo_id = a.repo_id AND t.sha = a.sha
       WHERE a.repo_id = ? AND a.source = 'transcript'`),
+    // One session's, by its index (sql/024).
+    attributedKeysOf: db.prepare(`
+      SELECT DISTINCT t.task_key FROM event_commit_attributions a INDEXED BY event_commit_attributions_by_session
+      JOIN event_task_commits t ON t.repo_id = a.repo_id AND t.sha = a.sha
+      WHERE a.session_id = ? AND a.repo_id = ? AND a.source = 'transcript'`),
+    keysOf: db.prepare(`SELECT task_key FROM event_task_sessions WHERE session_id = ?`),
+    clearSession: db.prepare(`DELETE FROM event_task_sessions WHERE session_id = ?`),
     clearSessions: db.prepare(`
       DELETE FROM event_task_sessions WHERE session_id IN (SELECT session_id FROM metadata_sessions WHERE repo_id = ?)`),
+    paid: db.prepare(`DELETE FROM paceflow_owed_task_sessions WHERE session_id = ?`),
+    paidAll: db.prepare(`
+      DELETE FROM paceflow_owed_task_sessions WHERE session_id IN (SELECT session_id FROM metadata_sessions WHERE repo_id = ?)`),
     taskSession: db.prepare(`
       INSERT INTO event_task_sessions (task_key, session_id, session_weight, commit_within_window, link_source)
       SELECT @key, @session, @weight,
@@ -381,50 +403,65 @@ function linkSessions(
                   AND julianday(c.committed_at) <= julianday(@ended) + @windowDays),
         @source`),
   };
+  const owed = sql.owed.all<{ session_id: string }>([repoId]).map((r) => r.session_id);
+  if (which === 'owed' && owed.length === 0) return;
+
+  // The keys whose session links this run removes or adds: their metadata_tasks rows are derived again.
+  const touched = new Set<string>();
+  const linked = new Set<string>();
+  const link = (s: SessionRow, attributed: readonly string[]) => {
+    linked.add(s.session_id);
+    const links = new Map<string, 'session_branch' | 'prompt' | 'commit'>();
+    for (const key of matcher.keys(s.git_branch)) links.set(key, 'session_branch');
+    for (const { text } of sql.prompts.all<{ text: string | null }>([s.session_id])) {
+      for (const key of matcher.keys(text)) if (!links.has(key)) links.set(key, 'prompt');
+    }
+    for (const key of attributed) if (!links.has(key)) links.set(key, 'commit');
+    // A session that spans several tasks counts a share in each: its weights sum to 1.
+    const weight = 1 / links.size;
+    for (const [key, source] of links) {
+      touched.add(key);
+      sql.taskSession.run({
+        key,
+        session: s.session_id,
+        weight,
+        repo: repoId,
+        started: s.started_at,
+        ended: s.ended_at ?? s.started_at,
+        windowDays: config.taskCommitWindowHours / 24,
+        source,
+      });
+    }
+  };
   db.transaction(() => {
-    const touched = new Set(
-      db
+    if (which === 'all') {
+      for (const { task_key } of db
         .prepare(`
           SELECT DISTINCT task_key FROM event_task_sessions
           WHERE session_id IN (SELECT session_id FROM metadata_sessions WHERE repo_id = ?)`)
-        .all<{ task_key: string }>([repoId])
-        .map((r) => r.task_key),
-    );
-    sql.clearSessions.run([repoId]);
-    const attributedKeys = new Map<string, string[]>();
-    for (const { session_id, task_key } of sql.attributedKeys.all<{ session_id: string; task_key: string }>([repoId])) {
-      const keys = attributedKeys.get(session_id);
-      if (keys) keys.push(task_key);
-      else attributedKeys.set(session_id, [task_key]);
+        .all<{ task_key: string }>([repoId]))
+        touched.add(task_key);
+      sql.clearSessions.run([repoId]);
+      const attributedKeys = new Map<string, string[]>();
+      for (const { session_id, task_key } of sql.attributedKeys.all<{ session_id: string; task_key: string }>([repoId])) {
+        const keys = attributedKeys.get(session_id);
+        if (keys) keys.push(task_key);
+        else attributedKeys.set(session_id, [task_key]);
+      }
+      for (const s of sql.sessions.all<SessionRow>([repoId])) link(s, attributedKeys.get(s.session_id) ?? []);
+      sql.paidAll.run([repoId]);
     }
-    for (const s of sql.sessions.all<{ session_id: string; git_branch: string | null; started_at: string | null; ended_at: string | null }>(
-      [repoId],
-    )) {
-      const links = new Map<string, 'session_branch' | 'prompt' | 'commit'>();
-      for (const key of matcher.keys(s.git_branch)) links.set(key, 'session_branch');
-      for (const { text } of sql.prompts.all<{ text: string | null }>([s.session_id])) {
-        for (const key of matcher.keys(text)) if (!links.has(key)) links.set(key, 'prompt');
-      }
-      for (const key of attributedKeys.get(s.session_id) ?? []) if (!links.has(key)) links.set(key, 'commit');
-      if (links.size === 0) continue;
-      // A session that spans several tasks counts a share in each: its weights sum to 1.
-      const weight = 1 / links.size;
-      for (const [key, source] of links) {
-        touched.add(key);
-        sql.taskSession.run({
-          key,
-          session: s.session_id,
-          weight,
-          repo: repoId,
-          started: s.started_at,
-          ended: s.ended_at ?? s.started_at,
-          windowDays: config.taskCommitWindowHours / 24,
-          source,
-        });
-      }
+    // The queued sessions (after `all`: the ones no repository has any more).
+    for (const id of owed) {
+      if (linked.has(id)) continue;
+      for (const { task_key } of sql.keysOf.all<{ task_key: string }>([id])) touched.add(task_key);
+      sql.clearSession.run([id]);
+      const s = sql.session.get<SessionRow>([id, repoId]);
+      if (s) link(s, sql.attributedKeysOf.all<{ task_key: string }>([id, repoId]).map((r) => r.task_key));
+      sql.paid.run([id]);
     }
     deriveTasks(db, touched);
-    meta.set('tasks_sessions', digest);
+    alsoInTransaction();
   });
 }
 
