@@ -60,7 +60,7 @@ BEGIN
 END;
 
 -- The generations only the task builder read.
-DROP TRIGGER paceflow_sessions_gen_insert;
-DROP TRIGGER paceflow_sessions_gen_update;
-DROP TRIGGER paceflow_sessions_gen_delete;
+DROP TRIGGER IF EXISTS paceflow_sessions_gen_insert;
+DROP TRIGGER IF EXISTS paceflow_sessions_gen_update;
+DROP TRIGGER IF EXISTS paceflow_sessions_gen_delete;
 DELETE FROM paceflow_meta WHERE key LIKE 'sessions_gen:%' OR key LIKE 'task_links_gen:%';

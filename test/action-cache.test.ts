@@ -121,10 +121,11 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migrations 014 to 021 (the newest) made, undone: the database is eight versions older,
+      // What migrations 014 to 024 (the newest) made, undone: the database is eleven versions older,
       // and holds a patch-id of the old text, which 015 drops, and a churn row counted from the old
       // diff, which 019 drops with the verdicts and the outcome state (both change data only); its
-      // commits table is clustered on the key again, with the views over it in place (021).
+      // commits table is clustered on the key again, with the views over it in place (021); the
+      // task sessions' queue is gone (024). (022 and 023 rewrite triggers that are there either way.)
       const table = d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metadata_commits'`).get<{ sql: string }>()!.sql;
       const attached = d
         .prepare(`SELECT sql FROM sqlite_master WHERE tbl_name = 'metadata_commits' AND type IN ('index', 'trigger') AND sql IS NOT NULL`)
@@ -140,11 +141,17 @@ describe('the Action’s database in the GitHub cache', () => {
               DROP INDEX event_commit_churn_open_windows;
               DROP TRIGGER fact_ingest_watermarks_insert_forgets_digest; DROP TRIGGER fact_ingest_watermarks_update_forgets_digest;
               DROP TRIGGER fact_ingest_watermarks_delete_forgets_digest;
+              DROP TABLE paceflow_owed_task_sessions; DROP INDEX event_commit_attributions_by_session;
+              ${d
+                .prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'paceflow\\_task\\_sessions\\_%' ESCAPE '\\'`)
+                .all<{ name: string }>()
+                .map((t) => `DROP TRIGGER ${t.name};`)
+                .join(' ')}
               INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES ('r', 'c', 'an id of the old diff text');
               INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
                 nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r', 'c', 14, 0, 0, 3, 0, 1);
               INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r', 'a digest'), ('churn_stage:r', '{}');
-              PRAGMA user_version = ${latestSchemaVersion() - 8}`);
+              PRAGMA user_version = ${latestSchemaVersion() - 11}`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

@@ -987,7 +987,9 @@ describe('a transcript that grows after it was read', () => {
     await s.run();
     // The session goes on: the same file, one more write (a trigger under the session upsert once
     // inserted the same replay point twice here, and the ingest failed on its key).
-    s.t.prompt('second').write('toolu_g2', file(s.repo, 'grow.ts'), 'export const first = computeFirst();\nexport const second = computeSecond();\n');
+    s.t
+      .prompt('second')
+      .write('toolu_g2', file(s.repo, 'grow.ts'), 'export const first = computeFirst();\nexport const second = computeSecond();\n');
     s.repo.write('grow.ts', 'export const first = computeFirst();\nexport const second = computeSecond();\n');
     const two = s.repo.commit('second part', { at: AFTER_EDITS + 60 });
     await s.run();

@@ -366,7 +366,9 @@ describe('session task links, made again for the sessions whose inputs changed (
     expect(links()).toContainEqual({ task_key: 'JKL-4', session: '7', weight: 1, within: 1, source: 'commit' });
     // A later session writes the same lines before that commit: the commit's lines are its now, and
     // session 7 — nothing of its own changed — loses the task.
-    s.session('8', (t) => t.prompt('one').prompt('two').prompt('three').prompt('four').write('toolu_k8', join(repo.dir, 'k.ts'), lines('kay', 4)));
+    s.session('8', (t) =>
+      t.prompt('one').prompt('two').prompt('three').prompt('four').write('toolu_k8', join(repo.dir, 'k.ts'), lines('kay', 4)),
+    );
     await s.step();
     expect(links().filter((l) => (l as { task_key: string }).task_key === 'JKL-4')).toEqual([
       { task_key: 'JKL-4', session: '8', weight: 1, within: 1, source: 'commit' },

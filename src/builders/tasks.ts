@@ -457,7 +457,11 @@ function linkSessions(
       for (const { task_key } of sql.keysOf.all<{ task_key: string }>([id])) touched.add(task_key);
       sql.clearSession.run([id]);
       const s = sql.session.get<SessionRow>([id, repoId]);
-      if (s) link(s, sql.attributedKeysOf.all<{ task_key: string }>([id, repoId]).map((r) => r.task_key));
+      if (s)
+        link(
+          s,
+          sql.attributedKeysOf.all<{ task_key: string }>([id, repoId]).map((r) => r.task_key),
+        );
       sql.paid.run([id]);
     }
     deriveTasks(db, touched);
