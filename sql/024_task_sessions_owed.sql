@@ -5,8 +5,9 @@
 -- sessions), and growing with every session a machine keeps.
 --
 -- Grain: one row per session whose task links are owed. Filled by the triggers below (a session's
--- row, its rebuilt message events, its transcript attributions) and by the task builder (the
--- sessions a changed commit link can move); emptied as the links are made, in that transaction.
+-- row, its rebuilt message events, its transcript attributions: of sessions in a repository, the
+-- only ones linked) and by the task builder (the sessions a changed commit link can move); emptied
+-- as the links are made, in that transaction.
 -- (The triggers write with ON CONFLICT DO NOTHING: see sql/023.)
 CREATE TABLE paceflow_owed_task_sessions (
   session_id  TEXT PRIMARY KEY
@@ -16,6 +17,7 @@ CREATE TABLE paceflow_owed_task_sessions (
 CREATE INDEX event_commit_attributions_by_session ON event_commit_attributions (session_id) WHERE source = 'transcript';
 
 CREATE TRIGGER paceflow_task_sessions_session_insert AFTER INSERT ON metadata_sessions
+WHEN NEW.repo_id IS NOT NULL
 BEGIN
   INSERT INTO paceflow_owed_task_sessions (session_id) VALUES (NEW.session_id) ON CONFLICT DO NOTHING;
 END;
@@ -24,11 +26,12 @@ CREATE TRIGGER paceflow_task_sessions_session_update AFTER UPDATE ON metadata_se
 WHEN OLD.git_branch IS NOT NEW.git_branch OR OLD.started_at IS NOT NEW.started_at OR OLD.ended_at IS NOT NEW.ended_at
   OR OLD.session_kind IS NOT NEW.session_kind OR OLD.repo_id IS NOT NEW.repo_id OR OLD.session_id IS NOT NEW.session_id
 BEGIN
-  INSERT INTO paceflow_owed_task_sessions (session_id) VALUES (OLD.session_id) ON CONFLICT DO NOTHING;
-  INSERT INTO paceflow_owed_task_sessions (session_id) VALUES (NEW.session_id) ON CONFLICT DO NOTHING;
+  INSERT INTO paceflow_owed_task_sessions (session_id) SELECT OLD.session_id WHERE OLD.repo_id IS NOT NULL ON CONFLICT DO NOTHING;
+  INSERT INTO paceflow_owed_task_sessions (session_id) SELECT NEW.session_id WHERE NEW.repo_id IS NOT NULL ON CONFLICT DO NOTHING;
 END;
 
 CREATE TRIGGER paceflow_task_sessions_session_delete AFTER DELETE ON metadata_sessions
+WHEN OLD.repo_id IS NOT NULL
 BEGIN
   INSERT INTO paceflow_owed_task_sessions (session_id) VALUES (OLD.session_id) ON CONFLICT DO NOTHING;
 END;
@@ -36,6 +39,7 @@ END;
 -- The session events builder writes one quality row for each session it builds: its prompts (and
 -- which of them are typed by a person) may have changed.
 CREATE TRIGGER paceflow_task_sessions_events AFTER INSERT ON event_session_quality
+WHEN NEW.repo_id IS NOT NULL
 BEGIN
   INSERT INTO paceflow_owed_task_sessions (session_id) VALUES (NEW.session_id) ON CONFLICT DO NOTHING;
 END;
