@@ -77,6 +77,8 @@ export class SessionWriter implements SessionSink {
           repo_id = excluded.repo_id, path = excluded.path, status = excluded.status, timestamp = excluded.timestamp,
           added_text = excluded.added_text, removed_text = excluded.removed_text, text_source = excluded.text_source,
           user_modified = excluded.user_modified, source_path = excluded.source_path`),
+      // A call's edits are the call's id and its `#n` parts: the range on edit_id lets the key find
+      // them (with the OR alone SQLite walked every edit of the session for each result).
       settle: db.prepare(`
         UPDATE fact_session_file_edits SET
           status = @status,
@@ -84,11 +86,12 @@ export class SessionWriter implements SessionSink {
           removed_text = coalesce(@removed, removed_text),
           text_source = CASE WHEN @added IS NULL THEN text_source ELSE 'result' END,
           user_modified = @userModified
-        WHERE session_id = @session AND status = 'pending'
-          AND (edit_id = @call OR (edit_id >= @call || '#' AND edit_id < @call || '$'))`),
+        WHERE session_id = @session AND edit_id >= @call AND edit_id < @call || '$' AND status = 'pending'
+          AND (edit_id = @call OR edit_id >= @call || '#')`),
       deleteCall: db.prepare(`
         DELETE FROM fact_session_file_edits
-        WHERE session_id = @session AND (edit_id = @call OR (edit_id >= @call || '#' AND edit_id < @call || '$'))`),
+        WHERE session_id = @session AND edit_id >= @call AND edit_id < @call || '$'
+          AND (edit_id = @call OR edit_id >= @call || '#')`),
       elsewhere: db.prepare(`
         SELECT 1 AS x FROM fact_session_file_edits
         WHERE (edit_id = @call OR (edit_id >= @call || '#' AND edit_id < @call || '$')) AND session_id <> @session LIMIT 1`),
