@@ -1003,11 +1003,9 @@ describe('a transcript that grows after it was read', () => {
 });
 
 describe('attribution from aider', () => {
-  it('a commit aider reports making (`> Commit <sha7>`) is its session’s work', async () => {
-    const s = scenario();
-    s.repo.write('util.py', 'def helper(value):\n    return value * factor\n');
-    const sha = s.repo.commit('aider: add helper', { at: AFTER_EDITS });
-    const log = [
+  /** A chat history in which aider applied an edit to util.py, and, when given, made `commit`. */
+  const aiderHistory = (commit?: string) =>
+    `${[
       '',
       '# aider chat started at 2026-02-01 10:00:00',
       '',
@@ -1019,42 +1017,36 @@ describe('attribution from aider', () => {
       'Here is the helper.',
       '',
       '> Applied edit to util.py',
-      `> Commit ${sha.slice(0, 7)} feat: add helper`,
-      '',
-    ].join('\n');
-    s.repo.write('.aider.chat.history.md', log);
+      ...(commit ? [`> Commit ${commit.slice(0, 7)} feat: add helper`] : []),
+    ].join('\n')}\n`;
+  const aiderRow = {
+    provider: 'aider',
+    session_id: expect.stringMatching(/^aider:/),
+    matched_lines: 2,
+    share_of_commit: 1,
+    source: 'transcript',
+  };
+
+  it('a commit aider reports making (`> Commit <sha7>`) is its session’s work', async () => {
+    const s = scenario();
+    s.repo.write('util.py', 'def helper(value):\n    return value * factor\n');
+    const sha = s.repo.commit('aider: add helper', { at: AFTER_EDITS });
+    s.repo.write('.aider.chat.history.md', aiderHistory(sha));
     await s.run();
-    const rows = s.attributions(sha);
-    expect(rows).toEqual([
-      { provider: 'aider', session_id: expect.stringMatching(/^aider:/), matched_lines: 2, share_of_commit: 1, source: 'transcript' },
-    ]);
+    expect(s.attributions(sha)).toEqual([aiderRow]);
   });
 
   it('a commit line added to a history already read attributes that commit again (sql/022: the writer, not a trigger)', async () => {
     const s = scenario();
     s.repo.write('util.py', 'def helper(value):\n    return value * factor\n');
     const sha = s.repo.commit('add helper', { at: AFTER_EDITS });
-    const log = [
-      '',
-      '# aider chat started at 2026-02-01 10:00:00',
-      '',
-      '> Model: claude-sonnet-4-5 with diff edit format',
-      '',
-      '#### add a helper',
-      '',
-      'Here is the helper.',
-      '',
-      '> Applied edit to util.py',
-    ];
-    s.repo.write('.aider.chat.history.md', `${log.join('\n')}\n`);
+    s.repo.write('.aider.chat.history.md', aiderHistory());
     await s.run();
     expect(s.attributions(sha)).toEqual([]);
     // The session and its commit were read and built; only the new line says aider made it.
-    s.repo.write('.aider.chat.history.md', `${[...log, `> Commit ${sha.slice(0, 7)} feat: add helper`].join('\n')}\n`);
+    s.repo.write('.aider.chat.history.md', aiderHistory(sha));
     await s.run();
-    expect(s.attributions(sha)).toEqual([
-      { provider: 'aider', session_id: expect.stringMatching(/^aider:/), matched_lines: 2, share_of_commit: 1, source: 'transcript' },
-    ]);
+    expect(s.attributions(sha)).toEqual([aiderRow]);
   });
 });
 
