@@ -27,8 +27,9 @@ type Claim = { branch: string; confidence: number };
  * the branch it was made on (its claim) and its own subject, which never changes; so a run links
  * the new commits (paceflow_untasked, sql/010), and when the refs the claims come from moved (a
  * branch named for a task, mainline, a merge of one) recomputes the claims and relinks the commits
- * whose claim changed. A changed key pattern relinks everything. Session links are rebuilt when
- * anything they read changed (the sessions, their transcript commits, the commit links).
+ * whose claim changed. A changed key pattern relinks everything. Session links are made again for
+ * the sessions whose inputs changed (their row, prompts or transcript commits, or the commit links
+ * of a key they have or gain), queued as those change (sql/024).
  */
 export async function buildTasks(options: {
   db: Database;
