@@ -531,6 +531,47 @@ describe('git hooks', () => {
   });
 });
 
+describe('git hooks: a session that goes on', () => {
+  it('the worker records each commit with the lines the session wrote for it, and logs nothing (sql/023)', async () => {
+    const h = hookedRepo();
+    h.cli('hooks', 'install');
+    const t = new ClaudeTranscript('dddddddd-0000-4000-8000-0000000000e1', h.repo.dir);
+    const transcript = join(h.home.claudeProjects, '-repo', `${t.sessionId}.jsonl`);
+    mkdirSync(join(h.home.claudeProjects, '-repo'), { recursive: true });
+    const part = async (file: string, line: string, subject: string) => {
+      // The session writes the file (its transcript grows), then the person commits it.
+      t.prompt(`write ${file}`).write(`toolu_${file.replace('.', '_')}`, join(h.repo.dir, file), `${line}\n`);
+      writeFileSync(transcript, t.text());
+      h.repo.write(file, `${line}\n`);
+      h.git('add', '-A');
+      h.git('commit', '-q', '-m', subject);
+      await h.settle();
+    };
+    await part('one.ts', 'export const partOne = computePartOne();', 'part one');
+    await part('two.ts', 'export const partTwo = computePartTwo();', 'part two');
+    await part('three.ts', 'export const partThree = computePartThree();', 'part three');
+    // Before sql/023 the second and third runs failed on paceflow_attribution_from's key.
+    expect(existsSync(join(h.paceflowDir, 'worker.log')) ? readFileSync(join(h.paceflowDir, 'worker.log'), 'utf8') : '').toBe('');
+    const d = openDatabase(h.db);
+    try {
+      expect(
+        d
+          .prepare(
+            `SELECT c.subject, o.ai_lines FROM event_commit_outcomes o JOIN metadata_commits c ON c.repo_id = o.repo_id AND c.sha = o.sha
+             WHERE c.subject LIKE 'part %' ORDER BY c.subject`,
+          )
+          .all(),
+      ).toEqual([
+        { subject: 'part one', ai_lines: 1 },
+        { subject: 'part three', ai_lines: 1 },
+        { subject: 'part two', ai_lines: 1 },
+      ]);
+    } finally {
+      d.close();
+    }
+  });
+});
+
 describe('git hooks: pull', () => {
   it('a pull that merges records the pulled commits (post-merge)', async () => {
     const upstream = TempRepo.create();
