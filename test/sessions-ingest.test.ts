@@ -11,6 +11,7 @@ import { codex } from '../src/providers/codex.js';
 import { openDatabase } from '../src/db/open.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
+import { CodexRollout } from './helpers/codex-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { CODEX_ROLLOUT, FIXTURES, emptySessionHome, ingestHome, type SessionHome, itShared } from './helpers/sessions.js';
 
@@ -525,6 +526,38 @@ describe('layouts and lifecycles', () => {
     const events = (db: Database) =>
       db.prepare(`SELECT edit_id, lines_added, lines_removed, status FROM event_session_code_changes ORDER BY edit_id`).all();
     expect(events(twoReads)).toEqual(events(oneRead));
+  });
+
+  it('a patch Codex applied in part keeps the edits it reports, whether its end comes in the same read or the next', async () => {
+    const rollout = new CodexRollout('019e0000-0000-7000-8000-00000000c0de', '/work/repo').prompt('add two files').partialPatch(
+      'call_partial',
+      [
+        { path: 'kept.ts', content: 'export const kept = computeKept();\n' },
+        { path: 'dropped.ts', content: 'export const dropped = computeDropped();\n' },
+      ],
+      ['kept.ts'],
+    );
+    const name = 'rollout-2026-02-01T12-00-00-019e0000-0000-7000-8000-00000000c0de.jsonl';
+    const edits = (db: Database) => db.prepare(`SELECT edit_id, status, text_source FROM fact_session_file_edits ORDER BY edit_id`).all();
+    const expected = [{ edit_id: 'call_partial#/work/repo/kept.ts', status: 'applied', text_source: 'result' }];
+    const once = emptySessionHome();
+    mkdirSync(join(once.codexHome, 'sessions', 'x'), { recursive: true });
+    writeFileSync(join(once.codexHome, 'sessions', 'x', name), rollout.text());
+    const oneRead = tempDatabase();
+    await ingestHome(oneRead, once, [codex]);
+    expect(edits(oneRead)).toEqual(expected);
+    // The proposal stored by a first read (both files pending), its end read by the second.
+    const twice = emptySessionHome();
+    const path = join(twice.codexHome, 'sessions', 'x', name);
+    mkdirSync(join(twice.codexHome, 'sessions', 'x'), { recursive: true });
+    const cut = rollout.lines.findIndex((l) => l.includes('"patch_apply_end"'));
+    writeFileSync(path, `${rollout.lines.slice(0, cut).join('\n')}\n`);
+    const twoReads = tempDatabase();
+    await ingestHome(twoReads, twice, [codex]);
+    expect(edits(twoReads).map((e) => (e as { status: string }).status)).toEqual(['pending', 'pending']);
+    appendFileSync(path, `${rollout.lines.slice(cut).join('\n')}\n`);
+    await ingestHome(twoReads, twice, [codex]);
+    expect(edits(twoReads)).toEqual(expected);
   });
 
   itShared('a Codex rollout read in two parts (a resume appends) gives the same rows as one read', async () => {

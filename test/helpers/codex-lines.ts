@@ -64,6 +64,39 @@ export class CodexRollout {
     return this;
   }
 
+  /**
+   * One apply_patch call adding `files`, of which patch_apply_end reports only `applied` (a patch
+   * Codex applied in part): the proposals it does not report are not edits.
+   */
+  partialPatch(callId: string, files: { path: string; content: string }[], applied: string[]): this {
+    const patch = [
+      '*** Begin Patch',
+      ...files.flatMap((f) => [
+        `*** Add File: ${f.path}`,
+        ...f.content
+          .replace(/\n$/, '')
+          .split('\n')
+          .map((l) => `+${l}`),
+      ]),
+      '*** End Patch',
+    ].join('\n');
+    this.push('response_item', { type: 'custom_tool_call', status: 'completed', call_id: callId, name: 'apply_patch', input: patch });
+    const changes = Object.fromEntries(
+      files.filter((f) => applied.includes(f.path)).map((f) => [`${this.cwd}/${f.path}`, { type: 'add', content: f.content }]),
+    );
+    this.push('event_msg', {
+      type: 'patch_apply_end',
+      call_id: callId,
+      turn_id: 't1',
+      stdout: `Success. Updated the following files:\n${applied.map((p) => `A ${p}`).join('\n')}\n`,
+      stderr: '',
+      success: true,
+      changes,
+      status: 'completed',
+    });
+    return this;
+  }
+
   text(): string {
     return `${this.lines.join('\n')}\n`;
   }
