@@ -63,6 +63,10 @@ BEGIN
   INSERT INTO paceflow_owed_task_sessions (session_id) VALUES (NEW.session_id) ON CONFLICT DO NOTHING;
 END;
 
+-- Every session is linked again once: the queue starts empty, and the window now counts from the
+-- second a session started (a commit in that second may be after its first record).
+DELETE FROM paceflow_meta WHERE key LIKE 'tasks_sessions:%';
+
 -- The generations only the task builder read.
 DROP TRIGGER IF EXISTS paceflow_sessions_gen_insert;
 DROP TRIGGER IF EXISTS paceflow_sessions_gen_update;

@@ -107,6 +107,31 @@ describe('task commits and task sessions', () => {
     }
   });
 
+  it.each([
+    ['the same second as the session’s first record, which git’s whole seconds put before it', 1, 1],
+    ['the second before it', 0, 0],
+  ] as const)('a commit for the task in %s: commit_within_window %i', async (_when, offset, within) => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# root\n').commit('root', { at: 60 });
+    const home = emptySessionHome();
+    const dir = join(home.claudeProjects, '-repo');
+    mkdirSync(dir, { recursive: true });
+    // The session's one record at 10:00:01.600 (the transcript's clock, moved into the second).
+    const t = new ClaudeTranscript('dddddddd-0000-4000-8000-0000000000f1', repo.dir, 'main').prompt('plan GHI-7');
+    writeFileSync(join(dir, `${t.sessionId}.jsonl`), t.text().replace('10:00:01.000Z', '10:00:01.600Z'));
+    repo.write('ghi.ts', 'export const ghi = computeGhi();\n').commit('GHI-7 done', { at: SESSION_DAY + offset });
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    await ingest({ cwd: repo.dir, db, env: home.env });
+    const d = openDatabase(db);
+    try {
+      expect(d.prepare(`SELECT task_key, commit_within_window FROM event_task_sessions`).all()).toEqual([
+        { task_key: 'GHI-7', commit_within_window: within },
+      ]);
+    } finally {
+      d.close();
+    }
+  });
+
   it('links commits by branch, merged branch, PR title and subject, and sessions by branch and prompts', async () => {
     const repo = TempRepo.create();
     repo.write('a.txt', 'root content here\n').commit('root', { at: 60 });

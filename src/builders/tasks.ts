@@ -395,12 +395,14 @@ function linkSessions(
     paid: db.prepare(`DELETE FROM paceflow_owed_task_sessions WHERE session_id = ?`),
     paidAll: db.prepare(`
       DELETE FROM paceflow_owed_task_sessions WHERE session_id IN (SELECT session_id FROM metadata_sessions WHERE repo_id = ?)`),
+    // From the second the session started: git keeps whole seconds, so a commit in that second
+    // may be after its first record (attribution's rule gives a write the same second).
     taskSession: db.prepare(`
       INSERT INTO event_task_sessions (task_key, session_id, session_weight, commit_within_window, link_source)
       SELECT @key, @session, @weight,
         EXISTS (SELECT 1 FROM event_task_commits t JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
                 WHERE t.task_key = @key AND t.repo_id = @repo
-                  AND julianday(c.committed_at) >= julianday(@started)
+                  AND julianday(c.committed_at) >= julianday(strftime('%Y-%m-%dT%H:%M:%S', @started))
                   AND julianday(c.committed_at) <= julianday(@ended) + @windowDays),
         @source`),
   };
