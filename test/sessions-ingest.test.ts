@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { appendFileSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/driver.js';
 import { rowsRead } from '../src/db/statement.js';
@@ -439,6 +439,26 @@ describe('repository resolution', () => {
     expect(db.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([`claude-code:${outside.sessionId}`])).toEqual({
       repo_id: null,
     });
+  });
+
+  it('gives sessions in sibling repositories, read in one run, each its own repository (a cwd is its own directory)', async () => {
+    // Both repositories sit in one folder (the temp directory), the layout of ~/code/one, ~/code/two.
+    const one = TempRepo.create();
+    one.write('a.ts', 'export {};\n').commit('one root');
+    const two = TempRepo.create();
+    two.write('b.ts', 'export {};\n').commit('two root');
+    expect(dirname(one.dir)).toBe(dirname(two.dir));
+    const h = emptySessionHome();
+    const sessions = [one, two].map((r, i) => {
+      const t = new ClaudeTranscript(`99999999-9999-4999-8999-99999999999${i}`, r.dir).prompt(`work in ${i}`);
+      claudeFile(h, `-r${i}`, t.sessionId, t.text());
+      return { id: `claude-code:${t.sessionId}`, repoId: r.git('rev-list', '--max-parents=0', 'HEAD') };
+    });
+    const db = tempDatabase();
+    await ingestHome(db, h, [claudeCode]);
+    for (const s of sessions) {
+      expect(db.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([s.id])).toEqual({ repo_id: s.repoId });
+    }
   });
 });
 

@@ -28,25 +28,35 @@ interface WorkTree {
 export class PathRepositoryResolver {
   private readonly treeByDir = new Map<string, WorkTree | null>();
   private readonly idByRoot = new Map<string, string | null>();
-  /** Work tree and canonical directory per directory of a path: transcripts repeat directories. */
-  private readonly byParent = new Map<string, { tree: WorkTree | null; canonicalDir: string }>();
+  /** Work tree and canonical directory per directory: transcripts repeat directories. */
+  private readonly byDir = new Map<string, { tree: WorkTree | null; canonicalDir: string }>();
+  /**
+   * The directory a path is read in: the path itself when it is a directory (a session's cwd),
+   * else its parent (an edited file). A cwd keyed by its parent took the work tree of the first
+   * sibling resolved: ~/code/two after ~/code/one had none (paths outside the tree are null).
+   */
+  private readonly dirOf = new Map<string, string>();
 
   constructor(private readonly db?: Database) {}
 
   resolve(absPath: string | null | undefined): ResolvedPath | null {
     if (!absPath || !isAbsolute(absPath)) return null;
-    const parent = dirname(absPath);
-    let entry = this.byParent.get(parent);
+    let dir = this.dirOf.get(absPath);
+    if (dir === undefined) {
+      dir = isDirectory(absPath) ? absPath : dirname(absPath);
+      this.dirOf.set(absPath, dir);
+    }
+    let entry = this.byDir.get(dir);
     if (!entry) {
-      entry = { tree: this.workTreeOf(absPath), canonicalDir: canonicalPath(parent) };
-      this.byParent.set(parent, entry);
+      entry = { tree: this.workTreeOf(dir), canonicalDir: canonicalPath(dir) };
+      this.byDir.set(dir, entry);
     }
     const tree = entry.tree;
     if (!tree) return null;
     const repoId = this.repoIdOf(tree);
     if (!repoId) return null;
-    const canonical = join(entry.canonicalDir, absPath.slice(parent.length + 1));
-    const rel = relative(tree.workTree, parent === absPath ? entry.canonicalDir : canonical);
+    const name = dir === absPath ? '' : absPath.slice(dir.endsWith(sep) ? dir.length : dir.length + 1);
+    const rel = relative(tree.workTree, name === '' ? entry.canonicalDir : join(entry.canonicalDir, name));
     if (rel.startsWith('..') || isAbsolute(rel)) return null;
     return { repoId, workTree: tree.workTree, mainRoot: tree.mainRoot, path: rel.split(sep).join('/') };
   }
@@ -103,6 +113,14 @@ function canonicalPath(absPath: string): string {
     return rest === '' ? real : join(real, rest);
   } catch {
     return absPath;
+  }
+}
+
+function isDirectory(absPath: string): boolean {
+  try {
+    return statSync(absPath).isDirectory();
+  } catch {
+    return false;
   }
 }
 
