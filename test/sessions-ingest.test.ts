@@ -9,6 +9,9 @@ import { forgetOwedSessions, ingestSessions } from '../src/ingest/sessions.js';
 import { claudeCode } from '../src/providers/claude-code.js';
 import { codex } from '../src/providers/codex.js';
 import { openDatabase } from '../src/db/open.js';
+import { latestSchemaVersion } from '../src/db/migrate.js';
+import { ingest } from '../src/cli/commands/ingest.js';
+import { eventRows } from './helpers/event-rows.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { CodexRollout } from './helpers/codex-lines.js';
@@ -459,6 +462,45 @@ describe('repository resolution', () => {
     for (const s of sessions) {
       expect(db.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([s.id])).toEqual({ repo_id: s.repoId });
     }
+  });
+
+  it('mends a session stored with no repository by the resolver before (sql/025), and builds it as a fresh database does', async () => {
+    const one = TempRepo.create();
+    one.write('a.ts', 'export {};\n').commit('one root');
+    const two = TempRepo.create();
+    two.write('b.ts', 'export {};\n').commit('two root');
+    const h = emptySessionHome();
+    for (const [i, r] of [one, two].entries()) {
+      const t = new ClaudeTranscript(`99999999-9999-4999-8999-99999999998${i}`, r.dir)
+        .prompt(`ABC-${i + 1} work in ${i}`)
+        .write(`toolu_s${i}`, join(r.dir, `s${i}.ts`), `export const s${i} = computeS(${i});\n`);
+      claudeFile(h, `-r${i}`, t.sessionId, t.text());
+      r.write(`s${i}.ts`, `export const s${i} = computeS(${i});\n`).commit(`ABC-${i + 1} s${i}`, { at: 2_400_000 });
+    }
+    const run = async (db: string) => {
+      for (const r of [one, two]) await ingest({ cwd: r.dir, db, env: h.env, notes: false });
+    };
+    const fresh = join(tempDir('paceflow-db-'), 'fresh.db');
+    await run(fresh);
+    // What the resolver before this version left: the second repository's session with none, its
+    // events and task links built that way, and the database at the version before sql/025.
+    const kept = join(tempDir('paceflow-db-'), 'kept.db');
+    await run(kept);
+    const d = openDatabase(kept);
+    const second = `claude-code:99999999-9999-4999-8999-999999999981`;
+    d.prepare(`UPDATE metadata_sessions SET repo_id = NULL WHERE session_id = ?`).run([second]);
+    d.exec(`DELETE FROM paceflow_owed_task_sessions; DELETE FROM event_task_sessions WHERE session_id = '${second}';
+            UPDATE event_session_quality SET repo_id = NULL WHERE session_id = '${second}';
+            PRAGMA user_version = ${latestSchemaVersion() - 1}`);
+    d.close();
+    for (const r of [one, two]) await ingest({ cwd: r.dir, db: kept, env: h.env, notes: false });
+    expect(eventRows(kept)).toEqual(eventRows(fresh));
+    const k = openDatabase(kept);
+    expect(k.prepare(`SELECT repo_id FROM metadata_sessions WHERE session_id = ?`).get([second])).toEqual({
+      repo_id: two.git('rev-list', '--max-parents=0', 'HEAD'),
+    });
+    expect(k.prepare(`SELECT task_key FROM event_task_sessions WHERE session_id = ?`).all([second])).toEqual([{ task_key: 'ABC-2' }]);
+    k.close();
   });
 });
 
