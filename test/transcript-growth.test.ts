@@ -20,9 +20,11 @@ function files(dir: string): string[] {
  */
 function transcriptsInRepository(repo: string, claudeProjects: string, codexHome: string) {
   const sources = [
+    // Each fixture's files as Claude Code lays them out in a project (a sub-agent's beside its main
+    // session's: <session>/subagents/agent-*.jsonl).
     ...files(join(FIXTURES, 'claude-code'))
-      .filter((f) => f.endsWith('.jsonl') && !f.includes('subagents'))
-      .map((f) => ({ f, to: join(claudeProjects, '-repo', basename(f)) })),
+      .filter((f) => f.endsWith('.jsonl'))
+      .map((f) => ({ f, to: join(claudeProjects, '-repo', f.includes('/subagents/') ? f.split('/').slice(-3).join('/') : basename(f)) })),
     ...files(join(FIXTURES, 'codex', 'v0.125.0_codemie'))
       .filter((f) => f.endsWith('.jsonl'))
       .map((f) => ({ f, to: join(codexHome, 'sessions', '2026', '05', '11', basename(f)) })),
@@ -76,6 +78,7 @@ describe('transcripts that grow between runs, in a repository (the session goes 
     // The split fell inside sessions that have edits, in a repository: the case that failed.
     expect(seen.edits.filter((e) => (e as { repo_id: string | null }).repo_id !== null).length).toBeGreaterThan(0);
     expect(seen.sessions.length).toBeGreaterThan(1);
+    expect(seen.sessions.some((x) => (x as { session_id: string }).session_id.includes('/agent-'))).toBe(true);
     expect(facts(grown)).toEqual(seen);
     expect(eventRows(grown)).toEqual(eventRows(whole));
   });
