@@ -4,20 +4,27 @@
 // a builder works left what it builds alone (a first run against another build's, an upgraded
 // database against a fresh one). Exits 1 when a table differs.
 //
-//   node bench/compare-databases.mjs <a.db> <b.db>
+//   node bench/compare-databases.mjs <a.db> <b.db> [--facts]
+//
+// --facts: the transcript facts too (records, edits, sessions, watermarks), for a change of how
+// transcripts are read.
 import Database from 'better-sqlite3';
 
-const [a, b] = process.argv.slice(2);
-if (!a || !b) throw new Error('usage: node bench/compare-databases.mjs <a.db> <b.db>');
+const args = process.argv.slice(2);
+const facts = args.includes('--facts');
+const [a, b] = args.filter((x) => x !== '--facts');
+if (!a || !b) throw new Error('usage: node bench/compare-databases.mjs <a.db> <b.db> [--facts]');
 const db = new Database(a, { readonly: true });
 db.prepare('ATTACH ? AS other').run(b);
 const runTime = /^(computed_at|built_at|updated_at|ingested_at|first_seen_at|last_seen_at|seen_at|last_ingested_at|checked_at|created_at)$/;
 const tables = db
   .prepare(
     `SELECT name FROM main.sqlite_master WHERE type = 'table' AND (name LIKE 'event\\_%' ESCAPE '\\'
-       OR name IN ('paceflow_content_checks', 'fact_commit_patch_ids', 'paceflow_mainline_landing', 'paceflow_ai_lines')) ORDER BY name`,
+       OR name IN ('paceflow_content_checks', 'fact_commit_patch_ids', 'paceflow_mainline_landing', 'paceflow_ai_lines')
+       OR (? AND name IN ('fact_session_records', 'fact_session_file_edits', 'metadata_sessions', 'fact_ingest_watermarks',
+         'fact_unreadable_sources', 'paceflow_owed_session_events'))) ORDER BY name`,
   )
-  .all()
+  .all(facts ? 1 : 0)
   .map((r) => r.name);
 let differ = 0;
 for (const table of tables) {
