@@ -21,6 +21,8 @@ export const CLI_BUNDLES = [
   // What runs the two above: CommonJS too, so bin/paceflow.js (CommonJS by bin/package.json)
   // starts without Node's ES module loader (~10 ms).
   { entry: 'src/cli/bundle-loader.ts', outfile: 'dist/bundle-loader.cjs' },
+  // The thread a first run's transcripts are parsed on (src/ingest/parse-thread.ts starts it).
+  { entry: 'src/ingest/transcript-thread.ts', outfile: 'dist/transcript-thread.cjs' },
 ];
 
 /** `import.meta.url` of src/<x>.ts becomes the URL of dist/<x>.js, from the bundle's own place in dist/. */

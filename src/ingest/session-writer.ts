@@ -3,6 +3,7 @@ import type { Database, SqlValue, Statement } from '../db/driver.js';
 import type { PathRepositoryResolver } from '../git/path-repository.js';
 import { AIDER_COMMIT } from '../providers/aider.js';
 import type { EditInput, EditOutcome, RecordInput, SessionInfo, SessionSink, SkipReason } from '../providers/types.js';
+import { type OpTarget, pushRecordValues, RECORD_VALUES } from './transcript-ops.js';
 
 /**
  * The record ids this run has saved. The database is asked only about ids not in here, and only
@@ -27,7 +28,7 @@ function insertRecords(rows: number): string {
   return `
     INSERT OR IGNORE INTO fact_session_records
       (session_id, record_id, kind, timestamp, text, tool_name, tool_call_id, is_error, is_sidechain, is_meta,
-       model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_file_id, source_offset)
+       model, message_id, request_id, tokens_in, tokens_out, tokens_cache_read, tokens_cache_write, source_offset, source_file_id)
     VALUES ${Array.from({ length: rows }, () => row).join(', ')}`;
 }
 
@@ -50,7 +51,7 @@ export interface FileCounts {
  * the caller's transaction. Sessions are accumulated per file and written once at `flush`; paths
  * are resolved to repositories as they arrive.
  */
-export class SessionWriter implements SessionSink {
+export class SessionWriter implements SessionSink, OpTarget {
   private readonly sessions = new Map<string, SessionAcc>();
   counts: FileCounts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
   private sourcePath = '';
@@ -151,7 +152,12 @@ export class SessionWriter implements SessionSink {
       this.sql.numberSourceFile.get<{ source_file_id: number }>({ path: sourcePath, provider: this.provider, now: this.now })!
         .source_file_id;
     this.counts = { records: 0, edits: 0, skipped: 0, lastSkip: null, skips: {} };
-    this.pendingCalls = new Set(this.sql.pendingOfFile.all<{ edit_id: string }>([sourcePath]).map((r) => r.edit_id.split('#')[0]!));
+    this.pendingCalls = new Set(this.pendingCallsOf(sourcePath));
+  }
+
+  /** The calls of a file's edits that wait for a result. */
+  pendingCallsOf(sourcePath: string): string[] {
+    return this.sql.pendingOfFile.all<{ edit_id: string }>([sourcePath]).map((r) => r.edit_id.split('#')[0]!);
   }
 
   session(info: SessionInfo): void {
@@ -181,31 +187,25 @@ export class SessionWriter implements SessionSink {
   }
 
   record(r: RecordInput): void {
-    this.pendingRecords.push(
-      r.sessionId,
-      r.recordId,
-      r.kind,
-      r.timestamp ?? null,
-      r.text ?? null,
-      r.toolName ?? null,
-      r.toolCallId ?? null,
-      r.isError ? 1 : 0,
-      r.isSidechain ? 1 : 0,
-      r.isMeta ? 1 : 0,
-      r.model ?? null,
-      r.messageId ?? null,
-      r.requestId ?? null,
-      r.tokensIn ?? null,
-      r.tokensOut ?? null,
-      r.tokensCacheRead ?? null,
-      r.tokensCacheWrite ?? null,
-      this.sourceFileId,
-      r.offset,
-    );
-    if (r.toolName === AIDER_COMMIT) this.pendingAiderCommits.push([r.timestamp ?? null, r.sessionId]);
-    if (this.pendingRecords.length === RECORD_COLUMNS * RECORDS_PER_INSERT) this.writeRecords();
+    pushRecordValues(this.pendingRecords, r);
+    this.recordPushed(r.sessionId, r.recordId, r.toolName ?? null, r.timestamp ?? null);
+  }
+
+  /** A record as the transcript thread lists it: RECORD_VALUES values of `values` from `at`. */
+  recordValues(values: readonly unknown[], at: number): void {
+    const rows = this.pendingRecords;
+    for (let i = at; i < at + RECORD_VALUES; i++) rows.push(values[i] as SqlValue);
+    this.recordPushed(values[at] as string, values[at + 1] as string, values[at + 5] as string | null, values[at + 3] as string | null);
+  }
+
+  /** After a record's values: its source file (the last column), then the batch and id bookkeeping. */
+  private recordPushed(sessionId: string, recordId: string, toolName: string | null, timestamp: string | null): void {
+    const rows = this.pendingRecords;
+    rows.push(this.sourceFileId);
+    if (toolName === AIDER_COMMIT) this.pendingAiderCommits.push([timestamp, sessionId]);
+    if (rows.length === RECORD_COLUMNS * RECORDS_PER_INSERT) this.writeRecords();
     const known = this.saved.ids.size;
-    if (this.saved.ids.add(r.recordId).size !== known) this.fileRecordIds.push(r.recordId);
+    if (this.saved.ids.add(recordId).size !== known) this.fileRecordIds.push(recordId);
   }
 
   /**
@@ -348,9 +348,11 @@ export class SessionWriter implements SessionSink {
     return ids;
   }
 
-  /** The current file's rows are kept (its savepoint released). */
-  fileSaved(): void {
+  /** The current file's rows are kept (its savepoint released); returns the record ids it saved first. */
+  fileSaved(): string[] {
+    const ids = this.fileRecordIds;
     this.fileRecordIds = [];
+    return ids;
   }
 
   /** The current file's rows were rolled back: its record ids are not saved after all. */

@@ -8,10 +8,13 @@ import { statementJournalsInMemory } from '../db/journal.js';
 import { hasIndex } from '../db/indexes-after.js';
 import { PathRepositoryResolver } from '../git/path-repository.js';
 import { allWorktreeRoots } from '../git/worktrees.js';
-import { readJsonLines, type LineReadResult } from '../providers/jsonl.js';
+import type { LineReadResult } from '../providers/jsonl.js';
+import { ALL_PROVIDERS } from '../providers/index.js';
 import { DirectoryListings, nextTurn, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
+import { TranscriptThread, TranscriptThreadGone } from './parse-thread.js';
 import { applyOwedTitles, SavedRecords, SessionWriter } from './session-writer.js';
+import { DEFAULT_MAX_LINE, HEAD_BYTES, readTranscriptLines } from './transcript-lines.js';
 
 export interface SessionIngestOptions {
   db: Database;
@@ -29,6 +32,12 @@ export interface SessionIngestOptions {
   now?: () => Date;
   /** A discovery already under way (startTranscriptDiscovery); without, ingestSessions starts one. */
   discovery?: Promise<TranscriptDiscovery>;
+  /**
+   * A first run reads and parses on a second thread while this one writes, from `fromBytes` to
+   * read (default 32 MiB); `url`: the thread's bundle (default dist/transcript-thread.cjs); `waitMs`:
+   * how long a silent thread is waited for before the run goes on without it. False: one thread.
+   */
+  parseThread?: false | { fromBytes?: number; url?: URL; waitMs?: number };
 }
 
 export interface ProviderIngestStats {
@@ -54,14 +63,16 @@ export interface SessionIngestResult {
   stats: ProviderIngestStats[];
   /** Sessions that got new rows this run (their events need rebuilding). */
   touchedSessions: string[];
+  /** Files parsed on the transcript thread (the rest on the main thread). */
+  filesOnThread: number;
 }
 
-const HEAD_BYTES = 4096;
 /** About 1.2 GB of transcripts' worth; the ids take ~150 bytes each in memory. */
 const RECORD_IDS_IN_MEMORY = 500_000;
 /** As in sql/003_record_source_files.sql. */
 const RECORD_ID_INDEX = `CREATE INDEX IF NOT EXISTS fact_session_records_by_record ON fact_session_records (record_id)`;
-const DEFAULT_MAX_LINE = 32 * 1024 * 1024;
+/** A first run with at least this much to read parses on a second thread (TranscriptThread). */
+const THREAD_FROM_BYTES = 32 * 1024 * 1024;
 
 interface Watermark {
   size: number;
@@ -135,13 +146,13 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   const { discoveries, listings } = await (options.discovery ?? startTranscriptDiscovery(db, options));
   rememberListings(db, listings);
   const { work, stats } = changedFiles(db, discoveries, options.since);
-  const reader = new TranscriptReader(db, options, discoveries, work.length > 0);
+  const reader = new TranscriptReader(db, options, discoveries, work);
   const bytesTotal = work.reduce((n, w) => n + w.file.size, 0);
   let bytesDone = 0;
   try {
-    for (const item of work) {
-      reader.read(item);
-      bytesDone += item.file.size;
+    for (let i = 0; i < work.length; i++) {
+      reader.read(i);
+      bytesDone += work[i]!.file.size;
       options.onProgress?.(bytesDone, bytesTotal);
     }
     reader.close();
@@ -153,7 +164,7 @@ export async function ingestSessions(options: SessionIngestOptions): Promise<Ses
   for (const stat of stats) {
     stat.sessions = [...reader.touched].filter((id) => id.startsWith(`${stat.provider}:`)).length;
   }
-  return { stats, touchedSessions: owedSessions(db) };
+  return { stats, touchedSessions: owedSessions(db), filesOnThread: reader.filesOnThread };
 }
 
 /** Every provider's transcript files, and the directory listings to remember (null: unchanged). */
@@ -362,12 +373,35 @@ function countInto(stat: ProviderIngestStats, path: string, bytesRead: number, c
   if (counts.lastSkip && stat.skipExamples.length < 5) stat.skipExamples.push(`${path}: ${counts.lastSkip}`);
 }
 
+/** Where a file's read starts, read from its watermark. */
+interface ReadPlan {
+  mark: Watermark | undefined;
+  whole: boolean;
+  startOffset: number;
+  startLine: number;
+  rewritten: boolean;
+}
+
+/** A file sent to the transcript thread ahead of its turn. */
+interface SentFile {
+  job: number;
+  plan: ReadPlan;
+  bytes: number;
+}
+
+/** Files sent ahead: at least two, or up to this many bytes, so the thread is never idle while the main thread writes. */
+const SEND_AHEAD_BYTES = 16 * 1024 * 1024;
+const SEND_AHEAD_FILES = 256;
+
 /**
  * Reads the changed files one by one into shared file batches: one SessionWriter per provider, the
- * record-id index dropped for a first run's bulk load and built again at the end.
+ * record-id index dropped for a first run's bulk load and built again at the end. A first run with
+ * much to read parses on a second thread (TranscriptThread) while this one writes the file before;
+ * every row is still written here, in file order, inside the file's savepoint.
  */
 class TranscriptReader {
   readonly touched = new Set<string>();
+  filesOnThread = 0;
   private readonly now: string;
   private readonly resolver: PathRepositoryResolver;
   private readonly batch: FileBatches;
@@ -376,12 +410,19 @@ class TranscriptReader {
   private readonly bulk: boolean;
   private readonly storedRecordIds = new Map<ProviderName, string | null>();
   private readonly sql;
+  private thread: TranscriptThread | null = null;
+  /** Files sent to the thread, by their place in `work`. */
+  private readonly sent = new Map<number, SentFile>();
+  /** The next place in `work` to consider sending; no file past one read here is sent before it is read. */
+  private sendFrom = 0;
+  private sentBytes = 0;
+  private sending = true;
 
   constructor(
     private readonly db: Database,
     private readonly options: SessionIngestOptions,
     discoveries: readonly Discovered[],
-    hasWork: boolean,
+    private readonly work: readonly FileWork[],
   ) {
     this.now = (options.now ?? (() => new Date()))().toISOString();
     this.resolver = new PathRepositoryResolver(db);
@@ -411,7 +452,7 @@ class TranscriptReader {
     // index on record_id is dropped and built once at the end: keeping it current row by row costs
     // more than a third of the run. A run that was interrupted gets it back at the next start.
     this.saved = new SavedRecords(hasSessionRecords(db));
-    this.bulk = hasWork && !this.saved.storedBefore;
+    this.bulk = work.length > 0 && !this.saved.storedBefore;
     const indexed = hasIndex(db, 'fact_session_records_by_record');
     if (this.bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
     else if (!this.bulk && !indexed) db.transaction(() => db.exec(RECORD_ID_INDEX));
@@ -424,6 +465,16 @@ class TranscriptReader {
       );
     }
     this.batch = new FileBatches(db);
+    // The thread only on a first run: its record ids are then the run's own, known without the
+    // database; a later run reads what was appended, too little to pay for a thread.
+    const threadOption = options.parseThread;
+    if (this.bulk && threadOption !== false) {
+      const bytes = work.reduce((n, w) => n + (this.onThread(w) ? w.file.size : 0), 0);
+      if (bytes >= (threadOption?.fromBytes ?? THREAD_FROM_BYTES)) {
+        const editsStored = db.prepare(`SELECT 1 AS x FROM fact_session_file_edits LIMIT 1`).get() !== undefined;
+        this.thread = TranscriptThread.start(editsStored, threadOption?.url, threadOption?.waitMs);
+      }
+    }
   }
 
   private writerFor(provider: SessionProvider): SessionWriter {
@@ -435,8 +486,76 @@ class TranscriptReader {
     return writer;
   }
 
-  /** Reads one file; a file that cannot be read is reported and left for the next run, with nothing of it written. */
-  read({ provider, file, stat }: FileWork): void {
+  /** Files the thread can read: a registered provider's JSON Lines, uncompressed, read from a start point. */
+  private onThread({ provider, file }: FileWork): boolean {
+    return (
+      ALL_PROVIDERS[provider.name] === provider &&
+      provider.format === 'jsonl' &&
+      provider.wholeFile?.(file.path) !== true &&
+      !file.path.endsWith('.zst')
+    );
+  }
+
+  /** Where a file's read starts (its watermark, and whether the file was rewritten). */
+  private plan({ provider, file }: FileWork, compressed: boolean): ReadPlan {
+    const mark = this.sql.watermark.get<Watermark>([file.path]);
+    const whole = provider.format === 'document' || provider.wholeFile?.(file.path) === true;
+    return { mark, whole, ...startPoint(file, mark, whole, compressed) };
+  }
+
+  /**
+   * Sends the files after `index` to the thread, up to SEND_AHEAD_BYTES, stopping at one it
+   * cannot read: the ids that file saves must reach the thread before any later file is parsed.
+   * What is read for a file here concerns that file's rows alone (its watermark, its pending
+   * calls, its known session), which no other file's read changes but one: an earlier file can
+   * take over a pending edit's row, so the thread's pending calls may be more (see OpSink).
+   */
+  private sendAhead(index: number): void {
+    if (!this.thread || !this.sending) return;
+    this.sendFrom = Math.max(this.sendFrom, index);
+    while (
+      this.sendFrom < this.work.length &&
+      (this.sent.size < 2 || this.sentBytes < SEND_AHEAD_BYTES) &&
+      this.sent.size < SEND_AHEAD_FILES
+    ) {
+      const item = this.work[this.sendFrom]!;
+      if (!this.onThread(item)) return;
+      const plan = this.plan(item, false);
+      const writer = this.writerFor(item.provider);
+      const job = this.thread.send({
+        provider: item.provider.name,
+        file: item.file,
+        startOffset: plan.startOffset,
+        startLine: plan.startLine,
+        maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE,
+        skim: this.options.skim !== false,
+        storedRecordId: this.storedRecordIds.get(item.provider.name) ?? null,
+        pendingCalls: plan.rewritten ? [] : writer.pendingCallsOf(item.file.path),
+        knownSession: writer.knownSession(item.file.path),
+      });
+      this.sent.set(this.sendFrom, { job, plan, bytes: item.file.size });
+      this.sentBytes += item.file.size;
+      this.sendFrom++;
+    }
+  }
+
+  /** The thread is let go (the run ends, it failed, or memory asks for the database); files not yet read are read here. */
+  private stopThread(): void {
+    this.thread?.stop();
+    this.thread = null;
+    this.sent.clear();
+    this.sentBytes = 0;
+  }
+
+  /** Reads the run's `index`th file; a file that cannot be read is reported and left for the next run, with nothing of it written. */
+  read(index: number): void {
+    this.sendAhead(index);
+    const sent = this.sent.get(index);
+    if (sent) {
+      this.sent.delete(index);
+      this.sentBytes -= sent.bytes;
+    }
+    const { provider, file, stat } = this.work[index]!;
     const writer = this.writerFor(provider);
     const compressed = file.path.endsWith('.zst');
     let content: Buffer | undefined;
@@ -449,13 +568,17 @@ class TranscriptReader {
       content = result.content;
     }
     try {
-      const parsed = this.parseFile(provider, file, writer, content);
-      writer.fileSaved();
+      const parsed = this.parseFile(this.work[index]!, writer, content, sent);
+      const savedIds = writer.fileSaved();
+      if (!sent && this.thread) this.thread.savedElsewhere(savedIds, parsed.counts.edits > 0);
       if (this.bulk && !this.saved.storedBefore && this.saved.ids.size > (this.options.recordIdsInMemory ?? RECORD_IDS_IN_MEMORY)) {
         // Memory stays bounded on a very large first run: index what is stored and ask the database.
         this.db.transaction(() => this.db.exec(RECORD_ID_INDEX));
         this.saved.askDatabase();
+        // The thread's own copy of the ids goes too, once the files sent to it are read.
+        this.sending = false;
       }
+      if (!this.sending && this.sent.size === 0) this.stopThread();
       countInto(stat, file.path, parsed.read.bytesRead, parsed.counts);
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
@@ -464,17 +587,23 @@ class TranscriptReader {
         throw error;
       }
       writer.fileRolledBack();
+      if (error instanceof TranscriptThreadGone) {
+        // Nothing of the file was kept: it is read again here, and so is every file after it.
+        this.stopThread();
+        this.sending = false;
+        this.read(index);
+        return;
+      }
       stat.unread.push(file);
       this.unreadable(provider, file, stat, readErrorReason(err));
     }
   }
 
   /** The file's new rows and its watermark, inside the batch's savepoint for this file. */
-  private parseFile(provider: SessionProvider, file: SourceFile, w: SessionWriter, content: Buffer | undefined) {
-    const mark = this.sql.watermark.get<Watermark>([file.path]);
-    const whole = provider.format === 'document' || provider.wholeFile?.(file.path) === true;
+  private parseFile(item: FileWork, w: SessionWriter, content: Buffer | undefined, sent: SentFile | undefined) {
+    const { provider, file } = item;
+    const { mark, whole, startOffset, startLine, rewritten } = sent?.plan ?? this.plan(item, content !== undefined);
     const compressed = content !== undefined;
-    const { startOffset, startLine, rewritten } = startPoint(file, mark, whole, compressed);
     return this.batch.file(() => {
       if (rewritten) {
         for (const row of this.sql.sessionsOfFile.all<{ session_id: string }>([file.path])) this.owe(row.session_id);
@@ -482,21 +611,24 @@ class TranscriptReader {
         this.sql.forgetEdits.run([file.path]);
       }
       w.beginFile(file.path);
-      const parser = provider.parser({ file, sink: w, storedRecordId: this.storedRecordIds.get(provider.name) ?? null });
-      const read = whole
-        ? readDocument(file.path, parser, (reason, lineNumber) => w.skip(reason, lineNumber))
-        : readJsonLines(file.path, {
-            startOffset,
-            startLine,
-            maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE,
-            onLine: (line) => parser.line(line),
-            ...(parser.skimmable && this.options.skim !== false
-              ? { skim: (bytes: Buffer) => parser.skimmable!(bytes), skimKeepHead: parser.skimKeepsHead ?? 0 }
-              : {}),
-            onSkip: (reason, lineNumber, detail) => w.skip(reason, lineNumber, detail),
-            ...(content ? { content } : { keepHead: HEAD_BYTES }),
-          });
-      parser.end();
+      let read: LineReadResult;
+      if (sent && this.thread) {
+        read = this.thread.take(sent.job, w);
+        this.filesOnThread++;
+      } else {
+        const parser = provider.parser({ file, sink: w, storedRecordId: this.storedRecordIds.get(provider.name) ?? null });
+        const onSkip = (reason: SkipReason, lineNumber: number, detail?: string) => w.skip(reason, lineNumber, detail);
+        read = whole
+          ? readDocument(file.path, parser, onSkip)
+          : readTranscriptLines(file.path, parser, onSkip, {
+              startOffset,
+              startLine,
+              ...(this.options.maxLineBytes !== undefined ? { maxLineBytes: this.options.maxLineBytes } : {}),
+              skim: this.options.skim !== false,
+              ...(content ? { content } : {}),
+            });
+        parser.end();
+      }
       const sessionIds = w.flush();
       // The events these rows need are owed in the same transaction as the rows (see owedSessions).
       if (w.counts.records > 0 || w.counts.edits > 0) for (const id of sessionIds) this.owe(id);
@@ -538,11 +670,13 @@ class TranscriptReader {
   }
 
   close(): void {
+    this.stopThread();
     this.batch.close();
   }
 
   /** A failed run: the open batch rolls back, and a dropped record-id index comes back. */
   abort(): void {
+    this.stopThread();
     this.batch.abort();
     if (!this.bulk) return;
     try {

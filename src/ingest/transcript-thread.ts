@@ -1,0 +1,100 @@
+// The transcript thread (started by parse-thread.ts on a first run): reads and parses the files it
+// is sent, one after another, and posts what each parser told its sink as ops. It holds no
+// database; its one question (callBelongsElsewhere) goes to the main thread, which answers after
+// applying every op before it. Built into dist/transcript-thread.cjs.
+import { isMainThread, type MessagePort, workerData } from 'node:worker_threads';
+import { ALL_PROVIDERS } from '../providers/index.js';
+import { type FileJob, post, receive, TO_MAIN, TO_THREAD, type ToMain, type ToThread } from './thread-channel.js';
+import { readTranscriptLines } from './transcript-lines.js';
+import { CallSessions, OpSink } from './transcript-ops.js';
+
+interface ThreadData {
+  paceflowTranscriptThread: true;
+  /** Whether the database held file edits when the run began. */
+  editsStoredBefore: boolean;
+  toMain: MessagePort;
+  fromMain: MessagePort;
+  signal: Int32Array;
+}
+
+/** A batch of ops goes to the main thread at about this many entries, so it writes while this thread parses on. */
+const OPS_PER_MESSAGE = 8192;
+/** The main thread answers once it has written what came before the question; a first run's batch commit can take seconds. */
+const ANSWER_WAIT_MS = 10 * 60 * 1000;
+
+function run({ toMain, fromMain, signal, editsStoredBefore }: ThreadData): void {
+  const send = (message: ToMain) => post(toMain, signal, TO_MAIN, message);
+  // Every record id this run's files listed: a first run's stored records are exactly these.
+  const recordIds = new Set<string>();
+  const calls = new CallSessions(!editsStoredBefore);
+  // Files the main thread sent ahead while this one waited for an answer: read after it.
+  const backlog: ToThread[] = [];
+  const answer = (): ToThread | null => {
+    for (;;) {
+      const message = receive<ToThread>(fromMain, signal, TO_THREAD, ANSWER_WAIT_MS);
+      if (!message || message.t === 'answer') return message;
+      backlog.push(message);
+      if (message.t === 'stop') return null;
+    }
+  };
+  for (;;) {
+    // The main thread sends files as it goes and `stop` at the end; it is never idle for long.
+    const message = backlog.shift() ?? receive<ToThread>(fromMain, signal, TO_THREAD, 24 * 60 * 60 * 1000);
+    if (!message || message.t === 'stop') return;
+    if (message.t === 'ids') {
+      for (const id of message.ids) recordIds.add(id);
+      if (message.edits) calls.lostSight();
+    } else if (message.t === 'file') readFile(message, recordIds, calls, send, answer);
+  }
+}
+
+function readFile(
+  job: FileJob,
+  recordIds: Set<string>,
+  calls: CallSessions,
+  send: (message: ToMain) => void,
+  answer: () => ToThread | null,
+): void {
+  const sink: OpSink = new OpSink(
+    recordIds,
+    job,
+    {
+      callBelongsElsewhere(sessionId, callId) {
+        send({ t: 'ask', job: job.job, ops: sink.take(), sessionId, callId });
+        const reply = answer();
+        if (reply?.t !== 'answer') throw new Error('transcript thread: the main thread did not answer');
+        return reply.value;
+      },
+    },
+    calls,
+  );
+  try {
+    const parser = ALL_PROVIDERS[job.provider].parser({ file: job.file, sink, storedRecordId: job.storedRecordId });
+    const read = readTranscriptLines(job.file.path, parser, (reason, n, detail) => sink.skip(reason, n, detail), {
+      ...job,
+      afterLine: () => {
+        if (sink.ops.length >= OPS_PER_MESSAGE) send({ t: 'ops', job: job.job, ops: sink.take() });
+      },
+    });
+    parser.end();
+    send({ t: 'done', job: job.job, ops: sink.take(), read });
+  } catch (error) {
+    for (const id of sink.fileRecordIds) recordIds.delete(id);
+    const err = error as NodeJS.ErrnoException;
+    send({
+      t: 'failed',
+      job: job.job,
+      ops: [],
+      error: { message: err?.message ?? String(error), ...(typeof err?.code === 'string' ? { code: err.code } : {}) },
+    });
+  }
+}
+
+const data = workerData as ThreadData | undefined;
+if (!isMainThread && data?.paceflowTranscriptThread) {
+  try {
+    run(data);
+  } catch (error) {
+    post(data.toMain, data.signal, TO_MAIN, { t: 'fatal', error: String((error as Error)?.stack ?? error) } satisfies ToMain);
+  }
+}
