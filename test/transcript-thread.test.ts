@@ -1,6 +1,6 @@
 import { appendFileSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect } from 'vitest';
 import { buildSessionEvents } from '../src/builders/sessions.js';
 import type { Database } from '../src/db/driver.js';
@@ -66,7 +66,7 @@ async function read(h: SessionHome, extra: Partial<SessionIngestOptions> = {}, b
   return { db, result, rows: rows(db) };
 }
 
-const onThread = { parseThread: { fromBytes: 0, url: THREAD_URL } } satisfies Partial<SessionIngestOptions>;
+const onThread = { parseThread: { fromBytes: 0, url: THREAD_URL, cores: 2 } } satisfies Partial<SessionIngestOptions>;
 
 describe('a first run parses on a second thread (src/ingest/parse-thread.ts)', () => {
   itShared('writes the rows of a read on one thread, every provider in its turn', async () => {
@@ -180,7 +180,7 @@ describe('a first run parses on a second thread (src/ingest/parse-thread.ts)', (
     const silent = join(tempDir('paceflow-thread-'), 'silent.cjs');
     writeFileSync(silent, '// reads nothing, answers nothing\n');
     const one = await read(h, { parseThread: false });
-    const two = await read(h, { parseThread: { fromBytes: 0, url: new URL(`file://${silent}`), waitMs: 300 } });
+    const two = await read(h, { parseThread: { fromBytes: 0, url: pathToFileURL(silent), waitMs: 300, cores: 2 } });
     expect(two.result.filesOnThread).toBe(0);
     expect(two.rows).toEqual(one.rows);
   });
@@ -192,6 +192,13 @@ describe('a first run parses on a second thread (src/ingest/parse-thread.ts)', (
     expect(two.result.filesOnThread).toBeGreaterThan(0);
     expect(two.result.filesOnThread).toBeLessThan(two.result.stats.reduce((n, s) => n + s.filesRead, 0) - 1);
     expect(two.rows).toEqual(one.rows);
+  });
+
+  itShared('one core: one thread', async () => {
+    const h = mixedHome();
+    const { result } = await read(h, { parseThread: { ...onThread.parseThread, cores: 1 } });
+    expect(result.filesOnThread).toBe(0);
+    expect(result.stats.reduce((n, s) => n + s.filesRead, 0)).toBeGreaterThan(5);
   });
 
   itShared('a run with records stored before reads on one thread', async () => {

@@ -2,6 +2,7 @@ import { createHash, hash } from 'node:crypto';
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import * as zlib from 'node:zlib';
 import { isUtf8 } from 'node:buffer';
+import { availableParallelism } from 'node:os';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { statementJournalsInMemory } from '../db/journal.js';
@@ -35,9 +36,11 @@ export interface SessionIngestOptions {
   /**
    * A first run reads and parses on a second thread while this one writes, from `fromBytes` to
    * read (default 32 MiB); `url`: the thread's bundle (default dist/transcript-thread.cjs); `waitMs`:
-   * how long a silent thread is waited for before the run goes on without it. False: one thread.
+   * how long a silent thread is waited for before the run goes on without it; `cores`: the cores
+   * to count on (default os.availableParallelism(): with one, a second thread only adds its
+   * messages' cost). False: one thread.
    */
-  parseThread?: false | { fromBytes?: number; url?: URL; waitMs?: number };
+  parseThread?: false | { fromBytes?: number; url?: URL; waitMs?: number; cores?: number };
 }
 
 export interface ProviderIngestStats {
@@ -468,7 +471,7 @@ class TranscriptReader {
     // The thread only on a first run: its record ids are then the run's own, known without the
     // database; a later run reads what was appended, too little to pay for a thread.
     const threadOption = options.parseThread;
-    if (this.bulk && threadOption !== false) {
+    if (this.bulk && threadOption !== false && (threadOption?.cores ?? availableParallelism()) > 1) {
       const bytes = work.reduce((n, w) => n + (this.onThread(w) ? w.file.size : 0), 0);
       if (bytes >= (threadOption?.fromBytes ?? THREAD_FROM_BYTES)) {
         const editsStored = db.prepare(`SELECT 1 AS x FROM fact_session_file_edits LIMIT 1`).get() !== undefined;
