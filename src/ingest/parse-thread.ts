@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { LineReadResult } from '../providers/jsonl.js';
-import { type FileJob, post, receive, TO_MAIN, TO_THREAD, type ToMain, type ToThread } from './thread-channel.js';
+import { type FileJob, post, receive, SIGNALS, STOPPED, TAKEN, TO_MAIN, TO_THREAD, type ToMain, type ToThread } from './thread-channel.js';
 import { applyTranscriptOps, type OpQuestions, type OpTarget } from './transcript-ops.js';
 
 /** The thread stopped answering or broke its protocol: the file is read again on the main thread, and so is the rest. */
@@ -38,7 +38,7 @@ export class TranscriptThread {
     if (!existsSync(path)) return null;
     const toMain = new MessageChannel();
     const toThread = new MessageChannel();
-    const signal = new Int32Array(new SharedArrayBuffer(8));
+    const signal = new Int32Array(new SharedArrayBuffer(SIGNALS * Int32Array.BYTES_PER_ELEMENT));
     let worker: Worker;
     try {
       worker = new Worker(path, {
@@ -80,6 +80,8 @@ export class TranscriptThread {
       const message = receive<ToMain>(this.fromThread, this.signal, TO_MAIN, this.waitMs);
       if (!message) throw new TranscriptThreadGone(`the transcript thread sent nothing for ${this.waitMs / 1000} s`);
       if (message.t === 'fatal') throw new TranscriptThreadGone(`the transcript thread failed: ${message.error.split('\n')[0]}`);
+      Atomics.add(this.signal, TAKEN, 1);
+      Atomics.notify(this.signal, TAKEN);
       if (message.job !== job) throw new TranscriptThreadGone(`the transcript thread sent file ${message.job}'s ops for file ${job}`);
       applyTranscriptOps(message.ops, target);
       switch (message.t) {
@@ -103,6 +105,8 @@ export class TranscriptThread {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
+    Atomics.store(this.signal, STOPPED, 1);
+    Atomics.notify(this.signal, TAKEN);
     try {
       this.post({ t: 'stop' });
     } catch {

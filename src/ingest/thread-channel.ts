@@ -12,6 +12,20 @@ import type { FileKnowledge } from './transcript-ops.js';
  */
 export const TO_MAIN = 0;
 export const TO_THREAD = 1;
+/** Messages the main thread has taken (the thread's flow control: see MESSAGES_IN_FLIGHT). */
+export const TAKEN = 2;
+/** Set once the main thread lets the thread go. */
+export const STOPPED = 3;
+export const SIGNALS = 4;
+
+/**
+ * How many of its messages the thread lets wait unread. Each is a serialized copy the thread
+ * allocated, freed only when the main thread reads it; the thread parses faster than the main
+ * thread writes, so without a bound every op of the files sent ahead waited at once. That memory
+ * came from the thread's own malloc arena, which glibc keeps after the thread ends: 16 MB more
+ * resident after a read of the 80k bench history's transcripts.
+ */
+export const MESSAGES_IN_FLIGHT = 16;
 
 /** A file for the thread: where to start, and what the main thread knows of it. */
 export interface FileJob extends FileKnowledge {

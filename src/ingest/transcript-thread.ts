@@ -4,7 +4,18 @@
 // applying every op before it. Built into dist/transcript-thread.cjs.
 import { isMainThread, type MessagePort, workerData } from 'node:worker_threads';
 import { ALL_PROVIDERS } from '../providers/index.js';
-import { type FileJob, post, receive, TO_MAIN, TO_THREAD, type ToMain, type ToThread } from './thread-channel.js';
+import {
+  type FileJob,
+  MESSAGES_IN_FLIGHT,
+  post,
+  receive,
+  STOPPED,
+  TAKEN,
+  TO_MAIN,
+  TO_THREAD,
+  type ToMain,
+  type ToThread,
+} from './thread-channel.js';
 import { readTranscriptLines } from './transcript-lines.js';
 import { CallSessions, OpSink } from './transcript-ops.js';
 
@@ -22,8 +33,22 @@ const OPS_PER_MESSAGE = 8192;
 /** The main thread answers once it has written what came before the question; a first run's batch commit can take seconds. */
 const ANSWER_WAIT_MS = 10 * 60 * 1000;
 
+/** Thrown to leave whatever the thread is doing once the main thread has let it go. */
+class Stopped extends Error {}
+
 function run({ toMain, fromMain, signal, editsStoredBefore }: ThreadData): void {
-  const send = (message: ToMain) => post(toMain, signal, TO_MAIN, message);
+  let sent = 0;
+  const send = (message: ToMain) => {
+    // Waits while MESSAGES_IN_FLIGHT of its messages are unread; wakes to look whether it was let go.
+    for (;;) {
+      if (Atomics.load(signal, STOPPED) !== 0) throw new Stopped();
+      const taken = Atomics.load(signal, TAKEN);
+      if (sent - taken < MESSAGES_IN_FLIGHT) break;
+      Atomics.wait(signal, TAKEN, taken, 200);
+    }
+    sent++;
+    post(toMain, signal, TO_MAIN, message);
+  };
   // Every record id this run's files listed: a first run's stored records are exactly these.
   const recordIds = new Set<string>();
   const calls = new CallSessions(!editsStoredBefore);
@@ -40,7 +65,7 @@ function run({ toMain, fromMain, signal, editsStoredBefore }: ThreadData): void 
   for (;;) {
     // The main thread sends files as it goes and `stop` at the end; it is never idle for long.
     const message = backlog.shift() ?? receive<ToThread>(fromMain, signal, TO_THREAD, 24 * 60 * 60 * 1000);
-    if (!message || message.t === 'stop') return;
+    if (!message || message.t === 'stop' || Atomics.load(signal, STOPPED) !== 0) return;
     if (message.t === 'ids') {
       for (const id of message.ids) recordIds.add(id);
       if (message.edits) calls.lostSight();
@@ -79,6 +104,7 @@ function readFile(
     parser.end();
     send({ t: 'done', job: job.job, ops: sink.take(), read });
   } catch (error) {
+    if (error instanceof Stopped) throw error;
     for (const id of sink.fileRecordIds) recordIds.delete(id);
     const err = error as NodeJS.ErrnoException;
     send({
@@ -95,6 +121,7 @@ if (!isMainThread && data?.paceflowTranscriptThread) {
   try {
     run(data);
   } catch (error) {
+    if (error instanceof Stopped) process.exit(0);
     post(data.toMain, data.signal, TO_MAIN, { t: 'fatal', error: String((error as Error)?.stack ?? error) } satisfies ToMain);
   }
 }
