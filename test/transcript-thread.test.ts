@@ -86,6 +86,10 @@ describe('a first run parses on a second thread (src/ingest/parse-thread.ts)', (
     expect(two.rows).toEqual(one.rows);
     expect(two.result.stats).toEqual(one.result.stats);
     expect(two.result.touchedSessions).toEqual(one.result.touchedSessions);
+    // A message every few ops: the thread waits on the main thread's reading (flow control), often.
+    const small = await read(h, { parseThread: { ...onThread.parseThread, opsPerMessage: 8, waitMs: 5000 } });
+    expect(small.result.filesOnThread).toBe(jsonl);
+    expect(small.rows).toEqual(one.rows);
   });
 
   itShared('a file gone before its turn is left for the next run, as on one thread', async () => {

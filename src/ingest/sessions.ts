@@ -38,9 +38,10 @@ export interface SessionIngestOptions {
    * read (default 32 MiB); `url`: the thread's bundle (default dist/transcript-thread.cjs); `waitMs`:
    * how long a silent thread is waited for before the run goes on without it; `cores`: the cores
    * to count on (default os.availableParallelism(): with one, a second thread only adds its
-   * messages' cost). False: one thread.
+   * messages' cost); `opsPerMessage`: how many ops the thread sends at a time (default 8,192).
+   * False: one thread.
    */
-  parseThread?: false | { fromBytes?: number; url?: URL; waitMs?: number; cores?: number };
+  parseThread?: false | { fromBytes?: number; url?: URL; waitMs?: number; cores?: number; opsPerMessage?: number };
 }
 
 export interface ProviderIngestStats {
@@ -76,6 +77,8 @@ const RECORD_IDS_IN_MEMORY = 500_000;
 const RECORD_ID_INDEX = `CREATE INDEX IF NOT EXISTS fact_session_records_by_record ON fact_session_records (record_id)`;
 /** A first run with at least this much to read parses on a second thread (TranscriptThread). */
 const THREAD_FROM_BYTES = 32 * 1024 * 1024;
+/** Ops per message from the thread: ~1,000 messages for the 1 GB bench corpus. */
+const OPS_PER_MESSAGE = 8192;
 
 interface Watermark {
   size: number;
@@ -420,6 +423,7 @@ class TranscriptReader {
   private sendFrom = 0;
   private sentBytes = 0;
   private sending = true;
+  private readonly opsPerMessage: number;
 
   constructor(
     private readonly db: Database,
@@ -471,6 +475,7 @@ class TranscriptReader {
     // The thread only on a first run: its record ids are then the run's own, known without the
     // database; a later run reads what was appended, too little to pay for a thread.
     const threadOption = options.parseThread;
+    this.opsPerMessage = (threadOption === false ? undefined : threadOption?.opsPerMessage) ?? OPS_PER_MESSAGE;
     if (this.bulk && threadOption !== false && (threadOption?.cores ?? availableParallelism()) > 1) {
       const bytes = work.reduce((n, w) => n + (this.onThread(w) ? w.file.size : 0), 0);
       if (bytes >= (threadOption?.fromBytes ?? THREAD_FROM_BYTES)) {
@@ -531,6 +536,7 @@ class TranscriptReader {
         startOffset: plan.startOffset,
         startLine: plan.startLine,
         maxLineBytes: this.options.maxLineBytes ?? DEFAULT_MAX_LINE,
+        opsPerMessage: this.opsPerMessage,
         skim: this.options.skim !== false,
         storedRecordId: this.storedRecordIds.get(item.provider.name) ?? null,
         pendingCalls: plan.rewritten ? [] : writer.pendingCallsOf(item.file.path),

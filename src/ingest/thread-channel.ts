@@ -36,6 +36,8 @@ export interface FileJob extends FileKnowledge {
   startOffset: number;
   startLine: number;
   maxLineBytes: number;
+  /** A batch of ops goes to the main thread at about this many entries, so it writes while the thread parses on. */
+  opsPerMessage: number;
   skim: boolean;
   storedRecordId: string | null;
 }

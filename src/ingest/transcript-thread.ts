@@ -28,8 +28,6 @@ interface ThreadData {
   signal: Int32Array;
 }
 
-/** A batch of ops goes to the main thread at about this many entries, so it writes while this thread parses on. */
-const OPS_PER_MESSAGE = 8192;
 /** The main thread answers once it has written what came before the question; a first run's batch commit can take seconds. */
 const ANSWER_WAIT_MS = 10 * 60 * 1000;
 
@@ -98,7 +96,7 @@ function readFile(
     const read = readTranscriptLines(job.file.path, parser, (reason, n, detail) => sink.skip(reason, n, detail), {
       ...job,
       afterLine: () => {
-        if (sink.ops.length >= OPS_PER_MESSAGE) send({ t: 'ops', job: job.job, ops: sink.take() });
+        if (sink.ops.length >= job.opsPerMessage) send({ t: 'ops', job: job.job, ops: sink.take() });
       },
     });
     parser.end();
