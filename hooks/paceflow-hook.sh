@@ -38,7 +38,10 @@ if [ -z "$PACEFLOW_PUSHING_NOTES" ]; then
     fi
     set +C
     if [ -n "$start" ]; then
-      PACEFLOW_DB='@@DB@@' '@@NODE@@' '@@CLI@@' hooks worker --dir "$PACEFLOW_DIR" --repo "$PWD" \
+      # At the lowest priority (nice, when the installer found it): the worker's start competes
+      # for the CPU with what git still does after this hook (its auto-maintenance check, its own
+      # exit), and a commit waited for that (bench/README, session 28).
+      PACEFLOW_DB='@@DB@@' '@@NICE@@' -n 19 '@@NODE@@' '@@CLI@@' hooks worker --dir "$PACEFLOW_DIR" --repo "$PWD" \
         </dev/null >>"$PACEFLOW_DIR/worker.out" 2>&1 &
       echo $! >|"$lock"
     fi

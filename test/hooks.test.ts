@@ -1,9 +1,21 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { workerArguments } from '../src/cli/worker-main.js';
+import { shellQuote } from '../src/hooks/shell-quote.js';
 import { openDatabase } from '../src/db/open.js';
 import { UsageError } from '../src/errors.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
@@ -222,6 +234,55 @@ describe('git hooks', () => {
     expect(readFileSync(join(h.repo.dir, '.git', 'hooks', 'post-rewrite'), 'utf8')).toBe(userRewrite);
     expect(existsSync(join(h.repo.dir, '.git', 'hooks', 'post-merge'))).toBe(false);
     expect(existsSync(join(h.repo.dir, '.git', 'hooks', 'pre-push'))).toBe(false);
+  });
+
+  it('the worker starts through nice at the lowest priority when the installer found nice, and as before when it did not', async () => {
+    const gitPath = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+    const realNice = spawnSync('sh', ['-c', 'command -v nice'], { encoding: 'utf8' }).stdout.trim();
+    expect(gitPath).not.toBe('');
+    expect(realNice).not.toBe('');
+    // A PATH with git, sh and a nice that logs how it was started before it runs the real one.
+    const bin = tempDir('paceflow-bin-');
+    symlinkSync(gitPath, join(bin, 'git'));
+    symlinkSync('/bin/sh', join(bin, 'sh'));
+    const niceLog = join(bin, 'nice.log');
+    writeFileSync(join(bin, 'nice'), `#!/bin/sh\necho "$*" >> ${shellQuote(niceLog)}\nexec ${shellQuote(realNice)} "$@"\n`, {
+      mode: 0o755,
+    });
+    const h = hookedRepo({ env: { PATH: bin } });
+    h.cli('init');
+    await h.settle();
+    h.repo.write('a.ts', 'export const a = 1;\n');
+    h.git('add', '-A');
+    h.git('commit', '-q', '-m', 'started through nice');
+    await h.settle();
+    expect(h.subjects().map((c) => c.subject)).toContain('started through nice');
+    expect(readFileSync(niceLog, 'utf8')).toBe(
+      `-n 19 ${process.execPath} ${BIN} hooks worker --dir ${h.paceflowDir} --repo ${h.repo.dir}\n`,
+    );
+    // The nice it found gone: \`hooks status\` says so, as for node.
+    const shim = join(h.paceflowDir, 'hook.sh');
+    writeFileSync(shim, readFileSync(shim, 'utf8').replace(shellQuote(join(bin, 'nice')), "'/gone/nice'"));
+    const status = h.cli('hooks', 'status');
+    expect(status).toContain('problem: the hooks start nice at /gone/nice, which no longer exists');
+    expect(status.match(/problem:/g)).toHaveLength(1);
+
+    // No nice on PATH when the hooks were installed: the worker starts as before.
+    const gitOnly = tempDir('paceflow-bin-');
+    symlinkSync(gitPath, join(gitOnly, 'git'));
+    symlinkSync('/bin/sh', join(gitOnly, 'sh'));
+    const plain = hookedRepo({ env: { PATH: gitOnly } });
+    plain.cli('init');
+    await plain.settle();
+    expect(readFileSync(join(plain.paceflowDir, 'hook.sh'), 'utf8')).toContain(
+      `PACEFLOW_DB=${shellQuote(plain.db)} ${shellQuote(process.execPath)} ${shellQuote(BIN)} hooks worker`,
+    );
+    plain.repo.write('b.ts', 'export const b = 2;\n');
+    plain.git('add', '-A');
+    plain.git('commit', '-q', '-m', 'started without nice');
+    await plain.settle();
+    expect(plain.subjects().map((c) => c.subject)).toContain('started without nice');
+    expect(plain.cli('hooks', 'status')).not.toContain('problem:');
   });
 
   it('post-commit sources the shim in its own shell: the previous hook keeps its exit status, the event is queued', async () => {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { accessSync, chmodSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runGit } from '../git/run.js';
 import { shellQuote } from './shell-quote.js';
@@ -47,10 +47,28 @@ export async function hookSetup(cwd: string, options: { manager?: HookManagerNam
   return hookManager('plain').setup(probe);
 }
 
+/** The first executable `name` on PATH, as an absolute path (null: none). */
+function onPath(name: string, path = process.env.PATH ?? ''): string | null {
+  for (const dir of path.split(delimiter)) {
+    if (!isAbsolute(dir)) continue;
+    const file = join(dir, name);
+    try {
+      accessSync(file, constants.X_OK);
+      if (statSync(file).isFile()) return file;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
 function writeShim(setup: HookSetup, db: string | undefined): void {
   mkdirSync(setup.dir, { recursive: true });
+  // nice by its path when there is one; without, the worker starts at the usual priority.
+  const nice = onPath('nice');
+  const template = readFileSync(SHIM_TEMPLATE, 'utf8');
   // Each '@@X@@' of the template, quotes included, becomes one quoted sh word.
-  const text = readFileSync(SHIM_TEMPLATE, 'utf8')
+  const text = (nice ? template.replaceAll("'@@NICE@@'", shellQuote(nice)) : template.replaceAll("'@@NICE@@' -n 19 ", ''))
     .replaceAll("'@@PACEFLOW_DIR@@'", shellQuote(setup.dir))
     .replaceAll("'@@NODE@@'", shellQuote(process.execPath))
     .replaceAll("'@@CLI@@'", shellQuote(CLI))
@@ -104,17 +122,18 @@ function shellUnquote(word: string): string {
   return word.replace(/'([^']*)'|\\(.)/g, (_m, quoted: string | undefined, escaped: string | undefined) => quoted ?? escaped ?? '');
 }
 
-/** Problems of the shim itself: missing, unparsable, or starting a node or paceflow that moved. */
+/** Problems of the shim itself: missing, unparsable, or starting a nice, node or paceflow that moved. */
 function shimProblems(setup: HookSetup, anyInstalled: boolean): string[] {
   if (!existsSync(setup.shim)) return anyInstalled ? [`the hook shim ${setup.shim} is missing: run \`paceflow hooks install\` again`] : [];
   const shim = readFileSync(setup.shim, 'utf8');
   const problems: string[] = [];
   const broken = shellSyntaxError(shim);
   if (broken) problems.push(`the hook shim ${setup.shim} is broken (${broken}): run \`paceflow hooks install\` again`);
-  const start = new RegExp(`PACEFLOW_DB=${SH_WORD} ${SH_WORD} ${SH_WORD} hooks worker`).exec(shim);
+  const start = new RegExp(`PACEFLOW_DB=${SH_WORD} (?:${SH_WORD} -n 19 )?${SH_WORD} ${SH_WORD} hooks worker`).exec(shim);
   for (const [what, word] of [
-    ['node', start?.[2]],
-    ['paceflow', start?.[3]],
+    ['nice', start?.[2]],
+    ['node', start?.[3]],
+    ['paceflow', start?.[4]],
   ] as const) {
     const path = word === undefined ? undefined : shellUnquote(word);
     if (path && !existsSync(path))
