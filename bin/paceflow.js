@@ -6,7 +6,8 @@
 const { join } = require('node:path');
 
 const args = process.argv.slice(2);
-const bundle = join(__dirname, '..', 'dist', args[0] === 'hooks' && args[1] === 'worker' ? 'paceflow-worker.cjs' : 'paceflow.cjs');
+const worker = args[0] === 'hooks' && args[1] === 'worker';
+const bundle = join(__dirname, '..', 'dist', worker ? 'paceflow-worker.cjs' : 'paceflow.cjs');
 const fail = (error) => {
   const notBuilt =
     (error?.code === 'MODULE_NOT_FOUND' && String(error.message).includes('bundle-loader.cjs')) ||
@@ -18,8 +19,17 @@ const fail = (error) => {
   );
   process.exitCode = 70;
 };
-try {
-  require('../dist/bundle-loader.cjs').runBundle({ bundle, argv: process.argv }).catch(fail);
-} catch (error) {
-  fail(error);
-}
+const run = () => {
+  try {
+    require('../dist/bundle-loader.cjs').runBundle({ bundle, argv: process.argv }).catch(fail);
+  } catch (error) {
+    fail(error);
+  }
+};
+// The hooks' worker starts in the background the moment a commit's hook returns, while git still
+// finishes the commit (its auto-maintenance check, its exit): loading the worker's bundle then
+// took the CPU git needed, and the commit waited. 30 ms later git is done; the worker's whole run
+// stays ~0.3 s of its 0.5 s budget (bench/README, session 28).
+// (PACEFLOW_WORKER_NO_DELAY=1: at once, for bench/hook-variants.mjs's comparison.)
+if (worker && process.env.PACEFLOW_WORKER_NO_DELAY !== '1') setTimeout(run, 30);
+else run();
