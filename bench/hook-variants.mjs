@@ -9,7 +9,9 @@
 // Variants: bare (no hook), empty (`#!/bin/sh` + `exit 0`), installed (what `paceflow init`
 // writes), subshell (the same, the shim sourced in a subshell as before session 16), noworker
 // (the shim's queue and lock, the worker's start left out), bgtrue (a background /bin/true instead
-// of node: the fork without node's start).
+// of node: the fork without node's start), bgnode (a background `node -e 0`: node's own start),
+// notnice (the worker without `nice`), nodelay (loading its bundle at once), asbefore (without `nice`, and loading its bundle at once:
+// the shim before session 28).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -21,7 +23,8 @@ import { hookBenchGit, median, timeMs } from './hook-bench.mjs';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values, positionals } = parseArgs({ options: { runs: { type: 'string', default: '31' } }, allowPositionals: true });
 const runs = Number(values.runs);
-const kinds = positionals.length > 0 ? positionals : ['bare', 'empty', 'installed', 'subshell', 'noworker', 'bgtrue'];
+const kinds =
+  positionals.length > 0 ? positionals : ['bare', 'empty', 'installed', 'asbefore', 'notnice', 'nodelay', 'noworker', 'bgtrue', 'bgnode'];
 const { home, env, git } = hookBenchGit();
 // The worker's start replaced by something else, in the installed shim's text.
 const WORKER = /PACEFLOW_DB=.*\n.*&\n/;
@@ -48,13 +51,21 @@ function makeRepo(kind) {
   if (kind === 'subshell') edit(hook, /^if \[ -r (.*) \]; then \. .* <\/dev\/null; fi$/m, '( . $1 ) </dev/null');
   if (kind === 'noworker') edit(shim, WORKER, 'true\n');
   if (kind === 'bgtrue') edit(shim, WORKER, '/bin/true </dev/null >/dev/null 2>&1 &\n');
+  if (kind === 'bgnode') edit(shim, WORKER, `'${process.execPath}' -e 0 </dev/null >/dev/null 2>&1 &\n`);
+  // Session 28's two changes undone: the worker at the usual priority, and its bundle loaded at once.
+  if (kind === 'notnice') edit(shim, /'[^']*nice' -n 19 /, '');
+  if (kind === 'nodelay') edit(shim, /PACEFLOW_DB=/, 'PACEFLOW_WORKER_NO_DELAY=1 PACEFLOW_DB=');
+  if (kind === 'asbefore') {
+    edit(shim, /'[^']*nice' -n 19 /, '');
+    edit(shim, /PACEFLOW_DB=/, 'PACEFLOW_WORKER_NO_DELAY=1 PACEFLOW_DB=');
+  }
   return repo;
 }
 
 // No worker left: its lock and queue gone (the variants without one: removed) and no process.
 function waitIdle(repo, kind) {
   const dir = join(repo, '.git', 'paceflow');
-  if (kind === 'noworker' || kind === 'bgtrue') {
+  if (kind === 'noworker' || kind === 'bgtrue' || kind === 'bgnode') {
     rmSync(join(dir, 'worker.lock'), { force: true });
     rmSync(join(dir, 'queue'), { force: true });
     return;
