@@ -106,8 +106,6 @@ export async function updateRepository(
     }
     if (options.providers.length > 0) {
       summary.sessions = await updateSessions(db, options, discovery);
-      // The run's record ids and what the transcript thread sent: garbage now, before the builders' peak.
-      collectAfterPhase();
       for (const stat of summary.sessions) {
         const described = describeSessionIngest(stat);
         summary.messages.push(described.message);
