@@ -3,7 +3,7 @@ import type { Database, SqlValue, Statement } from '../db/driver.js';
 import type { PathRepositoryResolver } from '../git/path-repository.js';
 import { AIDER_COMMIT } from '../providers/aider.js';
 import type { EditInput, EditOutcome, RecordInput, SessionInfo, SessionSink, SkipReason } from '../providers/types.js';
-import { type OpTarget, pushRecordValues, RECORD_VALUES } from './transcript-ops.js';
+import { type OpTarget, pushRecordValues, RECORD_AT, RECORD_VALUES } from './transcript-ops.js';
 
 /**
  * The record ids this run has saved. The database is asked only about ids not in here, and only
@@ -195,7 +195,12 @@ export class SessionWriter implements SessionSink, OpTarget {
   recordValues(values: readonly unknown[], at: number): void {
     const rows = this.pendingRecords;
     for (let i = at; i < at + RECORD_VALUES; i++) rows.push(values[i] as SqlValue);
-    this.recordPushed(values[at] as string, values[at + 1] as string, values[at + 5] as string | null, values[at + 3] as string | null);
+    this.recordPushed(
+      values[at + RECORD_AT.sessionId] as string,
+      values[at + RECORD_AT.recordId] as string,
+      values[at + RECORD_AT.toolName] as string | null,
+      values[at + RECORD_AT.timestamp] as string | null,
+    );
   }
 
   /** After a record's values: its source file (the last column), then the batch and id bookkeeping. */

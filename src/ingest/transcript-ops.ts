@@ -12,6 +12,8 @@ type OpCode = (typeof Op)[keyof typeof Op];
 
 /** A record's values in the writer's column order (session-writer.ts), without source_file_id: the writer adds it last. */
 export const RECORD_VALUES = 18;
+/** Where pushRecordValues puts the values the writer reads back. */
+export const RECORD_AT = { sessionId: 0, recordId: 1, timestamp: 3, toolName: 5 } as const;
 
 /** Appends a record's RECORD_VALUES values to `target`. */
 export function pushRecordValues(target: SqlValue[], r: RecordInput): void {
