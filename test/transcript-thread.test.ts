@@ -179,6 +179,23 @@ describe('a first run parses on a second thread (src/ingest/parse-thread.ts)', (
     },
   );
 
+  itShared('a file listed twice is read once, its second listing from the watermark the first left, as on one thread', async () => {
+    const h = mixedHome();
+    const readTwice = async (extra: Partial<SessionIngestOptions>) => {
+      const db = tempDatabase();
+      const result = await ingestSessions({ db, providers: [codex, codex], environment: { env: h.env, home: h.home }, now: NOW, ...extra });
+      buildSessionEvents(db, result.touchedSessions);
+      return { result, rows: rows(db) };
+    };
+    const one = await readTwice({ parseThread: false });
+    const two = await readTwice(onThread);
+    expect(two.result.filesOnThread).toBe(two.result.stats.reduce((n, s) => n + s.filesRead, 0));
+    // The second listing read nothing more.
+    expect(one.result.stats[1]!.bytesRead).toBe(0);
+    expect(two.result.stats).toEqual(one.result.stats);
+    expect(two.rows).toEqual(one.rows);
+  });
+
   itShared('a thread that never answers: the run reads on one thread and writes the same rows', async () => {
     const h = mixedHome();
     const silent = join(tempDir('paceflow-thread-'), 'silent.cjs');

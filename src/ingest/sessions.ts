@@ -392,6 +392,7 @@ interface ReadPlan {
 interface SentFile {
   job: number;
   plan: ReadPlan;
+  path: string;
   bytes: number;
 }
 
@@ -527,7 +528,9 @@ class TranscriptReader {
       this.sent.size < SEND_AHEAD_FILES
     ) {
       const item = this.work[this.sendFrom]!;
-      if (!this.onThread(item)) return;
+      // A file listed twice is sent again only once its first read is written: its start point
+      // comes from the watermark that read leaves.
+      if (!this.onThread(item) || [...this.sent.values()].some((s) => s.path === item.file.path)) return;
       const plan = this.plan(item, false);
       const writer = this.writerFor(item.provider);
       const job = this.thread.send({
@@ -542,7 +545,7 @@ class TranscriptReader {
         pendingCalls: plan.rewritten ? [] : writer.pendingCallsOf(item.file.path),
         knownSession: writer.knownSession(item.file.path),
       });
-      this.sent.set(this.sendFrom, { job, plan, bytes: item.file.size });
+      this.sent.set(this.sendFrom, { job, plan, path: item.file.path, bytes: item.file.size });
       this.sentBytes += item.file.size;
       this.sendFrom++;
     }
