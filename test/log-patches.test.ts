@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } from '../src/git/log.js';
 import { type CommitPatch, PATCH_ID_WRITE_BYTES, patchIdWrites, readCommitPatches } from '../src/git/patches.js';
+import { lineBalanceHash } from '../src/git/line-balance.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
 
@@ -92,7 +93,9 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     expect([started('log'), started('patch-id')]).toEqual([2, 1]);
 
     expect(plain.records).toHaveLength(7);
-    expect(withPatches.records).toEqual(plain.records);
+    const withoutBalance = (records: CommitRecord[]) => records.map(({ lineBalance: _, ...rest }) => rest);
+    expect(withoutBalance(withPatches.records)).toEqual(withoutBalance(plain.records));
+    expect(plain.records.map((r) => r.lineBalance)).toEqual(plain.records.map(() => null));
     const changes = Object.fromEntries(plain.records.flatMap((r) => r.changes.map((c) => [`${r.subject}: ${c.path}`, c])));
     // What --numstat says of the cases above (the patch mode matched it exactly).
     expect(changes['a file becomes a symbolic link: link']).toMatchObject({ changeType: 'T', addedLines: 1, deletedLines: 1 });
@@ -117,6 +120,16 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     const nonNull = new Map([...expectedIds!].filter((entry): entry is [string, string] => entry[1] !== null));
     expect(nonNull.size).toBe(shas.length - 1);
     expect(withPatches.ids).toEqual(nonNull);
+    // Each commit read with its diff has that diff's line balance — the recounted ones (the type
+    // change, the renames as they are) too; the merge, whose diff is not read, none.
+    expect(Object.fromEntries(withPatches.records.map((r) => [r.subject, r.lineBalance]))).toEqual(
+      Object.fromEntries(
+        withPatches.records.map((r) => [r.subject, r.sha === merge ? null : lineBalanceHash(expected.find((p) => p.sha === r.sha)!.files)]),
+      ),
+    );
+    const recounted = withPatches.records.find((r) => r.subject.startsWith('a binary renamed as it is'))!;
+    // b.txt gains five, the deleted tab file takes t out.
+    expect(recounted.lineBalance).toBe(lineBalanceHash([{ path: 'b.txt', oldPath: 'a.txt', added: ['five'], removed: ['t'] }]));
   });
 
   it.each([1, 7, 4096])('parses the same from chunks of %i bytes as from one', async (size) => {

@@ -228,6 +228,26 @@ describe('reverted later', () => {
         return { c, undo: repo.commit('not runnable') };
       },
     ],
+    [
+      // git aligns the two directions differently here: c adds a, a, a, b and removes b, while
+      // the undo (git's diff of the same two files the other way round) removes a four times and
+      // adds it back once — the undo's lines are not c's turned round, its line balance cancels c's.
+      'a diff git aligns differently the other way round',
+      (repo) => {
+        repo.write('a.txt', 'c\nb\nb\na\n').commit('letters');
+        const c = repo.write('a.txt', 'a\na\nc\na\nb\na\nb\n').commit('more letters');
+        return { c, undo: repo.write('a.txt', 'c\nb\nb\na\n').commit('fewer letters') };
+      },
+    ],
+    [
+      // patch-id drops whitespace: an undo that spaces the old line differently is the same diff.
+      'an undo spaced differently',
+      (repo) => {
+        repo.write('a.py', 'x = 1\ny = 2\nz = 3\n').commit('values');
+        const c = repo.write('a.py', 'x = 1\ny = 20\nz = 3\n').commit('bigger y');
+        return { c, undo: repo.write('a.py', 'x = 1\ny=2\nz = 3\n').commit('y back') };
+      },
+    ],
   ];
   it.each(undoneByHand)('an inverted diff without the message: %s', async (_, make) => {
     const repo = base();

@@ -21,8 +21,11 @@ function repoWithTwoCommits(): TempRepo {
   return repo;
 }
 
-/** The repository's history recorded, no builder run yet; `update` records what was committed since. */
-async function recordedHistory(repo: TempRepo) {
+/**
+ * The repository's history recorded, no builder run yet; `update` records what was committed since.
+ * Without attribution unless asked (with it, the history's pass reads each diff: the line balances).
+ */
+async function recordedHistory(repo: TempRepo, { attribution = false } = {}) {
   const db = tempDatabase();
   const location = await locateRepository(repo.dir);
   // Located each run, as `update` does: a location holds the commit HEAD was at.
@@ -31,7 +34,7 @@ async function recordedHistory(repo: TempRepo) {
       providers: [],
       environment: { env: {}, home: repo.dir },
       cwd: repo.dir,
-      attribution: false,
+      attribution,
     });
   await update();
   const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
@@ -162,7 +165,7 @@ describe('the update pipeline', () => {
     db.close();
   });
 
-  it('a whole outcome build reverses only the diffs another mainline commit could undo (the same paths, the opposite net lines)', async () => {
+  it('a whole outcome build reverses only the diffs another mainline commit could undo (the same paths, the opposite net lines and line balance)', async () => {
     const repo = TempRepo.create();
     const body = 'def alpha():\n    return compute_alpha()\n';
     repo.write('a.py', body).commit('add alpha');
@@ -176,7 +179,7 @@ describe('the update pipeline', () => {
     repo.commit('rename beta');
     // Undone by hand, without a revert message: the inverted diff of `more alpha`.
     const undo = repo.write('a.py', body).commit('back to alpha alone');
-    const { db, repoId, location } = await recordedHistory(repo);
+    const { db, repoId, location } = await recordedHistory(repo, { attribution: true });
     await runBuilders({ db, repoId, root: location.root, config: defaultConfig(), writeNotes: false, notesRead: 0 });
     const reversed = db
       .prepare(
@@ -184,10 +187,11 @@ describe('the update pipeline', () => {
       )
       .all<{ subject: string }>()
       .map((r) => r.subject);
-    // The last of each key to land can only undo: of a.py's three commits, two are reversed (the
-    // last nets -2 lines, each of them +2). Beta's mode change shares beta's key, but nets 0 lines
-    // where undoing beta would net -2: beta is not reversed.
-    expect(reversed).toEqual(['add alpha', 'more alpha']);
+    // The last of each key to land can only undo: of a.py's three commits only `more alpha` is
+    // reversed — `add alpha` nets +2 lines too, the last -2, but the lines it takes out are more's,
+    // not alpha's (their line balances do not cancel). Beta's mode change shares beta's key, but
+    // nets 0 lines where undoing beta would net -2: beta is not reversed.
+    expect(reversed).toEqual(['more alpha']);
     expect(
       db
         .prepare(

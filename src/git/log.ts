@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { lineBalanceHash } from './line-balance.js';
 import { type CommitPatch, diffsRead, type ParsedPatch, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchLineParser, patchIdSink } from './patches.js';
 import { BOUNDED_PACK_WINDOWS, runGit, streamGit, type GitOptions } from './run.js';
 
@@ -31,6 +32,8 @@ export interface CommitRecord {
   subject: string;
   message: string;
   changes: FileChange[];
+  /** lineBalanceHash of the commit's patch-id diff (null: its diff was not read, as without patches). */
+  lineBalance: number | null;
 }
 
 /**
@@ -133,6 +136,8 @@ export class CommitStreamParser {
    * is binary), or sections that do not pair with the raw entries one to one.
    */
   readonly recount: string[] = [];
+  /** The line balance of each recount commit, read from its patch (the numstat pass reads none). */
+  readonly recountBalance = new Map<string, number>();
 
   constructor(options: { patches?: boolean } = {}) {
     this.patches = options.patches ? new PatchLineParser() : null;
@@ -296,6 +301,7 @@ export class CommitStreamParser {
       subject,
       message,
       changes: [],
+      lineBalance: null,
     };
     this.header = null;
     this.byPath = new Map();
@@ -348,8 +354,10 @@ export class CommitStreamParser {
     if (parsed) {
       diffsRead.count++;
       this.parsedPatches.push(parsed.patch);
+      current.lineBalance = lineBalanceHash(parsed.patch.files);
       if (!countFromPatch(current.changes, parsed)) {
         this.recount.push(current.sha);
+        this.recountBalance.set(current.sha, current.lineBalance);
         return;
       }
     }
@@ -441,11 +449,11 @@ export async function* readCommits(
       for await (const chunk of streamGit([...commitLogArgs(), '--no-walk=unsorted'], { ...gitOptions, env, input: recount })) {
         const batch: CommitRecord[] = [];
         again.push(chunk, batch);
-        if (batch.length > 0) yield batch;
+        if (batch.length > 0) yield withBalance(batch, parser.recountBalance);
       }
       const rest: CommitRecord[] = [];
       again.end(rest);
-      if (rest.length > 0) yield rest;
+      if (rest.length > 0) yield withBalance(rest, parser.recountBalance);
     }
     if (ids && onPatchIds) {
       const found = await ids.end();
@@ -455,6 +463,12 @@ export async function* readCommits(
   } finally {
     if (!finished) ids?.abandon();
   }
+}
+
+/** The recounted commits with the line balances their patches gave. */
+function withBalance(records: CommitRecord[], balances: ReadonlyMap<string, number>): CommitRecord[] {
+  for (const record of records) record.lineBalance = balances.get(record.sha) ?? null;
+  return records;
 }
 
 /** How many commits `readCommits` would return for the same revisions (for a progress bar). */

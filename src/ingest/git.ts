@@ -137,8 +137,8 @@ function statements(db: Database) {
       INSERT OR IGNORE INTO metadata_commits
         (repo_id, sha, parent_shas, parent_count, author_name, author_email, authored_at, author_tz,
          committer_name, committer_email, committed_at, committer_tz, subject, message,
-         is_merge, is_root, is_shallow_boundary, ai_marker, ai_marker_source, pr_number, ai_committed_by)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+         is_merge, is_root, is_shallow_boundary, ai_marker, ai_marker_source, pr_number, ai_committed_by, line_balance)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     change: db.prepare(`
       INSERT INTO metadata_commit_file_changes
         (repo_id, sha, path, old_path, change_type, similarity, added_lines, deleted_lines, is_binary)
@@ -621,6 +621,7 @@ function writeCommit(sql: ReturnType<typeof statements>, repoId: string, commit:
     marker?.source ?? null,
     pullRequestNumber(commit.subject),
     detectAiCommitter(identity),
+    boundary.has(commit.sha) ? null : commit.lineBalance,
   ]);
   if (changes === 0) return false;
   // A shallow clone's boundary commit diffs against nothing: its "changes" would be the whole tree.

@@ -1,0 +1,51 @@
+import type { FilePatch } from './patches.js';
+
+/**
+ * A commit diff's line balance: the lines it removes less the lines it adds, as a signed multiset
+ * of texts with their whitespace dropped, hashed into one number mod 2³² (each text's 32-bit FNV-1a,
+ * removed ones added, added ones subtracted). What it is for: telling, without git, that one
+ * commit cannot be another's reversed diff (src/builders/outcomes/reverse-candidates.ts).
+ *
+ * Why it does not depend on how git aligned the diff: every line of a file's old side is context
+ * or removed, every line of its new side context or added, so removed − added = old − new whatever
+ * lines the alignment kept as context — and, summed over a commit's files, whichever way renames
+ * were paired (a rename's two sides count as a deletion's and an addition's would). So the diff of
+ * C's trees taken the other way round (`git log -R`, which aligns afresh and is not C's text turned
+ * round) balances to exactly minus C's. And two diffs with one `git patch-id --stable` are the same
+ * lines once whitespace is dropped (patch-id drops git's isspace: space, TAB, LF, CR; here also VT
+ * and FF, which can only make more texts equal), so they balance alike. Hence: R's patch-id equals
+ * that of C's reversed diff only if balance(R) + balance(C) ≡ 0 — equal sums prove nothing, unequal
+ * ones rule the pair out. Binary sections hold no lines in either direction; a "\ No newline"
+ * marker is not a line.
+ */
+export function lineBalanceHash(files: readonly FilePatch[]): number {
+  let sum = 0;
+  for (const file of files) {
+    for (const line of file.removed) sum = (sum + lineHash(line)) % MODULUS;
+    for (const line of file.added) sum = (sum + MODULUS - lineHash(line)) % MODULUS;
+  }
+  return sum;
+}
+
+/** Whether two balances are opposite: the one condition a diff and its reverse always meet. */
+export function balancesCancel(a: number, b: number): boolean {
+  return (a + b) % MODULUS === 0;
+}
+
+/** The balance that cancels `balance` (what a commit's undo must balance to). */
+export function oppositeBalance(balance: number): number {
+  return (MODULUS - balance) % MODULUS;
+}
+
+const MODULUS = 2 ** 32;
+
+/** 32-bit FNV-1a of a line's UTF-16 code units, whitespace skipped. */
+function lineHash(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 32 || (code >= 9 && code <= 13)) continue;
+    hash = Math.imul(hash ^ code, 0x01000193);
+  }
+  return hash >>> 0;
+}
