@@ -72,7 +72,12 @@ describe('PatchStore', () => {
     // One kept after the file was made waits in memory behind what the file holds.
     const after: CommitPatch = {
       sha: 'e'.repeat(40),
-      files: [{ path: 'after.txt', oldPath: 'before.txt', added: ['kept later'], removed: ['é'] }],
+      // Lines hold anything but a newline: a CR, JavaScript's line separators, an empty line.
+      files: [
+        { path: 'after.txt', oldPath: 'before.txt', added: ['kept later', 'crlf\r', 'ls\u2028ps\u2029', ''], removed: ['é', ''] },
+        { path: 'path\nwith a newline', oldPath: null, added: [], removed: [] },
+        { path: 'last.txt', oldPath: null, added: [''], removed: [] },
+      ],
     };
     store.keep(after);
     expect(store.get(after.sha)).toEqual(after);

@@ -226,10 +226,10 @@ export class CommitStreamParser {
       const parser = this.patches!;
       let from = 0;
       for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-        parser.line(text.slice(from, nl));
+        parser.lineIn(text, from, nl);
         from = nl + 1;
       }
-      if (from < text.length) parser.line(text.slice(from));
+      if (from < text.length) parser.lineIn(text, from, text.length);
     }
     if (stop !== -1 || final) this.inPatch = false;
     return end;

@@ -76,6 +76,11 @@ export interface ParsedPatch {
   binary: boolean[];
 }
 
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+const SPACE = 0x20;
+const BACKSLASH = 0x5c;
+
 /**
  * The lines of one commit's patch-id diff (PATCH_ID_DIFF), line by line, into its files' added and
  * removed lines: what readCommitPatches and the history's own pass (log.ts, readCommits with
@@ -93,6 +98,27 @@ export class PatchLineParser {
     this.current = { patch: { sha: Buffer.from(sha, 'latin1').toString('latin1'), files: [] }, binary: [] };
     this.file = null;
     this.inHunk = false;
+  }
+
+  /**
+   * The line text[start, end) of the patch: a hunk's lines without a copy of the line first (a
+   * context line, most of a diff, is looked at and never made a string).
+   */
+  lineIn(text: string, start: number, end: number): void {
+    if (this.inHunk) {
+      const first = text.charCodeAt(start);
+      if (first === PLUS) {
+        this.file!.added.push(text.slice(start + 1, end));
+        return;
+      }
+      if (first === MINUS) {
+        this.file!.removed.push(text.slice(start + 1, end));
+        return;
+      }
+      // Context, and "\ No newline at end of file".
+      if (first === SPACE || first === BACKSLASH) return;
+    }
+    this.line(text.slice(start, end));
   }
 
   /** One line of the patch, without its newline. */
@@ -132,6 +158,7 @@ export class PatchLineParser {
     const done = this.current;
     this.current = null;
     this.file = null;
+    this.inHunk = false;
     return done;
   }
 }
@@ -167,14 +194,14 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
   let carry = '';
   const parser = new PatchLineParser();
   const done: CommitPatch[] = [];
-  const line = (text: string) => {
-    if (text.startsWith('commit ')) {
+  const line = (text: string, start = 0, end = text.length) => {
+    if (text.startsWith('commit ', start)) {
       const finished = parser.finish();
       if (finished) done.push(finished.patch);
-      parser.start(text.slice(7).trim());
+      parser.start(text.slice(start + 7, end).trim());
       return;
     }
-    parser.line(text);
+    parser.lineIn(text, start, end);
   };
 
   const decoder = new StringDecoder('utf8');
@@ -206,9 +233,12 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
 
   function* parsed(chunk: Buffer): Generator<CommitPatch> {
     const text = carry + decoder.write(chunk);
-    const lines = text.split('\n');
-    carry = lines.pop() ?? '';
-    for (const l of lines) line(l);
+    let from = 0;
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
+      line(text, from, nl);
+      from = nl + 1;
+    }
+    carry = text.slice(from);
     while (done.length > 0) {
       diffsRead.count++;
       yield done.shift()!;
