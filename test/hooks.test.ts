@@ -227,7 +227,23 @@ describe('git hooks', () => {
     writeFileSync(shim, readFileSync(shim, 'utf8').replace(process.execPath, '/gone/node'));
     expect(h.cli('hooks', 'status')).toContain('problem: the hooks start node at /gone/node, which no longer exists');
     h.cli('hooks', 'install');
-    expect(h.cli('hooks', 'status')).not.toContain('problem:');
+    expect(h.cli('hooks', 'status')).not.toMatch(/problem:|note:/);
+    // A shim an older paceflow wrote (before the worker was niced: no nice, no comment on it) still
+    // works; status and doctor say that `hooks install` brings it up to date.
+    const current = readFileSync(shim, 'utf8');
+    const older = current.replace(/ *# At the lowest priority[^\n]*\n(?: *#[^\n]*\n)*/, '').replace(/ '[^']*\/nice' -n 19 /, ' ');
+    expect(older).not.toBe(current);
+    expect(older).not.toContain('-n 19');
+    writeFileSync(shim, older);
+    const status = h.cli('hooks', 'status');
+    expect(status).not.toContain('problem:');
+    expect(status).toContain(
+      `note: the hook shim ${shim} is another version of paceflow's: run \`paceflow hooks install\` to bring it up to date`,
+    );
+    expect(h.cli('doctor')).toMatch(/hooks.*another version of paceflow's/);
+    h.cli('hooks', 'install');
+    expect(readFileSync(shim, 'utf8')).toBe(current);
+    expect(h.cli('hooks', 'status')).not.toMatch(/problem:|note:/);
     h.cli('hooks', 'uninstall');
     expect(readFileSync(join(h.repo.dir, '.git', 'hooks', 'post-commit'), 'utf8')).toBe(userHook);
     expect(statSync(join(h.repo.dir, '.git', 'hooks', 'post-commit')).mode & 0o777).toBe(0o750);

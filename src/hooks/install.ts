@@ -62,18 +62,28 @@ function onPath(name: string, path = process.env.PATH ?? ''): string | null {
   return null;
 }
 
+/** What the shim starts the worker with: nice (null: none), node, paceflow's CLI, and the database (empty: the default). */
+interface ShimStarts {
+  nice: string | null;
+  node: string;
+  cli: string;
+  db: string;
+}
+
+/** The shim's text: the template with each '@@X@@' (quotes included) made one quoted sh word. */
+function renderShim(paceflowDir: string, starts: ShimStarts): string {
+  const template = readFileSync(SHIM_TEMPLATE, 'utf8');
+  return (starts.nice ? template.replaceAll("'@@NICE@@'", shellQuote(starts.nice)) : template.replaceAll("'@@NICE@@' -n 19 ", ''))
+    .replaceAll("'@@PACEFLOW_DIR@@'", shellQuote(paceflowDir))
+    .replaceAll("'@@NODE@@'", shellQuote(starts.node))
+    .replaceAll("'@@CLI@@'", shellQuote(starts.cli))
+    .replaceAll("'@@DB@@'", shellQuote(starts.db));
+}
+
 function writeShim(setup: HookSetup, db: string | undefined): void {
   mkdirSync(setup.dir, { recursive: true });
   // nice by its path when there is one; without, the worker starts at the usual priority.
-  const nice = onPath('nice');
-  const template = readFileSync(SHIM_TEMPLATE, 'utf8');
-  // Each '@@X@@' of the template, quotes included, becomes one quoted sh word.
-  const text = (nice ? template.replaceAll("'@@NICE@@'", shellQuote(nice)) : template.replaceAll("'@@NICE@@' -n 19 ", ''))
-    .replaceAll("'@@PACEFLOW_DIR@@'", shellQuote(setup.dir))
-    .replaceAll("'@@NODE@@'", shellQuote(process.execPath))
-    .replaceAll("'@@CLI@@'", shellQuote(CLI))
-    .replaceAll("'@@DB@@'", shellQuote(db ?? ''));
-  writeFileSync(setup.shim, text);
+  writeFileSync(setup.shim, renderShim(setup.dir, { nice: onPath('nice'), node: process.execPath, cli: CLI, db: db ?? '' }));
   chmodSync(setup.shim, 0o755);
 }
 
@@ -102,6 +112,8 @@ export interface HookStatus {
   hooksDir: string;
   /** Problems that would make the hooks do nothing (a node or paceflow that moved, a hook sh cannot parse). */
   problems: string[];
+  /** What works but could be better: a shim another version of paceflow wrote. */
+  notes: string[];
   /** `broken`: installed, but sh cannot parse it (it would fail, and record nothing). */
   hooks: { hook: HookName; installed: boolean; broken?: string }[];
   queued: number;
@@ -122,24 +134,37 @@ function shellUnquote(word: string): string {
   return word.replace(/'([^']*)'|\\(.)/g, (_m, quoted: string | undefined, escaped: string | undefined) => quoted ?? escaped ?? '');
 }
 
-/** Problems of the shim itself: missing, unparsable, or starting a nice, node or paceflow that moved. */
-function shimProblems(setup: HookSetup, anyInstalled: boolean): string[] {
-  if (!existsSync(setup.shim)) return anyInstalled ? [`the hook shim ${setup.shim} is missing: run \`paceflow hooks install\` again`] : [];
+/**
+ * The shim's problems (missing, unparsable, or starting a nice, node or paceflow that moved), and
+ * notes: a shim another version of paceflow wrote works, but not as this one's does (the worker
+ * niced since session 28, say) — the shim is only written by `hooks install`, not by an upgrade.
+ */
+function shimCheck(setup: HookSetup, anyInstalled: boolean): { problems: string[]; notes: string[] } {
+  if (!existsSync(setup.shim))
+    return { problems: anyInstalled ? [`the hook shim ${setup.shim} is missing: run \`paceflow hooks install\` again`] : [], notes: [] };
   const shim = readFileSync(setup.shim, 'utf8');
   const problems: string[] = [];
   const broken = shellSyntaxError(shim);
   if (broken) problems.push(`the hook shim ${setup.shim} is broken (${broken}): run \`paceflow hooks install\` again`);
   const start = new RegExp(`PACEFLOW_DB=${SH_WORD} (?:${SH_WORD} -n 19 )?${SH_WORD} ${SH_WORD} hooks worker`).exec(shim);
-  for (const [what, word] of [
-    ['nice', start?.[2]],
-    ['node', start?.[3]],
-    ['paceflow', start?.[4]],
+  const [db, nice, node, cli] = [start?.[1], start?.[2], start?.[3], start?.[4]].map((word) =>
+    word === undefined ? undefined : shellUnquote(word),
+  );
+  for (const [what, path] of [
+    ['nice', nice],
+    ['node', node],
+    ['paceflow', cli],
   ] as const) {
-    const path = word === undefined ? undefined : shellUnquote(word);
     if (path && !existsSync(path))
       problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
   }
-  return problems;
+  // This version's shim with the same starts: any other text is another version's.
+  const current = db !== undefined && node && cli ? renderShim(setup.dir, { nice: nice ?? null, node, cli, db }) : null;
+  const notes =
+    broken || current === shim
+      ? []
+      : [`the hook shim ${setup.shim} is another version of paceflow's: run \`paceflow hooks install\` to bring it up to date`];
+  return { problems, notes };
 }
 
 export async function hookStatus(cwd: string): Promise<HookStatus> {
@@ -154,18 +179,18 @@ export async function hookStatus(cwd: string): Promise<HookStatus> {
     hooks.push({ hook, installed, ...(broken ? { broken } : {}) });
     if (broken) problems.push(`the ${hook} hook is broken (${broken}): it records nothing; run \`paceflow hooks install\` again`);
   }
-  problems.push(
-    ...shimProblems(
-      setup,
-      hooks.some((h) => h.installed),
-    ),
+  const shim = shimCheck(
+    setup,
+    hooks.some((h) => h.installed),
   );
+  problems.push(...shim.problems);
   const queue = join(setup.dir, 'queue');
   const queued = existsSync(queue) ? readFileSync(queue, 'utf8').split('\n').filter(Boolean).length : 0;
   return {
     manager: setup.manager,
     hooksDir: setup.hooksDir,
     problems,
+    notes: shim.notes,
     hooks,
     queued,
     workerRunning: existsSync(join(setup.dir, 'worker.lock')),

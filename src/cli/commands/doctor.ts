@@ -103,6 +103,7 @@ function verdicts(sections: ResultTable[]): Check[] {
   const hooks = by('hooks')?.rows[0];
   if (hooks) {
     if (hooks.problems) out.push({ verdict: 'fail', check: 'hooks', detail: String(hooks.problems), fix: 'paceflow hooks install' });
+    else if (hooks.notes) out.push({ verdict: 'warn', check: 'hooks', detail: String(hooks.notes), fix: 'paceflow hooks install' });
     else if (hooks.installed === 'none')
       out.push({
         verdict: 'warn',
@@ -244,7 +245,7 @@ async function hooksSection(cwd: string): Promise<ResultTable | null> {
   }
   return {
     name: 'hooks',
-    columns: ['manager', 'hooks_dir', 'installed', 'problems', 'queued_events', 'worker_running', 'worker_errors'],
+    columns: ['manager', 'hooks_dir', 'installed', 'problems', 'notes', 'queued_events', 'worker_running', 'worker_errors'],
     rows: [
       {
         manager: status.manager,
@@ -255,6 +256,7 @@ async function hooksSection(cwd: string): Promise<ResultTable | null> {
             .map((h) => h.hook)
             .join(', ') || 'none',
         problems: status.problems.join(' | ') || null,
+        notes: status.notes.join(' | ') || null,
         queued_events: status.queued,
         worker_running: status.workerRunning ? 1 : 0,
         worker_errors: status.lastErrors.join(' | ') || null,

@@ -72,6 +72,7 @@ export async function hooksStatus(options: HooksOptions): Promise<string[]> {
     `queue: ${status.queued} events waiting; worker ${status.workerRunning ? 'running' : 'idle'}`,
   ];
   for (const problem of status.problems) lines.push(`problem: ${problem}`);
+  for (const note of status.notes) lines.push(`note: ${note}`);
   if (status.lastErrors.length > 0) lines.push('worker errors (latest last):', ...status.lastErrors.map((e) => `  ${e}`));
   if (status.hooks.every((h) => !h.installed)) lines.push(`install with: paceflow init (hooks: ${HOOKS.join(', ')})`);
   return lines;
