@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildAttribution } from '../src/builders/attribution.js';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { defaultConfig } from '../src/config/defaults.js';
+import { storedPatchIds } from '../src/builders/outcomes/context.js';
 import { openDatabase } from '../src/db/open.js';
 import { patchIds } from '../src/git/mainline.js';
 import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
@@ -134,5 +135,40 @@ describe('patch-ids from the diff stream attribution reads', () => {
     } finally {
       d.close();
     }
+  });
+});
+
+// The stored ids a build asks for: one pass over the repository's rows (many asked) reads what a
+// lookup each reads, in the order asked.
+describe('storedPatchIds', () => {
+  it.each([false, true])('reads the same by one pass as by lookups (reversed: %s)', (reverse) => {
+    const db = openDatabase(join(tempDir('paceflow-db-'), 'paceflow.db'));
+    const insert = db.prepare(
+      `INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id, reverse_id, has_reverse) VALUES (?, ?, ?, ?, ?)`,
+    );
+    insert.run(['r', 'c1', 'f1', 'r1', 1]);
+    insert.run(['r', 'c2', null, null, 1]); // empty diff both ways
+    insert.run(['r', 'c3', 'f3', null, 0]); // reversed id never computed
+    insert.run(['r', 'c4', 'f4', 'r4', 1]);
+    insert.run(['other', 'c5', 'f5', 'r5', 1]);
+    const asked = ['c4', 'c5', 'c3', 'c1', 'c2', 'c6', 'c1'];
+    const scanned = storedPatchIds(db, 'r', asked, reverse, true);
+    const looked = storedPatchIds(db, 'r', asked, reverse, false);
+    expect([...scanned.ids]).toEqual([...looked.ids]);
+    expect(scanned.missing).toEqual(looked.missing);
+    expect([...scanned.ids]).toEqual(
+      reverse
+        ? [
+            ['c4', 'r4'],
+            ['c1', 'r1'],
+          ]
+        : [
+            ['c4', 'f4'],
+            ['c3', 'f3'],
+            ['c1', 'f1'],
+          ],
+    );
+    expect(scanned.missing).toEqual(reverse ? ['c5', 'c3', 'c6'] : ['c5', 'c6']);
+    db.close();
   });
 });

@@ -673,6 +673,11 @@ class AttributionRun {
    * leaves the takings of the commits it reads out), so it ends as a run never killed does.
    */
   private readonly attributedShas: string[] | null;
+  /**
+   * The repository has no attributions and no outcome rows yet (a first run): no commit has any
+   * to clear or to compare with — two statements a commit skipped (~0.3 s on git's own history).
+   */
+  private readonly first: boolean;
 
   constructor(
     private readonly options: AttributionOptions,
@@ -683,6 +688,12 @@ class AttributionRun {
   ) {
     this.attributedShas = replaying ? [] : null;
     const { db } = options;
+    this.first =
+      db
+        .prepare(
+          `SELECT EXISTS (SELECT 1 FROM event_commit_outcomes WHERE repo_id = ?) OR EXISTS (SELECT 1 FROM event_commit_attributions WHERE repo_id = ?) AS built`,
+        )
+        .get<{ built: number }>([options.repoId, options.repoId])!.built === 0;
     this.sql = {
       clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
       attributed: db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`),
@@ -735,14 +746,16 @@ class AttributionRun {
     }
     if (options.onExplain && (!options.only || options.only === commit.sha)) options.onExplain(commit.sha, match.explanation);
     if (options.only || options.readOnly) return;
-    this.sql.clearAttributions.run([options.repoId, commit.sha]);
+    if (!this.first) this.sql.clearAttributions.run([options.repoId, commit.sha]);
     const aiLines = this.writeEvidence(patch, files, commit, match);
     // Churn counts the AI lines of commits on mainline (their own, or a copy's): a change to them
     // bumps the generation it reads.
-    const before = this.sql.counted.get<{ ai_lines: number; nontrivial_added_lines: number; merged_to_mainline: number | null }>([
-      options.repoId,
-      commit.sha,
-    ]);
+    const before = this.first
+      ? undefined
+      : this.sql.counted.get<{ ai_lines: number; nontrivial_added_lines: number; merged_to_mainline: number | null }>([
+          options.repoId,
+          commit.sha,
+        ]);
     this.sql.outcome.run({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
     if (before?.merged_to_mainline === 1 && (before.ai_lines !== aiLines || before.nontrivial_added_lines !== match.nontrivial)) {
       this.sql.bump.run([`mainline_ai_gen:${options.repoId}`]);

@@ -341,21 +341,56 @@ export class OutcomeContext {
   /** Patch-ids from fact_commit_patch_ids, computing (and storing) only the missing ones. */
   async patchIds(shas: readonly string[], reverse = false): Promise<Map<string, string>> {
     const { db, repoId } = this;
-    const column = reverse ? 'reverse_id' : 'forward_id';
-    const known = db.prepare(`SELECT sha, ${column} AS id, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
-    const ids = new Map<string, string>();
-    const missing: string[] = [];
-    for (const sha of shas) {
-      const row = known.get<{ sha: string; id: string | null; has_reverse: number }>([repoId, sha]);
-      if (!row || (reverse && row.has_reverse === 0)) missing.push(sha);
-      else if (row.id) ids.set(sha, row.id);
-    }
+    const { ids, missing } = storedPatchIds(db, repoId, shas, reverse);
     if (missing.length === 0) return ids;
     const computed = await patchIds(missing, this.cwd, { reverse });
     keepPatchIds(db, this.repoId, new Map(missing.map((sha) => [sha, computed.get(sha) ?? null])), reverse);
     for (const [sha, id] of computed) ids.set(sha, id);
     return ids;
   }
+}
+
+/** From this many commits asked, storedPatchIds reads the repository's stored ids in one pass. */
+const SCAN_IDS_FROM = 2_000;
+
+/**
+ * The patch-ids fact_commit_patch_ids holds for `shas` (in their order; an empty diff's null left
+ * out), and the commits it holds none for (a reversed one not computed counts as none). Many asked
+ * (`scan`, by default from SCAN_IDS_FROM): one pass over the repository's rows, quicker than a
+ * lookup each (a whole build asks for every mainline commit's: 60k lookups, 0.3 s, on git's own
+ * history, twice a build).
+ */
+export function storedPatchIds(
+  db: Database,
+  repoId: string,
+  shas: readonly string[],
+  reverse: boolean,
+  scan = shas.length >= SCAN_IDS_FROM,
+): { ids: Map<string, string>; missing: string[] } {
+  const column = reverse ? 'reverse_id' : 'forward_id';
+  const ids = new Map<string, string>();
+  const missing: string[] = [];
+  if (scan) {
+    const asked = new Set(shas);
+    const stored = new Map<string, string | null>();
+    for (const [sha, id, hasReverse] of db
+      .prepare(`SELECT sha, ${column}, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ?`)
+      .iterateArrays([repoId]))
+      if ((!reverse || hasReverse === 1) && asked.has(sha as string)) stored.set(sha as string, id as string | null);
+    for (const sha of shas) {
+      const id = stored.get(sha);
+      if (id === undefined) missing.push(sha);
+      else if (id) ids.set(sha, id);
+    }
+    return { ids, missing };
+  }
+  const known = db.prepare(`SELECT sha, ${column} AS id, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
+  for (const sha of shas) {
+    const row = known.get<{ sha: string; id: string | null; has_reverse: number }>([repoId, sha]);
+    if (!row || (reverse && row.has_reverse === 0)) missing.push(sha);
+    else if (row.id) ids.set(sha, row.id);
+  }
+  return { ids, missing };
 }
 
 const onlyFromKey = (from: readonly string[], notFrom: readonly string[]) => `${from.join(',')}^${notFrom.join(',')}`;
