@@ -483,7 +483,8 @@ describe('repository resolution', () => {
     const fresh = join(tempDir('paceflow-db-'), 'fresh.db');
     await run(fresh);
     // What the resolver before this version left: the second repository's session with none, its
-    // events and task links built that way, and the database at the version before sql/025.
+    // events and task links built that way, and the database at the version before sql/025 (so
+    // before sql/026 too: its column goes).
     const kept = join(tempDir('paceflow-db-'), 'kept.db');
     await run(kept);
     const d = openDatabase(kept);
@@ -491,7 +492,8 @@ describe('repository resolution', () => {
     d.prepare(`UPDATE metadata_sessions SET repo_id = NULL WHERE session_id = ?`).run([second]);
     d.exec(`DELETE FROM paceflow_owed_task_sessions; DELETE FROM event_task_sessions WHERE session_id = '${second}';
             UPDATE event_session_quality SET repo_id = NULL WHERE session_id = '${second}';
-            PRAGMA user_version = ${latestSchemaVersion() - 1}`);
+            ALTER TABLE metadata_commits DROP COLUMN line_balance;
+            PRAGMA user_version = ${latestSchemaVersion() - 2}`);
     d.close();
     for (const r of [one, two]) await ingest({ cwd: r.dir, db: kept, env: h.env, notes: false });
     expect(eventRows(kept)).toEqual(eventRows(fresh));

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# A first run on any repository, alternated between this checkout and another revision built beside
+# it, each into a new database; then `git log -p --all --no-merges` once on the same repository, the
+# budget's yardstick (DESIGN §7: a first run ≤ 2× its CPU). CPU is user + sys of the whole process
+# tree under GNU time (git's children included).
+#
+#   bash bench/first-run-pairs.sh <repository> [BASELINE_REV] [ROUNDS]   # defaults: HEAD~1, 2
+#
+# Runs with --no-sessions --no-notes and HOME set to an empty folder: the history and every builder,
+# no transcripts. Build this checkout first (npm run build).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+repo="$(cd "$1" && pwd)"
+rev="${2:-HEAD~1}"
+rounds="${3:-2}"
+work="$(mktemp -d)"
+trap 'git -C "$root" worktree remove --force "$work/baseline" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+git -C "$root" worktree add -q --detach "$work/baseline" "$rev"
+ln -s "$root/node_modules" "$work/baseline/node_modules"
+(cd "$work/baseline" && npm run --silent build >/dev/null)
+mkdir -p "$work/home"
+
+run() { # label, paceflow checkout
+  rm -f "$work"/db*
+  (cd "$repo" && HOME="$work/home" /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
+    node "$2/bin/paceflow.js" ingest --no-sessions --no-notes --db "$work/db" >/dev/null 2>"$work/err") ||
+    { echo "$1: failed: $(tail -1 "$work/err")"; return; }
+  read -r wall user sys rss <"$work/time"
+  echo "$1: $wall s wall, $user+$sys s CPU ($(awk "BEGIN { print $user + $sys }") s), $((rss / 1024)) MB"
+}
+
+for i in $(seq 1 "$rounds"); do
+  run "baseline $rev" "$work/baseline"
+  run "this checkout" "$root"
+done
+(cd "$repo" && /usr/bin/time -f "%e %U %S" -o "$work/time" git log -p --all --no-merges >/dev/null)
+read -r wall user sys <"$work/time"
+echo "git log -p --all --no-merges: $wall s wall, $user+$sys s CPU ($(awk "BEGIN { print $user + $sys }") s)"
