@@ -14,6 +14,7 @@ import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainline
 import { defaultConfig } from '../src/config/defaults.js';
 import { mainlineLanding, netDiffPatchIds } from '../src/git/mainline.js';
 import { ingestGit } from '../src/ingest/git.js';
+import { BranchWalks, branchesOnlyFrom } from '../src/git/log.js';
 import { diffsRead } from '../src/git/patches.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { tempDatabase } from './helpers/db.js';
@@ -25,12 +26,12 @@ afterAll(cleanupTempDirs);
  * Each rule of src/builders/outcomes on its own: a minimal repository, its history ingested, a
  * context loaded, the ancestor rule run (every other rule needs mainline), then the one rule.
  */
-async function contextOf(repo: TempRepo): Promise<OutcomeContext> {
+async function contextOf(repo: TempRepo, walks?: BranchWalks): Promise<OutcomeContext> {
   const db = tempDatabase();
-  const git = await ingestGit({ db, cwd: repo.dir, config: defaultConfig() });
+  const git = await ingestGit({ db, cwd: repo.dir, config: defaultConfig(), ...(walks ? { walks } : {}) });
   const repoId = git.repoId!;
   const tip = repo.git('rev-parse', 'main');
-  const ctx = loadOutcomeContext(db, repoId, repo.dir, tip, loadRefTips(db, repoId));
+  const ctx = loadOutcomeContext(db, repoId, repo.dir, tip, loadRefTips(db, repoId), { whole: true, walks });
   await ancestorRule.apply(ctx, []);
   return ctx;
 }
@@ -163,6 +164,25 @@ describe('mainline rules', () => {
     expect(batched[2]![1]).toBe(fresh.tip);
     expect(batched[3]![1]).toBeNull();
     expect(batched[4]![1]).toBe(fresh.tip);
+
+    // With the run's walks, as updateRepository passes them: ingest's orphan check walked every
+    // new ref off the tip, so the same read starts no rev-list (the tip itself has nothing off
+    // it), and the merge base git gave is kept for the next rule that asks.
+    const walks = new BranchWalks();
+    const shared = await contextOf(repo, walks);
+    const beforeShared = new Map(gitProcessCounts);
+    await shared.readBranches(heads);
+    const fromWalks = await Promise.all(
+      heads.map(async (h) => [(await shared.onlyFrom([h], [shared.tip])).sort(), await shared.mergeBaseWithTip(h)]),
+    );
+    await shared.mergeBaseWithTip(heads[1]!);
+    expect(processesSince(beforeShared)).toEqual({ 'merge-base': 1 });
+    expect(fromWalks).toEqual(batched);
+    // A head no walk covered: git walks it.
+    const beforeOther = new Map(gitProcessCounts);
+    const other = await branchesOnlyFrom([heads[0]!, side], [forkPoint], repo.dir, walks);
+    expect(processesSince(beforeOther)).toEqual({ 'rev-list': 1 });
+    expect(other.get(side)!.own).toEqual([side]);
   });
 
   it('net diffs from one pipeline have the patch-ids of `git diff | git patch-id`: renames, binary files, an empty diff', async () => {

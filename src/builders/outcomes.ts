@@ -4,6 +4,7 @@ import { isoSeconds } from './attribution-replay.js';
 import { collectIfGrown } from '../heap.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
+import type { BranchWalks } from '../git/log.js';
 import { isAncestor } from '../git/mainline.js';
 import { landingMark } from './outcomes/landing.js';
 import { sameKeyCommits } from './outcomes/reverse-candidates.js';
@@ -38,6 +39,8 @@ export async function buildOutcomes(options: {
   now?: Date;
   /** The diffs this run read so far (attribution's): the rules take theirs before asking git. */
   patches?: PatchStore;
+  /** The run's branch walks (ingest's orphan check's): the rules read branches from them before asking git. */
+  walks?: BranchWalks;
 }): Promise<{ mainlineTip: string | null; checked: number }> {
   const { db, repoId, cwd, config } = options;
   const now = (options.now ?? new Date()).getTime() / 1000;
@@ -77,7 +80,7 @@ export async function buildOutcomes(options: {
   // mainline commits can change. Else (or when a shortcut does not hold) every outcome is built,
   // over all of mainline.
   if (previous && sameSettings) {
-    const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: false, patches: options.patches });
+    const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: false, patches: options.patches, walks: options.walks });
     try {
       const checked =
         previous.tip === tip
@@ -88,7 +91,7 @@ export async function buildOutcomes(options: {
       ctx.close();
     }
   }
-  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true, patches: options.patches });
+  const ctx = loadOutcomeContext(db, repoId, cwd, tip, refs, { whole: true, patches: options.patches, walks: options.walks });
   try {
     return await buildAll(ctx, config, now, saveState);
   } finally {

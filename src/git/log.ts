@@ -490,22 +490,58 @@ export interface BranchOwn {
   leaves: Set<string>;
 }
 
+/** Each commit with its parents, as `git rev-list --parents` lists them. */
+type ParentGraph = Map<string, string[]>;
+
+/**
+ * The branch walks a run made (`branchesOnlyFrom`), kept for the run's later steps: a first run's
+ * ingest walks every branch's own commits to find orphans, and the outcome build and the task
+ * builder ask for the same branches' (git's own history: 0.8 s of git's CPU a walk). A walk from
+ * heads H not reachable from N holds every commit any subset of H has off N, so it answers any
+ * later question of those heads and N. Made and dropped with the run: objects git gets later (a
+ * fetch) are another run's.
+ */
+export class BranchWalks {
+  private readonly walks: { key: string; heads: Set<string>; graph: ParentGraph }[] = [];
+
+  /** The walk that answers for `heads` off `notFrom` (null: none made covers them all; one of `notFrom` has nothing off it). */
+  find(heads: readonly string[], notFrom: readonly string[], cwd: string): ParentGraph | null {
+    const key = walkKey(notFrom, cwd);
+    return this.walks.find((w) => w.key === key && heads.every((h) => w.heads.has(h) || notFrom.includes(h)))?.graph ?? null;
+  }
+
+  keep(heads: readonly string[], notFrom: readonly string[], cwd: string, graph: ParentGraph): void {
+    this.walks.push({ key: walkKey(notFrom, cwd), heads: new Set(heads), graph });
+  }
+}
+
+const walkKey = (notFrom: readonly string[], cwd: string) => `${cwd}\0${[...notFrom].sort().join(' ')}`;
+
 /**
  * For each of `heads`, the commits reachable from it but from none of `notFrom` — what
  * `commitsReachableOnlyFrom([head], notFrom)` lists, in another order — with the parents where it
  * leaves their history: one `git rev-list --parents` for every branch at once, walked in memory,
- * instead of a process per branch.
+ * instead of a process per branch; none when the run's `walks` already made one for these heads.
  */
-export async function branchesOnlyFrom(heads: readonly string[], notFrom: readonly string[], cwd: string): Promise<Map<string, BranchOwn>> {
+export async function branchesOnlyFrom(
+  heads: readonly string[],
+  notFrom: readonly string[],
+  cwd: string,
+  walks?: BranchWalks,
+): Promise<Map<string, BranchOwn>> {
   const result = new Map<string, BranchOwn>();
   if (heads.length === 0) return result;
-  const input = `${[...heads, ...notFrom.map((sha) => `^${sha}`)].join('\n')}\n`;
-  const { stdout } = await runGit(['rev-list', '--parents', '--ignore-missing', '--stdin'], { cwd, input });
-  const graph = new Map<string, string[]>();
-  for (const line of stdout.toString('latin1').split('\n')) {
-    if (!line) continue;
-    const [sha, ...parents] = line.split(' ');
-    graph.set(sha!, parents);
+  let graph = walks?.find(heads, notFrom, cwd) ?? null;
+  if (!graph) {
+    const input = `${[...heads, ...notFrom.map((sha) => `^${sha}`)].join('\n')}\n`;
+    const { stdout } = await runGit(['rev-list', '--parents', '--ignore-missing', '--stdin'], { cwd, input });
+    graph = new Map<string, string[]>();
+    for (const line of stdout.toString('latin1').split('\n')) {
+      if (!line) continue;
+      const [sha, ...parents] = line.split(' ');
+      graph.set(sha!, parents);
+    }
+    walks?.keep(heads, notFrom, cwd, graph);
   }
   for (const head of heads) {
     const own: string[] = [];

@@ -8,6 +8,7 @@ import { rowsRead } from '../db/statement.js';
 import { diffsRead } from '../git/patches.js';
 import { gitProcessCounts } from '../git/run.js';
 import { diffsKept, PatchStore } from '../git/patch-store.js';
+import type { BranchWalks } from '../git/log.js';
 
 /**
  * What every builder reads: the database, the repository, the settings, and what earlier builders
@@ -38,6 +39,8 @@ export interface BuildContext {
    * from git; attribution, churn and the outcome rules take theirs from it before asking git.
    */
   readonly patches?: PatchStore;
+  /** The run's branch walks (updateRepository's: ingest's orphan check made one the outcome rules read again). */
+  readonly walks?: BranchWalks;
 }
 
 export interface BuilderSummary {
@@ -105,6 +108,7 @@ const outcomes: Builder = {
       cwd: ctx.root,
       config: ctx.config,
       ...(ctx.patches ? { patches: ctx.patches } : {}),
+      ...(ctx.walks ? { walks: ctx.walks } : {}),
     });
     if (!result.mainlineTip)
       return { builder: this.name, message: `${ctx.repoId}: outcomes: no mainline branch found; merged and reverted stay unknown` };

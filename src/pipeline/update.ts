@@ -22,6 +22,7 @@ import type { ProviderEnvironment, SessionProvider } from '../providers/types.js
 import { packageVersion } from '../version.js';
 import { type BuilderSummary, patchStoreFor, runBuilders } from './builders.js';
 import type { PatchStore } from '../git/patch-store.js';
+import { BranchWalks } from '../git/log.js';
 import { builtInputs, owesNotes, queuedWork, saveBuiltState, stillBuilt, takeBuiltStates, windowsDue } from './built-state.js';
 import { cleanupWarnings, describeGitIngest, describeSessionIngest } from './messages.js';
 
@@ -92,9 +93,12 @@ export async function updateRepository(
   // The run's diff store: the history's pass keeps each new commit's diff in it, and every builder
   // takes its diffs from there before asking git. Only when the builders run; let go at the end.
   const patches = location && options.attribution !== false ? patchStoreFor(db) : undefined;
+  // The run's branch walks: ingest's orphan check walks every new branch, and the builders ask
+  // for the same branches' commits.
+  const walks = new BranchWalks();
   try {
     if (location) {
-      summary.git = await updateGit(db, location, config, options, patches);
+      summary.git = await updateGit(db, location, config, options, patches, walks);
       crashPoint('git-ingest');
       // The history's pass held a batch of commits and diffs: garbage now (src/heap.ts).
       collectAfterPhase();
@@ -140,6 +144,7 @@ export async function updateRepository(
         notesRead: notes.notes,
         ...(options.quiet ? { quiet: true } : {}),
         ...(patches ? { patches } : {}),
+        walks,
       });
       summary.messages.push(...summary.builders.map((b) => b.message));
       // A note still owed (git refused to write it) is tried again by the next run's builders.
@@ -157,6 +162,7 @@ async function updateGit(
   config: PaceflowConfig,
   options: UpdateOptions,
   patches: PatchStore | undefined,
+  walks: BranchWalks,
 ): Promise<GitIngestResult> {
   const progress = options.progress?.('git commits');
   return ingestGit({
@@ -164,6 +170,7 @@ async function updateGit(
     cwd: location.root,
     location,
     config,
+    walks,
     ...(patches ? { patches } : {}),
     ...(progress ? { onProgress: (n: number) => progress.update(n), onTotal: (n: number) => progress.total(n) } : {}),
   }).finally(() => progress?.done());

@@ -1,6 +1,6 @@
 import type { Database, Statement } from '../../db/driver.js';
 import { CatFileBatch } from '../../git/cat-file.js';
-import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
+import { type BranchWalks, branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
 import { keepPatchIds } from '../patch-ids.js';
 import { reverseCandidates, changedPathKeys } from './reverse-candidates.js';
@@ -99,6 +99,8 @@ export class OutcomeContext {
   changedTips: ReadonlySet<string> | null = null;
   /** The diffs this run read before the build (attribution's), which the rules take before asking git. */
   patches: PatchStore | undefined = undefined;
+  /** The run's branch walks, which readBranches reads before asking git. */
+  walks: BranchWalks | undefined = undefined;
 
   constructor(
     readonly db: Database,
@@ -180,7 +182,7 @@ export class OutcomeContext {
   async readBranches(heads: readonly string[]): Promise<void> {
     const wanted = [...new Set(heads)].filter((h) => !this.reachable.has(onlyFromKey([h], [this.tip])));
     if (wanted.length < 2) return; // one head: its own call costs the same
-    const branches = await branchesOnlyFrom(wanted, [this.tip], this.cwd).catch(() => null);
+    const branches = await branchesOnlyFrom(wanted, [this.tip], this.cwd, this.walks).catch(() => null);
     if (!branches) return;
     const chainSeq = this.db.prepare(`SELECT seq FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ? AND via_sha = sha`);
     for (const [head, { own, leaves }] of branches) {
@@ -209,7 +211,11 @@ export class OutcomeContext {
   /** The merge base of `head` and the tip: from `readBranches`, else from git. */
   async mergeBaseWithTip(head: string): Promise<string | null> {
     const known = this.bases.get(head);
-    return known !== undefined ? known : mergeBase(head, this.tip, this.cwd);
+    if (known !== undefined) return known;
+    // Kept: the rules ask again for the same head (git's own history: two heads asked twice).
+    const base = await mergeBase(head, this.tip, this.cwd);
+    this.bases.set(head, base);
+    return base;
   }
 
   /**
@@ -420,10 +426,11 @@ export function loadOutcomeContext(
   cwd: string,
   tip: string,
   refs: readonly RefTip[],
-  options: { whole: boolean; patches?: PatchStore | undefined } = { whole: true },
+  options: { whole: boolean; patches?: PatchStore | undefined; walks?: BranchWalks | undefined } = { whole: true },
 ): OutcomeContext {
   const ctx = new OutcomeContext(db, repoId, cwd, tip, refs, options.whole);
   ctx.patches = options.patches;
+  ctx.walks = options.walks;
   if (options.whole) ctx.allCommits();
   return ctx;
 }
