@@ -2,7 +2,8 @@
 # A first run on any repository, alternated between this checkout and another revision built beside
 # it, each into a new database; then `git log -p --all --no-merges` once on the same repository, the
 # budget's yardstick (DESIGN §7: a first run ≤ 2× its CPU). CPU is user + sys of the whole process
-# tree under GNU time (git's children included).
+# tree under GNU time (git's children included); node's own CPU and peak come from
+# bench/exit-figures.mjs.
 #
 #   bash bench/first-run-pairs.sh <repository> [BASELINE_REV] [ROUNDS]   # defaults: HEAD~1, 2
 #
@@ -22,11 +23,15 @@ mkdir -p "$work/home"
 
 run() { # label, paceflow checkout
   rm -f "$work"/db*
-  (cd "$repo" && HOME="$work/home" /usr/bin/time -f "%e %U %S %M" -o "$work/time" \
-    node "$2/bin/paceflow.js" ingest --no-sessions --no-notes --db "$work/db" >/dev/null 2>"$work/err") ||
-    { echo "$1: failed: $(tail -1 "$work/err")"; return; }
-  read -r wall user sys rss <"$work/time"
-  echo "$1: $wall s wall, $user+$sys s CPU ($(awk "BEGIN { print $user + $sys }") s), $((rss / 1024)) MB"
+  (cd "$repo" && HOME="$work/home" /usr/bin/time -f "%e %U %S" -o "$work/time" \
+    node --import "$root/bench/exit-figures.mjs" "$2/bin/paceflow.js" ingest --no-sessions --no-notes --db "$work/db" \
+    >/dev/null 2>"$work/err") || { echo "$1: failed: $(tail -1 "$work/err")"; return; }
+  read -r wall user sys <"$work/time"
+  # node's own peak and CPU (bench/exit-figures.mjs): GNU time's peak is the largest process, git's at times.
+  local hwm node_cpu
+  hwm="$(sed -n 's/^HWM \([0-9]*\) KB.*/\1/p' "$work/err" | tail -1)"
+  node_cpu="$(sed -n 's/.* node-cpu \([0-9.]*\) s.*/\1/p' "$work/err" | tail -1)"
+  echo "$1: $wall s wall, $user+$sys s CPU ($(awk "BEGIN { print $user + $sys }") s; node ${node_cpu} s), node's peak $((hwm / 1024)) MB"
 }
 
 for i in $(seq 1 "$rounds"); do
