@@ -356,38 +356,36 @@ export class OutcomeContext {
   }
 }
 
-/** From this many commits asked, storedPatchIds reads the repository's stored ids in one pass. */
+/** From this many forward ids asked, storedPatchIds reads the repository's stored ids in one pass. */
 const SCAN_IDS_FROM = 2_000;
 
 /**
- * The patch-ids fact_commit_patch_ids holds for `shas` (in their order; an empty diff's null left
- * out), and the commits it holds none for (a reversed one not computed counts as none). Many asked
+ * The patch-ids fact_commit_patch_ids holds for `shas` (an empty diff's null left out), and the
+ * commits it holds none for (a reversed one not computed counts as none). Many forward ids asked
  * (`scan`, by default from SCAN_IDS_FROM): one pass over the repository's rows, quicker than a
  * lookup each (a whole build asks for every mainline commit's: 60k lookups, 0.3 s, on git's own
- * history, twice a build).
+ * history, twice a build); the ids then come in the table's order. Reversed ids are always looked
+ * up, in the order asked: diff inversion lists its candidates in that order, and few are asked.
  */
 export function storedPatchIds(
   db: Database,
   repoId: string,
   shas: readonly string[],
   reverse: boolean,
-  scan = shas.length >= SCAN_IDS_FROM,
+  scan = !reverse && shas.length >= SCAN_IDS_FROM,
 ): { ids: Map<string, string>; missing: string[] } {
   const column = reverse ? 'reverse_id' : 'forward_id';
   const ids = new Map<string, string>();
   const missing: string[] = [];
   if (scan) {
-    const asked = new Set(shas);
-    const stored = new Map<string, string | null>();
+    const unread = new Set(shas);
     for (const [sha, id, hasReverse] of db
       .prepare(`SELECT sha, ${column}, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ?`)
-      .iterateArrays([repoId]))
-      if ((!reverse || hasReverse === 1) && asked.has(sha as string)) stored.set(sha as string, id as string | null);
-    for (const sha of shas) {
-      const id = stored.get(sha);
-      if (id === undefined) missing.push(sha);
-      else if (id) ids.set(sha, id);
+      .iterateArrays([repoId])) {
+      if ((reverse && hasReverse !== 1) || !unread.delete(sha as string)) continue;
+      if (id) ids.set(sha as string, id as string);
     }
+    for (const sha of shas) if (unread.has(sha)) missing.push(sha);
     return { ids, missing };
   }
   const known = db.prepare(`SELECT sha, ${column} AS id, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ? AND sha = ?`);
