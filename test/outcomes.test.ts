@@ -271,6 +271,28 @@ describe('reverted later', () => {
     }
   });
 
+  it('an undo of a commit recorded before line balances (sql/026) is found: an unknown balance matches any', async () => {
+    const repo = base();
+    repo.write('a.ts', lines('a')).commit('a');
+    const c = repo.write('a.ts', `${lines('a')}${lines('more')}`).commit('more');
+    repo.write('b.ts', lines('b')).commit('unrelated');
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+    // What an older paceflow recorded: no balances.
+    const d = openDatabase(db);
+    d.exec(`UPDATE metadata_commits SET line_balance = NULL`);
+    d.close();
+    const undo = repo.write('a.ts', lines('a')).commit('less');
+    await ingest({ cwd: repo.dir, db, sessions: false, notes: false });
+    const after = openDatabase(db);
+    expect(after.prepare(`SELECT line_balance IS NOT NULL AS known FROM metadata_commits WHERE sha = ?`).get([undo])).toEqual({ known: 1 });
+    expect(after.prepare(`SELECT reverted_by, revert_kind FROM event_commit_outcomes WHERE sha = ?`).get([c])).toEqual({
+      reverted_by: undo,
+      revert_kind: 'diff-inversion',
+    });
+    after.close();
+  });
+
   it('a revert line quoted in a squash body reverts nothing', async () => {
     const repo = base();
     const c = repo.write('a.ts', lines('a')).commit('feature');
