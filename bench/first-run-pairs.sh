@@ -14,11 +14,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$1" && pwd)"
 rev="${2:-HEAD~1}"
 rounds="${3:-2}"
-work="$(mktemp -d)"
-trap 'git -C "$root" worktree remove --force "$work/baseline" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-git -C "$root" worktree add -q --detach "$work/baseline" "$rev"
-ln -s "$root/node_modules" "$work/baseline/node_modules"
-(cd "$work/baseline" && npm run --silent build >/dev/null)
+. "$root/bench/baseline-worktree.sh" "$rev"
 mkdir -p "$work/home"
 
 run() { # label, paceflow checkout

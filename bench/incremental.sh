@@ -22,11 +22,7 @@ rev="${2:-HEAD~1}"
 sessions="${3:-}"
 # Absolute: the transcripts are written from bench/ (a relative path would be read from there).
 [ -n "$sessions" ] && sessions="$(cd "$(dirname "$sessions")" && pwd)/$(basename "$sessions")"
-work="$(mktemp -d)"
-trap 'git -C "$root" worktree remove --force "$work/baseline" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
-git -C "$root" worktree add -q --detach "$work/baseline" "$rev"
-ln -s "$root/node_modules" "$work/baseline/node_modules"
-(cd "$work/baseline" && npm run --silent build >/dev/null)
+. "$root/bench/baseline-worktree.sh" "$rev"
 # git, counted: every process paceflow starts goes through this wrapper.
 mkdir -p "$work/bin"
 real_git="$(command -v git)"
