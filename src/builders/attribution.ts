@@ -674,10 +674,20 @@ class AttributionRun {
    */
   private readonly attributedShas: string[] | null;
   /**
-   * The repository has no attributions and no outcome rows yet (a first run): no commit has any
-   * to clear or to compare with — two statements a commit skipped (~0.3 s on git's own history).
+   * Whether the repository had no attributions and no outcome rows when this run attributed its
+   * first commit (a first run): no commit has any to clear or to compare with — two statements a
+   * commit skipped (~0.3 s on git's own history). Asked then, not by runs that attribute nothing.
    */
-  private readonly first: boolean;
+  private firstRun: boolean | undefined;
+  private get first(): boolean {
+    this.firstRun ??=
+      this.options.db
+        .prepare(
+          `SELECT EXISTS (SELECT 1 FROM event_commit_outcomes WHERE repo_id = ?) OR EXISTS (SELECT 1 FROM event_commit_attributions WHERE repo_id = ?) AS built`,
+        )
+        .get<{ built: number }>([this.options.repoId, this.options.repoId])!.built === 0;
+    return this.firstRun;
+  }
 
   constructor(
     private readonly options: AttributionOptions,
@@ -688,12 +698,6 @@ class AttributionRun {
   ) {
     this.attributedShas = replaying ? [] : null;
     const { db } = options;
-    this.first =
-      db
-        .prepare(
-          `SELECT EXISTS (SELECT 1 FROM event_commit_outcomes WHERE repo_id = ?) OR EXISTS (SELECT 1 FROM event_commit_attributions WHERE repo_id = ?) AS built`,
-        )
-        .get<{ built: number }>([options.repoId, options.repoId])!.built === 0;
     this.sql = {
       clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
       attributed: db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`),

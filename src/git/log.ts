@@ -495,8 +495,8 @@ type ParentGraph = Map<string, string[]>;
 
 /**
  * The branch walks a run made (`branchesOnlyFrom`), kept for the run's later steps: a first run's
- * ingest walks every branch's own commits to find orphans, and the outcome build and the task
- * builder ask for the same branches' (git's own history: 0.8 s of git's CPU a walk). A walk from
+ * ingest walks every new ref's own commits to find orphan branches, and the outcome build asks
+ * for the same refs' (git's own history: 0.8 s of git's CPU a walk). A walk from
  * heads H not reachable from N holds every commit any subset of H has off N, so it answers any
  * later question of those heads and N. Made and dropped with the run: objects git gets later (a
  * fetch) are another run's.

@@ -136,8 +136,9 @@ function shellUnquote(word: string): string {
 
 /**
  * The shim's problems (missing, unparsable, or starting a nice, node or paceflow that moved), and
- * notes: a shim another version of paceflow wrote works, but not as this one's does (the worker
- * niced since session 28, say) — the shim is only written by `hooks install`, not by an upgrade.
+ * notes: a shim that is not the one this version writes still works, but not as this one's does
+ * (an older one starts the worker without nice, say) — the shim is only written by `hooks
+ * install`, not by an upgrade.
  */
 function shimCheck(setup: HookSetup, anyInstalled: boolean): { problems: string[]; notes: string[] } {
   if (!existsSync(setup.shim))
@@ -158,12 +159,14 @@ function shimCheck(setup: HookSetup, anyInstalled: boolean): { problems: string[
     if (path && !existsSync(path))
       problems.push(`the hooks start ${what} at ${path}, which no longer exists: run \`paceflow hooks install\` again`);
   }
-  // This version's shim with the same starts: any other text is another version's.
+  // This version's shim with the same starts: any other text is another version's (or was edited).
   const current = db !== undefined && node && cli ? renderShim(setup.dir, { nice: nice ?? null, node, cli, db }) : null;
   const notes =
     broken || current === shim
       ? []
-      : [`the hook shim ${setup.shim} is another version of paceflow's: run \`paceflow hooks install\` to bring it up to date`];
+      : [
+          `the hook shim ${setup.shim} is not the one this version of paceflow writes: run \`paceflow hooks install\` to bring it up to date`,
+        ];
   return { problems, notes };
 }
 

@@ -168,7 +168,7 @@ export class OutcomeContext {
     return found;
   }
 
-  /** Merge bases with the tip found by `readBranches` (null: none); others are asked of git. */
+  /** Merge bases with the tip found by `readBranches`, or asked of git once (null: none). */
   private readonly bases = new Map<string, string | null>();
 
   /**
