@@ -8,7 +8,8 @@
 #   bash bench/first-run-pairs.sh <repository> [BASELINE_REV] [ROUNDS]   # defaults: HEAD~1, 2
 #
 # Runs with --no-sessions --no-notes and HOME set to an empty folder: the history and every builder,
-# no transcripts. Build this checkout first (npm run build).
+# no transcripts. Build this checkout first (npm run build). With KEEP_DBS=<folder>, the last
+# database of each side is kept there (baseline.db, this.db) for bench/compare-databases.mjs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$1" && pwd)"
@@ -17,7 +18,7 @@ rounds="${3:-2}"
 . "$root/bench/baseline-worktree.sh" "$rev"
 mkdir -p "$work/home"
 
-run() { # label, paceflow checkout
+run() { # label, paceflow checkout, side (baseline or this)
   rm -f "$work"/db*
   (cd "$repo" && HOME="$work/home" /usr/bin/time -f "%e %U %S" -o "$work/time" \
     node --import "$root/bench/exit-figures.mjs" "$2/bin/paceflow.js" ingest --no-sessions --no-notes --db "$work/db" \
@@ -28,11 +29,15 @@ run() { # label, paceflow checkout
   hwm="$(sed -n 's/^HWM \([0-9]*\) KB.*/\1/p' "$work/err" | tail -1)"
   node_cpu="$(sed -n 's/.* node-cpu \([0-9.]*\) s.*/\1/p' "$work/err" | tail -1)"
   echo "$1: $wall s wall, $user+$sys s CPU ($(awk "BEGIN { print $user + $sys }") s; node ${node_cpu} s), node's peak $((hwm / 1024)) MB"
+  if [ -n "${KEEP_DBS:-}" ]; then
+    rm -f "$KEEP_DBS/$3.db"*
+    for f in "$work"/db*; do cp "$f" "$KEEP_DBS/$3.db${f#"$work"/db}"; done
+  fi
 }
 
 for i in $(seq 1 "$rounds"); do
-  run "baseline $rev" "$work/baseline"
-  run "this checkout" "$root"
+  run "baseline $rev" "$work/baseline" baseline
+  run "this checkout" "$root" this
 done
 (cd "$repo" && /usr/bin/time -f "%e %U %S" -o "$work/time" git log -p --all --no-merges >/dev/null)
 read -r wall user sys <"$work/time"

@@ -184,7 +184,7 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     expect(writes).toBeGreaterThan(0);
     expect(writes).toBeLessThanOrEqual(Math.ceil(text.length / PATCH_ID_WRITE_BYTES) + 1);
 
-    const log = spawnSync('git', ['log', '-p', '--format=commit %H', '--unified=3', '-M', '--no-prefix', 'refs/heads/main'], big);
+    const log = spawnSync('git', ['log', '-p', '--format=commit %H', '--unified=0', '-M', '--no-prefix', 'refs/heads/main'], big);
     const own = spawnSync('git', ['patch-id', '--stable'], { ...big, input: log.stdout }).stdout.toString();
     const expected = new Map(
       own

@@ -142,6 +142,27 @@ describe('reached mainline', () => {
     });
   });
 
+  it('a cherry-pick onto surroundings mainline changed: still the copy’s patch-id (an id holds no context)', async () => {
+    const repo = base();
+    const file = (edited: boolean, inserted: boolean) =>
+      Array.from({ length: 20 }, (_, i) => [
+        ...(inserted && i === 10 ? ['export const picked = fromTopic();', 'export const alsoPicked = fromTopic(2);'] : []),
+        edited && (i === 8 || i === 12) ? `export const near${i} = editedOnMain();` : `export const line${i} = original(${i});`,
+      ])
+        .flat()
+        .join('\n') + '\n';
+    repo.write('s.ts', file(false, false)).commit('the file');
+    repo.git('checkout', '-q', '-b', 'topic');
+    const c = repo.write('s.ts', file(false, true)).commit('topic inserts two lines');
+    repo.git('checkout', '-q', 'main');
+    // Two lines of what would be the insertion's context change on main; the pick still applies.
+    repo.write('s.ts', file(true, false)).commit('main edits around');
+    repo.at().git('cherry-pick', c);
+    const copy = repo.git('rev-parse', 'HEAD');
+    expect(repo.git('show', copy, '--format=', '-U3')).not.toBe(repo.git('show', c, '--format=', '-U3'));
+    expect((await outcomes(repo))(c)).toMatchObject({ merged_to_mainline: 1, mainline_via: 'patch-id', mainline_sha: copy });
+  });
+
   it('content: most of the lines are on mainline though the diffs differ', async () => {
     const repo = base();
     repo.git('checkout', '-q', '-b', 'topic');
@@ -246,6 +267,24 @@ describe('reverted later', () => {
         repo.write('a.py', 'x = 1\ny = 2\nz = 3\n').commit('values');
         const c = repo.write('a.py', 'x = 1\ny = 20\nz = 3\n').commit('bigger y');
         return { c, undo: repo.write('a.py', 'x = 1\ny=2\nz = 3\n').commit('y back') };
+      },
+    ],
+    [
+      // As "Retire rabinpoly fingerprinting code" undid fd2bbdd2 in git's own history: the lines
+      // around the ones c added changed in between, so only an id without context finds the undo.
+      'an undo after the lines around changed',
+      (repo) => {
+        const file = (inserted: boolean, edited: boolean) =>
+          Array.from({ length: 20 }, (_, i) => [
+            ...(inserted && i === 10 ? ['export const added = byC();', 'export const alsoAdded = byC(2);'] : []),
+            edited && (i === 8 || i === 12) ? `export const near${i} = editedLater();` : `export const line${i} = original(${i});`,
+          ])
+            .flat()
+            .join('\n') + '\n';
+        repo.write('s.ts', file(false, false)).commit('the file');
+        const c = repo.write('s.ts', file(true, false)).commit('two lines');
+        repo.write('s.ts', file(true, true)).commit('lines around them edited');
+        return { c, undo: repo.write('s.ts', file(false, true)).commit('the two lines go') };
       },
     ],
   ];

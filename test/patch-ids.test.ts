@@ -61,7 +61,7 @@ function referenceIds(cwd: string, shas: readonly string[], reverse = false): Ma
       '--no-walk=unsorted',
       '--stdin',
       '-p',
-      '--unified=3',
+      '--unified=0',
       '-M',
       '--no-prefix',
       '--no-color',

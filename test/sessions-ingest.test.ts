@@ -484,7 +484,7 @@ describe('repository resolution', () => {
     await run(fresh);
     // What the resolver before this version left: the second repository's session with none, its
     // events and task links built that way, and the database at the version before sql/025 (so
-    // before sql/026 too: its column goes).
+    // before sql/026 and 027 too: its column goes).
     const kept = join(tempDir('paceflow-db-'), 'kept.db');
     await run(kept);
     const d = openDatabase(kept);
@@ -493,7 +493,7 @@ describe('repository resolution', () => {
     d.exec(`DELETE FROM paceflow_owed_task_sessions; DELETE FROM event_task_sessions WHERE session_id = '${second}';
             UPDATE event_session_quality SET repo_id = NULL WHERE session_id = '${second}';
             ALTER TABLE metadata_commits DROP COLUMN line_balance;
-            PRAGMA user_version = ${latestSchemaVersion() - 2}`);
+            PRAGMA user_version = ${latestSchemaVersion() - 3}`);
     d.close();
     for (const r of [one, two]) await ingest({ cwd: r.dir, db: kept, env: h.env, notes: false });
     expect(eventRows(kept)).toEqual(eventRows(fresh));
