@@ -41,6 +41,18 @@ const at = (repo: TempRepo, sha: string) => new Date(Number(repo.git('log', '-1'
 const lines = (tag: string, n = 5) =>
   `${Array.from({ length: n }, (_, i) => `export const ${tag}${i} = compute${tag}(${i});`).join('\n')}\n`;
 
+/**
+ * Twenty lines; `inserted`: two more in the middle; `edited`: the lines two above and two below
+ * them changed (within a diff's three lines of context, too far apart to conflict in a merge).
+ */
+const middleFile = (inserted: boolean, edited: boolean) =>
+  `${Array.from({ length: 20 }, (_, i) => [
+    ...(inserted && i === 10 ? ['export const added = inTheMiddle();', 'export const alsoAdded = inTheMiddle(2);'] : []),
+    edited && (i === 8 || i === 12) ? `export const near${i} = editedAround();` : `export const line${i} = original(${i});`,
+  ])
+    .flat()
+    .join('\n')}\n`;
+
 function base(): TempRepo {
   const repo = TempRepo.create();
   repo.write('README.md', '# project readme\n').commit('root');
@@ -144,19 +156,12 @@ describe('reached mainline', () => {
 
   it('a cherry-pick onto surroundings mainline changed: still the copy’s patch-id (an id holds no context)', async () => {
     const repo = base();
-    const file = (edited: boolean, inserted: boolean) =>
-      Array.from({ length: 20 }, (_, i) => [
-        ...(inserted && i === 10 ? ['export const picked = fromTopic();', 'export const alsoPicked = fromTopic(2);'] : []),
-        edited && (i === 8 || i === 12) ? `export const near${i} = editedOnMain();` : `export const line${i} = original(${i});`,
-      ])
-        .flat()
-        .join('\n') + '\n';
-    repo.write('s.ts', file(false, false)).commit('the file');
+    repo.write('s.ts', middleFile(false, false)).commit('the file');
     repo.git('checkout', '-q', '-b', 'topic');
-    const c = repo.write('s.ts', file(false, true)).commit('topic inserts two lines');
+    const c = repo.write('s.ts', middleFile(true, false)).commit('topic inserts two lines');
     repo.git('checkout', '-q', 'main');
     // Two lines of what would be the insertion's context change on main; the pick still applies.
-    repo.write('s.ts', file(true, false)).commit('main edits around');
+    repo.write('s.ts', middleFile(false, true)).commit('main edits around');
     repo.at().git('cherry-pick', c);
     const copy = repo.git('rev-parse', 'HEAD');
     expect(repo.git('show', copy, '--format=', '-U3')).not.toBe(repo.git('show', c, '--format=', '-U3'));
@@ -274,17 +279,10 @@ describe('reverted later', () => {
       // around the ones c added changed in between, so only an id without context finds the undo.
       'an undo after the lines around changed',
       (repo) => {
-        const file = (inserted: boolean, edited: boolean) =>
-          Array.from({ length: 20 }, (_, i) => [
-            ...(inserted && i === 10 ? ['export const added = byC();', 'export const alsoAdded = byC(2);'] : []),
-            edited && (i === 8 || i === 12) ? `export const near${i} = editedLater();` : `export const line${i} = original(${i});`,
-          ])
-            .flat()
-            .join('\n') + '\n';
-        repo.write('s.ts', file(false, false)).commit('the file');
-        const c = repo.write('s.ts', file(true, false)).commit('two lines');
-        repo.write('s.ts', file(true, true)).commit('lines around them edited');
-        return { c, undo: repo.write('s.ts', file(false, true)).commit('the two lines go') };
+        repo.write('s.ts', middleFile(false, false)).commit('the file');
+        const c = repo.write('s.ts', middleFile(true, false)).commit('two lines');
+        repo.write('s.ts', middleFile(true, true)).commit('lines around them edited');
+        return { c, undo: repo.write('s.ts', middleFile(false, true)).commit('the two lines go') };
       },
     ],
   ];
