@@ -3,10 +3,11 @@ import { chmodSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } from '../src/git/log.js';
-import { type CommitPatch, PATCH_ID_WRITE_BYTES, patchIdWrites, readCommitPatches } from '../src/git/patches.js';
+import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
 import { lineBalanceHash } from '../src/git/line-balance.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+import { gitPatchIds } from './helpers/git-patch-id.js';
 
 afterAll(cleanupTempDirs);
 
@@ -87,10 +88,11 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     const before = new Map(gitProcessCounts);
     const withPatches = await read(repo, true);
     const started = (name: string) => (gitProcessCounts.get(name) ?? 0) - (before.get(name) ?? 0);
-    // One log for the counts and the diffs, one patch-id, and one log --numstat for the commits
-    // whose counts the patch cannot give (the rename without a change, the binary one, the type
-    // change, and the path that is not UTF-8, whose patch header git writes another way).
-    expect([started('log'), started('patch-id')]).toEqual([2, 1]);
+    // One log for the counts, the diffs and the ids (no patch-id: they are hashed as they are
+    // read), and one log --numstat for the commits whose counts the patch cannot give (the rename
+    // without a change, the binary one, the type change, and the path that is not UTF-8, whose
+    // patch header git writes another way).
+    expect([started('log'), started('patch-id')]).toEqual([2, 0]);
 
     expect(plain.records).toHaveLength(7);
     const withoutBalance = (records: CommitRecord[]) => records.map(({ lineBalance: _, ...rest }) => rest);
@@ -139,18 +141,16 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
       const parser = new CommitStreamParser({ patches: true });
       const records: CommitRecord[] = [];
       const patches: CommitPatch[] = [];
-      const text: Buffer[] = [];
+      const ids = new Map<string, string>();
       for (const chunk of chunks) {
         parser.push(chunk, records);
         patches.push(...parser.takePatches());
-        const t = parser.takePatchIdText();
-        if (t) text.push(t);
+        for (const [sha, id] of parser.takePatchIds()) ids.set(sha, id);
       }
       parser.end(records);
       patches.push(...parser.takePatches());
-      const t = parser.takePatchIdText();
-      if (t) text.push(t);
-      return { records, patches, recount: [...parser.recount].sort(), text: Buffer.concat(text).toString('latin1') };
+      for (const [sha, id] of parser.takePatchIds()) ids.set(sha, id);
+      return { records, patches, recount: [...parser.recount].sort(), ids };
     };
     const whole = parse([out]);
     const chunks: Buffer[] = [];
@@ -158,12 +158,13 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     expect(parse(chunks)).toEqual(whole);
     expect(whole.patches).toHaveLength(6);
     expect(whole.recount).toHaveLength(4);
-    // patch-id is fed each diff after a line naming its commit, nothing of the messages.
-    expect(whole.text).not.toContain('not a patch line');
-    expect(whole.text.match(/^commit [0-9a-f]{40}$/gm)).toHaveLength(5);
+    // Each diff's id is git patch-id's of that diff alone (nothing of the messages), for the five
+    // commits whose diff is not empty.
+    expect(whole.ids.size).toBe(5);
+    expect(whole.ids).toEqual(gitPatchIds(repo.dir, 'HEAD'));
   });
 
-  it('hands patch-id its text in writes of PATCH_ID_WRITE_BYTES, and the ids are git’s own', async () => {
+  it('gives git’s own ids over diff text larger than git writes at a time, and starts no patch-id', async () => {
     // 48 commits adding 24 KB each: ~1.2 MB of diff text, which git writes a few KB at a time.
     const repo = TempRepo.create();
     const line = (i: number, n: number) => `line ${n} of file ${i}: ${'x'.repeat(40)}\n`;
@@ -176,22 +177,13 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     repo.gitRaw(['fast-import', '--quiet'], stream);
     const big = { cwd: repo.dir, maxBuffer: 64 << 20 };
     const text = spawnSync('git', commitLogArgs(true), { ...big, input: 'refs/heads/main\n' }).stdout;
-    expect(text.length).toBeGreaterThan(4 * PATCH_ID_WRITE_BYTES);
+    expect(text.length).toBeGreaterThan(1 << 20);
 
-    const before = patchIdWrites.count;
+    const before = gitProcessCounts.get('patch-id') ?? 0;
     const { ids } = await readAt(repo, 'refs/heads/main');
-    const writes = patchIdWrites.count - before;
-    expect(writes).toBeGreaterThan(0);
-    expect(writes).toBeLessThanOrEqual(Math.ceil(text.length / PATCH_ID_WRITE_BYTES) + 1);
+    expect(gitProcessCounts.get('patch-id') ?? 0).toBe(before);
 
-    const log = spawnSync('git', ['log', '-p', '--format=commit %H', '--unified=0', '-M', '--no-prefix', 'refs/heads/main'], big);
-    const own = spawnSync('git', ['patch-id', '--stable'], { ...big, input: log.stdout }).stdout.toString();
-    const expected = new Map(
-      own
-        .trim()
-        .split('\n')
-        .map((l) => l.split(' ').reverse() as [string, string]),
-    );
+    const expected = gitPatchIds(repo.dir, 'refs/heads/main');
     expect(expected.size).toBe(48);
     expect(ids).toEqual(expected);
   });

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +9,7 @@ import { openDatabase } from '../src/db/open.js';
 import { patchIds } from '../src/git/mainline.js';
 import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
 import { gitProcessCounts } from '../src/git/run.js';
+import { gitPatchIds } from './helpers/git-patch-id.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -50,37 +50,8 @@ function hostileHistory(): { repo: TempRepo; commits: string[] } {
   return { repo, commits };
 }
 
-/** The pinned definition, by hand: git log's patches of the commits into git patch-id --stable. */
-function referenceIds(cwd: string, shas: readonly string[], reverse = false): Map<string, string> {
-  const log = spawnSync(
-    'git',
-    [
-      '-c',
-      'core.quotePath=false',
-      'log',
-      '--no-walk=unsorted',
-      '--stdin',
-      '-p',
-      '--unified=0',
-      '-M',
-      '--no-prefix',
-      '--no-color',
-      '--no-ext-diff',
-      '--no-textconv',
-      '--format=commit %H',
-      ...(reverse ? ['-R'] : []),
-    ],
-    { cwd, input: `${shas.join('\n')}\n` },
-  );
-  const ids = spawnSync('git', ['patch-id', '--stable'], { cwd, input: log.stdout, encoding: 'utf8' });
-  return new Map(
-    ids.stdout
-      .trim()
-      .split('\n')
-      .map((l) => l.split(' '))
-      .map(([id, sha]) => [sha!, id!]),
-  );
-}
+/** The pinned definition, by hand (helpers/git-patch-id.ts), of each of these commits. */
+const referenceIds = (cwd: string, shas: readonly string[], reverse = false) => gitPatchIds(cwd, shas, { reverse });
 
 describe('patch-ids from the diff stream attribution reads', () => {
   it('are the ids patchIds computes, of one pinned diff whatever the configuration says', async () => {
@@ -123,11 +94,13 @@ describe('patch-ids from the diff stream attribution reads', () => {
       const { repo_id } = d.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!;
       await buildAttribution({ db: d, repoId: repo_id, cwd: repo.dir, config: defaultConfig() });
       expect(kept()).toEqual([...commits].sort().map((sha) => [sha, reference.get(sha) ?? null, 0]));
-      const before = gitProcessCounts.get('patch-id') ?? 0;
+      const before = new Map(gitProcessCounts);
       await ingest({ cwd: repo.dir, db, env, notes: false });
-      // The whole outcome build: one patch-id process, for the one reversed diff, under the pinned
+      // The whole outcome build: the rules' read of the diffs (this run's store is empty) and the one
+      // reversed diff, its id hashed as it is read (no patch-id process), under the pinned
       // definition whatever the configuration says.
-      expect((gitProcessCounts.get('patch-id') ?? 0) - before).toBe(1);
+      const started = (name: string) => (gitProcessCounts.get(name) ?? 0) - (before.get(name) ?? 0);
+      expect([started('log'), started('patch-id')]).toEqual([2, 0]);
       expect(kept()).toEqual([...commits].sort().map((sha) => [sha, reference.get(sha) ?? null, sha === undoable ? 1 : 0]));
       expect(d.prepare(`SELECT reverse_id FROM fact_commit_patch_ids WHERE sha = ?`).get([undoable])).toEqual({
         reverse_id: referenceIds(repo.dir, [undoable], true).get(undoable),

@@ -144,63 +144,47 @@ describe('schema', () => {
     old.close();
   });
 
-  it('migration 019 drops what was counted from the diff without context, and what says it is built', () => {
-    const path = join(tempDir(), 'v18.db');
-    const old = new BetterSqliteDatabase(path);
-    migrate(old, loadMigrations().slice(0, 18), []);
-    old.exec(`INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
-                nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r1', 'a1', 14, 2, 1, 5, 0, 1);
-              INSERT INTO paceflow_churn_evidence (repo_id, sha, fingerprint) VALUES ('r1', 'a1', 'l2');
-              INSERT INTO paceflow_churn_dirty (repo_id, sha) VALUES ('r1', 'a1');
-              INSERT INTO paceflow_content_checks (repo_id, sha, mainline_tip, copy_sha, candidates) VALUES ('r1', 'b1', 't1', NULL, 3);
-              INSERT INTO paceflow_partial_checks (repo_id, sha, revert_sha, later_digest) VALUES ('r1', 'a1', NULL, 'd');
-              INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r1', 'digest'), ('churn_stage:r1', '{}'),
-                ('outcomes_state:r1', '{}'), ('churnXinputs:r1', 'not churn state'), ('landing:r1', 'kept')`);
-    migrate(old, loadMigrations(), []);
-    for (const table of [
-      'event_commit_churn',
-      'paceflow_churn_evidence',
-      'paceflow_churn_dirty',
-      'paceflow_content_checks',
-      'paceflow_partial_checks',
-    ])
+  /** Rows counted from a diff (churn, the content and partial-revert verdicts) and what says they are built. */
+  const COUNTED_FROM_DIFFS = `
+    INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
+      nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r1', 'a1', 14, 2, 1, 5, 0, 1);
+    INSERT INTO paceflow_churn_evidence (repo_id, sha, fingerprint) VALUES ('r1', 'a1', 'l2');
+    INSERT INTO paceflow_churn_dirty (repo_id, sha) VALUES ('r1', 'a1');
+    INSERT INTO paceflow_content_checks (repo_id, sha, mainline_tip, copy_sha, candidates) VALUES ('r1', 'b1', 't1', NULL, 3);
+    INSERT INTO paceflow_partial_checks (repo_id, sha, revert_sha, later_digest) VALUES ('r1', 'a1', NULL, 'd');
+    INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r1', 'digest'), ('churn_stage:r1', '{}'),
+      ('outcomes_state:r1', '{}'), ('churnXinputs:r1', 'not churn state'), ('landing:r1', 'kept');`;
+  const COUNTED_TABLES = [
+    'event_commit_churn',
+    'paceflow_churn_evidence',
+    'paceflow_churn_dirty',
+    'paceflow_content_checks',
+    'paceflow_partial_checks',
+  ];
+
+  it.each([
+    [19, 'what was counted from the diff without context', '', []],
+    [
+      27,
+      'the ids and what was counted from the diff with context (a commit’s own figures stay)',
+      `INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES ('r1', 'a1', 'an id of the text with context');
+       INSERT INTO paceflow_net_diffs (repo_id, head_sha, base_sha, patch_id) VALUES ('r1', 'h1', 'b1', 'another');
+       INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, matched_lines, source)
+         VALUES ('r1', 'a1', 'claude-code', 's1', 3, 'transcript');`,
+      ['fact_commit_patch_ids', 'paceflow_net_diffs'],
+    ],
+  ] as const)('migration %i drops %s, and what says it is built', (version, _, more, dropped) => {
+    const old = new BetterSqliteDatabase(join(tempDir(), `v${version - 1}.db`));
+    migrate(old, loadMigrations().slice(0, version - 1), []);
+    old.exec(`${COUNTED_FROM_DIFFS}${more}`);
+    migrate(old, loadMigrations().slice(0, version), []);
+    for (const table of [...COUNTED_TABLES, ...dropped])
       expect(old.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
     expect(old.prepare(`SELECT key FROM paceflow_meta WHERE key LIKE '%:r1' ORDER BY key`).all()).toEqual([
       { key: 'churnXinputs:r1' },
       { key: 'landing:r1' },
     ]);
-    old.close();
-  });
-
-  it('migration 027 drops the ids and what was counted from the diff with context; a commit’s own figures stay', () => {
-    const path = join(tempDir(), 'v26.db');
-    const old = new BetterSqliteDatabase(path);
-    migrate(old, loadMigrations().slice(0, 26), []);
-    old.exec(`INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id) VALUES ('r1', 'a1', 'an id of the text with context');
-              INSERT INTO paceflow_net_diffs (repo_id, head_sha, base_sha, patch_id) VALUES ('r1', 'h1', 'b1', 'another');
-              INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
-                nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r1', 'a1', 14, 2, 1, 5, 0, 1);
-              INSERT INTO paceflow_churn_evidence (repo_id, sha, fingerprint) VALUES ('r1', 'a1', 'l2');
-              INSERT INTO paceflow_churn_dirty (repo_id, sha) VALUES ('r1', 'a1');
-              INSERT INTO paceflow_content_checks (repo_id, sha, mainline_tip, copy_sha, candidates) VALUES ('r1', 'b1', 't1', NULL, 3);
-              INSERT INTO paceflow_partial_checks (repo_id, sha, revert_sha, later_digest) VALUES ('r1', 'a1', NULL, 'd');
-              INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, matched_lines, source)
-                VALUES ('r1', 'a1', 'claude-code', 's1', 3, 'transcript');
-              INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r1', 'digest'), ('churn_stage:r1', '{}'),
-                ('outcomes_state:r1', '{}'), ('landing:r1', 'kept')`);
-    migrate(old, loadMigrations(), []);
-    for (const table of [
-      'fact_commit_patch_ids',
-      'paceflow_net_diffs',
-      'event_commit_churn',
-      'paceflow_churn_evidence',
-      'paceflow_churn_dirty',
-      'paceflow_content_checks',
-      'paceflow_partial_checks',
-    ])
-      expect(old.prepare(`SELECT count(*) AS n FROM ${table}`).get(), table).toEqual({ n: 0 });
-    expect(old.prepare(`SELECT key FROM paceflow_meta WHERE key LIKE '%:r1' ORDER BY key`).all()).toEqual([{ key: 'landing:r1' }]);
-    expect(old.prepare(`SELECT count(*) AS n FROM event_commit_attributions`).get()).toEqual({ n: 1 });
+    if (more) expect(old.prepare(`SELECT count(*) AS n FROM event_commit_attributions`).get()).toEqual({ n: 1 });
     old.close();
   });
 

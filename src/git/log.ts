@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { lineBalanceHash } from './line-balance.js';
-import { type CommitPatch, diffsRead, type ParsedPatch, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchLineParser, patchIdSink } from './patches.js';
+import { PatchIdHasher } from './patch-id.js';
+import { type CommitPatch, diffsRead, type ParsedPatch, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchLineParser } from './patches.js';
 import { BOUNDED_PACK_WINDOWS, runGit, streamGit, type GitOptions } from './run.js';
 
 export type ChangeType = 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | 'X';
@@ -128,7 +129,9 @@ export class CommitStreamParser {
   /** The current commit is a merge or none: its patch, if any, is not parsed. */
   private patchStarted = false;
   private parsedPatches: CommitPatch[] = [];
-  private idText: Buffer[] = [];
+  /** Each patch's id, from its bytes as they are parsed (patch mode). */
+  private readonly hasher: PatchIdHasher | null;
+  private patchIds = new Map<string, string>();
   /**
    * Commits whose file counts the patch cannot give exactly, for the reader to ask git's numstat:
    * a type change (git prints it as a deletion and an addition, numstat diffs one against the
@@ -141,6 +144,7 @@ export class CommitStreamParser {
 
   constructor(options: { patches?: boolean } = {}) {
     this.patches = options.patches ? new PatchLineParser() : null;
+    this.hasher = options.patches ? new PatchIdHasher() : null;
   }
 
   push(chunk: Buffer, out: CommitRecord[]): void {
@@ -161,12 +165,11 @@ export class CommitStreamParser {
     return taken;
   }
 
-  /** The patch text read since the last call, as `git patch-id` reads it: `commit <sha>` before each commit's patch. */
-  takePatchIdText(): Buffer | null {
-    if (this.idText.length === 0) return null;
-    const text = Buffer.concat(this.idText);
-    this.idText = [];
-    return text;
+  /** The patch-ids (git patch-id --stable) of the commits finished so far that have one (an empty diff has none), each once. */
+  takePatchIds(): Map<string, string> {
+    const taken = this.patchIds;
+    this.patchIds = new Map();
+    return taken;
   }
 
   private consume(data: Buffer, final: boolean, out: CommitRecord[]): void {
@@ -181,7 +184,6 @@ export class CommitStreamParser {
         if (data.length - start < 5 && !final) break;
         if (data.toString('latin1', start, start + 5) === 'diff ') {
           this.inPatch = true;
-          if (this.patchStarted) this.idText.push(Buffer.from(`commit ${this.current!.sha}\n`, 'latin1'));
           continue;
         }
       }
@@ -221,7 +223,7 @@ export class CommitStreamParser {
       end = nl + 1;
     }
     if (this.patchStarted) {
-      this.idText.push(data.subarray(start, end));
+      this.hasher!.lines(data, start, end);
       const text = data.toString('utf8', start, end);
       const parser = this.patches!;
       let from = 0;
@@ -352,6 +354,8 @@ export class CommitStreamParser {
     const parsed = this.patchStarted ? this.patches!.finish() : null;
     this.patchStarted = false;
     if (parsed) {
+      const id = this.hasher!.finish();
+      if (id !== null) this.patchIds.set(current.sha, id);
       diffsRead.count++;
       this.parsedPatches.push(parsed.patch);
       current.lineBalance = lineBalanceHash(parsed.patch.files);
@@ -401,8 +405,8 @@ export interface ReadCommitsOptions extends Omit<GitOptions, 'input'> {
   onPatch?: (patch: CommitPatch) => void;
   /**
    * With onPatch: the patch-id of each patch handed over that has one (a commit without is an
-   * empty diff), once the stream was read — one `git patch-id --stable` fed the text. Not called
-   * when patch-id failed.
+   * empty diff), once the stream was read — git patch-id --stable's, computed from the text as it
+   * is parsed (patch-id.ts).
    */
   onPatchIds?: (ids: Map<string, string>) => void;
 }
@@ -425,44 +429,35 @@ export async function* readCommits(
   // GIT_FLUSH=0: git otherwise flushes after every commit, and 50k tiny pipe writes cost more
   // than the parsing.
   const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };
-  const ids = onPatch && onPatchIds ? patchIdSink(gitOptions.cwd) : null;
-  const handOver = async () => {
+  const ids = new Map<string, string>();
+  const handOver = () => {
     for (const patch of parser.takePatches()) onPatch!(patch);
-    const text = parser.takePatchIdText();
-    if (ids && text) await ids.write(text);
+    for (const [sha, id] of parser.takePatchIds()) ids.set(sha, id);
   };
-  let finished = false;
-  try {
-    for await (const chunk of streamGit(commitLogArgs(onPatch !== undefined), { ...gitOptions, env, input })) {
-      const batch: CommitRecord[] = [];
-      parser.push(chunk, batch);
-      if (onPatch) await handOver();
-      if (batch.length > 0) yield batch;
-    }
-    const last: CommitRecord[] = [];
-    parser.end(last);
-    if (onPatch) await handOver();
-    if (last.length > 0) yield last;
-    if (parser.recount.length > 0) {
-      const again = new CommitStreamParser();
-      const recount = `${parser.recount.join('\n')}\n`;
-      for await (const chunk of streamGit([...commitLogArgs(), '--no-walk=unsorted'], { ...gitOptions, env, input: recount })) {
-        const batch: CommitRecord[] = [];
-        again.push(chunk, batch);
-        if (batch.length > 0) yield withBalance(batch, parser.recountBalance);
-      }
-      const rest: CommitRecord[] = [];
-      again.end(rest);
-      if (rest.length > 0) yield withBalance(rest, parser.recountBalance);
-    }
-    if (ids && onPatchIds) {
-      const found = await ids.end();
-      if (found) onPatchIds(found);
-    }
-    finished = true;
-  } finally {
-    if (!finished) ids?.abandon();
+  for await (const chunk of streamGit(commitLogArgs(onPatch !== undefined), { ...gitOptions, env, input })) {
+    const batch: CommitRecord[] = [];
+    parser.push(chunk, batch);
+    if (onPatch) handOver();
+    if (batch.length > 0) yield batch;
   }
+  const last: CommitRecord[] = [];
+  parser.end(last);
+  if (onPatch) handOver();
+  if (last.length > 0) yield last;
+  if (parser.recount.length > 0) {
+    const again = new CommitStreamParser();
+    const recount = `${parser.recount.join('\n')}\n`;
+    for await (const chunk of streamGit([...commitLogArgs(), '--no-walk=unsorted'], { ...gitOptions, env, input: recount })) {
+      const batch: CommitRecord[] = [];
+      again.push(chunk, batch);
+      if (batch.length > 0) yield withBalance(batch, parser.recountBalance);
+    }
+    const rest: CommitRecord[] = [];
+    again.end(rest);
+    if (rest.length > 0) yield withBalance(rest, parser.recountBalance);
+  }
+  // Once the whole stream was read (never after a failure: the ids of a part would pass for all).
+  if (onPatch) onPatchIds?.(ids);
 }
 
 /** The recounted commits with the line balances their patches gave. */

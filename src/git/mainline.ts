@@ -1,7 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { GitError } from '../errors.js';
+import { PatchIdStream } from './patch-id.js';
 import { PATCH_ID_CONFIG, PATCH_ID_DIFF } from './patches.js';
-import { BOUNDED_PACK_WINDOWS, countProcess, runGit, streamGit, subcommandOf } from './run.js';
+import { BOUNDED_PACK_WINDOWS, runGit, streamGit } from './run.js';
 
 /** Where a commit reached mainline: the first-parent commit that brought it in and its committer time (seconds); the commit's own. */
 export interface Landing {
@@ -113,13 +112,11 @@ export async function ancestorsOf(tip: string, cwd: string): Promise<Set<string>
 
 /**
  * `git patch-id --stable` of each commit's diff against its first parent (or of the reversed diff,
- * for finding reverts), keyed by commit: git log's patch output goes into git patch-id process to
- * process, with no shell. The diff is PATCH_ID_DIFF, the one attribution's stream hashes (merges
+ * for finding reverts), keyed by commit, from one git log's patch output (patchIdsOf). The diff is PATCH_ID_DIFF, the one attribution's stream hashes (merges
  * show none here: they have no id).
  */
 export async function patchIds(shas: readonly string[], cwd: string, options: { reverse?: boolean } = {}): Promise<Map<string, string>> {
   if (shas.length === 0) return new Map();
-  countProcess(['log']);
   return patchIdsOf(
     [
       ...BOUNDED_PACK_WINDOWS,
@@ -143,14 +140,12 @@ export async function netDiffPatchId(base: string, tip: string, cwd: string): Pr
 
 /**
  * The patch-ids of many net diffs (base → head, one base per head), keyed by head (absent: an
- * empty diff): one `git diff-tree --stdin -p` piped into one `git patch-id --stable`, instead of a
- * `git diff` and a `git patch-id` per branch. A line `<head> <base>` makes diff-tree diff base →
- * head (the head as a commit whose parent is the base) and print the head's id before it, the line
- * patch-id splits on (it reads diff-tree's output as it is). Renames are found (-M) as `git diff` does.
+ * empty diff): one `git diff-tree --stdin -p`, instead of a `git diff` and a `git patch-id` per
+ * branch. A line `<head> <base>` makes diff-tree diff base → head (the head as a commit whose
+ * parent is the base) and print the head's id before it, the line patch-id splits on. Renames are found (-M) as `git diff` does.
  */
 export async function netDiffPatchIds(pairs: readonly { base: string; head: string }[], cwd: string): Promise<Map<string, string>> {
   if (pairs.length === 0) return new Map();
-  countProcess(['diff-tree']);
   return patchIdsOf(
     [...BOUNDED_PACK_WINDOWS, ...PATCH_ID_CONFIG, 'diff-tree', '--stdin', '-r', ...PATCH_ID_DIFF],
     `${pairs.map((p) => `${p.head} ${p.base}`).join('\n')}\n`,
@@ -159,42 +154,14 @@ export async function netDiffPatchIds(pairs: readonly { base: string; head: stri
 }
 
 /**
- * `git patch-id --stable` over what the git command `producer` prints given `input` (each patch
- * after a line holding its commit id); waits for both and returns each id by that commit id. The
- * producer writes into patch-id's input directly (its end of the pipe is handed over at spawn and
- * this process closes its own): the diff text — the whole history's, in a first build — never
- * passes through this process.
+ * `git patch-id --stable` of what the git command `producer` prints given `input` (each patch
+ * after a line holding its commit id), computed as the text streams in (patch-id.ts): one git
+ * process, no `git patch-id` beside it. Returns each id by that commit id.
  */
 async function patchIdsOf(producer: readonly string[], input: string, cwd: string): Promise<Map<string, string>> {
-  countProcess(['patch-id']);
-  const patchId = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  const name = subcommandOf(producer);
-  let diff: ChildProcess;
-  try {
-    diff = spawn('git', [...producer], { cwd, stdio: ['pipe', patchId.stdin, 'pipe'] });
-  } finally {
-    // patch-id sees the end of its input when the producer exits (or never started), not before.
-    patchId.stdin.destroy();
-  }
-  diff.stdin!.on('error', () => undefined);
-  diff.stdin!.end(input);
-  diff.stderr!.resume();
-  patchId.stderr.resume();
-  let out = '';
-  patchId.stdout.setEncoding('utf8');
-  patchId.stdout.on('data', (chunk: string) => (out += chunk));
-  const exit = (child: ChildProcess, command: string) =>
-    new Promise<void>((resolve, reject) => {
-      child.once('error', reject);
-      child.once('close', (code) => (code === 0 ? resolve() : reject(new GitError(`git ${command} failed (exit ${code})`, [command]))));
-    });
-  await Promise.all([exit(diff, name), exit(patchId, 'patch-id')]);
-  const ids = new Map<string, string>();
-  for (const line of out.split('\n')) {
-    const [id, sha] = line.split(' ');
-    if (id && sha) ids.set(sha, id);
-  }
-  return ids;
+  const ids = new PatchIdStream();
+  for await (const chunk of streamGit(producer, { cwd, input })) ids.write(chunk);
+  return ids.end();
 }
 
 /** Whether `a` is an ancestor of `b` (or `b` itself). */

@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { StringDecoder } from 'node:string_decoder';
-import { BOUNDED_PACK_WINDOWS, countProcess, streamGit, type GitOptions } from './run.js';
+import { PatchIdStream } from './patch-id.js';
+import { BOUNDED_PACK_WINDOWS, streamGit, type GitOptions } from './run.js';
 
 /**
  * The diff every patch-id of paceflow's is `git patch-id --stable` of: no context, renames found,
@@ -24,9 +23,9 @@ export const PATCH_ID_DIFF: readonly string[] = ['-p', '--unified=0', '-M', '--n
 /** The options of readCommitPatches. */
 export interface ReadPatchesOptions extends Omit<GitOptions, 'input'> {
   /**
-   * Also the patch-id of each commit read (null: an empty diff), from the same stream: its text is
-   * handed to one `git patch-id --stable` as it is parsed (it is the text patchIds hashes), instead of git reading every diff again. Called once the whole stream
-   * was read and patch-id has answered; never after a failure.
+   * Also the patch-id of each commit read (null: an empty diff), from the same stream: git
+   * patch-id --stable's, computed from the text as it is parsed (patch-id.ts), instead of git
+   * reading every diff again. Called once the whole stream was read; never after a failure.
    */
   onPatchIds?: (ids: Map<string, string | null>) => void;
 }
@@ -197,7 +196,7 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
     '--diff-merges=first-parent',
   ];
   const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };
-  const ids = onPatchIds ? patchIdSink(gitOptions.cwd) : null;
+  const ids = onPatchIds ? new PatchIdStream() : null;
   let carry = '';
   const parser = new PatchLineParser();
   const done: CommitPatch[] = [];
@@ -212,30 +211,23 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
   };
 
   const decoder = new StringDecoder('utf8');
-  let finished = false;
-  try {
-    for await (const chunk of streamGit(args, { ...gitOptions, env, input: `${shas.join('\n')}\n` })) {
-      await ids?.write(chunk);
-      yield* parsed(chunk);
-    }
-    carry += decoder.end();
-    if (carry) line(carry);
-    const last = parser.finish();
-    if (last) done.push(last.patch);
-    while (done.length > 0) {
-      diffsRead.count++;
-      yield done.shift()!;
-    }
-    if (ids && onPatchIds) {
-      // git read every commit asked (a missing one fails the stream): each has its id, or none for
-      // an empty diff. (The asked ids, not the ones parsed: those are slices of the text read.) A
-      // patch-id that failed gives none: whoever needs them computes them.
-      const byCommit = await ids.end();
-      if (byCommit) onPatchIds(new Map(shas.map((sha) => [sha, byCommit.get(sha) ?? null])));
-    }
-    finished = true;
-  } finally {
-    if (!finished) ids?.abandon();
+  for await (const chunk of streamGit(args, { ...gitOptions, env, input: `${shas.join('\n')}\n` })) {
+    ids?.write(chunk);
+    yield* parsed(chunk);
+  }
+  carry += decoder.end();
+  if (carry) line(carry);
+  const last = parser.finish();
+  if (last) done.push(last.patch);
+  while (done.length > 0) {
+    diffsRead.count++;
+    yield done.shift()!;
+  }
+  if (ids && onPatchIds) {
+    // git read every commit asked (a missing one fails the stream): each has its id, or none for
+    // an empty diff. (The asked ids, not the ones parsed: those are slices of the text read.)
+    const byCommit = ids.end();
+    onPatchIds(new Map(shas.map((sha) => [sha, byCommit.get(sha) ?? null])));
   }
 
   function* parsed(chunk: Buffer): Generator<CommitPatch> {
@@ -252,99 +244,6 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
     }
   }
 }
-
-/** A `git patch-id --stable` fed diff text as it is read (patchIdSink). */
-export interface PatchIdSink {
-  write(chunk: Buffer): Promise<void>;
-  end(): Promise<Map<string, string> | null>;
-  abandon(): void;
-}
-
-/**
- * One `git patch-id --stable` fed the diff text as it is read, started by the first write (a run
- * whose new commits are merges only starts none): `write` gathers the text and hands it over
- * PATCH_ID_WRITE_BYTES at a time, waiting while the pipe is full (patch-id hashes faster than git
- * diffs, so rarely), `end` closes its input and returns each id by commit
- * (null when patch-id failed: the diffs were still read), `abandon` ends it unread (the stream
- * failed or its reader stopped).
- */
-export function patchIdSink(cwd: string): PatchIdSink {
-  let started: ReturnType<typeof startPatchId> | null = null;
-  return {
-    async write(chunk: Buffer): Promise<void> {
-      started ??= startPatchId(cwd);
-      await started.write(chunk);
-    },
-    async end(): Promise<Map<string, string> | null> {
-      return started ? started.end() : new Map();
-    },
-    abandon(): void {
-      started?.abandon();
-    },
-  };
-}
-
-/**
- * Bytes of diff text gathered before one write to patch-id. The text comes in git's chunks of a
- * few KB, and a write wakes patch-id whatever its size: git's newest 12,314 commits took ~10,800
- * writes at ~54 µs of the main thread's wall time each, and a first run's profile of git's whole
- * history put ~9 s under them. 256 KB a write makes them a few hundred.
- */
-export const PATCH_ID_WRITE_BYTES = 256 * 1024;
-
-function startPatchId(cwd: string): PatchIdSink {
-  countProcess(['patch-id']);
-  const child = spawn('git', ['patch-id', '--stable'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
-  let out = '';
-  let failed: Error | null = null;
-  child.stdout.setEncoding('utf8');
-  child.stdout.on('data', (chunk: string) => (out += chunk));
-  child.stderr.resume();
-  child.stdin.on('error', (error) => (failed ??= error));
-  const exit = new Promise<number | null>((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', resolve);
-  });
-  exit.catch(() => undefined);
-  const gathered: Buffer[] = [];
-  let gatheredBytes = 0;
-  const flush = async (): Promise<void> => {
-    if (gatheredBytes === 0) return;
-    const text = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes);
-    gathered.length = 0;
-    gatheredBytes = 0;
-    if (failed) return;
-    patchIdWrites.count++;
-    if (!child.stdin.write(text)) await Promise.race([once(child.stdin, 'drain'), exit]);
-  };
-  return {
-    async write(chunk: Buffer): Promise<void> {
-      if (failed) return;
-      gathered.push(chunk);
-      gatheredBytes += chunk.length;
-      if (gatheredBytes >= PATCH_ID_WRITE_BYTES) await flush();
-    },
-    async end(): Promise<Map<string, string> | null> {
-      await flush();
-      child.stdin.end();
-      const code = await exit.catch(() => null);
-      if (code !== 0 || failed) return null;
-      const ids = new Map<string, string>();
-      for (const line of out.split('\n')) {
-        const [id, sha] = line.split(' ');
-        if (id && sha) ids.set(sha, id);
-      }
-      return ids;
-    },
-    abandon(): void {
-      child.stdin.destroy();
-      child.kill();
-    },
-  };
-}
-
-/** Writes of diff text to patch-id processes in this process (what a test counts). Never reset here. */
-export const patchIdWrites = { count: 0 };
 
 /** Commit diffs parsed in this process (what the work-counting test and the benches read). Never reset here. */
 export const diffsRead = { count: 0 };
