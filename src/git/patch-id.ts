@@ -232,25 +232,32 @@ function isAlpha(b: number): boolean {
  * each commit's id (none for an empty diff, as git prints none).
  */
 export class PatchIdStream {
-  private carry: Buffer = EMPTY;
+  /** The start of a line not yet ended, in the chunks it came in (joined once it ends: a long line is copied once). */
+  private carry: Buffer[] = [];
   private sha: string | null = null;
   private readonly hasher = new PatchIdHasher();
   private readonly ids = new Map<string, string>();
 
   write(chunk: Buffer): void {
-    const data = this.carry.length > 0 ? Buffer.concat([this.carry, chunk]) : chunk;
+    if (chunk.indexOf(0x0a) === -1) {
+      this.carry.push(chunk);
+      return;
+    }
+    const data = this.carry.length > 0 ? Buffer.concat([...this.carry, chunk]) : chunk;
+    this.carry = [];
     let from = 0;
     for (let nl = data.indexOf(0x0a); nl !== -1; nl = data.indexOf(0x0a, from)) {
       this.line(data, from, nl);
       from = nl + 1;
     }
     // A copy, so the chunk it came from can go.
-    this.carry = from < data.length ? Buffer.from(data.subarray(from)) : EMPTY;
+    if (from < data.length) this.carry.push(Buffer.from(data.subarray(from)));
   }
 
   end(): Map<string, string> {
-    if (this.carry.length > 0) this.line(this.carry, 0, this.carry.length);
-    this.carry = EMPTY;
+    const rest = Buffer.concat(this.carry);
+    this.carry = [];
+    if (rest.length > 0) this.line(rest, 0, rest.length);
     this.close();
     return this.ids;
   }
