@@ -15,7 +15,9 @@ import type { FilePatch } from './patches.js';
  * lines once whitespace is dropped (patch-id drops git's isspace: space, TAB, LF, CR; here also VT
  * and FF, which can only make more texts equal), so they balance alike. Hence: R's patch-id equals
  * that of C's reversed diff only if balance(R) + balance(C) ≡ 0 — equal sums prove nothing, unequal
- * ones rule the pair out. Binary sections hold no lines in either direction; a "\ No newline"
+ * ones rule the pair out. (Where patch-id reads less than the whole line — up to a NUL, or not past
+ * a line it does not expect: src/git/patch-id.ts — two diffs can share an id with different lines;
+ * the balance then keeps such a pair apart, which is no undo anyway.) Binary sections hold no lines in either direction; a "\ No newline"
  * marker is not a line.
  */
 export function lineBalanceHash(files: readonly FilePatch[]): number {

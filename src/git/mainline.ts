@@ -112,8 +112,8 @@ export async function ancestorsOf(tip: string, cwd: string): Promise<Set<string>
 
 /**
  * `git patch-id --stable` of each commit's diff against its first parent (or of the reversed diff,
- * for finding reverts), keyed by commit, from one git log's patch output (patchIdsOf). The diff is PATCH_ID_DIFF, the one attribution's stream hashes (merges
- * show none here: they have no id).
+ * for finding reverts), keyed by commit, from one git log's patch output (patchIdsOf). The diff is
+ * PATCH_ID_DIFF, the one attribution's stream hashes (merges show none here: they have no id).
  */
 export async function patchIds(shas: readonly string[], cwd: string, options: { reverse?: boolean } = {}): Promise<Map<string, string>> {
   if (shas.length === 0) return new Map();
@@ -142,7 +142,8 @@ export async function netDiffPatchId(base: string, tip: string, cwd: string): Pr
  * The patch-ids of many net diffs (base → head, one base per head), keyed by head (absent: an
  * empty diff): one `git diff-tree --stdin -p`, instead of a `git diff` and a `git patch-id` per
  * branch. A line `<head> <base>` makes diff-tree diff base → head (the head as a commit whose
- * parent is the base) and print the head's id before it, the line patch-id splits on. Renames are found (-M) as `git diff` does.
+ * parent is the base) and print the head's id before it, the line patch-id splits on. Renames
+ * are found (-M) as `git diff` does.
  */
 export async function netDiffPatchIds(pairs: readonly { base: string; head: string }[], cwd: string): Promise<Map<string, string>> {
   if (pairs.length === 0) return new Map();

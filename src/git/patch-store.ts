@@ -10,8 +10,8 @@ import { type CommitPatch, type FilePatch, type ReadPatchesOptions, readCommitPa
  * instead of git diffing the same commits again (on git's own history churn's own pass was 74 s of
  * git's CPU, a sixth of the first run). Only the index (commit → offset, length, patch-id) is held
  * in memory; the patches go to one file (encodePatch), removed from its folder as soon as it is
- * opened, so a run killed at any moment leaves nothing behind. The file lives beside the database (a folder on disk;
- * the system's temporary folder may be memory). A store that cannot write keeps nothing: every
+ * opened, so a run killed at any moment leaves nothing behind. The file lives beside the database
+ * (a folder on disk; the system's temporary folder may be memory). A store that cannot write keeps nothing: every
  * reader then asks git, as without it.
  */
 export class PatchStore {
