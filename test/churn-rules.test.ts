@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Evidence, evidenceFingerprint } from '../src/builders/churn/evidence.js';
 import { type ChurnSubject, LiveLines } from '../src/builders/churn/live-lines.js';
+import { normalLineHash } from '../src/builders/lines.js';
 import type { FilePatch } from '../src/git/patches.js';
 
 /** The churn rules of src/builders/churn on their own: lines, windows, moves and renames. */
@@ -27,7 +28,7 @@ describe('LiveLines', () => {
   ] as const)('%s', (_name, files, after, churned, aiChurned) => {
     const live = new LiveLines(14 * DAY);
     const s = subjectAt(0);
-    live.add(s, 'a.ts', 'x = compute()', 1);
+    live.add(s, 'a.ts', normalLineHash('x = compute()'), 1);
     live.remove({ sha: 'later', files: [...files] }, after);
     expect([s.churned, s.aiChurned]).toEqual([churned, aiChurned]);
   });
@@ -35,7 +36,7 @@ describe('LiveLines', () => {
   it('a renamed file carries its lines to the new path', () => {
     const live = new LiveLines(14 * DAY);
     const s = subjectAt(0);
-    live.add(s, 'a.ts', 'x = compute()', 0.5);
+    live.add(s, 'a.ts', normalLineHash('x = compute()'), 0.5);
     live.remove({ sha: 'rename', files: [file('b.ts', { oldPath: 'a.ts' })] }, DAY);
     live.remove({ sha: 'edit', files: [file('b.ts', { removed: ['x = compute()'] })] }, 2 * DAY);
     expect([s.churned, s.aiChurned]).toEqual([1, 0.5]);
@@ -44,9 +45,9 @@ describe('LiveLines', () => {
   it('a rename onto a path with the same text keeps every copy; deletions take the newest first, one each', () => {
     const live = new LiveLines(14 * DAY);
     const [onB, onA1, onA2] = [subjectAt(0), subjectAt(DAY), subjectAt(2 * DAY)];
-    live.add(onB, 'b.ts', 'x = compute()', 1);
-    live.add(onA1, 'a.ts', 'x = compute()', 0);
-    live.add(onA2, 'a.ts', 'x = compute()', 0.5);
+    live.add(onB, 'b.ts', normalLineHash('x = compute()'), 1);
+    live.add(onA1, 'a.ts', normalLineHash('x = compute()'), 0);
+    live.add(onA2, 'a.ts', normalLineHash('x = compute()'), 0.5);
     live.remove({ sha: 'rename', files: [file('b.ts', { oldPath: 'a.ts' })] }, 3 * DAY);
     const deleteOne = (at: number) => live.remove({ sha: 'd', files: [file('b.ts', { removed: ['x = compute()'] })] }, at);
     deleteOne(4 * DAY);
@@ -60,7 +61,7 @@ describe('LiveLines', () => {
   it('a line deleted once churns once: the second deletion finds nothing', () => {
     const live = new LiveLines(14 * DAY);
     const s = subjectAt(0);
-    live.add(s, 'a.ts', 'x = compute()', 1);
+    live.add(s, 'a.ts', normalLineHash('x = compute()'), 1);
     const removal = { sha: 'del', files: [file('a.ts', { removed: ['x = compute()'] })] };
     live.remove(removal, DAY);
     live.remove(removal, 2 * DAY);
@@ -71,8 +72,8 @@ describe('LiveLines', () => {
     const live = new LiveLines(14 * DAY);
     const old = subjectAt(0);
     const fresh = subjectAt(10 * DAY);
-    live.add(old, 'a.ts', 'x = compute()', 1);
-    live.add(fresh, 'a.ts', 'x = compute()', 1);
+    live.add(old, 'a.ts', normalLineHash('x = compute()'), 1);
+    live.add(fresh, 'a.ts', normalLineHash('x = compute()'), 1);
     live.sweep(15 * DAY);
     // Both copies were live; after the sweep only the fresh one is, so two deletions churn it once.
     live.remove({ sha: 'd1', files: [file('a.ts', { removed: ['x = compute()', 'x = compute()'] })] }, 16 * DAY);

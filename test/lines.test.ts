@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { heldLineKey, isNontrivialLine, normalizeLine } from '../src/builders/lines.js';
+import { heldLineKey, isNontrivialLine, normalizeLine, normalLineHash } from '../src/builders/lines.js';
 
 /** The definition normalizeLine's scan must keep: trim, and each run of whitespace one space. */
 const byDefinition = (line: string) => line.trim().split(/\s+/).join(' ');
@@ -99,5 +99,69 @@ describe('normalizeLine', () => {
     expect(isNontrivialLine('    } else {')).toBe(false);
     expect(isNontrivialLine('\treturn;')).toBe(false);
     expect(isNontrivialLine('  count += 1;')).toBe(true);
+  });
+});
+
+describe('normalLineHash', () => {
+  it.each([
+    ['    return foo(bar, baz);', 'return foo(bar, baz);'],
+    ['\tif (a)  {\t', 'if (a) {'],
+    ['a \u00a0b', 'a b'],
+    ['\u3000x\ufeff', 'x'],
+    ['   ', ''],
+  ])('%j hashes as its normal form %j', (line, normal) => {
+    expect(normalLineHash(line)).toBe(normalLineHash(normal));
+    expect(normalLineHash(line)).toBe(normalLineHash(normalizeLine(line)));
+  });
+
+  it.each([
+    ['a b', 'ab'], // a space inside is kept (lineBalanceHash drops it; this does not)
+    ['a\u200bb', 'ab'], // a zero-width space is not whitespace
+    ['x = 1', 'x = 2'],
+    ['', '   .'],
+    ['ab', 'ba'],
+    ['\ud83d', '\ude00'],
+  ])('%j and %j differ', (one, other) => {
+    expect(normalLineHash(one)).not.toBe(normalLineHash(other));
+  });
+
+  it('reads a range of a text in place, as if it were cut out', () => {
+    const text = '  x  = 1\n\ty = 2 \n';
+    expect(normalLineHash(text, 0, 8)).toBe(normalLineHash('x = 1'));
+    expect(normalLineHash(text, 9, 16)).toBe(normalLineHash('y = 2'));
+    expect(normalLineHash(text, 17, 17)).toBe(normalLineHash(''));
+  });
+
+  it('is a whole number below 2^53 (a Map key compared by value)', () => {
+    for (const line of ['', 'x', 'const value = compute(1);', '\u{1f600}'.repeat(40)]) {
+      const h = normalLineHash(line);
+      expect(Number.isSafeInteger(h) && h >= 0).toBe(true);
+    }
+  });
+
+  it('two texts hash alike exactly when their normal forms are equal, for any text', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.constantFrom(...UNITS), { maxLength: 12 }),
+        fc.array(fc.constantFrom(...UNITS), { maxLength: 12 }),
+        (a, b) => {
+          const [one, other] = [a.join(''), b.join('')];
+          expect(normalLineHash(one) === normalLineHash(other)).toBe(byDefinition(one) === byDefinition(other));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 40 }), (line) => {
+        expect(normalLineHash(line)).toBe(normalLineHash(byDefinition(line)));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+
+  it('keeps 200,000 distinct code-like lines apart', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 200_000; i++) seen.add(normalLineHash(`  const v${i % 997} = compute(${i}, "${(i * 7919) % 65_521}");`));
+    expect(seen.size).toBe(200_000);
   });
 });

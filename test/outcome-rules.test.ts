@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } from '../src/builders/outcomes/context.js';
 import { ancestorRule, contentRule, linesAbsent, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
-import { normalizedLineToLookUp, normalizeLine } from '../src/builders/lines.js';
+import { normalizeLine } from '../src/builders/lines.js';
 import {
   diffInversionReverts,
   effectiveReverts,
@@ -480,13 +480,6 @@ describe('mainline rules', () => {
       expect(linesAbsent(added, files)).toEqual(expected.absent);
     }
   });
-
-  it.each(['x = 1', '  x = 1  ', 'a\tb', 'a  b', '\u00a0a\u3000b ', '', ' \t ', 'interior is normal already'])(
-    'normalizedLineToLookUp(%j) is normalizeLine’s text',
-    (line) => {
-      expect(normalizedLineToLookUp(line)).toBe(normalizeLine(line));
-    },
-  );
 });
 
 describe('the stored mainline landing', () => {

@@ -17,7 +17,7 @@ import {
 } from './churn/evidence.js';
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
 import { storedAiLines } from './attribution-replay.js';
-import { heldLineKey, isNontrivialLine } from './lines.js';
+import { isNontrivialLine, normalLineHash } from './lines.js';
 import { collectIfGrown } from '../heap.js';
 
 /**
@@ -164,23 +164,33 @@ async function churnPass(
  * rewritten mainline is noticed.
  */
 function addSubject(live: LiveLines, patch: CommitPatch, m: MainlineCommit, e: Evidence, pathScope?: ReadonlySet<string>): ChurnSubject {
-  const exact = new Map<string, number>();
-  if ('lines' in e) for (const l of e.lines) exact.set(`${l.path}\0${l.text}`, (exact.get(`${l.path}\0${l.text}`) ?? 0) + 1);
-  const added = patch.files.flatMap((f) =>
-    !pathScope || pathScope.has(f.path) ? f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: heldLineKey(text) })) : [],
-  );
-  const share = 'count' in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
-  const subject: ChurnSubject = { sha: m.sha, at: m.at, lines: added.length, aiWeight: 0, churned: 0, aiChurned: 0 };
-  for (const a of added) {
-    let weight = share;
-    if ('lines' in e) {
-      const key = `${a.path}\0${a.text}`;
-      const n = exact.get(key) ?? 0;
-      weight = n > 0 ? 1 : 0;
-      if (n > 0) exact.set(key, n - 1);
+  // The AI lines by path and normal line's hash (the live lines' key); each matches one added line.
+  const exact = new Map<string, Map<number, number>>();
+  if ('lines' in e)
+    for (const l of e.lines) {
+      const inPath = exact.get(l.path) ?? new Map<number, number>();
+      exact.set(l.path, inPath);
+      const key = normalLineHash(l.text);
+      inPath.set(key, (inPath.get(key) ?? 0) + 1);
     }
-    subject.aiWeight += weight;
-    live.add(subject, a.path, a.text, weight);
+  const share = 'count' in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
+  const subject: ChurnSubject = { sha: m.sha, at: m.at, lines: 0, aiWeight: 0, churned: 0, aiChurned: 0 };
+  for (const f of patch.files) {
+    if (pathScope && !pathScope.has(f.path)) continue;
+    const ai = exact.get(f.path);
+    for (const text of f.added) {
+      if (!isNontrivialLine(text)) continue;
+      const key = normalLineHash(text);
+      let weight = share;
+      if ('lines' in e) {
+        const n = ai?.get(key) ?? 0;
+        weight = n > 0 ? 1 : 0;
+        if (n > 0) ai!.set(key, n - 1);
+      }
+      subject.lines++;
+      subject.aiWeight += weight;
+      live.add(subject, f.path, key, weight);
+    }
   }
   return subject;
 }

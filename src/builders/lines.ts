@@ -83,16 +83,6 @@ export function normalizeLine(line: string): string {
   return spanStart === spanEnd ? '' : ` ${line.slice(spanStart, spanEnd)}`.slice(1);
 }
 
-/**
- * normalizeLine's text, to look up and let go (the content rule reads every line of the files it
- * compares: ~1 s of a first run on the 20k bench history): no copy is made, so it may be the line
- * itself or a slice of it — never a key to keep.
- */
-export function normalizedLineToLookUp(line: string): string {
-  if (!normalInside(line)) return line.trim().split(/\s+/).join(' ');
-  return spanStart === 0 && spanEnd === line.length ? line : line.slice(spanStart, spanEnd);
-}
-
 /** The line's trimmed span, set by normalInside (module state: no allocation per line). */
 let spanStart = 0;
 let spanEnd = 0;
@@ -135,6 +125,49 @@ export function heldLineKey(line: string): string {
 }
 
 const SURROGATE = /[\uD800-\uDFFF]/;
+
+/**
+ * A 53-bit hash of normalizeLine(text.slice(start, end)), read in place: no string is made, so a
+ * builder can key the hundreds of thousands of lines it holds (churn's live lines) or compares (every
+ * line of the files the content rule reads) by a number instead of a copy of each line. Equal for
+ * lines whose normal forms are equal; two lanes (FNV-1a and a rotate-xor-multiply), each finished
+ * with murmur3's mixer and the length, so two different lines share one with odds near 2⁻⁵³ — a
+ * builder comparing a line with the thousands of one path's lines in a window (churn) expects a
+ * false match once in ~10⁹ first runs of git's own history. Unlike lineBalanceHash (whitespace
+ * dropped), a run of whitespace counts as one space, as normalizeLine has it.
+ */
+export function normalLineHash(text: string, start = 0, end = text.length): number {
+  let a = 0x811c9dc5 | 0;
+  let b = 0x2545f491 | 0;
+  let length = 0;
+  let gap = false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 32 || (c < 0x80 ? c >= 9 && c <= 13 : isSpace(c))) {
+      // Leading whitespace is dropped; a run inside is one space, mixed in before the next character
+      // (so trailing whitespace never is).
+      gap = length > 0;
+      continue;
+    }
+    if (gap) {
+      a = Math.imul(a ^ 32, 0x01000193);
+      b = Math.imul(((b << 5) | (b >>> 27)) ^ 32, 0x9e3779b1);
+      length++;
+      gap = false;
+    }
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
+    length++;
+  }
+  return (mix32(a ^ length) >>> 0) * 0x200000 + (mix32(b + length) >>> 11);
+}
+
+/** murmur3's finalizer: every input bit moves every output bit. */
+function mix32(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
 
 export function isNontrivialLine(line: string): boolean {
   // Whitespace carries no letters or digits, so the raw line's count is the normalized line's.

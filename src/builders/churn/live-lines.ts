@@ -1,5 +1,5 @@
 import type { CommitPatch } from '../../git/patches.js';
-import { normalizedLineToLookUp } from '../lines.js';
+import { normalLineHash } from '../lines.js';
 
 /** A mainline commit whose lines churn is counted for (one event_commit_churn row). */
 export interface ChurnSubject {
@@ -20,32 +20,33 @@ interface LiveLine {
   weight: number;
 }
 
-/** One line, or the lines of one text, oldest first. */
+/** One line, or the lines of one normal text, oldest first. */
 type Lines = LiveLine | LiveLine[];
 
 /**
- * The subjects' lines still present on mainline, by path and normalized text (newest last), as
- * the churn pass walks mainline forward. A later commit that deletes one inside its subject's
- * window churns it; one that adds the same text back (a move, a reformat) does not. A first run
- * holds a window's lines of the whole mainline: a text present once (most are) keeps its line
- * without a list around it, and keys should be flat copies (heldLineKey).
+ * The subjects' lines still present on mainline, by path and normal line (its normalLineHash;
+ * newest last), as the churn pass walks mainline forward. A later commit that deletes one inside
+ * its subject's window churns it; one that adds the same text back (a move, a reformat) does not.
+ * A first run holds a window's lines of the whole mainline: a text present once (most are) keeps
+ * its line without a list around it, and its key is a number, not a copy of the line (on git's own
+ * history a copy and its map entry cost twice the time of the hash's).
  */
 export class LiveLines {
-  private readonly byPath = new Map<string, Map<string, Lines>>();
+  private readonly byPath = new Map<string, Map<number, Lines>>();
 
   constructor(private readonly windowMs: number) {}
 
-  /** Adds a subject's line. */
-  add(subject: ChurnSubject, path: string, text: string, weight: number): void {
+  /** Adds a subject's line, by its normalLineHash. */
+  add(subject: ChurnSubject, path: string, key: number, weight: number): void {
     let byText = this.byPath.get(path);
     if (!byText) {
       byText = new Map();
       this.byPath.set(path, byText);
     }
-    const same = byText.get(text);
-    if (same === undefined) byText.set(text, { subject, weight });
+    const same = byText.get(key);
+    if (same === undefined) byText.set(key, { subject, weight });
     else if (Array.isArray(same)) same.push({ subject, weight });
-    else byText.set(text, [same, { subject, weight }]);
+    else byText.set(key, [same, { subject, weight }]);
   }
 
   /**
@@ -53,12 +54,10 @@ export class LiveLines {
    * same text back; renames carry the lines to the new path.
    */
   remove(patch: CommitPatch, at: number): void {
-    // Keys to look up and let go with this commit (its lines' own text, not copies): only add()
-    // keeps a key, and the caller makes that one a copy.
-    const addedAnywhere = new Map<string, number>();
+    const addedAnywhere = new Map<number, number>();
     for (const f of patch.files) {
       for (const a of f.added) {
-        const key = normalizedLineToLookUp(a);
+        const key = normalLineHash(a);
         addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
       }
     }
@@ -66,12 +65,12 @@ export class LiveLines {
       const from = f.oldPath ?? f.path;
       const byText = this.byPath.get(from);
       if (!byText) continue;
-      for (const r of f.removed) this.removeOne(byText, normalizedLineToLookUp(r), addedAnywhere, at);
+      for (const r of f.removed) this.removeOne(byText, normalLineHash(r), addedAnywhere, at);
       if (f.oldPath && f.oldPath !== f.path) this.rename(f.oldPath, f.path, byText);
     }
   }
 
-  private removeOne(byText: Map<string, Lines>, key: string, addedAnywhere: Map<string, number>, at: number): void {
+  private removeOne(byText: Map<number, Lines>, key: number, addedAnywhere: Map<number, number>, at: number): void {
     const candidates = byText.get(key);
     if (candidates === undefined) return;
     const readded = addedAnywhere.get(key) ?? 0;
@@ -94,7 +93,7 @@ export class LiveLines {
     }
   }
 
-  private rename(from: string, to: string, byText: Map<string, Lines>): void {
+  private rename(from: string, to: string, byText: Map<number, Lines>): void {
     this.byPath.delete(from);
     const into = this.byPath.get(to);
     if (into) for (const [text, lines] of byText) into.set(text, one([...listOf(into.get(text)), ...listOf(lines)]));

@@ -1,7 +1,7 @@
 import { filesAtVia } from '../../git/cat-file.js';
 import { collectIfGrown } from '../../heap.js';
 import { readPatches } from '../../git/patch-store.js';
-import { isNontrivialLine, normalizedLineToLookUp, normalizeLine } from '../lines.js';
+import { isNontrivialLine, normalizeLine, normalLineHash } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
 
@@ -131,7 +131,7 @@ export const squashRule: MainlineRule = {
 /** How many of `added` (path, normalized text) stand in `files` (path → text), each file line used once. */
 export function linesPresent(added: readonly { path: string; text: string }[], files: ReadonlyMap<string, string>): number {
   let found = 0;
-  for (const n of presentOf(added, files).values()) found += n;
+  for (const inPath of presentOf(added, files).values()) for (const n of inPath.values()) found += n;
   return found;
 }
 
@@ -142,37 +142,48 @@ export function linesAbsent(
 ): { path: string; text: string }[] {
   const present = presentOf(added, files);
   return added.filter((a) => {
-    const key = `${a.path}\0${a.text}`;
-    const n = present.get(key) ?? 0;
-    if (n > 0) present.set(key, n - 1);
+    const inPath = present.get(a.path);
+    if (!inPath) return true;
+    const key = normalLineHash(a.text);
+    const n = inPath.get(key) ?? 0;
+    if (n > 0) inPath.set(key, n - 1);
     return n === 0;
   });
 }
 
 /**
- * Of the lines in `added` (key: path NUL text), how many `files` hold, each file line used once —
- * at most as many as `added` has. Only the files' lines that are looked for are counted: a map of
- * every line of every file compared (whole files, candidate after candidate) was most of the
- * content rule's time.
+ * Of the lines in `added`, how many `files` hold, by path and normal line (normalLineHash), each
+ * file line used once — at most as many as `added` has. Only the files' lines that are looked for
+ * are counted: a map of every line of every file compared (whole files, candidate after candidate)
+ * was most of the content rule's time; and each file line is hashed where it stands, never split
+ * off or normalized into a string of its own (git's Makefile, read for candidate after candidate).
  */
-function presentOf(added: readonly { path: string; text: string }[], files: ReadonlyMap<string, string>): Map<string, number> {
-  const wanted = new Map<string, Map<string, number>>();
+function presentOf(added: readonly { path: string; text: string }[], files: ReadonlyMap<string, string>): Map<string, Map<number, number>> {
+  const wanted = new Map<string, Map<number, number>>();
   for (const a of added) {
-    const inPath = wanted.get(a.path) ?? new Map<string, number>();
+    const inPath = wanted.get(a.path) ?? new Map<number, number>();
     wanted.set(a.path, inPath);
-    inPath.set(a.text, (inPath.get(a.text) ?? 0) + 1);
+    const key = normalLineHash(a.text);
+    inPath.set(key, (inPath.get(key) ?? 0) + 1);
   }
-  const present = new Map<string, number>();
+  const present = new Map<string, Map<number, number>>();
   for (const [path, text] of files) {
     const inPath = wanted.get(path);
     if (!inPath) continue;
-    for (const line of text.split('\n')) {
-      const normal = normalizedLineToLookUp(line);
-      const left = inPath.get(normal);
+    let found = present.get(path);
+    for (let start = 0; start <= text.length; ) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) end = text.length;
+      const key = normalLineHash(text, start, end);
+      start = end + 1;
+      const left = inPath.get(key);
       if (!left) continue;
-      inPath.set(normal, left - 1);
-      const key = `${path}\0${normal}`;
-      present.set(key, (present.get(key) ?? 0) + 1);
+      inPath.set(key, left - 1);
+      if (!found) {
+        found = new Map();
+        present.set(path, found);
+      }
+      found.set(key, (found.get(key) ?? 0) + 1);
     }
   }
   return present;
