@@ -243,6 +243,28 @@ describe('attribution from transcripts', () => {
     d.close();
   });
 
+  // A commit none of whose paths a session wrote is counted from the diff store's summary, its lines
+  // unread; one on a written path reads them. Both count only the non-trivial lines, and a rename
+  // from a written path reads its lines too.
+  it.each([
+    ['a path no session wrote', 'human.ts', null],
+    ['a path a session wrote', 'draft.ts', null],
+    ['a rename of a path a session wrote', 'moved.ts', 'draft.ts'],
+  ])('a commit on %s counts its non-trivial added lines only', async (_name, path, from) => {
+    const s = scenario();
+    // Ten lines a session wrote and a commit took: a rename keeping them is found as one.
+    const drafted = Array.from({ length: 10 }, (_, i) => `export const draft${i} = ${i} + extra;\n`).join('');
+    s.t.write('toolu_x', file(s.repo, 'draft.ts'), drafted);
+    s.repo.write('draft.ts', drafted);
+    s.repo.commit('draft', { at: AFTER_EDITS });
+    if (from) s.repo.git('mv', from, path);
+    const body = ['if (ready) {', '  return computeValue(input);', '}', '', 'else', '  const other = compute(2);', '  x;'].join('\n');
+    s.repo.write(path, `${from ? drafted : ''}${body}\n`);
+    const later = s.repo.commit('later', { at: AFTER_EDITS + 60 });
+    await s.run();
+    expect(s.outcome(later)).toMatchObject({ nontrivial_added_lines: 3, ai_lines: 0 });
+  });
+
   it('falls back to trailers in a repository without transcripts', async () => {
     const s = scenario();
     s.repo.write('t.ts', 'export const fromTrailer = generatedCode();\nexport const more = generatedToo();\n');

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PatchStore, readPatches } from '../src/git/patch-store.js';
+import { PatchStore, readPatches, summaryOf } from '../src/git/patch-store.js';
+import { isNontrivialLine } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
@@ -89,6 +90,39 @@ describe('PatchStore', () => {
     store.close();
     expect(store.size).toBe(0);
     expect(store.get(shas[0]!)).toBeUndefined();
+  });
+
+  it("gives each file's paths and counts without the lines when made with a line test; never for a patch from git", async () => {
+    const { repo, shas } = history();
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const counting = new PatchStore(tempDir('paceflow-store-'), isNontrivialLine);
+    const plain = new PatchStore(tempDir('paceflow-store-'));
+    for (const p of read) {
+      counting.keep(p);
+      plain.keep(p);
+    }
+    // Past the buffer: the rest come back from the file.
+    counting.keep({
+      sha: 'f'.repeat(40),
+      files: [{ path: 'big.txt', oldPath: null, added: ['z'.repeat(2 << 20), 'if', '  value = compute(1)'], removed: ['x'] }],
+    });
+    for (const p of [...read, { sha: 'f'.repeat(40) }]) {
+      const kept = counting.get(p.sha)!;
+      const expected = kept.files.map((f) => ({
+        path: f.path,
+        oldPath: f.oldPath,
+        added: f.added.length,
+        removed: f.removed.length,
+        counted: f.added.filter(isNontrivialLine).length,
+      }));
+      expect(summaryOf(counting.get(p.sha)!)).toEqual(expected);
+      expect(summaryOf(plain.get(p.sha) ?? (p as never))).toBeUndefined();
+    }
+    expect(summaryOf(counting.get('f'.repeat(40))!)).toEqual([{ path: 'big.txt', oldPath: null, added: 3, removed: 1, counted: 2 }]);
+    expect(summaryOf(counting.get(shas[3]!)!)).toEqual([{ path: 'renamed.ts', oldPath: 'a.ts', added: 1, removed: 1, counted: 1 }]);
+    for (const p of read) expect(summaryOf(p)).toBeUndefined();
+    counting.close();
+    plain.close();
   });
 
   it('keeps nothing when it cannot write its file, and every reader asks git', async () => {

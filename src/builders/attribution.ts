@@ -21,7 +21,7 @@ import {
 } from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
 import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
-import { type PatchStore, readPatches } from '../git/patch-store.js';
+import { type PatchStore, readPatches, summaryOf } from '../git/patch-store.js';
 
 /** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
 export function attributionProvider(marker: string): string {
@@ -398,7 +398,10 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     unread.delete(patch.sha);
     options.patches?.keep(patch);
     batch.push({ patch, commit });
-    for (const f of patch.files) batchLines += f.added.length + f.removed.length;
+    // The summary's counts when the store gave one: the lines are read only where a session wrote a path.
+    const summary = summaryOf(patch);
+    if (summary) for (const f of summary) batchLines += f.added + f.removed;
+    else for (const f of patch.files) batchLines += f.added.length + f.removed.length;
     if (batch.length >= BATCH_COMMITS || batchLines >= BATCH_LINES) flush();
   }
   flush();
@@ -643,6 +646,22 @@ export function matchCommitLines(files: readonly FilePatch[], at: number, writte
   return match;
 }
 
+/**
+ * matchCommitLines' answer for a commit none of whose paths (or renamed-from paths) a session wrote,
+ * from the store's summary without reading a line: its non-trivial count and no AI line. Null when
+ * it must read them (a written path, no summary, a scoped or explained build).
+ */
+function unwrittenMatch(patch: CommitPatch, written: WrittenLines): LineMatch | null {
+  const summary = summaryOf(patch);
+  if (!summary) return null;
+  let nontrivial = 0;
+  for (const f of summary) {
+    if (written.hasPath(f.path) || (f.oldPath !== null && f.oldPath !== f.path && written.hasPath(f.oldPath))) return null;
+    nontrivial += f.counted;
+  }
+  return { nontrivial, credits: new Map(), takings: [], explanation: [] };
+}
+
 function unmatchedVerdict(written: WrittenLines, paths: readonly string[]): LineVerdict {
   return paths.some((p) => written.hasPath(p))
     ? {
@@ -735,9 +754,15 @@ class AttributionRun {
   attribute(patch: CommitPatch, commit: CommitRow): void {
     const { options } = this;
     const scope = options.pathScope;
-    const files = scope ? patch.files.filter((f) => scope.has(f.path) || (f.oldPath !== null && scope.has(f.oldPath))) : patch.files;
+    const unwritten = scope === undefined && options.onExplain === undefined ? unwrittenMatch(patch, this.written) : null;
+    // A getter: the store decodes a patch's lines when they are first asked for.
+    const files = unwritten
+      ? []
+      : scope
+        ? patch.files.filter((f) => scope.has(f.path) || (f.oldPath !== null && scope.has(f.oldPath)))
+        : patch.files;
     if (scope && files.length === 0) return;
-    const match = matchCommitLines(files, Date.parse(commit.committed_at), this.written, options.onExplain !== undefined);
+    const match = unwritten ?? matchCommitLines(files, Date.parse(commit.committed_at), this.written, options.onExplain !== undefined);
     // A commit aider says it made is all its session's work.
     const byAider = match.credits.size === 0 ? this.aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : undefined;
     if (byAider && match.nontrivial > 0) {

@@ -9,6 +9,7 @@ import { diffsRead } from '../git/patches.js';
 import { gitProcessCounts } from '../git/run.js';
 import { diffsKept, PatchStore } from '../git/patch-store.js';
 import type { BranchWalks } from '../git/log.js';
+import { isNontrivialLine } from '../builders/lines.js';
 
 /**
  * What every builder reads: the database, the repository, the settings, and what earlier builders
@@ -191,9 +192,13 @@ export async function runBuilders(ctx: BuildContext, builders: readonly Builder[
   return summaries;
 }
 
-/** A run's diff store for this database: its file sits beside it (an in-memory one: the system's temporary folder). */
+/**
+ * A run's diff store for this database: its file sits beside it (an in-memory one: the system's
+ * temporary folder). It counts each file's non-trivial added lines as it keeps them: attribution
+ * reads no line of a commit none of whose paths a session wrote.
+ */
 export function patchStoreFor(db: Database): PatchStore {
-  return new PatchStore(isFileDatabase(db.path) ? dirname(resolve(db.path)) : null);
+  return new PatchStore(isFileDatabase(db.path) ? dirname(resolve(db.path)) : null, isNontrivialLine);
 }
 
 /** A database in a file (not SQLite's `:memory:` or a temporary one with no name). */
