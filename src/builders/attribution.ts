@@ -915,9 +915,14 @@ export function writeOutcomeShares(db: Database, repoId: string, config: ShareTh
         SELECT CASE WHEN o.nontrivial_added_lines > 0 THEN round(1.0 * event_commit_attributions.matched_lines / o.nontrivial_added_lines, 4) END
         FROM event_commit_outcomes o WHERE o.repo_id = event_commit_attributions.repo_id AND o.sha = event_commit_attributions.sha)
       ${where}`),
+    // The share and the flag in one statement (one write of the row, not two): SET reads the row as
+    // it was, so the flag computes the share again.
     db.prepare(`
       UPDATE event_commit_outcomes SET
         ai_share = CASE WHEN nontrivial_added_lines > 0 THEN round(1.0 * ai_lines / nontrivial_added_lines, 4) END,
+        heavy_ai = (
+          coalesce(CASE WHEN nontrivial_added_lines > 0 THEN round(1.0 * ai_lines / nontrivial_added_lines, 4) END, 0) >= @threshold
+          AND nontrivial_added_lines >= @minLines),
         attribution_source = (
           SELECT CASE WHEN max(a.source = 'transcript') = 1 THEN 'transcript'
                       WHEN max(a.source = 'note') = 1 THEN 'note'
@@ -927,21 +932,17 @@ export function writeOutcomeShares(db: Database, repoId: string, config: ShareTh
           SELECT 1 FROM event_commit_attributions a WHERE a.repo_id = event_commit_outcomes.repo_id AND a.sha = event_commit_outcomes.sha)
           THEN 'tracked' ELSE 'untracked' END
       ${where}`),
-    db.prepare(`
-      UPDATE event_commit_outcomes SET heavy_ai = (
-        coalesce(ai_share, 0) >= @threshold AND nontrivial_added_lines >= @minLines)
-      ${where}`),
   ];
   // Each statement is bound with only the names it uses (node:sqlite refuses others).
   const limits = { threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines };
   const runUpdates = (key: { repo: string; sha?: string }) => {
-    for (const [i, update] of updates.entries()) update.run(i === 2 ? { ...key, ...limits } : key);
+    for (const [i, update] of updates.entries()) update.run(i === 1 ? { ...key, ...limits } : key);
   };
   const heavyBefore = heavy();
   if (touched === undefined) {
     runUpdates({ repo: repoId });
   } else {
-    // In order per commit: its attributions' shares, then its share and source, then its flag.
+    // In order per commit: its attributions' shares, then its share, flag and source.
     for (const sha of new Set(touched)) runUpdates({ repo: repoId, sha });
   }
   if (touched === undefined)

@@ -198,17 +198,22 @@ export function summaryOf(patch: CommitPatch): readonly FileSummary[] | undefine
 }
 
 /** A patch from its record: the header parsed, `files` decoded from the bytes when first read. */
-function storedPatch(sha: string, bytes: Buffer): CommitPatch {
-  const headerEnd = bytes.indexOf(0x0a);
-  const header = JSON.parse(bytes.toString('utf8', 0, headerEnd)) as Header;
+function storedPatch(sha: string, record: Buffer): CommitPatch {
+  const headerEnd = record.indexOf(0x0a);
+  const header = JSON.parse(record.toString('utf8', 0, headerEnd)) as Header;
   let files: FilePatch[] | undefined;
+  // Let go once decoded: a patch kept after (attribution's batch) holds its lines, not both.
+  let bytes: Buffer | null = record;
   const patch = {} as CommitPatch;
   Object.defineProperties(patch, {
     sha: { value: sha, enumerable: true, writable: true },
     files: {
       enumerable: true,
       get: () => {
-        files ??= decodeLines(bytes.toString('utf8', headerEnd + 1), header, sha);
+        if (!files) {
+          files = decodeLines(bytes!.toString('utf8', headerEnd + 1), header, sha);
+          bytes = null;
+        }
         return files;
       },
     },
