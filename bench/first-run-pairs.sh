@@ -8,6 +8,11 @@
 #
 #   bash bench/first-run-pairs.sh <repository> [BASELINE_REV] [ROUNDS]   # defaults: HEAD~1, 2
 #
+# With BESIDE=1 the two sides of a round run at the same time, each into its own database, instead of
+# one after the other: whatever the machine's speed does during the round, it does to both (their
+# CPU is higher than either alone, as two runs and their git share two cores; compare the sides,
+# not these figures with a run alone). Then `git log -p` runs alone after them.
+#
 # Runs with --no-sessions --no-notes and HOME set to an empty folder: the history and every builder,
 # no transcripts. Build this checkout first (npm run build). With KEEP_DBS=<folder>, the last
 # database of each side is kept there (baseline.db, this.db) for bench/compare-databases.mjs.
@@ -19,31 +24,37 @@ rounds="${3:-2}"
 . "$root/bench/baseline-worktree.sh" "$rev"
 mkdir -p "$work/home"
 
-run() { # label, paceflow checkout, side (baseline or this)
-  rm -f "$work"/db*
-  (cd "$repo" && HOME="$work/home" /usr/bin/time -f "%e %U %S" -o "$work/time" \
-    node --import "$root/bench/exit-figures.mjs" "$2/bin/paceflow.js" ingest --no-sessions --no-notes --db "$work/db" \
-    >/dev/null 2>"$work/err") || { echo "$1: failed: $(tail -1 "$work/err")"; return; }
-  read -r wall user sys <"$work/time"
+run() { # label, paceflow checkout, side (baseline or this): prints a line, writes the CPU to $work/$3.cpu
+  rm -f "$work/$3".db*
+  (cd "$repo" && HOME="$work/home" /usr/bin/time -f "%e %U %S" -o "$work/$3.time" \
+    node --import "$root/bench/exit-figures.mjs" "$2/bin/paceflow.js" ingest --no-sessions --no-notes --db "$work/$3.db" \
+    >/dev/null 2>"$work/$3.err") || { echo "$1: failed: $(tail -1 "$work/$3.err")"; echo 0 >"$work/$3.cpu"; return; }
+  read -r wall user sys <"$work/$3.time"
+  local cpu
   cpu="$(awk "BEGIN { print $user + $sys }")"
+  echo "$cpu" >"$work/$3.cpu"
   # node's own peak and CPU (bench/exit-figures.mjs): GNU time's peak is the largest process, git's at times.
   local hwm node_cpu
-  hwm="$(sed -n 's/^HWM \([0-9]*\) KB.*/\1/p' "$work/err" | tail -1)"
-  node_cpu="$(sed -n 's/.* node-cpu \([0-9.]*\) s.*/\1/p' "$work/err" | tail -1)"
+  hwm="$(sed -n 's/^HWM \([0-9]*\) KB.*/\1/p' "$work/$3.err" | tail -1)"
+  node_cpu="$(sed -n 's/.* node-cpu \([0-9.]*\) s.*/\1/p' "$work/$3.err" | tail -1)"
   echo "$1: $wall s wall, $user+$sys s CPU ($cpu s; node ${node_cpu} s), node's peak $((hwm / 1024)) MB"
   if [ -n "${KEEP_DBS:-}" ]; then
     rm -f "$KEEP_DBS/$3.db"*
-    for f in "$work"/db*; do cp "$f" "$KEEP_DBS/$3.db${f#"$work"/db}"; done
+    for f in "$work/$3".db*; do cp "$f" "$KEEP_DBS/$3.db${f#"$work/$3".db}"; done
   fi
 }
 
 for i in $(seq 1 "$rounds"); do
-  cpu=""
-  run "baseline $rev" "$work/baseline" baseline
-  baseline_cpu="$cpu"
-  cpu=""
-  run "this checkout" "$root" this
-  this_cpu="$cpu"
+  if [ -n "${BESIDE:-}" ]; then
+    run "baseline $rev (beside)" "$work/baseline" baseline &
+    run "this checkout (beside)" "$root" this
+    wait
+  else
+    run "baseline $rev" "$work/baseline" baseline
+    run "this checkout" "$root" this
+  fi
+  baseline_cpu="$(cat "$work/baseline.cpu")"
+  this_cpu="$(cat "$work/this.cpu")"
   (cd "$repo" && /usr/bin/time -f "%e %U %S" -o "$work/time" git log -p --all --no-merges >/dev/null)
   read -r wall user sys <"$work/time"
   yardstick="$(awk "BEGIN { print $user + $sys }")"

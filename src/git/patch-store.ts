@@ -81,21 +81,21 @@ export class PatchStore {
   }
 
   /**
-   * A kept patch (undefined: not kept). Its header is read now; its lines when `files` is first
-   * read (its bytes are held until then): attribution needs only the paths and counts of a commit
-   * none of whose paths a session wrote (summaryOf) — most commits of most histories.
+   * A kept patch (undefined: not kept). Its header is read now; its lines are split off when
+   * `files` is first read: attribution needs only the paths and counts of a commit none of whose
+   * paths a session wrote (summaryOf) — most commits of most histories.
    */
   get(sha: string): CommitPatch | undefined {
     const at = this.broken ? undefined : this.index.get(sha);
     if (!at) return undefined;
-    let bytes: Buffer;
+    let text: string;
     if (at.offset >= this.written) {
       const start = at.offset - this.written;
-      bytes = Buffer.from(this.writeBuffer!.subarray(start, start + at.length));
+      text = this.writeBuffer!.toString('utf8', start, start + at.length);
     } else {
       if (this.fd === null) return undefined;
-      // One buffer for the common patch, copied out (the next read reuses it); a larger one gets
-      // its own, let go with it, so the run does not hold the largest patch's size for its rest.
+      // One buffer for the common patch; a larger one gets its own, let go with it, so the run does
+      // not hold the largest patch's size for its rest.
       if (this.readBuffer.length < at.length && at.length <= BUFFER_BYTES) this.readBuffer = Buffer.allocUnsafe(BUFFER_BYTES);
       const buffer = at.length <= BUFFER_BYTES ? this.readBuffer : Buffer.allocUnsafe(at.length);
       for (let read = 0; read < at.length; ) {
@@ -103,10 +103,12 @@ export class PatchStore {
         if (n === 0) throw new Error(`paceflow's diff store ended early reading ${sha}`);
         read += n;
       }
-      bytes = buffer === this.readBuffer ? Buffer.from(buffer.subarray(0, at.length)) : buffer;
+      // Decoded now, into V8's heap: a copy of the bytes per patch read (three reads of every
+      // commit on a first run) went through malloc, and node's resident size grew by ~40 MB.
+      text = buffer.toString('utf8', 0, at.length);
     }
     diffsKept.count++;
-    return storedPatch(sha, bytes);
+    return storedPatch(sha, text);
   }
 
   /** How many patches are kept. */
@@ -187,23 +189,24 @@ export interface FileSummary {
 
 type Header = [string, string | null, number, number, number][];
 
-const summaries = new WeakMap<CommitPatch, readonly FileSummary[]>();
+/** The header of each patch the store gave whose files were counted. */
+const headers = new WeakMap<CommitPatch, Header>();
 
 /**
  * The files of a patch the store gave, without reading its lines (undefined: a patch from git, or a
  * store made without `counted`).
  */
 export function summaryOf(patch: CommitPatch): readonly FileSummary[] | undefined {
-  return summaries.get(patch);
+  return headers.get(patch)?.map(([path, oldPath, added, removed, counted]) => ({ path, oldPath, added, removed, counted }));
 }
 
-/** A patch from its record: the header parsed, `files` decoded from the bytes when first read. */
-function storedPatch(sha: string, record: Buffer): CommitPatch {
-  const headerEnd = record.indexOf(0x0a);
-  const header = JSON.parse(record.toString('utf8', 0, headerEnd)) as Header;
+/** A patch from its record: the header parsed, `files` split from the text when first read. */
+function storedPatch(sha: string, record: string): CommitPatch {
+  const headerEnd = record.indexOf('\n');
+  const header = JSON.parse(record.slice(0, headerEnd)) as Header;
   let files: FilePatch[] | undefined;
-  // Let go once decoded: a patch kept after (attribution's batch) holds its lines, not both.
-  let bytes: Buffer | null = record;
+  // Let go once split: a patch kept after (attribution's batch) holds its lines, not both.
+  let text: string | null = record;
   const patch = {} as CommitPatch;
   Object.defineProperties(patch, {
     sha: { value: sha, enumerable: true, writable: true },
@@ -211,18 +214,14 @@ function storedPatch(sha: string, record: Buffer): CommitPatch {
       enumerable: true,
       get: () => {
         if (!files) {
-          files = decodeLines(bytes!.toString('utf8', headerEnd + 1), header, sha);
-          bytes = null;
+          files = decodeLines(text!.slice(headerEnd + 1), header, sha);
+          text = null;
         }
         return files;
       },
     },
   });
-  if (header.every((f) => f[4] >= 0))
-    summaries.set(
-      patch,
-      header.map(([path, oldPath, added, removed, counted]) => ({ path, oldPath, added, removed, counted })),
-    );
+  if (header.every((f) => f[4] >= 0)) headers.set(patch, header);
   return patch;
 }
 

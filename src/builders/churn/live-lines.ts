@@ -54,25 +54,34 @@ export class LiveLines {
    * same text back; renames carry the lines to the new path.
    */
   remove(patch: CommitPatch, at: number): void {
-    const addedAnywhere = new Map<number, number>();
-    for (const f of patch.files) {
-      for (const a of f.added) {
-        const key = normalLineHash(a);
-        addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
+    // The commit's added lines by text, counted when a removed line first finds a live one: most
+    // removed lines are older than any window (no live line), and a subject's added lines are
+    // hashed again by addSubject — counting them for every commit hashed each twice.
+    let addedAnywhere: Map<number, number> | null = null;
+    const readdedOf = (): Map<number, number> => {
+      if (addedAnywhere) return addedAnywhere;
+      addedAnywhere = new Map();
+      for (const f of patch.files) {
+        for (const a of f.added) {
+          const key = normalLineHash(a);
+          addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
+        }
       }
-    }
+      return addedAnywhere;
+    };
     for (const f of patch.files) {
       const from = f.oldPath ?? f.path;
       const byText = this.byPath.get(from);
       if (!byText) continue;
-      for (const r of f.removed) this.removeOne(byText, normalLineHash(r), addedAnywhere, at);
+      for (const r of f.removed) this.removeOne(byText, normalLineHash(r), readdedOf, at);
       if (f.oldPath && f.oldPath !== f.path) this.rename(f.oldPath, f.path, byText);
     }
   }
 
-  private removeOne(byText: Map<number, Lines>, key: number, addedAnywhere: Map<number, number>, at: number): void {
+  private removeOne(byText: Map<number, Lines>, key: number, readdedOf: () => Map<number, number>, at: number): void {
     const candidates = byText.get(key);
     if (candidates === undefined) return;
+    const addedAnywhere = readdedOf();
     const readded = addedAnywhere.get(key) ?? 0;
     if (readded > 0) {
       addedAnywhere.set(key, readded - 1); // moved or reformatted: not churn
