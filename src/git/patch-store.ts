@@ -205,7 +205,7 @@ function storedPatch(sha: string, record: string): CommitPatch {
   const headerEnd = record.indexOf('\n');
   const header = JSON.parse(record.slice(0, headerEnd)) as Header;
   let files: FilePatch[] | undefined;
-  // Let go once split: a patch kept after (attribution's batch) holds its lines, not both.
+  // Dropped once split: from then on the lines are what a reader asks for.
   let text: string | null = record;
   const patch = {} as CommitPatch;
   Object.defineProperties(patch, {
