@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CommitPatch } from '../../git/patches.js';
 import { readPatches } from '../../git/patch-store.js';
-import { isNontrivialLine, normalizeLine } from '../lines.js';
+import { isNontrivialLine, normalLineHash } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
 import { collectIfGrown } from '../../heap.js';
 
@@ -117,36 +117,39 @@ export async function diffInversionReverts(ctx: OutcomeContext, edges: Map<strin
   }
 }
 
-/** A multiset of lines, by path and normalized text. */
-type Lines = Map<string, number>;
+/** A multiset of lines, by path and normal line (normalLineHash, as churn keys its lines). */
+type Lines = Map<string, Map<number, number>>;
 
-const lineKey = (path: string, text: string) => `${path}\0${normalizeLine(text)}`;
-
-/** C's non-trivial added lines, by path and normalized text. */
+/** C's non-trivial added lines, by path and normal line. */
 function addedLines(c: CommitPatch): Lines {
   const lines: Lines = new Map();
   for (const f of c.files) {
+    let inPath = lines.get(f.path);
     for (const text of f.added) {
       if (!isNontrivialLine(text)) continue;
-      const key = lineKey(f.path, text);
-      lines.set(key, (lines.get(key) ?? 0) + 1);
+      if (!inPath) {
+        inPath = new Map();
+        lines.set(f.path, inPath);
+      }
+      const key = normalLineHash(text);
+      inPath.set(key, (inPath.get(key) ?? 0) + 1);
     }
   }
   return lines;
 }
 
 /**
- * A later commit's added and removed lines, normalized once: one commit is applied to every target
- * whose window holds it (applying them took 0.78 s of the 20k bench history's first run, normalizing
- * the same lines again; 0.49 s now).
+ * A later commit's added and removed lines, hashed once: one commit is applied to every target
+ * whose window holds it (applying them took 0.78 s of the 20k bench history's first run,
+ * normalizing the same lines again; 0.49 s once normalized once).
  */
-const normalized = new WeakMap<CommitPatch, { readded: Set<string>; removed: string[][] }>();
-function normalizedLines(r: CommitPatch): { readded: Set<string>; removed: string[][] } {
+const normalized = new WeakMap<CommitPatch, { readded: Set<number>; removed: number[][] }>();
+function normalizedLines(r: CommitPatch): { readded: Set<number>; removed: number[][] } {
   let lines = normalized.get(r);
   if (!lines) {
     lines = {
-      readded: new Set(r.files.flatMap((f) => f.added.map(normalizeLine))),
-      removed: r.files.map((f) => f.removed.map(normalizeLine)),
+      readded: new Set(r.files.flatMap((f) => f.added.map((text) => normalLineHash(text)))),
+      removed: r.files.map((f) => f.removed.map((text) => normalLineHash(text))),
     };
     normalized.set(r, lines);
   }
@@ -163,22 +166,20 @@ function applyLater(r: CommitPatch, present: Lines): number {
   let deleted = 0;
   for (const [i, f] of r.files.entries()) {
     const from = f.oldPath ?? f.path;
-    for (const norm of removed[i]!) {
-      const key = `${from}\0${norm}`;
-      const n = present.get(key) ?? 0;
-      if (n === 0 || readded.has(norm)) continue;
-      if (n === 1) present.delete(key);
-      else present.set(key, n - 1);
-      deleted++;
-    }
-    if (f.oldPath && f.oldPath !== f.path) {
-      const prefix = `${f.oldPath}\0`;
-      for (const [key, n] of [...present]) {
-        if (!key.startsWith(prefix)) continue;
-        present.delete(key);
-        const moved = `${f.path}\0${key.slice(prefix.length)}`;
-        present.set(moved, (present.get(moved) ?? 0) + n);
+    const inPath = present.get(from);
+    if (inPath)
+      for (const key of removed[i]!) {
+        const n = inPath.get(key) ?? 0;
+        if (n === 0 || readded.has(key)) continue;
+        if (n === 1) inPath.delete(key);
+        else inPath.set(key, n - 1);
+        deleted++;
       }
+    if (f.oldPath && f.oldPath !== f.path && inPath) {
+      present.delete(f.oldPath);
+      const into = present.get(f.path);
+      if (!into) present.set(f.path, inPath);
+      else for (const [key, n] of inPath) into.set(key, (into.get(key) ?? 0) + n);
     }
   }
   return deleted;
@@ -186,7 +187,7 @@ function applyLater(r: CommitPatch, present: Lines): number {
 
 const total = (lines: Lines) => {
   let n = 0;
-  for (const v of lines.values()) n += v;
+  for (const inPath of lines.values()) for (const v of inPath.values()) n += v;
   return n;
 };
 
