@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } from '../src/builders/outcomes/context.js';
 import { ancestorRule, contentRule, linesAbsent, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
-import { normalizeLine } from '../src/builders/lines.js';
+import { normalizeLine, normalLineHash } from '../src/builders/lines.js';
 import {
   diffInversionReverts,
   effectiveReverts,
@@ -435,6 +435,15 @@ describe('mainline rules', () => {
     [['b.ts', 'x = 1'], 0],
   ] as const)('linesPresent: %j in a.ts="x = 1" → %i', ([path, text], n) => {
     expect(linesPresent([{ path, text }], new Map([['a.ts', 'x = 1\n']]))).toBe(n);
+  });
+
+  it('linesPresent compares texts normalized, by the key given when there is one (the content rule hashes each line once)', () => {
+    const file = new Map([['a.ts', '  x = 1\ny  =  2\n']]);
+    expect(linesPresent([{ path: 'a.ts', text: '\tx   =  1 ' }], file)).toBe(1);
+    expect(linesPresent([{ path: 'a.ts', text: 'z = 3', key: normalLineHash('y = 2') }], file)).toBe(1);
+    expect(linesAbsent([{ path: 'a.ts', text: 'x = 1', key: normalLineHash('z = 3') }], file)).toEqual([
+      { path: 'a.ts', text: 'x = 1', key: normalLineHash('z = 3') },
+    ]);
   });
 
   it('linesPresent uses each mainline line once', () => {

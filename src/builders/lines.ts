@@ -108,8 +108,8 @@ function normalInside(line: string): boolean {
 const LONGEST_KEYWORD_ALNUM = 9;
 
 /**
- * The normalized line as a key held by the hundred thousand (attribution's written lines, churn's
- * live lines): its own flat copy. normalizeLine's copy is a slice of a flattened concatenation (32
+ * The normalized line as a key held by the hundred thousand (attribution's written lines; churn
+ * keys its live lines by normalLineHash): its own flat copy. normalizeLine's copy is a slice of a flattened concatenation (32
  * bytes more per line in V8); a round trip through a Buffer builds one flat string (~0.4 µs a
  * line). Not for a line with a surrogate: UTF-8 would turn a lone one (a transcript's JSON can
  * hold one) into U+FFFD, and the key must be normalizeLine's exactly; V8 makes no slice under 13.

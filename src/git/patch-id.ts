@@ -3,9 +3,10 @@ import { createHash, type Hash } from 'node:crypto';
 /**
  * `git patch-id --stable` of one commit's diff text, computed here from the bytes the reader has
  * anyway instead of a `git patch-id` process fed a copy of them (on git's own history that process
- * took 3.1 s of CPU on the diffs with context, and this one ~1 s more to write it the text). A line-for-line port of
- * get_one_patchid in git's builtin/patch-id.c (2.39, stable, not verbatim), quirks kept, so the
- * ids are git's own (test/patch-id.test.ts holds it to git on every shape of diff):
+ * took 3.1 s of CPU on the diffs with context, and this one ~1 s more to write it the text). A
+ * line-for-line port of get_one_patchid in git's builtin/patch-id.c (2.39, stable, not verbatim),
+ * quirks kept, so the ids are git's own (test/patch-id.test.ts holds it to git on every shape of
+ * diff):
  *
  * - every line from the first `diff ` line on is hashed with git's whitespace (space, TAB, LF, CR)
  *   removed, headers included, except `index` lines, `@@` hunk headers and `\ No newline` markers;

@@ -105,7 +105,7 @@ export class LiveLines {
   private rename(from: string, to: string, byText: Map<number, Lines>): void {
     this.byPath.delete(from);
     const into = this.byPath.get(to);
-    if (into) for (const [text, lines] of byText) into.set(text, one([...listOf(into.get(text)), ...listOf(lines)]));
+    if (into) for (const [key, lines] of byText) into.set(key, one([...listOf(into.get(key)), ...listOf(lines)]));
     else this.byPath.set(to, byText);
   }
 

@@ -1,7 +1,7 @@
 import { filesAtVia } from '../../git/cat-file.js';
 import { collectIfGrown } from '../../heap.js';
 import { readPatches } from '../../git/patch-store.js';
-import { isNontrivialLine, normalizeLine, normalLineHash } from '../lines.js';
+import { isNontrivialLine, normalLineHash } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
 
@@ -128,23 +128,32 @@ export const squashRule: MainlineRule = {
   },
 };
 
-/** How many of `added` (path, normalized text) stand in `files` (path → text), each file line used once. */
-export function linesPresent(added: readonly { path: string; text: string }[], files: ReadonlyMap<string, string>): number {
+/**
+ * A line a commit added: its path and text (compared normalized), and the text's normalLineHash when
+ * known — the content rule hashes each once, not again for every candidate it compares.
+ */
+export interface AddedLine {
+  path: string;
+  text: string;
+  key?: number;
+}
+
+const keyOf = (a: AddedLine): number => a.key ?? normalLineHash(a.text);
+
+/** How many of `added` stand in `files` (path → text), each file line used once. */
+export function linesPresent(added: readonly AddedLine[], files: ReadonlyMap<string, string>): number {
   let found = 0;
   for (const inPath of presentOf(added, files).values()) for (const n of inPath.values()) found += n;
   return found;
 }
 
 /** The lines of `added` that `files` does not hold (each file line used once): what the commit brought that was not there. */
-export function linesAbsent(
-  added: readonly { path: string; text: string }[],
-  files: ReadonlyMap<string, string>,
-): { path: string; text: string }[] {
+export function linesAbsent<T extends AddedLine>(added: readonly T[], files: ReadonlyMap<string, string>): T[] {
   const present = presentOf(added, files);
   return added.filter((a) => {
     const inPath = present.get(a.path);
     if (!inPath) return true;
-    const key = normalLineHash(a.text);
+    const key = keyOf(a);
     const n = inPath.get(key) ?? 0;
     if (n > 0) inPath.set(key, n - 1);
     return n === 0;
@@ -158,12 +167,12 @@ export function linesAbsent(
  * was most of the content rule's time; and each file line is hashed where it stands, never split
  * off or normalized into a string of its own (git's Makefile, read for candidate after candidate).
  */
-function presentOf(added: readonly { path: string; text: string }[], files: ReadonlyMap<string, string>): Map<string, Map<number, number>> {
+function presentOf(added: readonly AddedLine[], files: ReadonlyMap<string, string>): Map<string, Map<number, number>> {
   const wanted = new Map<string, Map<number, number>>();
   for (const a of added) {
     const inPath = wanted.get(a.path) ?? new Map<number, number>();
     wanted.set(a.path, inPath);
-    const key = normalLineHash(a.text);
+    const key = keyOf(a);
     inPath.set(key, (inPath.get(key) ?? 0) + 1);
   }
   const present = new Map<string, Map<number, number>>();
@@ -345,7 +354,9 @@ async function contentCopies(
   const mainlineTouching = mainlineTouchingPaths(ctx, oldest, landingSeq);
   for await (const patch of readPatches(ctx.patches, shas, { cwd: ctx.cwd })) {
     found.set(patch.sha, { copy: null, candidates: 0 });
-    const added = patch.files.flatMap((f) => f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text: normalizeLine(text) })));
+    const added: AddedLine[] = patch.files.flatMap((f) =>
+      f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text, key: normalLineHash(text) })),
+    );
     if (added.length === 0) continue;
     const paths = [...new Set(added.map((a) => a.path))];
     const written = ctx.time(patch.sha);

@@ -141,7 +141,7 @@ function addedLines(c: CommitPatch): Lines {
 /**
  * A later commit's added and removed lines, hashed once: one commit is applied to every target
  * whose window holds it (applying them took 0.78 s of the 20k bench history's first run,
- * normalizing the same lines again; 0.49 s once normalized once).
+ * normalizing the same lines again; 0.49 s with each commit's lines normalized once).
  */
 const normalized = new WeakMap<CommitPatch, { readded: Set<number>; removed: number[][] }>();
 function normalizedLines(r: CommitPatch): { readded: Set<number>; removed: number[][] } {
