@@ -14,20 +14,36 @@
 # not these figures with a run alone). Then `git log -p` runs alone after them.
 #
 # Runs with --no-sessions --no-notes and HOME set to an empty folder: the history and every builder,
-# no transcripts. Build this checkout first (npm run build). With KEEP_DBS=<folder>, the last
-# database of each side is kept there (baseline.db, this.db) for bench/compare-databases.mjs.
+# no transcripts. With SESSIONS=<sessions.json> (bench/synthetic-history.mjs's, or
+# bench/sessions-from-history.mjs's for a real repository) HOME holds those sessions' Claude Code
+# transcripts, written for the repository's path, and both sides read them (still --no-notes: the
+# two sides share the repository). Build this checkout first (npm run build). With
+# KEEP_DBS=<folder>, the last database of each side is kept there (baseline.db, this.db) for
+# bench/compare-databases.mjs.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 repo="$(cd "$1" && pwd)"
 rev="${2:-HEAD~1}"
 rounds="${3:-2}"
 . "$root/bench/baseline-worktree.sh" "$rev"
+rm -rf "$work/home"
 mkdir -p "$work/home"
+flags=(--no-sessions --no-notes)
+if [ -n "${SESSIONS:-}" ]; then
+  flags=(--no-notes)
+  node --input-type=module -e '
+    import { readFileSync } from "node:fs";
+    const [lib, sessions, repo, home] = process.argv.slice(1);
+    const { writeTranscripts } = await import(lib);
+    const r = writeTranscripts(JSON.parse(readFileSync(sessions, "utf8")), repo, home);
+    console.log(`transcripts: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB`);
+  ' "$root/bench/synthetic-history.mjs" "$(cd "$(dirname "$SESSIONS")" && pwd)/$(basename "$SESSIONS")" "$repo" "$work/home"
+fi
 
 run() { # label, paceflow checkout, side (baseline or this): prints a line, writes the CPU to $work/$3.cpu
   rm -f "$work/$3".db*
   (cd "$repo" && HOME="$work/home" /usr/bin/time -f "%e %U %S" -o "$work/$3.time" \
-    node --import "$root/bench/exit-figures.mjs" "$2/bin/paceflow.js" ingest --no-sessions --no-notes --db "$work/$3.db" \
+    node --import "$root/bench/exit-figures.mjs" "$2/bin/paceflow.js" ingest "${flags[@]}" --db "$work/$3.db" \
     >/dev/null 2>"$work/$3.err") || { echo "$1: failed: $(tail -1 "$work/$3.err")"; echo 0 >"$work/$3.cpu"; return; }
   read -r wall user sys <"$work/$3.time"
   local cpu
