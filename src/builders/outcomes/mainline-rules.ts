@@ -353,6 +353,10 @@ async function contentCopies(
   const oldest = shas.map((sha) => ctx.commit(sha)?.committed_at ?? '').sort()[0]!;
   const mainlineTouching = mainlineTouchingPaths(ctx, oldest, landingSeq);
   for await (const patch of readPatches(ctx.patches, shas, { cwd: ctx.cwd })) {
+    // Each commit's candidates' files are garbage once compared: collected as they pile up, not
+    // only after the rule (git's own history with sessions: the heap grew 85 → 170 MB over its
+    // 3,000 checks, node's peak 290–325 MB).
+    collectIfGrown();
     found.set(patch.sha, { copy: null, candidates: 0 });
     const added: AddedLine[] = patch.files.flatMap((f) =>
       f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text, key: normalLineHash(text) })),
