@@ -5,6 +5,8 @@ import { normalizeLine, normalLineHash } from '../src/builders/lines.js';
 import {
   diffInversionReverts,
   effectiveReverts,
+  laterCommitsOf,
+  laterLookUpFor,
   messageReverts,
   partialReverts,
   type RevertLookup,
@@ -716,6 +718,48 @@ describe('revert rules', () => {
       await ancestorRule.apply(next, []);
       return next;
     }
+  });
+
+  it('partial: each commit’s later commits are the same read path by path once (whole) as asked window by window (each)', async () => {
+    const repo = base();
+    const a = repo.write('a.ts', lines('a', 6)).commit('a');
+    const b = repo.write('b.ts', lines('b', 6)).commit('b');
+    const dropA = repo.write('a.ts', lines('a', 4)).commit('drop from a'); // deletes in a.ts
+    repo.write('c.ts', lines('c', 3)).commit('c, adds only'); // no deletion: not a later commit
+    repo.git('checkout', '-q', '-b', 'topic');
+    const f = repo.write('f.ts', lines('f', 4)).commit('f on the topic');
+    const dropB = repo.write('b.ts', lines('b', 3)).commit('drop from b on a topic');
+    repo.write('f.ts', lines('f', 2)).commit('drop from f on the topic'); // lands with f: not after it
+    repo.git('mv', 'a.ts', 'd.ts');
+    const rename = repo.commit('rename a to d');
+    repo.git('checkout', '-q', 'main');
+    repo.write('e.ts', lines('e', 2)).commit('unrelated');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic'); // dropB and rename land together
+    const dropD = repo.write('d.ts', lines('a', 2)).commit('drop from d', { at: 10_000 });
+    repo.write('b.ts', lines('b', 1)).commit('drop from b much later', { at: 100_000 });
+    // A path touched often: its commits in landing order are not in the order of their shas.
+    const g = repo.write('g.ts', lines('g', 10)).commit('g');
+    const dropsG = [9, 8, 7, 6, 5, 4, 3, 2].map((n) =>
+      repo.write('g.ts', `${lines('g', n)}export const last = ${n};\n`).commit(`g to ${n}`),
+    );
+    const ctx = await contextOf(repo);
+    const shas = repo.git('rev-list', '--reverse', '--no-merges', 'main').split('\n');
+    expect(shas.length).toBe(21);
+    expect(laterCommitsOf(ctx, 240, 'whole')(g)).toEqual(dropsG.slice(0, 4));
+    expect(laterCommitsOf(ctx, 240, 'whole')(dropsG[2]!)).toEqual(dropsG.slice(3, 7));
+    for (const window of [0, 60, 300, 480, 481, 5_000, 30 * 86400]) {
+      const each = laterCommitsOf(ctx, window, 'each');
+      const whole = laterCommitsOf(ctx, window, 'whole');
+      for (const c of shas) expect(whole(c), `window ${window}, ${repo.git('log', '-1', '--format=%s', c)}`).toEqual(each(c));
+    }
+    // Not empty by accident: a's deletion, its rename and the drop from its new path, in landing order.
+    expect(laterCommitsOf(ctx, 30 * 86400, 'whole')(a)).toEqual([dropA, rename, dropD]);
+    // dropB was written 4 minutes after b but landed with the merge, 8 minutes after: by landing,
+    // the window's end included.
+    expect(laterCommitsOf(ctx, 480, 'whole')(b)).toEqual([dropB]);
+    expect(laterCommitsOf(ctx, 479, 'whole')(b)).toEqual([]);
+    expect(laterCommitsOf(ctx, 30 * 86400, 'whole')(f)).toEqual([]);
+    expect([laterLookUpFor(1), laterLookUpFor(10_000)]).toEqual(['each', 'whole']);
   });
 
   it('partial: counted against the lines still present, through a rename and a move, from one diff stream', async () => {

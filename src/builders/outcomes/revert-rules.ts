@@ -195,6 +195,88 @@ const total = (lines: Lines) => {
 const PARTIAL_BATCH = 100;
 
 /**
+ * How partialReverts finds each commit's later commits: `each` asks the landing window of every
+ * path of every commit; `whole` reads each path's touching mainline commits once (all of them, in
+ * landing order) and cuts each commit's window out of that. One window's rows come from a walk of
+ * all the path's changes anyway (the index is by path, not time): a first run asked it once per
+ * commit and path — git's Makefile, cache.h… thousands of changes walked for each of hundreds of
+ * commits (0.9 s of the first run on git's own history with 392 sessions).
+ */
+export type LaterLookUp = 'each' | 'whole';
+
+/** Past this many commits to check, each path's touching commits are read once (`whole`). */
+const WHOLE_LATER_FROM = 50;
+
+export function laterLookUpFor(commits: number): LaterLookUp {
+  return commits >= WHOLE_LATER_FROM ? 'whole' : 'each';
+}
+
+/**
+ * For a commit C: the first 20 mainline commits, in landing order, that landed in C's window and
+ * delete lines in C's files or rename one (its lines move to the new path).
+ */
+export function laterCommitsOf(ctx: OutcomeContext, windowSeconds: number, lookUp: LaterLookUp): (c: string) => string[] {
+  const filesOf = ctx.db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND added_lines > 0`);
+  const renamedTo = ctx.db.prepare(
+    `SELECT DISTINCT path FROM metadata_commit_file_changes INDEXED BY metadata_commit_file_changes_by_old_path WHERE repo_id = ? AND old_path = ?`,
+  );
+  // By index, joined to the stored landing (sql/009). INDEXED BY and CROSS JOIN, here and below: the
+  // path's changes first, then their landing. Without statistics the planner walked every file
+  // change of the repository (DISTINCT in path order: 89 of a 127 s build on a 20k-commit history),
+  // or every landing in the window.
+  const touching = (window: boolean) => `
+    SELECT f.sha, l.landed_at FROM metadata_commit_file_changes f INDEXED BY metadata_commit_file_changes_by_path
+    CROSS JOIN paceflow_mainline_landing l ON l.repo_id = f.repo_id AND l.sha = f.sha${window ? ' AND l.landed_at > @at AND l.landed_at <= @until' : ''}
+    WHERE f.repo_id = @repo AND f.path = @path AND f.deleted_lines > 0
+    UNION
+    SELECT f.sha, l.landed_at FROM metadata_commit_file_changes f INDEXED BY metadata_commit_file_changes_by_old_path
+    CROSS JOIN paceflow_mainline_landing l ON l.repo_id = f.repo_id AND l.sha = f.sha${window ? ' AND l.landed_at > @at AND l.landed_at <= @until' : ''}
+    WHERE f.repo_id = @repo AND f.old_path = @path`;
+  type Touch = { sha: string; landed_at: number };
+  let inWindow: (path: string, at: number, until: number) => string[];
+  if (lookUp === 'each') {
+    const touchers = ctx.db.prepare(touching(true));
+    inWindow = (path, at, until) => touchers.all<Touch>({ repo: ctx.repoId, path, at, until }).map((r) => r.sha);
+  } else {
+    const touchers = ctx.db.prepare(touching(false));
+    const byPath = new Map<string, Touch[]>();
+    inWindow = (path, at, until) => {
+      let list = byPath.get(path);
+      if (!list) {
+        list = touchers.all<Touch>({ repo: ctx.repoId, path }).sort((a, b) => a.landed_at - b.landed_at);
+        byPath.set(path, list);
+      }
+      const out: string[] = [];
+      for (let i = firstLandedAfter(list, at); i < list.length && list[i]!.landed_at <= until; i++) out.push(list[i]!.sha);
+      return out;
+    };
+  }
+  return (c) => {
+    const at = ctx.landedAt(c);
+    // C's files, and the paths they were renamed to (the lines travel with them).
+    const paths = filesOf.all<{ path: string }>([ctx.repoId, c]).map((r) => r.path);
+    for (let i = 0; i < paths.length && paths.length < 100; i++) {
+      for (const { path } of renamedTo.all<{ path: string }>([ctx.repoId, paths[i]!])) if (!paths.includes(path)) paths.push(path);
+    }
+    return [...new Set(paths.flatMap((path) => inWindow(path, at, at + windowSeconds)))]
+      .filter((r) => r !== c && ctx.isOnMainline(r))
+      .sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))
+      .slice(0, 20);
+  };
+}
+
+/** The first index of a list in landing order whose commit landed after `seconds`. */
+function firstLandedAfter(list: readonly { landed_at: number }[], seconds: number): number {
+  let [lo, hi] = [0, list.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (list[mid]!.landed_at <= seconds) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
  * Partial reverts: for each of `commits`, the first later mainline commit (within the window) that
  * deletes at least half of the commit's non-trivial lines still present just before it, and adds
  * none of them back. C's lines are followed forward by text through the later mainline commits that
@@ -211,36 +293,7 @@ export async function partialReverts(
   batchSize = PARTIAL_BATCH,
 ): Promise<Map<string, string>> {
   const found = new Map<string, string>();
-  const filesOf = ctx.db.prepare(`SELECT path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND added_lines > 0`);
-  // The mainline commits that landed in C's window and delete lines in C's files, or rename one (its
-  // lines move to the new path): by index, joined to the stored landing (sql/009).
-  // INDEXED BY and CROSS JOIN, here and below: the path's changes first, then their landing. Without
-  // statistics the planner walked every file change of the repository (DISTINCT in path order: 89 of
-  // a 127 s build on a 20k-commit history), or every landing in the window.
-  const touchers = ctx.db.prepare(`
-    SELECT f.sha FROM metadata_commit_file_changes f INDEXED BY metadata_commit_file_changes_by_path
-    CROSS JOIN paceflow_mainline_landing l ON l.repo_id = f.repo_id AND l.sha = f.sha AND l.landed_at > @at AND l.landed_at <= @until
-    WHERE f.repo_id = @repo AND f.path = @path AND f.deleted_lines > 0
-    UNION
-    SELECT f.sha FROM metadata_commit_file_changes f INDEXED BY metadata_commit_file_changes_by_old_path
-    CROSS JOIN paceflow_mainline_landing l ON l.repo_id = f.repo_id AND l.sha = f.sha AND l.landed_at > @at AND l.landed_at <= @until
-    WHERE f.repo_id = @repo AND f.old_path = @path`);
-  const renamedTo = ctx.db.prepare(
-    `SELECT DISTINCT path FROM metadata_commit_file_changes INDEXED BY metadata_commit_file_changes_by_old_path WHERE repo_id = ? AND old_path = ?`,
-  );
-  const laterOf = (c: string): string[] => {
-    const at = ctx.landedAt(c);
-    // C's files, and the paths they were renamed to (the lines travel with them).
-    const paths = filesOf.all<{ path: string }>([ctx.repoId, c]).map((r) => r.path);
-    for (let i = 0; i < paths.length && paths.length < 100; i++) {
-      for (const { path } of renamedTo.all<{ path: string }>([ctx.repoId, paths[i]!])) if (!paths.includes(path)) paths.push(path);
-    }
-    const window = { repo: ctx.repoId, at, until: at + windowSeconds };
-    return [...new Set(paths.flatMap((path) => touchers.all<{ sha: string }>({ ...window, path }).map((r) => r.sha)))]
-      .filter((r) => r !== c && ctx.isOnMainline(r))
-      .sort((a, b) => ctx.landedAt(a) - ctx.landedAt(b))
-      .slice(0, 20);
-  };
+  const laterOf = laterCommitsOf(ctx, windowSeconds, laterLookUpFor(commits.length));
   const kept = ctx.db.prepare(`SELECT revert_sha, later_digest FROM paceflow_partial_checks WHERE repo_id = ? AND sha = ?`);
   const digestOf = (later: readonly string[]) => createHash('sha1').update(later.join(' ')).digest('hex');
   const toCheck: { c: string; later: string[]; digest: string }[] = [];
