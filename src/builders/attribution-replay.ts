@@ -134,9 +134,13 @@ export function storedTakings(
 
 /**
  * Replaces a commit's takings; returns whether they changed (churn and release figures follow the
- * AI lines, so a change bumps `ai_lines_gen`).
+ * AI lines, so a change bumps `ai_lines_gen`). `none`: the caller knows the commit has no takings
+ * stored (a replay onto none at all, each commit once) — nothing to read back and compare, or to
+ * delete: on a first run that was a query for every commit (44k on the 80k bench history, 64k on
+ * git's own) and a delete for every one with takings.
  */
-export function saveTakings(db: Database, repoId: string, sha: string, takings: readonly Taking[]): boolean {
+export function saveTakings(db: Database, repoId: string, sha: string, takings: readonly Taking[], none = false): boolean {
+  if (none && takings.length === 0) return false;
   const counts = new Map<string, { t: Taking; n: number }>();
   for (const t of takings) {
     const key = [t.editId, t.writePath, t.path, t.line, t.provider].join('\0');
@@ -144,14 +148,16 @@ export function saveTakings(db: Database, repoId: string, sha: string, takings: 
     if (entry) entry.n++;
     else counts.set(key, { t, n: 1 });
   }
-  const now = [...counts].map(([key, { n }]) => `${key}\0${n}`).sort();
-  const before = db
-    .prepare(`SELECT edit_id, write_path, path, line, provider, n FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`)
-    .all<{ edit_id: string; write_path: string; path: string; line: string; provider: string; n: number }>([repoId, sha])
-    .map((r) => [r.edit_id, r.write_path, r.path, r.line, r.provider, r.n].join('\0'))
-    .sort();
-  if (now.length === before.length && now.every((k, i) => k === before[i])) return false;
-  db.prepare(`DELETE FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`).run([repoId, sha]);
+  if (!none) {
+    const now = [...counts].map(([key, { n }]) => `${key}\0${n}`).sort();
+    const before = db
+      .prepare(`SELECT edit_id, write_path, path, line, provider, n FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`)
+      .all<{ edit_id: string; write_path: string; path: string; line: string; provider: string; n: number }>([repoId, sha])
+      .map((r) => [r.edit_id, r.write_path, r.path, r.line, r.provider, r.n].join('\0'))
+      .sort();
+    if (now.length === before.length && now.every((k, i) => k === before[i])) return false;
+    db.prepare(`DELETE FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`).run([repoId, sha]);
+  }
   const insert = db.prepare(
     `INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, line, provider, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );

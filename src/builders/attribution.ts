@@ -708,6 +708,21 @@ class AttributionRun {
     return this.firstRun;
   }
 
+  /**
+   * Whether the repository had no takings at all when this run saved its first commit's (a first
+   * run, or a rebuild that dropped them): each commit this run attributes then has none stored
+   * until it saves its own (saveTakings' `none`). `saved`: those that saved some, should one come twice.
+   */
+  private noTakings: boolean | undefined;
+  private readonly saved = new Set<string>();
+  private takingsNone(sha: string): boolean {
+    this.noTakings ??=
+      this.options.db
+        .prepare(`SELECT EXISTS (SELECT 1 FROM paceflow_ai_lines WHERE repo_id = ?) AS stored`)
+        .get<{ stored: number }>([this.options.repoId])!.stored === 0;
+    return this.noTakings && !this.saved.has(sha);
+  }
+
   constructor(
     private readonly options: AttributionOptions,
     private readonly written: WrittenLines,
@@ -792,7 +807,9 @@ class AttributionRun {
     }
     if (this.attributedShas) this.attributedShas.push(commit.sha);
     else this.sql.attributed.run([options.repoId, commit.sha]);
-    saveTakings(options.db, options.repoId, commit.sha, match.takings);
+    const none = this.takingsNone(commit.sha);
+    saveTakings(options.db, options.repoId, commit.sha, match.takings, none);
+    if (none && match.takings.length > 0) this.saved.add(commit.sha);
     this.touched.push(commit.sha);
   }
 
