@@ -33,11 +33,11 @@ if [ -n "${SESSIONS:-}" ]; then
   flags=(--no-notes)
   node --input-type=module -e '
     import { readFileSync } from "node:fs";
-    const [lib, sessions, repo, home] = process.argv.slice(1);
+    const [sessions, repo, home, lib] = process.argv.slice(1); // lib not first: it checks argv[1] to tell it runs as a script
     const { writeTranscripts } = await import(lib);
     const r = writeTranscripts(JSON.parse(readFileSync(sessions, "utf8")), repo, home);
     console.log(`transcripts: ${r.files} files, ${(r.bytes / 1e6).toFixed(1)} MB`);
-  ' "$root/bench/synthetic-history.mjs" "$(cd "$(dirname "$SESSIONS")" && pwd)/$(basename "$SESSIONS")" "$repo" "$work/home"
+  ' "$(cd "$(dirname "$SESSIONS")" && pwd)/$(basename "$SESSIONS")" "$repo" "$work/home" "$root/bench/synthetic-history.mjs"
 fi
 
 run() { # label, paceflow checkout, side (baseline or this): prints a line, writes the CPU to $work/$3.cpu
