@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { heldLineKey, isNontrivialLine, normalizeLine, normalLineHash } from '../src/builders/lines.js';
+import { isNontrivialLine, normalizeLine, normalLineHash } from '../src/builders/lines.js';
 
 /** The definition normalizeLine's scan must keep: trim, and each run of whitespace one space. */
 const byDefinition = (line: string) => line.trim().split(/\s+/).join(' ');
@@ -61,38 +61,17 @@ describe('normalizeLine', () => {
     expect(kept[5]).toBe('const value_5 = compute(1);');
   });
 
-  it('holds a key as one flat string: no slice object on top of its text (a first run holds ~480k)', () => {
-    setFlagsFromString('--expose-gc');
-    const gc = runInNewContext('gc') as () => void;
-    const lines = Array.from(
-      { length: 100_000 },
-      (_, i) => `    export const value_${String(i).padStart(6, '0')} = computeTheValue(first, second);`,
-    );
-    const perKey = (key: (line: string) => string) => {
-      gc();
-      const before = process.memoryUsage().heapUsed;
-      const kept = lines.map(key);
-      gc();
-      const bytes = (process.memoryUsage().heapUsed - before) / kept.length;
-      expect(kept[7]).toBe('export const value_000007 = computeTheValue(first, second);');
-      return bytes;
-    };
-    // 61 one-byte characters: 80 bytes as a flat string, 8 for the array's slot; a slice is 32 more.
-    perKey(heldLineKey); // (once first: Buffer's pool and compiled code are not the keys' bytes)
-    expect(perKey(heldLineKey)).toBeLessThan(100);
-    expect(perKey(normalizeLine)).toBeGreaterThan(100);
-  });
-
   it.each([
-    ['  \tif (a)  {', 'if (a) {'],
-    ['x', 'x'],
-    ['   ', ''],
-    ['  caf\u00e9 = "\u{1f600}";  ', 'caf\u00e9 = "\u{1f600}";'],
-    // A lone surrogate (a transcript's JSON may hold one) stays itself: UTF-8 would make it U+FFFD.
-    ['  x = "\ud83d" + compute(value);', 'x = "\ud83d" + compute(value);'],
-  ])('heldLineKey(%j) is normalizeLine: %j', (line, normal) => {
-    expect(heldLineKey(line)).toBe(normal);
-    expect(heldLineKey(line)).toBe(normalizeLine(line));
+    ['  \tif (a)  {'],
+    ['x'],
+    ['   '],
+    ['  caf\u00e9 = "\u{1f600}";  '],
+    // A lone surrogate (a transcript's JSON may hold one).
+    ['  x = "\ud83d" + compute(value);'],
+    ['a\u00a0\u3000 b\u2028c'],
+  ])('normalLineHash(%j) is its normal line’s: stored takings (normalized) find the written lines they took', (line) => {
+    expect(normalLineHash(normalizeLine(line))).toBe(normalLineHash(line));
+    expect(normalLineHash(`  ${line}\t`)).toBe(normalLineHash(line));
   });
 
   it('keeps the trivial-line rule on lines that needed no split', () => {

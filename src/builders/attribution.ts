@@ -6,7 +6,7 @@ import { attributableCommits, repositoryRows } from '../db/count.js';
 import type { CommitPatch, FilePatch } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
-import { heldLineKey, isNontrivialLine, normalizeLine, textLines } from './lines.js';
+import { isNontrivialLine, normalizeLine, normalLineHash, textLines } from './lines.js';
 import {
   commitsWithTakingsFrom,
   dropUnreachableTakings,
@@ -98,15 +98,17 @@ export interface LineExplanation {
 }
 
 /**
- * Written lines of a repository, by path and normalized text, each text's lines sorted by time. A
- * first run holds every line sessions wrote (~480k on the 80k bench history), so a line is a number,
- * not an object: an index into `lineWrite` (its edit's write, shared) and `used` (whether a commit
- * took it). A text written once (most are) maps to its one number; written again, to a list. Keys
- * are flat copies (heldLineKey). Together ~70 bytes a line less than an object per line and a
- * sliced key (#20: the 80k first run's peak).
+ * Written lines of a repository, by path and normal line (its normalLineHash), each text's lines
+ * sorted by time. A first run holds every line sessions wrote (~480k on the 80k bench history), so
+ * a line is a number, not an object: an index into `lineWrite` (its edit's write, shared) and
+ * `used` (whether a commit took it). A text written once (most are) maps to its one number; written
+ * again, to a list. Keyed by the hash, not a copy of the normal line: ~50 bytes a line less (the 80k
+ * first run's live set during attribution ~95 → ~75 MB, #20's 300 MB peak), and a commit's line is
+ * looked up without normalizing it into a new string. Two different lines share a hash with odds
+ * near 2⁻⁵³ (docs/rules.md).
  */
 export class WrittenLines {
-  private readonly byPath = new Map<string, Map<string, number | number[]>>();
+  private readonly byPath = new Map<string, Map<number, number | number[]>>();
   private readonly writes: Write[] = [];
   private lineWrite = new Uint32Array(1024);
   private used = new Uint8Array(1024);
@@ -120,7 +122,7 @@ export class WrittenLines {
       this.byPath.set(path, lines);
     }
     const line = this.newLine(write);
-    const key = heldLineKey(text);
+    const key = normalLineHash(text);
     const entry = lines.get(key);
     if (entry === undefined) lines.set(key, line);
     else if (typeof entry === 'number') lines.set(key, [entry, line]);
@@ -161,12 +163,12 @@ export class WrittenLines {
    * the first path that has one; returns it and the path it was written to.
    */
   take(paths: readonly string[], text: string, at: number): { write: Write; path: string } | null {
-    // Normalized only for a path some session wrote: most lines of most commits are on none.
-    let key: string | undefined;
+    // Hashed only for a path some session wrote: most lines of most commits are on none.
+    let key: number | undefined;
     for (const path of paths) {
       const lines = this.byPath.get(path);
       if (!lines) continue;
-      key ??= normalizeLine(text);
+      key ??= normalLineHash(text);
       const entry = lines.get(key);
       if (entry === undefined) continue;
       if (typeof entry === 'number') {
@@ -188,7 +190,7 @@ export class WrittenLines {
 
   /** Marks `n` writes of this edit, path and normalized line as taken already (by a commit not replayed). */
   markUsed(editId: string, path: string, line: string, n: number): void {
-    const entry = this.byPath.get(path)?.get(line);
+    const entry = this.byPath.get(path)?.get(normalLineHash(line));
     if (entry === undefined) return;
     let left = n;
     for (const l of typeof entry === 'number' ? [entry] : entry) {
@@ -266,14 +268,14 @@ export function loadWrittenLines(db: Database, repoId: string, paths: readonly s
  * unchanged lines), each removed line cancelling one added line.
  */
 export function writtenLines(addedText: string | null, removedText: string | null): string[] {
-  const removed = new Map<string, number>();
+  const removed = new Map<number, number>();
   for (const line of textLines(removedText)) {
-    const key = normalizeLine(line);
+    const key = normalLineHash(line);
     removed.set(key, (removed.get(key) ?? 0) + 1);
   }
   if (removed.size === 0) return textLines(addedText);
   return textLines(addedText).filter((line) => {
-    const key = normalizeLine(line);
+    const key = normalLineHash(line);
     const n = removed.get(key) ?? 0;
     if (n === 0) return true;
     removed.set(key, n - 1);

@@ -108,28 +108,10 @@ function normalInside(line: string): boolean {
 const LONGEST_KEYWORD_ALNUM = 9;
 
 /**
- * The normalized line as a key held by the hundred thousand (attribution's written lines; churn
- * keys its live lines by normalLineHash): its own flat copy. normalizeLine's copy is a slice of a flattened concatenation (32
- * bytes more per line in V8); a round trip through a Buffer builds one flat string (~0.4 µs a
- * line). Not for a line with a surrogate: UTF-8 would turn a lone one (a transcript's JSON can
- * hold one) into U+FFFD, and the key must be normalizeLine's exactly; V8 makes no slice under 13.
- */
-export function heldLineKey(line: string): string {
-  // A split line's join is a flat string of its own already; a normal one is copied once, from its
-  // trimmed span. (normalizeLine's copy and then a second one: 2.0 s against 1.6 s for the 1.2 M
-  // added lines of 20,000 commits of the 80k bench history, the same 66 bytes a key held.)
-  if (!normalInside(line)) return line.trim().split(/\s+/).join(' ');
-  const text = spanStart === 0 && spanEnd === line.length ? line : line.slice(spanStart, spanEnd);
-  if (text.length < 13) return ` ${text}`.slice(1);
-  return SURROGATE.test(text) ? ` ${text}`.slice(1) : Buffer.from(text, 'utf8').toString('utf8');
-}
-
-const SURROGATE = /[\uD800-\uDFFF]/;
-
-/**
  * A 53-bit hash of normalizeLine(text.slice(start, end)), read in place: no string is made, so a
- * builder can key the hundreds of thousands of lines it holds (churn's live lines) or compares (every
- * line of the files the content rule reads) by a number instead of a copy of each line. Equal for
+ * builder can key the hundreds of thousands of lines it holds (churn's live lines, attribution's
+ * written lines) or compares (every line of the files the content rule reads) by a number instead
+ * of a copy of each line. Equal for
  * lines whose normal forms are equal; two lanes (FNV-1a and a rotate-xor-multiply), each finished
  * with murmur3's mixer and the length, so two different lines share one with odds near 2⁻⁵³. Churn
  * on git's own history looks up ~2 M removed lines, each against at most ~10⁴ live lines of its
