@@ -15,14 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s * 1664525 + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
+import { prng } from './synthetic-history.mjs';
 
 const git = (repo, args, input) => {
   const r = spawnSync('git', ['-C', repo, '-c', 'core.quotePath=false', ...args], {

@@ -25,3 +25,4 @@ export function generateHistory(options: {
 }): Promise<{ repo: string; sessions: SessionSpec[]; stats: HistoryStats }>;
 
 export function writeTranscripts(sessions: readonly SessionSpec[], repoDir: string, home: string): { files: number; bytes: number };
+export function prng(seed: number): () => number;

@@ -24,7 +24,8 @@ const gitEnv = {
   GIT_CONFIG_GLOBAL: '/dev/null',
 };
 
-function prng(seed) {
+/** A small deterministic PRNG (a 32-bit LCG); bench/sessions-from-history.mjs draws its sample with it too. */
+export function prng(seed) {
   let s = seed >>> 0;
   return () => {
     s = (s * 1664525 + 1013904223) >>> 0;
