@@ -102,9 +102,9 @@ export interface LineExplanation {
  * sorted by time. A first run holds every line sessions wrote (~480k on the 80k bench history), so
  * a line is a number, not an object: an index into `lineWrite` (its edit's write, shared) and
  * `used` (whether a commit took it). A text written once (most are) maps to its one number; written
- * again, to a list. Keyed by the hash, not a copy of the normal line: ~50 bytes a line less (the 80k
- * first run's live set during attribution ~95 → ~75 MB, #20's 300 MB peak), and a commit's line is
- * looked up without normalizing it into a new string. Two different lines share a hash with odds
+ * again, to a list. Keyed by the hash, not a copy of the normal line (the 80k bench history's first
+ * run peaked here, its live set ~95 MB: node's peak 280 → 249 MB with the hash; #20's 300 MB), and
+ * a commit's line is looked up without normalizing it into a new string. Two different lines share a hash with odds
  * near 2⁻⁵³ (docs/rules.md).
  */
 export class WrittenLines {

@@ -111,12 +111,12 @@ const LONGEST_KEYWORD_ALNUM = 9;
  * A 53-bit hash of normalizeLine(text.slice(start, end)), read in place: no string is made, so a
  * builder can key the hundreds of thousands of lines it holds (churn's live lines, attribution's
  * written lines) or compares (every line of the files the content rule reads) by a number instead
- * of a copy of each line. Equal for
- * lines whose normal forms are equal; two lanes (FNV-1a and a rotate-xor-multiply), each finished
- * with murmur3's mixer and the length, so two different lines share one with odds near 2⁻⁵³. Churn
- * on git's own history looks up ~2 M removed lines, each against at most ~10⁴ live lines of its
- * path: ~2·10⁻⁶ false matches expected in a whole first run. Unlike lineBalanceHash (whitespace
- * dropped), a run of whitespace counts as one space, as normalizeLine has it.
+ * of a copy of each line. Equal for lines whose normal forms are equal; two lanes (FNV-1a and a
+ * rotate-xor-multiply), each finished with murmur3's mixer and the length, so two different lines
+ * share one with odds near 2⁻⁵³. Churn on git's own history looks up ~2 M removed lines, each
+ * against at most ~10⁴ live lines of its path: ~2·10⁻⁶ false matches expected in a whole first
+ * run. Unlike lineBalanceHash (whitespace dropped), a run of whitespace counts as one space, as
+ * normalizeLine has it.
  */
 export function normalLineHash(text: string, start = 0, end = text.length): number {
   let a = 0x811c9dc5 | 0;
