@@ -127,7 +127,7 @@ async function buildAll(
   const candidates = db
     .prepare(`SELECT sha FROM event_commit_outcomes WHERE repo_id = ?`)
     .all<{ sha: string }>([repoId])
-    .map((r) => r.sha);
+    .map((r) => ctx.intern(r.sha));
   await applyMainlineRules(ctx, candidates);
   const reverts = await findReverts(ctx, config);
   // The state is saved with the rows it describes: a run killed before the commit rebuilds them.

@@ -124,6 +124,21 @@ export class OutcomeContext {
     return row ?? undefined;
   }
 
+  /**
+   * The string of a commit's sha this build holds (its row's), for what keeps a sha for the whole
+   * build: each source — SQLite's rows, git's landing walk — hands out its own copy of the same 40
+   * characters (git's own history with sessions held 501k such strings for 149k values mid-build,
+   * 28 MB of a 92 MB live set). Another copy comes back as it is when the commit has no row loaded.
+   */
+  intern(sha: string): string {
+    return this.loaded(sha)?.sha ?? sha;
+  }
+
+  /** The commit's row if this build has it already (all of them in a whole build); never a query. */
+  loaded(sha: string): CommitRow | undefined {
+    return this.rows.get(sha) ?? undefined;
+  }
+
   /** Every reachable commit (the revert rules' lookups by subject and sha prefix). */
   allCommits(): readonly CommitRow[] {
     if (!this.all) {
@@ -378,12 +393,15 @@ export function storedPatchIds(
   const ids = new Map<string, string>();
   const missing: string[] = [];
   if (scan) {
-    const unread = new Set(shas);
+    // Keyed by the caller's strings, not the rows' copies of them (a whole build keeps the map).
+    const unread = new Map(shas.map((sha) => [sha, sha]));
     for (const [sha, id, hasReverse] of db
       .prepare(`SELECT sha, ${column}, has_reverse FROM fact_commit_patch_ids WHERE repo_id = ?`)
       .iterateArrays([repoId])) {
-      if ((reverse && hasReverse !== 1) || !unread.delete(sha as string)) continue;
-      if (id) ids.set(sha as string, id as string);
+      const own = unread.get(sha as string);
+      if ((reverse && hasReverse !== 1) || own === undefined) continue;
+      unread.delete(own);
+      if (id) ids.set(own, id as string);
     }
     for (const sha of shas) if (unread.has(sha)) missing.push(sha);
     return { ids, missing };

@@ -95,9 +95,17 @@ export function readMainlineLanding(db: Database, repoId: string): Map<string, L
  * ancestors the database knows (a pathspec-scoped copy drops the commits outside its paths).
  */
 export function mainlineInMemory(
-  landing: ReadonlyMap<string, Landing>,
+  walked: ReadonlyMap<string, Landing>,
   commit: (sha: string) => { pr_number: number | null } | undefined,
+  /** The string of a sha to hold (the build's own; OutcomeContext.intern): the walk's are copies. */
+  intern?: (sha: string) => string,
 ): MainlineView {
+  let landing = walked;
+  if (intern) {
+    const own = new Map<string, Landing>();
+    for (const [sha, l] of walked) own.set(intern(sha), { ...l, via: intern(l.via) });
+    landing = own;
+  }
   const nonMerges = [...landing].filter(([sha, l]) => !l.isMerge && commit(sha) !== undefined).map(([sha]) => sha);
   const isNonMerge = new Set(nonMerges);
   // The first-parent chain, newest first.

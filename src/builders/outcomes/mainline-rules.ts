@@ -37,7 +37,11 @@ export const ancestorRule: MainlineRule = {
     const { walked } = await storeMainlineLanding(ctx.db, ctx.repoId, ctx.tip, ctx.cwd);
     // A whole build walks every mainline commit anyway; a build of a few commits asks by key.
     ctx.mainline = ctx.whole
-      ? mainlineInMemory(walked ?? readMainlineLanding(ctx.db, ctx.repoId), (sha) => ctx.commit(sha))
+      ? mainlineInMemory(
+          walked ?? readMainlineLanding(ctx.db, ctx.repoId),
+          (sha) => ctx.commit(sha),
+          (sha) => ctx.intern(sha),
+        )
       : mainlineFromStore(ctx.db, ctx.repoId);
     ctx.reached.ancestor = (sha) => {
       const l = ctx.mainline.landing(sha);
@@ -439,8 +443,9 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: string, landingSeq: (
         .all<{ sha: string; committed_at: string }>([ctx.repoId, path, since])
         .filter((r) => ctx.isOnMainline(r.sha))
         .map((r) => ({
-          sha: r.sha,
-          committedAt: r.committed_at,
+          // The build's own strings of a commit it has loaded, not these rows' copies (kept for the whole rule).
+          sha: ctx.loaded(r.sha)?.sha ?? r.sha,
+          committedAt: ctx.loaded(r.sha)?.committed_at ?? r.committed_at,
           landed: ctx.landedAt(r.sha),
           time: Date.parse(r.committed_at) / 1000,
           seq: landingSeq(r.sha),
