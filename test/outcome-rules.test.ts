@@ -536,7 +536,7 @@ describe('the stored mainline landing', () => {
     expect(await storeAndCompare(repo, db, repoId)).toBe('walked');
   });
 
-  it('answers by index what the whole map in memory answers', async () => {
+  it('answers by index what the whole map in memory answers, its shas the build’s own strings or the walk’s', async () => {
     const repo = base();
     repo.git('checkout', '-q', '-b', 'side');
     repo.write('s.ts', lines('s')).commit('side work', { at: 5000 });
@@ -546,21 +546,23 @@ describe('the stored mainline landing', () => {
     repo.at(7000).git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
     repo.write('m3.ts', lines('mmm')).commit('again (#12)', { at: 9000 });
     const ctx = await contextOf(repo);
-    const memory = mainlineInMemory(readMainlineLanding(ctx.db, ctx.repoId), (sha) => ctx.commit(sha));
     const stored = mainlineFromStore(ctx.db, ctx.repoId);
     const shas = repo.git('rev-list', '--all').split('\n');
     expect(shas.length).toBe(6);
-    for (const sha of [...shas, 'f'.repeat(40)]) expect(stored.landing(sha), sha).toEqual(memory.landing(sha));
-    expect(stored.nonMerges()).toEqual(memory.nonMerges());
-    expect(memory.nonMerges()).toHaveLength(5);
-    const base0 = Date.parse('2026-01-05T09:00:00Z') / 1000;
-    for (const offset of [-10, 0, 1999, 2000, 3000, 5000, 7000, 9000, 9001]) {
-      expect(stored.nonMergesSince(base0 + offset), `since +${offset}`).toEqual(memory.nonMergesSince(base0 + offset));
-      expect(stored.before(base0 + offset), `before +${offset}`).toEqual(memory.before(base0 + offset));
+    for (const intern of [undefined, (sha: string) => ctx.intern(sha)]) {
+      const memory = mainlineInMemory(readMainlineLanding(ctx.db, ctx.repoId), (sha) => ctx.commit(sha), intern);
+      for (const sha of [...shas, 'f'.repeat(40)]) expect(stored.landing(sha), sha).toEqual(memory.landing(sha));
+      expect(stored.nonMerges()).toEqual(memory.nonMerges());
+      expect(memory.nonMerges()).toHaveLength(5);
+      const base0 = Date.parse('2026-01-05T09:00:00Z') / 1000;
+      for (const offset of [-10, 0, 1999, 2000, 3000, 5000, 7000, 9000, 9001]) {
+        expect(stored.nonMergesSince(base0 + offset), `since +${offset}`).toEqual(memory.nonMergesSince(base0 + offset));
+        expect(stored.before(base0 + offset), `before +${offset}`).toEqual(memory.before(base0 + offset));
+      }
+      expect(stored.withPullRequest(12)).toBe(memory.withPullRequest(12));
+      expect(memory.withPullRequest(12)).toBe(repo.git('rev-parse', 'main~3'));
+      expect(stored.withPullRequest(13)).toBeUndefined();
     }
-    expect(stored.withPullRequest(12)).toBe(memory.withPullRequest(12));
-    expect(memory.withPullRequest(12)).toBe(repo.git('rev-parse', 'main~3'));
-    expect(stored.withPullRequest(13)).toBeUndefined();
   });
 });
 

@@ -442,14 +442,17 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: string, landingSeq: (
       list = touchingPath
         .all<{ sha: string; committed_at: string }>([ctx.repoId, path, since])
         .filter((r) => ctx.isOnMainline(r.sha))
-        .map((r) => ({
+        .map((r) => {
           // The build's own strings of a commit it has loaded, not these rows' copies (kept for the whole rule).
-          sha: ctx.loaded(r.sha)?.sha ?? r.sha,
-          committedAt: ctx.loaded(r.sha)?.committed_at ?? r.committed_at,
-          landed: ctx.landedAt(r.sha),
-          time: Date.parse(r.committed_at) / 1000,
-          seq: landingSeq(r.sha),
-        }))
+          const own = ctx.loaded(r.sha) ?? r;
+          return {
+            sha: own.sha,
+            committedAt: own.committed_at,
+            landed: ctx.landedAt(r.sha),
+            time: Date.parse(r.committed_at) / 1000,
+            seq: landingSeq(r.sha),
+          };
+        })
         .sort(byLanding);
       byPath.set(path, list);
     }
