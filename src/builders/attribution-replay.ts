@@ -195,7 +195,10 @@ export function dropUnreachableTakings(db: Database, repoId: string): string | n
 /** Bumped whenever any commit's AI lines change: the churn builder's digest reads it. */
 export const aiLinesGenerationKey = (repoId: string) => `ai_lines_gen:${repoId}`;
 
-/** The AI lines of commits (all of the repository's, or these), by commit: path, normalized text, provider. */
+/**
+ * The AI lines of commits (all of the repository's, in the order of sha, path, text and edit; or
+ * these, each commit's in its rows' key order), by commit: path, normalized text, provider.
+ */
 export function storedAiLines(
   db: Database,
   repoId: string,
@@ -211,7 +214,11 @@ export function storedAiLines(
   const select = `SELECT sha, path, line, provider, n FROM paceflow_ai_lines WHERE repo_id = ?`;
   if (shas === undefined) for (const r of db.prepare(`${select} ORDER BY sha, path, line, edit_id`).all<Row>([repoId])) add(r);
   else {
-    const one = db.prepare(`${select} AND sha = ? ORDER BY path, line, edit_id`);
+    // A commit's lines in the key's order (edit, written path, path, line): churn counts them by
+    // path and text, so any order does, and no sorter runs per commit (the 80k bench history's
+    // 8,735 commits with AI lines, 429k lines, read one commit at a time: 1.10–1.29 s with the
+    // sort, 1.02–1.12 s without, three alternated rounds).
+    const one = db.prepare(`${select} AND sha = ?`);
     for (const sha of shas) for (const r of one.all<Row>([repoId, sha])) add(r);
   }
   return out;
