@@ -6,6 +6,8 @@ import type { Database } from '../src/db/driver.js';
 import { rowsRead } from '../src/db/statement.js';
 import { buildSessionEvents } from '../src/builders/sessions.js';
 import { forgetOwedSessions, ingestSessions } from '../src/ingest/sessions.js';
+import { SavedRecords, SessionWriter } from '../src/ingest/session-writer.js';
+import { PathRepositoryResolver } from '../src/git/path-repository.js';
 import { claudeCode } from '../src/providers/claude-code.js';
 import { codex } from '../src/providers/codex.js';
 import { openDatabase } from '../src/db/open.js';
@@ -678,5 +680,51 @@ describe('layouts and lifecycles', () => {
         reason: expect.stringMatching(/zstd|decompress/),
       },
     ]);
+  });
+});
+
+describe("a writer's repository rows", () => {
+  // The writer asks for a repository's row once per run (INSERT OR IGNORE for every edit cost 30k
+  // statements on the 80k bench history); a file whose rows roll back may take that row with it.
+  it('are written again after a file that wrote the first one rolled back', () => {
+    const repo = TempRepo.create();
+    repo.write('a.ts', 'export {};\n').commit('root');
+    const db = tempDatabase();
+    const writer = new SessionWriter(
+      db,
+      'claude-code',
+      new PathRepositoryResolver(db),
+      '2026-02-01T00:00:00.000Z',
+      new SavedRecords(false),
+    );
+    const edit = (n: number) =>
+      writer.edit({
+        sessionId: 'claude-code:s1',
+        editId: `toolu_${n}`,
+        toolName: 'Write',
+        absPath: join(repo.dir, 'a.ts'),
+        status: 'applied',
+        addedText: `export const a${n} = ${n};`,
+        textSource: 'input',
+      });
+    const repositories = () => count(db, `SELECT count(*) AS n FROM metadata_repositories`);
+    const file = (path: string, fn: () => void, keep: boolean) => {
+      db.exec('BEGIN IMMEDIATE');
+      writer.beginFile(path);
+      fn();
+      if (keep) {
+        db.exec('COMMIT');
+        writer.fileSaved();
+      } else {
+        db.exec('ROLLBACK');
+        writer.fileRolledBack();
+      }
+    };
+    file('/nowhere/one.jsonl', () => edit(1), false);
+    expect(repositories()).toBe(0);
+    file('/nowhere/two.jsonl', () => edit(2), true);
+    expect(repositories()).toBe(1);
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits WHERE repo_id IS NOT NULL`)).toBe(1);
+    db.close();
   });
 });
