@@ -1154,6 +1154,49 @@ describe('written lines, as numbers', () => {
 });
 
 describe("a batch's shares and flags", () => {
+  // The outcome build re-checks partial reverts when a mainline commit's heavy-AI evidence changed:
+  // the batch bumps heavy_mainline_gen then, and only then.
+  const generation = (db: ReturnType<typeof tempDatabase>) =>
+    db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'heavy_mainline_gen:r'`).get<{ value: string }>()?.value ?? null;
+  it.each([
+    { name: 'a mainline commit turns heavy', via: 'ancestor', lines: [2, 8], bumps: true },
+    { name: 'a mainline commit stops being heavy', via: 'ancestor', lines: [8, 2], bumps: true },
+    { name: 'a mainline commit stays heavy', via: 'ancestor', lines: [8, 9], bumps: false },
+    { name: 'a mainline commit stays light', via: 'ancestor', lines: [1, 2], bumps: false },
+    { name: 'a commit that reached mainline as a copy turns heavy', via: 'patch-id', lines: [2, 8], bumps: false },
+    { name: 'a commit off mainline turns heavy', via: null, lines: [2, 8], bumps: false },
+  ])('bump the heavy mainline generation when $name: $bumps', ({ via, lines, bumps }) => {
+    const db = tempDatabase();
+    const shas = ['a1', 'b2', 'c3'];
+    db.transaction(() => {
+      for (const sha of shas) {
+        db.prepare(
+          `INSERT INTO event_commit_outcomes (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, mainline_via)
+           VALUES ('r', ?, '2026-01-01T00:00:00Z', 10, 0, 0, 'untracked', ?)`,
+        ).run([sha, sha === 'b2' ? via : 'ancestor']);
+        db.prepare(
+          `INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
+           VALUES ('r', ?, 'claude-code', 's', '', 0, NULL, 'transcript')`,
+        ).run([sha]);
+      }
+    });
+    const config = { heavyAiThreshold: 0.5, heavyAiMinLines: 3 };
+    const setLines = (n: number) => {
+      db.prepare(`UPDATE event_commit_outcomes SET ai_lines = ? WHERE sha = 'b2'`).run([n]);
+      db.prepare(`UPDATE event_commit_attributions SET matched_lines = ? WHERE sha = 'b2'`).run([n]);
+    };
+    setLines(lines[0]!);
+    // Every row written as the first batch left it, then the generation as it stood.
+    db.transaction(() => writeOutcomeShares(db, 'r', config, shas));
+    const before = generation(db);
+    setLines(lines[1]!);
+    // The commit twice in the list, as a batch can hand it.
+    db.transaction(() => writeOutcomeShares(db, 'r', config, ['b2', 'c3', 'b2']));
+    expect(generation(db) !== before).toBe(bumps);
+    const heavy = db.prepare(`SELECT heavy_ai FROM event_commit_outcomes WHERE sha = 'b2'`).get<{ heavy_ai: number }>()!.heavy_ai;
+    expect(heavy).toBe(lines[1]! >= 5 ? 1 : 0);
+  });
+
   // Write calls this process made (Linux): what SQLite spilled to its temporary files.
   const writeCalls = () => Number(/syscw: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
 

@@ -915,11 +915,15 @@ export function writeOutcomeShares(db: Database, repoId: string, config: ShareTh
   if (touched !== undefined && touched.length === 0) return;
   // The outcome builder re-checks partial reverts when a mainline commit's heavy-AI evidence
   // changed: a generation it reads instead of every heavy-AI row (bumped when it did change).
+  // One statement for the batch's commits, by key (json_each hands SQLite the list): it was two a
+  // commit (before and after), 128k on git's own history's first run, nearly all finding no row.
   const heavyOf = db.prepare(
-    `SELECT heavy_ai = 1 AND attribution_source IN ('transcript', 'note') AS heavy FROM event_commit_outcomes
-     WHERE repo_id = ? AND sha = ? AND mainline_via = 'ancestor'`,
+    `SELECT o.sha, o.heavy_ai = 1 AND o.attribution_source IN ('transcript', 'note') AS heavy
+     FROM json_each(@shas) t CROSS JOIN event_commit_outcomes o ON o.repo_id = @repo AND o.sha = t.value
+     WHERE o.mainline_via = 'ancestor' ORDER BY o.sha`,
   );
-  const heavy = () => JSON.stringify((touched ?? []).map((sha) => heavyOf.get([repoId, sha]) ?? null));
+  const touchedJson = JSON.stringify(touched ?? []);
+  const heavy = () => JSON.stringify(touched === undefined ? [] : heavyOf.all({ repo: repoId, shas: touchedJson }));
 
   // A batch's commits are updated one row at a time, by key: an UPDATE of many rows whose SET calls
   // a function (round) gets a statement journal from SQLite — the old content of every page it
