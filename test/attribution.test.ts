@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { headerPath } from '../src/git/patches.js';
-import { finishOutcomes, WrittenLines, writeOutcomeShares, writtenLines } from '../src/builders/attribution.js';
+import {
+  attributionWriter,
+  bumpWhenHeavyMainlineMoves,
+  outcomeWriter,
+  WrittenLines,
+  writeOutcomeShares,
+  writtenLines,
+} from '../src/builders/attribution.js';
 import { show } from '../src/cli/commands/show.js';
 import { openDatabase } from '../src/db/open.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
@@ -1158,6 +1165,8 @@ describe("a batch's shares and flags", () => {
   // the batch bumps heavy_mainline_gen then, and only then.
   const generation = (db: ReturnType<typeof tempDatabase>) =>
     db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'heavy_mainline_gen:r'`).get<{ value: string }>()?.value ?? null;
+  const config = { heavyAiThreshold: 0.5, heavyAiMinLines: 3 };
+  const at = '2026-01-01T00:00:00Z';
   it.each([
     { name: 'a mainline commit turns heavy', via: 'ancestor', lines: [2, 8], bumps: true },
     { name: 'a mainline commit stops being heavy', via: 'ancestor', lines: [8, 2], bumps: true },
@@ -1172,73 +1181,99 @@ describe("a batch's shares and flags", () => {
       for (const sha of shas) {
         db.prepare(
           `INSERT INTO event_commit_outcomes (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, mainline_via)
-           VALUES ('r', ?, '2026-01-01T00:00:00Z', 10, 0, 0, 'untracked', ?)`,
-        ).run([sha, sha === 'b2' ? via : 'ancestor']);
-        db.prepare(
-          `INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
-           VALUES ('r', ?, 'claude-code', 's', '', 0, NULL, 'transcript')`,
-        ).run([sha]);
+           VALUES ('r', ?, ?, 10, 0, 0, 'untracked', ?)`,
+        ).run([sha, at, sha === 'b2' ? via : 'ancestor']);
       }
     });
-    const config = { heavyAiThreshold: 0.5, heavyAiMinLines: 3 };
-    const setLines = (n: number) => {
-      db.prepare(`UPDATE event_commit_outcomes SET ai_lines = ? WHERE sha = 'b2'`).run([n]);
-      db.prepare(`UPDATE event_commit_attributions SET matched_lines = ? WHERE sha = 'b2'`).run([n]);
-    };
-    setLines(lines[0]!);
-    // Every row written as the first batch left it, then the generation as it stood.
-    db.transaction(() => writeOutcomeShares(db, 'r', config, shas));
+    const writeOutcome = outcomeWriter(db, config);
+    const writeAttribution = attributionWriter(db);
+    // A batch as attribution writes it: each commit's attributions, then its outcome row (which
+    // keeps its mainline state), between the generation's two looks.
+    const batch = (n: number, list: string[]) =>
+      db.transaction(() =>
+        bumpWhenHeavyMainlineMoves(db, 'r', list, () => {
+          for (const sha of new Set(list)) {
+            const ai = sha === 'b2' ? n : 0;
+            db.prepare(`DELETE FROM event_commit_attributions WHERE sha = ?`).run([sha]);
+            writeAttribution({
+              repo: 'r',
+              sha,
+              provider: 'claude-code',
+              session: 's',
+              model: '',
+              lines: ai,
+              nontrivial: 10,
+              source: 'transcript',
+            });
+            writeOutcome({ repo: 'r', sha, at, nontrivial: 10, ai });
+          }
+        }),
+      );
+    batch(lines[0]!, shas);
     const before = generation(db);
-    setLines(lines[1]!);
     // The commit twice in the list, as a batch can hand it.
-    db.transaction(() => writeOutcomeShares(db, 'r', config, ['b2', 'c3', 'b2']));
+    batch(lines[1]!, ['b2', 'c3', 'b2']);
     expect(generation(db) !== before).toBe(bumps);
-    const heavy = db.prepare(`SELECT heavy_ai FROM event_commit_outcomes WHERE sha = 'b2'`).get<{ heavy_ai: number }>()!.heavy_ai;
-    expect(heavy).toBe(lines[1]! >= 5 ? 1 : 0);
+    const row = db
+      .prepare(`SELECT heavy_ai, mainline_via FROM event_commit_outcomes WHERE sha = 'b2'`)
+      .get<{ heavy_ai: number; mainline_via: string | null }>()!;
+    expect(row).toEqual({ heavy_ai: lines[1]! >= 5 ? 1 : 0, mainline_via: via });
   });
 
   // Write calls this process made (Linux): what SQLite spilled to its temporary files.
   const writeCalls = () => Number(/syscw: (\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))![1]);
 
-  it('are written row by row, with no statement journal spilled to a file, and say what the whole update says', () => {
+  it('are computed as each row is written, with no statement journal spilled to a file, and say what the whole update says', () => {
     const db = tempDatabase();
-    const insert = db.prepare(`
-      INSERT INTO event_commit_outcomes (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage)
-      VALUES ('r', ?, '2026-01-01T00:00:00Z', ?, ?, 0, 'untracked')`);
-    const attribution = db.prepare(`
-      INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
-      VALUES ('r', ?, 'claude-code', 's', '', ?, NULL, 'transcript')`);
-    // A batch's new rows, over enough pages (~5,000 rows) that a statement journal of them passes 64 KiB.
+    const writeOutcome = outcomeWriter(db, config);
+    const writeAttribution = attributionWriter(db);
+    // A batch's new rows, over enough pages (~5,000 rows) that a statement journal of them passes
+    // 64 KiB. Each commit's attributions first (none, one, or two of different sources), then its
+    // row; some commits have no non-trivial line (no share), some a note's count above it.
     const shas = Array.from({ length: 5000 }, (_, i) => createHash('sha1').update(String(i)).digest('hex'));
-    const config = { heavyAiThreshold: 0.5, heavyAiMinLines: 3 };
+    const sources = [[], ['transcript'], ['note'], ['trailer'], ['note', 'trailer'], ['trailer', 'transcript']] as const;
     let written = -1;
     db.transaction(() => {
-      shas.forEach((sha, i) => {
-        insert.run([sha, i % 7, i % 5]);
-        if (i % 5 > 0) attribution.run([sha, i % 5]);
-      });
       const before = writeCalls();
-      writeOutcomeShares(db, 'r', config, shas);
+      shas.forEach((sha, i) => {
+        const nontrivial = i % 7;
+        const lines = i % 5;
+        for (const [k, source] of sources[i % sources.length]!.entries())
+          writeAttribution({ repo: 'r', sha, provider: 'claude-code', session: `s${k}`, model: '', lines, nontrivial, source });
+        writeOutcome({ repo: 'r', sha, at, nontrivial, ai: sources[i % sources.length]!.length === 0 ? 0 : lines });
+      });
       written = writeCalls() - before;
     });
-    // Inside the batch's transaction the pages stay in the cache: a write is a spilled journal (in
-    // a savepoint of its own: ~7,400 write calls; one UPDATE of every row at once: ~700), or one of
-    // the few a test worker's other threads make meanwhile on a busy machine (0 or 1 measured).
+    // Inside the batch's transaction the pages stay in the cache: a write is a spilled journal (an
+    // UPDATE of a batch's rows at once: ~700), or one of the few a test worker's other threads
+    // make meanwhile on a busy machine (0 or 1 measured).
     expect(written, `write calls`).toBeLessThan(20);
     const rows = () =>
       db
         .prepare(
-          `SELECT o.*, (SELECT share_of_commit FROM event_commit_attributions a WHERE a.sha = o.sha) AS share FROM event_commit_outcomes o ORDER BY sha`,
+          `SELECT o.*, (SELECT json_group_array(share_of_commit) FROM event_commit_attributions a WHERE a.repo_id = o.repo_id AND a.sha = o.sha) AS shares
+           FROM event_commit_outcomes o ORDER BY sha`,
         )
         .all();
     const byRow = rows();
-    expect(byRow.filter((r) => (r as { heavy_ai: number }).heavy_ai === 1).length).toBeGreaterThan(1000);
+    const count = (where: string) => db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes WHERE ${where}`).get<{ n: number }>()!.n;
+    // Every kind of row is there: heavy and not, each source, untracked, no share.
+    expect([
+      count('heavy_ai = 1') > 500,
+      count('heavy_ai = 0') > 500,
+      count(`attribution_source = 'transcript'`) > 0,
+      count(`attribution_source = 'note'`) > 0,
+      count(`attribution_source = 'trailer'`) > 0,
+      count(`attribution_coverage = 'untracked'`) > 0,
+      count('ai_share IS NULL') > 0,
+      count('ai_share > 1') > 0,
+    ]).toEqual(Array(8).fill(true));
     // The whole update (as when the thresholds change) gives the same rows.
     db.exec(
       `UPDATE event_commit_outcomes SET ai_share = NULL, heavy_ai = 0, attribution_coverage = 'untracked', attribution_source = NULL`,
     );
     db.exec(`UPDATE event_commit_attributions SET share_of_commit = NULL`);
-    finishOutcomes(db, 'r', config);
+    db.transaction(() => writeOutcomeShares(db, 'r', config));
     expect(rows()).toEqual(byRow);
   });
 });

@@ -348,6 +348,9 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
       }
       const gone = dropUnreachableTakings(db, repoId);
       if (gone) replayFromAt(db, repoId, Math.floor(Date.parse(gone) / 1000));
+      // Before any row is written: the rows this run writes compute their flags with today's
+      // thresholds, so the rows already stored must have them too (all updated when they changed).
+      writeOutcomeShares(db, repoId, options.config);
     });
   }
   // Replay from the earliest change; a whole replay (a first run, a pathspec-scoped copy, release
@@ -374,9 +377,19 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   let batchLines = 0;
   const flush = () => {
     db.transaction(() => {
-      for (const { patch, commit } of batch) run.attribute(patch, commit);
-      // In the same transaction as the rows: a run killed later leaves no row without its shares.
-      if (writing) writeOutcomeShares(db, repoId, options.config, run.touched.splice(0));
+      const attributeAll = () => {
+        for (const { patch, commit } of batch) run.attribute(patch, commit);
+      };
+      // The rows carry their shares and flags as written (AttributionRun's statements): what is
+      // left of the batch is telling the outcome build when a mainline commit's heavy-AI evidence moved.
+      if (writing)
+        bumpWhenHeavyMainlineMoves(
+          db,
+          repoId,
+          batch.map((b) => b.commit.sha),
+          attributeAll,
+        );
+      else attributeAll();
     });
     batch.length = 0;
     batchLines = 0;
@@ -423,7 +436,6 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
       ).run([repoId]);
       if (from !== null) replayDone(db, repoId, Number.MAX_SAFE_INTEGER);
     });
-    finishOutcomes(db, repoId, options.config);
   }
   return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite };
 }
@@ -681,8 +693,6 @@ function unmatchedVerdict(written: WrittenLines, paths: readonly string[]): Line
 class AttributionRun {
   attributed = 0;
   readonly notesToWrite: { sha: string; text: string }[] = [];
-  /** The commits whose outcome row this run wrote (their shares and flags are recomputed). */
-  readonly touched: string[] = [];
   private readonly sql;
 
   /**
@@ -755,16 +765,8 @@ class AttributionRun {
            WHERE s.root_session_id = q.session_id AND e.status = 'rejected') AS rejected_edits
         FROM event_session_quality q
         WHERE q.session_id = (SELECT root_session_id FROM event_session_quality WHERE session_id = ?)`),
-      attribution: db.prepare(`
-        INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
-        VALUES (?, ?, ?, ?, ?, ?, NULL, ?)`),
-      outcome: db.prepare(`
-        INSERT INTO event_commit_outcomes
-          (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, attribution_source)
-        VALUES (@repo, @sha, @at, @nontrivial, @ai, 0, 'untracked', NULL)
-        ON CONFLICT (repo_id, sha) DO UPDATE SET
-          committed_at = excluded.committed_at, nontrivial_added_lines = excluded.nontrivial_added_lines,
-          ai_lines = excluded.ai_lines`),
+      attribution: attributionWriter(db),
+      outcome: outcomeWriter(db, options.config),
     };
   }
 
@@ -802,7 +804,7 @@ class AttributionRun {
           options.repoId,
           commit.sha,
         ]);
-    this.sql.outcome.run({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
+    this.sql.outcome({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
     if (before?.merged_to_mainline === 1 && (before.ai_lines !== aiLines || before.nontrivial_added_lines !== match.nontrivial)) {
       this.sql.bump.run([`mainline_ai_gen:${options.repoId}`]);
       evidenceChanged(options.db, options.repoId, [commit.sha]);
@@ -812,7 +814,6 @@ class AttributionRun {
     const none = this.takingsNone(commit.sha);
     saveTakings(options.db, options.repoId, commit.sha, match.takings, none);
     if (none && match.takings.length > 0) this.saved.add(commit.sha);
-    this.touched.push(commit.sha);
   }
 
   /** The commits a replay attributed leave the queue (in the transaction that ends the replay). */
@@ -834,7 +835,16 @@ class AttributionRun {
     const { credits, nontrivial } = match;
     let aiLines = 0;
     for (const credit of credits.values()) {
-      this.sql.attribution.run([repoId, commit.sha, credit.provider, credit.sessionId, credit.model, credit.lines, 'transcript']);
+      this.sql.attribution({
+        repo: repoId,
+        sha: commit.sha,
+        provider: credit.provider,
+        session: credit.sessionId,
+        model: credit.model,
+        lines: credit.lines,
+        nontrivial,
+        source: 'transcript',
+      });
       aiLines += credit.lines;
     }
     const fromNote = this.notes.paceflow.get(commit.sha)?.credits ?? this.notes.gitAi.get(commit.sha);
@@ -853,14 +863,32 @@ class AttributionRun {
       const scale = this.options.pathScope ? inScopeShare(patch, files) : 1;
       for (const credit of fromNote) {
         const lines = Math.round(credit.lines * scale);
-        this.sql.attribution.run([repoId, commit.sha, credit.provider, credit.session, credit.model, lines, 'note']);
+        this.sql.attribution({
+          repo: repoId,
+          sha: commit.sha,
+          provider: credit.provider,
+          session: credit.session,
+          model: credit.model,
+          lines,
+          nontrivial,
+          source: 'note',
+        });
         aiLines += lines;
       }
       aiLines = Math.min(aiLines, nontrivial);
     } else if (commit.ai_marker) {
       // A trailer names the provider but not the lines: the commit's non-trivial lines are its
       // upper bound, and the source says so.
-      this.sql.attribution.run([repoId, commit.sha, attributionProvider(commit.ai_marker), '', null, nontrivial, 'trailer']);
+      this.sql.attribution({
+        repo: repoId,
+        sha: commit.sha,
+        provider: attributionProvider(commit.ai_marker),
+        session: '',
+        model: null,
+        lines: nontrivial,
+        nontrivial,
+        source: 'trailer',
+      });
       aiLines = nontrivial;
     }
     return aiLines;
@@ -882,15 +910,97 @@ function stripTool(noteText: string): string {
 type ShareThresholds = Pick<PaceflowConfig, 'heavyAiThreshold' | 'heavyAiMinLines'>;
 
 /**
- * The per-commit shares and flags, in SQL, from the stored counts and the thresholds: for the
- * commits a batch wrote (`touched`), and for every commit when the thresholds changed since the
- * last run recorded them (called without `touched` at the end of a run). Nothing else changes a
- * row's counts or its attributions. One transaction of its own.
+ * The share, flag and source rules, in SQL, once: the row writers below compute them as each row
+ * is written, and the whole update (thresholds changed) computes them again for every row from the
+ * stored counts. Each takes the SQL of its inputs (a column, or a parameter).
  */
-export function finishOutcomes(db: Database, repoId: string, config: ShareThresholds, touched?: readonly string[]): void {
-  // Nothing owed (the thresholds as last recorded): no write transaction at all.
-  if (touched === undefined && thresholdsRecorded(db, repoId, config)) return;
-  db.transaction(() => writeOutcomeShares(db, repoId, config, touched));
+const shareSql = (lines: string, nontrivial: string) => `CASE WHEN ${nontrivial} > 0 THEN round(1.0 * ${lines} / ${nontrivial}, 4) END`;
+const heavySql = (lines: string, nontrivial: string) =>
+  `(coalesce(${shareSql(lines, nontrivial)}, 0) >= @threshold AND ${nontrivial} >= @minLines)`;
+/** The strongest source among a commit's attributions (written before its outcome row). */
+const sourceSql = (repo: string, sha: string) => `(
+  SELECT CASE WHEN max(a.source = 'transcript') = 1 THEN 'transcript'
+              WHEN max(a.source = 'note') = 1 THEN 'note'
+              WHEN max(a.source = 'trailer') = 1 THEN 'trailer' END
+  FROM event_commit_attributions a WHERE a.repo_id = ${repo} AND a.sha = ${sha})`;
+const coverageSql = (repo: string, sha: string) =>
+  `CASE WHEN EXISTS (SELECT 1 FROM event_commit_attributions a WHERE a.repo_id = ${repo} AND a.sha = ${sha}) THEN 'tracked' ELSE 'untracked' END`;
+
+/** One attribution row, its share of the commit's non-trivial lines computed as it is written. */
+export interface AttributionRow {
+  repo: string;
+  sha: string;
+  provider: string;
+  session: string;
+  model: string | null;
+  lines: number;
+  /** The commit's non-trivial added lines (its outcome row's). */
+  nontrivial: number;
+  source: 'transcript' | 'note' | 'trailer';
+}
+
+export function attributionWriter(db: Database): (row: AttributionRow) => void {
+  const insert = db.prepare(`
+    INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
+    VALUES (@repo, @sha, @provider, @session, @model, @lines, ${shareSql('@lines', '@nontrivial')}, @source)`);
+  return (row) => insert.run({ ...row });
+}
+
+/** One commit's outcome row as attribution writes it: its counts. */
+export interface OutcomeCounts {
+  repo: string;
+  sha: string;
+  at: string;
+  nontrivial: number;
+  ai: number;
+}
+
+/**
+ * Writes (or rewrites) a commit's outcome row with its share, heavy-AI flag, source and coverage,
+ * computed in the statement from the counts and the commit's attribution rows, which must be
+ * written first. One write of the row: it was written, then updated by its batch (the share and
+ * flag), then by the outcome build (its mainline state) — ~1,000 ms of a first run's statements on
+ * the 80k bench history, ~1,800 on git's own (bench/README session 33). A one-row VALUES statement
+ * keeps no statement journal (an UPDATE of a batch's rows at once did, spilled to a file).
+ */
+export function outcomeWriter(db: Database, config: ShareThresholds): (row: OutcomeCounts) => void {
+  const upsert = db.prepare(`
+    INSERT INTO event_commit_outcomes
+      (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source)
+    VALUES (@repo, @sha, @at, @nontrivial, @ai, ${shareSql('@ai', '@nontrivial')}, ${heavySql('@ai', '@nontrivial')},
+      ${coverageSql('@repo', '@sha')}, ${sourceSql('@repo', '@sha')})
+    ON CONFLICT (repo_id, sha) DO UPDATE SET
+      committed_at = excluded.committed_at, nontrivial_added_lines = excluded.nontrivial_added_lines,
+      ai_lines = excluded.ai_lines, ai_share = excluded.ai_share, heavy_ai = excluded.heavy_ai,
+      attribution_coverage = excluded.attribution_coverage, attribution_source = excluded.attribution_source`);
+  const limits = { threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines };
+  return (row) => upsert.run({ ...row, ...limits });
+}
+
+/**
+ * Runs `write` (a batch's rows) and bumps heavy_mainline_gen when it changed which of `shas` are
+ * heavy-AI mainline commits with transcript or note evidence: the outcome build re-checks partial
+ * reverts then, reading a generation instead of every heavy-AI row. One statement before and one
+ * after, for the batch's commits by key (json_each hands SQLite the list): it was two a commit,
+ * 128k on git's own history's first run, nearly all finding no row. In the caller's transaction.
+ */
+export function bumpWhenHeavyMainlineMoves(db: Database, repoId: string, shas: readonly string[], write: () => void): void {
+  const heavyOf = db.prepare(
+    `SELECT o.sha, o.heavy_ai = 1 AND o.attribution_source IN ('transcript', 'note') AS heavy
+     FROM json_each(@shas) t CROSS JOIN event_commit_outcomes o ON o.repo_id = @repo AND o.sha = t.value
+     WHERE o.mainline_via = 'ancestor' ORDER BY o.sha`,
+  );
+  const list = JSON.stringify(shas);
+  const heavy = () => JSON.stringify(heavyOf.all({ repo: repoId, shas: list }));
+  const before = heavy();
+  write();
+  if (heavy() !== before) bumpGeneration(db, `heavy_mainline_gen:${repoId}`);
+}
+
+function bumpGeneration(db: Database, key: string): void {
+  db.prepare(
+    `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
+  ).run([key]);
 }
 
 const thresholdsKey = (repoId: string) => `attribution_thresholds:${repoId}`;
@@ -903,94 +1013,35 @@ function thresholdsRecorded(db: Database, repoId: string, config: ShareThreshold
 }
 
 /**
- * finishOutcomes inside the caller's open transaction (an attribution batch's): not nested in a
- * savepoint of its own, which would copy every page the updates change into SQLite's sub-journal
- * (a temporary file past 64 KiB: ~7,000 write calls for 5,000 rows). A failure rolls back the
- * caller's whole transaction, as it would after a savepoint rolled back.
+ * Every row's shares and flags, in SQL, from the stored counts and the thresholds, when the
+ * thresholds changed since a run last recorded them (a first run records them, over no rows), in
+ * the caller's open transaction: every row at once, the thresholds recorded, the generations that
+ * read the flags and the AI evidence bumped. Nothing else changes a row's counts or its
+ * attributions, and the rows a run writes compute theirs as they are written (an UPDATE of many
+ * rows whose SET calls a function gets a statement journal, which spills to a file: this runs
+ * only when the thresholds change).
  */
-export function writeOutcomeShares(db: Database, repoId: string, config: ShareThresholds, touched?: readonly string[]): void {
-  const key = thresholdsKey(repoId);
-  const thresholds = thresholdsOf(config);
-  if (touched === undefined && thresholdsRecorded(db, repoId, config)) return;
-  if (touched !== undefined && touched.length === 0) return;
-  // The outcome builder re-checks partial reverts when a mainline commit's heavy-AI evidence
-  // changed: a generation it reads instead of every heavy-AI row (bumped when it did change).
-  // One statement for the batch's commits, by key (json_each hands SQLite the list): it was two a
-  // commit (before and after), 128k on git's own history's first run, nearly all finding no row.
-  const heavyOf = db.prepare(
-    `SELECT o.sha, o.heavy_ai = 1 AND o.attribution_source IN ('transcript', 'note') AS heavy
-     FROM json_each(@shas) t CROSS JOIN event_commit_outcomes o ON o.repo_id = @repo AND o.sha = t.value
-     WHERE o.mainline_via = 'ancestor' ORDER BY o.sha`,
-  );
-  const touchedJson = JSON.stringify(touched ?? []);
-  const heavy = () => JSON.stringify(touched === undefined ? [] : heavyOf.all({ repo: repoId, shas: touchedJson }));
-
-  // A batch's commits are updated one row at a time, by key: an UPDATE of many rows whose SET calls
-  // a function (round) gets a statement journal from SQLite — the old content of every page it
-  // changes, in case the call fails half-way — and past 64 KiB it spills to a temporary file. A
-  // batch's 500 new rows made ~900 write calls (~2 MB) of it per statement; git's own history's
-  // first attribution wrote ~95k calls, ~200 MB, into such files. A statement that changes one row
-  // by its key needs none. Without `touched` (the thresholds changed) every row is updated at once.
-  const where = touched === undefined ? 'WHERE repo_id = @repo' : 'WHERE repo_id = @repo AND sha = @sha';
-  const updates = [
-    db.prepare(`
-      UPDATE event_commit_attributions SET share_of_commit = (
-        SELECT CASE WHEN o.nontrivial_added_lines > 0 THEN round(1.0 * event_commit_attributions.matched_lines / o.nontrivial_added_lines, 4) END
-        FROM event_commit_outcomes o WHERE o.repo_id = event_commit_attributions.repo_id AND o.sha = event_commit_attributions.sha)
-      ${where}`),
-    // The share and the flag in one statement (one write of the row, not two): SET reads the row as
-    // it was, so the flag computes the share again.
-    db.prepare(`
-      UPDATE event_commit_outcomes SET
-        ai_share = CASE WHEN nontrivial_added_lines > 0 THEN round(1.0 * ai_lines / nontrivial_added_lines, 4) END,
-        heavy_ai = (
-          coalesce(CASE WHEN nontrivial_added_lines > 0 THEN round(1.0 * ai_lines / nontrivial_added_lines, 4) END, 0) >= @threshold
-          AND nontrivial_added_lines >= @minLines),
-        attribution_source = (
-          SELECT CASE WHEN max(a.source = 'transcript') = 1 THEN 'transcript'
-                      WHEN max(a.source = 'note') = 1 THEN 'note'
-                      WHEN max(a.source = 'trailer') = 1 THEN 'trailer' END
-          FROM event_commit_attributions a WHERE a.repo_id = event_commit_outcomes.repo_id AND a.sha = event_commit_outcomes.sha),
-        attribution_coverage = CASE WHEN EXISTS (
-          SELECT 1 FROM event_commit_attributions a WHERE a.repo_id = event_commit_outcomes.repo_id AND a.sha = event_commit_outcomes.sha)
-          THEN 'tracked' ELSE 'untracked' END
-      ${where}`),
-  ];
-  // Each statement is bound with only the names it uses (node:sqlite refuses others).
-  const limits = { threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines };
-  const runUpdates = (key: { repo: string; sha?: string }, attributed = true) => {
-    for (const [i, update] of updates.entries()) if (i === 1 || attributed) update.run(i === 1 ? { ...key, ...limits } : key);
-  };
-  const heavyBefore = heavy();
-  if (touched === undefined) {
-    runUpdates({ repo: repoId });
-  } else {
-    // Most commits have no attribution (git's own history's first run: 460 rows for 63,861
-    // commits): the batch's commits that have one, asked in one statement, are the ones whose
-    // attributions' shares are updated — an UPDATE of none was a statement a commit.
-    const attributed = new Set(
-      db
-        .prepare(
-          `SELECT DISTINCT a.sha FROM json_each(@shas) t
-           CROSS JOIN event_commit_attributions a ON a.repo_id = @repo AND a.sha = t.value`,
-        )
-        .all<{ sha: string }>({ repo: repoId, shas: touchedJson })
-        .map((r) => r.sha),
-    );
-    // In order per commit: its attributions' shares, then its share, flag and source.
-    for (const sha of new Set(touched)) runUpdates({ repo: repoId, sha }, attributed.has(sha));
-  }
-  if (touched === undefined)
-    db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
-      key,
-      thresholds,
-    ]);
-  const bump = db.prepare(
-    `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
-  );
-  if (touched === undefined || heavy() !== heavyBefore) bump.run([`heavy_mainline_gen:${repoId}`]);
-  if (touched === undefined) {
-    bump.run([`mainline_ai_gen:${repoId}`]);
-    allEvidenceChanged(db, repoId);
-  }
+export function writeOutcomeShares(db: Database, repoId: string, config: ShareThresholds): void {
+  if (thresholdsRecorded(db, repoId, config)) return;
+  db.prepare(`
+    UPDATE event_commit_attributions SET share_of_commit = (
+      SELECT ${shareSql('event_commit_attributions.matched_lines', 'o.nontrivial_added_lines')}
+      FROM event_commit_outcomes o WHERE o.repo_id = event_commit_attributions.repo_id AND o.sha = event_commit_attributions.sha)
+    WHERE repo_id = @repo`).run({ repo: repoId });
+  // The share and the flag in one statement: SET reads the row as it was, so the flag computes
+  // the share again.
+  db.prepare(`
+    UPDATE event_commit_outcomes SET
+      ai_share = ${shareSql('ai_lines', 'nontrivial_added_lines')},
+      heavy_ai = ${heavySql('ai_lines', 'nontrivial_added_lines')},
+      attribution_source = ${sourceSql('event_commit_outcomes.repo_id', 'event_commit_outcomes.sha')},
+      attribution_coverage = ${coverageSql('event_commit_outcomes.repo_id', 'event_commit_outcomes.sha')}
+    WHERE repo_id = @repo`).run({ repo: repoId, threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines });
+  db.prepare(`INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run([
+    thresholdsKey(repoId),
+    thresholdsOf(config),
+  ]);
+  bumpGeneration(db, `heavy_mainline_gen:${repoId}`);
+  bumpGeneration(db, `mainline_ai_gen:${repoId}`);
+  allEvidenceChanged(db, repoId);
 }
