@@ -6,7 +6,7 @@ import type { Database } from '../src/db/driver.js';
 import { rowsRead } from '../src/db/statement.js';
 import { buildSessionEvents } from '../src/builders/sessions.js';
 import { forgetOwedSessions, ingestSessions } from '../src/ingest/sessions.js';
-import { SavedRecords, SessionWriter } from '../src/ingest/session-writer.js';
+import { PendingEdits, SavedRecords, SessionWriter } from '../src/ingest/session-writer.js';
 import { PathRepositoryResolver } from '../src/git/path-repository.js';
 import { claudeCode } from '../src/providers/claude-code.js';
 import { codex } from '../src/providers/codex.js';
@@ -725,6 +725,207 @@ describe("a writer's repository rows", () => {
     file('/nowhere/two.jsonl', () => edit(2), true);
     expect(repositories()).toBe(1);
     expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits WHERE repo_id IS NOT NULL`)).toBe(1);
+    db.close();
+  });
+});
+
+describe("a file's pending edits", () => {
+  // A proposed edit waits for its result in the writer and is written once, settled: it was
+  // written pending and updated by the result. The rows must be what the update made of them, and
+  // a pending row the database may hold (an earlier file of the run, an earlier run) still settled.
+  type Step =
+    | { pending: string; session?: string; text?: string }
+    | { applied: string; text: string }
+    | { settle: string; session?: string; status: 'applied' | 'failed' | 'rejected'; text?: string; userModified?: boolean };
+  interface Case {
+    name: string;
+    /** Files read one after another; `runs` splits them into ingest runs (a new run sees what is stored). */
+    runs: Step[][][];
+    rows: [editId: string, status: string, added: string, source: string, userModified: number, file: string][];
+    /** Rows changed by an UPDATE (a settle, or a proposal written again) in the last run. */
+    updates: number;
+  }
+  const cases: Case[] = [
+    {
+      name: 'a result in the same file',
+      runs: [
+        [
+          [
+            { pending: 'c1', text: 'a' },
+            { settle: 'c1', status: 'applied', text: 'b', userModified: true },
+          ],
+        ],
+      ],
+      rows: [['c1', 'applied', 'b', 'result', 1, 'f0']],
+      updates: 0,
+    },
+    {
+      name: 'a call of two parts, failed without text',
+      runs: [
+        [
+          [
+            { pending: 'c2#1', text: 'a' },
+            { pending: 'c2#2', text: 'b' },
+            { settle: 'c2', status: 'failed' },
+          ],
+        ],
+      ],
+      rows: [
+        ['c2#1', 'failed', 'a', 'input', 0, 'f0'],
+        ['c2#2', 'failed', 'b', 'input', 0, 'f0'],
+      ],
+      updates: 0,
+    },
+    {
+      name: 'no result',
+      runs: [[[{ pending: 'c3', text: 'a' }]]],
+      rows: [['c3', 'pending', 'a', 'input', 0, 'f0']],
+      updates: 0,
+    },
+    {
+      name: "another session's result",
+      runs: [
+        [
+          [
+            { pending: 'c4', text: 'a' },
+            { settle: 'c4', session: 'claude-code:other', status: 'applied', text: 'b' },
+          ],
+        ],
+      ],
+      rows: [['c4', 'pending', 'a', 'input', 0, 'f0']],
+      updates: 0,
+    },
+    {
+      name: 'the same id applied before its result',
+      runs: [
+        [
+          [
+            { pending: 'c5', text: 'a' },
+            { applied: 'c5', text: 'b' },
+            { settle: 'c5', status: 'rejected', text: 'z' },
+          ],
+        ],
+      ],
+      rows: [['c5', 'applied', 'b', 'input', 0, 'f0']],
+      updates: 0,
+    },
+    {
+      // A copied history: the later file proposes one part again and has the result; the other
+      // part is pending in the database, written by the earlier file of the same run.
+      name: 'a part an earlier file of the run left pending',
+      runs: [
+        [
+          [
+            { pending: 'c6#1', text: 'a' },
+            { pending: 'c6#2', text: 'b' },
+          ],
+          [
+            { pending: 'c6#1', text: 'a' },
+            { settle: 'c6', status: 'applied' },
+          ],
+        ],
+      ],
+      rows: [
+        ['c6#1', 'applied', 'a', 'input', 0, 'f1'],
+        ['c6#2', 'applied', 'b', 'input', 0, 'f0'],
+      ],
+      updates: 2,
+    },
+    {
+      // The file's read ended at the proposal; the next run reads the rest of it.
+      name: 'a proposal an earlier run stored',
+      runs: [[[{ pending: 'c7', text: 'a' }]], [[{ settle: 'c7', status: 'applied', text: 'b' }]]],
+      rows: [['c7', 'applied', 'b', 'result', 0, 'f0']],
+      updates: 1,
+    },
+  ];
+  it.each(cases)('$name', ({ runs, rows, updates }) => {
+    const repo = TempRepo.create();
+    repo.write('a.ts', 'export {};\n').commit('root');
+    const db = tempDatabase();
+    db.exec(`CREATE TEMP TABLE updated (n INTEGER)`);
+    db.exec(`CREATE TEMP TRIGGER edit_updated AFTER UPDATE ON fact_session_file_edits BEGIN INSERT INTO updated VALUES (1); END`);
+    const session = 'claude-code:s1';
+    const edit = (editId: string, status: 'pending' | 'applied', text: string, sessionId = session) => ({
+      sessionId,
+      editId,
+      toolName: 'Write',
+      absPath: join(repo.dir, 'a.ts'),
+      status,
+      timestamp: '2026-02-01T00:00:00.000Z',
+      addedText: text,
+      textSource: 'input' as const,
+    });
+    for (const files of runs) {
+      db.exec(`DELETE FROM updated`);
+      const stored = db.prepare(`SELECT 1 AS x FROM fact_session_file_edits LIMIT 1`).get() !== undefined;
+      const writer = new SessionWriter(
+        db,
+        'claude-code',
+        new PathRepositoryResolver(db),
+        '2026-02-01T00:00:00.000Z',
+        new SavedRecords(stored),
+        new PendingEdits(stored),
+      );
+      for (const [i, steps] of files.entries()) {
+        db.exec('BEGIN IMMEDIATE');
+        writer.beginFile(`/transcripts/f${i}.jsonl`);
+        for (const step of steps) {
+          if ('pending' in step) writer.edit(edit(step.pending, 'pending', step.text ?? '', step.session));
+          else if ('applied' in step) writer.edit(edit(step.applied, 'applied', step.text));
+          else
+            writer.settleEdits(step.session ?? session, step.settle, {
+              status: step.status,
+              ...(step.text !== undefined ? { addedText: step.text } : {}),
+              ...(step.userModified !== undefined ? { userModified: step.userModified } : {}),
+            });
+        }
+        writer.flush();
+        db.exec('COMMIT');
+        writer.fileSaved();
+      }
+    }
+    expect(
+      db
+        .prepare(
+          `SELECT edit_id, status, added_text, text_source, user_modified, replace(replace(source_path, '/transcripts/', ''), '.jsonl', '') AS file
+           FROM fact_session_file_edits ORDER BY edit_id`,
+        )
+        .all<Record<string, unknown>>()
+        .map((r) => Object.values(r)),
+    ).toEqual(rows);
+    expect(count(db, `SELECT count(*) AS n FROM updated`), 'rows updated').toBe(updates);
+    db.close();
+  });
+
+  it('are dropped with the rows of a file that rolls back', () => {
+    const db = tempDatabase();
+    const writer = new SessionWriter(
+      db,
+      'claude-code',
+      new PathRepositoryResolver(db),
+      '2026-02-01T00:00:00.000Z',
+      new SavedRecords(false),
+      new PendingEdits(false),
+    );
+    db.exec('BEGIN IMMEDIATE');
+    writer.beginFile('/transcripts/f0.jsonl');
+    writer.edit({
+      sessionId: 's',
+      editId: 'c1',
+      toolName: 'Write',
+      absPath: '/nowhere/a.ts',
+      status: 'pending',
+      addedText: 'a',
+      textSource: 'input',
+    });
+    db.exec('ROLLBACK');
+    writer.fileRolledBack();
+    db.exec('BEGIN IMMEDIATE');
+    writer.beginFile('/transcripts/f1.jsonl');
+    writer.flush();
+    db.exec('COMMIT');
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits`)).toBe(0);
     db.close();
   });
 });

@@ -14,7 +14,7 @@ import { ALL_PROVIDERS } from '../providers/index.js';
 import { DirectoryListings, nextTurn, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
 import { TranscriptThread, TranscriptThreadGone } from './parse-thread.js';
-import { applyOwedTitles, SavedRecords, SessionWriter } from './session-writer.js';
+import { applyOwedTitles, PendingEdits, SavedRecords, SessionWriter } from './session-writer.js';
 import { DEFAULT_MAX_LINE, HEAD_BYTES, readTranscriptLines } from './transcript-lines.js';
 
 export interface SessionIngestOptions {
@@ -414,6 +414,7 @@ class TranscriptReader {
   private readonly batch: FileBatches;
   private readonly writers = new Map<ProviderName, SessionWriter>();
   private readonly saved: SavedRecords;
+  private readonly pendingEdits: PendingEdits;
   private readonly bulk: boolean;
   private readonly storedRecordIds = new Map<ProviderName, string | null>();
   private readonly sql;
@@ -460,6 +461,7 @@ class TranscriptReader {
     // index on record_id is dropped and built once at the end: keeping it current row by row costs
     // more than a third of the run. A run that was interrupted gets it back at the next start.
     this.saved = new SavedRecords(hasSessionRecords(db));
+    this.pendingEdits = new PendingEdits(db.prepare(`SELECT 1 AS x FROM fact_session_file_edits LIMIT 1`).get() !== undefined);
     this.bulk = work.length > 0 && !this.saved.storedBefore;
     const indexed = hasIndex(db, 'fact_session_records_by_record');
     if (this.bulk && indexed) db.transaction(() => db.exec(`DROP INDEX IF EXISTS fact_session_records_by_record`));
@@ -480,8 +482,7 @@ class TranscriptReader {
     if (this.bulk && threadOption !== false && (threadOption?.cores ?? availableParallelism()) > 1) {
       const bytes = work.reduce((n, w) => n + (this.onThread(w) ? w.file.size : 0), 0);
       if (bytes >= (threadOption?.fromBytes ?? THREAD_FROM_BYTES)) {
-        const editsStored = db.prepare(`SELECT 1 AS x FROM fact_session_file_edits LIMIT 1`).get() !== undefined;
-        this.thread = TranscriptThread.start(editsStored, threadOption?.url, threadOption?.waitMs);
+        this.thread = TranscriptThread.start(this.pendingEdits.storedBefore, threadOption?.url, threadOption?.waitMs);
       }
     }
   }
@@ -489,7 +490,7 @@ class TranscriptReader {
   private writerFor(provider: SessionProvider): SessionWriter {
     let writer = this.writers.get(provider.name);
     if (!writer) {
-      writer = new SessionWriter(this.db, provider.name, this.resolver, this.now, this.saved);
+      writer = new SessionWriter(this.db, provider.name, this.resolver, this.now, this.saved, this.pendingEdits);
       this.writers.set(provider.name, writer);
     }
     return writer;
