@@ -15,6 +15,12 @@
 # sessions, a commit of lines a new session wrote, recorded by the worker too, then the same session
 # going on (its transcript grows) and another commit. The
 # repository's mainline is its origin/HEAD, main or master. This checkout also prints `--work`.
+#
+# With SESSIONS_JSON and SESSION_ROUNDS=<n>, the two session cases then run <n> more times for each
+# side, alternated, every time from the same state (this checkout's copy, database and HOME as they
+# stood before its session cases, restored and synced to disk): the cases nearest the worker's
+# 0.5 s budget, paired round by round instead of an hour's drift apart. The baseline then reads this
+# checkout's database: for revisions with the same schema.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$(cd "$1" && pwd)"
@@ -73,6 +79,44 @@ commit_file() { # <repo> <file> <message>: one new commit on the checked-out bra
   git -C "$1" add -A && git -C "$1" -c user.name=Bench -c user.email=b@example.com commit -qm "$3"
 }
 
+session_cases() { # <name> <bin> <repo> <db> <home>: a session's commit, then the session going on, each recorded by the worker
+  local name="$1" bin="$2" repo="$3" db="$4" home="$5" session_at
+  # What an assistant's user does all day: a session writes a file, then it is committed. Its AI
+  # lines change the evidence churn and the session links follow, while mainline stays put.
+  # Prints the time of the write: the session goes on below from the same transcript.
+  session_at="$(cd "$root/bench" && node --input-type=module -e '
+    import { writeFileSync } from "node:fs";
+    import { join } from "node:path";
+    import { writeTranscripts } from "./synthetic-history.mjs";
+    const [repo, home] = process.argv.slice(1);
+    const at = Math.floor(Date.now() / 1000) - 60;
+    const lines = Array.from({ length: 30 }, (_, i) => `export const sessionValue${i} = computeSessionValue(${i}, "bench");`);
+    writeTranscripts([{ id: "beefbeef-0000-4000-8000-000000000001", branch: "bench-rebase", edits: [{ at, path: "bench-session.ts", lines }] }], repo, home);
+    writeFileSync(join(repo, "bench-session.ts"), `${lines.join("\n")}\n`);
+    console.log(at);
+  ' "$repo" "$home")"
+  git -C "$repo" add -A && git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit -qm "bench: lines a session wrote"
+  measure_worker "$name, a commit of lines a session wrote, the worker's whole run" "$bin" "$repo" "$db" "$home"
+  # The session goes on: its transcript grows by a second write (the first lines as they were),
+  # and that file is committed too. A build that fails here says so and the script goes on.
+  (cd "$root/bench" && node --input-type=module -e '
+    import { writeFileSync } from "node:fs";
+    import { join } from "node:path";
+    import { writeTranscripts } from "./synthetic-history.mjs";
+    const [repo, home, at] = process.argv.slice(1);
+    const first = Array.from({ length: 30 }, (_, i) => `export const sessionValue${i} = computeSessionValue(${i}, "bench");`);
+    const more = Array.from({ length: 30 }, (_, i) => `export const sessionMore${i} = computeSessionValue(${i}, "more");`);
+    const edits = [
+      { at: Number(at), path: "bench-session.ts", lines: first },
+      { at: Number(at) + 30, path: "bench-session-2.ts", lines: more },
+    ];
+    writeTranscripts([{ id: "beefbeef-0000-4000-8000-000000000001", branch: "bench-rebase", edits }], repo, home);
+    writeFileSync(join(repo, "bench-session-2.ts"), `${edits[1].lines.join("\n")}\n`);
+  ' "$repo" "$home" "$session_at")
+  git -C "$repo" add -A && git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit -qm "bench: more lines the session wrote"
+  measure_worker "$name, the session goes on: its grown transcript and a commit, the worker's whole run" "$bin" "$repo" "$db" "$home" may-fail
+}
+
 for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$root/bin/paceflow.js"; do
   name="${variant%%:*}"; bin="${variant#*:}"
   commit_n=0
@@ -125,40 +169,26 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   commit_file "$repo" bench-rebase.ts "bench: and one more"
   measure_worker "$name, one more commit, the worker's second run" "$bin" "$repo" "$db" "$home"
   if [ -n "$sessions" ]; then
-    # What an assistant's user does all day: a session writes a file, then it is committed. Its AI
-    # lines change the evidence churn and the session links follow, while mainline stays put.
-    # Prints the time of the write: the session goes on below from the same transcript.
-    session_at="$(cd "$root/bench" && node --input-type=module -e '
-      import { writeFileSync } from "node:fs";
-      import { join } from "node:path";
-      import { writeTranscripts } from "./synthetic-history.mjs";
-      const [repo, home] = process.argv.slice(1);
-      const at = Math.floor(Date.now() / 1000) - 60;
-      const lines = Array.from({ length: 30 }, (_, i) => `export const sessionValue${i} = computeSessionValue(${i}, "bench");`);
-      writeTranscripts([{ id: "beefbeef-0000-4000-8000-000000000001", branch: "bench-rebase", edits: [{ at, path: "bench-session.ts", lines }] }], repo, home);
-      writeFileSync(join(repo, "bench-session.ts"), `${lines.join("\n")}\n`);
-      console.log(at);
-    ' "$repo" "$home")"
-    git -C "$repo" add -A && git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit -qm "bench: lines a session wrote"
-    measure_worker "$name, a commit of lines a session wrote, the worker's whole run" "$bin" "$repo" "$db" "$home"
-    # The session goes on: its transcript grows by a second write (the first lines as they were),
-    # and that file is committed too. A build that fails here says so and the script goes on.
-    (cd "$root/bench" && node --input-type=module -e '
-      import { writeFileSync } from "node:fs";
-      import { join } from "node:path";
-      import { writeTranscripts } from "./synthetic-history.mjs";
-      const [repo, home, at] = process.argv.slice(1);
-      const first = Array.from({ length: 30 }, (_, i) => `export const sessionValue${i} = computeSessionValue(${i}, "bench");`);
-      const more = Array.from({ length: 30 }, (_, i) => `export const sessionMore${i} = computeSessionValue(${i}, "more");`);
-      const edits = [
-        { at: Number(at), path: "bench-session.ts", lines: first },
-        { at: Number(at) + 30, path: "bench-session-2.ts", lines: more },
-      ];
-      writeTranscripts([{ id: "beefbeef-0000-4000-8000-000000000001", branch: "bench-rebase", edits }], repo, home);
-      writeFileSync(join(repo, "bench-session-2.ts"), `${edits[1].lines.join("\n")}\n`);
-    ' "$repo" "$home" "$session_at")
-    git -C "$repo" add -A && git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit -qm "bench: more lines the session wrote"
-    measure_worker "$name, the session goes on: its grown transcript and a commit, the worker's whole run" "$bin" "$repo" "$db" "$home" may-fail
+    if [ -n "${SESSION_ROUNDS:-}" ] && [ "$tag" = this ]; then
+      rm -rf "$work/snap" && mkdir -p "$work/snap" && cp -a "$repo" "$home" "$db"* "$work/snap/"
+    fi
+    session_cases "$name" "$bin" "$repo" "$db" "$home"
   fi
   rm -rf "$repo" "$home"
 done
+
+if [ -n "$sessions" ] && [ -n "${SESSION_ROUNDS:-}" ]; then
+  repo="$work/repo-this"; db="$work/this.db"; home="$work/home-this"
+  for round in $(seq 1 "$SESSION_ROUNDS"); do
+    for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$root/bin/paceflow.js"; do
+      rm -rf "$repo" "$home" "$db"*
+      cp -a "$work/snap/repo-this" "$repo" && cp -a "$work/snap/home-this" "$home"
+      for f in "$work/snap/"this.db*; do cp "$f" "$work/${f##*/}"; done
+      # The copies' pages written out now, not by the worker's first fsync.
+      sync
+      # Each side keeps its own compile cache from round to round (the restored HOME holds this
+      # checkout's): both start without one in round 1.
+      XDG_CACHE_HOME="$work/cache-${variant%% *}" session_cases "${variant%%:*} (round $round)" "${variant#*:}" "$repo" "$db" "$home"
+    done
+  done
+fi
