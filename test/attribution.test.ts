@@ -145,6 +145,51 @@ describe('attribution from transcripts', () => {
     ]);
   });
 
+  it('a change of the heavy-AI thresholds reflags every stored commit, and new commits take the new ones', async () => {
+    const s = scenario();
+    const lines = (name: string) => Array.from({ length: 4 }, (_, i) => `export const ${name}${i} = compute${name}(${i});`);
+    // Two commits, each 3 of 5 non-trivial lines from the session: a 0.6 share.
+    s.t.write('toolu_a', file(s.repo, 'a.ts'), `${lines('a').slice(0, 3).join('\n')}\n`);
+    s.repo.write(
+      'a.ts',
+      `${[...lines('a').slice(0, 3), 'export const mineA = personal(1);', 'export const mineB = personal(2);'].join('\n')}\n`,
+    );
+    const first = s.repo.commit('a', { at: AFTER_EDITS });
+    const generation = () => {
+      const d = openDatabase(s.db);
+      try {
+        return d.prepare(`SELECT value FROM paceflow_meta WHERE key LIKE 'heavy_mainline_gen:%'`).get<{ value: string }>()?.value;
+      } finally {
+        d.close();
+      }
+    };
+    await s.run();
+    expect(s.outcome(first)).toMatchObject({ ai_share: 0.6, heavy_ai: 1 });
+    const before = generation();
+    s.t.write('toolu_b', file(s.repo, 'b.ts'), `${lines('b').slice(0, 3).join('\n')}\n`);
+    s.repo.write(
+      'b.ts',
+      `${[...lines('b').slice(0, 3), 'export const mineC = personal(3);', 'export const mineD = personal(4);'].join('\n')}\n`,
+    );
+    const second = s.repo.commit('b', { at: AFTER_EDITS + 60 });
+    // The transcript as it stands now, as s.run() writes it; this run with other thresholds.
+    writeFileSync(join(s.home.claudeProjects, '-repo', `${s.t.sessionId}.jsonl`), s.t.text());
+    await ingest({ cwd: s.repo.dir, db: s.db, env: s.home.env, config: { heavyAiThreshold: 0.7 } });
+    // The stored commit and the new one, both by the new thresholds; the generation that tells
+    // the outcome build to look at heavy commits again moved.
+    expect([s.outcome(first), s.outcome(second)]).toEqual([
+      expect.objectContaining({ ai_share: 0.6, heavy_ai: 0 }),
+      expect.objectContaining({ ai_share: 0.6, heavy_ai: 0 }),
+    ]);
+    expect(generation()).not.toBe(before);
+    // And back: nothing new to attribute, every row flagged again.
+    await ingest({ cwd: s.repo.dir, db: s.db, env: s.home.env, config: { heavyAiThreshold: 0.5 } });
+    expect([s.outcome(first), s.outcome(second)]).toEqual([
+      expect.objectContaining({ heavy_ai: 1, attribution_source: 'transcript' }),
+      expect.objectContaining({ heavy_ai: 1, attribution_source: 'transcript' }),
+    ]);
+  });
+
   it('matches lines whose whitespace a formatter changed', async () => {
     const s = scenario();
     s.t.write('toolu_w', file(s.repo, 'a.py'), 'def compute(value):\n    return value * 2 + offset\n');
