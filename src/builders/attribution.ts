@@ -751,9 +751,6 @@ class AttributionRun {
       counted: db.prepare(
         `SELECT ai_lines, nontrivial_added_lines, merged_to_mainline FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
       ),
-      bump: db.prepare(
-        `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
-      ),
       settleNote: db.prepare(`DELETE FROM paceflow_owed_notes WHERE repo_id = ? AND sha = ?`),
       // How the session (its root: a sub-agent's work is its parent's) went, for the note. The
       // rejected edits of the root and its sub-agents by index (without the plan named, SQLite
@@ -806,7 +803,7 @@ class AttributionRun {
         ]);
     this.sql.outcome({ repo: options.repoId, sha: commit.sha, at: commit.committed_at, nontrivial: match.nontrivial, ai: aiLines });
     if (before?.merged_to_mainline === 1 && (before.ai_lines !== aiLines || before.nontrivial_added_lines !== match.nontrivial)) {
-      this.sql.bump.run([`mainline_ai_gen:${options.repoId}`]);
+      bumpGeneration(options.db, `mainline_ai_gen:${options.repoId}`);
       evidenceChanged(options.db, options.repoId, [commit.sha]);
     }
     if (this.attributedShas) this.attributedShas.push(commit.sha);
@@ -958,9 +955,9 @@ export interface OutcomeCounts {
 /**
  * Writes (or rewrites) a commit's outcome row with its share, heavy-AI flag, source and coverage,
  * computed in the statement from the counts and the commit's attribution rows, which must be
- * written first. One write of the row: it was written, then updated by its batch (the share and
- * flag), then by the outcome build (its mainline state) — ~1,000 ms of a first run's statements on
- * the 80k bench history, ~1,800 on git's own (bench/README session 33). A one-row VALUES statement
+ * written first. Attribution writes the row once: it was inserted and then updated by its batch
+ * (the share and flag) — 44,192 UPDATEs, ~450 ms of the 80k bench history's first run (bench/README
+ * session 34); the outcome build still updates its mainline state. A one-row VALUES statement
  * keeps no statement journal (an UPDATE of a batch's rows at once did, spilled to a file).
  */
 export function outcomeWriter(db: Database, config: ShareThresholds): (row: OutcomeCounts) => void {
