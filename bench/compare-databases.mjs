@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Two paceflow databases, table by table: every event table, the content checks, the landing, the
-// AI lines and the patch-ids, run-time columns aside. How the benches check that a change of how
+// AI lines (line by line, whichever shape: sql/028) and the patch-ids, run-time columns aside. How the benches check that a change of how
 // a builder works left what it builds alone (a first run against another build's, an upgraded
 // database against a fresh one). Exits 1 when a table differs.
 //
@@ -26,22 +26,35 @@ const tables = db
   )
   .all(facts ? 1 : 0)
   .map((r) => r.name);
+/**
+ * A table's rows in one shape for both databases. paceflow_ai_lines held a row per line before
+ * sql/028 and a row per write with its lines as JSON since: either is read as lines, so a
+ * database of each revision compares.
+ */
+const source = (schema, table) => {
+  if (table !== 'paceflow_ai_lines') return `${schema}."${table}"`;
+  const byWrite = db.prepare(`SELECT 1 FROM pragma_table_info('paceflow_ai_lines', ?) WHERE name = 'lines'`).get(schema);
+  return byWrite
+    ? `(SELECT t.repo_id, t.sha, t.edit_id, t.write_path, t.path, j.value ->> 0 AS line, t.provider, j.value ->> 1 AS n
+        FROM ${schema}.paceflow_ai_lines t, json_each(t.lines) j)`
+    : `(SELECT repo_id, sha, edit_id, write_path, path, line, provider, n FROM ${schema}.paceflow_ai_lines)`;
+};
 let differ = 0;
 for (const table of tables) {
-  const columns = db
-    .prepare('SELECT name FROM pragma_table_info(?)')
-    .all(table)
-    .map((c) => c.name)
-    .filter((c) => !runTime.test(c))
-    .map((c) => `"${c}"`)
-    .join(', ');
-  const rows = db.prepare(`SELECT count(*) AS n FROM main."${table}"`).get().n;
-  const onlyA = db
-    .prepare(`SELECT count(*) AS n FROM (SELECT ${columns} FROM main."${table}" EXCEPT SELECT ${columns} FROM other."${table}")`)
-    .get().n;
-  const onlyB = db
-    .prepare(`SELECT count(*) AS n FROM (SELECT ${columns} FROM other."${table}" EXCEPT SELECT ${columns} FROM main."${table}")`)
-    .get().n;
+  const columns =
+    table === 'paceflow_ai_lines'
+      ? 'repo_id, sha, edit_id, write_path, path, line, provider, n'
+      : db
+          .prepare('SELECT name FROM pragma_table_info(?)')
+          .all(table)
+          .map((c) => c.name)
+          .filter((c) => !runTime.test(c))
+          .map((c) => `"${c}"`)
+          .join(', ');
+  const [main, other] = [source('main', table), source('other', table)];
+  const rows = db.prepare(`SELECT count(*) AS n FROM ${main}`).get().n;
+  const onlyA = db.prepare(`SELECT count(*) AS n FROM (SELECT ${columns} FROM ${main} EXCEPT SELECT ${columns} FROM ${other})`).get().n;
+  const onlyB = db.prepare(`SELECT count(*) AS n FROM (SELECT ${columns} FROM ${other} EXCEPT SELECT ${columns} FROM ${main})`).get().n;
   if (onlyA + onlyB > 0) differ++;
   console.log(`${table.padEnd(36)} ${String(rows).padStart(9)} rows, ${onlyA} only in a, ${onlyB} only in b`);
 }

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { type Taking, saveTakings, storedAiLines } from '../src/builders/attribution-replay.js';
 import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
 import { describeTables, renderDataModel } from '../src/db/data-model.js';
 import { latestSchemaVersion, loadMigrations, loadViews, migrate } from '../src/db/migrate.js';
@@ -284,6 +285,48 @@ describe('schema', () => {
     ]);
     expect(old.prepare(`SELECT count(DISTINCT source_file_id) AS n FROM fact_ingest_watermarks`).get()).toEqual({ n: 2 });
     expect(old.prepare(`SELECT count(*) AS n FROM sqlite_master WHERE name = 'fact_session_records_by_record'`).get()).toEqual({ n: 1 });
+    old.close();
+  });
+
+  it('migration 028 keeps every commit’s takings, one row per write with its lines', () => {
+    const old = new BetterSqliteDatabase(join(tempDir(), 'v27.db'));
+    migrate(old, loadMigrations().slice(0, 27), []);
+    const line = old.prepare(
+      `INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, line, provider, n) VALUES ('r1', ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    // Two writes of one commit (one moved: written to old.ts, committed as new.ts), a line taken
+    // twice, a line of odd text, another commit's write.
+    const before: [string, string, string, string, string, string, number][] = [
+      ['a1', 'e1', 'src/x.ts', 'src/x.ts', 'const a = 1;', 'claude-code', 1],
+      ['a1', 'e1', 'src/x.ts', 'src/x.ts', 'return a;', 'claude-code', 2],
+      ['a1', 'e2', 'old.ts', 'new.ts', 'say("\\t[1, 2]", \'é\');', 'codex', 1],
+      ['b2', 'e1', 'src/x.ts', 'src/x.ts', 'const a = 1;', 'claude-code', 1],
+    ];
+    for (const row of before) line.run(row);
+    migrate(old, loadMigrations().slice(0, 28), []);
+    expect(old.prepare(`SELECT sha, edit_id, write_path, path, provider, n FROM paceflow_ai_lines ORDER BY sha, edit_id`).all()).toEqual([
+      { sha: 'a1', edit_id: 'e1', write_path: 'src/x.ts', path: 'src/x.ts', provider: 'claude-code', n: 3 },
+      { sha: 'a1', edit_id: 'e2', write_path: 'old.ts', path: 'new.ts', provider: 'codex', n: 1 },
+      { sha: 'b2', edit_id: 'e1', write_path: 'src/x.ts', path: 'src/x.ts', provider: 'claude-code', n: 1 },
+    ]);
+    // What churn and `range` read back: every line, as many times as it was taken.
+    const lines = storedAiLines(old, 'r1');
+    const expected = (sha: string) =>
+      before.filter((r) => r[0] === sha).flatMap((r) => Array.from({ length: r[6] }, () => ({ path: r[3], text: r[4], provider: r[5] })));
+    expect(lines.get('a1')).toEqual(expect.arrayContaining(expected('a1')));
+    expect(lines.get('a1')).toHaveLength(4);
+    expect(lines.get('b2')).toEqual(expected('b2'));
+    // The same takings saved again are the stored ones (no change, no generation bumped); one line fewer is a change.
+    const takings = (sha: string): Taking[] =>
+      before
+        .filter((r) => r[0] === sha)
+        .flatMap((r) => Array.from({ length: r[6] }, () => ({ editId: r[1], writePath: r[2], path: r[3], line: r[4], provider: r[5] })));
+    expect(saveTakings(old, 'r1', 'a1', takings('a1'))).toBe(false);
+    expect(saveTakings(old, 'r1', 'a1', takings('a1').slice(1))).toBe(true);
+    expect(storedAiLines(old, 'r1', ['a1']).get('a1')).toHaveLength(3);
+    expect(
+      old.prepare(`SELECT name FROM sqlite_master WHERE tbl_name = 'paceflow_ai_lines' AND type = 'index' AND sql IS NOT NULL`).all(),
+    ).toEqual([{ name: 'paceflow_ai_lines_by_write_path' }]);
     old.close();
   });
 

@@ -111,8 +111,8 @@ export function storedTakings(
   except: ReadonlySet<string>,
   before?: { committedAt: string; sha: string },
 ): { editId: string; writePath: string; line: string; n: number }[] {
-  const rows: { sha: string; edit_id: string; write_path: string; line: string; n: number; committed_at: string }[] = [];
-  const select = `SELECT t.sha, t.edit_id, t.write_path, t.line, t.n, c.committed_at FROM paceflow_ai_lines t
+  const rows: { sha: string; edit_id: string; write_path: string; lines: string; committed_at: string }[] = [];
+  const select = `SELECT t.sha, t.edit_id, t.write_path, t.lines, c.committed_at FROM paceflow_ai_lines t
     JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha`;
   if (paths === null) rows.push(...db.prepare(`${select} WHERE t.repo_id = ?`).all<(typeof rows)[number]>([repoId]));
   else {
@@ -120,7 +120,7 @@ export function storedTakings(
     // Without the index (a first replay is writing the takings, or was killed before it made it:
     // takingsIndexAfterFirstReplay), `show` still answers, by a walk.
     const byPath = db.prepare(`
-      SELECT t.sha, t.edit_id, t.write_path, t.line, t.n, c.committed_at
+      SELECT t.sha, t.edit_id, t.write_path, t.lines, c.committed_at
       FROM paceflow_ai_lines t ${takingsIndexed(db) ? `INDEXED BY ${BY_WRITE_PATH}` : ''}
       CROSS JOIN metadata_commits c ON c.repo_id = t.repo_id AND c.sha = t.sha
       WHERE t.repo_id = ? AND t.write_path = ?`);
@@ -129,7 +129,15 @@ export function storedTakings(
   return rows
     .filter((r) => !except.has(r.sha))
     .filter((r) => !before || r.committed_at < before.committedAt || (r.committed_at === before.committedAt && r.sha < before.sha))
-    .map((r) => ({ editId: r.edit_id, writePath: r.write_path, line: r.line, n: r.n }));
+    .flatMap((r) => takenLines(r.lines).map(([line, n]) => ({ editId: r.edit_id, writePath: r.write_path, line, n })));
+}
+
+/** A row's lines (sql/028): [normalized text, how many] for each distinct text. */
+type TakenLines = [line: string, n: number][];
+
+/** The lines a row of paceflow_ai_lines holds, as written by saveTakings (sql/028's `lines`). */
+function takenLines(json: string): TakenLines {
+  return JSON.parse(json) as TakenLines;
 }
 
 /**
@@ -141,33 +149,49 @@ export function storedTakings(
  */
 export function saveTakings(db: Database, repoId: string, sha: string, takings: readonly Taking[], none = false): boolean {
   if (none && takings.length === 0) return false;
-  const counts = new Map<string, { t: Taking; n: number }>();
+  // One row per write taken from (sql/028): the edit, the written path, the commit's path; its
+  // lines counted by text.
+  const writes = new Map<string, { t: Taking; n: number; lines: Map<string, number> }>();
   for (const t of takings) {
-    const key = [t.editId, t.writePath, t.path, t.line, t.provider].join('\0');
-    const entry = counts.get(key);
-    if (entry) entry.n++;
-    else counts.set(key, { t, n: 1 });
+    const key = [t.editId, t.writePath, t.path].join('\0');
+    const write = writes.get(key) ?? { t, n: 0, lines: new Map<string, number>() };
+    writes.set(key, write);
+    write.n++;
+    write.lines.set(t.line, (write.lines.get(t.line) ?? 0) + 1);
   }
+  const rows = [...writes.values()].map(({ t, n, lines }) => ({
+    editId: t.editId,
+    writePath: t.writePath,
+    path: t.path,
+    provider: t.provider,
+    n,
+    lines: [...lines].sort(byText) satisfies TakenLines,
+  }));
   if (!none) {
-    const now = [...counts].map(([key, { n }]) => `${key}\0${n}`).sort();
+    // Compared as sets of (write, line, how many): the stored JSON is parsed, not matched as text.
+    const flat = (r: { editId: string; writePath: string; path: string; provider: string; lines: TakenLines }) =>
+      r.lines.map(([line, n]) => [r.editId, r.writePath, r.path, line, r.provider, n].join('\0'));
+    const now = rows.flatMap(flat).sort();
     const before = db
-      .prepare(`SELECT edit_id, write_path, path, line, provider, n FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`)
-      .all<{ edit_id: string; write_path: string; path: string; line: string; provider: string; n: number }>([repoId, sha])
-      .map((r) => [r.edit_id, r.write_path, r.path, r.line, r.provider, r.n].join('\0'))
+      .prepare(`SELECT edit_id, write_path, path, provider, lines FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`)
+      .all<{ edit_id: string; write_path: string; path: string; provider: string; lines: string }>([repoId, sha])
+      .flatMap((r) => flat({ editId: r.edit_id, writePath: r.write_path, path: r.path, provider: r.provider, lines: takenLines(r.lines) }))
       .sort();
     if (now.length === before.length && now.every((k, i) => k === before[i])) return false;
     db.prepare(`DELETE FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`).run([repoId, sha]);
   }
   const insert = db.prepare(
-    `INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, line, provider, n) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, provider, n, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
-  for (const { t, n } of counts.values()) insert.run([repoId, sha, t.editId, t.writePath, t.path, t.line, t.provider, n]);
+  for (const r of rows) insert.run([repoId, sha, r.editId, r.writePath, r.path, r.provider, r.n, JSON.stringify(r.lines)]);
   evidenceChanged(db, repoId, [sha]);
   db.prepare(
     `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
   ).run([aiLinesGenerationKey(repoId)]);
   return true;
 }
+
+const byText = (a: [string, number], b: [string, number]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
 
 /** Drops the takings of commits no longer attributable (rewritten away); returns the earliest commit time among them, or null. */
 export function dropUnreachableTakings(db: Database, repoId: string): string | null {
@@ -196,8 +220,8 @@ export function dropUnreachableTakings(db: Database, repoId: string): string | n
 export const aiLinesGenerationKey = (repoId: string) => `ai_lines_gen:${repoId}`;
 
 /**
- * The AI lines of commits (all of the repository's, in the order of sha, path, text and edit; or
- * these, each commit's in its rows' key order), by commit: path, normalized text, provider.
+ * The AI lines of commits (all of the repository's, in the order of sha, path and edit; or these,
+ * each commit's in its rows' key order), by commit: path, normalized text, provider.
  */
 export function storedAiLines(
   db: Database,
@@ -205,19 +229,19 @@ export function storedAiLines(
   shas?: readonly string[],
 ): Map<string, { path: string; text: string; provider: string }[]> {
   const out = new Map<string, { path: string; text: string; provider: string }[]>();
-  const add = (r: { sha: string; path: string; line: string; provider: string; n: number }) => {
+  const add = (r: { sha: string; path: string; lines: string; provider: string }) => {
     const list = out.get(r.sha) ?? [];
-    for (let i = 0; i < r.n; i++) list.push({ path: r.path, text: r.line, provider: r.provider });
+    for (const [text, n] of takenLines(r.lines)) for (let i = 0; i < n; i++) list.push({ path: r.path, text, provider: r.provider });
     out.set(r.sha, list);
   };
-  type Row = { sha: string; path: string; line: string; provider: string; n: number };
-  const select = `SELECT sha, path, line, provider, n FROM paceflow_ai_lines WHERE repo_id = ?`;
-  if (shas === undefined) for (const r of db.prepare(`${select} ORDER BY sha, path, line, edit_id`).all<Row>([repoId])) add(r);
+  type Row = { sha: string; path: string; lines: string; provider: string };
+  const select = `SELECT sha, path, lines, provider FROM paceflow_ai_lines WHERE repo_id = ?`;
+  if (shas === undefined) for (const r of db.prepare(`${select} ORDER BY sha, path, edit_id`).all<Row>([repoId])) add(r);
   else {
-    // A commit's lines in the key's order (edit, written path, path, line): churn counts them by
+    // A commit's writes in the key's order (edit, written path, path): churn counts their lines by
     // path and text, so any order does, and no sorter runs per commit (the 80k bench history's
     // 8,735 commits with AI lines, 429k lines, read one commit at a time: 1.10–1.29 s with the
-    // sort, 1.02–1.12 s without, three alternated rounds).
+    // sort, 1.02–1.12 s without, three alternated rounds, when a row was a line).
     const one = db.prepare(`${select} AND sha = ?`);
     for (const sha of shas) for (const r of one.all<Row>([repoId, sha])) add(r);
   }
