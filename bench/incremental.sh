@@ -17,10 +17,10 @@
 # repository's mainline is its origin/HEAD, main or master. This checkout also prints `--work`.
 #
 # With SESSIONS_JSON and SESSION_ROUNDS=<n>, the two session cases then run <n> more times for each
-# side, alternated, every time from the same state (this checkout's copy, database and HOME as they
-# stood before its session cases, restored and synced to disk): the cases nearest the worker's
-# 0.5 s budget, paired round by round instead of an hour's drift apart. The baseline then reads this
-# checkout's database: for revisions with the same schema.
+# side, alternated, each side every time from its own state (its copy, database and HOME as they
+# stood before its session cases, restored and synced to disk; each side's own, so revisions of
+# different schemas compare): the cases nearest the worker's 0.5 s budget, paired round by round
+# instead of an hour's drift apart.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 src="$(cd "$1" && pwd)"
@@ -169,8 +169,9 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   commit_file "$repo" bench-rebase.ts "bench: and one more"
   measure_worker "$name, one more commit, the worker's second run" "$bin" "$repo" "$db" "$home"
   if [ -n "$sessions" ]; then
-    if [ -n "${SESSION_ROUNDS:-}" ] && [ "$tag" = this ]; then
-      rm -rf "$work/snap" && mkdir -p "$work/snap" && cp -a "$repo" "$home" "$db"* "$work/snap/"
+    if [ -n "${SESSION_ROUNDS:-}" ]; then
+      # Each side's own state: a database one revision wrote may be of a schema the other refuses.
+      rm -rf "$work/snap-$tag" && mkdir -p "$work/snap-$tag" && cp -a "$repo" "$home" "$db"* "$work/snap-$tag/"
     fi
     session_cases "$name" "$bin" "$repo" "$db" "$home"
   fi
@@ -178,12 +179,13 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
 done
 
 if [ -n "$sessions" ] && [ -n "${SESSION_ROUNDS:-}" ]; then
-  repo="$work/repo-this"; db="$work/this.db"; home="$work/home-this"
   for round in $(seq 1 "$SESSION_ROUNDS"); do
     for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$root/bin/paceflow.js"; do
+      tag="${variant%% *}"
+      repo="$work/repo-$tag"; db="$work/$tag.db"; home="$work/home-$tag"
       rm -rf "$repo" "$home" "$db"*
-      cp -a "$work/snap/repo-this" "$repo" && cp -a "$work/snap/home-this" "$home"
-      for f in "$work/snap/"this.db*; do cp "$f" "$work/${f##*/}"; done
+      cp -a "$work/snap-$tag/repo-$tag" "$repo" && cp -a "$work/snap-$tag/home-$tag" "$home"
+      for f in "$work/snap-$tag/$tag".db*; do cp "$f" "$work/${f##*/}"; done
       # The copies' pages written out now, not by the worker's first fsync.
       sync
       # Each side keeps its own compile cache from round to round (the restored HOME holds this

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type Taking, saveTakings, storedAiLines } from '../src/builders/attribution-replay.js';
+import { type Taking, saveTakings, storedAiLines, storedTakings } from '../src/builders/attribution-replay.js';
 import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
 import { describeTables, renderDataModel } from '../src/db/data-model.js';
 import { latestSchemaVersion, loadMigrations, loadViews, migrate } from '../src/db/migrate.js';
@@ -328,6 +328,36 @@ describe('schema', () => {
       old.prepare(`SELECT name FROM sqlite_master WHERE tbl_name = 'paceflow_ai_lines' AND type = 'index' AND sql IS NOT NULL`).all(),
     ).toEqual([{ name: 'paceflow_ai_lines_by_write_path' }]);
     old.close();
+  });
+
+  it('keeps a write’s lines as they were taken, whatever their text, and reads them back for the replay', () => {
+    const d = tempDatabase();
+    d.exec(`INSERT INTO metadata_commits (repo_id, sha, parent_shas, parent_count, author_name, author_email, authored_at, author_tz,
+        committer_name, committer_email, committed_at, committer_tz, subject, message, is_merge, is_root)
+      VALUES ('r1', 'c3', '', 0, 'Ada', 'a@x', 't', '+00:00', 'Ada', 'a@x', '2026-01-01T00:00:00.000Z', '+00:00', 's', 's', 0, 1)`);
+    // JSON's own characters, a tab, a line separator, a character outside the BMP, a line that looks like a number, an empty line.
+    const texts = ['say("\\"quoted\\"", \'\\\\\');', 'a\tb', 'x\u2028y', 'emoji 😀 ok', '123', '', '__proto__'];
+    const takings: Taking[] = [...texts, texts[0]!].map((line) => ({
+      editId: 'e1',
+      writePath: 'w.ts',
+      path: 'p.ts',
+      line,
+      provider: 'claude-code',
+    }));
+    expect(saveTakings(d, 'r1', 'c3', takings, true)).toBe(true);
+    expect(d.prepare(`SELECT count(*) AS rows, sum(n) AS n FROM paceflow_ai_lines`).get()).toEqual({ rows: 1, n: 8 });
+    expect(
+      storedAiLines(d, 'r1')
+        .get('c3')!
+        .map((l) => l.text)
+        .sort(),
+    ).toEqual([...texts, texts[0]!].sort());
+    expect(storedTakings(d, 'r1', ['w.ts'], new Set()).sort((a, b) => (a.line < b.line ? -1 : 1))).toEqual(
+      texts
+        .map((line) => ({ editId: 'e1', writePath: 'w.ts', line, n: line === texts[0] ? 2 : 1 }))
+        .sort((a, b) => (a.line < b.line ? -1 : 1)),
+    );
+    expect(saveTakings(d, 'r1', 'c3', [...takings].reverse())).toBe(false);
   });
 
   it('runs in WAL mode with a busy timeout of at least 5 s, checkpointing every 64 MB of log', () => {
