@@ -161,7 +161,12 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   GIT_INDEX_FILE="$work/index" git -C "$repo" read-tree "$tip"
   GIT_INDEX_FILE="$work/index" git -C "$repo" update-index --add --cacheinfo "100644,$blob,bench-mainline.ts"
   tree="$(GIT_INDEX_FILE="$work/index" git -C "$repo" write-tree)"
-  git -C "$repo" update-ref "$ref" "$(git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit-tree "$tree" -p "$tip" -m 'bench: one new commit on mainline')"
+  # Dated a minute back: the topic commits after it are then always written after mainline's last
+  # landing, on both sides. Made in the same second as one of them (as the clock fell), the squash
+  # rule diffed that branch on one side only (a merge-base and a diff-tree: 2 more git processes
+  # in every later worker run of that side, ~0.1 s on the 80k history).
+  stamp="@$(($(date +%s) - 60)) +0000"
+  git -C "$repo" update-ref "$ref" "$(GIT_AUTHOR_DATE="$stamp" GIT_COMMITTER_DATE="$stamp" git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit-tree "$tree" -p "$tip" -m 'bench: one new commit on mainline')"
   measure "$name, one new commit on mainline" "$bin" "$repo" "$db" "$home" "${extra[@]}"
   commit_file "$repo" bench-rebase.ts "bench: one more commit, recorded by the hooks' worker"
   measure_worker "$name, one new commit on a topic branch, the hooks' worker's whole run" "$bin" "$repo" "$db" "$home"
