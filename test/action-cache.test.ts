@@ -5,6 +5,7 @@ import { type CacheClient, cacheKeys, restoreDatabase, saveDatabase } from '../s
 import { ingest } from '../src/cli/commands/ingest.js';
 import { latestSchemaVersion } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
+import { AI_LINES_BEFORE_028 } from './helpers/db.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -121,12 +122,12 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migrations 014 to 027 (the newest) made, undone: the database is fourteen versions older,
+      // What migrations 014 to 028 (the newest) made, undone: the database is of version 13,
       // and holds a patch-id of the old text, which 015 (and 027) drop, and a churn row counted from
       // the old diff, which 019 (and 027) drop with the verdicts and the outcome state (data only); its
       // commits table is clustered on the key again, with the views over it in place (021); the
       // task sessions' queue is gone (024); its commits have no line balance (026). (022 and 023
-      // rewrite triggers that are there either way; 025 mends rows.)
+      // rewrite triggers that are there either way; 025 mends rows.) Its AI lines are a row per line (028).
       d.exec(`ALTER TABLE metadata_commits DROP COLUMN line_balance`);
       const table = d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metadata_commits'`).get<{ sql: string }>()!.sql;
       const attached = d
@@ -153,7 +154,8 @@ describe('the Action’s database in the GitHub cache', () => {
               INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
                 nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r', 'c', 14, 0, 0, 3, 0, 1);
               INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r', 'a digest'), ('churn_stage:r', '{}');
-              PRAGMA user_version = ${latestSchemaVersion() - 14}`);
+              ${AI_LINES_BEFORE_028}
+              PRAGMA user_version = 13`);
       d.close();
     });
     const older = join(tempDir('paceflow-runner-'), 'paceflow.db');

@@ -11,10 +11,9 @@ import { PathRepositoryResolver } from '../src/git/path-repository.js';
 import { claudeCode } from '../src/providers/claude-code.js';
 import { codex } from '../src/providers/codex.js';
 import { openDatabase } from '../src/db/open.js';
-import { latestSchemaVersion } from '../src/db/migrate.js';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { eventRows } from './helpers/event-rows.js';
-import { snapshot, tempDatabase } from './helpers/db.js';
+import { AI_LINES_BEFORE_028, snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { CodexRollout } from './helpers/codex-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
@@ -486,7 +485,7 @@ describe('repository resolution', () => {
     await run(fresh);
     // What the resolver before this version left: the second repository's session with none, its
     // events and task links built that way, and the database at the version before sql/025 (so
-    // before sql/026 and 027 too: its column goes).
+    // before sql/026, 027 and 028 too: its column goes, its AI lines are a row per line).
     const kept = join(tempDir('paceflow-db-'), 'kept.db');
     await run(kept);
     const d = openDatabase(kept);
@@ -495,7 +494,8 @@ describe('repository resolution', () => {
     d.exec(`DELETE FROM paceflow_owed_task_sessions; DELETE FROM event_task_sessions WHERE session_id = '${second}';
             UPDATE event_session_quality SET repo_id = NULL WHERE session_id = '${second}';
             ALTER TABLE metadata_commits DROP COLUMN line_balance;
-            PRAGMA user_version = ${latestSchemaVersion() - 3}`);
+            ${AI_LINES_BEFORE_028}
+            PRAGMA user_version = 24`);
     d.close();
     for (const r of [one, two]) await ingest({ cwd: r.dir, db: kept, env: h.env, notes: false });
     expect(eventRows(kept)).toEqual(eventRows(fresh));

@@ -34,3 +34,20 @@ export function snapshot(db: Database, ignore: readonly string[] = []): Record<s
   }
   return out;
 }
+
+/**
+ * paceflow_ai_lines put back as sql/011 made it (a row per line, its lines kept): how a test makes
+ * a database of this version look like one from before sql/028, whose migration then runs on it.
+ */
+export const AI_LINES_BEFORE_028 = `
+  ALTER TABLE paceflow_ai_lines RENAME TO paceflow_ai_lines_by_write;
+  CREATE TABLE paceflow_ai_lines (
+    repo_id TEXT NOT NULL, sha TEXT NOT NULL, edit_id TEXT NOT NULL, write_path TEXT NOT NULL, path TEXT NOT NULL,
+    line TEXT NOT NULL, provider TEXT NOT NULL, n INTEGER NOT NULL,
+    PRIMARY KEY (repo_id, sha, edit_id, write_path, path, line)
+  ) WITHOUT ROWID;
+  INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, line, provider, n)
+  SELECT t.repo_id, t.sha, t.edit_id, t.write_path, t.path, j.value ->> 0, t.provider, j.value ->> 1
+  FROM paceflow_ai_lines_by_write t, json_each(t.lines) j;
+  DROP TABLE paceflow_ai_lines_by_write;
+  CREATE INDEX paceflow_ai_lines_by_write_path ON paceflow_ai_lines (repo_id, write_path);`;
