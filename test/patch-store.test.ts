@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PatchStore, readPatches, summaryOf } from '../src/git/patch-store.js';
+import { PatchStore, readPatches, storeFileReads, summaryOf } from '../src/git/patch-store.js';
 import { isNontrivialLine } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
@@ -20,6 +20,18 @@ function gitChildren(): number {
     }
   }
   return n;
+}
+
+/** 0..n-1 in a fixed shuffled order (seeded: the same every run). */
+function shuffled(n: number): number[] {
+  const order = Array.from({ length: n }, (_, i) => i);
+  let seed = 7;
+  for (let i = n - 1; i > 0; i--) {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    const j = seed % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
 }
 
 async function all(patches: AsyncIterable<CommitPatch>): Promise<CommitPatch[]> {
@@ -127,6 +139,38 @@ describe('PatchStore', () => {
     for (const p of read) expect(summaryOf(p)).toBeUndefined();
     counting.close();
     plain.close();
+  });
+
+  it.each([
+    { order: 'written', pick: (n: number) => Array.from({ length: n }, (_, i) => i), mostReads: (n: number) => n / 20 },
+    { order: 'reverse', pick: (n: number) => Array.from({ length: n }, (_, i) => n - 1 - i), mostReads: (n: number) => n / 20 },
+    // A jump far from the last read takes that patch alone: never more reads than patches.
+    { order: 'shuffled', pick: (n: number) => shuffled(n), mostReads: (n: number) => n },
+  ])('reads the file in windows when asked in the $order order, and gives every patch back whole', ({ pick, mostReads }) => {
+    // 3,000 patches of ~2 KB (a multi-byte character in each line: bytes are not characters),
+    // one of 300 KB (more than a window) and one of 1.5 MB (more than the buffer) among them.
+    const patches: CommitPatch[] = Array.from({ length: 3000 }, (_, i) => ({
+      sha: i.toString(16).padStart(40, '0'),
+      files: [
+        {
+          path: `src/file ${i % 37}.ts`,
+          oldPath: i % 11 === 0 ? `src/old ${i}.ts` : null,
+          added: Array.from(
+            { length: i === 1000 ? 6000 : i === 2000 ? 30_000 : 20 + (i % 13) },
+            (_, k) => `const é${k} = ${i} * ${k}; // ☃`,
+          ),
+          removed: Array.from({ length: i % 5 }, (_, k) => `old line ${k} of ${i}`),
+        },
+      ],
+    }));
+    const store = new PatchStore(tempDir('paceflow-store-'));
+    for (const p of patches) store.keep(p);
+    const before = storeFileReads.count;
+    for (const i of pick(patches.length)) expect(store.get(patches[i]!.sha)).toEqual(patches[i]);
+    const reads = storeFileReads.count - before;
+    expect(reads).toBeGreaterThan(0);
+    expect(reads).toBeLessThanOrEqual(mostReads(patches.length));
+    store.close();
   });
 
   it('keeps nothing when it cannot write its file, and every reader asks git', async () => {
