@@ -22,10 +22,21 @@ const STDERR_LIMIT = 64 * 1024;
  * For the passes that read every blob of a history (`log -p`, `--numstat`, `diff-tree --stdin`):
  * git maps a pack in windows of up to 1 GiB (its 64-bit default) and keeps what it mapped, so its
  * resident memory grew with the pack (the 80k bench history's 252 MB pack: 437 MB for one `log
- * -p`). Windows of 16 MB, at most 128 MB of them mapped: `git log -p --all --no-merges` there in
- * 183 MB for 7% more of git's CPU (#20: a first run's peak ≤ 300 MB; 128m/32m: 168 MB, +14%).
+ * -p`). Windows of 16 MB, at most 192 MB of them mapped, and delta bases cached up to 32 MB (git's
+ * default 96 MB): the history's pass on the 80k bench history in 234 MB. Session 15 chose a 128 MB
+ * limit and the default cache (147 MB): git then unmapped and mapped windows again all through the
+ * pass — 35.3 s of git's CPU there against 31.8 s now, 2.0 s more of it in the kernel; a 96 MB
+ * cache under the 192 MB limit held 70 MB more for ~1 s less (303 MB: over #20's 300). The
+ * largest process of a first run stays node (~255 MB).
  */
-export const BOUNDED_PACK_WINDOWS = ['-c', 'core.packedGitWindowSize=16m', '-c', 'core.packedGitLimit=128m'] as const;
+export const BOUNDED_PACK_WINDOWS = [
+  '-c',
+  'core.packedGitWindowSize=16m',
+  '-c',
+  'core.packedGitLimit=192m',
+  '-c',
+  'core.deltaBaseCacheLimit=32m',
+] as const;
 
 /** The git subcommand of an argument list: `-c key=value` and `-C dir` come before it. */
 export function subcommandOf(args: readonly string[]): string {
