@@ -36,10 +36,10 @@ export class PatchStore {
    * runs (a first run's attribution, churn and outcome rules each go through most of them in the
    * order written, or its reverse): a read of the file per patch was a system call per commit per
    * builder (128,572 reads in a first run on git's own history, 109,723 on the 80k bench
-   * history: with their decoding 3.3 s and 1.6 s of node's ~60 s; windows of 128 KB took 0.3 and
-   * 0.5 s off). A read near the last one takes READ_WINDOW bytes from it in that direction, and
+   * history: with their decoding 4.0 s and 1.6 s of node's ~60 s; the windows took 0.4 s off the
+   * first, 128 KB ones 0.5 s off the second). A read near the last one takes READ_WINDOW bytes from it in that direction, and
    * the patches there come from memory; one far from it reads that patch alone, so a reader that
-   * jumps about reads no more often than before.
+   * jumps about reads about the bytes it asks for.
    */
   private readBuffer = Buffer.alloc(0);
   private windowStart = 0;
@@ -149,6 +149,7 @@ export class PatchStore {
 
   private readFile(sha: string, buffer: Buffer, at: number, length: number, position: number): void {
     storeFileReads.count++;
+    storeFileReads.bytes += length;
     for (let read = 0; read < length; ) {
       const n = readSync(this.fd!, buffer, at + read, length - read, position + read);
       if (n === 0) throw new Error(`paceflow's diff store ended early reading ${sha}`);
@@ -394,5 +395,5 @@ export async function* readPatches(
 /** Diffs this process took from a store instead of git (what `--work` and the benches read). Never reset here. */
 export const diffsKept = { count: 0 };
 
-/** Reads of a store's file this process made (what the store's test counts). Never reset here. */
-export const storeFileReads = { count: 0 };
+/** Reads of a store's file this process made, and their bytes (what the store's test counts). Never reset here. */
+export const storeFileReads = { count: 0, bytes: 0 };
