@@ -10,4 +10,5 @@ export const TEST_PASSWORD: string;
 /** The directory of the server binaries, or null when PostgreSQL is not installed. */
 export function postgresBindir(): string | null;
 export function freePort(): Promise<number>;
-export function startPostgres(): Promise<PostgresServer>;
+/** tls: the server's certificate and key (PEM); the server then takes TCP connections over TLS only. */
+export function startPostgres(options?: { tls?: { cert: string; key: string } }): Promise<PostgresServer>;

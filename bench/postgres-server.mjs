@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,11 @@ function postgresUser() {
   return { uid, gid };
 }
 
-export async function startPostgres() {
+/**
+ * @param {{ tls?: { cert: string, key: string } }} [options] tls: the server's certificate and key
+ *   (PEM): the server then takes TCP connections over TLS only.
+ */
+export async function startPostgres(options = {}) {
   const bindir = postgresBindir();
   if (!bindir) throw new Error('PostgreSQL server binaries not found (apt-get install postgresql)');
   const owner = postgresUser();
@@ -81,6 +85,23 @@ export async function startPostgres() {
       '',
     ].join('\n'),
   );
+  if (options.tls) {
+    // The key must belong to the server's user and be readable by it alone.
+    for (const [name, pem] of [
+      ['server.crt', options.tls.cert],
+      ['server.key', options.tls.key],
+    ]) {
+      writeFileSync(join(data, name), pem, { mode: 0o600 });
+      if (owner) chownSync(join(data, name), owner.uid, owner.gid);
+    }
+    appendFileSync(
+      join(data, 'postgresql.conf'),
+      ['ssl = on', `ssl_cert_file = 'server.crt'`, `ssl_key_file = 'server.key'`, ''].join('\n'),
+    );
+    // TLS or nothing over TCP: a client that connected did so encrypted (the first line that matches wins).
+    const hba = join(data, 'pg_hba.conf');
+    writeFileSync(hba, `hostnossl all all all reject\n${readFileSync(hba, 'utf8')}`);
+  }
   run('pg_ctl', ['-D', data, '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start']);
   return {
     url: `postgres://postgres:${TEST_PASSWORD}@127.0.0.1:${port}/postgres`,

@@ -40,8 +40,11 @@ if [ -z "$PACEFLOW_PUSHING_NOTES" ]; then
     if [ -n "$start" ]; then
       # At the lowest priority (nice, when the installer found it): the worker's start competes
       # for the CPU with what git still does after this hook (its auto-maintenance check, its own
-      # exit), and a commit waited for that (bench/README, session 28).
-      PACEFLOW_DB='@@DB@@' '@@NICE@@' -n 19 '@@NODE@@' '@@CLI@@' hooks worker --dir "$PACEFLOW_DIR" --repo "$PWD" \
+      # exit), and a commit waited for that (bench/README, session 28). Without NODE_EXTRA_CA_CERTS:
+      # Node 20 reads that file at every start (~40 ms with a distribution's bundle) and the worker
+      # needs it only to sync, so its value goes on as PACEFLOW_EXTRA_CA_CERTS, which the warehouse
+      # connection reads (src/sync/postgres.ts). Empty is unset to Node.
+      PACEFLOW_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS-}" NODE_EXTRA_CA_CERTS= PACEFLOW_DB='@@DB@@' '@@NICE@@' -n 19 '@@NODE@@' '@@CLI@@' hooks worker --dir "$PACEFLOW_DIR" --repo "$PWD" \
         </dev/null >>"$PACEFLOW_DIR/worker.out" 2>&1 &
       echo $! >|"$lock"
     fi

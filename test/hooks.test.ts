@@ -22,6 +22,7 @@ import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
 import { runQueuedWorker } from './helpers/worker.js';
+import { startTlsPostgres } from './helpers/tls-postgres.js';
 import { freshWarehouse, POSTGRES_URL, warehouseQuery } from './helpers/warehouse.js';
 
 afterAll(cleanupTempDirs);
@@ -109,6 +110,48 @@ describe('git hooks: sync after ingest (warehouse.syncAfterIngest)', () => {
       expect(log).toHaveLength(1);
       expect(log[0]).toMatch(/^\S+ sync: warehouse nobody@127\.0\.0\.1:1\/none: cannot connect: connection refused/);
       expect(log[0]).not.toContain(':pw@');
+    },
+  );
+});
+
+describe('git hooks: the worker starts without NODE_EXTRA_CA_CERTS', () => {
+  it.skipIf(POSTGRES_URL === null)(
+    'Node does not read the CA file at the worker’s start (~40 ms a commit); a sync over TLS still trusts it',
+    async () => {
+      const { server, caFile, url } = await startTlsPostgres();
+      try {
+        // What each worker process saw of the two variables, written by a preload as it starts.
+        const dir = tempDir('paceflow-env-');
+        const seen = join(dir, 'seen.jsonl');
+        const preload = join(dir, 'env.cjs');
+        writeFileSync(
+          preload,
+          `if (process.argv.includes('worker')) require('node:fs').appendFileSync(${JSON.stringify(seen)}, JSON.stringify([process.env.NODE_EXTRA_CA_CERTS ?? null, process.env.PACEFLOW_EXTRA_CA_CERTS ?? null]) + '\\n');\n`,
+        );
+        const h = hookedRepo({
+          before: (repo) => repo.write('paceflow.config.json', JSON.stringify({ warehouse: { syncAfterIngest: true } })).commit('config'),
+          env: { PACEFLOW_WAREHOUSE_URL: url, NODE_EXTRA_CA_CERTS: caFile, NODE_OPTIONS: `--require ${preload}` },
+        });
+        h.cli('init');
+        h.repo.write('a.ts', 'export const overTls = () => encrypted();\n');
+        h.git('add', '-A');
+        h.git('commit', '-q', '-m', 'synced over TLS');
+        await h.settle();
+        expect(existsSync(join(h.paceflowDir, 'worker.log')) ? readFileSync(join(h.paceflowDir, 'worker.log'), 'utf8') : '').toBe('');
+        const lines = readFileSync(seen, 'utf8').trim().split('\n');
+        expect(lines.length).toBeGreaterThan(0);
+        for (const line of lines) expect(JSON.parse(line)).toEqual(['', caFile]);
+        // This test process has no such variable: the URL names the CA for its own query.
+        const query = new URL(url);
+        query.searchParams.set('sslrootcert', caFile);
+        const subjects = await warehouseQuery<{ subject: string }>(
+          query.toString(),
+          `SELECT subject FROM metadata_commits ORDER BY subject`,
+        );
+        expect(subjects.map((s) => s.subject)).toEqual(['config', 'root', 'synced over TLS']);
+      } finally {
+        server.stop();
+      }
     },
   );
 });

@@ -11,6 +11,7 @@ import { syncToWarehouse } from '../src/sync/sync.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { freePort } from './helpers/postgres-server.js';
+import { startTlsPostgres } from './helpers/tls-postgres.js';
 import { freshWarehouse, itPostgres, POSTGRES_URL, teamSnapshot, warehouseQuery } from './helpers/warehouse.js';
 
 afterAll(cleanupTempDirs);
@@ -313,5 +314,69 @@ describe('paceflow sync: bad input is one line, a non-zero exit, and nothing hal
       /✓ warehouse postgres@127\.0\.0\.1:\d+\/\w+: last synced 2026-11-28T12:00:00\.000Z; 0 groups written since/,
     );
     expect(doctor.stdout).not.toContain(new URL(POSTGRES_URL!).password);
+  });
+});
+
+describe('paceflow sync over TLS: the CA trusted as Node would trust it', () => {
+  /**
+   * The real CLI in a child process, so that Node reads NODE_EXTRA_CA_CERTS (or not) at its start
+   * as it does for a user; the hooks' shim starts its worker with it emptied and its value handed
+   * on as PACEFLOW_EXTRA_CA_CERTS.
+   */
+  const syncTo = (path: string, url: string, env: NodeJS.ProcessEnv) =>
+    spawnSync(process.execPath, [CLI, '--db', path, 'sync', '--no-ingest', '--to', url], {
+      encoding: 'utf8',
+      env: { ...process.env, PACEFLOW_WAREHOUSE_URL: '', PGSSLMODE: '', HOME: tempDir(), ...env },
+    });
+
+  itPostgres('from NODE_EXTRA_CA_CERTS, from the file handed on, from sslrootcert, or refused', async () => {
+    const { server, caFile, url } = await startTlsPostgres();
+    try {
+      const plain = new URL(url);
+      plain.searchParams.delete('sslmode');
+      const rootcert = new URL(url);
+      rootcert.searchParams.set('sslrootcert', caFile);
+      const disabled = new URL(url);
+      disabled.searchParams.set('sslmode', 'disable');
+      const untrusted =
+        /^paceflow: warehouse postgres@127\.0\.0\.1:\d+\/postgres: cannot connect: (unable to verify the first certificate|unable to get local issuer certificate|self-signed certificate in certificate chain)$/;
+      const cases: { name: string; url: string; env: NodeJS.ProcessEnv; fails?: RegExp }[] = [
+        { name: 'Node reads the CA itself', url, env: { NODE_EXTRA_CA_CERTS: caFile, PACEFLOW_EXTRA_CA_CERTS: '' } },
+        { name: 'the worker: emptied and handed on', url, env: { NODE_EXTRA_CA_CERTS: '', PACEFLOW_EXTRA_CA_CERTS: caFile } },
+        {
+          name: 'TLS from PGSSLMODE, the CA handed on',
+          url: plain.toString(),
+          env: { NODE_EXTRA_CA_CERTS: '', PACEFLOW_EXTRA_CA_CERTS: caFile, PGSSLMODE: 'verify-full' },
+        },
+        { name: 'the URL names its roots', url: rootcert.toString(), env: { NODE_EXTRA_CA_CERTS: '', PACEFLOW_EXTRA_CA_CERTS: '' } },
+        { name: 'no CA at all', url, env: { NODE_EXTRA_CA_CERTS: '', PACEFLOW_EXTRA_CA_CERTS: '' }, fails: untrusted },
+        {
+          name: 'a handed-on file that is gone',
+          url,
+          env: { NODE_EXTRA_CA_CERTS: '', PACEFLOW_EXTRA_CA_CERTS: join(tempDir(), 'gone.pem') },
+          fails: untrusted,
+        },
+        {
+          // The server takes TLS only: the successes above were encrypted.
+          name: 'no TLS asked for',
+          url: disabled.toString(),
+          env: { NODE_EXTRA_CA_CERTS: '', PACEFLOW_EXTRA_CA_CERTS: caFile },
+          fails: /^paceflow: warehouse postgres@127\.0\.0\.1:\d+\/postgres: cannot connect: .*no encryption/,
+        },
+      ];
+      const { path } = filledDatabase(16);
+      for (const c of cases) {
+        const r = syncTo(path, c.url, c.env);
+        if (c.fails) {
+          expect(r.status, `${c.name}: ${r.stderr}`).toBe(1);
+          expect(r.stderr.trim(), c.name).toMatch(c.fails);
+        } else {
+          expect(r.status, `${c.name}: ${r.stderr}`).toBe(0);
+          expect(r.stdout, c.name).toMatch(/^paceflow sync → postgres@127\.0\.0\.1:\d+\/postgres /);
+        }
+      }
+    } finally {
+      server.stop();
+    }
   });
 });

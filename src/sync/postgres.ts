@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
+import { type ConnectionOptions, rootCertificates } from 'node:tls';
 import pg from 'pg';
+import { parse as parseConnectionString } from 'pg-connection-string';
 import { from as copyFrom } from 'pg-copy-streams';
 import { PaceflowError } from '../errors.js';
 
@@ -83,9 +86,60 @@ export function libpqTls(url: string): string {
   }
 }
 
+/**
+ * The CA file the hooks' worker was handed instead of NODE_EXTRA_CA_CERTS, or null. Node 20 reads
+ * NODE_EXTRA_CA_CERTS at every start, before any code runs (~40 ms a process here, with Debian's
+ * 140-certificate bundle), and the worker starts after every commit but syncs only with
+ * `warehouse.syncAfterIngest`: the hook shim empties it for the worker and hands its value on as
+ * PACEFLOW_EXTRA_CA_CERTS (hooks/paceflow-hook.sh), for a connection to trust as Node would have.
+ */
+export function handedOnCaFile(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.NODE_EXTRA_CA_CERTS) return null; // Node read it itself
+  return env.PACEFLOW_EXTRA_CA_CERTS || null;
+}
+
+/**
+ * pg's client settings for a URL: the URL alone, or — with a handed-on CA file and a TLS connection
+ * that verifies against Node's default roots — the URL parsed as pg parses it, with those roots
+ * and the file's certificates as its `ca`, which is what NODE_EXTRA_CA_CERTS does (Node's bundled
+ * roots plus the file). A URL's own `sslrootcert` (libpq: the only roots) is kept as it is; an
+ * unreadable file is skipped, as Node skips it (with a warning) at start.
+ */
+export function clientSettings(url: string, env: NodeJS.ProcessEnv = process.env): pg.ClientConfig {
+  const connectionString = libpqTls(url);
+  const caFile = handedOnCaFile(env);
+  if (!caFile) return { connectionString };
+  const parsed = parseConnectionString(connectionString);
+  // No TLS setting in the URL: pg takes it from PGSSLMODE (connection-parameters.js), as here.
+  const ssl: unknown = parsed.ssl === undefined ? sslFromEnvironment(env.PGSSLMODE) : parsed.ssl;
+  const settings = ssl === true ? {} : typeof ssl === 'object' && ssl !== null && !('ca' in ssl) ? (ssl as ConnectionOptions) : null;
+  if (!settings) return { connectionString };
+  let extra: string;
+  try {
+    extra = readFileSync(caFile, 'utf8');
+  } catch {
+    return { connectionString };
+  }
+  const { ssl: _ssl, port, ...rest } = parsed;
+  return {
+    ...(rest as pg.ClientConfig),
+    ...(port ? { port: Number(port) } : {}),
+    ssl: { ...settings, ca: [...rootCertificates, extra] },
+  };
+}
+
+/** pg's reading of PGSSLMODE when the URL says nothing of TLS. */
+function sslFromEnvironment(mode: string | undefined): boolean | { rejectUnauthorized: boolean } | undefined {
+  if (mode === 'disable') return false;
+  if (mode === 'prefer' || mode === 'require' || mode === 'verify-ca' || mode === 'verify-full') return true;
+  if (mode === 'no-verify') return { rejectUnauthorized: false };
+  return undefined;
+}
+
 export async function connectWarehouse(url: string, options: { schema?: string } = {}): Promise<Warehouse> {
   const label = warehouseLabel(url);
-  const client = new pg.Client({ connectionString: libpqTls(url), types, connectionTimeoutMillis: 15_000, application_name: 'paceflow' });
+  // The URL's own application_name, if any, wins (as pg merges a connectionString over the rest).
+  const client = new pg.Client({ types, connectionTimeoutMillis: 15_000, application_name: 'paceflow', ...clientSettings(url) });
   // A connection that drops while idle emits 'error' on the client; the next query reports it.
   client.on('error', () => undefined);
   try {
