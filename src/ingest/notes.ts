@@ -82,22 +82,31 @@ export async function writeNotes(
   notes: readonly { sha: string; text: string }[],
 ): Promise<number> {
   if (notes.length === 0) return 0;
-  await ensureNotesFollowRewrites(cwd);
   const record = db.prepare(`
     INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text, read_at = excluded.read_at`);
   const now = new Date().toISOString();
-  const written = await writeNotesBatch(
-    cwd,
-    PACEFLOW_NOTES_REF,
-    notes.map((n) => ({ commit: n.sha, text: n.text })),
-  );
   const rows = notesCount(db);
   const seen = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`);
   const remember = db.prepare(
     `INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   );
   const key = notesSeenKey(repoId, PACEFLOW_NOTES_REF);
+  // The tip the rows hold every note of (the mark of the last read, its row count still the
+  // rows'): the write builds on it without asking git for the ref first (writeNotesBatch).
+  const mark = seen.get<{ value: string }>([key])?.value.split(' ');
+  const expectedTip =
+    mark?.length === 2 && mark[1] === String(rows.get<{ n: number }>([repoId, PACEFLOW_NOTES_REF])!.n) ? mark[0] || null : undefined;
+  // Two independent git processes at once: the rewrite setting, and the write.
+  const [, written] = await Promise.all([
+    ensureNotesFollowRewrites(cwd),
+    writeNotesBatch(
+      cwd,
+      PACEFLOW_NOTES_REF,
+      notes.map((n) => ({ commit: n.sha, text: n.text })),
+      expectedTip,
+    ),
+  ]);
   // Recorded as git keeps it. A note attribution owed is its own finding: not queued for
   // attribution again. Any other (the Action's carried notes) is new evidence: its commit is.
   const settled = db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`);
