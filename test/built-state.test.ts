@@ -108,6 +108,43 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
     db.close();
   });
 
+  it.each([
+    ['https://example.com/team/shop.git', 'example.com/team/shop'],
+    [null, 'its root commit'],
+  ])('a transcript in the repository just ingested costs no git process to name it (origin %s)', async (origin, id) => {
+    const repo = TempRepo.create();
+    const root = repo.write('README.md', '# shop\n').commit('root');
+    if (origin) repo.git('remote', 'add', 'origin', origin);
+    // A second work tree of the same repository: the same id, found from the same .git.
+    const linked = join(tempDir('paceflow-linked-'), 'shop-topic');
+    repo.git('worktree', 'add', '-q', '-b', 'topic', linked);
+    const home = emptySessionHome();
+    const projects = join(home.claudeProjects, '-shop');
+    mkdirSync(projects, { recursive: true });
+    for (const [id, dir] of [
+      ['7e57c0de-0000-4000-8000-00000000c001', repo.dir],
+      ['7e57c0de-0000-4000-8000-00000000c002', linked],
+    ] as const) {
+      const t = new ClaudeTranscript(id, dir).prompt('write the cart');
+      t.write('toolu_cart', join(dir, 'cart.py'), 'def cart_total(items):\n    return sum(items)\n');
+      writeFileSync(join(projects, `${id}.jsonl`), t.text());
+    }
+    const db = join(tempDir('paceflow-db-'), 'paceflow.db');
+    const configs = gitProcessCounts.get('config') ?? 0;
+    await ingest({ cwd: repo.dir, db, env: home.env, notes: false });
+    // The origin's URL asked once, by git's ingest; the transcripts' repository taken from it.
+    expect((gitProcessCounts.get('config') ?? 0) - configs).toBe(1);
+    const d = openDatabase(db);
+    try {
+      const repoId = origin ? id : root;
+      expect(d.prepare(`SELECT repo_id FROM metadata_repositories`).all()).toEqual([{ repo_id: repoId }]);
+      expect(d.prepare(`SELECT DISTINCT repo_id FROM metadata_sessions ORDER BY repo_id`).all()).toEqual([{ repo_id: repoId }]);
+      expect(d.prepare(`SELECT count(*) AS n FROM metadata_sessions`).get()).toEqual({ n: 2 });
+    } finally {
+      d.close();
+    }
+  });
+
   it('the notes a build wrote do not make the next run build again (read back, they change no row)', async () => {
     const repo = TempRepo.create();
     repo.write('README.md', '# shop\n').commit('root');
@@ -171,9 +208,16 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
       }
     };
     await run();
-    // Someone writes a note after the run; then a write of paceflow's (the Action's) builds on it.
+    // Someone writes a note after the run; then a write of paceflow's (the Action's) builds on it:
+    // its fast-import on the tip the database holds leaves the moved ref alone (nothing of the
+    // other writer's lost), and the write goes again on the tip it finds.
+    const handTip = () => repo.git('rev-parse', 'refs/notes/paceflow');
     repo.git('notes', '--ref', 'refs/notes/paceflow', 'add', '-m', 'by hand', first);
+    const byHand = handTip();
+    const imports = gitProcessCounts.get('fast-import') ?? 0;
     await write(second, 'carried');
+    expect(gitProcessCounts.get('fast-import') ?? 0).toBe(imports + 2);
+    expect(repo.git('rev-parse', 'refs/notes/paceflow^')).toBe(byHand);
     const listed = gitProcessCounts.get('notes') ?? 0;
     await run();
     // The ref is read again, and the note written by hand is there.
@@ -182,8 +226,14 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
       { sha: first, note_text: 'by hand\n' },
       { sha: second, note_text: 'carried\n' },
     ]);
-    // A write on the tip the database holds: the next run leaves the ref unread.
+    // A write on the tip the database holds: one git process writes it (no rev-parse before, no
+    // rev-list after), and the next run leaves the ref unread.
+    const counts = () => ['fast-import', 'rev-parse', 'rev-list'].map((sub) => gitProcessCounts.get(sub) ?? 0);
+    const before = counts();
+    const held = handTip();
     await write(first, 'replaced');
+    expect(counts()).toEqual([before[0]! + 1, before[1], before[2]]);
+    expect(repo.git('rev-parse', 'refs/notes/paceflow^')).toBe(held);
     await run();
     expect(gitProcessCounts.get('notes') ?? 0).toBe(listed + 1);
     expect(notesOf()).toEqual([

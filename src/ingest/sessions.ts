@@ -31,6 +31,8 @@ export interface SessionIngestOptions {
   /** Parse tool-output lines without their long strings when the parser allows it (default true). */
   skim?: boolean;
   now?: () => Date;
+  /** The repository this run's git ingest identified, and its id (PathRepositoryResolver.knowRepository). */
+  knownRepository?: { commonDir: string; repoId: string };
   /** A discovery already under way (startTranscriptDiscovery); without, ingestSessions starts one. */
   discovery?: Promise<TranscriptDiscovery>;
   /**
@@ -435,6 +437,7 @@ class TranscriptReader {
   ) {
     this.now = (options.now ?? (() => new Date()))().toISOString();
     this.resolver = new PathRepositoryResolver(db);
+    if (options.knownRepository) this.resolver.knowRepository(options.knownRepository.commonDir, options.knownRepository.repoId);
     this.sql = {
       watermark: db.prepare(`SELECT * FROM fact_ingest_watermarks WHERE source_path = ?`),
       saveWatermark: db.prepare(`

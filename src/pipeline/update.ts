@@ -109,7 +109,9 @@ export async function updateRepository(
       summary.messages.push(`${options.cwd} is not inside a git repository: reading session transcripts only`);
     }
     if (options.providers.length > 0) {
-      summary.sessions = await updateSessions(db, options, discovery);
+      const repoId = summary.git?.repoId;
+      const known = location && repoId ? { commonDir: location.commonDir, repoId } : undefined;
+      summary.sessions = await updateSessions(db, options, discovery, known);
       for (const stat of summary.sessions) {
         const described = describeSessionIngest(stat);
         summary.messages.push(described.message);
@@ -180,6 +182,7 @@ async function updateSessions(
   db: Database,
   options: UpdateOptions,
   discovery: Promise<TranscriptDiscovery> | undefined,
+  knownRepository: { commonDir: string; repoId: string } | undefined,
 ): Promise<ProviderIngestStats[]> {
   const progress = options.progress?.('transcripts (bytes)');
   const load = async () => {
@@ -188,6 +191,7 @@ async function updateSessions(
       providers: options.providers,
       environment: options.environment,
       ...(discovery ? { discovery } : {}),
+      ...(knownRepository ? { knownRepository } : {}),
       ...(options.since ? { since: options.since } : {}),
       ...(progress
         ? {
