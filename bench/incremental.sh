@@ -60,7 +60,13 @@ measure_worker() { # <label> <bin> <repo> <db> <home> [may-fail]: what the hooks
   : > "$work/git-count"
   local dir="$work/worker-dir"
   rm -rf "$dir" && mkdir -p "$dir" && echo "post-commit " > "$dir/queue"
-  if ! (cd "$3" && HOME="$5" PACEFLOW_DB="$4" PATH="$work/bin:$PATH" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" hooks worker --dir "$dir" --repo "$3" >"$work/out" 2>&1); then
+  # The environment the side's own hook shim gives its worker: one that empties NODE_EXTRA_CA_CERTS
+  # (Node reads that file at every start) hands its value on in PACEFLOW_EXTRA_CA_CERTS.
+  local ca_env=()
+  if grep -q 'NODE_EXTRA_CA_CERTS= ' "$(dirname "$(dirname "$2")")/hooks/paceflow-hook.sh" 2>/dev/null; then
+    ca_env=(NODE_EXTRA_CA_CERTS= PACEFLOW_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS-}")
+  fi
+  if ! (cd "$3" && HOME="$5" PACEFLOW_DB="$4" PATH="$work/bin:$PATH" env "${ca_env[@]}" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" hooks worker --dir "$dir" --repo "$3" >"$work/out" 2>&1); then
     echo "$1: failed"; cat "$work/out"; exit 1
   fi
   if [ -e "$dir/queue" ] || [ -e "$dir/worker.log" ]; then
