@@ -1,12 +1,15 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server, Socket } from 'node:net';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect } from 'vitest';
+import { rootCertificates } from 'node:tls';
+import { afterAll, describe, expect, it } from 'vitest';
 import { fillContract } from '../bench/contract-rows.mjs';
 import { sync } from '../src/cli/commands/sync.js';
 import type { Database } from '../src/db/driver.js';
 import { loadViews } from '../src/db/migrate.js';
 import { CONTRACT } from '../src/sync/contract.js';
+import { clientSettings, libpqTls } from '../src/sync/postgres.js';
 import { syncToWarehouse } from '../src/sync/sync.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
@@ -378,5 +381,42 @@ describe('paceflow sync over TLS: the CA trusted as Node would trust it', () => 
     } finally {
       server.stop();
     }
+  });
+});
+
+describe('the warehouse connection’s settings with a CA file handed on (clientSettings)', () => {
+  const ca = join(tempDir(), 'team-ca.pem');
+  writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nnot checked here\n-----END CERTIFICATE-----\n');
+  const base = 'postgres://me:pw@db.internal:6543/eng';
+  const handedOn = { NODE_EXTRA_CA_CERTS: '', PACEFLOW_EXTRA_CA_CERTS: ca };
+  const roots = (settings: ReturnType<typeof clientSettings>) => {
+    const ssl = settings.ssl;
+    return typeof ssl === 'object' && ssl !== null && Array.isArray(ssl.ca) ? ssl.ca.length : null;
+  };
+  it.each([
+    // [case, URL, environment, connection string kept as it is?, ssl settings besides `ca`]
+    ['no CA file', `${base}?sslmode=verify-full`, { NODE_EXTRA_CA_CERTS: '', PACEFLOW_EXTRA_CA_CERTS: '' }, true, null],
+    ['Node read the CA itself', `${base}?sslmode=verify-full`, { NODE_EXTRA_CA_CERTS: ca, PACEFLOW_EXTRA_CA_CERTS: ca }, true, null],
+    ['no TLS', base, handedOn, true, null],
+    ['TLS turned off', `${base}?sslmode=disable`, handedOn, true, null],
+    ['the URL names its own roots', `${base}?sslmode=verify-full&sslrootcert=${encodeURIComponent(ca)}`, handedOn, true, null],
+    ['verify-full', `${base}?sslmode=verify-full`, handedOn, false, {}],
+    ['require: encrypted, not verified (libpq)', `${base}?sslmode=require`, handedOn, false, { rejectUnauthorized: false }],
+    ['TLS from PGSSLMODE', base, { ...handedOn, PGSSLMODE: 'verify-full' }, false, {}],
+    ['PGSSLMODE=disable', base, { ...handedOn, PGSSLMODE: 'disable' }, true, null],
+    ['a handed-on file that is gone', `${base}?sslmode=verify-full`, { ...handedOn, PACEFLOW_EXTRA_CA_CERTS: `${ca}.gone` }, true, null],
+  ] as const)('%s', (_name, url, env, kept, ssl) => {
+    const settings = clientSettings(url, env);
+    if (kept) {
+      expect(settings).toEqual({ connectionString: url.includes('sslmode=') ? libpqTls(url) : url });
+      return;
+    }
+    // Parsed as pg parses the URL: the same server, database and user; Node's roots and the file.
+    expect(settings).toMatchObject({ host: 'db.internal', port: 6543, database: 'eng', user: 'me', password: 'pw' });
+    expect(settings.connectionString).toBeUndefined();
+    const { ca: list, ...rest } = settings.ssl as { ca: string[] };
+    expect(rest).toEqual(ssl);
+    expect(list.at(-1)).toBe(readFileSync(ca, 'utf8'));
+    expect(roots(settings)).toBe(rootCertificates.length + 1);
   });
 });
