@@ -240,6 +240,21 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
       { sha: second, note_text: 'carried\n' },
       { sha: first, note_text: 'replaced\n' },
     ]);
+    // The mark names a tip this clone does not have (a database restored beside another clone):
+    // fast-import cannot build on it, and the write goes on the tip the ref has.
+    const d = openDatabase(db);
+    try {
+      d.prepare(`UPDATE paceflow_meta SET value = ? || substr(value, 41) WHERE key LIKE 'notes_seen:%:refs/notes/paceflow'`).run([
+        'f'.repeat(40),
+      ]);
+    } finally {
+      d.close();
+    }
+    const tip = handTip();
+    await write(second, 'carried again');
+    expect(repo.git('rev-parse', 'refs/notes/paceflow^')).toBe(tip);
+    expect(repo.git('notes', '--ref', 'refs/notes/paceflow', 'show', second)).toBe('carried again');
+    expect(repo.git('notes', '--ref', 'refs/notes/paceflow', 'show', first)).toBe('replaced');
   });
 
   it('the state is due when the first window of any kind closes: merge, revert or churn', async () => {

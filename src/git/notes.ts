@@ -61,7 +61,8 @@ export async function readNotes(cwd: string, ref: string, options: Partial<GitOp
  * still is that tip or one of its ancestors, so nothing of another writer's is lost, and a
  * commit's notes write is one git process instead of three (a `rev-parse` before, a `rev-list`
  * after: ~15 ms each of the worker's run after every AI-written commit). When the ref moved
- * elsewhere meanwhile, fast-import leaves it (exit 1) and the write goes again on the tip it finds.
+ * elsewhere meanwhile, fast-import leaves it (exit 1) and the write goes again on the tip it finds;
+ * so it does when that tip is not in the repository at all (exit 128).
  */
 export async function writeNotesBatch(
   cwd: string,
@@ -84,7 +85,9 @@ export async function writeNotesBatch(
     const made = await runGit(['fast-import', '--quiet', '--done', '--cat-blob-fd=1'], {
       cwd,
       input: `commit ${ref}\nmark :1\ncommitter ${committer}\n${data(message)}${from}${body}\nget-mark :1\ndone\n`,
-      okCodes: [1],
+      // 1: the ref moved elsewhere; 128: the tip is not here at all (a database restored beside
+      // another clone, a ref deleted and pruned since). Either way the write goes the long way.
+      okCodes: [1, 128],
     });
     const after = made.stdout.toString('latin1').trim();
     if (made.code === 0 && /^[0-9a-f]{40,64}$/.test(after)) return { before: expectedTip, after, parent: expectedTip };
