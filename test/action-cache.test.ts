@@ -5,7 +5,7 @@ import { type CacheClient, cacheKeys, restoreDatabase, saveDatabase } from '../s
 import { ingest } from '../src/cli/commands/ingest.js';
 import { latestSchemaVersion } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
-import { AI_LINES_BEFORE_028 } from './helpers/db.js';
+import { AI_LINES_BEFORE_028, rowCountsBefore029 } from './helpers/db.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -155,6 +155,7 @@ describe('the Action’s database in the GitHub cache', () => {
                 nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES ('r', 'c', 14, 0, 0, 3, 0, 1);
               INSERT INTO paceflow_meta (key, value) VALUES ('churn_inputs:r', 'a digest'), ('churn_stage:r', '{}');
               ${AI_LINES_BEFORE_028}
+              ${rowCountsBefore029(d)}
               PRAGMA user_version = 13`);
       d.close();
     });

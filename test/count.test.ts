@@ -1,10 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { attributableCommits, type RepositoryKeyedTable, repositoryRows } from '../src/db/count.js';
+import { join } from 'node:path';
+import { attributableCommits, COUNTED_ROWS, type CountedRows, repositoryRows } from '../src/db/count.js';
+import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
+import { loadMigrations, migrate } from '../src/db/migrate.js';
 import type { Database } from '../src/db/driver.js';
 import { windowsDue } from '../src/pipeline/built-state.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { tempDatabase } from './helpers/db.js';
-import { cleanupTempDirs } from './helpers/git-repo.js';
+import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { prng } from './helpers/prng.js';
 
 afterAll(cleanupTempDirs);
@@ -35,7 +38,7 @@ function fill(db: Database): void {
   db.transaction(() => {
     for (const { id, commits } of REPOS) {
       for (let i = 0; i < commits; i++) {
-        const sha = `${id}-${i}`;
+        const sha = `${id}:${i}`;
         const flag = (p: number) => (random() < p ? 1 : 0);
         commit.run([id, sha, flag(0.2), flag(0.1), flag(0.15)]);
         if (random() < 0.8) outcome.run([id, sha]);
@@ -45,25 +48,85 @@ function fill(db: Database): void {
   });
 }
 
-describe('counting one repository’s rows without reading them (db/count.ts)', () => {
+describe('the rows a repository has, kept by triggers as they come and go (sql/029, db/count.ts)', () => {
+  const sets = Object.keys(COUNTED_ROWS) as CountedRows[];
+  const cases = [...REPOS.map((r) => r.id), 'absent', 'github.com/acme/app/'];
+  /** Every set's kept count against the same rows counted by WHERE, for every repository asked. */
+  const expectKept = (db: Database, step: string) => {
+    for (const repo of cases) {
+      for (const set of sets) {
+        const { table, where } = COUNTED_ROWS[set];
+        const plain = db.prepare(`SELECT count(*) AS n FROM ${table} WHERE repo_id = ? AND (${where})`).get<{ n: number }>([repo])!.n;
+        expect(repositoryRows(db, set, repo), `${step}: ${set} of ${repo}`).toBe(plain);
+      }
+      expect(attributableCommits(db, repo), `${step}: attributable commits of ${repo}`).toBe(
+        repositoryRows(db, 'metadata_commits:attributable', repo),
+      );
+    }
+    // A set whose rows are all gone keeps no row: a database that dropped and rebuilt rows holds what one built once does.
+    expect(db.prepare(`SELECT count(*) AS n FROM paceflow_row_counts WHERE row_count <= 0`).get(), step).toEqual({ n: 0 });
+  };
+  /** Every m-th row of a repository (the number after the ':' of the rows' made-up shas). */
+  const nth = (m: number, r: number) => `CAST(substr(sha, instr(sha, ':') + 1) AS INTEGER) % ${m} = ${r}`;
+  // What the builders, the ingest and the migrations do to these tables, one after the other.
+  const steps: [string, string][] = [
+    [
+      'commits made unreachable, merges flagged',
+      `UPDATE metadata_commits SET is_unreachable = 1 WHERE ${nth(5, 0)}; UPDATE metadata_commits SET is_merge = 1 - is_merge WHERE ${nth(7, 0)}`,
+    ],
+    [
+      'a shallow boundary filled in, commits reachable again',
+      `UPDATE metadata_commits SET is_shallow_boundary = 0, is_unreachable = 0 WHERE ${nth(3, 0)}`,
+    ],
+    [
+      'outcomes placed on mainline, some by a copy',
+      `UPDATE event_commit_outcomes SET merged_to_mainline = 1, mainline_via = CASE WHEN ${nth(4, 0)} THEN 'patch-id' ELSE 'ancestor' END WHERE ${nth(2, 0)}`,
+    ],
+    [
+      'placements taken back, one column at a time',
+      `UPDATE event_commit_outcomes SET mainline_via = NULL WHERE ${nth(6, 0)}; UPDATE event_commit_outcomes SET merged_to_mainline = 0 WHERE ${nth(10, 0)}`,
+    ],
+    [
+      'an upsert that updates (no insert counted)',
+      `INSERT INTO event_commit_outcomes (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, merged_to_mainline, mainline_via)
+       SELECT repo_id, sha, committed_at, 2, 0, 0, 'untracked', 1, 'ancestor' FROM event_commit_outcomes WHERE ${nth(3, 1)}
+       ON CONFLICT (repo_id, sha) DO UPDATE SET merged_to_mainline = excluded.merged_to_mainline, mainline_via = excluded.mainline_via`,
+    ],
+    [
+      'INSERT OR IGNORE of commits, most already there',
+      `CREATE TEMP TABLE again AS SELECT * FROM metadata_commits WHERE ${nth(2, 0)}; UPDATE temp.again SET sha = sha || 'x' WHERE ${nth(8, 0)};
+       INSERT OR IGNORE INTO metadata_commits SELECT * FROM temp.again; DROP TABLE temp.again`,
+    ],
+    [
+      'rows moved to another repository',
+      `UPDATE metadata_commits SET repo_id = 'zz' WHERE repo_id = '0f3c9e2a' AND ${nth(2, 0)};
+       UPDATE event_commit_outcomes SET repo_id = 'zz-moved' WHERE repo_id = 'zz' AND ${nth(3, 0)};
+       UPDATE event_commit_churn SET repo_id = 'github.com/acme/ap' WHERE repo_id = 'github.com/acme/app' AND ${nth(10, 1)}`,
+    ],
+    [
+      'some rows dropped to be rebuilt',
+      `DELETE FROM event_commit_outcomes WHERE ${nth(4, 1)}; DELETE FROM event_commit_churn WHERE window_closed = 1; DELETE FROM metadata_commits WHERE ${nth(9, 0)}`,
+    ],
+    [
+      'a repository’s rows all dropped',
+      `DELETE FROM event_commit_churn WHERE repo_id = 'zz'; DELETE FROM event_commit_outcomes WHERE repo_id = 'github.com/acme/app-two'`,
+    ],
+    ['a table emptied (a migration that recounts from the diffs)', `DELETE FROM event_commit_churn`],
+  ];
   const db = tempDatabase();
   fill(db);
-  const tables: RepositoryKeyedTable[] = ['event_commit_outcomes', 'event_commit_churn', 'metadata_commits'];
-  const cases = [...REPOS.map((r) => r.id), 'absent', 'github.com/acme/app/'];
-  it.each(cases)('%s: every table’s rows and attributable commits, as WHERE counts them', (repo) => {
-    for (const table of tables) {
-      const plain = db.prepare(`SELECT count(*) AS n FROM ${table} WHERE repo_id = ?`).get<{ n: number }>([repo])!.n;
-      expect(repositoryRows(db, table, repo), table).toBe(plain);
-    }
-    const attributable = db
-      .prepare(
-        `SELECT count(*) AS n FROM metadata_commits WHERE repo_id = ? AND is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0`,
-      )
-      .get<{ n: number }>([repo])!.n;
-    expect(attributableCommits(db, repo)).toBe(attributable);
+  it('after the rows are written', () => expectKept(db, 'written'));
+  // Steps run in order on one database: each starts from what the ones before left.
+  it.each(steps)('%s', (step, sql) => {
+    const changes = db.prepare(`SELECT total_changes() AS n`).get<{ n: number }>()!.n;
+    db.exec(sql);
+    expect(db.prepare(`SELECT total_changes() AS n`).get<{ n: number }>()!.n, 'the step changed rows').toBeGreaterThan(changes);
+    expectKept(db, step);
   });
   it('the history is not trivial: each repository with commits has some of every kind', () => {
-    const kinds = db
+    const fresh = tempDatabase();
+    fill(fresh);
+    const kinds = fresh
       .prepare(
         `SELECT count(DISTINCT repo_id) AS repos, sum(is_merge) AS merges, sum(is_shallow_boundary) AS cut, sum(is_unreachable) AS gone
          FROM metadata_commits`,
@@ -71,6 +134,23 @@ describe('counting one repository’s rows without reading them (db/count.ts)', 
       .get<{ repos: number; merges: number; cut: number; gone: number }>()!;
     expect(kinds.repos).toBe(4);
     expect(Math.min(kinds.merges, kinds.cut, kinds.gone)).toBeGreaterThan(0);
+  });
+  it('a database of version 28 is counted by the migration that adds the counts', () => {
+    const path = join(tempDir(), 'v28.db');
+    const old = new BetterSqliteDatabase(path);
+    old.pragma('foreign_keys = ON');
+    migrate(old, loadMigrations().slice(0, 28), []);
+    fill(old);
+    old.exec(
+      steps
+        .map(([, sql]) => sql)
+        .slice(0, 4)
+        .join(';'),
+    );
+    migrate(old, loadMigrations(), []);
+    expectKept(old, 'migrated');
+    expect(old.prepare(`SELECT count(*) AS n FROM paceflow_row_counts`).get<{ n: number }>()!.n).toBeGreaterThan(8);
+    old.close();
   });
 });
 

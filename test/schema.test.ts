@@ -228,6 +228,10 @@ describe('schema', () => {
         'metadata_commits_by_subject',
         'metadata_commits_by_time',
         'metadata_commits_shallow_boundary',
+        // sql/029's, made after 021's copy.
+        'paceflow_row_counts_commits_attributable_delete',
+        'paceflow_row_counts_commits_attributable_insert',
+        'paceflow_row_counts_commits_attributable_update',
         'paceflow_unattributed_delete',
         'paceflow_unattributed_insert',
         'paceflow_unattributed_update',

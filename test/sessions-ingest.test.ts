@@ -13,7 +13,7 @@ import { codex } from '../src/providers/codex.js';
 import { openDatabase } from '../src/db/open.js';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { eventRows } from './helpers/event-rows.js';
-import { AI_LINES_BEFORE_028, snapshot, tempDatabase } from './helpers/db.js';
+import { AI_LINES_BEFORE_028, rowCountsBefore029, snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { CodexRollout } from './helpers/codex-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
@@ -495,6 +495,7 @@ describe('repository resolution', () => {
             UPDATE event_session_quality SET repo_id = NULL WHERE session_id = '${second}';
             ALTER TABLE metadata_commits DROP COLUMN line_balance;
             ${AI_LINES_BEFORE_028}
+            ${rowCountsBefore029(d)}
             PRAGMA user_version = 24`);
     d.close();
     for (const r of [one, two]) await ingest({ cwd: r.dir, db: kept, env: h.env, notes: false });

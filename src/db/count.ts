@@ -1,42 +1,37 @@
 import type { Database } from './driver.js';
 
-/** Tables whose primary key starts with repo_id (NOT NULL): the ones repositoryRows can count. */
-export type RepositoryKeyedTable = 'event_commit_outcomes' | 'event_commit_churn' | 'metadata_commits';
+/**
+ * The sets whose rows paceflow_row_counts keeps counted per repository (sql/029): what the builders
+ * compare after every run to notice rows dropped to be rebuilt.
+ */
+export type CountedRows =
+  | 'metadata_commits:attributable'
+  | 'event_commit_outcomes'
+  | 'event_commit_outcomes:ancestor'
+  | 'event_commit_churn';
+
+/** What each counted set is, as a WHERE would count it: the oracle the tests hold the kept counts to. */
+export const COUNTED_ROWS = {
+  // Not a merge, not a shallow clone's cut-off, still reachable (the flags are 0 or 1, NOT NULL).
+  'metadata_commits:attributable': { table: 'metadata_commits', where: 'is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0' },
+  event_commit_outcomes: { table: 'event_commit_outcomes', where: '1' },
+  'event_commit_outcomes:ancestor': { table: 'event_commit_outcomes', where: "merged_to_mainline = 1 AND mainline_via = 'ancestor'" },
+  event_commit_churn: { table: 'event_commit_churn', where: '1' },
+} as const satisfies Record<CountedRows, { table: string; where: string }>;
 
 /**
- * How many rows of `table` belong to one repository, exactly, without stepping through them.
- * SQLite counts a whole table from its b-tree pages (a count(*) without WHERE never decodes a
- * row), while `WHERE repo_id = ?` visits every one of the repository's rows: for the 44k outcome
- * rows of the 80k bench history, 0.3 ms against 5.6 ms with the pages cached, 7–8 ms against 11 ms
- * in a process that just opened the database (the pages are read either way) — what the worker
- * pays after every commit. So the other repositories' rows — none in the usual one-repository
- * database — are counted by key range and taken off the total; one statement, so one snapshot.
+ * How many rows of a counted set belong to one repository: one key of paceflow_row_counts, which
+ * triggers keep as rows come and go (sql/029). Counted instead — by key ranges of the smallest
+ * index, merges and the like taken off — the four sets the builders compare after every run read
+ * ~4,000 pages on the 80k bench history: 90–120 ms of the hooks' worker after each commit, in
+ * proportion to the history, not the change.
  */
-export function repositoryRows(db: Database, table: RepositoryKeyedTable, repoId: string): number {
-  return db
-    .prepare(
-      `SELECT (SELECT count(*) FROM ${table}) - (SELECT count(*) FROM ${table} WHERE repo_id < @repo)
-              - (SELECT count(*) FROM ${table} WHERE repo_id > @repo) AS n`,
-    )
-    .get<{ n: number }>({ repo: repoId })!.n;
+export function repositoryRows(db: Database, counted: CountedRows, repoId: string): number {
+  return (
+    db.prepare(`SELECT row_count FROM paceflow_row_counts WHERE counted = ? AND repo_id = ?`).get<{ row_count: number }>([counted, repoId])
+      ?.row_count ?? 0
+  );
 }
 
-/**
- * The repository's attributable commits (not a merge, not a shallow clone's cut-off, still
- * reachable): its commits less the few that are not, each kind counted by index (merges are the
- * most: one commit in ten on the bench history, one in four on git's). The same number as counting
- * `is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0` — the flags are 0 or 1, NOT
- * NULL — without reading every commit's index entry.
- */
-export function attributableCommits(db: Database, repoId: string): number {
-  const { others } = db
-    .prepare(
-      `SELECT (SELECT count(*) FROM metadata_commits INDEXED BY metadata_commits_by_state WHERE repo_id = @repo AND is_unreachable = 1)
-            + (SELECT count(*) FROM metadata_commits INDEXED BY metadata_commits_by_state
-               WHERE repo_id = @repo AND is_unreachable = 0 AND is_merge = 1)
-            + (SELECT count(*) FROM metadata_commits INDEXED BY metadata_commits_shallow_boundary
-               WHERE repo_id = @repo AND is_shallow_boundary = 1 AND is_unreachable = 0 AND is_merge = 0) AS others`,
-    )
-    .get<{ others: number }>({ repo: repoId })!;
-  return repositoryRows(db, 'metadata_commits', repoId) - others;
-}
+/** The repository's attributable commits: not a merge, not a shallow clone's cut-off, still reachable. */
+export const attributableCommits = (db: Database, repoId: string): number => repositoryRows(db, 'metadata_commits:attributable', repoId);

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Database } from '../../src/db/driver.js';
 import { openDatabase } from '../../src/db/open.js';
 import { tempDir } from './git-repo.js';
+import { COUNTED_ROWS } from '../../src/db/count.js';
 
 export function tempDatabase(): Database {
   return openDatabase(join(tempDir('paceflow-db-'), 'paceflow.db'));
@@ -22,6 +23,7 @@ export function tableNames(db: Database): string[] {
 export const RUN_TIME_COLUMNS = new Set(['last_ingested_at', 'last_seen_at', 'ingested_at', 'read_at', 'updated_at', 'seen_at']);
 
 export function snapshot(db: Database, ignore: readonly string[] = []): Record<string, unknown[]> {
+  expectRowCountsKept(db);
   const out: Record<string, unknown[]> = {};
   for (const table of tableNames(db)) {
     if (table === 'paceflow_meta') continue;
@@ -51,3 +53,35 @@ export const AI_LINES_BEFORE_028 = `
   FROM paceflow_ai_lines_by_write t, json_each(t.lines) j;
   DROP TABLE paceflow_ai_lines_by_write;
   CREATE INDEX paceflow_ai_lines_by_write_path ON paceflow_ai_lines (repo_id, write_path);`;
+
+/**
+ * Throws unless paceflow_row_counts (sql/029) holds what counting by WHERE finds, set by set and
+ * repository by repository: every test that snapshots a database checks the triggers kept up with
+ * whatever the run did (a database from before sql/029 has no counts to check).
+ */
+export function expectRowCountsKept(db: Database): void {
+  if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'paceflow_row_counts'`).get()) return;
+  const counted = Object.entries(COUNTED_ROWS).flatMap(([set, { table, where }]) =>
+    db
+      .prepare(`SELECT ? AS counted, repo_id, count(*) AS row_count FROM ${table} WHERE ${where} GROUP BY repo_id`)
+      .all<{ counted: string; repo_id: string; row_count: number }>([set]),
+  );
+  const key = (r: { counted: string; repo_id: string; row_count: number }) => `${r.counted} ${r.repo_id} ${r.row_count}`;
+  const kept = db
+    .prepare(`SELECT counted, repo_id, row_count FROM paceflow_row_counts`)
+    .all<{ counted: string; repo_id: string; row_count: number }>();
+  const [a, b] = [kept.map(key).sort(), counted.map(key).sort()];
+  if (JSON.stringify(a) !== JSON.stringify(b))
+    throw new Error(`paceflow_row_counts kept ${JSON.stringify(a)}, the rows count ${JSON.stringify(b)}`);
+}
+
+/**
+ * SQL that takes sql/029's kept counts out of a database (its table and every trigger keeping it):
+ * how a test makes a database of this version look like one from before sql/029.
+ */
+export function rowCountsBefore029(db: Database): string {
+  const triggers = db
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'paceflow\\_row\\_counts\\_%' ESCAPE '\\' ORDER BY name`)
+    .all<{ name: string }>();
+  return `${triggers.map((t) => `DROP TRIGGER ${t.name};`).join(' ')} DROP TABLE paceflow_row_counts;`;
+}

@@ -275,13 +275,7 @@ interface StageMark {
 
 const churnRows = (db: Database, repoId: string) => repositoryRows(db, 'event_commit_churn', repoId);
 
-const ancestorRows = (db: Database, repoId: string) =>
-  db
-    .prepare(
-      `SELECT count(*) AS n FROM event_commit_outcomes INDEXED BY event_commit_outcomes_by_state
-       WHERE repo_id = ? AND merged_to_mainline = 1 AND mainline_via = 'ancestor'`,
-    )
-    .get<{ n: number }>([repoId])!.n;
+const ancestorRows = (db: Database, repoId: string) => repositoryRows(db, 'event_commit_outcomes:ancestor', repoId);
 
 /** A stored mark, or null when it is not one (then all of mainline is staged). */
 function parseMark(value: string): StageMark | null {
