@@ -8,6 +8,7 @@ import { headerPath } from '../src/git/patches.js';
 import {
   attributionWriter,
   bumpWhenHeavyMainlineMoves,
+  loadWrittenLines,
   outcomeWriter,
   WrittenLines,
   writeOutcomeShares,
@@ -1320,5 +1321,62 @@ describe("a batch's shares and flags", () => {
     db.exec(`UPDATE event_commit_attributions SET share_of_commit = NULL`);
     db.transaction(() => writeOutcomeShares(db, 'r', config));
     expect(rows()).toEqual(byRow);
+  });
+});
+
+describe('a sub-agent’s lines are credited to the session a person had', () => {
+  // [session, kind, parent, the session its lines are credited to]
+  const shapes: [string, 'main' | 'subagent' | 'fork', string | null, string][] = [
+    ['m1', 'main', null, 'm1'],
+    ['a1', 'subagent', 'm1', 'm1'],
+    ['a2', 'subagent', 'a1', 'm1'], // nested: up two levels
+    ['a3', 'subagent', 'quiet', 'quiet'], // its parent wrote nothing here
+    ['quiet', 'main', null, 'quiet'],
+    ['lost', 'subagent', 'gone', 'lost'], // its parent is not stored: its own
+    ['under-lost', 'subagent', 'lost', 'under-lost'], // above it, no root either
+    ['c1', 'subagent', 'c2', 'c1'], // a cycle: no root
+    ['c2', 'subagent', 'c1', 'c2'],
+    ['orphan', 'subagent', null, 'orphan'], // no parent: the root itself
+    ['f1', 'fork', 'm1', 'f1'], // a fork is a session of its own
+    ['a4', 'subagent', 'f1', 'f1'],
+  ];
+  /** How attribution found roots before (every session walked down from one): the oracle. */
+  const ORACLE = `WITH RECURSIVE roots(session_id, root_id) AS (
+      SELECT session_id, session_id FROM metadata_sessions WHERE session_kind <> 'subagent' OR parent_session_id IS NULL
+      UNION ALL
+      SELECT s.session_id, r.root_id FROM metadata_sessions s JOIN roots r ON s.parent_session_id = r.session_id WHERE s.session_kind = 'subagent'
+    )
+    SELECT e.session_id, coalesce(r.root_id, e.session_id) AS root FROM fact_session_file_edits e LEFT JOIN roots r ON r.session_id = e.session_id`;
+  const db = tempDatabase();
+  const session = db.prepare(
+    `INSERT INTO metadata_sessions (session_id, provider, native_id, parent_session_id, repo_id, session_kind, source_path)
+     VALUES (?, 'claude-code', ?, ?, 'r', ?, '/transcripts/x.jsonl')`,
+  );
+  const edit = db.prepare(
+    `INSERT INTO fact_session_file_edits (session_id, edit_id, tool_name, abs_path, repo_id, path, status, timestamp, added_text, source_path)
+     VALUES (?, ?, 'Write', '/repo/p.ts', 'r', 'p.ts', 'applied', '2026-01-01T00:00:00Z', ?, '/transcripts/x.jsonl')`,
+  );
+  const line = (id: string) => `export const value_${id.replace(/-/g, '_')} = compute(${id.length});`;
+  for (const [id, kind, parent] of shapes) {
+    session.run([id, id, parent, kind]);
+    if (id !== 'quiet') edit.run([id, `e-${id}`, `${line(id)}\n`]);
+  }
+  const oracle = new Map(
+    db
+      .prepare(ORACLE)
+      .all<{ session_id: string; root: string }>()
+      .map((r) => [r.session_id, r.root]),
+  );
+  it.each([
+    { asked: 'the paths of the commits read', paths: ['p.ts'] },
+    { asked: 'every path (a whole build)', paths: null },
+  ])('$asked: each writer’s root, as walking every session down from its root found it', ({ paths }) => {
+    const written = loadWrittenLines(db, 'r', paths);
+    written.sort();
+    for (const [id, , , root] of shapes.filter(([id]) => id !== 'quiet')) {
+      const took = written.take(['p.ts'], line(id), Date.parse('2026-01-02T00:00:00Z'));
+      expect(took?.write.sessionId, id).toBe(root);
+      expect(took?.write.sessionId, `${id} (oracle)`).toBe(oracle.get(id));
+    }
   });
 });
