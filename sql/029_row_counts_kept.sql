@@ -1,19 +1,21 @@
 -- paceflow_row_counts: how many rows a repository has in the tables whose totals the builders
--- compare after every run, kept by triggers as rows come and go, instead of counted.
+-- and the notes ingest compare after every run, kept by triggers as rows come and go, instead of
+-- counted.
 --
 -- Why: attribution and churn notice rows dropped to be rebuilt (a migration's DELETE, a rewrite)
 -- by comparing totals — the repository's attributable commits, its outcome rows, its outcome rows
--- placed on mainline as ancestors, its churn rows. Counted (src/db/count.ts before this), each read the whole
--- of an index: ~4,000 pages on the 80k bench history, 90–120 ms of the hooks' worker after every
--- commit — work in proportion to the history, not to the change (#20), paid cold: every git
--- process the worker starts leaves its page cache to fault back in (bench/README, session 37).
--- Read here, each is one key.
+-- placed on mainline as ancestors, its churn rows; the notes ingest notices notes rows dropped by
+-- comparing a ref's rows with the count it last read. Counted (src/db/count.ts before this), each
+-- read the whole of an index: ~4,200 pages on the 80k bench history, 100–130 ms of the hooks'
+-- worker after every commit — work in proportion to the history, not to the change (#20), paid
+-- cold: every git process the worker starts leaves its page cache to fault back in (bench/README,
+-- session 37). Read here, each is one key.
 --
 -- counted: the table, or the table and the subset: 'metadata_commits:attributable' (is_merge = 0
 -- AND is_shallow_boundary = 0 AND is_unreachable = 0), 'event_commit_outcomes:ancestor'
--- (merged_to_mainline = 1 AND mainline_via = 'ancestor'); src/db/count.ts COUNTED_ROWS says the
--- same. A row exists only while its count is above zero, so a database that dropped and rebuilt
--- rows holds the same rows as one built once.
+-- (merged_to_mainline = 1 AND mainline_via = 'ancestor'), 'fact_commit_notes:<notes ref>' (one set
+-- per ref); src/db/count.ts COUNTED_ROWS says the same. A row exists only while its count is above
+-- zero, so a database that dropped and rebuilt rows holds the same rows as one built once.
 -- The triggers see every INSERT (plain, OR IGNORE, an upsert's insert), DELETE and UPDATE; an
 -- upsert that updates fires the UPDATE triggers only, as it should. `INSERT OR REPLACE` into
 -- these tables would go uncounted for the row it replaces (SQLite fires no DELETE trigger for it
@@ -42,6 +44,9 @@ WHERE merged_to_mainline = 1 AND mainline_via = 'ancestor' GROUP BY repo_id;
 
 INSERT INTO paceflow_row_counts (counted, repo_id, row_count)
 SELECT 'event_commit_churn', repo_id, count(*) FROM event_commit_churn GROUP BY repo_id;
+
+INSERT INTO paceflow_row_counts (counted, repo_id, row_count)
+SELECT 'fact_commit_notes:' || notes_ref, repo_id, count(*) FROM fact_commit_notes GROUP BY notes_ref, repo_id;
 
 -- metadata_commits:attributable
 CREATE TRIGGER paceflow_row_counts_commits_attributable_insert AFTER INSERT ON metadata_commits
@@ -134,5 +139,27 @@ BEGIN
   UPDATE paceflow_row_counts SET row_count = row_count - 1 WHERE counted = 'event_commit_churn' AND repo_id = OLD.repo_id;
   DELETE FROM paceflow_row_counts WHERE counted = 'event_commit_churn' AND repo_id = OLD.repo_id AND row_count <= 0;
   INSERT INTO paceflow_row_counts (counted, repo_id, row_count) VALUES ('event_commit_churn', NEW.repo_id, 1)
+  ON CONFLICT (counted, repo_id) DO UPDATE SET row_count = row_count + 1;
+END;
+
+-- fact_commit_notes:<notes ref>
+CREATE TRIGGER paceflow_row_counts_notes_insert AFTER INSERT ON fact_commit_notes
+BEGIN
+  INSERT INTO paceflow_row_counts (counted, repo_id, row_count) VALUES ('fact_commit_notes:' || NEW.notes_ref, NEW.repo_id, 1)
+  ON CONFLICT (counted, repo_id) DO UPDATE SET row_count = row_count + 1;
+END;
+
+CREATE TRIGGER paceflow_row_counts_notes_delete AFTER DELETE ON fact_commit_notes
+BEGIN
+  UPDATE paceflow_row_counts SET row_count = row_count - 1 WHERE counted = 'fact_commit_notes:' || OLD.notes_ref AND repo_id = OLD.repo_id;
+  DELETE FROM paceflow_row_counts WHERE counted = 'fact_commit_notes:' || OLD.notes_ref AND repo_id = OLD.repo_id AND row_count <= 0;
+END;
+
+CREATE TRIGGER paceflow_row_counts_notes_move AFTER UPDATE OF repo_id, notes_ref ON fact_commit_notes
+WHEN OLD.repo_id IS NOT NEW.repo_id OR OLD.notes_ref IS NOT NEW.notes_ref
+BEGIN
+  UPDATE paceflow_row_counts SET row_count = row_count - 1 WHERE counted = 'fact_commit_notes:' || OLD.notes_ref AND repo_id = OLD.repo_id;
+  DELETE FROM paceflow_row_counts WHERE counted = 'fact_commit_notes:' || OLD.notes_ref AND repo_id = OLD.repo_id AND row_count <= 0;
+  INSERT INTO paceflow_row_counts (counted, repo_id, row_count) VALUES ('fact_commit_notes:' || NEW.notes_ref, NEW.repo_id, 1)
   ON CONFLICT (counted, repo_id) DO UPDATE SET row_count = row_count + 1;
 END;

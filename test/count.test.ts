@@ -33,6 +33,7 @@ function fill(db: Database): void {
       '2026-01-01T00:00:00Z', '+00:00', 's', 's', ?, 0, ?, ?)`);
   const outcome = db.prepare(`INSERT INTO event_commit_outcomes (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai,
       attribution_coverage) VALUES (?, ?, '2026-01-01T00:00:00Z', 1, 0, 0, 'untracked')`);
+  const note = db.prepare(`INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, 'n', 'now')`);
   const churn = db.prepare(`INSERT INTO event_commit_churn (repo_id, sha, window_days, ai_lines_reaching_mainline, ai_lines_churned,
       nonai_lines_reaching_mainline, nonai_lines_churned, window_closed) VALUES (?, ?, 14, 0, 0, 1, 0, ?)`);
   db.transaction(() => {
@@ -43,20 +44,33 @@ function fill(db: Database): void {
         commit.run([id, sha, flag(0.2), flag(0.1), flag(0.15)]);
         if (random() < 0.8) outcome.run([id, sha]);
         if (random() < 0.6) churn.run([id, sha, flag(0.3)]);
+        if (random() < 0.3) note.run([id, sha, 'refs/notes/paceflow']);
+        if (random() < 0.2) note.run([id, sha, 'refs/notes/ai']);
       }
     }
   });
 }
 
 describe('the rows a repository has, kept by triggers as they come and go (sql/029, db/count.ts)', () => {
-  const sets = Object.keys(COUNTED_ROWS) as CountedRows[];
+  const sets: CountedRows[] = [
+    'metadata_commits:attributable',
+    'event_commit_outcomes',
+    'event_commit_outcomes:ancestor',
+    'event_commit_churn',
+    ...['refs/notes/paceflow', 'refs/notes/ai', 'refs/notes/none'].map((ref) => `fact_commit_notes:${ref}` as const),
+  ];
   const cases = [...REPOS.map((r) => r.id), 'absent', 'github.com/acme/app/'];
-  /** Every set's kept count against the same rows counted by WHERE, for every repository asked. */
+  /** Every set's kept count against the same rows counted by a query, for every repository asked. */
   const expectKept = (db: Database, step: string) => {
     for (const repo of cases) {
       for (const set of sets) {
-        const { table, where } = COUNTED_ROWS[set];
-        const plain = db.prepare(`SELECT count(*) AS n FROM ${table} WHERE repo_id = ? AND (${where})`).get<{ n: number }>([repo])!.n;
+        // The rows whose set, as COUNTED_ROWS names it, is this one.
+        let plain = 0;
+        for (const { counted, table, where } of COUNTED_ROWS) {
+          plain += db
+            .prepare(`SELECT count(*) AS n FROM ${table} WHERE repo_id = ? AND (${where}) AND ${counted} = ?`)
+            .get<{ n: number }>([repo, set])!.n;
+        }
         expect(repositoryRows(db, set, repo), `${step}: ${set} of ${repo}`).toBe(plain);
       }
       expect(attributableCommits(db, repo), `${step}: attributable commits of ${repo}`).toBe(
@@ -90,7 +104,9 @@ describe('the rows a repository has, kept by triggers as they come and go (sql/0
       'an upsert that updates (no insert counted)',
       `INSERT INTO event_commit_outcomes (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, heavy_ai, attribution_coverage, merged_to_mainline, mainline_via)
        SELECT repo_id, sha, committed_at, 2, 0, 0, 'untracked', 1, 'ancestor' FROM event_commit_outcomes WHERE ${nth(3, 1)}
-       ON CONFLICT (repo_id, sha) DO UPDATE SET merged_to_mainline = excluded.merged_to_mainline, mainline_via = excluded.mainline_via`,
+       ON CONFLICT (repo_id, sha) DO UPDATE SET merged_to_mainline = excluded.merged_to_mainline, mainline_via = excluded.mainline_via;
+       INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) SELECT repo_id, sha, notes_ref, 'changed', 'later'
+       FROM fact_commit_notes WHERE ${nth(2, 1)} ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text`,
     ],
     [
       'INSERT OR IGNORE of commits, most already there',
@@ -101,15 +117,19 @@ describe('the rows a repository has, kept by triggers as they come and go (sql/0
       'rows moved to another repository',
       `UPDATE metadata_commits SET repo_id = 'zz' WHERE repo_id = '0f3c9e2a' AND ${nth(2, 0)};
        UPDATE event_commit_outcomes SET repo_id = 'zz-moved' WHERE repo_id = 'zz' AND ${nth(3, 0)};
-       UPDATE event_commit_churn SET repo_id = 'github.com/acme/ap' WHERE repo_id = 'github.com/acme/app' AND ${nth(10, 1)}`,
+       UPDATE event_commit_churn SET repo_id = 'github.com/acme/ap' WHERE repo_id = 'github.com/acme/app' AND ${nth(10, 1)};
+       UPDATE OR IGNORE fact_commit_notes SET notes_ref = 'refs/notes/ai' WHERE notes_ref = 'refs/notes/paceflow' AND ${nth(4, 0)};
+       UPDATE OR IGNORE fact_commit_notes SET repo_id = 'zz' WHERE repo_id = '0f3c9e2a'`,
     ],
     [
       'some rows dropped to be rebuilt',
-      `DELETE FROM event_commit_outcomes WHERE ${nth(4, 1)}; DELETE FROM event_commit_churn WHERE window_closed = 1; DELETE FROM metadata_commits WHERE ${nth(9, 0)}`,
+      `DELETE FROM event_commit_outcomes WHERE ${nth(4, 1)}; DELETE FROM event_commit_churn WHERE window_closed = 1; DELETE FROM metadata_commits WHERE ${nth(9, 0)};
+       DELETE FROM fact_commit_notes WHERE ${nth(3, 0)}`,
     ],
     [
       'a repository’s rows all dropped',
-      `DELETE FROM event_commit_churn WHERE repo_id = 'zz'; DELETE FROM event_commit_outcomes WHERE repo_id = 'github.com/acme/app-two'`,
+      `DELETE FROM event_commit_churn WHERE repo_id = 'zz'; DELETE FROM event_commit_outcomes WHERE repo_id = 'github.com/acme/app-two';
+       DELETE FROM fact_commit_notes WHERE repo_id = 'zz' AND notes_ref = 'refs/notes/ai'`,
     ],
     ['a table emptied (a migration that recounts from the diffs)', `DELETE FROM event_commit_churn`],
   ];

@@ -61,10 +61,10 @@ export const AI_LINES_BEFORE_028 = `
  */
 export function expectRowCountsKept(db: Database): void {
   if (!db.prepare(`SELECT 1 FROM sqlite_master WHERE name = 'paceflow_row_counts'`).get()) return;
-  const counted = Object.entries(COUNTED_ROWS).flatMap(([set, { table, where }]) =>
+  const counted = COUNTED_ROWS.flatMap(({ counted, table, where }) =>
     db
-      .prepare(`SELECT ? AS counted, repo_id, count(*) AS row_count FROM ${table} WHERE ${where} GROUP BY repo_id`)
-      .all<{ counted: string; repo_id: string; row_count: number }>([set]),
+      .prepare(`SELECT ${counted} AS counted, repo_id, count(*) AS row_count FROM ${table} WHERE ${where} GROUP BY 1, 2`)
+      .all<{ counted: string; repo_id: string; row_count: number }>(),
   );
   const key = (r: { counted: string; repo_id: string; row_count: number }) => `${r.counted} ${r.repo_id} ${r.row_count}`;
   const kept = db
