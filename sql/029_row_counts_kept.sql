@@ -4,7 +4,7 @@
 --
 -- Why: attribution and churn notice rows dropped to be rebuilt (a migration's DELETE, a rewrite)
 -- by comparing totals — the repository's attributable commits, its outcome rows, its outcome rows
--- placed on mainline as ancestors, its churn rows; the notes ingest notices notes rows dropped by
+-- placed on mainline as ancestors, its churn rows; the tasks builder, its reachable merges; the notes ingest notices notes rows dropped by
 -- comparing a ref's rows with the count it last read. Counted (src/db/count.ts before this), each
 -- read the whole of an index: ~4,200 pages on the 80k bench history, 100–130 ms of the hooks'
 -- worker after every commit — work in proportion to the history, not to the change (#20), paid
@@ -12,7 +12,8 @@
 -- session 37). Read here, each is one key.
 --
 -- counted: the table, or the table and the subset: 'metadata_commits:attributable' (is_merge = 0
--- AND is_shallow_boundary = 0 AND is_unreachable = 0), 'event_commit_outcomes:ancestor'
+-- AND is_shallow_boundary = 0 AND is_unreachable = 0), 'metadata_commits:merge' (is_merge = 1 AND
+-- is_unreachable = 0: the tasks builder's sign of a new merge), 'event_commit_outcomes:ancestor'
 -- (merged_to_mainline = 1 AND mainline_via = 'ancestor'), 'fact_commit_notes:<notes ref>' (one set
 -- per ref); src/db/count.ts COUNTED_ROWS says the same. A row exists only while its count is above
 -- zero, so a database that dropped and rebuilt rows holds the same rows as one built once.
@@ -34,6 +35,10 @@ CREATE TABLE paceflow_row_counts (
 INSERT INTO paceflow_row_counts (counted, repo_id, row_count)
 SELECT 'metadata_commits:attributable', repo_id, count(*) FROM metadata_commits
 WHERE is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0 GROUP BY repo_id;
+
+INSERT INTO paceflow_row_counts (counted, repo_id, row_count)
+SELECT 'metadata_commits:merge', repo_id, count(*) FROM metadata_commits
+WHERE is_merge = 1 AND is_unreachable = 0 GROUP BY repo_id;
 
 INSERT INTO paceflow_row_counts (counted, repo_id, row_count)
 SELECT 'event_commit_outcomes', repo_id, count(*) FROM event_commit_outcomes GROUP BY repo_id;
@@ -70,6 +75,31 @@ BEGIN
     AND OLD.is_merge = 0 AND OLD.is_shallow_boundary = 0 AND OLD.is_unreachable = 0;
   DELETE FROM paceflow_row_counts WHERE counted = 'metadata_commits:attributable' AND repo_id = OLD.repo_id AND row_count <= 0;
   INSERT INTO paceflow_row_counts (counted, repo_id, row_count) SELECT 'metadata_commits:attributable', NEW.repo_id, 1 WHERE NEW.is_merge = 0 AND NEW.is_shallow_boundary = 0 AND NEW.is_unreachable = 0
+  ON CONFLICT (counted, repo_id) DO UPDATE SET row_count = row_count + 1;
+END;
+
+-- metadata_commits:merge
+CREATE TRIGGER paceflow_row_counts_commits_merge_insert AFTER INSERT ON metadata_commits
+WHEN NEW.is_merge = 1 AND NEW.is_unreachable = 0
+BEGIN
+  INSERT INTO paceflow_row_counts (counted, repo_id, row_count) VALUES ('metadata_commits:merge', NEW.repo_id, 1)
+  ON CONFLICT (counted, repo_id) DO UPDATE SET row_count = row_count + 1;
+END;
+
+CREATE TRIGGER paceflow_row_counts_commits_merge_delete AFTER DELETE ON metadata_commits
+WHEN OLD.is_merge = 1 AND OLD.is_unreachable = 0
+BEGIN
+  UPDATE paceflow_row_counts SET row_count = row_count - 1 WHERE counted = 'metadata_commits:merge' AND repo_id = OLD.repo_id;
+  DELETE FROM paceflow_row_counts WHERE counted = 'metadata_commits:merge' AND repo_id = OLD.repo_id AND row_count <= 0;
+END;
+
+CREATE TRIGGER paceflow_row_counts_commits_merge_update AFTER UPDATE OF repo_id, is_merge, is_unreachable ON metadata_commits
+WHEN OLD.repo_id IS NOT NEW.repo_id OR (OLD.is_merge = 1 AND OLD.is_unreachable = 0) IS NOT (NEW.is_merge = 1 AND NEW.is_unreachable = 0)
+BEGIN
+  UPDATE paceflow_row_counts SET row_count = row_count - 1 WHERE counted = 'metadata_commits:merge' AND repo_id = OLD.repo_id
+    AND OLD.is_merge = 1 AND OLD.is_unreachable = 0;
+  DELETE FROM paceflow_row_counts WHERE counted = 'metadata_commits:merge' AND repo_id = OLD.repo_id AND row_count <= 0;
+  INSERT INTO paceflow_row_counts (counted, repo_id, row_count) SELECT 'metadata_commits:merge', NEW.repo_id, 1 WHERE NEW.is_merge = 1 AND NEW.is_unreachable = 0
   ON CONFLICT (counted, repo_id) DO UPDATE SET row_count = row_count + 1;
 END;
 

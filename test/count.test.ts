@@ -54,6 +54,7 @@ function fill(db: Database): void {
 describe('the rows a repository has, kept by triggers as they come and go (sql/029, db/count.ts)', () => {
   const sets: CountedRows[] = [
     'metadata_commits:attributable',
+    'metadata_commits:merge',
     'event_commit_outcomes',
     'event_commit_outcomes:ancestor',
     'event_commit_churn',

@@ -1,5 +1,6 @@
 import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
+import { repositoryRows } from '../db/count.js';
 import type { Database } from '../db/driver.js';
 import { branchesOnlyFrom, commitsReachableOnlyFrom } from '../git/log.js';
 import { mergedBranchName, TaskKeyMatcher } from './task-keys.js';
@@ -52,9 +53,8 @@ export async function buildTasks(options: {
     .all<BranchRow>([repoId]);
   const keyed = branches.filter((b) => !b.is_mainline && matcher.keys(b.name).length > 0);
   const mainlineTips = [...new Set(branches.filter((b) => b.is_mainline).map((b) => b.head_sha))];
-  const { mergeCount } = db
-    .prepare(`SELECT count(*) AS mergeCount FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0 AND is_merge = 1`)
-    .get<{ mergeCount: number }>([repoId])!;
+  // Kept by triggers (sql/029): counted, every reachable merge's index entry was read after every commit.
+  const mergeCount = repositoryRows(db, 'metadata_commits:merge', repoId);
   const claimsKey = JSON.stringify([mainlineTips, keyed.map((b) => [b.name, b.head_sha]), mergeCount]);
   // CROSS JOIN: the queue first, then each commit by key (never a scan of the commits).
   const pending = db

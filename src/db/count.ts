@@ -6,6 +6,7 @@ import type { Database } from './driver.js';
  */
 export type CountedRows =
   | 'metadata_commits:attributable'
+  | 'metadata_commits:merge'
   | 'event_commit_outcomes'
   | 'event_commit_outcomes:ancestor'
   | 'event_commit_churn'
@@ -22,6 +23,8 @@ export const COUNTED_ROWS: readonly { counted: string; table: string; where: str
     table: 'metadata_commits',
     where: 'is_merge = 0 AND is_shallow_boundary = 0 AND is_unreachable = 0',
   },
+  // Reachable merges.
+  { counted: `'metadata_commits:merge'`, table: 'metadata_commits', where: 'is_merge = 1 AND is_unreachable = 0' },
   { counted: `'event_commit_outcomes'`, table: 'event_commit_outcomes', where: '1' },
   {
     counted: `'event_commit_outcomes:ancestor'`,
