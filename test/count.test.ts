@@ -6,7 +6,7 @@ import { loadMigrations, migrate } from '../src/db/migrate.js';
 import type { Database } from '../src/db/driver.js';
 import { windowsDue } from '../src/pipeline/built-state.js';
 import { defaultConfig } from '../src/config/defaults.js';
-import { tempDatabase } from './helpers/db.js';
+import { expectRowCountsKept, tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { prng } from './helpers/prng.js';
 
@@ -80,6 +80,8 @@ describe('the rows a repository has, kept by triggers as they come and go (sql/0
     }
     // A set whose rows are all gone keeps no row: a database that dropped and rebuilt rows holds what one built once does.
     expect(db.prepare(`SELECT count(*) AS n FROM paceflow_row_counts WHERE row_count <= 0`).get(), step).toEqual({ n: 0 });
+    // And no row for a set or repository the list above does not ask about: the whole table against the counts.
+    expectRowCountsKept(db);
   };
   /** Every m-th row of a repository (the number after the ':' of the rows' made-up shas). */
   const nth = (m: number, r: number) => `CAST(substr(sha, instr(sha, ':') + 1) AS INTEGER) % ${m} = ${r}`;
