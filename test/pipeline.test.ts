@@ -1,8 +1,9 @@
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultConfig } from '../src/config/defaults.js';
 import { locateRepository } from '../src/git/repository.js';
+import { gitProcessCounts, runGit } from '../src/git/run.js';
 import { PatchStore } from '../src/git/patch-store.js';
 import { BUILDERS, type Builder, runBuilders } from '../src/pipeline/builders.js';
 import { updateRepository } from '../src/pipeline/update.js';
@@ -13,6 +14,51 @@ import { emptySessionHome } from './helpers/sessions.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 
 afterAll(cleanupTempDirs);
+
+/**
+ * A commit of lines a Claude Code session wrote, its history and the session recorded, no builder
+ * run: attribution owes the commit a note.
+ */
+async function sessionCommitRecorded() {
+  const repo = TempRepo.create();
+  repo.write('README.md', '# shop\n').commit('root');
+  const home = emptySessionHome();
+  const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
+  const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-00000000be51', repo.dir).prompt('write the cart');
+  t.write('toolu_cart', join(repo.dir, 'cart.py'), cart);
+  mkdirSync(join(home.claudeProjects, '-shop'), { recursive: true });
+  // The session wrote before the commit (TempRepo's clock starts 2026-01-05T09:00).
+  writeFileSync(join(home.claudeProjects, '-shop', `${t.sessionId}.jsonl`), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
+  repo.write('cart.py', cart).commit('add cart_total');
+  const db = tempDatabase();
+  const location = await locateRepository(repo.dir);
+  await updateRepository(db, location, defaultConfig(), {
+    providers: selectProviders(['claude-code']),
+    environment: { env: home.env, home: home.home },
+    cwd: repo.dir,
+    attribution: false,
+  });
+  const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+  const count = (sql: string) => db.prepare(sql).get<{ n: number }>()!.n;
+  return {
+    repo,
+    db,
+    ctx: { db, repoId, root: location.root, config: defaultConfig(), writeNotes: true, notesRead: 0, tool: 'paceflow test' },
+    owed: () => count(`SELECT count(*) AS n FROM paceflow_owed_notes`),
+    recorded: () => count(`SELECT count(*) AS n FROM fact_commit_notes WHERE notes_ref = 'refs/notes/paceflow'`),
+    notesInGit: () => repo.git('notes', '--ref', 'refs/notes/paceflow', 'list'),
+  };
+}
+
+const gitProcessesSoFar = () => [...gitProcessCounts.values()].reduce((a, b) => a + b, 0);
+
+/** Resolves once git's `fast-import` has started more than `before` times (the notes write's own process). */
+async function fastImportStarted(before: number): Promise<void> {
+  for (let turn = 0; (gitProcessCounts.get('fast-import') ?? 0) <= before; turn++) {
+    if (turn > 2_000) throw new Error('the notes write never started fast-import');
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
 
 function repoWithTwoCommits(): TempRepo {
   const repo = TempRepo.create();
@@ -163,6 +209,66 @@ describe('the update pipeline', () => {
     expect(summaries[0]!.work.diffsRead).toBe(2);
     expect(summaries.at(-1)!.work).toEqual({ rowsRead: 1, diffsRead: 0, diffsKept: 0, gitProcesses: 0 });
     db.close();
+  });
+
+  it('attribution’s notes write runs beside the builders after it, recorded after the last, its processes counted to attribution', async () => {
+    const s = await sessionCommitRecorded();
+    const during: { owed: number; recorded: number }[] = [];
+    // A builder after attribution that starts a git process of its own while the notes write runs.
+    const beside: Builder = {
+      name: 'beside',
+      async run(ctx) {
+        const fastImports = gitProcessCounts.get('fast-import') ?? 0;
+        during.push({ owed: s.owed(), recorded: s.recorded() });
+        await fastImportStarted(fastImports);
+        await runGit(['rev-parse', 'HEAD'], { cwd: ctx.root });
+        during.push({ owed: s.owed(), recorded: s.recorded() });
+        return { builder: this.name, message: 'ran beside the notes write' };
+      },
+    };
+    const before = gitProcessesSoFar();
+    const summaries = await runBuilders(s.ctx, [BUILDERS[0]!, beside]);
+    // The write touched no row while the next builder ran; its record came after the last.
+    expect(during).toEqual([
+      { owed: 1, recorded: 0 },
+      { owed: 1, recorded: 0 },
+    ]);
+    expect(s.owed()).toBe(0);
+    expect(s.recorded()).toBe(1);
+    expect(s.notesInGit()).not.toBe('');
+    expect(summaries.map((b) => b.builder)).toEqual(['attribution', 'beside']);
+    expect(summaries[0]!.message).toMatch(/1 with lines from sessions; notes: 0 read, 1 written$/);
+    // Each builder's processes are its own: the one `beside` started, and every other process of
+    // the run (the write's config, var and fast-import among them) attribution's.
+    expect(summaries[1]!.work.gitProcesses).toBe(1);
+    expect(summaries[0]!.work.gitProcesses).toBe(gitProcessesSoFar() - before - 1);
+    expect(summaries[0]!.work.gitProcesses).toBeGreaterThanOrEqual(3);
+    s.db.close();
+  });
+
+  it('a notes write git refuses fails the run after the builders ran, and leaves the notes owed to the next run', async () => {
+    const s = await sessionCommitRecorded();
+    // Another writer holds the ref's lock: fast-import cannot move it.
+    const lock = join(s.repo.dir, '.git', 'refs', 'notes', 'paceflow.lock');
+    mkdirSync(join(s.repo.dir, '.git', 'refs', 'notes'), { recursive: true });
+    writeFileSync(lock, '');
+    const ran: string[] = [];
+    const after: Builder = {
+      name: 'after',
+      async run() {
+        ran.push('after');
+        return { builder: this.name, message: '' };
+      },
+    };
+    await expect(runBuilders(s.ctx, [BUILDERS[0]!, after])).rejects.toThrow(/git fast-import failed/);
+    expect(ran).toEqual(['after']);
+    expect({ owed: s.owed(), recorded: s.recorded() }).toEqual({ owed: 1, recorded: 0 });
+    rmSync(lock);
+    const summaries = await runBuilders(s.ctx, [BUILDERS[0]!, after]);
+    expect(summaries[0]!.message).toMatch(/notes: 0 read, 1 written$/);
+    expect({ owed: s.owed(), recorded: s.recorded() }).toEqual({ owed: 0, recorded: 1 });
+    expect(s.notesInGit()).not.toBe('');
+    s.db.close();
   });
 
   it('a whole outcome build reverses only the diffs another mainline commit could undo (the same paths, the opposite net lines and line balance)', async () => {

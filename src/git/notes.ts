@@ -69,11 +69,12 @@ export async function writeNotesBatch(
   ref: string,
   notes: readonly { commit: string; text: string }[],
   expectedTip?: string | null,
+  counted: Pick<GitOptions, 'onSpawn'> = {},
 ): Promise<NotesWrite | null> {
   if (notes.length === 0) return null;
   const [ident, found] = await Promise.all([
-    runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, okCodes: [128] }),
-    expectedTip === undefined ? runGit(['rev-parse', '--verify', '--quiet', `${ref}^0`], { cwd, okCodes: [1] }) : null,
+    runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, okCodes: [128], ...counted }),
+    expectedTip === undefined ? runGit(['rev-parse', '--verify', '--quiet', `${ref}^0`], { cwd, okCodes: [1], ...counted }) : null,
   ]);
   const committer =
     ident.code === 0 ? ident.stdout.toString('utf8').trim() : `paceflow <paceflow@localhost> ${Math.floor(Date.now() / 1000)} +0000`;
@@ -84,6 +85,7 @@ export async function writeNotesBatch(
     const from = expectedTip ? `from ${expectedTip}\n` : '';
     const made = await runGit(['fast-import', '--quiet', '--done', '--cat-blob-fd=1'], {
       cwd,
+      ...counted,
       input: `commit ${ref}\nmark :1\ncommitter ${committer}\n${data(message)}${from}${body}\nget-mark :1\ndone\n`,
       // 1: the ref moved elsewhere; 128: the tip is not here at all (a database restored beside
       // another clone, a ref deleted and pruned since). Either way the write goes the long way.
@@ -91,14 +93,14 @@ export async function writeNotesBatch(
     });
     const after = made.stdout.toString('latin1').trim();
     if (made.code === 0 && /^[0-9a-f]{40,64}$/.test(after)) return { before: expectedTip, after, parent: expectedTip };
-    return writeNotesBatch(cwd, ref, notes);
+    return writeNotesBatch(cwd, ref, notes, undefined, counted);
   }
   const before = found!.code === 0 ? found!.stdout.toString('utf8').trim() : null;
   const stream = `commit ${ref}\ncommitter ${committer}\n${data(message)}${before ? `from ${ref}^0\n` : ''}${body}`;
-  await runGit(['fast-import', '--quiet', '--done'], { cwd, input: `${stream}\ndone\n` });
+  await runGit(['fast-import', '--quiet', '--done'], { cwd, input: `${stream}\ndone\n`, ...counted });
   // The commit made and its parent: the ref as fast-import found it, which another writer may have
   // moved since `before` was read.
-  const [after = '', parent = null] = (await gitText(['rev-list', '--parents', '-n', '1', ref], { cwd })).trim().split(' ');
+  const [after = '', parent = null] = (await gitText(['rev-list', '--parents', '-n', '1', ref], { cwd, ...counted })).trim().split(' ');
   return { before, after, parent };
 }
 
@@ -113,9 +115,13 @@ export interface NotesWrite {
  * Makes `git commit --amend` and `git rebase` carry paceflow notes to the rewritten commits
  * (git's own notes.rewriteRef mechanism; added once to the repository's config).
  */
-export async function ensureNotesFollowRewrites(cwd: string, ref = PACEFLOW_NOTES_REF): Promise<boolean> {
-  const { stdout } = await runGit(['config', '--get-all', 'notes.rewriteRef'], { cwd, okCodes: [1] });
+export async function ensureNotesFollowRewrites(
+  cwd: string,
+  ref = PACEFLOW_NOTES_REF,
+  counted: Pick<GitOptions, 'onSpawn'> = {},
+): Promise<boolean> {
+  const { stdout } = await runGit(['config', '--get-all', 'notes.rewriteRef'], { cwd, okCodes: [1], ...counted });
   if (stdout.toString('utf8').split('\n').includes(ref)) return false;
-  await gitText(['config', '--add', 'notes.rewriteRef', ref], { cwd });
+  await gitText(['config', '--add', 'notes.rewriteRef', ref], { cwd, ...counted });
   return true;
 }

@@ -9,6 +9,11 @@ export interface GitOptions {
   env?: NodeJS.ProcessEnv;
   /** Exit codes that are answers rather than failures (e.g. 1 from `git config --get`). */
   okCodes?: readonly number[];
+  /**
+   * Called as the process starts: work that runs beside other work (the notes write beside the
+   * builders, src/pipeline/builders.ts) counts its own processes, which the global count cannot tell apart.
+   */
+  onSpawn?: () => void;
 }
 
 export interface GitResult {
@@ -76,6 +81,7 @@ export function countProcess(args: readonly string[]): void {
 
 function spawnGit(args: readonly string[], options: GitOptions) {
   countProcess(args);
+  options.onSpawn?.();
   // Argument array, no shell: nothing in a path or ref can be interpreted.
   const child = spawn('git', args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';

@@ -6,9 +6,11 @@ import {
   ensureNotesFollowRewrites,
   notesRefTips,
   readNotes,
+  type NotesWrite,
   storedNoteText,
   writeNotesBatch,
 } from '../git/notes.js';
+import type { GitOptions } from '../git/run.js';
 
 /**
  * Reads paceflow's and git-ai's notes of the repository into fact_commit_notes, as found. A notes
@@ -82,7 +84,56 @@ export async function writeNotes(
   cwd: string,
   notes: readonly { sha: string; text: string }[],
 ): Promise<number> {
-  if (notes.length === 0) return 0;
+  return (await startNotesWrite(db, repoId, cwd, notes))();
+}
+
+/**
+ * writeNotes in its two halves: git's, started now, which reads and writes no row while it runs,
+ * and the record of what git did, which the promise gives to run (synchronously) when the caller
+ * chooses. The pipeline records it after its last builder, so the write's git processes (~0.15 s
+ * after each AI-written commit, mostly waiting on git) run beside the outcome, churn and task
+ * builders instead of before them. Until recorded the notes stay owed: a run killed in between
+ * writes them again (git then holds the same notes; the ref moves on).
+ */
+export function startNotesWrite(
+  db: Database,
+  repoId: string,
+  cwd: string,
+  notes: readonly { sha: string; text: string }[],
+  counted: Pick<GitOptions, 'onSpawn'> = {},
+): Promise<() => number> {
+  if (notes.length === 0) return Promise.resolve(() => 0);
+  const seen = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`);
+  const key = notesSeenKey(repoId, PACEFLOW_NOTES_REF);
+  // The tip the rows hold every note of (the mark of the last read, its row count still the
+  // rows'): the write builds on it without asking git for the ref first (writeNotesBatch).
+  const mark = seen.get<{ value: string }>([key])?.value.split(' ');
+  const expectedTip = mark?.length === 2 && mark[1] === String(notesRows(db, repoId, PACEFLOW_NOTES_REF)) ? mark[0] || null : undefined;
+  // Two independent git processes at once: the rewrite setting, and the write.
+  const git = Promise.all([
+    ensureNotesFollowRewrites(cwd, PACEFLOW_NOTES_REF, counted),
+    writeNotesBatch(
+      cwd,
+      PACEFLOW_NOTES_REF,
+      notes.map((n) => ({ commit: n.sha, text: n.text })),
+      expectedTip,
+      counted,
+    ),
+  ]);
+  return git.then(
+    ([, written]) =>
+      () =>
+        recordNotesWritten(db, repoId, notes, written),
+  );
+}
+
+/** Records notes git now holds as read, and no longer owed. */
+function recordNotesWritten(
+  db: Database,
+  repoId: string,
+  notes: readonly { sha: string; text: string }[],
+  written: NotesWrite | null,
+): number {
   const record = db.prepare(`
     INSERT INTO fact_commit_notes (repo_id, sha, notes_ref, note_text, read_at) VALUES (?, ?, ?, ?, ?)
     ON CONFLICT (repo_id, sha, notes_ref) DO UPDATE SET note_text = excluded.note_text, read_at = excluded.read_at`);
@@ -92,20 +143,6 @@ export async function writeNotes(
     `INSERT INTO paceflow_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
   );
   const key = notesSeenKey(repoId, PACEFLOW_NOTES_REF);
-  // The tip the rows hold every note of (the mark of the last read, its row count still the
-  // rows'): the write builds on it without asking git for the ref first (writeNotesBatch).
-  const mark = seen.get<{ value: string }>([key])?.value.split(' ');
-  const expectedTip = mark?.length === 2 && mark[1] === String(notesRows(db, repoId, PACEFLOW_NOTES_REF)) ? mark[0] || null : undefined;
-  // Two independent git processes at once: the rewrite setting, and the write.
-  const [, written] = await Promise.all([
-    ensureNotesFollowRewrites(cwd),
-    writeNotesBatch(
-      cwd,
-      PACEFLOW_NOTES_REF,
-      notes.map((n) => ({ commit: n.sha, text: n.text })),
-      expectedTip,
-    ),
-  ]);
   // Recorded as git keeps it. A note attribution owed is its own finding: not queued for
   // attribution again. Any other (the Action's carried notes) is new evidence: its commit is.
   const settled = db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`);
@@ -115,7 +152,8 @@ export async function writeNotes(
     // is that one with these notes: the next run need not read the ref again. It read every note
     // after each run that wrote one — 8,735 notes after each AI-written commit on the 80k bench
     // history, a number that only grows. Another writer in between (the new commit's parent is
-    // not the tip read) leaves the mark, and the next run reads the ref.
+    // not the tip read), or rows that changed since the write began, leave the mark, and the next
+    // run reads the ref.
     const inSync =
       written !== null &&
       written.parent === written.before &&

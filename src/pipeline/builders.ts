@@ -64,7 +64,25 @@ export interface BuilderWork {
 /** One event family's builder: reads metadata_* and fact_* (and earlier events), writes its event_* rows. */
 export interface Builder {
   readonly name: string;
-  run(ctx: BuildContext): Promise<Omit<BuilderSummary, 'work'>>;
+  run(ctx: BuildContext): Promise<BuilderRun>;
+}
+
+/** What a builder's run gives back: its message, and any work it left running. */
+export interface BuilderRun extends Omit<BuilderSummary, 'work'> {
+  beside?: WorkBeside;
+}
+
+/**
+ * Work a builder leaves running while the builders after it run — attribution's notes write: git's
+ * processes, ~0.15 s after each AI-written commit, mostly spent waiting on git. It reads and writes
+ * no row while it runs (the builders after it share the connection); `done` gives what is left to
+ * do, run synchronously after the last builder: the rows it records and the builder's message. A
+ * run that fails or is killed before then leaves the work owed to the next run.
+ */
+export interface WorkBeside {
+  done: Promise<() => string>;
+  /** Its git processes so far: the process count cannot tell them from the running builder's. */
+  readonly spawned: { count: number };
 }
 
 // Each builder loads its module when it runs: a run outside a repository (transcripts only) never
@@ -73,7 +91,7 @@ export interface Builder {
 const attribution: Builder = {
   name: 'attribution',
   async run(ctx) {
-    const [{ buildAttribution }, { owedNotes, writeNotes }] = await Promise.all([
+    const [{ buildAttribution }, { owedNotes, startNotesWrite }] = await Promise.all([
       import('../builders/attribution.js'),
       import('../ingest/notes.js'),
     ]);
@@ -87,15 +105,17 @@ const attribution: Builder = {
       ...(ctx.pathScope ? { pathScope: ctx.pathScope } : {}),
       ...(ctx.patches ? { patches: ctx.patches } : {}),
     });
-    // The notes owed: this run's, and any a killed run found but did not write.
-    const written = ctx.writeNotes ? await writeNotes(db, repoId, root, owedNotes(db, repoId)) : 0;
-    return {
-      builder: this.name,
-      message:
-        `${repoId}: attribution over ${formatCount(result.commits)} commits ` +
-        `(${formatCount(result.patchesRead)} diffs read), ${result.attributed} with lines from sessions; ` +
-        `notes: ${ctx.notesRead} read, ${written} written`,
-    };
+    const message = (written: number) =>
+      `${repoId}: attribution over ${formatCount(result.commits)} commits ` +
+      `(${formatCount(result.patchesRead)} diffs read), ${result.attributed} with lines from sessions; ` +
+      `notes: ${ctx.notesRead} read, ${written} written`;
+    // The notes owed: this run's, and any a killed run found but did not write. Written beside
+    // the builders after this one (WorkBeside).
+    const owed = ctx.writeNotes ? owedNotes(db, repoId) : [];
+    if (owed.length === 0) return { builder: this.name, message: message(0) };
+    const spawned = { count: 0 };
+    const write = startNotesWrite(db, repoId, root, owed, { onSpawn: () => spawned.count++ });
+    return { builder: this.name, message: '', beside: { spawned, done: write.then((record) => () => message(record())) } };
   },
 };
 
@@ -168,25 +188,43 @@ export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks
 export async function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
   const summaries: BuilderSummary[] = [];
   const patches = ctx.patches ?? patchStoreFor(ctx.db);
+  const beside: { summary: BuilderSummary; work: WorkBeside }[] = [];
+  const spawnedBeside = () => beside.reduce((n, b) => n + b.work.spawned.count, 0);
   try {
     for (const builder of builders) {
       const before = workSoFar();
-      const summary = await builder.run({ ...ctx, patches });
+      const besideBefore = spawnedBeside();
+      const { beside: left, ...run } = await builder.run({ ...ctx, patches });
       // What the builder held (attribution: every written line) is garbage now, before the next one reads.
       collectAfterPhase();
-      const after = workSoFar();
-      summaries.push({
-        ...summary,
-        work: {
-          rowsRead: after.rowsRead - before.rowsRead,
-          diffsRead: after.diffsRead - before.diffsRead,
-          diffsKept: after.diffsKept - before.diffsKept,
-          gitProcesses: after.gitProcesses - before.gitProcesses,
-        },
-      });
+      const work = difference(workSoFar(), before);
+      const summary: BuilderSummary = { ...run, work };
+      if (left) {
+        left.done.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
+        beside.push({ summary, work: left });
+      }
+      // The processes of work left running (this builder's own included) are counted to the
+      // builder that left it, once it is done.
+      work.gitProcesses -= spawnedBeside() - besideBefore;
+      summaries.push(summary);
       crashPoint(`builder:${builder.name}`);
     }
+    // Nothing but the work left running runs now; what it records is synchronous, counted exactly.
+    for (const { summary, work } of beside) {
+      const finish = await work.done;
+      const before = workSoFar();
+      summary.message = finish();
+      const recorded = difference(workSoFar(), before);
+      summary.work = {
+        rowsRead: summary.work.rowsRead + recorded.rowsRead,
+        diffsRead: summary.work.diffsRead + recorded.diffsRead,
+        diffsKept: summary.work.diffsKept + recorded.diffsKept,
+        gitProcesses: summary.work.gitProcesses + work.spawned.count,
+      };
+    }
   } finally {
+    // A failure leaves the work owed; git is let finish before the connection and the store close.
+    await Promise.allSettled(beside.map((b) => b.work.done));
     if (!ctx.patches) patches.close();
   }
   return summaries;
@@ -204,6 +242,15 @@ export function patchStoreFor(db: Database): PatchStore {
 /** A database in a file (not SQLite's `:memory:` or a temporary one with no name). */
 function isFileDatabase(path: string): boolean {
   return path !== '' && path !== ':memory:' && !path.startsWith('file:');
+}
+
+function difference(after: BuilderWork, before: BuilderWork): BuilderWork {
+  return {
+    rowsRead: after.rowsRead - before.rowsRead,
+    diffsRead: after.diffsRead - before.diffsRead,
+    diffsKept: after.diffsKept - before.diffsKept,
+    gitProcesses: after.gitProcesses - before.gitProcesses,
+  };
 }
 
 /** The process's work counters (they only grow). */
