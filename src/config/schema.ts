@@ -1,12 +1,16 @@
-import { z } from 'zod';
+// zod's tree-shakable build, and its English messages alone: the classic `zod` import brought
+// ~750 KiB (every locale among it) into each CLI bundle, read and decoded on every run.
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_TASK_KEY_EXCLUSIONS, DEFAULT_TASK_KEY_PATTERN } from './defaults.js';
 
+z.config(en());
+
 const regex = (what: string) =>
-  z
-    .string()
-    .min(1)
-    .refine(
+  z.string().check(
+    z.minLength(1),
+    z.refine(
       (source) => {
         try {
           new RegExp(source);
@@ -16,49 +20,44 @@ const regex = (what: string) =>
         }
       },
       { message: `must be a valid regular expression (${what})` },
-    );
+    ),
+  );
 
-const days = z.number().int().positive().max(3650);
+const days = z.int().check(z.positive(), z.lte(3650));
 
 /** Every setting, its default and its bounds. The same names are the JSON keys. */
 export const configSchema = z.strictObject({
-  $schema: z.string().optional(),
+  $schema: z.optional(z.string()),
   /** Mainline branch name; default: origin/HEAD, else main, else master. */
-  mainline: z.string().min(1).optional(),
+  mainline: z.optional(z.string().check(z.minLength(1))),
   /** Heavy-AI: AI share at or above this… */
-  heavyAiThreshold: z.number().min(0).max(1).default(0.5),
+  heavyAiThreshold: z._default(z.number().check(z.gte(0), z.lte(1)), 0.5),
   /** …with at least this many non-trivial added lines. */
-  heavyAiMinLines: z.number().int().min(1).default(3),
-  churnWindowDays: days.default(14),
-  revertWindowDays: days.default(30),
+  heavyAiMinLines: z._default(z.int().check(z.gte(1)), 3),
+  churnWindowDays: z._default(days, 14),
+  revertWindowDays: z._default(days, 30),
   /** Heavy-AI commits at least this old count towards the merged-to-mainline rate. */
-  mergedMinAgeDays: days.default(14),
-  taskKeyPattern: regex('task key pattern').default(DEFAULT_TASK_KEY_PATTERN),
-  taskKeyExclusions: z.array(regex('task key exclusion')).default(DEFAULT_TASK_KEY_EXCLUSIONS),
+  mergedMinAgeDays: z._default(days, 14),
+  taskKeyPattern: z._default(regex('task key pattern'), DEFAULT_TASK_KEY_PATTERN),
+  taskKeyExclusions: z._default(z.array(regex('task key exclusion')), DEFAULT_TASK_KEY_EXCLUSIONS),
   /** A session counts as followed by a commit when one lands within this many hours. */
-  taskCommitWindowHours: z
-    .number()
-    .positive()
-    .max(24 * 365)
-    .default(24),
+  taskCommitWindowHours: z._default(z.number().check(z.positive(), z.lte(24 * 365)), 24),
   /** Refs that are not code history (a tool's data branches): globs over the ref's full or short name. */
-  refs: z.strictObject({ exclude: z.array(z.string().min(1)).default([]) }).default({ exclude: [] }),
+  refs: z._default(z.strictObject({ exclude: z._default(z.array(z.string().check(z.minLength(1))), []) }), { exclude: [] }),
   /**
    * The team warehouse (`paceflow sync`). The URL is better left out of a committed file: set
    * PACEFLOW_WAREHOUSE_URL, or keep the password in ~/.pgpass and only user@host/db here.
    */
-  warehouse: z
-    .strictObject({
-      url: z
-        .string()
-        .regex(/^postgres(ql)?:\/\//i, 'must start with postgres:// or postgresql://')
-        .optional(),
+  warehouse: z._default(
+    z.strictObject({
+      url: z.optional(z.string().check(z.regex(/^postgres(ql)?:\/\//i, 'must start with postgres:// or postgresql://'))),
       /** The hooks' worker syncs after each ingest (never blocking git; errors go to its log). */
-      syncAfterIngest: z.boolean().default(false),
+      syncAfterIngest: z._default(z.boolean(), false),
       /** Send author and committer names and emails hashed with PACEFLOW_IDENTITY_SALT. */
-      hashIdentities: z.boolean().default(false),
-    })
-    .default({ syncAfterIngest: false, hashIdentities: false }),
+      hashIdentities: z._default(z.boolean(), false),
+    }),
+    { syncAfterIngest: false, hashIdentities: false },
+  ),
 });
 
 export type PaceflowConfig = z.output<typeof configSchema>;
