@@ -19,7 +19,7 @@ afterAll(cleanupTempDirs);
  * A commit of lines a Claude Code session wrote, its history and the session recorded, no builder
  * run: attribution owes the commit a note.
  */
-async function sessionCommitRecorded() {
+async function sessionCommitRecorded({ attribution = false } = {}) {
   const repo = TempRepo.create();
   repo.write('README.md', '# shop\n').commit('root');
   const home = emptySessionHome();
@@ -32,12 +32,15 @@ async function sessionCommitRecorded() {
   repo.write('cart.py', cart).commit('add cart_total');
   const db = tempDatabase();
   const location = await locateRepository(repo.dir);
-  await updateRepository(db, location, defaultConfig(), {
+  const processes = new Map(gitProcessCounts);
+  const summary = await updateRepository(db, location, defaultConfig(), {
     providers: selectProviders(['claude-code']),
     environment: { env: home.env, home: home.home },
     cwd: repo.dir,
-    attribution: false,
+    attribution,
   });
+  /** The git processes of that run, by subcommand. */
+  const started = (sub: string) => (gitProcessCounts.get(sub) ?? 0) - (processes.get(sub) ?? 0);
   const repoId = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
   const count = (sql: string) => db.prepare(sql).get<{ n: number }>()!.n;
   return {
@@ -47,6 +50,8 @@ async function sessionCommitRecorded() {
     owed: () => count(`SELECT count(*) AS n FROM paceflow_owed_notes`),
     recorded: () => count(`SELECT count(*) AS n FROM fact_commit_notes WHERE notes_ref = 'refs/notes/paceflow'`),
     notesInGit: () => repo.git('notes', '--ref', 'refs/notes/paceflow', 'list'),
+    summary,
+    started,
   };
 }
 
@@ -243,6 +248,20 @@ describe('the update pipeline', () => {
     expect(summaries[1]!.work.gitProcesses).toBe(1);
     expect(summaries[0]!.work.gitProcesses).toBe(gitProcessesSoFar() - before - 1);
     expect(summaries[0]!.work.gitProcesses).toBeGreaterThanOrEqual(3);
+    s.db.close();
+  });
+
+  it('a run that writes a note reads the repository’s settings once: no `git var`, no config of the write’s own', async () => {
+    const s = await sessionCommitRecorded({ attribution: true });
+    expect(s.summary.builders[0]!.message).toMatch(/notes: 0 read, 1 written$/);
+    expect({ config: s.started('config'), var: s.started('var'), fastImport: s.started('fast-import') }).toEqual({
+      config: 2, // the settings, and `config --add notes.rewriteRef` (none was set)
+      var: 0,
+      fastImport: 1,
+    });
+    // The notes commit names the committer git would have: the tests' global user.
+    expect(s.repo.git('log', '-1', '--format=%cn <%ce>', 'refs/notes/paceflow')).toBe('Test Person <test@example.com>');
+    expect(s.repo.git('config', '--get-all', 'notes.rewriteRef')).toBe('refs/notes/paceflow');
     s.db.close();
   });
 

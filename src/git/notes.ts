@@ -70,14 +70,17 @@ export async function writeNotesBatch(
   notes: readonly { commit: string; text: string }[],
   expectedTip?: string | null,
   counted: Pick<GitOptions, 'onSpawn'> = {},
+  /** The committer, as `git var GIT_COMMITTER_IDENT` would give it (src/git/settings.ts); null: ask git. */
+  knownCommitter: string | null = null,
 ): Promise<NotesWrite | null> {
   if (notes.length === 0) return null;
   const [ident, found] = await Promise.all([
-    runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, okCodes: [128], ...counted }),
+    knownCommitter === null ? runGit(['var', 'GIT_COMMITTER_IDENT'], { cwd, okCodes: [128], ...counted }) : null,
     expectedTip === undefined ? runGit(['rev-parse', '--verify', '--quiet', `${ref}^0`], { cwd, okCodes: [1], ...counted }) : null,
   ]);
   const committer =
-    ident.code === 0 ? ident.stdout.toString('utf8').trim() : `paceflow <paceflow@localhost> ${Math.floor(Date.now() / 1000)} +0000`;
+    knownCommitter ??
+    (ident!.code === 0 ? ident!.stdout.toString('utf8').trim() : `paceflow <paceflow@localhost> ${Math.floor(Date.now() / 1000)} +0000`);
   const data = (text: string) => `data ${Buffer.byteLength(text)}\n${text}\n`;
   const message = `Notes added by paceflow (${notes.length})\n`;
   const body = notes.map((note) => `N inline ${note.commit}\n${data(storedNoteText(note.text))}`).join('');
@@ -93,7 +96,7 @@ export async function writeNotesBatch(
     });
     const after = made.stdout.toString('latin1').trim();
     if (made.code === 0 && /^[0-9a-f]{40,64}$/.test(after)) return { before: expectedTip, after, parent: expectedTip };
-    return writeNotesBatch(cwd, ref, notes, undefined, counted);
+    return writeNotesBatch(cwd, ref, notes, undefined, counted, committer);
   }
   const before = found!.code === 0 ? found!.stdout.toString('utf8').trim() : null;
   const stream = `commit ${ref}\ncommitter ${committer}\n${data(message)}${before ? `from ${ref}^0\n` : ''}${body}`;
@@ -119,9 +122,13 @@ export async function ensureNotesFollowRewrites(
   cwd: string,
   ref = PACEFLOW_NOTES_REF,
   counted: Pick<GitOptions, 'onSpawn'> = {},
+  /** notes.rewriteRef's values as the run read them (src/git/settings.ts); absent: ask git. */
+  known?: readonly string[],
 ): Promise<boolean> {
-  const { stdout } = await runGit(['config', '--get-all', 'notes.rewriteRef'], { cwd, okCodes: [1], ...counted });
-  if (stdout.toString('utf8').split('\n').includes(ref)) return false;
+  const values =
+    known ??
+    (await runGit(['config', '--get-all', 'notes.rewriteRef'], { cwd, okCodes: [1], ...counted })).stdout.toString('utf8').split('\n');
+  if (values.includes(ref)) return false;
   await gitText(['config', '--add', 'notes.rewriteRef', ref], { cwd, ...counted });
   return true;
 }

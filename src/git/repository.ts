@@ -84,12 +84,6 @@ export function shallowBoundary(location: RepositoryLocation): Set<string> {
   );
 }
 
-export async function remoteUrl(cwd: string, remote = 'origin'): Promise<string | null> {
-  const { stdout, code } = await runGit(['config', '--get', `remote.${remote}.url`], { cwd, okCodes: [1] });
-  const url = stdout.toString('utf8').trim();
-  return code === 0 && url !== '' ? url : null;
-}
-
 /** A remote URL with any user name or password removed (it may be stored). */
 export function redactRemoteUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1');

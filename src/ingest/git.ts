@@ -11,7 +11,6 @@ import {
   locateRepository,
   normalizeRemoteUrl,
   redactRemoteUrl,
-  remoteUrl,
   shallowBoundary,
   type Mainline,
   type RefObject,
@@ -22,6 +21,7 @@ import { GitError } from '../errors.js';
 import { refExcluded } from '../git/ref-globs.js';
 import { runGit } from '../git/run.js';
 import { CatFileBatch } from '../git/cat-file.js';
+import { type RepositorySettings, readRepositorySettings } from '../git/settings.js';
 import { deferForFirstHistory } from './history-queues.js';
 import { languageOf } from './language.js';
 
@@ -65,6 +65,8 @@ export interface GitIngestResult {
   excludedRefs: number;
   /** The notes refs' tips, listed with the refs (ingestNotes reads them without another git process). */
   notesTips: ReadonlyMap<string, string>;
+  /** The repository's settings as this run read them (the notes write takes its answers from here). */
+  settings: RepositorySettings;
 }
 
 export interface RefProblem {
@@ -80,6 +82,8 @@ export interface RepositoryIdentity {
   /** How repo_id was found: the origin URL, or the earliest root commit. */
   idSource: 'remote' | 'root_commit' | null;
   remoteUrl: string | null;
+  /** The settings read beside the refs (one `git config` process): the origin's URL among them. */
+  settings: RepositorySettings;
   tips: RefTip[];
   /** origin/HEAD's branch and the notes refs' tips, from the same listing as `tips`. */
   originHead: string | null;
@@ -100,15 +104,17 @@ export async function identifyRepository(cwd: string, db?: Database, located?: R
   // A caller that located the repository already saves a git process.
   const location = located ?? (await locateRepository(cwd));
   const knownObjects = db ? knownRefObjects(db, location.root) : new Map<string, RefObject>();
-  const [refs, origin] = await Promise.all([
+  const [refs, settings] = await Promise.all([
     listRefs(location.root, location.head, db ? knownObject(db, location.root, knownObjects) : (sha) => knownObjects.get(sha)),
-    remoteUrl(location.root),
+    readRepositorySettings(location.root),
   ]);
   const { tips } = refs;
+  const origin = settings.originUrl;
   const normalized = origin ? normalizeRemoteUrl(origin) : null;
   const base = {
     location,
     remoteUrl: origin ? redactRemoteUrl(origin) : null,
+    settings,
     tips,
     originHead: refs.originHead,
     notes: refs.notes,
@@ -209,6 +215,7 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     orphanRefs: [],
     excludedRefs: identity.tips.length - tips.length,
     notesTips: identity.notes,
+    settings: identity.settings,
   };
   if (!repoId) return result;
   const previousTips = recordedTips(db, repoId);

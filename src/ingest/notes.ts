@@ -11,6 +11,7 @@ import {
   writeNotesBatch,
 } from '../git/notes.js';
 import type { GitOptions } from '../git/run.js';
+import { committerIdent, type RepositorySettings } from '../git/settings.js';
 
 /**
  * Reads paceflow's and git-ai's notes of the repository into fact_commit_notes, as found. A notes
@@ -101,6 +102,8 @@ export function startNotesWrite(
   cwd: string,
   notes: readonly { sha: string; text: string }[],
   counted: Pick<GitOptions, 'onSpawn'> = {},
+  /** The repository's settings as the run read them: no `git config`, no `git var` of the write's own. */
+  settings?: RepositorySettings,
 ): Promise<() => number> {
   if (notes.length === 0) return Promise.resolve(() => 0);
   const seen = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`);
@@ -111,13 +114,14 @@ export function startNotesWrite(
   const expectedTip = mark?.length === 2 && mark[1] === String(notesRows(db, repoId, PACEFLOW_NOTES_REF)) ? mark[0] || null : undefined;
   // Two independent git processes at once: the rewrite setting, and the write.
   const git = Promise.all([
-    ensureNotesFollowRewrites(cwd, PACEFLOW_NOTES_REF, counted),
+    ensureNotesFollowRewrites(cwd, PACEFLOW_NOTES_REF, counted, settings?.notesRewriteRefs),
     writeNotesBatch(
       cwd,
       PACEFLOW_NOTES_REF,
       notes.map((n) => ({ commit: n.sha, text: n.text })),
       expectedTip,
       counted,
+      settings ? committerIdent(settings) : null,
     ),
   ]);
   return git.then(

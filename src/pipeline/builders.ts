@@ -9,6 +9,7 @@ import { diffsRead } from '../git/patches.js';
 import { gitProcessCounts } from '../git/run.js';
 import { diffsKept, PatchStore } from '../git/patch-store.js';
 import type { BranchWalks } from '../git/log.js';
+import type { RepositorySettings } from '../git/settings.js';
 import { isNontrivialLine } from '../builders/lines.js';
 
 /**
@@ -42,6 +43,8 @@ export interface BuildContext {
   readonly patches?: PatchStore;
   /** The run's branch walks (updateRepository's: ingest's orphan check made one the outcome rules read again). */
   readonly walks?: BranchWalks;
+  /** The repository's settings as git's ingest read them this run (absent: the notes write asks git). */
+  readonly settings?: RepositorySettings;
 }
 
 export interface BuilderSummary {
@@ -114,7 +117,7 @@ const attribution: Builder = {
     const owed = ctx.writeNotes ? owedNotes(db, repoId) : [];
     if (owed.length === 0) return { builder: this.name, message: message(0) };
     const spawned = { count: 0 };
-    const write = startNotesWrite(db, repoId, root, owed, { onSpawn: () => spawned.count++ });
+    const write = startNotesWrite(db, repoId, root, owed, { onSpawn: () => spawned.count++ }, ctx.settings);
     return { builder: this.name, message: '', beside: { spawned, done: write.then((record) => () => message(record())) } };
   },
 };

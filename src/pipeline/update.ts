@@ -147,6 +147,7 @@ export async function updateRepository(
         ...(options.quiet ? { quiet: true } : {}),
         ...(patches ? { patches } : {}),
         walks,
+        settings: summary.git!.settings,
       });
       summary.messages.push(...summary.builders.map((b) => b.message));
       // A note still owed (git refused to write it) is tried again by the next run's builders.
