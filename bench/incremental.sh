@@ -131,6 +131,9 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   extra=(); [ "$tag" = this ] && extra=(--work)
   git clone -q "$src" "$repo"
   mkdir -p "$home"
+  # A committer's HOME: who commits has a name and email set (the notes commit names them).
+  git config --file "$home/.gitconfig" user.name Bench
+  git config --file "$home/.gitconfig" user.email b@example.com
   if [ -n "$sessions" ]; then
     # Paths go in as arguments, never spliced into the script's text.
     (cd "$root/bench" && node --input-type=module -e '
