@@ -12,7 +12,13 @@ import {
   type RevertLookup,
   revertTargetByMessage,
 } from '../src/builders/outcomes/revert-rules.js';
-import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from '../src/builders/outcomes/landing.js';
+import {
+  mainlineFromStore,
+  mainlineInMemory,
+  onlyFromTipStored,
+  readMainlineLanding,
+  storeMainlineLanding,
+} from '../src/builders/outcomes/landing.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { mainlineLanding, netDiffPatchIds } from '../src/git/mainline.js';
 import { ingestGit } from '../src/ingest/git.js';
@@ -185,6 +191,62 @@ describe('mainline rules', () => {
     const other = await branchesOnlyFrom([heads[0]!, side], [forkPoint], repo.dir, walks);
     expect(processesSince(beforeOther)).toEqual({ 'rev-list': 1 });
     expect(other.get(side)!.own).toEqual([side]);
+  });
+
+  it('commits off the tip, from the stored landing, are what `git rev-list <heads> ^<tip>` lists, for every shape; else git answers', async () => {
+    const repo = base();
+    const forkPoint = repo.write('m.ts', lines('m')).commit('mainline one');
+    repo.git('checkout', '-q', '-b', 'side');
+    const side = repo.write('s.ts', lines('s')).commit('side work');
+    repo.git('checkout', '-q', 'main');
+    repo.write('m2.ts', lines('n')).commit('mainline two');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    repo.git('checkout', '-q', '-b', 'simple', forkPoint);
+    repo.write('t.ts', lines('t')).commit('simple work');
+    repo.write('t2.ts', lines('t2')).commit('simple more');
+    repo.git('checkout', '-q', '-b', 'from-side', side);
+    repo.write('u.ts', lines('u')).commit('from side work');
+    repo.git('checkout', '-q', '-b', 'synced', forkPoint);
+    repo.write('v.ts', lines('v')).commit('synced work');
+    repo.git('merge', '-q', '--no-ff', '-m', 'sync main', 'main');
+    repo.write('v2.ts', lines('w')).commit('synced more');
+    repo.git('checkout', '-q', '--orphan', 'orphan');
+    repo.git('rm', '-rq', '--cached', '.');
+    repo.write('o.ts', lines('o')).commit('orphan root');
+    repo.write('o2.ts', lines('o2')).commit('orphan more');
+    repo.git('checkout', '-q', '-f', 'main');
+    const ctx = await contextOf(repo);
+    const sha = (ref: string) => repo.git('rev-parse', ref);
+    const cases: string[][] = [
+      ['simple'],
+      ['from-side'],
+      ['synced'],
+      ['orphan'],
+      ['main'],
+      ['side'],
+      ['simple', 'synced', 'orphan'],
+      ['simple~1'],
+    ];
+    for (const heads of cases) {
+      const git = repo
+        .git('rev-list', ...heads.map(sha), `^${ctx.tip}`)
+        .split('\n')
+        .filter(Boolean)
+        .sort();
+      expect(onlyFromTipStored(ctx.db, ctx.repoId, ctx.tip, heads.map(sha))?.sort(), heads.join(' ')).toEqual(git);
+    }
+    // The build asks it so, and starts no git process for it.
+    const before = new Map(gitProcessCounts);
+    expect((await ctx.onlyFrom([sha('simple')], [ctx.tip])).length).toBe(2);
+    expect(processesSince(before)).toEqual({});
+    // Git answers what the database cannot: another tip, a commit it does not hold.
+    expect(onlyFromTipStored(ctx.db, ctx.repoId, forkPoint, [sha('simple')])).toBeNull();
+    expect(onlyFromTipStored(ctx.db, ctx.repoId, ctx.tip, ['0'.repeat(40)])).toBeNull();
+    ctx.db.prepare(`DELETE FROM metadata_commits WHERE repo_id = ? AND sha = ?`).run([ctx.repoId, sha('simple~1')]);
+    expect(onlyFromTipStored(ctx.db, ctx.repoId, ctx.tip, [sha('simple')])).toBeNull();
+    // Past its limit the walk leaves the answer to git.
+    expect(onlyFromTipStored(ctx.db, ctx.repoId, ctx.tip, [sha('orphan')], 2)).toHaveLength(2);
+    expect(onlyFromTipStored(ctx.db, ctx.repoId, ctx.tip, [sha('orphan')], 1)).toBeNull();
   });
 
   it('net diffs from one pipeline have the patch-ids of `git diff | git patch-id`: renames, binary files, an empty diff', async () => {

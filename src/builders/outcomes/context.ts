@@ -3,6 +3,7 @@ import { CatFileBatch } from '../../git/cat-file.js';
 import { type BranchWalks, branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
 import { keepPatchIds } from '../patch-ids.js';
+import { onlyFromTipStored } from './landing.js';
 import { reverseCandidates, changedPathKeys } from './reverse-candidates.js';
 import type { PatchStore } from '../../git/patch-store.js';
 
@@ -177,7 +178,9 @@ export class OutcomeContext {
     const key = onlyFromKey(from, notFrom);
     let found = this.reachable.get(key);
     if (!found) {
-      found = commitsReachableOnlyFrom(from, notFrom, this.cwd);
+      // Off the tip: from the stored landing, when it describes the tip and holds the answer.
+      const stored = notFrom.length === 1 && notFrom[0] === this.tip ? onlyFromTipStored(this.db, this.repoId, this.tip, from) : null;
+      found = stored ? Promise.resolve(stored) : commitsReachableOnlyFrom(from, notFrom, this.cwd);
       this.reachable.set(key, found);
     }
     return found;

@@ -23,6 +23,47 @@ export function landingMark(db: Database, repoId: string): { epoch: string; next
   return { epoch, next, latest: latest ?? Number.NEGATIVE_INFINITY };
 }
 
+/** How many commits `onlyFromTipStored` walks before it leaves the answer to git. */
+export const STORED_WALK_LIMIT = 10_000;
+
+/**
+ * The commits reachable from `from` and not from `tip` — what `git rev-list --ignore-missing
+ * <from> ^<tip>` lists — answered from the database when it can: walked from `from` along the
+ * commits' parents (metadata_commits), stopping at every commit the stored landing holds (each
+ * one reachable from the tip, paceflow_mainline_landing). After a commit on a topic branch the
+ * outcome build asks this of the branch that moved: one git process less in the worker's run.
+ * Null (ask git) when the landing describes another tip, when a commit on the way is not in the
+ * database (an object this clone lacks, a shallow clone's cut-off parents: git's answer stands
+ * there), or past STORED_WALK_LIMIT commits (a long history of its own, which git walks faster).
+ * The order is the walk's, not git's: callers take the answer as a set.
+ */
+export function onlyFromTipStored(
+  db: Database,
+  repoId: string,
+  tip: string,
+  from: readonly string[],
+  limit = STORED_WALK_LIMIT,
+): string[] | null {
+  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([landingKey(repoId)])?.value;
+  if (stored !== tip) return null;
+  const landed = db.prepare(`SELECT 1 FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
+  const parentsOf = db.prepare(`SELECT parent_shas, is_shallow_boundary FROM metadata_commits WHERE repo_id = ? AND sha = ?`);
+  const own: string[] = [];
+  const seen = new Set<string>();
+  const stack = [...from];
+  while (stack.length > 0) {
+    const sha = stack.pop()!;
+    if (seen.has(sha)) continue;
+    seen.add(sha);
+    if (landed.get([repoId, sha])) continue;
+    const row = parentsOf.get<{ parent_shas: string; is_shallow_boundary: number }>([repoId, sha]);
+    if (!row || row.is_shallow_boundary === 1 || own.length >= limit) return null;
+    own.push(sha);
+    if (row.parent_shas !== '') stack.push(...row.parent_shas.split(' '));
+  }
+  return own;
+}
+
 /** What a build paid for the landing map: nothing (stored), the commits mainline gained, or the whole history. */
 export type LandingSource = 'stored' | 'extended' | 'walked';
 
