@@ -13,7 +13,7 @@ import { updateRepository } from '../src/pipeline/update.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
-import { emptySessionHome } from './helpers/sessions.js';
+import { emptySessionHome, shopWithSessionCommit } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -146,17 +146,7 @@ describe('a run with nothing new skips the builders (src/pipeline/built-state.ts
   });
 
   it('the notes a build wrote do not make the next run build again (read back, they change no row)', async () => {
-    const repo = TempRepo.create();
-    repo.write('README.md', '# shop\n').commit('root');
-    const home = emptySessionHome();
-    const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
-    const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-00000000b117', repo.dir).prompt('write the cart');
-    t.write('toolu_cart', join(repo.dir, 'cart.py'), cart);
-    const projects = join(home.claudeProjects, '-shop');
-    mkdirSync(projects, { recursive: true });
-    // The session wrote before the commit (TempRepo's clock starts 2026-01-05T09:00).
-    writeFileSync(join(projects, `${t.sessionId}.jsonl`), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
-    repo.write('cart.py', cart).commit('add cart_total');
+    const { repo, home } = shopWithSessionCommit('7e57c0de-0000-4000-8000-00000000b117');
     const db = join(tempDir('paceflow-db-'), 'paceflow.db');
     const run = async () => (await ingest({ cwd: repo.dir, db, env: home.env })).builders.map((b) => b.builder);
 

@@ -60,6 +60,37 @@ function base(): TempRepo {
   return repo;
 }
 
+/**
+ * Mainline with a merged side branch, and a branch of every shape off it: off a chain commit
+ * (`simple`, two commits); off the merged side commit (`from-side`: its base is not on the
+ * first-parent chain); one that merged mainline in (`synced`: two parents leave mainline, the newest
+ * is the base); an `orphan` of two commits.
+ */
+function branchShapes(): { repo: TempRepo; forkPoint: string; side: string } {
+  const repo = base();
+  const forkPoint = repo.write('m.ts', lines('m')).commit('mainline one');
+  repo.git('checkout', '-q', '-b', 'side');
+  const side = repo.write('s.ts', lines('s')).commit('side work');
+  repo.git('checkout', '-q', 'main');
+  repo.write('m2.ts', lines('n')).commit('mainline two');
+  repo.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+  repo.git('checkout', '-q', '-b', 'simple', forkPoint);
+  repo.write('t.ts', lines('t')).commit('simple work');
+  repo.write('t2.ts', lines('t2')).commit('simple more');
+  repo.git('checkout', '-q', '-b', 'from-side', side);
+  repo.write('u.ts', lines('u')).commit('from side work');
+  repo.git('checkout', '-q', '-b', 'synced', forkPoint);
+  repo.write('v.ts', lines('v')).commit('synced work');
+  repo.git('merge', '-q', '--no-ff', '-m', 'sync main', 'main');
+  repo.write('v2.ts', lines('w')).commit('synced more');
+  repo.git('checkout', '-q', '--orphan', 'orphan');
+  repo.git('rm', '-rq', '--cached', '.');
+  repo.write('o.ts', lines('o')).commit('orphan root');
+  repo.write('o2.ts', lines('o2')).commit('orphan more');
+  repo.git('checkout', '-q', '-f', 'main');
+  return { repo, forkPoint, side };
+}
+
 describe('mainline rules', () => {
   it('ancestor: a merged commit lands when its merge does; an unmerged one does not land', async () => {
     const repo = base();
@@ -129,27 +160,7 @@ describe('mainline rules', () => {
   });
 
   it('branches read at once answer what git answers per branch: own commits and merge base, for every shape', async () => {
-    const repo = base();
-    const forkPoint = repo.write('m.ts', lines('m')).commit('mainline one');
-    repo.git('checkout', '-q', '-b', 'side');
-    const side = repo.write('s.ts', lines('s')).commit('side work');
-    repo.git('checkout', '-q', 'main');
-    repo.write('m2.ts', lines('n')).commit('mainline two');
-    repo.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
-    // Off a chain commit; off the merged side commit (its base is not on the first-parent chain);
-    // a branch that merged mainline in (two parents leave mainline: the newest is the base); an orphan.
-    repo.git('checkout', '-q', '-b', 'simple', forkPoint);
-    repo.write('t.ts', lines('t')).commit('simple work');
-    repo.git('checkout', '-q', '-b', 'from-side', side);
-    repo.write('u.ts', lines('u')).commit('from side work');
-    repo.git('checkout', '-q', '-b', 'synced', forkPoint);
-    repo.write('v.ts', lines('v')).commit('synced work');
-    repo.git('merge', '-q', '--no-ff', '-m', 'sync main', 'main');
-    repo.write('v2.ts', lines('w')).commit('synced more');
-    repo.git('checkout', '-q', '--orphan', 'orphan');
-    repo.git('rm', '-rq', '--cached', '.');
-    repo.write('o.ts', lines('o')).commit('orphan root');
-    repo.git('checkout', '-q', '-f', 'main');
+    const { repo, forkPoint, side } = branchShapes();
     const heads = ['simple', 'from-side', 'synced', 'orphan', 'main'].map((b) => repo.git('rev-parse', b));
     const ctx = await contextOf(repo);
     const before = new Map(gitProcessCounts);
@@ -194,27 +205,7 @@ describe('mainline rules', () => {
   });
 
   it('commits off the tip, from the stored landing, are what `git rev-list <heads> ^<tip>` lists, for every shape; else git answers', async () => {
-    const repo = base();
-    const forkPoint = repo.write('m.ts', lines('m')).commit('mainline one');
-    repo.git('checkout', '-q', '-b', 'side');
-    const side = repo.write('s.ts', lines('s')).commit('side work');
-    repo.git('checkout', '-q', 'main');
-    repo.write('m2.ts', lines('n')).commit('mainline two');
-    repo.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
-    repo.git('checkout', '-q', '-b', 'simple', forkPoint);
-    repo.write('t.ts', lines('t')).commit('simple work');
-    repo.write('t2.ts', lines('t2')).commit('simple more');
-    repo.git('checkout', '-q', '-b', 'from-side', side);
-    repo.write('u.ts', lines('u')).commit('from side work');
-    repo.git('checkout', '-q', '-b', 'synced', forkPoint);
-    repo.write('v.ts', lines('v')).commit('synced work');
-    repo.git('merge', '-q', '--no-ff', '-m', 'sync main', 'main');
-    repo.write('v2.ts', lines('w')).commit('synced more');
-    repo.git('checkout', '-q', '--orphan', 'orphan');
-    repo.git('rm', '-rq', '--cached', '.');
-    repo.write('o.ts', lines('o')).commit('orphan root');
-    repo.write('o2.ts', lines('o2')).commit('orphan more');
-    repo.git('checkout', '-q', '-f', 'main');
+    const { repo, forkPoint } = branchShapes();
     const ctx = await contextOf(repo);
     const sha = (ref: string) => repo.git('rev-parse', ref);
     const cases: string[][] = [

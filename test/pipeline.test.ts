@@ -10,7 +10,7 @@ import { updateRepository } from '../src/pipeline/update.js';
 import { selectProviders } from '../src/providers/index.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
-import { emptySessionHome } from './helpers/sessions.js';
+import { emptySessionHome, shopWithSessionCommit } from './helpers/sessions.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 
 afterAll(cleanupTempDirs);
@@ -20,16 +20,7 @@ afterAll(cleanupTempDirs);
  * run: attribution owes the commit a note.
  */
 async function sessionCommitRecorded({ attribution = false } = {}) {
-  const repo = TempRepo.create();
-  repo.write('README.md', '# shop\n').commit('root');
-  const home = emptySessionHome();
-  const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
-  const t = new ClaudeTranscript('7e57c0de-0000-4000-8000-00000000be51', repo.dir).prompt('write the cart');
-  t.write('toolu_cart', join(repo.dir, 'cart.py'), cart);
-  mkdirSync(join(home.claudeProjects, '-shop'), { recursive: true });
-  // The session wrote before the commit (TempRepo's clock starts 2026-01-05T09:00).
-  writeFileSync(join(home.claudeProjects, '-shop', `${t.sessionId}.jsonl`), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
-  repo.write('cart.py', cart).commit('add cart_total');
+  const { repo, home } = shopWithSessionCommit('7e57c0de-0000-4000-8000-00000000be51');
   const db = tempDatabase();
   const location = await locateRepository(repo.dir);
   const processes = new Map(gitProcessCounts);

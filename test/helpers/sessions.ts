@@ -1,4 +1,4 @@
-import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it, vi } from 'vitest';
@@ -9,7 +9,8 @@ import { ingestSessions, type SessionIngestResult } from '../../src/ingest/sessi
 import { claudeCode } from '../../src/providers/claude-code.js';
 import { codex } from '../../src/providers/codex.js';
 import type { SessionProvider } from '../../src/providers/types.js';
-import { tempDir } from './git-repo.js';
+import { ClaudeTranscript } from './claude-lines.js';
+import { TempRepo, tempDir } from './git-repo.js';
 
 /** The real transcripts (read-only; tests copy them, never edit them). */
 export const FIXTURES = fileURLToPath(new URL('../../../shared/fixtures/sessions/', import.meta.url));
@@ -54,6 +55,25 @@ export function emptySessionHome(): SessionHome {
   delete env.CLAUDE_CONFIG_DIR;
   delete env.CODEX_HOME;
   return { home, claudeProjects, codexHome, env };
+}
+
+/**
+ * A repository whose second commit adds cart.py, which a Claude Code session (`sessionId`) wrote
+ * just before it, its transcript in a fresh HOME: attribution credits the commit to the session.
+ */
+export function shopWithSessionCommit(sessionId: string): { repo: TempRepo; home: SessionHome } {
+  const repo = TempRepo.create();
+  repo.write('README.md', '# shop\n').commit('root');
+  const home = emptySessionHome();
+  const cart = 'def cart_total(items):\n    subtotal = sum(item.price for item in items)\n    return round(subtotal, 2)\n';
+  const t = new ClaudeTranscript(sessionId, repo.dir).prompt('write the cart');
+  t.write('toolu_cart', join(repo.dir, 'cart.py'), cart);
+  const projects = join(home.claudeProjects, '-shop');
+  mkdirSync(projects, { recursive: true });
+  // The session wrote before the commit (TempRepo's clock starts 2026-01-05T09:00).
+  writeFileSync(join(projects, `${t.sessionId}.jsonl`), t.text().replaceAll('2026-02-01T10', '2026-01-05T08'));
+  repo.write('cart.py', cart).commit('add cart_total');
+  return { repo, home };
 }
 
 /** Every Claude Code and Codex fixture copied into a fresh HOME. */
