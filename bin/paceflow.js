@@ -19,17 +19,21 @@ const fail = (error) => {
   );
   process.exitCode = 70;
 };
+const loader = () => require('../dist/bundle-loader.cjs');
 const run = () => {
   try {
-    require('../dist/bundle-loader.cjs').runBundle({ bundle, argv: process.argv }).catch(fail);
+    loader().runBundle({ bundle, argv: process.argv }).catch(fail);
   } catch (error) {
     fail(error);
   }
 };
-// The hooks' worker starts in the background the moment a commit's hook returns, while git still
-// finishes the commit (its auto-maintenance check, its exit): loading the worker's bundle then
-// took the CPU git needed, and the commit waited. 30 ms later git is done; the worker's whole run
-// stays ~0.3 s of its 0.5 s budget (bench/README, session 28).
-// (PACEFLOW_WORKER_NO_DELAY=1: at once, for bench/hook-variants.mjs's comparison.)
-if (worker && process.env.PACEFLOW_WORKER_NO_DELAY !== '1') setTimeout(run, 30);
-else run();
+// The hooks' worker starts in the background the moment a commit's hook returns, while git may
+// still finish the commit: it waits until the hook's parent (PACEFLOW_HOOK_PARENT, from the shim)
+// has exited — at most 30 ms — before it loads its bundle (src/cli/worker-start.ts).
+if (worker) {
+  try {
+    loader().workerStartWait(process.env).then(run, fail);
+  } catch (error) {
+    fail(error);
+  }
+} else run();

@@ -114,6 +114,35 @@ describe('git hooks: sync after ingest (warehouse.syncAfterIngest)', () => {
   );
 });
 
+describe('git hooks: the worker waits for git, not a fixed time', () => {
+  it('the shim hands on the pid of the hook’s parent — the git that committed — as PACEFLOW_HOOK_PARENT', async () => {
+    // What each worker process saw, written by a preload as it starts.
+    const dir = tempDir('paceflow-parent-');
+    const seen = join(dir, 'seen.jsonl');
+    const preload = join(dir, 'parent.cjs');
+    writeFileSync(
+      preload,
+      `if (process.argv.includes('worker')) require('node:fs').appendFileSync(${JSON.stringify(seen)}, JSON.stringify(process.env.PACEFLOW_HOOK_PARENT ?? null) + '\\n');\n`,
+    );
+    const h = hookedRepo({ env: { NODE_OPTIONS: `--require ${preload}` } });
+    h.cli('init');
+    h.repo.write('a.ts', 'export const waited = () => notAtAll();\n');
+    h.git('add', '-A');
+    // git's own pid: the commit is started here, not through a shell.
+    const commit = spawn('git', ['commit', '-q', '-m', 'after git exited'], { cwd: h.repo.dir, env: h.env, stdio: 'ignore' });
+    const code = await new Promise((resolve) => commit.on('close', resolve));
+    expect(code).toBe(0);
+    await h.settle();
+    expect(h.subjects().map((s) => s.subject)).toContain('after git exited');
+    expect(
+      readFileSync(seen, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l)),
+    ).toEqual([String(commit.pid)]);
+  });
+});
+
 describe('git hooks: the worker starts without NODE_EXTRA_CA_CERTS', () => {
   it.skipIf(POSTGRES_URL === null)(
     'Node does not read the CA file at the worker’s start (~40 ms a commit); a sync over TLS still trusts it',

@@ -20,6 +20,9 @@ import { performance } from 'node:perf_hooks';
 import { Script } from 'node:vm';
 import { commandWord } from './commands/index.js';
 
+// bin/paceflow.js asks it before it runs the worker's bundle.
+export { workerStartWait } from './worker-start.js';
+
 /**
  * Runs one of the CLI's bundles (scripts/build-cli.mjs) with V8's code cache, what bin/paceflow.js
  * does for every command. Compiling the CLI's code took about a third of a run with nothing new
