@@ -66,6 +66,15 @@ measure_worker() { # <label> <bin> <repo> <db> <home> [may-fail]: what the hooks
   if grep -q 'NODE_EXTRA_CA_CERTS= ' "$(dirname "$(dirname "$2")")/hooks/paceflow-hook.sh" 2>/dev/null; then
     ca_env=(NODE_EXTRA_CA_CERTS= PACEFLOW_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS-}")
   fi
+  # A shim that hands on the hook's parent (git) has its worker wait until git has exited: git has
+  # by the time node has started (bench/hook-parent.mjs), so the pid given is of a process gone.
+  if grep -q 'PACEFLOW_HOOK_PARENT=' "$(dirname "$(dirname "$2")")/hooks/paceflow-hook.sh" 2>/dev/null; then
+    local gone
+    sh -c 'exit 0' &
+    gone=$!
+    wait "$gone"
+    ca_env+=(PACEFLOW_HOOK_PARENT="$gone")
+  fi
   if ! (cd "$3" && HOME="$5" PACEFLOW_DB="$4" PATH="$work/bin:$PATH" env "${ca_env[@]}" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" hooks worker --dir "$dir" --repo "$3" >"$work/out" 2>&1); then
     echo "$1: failed"; cat "$work/out"; exit 1
   fi
