@@ -227,6 +227,33 @@ Module._load = function (request, ...rest) { process.stderr.write('require ' + r
     expect(syncing).toContain('pg');
   });
 
+  it('ends the moment its work is done, whatever else would keep node running (no teardown after each commit)', () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# worker\n').commit('root');
+    const dir = tempDir('paceflow-worker-');
+    // A timer node would otherwise wait out: 20 s.
+    const preload = join(dir, 'linger.cjs');
+    writeFileSync(preload, 'setTimeout(() => {}, 20000);\n');
+    const started = Date.now();
+    runQueuedWorker({
+      repo: repo.dir,
+      dir,
+      env: { ...emptySessionHome().env, PACEFLOW_DB: join(dir, 'paceflow.db') },
+      nodeArgs: ['--require', preload],
+    });
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const d = openDatabase(join(dir, 'paceflow.db'));
+    try {
+      expect(d.prepare(`SELECT subject FROM metadata_commits`).all()).toEqual([{ subject: 'root' }]);
+    } finally {
+      d.close();
+    }
+    // A failing worker exits as node does, its message written out: a usage error.
+    const r = spawnSync(process.execPath, [BIN, 'hooks', 'worker', '--repo', repo.dir], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain("required option '--dir <dir>' not specified");
+  });
+
   it('its bundle holds neither the command-line parser nor the CLI’s commands', async () => {
     // Each bundle's modules, as esbuild resolved them (the build, in memory).
     const { buildCli } = await import('../scripts/build-cli.mjs');
