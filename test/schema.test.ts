@@ -1,10 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Taking, saveTakings, storedAiLines, storedTakings } from '../src/builders/attribution-replay.js';
 import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
 import { describeTables, renderDataModel } from '../src/db/data-model.js';
-import { latestSchemaVersion, loadMigrations, loadViews, migrate } from '../src/db/migrate.js';
+import { latestSchemaVersion, loadMigrations, loadViews, migrate, SQL_DIR } from '../src/db/migrate.js';
 import { openDatabase, sqliteTempDirectory } from '../src/db/open.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
@@ -103,6 +103,23 @@ describe('schema', () => {
     expect(local.prepare('PRAGMA user_version').get()).toEqual({ user_version: latestSchemaVersion() });
     // A second run applies nothing: the row written after the first survives.
     expect(local.prepare(`SELECT repo_id FROM metadata_repositories`).all()).toEqual([{ repo_id: 'r' }]);
+  });
+
+  it('reads a migration’s file only to apply it: a database at the newest version reads none', () => {
+    // The migrations of a copy of sql/, whose files are then emptied of what a read would find.
+    const dir = `${tempDir('paceflow-sql-')}/`;
+    const names = readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql'));
+    for (const name of names) copyFileSync(join(SQL_DIR, name), join(dir, name));
+    const migrations = loadMigrations(dir);
+    expect(migrations.map((m) => m.name)).toEqual(names.sort());
+    const fresh = new BetterSqliteDatabase(join(tempDir(), 'fresh.db'));
+    migrate(fresh, migrations.slice(0, -1), []);
+    for (const name of names) rmSync(join(dir, name));
+    // Newest already: nothing read (a read would throw now).
+    migrate(db, migrations, loadViews());
+    // One behind: the one file read, and it is gone.
+    expect(() => migrate(fresh, migrations, [])).toThrow(/ENOENT/);
+    fresh.close();
   });
 
   it('spills sorts to a temporary file where SQLite finds a directory for one, else keeps them in memory', () => {

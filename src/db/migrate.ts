@@ -50,7 +50,18 @@ export function loadMigrations(dir = SQL_DIR): Migration[] {
   const migrations = [...files.keys()]
     .map((file) => /^(\d+)_([\w-]+)\.sql$/.exec(file))
     .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ version: Number(m[1]), name: m[0], sql: files.get(m[0])!.text() }))
+    // Read when applied: a database at the newest version (every run but an upgrade's first)
+    // reads none of the ~30 files (~2.5 ms of each run's start, the hooks' worker's too).
+    .map((m): Migration => {
+      const file = files.get(m[0])!;
+      return {
+        version: Number(m[1]),
+        name: m[0],
+        get sql() {
+          return file.text();
+        },
+      };
+    })
     .sort((a, b) => a.version - b.version);
   migrations.forEach((m, i) => {
     if (m.version !== i + 1) throw new Error(`sql/: migration ${m.name} breaks the numbering (expected ${i + 1})`);
