@@ -6,6 +6,7 @@ import { PatchStore } from '../src/git/patch-store.js';
 import { listRefs } from '../src/git/repository.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { ingestGit } from '../src/ingest/git.js';
+import { KnownParents } from '../src/git/known-parents.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
@@ -224,6 +225,78 @@ describe('git ingest', () => {
       { subject: 'first, amended', is_unreachable: 0 },
     ]);
     expect(db.prepare(`SELECT commits FROM view_repository_commit_quality`).get()).toEqual({ commits: 1 });
+  });
+
+  it('tells without git that tips recorded before were left behind by new commits, and asks git when history was rewritten', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'one\n').commit('one');
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.write('b.txt', 'topic\n').commit('topic one');
+    const db = tempDatabase();
+    await run(db, repo);
+    const revLists = () => gitProcessCounts.get('rev-list') ?? 0;
+    const unreachable = () =>
+      db
+        .prepare(`SELECT subject FROM metadata_commits WHERE is_unreachable = 1 ORDER BY subject`)
+        .all<{ subject: string }>()
+        .map((r) => r.subject);
+    // Commits on both branches (the old tips now parents, nothing pins them) and a merge.
+    repo.write('b.txt', 'topic two\n').commit('topic two');
+    repo.git('checkout', '-q', 'main');
+    repo.write('a.txt', 'two\n').commit('two');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    let before = revLists();
+    expect(await run(db, repo)).toMatchObject({ commitsAdded: 3 });
+    expect(revLists() - before).toBe(0);
+    expect(unreachable()).toEqual([]);
+    // An amend leaves its old tip reachable from nothing: git says what only it held.
+    repo.write('a.txt', 'three\n');
+    repo.gitRaw(['commit', '-q', '-a', '--amend', '-m', 'merge, amended']);
+    before = revLists();
+    await run(db, repo);
+    expect(revLists() - before).toBe(1);
+    expect(unreachable()).toEqual(['merge topic']);
+    // A branch reset back: its old tip is no parent of anything read, and git is asked.
+    repo.git('branch', '-f', 'topic', 'topic~1');
+    before = revLists();
+    await run(db, repo);
+    expect(revLists() - before).toBe(1);
+    expect(unreachable()).toEqual(['merge topic']);
+  });
+
+  it('KnownParents reaches tips through the parents of commits known, and gives up past its limit', () => {
+    const table: { parents: [string, string[]][]; from: string[]; targets: string[]; limit?: number; reached: boolean }[] = [
+      { parents: [['c', ['b']]], from: ['c'], targets: ['b'], reached: true },
+      {
+        parents: [
+          ['d', ['c']],
+          ['c', ['b']],
+        ],
+        from: ['d'],
+        targets: ['b'],
+        reached: true,
+      },
+      { parents: [['m', ['a', 'x']]], from: ['m'], targets: ['a', 'x'], reached: true },
+      { parents: [['c', ['b']]], from: ['c'], targets: ['b', 'z'], reached: false },
+      { parents: [['c', ['b']]], from: ['z'], targets: ['b'], reached: false },
+      // b is read but its parent a is a tip only git can place (a was not read)
+      { parents: [['c', ['b']]], from: ['c'], targets: ['a'], reached: false },
+      {
+        parents: [
+          ['d', ['c']],
+          ['c', ['b']],
+        ],
+        from: ['d'],
+        targets: ['b'],
+        limit: 1,
+        reached: false,
+      },
+    ];
+    for (const { parents, from, targets, limit, reached } of table) {
+      const read = new KnownParents(limit);
+      for (const [sha, p] of parents) read.add(sha, p);
+      expect(read.allReached(from, targets), JSON.stringify({ parents, from, targets, limit })).toBe(reached);
+    }
   });
 
   it('detects and reports a shallow clone, and records the full history once unshallowed', async () => {

@@ -1,4 +1,5 @@
 import type { PaceflowConfig } from '../config/config.js';
+import { KnownParents } from '../git/known-parents.js';
 import type { Database } from '../db/driver.js';
 import { detectAiCommitter, detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
 import { type BranchWalks, branchesOnlyFrom, countCommits, readCommits, commitsReachableOnlyFrom, type CommitRecord } from '../git/log.js';
@@ -402,6 +403,9 @@ interface HistoryWrite {
   result: GitIngestResult;
 }
 
+/** How many commits' parents git's ingest keeps to place gone tips without git: a hooks' run reads a few; a fetch, hundreds. */
+const READ_PARENTS_LIMIT = 50_000;
+
 /** The history of `tips` not yet recorded, and the tips themselves, in one transaction. */
 async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<void> {
   const { db, sql, repoId, root, identity, mainline, boundary, recorded, now, result } = w;
@@ -425,6 +429,12 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
     const finishFirstHistory =
       w.previousTips.size === 0 && !w.rewalk && sql.anyCommit.get([repoId]) === undefined ? deferForFirstHistory(db, repoId) : null;
     const firstSeen = new Map<string, { sha: string; at: string }>();
+    // Tips recorded before that no ref holds now (a branch moved on, an amend, a rewrite): the
+    // commits only they reached became unreachable. The parents of the commits read now show the
+    // usual case without git — each gone tip a parent of a new commit (a commit, a fast-forward).
+    const currentTips = new Set(tips.map((t) => t.sha));
+    const gone = [...recorded].filter((sha) => !currentTips.has(sha));
+    const walked = gone.length > 0 ? new KnownParents(READ_PARENTS_LIMIT) : null;
     const store = w.options.patches && !w.identity.location.isShallow ? w.options.patches : null;
     const withPatches = store
       ? { onPatch: (patch: CommitPatch) => store.keep(patch), onPatchIds: (ids: Map<string, string>) => store.settlePatchIds(ids) }
@@ -432,6 +442,7 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
     for await (const batch of readCommits(include, [...recorded], { cwd: root, ...withPatches })) {
       for (const commit of batch) {
         result.commitsRead++;
+        walked?.add(commit.sha, commit.parents);
         if (!writeCommit(sql, repoId, commit, boundary)) {
           sql.reachable.run([repoId, commit.sha]);
           continue;
@@ -452,11 +463,11 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
     for (const [path, seen] of firstSeen) sql.file.run([repoId, path, seen.sha, seen.at, languageOf(path)]);
     finishFirstHistory?.();
 
-    // Commits the old tips reached and the new ones do not: rewritten or deleted history.
-    const currentTips = new Set(tips.map((t) => t.sha));
-    const gone = [...recorded].filter((sha) => !currentTips.has(sha));
+    // Commits the old tips reached and the new ones do not: rewritten or deleted history. None
+    // when every gone tip is an ancestor of a current one through the commits just read.
     if (gone.length > 0) {
-      for (const sha of await commitsReachableOnlyFrom(gone, [...currentTips], root)) sql.unreachable.run([repoId, sha]);
+      const left = walked?.allReached(currentTips, gone) ? [] : await commitsReachableOnlyFrom(gone, [...currentTips], root);
+      for (const sha of left) sql.unreachable.run([repoId, sha]);
       // Tips another clone of the repository recorded (it shares the database and the id): what
       // only it has is out of this clone's reach — git here cannot read it, and builders must not ask.
       if (w.previousRoot !== null && w.previousRoot !== root) {
