@@ -418,10 +418,23 @@ describe('task links after mainline moves forward', () => {
     repo.git('merge', '-q', '--ff-only', 'feature/ABC-7-export');
     await s.step();
     expect(linkOf('export work')).toEqual([]);
-    // A new commit on mainline (only new commits taken in): the links stand, as a build from scratch says.
+    // Mainline took in a commit it did not have and that is not new: git says so.
+    const tasksGit = () => s.last!.builders.find((b) => b.builder === 'tasks')!.work.gitProcesses;
+    expect(tasksGit()).toBeGreaterThan(0);
+    // A new commit on mainline (only new commits taken in): the links stand, as a build from scratch says
+    // — told from the new commit's parents, no git process.
     repo.write('more.ts', lines('more')).commit('more for ABC-8');
     await s.step();
     expect(linkOf('more for ABC-8')).toEqual([{ task_key: 'ABC-8', key_source: 'commit_subject' }]);
+    expect(tasksGit()).toBe(0);
+    // And a merge of new commits into mainline.
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.write('side.ts', lines('side')).commit('side work');
+    repo.git('checkout', '-q', 'main');
+    repo.write('main.ts', lines('main')).commit('main work');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    await s.step();
+    expect(tasksGit()).toBe(0);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { PaceflowConfig } from '../config/config.js';
+import { KnownParents } from '../git/known-parents.js';
 import { crashPoint } from '../crash-point.js';
 import { repositoryRows } from '../db/count.js';
 import type { Database } from '../db/driver.js';
@@ -59,10 +60,10 @@ export async function buildTasks(options: {
   // CROSS JOIN: the queue first, then each commit by key (never a scan of the commits).
   const pending = db
     .prepare(`
-      SELECT c.sha, c.subject, c.pr_number, c.committed_at, c.is_merge FROM paceflow_untasked u
+      SELECT c.sha, c.subject, c.pr_number, c.committed_at, c.is_merge, c.parent_shas FROM paceflow_untasked u
       CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha AND c.is_unreachable = 0
       WHERE u.repo_id = ?`)
-    .all<CommitRow & { is_merge: number }>([repoId]);
+    .all<CommitRow & { is_merge: number; parent_shas: string }>([repoId]);
   const keyedMerge = pending.some((c) => c.is_merge && matcher.keys(mergedBranchName(c.subject)).length > 0);
 
   const whole = meta.get('tasks_config') !== configKey;
@@ -236,7 +237,7 @@ async function mainlineOnlyTookNewCommits(
   cwd: string,
   claimsBefore: string | undefined,
   now: { mainlineTips: readonly string[]; keyed: readonly BranchRow[]; mergeCount: number },
-  pending: readonly (CommitRow & { is_merge: number })[],
+  pending: readonly (CommitRow & { is_merge: number; parent_shas: string })[],
 ): Promise<boolean> {
   if (!claimsBefore || now.mainlineTips.length === 0) return false;
   let before: unknown;
@@ -252,7 +253,14 @@ async function mainlineOnlyTookNewCommits(
   const newMerges = pending.filter((c) => c.is_merge).length;
   if (typeof mergeCount !== 'number' || now.mergeCount !== mergeCount + newMerges) return false;
   const fresh = new Set(pending.map((c) => c.sha));
-  // Nothing mainline had is gone from it, and all it gained is new.
+  // Nothing mainline had is gone from it, and all it gained is new. Down from the new tips through
+  // the new commits, the walk stopping only at old tips and at all of them says both (a commit on
+  // mainline, a fast-forward, a merge of new commits) with no git process; anything else, git.
+  const known = new KnownParents();
+  for (const c of pending) known.add(c.sha, c.parent_shas === '' ? [] : c.parent_shas.split(' '));
+  const walked = known.walk(now.mainlineTips);
+  const old = new Set(tips as string[]);
+  if (walked && [...walked.stopped].every((sha) => old.has(sha)) && [...old].every((sha) => walked.reached.has(sha))) return true;
   if ((await commitsReachableOnlyFrom(tips as string[], now.mainlineTips, cwd)).length > 0) return false;
   return (await commitsReachableOnlyFrom(now.mainlineTips, tips as string[], cwd)).every((sha) => fresh.has(sha));
 }
