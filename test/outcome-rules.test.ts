@@ -15,6 +15,7 @@ import {
 import {
   mainlineFromStore,
   mainlineInMemory,
+  landingSinceStored,
   onlyFromTipStored,
   readMainlineLanding,
   storeMainlineLanding,
@@ -548,14 +549,19 @@ describe('mainline rules', () => {
 
 describe('the stored mainline landing', () => {
   /** Stores the landing for main's tip; returns how, and checks the rows against a whole walk of that tip. */
-  async function storeAndCompare(repo: TempRepo, db: ReturnType<typeof tempDatabase>, repoId: string): Promise<string> {
+  async function storeAndCompare(
+    repo: TempRepo,
+    db: ReturnType<typeof tempDatabase>,
+    repoId: string,
+    options: { ingested?: boolean } = {},
+  ): Promise<string> {
     const tip = repo.git('rev-parse', 'main');
     const before = new Map(gitProcessCounts);
     const { source } = await storeMainlineLanding(db, repoId, tip, repo.dir);
     const walks = processesSince(before)['rev-list'] ?? 0;
-    // Stored: no git; extended: one rev-list of the new commits; walked: the whole walk, after a
-    // failed extension's rev-list when there was a tip before.
-    const expected = { stored: [0], extended: [1], walked: [1, 2] }[source];
+    // Stored: no git; extended: one rev-list of the new commits, none when the database holds them
+    // (ingested); walked: the whole walk, after a failed extension's rev-list when there was a tip before.
+    const expected = { stored: [0], extended: options.ingested ? [0] : [1], walked: [1, 2] }[source];
     expect(expected).toContain(walks);
     expect([...readMainlineLanding(db, repoId)]).toEqual([...(await mainlineLanding(tip, repo.dir))]);
     return source;
@@ -587,6 +593,39 @@ describe('the stored mainline landing', () => {
     repo.git('reset', '-q', '--hard', 'HEAD~1');
     repo.write('d.ts', lines('d')).commit('rewritten');
     expect(await storeAndCompare(repo, db, repoId)).toBe('walked');
+  });
+
+  it('is extended from the database when the ingest has recorded the new commits: no git, the rows of a whole walk', async () => {
+    const repo = base();
+    const db = tempDatabase();
+    const ingest = async () => (await ingestGit({ db, cwd: repo.dir, config: defaultConfig() })).repoId!;
+    repo.write('a.ts', lines('a')).commit('one');
+    const repoId = await ingest();
+    expect(await storeAndCompare(repo, db, repoId, { ingested: true })).toBe('walked');
+    repo.write('b.ts', lines('b')).commit('two');
+    await ingest();
+    expect(await storeAndCompare(repo, db, repoId, { ingested: true })).toBe('extended');
+    // A merge whose side branch has a merge of its own and a commit older than mainline's tip.
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.write('s.ts', lines('s')).commit('side one');
+    repo.git('checkout', '-q', '-b', 'inner');
+    repo.write('i.ts', lines('i')).commit('inner one');
+    repo.git('checkout', '-q', 'side');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge inner', 'inner');
+    repo.git('checkout', '-q', 'main');
+    repo.write('c.ts', lines('c')).commit('three');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    await ingest();
+    expect(await storeAndCompare(repo, db, repoId, { ingested: true })).toBe('extended');
+    // Reset onto a side commit: not on the first-parent chain; the database says so as git does.
+    repo.git('reset', '-q', '--hard', 'side');
+    await ingest();
+    expect(landingSinceStored(db, repoId, repo.git('rev-parse', 'main'), repo.git('rev-parse', 'main@{1}'))).toBeNull();
+    expect(await storeAndCompare(repo, db, repoId, { ingested: true })).toBe('walked');
+    // Not recorded yet: git lists the new commits.
+    repo.write('d.ts', lines('d')).commit('four');
+    expect(landingSinceStored(db, repoId, repo.git('rev-parse', 'main'), repo.git('rev-parse', 'main~1'))).toBeNull();
+    expect(await storeAndCompare(repo, db, repoId)).toBe('extended');
   });
 
   it('answers by index what the whole map in memory answers, its shas the build’s own strings or the walk’s', async () => {

@@ -33,7 +33,7 @@ export async function mainlineLandingSince(tip: string, since: string, cwd: stri
 }
 
 /** The commits of a `rev-list --parents --timestamp`: each one's number by sha, its time and its parents as written. */
-interface Graph {
+export interface Graph {
   number: Map<string, number>;
   shas: string[];
   times: number[];
@@ -71,6 +71,16 @@ async function readGraph(args: readonly string[], cwd: string): Promise<Graph> {
   }
   if (carry) line(carry, 0, carry.length);
   return graph;
+}
+
+/**
+ * What mainlineLandingSince gives, from a graph of the commits `tip` reaches and `since` does not
+ * read elsewhere (the database's record of them): null when `since` is not on the tip's
+ * first-parent chain.
+ */
+export function landingSinceGraph(graph: Graph, tip: string, since: string): Map<string, Landing> | null {
+  const { landing, oldestParent } = walkLanding(graph, tip);
+  return oldestParent === since ? landing : null;
 }
 
 /** The landing walk over the graph; `oldestParent`: the first parent of the chain's oldest commit. */

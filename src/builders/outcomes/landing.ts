@@ -1,5 +1,5 @@
 import type { Database } from '../../db/driver.js';
-import { type Landing, mainlineLanding, mainlineLandingSince } from '../../git/mainline.js';
+import { type Graph, type Landing, landingSinceGraph, mainlineLanding, mainlineLandingSince } from '../../git/mainline.js';
 import type { MainlineView } from './context.js';
 
 /** The paceflow_meta key naming the tip paceflow_mainline_landing describes. */
@@ -64,6 +64,30 @@ export function onlyFromTipStored(
   return own;
 }
 
+/**
+ * What `mainlineLandingSince(tip, since)` gives — the landing of the commits mainline gained — from
+ * the database: the commits `tip` reaches and the stored landing (of `since`) does not, with their
+ * parents and committer times (onlyFromTipStored's walk, metadata_commits). Null (git lists them)
+ * where that walk is null, a commit's time is not one git would print, or `since` is not on the
+ * tip's first-parent chain (then git's walk says the same, and the whole history is walked).
+ */
+export function landingSinceStored(db: Database, repoId: string, tip: string, since: string): Map<string, Landing> | null {
+  const gained = onlyFromTipStored(db, repoId, since, [tip]);
+  if (!gained || gained.length === 0) return null;
+  const row = db.prepare(`SELECT parent_shas, committed_at FROM metadata_commits WHERE repo_id = ? AND sha = ?`);
+  const graph: Graph = { number: new Map(), shas: [], times: [], parents: [] };
+  for (const sha of gained) {
+    const commit = row.get<{ parent_shas: string; committed_at: string }>([repoId, sha]);
+    const ms = commit ? Date.parse(commit.committed_at) : Number.NaN;
+    if (!commit || !Number.isInteger(ms / 1000)) return null;
+    graph.number.set(sha, graph.shas.length);
+    graph.shas.push(sha);
+    graph.times.push(ms / 1000);
+    graph.parents.push(commit.parent_shas);
+  }
+  return landingSinceGraph(graph, tip, since);
+}
+
 /** What a build paid for the landing map: nothing (stored), the commits mainline gained, or the whole history. */
 export type LandingSource = 'stored' | 'extended' | 'walked';
 
@@ -83,8 +107,10 @@ export async function storeMainlineLanding(
   const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([landingKey(repoId)])?.value;
   if (stored === tip) return { source: 'stored' };
   if (stored) {
-    // The old tip may be gone from the object store (a rewritten, pruned mainline): walk it all.
-    const gained = await mainlineLandingSince(tip, stored, cwd).catch(() => null);
+    // The commits mainline gained, read from the database when it holds them (the pipeline's
+    // ingest has just written them: a commit on mainline, a fetch); else git lists them. The old
+    // tip may be gone from the object store (a rewritten, pruned mainline): walk it all.
+    const gained = landingSinceStored(db, repoId, tip, stored) ?? (await mainlineLandingSince(tip, stored, cwd).catch(() => null));
     if (gained) {
       const { next } = db
         .prepare(`SELECT coalesce(max(seq) + 1, 0) AS next FROM paceflow_mainline_landing WHERE repo_id = ?`)
