@@ -11,8 +11,8 @@
 # also timed against `git log -p --all --no-merges` on the same copy; nothing new; one new commit on
 # a topic branch; a new branch at an existing commit; an amend; a 10-commit branch, then rebased
 # onto mainline; mainline moving 20 commits (as a fetch would); one new commit on mainline; one
-# more on the topic branch, recorded by what the hooks start (`hooks worker`, its whole run); with
-# sessions, a commit of lines a new session wrote, recorded by the worker too, then the same session
+# more on the topic branch, recorded by what the hooks start (`hooks worker`, its whole run), and
+# again (the worker's second run); a commit on mainline, recorded by the worker; with sessions, a commit of lines a new session wrote, recorded by the worker too, then the same session
 # going on (its transcript grows) and another commit. The
 # repository's mainline is its origin/HEAD, main or master. This checkout also prints `--work`.
 #
@@ -191,6 +191,16 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
   # What every later commit costs: the worker's second run starts from the compile cache its first wrote.
   commit_file "$repo" bench-rebase.ts "bench: and one more"
   measure_worker "$name, one more commit, the worker's second run" "$bin" "$repo" "$db" "$home"
+  # A commit on mainline itself (a repository without a remote, a commit made on it), then the
+  # worker: dated after the last mainline commit and before the topic commits that follow.
+  blob="$(echo "export const benchMainline = computeBenchMainline();" | git -C "$repo" hash-object -w --stdin)"
+  head_tip="$(git -C "$repo" rev-parse "$ref")"
+  GIT_INDEX_FILE="$work/index" git -C "$repo" read-tree "$head_tip"
+  GIT_INDEX_FILE="$work/index" git -C "$repo" update-index --add --cacheinfo "100644,$blob,bench-mainline-worker.ts"
+  tree="$(GIT_INDEX_FILE="$work/index" git -C "$repo" write-tree)"
+  stamp="@$(($(date +%s) - 30)) +0000"
+  git -C "$repo" update-ref "$ref" "$(GIT_AUTHOR_DATE="$stamp" GIT_COMMITTER_DATE="$stamp" git -C "$repo" -c user.name=Bench -c user.email=b@example.com commit-tree "$tree" -p "$head_tip" -m 'bench: a commit on mainline, recorded by the worker')"
+  measure_worker "$name, a commit on mainline, the hooks' worker's whole run" "$bin" "$repo" "$db" "$home"
   if [ -n "$sessions" ]; then
     if [ -n "${SESSION_ROUNDS:-}" ]; then
       # Each side's own state: a database one revision wrote may be of a schema the other refuses.
