@@ -45,8 +45,11 @@ if [ -z "$PACEFLOW_PUSHING_NOTES" ]; then
       # needs it only to sync, so its value goes on as PACEFLOW_EXTRA_CA_CERTS, which the warehouse
       # connection reads (src/sync/postgres.ts). Empty is unset to Node. $PPID, the hook's parent
       # (git, or the hook manager git waits for): the worker starts its work once that process has
-      # exited, 30 ms at the most (src/cli/worker-start.ts), not a fixed 30 ms after every commit.
-      PACEFLOW_HOOK_PARENT="$PPID" PACEFLOW_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS-}" NODE_EXTRA_CA_CERTS= PACEFLOW_DB='@@DB@@' '@@NICE@@' -n 19 '@@NODE@@' '@@CLI@@' hooks worker --dir "$PACEFLOW_DIR" --repo "$PWD" \
+      # exited (src/cli/worker-start.ts) — at once after a commit, after the whole of a rebase —
+      # not a fixed 30 ms after every commit. Not pre-push's: its git waits for the worker below.
+      parent=$PPID
+      [ "$hook" = pre-push ] && parent=
+      PACEFLOW_HOOK_PARENT="$parent" PACEFLOW_EXTRA_CA_CERTS="${NODE_EXTRA_CA_CERTS-}" NODE_EXTRA_CA_CERTS= PACEFLOW_DB='@@DB@@' '@@NICE@@' -n 19 '@@NODE@@' '@@CLI@@' hooks worker --dir "$PACEFLOW_DIR" --repo "$PWD" \
         </dev/null >>"$PACEFLOW_DIR/worker.out" 2>&1 &
       echo $! >|"$lock"
     fi

@@ -1,6 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { hookParent, processExists, WORKER_WAIT_MS, workerStartWait } from '../src/cli/worker-start.js';
+import { GIT_WAIT_MS, hookParent, processExists, WORKER_WAIT_MS, workerStartWait } from '../src/cli/worker-start.js';
 
 describe('when the hooks’ worker starts its work', () => {
   it.each([
@@ -49,20 +49,28 @@ describe('when the hooks’ worker starts its work', () => {
     expect([waited, looks]).toEqual([0, 1]);
   });
 
-  it('waits WORKER_WAIT_MS at the most for a parent that goes on (a rebase’s next commit, pre-push waiting on the worker)', async () => {
+  it('waits out a parent that goes on (a rebase’s later commits), GIT_WAIT_MS at the most, looking less often after WORKER_WAIT_MS', async () => {
     let clock = 0;
+    const delays: number[] = [];
     const waited = await workerStartWait(
       { PACEFLOW_HOOK_PARENT: '4242' },
       {
         now: () => clock,
-        exists: () => {
-          clock += 7;
-          return true;
+        exists: () => true,
+        // The clock moves by the poll's delay; no real time passes.
+        schedule: (look, ms) => {
+          delays.push(ms);
+          clock += ms;
+          look();
         },
       },
     );
-    expect(waited).toBeGreaterThanOrEqual(WORKER_WAIT_MS);
-    expect(waited).toBeLessThan(WORKER_WAIT_MS + 7);
+    expect(waited).toBe(GIT_WAIT_MS);
+    expect(delays.slice(0, 3)).toEqual([2, 2, 2]);
+    expect(delays.filter((ms) => ms === 2)).toHaveLength(WORKER_WAIT_MS / 2);
+    expect(delays.at(-2)).toBe(20);
+    expect(Math.max(...delays)).toBe(20);
+    expect(delays.length).toBeLessThan(WORKER_WAIT_MS / 2 + GIT_WAIT_MS / 20 + 2);
   });
 
   it('waits the fixed WORKER_WAIT_MS without a pid (a shim from an older paceflow), none with PACEFLOW_WORKER_NO_DELAY=1', async () => {

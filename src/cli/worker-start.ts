@@ -4,16 +4,22 @@
  * exit): loading the worker's bundle then took the CPU git needed, and the commit waited
  * (bench/README, session 28). So the worker waited a fixed WORKER_WAIT_MS after node started —
  * ~6% of its 0.5 s budget after every commit, though by the time node has started (~0.1 s) git
- * has nearly always exited. Now the shim hands on the pid of the hook's parent (git, or the hook
- * manager git waits for) as PACEFLOW_HOOK_PARENT, and the worker waits until that process is
- * gone, WORKER_WAIT_MS at the most: a git still running (a rebase's next commit, a slow
- * machine) is waited for as before, one that has exited not at all. Without a pid (a shim
- * installed by an older paceflow, a worker started by hand) it waits the fixed time as before.
+ * has nearly always exited — and a rebase, whose git runs on through every commit, had the
+ * worker's whole run beside it. Now the shim hands on the pid of the hook's parent (git, or the
+ * hook manager git waits for) as PACEFLOW_HOOK_PARENT, and the worker waits until that process is
+ * gone, GIT_WAIT_MS at the most: after a commit not at all, after a rebase's first commit until
+ * the rebase is done (its later hooks queue their events for this worker). Without a pid (a shim
+ * installed by an older paceflow, a worker started by hand, pre-push — whose git waits for the
+ * worker) it waits the fixed WORKER_WAIT_MS as before.
  */
 export const WORKER_WAIT_MS = 30;
 
-/** How often the hook's parent is looked for while it runs. */
+/** The longest the worker waits for the hook's parent (a rebase of thousands of commits goes on longer: the worker starts beside it then). */
+export const GIT_WAIT_MS = 10_000;
+
+/** How often the hook's parent is looked for while it runs: every 2 ms at first, then every 20 ms. */
 const POLL_MS = 2;
+const SLOW_POLL_MS = 20;
 
 /** Whether a process with this pid exists (one of another user's counts: the pid was reused). */
 export function processExists(pid: number): boolean {
@@ -30,6 +36,8 @@ export interface WorkerStartOptions {
   pollMs?: number;
   exists?: (pid: number) => boolean;
   now?: () => number;
+  /** Runs `look` after `ms` (tests: at once, on a clock of their own). */
+  schedule?: (look: () => void, ms: number) => void;
 }
 
 /**
@@ -37,19 +45,20 @@ export interface WorkerStartOptions {
  * (bench/hook-variants.mjs compares the worker started without a wait).
  */
 export function workerStartWait(env: NodeJS.ProcessEnv = process.env, options: WorkerStartOptions = {}): Promise<number> {
-  const atMost = options.atMostMs ?? WORKER_WAIT_MS;
   if (env.PACEFLOW_WORKER_NO_DELAY === '1') return Promise.resolve(0);
   const now = options.now ?? (() => performance.now());
   const start = now();
   const parent = hookParent(env.PACEFLOW_HOOK_PARENT);
-  if (parent === null) return new Promise((resolve) => setTimeout(() => resolve(now() - start), atMost));
+  if (parent === null) return new Promise((resolve) => setTimeout(() => resolve(now() - start), options.atMostMs ?? WORKER_WAIT_MS));
+  const atMost = options.atMostMs ?? GIT_WAIT_MS;
   const exists = options.exists ?? processExists;
   const pollMs = options.pollMs ?? POLL_MS;
+  const schedule = options.schedule ?? ((look: () => void, ms: number) => void setTimeout(look, ms));
   return new Promise((resolve) => {
     const look = () => {
       const waited = now() - start;
       if (!exists(parent) || waited >= atMost) resolve(waited);
-      else setTimeout(look, Math.min(pollMs, atMost - waited));
+      else schedule(look, Math.min(waited < WORKER_WAIT_MS ? pollMs : SLOW_POLL_MS, atMost - waited));
     };
     look();
   });
