@@ -548,6 +548,19 @@ describe('mainline rules', () => {
 });
 
 describe('the stored mainline landing', () => {
+  /** On main: a commit, then the merge of a side branch that has a merge of its own (branch side, inner). */
+  function mergeSideWithMergeOfItsOwn(repo: TempRepo): void {
+    repo.git('checkout', '-q', '-b', 'side');
+    repo.write('s.ts', lines('s')).commit('side one');
+    repo.git('checkout', '-q', '-b', 'inner');
+    repo.write('i.ts', lines('i')).commit('inner one');
+    repo.git('checkout', '-q', 'side');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge inner', 'inner');
+    repo.git('checkout', '-q', 'main');
+    repo.write('c.ts', lines('c')).commit('three');
+    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+  }
+
   /** Stores the landing for main's tip; returns how, and checks the rows against a whole walk of that tip. */
   async function storeAndCompare(
     repo: TempRepo,
@@ -577,15 +590,7 @@ describe('the stored mainline landing', () => {
     // A fast-forward, then a merge whose side branch has a merge of its own.
     repo.write('b.ts', lines('b')).commit('two');
     expect(await storeAndCompare(repo, db, repoId)).toBe('extended');
-    repo.git('checkout', '-q', '-b', 'side');
-    repo.write('s.ts', lines('s')).commit('side one');
-    repo.git('checkout', '-q', '-b', 'inner');
-    repo.write('i.ts', lines('i')).commit('inner one');
-    repo.git('checkout', '-q', 'side');
-    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge inner', 'inner');
-    repo.git('checkout', '-q', 'main');
-    repo.write('c.ts', lines('c')).commit('three');
-    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    mergeSideWithMergeOfItsOwn(repo);
     expect(await storeAndCompare(repo, db, repoId)).toBe('extended');
     // Mainline reset onto a side commit (not on its first-parent chain), then rewritten.
     repo.git('reset', '-q', '--hard', 'side');
@@ -606,15 +611,7 @@ describe('the stored mainline landing', () => {
     await ingest();
     expect(await storeAndCompare(repo, db, repoId, { ingested: true })).toBe('extended');
     // A merge whose side branch has a merge of its own and a commit older than mainline's tip.
-    repo.git('checkout', '-q', '-b', 'side');
-    repo.write('s.ts', lines('s')).commit('side one');
-    repo.git('checkout', '-q', '-b', 'inner');
-    repo.write('i.ts', lines('i')).commit('inner one');
-    repo.git('checkout', '-q', 'side');
-    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge inner', 'inner');
-    repo.git('checkout', '-q', 'main');
-    repo.write('c.ts', lines('c')).commit('three');
-    repo.at().git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    mergeSideWithMergeOfItsOwn(repo);
     await ingest();
     expect(await storeAndCompare(repo, db, repoId, { ingested: true })).toBe('extended');
     // Reset onto a side commit: not on the first-parent chain; the database says so as git does.
