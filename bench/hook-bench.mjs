@@ -34,3 +34,19 @@ export function timeMs(fn) {
 }
 
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/**
+ * Waits until the repository's hooks' worker is done. Idle means no worker process at all, not only
+ * its lock gone: a worker exiting (closing the database, node's own exit) would otherwise run beside
+ * the next timed commit on a 2-core machine.
+ */
+export function waitIdle(repo) {
+  for (let i = 0; i < 600; i++) {
+    const queued = spawnSync('sh', ['-c', `ls "${repo}/.git/paceflow" 2>/dev/null | grep -q -e worker.lock -e '^queue' && echo busy`], {
+      encoding: 'utf8',
+    });
+    const running = spawnSync('pgrep', ['-f', 'paceflow.js hooks worker'], { encoding: 'utf8' });
+    if (!queued.stdout.includes('busy') && running.stdout.trim() === '') return;
+    spawnSync('sleep', ['0.05']);
+  }
+}

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { hookBenchGit, median } from './hook-bench.mjs';
+import { hookBenchGit, median, waitIdle } from './hook-bench.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '21' } } });
@@ -45,16 +45,6 @@ git(repo, 'commit', '-q', '-m', 'base');
 const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'paceflow.js'), 'init', '--no-progress'], { cwd: repo, env, encoding: 'utf8' });
 if (r.status !== 0) throw new Error(r.stderr);
 
-const waitIdle = () => {
-  for (let i = 0; i < 600; i++) {
-    const queued = spawnSync('sh', ['-c', `ls "${repo}/.git/paceflow" 2>/dev/null | grep -q -e worker.lock -e '^queue' && echo busy`], {
-      encoding: 'utf8',
-    });
-    const running = spawnSync('pgrep', ['-f', 'paceflow.js hooks worker'], { encoding: 'utf8' });
-    if (!queued.stdout.includes('busy') && running.stdout.trim() === '') return;
-    spawnSync('sleep', ['0.05']);
-  }
-};
 const notes = () => {
   try {
     return readFileSync(seen, 'utf8')
@@ -82,25 +72,27 @@ for (let i = 0; i < runs; i++) {
   git(repo, 'add', '-A');
   const c = spawnSync('git', ['commit', '-q', '-m', `c${i}`], { cwd: repo, env: hooked, encoding: 'utf8' });
   if (c.status !== 0) throw new Error(c.stderr);
-  waitIdle();
+  waitIdle(repo);
 }
 describe('git commit', notes());
 
-git(repo, 'checkout', '-q', '-b', 'topic', 'HEAD~10');
+// A rebase of as many commits as there are (10 at most): the topic's one, then main's.
+const back = Math.min(10, runs);
+git(repo, 'checkout', '-q', '-b', 'topic', `HEAD~${back}`);
 writeFileSync(join(repo, 'topic.txt'), 'topic\n');
 git(repo, 'add', '-A');
 git(repo, 'commit', '-q', '-m', 'topic');
-waitIdle();
+waitIdle(repo);
 const before = notes().length;
 const rebase = spawnSync('git', ['rebase', '-q', 'main'], { cwd: repo, env: hooked, encoding: 'utf8' });
 if (rebase.status !== 0) throw new Error(rebase.stderr);
-waitIdle();
+waitIdle(repo);
 git(repo, 'checkout', '-q', 'main');
-waitIdle();
-const many = spawnSync('git', ['rebase', '-q', '--force-rebase', 'HEAD~10'], { cwd: repo, env: hooked, encoding: 'utf8' });
+waitIdle(repo);
+const many = spawnSync('git', ['rebase', '-q', '--force-rebase', `HEAD~${back}`], { cwd: repo, env: hooked, encoding: 'utf8' });
 if (many.status !== 0) throw new Error(many.stderr);
-waitIdle();
-describe('git rebase (1 and 10 commits)', notes().slice(before));
+waitIdle(repo);
+describe(`git rebase (1 and ${back} commits)`, notes().slice(before));
 rmSync(work, { recursive: true, force: true });
 rmSync(repo, { recursive: true, force: true });
 rmSync(home, { recursive: true, force: true });

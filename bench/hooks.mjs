@@ -10,24 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { hookBenchGit, median, timeMs } from './hook-bench.mjs';
+import { hookBenchGit, median, timeMs, waitIdle } from './hook-bench.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '15' } } });
 const runs = Number(values.runs);
 const { home, env, git } = hookBenchGit();
-// Idle means no worker process at all, not only its lock gone: a worker exiting (closing the
-// database, node's own exit) would otherwise run beside the next timed commit on a 2-core machine.
-const waitIdle = (repo) => {
-  for (let i = 0; i < 600; i++) {
-    const queued = spawnSync('sh', ['-c', `ls "${repo}/.git/paceflow" 2>/dev/null | grep -q -e worker.lock -e '^queue' && echo busy`], {
-      encoding: 'utf8',
-    });
-    const running = spawnSync('pgrep', ['-f', 'paceflow.js hooks worker'], { encoding: 'utf8' });
-    if (!queued.stdout.includes('busy') && running.stdout.trim() === '') return;
-    spawnSync('sleep', ['0.05']);
-  }
-};
 
 function makeRepo(withHooks, emptyHook = false) {
   const repo = mkdtempSync(join(tmpdir(), 'paceflow-bench-repo-'));
