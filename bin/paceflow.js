@@ -34,8 +34,9 @@ const run = () => {
   }
 };
 // The hooks' worker starts in the background the moment a commit's hook returns, while git may
-// still finish the commit: it waits until the hook's parent (PACEFLOW_HOOK_PARENT, from the shim)
-// has exited — at most 30 ms — before it loads its bundle (src/cli/worker-start.ts).
+// still finish the commit (or a rebase go on): it waits until the hook's parent
+// (PACEFLOW_HOOK_PARENT, from the shim) has exited — 10 s at the most; without one, a fixed 30 ms —
+// before it loads its bundle (src/cli/worker-start.ts).
 if (worker) {
   try {
     loader().workerStartWait(process.env).then(run, fail);

@@ -245,23 +245,21 @@ describe('git ingest', () => {
     repo.git('checkout', '-q', 'main');
     repo.write('a.txt', 'two\n').commit('two');
     repo.git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
-    let before = revLists();
-    expect(await run(db, repo)).toMatchObject({ commitsAdded: 3 });
-    expect(revLists() - before).toBe(0);
-    expect(unreachable()).toEqual([]);
+    /** The ingest's rev-list processes, and what it found. */
+    const ingested = async () => {
+      const before = revLists();
+      const result = await run(db, repo);
+      return { revLists: revLists() - before, added: result.commitsAdded, unreachable: unreachable() };
+    };
+    expect(await ingested()).toEqual({ revLists: 0, added: 3, unreachable: [] });
     // An amend leaves its old tip reachable from nothing: git says what only it held.
     repo.write('a.txt', 'three\n');
     repo.gitRaw(['commit', '-q', '-a', '--amend', '-m', 'merge, amended']);
-    before = revLists();
-    await run(db, repo);
-    expect(revLists() - before).toBe(1);
-    expect(unreachable()).toEqual(['merge topic']);
-    // A branch reset back: its old tip is no parent of anything read, and git is asked.
+    expect(await ingested()).toEqual({ revLists: 1, added: 1, unreachable: ['merge topic'] });
+    // A branch reset back: its old tip is no parent of anything read, and git is asked (the reset
+    // commit stays reachable through the amended merge).
     repo.git('branch', '-f', 'topic', 'topic~1');
-    before = revLists();
-    await run(db, repo);
-    expect(revLists() - before).toBe(1);
-    expect(unreachable()).toEqual(['merge topic']);
+    expect(await ingested()).toEqual({ revLists: 1, added: 0, unreachable: ['merge topic'] });
   });
 
   it('KnownParents reaches tips through the parents of commits known, and gives up past its limit', () => {
@@ -279,7 +277,7 @@ describe('git ingest', () => {
       { parents: [['m', ['a', 'x']]], from: ['m'], targets: ['a', 'x'], reached: true },
       { parents: [['c', ['b']]], from: ['c'], targets: ['b', 'z'], reached: false },
       { parents: [['c', ['b']]], from: ['z'], targets: ['b'], reached: false },
-      // b is read but its parent a is a tip only git can place (a was not read)
+      // b was not read: what lies past it (a) only git can place
       { parents: [['c', ['b']]], from: ['c'], targets: ['a'], reached: false },
       {
         parents: [
@@ -297,6 +295,19 @@ describe('git ingest', () => {
       for (const [sha, p] of parents) read.add(sha, p);
       expect(read.allReached(from, targets), JSON.stringify({ parents, from, targets, limit })).toBe(reached);
     }
+    // Where a walk stopped: the commits reached that are not known (the tasks builder's old tips).
+    const merge = new KnownParents();
+    merge.add('m', ['a', 'x']);
+    merge.add('x', ['w']);
+    const walked = merge.walk(['m'])!;
+    expect([[...walked.reached].sort(), [...walked.stopped].sort()]).toEqual([
+      ['a', 'm', 'w', 'x'],
+      ['a', 'w'],
+    ]);
+    const full = new KnownParents(1);
+    full.add('m', ['a']);
+    full.add('x', ['w']);
+    expect(full.walk(['m'])).toBeNull();
   });
 
   it('detects and reports a shallow clone, and records the full history once unshallowed', async () => {
