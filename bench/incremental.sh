@@ -12,9 +12,10 @@
 # a topic branch; a new branch at an existing commit; an amend; a 10-commit branch, then rebased
 # onto mainline; mainline moving 20 commits (as a fetch would); one new commit on mainline; one
 # more on the topic branch, recorded by what the hooks start (`hooks worker`, its whole run), and
-# again (the worker's second run); a commit on mainline, recorded by the worker; with sessions, a commit of lines a new session wrote, recorded by the worker too, then the same session
-# going on (its transcript grows) and another commit. The
-# repository's mainline is its origin/HEAD, main or master. This checkout also prints `--work`.
+# again (the worker's second run); a commit on mainline, recorded by the worker; with sessions, a
+# commit of lines a new session wrote, recorded by the worker too, then the same session going on
+# (its transcript grows) and another commit. The repository's mainline is its origin/HEAD, main or
+# master. This checkout also prints `--work`.
 #
 # With SESSIONS_JSON and SESSION_ROUNDS=<n>, the two session cases then run <n> more times for each
 # side, alternated, each side every time from its own state (its copy, database and HOME as they

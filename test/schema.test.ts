@@ -106,7 +106,7 @@ describe('schema', () => {
   });
 
   it('reads a migration’s file only to apply it: a database at the newest version reads none', () => {
-    // The migrations of a copy of sql/, whose files are then emptied of what a read would find.
+    // The migrations of a copy of sql/, whose files are then removed: a read of one would throw.
     const dir = `${tempDir('paceflow-sql-')}/`;
     const names = readdirSync(SQL_DIR).filter((f) => f.endsWith('.sql'));
     for (const name of names) copyFileSync(join(SQL_DIR, name), join(dir, name));
