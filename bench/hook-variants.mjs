@@ -8,7 +8,8 @@
 //
 // Variants: bare (no hook), empty (`#!/bin/sh` + `exit 0`), installed (what `paceflow init`
 // writes), subshell (the same, the shim sourced in a subshell as before session 16), noworker
-// (the shim's queue and lock, the worker's start left out), bgtrue (a background /bin/true instead
+// (the shim's queue and lock, the worker's start left out), bgsub (a background subshell that runs
+// a builtin: the fork without an exec), bgtrue (a background /bin/true instead
 // of node: the fork without node's start), bgnode (a background `node -e 0`: node's own start),
 // notnice (the worker without `nice`), nodelay (loading its bundle at once), asbefore (without `nice`, and loading its bundle at once:
 // the shim before session 28).
@@ -51,6 +52,7 @@ function makeRepo(kind) {
   if (kind === 'subshell') edit(hook, /^if \[ -r (.*) \]; then \. .* <\/dev\/null; fi$/m, '( . $1 ) </dev/null');
   if (kind === 'noworker') edit(shim, WORKER, 'true\n');
   if (kind === 'bgtrue') edit(shim, WORKER, '/bin/true </dev/null >/dev/null 2>&1 &\n');
+  if (kind === 'bgsub') edit(shim, WORKER, 'true </dev/null >/dev/null 2>&1 &\n');
   if (kind === 'bgnode') edit(shim, WORKER, `'${process.execPath}' -e 0 </dev/null >/dev/null 2>&1 &\n`);
   // Session 28's two changes undone: the worker at the usual priority, and its bundle loaded at once.
   if (kind === 'notnice') edit(shim, /'[^']*nice' -n 19 /, '');
@@ -65,14 +67,16 @@ function makeRepo(kind) {
 // No worker left: its lock and queue gone (the variants without one: removed) and no process.
 function waitIdle(repo, kind) {
   const dir = join(repo, '.git', 'paceflow');
-  if (kind === 'noworker' || kind === 'bgtrue' || kind === 'bgnode') {
+  // Their lock and queue are never taken: removed. Any other variant's worker still running is
+  // waited for all the same, or it would run beside this variant's commit.
+  const noWorker = ['noworker', 'bgsub', 'bgtrue', 'bgnode'].includes(kind);
+  if (noWorker) {
     rmSync(join(dir, 'worker.lock'), { force: true });
     rmSync(join(dir, 'queue'), { force: true });
-    return;
   }
   for (let i = 0; i < 600; i++) {
-    const pending = existsSync(join(dir, 'worker.lock')) || existsSync(join(dir, 'queue'));
-    const running = spawnSync('pgrep', ['-f', 'paceflow.js hooks worker'], { encoding: 'utf8' }).stdout.trim() !== '';
+    const pending = !noWorker && (existsSync(join(dir, 'worker.lock')) || existsSync(join(dir, 'queue')));
+    const running = spawnSync('pgrep', ['-f', 'paceflow.js hooks worker| -e 0$'], { encoding: 'utf8' }).stdout.trim() !== '';
     if (!pending && !running) return;
     spawnSync('sleep', ['0.05']);
   }
