@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { attributableCommits, COUNTED_ROWS, type CountedRows, repositoryRows } from '../src/db/count.js';
+import { attributableCommits, COUNTED_ROWS, type CountedRows, repositoryRows, withCountsRecountedAfter } from '../src/db/count.js';
 import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
 import type { Database } from '../src/db/driver.js';
@@ -174,6 +174,69 @@ describe('the rows a repository has, kept by triggers as they come and go (sql/0
     expectKept(old, 'migrated');
     expect(old.prepare(`SELECT count(*) AS n FROM paceflow_row_counts`).get<{ n: number }>()!.n).toBeGreaterThan(8);
     old.close();
+  });
+});
+
+describe('withCountsRecountedAfter: a whole build’s updates counted once after, not row by row', () => {
+  const triggers = (db: Database) =>
+    db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all<{ name: string; sql: string }>();
+  const ancestors = (db: Database, repo: string) => repositoryRows(db, 'event_commit_outcomes:ancestor', repo);
+  // One repository's outcome rows placed on mainline (some by a copy), then some taken back: what
+  // the outcome build's whole write does to the sets the triggers keep.
+  const place = (db: Database, repo: string) => {
+    db.exec(`UPDATE event_commit_outcomes SET merged_to_mainline = 1, mainline_via = 'ancestor' WHERE repo_id = '${repo}'`);
+    db.exec(
+      `UPDATE event_commit_outcomes SET mainline_via = 'squash' WHERE repo_id = '${repo}' AND CAST(substr(sha, instr(sha, ':') + 1) AS INTEGER) % 3 = 0`,
+    );
+  };
+
+  it('leaves the counts a row-by-row trigger would have kept, and the triggers as they were', () => {
+    const db = tempDatabase();
+    fill(db);
+    const before = triggers(db);
+    const other = ancestors(db, 'zz');
+    db.transaction(() =>
+      withCountsRecountedAfter(db, 'event_commit_outcomes', 'github.com/acme/app', () => {
+        // The UPDATE triggers are gone while it runs; the INSERT and DELETE ones stay.
+        const names = triggers(db).map((t) => t.name);
+        expect(names).not.toContain('paceflow_row_counts_outcomes_ancestor_update');
+        expect(names).toContain('paceflow_row_counts_outcomes_ancestor_insert');
+        place(db, 'github.com/acme/app');
+        expect(ancestors(db, 'github.com/acme/app'), 'not kept while put off').toBe(0);
+      }),
+    );
+    expect(ancestors(db, 'github.com/acme/app')).toBeGreaterThan(10);
+    expect(ancestors(db, 'zz'), 'another repository untouched').toBe(other);
+    expectRowCountsKept(db);
+    expect(triggers(db)).toEqual(before);
+    // The triggers work again afterwards.
+    db.exec(`UPDATE event_commit_outcomes SET merged_to_mainline = 0 WHERE repo_id = 'github.com/acme/app' AND mainline_via = 'ancestor'`);
+    expect(ancestors(db, 'github.com/acme/app')).toBe(0);
+    expectRowCountsKept(db);
+  });
+
+  it('a throw inside gets the triggers back; the transaction rolls back to the counts before', () => {
+    const db = tempDatabase();
+    fill(db);
+    const before = triggers(db);
+    const counts = db.prepare(`SELECT * FROM paceflow_row_counts ORDER BY counted, repo_id`).all();
+    expect(() =>
+      db.transaction(() =>
+        withCountsRecountedAfter(db, 'event_commit_outcomes', 'github.com/acme/app', () => {
+          place(db, 'github.com/acme/app');
+          throw new Error('killed halfway');
+        }),
+      ),
+    ).toThrow('killed halfway');
+    expect(triggers(db)).toEqual(before);
+    expect(db.prepare(`SELECT * FROM paceflow_row_counts ORDER BY counted, repo_id`).all()).toEqual(counts);
+    expectRowCountsKept(db);
+  });
+
+  it('refuses a table whose sets are named by its rows (a set per notes ref)', () => {
+    const db = tempDatabase();
+    expect(() => withCountsRecountedAfter(db, 'fact_commit_notes', 'zz', () => 0)).toThrow('not fixed names');
+    expect(() => withCountsRecountedAfter(db, 'no_such_table', 'zz', () => 0)).toThrow('not fixed names');
   });
 });
 

@@ -52,3 +52,41 @@ export function repositoryRows(db: Database, counted: CountedRows, repoId: strin
 
 /** The repository's attributable commits: not a merge, not a shallow clone's cut-off, still reachable. */
 export const attributableCommits = (db: Database, repoId: string): number => repositoryRows(db, 'metadata_commits:attributable', repoId);
+
+/**
+ * Runs `fn` — UPDATEs by key of many of one repository's rows of `table`, in the caller's
+ * transaction — with the triggers that keep `table`'s counts on UPDATE put off: dropped before,
+ * made again from their stored SQL after, and the repository's sets of `table` counted once
+ * instead of kept row by row. The trigger runs four statements for each row that moves between
+ * sets: the outcome build's update of every outcome row of the 80k bench history took 2.45 s with
+ * it and 0.68 s without, its recount ~0.2 s (bench/README, session 41). SQLite's DDL is
+ * transactional: a kill before the commit leaves the triggers and the counts as they were; a
+ * throw from `fn` still gets its triggers back and counts what is there. The INSERT and DELETE
+ * triggers stay, and `fn` must update no other repository's rows. Only tables whose sets have
+ * fixed names (not fact_commit_notes, a set per notes ref).
+ */
+export function withCountsRecountedAfter<T>(db: Database, table: string, repoId: string, fn: () => T): T {
+  const sets = COUNTED_ROWS.filter((r) => r.table === table);
+  if (sets.length === 0 || sets.some((s) => !/^'[^']*'$/.test(s.counted)))
+    throw new Error(`withCountsRecountedAfter: ${table}'s counted sets are not fixed names`);
+  const triggers = db
+    .prepare(
+      `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE 'paceflow!_row!_counts!_%' ESCAPE '!'
+         AND sql LIKE '%AFTER UPDATE%' ORDER BY name`,
+    )
+    .all<{ name: string; sql: string }>([table]);
+  for (const { name } of triggers) db.exec(`DROP TRIGGER "${name.replaceAll('"', '""')}"`);
+  try {
+    return fn();
+  } finally {
+    for (const { sql } of triggers) db.exec(sql);
+    for (const { counted, where } of sets) {
+      db.prepare(`DELETE FROM paceflow_row_counts WHERE counted = ${counted} AND repo_id = ?`).run([repoId]);
+      // A set keeps a row only while it has rows (sql/029).
+      db.prepare(
+        `INSERT INTO paceflow_row_counts (counted, repo_id, row_count)
+         SELECT ${counted}, repo_id, count(*) FROM ${table} WHERE repo_id = ? AND (${where}) GROUP BY repo_id`,
+      ).run([repoId]);
+    }
+  }
+}
