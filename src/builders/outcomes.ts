@@ -1,6 +1,8 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database, SqlValue } from '../db/driver.js';
 import { isoSeconds } from './attribution-replay.js';
+import { withSpillPutOff } from '../db/spill.js';
+import { withCountsRecountedAfter } from '../db/count.js';
 import { collectIfGrown } from '../heap.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
@@ -824,41 +826,53 @@ function writeOutcomes(
 ): void {
   const update = ctx.db.prepare(UPDATE_OUTCOME);
   const window = config.revertWindowDays * 86400;
-  ctx.db.transaction(() => {
-    for (const sha of candidates) {
-      const r = ctx.reached.get(sha);
-      const copy = r?.copy ?? null;
-      const revert = copy ? reverts.effective(copy) : null;
-      const revertedInWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
-      update.run({
-        repo: ctx.repoId,
-        sha,
-        merged: r ? 1 : 0,
-        via: r?.via ?? null,
-        copy,
-        reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
-        mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
-        reverted: r ? (revertedInWindow ? 1 : 0) : null,
-        revertedBy: revertedInWindow ? revert : null,
-        revertKind: revertedInWindow ? (reverts.partial.has(`${revert}|${copy}`) ? 'partial' : reverts.edges.get(revert!)!.kind) : null,
-        revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
+  // Every outcome row in one transaction, so that the state saved with them describes them all:
+  // its dirty pages outgrow the page cache (db/spill.ts).
+  withSpillPutOff(ctx.db, WHOLE_BUILD_DIRTY_PAGES, () =>
+    ctx.db.transaction(() => {
+      // Every row of the repository: its ancestor count is counted once after, not kept row by row.
+      withCountsRecountedAfter(ctx.db, 'event_commit_outcomes', ctx.repoId, () => {
+        for (const sha of candidates) {
+          const r = ctx.reached.get(sha);
+          const copy = r?.copy ?? null;
+          const revert = copy ? reverts.effective(copy) : null;
+          const revertedInWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
+          update.run({
+            repo: ctx.repoId,
+            sha,
+            merged: r ? 1 : 0,
+            via: r?.via ?? null,
+            copy,
+            reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
+            mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
+            reverted: r ? (revertedInWindow ? 1 : 0) : null,
+            revertedBy: revertedInWindow ? revert : null,
+            revertKind: revertedInWindow ? (reverts.partial.has(`${revert}|${copy}`) ? 'partial' : reverts.edges.get(revert!)!.kind) : null,
+            revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
+          });
+        }
       });
-    }
-    // Every row's flags were just computed at `now`; the copies may all have changed.
-    recordWindows(ctx.db, ctx.repoId, config, now);
-    // The edges, kept for the next build after mainline moves on.
-    ctx.db.prepare(`DELETE FROM paceflow_revert_edges WHERE repo_id = ?`).run([ctx.repoId]);
-    const edge = ctx.db.prepare(`INSERT OR REPLACE INTO paceflow_revert_edges (repo_id, revert_sha, target_sha, kind) VALUES (?, ?, ?, ?)`);
-    for (const [revert, { target, kind }] of reverts.edges) edge.run([ctx.repoId, revert, target, kind]);
-    for (const pair of reverts.partial) {
-      const [revert, target] = pair.split('|');
-      edge.run([ctx.repoId, revert!, target!, 'partial']);
-    }
-    bumpCopies(ctx.db, ctx.repoId);
-    allEvidenceChanged(ctx.db, ctx.repoId);
-    alsoInTransaction();
-  });
+      // Every row's flags were just computed at `now`; the copies may all have changed.
+      recordWindows(ctx.db, ctx.repoId, config, now);
+      // The edges, kept for the next build after mainline moves on.
+      ctx.db.prepare(`DELETE FROM paceflow_revert_edges WHERE repo_id = ?`).run([ctx.repoId]);
+      const edge = ctx.db.prepare(
+        `INSERT OR REPLACE INTO paceflow_revert_edges (repo_id, revert_sha, target_sha, kind) VALUES (?, ?, ?, ?)`,
+      );
+      for (const [revert, { target, kind }] of reverts.edges) edge.run([ctx.repoId, revert, target, kind]);
+      for (const pair of reverts.partial) {
+        const [revert, target] = pair.split('|');
+        edge.run([ctx.repoId, revert!, target!, 'partial']);
+      }
+      bumpCopies(ctx.db, ctx.repoId);
+      allEvidenceChanged(ctx.db, ctx.repoId);
+      alsoInTransaction();
+    }),
+  );
 }
+
+/** The dirty pages a whole build's write keeps in memory before spilling: 64 MB of 4 KiB pages. */
+const WHOLE_BUILD_DIRTY_PAGES = 16_384;
 
 /**
  * The window flags, which move with the calendar, recomputed in SQL from the stored times. A window
