@@ -826,32 +826,33 @@ function writeOutcomes(
 ): void {
   const update = ctx.db.prepare(UPDATE_OUTCOME);
   const window = config.revertWindowDays * 86400;
+  const updateEvery = () => {
+    for (const sha of candidates) {
+      const r = ctx.reached.get(sha);
+      const copy = r?.copy ?? null;
+      const revert = copy ? reverts.effective(copy) : null;
+      const revertedInWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
+      update.run({
+        repo: ctx.repoId,
+        sha,
+        merged: r ? 1 : 0,
+        via: r?.via ?? null,
+        copy,
+        reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
+        mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
+        reverted: r ? (revertedInWindow ? 1 : 0) : null,
+        revertedBy: revertedInWindow ? revert : null,
+        revertKind: revertedInWindow ? (reverts.partial.has(`${revert}|${copy}`) ? 'partial' : reverts.edges.get(revert!)!.kind) : null,
+        revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
+      });
+    }
+  };
   // Every outcome row in one transaction, so that the state saved with them describes them all:
   // its dirty pages outgrow the page cache (db/spill.ts).
   withSpillPutOff(ctx.db, WHOLE_BUILD_DIRTY_PAGES, () =>
     ctx.db.transaction(() => {
       // Every row of the repository: its ancestor count is counted once after, not kept row by row.
-      withCountsRecountedAfter(ctx.db, 'event_commit_outcomes', ctx.repoId, () => {
-        for (const sha of candidates) {
-          const r = ctx.reached.get(sha);
-          const copy = r?.copy ?? null;
-          const revert = copy ? reverts.effective(copy) : null;
-          const revertedInWindow = revert !== null && r !== undefined && ctx.landedAt(revert) - r.at <= window;
-          update.run({
-            repo: ctx.repoId,
-            sha,
-            merged: r ? 1 : 0,
-            via: r?.via ?? null,
-            copy,
-            reachedAt: r ? new Date(r.at * 1000).toISOString() : null,
-            mergeClosed: now - ctx.time(sha) >= config.mergedMinAgeDays * 86400 ? 1 : 0,
-            reverted: r ? (revertedInWindow ? 1 : 0) : null,
-            revertedBy: revertedInWindow ? revert : null,
-            revertKind: revertedInWindow ? (reverts.partial.has(`${revert}|${copy}`) ? 'partial' : reverts.edges.get(revert!)!.kind) : null,
-            revertClosed: r ? (now - r.at >= window ? 1 : 0) : null,
-          });
-        }
-      });
+      withCountsRecountedAfter(ctx.db, 'event_commit_outcomes', ctx.repoId, updateEvery);
       // Every row's flags were just computed at `now`; the copies may all have changed.
       recordWindows(ctx.db, ctx.repoId, config, now);
       // The edges, kept for the next build after mainline moves on.
