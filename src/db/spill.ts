@@ -8,10 +8,9 @@ import type { Database } from './driver.js';
  * build's update of every outcome row on the 80k bench history (each row growing as its mainline
  * columns are filled) made 790,800 writes for 57,367 rows and took 11.3 s, against 2.4 s with the
  * pages kept (bench/README, session 41). Held for the whole run instead, every transaction's pages
- * stayed: a first run took 10 s more CPU and peaked at 312–325 MB (#20: ≤ 300 MB). So only here,
- * and bounded: past `pages` the transaction spills again. After `fn` (committed or not) the
- * threshold is SQLite's own again — spill at the cache's size — and the cache gives back the pages
- * it holds beyond its size.
+ * stayed: a first run peaked at 312–325 MB (#20: ≤ 300 MB). So only here, and bounded: past `pages`
+ * the transaction spills again. After `fn` (committed or not) the threshold is SQLite's own again —
+ * spill at the cache's size — and the cache gives back the pages it holds beyond its size.
  */
 export function withSpillPutOff<T>(db: Database, pages: number, fn: () => T): T {
   db.pragma(`cache_spill = ${pages}`);
