@@ -13,6 +13,7 @@ import { ownFixtureHome, type SessionHome } from './helpers/sessions.js';
 afterAll(cleanupTempDirs);
 
 const BIN = fileURLToPath(new URL('../bin/paceflow.js', import.meta.url));
+const PHASE_FIGURES = fileURLToPath(new URL('../bench/phase-figures.mjs', import.meta.url));
 
 /**
  * A kill at any moment leaves work that the next run finishes: the real CLI is killed (SIGKILL)
@@ -152,6 +153,44 @@ describe('crash safety', () => {
       expect(reference[table]?.rows, table).toBeGreaterThan(0);
     }
     expect(referenceNotes).not.toBe('');
+  });
+
+  it('every point passes in a whole run, in order, on the channel bench/phase-figures.mjs reads', () => {
+    // The points are where a run's work is measured from outside (bench/README.md): a point that
+    // stopped being published, or moved, would split the figures wrongly without failing anything else.
+    restore(s);
+    const db = join(tempDir('paceflow-db-'), 'phases.db');
+    const r = spawnSync(process.execPath, ['--import', PHASE_FIGURES, ...ingestArgs(db)], {
+      cwd: s.repo,
+      env: s.home.env,
+      encoding: 'utf8',
+    });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stderr
+      .split('\n')
+      .filter((line) => line.startsWith('| ') && !line.startsWith('| point') && !line.startsWith('| -'))
+      .map((line) => line.split('|').map((cell) => cell.trim()));
+    const passed = rows.map(([, name, times]) => `${name}×${times}`);
+    expect(passed).toEqual([
+      'git-ingest×1',
+      'transcript-batch×1',
+      'transcripts-read×1',
+      'session-events×1',
+      'notes-read×1',
+      'attribution-batch×1',
+      'builder:attribution×1',
+      'builder:outcomes×1',
+      'builder:churn×1',
+      'tasks-commits×1',
+      'builder:tasks×1',
+      'exit×1',
+    ]);
+    // Every point named by the crash tests is among them.
+    for (const point of CRASH_POINTS) expect(passed.map((p) => p.split('×')[0])).toContain(point);
+    // Each row's figures are numbers (node's CPU, its calls and bytes, its size).
+    for (const [, , , wall, user, sys, reads, writes, readMb, writtenMb, rss] of rows) {
+      for (const figure of [wall, user, sys, reads, writes, readMb, writtenMb, rss]) expect(Number.isFinite(Number(figure))).toBe(true);
+    }
   });
 
   it.each(CRASH_POINTS)('killed at %s, the next run ends with every row a never-killed run has', (point) => {
