@@ -11,7 +11,8 @@
 # With BESIDE=1 the two sides of a round run at the same time, each into its own database, instead of
 # one after the other: whatever the machine's speed does during the round, it does to both (their
 # CPU is higher than either alone, as two runs and their git share two cores; compare the sides,
-# not these figures with a run alone). Then `git log -p` runs alone after them.
+# not these figures with a run alone). Then `git log -p` runs alone after them. Each run's line is
+# followed by node's CPU up to each of its crash points (bench/phase-figures.mjs).
 #
 # Runs with --no-sessions --no-notes and HOME set to an empty folder: the history and every builder,
 # no transcripts. With SESSIONS=<sessions.json> (bench/synthetic-history.mjs's, or
@@ -43,7 +44,7 @@ fi
 run() { # label, paceflow checkout, side (baseline or this): prints a line, writes the CPU to $work/$3.cpu
   rm -f "$work/$3".db*
   (cd "$repo" && HOME="$work/home" /usr/bin/time -f "%e %U %S" -o "$work/$3.time" \
-    node --import "$root/bench/exit-figures.mjs" "$2/bin/paceflow.js" ingest "${flags[@]}" --db "$work/$3.db" \
+    node --import "$root/bench/exit-figures.mjs" --import "$root/bench/phase-figures.mjs" "$2/bin/paceflow.js" ingest "${flags[@]}" --db "$work/$3.db" \
     >/dev/null 2>"$work/$3.err") || { echo "$1: failed: $(tail -1 "$work/$3.err")"; echo 0 >"$work/$3.cpu"; return; }
   read -r wall user sys <"$work/$3.time"
   local cpu
@@ -54,6 +55,10 @@ run() { # label, paceflow checkout, side (baseline or this): prints a line, writ
   hwm="$(sed -n 's/^HWM \([0-9]*\) KB.*/\1/p' "$work/$3.err" | tail -1)"
   node_cpu="$(sed -n 's/.* node-cpu \([0-9.]*\) s.*/\1/p' "$work/$3.err" | tail -1)"
   echo "$1: $wall s wall, $user+$sys s CPU ($cpu s; node ${node_cpu} s), node's peak $((hwm / 1024)) MB"
+  # Node's CPU (user + sys) up to each crash point (bench/phase-figures.mjs): which phase a change
+  # moved. A revision older than the points' channel shows only `exit`.
+  echo "  node's CPU by phase, s: $(awk -F'|' '/^\| / && $2 !~ /point|---/ {
+    gsub(/ /, "", $2); printf "%s%s %.1f", sep, $2, $5 + $6; sep = ", " }' "$work/$3.err")"
   if [ -n "${KEEP_DBS:-}" ]; then
     rm -f "$KEEP_DBS/$3.db"*
     for f in "$work/$3".db*; do cp "$f" "$KEEP_DBS/$3.db${f#"$work/$3".db}"; done
