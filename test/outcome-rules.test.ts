@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } from '../src/builders/outcomes/context.js';
 import { ancestorRule, contentRule, linesAbsent, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
@@ -13,6 +14,7 @@ import {
   revertTargetByMessage,
 } from '../src/builders/outcomes/revert-rules.js';
 import {
+  ancestorByLanding,
   mainlineFromStore,
   mainlineInMemory,
   landingSinceStored,
@@ -239,6 +241,70 @@ describe('mainline rules', () => {
     // Past its limit the walk leaves the answer to git.
     expect(onlyFromTipStored(ctx.db, ctx.repoId, ctx.tip, [sha('orphan')], 2)).toHaveLength(2);
     expect(onlyFromTipStored(ctx.db, ctx.repoId, ctx.tip, [sha('orphan')], 1)).toBeNull();
+  });
+
+  it('which of two commits that landed together is the ancestor, from the stored landing, is what git says; else git answers', async () => {
+    // Chain commits; a topic merged with a merge of its own inside; a branch merged later; a branch
+    // forked from the topic's middle and merged after it (its commits and the topic's landed with
+    // different merges: git's to answer).
+    const repo = base();
+    const c1 = repo.write('m.ts', lines('m')).commit('mainline one');
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.write('t.ts', lines('t')).commit('topic one');
+    repo.git('checkout', '-q', '-b', 'sub');
+    repo.write('s.ts', lines('s')).commit('sub one');
+    repo.write('s2.ts', lines('s2')).commit('sub two');
+    repo.git('checkout', '-q', 'topic');
+    const t2 = repo.write('t2.ts', lines('t2')).commit('topic two');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge sub into topic', 'sub');
+    repo.write('t3.ts', lines('t3')).commit('topic three');
+    repo.git('checkout', '-q', '-b', 'late', t2);
+    repo.write('l.ts', lines('l')).commit('late one');
+    repo.git('checkout', '-q', '-b', 'other', c1);
+    repo.write('x.ts', lines('x')).commit('other one');
+    repo.git('checkout', '-q', 'main');
+    repo.write('m2.ts', lines('n')).commit('mainline two');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge other', 'other');
+    repo.write('m3.ts', lines('o')).commit('mainline three');
+    repo.git('merge', '-q', '--no-ff', '-m', 'merge late', 'late');
+    repo.write('m4.ts', lines('p')).commit('mainline four');
+    const ctx = await contextOf(repo);
+    const all = repo.git('rev-list', 'main').split('\n');
+    const via = new Map(
+      ctx.db
+        .prepare(`SELECT sha, via_sha FROM paceflow_mainline_landing WHERE repo_id = ?`)
+        .all<{ sha: string; via_sha: string }>([ctx.repoId])
+        .map((r) => [r.sha, r.via_sha]),
+    );
+    let answered = 0;
+    for (const a of all)
+      for (const b of all) {
+        if (a === b) continue;
+        const byLanding = ancestorByLanding(ctx.db, ctx.repoId, ctx.tip, a, b);
+        const bothChain = via.get(a) === a && via.get(b) === b;
+        // Each pair landed together, or both on the chain, is answered; the rest left to git.
+        expect(byLanding === null, `${a} ${b}`).toBe(!bothChain && via.get(a) !== via.get(b));
+        if (byLanding === null) continue;
+        answered++;
+        const git = spawnSync('git', ['merge-base', '--is-ancestor', a, b], { cwd: repo.dir }).status === 0;
+        expect(byLanding, `${a} ${b}`).toBe(git);
+      }
+    expect(answered).toBeGreaterThan(40);
+    // The revert rules' question starts no git process for them.
+    const before = new Map(gitProcessCounts);
+    const topic = all.filter((sha) => via.get(sha) === via.get(t2));
+    for (const a of topic) for (const b of topic) if (a !== b) await ctx.precedes(a, b);
+    expect(topic.length).toBeGreaterThan(4);
+    expect(processesSince(before)).toEqual({});
+    // Another tip, a commit not stored, a walk past its limit, a parent not recorded: git's.
+    expect(ancestorByLanding(ctx.db, ctx.repoId, c1, t2, ctx.tip)).toBeNull();
+    expect(ancestorByLanding(ctx.db, ctx.repoId, ctx.tip, '0'.repeat(40), t2)).toBeNull();
+    const tip3 = repo.git('rev-parse', 'topic');
+    expect(ancestorByLanding(ctx.db, ctx.repoId, ctx.tip, t2, tip3)).toBe(true);
+    expect(ancestorByLanding(ctx.db, ctx.repoId, ctx.tip, t2, tip3, 1)).toBeNull();
+    ctx.db.prepare(`DELETE FROM metadata_commits WHERE repo_id = ? AND sha = ?`).run([ctx.repoId, tip3]);
+    expect(ancestorByLanding(ctx.db, ctx.repoId, ctx.tip, t2, tip3)).toBeNull();
   });
 
   it('net diffs from one pipeline have the patch-ids of `git diff | git patch-id`: renames, binary files, an empty diff', async () => {

@@ -3,7 +3,7 @@ import { CatFileBatch } from '../../git/cat-file.js';
 import { type BranchWalks, branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
 import { keepPatchIds } from '../patch-ids.js';
-import { onlyFromTipStored } from './landing.js';
+import { ancestorByLanding, onlyFromTipStored } from './landing.js';
 import { reverseCandidates, changedPathKeys } from './reverse-candidates.js';
 import type { PatchStore } from '../../git/patch-store.js';
 
@@ -353,7 +353,11 @@ export class OutcomeContext {
     const [at, rat] = [this.landedAt(c), this.landedAt(r)];
     if (at !== rat) return at < rat;
     const key = `${c}>${r}`;
-    if (!this.ancestry.has(key)) this.ancestry.set(key, c !== r && (await isAncestor(c, r, this.cwd)));
+    if (!this.ancestry.has(key)) {
+      // From the stored landing when it can tell (no git process), else git.
+      const ancestor = c !== r && (ancestorByLanding(this.db, this.repoId, this.tip, c, r) ?? (await isAncestor(c, r, this.cwd)));
+      this.ancestry.set(key, ancestor);
+    }
     return this.ancestry.get(key)!;
   }
 

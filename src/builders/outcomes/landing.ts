@@ -65,6 +65,53 @@ export function onlyFromTipStored(
 }
 
 /**
+ * Whether `a` is an ancestor of `b` — `git merge-base --is-ancestor a b` — from the stored landing,
+ * for two commits that reached mainline together (the revert rules ask which of a revert and its
+ * target came first: `precedes`, one git process a pair, 75 of them on git's own history's
+ * first run). Null (ask git) when the landing describes another tip or cannot tell:
+ * - both on the first-parent chain (each landed as itself): the older one, by landing order, is
+ *   the ancestor (the chain is one line);
+ * - both brought by one merge: a walk down `b`'s parents through the commits that merge brought.
+ *   Every commit between an ancestor `a` and `b` was brought by it too (it descends from `a`, so it
+ *   was not on mainline before the merge, and `b` reaches it), so the walk finds `a` exactly when
+ *   git would;
+ * - anything else (landed with different commits, a commit not recorded or at a shallow clone's
+ *   cut-off, a walk past `limit`) is git's to answer.
+ */
+export function ancestorByLanding(
+  db: Database,
+  repoId: string,
+  tip: string,
+  a: string,
+  b: string,
+  limit = STORED_WALK_LIMIT,
+): boolean | null {
+  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([landingKey(repoId)])?.value;
+  if (stored !== tip) return null;
+  const landingOf = db.prepare(`SELECT via_sha, seq FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
+  const of = (sha: string) => landingOf.get<{ via_sha: string; seq: number }>([repoId, sha]);
+  const [la, lb] = [of(a), of(b)];
+  if (!la || !lb) return null;
+  if (la.via_sha === a && lb.via_sha === b) return la.seq < lb.seq;
+  if (la.via_sha !== lb.via_sha) return null;
+  const parentsOf = db.prepare(`SELECT parent_shas, is_shallow_boundary FROM metadata_commits WHERE repo_id = ? AND sha = ?`);
+  const seen = new Set([b]);
+  const stack = [b];
+  while (stack.length > 0) {
+    const sha = stack.pop()!;
+    if (sha === a) return true;
+    const row = parentsOf.get<{ parent_shas: string; is_shallow_boundary: number }>([repoId, sha]);
+    if (!row || row.is_shallow_boundary === 1 || seen.size > limit) return null;
+    for (const parent of row.parent_shas === '' ? [] : row.parent_shas.split(' ')) {
+      if (seen.has(parent)) continue;
+      seen.add(parent);
+      if (of(parent)?.via_sha === lb.via_sha) stack.push(parent);
+    }
+  }
+  return false;
+}
+
+/**
  * What `mainlineLandingSince(tip, since)` gives — the landing of the commits mainline gained — from
  * the database: the commits `tip` reaches and the stored landing (of `since`) does not, with their
  * parents and committer times (onlyFromTipStored's walk, metadata_commits). Null (git lists them)
