@@ -5,6 +5,11 @@ import type { MainlineView } from './context.js';
 /** The paceflow_meta key naming the tip paceflow_mainline_landing describes. */
 export const landingKey = (repoId: string) => `mainline_landing:${repoId}`;
 
+/** The tip paceflow_mainline_landing describes (undefined: none stored yet). */
+function landingTip(db: Database, repoId: string): string | undefined {
+  return db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([landingKey(repoId)])?.value;
+}
+
 const epochKey = (repoId: string) => `mainline_landing_epoch:${repoId}`;
 
 /**
@@ -44,7 +49,7 @@ export function onlyFromTipStored(
   from: readonly string[],
   limit = STORED_WALK_LIMIT,
 ): string[] | null {
-  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([landingKey(repoId)])?.value;
+  const stored = landingTip(db, repoId);
   if (stored !== tip) return null;
   const landed = db.prepare(`SELECT 1 FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
   const parentsOf = db.prepare(`SELECT parent_shas, is_shallow_boundary FROM metadata_commits WHERE repo_id = ? AND sha = ?`);
@@ -86,7 +91,7 @@ export function ancestorByLanding(
   b: string,
   limit = STORED_WALK_LIMIT,
 ): boolean | null {
-  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([landingKey(repoId)])?.value;
+  const stored = landingTip(db, repoId);
   if (stored !== tip) return null;
   const landingOf = db.prepare(`SELECT via_sha, seq FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
   const of = (sha: string) => landingOf.get<{ via_sha: string; seq: number }>([repoId, sha]);
@@ -151,7 +156,7 @@ export async function storeMainlineLanding(
   tip: string,
   cwd: string,
 ): Promise<{ source: LandingSource; walked?: Map<string, Landing> }> {
-  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([landingKey(repoId)])?.value;
+  const stored = landingTip(db, repoId);
   if (stored === tip) return { source: 'stored' };
   if (stored) {
     // The commits mainline gained, read from the database when it holds them (the pipeline's
