@@ -30,11 +30,10 @@ sessions="${3:-}"
 # Absolute: the transcripts are written from bench/ (a relative path would be read from there).
 [ -n "$sessions" ] && sessions="$(cd "$(dirname "$sessions")" && pwd)/$(basename "$sessions")"
 . "$root/bench/baseline-worktree.sh" "$rev"
-# git, counted: every process paceflow starts goes through this wrapper.
-mkdir -p "$work/bin"
-real_git="$(command -v git)"
-printf '#!/bin/sh\necho x >> "%s/git-count"\nexec "%s" "$@"\n' "$work" "$real_git" > "$work/bin/git"
-chmod +x "$work/bin/git"
+# git, counted: a preload in each timed run (bench/git-count.cjs) writes a line per git process
+# the run starts to $work/git-count — not a wrapper on PATH, whose shell cost ~2 ms a process.
+export PACEFLOW_BENCH_GIT_COUNT="$work/git-count"
+count_git=(--require "$root/bench/git-count.cjs")
 
 mainline() { # the mainline ref of the repository at $1
   local head
@@ -50,7 +49,7 @@ measure() { # <label> <bin> <repo> <db> <home> [extra flags]
   : > "$work/git-count"
   local flags=(--no-progress)
   [ -z "$sessions" ] && flags+=(--no-sessions)
-  if ! (cd "$3" && HOME="$5" PATH="$work/bin:$PATH" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" --db "$4" ingest "${flags[@]}" "${@:6}" >"$work/out" 2>&1); then
+  if ! (cd "$3" && HOME="$5" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "${count_git[@]}" "$2" --db "$4" ingest "${flags[@]}" "${@:6}" >"$work/out" 2>&1); then
     echo "$1: failed"; cat "$work/out"; exit 1
   fi
   echo "$1: $(cat "$work/time"), $(wc -l < "$work/git-count") git processes; $(grep -o 'outcomes: .*' "$work/out")$(cache_used)"
@@ -76,7 +75,7 @@ measure_worker() { # <label> <bin> <repo> <db> <home> [may-fail]: what the hooks
     wait "$gone"
     ca_env+=(PACEFLOW_HOOK_PARENT="$gone")
   fi
-  if ! (cd "$3" && HOME="$5" PACEFLOW_DB="$4" PATH="$work/bin:$PATH" env "${ca_env[@]}" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "$2" hooks worker --dir "$dir" --repo "$3" >"$work/out" 2>&1); then
+  if ! (cd "$3" && HOME="$5" PACEFLOW_DB="$4" env "${ca_env[@]}" /usr/bin/time -o "$work/time" -f '%e s wall, %U+%S s CPU, %M KB' node "${count_git[@]}" "$2" hooks worker --dir "$dir" --repo "$3" >"$work/out" 2>&1); then
     echo "$1: failed"; cat "$work/out"; exit 1
   fi
   if [ -e "$dir/queue" ] || [ -e "$dir/worker.log" ]; then
