@@ -58,6 +58,21 @@ describe('LiveLines', () => {
     expect([onB.churned, onA1.churned, onA2.churned, onB.aiChurned, onA2.aiChurned]).toEqual([1, 1, 1, 1, 0.5]);
   });
 
+  it('each line churns with the weight it was added with, also a subject added under two shares', () => {
+    const live = new LiveLines(14 * DAY);
+    const s = subjectAt(0);
+    const other = subjectAt(0);
+    live.add(s, 'a.ts', normalLineHash('x = 1'), 0.25);
+    live.add(other, 'a.ts', normalLineHash('v = 5'), 0.5);
+    live.add(s, 'a.ts', normalLineHash('y = 2'), 1);
+    live.add(s, 'a.ts', normalLineHash('z = 3'), 0.75);
+    live.add(s, 'a.ts', normalLineHash('w = 4'), 0);
+    live.remove({ sha: 'd1', files: [file('a.ts', { removed: ['x = 1'] })] }, DAY);
+    expect([s.churned, s.aiChurned]).toEqual([1, 0.25]);
+    live.remove({ sha: 'd2', files: [file('a.ts', { removed: ['y = 2', 'z = 3', 'w = 4', 'v = 5'] })] }, 2 * DAY);
+    expect([s.churned, s.aiChurned, other.churned, other.aiChurned]).toEqual([4, 2, 1, 0.5]);
+  });
+
   it('a line deleted once churns once: the second deletion finds nothing', () => {
     const live = new LiveLines(14 * DAY);
     const s = subjectAt(0);
