@@ -719,6 +719,25 @@ describe('the stored mainline landing', () => {
       expect(stored.withPullRequest(13)).toBeUndefined();
     }
   });
+
+  it.each([
+    ['falling steadily', [90, 70, 50, 30, 10]],
+    ['backdated commits and skewed clocks', [90, 20, 70, 50, 10, 60, 30, 5, 40]],
+    ['equal times', [50, 50, 40, 40, 40, 10]],
+    ['one commit', [30]],
+  ] as const)('the map in memory answers `before` as the first chain commit at or before the time, newest first: %s', (_name, times) => {
+    // The chain newest first as given; the landing map holds it oldest first, each commit landing as itself.
+    const shas = times.map((_, i) => String(i).padStart(40, '0'));
+    const landing = new Map(
+      [...times.keys()].reverse().map((i) => [shas[i]!, { via: shas[i]!, time: times[i]!, committed: times[i]!, isMerge: false }] as const),
+    );
+    const memory = mainlineInMemory(landing, () => ({ pr_number: null }));
+    for (let seconds = 0; seconds <= 100; seconds++) {
+      const first = times.findIndex((t) => t <= seconds);
+      expect(memory.before(seconds), `before ${seconds}`).toBe(first < 0 ? null : shas[first]);
+    }
+    expect(memory.before(Number.NaN)).toBeNull();
+  });
 });
 
 describe('revert rules', () => {

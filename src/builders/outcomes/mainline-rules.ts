@@ -339,7 +339,16 @@ async function contentCopies(
   // The landing sequence number of a mainline commit; the last one an older tip brought; the
   // earliest landing after it (by the landing's indexes, sql/009).
   const seqOf = ctx.db.prepare(`SELECT seq FROM paceflow_mainline_landing WHERE repo_id = ? AND sha = ?`);
-  const landingSeq = (sha: string) => seqOf.get<{ seq: number }>([ctx.repoId, sha])?.seq ?? Number.POSITIVE_INFINITY;
+  // Asked once a commit: a mainline commit touching several of the paths checked is in each path's list.
+  const seqs = new Map<string, number>();
+  const landingSeq = (sha: string) => {
+    let seq = seqs.get(sha);
+    if (seq === undefined) {
+      seq = seqOf.get<{ seq: number }>([ctx.repoId, sha])?.seq ?? Number.POSITIVE_INFINITY;
+      seqs.set(sha, seq);
+    }
+    return seq;
+  };
   const lastOf = ctx.db.prepare(`SELECT max(seq) AS seq FROM paceflow_mainline_landing WHERE repo_id = ? AND via_sha = ?`);
   const firstAfter = ctx.db.prepare(
     `SELECT min(landed_at) AS at FROM paceflow_mainline_landing INDEXED BY paceflow_mainline_landing_by_seq WHERE repo_id = ? AND seq > ?`,
