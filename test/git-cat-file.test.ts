@@ -9,15 +9,25 @@ describe('one git cat-file --batch for many reads', () => {
   it('answers in order: files, missing paths, a request with a newline, content larger than a pipe buffer', async () => {
     const repo = TempRepo.create();
     const big = `${'x'.repeat(199)}\n`.repeat(2000); // 400 KB: many chunks on the pipe
-    repo.write('a.txt', 'alpha\n').write('big.txt', big).write('dir/ü b.txt', 'unicode and space\n').commit('files');
+    const big2 = Array.from({ length: 9000 }, (_, i) => `line ${i}\n`).join(''); // another, straight after it
+    repo
+      .write('a.txt', 'alpha\n')
+      .write('big.txt', big)
+      .write('big2.txt', big2)
+      .write('dir/ü b.txt', 'unicode and space\n')
+      .commit('files');
     const before = gitProcessCounts.get('cat-file') ?? 0;
     const batch = new CatFileBatch(repo.dir);
     try {
       const answers = await Promise.all(
-        ['HEAD:a.txt', 'HEAD:nope.txt', 'HEAD:big.txt', 'HEAD:dir/ü b.txt', 'HEAD:two\nlines', 'deadbeef'].map((r) => batch.read(r)),
+        ['HEAD:a.txt', 'HEAD:nope.txt', 'HEAD:big.txt', 'HEAD:big2.txt', 'HEAD:dir/ü b.txt', 'HEAD:two\nlines', 'deadbeef'].map((r) =>
+          batch.read(r),
+        ),
       );
-      expect(answers.map((a) => (a === null ? null : a.length))).toEqual([6, null, big.length, 18, null, null]);
+      expect(answers.map((a) => (a === null ? null : a.length))).toEqual([6, null, big.length, big2.length, 18, null, null]);
       expect(answers[2]!.toString()).toBe(big);
+      expect(answers[3]!.toString()).toBe(big2);
+      expect(answers[4]!.toString()).toBe('unicode and space\n');
       const files = await filesAtVia(batch, 'HEAD', ['a.txt', 'missing.txt', 'dir/ü b.txt']);
       expect([...files]).toEqual([
         ['a.txt', 'alpha\n'],

@@ -10,7 +10,15 @@ import { countProcess } from './run.js';
  */
 export class CatFileBatch {
   private readonly child;
-  private buffer: Buffer = Buffer.alloc(0);
+  /**
+   * What git has written and no answer has taken yet, as it came (joined when an answer is whole):
+   * joined at every chunk, a file of many chunks was copied again with each (git's Makefile and
+   * message catalogs, read for candidate after candidate by the content rule).
+   */
+  private chunks: Buffer[] = [];
+  private held = 0;
+  /** The bytes the answer being read needs (0: unknown until its header is whole). */
+  private needed = 0;
   private readonly waiting: { resolve: (value: Buffer | null) => void; reject: (error: Error) => void }[] = [];
   private failure: Error | null = null;
   /** Requests not yet written: those asked in one turn go to git in one write. */
@@ -20,8 +28,9 @@ export class CatFileBatch {
     countProcess(['cat-file']);
     this.child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (chunk: Buffer) => {
-      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
-      this.drain();
+      this.chunks.push(chunk);
+      this.held += chunk.length;
+      if (this.held >= this.needed) this.drain();
     });
     const fail = (error: Error) => {
       this.failure = error;
@@ -38,7 +47,10 @@ export class CatFileBatch {
     this.child.stderr.resume();
   }
 
-  /** The object's content, or null when git says it is missing. */
+  /**
+   * The object's content, or null when git says it is missing. The content is a view of the bytes
+   * read from git (no copy): a caller that keeps it past its own use copies it.
+   */
   read(request: string): Promise<Buffer | null> {
     if (request.includes('\n')) return Promise.resolve(null);
     if (this.failure) return Promise.reject(this.failure);
@@ -60,21 +72,29 @@ export class CatFileBatch {
 
   /** Answers the requests whose whole answer has arrived, in order. */
   private drain(): void {
+    let buffer = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.held);
+    this.needed = 0;
     while (this.waiting.length > 0) {
-      const end = this.buffer.indexOf(0x0a);
-      if (end < 0) return;
-      const header = this.buffer.toString('utf8', 0, end);
+      const end = buffer.indexOf(0x0a);
+      if (end < 0) break;
+      const header = buffer.toString('utf8', 0, end);
       if (header.endsWith(' missing') || header.endsWith(' ambiguous')) {
-        this.buffer = this.buffer.subarray(end + 1);
+        buffer = buffer.subarray(end + 1);
         this.waiting.shift()!.resolve(null);
         continue;
       }
       const size = Number(header.split(' ')[2]);
-      if (this.buffer.length < end + 1 + size + 1) return;
-      const content = Buffer.from(this.buffer.subarray(end + 1, end + 1 + size));
-      this.buffer = this.buffer.subarray(end + 1 + size + 1);
+      const whole = end + 1 + size + 1;
+      if (buffer.length < whole) {
+        this.needed = whole;
+        break;
+      }
+      const content = buffer.subarray(end + 1, end + 1 + size);
+      buffer = buffer.subarray(whole);
       this.waiting.shift()!.resolve(content);
     }
+    this.chunks = buffer.length > 0 ? [buffer] : [];
+    this.held = buffer.length;
   }
 
   /** Ends the process (it exits when its input closes). */
