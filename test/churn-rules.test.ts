@@ -1,13 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { type Evidence, evidenceFingerprint } from '../src/builders/churn/evidence.js';
 import { type ChurnSubject, LiveLines } from '../src/builders/churn/live-lines.js';
-import { normalLineHash } from '../src/builders/lines.js';
-import type { FilePatch } from '../src/git/patches.js';
+import { isNontrivialRange, normalLineHash } from '../src/builders/lines.js';
+import { keyedFiles } from '../src/git/patch-store.js';
+import type { CommitPatch, FilePatch } from '../src/git/patches.js';
 
 /** The churn rules of src/builders/churn on their own: lines, windows, moves and renames. */
 
 const DAY = 86400e3;
 const file = (path: string, change: Partial<FilePatch> = {}): FilePatch => ({ path, oldPath: null, added: [], removed: [], ...change });
+/** A patch's files by their lines' keys, as the churn pass hands them to LiveLines. */
+const keyed = (patch: CommitPatch) => keyedFiles(patch, normalLineHash, isNontrivialRange);
 const subjectAt = (at: number): ChurnSubject => ({ sha: 's', at, lines: 0, aiWeight: 0, churned: 0, aiChurned: 0 });
 
 describe('LiveLines', () => {
@@ -29,7 +32,7 @@ describe('LiveLines', () => {
     const live = new LiveLines(14 * DAY);
     const s = subjectAt(0);
     live.add(s, 'a.ts', normalLineHash('x = compute()'), 1);
-    live.remove({ sha: 'later', files: [...files] }, after);
+    live.remove(keyed({ sha: 'later', files: [...files] }), after);
     expect([s.churned, s.aiChurned]).toEqual([churned, aiChurned]);
   });
 
@@ -37,8 +40,8 @@ describe('LiveLines', () => {
     const live = new LiveLines(14 * DAY);
     const s = subjectAt(0);
     live.add(s, 'a.ts', normalLineHash('x = compute()'), 0.5);
-    live.remove({ sha: 'rename', files: [file('b.ts', { oldPath: 'a.ts' })] }, DAY);
-    live.remove({ sha: 'edit', files: [file('b.ts', { removed: ['x = compute()'] })] }, 2 * DAY);
+    live.remove(keyed({ sha: 'rename', files: [file('b.ts', { oldPath: 'a.ts' })] }), DAY);
+    live.remove(keyed({ sha: 'edit', files: [file('b.ts', { removed: ['x = compute()'] })] }), 2 * DAY);
     expect([s.churned, s.aiChurned]).toEqual([1, 0.5]);
   });
 
@@ -48,8 +51,8 @@ describe('LiveLines', () => {
     live.add(onB, 'b.ts', normalLineHash('x = compute()'), 1);
     live.add(onA1, 'a.ts', normalLineHash('x = compute()'), 0);
     live.add(onA2, 'a.ts', normalLineHash('x = compute()'), 0.5);
-    live.remove({ sha: 'rename', files: [file('b.ts', { oldPath: 'a.ts' })] }, 3 * DAY);
-    const deleteOne = (at: number) => live.remove({ sha: 'd', files: [file('b.ts', { removed: ['x = compute()'] })] }, at);
+    live.remove(keyed({ sha: 'rename', files: [file('b.ts', { oldPath: 'a.ts' })] }), 3 * DAY);
+    const deleteOne = (at: number) => live.remove(keyed({ sha: 'd', files: [file('b.ts', { removed: ['x = compute()'] })] }), at);
     deleteOne(4 * DAY);
     expect([onB.churned, onA1.churned, onA2.churned]).toEqual([0, 0, 1]);
     deleteOne(5 * DAY);
@@ -67,9 +70,9 @@ describe('LiveLines', () => {
     live.add(s, 'a.ts', normalLineHash('y = 2'), 1);
     live.add(s, 'a.ts', normalLineHash('z = 3'), 0.75);
     live.add(s, 'a.ts', normalLineHash('w = 4'), 0);
-    live.remove({ sha: 'd1', files: [file('a.ts', { removed: ['x = 1'] })] }, DAY);
+    live.remove(keyed({ sha: 'd1', files: [file('a.ts', { removed: ['x = 1'] })] }), DAY);
     expect([s.churned, s.aiChurned]).toEqual([1, 0.25]);
-    live.remove({ sha: 'd2', files: [file('a.ts', { removed: ['y = 2', 'z = 3', 'w = 4', 'v = 5'] })] }, 2 * DAY);
+    live.remove(keyed({ sha: 'd2', files: [file('a.ts', { removed: ['y = 2', 'z = 3', 'w = 4', 'v = 5'] })] }), 2 * DAY);
     expect([s.churned, s.aiChurned, other.churned, other.aiChurned]).toEqual([4, 2, 1, 0.5]);
   });
 
@@ -78,8 +81,8 @@ describe('LiveLines', () => {
     const s = subjectAt(0);
     live.add(s, 'a.ts', normalLineHash('x = compute()'), 1);
     const removal = { sha: 'del', files: [file('a.ts', { removed: ['x = compute()'] })] };
-    live.remove(removal, DAY);
-    live.remove(removal, 2 * DAY);
+    live.remove(keyed(removal), DAY);
+    live.remove(keyed(removal), 2 * DAY);
     expect(s.churned).toBe(1);
   });
 
@@ -91,7 +94,7 @@ describe('LiveLines', () => {
     live.add(fresh, 'a.ts', normalLineHash('x = compute()'), 1);
     live.sweep(15 * DAY);
     // Both copies were live; after the sweep only the fresh one is, so two deletions churn it once.
-    live.remove({ sha: 'd1', files: [file('a.ts', { removed: ['x = compute()', 'x = compute()'] })] }, 16 * DAY);
+    live.remove(keyed({ sha: 'd1', files: [file('a.ts', { removed: ['x = compute()', 'x = compute()'] })] }), 16 * DAY);
     expect([old.churned, fresh.churned]).toEqual([0, 1]);
   });
 });

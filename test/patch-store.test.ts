@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PatchStore, readPatches, storeFileReads, summaryOf } from '../src/git/patch-store.js';
-import { isNontrivialLine } from '../src/builders/lines.js';
+import { keyedFiles, PatchStore, readPatches, storeFileReads, summaryOf } from '../src/git/patch-store.js';
+import { isNontrivialLine, isNontrivialRange, normalLineHash } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
@@ -174,6 +174,40 @@ describe('PatchStore', () => {
     // the end of each run of near reads (the buffer still holds the last patches kept).
     const asked = patches.reduce((n, p) => n + Buffer.byteLength(JSON.stringify(p.files)), 0);
     expect(storeFileReads.bytes - before.bytes).toBeLessThan(1.5 * asked);
+    store.close();
+  });
+
+  it('keys a kept patch where its lines stand in the record, as the same lines from git key', async () => {
+    const { repo, shas } = history();
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const odd: CommitPatch = {
+      sha: 'e'.repeat(40),
+      files: [
+        {
+          path: 'after.txt',
+          oldPath: 'before.txt',
+          added: ['  return compute(x);', 'crlf\r', 'ls\u2028ps\u2029', '', '}', 'é naïve value = 1'],
+          removed: ['é', ''],
+        },
+        { path: 'empty.txt', oldPath: null, added: [], removed: [] },
+        { path: 'last.txt', oldPath: null, added: ['else'], removed: ['x'] },
+      ],
+    };
+    const store = new PatchStore(tempDir('paceflow-store-'), isNontrivialLine);
+    for (const p of [...read, odd]) store.keep(p);
+    // Past the buffer: those before it come back from the file, the odd one after it from memory.
+    store.keep({ sha: 'f'.repeat(40), files: [{ path: 'big.txt', oldPath: null, added: ['z'.repeat(2 << 20)], removed: [] }] });
+    store.keep({ ...odd, sha: 'd'.repeat(40) });
+    const keyed = (p: CommitPatch) => keyedFiles(p, normalLineHash, isNontrivialRange);
+    for (const p of [...read, odd, { ...odd, sha: 'd'.repeat(40) }]) {
+      const fromGit = keyed(p);
+      expect(fromGit.flatMap((f) => [...f.addedFlags])).toEqual(p.files.flatMap((f) => f.added.map((l) => (isNontrivialLine(l) ? 1 : 0))));
+      expect(keyed(store.get(p.sha)!), p.sha).toEqual(fromGit);
+      // Its lines read first: keyed from them, the same.
+      const stored = store.get(p.sha)!;
+      expect(stored.files).toEqual(p.files);
+      expect(keyed(stored)).toEqual(fromGit);
+    }
     store.close();
   });
 

@@ -1,7 +1,6 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
-import type { CommitPatch } from '../git/patches.js';
-import { type PatchStore, readPatches } from '../git/patch-store.js';
+import { type KeyedFile, keyedFiles, type PatchStore, readPatches } from '../git/patch-store.js';
 import {
   churnInputs,
   type Evidence,
@@ -17,7 +16,7 @@ import {
 } from './churn/evidence.js';
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
 import { storedAiLines } from './attribution-replay.js';
-import { isNontrivialLine, normalLineHash } from './lines.js';
+import { isNontrivialRange, normalLineHash } from './lines.js';
 import { collectIfGrown } from '../heap.js';
 
 /**
@@ -151,8 +150,10 @@ async function churnPass(
     if (!m) continue;
     if (++seen % 2000 === 0) live.sweep(m.at);
     if (seen % 250 === 0) collectIfGrown();
-    live.remove(patch, m.at);
-    if (subjects.has(m.sha)) results.push(addSubject(live, patch, m, evidence(m), options.pathScope));
+    // Each line by its key where it stands in the kept patch: no string per line of mainline.
+    const files = keyedFiles(patch, normalLineHash, isNontrivialRange);
+    live.remove(files, m.at);
+    if (subjects.has(m.sha)) results.push(addSubject(live, files, m, evidence(m), options.pathScope));
   }
   return results;
 }
@@ -163,7 +164,13 @@ async function churnPass(
  * adds nothing still gets its (empty) row: the rows name every mainline commit, which is how a
  * rewritten mainline is noticed.
  */
-function addSubject(live: LiveLines, patch: CommitPatch, m: MainlineCommit, e: Evidence, pathScope?: ReadonlySet<string>): ChurnSubject {
+function addSubject(
+  live: LiveLines,
+  files: readonly KeyedFile[],
+  m: MainlineCommit,
+  e: Evidence,
+  pathScope?: ReadonlySet<string>,
+): ChurnSubject {
   // The AI lines by path and normal line's hash (the live lines' key); each matches one added line.
   const exact = new Map<string, Map<number, number>>();
   if ('lines' in e)
@@ -175,12 +182,12 @@ function addSubject(live: LiveLines, patch: CommitPatch, m: MainlineCommit, e: E
     }
   const share = 'count' in e ? Math.min(1, e.count / Math.max(m.n, 1)) : 0;
   const subject: ChurnSubject = { sha: m.sha, at: m.at, lines: 0, aiWeight: 0, churned: 0, aiChurned: 0 };
-  for (const f of patch.files) {
+  for (const f of files) {
     if (pathScope && !pathScope.has(f.path)) continue;
     const ai = exact.get(f.path);
-    for (const text of f.added) {
-      if (!isNontrivialLine(text)) continue;
-      const key = normalLineHash(text);
+    for (let i = 0; i < f.added.length; i++) {
+      if (f.addedFlags[i] === 0) continue;
+      const key = f.added[i]!;
       let weight = share;
       if ('lines' in e) {
         const n = ai?.get(key) ?? 0;

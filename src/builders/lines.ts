@@ -152,15 +152,20 @@ function mix32(h: number): number {
 }
 
 export function isNontrivialLine(line: string): boolean {
+  return isNontrivialRange(line, 0, line.length);
+}
+
+/** Whether the line at [start, end) of a longer text is non-trivial (isNontrivialLine of it, without slicing it off). */
+export function isNontrivialRange(line: string, start: number, end: number): boolean {
   // Whitespace carries no letters or digits, so the raw line's count is the normalized line's.
   let alnum = 0;
-  for (let i = 0; i < line.length && alnum <= LONGEST_KEYWORD_ALNUM; i++) {
+  for (let i = start; i < end && alnum <= LONGEST_KEYWORD_ALNUM; i++) {
     const c = line.charCodeAt(i);
     if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum++;
   }
   if (alnum < 4) return false;
   if (alnum > LONGEST_KEYWORD_ALNUM) return true;
-  const bare = normalizeLine(line)
+  const bare = normalizeLine(start === 0 && end === line.length ? line : line.slice(start, end))
     .replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, '')
     .toLowerCase();
   return !KEYWORD_ONLY.has(bare);

@@ -240,6 +240,67 @@ type Header = [string, string | null, number, number, number][];
 /** The header of each patch the store gave whose files were counted. */
 const headers = new WeakMap<CommitPatch, Header>();
 
+/** The record text of each patch the store gave, while its lines are not split off (null after). */
+const records = new WeakMap<CommitPatch, () => { text: string; from: number; header: Header } | null>();
+
+/** A line of a text, by where it stands: [start, end). */
+export type LineOf<T> = (text: string, start: number, end: number) => T;
+
+/** A file of a patch with each line as a number (a key of its text) and, for its added lines, a flag. */
+export interface KeyedFile {
+  path: string;
+  oldPath: string | null;
+  added: Float64Array;
+  /** 1 where `flag` held for the added line. */
+  addedFlags: Uint8Array;
+  removed: Float64Array;
+}
+
+/**
+ * A patch's files as the keys of their lines, not the lines: a builder that compares lines by a
+ * hash (churn) takes each where it stands in a kept patch's record, never splitting the record into a
+ * string per line (git's own history's mainline: every line of it, once a first run). A patch from
+ * git, or one whose lines were read already, is keyed from its lines: the same numbers either way.
+ */
+export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag: LineOf<boolean>): KeyedFile[] {
+  const record = records.get(patch)?.();
+  if (!record) {
+    return patch.files.map((f) => ({
+      path: f.path,
+      oldPath: f.oldPath,
+      added: Float64Array.from(f.added, (line) => key(line, 0, line.length)),
+      addedFlags: Uint8Array.from(f.added, (line) => (flag(line, 0, line.length) ? 1 : 0)),
+      removed: Float64Array.from(f.removed, (line) => key(line, 0, line.length)),
+    }));
+  }
+  const { text, header } = record;
+  let at = record.from;
+  const next = (): [number, number] => {
+    const end = text.indexOf('\n', at);
+    if (end < 0) throw new Error(`paceflow's diff store holds a damaged record for ${patch.sha}`);
+    const line: [number, number] = [at, end];
+    at = end + 1;
+    return line;
+  };
+  const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
+    const added = new Float64Array(addedCount);
+    const addedFlags = new Uint8Array(addedCount);
+    for (let i = 0; i < addedCount; i++) {
+      const [start, end] = next();
+      added[i] = key(text, start, end);
+      addedFlags[i] = flag(text, start, end) ? 1 : 0;
+    }
+    const removed = new Float64Array(removedCount);
+    for (let i = 0; i < removedCount; i++) {
+      const [start, end] = next();
+      removed[i] = key(text, start, end);
+    }
+    return { path, oldPath, added, addedFlags, removed };
+  });
+  if (at !== text.length) throw new Error(`paceflow's diff store holds a damaged record for ${patch.sha}`);
+  return files;
+}
+
 /**
  * The files of a patch the store gave, without reading its lines (undefined: a patch from git, or a
  * store made without `counted`).
@@ -270,6 +331,7 @@ function storedPatch(sha: string, record: string): CommitPatch {
     },
   });
   if (header.every((f) => f[4] >= 0)) headers.set(patch, header);
+  records.set(patch, () => (text === null ? null : { text, from: headerEnd + 1, header }));
   return patch;
 }
 

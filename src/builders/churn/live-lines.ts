@@ -1,5 +1,4 @@
-import type { CommitPatch } from '../../git/patches.js';
-import { normalLineHash } from '../lines.js';
+import type { KeyedFile } from '../../git/patch-store.js';
 
 /** A mainline commit whose lines churn is counted for (one event_commit_churn row). */
 export interface ChurnSubject {
@@ -85,30 +84,24 @@ export class LiveLines {
   }
 
   /**
-   * What commit `patch` (landed at `at`, ms) removes from earlier subjects' lines, unless it adds the
-   * same text back; renames carry the lines to the new path.
+   * What a commit (its files keyed by normalLineHash, landed at `at`, ms) removes from earlier
+   * subjects' lines, unless it adds the same text back; renames carry the lines to the new path.
    */
-  remove(patch: CommitPatch, at: number): void {
-    // The commit's added lines by text, counted when a removed line first finds a live one: most
-    // removed lines are older than any window (no live line), and a subject's added lines are
-    // hashed again by addSubject — counting them for every commit hashed each twice.
+  remove(files: readonly KeyedFile[], at: number): void {
+    // The commit's added lines by key, counted when a removed line first finds a live one: most
+    // removed lines are older than any window (no live line).
     let addedAnywhere: Map<number, number> | null = null;
     const readdedOf = (): Map<number, number> => {
       if (addedAnywhere) return addedAnywhere;
       addedAnywhere = new Map();
-      for (const f of patch.files) {
-        for (const a of f.added) {
-          const key = normalLineHash(a);
-          addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
-        }
-      }
+      for (const f of files) for (const key of f.added) addedAnywhere.set(key, (addedAnywhere.get(key) ?? 0) + 1);
       return addedAnywhere;
     };
-    for (const f of patch.files) {
+    for (const f of files) {
       const from = f.oldPath ?? f.path;
       const byText = this.byPath.get(from);
       if (!byText) continue;
-      for (const r of f.removed) this.removeOne(byText, normalLineHash(r), readdedOf, at);
+      for (const key of f.removed) this.removeOne(byText, key, readdedOf, at);
       if (f.oldPath && f.oldPath !== f.path) this.rename(f.oldPath, f.path, byText);
     }
   }
