@@ -203,6 +203,8 @@ describe('PatchStore', () => {
       const fromGit = keyed(p);
       expect(fromGit.flatMap((f) => [...f.addedFlags])).toEqual(p.files.flatMap((f) => f.added.map((l) => (isNontrivialLine(l) ? 1 : 0))));
       expect(keyed(store.get(p.sha)!), p.sha).toEqual(fromGit);
+      // Without a flag: the same keys, no flags.
+      expect(keyedFiles(store.get(p.sha)!, normalLineHash)).toEqual(fromGit.map((f) => ({ ...f, addedFlags: new Uint8Array(0) })));
       // Its lines read first: keyed from them, the same.
       const stored = store.get(p.sha)!;
       expect(stored.files).toEqual(p.files);

@@ -150,10 +150,12 @@ async function churnPass(
     if (!m) continue;
     if (++seen % 2000 === 0) live.sweep(m.at);
     if (seen % 250 === 0) collectIfGrown();
-    // Each line by its key where it stands in the kept patch: no string per line of mainline.
-    const files = keyedFiles(patch, normalLineHash, isNontrivialRange);
+    // Each line by its key where it stands in the kept patch: no string per line of mainline. Only
+    // a subject's added lines are asked whether they are non-trivial (they join the live lines).
+    const subject = subjects.has(m.sha);
+    const files = keyedFiles(patch, normalLineHash, subject ? isNontrivialRange : undefined);
     live.remove(files, m.at);
-    if (subjects.has(m.sha)) results.push(addSubject(live, files, m, evidence(m), options.pathScope));
+    if (subject) results.push(addSubject(live, files, m, evidence(m), options.pathScope));
   }
   return results;
 }

@@ -251,7 +251,7 @@ export interface KeyedFile {
   path: string;
   oldPath: string | null;
   added: Float64Array;
-  /** 1 where `flag` held for the added line. */
+  /** 1 where `flag` held for the added line (empty when none was asked). */
   addedFlags: Uint8Array;
   removed: Float64Array;
 }
@@ -261,43 +261,42 @@ export interface KeyedFile {
  * hash (churn) takes each where it stands in a kept patch's record, never splitting the record into a
  * string per line (git's own history's mainline: every line of it, once a first run). A patch from
  * git, or one whose lines were read already, is keyed from its lines: the same numbers either way.
+ * `flag` (optional: empty flags without it) is asked of each added line.
  */
-export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag: LineOf<boolean>): KeyedFile[] {
+export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag?: LineOf<boolean>): KeyedFile[] {
   const record = records.get(patch)?.();
   if (!record) {
     return patch.files.map((f) => ({
       path: f.path,
       oldPath: f.oldPath,
       added: Float64Array.from(f.added, (line) => key(line, 0, line.length)),
-      addedFlags: Uint8Array.from(f.added, (line) => (flag(line, 0, line.length) ? 1 : 0)),
+      addedFlags: flag ? Uint8Array.from(f.added, (line) => (flag(line, 0, line.length) ? 1 : 0)) : new Uint8Array(0),
       removed: Float64Array.from(f.removed, (line) => key(line, 0, line.length)),
     }));
   }
   const { text, header } = record;
+  const damaged = () => new Error(`paceflow's diff store holds a damaged record for ${patch.sha}`);
   let at = record.from;
-  const next = (): [number, number] => {
-    const end = text.indexOf('\n', at);
-    if (end < 0) throw new Error(`paceflow's diff store holds a damaged record for ${patch.sha}`);
-    const line: [number, number] = [at, end];
-    at = end + 1;
-    return line;
-  };
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
     const added = new Float64Array(addedCount);
-    const addedFlags = new Uint8Array(addedCount);
+    const addedFlags = new Uint8Array(flag ? addedCount : 0);
     for (let i = 0; i < addedCount; i++) {
-      const [start, end] = next();
-      added[i] = key(text, start, end);
-      addedFlags[i] = flag(text, start, end) ? 1 : 0;
+      const end = text.indexOf('\n', at);
+      if (end < 0) throw damaged();
+      added[i] = key(text, at, end);
+      if (flag) addedFlags[i] = flag(text, at, end) ? 1 : 0;
+      at = end + 1;
     }
     const removed = new Float64Array(removedCount);
     for (let i = 0; i < removedCount; i++) {
-      const [start, end] = next();
-      removed[i] = key(text, start, end);
+      const end = text.indexOf('\n', at);
+      if (end < 0) throw damaged();
+      removed[i] = key(text, at, end);
+      at = end + 1;
     }
     return { path, oldPath, added, addedFlags, removed };
   });
-  if (at !== text.length) throw new Error(`paceflow's diff store holds a damaged record for ${patch.sha}`);
+  if (at !== text.length) throw damaged();
   return files;
 }
 
