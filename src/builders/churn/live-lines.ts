@@ -60,17 +60,19 @@ export class LiveLines {
     else byText.set(key, [same, line]);
   }
 
-  /** A subject's line of this weight; an entry is made for a subject not seen, or seen with another share. */
+  /**
+   * A subject's line of this weight. A subject's SHARE lines all weigh the share of its entry; one
+   * added under another share gets an entry of its own.
+   */
   private lineOf(subject: ChurnSubject, weight: number): LiveLine {
     const kind = weight === 0 ? NO_AI : weight === 1 ? AI : SHARE;
     let entry = this.entryOf.get(subject);
-    let share = entry === undefined ? undefined : this.entries[entry]!.share;
-    if (entry === undefined || (kind === SHARE && share !== undefined && !Number.isNaN(share) && share !== weight)) {
-      share = Number.NaN;
-      entry = this.entries.push({ subject, share }) - 1;
+    const share = entry === undefined ? Number.NaN : this.entries[entry]!.share;
+    if (entry === undefined || (kind === SHARE && !Number.isNaN(share) && share !== weight)) {
+      entry = this.entries.push({ subject, share: Number.NaN }) - 1;
       this.entryOf.set(subject, entry);
     }
-    if (kind === SHARE && Number.isNaN(share)) this.entries[entry]!.share = weight;
+    if (kind === SHARE) this.entries[entry]!.share = weight;
     return entry * 4 + kind;
   }
 
