@@ -335,34 +335,40 @@ describe('a replay killed between its batches', () => {
     expect(notes(s)).toBe(referenceNotes);
   });
 
-  it("a first run's attribution killed between its batches leaves the takings' index unmade; the next run makes it", () => {
-    // A replay of more than one batch onto no stored taking writes the takings without their index
-    // by written path and makes it at the end (takingsIndexAfterFirstReplay): killed after the
-    // first batch, the takings of cart.py are there and the index is not.
+  it("a first run's attribution killed between its batches leaves the indexes it puts off unmade; the next run makes them", () => {
+    // A replay of more than one batch onto tables with no row writes the takings without their
+    // index by written path, and the outcome rows without their indexes by state and of heavy rows,
+    // and makes them at the end (indexesAfterFirstReplay): killed after the first batch, the
+    // takings of cart.py and the first batch's outcome rows are there and the indexes are not.
     const { s } = batchesScenario();
+    const putOff = ['event_commit_outcomes_by_state', 'event_commit_outcomes_heavy', 'paceflow_ai_lines_by_write_path'];
+    const indexes = (db: string) => schema(db).filter((e) => putOff.includes(e.name));
+    // As the migrations make them, in a database no replay has written.
+    const migrated = indexes(join(tempDir('paceflow-db-'), 'migrated.db'));
+    expect(migrated.map((e) => e.name)).toEqual(putOff);
     const referenceDb = join(tempDir('paceflow-db-'), 'reference.db');
     const whole = runToEnd(s, referenceDb);
     expect(whole.status, whole.stderr).toBe(0);
     const reference = tables(referenceDb);
     const referenceNotes = notes(s);
     expect(reference.paceflow_ai_lines?.rows).toBeGreaterThan(0);
+    expect(indexes(referenceDb)).toEqual(migrated);
 
     restore(s);
     const db = join(tempDir('paceflow-db-'), 'first.db');
     const killed = runToEnd(s, db, 'attribution-batch');
     expect(killed.signal, killed.stderr).toBe('SIGKILL');
-    const index = (db: string) => schema(db).find((e) => e.name === 'paceflow_ai_lines_by_write_path');
-    expect(index(db)).toBeUndefined();
+    expect(indexes(db)).toEqual([]);
     const d = openDatabase(db);
     try {
       expect(d.prepare(`SELECT count(*) AS n FROM paceflow_ai_lines`).get<{ n: number }>()!.n).toBeGreaterThan(0);
+      expect(d.prepare(`SELECT count(*) AS n FROM event_commit_outcomes`).get<{ n: number }>()!.n).toBe(500);
     } finally {
       d.close();
     }
     const again = runToEnd(s, db);
     expect(again.status, again.stderr).toBe(0);
-    expect(index(db)).toEqual(index(referenceDb));
-    expect(index(db)?.sql).toBe('CREATE INDEX paceflow_ai_lines_by_write_path ON paceflow_ai_lines (repo_id, write_path)');
+    expect(indexes(db)).toEqual(migrated);
     expect(tables(db)).toEqual(reference);
     expect(notes(s)).toBe(referenceNotes);
   });

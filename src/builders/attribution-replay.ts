@@ -64,26 +64,68 @@ const BY_WRITE_PATH_INDEX = `CREATE INDEX ${BY_WRITE_PATH} ON paceflow_ai_lines 
 
 const takingsIndexed = (db: Database) => hasIndex(db, BY_WRITE_PATH);
 
+/** An index a first replay may put off: its name and the SQL its migration made it with. */
+interface PutOffIndex {
+  name: string;
+  sql: string;
+}
+
 /**
- * A replay of many commits (`large`: more than one batch) onto no stored taking at all — a first
- * run — writes the takings without their index by written path and makes it once at the end: only
- * a later replay's storedTakings reads it, and kept current row by row it put each row on a random
- * page of a 110 MB index — 350k of the 860k write calls of the 80k bench history's first
- * attribution (its 429k takings). The replay's transactions are many, so a run killed before the
- * end leaves the index unmade: every other replay makes it first, if it is missing. Returns what
- * the replay calls when its takings are written (nothing to do when the index stayed).
+ * The indexes a first replay writes without, table by table. The takings' index by written path
+ * is read only by a later replay's storedTakings. event_commit_outcomes' index by state and its
+ * heavy rows end in the row's sha (an index entry ends in its table's key), so each outcome row a
+ * batch inserts put an entry on a random page of each: on the 80k bench history's first run 46k
+ * and 8.6k of attribution's 191k WAL frames, the outcome rows themselves 60k. No statement of the
+ * replay reads them (its reads of outcome rows are by sha). The table's other indexes are partial
+ * ones no new row enters (a window, a copy, an unmerged commit: set by the outcome build).
  */
-export function takingsIndexAfterFirstReplay(db: Database, large: boolean): () => void {
-  const make = () => {
-    if (!takingsIndexed(db)) db.transaction(() => withSortsSpilledEarly(db, () => db.exec(BY_WRITE_PATH_INDEX)));
+const PUT_OFF: readonly { table: string; indexes: readonly PutOffIndex[] }[] = [
+  { table: 'paceflow_ai_lines', indexes: [{ name: BY_WRITE_PATH, sql: BY_WRITE_PATH_INDEX }] },
+  {
+    table: 'event_commit_outcomes',
+    indexes: [
+      // As sql/010 makes them.
+      {
+        name: 'event_commit_outcomes_by_state',
+        sql: 'CREATE INDEX event_commit_outcomes_by_state ON event_commit_outcomes (repo_id, merged_to_mainline, mainline_via, reverted_later)',
+      },
+      {
+        name: 'event_commit_outcomes_heavy',
+        sql: 'CREATE INDEX event_commit_outcomes_heavy ON event_commit_outcomes (repo_id, sha) WHERE heavy_ai = 1',
+      },
+    ],
+  },
+];
+
+/**
+ * A replay of many commits (`large`: more than one batch) onto a table with no row at all — a
+ * first run — writes that table without the indexes PUT_OFF names and makes them once at the end,
+ * one sort each: kept current row by row, the takings' index by written path put each row on a
+ * random page of a 110 MB index (350k of the 860k write calls of the 80k bench history's first
+ * attribution), and the outcome rows' indexes by state and of heavy rows 55k of its 191k WAL
+ * frames. The replay's transactions are many, so a run killed before the end leaves the indexes
+ * unmade: every other replay makes them first, if they are missing. Returns what the replay calls
+ * when its rows are written (nothing to do when every index stayed).
+ */
+export function indexesAfterFirstReplay(db: Database, large: boolean): () => void {
+  const empty = (table: string) => db.prepare(`SELECT 1 AS x FROM ${table} LIMIT 1`).get() === undefined;
+  const putOff = PUT_OFF.filter((t) => large && empty(t.table)).flatMap((t) => t.indexes);
+  const make = (indexes: readonly PutOffIndex[]) => {
+    const missing = indexes.filter((i) => !hasIndex(db, i.name));
+    if (missing.length > 0)
+      db.transaction(() =>
+        withSortsSpilledEarly(db, () => {
+          for (const i of missing) db.exec(i.sql);
+        }),
+      );
   };
-  const first = large && db.prepare(`SELECT 1 AS x FROM paceflow_ai_lines LIMIT 1`).get() === undefined;
-  if (!first) {
-    make();
-    return () => {};
-  }
-  if (takingsIndexed(db)) db.transaction(() => db.exec(`DROP INDEX ${BY_WRITE_PATH}`));
-  return make;
+  make(PUT_OFF.flatMap((t) => t.indexes).filter((i) => !putOff.includes(i)));
+  const made = putOff.filter((i) => hasIndex(db, i.name));
+  if (made.length > 0)
+    db.transaction(() => {
+      for (const i of made) db.exec(`DROP INDEX ${i.name}`);
+    });
+  return putOff.length === 0 ? () => {} : () => make(putOff);
 }
 
 /** The commits that took writes from second `from` on (a replay from there does them again). */
@@ -118,7 +160,7 @@ export function storedTakings(
   else {
     // The path's takings by index, then their commits (the planner walked every taking otherwise).
     // Without the index (a first replay is writing the takings, or was killed before it made it:
-    // takingsIndexAfterFirstReplay), `show` still answers, by a walk.
+    // indexesAfterFirstReplay), `show` still answers, by a walk.
     const byPath = db.prepare(`
       SELECT t.sha, t.edit_id, t.write_path, t.lines, c.committed_at
       FROM paceflow_ai_lines t ${takingsIndexed(db) ? `INDEXED BY ${BY_WRITE_PATH}` : ''}

@@ -16,7 +16,7 @@ import {
   replayFromAt,
   saveTakings,
   storedTakings,
-  takingsIndexAfterFirstReplay,
+  indexesAfterFirstReplay,
   type Taking,
 } from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
@@ -378,7 +378,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   const whole = options.readOnly === true || (from !== null && from <= 0);
   const notes = loadNoteCredits(db, repoId);
   const { commits, toRead } = commitsToRead(db, repoId, options, notes, whole ? 'whole' : from);
-  const takingsWritten = writing ? takingsIndexAfterFirstReplay(db, toRead.length > BATCH_COMMITS) : () => {};
+  const rowsWritten = writing ? indexesAfterFirstReplay(db, toRead.length > BATCH_COMMITS) : () => {};
   // Nothing to read (the common run: nothing new, or a commit off every written path): no writes loaded.
   const run =
     toRead.length === 0
@@ -439,7 +439,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     if (batch.length >= BATCH_COMMITS || batchLines >= BATCH_LINES) flush();
   }
   flush();
-  takingsWritten();
+  rowsWritten();
   if (writing) {
     db.transaction(() => {
       // A commit git gave no diff for (a missing object) is tried again next run, without
