@@ -56,8 +56,17 @@ for (let code = 0; code < 128; code++) {
 
 /** 32-bit FNV-1a of a line's UTF-16 code units, whitespace skipped. */
 function lineHash(text: string): number {
+  return lineHashOf(text, 0, text.length);
+}
+
+/**
+ * lineHash of text[start, end), without slicing it off: the history's pass hashes each diff line
+ * where it stands in the chunk of git's output it came in (PatchLineParser), a flat string, where
+ * reading the line's own sliced copy again cost ~25 % more.
+ */
+export function lineHashOf(text: string, start: number, end: number): number {
   let hash = 0x811c9dc5 | 0;
-  for (let i = 0; i < text.length; i++) {
+  for (let i = start; i < end; i++) {
     const code = text.charCodeAt(i);
     hash = code < 128 ? Math.imul(hash ^ XOR_BY_CODE[code]!, PRIME_BY_CODE[code]!) : Math.imul(hash ^ code, FNV_PRIME);
   }

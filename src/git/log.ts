@@ -1,5 +1,4 @@
 import { isUtf8 } from 'node:buffer';
-import { lineBalanceHash } from './line-balance.js';
 import { PatchIdHasher } from './patch-id.js';
 import { type CommitPatch, diffsRead, type ParsedPatch, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchLineParser } from './patches.js';
 import { BOUNDED_PACK_WINDOWS, runGit, streamGit, type GitOptions } from './run.js';
@@ -143,7 +142,7 @@ export class CommitStreamParser {
   readonly recountBalance = new Map<string, number>();
 
   constructor(options: { patches?: boolean } = {}) {
-    this.patches = options.patches ? new PatchLineParser() : null;
+    this.patches = options.patches ? new PatchLineParser(true) : null;
     this.hasher = options.patches ? new PatchIdHasher() : null;
   }
 
@@ -358,10 +357,12 @@ export class CommitStreamParser {
       if (id !== null) this.patchIds.set(current.sha, id);
       diffsRead.count++;
       this.parsedPatches.push(parsed.patch);
-      current.lineBalance = lineBalanceHash(parsed.patch.files);
+      // The parser is made balanced (above): a patch it finished has its balance.
+      const balance = parsed.lineBalance!;
+      current.lineBalance = balance;
       if (!countFromPatch(current.changes, parsed)) {
         this.recount.push(current.sha);
-        this.recountBalance.set(current.sha, current.lineBalance);
+        this.recountBalance.set(current.sha, balance);
         return;
       }
     }
