@@ -467,13 +467,18 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
 function writtenBefore(db: Database, repoId: string, toRead: readonly CommitRow[], whole: boolean, only?: string): WrittenLines {
   let paths: string[] | null = null;
   if (!whole) {
-    const touched = db.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ?`);
+    // One statement for every commit (json_each hands SQLite the list, in order; each commit's
+    // files by key, as a query per commit read them): a first run with transcripts replays from
+    // their first write, not from the start, and asked once per commit of its history — 64k
+    // statements on git's own, ~0.5 s.
+    const touched = db.prepare(
+      `SELECT f.path, f.old_path FROM json_each(@shas) t
+         CROSS JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.sha = t.value`,
+    );
     const set = new Set<string>();
-    for (const c of toRead) {
-      for (const r of touched.all<{ path: string; old_path: string | null }>([repoId, c.sha])) {
-        set.add(r.path);
-        if (r.old_path) set.add(r.old_path);
-      }
+    for (const [path, oldPath] of touched.iterateArrays({ repo: repoId, shas: JSON.stringify(toRead.map((c) => c.sha)) })) {
+      set.add(path as string);
+      if (oldPath) set.add(oldPath as string);
     }
     paths = [...set];
   }
