@@ -82,6 +82,14 @@ const MESSAGE_RULES: readonly { provider: AiProvider; pattern: RegExp }[] = [
   { provider: 'cursor', pattern: /generated (with|by) \[?cursor\b/i },
 ];
 
+/**
+ * A word every message rule and the co-author trailer need (each rule names its assistant, the
+ * trailer is named): a message without one — nearly every commit of most histories — is tested
+ * once, not eight times (~0.15 s less of a first run on git's own history, 64k messages). A rule
+ * added above needs its word here; the marker tests' table fails without it.
+ */
+const MESSAGE_WORDS = /claude|amp-thread|codex|gemini|opencode|cursor|co-authored-by/i;
+
 export interface CommitIdentityText {
   subject: string;
   message: string;
@@ -100,12 +108,14 @@ export function detectAiMarker(commit: CommitIdentityText): AiMarker | null {
   const author = providerOfIdentity(commit.authorName, commit.authorEmail);
   if (author) return { provider: author, source: 'author' };
   if (/ \(aider\)$/i.test(commit.authorName.trim())) return { provider: 'aider', source: 'author' };
-  for (const match of commit.message.matchAll(CO_AUTHOR)) {
-    const provider = providerOfIdentity(match[1] ?? '', match[2] ?? '');
-    if (provider) return { provider, source: 'trailer' };
-  }
-  for (const rule of MESSAGE_RULES) {
-    if (rule.pattern.test(commit.message)) return { provider: rule.provider, source: 'message' };
+  if (MESSAGE_WORDS.test(commit.message)) {
+    for (const match of commit.message.matchAll(CO_AUTHOR)) {
+      const provider = providerOfIdentity(match[1] ?? '', match[2] ?? '');
+      if (provider) return { provider, source: 'trailer' };
+    }
+    for (const rule of MESSAGE_RULES) {
+      if (rule.pattern.test(commit.message)) return { provider: rule.provider, source: 'message' };
+    }
   }
   if (/^aider: /i.test(commit.subject)) return { provider: 'aider', source: 'subject' };
   return null;
