@@ -4,16 +4,18 @@
 // a builder works left what it builds alone (a first run against another build's, an upgraded
 // database against a fresh one). Exits 1 when a table differs.
 //
-//   node bench/compare-databases.mjs <a.db> <b.db> [--facts]
+//   node bench/compare-databases.mjs <a.db> <b.db> [--facts] [--history]
 //
 // --facts: the transcript facts too (records, edits, sessions, watermarks), for a change of how
-// transcripts are read.
+// transcripts are read. --history: the commits and their file changes too (each commit's line
+// balance among them), for a change of how git's history is read.
 import Database from 'better-sqlite3';
 
 const args = process.argv.slice(2);
 const facts = args.includes('--facts');
-const [a, b] = args.filter((x) => x !== '--facts');
-if (!a || !b) throw new Error('usage: node bench/compare-databases.mjs <a.db> <b.db> [--facts]');
+const history = args.includes('--history');
+const [a, b] = args.filter((x) => x !== '--facts' && x !== '--history');
+if (!a || !b) throw new Error('usage: node bench/compare-databases.mjs <a.db> <b.db> [--facts] [--history]');
 const db = new Database(a, { readonly: true });
 db.prepare('ATTACH ? AS other').run(b);
 const runTime = /^(computed_at|built_at|updated_at|ingested_at|first_seen_at|last_seen_at|seen_at|last_ingested_at|checked_at|created_at)$/;
@@ -22,9 +24,10 @@ const tables = db
     `SELECT name FROM main.sqlite_master WHERE type = 'table' AND (name LIKE 'event\\_%' ESCAPE '\\'
        OR name IN ('paceflow_content_checks', 'fact_commit_patch_ids', 'paceflow_mainline_landing', 'paceflow_ai_lines')
        OR (? AND name IN ('fact_session_records', 'fact_session_file_edits', 'metadata_sessions', 'fact_ingest_watermarks',
-         'fact_unreadable_sources', 'paceflow_owed_session_events'))) ORDER BY name`,
+         'fact_unreadable_sources', 'paceflow_owed_session_events')))
+       OR (? AND name IN ('metadata_commits', 'metadata_commit_file_changes')) ORDER BY name`,
   )
-  .all(facts ? 1 : 0)
+  .all(facts ? 1 : 0, history ? 1 : 0)
   .map((r) => r.name);
 /**
  * A table's rows in one shape for both databases. paceflow_ai_lines held a row per line before
