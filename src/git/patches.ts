@@ -104,8 +104,9 @@ export class PatchLineParser {
 
   /**
    * `balanced`: also each commit's line balance (ParsedPatch.lineBalance), hashed line by line as the
-   * lines are split off — what the history's pass stores for every commit; a second pass over the
-   * split lines (lineBalanceHash) was ~1.3 s of node's CPU in a first run on git's own history.
+   * lines are split off, where each stands in the chunk's text — what the history's pass stores for
+   * every commit. A second pass over the split lines (lineBalanceHash) read every sliced copy again:
+   * ~25 % more for the same hashes, ~0.3 s of a first run on git's own history.
    */
   constructor(private readonly balanced = false) {}
 
