@@ -212,6 +212,22 @@ describe('attribution from transcripts', () => {
     expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
   });
 
+  it('follows a rename in a later run, when the rename is the only commit read', async () => {
+    // The replay loads the writes to the paths its commits touch, old paths included: here no
+    // other commit it reads touches old.ts (the first run took it), so only the rename's old path
+    // brings the session's write to old.ts in.
+    const s = scenario();
+    const kept = Array.from({ length: 8 }, (_, i) => `export const kept${i} = someValue(${i});`).join('\n');
+    s.repo.write('old.ts', `${kept}\n`).commit('old file', { at: 120 });
+    await s.run();
+    s.t.edit('toolu_e', file(s.repo, 'old.ts'), kept, `${kept}\nexport const added = fromTheSession();`);
+    s.repo.git('mv', 'old.ts', 'new.ts');
+    s.repo.write('new.ts', `${kept}\nexport const added = fromTheSession();\n`);
+    const sha = s.repo.commit('rename and extend', { at: AFTER_EDITS });
+    await s.run();
+    expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
+  });
+
   it('consumes each written line once: written twice, committed three times → two AI lines', async () => {
     const s = scenario();
     s.t.write('toolu_1', file(s.repo, 'log.ts'), 'console.log("checkpoint reached");\n');
