@@ -127,6 +127,11 @@ export interface Figures {
 export interface FigureOptions {
   /** A pull request's commits, oldest first: fills `pullRequest`. */
   commitSet?: readonly string[];
+  /**
+   * The repository's row of view_repository_summary when the caller read it already (null: none),
+   * so the view is not computed again for the headline.
+   */
+  repository?: RepositorySummary | null;
   /** How many recent months the month series keep (default 12). */
   months?: number;
 }
@@ -175,7 +180,8 @@ export function readRepositorySummaries(db: Database): RepositorySummary[] {
 export function readFigures(db: Database, repoId: string, options: FigureOptions = {}): Figures {
   const q = figureQueries(repoId, options.months ?? 12);
   return {
-    repository: db.prepare(q.repository[0]).get<RepositorySummary>(q.repository[1]) ?? null,
+    repository:
+      options.repository !== undefined ? options.repository : (db.prepare(q.repository[0]).get<RepositorySummary>(q.repository[1]) ?? null),
     providers: db.prepare(q.providers[0]).all<ProviderShare>(q.providers[1]),
     months: db.prepare(q.months[0]).all<MonthShare>(q.months[1]),
     sessionMonths: db.prepare(q.sessionMonths[0]).all<MonthSessions>(q.sessionMonths[1]),

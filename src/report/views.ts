@@ -16,3 +16,11 @@ export function readView(db: Database, view: string, repoId: string | null): Res
   const stmt = db.prepare(`SELECT * FROM "${view}"${filtered ? ' WHERE repo_id = ?' : ''}`);
   return { name: view, columns: stmt.columns(), rows: stmt.all(filtered ? [repoId] : []) };
 }
+
+/**
+ * A view's table from rows of it the caller read already (`SELECT *` of it, in the order they
+ * should show; the table keeps them, so they are the caller's copies).
+ */
+export function viewTable(db: Database, view: string, rows: Record<string, unknown>[]): ResultTable {
+  return { name: view, columns: db.prepare(`SELECT * FROM "${view}" LIMIT 0`).columns(), rows };
+}
