@@ -200,26 +200,17 @@ describe('attribution from transcripts', () => {
     expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 2, ai_lines: 2, ai_share: 1 });
   });
 
-  it('follows a rename: lines a session wrote to the old path count in the new one', async () => {
+  // In a later run the rename is the only commit the replay reads: no other commit it reads
+  // touches old.ts (the first run took it), so only the rename's old path brings the session's
+  // write to old.ts into the writes it loads.
+  it.each([
+    ['in a first run, which reads every commit', false],
+    ['in a later run, when the rename is the only commit read', true],
+  ] as const)('follows a rename: lines a session wrote to the old path count in the new one, %s', async (_name, runBetween) => {
     const s = scenario();
     const kept = Array.from({ length: 8 }, (_, i) => `export const kept${i} = someValue(${i});`).join('\n');
     s.repo.write('old.ts', `${kept}\n`).commit('old file', { at: 120 });
-    s.t.edit('toolu_e', file(s.repo, 'old.ts'), kept, `${kept}\nexport const added = fromTheSession();`);
-    s.repo.git('mv', 'old.ts', 'new.ts');
-    s.repo.write('new.ts', `${kept}\nexport const added = fromTheSession();\n`);
-    const sha = s.repo.commit('rename and extend', { at: AFTER_EDITS });
-    await s.run();
-    expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
-  });
-
-  it('follows a rename in a later run, when the rename is the only commit read', async () => {
-    // The replay loads the writes to the paths its commits touch, old paths included: here no
-    // other commit it reads touches old.ts (the first run took it), so only the rename's old path
-    // brings the session's write to old.ts in.
-    const s = scenario();
-    const kept = Array.from({ length: 8 }, (_, i) => `export const kept${i} = someValue(${i});`).join('\n');
-    s.repo.write('old.ts', `${kept}\n`).commit('old file', { at: 120 });
-    await s.run();
+    if (runBetween) await s.run();
     s.t.edit('toolu_e', file(s.repo, 'old.ts'), kept, `${kept}\nexport const added = fromTheSession();`);
     s.repo.git('mv', 'old.ts', 'new.ts');
     s.repo.write('new.ts', `${kept}\nexport const added = fromTheSession();\n`);
