@@ -85,8 +85,9 @@ const MESSAGE_RULES: readonly { provider: AiProvider; pattern: RegExp }[] = [
 /**
  * A word every message rule and the co-author trailer need (each rule names its assistant, the
  * trailer is named): a message without one — nearly every commit of most histories — is tested
- * once, not eight times (~0.15 s less of a first run on git's own history, 64k messages). A rule
- * added above needs its word here; the marker tests' table fails without it.
+ * once, not seven times (the trailer and six rules): ~0.15 s less of a first run on git's own
+ * history, 64k messages. A rule added above needs its word here; the marker tests' table fails
+ * without it.
  */
 const MESSAGE_WORDS = /claude|amp-thread|codex|gemini|opencode|cursor|co-authored-by/i;
 
