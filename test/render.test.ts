@@ -1,7 +1,7 @@
 import { formatCount } from '../src/format.js';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../src/errors.js';
-import { defaultFormat, parseFormat, renderSections, renderTable, type ResultTable } from '../src/report/render.js';
+import { defaultFormat, jsonRows, parseFormat, renderSections, renderTable, type ResultTable } from '../src/report/render.js';
 
 const table: ResultTable = {
   name: 'view_example',
@@ -43,6 +43,23 @@ describe('renderers', () => {
       { name: 'a | b', count: 3, share: 0.5 },
       { name: 'line1\nline2, "quoted"', count: 12, share: null },
     ]);
+  });
+
+  // A row JSON can write as it is is kept (no copy per row); any other is made the columns' row.
+  it.each([
+    ['a row read from SQLite', { a: 1, b: 'x' }, { a: 1, b: 'x' }, true],
+    ['keys in another order', { b: 'x', a: 1 }, { a: 1, b: 'x' }, false],
+    ['a missing column', { a: 1 }, { a: 1, b: null }, false],
+    ['an extra key', { a: 1, b: 'x', c: 2 }, { a: 1, b: 'x' }, false],
+    ['undefined', { a: 1, b: undefined }, { a: 1, b: null }, false],
+    ['a big integer', { a: 12n, b: 'x' }, { a: 12, b: 'x' }, false],
+    ['a bigger one', { a: 2n ** 64n, b: 'x' }, { a: '18446744073709551616', b: 'x' }, false],
+    ['bytes', { a: 1, b: Buffer.from('hi') }, { a: 1, b: 'aGk=' }, false],
+  ])('JSON rows: %s', (_, row, json, kept) => {
+    const [out] = jsonRows({ name: 'view_x', columns: ['a', 'b'], rows: [row] });
+    expect(out).toEqual(json);
+    expect(Object.keys(out!)).toEqual(['a', 'b']);
+    expect(out === row).toBe(kept);
   });
 
   it('says so when a table has no rows', () => {

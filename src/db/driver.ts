@@ -17,6 +17,8 @@ export interface Statement {
   iterate<T = Row>(params?: SqlParams): IterableIterator<T>;
   /** The same rows as arrays of values in column order: no object per row (bulk reads). */
   iterateArrays(params?: SqlParams): IterableIterator<unknown[]>;
+  /** Every row as an array of values in column order (a whole result read at once, no object per row). */
+  allArrays(params?: SqlParams): unknown[][];
   /** Column names of the result set, in order (empty for statements that return nothing). */
   columns(): string[];
   /** True when the statement cannot change the database. */

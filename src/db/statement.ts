@@ -14,7 +14,7 @@ function bind(params: SqlParams | undefined): unknown[] {
 }
 
 /**
- * Rows read through statements in this process (all, get, iterate): what the work-counting test
+ * Rows read through statements in this process (all, get, iterate, and their array forms): what the work-counting test
  * and the benches read (a build's cost is counted, not only timed). Never reset here.
  */
 export const rowsRead = { count: 0 };
@@ -53,6 +53,11 @@ export class WrappedStatement implements Statement {
   }
   iterateArrays(params?: SqlParams): IterableIterator<unknown[]> {
     return counted(this.arrays().iterate(...bind(params)) as IterableIterator<unknown[]>);
+  }
+  allArrays(params?: SqlParams): unknown[][] {
+    const rows = this.arrays().all(...bind(params)) as unknown[][];
+    rowsRead.count += rows.length;
+    return rows;
   }
   columns(): string[] {
     return this.columnNames();

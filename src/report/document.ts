@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import type { Figures, RepositorySummary } from './figures.js';
 import type { Format } from './formats.js';
-import { type ResultTable, renderTable } from './render.js';
+import { jsonRows, type ResultTable, renderTable } from './render.js';
 import { displayPath, NEXT_STEPS, renderMarkdownSummary, renderTerminalSummary, wrap } from './summary.js';
 import { displayWidth, renderTerminalView, type TerminalStyle } from './terminal.js';
 
@@ -91,7 +91,8 @@ function renderMarkdownDocument(doc: ReportDocument): string {
 /** The JSON shape of report (documented in docs/report.md): stable keys, every column of every view. */
 export function reportJson(doc: ReportDocument): Record<string, unknown> {
   const r = doc.figures?.repository ?? null;
-  const rows = (t: ResultTable) => JSON.parse(renderTable(t, 'json')) as unknown[];
+  // The rows themselves, not a round trip through JSON text: the document is stringified once.
+  const rows = (t: ResultTable) => jsonRows(t);
   return {
     paceflow: doc.version,
     generated_at: doc.generatedAt,

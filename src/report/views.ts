@@ -14,7 +14,20 @@ export function readView(db: Database, view: string, repoId: string | null): Res
   const columns = db.prepare(`SELECT * FROM "${view}" LIMIT 0`).columns();
   const filtered = repoId !== null && columns.includes('repo_id');
   const stmt = db.prepare(`SELECT * FROM "${view}"${filtered ? ' WHERE repo_id = ?' : ''}`);
-  return { name: view, columns: stmt.columns(), rows: stmt.all(filtered ? [repoId] : []) };
+  const names = stmt.columns();
+  return { name: view, columns: names, rows: stmt.allArrays(filtered ? [repoId] : []).map(rowObject(names)) };
+}
+
+/**
+ * Makes a row's object from its array of values: one object literal with the columns as its keys
+ * (computed from their names as string literals, so any name, `__proto__` too, is an own key).
+ * better-sqlite3 builds its row objects a property at a time from C++: view_session_productivity's
+ * 14,301 rows of 20 columns took 134 ms as objects, 83 ms as arrays, 90 ms as arrays made into
+ * objects here.
+ */
+function rowObject(columns: readonly string[]): (values: unknown[]) => Record<string, unknown> {
+  const keys = columns.map((c, i) => `[${JSON.stringify(c)}]: v[${i}]`).join(', ');
+  return new Function('v', `return { ${keys} };`) as (values: unknown[]) => Record<string, unknown>;
 }
 
 /**
