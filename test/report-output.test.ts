@@ -1,7 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { report } from '../src/cli/commands/report.js';
+import { type ReportOptions, report, reportDocument } from '../src/cli/commands/report.js';
+import { listViews } from '../src/report/views.js';
+import { withDatabase } from '../src/db/with-database.js';
 import { displayWidth, PLAIN_STYLE, renderTerminalView, terminalStyle, truncate } from '../src/report/terminal.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 import { type SampleRepository, sampleRepository, stable } from './helpers/sample-repository.js';
@@ -28,6 +30,22 @@ describe('report: what a person reads (fixed repository and dates)', () => {
     for (const line of text.split('\n')) expect(displayWidth(line), line).toBeLessThanOrEqual(80);
     expect(text.split('\n')[2]).toMatch(/^AI wrote 44\.4% of the non-trivial lines \(8 of 18\)/);
     await expect(text).toMatchFileSnapshot('__snapshots__/report-80.txt');
+  });
+
+  // The terminal's summary shows no view's table, so it computes none (each is a pass over its
+  // events); Markdown and JSON hold every view, --all and --view show them on a terminal.
+  it.each<[string, Pick<ReportOptions, 'format' | 'all' | 'views'>, string]>([
+    ['the terminal summary', { format: 'table' }, 'none'],
+    ['--all', { format: 'table', all: true }, 'every'],
+    ['--view', { format: 'table', views: ['repository_ai_share'] }, 'view_repository_ai_share'],
+    ['Markdown', { format: 'md' }, 'every'],
+    ['JSON', { format: 'json' }, 'every'],
+  ])('%s computes %s views', async (_, options, expected) => {
+    const doc = await reportDocument({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env, now: NOW, ...options });
+    const every = await withDatabase({ cwd: sample.repo.dir, db: sample.db, env: sample.home.env }, async (db) => listViews(db));
+    const names = doc.views.map((v) => v.name);
+    expect(names).toEqual(expected === 'none' ? [] : expected === 'every' ? every : [expected]);
+    expect(doc.figures?.repository).toMatchObject({ ai_lines: 8, nontrivial_added_lines: 18 });
   });
 
   it('the summary and every view at 120 columns (--all), whole', async () => {

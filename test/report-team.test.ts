@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { report, teamReport } from '../src/cli/commands/report.js';
 import { openDatabase } from '../src/db/open.js';
 import { syncToWarehouse } from '../src/sync/sync.js';
+import { type WarehouseReportRequest, warehouseReportDocument } from '../src/sync/warehouse-report.js';
+import { loadViews } from '../src/db/migrate.js';
 import { PLAIN_STYLE } from '../src/report/terminal.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { recordedSample, type SampleRepository, stable } from './helpers/sample-repository.js';
@@ -64,6 +66,19 @@ describe('report --from: the team report from the warehouse', () => {
     const body = (t: string) => t.split('\n').slice(1, -3);
     expect(body(text)).toEqual(body(local));
     await expect(text).toMatchFileSnapshot('__snapshots__/report-team-80.txt');
+  });
+
+  itPostgres('the summary alone reads no view; --all and --view read theirs', async () => {
+    const doc = (extra: Partial<WarehouseReportRequest>) =>
+      warehouseReportDocument({ url, repo: 'sample', since: null, views: [], all: false, version: '0.0.0-test', now: NOW, ...extra });
+    const every = loadViews().map((v) => v.name);
+    expect((await doc({ summaryOnly: true })).views).toEqual([]);
+    expect((await doc({ summaryOnly: true })).figures?.repository).toMatchObject({ ai_lines: 8, nontrivial_added_lines: 18 });
+    expect((await doc({ summaryOnly: true, all: true })).views.map((v) => v.name)).toEqual(every);
+    expect((await doc({ summaryOnly: true, views: ['view_repository_ai_share'] })).views.map((v) => v.name)).toEqual([
+      'view_repository_ai_share',
+    ]);
+    expect((await doc({})).views.map((v) => v.name)).toEqual(every);
   });
 
   itPostgres('every repository, as markdown and JSON; --since and --view filter', async () => {

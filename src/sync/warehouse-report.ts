@@ -23,6 +23,8 @@ export interface WarehouseReportRequest {
   /** view_* names to show; empty: every one. */
   views: readonly string[];
   all: boolean;
+  /** The summary alone (a terminal without --all or --view): no view's table is read. */
+  summaryOnly?: boolean;
   version: string;
   now: Date;
 }
@@ -57,11 +59,12 @@ async function readDocument(warehouse: Warehouse, request: WarehouseReportReques
   const wanted = request.views.map((v) => (v.startsWith('view_') ? v : `view_${v}`));
   const unknown = wanted.filter((v) => !available.includes(v));
   if (unknown.length > 0) throw new UsageError(`unknown view ${unknown.join(', ')} (available: ${available.join(', ')})`);
-  const views = wanted.length > 0 ? wanted : available;
+  const showViews = request.all || wanted.length > 0;
+  // As the local report: a summary that shows no view's table computes none.
+  const views = request.summaryOnly && !showViews ? [] : wanted.length > 0 ? wanted : available;
   const one = repoIds?.length === 1 ? repoIds[0]! : null;
   const tables: ResultTable[] = [];
   for (const view of views) tables.push(await readView(warehouse, view, one));
-  const showViews = request.all || wanted.length > 0;
   return {
     version: request.version,
     generatedAt: request.now.toISOString(),
