@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { balancesCancel, lineBalanceHash, oppositeBalance } from '../src/git/line-balance.js';
+import fc from 'fast-check';
+import { balancesCancel, hashedLineEnd, lineBalanceHash, lineHashOfBytes, oppositeBalance } from '../src/git/line-balance.js';
 import type { FilePatch } from '../src/git/patches.js';
 
 const file = (added: string[], removed: string[], path = 'a.ts'): FilePatch => ({ path, oldPath: null, added, removed });
@@ -40,5 +41,33 @@ describe('lineBalanceHash', () => {
     expect(balancesCancel(forward, forward)).toBe(false);
     expect(lineBalanceHash([])).toBe(0);
     expect(oppositeBalance(0)).toBe(0);
+  });
+});
+
+// The history's pass hashes each diff line from git's bytes (lineHashOfBytes) and finds its end
+// in the same loop: the hash must be lineBalanceHash's of the text those bytes decode to.
+describe('lineHashOfBytes', () => {
+  const balanceOf = (bytes: Buffer) => {
+    const around = Buffer.concat([Buffer.from('-x\n+'), bytes, Buffer.from('\n+tail')]);
+    const hash = lineHashOfBytes(around, 4, around.length);
+    expect(hashedLineEnd.at).toBe(4 + bytes.length);
+    return -hash >>> 0;
+  };
+
+  it.each([['plain ascii = 1;'], ['\tif (a) {\r'], ['naïve 名前 = "🎉"'], [''], ['\u00a0\u2028']])('%j', (line) => {
+    expect(balanceOf(Buffer.from(line, 'utf8'))).toBe(lineBalanceHash([file([line], [])]));
+  });
+
+  it('is the decoded text’s for any bytes, and stops at the end it is given', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 40 }), (raw) => {
+        const bytes = Buffer.from(raw.filter((b) => b !== 0x0a));
+        expect(balanceOf(bytes)).toBe(lineBalanceHash([file([bytes.toString('utf8')], [])]));
+      }),
+      { numRuns: 20_000 },
+    );
+    const text = Buffer.from('+abc def');
+    expect(-lineHashOfBytes(text, 1, 5) >>> 0).toBe(lineBalanceHash([file(['abc '], [])]));
+    expect(hashedLineEnd.at).toBe(5);
   });
 });

@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNontrivialLine, normalizeLine, normalLineHash } from '../src/builders/lines.js';
+import { isNontrivialBytes, isNontrivialLine, normalizeLine, normalLineHash } from '../src/builders/lines.js';
 
 /** The definition normalizeLine's scan must keep: trim, and each run of whitespace one space. */
 const byDefinition = (line: string) => line.trim().split(/\s+/).join(' ');
@@ -142,5 +142,54 @@ describe('normalLineHash', () => {
     const seen = new Set<number>();
     for (let i = 0; i < 200_000; i++) seen.add(normalLineHash(`  const v${i % 997} = compute(${i}, "${(i * 7919) % 65_521}");`));
     expect(seen.size).toBe(200_000);
+  });
+});
+
+// The history's pass counts added lines from git's bytes (isNontrivialBytes): the answer must be
+// isNontrivialLine's of the text those bytes decode to, whatever they hold.
+describe('isNontrivialBytes', () => {
+  // Keywords and their pieces, the punctuation a keyword-only line may hold, and what it may not.
+  const TOKENS = [
+    ...['else', 'return', 'end if', 'protected', 'self', 'if', 'x', 'ab', 'Else', 'RETURN', 'q7', '9'],
+    ...[' ', '\t', '{', '}', '(', ')', '[', ']', ';', ',', ':', '.', '=', '_', '-', '"', '\u00a0', '\u3000', 'é', '\u{1f600}'],
+  ];
+  const bytesSay = (bytes: Buffer) => {
+    // In place in a longer buffer, as the pass reads it.
+    const around = Buffer.concat([Buffer.from('+x = 1;\n+'), bytes, Buffer.from('\n+tail\n')]);
+    return isNontrivialBytes(around, 9, 9 + bytes.length);
+  };
+
+  it.each([
+    ['} else {', false],
+    ['\treturn;', false],
+    ['  count += 1;', true],
+    ['end if', false],
+    ['protected:', false],
+    ['(self)', false],
+    ['else1', true],
+    ['\u00a0else\u3000', false],
+    ['é else', true],
+    ['init();', true],
+    ['x', false],
+  ])('%j: %s', (line, expected) => {
+    expect(isNontrivialLine(line)).toBe(expected);
+    expect(bytesSay(Buffer.from(line, 'utf8'))).toBe(expected);
+  });
+
+  it('says what isNontrivialLine says of the decoded text, for any line of tokens and any bytes', () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...TOKENS), { maxLength: 10 }), (tokens) => {
+        const line = tokens.join('');
+        expect(bytesSay(Buffer.from(line, 'utf8'))).toBe(isNontrivialLine(line));
+      }),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 24 }), (raw) => {
+        const bytes = Buffer.from(raw.filter((b) => b !== 0x0a));
+        expect(bytesSay(bytes)).toBe(isNontrivialLine(bytes.toString('utf8')));
+      }),
+      { numRuns: 20_000 },
+    );
   });
 });

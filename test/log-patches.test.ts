@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } from '../src/git/log.js';
 import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
+import { decodeFiles, headerText, type PatchRecord, readHeader } from '../src/git/patch-record.js';
+import { PatchStore } from '../src/git/patch-store.js';
+import { isNontrivialLine, NONTRIVIAL_LINES } from '../src/builders/lines.js';
 import { lineBalanceHash } from '../src/git/line-balance.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -16,7 +19,8 @@ afterAll(cleanupTempDirs);
  * change, renames with and without a change (of a text and of a binary file), a type change (git
  * prints it as a deletion and an addition), a submodule, paths with a space, a TAB, non-ASCII and
  * bytes that are not UTF-8, a line holding a NUL past the 8,000 bytes git looks at (text to git),
- * an empty commit, a merge, and a message that quotes a diff.
+ * a last line without a newline, a file of two hunks, an empty commit, a merge, and a message
+ * that quotes a diff.
  */
 function history(): { repo: TempRepo; merge: string } {
   const repo = TempRepo.create();
@@ -32,13 +36,20 @@ function history(): { repo: TempRepo; merge: string } {
     .write('big.txt', `${'x'.repeat(9000)}\0tail\nsecond\n`)
     .write(Buffer.from('caf\xe9.txt', 'latin1'), 'latin1 name\n')
     .write('link', 'target.txt\n')
+    .write('nonl.txt', 'first\nno newline')
+    .write('latin1.txt', Buffer.from('caf\xe9 cr\xe8me, not UTF-8\n', 'latin1'))
+    .write('multi.txt', 'l1\nl2\nl3\nl4\nl5\nl6\nl7\nl8\n')
     .commit('root\n\ndiff --git a/quoted b/quoted\n+not a patch line');
   spawnSync('git', ['-C', join(repo.dir, 'sub'), '-c', 'user.name=n', '-c', 'user.email=n@e', 'commit', '-q', '--allow-empty', '-m', 'n2']);
   repo
     .write('a.txt', 'one\ntwo\nthree\nfour\n')
     .write('bin.dat', Buffer.from([0x78, 0, 0x7a]))
     .write('big.txt', `${'x'.repeat(9000)}\0tail changed\nsecond\n`)
-    .write(Buffer.from('caf\xe9.txt', 'latin1'), 'latin1 name, changed\n');
+    .write(Buffer.from('caf\xe9.txt', 'latin1'), 'latin1 name, changed\n')
+    // A last line without a newline, changed ("\\ No newline" markers on both sides), and two
+    // hunks in one file, each removing and adding.
+    .write('nonl.txt', 'first\nstill no newline')
+    .write('multi.txt', 'l1\nL2\nl3\nl4\nl5\nl6\nL7\nL7b\nl8\n');
   chmodSync(join(repo.dir, 'sp ace.txt'), 0o755);
   repo.git('mv', 'naïve.ts', 'moved naïve.ts');
   repo.commit('edits, a mode, a rename without a change');
@@ -68,13 +79,24 @@ async function readAt(repo: TempRepo, tip: string) {
 
 async function read(repo: TempRepo, withPatches: boolean) {
   const records: CommitRecord[] = [];
-  const patches: CommitPatch[] = [];
+  const patches: PatchRecord[] = [];
   let ids: Map<string, string> | null = null;
   const options = withPatches
-    ? { onPatch: (p: CommitPatch) => patches.push(p), onPatchIds: (found: Map<string, string>) => (ids = found) }
+    ? {
+        onPatch: (p: PatchRecord) => patches.push(p),
+        counted: NONTRIVIAL_LINES.bytes,
+        onPatchIds: (found: Map<string, string>) => (ids = found),
+      }
     : {};
   for await (const batch of readCommits(['HEAD'], [], { cwd: repo.dir, ...options })) records.push(...batch);
   return { records: bySha(records), patches: bySha(patches), ids };
+}
+
+/** A record's patch, read by the diff store's own decoding (patch-record.ts). */
+function patchOf(record: PatchRecord): CommitPatch {
+  const text = headerText(record.header) + record.body.toString('utf8');
+  const { header, from } = readHeader(text);
+  return { sha: record.sha, files: decodeFiles(text, from, header, () => new Error(`damaged ${record.sha}`)) };
 }
 
 function bySha<T extends { sha: string }>(items: T[]): T[] {
@@ -116,9 +138,18 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     let expectedIds: Map<string, string | null> | null = null;
     const expected: CommitPatch[] = [];
     for await (const p of readCommitPatches(shas, { cwd: repo.dir, onPatchIds: (found) => (expectedIds = found) })) expected.push(p);
-    expect(withPatches.patches).toEqual(bySha(expected));
+    expect(withPatches.patches.map(patchOf)).toEqual(bySha(expected));
+    // Each header counts the added lines isNontrivialLine counts, from the bytes git wrote.
+    expect(withPatches.patches.map((p) => p.header.map((f) => f[4]))).toEqual(
+      bySha(expected).map((p) => p.files.map((f) => f.added.filter(isNontrivialLine).length)),
+    );
     const emptyCommit = plain.records.find((r) => r.subject === 'nothing')!.sha;
-    expect(withPatches.patches.find((p) => p.sha === emptyCommit)!.files).toEqual([]);
+    expect(withPatches.patches.find((p) => p.sha === emptyCommit)!.header).toEqual([]);
+    // The diff store gives back what the records hold: the same patches as git's.
+    const store = new PatchStore(null, NONTRIVIAL_LINES);
+    for (const p of withPatches.patches) store.keepRecord(p);
+    for (const p of expected) expect(store.get(p.sha), p.sha).toEqual(p);
+    store.close();
     const nonNull = new Map([...expectedIds!].filter((entry): entry is [string, string] => entry[1] !== null));
     expect(nonNull.size).toBe(shas.length - 1);
     expect(withPatches.ids).toEqual(nonNull);
@@ -140,7 +171,7 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     const parse = (chunks: Buffer[]) => {
       const parser = new CommitStreamParser({ patches: true });
       const records: CommitRecord[] = [];
-      const patches: CommitPatch[] = [];
+      const patches: PatchRecord[] = [];
       const ids = new Map<string, string>();
       for (const chunk of chunks) {
         parser.push(chunk, records);

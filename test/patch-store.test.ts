@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyedFiles, PatchStore, readPatches, storeFileReads, summaryOf } from '../src/git/patch-store.js';
-import { isNontrivialLine, isNontrivialRange, normalLineHash } from '../src/builders/lines.js';
+import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, normalLineHash } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
@@ -107,7 +107,7 @@ describe('PatchStore', () => {
   it("gives each file's paths and counts without the lines when made with a line test; never for a patch from git", async () => {
     const { repo, shas } = history();
     const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
-    const counting = new PatchStore(tempDir('paceflow-store-'), isNontrivialLine);
+    const counting = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
     const plain = new PatchStore(tempDir('paceflow-store-'));
     for (const p of read) {
       counting.keep(p);
@@ -193,7 +193,7 @@ describe('PatchStore', () => {
         { path: 'last.txt', oldPath: null, added: ['else'], removed: ['x'] },
       ],
     };
-    const store = new PatchStore(tempDir('paceflow-store-'), isNontrivialLine);
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
     for (const p of [...read, odd]) store.keep(p);
     // Past the buffer: those before it come back from the file, the odd one after it from memory.
     store.keep({ sha: 'f'.repeat(40), files: [{ path: 'big.txt', oldPath: null, added: ['z'.repeat(2 << 20)], removed: [] }] });
@@ -209,6 +209,30 @@ describe('PatchStore', () => {
       const stored = store.get(p.sha)!;
       expect(stored.files).toEqual(p.files);
       expect(keyed(stored)).toEqual(fromGit);
+    }
+    store.close();
+  });
+
+  // The history's pass keeps a record's lines in the diff's order, each with its sign.
+  it.each([
+    ['in the diff’s order', '+a\n-x\n+b\n-y\n+c\n', null],
+    ['added before removed', '+a\n+b\n+c\n-x\n-y\n', null],
+    ['one added line short', '+a\n-x\n+b\n-y\n-z\n', 'damaged'],
+    ['a line without a sign', '+a\n x\n+b\n-y\n+c\n', 'damaged'],
+    ['a line more', '+a\n-x\n+b\n-y\n+c\n+d\n', 'damaged'],
+    ['no newline at the end', '+a\n-x\n+b\n-y\n+c', 'damaged'],
+  ])('a record with its lines %s', (_, body, error) => {
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    const sha = 'a'.repeat(40);
+    store.keepRecord({ sha, header: [['f.ts', null, 3, 2, 0]], body: Buffer.from(body) });
+    const kept = store.get(sha)!;
+    expect(summaryOf(kept)).toEqual([{ path: 'f.ts', oldPath: null, added: 3, removed: 2, counted: 0 }]);
+    if (error) {
+      expect(() => keyedFiles(store.get(sha)!, normalLineHash)).toThrow(`damaged record for ${sha}`);
+      expect(() => kept.files).toThrow(`damaged record for ${sha}`);
+    } else {
+      expect(keyedFiles(store.get(sha)!, normalLineHash)[0]!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));
+      expect(kept.files).toEqual([{ path: 'f.ts', oldPath: null, added: ['a', 'b', 'c'], removed: ['x', 'y'] }]);
     }
     store.close();
   });

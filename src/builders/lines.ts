@@ -1,3 +1,5 @@
+import type { CountedLines } from '../git/patch-record.js';
+
 /**
  * DESIGN §4: a non-trivial line has, after trimming and collapsing whitespace, at least four ASCII
  * letters or digits and is not a keyword-only line (`else`, `end`, `return;`, `} else {` …).
@@ -170,6 +172,47 @@ export function isNontrivialRange(line: string, start: number, end: number): boo
     .toLowerCase();
   return !KEYWORD_ONLY.has(bare);
 }
+
+/**
+ * What each ASCII byte can be in a keyword-only line once its letters are counted: 1 for what
+ * isNontrivialRange trims or collapses (whitespace, `{}()[];,:`) and for letters (a keyword's),
+ * 0 for anything else — a digit or other punctuation stays in the trimmed text, and no keyword
+ * holds one.
+ */
+const IN_KEYWORD_LINE = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  IN_KEYWORD_LINE[c] = letter || c === 32 || (c >= 9 && c <= 13) || '{}()[];,:'.includes(String.fromCharCode(c)) ? 1 : 0;
+}
+
+/**
+ * isNontrivialLine of the UTF-8 line data[start, end), as git wrote it (the history's pass counts
+ * each added line there, PatchRecordParser), mostly without decoding it. Letters and digits are
+ * ASCII bytes, each its own code unit, and no byte of another character is one, so they count the
+ * same in the bytes as in the text. A line whose count leaves the keywords in question is one
+ * when an ASCII byte in it could not be in a keyword-only line (IN_KEYWORD_LINE); only the rest
+ * (letters, spaces and brackets, or a byte past ASCII, whose whitespace JavaScript may trim) is
+ * decoded and asked as text.
+ */
+export function isNontrivialBytes(data: Buffer, start: number, end: number): boolean {
+  let alnum = 0;
+  for (let i = start; i < end && alnum <= LONGEST_KEYWORD_ALNUM; i++) {
+    const c = data[i]!;
+    if ((c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122)) alnum++;
+  }
+  if (alnum < 4) return false;
+  if (alnum > LONGEST_KEYWORD_ALNUM) return true;
+  let ascii = true;
+  for (let i = start; i < end; i++) {
+    const c = data[i]!;
+    if (c >= 128) ascii = false;
+    else if (IN_KEYWORD_LINE[c] === 0) return true;
+  }
+  return isNontrivialLine(data.toString(ascii ? 'latin1' : 'utf8', start, end));
+}
+
+/** The non-trivial lines (DESIGN §4), asked of a line's text or of its bytes: what the diff store counts. */
+export const NONTRIVIAL_LINES: CountedLines = { text: isNontrivialLine, bytes: isNontrivialBytes };
 
 /** Lines of a stored text block (edits keep their lines joined by \n). */
 export function textLines(text: string | null | undefined): string[] {

@@ -72,3 +72,29 @@ export function lineHashOf(text: string, start: number, end: number): number {
   }
   return hash;
 }
+
+/** Where the line lineHashOfBytes last hashed ended (its newline, or the end it was given). */
+export const hashedLineEnd = { at: 0 };
+
+/**
+ * lineHash of the line that starts at data[start] and runs to its newline (or to `end`), read from
+ * git's output as it came, bytes, without decoding it: the history's pass (PatchRecordParser) hashes
+ * each diff line there, and finds where it ends in the same loop (hashedLineEnd.at). An ASCII
+ * byte is its own UTF-16 code unit; a line with any other byte is decoded and hashed as text, as
+ * lineHash reads it.
+ */
+export function lineHashOfBytes(data: Buffer, start: number, end: number): number {
+  let hash = 0x811c9dc5 | 0;
+  let ascii = true;
+  let i = start;
+  for (; i < end; i++) {
+    const code = data[i]!;
+    if (code === 0x0a) break;
+    if (code < 128) hash = Math.imul(hash ^ XOR_BY_CODE[code]!, PRIME_BY_CODE[code]!);
+    else ascii = false;
+  }
+  hashedLineEnd.at = i;
+  if (ascii) return hash;
+  const text = data.toString('utf8', start, i);
+  return lineHashOf(text, 0, text.length);
+}

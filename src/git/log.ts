@@ -1,6 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { PatchIdHasher } from './patch-id.js';
-import { type CommitPatch, diffsRead, type ParsedPatch, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchLineParser } from './patches.js';
+import { diffsRead, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchRecordParser, type RecordedPatch } from './patches.js';
+import type { CountedLines, PatchRecord } from './patch-record.js';
 import { BOUNDED_PACK_WINDOWS, runGit, streamGit, type GitOptions } from './run.js';
 
 export type ChangeType = 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | 'X';
@@ -122,12 +123,12 @@ export class CommitStreamParser {
   private current: CommitRecord | null = null;
   private byPath = new Map<string, FileChange>();
   private pending: Pending = { kind: 'none' };
-  private readonly patches: PatchLineParser | null;
+  private readonly patches: PatchRecordParser | null;
   /** Inside the current commit's patch. */
   private inPatch = false;
   /** The current commit is a merge or none: its patch, if any, is not parsed. */
   private patchStarted = false;
-  private parsedPatches: CommitPatch[] = [];
+  private parsedPatches: PatchRecord[] = [];
   /** Each patch's id, from its bytes as they are parsed (patch mode). */
   private readonly hasher: PatchIdHasher | null;
   private patchIds = new Map<string, string>();
@@ -141,8 +142,9 @@ export class CommitStreamParser {
   /** The line balance of each recount commit, read from its patch (the numstat pass reads none). */
   readonly recountBalance = new Map<string, number>();
 
-  constructor(options: { patches?: boolean } = {}) {
-    this.patches = options.patches ? new PatchLineParser(true) : null;
+  /** `counted`: the added lines each patch record's header counts (patch-record.ts). */
+  constructor(options: { patches?: boolean; counted?: CountedLines['bytes'] } = {}) {
+    this.patches = options.patches ? new PatchRecordParser(options.counted) : null;
     this.hasher = options.patches ? new PatchIdHasher() : null;
   }
 
@@ -157,8 +159,8 @@ export class CommitStreamParser {
     this.finishCommit(out);
   }
 
-  /** The patches of the commits finished so far (patch mode; merges have none), each once. */
-  takePatches(): CommitPatch[] {
+  /** The patches of the commits finished so far, as the diff store's records (patch mode; merges have none), each once. */
+  takePatches(): PatchRecord[] {
     const taken = this.parsedPatches;
     this.parsedPatches = [];
     return taken;
@@ -223,14 +225,7 @@ export class CommitStreamParser {
     }
     if (this.patchStarted) {
       this.hasher!.lines(data, start, end);
-      const text = data.toString('utf8', start, end);
-      const parser = this.patches!;
-      let from = 0;
-      for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-        parser.lineIn(text, from, nl);
-        from = nl + 1;
-      }
-      if (from < text.length) parser.lineIn(text, from, text.length);
+      this.patches!.lines(data, start, end);
     }
     if (stop !== -1 || final) this.inPatch = false;
     return end;
@@ -356,9 +351,8 @@ export class CommitStreamParser {
       const id = this.hasher!.finish();
       if (id !== null) this.patchIds.set(current.sha, id);
       diffsRead.count++;
-      this.parsedPatches.push(parsed.patch);
-      // The parser is made balanced (above): a patch it finished has its balance.
-      const balance = parsed.lineBalance!;
+      this.parsedPatches.push(parsed.record);
+      const balance = parsed.lineBalance;
       current.lineBalance = balance;
       if (!countFromPatch(current.changes, parsed)) {
         this.recount.push(current.sha);
@@ -375,22 +369,22 @@ export class CommitStreamParser {
  * removed lines, or binary. False when that would not be what `--numstat` says (see
  * CommitStreamParser.recount): the commit's counts are then asked of git.
  */
-function countFromPatch(changes: FileChange[], parsed: ParsedPatch): boolean {
-  const { files } = parsed.patch;
-  if (changes.length !== files.length) return false;
+function countFromPatch(changes: FileChange[], parsed: RecordedPatch): boolean {
+  const { header } = parsed.record;
+  if (changes.length !== header.length) return false;
   for (let i = 0; i < changes.length; i++) {
     const change = changes[i]!;
-    const file = files[i]!;
+    const [path, , added, removed] = header[i]!;
     if (change.changeType === 'T' || change.similarity === 100) return false;
     // Binary and mode-only sections name no path (no ---/+++ lines); the others must be this entry.
-    if (file.path !== '' && file.path !== change.path) return false;
+    if (path !== '' && path !== change.path) return false;
     if (parsed.binary[i]) {
       change.isBinary = true;
       change.addedLines = null;
       change.deletedLines = null;
     } else {
-      change.addedLines = file.added.length;
-      change.deletedLines = file.removed.length;
+      change.addedLines = added;
+      change.deletedLines = removed;
     }
   }
   return true;
@@ -399,11 +393,14 @@ function countFromPatch(changes: FileChange[], parsed: ParsedPatch): boolean {
 /** The options of readCommits. */
 export interface ReadCommitsOptions extends Omit<GitOptions, 'input'> {
   /**
-   * Also each commit's patch-id diff (PATCH_ID_DIFF, what readCommitPatches reads), handed over as
-   * it is parsed — merges have none; a commit with an empty diff, no files — from the same `git
-   * log`: the numstat is counted from it instead of git diffing every file twice.
+   * Also each commit's patch-id diff (PATCH_ID_DIFF, what readCommitPatches reads) as the diff
+   * store's record (patch-record.ts), handed over as it is parsed — merges have none; a commit with
+   * an empty diff, no files — from the same `git log`: the numstat is counted from it instead of
+   * git diffing every file twice.
    */
-  onPatch?: (patch: CommitPatch) => void;
+  onPatch?: (record: PatchRecord) => void;
+  /** With onPatch: the added lines each record's header counts (none: -1). */
+  counted?: CountedLines['bytes'];
   /**
    * With onPatch: the patch-id of each patch handed over that has one (a commit without is an
    * empty diff), once the stream was read — git patch-id --stable's, computed from the text as it
@@ -424,9 +421,9 @@ export async function* readCommits(
   options: ReadCommitsOptions,
 ): AsyncGenerator<CommitRecord[]> {
   if (include.length === 0) return;
-  const { onPatch, onPatchIds, ...gitOptions } = options;
+  const { onPatch, onPatchIds, counted, ...gitOptions } = options;
   const input = `${[...include, ...exclude.map((sha) => `^${sha}`)].join('\n')}\n`;
-  const parser = new CommitStreamParser({ patches: onPatch !== undefined });
+  const parser = new CommitStreamParser({ patches: onPatch !== undefined, ...(counted ? { counted } : {}) });
   // GIT_FLUSH=0: git otherwise flushes after every commit, and 50k tiny pipe writes cost more
   // than the parsing.
   const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };

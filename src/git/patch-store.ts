@@ -1,6 +1,18 @@
 import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import {
+  type CountedLines,
+  decodeFiles,
+  encodeRecord,
+  headerText,
+  type PatchRecord,
+  type RecordHeader,
+  readHeader,
+} from './patch-record.js';
+
+const PLUS = 0x2b;
+const MINUS = 0x2d;
 import { type CommitPatch, type FilePatch, type ReadPatchesOptions, readCommitPatches } from './patches.js';
 
 /**
@@ -9,7 +21,7 @@ import { type CommitPatch, type FilePatch, type ReadPatchesOptions, readCommitPa
  * older ones it replays, and attribution, churn and the outcome rules take theirs from here
  * instead of git diffing the same commits again (on git's own history churn's own pass was 74 s of
  * git's CPU, a sixth of the first run). Only the index (commit → offset, length, patch-id) is held
- * in memory; the patches go to one file (encodePatch), removed from its folder as soon as it is
+ * in memory; the patches go to one file (their records: patch-record.ts), removed from its folder as soon as it is
  * opened, so a run killed at any moment leaves nothing behind. The file lives beside the database
  * (a folder on disk; the system's temporary folder may be memory). A store that cannot write keeps nothing: every
  * reader then asks git, as without it.
@@ -53,26 +65,47 @@ export class PatchStore {
    */
   constructor(
     private readonly dir: string | null,
-    private readonly counted?: (line: string) => boolean,
+    private readonly counted?: CountedLines,
   ) {}
+
+  /** What the records the history's pass makes for this store must count (readCommits' `counted`). */
+  get countedBytes(): CountedLines['bytes'] | undefined {
+    return this.counted?.bytes;
+  }
 
   /** Keeps a patch read from git (the first one kept for a commit stays). */
   keep(patch: CommitPatch): void {
     if (this.broken || this.index.has(patch.sha)) return;
-    const record = encodePatch(patch.files, this.counted);
-    const length = Buffer.byteLength(record, 'utf8');
+    this.append(patch.sha, encodeRecord(patch.files, this.counted?.text), null);
+  }
+
+  /**
+   * Keeps a patch the history's pass recorded (PatchRecordParser), its lines' bytes as git wrote
+   * them; its header counts what `countedBytes` counts.
+   */
+  keepRecord(record: PatchRecord): void {
+    if (this.broken || this.index.has(record.sha)) return;
+    this.append(record.sha, headerText(record.header), record.body);
+  }
+
+  /** Appends a record: `text`, then `bytes` (null: none). */
+  private append(sha: string, text: string, bytes: Buffer | null): void {
+    const textLength = Buffer.byteLength(text, 'utf8');
+    const length = textLength + (bytes?.length ?? 0);
     if (this.buffered + length > BUFFER_BYTES) this.flush();
     if (this.broken) return;
     const offset = this.written + this.buffered;
     if (length > BUFFER_BYTES) {
       // Larger than the buffer (a vendored library's import): written as it is.
-      if (!this.writeOut(Buffer.from(record, 'utf8'))) return;
+      const whole = bytes ? Buffer.concat([Buffer.from(text, 'utf8'), bytes]) : Buffer.from(text, 'utf8');
+      if (!this.writeOut(whole)) return;
     } else {
       this.writeBuffer ??= Buffer.allocUnsafe(BUFFER_BYTES);
-      this.writeBuffer.write(record, this.buffered, 'utf8');
+      this.writeBuffer.write(text, this.buffered, 'utf8');
+      if (bytes) bytes.copy(this.writeBuffer, this.buffered + textLength);
       this.buffered += length;
     }
-    this.index.set(patch.sha, { offset, length });
+    this.index.set(sha, { offset, length });
   }
 
   /**
@@ -201,31 +234,6 @@ export class PatchStore {
   }
 }
 
-/**
- * A kept patch's text: one line of JSON naming each file's paths, how many lines it adds and
- * removes and how many of the added ones `counted` holds (-1 without), then those lines, added
- * before removed, file by file, each ended by a newline. A diff's line never holds a newline
- * (every one was split at them), so the lines need no escaping: on git's own diffs this is 12%
- * smaller than the files as JSON, encodes 17% and decodes 37% quicker (the builders of a first run
- * decode every patch two or three times).
- */
-function encodePatch(files: readonly FilePatch[], counted?: (line: string) => boolean): string {
-  const header = files.map((f) => [f.path, f.oldPath, f.added.length, f.removed.length, counted ? countOf(f.added, counted) : -1]);
-  const parts: string[] = [JSON.stringify(header)];
-  for (const f of files) {
-    for (const line of f.added) parts.push(line);
-    for (const line of f.removed) parts.push(line);
-  }
-  parts.push('');
-  return parts.join('\n');
-}
-
-function countOf(lines: readonly string[], counted: (line: string) => boolean): number {
-  let n = 0;
-  for (const line of lines) if (counted(line)) n++;
-  return n;
-}
-
 /** A file of a kept patch without its lines: its paths, its counts, and the added lines the store's `counted` holds. */
 export interface FileSummary {
   path: string;
@@ -235,13 +243,11 @@ export interface FileSummary {
   counted: number;
 }
 
-type Header = [string, string | null, number, number, number][];
-
 /** The header of each patch the store gave whose files were counted. */
-const headers = new WeakMap<CommitPatch, Header>();
+const headers = new WeakMap<CommitPatch, RecordHeader>();
 
 /** The record text of each patch the store gave, while its lines are not split off (null after). */
-const records = new WeakMap<CommitPatch, () => { text: string; from: number; header: Header } | null>();
+const records = new WeakMap<CommitPatch, () => { text: string; from: number; header: RecordHeader } | null>();
 
 /** A line of a text, by where it stands: [start, end). */
 export type LineOf<T> = (text: string, start: number, end: number) => T;
@@ -275,23 +281,24 @@ export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag?: LineO
     }));
   }
   const { text, header } = record;
-  const damaged = () => new Error(`paceflow's diff store holds a damaged record for ${patch.sha}`);
+  const damaged = damagedRecord(patch.sha);
   let at = record.from;
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
     const added = new Float64Array(addedCount);
     const addedFlags = new Uint8Array(flag ? addedCount : 0);
-    for (let i = 0; i < addedCount; i++) {
-      const end = text.indexOf('\n', at);
-      if (end < 0) throw damaged();
-      added[i] = key(text, at, end);
-      if (flag) addedFlags[i] = flag(text, at, end) ? 1 : 0;
-      at = end + 1;
-    }
     const removed = new Float64Array(removedCount);
-    for (let i = 0; i < removedCount; i++) {
+    let a = 0;
+    let r = 0;
+    // Each line with its sign (patch-record.ts): added and removed ones in the diff's order.
+    for (let n = addedCount + removedCount; n > 0; n--) {
       const end = text.indexOf('\n', at);
       if (end < 0) throw damaged();
-      removed[i] = key(text, at, end);
+      const sign = text.charCodeAt(at);
+      if (sign === PLUS && a < addedCount) {
+        if (flag) addedFlags[a] = flag(text, at + 1, end) ? 1 : 0;
+        added[a++] = key(text, at + 1, end);
+      } else if (sign === MINUS && r < removedCount) removed[r++] = key(text, at + 1, end);
+      else throw damaged();
       at = end + 1;
     }
     return { path, oldPath, added, addedFlags, removed };
@@ -310,8 +317,7 @@ export function summaryOf(patch: CommitPatch): readonly FileSummary[] | undefine
 
 /** A patch from its record: the header parsed, `files` split from the text when first read. */
 function storedPatch(sha: string, record: string): CommitPatch {
-  const headerEnd = record.indexOf('\n');
-  const header = JSON.parse(record.slice(0, headerEnd)) as Header;
+  const { header, from } = readHeader(record);
   let files: FilePatch[] | undefined;
   // Dropped once split: from then on the lines are what a reader asks for.
   let text: string | null = record;
@@ -322,7 +328,7 @@ function storedPatch(sha: string, record: string): CommitPatch {
       enumerable: true,
       get: () => {
         if (!files) {
-          files = decodeLines(text!.slice(headerEnd + 1), header, sha);
+          files = decodeFiles(text!, from, header, damagedRecord(sha));
           text = null;
         }
         return files;
@@ -330,21 +336,13 @@ function storedPatch(sha: string, record: string): CommitPatch {
     },
   });
   if (header.every((f) => f[4] >= 0)) headers.set(patch, header);
-  records.set(patch, () => (text === null ? null : { text, from: headerEnd + 1, header }));
+  records.set(patch, () => (text === null ? null : { text, from, header }));
   return patch;
 }
 
-function decodeLines(text: string, header: Header, sha: string): FilePatch[] {
-  const lines = text.split('\n');
-  let at = 0;
-  const files = header.map(([path, oldPath, added, removed]): FilePatch => {
-    const file = { path, oldPath, added: lines.slice(at, at + added), removed: lines.slice(at + added, at + added + removed) };
-    at += added + removed;
-    return file;
-  });
-  // The lines end with a newline: one empty piece after the last.
-  if (lines.length !== at + 1) throw new Error(`paceflow's diff store holds a damaged record for ${sha}`);
-  return files;
+/** The error of a record that is not what its header says. */
+function damagedRecord(sha: string): () => Error {
+  return () => new Error(`paceflow's diff store holds a damaged record for ${sha}`);
 }
 
 /** The write buffer's size, and the reused read buffer's: patches up to it are read into that. */

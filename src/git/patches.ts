@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { PatchIdStream } from './patch-id.js';
-import { lineHashOf } from './line-balance.js';
+import { hashedLineEnd, lineHashOfBytes } from './line-balance.js';
+import type { CountedLines, PatchRecord, RecordHeader } from './patch-record.js';
 import { BOUNDED_PACK_WINDOWS, streamGit, type GitOptions } from './run.js';
 
 /**
@@ -76,48 +77,89 @@ export function headerPath(raw: string): string {
   return raw.endsWith('\t') ? raw.slice(0, -1) : raw;
 }
 
+/**
+ * A line of a file section's header (before its first hunk): the paths it names go into `file`.
+ * 'hunk': the section's lines start; 'binary': git called the file binary.
+ */
+function fileHeaderLine(file: { path: string; oldPath: string | null }, text: string): 'hunk' | 'binary' | null {
+  if (text.startsWith('rename from ')) file.oldPath = unquoteGitPath(text.slice(12));
+  else if (text.startsWith('rename to ')) file.path = unquoteGitPath(text.slice(10));
+  else if (text.startsWith('+++ ')) {
+    const target = headerPath(text.slice(4));
+    if (target !== '/dev/null') file.path = unquoteGitPath(target);
+    else if (file.oldPath) file.path = file.oldPath;
+  } else if (text.startsWith('--- ') && !file.path) {
+    const source = headerPath(text.slice(4));
+    if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source);
+  } else if (text.startsWith('@@')) return 'hunk';
+  else if (text.startsWith('Binary files ')) return 'binary';
+  return null;
+}
+
 /** What a commit's patch says of each file section beyond its lines: whether git called it binary. */
 export interface ParsedPatch {
   patch: CommitPatch;
   /** One per file section, in `patch.files` order: "Binary files … differ" in place of hunks. */
   binary: boolean[];
-  /** lineBalanceHash of `patch.files`, from a parser made to keep it (null: not kept). */
-  lineBalance: number | null;
 }
 
 const PLUS = 0x2b;
 const MINUS = 0x2d;
 const SPACE = 0x20;
 const BACKSLASH = 0x5c;
+const NEWLINE = 0x0a;
+const D = 0x64;
+/** The first bytes of the header lines fileHeaderLine reads, and of `diff --git`: d, r, +, -, @, B. */
+const HEADER_FIRST = new Uint8Array(256);
+for (const c of 'dr+-@B') HEADER_FIRST[c.charCodeAt(0)] = 1;
+
+/**
+ * The file sections of one commit's patch as its header lines name them, what both parsers below
+ * read alike: each `diff --git` starts a file (`make`), the lines before its first hunk name its
+ * paths or call it binary, and a hunk's @@ starts its lines.
+ */
+class FileSections<F extends { path: string; oldPath: string | null }> {
+  readonly files: F[] = [];
+  /** One per file, in `files` order: "Binary files … differ" in place of hunks. */
+  readonly binary: boolean[] = [];
+  file: F | null = null;
+  /** Inside the current file's hunks: its added and removed lines come. */
+  inHunk = false;
+
+  constructor(private readonly make: () => F) {}
+
+  /** A line that is not one of a hunk's added or removed lines. */
+  header(text: string): void {
+    if (text.startsWith('diff --git ')) {
+      this.file = this.make();
+      this.files.push(this.file);
+      this.binary.push(false);
+      this.inHunk = false;
+      return;
+    }
+    const file = this.file;
+    if (!file || this.inHunk) return;
+    const said = fileHeaderLine(file, text);
+    if (said === 'hunk') this.inHunk = true;
+    else if (said === 'binary') this.binary[this.binary.length - 1] = true;
+  }
+}
 
 /**
  * The lines of one commit's patch-id diff (PATCH_ID_DIFF), line by line, into its files' added and
- * removed lines: what readCommitPatches and the history's own pass (log.ts, readCommits with
- * patches) both parse, so a diff reads the same from either. Context lines are read past.
+ * removed lines: what readCommitPatches parses (the history's own pass keeps its patches as
+ * records instead: PatchRecordParser). Context lines are read past.
  */
 export class PatchLineParser {
-  private current: ParsedPatch | null = null;
-  private file: FilePatch | null = null;
-  private inHunk = false;
-  /** The commit's line balance so far (line-balance.ts), int32: removed lines add, added ones subtract. */
-  private balance = 0;
-
-  /**
-   * `balanced`: also each commit's line balance (ParsedPatch.lineBalance), hashed line by line as the
-   * lines are split off, where each stands in the chunk's text — what the history's pass stores for
-   * every commit. A second pass over the split lines (lineBalanceHash) read every sliced copy again:
-   * ~25 % more for the same hashes, ~0.3 s of a first run on git's own history.
-   */
-  constructor(private readonly balanced = false) {}
+  private sha: string | null = null;
+  private sections = new FileSections<FilePatch>(newFilePatch);
 
   /** Starts a commit's patch (finish the one before first). */
   start(sha: string): void {
     // A flat copy: a slice would hold the whole chunk of text it came from for as long as the
     // sha is kept (the run's diff store keys every commit read by it: +70 MB on a 20k first run).
-    this.current = { patch: { sha: Buffer.from(sha, 'latin1').toString('latin1'), files: [] }, binary: [], lineBalance: null };
-    this.file = null;
-    this.inHunk = false;
-    this.balance = 0;
+    this.sha = Buffer.from(sha, 'latin1').toString('latin1');
+    this.sections = new FileSections<FilePatch>(newFilePatch);
   }
 
   /**
@@ -125,16 +167,14 @@ export class PatchLineParser {
    * context line, none in the patch-id diff, and a "\ No newline" marker are never made strings).
    */
   lineIn(text: string, start: number, end: number): void {
-    if (this.inHunk) {
+    if (this.sections.inHunk) {
       const first = text.charCodeAt(start);
       if (first === PLUS) {
-        this.file!.added.push(text.slice(start + 1, end));
-        if (this.balanced) this.balance = (this.balance - lineHashOf(text, start + 1, end)) | 0;
+        this.sections.file!.added.push(text.slice(start + 1, end));
         return;
       }
       if (first === MINUS) {
-        this.file!.removed.push(text.slice(start + 1, end));
-        if (this.balanced) this.balance = (this.balance + lineHashOf(text, start + 1, end)) | 0;
+        this.sections.file!.removed.push(text.slice(start + 1, end));
         return;
       }
       // Context, and "\ No newline at end of file".
@@ -145,49 +185,161 @@ export class PatchLineParser {
 
   /** One line of the patch, without its newline. */
   line(text: string): void {
-    const current = this.current;
-    if (!current) return;
-    if (text.startsWith('diff --git ')) {
-      this.file = { path: '', oldPath: null, added: [], removed: [] };
-      current.patch.files.push(this.file);
-      current.binary.push(false);
-      this.inHunk = false;
+    if (this.sha === null) return;
+    const sections = this.sections;
+    const file = sections.file;
+    if (sections.inHunk && file && !text.startsWith('diff --git ')) {
+      if (text.startsWith('+')) file.added.push(text.slice(1));
+      else if (text.startsWith('-')) file.removed.push(text.slice(1));
       return;
     }
-    const file = this.file;
-    if (!file) return;
-    if (!this.inHunk) {
-      if (text.startsWith('rename from ')) file.oldPath = unquoteGitPath(text.slice(12));
-      else if (text.startsWith('rename to ')) file.path = unquoteGitPath(text.slice(10));
-      else if (text.startsWith('+++ ')) {
-        const target = headerPath(text.slice(4));
-        if (target !== '/dev/null') file.path = unquoteGitPath(target);
-        else if (file.oldPath) file.path = file.oldPath;
-      } else if (text.startsWith('--- ') && !file.path) {
-        const source = headerPath(text.slice(4));
-        if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source);
-      } else if (text.startsWith('@@')) this.inHunk = true;
-      else if (text.startsWith('Binary files ')) current.binary[current.binary.length - 1] = true;
-      return;
-    }
-    if (text.startsWith('+')) {
-      file.added.push(text.slice(1));
-      if (this.balanced) this.balance = (this.balance - lineHashOf(text, 1, text.length)) | 0;
-    } else if (text.startsWith('-')) {
-      file.removed.push(text.slice(1));
-      if (this.balanced) this.balance = (this.balance + lineHashOf(text, 1, text.length)) | 0;
-    } else if (text.startsWith('@@')) this.inHunk = true;
+    sections.header(text);
   }
 
   /** The commit's patch, once its last line was given (null: none started). */
   finish(): ParsedPatch | null {
-    const done = this.current;
-    if (done && this.balanced) done.lineBalance = this.balance >>> 0;
-    this.current = null;
-    this.file = null;
-    this.inHunk = false;
-    return done;
+    const sha = this.sha;
+    if (sha === null) return null;
+    this.sha = null;
+    const { files, binary } = this.sections;
+    return { patch: { sha, files }, binary };
   }
+}
+
+function newFilePatch(): FilePatch {
+  return { path: '', oldPath: null, added: [], removed: [] };
+}
+
+/** A commit's patch as the history's pass reads it: the diff store's record, and what it says beyond. */
+export interface RecordedPatch {
+  record: PatchRecord;
+  /** One per file section, in the header's order: "Binary files … differ" in place of hunks. */
+  binary: boolean[];
+  /** lineBalanceHash of the patch's files (line-balance.ts). */
+  lineBalance: number;
+}
+
+/** A file section of a patch being recorded: the header's entry, filled as its lines go by. */
+interface RecordedFile {
+  path: string;
+  oldPath: string | null;
+  added: number;
+  removed: number;
+  counted: number;
+}
+
+/**
+ * One commit's patch-id diff (PATCH_ID_DIFF) into the diff store's record (patch-record.ts), read
+ * from git's output as bytes: each hunk's run of added and removed lines is copied into the record
+ * as it stands, and each line is hashed into the commit's line balance and, if added, asked of
+ * `counted` where it lies, in the loop that finds its end. The history's pass read the same text
+ * as a string per line (PatchLineParser) only to join them into the record and encode it back to
+ * bytes: on git's own history ~2.5 s of node's ~41 s of a first run. A header line (paths, a
+ * hunk's @@) is decoded and read as PatchLineParser reads it; context lines and "\ No newline"
+ * markers are left out.
+ */
+export class PatchRecordParser {
+  private sha: string | null = null;
+  private sections = new FileSections<RecordedFile>(newRecordedFile);
+  /** The commit's line balance so far, int32: removed lines add, added ones subtract. */
+  private balance = 0;
+  /** The record's lines so far (a buffer reused from commit to commit; each record gets a copy). */
+  private body = Buffer.allocUnsafe(64 << 10);
+  private length = 0;
+
+  /** `counted`: the added lines each file's header entry counts (none: -1). */
+  constructor(private readonly counted?: CountedLines['bytes']) {}
+
+  /** Starts a commit's patch (finish the one before first). */
+  start(sha: string): void {
+    // A flat copy, as PatchLineParser's: the store keys every commit it keeps by it.
+    this.sha = Buffer.from(sha, 'latin1').toString('latin1');
+    this.sections = new FileSections<RecordedFile>(newRecordedFile);
+    this.balance = 0;
+    this.length = 0;
+  }
+
+  /** The patch's lines in data[start, end): whole lines, each ended by a newline but perhaps the stream's last. */
+  lines(data: Buffer, start: number, end: number): void {
+    if (this.sha === null) return;
+    // Where the run of signed lines being read started (-1: none): copied whole where it ends.
+    let run = -1;
+    let at = start;
+    const sections = this.sections;
+    while (at < end) {
+      const first = data[at];
+      if (sections.inHunk && (first === PLUS || first === MINUS)) {
+        const file = sections.file!;
+        const hash = lineHashOfBytes(data, at + 1, end);
+        const stop = hashedLineEnd.at;
+        if (first === PLUS) {
+          file.added++;
+          this.balance = (this.balance - hash) | 0;
+          if (this.counted?.(data, at + 1, stop)) file.counted++;
+        } else {
+          file.removed++;
+          this.balance = (this.balance + hash) | 0;
+        }
+        if (run < 0) run = at;
+        if (stop === end) {
+          // The stream's last line, with no newline after it: the record's lines all end with one.
+          this.copy(data, run, stop);
+          this.copyNewline();
+          run = -1;
+        }
+        at = stop + 1;
+        continue;
+      }
+      if (run >= 0) {
+        this.copy(data, run, at);
+        run = -1;
+      }
+      let stop = data.indexOf(NEWLINE, at);
+      if (stop < 0 || stop > end) stop = end;
+      // Only a line the header's reading may act on is decoded: in a hunk, a new file's `diff`
+      // (another hunk's @@, context and "\ No newline" are no line of the record); before it, also
+      // the paths' lines, the first @@ and "Binary files" — not `index`, modes or similarity.
+      if (sections.inHunk ? first === D : first !== undefined && HEADER_FIRST[first] === 1)
+        sections.header(data.toString('utf8', at, stop));
+      at = stop + 1;
+    }
+    if (run >= 0) this.copy(data, run, end);
+  }
+
+  private copy(data: Buffer, from: number, to: number): void {
+    this.reserve(to - from);
+    data.copy(this.body, this.length, from, to);
+    this.length += to - from;
+  }
+
+  private copyNewline(): void {
+    this.reserve(1);
+    this.body[this.length++] = NEWLINE;
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.body.length) return;
+    const larger = Buffer.allocUnsafe(Math.max(this.body.length * 2, this.length + bytes));
+    this.body.copy(larger, 0, 0, this.length);
+    this.body = larger;
+  }
+
+  /** The commit's record, once its last line was given (null: none started). */
+  finish(): RecordedPatch | null {
+    const sha = this.sha;
+    if (sha === null) return null;
+    this.sha = null;
+    const counted = this.counted !== undefined;
+    const { files, binary } = this.sections;
+    const header: RecordHeader = files.map((f) => [f.path, f.oldPath, f.added, f.removed, counted ? f.counted : -1]);
+    // Its own copy: the buffer goes on to the next commit.
+    const body = this.length > 0 ? Buffer.from(this.body.subarray(0, this.length)) : Buffer.alloc(0);
+    return { record: { sha, header, body }, binary, lineBalance: this.balance >>> 0 };
+  }
+}
+
+function newRecordedFile(): RecordedFile {
+  return { path: '', oldPath: null, added: 0, removed: 0, counted: 0 };
 }
 
 /**

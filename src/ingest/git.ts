@@ -3,7 +3,7 @@ import { KnownParents } from '../git/known-parents.js';
 import type { Database } from '../db/driver.js';
 import { detectAiCommitter, detectAiMarker, pullRequestNumber } from '../git/commit-markers.js';
 import { type BranchWalks, branchesOnlyFrom, countCommits, readCommits, commitsReachableOnlyFrom, type CommitRecord } from '../git/log.js';
-import type { CommitPatch } from '../git/patches.js';
+import type { PatchRecord } from '../git/patch-record.js';
 import type { PatchStore } from '../git/patch-store.js';
 import {
   detectMainline,
@@ -437,7 +437,11 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
     const walked = gone.length > 0 ? new KnownParents(READ_PARENTS_LIMIT) : null;
     const store = w.options.patches && !w.identity.location.isShallow ? w.options.patches : null;
     const withPatches = store
-      ? { onPatch: (patch: CommitPatch) => store.keep(patch), onPatchIds: (ids: Map<string, string>) => store.settlePatchIds(ids) }
+      ? {
+          onPatch: (record: PatchRecord) => store.keepRecord(record),
+          ...(store.countedBytes ? { counted: store.countedBytes } : {}),
+          onPatchIds: (ids: Map<string, string>) => store.settlePatchIds(ids),
+        }
       : {};
     for await (const batch of readCommits(include, [...recorded], { cwd: root, ...withPatches })) {
       for (const commit of batch) {

@@ -10,7 +10,7 @@ import { gitProcessCounts } from '../git/run.js';
 import { diffsKept, PatchStore } from '../git/patch-store.js';
 import type { BranchWalks } from '../git/log.js';
 import type { RepositorySettings } from '../git/settings.js';
-import { isNontrivialLine } from '../builders/lines.js';
+import { NONTRIVIAL_LINES } from '../builders/lines.js';
 
 /**
  * What every builder reads: the database, the repository, the settings, and what earlier builders
@@ -239,7 +239,7 @@ export async function runBuilders(ctx: BuildContext, builders: readonly Builder[
  * reads no line of a commit none of whose paths a session wrote.
  */
 export function patchStoreFor(db: Database): PatchStore {
-  return new PatchStore(isFileDatabase(db.path) ? dirname(resolve(db.path)) : null, isNontrivialLine);
+  return new PatchStore(isFileDatabase(db.path) ? dirname(resolve(db.path)) : null, NONTRIVIAL_LINES);
 }
 
 /** A database in a file (not SQLite's `:memory:` or a temporary one with no name). */

@@ -1,0 +1,92 @@
+import type { FilePatch } from './patches.js';
+
+/**
+ * A commit's patch as the run's diff store keeps it (patch-store.ts): one line of JSON naming each
+ * file's paths, how many lines it adds and removes and how many of the added ones the store's
+ * `counted` holds (-1 without), then each file's lines in file order, each with its diff sign ('+'
+ * added, '-' removed) and ended by a newline. A diff's line never holds a newline (every one was
+ * split at them), so the lines need no escaping, and with their signs a file's lines may come in
+ * the diff's own order: the history's pass copies each hunk's run of lines from git's output as
+ * it stands, bytes to bytes (PatchRecordParser, patches.ts), where joining a string per line and
+ * encoding the join again took ~2 s of a first run on git's own history. Lines of one sign keep
+ * their order; the two signs are read apart, so a record written added-then-removed (encodeRecord,
+ * for a patch already split into lines) reads the same.
+ */
+export type RecordHeader = [path: string, oldPath: string | null, added: number, removed: number, counted: number][];
+
+/** A record made from git's output without splitting it into lines: its header, and its lines' bytes. */
+export interface PatchRecord {
+  sha: string;
+  header: RecordHeader;
+  /** The lines: UTF-8 (or whatever bytes git wrote), each with its sign, each ended by a newline. */
+  body: Buffer;
+}
+
+/** Which added lines a record's header counts: one test of a line's text and of its bytes as git wrote them. */
+export interface CountedLines {
+  text(line: string): boolean;
+  /** The same answer for the line data[start, end), UTF-8 bytes. */
+  bytes(data: Buffer, start: number, end: number): boolean;
+}
+
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+
+/** A record's text from a patch's lines: its header, then each file's added lines, then its removed ones. */
+export function encodeRecord(files: readonly FilePatch[], counted?: (line: string) => boolean): string {
+  const header: RecordHeader = files.map((f) => [
+    f.path,
+    f.oldPath,
+    f.added.length,
+    f.removed.length,
+    counted ? countOf(f.added, counted) : -1,
+  ]);
+  const parts: string[] = [JSON.stringify(header)];
+  for (const f of files) {
+    for (const line of f.added) parts.push(`+${line}`);
+    for (const line of f.removed) parts.push(`-${line}`);
+  }
+  parts.push('');
+  return parts.join('\n');
+}
+
+function countOf(lines: readonly string[], counted: (line: string) => boolean): number {
+  let n = 0;
+  for (const line of lines) if (counted(line)) n++;
+  return n;
+}
+
+/** The header's line of a record (its text, with the newline that ends it). */
+export function headerText(header: RecordHeader): string {
+  return `${JSON.stringify(header)}\n`;
+}
+
+/** A record's header, and where its lines start in its text. */
+export function readHeader(record: string): { header: RecordHeader; from: number } {
+  const end = record.indexOf('\n');
+  return { header: JSON.parse(record.slice(0, end)) as RecordHeader, from: end + 1 };
+}
+
+/**
+ * A record's files with their lines as strings. Throws `damaged()` unless each file holds the
+ * added and removed lines its header says and the text ends with the last.
+ */
+export function decodeFiles(text: string, from: number, header: RecordHeader, damaged: () => Error): FilePatch[] {
+  let at = from;
+  const files = header.map(([path, oldPath, addedCount, removedCount]): FilePatch => {
+    const added: string[] = [];
+    const removed: string[] = [];
+    for (let n = addedCount + removedCount; n > 0; n--) {
+      const end = text.indexOf('\n', at);
+      if (end < 0) throw damaged();
+      const sign = text.charCodeAt(at);
+      if (sign === PLUS && added.length < addedCount) added.push(text.slice(at + 1, end));
+      else if (sign === MINUS && removed.length < removedCount) removed.push(text.slice(at + 1, end));
+      else throw damaged();
+      at = end + 1;
+    }
+    return { path, oldPath, added, removed };
+  });
+  if (at !== text.length) throw damaged();
+  return files;
+}
