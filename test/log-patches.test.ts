@@ -83,7 +83,8 @@ async function read(repo: TempRepo, withPatches: boolean) {
   let ids: Map<string, string> | null = null;
   const options = withPatches
     ? {
-        onPatch: (p: PatchRecord) => patches.push(p),
+        // The body is lent for the call (PatchSink): kept, it is copied.
+        onPatch: (p: PatchRecord) => patches.push({ ...p, body: Buffer.from(p.body) }),
         counted: NONTRIVIAL_LINES.bytes,
         onPatchIds: (found: Map<string, string>) => (ids = found),
       }
@@ -169,17 +170,16 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     const { repo } = history();
     const out = spawnSync('git', commitLogArgs(true), { cwd: repo.dir, input: 'HEAD\n' }).stdout;
     const parse = (chunks: Buffer[]) => {
-      const parser = new CommitStreamParser({ patches: true });
-      const records: CommitRecord[] = [];
       const patches: PatchRecord[] = [];
+      // The body is lent for the call (PatchSink): kept, it is copied.
+      const parser = new CommitStreamParser({ patches: { onPatch: (p) => patches.push({ ...p, body: Buffer.from(p.body) }) } });
+      const records: CommitRecord[] = [];
       const ids = new Map<string, string>();
       for (const chunk of chunks) {
         parser.push(chunk, records);
-        patches.push(...parser.takePatches());
         for (const [sha, id] of parser.takePatchIds()) ids.set(sha, id);
       }
       parser.end(records);
-      patches.push(...parser.takePatches());
       for (const [sha, id] of parser.takePatchIds()) ids.set(sha, id);
       return { records, patches, recount: [...parser.recount].sort(), ids };
     };

@@ -108,6 +108,19 @@ type Pending =
   | { kind: 'raw'; status: string; need: number; paths: string[] }
   | { kind: 'numstat'; added: number | null; deleted: number | null; paths: string[] };
 
+/** Where the history's pass hands each commit's patch (CommitStreamParser's patch mode, readCommits' onPatch). */
+export interface PatchSink {
+  /**
+   * A commit's patch as the diff store's record, as soon as the commit is read. Its `body` is
+   * lent: a view of the parser's own buffer, valid only during the call (copy it to keep it). A
+   * buffer of its own per commit was outside V8's heap and made V8 collect its whole heap ~60
+   * times in a first run on git's own history, not ~9.
+   */
+  onPatch(record: PatchRecord): void;
+  /** The added lines each record's header counts (none: -1). */
+  counted?: CountedLines['bytes'];
+}
+
 /**
  * Incremental parser of `git log -z --raw --numstat` output in LOG_FORMAT — or, with `patches`, of
  * `--raw` and the patch-id diff (commitLogArgs(true)). Feed it chunks; it returns each commit once
@@ -128,7 +141,7 @@ export class CommitStreamParser {
   private inPatch = false;
   /** The current commit is a merge or none: its patch, if any, is not parsed. */
   private patchStarted = false;
-  private parsedPatches: PatchRecord[] = [];
+  private readonly onPatch: ((record: PatchRecord) => void) | null;
   /** Each patch's id, from its bytes as they are parsed (patch mode). */
   private readonly hasher: PatchIdHasher | null;
   private patchIds = new Map<string, string>();
@@ -142,10 +155,15 @@ export class CommitStreamParser {
   /** The line balance of each recount commit, read from its patch (the numstat pass reads none). */
   readonly recountBalance = new Map<string, number>();
 
-  /** `counted`: the added lines each patch record's header counts (patch-record.ts). */
-  constructor(options: { patches?: boolean; counted?: CountedLines['bytes'] } = {}) {
-    this.patches = options.patches ? new PatchRecordParser(options.counted) : null;
+  /**
+   * `patches` (patch mode): `onPatch` is handed each commit's patch as the diff store's record
+   * (patch-record.ts; merges have none) once the commit is read — its body lent, see PatchSink;
+   * `counted`, the added lines each record's header counts.
+   */
+  constructor(options: { patches?: PatchSink } = {}) {
+    this.patches = options.patches ? new PatchRecordParser(options.patches.counted) : null;
     this.hasher = options.patches ? new PatchIdHasher() : null;
+    this.onPatch = options.patches?.onPatch ?? null;
   }
 
   push(chunk: Buffer, out: CommitRecord[]): void {
@@ -157,13 +175,6 @@ export class CommitStreamParser {
     this.carry = EMPTY;
     if (tail.length > 0) this.consume(tail, true, out);
     this.finishCommit(out);
-  }
-
-  /** The patches of the commits finished so far, as the diff store's records (patch mode; merges have none), each once. */
-  takePatches(): PatchRecord[] {
-    const taken = this.parsedPatches;
-    this.parsedPatches = [];
-    return taken;
   }
 
   /** The patch-ids (git patch-id --stable) of the commits finished so far that have one (an empty diff has none), each once. */
@@ -351,7 +362,7 @@ export class CommitStreamParser {
       const id = this.hasher!.finish();
       if (id !== null) this.patchIds.set(current.sha, id);
       diffsRead.count++;
-      this.parsedPatches.push(parsed.record);
+      this.onPatch!(parsed.record);
       const balance = parsed.lineBalance;
       current.lineBalance = balance;
       if (!countFromPatch(current.changes, parsed)) {
@@ -398,9 +409,9 @@ export interface ReadCommitsOptions extends Omit<GitOptions, 'input'> {
    * an empty diff, no files — from the same `git log`: the numstat is counted from it instead of
    * git diffing every file twice.
    */
-  onPatch?: (record: PatchRecord) => void;
+  onPatch?: PatchSink['onPatch'];
   /** With onPatch: the added lines each record's header counts (none: -1). */
-  counted?: CountedLines['bytes'];
+  counted?: PatchSink['counted'];
   /**
    * With onPatch: the patch-id of each patch handed over that has one (a commit without is an
    * empty diff), once the stream was read — git patch-id --stable's, computed from the text as it
@@ -423,13 +434,12 @@ export async function* readCommits(
   if (include.length === 0) return;
   const { onPatch, onPatchIds, counted, ...gitOptions } = options;
   const input = `${[...include, ...exclude.map((sha) => `^${sha}`)].join('\n')}\n`;
-  const parser = new CommitStreamParser({ patches: onPatch !== undefined, ...(counted ? { counted } : {}) });
+  const parser = new CommitStreamParser(onPatch ? { patches: { onPatch, ...(counted ? { counted } : {}) } } : {});
   // GIT_FLUSH=0: git otherwise flushes after every commit, and 50k tiny pipe writes cost more
   // than the parsing.
   const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };
   const ids = new Map<string, string>();
   const handOver = () => {
-    for (const patch of parser.takePatches()) onPatch!(patch);
     for (const [sha, id] of parser.takePatchIds()) ids.set(sha, id);
   };
   for await (const chunk of streamGit(commitLogArgs(onPatch !== undefined), { ...gitOptions, env, input })) {

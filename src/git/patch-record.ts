@@ -18,7 +18,10 @@ export type RecordHeader = [path: string, oldPath: string | null, added: number,
 export interface PatchRecord {
   sha: string;
   header: RecordHeader;
-  /** The lines: UTF-8 (or whatever bytes git wrote), each with its sign, each ended by a newline. */
+  /**
+   * The lines: UTF-8 (or whatever bytes git wrote), each with its sign, each ended by a newline.
+   * From the history's pass, lent for the call that hands it over (PatchSink, log.ts).
+   */
   body: Buffer;
 }
 

@@ -324,7 +324,10 @@ export class PatchRecordParser {
     this.body = larger;
   }
 
-  /** The commit's record, once its last line was given (null: none started). */
+  /**
+   * The commit's record, once its last line was given (null: none started). Its body is a view of
+   * this parser's buffer, valid until the next start().
+   */
   finish(): RecordedPatch | null {
     const sha = this.sha;
     if (sha === null) return null;
@@ -332,9 +335,8 @@ export class PatchRecordParser {
     const counted = this.counted !== undefined;
     const { files, binary } = this.sections;
     const header: RecordHeader = files.map((f) => [f.path, f.oldPath, f.added, f.removed, counted ? f.counted : -1]);
-    // Its own copy: the buffer goes on to the next commit.
-    const body = this.length > 0 ? Buffer.from(this.body.subarray(0, this.length)) : Buffer.alloc(0);
-    return { record: { sha, header, body }, binary, lineBalance: this.balance >>> 0 };
+    // Lent, not copied (PatchSink in log.ts): the buffer goes on to the next commit.
+    return { record: { sha, header, body: this.body.subarray(0, this.length) }, binary, lineBalance: this.balance >>> 0 };
   }
 }
 
