@@ -3,7 +3,7 @@ import { chmodSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } from '../src/git/log.js';
-import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
+import { type CommitPatch, PatchLineParser, PatchRecordParser, readCommitPatches } from '../src/git/patches.js';
 import { decodeFiles, headerText, type PatchRecord, readHeader } from '../src/git/patch-record.js';
 import { PatchStore } from '../src/git/patch-store.js';
 import { isNontrivialLine, NONTRIVIAL_LINES } from '../src/builders/lines.js';
@@ -217,5 +217,89 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     const expected = gitPatchIds(repo.dir, 'refs/heads/main');
     expect(expected.size).toBe(48);
     expect(ids).toEqual(expected);
+  });
+});
+
+describe('the two diff parsers (PatchLineParser, PatchRecordParser)', () => {
+  // A diff as git writes the patch-id diff (no a/ b/), with what it never holds too (context lines): both
+  // parsers must read the same files, lines and binary sections from it.
+  const diff = [
+    'diff --git a.txt a.txt',
+    'index 1111111..2222222 100644',
+    '--- a.txt',
+    '+++ a.txt',
+    '@@ -1,2 +1,2 @@',
+    ' context stays out',
+    '-old one',
+    '+new one',
+    '@@ -9 +9,2 @@',
+    '-last',
+    '\\ No newline at end of file',
+    '+last',
+    '++++ a line that starts with pluses',
+    'diff --git old name.txt new name.txt',
+    'similarity index 90%',
+    'rename from old name.txt',
+    'rename to new name.txt',
+    '--- old name.txt\t',
+    '+++ new name.txt\t',
+    '@@ -3 +3 @@',
+    '--- a line that starts with minuses',
+    '+naïve é',
+    'diff --git bin.dat bin.dat',
+    'index 3333333..4444444 100644',
+    'Binary files bin.dat and bin.dat differ',
+    'diff --git gone.txt gone.txt',
+    'deleted file mode 100644',
+    '--- gone.txt',
+    '+++ /dev/null',
+    '@@ -1 +0,0 @@',
+    '-bye',
+    '',
+  ].join('\n');
+
+  it('read the same files, lines and binary sections, and nothing after a patch is finished', () => {
+    const lines = new PatchLineParser();
+    lines.start('a'.repeat(40));
+    let from = 0;
+    for (let nl = diff.indexOf('\n'); nl !== -1; nl = diff.indexOf('\n', from)) {
+      lines.lineIn(diff, from, nl);
+      from = nl + 1;
+    }
+    const parsed = lines.finish()!;
+    // Lines after the patch, before the next one starts, land nowhere.
+    lines.lineIn('+stray\n', 0, 6);
+    lines.line('-stray');
+    expect(lines.finish()).toBeNull();
+    expect(parsed.patch.files).toEqual([
+      { path: 'a.txt', oldPath: 'a.txt', added: ['new one', 'last', '+++ a line that starts with pluses'], removed: ['old one', 'last'] },
+      { path: 'new name.txt', oldPath: 'old name.txt', added: ['naïve é'], removed: ['-- a line that starts with minuses'] },
+      { path: '', oldPath: null, added: [], removed: [] },
+      { path: 'gone.txt', oldPath: 'gone.txt', added: [], removed: ['bye'] },
+    ]);
+    expect(parsed.binary).toEqual([false, false, true, false]);
+
+    // The record parser, fed the bytes in pieces of every size, reads the same.
+    const bytes = Buffer.from(diff, 'utf8');
+    for (const size of [1, 3, 64, bytes.length]) {
+      const records = new PatchRecordParser(NONTRIVIAL_LINES.bytes);
+      records.start('a'.repeat(40));
+      let carry = Buffer.alloc(0);
+      for (let i = 0; i < bytes.length; i += size) {
+        const data = Buffer.concat([carry, bytes.subarray(i, i + size)]);
+        const end = data.lastIndexOf(0x0a) + 1;
+        records.lines(data, 0, end);
+        carry = Buffer.from(data.subarray(end));
+      }
+      const recorded = records.finish()!;
+      expect(patchOf({ ...recorded.record, body: Buffer.from(recorded.record.body) }).files, `pieces of ${size}`).toEqual(
+        parsed.patch.files,
+      );
+      expect(recorded.binary).toEqual(parsed.binary);
+      expect(recorded.lineBalance).toBe(lineBalanceHash(parsed.patch.files));
+      expect(recorded.record.header.map((f) => f[4])).toEqual(parsed.patch.files.map((f) => f.added.filter(isNontrivialLine).length));
+      records.lines(Buffer.from('+stray\n'), 0, 7);
+      expect(records.finish()).toBeNull();
+    }
   });
 });
