@@ -5,8 +5,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } from '../src/git/log.js';
 import { type CommitPatch, PatchLineParser, PatchRecordParser, readCommitPatches } from '../src/git/patches.js';
 import { decodeFiles, headerText, type PatchRecord, readHeader } from '../src/git/patch-record.js';
-import { PatchStore } from '../src/git/patch-store.js';
-import { isNontrivialLine, NONTRIVIAL_LINES } from '../src/builders/lines.js';
+import { keyedFiles, PatchStore } from '../src/git/patch-store.js';
+import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, normalLineHash } from '../src/builders/lines.js';
 import { lineBalanceHash } from '../src/git/line-balance.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -149,7 +149,13 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     // The diff store gives back what the records hold: the same patches as git's.
     const store = new PatchStore(null, NONTRIVIAL_LINES);
     for (const p of withPatches.patches) store.keepRecord(p);
-    for (const p of expected) expect(store.get(p.sha), p.sha).toEqual(p);
+    for (const p of expected) {
+      expect(store.get(p.sha), p.sha).toEqual(p);
+      // The non-trivial added lines, read from the records' signs, are the ones the lines say.
+      expect(keyedFiles(store.get(p.sha)!, normalLineHash, isNontrivialRange), p.sha).toEqual(
+        keyedFiles(p, normalLineHash, isNontrivialRange),
+      );
+    }
     store.close();
     const nonNull = new Map([...expectedIds!].filter((entry): entry is [string, string] => entry[1] !== null));
     expect(nonNull.size).toBe(shas.length - 1);

@@ -237,6 +237,30 @@ describe('PatchStore', () => {
     store.close();
   });
 
+  // The store's own line test marks each added line's sign as it keeps it: keyed with that test,
+  // the flags are read from the signs, never asked again; with another test, asked.
+  it('reads the flags of its own line test from the signs, and asks any other test', async () => {
+    const { repo, shas } = history();
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    let asked = 0;
+    const range = (text: string, start: number, end: number) => {
+      asked++;
+      return isNontrivialRange(text, start, end);
+    };
+    const store = new PatchStore(tempDir('paceflow-store-'), { ...NONTRIVIAL_LINES, range });
+    for (const p of read) store.keep(p);
+    const other = (text: string, start: number, end: number) => isNontrivialRange(text, start, end);
+    for (const p of read) {
+      const expected = keyedFiles(p, normalLineHash, other);
+      asked = 0;
+      expect(keyedFiles(store.get(p.sha)!, normalLineHash, range)).toEqual(expected);
+      expect(asked).toBe(0);
+      expect(keyedFiles(store.get(p.sha)!, normalLineHash, other)).toEqual(expected);
+    }
+    expect(read.flatMap((p) => keyedFiles(p, normalLineHash, other).flatMap((f) => [...f.addedFlags]))).toContain(1);
+    store.close();
+  });
+
   it('keeps nothing when it cannot write its file, and every reader asks git', async () => {
     const { repo, shas } = history();
     const read = await all(readCommitPatches(shas, { cwd: repo.dir }));

@@ -212,7 +212,7 @@ export function isNontrivialBytes(data: Buffer, start: number, end: number): boo
 }
 
 /** The non-trivial lines (DESIGN §4), asked of a line's text or of its bytes: what the diff store counts. */
-export const NONTRIVIAL_LINES: CountedLines = { text: isNontrivialLine, bytes: isNontrivialBytes };
+export const NONTRIVIAL_LINES: CountedLines = { text: isNontrivialLine, range: isNontrivialRange, bytes: isNontrivialBytes };
 
 /** Lines of a stored text block (edits keep their lines joined by \n). */
 export function textLines(text: string | null | undefined): string[] {

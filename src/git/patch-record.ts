@@ -3,8 +3,9 @@ import type { FilePatch } from './patches.js';
 /**
  * A commit's patch as the run's diff store keeps it (patch-store.ts): one line of JSON naming each
  * file's paths, how many lines it adds and removes and how many of the added ones the store's
- * `counted` holds (-1 without), then each file's lines in file order, each with its diff sign ('+'
- * added, '-' removed) and ended by a newline. A diff's line never holds a newline (every one was
+ * `counted` holds (-1 without), then each file's lines in file order, each with its sign ('+'
+ * added, '*' added and held by `counted`, '-' removed) and ended by a newline: a builder that
+ * asks the same of each added line (churn: which are non-trivial) reads the answer there. A diff's line never holds a newline (every one was
  * split at them), so the lines need no escaping, and with their signs a file's lines may come in
  * the diff's own order: the history's pass copies each hunk's run of lines from git's output as
  * it stands, bytes to bytes (PatchRecordParser, patches.ts), instead of joining a string per line
@@ -25,38 +26,37 @@ export interface PatchRecord {
   body: Buffer;
 }
 
-/** Which added lines a record's header counts: one test of a line's text and of its bytes as git wrote them. */
+/** Which added lines a record's header counts and its signs mark: one test, of a line's text, of it in place, and of its bytes as git wrote them. */
 export interface CountedLines {
   text(line: string): boolean;
+  /** The same answer for the line text[start, end). */
+  range(text: string, start: number, end: number): boolean;
   /** The same answer for the line data[start, end), UTF-8 bytes. */
   bytes(data: Buffer, start: number, end: number): boolean;
 }
 
-const PLUS = 0x2b;
-const MINUS = 0x2d;
+export const PLUS = 0x2b;
+/** The sign of an added line that `counted` holds. */
+export const STAR = 0x2a;
+export const MINUS = 0x2d;
 
 /** A record's text from a patch's lines: its header, then each file's added lines, then its removed ones. */
 export function encodeRecord(files: readonly FilePatch[], counted?: (line: string) => boolean): string {
-  const header: RecordHeader = files.map((f) => [
-    f.path,
-    f.oldPath,
-    f.added.length,
-    f.removed.length,
-    counted ? countOf(f.added, counted) : -1,
-  ]);
-  const parts: string[] = [JSON.stringify(header)];
+  const header: RecordHeader = [];
+  const parts: string[] = [''];
   for (const f of files) {
-    for (const line of f.added) parts.push(`+${line}`);
+    let held = 0;
+    for (const line of f.added) {
+      const marked = counted?.(line) === true;
+      if (marked) held++;
+      parts.push(`${marked ? '*' : '+'}${line}`);
+    }
     for (const line of f.removed) parts.push(`-${line}`);
+    header.push([f.path, f.oldPath, f.added.length, f.removed.length, counted ? held : -1]);
   }
+  parts[0] = JSON.stringify(header);
   parts.push('');
   return parts.join('\n');
-}
-
-function countOf(lines: readonly string[], counted: (line: string) => boolean): number {
-  let n = 0;
-  for (const line of lines) if (counted(line)) n++;
-  return n;
 }
 
 /** The header's line of a record (its text, with the newline that ends it). */
@@ -83,7 +83,7 @@ export function decodeFiles(text: string, from: number, header: RecordHeader, da
       const end = text.indexOf('\n', at);
       if (end < 0) throw damaged();
       const sign = text.charCodeAt(at);
-      if (sign === PLUS && added.length < addedCount) added.push(text.slice(at + 1, end));
+      if ((sign === PLUS || sign === STAR) && added.length < addedCount) added.push(text.slice(at + 1, end));
       else if (sign === MINUS && removed.length < removedCount) removed.push(text.slice(at + 1, end));
       else throw damaged();
       at = end + 1;

@@ -6,13 +6,14 @@ import {
   decodeFiles,
   encodeRecord,
   headerText,
+  MINUS,
+  PLUS,
   type PatchRecord,
   type RecordHeader,
   readHeader,
+  STAR,
 } from './patch-record.js';
 
-const PLUS = 0x2b;
-const MINUS = 0x2d;
 import { type CommitPatch, type FilePatch, type ReadPatchesOptions, readCommitPatches } from './patches.js';
 
 /**
@@ -145,7 +146,7 @@ export class PatchStore {
       text = this.readText(sha, at.offset, at.length);
     }
     diffsKept.count++;
-    return storedPatch(sha, text);
+    return storedPatch(sha, text, this.counted?.range ?? null);
   }
 
   /** The text of the file's bytes [offset, offset + length), from the read window or the file. */
@@ -247,7 +248,10 @@ export interface FileSummary {
 const headers = new WeakMap<CommitPatch, RecordHeader>();
 
 /** The record text of each patch the store gave, while its lines are not split off (null after). */
-const records = new WeakMap<CommitPatch, () => { text: string; from: number; header: RecordHeader } | null>();
+const records = new WeakMap<
+  CommitPatch,
+  () => { text: string; from: number; header: RecordHeader; marks: LineOf<boolean> | null } | null
+>();
 
 /** A line of a text, by where it stands: [start, end). */
 export type LineOf<T> = (text: string, start: number, end: number) => T;
@@ -267,7 +271,9 @@ export interface KeyedFile {
  * hash (churn) takes each where it stands in a kept patch's record, never splitting the record into a
  * string per line (git's own history's mainline: every line of it, once a first run). A patch from
  * git, or one whose lines were read already, is keyed from its lines: the same numbers either way.
- * `flag` (optional: empty flags without it) is asked of each added line.
+ * `flag` (optional: empty flags without it) is asked of each added line — or read from its sign
+ * when it is the store's own `counted` test (its `range`), which marked the record's lines as they
+ * were kept (churn's non-trivial lines: ~0.5 s of a first run on git's own history asked again).
  */
 export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag?: LineOf<boolean>): KeyedFile[] {
   const record = records.get(patch)?.();
@@ -281,6 +287,7 @@ export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag?: LineO
     }));
   }
   const { text, header } = record;
+  const marked = flag !== undefined && record.marks === flag;
   const damaged = damagedRecord(patch.sha);
   let at = record.from;
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
@@ -294,8 +301,9 @@ export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag?: LineO
       const end = text.indexOf('\n', at);
       if (end < 0) throw damaged();
       const sign = text.charCodeAt(at);
-      if (sign === PLUS && a < addedCount) {
-        if (flag) addedFlags[a] = flag(text, at + 1, end) ? 1 : 0;
+      if ((sign === PLUS || sign === STAR) && a < addedCount) {
+        if (marked) addedFlags[a] = sign === STAR ? 1 : 0;
+        else if (flag) addedFlags[a] = flag(text, at + 1, end) ? 1 : 0;
         added[a++] = key(text, at + 1, end);
       } else if (sign === MINUS && r < removedCount) removed[r++] = key(text, at + 1, end);
       else throw damaged();
@@ -316,7 +324,7 @@ export function summaryOf(patch: CommitPatch): readonly FileSummary[] | undefine
 }
 
 /** A patch from its record: the header parsed, `files` split from the text when first read. */
-function storedPatch(sha: string, record: string): CommitPatch {
+function storedPatch(sha: string, record: string, marks: LineOf<boolean> | null): CommitPatch {
   const { header, from } = readHeader(record);
   let files: FilePatch[] | undefined;
   // Dropped once split: from then on the lines are what a reader asks for.
@@ -336,7 +344,7 @@ function storedPatch(sha: string, record: string): CommitPatch {
     },
   });
   if (header.every((f) => f[4] >= 0)) headers.set(patch, header);
-  records.set(patch, () => (text === null ? null : { text, from, header }));
+  records.set(patch, () => (text === null ? null : { text, from, header, marks }));
   return patch;
 }
 

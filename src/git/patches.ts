@@ -1,7 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { PatchIdStream } from './patch-id.js';
 import { hashedLineEnd, lineHashOfBytes } from './line-balance.js';
-import type { CountedLines, PatchRecord, RecordHeader } from './patch-record.js';
+import { type CountedLines, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
 import { BOUNDED_PACK_WINDOWS, streamGit, type GitOptions } from './run.js';
 
 /**
@@ -249,8 +249,10 @@ export class PatchRecordParser {
   /** The record's lines so far: one buffer for every commit, each record's body a view of it, lent (PatchSink, log.ts). */
   private body = Buffer.allocUnsafe(64 << 10);
   private length = 0;
+  /** Where in `body` the run being read puts the signs of its added lines `counted` holds. */
+  private readonly marks: number[] = [];
 
-  /** `counted`: the added lines each file's header entry counts (none: -1). */
+  /** `counted`: the added lines each file's header entry counts and the record's signs mark (none: -1, no mark). */
   constructor(private readonly counted?: CountedLines['bytes']) {}
 
   /** Starts a commit's patch (finish the one before first). */
@@ -260,6 +262,7 @@ export class PatchRecordParser {
     this.sections = new FileSections<RecordedFile>(newRecordedFile);
     this.balance = 0;
     this.length = 0;
+    this.marks.length = 0;
   }
 
   /** The patch's lines in data[start, end): whole lines, each ended by a newline but perhaps the stream's last. */
@@ -275,15 +278,19 @@ export class PatchRecordParser {
         const file = sections.file!;
         const hash = lineHashOfBytes(data, at + 1, end);
         const stop = hashedLineEnd.at;
+        if (run < 0) run = at;
         if (first === PLUS) {
           file.added++;
           this.balance = (this.balance - hash) | 0;
-          if (this.counted?.(data, at + 1, stop)) file.counted++;
+          if (this.counted?.(data, at + 1, stop)) {
+            file.counted++;
+            // Its sign becomes '*' once the run is copied (the run's bytes land at this.length).
+            this.marks.push(this.length + (at - run));
+          }
         } else {
           file.removed++;
           this.balance = (this.balance + hash) | 0;
         }
-        if (run < 0) run = at;
         if (stop === end) {
           // The stream's last line, with no newline after it: the record's lines all end with one.
           this.copy(data, run, stop);
@@ -313,6 +320,8 @@ export class PatchRecordParser {
     this.reserve(to - from);
     data.copy(this.body, this.length, from, to);
     this.length += to - from;
+    for (const at of this.marks) this.body[at] = STAR;
+    this.marks.length = 0;
   }
 
   private copyNewline(): void {
