@@ -4,14 +4,15 @@ import type { FilePatch } from './patches.js';
  * A commit's patch as the run's diff store keeps it (patch-store.ts): one line of JSON naming each
  * file's paths, how many lines it adds and removes and how many of the added ones the store's
  * `counted` holds (-1 without), then each file's lines in file order, each with its sign ('+'
- * added, '*' added and held by `counted`, '-' removed) and ended by a newline: a builder that
- * asks the same of each added line (churn: which are non-trivial) reads the answer there. A diff's line never holds a newline (every one was
- * split at them), so the lines need no escaping, and with their signs a file's lines may come in
- * the diff's own order: the history's pass copies each hunk's run of lines from git's output as
- * it stands, bytes to bytes (PatchRecordParser, patches.ts), instead of joining a string per line
- * and encoding the join again (~0.6 s of a first run on git's own history). Lines of one sign keep
- * their order; the two signs are read apart, so a record written added-then-removed (encodeRecord,
- * for a patch already split into lines) reads the same.
+ * added, '*' added and held by `counted`, '-' removed) and ended by a newline — a builder that
+ * asks the same of each added line (churn: which are non-trivial) reads the answer there. A diff's
+ * line never holds a newline (every one was split at them), so the lines need no escaping, and
+ * with their signs a file's lines may come in the diff's own order: the history's pass copies each
+ * hunk's run of lines from git's output as it stands, bytes to bytes (PatchRecordParser,
+ * patches.ts), instead of joining a string per line and encoding the join again (~0.6 s of a first
+ * run on git's own history). Lines of one sign keep their order; added and removed ones are read
+ * apart, so a record written added-then-removed (encodeRecord, for a patch already split into
+ * lines) reads the same.
  */
 export type RecordHeader = [path: string, oldPath: string | null, added: number, removed: number, counted: number][];
 
@@ -26,7 +27,10 @@ export interface PatchRecord {
   body: Buffer;
 }
 
-/** Which added lines a record's header counts and its signs mark: one test, of a line's text, of it in place, and of its bytes as git wrote them. */
+/**
+ * Which added lines a record's header counts and its signs mark: one test, asked of a line's text,
+ * of the line in place in a longer text, or of its bytes as git wrote them.
+ */
 export interface CountedLines {
   text(line: string): boolean;
   /** The same answer for the line text[start, end). */
