@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { type Evidence, evidenceFingerprint } from '../src/builders/churn/evidence.js';
 import { type ChurnSubject, LiveLines } from '../src/builders/churn/live-lines.js';
-import { isNontrivialRange, normalLineHash } from '../src/builders/lines.js';
+import { isNontrivialRange, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
 import { keyedFiles } from '../src/git/patch-store.js';
 import type { CommitPatch, FilePatch } from '../src/git/patches.js';
 
@@ -10,7 +10,7 @@ import type { CommitPatch, FilePatch } from '../src/git/patches.js';
 const DAY = 86400e3;
 const file = (path: string, change: Partial<FilePatch> = {}): FilePatch => ({ path, oldPath: null, added: [], removed: [], ...change });
 /** A patch's files by their lines' keys, as the churn pass hands them to LiveLines. */
-const keyed = (patch: CommitPatch) => keyedFiles(patch, normalLineHash, isNontrivialRange);
+const keyed = (patch: CommitPatch) => keyedFiles(patch, NORMAL_LINE_KEY, isNontrivialRange);
 const subjectAt = (at: number): ChurnSubject => ({ sha: 's', at, lines: 0, aiWeight: 0, churned: 0, aiChurned: 0 });
 
 describe('LiveLines', () => {

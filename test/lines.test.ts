@@ -2,7 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNontrivialBytes, isNontrivialLine, normalizeLine, normalLineHash } from '../src/builders/lines.js';
+import { isNontrivialBytes, isNontrivialLine, normalizeLine, normalLineHash, normalLineHashOfBytes } from '../src/builders/lines.js';
 
 /** The definition normalizeLine's scan must keep: trim, and each run of whitespace one space. */
 const byDefinition = (line: string) => line.trim().split(/\s+/).join(' ');
@@ -188,6 +188,46 @@ describe('isNontrivialBytes', () => {
       fc.property(fc.uint8Array({ maxLength: 24 }), (raw) => {
         const bytes = Buffer.from(raw.filter((b) => b !== 0x0a));
         expect(bytesSay(bytes)).toBe(isNontrivialLine(bytes.toString('utf8')));
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+});
+
+// Churn keys the diff store's lines from their bytes (normalLineHashOfBytes): the key must be
+// normalLineHash's of the text those bytes decode to, whatever they hold.
+describe('normalLineHashOfBytes', () => {
+  const bytesKey = (bytes: Buffer) => {
+    // In place in a longer buffer, as a record holds it.
+    const around = Buffer.concat([Buffer.from('+x = 1;\n+'), bytes, Buffer.from('\n+tail\n')]);
+    return normalLineHashOfBytes(around, 9, 9 + bytes.length);
+  };
+
+  it.each([
+    ['    return foo(bar, baz);'],
+    ['\tif (a)  {\t'],
+    [''],
+    ['   '],
+    ['a \u00a0b'],
+    ['é else'],
+    ['const emoji = "\u{1f389} party";'],
+  ])('%j', (line) => {
+    expect(bytesKey(Buffer.from(line, 'utf8'))).toBe(normalLineHash(line));
+  });
+
+  it("is normalLineHash's of the decoded text, for any line of these code units and any bytes", () => {
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...UNITS.filter((u) => u !== '\n')), { maxLength: 12 }), (units) => {
+        // A lone surrogate has no UTF-8: its bytes decode to U+FFFD, which is what a record holds.
+        const bytes = Buffer.from(units.join(''), 'utf8');
+        expect(bytesKey(bytes)).toBe(normalLineHash(bytes.toString('utf8')));
+      }),
+      { numRuns: 20_000 },
+    );
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 24 }), (raw) => {
+        const bytes = Buffer.from(raw.filter((b) => b !== 0x0a));
+        expect(bytesKey(bytes)).toBe(normalLineHash(bytes.toString('utf8')));
       }),
       { numRuns: 20_000 },
     );

@@ -6,7 +6,7 @@ import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } fro
 import { type CommitPatch, PatchLineParser, PatchRecordParser, readCommitPatches } from '../src/git/patches.js';
 import { decodeFiles, headerText, type PatchRecord, readHeader } from '../src/git/patch-record.js';
 import { keyedFiles, PatchStore } from '../src/git/patch-store.js';
-import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, normalLineHash } from '../src/builders/lines.js';
+import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY } from '../src/builders/lines.js';
 import { lineBalanceHash } from '../src/git/line-balance.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -152,8 +152,8 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     for (const p of expected) {
       expect(store.get(p.sha), p.sha).toEqual(p);
       // The non-trivial added lines, read from the records' signs, are the ones the lines say.
-      expect(keyedFiles(store.get(p.sha)!, normalLineHash, isNontrivialRange), p.sha).toEqual(
-        keyedFiles(p, normalLineHash, isNontrivialRange),
+      expect(keyedFiles(store.get(p.sha)!, NORMAL_LINE_KEY, isNontrivialRange), p.sha).toEqual(
+        keyedFiles(p, NORMAL_LINE_KEY, isNontrivialRange),
       );
     }
     store.close();

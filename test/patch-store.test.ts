@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { keyedFiles, PatchStore, readPatches, storeFileReads, summaryOf } from '../src/git/patch-store.js';
-import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, normalLineHash } from '../src/builders/lines.js';
+import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
@@ -104,6 +104,25 @@ describe('PatchStore', () => {
     expect(store.get(shas[0]!)).toBeUndefined();
   });
 
+  // Attribution asks most commits for their paths and counts only: get decodes the header alone.
+  it("decodes a kept patch's lines only when they are asked for, from memory or from the file", async () => {
+    const { repo, shas } = history();
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    for (const p of read.slice(0, 3)) store.keep(p);
+    // Past the buffer: the first three in the file, the rest in memory.
+    store.keep({ sha: 'f'.repeat(40), files: [{ path: 'big.txt', oldPath: null, added: ['z'.repeat(2 << 20)], removed: [] }] });
+    for (const p of read.slice(3)) store.keep(p);
+    const given = read.map((p) => store.get(p.sha)!);
+    const summaries = given.map((p) => summaryOf(p));
+    // Read in another order than given: each reads its own lines, wherever the window went since.
+    for (const i of [4, 0, 2, 5, 1, 3]) expect(given[i]!.files, shas[i]).toEqual(read[i]!.files);
+    const unread = read.map((p) => store.get(p.sha)!);
+    store.close();
+    expect(unread.map((p) => summaryOf(p))).toEqual(summaries);
+    for (const p of unread) expect(() => p.files).toThrow(`diff store was closed before the lines of ${p.sha} were read`);
+  });
+
   it("gives each file's paths and counts without the lines when made with a line test; never for a patch from git", async () => {
     const { repo, shas } = history();
     const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
@@ -198,13 +217,13 @@ describe('PatchStore', () => {
     // Past the buffer: those before it come back from the file, the odd one after it from memory.
     store.keep({ sha: 'f'.repeat(40), files: [{ path: 'big.txt', oldPath: null, added: ['z'.repeat(2 << 20)], removed: [] }] });
     store.keep({ ...odd, sha: 'd'.repeat(40) });
-    const keyed = (p: CommitPatch) => keyedFiles(p, normalLineHash, isNontrivialRange);
+    const keyed = (p: CommitPatch) => keyedFiles(p, NORMAL_LINE_KEY, isNontrivialRange);
     for (const p of [...read, odd, { ...odd, sha: 'd'.repeat(40) }]) {
       const fromGit = keyed(p);
       expect(fromGit.flatMap((f) => [...f.addedFlags])).toEqual(p.files.flatMap((f) => f.added.map((l) => (isNontrivialLine(l) ? 1 : 0))));
       expect(keyed(store.get(p.sha)!), p.sha).toEqual(fromGit);
       // Without a flag: the same keys, no flags.
-      expect(keyedFiles(store.get(p.sha)!, normalLineHash)).toEqual(fromGit.map((f) => ({ ...f, addedFlags: new Uint8Array(0) })));
+      expect(keyedFiles(store.get(p.sha)!, NORMAL_LINE_KEY)).toEqual(fromGit.map((f) => ({ ...f, addedFlags: new Uint8Array(0) })));
       // Its lines read first: keyed from them, the same.
       const stored = store.get(p.sha)!;
       expect(stored.files).toEqual(p.files);
@@ -228,10 +247,10 @@ describe('PatchStore', () => {
     const kept = store.get(sha)!;
     expect(summaryOf(kept)).toEqual([{ path: 'f.ts', oldPath: null, added: 3, removed: 2, counted: 0 }]);
     if (error) {
-      expect(() => keyedFiles(store.get(sha)!, normalLineHash)).toThrow(`damaged record for ${sha}`);
+      expect(() => keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)).toThrow(`damaged record for ${sha}`);
       expect(() => kept.files).toThrow(`damaged record for ${sha}`);
     } else {
-      expect(keyedFiles(store.get(sha)!, normalLineHash)[0]!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));
+      expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)[0]!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));
       expect(kept.files).toEqual([{ path: 'f.ts', oldPath: null, added: ['a', 'b', 'c'], removed: ['x', 'y'] }]);
     }
     store.close();
@@ -251,13 +270,13 @@ describe('PatchStore', () => {
     for (const p of read) store.keep(p);
     const other = (text: string, start: number, end: number) => isNontrivialRange(text, start, end);
     for (const p of read) {
-      const expected = keyedFiles(p, normalLineHash, other);
+      const expected = keyedFiles(p, NORMAL_LINE_KEY, other);
       asked = 0;
-      expect(keyedFiles(store.get(p.sha)!, normalLineHash, range)).toEqual(expected);
+      expect(keyedFiles(store.get(p.sha)!, NORMAL_LINE_KEY, range)).toEqual(expected);
       expect(asked).toBe(0);
-      expect(keyedFiles(store.get(p.sha)!, normalLineHash, other)).toEqual(expected);
+      expect(keyedFiles(store.get(p.sha)!, NORMAL_LINE_KEY, other)).toEqual(expected);
     }
-    expect(read.flatMap((p) => keyedFiles(p, normalLineHash, other).flatMap((f) => [...f.addedFlags]))).toContain(1);
+    expect(read.flatMap((p) => keyedFiles(p, NORMAL_LINE_KEY, other).flatMap((f) => [...f.addedFlags]))).toContain(1);
     store.close();
   });
 
@@ -267,9 +286,14 @@ describe('PatchStore', () => {
     const store = new PatchStore(join(tempDir('paceflow-store-'), 'no such folder'));
     for (const p of read) store.keep(p);
     expect(store.has(shas[0]!)).toBe(true);
+    // Given before the store breaks, its lines not read yet: they are still there after.
+    const given = store.get(shas[1]!)!;
     store.keep({ sha: 'f'.repeat(40), files: [{ path: 'big.txt', oldPath: null, added: ['y'.repeat(5 << 20)], removed: [] }] });
     expect(store.size).toBe(0);
     expect(store.has(shas[0]!)).toBe(false);
+    expect(store.get(shas[1]!)).toBeUndefined();
+    expect(given.files).toEqual(read[1]!.files);
+    store.close();
     const before = diffsRead.count;
     expect(await all(readPatches(store, shas, { cwd: repo.dir }))).toEqual(read);
     expect(diffsRead.count - before).toBe(6);

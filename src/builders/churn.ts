@@ -16,7 +16,7 @@ import {
 } from './churn/evidence.js';
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
 import { storedAiLines } from './attribution-replay.js';
-import { isNontrivialRange, normalLineHash } from './lines.js';
+import { isNontrivialRange, NORMAL_LINE_KEY, normalLineHash } from './lines.js';
 import { collectIfGrown } from '../heap.js';
 
 /**
@@ -153,7 +153,7 @@ async function churnPass(
     // Each line by its key where it stands in the kept patch: no string per line of mainline. Only
     // a subject's added lines are asked whether they are non-trivial (they join the live lines).
     const subject = subjects.has(m.sha);
-    const files = keyedFiles(patch, normalLineHash, subject ? isNontrivialRange : undefined);
+    const files = keyedFiles(patch, NORMAL_LINE_KEY, subject ? isNontrivialRange : undefined);
     live.remove(files, m.at);
     if (subject) results.push(addSubject(live, files, m, evidence(m), options.pathScope));
   }

@@ -1,4 +1,4 @@
-import type { CountedLines } from '../git/patch-record.js';
+import type { CountedLines, LineKey } from '../git/patch-record.js';
 
 /**
  * DESIGN §4: a non-trivial line has, after trimming and collapsing whitespace, at least four ASCII
@@ -145,6 +145,41 @@ export function normalLineHash(text: string, start = 0, end = text.length): numb
   }
   return (mix32(a ^ length) >>> 0) * 0x200000 + (mix32(b + length) >>> 11);
 }
+
+/**
+ * normalLineHash of the text the UTF-8 bytes data[start, end) decode to, read from the bytes where
+ * they are ASCII: churn keys every line of the diff store's records (git's own history's mainline,
+ * once a first run) without decoding each record into a string first. A line past ASCII is decoded
+ * and hashed as text (what the record's text would have held: a decoder ends an invalid sequence at
+ * the newline, so a line decoded alone is the same as one split from its record).
+ */
+export function normalLineHashOfBytes(data: Buffer, start: number, end: number): number {
+  let a = 0x811c9dc5 | 0;
+  let b = 0x2545f491 | 0;
+  let length = 0;
+  let gap = false;
+  for (let i = start; i < end; i++) {
+    const c = data[i]!;
+    if (c >= 0x80) return normalLineHash(data.toString('utf8', start, end));
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      gap = length > 0;
+      continue;
+    }
+    if (gap) {
+      a = Math.imul(a ^ 32, 0x01000193);
+      b = Math.imul(((b << 5) | (b >>> 27)) ^ 32, 0x9e3779b1);
+      length++;
+      gap = false;
+    }
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
+    length++;
+  }
+  return (mix32(a ^ length) >>> 0) * 0x200000 + (mix32(b + length) >>> 11);
+}
+
+/** normalLineHash, asked of a line in place in a text or of its UTF-8 bytes: the key churn gives each line. */
+export const NORMAL_LINE_KEY: LineKey = { text: normalLineHash, bytes: normalLineHashOfBytes };
 
 /** murmur3's finalizer: every input bit moves every output bit. */
 function mix32(h: number): number {

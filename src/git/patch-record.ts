@@ -39,6 +39,15 @@ export interface CountedLines {
   bytes(data: Buffer, start: number, end: number): boolean;
 }
 
+/**
+ * A key of a line (a number), asked of the line in place in a text or of its UTF-8 bytes in place
+ * in a record: the same number either way.
+ */
+export interface LineKey {
+  text(text: string, start: number, end: number): number;
+  bytes(data: Buffer, start: number, end: number): number;
+}
+
 export const PLUS = 0x2b;
 /** The sign of an added line that `counted` holds. */
 export const STAR = 0x2a;

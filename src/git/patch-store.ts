@@ -6,11 +6,11 @@ import {
   decodeFiles,
   encodeRecord,
   headerText,
+  type LineKey,
   MINUS,
   PLUS,
   type PatchRecord,
   type RecordHeader,
-  readHeader,
   STAR,
 } from './patch-record.js';
 
@@ -58,6 +58,8 @@ export class PatchStore {
   private windowStart = 0;
   private windowEnd = 0;
   private lastOffset = -1;
+  /** The last record read that was larger than the read buffer, read alone. */
+  private large: { offset: number; data: Buffer } | null = null;
 
   /**
    * `dir`: where the file is made (null: the system's temporary folder). `counted`: the added lines
@@ -128,42 +130,68 @@ export class PatchStore {
   }
 
   /**
-   * A kept patch (undefined: not kept). Its header is read now; its lines are split off when
-   * `files` is first read: attribution needs only the paths and counts of a commit none of whose
-   * paths a session wrote (summaryOf) — most commits of most histories.
+   * A kept patch (undefined: not kept). Its header is read now; its lines are decoded when first
+   * asked for (`files`, or keyedFiles): attribution needs only the paths and counts of a commit none
+   * of whose paths a session wrote (summaryOf) — most commits of most histories —, and decoding
+   * every record whole to read its header was ~0.7 s of a first run on git's own history.
    */
   get(sha: string): CommitPatch | undefined {
     const at = this.broken ? undefined : this.index.get(sha);
     if (!at) return undefined;
-    let text: string;
-    if (at.offset >= this.written) {
-      const start = at.offset - this.written;
-      text = this.writeBuffer!.toString('utf8', start, start + at.length);
-    } else {
-      if (this.fd === null) return undefined;
-      // Decoded now, into V8's heap: a copy of the bytes per patch read (three reads of every
-      // commit on a first run) went through malloc, and node's resident size grew by ~40 MB.
-      text = this.readText(sha, at.offset, at.length);
-    }
+    const bytes = this.recordBytes(sha, at.offset, at.length);
+    if (!bytes) return undefined;
+    const { data, start, end } = bytes;
+    const headerEnd = data.indexOf(NEWLINE, start);
+    if (headerEnd < 0 || headerEnd >= end) throw damagedRecord(sha)();
+    const header = JSON.parse(data.toString('utf8', start, headerEnd)) as RecordHeader;
+    const linesFrom = headerEnd + 1 - start;
     diffsKept.count++;
-    return storedPatch(sha, text, this.counted?.range ?? null);
+    return storedPatch(sha, header, () => this.linesBytes(sha, at, linesFrom), this.counted?.range ?? null);
   }
 
-  /** The text of the file's bytes [offset, offset + length), from the read window or the file. */
-  private readText(sha: string, offset: number, length: number): string {
+  /**
+   * A kept record's lines (from `from`, a byte offset into the record), lent until the store's
+   * next read: from the read window when it still holds them (a builder asks right after get), else
+   * read again. A store that broke after giving the patch still reads what it holds (writeOut); one
+   * closed has nothing to read.
+   */
+  private linesBytes(sha: string, at: { offset: number; length: number }, from: number): LentBytes {
+    const bytes = this.recordBytes(sha, at.offset, at.length);
+    if (!bytes) throw new Error(`paceflow's diff store was closed before the lines of ${sha} were read`);
+    return { data: bytes.data, start: bytes.start + from, end: bytes.end };
+  }
+
+  /**
+   * Where the record at [offset, offset + length) of the file stands in memory, read from the file
+   * into the read window when it is not there (undefined: the store holds no file). The bytes are
+   * lent until the next read.
+   */
+  private recordBytes(sha: string, offset: number, length: number): LentBytes | undefined {
+    if (offset >= this.written) {
+      if (!this.writeBuffer) return undefined;
+      const start = offset - this.written;
+      return { data: this.writeBuffer, start, end: start + length };
+    }
+    // Read from the file, not copied per patch: a copy of the bytes per patch read (three reads of
+    // every commit on a first run) went through malloc, and node's resident size grew by ~40 MB.
+    if (this.fd === null) return undefined;
     const end = offset + length;
     const last = this.lastOffset;
     this.lastOffset = offset;
+    if (this.large?.offset === offset) return { data: this.large.data, start: 0, end: length };
+    this.large = null;
     if (offset >= this.windowStart && end <= this.windowEnd) {
       const from = offset - this.windowStart;
-      return this.readBuffer.toString('utf8', from, from + length);
+      return { data: this.readBuffer, start: from, end: from + length };
     }
     if (length > BUFFER_BYTES) {
-      // Larger than the window (a vendored library's import): read alone, into a buffer let go with
-      // it, so the run does not hold the largest patch's size for its rest.
-      const buffer = Buffer.allocUnsafe(length);
-      this.readFile(sha, buffer, 0, length, offset);
-      return buffer.toString('utf8');
+      // Larger than the window (a vendored library's import): read alone, into a buffer held until
+      // another record is read (its lines are asked right after its header), so the run does not
+      // hold the largest patch's size for its rest.
+      const data = Buffer.allocUnsafe(length);
+      this.readFile(sha, data, 0, length, offset);
+      this.large = { offset, data };
+      return { data, start: 0, end: length };
     }
     if (this.readBuffer.length < BUFFER_BYTES) this.readBuffer = Buffer.allocUnsafe(BUFFER_BYTES);
     // Near the last read: the window in the direction the reader goes. Elsewhere, or larger than
@@ -178,7 +206,7 @@ export class PatchStore {
     this.windowStart = start;
     this.windowEnd = stop;
     const from = offset - start;
-    return this.readBuffer.toString('utf8', from, from + length);
+    return { data: this.readBuffer, start: from, end: from + length };
   }
 
   private readFile(sha: string, buffer: Buffer, at: number, length: number, position: number): void {
@@ -208,6 +236,7 @@ export class PatchStore {
     this.readBuffer = Buffer.alloc(0);
     this.windowStart = this.windowEnd = 0;
     this.lastOffset = -1;
+    this.large = null;
   }
 
   private flush(): void {
@@ -227,9 +256,11 @@ export class PatchStore {
       this.written += data.length;
       return true;
     } catch {
-      // A full disk or a folder that cannot be written: keep nothing, so every reader asks git.
+      // A full disk or a folder that cannot be written: keep nothing more and give nothing, so every
+      // reader asks git. The file and the buffer stay until close(): a patch given before reads its
+      // lines when asked (get).
       this.broken = true;
-      this.close();
+      this.index.clear();
       return false;
     }
   }
@@ -247,11 +278,15 @@ export interface FileSummary {
 /** The header of each patch the store gave whose files were counted. */
 const headers = new WeakMap<CommitPatch, RecordHeader>();
 
-/** The record text of each patch the store gave, while its lines are not split off (null after). */
-const records = new WeakMap<
-  CommitPatch,
-  () => { text: string; from: number; header: RecordHeader; marks: LineOf<boolean> | null } | null
->();
+/** The lines of each patch the store gave, while they are not split into strings (null after). */
+const records = new WeakMap<CommitPatch, () => { lines: LentBytes; header: RecordHeader; marks: LineOf<boolean> | null } | null>();
+
+/** Bytes data[start, end) lent for the call: the store reads over them next. */
+interface LentBytes {
+  data: Buffer;
+  start: number;
+  end: number;
+}
 
 /** A line of a text, by where it stands: [start, end). */
 export type LineOf<T> = (text: string, start: number, end: number) => T;
@@ -268,28 +303,30 @@ export interface KeyedFile {
 
 /**
  * A patch's files as the keys of their lines, not the lines: a builder that compares lines by a
- * hash (churn) takes each where it stands in a kept patch's record, never splitting the record into a
- * string per line (git's own history's mainline: every line of it, once a first run). A patch from
- * git, or one whose lines were read already, is keyed from its lines: the same numbers either way.
- * `flag` (optional: empty flags without it) is asked of each added line — or read from its sign
- * when it is the store's own `counted` test (its `range`), which marked the record's lines as they
- * were kept (churn's non-trivial lines: ~0.5 s of a first run on git's own history asked again).
+ * hash (churn) takes each where it stands in a kept patch's record, from its bytes (`key.bytes`),
+ * never decoding the record or splitting it into a string per line (git's own history's mainline:
+ * every line of it, once a first run). A patch from git, or one whose lines were read already, is
+ * keyed from its lines (`key.text`): the same numbers either way. `flag` (optional: empty flags
+ * without it) is asked of each added line — or read from its sign when it is the store's own
+ * `counted` test (its `range`), which marked the record's lines as they were kept (churn's
+ * non-trivial lines: ~0.5 s of a first run on git's own history asked again).
  */
-export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag?: LineOf<boolean>): KeyedFile[] {
+export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boolean>): KeyedFile[] {
   const record = records.get(patch)?.();
   if (!record) {
     return patch.files.map((f) => ({
       path: f.path,
       oldPath: f.oldPath,
-      added: Float64Array.from(f.added, (line) => key(line, 0, line.length)),
+      added: Float64Array.from(f.added, (line) => key.text(line, 0, line.length)),
       addedFlags: flag ? Uint8Array.from(f.added, (line) => (flag(line, 0, line.length) ? 1 : 0)) : new Uint8Array(0),
-      removed: Float64Array.from(f.removed, (line) => key(line, 0, line.length)),
+      removed: Float64Array.from(f.removed, (line) => key.text(line, 0, line.length)),
     }));
   }
-  const { text, header } = record;
+  const { lines, header } = record;
+  const { data, end } = lines;
   const marked = flag !== undefined && record.marks === flag;
   const damaged = damagedRecord(patch.sha);
-  let at = record.from;
+  let at = lines.start;
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
     const added = new Float64Array(addedCount);
     const addedFlags = new Uint8Array(flag ? addedCount : 0);
@@ -298,20 +335,23 @@ export function keyedFiles(patch: CommitPatch, key: LineOf<number>, flag?: LineO
     let r = 0;
     // Each line with its sign (patch-record.ts): added and removed ones in the diff's order.
     for (let n = addedCount + removedCount; n > 0; n--) {
-      const end = text.indexOf('\n', at);
-      if (end < 0) throw damaged();
-      const sign = text.charCodeAt(at);
+      const stop = data.indexOf(NEWLINE, at);
+      if (stop < 0 || stop >= end) throw damaged();
+      const sign = data[at];
       if ((sign === PLUS || sign === STAR) && a < addedCount) {
         if (marked) addedFlags[a] = sign === STAR ? 1 : 0;
-        else if (flag) addedFlags[a] = flag(text, at + 1, end) ? 1 : 0;
-        added[a++] = key(text, at + 1, end);
-      } else if (sign === MINUS && r < removedCount) removed[r++] = key(text, at + 1, end);
+        else if (flag) {
+          const line = data.toString('utf8', at + 1, stop);
+          addedFlags[a] = flag(line, 0, line.length) ? 1 : 0;
+        }
+        added[a++] = key.bytes(data, at + 1, stop);
+      } else if (sign === MINUS && r < removedCount) removed[r++] = key.bytes(data, at + 1, stop);
       else throw damaged();
-      at = end + 1;
+      at = stop + 1;
     }
     return { path, oldPath, added, addedFlags, removed };
   });
-  if (at !== text.length) throw damaged();
+  if (at !== end) throw damaged();
   return files;
 }
 
@@ -323,12 +363,9 @@ export function summaryOf(patch: CommitPatch): readonly FileSummary[] | undefine
   return headers.get(patch)?.map(([path, oldPath, added, removed, counted]) => ({ path, oldPath, added, removed, counted }));
 }
 
-/** A patch from its record: the header parsed, `files` split from the text when first read. */
-function storedPatch(sha: string, record: string, marks: LineOf<boolean> | null): CommitPatch {
-  const { header, from } = readHeader(record);
+/** A patch from its record's header, `files` decoded from its lines (`lines`) when first read. */
+function storedPatch(sha: string, header: RecordHeader, lines: () => LentBytes, marks: LineOf<boolean> | null): CommitPatch {
   let files: FilePatch[] | undefined;
-  // Dropped once split: from then on the lines are what a reader asks for.
-  let text: string | null = record;
   const patch = {} as CommitPatch;
   Object.defineProperties(patch, {
     sha: { value: sha, enumerable: true, writable: true },
@@ -336,15 +373,16 @@ function storedPatch(sha: string, record: string, marks: LineOf<boolean> | null)
       enumerable: true,
       get: () => {
         if (!files) {
-          files = decodeFiles(text!, from, header, damagedRecord(sha));
-          text = null;
+          const { data, start, end } = lines();
+          files = decodeFiles(data.toString('utf8', start, end), 0, header, damagedRecord(sha));
         }
         return files;
       },
     },
   });
   if (header.every((f) => f[4] >= 0)) headers.set(patch, header);
-  records.set(patch, () => (text === null ? null : { text, from, header, marks }));
+  // Once split, the lines are what a reader asks for (keyedFiles keys them).
+  records.set(patch, () => (files ? null : { lines: lines(), header, marks }));
   return patch;
 }
 
@@ -355,6 +393,8 @@ function damagedRecord(sha: string): () => Error {
 
 /** The write buffer's size, and the reused read buffer's: patches up to it are read into that. */
 const BUFFER_BYTES = 1 << 20;
+
+const NEWLINE = 0x0a;
 
 /**
  * How much a read near the last one (within READ_NEAR) takes. Measured on the reads of two first
