@@ -25,12 +25,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 if (process.argv[2] === '--child') {
   const [dist, file, read] = process.argv.slice(3);
   const log = await import(join(dist, 'git', 'log.js'));
-  const { PatchStore } = await import(join(dist, 'git', 'patch-store.js'));
+  const stored = await import(join(dist, 'git', 'patch-store.js'));
   const lines = await import(join(dist, 'builders', 'lines.js'));
   const recorded = lines.NONTRIVIAL_LINES !== undefined;
   let kept = 0;
   const shas = [];
-  const store = new PatchStore(null, recorded ? lines.NONTRIVIAL_LINES : lines.isNontrivialLine);
+  const store = new stored.PatchStore(null, recorded ? lines.NONTRIVIAL_LINES : lines.isNontrivialLine);
   const parser = recorded
     ? new log.CommitStreamParser({
         patches: {
@@ -73,7 +73,7 @@ if (process.argv[2] === '--child') {
   closeSync(fd);
   const cpu = process.cpuUsage(start);
   const figures = { commits, kept, balance, cpu_s: (cpu.user + cpu.system) / 1e6 };
-  if (read) Object.assign(figures, readBack(store, shas, read, lines, await import(join(dist, 'git', 'patch-store.js'))));
+  if (read) Object.assign(figures, readBack(store, shas, read, lines, stored));
   store.close();
   // The commits, the patches kept and a sum of their line balances: the same on both sides.
   console.log(JSON.stringify(figures));
@@ -98,7 +98,11 @@ function readBack(store, shas, mode, lines, { summaryOf, keyedFiles }) {
         for (const k of f.removed) mix(k + 1);
         for (const flag of f.addedFlags) mix(flag);
       }
-    else for (const f of patch.files) for (const line of [...f.added, ...f.removed]) mix(line.length + (line.charCodeAt(0) || 0));
+    else
+      for (const f of patch.files) {
+        for (const line of f.added) mix(line.length + (line.charCodeAt(0) || 0));
+        for (const line of f.removed) mix(line.length + (line.charCodeAt(0) || 0));
+      }
   }
   const cpu = process.cpuUsage(start);
   return { read: mode, read_cpu_s: (cpu.user + cpu.system) / 1e6, read_sum: sum };
