@@ -18,6 +18,7 @@ import {
   mainlineFromStore,
   mainlineInMemory,
   landingSinceStored,
+  landingStored,
   onlyFromTipStored,
   readMainlineLanding,
   storeMainlineLanding,
@@ -639,8 +640,9 @@ describe('the stored mainline landing', () => {
     const { source } = await storeMainlineLanding(db, repoId, tip, repo.dir);
     const walks = processesSince(before)['rev-list'] ?? 0;
     // Stored: no git; extended: one rev-list of the new commits, none when the database holds them
-    // (ingested); walked: the whole walk, after a failed extension's rev-list when there was a tip before.
-    const expected = { stored: [0], extended: options.ingested ? [0] : [1], walked: [1, 2] }[source];
+    // (ingested); walked: the whole walk, after a failed extension's rev-list when there was a tip
+    // before — git's walk only when the database lacks a commit (not ingested), else none.
+    const expected = { stored: [0], extended: options.ingested ? [0] : [1], walked: options.ingested ? [0, 1] : [1, 2] }[source];
     expect(expected).toContain(walks);
     expect([...readMainlineLanding(db, repoId)]).toEqual([...(await mainlineLanding(tip, repo.dir))]);
     return source;
@@ -689,6 +691,30 @@ describe('the stored mainline landing', () => {
     repo.write('d.ts', lines('d')).commit('four');
     expect(landingSinceStored(db, repoId, repo.git('rev-parse', 'main'), repo.git('rev-parse', 'main~1'))).toBeNull();
     expect(await storeAndCompare(repo, db, repoId)).toBe('extended');
+  });
+
+  it('is walked from the database when it records every commit the tip reaches, and by git when one is missing, cut off or untimed', async () => {
+    const repo = base();
+    const db = tempDatabase();
+    const ingest = async () => (await ingestGit({ db, cwd: repo.dir, config: defaultConfig() })).repoId!;
+    repo.write('a.ts', lines('a')).commit('one');
+    mergeSideWithMergeOfItsOwn(repo);
+    const repoId = await ingest();
+    const tip = repo.git('rev-parse', 'main');
+    const walked = [...(await mainlineLanding(tip, repo.dir))];
+    expect(walked.length).toBeGreaterThan(5);
+    expect([...(landingStored(db, repoId, tip) ?? [])]).toEqual(walked);
+    // A commit the ingest has not seen yet.
+    repo.write('d.ts', lines('d')).commit('four');
+    expect(landingStored(db, repoId, repo.git('rev-parse', 'main'))).toBeNull();
+    // A commit at a shallow clone's cut-off, then one whose committer time is not git's.
+    const inner = repo.git('rev-parse', 'inner');
+    const mark = db.prepare(`UPDATE metadata_commits SET is_shallow_boundary = ? WHERE repo_id = ? AND sha = ?`);
+    mark.run([1, repoId, inner]);
+    expect(landingStored(db, repoId, tip)).toBeNull();
+    mark.run([0, repoId, inner]);
+    db.prepare(`UPDATE metadata_commits SET committed_at = 'never' WHERE repo_id = ? AND sha = ?`).run([repoId, inner]);
+    expect(landingStored(db, repoId, tip)).toBeNull();
   });
 
   it('answers by index what the whole map in memory answers, its shas the build’s own strings or the walk’s', async () => {

@@ -83,6 +83,11 @@ export function landingSinceGraph(graph: Graph, tip: string, since: string): Map
   return oldestParent === since ? landing : null;
 }
 
+/** What mainlineLanding gives, from a graph of every commit `tip` reaches read elsewhere (the database's record of them). */
+export function landingOfGraph(graph: Graph, tip: string): Map<string, Landing> {
+  return walkLanding(graph, tip).landing;
+}
+
 /** The landing walk over the graph; `oldestParent`: the first parent of the chain's oldest commit. */
 function walkLanding(graph: Graph, tip: string): { landing: Map<string, Landing>; oldestParent: string | undefined } {
   const { number, shas, times } = graph;

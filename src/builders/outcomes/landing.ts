@@ -1,5 +1,5 @@
 import type { Database } from '../../db/driver.js';
-import { type Graph, type Landing, landingSinceGraph, mainlineLanding, mainlineLandingSince } from '../../git/mainline.js';
+import { type Graph, type Landing, landingOfGraph, landingSinceGraph, mainlineLanding, mainlineLandingSince } from '../../git/mainline.js';
 import type { MainlineView } from './context.js';
 
 /** The paceflow_meta key naming the tip paceflow_mainline_landing describes. */
@@ -171,9 +171,43 @@ export async function storeMainlineLanding(
       return { source: 'extended' };
     }
   }
-  const walked = await mainlineLanding(tip, cwd);
+  const walked = landingStored(db, repoId, tip) ?? (await mainlineLanding(tip, cwd));
   saveLanding(db, repoId, tip, walked, 0);
   return { source: 'walked', walked };
+}
+
+/**
+ * What `mainlineLanding(tip)` gives — every commit the tip reaches and where it landed — from the
+ * database when it records them all (a first run's ingest has just written every reachable
+ * commit): one read of the repository's commits, their parents and committer times, and the same
+ * walk, instead of a `git rev-list --parents --timestamp` of the whole history (git's own history,
+ * 85k commits: ~1.0 s of git's CPU in a first run, against ~0.2 s here). Null (git walks) when a
+ * commit the tip reaches is not recorded (a pathspec-scoped copy, a commit the ingest has not seen
+ * yet), is at a shallow clone's cut-off, or has a committer time git would not print as it is.
+ */
+export function landingStored(db: Database, repoId: string, tip: string): Map<string, Landing> | null {
+  const graph: Graph = { number: new Map(), shas: [], times: [], parents: [] };
+  const cutOff = new Set<number>();
+  for (const [sha, parents, committed, boundary] of db
+    .prepare(`SELECT sha, parent_shas, committed_at, is_shallow_boundary FROM metadata_commits WHERE repo_id = ?`)
+    .iterateArrays([repoId])) {
+    if (boundary === 1) cutOff.add(graph.shas.length);
+    graph.number.set(sha as string, graph.shas.length);
+    graph.shas.push(sha as string);
+    graph.times.push(Date.parse(committed as string) / 1000);
+    graph.parents.push(parents as string);
+  }
+  // Every commit the tip reaches must be there, whole, before the walk may stand for git's.
+  const reached = new Uint8Array(graph.shas.length);
+  const stack = [tip];
+  while (stack.length > 0) {
+    const at = graph.number.get(stack.pop()!);
+    if (at === undefined || cutOff.has(at) || !Number.isInteger(graph.times[at])) return null;
+    if (reached[at] === 1) continue;
+    reached[at] = 1;
+    if (graph.parents[at] !== '') for (const parent of graph.parents[at]!.split(' ')) stack.push(parent);
+  }
+  return landingOfGraph(graph, tip);
 }
 
 /** Appends `rows` from sequence number `from` (0: replaces every row) and records the tip. */
