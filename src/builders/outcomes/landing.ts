@@ -181,9 +181,11 @@ export async function storeMainlineLanding(
  * database when it records them all (a first run's ingest has just written every reachable
  * commit): one read of the repository's commits, their parents and committer times, and the same
  * walk, instead of a `git rev-list --parents --timestamp` of the whole history (git's own history,
- * 85k commits: ~1.0 s of git's CPU in a first run, against ~0.2 s here). Null (git walks) when a
- * commit the tip reaches is not recorded (a pathspec-scoped copy, a commit the ingest has not seen
- * yet), is at a shallow clone's cut-off, or has a committer time git would not print as it is.
+ * 85k commits: 1.0 s of git's CPU in a first run; the 80k bench history's outcome phase costs node
+ * 0.1–0.2 s more for it). Null (git walks) when a commit the tip reaches is not recorded (a
+ * pathspec-scoped copy, a commit the ingest has not seen yet), is at a shallow clone's cut-off
+ * (a shallow clone's first run reads its few recorded commits, then asks git), or has a committer
+ * time git would not print as it is.
  */
 export function landingStored(db: Database, repoId: string, tip: string): Map<string, Landing> | null {
   const graph: Graph = { number: new Map(), shas: [], times: [], parents: [] };
