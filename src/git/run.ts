@@ -28,14 +28,13 @@ const STDERR_LIMIT = 64 * 1024;
  * git maps a pack in windows of up to 1 GiB (its 64-bit default) and keeps what it mapped, so its
  * resident memory grew with the pack (the 80k bench history's 252 MB pack: 437 MB for one `log
  * -p`). Windows of 16 MB, at most 192 MB of them mapped, and delta bases cached up to 32 MB (git's
- * default 96 MB): the history's pass on the 80k bench history in 234 MB (64 MB since: below).
- * Session 15 chose a 128 MB limit and the default cache (147 MB): git then unmapped and mapped
- * windows again all through the pass — 35.3 s of git's CPU there against 31.8 s with these, 2.0 s
- * more of it in the kernel; a 96 MB
- * cache under the 192 MB limit held 70 MB more for ~1 s less (303 MB: over #20's 300). A 64 MB
- * cache (session 49, the pass alone, two runs each against 32 MB): git's own history 41.2 s of CPU
- * against 42.6 s, peak 208 MB against 173 MB; the 80k bench history 21.3 s against 22.1 s, peak
- * 275 MB against 239 MB — under #20's 300 MB, beside node's ~255 MB.
+ * default 96 MB): the 80k bench history's pass in 234 MB. Session 15 chose a 128 MB limit and the
+ * default cache (147 MB): git then unmapped and mapped windows again all through the pass — 35.3 s
+ * of git's CPU there against 31.8 s with a 192 MB limit, 2.0 s more of it in the kernel. Under the 192 MB limit, a 96 MB
+ * cache held 70 MB more for ~1 s less (303 MB: over #20's 300). A 64 MB cache (session 49) took
+ * 0.8–1.4 s off the pass alone (git's own history 42.6 → 41.2 s, the 80k bench history 22.1 →
+ * 21.3 s) but no whole first run showed it (the 80k's three pairs were 1.2–6.1 s slower), and
+ * mainline moving 20 commits on the 80k history peaked at 167 MB against 131 MB: not kept.
  */
 export const BOUNDED_PACK_WINDOWS = [
   '-c',
@@ -43,7 +42,7 @@ export const BOUNDED_PACK_WINDOWS = [
   '-c',
   'core.packedGitLimit=192m',
   '-c',
-  'core.deltaBaseCacheLimit=64m',
+  'core.deltaBaseCacheLimit=32m',
 ] as const;
 
 /** The git subcommand of an argument list: `-c key=value` and `-C dir` come before it. */
