@@ -86,12 +86,13 @@ describe('the CLI’s compile cache', () => {
   it('is not written by a long run (V8 has dropped the code of the start-up functions by then); the next short run writes it', () => {
     const cacheHome = tempDir('paceflow-cache-');
     const home = tempDir('paceflow-home-');
-    // Counting to 15 million in SQLite: ~5 s here, well past LONGEST_CACHED_RUN_MS.
-    const long = ['sql', 'WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 15000000) SELECT count(*) AS n FROM c'];
+    // Counting to 45 million in SQLite: ~6 s here, well past LONGEST_CACHED_RUN_MS (15 million
+    // took 2.1–2.3 s, so one CI run ended just under the limit and wrote the cache).
+    const long = ['sql', 'WITH RECURSIVE c(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM c WHERE n < 45000000) SELECT count(*) AS n FROM c'];
     const started = Date.now();
     const run = paceflow(BIN, long, cacheHome, { PACEFLOW_HOME: home });
     expect(run.status, run.stderr).toBe(0);
-    expect(run.stdout).toContain('15000000');
+    expect(run.stdout).toContain('45000000');
     expect(Date.now() - started).toBeGreaterThan(LONGEST_CACHED_RUN_MS);
     expect(run.cache).toEqual(['none', 'skipped']);
     expect(cacheFiles(cacheHome)).toEqual([]);
