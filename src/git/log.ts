@@ -455,7 +455,12 @@ export async function* readCommits(
   if (parser.recount.length > 0) {
     const again = new CommitStreamParser();
     const recount = `${parser.recount.join('\n')}\n`;
-    for await (const chunk of streamGit([...commitLogArgs(), '--no-walk=unsorted'], { ...gitOptions, env, input: recount })) {
+    for await (const chunk of streamGit([...commitLogArgs(), '--no-walk=unsorted'], {
+      ...gitOptions,
+      env,
+      input: recount,
+      largeWrites: false,
+    })) {
       const batch: CommitRecord[] = [];
       again.push(chunk, batch);
       if (batch.length > 0) yield withBalance(batch, parser.recountBalance);

@@ -443,7 +443,9 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
           onPatchIds: (ids: Map<string, string>) => store.settlePatchIds(ids),
         }
       : {};
-    for await (const batch of readCommits(include, [...recorded], { cwd: root, ...withPatches })) {
+    // A first history's pass is the run's largest output: git writes it in pipe-sized pieces.
+    const largeWrites = finishFirstHistory !== null;
+    for await (const batch of readCommits(include, [...recorded], { cwd: root, largeWrites, ...withPatches })) {
       for (const commit of batch) {
         result.commitsRead++;
         walked?.add(commit.sha, commit.parents);
