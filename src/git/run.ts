@@ -91,10 +91,11 @@ export function countProcess(args: readonly string[]): void {
  * The size of git's writes to its standard output with `largeWrites`: a pipe's whole capacity
  * (Linux: 64 KiB). Git writes through stdio, whose buffer for a pipe is a page: 4 KiB writes,
  * each waking node to read it — 96k reads for git's own history's 442 MB pass. In 64 KiB pieces,
- * alternated with the 4 KiB ones in whole first runs (session 50): 2.9–4.4 s less CPU on git's
- * own history (of 86–93 s), 2.5–5.0 s on the 80k bench history (of 66–73 s), wall time the same.
- * A whole mebibyte saved as much CPU but made the first run 7–8 s longer: git filled its buffer
- * while node waited, then waited while node parsed it.
+ * in whole first runs alternated with a build without (session 50, bench/README.md): git's own
+ * history 96.6 / 92.2 → 89.8 / 89.7 s of CPU, the 80k bench history 66.8 / 71.2 → 61.3 / 65.9 s
+ * (node's share of the ingest 2.8–4.1 s less: fewer, larger reads), wall time no longer. A whole
+ * mebibyte saved as much CPU but made the first run 7–8 s longer: git filled its buffer while node
+ * waited, then waited while node parsed it.
  */
 export const OUTPUT_WRITE_BYTES = 65_536;
 
