@@ -13,11 +13,14 @@ const { basename } = require('node:path');
 const file = process.env.PACEFLOW_BENCH_GIT_COUNT;
 if (file) {
   let started = 0;
-  const isGit = (command) => typeof command === 'string' && basename(command) === 'git';
+  // A first history's pass runs git through coreutils' stdbuf (src/git/run.ts: largeWrites).
+  const isGit = (command, args) =>
+    typeof command === 'string' &&
+    (basename(command) === 'git' || (basename(command) === 'stdbuf' && Array.isArray(args) && args.includes('git')));
   for (const name of ['spawn', 'spawnSync']) {
     const original = childProcess[name];
     childProcess[name] = function counted(command, ...rest) {
-      if (isGit(command)) started++;
+      if (isGit(command, rest[0])) started++;
       return original.call(this, command, ...rest);
     };
   }
