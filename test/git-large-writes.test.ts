@@ -4,6 +4,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, readCommits } from '../src/git/log.js';
 import type { PatchRecord } from '../src/git/patch-record.js';
 import { gitProcessCounts, OUTPUT_WRITE_BYTES, stdbufOn } from '../src/git/run.js';
+import { ingestGit } from '../src/ingest/git.js';
+import { PatchStore } from '../src/git/patch-store.js';
+import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -90,5 +93,41 @@ describe.runIf(process.platform === 'linux')('a first history’s pass written i
       })(),
     ).rejects.toThrow(/^not a git repository: /);
     expect(stdbufOn(env)).not.toBeNull();
+  });
+
+  it('is asked for by a first history and a whole walk after unshallowing, not by a run after a commit', async () => {
+    const upstream = history();
+    const { env, log } = fakeStdbuf('echo "$@" >> $LOG\nexec /usr/bin/stdbuf "$@"');
+    const calls = () => (existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n').length : 0);
+    const path = process.env.PATH;
+    process.env.PATH = env.PATH;
+    try {
+      const ingest = async (cwd: string, db: ReturnType<typeof tempDatabase>) => {
+        const patches = new PatchStore(null);
+        try {
+          return await ingestGit({ db, cwd, config: {}, patches });
+        } finally {
+          patches.close();
+        }
+      };
+      const db = tempDatabase();
+      expect(await ingest(upstream.dir, db)).toMatchObject({ commitsAdded: 3 });
+      expect(calls()).toBe(1);
+      upstream.write('a.txt', 'one\ntwo\nthree\n').commit('fourth');
+      expect(await ingest(upstream.dir, db)).toMatchObject({ commitsAdded: 1 });
+      expect(calls()).toBe(1);
+
+      const clone = new TempRepo(tempDir());
+      clone.git('clone', '-q', '--depth', '2', `file://${upstream.dir}`, '.');
+      const cloned = tempDatabase();
+      expect(await ingest(clone.dir, cloned)).toMatchObject({ isShallow: true, commitsAdded: 2 });
+      expect(calls()).toBe(2);
+      clone.git('fetch', '-q', '--unshallow', 'origin');
+      expect(await ingest(clone.dir, cloned)).toMatchObject({ isShallow: false });
+      expect(calls()).toBe(3);
+      expect(cloned.prepare(`SELECT count(*) AS n FROM metadata_commits`).get()).toEqual({ n: 4 });
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

@@ -443,8 +443,9 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
           onPatchIds: (ids: Map<string, string>) => store.settlePatchIds(ids),
         }
       : {};
-    // A first history's pass is the run's largest output: git writes it in pipe-sized pieces.
-    const largeWrites = finishFirstHistory !== null;
+    // A first history's pass, or a whole one after unshallowing, is a run's largest output: git
+    // writes it in pipe-sized pieces.
+    const largeWrites = finishFirstHistory !== null || w.rewalk;
     for await (const batch of readCommits(include, [...recorded], { cwd: root, largeWrites, ...withPatches })) {
       for (const commit of batch) {
         result.commitsRead++;
