@@ -3,7 +3,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, readCommits } from '../src/git/log.js';
 import type { PatchRecord } from '../src/git/patch-record.js';
-import { gitProcessCounts, OUTPUT_WRITE_BYTES, stdbufOn } from '../src/git/run.js';
+import { gitProcessCounts, OUTPUT_WRITE_BYTES, runGit, stdbufOn } from '../src/git/run.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { PatchStore } from '../src/git/patch-store.js';
 import { tempDatabase } from './helpers/db.js';
@@ -70,6 +70,11 @@ describe.runIf(process.platform === 'linux')('a first history’s pass written i
     expect(stdbufOn(env)).toBeNull();
     expect(await read(repo, env, true)).toEqual(own);
     expect(readFileSync(log, 'utf8').trim().split('\n')).toHaveLength(1);
+    // A whole output read at once (runGit) falls back the same way.
+    const other = fakeStdbuf(`echo "stdbuf: failed to find 'libstdbuf.so'" >&2\nexit 125`);
+    const { stdout } = await runGit(['rev-parse', 'HEAD'], { cwd: repo.dir, env: other.env, largeWrites: true });
+    expect(stdout.toString().trim()).toBe(repo.git('rev-parse', 'HEAD'));
+    expect(stdbufOn(other.env)).toBeNull();
   });
 
   it('runs git without stdbuf when the stdbuf it found is gone', async () => {

@@ -159,7 +159,7 @@ function spawnGit(args: readonly string[], options: GitOptions) {
       code = await exit;
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
-      if (stdbuf && err.code === 'ENOENT' && existsSync(options.cwd)) throw new StdbufFailed(stdbuf, env); // gone since found
+      if (stdbuf && err.code === 'ENOENT' && existsSync(options.cwd)) throw stdbufFailed(stdbuf, env); // gone since found
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
         // spawn reports a missing cwd and a missing git binary the same way.
         const message = existsSync(options.cwd) ? 'git is not installed or not on PATH' : `directory does not exist: ${options.cwd}`;
@@ -168,18 +168,19 @@ function spawnGit(args: readonly string[], options: GitOptions) {
       throw gitFailure(args, err.message, null, error);
     }
     if (code === 0 || (code !== null && options.okCodes?.includes(code))) return code;
-    if (stdbuf && STDBUF_FAILED.test(stderr)) throw new StdbufFailed(stdbuf, env);
+    if (stdbuf && STDBUF_FAILED.test(stderr)) throw stdbufFailed(stdbuf, env);
     throw gitFailure(args, stderr, code);
   };
   return { child, settle };
 }
 
-/** stdbuf did not run git (streamGit runs git without it). */
-class StdbufFailed extends Error {
-  constructor(stdbuf: string, env: NodeJS.ProcessEnv) {
-    super(`${stdbuf} could not run git`);
-    stdbufFound.set(env.PATH ?? '', null);
-  }
+/** stdbuf did not run git: runGit and streamGit run git without it. */
+class StdbufFailed extends Error {}
+
+/** Forgets this PATH's stdbuf, so no later pass asks it again, and says why. */
+function stdbufFailed(stdbuf: string, env: NodeJS.ProcessEnv): StdbufFailed {
+  stdbufFound.set(env.PATH ?? '', null);
+  return new StdbufFailed(`${stdbuf} could not run git`);
 }
 
 /** Runs git and returns its whole standard output (for small outputs). */
@@ -187,8 +188,13 @@ export async function runGit(args: readonly string[], options: GitOptions): Prom
   const { child, settle } = spawnGit(args, options);
   const chunks: Buffer[] = [];
   for await (const chunk of child.stdout) chunks.push(chunk as Buffer);
-  const code = await settle();
-  return { stdout: Buffer.concat(chunks), code };
+  try {
+    const code = await settle();
+    return { stdout: Buffer.concat(chunks), code };
+  } catch (error) {
+    if (error instanceof StdbufFailed) return runGit(args, { ...options, largeWrites: false });
+    throw error;
+  }
 }
 
 /** Runs git and returns its standard output as text with the final newline removed. */
