@@ -51,10 +51,12 @@ run() { # label, paceflow checkout, side (baseline or this): prints a line, writ
   cpu="$(awk "BEGIN { print $user + $sys }")"
   echo "$cpu" >"$work/$3.cpu"
   # node's own peak and CPU (bench/exit-figures.mjs): GNU time's peak is the largest process, git's at times.
-  local hwm node_cpu
+  local hwm node_cpu threads
   hwm="$(sed -n 's/^HWM \([0-9]*\) KB.*/\1/p' "$work/$3.err" | tail -1)"
   node_cpu="$(sed -n 's/.* node-cpu \([0-9.]*\) s.*/\1/p' "$work/$3.err" | tail -1)"
-  echo "$1: $wall s wall, $user+$sys s CPU ($cpu s; node ${node_cpu} s), node's peak $((hwm / 1024)) MB"
+  # Node's CPU split between its main thread and the rest (V8's helpers, mostly garbage collection).
+  threads="$(sed -n 's/.* main-thread \([0-9.]*\) s other-threads \([0-9.]*\) s.*/\1 main + \2 other/p' "$work/$3.err" | tail -1)"
+  echo "$1: $wall s wall, $user+$sys s CPU ($cpu s; node ${node_cpu} s${threads:+: $threads}), node's peak $((hwm / 1024)) MB"
   # Node's CPU (user + sys) up to each crash point (bench/phase-figures.mjs): which phase a change
   # moved. A revision older than the points' channel shows only `exit`.
   echo "  node's CPU by phase, s: $(awk -F'|' '/^\| / && $2 !~ /point|---/ {

@@ -3,7 +3,9 @@
 // diagnostics channel `paceflow:point`): for the stretch that ends at each point, the wall time,
 // node's CPU (user and system, every thread of node, none of git's), its read and write calls and
 // bytes (/proc/self/io: pipes from git, the database, the WAL and the diff store alike) and the
-// resident size when the point passed. A point that passes many times in a row (a batch each)
+// resident size when the point passed, and how much of that CPU was the main thread's (the rest:
+// V8's helper threads — most of it garbage collection beside the main thread — and the transcript
+// thread). A point that passes many times in a row (a batch each)
 // is one row with its count. Printed to stderr as the process exits. Linux only.
 //
 // Rows: the history's pass ends at git-ingest, the transcripts at transcripts-read, the notes
@@ -11,6 +13,7 @@
 // attribution-batch before it). The last row, exit, is what came after the last point.
 import { subscribe } from 'node:diagnostics_channel';
 import { readFileSync } from 'node:fs';
+import { mainThreadCpu } from './thread-cpu.mjs';
 
 const io = () => {
   const counters = {};
@@ -21,19 +24,21 @@ const io = () => {
   return counters;
 };
 const rssMb = () => Number(readFileSync('/proc/self/status', 'utf8').match(/VmRSS:\s+(\d+)/)[1]) / 1024;
-const snap = () => ({ at: performance.now(), cpu: process.cpuUsage(), io: io() });
+const snap = () => ({ at: performance.now(), cpu: process.cpuUsage(), main: mainThreadCpu(), io: io() });
 
 const rows = [];
 let last = snap();
 const pass = (name) => {
   const now = snap();
   const previous = rows.at(-1);
-  const row = previous?.name === name ? previous : { name, times: 0, wall: 0, user: 0, sys: 0, syscr: 0, syscw: 0, rchar: 0, wchar: 0 };
+  const row =
+    previous?.name === name ? previous : { name, times: 0, wall: 0, user: 0, sys: 0, main: 0, syscr: 0, syscw: 0, rchar: 0, wchar: 0 };
   if (row !== previous) rows.push(row);
   row.times++;
   row.wall += (now.at - last.at) / 1000;
   row.user += (now.cpu.user - last.cpu.user) / 1e6;
   row.sys += (now.cpu.system - last.cpu.system) / 1e6;
+  row.main += (now.main - last.main) / 1e6;
   for (const key of ['syscr', 'syscw', 'rchar', 'wchar']) row[key] += now.io[key] - last.io[key];
   row.rss = rssMb();
   last = now;
@@ -44,13 +49,14 @@ process.on('exit', () => {
   pass('exit');
   const mb = (bytes) => (bytes / 1e6).toFixed(0);
   const table = [
-    ['point', 'times', 'wall s', 'user s', 'sys s', 'read calls', 'write calls', 'read MB', 'written MB', 'RSS MB'],
+    ['point', 'times', 'wall s', 'user s', 'sys s', 'main s', 'read calls', 'write calls', 'read MB', 'written MB', 'RSS MB'],
     ...rows.map((r) => [
       r.name,
       String(r.times),
       r.wall.toFixed(1),
       r.user.toFixed(1),
       r.sys.toFixed(1),
+      r.main.toFixed(1),
       String(r.syscr),
       String(r.syscw),
       mb(r.rchar),
