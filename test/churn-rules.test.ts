@@ -97,6 +97,38 @@ describe('LiveLines', () => {
     live.remove(keyed({ sha: 'd1', files: [file('a.ts', { removed: ['x = compute()', 'x = compute()'] })] }), 16 * DAY);
     expect([old.churned, fresh.churned]).toEqual([0, 1]);
   });
+
+  it('sweep keeps exactly the lines whose window is open at its time, single or in a list, and drops emptied paths', () => {
+    const live = new LiveLines(14 * DAY);
+    const old = subjectAt(0);
+    const edge = subjectAt(DAY); // its window closes at 15 days: still open at a sweep then
+    const fresh = subjectAt(10 * DAY);
+    const lines: [ChurnSubject, string, string][] = [
+      [old, 'a.ts', 'single old'],
+      [fresh, 'a.ts', 'single fresh'],
+      [edge, 'a.ts', 'single edge'],
+      [old, 'a.ts', 'list'],
+      [edge, 'a.ts', 'list'],
+      [fresh, 'a.ts', 'list'],
+      [edge, 'a.ts', 'both open'],
+      [fresh, 'a.ts', 'both open'],
+      [old, 'a.ts', 'both closed'],
+      [old, 'a.ts', 'both closed'],
+      [old, 'b.ts', 'gone'],
+    ];
+    for (const [s, path, text] of lines) live.add(s, path, normalLineHash(text), 1);
+    expect(live.size()).toEqual({ lines: 11, paths: 2 });
+    live.sweep(15 * DAY);
+    expect(live.size()).toEqual({ lines: 6, paths: 1 });
+    live.sweep(15 * DAY); // nothing more closed
+    expect(live.size()).toEqual({ lines: 6, paths: 1 });
+    const removed = ['single old', 'single fresh', 'single edge', 'list', 'list', 'list', 'both open', 'both open', 'both closed'];
+    live.remove(keyed({ sha: 'd1', files: [file('a.ts', { removed }), file('b.ts', { removed: ['gone'] })] }), 15 * DAY);
+    expect([old.churned, edge.churned, fresh.churned]).toEqual([0, 3, 3]);
+    expect(live.size()).toEqual({ lines: 0, paths: 1 });
+    live.sweep(40 * DAY);
+    expect(live.size()).toEqual({ lines: 0, paths: 0 });
+  });
 });
 
 describe('churn evidence', () => {
