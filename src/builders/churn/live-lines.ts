@@ -142,7 +142,7 @@ export class LiveLines {
   /** How many lines are live, and on how many paths (what a sweep leaves: test/churn-rules.test.ts). */
   size(): { lines: number; paths: number } {
     let lines = 0;
-    this.byPath.forEach((byText) => byText.forEach((l) => (lines += Array.isArray(l) ? l.length : 1)));
+    for (const byText of this.byPath.values()) for (const l of byText.values()) lines += Array.isArray(l) ? l.length : 1;
     return { lines, paths: this.byPath.size };
   }
 
