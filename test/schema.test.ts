@@ -384,6 +384,41 @@ describe('schema', () => {
     expect(saveTakings(d, 'r1', 'c3', [...takings].reverse())).toBe(false);
   });
 
+  it('keeps one row per write taken from, its takings together or apart, differing in edit, written path or path alone', () => {
+    const d = tempDatabase();
+    d.exec(`INSERT INTO metadata_commits (repo_id, sha, parent_shas, parent_count, author_name, author_email, authored_at, author_tz,
+        committer_name, committer_email, committed_at, committer_tz, subject, message, is_merge, is_root)
+      VALUES ('r1', 'c4', '', 0, 'Ada', 'a@x', 't', '+00:00', 'Ada', 'a@x', '2026-01-01T00:00:00.000Z', '+00:00', 's', 's', 0, 1)`);
+    const taking = (editId: string, writePath: string, path: string, line: string): Taking => ({
+      editId,
+      writePath,
+      path,
+      line,
+      provider: 'claude-code',
+    });
+    const takings = [
+      taking('e1', 'w.ts', 'p.ts', 'one'),
+      taking('e1', 'w.ts', 'p.ts', 'two'),
+      taking('e1', 'w.ts', 'q.ts', 'one'), // the path alone differs from the one before
+      taking('e1', 'w.ts', 'p.ts', 'one'), // the first write's again, after another's
+      taking('e2', 'w.ts', 'p.ts', 'one'), // the edit alone differs
+      taking('e2', 'v.ts', 'p.ts', 'one'), // the written path alone differs
+    ];
+    expect(saveTakings(d, 'r1', 'c4', takings, true)).toBe(true);
+    expect(
+      d
+        .prepare(`SELECT edit_id, write_path, path, n, lines FROM paceflow_ai_lines WHERE sha = 'c4' ORDER BY edit_id, write_path, path`)
+        .all(),
+    ).toEqual([
+      { edit_id: 'e1', write_path: 'w.ts', path: 'p.ts', n: 3, lines: '[["one",2],["two",1]]' },
+      { edit_id: 'e1', write_path: 'w.ts', path: 'q.ts', n: 1, lines: '[["one",1]]' },
+      { edit_id: 'e2', write_path: 'v.ts', path: 'p.ts', n: 1, lines: '[["one",1]]' },
+      { edit_id: 'e2', write_path: 'w.ts', path: 'p.ts', n: 1, lines: '[["one",1]]' },
+    ]);
+    // The same takings in another order are the same rows.
+    expect(saveTakings(d, 'r1', 'c4', [...takings].reverse())).toBe(false);
+  });
+
   it('runs in WAL mode with a busy timeout of at least 5 s, checkpointing every 64 MB of log', () => {
     expect(db.pragma('journal_mode')).toEqual([{ journal_mode: 'wal' }]);
     expect(db.pragma('busy_timeout')).toEqual([{ timeout: 5000 }]);

@@ -193,11 +193,19 @@ export function saveTakings(db: Database, repoId: string, sha: string, takings: 
   if (none && takings.length === 0) return false;
   // One row per write taken from (sql/028): the edit, the written path, the commit's path; its
   // lines counted by text.
-  const writes = new Map<string, { t: Taking; n: number; lines: Map<string, number> }>();
+  type Write = { t: Taking; n: number; lines: Map<string, number> };
+  const writes = new Map<string, Write>();
+  // A write's takings mostly come one after another: the key (a string made per line taken) is
+  // made only when the write changes.
+  let last: Write | null = null;
   for (const t of takings) {
-    const key = [t.editId, t.writePath, t.path].join('\0');
-    const write = writes.get(key) ?? { t, n: 0, lines: new Map<string, number>() };
-    writes.set(key, write);
+    let write: Write | null = last;
+    if (!write || write.t.editId !== t.editId || write.t.writePath !== t.writePath || write.t.path !== t.path) {
+      const key = [t.editId, t.writePath, t.path].join('\0');
+      write = writes.get(key) ?? { t, n: 0, lines: new Map<string, number>() };
+      writes.set(key, write);
+      last = write;
+    }
     write.n++;
     write.lines.set(t.line, (write.lines.get(t.line) ?? 0) + 1);
   }
