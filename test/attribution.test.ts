@@ -1174,6 +1174,7 @@ describe('written lines, as numbers', () => {
     model: null,
     editId,
     toolName: 'Edit',
+    creditKey: `claude-code\0s-${editId}`,
   });
   /** Three writes of one text to a.ts (at 10, 20, 30 s), one to b.ts; many lines of one edit between them. */
   const lines = () => {

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { keyedFiles, PatchStore, readPatches, storeFileReads, summaryOf } from '../src/git/patch-store.js';
+import { forEachCountedLine, keyedFiles, PatchStore, readPatches, storeFileReads, summaryOf } from '../src/git/patch-store.js';
 import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
@@ -232,6 +232,72 @@ describe('PatchStore', () => {
     store.close();
   });
 
+  // Attribution reads the non-trivial added lines of the files a session wrote where they stand in
+  // the record, decoding only those it takes (src/builders/attribution.ts, matchStoredLines).
+  it("gives the counted added lines of the files picked from the record's bytes, and nothing without a record", async () => {
+    const { repo, shas } = history();
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const odd: CommitPatch = {
+      sha: 'e'.repeat(40),
+      files: [
+        {
+          path: 'a.ts',
+          oldPath: null,
+          added: ['const x = compute(1);', '}', 'é naïve value = 1', 'crlf line here\r'],
+          removed: ['gone = 1;'],
+        },
+        { path: 'b.ts', oldPath: 'old-b.ts', added: ['const y = compute(2);'], removed: [] },
+        { path: 'c.ts', oldPath: null, added: ['return', 'const z = compute(3);'], removed: ['x', 'y'] },
+      ],
+    };
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    for (const p of [...read, odd]) store.keep(p);
+    // Past the buffer: the earlier ones come back from the file.
+    store.keep({ sha: 'f'.repeat(40), files: [{ path: 'big.txt', oldPath: null, added: ['z'.repeat(2 << 20)], removed: [] }] });
+    const given = (p: CommitPatch, pick: (i: number) => boolean) => {
+      const lines: [number, string][] = [];
+      const picked: number[] = [];
+      const read = forEachCountedLine(
+        p,
+        (i) => {
+          picked.push(i);
+          return pick(i);
+        },
+        (i, data, start, end) => lines.push([i, data.toString('utf8', start, end)]),
+      );
+      return { read, lines, picked };
+    };
+    const counted = (p: CommitPatch, pick: (i: number) => boolean) =>
+      p.files.flatMap((f, i) => (pick(i) ? f.added.filter(isNontrivialLine).map((l): [number, string] => [i, l]) : []));
+    for (const p of [...read, odd]) {
+      for (const pick of [() => true, (i: number) => i !== 1, () => false]) {
+        const { read: fromRecord, lines, picked } = given(store.get(p.sha)!, pick);
+        expect(fromRecord).toBe(true);
+        expect(lines, p.sha).toEqual(counted(p, pick));
+        // Asked only of files that add lines.
+        expect(picked).toEqual(p.files.flatMap((f, i) => (f.added.length > 0 ? [i] : [])));
+      }
+      // A patch from git, or one whose lines were read already: no record to read.
+      expect(given(p, () => true)).toEqual({ read: false, lines: [], picked: [] });
+      const decoded = store.get(p.sha)!;
+      expect(decoded.files).toEqual(p.files);
+      expect(given(decoded, () => true).read).toBe(false);
+    }
+    expect(given(store.get(odd.sha)!, () => true).lines).toEqual([
+      [0, 'const x = compute(1);'],
+      [0, 'é naïve value = 1'],
+      [0, 'crlf line here\r'],
+      [1, 'const y = compute(2);'],
+      [2, 'const z = compute(3);'],
+    ]);
+    // A store made without a line test marks nothing: no record to read either.
+    const plain = new PatchStore(tempDir('paceflow-store-'));
+    plain.keep(odd);
+    expect(given(plain.get(odd.sha)!, () => true).read).toBe(false);
+    plain.close();
+    store.close();
+  });
+
   // The history's pass keeps a record's lines in the diff's order, each with its sign.
   it.each([
     ['in the diff’s order', '+a\n-x\n+b\n-y\n+c\n', null],
@@ -248,6 +314,13 @@ describe('PatchStore', () => {
     expect(summaryOf(kept)).toEqual([{ path: 'f.ts', oldPath: null, added: 3, removed: 2, counted: 0 }]);
     if (error) {
       expect(() => keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)).toThrow(`damaged record for ${sha}`);
+      expect(() =>
+        forEachCountedLine(
+          store.get(sha)!,
+          () => true,
+          () => {},
+        ),
+      ).toThrow(`damaged record for ${sha}`);
       expect(() => kept.files).toThrow(`damaged record for ${sha}`);
     } else {
       expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)[0]!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));

@@ -6,7 +6,7 @@ import { attributableCommits, repositoryRows } from '../db/count.js';
 import type { CommitPatch, FilePatch } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
-import { isNontrivialLine, normalizeLine, normalLineHash, textLines } from './lines.js';
+import { isNontrivialLine, normalizeLine, normalLineHash, normalLineHashOfBytes, textLines } from './lines.js';
 import {
   commitsWithTakingsFrom,
   dropUnreachableTakings,
@@ -21,7 +21,7 @@ import {
 } from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
 import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
-import { type PatchStore, readPatches, summaryOf } from '../git/patch-store.js';
+import { forEachCountedLine, type PatchStore, readPatches, summaryOf } from '../git/patch-store.js';
 
 /** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
 export function attributionProvider(marker: string): string {
@@ -83,6 +83,8 @@ interface Write {
   /** The edit that wrote the line, and its tool (for show). */
   editId: string;
   toolName: string;
+  /** The key of its credit (LineMatch.credits): provider and session. */
+  creditKey: string;
 }
 
 export type LineVerdict =
@@ -164,11 +166,15 @@ export class WrittenLines {
    */
   take(paths: readonly string[], text: string, at: number): { write: Write; path: string } | null {
     // Hashed only for a path some session wrote: most lines of most commits are on none.
-    let key: number | undefined;
+    for (const path of paths) if (this.byPath.has(path)) return this.takeKey(paths, normalLineHash(text), at);
+    return null;
+  }
+
+  /** take, for a line by its normalLineHash. */
+  takeKey(paths: readonly string[], key: number, at: number): { write: Write; path: string } | null {
     for (const path of paths) {
       const lines = this.byPath.get(path);
       if (!lines) continue;
-      key ??= normalLineHash(text);
       const entry = lines.get(key);
       if (entry === undefined) continue;
       if (typeof entry === 'number') {
@@ -274,6 +280,7 @@ export function loadWrittenLines(db: Database, repoId: string, paths: readonly s
       model: row.model,
       editId: row.edit_id,
       toolName: row.tool_name,
+      creditKey: `${row.provider}\0${row.root_session_id}`,
     };
     for (const line of writtenLines(row.added_text, row.removed_text)) written.add(row.path, line, write);
   }
@@ -653,17 +660,7 @@ export function matchCommitLines(files: readonly FilePatch[], at: number, writte
         continue;
       }
       const { write } = taken;
-      match.takings.push({
-        editId: write.editId,
-        writePath: taken.path,
-        path: file.path,
-        line: normalizeLine(text),
-        provider: write.provider,
-      });
-      const key = `${write.provider}\0${write.sessionId}`;
-      const credit = match.credits.get(key) ?? { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 0 };
-      credit.lines++;
-      match.credits.set(key, credit);
+      credit(match, write, taken.path, file.path, text);
       if (explain) {
         match.explanation.push({
           path: file.path,
@@ -681,6 +678,39 @@ export function matchCommitLines(files: readonly FilePatch[], at: number, writte
       }
     }
   }
+  return match;
+}
+
+/** Credits an AI line (`text`, at `path`) to the write it took, to `writePath`. */
+function credit(match: LineMatch, write: Write, writePath: string, path: string, text: string): void {
+  match.takings.push({ editId: write.editId, writePath, path, line: normalizeLine(text), provider: write.provider });
+  const credit = match.credits.get(write.creditKey);
+  if (credit) credit.lines++;
+  else match.credits.set(write.creditKey, { provider: write.provider, sessionId: write.sessionId, model: write.model, lines: 1 });
+}
+
+/**
+ * matchCommitLines' answer from a kept patch's record (forEachCountedLine), null when it has none
+ * at hand: the lines of files on paths no session wrote are not read (their count is the
+ * summary's), and those on a written path are looked up by the hash of their bytes — only a line
+ * taken becomes a string. Decoding whole records was the attribution's largest allocation on the
+ * 80k bench history's first run (~350 MB of its ~1 GB).
+ */
+function matchStoredLines(patch: CommitPatch, at: number, written: WrittenLines): LineMatch | null {
+  const summary = summaryOf(patch);
+  if (!summary) return null;
+  const match: LineMatch = { nontrivial: 0, credits: new Map(), takings: [], explanation: [] };
+  const paths = summary.map((f) => (f.oldPath !== null && f.oldPath !== f.path ? [f.path, f.oldPath] : [f.path]));
+  const read = forEachCountedLine(
+    patch,
+    (i) => paths[i]!.some((p) => written.hasPath(p)),
+    (i, data, start, end) => {
+      const taken = written.takeKey(paths[i]!, normalLineHashOfBytes(data, start, end), at);
+      if (taken) credit(match, taken.write, taken.path, summary[i]!.path, data.toString('utf8', start, end));
+    },
+  );
+  if (!read) return null;
+  for (const f of summary) match.nontrivial += f.counted;
   return match;
 }
 
@@ -794,15 +824,20 @@ class AttributionRun {
   attribute(patch: CommitPatch, commit: CommitRow): void {
     const { options } = this;
     const scope = options.pathScope;
-    const unwritten = scope === undefined && options.onExplain === undefined ? unwrittenMatch(patch, this.written) : null;
+    const at = Date.parse(commit.committed_at);
+    // From the store's summary or record when it can (neither decodes the patch); else its lines.
+    const stored =
+      scope === undefined && options.onExplain === undefined
+        ? (unwrittenMatch(patch, this.written) ?? matchStoredLines(patch, at, this.written))
+        : null;
     // A getter: the store decodes a patch's lines when they are first asked for.
-    const files = unwritten
+    const files = stored
       ? []
       : scope
         ? patch.files.filter((f) => scope.has(f.path) || (f.oldPath !== null && scope.has(f.oldPath)))
         : patch.files;
     if (scope && files.length === 0) return;
-    const match = unwritten ?? matchCommitLines(files, Date.parse(commit.committed_at), this.written, options.onExplain !== undefined);
+    const match = stored ?? matchCommitLines(files, at, this.written, options.onExplain !== undefined);
     // A commit aider says it made is all its session's work.
     const byAider = match.credits.size === 0 ? this.aiderCommits.find((a) => commit.sha.startsWith(a.short_sha)) : undefined;
     if (byAider && match.nontrivial > 0) {

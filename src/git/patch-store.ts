@@ -323,36 +323,111 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
     }));
   }
   const { lines, header } = record;
-  const { data, end } = lines;
+  const { data } = lines;
   const marked = flag !== undefined && record.marks === flag;
-  const damaged = damagedRecord(patch.sha);
-  let at = lines.start;
+  const line = new RecordLines(lines, damagedRecord(patch.sha));
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
     const added = new Float64Array(addedCount);
     const addedFlags = new Uint8Array(flag ? addedCount : 0);
     const removed = new Float64Array(removedCount);
     let a = 0;
     let r = 0;
-    // Each line with its sign (patch-record.ts): added and removed ones in the diff's order.
+    line.file(addedCount, removedCount);
     for (let n = addedCount + removedCount; n > 0; n--) {
-      const stop = data.indexOf(NEWLINE, at);
-      if (stop < 0 || stop >= end) throw damaged();
-      const sign = data[at];
-      if ((sign === PLUS || sign === STAR) && a < addedCount) {
-        if (marked) addedFlags[a] = sign === STAR ? 1 : 0;
-        else if (flag) {
-          const line = data.toString('utf8', at + 1, stop);
-          addedFlags[a] = flag(line, 0, line.length) ? 1 : 0;
-        }
-        added[a++] = key.bytes(data, at + 1, stop);
-      } else if (sign === MINUS && r < removedCount) removed[r++] = key.bytes(data, at + 1, stop);
-      else throw damaged();
-      at = stop + 1;
+      line.next();
+      if (line.sign === MINUS) {
+        removed[r++] = key.bytes(data, line.start, line.stop);
+        continue;
+      }
+      if (marked) addedFlags[a] = line.sign === STAR ? 1 : 0;
+      else if (flag) {
+        const text = data.toString('utf8', line.start, line.stop);
+        addedFlags[a] = flag(text, 0, text.length) ? 1 : 0;
+      }
+      added[a++] = key.bytes(data, line.start, line.stop);
     }
     return { path, oldPath, added, addedFlags, removed };
   });
-  if (at !== end) throw damaged();
+  line.finish();
   return files;
+}
+
+/**
+ * A record's lines one at a time, file by file, each line's sign (patch-record.ts: added and
+ * removed lines in the diff's order) checked against what its file's counts leave: a record that is
+ * not what its header says throws `damaged`.
+ */
+class RecordLines {
+  /** The current line's sign (PLUS, STAR or MINUS) and its bytes without it, [start, stop). */
+  sign = 0;
+  start = 0;
+  stop = 0;
+  private at: number;
+  private addedLeft = 0;
+  private removedLeft = 0;
+
+  constructor(
+    private readonly lines: LentBytes,
+    private readonly damaged: () => Error,
+  ) {
+    this.at = lines.start;
+  }
+
+  /** The next file's lines come: this many added and removed. */
+  file(added: number, removed: number): void {
+    this.addedLeft = added;
+    this.removedLeft = removed;
+  }
+
+  next(): void {
+    const { data, end } = this.lines;
+    const stop = data.indexOf(NEWLINE, this.at);
+    if (stop < 0 || stop >= end) throw this.damaged();
+    const sign = data[this.at]!;
+    if ((sign === PLUS || sign === STAR) && this.addedLeft > 0) this.addedLeft--;
+    else if (sign === MINUS && this.removedLeft > 0) this.removedLeft--;
+    else throw this.damaged();
+    this.sign = sign;
+    this.start = this.at + 1;
+    this.stop = stop;
+    this.at = stop + 1;
+  }
+
+  /** The record ends where its last file's lines do. */
+  finish(): void {
+    if (this.at !== this.lines.end) throw this.damaged();
+  }
+}
+
+/**
+ * The added lines the store's `counted` holds (signed '*') of the files of a kept patch that `pick`
+ * picks (by index into its summary), each where it stands in the record's bytes, lent for the call:
+ * a reader that wants a few of them as text (attribution: the lines a session wrote) decodes those,
+ * not the record. The other files' lines are passed over unread. False, calling nothing, when the
+ * patch's record is not at hand — one from git, a store made without `counted`, or lines split
+ * already: read its `files` then.
+ */
+export function forEachCountedLine(
+  patch: CommitPatch,
+  pick: (file: number) => boolean,
+  line: (file: number, data: Buffer, start: number, end: number) => void,
+): boolean {
+  const header = headers.get(patch);
+  const record = header ? records.get(patch)?.() : null;
+  if (!header || !record || record.marks === null) return false;
+  const { data } = record.lines;
+  const read = new RecordLines(record.lines, damagedRecord(patch.sha));
+  for (let i = 0; i < header.length; i++) {
+    const [, , addedCount, removedCount] = header[i]!;
+    const picked = addedCount > 0 && pick(i);
+    read.file(addedCount, removedCount);
+    for (let n = addedCount + removedCount; n > 0; n--) {
+      read.next();
+      if (picked && read.sign === STAR) line(i, data, read.start, read.stop);
+    }
+  }
+  read.finish();
+  return true;
 }
 
 /**
