@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type Evidence, evidenceFingerprint } from '../src/builders/churn/evidence.js';
 import { type ChurnSubject, LiveLines } from '../src/builders/churn/live-lines.js';
 import { isNontrivialRange, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
-import { keyedFiles } from '../src/git/patch-store.js';
+import { type KeyedFile, keyedFiles } from '../src/git/patch-store.js';
 import type { CommitPatch, FilePatch } from '../src/git/patches.js';
 
 /** The churn rules of src/builders/churn on their own: lines, windows, moves and renames. */
@@ -128,6 +128,122 @@ describe('LiveLines', () => {
     expect(live.size()).toEqual({ lines: 0, paths: 1 });
     live.sweep(40 * DAY);
     expect(live.size()).toEqual({ lines: 0, paths: 0 });
+  });
+});
+
+// LiveLines keeps each path's lines in a table of its own (open addressing over the keys' low
+// bits): keys that share their low bits probe past one another and past deleted slots, tables
+// grow, and shrink after a sweep. Held against a model of the rules as plain lists, over seeded
+// random histories whose keys mostly collide (k + i·2³²: the same low 32 bits).
+describe('LiveLines against a model of its rules', () => {
+  type ModelLine = { s: ChurnSubject; w: number };
+  class Model {
+    readonly byPath = new Map<string, Map<number, ModelLine[]>>();
+    constructor(private readonly windowMs: number) {}
+    add(s: ChurnSubject, path: string, key: number, w: number) {
+      const byKey = this.byPath.get(path) ?? new Map<number, ModelLine[]>();
+      this.byPath.set(path, byKey);
+      byKey.set(key, [...(byKey.get(key) ?? []), { s, w }]);
+    }
+    remove(files: readonly KeyedFile[], at: number) {
+      const readded = new Map<number, number>();
+      for (const f of files) for (const key of f.added) readded.set(key, (readded.get(key) ?? 0) + 1);
+      for (const f of files) {
+        const from = f.oldPath ?? f.path;
+        const byKey = this.byPath.get(from);
+        if (!byKey) continue;
+        for (const key of f.removed) {
+          const lines = byKey.get(key) ?? [];
+          if (lines.length === 0) continue;
+          if ((readded.get(key) ?? 0) > 0) {
+            readded.set(key, readded.get(key)! - 1);
+            continue;
+          }
+          const { s, w } = lines.pop()!;
+          if (lines.length === 0) byKey.delete(key);
+          if (at > s.at && at <= s.at + this.windowMs) {
+            s.churned++;
+            s.aiChurned += w;
+          }
+        }
+        if (f.oldPath && f.oldPath !== f.path) {
+          this.byPath.delete(f.oldPath);
+          const into = this.byPath.get(f.path);
+          if (!into) this.byPath.set(f.path, byKey);
+          else for (const [key, lines] of byKey) into.set(key, [...(into.get(key) ?? []), ...lines]);
+        }
+      }
+    }
+    sweep(at: number) {
+      for (const [path, byKey] of this.byPath) {
+        for (const [key, lines] of byKey) {
+          const open = lines.filter((l) => l.s.at >= at - this.windowMs);
+          if (open.length === 0) byKey.delete(key);
+          else byKey.set(key, open);
+        }
+        if (byKey.size === 0) this.byPath.delete(path);
+      }
+    }
+    size() {
+      let lines = 0;
+      for (const byKey of this.byPath.values()) for (const l of byKey.values()) lines += l.length;
+      return { lines, paths: this.byPath.size };
+    }
+  }
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])('seed %i: the same churn, line for line, and the same lines left', (seed) => {
+    let state = seed;
+    const random = (n: number) => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state % n;
+    };
+    // 40 texts: most share their low bits with others (a few slots for many keys), some not.
+    const keys = Array.from({ length: 40 }, (_, i) => (i < 30 ? 5 + (i % 3) * 8 + Math.floor(i / 3) * 2 ** 32 : 2 ** 40 + i * 977));
+    const paths = ['a.ts', 'b.ts', 'c.ts', 'd.ts'];
+    const window = 14 * DAY;
+    const live = new LiveLines(window);
+    const model = new Model(window);
+    const subjects: [ChurnSubject, ChurnSubject][] = [];
+    let at = 0;
+    for (let step = 0; step < 600; step++) {
+      at += (random(3) * DAY) / 2;
+      const op = random(10);
+      if (op < 5) {
+        const s: [ChurnSubject, ChurnSubject] = [subjectAt(at), subjectAt(at)];
+        subjects.push(s);
+        const weight = [0, 1, 0.5][random(3)]!;
+        for (let n = 1 + random(12); n > 0; n--) {
+          const path = paths[random(paths.length)]!;
+          const key = keys[random(keys.length)]!;
+          live.add(s[0], path, key, weight);
+          model.add(s[1], path, key, weight);
+        }
+      } else if (op < 9) {
+        const files: KeyedFile[] = paths
+          .filter(() => random(2) === 0)
+          .map((path) => {
+            const renamed = random(8) === 0;
+            return {
+              path: renamed ? paths[random(paths.length)]! : path,
+              oldPath: renamed ? path : null,
+              added: Float64Array.from({ length: random(4) }, () => keys[random(keys.length)]!),
+              addedFlags: new Uint8Array(0),
+              removed: Float64Array.from({ length: random(16) }, () => keys[random(keys.length)]!),
+            };
+          });
+        live.remove(files, at);
+        model.remove(files, at);
+      } else {
+        live.sweep(at);
+        model.sweep(at);
+      }
+      expect(live.size(), `step ${step}`).toEqual(model.size());
+    }
+    const churn = (s: ChurnSubject) => [s.churned, s.aiChurned];
+    expect(subjects.map(([l]) => churn(l))).toEqual(subjects.map(([, m]) => churn(m)));
+    // Not an empty comparison: lines churned, lines moved, and lines left.
+    expect(subjects.reduce((n, [l]) => n + l.churned, 0)).toBeGreaterThan(20);
+    expect(live.size().lines).toBeGreaterThan(0);
   });
 });
 

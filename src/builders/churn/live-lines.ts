@@ -27,19 +27,177 @@ const NO_AI = 0;
 const AI = 1;
 const SHARE = 2;
 
-/** One line, or the lines of one normal text, oldest first. */
-type Lines = LiveLine | LiveLine[];
+/**
+ * One path's live lines by normal line (its normalLineHash), each text's lines oldest first: an
+ * open-addressing table in typed arrays, not a Map. Keyed by a number past 31 bits, a Map boxed
+ * every key, and its tables grew and shrank by copying as a window's lines came and went: ~380 MB
+ * of the churn pass's ~900 MB of garbage on the 80k bench history's first run (set 284 MB, delete
+ * 95 MB). A text present once (most are) holds its line in the table; one present more often, a
+ * list of them (`lists`), the table holding the list's index as ~index.
+ */
+class PathLines {
+  private keys = new Float64Array(MIN_SLOTS);
+  private values = new Int32Array(MIN_SLOTS);
+  /** EMPTY, FULL or GONE (a deleted slot, which a probe passes over). */
+  private states = new Uint8Array(MIN_SLOTS);
+  private readonly lists: (LiveLine[] | null)[] = [];
+  private readonly freeLists: number[] = [];
+  /** Texts present, and slots not EMPTY. */
+  size = 0;
+  private taken = 0;
+
+  /** Adds a line of this text, as its newest. */
+  add(key: number, line: LiveLine): void {
+    const slot = this.slotOf(key);
+    if (slot >= 0) {
+      const value = this.values[slot]!;
+      if (value >= 0) this.values[slot] = ~this.newList(value, line);
+      else this.lists[~value]!.push(line);
+      return;
+    }
+    if ((this.taken + 1) * 4 > this.keys.length * 3) this.resize(this.size + 1);
+    this.insert(key, line);
+  }
+
+  has(key: number): boolean {
+    return this.slotOf(key) >= 0;
+  }
+
+  /** Removes this text's newest line; undefined when none is present. */
+  pop(key: number): LiveLine | undefined {
+    const slot = this.slotOf(key);
+    if (slot < 0) return undefined;
+    const value = this.values[slot]!;
+    if (value >= 0) {
+      this.drop(slot);
+      return value;
+    }
+    const list = this.lists[~value]!;
+    const line = list.pop()!;
+    if (list.length === 1) {
+      this.values[slot] = list[0]!;
+      this.freeList(~value);
+    }
+    return line;
+  }
+
+  /**
+   * Calls `each` with every text's lines, oldest first (a list lent for the call), and keeps of
+   * them what it returns: `true` all of them, `false` none, or a filter to keep those it passes.
+   */
+  keep(each: (lines: readonly LiveLine[] | LiveLine) => boolean | ((line: LiveLine) => boolean)): void {
+    for (let slot = 0; slot < this.states.length; slot++) {
+      if (this.states[slot] !== FULL) continue;
+      const value = this.values[slot]!;
+      const lines = value >= 0 ? value : this.lists[~value]!;
+      const kept = each(lines);
+      if (kept === true) continue;
+      if (kept === false) {
+        if (value < 0) this.freeList(~value);
+        this.drop(slot);
+        continue;
+      }
+      // A list, some of its lines closed (a single line is kept or not).
+      const list = (lines as LiveLine[]).filter(kept);
+      if (list.length === 0) {
+        this.freeList(~value);
+        this.drop(slot);
+      } else if (list.length === 1) {
+        this.freeList(~value);
+        this.values[slot] = list[0]!;
+      } else this.lists[~value] = list;
+    }
+    // Mostly deleted slots after a sweep: a smaller table, its probes short again.
+    if (this.keys.length > MIN_SLOTS && this.size * 8 < this.keys.length) this.resize(this.size);
+  }
+
+  /** Every text's key and lines, oldest first (a list lent for the call). */
+  forEach(each: (key: number, lines: readonly LiveLine[] | LiveLine) => void): void {
+    for (let slot = 0; slot < this.states.length; slot++) {
+      if (this.states[slot] !== FULL) continue;
+      const value = this.values[slot]!;
+      each(this.keys[slot]!, value >= 0 ? value : this.lists[~value]!);
+    }
+  }
+
+  /** How many lines are present. */
+  lineCount(): number {
+    let lines = 0;
+    this.forEach((_, l) => {
+      lines += typeof l === 'number' ? 1 : l.length;
+    });
+    return lines;
+  }
+
+  /** The slot holding this key, or -1. */
+  private slotOf(key: number): number {
+    const mask = this.keys.length - 1;
+    // The key is a hash already: its low bits are as good as any.
+    for (let slot = key & mask; ; slot = (slot + 1) & mask) {
+      const state = this.states[slot];
+      if (state === EMPTY) return -1;
+      if (state === FULL && this.keys[slot] === key) return slot;
+    }
+  }
+
+  /** Puts a key known absent in its first free slot. */
+  private insert(key: number, value: number): void {
+    const mask = this.keys.length - 1;
+    let slot = key & mask;
+    while (this.states[slot] === FULL) slot = (slot + 1) & mask;
+    if (this.states[slot] === EMPTY) this.taken++;
+    this.states[slot] = FULL;
+    this.keys[slot] = key;
+    this.values[slot] = value;
+    this.size++;
+  }
+
+  private drop(slot: number): void {
+    this.states[slot] = GONE;
+    this.size--;
+  }
+
+  /** A table of slots for `size` texts (at most half full), every present text put in again. */
+  private resize(size: number): void {
+    let slots = MIN_SLOTS;
+    while (slots < size * 2) slots *= 2;
+    const { keys, values, states } = this;
+    this.keys = new Float64Array(slots);
+    this.values = new Int32Array(slots);
+    this.states = new Uint8Array(slots);
+    this.size = 0;
+    this.taken = 0;
+    for (let slot = 0; slot < states.length; slot++) if (states[slot] === FULL) this.insert(keys[slot]!, values[slot]!);
+  }
+
+  private newList(first: LiveLine, second: LiveLine): number {
+    const at = this.freeLists.pop();
+    if (at === undefined) return this.lists.push([first, second]) - 1;
+    this.lists[at] = [first, second];
+    return at;
+  }
+
+  private freeList(at: number): void {
+    this.lists[at] = null;
+    this.freeLists.push(at);
+  }
+}
+
+const MIN_SLOTS = 8;
+const EMPTY = 0;
+const FULL = 1;
+const GONE = 2;
 
 /**
  * The subjects' lines still present on mainline, by path and normal line (its normalLineHash;
  * newest last), as the churn pass walks mainline forward. A later commit that deletes one inside
  * its subject's window churns it; one that adds the same text back (a move, a reformat) does not.
- * A first run holds a window's lines of the whole mainline: a text present once (most are) keeps
- * its line without a list around it, and its key is a number, not a copy of the line (on git's own
- * history a copy and its map entry cost twice the time of the hash's).
+ * A first run holds a window's lines of the whole mainline: each line a number (LiveLine), each
+ * path's lines in a table of numbers (PathLines), its key the line's hash, not a copy of the line
+ * (on git's own history a copy and its map entry cost twice the time of the hash's).
  */
 export class LiveLines {
-  private readonly byPath = new Map<string, Map<number, Lines>>();
+  private readonly byPath = new Map<string, PathLines>();
   /** The lines' subjects, each with the share its SHARE lines weigh (an entry per subject and share). */
   private readonly entries: { subject: ChurnSubject; share: number }[] = [];
   private readonly entryOf = new Map<ChurnSubject, number>();
@@ -48,16 +206,12 @@ export class LiveLines {
 
   /** Adds a subject's line, by its normalLineHash. */
   add(subject: ChurnSubject, path: string, key: number, weight: number): void {
-    let byText = this.byPath.get(path);
-    if (!byText) {
-      byText = new Map();
-      this.byPath.set(path, byText);
+    let lines = this.byPath.get(path);
+    if (!lines) {
+      lines = new PathLines();
+      this.byPath.set(path, lines);
     }
-    const line = this.lineOf(subject, weight);
-    const same = byText.get(key);
-    if (same === undefined) byText.set(key, line);
-    else if (Array.isArray(same)) same.push(line);
-    else byText.set(key, [same, line]);
+    lines.add(key, this.lineOf(subject, weight));
   }
 
   /**
@@ -101,30 +255,22 @@ export class LiveLines {
     };
     for (const f of files) {
       const from = f.oldPath ?? f.path;
-      const byText = this.byPath.get(from);
-      if (!byText) continue;
-      for (const key of f.removed) this.removeOne(byText, key, readdedOf, at);
-      if (f.oldPath && f.oldPath !== f.path) this.rename(f.oldPath, f.path, byText);
+      const lines = this.byPath.get(from);
+      if (!lines) continue;
+      for (const key of f.removed) this.removeOne(lines, key, readdedOf, at);
+      if (f.oldPath && f.oldPath !== f.path) this.rename(f.oldPath, f.path, lines);
     }
   }
 
-  private removeOne(byText: Map<number, Lines>, key: number, readdedOf: () => Map<number, number>, at: number): void {
-    const candidates = byText.get(key);
-    if (candidates === undefined) return;
+  private removeOne(lines: PathLines, key: number, readdedOf: () => Map<number, number>, at: number): void {
+    if (!lines.has(key)) return;
     const addedAnywhere = readdedOf();
     const readded = addedAnywhere.get(key) ?? 0;
     if (readded > 0) {
       addedAnywhere.set(key, readded - 1); // moved or reformatted: not churn
       return;
     }
-    let line: LiveLine;
-    if (!Array.isArray(candidates)) {
-      line = candidates;
-      byText.delete(key);
-    } else {
-      line = candidates.pop()!;
-      if (candidates.length === 1) byText.set(key, candidates[0]!);
-    }
+    const line = lines.pop(key)!;
     const s = this.subjectOf(line);
     if (at > s.at && at <= s.at + this.windowMs) {
       s.churned++;
@@ -132,47 +278,39 @@ export class LiveLines {
     }
   }
 
-  private rename(from: string, to: string, byText: Map<number, Lines>): void {
+  private rename(from: string, to: string, lines: PathLines): void {
     this.byPath.delete(from);
     const into = this.byPath.get(to);
-    if (into) for (const [key, lines] of byText) into.set(key, one([...listOf(into.get(key)), ...listOf(lines)]));
-    else this.byPath.set(to, byText);
+    if (!into) {
+      this.byPath.set(to, lines);
+      return;
+    }
+    // The renamed path's lines after those already at the new one, each text's oldest first.
+    lines.forEach((key, l) => {
+      if (typeof l === 'number') into.add(key, l);
+      else for (const line of l) into.add(key, line);
+    });
   }
 
   /** How many lines are live, and on how many paths (what a sweep leaves: test/churn-rules.test.ts). */
   size(): { lines: number; paths: number } {
     let lines = 0;
-    for (const byText of this.byPath.values()) for (const l of byText.values()) lines += Array.isArray(l) ? l.length : 1;
+    for (const path of this.byPath.values()) lines += path.lineCount();
     return { lines, paths: this.byPath.size };
   }
 
   /** Lines whose window closed by `at` can no longer churn: dropping them keeps memory to one window. */
   sweep(at: number): void {
-    // forEach, not for…of over entries: a [key, value] pair for every live line at every sweep
-    // was the churn pass's largest allocation (214 MB of its 1.1 GB on the 80k bench history's
-    // first run). A Map's forEach may delete the entry it is at; setting an existing key keeps its place.
     const since = at - this.windowMs;
-    this.byPath.forEach((byText, path) => {
-      byText.forEach((lines, text) => {
-        if (!Array.isArray(lines)) {
-          if (this.subjectOf(lines).at < since) byText.delete(text);
-          return;
-        }
-        let open = 0;
-        for (const l of lines) if (this.subjectOf(l).at >= since) open++;
-        if (open === lines.length) return;
-        if (open === 0) byText.delete(text);
-        else byText.set(text, one(lines.filter((l) => this.subjectOf(l).at >= since)));
+    const open = (line: LiveLine) => this.subjectOf(line).at >= since;
+    this.byPath.forEach((lines, path) => {
+      lines.keep((l) => {
+        if (typeof l === 'number') return open(l);
+        let n = 0;
+        for (const line of l) if (open(line)) n++;
+        return n === l.length ? true : n === 0 ? false : open;
       });
-      if (byText.size === 0) this.byPath.delete(path);
+      if (lines.size === 0) this.byPath.delete(path);
     });
   }
-}
-
-function listOf(lines: Lines | undefined): LiveLine[] {
-  return lines === undefined ? [] : Array.isArray(lines) ? lines : [lines];
-}
-
-function one(lines: LiveLine[]): Lines {
-  return lines.length === 1 ? lines[0]! : lines;
 }
