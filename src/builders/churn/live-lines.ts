@@ -36,15 +36,24 @@ const SHARE = 2;
  * list of them (`lists`), the table holding the list's index as ~index.
  */
 class PathLines {
-  private keys = new Float64Array(MIN_SLOTS);
-  private values = new Int32Array(MIN_SLOTS);
+  private keys: Float64Array;
+  private values: Int32Array;
   /** EMPTY, FULL or GONE (a deleted slot, which a probe passes over). */
-  private states = new Uint8Array(MIN_SLOTS);
+  private states: Uint8Array;
   private readonly lists: (LiveLine[] | null)[] = [];
   private readonly freeLists: number[] = [];
   /** Texts present, and slots not EMPTY. */
   size = 0;
   private taken = 0;
+
+  constructor(private readonly pool: SlotPool) {
+    [this.keys, this.values, this.states] = pool.take(MIN_SLOTS);
+  }
+
+  /** Hands its slots back to the pool: the table is not used again. */
+  release(): void {
+    this.pool.give(this.keys, this.values, this.states);
+  }
 
   /** Adds a line of this text, as its newest. */
   add(key: number, line: LiveLine): void {
@@ -108,7 +117,7 @@ class PathLines {
       } else this.lists[~value] = list;
     }
     // Mostly deleted slots after a sweep: a smaller table, its probes short again.
-    if (this.keys.length > MIN_SLOTS && this.size * 8 < this.keys.length) this.resize(this.size);
+    if (this.keys.length > MIN_SLOTS && this.size * 16 < this.keys.length) this.resize(this.size);
   }
 
   /** Every text's key and lines, oldest first (a list lent for the call). */
@@ -162,12 +171,11 @@ class PathLines {
     let slots = MIN_SLOTS;
     while (slots < size * 2) slots *= 2;
     const { keys, values, states } = this;
-    this.keys = new Float64Array(slots);
-    this.values = new Int32Array(slots);
-    this.states = new Uint8Array(slots);
+    [this.keys, this.values, this.states] = this.pool.take(slots);
     this.size = 0;
     this.taken = 0;
     for (let slot = 0; slot < states.length; slot++) if (states[slot] === FULL) this.insert(keys[slot]!, values[slot]!);
+    this.pool.give(keys, values, states);
   }
 
   private newList(first: LiveLine, second: LiveLine): number {
@@ -225,7 +233,38 @@ class ReaddedLines {
   }
 }
 
-const MIN_SLOTS = 8;
+/**
+ * Tables' slots, kept for the next table of their size when a table grows, shrinks or goes: a
+ * window's paths come and go, and a new ArrayBuffer per table made and dropped was most of the
+ * tables' own cost (~0.3 s of the 80k bench history's first run). One buffer per table holds its
+ * keys, values and states.
+ */
+class SlotPool {
+  private readonly free = new Map<number, [Float64Array, Int32Array, Uint8Array][]>();
+
+  take(slots: number): [Float64Array, Int32Array, Uint8Array] {
+    const kept = this.free.get(slots)?.pop();
+    if (kept) {
+      kept[2].fill(EMPTY);
+      return kept;
+    }
+    const buffer = new ArrayBuffer(slots * 13);
+    return [new Float64Array(buffer, 0, slots), new Int32Array(buffer, slots * 8, slots), new Uint8Array(buffer, slots * 12, slots)];
+  }
+
+  give(keys: Float64Array, values: Int32Array, states: Uint8Array): void {
+    let list = this.free.get(keys.length);
+    if (!list) {
+      list = [];
+      this.free.set(keys.length, list);
+    }
+    // Bounded: past a few of a size, a buffer goes to the collector as it would without the pool.
+    if (list.length < POOLED_PER_SIZE) list.push([keys, values, states]);
+  }
+}
+
+const POOLED_PER_SIZE = 4096;
+const MIN_SLOTS = 16;
 const EMPTY = 0;
 const FULL = 1;
 const GONE = 2;
@@ -240,6 +279,7 @@ const GONE = 2;
  */
 export class LiveLines {
   private readonly byPath = new Map<string, PathLines>();
+  private readonly pool = new SlotPool();
   /** The lines' subjects, each with the share its SHARE lines weigh (an entry per subject and share). */
   private readonly entries: { subject: ChurnSubject; share: number }[] = [];
   private readonly entryOf = new Map<ChurnSubject, number>();
@@ -250,7 +290,7 @@ export class LiveLines {
   add(subject: ChurnSubject, path: string, key: number, weight: number): void {
     let lines = this.byPath.get(path);
     if (!lines) {
-      lines = new PathLines();
+      lines = new PathLines(this.pool);
       this.byPath.set(path, lines);
     }
     lines.add(key, this.lineOf(subject, weight));
@@ -325,6 +365,7 @@ export class LiveLines {
       if (typeof l === 'number') into.add(key, l);
       else for (const line of l) into.add(key, line);
     });
+    lines.release();
   }
 
   /** How many lines are live, and on how many paths (what a sweep leaves: test/churn-rules.test.ts). */
@@ -345,7 +386,10 @@ export class LiveLines {
         for (const line of l) if (open(line)) n++;
         return n === l.length ? true : n === 0 ? false : open;
       });
-      if (lines.size === 0) this.byPath.delete(path);
+      if (lines.size === 0) {
+        this.byPath.delete(path);
+        lines.release();
+      }
     });
   }
 }
