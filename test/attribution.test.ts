@@ -10,6 +10,7 @@ import {
   bumpWhenHeavyMainlineMoves,
   loadWrittenLines,
   outcomeWriter,
+  readEditsThrough,
   WrittenLines,
   writeOutcomeShares,
   writtenLines,
@@ -1378,6 +1379,7 @@ describe('a sub-agent’s lines are credited to the session a person had', () =>
   it.each([
     { asked: 'the paths of the commits read', paths: ['p.ts'] },
     { asked: 'every path (a whole build)', paths: null },
+    { asked: 'many paths (the table read through)', paths: ['p.ts', ...Array.from({ length: 120 }, (_, i) => `other-${i}.ts`)] },
   ])('$asked: each writer’s root, as walking every session down from its root found it', ({ paths }) => {
     const written = loadWrittenLines(db, 'r', paths);
     written.sort();
@@ -1386,5 +1388,90 @@ describe('a sub-agent’s lines are credited to the session a person had', () =>
       expect(took?.write.sessionId, id).toBe(root);
       expect(took?.write.sessionId, `${id} (oracle)`).toBe(oracle.get(id));
     }
+  });
+});
+
+// loadWrittenLines reads the edits through the table (in its key order) when they are a quarter of
+// it or more, and looks them up by path otherwise: the same lines either way, each path's writes of
+// a text in the same order (ties in time too).
+describe('the written lines, read through the table or looked up by path', () => {
+  const db = tempDatabase();
+  const session = db.prepare(
+    `INSERT INTO metadata_sessions (session_id, provider, native_id, repo_id, source_path) VALUES (?, 'claude-code', ?, ?, '/t/x.jsonl')`,
+  );
+  const edit = db.prepare(
+    `INSERT INTO fact_session_file_edits (session_id, edit_id, tool_name, abs_path, repo_id, path, status, timestamp, added_text, source_path)
+     VALUES (?, ?, 'Write', '/repo/x', ?, ?, ?, ?, ?, '/t/x.jsonl')`,
+  );
+  const paths = Array.from({ length: 150 }, (_, i) => `src/file-${i}.ts`);
+  const text = (i: number) => `export const shared_${i % 7} = compute(${i % 7});\nexport const own_${i} = compute(${i});\n`;
+  db.transaction(() => {
+    for (const s of ['s-b', 's-a', 's-c']) session.run([s, s, 'r']);
+    session.run(['s-other', 's-other', 'other']);
+    paths.forEach((path, i) => {
+      // Two sessions write the same text to each path at the same time (a tie), a third later.
+      edit.run(['s-b', `b-${i}`, 'r', path, 'applied', '2026-01-01T00:00:00Z', text(i)]);
+      edit.run(['s-a', `a-${i}`, 'r', path, 'applied', '2026-01-01T00:00:00Z', text(i)]);
+      edit.run(['s-c', `c-${i}`, 'r', path, i % 3 === 0 ? 'rejected' : 'applied', '2026-01-01T00:01:00Z', text(i)]);
+    });
+  });
+  /** Each path's writes of its texts, as commits far later take them one by one. */
+  const takes = (written: ReturnType<typeof loadWrittenLines>, of: readonly string[]) => {
+    written.sort();
+    return of.map((path, i) =>
+      text(i)
+        .trim()
+        .split('\n')
+        .map((line) => {
+          const ids: string[] = [];
+          for (
+            let took = written.take([path], line, Date.parse('2026-02-01T00:00:00Z'));
+            took;
+            took = written.take([path], line, Date.parse('2026-02-01T00:00:00Z'))
+          )
+            ids.push(took.write.editId);
+          return ids;
+        }),
+    );
+  };
+  const few = paths.slice(0, 99);
+  const addOther = (n: number) =>
+    db.transaction(() => {
+      for (let i = 0; i < n; i++)
+        edit.run(['s-other', `o-${i}`, 'other', `o-${i}.ts`, 'applied', '2026-01-01T00:00:00Z', 'export const other = value(1);\n']);
+    });
+
+  it('the same writes in the same order, through the table or by path', () => {
+    expect(readEditsThrough(db, 'r', few)).toBe(false); // few paths: looked up, nothing counted
+    expect(readEditsThrough(db, 'r', paths)).toBe(true);
+    expect(readEditsThrough(db, 'r', null)).toBe(true);
+    const byPath = takes(loadWrittenLines(db, 'r', few), few);
+    expect(takes(loadWrittenLines(db, 'r', paths), few)).toEqual(byPath);
+    expect(takes(loadWrittenLines(db, 'r', null), few)).toEqual(byPath);
+    // Read through, still only the paths asked for.
+    expect(readEditsThrough(db, 'r', paths.slice(0, 120))).toBe(true);
+    const some = loadWrittenLines(db, 'r', paths.slice(0, 120));
+    expect([some.hasPath(paths[119]!), some.hasPath(paths[120]!)]).toEqual([true, false]);
+    // Not an empty comparison: ties in the order the path index gives, the later write first, rejected edits left out.
+    expect(byPath[0]).toEqual(
+      [
+        ['b-0', 'a-0'],
+        ['b-0', 'a-0'],
+      ].map((ids) => ids),
+    );
+    expect(byPath[1]).toEqual([
+      ['c-1', 'b-1', 'a-1'],
+      ['c-1', 'b-1', 'a-1'],
+    ]);
+  });
+
+  it("looks them up by path when another repository's edits are most of the table", () => {
+    addOther(2000);
+    expect(readEditsThrough(db, 'r', paths)).toBe(false);
+    expect(readEditsThrough(db, 'other', null)).toBe(true);
+    // Read through, still only the repository's own.
+    const other = loadWrittenLines(db, 'other', null);
+    expect([other.hasPath('o-0.ts'), other.hasPath(paths[0]!)]).toEqual([true, false]);
+    expect(takes(loadWrittenLines(db, 'r', paths), few)).toEqual(takes(loadWrittenLines(db, 'r', few), few));
   });
 });
