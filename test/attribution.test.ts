@@ -1395,26 +1395,32 @@ describe('a sub-agent’s lines are credited to the session a person had', () =>
 // it or more, and looks them up by path otherwise: the same lines either way, each path's writes of
 // a text in the same order (ties in time too).
 describe('the written lines, read through the table or looked up by path', () => {
-  const db = tempDatabase();
-  const session = db.prepare(
-    `INSERT INTO metadata_sessions (session_id, provider, native_id, repo_id, source_path) VALUES (?, 'claude-code', ?, ?, '/t/x.jsonl')`,
-  );
-  const edit = db.prepare(
-    `INSERT INTO fact_session_file_edits (session_id, edit_id, tool_name, abs_path, repo_id, path, status, timestamp, added_text, source_path)
-     VALUES (?, ?, 'Write', '/repo/x', ?, ?, ?, ?, ?, '/t/x.jsonl')`,
-  );
   const paths = Array.from({ length: 150 }, (_, i) => `src/file-${i}.ts`);
   const text = (i: number) => `export const shared_${i % 7} = compute(${i % 7});\nexport const own_${i} = compute(${i});\n`;
-  db.transaction(() => {
-    for (const s of ['s-b', 's-a', 's-c']) session.run([s, s, 'r']);
-    session.run(['s-other', 's-other', 'other']);
-    paths.forEach((path, i) => {
-      // Two sessions write the same text to each path at the same time (a tie), a third later.
-      edit.run(['s-b', `b-${i}`, 'r', path, 'applied', '2026-01-01T00:00:00Z', text(i)]);
-      edit.run(['s-a', `a-${i}`, 'r', path, 'applied', '2026-01-01T00:00:00Z', text(i)]);
-      edit.run(['s-c', `c-${i}`, 'r', path, i % 3 === 0 ? 'rejected' : 'applied', '2026-01-01T00:01:00Z', text(i)]);
+  /** Repository r's edits to 150 paths, and `others` edits of another repository. */
+  const edits = (others: number) => {
+    const db = tempDatabase();
+    const session = db.prepare(
+      `INSERT INTO metadata_sessions (session_id, provider, native_id, repo_id, source_path) VALUES (?, 'claude-code', ?, ?, '/t/x.jsonl')`,
+    );
+    const edit = db.prepare(
+      `INSERT INTO fact_session_file_edits (session_id, edit_id, tool_name, abs_path, repo_id, path, status, timestamp, added_text, source_path)
+       VALUES (?, ?, 'Write', '/repo/x', ?, ?, ?, ?, ?, '/t/x.jsonl')`,
+    );
+    db.transaction(() => {
+      for (const s of ['s-b', 's-a', 's-c']) session.run([s, s, 'r']);
+      session.run(['s-other', 's-other', 'other']);
+      paths.forEach((path, i) => {
+        // Two sessions write the same text to each path at the same time (a tie), a third later.
+        edit.run(['s-b', `b-${i}`, 'r', path, 'applied', '2026-01-01T00:00:00Z', text(i)]);
+        edit.run(['s-a', `a-${i}`, 'r', path, 'applied', '2026-01-01T00:00:00Z', text(i)]);
+        edit.run(['s-c', `c-${i}`, 'r', path, i % 3 === 0 ? 'rejected' : 'applied', '2026-01-01T00:01:00Z', text(i)]);
+      });
+      for (let i = 0; i < others; i++)
+        edit.run(['s-other', `o-${i}`, 'other', `o-${i}.ts`, 'applied', '2026-01-01T00:00:00Z', 'export const other = value(1);\n']);
     });
-  });
+    return db;
+  };
   /** Each path's writes of its texts, as commits far later take them one by one. */
   const takes = (written: ReturnType<typeof loadWrittenLines>, of: readonly string[]) => {
     written.sort();
@@ -1435,13 +1441,9 @@ describe('the written lines, read through the table or looked up by path', () =>
     );
   };
   const few = paths.slice(0, 99);
-  const addOther = (n: number) =>
-    db.transaction(() => {
-      for (let i = 0; i < n; i++)
-        edit.run(['s-other', `o-${i}`, 'other', `o-${i}.ts`, 'applied', '2026-01-01T00:00:00Z', 'export const other = value(1);\n']);
-    });
 
   it('the same writes in the same order, through the table or by path', () => {
+    const db = edits(0);
     expect(readEditsThrough(db, 'r', few)).toBe(false); // few paths: looked up, nothing counted
     expect(readEditsThrough(db, 'r', paths)).toBe(true);
     expect(readEditsThrough(db, 'r', null)).toBe(true);
@@ -1453,12 +1455,10 @@ describe('the written lines, read through the table or looked up by path', () =>
     const some = loadWrittenLines(db, 'r', paths.slice(0, 120));
     expect([some.hasPath(paths[119]!), some.hasPath(paths[120]!)]).toEqual([true, false]);
     // Not an empty comparison: ties in the order the path index gives, the later write first, rejected edits left out.
-    expect(byPath[0]).toEqual(
-      [
-        ['b-0', 'a-0'],
-        ['b-0', 'a-0'],
-      ].map((ids) => ids),
-    );
+    expect(byPath[0]).toEqual([
+      ['b-0', 'a-0'],
+      ['b-0', 'a-0'],
+    ]);
     expect(byPath[1]).toEqual([
       ['c-1', 'b-1', 'a-1'],
       ['c-1', 'b-1', 'a-1'],
@@ -1466,7 +1466,7 @@ describe('the written lines, read through the table or looked up by path', () =>
   });
 
   it("looks them up by path when another repository's edits are most of the table", () => {
-    addOther(2000);
+    const db = edits(2000);
     expect(readEditsThrough(db, 'r', paths)).toBe(false);
     expect(readEditsThrough(db, 'other', null)).toBe(true);
     // Read through, still only the repository's own.

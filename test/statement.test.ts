@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
+import type { Statement } from '../src/db/driver.js';
 import { rowsRead } from '../src/db/statement.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs } from './helpers/git-repo.js';
@@ -8,12 +9,8 @@ afterAll(cleanupTempDirs);
 // Rows read are what the work-counting test and the benches count (src/db/statement.ts).
 describe('a statement read row by row', () => {
   it.each([
-    [
-      'objects',
-      (s: ReturnType<ReturnType<typeof tempDatabase>['prepare']>) => s.iterate<{ n: number }>(),
-      (r: unknown) => (r as { n: number }).n,
-    ],
-    ['arrays', (s: ReturnType<ReturnType<typeof tempDatabase>['prepare']>) => s.iterateArrays(), (r: unknown) => (r as number[])[0]],
+    ['objects', (s: Statement) => s.iterate<{ n: number }>(), (r: unknown) => (r as { n: number }).n],
+    ['arrays', (s: Statement) => s.iterateArrays(), (r: unknown) => (r as number[])[0]],
   ])('as %s counts each row it gives, and one left early frees the connection for the next statement', (_, rows, n) => {
     const db = tempDatabase();
     db.exec(`CREATE TABLE t (n INTEGER PRIMARY KEY)`);
