@@ -32,21 +32,23 @@ const STDERR_LIMIT = 64 * 1024;
 /**
  * For the passes that read every blob of a history (`log -p`, `--numstat`, `diff-tree --stdin`):
  * git maps a pack in windows of up to 1 GiB (its 64-bit default) and keeps what it mapped, so its
- * resident memory grew with the pack (the 80k bench history's 252 MB pack: 437 MB for one `log
- * -p`). Windows of 16 MB, at most 192 MB of them mapped, and delta bases cached up to 32 MB (git's
- * default 96 MB): the 80k bench history's pass in 234 MB. Session 15 chose a 128 MB limit and the
- * default cache (147 MB): git then unmapped and mapped windows again all through the pass — 35.3 s
- * of git's CPU there against 31.8 s with a 192 MB limit, 2.0 s more of it in the kernel. Under the 192 MB limit, a 96 MB
- * cache held 70 MB more for ~1 s less (303 MB: over #20's 300). A 64 MB cache (session 49) took
- * 0.8–1.4 s off the pass alone (git's own history 42.6 → 41.2 s, the 80k bench history 22.1 →
- * 21.3 s) but no whole first run showed it (the 80k's three pairs were 1.2–6.1 s slower), and
- * mainline moving 20 commits on the 80k history peaked at 167 MB against 131 MB: not kept.
+ * resident memory grew with the pack (the 80k bench history's 252 MB pack: 384–437 MB for one `log
+ * -p`). Windows of 16 MB, at most 224 MB of them mapped, and delta bases cached up to 32 MB (git's
+ * default 96 MB): the resident size stays under limit + cache + a few MB (the 80k bench history's
+ * pass in 264 MB). Session 15 chose a 128 MB limit and the default cache (147 MB): git then
+ * unmapped and mapped windows again all through the pass — 35.3 s of git's CPU there against 31.8 s
+ * with a 192 MB limit. The 192 MB limit (sessions 15–52) still did so on that pack, and re-inflated
+ * delta bases it had dropped: the pass alone, alternated in one run (session 53), 23.5–28.9 s of
+ * git's CPU at 192 MB against 21.2–21.8 s at 224 MB (sys 1.7 → 0.8 s) and 19.5–20.9 s unbounded
+ * (384 MB); a 64 MB cache under 192 MB 21.4–23.4 s at 271 MB, 80 MB under 176 MB 23.1–23.4 s.
+ * Mainline moving 20 commits on the 80k history: a 64 MB cache peaked at 167 MB against 131 MB
+ * (session 49) — the limit, unlike the cache, costs only the windows a pass touches.
  */
 export const BOUNDED_PACK_WINDOWS = [
   '-c',
   'core.packedGitWindowSize=16m',
   '-c',
-  'core.packedGitLimit=192m',
+  'core.packedGitLimit=224m',
   '-c',
   'core.deltaBaseCacheLimit=32m',
 ] as const;
