@@ -1,6 +1,13 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { attributableCommits, COUNTED_ROWS, type CountedRows, repositoryRows, withCountsRecountedAfter } from '../src/db/count.js';
+import {
+  attributableCommits,
+  COUNTED_ROWS,
+  type CountedRows,
+  countsRecountedLater,
+  repositoryRows,
+  withCountsRecountedAfter,
+} from '../src/db/count.js';
 import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
 import { loadMigrations, migrate } from '../src/db/migrate.js';
 import type { Database } from '../src/db/driver.js';
@@ -231,6 +238,32 @@ describe('withCountsRecountedAfter: a whole build’s updates counted once after
     expect(triggers(db)).toEqual(before);
     expect(db.prepare(`SELECT * FROM paceflow_row_counts ORDER BY counted, repo_id`).all()).toEqual(counts);
     expectRowCountsKept(db);
+  });
+
+  it('puts off the INSERT triggers for a bulk load: the rows inserted counted once, the triggers made again', () => {
+    const db = tempDatabase();
+    fill(db);
+    const before = triggers(db);
+    const other = attributableCommits(db, 'zz');
+    const repo = 'github.com/acme/app-three';
+    const insert = db.prepare(`INSERT INTO metadata_commits (repo_id, sha, parent_shas, parent_count, author_name, author_email,
+        authored_at, author_tz, committer_name, committer_email, committed_at, committer_tz, subject, message, is_merge, is_root,
+        is_shallow_boundary, is_unreachable) VALUES (?, ?, '', 1, 'a', 'a@x', '2026-01-01T00:00:00Z', '+00:00', 'a', 'a@x',
+        '2026-01-01T00:00:00Z', '+00:00', 's', 's', ?, 0, ?, 0)`);
+    db.transaction(() => {
+      const recount = countsRecountedLater(db, 'metadata_commits', repo, ['INSERT']);
+      const names = triggers(db).map((t) => t.name);
+      expect(names).not.toContain('paceflow_row_counts_commits_attributable_insert');
+      expect(names, 'only the events asked for').toContain('paceflow_row_counts_commits_attributable_update');
+      // 12 commits: every third a merge, every fourth a shallow cut-off (12 and 0 both) — 6 attributable, 4 merges.
+      for (let i = 1; i <= 12; i++) insert.run([repo, `${repo}:${i}`, i % 3 === 0 ? 1 : 0, i % 4 === 0 ? 1 : 0]);
+      expect(attributableCommits(db, repo), 'not kept while put off').toBe(0);
+      recount();
+    });
+    expect([attributableCommits(db, repo), repositoryRows(db, 'metadata_commits:merge', repo)]).toEqual([6, 4]);
+    expect(attributableCommits(db, 'zz'), 'another repository untouched').toBe(other);
+    expectRowCountsKept(db);
+    expect(triggers(db)).toEqual(before);
   });
 
   it('refuses a table whose sets are named by its rows (a set per notes ref)', () => {

@@ -7,7 +7,8 @@ import { listRefs } from '../src/git/repository.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { KnownParents } from '../src/git/known-parents.js';
-import { snapshot, tempDatabase } from './helpers/db.js';
+import { attributableCommits, repositoryRows } from '../src/db/count.js';
+import { expectRowCountsKept, snapshot, tempDatabase } from './helpers/db.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
@@ -556,7 +557,7 @@ describe('git ingest', () => {
     expect(await steps(30)).toEqual(few);
   });
 
-  it("a first ingest queues its commits for the builders as the queues' triggers do, and keeps the triggers and indexes", async () => {
+  it('a first ingest queues and counts its commits as the triggers do, and keeps the triggers and indexes', async () => {
     // What the triggers make of the same rows: every commit inserted again through them.
     const byTriggers = (db: Database) => {
       db.exec(`DELETE FROM paceflow_unattributed; DELETE FROM paceflow_untasked`);
@@ -587,11 +588,15 @@ describe('git ingest', () => {
       const db = tempDatabase();
       const fresh = triggers(db);
       const freshIndexes = indexes(db);
-      await run(db, r);
+      const { repoId } = await run(db, r);
       const counts = db.prepare(`SELECT sum(is_merge) AS merges, sum(is_shallow_boundary) AS boundaries FROM metadata_commits`).get();
       expect(counts).toEqual({ merges, boundaries });
       const first = queues(db);
       expect([first.paceflow_unattributed!.length, first.paceflow_untasked!.length]).toEqual([unattributed, untasked]);
+      // The commits' counts, put off with their triggers and counted once at the end (none kept for
+      // an empty set), as the triggers keep them.
+      expect([attributableCommits(db, repoId!), repositoryRows(db, 'metadata_commits:merge', repoId!)]).toEqual([unattributed, merges]);
+      expectRowCountsKept(db);
       expect(triggers(db)).toEqual(fresh);
       // The indexes put off are made again, whole: the same SQL, and every entry where it belongs.
       expect(indexes(db)).toEqual(freshIndexes);
@@ -600,8 +605,10 @@ describe('git ingest', () => {
         db.prepare(`SELECT path, sha FROM metadata_commit_file_changes ${how} WHERE repo_id IS NOT NULL ORDER BY path, sha`).all();
       expect(paths('INDEXED BY metadata_commit_file_changes_by_path')).toEqual(paths('NOT INDEXED'));
       expect(paths('NOT INDEXED')).toHaveLength(r === repo ? 3 : 0);
+      const kept = db.prepare(`SELECT * FROM paceflow_row_counts ORDER BY counted, repo_id`).all();
       byTriggers(db);
       expect(first).toEqual(queues(db));
+      expect(db.prepare(`SELECT * FROM paceflow_row_counts ORDER BY counted, repo_id`).all()).toEqual(kept);
     }
   });
 
