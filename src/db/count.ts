@@ -81,11 +81,13 @@ export function withCountsRecountedAfter<T>(db: Database, table: string, repoId:
  * Puts off the triggers that keep `table`'s counts on the given events (withCountsRecountedAfter's
  * rules): dropped now; the returned function — called in the same transaction — makes them again
  * from their stored SQL and counts the repository's sets of `table` once. Until then the kept
- * counts of those sets are not to be read. A bulk INSERT is what it is for beside UPDATEs: a
- * trigger that writes makes SQLite open a statement journal for every row inserted, and the two
- * counting triggers of metadata_commits cost ~30 µs a row — 62,273 commits into an empty table
- * without indexes: 2.26–2.94 s with them, 0.56–0.63 s without (session 53, a /tmp script on the 80k
- * bench history's rows).
+ * counts of those sets are not to be read. A bulk INSERT is what it is for beside UPDATEs: the two
+ * counting triggers of metadata_commits run two statements each for every commit inserted, and
+ * SQLite journals what a statement with triggers changes (a commit's row, its message, is large) —
+ * 62,273 commits as a first history writes them (into a new database, its indexes put off): 1.22–1.50 s
+ * of inserts with them, 0.71–0.99 s without, ~0.05–0.1 s more at the end for the count (session 53,
+ * the 80k bench history's rows, three runs each way). Churn's one trigger on its small rows cost
+ * little (42,345 rows: 117–134 ms with it, 81–111 ms without): it stays.
  */
 export function countsRecountedLater(db: Database, table: string, repoId: string, events: readonly CountedEvent[]): () => void {
   const sets = COUNTED_ROWS.filter((r) => r.table === table);
