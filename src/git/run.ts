@@ -40,7 +40,7 @@ const STDERR_LIMIT = 64 * 1024;
  * with a 192 MB limit. The 192 MB limit (sessions 15–52) still did so on that pack, and re-inflated
  * delta bases it had dropped: the pass alone, alternated in one run (session 53), 23.5–28.9 s of
  * git's CPU at 192 MB against 21.2–21.8 s at 224 MB (sys 1.7 → 0.8 s) and 19.5–20.9 s unbounded
- * (384 MB); a 64 MB cache under 192 MB 21.4–23.4 s at 271 MB, 80 MB under 176 MB 23.1–23.4 s.
+ * (one run 23.8 s; 384 MB); a 64 MB cache under 192 MB 21.4–23.4 s at 271 MB, 80 MB under 176 MB 23.1–23.4 s.
  * Mainline moving 20 commits on the 80k history: a 64 MB cache peaked at 167 MB against 131 MB
  * (session 49) — the limit, unlike the cache, costs only the windows a pass touches.
  */
