@@ -6,6 +6,7 @@ import type { Database } from '../src/db/driver.js';
 import { rowsRead } from '../src/db/statement.js';
 import { buildSessionEvents } from '../src/builders/sessions.js';
 import { forgetOwedSessions, ingestSessions } from '../src/ingest/sessions.js';
+import { EditReplay } from '../src/ingest/edit-replay.js';
 import { PendingEdits, SavedRecords, SessionWriter } from '../src/ingest/session-writer.js';
 import { PathRepositoryResolver } from '../src/git/path-repository.js';
 import { claudeCode } from '../src/providers/claude-code.js';
@@ -76,6 +77,44 @@ describe('Claude Code edits and their results', () => {
       lines_written: 2,
       tool_errors: 2,
     });
+  });
+
+  it("a first ingest's batches ask for the replays its edits' triggers would, and give the triggers back", async () => {
+    const repo = TempRepo.create();
+    repo.write('a.ts', 'export {};\n').commit('root');
+    const h = emptySessionHome();
+    // Two sessions in the repository (every line a second apart), one outside any repository.
+    const t1 = new ClaudeTranscript('33333333-3333-4333-8333-333333333333', repo.dir)
+      .write('w1', join(repo.dir, 'b.ts'), 'export const b = 1;\n')
+      .toolResult('w1', { content: 'ok' })
+      .edit('e1', join(repo.dir, 'a.ts'), 'export {};', 'export const a = 1;')
+      .toolResult('e1', { content: 'ok' })
+      .write('w2', join(repo.dir, 'c.ts'), 'interrupted\n');
+    const t2 = new ClaudeTranscript('44444444-4444-4444-8444-444444444444', repo.dir)
+      .prompt('more')
+      .prompt('and more')
+      .write('w3', join(repo.dir, 'd.ts'), 'export const d = 4;\n')
+      .toolResult('w3', { content: 'ok' });
+    const t3 = new ClaudeTranscript('55555555-5555-4555-8555-555555555555', '/nowhere/project').write('w4', '/nowhere/project/e.ts', 'x\n');
+    for (const t of [t1, t2, t3]) claudeFile(h, t.cwd.replaceAll('/', '-'), t.sessionId, t.text());
+    const db = tempDatabase();
+    const triggers = () => db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all();
+    const fresh = triggers();
+    await ingestHome(db, h, [claudeCode]);
+    expect(triggers()).toEqual(fresh);
+    const replays = () => db.prepare(`SELECT repo_id, at FROM paceflow_attribution_from ORDER BY repo_id, at`).all();
+    const asked = replays();
+    expect(count(db, `SELECT count(*) AS n FROM fact_session_file_edits WHERE repo_id IS NOT NULL`)).toBe(4);
+    // What sql/011's triggers ask for the same rows: the edits' times through their UPDATE trigger,
+    // the sessions' starts as their INSERT trigger does.
+    db.exec(`DELETE FROM paceflow_attribution_from`);
+    db.exec(`UPDATE fact_session_file_edits SET timestamp = timestamp`);
+    db.exec(`INSERT OR IGNORE INTO paceflow_attribution_from (repo_id, at)
+             SELECT repo_id, coalesce(unixepoch(started_at), 1) - 1 FROM metadata_sessions WHERE repo_id IS NOT NULL`);
+    expect(asked).toEqual(replays());
+    // The sessions' first second (10:00:00) and the edits' (their tool calls' lines less a second).
+    const start = Date.parse('2026-02-01T10:00:00Z') / 1000;
+    expect(asked.map((r) => (r as { at: number }).at - start)).toEqual([0, 2, 3, 6]);
   });
 
   it('reads heredoc writes in Bash commands as edits, settled by the command result', async () => {
@@ -840,63 +879,87 @@ describe("a file's pending edits", () => {
       updates: 1,
     },
   ];
+  // Each case twice: with sql/011's replay triggers, and with them put off where the run stores
+  // its first edits (EditReplay), the writer asking for each edit's replay itself — the same rows,
+  // and the same replay asked for. Every edit written gets a second of its own.
   it.each(cases)('$name', ({ runs, rows, updates }) => {
-    const repo = TempRepo.create();
-    repo.write('a.ts', 'export {};\n').commit('root');
-    const db = tempDatabase();
-    db.exec(`CREATE TEMP TABLE updated (n INTEGER)`);
-    db.exec(`CREATE TEMP TRIGGER edit_updated AFTER UPDATE ON fact_session_file_edits BEGIN INSERT INTO updated VALUES (1); END`);
-    const session = 'claude-code:s1';
-    const edit = (editId: string, status: 'pending' | 'applied', text: string, sessionId = session) => ({
-      sessionId,
-      editId,
-      toolName: 'Write',
-      absPath: join(repo.dir, 'a.ts'),
-      status,
-      timestamp: '2026-02-01T00:00:00.000Z',
-      addedText: text,
-      textSource: 'input' as const,
-    });
-    for (const files of runs) {
-      db.exec(`DELETE FROM updated`);
-      const stored = db.prepare(`SELECT 1 AS x FROM fact_session_file_edits LIMIT 1`).get() !== undefined;
-      const writer = new SessionWriter(
-        db,
-        'claude-code',
-        new PathRepositoryResolver(db),
-        '2026-02-01T00:00:00.000Z',
-        new SavedRecords(stored),
-        new PendingEdits(stored),
-      );
-      for (const [i, steps] of files.entries()) {
-        db.exec('BEGIN IMMEDIATE');
-        writer.beginFile(`/transcripts/f${i}.jsonl`);
-        for (const step of steps) {
-          if ('pending' in step) writer.edit(edit(step.pending, 'pending', step.text ?? '', step.session));
-          else if ('applied' in step) writer.edit(edit(step.applied, 'applied', step.text));
-          else
-            writer.settleEdits(step.session ?? session, step.settle, {
-              status: step.status,
-              ...(step.text !== undefined ? { addedText: step.text } : {}),
-              ...(step.userModified !== undefined ? { userModified: step.userModified } : {}),
-            });
+    const play = (putOff: boolean) => {
+      const repo = TempRepo.create();
+      repo.write('a.ts', 'export {};\n').commit('root');
+      const db = tempDatabase();
+      db.exec(`CREATE TEMP TABLE updated (n INTEGER)`);
+      db.exec(`CREATE TEMP TRIGGER edit_updated AFTER UPDATE ON fact_session_file_edits BEGIN INSERT INTO updated VALUES (1); END`);
+      const session = 'claude-code:s1';
+      let second = 0;
+      const edit = (editId: string, status: 'pending' | 'applied', text: string, sessionId = session) => ({
+        sessionId,
+        editId,
+        toolName: 'Write',
+        absPath: join(repo.dir, 'a.ts'),
+        status,
+        timestamp: new Date(Date.UTC(2026, 1, 1, 0, 0, 59 - second++)).toISOString(),
+        addedText: text,
+        textSource: 'input' as const,
+      });
+      const triggersOff: boolean[] = [];
+      for (const files of runs) {
+        db.exec(`DELETE FROM updated`);
+        const stored = db.prepare(`SELECT 1 AS x FROM fact_session_file_edits LIMIT 1`).get() !== undefined;
+        const replay = putOff ? new EditReplay(db, !stored) : null;
+        const writer = new SessionWriter(
+          db,
+          'claude-code',
+          new PathRepositoryResolver(db),
+          '2026-02-01T00:00:00.000Z',
+          new SavedRecords(stored),
+          new PendingEdits(stored),
+          replay,
+        );
+        for (const [i, steps] of files.entries()) {
+          db.exec('BEGIN IMMEDIATE');
+          const restore = replay?.putOff() ?? (() => {});
+          triggersOff.push(replay?.off ?? false);
+          writer.beginFile(`/transcripts/f${i}.jsonl`);
+          for (const step of steps) {
+            if ('pending' in step) writer.edit(edit(step.pending, 'pending', step.text ?? '', step.session));
+            else if ('applied' in step) writer.edit(edit(step.applied, 'applied', step.text));
+            else
+              writer.settleEdits(step.session ?? session, step.settle, {
+                status: step.status,
+                ...(step.text !== undefined ? { addedText: step.text } : {}),
+                ...(step.userModified !== undefined ? { userModified: step.userModified } : {}),
+              });
+          }
+          writer.flush();
+          restore();
+          db.exec('COMMIT');
+          writer.fileSaved();
         }
-        writer.flush();
-        db.exec('COMMIT');
-        writer.fileSaved();
       }
-    }
-    expect(
-      db
-        .prepare(
-          `SELECT edit_id, status, added_text, text_source, user_modified, replace(replace(source_path, '/transcripts/', ''), '.jsonl', '') AS file
-           FROM fact_session_file_edits ORDER BY edit_id`,
-        )
-        .all<Record<string, unknown>>()
-        .map((r) => Object.values(r)),
-    ).toEqual(rows);
-    expect(count(db, `SELECT count(*) AS n FROM updated`), 'rows updated').toBe(updates);
-    db.close();
+      const result = {
+        rows: db
+          .prepare(
+            `SELECT edit_id, status, added_text, text_source, user_modified, replace(replace(source_path, '/transcripts/', ''), '.jsonl', '') AS file
+             FROM fact_session_file_edits ORDER BY edit_id`,
+          )
+          .all<Record<string, unknown>>()
+          .map((r) => Object.values(r)),
+        updated: count(db, `SELECT count(*) AS n FROM updated`),
+        replayFrom: db.prepare(`SELECT at FROM paceflow_attribution_from ORDER BY at`).all(),
+        triggers: db.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name`).all(),
+        triggersOff,
+      };
+      db.close();
+      return result;
+    };
+    const kept = play(false);
+    expect(kept.rows).toEqual(rows);
+    expect(kept.updated, 'rows updated').toBe(updates);
+    expect(kept.replayFrom.length, 'a replay asked for').toBeGreaterThan(0);
+    const putOff = play(true);
+    // Off for the first run's files only (no edit stored before it).
+    expect(putOff.triggersOff).toEqual(runs.flatMap((files, run) => files.map(() => run === 0)));
+    expect({ ...putOff, triggersOff: [] }).toEqual({ ...kept, triggersOff: [] });
   });
 
   it('are dropped with the rows of a file that rolls back', () => {

@@ -1,3 +1,4 @@
+import type { EditReplay } from './edit-replay.js';
 import { createHash } from 'node:crypto';
 import type { Database, SqlValue, Statement } from '../db/driver.js';
 import type { PathRepositoryResolver } from '../git/path-repository.js';
@@ -97,6 +98,8 @@ export class SessionWriter implements SessionSink, OpTarget {
     private readonly saved: SavedRecords,
     /** What the run knows of pending edit rows (by default: any may be stored). */
     private readonly pendingEdits = new PendingEdits(true),
+    /** The edits' replay triggers, when the run puts them off (edit-replay.ts). */
+    private readonly editReplay: EditReplay | null = null,
   ) {
     this.sql = {
       hasRecord: db.prepare(`SELECT 1 AS x FROM fact_session_records WHERE record_id = ? LIMIT 1`),
@@ -157,6 +160,9 @@ export class SessionWriter implements SessionSink, OpTarget {
           client_version = coalesce(excluded.client_version, metadata_sessions.client_version)`),
       repository: db.prepare(`
         INSERT OR IGNORE INTO metadata_repositories (repo_id, root_path, first_seen_at) VALUES (?, ?, ?)`),
+      // What sql/011's trigger asks for as an edit is written, while the run has it off (edit-replay.ts).
+      editReplay: db.prepare(`
+        INSERT OR IGNORE INTO paceflow_attribution_from (repo_id, at) VALUES (?, coalesce(unixepoch(?), 1) - 1)`),
       // An aider commit record: the commits from a second before it are attributed again (the
       // commit it names becomes its session's work). sql/011 did this with a trigger on every
       // record insert, which cost ~1 µs a row whether or not the row was aider's (0.4 s of a 1 GB
@@ -341,6 +347,7 @@ export class SessionWriter implements SessionSink, OpTarget {
       e.userModified ? 1 : 0,
       this.sourcePath,
     ]);
+    if (this.editReplay?.off && repoId !== null && e.timestamp != null) this.sql.editReplay.run([repoId, e.timestamp]);
   }
 
   /** Writes the held edits pending, as they arrived: the database now holds them. */

@@ -13,6 +13,7 @@ import type { LineReadResult } from '../providers/jsonl.js';
 import { ALL_PROVIDERS } from '../providers/index.js';
 import { DirectoryListings, nextTurn, useDirectoryListings } from '../providers/discover.js';
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
+import { EditReplay } from './edit-replay.js';
 import { TranscriptThread, TranscriptThreadGone } from './parse-thread.js';
 import { applyOwedTitles, PendingEdits, SavedRecords, SessionWriter } from './session-writer.js';
 import { DEFAULT_MAX_LINE, HEAD_BYTES, readTranscriptLines } from './transcript-lines.js';
@@ -417,6 +418,7 @@ class TranscriptReader {
   private readonly writers = new Map<ProviderName, SessionWriter>();
   private readonly saved: SavedRecords;
   private readonly pendingEdits: PendingEdits;
+  private readonly editReplay: EditReplay;
   private readonly bulk: boolean;
   private readonly storedRecordIds = new Map<ProviderName, string | null>();
   private readonly sql;
@@ -477,7 +479,8 @@ class TranscriptReader {
         storedRecordId.get<{ record_id: string }>([`${provider.name}:`, `${provider.name};`])?.record_id ?? null,
       );
     }
-    this.batch = new FileBatches(db);
+    this.editReplay = new EditReplay(db, !this.pendingEdits.storedBefore);
+    this.batch = new FileBatches(db, this.editReplay);
     // The thread only on a first run: its record ids are then the run's own, known without the
     // database; a later run reads what was appended, too little to pay for a thread.
     const threadOption = options.parseThread;
@@ -493,7 +496,7 @@ class TranscriptReader {
   private writerFor(provider: SessionProvider): SessionWriter {
     let writer = this.writers.get(provider.name);
     if (!writer) {
-      writer = new SessionWriter(this.db, provider.name, this.resolver, this.now, this.saved, this.pendingEdits);
+      writer = new SessionWriter(this.db, provider.name, this.resolver, this.now, this.saved, this.pendingEdits, this.editReplay);
       this.writers.set(provider.name, writer);
     }
     return writer;
@@ -722,8 +725,13 @@ class FileBatches {
   private files = 0;
   /** Puts temp_store back when the batch ends: its statement journals are kept in memory. */
   private restoreTempStore = () => {};
+  /** Makes the edits' replay triggers again before the batch commits (edit-replay.ts). */
+  private restoreTriggers = () => {};
 
-  constructor(private readonly db: Database) {}
+  constructor(
+    private readonly db: Database,
+    private readonly editReplay: EditReplay | null = null,
+  ) {}
 
   file<T>(fn: () => T, size = 0): T {
     if (!this.open) {
@@ -735,6 +743,7 @@ class FileBatches {
         throw error;
       }
       this.open = true;
+      this.restoreTriggers = this.editReplay?.putOff() ?? (() => {});
     }
     this.db.exec('SAVEPOINT paceflow_file');
     try {
@@ -753,6 +762,9 @@ class FileBatches {
 
   close(): void {
     if (!this.open) return;
+    const restore = this.restoreTriggers;
+    this.restoreTriggers = () => {};
+    restore();
     this.db.exec('COMMIT');
     this.open = false;
     this.bytes = 0;
@@ -772,6 +784,9 @@ class FileBatches {
       if (this.open) this.db.exec('ROLLBACK');
     } finally {
       this.open = false;
+      // The rollback took the dropped triggers' DDL back with it.
+      this.restoreTriggers = () => {};
+      this.editReplay?.rolledBack();
       this.endBatch();
     }
   }
