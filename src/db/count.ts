@@ -92,7 +92,7 @@ export function withCountsRecountedAfter<T>(db: Database, table: string, repoId:
 export function countsRecountedLater(db: Database, table: string, repoId: string, events: readonly CountedEvent[]): () => void {
   const sets = COUNTED_ROWS.filter((r) => r.table === table);
   if (sets.length === 0 || sets.some((s) => !/^'[^']*'$/.test(s.counted)))
-    throw new Error(`withCountsRecountedAfter: ${table}'s counted sets are not fixed names`);
+    throw new Error(`counts put off: ${table}'s counted sets are not fixed names`);
   const triggers = db
     .prepare(
       `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ? AND name LIKE 'paceflow!_row!_counts!_%' ESCAPE '!'

@@ -1,4 +1,5 @@
 import type { Database } from '../db/driver.js';
+import { triggersPutOff } from '../db/triggers-after.js';
 
 /** sql/011's triggers that ask attribution to replay from an edit's time as its row is written. */
 const WRITE_TRIGGERS = ['paceflow_attribution_edit_insert', 'paceflow_attribution_edit_update'] as const;
@@ -8,8 +9,9 @@ const WRITE_TRIGGERS = ['paceflow_attribution_edit_insert', 'paceflow_attributio
  * written by an upsert, and with a trigger on its INSERT or UPDATE SQLite journals what every
  * upsert changes — a large row, the edit's texts: the 80k bench history's 27,141 edits took
  * 1.94–2.01 s to write with both triggers, 1.78–1.82 s with the UPDATE one alone and 0.89–1.11 s
- * with neither (session 53, a /tmp copy of its first run's database). While they are off, the session writer asks for the replay itself,
- * with the INSERT trigger's statement, for each edit it writes.
+ * with neither (session 53, a /tmp copy of its first run's
+ * database). While they are off, the session writer asks for the replay itself, with the INSERT
+ * trigger's statement, for each edit it writes.
  *
  * Only when no edit was stored before the run: an upsert or a settling UPDATE can then meet only
  * a row the run wrote itself, whose time was asked for when it was written — what the UPDATE
@@ -30,15 +32,12 @@ export class EditReplay {
   /** Drops the triggers (in the caller's open transaction); returns what makes them again. */
   putOff(): () => void {
     if (!this.firstEdits) return () => {};
-    const triggers = this.db
-      .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?) ORDER BY name`)
-      .all<{ name: string; sql: string }>([...WRITE_TRIGGERS]);
     // A schema this code does not know (a later version's): its triggers stay.
-    if (triggers.length !== WRITE_TRIGGERS.length) return () => {};
-    for (const { name } of triggers) this.db.exec(`DROP TRIGGER ${name}`);
+    const triggers = triggersPutOff(this.db, WRITE_TRIGGERS);
+    if (!triggers) return () => {};
     this.off = true;
     return () => {
-      for (const { sql } of triggers) this.db.exec(sql);
+      triggers();
       this.off = false;
     };
   }

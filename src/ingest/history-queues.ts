@@ -1,6 +1,7 @@
 import type { Database } from '../db/driver.js';
 import { countsRecountedLater } from '../db/count.js';
 import { indexesAfterLoad } from '../db/indexes-after.js';
+import { triggersPutOff } from '../db/triggers-after.js';
 
 /** The triggers that queue every new commit for attribution and for tasks (sql/010, made again by sql/021). */
 const QUEUE_TRIGGERS = ['paceflow_unattributed_insert', 'paceflow_untasked_insert'] as const;
@@ -37,17 +38,13 @@ const HISTORY_TABLES = ['metadata_commits', 'metadata_commit_file_changes'] as c
 export function deferForFirstHistory(db: Database, repoId: string): () => void {
   const indexes = indexesAfterLoad(db, HISTORY_TABLES);
   const counts = countsRecountedLater(db, 'metadata_commits', repoId, ['INSERT']);
-  const triggers = db
-    .prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN (?, ?)`)
-    .all<{ name: string; sql: string }>([...QUEUE_TRIGGERS]);
   // A schema this code does not know (a later version's): leave the queues to its triggers.
-  const queueLater = triggers.length === QUEUE_TRIGGERS.length;
-  if (queueLater) for (const { name } of triggers) db.exec(`DROP TRIGGER ${name}`);
+  const triggers = triggersPutOff(db, QUEUE_TRIGGERS);
   return () => {
     indexes();
     // By the state index just made: the counts read no row of the table.
     counts();
-    if (!queueLater) return;
+    if (!triggers) return;
     // Through the unique (repo_id, sha) index: the rows come in key order, and each queue is
     // appended to. (Reading the table in arrival order and sorting in JavaScript read ~19k fewer
     // pages on git's own history, and put ~15 MB of shas on the run's peak.)
@@ -60,6 +57,6 @@ export function deferForFirstHistory(db: Database, repoId: string): () => void {
       `INSERT OR IGNORE INTO paceflow_untasked (repo_id, sha)
          SELECT repo_id, sha FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0 ORDER BY repo_id, sha`,
     ).run([repoId]);
-    for (const { sql } of triggers) db.exec(sql);
+    triggers();
   };
 }
