@@ -40,6 +40,24 @@ describe('indexes made after a bulk load', () => {
     expect(rows('NOT INDEXED')).toHaveLength(3000);
   });
 
+  it('with names given, drops only those (a name the schema lacks passed over) and makes them again', () => {
+    const db = tempDatabase();
+    table(db);
+    const before = indexesOf(db, 'load_test');
+    db.transaction(() => {
+      const finish = indexesAfterLoad(db, ['load_test'], ['load_test_by_w', 'load_test_by_nothing', 'load_test_unique_v_w']);
+      // The one named and not unique is gone; the one not named stays, and so does the unique one.
+      expect(indexesOf(db, 'load_test').map((i) => (i as { name: string }).name)).toEqual(['load_test_by_v', 'load_test_unique_v_w']);
+      load(db, 3000);
+      finish();
+    });
+    expect(indexesOf(db, 'load_test')).toEqual(before);
+    expect(db.pragma('integrity_check')).toEqual([{ integrity_check: 'ok' }]);
+    const rows = (how: string) => db.prepare(`SELECT k, w FROM load_test ${how} WHERE w IS NOT NULL ORDER BY w, k`).all();
+    expect(rows('INDEXED BY load_test_by_w')).toEqual(rows('NOT INDEXED'));
+    expect(rows('NOT INDEXED')).toHaveLength(2000);
+  });
+
   it('leaves every index as it was when the load fails before the commit', () => {
     const db = tempDatabase();
     table(db);

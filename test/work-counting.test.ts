@@ -67,6 +67,15 @@ describe('work proportional to the change', () => {
     const d = openDatabase(db);
     const nonMerge = d.prepare(`SELECT count(*) AS n FROM metadata_commits WHERE is_merge = 0`).get<{ n: number }>()!.n;
     expect(nonMerge).toBeGreaterThan(10_000);
+    // The whole outcome build updated every row with the indexes its columns are in put off
+    // (outcomes.ts, updatesMostRows): they are made again, as a new database has them, holding every row.
+    const outcomeIndexes = (x: typeof d) =>
+      x.prepare(`SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'event_commit_outcomes' ORDER BY name`).all();
+    const fresh = openDatabase(join(tempDir('paceflow-db-'), 'fresh.db'));
+    expect(outcomeIndexes(d)).toEqual(outcomeIndexes(fresh));
+    fresh.close();
+    expect(outcomeIndexes(d)).toHaveLength(5);
+    expect(d.pragma('integrity_check(event_commit_outcomes)')).toEqual([{ integrity_check: 'ok' }]);
     expect(diffsRead.count - diffsBefore).toBe(nonMerge);
     expect(first.attribution!.diffsRead).toBe(0);
     expect(first.attribution!.diffsKept).toBeGreaterThan(10_000);

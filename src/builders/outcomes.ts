@@ -3,6 +3,7 @@ import type { Database, SqlValue } from '../db/driver.js';
 import { isoSeconds } from './attribution-replay.js';
 import { withSpillPutOff } from '../db/spill.js';
 import { withCountsRecountedAfter } from '../db/count.js';
+import { indexesAfterLoad } from '../db/indexes-after.js';
 import { collectIfGrown } from '../heap.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
@@ -851,8 +852,12 @@ function writeOutcomes(
   // its dirty pages outgrow the page cache (db/spill.ts).
   withSpillPutOff(ctx.db, WHOLE_BUILD_DIRTY_PAGES, () =>
     ctx.db.transaction(() => {
+      const indexesMade = updatesMostRows(ctx, candidates)
+        ? indexesAfterLoad(ctx.db, ['event_commit_outcomes'], UPDATED_INDEXES)
+        : () => {};
       // Every row of the repository: its ancestor count is counted once after, not kept row by row.
       withCountsRecountedAfter(ctx.db, 'event_commit_outcomes', ctx.repoId, updateEvery);
+      indexesMade();
       // Every row's flags were just computed at `now`; the copies may all have changed.
       recordWindows(ctx.db, ctx.repoId, config, now);
       // The edges, kept for the next build after mainline moves on.
@@ -870,6 +875,35 @@ function writeOutcomes(
       alsoInTransaction();
     }),
   );
+}
+
+/**
+ * The outcome rows' indexes whose keys or conditions hold a column UPDATE_OUTCOME sets (sql/ files
+ * of event_commit_outcomes); the heavy rows' index holds none of them. An update that moves a row
+ * in each of them removes and puts back four entries at random places of four b-trees.
+ */
+const UPDATED_INDEXES = [
+  'event_commit_outcomes_by_copy',
+  'event_commit_outcomes_by_state',
+  'event_commit_outcomes_open_windows',
+  'event_commit_outcomes_unmerged_by_time',
+] as const;
+
+/** Below this many rows updated, the indexes are kept row by row whatever the table's size. */
+const FEW_UPDATES = 1_000;
+
+/**
+ * Whether an update of `candidates`' rows is most of the outcome table (a whole build of the only
+ * repository, say): then its indexes are dropped for the update and made again after it, one sort
+ * each, inside the same transaction (indexesAfterLoad). The 80k bench history's whole build updates
+ * 57,367 rows: its write took 852 / 1,270 / 742 ms this way against 963 / 1,278 / 1,450 ms with the
+ * indexes kept (first runs alternated, bench/README session 54). Not for a few rows among many,
+ * which would sort the whole table for them.
+ */
+function updatesMostRows(ctx: OutcomeContext, candidates: readonly string[]): boolean {
+  if (candidates.length < FEW_UPDATES) return false;
+  const rows = ctx.db.prepare(`SELECT count(*) AS n FROM event_commit_outcomes`).get<{ n: number }>()?.n ?? 0;
+  return candidates.length * 2 >= rows;
 }
 
 /** The dirty pages a whole build's write keeps in memory before spilling: 64 MB of 4 KiB pages. */

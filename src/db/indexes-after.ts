@@ -9,18 +9,21 @@ import type { Database } from './driver.js';
  * that outgrew the page cache. Unique indexes stay (they keep a constraint INSERT OR IGNORE and
  * ON CONFLICT rely on), and so does any index the load's own statements would read: the caller
  * uses this only around statements that insert, update and delete by key. SQLite's DDL is
- * transactional: a kill before the commit leaves every index as it was.
+ * transactional: a kill before the commit leaves every index as it was. With `only`, just the
+ * indexes of those names (the ones a bulk UPDATE's columns are in; an index it leaves alone costs
+ * nothing to keep and a sort to make again); a name the schema lacks is passed over.
  */
-export function indexesAfterLoad(db: Database, tables: readonly string[]): () => void {
-  const marks = tables.map(() => '?').join(', ');
+export function indexesAfterLoad(db: Database, tables: readonly string[], only?: readonly string[]): () => void {
+  const marks = (list: readonly string[]) => list.map(() => '?').join(', ');
   const indexes = db
     .prepare(
       `SELECT m.name, m.sql FROM sqlite_master m
-       WHERE m.type = 'index' AND m.tbl_name IN (${marks}) AND m.sql IS NOT NULL
+       WHERE m.type = 'index' AND m.tbl_name IN (${marks(tables)}) AND m.sql IS NOT NULL
          AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.tbl_name) l WHERE l.name = m.name AND l."unique")
+         ${only ? `AND m.name IN (${marks(only)})` : ''}
        ORDER BY m.name`,
     )
-    .all<{ name: string; sql: string }>([...tables]);
+    .all<{ name: string; sql: string }>([...tables, ...(only ?? [])]);
   for (const { name } of indexes) db.exec(`DROP INDEX "${name.replaceAll('"', '""')}"`);
   return () => {
     if (indexes.length === 0) return;
