@@ -4,11 +4,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildAttribution } from '../src/builders/attribution.js';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { defaultConfig } from '../src/config/defaults.js';
-import { storedPatchIds } from '../src/builders/outcomes/context.js';
+import { OutcomeContext, storedPatchIds } from '../src/builders/outcomes/context.js';
 import { openDatabase } from '../src/db/open.js';
 import { patchIds } from '../src/git/mainline.js';
 import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
 import { gitProcessCounts } from '../src/git/run.js';
+import { rowsRead } from '../src/db/statement.js';
 import { gitPatchIds } from './helpers/git-patch-id.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
@@ -142,6 +143,45 @@ describe('storedPatchIds', () => {
           ],
     );
     expect(scanned.missing).toEqual(reverse ? ['c5', 'c3', 'c6'] : ['c5', 'c6']);
+    db.close();
+  });
+});
+
+// A whole build asks for most forward ids several times: the first large ask reads the repository's
+// rows once, every later ask (large or small) answers from them, and an id the build computes is
+// answered from them too, without git again.
+describe("a build's forward patch-ids", () => {
+  it('are read in one pass once, then answered without reading or computing again', async () => {
+    const repo = TempRepo.create();
+    const real = repo.write('a.txt', 'one\n').commit('a');
+    const db = openDatabase(join(tempDir('paceflow-db-'), 'paceflow.db'));
+    const insert = db.prepare(
+      `INSERT INTO fact_commit_patch_ids (repo_id, sha, forward_id, reverse_id, has_reverse) VALUES (?, ?, ?, NULL, 0)`,
+    );
+    const fake = Array.from({ length: 2_500 }, (_, i) => `c${i}`);
+    db.transaction(() => {
+      for (const [i, sha] of fake.entries()) insert.run(['r', sha, i % 10 === 0 ? null : `f${i}`]);
+      insert.run(['other', real, 'not this repository']);
+    });
+    const ctx = new OutcomeContext(db, 'r', repo.dir, real, [], true);
+    const expected = (shas: readonly string[]) => storedPatchIds(db, 'r', shas, false, false).ids;
+    const work = () => ({ rows: rowsRead.count, git: [...gitProcessCounts.values()].reduce((a, b) => a + b, 0) });
+    const start = work();
+    // Many asked, one of them not stored: the stored ones in one pass, the other from git.
+    const first = await ctx.patchIds([...fake, real]);
+    const afterFirst = work();
+    expect(afterFirst.rows - start.rows).toBe(2_500);
+    expect(afterFirst.git - start.git).toBeGreaterThan(0);
+    const realId = first.get(real);
+    expect(realId).toMatch(/^[0-9a-f]{40}$/);
+    expect(new Map([...first].filter(([sha]) => sha !== real))).toEqual(expected(fake));
+    // Asked again, many or few, the computed one among them: nothing read, nothing computed.
+    const few = ['c7', 'c10', real, 'c2499'];
+    expect(await ctx.patchIds(few)).toEqual(new Map([...expected(['c7', 'c10', 'c2499']), [real, realId]]));
+    expect(await ctx.patchIds([...fake].reverse())).toEqual(expected([...fake].reverse()));
+    expect(work().git).toBe(afterFirst.git);
+    // The only rows read since are the oracle's lookups (every asked row of it found).
+    expect(work().rows - afterFirst.rows).toBe(2_500 + 3 + 2_500);
     db.close();
   });
 });

@@ -369,16 +369,51 @@ export class OutcomeContext {
     return this.reached.get(sha)!.at;
   }
 
+  /**
+   * Every forward patch-id the repository keeps (null: an empty diff), read in one pass the first
+   * time many are asked for, and kept up to date with the ones this build computes. A whole build
+   * asks for most of them three times (the mainline commits' ids, the pending commits', the revert
+   * rules'): on the 80k bench history's first run three passes of 57,367 rows, ~430 ms.
+   */
+  private forwardIds: Map<string, string | null> | null = null;
+
   /** Patch-ids from fact_commit_patch_ids, computing (and storing) only the missing ones. */
   async patchIds(shas: readonly string[], reverse = false): Promise<Map<string, string>> {
     const { db, repoId } = this;
-    const { ids, missing } = storedPatchIds(db, repoId, shas, reverse);
+    const { ids, missing } =
+      !reverse && (this.forwardIds !== null || shas.length >= SCAN_IDS_FROM)
+        ? idsFrom((this.forwardIds ??= this.allForwardIds()), shas)
+        : storedPatchIds(db, repoId, shas, reverse);
     if (missing.length === 0) return ids;
     const computed = await patchIds(missing, this.cwd, { reverse });
-    keepPatchIds(db, this.repoId, new Map(missing.map((sha) => [sha, computed.get(sha) ?? null])), reverse);
+    const found = new Map(missing.map((sha) => [sha, computed.get(sha) ?? null]));
+    keepPatchIds(db, this.repoId, found, reverse);
+    if (!reverse) for (const [sha, id] of found) this.forwardIds?.set(sha, id);
     for (const [sha, id] of computed) ids.set(sha, id);
     return ids;
   }
+
+  /** The forward ids stored, keyed by this build's own strings of the shas where it has them. */
+  private allForwardIds(): Map<string, string | null> {
+    const all = new Map<string, string | null>();
+    for (const [sha, id] of this.db
+      .prepare(`SELECT sha, forward_id FROM fact_commit_patch_ids WHERE repo_id = ?`)
+      .iterateArrays([this.repoId]))
+      all.set(this.intern(sha as string), id as string | null);
+    return all;
+  }
+}
+
+/** The ids `known` holds for `shas` (an empty diff's null left out), and the shas it holds none for. */
+function idsFrom(known: ReadonlyMap<string, string | null>, shas: readonly string[]): { ids: Map<string, string>; missing: string[] } {
+  const ids = new Map<string, string>();
+  const missing: string[] = [];
+  for (const sha of shas) {
+    const id = known.get(sha);
+    if (id === undefined) missing.push(sha);
+    else if (id !== null) ids.set(sha, id);
+  }
+  return { ids, missing };
 }
 
 /** From this many forward ids asked, storedPatchIds reads the repository's stored ids in one pass. */
