@@ -2,9 +2,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mergedBranchName, TaskKeyMatcher } from '../src/builders/task-keys.js';
+import { buildTasks } from '../src/builders/tasks.js';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { DEFAULT_TASK_KEY_EXCLUSIONS, DEFAULT_TASK_KEY_PATTERN } from '../src/config/config.js';
+import { defaultConfig } from '../src/config/defaults.js';
 import { openDatabase } from '../src/db/open.js';
+import { rowsRead } from '../src/db/statement.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
@@ -220,5 +223,47 @@ describe('task commits and task sessions', () => {
       { task_key: 'XYZ-5', source: 'prompt' },
     ]);
     d.close();
+  });
+});
+
+describe('a whole task build', () => {
+  it('links every commit without reading the queue: the same rows read and links made with it full or empty', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# root\n').commit('root ABC-9 in a subject');
+    repo.git('checkout', '-q', '-b', 'feature/ABC-1-alpha');
+    repo.write('a.ts', 'export const a = 1;\n').commit('alpha one');
+    repo.write('a.ts', 'export const a = 2;\n').commit('alpha two');
+    repo.git('checkout', '-q', 'main');
+    repo.git('merge', '-q', '--no-ff', '-m', "Merge branch 'feature/ABC-1-alpha'", 'feature/ABC-1-alpha');
+    repo.git('checkout', '-q', '-b', 'feature/DEF-2-beta');
+    repo.write('b.ts', 'export const b = 1;\n').commit('beta');
+    repo.git('checkout', '-q', 'main');
+    repo.write('c.ts', 'export const c = 1;\n').commit('Fix XYZ-3 (#4)');
+    const home = emptySessionHome();
+    const build = async (queued: boolean) => {
+      const path = join(tempDir('paceflow-db-'), 'paceflow.db');
+      await ingest({ cwd: repo.dir, db: path, env: home.env });
+      const d = openDatabase(path);
+      const repoId = d.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+      // A build with another key pattern on record is a whole one; the queue holds every commit or none.
+      d.prepare(`UPDATE paceflow_meta SET value = 'another pattern' WHERE key = ?`).run([`tasks_config:${repoId}`]);
+      if (queued) d.prepare(`INSERT INTO paceflow_untasked (repo_id, sha) SELECT repo_id, sha FROM metadata_commits`).run();
+      const queue = d.prepare(`SELECT count(*) AS n FROM paceflow_untasked`).get<{ n: number }>()!.n;
+      const before = rowsRead.count;
+      await buildTasks({ db: d, repoId, cwd: repo.dir, config: defaultConfig() });
+      const read = rowsRead.count - before;
+      const links = d.prepare(`SELECT task_key, sha, branch_name, key_source FROM event_task_commits ORDER BY task_key, sha`).all();
+      const left = d.prepare(`SELECT count(*) AS n FROM paceflow_untasked`).get<{ n: number }>()!.n;
+      d.close();
+      return { queue, read, links, left };
+    };
+    const [full, empty] = [await build(true), await build(false)];
+    expect([full.queue, empty.queue]).toEqual([6, 0]);
+    expect(full.read).toBe(empty.read);
+    expect(full.links).toEqual(empty.links);
+    expect(full.links.map((l) => (l as { task_key: string }).task_key)).toEqual(
+      expect.arrayContaining(['ABC-1', 'ABC-9', 'DEF-2', 'XYZ-3']),
+    );
+    expect([full.left, empty.left]).toEqual([0, 0]);
   });
 });
