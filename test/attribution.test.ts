@@ -8,6 +8,7 @@ import { headerPath } from '../src/git/patches.js';
 import {
   attributionWriter,
   bumpWhenHeavyMainlineMoves,
+  commitsToRead,
   loadWrittenLines,
   outcomeWriter,
   readEditsThrough,
@@ -17,6 +18,8 @@ import {
 } from '../src/builders/attribution.js';
 import { show } from '../src/cli/commands/show.js';
 import { openDatabase } from '../src/db/open.js';
+import { rowsRead } from '../src/db/statement.js';
+import { defaultConfig } from '../src/config/defaults.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { ClaudeTranscript } from './helpers/claude-lines.js';
 import { CodexRollout } from './helpers/codex-lines.js';
@@ -1473,5 +1476,46 @@ describe('the written lines, read through the table or looked up by path', () =>
     const other = loadWrittenLines(db, 'other', null);
     expect([other.hasPath('o-0.ts'), other.hasPath(paths[0]!)]).toEqual([true, false]);
     expect(takes(loadWrittenLines(db, 'r', paths), few)).toEqual(takes(loadWrittenLines(db, 'r', few), few));
+  });
+});
+
+// A first run queues every commit: what a replay from the first write, the notes or aider's records
+// would add to the commits to read is queued already. Asked of the same queue, with a replay time
+// and without one, the commits are the same and so are the rows read (a replay's query read every
+// commit touching a written path).
+describe('the commits an attribution reads', () => {
+  it('when every commit is queued, are the queue, read without asking what a replay would add', async () => {
+    const s = scenario();
+    s.t.write('toolu_a', file(s.repo, 'a.ts'), 'export const alpha = computeAlpha();\n');
+    for (let i = 0; i < 5; i++)
+      s.repo.write('a.ts', `export const alpha = computeAlpha();\nexport const v${i} = ${i};\n`).commit(`a ${i}`, { at: AFTER_EDITS + i });
+    s.repo.write('b.ts', 'export const beta = 1;\n').commit('b', { at: AFTER_EDITS + 10 });
+    await s.run();
+    const d = openDatabase(s.db);
+    try {
+      const repoId = d.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!.repo_id;
+      const options = { db: d, repoId, cwd: s.repo.dir, config: defaultConfig() };
+      const notes = { shas: () => [] };
+      const asked = (from: number | 'whole' | null) => {
+        const before = rowsRead.count;
+        const { commits, toRead } = commitsToRead(d, repoId, options, notes, from);
+        return { commits, toRead: toRead.map((c) => c.sha), read: rowsRead.count - before };
+      };
+      // Every commit queued again, as a first run has them.
+      d.prepare(
+        `INSERT OR IGNORE INTO paceflow_unattributed (repo_id, sha) SELECT repo_id, sha FROM metadata_commits WHERE is_merge = 0`,
+      ).run();
+      const [replay, whole, none] = [asked(1), asked('whole'), asked(null)];
+      expect(none.toRead).toHaveLength(7);
+      expect(none.commits).toBe(7);
+      expect(replay).toEqual(none);
+      expect(whole).toEqual(none);
+      // One commit not queued: the replay adds the commits touching a written path since then (all five).
+      d.prepare(`DELETE FROM paceflow_unattributed WHERE sha = ?`).run([s.repo.git('rev-parse', 'HEAD~1')]);
+      expect(asked(1).toRead).toHaveLength(6 + 1);
+      expect(asked(null).toRead).toHaveLength(6);
+    } finally {
+      d.close();
+    }
   });
 });

@@ -549,11 +549,11 @@ function loadAiderCommits(db: Database, repoId: string): AiderCommit[] {
  * some session wrote or took a write before; `whole`: every commit touching such a path, and every
  * commit with a note.
  */
-function commitsToRead(
+export function commitsToRead(
   db: Database,
   repoId: string,
   options: AttributionOptions,
-  notes: ReturnType<typeof loadNoteCredits>,
+  notes: Pick<ReturnType<typeof loadNoteCredits>, 'shas'>,
   from: number | 'whole' | null,
 ): { commits: number; toRead: CommitRow[] } {
   const attributable = `c.repo_id = @repo AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0`;
@@ -593,7 +593,11 @@ function commitsToRead(
   }
   const queued = shas.size;
   if (options.only) shas.add(options.only);
-  if (from !== null && from !== 'whole') {
+  // Every commit that can be attributed is queued (a first run queues them all): what a replay,
+  // the notes or aider's records would add is queued already, or cannot be attributed — the 80k
+  // bench history's first run asked for the 48,719 commits touching a written path for nothing.
+  const allQueued = !options.only && queued === commits;
+  if (from !== null && from !== 'whole' && !allQueued) {
     // A replay: the commits since `from` (by time) that touch a path some session wrote (or a path
     // renamed from one), each path asked of the edits by index — not every written path listed.
     const aiPath = `EXISTS (SELECT 1 FROM fact_session_file_edits e INDEXED BY fact_session_file_edits_by_path
@@ -608,7 +612,9 @@ function commitsToRead(
       .all<{ sha: string }>({ repo: repoId, iso: isoSeconds(from) }))
       shas.add(sha);
   }
-  if (from === 'whole') {
+  if (allQueued) {
+    // Nothing to add.
+  } else if (from === 'whole') {
     db.exec(`CREATE TEMP TABLE IF NOT EXISTS paceflow_ai_paths (path TEXT PRIMARY KEY)`);
     db.exec(`DELETE FROM temp.paceflow_ai_paths`);
     const insertPath = db.prepare(`INSERT OR IGNORE INTO temp.paceflow_ai_paths (path) VALUES (?)`);
@@ -631,7 +637,7 @@ function commitsToRead(
       shas.add(sha);
     for (const sha of notes.shas()) shas.add(sha);
   } else if (from !== null) for (const sha of commitsWithTakingsFrom(db, repoId, from)) shas.add(sha);
-  if (from !== null) {
+  if (from !== null && !allQueued) {
     // The commits aider says it made (`> Commit <sha7>`) from then on: their credit comes from that
     // record, not from a written path, so the path rules above miss one whose file no session wrote.
     for (const { sha } of db
