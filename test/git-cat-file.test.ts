@@ -43,35 +43,35 @@ describe('one git cat-file --batch for many reads', () => {
     const repo = TempRepo.create();
     // Files of 10, 20 and 60 characters; each request ('HEAD:x.txt') counts 10 more, a missing one 13.
     repo
-      .write('a.txt', 'a'.repeat(9) + '\n')
-      .write('b.txt', 'b'.repeat(19) + '\n')
-      .write('c.txt', 'c'.repeat(59) + '\n')
+      .write('a.txt', `${'a'.repeat(9)}\n`)
+      .write('b.txt', `${'b'.repeat(19)}\n`)
+      .write('c.txt', `${'c'.repeat(59)}\n`)
       .commit('files');
     const texts = new FileTexts(new CatFileBatch(repo.dir), 60);
     try {
       const asked = () => texts.asked;
       // Asked twice in one turn: git is asked once, both get the text.
       const [a1, a2] = await Promise.all([texts.text('HEAD:a.txt'), texts.text('HEAD:a.txt')]);
-      expect([a1, a2, asked()]).toEqual(['a'.repeat(9) + '\n', 'a'.repeat(9) + '\n', 1]);
+      expect([a1, a2, asked()]).toEqual([`${'a'.repeat(9)}\n`, `${'a'.repeat(9)}\n`, 1]);
       // A missing file is kept too, as null.
       expect(await texts.text('HEAD:nope.txt')).toBeNull();
       expect(await texts.text('HEAD:nope.txt')).toBeNull();
       expect(asked()).toBe(2);
       // a (20) and the missing one (13, used last) kept; b (30) makes 63 > 60: the least recently used — a — goes.
-      expect(await texts.text('HEAD:b.txt')).toBe('b'.repeat(19) + '\n');
+      expect(await texts.text('HEAD:b.txt')).toBe(`${'b'.repeat(19)}\n`);
       expect(asked()).toBe(3);
       expect(await texts.text('HEAD:nope.txt')).toBeNull();
-      expect(await texts.text('HEAD:b.txt')).toBe('b'.repeat(19) + '\n');
+      expect(await texts.text('HEAD:b.txt')).toBe(`${'b'.repeat(19)}\n`);
       expect(asked()).toBe(3);
-      expect(await texts.text('HEAD:a.txt')).toBe('a'.repeat(9) + '\n');
+      expect(await texts.text('HEAD:a.txt')).toBe(`${'a'.repeat(9)}\n`);
       expect(asked()).toBe(4);
       // a again makes 63: the missing one (used before b) goes. An answer larger than the bound is
       // never kept (c: 70), and lets nothing go.
-      expect(await texts.text('HEAD:c.txt')).toBe('c'.repeat(59) + '\n');
-      expect(await texts.text('HEAD:c.txt')).toBe('c'.repeat(59) + '\n');
+      expect(await texts.text('HEAD:c.txt')).toBe(`${'c'.repeat(59)}\n`);
+      expect(await texts.text('HEAD:c.txt')).toBe(`${'c'.repeat(59)}\n`);
       expect(asked()).toBe(6);
-      expect(await texts.text('HEAD:a.txt')).toBe('a'.repeat(9) + '\n');
-      expect(await texts.text('HEAD:b.txt')).toBe('b'.repeat(19) + '\n');
+      expect(await texts.text('HEAD:a.txt')).toBe(`${'a'.repeat(9)}\n`);
+      expect(await texts.text('HEAD:b.txt')).toBe(`${'b'.repeat(19)}\n`);
       expect(asked()).toBe(6);
       expect(await texts.text('HEAD:nope.txt')).toBeNull();
       expect(asked()).toBe(7);

@@ -380,10 +380,8 @@ export class OutcomeContext {
   /** Patch-ids from fact_commit_patch_ids, computing (and storing) only the missing ones. */
   async patchIds(shas: readonly string[], reverse = false): Promise<Map<string, string>> {
     const { db, repoId } = this;
-    const { ids, missing } =
-      !reverse && (this.forwardIds !== null || shas.length >= SCAN_IDS_FROM)
-        ? idsFrom((this.forwardIds ??= this.allForwardIds()), shas)
-        : storedPatchIds(db, repoId, shas, reverse);
+    if (!reverse && this.forwardIds === null && shas.length >= SCAN_IDS_FROM) this.forwardIds = this.allForwardIds();
+    const { ids, missing } = !reverse && this.forwardIds ? idsFrom(this.forwardIds, shas) : storedPatchIds(db, repoId, shas, reverse);
     if (missing.length === 0) return ids;
     const computed = await patchIds(missing, this.cwd, { reverse });
     const found = new Map(missing.map((sha) => [sha, computed.get(sha) ?? null]));
