@@ -442,9 +442,9 @@ describe('mainline rules', () => {
     /** The commits whose files the context reads (the content rule's cat-file reads), in order. */
     function readsOf(ctx: OutcomeContext): string[] {
       const seen: string[] = [];
-      const files = ctx.files();
-      const read = files.text.bind(files);
-      files.text = (spec: string) => {
+      const batch = ctx.files();
+      const read = batch.read.bind(batch);
+      batch.read = (spec: string) => {
         const commit = spec.split(':')[0]!;
         if (seen.at(-1) !== commit) seen.push(commit);
         return read(spec);

@@ -104,82 +104,13 @@ export class CatFileBatch {
   }
 }
 
-/**
- * Files' texts through one batch process, the latest answers kept up to `keptChars` characters for a
- * request made again (null for a file git lacks), and a request still on its way shared. The content
- * rule asks for the same file at the same commit for commit after commit of a branch (their
- * candidates and paths are much the same): of the 80k bench history's first run's 5,195 requests,
- * 3,884 were distinct, and 16 M characters kept the answers of 1,204 of the repeats (a replay of the
- * run's requests; all 1,311 with no bound). The repository's objects do not change under a build:
- * an answer kept is the answer git would give again.
- */
-export class FileTexts {
-  private readonly kept = new Map<string, string | null>();
-  private keptSize = 0;
-  private readonly onTheWay = new Map<string, Promise<string | null>>();
-  /** Requests git was asked (the rest were answered from what was kept or on its way). */
-  asked = 0;
-
-  constructor(
-    private readonly batch: CatFileBatch,
-    private readonly keptChars: number,
-  ) {}
-
-  /** The text of `<rev>:<path>` (or any object name), or null when git lacks it. */
-  text(request: string): Promise<string | null> {
-    const kept = this.kept.get(request);
-    if (kept !== undefined) {
-      // The latest used last out: moved to the end of the map's order.
-      this.kept.delete(request);
-      this.kept.set(request, kept);
-      return Promise.resolve(kept);
-    }
-    let answer = this.onTheWay.get(request);
-    if (!answer) {
-      this.asked++;
-      answer = this.batch.read(request).then(
-        (content) => {
-          this.onTheWay.delete(request);
-          const text = content ? content.toString('utf8') : null;
-          this.keep(request, text);
-          return text;
-        },
-        (error: unknown) => {
-          this.onTheWay.delete(request);
-          throw error;
-        },
-      );
-      this.onTheWay.set(request, answer);
-    }
-    return answer;
-  }
-
-  /** Keeps an answer, letting the least recently used go while the kept texts are over the bound. */
-  private keep(request: string, text: string | null): void {
-    const size = request.length + (text?.length ?? 0);
-    if (size > this.keptChars) return;
-    this.kept.set(request, text);
-    this.keptSize += size;
-    for (const [oldest, oldText] of this.kept) {
-      if (this.keptSize <= this.keptChars) break;
-      this.kept.delete(oldest);
-      this.keptSize -= oldest.length + (oldText?.length ?? 0);
-    }
-  }
-
-  /** Ends the batch process. */
-  close(): void {
-    this.batch.close();
-  }
-}
-
-/** The text of files at a revision, missing ones left out. */
-export async function filesAtVia(files: FileTexts, rev: string, paths: readonly string[]): Promise<Map<string, string>> {
-  const found = new Map<string, string>();
-  const texts = await Promise.all(paths.map((path) => files.text(`${rev}:${path}`)));
+/** The text of files at a revision through one batch process, missing ones left out. */
+export async function filesAtVia(batch: CatFileBatch, rev: string, paths: readonly string[]): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const contents = await Promise.all(paths.map((path) => batch.read(`${rev}:${path}`)));
   paths.forEach((path, i) => {
-    const text = texts[i];
-    if (text !== null && text !== undefined) found.set(path, text);
+    const content = contents[i];
+    if (content) files.set(path, content.toString('utf8'));
   });
-  return found;
+  return files;
 }

@@ -1,5 +1,5 @@
 import type { Database, Statement } from '../../db/driver.js';
-import { CatFileBatch, FileTexts } from '../../git/cat-file.js';
+import { CatFileBatch } from '../../git/cat-file.js';
 import { type BranchWalks, branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
 import { keepPatchIds } from '../patch-ids.js';
@@ -92,7 +92,7 @@ export class OutcomeContext {
   readonly reached = new ReachedCommits();
   /** Set by the ancestor rule, which runs first. */
   mainline: MainlineView = EMPTY_MAINLINE;
-  private batch: FileTexts | null = null;
+  private batch: CatFileBatch | null = null;
   /**
    * In a build after refs moved off an unchanged mainline: the tips of the refs that moved. The
    * squash rules then look only at those refs (only their commits are candidates). Null: every ref.
@@ -165,12 +165,9 @@ export class OutcomeContext {
     return this.mainline.landing(sha)?.isMainlineCommit === true;
   }
 
-  /**
-   * One `git cat-file --batch` process for every file this build reads (made when first needed),
-   * with the latest 16 M characters of answers kept for a repeat (FileTexts).
-   */
-  files(): FileTexts {
-    this.batch ??= new FileTexts(new CatFileBatch(this.cwd), FILE_TEXTS_KEPT);
+  /** One `git cat-file --batch` process for every file this build reads (made when first needed). */
+  files(): CatFileBatch {
+    this.batch ??= new CatFileBatch(this.cwd);
     return this.batch;
   }
 
@@ -465,14 +462,6 @@ export function loadRefTips(db: Database, repoId: string): RefTip[] {
 }
 
 const COMMIT_COLUMNS = 'sha, committed_at, subject, pr_number, is_merge';
-
-/**
- * The characters of files' texts a build keeps for a repeated request (FileTexts): 16 MB of heap
- * when the texts are ASCII (V8 keeps them a byte a character). The 80k bench history's first run
- * asked git 5,195 → 3,997 times (git's CPU for them, replayed alone: ~2.1–2.7 → ~1.7–2.2 s); node's
- * peak comes in attribution, before this build.
- */
-const FILE_TEXTS_KEPT = 16_000_000;
 
 const EMPTY_MAINLINE: MainlineView = {
   landing: () => undefined,
