@@ -596,7 +596,12 @@ export function commitsToRead(
   // Every commit that can be attributed is queued (a first run queues them all): what a replay,
   // the notes or aider's records would add is queued already, or cannot be attributed — the 80k
   // bench history's first run asked for the 48,719 commits touching a written path for nothing.
-  const allQueued = !options.only && queued === commits;
+  // The kept count says so first; then the rows are counted (by the state index, one range): a kept
+  // count gone wrong must cost a query, never a replay's commits.
+  const allQueued =
+    !options.only &&
+    queued === commits &&
+    queued === db.prepare(`SELECT count(*) AS n FROM metadata_commits c WHERE ${attributable}`).get<{ n: number }>({ repo: repoId })!.n;
   if (from !== null && from !== 'whole' && !allQueued) {
     // A replay: the commits since `from` (by time) that touch a path some session wrote (or a path
     // renamed from one), each path asked of the edits by index — not every written path listed.
