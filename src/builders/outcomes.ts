@@ -878,8 +878,8 @@ function writeOutcomes(
 }
 
 /**
- * The outcome rows' indexes whose keys or conditions hold a column UPDATE_OUTCOME sets (sql/ files
- * of event_commit_outcomes); the heavy rows' index holds none of them. An update that moves a row
+ * The outcome rows' indexes whose keys or conditions hold a column UPDATE_OUTCOME sets (sql/010,
+ * sql/012, sql/017); the heavy rows' index holds none of them. An update that moves a row
  * in each of them removes and puts back four entries at random places of four b-trees.
  */
 const UPDATED_INDEXES = [
