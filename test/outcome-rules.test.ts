@@ -38,12 +38,12 @@ afterAll(cleanupTempDirs);
  * Each rule of src/builders/outcomes on its own: a minimal repository, its history ingested, a
  * context loaded, the ancestor rule run (every other rule needs mainline), then the one rule.
  */
-async function contextOf(repo: TempRepo, walks?: BranchWalks): Promise<OutcomeContext> {
+async function contextOf(repo: TempRepo, walks?: BranchWalks, whole = true): Promise<OutcomeContext> {
   const db = tempDatabase();
   const git = await ingestGit({ db, cwd: repo.dir, config: defaultConfig(), ...(walks ? { walks } : {}) });
   const repoId = git.repoId!;
   const tip = repo.git('rev-parse', 'main');
-  const ctx = loadOutcomeContext(db, repoId, repo.dir, tip, loadRefTips(db, repoId), { whole: true, walks });
+  const ctx = loadOutcomeContext(db, repoId, repo.dir, tip, loadRefTips(db, repoId), { whole, walks });
   await ancestorRule.apply(ctx, []);
   return ctx;
 }
@@ -536,6 +536,15 @@ describe('mainline rules', () => {
         { sha: e, copy_sha: null, candidates: 50 },
       ]),
     );
+    // A build of a few commits reads each path's commits joined to their rows; a whole build, which
+    // holds every row, from the path's index alone: the same candidates, the same copies.
+    const few = await contextOf(repo, undefined, false);
+    expect(few.whole).toBe(false);
+    await contentRule.apply(few, [c, d, e]);
+    for (const sha of [c, d, e]) expect(few.reached.get(sha)).toEqual(ctx.reached.get(sha));
+    expect(few.db.prepare(`SELECT sha, copy_sha, candidates FROM paceflow_content_checks ORDER BY sha`).all()).toEqual(
+      ctx.db.prepare(`SELECT sha, copy_sha, candidates FROM paceflow_content_checks ORDER BY sha`).all(),
+    );
   });
 
   it('content: lines that landed and were edited later still landed (checked at the landing commit, not the tip)', async () => {
@@ -949,10 +958,19 @@ describe('revert rules', () => {
     expect(shas.length).toBe(21);
     expect(laterCommitsOf(ctx, 240, 'whole')(g)).toEqual(dropsG.slice(0, 4));
     expect(laterCommitsOf(ctx, 240, 'whole')(dropsG[2]!)).toEqual(dropsG.slice(3, 7));
+    // A build of a few commits (its landing by index, not in memory) reads the paths' commits
+    // joined to the stored landing: the same lists as the whole build's in-memory landing gives.
+    const stored = await contextOf(repo, undefined, false);
+    expect(stored.whole).toBe(false);
     for (const window of [0, 60, 300, 480, 481, 5_000, 30 * 86400]) {
       const each = laterCommitsOf(ctx, window, 'each');
       const whole = laterCommitsOf(ctx, window, 'whole');
-      for (const c of shas) expect(whole(c), `window ${window}, ${repo.git('log', '-1', '--format=%s', c)}`).toEqual(each(c));
+      const wholeStored = laterCommitsOf(stored, window, 'whole');
+      for (const c of shas) {
+        const name = `window ${window}, ${repo.git('log', '-1', '--format=%s', c)}`;
+        expect(whole(c), name).toEqual(each(c));
+        expect(wholeStored(c), name).toEqual(whole(c));
+      }
     }
     // Not empty by accident: a's deletion, its rename and the drop from its new path, in landing order.
     expect(laterCommitsOf(ctx, 30 * 86400, 'whole')(a)).toEqual([dropA, rename, dropD]);
