@@ -1,5 +1,16 @@
-import { describe, expect, it } from 'vitest';
-import { mayUndo, reverseCandidates, type UndoKey } from '../src/builders/outcomes/reverse-candidates.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  byCodePoint,
+  changedPathKey,
+  changedPathKeys,
+  mayUndo,
+  reverseCandidates,
+  type UndoKey,
+} from '../src/builders/outcomes/reverse-candidates.js';
+import { defaultConfig } from '../src/config/defaults.js';
+import { ingestGit } from '../src/ingest/git.js';
+import { tempDatabase } from './helpers/db.js';
+import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
 
 // Which mainline commits need a reversed patch-id: one another commit with the same paths and the
 // opposite net lines (or a binary file's unknown count) may undo, landing no earlier.
@@ -159,4 +170,56 @@ describe('reverseCandidates', () => {
       expect(pairwise).toEqual(reversed);
     },
   );
+});
+
+// The keys of every commit at once (a whole build) come from one pass in JavaScript; a commit's
+// own (a build after mainline moved, sameKeyCommits) from keySql by key. Both must give the same
+// key — they are compared with each other — over renames, binary files, empty commits and paths
+// whose order differs between UTF-16 units and SQLite's bytes.
+describe('changedPathKeys', () => {
+  afterAll(cleanupTempDirs);
+
+  it('gives every commit the key its own query gives, and none to a commit without file changes', async () => {
+    const repo = TempRepo.create();
+    repo.write('README.md', '# readme\n').commit('root');
+    // U+E000 sorts before U+1F600 in code points (SQLite's order), after it in UTF-16 units.
+    const odd = ['a\uE000.ts', 'a\u{1F600}.ts', 'é.ts', 'z.ts'];
+    for (const path of odd) repo.write(path, `export const x = ${JSON.stringify(path)};\n`);
+    const together = repo.commit('four odd paths at once');
+    repo.write('bin.dat', Buffer.from([0, 1, 2, 3, 0, 255])).write('z.ts', 'export const x = 2;\nexport const y = 3;\n');
+    const binary = repo.commit('a binary file and a text one');
+    repo.git('mv', 'é.ts', 'moved-é.ts');
+    repo.write('a\uE000.ts', 'export const gone = true;\n');
+    const renamed = repo.commit('a rename and an edit');
+    repo.git('commit', '-q', '--allow-empty', '-m', 'nothing changed');
+    const empty = repo.git('rev-parse', 'HEAD');
+    const db = tempDatabase();
+    const { repoId } = await ingestGit({ db, cwd: repo.dir, config: defaultConfig() });
+    const all = changedPathKeys(db, repoId!);
+    const shas = repo.git('rev-list', 'HEAD').split('\n');
+    expect(shas).toHaveLength(5);
+    const own = (sha: string): UndoKey | null => {
+      const key = changedPathKey(db, repoId!, sha);
+      return key && { paths: key.paths, net: key.net, balance: key.balance };
+    };
+    for (const sha of shas) expect(all.get(sha) ?? null, sha).toEqual(own(sha));
+    expect(all.has(empty)).toBe(false);
+    expect(all.get(together)!.paths.split('\0')).toEqual(['a\uE000.ts', 'a\u{1F600}.ts', 'z.ts', 'é.ts']);
+    expect(all.get(binary)).toMatchObject({ paths: 'bin.dat\0z.ts', net: null });
+    expect(all.get(renamed)).toMatchObject({ paths: 'a\uE000.ts\0moved-é.ts\0é.ts', net: 0 });
+    expect(all.size).toBe(4);
+  });
+
+  it.each([
+    ['ascii', 'a', 'b', -1],
+    ['a prefix first', 'ab', 'abc', -1],
+    ['U+E000 before a character past U+FFFF', '\uE000', '\u{1F600}', -1],
+    ['U+FFFF before a character past U+FFFF', '\uFFFF', '\u{10000}', -1],
+    ['U+D7FF before U+E000', '\uD7FF', '\uE000', -1],
+    ['equal', 'é', 'é', 0],
+  ])('byCodePoint: %s', (_, a, b, sign) => {
+    expect(Math.sign(byCodePoint(a, b))).toBe(sign);
+    expect(Math.sign(byCodePoint(b, a)) || 0).toBe(-sign || 0);
+    expect(Math.sign(byCodePoint(a, b))).toBe(Math.sign(Buffer.compare(Buffer.from(a), Buffer.from(b))));
+  });
 });

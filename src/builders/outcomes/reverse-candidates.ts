@@ -51,35 +51,79 @@ export function mayUndo(a: UndoKey, b: UndoKey): boolean {
   );
 }
 
-/** Each commit's key (`one`: of the commit @sha alone, by its key range). */
-const keySql = (one: boolean) => {
-  const which = one ? 'AND sha = @sha' : '';
-  return `
+/** A commit's key, by its key range (changedPathKeys builds every commit's the same way in one pass). */
+const KEY_SQL = `
     SELECT k.sha, k.paths, n.net, c.line_balance AS balance FROM (
       SELECT sha, group_concat(path, char(0) ORDER BY path) AS paths FROM (
-        SELECT sha, path FROM metadata_commit_file_changes WHERE repo_id = @repo ${which}
+        SELECT sha, path FROM metadata_commit_file_changes WHERE repo_id = @repo AND sha = @sha
         UNION
-        SELECT sha, old_path FROM metadata_commit_file_changes WHERE repo_id = @repo ${which}
+        SELECT sha, old_path FROM metadata_commit_file_changes WHERE repo_id = @repo AND sha = @sha
       ) GROUP BY sha
     ) k JOIN (
       SELECT sha, CASE WHEN count(added_lines) = count(*) AND count(deleted_lines) = count(*) THEN sum(added_lines - deleted_lines) END AS net
-      FROM metadata_commit_file_changes WHERE repo_id = @repo ${which} GROUP BY sha
+      FROM metadata_commit_file_changes WHERE repo_id = @repo AND sha = @sha GROUP BY sha
     ) n ON n.sha = k.sha
     JOIN metadata_commits c ON c.repo_id = @repo AND c.sha = k.sha`; // (group_concat skips the NULL old paths; asking for them by index would read every rename)
-};
 
-/** Every commit's key (a commit that changes no file has none). */
+/**
+ * Every commit's key (a commit that changes no file has none): what KEY_SQL gives for each commit,
+ * built from one pass over the file changes in key order (by commit, then path) and one over the
+ * commits' balances. The same SQL for every commit at once sorted each path and old path into a
+ * temporary b-tree for the UNION and again for the GROUP BY, then joined each commit: 670 ms of
+ * the 80k bench history's first run.
+ */
 export function changedPathKeys(db: Database, repoId: string): Map<string, UndoKey> {
+  const balances = new Map<string, number | null>();
+  for (const [sha, balance] of db.prepare(`SELECT sha, line_balance FROM metadata_commits WHERE repo_id = ?`).iterateArrays([repoId]))
+    balances.set(sha as string, balance as number | null);
   const keys = new Map<string, UndoKey>();
-  for (const [sha, paths, net, balance] of db.prepare(keySql(false)).iterateArrays({ repo: repoId })) {
-    keys.set(sha as string, { paths: paths as string, net: net as number | null, balance: balance as number | null });
+  let current: string | null = null;
+  let paths = new Set<string>();
+  let net: number | null = 0;
+  const done = () => {
+    const balance = current === null ? undefined : balances.get(current);
+    if (current !== null && balance !== undefined) keys.set(current, { paths: [...paths].sort(byCodePoint).join('\0'), net, balance });
+  };
+  for (const [sha, path, oldPath, added, deleted] of db
+    .prepare(
+      `SELECT sha, path, old_path, added_lines, deleted_lines FROM metadata_commit_file_changes WHERE repo_id = ? ORDER BY repo_id, sha, path`,
+    )
+    .iterateArrays([repoId])) {
+    if (sha !== current) {
+      done();
+      current = sha as string;
+      paths = new Set();
+      net = 0;
+    }
+    paths.add(path as string);
+    if (oldPath !== null) paths.add(oldPath as string);
+    // As count(added_lines) = count(*) in SQL: a binary file (no counts) leaves the commit no net.
+    net = net === null || added === null || deleted === null ? null : net + (added as number) - (deleted as number);
   }
+  done();
   return keys;
 }
 
+/**
+ * SQLite's order of texts (BINARY: UTF-8's bytes, which is code points') in JavaScript, whose
+ * `<` compares UTF-16 units: a character past U+FFFF (a surrogate pair, D800–DFFF) sorts there
+ * before U+E000–U+FFFF, in UTF-8 after them.
+ */
+export function byCodePoint(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const x = a.charCodeAt(i);
+    const y = b.charCodeAt(i);
+    if (x !== y) return unitRank(x) - unitRank(y);
+  }
+  return a.length - b.length;
+}
+
+const unitRank = (unit: number) => (unit < 0xd800 ? unit : unit < 0xe000 ? unit + 0x2000 : unit - 0x800);
+
 /** One commit's key, by key (null: it changes no file). */
 export function changedPathKey(db: Database, repoId: string, sha: string): UndoKey | null {
-  return db.prepare(keySql(true)).get<UndoKey>({ repo: repoId, sha }) ?? null;
+  return db.prepare(KEY_SQL).get<UndoKey>({ repo: repoId, sha }) ?? null;
 }
 
 /**
