@@ -783,6 +783,7 @@ describe('revert rules', () => {
     message,
     pr_number: pr,
     is_merge: 0,
+    line_balance: null,
   });
   const lookup: RevertLookup = {
     bySubject: (s) => (s === 'Add feature' ? ['aaa1', 'aaa2'] : []),

@@ -7,7 +7,9 @@ import {
   reverseCandidates,
   type UndoKey,
 } from '../src/builders/outcomes/reverse-candidates.js';
+import { loadOutcomeContext, loadRefTips } from '../src/builders/outcomes/context.js';
 import { defaultConfig } from '../src/config/defaults.js';
+import { PatchStore } from '../src/git/patch-store.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -194,7 +196,8 @@ describe('changedPathKeys', () => {
     repo.git('commit', '-q', '--allow-empty', '-m', 'nothing changed');
     const empty = repo.git('rev-parse', 'HEAD');
     const db = tempDatabase();
-    const { repoId } = await ingestGit({ db, cwd: repo.dir, config: defaultConfig() });
+    // With a patch store the history's pass reads the diffs, and records each commit's line balance.
+    const { repoId } = await ingestGit({ db, cwd: repo.dir, config: defaultConfig(), patches: new PatchStore(null) });
     const all = changedPathKeys(db, repoId!);
     const shas = repo.git('rev-list', 'HEAD').split('\n');
     expect(shas).toHaveLength(5);
@@ -208,6 +211,10 @@ describe('changedPathKeys', () => {
     expect(all.get(binary)).toMatchObject({ paths: 'bin.dat\0z.ts', net: null });
     expect(all.get(renamed)).toMatchObject({ paths: 'a\uE000.ts\0moved-é.ts\0é.ts', net: 0 });
     expect(all.size).toBe(4);
+    expect(typeof all.get(together)!.balance).toBe('number');
+    // A whole build hands over the balances of the rows it holds: the same keys.
+    const ctx = loadOutcomeContext(db, repoId!, repo.dir, repo.git('rev-parse', 'HEAD'), loadRefTips(db, repoId!), { whole: true });
+    expect(changedPathKeys(db, repoId!, (sha) => ctx.loaded(sha)?.line_balance)).toEqual(all);
   });
 
   it.each([

@@ -26,6 +26,8 @@ export interface CommitRow {
   message?: string;
   pr_number: number | null;
   is_merge: number;
+  /** Its line balance (src/git/line-balance.ts; null: not recorded): the reverse candidates' keys. */
+  line_balance: number | null;
 }
 
 export interface RefTip {
@@ -309,7 +311,9 @@ export class OutcomeContext {
    */
   reverseMainlineIds(): Promise<Map<string, string>> {
     if (!this.reverseKept) {
-      const candidates = reverseCandidates(changedPathKeys(this.db, this.repoId), this.onMainline, (sha) => this.landedAt(sha));
+      // A whole build holds every reachable commit's row, with its balance (the mainline commits are among them).
+      const keys = changedPathKeys(this.db, this.repoId, this.all ? (sha) => this.loaded(sha)?.line_balance : undefined);
+      const candidates = reverseCandidates(keys, this.onMainline, (sha) => this.landedAt(sha));
       const ids = this.patchIds(candidates, true);
       ids.catch(() => {}); // awaited by whoever asks for it: a failure surfaces there, never unhandled
       this.reverseKept = ids;
@@ -461,7 +465,7 @@ export function loadRefTips(db: Database, repoId: string): RefTip[] {
   return db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all<RefTip>([repoId]);
 }
 
-const COMMIT_COLUMNS = 'sha, committed_at, subject, pr_number, is_merge';
+const COMMIT_COLUMNS = 'sha, committed_at, subject, pr_number, is_merge, line_balance';
 
 const EMPTY_MAINLINE: MainlineView = {
   landing: () => undefined,
