@@ -223,6 +223,35 @@ describe('attribution from transcripts', () => {
     expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
   });
 
+  // A path only a merge brought (an evil merge: the merge's own change, which no commit's recorded
+  // file changes list) and a later commit renamed: its one mention is that commit's old path. A
+  // first run reads every commit and takes the paths from the repository's path indexes, the old
+  // paths' among them.
+  it('follows a rename of a path only a merge brought, in a first run', async () => {
+    const s = scenario();
+    const kept = Array.from({ length: 8 }, (_, i) => `export const kept${i} = someValue(${i});`).join('\n');
+    s.repo.git('checkout', '-q', '-b', 'side');
+    s.repo.write('side.ts', 'export const side = 1;\n').commit('side work', { at: 100 });
+    s.repo.git('checkout', '-q', 'main');
+    s.repo.git('merge', '-q', '--no-ff', '--no-commit', 'side');
+    s.repo.write('old.ts', `${kept}\n`).commit('merge side, and old.ts with it', { at: 120 });
+    s.t.edit('toolu_e', file(s.repo, 'old.ts'), kept, `${kept}\nexport const added = fromTheSession();`);
+    s.repo.git('mv', 'old.ts', 'new.ts');
+    s.repo.write('new.ts', `${kept}\nexport const added = fromTheSession();\n`);
+    const sha = s.repo.commit('rename and extend', { at: AFTER_EDITS });
+    await s.run();
+    const d = openDatabase(s.db);
+    try {
+      // old.ts is no commit's path: only the rename's old path names it.
+      expect(d.prepare(`SELECT path, old_path FROM metadata_commit_file_changes WHERE 'old.ts' IN (path, old_path)`).all()).toEqual([
+        { path: 'new.ts', old_path: 'old.ts' },
+      ]);
+    } finally {
+      d.close();
+    }
+    expect(s.outcome(sha)).toMatchObject({ nontrivial_added_lines: 1, ai_lines: 1 });
+  });
+
   it('consumes each written line once: written twice, committed three times → two AI lines', async () => {
     const s = scenario();
     s.t.write('toolu_1', file(s.repo, 'log.ts'), 'console.log("checkpoint reached");\n');

@@ -414,7 +414,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   const from = writing ? replayFrom(db, repoId) : null;
   const whole = options.readOnly === true || (from !== null && from <= 0);
   const notes = loadNoteCredits(db, repoId);
-  const { commits, toRead } = commitsToRead(db, repoId, options, notes, whole ? 'whole' : from);
+  const { commits, toRead, allQueued } = commitsToRead(db, repoId, options, notes, whole ? 'whole' : from);
   const rowsWritten = writing ? indexesAfterFirstReplay(db, toRead.length > BATCH_COMMITS) : () => {};
   // Nothing to read (the common run: nothing new, or a commit off every written path): no writes loaded.
   const run =
@@ -422,7 +422,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
       ? new AttributionRun(options, new WrittenLines(), notes, [])
       : new AttributionRun(
           options,
-          writtenBefore(db, repoId, toRead, whole, options.only),
+          writtenBefore(db, repoId, toRead, whole, options.only, allQueued),
           notes,
           loadAiderCommits(db, repoId),
           from !== null,
@@ -501,9 +501,37 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
  * path, for a whole replay), with the writes other commits took marked used. For `show` (`only`),
  * the writes the commits before it took.
  */
-function writtenBefore(db: Database, repoId: string, toRead: readonly CommitRow[], whole: boolean, only?: string): WrittenLines {
+function writtenBefore(
+  db: Database,
+  repoId: string,
+  toRead: readonly CommitRow[],
+  whole: boolean,
+  only?: string,
+  /** `toRead` is every attributable commit (commitsToRead's allQueued). */
+  allQueued = false,
+): WrittenLines {
   let paths: string[] | null = null;
-  if (!whole) {
+  if (!whole && allQueued) {
+    // Every commit's paths: the repository's, from the two path indexes alone (each entry is a
+    // path and a sha, in path order), not each commit's file changes by key (111k rows joined to
+    // the list on the 80k bench history's first run, 270 ms). The paths of the commits that are not
+    // attributable come too: no commit read touches them, so their writes are never taken, and
+    // none of those commits took any (dropUnreachableTakings; a merge or a shallow clone's cut-off
+    // commit is never attributed).
+    const set = new Set<string>();
+    for (const [path] of db
+      .prepare(`SELECT DISTINCT path FROM metadata_commit_file_changes INDEXED BY metadata_commit_file_changes_by_path WHERE repo_id = ?`)
+      .iterateArrays([repoId]))
+      set.add(path as string);
+    for (const [path] of db
+      .prepare(
+        `SELECT DISTINCT old_path FROM metadata_commit_file_changes INDEXED BY metadata_commit_file_changes_by_old_path
+         WHERE repo_id = ? AND old_path IS NOT NULL`,
+      )
+      .iterateArrays([repoId]))
+      set.add(path as string);
+    paths = [...set];
+  } else if (!whole) {
     // One statement for every commit (json_each hands SQLite the list, in order; each commit's
     // files by key, as a query per commit read them): a first run with transcripts replays from
     // their first write, not from the start, and asked once per commit of its history — 64k
@@ -555,7 +583,7 @@ export function commitsToRead(
   options: AttributionOptions,
   notes: Pick<ReturnType<typeof loadNoteCredits>, 'shas'>,
   from: number | 'whole' | null,
-): { commits: number; toRead: CommitRow[] } {
+): { commits: number; toRead: CommitRow[]; allQueued: boolean } {
   const attributable = `c.repo_id = @repo AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0`;
   const commits = attributableCommits(db, repoId);
   // The commits without an outcome come from paceflow_unattributed (sql/010), not from comparing
@@ -563,34 +591,29 @@ export function commitsToRead(
   // outcome row was dropped to be rebuilt from the facts): then the comparison refills it. Both
   // totals are counted without reading the rows (db/count.ts): this runs after every commit.
   const outcomes = repositoryRows(db, 'event_commit_outcomes', repoId);
-  const pending = db
-    .prepare(
-      `SELECT count(*) AS n FROM paceflow_unattributed u CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
-       WHERE u.repo_id = @repo AND ${attributable}`,
-    )
-    .get<{ n: number }>({ repo: repoId })!.n;
-  if (outcomes + pending < commits && !options.readOnly && !options.only) {
+  // The queued commits' rows in one join (a first run queues every commit: asked one by one, git's
+  // own history took ~1.9 s); the rest — a replay's, notes', the one asked for — one by one below.
+  // Their number is what the comparison with the counts needs (a count of the same join first read
+  // a first run's 57k commits twice).
+  const queuedRows = () =>
+    options.only
+      ? []
+      : db
+          .prepare(
+            `SELECT c.sha, c.committed_at, c.ai_marker FROM paceflow_unattributed u
+             CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
+             WHERE u.repo_id = @repo AND ${attributable}`,
+          )
+          .all<CommitRow>({ repo: repoId });
+  let toRead = queuedRows();
+  if (!options.only && outcomes + toRead.length < commits && !options.readOnly) {
     db.prepare(
       `INSERT OR IGNORE INTO paceflow_unattributed (repo_id, sha) SELECT c.repo_id, c.sha FROM metadata_commits c
        WHERE ${attributable} AND NOT EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = c.repo_id AND o.sha = c.sha)`,
     ).run({ repo: repoId });
+    toRead = queuedRows();
   }
-  // The queued commits' rows in one join (a first run queues every commit: asked one by one, git's
-  // own history took ~1.9 s); the rest — a replay's, notes', the one asked for — one by one below.
-  const toRead: CommitRow[] = [];
-  const shas = new Set<string>();
-  if (!options.only) {
-    for (const row of db
-      .prepare(
-        `SELECT c.sha, c.committed_at, c.ai_marker FROM paceflow_unattributed u
-         CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
-         WHERE u.repo_id = @repo AND ${attributable}`,
-      )
-      .all<CommitRow>({ repo: repoId })) {
-      shas.add(row.sha);
-      toRead.push(row);
-    }
-  }
+  const shas = new Set(toRead.map((row) => row.sha));
   const queued = shas.size;
   if (options.only) shas.add(options.only);
   // Every commit that can be attributed is queued (a first run queues them all): what a replay,
@@ -666,7 +689,7 @@ export function commitsToRead(
   toRead.sort((x, y) =>
     x.committed_at < y.committed_at ? -1 : x.committed_at > y.committed_at ? 1 : x.sha < y.sha ? -1 : x.sha > y.sha ? 1 : 0,
   );
-  return { commits, toRead };
+  return { commits, toRead, allQueued };
 }
 
 type Credit = { provider: string; sessionId: string; model: string | null; lines: number };
