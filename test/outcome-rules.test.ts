@@ -112,6 +112,53 @@ describe('mainline rules', () => {
     expect(ctx.onMainline).not.toContain(merge); // merges are not mainline commits of their own
   });
 
+  // A whole build answers copyOf from the landing and the ids it holds; a build of a few commits
+  // by index. Three commits with one diff land at three times (one with a merge, beside another
+  // copy of another diff, one written before the first landed): for every time asked, the same copy.
+  it('patch-id: copies found in memory by a whole build are the ones the index finds', async () => {
+    const repo = base();
+    const x = lines('x', 4);
+    const z = lines('z', 4);
+    repo.git('checkout', '-q', '-b', 'topic');
+    const early = repo.write('x.ts', x).commit('x written early on a topic', { at: 100 });
+    const zTopic = repo.write('z.ts', z).commit('z on the topic', { at: 400 });
+    // One diff twice on the topic (added, removed, added again): both land with its merge.
+    const wFirst = repo.write('w.ts', lines('w', 3)).commit('w added', { at: 410 });
+    repo.git('rm', '-q', 'w.ts');
+    repo.commit('w removed', { at: 420 });
+    const wAgain = repo.write('w.ts', lines('w', 3)).commit('w added again', { at: 430 });
+    repo.git('checkout', '-q', '-b', 'side', 'main');
+    const late = repo.write('x.ts', x).commit('x again on a side branch', { at: 700 });
+    repo.git('checkout', '-q', 'main');
+    const onMain = repo.write('x.ts', x).commit('x on main', { at: 200 });
+    const zMain = repo.write('z.ts', z).commit('z on main', { at: 300 });
+    repo.at(500).git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    repo.at(800).git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    const whole = await contextOf(repo);
+    await whole.keepMainlineIds();
+    const few = loadOutcomeContext(whole.db, whole.repoId, repo.dir, whole.tip, whole.refs, { whole: false });
+    await ancestorRule.apply(few, []);
+    const ids = await whole.patchIds([onMain, early, late, zMain, zTopic]);
+    expect(new Set([ids.get(onMain), ids.get(early), ids.get(late)]).size).toBe(1);
+    expect(ids.get(zMain)).toBe(ids.get(zTopic));
+    expect((await whole.patchIds([wFirst, wAgain])).get(wFirst)).toBe((await whole.patchIds([wAgain])).get(wAgain));
+    const wId = (await whole.patchIds([wFirst])).get(wFirst);
+    const asked = new Set<string | undefined>();
+    for (const id of [ids.get(onMain), ids.get(zMain), wId, 'no such id', undefined])
+      for (let t = 0; t <= 900; t += 50)
+        for (const at of [whole.time(onMain) - 200 + t, whole.time(onMain) - 200 + t + 0.5]) {
+          const copy = whole.copyOf(id, at);
+          expect(copy, `${id} at ${at}`).toBe(few.copyOf(id, at));
+          asked.add(copy);
+        }
+    expect(whole.copyOf(ids.get(onMain), Number.NaN)).toBeUndefined();
+    // Not empty by accident: each copy is some time's answer — but the early one, landed after
+    // x on main and written before it: asked for a time it landed after, it was written too early.
+    // Of the two that landed together, the first in the landing's order (the merge's walk reaches
+    // the newer first).
+    expect(asked).toEqual(new Set([onMain, late, zMain, zTopic, wAgain, undefined]));
+  });
+
   it('patch-id: a cherry-picked copy carries the original', async () => {
     const repo = base();
     repo.git('checkout', '-q', '-b', 'topic');

@@ -279,7 +279,7 @@ export function mainlineInMemory(
   return {
     landing: (sha) => {
       const l = landing.get(sha);
-      return l && { at: l.time, isMainlineCommit: isNonMerge.has(sha) };
+      return l && { at: l.time, isMainlineCommit: isNonMerge.has(sha), committed: l.committed };
     },
     nonMergesSince: (seconds) => nonMerges.filter((sha) => landing.get(sha)!.committed >= seconds),
     latestLanding: () => latest,
@@ -310,7 +310,7 @@ export function mainlineInMemory(
 export function mainlineFromStore(db: Database, repoId: string): MainlineView {
   const sql = {
     landing: db.prepare(`
-      SELECT l.landed_at, l.is_merge = 0 AND c.sha IS NOT NULL AS commit_known FROM paceflow_mainline_landing l
+      SELECT l.landed_at, l.committed_at, l.is_merge = 0 AND c.sha IS NOT NULL AS commit_known FROM paceflow_mainline_landing l
       LEFT JOIN metadata_commits c ON c.repo_id = l.repo_id AND c.sha = l.sha AND c.is_unreachable = 0
       WHERE l.repo_id = ? AND l.sha = ?`),
     since: db.prepare(`
@@ -329,15 +329,15 @@ export function mainlineFromStore(db: Database, repoId: string): MainlineView {
        WHERE repo_id = ? AND via_sha = sha AND landed_at <= ? ORDER BY seq DESC LIMIT 1`,
     ),
   };
-  const cache = new Map<string, { at: number; isMainlineCommit: boolean } | null>();
+  const cache = new Map<string, { at: number; isMainlineCommit: boolean; committed: number } | null>();
   let all: string[] | null = null;
   let latest: number | null = null;
   return {
     landing: (sha) => {
       let l = cache.get(sha);
       if (l === undefined) {
-        const row = sql.landing.get<{ landed_at: number; commit_known: number }>([repoId, sha]);
-        l = row ? { at: row.landed_at, isMainlineCommit: row.commit_known === 1 } : null;
+        const row = sql.landing.get<{ landed_at: number; committed_at: number; commit_known: number }>([repoId, sha]);
+        l = row ? { at: row.landed_at, isMainlineCommit: row.commit_known === 1, committed: row.committed_at } : null;
         cache.set(sha, l);
       }
       return l ?? undefined;
