@@ -17,6 +17,12 @@ export class BetterSqliteDatabase implements Database {
    * twice: the caller gets one of its own.
    */
   private readonly statements = new Map<string, BetterSqlite3.Statement>();
+  /**
+   * The same for the statements that read rows as arrays (raw mode sticks to a statement, so each
+   * text has one of each). Compiled afresh at every call before: a rule asking a path's commits
+   * of the index for each of 6,573 paths compiled 6,573 statements (~10 µs each).
+   */
+  private readonly rawStatements = new Map<string, BetterSqlite3.Statement>();
 
   constructor(
     readonly path: string,
@@ -45,21 +51,25 @@ export class BetterSqliteDatabase implements Database {
       stmt,
       stmt.readonly,
       () => (stmt.reader ? stmt.columns().map((c) => c.name) : []),
-      () => this.db.prepare(sql).raw(true),
+      () => this.compiled(sql, this.rawStatements, (stmt) => stmt.raw(true)),
     );
   }
 
-  private compiled(sql: string): BetterSqlite3.Statement {
-    const kept = this.statements.get(sql);
+  private compiled(
+    sql: string,
+    statements = this.statements,
+    mode: (stmt: BetterSqlite3.Statement) => BetterSqlite3.Statement = (stmt) => stmt,
+  ): BetterSqlite3.Statement {
+    const kept = statements.get(sql);
     if (kept && !kept.busy) {
-      this.statements.delete(sql);
-      this.statements.set(sql, kept);
+      statements.delete(sql);
+      statements.set(sql, kept);
       return kept;
     }
-    const stmt = this.db.prepare(sql);
+    const stmt = mode(this.db.prepare(sql));
     if (kept) return stmt;
-    this.statements.set(sql, stmt);
-    if (this.statements.size > STATEMENTS_KEPT) this.statements.delete(this.statements.keys().next().value!);
+    statements.set(sql, stmt);
+    if (statements.size > STATEMENTS_KEPT) statements.delete(statements.keys().next().value!);
     return stmt;
   }
 

@@ -450,7 +450,7 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: string, landingSeq: (
     );
     touchingPath = (path) => {
       const out: Touching[] = [];
-      for (const [sha] of shasOf.iterateArrays([ctx.repoId, path])) {
+      for (const [sha] of shasOf.allArrays([ctx.repoId, path])) {
         const row = ctx.loaded(sha as string);
         if (row && row.committed_at >= since) out.push(row);
       }

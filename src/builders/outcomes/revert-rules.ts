@@ -289,7 +289,7 @@ function touchersByPath(
   return (path) => {
     const out = new Map<string, number>();
     for (const statement of [deleting, renamedAway])
-      for (const [sha] of statement.iterateArrays([ctx.repoId, path])) {
+      for (const [sha] of statement.allArrays([ctx.repoId, path])) {
         const landing = ctx.mainline.landing(sha as string);
         if (landing) out.set(ctx.intern(sha as string), landing.at);
       }
