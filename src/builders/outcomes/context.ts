@@ -344,7 +344,7 @@ export class OutcomeContext {
   copyOf(patchId: string | undefined, notBefore: number): string | undefined {
     if (!patchId || Number.isNaN(notBefore)) return undefined;
     const [landed, committed] = [Math.ceil(notBefore), Math.ceil(notBefore) - 1];
-    if (this.copies) return this.copies.get(patchId)?.find((c) => c.at >= landed && c.committed >= committed)?.sha;
+    if (this.copies) return this.copies.first(patchId, landed, committed);
     this.copyQuery ??= this.db.prepare(`
       SELECT p.sha FROM fact_commit_patch_ids p INDEXED BY fact_commit_patch_ids_by_forward
       CROSS JOIN paceflow_mainline_landing l ON l.repo_id = p.repo_id AND l.sha = p.sha
@@ -354,31 +354,12 @@ export class OutcomeContext {
     return this.copyQuery.get<{ sha: string }>([this.repoId, patchId, landed, committed])?.sha;
   }
 
-  /** A whole build's mainline commits by forward patch-id (copiesByPatchId), once its ids are kept. */
-  private copies: Map<string, { sha: string; at: number; committed: number }[]> | null = null;
+  /** A whole build's mainline commits by forward patch-id (MainlineCopies), once its ids are kept. */
+  private copies: MainlineCopies | null = null;
 
-  /**
-   * The mainline commits by forward patch-id, each id's in landing order (by time, then as they
-   * landed: copyOf's query's ORDER BY), from what a whole build holds: the landing, every mainline
-   * commit's id and the reachable commits. Asked by index instead, the patch-id rule's look-ups were
-   * 15,422 queries (277 ms) on the 80k bench history's first run.
-   */
-  private copiesByPatchId(ids: ReadonlyMap<string, string>): Map<string, { sha: string; at: number; committed: number }[]> {
-    const copies = new Map<string, { sha: string; at: number; committed: number; order: number }[]>();
+  private copiesByPatchId(ids: ReadonlyMap<string, string>): MainlineCopies {
     const mainline = this.onMainline;
-    for (let order = 0; order < mainline.length; order++) {
-      const sha = mainline[order]!;
-      const id = ids.get(sha);
-      const l = this.mainline.landing(sha);
-      // An empty diff has no id: the query finds no copy of it either.
-      if (!id || !l) continue;
-      const entry = { sha, at: l.at, committed: l.committed, order };
-      const list = copies.get(id);
-      if (list) list.push(entry);
-      else copies.set(id, [entry]);
-    }
-    for (const list of copies.values()) if (list.length > 1) list.sort((a, b) => a.at - b.at || a.order - b.order);
-    return copies;
+    return new MainlineCopies(mainline, ids, (i) => this.mainline.landing(mainline[i]!));
   }
 
   private readonly ancestry = new Map<string, boolean>();
@@ -434,6 +415,51 @@ export class OutcomeContext {
       .iterateArrays([this.repoId]))
       all.set(this.intern(sha as string), id as string | null);
     return all;
+  }
+}
+
+/**
+ * The mainline commits by forward patch-id, each id's in landing order (by time, then as they
+ * landed: copyOf's query's ORDER BY), from what a whole build holds: the landing, every mainline
+ * commit's id and the reachable commits. Asked by index instead, the patch-id rule's look-ups were
+ * 15,422 queries (0.31 s of a profiled first run of the 80k bench history). A commit is its place
+ * in the mainline list; its times are in typed arrays, and an id of one commit (nearly all) maps to
+ * that place alone: objects per commit put ~12 MB on git's own history's first run.
+ */
+class MainlineCopies {
+  private readonly at: Float64Array;
+  private readonly committed: Float64Array;
+  private readonly byId = new Map<string, number | number[]>();
+
+  constructor(
+    private readonly mainline: readonly string[],
+    ids: ReadonlyMap<string, string>,
+    landing: (i: number) => { at: number; committed: number } | undefined,
+  ) {
+    this.at = new Float64Array(mainline.length);
+    this.committed = new Float64Array(mainline.length);
+    for (let i = 0; i < mainline.length; i++) {
+      const id = ids.get(mainline[i]!);
+      const l = landing(i);
+      // An empty diff has no id: the query finds no copy of it either.
+      if (!id || !l) continue;
+      this.at[i] = l.at;
+      this.committed[i] = l.committed;
+      const known = this.byId.get(id);
+      if (known === undefined) this.byId.set(id, i);
+      else if (typeof known === 'number') this.byId.set(id, [known, i]);
+      else known.push(i);
+    }
+    for (const list of this.byId.values()) if (typeof list !== 'number') list.sort((a, b) => this.at[a]! - this.at[b]! || a - b);
+  }
+
+  /** The first commit with this id, in landing order, that landed at or after `landed` and was committed at or after `committed`. */
+  first(id: string, landed: number, committed: number): string | undefined {
+    const known = this.byId.get(id);
+    if (known === undefined) return undefined;
+    for (const i of typeof known === 'number' ? [known] : known)
+      if (this.at[i]! >= landed && this.committed[i]! >= committed) return this.mainline[i];
+    return undefined;
   }
 }
 
