@@ -345,11 +345,13 @@ describe('a replay killed between its batches', () => {
     expect(notes(s)).toBe(referenceNotes);
   });
 
-  it("a first run's attribution killed between its batches leaves the indexes it puts off unmade; the next run makes them", () => {
-    // A replay of more than one batch onto tables with no row writes the takings without their
-    // index by written path, and the outcome rows without their indexes by state and of heavy rows,
-    // and makes them at the end (indexesAfterFirstReplay): killed after the first batch, the
-    // takings of cart.py and the first batch's outcome rows are there and the indexes are not.
+  it("a first run's attribution killed between its batches has written none of its rows and made no index it puts off; the next run ends as a run never killed", () => {
+    // A replay of more than one batch onto tables with no row holds its outcome rows,
+    // attributions, takings, owed notes and changed evidence in temporary tables until it ends
+    // (attribution-stage.ts), and writes the takings without their index by written path and the
+    // outcome rows without their indexes by state and of heavy rows, made at the end
+    // (indexesAfterFirstReplay). Killed after the first batch — cart.py's lines taken in it — the
+    // tables hold none of its rows, every commit is still queued and the indexes are not there.
     const { s } = batchesScenario();
     const putOff = ['event_commit_outcomes_by_state', 'event_commit_outcomes_heavy', 'paceflow_ai_lines_by_write_path'];
     const indexes = (db: string) => schema(db).filter((e) => putOff.includes(e.name));
@@ -362,6 +364,7 @@ describe('a replay killed between its batches', () => {
     const reference = tables(referenceDb);
     const referenceNotes = notes(s);
     expect(reference.paceflow_ai_lines?.rows).toBeGreaterThan(0);
+    expect(reference.event_commit_outcomes?.rows).toBe(1051);
     expect(indexes(referenceDb)).toEqual(migrated);
 
     restore(s);
@@ -371,8 +374,16 @@ describe('a replay killed between its batches', () => {
     expect(indexes(db)).toEqual([]);
     const d = openDatabase(db);
     try {
-      expect(d.prepare(`SELECT count(*) AS n FROM paceflow_ai_lines`).get<{ n: number }>()!.n).toBeGreaterThan(0);
-      expect(d.prepare(`SELECT count(*) AS n FROM event_commit_outcomes`).get<{ n: number }>()!.n).toBe(500);
+      const count = (table: string) => d.prepare(`SELECT count(*) AS n FROM ${table}`).get<{ n: number }>()!.n;
+      for (const table of [
+        'event_commit_outcomes',
+        'event_commit_attributions',
+        'paceflow_ai_lines',
+        'paceflow_owed_notes',
+        'paceflow_churn_dirty',
+      ])
+        expect(count(table), table).toBe(0);
+      expect(count('paceflow_unattributed')).toBe(1051);
     } finally {
       d.close();
     }
@@ -381,5 +392,27 @@ describe('a replay killed between its batches', () => {
     expect(indexes(db)).toEqual(migrated);
     expect(tables(db)).toEqual(reference);
     expect(notes(s)).toBe(referenceNotes);
+  });
+
+  it("a first run's staged replay writes the rows replays onto a built repository write", () => {
+    // The same 1,051 commits attributed by a first run (staged: attribution-stage.ts) and by a
+    // run after a first run of the root commit alone (each row written where it goes): every row
+    // of the attribution's tables alike, and the same notes in the repository.
+    const { s, before } = batchesScenario();
+    const attributionTables = ['event_commit_attributions', 'event_commit_outcomes', 'paceflow_ai_lines', 'paceflow_owed_notes'];
+    const of = (db: string) => Object.fromEntries(Object.entries(tables(db)).filter(([table]) => attributionTables.includes(table)));
+    const unstagedDb = join(tempDir('paceflow-db-'), 'unstaged.db');
+    cpSync(before, unstagedDb);
+    const unstaged = runToEnd(s, unstagedDb);
+    expect(unstaged.status, unstaged.stderr).toBe(0);
+    const unstagedNotes = notes(s);
+    expect(of(unstagedDb).event_commit_attributions?.rows).toBe(2);
+
+    restore(s);
+    const stagedDb = join(tempDir('paceflow-db-'), 'staged.db');
+    const staged = runToEnd(s, stagedDb);
+    expect(staged.status, staged.stderr).toBe(0);
+    expect(of(stagedDb)).toEqual(of(unstagedDb));
+    expect(notes(s)).toBe(unstagedNotes);
   });
 });

@@ -189,7 +189,15 @@ function takenLines(json: string): TakenLines {
  * delete: on a first run that was a query for every commit (44k on the 80k bench history, 64k on
  * git's own) and a delete for every one with takings.
  */
-export function saveTakings(db: Database, repoId: string, sha: string, takings: readonly Taking[], none = false): boolean {
+export function saveTakings(
+  db: Database,
+  repoId: string,
+  sha: string,
+  takings: readonly Taking[],
+  none = false,
+  /** A staged replay's tables for the takings and the changed evidence (attribution-stage.ts). */
+  staged?: { aiLines: string; churnDirty: string },
+): boolean {
   if (none && takings.length === 0) return false;
   // One row per write taken from (sql/028): the edit, the written path, the commit's path; its
   // lines counted by text.
@@ -229,12 +237,14 @@ export function saveTakings(db: Database, repoId: string, sha: string, takings: 
       .sort();
     if (now.length === before.length && now.every((k, i) => k === before[i])) return false;
     db.prepare(`DELETE FROM paceflow_ai_lines WHERE repo_id = ? AND sha = ?`).run([repoId, sha]);
+    // A commit staged twice (none: not the first time): its earlier rows go (a scan of the stage, never taken so far).
+    if (staged) db.prepare(`DELETE FROM ${staged.aiLines} WHERE repo_id = ? AND sha = ?`).run([repoId, sha]);
   }
   const insert = db.prepare(
-    `INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, provider, n, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO ${staged?.aiLines ?? 'paceflow_ai_lines'} (repo_id, sha, edit_id, write_path, path, provider, n, lines) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   for (const r of rows) insert.run([repoId, sha, r.editId, r.writePath, r.path, r.provider, r.n, JSON.stringify(r.lines)]);
-  evidenceChanged(db, repoId, [sha]);
+  evidenceChanged(db, repoId, [sha], staged?.churnDirty);
   db.prepare(
     `INSERT INTO paceflow_meta (key, value) VALUES (?, '1') ON CONFLICT (key) DO UPDATE SET value = CAST(value AS INTEGER) + 1`,
   ).run([aiLinesGenerationKey(repoId)]);

@@ -5,6 +5,8 @@ import type { Database } from '../db/driver.js';
 import { attributableCommits, repositoryRows } from '../db/count.js';
 import type { CommitPatch, FilePatch } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
+import { AttributionStage } from './attribution-stage.js';
+import { withSortsSpilledEarly } from '../db/indexes-after.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { isNontrivialLine, normalizeLine, normalLineHash, normalLineHashOfBytes, textLines } from './lines.js';
 import {
@@ -416,6 +418,9 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   const notes = loadNoteCredits(db, repoId);
   const { commits, toRead, allQueued } = commitsToRead(db, repoId, options, notes, whole ? 'whole' : from);
   const rowsWritten = writing ? indexesAfterFirstReplay(db, toRead.length > BATCH_COMMITS) : () => {};
+  // A first replay of many commits holds its rows keyed by commit until it ends (its commits
+  // leave the queue then: from !== null).
+  const stage = writing && from !== null ? AttributionStage.forFirstReplay(db, repoId, toRead.length > BATCH_COMMITS) : undefined;
   // Nothing to read (the common run: nothing new, or a commit off every written path): no writes loaded.
   const run =
     toRead.length === 0
@@ -426,6 +431,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
           notes,
           loadAiderCommits(db, repoId),
           from !== null,
+          stage,
         );
   const bySha = new Map(toRead.map((c) => [c.sha, c]));
   const unread = new Set(bySha.keys());
@@ -476,9 +482,11 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     if (batch.length >= BATCH_COMMITS || batchLines >= BATCH_LINES) flush();
   }
   flush();
-  rowsWritten();
   if (writing) {
     db.transaction(() => {
+      // Sorted with a small cache: with SQLite's 16 MB one, the sorts and the pages they fill
+      // raised the 80k bench history's first run's peak from 251 to 275 MB.
+      if (stage) withSortsSpilledEarly(db, () => writeStaged(stage, options.config));
       // A commit git gave no diff for (a missing object) is tried again next run, without
       // replaying every commit after it each time.
       const mark = db.prepare(`UPDATE paceflow_unattributed SET unreadable = 1 WHERE repo_id = ? AND sha = ?`);
@@ -493,6 +501,8 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
       if (from !== null) replayDone(db, repoId, Number.MAX_SAFE_INTEGER);
     });
   }
+  // The indexes put off, made over the rows written (a staged replay's among them).
+  rowsWritten();
   return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite };
 }
 
@@ -812,6 +822,7 @@ class AttributionRun {
   attributed = 0;
   readonly notesToWrite: { sha: string; text: string }[] = [];
   private readonly sql;
+  private readonly stagedTakings: { aiLines: string; churnDirty: string } | undefined;
 
   /**
    * A replay takes its commits off the queue when it ends, not commit by commit. Its batches commit
@@ -859,17 +870,23 @@ class AttributionRun {
     private readonly notes: ReturnType<typeof loadNoteCredits>,
     private readonly aiderCommits: readonly AiderCommit[],
     replaying = false,
+    /** A first replay's stage (attribution-stage.ts): its rows are written there until it ends. */
+    stage?: AttributionStage,
   ) {
     this.attributedShas = replaying ? [] : null;
     const { db } = options;
+    const owed = stage?.table('paceflow_owed_notes') ?? 'paceflow_owed_notes';
+    this.stagedTakings = stage && { aiLines: stage.table('paceflow_ai_lines'), churnDirty: stage.table('paceflow_churn_dirty') };
     this.sql = {
       clearAttributions: db.prepare(`DELETE FROM event_commit_attributions WHERE repo_id = ? AND sha = ?`),
       attributed: db.prepare(`DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha = ?`),
-      oweNote: db.prepare(`INSERT OR REPLACE INTO paceflow_owed_notes (repo_id, sha, note_text) VALUES (?, ?, ?)`),
+      oweNote: db.prepare(`INSERT OR REPLACE INTO ${owed} (repo_id, sha, note_text) VALUES (?, ?, ?)`),
       counted: db.prepare(
         `SELECT ai_lines, nontrivial_added_lines, merged_to_mainline FROM event_commit_outcomes WHERE repo_id = ? AND sha = ?`,
       ),
       settleNote: db.prepare(`DELETE FROM paceflow_owed_notes WHERE repo_id = ? AND sha = ?`),
+      // A staged replay settles an owed note stored before it, and one it staged.
+      settleStaged: stage ? db.prepare(`DELETE FROM ${owed} WHERE repo_id = ? AND sha = ?`) : undefined,
       // How the session (its root: a sub-agent's work is its parent's) went, for the note. The
       // rejected edits of the root and its sub-agents by index (without the plan named, SQLite
       // scanned every code change per session: 11 s of a first run on the 80k bench history).
@@ -880,8 +897,8 @@ class AttributionRun {
            WHERE s.root_session_id = q.session_id AND e.status = 'rejected') AS rejected_edits
         FROM event_session_quality q
         WHERE q.session_id = (SELECT root_session_id FROM event_session_quality WHERE session_id = ?)`),
-      attribution: attributionWriter(db),
-      outcome: outcomeWriter(db, options.config),
+      attribution: attributionWriter(db, stage?.table('event_commit_attributions')),
+      outcome: stage ? stagedOutcomeWriter(db, stage) : outcomeWriter(db, options.config),
     };
   }
 
@@ -932,7 +949,7 @@ class AttributionRun {
     if (this.attributedShas) this.attributedShas.push(commit.sha);
     else this.sql.attributed.run([options.repoId, commit.sha]);
     const none = this.takingsNone(commit.sha);
-    saveTakings(options.db, options.repoId, commit.sha, match.takings, none);
+    saveTakings(options.db, options.repoId, commit.sha, match.takings, none, this.stagedTakings);
     if (none && match.takings.length > 0) this.saved.add(commit.sha);
   }
 
@@ -977,7 +994,10 @@ class AttributionRun {
       if (!stored || stripTool(stored) !== stripTool(text)) {
         this.notesToWrite.push({ sha: commit.sha, text });
         this.sql.oweNote.run([repoId, commit.sha, text]);
-      } else this.sql.settleNote.run([repoId, commit.sha]);
+      } else {
+        this.sql.settleNote.run([repoId, commit.sha]);
+        this.sql.settleStaged?.run([repoId, commit.sha]);
+      }
     } else if (fromNote && fromNote.length > 0) {
       // No transcript here (a clone, CI): the note written where the transcripts were.
       const scale = this.options.pathScope ? inScopeShare(patch, files) : 1;
@@ -1059,9 +1079,9 @@ export interface AttributionRow {
   source: 'transcript' | 'note' | 'trailer';
 }
 
-export function attributionWriter(db: Database): (row: AttributionRow) => void {
+export function attributionWriter(db: Database, table = 'event_commit_attributions'): (row: AttributionRow) => void {
   const insert = db.prepare(`
-    INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
+    INSERT INTO ${table} (repo_id, sha, provider, session_id, model, matched_lines, share_of_commit, source)
     VALUES (@repo, @sha, @provider, @session, @model, @lines, ${shareSql('@lines', '@nontrivial')}, @source)`);
   return (row) => insert.run({ ...row });
 }
@@ -1085,16 +1105,59 @@ export interface OutcomeCounts {
  */
 export function outcomeWriter(db: Database, config: ShareThresholds): (row: OutcomeCounts) => void {
   const upsert = db.prepare(`
-    INSERT INTO event_commit_outcomes
-      (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines, ai_share, heavy_ai, attribution_coverage, attribution_source)
-    VALUES (@repo, @sha, @at, @nontrivial, @ai, ${shareSql('@ai', '@nontrivial')}, ${heavySql('@ai', '@nontrivial')},
-      ${coverageSql('@repo', '@sha')}, ${sourceSql('@repo', '@sha')})
+    INSERT INTO event_commit_outcomes (${OUTCOME_COLUMNS.join(', ')})
+    VALUES (${outcomeValues({ repo: '@repo', sha: '@sha', at: '@at', nontrivial: '@nontrivial', ai: '@ai' })})
     ON CONFLICT (repo_id, sha) DO UPDATE SET
       committed_at = excluded.committed_at, nontrivial_added_lines = excluded.nontrivial_added_lines,
       ai_lines = excluded.ai_lines, ai_share = excluded.ai_share, heavy_ai = excluded.heavy_ai,
       attribution_coverage = excluded.attribution_coverage, attribution_source = excluded.attribution_source`);
-  const limits = { threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines };
+  const limits = thresholdParams(config);
   return (row) => upsert.run({ ...row, ...limits });
+}
+
+/** The columns attribution writes of an outcome row, in outcomeValues' order. */
+const OUTCOME_COLUMNS = [
+  'repo_id',
+  'sha',
+  'committed_at',
+  'nontrivial_added_lines',
+  'ai_lines',
+  'ai_share',
+  'heavy_ai',
+  'attribution_coverage',
+  'attribution_source',
+] as const;
+
+/** An outcome row's values from the SQL of its counts: the share, flag, coverage and source computed. */
+const outcomeValues = (c: { repo: string; sha: string; at: string; nontrivial: string; ai: string }) =>
+  [c.repo, c.sha, c.at, c.nontrivial, c.ai, shareSql(c.ai, c.nontrivial), heavySql(c.ai, c.nontrivial)]
+    .concat([coverageSql(c.repo, c.sha), sourceSql(c.repo, c.sha)])
+    .join(', ');
+
+const thresholdParams = (config: ShareThresholds) => ({ threshold: config.heavyAiThreshold, minLines: config.heavyAiMinLines });
+
+/** outcomeWriter for a staged replay: the counts alone, computed when the stage is written (writeStaged). */
+function stagedOutcomeWriter(db: Database, stage: AttributionStage): (row: OutcomeCounts) => void {
+  const insert = db.prepare(
+    `INSERT INTO ${stage.outcomes} (repo_id, sha, committed_at, nontrivial_added_lines, ai_lines) VALUES (@repo, @sha, @at, @nontrivial, @ai)`,
+  );
+  return (row) => insert.run({ ...row });
+}
+
+/** A staged replay's rows written where they go, the outcome rows as outcomeWriter computes them. */
+function writeStaged(stage: AttributionStage, config: ShareThresholds): void {
+  stage.write({
+    columns: OUTCOME_COLUMNS,
+    values: (s) =>
+      outcomeValues({
+        repo: `${s}.repo_id`,
+        sha: `${s}.sha`,
+        at: `${s}.committed_at`,
+        nontrivial: `${s}.nontrivial_added_lines`,
+        ai: `${s}.ai_lines`,
+      }),
+    params: thresholdParams(config),
+  });
 }
 
 /**

@@ -12,8 +12,14 @@ import type { Database } from '../db/driver.js';
 export const churnStageKey = (repoId: string) => `churn_stage:${repoId}`;
 
 /** These commits' AI evidence changed. */
-export function evidenceChanged(db: Database, repoId: string, shas: Iterable<string | null | undefined>): void {
-  const insert = db.prepare(`INSERT OR IGNORE INTO paceflow_churn_dirty (repo_id, sha) VALUES (?, ?)`);
+export function evidenceChanged(
+  db: Database,
+  repoId: string,
+  shas: Iterable<string | null | undefined>,
+  /** Where to record them: paceflow_churn_dirty, or a staged replay's table of its rows. */
+  table = 'paceflow_churn_dirty',
+): void {
+  const insert = db.prepare(`INSERT OR IGNORE INTO ${table} (repo_id, sha) VALUES (?, ?)`);
   for (const sha of shas) if (sha) insert.run([repoId, sha]);
 }
 
