@@ -6,7 +6,6 @@ import { attributableCommits, repositoryRows } from '../db/count.js';
 import type { CommitPatch, FilePatch } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
 import { AttributionStage } from './attribution-stage.js';
-import { withSortsSpilledEarly } from '../db/indexes-after.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { isNontrivialLine, normalizeLine, normalLineHash, normalLineHashOfBytes, textLines } from './lines.js';
 import {
@@ -484,9 +483,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   flush();
   if (writing) {
     db.transaction(() => {
-      // Sorted with a small cache: with SQLite's 16 MB one, the sorts and the pages they fill
-      // raised the 80k bench history's first run's peak from 251 to 275 MB.
-      if (stage) withSortsSpilledEarly(db, () => writeStaged(stage, options.config));
+      if (stage) writeStaged(stage, options.config);
       // A commit git gave no diff for (a missing object) is tried again next run, without
       // replaying every commit after it each time.
       const mark = db.prepare(`UPDATE paceflow_unattributed SET unreadable = 1 WHERE repo_id = ? AND sha = ?`);
