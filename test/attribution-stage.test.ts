@@ -1,8 +1,13 @@
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { buildAttribution } from '../src/builders/attribution.js';
 import { AttributionStage } from '../src/builders/attribution-stage.js';
+import { ingest } from '../src/cli/commands/ingest.js';
+import { defaultConfig } from '../src/config/defaults.js';
 import type { Database } from '../src/db/driver.js';
+import { openDatabase } from '../src/db/open.js';
 import { tempDatabase } from './helpers/db.js';
-import { cleanupTempDirs } from './helpers/git-repo.js';
+import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
 
@@ -90,5 +95,40 @@ describe('a first replay’s stage (attribution-stage.ts)', () => {
       { sha: 'c', ai_lines: 4, ai_share: 0.5, heavy_ai: 1, attribution_coverage: 'tracked' },
     ]);
     expect(tempTables(db)).toEqual([]);
+  });
+
+  it('is let go when the replay fails: nothing of it written, every commit still queued, no temporary table left', async () => {
+    // 520 commits: more than one batch of 500, so a first replay stages. Its diffs are asked of git
+    // in a folder that is no repository: the replay fails after the stage is made.
+    const repo = TempRepo.create();
+    let stream = '';
+    for (let i = 0; i < 520; i++) {
+      const message = `change ${i}`;
+      const text = `version ${i}\n`;
+      stream += `commit refs/heads/main\ncommitter Dev <dev@example.com> ${1_767_657_600 + i * 60} +0000\ndata ${message.length}\n${message}\n`;
+      stream += `M 100644 inline f${i % 7}.txt\ndata ${text.length}\n${text}\n`;
+    }
+    repo.gitRaw(['fast-import', '--quiet'], stream);
+    repo.git('checkout', '-q', '-f', 'main');
+    const path = join(tempDir('paceflow-db-'), 'paceflow.db');
+    await ingest({ cwd: repo.dir, db: path, env: { ...process.env, HOME: tempDir('paceflow-home-') }, notes: false, attribution: false });
+    const db = openDatabase(path);
+    try {
+      const count = (table: string) => db.prepare(`SELECT count(*) AS n FROM ${table}`).get<{ n: number }>()!.n;
+      const { repo_id } = db.prepare(`SELECT repo_id FROM metadata_repositories`).get<{ repo_id: string }>()!;
+      expect(count('paceflow_unattributed')).toBe(520);
+      await expect(
+        buildAttribution({ db, repoId: repo_id, cwd: tempDir('paceflow-not-a-repo-'), config: defaultConfig() }),
+      ).rejects.toThrow();
+      expect(tempTables(db).filter((t) => t.startsWith('paceflow_staged_'))).toEqual([]);
+      expect(count('event_commit_outcomes')).toBe(0);
+      expect(count('paceflow_unattributed')).toBe(520);
+      // The same replay where git can answer: every commit's outcome row.
+      await buildAttribution({ db, repoId: repo_id, cwd: repo.dir, config: defaultConfig() });
+      expect(count('event_commit_outcomes')).toBe(520);
+      expect(count('paceflow_unattributed')).toBe(0);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -143,6 +143,15 @@ export class AttributionStage {
     };
   }
 
+  /** drop(), after a failure: a failure of its own (the connection gone) leaves the first one to be reported. */
+  dropQuietly(): void {
+    try {
+      this.drop();
+    } catch {
+      // the replay's own error is the one thrown
+    }
+  }
+
   /** Lets the temporary tables go (a replay that ended, or failed: its rows are not written). */
   drop(): void {
     for (const table of STAGED_TABLES) this.db.exec(`DROP TABLE IF EXISTS temp.${staged(table)}`);

@@ -420,87 +420,95 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   // A first replay of many commits holds its rows keyed by commit until it ends (its commits
   // leave the queue then: from !== null).
   const stage = writing && from !== null ? AttributionStage.forFirstReplay(db, repoId, toRead.length > BATCH_COMMITS) : undefined;
-  // Nothing to read (the common run: nothing new, or a commit off every written path): no writes loaded.
-  const run =
-    toRead.length === 0
-      ? new AttributionRun(options, new WrittenLines(), notes, [])
-      : new AttributionRun(
-          options,
-          writtenBefore(db, repoId, toRead, whole, options.only, allQueued),
-          notes,
-          loadAiderCommits(db, repoId),
-          from !== null,
-          stage,
-        );
-  const bySha = new Map(toRead.map((c) => [c.sha, c]));
-  const unread = new Set(bySha.keys());
-  const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
-  let batchLines = 0;
-  const flush = () => {
-    db.transaction(() => {
-      const attributeAll = () => {
-        for (const { patch, commit } of batch) run.attribute(patch, commit);
-      };
-      // The rows carry their shares and flags as written (AttributionRun's statements): what is
-      // left of the batch is telling the outcome build when a mainline commit's heavy-AI evidence moved.
-      if (writing)
-        bumpWhenHeavyMainlineMoves(
-          db,
-          repoId,
-          batch.map((b) => b.commit.sha),
-          attributeAll,
-        );
-      else attributeAll();
-    });
-    batch.length = 0;
-    batchLines = 0;
-    collectIfGrown();
-    crashPoint('attribution-batch');
-  };
-  let patchesRead = 0;
-  // The forward patch-ids of the commits read come with their diffs (patch-id is fed the text,
-  // here or in the history's pass that kept them): the outcome build finds them kept instead of
-  // git diffing every commit again. A new commit's diff is in the store already: the history's
-  // pass read it (ingest/git.ts).
-  const keepIds = writing ? (ids: Map<string, string | null>) => keepPatchIds(db, repoId, ids) : undefined;
-  for await (const patch of readPatches(
-    options.patches,
-    toRead.map((c) => c.sha),
-    { cwd: options.cwd, ...(keepIds ? { onPatchIds: keepIds } : {}) },
-  )) {
-    const commit = bySha.get(patch.sha);
-    if (!commit) continue;
-    patchesRead++;
-    unread.delete(patch.sha);
-    options.patches?.keep(patch);
-    batch.push({ patch, commit });
-    // The summary's counts when the store gave one: the lines are read only where a session wrote a path.
-    const summary = summaryOf(patch);
-    if (summary) for (const f of summary) batchLines += f.added + f.removed;
-    else for (const f of patch.files) batchLines += f.added.length + f.removed.length;
-    if (batch.length >= BATCH_COMMITS || batchLines >= BATCH_LINES) flush();
-  }
-  flush();
-  if (writing) {
-    db.transaction(() => {
-      if (stage) writeStaged(stage, options.config);
-      // A commit git gave no diff for (a missing object) is tried again next run, without
-      // replaying every commit after it each time.
-      const mark = db.prepare(`UPDATE paceflow_unattributed SET unreadable = 1 WHERE repo_id = ? AND sha = ?`);
-      for (const sha of unread) mark.run([repoId, sha]);
-      run.dequeueAttributed();
-      // Queued commits nothing can attribute (a merge, a commit rewritten away) leave the queue.
-      db.prepare(
-        `DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha NOT IN (
+  try {
+    // Nothing to read (the common run: nothing new, or a commit off every written path): no writes loaded.
+    const run =
+      toRead.length === 0
+        ? new AttributionRun(options, new WrittenLines(), notes, [])
+        : new AttributionRun(
+            options,
+            writtenBefore(db, repoId, toRead, whole, options.only, allQueued),
+            notes,
+            loadAiderCommits(db, repoId),
+            from !== null,
+            stage,
+          );
+    const bySha = new Map(toRead.map((c) => [c.sha, c]));
+    const unread = new Set(bySha.keys());
+    const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
+    let batchLines = 0;
+    const flush = () => {
+      db.transaction(() => {
+        const attributeAll = () => {
+          for (const { patch, commit } of batch) run.attribute(patch, commit);
+        };
+        // The rows carry their shares and flags as written (AttributionRun's statements): what is
+        // left of the batch is telling the outcome build when a mainline commit's heavy-AI evidence moved.
+        if (writing)
+          bumpWhenHeavyMainlineMoves(
+            db,
+            repoId,
+            batch.map((b) => b.commit.sha),
+            attributeAll,
+          );
+        else attributeAll();
+      });
+      batch.length = 0;
+      batchLines = 0;
+      collectIfGrown();
+      crashPoint('attribution-batch');
+    };
+    let patchesRead = 0;
+    // The forward patch-ids of the commits read come with their diffs (patch-id is fed the text,
+    // here or in the history's pass that kept them): the outcome build finds them kept instead of
+    // git diffing every commit again. A new commit's diff is in the store already: the history's
+    // pass read it (ingest/git.ts).
+    const keepIds = writing ? (ids: Map<string, string | null>) => keepPatchIds(db, repoId, ids) : undefined;
+    for await (const patch of readPatches(
+      options.patches,
+      toRead.map((c) => c.sha),
+      { cwd: options.cwd, ...(keepIds ? { onPatchIds: keepIds } : {}) },
+    )) {
+      const commit = bySha.get(patch.sha);
+      if (!commit) continue;
+      patchesRead++;
+      unread.delete(patch.sha);
+      options.patches?.keep(patch);
+      batch.push({ patch, commit });
+      // The summary's counts when the store gave one: the lines are read only where a session wrote a path.
+      const summary = summaryOf(patch);
+      if (summary) for (const f of summary) batchLines += f.added + f.removed;
+      else for (const f of patch.files) batchLines += f.added.length + f.removed.length;
+      if (batch.length >= BATCH_COMMITS || batchLines >= BATCH_LINES) flush();
+    }
+    flush();
+    if (writing) {
+      db.transaction(() => {
+        if (stage) writeStaged(stage, options.config);
+        // A commit git gave no diff for (a missing object) is tried again next run, without
+        // replaying every commit after it each time.
+        const mark = db.prepare(`UPDATE paceflow_unattributed SET unreadable = 1 WHERE repo_id = ? AND sha = ?`);
+        for (const sha of unread) mark.run([repoId, sha]);
+        run.dequeueAttributed();
+        // Queued commits nothing can attribute (a merge, a commit rewritten away) leave the queue.
+        db.prepare(
+          `DELETE FROM paceflow_unattributed WHERE repo_id = ? AND sha NOT IN (
            SELECT c.sha FROM metadata_commits c WHERE c.repo_id = paceflow_unattributed.repo_id AND c.sha = paceflow_unattributed.sha
              AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0)`,
-      ).run([repoId]);
-      if (from !== null) replayDone(db, repoId, Number.MAX_SAFE_INTEGER);
-    });
+        ).run([repoId]);
+        if (from !== null) replayDone(db, repoId, Number.MAX_SAFE_INTEGER);
+      });
+    }
+    // The indexes put off, made over the rows written (a staged replay's among them).
+    rowsWritten();
+    return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite };
+  } catch (error) {
+    // A replay that failed writes none of its staged rows (its commits stay queued): the
+    // connection lets go of them, and keeps no temporary table that would change what its later
+    // statements do (db/journal.ts leaves temp_store alone while one exists).
+    stage?.dropQuietly();
+    throw error;
   }
-  // The indexes put off, made over the rows written (a staged replay's among them).
-  rowsWritten();
-  return { commits, patchesRead, attributed: run.attributed, notesToWrite: run.notesToWrite };
 }
 
 /**
