@@ -29,7 +29,7 @@ const outcome = {
 };
 
 describe('a first replay’s stage (attribution-stage.ts)', () => {
-  it('is made only for a replay of more than one batch onto a repository with no outcome row and no attribution', () => {
+  it('is made only for a replay of more than one batch onto a repository with no outcome row, no attribution and no taking', () => {
     const db = tempDatabase();
     expect(AttributionStage.forFirstReplay(db, 'r', false)).toBeUndefined();
     const stage = AttributionStage.forFirstReplay(db, 'r', true);
@@ -53,6 +53,12 @@ describe('a first replay’s stage (attribution-stage.ts)', () => {
     db.prepare(`DELETE FROM event_commit_outcomes`).run();
     db.prepare(
       `INSERT INTO event_commit_attributions (repo_id, sha, provider, session_id, matched_lines, source) VALUES ('r', 'a', 'claude-code', 's', 1, 'transcript')`,
+    ).run();
+    expect(AttributionStage.forFirstReplay(db, 'r', true)).toBeUndefined();
+    db.prepare(`DELETE FROM event_commit_attributions`).run();
+    expect(AttributionStage.forFirstReplay(db, 'r', true)).toBeDefined();
+    db.prepare(
+      `INSERT INTO paceflow_ai_lines (repo_id, sha, edit_id, write_path, path, provider, n, lines) VALUES ('r', 'a', 'e', 'p', 'p', 'claude-code', 1, '[["x",1]]')`,
     ).run();
     expect(AttributionStage.forFirstReplay(db, 'r', true)).toBeUndefined();
   });

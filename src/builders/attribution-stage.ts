@@ -11,11 +11,12 @@ import { withSortsSpilledEarly } from '../db/indexes-after.js';
  * 18,072, the attributions' 14,289 and the changed evidence's 8,783 (bench/README, session 56).
  * Staged, 21,986 frames (86 MB): a page is written about once.
  *
- * Only a first replay stages (the repository has no outcome row and no attribution yet): nothing
- * it reads during the replay can then be among the rows it holds back — the outcome rows it would
- * compare with (a commit's counts before, the heavy mainline rows) do not exist until the outcome
- * build, the takings it would read back are none (saveTakings' `none`), and churn reads the
- * changed evidence after. Its commits leave the queue when it ends, in the transaction that writes
+ * Only a first replay stages (the repository has no outcome row, no attribution and no taking
+ * yet): nothing it reads during the replay can then be among the rows it holds back — the outcome
+ * rows it would compare with (a commit's counts before, the heavy mainline rows) do not exist until
+ * the outcome build, the takings it would read back are none (saveTakings' `none`: with a taking
+ * stored, each commit's save would compare and delete, and a delete from the stage scans it), and
+ * churn reads the changed evidence after. Its commits leave the queue when it ends, in the transaction that writes
  * these rows (AttributionRun's attributedShas): a run killed before the end leaves the queue whole
  * and the temporary tables gone with its connection, and the next run replays from the start, as
  * a run never killed does.
@@ -45,16 +46,18 @@ export class AttributionStage {
   }
 
   /**
-   * A stage for a replay of more than one batch (`large`) when the repository has no outcome row
-   * and no attribution yet; otherwise undefined (the rows are written where they go).
+   * A stage for a replay of more than one batch (`large`) when the repository has no outcome row,
+   * no attribution and no taking yet; otherwise undefined (the rows are written where they go).
    */
   static forFirstReplay(db: Database, repoId: string, large: boolean): AttributionStage | undefined {
     if (!large) return undefined;
     const built = db
       .prepare(
-        `SELECT EXISTS (SELECT 1 FROM event_commit_outcomes WHERE repo_id = ?) OR EXISTS (SELECT 1 FROM event_commit_attributions WHERE repo_id = ?) AS built`,
+        `SELECT EXISTS (SELECT 1 FROM event_commit_outcomes WHERE repo_id = @repo)
+             OR EXISTS (SELECT 1 FROM event_commit_attributions WHERE repo_id = @repo)
+             OR EXISTS (SELECT 1 FROM paceflow_ai_lines WHERE repo_id = @repo) AS built`,
       )
-      .get<{ built: number }>([repoId, repoId])!.built;
+      .get<{ built: number }>({ repo: repoId })!.built;
     return built ? undefined : new AttributionStage(db);
   }
 
