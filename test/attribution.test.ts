@@ -1208,6 +1208,7 @@ describe('written lines, as numbers', () => {
     editId,
     toolName: 'Edit',
     creditKey: `claude-code\0s-${editId}`,
+    key: `s-${editId}\0${editId}`,
   });
   /** Three writes of one text to a.ts (at 10, 20, 30 s), one to b.ts; many lines of one edit between them. */
   const lines = () => {

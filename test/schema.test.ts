@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Taking, saveTakings, storedAiLines, storedTakings } from '../src/builders/attribution-replay.js';
 import { BetterSqliteDatabase } from '../src/db/better-sqlite3.js';
+import type { SqlValue } from '../src/db/driver.js';
 import { describeTables, renderDataModel } from '../src/db/data-model.js';
 import { latestSchemaVersion, loadMigrations, loadViews, migrate, SQL_DIR } from '../src/db/migrate.js';
 import { openDatabase, sqliteTempDirectory } from '../src/db/open.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { snapshot, tempDatabase } from './helpers/db.js';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { fixtureSessionHome, ingestHome, itShared } from './helpers/sessions.js';
 
 afterAll(cleanupTempDirs);
 
@@ -275,6 +277,61 @@ describe('schema', () => {
     expect(old.prepare(`SELECT subject FROM metadata_commits ORDER BY rowid`).all()).toEqual(
       ['first (#4)', 'second', 'more'].map((subject) => ({ subject })),
     );
+    old.close();
+  });
+
+  itShared('migration 030 makes fact_session_file_edits a rowid table: every row, index and trigger kept', async () => {
+    const path = join(tempDir(), 'v29.db');
+    const old = new BetterSqliteDatabase(path);
+    old.pragma('foreign_keys = ON');
+    migrate(old, loadMigrations().slice(0, 29), loadViews());
+    const home = fixtureSessionHome();
+    await ingestHome(old, home);
+    const edits = (db: BetterSqliteDatabase) => db.prepare(`SELECT * FROM fact_session_file_edits ORDER BY session_id, edit_id`).all();
+    const before = edits(old);
+    expect(before.length).toBeGreaterThan(10);
+    const replays = (db: BetterSqliteDatabase) => db.prepare(`SELECT * FROM paceflow_attribution_from ORDER BY repo_id, at`).all();
+    const replaysBefore = replays(old);
+
+    migrate(old, loadMigrations(), loadViews());
+    const table = old.prepare(`SELECT sql FROM sqlite_master WHERE name = 'fact_session_file_edits'`).get<{ sql: string }>()!.sql;
+    expect(table).not.toMatch(/WITHOUT ROWID/i);
+    expect(edits(old)).toEqual(before);
+    // The copy queued no replay: its rows are the ones already there.
+    expect(replays(old)).toEqual(replaysBefore);
+    expect(
+      old.prepare(`SELECT name FROM sqlite_master WHERE tbl_name = 'fact_session_file_edits' AND type != 'table' ORDER BY name`).all(),
+    ).toEqual(
+      [
+        'fact_session_file_edits_by_edit',
+        'fact_session_file_edits_by_path',
+        'fact_session_file_edits_by_source',
+        'paceflow_attribution_edit_delete',
+        'paceflow_attribution_edit_insert',
+        'paceflow_attribution_edit_update',
+        'sqlite_autoindex_fact_session_file_edits_1',
+      ].map((name) => ({ name })),
+    );
+    // The key is still enforced, and a second read of the same transcripts changes no row.
+    const first = before[0] as Record<string, SqlValue>;
+    const columns = Object.keys(first);
+    expect(() =>
+      old
+        .prepare(`INSERT INTO fact_session_file_edits (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+        .run(columns.map((c) => first[c] ?? null)),
+    ).toThrowError(/UNIQUE constraint failed/);
+    await ingestHome(old, home);
+    expect(edits(old)).toEqual(before);
+    // The replay triggers fire on the new table.
+    old.exec(`DELETE FROM paceflow_attribution_from`);
+    // (The fixtures' sessions ran outside any repository here: an edit given one queues its replay.)
+    old.exec(
+      `UPDATE fact_session_file_edits SET repo_id = 'r1' WHERE rowid = (SELECT min(rowid) FROM fact_session_file_edits WHERE timestamp IS NOT NULL)`,
+    );
+    expect(replays(old)).toHaveLength(1);
+    old.exec(`DELETE FROM paceflow_attribution_from`);
+    old.exec(`DELETE FROM fact_session_file_edits WHERE repo_id = 'r1'`);
+    expect(replays(old)).toHaveLength(1);
     old.close();
   });
 

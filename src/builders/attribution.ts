@@ -86,6 +86,11 @@ interface Write {
   toolName: string;
   /** The key of its credit (LineMatch.credits): provider and session. */
   creditKey: string;
+  /**
+   * The edit's key, its own session and edit id, NUL between: writes of the same time are ordered
+   * by it (a MultiEdit's parts share their record's time), whatever order the table gives its rows.
+   */
+  key: string;
 }
 
 export type LineVerdict =
@@ -151,9 +156,20 @@ export class WrittenLines {
     return this.writes[this.lineWrite[line]!]!;
   }
 
+  /**
+   * Each text's writes in time order, writes of the same time in their edits' key order (the
+   * table's key, (session_id, edit_id), as the rows came when the table was clustered on it: they
+   * come in the order they were written now, sql/030). Ids are ASCII (uuids, tool call ids), where
+   * JavaScript's string order is SQLite's byte order. The lines of one edit keep their order.
+   */
   sort(): void {
+    const byTimeThenKey = (a: number, b: number) => {
+      const wa = this.writeOf(a);
+      const wb = this.writeOf(b);
+      return wa.at - wb.at || (wa.key === wb.key ? 0 : wa.key < wb.key ? -1 : 1);
+    };
     for (const lines of this.byPath.values()) {
-      for (const entry of lines.values()) if (typeof entry !== 'number') entry.sort((a, b) => this.writeOf(a).at - this.writeOf(b).at);
+      for (const entry of lines.values()) if (typeof entry !== 'number') entry.sort(byTimeThenKey);
     }
   }
 
@@ -278,6 +294,7 @@ export function loadWrittenLines(db: Database, repoId: string, paths: readonly s
       editId: row.edit_id,
       toolName: row.tool_name,
       creditKey: `${row.provider}\0${row.root_session_id}`,
+      key: `${row.session_id}\0${row.edit_id}`,
     };
     for (const line of writtenLines(row.added_text, row.removed_text)) written.add(row.path, line, write);
   }
