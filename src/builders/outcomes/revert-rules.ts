@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CommitPatch } from '../../git/patches.js';
-import { readPatches } from '../../git/patch-store.js';
-import { isNontrivialLine, normalLineHash } from '../lines.js';
+import { type KeyedFile, keyedFiles, readPatches } from '../../git/patch-store.js';
+import { isNontrivialRange, NORMAL_LINE_KEY } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
 import { collectIfGrown } from '../../heap.js';
 
@@ -120,18 +120,23 @@ export async function diffInversionReverts(ctx: OutcomeContext, edges: Map<strin
 /** A multiset of lines, by path and normal line (normalLineHash, as churn keys its lines). */
 type Lines = Map<string, Map<number, number>>;
 
-/** C's non-trivial added lines, by path and normal line. */
+/**
+ * C's non-trivial added lines, by path and normal line. Keyed where they stand in the kept patch's
+ * record (keyedFiles, as churn keys its lines), its non-trivial lines by the marks the store put
+ * on them: decoded into a string per line first, the partial rule allocated ~280 MB in the 80k
+ * bench history's first outcome build (V8's sampling heap profile, objects collected included).
+ */
 function addedLines(c: CommitPatch): Lines {
   const lines: Lines = new Map();
-  for (const f of c.files) {
+  for (const f of keyedFiles(c, NORMAL_LINE_KEY, isNontrivialRange)) {
     let inPath = lines.get(f.path);
-    for (const text of f.added) {
-      if (!isNontrivialLine(text)) continue;
+    for (let i = 0; i < f.added.length; i++) {
+      if (f.addedFlags[i] === 0) continue;
       if (!inPath) {
         inPath = new Map();
         lines.set(f.path, inPath);
       }
-      const key = normalLineHash(text);
+      const key = f.added[i]!;
       inPath.set(key, (inPath.get(key) ?? 0) + 1);
     }
   }
@@ -139,19 +144,19 @@ function addedLines(c: CommitPatch): Lines {
 }
 
 /**
- * A later commit's added and removed lines, hashed once: one commit is applied to every target
+ * A later commit's added and removed lines, keyed once: one commit is applied to every target
  * whose window holds it (applying them took 0.78 s of the 20k bench history's first run,
  * normalizing the same lines again; 0.49 s with each commit's lines normalized once).
  */
-const normalized = new WeakMap<CommitPatch, { readded: Set<number>; removed: number[][] }>();
-function normalizedLines(r: CommitPatch): { readded: Set<number>; removed: number[][] } {
-  let lines = normalized.get(r);
+const keyed = new WeakMap<CommitPatch, { readded: Set<number>; files: KeyedFile[] }>();
+function keyedLines(r: CommitPatch): { readded: Set<number>; files: KeyedFile[] } {
+  let lines = keyed.get(r);
   if (!lines) {
-    lines = {
-      readded: new Set(r.files.flatMap((f) => f.added.map((text) => normalLineHash(text)))),
-      removed: r.files.map((f) => f.removed.map((text) => normalLineHash(text))),
-    };
-    normalized.set(r, lines);
+    const files = keyedFiles(r, NORMAL_LINE_KEY);
+    const readded = new Set<number>();
+    for (const f of files) for (const key of f.added) readded.add(key);
+    lines = { readded, files };
+    keyed.set(r, lines);
   }
   return lines;
 }
@@ -162,13 +167,13 @@ function normalizedLines(r: CommitPatch): { readded: Set<number>; removed: numbe
  * line removed and added back (moved, re-indented) stays.
  */
 function applyLater(r: CommitPatch, present: Lines): number {
-  const { readded, removed } = normalizedLines(r);
+  const { readded, files } = keyedLines(r);
   let deleted = 0;
-  for (const [i, f] of r.files.entries()) {
+  for (const f of files) {
     const from = f.oldPath ?? f.path;
     const inPath = present.get(from);
     if (inPath)
-      for (const key of removed[i]!) {
+      for (const key of f.removed) {
         const n = inPath.get(key) ?? 0;
         if (n === 0 || readded.has(key)) continue;
         if (n === 1) inPath.delete(key);
