@@ -163,8 +163,10 @@ export class WrittenLines {
   /**
    * Each text's writes in time order, writes of the same time in their edits' key order (the
    * table's key, (session_id, edit_id), as the rows came when the table was clustered on it: they
-   * come in the order they were written now, sql/030). Ids are ASCII (uuids, tool call ids), where
-   * JavaScript's string order is SQLite's byte order. The lines of one edit keep their order.
+   * come in the order they were written now, sql/030). JavaScript's string order (UTF-16 code
+   * units) is SQLite's byte order for every id the providers make (uuids, tool call ids, hashes);
+   * for an id with a character past U+FFFF the two may differ, and this order, fixed whatever the
+   * rows' arrival, is the one that holds. The lines of one edit keep their order.
    */
   sort(): void {
     const byTimeThenKey = (a: number, b: number) => {
