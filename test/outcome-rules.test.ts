@@ -531,6 +531,36 @@ describe('mainline rules', () => {
     expect(ctx.reached.has(restore)).toBe(false);
   });
 
+  it('content: a commit no later mainline commit touches the files of is not compared, and mainline’s files before it are not read', async () => {
+    const repo = base();
+    repo.write('a.ts', lines('a')).commit('mainline has a.ts');
+    repo.git('checkout', '-q', '-b', 'alone');
+    const alone = repo.write('t.ts', lines('t')).commit('a file mainline never touches');
+    repo.git('checkout', '-q', '-b', 'touched', 'main');
+    const touched = repo.write('a.ts', `${lines('a')}${lines('b')}`).commit('more lines in a.ts');
+    repo.git('checkout', '-q', 'main');
+    const ctx = await contextOf(repo);
+    const mark = new Map(gitProcessCounts);
+    // No candidate for either: no cat-file at all (before, mainline's files before each were read).
+    await contentRule.apply(ctx, [alone]);
+    expect(processesSince(mark)).toEqual({ log: 1 });
+    const verdicts = () => ctx.db.prepare(`SELECT sha, copy_sha, candidates FROM paceflow_content_checks ORDER BY sha`).all();
+    expect(verdicts()).toEqual([{ sha: alone, copy_sha: null, candidates: 0 }]);
+    // A mainline commit touching a.ts after `touched` was written: its files and mainline's before it are read.
+    repo.write('a.ts', `${lines('a')}${lines('c')}`).commit('mainline edits a.ts its own way');
+    const moved = await contextOf(repo);
+    const mark2 = new Map(gitProcessCounts);
+    await contentRule.apply(moved, [alone, touched]);
+    expect(processesSince(mark2)).toEqual({ log: 1, 'cat-file': 1 });
+    expect(moved.reached.has(touched)).toBe(false);
+    expect(moved.db.prepare(`SELECT sha, copy_sha, candidates FROM paceflow_content_checks ORDER BY sha`).all()).toEqual(
+      [
+        { sha: alone, copy_sha: null, candidates: 0 },
+        { sha: touched, copy_sha: null, candidates: 1 },
+      ].sort((x, y) => (x.sha < y.sha ? -1 : 1)),
+    );
+  });
+
   it('content: the landing commit is the one that brought the lines, not the first later commit touching the file', async () => {
     const repo = base();
     repo.write('a.ts', 'export const header = first();\n').commit('a.ts starts');

@@ -377,9 +377,6 @@ async function contentCopies(
     if (added.length === 0) continue;
     const paths = [...new Set(added.map((a) => a.path))];
     const written = ctx.time(patch.sha);
-    const before = ctx.mainlineBefore(written);
-    const brought = before ? linesAbsent(added, await filesAtVia(ctx.files(), before, paths)) : added;
-    if (brought.length === 0) continue;
     const since = ctx.commit(patch.sha)?.committed_at ?? '';
     // The first CONTENT_CANDIDATES of the mainline commits touching its paths, committed since it
     // and landed after it was written: the first that many of each path's, merged, hold them.
@@ -399,6 +396,13 @@ async function contentCopies(
       .sort(byLanding)
       .slice(0, CONTENT_CANDIDATES)
       .map((t) => t.sha);
+    // No candidate: nothing to compare, whatever mainline had before it — its files are not read
+    // (1,330 of the 80k bench history's 1,842 checks had none: cat-file's reads 5,194 → 2,995).
+    if (candidates.length === 0) continue;
+    const before = ctx.mainlineBefore(written);
+    const brought = before ? linesAbsent(added, await filesAtVia(ctx.files(), before, paths)) : added;
+    // Nothing it brought: nothing to find (the verdict stays as set above: no candidate looked at).
+    if (brought.length === 0) continue;
     found.set(patch.sha, { copy: null, candidates: candidates.length });
     // Candidates an older check already found wanting: skipped when they are still the first ones.
     const older = extendable.get(patch.sha);
