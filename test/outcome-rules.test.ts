@@ -541,11 +541,13 @@ describe('mainline rules', () => {
     repo.git('checkout', '-q', 'main');
     const ctx = await contextOf(repo);
     const mark = new Map(gitProcessCounts);
-    // No candidate for either: no cat-file at all (before, mainline's files before each were read).
+    // No mainline commit touches t.ts after `alone`: no cat-file at all (before, mainline's files as
+    // they stood before it were read).
     await contentRule.apply(ctx, [alone]);
     expect(processesSince(mark)).toEqual({ log: 1 });
-    const verdicts = () => ctx.db.prepare(`SELECT sha, copy_sha, candidates FROM paceflow_content_checks ORDER BY sha`).all();
-    expect(verdicts()).toEqual([{ sha: alone, copy_sha: null, candidates: 0 }]);
+    expect(ctx.db.prepare(`SELECT sha, copy_sha, candidates FROM paceflow_content_checks ORDER BY sha`).all()).toEqual([
+      { sha: alone, copy_sha: null, candidates: 0 },
+    ]);
     // A mainline commit touching a.ts after `touched` was written: its files and mainline's before it are read.
     repo.write('a.ts', `${lines('a')}${lines('c')}`).commit('mainline edits a.ts its own way');
     const moved = await contextOf(repo);

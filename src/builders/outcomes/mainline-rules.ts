@@ -397,7 +397,7 @@ async function contentCopies(
       .slice(0, CONTENT_CANDIDATES)
       .map((t) => t.sha);
     // No candidate: nothing to compare, whatever mainline had before it — its files are not read
-    // (1,330 of the 80k bench history's 1,842 checks had none: cat-file's reads 5,194 → 2,995).
+    // (1,327 of the 80k bench history's 1,842 checks had none: cat-file's reads 5,194 → 2,995).
     if (candidates.length === 0) continue;
     const before = ctx.mainlineBefore(written);
     const brought = before ? linesAbsent(added, await filesAtVia(ctx.files(), before, paths)) : added;
