@@ -578,6 +578,15 @@ interface Partials {
   edges: [string, string][];
 }
 
+/**
+ * The revert edges read by their target. Left to itself SQLite reads them by the primary key
+ * (repo_id, revert_sha, target_sha) on repo_id alone — every edge of the repository for each
+ * question — wherever the statement needs a column the index by target lacks (kind): it prices the
+ * lookup from that index into the table above a walk of the key. Asked once per commit a move
+ * re-checks.
+ */
+const EDGES_BY_TARGET = 'paceflow_revert_edges INDEXED BY paceflow_revert_edges_by_target';
+
 async function advancedPartials(
   ctx: OutcomeContext,
   moved: MovedOn,
@@ -585,7 +594,7 @@ async function advancedPartials(
   window: number,
 ): Promise<Partials> {
   const { db, repoId } = ctx;
-  const fullEdgeTo = db.prepare(`SELECT 1 FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind <> 'partial' LIMIT 1`);
+  const fullEdgeTo = db.prepare(`SELECT 1 FROM ${EDGES_BY_TARGET} WHERE repo_id = ? AND target_sha = ? AND kind <> 'partial' LIMIT 1`);
   const fullEdgeFrom = db.prepare(`SELECT 1 FROM paceflow_revert_edges WHERE repo_id = ? AND revert_sha = ? AND kind <> 'partial' LIMIT 1`);
   const newTargets = new Set([...newEdges.values()].map((e) => e.target));
   const earliest = Math.min(...moved.landed.map((l) => l.landed_at));
@@ -611,7 +620,7 @@ async function advancedPartials(
  */
 function keepEdges(ctx: OutcomeContext, newEdges: ReadonlyMap<string, RevertEdge>, partials: Partials): Set<string> {
   const { db, repoId } = ctx;
-  const partialOf = db.prepare(`SELECT revert_sha FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`);
+  const partialOf = db.prepare(`SELECT revert_sha FROM ${EDGES_BY_TARGET} WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`);
   const was = new Map(
     partials.cleared.map((sha) => [
       sha,
@@ -621,7 +630,7 @@ function keepEdges(ctx: OutcomeContext, newEdges: ReadonlyMap<string, RevertEdge
         .join(' '),
     ]),
   );
-  const drop = db.prepare(`DELETE FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`);
+  const drop = db.prepare(`DELETE FROM ${EDGES_BY_TARGET} WHERE repo_id = ? AND target_sha = ? AND kind = 'partial'`);
   const put = db.prepare(`INSERT OR REPLACE INTO paceflow_revert_edges (repo_id, revert_sha, target_sha, kind) VALUES (?, ?, ?, ?)`);
   for (const sha of partials.cleared) drop.run([repoId, sha]);
   for (const [revert, { target, kind }] of newEdges) put.run([repoId, revert, target, kind]);
@@ -680,7 +689,7 @@ function advancedRows(
 ): Record<string, SqlValue>[] {
   const { db, repoId } = ctx;
   const window = config.revertWindowDays * 86400;
-  const revertsOf = db.prepare(`SELECT revert_sha, kind FROM paceflow_revert_edges WHERE repo_id = ? AND target_sha = ?`);
+  const revertsOf = db.prepare(`SELECT revert_sha, kind FROM ${EDGES_BY_TARGET} WHERE repo_id = ? AND target_sha = ?`);
   const edgesTo = (sha: string) => revertsOf.all<{ revert_sha: string; kind: RevertKind }>([repoId, sha]);
   const effective = effectiveReverts({ get: (sha: string) => edgesTo(sha).map((e) => e.revert_sha) }, (sha) => ctx.landedAt(sha));
   const rows: Record<string, SqlValue>[] = [];

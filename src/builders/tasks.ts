@@ -216,12 +216,15 @@ function writeCommitLinks(
     // A key's commits moved: a session linked to it may have a commit in its window now, or none;
     // a session the moved commits are attributed to may gain or lose the key.
     if (changes > 0 && oweSessions) {
+      // The key's commits first (CROSS JOIN keeps the order), then each one's attributions: left to
+      // itself SQLite read every attribution of the repository for each key and looked its commit
+      // up (the 80k bench history: 5.5 ms a key against 0.15 ms).
       const owe = db.prepare(`
         INSERT OR IGNORE INTO paceflow_owed_task_sessions (session_id)
         SELECT session_id FROM event_task_sessions WHERE task_key = @key
         UNION
         SELECT a.session_id FROM event_task_commits t
-        JOIN event_commit_attributions a ON a.repo_id = t.repo_id AND a.sha = t.sha AND a.source = 'transcript'
+        CROSS JOIN event_commit_attributions a ON a.repo_id = t.repo_id AND a.sha = t.sha AND a.source = 'transcript'
         WHERE t.task_key = @key AND t.repo_id = @repo`);
       for (const key of touched) owe.run({ key, repo: repoId });
     }
