@@ -1,11 +1,10 @@
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateHistory, writeTranscripts } from '../bench/synthetic-history.mjs';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { openDatabase } from '../src/db/open.js';
 import { eventRows } from './helpers/event-rows.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { syntheticRepo } from './helpers/synthetic-repo.js';
 
 afterAll(cleanupTempDirs);
 
@@ -20,17 +19,7 @@ afterAll(cleanupTempDirs);
 
 describe('mainline moving on a real-shaped history', () => {
   it('gives the rows of a build from scratch after every move', { timeout: 600_000 }, async () => {
-    const dir = tempDir('paceflow-history-');
-    const { repo, sessions } = await generateHistory({ dir, commits: 1_500, seed: 5, repack: false });
-    const home = tempDir('paceflow-home-');
-    writeTranscripts(sessions, repo, home);
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-    delete env.CLAUDE_CONFIG_DIR;
-    const git = (...args: string[]) => {
-      const r = spawnSync('git', args, { cwd: repo, encoding: 'utf8' });
-      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout.trim();
-    };
+    const { repo, env, git } = await syntheticRepo({ commits: 1_500, seed: 5 });
     // The first-parent chain, oldest first: mainline is moved along it.
     const chain = git('rev-list', '--first-parent', '--reverse', 'main').split('\n');
     const at = (n: number) => git('update-ref', 'refs/heads/main', chain[chain.length - 1 - n]!);

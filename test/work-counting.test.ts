@@ -1,11 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { generateHistory, writeTranscripts } from '../bench/synthetic-history.mjs';
+import { writeTranscripts } from '../bench/synthetic-history.mjs';
 import { describeWork, type IngestSummary, ingest } from '../src/cli/commands/ingest.js';
 import { openDatabase } from '../src/db/open.js';
 import { diffsRead } from '../src/git/patches.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
+import { syntheticRepo } from './helpers/synthetic-repo.js';
 
 afterAll(cleanupTempDirs);
 
@@ -33,27 +34,7 @@ describe('work proportional to the change', () => {
   it(`on a ${HISTORY.toLocaleString('en')}-commit history with sessions: one commit, a branch, an amend, a rebase`, {
     timeout: 900_000,
   }, async () => {
-    const dir = tempDir('paceflow-history-');
-    const { repo, sessions } = await generateHistory({ dir, commits: HISTORY, seed: 11, repack: false });
-    const home = tempDir('paceflow-home-');
-    writeTranscripts(sessions, repo, home);
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-    delete env.CLAUDE_CONFIG_DIR;
-    const git = (...args: string[]) => {
-      const r = spawnSync('git', args, {
-        cwd: repo,
-        encoding: 'utf8',
-        env: {
-          ...env,
-          GIT_AUTHOR_NAME: 'Bench',
-          GIT_AUTHOR_EMAIL: 'b@example.com',
-          GIT_COMMITTER_NAME: 'Bench',
-          GIT_COMMITTER_EMAIL: 'b@example.com',
-        },
-      });
-      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
-      return r.stdout.trim();
-    };
+    const { repo, home, env, git } = await syntheticRepo({ commits: HISTORY, seed: 11 });
     // Mainline 20 commits back, to move it forward later as a fetch would.
     const tip = git('rev-parse', 'main');
     git('reset', '-q', '--hard', 'main~20');
