@@ -15,7 +15,8 @@
 # again (the worker's second run); a commit on mainline, recorded by the worker; with sessions, a
 # commit of lines a new session wrote, recorded by the worker too, then the same session going on
 # (its transcript grows) and another commit. The repository's mainline is its origin/HEAD, main or
-# master. This checkout also prints `--work`.
+# master. Where the source has pull requests' refs (refs/pull/), they are fetched last, a 3-commit
+# branch made off mainline, and mainline fast-forwarded onto it. This checkout also prints `--work`.
 #
 # With SESSIONS_JSON and SESSION_ROUNDS=<n>, the two session cases then run <n> more times for each
 # side, alternated, each side every time from its own state (its copy, database and HOME as they
@@ -207,6 +208,20 @@ for variant in "baseline $rev:$work/baseline/bin/paceflow.js" "this checkout:$ro
       rm -rf "$work/snap-$tag" && mkdir -p "$work/snap-$tag" && cp -a "$repo" "$home" "$db"* "$work/snap-$tag/"
     fi
     session_cases "$name" "$bin" "$repo" "$db" "$home"
+  fi
+  # Pull requests' refs as a maintainer fetches them (refs/pull/<n>/head; a clone takes none), then
+  # mainline fast-forwards onto a branch already recorded (a merge --ff-only, a rebase-and-merge
+  # pulled): every new landing is a commit the database holds, so the squash rule asks each pull
+  # request's ref whether mainline carries its number (286 s of one run on this history before
+  # session 59: each question walked mainline's whole landing).
+  if [ -n "$(git -C "$src" for-each-ref --count=1 refs/pull/)" ]; then
+    git -C "$repo" fetch -q "$src" '+refs/pull/*:refs/pull/*'
+    measure "$name, $(git -C "$repo" for-each-ref refs/pull/ | wc -l) pull requests' refs fetched" "$bin" "$repo" "$db" "$home" "${extra[@]}"
+    git -C "$repo" checkout -q -b bench-ff "$ref"
+    for i in 1 2 3; do commit_file "$repo" bench-ff.ts "bench: fast-forwarded $i"; done
+    measure "$name, a 3-commit branch off mainline" "$bin" "$repo" "$db" "$home" "${extra[@]}"
+    git -C "$repo" update-ref "$ref" "$(git -C "$repo" rev-parse bench-ff)"
+    measure "$name, mainline fast-forwards onto it, with the pull requests' refs" "$bin" "$repo" "$db" "$home" "${extra[@]}"
   fi
   rm -rf "$repo" "$home"
 done
