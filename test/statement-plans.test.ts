@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { writeTranscripts } from '../bench/synthetic-history.mjs';
 import { ingest } from '../src/cli/commands/ingest.js';
 import { cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { syntheticRepo } from './helpers/synthetic-repo.js';
@@ -32,8 +33,8 @@ const BOUNDED: readonly { sql: RegExp; why: string }[] = [
     why: 'the repositories this database knows: a row each, a handful',
   },
   {
-    sql: /^SELECT head_sha FROM metadata_branches WHERE repo_id = \? AND is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1$/,
-    why: "mainline's head among the repository's branches: its refs, which every run reads",
+    sql: /^SELECT head_sha FROM metadata_branches WHERE repo_id = \? AND (?:is_mainline = 1 AND is_present = 1 ORDER BY is_remote DESC LIMIT 1|is_present = 1 AND is_mainline = 0)$/,
+    why: "the repository's branches (mainline's head, or every open branch's): its refs, which every run reads",
   },
 ];
 
@@ -114,8 +115,10 @@ function wholeReads(db: BetterSqlite3.Database, sql: string, plan: readonly stri
 }
 
 describe('what a build asks per item', () => {
-  it('finds its rows by key as mainline moves, a branch moves and a commit is made', { timeout: 600_000 }, async () => {
-    const { repo, env, git } = await syntheticRepo({ commits: 1_500, seed: 5 });
+  it("finds its rows by key: a first run, mainline moving, a commit, an amend, a rebase, a session's lines", {
+    timeout: 600_000,
+  }, async () => {
+    const { repo, home, env, git } = await syntheticRepo({ commits: 1_500, seed: 5 });
     const pullRequests = git('for-each-ref', '--format=%(refname)', 'refs/pull/').split('\n').filter(Boolean);
     expect(pullRequests.length).toBeGreaterThan(20);
     const chain = git('rev-list', '--first-parent', '--reverse', 'main').split('\n');
@@ -147,6 +150,29 @@ describe('what a build asks per item', () => {
     git('add', '-A');
     git('commit', '-q', '-m', 'plans: one new commit');
     await measured(run);
+    // An amend, then the branch rebased onto an older mainline commit.
+    spawnSync('sh', ['-c', 'printf "export const amended = plan(2);\\n" >> planned.ts'], { cwd: repo });
+    git('commit', '-q', '-a', '--amend', '--no-edit');
+    await measured(run);
+    git('rebase', '-q', '--onto', 'main~10', 'main~3');
+    await measured(run);
+    // A session writes a file and it is committed.
+    const lines = Array.from({ length: 8 }, (_, i) => `export const sessionPlanned${i} = plan(${i}, 'session');`);
+    writeTranscripts(
+      [
+        {
+          id: 'beefbeef-0000-4000-8000-0000000000aa',
+          branch: 'plans/topic',
+          edits: [{ at: Math.floor(Date.now() / 1000) - 60, path: 'session-planned.ts', lines }],
+        },
+      ],
+      repo,
+      home,
+    );
+    spawnSync('sh', ['-c', `printf '%s\\n' "$@" > session-planned.ts`, 'sh', ...lines], { cwd: repo });
+    git('add', '-A');
+    git('commit', '-q', '-m', 'plans: lines a session wrote');
+    await measured(run);
     const repeated = [...asked].filter(([, a]) => a.calls > 1);
     // The scenario asks what this test is about: the pull-request lookup, once per such ref.
     const prLookup = repeated.find(([sql]) => /pr_number = \?/.test(sql) && /paceflow_mainline_landing/.test(sql));
@@ -155,6 +181,9 @@ describe('what a build asks per item', () => {
 
     const tables = new BetterSqlite3(db, { readonly: true });
     try {
+      // The session's lines were read as its (the attribution path ran, not only the history's).
+      const head = git('rev-parse', 'HEAD');
+      expect(tables.prepare('SELECT ai_lines FROM event_commit_outcomes WHERE sha = ?').get(head)).toEqual({ ai_lines: 8 });
       const flat = (sql: string) => sql.replace(/\s+/g, ' ').trim();
       const found = repeated
         .filter(([sql]) => !BOUNDED.some((b) => b.sql.test(flat(sql))))
