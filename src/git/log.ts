@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { PatchIdHasher } from './patch-id.js';
 import { diffsRead, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchRecordParser, type RecordedPatch } from './patches.js';
 import type { CountedLines, PatchRecord } from './patch-record.js';
-import { BOUNDED_PACK_WINDOWS, runGit, streamGit, type GitOptions } from './run.js';
+import { BOUNDED_PACK_WINDOWS, BOUNDED_PACK_WINDOWS_EXCLUDING, runGit, streamGit, type GitOptions } from './run.js';
 
 export type ChangeType = 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | 'X';
 
@@ -47,11 +47,12 @@ export const LOG_FORMAT = `--format=%x02${HEADER_FIELDS.join('%x00')}%x00`;
 /**
  * git log arguments for commits with their raw status and numstat, NUL-delimited; with `patches`,
  * the raw status and each commit's patch-id diff (PATCH_ID_DIFF) in place of the numstat, which is
- * counted from the patch (CommitStreamParser). Merges show no diff either way.
+ * counted from the patch (CommitStreamParser). Merges show no diff either way. `excluding`: the
+ * revisions exclude recorded tips (BOUNDED_PACK_WINDOWS_EXCLUDING).
  */
-export function commitLogArgs(patches = false): string[] {
+export function commitLogArgs(patches = false, excluding = false): string[] {
   return [
-    ...BOUNDED_PACK_WINDOWS,
+    ...(excluding ? BOUNDED_PACK_WINDOWS_EXCLUDING : BOUNDED_PACK_WINDOWS),
     '-c',
     'log.showSignature=false',
     ...PATCH_ID_CONFIG,
@@ -442,7 +443,7 @@ export async function* readCommits(
   const handOver = () => {
     for (const [sha, id] of parser.takePatchIds()) ids.set(sha, id);
   };
-  for await (const chunk of streamGit(commitLogArgs(onPatch !== undefined), { ...gitOptions, env, input })) {
+  for await (const chunk of streamGit(commitLogArgs(onPatch !== undefined, exclude.length > 0), { ...gitOptions, env, input })) {
     const batch: CommitRecord[] = [];
     parser.push(chunk, batch);
     if (onPatch) handOver();

@@ -53,6 +53,23 @@ export const BOUNDED_PACK_WINDOWS = [
   'core.deltaBaseCacheLimit=32m',
 ] as const;
 
+/**
+ * BOUNDED_PACK_WINDOWS for a history pass that excludes what a database already holds (`^<tip>` of
+ * every recorded ref: a later run's pass). Git walks the excluded history too, to know where the new
+ * commits stop, and holds its commits beside the windows: 2,923 pull requests' refs fetched into a
+ * clone of the 80k bench history (13,180 commits new) took the pass to 303 MB under 224 MB of
+ * windows, 257 MB under 192 MB (git's CPU 6.08 → 6.44 s, one run each; 160 MB: 196 MB, 7.12 s).
+ * A first run excludes nothing and keeps the larger limit, where it is worth 2–7 s (above).
+ */
+export const BOUNDED_PACK_WINDOWS_EXCLUDING = [
+  '-c',
+  'core.packedGitWindowSize=16m',
+  '-c',
+  'core.packedGitLimit=192m',
+  '-c',
+  'core.deltaBaseCacheLimit=32m',
+] as const;
+
 /** The git subcommand of an argument list: `-c key=value` and `-C dir` come before it. */
 export function subcommandOf(args: readonly string[]): string {
   for (let i = 0; i < args.length; i++) {
