@@ -20,6 +20,7 @@ import {
 } from '../git/repository.js';
 import { GitError } from '../errors.js';
 import { refExcluded } from '../git/ref-globs.js';
+import { tipsReachingMissingObjects } from '../git/missing-objects.js';
 import { runGit } from '../git/run.js';
 import { CatFileBatch } from '../git/cat-file.js';
 import { type RepositorySettings, readRepositorySettings } from '../git/settings.js';
@@ -278,8 +279,36 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
     // One unreadable object (a partial or damaged clone) must not lose the whole run: the refs
     // whose history cannot be read are found, left out, recorded, and tried again next run.
     if (!isUnreadableHistory(error)) throw error;
-    const bad = await unreadableTips(include, [...recorded], root);
-    if (bad.size === 0) throw error;
+    await writeReadableHistory(write, tips, include, error);
+  }
+  rememberRefObjects(db, repoId, identity);
+  return result;
+}
+
+/**
+ * After the history's pass failed on an object git cannot read (a partial or damaged clone), so
+ * that one such object does not lose the whole run: the refs whose history cannot be read are
+ * found, left out, recorded (result.unreadableRefs), and tried again next run; the rest is written.
+ * The tips that reach a missing object are walked one by one first (the others taken as
+ * readable); should the others' history still fail, every tip is.
+ */
+async function writeReadableHistory(
+  write: HistoryWrite,
+  tips: readonly RefTip[],
+  include: readonly string[],
+  error: GitError,
+): Promise<void> {
+  const { result, root, previousTips } = write;
+  const recorded = [...write.recorded];
+  const narrowed = await tipsReachingMissingObjects(include, recorded, root);
+  const problemsBefore = result.unreadableRefs.length;
+  for (const candidates of narrowed ? [[...narrowed], include] : [include]) {
+    const bad = await unreadableTips(candidates, recorded, root);
+    if (bad.size === 0) {
+      if (candidates === include) throw error;
+      continue;
+    }
+    result.unreadableRefs.length = problemsBefore;
     result.unreadableRefs.push(...tips.filter((t) => bad.has(t.sha)).map((t) => ({ ref: t.name, ...bad.get(t.sha)! })));
     result.commitsRead = result.commitsAdded = result.fileChangesAdded = 0;
     // A skipped ref keeps the tip recorded before (its history up to there was read): its branch
@@ -289,10 +318,13 @@ export async function ingestGit(options: GitIngestOptions): Promise<GitIngestRes
       return !bad.has(t.sha) ? [t] : previous ? [{ name: t.name, sha: previous }] : [];
     });
     result.refs = kept.length;
-    await writeHistory(write, kept);
+    try {
+      await writeHistory(write, kept);
+      return;
+    } catch (again) {
+      if (candidates === include || !isUnreadableHistory(again)) throw again;
+    }
   }
-  rememberRefObjects(db, repoId, identity);
-  return result;
 }
 
 /** The branch rows of `tips` that differ from those recorded (new, moved, back, or now mainline or not), and those gone. */
