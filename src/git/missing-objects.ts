@@ -5,7 +5,7 @@ import { BOUNDED_PACK_WINDOWS_EXCLUDING, streamGit } from './run.js';
  * clone, a snapshot without its largest files — found in two git processes: the missing objects
  * (`rev-list --objects --missing=print`, which checks each object is there without reading it),
  * then the commits whose diff names one and, from the same walk's parents, every commit that
- * reaches one (`log --raw -t --topo-order`; `for-each-ref --contains` of those commits ran for
+ * reaches one (`log --raw -t`; `for-each-ref --contains` of those commits ran for
  * minutes over 4,288 refs). A walk per tip found them before: on a first run, which excludes
  * nothing, each tip's whole history again — git's own history with its 3,277 pull requests' refs
  * and 25 objects missing ran for hours. Returns the tips (of `include`, by sha) to check one by one,
@@ -29,7 +29,7 @@ export async function tipsReachingMissingObjects(
     }
     if (missing.size === 0) return null;
     // A raw line is `:<mode> <mode> <old> <new> <status>\t<path>`; each commit comes first on a line
-    // of its own with its parents, children before parents (--topo-order).
+    // of its own with its parents.
     const commits: { sha: string; parents: string[]; touches: boolean }[] = [];
     for await (const line of lines(
       streamGit(
@@ -41,7 +41,6 @@ export async function tipsReachingMissingObjects(
           '--no-renames',
           '--no-abbrev',
           '--diff-merges=off',
-          '--topo-order',
           '--format=%x01%H %P',
           '--stdin',
         ],
@@ -56,12 +55,22 @@ export async function tipsReachingMissingObjects(
         if (missing.has(before!) || missing.has(after!)) commits[commits.length - 1]!.touches = true;
       }
     }
-    // Which commits reach one that names a missing object: parents first (the list reversed). A
-    // parent outside the list is excluded history, read before.
+    // Which commits reach one that names a missing object: those, and their descendants by the
+    // walk's parents (git's --topo-order would give parents first, but held the whole walk: 330 MB).
+    const children = new Map<string, string[]>();
+    for (const c of commits)
+      for (const p of c.parents) {
+        const list = children.get(p);
+        if (list) list.push(c.sha);
+        else children.set(p, [c.sha]);
+      }
     const reaches = new Set<string>();
-    for (let i = commits.length - 1; i >= 0; i--) {
-      const c = commits[i]!;
-      if (c.touches || c.parents.some((p) => reaches.has(p))) reaches.add(c.sha);
+    const queue = commits.filter((c) => c.touches).map((c) => c.sha);
+    while (queue.length > 0) {
+      const sha = queue.pop()!;
+      if (reaches.has(sha)) continue;
+      reaches.add(sha);
+      queue.push(...(children.get(sha) ?? []));
     }
     if (reaches.size === 0) return null;
     const listed = new Set(commits.map((c) => c.sha));
