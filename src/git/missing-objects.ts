@@ -41,6 +41,9 @@ export async function tipsReachingMissingObjects(
           '--no-renames',
           '--no-abbrev',
           '--diff-merges=off',
+          // Whatever the user's config says: root commits' files listed, no colour in the lines parsed.
+          '--root',
+          '--no-color',
           '--format=%x01%H %P',
           '--stdin',
         ],

@@ -59,7 +59,9 @@ export const BOUNDED_PACK_WINDOWS = [
  * commits stop, and holds its commits beside the windows: 2,923 pull requests' refs fetched into a
  * clone of the 80k bench history (13,180 commits new) took the pass to 303 MB under 224 MB of
  * windows, 257 MB under 192 MB (git's CPU 6.08 → 6.44 s, one run each; 160 MB: 196 MB, 7.12 s).
- * A first run excludes nothing and keeps the larger limit, where it is worth 2–7 s (above).
+ * A first run excludes nothing and keeps the larger limit, where it is worth 2–7 s (above). The
+ * walks that look for missing objects (missing-objects.ts) use it too, on any run: they hold every
+ * commit or object they list beside the windows.
  */
 export const BOUNDED_PACK_WINDOWS_EXCLUDING = [
   '-c',
