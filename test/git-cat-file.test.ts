@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { CatFileBatch, filesAtVia } from '../src/git/cat-file.js';
+import { CatFileBatch } from '../src/git/cat-file.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
 
@@ -28,13 +28,32 @@ describe('one git cat-file --batch for many reads', () => {
       expect(answers[2]!.toString()).toBe(big);
       expect(answers[3]!.toString()).toBe(big2);
       expect(answers[4]!.toString()).toBe('unicode and space\n');
-      const files = await filesAtVia(batch, 'HEAD', ['a.txt', 'missing.txt', 'dir/ü b.txt']);
-      expect([...files]).toEqual([
-        ['a.txt', 'alpha\n'],
-        ['dir/ü b.txt', 'unicode and space\n'],
-      ]);
     } finally {
       batch.close();
+    }
+    expect((gitProcessCounts.get('cat-file') ?? 0) - before).toBe(1);
+  });
+
+  it('a names batch answers each request with its object and type, inflating nothing', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'alpha\n').write('dir/ü b.txt', 'unicode and space\n').commit('files');
+    const before = gitProcessCounts.get('cat-file') ?? 0;
+    const names = new CatFileBatch(repo.dir, 'names');
+    try {
+      const answers = await Promise.all(
+        ['HEAD:a.txt', 'HEAD:nope.txt', 'HEAD:dir', 'HEAD:dir/ü b.txt', 'HEAD:two\nlines'].map((r) => names.nameOf(r)),
+      );
+      expect(answers).toEqual([
+        { sha: repo.git('rev-parse', 'HEAD:a.txt'), type: 'blob' },
+        null,
+        { sha: repo.git('rev-parse', 'HEAD:dir'), type: 'tree' },
+        { sha: repo.git('rev-parse', 'HEAD:dir/ü b.txt'), type: 'blob' },
+        null,
+      ]);
+      // The batch answers what it was made for, and says so when asked for the other.
+      expect(() => names.read('HEAD:a.txt')).toThrow(/made for contents/);
+    } finally {
+      names.close();
     }
     expect((gitProcessCounts.get('cat-file') ?? 0) - before).toBe(1);
   });

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } from '../src/builders/outcomes/context.js';
 import { ancestorRule, contentRule, linesAbsent, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
+import { fileVersionsHashed, type LineKeys, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
 import { normalizeLine, normalLineHash } from '../src/builders/lines.js';
 import {
   diffInversionReverts,
@@ -47,6 +48,10 @@ async function contextOf(repo: TempRepo, walks?: BranchWalks, whole = true): Pro
   await ancestorRule.apply(ctx, []);
   return ctx;
 }
+
+/** Files (path → text) as the content rule compares them: each file's sorted line keys. */
+const keysOf = (files: ReadonlyMap<string, string>): Map<string, LineKeys> =>
+  new Map([...files].map(([path, text]) => [path, lineKeysOf(Buffer.from(text))]));
 
 /** Git processes started since `before`, per subcommand (only those that started any). */
 function processesSince(before: ReadonlyMap<string, number>): Record<string, number> {
@@ -447,8 +452,8 @@ describe('mainline rules', () => {
     const movedAgain = await rebuilt(landed);
     const mark2 = new Map(gitProcessCounts);
     await contentRule.apply(movedAgain, [c, partly]);
-    // The one diff read; one cat-file for every file it reads.
-    expect(processesSince(mark2)).toEqual({ log: 1, 'cat-file': 1 });
+    // The one diff read; for every file it reads, one cat-file naming its blob and one reading it.
+    expect(processesSince(mark2)).toEqual({ log: 1, 'cat-file': 2 });
     expect(movedAgain.reached.get(partly)).toMatchObject({ via: 'content', copy: landed });
     expect(movedAgain.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
     expect(first.db.prepare(`SELECT DISTINCT mainline_tip FROM paceflow_content_checks`).all()).toEqual([{ mainline_tip: landed }]);
@@ -489,12 +494,11 @@ describe('mainline rules', () => {
     /** The commits whose files the context reads (the content rule's cat-file reads), in order. */
     function readsOf(ctx: OutcomeContext): string[] {
       const seen: string[] = [];
-      const batch = ctx.files();
-      const read = batch.read.bind(batch);
-      batch.read = (spec: string) => {
-        const commit = spec.split(':')[0]!;
-        if (seen.at(-1) !== commit) seen.push(commit);
-        return read(spec);
+      const reader = ctx.files();
+      const at = reader.at.bind(reader);
+      reader.at = (rev: string, paths: readonly string[]) => {
+        if (seen.at(-1) !== rev) seen.push(rev);
+        return at(rev, paths);
       };
       return seen;
     }
@@ -517,6 +521,31 @@ describe('mainline rules', () => {
       await contentRule.apply(ctx, [c]);
       expect(ctx.reached.get(c), salt).toMatchObject({ via: 'content', copy: first });
     }
+  });
+
+  it('content: branch commits compared with the same candidates read and hash each file version once', async () => {
+    const repo = base();
+    repo.write('a.ts', lines('a')).write('b.ts', lines('b')).commit('mainline has a.ts and b.ts');
+    // Three branches written before mainline moves, each adding lines no mainline commit carries.
+    const branchCommits = ['x', 'y', 'z'].map((tag) => {
+      repo.git('checkout', '-q', '-b', `topic-${tag}`, 'main');
+      const sha = repo.write('a.ts', `${lines('a')}${lines(tag)}`).commit(`topic ${tag}`);
+      repo.git('checkout', '-q', 'main');
+      return sha;
+    });
+    // Mainline then touches a.ts three times (b.ts never): the same candidates for every branch commit.
+    for (const tag of ['p', 'q', 'r']) repo.write('a.ts', `${lines('a')}${lines(tag, 2)}`).commit(`mainline ${tag}`);
+    const ctx = await contextOf(repo);
+    const hashed = fileVersionsHashed.count;
+    await contentRule.apply(ctx, branchCommits);
+    for (const sha of branchCommits) expect(ctx.reached.has(sha)).toBe(false);
+    expect(ctx.db.prepare(`SELECT candidates FROM paceflow_content_checks`).all()).toEqual([
+      { candidates: 3 },
+      { candidates: 3 },
+      { candidates: 3 },
+    ]);
+    // a.ts before them and at each of the three candidates: 4 versions, not 4 for each of 3 commits.
+    expect(fileVersionsHashed.count - hashed).toBe(4);
   });
 
   it('content: a branch commit that only restores text mainline already had brings nothing, and does not land', async () => {
@@ -553,7 +582,7 @@ describe('mainline rules', () => {
     const moved = await contextOf(repo);
     const mark2 = new Map(gitProcessCounts);
     await contentRule.apply(moved, [alone, touched]);
-    expect(processesSince(mark2)).toEqual({ log: 1, 'cat-file': 1 });
+    expect(processesSince(mark2)).toEqual({ log: 1, 'cat-file': 2 });
     expect(moved.reached.has(touched)).toBe(false);
     expect(moved.db.prepare(`SELECT sha, copy_sha, candidates FROM paceflow_content_checks ORDER BY sha`).all()).toEqual(
       [
@@ -645,11 +674,11 @@ describe('mainline rules', () => {
     [['a.ts', 'y = 2'], 0],
     [['b.ts', 'x = 1'], 0],
   ] as const)('linesPresent: %j in a.ts="x = 1" → %i', ([path, text], n) => {
-    expect(linesPresent([{ path, text }], new Map([['a.ts', 'x = 1\n']]))).toBe(n);
+    expect(linesPresent([{ path, text }], keysOf(new Map([['a.ts', 'x = 1\n']])))).toBe(n);
   });
 
   it('linesPresent compares texts normalized, by the key given when there is one (the content rule hashes each line once)', () => {
-    const file = new Map([['a.ts', '  x = 1\ny  =  2\n']]);
+    const file = keysOf(new Map([['a.ts', '  x = 1\ny  =  2\n']]));
     expect(linesPresent([{ path: 'a.ts', text: '\tx   =  1 ' }], file)).toBe(1);
     expect(linesPresent([{ path: 'a.ts', text: 'z = 3', key: normalLineHash('y = 2') }], file)).toBe(1);
     expect(linesAbsent([{ path: 'a.ts', text: 'x = 1', key: normalLineHash('z = 3') }], file)).toEqual([
@@ -662,7 +691,7 @@ describe('mainline rules', () => {
       { path: 'a.ts', text: 'x = 1' },
       { path: 'a.ts', text: 'x = 1' },
     ];
-    expect(linesPresent(twice, new Map([['a.ts', 'x = 1\n']]))).toBe(1);
+    expect(linesPresent(twice, keysOf(new Map([['a.ts', 'x = 1\n']])))).toBe(1);
   });
 
   // The rule's counting against its plain definition (every line of every file counted, then each
@@ -696,8 +725,8 @@ describe('mainline rules', () => {
         text: normalizeLine(pick(variants)),
       }));
       const expected = oracle(added, files);
-      expect(linesPresent(added, files)).toBe(expected.found);
-      expect(linesAbsent(added, files)).toEqual(expected.absent);
+      expect(linesPresent(added, keysOf(files))).toBe(expected.found);
+      expect(linesAbsent(added, keysOf(files))).toEqual(expected.absent);
     }
   });
 });

@@ -1,6 +1,18 @@
 import { spawn } from 'node:child_process';
 import { GitError } from '../errors.js';
-import { countProcess } from './run.js';
+import { BOUNDED_PACK_WINDOWS, countProcess } from './run.js';
+
+/**
+ * What a CatFileBatch answers: each object's content (`--batch`), or only its name and type
+ * (`--batch-check`: git resolves `<rev>:<path>` through the trees and inflates no blob).
+ */
+export type CatFileAnswers = 'contents' | 'names';
+
+/** An object a `names` batch resolved a request to. */
+export interface ObjectName {
+  sha: string;
+  type: string;
+}
 
 /**
  * One `git cat-file --batch` process for many reads: each request (`<rev>:<path>`, a sha) is a line
@@ -24,9 +36,18 @@ export class CatFileBatch {
   /** Requests not yet written: those asked in one turn go to git in one write. */
   private unsent: string[] = [];
 
-  constructor(cwd: string) {
+  /**
+   * Git maps its packs in bounded windows here too (BOUNDED_PACK_WINDOWS): with git's defaults the
+   * content rule's process on git's own history with its pull requests held 440 MB, reading file
+   * after file across the whole pack.
+   */
+  constructor(
+    cwd: string,
+    private readonly answers: CatFileAnswers = 'contents',
+  ) {
     countProcess(['cat-file']);
-    this.child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+    const mode = answers === 'contents' ? '--batch' : '--batch-check=%(objectname) %(objecttype)';
+    this.child = spawn('git', [...BOUNDED_PACK_WINDOWS, 'cat-file', mode], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (chunk: Buffer) => {
       this.chunks.push(chunk);
       this.held += chunk.length;
@@ -52,11 +73,27 @@ export class CatFileBatch {
    * read from git (no copy): a caller that keeps it past its own use copies it.
    */
   read(request: string): Promise<Buffer | null> {
+    if (this.answers !== 'contents') throw new Error('CatFileBatch.read needs a batch made for contents');
+    return this.ask(request);
+  }
+
+  /** The object a request names and its type, or null when git says it is missing (a `names` batch). */
+  async nameOf(request: string): Promise<ObjectName | null> {
+    if (this.answers !== 'names') throw new Error('CatFileBatch.nameOf needs a batch made for names');
+    const header = await this.ask(request);
+    if (header === null) return null;
+    const text = header.toString('utf8');
+    const space = text.indexOf(' ');
+    return { sha: text.slice(0, space), type: text.slice(space + 1) };
+  }
+
+  /** Queues a request; its answer: the content, or (a `names` batch) the header line. */
+  private ask(request: string): Promise<Buffer | null> {
     if (request.includes('\n')) return Promise.resolve(null);
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.waiting.push({ resolve, reject });
-      // A file list is asked for at once (filesAtVia): one write for all of it, not a write (and a
+      // A file list is asked for at once (FileLineKeysReader.at): one write for all of it, not a write (and a
       // system call) per path — thousands of them in a first build's content rule.
       if (this.unsent.push(`${request}\n`) === 1) queueMicrotask(() => this.send());
     });
@@ -83,6 +120,12 @@ export class CatFileBatch {
         this.waiting.shift()!.resolve(null);
         continue;
       }
+      if (this.answers === 'names') {
+        const line = buffer.subarray(0, end);
+        buffer = buffer.subarray(end + 1);
+        this.waiting.shift()!.resolve(line);
+        continue;
+      }
       const size = Number(header.split(' ')[2]);
       const whole = end + 1 + size + 1;
       if (buffer.length < whole) {
@@ -102,15 +145,4 @@ export class CatFileBatch {
     this.send(); // asked before closing: still answered
     this.child.stdin.end();
   }
-}
-
-/** The text of files at a revision through one batch process, missing ones left out. */
-export async function filesAtVia(batch: CatFileBatch, rev: string, paths: readonly string[]): Promise<Map<string, string>> {
-  const files = new Map<string, string>();
-  const contents = await Promise.all(paths.map((path) => batch.read(`${rev}:${path}`)));
-  paths.forEach((path, i) => {
-    const content = contents[i];
-    if (content) files.set(path, content.toString('utf8'));
-  });
-  return files;
 }

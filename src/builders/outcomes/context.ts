@@ -1,10 +1,10 @@
 import type { Database, Statement } from '../../db/driver.js';
-import { CatFileBatch } from '../../git/cat-file.js';
 import { type BranchWalks, branchesOnlyFrom, commitsReachableOnlyFrom } from '../../git/log.js';
 import { isAncestor, mergeBase, netDiffPatchId, netDiffPatchIds, patchIds } from '../../git/mainline.js';
 import { keepPatchIds } from '../patch-ids.js';
 import { ancestorByLanding, onlyFromTipStored } from './landing.js';
 import { reverseCandidates, changedPathKeys } from './reverse-candidates.js';
+import { FileLineKeysReader } from './file-line-keys.js';
 import type { PatchStore } from '../../git/patch-store.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
@@ -95,7 +95,7 @@ export class OutcomeContext {
   readonly reached = new ReachedCommits();
   /** Set by the ancestor rule, which runs first. */
   mainline: MainlineView = EMPTY_MAINLINE;
-  private batch: CatFileBatch | null = null;
+  private batch: FileLineKeysReader | null = null;
   /**
    * In a build after refs moved off an unchanged mainline: the tips of the refs that moved. The
    * squash rules then look only at those refs (only their commits are candidates). Null: every ref.
@@ -168,9 +168,9 @@ export class OutcomeContext {
     return this.mainline.landing(sha)?.isMainlineCommit === true;
   }
 
-  /** One `git cat-file --batch` process for every file this build reads (made when first needed). */
-  files(): CatFileBatch {
-    this.batch ??= new CatFileBatch(this.cwd);
+  /** The line keys of the files this build compares, read through one pair of cat-file processes (made when first needed). */
+  files(): FileLineKeysReader {
+    this.batch ??= new FileLineKeysReader(this.cwd);
     return this.batch;
   }
 

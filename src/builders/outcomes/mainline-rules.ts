@@ -1,8 +1,8 @@
-import { filesAtVia } from '../../git/cat-file.js';
 import { collectIfGrown } from '../../heap.js';
 import { readPatches } from '../../git/patch-store.js';
 import { isNontrivialLine, normalLineHash } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
+import { countOfKey, type LineKeys } from './file-line-keys.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
 
 /**
@@ -144,15 +144,15 @@ export interface AddedLine {
 
 const keyOf = (a: AddedLine): number => a.key ?? normalLineHash(a.text);
 
-/** How many of `added` stand in `files` (path → text), each file line used once. */
-export function linesPresent(added: readonly AddedLine[], files: ReadonlyMap<string, string>): number {
+/** How many of `added` stand in `files` (path → its lines' keys), each file line used once. */
+export function linesPresent(added: readonly AddedLine[], files: ReadonlyMap<string, LineKeys>): number {
   let found = 0;
   for (const inPath of presentOf(added, files).values()) for (const n of inPath.values()) found += n;
   return found;
 }
 
 /** The lines of `added` that `files` does not hold (each file line used once): what the commit brought that was not there. */
-export function linesAbsent<T extends AddedLine>(added: readonly T[], files: ReadonlyMap<string, string>): T[] {
+export function linesAbsent<T extends AddedLine>(added: readonly T[], files: ReadonlyMap<string, LineKeys>): T[] {
   const present = presentOf(added, files);
   return added.filter((a) => {
     const inPath = present.get(a.path);
@@ -166,12 +166,10 @@ export function linesAbsent<T extends AddedLine>(added: readonly T[], files: Rea
 
 /**
  * Of the lines in `added`, how many `files` hold, by path and normal line (normalLineHash), each
- * file line used once — at most as many as `added` has. Only the files' lines that are looked for
- * are counted: a map of every line of every file compared (whole files, candidate after candidate)
- * was most of the content rule's time; and each file line is hashed where it stands, never split
- * off or normalized into a string of its own (git's Makefile, read for candidate after candidate).
+ * file line used once — at most as many as `added` has: for each line looked for, the lesser of how
+ * often it is looked for and how often the file holds it (a binary search of the file's sorted keys).
  */
-function presentOf(added: readonly AddedLine[], files: ReadonlyMap<string, string>): Map<string, Map<number, number>> {
+function presentOf(added: readonly AddedLine[], files: ReadonlyMap<string, LineKeys>): Map<string, Map<number, number>> {
   const wanted = new Map<string, Map<number, number>>();
   for (const a of added) {
     const inPath = wanted.get(a.path) ?? new Map<number, number>();
@@ -180,23 +178,18 @@ function presentOf(added: readonly AddedLine[], files: ReadonlyMap<string, strin
     inPath.set(key, (inPath.get(key) ?? 0) + 1);
   }
   const present = new Map<string, Map<number, number>>();
-  for (const [path, text] of files) {
-    const inPath = wanted.get(path);
-    if (!inPath) continue;
-    let found = present.get(path);
-    for (let start = 0; start <= text.length; ) {
-      let end = text.indexOf('\n', start);
-      if (end < 0) end = text.length;
-      const key = normalLineHash(text, start, end);
-      start = end + 1;
-      const left = inPath.get(key);
-      if (!left) continue;
-      inPath.set(key, left - 1);
+  for (const [path, inPath] of wanted) {
+    const keys = files.get(path);
+    if (!keys) continue;
+    for (const [key, n] of inPath) {
+      const there = Math.min(n, countOfKey(keys, key));
+      if (there === 0) continue;
+      let found = present.get(path);
       if (!found) {
         found = new Map();
         present.set(path, found);
       }
-      found.set(key, (found.get(key) ?? 0) + 1);
+      found.set(key, there);
     }
   }
   return present;
@@ -408,7 +401,7 @@ async function contentCopies(
     // (1,327 of the 80k bench history's 1,842 checks had none: cat-file's reads 5,194 → 2,995).
     if (candidates.length === 0) continue;
     const before = ctx.mainlineBefore(written);
-    const brought = before ? linesAbsent(added, await filesAtVia(ctx.files(), before, paths)) : added;
+    const brought = before ? linesAbsent(added, await ctx.files().at(before, paths)) : added;
     // Nothing it brought: nothing to find (the verdict stays as set above: no candidate looked at).
     if (brought.length === 0) continue;
     found.set(patch.sha, { copy: null, candidates: candidates.length });
@@ -422,11 +415,11 @@ async function contentCopies(
     // that holds ends the look, as before; what was asked past it is dropped.
     // A candidate's files are let go once compared (not kept for all of a commit's candidates).
     const rest = candidates.slice(skip);
-    const asked = new Map<number, Promise<Map<string, string>>>();
+    const asked = new Map<number, Promise<Map<string, LineKeys>>>();
     const ask = (i: number) => {
       let files = asked.get(i);
       if (!files) {
-        files = filesAtVia(ctx.files(), rest[i]!, paths);
+        files = ctx.files().at(rest[i]!, paths);
         files.catch(() => undefined); // one not awaited (dropped) fails nowhere; an awaited one throws there
         asked.set(i, files);
       }

@@ -1,0 +1,140 @@
+import { CatFileBatch } from '../../git/cat-file.js';
+import { normalLineHashOfBytes } from '../lines.js';
+
+/**
+ * A file version's lines as their normalLineHash keys, sorted: how often a line stands in the file is
+ * a binary search, and a version compared again (the same file at the same candidate, for another
+ * branch commit) is not read or hashed again. Every line counts, the empty one after a last newline too.
+ */
+export type LineKeys = Float64Array;
+
+/** The sorted keys of a file's lines, hashed from its bytes where they stand. */
+export function lineKeysOf(content: Buffer): LineKeys {
+  let lines = 1;
+  for (let at = content.indexOf(0x0a); at >= 0; at = content.indexOf(0x0a, at + 1)) lines++;
+  const keys = new Float64Array(lines);
+  let start = 0;
+  for (let i = 0; i < lines; i++) {
+    let end = content.indexOf(0x0a, start);
+    if (end < 0) end = content.length;
+    keys[i] = normalLineHashOfBytes(content, start, end);
+    start = end + 1;
+  }
+  return keys.sort();
+}
+
+/** How many of a file's lines have this key. */
+export function countOfKey(keys: LineKeys, key: number): number {
+  const first = lowerBound(keys, key);
+  let end = first;
+  while (end < keys.length && keys[end] === key) end++;
+  return end - first;
+}
+
+function lowerBound(keys: LineKeys, key: number): number {
+  let [lo, hi] = [0, keys.length];
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/**
+ * How many file versions' keys a reader holds at most, counted in lines (8 bytes each: 16 MB).
+ * Git's Makefile is ~3,000 lines; the candidates of branch commits written about the same time are
+ * mostly the same mainline commits.
+ */
+const LINE_KEYS_HELD = 2_000_000;
+
+/** File versions hashed by every reader in this process (they only grow): what tests and benches count. */
+export const fileVersionsHashed = { count: 0 };
+
+/**
+ * The line keys of files at revisions, for the content rule. Each `<rev>:<path>` is resolved to its
+ * blob by one `git cat-file --batch-check` (trees only), and a blob not held is read by one `git
+ * cat-file --batch` and hashed once; the most recently used versions are kept, up to LINE_KEYS_HELD
+ * lines. Read whole for each of a commit's candidates, file after file was most of a first build's
+ * time on git's own history with its pull requests: ~100k branch commits, each comparing up to 50
+ * candidates' files (17 of 30 s sampled hashing lines, git inflating the same blobs again beside it).
+ */
+export class FileLineKeysReader {
+  private names: CatFileBatch | null = null;
+  private contents: CatFileBatch | null = null;
+  /** Held versions by blob, least recently used first (a Map keeps insertion order). */
+  private readonly held = new Map<string, LineKeys>();
+  private heldLines = 0;
+  /** Blobs being read: a version asked twice before its answer came is read once. */
+  private readonly reading = new Map<string, Promise<LineKeys | null>>();
+
+  constructor(
+    private readonly cwd: string,
+    private readonly budget = LINE_KEYS_HELD,
+  ) {}
+
+  /** The keys of each path's file at `rev` (a missing path, or one that is not a file, left out). */
+  async at(rev: string, paths: readonly string[]): Promise<Map<string, LineKeys>> {
+    this.names ??= new CatFileBatch(this.cwd, 'names');
+    const names = this.names;
+    const found = await Promise.all(
+      paths.map(async (path) => {
+        const object = await names.nameOf(`${rev}:${path}`);
+        return object?.type === 'blob' ? this.blob(object.sha) : null;
+      }),
+    );
+    const files = new Map<string, LineKeys>();
+    paths.forEach((path, i) => {
+      const keys = found[i];
+      if (keys) files.set(path, keys);
+    });
+    return files;
+  }
+
+  private blob(sha: string): Promise<LineKeys | null> {
+    const keys = this.held.get(sha);
+    if (keys) {
+      this.held.delete(sha);
+      this.held.set(sha, keys);
+      return Promise.resolve(keys);
+    }
+    let reading = this.reading.get(sha);
+    if (!reading) {
+      this.contents ??= new CatFileBatch(this.cwd);
+      reading = this.contents.read(sha).then(
+        (content) => {
+          this.reading.delete(sha);
+          if (content === null) return null;
+          fileVersionsHashed.count++;
+          const read = lineKeysOf(content);
+          this.hold(sha, read);
+          return read;
+        },
+        (error: unknown) => {
+          this.reading.delete(sha);
+          throw error;
+        },
+      );
+      this.reading.set(sha, reading);
+    }
+    return reading;
+  }
+
+  private hold(sha: string, keys: LineKeys): void {
+    this.held.set(sha, keys);
+    this.heldLines += keys.length;
+    for (const [oldest, old] of this.held) {
+      if (this.heldLines <= this.budget) break;
+      this.held.delete(oldest);
+      this.heldLines -= old.length;
+    }
+  }
+
+  /** Ends the git processes (each exits when its input closes). */
+  close(): void {
+    this.names?.close();
+    this.contents?.close();
+    this.names = null;
+    this.contents = null;
+  }
+}
