@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { countOfKey, FileLineKeysReader, fileVersionsHashed, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
+import { countOfKey, FileLineKeysReader, lineKeysWork, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
 import { normalLineHash } from '../src/builders/lines.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -55,7 +55,8 @@ describe('the content rule’s reader of line keys', () => {
     // a.txt unchanged: the same blob at both revisions.
     const second = repo.write('c.txt', 'gamma\n').commit('two');
     const before = gitProcessCounts.get('cat-file') ?? 0;
-    const hashed = fileVersionsHashed.count;
+    const hashed = lineKeysWork.versionsHashed;
+    const named = lineKeysWork.namesAsked;
     const reader = new FileLineKeysReader(repo.dir, 5);
     try {
       // Asked at once at both revisions: read and hashed once.
@@ -63,16 +64,19 @@ describe('the content rule’s reader of line keys', () => {
       expect([...one.keys()]).toEqual(['a.txt']); // c.txt missing at `one`, dir a tree
       expect(two.get('a.txt')).toBe(one.get('a.txt'));
       expect(countOfKey(two.get('a.txt')!, normalLineHash('beta'))).toBe(1);
-      expect(fileVersionsHashed.count - hashed).toBe(1);
+      expect(lineKeysWork.versionsHashed - hashed).toBe(1);
+      expect(lineKeysWork.namesAsked - named).toBe(4);
       // Held then: a.txt's 3 keys and c.txt's 2, the budget.
       expect([...(await reader.at(second, ['a.txt', 'c.txt'])).keys()]).toEqual(['a.txt', 'c.txt']);
-      expect(fileVersionsHashed.count - hashed).toBe(2);
+      expect(lineKeysWork.versionsHashed - hashed).toBe(2);
+      // second:a.txt was named before: only second:c.txt is asked of git.
+      expect(lineKeysWork.namesAsked - named).toBe(5);
       // Another version evicts the least recently used (a.txt's); c.txt's is still held.
       await reader.at(first, ['dir/b.txt']);
       await reader.at(second, ['c.txt']);
-      expect(fileVersionsHashed.count - hashed).toBe(3);
+      expect(lineKeysWork.versionsHashed - hashed).toBe(3);
       await reader.at(second, ['a.txt']);
-      expect(fileVersionsHashed.count - hashed).toBe(4);
+      expect(lineKeysWork.versionsHashed - hashed).toBe(4);
     } finally {
       reader.close();
     }

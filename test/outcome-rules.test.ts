@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } from '../src/builders/outcomes/context.js';
 import { ancestorRule, contentRule, linesAbsent, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
-import { fileVersionsHashed, type LineKeys, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
+import { lineKeysWork, type LineKeys, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
 import { normalizeLine, normalLineHash } from '../src/builders/lines.js';
 import {
   diffInversionReverts,
@@ -536,7 +536,7 @@ describe('mainline rules', () => {
     // Mainline then touches a.ts three times (b.ts never): the same candidates for every branch commit.
     for (const tag of ['p', 'q', 'r']) repo.write('a.ts', `${lines('a')}${lines(tag, 2)}`).commit(`mainline ${tag}`);
     const ctx = await contextOf(repo);
-    const hashed = fileVersionsHashed.count;
+    const hashed = lineKeysWork.versionsHashed;
     await contentRule.apply(ctx, branchCommits);
     for (const sha of branchCommits) expect(ctx.reached.has(sha)).toBe(false);
     expect(ctx.db.prepare(`SELECT candidates FROM paceflow_content_checks`).all()).toEqual([
@@ -545,7 +545,7 @@ describe('mainline rules', () => {
       { candidates: 3 },
     ]);
     // a.ts before them and at each of the three candidates: 4 versions, not 4 for each of 3 commits.
-    expect(fileVersionsHashed.count - hashed).toBe(4);
+    expect(lineKeysWork.versionsHashed - hashed).toBe(4);
   });
 
   it('content: a branch commit that only restores text mainline already had brings nothing, and does not land', async () => {

@@ -203,7 +203,7 @@ describe('the update pipeline', () => {
     expect(seen).toEqual(['2 outcomes in this repository']);
     // Each builder's work is counted: attribution read the two new commits' diffs.
     expect(summaries[0]!.work.diffsRead).toBe(2);
-    expect(summaries.at(-1)!.work).toEqual({ rowsRead: 1, diffsRead: 0, diffsKept: 0, gitProcesses: 0 });
+    expect(summaries.at(-1)!.work).toEqual({ rowsRead: 1, diffsRead: 0, diffsKept: 0, filesRead: 0, gitProcesses: 0 });
     db.close();
   });
 

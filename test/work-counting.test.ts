@@ -80,13 +80,14 @@ describe('work proportional to the change', () => {
 
     // The refs are read each run (what moved is found by comparing them): they count beside the change.
     const refs = git('for-each-ref', '--format=x').split('\n').length;
-    const small = { rowsRead: 2_000 + 2 * refs, diffsRead: 25, diffsKept: 25, gitProcesses: 12 };
+    const small = { rowsRead: 2_000 + 2 * refs, diffsRead: 25, diffsKept: 25, filesRead: 25, gitProcesses: 12 };
     const within = (work: Record<string, Work>, bounds: Partial<Record<string, Partial<Work>>> = {}) => {
       for (const [builder, w] of Object.entries(work)) {
         const b = { ...small, ...bounds[builder] };
         expect(w.rowsRead, `${builder}: rows read`).toBeLessThanOrEqual(b.rowsRead);
         expect(w.diffsRead, `${builder}: diffs read`).toBeLessThanOrEqual(b.diffsRead);
         expect(w.diffsKept, `${builder}: diffs from the store`).toBeLessThanOrEqual(b.diffsKept);
+        expect(w.filesRead, `${builder}: files read`).toBeLessThanOrEqual(b.filesRead);
         expect(w.gitProcesses, `${builder}: git processes`).toBeLessThanOrEqual(b.gitProcesses);
       }
     };
@@ -205,17 +206,17 @@ describe('work proportional to the change', () => {
 });
 
 // The `--work` line a person (and bench/) reads: counts formatted, diffs taken from the run's store
-// said only when there were any.
+// and files read said only when there were any.
 describe('the --work line', () => {
-  const summary = (work: [string, number, number, number, number][]): IngestSummary => ({
+  const summary = (work: [string, number, number, number, number, number][]): IngestSummary => ({
     git: null,
     sessions: [],
     messages: [],
     warnings: [],
-    builders: work.map(([builder, rowsRead, diffsRead, diffsKept, gitProcesses]) => ({
+    builders: work.map(([builder, rowsRead, diffsRead, diffsKept, filesRead, gitProcesses]) => ({
       builder,
       message: '',
-      work: { rowsRead, diffsRead, diffsKept, gitProcesses },
+      work: { rowsRead, diffsRead, diffsKept, filesRead, gitProcesses },
     })),
   });
   it.each([
@@ -223,12 +224,17 @@ describe('the --work line', () => {
     {
       ran: 'a first run',
       work: [
-        ['attribution', 70191, 12400, 0, 7],
-        ['outcomes', 90752, 0, 6474, 7],
+        ['attribution', 70191, 12400, 0, 0, 7],
+        ['outcomes', 90752, 0, 6474, 0, 7],
       ],
       line: 'work: attribution 70,191 rows, 12,400 diffs, 7 git; outcomes 90,752 rows, 0 diffs (6,474 kept), 7 git',
     },
-  ] satisfies { ran: string; work: [string, number, number, number, number][]; line: string }[])('$ran', ({ work, line }) => {
+    {
+      ran: 'a build whose content rule read files',
+      work: [['outcomes', 1200, 3, 40, 1532, 4]],
+      line: 'work: outcomes 1,200 rows, 3 diffs (40 kept), 1,532 files, 4 git',
+    },
+  ] satisfies { ran: string; work: [string, number, number, number, number, number][]; line: string }[])('$ran', ({ work, line }) => {
     expect(describeWork(summary(work))).toBe(line);
   });
 });

@@ -6,6 +6,7 @@ import { formatCount } from '../format.js';
 import { collectAfterPhase } from '../heap.js';
 import { rowsRead } from '../db/statement.js';
 import { diffsRead } from '../git/patches.js';
+import { lineKeysWork } from '../builders/outcomes/file-line-keys.js';
 import { gitProcessCounts } from '../git/run.js';
 import { diffsKept, PatchStore } from '../git/patch-store.js';
 import type { BranchWalks } from '../git/log.js';
@@ -61,6 +62,8 @@ export interface BuilderWork {
   diffsRead: number;
   /** Commit diffs taken from the run's store (read from git by the history's pass or an earlier builder). */
   diffsKept: number;
+  /** File versions read whole from git and hashed (the content rule's candidates' files). */
+  filesRead: number;
   gitProcesses: number;
 }
 
@@ -222,6 +225,7 @@ export async function runBuilders(ctx: BuildContext, builders: readonly Builder[
         rowsRead: summary.work.rowsRead + recorded.rowsRead,
         diffsRead: summary.work.diffsRead + recorded.diffsRead,
         diffsKept: summary.work.diffsKept + recorded.diffsKept,
+        filesRead: summary.work.filesRead + recorded.filesRead,
         gitProcesses: summary.work.gitProcesses + work.spawned.count,
       };
     }
@@ -252,6 +256,7 @@ function difference(after: BuilderWork, before: BuilderWork): BuilderWork {
     rowsRead: after.rowsRead - before.rowsRead,
     diffsRead: after.diffsRead - before.diffsRead,
     diffsKept: after.diffsKept - before.diffsKept,
+    filesRead: after.filesRead - before.filesRead,
     gitProcesses: after.gitProcesses - before.gitProcesses,
   };
 }
@@ -260,5 +265,11 @@ function difference(after: BuilderWork, before: BuilderWork): BuilderWork {
 function workSoFar(): BuilderWork {
   let gitProcesses = 0;
   for (const n of gitProcessCounts.values()) gitProcesses += n;
-  return { rowsRead: rowsRead.count, diffsRead: diffsRead.count, diffsKept: diffsKept.count, gitProcesses };
+  return {
+    rowsRead: rowsRead.count,
+    diffsRead: diffsRead.count,
+    diffsKept: diffsKept.count,
+    filesRead: lineKeysWork.versionsHashed,
+    gitProcesses,
+  };
 }

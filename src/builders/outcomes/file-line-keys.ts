@@ -48,8 +48,14 @@ function lowerBound(keys: LineKeys, key: number): number {
  */
 const LINE_KEYS_HELD = 2_000_000;
 
-/** File versions hashed by every reader in this process (they only grow): what tests and benches count. */
-export const fileVersionsHashed = { count: 0 };
+/** How many `<rev>:<path>` names a reader keeps (~200 bytes each: ~10 MB). */
+const NAMES_HELD = 50_000;
+
+/**
+ * What every reader in this process asked of git (they only grow): `<rev>:<path>` names resolved,
+ * file versions read and hashed. What tests and benches count.
+ */
+export const lineKeysWork = { namesAsked: 0, versionsHashed: 0 };
 
 /**
  * The line keys of files at revisions, for the content rule. Each `<rev>:<path>` is resolved to its
@@ -65,6 +71,13 @@ export class FileLineKeysReader {
   /** Held versions by blob, least recently used first (a Map keeps insertion order). */
   private readonly held = new Map<string, LineKeys>();
   private heldLines = 0;
+  /**
+   * Which blob each `<rev>:<path>` asked names, most recently used last: the candidates of commits
+   * written about the same time are the same, and asked again they cost git a walk of the trees and
+   * this process a request, an answer and a promise each (git's own history with its pull requests:
+   * the batch-check process was the busier git, node waiting on it 12 of 30 s sampled).
+   */
+  private readonly named = new Map<string, string | null>();
   /** Blobs being read: a version asked twice before its answer came is read once. */
   private readonly reading = new Map<string, Promise<LineKeys | null>>();
 
@@ -75,12 +88,10 @@ export class FileLineKeysReader {
 
   /** The keys of each path's file at `rev` (a missing path, or one that is not a file, left out). */
   async at(rev: string, paths: readonly string[]): Promise<Map<string, LineKeys>> {
-    this.names ??= new CatFileBatch(this.cwd, 'names');
-    const names = this.names;
     const found = await Promise.all(
       paths.map(async (path) => {
-        const object = await names.nameOf(`${rev}:${path}`);
-        return object?.type === 'blob' ? this.blob(object.sha) : null;
+        const blob = await this.blobAt(rev, path);
+        return blob === null ? null : this.blob(blob);
       }),
     );
     const files = new Map<string, LineKeys>();
@@ -89,6 +100,25 @@ export class FileLineKeysReader {
       if (keys) files.set(path, keys);
     });
     return files;
+  }
+
+  /** The blob a path names at a revision (null: missing there, or not a file), asked of git once while held. */
+  private blobAt(rev: string, path: string): string | null | Promise<string | null> {
+    const request = `${rev}:${path}`;
+    const known = this.named.get(request);
+    if (known !== undefined) {
+      this.named.delete(request);
+      this.named.set(request, known);
+      return known;
+    }
+    this.names ??= new CatFileBatch(this.cwd, 'names');
+    lineKeysWork.namesAsked++;
+    return this.names.nameOf(request).then((object) => {
+      const blob = object?.type === 'blob' ? object.sha : null;
+      this.named.set(request, blob);
+      if (this.named.size > NAMES_HELD) this.named.delete(this.named.keys().next().value!);
+      return blob;
+    });
   }
 
   private blob(sha: string): Promise<LineKeys | null> {
@@ -105,7 +135,7 @@ export class FileLineKeysReader {
         (content) => {
           this.reading.delete(sha);
           if (content === null) return null;
-          fileVersionsHashed.count++;
+          lineKeysWork.versionsHashed++;
           const read = lineKeysOf(content);
           this.hold(sha, read);
           return read;

@@ -85,6 +85,7 @@ export function describeWork(summary: IngestSummary): string {
     (b) =>
       `${b.builder} ${formatCount(b.work.rowsRead)} rows, ${formatCount(b.work.diffsRead)} diffs` +
       (b.work.diffsKept > 0 ? ` (${formatCount(b.work.diffsKept)} kept)` : '') +
+      (b.work.filesRead > 0 ? `, ${formatCount(b.work.filesRead)} files` : '') +
       `, ${formatCount(b.work.gitProcesses)} git`,
   );
   return `work: ${parts.length > 0 ? parts.join('; ') : 'no builders ran'}`;
