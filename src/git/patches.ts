@@ -78,22 +78,33 @@ export function headerPath(raw: string): string {
 }
 
 /**
- * A line of a file section's header (before its first hunk): the paths it names go into `file`.
- * 'hunk': the section's lines start; 'binary': git called the file binary.
+ * A line of a file section's header (before its first hunk): the paths it names go into `file`,
+ * each its own copy (headerPathOf). 'hunk': the section's lines start; 'binary': git called the file binary.
  */
 function fileHeaderLine(file: { path: string; oldPath: string | null }, text: string): 'hunk' | 'binary' | null {
-  if (text.startsWith('rename from ')) file.oldPath = unquoteGitPath(text.slice(12));
-  else if (text.startsWith('rename to ')) file.path = unquoteGitPath(text.slice(10));
+  if (text.startsWith('rename from ')) file.oldPath = headerPathOf(text.slice(12));
+  else if (text.startsWith('rename to ')) file.path = headerPathOf(text.slice(10));
   else if (text.startsWith('+++ ')) {
     const target = headerPath(text.slice(4));
-    if (target !== '/dev/null') file.path = unquoteGitPath(target);
+    if (target !== '/dev/null') file.path = headerPathOf(target);
     else if (file.oldPath) file.path = file.oldPath;
   } else if (text.startsWith('--- ') && !file.path) {
     const source = headerPath(text.slice(4));
-    if (source !== '/dev/null' && !file.oldPath) file.oldPath = unquoteGitPath(source);
+    if (source !== '/dev/null' && !file.oldPath) file.oldPath = headerPathOf(source);
   } else if (text.startsWith('@@')) return 'hunk';
   else if (text.startsWith('Binary files ')) return 'binary';
   return null;
+}
+
+/**
+ * A header's path, unquoted, as a string of its own (` ${…}`.slice(1): V8 flattens the
+ * concatenation before slicing it): a slice of the diff text would keep the whole chunk it came
+ * from for as long as a builder keeps the path — the content rule keys its lists of mainline
+ * commits by path for the whole rule, and on git's own history with its pull requests 569 chunks of
+ * 131 KB (59 MB) were held so, one per path.
+ */
+function headerPathOf(raw: string): string {
+  return ` ${unquoteGitPath(raw)}`.slice(1);
 }
 
 /** What a commit's patch says of each file section beyond its lines: whether git called it binary. */
