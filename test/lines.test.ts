@@ -2,7 +2,14 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNontrivialBytes, isNontrivialLine, normalizeLine, normalLineHash, normalLineHashOfBytes } from '../src/builders/lines.js';
+import {
+  isNontrivialBytes,
+  isNontrivialLine,
+  normalizeLine,
+  normalLineHash,
+  normalLineHashesOfBytes,
+  normalLineHashOfBytes,
+} from '../src/builders/lines.js';
 
 /** The definition normalizeLine's scan must keep: trim, and each run of whitespace one space. */
 const byDefinition = (line: string) => line.trim().split(/\s+/).join(' ');
@@ -231,5 +238,35 @@ describe('normalLineHashOfBytes', () => {
       }),
       { numRuns: 20_000 },
     );
+  });
+});
+
+// The content rule keys whole file versions in one pass (normalLineHashesOfBytes): each key must be
+// the one its line gets alone, whatever the bytes, and every line counted, the empty last one too.
+describe('normalLineHashesOfBytes', () => {
+  const linesKeys = (bytes: Buffer) => [...normalLineHashesOfBytes(bytes)];
+  const splitKeys = (bytes: Buffer) =>
+    bytes
+      .toString('utf8')
+      .split('\n')
+      .map((line) => normalLineHash(line));
+
+  it.each([[''], ['\n'], ['x = 1'], ['x = 1\n'], ['  a\t b \r\n\n\u00a0café\n\u{1f389}'], ['\n\n\n']])('%j', (text) => {
+    expect(linesKeys(Buffer.from(text, 'utf8'))).toEqual(splitKeys(Buffer.from(text, 'utf8')));
+  });
+
+  it('keys any bytes as their lines decoded alone, past the size it starts with', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), (raw) => {
+        const bytes = Buffer.from(raw.map((b) => (b % 7 === 0 ? 0x0a : b)));
+        expect(linesKeys(bytes)).toEqual(splitKeys(bytes));
+      }),
+      { numRuns: 20_000 },
+    );
+    // More lines than its first scratch holds (4,096): grown, none lost.
+    const many = Buffer.from(Array.from({ length: 10_000 }, (_, i) => `line ${i}`).join('\n'));
+    const keys = linesKeys(many);
+    expect(keys).toHaveLength(10_000);
+    expect(keys).toEqual(splitKeys(many));
   });
 });

@@ -1,5 +1,5 @@
 import { CatFileBatch } from '../../git/cat-file.js';
-import { normalLineHashOfBytes } from '../lines.js';
+import { normalLineHashesOfBytes } from '../lines.js';
 
 /**
  * A file version's lines as their normalLineHash keys, sorted: how often a line stands in the file is
@@ -10,17 +10,7 @@ export type LineKeys = Float64Array;
 
 /** The sorted keys of a file's lines, hashed from its bytes where they stand. */
 export function lineKeysOf(content: Buffer): LineKeys {
-  let lines = 1;
-  for (let at = content.indexOf(0x0a); at >= 0; at = content.indexOf(0x0a, at + 1)) lines++;
-  const keys = new Float64Array(lines);
-  let start = 0;
-  for (let i = 0; i < lines; i++) {
-    let end = content.indexOf(0x0a, start);
-    if (end < 0) end = content.length;
-    keys[i] = normalLineHashOfBytes(content, start, end);
-    start = end + 1;
-  }
-  return keys.sort();
+  return normalLineHashesOfBytes(content).sort();
 }
 
 /** How many of a file's lines have this key. */
