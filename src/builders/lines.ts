@@ -147,7 +147,8 @@ export function normalLineHash(text: string, start = 0, end = text.length): numb
 }
 
 /**
- * normalLineHash of the text the UTF-8 bytes data[start, end) decode to, read from the bytes where
+ * normalLineHash of the text the UTF-8 bytes data[start, end) decode to (a line: the range holds no
+ * newline; one that does is hashed up to it), read from the bytes where
  * they are ASCII: churn keys every line of the diff store's records (git's own history's mainline,
  * once a first run) without decoding each record into a string first. A line past ASCII is decoded
  * and hashed as text (what the record's text would have held: a decoder ends an invalid sequence at
@@ -156,13 +157,32 @@ export function normalLineHash(text: string, start = 0, end = text.length): numb
  * Buffer would be polymorphic on churn's hottest path (test/lines.test.ts holds the two equal).
  */
 export function normalLineHashOfBytes(data: Buffer, start: number, end: number): number {
+  return hashLineOfBytes(data, start, end);
+}
+
+/** Where the last hashLineOfBytes stopped: the newline that ended its line, or its `end`. */
+let lineStop = 0;
+
+/**
+ * normalLineHash of the line of data[start, end) that starts at `start`: up to the first newline,
+ * else to `end` (where it stopped: lineStop). One loop for a line alone and for every line of a
+ * file (normalLineHashesOfBytes).
+ */
+function hashLineOfBytes(data: Buffer, start: number, end: number): number {
   let a = 0x811c9dc5 | 0;
   let b = 0x2545f491 | 0;
   let length = 0;
   let gap = false;
-  for (let i = start; i < end; i++) {
+  let i = start;
+  for (; i < end; i++) {
     const c = data[i]!;
-    if (c >= 0x80) return normalLineHash(data.toString('utf8', start, end));
+    if (c === 10) break;
+    if (c >= 0x80) {
+      let stop = data.indexOf(10, i);
+      if (stop < 0 || stop > end) stop = end;
+      lineStop = stop;
+      return normalLineHash(data.toString('utf8', start, stop));
+    }
     if (c === 32 || (c >= 9 && c <= 13)) {
       gap = length > 0;
       continue;
@@ -177,6 +197,7 @@ export function normalLineHashOfBytes(data: Buffer, start: number, end: number):
     b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
     length++;
   }
+  lineStop = i;
   return (mix32(a ^ length) >>> 0) * 0x200000 + (mix32(b + length) >>> 11);
 }
 
@@ -188,56 +209,20 @@ let lineKeysScratch = new Float64Array(1 << 12);
  * one too), in order, in one pass over the bytes: the content rule keys every line of every file
  * version it reads (git's own history with its pull requests: ~750k versions, 31 GB), and finding
  * each line's end first with indexOf, then hashing up to it, cost two native calls a line beside the
- * hash (~9% of the rule's sampled time). The same loop as normalLineHashOfBytes, which stops at its
- * `end` instead of at a newline (test/lines.test.ts holds the two equal).
+ * hash (~9% of the rule's sampled time).
  */
 export function normalLineHashesOfBytes(data: Buffer): Float64Array {
   const size = data.length;
   let n = 0;
-  let start = 0;
-  for (;;) {
-    let a = 0x811c9dc5 | 0;
-    let b = 0x2545f491 | 0;
-    let length = 0;
-    let gap = false;
-    let i = start;
-    let wide = false;
-    for (; i < size; i++) {
-      const c = data[i]!;
-      if (c === 10) break;
-      if (c >= 0x80) {
-        wide = true;
-        break;
-      }
-      if (c === 32 || (c >= 9 && c <= 13)) {
-        gap = length > 0;
-        continue;
-      }
-      if (gap) {
-        a = Math.imul(a ^ 32, 0x01000193);
-        b = Math.imul(((b << 5) | (b >>> 27)) ^ 32, 0x9e3779b1);
-        length++;
-        gap = false;
-      }
-      a = Math.imul(a ^ c, 0x01000193);
-      b = Math.imul(((b << 5) | (b >>> 27)) ^ c, 0x9e3779b1);
-      length++;
-    }
-    let key: number;
-    if (wide) {
-      // Past ASCII: the line decoded and hashed as text, as normalLineHashOfBytes does.
-      i = data.indexOf(10, i);
-      if (i < 0) i = size;
-      key = normalLineHash(data.toString('utf8', start, i));
-    } else key = (mix32(a ^ length) >>> 0) * 0x200000 + (mix32(b + length) >>> 11);
+  for (let start = 0; ; start = lineStop + 1) {
+    const key = hashLineOfBytes(data, start, size);
     if (n === lineKeysScratch.length) {
       const larger = new Float64Array(n * 2);
       larger.set(lineKeysScratch);
       lineKeysScratch = larger;
     }
     lineKeysScratch[n++] = key;
-    if (i >= size) break;
-    start = i + 1;
+    if (lineStop >= size) break;
   }
   return lineKeysScratch.slice(0, n);
 }
