@@ -21,7 +21,7 @@ describe('one git cat-file --batch for many reads', () => {
     try {
       const answers = await Promise.all(
         ['HEAD:a.txt', 'HEAD:nope.txt', 'HEAD:big.txt', 'HEAD:big2.txt', 'HEAD:dir/ü b.txt', 'HEAD:two\nlines', 'deadbeef'].map((r) =>
-          batch.read(r),
+          batch.read(r, (content) => Buffer.from(content)),
         ),
       );
       expect(answers.map((a) => (a === null ? null : a.length))).toEqual([6, null, big.length, big2.length, 18, null, null]);
@@ -51,7 +51,7 @@ describe('one git cat-file --batch for many reads', () => {
         null,
       ]);
       // The batch answers what it was made for, and says so when asked for the other.
-      expect(() => names.read('HEAD:a.txt')).toThrow(/made for contents/);
+      expect(() => names.read('HEAD:a.txt', () => true)).toThrow(/made for contents/);
     } finally {
       names.close();
     }
@@ -62,8 +62,38 @@ describe('one git cat-file --batch for many reads', () => {
     const repo = TempRepo.create();
     repo.write('a.txt', 'alpha\n').write('b.txt', 'beta\n').commit('files');
     const batch = new CatFileBatch(repo.dir);
-    const answers = Promise.all([batch.read('HEAD:a.txt'), batch.read('HEAD:b.txt')]);
+    const answers = Promise.all([batch.read('HEAD:a.txt', String), batch.read('HEAD:b.txt', String)]);
     batch.close();
-    expect((await answers).map((a) => a?.toString())).toEqual(['alpha\n', 'beta\n']);
+    expect(await answers).toEqual(['alpha\n', 'beta\n']);
+  });
+});
+
+describe("cat-file's answers lent where they stand", () => {
+  it('gives every answer whole, whichever chunks it spans, and a reader that throws fails its own read alone', async () => {
+    const repo = TempRepo.create();
+    // Sizes about a pipe's chunk, and small ones between: answers start and end anywhere in a chunk.
+    const sizes = Array.from({ length: 120 }, (_, i) => (i % 3 === 0 ? 10 + i : 1000 + ((i * 7919) % 150_000)));
+    sizes.forEach((size, i) => {
+      repo.write(`f${i}.txt`, `${i}:`.padEnd(size, String.fromCharCode(97 + (i % 26))));
+    });
+    repo.commit('files');
+    const batch = new CatFileBatch(repo.dir);
+    try {
+      const asked = sizes.map((_, i) =>
+        batch.read(`HEAD:f${i}.txt`, (content) => {
+          if (i === 5) throw new Error('this reader fails');
+          return content.toString();
+        }),
+      );
+      const settled = await Promise.allSettled(asked);
+      settled.forEach((answer, i) => {
+        if (i === 5) expect(answer).toMatchObject({ status: 'rejected', reason: { message: 'this reader fails' } });
+        else expect(answer).toEqual({ status: 'fulfilled', value: `${i}:`.padEnd(sizes[i]!, String.fromCharCode(97 + (i % 26))) });
+      });
+      // Asked again after all that: the held bytes were all taken.
+      expect(await batch.read('HEAD:f7.txt', (content) => content.length)).toBe(sizes[7]);
+    } finally {
+      batch.close();
+    }
   });
 });

@@ -1,7 +1,15 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } from '../src/builders/outcomes/context.js';
-import { ancestorRule, contentRule, linesAbsent, linesPresent, patchIdRule, squashRule } from '../src/builders/outcomes/mainline-rules.js';
+import {
+  ancestorRule,
+  contentRule,
+  lineCount,
+  linesAbsent,
+  linesPresent,
+  patchIdRule,
+  squashRule,
+} from '../src/builders/outcomes/mainline-rules.js';
 import { lineKeysWork, type LineKeys, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
 import { normalizeLine, normalLineHash } from '../src/builders/lines.js';
 import {
@@ -48,6 +56,13 @@ async function contextOf(repo: TempRepo, walks?: BranchWalks, whole = true): Pro
   await ancestorRule.apply(ctx, []);
   return ctx;
 }
+
+/** Added lines (path and text) as the content rule compares them: each path's sorted line keys. */
+const addedOf = (lines: readonly { path: string; text: string }[]): Map<string, LineKeys> => {
+  const byPath = new Map<string, number[]>();
+  for (const { path, text } of lines) byPath.set(path, [...(byPath.get(path) ?? []), normalLineHash(text)]);
+  return new Map([...byPath].map(([path, keys]) => [path, Float64Array.from(keys).sort()]));
+};
 
 /** Files (path → text) as the content rule compares them: each file's sorted line keys. */
 const keysOf = (files: ReadonlyMap<string, string>): Map<string, LineKeys> =>
@@ -548,6 +563,27 @@ describe('mainline rules', () => {
     expect(lineKeysWork.versionsHashed - hashed).toBe(4);
   });
 
+  it('content: only the files of paths with lines a commit brought are read at its candidates', async () => {
+    const repo = base();
+    repo.write('a.ts', lines('a')).write('b.ts', lines('b')).commit('mainline has a.ts and b.ts');
+    repo.git('checkout', '-q', '-b', 'topic');
+    // New lines in a.ts; in b.ts a second copy of lines mainline already has there (nothing brought).
+    const c = repo
+      .write('a.ts', `${lines('a')}${lines('n')}`)
+      .write('b.ts', `${lines('b')}${lines('b')}`)
+      .commit('both files');
+    repo.git('checkout', '-q', 'main');
+    repo.write('b.ts', `${lines('b')}${lines('p', 2)}`).commit('mainline b.ts');
+    repo.write('a.ts', `${lines('a')}${lines('q', 2)}`).commit('mainline a.ts');
+    const ctx = await contextOf(repo);
+    const named = lineKeysWork.namesAsked;
+    await contentRule.apply(ctx, [c]);
+    expect(ctx.reached.has(c)).toBe(false);
+    expect(ctx.db.prepare(`SELECT candidates FROM paceflow_content_checks`).all()).toEqual([{ candidates: 2 }]);
+    // Both files before it; then a.ts alone at each of the two candidates (b.ts at each as well before: 6).
+    expect(lineKeysWork.namesAsked - named).toBe(4);
+  });
+
   it('content: a branch commit that only restores text mainline already had brings nothing, and does not land', async () => {
     const repo = base();
     repo.write('a.ts', lines('a')).commit('mainline has these lines');
@@ -674,16 +710,13 @@ describe('mainline rules', () => {
     [['a.ts', 'y = 2'], 0],
     [['b.ts', 'x = 1'], 0],
   ] as const)('linesPresent: %j in a.ts="x = 1" → %i', ([path, text], n) => {
-    expect(linesPresent([{ path, text }], keysOf(new Map([['a.ts', 'x = 1\n']])))).toBe(n);
+    expect(linesPresent(addedOf([{ path, text }]), keysOf(new Map([['a.ts', 'x = 1\n']])))).toBe(n);
   });
 
-  it('linesPresent compares texts normalized, by the key given when there is one (the content rule hashes each line once)', () => {
+  it('linesPresent compares lines normalized', () => {
     const file = keysOf(new Map([['a.ts', '  x = 1\ny  =  2\n']]));
-    expect(linesPresent([{ path: 'a.ts', text: '\tx   =  1 ' }], file)).toBe(1);
-    expect(linesPresent([{ path: 'a.ts', text: 'z = 3', key: normalLineHash('y = 2') }], file)).toBe(1);
-    expect(linesAbsent([{ path: 'a.ts', text: 'x = 1', key: normalLineHash('z = 3') }], file)).toEqual([
-      { path: 'a.ts', text: 'x = 1', key: normalLineHash('z = 3') },
-    ]);
+    expect(linesPresent(addedOf([{ path: 'a.ts', text: '\tx   =  1 ' }]), file)).toBe(1);
+    expect(lineCount(linesAbsent(addedOf([{ path: 'a.ts', text: 'y = 2' }]), file))).toBe(0);
   });
 
   it('linesPresent uses each mainline line once', () => {
@@ -691,12 +724,12 @@ describe('mainline rules', () => {
       { path: 'a.ts', text: 'x = 1' },
       { path: 'a.ts', text: 'x = 1' },
     ];
-    expect(linesPresent(twice, keysOf(new Map([['a.ts', 'x = 1\n']])))).toBe(1);
+    expect(linesPresent(addedOf(twice), keysOf(new Map([['a.ts', 'x = 1\n']])))).toBe(1);
   });
 
   // The rule's counting against its plain definition (every line of every file counted, then each
-  // added line takes one): the same counts and the same absent lines, in order, on lines that
-  // differ only in whitespace, repeat, or stand in another file.
+  // added line takes one): the same counts and the same absent lines, on lines that differ only in
+  // whitespace, repeat, or stand in another file.
   it('linesPresent and linesAbsent count as the plain definition does', () => {
     const oracle = (added: { path: string; text: string }[], files: Map<string, string>) => {
       const present = new Map<string, number>();
@@ -725,8 +758,8 @@ describe('mainline rules', () => {
         text: normalizeLine(pick(variants)),
       }));
       const expected = oracle(added, files);
-      expect(linesPresent(added, keysOf(files))).toBe(expected.found);
-      expect(linesAbsent(added, keysOf(files))).toEqual(expected.absent);
+      expect(linesPresent(addedOf(added), keysOf(files))).toBe(expected.found);
+      expect(linesAbsent(addedOf(added), keysOf(files))).toEqual(addedOf(expected.absent));
     }
   });
 });

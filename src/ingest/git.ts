@@ -545,7 +545,7 @@ async function commitsOnlyElsewhere(db: Database, repoId: string, tips: readonly
       const fresh = [...new Set(frontier)].filter((sha) => !seen.has(sha));
       for (const sha of fresh) seen.add(sha);
       // One level of the walk asked at once (a commit's content is a few hundred bytes).
-      const here = await Promise.all(fresh.map((sha) => batch.read(sha)));
+      const here = await Promise.all(fresh.map((sha) => batch.read(sha, () => true)));
       frontier = [];
       fresh.forEach((sha, i) => {
         if (here[i] !== null) return;

@@ -13,22 +13,40 @@ export function lineKeysOf(content: Buffer): LineKeys {
   return normalLineHashesOfBytes(content).sort();
 }
 
-/** How many of a file's lines have this key. */
-export function countOfKey(keys: LineKeys, key: number): number {
-  const first = lowerBound(keys, key);
-  let end = first;
-  while (end < keys.length && keys[end] === key) end++;
-  return end - first;
+/**
+ * How many of `wanted`'s keys `file` holds, each file line used once: for each key, the lesser of
+ * how often each holds it. Both sorted: one walk over the two.
+ */
+export function keysInBoth(wanted: LineKeys, file: LineKeys): number {
+  let found = 0;
+  let w = 0;
+  let f = 0;
+  while (w < wanted.length && f < file.length) {
+    const a = wanted[w]!;
+    const b = file[f]!;
+    if (a < b) w++;
+    else if (a > b) f++;
+    else {
+      found++;
+      w++;
+      f++;
+    }
+  }
+  return found;
 }
 
-function lowerBound(keys: LineKeys, key: number): number {
-  let [lo, hi] = [0, keys.length];
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (keys[mid]! < key) lo = mid + 1;
-    else hi = mid;
+/** The keys of `wanted` that `file` does not hold (each file line used once), sorted. */
+export function keysNotIn(wanted: LineKeys, file: LineKeys): LineKeys {
+  const out = new Float64Array(wanted.length);
+  let n = 0;
+  let f = 0;
+  for (let w = 0; w < wanted.length; w++) {
+    const a = wanted[w]!;
+    while (f < file.length && file[f]! < a) f++;
+    if (f < file.length && file[f] === a) f++;
+    else out[n++] = a;
   }
-  return lo;
+  return n === out.length ? out : out.slice(0, n);
 }
 
 /**
@@ -121,12 +139,12 @@ export class FileLineKeysReader {
     let reading = this.reading.get(sha);
     if (!reading) {
       this.contents ??= new CatFileBatch(this.cwd);
-      reading = this.contents.read(sha).then(
-        (content) => {
+      // Hashed where git's answer stands, as it comes (the bytes are lent for the call).
+      reading = this.contents.read(sha, lineKeysOf).then(
+        (read) => {
           this.reading.delete(sha);
-          if (content === null) return null;
+          if (read === null) return null;
           lineKeysWork.versionsHashed++;
-          const read = lineKeysOf(content);
           this.hold(sha, read);
           return read;
         },

@@ -1,8 +1,9 @@
 import { collectIfGrown } from '../../heap.js';
-import { readPatches } from '../../git/patch-store.js';
-import { isNontrivialLine, normalLineHash } from '../lines.js';
+import { keyedFiles, readPatches } from '../../git/patch-store.js';
+import type { CommitPatch } from '../../git/patches.js';
+import { isNontrivialRange, NORMAL_LINE_KEY } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
-import { countOfKey, type LineKeys } from './file-line-keys.js';
+import { keysInBoth, keysNotIn, type LineKeys } from './file-line-keys.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
 
 /**
@@ -133,66 +134,65 @@ export const squashRule: MainlineRule = {
 };
 
 /**
- * A line a commit added: its path and text (compared normalized), and the text's normalLineHash when
- * known — the content rule hashes each once, not again for every candidate it compares.
+ * Lines by path, each path's as its lines' sorted keys (normalLineHash; a key as often as its line
+ * stands): a commit's added lines, or a file version's (LineKeys). Kept as numbers, not a string
+ * and an object a line: git's own history with its pull requests has branch commits adding a whole
+ * tree (1.1M non-trivial lines, 4,758 files), whose lines as objects took node's heap from ~130 to
+ * ~500 MB while the rule compared them.
  */
-export interface AddedLine {
-  path: string;
-  text: string;
-  key?: number;
-}
+export type KeyedLines = ReadonlyMap<string, LineKeys>;
 
-const keyOf = (a: AddedLine): number => a.key ?? normalLineHash(a.text);
-
-/** How many of `added` stand in `files` (path → its lines' keys), each file line used once. */
-export function linesPresent(added: readonly AddedLine[], files: ReadonlyMap<string, LineKeys>): number {
+/** How many lines of `wanted` stand in `files` (path → its lines' keys), each file line used once. */
+export function linesPresent(wanted: KeyedLines, files: KeyedLines): number {
   let found = 0;
-  for (const inPath of presentOf(added, files).values()) for (const n of inPath.values()) found += n;
+  for (const [path, keys] of wanted) {
+    const file = files.get(path);
+    if (file) found += keysInBoth(keys, file);
+  }
   return found;
 }
 
-/** The lines of `added` that `files` does not hold (each file line used once): what the commit brought that was not there. */
-export function linesAbsent<T extends AddedLine>(added: readonly T[], files: ReadonlyMap<string, LineKeys>): T[] {
-  const present = presentOf(added, files);
-  return added.filter((a) => {
-    const inPath = present.get(a.path);
-    if (!inPath) return true;
-    const key = keyOf(a);
-    const n = inPath.get(key) ?? 0;
-    if (n > 0) inPath.set(key, n - 1);
-    return n === 0;
-  });
+/** The lines of `wanted` that `files` does not hold (each file line used once): what the commit brought that was not there. */
+export function linesAbsent(wanted: KeyedLines, files: KeyedLines): Map<string, LineKeys> {
+  const absent = new Map<string, LineKeys>();
+  for (const [path, keys] of wanted) {
+    const file = files.get(path);
+    const left = file ? keysNotIn(keys, file) : keys;
+    if (left.length > 0) absent.set(path, left);
+  }
+  return absent;
+}
+
+/** How many lines keyed lines hold. */
+export function lineCount(lines: KeyedLines): number {
+  let n = 0;
+  for (const keys of lines.values()) n += keys.length;
+  return n;
 }
 
 /**
- * Of the lines in `added`, how many `files` hold, by path and normal line (normalLineHash), each
- * file line used once — at most as many as `added` has: for each line looked for, the lesser of how
- * often it is looked for and how often the file holds it (a binary search of the file's sorted keys).
+ * A patch's non-trivial added lines by path, from the diff store's bytes where they stand (the
+ * marks it keeps for them), else from the patch's lines.
  */
-function presentOf(added: readonly AddedLine[], files: ReadonlyMap<string, LineKeys>): Map<string, Map<number, number>> {
-  const wanted = new Map<string, Map<number, number>>();
-  for (const a of added) {
-    const inPath = wanted.get(a.path) ?? new Map<number, number>();
-    wanted.set(a.path, inPath);
-    const key = keyOf(a);
-    inPath.set(key, (inPath.get(key) ?? 0) + 1);
+function addedLinesOf(patch: CommitPatch): Map<string, LineKeys> {
+  const byPath = new Map<string, LineKeys>();
+  for (const f of keyedFiles(patch, NORMAL_LINE_KEY, isNontrivialRange)) {
+    let n = 0;
+    for (let i = 0; i < f.added.length; i++) if (f.addedFlags[i] === 1) n++;
+    if (n === 0) continue;
+    const keys = new Float64Array(n);
+    n = 0;
+    for (let i = 0; i < f.added.length; i++) if (f.addedFlags[i] === 1) keys[n++] = f.added[i]!;
+    // A path twice in one patch (its sections joined) is one path's lines.
+    const earlier = byPath.get(f.path);
+    if (earlier) {
+      const joined = new Float64Array(earlier.length + keys.length);
+      joined.set(earlier);
+      joined.set(keys, earlier.length);
+      byPath.set(f.path, joined.sort());
+    } else byPath.set(f.path, keys.sort());
   }
-  const present = new Map<string, Map<number, number>>();
-  for (const [path, inPath] of wanted) {
-    const keys = files.get(path);
-    if (!keys) continue;
-    for (const [key, n] of inPath) {
-      const there = Math.min(n, countOfKey(keys, key));
-      if (there === 0) continue;
-      let found = present.get(path);
-      if (!found) {
-        found = new Map();
-        present.set(path, found);
-      }
-      found.set(key, there);
-    }
-  }
-  return present;
+  return byPath;
 }
 
 /** How many mainline commits after a branch commit the content rule looks at, at the most. */
@@ -380,11 +380,9 @@ async function contentCopies(
     // 3,000 checks, node's peak 290–325 MB).
     collectIfGrown();
     found.set(patch.sha, { copy: null, candidates: 0 });
-    const added: AddedLine[] = patch.files.flatMap((f) =>
-      f.added.filter(isNontrivialLine).map((text) => ({ path: f.path, text, key: normalLineHash(text) })),
-    );
-    if (added.length === 0) continue;
-    const paths = [...new Set(added.map((a) => a.path))];
+    const added = addedLinesOf(patch);
+    if (added.size === 0) continue;
+    const paths = [...added.keys()];
     const written = ctx.time(patch.sha);
     const since = ctx.commit(patch.sha)?.committed_at ?? '';
     // The first CONTENT_CANDIDATES of the mainline commits touching its paths, committed since it
@@ -410,8 +408,9 @@ async function contentCopies(
     if (candidates.length === 0) continue;
     const before = ctx.mainlineBefore(written);
     const brought = before ? linesAbsent(added, await ctx.files().at(before, paths)) : added;
+    const broughtCount = lineCount(brought);
     // Nothing it brought: nothing to find (the verdict stays as set above: no candidate looked at).
-    if (brought.length === 0) continue;
+    if (broughtCount === 0) continue;
     found.set(patch.sha, { copy: null, candidates: candidates.length });
     // Candidates an older check already found wanting: skipped when they are still the first ones.
     const older = extendable.get(patch.sha);
@@ -423,11 +422,15 @@ async function contentCopies(
     // that holds ends the look, as before; what was asked past it is dropped.
     // A candidate's files are let go once compared (not kept for all of a commit's candidates).
     const rest = candidates.slice(skip);
+    // Only the files of paths with lines it brought are compared: a path whose every line mainline
+    // had already counts for nothing (a branch commit adding a whole tree, 4,758 files on git's own
+    // history with its pull requests, brought a few of them; each candidate named every file).
+    const broughtPaths = [...brought.keys()];
     const asked = new Map<number, Promise<Map<string, LineKeys>>>();
     const ask = (i: number) => {
       let files = asked.get(i);
       if (!files) {
-        files = ctx.files().at(rest[i]!, paths);
+        files = ctx.files().at(rest[i]!, broughtPaths);
         files.catch(() => undefined); // one not awaited (dropped) fails nowhere; an awaited one throws there
         asked.set(i, files);
       }
@@ -437,7 +440,7 @@ async function contentCopies(
       for (let k = i + 1; k < Math.min(rest.length, i + 1 + CONTENT_ASKED_AHEAD); k++) ask(k);
       const files = await ask(i);
       asked.delete(i);
-      if (linesPresent(brought, files) / brought.length < CONTENT_SHARE) continue;
+      if (linesPresent(brought, files) / broughtCount < CONTENT_SHARE) continue;
       found.set(patch.sha, { copy: rest[i]!, candidates: candidates.length });
       break;
     }
