@@ -94,20 +94,35 @@ export class FileLineKeysReader {
     private readonly budget = LINE_KEYS_HELD,
   ) {}
 
-  /** The keys of each path's file at `rev` (a missing path, or one that is not a file, left out). */
-  async at(rev: string, paths: readonly string[]): Promise<Map<string, LineKeys>> {
-    const found = await Promise.all(
-      paths.map(async (path) => {
-        const blob = await this.blobAt(rev, path);
-        return blob === null ? null : this.blob(blob);
-      }),
-    );
-    const files = new Map<string, LineKeys>();
-    paths.forEach((path, i) => {
-      const keys = found[i];
-      if (keys) files.set(path, keys);
-    });
-    return files;
+  /**
+   * The keys of each path's file at `rev` (a missing path, or one that is not a file, left out).
+   * What is held is answered as it stands; only what git must answer waits (a promise a path made
+   * three, most for files held: the content rule's sampled allocations, 632 MB in 30 s on git's own
+   * history with its pull requests, were most of them promises, and a fifth of its time collecting).
+   */
+  at(rev: string, paths: readonly string[]): Promise<Map<string, LineKeys>> {
+    const found: (LineKeys | null)[] = new Array<LineKeys | null>(paths.length).fill(null);
+    let waiting: Promise<void>[] | null = null;
+    for (let i = 0; i < paths.length; i++) {
+      const blob = this.blobAt(rev, paths[i]!);
+      if (blob === null) continue;
+      if (typeof blob === 'string') {
+        const keys = this.heldKeys(blob);
+        if (keys) found[i] = keys;
+        else (waiting ??= []).push(this.read(blob).then((read) => void (found[i] = read)));
+      } else
+        (waiting ??= []).push(
+          blob.then(async (named) => {
+            if (named !== null) found[i] = this.heldKeys(named) ?? (await this.read(named));
+          }),
+        );
+    }
+    const files = () => {
+      const out = new Map<string, LineKeys>();
+      for (let i = 0; i < paths.length; i++) if (found[i]) out.set(paths[i]!, found[i]!);
+      return out;
+    };
+    return waiting ? Promise.all(waiting).then(files) : Promise.resolve(files());
   }
 
   /** The blob a path names at a revision (null: missing there, or not a file), asked of git once while held. */
@@ -129,13 +144,18 @@ export class FileLineKeysReader {
     });
   }
 
-  private blob(sha: string): Promise<LineKeys | null> {
+  /** A held version's keys (now the most recently used), or undefined. */
+  private heldKeys(sha: string): LineKeys | undefined {
     const keys = this.held.get(sha);
     if (keys) {
       this.held.delete(sha);
       this.held.set(sha, keys);
-      return Promise.resolve(keys);
     }
+    return keys;
+  }
+
+  /** A version not held, read and hashed (once, however often it is asked before its answer came). */
+  private read(sha: string): Promise<LineKeys | null> {
     let reading = this.reading.get(sha);
     if (!reading) {
       this.contents ??= new CatFileBatch(this.cwd);
