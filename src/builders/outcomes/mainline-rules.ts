@@ -440,6 +440,10 @@ async function contentCopies(
       for (let k = i + 1; k < Math.min(rest.length, i + 1 + CONTENT_ASKED_AHEAD); k++) ask(k);
       const files = await ask(i);
       asked.delete(i);
+      // Paced per candidate too: a commit of many paths reads thousands of file versions over its 50
+      // candidates, and the garbage of them all was node's peak (heap 130 → 350 MB in use on git's
+      // own history with its pull requests, the pacer asked only between commits).
+      collectIfGrown();
       if (linesPresent(brought, files) / broughtCount < CONTENT_SHARE) continue;
       found.set(patch.sha, { copy: rest[i]!, candidates: candidates.length });
       break;
