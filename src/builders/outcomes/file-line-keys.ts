@@ -102,27 +102,28 @@ export class FileLineKeysReader {
    */
   at(rev: string, paths: readonly string[]): Promise<Map<string, LineKeys>> {
     const found: (LineKeys | null)[] = new Array<LineKeys | null>(paths.length).fill(null);
-    let waiting: Promise<void>[] | null = null;
+    const waiting: Promise<void>[] = [];
     for (let i = 0; i < paths.length; i++) {
       const blob = this.blobAt(rev, paths[i]!);
       if (blob === null) continue;
-      if (typeof blob === 'string') {
-        const keys = this.heldKeys(blob);
-        if (keys) found[i] = keys;
-        else (waiting ??= []).push(this.read(blob).then((read) => void (found[i] = read)));
-      } else
-        (waiting ??= []).push(
-          blob.then(async (named) => {
-            if (named !== null) found[i] = this.heldKeys(named) ?? (await this.read(named));
-          }),
-        );
+      const held = typeof blob === 'string' ? this.heldKeys(blob) : undefined;
+      if (held) {
+        found[i] = held;
+        continue;
+      }
+      const keys = typeof blob === 'string' ? this.read(blob) : blob.then((named) => (named === null ? null : this.keysOf(named)));
+      waiting.push(
+        keys.then((read) => {
+          found[i] = read;
+        }),
+      );
     }
     const files = () => {
       const out = new Map<string, LineKeys>();
       for (let i = 0; i < paths.length; i++) if (found[i]) out.set(paths[i]!, found[i]!);
       return out;
     };
-    return waiting ? Promise.all(waiting).then(files) : Promise.resolve(files());
+    return waiting.length > 0 ? Promise.all(waiting).then(files) : Promise.resolve(files());
   }
 
   /** The blob a path names at a revision (null: missing there, or not a file), asked of git once while held. */
@@ -152,6 +153,11 @@ export class FileLineKeysReader {
       this.held.set(sha, keys);
     }
     return keys;
+  }
+
+  /** A version's keys: held, or read and hashed. */
+  private keysOf(sha: string): LineKeys | Promise<LineKeys | null> {
+    return this.heldKeys(sha) ?? this.read(sha);
   }
 
   /** A version not held, read and hashed (once, however often it is asked before its answer came). */
