@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileLineKeysReader, lineKeysWork, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
+import { FileLineKeysReader, KeyRing, lineKeysWork, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
 import { normalLineHash } from '../src/builders/lines.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -52,7 +52,14 @@ describe("a file version's line keys", () => {
 });
 
 describe('the content rule’s reader of line keys', () => {
-  it('reads and hashes each blob once across revisions, leaves out what is not a file, and evicts past its budget', async () => {
+  /** The keys `visit` lends for each path at `rev`, copied (they are lent for the call only). */
+  const keysAt = async (reader: FileLineKeysReader, rev: string, paths: readonly string[]) => {
+    const out = new Map<string, Float64Array>();
+    await reader.visit(rev, paths, (i, keys) => out.set(paths[i]!, keys.slice()));
+    return out;
+  };
+
+  it('reads and hashes each blob once across revisions, leaves out what is not a file, and writes over the oldest past its budget', async () => {
     const repo = TempRepo.create();
     const first = repo.write('a.txt', 'alpha\nbeta\n').write('dir/b.txt', 'b\n').commit('one');
     // a.txt unchanged: the same blob at both revisions.
@@ -62,28 +69,91 @@ describe('the content rule’s reader of line keys', () => {
     const named = lineKeysWork.namesAsked;
     const reader = new FileLineKeysReader(repo.dir, 5);
     try {
-      // Asked at once at both revisions: read and hashed once.
-      const [one, two] = await Promise.all([reader.at(first, ['a.txt', 'c.txt', 'dir']), reader.at(second, ['a.txt'])]);
+      // Asked at once at both revisions: read and hashed once, each asker given its keys.
+      const [one, two] = await Promise.all([keysAt(reader, first, ['a.txt', 'c.txt', 'dir']), keysAt(reader, second, ['a.txt'])]);
       expect([...one.keys()]).toEqual(['a.txt']); // c.txt missing at `one`, dir a tree
-      expect(two.get('a.txt')).toBe(one.get('a.txt'));
+      expect(two.get('a.txt')).toEqual(one.get('a.txt'));
       expect(countOf(two.get('a.txt')!, normalLineHash('beta'))).toBe(1);
       expect(lineKeysWork.versionsHashed - hashed).toBe(1);
       expect(lineKeysWork.namesAsked - named).toBe(4);
       // Held then: a.txt's 3 keys and c.txt's 2, the budget.
-      expect([...(await reader.at(second, ['a.txt', 'c.txt'])).keys()]).toEqual(['a.txt', 'c.txt']);
+      const both = await keysAt(reader, second, ['a.txt', 'c.txt']);
+      expect([...both.keys()]).toEqual(['a.txt', 'c.txt']);
+      expect(both.get('c.txt')).toEqual(lineKeysOf(Buffer.from('gamma\n')));
       expect(lineKeysWork.versionsHashed - hashed).toBe(2);
       // second:a.txt was named before: only second:c.txt is asked of git.
       expect(lineKeysWork.namesAsked - named).toBe(5);
-      // Another version evicts the least recently used (a.txt's); c.txt's is still held.
-      await reader.at(first, ['dir/b.txt']);
-      await reader.at(second, ['c.txt']);
+      // Another version (b.txt's 2 keys) is written over the oldest (a.txt's); c.txt's is still held.
+      await keysAt(reader, first, ['dir/b.txt']);
+      expect((await keysAt(reader, second, ['c.txt'])).get('c.txt')).toEqual(lineKeysOf(Buffer.from('gamma\n')));
       expect(lineKeysWork.versionsHashed - hashed).toBe(3);
-      await reader.at(second, ['a.txt']);
+      expect((await keysAt(reader, second, ['a.txt'])).get('a.txt')).toEqual(lineKeysOf(Buffer.from('alpha\nbeta\n')));
       expect(lineKeysWork.versionsHashed - hashed).toBe(4);
+      // A version larger than the whole budget is lent, not held: read again when asked again.
+      const large = repo.write('d.txt', 'one\ntwo\nthree\nfour\nfive\nsix\n').commit('three');
+      expect((await keysAt(reader, large, ['d.txt'])).get('d.txt')).toEqual(lineKeysOf(Buffer.from('one\ntwo\nthree\nfour\nfive\nsix\n')));
+      await keysAt(reader, large, ['d.txt']);
+      expect(lineKeysWork.versionsHashed - hashed).toBe(6);
     } finally {
       reader.close();
     }
     // One process resolving paths, one reading blobs.
     expect((gitProcessCounts.get('cat-file') ?? 0) - before).toBe(2);
+  });
+});
+
+describe('the ring that holds versions’ keys', () => {
+  /** A version's keys, made from its name and length: what a held copy must still read. */
+  const keysOf = (sha: string, n: number) => Float64Array.from({ length: n }, (_, i) => sha.length * 1000 + Number(sha.slice(1)) + i / 10);
+
+  // Against a plain model: whatever the ring still answers is the version's own keys, never another's
+  // written over it; it holds at most its capacity; what was asked lately stays.
+  it.each([
+    [16, 1],
+    [64, 2],
+    [100, 3],
+  ])('capacity %i, seed %i: every answer is the version put, nothing held past the capacity', (capacity, seed) => {
+    const ring = new KeyRing(capacity);
+    let state = seed;
+    const next = (m: number) => {
+      state = (state * 1103515245 + 12345) % 2147483648;
+      return state % m;
+    };
+    const sizes = new Map<string, number>();
+    let answered = 0;
+    for (let step = 0; step < 5000; step++) {
+      const sha = `v${next(40)}`;
+      const n = sizes.get(sha) ?? 1 + next(Math.ceil(capacity / 3));
+      sizes.set(sha, n);
+      const held = ring.get(sha);
+      if (held) {
+        answered++;
+        expect([...held]).toEqual([...keysOf(sha, n)]);
+      } else expect([...ring.put(sha, keysOf(sha, n))]).toEqual([...keysOf(sha, n)]);
+      let total = 0;
+      for (const [v, size] of sizes) if (ring.get(v)) total += size;
+      expect(total).toBeLessThanOrEqual(capacity);
+    }
+    // Not a ring that forgets everything: most versions asked again were still held.
+    expect(answered).toBeGreaterThan(1000);
+  });
+
+  it('keeps a version asked over half a ring behind (written again at the head), and lets an unasked one go', () => {
+    const ring = new KeyRing(10);
+    ring.put('a', keysOf('a1', 3));
+    ring.put('b', keysOf('b1', 3));
+    ring.put('c', keysOf('c1', 2)); // 8 written: a is 8 behind, over half
+    expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]); // now at the head: 8..10 → wraps to 0..3
+    ring.put('d', keysOf('d1', 3));
+    expect(ring.get('b')).toBeUndefined(); // written over by d
+    expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]);
+    expect([...ring.get('d')!]).toEqual([...keysOf('d1', 3)]);
+  });
+
+  it('lends a version larger than the ring where it stands, holding nothing', () => {
+    const ring = new KeyRing(4);
+    const large = keysOf('x1', 5);
+    expect(ring.put('x', large)).toBe(large);
+    expect(ring.get('x')).toBeUndefined();
   });
 });

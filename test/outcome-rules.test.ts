@@ -4,9 +4,9 @@ import { type CommitRow, loadOutcomeContext, loadRefTips, type OutcomeContext } 
 import {
   ancestorRule,
   contentRule,
+  LinesAbsent,
+  LinesPresent,
   lineCount,
-  linesAbsent,
-  linesPresent,
   patchIdRule,
   squashRule,
 } from '../src/builders/outcomes/mainline-rules.js';
@@ -67,6 +67,20 @@ const addedOf = (lines: readonly { path: string; text: string }[]): Map<string, 
 /** Files (path → text) as the content rule compares them: each file's sorted line keys. */
 const keysOf = (files: ReadonlyMap<string, string>): Map<string, LineKeys> =>
   new Map([...files].map(([path, text]) => [path, lineKeysOf(Buffer.from(text))]));
+
+/** The rule's count of `wanted`'s lines in files, fed a file at a time as the reader lends them. */
+const linesPresent = (wanted: ReadonlyMap<string, LineKeys>, files: ReadonlyMap<string, LineKeys>): number => {
+  const count = new LinesPresent(wanted);
+  for (const [path, keys] of files) count.file(path, keys);
+  return count.found;
+};
+
+/** The rule's lines of `wanted` the files do not hold, fed a file at a time as the reader lends them. */
+const linesAbsent = (wanted: ReadonlyMap<string, LineKeys>, files: ReadonlyMap<string, LineKeys>): Map<string, LineKeys> => {
+  const absent = new LinesAbsent(wanted);
+  for (const [path, keys] of files) absent.file(path, keys);
+  return absent.left;
+};
 
 /** Git processes started since `before`, per subcommand (only those that started any). */
 function processesSince(before: ReadonlyMap<string, number>): Record<string, number> {
@@ -510,10 +524,10 @@ describe('mainline rules', () => {
     function readsOf(ctx: OutcomeContext): string[] {
       const seen: string[] = [];
       const reader = ctx.files();
-      const at = reader.at.bind(reader);
-      reader.at = (rev: string, paths: readonly string[]) => {
+      const visit = reader.visit.bind(reader);
+      reader.visit = (rev, paths, visitor) => {
         if (seen.at(-1) !== rev) seen.push(rev);
-        return at(rev, paths);
+        return visit(rev, paths, visitor);
       };
       return seen;
     }

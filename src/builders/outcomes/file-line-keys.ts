@@ -1,5 +1,5 @@
 import { CatFileBatch } from '../../git/cat-file.js';
-import { normalLineHashesOfBytes } from '../lines.js';
+import { normalLineHashesLent, normalLineHashesOfBytes } from '../lines.js';
 
 /**
  * A file version's lines as their normalLineHash keys, sorted: how often a line stands in the file is
@@ -66,19 +66,23 @@ const NAMES_HELD = 50_000;
 export const lineKeysWork = { namesAsked: 0, versionsHashed: 0 };
 
 /**
+ * Is given a file version's keys, lent for the call: they may be written over once it returns (a
+ * visitor copies what it keeps).
+ */
+export type LineKeysVisitor = (index: number, keys: LineKeys) => void;
+
+/**
  * The line keys of files at revisions, for the content rule. Each `<rev>:<path>` is resolved to its
  * blob by one `git cat-file --batch-check` (trees only), and a blob not held is read by one `git
- * cat-file --batch` and hashed once; the most recently used versions are kept, up to LINE_KEYS_HELD
- * lines. Read whole for each of a commit's candidates, file after file was most of a first build's
- * time on git's own history with its pull requests: ~100k branch commits, each comparing up to 50
- * candidates' files (17 of 30 s sampled hashing lines, git inflating the same blobs again beside it).
+ * cat-file --batch` and hashed once; the versions read last are kept, up to LINE_KEYS_HELD lines
+ * (KeyRing). Read whole for each of a commit's candidates, file after file was most of a first
+ * build's time on git's own history with its pull requests: ~100k branch commits, each comparing up
+ * to 50 candidates' files (17 of 30 s sampled hashing lines, git inflating the same blobs again beside it).
  */
 export class FileLineKeysReader {
   private names: CatFileBatch | null = null;
   private contents: CatFileBatch | null = null;
-  /** Held versions by blob, least recently used first (a Map keeps insertion order). */
-  private readonly held = new Map<string, LineKeys>();
-  private heldLines = 0;
+  private readonly held: KeyRing;
   /**
    * Which blob each `<rev>:<path>` asked names, most recently used last: the candidates of commits
    * written about the same time are the same, and asked again they cost git a walk of the trees and
@@ -86,44 +90,39 @@ export class FileLineKeysReader {
    * the batch-check process was the busier git, node waiting on it 12 of 30 s sampled).
    */
   private readonly named = new Map<string, string | null>();
-  /** Blobs being read: a version asked twice before its answer came is read once. */
-  private readonly reading = new Map<string, Promise<LineKeys | null>>();
+  /**
+   * Blobs being read, with whoever waits for them: a version asked twice before its answer came is
+   * read once, and each visitor is given its keys as they are hashed.
+   */
+  private readonly reading = new Map<string, { visitors: ((keys: LineKeys) => void)[]; done: Promise<void> }>();
 
   constructor(
     private readonly cwd: string,
-    private readonly budget = LINE_KEYS_HELD,
-  ) {}
+    budget = LINE_KEYS_HELD,
+  ) {
+    this.held = new KeyRing(budget);
+  }
 
   /**
-   * The keys of each path's file at `rev` (a missing path, or one that is not a file, left out).
-   * What is held is answered as it stands; only what git must answer waits (a promise a path made
-   * three, most for files held: the content rule's sampled allocations, 632 MB in 30 s on git's own
-   * history with its pull requests, were most of them promises, and a fifth of its time collecting).
+   * Gives `visit` the keys of each path's file at `rev` (its index in `paths`), lent for the call: a
+   * version held at once, one git must answer as it is hashed. A missing path, or one that is not a
+   * file, is not visited. Resolves when every file was. The keys are lent, not returned: each
+   * version's own array, held until evicted, was ~750k arrays outside V8's heap on git's own history
+   * with its pull requests, and V8 ran a full collection of its 130 MB heap every ~0.4 s to free
+   * them (472 in 200 s; node's other threads 310 s of CPU beside its main thread's 413 s).
    */
-  at(rev: string, paths: readonly string[]): Promise<Map<string, LineKeys>> {
-    const found: (LineKeys | null)[] = new Array<LineKeys | null>(paths.length).fill(null);
+  visit(rev: string, paths: readonly string[], visit: LineKeysVisitor): Promise<void> {
     const waiting: Promise<void>[] = [];
     for (let i = 0; i < paths.length; i++) {
       const blob = this.blobAt(rev, paths[i]!);
       if (blob === null) continue;
-      const held = typeof blob === 'string' ? this.heldKeys(blob) : undefined;
-      if (held) {
-        found[i] = held;
-        continue;
-      }
-      const keys = typeof blob === 'string' ? this.read(blob) : blob.then((named) => (named === null ? null : this.keysOf(named)));
-      waiting.push(
-        keys.then((read) => {
-          found[i] = read;
-        }),
-      );
+      const use = (keys: LineKeys) => visit(i, keys);
+      if (typeof blob === 'string') {
+        const wait = this.visitBlob(blob, use);
+        if (wait) waiting.push(wait);
+      } else waiting.push(blob.then((named) => (named === null ? undefined : this.visitBlob(named, use))));
     }
-    const files = () => {
-      const out = new Map<string, LineKeys>();
-      for (let i = 0; i < paths.length; i++) if (found[i]) out.set(paths[i]!, found[i]!);
-      return out;
-    };
-    return waiting.length > 0 ? Promise.all(waiting).then(files) : Promise.resolve(files());
+    return waiting.length > 0 ? Promise.all(waiting).then(() => undefined) : Promise.resolve();
   }
 
   /** The blob a path names at a revision (null: missing there, or not a file), asked of git once while held. */
@@ -145,53 +144,43 @@ export class FileLineKeysReader {
     });
   }
 
-  /** A held version's keys (now the most recently used), or undefined. */
-  private heldKeys(sha: string): LineKeys | undefined {
+  /** Gives `use` a version's keys: now when held (nothing to wait for), else once read and hashed. */
+  private visitBlob(sha: string, use: (keys: LineKeys) => void): Promise<void> | undefined {
     const keys = this.held.get(sha);
     if (keys) {
-      this.held.delete(sha);
-      this.held.set(sha, keys);
+      use(keys);
+      return undefined;
     }
-    return keys;
+    return this.read(sha, use);
   }
 
-  /** A version's keys: held, or read and hashed. */
-  private keysOf(sha: string): LineKeys | Promise<LineKeys | null> {
-    return this.heldKeys(sha) ?? this.read(sha);
-  }
-
-  /** A version not held, read and hashed (once, however often it is asked before its answer came). */
-  private read(sha: string): Promise<LineKeys | null> {
-    let reading = this.reading.get(sha);
-    if (!reading) {
-      this.contents ??= new CatFileBatch(this.cwd);
-      // Hashed where git's answer stands, as it comes (the bytes are lent for the call).
-      reading = this.contents.read(sha, lineKeysOf).then(
-        (read) => {
-          this.reading.delete(sha);
-          if (read === null) return null;
-          lineKeysWork.versionsHashed++;
-          this.hold(sha, read);
-          return read;
-        },
-        (error: unknown) => {
-          this.reading.delete(sha);
-          throw error;
-        },
-      );
-      this.reading.set(sha, reading);
+  /** A version not held, read and hashed once however often it is asked before its answer came. */
+  private read(sha: string, use: (keys: LineKeys) => void): Promise<void> {
+    const reading = this.reading.get(sha);
+    if (reading) {
+      reading.visitors.push(use);
+      return reading.done;
     }
-    return reading;
-  }
-
-  private hold(sha: string, keys: LineKeys): void {
-    this.held.set(sha, keys);
-    this.heldLines += keys.length;
-    for (const [oldest, old] of this.held) {
-      if (this.heldLines <= this.budget) break;
-      this.held.delete(oldest);
-      this.heldLines -= old.length;
-    }
+    const visitors = [use];
+    this.contents ??= new CatFileBatch(this.cwd);
+    // Hashed where git's answer stands, as it comes (the bytes are lent for the call), and each
+    // visitor given the keys there and then: nothing else is read before they are used.
+    const ended = () => {
+      if (this.reading.get(sha)?.visitors === visitors) this.reading.delete(sha);
+    };
+    const done = this.contents
+      .read(sha, (bytes) => {
+        ended();
+        lineKeysWork.versionsHashed++;
+        const keys = this.held.put(sha, normalLineHashesLent(bytes).sort());
+        for (const visitor of visitors) visitor(keys);
+      })
+      .then(ended, (error: unknown) => {
+        ended();
+        throw error;
+      });
+    this.reading.set(sha, { visitors, done });
+    return done;
   }
 
   /** Ends the git processes (each exits when its input closes). */
@@ -200,5 +189,64 @@ export class FileLineKeysReader {
     this.contents?.close();
     this.names = null;
     this.contents = null;
+  }
+}
+
+/**
+ * File versions' keys in one array used as a ring: each version is written after the last, and the
+ * oldest written over when the ring comes round to them. One array for the reader's life, not one
+ * per version: what the ring lends is a view of it, valid until the next put. A version asked when
+ * over half the ring behind is written again at the head, so what is used stays (as a least recently
+ * used cache would keep it). A version larger than the ring is lent where it stands, not held.
+ */
+export class KeyRing {
+  private keys: Float64Array | null = null;
+  /** Where the next version is written, and how many keys were written in all. */
+  private head = 0;
+  private written = 0;
+  /** Held versions, in the order they were written: the ring's oldest first. */
+  private readonly entries = new Map<string, { start: number; length: number; at: number }>();
+
+  constructor(private readonly capacity: number) {}
+
+  /** A held version's keys (lent until the next put), or undefined. */
+  get(sha: string): LineKeys | undefined {
+    const entry = this.entries.get(sha);
+    if (!entry) return undefined;
+    const keys = this.keys!.subarray(entry.start, entry.start + entry.length);
+    if (this.written - entry.at <= this.capacity / 2) return keys;
+    // Soon written over: kept, at the head (a copy first: writing there may cover where it stands).
+    this.entries.delete(sha);
+    return this.put(sha, keys.slice());
+  }
+
+  /** Holds a version's keys (copied from `source`), writing over the oldest; returns the held copy, lent. */
+  put(sha: string, source: LineKeys): LineKeys {
+    const n = source.length;
+    if (n > this.capacity) return source;
+    this.keys ??= new Float64Array(this.capacity);
+    if (this.head + n > this.capacity) {
+      // Round to the start: what stands past the head now is written over before anything else.
+      this.evictFrom(this.head, this.capacity);
+      this.head = 0;
+    }
+    this.evictFrom(this.head, this.head + n);
+    const start = this.head;
+    this.keys.set(source, start);
+    this.entries.set(sha, { start, length: n, at: this.written });
+    this.head += n;
+    this.written += n;
+    return this.keys.subarray(start, start + n);
+  }
+
+  /**
+   * Lets go the versions that start in [from, to): the oldest, past the head, in the order they were
+   * written (those written since the ring last came round stand before the head and end the look).
+   */
+  private evictFrom(from: number, to: number): void {
+    for (const [sha, entry] of this.entries) {
+      if (entry.start < from || entry.start >= to) break;
+      this.entries.delete(sha);
+    }
   }
 }

@@ -142,25 +142,37 @@ export const squashRule: MainlineRule = {
  */
 export type KeyedLines = ReadonlyMap<string, LineKeys>;
 
-/** How many lines of `wanted` stand in `files` (path → its lines' keys), each file line used once. */
-export function linesPresent(wanted: KeyedLines, files: KeyedLines): number {
-  let found = 0;
-  for (const [path, keys] of wanted) {
-    const file = files.get(path);
-    if (file) found += keysInBoth(keys, file);
+/**
+ * How many lines of `wanted` the file versions fed to it hold, each file line used once: fed one file
+ * at a time (`file`), as FileLineKeysReader.visit lends each version's keys.
+ */
+export class LinesPresent {
+  found = 0;
+  constructor(private readonly wanted: KeyedLines) {}
+
+  file(path: string, keys: LineKeys): void {
+    const lines = this.wanted.get(path);
+    if (lines) this.found += keysInBoth(lines, keys);
   }
-  return found;
 }
 
-/** The lines of `wanted` that `files` does not hold (each file line used once): what the commit brought that was not there. */
-export function linesAbsent(wanted: KeyedLines, files: KeyedLines): Map<string, LineKeys> {
-  const absent = new Map<string, LineKeys>();
-  for (const [path, keys] of wanted) {
-    const file = files.get(path);
-    const left = file ? keysNotIn(keys, file) : keys;
-    if (left.length > 0) absent.set(path, left);
+/**
+ * The lines of `wanted` that the file versions fed to it do not hold (each file line used once): what
+ * a commit brought that was not there. A path whose file is never fed keeps all its lines.
+ */
+export class LinesAbsent {
+  readonly left: Map<string, LineKeys>;
+  constructor(private readonly wanted: KeyedLines) {
+    this.left = new Map(wanted);
   }
-  return absent;
+
+  file(path: string, keys: LineKeys): void {
+    const lines = this.wanted.get(path);
+    if (!lines) return;
+    const absent = keysNotIn(lines, keys);
+    if (absent.length > 0) this.left.set(path, absent);
+    else this.left.delete(path);
+  }
 }
 
 /** How many lines keyed lines hold. */
@@ -406,8 +418,7 @@ async function contentCopies(
     // No candidate: nothing to compare, whatever mainline had before it — its files are not read
     // (1,327 of the 80k bench history's 1,842 checks had none: cat-file's reads 5,194 → 2,995).
     if (candidates.length === 0) continue;
-    const before = ctx.mainlineBefore(written);
-    const brought = before ? linesAbsent(added, await ctx.files().at(before, paths)) : added;
+    const brought = await linesBrought(ctx, ctx.mainlineBefore(written), added);
     const broughtCount = lineCount(brought);
     // Nothing it brought: nothing to find (the verdict stays as set above: no candidate looked at).
     if (broughtCount === 0) continue;
@@ -417,39 +428,66 @@ async function contentCopies(
     const b = older ? boundary(older.tip) : null;
     const skip =
       older && b && written < b.next && candidates.slice(0, older.looked).every((c) => landingSeq(c) <= b.last) ? older.looked : 0;
-    // Each candidate's files are asked for a few candidates ahead: cat-file answers the next while
-    // this one's lines are compared, instead of a round trip each, one after the other. The first
-    // that holds ends the look, as before; what was asked past it is dropped.
-    // A candidate's files are let go once compared (not kept for all of a commit's candidates).
-    const rest = candidates.slice(skip);
-    // Only the files of paths with lines it brought are compared: a path whose every line mainline
-    // had already counts for nothing (a branch commit adding a whole tree, 4,758 files on git's own
-    // history with its pull requests, brought a few of them; each candidate named every file).
-    const broughtPaths = [...brought.keys()];
-    const asked = new Map<number, Promise<Map<string, LineKeys>>>();
-    const ask = (i: number) => {
-      let files = asked.get(i);
-      if (!files) {
-        files = ctx.files().at(rest[i]!, broughtPaths);
-        files.catch(() => undefined); // one not awaited (dropped) fails nowhere; an awaited one throws there
-        asked.set(i, files);
-      }
-      return files;
-    };
-    for (let i = 0; i < rest.length; i++) {
-      for (let k = i + 1; k < Math.min(rest.length, i + 1 + CONTENT_ASKED_AHEAD); k++) ask(k);
-      const files = await ask(i);
-      asked.delete(i);
-      // Paced per candidate too: a commit of many paths reads thousands of file versions over its 50
-      // candidates, and the garbage of them all was node's peak (heap 130 → 350 MB in use on git's
-      // own history with its pull requests, the pacer asked only between commits).
-      collectIfGrown();
-      if (linesPresent(brought, files) / broughtCount < CONTENT_SHARE) continue;
-      found.set(patch.sha, { copy: rest[i]!, candidates: candidates.length });
-      break;
-    }
+    const copy = await firstCarrying(ctx, candidates.slice(skip), brought, broughtCount);
+    if (copy) found.set(patch.sha, { copy, candidates: candidates.length });
   }
   return found;
+}
+
+/**
+ * What a commit brought: its added lines that mainline's files did not hold before it was written
+ * (`before`, null: no mainline then, and every line is brought).
+ */
+async function linesBrought(ctx: OutcomeContext, before: string | null, added: KeyedLines): Promise<KeyedLines> {
+  if (!before) return added;
+  const paths = [...added.keys()];
+  const absent = new LinesAbsent(added);
+  await ctx.files().visit(before, paths, (i, keys) => absent.file(paths[i]!, keys));
+  return absent.left;
+}
+
+/**
+ * The first of `candidates` whose files hold CONTENT_SHARE of the `count` lines brought, or null.
+ * Each candidate's files are asked for a few candidates ahead: cat-file answers the next while this
+ * one's lines are compared, instead of a round trip each, one after the other. The first that holds
+ * ends the look; what was asked past it is dropped. Only the files of paths with lines it brought are
+ * compared: a path whose every line mainline had already counts for nothing (a branch commit adding a
+ * whole tree, 4,758 files on git's own history with its pull requests, brought a few of them; each
+ * candidate named every file). Each candidate's lines are counted as its files come (the reader lends
+ * each version's keys for the call): nothing of a candidate's files is kept past its count.
+ */
+async function firstCarrying(
+  ctx: OutcomeContext,
+  candidates: readonly string[],
+  brought: KeyedLines,
+  count: number,
+): Promise<string | null> {
+  const paths = [...brought.keys()];
+  const asked = new Map<number, Promise<number>>();
+  const ask = (i: number) => {
+    let present = asked.get(i);
+    if (!present) {
+      const lines = new LinesPresent(brought);
+      present = ctx
+        .files()
+        .visit(candidates[i]!, paths, (k, keys) => lines.file(paths[k]!, keys))
+        .then(() => lines.found);
+      present.catch(() => undefined); // one not awaited (dropped) fails nowhere; an awaited one throws there
+      asked.set(i, present);
+    }
+    return present;
+  };
+  for (let i = 0; i < candidates.length; i++) {
+    for (let k = i + 1; k < Math.min(candidates.length, i + 1 + CONTENT_ASKED_AHEAD); k++) ask(k);
+    const present = await ask(i);
+    asked.delete(i);
+    // Paced per candidate too: a commit of many paths reads thousands of file versions over its 50
+    // candidates, and the garbage of them all was node's peak (heap 130 → 350 MB in use on git's
+    // own history with its pull requests, the pacer asked only between commits).
+    collectIfGrown();
+    if (present / count >= CONTENT_SHARE) return candidates[i]!;
+  }
+  return null;
 }
 
 /**
