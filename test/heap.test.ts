@@ -1,6 +1,6 @@
 import { getHeapStatistics } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import { collectIfGrown, heapPacer } from '../src/heap.js';
+import { collectIfGrown, HeapGrowth, heapPacer, withPacedHeap } from '../src/heap.js';
 
 const MB = 1024 * 1024;
 
@@ -49,5 +49,37 @@ describe('heap pacing (src/heap.ts)', () => {
     expect(garbage).toBeNull();
     expect(collectIfGrown()).toBe(true);
     expect(getHeapStatistics().used_heap_size).toBeLessThan(before - 60 * MB);
+  });
+
+  it.each([
+    // [what happens, the percents V8 is given]
+    { name: 'a small live set: V8 chooses', steps: ['enter', 'live:60', 'leave'], set: [] },
+    { name: 'a large live set in a build: 50%, back to V8 at its end', steps: ['enter', 'live:130', 'live:140', 'leave'], set: [50, 0] },
+    { name: 'the live set shrinks: V8 chooses again', steps: ['enter', 'live:130', 'live:40', 'live:120', 'leave'], set: [50, 0, 50, 0] },
+    { name: 'outside a build: nothing', steps: ['live:200', 'enter', 'leave', 'live:200'], set: [] },
+    { name: 'nested builds: back once the last ends', steps: ['enter', 'enter', 'live:100', 'leave', 'live:100', 'leave'], set: [50, 0] },
+  ])("V8's heap growth: $name", ({ steps, set }) => {
+    const seen: number[] = [];
+    const growth = new HeapGrowth((percent) => seen.push(percent));
+    for (const step of steps) {
+      if (step === 'enter') growth.enter();
+      else if (step === 'leave') growth.leave();
+      else growth.live(Number(step.slice('live:'.length)) * MB);
+    }
+    expect(seen).toEqual(set);
+  });
+
+  it('a build gives its growth back when it ends, thrown or not', async () => {
+    const seen: number[] = [];
+    const growth = new HeapGrowth((percent) => seen.push(percent));
+    await expect(
+      withPacedHeap(async () => {
+        growth.live(200 * MB);
+        throw new Error('a build that fails');
+      }, growth),
+    ).rejects.toThrow('a build that fails');
+    expect(seen).toEqual([50, 0]);
+    expect(await withPacedHeap(async () => 1, growth)).toBe(1);
+    expect(seen).toEqual([50, 0]);
   });
 });

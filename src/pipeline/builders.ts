@@ -3,7 +3,7 @@ import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { formatCount } from '../format.js';
-import { collectAfterPhase } from '../heap.js';
+import { collectAfterPhase, withPacedHeap } from '../heap.js';
 import { rowsRead } from '../db/statement.js';
 import { diffsRead } from '../git/patches.js';
 import { lineKeysWork } from '../builders/outcomes/file-line-keys.js';
@@ -190,8 +190,12 @@ const tasks: Builder = {
  */
 export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks];
 
-/** Runs every builder in order on one context; returns what each did. */
-export async function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
+/** Runs every builder in order on one context; returns what each did. The pacer bounds their heap (src/heap.ts). */
+export function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
+  return withPacedHeap(() => runEachBuilder(ctx, builders));
+}
+
+async function runEachBuilder(ctx: BuildContext, builders: readonly Builder[]): Promise<BuilderSummary[]> {
   const summaries: BuilderSummary[] = [];
   const patches = ctx.patches ?? patchStoreFor(ctx.db);
   const beside: { summary: BuilderSummary; work: WorkBeside }[] = [];
