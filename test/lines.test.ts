@@ -7,7 +7,7 @@ import {
   isNontrivialLine,
   normalizeLine,
   normalLineHash,
-  normalLineHashesOfBytes,
+  normalLineHashesLent,
   normalLineHashOfBytes,
 } from '../src/builders/lines.js';
 
@@ -241,10 +241,10 @@ describe('normalLineHashOfBytes', () => {
   });
 });
 
-// The content rule keys whole file versions in one pass (normalLineHashesOfBytes): each key must be
+// The content rule keys whole file versions in one pass (normalLineHashesLent): each key must be
 // the one its line gets alone, whatever the bytes, and every line counted, the empty last one too.
-describe('normalLineHashesOfBytes', () => {
-  const linesKeys = (bytes: Buffer) => [...normalLineHashesOfBytes(bytes)];
+describe('normalLineHashesLent', () => {
+  const linesKeys = (bytes: Buffer) => [...normalLineHashesLent(bytes)];
   const splitKeys = (bytes: Buffer) =>
     bytes
       .toString('utf8')

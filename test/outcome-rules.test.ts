@@ -66,7 +66,7 @@ const addedOf = (lines: readonly { path: string; text: string }[]): Map<string, 
 
 /** Files (path → text) as the content rule compares them: each file's sorted line keys. */
 const keysOf = (files: ReadonlyMap<string, string>): Map<string, LineKeys> =>
-  new Map([...files].map(([path, text]) => [path, lineKeysOf(Buffer.from(text))]));
+  new Map([...files].map(([path, text]) => [path, lineKeysOf(Buffer.from(text)).slice()]));
 
 /** The rule's count of `wanted`'s lines in files, fed a file at a time as the reader lends them. */
 const linesPresent = (wanted: ReadonlyMap<string, LineKeys>, files: ReadonlyMap<string, LineKeys>): number => {

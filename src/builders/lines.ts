@@ -166,7 +166,7 @@ let lineStop = 0;
 /**
  * normalLineHash of the line of data[start, end) that starts at `start`: up to the first newline,
  * else to `end` (where it stopped: lineStop). One loop for a line alone and for every line of a
- * file (normalLineHashesOfBytes).
+ * file (normalLineHashesLent).
  */
 function hashLineOfBytes(data: Buffer, start: number, end: number): number {
   let a = 0x811c9dc5 | 0;
@@ -201,24 +201,16 @@ function hashLineOfBytes(data: Buffer, start: number, end: number): number {
   return (mix32(a ^ length) >>> 0) * 0x200000 + (mix32(b + length) >>> 11);
 }
 
-/** Where normalLineHashesOfBytes writes its keys before copying them out, grown as files need. */
+/** Where normalLineHashesLent writes its keys, grown as files need. */
 let lineKeysScratch = new Float64Array(1 << 12);
 
 /**
  * normalLineHashOfBytes of every line of `data` (split at each newline, the empty line after a last
- * one too), in order, in one pass over the bytes: the content rule keys every line of every file
- * version it reads (git's own history with its pull requests: ~750k versions, 31 GB), and finding
- * each line's end first with indexOf, then hashing up to it, cost two native calls a line beside the
- * hash (~9% of the rule's sampled time).
- */
-export function normalLineHashesOfBytes(data: Buffer): Float64Array {
-  return normalLineHashesLent(data).slice();
-}
-
-/**
- * normalLineHashesOfBytes, in a scratch array lent until the next call (the caller copies what it
- * keeps): the content rule sorts a version's keys there and copies them where it holds them, without
- * an array of their own for each of its ~750k versions.
+ * one too), in order, in one pass over the bytes, in a scratch array lent until the next call (the
+ * caller copies what it keeps). The content rule keys every line of every file version it reads
+ * (git's own history with its pull requests: ~750k versions, 31 GB): finding each line's end first
+ * with indexOf, then hashing up to it, cost two native calls a line beside the hash (~9% of the
+ * rule's sampled time), and an array of its own for each version was ~750k arrays outside V8's heap.
  */
 export function normalLineHashesLent(data: Buffer): Float64Array {
   const size = data.length;

@@ -1,16 +1,19 @@
 import { CatFileBatch } from '../../git/cat-file.js';
-import { normalLineHashesLent, normalLineHashesOfBytes } from '../lines.js';
+import { normalLineHashesLent } from '../lines.js';
 
 /**
- * A file version's lines as their normalLineHash keys, sorted: how often a line stands in the file is
- * a binary search, and a version compared again (the same file at the same candidate, for another
+ * A file version's lines as their normalLineHash keys, sorted: how many of a commit's lines a file
+ * holds is one walk over two sorted arrays (keysInBoth), and a version compared again (the same file at the same candidate, for another
  * branch commit) is not read or hashed again. Every line counts, the empty one after a last newline too.
  */
 export type LineKeys = Float64Array;
 
-/** The sorted keys of a file's lines, hashed from its bytes where they stand. */
+/**
+ * The sorted keys of a file's lines, hashed from its bytes where they stand, lent until the next
+ * call (normalLineHashesLent): the caller copies what it keeps.
+ */
 export function lineKeysOf(content: Buffer): LineKeys {
-  return normalLineHashesOfBytes(content).sort();
+  return normalLineHashesLent(content).sort();
 }
 
 /**
@@ -172,7 +175,7 @@ export class FileLineKeysReader {
       .read(sha, (bytes) => {
         ended();
         lineKeysWork.versionsHashed++;
-        const keys = this.held.put(sha, normalLineHashesLent(bytes).sort());
+        const keys = this.held.put(sha, lineKeysOf(bytes));
         for (const visitor of visitors) visitor(keys);
       })
       .then(ended, (error: unknown) => {
