@@ -3,9 +3,10 @@ import { chmodSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, CommitStreamParser, commitLogArgs, readCommits } from '../src/git/log.js';
-import { type CommitPatch, PatchLineParser, PatchRecordParser, readCommitPatches } from '../src/git/patches.js';
+import { type CommitPatch, PatchRecordParser, readCommitPatches } from '../src/git/patches.js';
 import { decodeFiles, headerText, type PatchRecord, readHeader } from '../src/git/patch-record.js';
-import { keyedFiles, PatchStore } from '../src/git/patch-store.js';
+import { PatchStore } from '../src/git/patch-store.js';
+import { keyedFiles } from '../src/git/record-patches.js';
 import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY } from '../src/builders/lines.js';
 import { lineBalanceHash } from '../src/git/line-balance.js';
 import { gitProcessCounts } from '../src/git/run.js';
@@ -226,9 +227,9 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
   });
 });
 
-describe('the two diff parsers (PatchLineParser, PatchRecordParser)', () => {
-  // A diff as git writes the patch-id diff (no a/ b/), with what it never holds too (context lines): both
-  // parsers must read the same files, lines and binary sections from it.
+describe('the diff parser (PatchRecordParser)', () => {
+  // A diff as git writes the patch-id diff (no a/ b/), with what it never holds too (context lines):
+  // the parser must read its files, lines and binary sections, however its bytes come in.
   const diff = [
     'diff --git a.txt a.txt',
     'index 1111111..2222222 100644',
@@ -264,28 +265,14 @@ describe('the two diff parsers (PatchLineParser, PatchRecordParser)', () => {
     '',
   ].join('\n');
 
-  it('read the same files, lines and binary sections, and nothing after a patch is finished', () => {
-    const lines = new PatchLineParser();
-    lines.start('a'.repeat(40));
-    let from = 0;
-    for (let nl = diff.indexOf('\n'); nl !== -1; nl = diff.indexOf('\n', from)) {
-      lines.lineIn(diff, from, nl);
-      from = nl + 1;
-    }
-    const parsed = lines.finish()!;
-    // Lines after the patch, before the next one starts, land nowhere.
-    lines.lineIn('+stray\n', 0, 6);
-    lines.line('-stray');
-    expect(lines.finish()).toBeNull();
-    expect(parsed.patch.files).toEqual([
+  it('reads the files, lines and binary sections, and nothing after a patch is finished', () => {
+    const files = [
       { path: 'a.txt', oldPath: 'a.txt', added: ['new one', 'last', '+++ a line that starts with pluses'], removed: ['old one', 'last'] },
       { path: 'new name.txt', oldPath: 'old name.txt', added: ['naïve é'], removed: ['-- a line that starts with minuses'] },
       { path: '', oldPath: null, added: [], removed: [] },
       { path: 'gone.txt', oldPath: 'gone.txt', added: [], removed: ['bye'] },
-    ]);
-    expect(parsed.binary).toEqual([false, false, true, false]);
-
-    // The record parser, fed the bytes in pieces of every size, reads the same.
+    ];
+    // Fed the bytes in pieces of every size, it reads the same.
     const bytes = Buffer.from(diff, 'utf8');
     for (const size of [1, 3, 64, bytes.length]) {
       const records = new PatchRecordParser(NONTRIVIAL_LINES.bytes);
@@ -298,12 +285,10 @@ describe('the two diff parsers (PatchLineParser, PatchRecordParser)', () => {
         carry = Buffer.from(data.subarray(end));
       }
       const recorded = records.finish()!;
-      expect(patchOf({ ...recorded.record, body: Buffer.from(recorded.record.body) }).files, `pieces of ${size}`).toEqual(
-        parsed.patch.files,
-      );
-      expect(recorded.binary).toEqual(parsed.binary);
-      expect(recorded.lineBalance).toBe(lineBalanceHash(parsed.patch.files));
-      expect(recorded.record.header.map((f) => f[4])).toEqual(parsed.patch.files.map((f) => f.added.filter(isNontrivialLine).length));
+      expect(patchOf({ ...recorded.record, body: Buffer.from(recorded.record.body) }).files, `pieces of ${size}`).toEqual(files);
+      expect(recorded.binary).toEqual([false, false, true, false]);
+      expect(recorded.lineBalance).toBe(lineBalanceHash(files));
+      expect(recorded.record.header.map((f) => f[4])).toEqual(files.map((f) => f.added.filter(isNontrivialLine).length));
       records.lines(Buffer.from('+stray\n'), 0, 7);
       expect(records.finish()).toBeNull();
     }

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { forEachCountedLine, keyedFiles, PatchStore, readPatches, storeFileReads, summaryOf } from '../src/git/patch-store.js';
+import { PatchStore, readPatches, storeFileReads } from '../src/git/patch-store.js';
+import { forEachCountedLine, keyedFiles, recordOf, summaryOf } from '../src/git/record-patches.js';
 import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
@@ -294,6 +295,102 @@ describe('PatchStore', () => {
     const plain = new PatchStore(tempDir('paceflow-store-'));
     plain.keep(odd);
     expect(given(plain.get(odd.sha)!, () => true).read).toBe(false);
+    plain.close();
+    store.close();
+  });
+
+  // Churn and the content rule key each patch and let it go: git's are lent, never copied, and a
+  // lent one read after the next was asked for throws instead of giving another commit's lines.
+  it('lends each patch from git until the next is asked for, and a reader that holds one gets its own lines', async () => {
+    const { repo, shas } = history();
+    const copies = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const lent: CommitPatch[] = [];
+    for await (const p of readCommitPatches(shas, { cwd: repo.dir, lend: true })) {
+      expect(p.sha).toBe(copies[lent.length]!.sha);
+      expect(keyedFiles(p, NORMAL_LINE_KEY)).toEqual(keyedFiles(copies[lent.length]!, NORMAL_LINE_KEY));
+      lent.push(p);
+    }
+    // The last one stays readable (nothing read over it); every earlier one throws.
+    expect(lent.at(-1)!.files).toEqual(copies.at(-1)!.files);
+    const withLines = copies.findIndex((p) => p.files.some((f) => f.added.length > 0));
+    expect(() => lent[withLines]!.files).toThrow(`paceflow read the lent patch of ${shas[withLines]} after the next one was asked for`);
+    // Through a store whose patches and git's interleave, and a commit asked twice (git gives it
+    // once): the ones git gave past the asked one are held whole.
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    for (const i of [1, 3]) store.keep(copies[i]!);
+    const asked = [shas[5]!, shas[3]!, shas[0]!, shas[1]!, shas[0]!, shas[4]!, shas[2]!];
+    const held: CommitPatch[] = [];
+    for await (const p of readPatches(store, asked, { cwd: repo.dir, lend: true })) held.push(p);
+    expect(held.map((p) => p.sha)).toEqual([shas[5], shas[3], shas[0], shas[1], shas[4], shas[2]]);
+    // The store's, and the two git gave past the asked one, read whole; git's lent ones are gone.
+    for (const i of [1, 3, 4, 5]) expect(held[i]!.files).toEqual(copies[shas.indexOf(held[i]!.sha)]!.files);
+    for (const i of [0, 2]) expect(() => held[i]!.files).toThrow('after the next one was asked for');
+    store.close();
+  });
+
+  // A whole-tree commit's record outgrows the parser's buffer, which the parser then lets go: the
+  // patch keeps that buffer instead of a copy, and the commits after it are read into a new one.
+  it('keeps a patch larger than the buffer the parser keeps whole, and the commits after it', async () => {
+    const repo = TempRepo.create();
+    const big = Array.from({ length: 120_000 }, (_, i) => `export const value${i} = compute(${i}, 'a line of some length');`);
+    const shas = [
+      repo.write('big.ts', `${big.join('\n')}\n`).commit('big'),
+      repo.write('small.ts', 'export const small = 1;\n').commit('small'),
+      repo.write('big.ts', `${big.slice(1).join('\n')}\n`).commit('one line less'),
+    ];
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    expect(read.map((p) => p.files.map((f) => [f.path, f.added.length, f.removed.length]))).toEqual([
+      [['big.ts', 120_000, 0]],
+      [['small.ts', 1, 0]],
+      [['big.ts', 0, 1]],
+    ]);
+    expect(read[0]!.files[0]!.added).toEqual(big);
+    expect(read[1]!.files[0]!.added).toEqual(['export const small = 1;']);
+    expect(read[2]!.files[0]!.removed).toEqual([big[0]]);
+  });
+
+  // A patch read from git is its record's bytes (readCommitPatches): read with the store's line
+  // test, attribution reads its counted lines there and the store keeps it as it stands.
+  it('reads a patch from git as its record, counted as the store counts, and keeps it without splitting its lines', async () => {
+    const { repo, shas } = history();
+    const plainRead = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir, counted: NONTRIVIAL_LINES }));
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    for (const [i, p] of read.entries()) {
+      const expected = plainRead[i]!;
+      expect(p.sha).toBe(shas[i]);
+      expect(recordOf(p)?.marks).toBe(NONTRIVIAL_LINES.range);
+      expect(recordOf(expected)?.marks).toBeNull();
+      const lines: string[] = [];
+      expect(
+        forEachCountedLine(
+          p,
+          () => true,
+          (_, data, start, end) => lines.push(data.toString('utf8', start, end)),
+        ),
+      ).toBe(true);
+      expect(lines).toEqual(expected.files.flatMap((f) => f.added.filter(isNontrivialLine)));
+      expect(summaryOf(p)).toEqual(
+        expected.files.map((f) => ({
+          path: f.path,
+          oldPath: f.oldPath,
+          added: f.added.length,
+          removed: f.removed.length,
+          counted: f.added.filter(isNontrivialLine).length,
+        })),
+      );
+      store.keep(p);
+      // Kept from its bytes: its lines were never split into strings.
+      expect(recordOf(p)).toBeDefined();
+      expect(store.get(p.sha)!.files).toEqual(expected.files);
+      expect(p.files).toEqual(expected.files);
+      expect(recordOf(p)).toBeUndefined();
+    }
+    // A store that counts otherwise (none) encodes the lines again: the same patch back, unmarked.
+    const plain = new PatchStore(tempDir('paceflow-store-'));
+    for (const p of await all(readCommitPatches(shas, { cwd: repo.dir, counted: NONTRIVIAL_LINES }))) plain.keep(p);
+    for (const p of plainRead) expect(plain.get(p.sha)!.files).toEqual(p.files);
+    expect(summaryOf(plain.get(shas[0]!)!)).toBeUndefined();
     plain.close();
     store.close();
   });

@@ -22,7 +22,8 @@ import {
 } from './attribution-replay.js';
 import { composeNote, parseGitAiNote, parseNote, type SessionWork } from './notes.js';
 import { allEvidenceChanged, evidenceChanged } from './evidence-changes.js';
-import { forEachCountedLine, type PatchStore, readPatches, summaryOf } from '../git/patch-store.js';
+import { type PatchStore, readPatches } from '../git/patch-store.js';
+import { forEachCountedLine, summaryOf } from '../git/record-patches.js';
 
 /** Commit markers name assistants ('claude'); attributions use the provider keys of src/providers. */
 export function attributionProvider(marker: string): string {

@@ -1,6 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
-import { type KeyedFile, keyedFiles, type PatchStore, readPatches } from '../git/patch-store.js';
+import { type PatchStore, readPatches } from '../git/patch-store.js';
+import { type KeyedFile, keyedFiles } from '../git/record-patches.js';
 import {
   churnInputs,
   type Evidence,
@@ -141,10 +142,11 @@ async function churnPass(
   const live = new LiveLines(options.windowMs);
   const results: ChurnSubject[] = [];
   let seen = 0;
+  // Each patch is keyed and let go: git's are lent, not copied.
   for await (const patch of readPatches(
     options.patches,
     pass.map((m) => m.sha),
-    { cwd: options.cwd },
+    { cwd: options.cwd, lend: true },
   )) {
     const m = bySha.get(patch.sha);
     if (!m) continue;

@@ -59,12 +59,8 @@ function lineHash(text: string): number {
   return lineHashOf(text, 0, text.length);
 }
 
-/**
- * lineHash of text[start, end), without slicing it off: the history's pass hashes each diff line
- * where it stands in the chunk of git's output it came in (PatchLineParser), a flat string, where
- * reading the line's own sliced copy again cost ~25 % more.
- */
-export function lineHashOf(text: string, start: number, end: number): number {
+/** lineHash of text[start, end), without slicing it off. */
+function lineHashOf(text: string, start: number, end: number): number {
   let hash = 0x811c9dc5 | 0;
   for (let i = start; i < end; i++) {
     const code = text.charCodeAt(i);

@@ -1,7 +1,7 @@
-import { StringDecoder } from 'node:string_decoder';
 import { PatchIdStream } from './patch-id.js';
 import { hashedLineEnd, lineHashOfBytes } from './line-balance.js';
-import { type CountedLines, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
+import { type CountedLines, MINUS, PLUS, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
+import { recordPatch } from './record-patches.js';
 import { BOUNDED_PACK_WINDOWS, streamGit, type GitOptions } from './run.js';
 
 /**
@@ -30,6 +30,14 @@ export interface ReadPatchesOptions extends Omit<GitOptions, 'input'> {
    * reading every diff again. Called once the whole stream was read; never after a failure.
    */
   onPatchIds?: (ids: Map<string, string | null>) => void;
+  /**
+   * Each patch read from git is lent: its lines are the parser's own buffer, valid until the next
+   * patch is asked for (reading them later throws). A reader that keys each patch and lets it go
+   * (churn, the content rule) then holds no copy of any: a whole-tree commit's patch is in memory
+   * once, not twice (on git's own history with its pull requests, one branch's such commit was
+   * node's peak: ~80 MB of bytes held twice for a second).
+   */
+  lend?: boolean;
 }
 
 export interface FilePatch {
@@ -107,17 +115,6 @@ function headerPathOf(raw: string): string {
   return ` ${unquoteGitPath(raw)}`.slice(1);
 }
 
-/** What a commit's patch says of each file section beyond its lines: whether git called it binary. */
-export interface ParsedPatch {
-  patch: CommitPatch;
-  /** One per file section, in `patch.files` order: "Binary files … differ" in place of hunks. */
-  binary: boolean[];
-}
-
-const PLUS = 0x2b;
-const MINUS = 0x2d;
-const SPACE = 0x20;
-const BACKSLASH = 0x5c;
 const NEWLINE = 0x0a;
 const D = 0x64;
 /** The first bytes of the header lines fileHeaderLine reads, and of `diff --git`: d, r, +, -, @, B. */
@@ -125,9 +122,9 @@ const HEADER_FIRST = new Uint8Array(256);
 for (const c of 'dr+-@B') HEADER_FIRST[c.charCodeAt(0)] = 1;
 
 /**
- * The file sections of one commit's patch as its header lines name them, what both parsers below
- * read alike: each `diff --git` starts a file (`make`), the lines before its first hunk name its
- * paths or call it binary, and a hunk's @@ starts its lines.
+ * The file sections of one commit's patch as its header lines name them (PatchRecordParser): each
+ * `diff --git` starts a file (`make`), the lines before its first hunk name its paths or call it
+ * binary, and a hunk's @@ starts its lines.
  */
 class FileSections<F extends { path: string; oldPath: string | null }> {
   readonly files: F[] = [];
@@ -156,73 +153,6 @@ class FileSections<F extends { path: string; oldPath: string | null }> {
   }
 }
 
-/**
- * The lines of one commit's patch-id diff (PATCH_ID_DIFF), line by line, into its files' added and
- * removed lines: what readCommitPatches parses (the history's own pass keeps its patches as
- * records instead: PatchRecordParser). Context lines are read past.
- */
-export class PatchLineParser {
-  private sha: string | null = null;
-  private sections = new FileSections<FilePatch>(newFilePatch);
-
-  /** Starts a commit's patch (finish the one before first). */
-  start(sha: string): void {
-    // A flat copy: a slice would hold the whole chunk of text it came from for as long as the
-    // sha is kept (the run's diff store keys every commit read by it: +70 MB on a 20k first run).
-    this.sha = Buffer.from(sha, 'latin1').toString('latin1');
-    this.sections = new FileSections<FilePatch>(newFilePatch);
-  }
-
-  /**
-   * The line text[start, end) of the patch: a hunk's lines without a copy of the line first (a
-   * context line, none in the patch-id diff, and a "\ No newline" marker are never made strings).
-   */
-  lineIn(text: string, start: number, end: number): void {
-    if (this.sections.inHunk) {
-      const first = text.charCodeAt(start);
-      if (first === PLUS) {
-        this.sections.file!.added.push(text.slice(start + 1, end));
-        return;
-      }
-      if (first === MINUS) {
-        this.sections.file!.removed.push(text.slice(start + 1, end));
-        return;
-      }
-      // Context, and "\ No newline at end of file".
-      if (first === SPACE || first === BACKSLASH) return;
-    }
-    this.line(text.slice(start, end));
-  }
-
-  /** One line of the patch, without its newline. */
-  line(text: string): void {
-    if (this.sha === null) return;
-    const sections = this.sections;
-    const file = sections.file;
-    if (sections.inHunk && file && !text.startsWith('diff --git ')) {
-      if (text.startsWith('+')) file.added.push(text.slice(1));
-      else if (text.startsWith('-')) file.removed.push(text.slice(1));
-      return;
-    }
-    sections.header(text);
-  }
-
-  /** The commit's patch, once its last line was given (null: none started). */
-  finish(): ParsedPatch | null {
-    const sha = this.sha;
-    if (sha === null) return null;
-    this.sha = null;
-    const { files, binary } = this.sections;
-    // Lines after it, before the next start, go nowhere (not into this patch's last file).
-    this.sections = new FileSections<FilePatch>(newFilePatch);
-    return { patch: { sha, files }, binary };
-  }
-}
-
-function newFilePatch(): FilePatch {
-  return { path: '', oldPath: null, added: [], removed: [] };
-}
-
 /** A commit's patch as the history's pass reads it: the diff store's record, and what it says beyond. */
 export interface RecordedPatch {
   record: PatchRecord;
@@ -246,10 +176,10 @@ interface RecordedFile {
  * from git's output as bytes: each hunk's run of added and removed lines is copied into the record
  * as it stands, and each line is hashed into the commit's line balance and, if added, asked of
  * `counted` where it lies, in the loop that finds its end. The history's pass read the same text
- * as a string per line (PatchLineParser) only to join them into the record and encode it back to
+ * as a string per line (a parser since gone) only to join them into the record and encode it back to
  * bytes: in a profiled first run on git's own history, reading the pass and making its records
  * took 4.40 s of node's main thread that way, 3.76 s this way (bench/README, session 46). A
- * header line (paths, a hunk's @@) is decoded and read as PatchLineParser reads it; context lines
+ * header line (paths, a hunk's @@) is decoded and read as a string (FileSections); context lines
  * and "\ No newline" markers are left out.
  */
 export class PatchRecordParser {
@@ -258,7 +188,7 @@ export class PatchRecordParser {
   /** The commit's line balance so far, int32: removed lines add, added ones subtract. */
   private balance = 0;
   /** The record's lines so far: one buffer for every commit, each record's body a view of it, lent (PatchSink, log.ts). */
-  private body = Buffer.allocUnsafe(64 << 10);
+  private body = Buffer.allocUnsafe(BODY_BYTES);
   private length = 0;
   /** Where in `body` the run being read puts the signs of its added lines `counted` holds. */
   private readonly marks: number[] = [];
@@ -268,12 +198,15 @@ export class PatchRecordParser {
 
   /** Starts a commit's patch (finish the one before first). */
   start(sha: string): void {
-    // A flat copy, as PatchLineParser's: the store keys every commit it keeps by it.
+    // A flat copy: a slice would hold the whole chunk of text it came from for as long as the sha
+    // is kept (the run's diff store keys every commit it keeps by it: +70 MB on a 20k first run).
     this.sha = Buffer.from(sha, 'latin1').toString('latin1');
     this.sections = new FileSections<RecordedFile>(newRecordedFile);
     this.balance = 0;
     this.length = 0;
     this.marks.length = 0;
+    // A buffer a whole-tree commit grew is not held for the rest of the stream.
+    if (this.body.length > BODY_BYTES_KEPT) this.body = Buffer.allocUnsafe(BODY_BYTES);
   }
 
   /** The patch's lines in data[start, end): whole lines, each ended by a newline but perhaps the stream's last. */
@@ -361,7 +294,19 @@ export class PatchRecordParser {
     // Lent, not copied (PatchSink in log.ts): the buffer goes on to the next commit.
     return { record: { sha, header, body: this.body.subarray(0, this.length) }, binary, lineBalance: this.balance >>> 0 };
   }
+
+  /**
+   * Whether the buffer the last record's body is a view of goes on to the next commit: one grown
+   * past BODY_BYTES_KEPT is let go instead (start), so that body needs no copy to be kept.
+   */
+  keepsBuffer(): boolean {
+    return this.body.length <= BODY_BYTES_KEPT;
+  }
 }
+
+/** The record parser's buffer, and the largest it keeps from one commit to the next (it grows for a larger one). */
+const BODY_BYTES = 64 << 10;
+const BODY_BYTES_KEPT = 4 << 20;
 
 function newRecordedFile(): RecordedFile {
   return { path: '', oldPath: null, added: 0, removed: 0, counted: 0 };
@@ -376,10 +321,18 @@ function newRecordedFile(): RecordedFile {
  * (patch-store.ts). Binary files contribute nothing. Each commit's text starts at a line
  * `commit <sha>` (no diff line starts so: they start with a space, +, -, @, \ or a header word),
  * which git patch-id splits on too.
+ *
+ * Each patch is read as the history's pass reads its own (PatchRecordParser), into the diff store's
+ * record as bytes, one buffer per commit: its lines become strings only when a reader asks for
+ * `files` (record-patches.ts), lent (`lend`) or a copy. `counted`: what its header counts and its
+ * signs mark (a store's countedLines: the store then keeps the record as it stands).
  */
-export async function* readCommitPatches(shas: readonly string[], options: ReadPatchesOptions): AsyncGenerator<CommitPatch> {
+export async function* readCommitPatches(
+  shas: readonly string[],
+  options: ReadPatchesOptions & { counted?: CountedLines },
+): AsyncGenerator<CommitPatch> {
   if (shas.length === 0) return;
-  const { onPatchIds, ...gitOptions } = options;
+  const { onPatchIds, counted, lend, ...gitOptions } = options;
   const diff = PATCH_ID_DIFF;
   const args = [
     ...BOUNDED_PACK_WINDOWS,
@@ -395,53 +348,81 @@ export async function* readCommitPatches(shas: readonly string[], options: ReadP
   ];
   const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };
   const ids = onPatchIds ? new PatchIdStream() : null;
-  let carry = '';
-  const parser = new PatchLineParser();
-  const done: CommitPatch[] = [];
-  const line = (text: string, start = 0, end = text.length) => {
-    if (text.startsWith('commit ', start)) {
-      const finished = parser.finish();
-      if (finished) done.push(finished.patch);
-      parser.start(text.slice(start + 7, end).trim());
-      return;
+  const parser = new PatchRecordParser(counted?.bytes);
+  const marks = counted?.range ?? null;
+  /** Which patch the parser's buffer holds (a lent patch's lines are read only while it is its). */
+  let lent = 0;
+  const finished = (): CommitPatch | null => {
+    const recorded = parser.finish();
+    if (!recorded) return null;
+    diffsRead.count++;
+    const { sha, header, body } = recorded.record;
+    if (!lend) {
+      // The parser's buffer goes on to the next commit: the patch gets a copy of its own — but
+      // for a buffer the parser lets go (a whole-tree commit's: never held twice).
+      const lines = { data: parser.keepsBuffer() ? Buffer.from(body) : body, start: 0, end: body.length };
+      return recordPatch(sha, header, () => lines, marks);
     }
-    parser.lineIn(text, start, end);
+    const mine = ++lent;
+    const lines = { data: body, start: 0, end: body.length };
+    return recordPatch(
+      sha,
+      header,
+      () => {
+        if (mine !== lent) throw new Error(`paceflow read the lent patch of ${sha} after the next one was asked for`);
+        return lines;
+      },
+      marks,
+    );
   };
+  /**
+   * The whole lines data[start, end): each `commit <sha>` line finishes the patch before (given
+   * then, before the parser goes on) and starts one; the rest are its lines.
+   */
+  function* read(data: Buffer, start: number, end: number): Generator<CommitPatch> {
+    let at = start;
+    while (at < end) {
+      if (data.toString('latin1', at, Math.min(end, at + 7)) === 'commit ') {
+        let nl = data.indexOf(NEWLINE, at);
+        if (nl < 0 || nl > end) nl = end;
+        const patch = finished();
+        if (patch) yield patch;
+        lent++;
+        parser.start(data.toString('latin1', at + 7, nl).trim());
+        at = nl + 1;
+        continue;
+      }
+      // Up to the next commit's line (a line start: just after a newline), read as the patch's lines.
+      const next = data.indexOf(NEXT_COMMIT, at);
+      const stop = next < 0 || next >= end ? end : next + 1;
+      parser.lines(data, at, stop);
+      at = stop;
+    }
+  }
 
-  const decoder = new StringDecoder('utf8');
+  let carry = EMPTY;
   for await (const chunk of streamGit(args, { ...gitOptions, env, input: `${shas.join('\n')}\n` })) {
     ids?.write(chunk);
-    yield* parsed(chunk);
+    const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const end = data.lastIndexOf(NEWLINE) + 1;
+    yield* read(data, 0, end);
+    // A copy of the unfinished line, so that the chunk it came from can be freed.
+    carry = end < data.length ? Buffer.from(data.subarray(end)) : EMPTY;
   }
-  carry += decoder.end();
-  if (carry) line(carry);
-  const last = parser.finish();
-  if (last) done.push(last.patch);
-  while (done.length > 0) {
-    diffsRead.count++;
-    yield done.shift()!;
-  }
+  if (carry.length > 0) yield* read(carry, 0, carry.length);
+  const last = finished();
+  if (last) yield last;
   if (ids && onPatchIds) {
     // git read every commit asked (a missing one fails the stream): each has its id, or none for
-    // an empty diff. (The asked ids, not the ones parsed: those are slices of the text read.)
+    // an empty diff. (The asked ids, not the ones parsed.)
     const byCommit = ids.end();
     onPatchIds(new Map(shas.map((sha) => [sha, byCommit.get(sha) ?? null])));
   }
-
-  function* parsed(chunk: Buffer): Generator<CommitPatch> {
-    const text = carry + decoder.write(chunk);
-    let from = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', from)) {
-      line(text, from, nl);
-      from = nl + 1;
-    }
-    carry = text.slice(from);
-    while (done.length > 0) {
-      diffsRead.count++;
-      yield done.shift()!;
-    }
-  }
 }
+
+const EMPTY = Buffer.alloc(0);
+/** A newline and the start of the line that begins each commit's text. */
+const NEXT_COMMIT = Buffer.from('\ncommit ', 'latin1');
 
 /** Commit diffs parsed in this process (what the work-counting test and the benches read). Never reset here. */
 export const diffsRead = { count: 0 };

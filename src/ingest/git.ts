@@ -471,7 +471,7 @@ async function writeHistory(w: HistoryWrite, tips: readonly RefTip[]): Promise<v
     const withPatches = store
       ? {
           onPatch: (record: PatchRecord) => store.keepRecord(record),
-          ...(store.countedBytes ? { counted: store.countedBytes } : {}),
+          ...(store.countedLines ? { counted: store.countedLines.bytes } : {}),
           onPatchIds: (ids: Map<string, string>) => store.settlePatchIds(ids),
         }
       : {};

@@ -1,4 +1,4 @@
-import type { KeyedFile } from '../../git/patch-store.js';
+import type { KeyedFile } from '../../git/record-patches.js';
 
 /** A mainline commit whose lines churn is counted for (one event_commit_churn row). */
 export interface ChurnSubject {

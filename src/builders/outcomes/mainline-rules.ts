@@ -1,5 +1,6 @@
 import { collectIfGrown } from '../../heap.js';
-import { keyedFiles, readPatches } from '../../git/patch-store.js';
+import { readPatches } from '../../git/patch-store.js';
+import { keyedFiles } from '../../git/record-patches.js';
 import type { CommitPatch } from '../../git/patches.js';
 import { isNontrivialRange, NORMAL_LINE_KEY } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
@@ -386,7 +387,8 @@ async function contentCopies(
     .map((sha) => ({ sha, at: ctx.time(sha) }))
     .sort((x, y) => (Number.isNaN(x.at) ? 1 : Number.isNaN(y.at) ? -1 : x.at - y.at))
     .map((c) => c.sha);
-  for await (const patch of readPatches(ctx.patches, byTime, { cwd: ctx.cwd })) {
+  // Each patch is keyed (addedLinesOf) and let go: git's are lent, not copied.
+  for await (const patch of readPatches(ctx.patches, byTime, { cwd: ctx.cwd, lend: true })) {
     // Each commit's candidates' files are garbage once compared: collected as they pile up, not
     // only after the rule (git's own history with sessions: the heap grew 85 → 170 MB over its
     // 3,000 checks, node's peak 290–325 MB).

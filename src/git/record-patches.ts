@@ -1,0 +1,225 @@
+import { decodeFiles, type LineKey, MINUS, PLUS, type RecordHeader, STAR } from './patch-record.js';
+import type { CommitPatch, FilePatch } from './patches.js';
+
+/**
+ * Commit patches backed by their records (patch-record.ts): the diff store's (patch-store.ts) and
+ * the ones read from git (readCommitPatches, patches.ts) alike. Such a patch carries its header
+ * and its lines' bytes; `files` splits them into a string per line only when a reader asks, and the
+ * readers that compare lines by a key (keyedFiles) or want a few of them (forEachCountedLine)
+ * read the bytes where they stand. A patch read from git as strings held every added and removed
+ * line as one: on git's own history with its pull requests, one whole-tree branch commit's patch
+ * was ~180 MB of the outcome build's heap for seconds.
+ */
+
+/** A file of a kept patch without its lines: its paths, its counts, and the added lines the store's `counted` holds. */
+export interface FileSummary {
+  path: string;
+  oldPath: string | null;
+  added: number;
+  removed: number;
+  counted: number;
+}
+
+/** The header of each patch the store gave whose files were counted. */
+const headers = new WeakMap<CommitPatch, RecordHeader>();
+
+/** The lines of each patch the store gave, while they are not split into strings (null after). */
+const records = new WeakMap<CommitPatch, () => { lines: LentBytes; header: RecordHeader; marks: LineOf<boolean> | null } | null>();
+
+/** Bytes data[start, end) lent for the call (a store's: it reads over them next). */
+export interface LentBytes {
+  data: Buffer;
+  start: number;
+  end: number;
+}
+
+/** A line of a text, by where it stands: [start, end). */
+export type LineOf<T> = (text: string, start: number, end: number) => T;
+
+/** A file of a patch with each line as a number (a key of its text) and, for its added lines, a flag. */
+export interface KeyedFile {
+  path: string;
+  oldPath: string | null;
+  added: Float64Array;
+  /** 1 where `flag` held for the added line (empty when none was asked). */
+  addedFlags: Uint8Array;
+  removed: Float64Array;
+}
+
+/**
+ * A patch's files as the keys of their lines, not the lines: a builder that compares lines by a
+ * hash (churn) takes each where it stands in a kept patch's record, from its bytes (`key.bytes`),
+ * never decoding the record or splitting it into a string per line (git's own history's mainline:
+ * every line of it, once a first run). A patch from git, or one whose lines were read already, is
+ * keyed from its lines (`key.text`): the same numbers either way. `flag` (optional: empty flags
+ * without it) is asked of each added line — or read from its sign when it is the store's own
+ * `counted` test (its `range`), which marked the record's lines as they were kept (churn's
+ * non-trivial lines: ~0.5 s of a first run on git's own history asked again).
+ */
+export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boolean>): KeyedFile[] {
+  const record = records.get(patch)?.();
+  if (!record) {
+    return patch.files.map((f) => ({
+      path: f.path,
+      oldPath: f.oldPath,
+      added: Float64Array.from(f.added, (line) => key.text(line, 0, line.length)),
+      addedFlags: flag ? Uint8Array.from(f.added, (line) => (flag(line, 0, line.length) ? 1 : 0)) : new Uint8Array(0),
+      removed: Float64Array.from(f.removed, (line) => key.text(line, 0, line.length)),
+    }));
+  }
+  const { lines, header } = record;
+  const { data } = lines;
+  const marked = flag !== undefined && record.marks === flag;
+  const line = new RecordLines(lines, damagedRecord(patch.sha));
+  const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
+    const added = new Float64Array(addedCount);
+    const addedFlags = new Uint8Array(flag ? addedCount : 0);
+    const removed = new Float64Array(removedCount);
+    let a = 0;
+    let r = 0;
+    line.file(addedCount, removedCount);
+    for (let n = addedCount + removedCount; n > 0; n--) {
+      line.next();
+      if (line.sign === MINUS) {
+        removed[r++] = key.bytes(data, line.start, line.stop);
+        continue;
+      }
+      if (marked) addedFlags[a] = line.sign === STAR ? 1 : 0;
+      else if (flag) {
+        const text = data.toString('utf8', line.start, line.stop);
+        addedFlags[a] = flag(text, 0, text.length) ? 1 : 0;
+      }
+      added[a++] = key.bytes(data, line.start, line.stop);
+    }
+    return { path, oldPath, added, addedFlags, removed };
+  });
+  line.finish();
+  return files;
+}
+
+/**
+ * A record's lines one at a time, file by file, each line's sign (patch-record.ts: added and
+ * removed lines in the diff's order) checked against what its file's counts leave: a record that is
+ * not what its header says throws `damaged`.
+ */
+class RecordLines {
+  /** The current line's sign (PLUS, STAR or MINUS) and its bytes without it, [start, stop). */
+  sign = 0;
+  start = 0;
+  stop = 0;
+  private at: number;
+  private addedLeft = 0;
+  private removedLeft = 0;
+
+  constructor(
+    private readonly lines: LentBytes,
+    private readonly damaged: () => Error,
+  ) {
+    this.at = lines.start;
+  }
+
+  /** The next file's lines come: this many added and removed. */
+  file(added: number, removed: number): void {
+    this.addedLeft = added;
+    this.removedLeft = removed;
+  }
+
+  next(): void {
+    const { data, end } = this.lines;
+    const stop = data.indexOf(NEWLINE, this.at);
+    if (stop < 0 || stop >= end) throw this.damaged();
+    const sign = data[this.at]!;
+    if ((sign === PLUS || sign === STAR) && this.addedLeft > 0) this.addedLeft--;
+    else if (sign === MINUS && this.removedLeft > 0) this.removedLeft--;
+    else throw this.damaged();
+    this.sign = sign;
+    this.start = this.at + 1;
+    this.stop = stop;
+    this.at = stop + 1;
+  }
+
+  /** The record ends where its last file's lines do. */
+  finish(): void {
+    if (this.at !== this.lines.end) throw this.damaged();
+  }
+}
+
+/**
+ * The added lines the store's `counted` holds (signed '*') of the files of a kept patch that `pick`
+ * picks (by index into its summary), each where it stands in the record's bytes, lent for the call:
+ * a reader that wants a few of them as text (attribution: the lines a session wrote) decodes those,
+ * not the record. The other files' lines are passed over unread. False, calling nothing, when the
+ * patch's record is not at hand — one from git, a store made without `counted`, or lines split
+ * already: read its `files` then.
+ */
+export function forEachCountedLine(
+  patch: CommitPatch,
+  pick: (file: number) => boolean,
+  line: (file: number, data: Buffer, start: number, end: number) => void,
+): boolean {
+  const header = headers.get(patch);
+  const record = header ? records.get(patch)?.() : null;
+  if (!header || !record || record.marks === null) return false;
+  const { data } = record.lines;
+  const read = new RecordLines(record.lines, damagedRecord(patch.sha));
+  for (let i = 0; i < header.length; i++) {
+    const [, , addedCount, removedCount] = header[i]!;
+    const picked = addedCount > 0 && pick(i);
+    read.file(addedCount, removedCount);
+    for (let n = addedCount + removedCount; n > 0; n--) {
+      read.next();
+      if (picked && read.sign === STAR) line(i, data, read.start, read.stop);
+    }
+  }
+  read.finish();
+  return true;
+}
+
+/**
+ * The files of a patch the store gave, without reading its lines (undefined: a patch from git, or a
+ * store made without `counted`).
+ */
+export function summaryOf(patch: CommitPatch): readonly FileSummary[] | undefined {
+  return headers.get(patch)?.map(([path, oldPath, added, removed, counted]) => ({ path, oldPath, added, removed, counted }));
+}
+
+/**
+ * A patch from its record's header, `files` decoded from its lines (`lines`) when first read.
+ * `marks`: the test whose answers the record's signs hold ('*'), when its header counted them.
+ */
+export function recordPatch(sha: string, header: RecordHeader, lines: () => LentBytes, marks: LineOf<boolean> | null): CommitPatch {
+  let files: FilePatch[] | undefined;
+  const patch = {} as CommitPatch;
+  Object.defineProperties(patch, {
+    sha: { value: sha, enumerable: true, writable: true },
+    files: {
+      enumerable: true,
+      get: () => {
+        if (!files) {
+          const { data, start, end } = lines();
+          files = decodeFiles(data.toString('utf8', start, end), 0, header, damagedRecord(sha));
+        }
+        return files;
+      },
+    },
+  });
+  if (header.every((f) => f[4] >= 0)) headers.set(patch, header);
+  // Once split, the lines are what a reader asks for (keyedFiles keys them).
+  records.set(patch, () => (files ? null : { lines: lines(), header, marks }));
+  return patch;
+}
+
+/**
+ * A patch's record while its lines are not split into strings: its header, its lines (lent for the
+ * call) and the test its signs mark (undefined: a patch of strings, or split already).
+ */
+export function recordOf(patch: CommitPatch): { lines: LentBytes; header: RecordHeader; marks: LineOf<boolean> | null } | undefined {
+  return records.get(patch)?.() ?? undefined;
+}
+
+/** The error of a record that is not what its header says. */
+export function damagedRecord(sha: string): () => Error {
+  return () => new Error(`paceflow's diff store holds a damaged record for ${sha}`);
+}
+
+const NEWLINE = 0x0a;
