@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CommitPatch } from '../../git/patches.js';
-import { type KeyedFile, keyedFiles, readPatches } from '../../git/patch-store.js';
+import { readPatches } from '../../git/patch-store.js';
+import { type KeyedFile, keyedFiles } from '../../git/record-patches.js';
 import { isNontrivialRange, NORMAL_LINE_KEY } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
 import { collectIfGrown } from '../../heap.js';
@@ -121,14 +122,23 @@ export async function diffInversionReverts(ctx: OutcomeContext, edges: Map<strin
 type Lines = Map<string, Map<number, number>>;
 
 /**
- * C's non-trivial added lines, by path and normal line. Keyed where they stand in the kept patch's
- * record (keyedFiles, as churn keys its lines), its non-trivial lines by the marks the store put
- * on them: decoded into a string per line first, the partial rule allocated ~280 MB in the 80k
- * bench history's first outcome build (V8's sampling heap profile, objects collected included).
+ * A commit's patch as the partial rule holds it between batches: its files' lines keyed where they
+ * stand in the patch's record (keyedFiles, as churn keys its lines), its added ones flagged
+ * non-trivial by the marks the store put on them. Decoded into a string per line first, the rule
+ * allocated ~280 MB in the 80k bench history's first outcome build (V8's sampling heap profile,
+ * objects collected included); holding the patches themselves, it held each one's bytes — on git's
+ * own history with its pull requests a whole-tree commit's 49 MB, where its keys are 14 MB.
  */
-function addedLines(c: CommitPatch): Lines {
+type KeyedPatch = KeyedFile[];
+
+function keyedPatch(patch: CommitPatch): KeyedPatch {
+  return keyedFiles(patch, NORMAL_LINE_KEY, isNontrivialRange);
+}
+
+/** C's non-trivial added lines, by path and normal line. */
+function addedLines(c: KeyedPatch): Lines {
   const lines: Lines = new Map();
-  for (const f of keyedFiles(c, NORMAL_LINE_KEY, isNontrivialRange)) {
+  for (const f of c) {
     let inPath = lines.get(f.path);
     for (let i = 0; i < f.added.length; i++) {
       if (f.addedFlags[i] === 0) continue;
@@ -144,19 +154,17 @@ function addedLines(c: CommitPatch): Lines {
 }
 
 /**
- * A later commit's added and removed lines, keyed once: one commit is applied to every target
- * whose window holds it (applying them took 0.78 s of the 20k bench history's first run,
- * normalizing the same lines again; 0.49 s with each commit's lines normalized once).
+ * A later commit's added lines as a set, made once: one commit is applied to every target whose
+ * window holds it (applying them took 0.78 s of the 20k bench history's first run, normalizing the
+ * same lines again; 0.49 s with each commit's lines normalized once).
  */
-const keyed = new WeakMap<CommitPatch, { readded: Set<number>; files: KeyedFile[] }>();
-function keyedLines(r: CommitPatch): { readded: Set<number>; files: KeyedFile[] } {
-  let lines = keyed.get(r);
+const readdedOf = new WeakMap<KeyedPatch, Set<number>>();
+function readded(r: KeyedPatch): Set<number> {
+  let lines = readdedOf.get(r);
   if (!lines) {
-    const files = keyedFiles(r, NORMAL_LINE_KEY);
-    const readded = new Set<number>();
-    for (const f of files) for (const key of f.added) readded.add(key);
-    lines = { readded, files };
-    keyed.set(r, lines);
+    lines = new Set<number>();
+    for (const f of r) for (const key of f.added) lines.add(key);
+    readdedOf.set(r, lines);
   }
   return lines;
 }
@@ -166,16 +174,16 @@ function keyedLines(r: CommitPatch): { readded: Set<number>; files: KeyedFile[] 
  * and (applied to `present`) the lines left after it — a rename carries them to the new path, a
  * line removed and added back (moved, re-indented) stays.
  */
-function applyLater(r: CommitPatch, present: Lines): number {
-  const { readded, files } = keyedLines(r);
+function applyLater(r: KeyedPatch, present: Lines): number {
+  const addedBack = readded(r);
   let deleted = 0;
-  for (const f of files) {
+  for (const f of r) {
     const from = f.oldPath ?? f.path;
     const inPath = present.get(from);
     if (inPath)
       for (const key of f.removed) {
         const n = inPath.get(key) ?? 0;
-        if (n === 0 || readded.has(key)) continue;
+        if (n === 0 || addedBack.has(key)) continue;
         if (n === 1) inPath.delete(key);
         else inPath.set(key, n - 1);
         deleted++;
@@ -376,7 +384,7 @@ export async function partialReverts(
   // that needs it, so each diff is read about once — not once per batch whose window holds it
   // (~3.5× the history's diffs on a 20k-commit first run, in 44 git processes, before).
   toCheck.sort((a, b) => ctx.landedAt(a.c) - ctx.landedAt(b.c));
-  let patches = new Map<string, CommitPatch>();
+  let patches = new Map<string, KeyedPatch>();
   // The verdicts are saved once, in key order, when every batch is done: saved a batch at a time,
   // each batch's transaction put its verdicts on random pages of the table (keyed by sha) — on the
   // 80k bench history's first run 6,181 WAL frames for its 270 pages. A run killed before then
@@ -385,14 +393,16 @@ export async function partialReverts(
   for (let i = 0; i < toCheck.length; i += batchSize) {
     const batch = toCheck.slice(i, i + batchSize);
     const wanted = new Set(batch.flatMap(({ c, later }) => (later.length > 0 ? [c, ...later] : [])));
-    const kept = new Map<string, CommitPatch>();
+    const kept = new Map<string, KeyedPatch>();
     for (const sha of wanted) {
       const patch = patches.get(sha);
       if (patch) kept.set(sha, patch);
     }
     patches = kept;
     const unread = [...wanted].filter((sha) => !patches.has(sha));
-    if (unread.length > 0) for await (const patch of readPatches(ctx.patches, unread, { cwd: ctx.cwd })) patches.set(patch.sha, patch);
+    // Each patch is keyed as it comes and let go: git's are lent, not copied.
+    if (unread.length > 0)
+      for await (const patch of readPatches(ctx.patches, unread, { cwd: ctx.cwd, lend: true })) patches.set(patch.sha, keyedPatch(patch));
     for (const { c, later, digest } of batch) {
       let revert: string | null = null;
       const own = patches.get(c);
