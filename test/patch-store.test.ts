@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PatchStore, readPatches, storeFileReads } from '../src/git/patch-store.js';
-import { forEachCountedLine, keyedFiles, recordOf, summaryOf } from '../src/git/record-patches.js';
+import { forEachCountedLine, keyedFiles, letGo, recordOf, summaryOf } from '../src/git/record-patches.js';
 import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
@@ -310,6 +310,14 @@ describe('PatchStore', () => {
       expect(keyedFiles(p, NORMAL_LINE_KEY)).toEqual(keyedFiles(copies[lent.length]!, NORMAL_LINE_KEY));
       lent.push(p);
     }
+    // Let go of, the last one's lines throw too.
+    const again: CommitPatch[] = [];
+    for await (const p of readCommitPatches(shas, { cwd: repo.dir, lend: true })) {
+      if (again.length === 0) expect(p.files).toEqual(copies[0]!.files);
+      letGo(p);
+      again.push(p);
+    }
+    expect(() => again.at(-1)!.files).toThrow('after the next one was asked for');
     // The last one stays readable (nothing read over it); every earlier one throws.
     expect(lent.at(-1)!.files).toEqual(copies.at(-1)!.files);
     const withLines = copies.findIndex((p) => p.files.some((f) => f.added.length > 0));

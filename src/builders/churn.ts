@@ -1,7 +1,7 @@
 import type { PaceflowConfig } from '../config/config.js';
 import type { Database } from '../db/driver.js';
 import { type PatchStore, readPatches } from '../git/patch-store.js';
-import { type KeyedFile, keyedFiles } from '../git/record-patches.js';
+import { type KeyedFile, keyedFiles, letGo } from '../git/record-patches.js';
 import {
   churnInputs,
   type Evidence,
@@ -156,6 +156,7 @@ async function churnPass(
     // a subject's added lines are asked whether they are non-trivial (they join the live lines).
     const subject = subjects.has(m.sha);
     const files = keyedFiles(patch, NORMAL_LINE_KEY, subject ? isNontrivialRange : undefined);
+    letGo(patch);
     live.remove(files, m.at);
     if (subject) results.push(addSubject(live, files, m, evidence(m), options.pathScope));
   }

@@ -1,7 +1,7 @@
 import { PatchIdStream } from './patch-id.js';
 import { hashedLineEnd, lineHashOfBytes } from './line-balance.js';
 import { type CountedLines, MINUS, PLUS, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
-import { recordPatch } from './record-patches.js';
+import { type LentBytes, recordPatch } from './record-patches.js';
 import { BOUNDED_PACK_WINDOWS, streamGit, type GitOptions } from './run.js';
 
 /**
@@ -205,7 +205,14 @@ export class PatchRecordParser {
     this.balance = 0;
     this.length = 0;
     this.marks.length = 0;
-    // A buffer a whole-tree commit grew is not held for the rest of the stream.
+    this.dropLargeBuffer();
+  }
+
+  /**
+   * A buffer a whole-tree commit grew is not held for the rest of the stream (the next start lets
+   * it go, or a reader done with a lent record earlier: readCommitPatches).
+   */
+  dropLargeBuffer(): void {
     if (this.body.length > BODY_BYTES_KEPT) this.body = Buffer.allocUnsafe(BODY_BYTES);
   }
 
@@ -364,15 +371,22 @@ export async function* readCommitPatches(
       return recordPatch(sha, header, () => lines, marks);
     }
     const mine = ++lent;
-    const lines = { data: body, start: 0, end: body.length };
+    let lines: LentBytes | null = { data: body, start: 0, end: body.length };
     return recordPatch(
       sha,
       header,
       () => {
-        if (mine !== lent) throw new Error(`paceflow read the lent patch of ${sha} after the next one was asked for`);
+        if (mine !== lent || !lines) throw new Error(`paceflow read the lent patch of ${sha} after the next one was asked for`);
         return lines;
       },
       marks,
+      () => {
+        // Let go (letGo): neither the patch nor the parser holds a large buffer while the reader works on.
+        if (mine !== lent) return;
+        lines = null;
+        lent++;
+        parser.dropLargeBuffer();
+      },
     );
   };
   /**

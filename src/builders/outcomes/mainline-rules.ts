@@ -1,6 +1,6 @@
 import { collectIfGrown } from '../../heap.js';
 import { readPatches } from '../../git/patch-store.js';
-import { keyedFiles } from '../../git/record-patches.js';
+import { keyedFiles, letGo } from '../../git/record-patches.js';
 import type { CommitPatch } from '../../git/patches.js';
 import { isNontrivialRange, NORMAL_LINE_KEY } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
@@ -387,7 +387,8 @@ async function contentCopies(
     .map((sha) => ({ sha, at: ctx.time(sha) }))
     .sort((x, y) => (Number.isNaN(x.at) ? 1 : Number.isNaN(y.at) ? -1 : x.at - y.at))
     .map((c) => c.sha);
-  // Each patch is keyed (addedLinesOf) and let go: git's are lent, not copied.
+  // Each patch is keyed (addedLinesOf) and let go: git's are lent, not copied, and their bytes
+  // are gone before the patch's candidates are compared.
   for await (const patch of readPatches(ctx.patches, byTime, { cwd: ctx.cwd, lend: true })) {
     // Each commit's candidates' files are garbage once compared: collected as they pile up, not
     // only after the rule (git's own history with sessions: the heap grew 85 → 170 MB over its
@@ -395,6 +396,7 @@ async function contentCopies(
     collectIfGrown();
     found.set(patch.sha, { copy: null, candidates: 0 });
     const added = addedLinesOf(patch);
+    letGo(patch);
     if (added.size === 0) continue;
     const paths = [...added.keys()];
     const written = ctx.time(patch.sha);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { CommitPatch } from '../../git/patches.js';
 import { readPatches } from '../../git/patch-store.js';
-import { type KeyedFile, keyedFiles } from '../../git/record-patches.js';
+import { type KeyedFile, keyedFiles, letGo } from '../../git/record-patches.js';
 import { isNontrivialRange, NORMAL_LINE_KEY } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
 import { collectIfGrown } from '../../heap.js';
@@ -132,7 +132,9 @@ type Lines = Map<string, Map<number, number>>;
 type KeyedPatch = KeyedFile[];
 
 function keyedPatch(patch: CommitPatch): KeyedPatch {
-  return keyedFiles(patch, NORMAL_LINE_KEY, isNontrivialRange);
+  const keyed = keyedFiles(patch, NORMAL_LINE_KEY, isNontrivialRange);
+  letGo(patch);
+  return keyed;
 }
 
 /** C's non-trivial added lines, by path and normal line. */
