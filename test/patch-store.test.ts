@@ -345,13 +345,17 @@ describe('PatchStore', () => {
       repo.write('big.ts', `${big.join('\n')}\n`).commit('big'),
       repo.write('small.ts', 'export const small = 1;\n').commit('small'),
       repo.write('big.ts', `${big.slice(1).join('\n')}\n`).commit('one line less'),
+      // One line longer than many of git's chunks (a minified file's).
+      repo.write('min.js', `${'x'.repeat(3 << 20)}\n`).commit('minified'),
     ];
     const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
     expect(read.map((p) => p.files.map((f) => [f.path, f.added.length, f.removed.length]))).toEqual([
       [['big.ts', 120_000, 0]],
       [['small.ts', 1, 0]],
       [['big.ts', 0, 1]],
+      [['min.js', 1, 0]],
     ]);
+    expect(read[3]!.files[0]!.added).toEqual(['x'.repeat(3 << 20)]);
     expect(read[0]!.files[0]!.added).toEqual(big);
     expect(read[1]!.files[0]!.added).toEqual(['export const small = 1;']);
     expect(read[2]!.files[0]!.removed).toEqual([big[0]]);

@@ -414,16 +414,26 @@ export async function* readCommitPatches(
     }
   }
 
-  let carry = EMPTY;
+  // The unfinished line's pieces: joined once its newline comes, so that a line longer than many
+  // chunks (a minified file's) is copied once, not once per chunk.
+  let carry: Buffer[] = [];
   for await (const chunk of streamGit(args, { ...gitOptions, env, input: `${shas.join('\n')}\n` })) {
     ids?.write(chunk);
-    const data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
-    const end = data.lastIndexOf(NEWLINE) + 1;
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last < 0) {
+      carry.push(chunk);
+      continue;
+    }
+    const data = carry.length > 0 ? Buffer.concat([...carry, chunk]) : chunk;
+    const end = data.length - (chunk.length - last - 1);
     yield* read(data, 0, end);
     // A copy of the unfinished line, so that the chunk it came from can be freed.
-    carry = end < data.length ? Buffer.from(data.subarray(end)) : EMPTY;
+    carry = end < data.length ? [Buffer.from(data.subarray(end))] : [];
   }
-  if (carry.length > 0) yield* read(carry, 0, carry.length);
+  if (carry.length > 0) {
+    const data = Buffer.concat(carry);
+    yield* read(data, 0, data.length);
+  }
   const last = finished();
   if (last) yield last;
   if (ids && onPatchIds) {
@@ -434,7 +444,6 @@ export async function* readCommitPatches(
   }
 }
 
-const EMPTY = Buffer.alloc(0);
 /** A newline and the start of the line that begins each commit's text. */
 const NEXT_COMMIT = Buffer.from('\ncommit ', 'latin1');
 
