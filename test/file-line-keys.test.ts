@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileLineKeysReader, KeyRing, lineKeysWork, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
+import { FileLineKeysReader, KeyRing, keysInBoth, keysNotIn, lineKeysWork, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
 import { normalLineHash } from '../src/builders/lines.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
@@ -48,6 +48,53 @@ describe("a file version's line keys", () => {
     const keys = lineKeysOf(bytes);
     expect(countOf(keys, normalLineHash(bytes.toString('utf8').split('\n')[0]!))).toBe(1);
     expect(countOf(keys, normalLineHash('c'))).toBe(1);
+  });
+});
+
+// The content rule's comparisons against a model: multisets of keys, the file's in any order.
+describe('how many of a commit’s line keys a file holds', () => {
+  /** The model: each file key used once, the wanted keys it matched taken out in order. */
+  const model = (wanted: readonly number[], file: readonly number[]) => {
+    const left = new Map<number, number>();
+    for (const k of file) left.set(k, (left.get(k) ?? 0) + 1);
+    const absent: number[] = [];
+    for (const k of wanted) {
+      const n = left.get(k) ?? 0;
+      if (n > 0) left.set(k, n - 1);
+      else absent.push(k);
+    }
+    return { both: wanted.length - absent.length, absent };
+  };
+  /** Two keys whose low 32 bits are the same: one slot of the table, the second found by probing. */
+  const twin = 2 ** 40 + 12_345;
+  const random = (seed: number, n: number, distinct: number) => {
+    let s = seed;
+    return Array.from({ length: n }, () => {
+      s = (Math.imul(s, 1_103_515_245) + 12_345) >>> 0;
+      // Keys as large as normalLineHash's (53 bits), few distinct values: repeats on both sides.
+      return (s % distinct) * 2 ** 33 + (s % 7);
+    });
+  };
+  it.each([
+    ['nothing wanted', [], [1, 2, 3]],
+    ['an empty file', [1, 2], []],
+    ['each held once', [5, 9, 7], [7, 1, 5, 9]],
+    ['a key wanted twice, held once', [4, 4, 6], [6, 4, 8]],
+    ['a key wanted once, held three times', [4], [4, 4, 4]],
+    ['keys sharing their low 32 bits', [twin, twin + 2 ** 32, 12_345], [twin + 2 ** 32, 12_345, 3]],
+    ['random multisets, the file unsorted', random(7, 300, 40), random(11, 900, 60)],
+    ['more wanted than the table first holds', random(3, 5_000, 4_000), random(5, 2_000, 4_000)],
+  ] as const)('%s', (_, wanted, file) => {
+    const expected = model(wanted, file);
+    expect(keysInBoth(Float64Array.from(wanted), Float64Array.from(file))).toBe(expected.both);
+    expect([...keysNotIn(Float64Array.from(wanted), Float64Array.from(file))]).toEqual(expected.absent);
+  });
+
+  it('leaves nothing behind for the next comparison', () => {
+    expect(keysInBoth(Float64Array.from([1, 2, 3]), Float64Array.from([3, 2, 1]))).toBe(3);
+    // Same wanted keys again: every count starts afresh.
+    expect(keysInBoth(Float64Array.from([1, 2, 3]), Float64Array.from([1]))).toBe(1);
+    expect([...keysNotIn(Float64Array.from([1, 2, 3]), Float64Array.from([2]))]).toEqual([1, 3]);
   });
 });
 
