@@ -84,6 +84,7 @@ describe('how many of a commit’s line keys a file holds', () => {
     ['keys sharing their low 32 bits', [twin, twin + 2 ** 32, 12_345], [twin + 2 ** 32, 12_345, 3]],
     ['random multisets, the file unsorted', random(7, 300, 40), random(11, 900, 60)],
     ['more wanted than the table first holds', random(3, 5_000, 4_000), random(5, 2_000, 4_000)],
+    ['more wanted than the process keeps a table for', random(13, 40_000, 30_000), random(17, 10_000, 30_000)],
   ] as const)('%s', (_, wanted, file) => {
     const expected = model(wanted, file);
     expect(keysInBoth(Float64Array.from(wanted), Float64Array.from(file))).toBe(expected.both);

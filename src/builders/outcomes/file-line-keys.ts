@@ -63,17 +63,22 @@ export function keysNotIn(wanted: LineKeys, file: LineKeys): LineKeys {
 
 /**
  * `wanted`'s distinct keys with how often each stands (`left`; `held` zero), in an open-addressing
- * table at most half full. One table for the process, made larger as needed and cleared for each
- * use: keysInBoth runs for every file of every candidate of every branch commit.
+ * table at most half full. One table for the process, made larger as needed up to SCRATCH_SLOTS and
+ * cleared for each use: keysInBoth runs for every file of every candidate of every branch commit.
+ * A larger one (a commit adding a generated file of many thousand lines) is made for the call and
+ * let go: held for the process, it would stay on the peak of every later build.
  */
 function countTable(wanted: LineKeys): KeyCounts {
   let size = 8;
   while (size < wanted.length * 2) size *= 2;
-  if (scratch.keys.length < size) scratch = new KeyCounts(size);
-  scratch.reset(size);
-  for (let w = 0; w < wanted.length; w++) scratch.add(wanted[w]!);
-  return scratch;
+  const table = size > SCRATCH_SLOTS ? new KeyCounts(size) : scratch.keys.length >= size ? scratch : (scratch = new KeyCounts(size));
+  table.reset(size);
+  for (let w = 0; w < wanted.length; w++) table.add(wanted[w]!);
+  return table;
 }
+
+/** The most slots the process's table keeps (17 bytes each: ~1.1 MB). */
+const SCRATCH_SLOTS = 1 << 16;
 
 class KeyCounts {
   readonly keys: Float64Array;
