@@ -71,7 +71,8 @@ export function keysNotIn(wanted: LineKeys, file: LineKeys): LineKeys {
 function countTable(wanted: LineKeys): KeyCounts {
   let size = 8;
   while (size < wanted.length * 2) size *= 2;
-  const table = size > SCRATCH_SLOTS ? new KeyCounts(size) : scratch.keys.length >= size ? scratch : (scratch = new KeyCounts(size));
+  if (size <= SCRATCH_SLOTS && scratch.keys.length < size) scratch = new KeyCounts(size);
+  const table = size > SCRATCH_SLOTS ? new KeyCounts(size) : scratch;
   table.reset(size);
   for (let w = 0; w < wanted.length; w++) table.add(wanted[w]!);
   return table;
