@@ -186,16 +186,27 @@ describe('the ring that holds versions’ keys', () => {
     expect(answered).toBeGreaterThan(1000);
   });
 
-  it('keeps a version asked over half a ring behind (written again at the head), and lets an unasked one go', () => {
+  it('keeps a version asked near the end of its turn (written again at the head), and lets an unasked one go', () => {
     const ring = new KeyRing(10);
     ring.put('a', keysOf('a1', 3));
     ring.put('b', keysOf('b1', 3));
-    ring.put('c', keysOf('c1', 2)); // 8 written: a is 8 behind, over half
-    expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]); // now at the head: 8..10 → wraps to 0..3
+    ring.put('c', keysOf('c1', 3)); // 9 written: a is 9 behind, over 0.85 of the ring
+    expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]); // now at the head: 9..10 → wraps to 0..3
     ring.put('d', keysOf('d1', 3));
     expect(ring.get('b')).toBeUndefined(); // written over by d
     expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]);
     expect([...ring.get('d')!]).toEqual([...keysOf('d1', 3)]);
+  });
+
+  it('leaves a version asked well within its turn where it stands: it goes when the ring comes round', () => {
+    const ring = new KeyRing(10);
+    ring.put('a', keysOf('a1', 3));
+    ring.put('b', keysOf('b1', 3));
+    ring.put('c', keysOf('c1', 2)); // 8 written: a is 8 behind, under 0.85 of the ring
+    expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]); // not moved
+    ring.put('d', keysOf('d1', 3)); // 8..10 does not fit: wraps to 0..3, over a
+    expect(ring.get('a')).toBeUndefined();
+    expect([...ring.get('b')!]).toEqual([...keysOf('b1', 3)]);
   });
 
   it('lends a version larger than the ring where it stands, holding nothing', () => {
