@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PatchStore, readPatches, storeFileReads } from '../src/git/patch-store.js';
-import { forEachCountedLine, keyedFiles, letGo, recordOf, summaryOf } from '../src/git/record-patches.js';
+import { damagedGitRecord, forEachCountedLine, keyedFiles, letGo, recordOf, recordPatch, summaryOf } from '../src/git/record-patches.js';
 import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
@@ -436,6 +436,21 @@ describe('PatchStore', () => {
       expect(kept.files).toEqual([{ path: 'f.ts', oldPath: null, added: ['a', 'b', 'c'], removed: ['x', 'y'] }]);
     }
     store.close();
+  });
+
+  // A record read from git that is not what its header counts names git's diff, not the store.
+  it('a damaged record from git names git’s diff of the commit', () => {
+    const sha = 'b'.repeat(40);
+    const patch = recordPatch(
+      sha,
+      [['f.ts', null, 3, 2, 0]],
+      () => ({ data: Buffer.from('+a\n-x\n+b\n-y\n-z\n'), start: 0, end: 18 }),
+      null,
+      undefined,
+      damagedGitRecord(sha),
+    );
+    expect(() => keyedFiles(patch, NORMAL_LINE_KEY)).toThrow(`git's diff of ${sha} does not hold the lines its header counts`);
+    expect(() => patch.files).toThrow(`git's diff of ${sha}`);
   });
 
   // The store's own line test marks each added line's sign as it keeps it: keyed with that test,

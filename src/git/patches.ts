@@ -1,7 +1,7 @@
 import { PatchIdStream } from './patch-id.js';
 import { hashedLineEnd, lineHashOfBytes } from './line-balance.js';
 import { type CountedLines, MINUS, PLUS, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
-import { type LentBytes, recordPatch } from './record-patches.js';
+import { damagedGitRecord, type LentBytes, recordPatch } from './record-patches.js';
 import { BOUNDED_PACK_WINDOWS, streamGit, type GitOptions } from './run.js';
 
 /**
@@ -368,7 +368,7 @@ export async function* readCommitPatches(
       // The parser's buffer goes on to the next commit: the patch gets a copy of its own — but
       // for a buffer the parser lets go (a whole-tree commit's: never held twice).
       const lines = { data: parser.keepsBuffer() ? Buffer.from(body) : body, start: 0, end: body.length };
-      return recordPatch(sha, header, () => lines, marks);
+      return recordPatch(sha, header, () => lines, marks, undefined, damagedGitRecord(sha));
     }
     const mine = ++lent;
     let lines: LentBytes | null = { data: body, start: 0, end: body.length };
@@ -387,6 +387,7 @@ export async function* readCommitPatches(
         lent++;
         parser.dropLargeBuffer();
       },
+      damagedGitRecord(sha),
     );
   };
   /**

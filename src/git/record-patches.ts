@@ -23,8 +23,20 @@ export interface FileSummary {
 /** The header of each patch the store gave whose files were counted. */
 const headers = new WeakMap<CommitPatch, RecordHeader>();
 
-/** The lines of each patch the store gave, while they are not split into strings (null after). */
-const records = new WeakMap<CommitPatch, () => { lines: LentBytes; header: RecordHeader; marks: LineOf<boolean> | null } | null>();
+/**
+ * A patch's record while its lines are not split into strings: its header, its lines (lent for the
+ * call), the test its signs mark, and the error its lines give when they are not what the header
+ * counts (naming where the record came from: the store or git).
+ */
+interface UnsplitRecord {
+  lines: LentBytes;
+  header: RecordHeader;
+  marks: LineOf<boolean> | null;
+  damaged: () => Error;
+}
+
+/** The lines of each patch the store or git gave, while they are not split into strings (null after). */
+const records = new WeakMap<CommitPatch, () => UnsplitRecord | null>();
 
 /** Bytes data[start, end) lent for the call (a store's: it reads over them next). */
 export interface LentBytes {
@@ -70,7 +82,7 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
   const { lines, header } = record;
   const { data } = lines;
   const marked = flag !== undefined && record.marks === flag;
-  const line = new RecordLines(lines, damagedRecord(patch.sha));
+  const line = new RecordLines(lines, record.damaged);
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
     const added = new Float64Array(addedCount);
     const addedFlags = new Uint8Array(flag ? addedCount : 0);
@@ -161,7 +173,7 @@ export function forEachCountedLine(
   const record = header ? records.get(patch)?.() : null;
   if (!header || !record || record.marks === null) return false;
   const { data } = record.lines;
-  const read = new RecordLines(record.lines, damagedRecord(patch.sha));
+  const read = new RecordLines(record.lines, record.damaged);
   for (let i = 0; i < header.length; i++) {
     const [, , addedCount, removedCount] = header[i]!;
     const picked = addedCount > 0 && pick(i);
@@ -186,7 +198,8 @@ export function summaryOf(patch: CommitPatch): readonly FileSummary[] | undefine
 /**
  * A patch from its record's header, `files` decoded from its lines (`lines`) when first read.
  * `marks`: the test whose answers the record's signs hold ('*'), when its header counted them.
- * `release`: what letGo does for it.
+ * `release`: what letGo does for it. `damaged`: the error of lines that are not what the header
+ * counts (the store's by default; git's reader says it was git's output).
  */
 export function recordPatch(
   sha: string,
@@ -194,6 +207,7 @@ export function recordPatch(
   lines: () => LentBytes,
   marks: LineOf<boolean> | null,
   release?: () => void,
+  damaged: () => Error = damagedRecord(sha),
 ): CommitPatch {
   let files: FilePatch[] | undefined;
   const patch = {} as CommitPatch;
@@ -204,7 +218,7 @@ export function recordPatch(
       get: () => {
         if (!files) {
           const { data, start, end } = lines();
-          files = decodeFiles(data.toString('utf8', start, end), 0, header, damagedRecord(sha));
+          files = decodeFiles(data.toString('utf8', start, end), 0, header, damaged);
         }
         return files;
       },
@@ -212,7 +226,7 @@ export function recordPatch(
   });
   if (header.every((f) => f[4] >= 0)) headers.set(patch, header);
   // Once split, the lines are what a reader asks for (keyedFiles keys them).
-  records.set(patch, () => (files ? null : { lines: lines(), header, marks }));
+  records.set(patch, () => (files ? null : { lines: lines(), header, marks, damaged }));
   if (release) releases.set(patch, release);
   return patch;
 }
@@ -230,17 +244,19 @@ export function letGo(patch: CommitPatch): void {
   releases.get(patch)?.();
 }
 
-/**
- * A patch's record while its lines are not split into strings: its header, its lines (lent for the
- * call) and the test its signs mark (undefined: a patch of strings, or split already).
- */
-export function recordOf(patch: CommitPatch): { lines: LentBytes; header: RecordHeader; marks: LineOf<boolean> | null } | undefined {
+/** A patch's record while its lines are not split into strings (undefined: a patch of strings, or split already). */
+export function recordOf(patch: CommitPatch): UnsplitRecord | undefined {
   return records.get(patch)?.() ?? undefined;
 }
 
-/** The error of a record that is not what its header says. */
+/** The error of a stored record that is not what its header says. */
 export function damagedRecord(sha: string): () => Error {
   return () => new Error(`paceflow's diff store holds a damaged record for ${sha}`);
+}
+
+/** The error of a diff read from git that is not what its own header counts. */
+export function damagedGitRecord(sha: string): () => Error {
+  return () => new Error(`git's diff of ${sha} does not hold the lines its header counts`);
 }
 
 const NEWLINE = 0x0a;
