@@ -441,10 +441,12 @@ describe('PatchStore', () => {
   // A record read from git that is not what its header counts names git's diff, not the store.
   it('a damaged record from git names git’s diff of the commit', () => {
     const sha = 'b'.repeat(40);
+    // One added line short of what the header counts (the store's case 'one added line short').
+    const body = Buffer.from('+a\n-x\n+b\n-y\n-z\n');
     const patch = recordPatch(
       sha,
       [['f.ts', null, 3, 2, 0]],
-      () => ({ data: Buffer.from('+a\n-x\n+b\n-y\n-z\n'), start: 0, end: 18 }),
+      () => ({ data: body, start: 0, end: body.length }),
       null,
       undefined,
       damagedGitRecord(sha),
