@@ -359,6 +359,15 @@ describe('PatchStore', () => {
     expect(read[0]!.files[0]!.added).toEqual(big);
     expect(read[1]!.files[0]!.added).toEqual(['export const small = 1;']);
     expect(read[2]!.files[0]!.removed).toEqual([big[0]]);
+    // Lent and let go, the grown buffer is shrunk back under the patch (its lines gone at once,
+    // not at V8's next collection) and the commits after it are read into what is left.
+    const lent: CommitPatch[] = [];
+    for await (const p of readCommitPatches(shas, { cwd: repo.dir, lend: true })) {
+      expect(keyedFiles(p, NORMAL_LINE_KEY)).toEqual(keyedFiles(read[lent.length]!, NORMAL_LINE_KEY));
+      letGo(p);
+      lent.push(p);
+    }
+    expect(() => lent[0]!.files).toThrow('after the next one was asked for');
   });
 
   // A patch read from git is its record's bytes (readCommitPatches): read with the store's line

@@ -1,6 +1,7 @@
 import { PatchIdStream } from './patch-id.js';
 import { hashedLineEnd, lineHashOfBytes } from './line-balance.js';
 import { type CountedLines, MINUS, PLUS, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
+import { GrowingBytes } from './growing-bytes.js';
 import { damagedGitRecord, type LentBytes, recordPatch } from './record-patches.js';
 import { BOUNDED_PACK_WINDOWS, streamGit, type GitOptions } from './run.js';
 
@@ -187,8 +188,11 @@ export class PatchRecordParser {
   private sections = new FileSections<RecordedFile>(newRecordedFile);
   /** The commit's line balance so far, int32: removed lines add, added ones subtract. */
   private balance = 0;
-  /** The record's lines so far: one buffer for every commit, each record's body a view of it, lent (PatchSink, log.ts). */
-  private body = Buffer.allocUnsafe(BODY_BYTES);
+  /**
+   * The record's lines so far: one buffer for every commit, each record's body a view of it, lent
+   * (PatchSink, log.ts); grown in place for a large commit and shrunk back after it (growing-bytes.ts).
+   */
+  private readonly body = new GrowingBytes(BODY_BYTES);
   private length = 0;
   /** Where in `body` the run being read puts the signs of its added lines `counted` holds. */
   private readonly marks: number[] = [];
@@ -209,11 +213,12 @@ export class PatchRecordParser {
   }
 
   /**
-   * A buffer a whole-tree commit grew is not held for the rest of the stream (the next start lets
-   * it go, or a reader done with a lent record earlier: readCommitPatches).
+   * A buffer a whole-tree commit grew is not held for the rest of the stream: its pages go back
+   * at the next start, or when a reader is done with a lent record earlier (readCommitPatches).
+   * The last record's body reads nothing after (handOver keeps it instead).
    */
   dropLargeBuffer(): void {
-    if (this.body.length > BODY_BYTES_KEPT) this.body = Buffer.allocUnsafe(BODY_BYTES);
+    if (this.body.largerThan(BODY_BYTES_KEPT)) this.body.shrink();
   }
 
   /** The patch's lines in data[start, end): whole lines, each ended by a newline but perhaps the stream's last. */
@@ -268,23 +273,17 @@ export class PatchRecordParser {
   }
 
   private copy(data: Buffer, from: number, to: number): void {
-    this.reserve(to - from);
-    data.copy(this.body, this.length, from, to);
+    this.body.grow(this.length + to - from, this.length);
+    const body = this.body.bytes;
+    data.copy(body, this.length, from, to);
     this.length += to - from;
-    for (const at of this.marks) this.body[at] = STAR;
+    for (const at of this.marks) body[at] = STAR;
     this.marks.length = 0;
   }
 
   private copyNewline(): void {
-    this.reserve(1);
-    this.body[this.length++] = NEWLINE;
-  }
-
-  private reserve(bytes: number): void {
-    if (this.length + bytes <= this.body.length) return;
-    const larger = Buffer.allocUnsafe(Math.max(this.body.length * 2, this.length + bytes));
-    this.body.copy(larger, 0, 0, this.length);
-    this.body = larger;
+    this.body.grow(this.length + 1, this.length);
+    this.body.bytes[this.length++] = NEWLINE;
   }
 
   /**
@@ -299,15 +298,18 @@ export class PatchRecordParser {
     const { files, binary } = this.sections;
     const header: RecordHeader = files.map((f) => [f.path, f.oldPath, f.added, f.removed, counted ? f.counted : -1]);
     // Lent, not copied (PatchSink in log.ts): the buffer goes on to the next commit.
-    return { record: { sha, header, body: this.body.subarray(0, this.length) }, binary, lineBalance: this.balance >>> 0 };
+    return { record: { sha, header, body: this.body.bytes.subarray(0, this.length) }, binary, lineBalance: this.balance >>> 0 };
   }
 
   /**
-   * Whether the buffer the last record's body is a view of goes on to the next commit: one grown
-   * past BODY_BYTES_KEPT is let go instead (start), so that body needs no copy to be kept.
+   * The last record's body to keep: a copy, or — from a buffer grown past BODY_BYTES_KEPT, which
+   * would be shrunk at the next start — that buffer itself, handed over (never held twice), the
+   * parser going on with a new one.
    */
-  keepsBuffer(): boolean {
-    return this.body.length <= BODY_BYTES_KEPT;
+  keepBody(body: Buffer): Buffer {
+    if (!this.body.largerThan(BODY_BYTES_KEPT)) return Buffer.from(body);
+    this.body.release();
+    return body;
   }
 }
 
@@ -367,7 +369,7 @@ export async function* readCommitPatches(
     if (!lend) {
       // The parser's buffer goes on to the next commit: the patch gets a copy of its own — but
       // for a buffer the parser lets go (a whole-tree commit's: never held twice).
-      const lines = { data: parser.keepsBuffer() ? Buffer.from(body) : body, start: 0, end: body.length };
+      const lines = { data: parser.keepBody(body), start: 0, end: body.length };
       return recordPatch(sha, header, () => lines, marks, undefined, damagedGitRecord(sha));
     }
     const mine = ++lent;
