@@ -1,48 +1,80 @@
 /**
- * A buffer that grows in place and gives its pages back when it shrinks: a resizable ArrayBuffer
- * (ES2024; node 20's V8 has it), whose address range is reserved once and whose pages are committed
- * as it grows and returned to the system as it shrinks, at once.
+ * A buffer that grows without leaving its smaller selves behind: a plain Buffer while it is small,
+ * and past `inPlaceFrom` bytes a WebAssembly memory, which grows in place (its address range is
+ * reserved when it is made; only the pages written take memory) — nothing copied, nothing left for
+ * V8 to collect.
  *
  * Why (#20, memory bounded): a parser's buffer grown by doubling left each smaller buffer behind
  * as garbage outside V8's heap, freed only when V8 next collected. One whole-tree branch commit of
- * git's own history with its pull requests (a 49.5 MB record) grew one to 64 MB with the 32, 16,
- * 8 … MB before it still held, and the run's peak stood there (bench/README, sessions 62 and 64).
- * Grown in place nothing is copied or left behind, and once its reader is done, `shrink` returns
- * the 64 MB before the next commit is read instead of at some later collection.
+ * git's own history with its pull requests (a 49.5 MB record) grew one to 64 MB with the 32, 16 and
+ * 8 MB before it still held, and the run's peak stood there (bench/README, sessions 62, 64, 65).
+ *
+ * Why not a resizable ArrayBuffer, which could also give pages back: on node 20 (V8 11.3) every
+ * function reading a view of one runs ~4× slower, and ~10× once it has read views of both kinds
+ * (the record readers read the diff store's plain buffers too): session 65 measured it.
+ * A WebAssembly memory's buffer is a plain ArrayBuffer to them.
  */
+declare global {
+  // Node has WebAssembly's Memory; TypeScript declares it only in its DOM lib, which is not this program's.
+  namespace WebAssembly {
+    class Memory {
+      constructor(descriptor: { initial: number; maximum?: number });
+      readonly buffer: ArrayBuffer;
+      /** Adds `delta` pages of 64 KiB; the old buffer is detached (its views read nothing after). */
+      grow(delta: number): number;
+    }
+  }
+}
+
 export class GrowingBytes {
-  private store: ArrayBuffer;
-  /** The bytes: a view that `grow` and `shrink` replace (views taken before read the same bytes while they stay in range). */
+  /** Where the bytes live once past `inPlaceFrom` (null: a plain buffer). */
+  private memory: WebAssembly.Memory | null = null;
+  /** The bytes: a view that `grow` and `reset` replace. */
   bytes: Buffer;
 
   /**
-   * `initial`: the size it starts at and shrinks back to. `largest`: the most it grows in place
-   * (address space only, reserved at once); past it, a plain buffer is allocated and copied into,
-   * as a doubling buffer would, and views taken before read the old bytes.
+   * `initial`: the size it starts at and `reset` goes back to. `inPlaceFrom`: the size from which it
+   * grows in place; `largest`: the most it grows so (past it, plain buffers, copied into).
    */
   constructor(
     private readonly initial: number,
-    private readonly largest = RESERVED_BYTES,
+    private readonly inPlaceFrom: number,
+    private readonly largest = IN_PLACE_LARGEST,
   ) {
-    this.store = resizableStore(initial, largest);
-    this.bytes = Buffer.from(this.store, 0, initial);
+    this.bytes = Buffer.allocUnsafe(initial);
   }
 
-  /** Room for at least `total` bytes, the first `kept` of those held kept. */
+  /** Room for at least `total` bytes, the first `kept` of those held kept (views taken before may read nothing after). */
   grow(total: number, kept: number): void {
     if (total <= this.bytes.length) return;
     const size = Math.max(this.bytes.length * 2, total);
-    if (this.store.resizable && size <= this.store.maxByteLength) {
-      this.store.resize(size);
-      this.bytes = Buffer.from(this.store, 0, size);
-      return;
+    if (size >= this.inPlaceFrom && size <= this.largest && this.growInPlace(size, kept)) return;
+    const larger = Buffer.allocUnsafe(size);
+    this.bytes.copy(larger, 0, 0, kept);
+    this.memory = null;
+    this.bytes = larger;
+  }
+
+  private growInPlace(size: number, kept: number): boolean {
+    const pages = Math.ceil(size / PAGE);
+    try {
+      if (this.memory) this.memory.grow(pages - this.memory.buffer.byteLength / PAGE);
+      else {
+        const memory = new WebAssembly.Memory({ initial: pages, maximum: Math.ceil(this.largest / PAGE) });
+        this.bytes.copy(Buffer.from(memory.buffer), 0, 0, kept);
+        this.memory = memory;
+      }
+    } catch {
+      // No address space to reserve (a limit on it, ulimit -v): plain buffers, as before.
+      return false;
     }
-    // Past what it reserved (or none could be): a buffer of its own, the bytes copied.
-    const store = new ArrayBuffer(size);
-    const bytes = Buffer.from(store);
-    this.bytes.copy(bytes, 0, 0, kept);
-    this.store = store;
-    this.bytes = bytes;
+    this.bytes = Buffer.from(this.memory.buffer);
+    return true;
+  }
+
+  /** Whether its bytes are a WebAssembly memory's (it grew past `inPlaceFrom`). */
+  get inPlace(): boolean {
+    return this.memory !== null;
   }
 
   /** Whether it has grown past `size` bytes. */
@@ -51,35 +83,20 @@ export class GrowingBytes {
   }
 
   /**
-   * Back to the initial size, its pages past it returned to the system now: every view of those
-   * bytes reads nothing after (a view past a resizable buffer's end has length 0).
+   * Starts again at the initial size: the bytes held go to whoever holds a view of them (they
+   * stay as they are, and go when the last view does).
    */
-  shrink(): void {
-    if (this.bytes.length <= this.initial) return;
-    if (this.store.resizable) {
-      this.store.resize(this.initial);
-      this.bytes = Buffer.from(this.store, 0, this.initial);
-    } else this.release();
-  }
-
-  /** Lets the bytes go to whoever holds a view of them (kept as they are): a new store from here. */
-  release(): void {
-    this.store = resizableStore(this.initial, this.largest);
-    this.bytes = Buffer.from(this.store, 0, this.initial);
+  reset(): void {
+    this.memory = null;
+    this.bytes = Buffer.allocUnsafe(this.initial);
   }
 }
+
+/** A WebAssembly page. */
+const PAGE = 64 << 10;
 
 /**
- * The address space a growing buffer reserves: 1 GiB, more than any commit's diff paceflow has met
- * (the largest, 49.5 MB); only the pages written take memory.
+ * The most a buffer grows in place: 1 GiB, more than any commit's diff paceflow has met (the
+ * largest, 49.5 MB).
  */
-const RESERVED_BYTES = 1 << 30;
-
-function resizableStore(size: number, largest: number): ArrayBuffer {
-  try {
-    return new ArrayBuffer(size, { maxByteLength: largest });
-  } catch {
-    // The address space refused (a limit on it, ulimit -v): a buffer of the size asked.
-    return new ArrayBuffer(size);
-  }
-}
+const IN_PLACE_LARGEST = 1 << 30;

@@ -190,9 +190,9 @@ export class PatchRecordParser {
   private balance = 0;
   /**
    * The record's lines so far: one buffer for every commit, each record's body a view of it, lent
-   * (PatchSink, log.ts); grown in place for a large commit and shrunk back after it (growing-bytes.ts).
+   * (PatchSink, log.ts); grown in place for a large commit, and let go after it (growing-bytes.ts).
    */
-  private readonly body = new GrowingBytes(BODY_BYTES);
+  private readonly body = new GrowingBytes(BODY_BYTES, BODY_BYTES_KEPT);
   private length = 0;
   /** Where in `body` the run being read puts the signs of its added lines `counted` holds. */
   private readonly marks: number[] = [];
@@ -213,12 +213,11 @@ export class PatchRecordParser {
   }
 
   /**
-   * A buffer a whole-tree commit grew is not held for the rest of the stream: its pages go back
-   * at the next start, or when a reader is done with a lent record earlier (readCommitPatches).
-   * The last record's body reads nothing after (handOver keeps it instead).
+   * A buffer a whole-tree commit grew is not held for the rest of the stream (the next start lets
+   * it go, or a reader done with a lent record earlier: readCommitPatches).
    */
   dropLargeBuffer(): void {
-    if (this.body.largerThan(BODY_BYTES_KEPT)) this.body.shrink();
+    if (this.body.largerThan(BODY_BYTES_KEPT)) this.body.reset();
   }
 
   /** The patch's lines in data[start, end): whole lines, each ended by a newline but perhaps the stream's last. */
@@ -303,12 +302,11 @@ export class PatchRecordParser {
 
   /**
    * The last record's body to keep: a copy, or — from a buffer grown past BODY_BYTES_KEPT, which
-   * would be shrunk at the next start — that buffer itself, handed over (never held twice), the
-   * parser going on with a new one.
+   * the parser lets go at the next start — that buffer itself, handed over (never held twice).
    */
   keepBody(body: Buffer): Buffer {
     if (!this.body.largerThan(BODY_BYTES_KEPT)) return Buffer.from(body);
-    this.body.release();
+    this.body.reset();
     return body;
   }
 }
