@@ -895,7 +895,7 @@ describe('the stored mainline landing', () => {
     const shas = repo.git('rev-list', '--all').split('\n');
     expect(shas.length).toBe(6);
     for (const intern of [undefined, (sha: string) => ctx.intern(sha)]) {
-      const memory = mainlineInMemory(readMainlineLanding(ctx.db, ctx.repoId), (sha) => ctx.commit(sha), intern);
+      const memory = mainlineInMemory(readMainlineLanding(ctx.db, ctx.repoId), ctx, intern);
       for (const sha of [...shas, 'f'.repeat(40)]) expect(stored.landing(sha), sha).toEqual(memory.landing(sha));
       expect(stored.nonMerges()).toEqual(memory.nonMerges());
       expect(memory.nonMerges()).toHaveLength(5);
@@ -921,7 +921,7 @@ describe('the stored mainline landing', () => {
     const landing = new Map(
       [...times.keys()].reverse().map((i) => [shas[i]!, { via: shas[i]!, time: times[i]!, committed: times[i]!, isMerge: false }] as const),
     );
-    const memory = mainlineInMemory(landing, () => ({ pr_number: null }));
+    const memory = mainlineInMemory(landing, { known: () => true, prNumber: () => null });
     for (let seconds = 0; seconds <= 100; seconds++) {
       const first = times.findIndex((t) => t <= seconds);
       expect(memory.before(seconds), `before ${seconds}`).toBe(first < 0 ? null : shas[first]);
@@ -986,6 +986,22 @@ describe('revert rules', () => {
     expect([...edges]).toEqual([[r, { target: c, kind: 'message' }]]);
     await diffInversionReverts(ctx, edges);
     expect(edges.get(undo)).toEqual({ target: d, kind: 'diff-inversion' });
+  });
+
+  // Only the subjects a mainline revert names are listed (lookupOf): the latest earlier commit with
+  // the subject is found, a squash's (#N) after it left out, and a later one never.
+  it('a revert named by its subject alone finds the latest earlier commit with that subject', async () => {
+    const repo = base();
+    repo.write('a.ts', lines('a')).commit('feature');
+    const c = repo.write('a.ts', lines('b')).commit('feature');
+    repo.write('a.ts', lines('a')).commit('Revert "feature" (#31)');
+    const r = repo.git('rev-parse', 'HEAD');
+    repo.write('c.ts', lines('c')).commit('feature');
+    repo.write('c.ts', lines('d')).commit('Revert "nothing with this subject"');
+    const ctx = await contextOf(repo);
+    expect(ctx.prNumber(r)).toBe(31);
+    const edges = await messageReverts(ctx);
+    expect([...edges]).toEqual([[r, { target: c, kind: 'message' }]]);
   });
 
   it.each([

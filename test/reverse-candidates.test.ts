@@ -214,7 +214,7 @@ describe('changedPathKeys', () => {
     expect(typeof all.get(together)!.balance).toBe('number');
     // A whole build hands over the balances of the rows it holds: the same keys.
     const ctx = loadOutcomeContext(db, repoId!, repo.dir, repo.git('rev-parse', 'HEAD'), loadRefTips(db, repoId!), { whole: true });
-    expect(changedPathKeys(db, repoId!, (sha) => ctx.loaded(sha)?.line_balance)).toEqual(all);
+    expect(changedPathKeys(db, repoId!, (sha) => ctx.heldLineBalance(sha))).toEqual(all);
   });
 
   it.each([

@@ -6,6 +6,9 @@ import { ancestorByLanding, onlyFromTipStored } from './landing.js';
 import { reverseCandidates, changedPathKeys } from './reverse-candidates.js';
 import { FileLineKeysReader } from './file-line-keys.js';
 import type { PatchStore } from '../../git/patch-store.js';
+import { COMMIT_COLUMNS, CommitColumns, type CommitRow } from './commit-columns.js';
+
+export type { CommitRow } from './commit-columns.js';
 
 /** How a commit reached mainline: the rule that held first (DESIGN §4). */
 export type Via = 'ancestor' | 'patch-id' | 'squash' | 'content';
@@ -16,18 +19,6 @@ export interface Reached {
   at: number;
   /** The mainline commit that carries it (itself, for an ancestor). */
   copy: string;
-}
-
-export interface CommitRow {
-  sha: string;
-  committed_at: string;
-  subject: string;
-  /** Loaded by the revert rules, which alone read it (and only where it mentions a revert). */
-  message?: string;
-  pr_number: number | null;
-  is_merge: number;
-  /** Its line balance (src/git/line-balance.ts; null: not recorded): the reverse candidates' keys. */
-  line_balance: number | null;
 }
 
 export interface RefTip {
@@ -89,8 +80,10 @@ export interface MainlineView {
  * (`commit`), or all at once for a whole build (`allCommits`).
  */
 export class OutcomeContext {
+  /** The commits read by key (a build of a few commits). */
   private readonly rows = new Map<string, CommitRow | null>();
-  private all: readonly CommitRow[] | null = null;
+  /** Every reachable commit (a whole build). */
+  private all: CommitColumns | null = null;
   private readonly commitRow;
   readonly reached = new ReachedCommits();
   /** Set by the ancestor rule, which runs first. */
@@ -118,14 +111,59 @@ export class OutcomeContext {
     this.commitRow = db.prepare(`SELECT ${COMMIT_COLUMNS} FROM metadata_commits WHERE repo_id = ? AND sha = ? AND is_unreachable = 0`);
   }
 
-  /** A reachable commit of the repository, by sha. */
+  /**
+   * A reachable commit of the repository, by sha: in a whole build a row made when asked (the
+   * accessors below read the columns without one), else read by key and kept.
+   */
   commit(sha: string): CommitRow | undefined {
+    if (this.all) {
+      const i = this.all.indexOf(sha);
+      return i === undefined ? undefined : this.all.row(i);
+    }
     let row = this.rows.get(sha);
     if (row === undefined) {
-      row = this.all ? null : (this.commitRow.get<CommitRow>([this.repoId, sha]) ?? null);
+      row = this.commitRow.get<CommitRow>([this.repoId, sha]) ?? null;
       this.rows.set(sha, row);
     }
     return row ?? undefined;
+  }
+
+  /** A commit's committer time in ms (NaN: unknown). */
+  committedMs(sha: string): number {
+    if (this.all) {
+      const i = this.all.indexOf(sha);
+      return i === undefined ? Number.NaN : this.all.committedMs(i);
+    }
+    return Date.parse(this.commit(sha)?.committed_at ?? '');
+  }
+
+  /** A commit's pull request number (null: none, or not a reachable commit). */
+  prNumber(sha: string): number | null {
+    if (this.all) {
+      const i = this.all.indexOf(sha);
+      return i === undefined ? null : this.all.prNumber(i);
+    }
+    return this.commit(sha)?.pr_number ?? null;
+  }
+
+  /** Whether the build holds every reachable commit (a whole build): `known` then answers without a query. */
+  get holdsAll(): boolean {
+    return this.all !== null;
+  }
+
+  /** Whether it is a reachable commit of the repository: from the columns in a whole build, else by key. */
+  known(sha: string): boolean {
+    return this.all ? this.all.indexOf(sha) !== undefined : this.commit(sha) !== undefined;
+  }
+
+  /** A held commit's line balance (undefined: not held; null: not recorded); never a query. */
+  heldLineBalance(sha: string): number | null | undefined {
+    if (this.all) {
+      const i = this.all.indexOf(sha);
+      return i === undefined ? undefined : this.all.lineBalance(i);
+    }
+    const row = this.rows.get(sha);
+    return row ? row.line_balance : undefined;
   }
 
   /**
@@ -135,25 +173,18 @@ export class OutcomeContext {
    * 28 MB of a 92 MB live set). Another copy comes back as it is when the commit has no row loaded.
    */
   intern(sha: string): string {
-    return this.loaded(sha)?.sha ?? sha;
+    if (this.all) {
+      const i = this.all.indexOf(sha);
+      return i === undefined ? sha : this.all.sha(i);
+    }
+    return this.rows.get(sha)?.sha ?? sha;
   }
 
-  /** The commit's row if this build has it already (all of them in a whole build); never a query. */
-  loaded(sha: string): CommitRow | undefined {
-    return this.rows.get(sha) ?? undefined;
-  }
-
-  /** Every reachable commit (the revert rules' lookups by subject and sha prefix). */
-  allCommits(): readonly CommitRow[] {
+  /** Every reachable commit (the revert rules' lookups by subject and sha prefix), loaded once. */
+  allCommits(): CommitColumns {
     if (!this.all) {
-      this.all = this.db
-        .prepare(
-          // No message: 85k of them cost a build 0.4 s and their memory; the revert rules load the few they read.
-          `SELECT ${COMMIT_COLUMNS} FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`,
-        )
-        .all<CommitRow>([this.repoId]);
+      this.all = CommitColumns.load(this.db, this.repoId);
       this.rows.clear();
-      for (const c of this.all) this.rows.set(c.sha, c);
     }
     return this.all;
   }
@@ -285,7 +316,7 @@ export class OutcomeContext {
 
   /** A commit's committer time in seconds (NaN when unknown). */
   time(sha: string): number {
-    return Date.parse(this.commit(sha)?.committed_at ?? '') / 1000;
+    return this.committedMs(sha) / 1000;
   }
 
   private copyQuery: Statement | null = null;
@@ -317,7 +348,7 @@ export class OutcomeContext {
   reverseMainlineIds(): Promise<Map<string, string>> {
     if (!this.reverseKept) {
       // A whole build holds every reachable commit's row, with its balance (the mainline commits are among them).
-      const keys = changedPathKeys(this.db, this.repoId, this.all ? (sha) => this.loaded(sha)?.line_balance : undefined);
+      const keys = changedPathKeys(this.db, this.repoId, this.all ? (sha) => this.heldLineBalance(sha) : undefined);
       const candidates = reverseCandidates(keys, this.onMainline, (sha) => this.landedAt(sha));
       const ids = this.patchIds(candidates, true);
       ids.catch(() => {}); // awaited by whoever asks for it: a failure surfaces there, never unhandled
@@ -524,8 +555,6 @@ const onlyFromKey = (from: readonly string[], notFrom: readonly string[]) => `${
 export function loadRefTips(db: Database, repoId: string): RefTip[] {
   return db.prepare(`SELECT ref_name, sha FROM fact_git_ref_tips WHERE repo_id = ? ORDER BY ref_name`).all<RefTip>([repoId]);
 }
-
-const COMMIT_COLUMNS = 'sha, committed_at, subject, pr_number, is_merge, line_balance';
 
 const EMPTY_MAINLINE: MainlineView = {
   landing: () => undefined,

@@ -251,7 +251,8 @@ export function readMainlineLanding(db: Database, repoId: string): Map<string, L
  */
 export function mainlineInMemory(
   walked: ReadonlyMap<string, Landing>,
-  commit: (sha: string) => { pr_number: number | null } | undefined,
+  /** The repository's reachable commits: which it holds, and each one's pull request number (OutcomeContext answers both). */
+  commits: { known(sha: string): boolean; prNumber(sha: string): number | null },
   /** The string of a sha to hold (the build's own; OutcomeContext.intern): the walk's are copies. */
   intern?: (sha: string) => string,
 ): MainlineView {
@@ -261,7 +262,7 @@ export function mainlineInMemory(
     for (const [sha, l] of walked) own.set(intern(sha), { ...l, via: intern(l.via) });
     landing = own;
   }
-  const nonMerges = [...landing].filter(([sha, l]) => !l.isMerge && commit(sha) !== undefined).map(([sha]) => sha);
+  const nonMerges = [...landing].filter(([sha, l]) => !l.isMerge && commits.known(sha)).map(([sha]) => sha);
   const isNonMerge = new Set(nonMerges);
   // The first-parent chain, newest first.
   const chain = [...landing].filter(([sha, l]) => l.via === sha).reverse();
@@ -287,7 +288,7 @@ export function mainlineInMemory(
       if (!byPr) {
         byPr = new Map();
         for (const sha of nonMerges) {
-          const pr = commit(sha)?.pr_number;
+          const pr = commits.prNumber(sha);
           if (pr && !byPr.has(pr)) byPr.set(pr, sha);
         }
       }

@@ -39,11 +39,7 @@ export const ancestorRule: MainlineRule = {
     const { walked } = await storeMainlineLanding(ctx.db, ctx.repoId, ctx.tip, ctx.cwd);
     // A whole build walks every mainline commit anyway; a build of a few commits asks by key.
     ctx.mainline = ctx.whole
-      ? mainlineInMemory(
-          walked ?? readMainlineLanding(ctx.db, ctx.repoId),
-          (sha) => ctx.commit(sha),
-          (sha) => ctx.intern(sha),
-        )
+      ? mainlineInMemory(walked ?? readMainlineLanding(ctx.db, ctx.repoId), ctx, (sha) => ctx.intern(sha))
       : mainlineFromStore(ctx.db, ctx.repoId);
     ctx.reached.ancestor = (sha) => {
       const l = ctx.mainline.landing(sha);
@@ -377,7 +373,12 @@ async function contentCopies(
     return since.get(tip)!;
   };
   // From the oldest commit checked on: a build of one new commit reads only what came after it.
-  const oldest = shas.map((sha) => ctx.commit(sha)?.committed_at ?? '').sort()[0]!;
+  let oldest = Number.POSITIVE_INFINITY;
+  for (const sha of shas) {
+    const ms = ctx.committedMs(sha);
+    // A commit of unknown time: every commit touching its paths may follow it.
+    oldest = Math.min(oldest, Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms);
+  }
   const mainlineTouching = mainlineTouchingPaths(ctx, oldest, landingSeq);
   // Oldest first: commits written about the same time have mostly the same candidates, so the
   // file versions the reader holds are the ones the next commit compares. In the order they came
@@ -399,8 +400,8 @@ async function contentCopies(
     letGo(patch);
     if (added.size === 0) continue;
     const paths = [...added.keys()];
-    const written = ctx.time(patch.sha);
-    const since = ctx.commit(patch.sha)?.committed_at ?? '';
+    const since = ctx.committedMs(patch.sha);
+    const written = since / 1000;
     // The first CONTENT_CANDIDATES of the mainline commits touching its paths, committed since it
     // and landed after it was written: the first that many of each path's, merged, hold them.
     const picked = new Map<string, MainlineTouch>();
@@ -410,7 +411,7 @@ async function contentCopies(
         let taken = 0;
         for (let i = firstLandedFrom(list, written); i < list.length && taken < CONTENT_CANDIDATES; i++) {
           const t = list[i]!;
-          if (t.sha === patch.sha || t.committedAt < since) continue;
+          if (t.sha === patch.sha || t.committedMs < since) continue;
           taken++;
           picked.set(t.sha, t);
         }
@@ -495,26 +496,27 @@ async function firstCarrying(
 }
 
 /**
- * The mainline commits touching a path and committed since `since`, in the order the content rule
+ * The mainline commits touching a path and committed since `since` (ms), in the order the content rule
  * tries candidates, read once a path per build: asked per commit checked, a path such as git's
  * Makefile or cache.h gave thousands of rows for each of the commits touching it (the first run on
  * git's own history spent ~30 s of this process's time there, and its heap grew by 100 MB).
  */
-function mainlineTouchingPaths(ctx: OutcomeContext, since: string, landingSeq: (sha: string) => number): (path: string) => MainlineTouch[] {
-  type Touching = { sha: string; committed_at: string };
-  let touchingPath: (path: string) => Touching[];
-  if (ctx.whole) {
-    // A whole build holds every reachable commit's row: the path's commits from the index alone
-    // (it ends in the sha), their times from those rows. Joined to metadata_commits, a lookup per
+function mainlineTouchingPaths(ctx: OutcomeContext, since: number, landingSeq: (sha: string) => number): (path: string) => MainlineTouch[] {
+  let touchingPath: (path: string) => { sha: string; committedMs: number }[];
+  if (ctx.holdsAll) {
+    // A whole build holds every reachable commit: the path's commits from the index alone (it ends
+    // in the sha), their times from what the build holds. Joined to metadata_commits, a lookup per
     // row, this was 440 ms for 2,199 paths of the 80k bench history's first run.
     const shasOf = ctx.db.prepare(
       `SELECT sha FROM metadata_commit_file_changes INDEXED BY metadata_commit_file_changes_by_path WHERE repo_id = ? AND path = ?`,
     );
     touchingPath = (path) => {
-      const out: Touching[] = [];
+      const out: { sha: string; committedMs: number }[] = [];
       for (const [sha] of shasOf.allArrays([ctx.repoId, path])) {
-        const row = ctx.loaded(sha as string);
-        if (row && row.committed_at >= since) out.push(row);
+        if (!ctx.known(sha as string)) continue;
+        const committedMs = ctx.committedMs(sha as string);
+        // The build's own string of the sha, not the row's copy (kept for the whole rule).
+        if (committedMs >= since) out.push({ sha: ctx.intern(sha as string), committedMs });
       }
       return out;
     };
@@ -524,7 +526,12 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: string, landingSeq: (
     const joined = ctx.db.prepare(`
       SELECT DISTINCT c.sha, c.committed_at FROM metadata_commit_file_changes f CROSS JOIN metadata_commits c ON c.repo_id = f.repo_id AND c.sha = f.sha
       WHERE f.repo_id = ? AND f.path = ? AND c.committed_at >= ?`);
-    touchingPath = (path) => joined.all<Touching>([ctx.repoId, path, since]);
+    // As text, the form metadata_commits keeps (an unknown oldest time: every commit).
+    const from = Number.isFinite(since) ? new Date(since).toISOString() : '';
+    touchingPath = (path) =>
+      joined
+        .all<{ sha: string; committed_at: string }>([ctx.repoId, path, from])
+        .map((r) => ({ sha: ctx.intern(r.sha), committedMs: Date.parse(r.committed_at) }));
   }
   const byPath = new Map<string, MainlineTouch[]>();
   return (path) => {
@@ -532,17 +539,12 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: string, landingSeq: (
     if (!list) {
       list = touchingPath(path)
         .filter((r) => ctx.isOnMainline(r.sha))
-        .map((r) => {
-          // The build's own strings of a commit it has loaded, not these rows' copies (kept for the whole rule).
-          const own = ctx.loaded(r.sha) ?? r;
-          return {
-            sha: own.sha,
-            committedAt: own.committed_at,
-            landed: ctx.landedAt(r.sha),
-            time: Date.parse(r.committed_at) / 1000,
-            seq: landingSeq(r.sha),
-          };
-        })
+        .map((r) => ({
+          sha: r.sha,
+          committedMs: r.committedMs,
+          landed: ctx.landedAt(r.sha),
+          seq: landingSeq(r.sha),
+        }))
         .sort(byLanding);
       byPath.set(path, list);
     }
@@ -553,16 +555,16 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: string, landingSeq: (
 /** A mainline commit touching a path, with what the content rule orders candidates by. */
 interface MainlineTouch {
   sha: string;
-  committedAt: string;
-  /** When it landed on mainline, its committer time (seconds), its place in the landing. */
+  /** Its committer time, ms. */
+  committedMs: number;
+  /** When it landed on mainline (seconds), its place in the landing. */
   landed: number;
-  time: number;
   seq: number;
 }
 
 /** By landing; commits one merge brings share its time: the earlier written first, then as they landed. */
 function byLanding(x: MainlineTouch, y: MainlineTouch): number {
-  return x.landed - y.landed || x.time - y.time || x.seq - y.seq;
+  return x.landed - y.landed || x.committedMs - y.committedMs || x.seq - y.seq;
 }
 
 /** The first index of a list in landing order whose commit landed at or after `seconds`. */

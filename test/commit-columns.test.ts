@@ -1,0 +1,68 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { CommitColumns, type CommitRow } from '../src/builders/outcomes/commit-columns.js';
+import { loadOutcomeContext, loadRefTips } from '../src/builders/outcomes/context.js';
+import { defaultConfig } from '../src/config/defaults.js';
+import { ingestGit } from '../src/ingest/git.js';
+import { tempDatabase } from './helpers/db.js';
+import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
+
+afterAll(cleanupTempDirs);
+
+const row = (over: Partial<CommitRow> & { sha: string }): unknown[] => {
+  const r = { committed_at: '2026-01-02T03:04:05.000Z', subject: 's', pr_number: null, is_merge: 0, line_balance: null, ...over };
+  return [r.sha, r.committed_at, r.subject, r.pr_number, r.is_merge, r.line_balance];
+};
+
+describe('CommitColumns', () => {
+  // Each row as metadata_commits holds it comes back whole, whatever its odd values.
+  it.each([
+    ['an ordinary commit', { sha: 'a'.repeat(40), subject: 'Fix the thing (#12)', pr_number: 12, line_balance: 331458780 }],
+    ['a merge, no balance recorded', { sha: 'b'.repeat(40), is_merge: 1, subject: "Merge branch 'x'" }],
+    ['a balance past int32', { sha: 'c'.repeat(40), line_balance: 4_294_967_295 }],
+    ['a balance of zero, pull request zero', { sha: 'd'.repeat(40), line_balance: 0, pr_number: 0 }],
+    ['a time not in the ISO form', { sha: 'e'.repeat(40), committed_at: '2005-04-07 22:13:13' }],
+    ['no time at all', { sha: 'f'.repeat(40), committed_at: 'never', subject: '' }],
+  ] satisfies [string, Partial<CommitRow> & { sha: string }][])('%s', (_, over) => {
+    const columns = new CommitColumns([row({ sha: '0'.repeat(40) }), row(over)], 2);
+    const i = columns.indexOf(over.sha)!;
+    expect(i).toBe(1);
+    const expected = Object.fromEntries(
+      ['sha', 'committed_at', 'subject', 'pr_number', 'is_merge', 'line_balance'].map((k, n) => [k, row(over)[n]]),
+    );
+    expect(columns.row(i)).toEqual(expected);
+    expect(columns.committedMs(i)).toBe(Date.parse(expected.committed_at as string));
+    expect(columns.indexOf('9'.repeat(40))).toBeUndefined();
+    expect(columns.size).toBe(2);
+  });
+
+  // A whole build reads its commits from the columns, a build of a few by key: every answer the same.
+  it("answers a whole build's questions as the rows read by key answer them", async () => {
+    const repo = TempRepo.create();
+    repo.write('a.ts', 'export const a = 1;\n').commit('first', { at: 100 });
+    repo.git('checkout', '-q', '-b', 'topic');
+    repo.write('b.ts', 'export const b = 2;\n').commit('Add b (#7)', { at: 200 });
+    repo.git('checkout', '-q', 'main');
+    repo.write('c.ts', 'export const c = 3;\n').commit('Revert "first"', { at: 300 });
+    repo.at(400).git('merge', '-q', '--no-ff', '-m', 'merge topic', 'topic');
+    const db = tempDatabase();
+    const repoId = (await ingestGit({ db, cwd: repo.dir, config: defaultConfig() })).repoId!;
+    const tip = repo.git('rev-parse', 'main');
+    const whole = loadOutcomeContext(db, repoId, repo.dir, tip, loadRefTips(db, repoId), { whole: true });
+    const few = loadOutcomeContext(db, repoId, repo.dir, tip, loadRefTips(db, repoId), { whole: false });
+    const shas = repo.git('rev-list', '--all').split('\n');
+    expect(shas.length).toBe(4);
+    expect(whole.allCommits().size).toBe(4);
+    for (const sha of [...shas, '0'.repeat(40)]) {
+      expect(whole.commit(sha), sha).toEqual(few.commit(sha));
+      expect(whole.known(sha)).toBe(few.known(sha));
+      expect(whole.committedMs(sha)).toEqual(few.committedMs(sha));
+      expect(whole.prNumber(sha)).toBe(few.prNumber(sha));
+      expect(whole.heldLineBalance(sha)).toEqual(few.heldLineBalance(sha));
+    }
+    expect(whole.prNumber(shas.find((s) => whole.commit(s)?.subject === 'Add b (#7)')!)).toBe(7);
+    // The whole build's strings are its own: one per commit, whichever copy asks.
+    const copy = ` ${shas[0]!}`.slice(1);
+    expect(whole.intern(copy)).toBe(whole.commit(shas[0]!)!.sha);
+    expect(whole.commit(shas[0]!)!.sha).toBe(shas[0]);
+  });
+});
