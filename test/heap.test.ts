@@ -53,7 +53,8 @@ describe('heap pacing (src/heap.ts)', () => {
 
   it.each([
     // [what happens, the percents V8 is given]
-    { name: 'a small live set: V8 chooses', steps: ['enter', 'live:60', 'leave'], set: [] },
+    { name: 'a small live set: V8 chooses', steps: ['enter', 'live:60', 'live:63', 'leave'], set: [] },
+    { name: 'from 64 MB: 50%', steps: ['enter', 'live:63', 'live:64', 'live:80', 'leave'], set: [50, 0] },
     { name: 'a large live set in a build: 50%, back to V8 at its end', steps: ['enter', 'live:130', 'live:140', 'leave'], set: [50, 0] },
     { name: 'the live set shrinks: V8 chooses again', steps: ['enter', 'live:130', 'live:40', 'live:120', 'leave'], set: [50, 0, 50, 0] },
     { name: 'outside a build: nothing', steps: ['live:200', 'enter', 'leave', 'live:200'], set: [] },
