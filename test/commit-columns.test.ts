@@ -35,6 +35,23 @@ describe('CommitColumns', () => {
     expect(columns.size).toBe(2);
   });
 
+  it('reads the subjects once, the first time one is asked for, when told where', () => {
+    let reads = 0;
+    const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];
+    const columns = new CommitColumns([row({ sha: a, subject: 'not kept' }), row({ sha: b, pr_number: 3 })], 2, () => {
+      reads++;
+      return [
+        [b, 'second'],
+        ['c'.repeat(40), 'not one of them'],
+        [a, 'first'],
+      ];
+    });
+    expect([columns.prNumber(1), columns.committedMs(0), columns.indexOf(b)]).toEqual([3, Date.parse('2026-01-02T03:04:05.000Z'), 1]);
+    expect(reads).toBe(0);
+    expect([columns.subject(0), columns.row(1).subject, columns.subject(1)]).toEqual(['first', 'second', 'second']);
+    expect(reads).toBe(1);
+  });
+
   // A whole build reads its commits from the columns, a build of a few by key: every answer the same.
   it("answers a whole build's questions as the rows read by key answer them", async () => {
     const repo = TempRepo.create();

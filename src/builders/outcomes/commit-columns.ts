@@ -19,13 +19,17 @@ export const COMMIT_COLUMNS = 'sha, committed_at, subject, pr_number, is_merge, 
  * Every reachable commit of a repository, as a whole outcome build holds them for its length: one
  * column per field, a commit its place in them. As an object per commit (its row, its own copy of
  * the time as text, its balance boxed) git's own history with its pull requests held 201k of them,
- * ~60 MB of the build's ~170 MB of live heap (a heap snapshot in session 65); here the shas and
- * subjects stay strings, the rest are typed arrays.
+ * ~60 MB of the build's ~170 MB of live heap (a heap snapshot in session 65); here the shas (and
+ * the subjects, once asked for) stay strings, the rest are typed arrays.
  */
 export class CommitColumns {
   private readonly place = new Map<string, number>();
   private readonly shas: string[] = [];
-  private readonly subjects: string[] = [];
+  /**
+   * Null until a subject is asked for (the revert rules, at the build's end): the content rule,
+   * the longest part of a whole build, never reads one (201k subjects, ~13 MB).
+   */
+  private subjects: string[] | null;
   /** Committer time, ms since the epoch (NaN: not a time). */
   private readonly committed: Float64Array;
   /** The pull request number, -1: none. */
@@ -36,7 +40,16 @@ export class CommitColumns {
   /** The committer time as text where it is not the ISO form of its ms (never, as paceflow writes it). */
   private readonly oddTimes = new Map<number, string>();
 
-  constructor(rows: Iterable<unknown[]>, count: number) {
+  /**
+   * `rows`: COMMIT_COLUMNS' values, `count` of them. `readSubjects`: where the subjects are read
+   * (sha, subject) the first time one is asked for; none: the rows' own are kept.
+   */
+  constructor(
+    rows: Iterable<unknown[]>,
+    count: number,
+    private readonly readSubjects?: () => Iterable<unknown[]>,
+  ) {
+    this.subjects = readSubjects ? null : [];
     this.committed = new Float64Array(count);
     this.pr = new Int32Array(count);
     this.merge = new Uint8Array(count);
@@ -46,7 +59,7 @@ export class CommitColumns {
       if (i === count) break;
       this.place.set(sha as string, i);
       this.shas.push(sha as string);
-      this.subjects.push(subject as string);
+      this.subjects?.push(subject as string);
       const ms = Date.parse(at as string);
       this.committed[i] = ms;
       if (Number.isNaN(ms) || new Date(ms).toISOString() !== at) this.oddTimes.set(i, at as string);
@@ -64,9 +77,11 @@ export class CommitColumns {
       .get<{ n: number }>([repoId])!.n;
     // No message: 85k of them cost a build 0.4 s and their memory; the revert rules load the few they read.
     const rows = db
-      .prepare(`SELECT ${COMMIT_COLUMNS} FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`)
+      .prepare(`SELECT ${COMMIT_COLUMNS.replace('subject', 'NULL')} FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`)
       .iterateArrays([repoId]);
-    return new CommitColumns(rows, count);
+    return new CommitColumns(rows, count, () =>
+      db.prepare(`SELECT sha, subject FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`).iterateArrays([repoId]),
+    );
   }
 
   get size(): number {
@@ -84,7 +99,17 @@ export class CommitColumns {
   }
 
   subject(i: number): string {
+    this.subjects ??= this.subjectsRead();
     return this.subjects[i]!;
+  }
+
+  private subjectsRead(): string[] {
+    const subjects = new Array<string>(this.size).fill('');
+    for (const [sha, subject] of this.readSubjects!()) {
+      const i = this.place.get(sha as string);
+      if (i !== undefined) subjects[i] = subject as string;
+    }
+    return subjects;
   }
 
   /** Committer time in ms (NaN: not a time). */
@@ -108,7 +133,7 @@ export class CommitColumns {
     return {
       sha: this.shas[i]!,
       committed_at: this.oddTimes.get(i) ?? new Date(ms).toISOString(),
-      subject: this.subjects[i]!,
+      subject: this.subject(i),
       pr_number: this.prNumber(i),
       is_merge: this.merge[i]!,
       line_balance: this.lineBalance(i),
