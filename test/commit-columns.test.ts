@@ -35,6 +35,20 @@ describe('CommitColumns', () => {
     expect(columns.size).toBe(2);
   });
 
+  // Counted before they are read: a commit written between the two is kept, not dropped.
+  it.each([0, 1, 3, 5])('keeps every row when told there are %i', (count) => {
+    const shas = ['1', '2', '3', '4', '5'].map((c) => c.repeat(40));
+    const columns = new CommitColumns(
+      shas.map((sha, n) => row({ sha, pr_number: n, line_balance: n * 7 })),
+      count,
+    );
+    expect(columns.size).toBe(5);
+    shas.forEach((sha, n) => {
+      expect(columns.indexOf(sha)).toBe(n);
+      expect([columns.prNumber(n), columns.lineBalance(n), columns.row(n).sha]).toEqual([n, n * 7, sha]);
+    });
+  });
+
   it('reads the subjects once, the first time one is asked for, when told where', () => {
     let reads = 0;
     const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];

@@ -18,8 +18,8 @@ export const COMMIT_COLUMNS = 'sha, committed_at, subject, pr_number, is_merge, 
 /**
  * Every reachable commit of a repository, as a whole outcome build holds them for its length: one
  * column per field, a commit its place in them. As an object per commit (its row, its own copy of
- * the time as text, its balance boxed) git's own history with its pull requests held 201k of them,
- * ~60 MB of the build's ~170 MB of live heap (a heap snapshot in session 65); here the shas (and
+ * the time as text, its balance boxed) git's own history with its pull requests held 201k of them:
+ * ~60 MB, reckoned from a heap snapshot of 194 MB live (session 65), with their map; here the shas (and
  * the subjects, once asked for) stay strings, the rest are typed arrays.
  */
 export class CommitColumns {
@@ -31,18 +31,19 @@ export class CommitColumns {
    */
   private subjects: string[] | null;
   /** Committer time, ms since the epoch (NaN: not a time). */
-  private readonly committed: Float64Array;
+  private committed: Float64Array;
   /** The pull request number, -1: none. */
-  private readonly pr: Int32Array;
-  private readonly merge: Uint8Array;
+  private pr: Int32Array;
+  private merge: Uint8Array;
   /** NaN: not recorded. */
-  private readonly balance: Float64Array;
+  private balance: Float64Array;
   /** The committer time as text where it is not the ISO form of its ms (never, as paceflow writes it). */
   private readonly oddTimes = new Map<number, string>();
 
   /**
-   * `rows`: COMMIT_COLUMNS' values, `count` of them. `readSubjects`: where the subjects are read
-   * (sha, subject) the first time one is asked for; none: the rows' own are kept.
+   * `rows`: COMMIT_COLUMNS' values, about `count` of them (the arrays grow if there are more: a
+   * commit written between the count and the read is kept, not dropped). `readSubjects`: where
+   * the subjects are read (sha, subject) the first time one is asked for; none: the rows' own are kept.
    */
   constructor(
     rows: Iterable<unknown[]>,
@@ -56,7 +57,7 @@ export class CommitColumns {
     this.balance = new Float64Array(count);
     let i = 0;
     for (const [sha, at, subject, pr, merge, balance] of rows) {
-      if (i === count) break;
+      if (i === this.committed.length) this.grow(Math.max(16, i * 2));
       this.place.set(sha as string, i);
       this.shas.push(sha as string);
       this.subjects?.push(subject as string);
@@ -68,6 +69,18 @@ export class CommitColumns {
       this.balance[i] = balance === null ? Number.NaN : (balance as number);
       i++;
     }
+  }
+
+  private grow(size: number): void {
+    const grown = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.committed = grown(this.committed, (n) => new Float64Array(n));
+    this.pr = grown(this.pr, (n) => new Int32Array(n));
+    this.merge = grown(this.merge, (n) => new Uint8Array(n));
+    this.balance = grown(this.balance, (n) => new Float64Array(n));
   }
 
   /** Every reachable commit of the repository (COMMIT_COLUMNS, one query). */
