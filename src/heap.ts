@@ -140,10 +140,12 @@ export class HeapGrowth {
 /**
  * The live set from which V8's limit is set (1.5×). It was 96 MB, where 1.5× passes the pacer's
  * 1.25× + 24 MB; once a whole outcome build held its commits in columns (session 65) the content
- * rule's live set on git's own history with its pull requests fell to ~80–95 MB, below it, and V8's
- * own choice came back: node's other threads 17 → 77 s of marking. Between 64 and 96 MB V8 collects
- * at 1.5× before the pacer would: still far fewer collections than its own ~1.1×. The 80k bench
- * history's first run, three pairs: the same CPU as with 96 MB.
+ * rule's live set on git's own history with its pull requests came down to about that (full
+ * collections left 98–105 MB, less in stretches) and V8's own choice came back when it dipped
+ * under: node's other threads 17 → 77 s of marking. Between 64 and 96 MB V8 collects at 1.5×
+ * before the pacer would: still far fewer collections than its own ~1.1×. The 80k bench history's
+ * first run with it and the columns against the revision before, three pairs: the same CPU within
+ * the noise.
  */
 const LARGE_LIVE_SET = 64 * MB;
 const LARGE_HEAP_GROWING_PERCENT = 50;

@@ -58,8 +58,8 @@ function quotedSubject(subject: string): string | null {
 function lookupOf(ctx: OutcomeContext): RevertLookup {
   const commits = ctx.allCommits();
   // Only the subjects a mainline commit's `Revert "…"` names are ever looked up: the commits with
-  // those alone are listed (every subject listed was ~17 MB on git's own history with its pull
-  // requests, 201k lists, at the build's peak).
+  // those alone are listed (every subject listed was 201k lists on git's own history with its pull
+  // requests, ~17 MB reckoned).
   const subjects = new Map<string, string[]>();
   for (const sha of ctx.onMainline) {
     const i = commits.indexOf(sha);
