@@ -2,7 +2,16 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PatchStore, readPatches, storeFileReads } from '../src/git/patch-store.js';
-import { damagedGitRecord, forEachCountedLine, keyedFiles, letGo, recordOf, recordPatch, summaryOf } from '../src/git/record-patches.js';
+import {
+  addedKeyedFiles,
+  damagedGitRecord,
+  forEachCountedLine,
+  keyedFiles,
+  letGo,
+  recordOf,
+  recordPatch,
+  summaryOf,
+} from '../src/git/record-patches.js';
 import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
@@ -541,6 +550,67 @@ describe('readPatches', () => {
       store.close();
     },
   );
+
+  // The content rule reads git's patches as their added lines' keys (ReadPatchesOptions.keyed):
+  // the keys and flags the record would give, held by each patch for as long as it is, no lines.
+  it("reads git's patches as their added lines' keys alone: the record's keys and flags, and no lines", async () => {
+    const { repo, shas } = history();
+    // A last line without a newline, and a binary file beside a text one.
+    shas.push(repo.write('tail.ts', 'export const first = 1;\nexport const last = 2;').commit('no newline at end'));
+    shas.push(
+      repo
+        .write('pic.bin', Buffer.from([0, 1, 2, 0, 255]))
+        .write('side.ts', 'export const side = compute(1);\n')
+        .commit('binary'),
+    );
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const keyed = { key: NORMAL_LINE_KEY, counted: NONTRIVIAL_LINES };
+    const expected = (p: CommitPatch) => keyedFiles(p, NORMAL_LINE_KEY, isNontrivialRange).map(({ removed: _, ...f }) => f);
+    // All read first, compared after: each patch's keys are its own, not the parser's buffer.
+    const fromGit = await all(readCommitPatches(shas, { cwd: repo.dir, keyed }));
+    expect(fromGit.map((p) => p.sha)).toEqual(shas);
+    for (const [i, p] of fromGit.entries()) {
+      expect(addedKeyedFiles(p, NORMAL_LINE_KEY, isNontrivialRange), p.sha).toEqual(expected(read[i]!));
+      expect(addedKeyedFiles(p, NORMAL_LINE_KEY)).toEqual(expected(read[i]!).map((f) => ({ ...f, addedFlags: new Uint8Array(0) })));
+      expect(() => p.files).toThrow(`paceflow read the lines of ${p.sha}'s diff, which was read as its added lines' keys alone`);
+      expect(() => keyedFiles(p, NORMAL_LINE_KEY)).toThrow('read as its added lines');
+      expect(() => addedKeyedFiles(p, NORMAL_LINE_KEY, (t, a, b) => isNontrivialRange(t, a, b))).toThrow(
+        'other than the ones it read them as',
+      );
+    }
+    expect(expected(read.at(-2)!)).toEqual([expect.objectContaining({ path: 'tail.ts', addedFlags: Uint8Array.from([1, 1]) })]);
+    expect(fromGit.flatMap((p) => addedKeyedFiles(p, NORMAL_LINE_KEY, isNontrivialRange)).some((f) => f.addedFlags.includes(1))).toBe(true);
+    // Through a store: its own patches keyed where they stand (their removed lines passed over),
+    // git's as keys, in the order asked.
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    for (const i of [1, 3]) store.keep(read[i]!);
+    const asked = [shas[6]!, shas[3]!, shas[0]!, shas[1]!, shas[7]!];
+    const got = await all(readPatches(store, asked, { cwd: repo.dir, keyed }));
+    expect(got.map((p) => p.sha)).toEqual(asked);
+    for (const p of got) expect(addedKeyedFiles(p, NORMAL_LINE_KEY, isNontrivialRange)).toEqual(expected(read[shas.indexOf(p.sha)]!));
+    store.close();
+  });
+
+  // A whole-tree commit's keys outgrow the parser's key buffers (4 MB: 512k lines): the patch is
+  // handed those buffers, and the commits after it are keyed into new ones.
+  it('hands a commit its keys when they outgrew the buffers the parser keeps, and keys the commits after it anew', async () => {
+    const repo = TempRepo.create();
+    const lines = Array.from({ length: 600_000 }, (_, i) => `v${i}`);
+    const shas = [
+      repo.write('small.ts', 'export const small = compute(1);\n').commit('small'),
+      repo.write('big.txt', `${lines.join('\n')}\n`).commit('big'),
+      repo.write('after.ts', 'export const after = compute(2);\nexport const again = compute(3);\n').commit('after'),
+    ];
+    const read = await all(readCommitPatches(shas, { cwd: repo.dir }));
+    const fromGit = await all(readCommitPatches(shas, { cwd: repo.dir, keyed: { key: NORMAL_LINE_KEY, counted: NONTRIVIAL_LINES } }));
+    for (const [i, p] of fromGit.entries())
+      expect(addedKeyedFiles(p, NORMAL_LINE_KEY, isNontrivialRange)).toEqual(
+        keyedFiles(read[i]!, NORMAL_LINE_KEY, isNontrivialRange).map(({ removed: _, ...f }) => f),
+      );
+    const big = addedKeyedFiles(fromGit[1]!, NORMAL_LINE_KEY, isNontrivialRange)[0]!;
+    expect(big.added.length).toBe(600_000);
+    expect(big.added[599_999]).toBe(normalLineHash('v599999'));
+  });
 
   it('a reader that stops early ends the git it started', async () => {
     const { repo, shas } = history();

@@ -358,7 +358,7 @@ export async function* readPatches(
       else if (r.value.sha === sha) return r.value;
       else {
         // Held past the next read from git: a lent patch's lines are split into its own strings first.
-        if (options.lend) void r.value.files;
+        if (options.lend && !options.keyed) void r.value.files;
         early.set(r.value.sha, r.value);
       }
     }

@@ -1,8 +1,8 @@
 import { PatchIdStream } from './patch-id.js';
 import { hashedLineEnd, lineHashOfBytes } from './line-balance.js';
-import { type CountedLines, MINUS, PLUS, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
+import { type CountedLines, type LineKey, MINUS, PLUS, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
 import { GrowingBytes } from './growing-bytes.js';
-import { damagedGitRecord, type LentBytes, recordPatch } from './record-patches.js';
+import { type AddedKeys, addedKeysPatch, damagedGitRecord, type LentBytes, recordPatch } from './record-patches.js';
 import { BOUNDED_PACK_WINDOWS, streamGit, type GitOptions } from './run.js';
 
 /**
@@ -31,6 +31,14 @@ export interface ReadPatchesOptions extends Omit<GitOptions, 'input'> {
    * reading every diff again. Called once the whole stream was read; never after a failure.
    */
   onPatchIds?: (ids: Map<string, string | null>) => void;
+  /**
+   * Each patch read from git is only its added lines' keys (`key`) and their flags (`counted`):
+   * its lines are never kept, its removed lines not keyed, and only addedKeyedFiles reads it
+   * (record-patches.ts). For a reader that compares added lines by key and nothing else (the
+   * content rule): git's own history's whole-tree branch commit was a 49.5 MB record held while it
+   * was parsed — node's peak on that history (bench/README, sessions 62–66) — where its keys are 14 MB.
+   */
+  keyed?: { key: LineKey; counted: CountedLines };
   /**
    * Each patch read from git is lent: its lines are the parser's own buffer, valid until the next
    * patch is asked for (reading them later throws). A reader that keys each patch and lets it go
@@ -157,6 +165,8 @@ class FileSections<F extends { path: string; oldPath: string | null }> {
 /** A commit's patch as the history's pass reads it: the diff store's record, and what it says beyond. */
 export interface RecordedPatch {
   record: PatchRecord;
+  /** A parser that keys (`keyedBy`): each file's added lines' keys and flags, in the header's order; the record has no lines. */
+  added?: AddedKeys[];
   /** One per file section, in the header's order: "Binary files … differ" in place of hunks. */
   binary: boolean[];
   /** lineBalanceHash of the patch's files (line-balance.ts). */
@@ -197,8 +207,20 @@ export class PatchRecordParser {
   /** Where in `body` the run being read puts the signs of its added lines `counted` holds. */
   private readonly marks: number[] = [];
 
-  /** `counted`: the added lines each file's header entry counts and the record's signs mark (none: -1, no mark). */
-  constructor(private readonly counted?: CountedLines['bytes']) {}
+  /** The added lines' keys and flags, when the parser keys (`keyedBy`) instead of keeping lines. */
+  private readonly keys: KeyColumn | null;
+
+  /**
+   * `counted`: the added lines each file's header entry counts and the record's signs mark (none:
+   * -1, no mark). `keyedBy`: no lines are kept; each added line is keyed as it is read, and
+   * flagged by `counted` (ReadPatchesOptions.keyed).
+   */
+  constructor(
+    private readonly counted?: CountedLines['bytes'],
+    private readonly keyedBy?: LineKey,
+  ) {
+    this.keys = keyedBy ? new KeyColumn() : null;
+  }
 
   /** Starts a commit's patch (finish the one before first). */
   start(sha: string): void {
@@ -209,6 +231,7 @@ export class PatchRecordParser {
     this.balance = 0;
     this.length = 0;
     this.marks.length = 0;
+    this.keys?.restart();
     this.dropLargeBuffer();
   }
 
@@ -227,26 +250,27 @@ export class PatchRecordParser {
     let run = -1;
     let at = start;
     const sections = this.sections;
+    const keys = this.keys;
     while (at < end) {
       const first = data[at];
       if (sections.inHunk && (first === PLUS || first === MINUS)) {
         const file = sections.file!;
         const hash = lineHashOfBytes(data, at + 1, end);
         const stop = hashedLineEnd.at;
-        if (run < 0) run = at;
+        if (run < 0 && !keys) run = at;
         if (first === PLUS) {
           file.added++;
           this.balance = (this.balance - hash) | 0;
-          if (this.counted?.(data, at + 1, stop)) {
-            file.counted++;
-            // Its sign becomes '*' once the run is copied (the run's bytes land at this.length).
-            this.marks.push(this.length + (at - run));
-          }
+          const marked = this.counted?.(data, at + 1, stop) === true;
+          if (marked) file.counted++;
+          if (keys) keys.push(this.keyedBy!.bytes(data, at + 1, stop), marked);
+          // Its sign becomes '*' once the run is copied (the run's bytes land at this.length).
+          else if (marked) this.marks.push(this.length + (at - run));
         } else {
           file.removed++;
           this.balance = (this.balance + hash) | 0;
         }
-        if (stop === end) {
+        if (stop === end && !keys) {
           // The stream's last line, with no newline after it: the record's lines all end with one.
           this.copy(data, run, stop);
           this.copyNewline();
@@ -297,7 +321,9 @@ export class PatchRecordParser {
     const { files, binary } = this.sections;
     const header: RecordHeader = files.map((f) => [f.path, f.oldPath, f.added, f.removed, counted ? f.counted : -1]);
     // Lent, not copied (PatchSink in log.ts): the buffer goes on to the next commit.
-    return { record: { sha, header, body: this.body.bytes.subarray(0, this.length) }, binary, lineBalance: this.balance >>> 0 };
+    const record = { sha, header, body: this.body.bytes.subarray(0, this.length) };
+    const lineBalance = this.balance >>> 0;
+    return this.keys ? { record, added: this.keys.take(files), binary, lineBalance } : { record, binary, lineBalance };
   }
 
   /**
@@ -310,6 +336,65 @@ export class PatchRecordParser {
     return body;
   }
 }
+
+/**
+ * The keys (8 bytes each) and flags (1 byte) of a commit's added lines, in the order read: one
+ * buffer of each for every commit, grown in place for a large one (growing-bytes.ts).
+ */
+class KeyColumn {
+  private readonly keyBytes = new GrowingBytes(KEY_COLUMN_LINES * 8, BODY_BYTES_KEPT);
+  private readonly flagBytes = new GrowingBytes(KEY_COLUMN_LINES, BODY_BYTES_KEPT);
+  private keys = this.view();
+  private count = 0;
+
+  push(key: number, flag: boolean): void {
+    if (this.count === this.keys.length) {
+      this.keyBytes.grow((this.count + 1) * 8, this.count * 8);
+      this.flagBytes.grow(this.count + 1, this.count);
+      this.keys = this.view();
+    }
+    this.keys[this.count] = key;
+    this.flagBytes.bytes[this.count++] = flag ? 1 : 0;
+  }
+
+  /**
+   * Each file's keys and flags (`added` of them each, in order), its own: copied out of buffers
+   * of the usual size; views of ones grown past it, which are handed over (the column starts
+   * new ones), so a whole-tree commit's keys are never held twice.
+   */
+  take(files: readonly { added: number }[]): AddedKeys[] {
+    const large = this.keyBytes.largerThan(BODY_BYTES_KEPT) || this.flagBytes.largerThan(BODY_BYTES_KEPT);
+    const keys = this.keys;
+    const flags = this.flagBytes.bytes;
+    let at = 0;
+    const taken = files.map((f) => {
+      const from = at;
+      at += f.added;
+      return large
+        ? { keys: keys.subarray(from, at), flags: new Uint8Array(flags.buffer, flags.byteOffset + from, f.added) }
+        : { keys: keys.slice(from, at), flags: new Uint8Array(flags.subarray(from, at)) };
+    });
+    if (large) {
+      this.keyBytes.reset();
+      this.flagBytes.reset();
+      this.keys = this.view();
+    }
+    this.count = 0;
+    return taken;
+  }
+
+  restart(): void {
+    this.count = 0;
+  }
+
+  private view(): Float64Array {
+    const { buffer, byteOffset, length } = this.keyBytes.bytes;
+    return new Float64Array(buffer, byteOffset, length >> 3);
+  }
+}
+
+/** The lines a key column holds before it grows (8 + 1 bytes each). */
+const KEY_COLUMN_LINES = 8 << 10;
 
 /** The record parser's buffer, and the largest it keeps from one commit to the next (it grows for a larger one). */
 const BODY_BYTES = 64 << 10;
@@ -332,14 +417,16 @@ function newRecordedFile(): RecordedFile {
  * Each patch is read as the history's pass reads its own (PatchRecordParser), into the diff store's
  * record as bytes, one buffer per commit: its lines become strings only when a reader asks for
  * `files` (record-patches.ts), lent (`lend`) or a copy. `counted`: what its header counts and its
- * signs mark (a store's countedLines: the store then keeps the record as it stands).
+ * signs mark (a store's countedLines: the store then keeps the record as it stands); with
+ * `keyed`, its `counted` instead (the flags are its answers).
  */
 export async function* readCommitPatches(
   shas: readonly string[],
   options: ReadPatchesOptions & { counted?: CountedLines },
 ): AsyncGenerator<CommitPatch> {
   if (shas.length === 0) return;
-  const { onPatchIds, counted, lend, ...gitOptions } = options;
+  const { onPatchIds, lend, keyed, ...gitOptions } = options;
+  const counted = keyed?.counted ?? options.counted;
   const diff = PATCH_ID_DIFF;
   const args = [
     ...BOUNDED_PACK_WINDOWS,
@@ -355,7 +442,7 @@ export async function* readCommitPatches(
   ];
   const env = { ...(gitOptions.env ?? process.env), GIT_FLUSH: '0' };
   const ids = onPatchIds ? new PatchIdStream() : null;
-  const parser = new PatchRecordParser(counted?.bytes);
+  const parser = new PatchRecordParser(counted?.bytes, keyed?.key);
   const marks = counted?.range ?? null;
   /** Which patch the parser's buffer holds (a lent patch's lines are read only while it is its). */
   let lent = 0;
@@ -364,6 +451,7 @@ export async function* readCommitPatches(
     if (!recorded) return null;
     diffsRead.count++;
     const { sha, header, body } = recorded.record;
+    if (keyed) return addedKeysPatch(sha, header, recorded.added!, keyed.key, marks);
     if (!lend) {
       // The parser's buffer goes on to the next commit: the patch gets a copy of its own — but
       // for a buffer the parser lets go (a whole-tree commit's: never held twice).

@@ -58,6 +58,60 @@ export interface KeyedFile {
   removed: Float64Array;
 }
 
+/** A file of a patch with its added lines as numbers and their flags: what a reader of added lines alone asks (addedKeyedFiles). */
+export type AddedKeyedFile = Omit<KeyedFile, 'removed'>;
+
+/** One file's added lines' keys and flags (1: its line test held), as a keying parser read them (patches.ts). */
+export interface AddedKeys {
+  keys: Float64Array;
+  flags: Uint8Array;
+}
+
+/** The added lines of each patch read as keys only (addedKeysPatch): the key and the line test they were read with. */
+const addedKeysHeld = new WeakMap<CommitPatch, { key: LineKey; marks: LineOf<boolean> | null; files: AddedKeyedFile[] }>();
+
+/**
+ * A patch read from git as its added lines' keys only (ReadPatchesOptions.keyed): its files' keys
+ * and flags, and no lines — reading `files` (or keyedFiles, which keys removed lines too) throws.
+ * `marks`: the line test the flags answer (as recordPatch's).
+ */
+export function addedKeysPatch(
+  sha: string,
+  header: RecordHeader,
+  added: readonly AddedKeys[],
+  key: LineKey,
+  marks: LineOf<boolean> | null,
+): CommitPatch {
+  const patch = {} as CommitPatch;
+  Object.defineProperties(patch, {
+    sha: { value: sha, enumerable: true, writable: true },
+    files: {
+      get: () => {
+        throw new Error(`paceflow read the lines of ${sha}'s diff, which was read as its added lines' keys alone`);
+      },
+    },
+  });
+  const files = header.map(([path, oldPath], i): AddedKeyedFile => {
+    const { keys, flags } = added[i]!;
+    return { path, oldPath, added: keys, addedFlags: marks ? flags : new Uint8Array(0) };
+  });
+  addedKeysHeld.set(patch, { key, marks, files });
+  return patch;
+}
+
+/**
+ * keyedFiles without the removed lines, for a reader that compares added lines alone (the content
+ * rule): from the keys a patch read as keys only holds (addedKeysPatch) — `key` and `flag` must be
+ * the ones it was read with — or else keyed as keyedFiles keys, its removed lines passed over.
+ */
+export function addedKeyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boolean>): AddedKeyedFile[] {
+  const held = addedKeysHeld.get(patch);
+  if (!held) return keyedFiles(patch, key, flag, false).map(({ removed: _, ...added }) => added);
+  if (held.key !== key || (flag !== undefined && flag !== held.marks))
+    throw new Error(`paceflow asked for keys of ${patch.sha}'s added lines other than the ones it read them as`);
+  return flag ? held.files : held.files.map((f) => ({ ...f, addedFlags: new Uint8Array(0) }));
+}
+
 /**
  * A patch's files as the keys of their lines, not the lines: a builder that compares lines by a
  * hash (churn) takes each where it stands in a kept patch's record, from its bytes (`key.bytes`),
@@ -66,9 +120,10 @@ export interface KeyedFile {
  * keyed from its lines (`key.text`): the same numbers either way. `flag` (optional: empty flags
  * without it) is asked of each added line — or read from its sign when it is the store's own
  * `counted` test (its `range`), which marked the record's lines as they were kept (churn's
- * non-trivial lines: ~0.5 s of a first run on git's own history asked again).
+ * non-trivial lines: ~0.5 s of a first run on git's own history asked again). `withRemoved`
+ * false: the removed lines are passed over, not keyed (addedKeyedFiles).
  */
-export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boolean>): KeyedFile[] {
+export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boolean>, withRemoved = true): KeyedFile[] {
   const record = records.get(patch)?.();
   if (!record) {
     return patch.files.map((f) => ({
@@ -76,7 +131,7 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
       oldPath: f.oldPath,
       added: Float64Array.from(f.added, (line) => key.text(line, 0, line.length)),
       addedFlags: flag ? Uint8Array.from(f.added, (line) => (flag(line, 0, line.length) ? 1 : 0)) : new Uint8Array(0),
-      removed: Float64Array.from(f.removed, (line) => key.text(line, 0, line.length)),
+      removed: withRemoved ? Float64Array.from(f.removed, (line) => key.text(line, 0, line.length)) : NO_KEYS,
     }));
   }
   const { lines, header } = record;
@@ -86,14 +141,14 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
     const added = new Float64Array(addedCount);
     const addedFlags = new Uint8Array(flag ? addedCount : 0);
-    const removed = new Float64Array(removedCount);
+    const removed = withRemoved ? new Float64Array(removedCount) : NO_KEYS;
     let a = 0;
     let r = 0;
     line.file(addedCount, removedCount);
     for (let n = addedCount + removedCount; n > 0; n--) {
       line.next();
       if (line.sign === MINUS) {
-        removed[r++] = key.bytes(data, line.start, line.stop);
+        if (withRemoved) removed[r++] = key.bytes(data, line.start, line.stop);
         continue;
       }
       if (marked) addedFlags[a] = line.sign === STAR ? 1 : 0;
@@ -260,3 +315,6 @@ export function damagedGitRecord(sha: string): () => Error {
 }
 
 const NEWLINE = 0x0a;
+
+/** The removed lines of a file keyed without them (addedKeyedFiles). */
+const NO_KEYS = new Float64Array(0);

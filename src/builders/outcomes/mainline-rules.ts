@@ -1,8 +1,8 @@
 import { collectIfGrown } from '../../heap.js';
 import { readPatches } from '../../git/patch-store.js';
-import { keyedFiles, letGo } from '../../git/record-patches.js';
+import { addedKeyedFiles, letGo } from '../../git/record-patches.js';
 import type { CommitPatch } from '../../git/patches.js';
-import { isNontrivialRange, NORMAL_LINE_KEY } from '../lines.js';
+import { isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
 import { keysInBoth, keysNotIn, type LineKeys } from './file-line-keys.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
@@ -180,12 +180,12 @@ export function lineCount(lines: KeyedLines): number {
 }
 
 /**
- * A patch's non-trivial added lines by path, from the diff store's bytes where they stand (the
- * marks it keeps for them), else from the patch's lines.
+ * A patch's non-trivial added lines by path: the keys git's patch was read as, or from the diff
+ * store's bytes where they stand (the marks it keeps for them).
  */
 function addedLinesOf(patch: CommitPatch): Map<string, LineKeys> {
   const byPath = new Map<string, LineKeys>();
-  for (const f of keyedFiles(patch, NORMAL_LINE_KEY, isNontrivialRange)) {
+  for (const f of addedKeyedFiles(patch, NORMAL_LINE_KEY, isNontrivialRange)) {
     let n = 0;
     for (let i = 0; i < f.added.length; i++) if (f.addedFlags[i] === 1) n++;
     if (n === 0) continue;
@@ -388,9 +388,10 @@ async function contentCopies(
     .map((sha) => ({ sha, at: ctx.time(sha) }))
     .sort((x, y) => (Number.isNaN(x.at) ? 1 : Number.isNaN(y.at) ? -1 : x.at - y.at))
     .map((c) => c.sha);
-  // Each patch is keyed (addedLinesOf) and let go: git's are lent, not copied, and their bytes
-  // are gone before the patch's candidates are compared.
-  for await (const patch of readPatches(ctx.patches, byTime, { cwd: ctx.cwd, lend: true })) {
+  // Git's patches are read as their added lines' keys (nothing else is compared): no record of
+  // their lines is held, not even while one is read. The store's are keyed where they stand and let go.
+  const keyed = { key: NORMAL_LINE_KEY, counted: NONTRIVIAL_LINES };
+  for await (const patch of readPatches(ctx.patches, byTime, { cwd: ctx.cwd, keyed })) {
     // Each commit's candidates' files are garbage once compared: collected as they pile up, not
     // only after the rule (git's own history with sessions: the heap grew 85 → 170 MB over its
     // 3,000 checks, node's peak 290–325 MB).
