@@ -182,6 +182,15 @@ describe("a build's forward patch-ids", () => {
     expect(work().git).toBe(afterFirst.git);
     // The only rows read since are the oracle's lookups (every asked row of it found).
     expect(work().rows - afterFirst.rows).toBe(2_500 + 3 + 2_500);
+    // Let go (the content rule holds none): a few asked are looked up, many read in one pass
+    // again — the computed one stored, not computed twice.
+    ctx.forgetForwardIds();
+    const beforeForgotten = work();
+    expect(await ctx.patchIds(few)).toEqual(new Map([...expected(['c7', 'c10', 'c2499']), [real, realId]]));
+    expect(work().rows - beforeForgotten.rows).toBe(3 + 1 + 3);
+    expect(await ctx.patchIds([...fake, real])).toEqual(new Map([...expected(fake), [real, realId]]));
+    expect(work().rows - beforeForgotten.rows).toBe(3 + 1 + 3 + 2_500 + 1 + 2_500);
+    expect(work().git).toBe(afterFirst.git);
     db.close();
   });
 });

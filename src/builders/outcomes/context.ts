@@ -438,6 +438,15 @@ export class OutcomeContext {
     return ids;
   }
 
+  /**
+   * Lets the forward ids read in one pass go (the next many asked read them again): the content
+   * rule asks for none, and what it holds is the build's largest (git's own history with its pull
+   * requests: a 7 MB table and ~140k ids beside its file versions, the run's peak).
+   */
+  forgetForwardIds(): void {
+    this.forwardIds = null;
+  }
+
   /** The forward ids stored, keyed by this build's own strings of the shas where it has them. */
   private allForwardIds(): Map<string, string | null> {
     const all = new Map<string, string | null>();

@@ -220,6 +220,7 @@ export const contentRule: MainlineRule = {
   via: 'content',
   async apply(ctx, pending) {
     if (pending.length === 0) return;
+    ctx.forgetForwardIds();
     const { reused, toCheck, extendable } = await reusableContentChecks(ctx, pending);
     const found = await contentCopies(ctx, toCheck, extendable);
     for (const [sha, verdict] of found) reused.set(sha, verdict);
