@@ -251,6 +251,34 @@ describe('bin/paceflow.js before a build', () => {
   });
 });
 
+// V8 doubles its young generation up to two 16 MB semi-spaces while young objects survive, and a
+// busy run never gets it back: every bundle the loader runs keeps it at its starting size.
+describe('a bundle the loader runs', () => {
+  it('keeps V8’s young generation at its starting size while its young objects survive', () => {
+    const dir = tempDir('paceflow-bundle-');
+    const work = `
+      const v8 = require('node:v8');
+      const keep = [];
+      for (let i = 0; i < 3e6; i++) {
+        const o = { a: i, b: 'x' + i };
+        if (i % 10 === 0) keep.push(o);
+      }
+      process.stdout.write(String(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size));`;
+    writeFileSync(join(dir, 'bundle.cjs'), `module.exports.main = async () => {${work}\n};\n`);
+    const newSpace = (script: string) => {
+      const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, PACEFLOW_COMPILE_CACHE: '0' }, encoding: 'utf8' });
+      expect(r.stderr).toBe('');
+      return Number(r.stdout);
+    };
+    const loaded = newSpace(
+      `require(${JSON.stringify(join(ROOT, 'dist', 'bundle-loader.cjs'))}).runBundle({ bundle: ${JSON.stringify(join(dir, 'bundle.cjs'))}, argv: ['node', 'paceflow', 'ingest'] })`,
+    );
+    // The same work without the loader: V8 grows it.
+    expect(newSpace(work)).toBeGreaterThan(16 << 20);
+    expect(loaded).toBeLessThanOrEqual(4 << 20);
+  });
+});
+
 describe('the CLI’s bundles', () => {
   it('are ASCII (read without decoding) and run no import() a vm.Script could not', () => {
     for (const bundle of ['paceflow.cjs', 'paceflow-worker.cjs', 'bundle-loader.cjs']) {
