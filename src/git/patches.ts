@@ -425,9 +425,8 @@ export async function* readCommitPatches(
   options: ReadPatchesOptions & { counted?: CountedLines },
 ): AsyncGenerator<CommitPatch> {
   if (shas.length === 0) return;
-  const { onPatchIds, lend, keyed, ...gitOptions } = options;
-  const counted = keyed?.counted ?? options.counted;
-  const diff = PATCH_ID_DIFF;
+  const { onPatchIds, lend, keyed, counted: given, ...gitOptions } = options;
+  const counted = keyed?.counted ?? given;
   const args = [
     ...BOUNDED_PACK_WINDOWS,
     ...PATCH_ID_CONFIG,
@@ -436,7 +435,7 @@ export async function* readCommitPatches(
     'log',
     '--no-walk=unsorted',
     '--stdin',
-    ...diff,
+    ...PATCH_ID_DIFF,
     '--format=commit %H',
     '--diff-merges=first-parent',
   ];
