@@ -387,6 +387,7 @@ class KeyColumn {
     this.count = 0;
   }
 
+  /** The keys over the key bytes: a buffer of 64 KB and more is never a slice of node's pool, so it starts aligned. */
   private view(): Float64Array {
     const { buffer, byteOffset, length } = this.keyBytes.bytes;
     return new Float64Array(buffer, byteOffset, length >> 3);

@@ -1,6 +1,6 @@
 import { collectIfGrown } from '../../heap.js';
 import { readPatches } from '../../git/patch-store.js';
-import { addedKeyedFiles, letGo } from '../../git/record-patches.js';
+import { addedKeyedFiles } from '../../git/record-patches.js';
 import type { CommitPatch } from '../../git/patches.js';
 import { isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
@@ -390,7 +390,8 @@ async function contentCopies(
     .sort((x, y) => (Number.isNaN(x.at) ? 1 : Number.isNaN(y.at) ? -1 : x.at - y.at))
     .map((c) => c.sha);
   // Git's patches are read as their added lines' keys (nothing else is compared): no record of
-  // their lines is held, not even while one is read. The store's are keyed where they stand and let go.
+  // their lines is held, not even while one is read (nothing lent, nothing to let go). The store's
+  // are keyed where they stand.
   const keyed = { key: NORMAL_LINE_KEY, counted: NONTRIVIAL_LINES };
   for await (const patch of readPatches(ctx.patches, byTime, { cwd: ctx.cwd, keyed })) {
     // Each commit's candidates' files are garbage once compared: collected as they pile up, not
@@ -399,7 +400,6 @@ async function contentCopies(
     collectIfGrown();
     found.set(patch.sha, { copy: null, candidates: 0 });
     const added = addedLinesOf(patch);
-    letGo(patch);
     if (added.size === 0) continue;
     const paths = [...added.keys()];
     const since = ctx.committedMs(patch.sha);
