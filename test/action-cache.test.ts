@@ -122,12 +122,13 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migrations 014 to 028 (the newest) made, undone: the database is of version 13,
+      // What migrations 014 to 031 (the newest) made, undone: the database is of version 13,
       // and holds a patch-id of the old text, which 015 (and 027) drop, and a churn row counted from
       // the old diff, which 019 (and 027) drop with the verdicts and the outcome state (data only); its
       // commits table is clustered on the key again, with the views over it in place (021); the
       // task sessions' queue is gone (024); its commits have no line balance (026). (022 and 023
-      // rewrite triggers that are there either way; 025 mends rows.) Its AI lines are a row per line (028).
+      // rewrite triggers that are there either way; 025 mends rows.) Its AI lines are a row per line (028);
+      // its watermarks have no partial index (031).
       d.exec(`ALTER TABLE metadata_commits DROP COLUMN line_balance`);
       const table = d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metadata_commits'`).get<{ sql: string }>()!.sql;
       const attached = d
@@ -141,7 +142,7 @@ describe('the Action’s database in the GitHub cache', () => {
       d.pragma('legacy_alter_table = OFF');
       d.exec(`DROP TABLE paceflow_ref_objects; DROP TABLE paceflow_churn_dirty; DROP INDEX paceflow_net_diffs_by_head;
               DROP INDEX fact_commit_notes_by_ref; DROP INDEX metadata_commits_shallow_boundary;
-              DROP INDEX event_commit_churn_open_windows;
+              DROP INDEX event_commit_churn_open_windows; DROP INDEX fact_ingest_watermarks_partly_read;
               DROP TRIGGER fact_ingest_watermarks_insert_forgets_digest; DROP TRIGGER fact_ingest_watermarks_update_forgets_digest;
               DROP TRIGGER fact_ingest_watermarks_delete_forgets_digest;
               DROP TABLE paceflow_owed_task_sessions; DROP INDEX event_commit_attributions_by_session;

@@ -55,18 +55,21 @@ export function describeSessionIngest(stat: ProviderIngestStats): { message: str
 }
 
 /**
+ * Claude Code's transcripts read short of their end and last written before a time (ms). Its
+ * `byte_offset < size` is the partial index's own condition (sql/031): it reads those rows alone,
+ * not every watermark, on every run that reads Claude's transcripts.
+ */
+export const PARTLY_READ_BEFORE = `SELECT w.source_path FROM fact_ingest_watermarks w
+  WHERE w.provider = 'claude-code' AND w.mtime_ms < ? AND w.byte_offset < w.size`;
+
+/**
  * Transcripts Claude deletes within a week (after cleanupPeriodDays, by modification time) that
  * this run left unread or that were read only in part.
  */
 export function cleanupWarnings(db: Database, environment: ProviderEnvironment, unread: readonly SourceFile[]): string[] {
   const days = claudeCleanupPeriodDays(environment);
   const soon = Date.now() - Math.max(days - 7, 0) * 86400e3;
-  const partial = db
-    .prepare(
-      `SELECT w.source_path FROM fact_ingest_watermarks w
-       WHERE w.provider = 'claude-code' AND w.mtime_ms < ? AND w.byte_offset < w.size`,
-    )
-    .all<{ source_path: string }>([soon]);
+  const partial = db.prepare(PARTLY_READ_BEFORE).all<{ source_path: string }>([soon]);
   const rows = [...unread.filter((f) => f.mtimeMs < soon).map((f) => ({ source_path: f.path })), ...partial];
   return rows.length === 0
     ? []
