@@ -133,21 +133,31 @@ function canonicalPath(absPath: string): string {
   }
 }
 
-function isDirectory(absPath: string): boolean {
+/**
+ * The path's stats, or undefined when nothing is there. Transcripts name files of other machines
+ * and files since deleted: a missing path is the common case, and a throw per path (the error,
+ * its message and stack) cost ~10 µs against ~3 µs for the stat (node 20). A path through a file
+ * (ENOTDIR) still throws: none is there either.
+ */
+function statOf(absPath: string): Stats | undefined {
   try {
-    return statSync(absPath).isDirectory();
+    return statSync(absPath, { throwIfNoEntry: false });
   } catch {
-    return false;
+    return undefined;
   }
+}
+
+function isDirectory(absPath: string): boolean {
+  return statOf(absPath)?.isDirectory() ?? false;
 }
 
 function nearestExistingDirectory(absPath: string): string | null {
   let dir = absPath;
   for (;;) {
     try {
-      if (statSync(dir).isDirectory()) return realpathSync(dir);
+      if (statOf(dir)?.isDirectory()) return realpathSync(dir);
     } catch {
-      // missing: try the parent
+      // gone between the stat and the real path: try the parent
     }
     const parent = dirname(dir);
     if (parent === dir) return null;
@@ -158,12 +168,8 @@ function nearestExistingDirectory(absPath: string): string | null {
 /** The work tree rooted at `dir`, if `dir` holds a `.git` directory or a `.git` file. */
 function workTreeAt(dir: string): WorkTree | null {
   const dotGit = join(dir, '.git');
-  let stat: Stats;
-  try {
-    stat = statSync(dotGit);
-  } catch {
-    return null;
-  }
+  const stat = statOf(dotGit);
+  if (!stat) return null;
   if (stat.isDirectory()) return { workTree: dir, mainRoot: dir, commonDir: dotGit };
   // A linked worktree or a submodule: ".git" is a file naming the git directory.
   const m = /^gitdir:\s*(.+?)\s*$/m.exec(readFileSync(dotGit, 'utf8'));
