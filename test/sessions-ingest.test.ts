@@ -524,7 +524,8 @@ describe('repository resolution', () => {
     await run(fresh);
     // What the resolver before this version left: the second repository's session with none, its
     // events and task links built that way, and the database at the version before sql/025 (so
-    // before sql/026, 027 and 028 too: its column goes, its AI lines are a row per line).
+    // before sql/026 to 031 too: its column goes, its AI lines are a row per line, its watermarks lose
+    // their partial index).
     const kept = join(tempDir('paceflow-db-'), 'kept.db');
     await run(kept);
     const d = openDatabase(kept);
@@ -535,6 +536,7 @@ describe('repository resolution', () => {
             ALTER TABLE metadata_commits DROP COLUMN line_balance;
             ${AI_LINES_BEFORE_028}
             ${rowCountsBefore029(d)}
+            DROP INDEX fact_ingest_watermarks_partly_read;
             PRAGMA user_version = 24`);
     d.close();
     for (const r of [one, two]) await ingest({ cwd: r.dir, db: kept, env: h.env, notes: false });
