@@ -4,7 +4,7 @@ import { isoSeconds } from './attribution-replay.js';
 import { withSpillPutOff } from '../db/spill.js';
 import { withCountsRecountedAfter } from '../db/count.js';
 import { indexesAfterLoad } from '../db/indexes-after.js';
-import { collectIfGrown } from '../heap.js';
+import { collectAfterPhase, collectIfGrown } from '../heap.js';
 import { loadOutcomeContext, loadRefTips, type OutcomeContext, type RefTip } from './outcomes/context.js';
 import { commitsReachableOnlyFrom } from '../git/log.js';
 import type { BranchWalks } from '../git/log.js';
@@ -133,6 +133,11 @@ async function buildAll(
     .map((r) => ctx.intern(r.sha));
   await applyMainlineRules(ctx, candidates);
   const reverts = await findReverts(ctx, config);
+  // The rules' garbage (the content rule's candidates by path, the revert rules' reads) is let go
+  // before the write holds its dirty pages (up to WHOLE_BUILD_DIRTY_PAGES): on git's own history
+  // with its pull requests the two stood together, node's peak 342 MB against ~300 MB sampled in
+  // the rules (the heap 123 MB in use of 136 MB before the write, 62 MB after it).
+  collectAfterPhase();
   // The state is saved with the rows it describes: a run killed before the commit rebuilds them.
   writeOutcomes(ctx, candidates, reverts, config, now, saveState);
   return { mainlineTip: tip, checked: candidates.length };
