@@ -424,9 +424,26 @@ describe('mainline rules', () => {
     repo.write('a.ts', `export const header = first();\n${lines('a', 5)}export const extra = more();\n`);
     const byHand = repo.write('p.ts', lines('p', 3)).commit('rewritten by hand');
     const ctx = await contextOf(repo);
+    const reader = ctx.files();
     await contentRule.apply(ctx, [c, partly]);
     expect(ctx.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
     expect(ctx.reached.has(partly)).toBe(false); // 3 of 5 = 60%
+    // A whole build's rule lets its reader go as it ends (its ring of line keys, the names it
+    // resolved, its cat-file processes): the revert rules and the write after it do not hold it. A
+    // later ask makes a new one, which reads as the first did.
+    const later = ctx.files();
+    expect(later).not.toBe(reader);
+    const found: number[] = [];
+    await later.visit(byHand, ['p.ts'], (_, keys) => found.push(keys.length));
+    expect(found).toEqual([4]); // three lines and the empty one after the last newline
+    ctx.close();
+    // A build of a few commits keeps it: it may run the rule again (applyRefRules) with the same processes.
+    const few = await contextOf(repo, undefined, false);
+    const kept = few.files();
+    await contentRule.apply(few, [c, partly]);
+    expect(few.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
+    expect(few.files()).toBe(kept);
+    few.close();
   });
 
   it('the first-parent chain in memory answers what `git rev-list --first-parent -1 --before` does', async () => {

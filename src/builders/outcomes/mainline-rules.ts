@@ -223,6 +223,10 @@ export const contentRule: MainlineRule = {
     ctx.forgetForwardIds();
     const { reused, toCheck, extendable } = await reusableContentChecks(ctx, pending);
     const found = await contentCopies(ctx, toCheck, extendable);
+    // A whole build runs the rule once: its reader (the ring, the names) is let go before the revert
+    // rules and the write. A build of a few commits may run it again (applyRefRules): one pair of
+    // cat-file processes for both, and what it holds is small.
+    if (ctx.whole) ctx.closeFiles();
     for (const [sha, verdict] of found) reused.set(sha, verdict);
     for (const [sha, { copy }] of reused)
       if (copy && ctx.reached.has(copy)) ctx.reached.set(sha, { via: 'content', at: ctx.landedAt(copy), copy });
