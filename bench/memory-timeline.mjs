@@ -6,10 +6,10 @@
 // (src/crash-point.ts publishes them on the diagnostics channel `paceflow:point`). Linux only.
 //
 // Why a thread of its own: a sampler on the main thread's timers sees nothing while the main
-// thread runs synchronous work. The outcome build's write on git's own history with its pull
-// requests is 5–6 s of it, and its dirty pages on top of the heap the rules left were the run's
-// peak (342 MB by the kernel's high-water mark) where the main thread's sampler, silent through
-// the write, had 300 MB at most (bench/README, session 68).
+// thread runs synchronous work. The end of the outcome build on git's own history with its pull
+// requests (its revert rules and its write) is 5–6 s of it, and the write's dirty pages on top of
+// the heap the rules left were the run's peak (VmHWM 342,044 KiB, 334 MiB) where the main
+// thread's sampler, silent through it, had 303 MiB at most (bench/README, session 68).
 import { subscribe } from 'node:diagnostics_channel';
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';

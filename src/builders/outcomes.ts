@@ -135,8 +135,9 @@ async function buildAll(
   const reverts = await findReverts(ctx, config);
   // The rules' garbage (the content rule's candidates by path, the revert rules' reads) is let go
   // before the write holds its dirty pages (up to WHOLE_BUILD_DIRTY_PAGES): on git's own history
-  // with its pull requests the two stood together, node's peak 342 MB against ~300 MB sampled in
-  // the rules (the heap 123 MB in use of 136 MB before the write, 62 MB after it).
+  // with its pull requests the two stood together, node's peak there (VmHWM 334 MiB) over anything
+  // in the rules. This collection: heap 125/157 → 103/126 MB (in use/committed), RSS 304 → 275 MiB
+  // as the write starts (bench/README, session 68).
   collectAfterPhase();
   // The state is saved with the rows it describes: a run killed before the commit rebuilds them.
   writeOutcomes(ctx, candidates, reverts, config, now, saveState);
