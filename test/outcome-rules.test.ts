@@ -9,6 +9,7 @@ import {
   lineCount,
   patchIdRule,
   squashRule,
+  TouchColumns,
 } from '../src/builders/outcomes/mainline-rules.js';
 import { lineKeysWork, type LineKeys, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
 import { normalizeLine, normalLineHash } from '../src/builders/lines.js';
@@ -38,6 +39,7 @@ import { ingestGit } from '../src/ingest/git.js';
 import { BranchWalks, branchesOnlyFrom } from '../src/git/log.js';
 import { diffsRead } from '../src/git/patches.js';
 import { gitProcessCounts } from '../src/git/run.js';
+import { rowsRead } from '../src/db/statement.js';
 import { tempDatabase } from './helpers/db.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
 
@@ -191,6 +193,15 @@ describe('mainline rules', () => {
     // Of the two that landed together, the first in the landing's order (the merge's walk reaches
     // the newer first).
     expect(asked).toEqual(new Set([onMain, late, zMain, zTopic, wAgain, undefined]));
+    // Let go before the content rule (forgetForwardIds): the same answers, from the index.
+    const times = Array.from({ length: 10 }, (_, k) => whole.time(onMain) - 200 + 100 * k);
+    const questions = [ids.get(onMain), ids.get(zMain), wId].flatMap((id) => times.map((at) => ({ id, at })));
+    const expected = questions.map(({ id, at }) => few.copyOf(id, at));
+    whole.forgetForwardIds();
+    const rowsBefore = rowsRead.count;
+    expect(questions.map(({ id, at }) => whole.copyOf(id, at))).toEqual(expected);
+    expect(expected.filter(Boolean).length).toBeGreaterThan(10);
+    expect(rowsRead.count).toBeGreaterThan(rowsBefore);
   });
 
   it('patch-id: a cherry-picked copy carries the original', async () => {
@@ -412,6 +423,33 @@ describe('mainline rules', () => {
       expect(batched.get(head), head).toBe(id);
     }
     expect(batched.size).toBe(2); // the empty diff has none
+  });
+
+  it('content: each path’s candidates kept in shared columns read back as they were put, across the columns’ growth', () => {
+    const columns = new TouchColumns();
+    // Lists in landing order (ties by committed time, then sequence), long enough to grow the columns twice.
+    const listOf = (path: number, n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        sha: `${path}-${i}`.padEnd(40, '0'),
+        committedMs: 1_700_000_000_000 + i * 1000 + (i % 3),
+        landed: 1_700_000_000 + Math.floor(i / 2),
+        seq: i === n - 1 ? Number.POSITIVE_INFINITY : i,
+      }));
+    const put = [listOf(1, 700), listOf(2, 1), listOf(3, 0), listOf(4, 2500)];
+    const lists = put.map((l) => columns.add(l));
+    put.forEach((list, p) => {
+      const stretch = lists[p]!;
+      expect(stretch.end - stretch.start, `list ${p}`).toBe(list.length);
+      expect(
+        list.map((_, i) => columns.at(stretch.start + i)),
+        `list ${p}`,
+      ).toEqual(list);
+      for (const seconds of [0, 1_700_000_000, 1_700_000_001, 1_700_000_100, 1_700_001_249, 1_700_001_250, 2e9]) {
+        // The first that landed at or after `seconds`, by a walk down the list.
+        const first = list.findIndex((t) => t.landed >= seconds);
+        expect(stretch.firstLandedFrom(seconds) - stretch.start, `list ${p} from ${seconds}`).toBe(first === -1 ? list.length : first);
+      }
+    });
   });
 
   it('content: 80% of the added lines on mainline though the diffs differ; fewer do not land', async () => {

@@ -244,9 +244,12 @@ export const contentRule: MainlineRule = {
 };
 
 interface ContentVerdict {
-  copy: string | null;
-  candidates: number;
+  readonly copy: string | null;
+  readonly candidates: number;
 }
+
+/** The verdict of a commit no candidate was compared with (most of them): one object for them all. */
+const NOTHING_COMPARED: ContentVerdict = Object.freeze({ copy: null, candidates: 0 });
 
 /**
  * Which stored content verdicts still hold at this tip, and which commits must be checked again.
@@ -384,7 +387,8 @@ async function contentCopies(
     // A commit of unknown time: every commit touching its paths may follow it.
     oldest = Math.min(oldest, Number.isNaN(ms) ? Number.NEGATIVE_INFINITY : ms);
   }
-  const mainlineTouching = mainlineTouchingPaths(ctx, oldest, landingSeq);
+  const touches = new TouchColumns();
+  const mainlineTouching = mainlineTouchingPaths(ctx, oldest, landingSeq, touches);
   // Oldest first: commits written about the same time have mostly the same candidates, so the
   // file versions the reader holds are the ones the next commit compares. In the order they came
   // (by sha in a whole build), git's own history with its pull requests hashed ~9 of every 30 s
@@ -402,11 +406,14 @@ async function contentCopies(
     // only after the rule (git's own history with sessions: the heap grew 85 → 170 MB over its
     // 3,000 checks, node's peak 290–325 MB).
     collectIfGrown();
-    found.set(patch.sha, { copy: null, candidates: 0 });
+    // The build's own string of the sha as the verdict's key: the patch's is a copy (48k of them,
+    // 2.7 MB, held through the rule on git's own history with its pull requests).
+    const sha = ctx.intern(patch.sha);
+    found.set(sha, NOTHING_COMPARED);
     const added = addedLinesOf(patch);
     if (added.size === 0) continue;
     const paths = [...added.keys()];
-    const since = ctx.committedMs(patch.sha);
+    const since = ctx.committedMs(sha);
     const written = since / 1000;
     // The first CONTENT_CANDIDATES of the mainline commits touching its paths, committed since it
     // and landed after it was written: the first that many of each path's, merged, hold them.
@@ -415,11 +422,11 @@ async function contentCopies(
       for (const path of paths) {
         const list = mainlineTouching(path);
         let taken = 0;
-        for (let i = firstLandedFrom(list, written); i < list.length && taken < CONTENT_CANDIDATES; i++) {
-          const t = list[i]!;
-          if (t.sha === patch.sha || t.committedMs < since) continue;
+        for (let i = list.firstLandedFrom(written); i < list.end && taken < CONTENT_CANDIDATES; i++) {
+          const touching = touches.sha[i]!;
+          if (touching === sha || touches.committedMs[i]! < since) continue;
           taken++;
-          picked.set(t.sha, t);
+          if (!picked.has(touching)) picked.set(touching, touches.at(i));
         }
       }
     const candidates = [...picked.values()]
@@ -433,14 +440,14 @@ async function contentCopies(
     const broughtCount = lineCount(brought);
     // Nothing it brought: nothing to find (the verdict stays as set above: no candidate looked at).
     if (broughtCount === 0) continue;
-    found.set(patch.sha, { copy: null, candidates: candidates.length });
+    found.set(sha, { copy: null, candidates: candidates.length });
     // Candidates an older check already found wanting: skipped when they are still the first ones.
-    const older = extendable.get(patch.sha);
+    const older = extendable.get(sha);
     const b = older ? boundary(older.tip) : null;
     const skip =
       older && b && written < b.next && candidates.slice(0, older.looked).every((c) => landingSeq(c) <= b.last) ? older.looked : 0;
     const copy = await firstCarrying(ctx, candidates.slice(skip), brought, broughtCount);
-    if (copy) found.set(patch.sha, { copy, candidates: candidates.length });
+    if (copy) found.set(sha, { copy, candidates: candidates.length });
   }
   return found;
 }
@@ -505,9 +512,15 @@ async function firstCarrying(
  * The mainline commits touching a path and committed since `since` (ms), in the order the content rule
  * tries candidates, read once a path per build: asked per commit checked, a path such as git's
  * Makefile or cache.h gave thousands of rows for each of the commits touching it (the first run on
- * git's own history spent ~30 s of this process's time there, and its heap grew by 100 MB).
+ * git's own history spent ~30 s of this process's time there, and its heap grew by 100 MB). Each
+ * path's list is a stretch of `touches`.
  */
-function mainlineTouchingPaths(ctx: OutcomeContext, since: number, landingSeq: (sha: string) => number): (path: string) => MainlineTouch[] {
+function mainlineTouchingPaths(
+  ctx: OutcomeContext,
+  since: number,
+  landingSeq: (sha: string) => number,
+  touches: TouchColumns,
+): (path: string) => TouchList {
   let touchingPath: (path: string) => { sha: string; committedMs: number }[];
   if (ctx.holdsAll) {
     // A whole build holds every reachable commit: the path's commits from the index alone (it ends
@@ -539,11 +552,11 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: number, landingSeq: (
         .all<{ sha: string; committed_at: string }>([ctx.repoId, path, from])
         .map((r) => ({ sha: ctx.intern(r.sha), committedMs: Date.parse(r.committed_at) }));
   }
-  const byPath = new Map<string, MainlineTouch[]>();
+  const byPath = new Map<string, TouchList>();
   return (path) => {
     let list = byPath.get(path);
     if (!list) {
-      list = touchingPath(path)
+      const sorted = touchingPath(path)
         .filter((r) => ctx.isOnMainline(r.sha))
         .map((r) => ({
           sha: r.sha,
@@ -552,6 +565,7 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: number, landingSeq: (
           seq: landingSeq(r.sha),
         }))
         .sort(byLanding);
+      list = touches.add(sorted);
       byPath.set(path, list);
     }
     return list;
@@ -559,7 +573,7 @@ function mainlineTouchingPaths(ctx: OutcomeContext, since: number, landingSeq: (
 }
 
 /** A mainline commit touching a path, with what the content rule orders candidates by. */
-interface MainlineTouch {
+export interface MainlineTouch {
   sha: string;
   /** Its committer time, ms. */
   committedMs: number;
@@ -573,15 +587,69 @@ function byLanding(x: MainlineTouch, y: MainlineTouch): number {
   return x.landed - y.landed || x.committedMs - y.committedMs || x.seq - y.seq;
 }
 
-/** The first index of a list in landing order whose commit landed at or after `seconds`. */
-function firstLandedFrom(list: readonly MainlineTouch[], seconds: number): number {
-  let [lo, hi] = [0, list.length];
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (list[mid]!.landed < seconds) lo = mid + 1;
-    else hi = mid;
+/**
+ * Every path's mainline commits for one run of the content rule, in columns, each path's list a
+ * stretch of them in landing order. Held as an object each (two boxed times apiece) in an array per
+ * path they were ~8 MB of the rule's live heap on git's own history with its pull requests (113k),
+ * carried at 1.5× by V8's limit (src/heap.ts); in columns ~28 bytes each.
+ */
+export class TouchColumns {
+  sha: string[] = [];
+  committedMs = new Float64Array(1024);
+  landed = new Float64Array(1024);
+  seq = new Float64Array(1024);
+
+  /** Appends a path's list (in landing order) and returns its stretch. */
+  add(sorted: readonly MainlineTouch[]): TouchList {
+    const start = this.sha.length;
+    const end = start + sorted.length;
+    if (end > this.landed.length) {
+      let size = this.landed.length;
+      while (size < end) size *= 2;
+      const grown = (old: Float64Array) => {
+        const next = new Float64Array(size);
+        next.set(old.subarray(0, start));
+        return next;
+      };
+      this.committedMs = grown(this.committedMs);
+      this.landed = grown(this.landed);
+      this.seq = grown(this.seq);
+    }
+    for (let k = 0; k < sorted.length; k++) {
+      const t = sorted[k]!;
+      this.sha.push(t.sha);
+      this.committedMs[start + k] = t.committedMs;
+      this.landed[start + k] = t.landed;
+      this.seq[start + k] = t.seq;
+    }
+    return new TouchList(this, start, end);
   }
-  return lo;
+
+  /** The touch at `i`, as an object (for the few a commit picks). */
+  at(i: number): MainlineTouch {
+    return { sha: this.sha[i]!, committedMs: this.committedMs[i]!, landed: this.landed[i]!, seq: this.seq[i]! };
+  }
+}
+
+/** One path's mainline commits: [start, end) of its TouchColumns, in landing order. */
+export class TouchList {
+  constructor(
+    private readonly columns: TouchColumns,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** The first place in the list whose commit landed at or after `seconds` (`end`: none). */
+  firstLandedFrom(seconds: number): number {
+    const { landed } = this.columns;
+    let [lo, hi] = [this.start, this.end];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (landed[mid]! < seconds) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
 }
 
 /** The rules in the order they are tried: the first that holds for a commit wins. */
