@@ -233,6 +233,14 @@ export async function* streamGit(args: readonly string[], options: GitOptions): 
   let yielded = false;
   try {
     for await (const chunk of child.stdout) {
+      if (!yielded && options.input !== undefined) {
+        // Git has written: no retry runs it again (see below), so the input is not held for the
+        // rest of the stream — the outcome build's content rule asks for the patches of every
+        // branch commit, 3 MB of shas held through the whole rule on git's own history with its
+        // pull requests. (What git has not read yet stays in the pipe's own copy.)
+        const { input: _given, ...rest } = options;
+        options = rest;
+      }
       yielded = true;
       yield chunk as Buffer;
     }
