@@ -156,12 +156,15 @@ const STDBUF_FAILED = /^stdbuf: /;
 function spawnGit(args: readonly string[], options: GitOptions) {
   countProcess(args);
   options.onSpawn?.();
+  // What the closures below need, not `options`: they live as long as the process, and the input
+  // (megabytes of shas for a pass over a large history) with them.
+  const { cwd, okCodes } = options;
   const env = options.env ?? process.env;
   const stdbuf = options.largeWrites ? stdbufOn(env) : null;
   // Argument array, no shell: nothing in a path or ref can be interpreted.
   const child = stdbuf
-    ? spawn(stdbuf, ['-o', String(OUTPUT_WRITE_BYTES), 'git', ...args], { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
-    : spawn('git', args, { cwd: options.cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    ? spawn(stdbuf, ['-o', String(OUTPUT_WRITE_BYTES), 'git', ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] })
+    : spawn('git', args, { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (chunk: string) => {
@@ -180,15 +183,15 @@ function spawnGit(args: readonly string[], options: GitOptions) {
       code = await exit;
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
-      if (stdbuf && err.code === 'ENOENT' && existsSync(options.cwd)) throw stdbufFailed(stdbuf, env); // gone since found
+      if (stdbuf && err.code === 'ENOENT' && existsSync(cwd)) throw stdbufFailed(stdbuf, env); // gone since found
       if (err.code === 'ENOENT' || err.code === 'ENOTDIR') {
         // spawn reports a missing cwd and a missing git binary the same way.
-        const message = existsSync(options.cwd) ? 'git is not installed or not on PATH' : `directory does not exist: ${options.cwd}`;
+        const message = existsSync(cwd) ? 'git is not installed or not on PATH' : `directory does not exist: ${cwd}`;
         throw new GitError(message, args, '', null, { cause: error });
       }
       throw gitFailure(args, err.message, null, error);
     }
-    if (code === 0 || (code !== null && options.okCodes?.includes(code))) return code;
+    if (code === 0 || (code !== null && okCodes?.includes(code))) return code;
     if (stdbuf && STDBUF_FAILED.test(stderr)) throw stdbufFailed(stdbuf, env);
     throw gitFailure(args, stderr, code);
   };
@@ -227,21 +230,25 @@ export async function gitText(args: readonly string[], options: GitOptions): Pro
 }
 
 /** Streams git's standard output chunk by chunk; memory stays bounded by the consumer. */
-export async function* streamGit(args: readonly string[], options: GitOptions): AsyncGenerator<Buffer> {
-  const { child, settle } = spawnGit(args, options);
+export function streamGit(args: readonly string[], options: GitOptions): AsyncGenerator<Buffer> {
+  return streamGitOnce(args, { options });
+}
+
+/**
+ * streamGit's pass. The options (with their input) are held only until git has written: no retry
+ * runs git again after that (see below), and the input of a pass over a large history is megabytes
+ * — the content rule's, every branch commit's sha, was 3 MB held through the whole rule on git's
+ * own history with its pull requests. The generator's frame holds the box, never the options
+ * themselves. (What git has not read yet stays in the pipe's own copy.)
+ */
+async function* streamGitOnce(args: readonly string[], given: { options: GitOptions | null }): AsyncGenerator<Buffer> {
+  const { child, settle } = spawnGiven(args, given);
   let finished = false;
   let yielded = false;
   try {
     for await (const chunk of child.stdout) {
-      if (!yielded && options.input !== undefined) {
-        // Git has written: no retry runs it again (see below), so the input is not held for the
-        // rest of the stream — the outcome build's content rule asks for the patches of every
-        // branch commit, 3 MB of shas held through the whole rule on git's own history with its
-        // pull requests. (What git has not read yet stays in the pipe's own copy.)
-        const { input: _given, ...rest } = options;
-        options = rest;
-      }
       yielded = true;
+      given.options = null;
       yield chunk as Buffer;
     }
     await settle();
@@ -252,7 +259,17 @@ export async function* streamGit(args: readonly string[], options: GitOptions): 
   } finally {
     if (!finished && child.exitCode === null) child.kill();
   }
-  if (!finished) yield* streamGit(args, { ...options, largeWrites: false });
+  if (!finished) yield* streamGitOnce(args, { options: withoutLargeWrites(given) });
+}
+
+// Outside the generator: a register of its frame that once held the options would keep them
+// (a suspended generator keeps its registers, dead or not).
+function spawnGiven(args: readonly string[], given: { options: GitOptions | null }) {
+  return spawnGit(args, given.options!);
+}
+
+function withoutLargeWrites(given: { options: GitOptions | null }): GitOptions {
+  return { ...given.options!, largeWrites: false };
 }
 
 /**
