@@ -143,8 +143,12 @@ let scratch = new KeyCounts(1 << 10);
  */
 const LINE_KEYS_HELD = 4_000_000;
 
-/** How many `<rev>:<path>` names a reader keeps (~200 bytes each: ~10 MB). */
-const NAMES_HELD = 50_000;
+/**
+ * How many `<rev>:<path>` names a reader keeps (~200 bytes each: ~5 MB). On git's own history with
+ * its pull requests 50,000 asked git 957,770 names, 25,000 asked 992,992 (+4 %), and the run's peak
+ * came down ~5 MB (bench/README, session 69).
+ */
+const NAMES_HELD = 25_000;
 
 /**
  * What every reader in this process asked of git (they only grow): `<rev>:<path>` names resolved,
