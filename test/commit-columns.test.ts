@@ -1,5 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { CommitColumns, type CommitRow } from '../src/builders/outcomes/commit-columns.js';
+import { createHash } from 'node:crypto';
+import { CommitColumns, type CommitRow, ShaPlaces } from '../src/builders/outcomes/commit-columns.js';
 import { loadOutcomeContext, loadRefTips } from '../src/builders/outcomes/context.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { ingestGit } from '../src/ingest/git.js';
@@ -95,5 +96,28 @@ describe('CommitColumns', () => {
     const copy = ` ${shas[0]!}`.slice(1);
     expect(whole.intern(copy)).toBe(whole.commit(shas[0]!)!.sha);
     expect(whole.commit(shas[0]!)!.sha).toBe(shas[0]);
+  });
+
+  // The places by sha answer as a Map would: every sha added, the last place of one added twice,
+  // nothing for one never added — across growth from a low count, and for strings that share the
+  // characters hashed (a fixture's shas), where only the whole comparison tells them apart.
+  it.each([
+    ['random shas, counted', (n: number) => createHash('sha1').update(String(n)).digest('hex'), 5_000],
+    ['random shas, the count too low', (n: number) => createHash('sha1').update(String(n)).digest('hex'), 0],
+    ['one prefix, hashed alike', (n: number) => `${'ab'.repeat(6)}${n}`.padEnd(40, '0'), 3],
+  ] satisfies [string, (n: number) => string, number][])('finds each commit’s place: %s', (_, shaOf, expected) => {
+    const shas: string[] = [];
+    const places = new ShaPlaces(expected, shas);
+    const oracle = new Map<string, number>();
+    const add = (sha: string) => {
+      shas.push(sha);
+      places.add(shas.length - 1);
+      oracle.set(sha, shas.length - 1);
+    };
+    for (let n = 0; n < 3_000; n++) add(shaOf(n));
+    for (const n of [7, 2_999, 0]) add(shaOf(n));
+    for (let n = 0; n < 3_200; n++) expect(places.find(shaOf(n)), shaOf(n)).toBe(oracle.get(shaOf(n)));
+    expect(places.find(shaOf(7))).toBe(3_000);
+    expect(places.find('')).toBeUndefined();
   });
 });
