@@ -1,5 +1,6 @@
 import type { Database } from '../../db/driver.js';
 import { type Graph, type Landing, landingOfGraph, landingSinceGraph, mainlineLanding, mainlineLandingSince } from '../../git/mainline.js';
+import { ShaPlaces } from './commit-columns.js';
 import type { MainlineView } from './context.js';
 
 /** The paceflow_meta key naming the tip paceflow_mainline_landing describes. */
@@ -256,12 +257,13 @@ export function mainlineInMemory(
   /** The string of a sha to hold (the build's own; OutcomeContext.intern): the walk's are copies. */
   intern: (sha: string) => string = (sha) => sha,
 ): MainlineView {
-  // In columns, by each commit's place in the landing: an object per landing (two boxed times
-  // each) with a Map and a Set beside it was ~12 MB of the content rule's live heap on git's own
-  // history with its pull requests (82k landings), which V8's limit carries at 1.5× (src/heap.ts).
+  // In columns, by each commit's place in the landing (ShaPlaces): an object per landing (two
+  // boxed times each) in a Map, with a Set beside it, was ~12 MB of the content rule's live heap on
+  // git's own history with its pull requests (82k landings), which V8's limit carries at 1.5×
+  // (src/heap.ts).
   const n = walked.size;
-  const place = new Map<string, number>();
   const shas = new Array<string>(n);
+  const place = new ShaPlaces(n, shas);
   const time = new Float64Array(n);
   const committed = new Float64Array(n);
   /** NON_MERGE: a mainline commit of its own (not a merge, known to the database); CHAIN: on the first-parent chain. */
@@ -272,8 +274,8 @@ export function mainlineInMemory(
   let i = 0;
   for (const [walkedSha, l] of walked) {
     const sha = intern(walkedSha);
-    place.set(sha, i);
     shas[i] = sha;
+    place.add(i);
     time[i] = l.time;
     committed[i] = l.committed;
     const bits = (!l.isMerge && commits.known(sha) ? NON_MERGE : 0) | (l.via === walkedSha ? CHAIN : 0);
@@ -299,10 +301,10 @@ export function mainlineInMemory(
   let byPr: Map<number, string> | null = null;
   return {
     landing: (sha) => {
-      const k = place.get(sha);
+      const k = place.find(sha);
       return k === undefined ? undefined : { at: time[k]!, isMainlineCommit: (kind[k]! & NON_MERGE) !== 0, committed: committed[k]! };
     },
-    nonMergesSince: (seconds) => nonMerges.filter((sha) => committed[place.get(sha)!]! >= seconds),
+    nonMergesSince: (seconds) => nonMerges.filter((sha) => committed[place.find(sha)!]! >= seconds),
     latestLanding: () => latest,
     withPullRequest: (pr) => {
       if (!byPr) {
