@@ -3,7 +3,8 @@
 // `<seconds> rss <MiB> anon <MiB> hwm <MiB>` whenever the resident size moved by over 2 MiB or
 // its high-water mark rose by over 1 MiB (read from /proc/self/status every MEMORY_TIMELINE_MS, 20 ms unless
 // told), and a line `<seconds> point <name>` as each of the run's crash points passes
-// (src/crash-point.ts publishes them on the diagnostics channel `paceflow:point`). Linux only.
+// (src/crash-point.ts publishes them on the diagnostics channel `paceflow:point`); V8's heap
+// too with MEMORY_TIMELINE_HEAP_MS (below). Linux only.
 //
 // Why a thread of its own: a sampler on the main thread's timers sees nothing while the main
 // thread runs synchronous work. The end of the outcome build on git's own history with its pull
@@ -35,3 +36,19 @@ setInterval(() => {
 }, every);
 `;
 new Worker(sampler, { eval: true, workerData: { file, start, every: Number(process.env.MEMORY_TIMELINE_MS ?? 20) } }).unref();
+
+// With MEMORY_TIMELINE_HEAP_MS=<ms>, also a line `<seconds> heap used <MiB> total <MiB> buffers
+// <MiB> rss <MiB>` every <ms> from the main thread's timers (V8's heap is only readable there): silent
+// through synchronous work, but it tells the heap from what lies outside it (the array buffers:
+// the content rule's ring of line keys, the commit columns) where the two sampled together.
+const heapEvery = Number(process.env.MEMORY_TIMELINE_HEAP_MS ?? 0);
+if (heapEvery > 0) {
+  const mib = (bytes) => (bytes / 1048576).toFixed(0);
+  setInterval(() => {
+    const m = process.memoryUsage();
+    appendFileSync(
+      file,
+      `${((Date.now() - start) / 1000).toFixed(3)} heap used ${mib(m.heapUsed)} total ${mib(m.heapTotal)} buffers ${mib(m.arrayBuffers)} rss ${mib(m.rss)}\n`,
+    );
+  }, heapEvery).unref();
+}
