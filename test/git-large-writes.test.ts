@@ -1,9 +1,11 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CommitRecord, readCommits } from '../src/git/log.js';
 import type { PatchRecord } from '../src/git/patch-record.js';
-import { gitProcessCounts, OUTPUT_WRITE_BYTES, runGit, stdbufOn } from '../src/git/run.js';
+import { gitProcessCounts, OUTPUT_WRITE_BYTES, runGit, stdbufOn, streamGit } from '../src/git/run.js';
 import { ingestGit } from '../src/ingest/git.js';
 import { PatchStore } from '../src/git/patch-store.js';
 import { tempDatabase } from './helpers/db.js';
@@ -134,5 +136,35 @@ describe.runIf(process.platform === 'linux')('a first history’s pass written i
     } finally {
       process.env.PATH = path;
     }
+  });
+});
+
+// A pass given a large input (the content rule's: every branch commit's sha) holds it only until
+// git writes: nothing keeps the options once the stream has yielded, suspended or not.
+describe('a stream’s input', () => {
+  it('is let go once git has written, while the stream is still open', async () => {
+    const repo = history();
+    const head = repo.git('rev-parse', 'HEAD');
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    setFlagsFromString('--no-expose-gc');
+    // 8 MB of input, built here and referenced only by the options.
+    const start = () => {
+      const options = { cwd: repo.dir, input: `${head}\n`.repeat(200_000) };
+      return { stream: streamGit(['rev-list', '--stdin'], options), held: new WeakRef(options) };
+    };
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const { stream, held } = start();
+    const first = await stream.next();
+    expect(first.done).toBe(false);
+    expect(first.value!.toString()).toContain(head);
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    expect(held.deref()).toBeUndefined();
+    // Nor the input by any other way (a closure, a register of the generator's frame).
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4_000_000);
+    // The stream goes on to its end as before.
+    while (!(await stream.next()).done);
   });
 });
