@@ -133,6 +133,51 @@ describe('PatchStore', () => {
     for (const p of unread) expect(() => p.files).toThrow(`diff store was closed before the lines of ${p.sha} were read`);
   });
 
+  // Attribution asks a commit no session wrote a path of for its paths and counts alone: a record
+  // larger than the read window gives them from its header, and its lines are read when asked.
+  it('reads only the header of a kept record larger than its window until its lines are asked for', () => {
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    const big: CommitPatch = {
+      sha: 'b'.repeat(40),
+      files: [{ path: 'vendor/big.js', oldPath: null, added: Array.from({ length: 100_000 }, (_, i) => `var v${i} = ${i};`), removed: [] }],
+    };
+    // A header past the first read of one (64 KB): 3,000 files, each named in it.
+    const wide: CommitPatch = {
+      sha: 'c'.repeat(40),
+      files: Array.from({ length: 3000 }, (_, i) => ({
+        path: `src/a directory with a long name/module ${i}.ts`,
+        oldPath: null,
+        added: [`export const m${i} = ${'x'.repeat(400)};`],
+        removed: [],
+      })),
+    };
+    for (const p of [big, wide]) store.keep(p);
+    store.keep({ sha: 'd'.repeat(40), files: [{ path: 'after.ts', oldPath: null, added: ['after'], removed: [] }] });
+    for (const [p, headerBytes] of [
+      [big, 70_000],
+      [wide, 500_000],
+    ] as const) {
+      const before = { ...storeFileReads };
+      const given = store.get(p.sha)!;
+      expect(summaryOf(given)!.length).toBe(p.files.length);
+      expect(summaryOf(given)![0]).toEqual({
+        ...p.files[0]!,
+        added: p.files[0]!.added.length,
+        removed: 0,
+        counted: p.files[0]!.added.length,
+      });
+      const headerRead = storeFileReads.bytes - before.bytes;
+      expect(headerRead).toBeGreaterThan(0);
+      expect(headerRead).toBeLessThan(headerBytes);
+      // Asked for, the lines are read (and only once more than the header).
+      expect(given.files).toEqual(p.files);
+      const recordBytes = Buffer.byteLength(JSON.stringify(p.files));
+      expect(storeFileReads.bytes - before.bytes).toBeGreaterThan(recordBytes / 3);
+      expect(storeFileReads.bytes - before.bytes - headerRead).toBeLessThan(recordBytes);
+    }
+    store.close();
+  });
+
   it("gives each file's paths and counts without the lines when made with a line test; never for a patch from git", async () => {
     const { repo, shas } = history();
     const read = await all(readCommitPatches(shas, { cwd: repo.dir }));

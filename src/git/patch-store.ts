@@ -141,7 +141,8 @@ export class PatchStore {
   get(sha: string): CommitPatch | undefined {
     const at = this.broken ? undefined : this.index.get(sha);
     if (!at) return undefined;
-    const bytes = this.recordBytes(sha, at.offset, at.length);
+    const bytes =
+      at.length > BUFFER_BYTES && at.offset < this.written ? this.largeHeader(sha, at) : this.recordBytes(sha, at.offset, at.length);
     if (!bytes) return undefined;
     const { data, start, end } = bytes;
     const headerEnd = data.indexOf(NEWLINE, start);
@@ -153,15 +154,36 @@ export class PatchStore {
   }
 
   /**
+   * The start of a record larger than the read window, read until its header's end: the lines
+   * wait until asked for (linesBytes). Attribution asks only the header of a commit no session
+   * wrote a path of; read whole, git's own history's whole-tree branch commit (a 90 MB record) was
+   * the top of its first run's memory (391 MiB, of which 93 MB array buffers).
+   */
+  private largeHeader(sha: string, at: { offset: number; length: number }): LentBytes | undefined {
+    if (this.fd === null) return undefined;
+    const chunks: Buffer[] = [];
+    let read = 0;
+    for (let size = HEADER_CHUNK; read < at.length; size *= 2) {
+      const chunk = Buffer.allocUnsafe(Math.min(size, at.length - read));
+      this.readFile(sha, chunk, 0, chunk.length, at.offset + read);
+      chunks.push(chunk);
+      read += chunk.length;
+      if (chunk.includes(NEWLINE)) break;
+    }
+    const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+    return { data, start: 0, end: data.length };
+  }
+
+  /**
    * A kept record's lines (from `from`, a byte offset into the record), lent until the store's
    * next read: from the read window when it still holds them (a builder asks right after get), else
-   * read again. A store that broke after giving the patch still reads what it holds (writeOut); one
-   * closed has nothing to read.
+   * read again — a record larger than the window, its lines alone. A store that broke after giving
+   * the patch still reads what it holds (writeOut); one closed has nothing to read.
    */
   private linesBytes(sha: string, at: { offset: number; length: number }, from: number): LentBytes {
-    const bytes = this.recordBytes(sha, at.offset, at.length);
+    const bytes = this.recordBytes(sha, at.offset + from, at.length - from);
     if (!bytes) throw new Error(`paceflow's diff store was closed before the lines of ${sha} were read`);
-    return { data: bytes.data, start: bytes.start + from, end: bytes.end };
+    return bytes;
   }
 
   /**
@@ -181,7 +203,7 @@ export class PatchStore {
     const end = offset + length;
     const last = this.lastOffset;
     this.lastOffset = offset;
-    if (this.large?.offset === offset) return { data: this.large.data, start: 0, end: length };
+    if (this.large?.offset === offset && this.large.data.length === length) return { data: this.large.data, start: 0, end: length };
     this.large = null;
     if (offset >= this.windowStart && end <= this.windowEnd) {
       const from = offset - this.windowStart;
@@ -271,6 +293,9 @@ export class PatchStore {
 
 /** The write buffer's size, and the reused read buffer's: patches up to it are read into that. */
 const BUFFER_BYTES = 1 << 20;
+
+/** The first read of a large record's header (each next one twice the last): most fit in it. */
+const HEADER_CHUNK = 64 << 10;
 
 const NEWLINE = 0x0a;
 
