@@ -1529,7 +1529,7 @@ describe('the commits an attribution reads', () => {
       const asked = (from: number | 'whole' | null) => {
         const before = rowsRead.count;
         const { commits, toRead } = commitsToRead(d, repoId, options, notes, from);
-        return { commits, toRead: toRead.map((c) => c.sha), read: rowsRead.count - before };
+        return { commits, toRead: [...toRead.shas], read: rowsRead.count - before };
       };
       // Every commit queued again, as a first run has them.
       d.prepare(

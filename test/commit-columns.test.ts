@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { CommitColumns, type CommitRow, ShaPlaces } from '../src/builders/outcomes/commit-columns.js';
+import { CommitColumns, type CommitRow } from '../src/builders/outcomes/commit-columns.js';
+import { ShaPlaces } from '../src/git/sha-places.js';
 import { loadOutcomeContext, loadRefTips } from '../src/builders/outcomes/context.js';
 import { defaultConfig } from '../src/config/defaults.js';
 import { ingestGit } from '../src/ingest/git.js';

@@ -150,7 +150,7 @@ export function storedTakings(
   db: Database,
   repoId: string,
   paths: readonly string[] | null,
-  except: ReadonlySet<string>,
+  except: { has(sha: string): boolean },
   before?: { committedAt: string; sha: string },
 ): { editId: string; writePath: string; line: string; n: number }[] {
   const rows: { sha: string; edit_id: string; write_path: string; lines: string; committed_at: string }[] = [];

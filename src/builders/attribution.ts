@@ -5,6 +5,7 @@ import type { Database } from '../db/driver.js';
 import { attributableCommits, repositoryRows } from '../db/count.js';
 import type { CommitPatch, FilePatch } from '../git/patches.js';
 import { keepPatchIds } from './patch-ids.js';
+import { type AttributionCommit, AttributionCommits } from './attribution-commits.js';
 import { AttributionStage } from './attribution-stage.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
 import { isNontrivialLine, normalizeLine, normalLineHash, normalLineHashOfBytes, textLines } from './lines.js';
@@ -364,12 +365,6 @@ export function writtenLines(addedText: string | null, removedText: string | nul
   });
 }
 
-interface CommitRow {
-  sha: string;
-  committed_at: string;
-  ai_marker: string | null;
-}
-
 export interface AttributionResult {
   commits: number;
   patchesRead: number;
@@ -440,14 +435,14 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
   const whole = options.readOnly === true || (from !== null && from <= 0);
   const notes = loadNoteCredits(db, repoId);
   const { commits, toRead, allQueued } = commitsToRead(db, repoId, options, notes, whole ? 'whole' : from);
-  const rowsWritten = writing ? indexesAfterFirstReplay(db, toRead.length > BATCH_COMMITS) : () => {};
+  const rowsWritten = writing ? indexesAfterFirstReplay(db, toRead.size > BATCH_COMMITS) : () => {};
   // A first replay of many commits holds its rows keyed by commit until it ends (its commits
   // leave the queue then: from !== null).
-  const stage = writing && from !== null ? AttributionStage.forFirstReplay(db, repoId, toRead.length > BATCH_COMMITS) : undefined;
+  const stage = writing && from !== null ? AttributionStage.forFirstReplay(db, repoId, toRead.size > BATCH_COMMITS) : undefined;
   try {
     // Nothing to read (the common run: nothing new, or a commit off every written path): no writes loaded.
     const run =
-      toRead.length === 0
+      toRead.size === 0
         ? new AttributionRun(options, new WrittenLines(), notes, [])
         : new AttributionRun(
             options,
@@ -457,9 +452,9 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
             from !== null,
             stage,
           );
-    const bySha = new Map(toRead.map((c) => [c.sha, c]));
-    const unread = new Set(bySha.keys());
-    const batch: { patch: CommitPatch; commit: CommitRow }[] = [];
+    // 1 while a commit's diff is not read (by its place in toRead).
+    const unread = new Uint8Array(toRead.size).fill(1);
+    const batch: { patch: CommitPatch; commit: AttributionCommit }[] = [];
     let batchLines = 0;
     const flush = () => {
       db.transaction(() => {
@@ -488,17 +483,16 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
     // git diffing every commit again. A new commit's diff is in the store already: the history's
     // pass read it (ingest/git.ts).
     const keepIds = writing ? (ids: Map<string, string | null>) => keepPatchIds(db, repoId, ids) : undefined;
-    for await (const patch of readPatches(
-      options.patches,
-      toRead.map((c) => c.sha),
-      { cwd: options.cwd, ...(keepIds ? { onPatchIds: keepIds } : {}) },
-    )) {
-      const commit = bySha.get(patch.sha);
-      if (!commit) continue;
+    for await (const patch of readPatches(options.patches, toRead.shas, {
+      cwd: options.cwd,
+      ...(keepIds ? { onPatchIds: keepIds } : {}),
+    })) {
+      const at = toRead.indexOf(patch.sha);
+      if (at === undefined) continue;
       patchesRead++;
-      unread.delete(patch.sha);
+      unread[at] = 0;
       options.patches?.keep(patch);
-      batch.push({ patch, commit });
+      batch.push({ patch, commit: toRead.row(at) });
       // The summary's counts when the store gave one: the lines are read only where a session wrote a path.
       const summary = summaryOf(patch);
       if (summary) for (const f of summary) batchLines += f.added + f.removed;
@@ -512,7 +506,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
         // A commit git gave no diff for (a missing object) is tried again next run, without
         // replaying every commit after it each time.
         const mark = db.prepare(`UPDATE paceflow_unattributed SET unreadable = 1 WHERE repo_id = ? AND sha = ?`);
-        for (const sha of unread) mark.run([repoId, sha]);
+        for (let i = 0; i < unread.length; i++) if (unread[i]) mark.run([repoId, toRead.sha(i)]);
         run.dequeueAttributed();
         // Queued commits nothing can attribute (a merge, a commit rewritten away) leave the queue.
         db.prepare(
@@ -543,7 +537,7 @@ export async function buildAttribution(options: AttributionOptions): Promise<Att
 function writtenBefore(
   db: Database,
   repoId: string,
-  toRead: readonly CommitRow[],
+  toRead: AttributionCommits,
   whole: boolean,
   only?: string,
   /** `toRead` is every attributable commit (commitsToRead's allQueued). */
@@ -580,7 +574,7 @@ function writtenBefore(
          CROSS JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.sha = t.value`,
     );
     const set = new Set<string>();
-    for (const [path, oldPath] of touched.iterateArrays({ repo: repoId, shas: JSON.stringify(toRead.map((c) => c.sha)) })) {
+    for (const [path, oldPath] of touched.iterateArrays({ repo: repoId, shas: JSON.stringify(toRead.shas) })) {
       set.add(path as string);
       if (oldPath) set.add(oldPath as string);
     }
@@ -588,9 +582,14 @@ function writtenBefore(
   }
   const written = loadWrittenLines(db, repoId, paths);
   if (whole) return written;
-  const one = only ? toRead.find((c) => c.sha === only) : undefined;
-  const except = new Set(toRead.map((c) => c.sha));
-  for (const t of storedTakings(db, repoId, paths, except, one ? { committedAt: one.committed_at, sha: one.sha } : undefined)) {
+  const one = only === undefined ? undefined : toRead.indexOf(only);
+  for (const t of storedTakings(
+    db,
+    repoId,
+    paths,
+    toRead,
+    one === undefined ? undefined : { committedAt: toRead.committedAt(one), sha: only! },
+  )) {
     written.markUsed(t.editId, t.writePath, t.line, t.n);
   }
   return written;
@@ -622,7 +621,7 @@ export function commitsToRead(
   options: AttributionOptions,
   notes: Pick<ReturnType<typeof loadNoteCredits>, 'shas'>,
   from: number | 'whole' | null,
-): { commits: number; toRead: CommitRow[]; allQueued: boolean } {
+): { commits: number; toRead: AttributionCommits; allQueued: boolean } {
   const attributable = `c.repo_id = @repo AND c.is_merge = 0 AND c.is_shallow_boundary = 0 AND c.is_unreachable = 0`;
   const commits = attributableCommits(db, repoId);
   // The commits without an outcome come from paceflow_unattributed (sql/010), not from comparing
@@ -636,25 +635,31 @@ export function commitsToRead(
   // a first run's 57k commits twice).
   const queuedRows = () =>
     options.only
-      ? []
-      : db
-          .prepare(
-            `SELECT c.sha, c.committed_at, c.ai_marker FROM paceflow_unattributed u
-             CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
-             WHERE u.repo_id = @repo AND ${attributable}`,
-          )
-          .all<CommitRow>({ repo: repoId });
+      ? new AttributionCommits()
+      : new AttributionCommits().addRows(
+          db
+            .prepare(
+              `SELECT c.sha, c.committed_at, c.ai_marker FROM paceflow_unattributed u
+               CROSS JOIN metadata_commits c ON c.repo_id = u.repo_id AND c.sha = u.sha
+               WHERE u.repo_id = @repo AND ${attributable}`,
+            )
+            .iterateArrays({ repo: repoId }),
+        );
   let toRead = queuedRows();
-  if (!options.only && outcomes + toRead.length < commits && !options.readOnly) {
+  if (!options.only && outcomes + toRead.size < commits && !options.readOnly) {
     db.prepare(
       `INSERT OR IGNORE INTO paceflow_unattributed (repo_id, sha) SELECT c.repo_id, c.sha FROM metadata_commits c
        WHERE ${attributable} AND NOT EXISTS (SELECT 1 FROM event_commit_outcomes o WHERE o.repo_id = c.repo_id AND o.sha = c.sha)`,
     ).run({ repo: repoId });
     toRead = queuedRows();
   }
-  const shas = new Set(toRead.map((row) => row.sha));
-  const queued = shas.size;
-  if (options.only) shas.add(options.only);
+  const queued = toRead.size;
+  // The commits to add, each once (the queued ones are in toRead already).
+  const shas = new Set<string>();
+  const add = (sha: string) => {
+    if (!toRead.has(sha)) shas.add(sha);
+  };
+  if (options.only) add(options.only);
   // Every commit that can be attributed is queued (a first run queues them all): what a replay,
   // the notes or aider's records would add is queued already, or cannot be attributed — the 80k
   // bench history's first run asked for the 48,719 commits touching a written path for nothing.
@@ -677,7 +682,7 @@ export function commitsToRead(
            AND (${aiPath}f.path) OR (f.old_path IS NOT NULL AND ${aiPath}f.old_path)))`,
       )
       .all<{ sha: string }>({ repo: repoId, iso: isoSeconds(from) }))
-      shas.add(sha);
+      add(sha);
   }
   if (allQueued) {
     // Nothing to add.
@@ -701,9 +706,9 @@ export function commitsToRead(
          JOIN metadata_commit_file_changes f ON f.repo_id = @repo AND f.old_path = p.path`,
       )
       .all<{ sha: string }>({ repo: repoId }))
-      shas.add(sha);
-    for (const sha of notes.shas()) shas.add(sha);
-  } else if (from !== null) for (const sha of commitsWithTakingsFrom(db, repoId, from)) shas.add(sha);
+      add(sha);
+    for (const sha of notes.shas()) add(sha);
+  } else if (from !== null) for (const sha of commitsWithTakingsFrom(db, repoId, from)) add(sha);
   if (from !== null && !allQueued) {
     // The commits aider says it made (`> Commit <sha7>`) from then on: their credit comes from that
     // record, not from a written path, so the path rules above miss one whose file no session wrote.
@@ -715,20 +720,14 @@ export function commitsToRead(
          WHERE r.tool_name = 'aider:commit' AND s.repo_id = @repo AND c.committed_at >= @iso`,
       )
       .all<{ sha: string }>({ repo: repoId, iso: from === 'whole' ? '' : isoSeconds(from) }))
-      shas.add(sha);
+      add(sha);
   }
   const one = db.prepare(`SELECT c.sha, c.committed_at, c.ai_marker FROM metadata_commits c WHERE ${attributable} AND c.sha = @sha`);
-  let i = 0;
   for (const sha of shas) {
-    // A Set iterates in insertion order: the queued ones, read already, come first.
-    if (i++ < queued) continue;
-    const row = one.get<CommitRow>({ repo: repoId, sha });
-    if (row) toRead.push(row);
+    const row = one.get<AttributionCommit>({ repo: repoId, sha });
+    if (row) toRead.add(row.sha, row.committed_at, row.ai_marker);
   }
-  toRead.sort((x, y) =>
-    x.committed_at < y.committed_at ? -1 : x.committed_at > y.committed_at ? 1 : x.sha < y.sha ? -1 : x.sha > y.sha ? 1 : 0,
-  );
-  return { commits, toRead, allQueued };
+  return { commits, toRead: toRead.sort(), allQueued };
 }
 
 type Credit = { provider: string; sessionId: string; model: string | null; lines: number };
@@ -931,7 +930,7 @@ class AttributionRun {
     };
   }
 
-  attribute(patch: CommitPatch, commit: CommitRow): void {
+  attribute(patch: CommitPatch, commit: AttributionCommit): void {
     const { options } = this;
     const scope = options.pathScope;
     const at = Date.parse(commit.committed_at);
@@ -996,7 +995,7 @@ class AttributionRun {
   }
 
   /** Writes the commit's attributions from the strongest evidence it has; returns its AI lines. */
-  private writeEvidence(patch: CommitPatch, files: readonly FilePatch[], commit: CommitRow, match: LineMatch): number {
+  private writeEvidence(patch: CommitPatch, files: readonly FilePatch[], commit: AttributionCommit, match: LineMatch): number {
     const { repoId } = this.options;
     const { credits, nontrivial } = match;
     let aiLines = 0;

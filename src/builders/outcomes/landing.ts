@@ -1,6 +1,6 @@
 import type { Database } from '../../db/driver.js';
 import { type Graph, type Landing, landingOfGraph, landingSinceGraph, mainlineLanding, mainlineLandingSince } from '../../git/mainline.js';
-import { ShaPlaces } from './commit-columns.js';
+import { ShaPlaces } from '../../git/sha-places.js';
 import type { MainlineView } from './context.js';
 
 /** The paceflow_meta key naming the tip paceflow_mainline_landing describes. */
