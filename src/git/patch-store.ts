@@ -2,6 +2,7 @@ import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, writeSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CountedLines, encodeRecord, headerText, type PatchRecord, type RecordHeader } from './patch-record.js';
+import { KeptIndex, type KeptPlace } from './kept-index.js';
 import { type CommitPatch, type ReadPatchesOptions, readCommitPatches } from './patches.js';
 import { damagedRecord, type LentBytes, recordOf, recordPatch } from './record-patches.js';
 
@@ -24,7 +25,7 @@ export class PatchStore {
   /** Bytes in the file. */
   private written = 0;
   /** Each kept patch's place in the file, and its patch-id once known (null: an empty diff). */
-  private readonly index = new Map<string, { offset: number; length: number; id?: string | null }>();
+  private readonly index = new KeptIndex();
   /**
    * Kept patches not yet in the file, encoded into one reused buffer outside V8's heap (a run that
    * keeps less than its size never makes the file). Each patch's text dies young: held as strings
@@ -111,7 +112,7 @@ export class PatchStore {
       if (bytes) bytes.copy(this.writeBuffer, this.buffered + textLength);
       this.buffered += length;
     }
-    this.index.set(sha, { offset, length });
+    this.index.add(sha, offset, length);
   }
 
   /**
@@ -120,12 +121,12 @@ export class PatchStore {
    */
   settlePatchIds(found: ReadonlyMap<string, string>): void {
     if (this.broken) return;
-    for (const [sha, at] of this.index) if (at.id === undefined) at.id = found.get(sha) ?? null;
+    this.index.settle(found);
   }
 
   /** A kept patch's patch-id (null: an empty diff; undefined: not known). */
   patchId(sha: string): string | null | undefined {
-    return this.broken ? undefined : this.index.get(sha)?.id;
+    return this.broken ? undefined : this.index.patchId(sha);
   }
 
   has(sha: string): boolean {
@@ -159,7 +160,7 @@ export class PatchStore {
    * wrote a path of; read whole, git's own history's whole-tree branch commit (a 90 MB record) was
    * the top of its first run's memory (391 MiB, of which 93 MB array buffers).
    */
-  private largeHeader(sha: string, at: { offset: number; length: number }): LentBytes | undefined {
+  private largeHeader(sha: string, at: KeptPlace): LentBytes | undefined {
     if (this.fd === null) return undefined;
     const chunks: Buffer[] = [];
     let read = 0;
@@ -180,7 +181,7 @@ export class PatchStore {
    * read again — a record larger than the window, its lines alone. A store that broke after giving
    * the patch still reads what it holds (writeOut); one closed has nothing to read.
    */
-  private linesBytes(sha: string, at: { offset: number; length: number }, from: number): LentBytes {
+  private linesBytes(sha: string, at: KeptPlace, from: number): LentBytes {
     const bytes = this.recordBytes(sha, at.offset + from, at.length - from);
     if (!bytes) throw new Error(`paceflow's diff store was closed before the lines of ${sha} were read`);
     return bytes;
