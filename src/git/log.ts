@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { ParentGraph } from './parent-graph.js';
 import { PatchIdHasher } from './patch-id.js';
 import { diffsRead, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchRecordParser, type RecordedPatch } from './patches.js';
 import type { CountedLines, PatchRecord } from './patch-record.js';
@@ -499,9 +500,6 @@ export interface BranchOwn {
   leaves: Set<string>;
 }
 
-/** Each commit with its parents, as `git rev-list --parents` lists them. */
-type ParentGraph = Map<string, string[]>;
-
 /**
  * The branch walks a run made (`branchesOnlyFrom`), kept for the run's later steps: a first run's
  * ingest walks every new ref's own commits to find orphan branches, and the outcome build asks
@@ -544,31 +542,10 @@ export async function branchesOnlyFrom(
   if (!graph) {
     const input = `${[...heads, ...notFrom.map((sha) => `^${sha}`)].join('\n')}\n`;
     const { stdout } = await runGit(['rev-list', '--parents', '--ignore-missing', '--stdin'], { cwd, input });
-    graph = new Map<string, string[]>();
-    for (const line of stdout.toString('latin1').split('\n')) {
-      if (!line) continue;
-      const [sha, ...parents] = line.split(' ');
-      graph.set(sha!, parents);
-    }
+    graph = ParentGraph.parse(stdout);
     walks?.keep(heads, notFrom, cwd, graph);
   }
-  for (const head of heads) {
-    const own: string[] = [];
-    const leaves = new Set<string>();
-    const seen = new Set<string>();
-    const stack = graph.has(head) ? [head] : [];
-    while (stack.length > 0) {
-      const sha = stack.pop()!;
-      if (seen.has(sha)) continue;
-      seen.add(sha);
-      own.push(sha);
-      for (const p of graph.get(sha)!) {
-        if (graph.has(p)) stack.push(p);
-        else leaves.add(p);
-      }
-    }
-    result.set(head, { own, leaves });
-  }
+  for (const head of heads) result.set(head, graph.walkFrom(head));
   return result;
 }
 
