@@ -51,6 +51,26 @@ describe('CommitColumns', () => {
     });
   });
 
+  // A first run's diff store holds every commit's sha: the columns hold its strings, not a copy each.
+  it('holds the string it is given for each sha read, and finds the commit by it', () => {
+    const shas = ['1', '2', '3'].map((c) => c.repeat(40));
+    const asked: string[] = [];
+    const held = (sha: string) => {
+      asked.push(sha);
+      return sha === shas[1] ? `${sha}` : sha.toUpperCase();
+    };
+    const columns = new CommitColumns(
+      shas.map((sha) => row({ sha })),
+      3,
+      undefined,
+      held,
+    );
+    expect(asked).toEqual(shas);
+    expect([0, 1, 2].map((i) => columns.sha(i))).toEqual([shas[0]!.toUpperCase(), shas[1], shas[2]!.toUpperCase()]);
+    expect(columns.indexOf(shas[2]!.toUpperCase())).toBe(2);
+    expect(columns.row(0).sha).toBe(shas[0]!.toUpperCase());
+  });
+
   it('reads the subjects once, the first time one is asked for, when told where', () => {
     let reads = 0;
     const [a, b] = ['a'.repeat(40), 'b'.repeat(40)];

@@ -45,6 +45,13 @@ describe('KeptIndex', () => {
     expect(index.patchId(sha(41))).toBeUndefined();
   });
 
+  it("gives its own string of a kept commit's sha, and none for another", () => {
+    const index = new KeptIndex();
+    index.add(sha(1), 0, 1);
+    expect(index.stringOf(sha(1))).toBe(sha(1));
+    expect(index.stringOf(sha(2))).toBeUndefined();
+  });
+
   it('holds nothing once cleared, and keeps again from there', () => {
     const index = new KeptIndex();
     index.add(sha(1), 10, 2);

@@ -133,6 +133,16 @@ describe('PatchStore', () => {
     for (const p of unread) expect(() => p.files).toThrow(`diff store was closed before the lines of ${p.sha} were read`);
   });
 
+  it("gives its own string of a kept commit's sha, the one asked of another, and of any once closed", () => {
+    const kept = 'a'.repeat(40);
+    const store = new PatchStore(tempDir('paceflow-store-'));
+    store.keep({ sha: kept, files: [] });
+    expect(store.shaString('a'.repeat(40))).toBe(kept);
+    expect(store.shaString('b'.repeat(40))).toBe('b'.repeat(40));
+    store.close();
+    expect(store.shaString(kept)).toBe(kept);
+  });
+
   // Attribution asks a commit no session wrote a path of for its paths and counts alone: a record
   // larger than the read window gives them from its header, and its lines are read when asked.
   it('reads only the header of a kept record larger than its window until its lines are asked for', () => {

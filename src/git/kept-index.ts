@@ -32,6 +32,12 @@ export class KeptIndex {
     return this.place.find(sha) !== undefined;
   }
 
+  /** The index's own string of a kept commit's sha (undefined: not kept). */
+  stringOf(sha: string): string | undefined {
+    const i = this.place.find(sha);
+    return i === undefined ? undefined : this.shas[i];
+  }
+
   /** Where the commit's record is, or undefined when it is not kept. */
   get(sha: string): KeptPlace | undefined {
     const i = this.place.find(sha);

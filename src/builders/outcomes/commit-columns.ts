@@ -50,6 +50,8 @@ export class CommitColumns {
     rows: Iterable<unknown[]>,
     count: number,
     private readonly readSubjects?: () => Iterable<unknown[]>,
+    /** The string to hold for each sha read (one the run holds already), else the row's own. */
+    sameString?: (sha: string) => string,
   ) {
     this.subjects = readSubjects ? null : [];
     this.place = new ShaPlaces(count, this.shas);
@@ -60,7 +62,7 @@ export class CommitColumns {
     let i = 0;
     for (const [sha, at, subject, pr, merge, balance] of rows) {
       if (i === this.committed.length) this.grow(Math.max(16, i * 2));
-      this.shas.push(sha as string);
+      this.shas.push(sameString ? sameString(sha as string) : (sha as string));
       this.place.add(i);
       this.subjects?.push(subject as string);
       const ms = Date.parse(at as string);
@@ -85,8 +87,8 @@ export class CommitColumns {
     this.balance = grown(this.balance, (n) => new Float64Array(n));
   }
 
-  /** Every reachable commit of the repository (COMMIT_COLUMNS, one query). */
-  static load(db: Database, repoId: string): CommitColumns {
+  /** Every reachable commit of the repository (COMMIT_COLUMNS, one query); `sameString` as the constructor's. */
+  static load(db: Database, repoId: string, sameString?: (sha: string) => string): CommitColumns {
     const count = db
       .prepare(`SELECT count(*) AS n FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`)
       .get<{ n: number }>([repoId])!.n;
@@ -94,8 +96,11 @@ export class CommitColumns {
     const rows = db
       .prepare(`SELECT ${COMMIT_COLUMNS.replace('subject', 'NULL')} FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`)
       .iterateArrays([repoId]);
-    return new CommitColumns(rows, count, () =>
-      db.prepare(`SELECT sha, subject FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`).iterateArrays([repoId]),
+    return new CommitColumns(
+      rows,
+      count,
+      () => db.prepare(`SELECT sha, subject FROM metadata_commits WHERE repo_id = ? AND is_unreachable = 0`).iterateArrays([repoId]),
+      sameString,
     );
   }
 

@@ -183,7 +183,9 @@ export class OutcomeContext {
   /** Every reachable commit (the revert rules' lookups by subject and sha prefix), loaded once. */
   allCommits(): CommitColumns {
     if (!this.all) {
-      this.all = CommitColumns.load(this.db, this.repoId);
+      // The diff store's strings where it keeps the commit: a first run's store keeps them all.
+      const store = this.patches;
+      this.all = CommitColumns.load(this.db, this.repoId, store ? (sha) => store.shaString(sha) : undefined);
       this.rows.clear();
     }
     return this.all;
