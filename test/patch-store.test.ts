@@ -190,6 +190,57 @@ describe('PatchStore', () => {
     store.close();
   });
 
+  // The revert and content rules key a whole-tree branch commit's lines: read whole, its 64 MB of
+  // lines were git's own history's outcome build's top. A record larger than the read window is
+  // keyed (and its counted lines given) a window at a time — lines across a window's edge, and one
+  // longer than a window, included — with the keys its lines as strings give.
+  it('keys a kept record larger than its window a window at a time, the same keys as its lines give', () => {
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    const lines = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag} line ${i} = ${'y'.repeat(i % 97)};`);
+    const big: CommitPatch = {
+      sha: 'e'.repeat(40),
+      files: [
+        { path: 'vendor/a.js', oldPath: null, added: lines(40_000, 'a'), removed: lines(9_000, 'gone a') },
+        { path: 'vendor/long.js', oldPath: 'vendor/old.js', added: ['}', `var long = "${'z'.repeat(1_500_000)}";`, '{'], removed: [] },
+        { path: 'vendor/b.js', oldPath: null, added: lines(30_000, 'b'), removed: lines(3, 'gone b') },
+      ],
+    };
+    store.keep(big);
+    store.keep({ sha: 'f'.repeat(40), files: [{ path: 'after.ts', oldPath: null, added: ['after'], removed: [] }] });
+    const recordBytes = Buffer.byteLength(JSON.stringify(big.files));
+    expect(recordBytes).toBeGreaterThan(4 << 20);
+
+    const before = { ...storeFileReads };
+    const keyed = keyedFiles(store.get(big.sha)!, NORMAL_LINE_KEY, isNontrivialRange);
+    // A window at a time: several reads, none of the record whole, about its bytes in all.
+    expect(storeFileReads.count - before.count).toBeGreaterThanOrEqual(5);
+    expect(storeFileReads.bytes - before.bytes).toBeLessThan(recordBytes * 1.1);
+    expect(keyed).toEqual(
+      big.files.map((f) => ({
+        path: f.path,
+        oldPath: f.oldPath,
+        added: Float64Array.from(f.added, (l) => normalLineHash(l)),
+        addedFlags: Uint8Array.from(f.added, (l) => (isNontrivialLine(l) ? 1 : 0)),
+        removed: Float64Array.from(f.removed, (l) => normalLineHash(l)),
+      })),
+    );
+    expect(addedKeyedFiles(store.get(big.sha)!, NORMAL_LINE_KEY).map((f) => f.added)).toEqual(keyed.map((f) => f.added));
+
+    const counted: string[][] = big.files.map(() => []);
+    expect(
+      forEachCountedLine(
+        store.get(big.sha)!,
+        (file) => file !== 0,
+        (file, data, start, end) => counted[file]!.push(data.toString('utf8', start, end)),
+      ),
+    ).toBe(true);
+    expect(counted).toEqual(big.files.map((f, i) => (i === 0 ? [] : f.added.filter(isNontrivialLine))));
+    // Asked as text, the lines come whole.
+    expect(store.get(big.sha)!.files).toEqual(big.files);
+    expect(store.get('f'.repeat(40))!.files[0]!.added).toEqual(['after']);
+    store.close();
+  });
+
   it("gives each file's paths and counts without the lines when made with a line test; never for a patch from git", async () => {
     const { repo, shas } = history();
     const read = await all(readCommitPatches(shas, { cwd: repo.dir }));

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { type CountedLines, encodeRecord, headerText, type PatchRecord, type RecordHeader } from './patch-record.js';
 import { KeptIndex, type KeptPlace } from './kept-index.js';
 import { type CommitPatch, type ReadPatchesOptions, readCommitPatches } from './patches.js';
-import { damagedRecord, type LentBytes, recordOf, recordPatch } from './record-patches.js';
+import { damagedRecord, type LentBytes, type RecordBytes, recordOf, recordPatch, wholeBytes } from './record-patches.js';
 
 /**
  * The commit diffs one run has read, kept for the steps after the one that read them: the
@@ -48,8 +48,6 @@ export class PatchStore {
   private windowStart = 0;
   private windowEnd = 0;
   private lastOffset = -1;
-  /** The last record read that was larger than the read buffer, read alone. */
-  private large: { offset: number; data: Buffer } | null = null;
 
   /**
    * `dir`: where the file is made (null: the system's temporary folder). `counted`: the added lines
@@ -79,7 +77,7 @@ export class PatchStore {
     if (this.broken || this.index.has(patch.sha)) return;
     const record = recordOf(patch);
     if (record && record.marks === (this.counted?.range ?? null)) {
-      const { data, start, end } = record.lines;
+      const { data, start, end } = wholeBytes(record.lines);
       this.append(patch.sha, headerText(record.header), data.subarray(start, end));
       return;
     }
@@ -160,7 +158,8 @@ export class PatchStore {
     const header = JSON.parse(data.toString('utf8', start, headerEnd)) as RecordHeader;
     const linesFrom = headerEnd + 1 - start;
     diffsKept.count++;
-    return recordPatch(sha, header, () => this.linesBytes(sha, at, linesFrom), this.counted?.range ?? null);
+    const lines = at.length > BUFFER_BYTES ? () => this.pagedLines(sha, at, linesFrom) : () => this.linesBytes(sha, at, linesFrom);
+    return recordPatch(sha, header, lines, this.counted?.range ?? null);
   }
 
   /**
@@ -197,6 +196,23 @@ export class PatchStore {
   }
 
   /**
+   * A record larger than the read window, its lines read a window at a time as a reader goes
+   * (PagedBytes): never whole unless a reader asks for them as text (`files`). One still in the
+   * write buffer (it never is: such a record is written out as it comes) is lent from there.
+   */
+  private pagedLines(sha: string, at: KeptPlace, from: number): RecordBytes {
+    if (at.offset >= this.written || this.fd === null) return this.linesBytes(sha, at, from);
+    const start = at.offset + from;
+    return {
+      length: at.length - from,
+      read: (into, intoAt, length, position) => {
+        if (this.fd === null) throw new Error(`paceflow's diff store was closed before the lines of ${sha} were read`);
+        this.readFile(sha, into, intoAt, length, start + position);
+      },
+    };
+  }
+
+  /**
    * Where the record at [offset, offset + length) of the file stands in memory, read from the file
    * into the read window when it is not there (undefined: the store holds no file). The bytes are
    * lent until the next read.
@@ -213,19 +229,15 @@ export class PatchStore {
     const end = offset + length;
     const last = this.lastOffset;
     this.lastOffset = offset;
-    if (this.large?.offset === offset && this.large.data.length === length) return { data: this.large.data, start: 0, end: length };
-    this.large = null;
     if (offset >= this.windowStart && end <= this.windowEnd) {
       const from = offset - this.windowStart;
       return { data: this.readBuffer, start: from, end: from + length };
     }
     if (length > BUFFER_BYTES) {
-      // Larger than the window (a vendored library's import): read alone, into a buffer held until
-      // another record is read (its lines are asked right after its header), so the run does not
-      // hold the largest patch's size for its rest.
+      // Larger than the window (a vendored library's import; get and pagedLines read such a
+      // record in pieces): read alone, into a buffer of its own the reader lets go.
       const data = Buffer.allocUnsafe(length);
       this.readFile(sha, data, 0, length, offset);
-      this.large = { offset, data };
       return { data, start: 0, end: length };
     }
     if (this.readBuffer.length < BUFFER_BYTES) this.readBuffer = Buffer.allocUnsafe(BUFFER_BYTES);
@@ -271,7 +283,6 @@ export class PatchStore {
     this.readBuffer = Buffer.alloc(0);
     this.windowStart = this.windowEnd = 0;
     this.lastOffset = -1;
-    this.large = null;
   }
 
   private flush(): void {

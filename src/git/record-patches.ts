@@ -29,7 +29,7 @@ const headers = new WeakMap<CommitPatch, RecordHeader>();
  * counts (naming where the record came from: the store or git).
  */
 interface UnsplitRecord {
-  lines: LentBytes;
+  lines: RecordBytes;
   header: RecordHeader;
   marks: LineOf<boolean> | null;
   damaged: () => Error;
@@ -43,6 +43,28 @@ export interface LentBytes {
   data: Buffer;
   start: number;
   end: number;
+}
+
+/**
+ * A record's lines too large to hold at once (the store's records larger than its read window),
+ * read in windows as a reader goes through them: `read` puts the lines' bytes [position, position +
+ * length) into `into` at `at`. Read whole, git's own history's whole-tree branch commit (64 MB of
+ * lines) was its outcome build's top, twice for about a second each (the revert and content rules).
+ */
+export interface PagedBytes {
+  length: number;
+  read(into: Buffer, at: number, length: number, position: number): void;
+}
+
+/** A record's lines: lent whole, or paged. */
+export type RecordBytes = LentBytes | PagedBytes;
+
+/** A record's lines whole, read into one buffer when paged (a reader that wants them as text). */
+export function wholeBytes(bytes: RecordBytes): LentBytes {
+  if ('data' in bytes) return bytes;
+  const data = Buffer.allocUnsafe(bytes.length);
+  bytes.read(data, 0, bytes.length, 0);
+  return { data, start: 0, end: bytes.length };
 }
 
 /** A line of a text, by where it stands: [start, end). */
@@ -135,7 +157,6 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
     }));
   }
   const { lines, header } = record;
-  const { data } = lines;
   const marked = flag !== undefined && record.marks === flag;
   const line = new RecordLines(lines, record.damaged);
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
@@ -147,6 +168,7 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
     line.file(addedCount, removedCount);
     for (let n = addedCount + removedCount; n > 0; n--) {
       line.next();
+      const { data } = line;
       if (line.sign === MINUS) {
         if (withRemoved) removed[r++] = key.bytes(data, line.start, line.stop);
         continue;
@@ -167,22 +189,39 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
 /**
  * A record's lines one at a time, file by file, each line's sign (patch-record.ts: added and
  * removed lines in the diff's order) checked against what its file's counts leave: a record that is
- * not what its header says throws `damaged`.
+ * not what its header says throws `damaged`. A paged record is read a window at a time into a
+ * buffer of its own (grown only for a line longer than it): the current line stands in `data`
+ * [start, stop) until the next one is asked.
  */
 class RecordLines {
-  /** The current line's sign (PLUS, STAR or MINUS) and its bytes without it, [start, stop). */
+  /** The current line's sign (PLUS, STAR or MINUS) and its bytes without it, data[start, stop). */
   sign = 0;
   start = 0;
   stop = 0;
+  data: Buffer;
   private at: number;
+  /** Where the bytes in `data` end: the record's end, or the window's. */
+  private end: number;
+  /** A paged record's source, and where in its lines the next window starts (read: how far). */
+  private readonly paged: PagedBytes | null;
+  private read = 0;
   private addedLeft = 0;
   private removedLeft = 0;
 
   constructor(
-    private readonly lines: LentBytes,
+    lines: RecordBytes,
     private readonly damaged: () => Error,
   ) {
-    this.at = lines.start;
+    if ('data' in lines) {
+      this.paged = null;
+      this.data = lines.data;
+      this.at = lines.start;
+      this.end = lines.end;
+    } else {
+      this.paged = lines;
+      this.data = Buffer.allocUnsafe(Math.min(PAGE_BYTES, lines.length));
+      this.at = this.end = 0;
+    }
   }
 
   /** The next file's lines come: this many added and removed. */
@@ -192,10 +231,10 @@ class RecordLines {
   }
 
   next(): void {
-    const { data, end } = this.lines;
-    const stop = data.indexOf(NEWLINE, this.at);
-    if (stop < 0 || stop >= end) throw this.damaged();
-    const sign = data[this.at]!;
+    let stop = this.data.indexOf(NEWLINE, this.at);
+    while ((stop < 0 || stop >= this.end) && this.page()) stop = this.data.indexOf(NEWLINE, this.at);
+    if (stop < 0 || stop >= this.end) throw this.damaged();
+    const sign = this.data[this.at]!;
     if ((sign === PLUS || sign === STAR) && this.addedLeft > 0) this.addedLeft--;
     else if (sign === MINUS && this.removedLeft > 0) this.removedLeft--;
     else throw this.damaged();
@@ -205,9 +244,30 @@ class RecordLines {
     this.at = stop + 1;
   }
 
+  /**
+   * A paged record's next window, after the part of a line the last one ended in (moved to the
+   * buffer's start; the buffer doubled when that part fills it): false when there is no more.
+   */
+  private page(): boolean {
+    const paged = this.paged;
+    if (!paged || this.read === paged.length) return false;
+    const kept = this.end - this.at;
+    if (kept === this.data.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.data.length * 2, paged.length));
+      this.data.copy(grown, 0, this.at, this.end);
+      this.data = grown;
+    } else this.data.copy(this.data, 0, this.at, this.end);
+    const length = Math.min(this.data.length - kept, paged.length - this.read);
+    paged.read(this.data, kept, length, this.read);
+    this.read += length;
+    this.at = 0;
+    this.end = kept + length;
+    return true;
+  }
+
   /** The record ends where its last file's lines do. */
   finish(): void {
-    if (this.at !== this.lines.end) throw this.damaged();
+    if (this.at !== this.end || (this.paged !== null && this.read !== this.paged.length)) throw this.damaged();
   }
 }
 
@@ -227,7 +287,6 @@ export function forEachCountedLine(
   const header = headers.get(patch);
   const record = header ? records.get(patch)?.() : null;
   if (!header || !record || record.marks === null) return false;
-  const { data } = record.lines;
   const read = new RecordLines(record.lines, record.damaged);
   for (let i = 0; i < header.length; i++) {
     const [, , addedCount, removedCount] = header[i]!;
@@ -235,7 +294,7 @@ export function forEachCountedLine(
     read.file(addedCount, removedCount);
     for (let n = addedCount + removedCount; n > 0; n--) {
       read.next();
-      if (picked && read.sign === STAR) line(i, data, read.start, read.stop);
+      if (picked && read.sign === STAR) line(i, read.data, read.start, read.stop);
     }
   }
   read.finish();
@@ -259,7 +318,7 @@ export function summaryOf(patch: CommitPatch): readonly FileSummary[] | undefine
 export function recordPatch(
   sha: string,
   header: RecordHeader,
-  lines: () => LentBytes,
+  lines: () => RecordBytes,
   marks: LineOf<boolean> | null,
   release?: () => void,
   damaged: () => Error = damagedRecord(sha),
@@ -272,7 +331,7 @@ export function recordPatch(
       enumerable: true,
       get: () => {
         if (!files) {
-          const { data, start, end } = lines();
+          const { data, start, end } = wholeBytes(lines());
           files = decodeFiles(data.toString('utf8', start, end), 0, header, damaged);
         }
         return files;
@@ -315,6 +374,9 @@ export function damagedGitRecord(sha: string): () => Error {
 }
 
 const NEWLINE = 0x0a;
+
+/** A paged record's window (a line longer than it grows it). */
+const PAGE_BYTES = 1 << 20;
 
 /** The removed lines of a file keyed without them (addedKeyedFiles). */
 const NO_KEYS = new Float64Array(0);
