@@ -31,6 +31,27 @@ function walkOfMap(lines: string[][], head: string): { own: string[]; leaves: Se
 }
 
 describe('ParentGraph', () => {
+  // The landing walk reads a graph the database's rows or rev-list gave, each commit's time a
+  // column: a commit named as a parent before its own row is listed only from that row on.
+  it('gives each listed commit its parents as places and its time; a sha named only as a parent is not listed', () => {
+    const graph = new ParentGraph();
+    graph.add(sha(3), [sha(2), sha(9)], 300);
+    expect(graph.listed(sha(2))).toBeUndefined();
+    graph.add(sha(2), [sha(1)], 200);
+    graph.add(sha(1), []);
+    const [three, two, one] = [3, 2, 1].map((n) => graph.listed(sha(n))!);
+    expect([graph.timeAt(three), graph.timeAt(two)]).toEqual([300, 200]);
+    expect(graph.timeAt(one)).toBeNaN();
+    expect(Array.from({ length: graph.parentCountAt(three) }, (_, k) => graph.shaAt(graph.parentAt(three, k)))).toEqual([sha(2), sha(9)]);
+    expect(graph.parentAt(three, 0)).toBe(two);
+    const outside = graph.parentAt(three, 1);
+    expect([graph.isListed(outside), graph.listed(sha(9)), graph.parentCountAt(outside)]).toEqual([false, undefined, 0]);
+    expect([graph.parentCountAt(one), graph.size]).toEqual([0, 4]);
+    // Listed twice: the first parents and time stay.
+    graph.add(sha(2), [sha(7)], 999);
+    expect([graph.parentCountAt(two), graph.shaAt(graph.parentAt(two, 0)), graph.timeAt(two)]).toEqual([1, sha(1), 200]);
+  });
+
   it.each([
     { name: 'a chain leaving for one parent outside', size: 50, merges: 0, outside: 1 },
     { name: 'merges, octopus merges and many parents outside', size: 3000, merges: 0.2, outside: 40 },

@@ -1,3 +1,4 @@
+import { ParentGraph } from './parent-graph.js';
 import { PatchIdStream } from './patch-id.js';
 import { PATCH_ID_CONFIG, PATCH_ID_DIFF } from './patches.js';
 import { BOUNDED_PACK_WINDOWS, runGit, streamGit } from './run.js';
@@ -32,33 +33,29 @@ export async function mainlineLandingSince(tip: string, since: string, cwd: stri
   return oldestParent === since ? landing : null;
 }
 
-/** The commits of a `rev-list --parents --timestamp`: each one's number by sha, its time and its parents as written. */
-export interface Graph {
-  number: Map<string, number>;
-  shas: string[];
-  times: number[];
-  /** Each commit's parents, space-separated ('' for a root). */
-  parents: string[];
-}
-
 /**
- * Reads `rev-list --parents --timestamp` as it streams, one flat string per sha and per parent
- * list. (The whole text read at once, then a map of objects and an array per line's fields, peaked
- * ~120 MB above the rest of a first run on git's own history, 85k commits: the top of its memory.)
+ * Reads `rev-list --parents --timestamp` as it streams into a ParentGraph: each sha a string read
+ * from git's bytes, once, its parents places, its time a column. (The whole text read at once,
+ * then a map of objects and an array per line's fields, peaked ~120 MB above the rest of a first
+ * run on git's own history, 85k commits: the top of its memory.)
  */
-async function readGraph(args: readonly string[], cwd: string): Promise<Graph> {
-  const graph: Graph = { number: new Map(), shas: [], times: [], parents: [] };
+async function readGraph(args: readonly string[], cwd: string): Promise<ParentGraph> {
+  const graph = new ParentGraph();
+  const parents: string[] = [];
   let carry: Buffer | null = null;
   const line = (data: Buffer, start: number, end: number) => {
-    const timeEnd = data.indexOf(0x20, start);
+    const timeEnd = data.indexOf(SPACE, start);
     if (timeEnd === -1 || timeEnd >= end) return;
-    let shaEnd = data.indexOf(0x20, timeEnd + 1);
+    let shaEnd = data.indexOf(SPACE, timeEnd + 1);
     if (shaEnd === -1 || shaEnd > end) shaEnd = end;
-    const sha = data.toString('latin1', timeEnd + 1, shaEnd);
-    graph.number.set(sha, graph.shas.length);
-    graph.shas.push(sha);
-    graph.times.push(Number(data.toString('latin1', start, timeEnd)));
-    graph.parents.push(shaEnd < end ? data.toString('latin1', shaEnd + 1, end) : '');
+    parents.length = 0;
+    for (let from = shaEnd + 1; from < end; ) {
+      let space = data.indexOf(SPACE, from);
+      if (space === -1 || space > end) space = end;
+      if (space > from) parents.push(data.toString('latin1', from, space));
+      from = space + 1;
+    }
+    graph.add(data.toString('latin1', timeEnd + 1, shaEnd), parents, Number(data.toString('latin1', start, timeEnd)));
   };
   for await (const chunk of streamGit(args, { cwd })) {
     const data: Buffer = carry ? Buffer.concat([carry, chunk]) : chunk;
@@ -75,49 +72,53 @@ async function readGraph(args: readonly string[], cwd: string): Promise<Graph> {
 
 /**
  * What mainlineLandingSince gives, from a graph of the commits `tip` reaches and `since` does not
- * read elsewhere (the database's record of them): null when `since` is not on the tip's
- * first-parent chain.
+ * read elsewhere (the database's record of them, each commit's time given): null when `since` is
+ * not on the tip's first-parent chain.
  */
-export function landingSinceGraph(graph: Graph, tip: string, since: string): Map<string, Landing> | null {
+export function landingSinceGraph(graph: ParentGraph, tip: string, since: string): Map<string, Landing> | null {
   const { landing, oldestParent } = walkLanding(graph, tip);
   return oldestParent === since ? landing : null;
 }
 
-/** What mainlineLanding gives, from a graph of every commit `tip` reaches read elsewhere (the database's record of them). */
-export function landingOfGraph(graph: Graph, tip: string): Map<string, Landing> {
+/** What mainlineLanding gives, from a graph of every commit `tip` reaches read elsewhere (the database's record of them, each commit's time given). */
+export function landingOfGraph(graph: ParentGraph, tip: string): Map<string, Landing> {
   return walkLanding(graph, tip).landing;
 }
 
 /** The landing walk over the graph; `oldestParent`: the first parent of the chain's oldest commit. */
-function walkLanding(graph: Graph, tip: string): { landing: Map<string, Landing>; oldestParent: string | undefined } {
-  const { number, shas, times } = graph;
-  const parentsOf = (i: number): string[] => (graph.parents[i] === '' ? [] : graph.parents[i]!.split(' '));
+function walkLanding(graph: ParentGraph, tip: string): { landing: Map<string, Landing>; oldestParent: string | undefined } {
   const chain: number[] = [];
   let oldestParent: string | undefined;
-  for (let at = number.get(tip); at !== undefined; ) {
+  for (let at = graph.listed(tip); at !== undefined; ) {
     chain.push(at);
-    oldestParent = parentsOf(at)[0];
-    at = oldestParent === undefined ? undefined : number.get(oldestParent);
+    const first = graph.parentCountAt(at) > 0 ? graph.parentAt(at, 0) : -1;
+    oldestParent = first < 0 ? undefined : graph.shaAt(first);
+    at = first >= 0 && graph.isListed(first) ? first : undefined;
   }
-  const landed = new Uint8Array(shas.length);
+  const landed = new Uint8Array(graph.size);
   const landing = new Map<string, Landing>();
+  const stack: number[] = [];
   for (const m of chain.reverse()) {
-    const parents = parentsOf(m);
+    const count = graph.parentCountAt(m);
+    const via = graph.shaAt(m);
+    const time = graph.timeAt(m);
     landed[m] = 1;
-    landing.set(shas[m]!, { via: shas[m]!, time: times[m]!, committed: times[m]!, isMerge: parents.length > 1 });
-    const stack = parents.slice(1);
+    landing.set(via, { via, time, committed: time, isMerge: count > 1 });
+    for (let k = 1; k < count; k++) stack.push(graph.parentAt(m, k));
     while (stack.length > 0) {
-      const i = number.get(stack.pop()!);
+      const i = stack.pop()!;
       // A commit outside the graph landed before (it is reachable from `since`) or is missing.
-      if (i === undefined || landed[i] === 1) continue;
-      const own = parentsOf(i);
+      if (!graph.isListed(i) || landed[i] === 1) continue;
+      const own = graph.parentCountAt(i);
       landed[i] = 1;
-      landing.set(shas[i]!, { via: shas[m]!, time: times[m]!, committed: times[i]!, isMerge: own.length > 1 });
-      stack.push(...own);
+      landing.set(graph.shaAt(i), { via, time, committed: graph.timeAt(i), isMerge: own > 1 });
+      for (let k = 0; k < own; k++) stack.push(graph.parentAt(i, k));
     }
   }
   return { landing, oldestParent };
 }
+
+const SPACE = 0x20;
 
 /** Every commit reachable from `tip`. */
 export async function ancestorsOf(tip: string, cwd: string): Promise<Set<string>> {

@@ -16,6 +16,8 @@ export class ParentGraph {
   private parentCount = new Int32Array(1 << 12);
   private parents = new Int32Array(1 << 12);
   private edges = 0;
+  /** Each listed commit's time, when the lister gave one (NaN: none). */
+  private times = new Float64Array(1 << 12);
   /** Each place's mark of the last walk that visited it (walkFrom). */
   private visited: Int32Array | null = null;
   private walks = 0;
@@ -40,10 +42,16 @@ export class ParentGraph {
     return graph;
   }
 
-  /** Lists a commit with its parents (a commit listed twice keeps its first parents). */
-  add(sha: string, parents: readonly string[]): void {
+  /**
+   * Lists a commit with its parents and, optionally, a time (a commit listed twice keeps its first
+   * parents). The commit's own string is held from now on, not a parent's named before it (a piece
+   * of another line's text).
+   */
+  add(sha: string, parents: readonly string[], time = Number.NaN): void {
     const i = this.intern(sha);
     if (this.firstParent[i]! >= 0) return;
+    this.shas[i] = sha;
+    this.times[i] = time;
     const at = this.edges;
     for (const parent of parents) {
       const j = this.intern(parent);
@@ -58,6 +66,41 @@ export class ParentGraph {
   has(sha: string): boolean {
     const i = this.place.find(sha);
     return i !== undefined && this.firstParent[i]! >= 0;
+  }
+
+  /** A listed commit's place (undefined: not listed — unknown, or only named as a parent). */
+  listed(sha: string): number | undefined {
+    const i = this.place.find(sha);
+    return i !== undefined && this.firstParent[i]! >= 0 ? i : undefined;
+  }
+
+  /** The sha at a place. */
+  shaAt(i: number): string {
+    return this.shas[i]!;
+  }
+
+  /** The time a listed commit was given (NaN: none). */
+  timeAt(i: number): number {
+    return this.times[i]!;
+  }
+
+  /** How many parents a listed commit has (0 for one not listed). */
+  parentCountAt(i: number): number {
+    return this.firstParent[i]! >= 0 ? this.parentCount[i]! : 0;
+  }
+
+  /** The place of a listed commit's k-th parent (listed or not: `isListed`). */
+  parentAt(i: number, k: number): number {
+    return this.parents[this.firstParent[i]! + k]!;
+  }
+
+  isListed(i: number): boolean {
+    return this.firstParent[i]! >= 0;
+  }
+
+  /** How many shas the graph names (listed commits and parents alone). */
+  get size(): number {
+    return this.shas.length;
   }
 
   /**
@@ -98,6 +141,9 @@ export class ParentGraph {
       firstParent.set(this.firstParent);
       this.firstParent = firstParent;
       this.parentCount = grown(this.parentCount, i * 2);
+      const times = new Float64Array(i * 2);
+      times.set(this.times);
+      this.times = times;
     }
     this.shas.push(sha);
     this.place.add(i);

@@ -36,7 +36,7 @@ export const CONTENT_SHARE = 0.8;
 export const ancestorRule: MainlineRule = {
   via: 'ancestor',
   async apply(ctx) {
-    const { walked } = await storeMainlineLanding(ctx.db, ctx.repoId, ctx.tip, ctx.cwd);
+    const { walked } = await storeMainlineLanding(ctx.db, ctx.repoId, ctx.tip, ctx.cwd, (sha) => ctx.intern(sha));
     // A whole build walks every mainline commit anyway; a build of a few commits asks by key.
     ctx.mainline = ctx.whole
       ? mainlineInMemory(walked ?? readMainlineLanding(ctx.db, ctx.repoId), ctx, (sha) => ctx.intern(sha))
