@@ -39,7 +39,9 @@ describe('ParentGraph', () => {
     expect(graph.listed(sha(2))).toBeUndefined();
     graph.add(sha(2), [sha(1)], 200);
     graph.add(sha(1), []);
-    const [three, two, one] = [3, 2, 1].map((n) => graph.listed(sha(n))!);
+    const three = graph.listed(sha(3))!;
+    const two = graph.listed(sha(2))!;
+    const one = graph.listed(sha(1))!;
     expect([graph.timeAt(three), graph.timeAt(two)]).toEqual([300, 200]);
     expect(graph.timeAt(one)).toBeNaN();
     expect(Array.from({ length: graph.parentCountAt(three) }, (_, k) => graph.shaAt(graph.parentAt(three, k)))).toEqual([sha(2), sha(9)]);
