@@ -175,12 +175,15 @@ export class FileLineKeysReader {
   private contents: CatFileBatch | null = null;
   private readonly held: KeyRing;
   /**
-   * Which blob each `<rev>:<path>` asked names, most recently used last: the candidates of commits
+   * Which blob each `<rev>:<path>` asked names, those used in the older half moved to the newest
+   * end (a least recently used cache's order, roughly) and the oldest let go: the candidates of commits
    * written about the same time are the same, and asked again they cost git a walk of the trees and
    * this process a request, an answer and a promise each (git's own history with its pull requests:
    * the batch-check process was the busier git, node waiting on it 12 of 30 s sampled).
    */
-  private readonly named = new Map<string, string | null>();
+  private readonly named = new Map<string, { blob: string | null; at: number }>();
+  /** How many names were put at the newest end of `named`: an entry's age is this less its `at`. */
+  private placed = 0;
   /**
    * Blobs being read, with whoever waits for them: a version asked twice before its answer came is
    * read once, and each visitor is given its keys as they are hashed.
@@ -197,12 +200,13 @@ export class FileLineKeysReader {
   /**
    * Gives `visit` the keys of each path's file at `rev` (its index in `paths`), lent for the call: a
    * version held at once, one git must answer as it is hashed. A missing path, or one that is not a
-   * file, is not visited. Resolves when every file was. The keys are lent, not returned: each
+   * file, is not visited. Resolves when every file was; undefined when each was visited already (its
+   * version held, or its name known missing): nothing to wait for. The keys are lent, not returned: each
    * version's own array, held until evicted, was ~750k arrays outside V8's heap on git's own history
    * with its pull requests, and V8 ran a full collection of its 130 MB heap every ~0.4 s to free
    * them (472 in 200 s; node's other threads 310 s of CPU beside its main thread's 413 s).
    */
-  visit(rev: string, paths: readonly string[], visit: LineKeysVisitor): Promise<void> {
+  visit(rev: string, paths: readonly string[], visit: LineKeysVisitor): Promise<void> | undefined {
     const waiting: Promise<void>[] = [];
     for (let i = 0; i < paths.length; i++) {
       const blob = this.blobAt(rev, paths[i]!);
@@ -213,7 +217,7 @@ export class FileLineKeysReader {
         if (wait) waiting.push(wait);
       } else waiting.push(blob.then((named) => (named === null ? undefined : this.visitBlob(named, use))));
     }
-    return waiting.length > 0 ? Promise.all(waiting).then(() => undefined) : Promise.resolve();
+    return waiting.length > 0 ? Promise.all(waiting).then(() => undefined) : undefined;
   }
 
   /** The blob a path names at a revision (null: missing there, or not a file), asked of git once while held. */
@@ -221,15 +225,21 @@ export class FileLineKeysReader {
     const request = `${rev}:${path}`;
     const known = this.named.get(request);
     if (known !== undefined) {
-      this.named.delete(request);
-      this.named.set(request, known);
-      return known;
+      // Used again: moved to the newest end once it is in the older half. A move at every use
+      // deleted and added an entry of a 25k-entry Map per file asked, and V8 rebuilt its table
+      // again and again (Map sets, 0.7 of 9.5 GB of the outcome build's allocation sampled).
+      if (this.placed - known.at > NAMES_HELD / 2) {
+        this.named.delete(request);
+        known.at = this.placed++;
+        this.named.set(request, known);
+      }
+      return known.blob;
     }
     this.names ??= new CatFileBatch(this.cwd, 'names');
     lineKeysWork.namesAsked++;
     return this.names.nameOf(request).then((object) => {
       const blob = object?.type === 'blob' ? object.sha : null;
-      this.named.set(request, blob);
+      this.named.set(request, { blob, at: this.placed++ });
       if (this.named.size > NAMES_HELD) this.named.delete(this.named.keys().next().value!);
       return blob;
     });
