@@ -13,6 +13,7 @@ import {
   summaryOf,
 } from '../src/git/record-patches.js';
 import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
+import type { RecordHeader } from '../src/git/patch-record.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
@@ -533,22 +534,39 @@ describe('PatchStore', () => {
     store.close();
   });
 
-  // The history's pass keeps a record's lines in the diff's order, each with its sign.
-  it.each([
-    ['in the diff’s order', '+a\n-x\n+b\n-y\n+c\n', null],
-    ['added before removed', '+a\n+b\n+c\n-x\n-y\n', null],
-    ['one added line short', '+a\n-x\n+b\n-y\n-z\n', 'damaged'],
-    ['a line without a sign', '+a\n x\n+b\n-y\n+c\n', 'damaged'],
-    ['a line more', '+a\n-x\n+b\n-y\n+c\n+d\n', 'damaged'],
-    ['no newline at the end', '+a\n-x\n+b\n-y\n+c', 'damaged'],
-  ])('a record with its lines %s', (_, body, error) => {
+  // The history's pass keeps a record's lines in the diff's order, each with its sign. A record
+  // larger than the store's read window (a file of 60,000 lines before them) is read a window at a
+  // time: the same lines, the same damage found at its far end.
+  const FILLER_LINES = 60_000;
+  const filler = Buffer.from(Array.from({ length: FILLER_LINES }, (_, i) => `+filler line ${i} of a vendored file\n`).join(''));
+  it.each(
+    (
+      [
+        ['in the diff’s order', '+a\n-x\n+b\n-y\n+c\n', null],
+        ['added before removed', '+a\n+b\n+c\n-x\n-y\n', null],
+        ['one added line short', '+a\n-x\n+b\n-y\n-z\n', 'damaged'],
+        ['a line without a sign', '+a\n x\n+b\n-y\n+c\n', 'damaged'],
+        ['a line more', '+a\n-x\n+b\n-y\n+c\n+d\n', 'damaged'],
+        ['no newline at the end', '+a\n-x\n+b\n-y\n+c', 'damaged'],
+      ] as const
+    ).flatMap(([name, body, error]) => [
+      [name, 'small', body, error] as const,
+      [name, 'larger than the read window', body, error] as const,
+    ]),
+  )('a record with its lines %s, %s', (_, size, body, error) => {
     const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
     const sha = 'a'.repeat(40);
-    store.keepRecord({ sha, header: [['f.ts', null, 3, 2, 0]], body: Buffer.from(body) });
+    const large = size !== 'small';
+    const header: RecordHeader = [['f.ts', null, 3, 2, 0]];
+    if (large) header.unshift(['vendor/big.js', null, FILLER_LINES, 0, 0]);
+    const before = storeFileReads.count;
+    store.keepRecord({ sha, header, body: large ? Buffer.concat([filler, Buffer.from(body)]) : Buffer.from(body) });
     const kept = store.get(sha)!;
-    expect(summaryOf(kept)).toEqual([{ path: 'f.ts', oldPath: null, added: 3, removed: 2, counted: 0 }]);
+    expect(summaryOf(kept)!.at(-1)).toEqual({ path: 'f.ts', oldPath: null, added: 3, removed: 2, counted: 0 });
     if (error) {
       expect(() => keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)).toThrow(`damaged record for ${sha}`);
+      // Large: its lines came a window at a time (more reads than the header's and one whole read).
+      if (large) expect(storeFileReads.count - before).toBeGreaterThan(3);
       expect(() =>
         forEachCountedLine(
           store.get(sha)!,
@@ -558,8 +576,8 @@ describe('PatchStore', () => {
       ).toThrow(`damaged record for ${sha}`);
       expect(() => kept.files).toThrow(`damaged record for ${sha}`);
     } else {
-      expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)[0]!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));
-      expect(kept.files).toEqual([{ path: 'f.ts', oldPath: null, added: ['a', 'b', 'c'], removed: ['x', 'y'] }]);
+      expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY).at(-1)!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));
+      expect(kept.files.at(-1)).toEqual({ path: 'f.ts', oldPath: null, added: ['a', 'b', 'c'], removed: ['x', 'y'] });
     }
     store.close();
   });
