@@ -1,4 +1,5 @@
 import { ShaPlaces } from '../git/sha-places.js';
+import { grown } from '../git/typed-arrays.js';
 
 /** A commit as attribution reads it (metadata_commits' columns it uses). */
 export interface AttributionCommit {
@@ -27,11 +28,7 @@ export class AttributionCommits {
   add(sha: string, committedAt: string, aiMarker: string | null): boolean {
     if (this.place.find(sha) !== undefined) return false;
     const i = this.shaList.length;
-    if (i === this.committed.length) {
-      const grown = new Float64Array(i * 2);
-      grown.set(this.committed);
-      this.committed = grown;
-    }
+    if (i === this.committed.length) this.committed = grown(this.committed, i * 2);
     this.shaList.push(sha);
     this.place.add(i);
     const ms = Date.parse(committedAt);

@@ -1,4 +1,5 @@
 import { ShaPlaces } from './sha-places.js';
+import { grown } from './typed-arrays.js';
 
 /** A kept record's place in the diff store's file. */
 export interface KeptPlace {
@@ -98,15 +99,9 @@ export class KeptIndex {
   }
 
   private grow(size: number): void {
-    const offsets = new Float64Array(size);
-    offsets.set(this.offsets);
-    this.offsets = offsets;
-    const lengths = new Float64Array(size);
-    lengths.set(this.lengths);
-    this.lengths = lengths;
-    const state = new Uint8Array(size);
-    state.set(this.idState);
-    this.idState = state;
+    this.offsets = grown(this.offsets, size);
+    this.lengths = grown(this.lengths, size);
+    this.idState = grown(this.idState, size);
     const bytes = Buffer.alloc(size * ID_LENGTH);
     this.idBytes.copy(bytes);
     this.idBytes = bytes;

@@ -1,5 +1,6 @@
 import { BOUNDED_PACK_WINDOWS_EXCLUDING, streamGit } from './run.js';
 import { ShaPlaces } from './sha-places.js';
+import { grown } from './typed-arrays.js';
 
 /**
  * The tips whose history (beyond `exclude`) names an object the repository lacks — a partial
@@ -175,12 +176,6 @@ class ParentEdges {
     this.place.add(i);
     return i;
   }
-}
-
-function grown<T extends Int32Array | Uint8Array>(array: T, size: number): T {
-  const bigger = new (array.constructor as new (n: number) => T)(size);
-  bigger.set(array);
-  return bigger;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ShaPlaces } from './sha-places.js';
+import { grown } from './typed-arrays.js';
 
 /**
  * The commits a `git rev-list --parents` listed, each with its parents, a sha its place: every
@@ -137,24 +138,14 @@ export class ParentGraph {
     if (known !== undefined) return known;
     const i = this.shas.length;
     if (i === this.firstParent.length) {
-      const firstParent = new Int32Array(i * 2).fill(-1);
-      firstParent.set(this.firstParent);
-      this.firstParent = firstParent;
+      this.firstParent = grown(this.firstParent, i * 2, -1);
       this.parentCount = grown(this.parentCount, i * 2);
-      const times = new Float64Array(i * 2);
-      times.set(this.times);
-      this.times = times;
+      this.times = grown(this.times, i * 2);
     }
     this.shas.push(sha);
     this.place.add(i);
     return i;
   }
-}
-
-function grown(array: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const bigger = new Int32Array(size);
-  bigger.set(array);
-  return bigger;
 }
 
 const NEWLINE = 0x0a;

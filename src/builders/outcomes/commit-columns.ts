@@ -1,5 +1,6 @@
 import type { Database } from '../../db/driver.js';
 import { ShaPlaces } from '../../git/sha-places.js';
+import { grown } from '../../git/typed-arrays.js';
 
 /** A reachable commit as the outcome rules read it (metadata_commits' columns they use). */
 export interface CommitRow {
@@ -76,15 +77,10 @@ export class CommitColumns {
   }
 
   private grow(size: number): void {
-    const grown = <T extends Float64Array | Int32Array | Uint8Array>(a: T, make: (n: number) => T): T => {
-      const b = make(size);
-      b.set(a);
-      return b;
-    };
-    this.committed = grown(this.committed, (n) => new Float64Array(n));
-    this.pr = grown(this.pr, (n) => new Int32Array(n));
-    this.merge = grown(this.merge, (n) => new Uint8Array(n));
-    this.balance = grown(this.balance, (n) => new Float64Array(n));
+    this.committed = grown(this.committed, size);
+    this.pr = grown(this.pr, size);
+    this.merge = grown(this.merge, size);
+    this.balance = grown(this.balance, size);
   }
 
   /** Every reachable commit of the repository (COMMIT_COLUMNS, one query); `sameString` as the constructor's. */
