@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { DatabaseError } from '../errors.js';
@@ -96,7 +95,7 @@ export function migrate(db: Database, migrations = loadMigrations(), views = loa
       // A migration may rebuild a table (sql/021): SQLite's RENAME rewrites, and checks, every
       // view that names it. Views are made from sql/views/ alone, so they go in the migration's own
       // transaction (a kill leaves the old schema with its views, or the new one without views and
-      // without their checksum) and syncViews makes them again below.
+      // without what they were made from) and syncViews makes them again below.
       if (current > 0) dropViews(db);
       db.exec(migration.sql);
       db.exec(`PRAGMA user_version = ${migration.version}`);
@@ -109,17 +108,22 @@ function userVersion(db: Database): number {
   return Number(db.prepare('PRAGMA user_version').get()?.user_version ?? 0);
 }
 
-function viewsChecksum(views: ViewDefinition[]): string {
-  const hash = createHash('sha256');
-  for (const view of views) hash.update(view.name).update('\0').update(view.sql).update('\0');
-  return hash.digest('hex');
+/**
+ * What the views were made from: each one's name and text (~33 KB), kept in paceflow_meta
+ * ('views_sql') and compared whole on every open — no hash to compute: loading node:crypto for one
+ * was ~6 ms of every run's start (bench/README, session 72). An older paceflow kept a checksum
+ * ('views_checksum'): never equal, so its views are made once again.
+ */
+function viewsText(views: ViewDefinition[]): string {
+  // Each text's length before it: no two sets of views read alike, whatever a text holds.
+  return views.map((view) => `${view.name} ${view.sql.length}\n${view.sql}\n`).join('');
 }
 
 /** Drops and recreates every view_* when sql/views/ changed; views may build on each other. */
 export function syncViews(db: Database, views: ViewDefinition[]): void {
-  const checksum = viewsChecksum(views);
-  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'views_checksum'`).get()?.value;
-  if (stored === checksum) return;
+  const text = viewsText(views);
+  const stored = db.prepare(`SELECT value FROM paceflow_meta WHERE key = 'views_sql'`).get()?.value;
+  if (stored === text) return;
   db.transaction(() => {
     dropViews(db);
     let pending = views;
@@ -140,20 +144,20 @@ export function syncViews(db: Database, views: ViewDefinition[]): void {
       pending = failed;
     }
     db.prepare(
-      `INSERT INTO paceflow_meta(key, value) VALUES ('views_checksum', ?)
+      `INSERT INTO paceflow_meta(key, value) VALUES ('views_sql', ?)
        ON CONFLICT(key) DO UPDATE SET value = excluded.value`,
-    ).run([checksum]);
+    ).run([text]);
   });
 }
 
-/** Drops every view_* and forgets their checksum (in one transaction, or the caller's), so syncViews makes them again. */
+/** Drops every view_* and forgets what they were made from (in one transaction, or the caller's), so syncViews makes them again. */
 function dropViews(db: Database): void {
   db.transaction(() => {
     const existing = db
       .prepare(`SELECT name FROM sqlite_master WHERE type = 'view' AND name LIKE 'view\\_%' ESCAPE '\\'`)
       .all<{ name: string }>();
     for (const { name } of existing) db.exec(`DROP VIEW IF EXISTS "${name}"`);
-    db.exec(`DELETE FROM paceflow_meta WHERE key = 'views_checksum'`);
+    db.exec(`DELETE FROM paceflow_meta WHERE key IN ('views_sql', 'views_checksum')`);
   });
 }
 
