@@ -256,25 +256,34 @@ function emptyStats(provider: SessionProvider, discovery: Discovered['discovery'
  */
 const UNCHANGED_KEY = 'transcripts_at_watermarks';
 
+/** How many paths are joined and hashed at a time (~35 KB of the 80k bench's home's). */
+const PATHS_PER_UPDATE = 256;
+
 /** What a walk found, as a digest: the same files, sizes and times give the same. */
 function discoveryDigest(discoveries: readonly Discovered[]): string {
-  // The paths joined by one native call, the sizes and times hashed as numbers: a text of every
-  // file's path, size and time built by appending cost ~5 ms of a cold process for 3,049 files
-  // (the number-to-text conversions and the rope's pieces), the hash of it 0.3 ms.
+  // The paths joined by one native call a few hundred at a time, the sizes and times hashed as
+  // numbers: a text of every file's path, size and time built by appending cost ~5 ms of a cold
+  // process for 3,049 files (the number-to-text conversions and the rope's pieces). Not all paths
+  // at once: the joined text and its UTF-8 copy were each ~0.9 MB of memory the process touched
+  // for the first time (~230 page faults each on the transcript bench's home, at ~16 µs a fault
+  // on this machine; bench/README, session 72), where a few hundred paths fit in what is reused.
   const digest = createHash('sha256');
   for (const { provider, discovery } of discoveries) {
     const { files } = discovery;
-    const paths = new Array<string>(files.length);
     const numbers = new Float64Array(files.length * 2);
-    for (let i = 0; i < files.length; i++) {
-      const file = files[i]!;
-      paths[i] = file.path;
-      numbers[2 * i] = file.size;
-      numbers[2 * i + 1] = file.mtimeMs;
-    }
     // A path has no NUL; the count keeps one provider's files from passing for another's.
     digest.update(`${provider.name}\n${files.length}\n`);
-    digest.update(paths.join('\0'));
+    for (let start = 0; start < files.length; start += PATHS_PER_UPDATE) {
+      const end = Math.min(start + PATHS_PER_UPDATE, files.length);
+      const paths = new Array<string>(end - start);
+      for (let i = start; i < end; i++) {
+        const file = files[i]!;
+        paths[i - start] = file.path;
+        numbers[2 * i] = file.size;
+        numbers[2 * i + 1] = file.mtimeMs;
+      }
+      digest.update(start === 0 ? paths.join('\0') : `\0${paths.join('\0')}`);
+    }
     digest.update(new Uint8Array(numbers.buffer));
   }
   return digest.digest('hex');
