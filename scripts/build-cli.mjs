@@ -16,8 +16,8 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 export const CLI_BUNDLES = [
-  { entry: 'src/cli/main.ts', outfile: 'dist/paceflow.cjs' },
-  { entry: 'src/cli/worker-main.ts', outfile: 'dist/paceflow-worker.cjs' },
+  { entry: 'src/cli/main.ts', outfile: 'dist/paceflow.cjs', wrapped: true },
+  { entry: 'src/cli/worker-main.ts', outfile: 'dist/paceflow-worker.cjs', wrapped: true },
   // What runs the two above: CommonJS too, so bin/paceflow.js (CommonJS by bin/package.json)
   // starts without Node's ES module loader (~10 ms).
   { entry: 'src/cli/bundle-loader.ts', outfile: 'dist/bundle-loader.cjs' },
@@ -50,6 +50,48 @@ const bundledBetterSqlite3 = {
   },
 };
 
+/**
+ * Node's modules a run with nothing new never uses — `child_process` (git, and commander's
+ * executable subcommands, which paceflow has none of), `zlib` (zstd transcripts), `worker_threads`
+ * (a large first read's transcript thread) — are loaded when first used instead of as the bundle
+ * starts: ~15 ms of each start, the transcripts' re-run's and the hooks' worker's included
+ * (bench/README, session 72). Each becomes a module of getters that load the real one on the first
+ * property read: esbuild reads an import's properties where they are used (`(0, x.spawn)(…)`), not
+ * where they are imported. The names are node's own, listed as the build runs.
+ */
+export const LAZY_BUILTINS = ['child_process', 'zlib', 'worker_threads', 'crypto'];
+const lazyBuiltins = {
+  name: 'paceflow-lazy-builtins',
+  setup(b) {
+    const filter = new RegExp(`^(node:)?(${LAZY_BUILTINS.join('|')})$`);
+    b.onResolve({ filter }, (args) =>
+      // The getters' own require of the module is node's.
+      args.namespace === 'paceflow-lazy'
+        ? { path: args.path, external: true }
+        : { path: args.path.replace(/^(node:)?/, 'node:'), namespace: 'paceflow-lazy' },
+    );
+    b.onLoad({ filter: /.*/, namespace: 'paceflow-lazy' }, async (args) => {
+      const names = Object.keys(await import(args.path)).filter((name) => name !== 'default');
+      return {
+        loader: 'js',
+        contents: [
+          `let loaded;`,
+          `const load = () => (loaded ??= require(${JSON.stringify(args.path)}));`,
+          `for (const name of ${JSON.stringify(names)}) Object.defineProperty(exports, name, { enumerable: true, get: () => load()[name] });`,
+        ].join('\n'),
+      };
+    });
+  },
+};
+
+/**
+ * What the loader compiles (src/cli/bundle-loader.ts) is written as one function expression of
+ * CommonJS's arguments, its text compiled as read: wrapped by the loader instead, the text was a new
+ * string of the bundle's 1.4 MB that V8 copied flat before compiling — ~350 pages of memory touched
+ * for the first time in every run, at ~16 µs each on this machine (bench/README, session 72).
+ */
+export const LOADER_WRAPPER = { head: '(function (exports, require, module, __filename, __dirname) {', tail: '})' };
+
 /** esbuild's options for one bundle (write: false returns the text; tests read the module list). */
 export function bundleOptions(bundle, overrides = {}) {
   return {
@@ -62,13 +104,15 @@ export function bundleOptions(bundle, overrides = {}) {
     // better-sqlite3's search for its addon (never run: the bundle names the addon), and
     // PostgreSQL's client (loaded only by sync, and optional native parts).
     external: ['bindings', 'pg', 'pg-copy-streams'],
-    plugins: [bundledBetterSqlite3, moduleUrls],
+    plugins: [bundledBetterSqlite3, moduleUrls, lazyBuiltins],
     banner: {
       js: [
+        ...(bundle.wrapped ? [LOADER_WRAPPER.head] : []),
         '"use strict";',
         "const __paceflowModuleUrl = (p) => require('node:url').pathToFileURL(require('node:path').join(__dirname, p)).href;",
       ].join('\n'),
     },
+    ...(bundle.wrapped ? { footer: { js: LOADER_WRAPPER.tail } } : {}),
     // Not minified: a stack trace of an unexpected error names readable lines.
     legalComments: 'none',
     logLevel: 'warning',

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { asksForHelp, cacheFile, cacheToWrite, folderState, LONGEST_CACHED_RUN_MS } from '../src/cli/bundle-loader.js';
+import { LAZY_BUILTINS, LOADER_WRAPPER } from '../scripts/build-cli.mjs';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
 import { runQueuedWorker } from './helpers/worker.js';
@@ -52,7 +53,7 @@ describe('the CLI’s compile cache', () => {
     expect(first.status, first.stderr).toBe(0);
     expect(first.cache).toEqual(['none', 'written']);
     const [file] = cacheFiles(cacheHome);
-    expect(file).toMatch(/^paceflow-sql-[0-9a-f]{8}-[0-9a-f]{12}-[0-9a-f]{8}\.v8$/);
+    expect(file).toMatch(/^paceflow-sql-[0-9a-f]{16}-[0-9a-f]{16}-[0-9a-f]{16}\.v8$/);
     const path = join(cacheHome, 'paceflow', 'compile', file!);
     expect(statSync(path).mode & 0o777).toBe(0o600);
     expect(statSync(join(cacheHome, 'paceflow', 'compile')).mode & 0o777).toBe(0o700);
@@ -150,17 +151,22 @@ describe('the CLI’s compile cache', () => {
     expect(paceflow(bin, sql, cacheHome, env).cache).toEqual(['none', 'written']);
     expect(paceflow(bin, sql, cacheHome, env).cache).toEqual(['used']);
     const before = cacheFiles(cacheHome);
+    // Caches an older paceflow named by sha256 pieces: this command's go with the next write.
+    const folder = join(cacheHome, 'paceflow', 'compile');
+    writeFileSync(join(folder, 'paceflow-sql-0123abcd-0123456789ab-0123abcd.v8'), '');
+    writeFileSync(join(folder, 'paceflow-ingest-0123abcd-0123456789ab-0123abcd.v8'), '');
     // The same length would pass V8's own check (it compares the source's length): the key does not.
     appendFileSync(join(copy, 'dist', 'paceflow.cjs'), '\n// rebuilt\n');
     const rebuilt = paceflow(bin, sql, cacheHome, env);
     expect(rebuilt.cache).toEqual(['none', 'written']);
     expect(rebuilt.stdout).toContain('| one |');
-    const after = cacheFiles(cacheHome);
+    const after = cacheFiles(cacheHome).filter((f) => f !== 'paceflow-ingest-0123abcd-0123456789ab-0123abcd.v8');
+    expect(cacheFiles(cacheHome)).toContain('paceflow-ingest-0123abcd-0123456789ab-0123abcd.v8');
     expect(after).toHaveLength(1);
     expect(after).not.toEqual(before);
     // The package's own bundle (another place) keeps its cache beside the copy's.
     expect(paceflow(BIN, sql, cacheHome, env).cache).toEqual(['none', 'written']);
-    expect(cacheFiles(cacheHome)).toHaveLength(2);
+    expect(cacheFiles(cacheHome)).toHaveLength(3);
   });
 
   it('is used by the hooks’ worker after a run that collected garbage (V8’s flags left as they were)', () => {
@@ -264,7 +270,8 @@ describe('a bundle the loader runs', () => {
         if (i % 10 === 0) keep.push(o);
       }
       process.stdout.write(String(v8.getHeapSpaceStatistics().find((s) => s.space_name === 'new_space').space_size));`;
-    writeFileSync(join(dir, 'bundle.cjs'), `module.exports.main = async () => {${work}\n};\n`);
+    // As the build writes the bundles the loader runs: one function expression of CommonJS's arguments.
+    writeFileSync(join(dir, 'bundle.cjs'), `${LOADER_WRAPPER.head}module.exports.main = async () => {${work}\n};\n${LOADER_WRAPPER.tail}`);
     const newSpace = (script: string) => {
       const r = spawnSync(process.execPath, ['-e', script], { env: { ...process.env, PACEFLOW_COMPILE_CACHE: '0' }, encoding: 'utf8' });
       expect(r.stderr).toBe('');
@@ -280,6 +287,37 @@ describe('a bundle the loader runs', () => {
 });
 
 describe('the CLI’s bundles', () => {
+  // What a start costs is mostly what it loads and touches: node's child_process, zlib,
+  // worker_threads and crypto were ~15 ms of a run with nothing new (bench/README, session 72).
+  it('load node’s child_process, zlib, worker_threads and crypto only when a run uses them', () => {
+    const home = emptySessionHome();
+    const loaded = (args: string[], cwd: string) => {
+      const r = spawnSync(process.execPath, ['-r', join(ROOT, 'test', 'helpers', 'print-loaded-modules.cjs'), BIN, ...args], {
+        cwd,
+        env: { ...process.env, HOME: home.home, PACEFLOW_HOME: tempDir('paceflow-home-'), PACEFLOW_COMPILE_CACHE: '0' },
+        encoding: 'utf8',
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const line = r.stderr.split('\n').find((l) => l.startsWith('loaded modules: '))!;
+      return line
+        .slice('loaded modules: '.length)
+        .split(' ')
+        .filter((m) => LAZY_BUILTINS.includes(m));
+    };
+    const db = join(tempDir('paceflow-db-'), 'p.db');
+    expect(loaded(['--version'], tempDir())).toEqual([]);
+    // The database opened, its views checked: nothing of the four.
+    expect(loaded(['--db', db, 'sql', 'SELECT 1'], tempDir())).toEqual([]);
+    expect(loaded(['--db', db, 'sql', 'SELECT 1'], tempDir())).toEqual([]);
+    // Outside any repository: the walk for transcripts, and crypto for the digest of what it found.
+    expect(loaded(['--db', db, 'ingest', '--no-progress'], tempDir())).toEqual(['crypto']);
+    expect(loaded(['--db', db, 'ingest', '--no-progress'], tempDir())).toEqual(['crypto']);
+    // In a repository git runs: child_process is loaded when it is first used (the list can fail).
+    const repo = TempRepo.create();
+    repo.write('a.ts', 'export const a = 1;\n').commit('first');
+    expect(loaded(['--db', db, 'ingest', '--no-progress'], repo.dir)).toContain('child_process');
+  });
+
   it('are ASCII (read without decoding) and run no import() a vm.Script could not', () => {
     for (const bundle of ['paceflow.cjs', 'paceflow-worker.cjs', 'bundle-loader.cjs']) {
       const bytes = readFileSync(join(ROOT, 'dist', bundle));

@@ -1,5 +1,4 @@
 import { isAscii } from 'node:buffer';
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   fstatSync,
@@ -75,7 +74,8 @@ export async function runBundle(run: BundleRun): Promise<void> {
     if (folder === 'untrusted') outcome = 'untrusted';
     else if (folder === 'trusted') cachedData = readIfPresent(cache.file);
   }
-  const script = new Script(`(function (exports, require, module, __filename, __dirname) { ${source}\n})`, {
+  // The bundle is one function expression of CommonJS's arguments (scripts/build-cli.mjs), compiled as read.
+  const script = new Script(source, {
     filename: run.bundle,
     ...(cachedData ? { cachedData } : {}),
   });
@@ -155,6 +155,8 @@ interface CacheFile {
   prefix: string;
   /** The start of the names of this build's (one per Node version and flags). */
   build: string;
+  /** The start of the names an older paceflow gave this command's caches (LEGACY_NAME after it). */
+  legacy: string;
 }
 
 /** Where this bundle's cache for this command lives, or null when the cache is off. */
@@ -167,13 +169,26 @@ export function cacheFile(run: BundleRun, identity: string, env: NodeJS.ProcessE
   // command (`paceflow --db x nonsense`) only names a cache of its own.
   const word = commandWord(run.argv.slice(2)) ?? '';
   const command = /^[a-z][a-z-]{0,31}$/.test(word) ? word : 'none';
-  const hash = (...parts: string[]) => createHash('sha256').update(parts.join('\0')).digest('hex');
   // <bundle>-<command>-<where the bundle is>-<which build of it>-<which node and flags>.v8
-  const prefix = `${name}-${command}-${hash(run.bundle).slice(0, 8)}-`;
-  const build = `${prefix}${hash(identity).slice(0, 12)}-`;
-  const runtime = hash(process.version, process.platform, process.arch, ...process.execArgv).slice(0, 8);
-  return { dir, file: join(dir, `${build}${runtime}.v8`), prefix, build };
+  const prefix = `${name}-${command}-${fingerprint(run.bundle)}-`;
+  const build = `${prefix}${fingerprint(identity)}-`;
+  const runtime = fingerprint([process.version, process.platform, process.arch, ...process.execArgv].join('\0'));
+  return { dir, file: join(dir, `${build}${runtime}.v8`), prefix, build, legacy: `${name}-${command}-` };
 }
+
+/**
+ * A name's key for a text: FNV-1a, 64 bits, of its UTF-8 bytes, in hex. Not node:crypto's sha256:
+ * loading node:crypto was ~6 ms of every start, and the names only need to differ by accident's
+ * odds — who may write a cache is the folder's to say (folderState), not the name's.
+ */
+export function fingerprint(text: string): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of Buffer.from(text)) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return hash.toString(16).padStart(16, '0');
+}
+
+/** The names of the caches an older paceflow wrote (sha256 pieces of 8, 12 and 8 hex digits), after `<bundle>-<command>-`. */
+const LEGACY_NAME = /^[0-9a-f]{8}-[0-9a-f]{12}-[0-9a-f]{8}\.v8$/;
 
 /**
  * Whether the cache folder can be trusted: a folder (not a link) this user owns and no one else
@@ -212,7 +227,9 @@ function writeCache(cache: CacheFile, script: Script): boolean {
       throw error;
     }
     for (const other of readdirSync(cache.dir)) {
-      if (other.startsWith(cache.prefix) && !other.startsWith(cache.build)) unlinkSync(join(cache.dir, other));
+      const older = other.startsWith(cache.prefix) && !other.startsWith(cache.build);
+      const legacy = other.startsWith(cache.legacy) && LEGACY_NAME.test(other.slice(cache.legacy.length));
+      if (older || legacy) unlinkSync(join(cache.dir, other));
     }
     return true;
   } catch {
