@@ -6,7 +6,9 @@
 //   node bench/sessions-ingest.mjs [--mb 1024] [--runs 1] [--reruns 9] [--baseline REV] [--no-ccusage]
 //
 // Each first run is started with bench/exit-figures.mjs: node's own CPU and its write calls and
-// bytes are reported beside the wall time (medians), the counts a busy machine moves least.
+// bytes are reported beside the wall time (medians), the counts a busy machine moves least. The
+// re-runs of both sides alternate one by one, and each reports its minor page faults (GNU time's
+// %R): memory touched for the first time, which a re-run's wall time follows.
 //
 // --runs 0 builds the corpus only. --baseline REV builds that revision in a temporary git worktree
 // and alternates its runs with this checkout's, so both are measured in the same minutes.
@@ -94,17 +96,21 @@ function buildCorpus() {
   process.stderr.write('\n');
 }
 
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
 // Run from a directory outside any git repository: this measures transcript ingest alone.
 const OUTSIDE = mkdtempSync(join(tmpdir(), 'paceflow-bench-cwd-'));
 function timed(args, env) {
-  const result = spawnSync('/usr/bin/time', ['-f', '%e %M', ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28, cwd: OUTSIDE });
+  const result = spawnSync('/usr/bin/time', ['-f', '%e %M %R', ...args], { env, encoding: 'utf8', maxBuffer: 1 << 28, cwd: OUTSIDE });
   const lines = result.stderr.trim().split('\n');
-  const [wall, rss] = lines.pop().split(' ').map(Number);
+  // %R: the minor page faults, memory the process touched for the first time — ~16 µs each on the
+  // machine of bench/README's session 72, most of what a re-run with nothing new cost over node's start.
+  const [wall, rss, faults] = lines.pop().split(' ').map(Number);
   if (result.status !== 0) throw new Error(`${args.join(' ')} failed:\n${result.stderr}\n${result.stdout}`);
   // bench/exit-figures.mjs's line, when the run was started with it: node's own CPU and write calls.
   const exit = lines.findLast((l) => l.startsWith('HWM '))?.match(/node-cpu ([\d.]+) s .* syscw (\d+) .* wchar (\d+) MB/);
   const work = exit ? { cpu: Number(exit[1]), writes: Number(exit[2]), writtenMb: Number(exit[3]) } : null;
-  return { wall, rssMb: rss / 1024, work, stdout: result.stdout, stderr: lines.join('\n') };
+  return { wall, rssMb: rss / 1024, faults, work, stdout: result.stdout, stderr: lines.join('\n') };
 }
 const EXIT_FIGURES = join(ROOT, 'bench', 'exit-figures.mjs');
 
@@ -124,19 +130,24 @@ const variants = [
 ];
 for (const v of variants) v.results = [];
 for (let i = 0; i < Number(values.runs); i++) {
-  for (const v of variants) {
-    const db = join(WORK, `sessions-bench-${process.pid}.db`);
+  // Each side's first run into a database of its own, then their re-runs alternated one by one:
+  // the machine's minutes weigh on both alike.
+  const runs = variants.map((v, k) => {
+    const db = join(WORK, `sessions-bench-${process.pid}-${k}.db`);
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
     const first = timed([process.execPath, '--import', EXIT_FIGURES, v.bin, '--db', db, 'ingest', '--no-progress'], env);
-    const again = Array.from({ length: Number(values.reruns) }, () =>
-      timed([process.execPath, v.bin, '--db', db, 'ingest', '--no-progress'], env),
-    );
+    if (i === 0 && k === 0) console.error(first.stdout.trim());
+    return { v, db, first, again: [] };
+  });
+  for (let r = 0; r < Number(values.reruns); r++) {
+    for (const run of runs) run.again.push(timed([process.execPath, run.v.bin, '--db', run.db, 'ingest', '--no-progress'], env));
+  }
+  for (const { v, db, first, again } of runs) {
     const dbSize = statSync(db).size;
     for (const s of ['', '-wal', '-shm']) rmSync(db + s, { force: true });
     v.results.push({ first, again, dbSize });
-    if (i === 0) console.error(first.stdout.trim());
     console.error(
-      `${v.name}, run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS, node ${first.work?.cpu} s CPU, ${first.work?.writes} write calls, ${first.work?.writtenMb} MB written), re-runs ${again.map((a) => a.wall).join(' / ')} s`,
+      `${v.name}, run ${i + 1}: first ${first.wall}s (${(corpusBytes / 1048576 / first.wall).toFixed(0)} MB/s, ${first.rssMb.toFixed(0)} MB RSS, node ${first.work?.cpu} s CPU, ${first.work?.writes} write calls, ${first.work?.writtenMb} MB written), re-runs ${again.map((a) => a.wall).join(' / ')} s, ${median(again.map((a) => a.faults))} page faults (median)`,
     );
   }
 }
@@ -167,7 +178,6 @@ if (!values['no-ccusage']) {
   }
 }
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 function summary(results) {
   const firsts = results.map((r) => r.first.wall);
   const reruns = results.flatMap((r) => r.again.map((a) => a.wall));
@@ -183,8 +193,14 @@ function summary(results) {
     first_run_written_mb: median(results.map((r) => r.first.work?.writtenMb ?? Number.NaN)),
     rerun_nothing_new_s: median(reruns),
     rerun_nothing_new_range_s: [Math.min(...reruns), Math.max(...reruns)],
+    rerun_nothing_new_page_faults: median(results.flatMap((r) => r.again.map((a) => a.faults))),
     database_mb: Number((results[0].dbSize / 1048576).toFixed(0)),
   };
+}
+/** `node -e 0`, what any run costs before its own work: its wall time and page faults. */
+function nodeStart() {
+  const runs = Array.from({ length: Number(values.reruns) }, () => timed([process.execPath, '-e', '0'], env));
+  return { node_e_0_s: median(runs.map((r) => r.wall)), node_e_0_page_faults: median(runs.map((r) => r.faults)) };
 }
 console.log(
   JSON.stringify(
@@ -194,7 +210,7 @@ console.log(
       runs: Number(values.runs),
       ...summary(results),
       ...(values.baseline ? { baseline: { revision: values.baseline, ...summary(variants[0].results) } } : {}),
-      node_e_0_s: median(Array.from({ length: Number(values.reruns) }, () => timed([process.execPath, '-e', '0'], env).wall)),
+      ...nodeStart(),
       ccusage,
       budget: 'first run >= 100 MB/s; re-run <= 0.2 s',
     },
