@@ -14,7 +14,7 @@ import {
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { asksForHelp, cacheFile, cacheToWrite, folderState, LONGEST_CACHED_RUN_MS } from '../src/cli/bundle-loader.js';
+import { asksForHelp, cacheFile, cacheToWrite, fingerprint, folderState, LONGEST_CACHED_RUN_MS } from '../src/cli/bundle-loader.js';
 import { LAZY_BUILTINS, LOADER_WRAPPER } from '../scripts/build-cli.mjs';
 import { TempRepo, cleanupTempDirs, tempDir } from './helpers/git-repo.js';
 import { emptySessionHome } from './helpers/sessions.js';
@@ -215,6 +215,20 @@ describe('the CLI’s compile cache', () => {
     [['report'], false],
   ] as const)('%j asks for help or the version: %s', (args, expected) => {
     expect(asksForHelp(['node', 'paceflow', ...args])).toBe(expected);
+  });
+
+  // FNV-1a's published 64-bit vectors, and a text beyond ASCII (hashed as its UTF-8 bytes).
+  it.each([
+    ['', 'cbf29ce484222325'],
+    ['a', 'af63dc4c8601ec8c'],
+    ['foobar', '85944171f73967e8'],
+  ] as const)('names a cache by FNV-1a 64 of its key: %j is %s', (text, expected) => {
+    expect(fingerprint(text)).toBe(expected);
+  });
+
+  it('names a cache by the UTF-8 bytes of its key, not its Latin-1 ones', () => {
+    // FNV-1a 64 of c3 a9 (é in UTF-8); of e9 alone it would be af64644c8602d3a4.
+    expect(fingerprint('é')).toBe('0ac21707b7181e01');
   });
 
   it('keys by the bundle’s place and identity, and keeps to $XDG_CACHE_HOME only when it is absolute', () => {
