@@ -26,8 +26,11 @@ export interface HeapPacer {
 export interface HeapPacerOptions {
   /** Bytes of heap in use now. */
   used: () => number;
-  /** A full collection (null: none can be had, and the pacer does nothing). */
-  collect: (() => void) | null;
+  /**
+   * A full collection (null: none can be had, and the pacer does nothing); one that returns false
+   * found none could be had, and nothing is recorded.
+   */
+  collect: (() => void | false) | null;
   /** Below this many bytes in use nothing is collected. */
   floor: number;
   /** Bytes allowed over 1.25 × the last collection's live set before the next one. */
@@ -40,7 +43,7 @@ export function heapPacer(options: HeapPacerOptions): HeapPacer {
   let liveAfterLast = 0;
   const collectPast = (threshold: number) => {
     if (!options.collect || options.used() < threshold) return false;
-    options.collect();
+    if (options.collect() === false) return false;
     liveAfterLast = options.used();
     options.collected?.(liveAfterLast);
     return true;
@@ -73,9 +76,9 @@ function fullCollection(): (() => void) | null {
  * fullCollection, had the first time a collection is asked for: exposing `gc` makes a new context,
  * ~60 page faults and ~1 ms of every run that reached the pacer (the hooks' worker after each commit
  * included; bench/README, session 72), where most runs stay under the floor and never collect.
- * Where none can be had, asking does nothing.
+ * Where none can be had, asking does nothing and says so (false).
  */
-function fullCollectionWhenFirstAsked(): () => void {
+function fullCollectionWhenFirstAsked(): () => void | false {
   let had = false;
   let collect: (() => void) | null = null;
   return () => {
@@ -83,7 +86,8 @@ function fullCollectionWhenFirstAsked(): () => void {
       collect = fullCollection();
       had = true;
     }
-    collect?.();
+    if (!collect) return false;
+    collect();
   };
 }
 

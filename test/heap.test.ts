@@ -34,6 +34,20 @@ describe('heap pacing (src/heap.ts)', () => {
     expect(collected).toBe(collects.filter(Boolean).length);
   });
 
+  it('with a collector that finds none can be had, it records nothing', () => {
+    const lives: number[] = [];
+    const pacer = heapPacer({
+      used: () => 500 * MB,
+      collect: () => false,
+      floor: 64 * MB,
+      slack: 24 * MB,
+      collected: (l) => lives.push(l),
+    });
+    expect(pacer.collectIfGrown()).toBe(false);
+    expect(pacer.collectAfterPhase()).toBe(false);
+    expect(lives).toEqual([]);
+  });
+
   it('without a collector it does nothing', () => {
     const pacer = heapPacer({ used: () => 500 * MB, collect: null, floor: 64 * MB, slack: 24 * MB });
     expect(pacer.collectIfGrown()).toBe(false);
