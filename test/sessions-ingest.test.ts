@@ -359,6 +359,27 @@ describe('incremental reads', () => {
     expect((await rerun()).stats).toMatchObject({ filesRead: 1, filesUnchanged: 39 });
   });
 
+  // The digest hashes the paths a few hundred at a time: a file past the first few hundred the walk
+  // found must move it as the first one's would.
+  it('with more transcripts than the digest hashes at a time, one far down the walk that grew is read', async () => {
+    const h = emptySessionHome();
+    for (let i = 0; i < 300; i++) {
+      const id = `88888888-8888-4888-8888-${String(i).padStart(12, '0')}`;
+      claudeFile(h, '-nowhere-d', id, new ClaudeTranscript(id, '/nowhere/d').prompt(`task ${i}`).text());
+    }
+    const db = tempDatabase();
+    const environment = { env: h.env, home: h.home };
+    const run = async () => (await ingestSessions({ db, providers: [claudeCode], environment })).stats[0]!;
+    expect(await run()).toMatchObject({ filesFound: 300, filesRead: 300 });
+    await run(); // keeps the digest
+    expect(db.prepare(`SELECT 1 AS x FROM paceflow_meta WHERE key = 'transcripts_at_watermarks'`).get()).toBeDefined();
+    // The walk's 281st file: in the digest's second piece whatever order the folder lists them in.
+    const late = (await claudeCode.discover(environment)).files[280]!.path;
+    const id = late.slice(-'.jsonl'.length - 36, -'.jsonl'.length);
+    appendFileSync(late, `${new ClaudeTranscript(id, '/nowhere/d').prompt('more').lines.at(-1)}\n`);
+    expect(await run()).toMatchObject({ filesRead: 1, filesUnchanged: 299 });
+  });
+
   it('keeps no digest when another connection committed while the watermarks were compared', async () => {
     const h = emptySessionHome();
     for (let i = 0; i < 5; i++) {
