@@ -51,11 +51,11 @@ const bundledBetterSqlite3 = {
 };
 
 /**
- * Node's modules a run with nothing new never uses — `child_process` (git, and commander's
- * executable subcommands, which paceflow has none of), `zlib` (zstd transcripts), `worker_threads`
- * (a large first read's transcript thread) — are loaded when first used instead of as the bundle
- * starts: ~15 ms of each start, the transcripts' re-run's and the hooks' worker's included
- * (bench/README, session 72). Each becomes a module of getters that load the real one on the first
+ * Node's modules a run may never use — `child_process` (git, and commander's executable
+ * subcommands, which paceflow has none of), `zlib` (zstd transcripts), `worker_threads` (a large
+ * first read's transcript thread), `crypto` (digests; the compile cache's names no longer need it)
+ * — are loaded when first used instead of as the bundle starts: ~15 ms of each start, the
+ * transcripts' re-run's and the hooks' worker's included (bench/README, session 72). Each becomes a module of getters that load the real one on the first
  * property read: esbuild reads an import's properties where they are used (`(0, x.spawn)(…)`), not
  * where they are imported. The names are node's own, listed as the build runs.
  */
