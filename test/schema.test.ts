@@ -107,6 +107,29 @@ describe('schema', () => {
     expect(local.prepare(`SELECT repo_id FROM metadata_repositories`).all()).toEqual([{ repo_id: 'r' }]);
   });
 
+  it('makes the views again when what they were made from differs: an older paceflow’s checksum, a changed text', () => {
+    const local = tempDatabase();
+    const views = loadViews();
+    const view = views[0]!.name;
+    const meta = (key: string) => local.prepare(`SELECT value FROM paceflow_meta WHERE key = ?`).get<{ value: string }>([key])?.value;
+    const hasView = () => local.prepare(`SELECT 1 AS x FROM sqlite_master WHERE type = 'view' AND name = ?`).get([view]) !== undefined;
+    expect(meta('views_sql')).toContain(views[0]!.sql);
+    // As an older paceflow left it: a checksum, no text; one view gone to see them made again.
+    local.exec(`DELETE FROM paceflow_meta WHERE key = 'views_sql'`);
+    local.prepare(`INSERT INTO paceflow_meta (key, value) VALUES ('views_checksum', 'ab12')`).run();
+    local.exec(`DROP VIEW "${view}"`);
+    migrate(local);
+    expect(hasView()).toBe(true);
+    expect(meta('views_checksum')).toBeUndefined();
+    // The same text: nothing made (the view dropped by hand stays dropped).
+    local.exec(`DROP VIEW "${view}"`);
+    migrate(local);
+    expect(hasView()).toBe(false);
+    // A view's text changed: every view made again.
+    migrate(local, loadMigrations(), [...views.slice(0, -1), { ...views.at(-1)!, sql: `${views.at(-1)!.sql}\n` }]);
+    expect(hasView()).toBe(true);
+  });
+
   it('reads a migration’s file only to apply it: a database at the newest version reads none', () => {
     // The migrations of a copy of sql/, whose files are then removed: a read of one would throw.
     const dir = `${tempDir('paceflow-sql-')}/`;
