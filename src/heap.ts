@@ -30,7 +30,7 @@ export interface HeapPacerOptions {
    * A full collection (null: none can be had, and the pacer does nothing); one that returns false
    * found none could be had, and nothing is recorded.
    */
-  collect: (() => void | false) | null;
+  collect: (() => unknown) | null;
   /** Below this many bytes in use nothing is collected. */
   floor: number;
   /** Bytes allowed over 1.25 × the last collection's live set before the next one. */
@@ -78,7 +78,7 @@ function fullCollection(): (() => void) | null {
  * included; bench/README, session 72), where most runs stay under the floor and never collect.
  * Where none can be had, asking does nothing and says so (false).
  */
-function fullCollectionWhenFirstAsked(): () => void | false {
+function fullCollectionWhenFirstAsked(): () => boolean {
   let had = false;
   let collect: (() => void) | null = null;
   return () => {
@@ -88,6 +88,7 @@ function fullCollectionWhenFirstAsked(): () => void | false {
     }
     if (!collect) return false;
     collect();
+    return true;
   };
 }
 
