@@ -1,13 +1,27 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { FileLineKeysReader, KeyRing, keysInBoth, keysNotIn, lineKeysWork, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
+import {
+  FileLineKeysReader,
+  type HeldKeys,
+  heldKey,
+  heldKeyList,
+  heldKeysOf,
+  KeyRing,
+  keysInBoth,
+  keysNotIn,
+  lineKeysOf,
+  lineKeysWork,
+} from '../src/builders/outcomes/file-line-keys.js';
 import { normalLineHash } from '../src/builders/lines.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
 
 afterAll(cleanupTempDirs);
 
-/** How many of a version's lines have this key. */
-const countOf = (keys: Float64Array, key: number) => keys.filter((k) => k === key).length;
+/** How many of a version's lines have this key (keys as hashed, or as held: then the key's held form). */
+const countOf = (keys: Float64Array | readonly number[], key: number) =>
+  Array.isArray(keys) ? keys.filter((k) => k === heldKey(key)).length : (keys as Float64Array).filter((k) => k === key).length;
+/** A version's keys as the reader holds them, as numbers. */
+const asHeld = (keys: Float64Array) => [...keys].map(heldKey);
 
 describe("a file version's line keys", () => {
   it.each([
@@ -53,14 +67,14 @@ describe("a file version's line keys", () => {
 
 // The content rule's comparisons against a model: multisets of keys, the file's in any order.
 describe('how many of a commit’s line keys a file holds', () => {
-  /** The model: each file key used once, the wanted keys it matched taken out in order. */
+  /** The model: each file key used once, the wanted keys it matched (by their held form) taken out in order. */
   const model = (wanted: readonly number[], file: readonly number[]) => {
     const left = new Map<number, number>();
-    for (const k of file) left.set(k, (left.get(k) ?? 0) + 1);
+    for (const k of file) left.set(heldKey(k), (left.get(heldKey(k)) ?? 0) + 1);
     const absent: number[] = [];
     for (const k of wanted) {
-      const n = left.get(k) ?? 0;
-      if (n > 0) left.set(k, n - 1);
+      const n = left.get(heldKey(k)) ?? 0;
+      if (n > 0) left.set(heldKey(k), n - 1);
       else absent.push(k);
     }
     return { both: wanted.length - absent.length, absent };
@@ -82,28 +96,38 @@ describe('how many of a commit’s line keys a file holds', () => {
     ['a key wanted twice, held once', [4, 4, 6], [6, 4, 8]],
     ['a key wanted once, held three times', [4], [4, 4, 4]],
     ['keys sharing their low 32 bits', [twin, twin + 2 ** 32, 12_345], [twin + 2 ** 32, 12_345, 3]],
+    // Held as their low 48 bits: keys apart only above them are one line to the rule (the model's too).
+    ['keys apart only above their low 48 bits', [2 ** 50 + 7, 2 ** 49 + 9, 11], [7, 2 ** 51 + 9]],
     ['random multisets, the file unsorted', random(7, 300, 40), random(11, 900, 60)],
     ['more wanted than the table first holds', random(3, 5_000, 4_000), random(5, 2_000, 4_000)],
     ['more wanted than the process keeps a table for', random(13, 40_000, 30_000), random(17, 10_000, 30_000)],
   ] as const)('%s', (_, wanted, file) => {
     const expected = model(wanted, file);
-    expect(keysInBoth(Float64Array.from(wanted), Float64Array.from(file))).toBe(expected.both);
-    expect([...keysNotIn(Float64Array.from(wanted), Float64Array.from(file))]).toEqual(expected.absent);
+    expect(keysInBoth(Float64Array.from(wanted), heldKeysOf(Float64Array.from(file)))).toBe(expected.both);
+    expect([...keysNotIn(Float64Array.from(wanted), heldKeysOf(Float64Array.from(file)))]).toEqual(expected.absent);
   });
 
   it('leaves nothing behind for the next comparison', () => {
-    expect(keysInBoth(Float64Array.from([1, 2, 3]), Float64Array.from([3, 2, 1]))).toBe(3);
+    const held = (keys: number[]) => heldKeysOf(Float64Array.from(keys));
+    expect(keysInBoth(Float64Array.from([1, 2, 3]), held([3, 2, 1]))).toBe(3);
     // Same wanted keys again: every count starts afresh.
-    expect(keysInBoth(Float64Array.from([1, 2, 3]), Float64Array.from([1]))).toBe(1);
-    expect([...keysNotIn(Float64Array.from([1, 2, 3]), Float64Array.from([2]))]).toEqual([1, 3]);
+    expect(keysInBoth(Float64Array.from([1, 2, 3]), held([1]))).toBe(1);
+    expect([...keysNotIn(Float64Array.from([1, 2, 3]), held([2]))]).toEqual([1, 3]);
+  });
+
+  it('reads only its own stretch of the columns it is lent', () => {
+    // A view of [1, 3) of a longer column pair: the keys around it are not the file's.
+    const file = { ...heldKeysOf(Float64Array.from([5, 6, 7, 5])), start: 1, end: 3 };
+    expect(keysInBoth(Float64Array.from([5, 6, 7]), file)).toBe(2);
+    expect([...keysNotIn(Float64Array.from([5, 6, 7]), file)]).toEqual([5]);
   });
 });
 
 describe('the content rule’s reader of line keys', () => {
   /** The keys `visit` lends for each path at `rev`, copied (they are lent for the call only). */
   const keysAt = async (reader: FileLineKeysReader, rev: string, paths: readonly string[]) => {
-    const out = new Map<string, Float64Array>();
-    await reader.visit(rev, paths, (i, keys) => out.set(paths[i]!, keys.slice()));
+    const out = new Map<string, number[]>();
+    await reader.visit(rev, paths, (i, keys) => out.set(paths[i]!, heldKeyList(keys)));
     return out;
   };
 
@@ -127,19 +151,21 @@ describe('the content rule’s reader of line keys', () => {
       // Held then: a.txt's 3 keys and c.txt's 2, the budget.
       const both = await keysAt(reader, second, ['a.txt', 'c.txt']);
       expect([...both.keys()]).toEqual(['a.txt', 'c.txt']);
-      expect(both.get('c.txt')).toEqual(lineKeysOf(Buffer.from('gamma\n')));
+      expect(both.get('c.txt')).toEqual(asHeld(lineKeysOf(Buffer.from('gamma\n'))));
       expect(lineKeysWork.versionsHashed - hashed).toBe(2);
       // second:a.txt was named before: only second:c.txt is asked of git.
       expect(lineKeysWork.namesAsked - named).toBe(5);
       // Another version (b.txt's 2 keys) is written over the oldest (a.txt's); c.txt's is still held.
       await keysAt(reader, first, ['dir/b.txt']);
-      expect((await keysAt(reader, second, ['c.txt'])).get('c.txt')).toEqual(lineKeysOf(Buffer.from('gamma\n')));
+      expect((await keysAt(reader, second, ['c.txt'])).get('c.txt')).toEqual(asHeld(lineKeysOf(Buffer.from('gamma\n'))));
       expect(lineKeysWork.versionsHashed - hashed).toBe(3);
-      expect((await keysAt(reader, second, ['a.txt'])).get('a.txt')).toEqual(lineKeysOf(Buffer.from('alpha\nbeta\n')));
+      expect((await keysAt(reader, second, ['a.txt'])).get('a.txt')).toEqual(asHeld(lineKeysOf(Buffer.from('alpha\nbeta\n'))));
       expect(lineKeysWork.versionsHashed - hashed).toBe(4);
       // A version larger than the whole budget is lent, not held: read again when asked again.
       const large = repo.write('d.txt', 'one\ntwo\nthree\nfour\nfive\nsix\n').commit('three');
-      expect((await keysAt(reader, large, ['d.txt'])).get('d.txt')).toEqual(lineKeysOf(Buffer.from('one\ntwo\nthree\nfour\nfive\nsix\n')));
+      expect((await keysAt(reader, large, ['d.txt'])).get('d.txt')).toEqual(
+        asHeld(lineKeysOf(Buffer.from('one\ntwo\nthree\nfour\nfive\nsix\n'))),
+      );
       await keysAt(reader, large, ['d.txt']);
       expect(lineKeysWork.versionsHashed - hashed).toBe(6);
     } finally {
@@ -157,8 +183,8 @@ describe('the content rule’s reader of line keys', () => {
     const reader = new FileLineKeysReader(repo.dir);
     try {
       const seen: string[] = [];
-      const visitor = (rev: string, paths: string[]) => (i: number, keys: Float64Array) =>
-        seen.push(`${rev === first ? 'one' : 'two'}:${paths[i]}:${keys.length}`);
+      const visitor = (rev: string, paths: string[]) => (i: number, keys: HeldKeys) =>
+        seen.push(`${rev === first ? 'one' : 'two'}:${paths[i]}:${keys.end - keys.start}`);
       const paths = ['a.txt', 'c.txt'];
       const waiting = reader.visit(first, paths, visitor(first, paths));
       expect(waiting).toBeInstanceOf(Promise);
@@ -179,8 +205,9 @@ describe('the content rule’s reader of line keys', () => {
 });
 
 describe('the ring that holds versions’ keys', () => {
-  /** A version's keys, made from its name and length: what a held copy must still read. */
-  const keysOf = (sha: string, n: number) => Float64Array.from({ length: n }, (_, i) => sha.length * 1000 + Number(sha.slice(1)) + i / 10);
+  /** A version's keys, made from its name and length: what a held copy must still read (some above 32 bits, none above 48). */
+  const keysOf = (sha: string, n: number) =>
+    Float64Array.from({ length: n }, (_, i) => sha.charCodeAt(0) * 2 ** 40 + Number(sha.slice(1)) * 1000 + i);
 
   // Against a plain model: whatever the ring still answers is the version's own keys, never another's
   // written over it; it holds at most its capacity; what was asked lately stays.
@@ -204,8 +231,8 @@ describe('the ring that holds versions’ keys', () => {
       const held = ring.get(sha);
       if (held) {
         answered++;
-        expect([...held]).toEqual([...keysOf(sha, n)]);
-      } else expect([...ring.put(sha, keysOf(sha, n))]).toEqual([...keysOf(sha, n)]);
+        expect(heldKeyList(held)).toEqual([...keysOf(sha, n)]);
+      } else expect(heldKeyList(ring.put(sha, keysOf(sha, n)))).toEqual([...keysOf(sha, n)]);
       let total = 0;
       for (const [v, size] of sizes) if (ring.get(v)) total += size;
       expect(total).toBeLessThanOrEqual(capacity);
@@ -219,11 +246,11 @@ describe('the ring that holds versions’ keys', () => {
     ring.put('a', keysOf('a1', 3));
     ring.put('b', keysOf('b1', 3));
     ring.put('c', keysOf('c1', 3)); // 9 written: a is 9 behind, over 0.85 of the ring
-    expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]); // now at the head: 9..10 → wraps to 0..3
+    expect(heldKeyList(ring.get('a')!)).toEqual([...keysOf('a1', 3)]); // now at the head: 9..10 → wraps to 0..3
     ring.put('d', keysOf('d1', 3));
     expect(ring.get('b')).toBeUndefined(); // written over by d
-    expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]);
-    expect([...ring.get('d')!]).toEqual([...keysOf('d1', 3)]);
+    expect(heldKeyList(ring.get('a')!)).toEqual([...keysOf('a1', 3)]);
+    expect(heldKeyList(ring.get('d')!)).toEqual([...keysOf('d1', 3)]);
   });
 
   it('leaves a version asked well within its turn where it stands: it goes when the ring comes round', () => {
@@ -231,16 +258,27 @@ describe('the ring that holds versions’ keys', () => {
     ring.put('a', keysOf('a1', 3));
     ring.put('b', keysOf('b1', 3));
     ring.put('c', keysOf('c1', 2)); // 8 written: a is 8 behind, under 0.85 of the ring
-    expect([...ring.get('a')!]).toEqual([...keysOf('a1', 3)]); // not moved
+    expect(heldKeyList(ring.get('a')!)).toEqual([...keysOf('a1', 3)]); // not moved
     ring.put('d', keysOf('d1', 3)); // 8..10 does not fit: wraps to 0..3, over a
     expect(ring.get('a')).toBeUndefined();
-    expect([...ring.get('b')!]).toEqual([...keysOf('b1', 3)]);
+    expect(heldKeyList(ring.get('b')!)).toEqual([...keysOf('b1', 3)]);
   });
 
-  it('lends a version larger than the ring where it stands, holding nothing', () => {
+  it('lends a version larger than the ring in columns of its own, holding nothing and writing over nothing', () => {
     const ring = new KeyRing(4);
+    ring.put('a', keysOf('a1', 2));
     const large = keysOf('x1', 5);
-    expect(ring.put('x', large)).toBe(large);
+    expect(heldKeyList(ring.put('x', large))).toEqual([...large]);
     expect(ring.get('x')).toBeUndefined();
+    expect(heldKeyList(ring.get('a')!)).toEqual([...keysOf('a1', 2)]);
+  });
+
+  it('lends one view, moved to each version asked: valid until the next get or put', () => {
+    const ring = new KeyRing(10);
+    const a = ring.put('a', keysOf('a1', 2));
+    const copied = heldKeyList(a);
+    ring.put('b', keysOf('b1', 3));
+    expect(heldKeyList(ring.get('a')!)).toEqual(copied);
+    expect(heldKeyList(a)).toEqual(copied); // the same view, moved back to a
   });
 });

@@ -11,7 +11,7 @@ import {
   squashRule,
   TouchColumns,
 } from '../src/builders/outcomes/mainline-rules.js';
-import { lineKeysWork, type LineKeys, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
+import { type HeldKeys, heldKeysOf, lineKeysWork, type LineKeys, lineKeysOf } from '../src/builders/outcomes/file-line-keys.js';
 import { normalizeLine, normalLineHash } from '../src/builders/lines.js';
 import {
   diffInversionReverts,
@@ -67,18 +67,18 @@ const addedOf = (lines: readonly { path: string; text: string }[]): Map<string, 
 };
 
 /** Files (path → text) as the content rule compares them: each file's sorted line keys. */
-const keysOf = (files: ReadonlyMap<string, string>): Map<string, LineKeys> =>
-  new Map([...files].map(([path, text]) => [path, lineKeysOf(Buffer.from(text)).slice()]));
+const keysOf = (files: ReadonlyMap<string, string>): Map<string, HeldKeys> =>
+  new Map([...files].map(([path, text]) => [path, heldKeysOf(lineKeysOf(Buffer.from(text)))]));
 
 /** The rule's count of `wanted`'s lines in files, fed a file at a time as the reader lends them. */
-const linesPresent = (wanted: ReadonlyMap<string, LineKeys>, files: ReadonlyMap<string, LineKeys>): number => {
+const linesPresent = (wanted: ReadonlyMap<string, LineKeys>, files: ReadonlyMap<string, HeldKeys>): number => {
   const count = new LinesPresent(wanted);
   for (const [path, keys] of files) count.file(path, keys);
   return count.found;
 };
 
 /** The rule's lines of `wanted` the files do not hold, fed a file at a time as the reader lends them. */
-const linesAbsent = (wanted: ReadonlyMap<string, LineKeys>, files: ReadonlyMap<string, LineKeys>): Map<string, LineKeys> => {
+const linesAbsent = (wanted: ReadonlyMap<string, LineKeys>, files: ReadonlyMap<string, HeldKeys>): Map<string, LineKeys> => {
   const absent = new LinesAbsent(wanted);
   for (const [path, keys] of files) absent.file(path, keys);
   return absent.left;
@@ -472,7 +472,7 @@ describe('mainline rules', () => {
     const later = ctx.files();
     expect(later).not.toBe(reader);
     const found: number[] = [];
-    await later.visit(byHand, ['p.ts'], (_, keys) => found.push(keys.length));
+    await later.visit(byHand, ['p.ts'], (_, keys) => found.push(keys.end - keys.start));
     expect(found).toEqual([4]); // three lines and the empty one after the last newline
     ctx.close();
     // A build of a few commits keeps it: it may run the rule again (applyRefRules) with the same processes.

@@ -303,7 +303,7 @@ export class OutcomeContext {
   }
 
   /**
-   * Ends the file reader's git processes and lets go what it holds (its ring of line keys, 32 MB,
+   * Ends the file reader's git processes and lets go what it holds (its ring of line keys, 24 MB,
    * and the names it resolved): the content rule is its only user, and what it held stood under the
    * peaks of the revert rules and the write after it on git's own history with its pull requests.
    * A later ask makes a new one.

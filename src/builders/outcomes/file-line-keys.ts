@@ -2,12 +2,63 @@ import { CatFileBatch } from '../../git/cat-file.js';
 import { normalLineHashesLent } from '../lines.js';
 
 /**
- * A file version's lines as their normalLineHash keys, in the order the lines stand: how many of a
- * commit's lines a file holds is one pass over the file's keys against a table of the commit's
- * (keysInBoth), and a version compared again (the same file at the same candidate, for another
- * branch commit) is not read or hashed again. Every line counts, the empty one after a last newline too.
+ * Lines as their normalLineHash keys (53-bit numbers), a key as often as its line stands: a
+ * commit's lines, which the content rule looks for in file versions (HeldKeys).
  */
 export type LineKeys = Float64Array;
+
+/**
+ * A file version's lines as the reader holds them: each key's low 48 bits, in the order the lines
+ * stand, in two columns — `lo` its bits 0–31, `hi` 32–47 — of which [start, end) are this version's
+ * (a view the reader lends, valid for the call). How many of a commit's lines a file holds is one
+ * pass over the file's keys against a table of the commit's (keysInBoth), and a version compared
+ * again (the same file at the same candidate, for another branch commit) is not read or hashed
+ * again. Every line counts, the empty one after a last newline too.
+ *
+ * Why 48 bits, not the key's 53: six bytes a line instead of eight, and the ring of versions held
+ * (KeyRing, 4M lines) is 24 MB instead of 32 — it stood under the content rule's whole run, where
+ * git's own history with its pull requests peaked (bench/README, session 73). Two lines sharing
+ * their low 48 bits are one line to the rule: on that history (~1.1G file lines compared with
+ * commits of ~100 distinct lines) ~0.002 such matches in the whole run, at 32 bits ~150.
+ */
+export interface HeldKeys {
+  lo: Uint32Array;
+  hi: Uint16Array;
+  start: number;
+  end: number;
+}
+
+/** A key's low 32 bits (ToUint32 of an integer below 2^53 is it modulo 2^32). */
+const lowOf = (key: number): number => key >>> 0;
+/** A key's bits 32–47 (ToInt32 truncates the quotient first). */
+const highOf = (key: number): number => (key / 0x1_0000_0000) & 0xffff;
+
+/** The key a held line stands for: its low 48 bits as one number. */
+export function heldKey(key: number): number {
+  return highOf(key) * 0x1_0000_0000 + lowOf(key);
+}
+
+/** Keys as held: a copy in columns of their own (a version larger than the ring, tests). */
+export function heldKeysOf(keys: LineKeys): HeldKeys {
+  const held: HeldKeys = { lo: new Uint32Array(keys.length), hi: new Uint16Array(keys.length), start: 0, end: keys.length };
+  writeHeld(keys, held.lo, held.hi, 0);
+  return held;
+}
+
+/** Held keys back as numbers (each heldKey of its line's), in order: what tests compare. */
+export function heldKeyList(keys: HeldKeys): number[] {
+  const out: number[] = [];
+  for (let i = keys.start; i < keys.end; i++) out.push(keys.hi[i]! * 0x1_0000_0000 + keys.lo[i]!);
+  return out;
+}
+
+function writeHeld(keys: LineKeys, lo: Uint32Array, hi: Uint16Array, at: number): void {
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    lo[at + i] = lowOf(key);
+    hi[at + i] = highOf(key);
+  }
+}
 
 /**
  * The keys of a file's lines, hashed from its bytes where they stand, lent until the next call
@@ -22,15 +73,16 @@ export function lineKeysOf(content: Buffer): LineKeys {
 }
 
 /**
- * How many of `wanted`'s keys `file` holds, each file line used once: for each key, the lesser of
- * how often each holds it. `file` in any order.
+ * How many of `wanted`'s keys `file` holds (as held: their low 48 bits), each file line used once:
+ * for each key, the lesser of how often each holds it. `file` in any order.
  */
-export function keysInBoth(wanted: LineKeys, file: LineKeys): number {
+export function keysInBoth(wanted: LineKeys, file: HeldKeys): number {
   if (wanted.length === 0) return 0;
   const table = countTable(wanted);
+  const { lo, hi, end } = file;
   let found = 0;
-  for (let f = 0; f < file.length; f++) {
-    const slot = table.slotOf(file[f]!);
+  for (let f = file.start; f < end; f++) {
+    const slot = table.slotOf(lo[f]!, hi[f]!);
     if (slot >= 0 && table.left[slot]! > 0) {
       table.left[slot]!--;
       found++;
@@ -40,12 +92,13 @@ export function keysInBoth(wanted: LineKeys, file: LineKeys): number {
 }
 
 /** The keys of `wanted` that `file` does not hold (each file line used once), in `wanted`'s order. `file` in any order. */
-export function keysNotIn(wanted: LineKeys, file: LineKeys): LineKeys {
+export function keysNotIn(wanted: LineKeys, file: HeldKeys): LineKeys {
   if (wanted.length === 0) return wanted.slice();
   const table = countTable(wanted);
+  const { lo, hi, end } = file;
   // How many of each key the file holds, up to as many as `wanted` has: those are not absent.
-  for (let f = 0; f < file.length; f++) {
-    const slot = table.slotOf(file[f]!);
+  for (let f = file.start; f < end; f++) {
+    const slot = table.slotOf(lo[f]!, hi[f]!);
     if (slot >= 0 && table.left[slot]! > 0) {
       table.left[slot]!--;
       table.held[slot]!++;
@@ -54,7 +107,7 @@ export function keysNotIn(wanted: LineKeys, file: LineKeys): LineKeys {
   const out = new Float64Array(wanted.length);
   let n = 0;
   for (let w = 0; w < wanted.length; w++) {
-    const slot = table.slotOf(wanted[w]!);
+    const slot = table.slotOf(lowOf(wanted[w]!), highOf(wanted[w]!));
     if (table.held[slot]! > 0) table.held[slot]!--;
     else out[n++] = wanted[w]!;
   }
@@ -62,27 +115,29 @@ export function keysNotIn(wanted: LineKeys, file: LineKeys): LineKeys {
 }
 
 /**
- * `wanted`'s distinct keys with how often each stands (`left`; `held` zero), in an open-addressing
- * table at most half full. One table for the process, made larger as needed up to SCRATCH_SLOTS and
- * cleared for each use: keysInBoth runs for every file of every candidate of every branch commit.
- * A larger one (a commit adding a generated file of many thousand lines) is made for the call and
- * let go: held for the process, it would stay on the peak of every later build.
+ * `wanted`'s distinct keys (as held) with how often each stands (`left`; `held` zero), in an
+ * open-addressing table at most half full. One table for the process, made larger as needed up to
+ * SCRATCH_SLOTS and cleared for each use: keysInBoth runs for every file of every candidate of every
+ * branch commit. A larger one (a commit adding a generated file of many thousand lines) is made for
+ * the call and let go: held for the process, it would stay on the peak of every later build.
  */
 function countTable(wanted: LineKeys): KeyCounts {
   let size = 8;
   while (size < wanted.length * 2) size *= 2;
-  if (size <= SCRATCH_SLOTS && scratch.keys.length < size) scratch = new KeyCounts(size);
+  if (size <= SCRATCH_SLOTS && scratch.lo.length < size) scratch = new KeyCounts(size);
   const table = size > SCRATCH_SLOTS ? new KeyCounts(size) : scratch;
   table.reset(size);
-  for (let w = 0; w < wanted.length; w++) table.add(wanted[w]!);
+  for (let w = 0; w < wanted.length; w++) table.add(lowOf(wanted[w]!), highOf(wanted[w]!));
   return table;
 }
 
-/** The most slots the process's table keeps (17 bytes each: ~1.1 MB). */
+/** The most slots the process's table keeps (15 bytes each: ~1 MB). */
 const SCRATCH_SLOTS = 1 << 16;
 
 class KeyCounts {
-  readonly keys: Float64Array;
+  /** Each slot's key, as held: bits 0–31 and 32–47. */
+  readonly lo: Uint32Array;
+  readonly hi: Uint16Array;
   /** How often each slot's key stands in `wanted` and is not yet matched; zero: a free slot (`used` tells). */
   readonly left: Int32Array;
   /** How many of a slot's key the file held (keysNotIn). */
@@ -91,7 +146,8 @@ class KeyCounts {
   private mask = 0;
 
   constructor(capacity: number) {
-    this.keys = new Float64Array(capacity);
+    this.lo = new Uint32Array(capacity);
+    this.hi = new Uint16Array(capacity);
     this.left = new Int32Array(capacity);
     this.held = new Int32Array(capacity);
     this.used = new Uint8Array(capacity);
@@ -105,16 +161,17 @@ class KeyCounts {
     this.held.fill(0, 0, size);
   }
 
-  add(key: number): void {
-    // A key is a 53-bit hash: its low 32 bits (ToUint32) are as mixed as any.
-    for (let slot = (key >>> 0) & this.mask; ; slot = (slot + 1) & this.mask) {
+  add(lo: number, hi: number): void {
+    // A key's low 32 bits are as mixed as any (bits of both of normalLineHash's 32-bit mixes).
+    for (let slot = lo & this.mask; ; slot = (slot + 1) & this.mask) {
       if (this.used[slot] === 0) {
         this.used[slot] = 1;
-        this.keys[slot] = key;
+        this.lo[slot] = lo;
+        this.hi[slot] = hi;
         this.left[slot] = 1;
         return;
       }
-      if (this.keys[slot] === key) {
+      if (this.lo[slot] === lo && this.hi[slot] === hi) {
         this.left[slot]!++;
         return;
       }
@@ -122,10 +179,10 @@ class KeyCounts {
   }
 
   /** The key's slot, or -1. */
-  slotOf(key: number): number {
-    for (let slot = (key >>> 0) & this.mask; ; slot = (slot + 1) & this.mask) {
+  slotOf(lo: number, hi: number): number {
+    for (let slot = lo & this.mask; ; slot = (slot + 1) & this.mask) {
       if (this.used[slot] === 0) return -1;
-      if (this.keys[slot] === key) return slot;
+      if (this.lo[slot] === lo && this.hi[slot] === hi) return slot;
     }
   }
 }
@@ -133,7 +190,7 @@ class KeyCounts {
 let scratch = new KeyCounts(1 << 10);
 
 /**
- * How many file versions' keys a reader holds at most, counted in lines (8 bytes each: 32 MB).
+ * How many file versions' keys a reader holds at most, counted in lines (6 bytes each as held: 24 MB).
  * Git's Makefile is ~3,000 lines; the candidates of branch commits written about the same time are
  * mostly the same mainline commits. On git's own history with its pull requests the rule asked 4.2M
  * times for 76,952 distinct versions (113.6M lines); replayed through this ring (bench/README,
@@ -160,7 +217,7 @@ export const lineKeysWork = { namesAsked: 0, versionsHashed: 0 };
  * Is given a file version's keys, lent for the call: they may be written over once it returns (a
  * visitor copies what it keeps).
  */
-export type LineKeysVisitor = (index: number, keys: LineKeys) => void;
+export type LineKeysVisitor = (index: number, keys: HeldKeys) => void;
 
 /**
  * The line keys of files at revisions, for the content rule. Each `<rev>:<path>` is resolved to its
@@ -188,7 +245,7 @@ export class FileLineKeysReader {
    * Blobs being read, with whoever waits for them: a version asked twice before its answer came is
    * read once, and each visitor is given its keys as they are hashed.
    */
-  private readonly reading = new Map<string, { visitors: ((keys: LineKeys) => void)[]; done: Promise<void> }>();
+  private readonly reading = new Map<string, { visitors: ((keys: HeldKeys) => void)[]; done: Promise<void> }>();
 
   constructor(
     private readonly cwd: string,
@@ -211,7 +268,7 @@ export class FileLineKeysReader {
     for (let i = 0; i < paths.length; i++) {
       const blob = this.blobAt(rev, paths[i]!);
       if (blob === null) continue;
-      const use = (keys: LineKeys) => visit(i, keys);
+      const use = (keys: HeldKeys) => visit(i, keys);
       if (typeof blob === 'string') {
         const wait = this.visitBlob(blob, use);
         if (wait) waiting.push(wait);
@@ -246,7 +303,7 @@ export class FileLineKeysReader {
   }
 
   /** Gives `use` a version's keys: now when held (nothing to wait for), else once read and hashed. */
-  private visitBlob(sha: string, use: (keys: LineKeys) => void): Promise<void> | undefined {
+  private visitBlob(sha: string, use: (keys: HeldKeys) => void): Promise<void> | undefined {
     const keys = this.held.get(sha);
     if (keys) {
       use(keys);
@@ -256,7 +313,7 @@ export class FileLineKeysReader {
   }
 
   /** A version not held, read and hashed once however often it is asked before its answer came. */
-  private read(sha: string, use: (keys: LineKeys) => void): Promise<void> {
+  private read(sha: string, use: (keys: HeldKeys) => void): Promise<void> {
     const reading = this.reading.get(sha);
     if (reading) {
       reading.visitors.push(use);
@@ -302,14 +359,17 @@ export class FileLineKeysReader {
 const REWRITTEN_BEHIND = 0.85;
 
 /**
- * File versions' keys in one array used as a ring: each version is written after the last, and the
- * oldest written over when the ring comes round to them. One array for the reader's life, not one
- * per version: what the ring lends is a view of it, valid until the next put. A version asked when
- * over REWRITTEN_BEHIND of the ring behind is written again at the head, so what is used stays (as a least recently
- * used cache would keep it). A version larger than the ring is lent where it stands, not held.
+ * File versions' keys (as held) in one pair of columns used as a ring: each version is written after
+ * the last, and the oldest written over when the ring comes round to them. One pair for the reader's
+ * life, not arrays per version: what the ring lends is a view of them (one object, moved to each
+ * version lent), valid until the next get or put. A version asked when over REWRITTEN_BEHIND of the
+ * ring behind is written again at the head, so what is used stays (as a least recently used cache
+ * would keep it). A version larger than the ring is lent in columns of its own, not held.
  */
 export class KeyRing {
-  private keys: Float64Array | null = null;
+  private lo: Uint32Array | null = null;
+  private hi: Uint16Array | null = null;
+  private readonly lent: HeldKeys = { lo: new Uint32Array(0), hi: new Uint16Array(0), start: 0, end: 0 };
   /** Where the next version is written, and how many keys were written in all. */
   private head = 0;
   private written = 0;
@@ -318,34 +378,58 @@ export class KeyRing {
 
   constructor(private readonly capacity: number) {}
 
-  /** A held version's keys (lent until the next put), or undefined. */
-  get(sha: string): LineKeys | undefined {
+  /** A held version's keys (lent until the next get or put), or undefined. */
+  get(sha: string): HeldKeys | undefined {
     const entry = this.entries.get(sha);
     if (!entry) return undefined;
-    const keys = this.keys!.subarray(entry.start, entry.start + entry.length);
-    if (this.written - entry.at <= this.capacity * REWRITTEN_BEHIND) return keys;
-    // Soon written over: kept, at the head (a copy first: writing there may cover where it stands).
-    this.entries.delete(sha);
-    return this.put(sha, keys.slice());
+    if (this.written - entry.at > this.capacity * REWRITTEN_BEHIND) {
+      // Soon written over: kept, at the head (copied within the columns, which may overlap where it stands).
+      this.entries.delete(sha);
+      const start = this.room(entry.length);
+      this.lo!.copyWithin(start, entry.start, entry.start + entry.length);
+      this.hi!.copyWithin(start, entry.start, entry.start + entry.length);
+      return this.placed(sha, start, entry.length);
+    }
+    return this.lend(entry.start, entry.length);
   }
 
-  /** Holds a version's keys (copied from `source`), writing over the oldest; returns the held copy, lent. */
-  put(sha: string, source: LineKeys): LineKeys {
+  /** Holds a version's keys (written from `source`), writing over the oldest; returns the held copy, lent. */
+  put(sha: string, source: LineKeys): HeldKeys {
     const n = source.length;
-    if (n > this.capacity) return source;
-    this.keys ??= new Float64Array(this.capacity);
+    if (n > this.capacity) return heldKeysOf(source);
+    this.lo ??= new Uint32Array(this.capacity);
+    this.hi ??= new Uint16Array(this.capacity);
+    const start = this.room(n);
+    writeHeld(source, this.lo, this.hi, start);
+    return this.placed(sha, start, n);
+  }
+
+  /** Where `n` keys are written next: past the head, or from the start when they do not fit (what stands there let go). */
+  private room(n: number): number {
     if (this.head + n > this.capacity) {
       // Round to the start: what stands past the head now is written over before anything else.
       this.evictFrom(this.head, this.capacity);
       this.head = 0;
     }
     this.evictFrom(this.head, this.head + n);
-    const start = this.head;
-    this.keys.set(source, start);
+    return this.head;
+  }
+
+  /** Records a version written at `start` (the head) and lends it. */
+  private placed(sha: string, start: number, n: number): HeldKeys {
     this.entries.set(sha, { start, length: n, at: this.written });
     this.head += n;
     this.written += n;
-    return this.keys.subarray(start, start + n);
+    return this.lend(start, n);
+  }
+
+  private lend(start: number, n: number): HeldKeys {
+    const lent = this.lent;
+    lent.lo = this.lo!;
+    lent.hi = this.hi!;
+    lent.start = start;
+    lent.end = start + n;
+    return lent;
   }
 
   /**

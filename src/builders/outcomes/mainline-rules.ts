@@ -4,7 +4,7 @@ import { addedKeyedFiles } from '../../git/record-patches.js';
 import type { CommitPatch } from '../../git/patches.js';
 import { isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY } from '../lines.js';
 import type { OutcomeContext, RefTip, Via } from './context.js';
-import { keysInBoth, keysNotIn, type LineKeys } from './file-line-keys.js';
+import { type HeldKeys, keysInBoth, keysNotIn, type LineKeys } from './file-line-keys.js';
 import { mainlineFromStore, mainlineInMemory, readMainlineLanding, storeMainlineLanding } from './landing.js';
 
 /**
@@ -132,7 +132,7 @@ export const squashRule: MainlineRule = {
 
 /**
  * Lines by path, each path's as its lines' keys (normalLineHash; a key as often as its line
- * stands; in no order the rule relies on): a commit's added lines, or a file version's (LineKeys).
+ * stands; in no order the rule relies on): a commit's added lines, or what of them a file version lacked.
  * Kept as numbers, not a string and an object a line: git's own history with its pull requests has branch commits adding a whole
  * tree (1.1M non-trivial lines, 4,758 files), whose lines as objects took node's heap from ~130 to
  * ~500 MB while the rule compared them.
@@ -147,7 +147,7 @@ export class LinesPresent {
   found = 0;
   constructor(private readonly wanted: KeyedLines) {}
 
-  file(path: string, keys: LineKeys): void {
+  file(path: string, keys: HeldKeys): void {
     const lines = this.wanted.get(path);
     if (lines) this.found += keysInBoth(lines, keys);
   }
@@ -163,7 +163,7 @@ export class LinesAbsent {
     this.left = new Map(wanted);
   }
 
-  file(path: string, keys: LineKeys): void {
+  file(path: string, keys: HeldKeys): void {
     const lines = this.wanted.get(path);
     if (!lines) return;
     const absent = keysNotIn(lines, keys);
