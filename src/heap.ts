@@ -35,6 +35,12 @@ export interface HeapPacerOptions {
   floor: number;
   /** Bytes allowed over 1.25 × the last collection's live set before the next one. */
   slack: number;
+  /**
+   * The most bytes in use before a collection, whatever the last one left, while it left under
+   * three quarters of this: each collection the ceiling asks for then has a quarter of it or more to
+   * free. From a larger live set, the ratio alone (never a collection after each call freeing little).
+   */
+  ceiling?: number;
   /** Told the live set each collection left. */
   collected?: (live: number) => void;
 }
@@ -49,7 +55,11 @@ export function heapPacer(options: HeapPacerOptions): HeapPacer {
     return true;
   };
   return {
-    collectIfGrown: () => collectPast(Math.max(options.floor, liveAfterLast * 1.25 + options.slack)),
+    collectIfGrown: () => {
+      let bound = liveAfterLast * 1.25 + options.slack;
+      if (options.ceiling !== undefined && liveAfterLast < options.ceiling * 0.75) bound = Math.min(bound, options.ceiling);
+      return collectPast(Math.max(options.floor, bound));
+    },
     collectAfterPhase: () => collectPast(options.floor),
   };
 }
@@ -108,7 +118,12 @@ export function collectAfterPhase(): boolean {
 /**
  * The process's pacer. Floor 64 MB, slack 24 MB, a quarter over the live set: node's own peak on the
  * bench histories' first runs 391 → 255 MB (20k) and 790 → 330 MB (80k), with the same CPU time
- * (half again instead of a quarter: 269 and 352 MB, no faster).
+ * (half again instead of a quarter: 269 and 352 MB, no faster). Ceiling 88 MB: the live set a
+ * collection measures holds what was in flight then, and on git's own history with its pull
+ * requests the content rule's collections left 61–66 MB for a stretch, the next asked at ~100–106
+ * MB in use — that stretch was the whole run's peak (299 MiB). With the ceiling: heap samples at 90
+ * MB or more 14 → 4 of ~650, peak 292 MiB (bench/README, session 73). A smaller slack everywhere
+ * instead (12 MB, session 71) cost the outcome build 30 s of CPU for no lower peak.
  */
 function thePacer(): HeapPacer {
   processPacer ??= heapPacer({
@@ -116,6 +131,7 @@ function thePacer(): HeapPacer {
     collect: fullCollectionWhenFirstAsked(),
     floor: 64 * MB,
     slack: 24 * MB,
+    ceiling: 88 * MB,
     collected: (live) => heapGrowth.live(live),
   });
   return processPacer;

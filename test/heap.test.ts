@@ -34,6 +34,33 @@ describe('heap pacing (src/heap.ts)', () => {
     expect(collected).toBe(collects.filter(Boolean).length);
   });
 
+  it.each([
+    // Live 60 MB: the ratio's bound is 1.25 × 60 + 24 = 99 MB, the ceiling's 88.
+    { name: 'a ceiling under the ratio: collects at the ceiling', live: 60, uses: [100, 87, 88], collects: [true, false, true] },
+    { name: 'no ceiling: at the ratio', live: 60, uses: [100, 88, 98, 99], collects: [true, false, false, true], ceiling: null },
+    // Live 70 MB, over three quarters of 88: a collection there would free under 22 MB — the ratio alone (111.5 MB).
+    { name: 'a live set near the ceiling: the ratio alone', live: 70, uses: [100, 95, 111, 112], collects: [true, false, false, true] },
+    // Below the floor nothing, ceiling or not.
+    { name: 'a ceiling under the floor: the floor', live: 10, uses: [100, 50, 63, 64], collects: [true, false, false, true], ceiling: 40 },
+  ])('$name', ({ live, uses, collects, ceiling = 88 as number | null }) => {
+    let used = 0;
+    const pacer = heapPacer({
+      used: () => used * MB,
+      collect: () => {
+        used = live;
+      },
+      floor: 64 * MB,
+      slack: 24 * MB,
+      ceiling: ceiling === null ? undefined : ceiling * MB,
+    });
+    expect(
+      uses.map((u) => {
+        used = u;
+        return pacer.collectIfGrown();
+      }),
+    ).toEqual(collects);
+  });
+
   it('with a collector that finds none can be had, it records nothing', () => {
     const lives: number[] = [];
     const pacer = heapPacer({
