@@ -18,8 +18,9 @@ export type LineKeys = Float64Array;
  * Why 48 bits, not the key's 53: six bytes a line instead of eight, and the ring of versions held
  * (KeyRing, 4M lines) is 24 MB instead of 32 — it stood under the content rule's whole run, where
  * git's own history with its pull requests peaked (bench/README, session 73). Two lines sharing
- * their low 48 bits are one line to the rule: on that history (~1.1G file lines compared with
- * commits of ~100 distinct lines) ~0.002 such matches in the whole run, at 32 bits ~150.
+ * their low 48 bits are one line to the rule: on that history (~6G file lines compared — 4.2M
+ * versions asked, ~1,500 lines each — with commits of ~100 distinct lines) ~0.002 such matches
+ * expected in the whole run, at 32 bits ~150.
  */
 export interface HeldKeys {
   lo: Uint32Array;
