@@ -2,7 +2,19 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { LineReadResult } from '../providers/jsonl.js';
-import { type FileJob, post, receive, SIGNALS, STOPPED, TAKEN, TO_MAIN, TO_THREAD, type ToMain, type ToThread } from './thread-channel.js';
+import {
+  type FileJob,
+  post,
+  receive,
+  SIGNALS,
+  STOPPED,
+  TAKEN,
+  TAKEN_ENTRIES,
+  TO_MAIN,
+  TO_THREAD,
+  type ToMain,
+  type ToThread,
+} from './thread-channel.js';
 import { applyTranscriptOps, type OpQuestions, type OpTarget } from './transcript-ops.js';
 
 /** The thread stopped answering or broke its protocol: the file is read again on the main thread, and so is the rest. */
@@ -80,6 +92,8 @@ export class TranscriptThread {
       const message = receive<ToMain>(this.fromThread, this.signal, TO_MAIN, this.waitMs);
       if (!message) throw new TranscriptThreadGone(`the transcript thread sent nothing for ${this.waitMs / 1000} s`);
       if (message.t === 'fatal') throw new TranscriptThreadGone(`the transcript thread failed: ${message.error.split('\n')[0]}`);
+      // The entries before the message: the thread reads the count of messages first.
+      Atomics.add(this.signal, TAKEN_ENTRIES, message.ops.length);
       Atomics.add(this.signal, TAKEN, 1);
       Atomics.notify(this.signal, TAKEN);
       if (message.job !== job) throw new TranscriptThreadGone(`the transcript thread sent file ${message.job}'s ops for file ${job}`);

@@ -408,9 +408,13 @@ interface SentFile {
   bytes: number;
 }
 
-/** Files sent ahead: at least two, or up to this many bytes, so the thread is never idle while the main thread writes. */
-const SEND_AHEAD_BYTES = 16 * 1024 * 1024;
-const SEND_AHEAD_FILES = 256;
+/**
+ * Files sent ahead: at least two, or up to this many bytes, so the thread is never idle while the
+ * main thread writes. What the thread parsed ahead waits within its own bound (thread-channel.ts);
+ * this one bounds what it was asked: the files sent, their plans here.
+ */
+const SEND_AHEAD_BYTES = 64 * 1024 * 1024;
+const SEND_AHEAD_FILES = 1024;
 
 /**
  * Reads the changed files one by one into shared file batches: one SessionWriter per provider, the
@@ -437,6 +441,8 @@ class TranscriptReader {
   /** The next place in `work` to consider sending; no file past one read here is sent before it is read. */
   private sendFrom = 0;
   private sentBytes = 0;
+  /** The paths of the files in `sent` (a file listed twice is in it once at most). */
+  private readonly sentPaths = new Set<string>();
   private sending = true;
   private readonly opsPerMessage: number;
 
@@ -546,7 +552,7 @@ class TranscriptReader {
       const item = this.work[this.sendFrom]!;
       // A file listed twice is sent again only once its first read is written: its start point
       // comes from the watermark that read leaves.
-      if (!this.onThread(item) || [...this.sent.values()].some((s) => s.path === item.file.path)) return;
+      if (!this.onThread(item) || this.sentPaths.has(item.file.path)) return;
       const plan = this.plan(item, false);
       const writer = this.writerFor(item.provider);
       const job = this.thread.send({
@@ -562,6 +568,7 @@ class TranscriptReader {
         knownSession: writer.knownSession(item.file.path),
       });
       this.sent.set(this.sendFrom, { job, plan, path: item.file.path, bytes: item.file.size });
+      this.sentPaths.add(item.file.path);
       this.sentBytes += item.file.size;
       this.sendFrom++;
     }
@@ -572,6 +579,7 @@ class TranscriptReader {
     this.thread?.stop();
     this.thread = null;
     this.sent.clear();
+    this.sentPaths.clear();
     this.sentBytes = 0;
   }
 
@@ -581,6 +589,7 @@ class TranscriptReader {
     const sent = this.sent.get(index);
     if (sent) {
       this.sent.delete(index);
+      this.sentPaths.delete(sent.path);
       this.sentBytes -= sent.bytes;
     }
     const { provider, file, stat } = this.work[index]!;

@@ -4,18 +4,7 @@
 // applying every op before it. Built into dist/transcript-thread.cjs.
 import { isMainThread, type MessagePort, workerData } from 'node:worker_threads';
 import { ALL_PROVIDERS } from '../providers/index.js';
-import {
-  type FileJob,
-  MESSAGES_IN_FLIGHT,
-  post,
-  receive,
-  STOPPED,
-  TAKEN,
-  TO_MAIN,
-  TO_THREAD,
-  type ToMain,
-  type ToThread,
-} from './thread-channel.js';
+import { type FileJob, mayPost, post, receive, STOPPED, TAKEN, TO_MAIN, TO_THREAD, type ToMain, type ToThread } from './thread-channel.js';
 import { readTranscriptLines } from './transcript-lines.js';
 import { CallSessions, OpSink } from './transcript-ops.js';
 
@@ -36,15 +25,17 @@ class Stopped extends Error {}
 
 function run({ toMain, fromMain, signal, editsStoredBefore }: ThreadData): void {
   let sent = 0;
+  let sentEntries = 0;
   const send = (message: ToMain) => {
-    // Waits while MESSAGES_IN_FLIGHT of its messages are unread; wakes to look whether it was let go.
+    // Waits while what it let wait unread is at its bound (thread-channel.ts); wakes to look whether it was let go.
     for (;;) {
       if (Atomics.load(signal, STOPPED) !== 0) throw new Stopped();
       const taken = Atomics.load(signal, TAKEN);
-      if (sent - taken < MESSAGES_IN_FLIGHT) break;
+      if (mayPost(signal, sent, sentEntries)) break;
       Atomics.wait(signal, TAKEN, taken, 200);
     }
     sent++;
+    sentEntries = (sentEntries + (message.t === 'fatal' ? 0 : message.ops.length)) | 0;
     post(toMain, signal, TO_MAIN, message);
   };
   // Every record id this run's files listed: a first run's stored records are exactly these.
