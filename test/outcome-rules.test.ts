@@ -7,6 +7,8 @@ import {
   LinesAbsent,
   LinesPresent,
   lineCount,
+  PATHS_PER_PACE,
+  pacedByPaths,
   patchIdRule,
   squashRule,
   TouchColumns,
@@ -130,6 +132,20 @@ function branchShapes(): { repo: TempRepo; forkPoint: string; side: string } {
   repo.git('checkout', '-q', '-f', 'main');
   return { repo, forkPoint, side };
 }
+
+describe("the content rule's asks pace the heap (pacedByPaths)", () => {
+  it.each([
+    { name: 'asks of a few paths: once every PATHS_PER_PACE of them', asks: Array(PATHS_PER_PACE * 3).fill(1), paced: 3 },
+    { name: 'one ask of a whole tree: at once', asks: [2909], paced: 1 },
+    { name: 'under PATHS_PER_PACE in all: never', asks: [PATHS_PER_PACE - 1], paced: 0 },
+    { name: 'the count starts again after each question', asks: [PATHS_PER_PACE - 1, 1, PATHS_PER_PACE - 1, 1], paced: 2 },
+  ])('$name', ({ asks, paced }) => {
+    let questions = 0;
+    const pace = pacedByPaths(() => questions++);
+    for (const paths of asks) pace(paths);
+    expect(questions).toBe(paced);
+  });
+});
 
 describe('mainline rules', () => {
   it('ancestor: a merged commit lands when its merge does; an unmerged one does not land', async () => {
