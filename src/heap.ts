@@ -14,11 +14,15 @@ export interface HeapPacer {
   /** Collects now if the heap grew enough since the last collection; true when it did. */
   collectIfGrown(): boolean;
   /**
-   * Collects now if the heap is past the floor, whatever the last collection left: a phase of the
-   * run (a builder, git's ingest) ended, so the live set it measured is mostly garbage now. Without
-   * it the next phase piled its own garbage on top of the last one's until its first pacer call —
-   * the 80k bench history's first run peaked at the start of the outcome build that way (heap
-   * 185 MB, of which 27 MB live; node's peak 303–316 MB against 282 MB with it).
+   * Collects now if the heap and what is held outside it (`outside`) are past the floor, whatever
+   * the last collection left: a phase of the run (a builder, git's ingest) ended, so the live set
+   * it measured is mostly garbage now. Without it the next phase piled its own garbage on top of
+   * the last one's until its first pacer call — the 80k bench history's first run peaked at the
+   * start of the outcome build that way (heap 185 MB, of which 27 MB live; node's peak 303–316 MB
+   * against 282 MB with it). The heap alone was not enough: on git's own history with its pull
+   * requests churn ended with its heap under the floor and its typed arrays garbage, and the tasks'
+   * commits were read on top of them (node's peak 305 MiB there, against 288 MiB in a run whose
+   * heap was past the floor when churn ended).
    */
   collectAfterPhase(): boolean;
 }
@@ -43,12 +47,18 @@ export interface HeapPacerOptions {
   ceiling?: number;
   /** Told the live set each collection left. */
   collected?: (live: number) => void;
+  /**
+   * Bytes held outside the heap that a collection frees with their owners (array buffers),
+   * counted with the heap by collectAfterPhase: a phase's typed arrays are garbage once it ends,
+   * while its heap may be under the floor.
+   */
+  outside?: () => number;
 }
 
 export function heapPacer(options: HeapPacerOptions): HeapPacer {
   let liveAfterLast = 0;
-  const collectPast = (threshold: number) => {
-    if (!options.collect || options.used() < threshold) return false;
+  const collectPast = (threshold: number, outside = 0) => {
+    if (!options.collect || options.used() + outside < threshold) return false;
     if (options.collect() === false) return false;
     liveAfterLast = options.used();
     options.collected?.(liveAfterLast);
@@ -60,7 +70,7 @@ export function heapPacer(options: HeapPacerOptions): HeapPacer {
       if (options.ceiling !== undefined && liveAfterLast < options.ceiling * 0.75) bound = Math.min(bound, options.ceiling);
       return collectPast(Math.max(options.floor, bound));
     },
-    collectAfterPhase: () => collectPast(options.floor),
+    collectAfterPhase: () => collectPast(options.floor, options.outside?.() ?? 0),
   };
 }
 
@@ -133,6 +143,7 @@ function thePacer(): HeapPacer {
     slack: 24 * MB,
     ceiling: 88 * MB,
     collected: (live) => heapGrowth.live(live),
+    outside: () => getHeapStatistics().external_memory,
   });
   return processPacer;
 }
