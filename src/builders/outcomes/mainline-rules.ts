@@ -1,4 +1,4 @@
-import { collectIfGrown } from '../../heap.js';
+import { collectAfterPhase, collectIfGrown } from '../../heap.js';
 import { readPatches } from '../../git/patch-store.js';
 import { addedKeyedFiles } from '../../git/record-patches.js';
 import type { CommitPatch } from '../../git/patches.js';
@@ -244,9 +244,13 @@ export const contentRule: MainlineRule = {
     const { reused, toCheck, extendable } = await reusableContentChecks(ctx, pending);
     const found = await contentCopies(ctx, toCheck, extendable);
     // A whole build runs the rule once: its reader (the ring, the names) is let go before the revert
-    // rules and the write. A build of a few commits may run it again (applyRefRules): one pair of
-    // cat-file processes for both, and what it holds is small.
-    if (ctx.whole) ctx.closeFiles();
+    // rules and the write, and collected then — the verdicts' write on top of it was the top of git's
+    // own history with its pull requests (291 MiB). A build of a few commits may run it again
+    // (applyRefRules): one pair of cat-file processes for both, and what it holds is small.
+    if (ctx.whole) {
+      ctx.closeFiles();
+      collectAfterPhase();
+    }
     for (const [sha, verdict] of found) reused.set(sha, verdict);
     for (const [sha, { copy }] of reused)
       if (copy && ctx.reached.has(copy)) ctx.reached.set(sha, { via: 'content', at: ctx.landedAt(copy), copy });
