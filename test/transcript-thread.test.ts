@@ -86,8 +86,12 @@ describe('a first run parses on a second thread (src/ingest/parse-thread.ts)', (
     expect(two.rows).toEqual(one.rows);
     expect(two.result.stats).toEqual(one.result.stats);
     expect(two.result.touchedSessions).toEqual(one.result.touchedSessions);
-    // A message every few ops: the thread waits on the main thread's reading (flow control), often.
-    const small = await read(h, { parseThread: { ...onThread.parseThread, opsPerMessage: 8, waitMs: 5000 } });
+    // A message every few ops and a small bound on what waits unread: the thread waits on the main
+    // thread's reading (flow control) at nearly every message, its questions included. A thread that
+    // never went on would leave its files to the main thread (filesOnThread below).
+    const small = await read(h, {
+      parseThread: { ...onThread.parseThread, opsPerMessage: 8, waitMs: 5000, inFlight: { entries: 24, messages: 2 } },
+    });
     expect(small.result.filesOnThread).toBe(jsonl);
     expect(small.rows).toEqual(one.rows);
   });

@@ -4,6 +4,8 @@ import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import type { LineReadResult } from '../providers/jsonl.js';
 import {
   type FileJob,
+  IN_FLIGHT,
+  type InFlight,
   post,
   receive,
   SIGNALS,
@@ -45,7 +47,12 @@ export class TranscriptThread {
   ) {}
 
   /** A running thread, or null when its bundle is not there (running from src/) or it cannot start. */
-  static start(editsStoredBefore: boolean, url: URL = TRANSCRIPT_THREAD_URL, waitMs = MESSAGE_WAIT_MS): TranscriptThread | null {
+  static start(
+    editsStoredBefore: boolean,
+    url: URL = TRANSCRIPT_THREAD_URL,
+    waitMs = MESSAGE_WAIT_MS,
+    inFlight: InFlight = IN_FLIGHT,
+  ): TranscriptThread | null {
     const path = fileURLToPath(url);
     if (!existsSync(path)) return null;
     const toMain = new MessageChannel();
@@ -54,7 +61,7 @@ export class TranscriptThread {
     let worker: Worker;
     try {
       worker = new Worker(path, {
-        workerData: { paceflowTranscriptThread: true, editsStoredBefore, toMain: toMain.port2, fromMain: toThread.port2, signal },
+        workerData: { paceflowTranscriptThread: true, editsStoredBefore, toMain: toMain.port2, fromMain: toThread.port2, signal, inFlight },
         transferList: [toMain.port2, toThread.port2],
         stdout: false,
         stderr: false,

@@ -15,6 +15,7 @@ import { DirectoryListings, nextTurn, useDirectoryListings } from '../providers/
 import type { ProviderEnvironment, ProviderName, SessionProvider, SkipReason, SourceFile } from '../providers/types.js';
 import { EditReplay } from './edit-replay.js';
 import { TranscriptThread, TranscriptThreadGone } from './parse-thread.js';
+import type { InFlight } from './thread-channel.js';
 import { applyOwedTitles, PendingEdits, SavedRecords, SessionWriter } from './session-writer.js';
 import { DEFAULT_MAX_LINE, HEAD_BYTES, readTranscriptLines } from './transcript-lines.js';
 
@@ -41,10 +42,10 @@ export interface SessionIngestOptions {
    * read (default 32 MiB); `url`: the thread's bundle (default dist/transcript-thread.cjs); `waitMs`:
    * how long a silent thread is waited for before the run goes on without it; `cores`: the cores
    * to count on (default os.availableParallelism(): with one, a second thread only adds its
-   * messages' cost); `opsPerMessage`: how many ops the thread sends at a time (default 8,192).
-   * False: one thread.
+   * messages' cost); `opsPerMessage`: how many ops the thread sends at a time (default 8,192);
+   * `inFlight`: what it lets wait unread (default IN_FLIGHT, thread-channel.ts). False: one thread.
    */
-  parseThread?: false | { fromBytes?: number; url?: URL; waitMs?: number; cores?: number; opsPerMessage?: number };
+  parseThread?: false | { fromBytes?: number; url?: URL; waitMs?: number; cores?: number; opsPerMessage?: number; inFlight?: InFlight };
 }
 
 export interface ProviderIngestStats {
@@ -503,7 +504,12 @@ class TranscriptReader {
     if (this.bulk && threadOption !== false && (threadOption?.cores ?? availableParallelism()) > 1) {
       const bytes = work.reduce((n, w) => n + (this.onThread(w) ? w.file.size : 0), 0);
       if (bytes >= (threadOption?.fromBytes ?? THREAD_FROM_BYTES)) {
-        this.thread = TranscriptThread.start(this.pendingEdits.storedBefore, threadOption?.url, threadOption?.waitMs);
+        this.thread = TranscriptThread.start(
+          this.pendingEdits.storedBefore,
+          threadOption?.url,
+          threadOption?.waitMs,
+          threadOption?.inFlight,
+        );
       }
     }
   }

@@ -35,15 +35,23 @@ export const SIGNALS = 5;
 export const ENTRIES_IN_FLIGHT = 16 * 8192;
 export const MESSAGES_IN_FLIGHT = 1024;
 
+/** The bound on what waits unread (tests set a small one, to make the thread wait often). */
+export interface InFlight {
+  entries: number;
+  messages: number;
+}
+
+export const IN_FLIGHT: InFlight = { entries: ENTRIES_IN_FLIGHT, messages: MESSAGES_IN_FLIGHT };
+
 /**
  * Whether the thread may post another message, with `sent` messages and `sentEntries` entries
  * posted (the entries modulo 2^32, as TAKEN_ENTRIES counts them). One message is always let
  * through, however many entries it holds: the main thread may be waiting for it.
  */
-export function mayPost(signal: Int32Array, sent: number, sentEntries: number): boolean {
+export function mayPost(signal: Int32Array, sent: number, sentEntries: number, bound: InFlight = IN_FLIGHT): boolean {
   const messages = sent - Atomics.load(signal, TAKEN);
   if (messages === 0) return true;
-  return messages < MESSAGES_IN_FLIGHT && ((sentEntries - Atomics.load(signal, TAKEN_ENTRIES)) | 0) < ENTRIES_IN_FLIGHT;
+  return messages < bound.messages && ((sentEntries - Atomics.load(signal, TAKEN_ENTRIES)) | 0) < bound.entries;
 }
 
 /** A file for the thread: where to start, and what the main thread knows of it. */

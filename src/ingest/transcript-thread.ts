@@ -4,7 +4,19 @@
 // applying every op before it. Built into dist/transcript-thread.cjs.
 import { isMainThread, type MessagePort, workerData } from 'node:worker_threads';
 import { ALL_PROVIDERS } from '../providers/index.js';
-import { type FileJob, mayPost, post, receive, STOPPED, TAKEN, TO_MAIN, TO_THREAD, type ToMain, type ToThread } from './thread-channel.js';
+import {
+  type FileJob,
+  type InFlight,
+  mayPost,
+  post,
+  receive,
+  STOPPED,
+  TAKEN,
+  TO_MAIN,
+  TO_THREAD,
+  type ToMain,
+  type ToThread,
+} from './thread-channel.js';
 import { readTranscriptLines } from './transcript-lines.js';
 import { CallSessions, OpSink } from './transcript-ops.js';
 
@@ -15,6 +27,8 @@ interface ThreadData {
   toMain: MessagePort;
   fromMain: MessagePort;
   signal: Int32Array;
+  /** What it lets wait unread (thread-channel.ts). */
+  inFlight: InFlight;
 }
 
 /** The main thread answers once it has written what came before the question; a first run's batch commit can take seconds. */
@@ -23,19 +37,19 @@ const ANSWER_WAIT_MS = 10 * 60 * 1000;
 /** Thrown to leave whatever the thread is doing once the main thread has let it go. */
 class Stopped extends Error {}
 
-function run({ toMain, fromMain, signal, editsStoredBefore }: ThreadData): void {
+function run({ toMain, fromMain, signal, editsStoredBefore, inFlight }: ThreadData): void {
   let sent = 0;
   let sentEntries = 0;
-  const send = (message: ToMain) => {
+  const send = (message: Exclude<ToMain, { t: 'fatal' }>) => {
     // Waits while what it let wait unread is at its bound (thread-channel.ts); wakes to look whether it was let go.
     for (;;) {
       if (Atomics.load(signal, STOPPED) !== 0) throw new Stopped();
       const taken = Atomics.load(signal, TAKEN);
-      if (mayPost(signal, sent, sentEntries)) break;
+      if (mayPost(signal, sent, sentEntries, inFlight)) break;
       Atomics.wait(signal, TAKEN, taken, 200);
     }
     sent++;
-    sentEntries = (sentEntries + (message.t === 'fatal' ? 0 : message.ops.length)) | 0;
+    sentEntries = (sentEntries + message.ops.length) | 0;
     post(toMain, signal, TO_MAIN, message);
   };
   // Every record id this run's files listed: a first run's stored records are exactly these.
@@ -66,7 +80,7 @@ function readFile(
   job: FileJob,
   recordIds: Set<string>,
   calls: CallSessions,
-  send: (message: ToMain) => void,
+  send: (message: Exclude<ToMain, { t: 'fatal' }>) => void,
   answer: () => ToThread | null,
 ): void {
   const sink: OpSink = new OpSink(
