@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { assemble, bytesModule, WASM_MODULES } from '../scripts/build-wasm.mjs';
+import { normalLineHash, normalLineHashesLent } from '../src/builders/lines.js';
+import { CHUNK_BYTES, WasmLineKeys } from '../src/builders/outcomes/wasm-line-keys.js';
+
+const root = new URL('..', import.meta.url).pathname;
+
+// The keys the content rule compares lines by come from WebAssembly; each must be the key
+// JavaScript gives the same line (normalLineHash of it decoded alone; normalLineHashesLent of the
+// version), whatever the bytes and wherever the chunks split them.
+describe('WasmLineKeys', () => {
+  const byLine = (bytes: Buffer) =>
+    bytes
+      .toString('utf8')
+      .split('\n')
+      .map((line) => normalLineHash(line));
+  const small = new WasmLineKeys(16);
+  const wide = new WasmLineKeys();
+
+  it.each([
+    [''],
+    ['\n'],
+    ['\n\n\n'],
+    ['x = 1'],
+    ['x = 1\n'],
+    ['  a\t b \r\n\n\u00a0café\n\u{1f389}'],
+    ['\tif (a)  {\t\n  return  b;\n}\n'],
+    // Longer than a small chunk: alone, then ending with a newline, then with a line after it.
+    ['a line longer than sixteen bytes'],
+    ['a line longer than sixteen bytes\n'],
+    ['a line longer than sixteen bytes\nand one more after it\nx'],
+    ['exactly 15 bytes\nexactly 15 bytes\n'],
+    ['é line past ASCII, longer than a chunk\nplain\n\u3000wide\u3000space\n'],
+  ])('%j', (text) => {
+    const bytes = Buffer.from(text, 'utf8');
+    expect([...small.keysOf(bytes)]).toEqual(byLine(bytes));
+    expect([...wide.keysOf(bytes)]).toEqual(byLine(bytes));
+    expect([...wide.keysOf(bytes)]).toEqual([...normalLineHashesLent(bytes)]);
+  });
+
+  it('keys any bytes as their lines decoded alone, in chunks of any size', () => {
+    const chunks = [8, 16, 24, 64].map((chunk) => new WasmLineKeys(chunk));
+    fc.assert(
+      fc.property(
+        // Newlines, whitespace, ASCII and bytes past it, invalid sequences included.
+        fc.array(fc.constantFrom(0x0a, 0x20, 0x09, 0x0d, 0x0b, 0x61, 0x7a, 0x30, 0x7b, 0xc3, 0xa9, 0xe3, 0x80, 0xff), { maxLength: 120 }),
+        fc.nat(chunks.length - 1),
+        (raw, pick) => {
+          const bytes = Buffer.from(raw);
+          expect([...chunks[pick]!.keysOf(bytes)]).toEqual(byLine(bytes));
+        },
+      ),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it('gathers a version of many chunks, and lends a one-chunk version from its own memory', () => {
+    const many = Buffer.from(
+      Array.from({ length: 40_000 }, (_, i) => `${' '.repeat(i % 9)}line ${i}\t${'é'.repeat(i % 5 === 0 ? 1 : 0)}`).join('\n'),
+    );
+    expect(many.length).toBeGreaterThan(CHUNK_BYTES);
+    const keys = [...wide.keysOf(many)];
+    expect(keys).toHaveLength(40_000);
+    expect(keys).toEqual(byLine(many));
+    // A line longer than the chunk, between others.
+    const long = Buffer.from(`first\n${'x '.repeat(CHUNK_BYTES)}\nlast\n`);
+    expect([...wide.keysOf(long)]).toEqual(byLine(long));
+    // Lent: the next call's keys stand where the last call's did.
+    const one = wide.keysOf(Buffer.from('one\ntwo\n'));
+    const first = [...one];
+    wide.keysOf(Buffer.from('three\n'));
+    expect([...one]).not.toEqual(first);
+  });
+
+  it('refuses a chunk its keys could not line up after', () => {
+    expect(() => new WasmLineKeys(12)).toThrow('a chunk of 12 bytes: it must be a multiple of 8');
+  });
+});
+
+describe('scripts/build-wasm.mjs', () => {
+  it.each(WASM_MODULES)('$out holds $wat as assembled', async ({ wat, out, name }) => {
+    const bytes = await assemble(`${root}${wat}`);
+    const carried: Record<string, unknown> = await import(`${root}${out}`);
+    expect(carried[name]).toBe(bytes.toString('base64'));
+    expect(readFileSync(`${root}${out}`, 'utf8')).toBe(bytesModule(name, wat, bytes));
+  });
+});
