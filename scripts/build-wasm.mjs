@@ -1,6 +1,6 @@
 // Assembles the WebAssembly the build ships from its text (run by hand after editing a .wat, not by
 // `npm run build`: the bytes are committed, so a build needs no assembler). Each module's bytes go
-// into a TypeScript file beside it as base64; test/wasm-line-keys.test.ts assembles the text again
+// into a TypeScript file beside it as base64; test/line-keys.test.ts assembles the text again
 // and fails when the committed bytes are not what it gives.
 //
 //   node scripts/build-wasm.mjs
@@ -8,9 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import wabtInit from 'wabt';
 
-export const WASM_MODULES = [
-  { wat: 'src/builders/outcomes/line-keys.wat', out: 'src/builders/outcomes/wasm-line-keys-bytes.ts', name: 'LINE_KEYS_WASM' },
-];
+export const WASM_MODULES = [{ wat: 'src/builders/line-keys.wat', out: 'src/builders/line-keys-wasm-bytes.ts', name: 'LINE_KEYS_WASM' }];
 
 /** A module's text assembled: the bytes, without names (none is read). */
 export async function assemble(watFile) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { type Evidence, evidenceFingerprint } from '../src/builders/churn/evidence.js';
 import { type ChurnSubject, LiveLines } from '../src/builders/churn/live-lines.js';
-import { isNontrivialRange, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
+import { NORMAL_LINE_KEY } from '../src/builders/line-keys.js';
+import { isNontrivialRange, normalLineHash } from '../src/builders/lines.js';
 import { type KeyedFile, keyedFiles } from '../src/git/record-patches.js';
 import type { CommitPatch, FilePatch } from '../src/git/patches.js';
 

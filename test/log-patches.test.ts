@@ -7,7 +7,8 @@ import { type CommitPatch, PatchRecordParser, readCommitPatches } from '../src/g
 import { decodeFiles, headerText, type PatchRecord, readHeader } from '../src/git/patch-record.js';
 import { PatchStore } from '../src/git/patch-store.js';
 import { keyedFiles } from '../src/git/record-patches.js';
-import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY } from '../src/builders/lines.js';
+import { NORMAL_LINE_KEY } from '../src/builders/line-keys.js';
+import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES } from '../src/builders/lines.js';
 import { lineBalanceHash } from '../src/git/line-balance.js';
 import { gitProcessCounts } from '../src/git/run.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';

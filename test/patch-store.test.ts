@@ -12,8 +12,9 @@ import {
   recordPatch,
   summaryOf,
 } from '../src/git/record-patches.js';
-import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, NORMAL_LINE_KEY, normalLineHash } from '../src/builders/lines.js';
-import type { RecordHeader } from '../src/git/patch-record.js';
+import { NORMAL_LINE_KEY } from '../src/builders/line-keys.js';
+import { isNontrivialLine, isNontrivialRange, NONTRIVIAL_LINES, normalLineHash } from '../src/builders/lines.js';
+import type { LineKey, RecordHeader } from '../src/git/patch-record.js';
 import { type CommitPatch, diffsRead, readCommitPatches } from '../src/git/patches.js';
 import { cleanupTempDirs, TempRepo, tempDir } from './helpers/git-repo.js';
 
@@ -538,6 +539,8 @@ describe('PatchStore', () => {
   // larger than the store's read window (a file of 60,000 lines before them) is read a window at a
   // time: the same lines, the same damage found at its far end.
   const FILLER_LINES = 60_000;
+  /** NORMAL_LINE_KEY without its all-at-once keying: each line keyed where RecordLines reads it. */
+  const LINE_BY_LINE: LineKey = { text: NORMAL_LINE_KEY.text, bytes: NORMAL_LINE_KEY.bytes };
   const filler = Buffer.from(Array.from({ length: FILLER_LINES }, (_, i) => `+filler line ${i} of a vendored file\n`).join(''));
   it.each(
     (
@@ -564,7 +567,9 @@ describe('PatchStore', () => {
     const kept = store.get(sha)!;
     expect(summaryOf(kept)!.at(-1)).toEqual({ path: 'f.ts', oldPath: null, added: 3, removed: 2, counted: 0 });
     if (error) {
+      // Keyed all at once (WebAssembly) and line by line alike.
       expect(() => keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)).toThrow(`damaged record for ${sha}`);
+      expect(() => keyedFiles(store.get(sha)!, LINE_BY_LINE)).toThrow(`damaged record for ${sha}`);
       // Large: its lines came a window at a time (more reads than the header's and one whole read).
       if (large) expect(storeFileReads.count - before).toBeGreaterThan(3);
       expect(() =>
@@ -577,6 +582,7 @@ describe('PatchStore', () => {
       expect(() => kept.files).toThrow(`damaged record for ${sha}`);
     } else {
       expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY).at(-1)!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));
+      expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)).toEqual(keyedFiles(store.get(sha)!, LINE_BY_LINE));
       expect(kept.files.at(-1)).toEqual({ path: 'f.ts', oldPath: null, added: ['a', 'b', 'c'], removed: ['x', 'y'] });
     }
     store.close();

@@ -17,7 +17,8 @@ import {
 } from './churn/evidence.js';
 import { type ChurnSubject, LiveLines } from './churn/live-lines.js';
 import { storedAiLines } from './attribution-replay.js';
-import { isNontrivialRange, NORMAL_LINE_KEY, normalLineHash } from './lines.js';
+import { NORMAL_LINE_KEY } from './line-keys.js';
+import { isNontrivialRange, normalLineHash } from './lines.js';
 import { collectIfGrown } from '../heap.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { CountedLines, LineKey } from '../git/patch-record.js';
+import type { CountedLines } from '../git/patch-record.js';
 
 /**
  * DESIGN §4: a non-trivial line has, after trimming and collapsing whitespace, at least four ASCII
@@ -227,9 +227,6 @@ export function normalLineHashesLent(data: Buffer): Float64Array {
   }
   return lineKeysScratch.subarray(0, n);
 }
-
-/** normalLineHash, asked of a line in place in a text or of its UTF-8 bytes: the key churn gives each line. */
-export const NORMAL_LINE_KEY: LineKey = { text: normalLineHash, bytes: normalLineHashOfBytes };
 
 /** murmur3's finalizer: every input bit moves every output bit. */
 function mix32(h: number): number {

@@ -46,6 +46,17 @@ export interface CountedLines {
 export interface LineKey {
   text(text: string, start: number, end: number): number;
   bytes(data: Buffer, start: number, end: number): number;
+  /**
+   * Every line of a record's text at once (optional): each line's key without its first byte, and
+   * that byte, lent until the next call; null when the text does not end with a newline.
+   */
+  signedLines?(data: Buffer, start: number, end: number): SignedKeys | null;
+}
+
+/** A record's lines as keys (of each line without its sign) and signs, in order (LineKey.signedLines). */
+export interface SignedKeys {
+  keys: Float64Array;
+  signs: Uint8Array;
 }
 
 export const PLUS = 0x2b;

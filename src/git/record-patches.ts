@@ -1,4 +1,4 @@
-import { decodeFiles, type LineKey, MINUS, PLUS, type RecordHeader, STAR } from './patch-record.js';
+import { decodeFiles, type LineKey, MINUS, PLUS, type RecordHeader, type SignedKeys, STAR } from './patch-record.js';
 import type { CommitPatch, FilePatch } from './patches.js';
 
 /**
@@ -158,6 +158,9 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
   }
   const { lines, header } = record;
   const marked = flag !== undefined && record.marks === flag;
+  // Every line keyed at once, where the key can (a flag asked of each added line's text needs the line).
+  const signed = 'data' in lines && (marked || !flag) ? key.signedLines?.(lines.data, lines.start, lines.end) : undefined;
+  if (signed) return filesOfSigned(signed, header, marked, withRemoved, record.damaged);
   const line = new RecordLines(lines, record.damaged);
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
     const added = new Float64Array(addedCount);
@@ -183,6 +186,43 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
     return { path, oldPath, added, addedFlags, removed };
   });
   line.finish();
+  return files;
+}
+
+/**
+ * keyedFiles from a record's lines keyed all at once (LineKey.signedLines), each sign checked as
+ * RecordLines checks it: a record that is not what its header says throws `damaged`.
+ */
+function filesOfSigned(
+  { keys, signs }: SignedKeys,
+  header: RecordHeader,
+  marked: boolean,
+  withRemoved: boolean,
+  damaged: () => Error,
+): KeyedFile[] {
+  let i = 0;
+  const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
+    const added = new Float64Array(addedCount);
+    const addedFlags = new Uint8Array(marked ? addedCount : 0);
+    const removed = withRemoved ? new Float64Array(removedCount) : NO_KEYS;
+    let a = 0;
+    let r = 0;
+    if (i + addedCount + removedCount > keys.length) throw damaged();
+    for (let n = addedCount + removedCount; n > 0; n--, i++) {
+      const sign = signs[i]!;
+      if (sign === MINUS) {
+        if (r === removedCount) throw damaged();
+        if (withRemoved) removed[r] = keys[i]!;
+        r++;
+        continue;
+      }
+      if ((sign !== PLUS && sign !== STAR) || a === addedCount) throw damaged();
+      if (marked) addedFlags[a] = sign === STAR ? 1 : 0;
+      added[a++] = keys[i]!;
+    }
+    return { path, oldPath, added, addedFlags, removed };
+  });
+  if (i !== keys.length) throw damaged();
   return files;
 }
 

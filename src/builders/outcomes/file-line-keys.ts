@@ -1,5 +1,5 @@
 import { CatFileBatch } from '../../git/cat-file.js';
-import { wasmLineKeys } from './wasm-line-keys.js';
+import { wasmLineKeys } from '../line-keys.js';
 
 /**
  * Lines as their normalLineHash keys (53-bit numbers), a key as often as its line stands: a

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import type { CommitPatch } from '../../git/patches.js';
 import { readPatches } from '../../git/patch-store.js';
 import { type KeyedFile, keyedFiles, letGo } from '../../git/record-patches.js';
-import { isNontrivialRange, NORMAL_LINE_KEY } from '../lines.js';
+import { NORMAL_LINE_KEY } from '../line-keys.js';
+import { isNontrivialRange } from '../lines.js';
 import type { CommitRow, OutcomeContext } from './context.js';
 import { collectIfGrown } from '../../heap.js';
 

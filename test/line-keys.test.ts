@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { assemble, bytesModule, WASM_MODULES } from '../scripts/build-wasm.mjs';
 import { normalLineHash, normalLineHashesLent } from '../src/builders/lines.js';
-import { CHUNK_BYTES, WasmLineKeys } from '../src/builders/outcomes/wasm-line-keys.js';
+import { CHUNK_BYTES, WasmLineKeys } from '../src/builders/line-keys.js';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -72,6 +72,58 @@ describe('WasmLineKeys', () => {
     const first = [...one];
     wide.keysOf(Buffer.from('three\n'));
     expect([...one]).not.toEqual(first);
+  });
+
+  // A diff store record's lines: a sign, then the line; the key is of the line alone.
+  const signedExpected = (text: string) => {
+    const lines = text.split('\n').slice(0, -1);
+    return { keys: lines.map((l) => normalLineHash(l.slice(1))), signs: lines.map((l) => l.charCodeAt(0)) };
+  };
+  const signed = (keyer: WasmLineKeys, bytes: Buffer, start = 0, end = bytes.length) => {
+    const got = keyer.signedKeysOf(bytes, start, end);
+    return got && { keys: [...got.keys], signs: [...got.signs] };
+  };
+
+  it.each([
+    [''],
+    ['+a\n'],
+    ['+\n-\n'],
+    ['+  x = 1;\n*\tif (a)  {\n-y\n'],
+    ['+a line longer than sixteen bytes\n-x\n'],
+    ['*é past ASCII, longer than a chunk\n+plain\n-\u3000wide\u3000space\n'],
+  ])('a record %j', (text) => {
+    const bytes = Buffer.from(text, 'utf8');
+    expect(signed(small, bytes)).toEqual(signedExpected(text));
+    expect(signed(wide, bytes)).toEqual(signedExpected(text));
+    // Where the record stands in a larger buffer.
+    const padded = Buffer.concat([Buffer.from('xx\n'), bytes, Buffer.from('yy')]);
+    expect(signed(small, padded, 3, 3 + bytes.length)).toEqual(signedExpected(text));
+  });
+
+  it('says a record that does not end with a newline is not one', () => {
+    expect(signed(wide, Buffer.from('+a\n-b'))).toBeNull();
+    expect(signed(small, Buffer.from('+a\n-a line longer than sixteen bytes'))).toBeNull();
+  });
+
+  it('keys any record’s lines as each line alone, in chunks of any size', () => {
+    const chunks = [8, 16, 24, 64].map((chunk) => new WasmLineKeys(chunk));
+    const line = fc
+      .tuple(
+        fc.constantFrom('+', '*', '-'),
+        fc.array(fc.constantFrom(' ', '\t', '\r', 'a', 'z', '0', '{', 'é', '\u3000', '\u00a0'), { maxLength: 40 }),
+      )
+      .map(([sign, units]) => `${sign}${units.join('')}\n`);
+    fc.assert(
+      fc.property(fc.array(line, { maxLength: 12 }), fc.nat(chunks.length - 1), (lines, pick) => {
+        const text = lines.join('');
+        expect(signed(chunks[pick]!, Buffer.from(text, 'utf8'))).toEqual(signedExpected(text));
+      }),
+      { numRuns: 10_000 },
+    );
+    // Many chunks' worth: gathered.
+    const many = Array.from({ length: 30_000 }, (_, i) => `${'+-*'[i % 3]}${' '.repeat(i % 4)}line ${i}\n`).join('');
+    expect(Buffer.byteLength(many)).toBeGreaterThan(CHUNK_BYTES);
+    expect(signed(wide, Buffer.from(many))).toEqual(signedExpected(many));
   });
 
   it('refuses a chunk its keys could not line up after', () => {

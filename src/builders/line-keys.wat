@@ -2,11 +2,11 @@
 ;; rule keys every line of every file version it reads (git's own history with its pull requests:
 ;; ~750k versions, 31 GB), and the same loop in JavaScript (normalLineHashesLent) took ~1.5x as long
 ;; (bench/README, session 75). The same two lanes, mixer and length as
-;; hashLineOfBytes, byte for byte: keys from either are equal (test/wasm-line-keys.test.ts). A line
+;; hashLineOfBytes, byte for byte: keys from either are equal (test/line-keys.test.ts). A line
 ;; with a byte past ASCII is the caller's to key (it decodes it as UTF-8 first): its key here is
 ;; -(its first byte's offset + 1), a negative number no key is.
 ;;
-;; Assembled by scripts/build-wasm.mjs into wasm-line-keys-bytes.ts (the bytes the build ships).
+;; Assembled by scripts/build-wasm.mjs into line-keys-wasm-bytes.ts (the bytes the build ships).
 (module
   (memory (export "memory") 1)
   ;; Where the last call stopped: past the last line it keyed (its newline's next byte), or `end`.
@@ -22,13 +22,19 @@
 
   ;; Keys the lines of [p, end) as f64 at out, out + 8, …: each line up to its newline; with `last`
   ;; also the line that `end` ends (empty after a last newline), else that one is left for the next
-  ;; call (stop: its first byte). Returns how many keys it wrote.
-  (func (export "keys") (param $p i32) (param $end i32) (param $out i32) (param $last i32) (result i32)
+  ;; call (stop: its first byte). With `signs` (not 0: where the signs go), each line's first byte is
+  ;; its sign, not its text (a diff store record's lines: +, * or -): stored at signs + n, and the
+  ;; key is of the rest. Returns how many keys it wrote.
+  (func (export "keys") (param $p i32) (param $end i32) (param $out i32) (param $last i32) (param $signs i32) (result i32)
     (local $n i32) (local $line i32) (local $c i32) (local $a i32) (local $b i32) (local $length i32) (local $gap i32)
     (global.set $wide (i32.const 0))
     (block $done
       (loop $lines
         (local.set $line (local.get $p))
+        (if (i32.and (i32.ne (local.get $signs) (i32.const 0)) (i32.lt_u (local.get $p) (local.get $end)))
+          (then
+            (i32.store8 (i32.add (local.get $signs) (local.get $n)) (i32.load8_u (local.get $p)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))))
         (local.set $a (i32.const 0x811c9dc5))
         (local.set $b (i32.const 0x2545f491))
         (local.set $length (i32.const 0))
@@ -60,7 +66,7 @@
               (local.set $b (i32.mul (i32.xor (i32.rotl (local.get $b) (i32.const 5)) (local.get $c)) (i32.const 0x9e3779b1)))
               (local.set $length (i32.add (local.get $length) (i32.const 1)))
               (br $bytes)))
-          ;; A byte past ASCII: the line's key is the caller's (here -(line + 1), where it starts); on to its newline.
+          ;; A byte past ASCII: the line's key is the caller's (here -(line + 1), where it starts, its sign too); on to its newline.
           (loop $skip
             (if (i32.eq (local.get $p) (local.get $end))
               (then
