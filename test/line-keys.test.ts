@@ -126,6 +126,16 @@ describe('WasmLineKeys', () => {
     expect(signed(wide, Buffer.from(many))).toEqual(signedExpected(many));
   });
 
+  it('keys a text of more lines than it keeps arrays for, then smaller ones, each right', () => {
+    const keyer = new WasmLineKeys(64);
+    const large = Buffer.from(Array.from({ length: 70_000 }, (_, i) => `l${i}`).join('\n'));
+    expect([...keyer.keysOf(large)]).toEqual(byLine(large));
+    const record = Array.from({ length: 50 }, (_, i) => `${'+-'[i % 2]}line ${i}\n`).join('');
+    expect(signed(keyer, Buffer.from(record))).toEqual(signedExpected(record));
+    const smaller = Buffer.from(Array.from({ length: 300 }, (_, i) => `  s ${i}`).join('\n'));
+    expect([...keyer.keysOf(smaller)]).toEqual(byLine(smaller));
+  });
+
   it('refuses a chunk its keys could not line up after', () => {
     expect(() => new WasmLineKeys(12)).toThrow('a chunk of 12 bytes: it must be a multiple of 8');
   });

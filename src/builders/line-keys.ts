@@ -24,11 +24,19 @@ interface LineKeysExports {
 }
 
 /**
- * The bytes copied in at a time: 256 KiB, and room for a key and a sign per byte and one more (a
- * line a byte long, the empty one after a last newline) — 2.6 MB of memory for the process,
- * whatever the text. Most file versions and records are one call, their keys lent straight from it.
+ * The bytes copied in at a time: 64 KiB, and room for a key and a sign per byte and one more (a
+ * line a byte long, the empty one after a last newline) — 640 KiB of memory for the process,
+ * whatever the text (git's own history with its pull requests peaks at the edge of its 300 MB
+ * budget). Most file versions and records are one call, their keys lent straight from it.
  */
-export const CHUNK_BYTES = 256 << 10;
+export const CHUNK_BYTES = 64 << 10;
+
+/**
+ * The most keys a larger text's gathered arrays keep for the next one (9 bytes a key): a text of
+ * more lines gets arrays of its own, let go with it — a first run's largest file version or record
+ * would otherwise stand in memory to the run's end.
+ */
+const GATHERED_KEPT = 1 << 16;
 
 /**
  * normalLineHash of every line of a text's bytes, the loop in WebAssembly (line-keys.wat): the
@@ -65,6 +73,7 @@ export class WasmLineKeys {
   /** The keys of every line of `data`, lent until the next call. */
   keysOf(data: Buffer): Float64Array {
     if (data.length <= this.chunk) return this.keyed.subarray(0, this.keyChunk(data, 0, data.length, true, false));
+    this.fresh();
     let n = 0;
     for (let at = 0; ; ) {
       const end = Math.min(at + this.chunk, data.length);
@@ -92,6 +101,7 @@ export class WasmLineKeys {
    * end with a newline (a damaged record: the caller's own reading says so).
    */
   signedKeysOf(data: Buffer, start: number, end: number): SignedKeys | null {
+    this.fresh();
     let n = 0;
     for (let at = start; at < end; ) {
       const stop = Math.min(at + this.chunk, end);
@@ -147,6 +157,13 @@ export class WasmLineKeys {
     this.gathered[n] = key;
     this.gatheredSigns[n] = sign;
     return n + 1;
+  }
+
+  /** Gathered arrays for a new text: the last one's, unless they grew past GATHERED_KEPT. */
+  private fresh(): void {
+    if (this.gathered.length <= GATHERED_KEPT) return;
+    this.gathered = new Float64Array(1 << 12);
+    this.gatheredSigns = new Uint8Array(1 << 12);
   }
 
   private grow(size: number): void {
