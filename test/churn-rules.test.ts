@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Evidence, evidenceFingerprint } from '../src/builders/churn/evidence.js';
-import { type ChurnSubject, LiveLines } from '../src/builders/churn/live-lines.js';
+import { type ChurnSubject, LiveLines, POOLED_BYTES, SlotPool } from '../src/builders/churn/live-lines.js';
 import { NORMAL_LINE_KEY } from '../src/builders/line-keys.js';
 import { isNontrivialRange, normalLineHash } from '../src/builders/lines.js';
 import { type KeyedFile, keyedFiles } from '../src/git/record-patches.js';
@@ -256,5 +256,28 @@ describe('churn evidence', () => {
   ];
   it.each(cases)('%j → %s', (e, expected) => {
     expect(evidenceFingerprint(e)).toBe(expected);
+  });
+});
+
+// The churn tables' slots are kept for the next table of their size, within a bound in bytes: past
+// it a buffer goes to the collector (git's own history's first run peaks where churn ends).
+describe('SlotPool', () => {
+  it('keeps buffers for their size up to its bound in bytes, and hands back what it kept', () => {
+    const pool = new SlotPool();
+    const slots = 1 << 14; // 13 bytes a slot: 208 KiB a table
+    const tables = Array.from({ length: 12 }, () => pool.take(slots));
+    const buffers = tables.map(([keys]) => keys.buffer);
+    expect(new Set(buffers).size).toBe(12);
+    for (const [keys, values, states] of tables) {
+      states.fill(1);
+      pool.give(keys, values, states);
+    }
+    const kept = Math.floor(POOLED_BYTES / (slots * 13));
+    expect(kept).toBe(9);
+    const again = Array.from({ length: 12 }, () => pool.take(slots));
+    const reused = again.filter(([keys]) => buffers.includes(keys.buffer));
+    expect(reused).toHaveLength(kept);
+    // A kept table comes back empty.
+    for (const [, , states] of reused) expect(states.every((s) => s === 0)).toBe(true);
   });
 });
