@@ -208,9 +208,10 @@ let lineKeysScratch = new Float64Array(1 << 12);
  * normalLineHashOfBytes of every line of `data` (split at each newline, the empty line after a last
  * one too), in order, in one pass over the bytes, in a scratch array lent until the next call (the
  * caller copies what it keeps). The content rule keys every line of every file version it reads
- * (git's own history with its pull requests: ~750k versions, 31 GB): finding each line's end first
- * with indexOf, then hashing up to it, cost two native calls a line beside the hash (~9% of the
- * rule's sampled time), and an array of its own for each version was ~750k arrays outside V8's heap.
+ * (git's own history with its pull requests: ~750k versions, 31 GB) with WasmLineKeys
+ * (line-keys.ts), the same loop in WebAssembly: this is the JavaScript its keys are held equal to
+ * (test/line-keys.test.ts, bench/line-keys.mjs). Finding each line's end first with indexOf, then
+ * hashing up to it, cost two native calls a line beside the hash (~9% of the rule's sampled time).
  */
 export function normalLineHashesLent(data: Buffer): Float64Array {
   const size = data.length;
