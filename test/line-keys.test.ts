@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -138,6 +139,21 @@ describe('WasmLineKeys', () => {
 
   it('refuses a chunk its keys could not line up after', () => {
     expect(() => new WasmLineKeys(12)).toThrow('a chunk of 12 bytes: it must be a multiple of 8');
+  });
+});
+
+// Node without WebAssembly (`--jitless`): the same keys from JavaScript's loops, nothing thrown.
+describe('without WebAssembly', () => {
+  it('keys file versions in JavaScript, and leaves records to be read line by line', () => {
+    const text = '  a\t b \r\nx = 1\n\u00a0café\n';
+    const script = `
+      import { lineKeysOf } from ${JSON.stringify(`${root}dist/builders/outcomes/file-line-keys.js`)};
+      import { NORMAL_LINE_KEY } from ${JSON.stringify(`${root}dist/builders/line-keys.js`)};
+      const keys = [...lineKeysOf(Buffer.from(${JSON.stringify(text)}))];
+      console.log(JSON.stringify({ wasm: typeof WebAssembly, keys, signed: NORMAL_LINE_KEY.signedLines(Buffer.from('+a\\n'), 0, 3) }));`;
+    const r = spawnSync(process.execPath, ['--jitless', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ wasm: 'undefined', keys: [...normalLineHashesLent(Buffer.from(text))], signed: null });
   });
 });
 

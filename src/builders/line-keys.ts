@@ -7,7 +7,8 @@ interface WebAssemblyApi {
   Module: new (bytes: Uint8Array) => unknown;
   Instance: new (module: unknown) => { exports: unknown };
 }
-const { Module, Instance } = (globalThis as unknown as { WebAssembly: WebAssemblyApi }).WebAssembly;
+/** Absent where node runs without it (`--jitless`): the keys then come from JavaScript's loops. */
+const webAssembly = (globalThis as unknown as { WebAssembly?: WebAssemblyApi }).WebAssembly;
 
 /** What line-keys.wat exports. */
 interface LineKeysExports {
@@ -61,6 +62,8 @@ export class WasmLineKeys {
 
   constructor(private readonly chunk = CHUNK_BYTES) {
     if (chunk < 8 || chunk % 8 !== 0) throw new Error(`a chunk of ${chunk} bytes: it must be a multiple of 8`);
+    if (!webAssembly) throw new Error('this node runs without WebAssembly');
+    const { Module, Instance } = webAssembly;
     this.wasm = new Instance(new Module(Buffer.from(LINE_KEYS_WASM, 'base64'))).exports as LineKeysExports;
     this.signsAt = chunk + 8 * (chunk + 1);
     const pages = Math.ceil((this.signsAt + chunk + 1) / 65536) - this.wasm.memory.buffer.byteLength / 65536;
@@ -178,11 +181,14 @@ export class WasmLineKeys {
   }
 }
 
-let shared: WasmLineKeys | null = null;
+let shared: WasmLineKeys | null | undefined;
 
-/** WasmLineKeys for the process, made when first asked (a run that keys no line compiles nothing). */
-export function wasmLineKeys(): WasmLineKeys {
-  shared ??= new WasmLineKeys();
+/**
+ * WasmLineKeys for the process, made when first asked (a run that keys no line compiles nothing);
+ * null where node has no WebAssembly.
+ */
+export function wasmLineKeys(): WasmLineKeys | null {
+  if (shared === undefined) shared = webAssembly ? new WasmLineKeys() : null;
   return shared;
 }
 
@@ -194,5 +200,5 @@ export function wasmLineKeys(): WasmLineKeys {
 export const NORMAL_LINE_KEY: LineKey = {
   text: normalLineHash,
   bytes: normalLineHashOfBytes,
-  signedLines: (data, start, end) => wasmLineKeys().signedKeysOf(data, start, end),
+  signedLines: (data, start, end) => wasmLineKeys()?.signedKeysOf(data, start, end) ?? null,
 };

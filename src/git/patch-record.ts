@@ -48,7 +48,8 @@ export interface LineKey {
   bytes(data: Buffer, start: number, end: number): number;
   /**
    * Every line of a record's text at once (optional): each line's key without its first byte, and
-   * that byte, lent until the next call; null when the text does not end with a newline.
+   * that byte, lent until the next call; null when the text does not end with a newline, or when
+   * it cannot (the caller then reads line by line).
    */
   signedLines?(data: Buffer, start: number, end: number): SignedKeys | null;
 }

@@ -1,5 +1,6 @@
 import { CatFileBatch } from '../../git/cat-file.js';
 import { wasmLineKeys } from '../line-keys.js';
+import { normalLineHashesLent } from '../lines.js';
 
 /**
  * Lines as their normalLineHash keys (53-bit numbers), a key as often as its line stands: a
@@ -71,7 +72,7 @@ function writeHeld(keys: LineKeys, lo: Uint32Array, hi: Uint16Array, at: number)
  * the file either way: a pass over them against a table of the commit's few is the walk's cost without the sort.
  */
 export function lineKeysOf(content: Buffer): LineKeys {
-  return wasmLineKeys().keysOf(content);
+  return wasmLineKeys()?.keysOf(content) ?? normalLineHashesLent(content);
 }
 
 /**
