@@ -22,8 +22,14 @@ const { normalLineHashesLent, normalLineHashOfBytes } = await import('../dist/bu
 const { WasmLineKeys } = await import('../dist/builders/line-keys.js');
 const git = (...args) => execFileSync('git', ['-C', repo, ...args], { maxBuffer: 1 << 30 });
 
-const paths = git('ls-files', '-z').toString('utf8').split('\0').filter(Boolean).slice(0, Number(values.files));
-const files = paths.map((p) => git('cat-file', 'blob', `HEAD:${p}`));
+// HEAD's blobs (a submodule's entry is a commit, not a file).
+const blobs = git('ls-tree', '-r', '-z', 'HEAD')
+  .toString('utf8')
+  .split('\0')
+  .filter((entry) => entry.split(' ')[1] === 'blob')
+  .map((entry) => entry.split('\t')[0].split(' ')[2])
+  .slice(0, Number(values.files));
+const files = blobs.map((object) => git('cat-file', 'blob', object));
 // Records as the store keeps them: each added line signed '+', each removed '-', newline-ended.
 const records = [];
 for (const patch of git('log', '-p', '--unified=0', '--no-merges', '--format=%x01', '-n', values.commits)
