@@ -583,6 +583,14 @@ describe('PatchStore', () => {
     } else {
       expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY).at(-1)!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));
       expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)).toEqual(keyedFiles(store.get(sha)!, LINE_BY_LINE));
+      // Added lines alone: read line by line, the removed ones passed over, never all keyed at once.
+      const unasked: LineKey = {
+        ...LINE_BY_LINE,
+        signedLines: () => {
+          throw new Error('keyed every line for the added ones alone');
+        },
+      };
+      expect(addedKeyedFiles(store.get(sha)!, unasked)).toEqual(addedKeyedFiles(store.get(sha)!, NORMAL_LINE_KEY));
       expect(kept.files.at(-1)).toEqual({ path: 'f.ts', oldPath: null, added: ['a', 'b', 'c'], removed: ['x', 'y'] });
     }
     store.close();

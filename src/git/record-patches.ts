@@ -158,8 +158,10 @@ export function keyedFiles(patch: CommitPatch, key: LineKey, flag?: LineOf<boole
   }
   const { lines, header } = record;
   const marked = flag !== undefined && record.marks === flag;
-  // Every line keyed at once, where the key can (a flag asked of each added line's text needs the line).
-  const signed = 'data' in lines && (marked || !flag) ? key.signedLines?.(lines.data, lines.start, lines.end) : undefined;
+  // Every line keyed at once, where the key can (a flag asked of each added line's text needs the
+  // line) and every line is wanted: without the removed lines (addedKeyedFiles) it would key them
+  // for nothing, where reading line by line passes over them.
+  const signed = withRemoved && 'data' in lines && (marked || !flag) ? key.signedLines?.(lines.data, lines.start, lines.end) : undefined;
   if (signed) return filesOfSigned(signed, header, marked, withRemoved, record.damaged);
   const line = new RecordLines(lines, record.damaged);
   const files = header.map(([path, oldPath, addedCount, removedCount]): KeyedFile => {
