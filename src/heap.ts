@@ -1,5 +1,6 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { freedMemory } from './db/freed-memory.js';
 
 /**
  * Bounds the heap of a long build by its live set, not by V8's appetite (#20: memory bounded by a
@@ -48,6 +49,11 @@ export interface HeapPacerOptions {
   /** Told the live set each collection left. */
   collected?: (live: number) => void;
   /**
+   * After each collection: gives back to the system what the collection freed outside V8's heap
+   * (array buffers' memory, which malloc keeps resident otherwise; src/db/freed-memory.ts).
+   */
+  release?: () => unknown;
+  /**
    * Bytes held outside the heap that a collection frees with their owners (array buffers),
    * counted with the heap by collectAfterPhase: a phase's typed arrays are garbage once it ends,
    * while its heap may be under the floor.
@@ -62,6 +68,7 @@ export function heapPacer(options: HeapPacerOptions): HeapPacer {
     if (options.collect() === false) return false;
     liveAfterLast = options.used();
     options.collected?.(liveAfterLast);
+    options.release?.();
     return true;
   };
   return {
@@ -114,6 +121,8 @@ function fullCollectionWhenFirstAsked(): () => boolean {
 
 const MB = 1024 * 1024;
 let processPacer: HeapPacer | undefined;
+/** The process's memory freed but kept by malloc, given back after each of the pacer's collections. */
+const freed = freedMemory();
 
 /** The process's pacer between a long build's batches (HeapPacer.collectIfGrown). */
 export function collectIfGrown(): boolean {
@@ -144,6 +153,7 @@ function thePacer(): HeapPacer {
     ceiling: 88 * MB,
     collected: (live) => heapGrowth.live(live),
     outside: () => getHeapStatistics().external_memory,
+    release: () => freed.release(),
   });
   return processPacer;
 }

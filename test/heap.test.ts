@@ -17,6 +17,8 @@ describe('heap pacing (src/heap.ts)', () => {
   ])('$name', ({ uses, collects, live = 40 }) => {
     let used = 0;
     let collected = 0;
+    // What malloc kept is given back after each collection, and only then.
+    let released = 0;
     const pacer = heapPacer({
       used: () => used * MB,
       collect: () => {
@@ -25,6 +27,10 @@ describe('heap pacing (src/heap.ts)', () => {
       },
       floor: 64 * MB,
       slack: 24 * MB,
+      release: () => {
+        expect(used).toBe(live);
+        released++;
+      },
     });
     const seen = uses.map((u) => {
       used = typeof u === 'number' ? u : Number(u.slice('phase:'.length));
@@ -32,6 +38,7 @@ describe('heap pacing (src/heap.ts)', () => {
     });
     expect(seen).toEqual(collects);
     expect(collected).toBe(collects.filter(Boolean).length);
+    expect(released).toBe(collected);
   });
 
   it.each([
