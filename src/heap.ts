@@ -1,6 +1,5 @@
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { freedMemory } from './db/freed-memory.js';
 
 /**
  * Bounds the heap of a long build by its live set, not by V8's appetite (#20: memory bounded by a
@@ -121,8 +120,16 @@ function fullCollectionWhenFirstAsked(): () => boolean {
 
 const MB = 1024 * 1024;
 let processPacer: HeapPacer | undefined;
-/** The process's memory freed but kept by malloc, given back after each of the pacer's collections. */
-const freed = freedMemory();
+/** What gives back, after each of the process pacer's collections, the memory it freed outside V8's heap. */
+let releaseFreed: (() => unknown) | undefined;
+
+/**
+ * Sets what the process pacer calls after each collection (HeapPacerOptions.release): the pipeline
+ * installs glibc's trim (src/db/freed-memory.ts), which this module, below db/, cannot import.
+ */
+export function releaseAfterEachCollection(release: () => unknown): void {
+  releaseFreed = release;
+}
 
 /** The process's pacer between a long build's batches (HeapPacer.collectIfGrown). */
 export function collectIfGrown(): boolean {
@@ -153,7 +160,7 @@ function thePacer(): HeapPacer {
     ceiling: 88 * MB,
     collected: (live) => heapGrowth.live(live),
     outside: () => getHeapStatistics().external_memory,
-    release: () => freed.release(),
+    release: () => releaseFreed?.(),
   });
   return processPacer;
 }

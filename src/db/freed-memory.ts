@@ -17,8 +17,9 @@ import { type BetterSqlite3Package, loadBetterSqlite3 } from './better-sqlite3-p
  * SQLite's extension loader is the one way in: `sqlite3_load_extension(db, "libc.so.6",
  * "malloc_trim")` opens the C library (already loaded: its handle is counted, nothing new is
  * mapped) and calls the named function as an extension's entry point. malloc_trim(pad) takes the
- * connection's pointer as its `pad` — so large that the heap's top is never cut (the madvise of free
- * pages does not depend on it) — and ignores the other two arguments. It answers 1 when it released
+ * connection's pointer as its `pad` and ignores the other two arguments: the pages of free chunks
+ * are given back whatever the pad, while the heap's free top is cut only past it (tens of MB or
+ * more as an address; glibc's free() cuts the top itself past its trim threshold). It answers 1 when it released
  * memory, which SQLite reports as the extension's failure ("error during initialization"), and 0
  * when there was nothing to release, which SQLite takes for a loaded extension: either way the
  * trim has run. The connection is an in-memory one of its own, never a run's database; SQLite's

@@ -3,7 +3,8 @@ import type { PaceflowConfig } from '../config/config.js';
 import { crashPoint } from '../crash-point.js';
 import type { Database } from '../db/driver.js';
 import { formatCount } from '../format.js';
-import { collectAfterPhase, withPacedHeap } from '../heap.js';
+import { freedMemory } from '../db/freed-memory.js';
+import { collectAfterPhase, releaseAfterEachCollection, withPacedHeap } from '../heap.js';
 import { rowsRead } from '../db/statement.js';
 import { diffsRead } from '../git/patches.js';
 import { lineKeysWork } from '../builders/outcomes/file-line-keys.js';
@@ -190,8 +191,21 @@ const tasks: Builder = {
  */
 export const BUILDERS: readonly Builder[] = [attribution, outcomes, churn, tasks];
 
+/** The process's memory malloc keeps after it is freed (src/db/freed-memory.ts). */
+const freed = freedMemory();
+
+/**
+ * After each of the heap pacer's collections, what it freed outside V8's heap (array buffers,
+ * SQLite's pages) goes back to the system: on git's own history with its pull requests ~60 MB
+ * stayed resident after the outcome build otherwise (bench/README, session 76).
+ */
+export function releaseFreedMemoryAfterCollections(): void {
+  releaseAfterEachCollection(() => freed.release());
+}
+
 /** Runs every builder in order on one context; returns what each did. The pacer bounds their heap (src/heap.ts). */
 export function runBuilders(ctx: BuildContext, builders: readonly Builder[] = BUILDERS): Promise<BuilderSummary[]> {
+  releaseFreedMemoryAfterCollections();
   return withPacedHeap(() => runEachBuilder(ctx, builders));
 }
 

@@ -20,7 +20,7 @@ import {
 import { selectProviders } from '../providers/index.js';
 import type { ProviderEnvironment, SessionProvider } from '../providers/types.js';
 import { packageVersion } from '../version.js';
-import { type BuilderSummary, patchStoreFor, runBuilders } from './builders.js';
+import { type BuilderSummary, patchStoreFor, releaseFreedMemoryAfterCollections, runBuilders } from './builders.js';
 import type { PatchStore } from '../git/patch-store.js';
 import { BranchWalks } from '../git/log.js';
 import { builtInputs, owesNotes, queuedWork, saveBuiltState, stillBuilt, takeBuiltStates, windowsDue } from './built-state.js';
@@ -75,6 +75,8 @@ export async function updateRepository(
   options: UpdateOptions,
 ): Promise<UpdateSummary> {
   const summary: UpdateSummary = { git: null, sessions: [], builders: [], messages: [], warnings: [] };
+  // git's ingest ends with a collection too: what it frees outside V8's heap goes back as well.
+  releaseFreedMemoryAfterCollections();
   // Taken before anything is ingested: a run killed from here on leaves no state (built-state.ts).
   const built = takeBuiltStates(db, location?.root ?? null);
   // The transcripts' folders are walked while git's ingest waits on git (a nothing-new run is
