@@ -19,10 +19,11 @@ import { type BetterSqlite3Package, loadBetterSqlite3 } from './better-sqlite3-p
  * mapped) and calls the named function as an extension's entry point. malloc_trim(pad) takes the
  * connection's pointer as its `pad` and ignores the other two arguments: the pages of free chunks
  * are given back whatever the pad, while the heap's free top is cut only past it (tens of MB or
- * more as an address; glibc's free() cuts the top itself past its trim threshold). It answers 1 when it released
- * memory, which SQLite reports as the extension's failure ("error during initialization"), and 0
- * when there was nothing to release, which SQLite takes for a loaded extension: either way the
- * trim has run. The connection is an in-memory one of its own, never a run's database; SQLite's
+ * more as an address; glibc's free() cuts the top itself past its trim threshold). It answers 1
+ * when it released memory, which SQLite reports as the extension's failure ("error during
+ * initialization"), and 0 when there was nothing to release, which SQLite takes for a loaded
+ * extension (its handle kept with the connection's, a few bytes a call): either way the trim has
+ * run. The connection is an in-memory one of its own, never a run's database; SQLite's
  * SQL function load_extension() stays off (better-sqlite3 enables the C interface only).
  *
  * Where the C library is not glibc's `libc.so.6` (macOS, Windows, musl) or better-sqlite3 cannot be
