@@ -1,3 +1,4 @@
+import { withSmallPageCache } from '../../db/page-cache.js';
 import { collectAfterPhase, collectIfGrown } from '../../heap.js';
 import { readPatches } from '../../git/patch-store.js';
 import { addedKeyedFiles } from '../../git/record-patches.js';
@@ -242,8 +243,14 @@ export const contentRule: MainlineRule = {
   async apply(ctx, pending) {
     if (pending.length === 0) return;
     ctx.forgetForwardIds();
-    const { reused, toCheck, extendable } = await reusableContentChecks(ctx, pending);
-    const found = await contentCopies(ctx, toCheck, extendable);
+    // A whole build's checks read git's files and little of the database: the page cache the run's
+    // writes filled (16 MB) is let go while they run. On git's own history with its pull requests
+    // the rule's transients stood on it, the whole run's peak.
+    const check = async () => {
+      const { reused, toCheck, extendable } = await reusableContentChecks(ctx, pending);
+      return { reused, found: await contentCopies(ctx, toCheck, extendable) };
+    };
+    const { reused, found } = ctx.whole ? await withSmallPageCache(ctx.db, check) : await check();
     // A whole build runs the rule once: its reader (the ring, the names) is let go before the revert
     // rules and the write, and collected then — the verdicts' write on top of it was the top of git's
     // own history with its pull requests (291 MiB). A build of a few commits may run it again
