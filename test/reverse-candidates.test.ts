@@ -215,6 +215,9 @@ describe('changedPathKeys', () => {
     // A whole build hands over the balances of the rows it holds: the same keys.
     const ctx = loadOutcomeContext(db, repoId!, repo.dir, repo.git('rev-parse', 'HEAD'), loadRefTips(db, repoId!), { whole: true });
     expect(changedPathKeys(db, repoId!, (sha) => ctx.heldLineBalance(sha))).toEqual(all);
+    // A commit it answers nothing for gets no key (a whole build asks only for mainline's).
+    const some = (sha: string) => (sha === binary || sha === renamed ? ctx.heldLineBalance(sha) : undefined);
+    expect(changedPathKeys(db, repoId!, some)).toEqual(new Map([binary, renamed].map((sha) => [sha, all.get(sha)])));
   });
 
   it.each([
