@@ -61,6 +61,21 @@ async function contextOf(repo: TempRepo, walks?: BranchWalks, whole = true): Pro
   return ctx;
 }
 
+/** SQLite's page cache size (negative: KiB). */
+const cacheSize = (db: OutcomeContext['db']) => (db.pragma('cache_size') as { cache_size: number }[])[0]!.cache_size;
+
+/** The page cache sizes the connection had whenever the content rule asked its reader for file versions. */
+function cacheSizesWhileVisiting(ctx: OutcomeContext): Set<number> {
+  const seen = new Set<number>();
+  const reader = ctx.files();
+  const visit = reader.visit.bind(reader);
+  reader.visit = (...args: Parameters<typeof visit>) => {
+    seen.add(cacheSize(ctx.db));
+    return visit(...args);
+  };
+  return seen;
+}
+
 /** Added lines (path and text) as the content rule compares them: each path's sorted line keys. */
 const addedOf = (lines: readonly { path: string; text: string }[]): Map<string, LineKeys> => {
   const byPath = new Map<string, number[]>();
@@ -479,9 +494,12 @@ describe('mainline rules', () => {
     const byHand = repo.write('p.ts', lines('p', 3)).commit('rewritten by hand');
     const ctx = await contextOf(repo);
     const reader = ctx.files();
+    const cacheSeen = cacheSizesWhileVisiting(ctx);
     await contentRule.apply(ctx, [c, partly]);
     expect(ctx.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
     expect(ctx.reached.has(partly)).toBe(false); // 3 of 5 = 60%
+    // A whole build's checks run with SQLite's page cache shrunk to 2 MB, put back as it was after.
+    expect({ during: [...cacheSeen], after: cacheSize(ctx.db) }).toEqual({ during: [-2000], after: -16384 });
     // A whole build's rule lets its reader go as it ends (its ring of line keys, the names it
     // resolved, its cat-file processes): the revert rules and the write after it do not hold it. A
     // later ask makes a new one, which reads as the first did.
@@ -494,9 +512,12 @@ describe('mainline rules', () => {
     // A build of a few commits keeps it: it may run the rule again (applyRefRules) with the same processes.
     const few = await contextOf(repo, undefined, false);
     const kept = few.files();
+    const fewSeen = cacheSizesWhileVisiting(few);
     await contentRule.apply(few, [c, partly]);
     expect(few.reached.get(c)).toMatchObject({ via: 'content', copy: byHand });
     expect(few.files()).toBe(kept);
+    // A build of a few commits reads the database as it runs: its cache stays.
+    expect([...fewSeen]).toEqual([-16384]);
     few.close();
   });
 
