@@ -156,6 +156,42 @@ describe('patch-ids computed here (PatchIdHasher, PatchIdStream) are git patch-i
     }
   });
 
+  it('lines() — the history reader’s way in, a hunk’s lines hashed as their ends are found — gives git’s ids, in pieces of any size', () => {
+    // A line longer than the hasher's 64 KB scratch (its hunk line runs out of room and is left to
+    // line(), which drains first), whitespace of every kind, and every shape above.
+    const long = TempRepo.create();
+    long.write('long.txt', `short\n${'word \t'.repeat(20_000)}end\r\nafter\n`).commit('long');
+    long.write('long.txt', `short\n${'word  '.repeat(20_000)}\nafter\n`).commit('longer');
+    const cases = [
+      { dir: repo.dir, shas, sizes: [1, 7, 4096] },
+      { dir: long.dir, shas: [long.git('rev-parse', 'HEAD~1'), long.git('rev-parse', 'HEAD')], sizes: [4096, 1 << 20] },
+    ];
+    for (const { dir, shas: picked, sizes } of cases) {
+      const expected = gitPatchIds(dir, picked);
+      const texts = picked.map((sha) => gitPatchText(dir, [sha]));
+      for (const size of sizes) {
+        const ids = new Map<string, string>();
+        for (const [n, sha] of picked.entries()) {
+          const text = texts[n]!;
+          const body = text.subarray(text.indexOf(0x0a) + 1);
+          const hasher = new PatchIdHasher();
+          // As CommitStreamParser hands them over: whole lines, a piece's last line kept for the next.
+          let carry = Buffer.alloc(0);
+          for (let i = 0; i < body.length; i += size) {
+            const data = Buffer.concat([carry, body.subarray(i, i + size)]);
+            const end = i + size >= body.length ? data.length : data.lastIndexOf(0x0a) + 1;
+            hasher.lines(data, 0, end);
+            carry = Buffer.from(data.subarray(end));
+          }
+          const id = hasher.finish();
+          if (id !== null) ids.set(sha, id);
+        }
+        expect(ids, `${dir}, pieces of ${size}`).toEqual(expected);
+      }
+    }
+    expect(gitPatchIds(long.dir, 'HEAD').size).toBe(2);
+  });
+
   it('a hasher given nothing, or text before any diff line, has no id', () => {
     const hasher = new PatchIdHasher();
     expect(hasher.finish()).toBeNull();

@@ -40,11 +40,46 @@ export class PatchIdHasher {
   lines(data: Buffer, start: number, end: number): void {
     let from = start;
     while (from < end) {
-      let nl = data.indexOf(0x0a, from);
-      if (nl === -1 || nl >= end) nl = end;
-      this.line(data, from, nl);
+      let nl = this.hunkLine(data, from, end);
+      if (nl === -1) {
+        nl = data.indexOf(0x0a, from);
+        if (nl === -1 || nl >= end) nl = end;
+        this.line(data, from, nl);
+      }
       from = nl + 1;
     }
+  }
+
+  /**
+   * A hunk's line (`+`, `-` or ` ` inside a hunk, most of a diff's lines) hashed while its end is
+   * found, line() in one pass over its bytes instead of a search for its newline and then a second
+   * pass: returns where it ends (its newline, or `end`). -1 leaves the line to line(): any other
+   * line, one holding a NUL, or one longer than the scratch space left (line() drains it first).
+   */
+  private hunkLine(data: Buffer, start: number, end: number): number {
+    if (this.stopped || this.patchlen === 0 || this.before === -1 || this.binary || (this.before === 0 && this.after === 0)) return -1;
+    const first = data[start]!;
+    if (first !== PLUS && first !== MINUS && first !== SPACE) return -1;
+    const scratch = this.scratch;
+    let used = this.used;
+    const stop = Math.min(end, start + scratch.length - used);
+    let i = start;
+    for (; i < stop; i++) {
+      const b = data[i]!;
+      if (b === 0x0a) break;
+      if (b === 0) return -1;
+      // Written whatever it is, kept by moving past it or not: no branch on the bytes (whitespace
+      // comes and goes at random in code, a branch's guess would miss it often).
+      scratch[used] = b;
+      used += KEPT[b]!;
+    }
+    // The scratch space ran out before the line did (what was written past `used` is not kept).
+    if (i === stop && stop < end) return -1;
+    if (first === MINUS || first === SPACE) this.before--;
+    if (first === PLUS || first === SPACE) this.after--;
+    this.patchlen += used - this.used;
+    this.used = used;
+    return i;
   }
 
   /** One line, data[start, end), without its newline. */
@@ -220,6 +255,9 @@ const HUNK = Buffer.from('@@ -');
 const GIT_BINARY = Buffer.from('GIT binary patch');
 const BINARY_FILES = Buffer.from('Binary files');
 const DOTS = Buffer.from('..');
+/** 1 for a byte git's remove_space keeps, 0 for the whitespace it drops (a line's newline included). */
+const KEPT = new Uint8Array(256).fill(1);
+for (const b of [SPACE, TAB, CR, 0x0a]) KEPT[b] = 0;
 
 function startsWith(data: Buffer, start: number, end: number, prefix: Buffer): boolean {
   if (end - start < prefix.length) return false;
