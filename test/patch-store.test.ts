@@ -418,6 +418,57 @@ describe('PatchStore', () => {
     store.close();
   });
 
+  it('gives each counted line its key, the record keyed at once: over several chunks, past ASCII, paged', () => {
+    // ~200 KB of lines (the keys' module takes 64 KB at a time), a line longer than a chunk, lines
+    // past ASCII and with CRs, removed lines between added ones, a file not picked; and a record
+    // larger than the store's buffer, read a window at a time (keyed line by line).
+    const many = (tag: string, n: number) =>
+      Array.from({ length: n }, (_, k) => `const ${tag}${k} = compute(${k}); // é ${'x'.repeat(k % 70)}`);
+    const wide: CommitPatch = {
+      sha: 'd'.repeat(40),
+      files: [
+        {
+          path: 'a.ts',
+          oldPath: null,
+          added: [...many('a', 1500), `${'long '.repeat(20_000)}end`, 'naïve  value\r'],
+          removed: many('r', 900),
+        },
+        { path: 'skip.ts', oldPath: null, added: many('s', 300), removed: [] },
+        { path: 'b.ts', oldPath: null, added: ['}', ...many('b', 1200)], removed: ['gone'] },
+      ],
+    };
+    const paged: CommitPatch = {
+      sha: 'c'.repeat(40),
+      files: [{ path: 'p.ts', oldPath: null, added: ['z'.repeat(2 << 20), ...many('p', 50)], removed: [] }],
+    };
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    store.keep(wide);
+    store.keep(paged);
+    store.keep({ sha: 'f'.repeat(40), files: [{ path: 'big.txt', oldPath: null, added: ['after'], removed: [] }] });
+    for (const p of [wide, paged]) {
+      const pick = (i: number) => p.files[i]!.path !== 'skip.ts';
+      const keyed: [number, string, number][] = [];
+      expect(
+        forEachCountedLine(
+          store.get(p.sha)!,
+          pick,
+          (i, data, start, end, key) => keyed.push([i, data.toString('utf8', start, end), key]),
+          NORMAL_LINE_KEY,
+        ),
+      ).toBe(true);
+      const expected = p.files.flatMap((f, i) =>
+        pick(i) ? f.added.filter(isNontrivialLine).map((l): [number, string, number] => [i, l, normalLineHash(l)]) : [],
+      );
+      expect(keyed.length, p.sha).toBeGreaterThan(50);
+      expect(keyed, p.sha).toEqual(expected);
+      // Without a key, NaN for each.
+      const unkeyed: number[] = [];
+      forEachCountedLine(store.get(p.sha)!, pick, (_i, _d, _s, _e, key) => unkeyed.push(key));
+      expect(unkeyed.every(Number.isNaN) && unkeyed.length === expected.length).toBe(true);
+    }
+    store.close();
+  });
+
   // Churn and the content rule key each patch and let it go: git's are lent, never copied, and a
   // lent one read after the next was asked for throws instead of giving another commit's lines.
   it('lends each patch from git until the next is asked for, and a reader that holds one gets its own lines', async () => {

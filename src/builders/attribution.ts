@@ -8,7 +8,8 @@ import { keepPatchIds } from './patch-ids.js';
 import { type AttributionCommit, AttributionCommits } from './attribution-commits.js';
 import { AttributionStage } from './attribution-stage.js';
 import { GIT_AI_NOTES_REF, PACEFLOW_NOTES_REF } from '../git/notes.js';
-import { isNontrivialLine, normalizeLine, normalLineHash, normalLineHashOfBytes, textLines } from './lines.js';
+import { isNontrivialLine, normalizeLine, normalLineHash, textLines } from './lines.js';
+import { NORMAL_LINE_KEY } from './line-keys.js';
 import {
   commitsWithTakingsFrom,
   dropUnreachableTakings,
@@ -806,10 +807,11 @@ function matchStoredLines(patch: CommitPatch, at: number, written: WrittenLines)
   const read = forEachCountedLine(
     patch,
     (i) => paths[i]!.some((p) => written.hasPath(p)),
-    (i, data, start, end) => {
-      const taken = written.takeKey(paths[i]!, normalLineHashOfBytes(data, start, end), at);
+    (i, data, start, end, key) => {
+      const taken = written.takeKey(paths[i]!, key, at);
       if (taken) credit(match, taken.write, taken.path, summary[i]!.path, data.toString('utf8', start, end));
     },
+    NORMAL_LINE_KEY,
   );
   if (!read) return null;
   for (const f of summary) match.nontrivial += f.counted;
