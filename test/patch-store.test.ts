@@ -634,14 +634,20 @@ describe('PatchStore', () => {
     } else {
       expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY).at(-1)!.removed).toEqual(Float64Array.from(['x', 'y'], (l) => normalLineHash(l)));
       expect(keyedFiles(store.get(sha)!, NORMAL_LINE_KEY)).toEqual(keyedFiles(store.get(sha)!, LINE_BY_LINE));
-      // Added lines alone: read line by line, the removed ones passed over, never all keyed at once.
-      const unasked: LineKey = {
-        ...LINE_BY_LINE,
-        signedLines: () => {
-          throw new Error('keyed every line for the added ones alone');
+      // Added lines alone: keyed all at once too, the removed ones' keys dropped (a record read a
+      // window at a time, line by line), the same keys as line by line.
+      let asked = 0;
+      const counting: LineKey = {
+        ...NORMAL_LINE_KEY,
+        signedLines: (data, start, end) => {
+          asked++;
+          return NORMAL_LINE_KEY.signedLines!(data, start, end);
         },
       };
-      expect(addedKeyedFiles(store.get(sha)!, unasked)).toEqual(addedKeyedFiles(store.get(sha)!, NORMAL_LINE_KEY));
+      const added = addedKeyedFiles(store.get(sha)!, counting);
+      expect(asked).toBe(large ? 0 : 1);
+      expect(added.at(-1)!.added).toEqual(Float64Array.from(['a', 'b', 'c'], (l) => normalLineHash(l)));
+      expect(added).toEqual(addedKeyedFiles(store.get(sha)!, LINE_BY_LINE));
       expect(kept.files.at(-1)).toEqual({ path: 'f.ts', oldPath: null, added: ['a', 'b', 'c'], removed: ['x', 'y'] });
     }
     store.close();
