@@ -3,7 +3,7 @@ import { ParentGraph } from './parent-graph.js';
 import { PatchIdHasher } from './patch-id.js';
 import { diffsRead, PATCH_ID_CONFIG, PATCH_ID_DIFF, PatchRecordParser, type RecordedPatch } from './patches.js';
 import type { CountedLines, PatchRecord } from './patch-record.js';
-import { BOUNDED_PACK_WINDOWS, BOUNDED_PACK_WINDOWS_EXCLUDING, runGit, streamGit, type GitOptions } from './run.js';
+import { BOUNDED_PACK_WINDOWS_EXCLUDING, FIRST_PASS_PACK_WINDOWS, runGit, streamGit, type GitOptions } from './run.js';
 
 export type ChangeType = 'A' | 'M' | 'D' | 'R' | 'C' | 'T' | 'U' | 'X';
 
@@ -49,11 +49,12 @@ export const LOG_FORMAT = `--format=%x02${HEADER_FIELDS.join('%x00')}%x00`;
  * git log arguments for commits with their raw status and numstat, NUL-delimited; with `patches`,
  * the raw status and each commit's patch-id diff (PATCH_ID_DIFF) in place of the numstat, which is
  * counted from the patch (CommitStreamParser). Merges show no diff either way. `excluding`: the
- * revisions exclude recorded tips (BOUNDED_PACK_WINDOWS_EXCLUDING).
+ * revisions exclude recorded tips (BOUNDED_PACK_WINDOWS_EXCLUDING); else a first run's pass
+ * (FIRST_PASS_PACK_WINDOWS).
  */
 export function commitLogArgs(patches = false, excluding = false): string[] {
   return [
-    ...(excluding ? BOUNDED_PACK_WINDOWS_EXCLUDING : BOUNDED_PACK_WINDOWS),
+    ...(excluding ? BOUNDED_PACK_WINDOWS_EXCLUDING : FIRST_PASS_PACK_WINDOWS),
     '-c',
     'log.showSignature=false',
     ...PATCH_ID_CONFIG,

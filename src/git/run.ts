@@ -33,18 +33,40 @@ const STDERR_LIMIT = 64 * 1024;
  * For the passes that read every blob of a history (`log -p`, `--numstat`, `diff-tree --stdin`):
  * git maps a pack in windows of up to 1 GiB (its 64-bit default) and keeps what it mapped, so its
  * resident memory grew with the pack (the 80k bench history's 252 MB pack: 384–437 MB for one `log
- * -p`). Windows of 16 MB, at most 160 MB of them mapped, and delta bases cached up to git's default
- * 96 MB: the resident size stays under limit + cache + a few MB (the 80k bench history's pass in
- * 247 MB). The cache is what the pass's CPU turns on, the limit what its resident size does: with
- * a 32 MB cache under 224 MB (sessions 53–77) git re-inflated the delta bases it had dropped, ~2 s
- * of CPU more than this (three pairs run side by side, session 78: 30.3 / 32.5 / 29.2 s against
- * 27.4 / 31.9 / 26.7 s, 260 against 247 MB), which is git's unbounded pass + ~0.7 s (381 MB). A
- * lower limit costs CPU in windows unmapped and mapped again (128 MB: 147 MB resident, ~1 s more;
- * session 15 saw 35.3 s against 31.8 s at 192 MB), a larger cache resident size (128 MB: 281 MB).
+ * -p`). Windows of 16 MB, at most 224 MB of them mapped, and delta bases cached up to 32 MB (git's
+ * default 96 MB): the resident size stays under limit + cache + a few MB (the 80k bench history's
+ * pass in 264 MB). Session 15 chose a 128 MB limit and the default cache (147 MB): git then
+ * unmapped and mapped windows again all through the pass — 35.3 s of git's CPU there against 31.8 s
+ * with a 192 MB limit. The 192 MB limit (sessions 15–52) still did so on that pack, and re-inflated
+ * delta bases it had dropped: the pass alone, alternated in one run (session 53), 23.5–28.9 s of
+ * git's CPU at 192 MB against 21.2–21.8 s at 224 MB (sys 1.7 → 0.8 s) and 19.5–20.9 s unbounded
+ * (one run 23.8 s; 384 MB); a 64 MB cache under 192 MB 21.4–23.4 s at 271 MB, 80 MB under 176 MB 23.1–23.4 s.
  * Mainline moving 20 commits on the 80k history: a 64 MB cache peaked at 167 MB against 131 MB
  * (session 49) — the limit, unlike the cache, costs only the windows a pass touches.
  */
 export const BOUNDED_PACK_WINDOWS = [
+  '-c',
+  'core.packedGitWindowSize=16m',
+  '-c',
+  'core.packedGitLimit=224m',
+  '-c',
+  'core.deltaBaseCacheLimit=32m',
+] as const;
+
+/**
+ * BOUNDED_PACK_WINDOWS for the history pass that excludes nothing (a first run's, every commit
+ * read once): delta bases cached up to git's default 96 MB under 160 MB of windows. There the cache
+ * is what git's CPU turns on: with 32 MB under 224 MB it re-inflated the delta bases it had dropped,
+ * ~2 s more of its CPU on the 80k bench history's pass (three pairs run side by side, session 78:
+ * 30.3 / 32.5 / 29.2 s against 27.4 / 31.9 / 26.7 s; git's unbounded pass ~0.7 s less again, at
+ * 381 MB) and 13 MB more resident (260 against 247 MB). A lower limit costs CPU in windows unmapped
+ * and mapped again (128 MB: 147 MB resident, ~1 s more), a larger cache resident size (128 MB: 281
+ * MB). The other passes keep the 32 MB cache: they read a part of a history that a cache filled to
+ * 96 MB would not pay for in CPU, and hold more beside it — 2,923 pull requests' refs fetched into
+ * the 80k history took that run's diffs' reader to 315,664 KB with it (280,336 without), mainline
+ * moving 20 commits 196,764 KB (132,520).
+ */
+export const FIRST_PASS_PACK_WINDOWS = [
   '-c',
   'core.packedGitWindowSize=16m',
   '-c',
@@ -58,8 +80,8 @@ export const BOUNDED_PACK_WINDOWS = [
  * every recorded ref: a later run's pass). Git walks the excluded history too, to know where the new
  * commits stop, and holds its commits beside the windows: 2,923 pull requests' refs fetched into a
  * clone of the 80k bench history (13,180 commits new) took the pass to 303 MB under 224 MB of
- * windows, 257 MB under 192 MB (git's CPU 6.08 → 6.44 s, one run each; 160 MB: 196 MB, 7.12 s),
- * all with a 32 MB cache: a first run's 96 MB cache would take it past 300 MB. The
+ * windows, 257 MB under 192 MB (git's CPU 6.08 → 6.44 s, one run each; 160 MB: 196 MB, 7.12 s).
+ * A first run excludes nothing and keeps the larger limit, where it is worth 2–7 s (above). The
  * walks that look for missing objects (missing-objects.ts) use it too, on any run: they hold every
  * commit or object they list beside the windows.
  */
