@@ -61,10 +61,10 @@ export const BOUNDED_PACK_WINDOWS = [
  * 30.3 / 32.5 / 29.2 s against 27.4 / 31.9 / 26.7 s; git's unbounded pass ~0.7 s less again, at
  * 381 MB) and 13 MB more resident (260 against 247 MB). A lower limit costs CPU in windows unmapped
  * and mapped again (128 MB: 147 MB resident, ~1 s more), a larger cache resident size (128 MB: 281
- * MB). The other passes keep the 32 MB cache: they read a part of a history that a cache filled to
- * 96 MB would not pay for in CPU, and hold more beside it — 2,923 pull requests' refs fetched into
- * the 80k history took that run's diffs' reader to 315,664 KB with it (280,336 without), mainline
- * moving 20 commits 196,764 KB (132,520).
+ * MB). The other passes keep the 32 MB cache: they hold more beside it, and a part of a history
+ * fills it too — given the 96 MB cache, 2,923 pull requests' refs fetched into the 80k history took
+ * that run's largest git process to 315,664 KB (280,336 without), mainline moving 20 commits to
+ * 196,764 KB (132,520).
  */
 export const FIRST_PASS_PACK_WINDOWS = [
   '-c',
