@@ -17,7 +17,7 @@
 // addresses while `--perf-basic-prof` only appends names, so a sample can take a stale name (a run
 // at 5836276 named 1.7 s of the history's pass after node's async_hooks helpers, one before none).
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -37,6 +37,9 @@ const freq = Number(values.freq);
 const work = values.keep ?? mkdtempSync(join(tmpdir(), 'paceflow-perf-'));
 const data = join(work, 'perf.data');
 const points = join(work, 'points');
+// A kept folder's earlier run: its points would be appended to and read as this run's.
+mkdirSync(work, { recursive: true });
+rmSync(points, { force: true });
 
 const recorded = spawnSync(
   'perf',
