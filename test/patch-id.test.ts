@@ -2,8 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, symlinkSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { lineBalanceHash } from '../src/git/line-balance.js';
+import { type CommitRecord, CommitStreamParser, commitLogArgs } from '../src/git/log.js';
 import { netDiffPatchIds, patchIds } from '../src/git/mainline.js';
 import { PatchIdHasher, PatchIdStream } from '../src/git/patch-id.js';
+import { type CommitPatch, readCommitPatches } from '../src/git/patches.js';
 import { gitPatchIds, gitPatchText } from './helpers/git-patch-id.js';
 import { cleanupTempDirs, TempRepo } from './helpers/git-repo.js';
 
@@ -85,6 +88,7 @@ const shapes: [string, (repo: TempRepo) => void][] = [
       sub.commit('n2', { allowEmpty: true });
     },
   ],
+  ['lines past ASCII', (r) => void r.write('u.txt', 'naïve ünïcode\n日本語 の 行\n\u00a0nbsp\u3000ideographic space\n')],
   [
     'paths with a space, a TAB and non-ASCII letters',
     (r) => {
@@ -156,47 +160,44 @@ describe('patch-ids computed here (PatchIdHasher, PatchIdStream) are git patch-i
     }
   });
 
-  it('lines() — the history reader’s way in, a hunk’s lines hashed as their ends are found — gives git’s ids, in pieces of any size', () => {
-    // A line longer than the hasher's 64 KB scratch (its hunk line runs out of room and is left to
-    // line(), which drains first), whitespace of every kind, and every shape above.
+  it('the history’s pass — the record parser handing each line to the hasher — gives git’s ids and each diff’s line balance, in pieces of any size', async () => {
+    // A hunk's line is hashed for both in one loop (balancedHunkLine); a line longer than the
+    // hasher's 64 KB scratch (line() drains it first), a NUL, a byte past ASCII take the other
+    // ways; whitespace of every kind.
     const long = TempRepo.create();
     long.write('long.txt', `short\n${'word \t'.repeat(20_000)}end\r\nafter\n`).commit('long');
-    long.write('long.txt', `short\n${'word  '.repeat(20_000)}\nafter\n`).commit('longer');
-    const cases = [
-      { dir: repo.dir, shas, sizes: [1, 7, 4096] },
-      { dir: long.dir, shas: [long.git('rev-parse', 'HEAD~1'), long.git('rev-parse', 'HEAD')], sizes: [4096, 1 << 20] },
-    ];
-    for (const { dir, shas: picked, sizes } of cases) {
-      const expected = gitPatchIds(dir, picked);
-      const texts = picked.map((sha) => gitPatchText(dir, [sha]));
+    long.write('long.txt', `short\n${'word  '.repeat(20_000)}\nafter ü\n`).commit('longer');
+    long.write('long.txt', `short\n${'wörd  '.repeat(20_000)}\nafter ü\n`).commit('longest past ASCII');
+    for (const { dir, sizes } of [
+      { dir: repo.dir, sizes: [1, 7, 4096] },
+      { dir: long.dir, sizes: [4096, 1 << 20] },
+    ]) {
+      const text = spawnSync('git', commitLogArgs(true), { cwd: dir, input: 'HEAD\n', maxBuffer: 64 << 20 }).stdout;
+      const expectedIds = gitPatchIds(dir, 'HEAD');
+      const asked = [...expectedIds.keys(), ...(dir === repo.dir ? [commits.get('nothing')!] : [])];
+      const patches: CommitPatch[] = [];
+      for await (const p of readCommitPatches(asked, { cwd: dir })) patches.push(p);
+      const expectedBalance = new Map(patches.map((p) => [p.sha, lineBalanceHash(p.files)]));
+      // Every commit but the empty one, the root's included.
+      expect(expectedIds.size).toBe(dir === repo.dir ? shas.length : 3);
       for (const size of sizes) {
-        const ids = new Map<string, string>();
-        for (const [n, sha] of picked.entries()) {
-          const text = texts[n]!;
-          const body = text.subarray(text.indexOf(0x0a) + 1);
-          const hasher = new PatchIdHasher();
-          // As CommitStreamParser hands them over: whole lines, a piece's last line kept for the next.
-          let carry = Buffer.alloc(0);
-          for (let i = 0; i < body.length; i += size) {
-            const data = Buffer.concat([carry, body.subarray(i, i + size)]);
-            const end = i + size >= body.length ? data.length : data.lastIndexOf(0x0a) + 1;
-            hasher.lines(data, 0, end);
-            carry = Buffer.from(data.subarray(end));
-          }
-          const id = hasher.finish();
-          if (id !== null) ids.set(sha, id);
-        }
-        expect(ids, `${dir}, pieces of ${size}`).toEqual(expected);
+        const parser = new CommitStreamParser({ patches: { onPatch: () => undefined } });
+        const records: CommitRecord[] = [];
+        for (let i = 0; i < text.length; i += size) parser.push(text.subarray(i, i + size), records);
+        parser.end(records);
+        expect(parser.takePatchIds(), `${dir}, pieces of ${size}`).toEqual(expectedIds);
+        // A commit the reader recounts with --numstat leaves its balance aside.
+        const balances = new Map([...records.map((r) => [r.sha, r.lineBalance] as const), ...parser.recountBalance]);
+        for (const sha of balances.keys()) if (!expectedBalance.has(sha)) balances.delete(sha);
+        expect(balances, `${dir}, pieces of ${size}`).toEqual(expectedBalance);
       }
     }
-    expect(gitPatchIds(long.dir, 'HEAD').size).toBe(2);
   });
 
   it('a hasher given nothing, or text before any diff line, has no id', () => {
     const hasher = new PatchIdHasher();
     expect(hasher.finish()).toBeNull();
-    const text = Buffer.from('a message line\n\nanother\n');
-    hasher.lines(text, 0, text.length);
+    for (const line of ['a message line', '', 'another']) hasher.line(Buffer.from(line), 0, Buffer.byteLength(line));
     expect(hasher.finish()).toBeNull();
   });
 });

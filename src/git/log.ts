@@ -164,8 +164,9 @@ export class CommitStreamParser {
    * `counted`, the added lines each record's header counts.
    */
   constructor(options: { patches?: PatchSink } = {}) {
-    this.patches = options.patches ? new PatchRecordParser(options.patches.counted) : null;
+    // One hasher the record parser hands each line: the two read a hunk's lines in one loop.
     this.hasher = options.patches ? new PatchIdHasher() : null;
+    this.patches = options.patches ? new PatchRecordParser(options.patches.counted, undefined, this.hasher) : null;
     this.onPatch = options.patches?.onPatch ?? null;
   }
 
@@ -237,10 +238,8 @@ export class CommitStreamParser {
       if (nl < start) return start;
       end = nl + 1;
     }
-    if (this.patchStarted) {
-      this.hasher!.lines(data, start, end);
-      this.patches!.lines(data, start, end);
-    }
+    // The record parser hands each line to the hasher too.
+    if (this.patchStarted) this.patches!.lines(data, start, end);
     if (stop !== -1 || final) this.inPatch = false;
     return end;
   }

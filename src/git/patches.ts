@@ -1,4 +1,4 @@
-import { PatchIdStream } from './patch-id.js';
+import { balancedLine, type PatchIdHasher, PatchIdStream } from './patch-id.js';
 import { hashedLineEnd, lineHashOfBytes } from './line-balance.js';
 import { type CountedLines, type LineKey, MINUS, PLUS, type PatchRecord, type RecordHeader, STAR } from './patch-record.js';
 import { GrowingBytes } from './growing-bytes.js';
@@ -213,11 +213,14 @@ export class PatchRecordParser {
   /**
    * `counted`: the added lines each file's header entry counts and the record's signs mark (none:
    * -1, no mark). `keyedBy`: no lines are kept; each added line is keyed as it is read, and
-   * flagged by `counted` (ReadPatchesOptions.keyed).
+   * flagged by `counted` (ReadPatchesOptions.keyed). `hasher`: handed every line read, for the
+   * commit's patch-id (the history's pass, CommitStreamParser); a hunk's added and removed lines
+   * are hashed for it and for the line balance in one loop over their bytes (balancedHunkLine).
    */
   constructor(
     private readonly counted?: CountedLines['bytes'],
     private readonly keyedBy?: LineKey,
+    private readonly hasher: PatchIdHasher | null = null,
   ) {
     this.keys = keyedBy ? new KeyColumn() : null;
   }
@@ -251,12 +254,19 @@ export class PatchRecordParser {
     let at = start;
     const sections = this.sections;
     const keys = this.keys;
+    const hasher = this.hasher;
     while (at < end) {
       const first = data[at];
       if (sections.inHunk && (first === PLUS || first === MINUS)) {
         const file = sections.file!;
-        const hash = lineHashOfBytes(data, at + 1, end);
-        const stop = hashedLineEnd.at;
+        let stop = hasher === null ? -1 : hasher.balancedHunkLine(data, at, end);
+        let hash: number;
+        if (stop >= 0) hash = balancedLine.hash;
+        else {
+          hash = lineHashOfBytes(data, at + 1, end);
+          stop = hashedLineEnd.at;
+          hasher?.line(data, at, stop);
+        }
         if (run < 0 && !keys) run = at;
         if (first === PLUS) {
           file.added++;
@@ -285,6 +295,7 @@ export class PatchRecordParser {
       }
       let stop = data.indexOf(NEWLINE, at);
       if (stop < 0 || stop > end) stop = end;
+      hasher?.line(data, at, stop);
       // Only a line the header's reading may act on is decoded: in a hunk, a new file's `diff`
       // (another hunk's @@, context and "\ No newline" are no line of the record); before it, also
       // the paths' lines, the first @@ and "Binary files" — not `index`, modes or similarity.
