@@ -1,4 +1,4 @@
-import { createHash, type Hash } from 'node:crypto';
+import { createHash, type Hash, hash as hashOnce } from 'node:crypto';
 import { FNV_OFFSET, lineHashOfBytes, PRIME_BY_CODE, XOR_BY_CODE } from './line-balance.js';
 
 /**
@@ -24,7 +24,11 @@ import { FNV_OFFSET, lineHashOfBytes, PRIME_BY_CODE, XOR_BY_CODE } from './line-
  */
 export class PatchIdHasher {
   private sum = Buffer.alloc(20);
-  private hash: Hash = createHash('sha1');
+  /**
+   * The file's hash, made only once its bytes outgrow the scratch space: most files' whitespace-free
+   * text fits it and is hashed at once (crypto.hash) when the file ends — an object less per file.
+   */
+  private hash: Hash | null = null;
   /** Whitespace-free bytes not yet handed to the hash (one update per file, not per line). */
   private scratch = Buffer.allocUnsafe(64 * 1024);
   private used = 0;
@@ -181,15 +185,23 @@ export class PatchIdHasher {
   }
 
   private drain(): void {
-    if (this.used > 0) this.hash.update(this.scratch.subarray(0, this.used));
+    if (this.used === 0) return;
+    this.hash ??= createHash('sha1');
+    this.hash.update(this.scratch.subarray(0, this.used));
     this.used = 0;
   }
 
   /** git's flush_one_hunk: the file's hash added into the id, byte by byte with carry. */
   private flush(): void {
-    this.drain();
-    const digest = this.hash.digest();
-    this.hash = createHash('sha1');
+    let digest: Buffer;
+    if (this.hash === null) {
+      digest = hashOnce('sha1', this.scratch.subarray(0, this.used), 'buffer');
+      this.used = 0;
+    } else {
+      this.drain();
+      digest = this.hash.digest();
+      this.hash = null;
+    }
     let carry = 0;
     for (let i = 0; i < 20; i++) {
       carry += this.sum[i]! + digest[i]!;
