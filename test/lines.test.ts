@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import {
   isNontrivialBytes,
   isNontrivialLine,
+  isNontrivialRange,
+  KEYWORD_ONLY,
   normalizeLine,
   normalLineHash,
   normalLineHashesLent,
@@ -154,6 +156,18 @@ describe('normalLineHash', () => {
 
 // The history's pass counts added lines from git's bytes (isNontrivialBytes): the answer must be
 // isNontrivialLine's of the text those bytes decode to, whatever they hold.
+/**
+ * DESIGN §4's non-trivial line as it reads: four ASCII letters or digits, and not a keyword-only
+ * line once trimmed of whitespace and `{}()[];,:`, whitespace collapsed, in any case.
+ */
+const byTheDefinition = (line: string) =>
+  (line.match(/[0-9A-Za-z]/g)?.length ?? 0) >= 4 &&
+  !KEYWORD_ONLY.has(
+    byDefinition(line)
+      .replace(/^[\s{}()[\];,:]+|[\s{}()[\];,:]+$/g, '')
+      .toLowerCase(),
+  );
+
 describe('isNontrivialBytes', () => {
   // Keywords and their pieces, the punctuation a keyword-only line may hold, and what it may not.
   const TOKENS = [
@@ -188,6 +202,10 @@ describe('isNontrivialBytes', () => {
       fc.property(fc.array(fc.constantFrom(...TOKENS), { maxLength: 10 }), (tokens) => {
         const line = tokens.join('');
         expect(bytesSay(Buffer.from(line, 'utf8'))).toBe(isNontrivialLine(line));
+        // Both are the definition's answer as it reads, not only each other's (they share the
+        // shortcut past nine letters and digits); a line inside a longer text too.
+        expect(isNontrivialLine(line)).toBe(byTheDefinition(line));
+        expect(isNontrivialRange(`x = 1;${line}\nend`, 6, 6 + line.length)).toBe(byTheDefinition(line));
       }),
       { numRuns: 20_000 },
     );

@@ -4,8 +4,9 @@ import type { CountedLines } from '../git/patch-record.js';
  * DESIGN §4: a non-trivial line has, after trimming and collapsing whitespace, at least four ASCII
  * letters or digits and is not a keyword-only line (`else`, `end`, `return;`, `} else {` …).
  * Blank, brace-only and whitespace-only lines never count, in a numerator or a denominator.
+ * (Exported for the tests' statement of that definition.)
  */
-const KEYWORD_ONLY = new Set([
+export const KEYWORD_ONLY: ReadonlySet<string> = new Set([
   'else',
   'end',
   'fi',
