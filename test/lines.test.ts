@@ -154,8 +154,6 @@ describe('normalLineHash', () => {
   });
 });
 
-// The history's pass counts added lines from git's bytes (isNontrivialBytes): the answer must be
-// isNontrivialLine's of the text those bytes decode to, whatever they hold.
 /**
  * DESIGN §4's non-trivial line as it reads: four ASCII letters or digits, and not a keyword-only
  * line once trimmed of whitespace and `{}()[];,:`, whitespace collapsed, in any case.
@@ -168,6 +166,8 @@ const byTheDefinition = (line: string) =>
       .toLowerCase(),
   );
 
+// The history's pass counts added lines from git's bytes (isNontrivialBytes): the answer must be
+// isNontrivialLine's of the text those bytes decode to, whatever they hold.
 describe('isNontrivialBytes', () => {
   // Keywords and their pieces, the punctuation a keyword-only line may hold, and what it may not.
   const TOKENS = [
