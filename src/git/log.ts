@@ -49,8 +49,8 @@ export const LOG_FORMAT = `--format=%x02${HEADER_FIELDS.join('%x00')}%x00`;
  * git log arguments for commits with their raw status and numstat, NUL-delimited; with `patches`,
  * the raw status and each commit's patch-id diff (PATCH_ID_DIFF) in place of the numstat, which is
  * counted from the patch (CommitStreamParser). Merges show no diff either way. `excluding`: the
- * revisions exclude recorded tips (BOUNDED_PACK_WINDOWS_EXCLUDING); else a first run's pass
- * (FIRST_PASS_PACK_WINDOWS).
+ * revisions exclude recorded tips (BOUNDED_PACK_WINDOWS_EXCLUDING); else a first run's pass or the
+ * recount of a few commits (FIRST_PASS_PACK_WINDOWS).
  */
 export function commitLogArgs(patches = false, excluding = false): string[] {
   return [

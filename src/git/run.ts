@@ -54,8 +54,11 @@ export const BOUNDED_PACK_WINDOWS = [
 ] as const;
 
 /**
- * BOUNDED_PACK_WINDOWS for the history pass that excludes nothing (a first run's, every commit
- * read once): delta bases cached up to git's default 96 MB under 160 MB of windows. There the cache
+ * BOUNDED_PACK_WINDOWS for the history pass that excludes nothing (a first run's, or the whole walk
+ * after a shallow clone is unshallowed: every commit read once) — and so for commitLogArgs' other
+ * such use, the numstat recount of the few commits a patch cannot count (git reads only those, and
+ * a cache fills only with what is read): delta bases cached up to git's default 96 MB under 160 MB
+ * of windows. There the cache
  * is what git's CPU turns on: with 32 MB under 224 MB it re-inflated the delta bases it had dropped,
  * ~2 s more of its CPU on the 80k bench history's pass (three pairs run side by side, session 78:
  * 30.3 / 32.5 / 29.2 s against 27.4 / 31.9 / 26.7 s; git's unbounded pass ~0.7 s less again, at
