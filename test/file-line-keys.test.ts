@@ -5,6 +5,7 @@ import {
   heldKey,
   heldKeyList,
   heldKeysOf,
+  KeyFilters,
   KeyRing,
   keysInBoth,
   keysNotIn,
@@ -174,6 +175,38 @@ describe('the content rule’s reader of line keys', () => {
     // One process resolving paths, one reading blobs.
     expect((gitProcessCounts.get('cat-file') ?? 0) - before).toBe(2);
   });
+  it('bounds how many lines a revision’s files hold from what it hashed before, without asking git', async () => {
+    const repo = TempRepo.create();
+    const first = repo.write('a.txt', 'alpha\nbeta\n').commit('one');
+    const second = repo.write('c.txt', 'gamma\n').commit('two');
+    const reader = new FileLineKeysReader(repo.dir);
+    const keys = (...lines: string[]) => Float64Array.from(lines.map((l) => normalLineHash(l)));
+    // 'delta' and 'epsilon' are in no file; their bits (the low six of their keys) are not a.txt's.
+    const setBits = new Set(lineKeysOf(Buffer.from('alpha\nbeta\n')).map((k) => (k >>> 0) & 63));
+    const absent = ['delta', 'epsilon', 'zeta', 'eta', 'theta'].filter((l) => !setBits.has((normalLineHash(l) >>> 0) & 63));
+    expect(absent.length).toBeGreaterThan(0);
+    const wanted = new Map([
+      ['a.txt', keys('alpha', ...absent)],
+      ['c.txt', keys('gamma')],
+    ]);
+    const paths = ['a.txt', 'c.txt'];
+    const before = gitProcessCounts.get('cat-file') ?? 0;
+    try {
+      // Nothing named yet: every line may be there.
+      expect(reader.presentAtMost(first, paths, wanted, Number.POSITIVE_INFINITY)).toBe(2 + absent.length);
+      await reader.visit(first, paths, () => {});
+      // a.txt hashed (alpha may be there, the absent lines not); c.txt named missing at `first`.
+      expect(reader.presentAtMost(first, paths, wanted, Number.POSITIVE_INFINITY)).toBe(1);
+      // At `second`, a.txt is the same blob but its name is not known yet, and c.txt not hashed.
+      expect(reader.presentAtMost(second, paths, wanted, Number.POSITIVE_INFINITY)).toBe(2 + absent.length);
+      // It stops counting once it has enough.
+      expect(reader.presentAtMost(second, paths, wanted, 1)).toBe(1 + absent.length);
+    } finally {
+      reader.close();
+    }
+    expect((gitProcessCounts.get('cat-file') ?? 0) - before).toBe(2);
+  });
+
   // Most of the content rule's candidates are at hand: their count is had without a promise chain
   // each (the outcome build's largest allocation on git's own history with its pull requests).
   it('visits at once, with nothing to wait for, when every file is named and held or named missing; else gives a promise', async () => {
@@ -201,6 +234,93 @@ describe('the content rule’s reader of line keys', () => {
     } finally {
       reader.close();
     }
+  });
+});
+
+describe('the filters of versions hashed', () => {
+  /** A stream of keys as large as normalLineHash's, repeats among them. */
+  const randomKeys = (seed: number, n: number, distinct: number) => {
+    let s = seed;
+    return Float64Array.from({ length: n }, () => {
+      s = (Math.imul(s, 1_103_515_245) + 12_345) >>> 0;
+      return (s % distinct) * 2 ** 21 + (s % 1_999);
+    });
+  };
+  // An upper bound, never below what a comparison counts: a candidate the filter passes over is
+  // one the comparison would not have found (keysInBoth counts each wanted line at most once).
+  it.each([
+    ['a small version, few lines wanted', 1, 20, 10],
+    ['git-sized files', 2, 1_500, 100],
+    ['a version past the largest filter', 3, 600_000, 300],
+    ['wanted lines all from the version', 4, 2_000, 2_000],
+  ] as const)('%s: at least what the comparison finds, at most what is wanted', (_, seed, lines, wanted) => {
+    const filters = new KeyFilters(1 << 30);
+    const version = randomKeys(seed, lines, lines);
+    filters.add('v', heldKeysOf(version));
+    // Half the wanted lines from the version, half not (all of them from it in the last case).
+    const ask = Float64Array.from({ length: wanted }, (_, i) =>
+      i % 2 === 0 || wanted === lines ? version[(i * 7) % lines]! : randomKeys(seed + 100, wanted, 10 * wanted)[i]!,
+    );
+    const bound = filters.mayHold('v', ask)!;
+    expect(bound).toBeGreaterThanOrEqual(keysInBoth(ask, heldKeysOf(version)));
+    expect(bound).toBeLessThanOrEqual(wanted);
+    if (wanted === lines) expect(bound).toBe(wanted);
+  });
+
+  it('says no for lines whose bits the version never set, and nothing for a version it has no filter of', () => {
+    const filters = new KeyFilters(1 << 20);
+    // Three lines: a 64-bit filter, bits 1, 2 and 3 set.
+    filters.add('v', heldKeysOf(Float64Array.from([2 ** 40 + 1, 2, 3])));
+    expect(filters.mayHold('v', Float64Array.from([2 ** 33 + 1, 64 + 2, 5, 6, 7]))).toBe(2);
+    expect(filters.mayHold('w', Float64Array.from([1]))).toBeUndefined();
+    // Room for one 64-bit filter: one written over another has none of the other's bits.
+    const one = new KeyFilters(8);
+    one.add('every bit', heldKeysOf(Float64Array.from({ length: 30 }, (_, i) => i)));
+    one.add('v', heldKeysOf(Float64Array.from([1, 2, 3])));
+    expect([one.mayHold('every bit', Float64Array.from([1])), one.mayHold('v', Float64Array.from([5, 6, 7, 1]))]).toEqual([undefined, 1]);
+  });
+
+  // Against a model, as the ring of keys is: a filter still kept is its own version's, never one
+  // written over it (a version's own lines all pass its filter; another's mostly do not).
+  it.each([
+    [64, 1],
+    [256, 2],
+    [1_000, 3],
+  ])('%i bytes, seed %i: every filter kept is its own version’s, written over only when the ring comes round', (bytes, seed) => {
+    const filters = new KeyFilters(bytes);
+    let state = seed;
+    const next = (m: number) => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state % m;
+    };
+    const versions = new Map<string, Float64Array>();
+    let kept = 0;
+    for (let step = 0; step < 3_000; step++) {
+      const sha = `v${next(30)}`;
+      let keys = versions.get(sha);
+      if (!keys) {
+        keys = Float64Array.from({ length: 1 + next(40) }, () => next(2 ** 31) * 2 ** 20 + next(2 ** 20));
+        versions.set(sha, keys);
+      }
+      const found = filters.mayHold(sha, keys);
+      if (found === undefined) filters.add(sha, heldKeysOf(keys));
+      else {
+        kept++;
+        expect(found).toBe(keys.length);
+      }
+    }
+    expect(kept).toBeGreaterThan(100);
+  });
+
+  it('keeps the filters it used lately within its bytes, letting go of the oldest', () => {
+    // 64-bit filters (8 bytes each): room for three.
+    const filters = new KeyFilters(24);
+    const one = Float64Array.from([1]);
+    for (const sha of ['a', 'b', 'c']) filters.add(sha, heldKeysOf(one));
+    // Used in the older half: moved to the newest end, so 'b' is the oldest when 'd' comes.
+    expect(filters.mayHold('a', one)).toBe(1);
+    filters.add('d', heldKeysOf(one));
+    expect(['a', 'b', 'c', 'd'].map((sha) => filters.mayHold(sha, one))).toEqual([1, undefined, 1, 1]);
   });
 });
 

@@ -132,7 +132,7 @@ async function buildAll(
     .all<{ sha: string }>([repoId])
     .map((r) => ctx.intern(r.sha));
   await applyMainlineRules(ctx, candidates);
-  // The content rule's file reader (its ring of line keys, 24 MB outside V8's heap) and its
+  // The content rule's file reader (its line keys and filters, 26 MB outside V8's heap) and its
   // candidates by path are garbage once it ends, but only a full collection frees them: without
   // one the revert rules' reads stood on top of them — git's own history with its pull requests
   // peaked there (VmHWM 322 MiB, 2 s before the write; bench/README, session 69).

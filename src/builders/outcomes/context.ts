@@ -303,9 +303,10 @@ export class OutcomeContext {
   }
 
   /**
-   * Ends the file reader's git processes and lets go what it holds (its ring of line keys, 24 MB,
-   * and the names it resolved): the content rule is its only user, and what it held stood under the
-   * peaks of the revert rules and the write after it on git's own history with its pull requests.
+   * Ends the file reader's git processes and lets go what it holds (its ring of line keys, 18 MB,
+   * its filters, 8 MB, and the names it resolved): the content rule is its only user, and what it
+   * held stood under the peaks of the revert rules and the write after it on git's own history with
+   * its pull requests.
    * A later ask makes a new one.
    */
   closeFiles(): void {

@@ -17,8 +17,8 @@ export type LineKeys = Float64Array;
  * again. Every line counts, the empty one after a last newline too.
  *
  * Why 48 bits, not the key's 53: six bytes a line instead of eight, and the ring of versions held
- * (KeyRing, 4M lines) is 24 MB instead of 32 — it stood under the content rule's whole run, where
- * git's own history with its pull requests peaked (bench/README, session 73). Two lines sharing
+ * (KeyRing, 4M lines then) was 24 MB instead of 32 — it stood under the content rule's whole run,
+ * where git's own history with its pull requests peaked (bench/README, session 73). Two lines sharing
  * their low 48 bits are one line to the rule: on that history (~6G file lines compared — 4.2M
  * versions asked, ~1,500 lines each — with commits of ~100 distinct lines) ~0.002 such matches
  * expected in the whole run, at 32 bits ~150.
@@ -193,15 +193,18 @@ class KeyCounts {
 let scratch = new KeyCounts(1 << 10);
 
 /**
- * How many file versions' keys a reader holds at most, counted in lines (6 bytes each as held: 24 MB).
+ * How many file versions' keys a reader holds at most, counted in lines (6 bytes each as held: 18 MB).
  * Git's Makefile is ~3,000 lines; the candidates of branch commits written about the same time are
  * mostly the same mainline commits. On git's own history with its pull requests the rule asked 4.2M
  * times for 76,952 distinct versions (113.6M lines); replayed through this ring (bench/README,
  * session 64), the lines hashed were, rewritten from half behind, 1,102M held 2M (what the runs
  * hashed: 1,097M), 841M held 3M and 501M held 4M; from REWRITTEN_BEHIND, 416M held 4M and 269M held
- * 5M — the versions a stretch of commits shares are ~3–4M lines.
+ * 5M — the versions a stretch of commits shares are ~3–4M lines. Since the filters (KeyFilters)
+ * answer most asks, the keys are read for fewer of them: that run hashed 140,383 versions holding 4M
+ * lines, 150,815 holding 3M and 173,877 holding 2M (293,854 before the filters), and its peak was
+ * 287,856, 279,968 and 281,684 KB (session 80): 3M, 6 MB under the peak that 4M made.
  */
-const LINE_KEYS_HELD = 4_000_000;
+const LINE_KEYS_HELD = 3_000_000;
 
 /**
  * How many `<rev>:<path>` names a reader keeps (~200 bytes each: ~5 MB). On git's own history with
@@ -214,7 +217,7 @@ const NAMES_HELD = 25_000;
  * What every reader in this process asked of git (they only grow): `<rev>:<path>` names resolved,
  * file versions read and hashed. What tests and benches count.
  */
-export const lineKeysWork = { namesAsked: 0, versionsHashed: 0 };
+export const lineKeysWork = { namesAsked: 0, versionsHashed: 0, versionsPassedOver: 0 };
 
 /**
  * Is given a file version's keys, lent for the call: they may be written over once it returns (a
@@ -249,6 +252,8 @@ export class FileLineKeysReader {
    * read once, and each visitor is given its keys as they are hashed.
    */
   private readonly reading = new Map<string, { visitors: ((keys: HeldKeys) => void)[]; done: Promise<void> }>();
+  /** A filter of each version hashed lately, kept longer than its keys: what presentAtMost reads. */
+  private readonly filters = new KeyFilters(FILTER_BYTES);
 
   constructor(
     private readonly cwd: string,
@@ -280,21 +285,47 @@ export class FileLineKeysReader {
     return waiting.length > 0 ? Promise.all(waiting).then(() => undefined) : undefined;
   }
 
+  /**
+   * At most how many of `wanted`'s lines (by path) the files at `rev` hold, from what this reader
+   * knows without asking git: a path whose version it hashed before counts the lines its filter
+   * (KeyFilters) may hold, one missing at `rev` none, any other all of its lines. Never less than
+   * the count a visit with LinesPresent makes, so a candidate whose bound is below a share cannot
+   * reach it. Stops counting at `enough` (the bound is then at least that).
+   */
+  presentAtMost(rev: string, paths: readonly string[], wanted: ReadonlyMap<string, LineKeys>, enough: number): number {
+    let bound = 0;
+    for (const path of paths) {
+      const keys = wanted.get(path);
+      if (!keys) continue;
+      const blob = this.knownBlob(`${rev}:${path}`);
+      if (blob === null) continue;
+      bound += (blob === undefined ? undefined : this.filters.mayHold(blob, keys)) ?? keys.length;
+      if (bound >= enough) return bound;
+    }
+    lineKeysWork.versionsPassedOver += paths.length;
+    return bound;
+  }
+
+  /** The blob a `<rev>:<path>` names as known (null: missing, or not a file; undefined: not asked yet, or let go). */
+  private knownBlob(request: string): string | null | undefined {
+    const known = this.named.get(request);
+    if (known === undefined) return undefined;
+    // Used again: moved to the newest end once it is in the older half. A move at every use
+    // deleted and added an entry of a 25k-entry Map per file asked, and V8 rebuilt its table
+    // again and again (Map sets, 0.7 of 9.5 GB of the outcome build's allocation sampled).
+    if (this.placed - known.at > NAMES_HELD / 2) {
+      this.named.delete(request);
+      known.at = this.placed++;
+      this.named.set(request, known);
+    }
+    return known.blob;
+  }
+
   /** The blob a path names at a revision (null: missing there, or not a file), asked of git once while held. */
   private blobAt(rev: string, path: string): string | null | Promise<string | null> {
     const request = `${rev}:${path}`;
-    const known = this.named.get(request);
-    if (known !== undefined) {
-      // Used again: moved to the newest end once it is in the older half. A move at every use
-      // deleted and added an entry of a 25k-entry Map per file asked, and V8 rebuilt its table
-      // again and again (Map sets, 0.7 of 9.5 GB of the outcome build's allocation sampled).
-      if (this.placed - known.at > NAMES_HELD / 2) {
-        this.named.delete(request);
-        known.at = this.placed++;
-        this.named.set(request, known);
-      }
-      return known.blob;
-    }
+    const known = this.knownBlob(request);
+    if (known !== undefined) return known;
     this.names ??= new CatFileBatch(this.cwd, 'names');
     lineKeysWork.namesAsked++;
     return this.names.nameOf(request).then((object) => {
@@ -334,6 +365,7 @@ export class FileLineKeysReader {
         ended();
         lineKeysWork.versionsHashed++;
         const keys = this.held.put(sha, lineKeysOf(bytes));
+        this.filters.add(sha, keys);
         for (const visitor of visitors) visitor(keys);
       })
       .then(ended, (error: unknown) => {
@@ -350,6 +382,113 @@ export class FileLineKeysReader {
     this.contents?.close();
     this.names = null;
     this.contents = null;
+  }
+}
+
+/**
+ * The bytes of filters a reader keeps (KeyFilters): ~16k versions of git's ~1,500 lines at 512
+ * bytes, where KeyRing's 18 MB hold the keys of ~2,000.
+ */
+const FILTER_BYTES = 8 << 20;
+/** A filter's bits per line of its version (a power of two at least this): ~40 % of them set. */
+const FILTER_BITS_PER_LINE = 2;
+const MIN_FILTER_BITS = 64;
+const MAX_FILTER_BITS = 1 << 20;
+
+/**
+ * A filter of the keys of each file version hashed (a bit per line, at its key's low bits as held),
+ * kept for many more versions than KeyRing holds the keys of: how many of a commit's lines a version
+ * may hold is then known without reading it again. The content rule asks each candidate whether
+ * it holds 80 % of a commit's lines, and most hold few: a bound from the filter (every line whose
+ * bit is set) below the share answers it exactly (no false negative: a line the version holds has
+ * its bit set). On git's own history with its pull requests the rule asked 4.2M versions of 77k,
+ * hashing versions the ring had let go again and again (bench/README, session 64).
+ *
+ * The filters stand in one array used as a ring, as KeyRing's keys do, a filter used when over
+ * REWRITTEN_BEHIND of the ring behind written again at the head: an array per filter, ~140k of them
+ * made and let go in that run, kept their memory until a collection found them, and the run's peak
+ * rose ~30 MB.
+ */
+export class KeyFilters {
+  private words: Uint32Array | null = null;
+  private readonly capacity: number;
+  /** Where the next filter is written, and how many words were written in all. */
+  private head = 0;
+  private written = 0;
+  /** Held filters, in the order they were written: the ring's oldest first. */
+  private readonly entries = new Map<string, { start: number; length: number; at: number }>();
+
+  constructor(budgetBytes: number) {
+    this.capacity = Math.floor(budgetBytes / 4);
+  }
+
+  /** Keeps the filter of a version's keys (as held), writing over the oldest. */
+  add(sha: string, keys: HeldKeys): void {
+    if (this.entries.has(sha)) return;
+    const n = keys.end - keys.start;
+    let size = MIN_FILTER_BITS;
+    while (size < n * FILTER_BITS_PER_LINE && size < MAX_FILTER_BITS) size *= 2;
+    const length = size >>> 5;
+    if (length > this.capacity) return;
+    this.words ??= new Uint32Array(this.capacity);
+    const start = this.room(length);
+    const words = this.words;
+    words.fill(0, start, start + length);
+    const mask = size - 1;
+    const { lo } = keys;
+    for (let i = keys.start; i < keys.end; i++) {
+      const bit = lo[i]! & mask;
+      words[start + (bit >>> 5)]! |= 1 << (bit & 31);
+    }
+    this.placed(sha, start, length);
+  }
+
+  /** How many of `keys` the version may hold (each key's bit set); undefined when no filter of it is kept. */
+  mayHold(sha: string, keys: LineKeys): number | undefined {
+    let entry = this.entries.get(sha);
+    if (!entry) return undefined;
+    if (this.written - entry.at > this.capacity * REWRITTEN_BEHIND) {
+      // Soon written over: kept, at the head (copied within the array, which may overlap where it stands).
+      this.entries.delete(sha);
+      const start = this.room(entry.length);
+      this.words!.copyWithin(start, entry.start, entry.start + entry.length);
+      entry = this.placed(sha, start, entry.length);
+    }
+    const words = this.words!;
+    const { start } = entry;
+    const mask = entry.length * 32 - 1;
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const bit = lowOf(keys[i]!) & mask;
+      n += (words[start + (bit >>> 5)]! >>> (bit & 31)) & 1;
+    }
+    return n;
+  }
+
+  /** Where `n` words are written next: past the head, or from the start when they do not fit (what stands there let go). */
+  private room(n: number): number {
+    if (this.head + n > this.capacity) {
+      this.evictFrom(this.head, this.capacity);
+      this.head = 0;
+    }
+    this.evictFrom(this.head, this.head + n);
+    return this.head;
+  }
+
+  private placed(sha: string, start: number, length: number): { start: number; length: number; at: number } {
+    const entry = { start, length, at: this.written };
+    this.entries.set(sha, entry);
+    this.head += length;
+    this.written += length;
+    return entry;
+  }
+
+  /** Lets go the filters that start in [from, to): the oldest, in the order they were written. */
+  private evictFrom(from: number, to: number): void {
+    for (const [sha, entry] of this.entries) {
+      if (entry.start < from || entry.start >= to) break;
+      this.entries.delete(sha);
+    }
   }
 }
 

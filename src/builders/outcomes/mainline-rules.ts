@@ -526,10 +526,18 @@ async function firstCarrying(
   // 4.2M versions of 77k — and a promise chain per candidate was the outcome build's largest
   // allocation (3.0 of 9.5 GB sampled), carried across waits for git into the old generation.
   const asked = new Map<number, number | Promise<number>>();
+  const enough = CONTENT_SHARE * count;
   const ask = (i: number) => {
     let present = asked.get(i);
     if (present === undefined) {
       pace(paths.length);
+      // Most candidates hold few of the lines: the filters of versions hashed before say so
+      // without reading them again (an upper bound, below the share: this candidate is no copy).
+      const bound = ctx.files().presentAtMost(candidates[i]!, paths, brought, enough);
+      if (bound / count < CONTENT_SHARE) {
+        asked.set(i, bound);
+        return bound;
+      }
       const lines = new LinesPresent(brought);
       const waiting = ctx.files().visit(candidates[i]!, paths, (k, keys) => lines.file(paths[k]!, keys));
       if (waiting === undefined) present = lines.found;
