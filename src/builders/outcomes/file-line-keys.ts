@@ -217,7 +217,7 @@ const NAMES_HELD = 25_000;
  * What every reader in this process asked of git (they only grow): `<rev>:<path>` names resolved,
  * file versions read and hashed. What tests and benches count.
  */
-export const lineKeysWork = { namesAsked: 0, versionsHashed: 0, versionsPassedOver: 0 };
+export const lineKeysWork = { namesAsked: 0, versionsHashed: 0 };
 
 /**
  * Is given a file version's keys, lent for the call: they may be written over once it returns (a
@@ -302,7 +302,6 @@ export class FileLineKeysReader {
       bound += (blob === undefined ? undefined : this.filters.mayHold(blob, keys)) ?? keys.length;
       if (bound >= enough) return bound;
     }
-    lineKeysWork.versionsPassedOver += paths.length;
     return bound;
   }
 
