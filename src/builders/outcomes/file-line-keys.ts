@@ -410,27 +410,23 @@ const MAX_FILTER_BITS = 1 << 20;
  */
 export class KeyFilters {
   private words: Uint32Array | null = null;
-  private readonly capacity: number;
-  /** Where the next filter is written, and how many words were written in all. */
-  private head = 0;
-  private written = 0;
-  /** Held filters, in the order they were written: the ring's oldest first. */
-  private readonly entries = new Map<string, { start: number; length: number; at: number }>();
+  /** Where each filter stands in `words`. */
+  private readonly places: RingPlaces;
 
   constructor(budgetBytes: number) {
-    this.capacity = Math.floor(budgetBytes / 4);
+    this.places = new RingPlaces(Math.floor(budgetBytes / 4));
   }
 
   /** Keeps the filter of a version's keys (as held), writing over the oldest. */
   add(sha: string, keys: HeldKeys): void {
-    if (this.entries.has(sha)) return;
+    if (this.places.get(sha)) return;
     const n = keys.end - keys.start;
     let size = MIN_FILTER_BITS;
     while (size < n * FILTER_BITS_PER_LINE && size < MAX_FILTER_BITS) size *= 2;
     const length = size >>> 5;
-    if (length > this.capacity) return;
-    this.words ??= new Uint32Array(this.capacity);
-    const start = this.room(length);
+    if (length > this.places.capacity) return;
+    this.words ??= new Uint32Array(this.places.capacity);
+    const start = this.places.room(length);
     const words = this.words;
     words.fill(0, start, start + length);
     const mask = size - 1;
@@ -439,55 +435,28 @@ export class KeyFilters {
       const bit = lo[i]! & mask;
       words[start + (bit >>> 5)]! |= 1 << (bit & 31);
     }
-    this.placed(sha, start, length);
+    this.places.place(sha, start, length);
   }
 
   /** How many of `keys` the version may hold (each key's bit set); undefined when no filter of it is kept. */
   mayHold(sha: string, keys: LineKeys): number | undefined {
-    let entry = this.entries.get(sha);
-    if (!entry) return undefined;
-    if (this.written - entry.at > this.capacity * REWRITTEN_BEHIND) {
-      // Soon written over: kept, at the head (copied within the array, which may overlap where it stands).
-      this.entries.delete(sha);
-      const start = this.room(entry.length);
-      this.words!.copyWithin(start, entry.start, entry.start + entry.length);
-      entry = this.placed(sha, start, entry.length);
-    }
+    let place = this.places.get(sha);
+    if (!place) return undefined;
     const words = this.words!;
-    const { start } = entry;
-    const mask = entry.length * 32 - 1;
+    if (this.places.isBehind(place)) {
+      // Soon written over: kept, at the head (copied within the array, which may overlap where it stands).
+      const start = this.places.moveToHead(sha, place);
+      words.copyWithin(start, place.start, place.start + place.length);
+      place = this.places.place(sha, start, place.length);
+    }
+    const { start } = place;
+    const mask = place.length * 32 - 1;
     let n = 0;
     for (let i = 0; i < keys.length; i++) {
       const bit = lowOf(keys[i]!) & mask;
       n += (words[start + (bit >>> 5)]! >>> (bit & 31)) & 1;
     }
     return n;
-  }
-
-  /** Where `n` words are written next: past the head, or from the start when they do not fit (what stands there let go). */
-  private room(n: number): number {
-    if (this.head + n > this.capacity) {
-      this.evictFrom(this.head, this.capacity);
-      this.head = 0;
-    }
-    this.evictFrom(this.head, this.head + n);
-    return this.head;
-  }
-
-  private placed(sha: string, start: number, length: number): { start: number; length: number; at: number } {
-    const entry = { start, length, at: this.written };
-    this.entries.set(sha, entry);
-    this.head += length;
-    this.written += length;
-    return entry;
-  }
-
-  /** Lets go the filters that start in [from, to): the oldest, in the order they were written. */
-  private evictFrom(from: number, to: number): void {
-    for (const [sha, entry] of this.entries) {
-      if (entry.start < from || entry.start >= to) break;
-      this.entries.delete(sha);
-    }
   }
 }
 
@@ -511,56 +480,38 @@ export class KeyRing {
   private lo: Uint32Array | null = null;
   private hi: Uint16Array | null = null;
   private readonly lent: HeldKeys = { lo: new Uint32Array(0), hi: new Uint16Array(0), start: 0, end: 0 };
-  /** Where the next version is written, and how many keys were written in all. */
-  private head = 0;
-  private written = 0;
-  /** Held versions, in the order they were written: the ring's oldest first. */
-  private readonly entries = new Map<string, { start: number; length: number; at: number }>();
+  /** Where each held version's keys stand in the columns. */
+  private readonly places: RingPlaces;
 
-  constructor(private readonly capacity: number) {}
+  constructor(capacity: number) {
+    this.places = new RingPlaces(capacity);
+  }
 
   /** A held version's keys (lent until the next get or put), or undefined. */
   get(sha: string): HeldKeys | undefined {
-    const entry = this.entries.get(sha);
-    if (!entry) return undefined;
-    if (this.written - entry.at > this.capacity * REWRITTEN_BEHIND) {
+    const place = this.places.get(sha);
+    if (!place) return undefined;
+    if (this.places.isBehind(place)) {
       // Soon written over: kept, at the head (copied within the columns, which may overlap where it stands).
-      this.entries.delete(sha);
-      const start = this.room(entry.length);
-      this.lo!.copyWithin(start, entry.start, entry.start + entry.length);
-      this.hi!.copyWithin(start, entry.start, entry.start + entry.length);
-      return this.placed(sha, start, entry.length);
+      const start = this.places.moveToHead(sha, place);
+      this.lo!.copyWithin(start, place.start, place.start + place.length);
+      this.hi!.copyWithin(start, place.start, place.start + place.length);
+      this.places.place(sha, start, place.length);
+      return this.lend(start, place.length);
     }
-    return this.lend(entry.start, entry.length);
+    return this.lend(place.start, place.length);
   }
 
   /** Holds a version's keys (written from `source`), writing over the oldest; returns the held copy, lent. */
   put(sha: string, source: LineKeys): HeldKeys {
     const n = source.length;
-    if (n > this.capacity) return heldKeysOf(source);
-    this.lo ??= new Uint32Array(this.capacity);
-    this.hi ??= new Uint16Array(this.capacity);
-    const start = this.room(n);
+    const { capacity } = this.places;
+    if (n > capacity) return heldKeysOf(source);
+    this.lo ??= new Uint32Array(capacity);
+    this.hi ??= new Uint16Array(capacity);
+    const start = this.places.room(n);
     writeHeld(source, this.lo, this.hi, start);
-    return this.placed(sha, start, n);
-  }
-
-  /** Where `n` keys are written next: past the head, or from the start when they do not fit (what stands there let go). */
-  private room(n: number): number {
-    if (this.head + n > this.capacity) {
-      // Round to the start: what stands past the head now is written over before anything else.
-      this.evictFrom(this.head, this.capacity);
-      this.head = 0;
-    }
-    this.evictFrom(this.head, this.head + n);
-    return this.head;
-  }
-
-  /** Records a version written at `start` (the head) and lends it. */
-  private placed(sha: string, start: number, n: number): HeldKeys {
-    this.entries.set(sha, { start, length: n, at: this.written });
-    this.head += n;
-    this.written += n;
+    this.places.place(sha, start, n);
     return this.lend(start, n);
   }
 
@@ -572,14 +523,71 @@ export class KeyRing {
     lent.end = start + n;
     return lent;
   }
+}
+
+/** Where an entry of a ring stands: from `start`, `length` slots, written when `at` slots had been. */
+interface RingPlace {
+  start: number;
+  length: number;
+  at: number;
+}
+
+/**
+ * Where the entries of an array used as a ring stand (KeyRing's keys, KeyFilters' words): each
+ * written after the last, the oldest written over when the ring comes round to them. The owner
+ * writes the slots; this keeps the places, the head and what it lets go.
+ */
+class RingPlaces {
+  /** Where the next entry is written, and how many slots were written in all. */
+  private head = 0;
+  private written = 0;
+  /** Held entries, in the order they were written: the ring's oldest first. */
+  private readonly entries = new Map<string, RingPlace>();
+
+  constructor(readonly capacity: number) {}
+
+  get(sha: string): RingPlace | undefined {
+    return this.entries.get(sha);
+  }
+
+  /** Whether an entry stands over REWRITTEN_BEHIND of the ring behind the head: soon written over. */
+  isBehind(place: RingPlace): boolean {
+    return this.written - place.at > this.capacity * REWRITTEN_BEHIND;
+  }
+
+  /** Takes an entry out to be written again at the head; returns where (its place then `place` again). */
+  moveToHead(sha: string, place: RingPlace): number {
+    this.entries.delete(sha);
+    return this.room(place.length);
+  }
+
+  /** Where `n` slots are written next: past the head, or from the start when they do not fit (what stands there let go). */
+  room(n: number): number {
+    if (this.head + n > this.capacity) {
+      // Round to the start: what stands past the head now is written over before anything else.
+      this.evictFrom(this.head, this.capacity);
+      this.head = 0;
+    }
+    this.evictFrom(this.head, this.head + n);
+    return this.head;
+  }
+
+  /** Records an entry written at `start` (the head, from room). */
+  place(sha: string, start: number, length: number): RingPlace {
+    const place = { start, length, at: this.written };
+    this.entries.set(sha, place);
+    this.head += length;
+    this.written += length;
+    return place;
+  }
 
   /**
-   * Lets go the versions that start in [from, to): the oldest, past the head, in the order they were
+   * Lets go the entries that start in [from, to): the oldest, past the head, in the order they were
    * written (those written since the ring last came round stand before the head and end the look).
    */
   private evictFrom(from: number, to: number): void {
-    for (const [sha, entry] of this.entries) {
-      if (entry.start < from || entry.start >= to) break;
+    for (const [sha, place] of this.entries) {
+      if (place.start < from || place.start >= to) break;
       this.entries.delete(sha);
     }
   }
