@@ -21,6 +21,14 @@ afterAll(cleanupTempDirs);
 /** How many of a version's lines have this key (keys as hashed, or as held: then the key's held form). */
 const countOf = (keys: Float64Array | readonly number[], key: number) =>
   Array.isArray(keys) ? keys.filter((k) => k === heldKey(key)).length : (keys as Float64Array).filter((k) => k === key).length;
+/** A seeded stream of whole numbers below `m` (a linear congruential generator): the rings' model tests. */
+const seeded = (seed: number) => {
+  let state = seed;
+  return (m: number) => {
+    state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+    return state % m;
+  };
+};
 /** A version's keys as the reader holds them, as numbers. */
 const asHeld = (keys: Float64Array) => [...keys].map(heldKey);
 
@@ -288,11 +296,7 @@ describe('the filters of versions hashed', () => {
     [1_000, 3],
   ])('%i bytes, seed %i: every filter kept is its own version’s, written over only when the ring comes round', (bytes, seed) => {
     const filters = new KeyFilters(bytes);
-    let state = seed;
-    const next = (m: number) => {
-      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-      return state % m;
-    };
+    const next = seeded(seed);
     const versions = new Map<string, Float64Array>();
     let kept = 0;
     for (let step = 0; step < 3_000; step++) {
@@ -337,11 +341,7 @@ describe('the ring that holds versions’ keys', () => {
     [100, 3],
   ])('capacity %i, seed %i: every answer is the version put, nothing held past the capacity', (capacity, seed) => {
     const ring = new KeyRing(capacity);
-    let state = seed;
-    const next = (m: number) => {
-      state = (state * 1103515245 + 12345) % 2147483648;
-      return state % m;
-    };
+    const next = seeded(seed);
     const sizes = new Map<string, number>();
     let answered = 0;
     for (let step = 0; step < 5000; step++) {
