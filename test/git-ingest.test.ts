@@ -1,4 +1,5 @@
-import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../src/db/driver.js';
@@ -104,6 +105,42 @@ describe('git ingest', () => {
       { name: 'feature', is_remote: 0, is_mainline: 0, head_sha: binary, is_present: 1 },
       { name: 'main', is_remote: 0, is_mainline: 1, head_sha: removed, is_present: 1 },
     ]);
+  });
+
+  it('records the blob each changed path holds after its commit, as git names it; none for a deletion or a submodule', async () => {
+    const repo = TempRepo.create();
+    repo.write('a.txt', 'one\n').write('run.sh', 'echo\n').write(Buffer.from('caf\xe9.txt', 'latin1'), 'x\n').commit('root');
+    repo.write('a.txt', 'one\ntwo\n').commit('modify');
+    repo.git('mv', 'a.txt', 'b.txt');
+    chmodSync(join(repo.dir, 'run.sh'), 0o755);
+    repo.commit('rename, mode');
+    symlinkSync('b.txt', join(repo.dir, 'link'));
+    repo.commit('symbolic link');
+    const head = repo.git('rev-parse', 'HEAD');
+    repo.git('update-index', '--add', '--cacheinfo', `160000,${head},sub`);
+    repo.at().git('commit', '-q', '-m', 'submodule');
+    // No checkout of it: `git add -A` deletes the submodule too.
+    rmSync(join(repo.dir, 'b.txt'));
+    repo.commit('delete');
+    const db = tempDatabase();
+    await run(db, repo);
+    const rows = db
+      .prepare(`SELECT sha, path, change_type, blob FROM metadata_commit_file_changes ORDER BY sha, path`)
+      .all<{ sha: string; path: string; change_type: string; blob: string | null }>();
+    expect(rows.map((r) => r.change_type).sort()).toEqual(['A', 'A', 'A', 'A', 'A', 'D', 'D', 'M', 'M', 'R']);
+    for (const row of rows) {
+      // What `<sha>:<path>` names when it is a blob, as the content rule's reader asks git.
+      const name = `${row.sha}:${row.path.startsWith('"') ? 'caf\xe9.txt' : row.path}`;
+      const found = spawnSync('git', ['cat-file', '--batch-check'], { cwd: repo.dir, input: Buffer.from(`${name}\n`, 'latin1') });
+      const [object, type] = found.stdout.toString('latin1').split(' ');
+      expect(row.blob, `${row.change_type} ${row.path}`).toBe(type === 'blob' ? object : null);
+    }
+    expect(
+      rows
+        .filter((r) => r.blob === null)
+        .map((r) => `${r.change_type} ${r.path}`)
+        .sort(),
+    ).toEqual(['A sub', 'D b.txt', 'D sub']);
   });
 
   it('keeps messages with |, tabs and newlines, non-UTF-8 bytes, and times with their offsets', async () => {

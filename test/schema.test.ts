@@ -245,7 +245,10 @@ describe('schema', () => {
     // Today's ingest writes the column sql/026 adds (NULL read without the diffs, as here); 021's
     // copy leaves it out and 026 adds it back.
     old.exec(`ALTER TABLE metadata_commits ADD COLUMN line_balance INTEGER`);
+    // And the blob column sql/032 adds to the file changes, for the ingest only: 032 adds it again.
+    old.exec(`ALTER TABLE metadata_commit_file_changes ADD COLUMN blob TEXT`);
     await ingestGit({ db: old, cwd: repo.dir, config: {} });
+    old.exec(`ALTER TABLE metadata_commit_file_changes DROP COLUMN blob`);
     const rows = (db: BetterSqliteDatabase) => db.prepare(`SELECT * FROM metadata_commits ORDER BY sha`).all();
     const before = rows(old);
     expect(before).toHaveLength(3);

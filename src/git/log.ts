@@ -15,6 +15,11 @@ export interface FileChange {
   addedLines: number | null;
   deletedLines: number | null;
   isBinary: boolean;
+  /**
+   * The blob at `path` after the change, from the raw entry: null when the path holds none there
+   * (deleted, a submodule) or when it was not read.
+   */
+  blob: string | null;
 }
 
 export interface Identity {
@@ -102,13 +107,21 @@ function toIdentity(name: string, email: string, isoDate: string): Identity {
 }
 
 const NUMSTAT = /^(\d+|-)\t(\d+|-)\t/;
+
+/**
+ * Whether a raw entry's mode is a file's — a regular file, an executable one or a symbolic link,
+ * each a blob — and not a submodule (160000: a commit) or nothing (000000: deleted).
+ */
+function isFileMode(mode: string): boolean {
+  return mode === '100644' || mode === '100755' || mode === '120000';
+}
 /** Header fields that are ASCII by construction (shas, dates) decode as latin1, the rest as UTF-8. */
 const ASCII_FIELDS = new Set([0, 1, 2, 5]);
 const EMPTY = Buffer.alloc(0);
 
 type Pending =
   | { kind: 'none' }
-  | { kind: 'raw'; status: string; need: number; paths: string[] }
+  | { kind: 'raw'; status: string; blob: string | null; need: number; paths: string[] }
   | { kind: 'numstat'; added: number | null; deleted: number | null; paths: string[] };
 
 /** Where the history's pass hands each commit's patch (CommitStreamParser's patch mode, readCommits' onPatch). */
@@ -270,10 +283,12 @@ export class CommitStreamParser {
     }
     while (start < end && data[start] === 0x0a) start++;
     if (data[start] === 0x3a /* ':' */) {
+      // `:<old mode> <new mode> <old blob> <new blob> <status>`
       const fields = data.toString('latin1', start + 1, end).split(' ');
       const status = fields[fields.length - 1] ?? 'X';
       const letter = status[0] ?? 'X';
-      this.pending = { kind: 'raw', status, need: letter === 'R' || letter === 'C' ? 2 : 1, paths: [] };
+      const blob = fields.length === 5 && isFileMode(fields[1]!) ? fields[3]! : null;
+      this.pending = { kind: 'raw', status, blob, need: letter === 'R' || letter === 'C' ? 2 : 1, paths: [] };
       return;
     }
     const head = data.toString('latin1', start, Math.min(end, start + 48));
@@ -320,7 +335,7 @@ export class CommitStreamParser {
   private change(path: string): FileChange {
     let change = this.byPath.get(path);
     if (!change) {
-      change = { path, oldPath: null, changeType: 'M', similarity: null, addedLines: 0, deletedLines: 0, isBinary: false };
+      change = { path, oldPath: null, changeType: 'M', similarity: null, addedLines: 0, deletedLines: 0, isBinary: false, blob: null };
       this.byPath.set(path, change);
     }
     return change;
@@ -331,6 +346,7 @@ export class CommitStreamParser {
     const path = pending.paths[pending.paths.length - 1]!;
     const change = this.change(path);
     change.changeType = 'AMDRCTUX'.includes(letter) ? letter : 'X';
+    change.blob = pending.blob;
     if (pending.paths.length === 2) {
       change.oldPath = pending.paths[0]!;
       const score = Number(pending.status.slice(1));

@@ -151,8 +151,8 @@ function statements(db: Database) {
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     change: db.prepare(`
       INSERT INTO metadata_commit_file_changes
-        (repo_id, sha, path, old_path, change_type, similarity, added_lines, deleted_lines, is_binary)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+        (repo_id, sha, path, old_path, change_type, similarity, added_lines, deleted_lines, is_binary, blob)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     file: db.prepare(`
       INSERT INTO metadata_files (repo_id, path, first_seen_commit, first_seen_at, language)
       VALUES (?, ?, ?, ?, ?)
@@ -704,6 +704,7 @@ function writeCommit(sql: ReturnType<typeof statements>, repoId: string, commit:
       change.addedLines,
       change.deletedLines,
       change.isBinary ? 1 : 0,
+      change.blob,
     ]);
   }
   return true;
