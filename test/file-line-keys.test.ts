@@ -183,6 +183,36 @@ describe('the content rule’s reader of line keys', () => {
     // One process resolving paths, one reading blobs.
     expect((gitProcessCounts.get('cat-file') ?? 0) - before).toBe(2);
   });
+  it('names a version by the blob the database recorded for it, asking git only for the others, and keys it as git’s', async () => {
+    const repo = TempRepo.create();
+    const first = repo.write('a.txt', 'alpha\nbeta\n').write('b.txt', 'b\n').commit('one');
+    const blobs = new Map([[`${first}:a.txt`, repo.git('rev-parse', `${first}:a.txt`)]]);
+    const asked: string[] = [];
+    const named = lineKeysWork.namesAsked;
+    const recorded = lineKeysWork.namesRecorded;
+    const reader = new FileLineKeysReader(repo.dir, undefined, (rev, path) => {
+      asked.push(`${rev}:${path}`);
+      return blobs.get(`${rev}:${path}`);
+    });
+    const plain = new FileLineKeysReader(repo.dir);
+    try {
+      const paths = ['a.txt', 'b.txt', 'c.txt'];
+      const keys = await keysAt(reader, first, paths);
+      expect(keys).toEqual(await keysAt(plain, first, paths));
+      expect([...keys.keys()]).toEqual(['a.txt', 'b.txt']);
+      // a.txt from the database; b.txt and the missing c.txt from git (the plain reader asked 3).
+      expect(lineKeysWork.namesRecorded - recorded).toBe(1);
+      expect(lineKeysWork.namesAsked - named).toBe(2 + 3);
+      // Remembered as git's answers are: asked again, neither the database nor git is.
+      expect(await keysAt(reader, first, paths)).toEqual(keys);
+      expect(asked).toEqual(paths.map((p) => `${first}:${p}`));
+      expect(lineKeysWork.namesAsked - named).toBe(5);
+    } finally {
+      reader.close();
+      plain.close();
+    }
+  });
+
   it('bounds how many lines a revision’s files hold from what it hashed before, without asking git', async () => {
     const repo = TempRepo.create();
     const first = repo.write('a.txt', 'alpha\nbeta\n').commit('one');

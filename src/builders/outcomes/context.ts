@@ -203,7 +203,15 @@ export class OutcomeContext {
 
   /** The line keys of the files this build compares, read through one pair of cat-file processes (made when first needed). */
   files(): FileLineKeysReader {
-    this.batch ??= new FileLineKeysReader(this.cwd);
+    if (!this.batch) {
+      // A candidate's version of a path it changed is named by its own recorded change (sql/032).
+      const recorded = this.db.prepare(`SELECT blob FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND path = ?`);
+      this.batch = new FileLineKeysReader(
+        this.cwd,
+        undefined,
+        (rev, path) => recorded.get<{ blob: string | null }>([this.repoId, rev, path])?.blob ?? undefined,
+      );
+    }
     return this.batch;
   }
 

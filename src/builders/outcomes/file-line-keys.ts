@@ -215,9 +215,10 @@ const NAMES_HELD = 25_000;
 
 /**
  * What every reader in this process asked of git (they only grow): `<rev>:<path>` names resolved,
- * file versions read and hashed. What tests and benches count.
+ * names the database answered instead (`recorded`), file versions read and hashed. What tests and
+ * benches count.
  */
-export const lineKeysWork = { namesAsked: 0, versionsHashed: 0 };
+export const lineKeysWork = { namesAsked: 0, namesRecorded: 0, versionsHashed: 0 };
 
 /**
  * Is given a file version's keys, lent for the call: they may be written over once it returns (a
@@ -255,9 +256,14 @@ export class FileLineKeysReader {
   /** A filter of each version hashed lately, kept longer than its keys: what presentAtMost reads. */
   private readonly filters = new KeyFilters(FILTER_BYTES);
 
+  /**
+   * `recorded`: the blob a path holds at a revision as the database knows it without git (the
+   * revision's own change of the path, RecordedBlobs), else undefined and git is asked.
+   */
   constructor(
     private readonly cwd: string,
     budget = LINE_KEYS_HELD,
+    private readonly recorded: (rev: string, path: string) => string | undefined = () => undefined,
   ) {
     this.held = new KeyRing(budget);
   }
@@ -325,14 +331,26 @@ export class FileLineKeysReader {
     const request = `${rev}:${path}`;
     const known = this.knownBlob(request);
     if (known !== undefined) return known;
+    // Not remembered: the revision's own change of the path names its blob, kept as git's answer would be.
+    const blob = this.recorded(rev, path);
+    if (blob !== undefined) {
+      lineKeysWork.namesRecorded++;
+      this.remember(request, blob);
+      return blob;
+    }
     this.names ??= new CatFileBatch(this.cwd, 'names');
     lineKeysWork.namesAsked++;
     return this.names.nameOf(request).then((object) => {
       const blob = object?.type === 'blob' ? object.sha : null;
-      this.named.set(request, { blob, at: this.placed++ });
-      if (this.named.size > NAMES_HELD) this.named.delete(this.named.keys().next().value!);
+      this.remember(request, blob);
       return blob;
     });
+  }
+
+  /** Keeps the blob a name resolved to, at the newest end, the oldest let go past NAMES_HELD. */
+  private remember(request: string, blob: string | null): void {
+    this.named.set(request, { blob, at: this.placed++ });
+    if (this.named.size > NAMES_HELD) this.named.delete(this.named.keys().next().value!);
   }
 
   /** Gives `use` a version's keys: now when held (nothing to wait for), else once read and hashed. */
