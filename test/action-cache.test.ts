@@ -122,14 +122,14 @@ describe('the Action’s database in the GitHub cache', () => {
     // An older schema: opened, migrated to this one, used.
     await store('paceflow-db-v999-refs/heads/main-3', (path) => {
       const d = openDatabase(path);
-      // What migrations 014 to 031 (the newest) made, undone: the database is of version 13,
+      // What migrations 014 to 032 (the newest) made, undone: the database is of version 13,
       // and holds a patch-id of the old text, which 015 (and 027) drop, and a churn row counted from
       // the old diff, which 019 (and 027) drop with the verdicts and the outcome state (data only); its
       // commits table is clustered on the key again, with the views over it in place (021); the
       // task sessions' queue is gone (024); its commits have no line balance (026). (022 and 023
       // rewrite triggers that are there either way; 025 mends rows.) Its AI lines are a row per line (028);
-      // its watermarks have no partial index (031).
-      d.exec(`ALTER TABLE metadata_commits DROP COLUMN line_balance`);
+      // its watermarks have no partial index (031); its file changes no blob (032).
+      d.exec(`ALTER TABLE metadata_commits DROP COLUMN line_balance; ALTER TABLE metadata_commit_file_changes DROP COLUMN blob`);
       const table = d.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metadata_commits'`).get<{ sql: string }>()!.sql;
       const attached = d
         .prepare(`SELECT sql FROM sqlite_master WHERE tbl_name = 'metadata_commits' AND type IN ('index', 'trigger') AND sql IS NOT NULL`)

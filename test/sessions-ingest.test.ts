@@ -545,7 +545,7 @@ describe('repository resolution', () => {
     await run(fresh);
     // What the resolver before this version left: the second repository's session with none, its
     // events and task links built that way, and the database at the version before sql/025 (so
-    // before sql/026 to 031 too: its column goes, its AI lines are a row per line, its watermarks lose
+    // before sql/026 to 032 too: their columns go, its AI lines are a row per line, its watermarks lose
     // their partial index).
     const kept = join(tempDir('paceflow-db-'), 'kept.db');
     await run(kept);
@@ -555,6 +555,7 @@ describe('repository resolution', () => {
     d.exec(`DELETE FROM paceflow_owed_task_sessions; DELETE FROM event_task_sessions WHERE session_id = '${second}';
             UPDATE event_session_quality SET repo_id = NULL WHERE session_id = '${second}';
             ALTER TABLE metadata_commits DROP COLUMN line_balance;
+            ALTER TABLE metadata_commit_file_changes DROP COLUMN blob;
             ${AI_LINES_BEFORE_028}
             ${rowCountsBefore029(d)}
             DROP INDEX fact_ingest_watermarks_partly_read;
