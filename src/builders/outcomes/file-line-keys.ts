@@ -228,11 +228,12 @@ export type LineKeysVisitor = (index: number, keys: HeldKeys) => void;
 
 /**
  * The line keys of files at revisions, for the content rule. Each `<rev>:<path>` is resolved to its
- * blob by one `git cat-file --batch-check` (trees only), and a blob not held is read by one `git
- * cat-file --batch` and hashed once; the versions read last are kept, up to LINE_KEYS_HELD lines
- * (KeyRing). Read whole for each of a commit's candidates, file after file was most of a first
- * build's time on git's own history with its pull requests: ~100k branch commits, each comparing up
- * to 50 candidates' files (17 of 30 s sampled hashing lines, git inflating the same blobs again beside it).
+ * blob by the lookup it is given (`recorded`), else by one `git cat-file --batch-check` (trees
+ * only), and a blob not held is read by one `git cat-file --batch` and hashed once; the versions
+ * read last are kept, up to LINE_KEYS_HELD lines (KeyRing). Read whole for each of a commit's
+ * candidates, file after file was most of a first build's time on git's own history with its pull
+ * requests: ~100k branch commits, each comparing up to 50 candidates' files (17 of 30 s sampled
+ * hashing lines, git inflating the same blobs again beside it).
  */
 export class FileLineKeysReader {
   private names: CatFileBatch | null = null;
@@ -258,7 +259,7 @@ export class FileLineKeysReader {
 
   /**
    * `recorded`: the blob a path holds at a revision as the database knows it without git (the
-   * revision's own change of the path, RecordedBlobs), else undefined and git is asked.
+   * outcome build's: the revision's own change of the path, sql/032), else undefined and git is asked.
    */
   constructor(
     private readonly cwd: string,
