@@ -61,9 +61,9 @@ export const BOUNDED_PACK_WINDOWS = [
  * of windows. There the cache is what git's CPU turns on: with 32 MB under 224 MB it re-inflated the
  * delta bases it had dropped, ~2 s more of its CPU on the 80k bench history's pass (three pairs run
  * side by side, session 78: 30.3 / 32.5 / 29.2 s against 27.4 / 31.9 / 26.7 s; git's unbounded pass
- * ~0.7 s less again, at 381 MB) and 13 MB more resident (260 against 247 MB). A lower limit costs CPU in windows unmapped
- * and mapped again (128 MB: 147 MB resident, ~1 s more), a larger cache resident size (128 MB: 281
- * MB). The other passes keep the 32 MB cache: they hold more beside it, and a part of a history
+ * ~0.7 s less again, at 381 MB) and 13 MB more resident (260 against 247 MB). A lower limit costs
+ * CPU in windows unmapped and mapped again (128 MB: 147 MB resident, ~1 s more), a larger cache
+ * resident size (128 MB: 281 MB). The other passes keep the 32 MB cache: they hold more beside it, and a part of a history
  * fills it too — given the 96 MB cache, 2,923 pull requests' refs fetched into the 80k history took
  * that run's largest git process to 315,664 KB (280,336 without), mainline moving 20 commits to
  * 196,764 KB (132,520).
