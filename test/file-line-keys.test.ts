@@ -32,6 +32,19 @@ const seeded = (seed: number) => {
 /** A version's keys as the reader holds them, as numbers. */
 const asHeld = (keys: Float64Array) => [...keys].map(heldKey);
 
+/** Lines as their keys. */
+const keys = (...lines: string[]) => Float64Array.from(lines.map((l) => normalLineHash(l)));
+/**
+ * Lines in no file of the tests below whose bits (the low six of their keys, a filter of a 2-line
+ * version having 64) are not those of 'alpha\nbeta\n': a filter of that version says it holds none.
+ */
+function linesNotInFilterOfAlphaBeta(): string[] {
+  const setBits = new Set(lineKeysOf(Buffer.from('alpha\nbeta\n')).map((k) => (k >>> 0) & 63));
+  const absent = ['delta', 'epsilon', 'zeta', 'eta', 'theta'].filter((l) => !setBits.has((normalLineHash(l) >>> 0) & 63));
+  expect(absent.length).toBeGreaterThan(0);
+  return absent;
+}
+
 describe("a file version's line keys", () => {
   it.each([
     [
@@ -213,16 +226,54 @@ describe('the content rule’s reader of line keys', () => {
     }
   });
 
+  it('bounds a revision’s files by the blobs the database names there, before git is asked for any name', async () => {
+    const repo = TempRepo.create();
+    const first = repo.write('a.txt', 'alpha\nbeta\n').commit('one');
+    const second = repo.write('c.txt', 'gamma\n').commit('two');
+    const blob = repo.git('rev-parse', `${first}:a.txt`);
+    // The database knows a.txt at `second` (the blob `first` added) and that d.txt is not there.
+    const known = new Map<string, string | null>([
+      [`${second}:a.txt`, blob],
+      [`${second}:d.txt`, null],
+    ]);
+    const asked: string[] = [];
+    const reader = new FileLineKeysReader(repo.dir, undefined, (rev, path) => {
+      asked.push(`${rev}:${path}`);
+      return known.get(`${rev}:${path}`);
+    });
+    const absent = linesNotInFilterOfAlphaBeta();
+    const wanted = new Map([
+      ['a.txt', keys('alpha', ...absent)],
+      ['d.txt', keys('delta')],
+    ]);
+    const named = lineKeysWork.namesAsked;
+    try {
+      await reader.visit(first, ['a.txt'], () => {});
+      expect(lineKeysWork.namesAsked - named).toBe(1);
+      // a.txt's blob at `second` from the database, its filter made when hashed at `first`: alpha
+      // may be there, the absent lines not; d.txt not there at all.
+      expect(reader.presentAtMost(second, ['a.txt', 'd.txt'], wanted, Number.POSITIVE_INFINITY)).toBe(1);
+      expect(lineKeysWork.namesAsked - named).toBe(1);
+      // c.txt at `second` the database cannot name: counted whole, then visited through git. The
+      // database was asked once for it, not again by the visit.
+      const withC = new Map([...wanted, ['c.txt', keys('gamma')]]);
+      expect(reader.presentAtMost(second, ['c.txt'], withC, Number.POSITIVE_INFINITY)).toBe(1);
+      const seen: number[] = [];
+      await reader.visit(second, ['c.txt'], (_, held) => seen.push(held.end - held.start));
+      expect(seen).toEqual([2]);
+      expect(asked).toEqual([`${first}:a.txt`, `${second}:a.txt`, `${second}:d.txt`, `${second}:c.txt`]);
+      expect(lineKeysWork.namesAsked - named).toBe(2);
+    } finally {
+      reader.close();
+    }
+  });
+
   it('bounds how many lines a revision’s files hold from what it hashed before, without asking git', async () => {
     const repo = TempRepo.create();
     const first = repo.write('a.txt', 'alpha\nbeta\n').commit('one');
     const second = repo.write('c.txt', 'gamma\n').commit('two');
     const reader = new FileLineKeysReader(repo.dir);
-    const keys = (...lines: string[]) => Float64Array.from(lines.map((l) => normalLineHash(l)));
-    // 'delta' and 'epsilon' are in no file; their bits (the low six of their keys) are not a.txt's.
-    const setBits = new Set(lineKeysOf(Buffer.from('alpha\nbeta\n')).map((k) => (k >>> 0) & 63));
-    const absent = ['delta', 'epsilon', 'zeta', 'eta', 'theta'].filter((l) => !setBits.has((normalLineHash(l) >>> 0) & 63));
-    expect(absent.length).toBeGreaterThan(0);
+    const absent = linesNotInFilterOfAlphaBeta();
     const wanted = new Map([
       ['a.txt', keys('alpha', ...absent)],
       ['c.txt', keys('gamma')],

@@ -5,6 +5,7 @@ import { keepPatchIds } from '../patch-ids.js';
 import { ancestorByLanding, onlyFromTipStored } from './landing.js';
 import { reverseCandidates, changedPathKeys } from './reverse-candidates.js';
 import { FileLineKeysReader } from './file-line-keys.js';
+import { recordedBlobs } from './recorded-blobs.js';
 import type { PatchStore } from '../../git/patch-store.js';
 import { COMMIT_COLUMNS, CommitColumns, type CommitRow } from './commit-columns.js';
 
@@ -204,13 +205,8 @@ export class OutcomeContext {
   /** The line keys of the files this build compares, read through one pair of cat-file processes (made when first needed). */
   files(): FileLineKeysReader {
     if (!this.batch) {
-      // A candidate's version of a path it changed is named by its own recorded change (sql/032).
-      const recorded = this.db.prepare(`SELECT blob FROM metadata_commit_file_changes WHERE repo_id = ? AND sha = ? AND path = ?`);
-      this.batch = new FileLineKeysReader(
-        this.cwd,
-        undefined,
-        (rev, path) => recorded.get<{ blob: string | null }>([this.repoId, rev, path])?.blob ?? undefined,
-      );
+      // A version the recorded history names (sql/032) is not asked of git.
+      this.batch = new FileLineKeysReader(this.cwd, undefined, recordedBlobs(this.db, this.repoId));
     }
     return this.batch;
   }
