@@ -33,7 +33,7 @@ const seeded = (seed: number) => {
 const asHeld = (keys: Float64Array) => [...keys].map(heldKey);
 
 /** Lines as their keys. */
-const keys = (...lines: string[]) => Float64Array.from(lines.map((l) => normalLineHash(l)));
+const keysOfLines = (...lines: string[]) => Float64Array.from(lines.map((l) => normalLineHash(l)));
 /**
  * Lines in no file of the tests below whose bits (the low six of their keys, a filter of a 2-line
  * version having 64) are not those of 'alpha\nbeta\n': a filter of that version says it holds none.
@@ -243,8 +243,8 @@ describe('the content rule’s reader of line keys', () => {
     });
     const absent = linesNotInFilterOfAlphaBeta();
     const wanted = new Map([
-      ['a.txt', keys('alpha', ...absent)],
-      ['d.txt', keys('delta')],
+      ['a.txt', keysOfLines('alpha', ...absent)],
+      ['d.txt', keysOfLines('delta')],
     ]);
     const named = lineKeysWork.namesAsked;
     try {
@@ -256,7 +256,7 @@ describe('the content rule’s reader of line keys', () => {
       expect(lineKeysWork.namesAsked - named).toBe(1);
       // c.txt at `second` the database cannot name: counted whole, then visited through git. The
       // database was asked once for it, not again by the visit.
-      const withC = new Map([...wanted, ['c.txt', keys('gamma')]]);
+      const withC = new Map([...wanted, ['c.txt', keysOfLines('gamma')]]);
       expect(reader.presentAtMost(second, ['c.txt'], withC, Number.POSITIVE_INFINITY)).toBe(1);
       const seen: number[] = [];
       await reader.visit(second, ['c.txt'], (_, held) => seen.push(held.end - held.start));
@@ -275,8 +275,8 @@ describe('the content rule’s reader of line keys', () => {
     const reader = new FileLineKeysReader(repo.dir);
     const absent = linesNotInFilterOfAlphaBeta();
     const wanted = new Map([
-      ['a.txt', keys('alpha', ...absent)],
-      ['c.txt', keys('gamma')],
+      ['a.txt', keysOfLines('alpha', ...absent)],
+      ['c.txt', keysOfLines('gamma')],
     ]);
     const paths = ['a.txt', 'c.txt'];
     const before = gitProcessCounts.get('cat-file') ?? 0;
