@@ -174,6 +174,30 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     expect(recounted.lineBalance).toBe(lineBalanceHash([{ path: 'b.txt', oldPath: 'a.txt', added: ['five'], removed: ['t'] }]));
   });
 
+  it.each([1, 2, 4])('reads in git processes of %i commits the same diffs and ids as in one', async (perProcess) => {
+    const { repo, merge } = history();
+    const shas = (await read(repo, false)).records.map((r) => r.sha).filter((sha) => sha !== merge);
+    const readAll = async (options: { commitsPerProcess?: number }) => {
+      const ids = new Map<string, string | null>();
+      const patches: CommitPatch[] = [];
+      const before = gitProcessCounts.get('log') ?? 0;
+      const onPatchIds = (found: Map<string, string | null>) => {
+        for (const [sha, id] of found) ids.set(sha, id);
+      };
+      for await (const p of readCommitPatches(shas, { cwd: repo.dir, onPatchIds, ...options })) patches.push(p);
+      return { patches, ids, processes: (gitProcessCounts.get('log') ?? 0) - before };
+    };
+    const whole = await readAll({});
+    const pieces = await readAll({ commitsPerProcess: perProcess });
+    expect(whole.processes).toBe(1);
+    expect(pieces.processes).toBe(Math.ceil(shas.length / perProcess));
+    expect(pieces.patches.map((p) => p.sha)).toEqual(shas);
+    expect(pieces.patches).toEqual(whole.patches);
+    expect(pieces.ids).toEqual(whole.ids);
+    // Six commits with diffs, one of them empty (no id).
+    expect([...whole.ids.values()].filter((id) => id !== null)).toHaveLength(5);
+  });
+
   it.each([1, 7, 4096])('parses the same from chunks of %i bytes as from one', async (size) => {
     const { repo } = history();
     const out = spawnSync('git', commitLogArgs(true), { cwd: repo.dir, input: 'HEAD\n' }).stdout;
