@@ -538,6 +538,15 @@ describe('PatchStore', () => {
       lent.push(p);
     }
     expect(() => lent[0]!.files).toThrow('after the next one was asked for');
+    // Kept from their records' bytes, the two past the store's buffer (7 MB, 3 MB) written as they
+    // stand, the small ones between them buffered: each given back as git's.
+    const store = new PatchStore(tempDir('paceflow-store-'), NONTRIVIAL_LINES);
+    for (const p of await all(readCommitPatches(shas, { cwd: repo.dir, counted: NONTRIVIAL_LINES }))) {
+      expect(recordOf(p)?.marks).toBe(NONTRIVIAL_LINES.range);
+      store.keep(p);
+    }
+    for (const [i, p] of read.entries()) expect(store.get(p.sha)!.files, shas[i]).toEqual(p.files);
+    store.close();
   });
 
   // A patch read from git is its record's bytes (readCommitPatches): read with the store's line
