@@ -174,7 +174,7 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     expect(recounted.lineBalance).toBe(lineBalanceHash([{ path: 'b.txt', oldPath: 'a.txt', added: ['five'], removed: ['t'] }]));
   });
 
-  it.each([1, 2, 4])('reads in git processes of %i commits the same diffs and ids as in one', async (perProcess) => {
+  it.each([1, 2, 4, 0])('reads in git processes of %i commits the same diffs and ids as in one (none: one each)', async (perProcess) => {
     const { repo, merge } = history();
     const shas = (await read(repo, false)).records.map((r) => r.sha).filter((sha) => sha !== merge);
     const readAll = async (options: { commitsPerProcess?: number }) => {
@@ -190,7 +190,7 @@ describe('the history read with each commit’s patch (readCommits with onPatch)
     const whole = await readAll({});
     const pieces = await readAll({ commitsPerProcess: perProcess });
     expect(whole.processes).toBe(1);
-    expect(pieces.processes).toBe(Math.ceil(shas.length / perProcess));
+    expect(pieces.processes).toBe(Math.ceil(shas.length / Math.max(1, perProcess)));
     expect(pieces.patches.map((p) => p.sha)).toEqual(shas);
     expect(pieces.patches).toEqual(whole.patches);
     expect(pieces.ids).toEqual(whole.ids);

@@ -56,12 +56,12 @@ export interface ReadPatchesOptions extends Omit<GitOptions, 'input'> {
  * commit it is given before it shows the first, and keeps each one's text until it is shown: a
  * run that reads thousands of diffs from git (a first run finishing one killed before its builders,
  * whose diff store went with it; a replay from an old transcript's time) held them all. The 80k
- * bench history's 57,367 commits in one process: 311,772 KB (git's 224 MB of pack windows
- * resident beside ~96 MB of its own), the run's peak over the 300 MB budget while node's was
- * 217 MiB; in processes of 5,000 commits 192,992 KB, its CPU within the machine's noise (21.3 +
- * 1.2 s against 18.4–21.1 + 0.4–0.5 s). Git's own history's 60,000 oldest commits, whose messages
- * are longer: 197,052 → 135,040 KB (bench/README, session 83). Twelve processes for 57k commits,
- * thirty for git's own 147k: each starts in ~10 ms against seconds of diffs.
+ * bench history's 57,367 commits in one process: 311,772 KB (~207 MB of pack windows resident
+ * beside ~96 MB of its own), the run's peak over the 300 MB budget while node's was 217 MiB; in
+ * processes of 5,000 commits 192,992 KB, its CPU within the machine's noise (21.3 + 1.2 s against
+ * 16.6–21.1 + 0.3–0.5 s). Git's own history's 60,000 oldest commits, whose messages are longer:
+ * 197,052 → 135,040 KB (bench/README, session 83). Twelve processes for 57k commits, thirty for
+ * git's own 147k: each starts in ~20 ms against seconds of diffs.
  */
 export const COMMITS_PER_PROCESS = 5_000;
 
@@ -453,7 +453,9 @@ export async function* readCommitPatches(
   options: ReadPatchesOptions & { counted?: CountedLines },
 ): AsyncGenerator<CommitPatch> {
   if (shas.length === 0) return;
-  const { onPatchIds, lend, keyed, counted: given, commitsPerProcess = COMMITS_PER_PROCESS, ...gitOptions } = options;
+  const { onPatchIds, lend, keyed, counted: given, commitsPerProcess, ...gitOptions } = options;
+  // At least one commit a process: a count of none would start processes without end.
+  const perProcess = Math.max(1, Math.floor(commitsPerProcess ?? COMMITS_PER_PROCESS));
   const counted = keyed?.counted ?? given;
   const args = [
     ...BOUNDED_PACK_WINDOWS,
@@ -530,7 +532,7 @@ export async function* readCommitPatches(
     }
   }
 
-  for await (const [data, end] of linesOfProcesses(shas, commitsPerProcess, args, { ...gitOptions, env }, ids)) yield* read(data, 0, end);
+  for await (const [data, end] of linesOfProcesses(shas, perProcess, args, { ...gitOptions, env }, ids)) yield* read(data, 0, end);
   const last = finished();
   if (last) yield last;
   if (ids && onPatchIds) {
