@@ -298,44 +298,6 @@ describe('a bundle the loader runs', () => {
     expect(newSpace(work)).toBeGreaterThan(16 << 20);
     expect(loaded).toBeLessThanOrEqual(4 << 20);
   });
-
-  // A first run compiles hundreds of hot functions; inlining only small callees keeps that
-  // compile work down (bench/README, session 84). Seen through V8's own trace of its inlining: a
-  // callee of 123 bytes of bytecode is inlined by V8's defaults (460), not under the loader's 115.
-  it('inlines only small callees into optimized code', () => {
-    const dir = tempDir('paceflow-bundle-');
-    const work = `
-      function callee(a) {
-        let s = 0;
-        for (let i = 0; i < a.length; i++) {
-          const c = a.charCodeAt(i);
-          if (c === 32) s += 1; else if (c === 10) s += 2; else if (c === 9) s += 3;
-          else if (c > 127) s += 4; else if (c < 20) s += 5; else s += c & 7;
-        }
-        return s;
-      }
-      function caller(x) { return callee(x) + callee(x + 'a'); }
-      let t = 0;
-      for (let i = 0; i < 2e5; i++) t += caller('hello world ' + (i & 255));
-      process.stdout.write('total ' + t + '\\n');`;
-    writeFileSync(join(dir, 'bundle.cjs'), `${LOADER_WRAPPER.head}module.exports.main = async () => {${work}\n};\n${LOADER_WRAPPER.tail}`);
-    const trace = (script: string) => {
-      const r = spawnSync(process.execPath, ['--trace-turbo-inlining', '-e', script], {
-        env: { ...process.env, PACEFLOW_COMPILE_CACHE: '0' },
-        encoding: 'utf8',
-      });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(/total \d+/);
-      return r.stdout;
-    };
-    const inlinedCallee = /Inlining .*<SharedFunctionInfo callee>.* into .*<SharedFunctionInfo caller>/;
-    expect(trace(work)).toMatch(inlinedCallee);
-    const loaded = trace(
-      `require(${JSON.stringify(join(ROOT, 'dist', 'bundle-loader.cjs'))}).runBundle({ bundle: ${JSON.stringify(join(dir, 'bundle.cjs'))}, argv: ['node', 'paceflow', 'ingest'] })`,
-    );
-    expect(loaded).toMatch(/Cannot consider .*<SharedFunctionInfo callee>/);
-    expect(loaded).not.toMatch(inlinedCallee);
-  });
 });
 
 describe('the CLI’s bundles', () => {

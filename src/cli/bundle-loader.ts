@@ -52,7 +52,6 @@ export type CacheOutcome = 'off' | 'none' | 'used' | 'rejected' | 'untrusted';
 
 export async function runBundle(run: BundleRun): Promise<void> {
   keepYoungGenerationSmall();
-  inlineSmallerFunctions();
   const env = run.env ?? process.env;
   const log = env.PACEFLOW_COMPILE_CACHE_LOG === '1' ? (line: string) => process.stderr.write(`compile cache: ${line}\n`) : undefined;
   const fd = openSync(run.bundle, 'r');
@@ -113,24 +112,6 @@ function keepYoungGenerationSmall(): void {
     setFlagsFromString('--semi-space-growth-factor=1');
   } catch {
     // A runtime without the flag grows it as it chooses.
-  }
-}
-
-/**
- * Lets V8's optimizing compiler inline callees of at most 115 bytes of bytecode, 230 in all into
- * one function (its defaults: 460 and 920). A first run is one long process whose hot functions
- * are many and large: on the 80k bench history it made 770 optimizing compiles, 4.6 s of compile
- * time on node's helper threads (`--trace-opt`), ~1 s of its ~7 s of CPU beside the main thread.
- * With these limits, 819 compiles in 2.7 s; five rounds of the two side by side: the helper
- * threads 6.3 s against 7.3 s on average, the main thread within its noise (bench/README, session
- * 84). Read at each compile; set before the bundle is compiled, as the young generation's flag.
- */
-function inlineSmallerFunctions(): void {
-  try {
-    setFlagsFromString('--max-inlined-bytecode-size=115');
-    setFlagsFromString('--max-inlined-bytecode-size-cumulative=230');
-  } catch {
-    // A runtime without the flags inlines as it chooses.
   }
 }
 
